@@ -1,0 +1,52 @@
+# Samverkan: `make run` serves the platform with demo data; `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+PYTEST_WORKERS ?= 2
+
+.PHONY: install messages run test test-postgres test-browser screenshots lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+# Compiles the Swedish and Danish catalogues (locale/*/LC_MESSAGES/django.po) to .mo files.
+messages: install
+	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+
+run: install messages
+	mkdir -p var
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:8000/ (stop with Ctrl-C)"
+	@DEBUG=1 $(BIN)/python manage.py run_jobs --loop & jobs_pid=$$!; \
+	 trap 'kill $$jobs_pid 2>/dev/null' EXIT INT TERM; \
+	 DEBUG=1 $(BIN)/daphne -b 127.0.0.1 -p 8000 coordinator.asgi:application
+
+test: install messages
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+
+test-postgres: install messages
+	.ci/with-postgres $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+
+test-browser: install messages
+	.ci/ensure-browser
+	$(BIN)/python -m pytest -m browser -p no:xdist tests/browser $(PYTEST_ARGS)
+
+screenshots: install messages
+	.ci/ensure-browser
+	SCREENSHOTS_DIR=$(CURDIR)/screenshots $(BIN)/python -m pytest -m browser -p no:xdist tests/browser/test_screenshots.py $(PYTEST_ARGS)
+	@echo "Screenshots are in $(CURDIR)/screenshots"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy coordinator organisations shadowing seminars focusgroups
+
+clean:
+	rm -rf $(VENV) var screenshots

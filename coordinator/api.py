@@ -1,0 +1,108 @@
+"""The base every API viewset builds on: tenant scoping that cannot be bypassed, strict input, clear errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.request import Request
+
+from coordinator.tenancy import activate_scope, deactivate_scope, restrict_to_programmes
+from organisations.permissions import Actor, actor_for
+
+
+class StrictSerializerMixin:
+    """Rejects fields the serializer does not know, instead of silently ignoring them."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            known = set(self.fields)  # type: ignore[attr-defined]
+            unknown = sorted(str(key) for key in data if key not in known)
+            if unknown:
+                raise exceptions.ValidationError({key: [_("Unknown field.")] for key in unknown})
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictSerializer(StrictSerializerMixin, serializers.Serializer):  # type: ignore[type-arg]
+    pass
+
+
+class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    pass
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """A foreign id that must name an object the actor can see; anything else is "does not exist" (400).
+
+    The queryset is built at request time, inside the tenant scope, and may be narrowed further with
+    ``narrow(queryset, actor)``.
+    """
+
+    def __init__(self, *, model: type[models.Model], narrow: Any = None, **kwargs: Any) -> None:
+        self.scoped_model = model
+        self.narrow = narrow
+        if not kwargs.get("read_only"):
+            kwargs["queryset"] = model.objects  # type: ignore[attr-defined]
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        queryset = self.scoped_model.objects.all()  # type: ignore[attr-defined]
+        if self.narrow is not None:
+            request = self.context.get("request")
+            queryset = self.narrow(queryset, actor_for(request.user if request else None))
+        return queryset  # type: ignore[no-any-return]
+
+
+class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """Base of every API viewset on programme data.
+
+    After authentication it activates the tenant scope (the programmes the person belongs to) and every
+    queryset is restricted to those programmes *after* the subclass has narrowed it, so no subclass can
+    widen it. Subclasses set ``model`` and may override ``narrow_queryset``; they may not override
+    ``get_queryset``, ``dispatch`` or ``perform_authentication`` (checked when the class is defined).
+    Objects outside the scope answer 404 exactly like missing ones.
+    """
+
+    model: ClassVar[type[models.Model]]
+    _sealed = ("get_queryset", "dispatch", "perform_authentication", "initial")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls._sealed:
+            if name in cls.__dict__:
+                raise TypeError(
+                    f"{cls.__name__} overrides {name}(); scoped viewsets narrow with narrow_queryset() instead."
+                )
+
+    actor: Actor
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        self.actor = actor_for(request.user)
+        self._scope_token = activate_scope(self.actor.programme_ids)
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        self._scope_token = None
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            if self._scope_token is not None:
+                deactivate_scope(self._scope_token)
+
+    def narrow_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """Within-programme rules (published only, own organisation's drafts...) and the list's joins."""
+        return queryset
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no rows
+            return self.model.objects.none()  # type: ignore[attr-defined, no-any-return]
+        queryset = self.narrow_queryset(self.model.objects.all())  # type: ignore[attr-defined]
+        return restrict_to_programmes(queryset, self.actor.programme_ids)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["actor"] = getattr(self, "actor", None)
+        return context

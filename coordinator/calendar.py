@@ -1,0 +1,311 @@
+"""Calendar invites and feeds (iCalendar, RFC 5545; iTIP, RFC 5546), shared by every feature.
+
+One place builds every VCALENDAR the platform sends, so that invites behave the same in Outlook, Google
+Calendar and Thunderbird:
+
+- each event carries a stable ``UID`` and a ``SEQUENCE`` that the caller raises on every change;
+- times are written in the programme's zone (``DTSTART;TZID=Europe/Stockholm``) with a full VTIMEZONE whose
+  observances use yearly RRULEs where the zone's rules are regular (what Outlook expects);
+- ``METHOD:REQUEST`` invites and updates ask each ATTENDEE for a reply (``RSVP=TRUE``); ``METHOD:CANCEL``
+  marks the event cancelled; feeds carry no METHOD;
+- text from users goes through icalendar's escaping (commas, semicolons, backslashes and newlines), and
+  parameter values (names) lose the characters that could break out of a parameter.
+
+``invite_message`` wraps a calendar in an email with the calendar as an inline ``text/calendar; method=...``
+part inside multipart/alternative (Outlook needs it there) and again as an ``invite.ics`` attachment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email import encoders
+from email.mime.base import MIMEBase
+from functools import lru_cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import icalendar
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+
+Method = Literal["REQUEST", "CANCEL", "PUBLISH"]
+_PARAM_UNSAFE = re.compile(r'["\x00-\x1f\x7f]')
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Participant:
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """A single occurrence: one seminar session day, one shadowing visit day, one meeting."""
+
+    uid: str
+    summary: str
+    start: datetime
+    end: datetime
+    sequence: int = 0
+    location: str = ""
+    description: str = ""
+    url: str = ""
+    status: Literal["CONFIRMED", "TENTATIVE", "CANCELLED"] = "CONFIRMED"
+    organizer: Participant | None = None
+    attendees: tuple[Participant, ...] = ()
+    categories: tuple[str, ...] = ()
+    last_modified: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("Calendar events need aware datetimes.")
+        if self.end <= self.start:
+            raise ValueError("A calendar event must end after it starts.")
+
+
+def event_uid(kind: str, *parts: object) -> str:
+    """A stable, globally unique UID such as ``seminar-session-12@samverkan.example``."""
+    tail = "-".join(str(p) for p in parts)
+    return f"{kind}-{tail}@{settings.CALENDAR_UID_DOMAIN}"
+
+
+def clean_text(value: str) -> str:
+    """User text for a TEXT property: no control characters except newline and tab; CRLF made LF."""
+    return _TEXT_CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def clean_param(value: str) -> str:
+    """A parameter value (such as CN): quotes and control characters cannot be escaped there, so drop them."""
+    return _PARAM_UNSAFE.sub("", value).strip()
+
+
+def _address(participant: Participant, **params: str) -> icalendar.vCalAddress:
+    address = icalendar.vCalAddress(f"mailto:{clean_param(participant.email)}")
+    if participant.name:
+        address.params["CN"] = clean_param(participant.name)
+    for key, value in params.items():
+        address.params[key] = value
+    return address
+
+
+def _event_component(event: CalendarEvent, zone: ZoneInfo, method: Method | None, stamp: datetime) -> icalendar.Event:
+    component = icalendar.Event()
+    component.add("uid", event.uid)
+    component.add("sequence", event.sequence)
+    component.add("dtstamp", stamp)
+    component.add("dtstart", event.start.astimezone(zone))
+    component.add("dtend", event.end.astimezone(zone))
+    component.add("summary", clean_text(event.summary))
+    if event.description:
+        component.add("description", clean_text(event.description))
+    if event.location:
+        component.add("location", clean_text(event.location))
+    if event.url:
+        component.add("url", event.url)
+    status = "CANCELLED" if method == "CANCEL" else event.status
+    component.add("status", status)
+    component.add("transp", "TRANSPARENT" if status == "CANCELLED" else "OPAQUE")
+    if event.last_modified:
+        component.add("last-modified", event.last_modified.astimezone(UTC))
+    if event.categories:
+        component.add("categories", [clean_text(c) for c in event.categories])
+    if event.organizer:
+        component.add("organizer", _address(event.organizer))
+    for attendee in event.attendees:
+        params = {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT"}
+        if method == "REQUEST":
+            params.update({"PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"})
+        component.add("attendee", _address(attendee, **params))
+    for key, value in event.extra.items():
+        component.add(key, clean_text(value))
+    return component
+
+
+def build_calendar(
+    events: Sequence[CalendarEvent],
+    *,
+    time_zone: str,
+    method: Method | None = None,
+    name: str | None = None,
+) -> bytes:
+    """Serialise events into one VCALENDAR (CRLF line ends, lines folded at 75 octets)."""
+    zone = ZoneInfo(time_zone)
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", settings.CALENDAR_PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", clean_text(name))
+        calendar.add("x-wr-timezone", time_zone)
+        calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", "PT1H")
+    if events:
+        first = min(e.start for e in events).astimezone(zone).year
+        last = max(e.end for e in events).astimezone(zone).year
+        calendar.add_component(vtimezone(time_zone, first, last))
+    stamp = datetime.now(UTC).replace(microsecond=0)
+    for event in events:
+        calendar.add_component(_event_component(event, zone, method, stamp))
+    return calendar.to_ical()
+
+
+# --- VTIMEZONE ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Transition:
+    utc: datetime
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+    is_dst: bool
+
+    @property
+    def local_before(self) -> datetime:
+        return (self.utc + self.offset_from).replace(tzinfo=None)
+
+
+def _transitions(zone: ZoneInfo, first_year: int, last_year: int) -> list[_Transition]:
+    found: list[_Transition] = []
+    moment = datetime(first_year, 1, 1, tzinfo=UTC)
+    end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
+    step = timedelta(days=1)
+    previous = moment.astimezone(zone).utcoffset()
+    while moment < end:
+        nxt = moment + step
+        offset = nxt.astimezone(zone).utcoffset()
+        if offset != previous:
+            lo, hi = moment, nxt
+            while hi - lo > timedelta(minutes=1):  # bisect to the minute
+                mid = lo + (hi - lo) / 2
+                if mid.astimezone(zone).utcoffset() == previous:
+                    lo = mid
+                else:
+                    hi = mid
+            at = hi.replace(second=0, microsecond=0)
+            local = at.astimezone(zone)
+            assert previous is not None and offset is not None
+            found.append(_Transition(at, previous, offset, local.tzname() or "", bool(local.dst())))
+            previous = offset
+        moment = nxt
+    return found
+
+
+def _weekday_rule(local: datetime) -> tuple[int, str, int]:
+    """(month, BYDAY such as '-1SU' or '2SU', minutes after midnight) of a transition's local time."""
+    days = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+    nth_from_end = -((_days_in_month(local) - local.day) // 7 + 1)
+    nth = (local.day - 1) // 7 + 1
+    # Prefer "last <weekday>" when the day is in the last seven of the month (the EU rule).
+    index = nth_from_end if nth_from_end == -1 else nth
+    return local.month, f"{index}{days[local.weekday()]}", local.hour * 60 + local.minute
+
+
+def _days_in_month(moment: datetime) -> int:
+    following = (moment.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return (following - timedelta(days=1)).day
+
+
+@lru_cache(maxsize=64)
+def _vtimezone_text(time_zone: str, first_year: int, last_year: int) -> bytes:
+    zone = ZoneInfo(time_zone)
+    transitions = _transitions(zone, first_year, last_year)
+    tz = icalendar.Timezone()
+    tz.add("tzid", time_zone)
+    tz.add("x-lic-location", time_zone)
+    if not transitions:
+        offset = datetime(first_year, 1, 1, tzinfo=zone).utcoffset() or timedelta(0)
+        standard = icalendar.TimezoneStandard()
+        standard.add("dtstart", datetime(1970, 1, 1))
+        standard.add("tzoffsetfrom", offset)
+        standard.add("tzoffsetto", offset)
+        standard.add("tzname", datetime(first_year, 1, 1, tzinfo=zone).tzname() or time_zone)
+        tz.add_component(standard)
+        return tz.to_ical()
+    groups: dict[bool, list[_Transition]] = {True: [], False: []}
+    for transition in transitions:
+        groups[transition.is_dst].append(transition)
+    regular = True
+    rules: dict[bool, tuple[int, str, int]] = {}
+    for is_dst, items in groups.items():
+        shapes = {(_weekday_rule(t.local_before), t.offset_from, t.offset_to, t.name) for t in items}
+        if len(shapes) != 1 or len(items) != last_year - first_year + 1:
+            regular = False
+            break
+        rules[is_dst] = _weekday_rule(items[0].local_before)
+    if not regular:
+        # Irregular history (rule changes within the range): let icalendar list each transition.
+        generated = icalendar.Timezone.from_tzid(
+            time_zone, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
+        )
+        return generated.to_ical()
+    for is_dst, items in sorted(groups.items()):
+        first = items[0]
+        observance = icalendar.TimezoneDaylight() if is_dst else icalendar.TimezoneStandard()
+        observance.add("dtstart", first.local_before)
+        month, byday, _minutes = rules[is_dst]
+        observance.add("rrule", {"freq": "yearly", "bymonth": month, "byday": byday})
+        observance.add("tzoffsetfrom", first.offset_from)
+        observance.add("tzoffsetto", first.offset_to)
+        observance.add("tzname", first.name)
+        tz.add_component(observance)
+    return tz.to_ical()
+
+
+def vtimezone(time_zone: str, first_year: int, last_year: int) -> icalendar.Timezone:
+    """A VTIMEZONE valid from ``first_year`` on; yearly RRULEs where the zone's rules are regular."""
+    first = min(first_year, last_year) - 1
+    last = max(first_year, last_year, datetime.now(UTC).year) + 1
+    return icalendar.Timezone.from_ical(_vtimezone_text(time_zone, first, last))
+
+
+# --- Invite email ---------------------------------------------------------------------------------------
+
+
+class InviteMessage(EmailMultiAlternatives):
+    """An email whose text/calendar alternative carries the iTIP method parameter."""
+
+    ics_method: str = "REQUEST"
+
+    def message(self, *args: Any, **kwargs: Any) -> Any:
+        msg = super().message(*args, **kwargs)
+        for part in msg.walk():
+            if part.get_content_type() == "text/calendar" and not part.get_filename():
+                part.set_param("method", self.ics_method)
+        return msg
+
+
+def invite_message(
+    *,
+    to: Iterable[str],
+    subject: str,
+    body_text: str,
+    body_html: str | None,
+    calendar: bytes,
+    method: Method,
+    reply_to: Iterable[str] = (),
+) -> InviteMessage:
+    message = InviteMessage(
+        subject=subject,
+        body=body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=list(to),
+        reply_to=list(reply_to),
+    )
+    message.ics_method = method
+    if body_html:
+        message.attach_alternative(body_html, "text/html")
+    message.attach_alternative(calendar.decode("utf-8"), "text/calendar")
+    attachment = MIMEBase("application", "ics", name="invite.ics", method=method)
+    attachment.set_payload(calendar)
+    encoders.encode_base64(attachment)
+    attachment.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    message.attach(attachment)
+    return message

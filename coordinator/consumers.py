@@ -1,0 +1,80 @@
+"""Websocket consumers shared by the platform, and the base that authorises every consumer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from coordinator.notifications import person_group
+from coordinator.tenancy import programme_scope
+from organisations.permissions import Actor, actor_for
+
+# Close codes in the application range (4000-4999): the client should not reconnect on these.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+class ScopedConsumer(AsyncJsonWebsocketConsumer):
+    """Base of every consumer: an anonymous or unauthorised socket is closed, not just ignored.
+
+    Subclasses implement ``authorise()`` (called in ``connect()`` with ``self.actor`` set; return False to
+    close with 4403) and run database work through ``self.in_scope(func, ...)``, which executes it in a
+    thread inside the person's tenant scope.
+    """
+
+    actor: Actor
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.actor = await database_sync_to_async(actor_for)(user)
+        if not await self.authorise():
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.accept()
+        await self.on_accepted()
+
+    async def authorise(self) -> bool:
+        return True
+
+    async def on_accepted(self) -> None:
+        return None
+
+    async def in_scope(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        programme_ids = self.actor.programme_ids
+
+        def run() -> Any:
+            with programme_scope(programme_ids):
+                return func(*args, **kwargs)
+
+        return await database_sync_to_async(run)()
+
+
+class NotificationConsumer(ScopedConsumer):
+    """Pushes a person's new notifications to every open tab (the bell in the header)."""
+
+    async def authorise(self) -> bool:
+        return self.actor.person is not None
+
+    async def on_accepted(self) -> None:
+        assert self.actor.person is not None
+        self.group = person_group(self.actor.person.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # The socket is one-way; anything sent by the client is ignored.
+        return None
+
+    async def notification_created(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {"type": "notification", "id": event["id"], "kind": event["kind"], "title": event["title"],
+             "url": event["url"]}
+        )

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from coordinator import registry
+from coordinator.models import Notification
+from organisations.models import PlatformRole, Programme
+from organisations.permissions import actor_for
+
+
+def layout(request: HttpRequest) -> dict[str, Any]:
+    """What the shared layout needs: programme, person, roles, navigation, unread count. Two queries."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    actor = actor_for(user)
+    programme = getattr(request, "programme", None)
+    if programme is None or actor.person is None:
+        return {"layout_actor": actor}
+    roles = actor.roles_in(programme)
+    role_labels = [str(choice.label) for choice in PlatformRole if choice.value in roles]
+    nav = [item for item in registry.nav_items if item.visible(request)]
+    unread = Notification.objects.filter(recipient=actor.person, read_at__isnull=True).count()
+    other_programmes: list[Programme] = []
+    if len(actor.memberships) > 1:
+        # The switcher lists the person's own programmes, outside the current scope by design.
+        other_programmes = list(
+            Programme.unscoped_objects.filter(pk__in=actor.programme_ids).exclude(pk=programme.pk).order_by("name")
+        )
+    return {
+        "layout_actor": actor,
+        "layout_person": actor.person,
+        "layout_roles": role_labels,
+        "layout_nav": nav,
+        "layout_unread": unread,
+        "layout_other_programmes": other_programmes,
+    }

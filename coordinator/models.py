@@ -1,0 +1,114 @@
+"""Shared records: in-app notifications, each person's email choices, and the outbound email outbox."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from coordinator.tenancy import TenantModel
+
+
+class OutboundEmail(TenantModel):
+    """A message written in the same transaction as the change it reports, and sent after the commit.
+
+    The outbox is what makes "no invite silently fails to send" hold: a message exists as soon as its cause
+    is committed; a failed send is retried with back-off and, after the last attempt, shown to the
+    programme's coordinators as failed.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    programme = models.ForeignKey("organisations.Programme", on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(
+        "organisations.Person", on_delete=models.SET_NULL, null=True, related_name="outbound_emails"
+    )
+    to_address = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    ics_method = models.CharField(max_length=10, blank=True)
+    ics_content = models.TextField(blank=True)
+    kind = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField()
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to_address} ({self.status})"
+
+
+class Notification(TenantModel):
+    """Something that asks a person to act or tells them what happened; shown in the bell and on my page."""
+
+    programme = models.ForeignKey("organisations.Programme", on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(
+        "organisations.Person", on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=64)
+    title = models.CharField(max_length=255)
+    body = models.TextField(max_length=5000, blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email = models.ForeignKey(OutboundEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationPreference(TenantModel):
+    """Whether a person wants email for one kind of notification (in-app notifications always appear)."""
+
+    tenant_path: ClassVar[str] = "person__memberships__programme"
+    tenant_path_is_multi: ClassVar[bool] = True
+
+    person = models.ForeignKey(
+        "organisations.Person", on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=64)
+    email_enabled = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "kind"], name="notification_preference_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.kind} email={'on' if self.email_enabled else 'off'}"
+
+
+class JobRun(models.Model):
+    """When each periodic job last ran, so that several runner processes do not repeat each other's work."""
+
+    name = models.CharField(max_length=100, unique=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_handled = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="jobrun_name_not_empty")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,304 @@
+"""Notifications (in-app, live over the websocket, and email) and the email outbox.
+
+Feature services call ``notify`` or ``send_invite`` inside their transaction. The notification and its
+email are written in that transaction; the email is sent and the websocket event pushed only after the
+commit (``transaction.on_commit``), so a rolled-back change never sends anything, and a committed change
+always has its message, which the outbox retries until it is sent or visibly failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from coordinator import registry
+from coordinator.calendar import Method, invite_message
+from coordinator.models import Notification, NotificationPreference, OutboundEmail
+from coordinator.tenancy import unscoped
+
+logger = logging.getLogger(__name__)
+
+INVITE_KIND = "calendar.invite"
+registry.notification_kinds.register(
+    INVITE_KIND, registry.NotificationKind(INVITE_KIND, _("Calendar invites, updates and cancellations"))
+)
+registry.notification_kinds.register(
+    "outbox.failed",
+    registry.NotificationKind("outbox.failed", _("Messages that could not be delivered (coordinators)")),
+)
+
+
+def person_group(person_id: int) -> str:
+    """The channel-layer group that reaches every open tab of one person."""
+    return f"person.{person_id}"
+
+
+@dataclass(frozen=True)
+class Invite:
+    """A calendar attachment for one recipient: the serialised VCALENDAR and its iTIP method."""
+
+    calendar: bytes
+    method: Method
+
+
+def wants_email(person: Any, kind: str) -> bool:
+    preference = NotificationPreference.objects.filter(person=person, kind=kind).first()
+    if preference is not None:
+        return preference.email_enabled
+    declared = registry.notification_kinds.get(kind)
+    return declared.default_email if declared else True
+
+
+def _language_of(person: Any, programme: Any) -> str:
+    return person.preferred_language or programme.language or settings.LANGUAGE_CODE
+
+
+def notify(
+    *,
+    programme: Any,
+    recipients: Iterable[Any],
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    invite: Invite | None = None,
+    email: bool | None = None,
+) -> list[Notification]:
+    """Tell people something: an in-app notification each, an email where they want one.
+
+    Call it inside the service's transaction. ``title`` and ``body`` should already be translated for the
+    recipients (use ``translation.override`` per recipient when building them), or be lazy strings, which
+    are rendered in each recipient's language here. With ``invite`` the email carries the calendar and is
+    always sent: an invite is the booking itself, not a reminder. ``email=False`` suppresses email.
+    """
+    created: list[Notification] = []
+    for person in recipients:
+        with translation.override(_language_of(person, programme)):
+            rendered_title = str(title)[:255]
+            rendered_body = str(body)
+            outbound = None
+            send_email = email is not False and (invite is not None or wants_email(person, kind))
+            if send_email and person.user.email:
+                outbound = _queue_email(
+                    programme=programme,
+                    person=person,
+                    kind=kind,
+                    subject=rendered_title,
+                    body=rendered_body,
+                    url=url,
+                    invite=invite,
+                )
+        notification = Notification.objects.create(
+            programme=programme,
+            recipient=person,
+            kind=kind,
+            title=rendered_title,
+            body=rendered_body,
+            url=url,
+            email=outbound,
+        )
+        created.append(notification)
+    if created:
+        ids = [n.pk for n in created]
+        transaction.on_commit(lambda: _after_commit(ids))
+    return created
+
+
+def send_invite(
+    *, programme: Any, person: Any, title: str, body: str, url: str, calendar: bytes, method: Method
+) -> Notification:
+    """Send one person a calendar invite, update or cancellation (iTIP) by email, with a notification."""
+    return notify(
+        programme=programme,
+        recipients=[person],
+        kind=INVITE_KIND,
+        title=title,
+        body=body,
+        url=url,
+        invite=Invite(calendar=calendar, method=method),
+    )[0]
+
+
+def absolute_url(path: str) -> str:
+    if not path or path.startswith(("http://", "https://")):
+        return path
+    return f"{settings.SITE_URL}{path}"
+
+
+def _queue_email(
+    *, programme: Any, person: Any, kind: str, subject: str, body: str, url: str, invite: Invite | None
+) -> OutboundEmail:
+    context = {"programme": programme, "person": person, "subject": subject, "body": body,
+               "url": absolute_url(url)}
+    text = render_to_string("email/notification.txt", context)
+    html = render_to_string("email/notification.html", context)
+    return OutboundEmail.objects.create(
+        programme=programme,
+        recipient=person,
+        to_address=person.user.email,
+        subject=f"[{programme.name}] {subject}"[:255],
+        body_text=text,
+        body_html=html,
+        ics_method=invite.method if invite else "",
+        ics_content=invite.calendar.decode("utf-8") if invite else "",
+        kind=kind,
+        next_attempt_at=timezone.now(),
+    )
+
+
+def _after_commit(notification_ids: list[int]) -> None:
+    with unscoped():  # runs after the request's scope may be gone; the ids come from this transaction
+        rows = list(
+            Notification.unscoped_objects.filter(pk__in=notification_ids).values(
+                "pk", "recipient_id", "kind", "title", "url", "email_id"
+            )
+        )
+    _push_live(rows)
+    deliver([r["email_id"] for r in rows if r["email_id"]])
+
+
+def _push_live(rows: list[dict[str, Any]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for row in rows:
+        try:
+            async_to_sync(layer.group_send)(
+                person_group(row["recipient_id"]),
+                {"type": "notification.created", "id": row["pk"], "kind": row["kind"],
+                 "title": row["title"], "url": row["url"]},
+            )
+        except Exception:  # a live push is a convenience; the notification itself is stored
+            logger.exception("Could not push notification %s live", row["pk"])
+
+
+# --- Outbox delivery ------------------------------------------------------------------------------------
+
+CLAIM_SECONDS = 300
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=min(2**attempts, 240))
+
+
+def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
+    reply_to = [outbound.programme.organizer_email]
+    if outbound.ics_content:
+        return invite_message(
+            to=[outbound.to_address],
+            subject=outbound.subject,
+            body_text=outbound.body_text,
+            body_html=outbound.body_html or None,
+            calendar=outbound.ics_content.encode("utf-8"),
+            method=outbound.ics_method,  # type: ignore[arg-type]
+            reply_to=reply_to,
+        )
+    message = EmailMultiAlternatives(
+        subject=outbound.subject,
+        body=outbound.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[outbound.to_address],
+        reply_to=reply_to,
+    )
+    if outbound.body_html:
+        message.attach_alternative(outbound.body_html, "text/html")
+    return message
+
+
+def _claim(pk: int) -> bool:
+    """Compare-and-set: only one process may send a given message at a time."""
+    now = timezone.now()
+    claimed = OutboundEmail.unscoped_objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+        pk=pk,
+        status=OutboundEmail.Status.PENDING,
+    ).update(status=OutboundEmail.Status.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    return claimed == 1
+
+
+def deliver(outbound_ids: Iterable[int]) -> int:
+    """Send the given outbox messages now; returns how many were sent. Safe to call from several processes."""
+    sent = 0
+    connection = None
+    for pk in outbound_ids:
+        if not _claim(pk):
+            continue
+        outbound = OutboundEmail.unscoped_objects.select_related("programme").get(pk=pk)
+        try:
+            connection = connection or get_connection(fail_silently=False)
+            if connection.send_messages([build_message(outbound)]) != 1:
+                raise RuntimeError("the mail backend accepted no message")
+        except Exception as exc:  # any transport error: record it and retry later
+            _record_failure(outbound, exc)
+            connection = None
+            continue
+        outbound.status = OutboundEmail.Status.SENT
+        outbound.sent_at = timezone.now()
+        outbound.attempts += 1
+        outbound.claimed_until = None
+        outbound.last_error = ""
+        outbound.save(update_fields=["status", "sent_at", "attempts", "claimed_until", "last_error"])
+        sent += 1
+    return sent
+
+
+def _record_failure(outbound: OutboundEmail, exc: Exception) -> None:
+    outbound.attempts += 1
+    outbound.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    outbound.claimed_until = None
+    if outbound.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        outbound.status = OutboundEmail.Status.FAILED
+    else:
+        outbound.status = OutboundEmail.Status.PENDING
+        outbound.next_attempt_at = timezone.now() + _backoff(outbound.attempts)
+    outbound.save(update_fields=["attempts", "last_error", "claimed_until", "status", "next_attempt_at"])
+    logger.warning("Email %s to %s failed (attempt %s): %s", outbound.pk, outbound.to_address,
+                   outbound.attempts, outbound.last_error)
+    if outbound.status == OutboundEmail.Status.FAILED:
+        _alert_coordinators(outbound)
+
+
+def _alert_coordinators(outbound: OutboundEmail) -> None:
+    from organisations.selectors import coordinators_of  # organisations is the foundation app
+
+    with unscoped(), transaction.atomic():
+        coordinators = [p for p in coordinators_of(outbound.programme) if p.pk != outbound.recipient_id]
+        for person in coordinators:
+            Notification.objects.create(
+                programme=outbound.programme,
+                recipient=person,
+                kind="outbox.failed",
+                title=str(_("A message could not be delivered to %(address)s") % {"address": outbound.to_address}),
+                body=f"{outbound.subject}\n{outbound.last_error}",
+                url="",
+            )
+
+
+def deliver_due() -> int:
+    """Periodic job: retry messages whose next attempt is due, and free stale claims of crashed senders."""
+    now = timezone.now()
+    OutboundEmail.unscoped_objects.filter(
+        status=OutboundEmail.Status.SENDING, claimed_until__lt=now
+    ).update(status=OutboundEmail.Status.PENDING, claimed_until=None)
+    due = OutboundEmail.unscoped_objects.filter(
+        status=OutboundEmail.Status.PENDING, next_attempt_at__lte=now
+    ).values_list("pk", flat=True)[:500]
+    return deliver(list(due))
+
+
+registry.periodic_jobs.register(
+    "outbox.deliver_due", registry.PeriodicJob("outbox.deliver_due", deliver_due, every_seconds=60)
+)

@@ -1,0 +1,117 @@
+"""Registries through which the feature apps plug into shared views without knowing each other.
+
+Each feature app registers its providers in ``AppConfig.ready()``. Shared views (the start page, the
+personal calendar feed, a person's history, reports, demo data, periodic jobs) ask the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from django.utils.functional import Promise
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """An ordered collection of named entries; registering a name twice replaces the entry."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._entries: dict[str, tuple[int, T]] = {}
+
+    def register(self, key: str, entry: T, *, order: int = 100) -> T:
+        self._entries[key] = (order, entry)
+        return entry
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(entry for _, entry in sorted(self._entries.values(), key=lambda item: item[0]))
+
+    def items(self) -> list[tuple[str, T]]:
+        return [(k, v[1]) for k, v in sorted(self._entries.items(), key=lambda item: item[1][0])]
+
+    def get(self, key: str) -> T | None:
+        found = self._entries.get(key)
+        return found[1] if found else None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
+
+# --- Navigation and start page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the main navigation, shown when ``visible(request)`` is true."""
+
+    label: str | Promise
+    url_name: str
+    visible: Callable[[Any], bool] = lambda request: True
+    icon: str = ""
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    """A panel on the start page. ``build(request)`` returns its template context, or None to hide it.
+
+    The template receives the context under ``panel``; ``build`` must use a fixed number of queries.
+    """
+
+    template: str
+    build: Callable[[Any], dict[str, Any] | None]
+
+
+# --- Calendar, history, reports -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a person's history: a course completed, a visit made and what was learned."""
+
+    when: date | datetime
+    kind: str
+    title: str
+    detail: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    key: str
+    label: str | Promise
+    default_email: bool = True
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Idempotent work that the job runner repeats: it sweeps the database for what has become due."""
+
+    name: str
+    run: Callable[[], int]  # returns how many things it handled
+    every_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    """A step of ``seed_demo``: loads one app's demo data idempotently and returns demo logins to print."""
+
+    name: str
+    run: Callable[[], list[tuple[str, str]]]
+    depends_on: tuple[str, ...] = field(default_factory=tuple)
+
+
+nav_items: Registry[NavItem] = Registry("nav")
+dashboard_panels: Registry[DashboardPanel] = Registry("dashboard")
+# provider(person) -> list[coordinator.calendar.CalendarEvent] of confirmed things for the personal feed
+calendar_providers: Registry[Callable[[Any], list[Any]]] = Registry("calendar")
+# provider(person) -> list[HistoryEntry]
+history_providers: Registry[Callable[[Any], list[HistoryEntry]]] = Registry("history")
+# provider(programme, start, end) -> dict of figures for the programme report / barometer
+report_providers: Registry[Callable[[Any, date, date], dict[str, Any]]] = Registry("reports")
+notification_kinds: Registry[NotificationKind] = Registry("notification kinds")
+periodic_jobs: Registry[PeriodicJob] = Registry("jobs")
+demo_seeders: Registry[DemoSeeder] = Registry("demo data")

@@ -1,0 +1,115 @@
+"""The tenant boundary: a programme.
+
+Every model that holds programme data uses ``ProgrammeScopedManager`` as its default manager. The manager
+reads the *active scope* (a set of programme ids held in a context variable) and filters every query to it:
+
+- inside ``programme_scope(ids)`` a query sees only rows of those programmes;
+- with no scope active a query returns **nothing** (fail closed), so a code path that forgets to scope
+  leaks nothing;
+- ``unscoped()`` is the explicit, greppable escape hatch for system work (demo data, periodic jobs, the
+  calendar feed after its token has identified the person).
+
+The web middleware, the API base viewset and the websocket consumers activate the scope for the person who
+is signed in; feature code normally never touches it. A model declares how it reaches its programme with
+``tenant_path`` ("programme", "round__course__programme", or a many-valued path such as
+"participations__programme" together with ``tenant_path_is_multi = True``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from django.db import models
+
+_UNSCOPED: Any = object()
+_active_scope: contextvars.ContextVar[Any] = contextvars.ContextVar("programme_scope", default=None)
+
+
+@contextmanager
+def programme_scope(programme_ids: Iterable[int]) -> Iterator[frozenset[int]]:
+    """Limit every scoped query in this block to the given programmes."""
+    ids = frozenset(int(pk) for pk in programme_ids)
+    token = _active_scope.set(ids)
+    try:
+        yield ids
+    finally:
+        _active_scope.reset(token)
+
+
+@contextmanager
+def unscoped() -> Iterator[None]:
+    """Lift the tenant filter for system work that must see every programme. Use sparingly."""
+    token = _active_scope.set(_UNSCOPED)
+    try:
+        yield
+    finally:
+        _active_scope.reset(token)
+
+
+def activate_scope(programme_ids: Iterable[int]) -> contextvars.Token[Any]:
+    """Enter a scope without a ``with`` block; pair with ``deactivate_scope(token)``."""
+    return _active_scope.set(frozenset(int(pk) for pk in programme_ids))
+
+
+def deactivate_scope(token: contextvars.Token[Any]) -> None:
+    _active_scope.reset(token)
+
+
+def active_programme_ids() -> frozenset[int] | None:
+    """The programme ids in scope; ``None`` when no scope is active or the scope is lifted."""
+    scope = _active_scope.get()
+    if scope is None or scope is _UNSCOPED:
+        return None
+    return scope  # type: ignore[no-any-return]
+
+
+def is_unscoped() -> bool:
+    return _active_scope.get() is _UNSCOPED
+
+
+def restrict_to_programmes(queryset: models.QuerySet[Any], programme_ids: Iterable[int]) -> models.QuerySet[Any]:
+    """Filter a queryset of a tenant model to the given programmes, whatever manager produced it."""
+    model = queryset.model
+    path: str | None = getattr(model, "tenant_path", None)
+    if path is None:
+        raise TypeError(f"{model.__name__} declares no tenant_path; it cannot be scoped to a programme.")
+    ids = list(programme_ids)
+    if path == "pk":
+        return queryset.filter(pk__in=ids)
+    if getattr(model, "tenant_path_is_multi", False):
+        # A many-valued path would duplicate rows if joined; a subquery keeps one row per object.
+        inner = model._base_manager.filter(**{f"{path}__in": ids}).values("pk")
+        return queryset.filter(pk__in=inner)
+    return queryset.filter(**{f"{path}__in": ids})
+
+
+class ProgrammeScopedManager(models.Manager):  # type: ignore[type-arg]
+    """Default manager of every tenant model: filtered to the active scope, empty without one."""
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        queryset = super().get_queryset()
+        scope = _active_scope.get()
+        if scope is _UNSCOPED:
+            return queryset
+        if scope is None:
+            return queryset.none()
+        return restrict_to_programmes(queryset, scope)
+
+
+class TenantModel(models.Model):
+    """Abstract base for models that belong to a programme; subclasses set ``tenant_path``."""
+
+    tenant_path: ClassVar[str] = "programme"
+    tenant_path_is_multi: ClassVar[bool] = False
+
+    objects = ProgrammeScopedManager()
+    # A plain manager for work that must see every programme (see ``unscoped``); feature code reads through
+    # ``objects``, and each use of ``unscoped_objects`` says why in a comment. Django's own base manager
+    # (used for saving, deleting and following a foreign key) stays the plain default.
+    unscoped_objects = models.Manager()
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,302 @@
+"""The base of every HTML view on programme data, and the shared pages: start page, my page, settings,
+notifications, programme and language switching, the personal calendar feed and the health check."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, time
+from typing import Any, ClassVar
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.http import require_GET
+from django.views.generic import TemplateView
+from django.views.i18n import set_language as django_set_language
+
+from coordinator import registry
+from coordinator.calendar import build_calendar
+from coordinator.middleware import SESSION_PROGRAMME_KEY
+from coordinator.models import Notification, NotificationPreference
+from coordinator.tenancy import programme_scope, restrict_to_programmes, unscoped
+from organisations import services
+from organisations.forms import OwnProfileForm
+from organisations.models import Person, PlatformRole, Programme
+from organisations.permissions import Actor, actor_for
+
+
+class ProgrammeMixin(LoginRequiredMixin):
+    """Base of every page on programme data.
+
+    Requires a signed-in member of the current programme (``self.programme``; the middleware has already
+    limited every query to it), optionally with one of ``required_roles``. Pages that list or show objects
+    set ``model`` and narrow with ``narrow_queryset``; ``get_queryset`` is sealed so that the programme
+    restriction is always applied last.
+    """
+
+    required_roles: ClassVar[frozenset[str]] = frozenset()
+    model: ClassVar[type[models.Model] | None] = None
+    programme: Programme
+    actor: Actor
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(f"{cls.__name__} overrides get_queryset(); narrow with narrow_queryset() instead.")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        programme = getattr(request, "programme", None)
+        if programme is None:
+            return render(request, "no_programme.html", status=403)
+        self.programme = programme
+        self.actor = actor_for(request.user)
+        if self.required_roles and not self.actor.has_role(programme, *self.required_roles):
+            raise PermissionDenied(_("Your roles in this programme do not include this page."))
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return]
+
+    @property
+    def person(self) -> Person:
+        assert self.actor.person is not None
+        return self.actor.person
+
+    def has_role(self, *roles: str) -> bool:
+        return self.actor.has_role(self.programme, *roles)
+
+    def narrow_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        return queryset
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        if self.model is None:
+            raise TypeError(f"{type(self).__name__} has no model to list.")
+        queryset = self.narrow_queryset(self.model.objects.all())  # type: ignore[attr-defined]
+        return restrict_to_programmes(queryset, [self.programme.pk])
+
+    def get_object_or_404(self, queryset: models.QuerySet[Any] | None = None, **lookup: Any) -> Any:
+        queryset = restrict_to_programmes(
+            queryset if queryset is not None else self.get_queryset(), [self.programme.pk]
+        )
+        found = queryset.filter(**lookup).first()
+        if found is None:
+            raise Http404
+        return found
+
+
+class HomeView(TemplateView):
+    """Public: a landing page for visitors, the role-aware start page for members."""
+
+    def get_template_names(self) -> list[str]:
+        if not self.request.user.is_authenticated:
+            return ["landing.html"]
+        if getattr(self.request, "programme", None) is None:
+            return ["no_programme.html"]
+        return ["home.html"]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if self.request.user.is_authenticated and getattr(self.request, "programme", None) is not None:
+            panels = []
+            for panel in registry.dashboard_panels:
+                built = panel.build(self.request)
+                if built is not None:
+                    panels.append({"template": panel.template, "panel": built})
+            context["panels"] = panels
+        return context
+
+
+class MyPageView(ProgrammeMixin, TemplateView):
+    """My page: my history across every feature, my calendar feed, my settings."""
+
+    template_name = "coordinator/my_page.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        history: list[registry.HistoryEntry] = []
+        for provider in registry.history_providers:
+            history.extend(provider(self.person))
+        history.sort(key=lambda entry: _sortable(entry.when), reverse=True)
+        feed_path = reverse("calendar-feed", kwargs={"token": self.person.calendar_token})
+        https_url = self.request.build_absolute_uri(feed_path)
+        context.update(
+            history=history,
+            feed_url=https_url,
+            webcal_url="webcal://" + https_url.split("://", 1)[1],
+            roles=[label for value, label in _role_choices() if value in self.actor.roles_in(self.programme)],
+            membership=self.actor.membership_in(self.programme),
+        )
+        return context
+
+
+def _sortable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else timezone.make_aware(value)
+    if isinstance(value, date):
+        return timezone.make_aware(datetime.combine(value, time.min))
+    return value
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(c.value, str(c.label)) for c in PlatformRole]
+
+
+class SettingsView(ProgrammeMixin, View):
+    """My profile details and which notifications also come by email."""
+
+    template_name = "coordinator/settings.html"
+
+    def _form(self, data: Any = None) -> OwnProfileForm:
+        return OwnProfileForm(data=data, person=self.person)
+
+    def _render(self, request: HttpRequest, form: Any, status: int = 200) -> HttpResponse:
+        prefs = {
+            p.kind: p.email_enabled for p in NotificationPreference.objects.filter(person=self.person)
+        }
+        kinds = [
+            {"key": kind.key, "label": kind.label, "email": prefs.get(kind.key, kind.default_email)}
+            for kind in registry.notification_kinds
+        ]
+        return render(request, self.template_name, {"form": form, "kinds": kinds}, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._render(request, self._form())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = self._form(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        with transaction.atomic():
+            services.person_update(actor=self.actor, person=self.person, values=form.changed_values())
+            for kind in registry.notification_kinds:
+                NotificationPreference.objects.update_or_create(
+                    person=self.person,
+                    kind=kind.key,
+                    defaults={"email_enabled": request.POST.get(f"email_{kind.key}") == "on"},
+                )
+        messages.success(request, _("Your settings were saved."))
+        response = redirect("settings")
+        if self.person.preferred_language:
+            response.set_cookie(
+                "samverkan_language", self.person.preferred_language, samesite="Lax", max_age=365 * 24 * 3600
+            )
+        return response
+
+
+class RotateCalendarTokenView(ProgrammeMixin, View):
+    def post(self, request: HttpRequest) -> HttpResponse:
+        services.calendar_token_rotate(actor=self.actor, person=self.person)
+        messages.success(request, _("Your calendar address was renewed. Subscribe again with the new address."))
+        return redirect("my-page")
+
+
+class NotificationListView(ProgrammeMixin, TemplateView):
+    template_name = "coordinator/notifications.html"
+    model = Notification
+
+    def narrow_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        return queryset.filter(recipient=self.person)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["notifications"] = list(self.get_queryset()[:100])
+        return context
+
+
+class MarkNotificationsReadView(ProgrammeMixin, View):
+    model = Notification
+
+    def narrow_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        return queryset.filter(recipient=self.person, read_at__isnull=True)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        queryset = self.get_queryset()
+        raw_id = request.POST.get("id", "")
+        if raw_id:
+            if not raw_id.isdigit():
+                return JsonResponse({"detail": _("Not found.")}, status=404)
+            queryset = queryset.filter(pk=int(raw_id))
+        count = queryset.update(read_at=timezone.now())
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return JsonResponse({"marked": count})
+        target = request.POST.get("next", "")
+        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            return redirect(target)
+        return redirect("notifications")
+
+
+class SwitchProgrammeView(LoginRequiredMixin, View):
+    """Public list: choosing the current programme is what sets the scope of the following requests."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        actor = actor_for(request.user)
+        raw = request.POST.get("programme", "")
+        if not raw.isdigit() or int(raw) not in actor.memberships:
+            raise Http404
+        request.session[SESSION_PROGRAMME_KEY] = int(raw)
+        return redirect("home")
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also remembers the choice on the person's profile."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    actor = actor_for(request.user)
+    if actor.person is not None and language in {"sv", "da", "en"} and request.method == "POST":
+        with unscoped():  # the person's own row, identified by the session
+            Person.unscoped_objects.filter(pk=actor.person.pk).update(preferred_language=language)
+    return response
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A person's private subscription feed: their confirmed sessions, visits and meetings.
+
+    Public by design (calendar clients cannot sign in): the secret token identifies the person. An unknown
+    or rotated token answers the same 404 as any missing page. The feed is then built inside the person's
+    own scope, so it can hold nothing from programmes they do not belong to.
+    """
+    if len(token) > 64:
+        raise Http404
+    with unscoped():  # identifying the person by their secret is what decides the scope
+        person = Person.unscoped_objects.select_related("user").filter(calendar_token=token).first()
+        if person is None or not person.user.is_active:
+            raise Http404
+        user = person.user
+    actor = actor_for(user)
+    with programme_scope(actor.programme_ids):
+        events = []
+        for provider in registry.calendar_providers:
+            events.extend(provider(person))
+        programme = Programme.objects.order_by("name").first()
+    time_zone = programme.time_zone if programme else "Europe/Stockholm"
+    events.sort(key=lambda e: (e.start, e.uid))
+    body = build_calendar(events, time_zone=time_zone, name=_("Samverkan – %(name)s") % {"name": person.full_name})
+    etag = '"' + hashlib.sha256(_strip_dtstamp(body)).hexdigest()[:32] + '"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, max-age=300"
+    response["Content-Disposition"] = 'inline; filename="samverkan.ics"'
+    return response
+
+
+def _strip_dtstamp(body: bytes) -> bytes:
+    """The feed's content without DTSTAMP lines, which change on every build, for a stable ETag."""
+    return b"\r\n".join(line for line in body.split(b"\r\n") if not line.startswith(b"DTSTAMP"))
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FocusgroupsConfig(AppConfig):
+    name = "focusgroups"
+    verbose_name = _("Focus groups")

@@ -1,0 +1,211 @@
+"""API of programmes, organisations, units, roles at work and people (thin: parse, call, serialise)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from coordinator.api import ProgrammeScopedViewSet
+from organisations import selectors, services
+from organisations.filters import OrganisationFilter, PersonFilter, UnitFilter, WorkRoleFilter
+from organisations.models import Organisation, Person, Programme, Unit, WorkRole
+from organisations.serializers import (
+    OrganisationSerializer,
+    PersonCreateSerializer,
+    PersonSerializer,
+    PersonUpdateSerializer,
+    ProgrammeSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    UnitSerializer,
+    WorkRoleSerializer,
+)
+
+
+class ProgrammeViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ProgrammeScopedViewSet
+):
+    """The programmes you take part in. Programme admins may change settings and funders."""
+
+    model = Programme
+    serializer_class = ProgrammeSerializer
+    ordering_fields = ["name"]
+
+    def narrow_queryset(self, queryset: Any) -> Any:
+        return selectors.programmes_for(self.actor)
+
+    def perform_update(self, serializer: ProgrammeSerializer) -> None:
+        data = dict(serializer.validated_data)
+        funders = data.pop("funders", None)
+        services.programme_update(
+            actor=self.actor,
+            programme=serializer.instance,
+            values=data,
+            funders=[services.FunderShare(**f) for f in funders] if funders is not None else None,
+        )
+
+
+class OrganisationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """Organisations taking part in your programmes."""
+
+    model = Organisation
+    serializer_class = OrganisationSerializer
+    filterset_class = OrganisationFilter
+    ordering_fields = ["name", "short_name"]
+
+    def narrow_queryset(self, queryset: Any) -> Any:
+        return selectors.organisations_for(self.actor)
+
+    def perform_create(self, serializer: OrganisationSerializer) -> None:
+        data = dict(serializer.validated_data)
+        programme = data.pop("programme")
+        created = services.organisation_create(actor=self.actor, programme=programme, **data)
+        serializer.instance = self.get_queryset().get(pk=created.pk)
+
+    def perform_update(self, serializer: OrganisationSerializer) -> None:
+        services.organisation_update(
+            actor=self.actor, organisation=serializer.instance, values=dict(serializer.validated_data)
+        )
+
+
+class UnitViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """Units (departments, offices) of the organisations in your programmes."""
+
+    model = Unit
+    serializer_class = UnitSerializer
+    filterset_class = UnitFilter
+    ordering_fields = ["name"]
+
+    def narrow_queryset(self, queryset: Any) -> Any:
+        return selectors.units_for(self.actor)
+
+    def perform_create(self, serializer: UnitSerializer) -> None:
+        data = dict(serializer.validated_data)
+        organisation = data.pop("organisation")
+        serializer.instance = services.unit_create(actor=self.actor, organisation=organisation, values=data)
+
+    def perform_update(self, serializer: UnitSerializer) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("organisation", None)
+        services.unit_update(actor=self.actor, unit=serializer.instance, values=data)
+
+    def perform_destroy(self, instance: Unit) -> None:
+        services.unit_delete(actor=self.actor, unit=instance)
+
+
+class WorkRoleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+    """The controlled list of roles at work in your programmes."""
+
+    model = WorkRole
+    serializer_class = WorkRoleSerializer
+    filterset_class = WorkRoleFilter
+
+    def narrow_queryset(self, queryset: Any) -> Any:
+        return selectors.work_roles_for(self.actor)
+
+
+class PersonViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet
+):
+    """People in your programmes. Contact details are shown to colleagues and coordinators only."""
+
+    model = Person
+    serializer_class = PersonSerializer
+    filterset_class = PersonFilter
+    ordering_fields = ["user__last_name", "user__first_name"]
+
+    def narrow_queryset(self, queryset: Any) -> Any:
+        return selectors.people_for(self.actor)
+
+    def _reread(self, person: Person) -> Person:
+        return selectors.people_for(self.actor).get(pk=person.pk)
+
+    @extend_schema(request=PersonUpdateSerializer, responses=PersonSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        person = self.get_object()
+        incoming = PersonUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        services.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
+        return Response(self.get_serializer(self._reread(person)).data)
+
+    @extend_schema(request=PersonCreateSerializer, responses={201: PersonSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incoming = PersonCreateSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        with transaction.atomic():
+            person = services.person_create(
+                actor=self.actor,
+                programme=data.pop("programme"),
+                organisation=data.pop("organisation"),
+                username=data.pop("username"),
+                email=data.pop("email"),
+                first_name=data.pop("first_name"),
+                last_name=data.pop("last_name"),
+                work_role=data.pop("work_role", None),
+                roles=data.pop("roles", None) or ["staff"],
+                values=data,
+            )
+        return Response(self.get_serializer(self._reread(person)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses=PersonSerializer)
+    @extend_schema(methods=["PATCH"], request=PersonUpdateSerializer, responses=PersonSerializer)
+    @action(detail=False, methods=["get", "patch"], url_path="me")
+    def me(self, request: Request) -> Response:
+        """Your own profile."""
+        person = self.actor.person
+        if person is None:
+            return Response({"detail": _("You have no staff profile.")}, status=status.HTTP_404_NOT_FOUND)
+        if request.method == "PATCH":
+            incoming = PersonUpdateSerializer(data=request.data, context=self.get_serializer_context())
+            incoming.is_valid(raise_exception=True)
+            services.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
+        return Response(self.get_serializer(self._reread(person)).data)
+
+
+class ObtainTokenView(APIView):
+    """Exchange a username and password for an API token (throttled; repeated failures lock the account)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_scope = "login"
+
+    @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+    def post(self, request: Request) -> Response:
+        incoming = TokenRequestSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        user = authenticate(
+            request=request._request,
+            username=incoming.validated_data["username"],
+            password=incoming.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise AuthenticationFailed(_("Unable to sign in with these credentials."))
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+

@@ -1,0 +1,304 @@
+"""Programmes (the tenant), the organisations taking part in them, their units, people and roles."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from decimal import Decimal
+from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from coordinator.tenancy import TenantModel
+
+UI_LANGUAGES = [("sv", _("Swedish")), ("da", _("Danish")), ("en", _("English"))]
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value}) from exc
+
+
+def validate_language_codes(value: object) -> None:
+    """A list of up to 20 ISO 639 language codes such as ["sv", "ar", "en"]."""
+    if (
+        not isinstance(value, list)
+        or len(value) > 20
+        or not all(isinstance(code, str) and re.fullmatch(r"[a-z]{2,3}", code) for code in value)
+    ):
+        raise ValidationError(
+            _("Give a list of up to 20 language codes such as sv, da, en, ar."), code="invalid_languages"
+        )
+
+
+class Programme(TenantModel):
+    """A collaboration of agencies (e.g. Malmö's local competence development programme): the tenant."""
+
+    tenant_path: ClassVar[str] = "pk"
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name in addresses"), max_length=60, unique=True)
+    description = models.TextField(_("description"), max_length=5000, blank=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Stockholm", validators=[validate_time_zone],
+        help_text=_("An IANA time zone such as Europe/Stockholm or Europe/Copenhagen."),
+    )
+    language = models.CharField(_("language"), max_length=2, choices=UI_LANGUAGES, default="sv")
+    coordinator_email = models.EmailField(
+        _("coordinator mailbox"),
+        blank=True,
+        help_text=_("Shown as the organiser of calendar invites and used as the reply address."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def organizer_email(self) -> str:
+        return self.coordinator_email or settings.DEFAULT_ORGANIZER_EMAIL
+
+
+class Funder(TenantModel):
+    """Who pays for the programme's joint activities, and what share (Malmö stad 75 %, Equal 25 %)."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="funders")
+    name = models.CharField(_("name"), max_length=200)
+    share_percent = models.DecimalField(
+        _("share (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+
+    class Meta:
+        ordering = ["-share_percent", "name"]
+        verbose_name = _("funder")
+        verbose_name_plural = _("funders")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "name"], name="funder_unique_name_per_programme"),
+            models.CheckConstraint(
+                condition=Q(share_percent__gt=0) & Q(share_percent__lte=100), name="funder_share_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.share_percent} %)"
+
+
+class OrganisationKind(models.TextChoices):
+    STATE_AGENCY = "state_agency", _("State agency")
+    MUNICIPALITY = "municipality", _("Municipality")
+    REGION = "region", _("Region / healthcare")
+    NGO = "ngo", _("Non-governmental organisation")
+    SCHOOL = "school", _("School")
+    UNIVERSITY = "university", _("University")
+    EMPLOYMENT_SERVICE = "employment_service", _("Employment service")
+
+
+class Organisation(TenantModel):
+    """An agency or organisation. It may take part in several programmes (see ``Participation``)."""
+
+    tenant_path: ClassVar[str] = "participations__programme"
+    tenant_path_is_multi: ClassVar[bool] = True
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    short_name = models.CharField(_("short name"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=32, choices=OrganisationKind.choices)
+    website = models.URLField(_("website"), blank=True)
+    programmes = models.ManyToManyField(Programme, through="Participation", related_name="organisations")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Participation(TenantModel):
+    """An organisation's taking part in a programme."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="participations")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="participations")
+    joined_on = models.DateField(_("joined on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["organisation__name"]
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "organisation"], name="participation_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} in {self.programme}"
+
+
+class Unit(TenantModel):
+    """A department or office of an organisation (e.g. Malmö stad's introduction services in Rosengård)."""
+
+    tenant_path: ClassVar[str] = "organisation__participations__programme"
+    tenant_path_is_multi: ClassVar[bool] = True
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="units")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        verbose_name=_("part of"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), max_length=5000, blank=True)
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="unit_unique_name_per_organisation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organisation.short_name})"
+
+    @property
+    def address(self) -> str:
+        return ", ".join(part for part in (self.street_address, f"{self.postal_code} {self.city}".strip()) if part)
+
+
+class WorkRole(TenantModel):
+    """A role at work in a programme's controlled list: case officer, introduction secretary, counsellor..."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="work_roles")
+    code = models.SlugField(_("code"), max_length=60)
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("role at work")
+        verbose_name_plural = _("roles at work")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "code"], name="workrole_unique_code_per_programme"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(TenantModel):
+    """A member of staff: the profile on a Django user. Belongs to one organisation."""
+
+    tenant_path: ClassVar[str] = "memberships__programme"
+    tenant_path_is_multi: ClassVar[bool] = True
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="people")
+    unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="people")
+    job_title = models.CharField(_("job title"), max_length=200, blank=True)
+    line_manager = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports",
+        verbose_name=_("line manager"),
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    languages = models.JSONField(
+        _("languages spoken"), default=list, blank=True, validators=[validate_language_codes]
+    )
+    preferred_language = models.CharField(
+        _("preferred interface language"), max_length=2, choices=UI_LANGUAGES, blank=True
+    )
+    calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token, editable=False)
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [
+            models.CheckConstraint(condition=~Q(line_manager=models.F("pk")), name="person_not_own_manager"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+
+class PlatformRole(models.TextChoices):
+    PROGRAMME_ADMIN = "programme_admin", _("Programme admin")
+    COORDINATOR = "coordinator", _("Coordinator")
+    ORGANISATION_ADMIN = "organisation_admin", _("Organisation admin")
+    HOST_CONTACT = "host_contact", _("Host contact")
+    COURSE_PROVIDER = "course_provider", _("Course provider")
+    FOCUS_GROUP_CONVENER = "focus_group_convener", _("Focus-group convener")
+    STAFF = "staff", _("Staff member")
+    LINE_MANAGER = "line_manager", _("Line manager")
+
+
+class Membership(TenantModel):
+    """A person's place in a programme: their role at work there and their platform roles."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    work_role = models.ForeignKey(
+        WorkRole, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships",
+        verbose_name=_("role at work"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["programme__name"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "person"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.programme}"
+
+
+class RoleAssignment(TenantModel):
+    """One platform role held by a member in a programme."""
+
+    tenant_path: ClassVar[str] = "membership__programme"
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=32, choices=PlatformRole.choices)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["role"]
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "role"], name="roleassignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership.person}: {self.get_role_display()}"

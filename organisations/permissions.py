@@ -1,0 +1,175 @@
+"""Who may do what: the roles of a person in each programme, and the rules of this app in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+
+from django.db.models import Prefetch
+
+from organisations.models import (
+    Membership,
+    Organisation,
+    Person,
+    PlatformRole,
+    Programme,
+    RoleAssignment,
+    Unit,
+)
+
+R = PlatformRole
+
+# Roles that may manage programme-wide operations (matching, rounds, reports).
+COORDINATING_ROLES = frozenset({R.PROGRAMME_ADMIN, R.COORDINATOR})
+
+
+@dataclass(frozen=True)
+class MembershipInfo:
+    membership_id: int
+    programme_id: int
+    work_role_id: int | None
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in person and their roles in each programme they belong to.
+
+    Built once per request (``actor_for``); services take it as their ``actor`` argument.
+    """
+
+    user: User | AnonymousUser
+    person: Person | None
+    memberships: dict[int, MembershipInfo] = field(default_factory=dict)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self.user.is_authenticated)
+
+    @property
+    def programme_ids(self) -> frozenset[int]:
+        return frozenset(self.memberships)
+
+    @property
+    def organisation_id(self) -> int | None:
+        return self.person.organisation_id if self.person else None
+
+    def roles_in(self, programme: Programme | int) -> frozenset[str]:
+        pid = programme if isinstance(programme, int) else programme.pk
+        info = self.memberships.get(pid)
+        return info.roles if info else frozenset()
+
+    def has_role(self, programme: Programme | int, *roles: str) -> bool:
+        return bool(self.roles_in(programme) & set(roles))
+
+    def is_member(self, programme: Programme | int) -> bool:
+        pid = programme if isinstance(programme, int) else programme.pk
+        return pid in self.memberships
+
+    def is_programme_admin(self, programme: Programme | int) -> bool:
+        return self.has_role(programme, R.PROGRAMME_ADMIN)
+
+    def is_coordinator(self, programme: Programme | int) -> bool:
+        """Coordinators and programme admins run the programme's shared operations."""
+        return self.has_role(programme, *COORDINATING_ROLES)
+
+    def programmes_with_role(self, *roles: str) -> frozenset[int]:
+        return frozenset(pid for pid, info in self.memberships.items() if info.roles & set(roles))
+
+    def membership_in(self, programme: Programme | int) -> MembershipInfo | None:
+        pid = programme if isinstance(programme, int) else programme.pk
+        return self.memberships.get(pid)
+
+
+ANONYMOUS = Actor(user=AnonymousUser(), person=None)
+
+
+def actor_for(user: Any) -> Actor:
+    """The actor for a user, cached on the user object for the rest of the request."""
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    cached = getattr(user, "_samverkan_actor", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    # The identity lookup itself cannot be scoped (it decides the scope); it reads only this user's rows.
+    person = Person.unscoped_objects.select_related("organisation", "unit").filter(user=user).first()
+    memberships: dict[int, MembershipInfo] = {}
+    if person is not None:
+        rows = (
+            Membership.unscoped_objects.filter(person=person, is_active=True)
+            .prefetch_related(Prefetch("role_assignments", queryset=RoleAssignment.unscoped_objects.all()))
+            .order_by("programme__name")
+        )
+        for m in rows:
+            roles = frozenset(ra.role for ra in m.role_assignments.all())
+            memberships[m.programme_id] = MembershipInfo(m.pk, m.programme_id, m.work_role_id, roles)
+    actor = Actor(user=user, person=person, memberships=memberships)
+    user._samverkan_actor = actor
+    return actor
+
+
+def forget_actor(user: Any) -> None:
+    """Drop the cached actor after roles change within the same request."""
+    if hasattr(user, "_samverkan_actor"):
+        del user._samverkan_actor
+
+
+# --- Rules of this app ----------------------------------------------------------------------------------
+
+
+def _shared_programmes(actor: Actor, organisation: Organisation) -> Iterable[int]:
+    participating = set(organisation.participations.values_list("programme_id", flat=True))
+    return participating & actor.programme_ids
+
+
+def can_manage_programme(actor: Actor, programme: Programme) -> bool:
+    return actor.is_programme_admin(programme)
+
+
+def can_edit_organisation(actor: Actor, organisation: Organisation) -> bool:
+    """Programme admins of a programme the organisation takes part in, and the organisation's own admins."""
+    for pid in _shared_programmes(actor, organisation):
+        if actor.is_programme_admin(pid):
+            return True
+        if actor.organisation_id == organisation.pk and actor.has_role(pid, R.ORGANISATION_ADMIN):
+            return True
+    return False
+
+
+def can_edit_unit(actor: Actor, unit: Unit) -> bool:
+    return can_edit_organisation(actor, unit.organisation)
+
+
+def can_add_unit_to(actor: Actor, organisation: Organisation) -> bool:
+    return can_edit_organisation(actor, organisation)
+
+
+def can_edit_person(actor: Actor, person: Person) -> bool:
+    """A person's employment details: their organisation's admins and the programme admins."""
+    return can_edit_organisation(actor, person.organisation)
+
+
+def can_edit_own_profile(actor: Actor, person: Person) -> bool:
+    return actor.person is not None and actor.person.pk == person.pk
+
+
+def can_see_contact_details(actor: Actor, person: Person) -> bool:
+    """Email, phone and line manager are visible to the person, their colleagues and the coordinators.
+
+    Inside a programme only what is shared crosses an organisation boundary: names, organisation, unit and
+    role at work are shared; contact details are shared with coordinators, who mediate contacts.
+    """
+    if actor.person is None:
+        return False
+    if actor.person.organisation_id == person.organisation_id:
+        return True
+    person_programmes = {m.programme_id for m in person.memberships.all()}
+    return any(actor.is_coordinator(pid) for pid in person_programmes & actor.programme_ids)
+
+
+def sees_contacts_in(actor: Actor, programme: Programme, organisation_id: int) -> bool:
+    """``can_see_contact_details`` for everyone of one organisation in one programme, without a query."""
+    return actor.organisation_id == organisation_id or actor.is_coordinator(programme)

@@ -1,0 +1,94 @@
+"""Reads of programmes, organisations, units and people, already limited to what the actor may see.
+
+The tenant scope (see ``coordinator.tenancy``) is active in every request; these selectors add the
+within-programme rules and the joins each list needs, so that a list costs a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from organisations.models import (
+    Funder,
+    Membership,
+    Organisation,
+    Participation,
+    Person,
+    Programme,
+    RoleAssignment,
+    Unit,
+    WorkRole,
+)
+from organisations.permissions import COORDINATING_ROLES, Actor
+
+
+def programmes_for(actor: Actor) -> QuerySet[Programme]:
+    return Programme.objects.filter(pk__in=actor.programme_ids).prefetch_related(
+        Prefetch("funders", queryset=Funder.objects.all())
+    )
+
+
+def organisations_for(actor: Actor) -> QuerySet[Organisation]:
+    return Organisation.objects.prefetch_related(
+        Prefetch("participations", queryset=Participation.objects.select_related("programme"))
+    )
+
+
+def units_for(actor: Actor) -> QuerySet[Unit]:
+    return Unit.objects.select_related("organisation", "parent")
+
+
+def work_roles_for(actor: Actor) -> QuerySet[WorkRole]:
+    return WorkRole.objects.select_related("programme")
+
+
+def people_for(actor: Actor) -> QuerySet[Person]:
+    memberships = Membership.objects.select_related("programme", "work_role").prefetch_related(
+        Prefetch("role_assignments", queryset=RoleAssignment.objects.all())
+    )
+    return Person.objects.select_related(
+        "user", "organisation", "unit", "line_manager__user"
+    ).prefetch_related(Prefetch("memberships", queryset=memberships))
+
+
+def people_with_role(programme: Programme, *roles: str) -> QuerySet[Person]:
+    return (
+        Person.objects.filter(
+            memberships__programme=programme,
+            memberships__is_active=True,
+            memberships__role_assignments__role__in=roles,
+        )
+        .select_related("user", "organisation")
+        .distinct()
+    )
+
+
+def coordinators_of(programme: Programme) -> QuerySet[Person]:
+    return people_with_role(programme, *COORDINATING_ROLES)
+
+
+def members_of(programme: Programme) -> QuerySet[Person]:
+    return Person.objects.filter(memberships__programme=programme, memberships__is_active=True).select_related(
+        "user", "organisation", "unit"
+    )
+
+
+def direct_reports(person: Person) -> QuerySet[Person]:
+    return Person.objects.filter(line_manager=person).select_related("user", "unit")
+
+
+def membership_of(person: Person, programme: Programme) -> Membership | None:
+    return (
+        Membership.objects.filter(person=person, programme=programme, is_active=True)
+        .select_related("work_role")
+        .first()
+    )
+
+
+def organisations_in(programme: Programme) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(participations__programme=programme).order_by("name")
+
+
+def is_line_manager(person: Person) -> bool:
+    return Person.objects.filter(line_manager=person).exists()
+

@@ -1,0 +1,21 @@
+"""factory_boy factories. Tenant models are created through their plain manager: the scoped default
+manager would (correctly) see nothing outside a request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from factory.django import DjangoModelFactory
+
+
+class TenantFactory(DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _get_manager(cls, model_class: Any) -> Any:
+        return getattr(model_class, "unscoped_objects", model_class._default_manager)
+
+
+from tests.factories.organisations import *  # noqa: E402, F403
