@@ -55,7 +55,9 @@ class Invite:
 
 
 def wants_email(person: Any, kind: str) -> bool:
-    preference = NotificationPreference.objects.filter(person=person, kind=kind).first()
+    # The caller has identified the person; their own preference row is read whatever scope is active
+    # (services run in a request's scope, periodic jobs in none).
+    preference = NotificationPreference.unscoped_objects.filter(person=person, kind=kind).first()
     if preference is not None:
         return preference.email_enabled
     declared = registry.notification_kinds.get(kind)
