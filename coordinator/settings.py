@@ -265,3 +265,12 @@ CALENDAR_PRODID = "-//Samverkan//Samverkan 1.0//EN"
 CALENDAR_UID_DOMAIN = env_str("CALENDAR_UID_DOMAIN", "samverkan.example")
 # How often the job runner sweeps for due work (expired offers, released seats, retries), in seconds.
 JOBS_INTERVAL_SECONDS = env_int("JOBS_INTERVAL_SECONDS", 60, minimum=1)
+
+# --- Job shadowing (shadowing/) -------------------------------------------------------------------------
+
+
+# --- Seminars and courses (seminars/) -------------------------------------------------------------------
+
+
+# --- Focus groups (focusgroups/) ------------------------------------------------------------------------
+
