@@ -11,7 +11,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -205,7 +204,11 @@ class ObtainTokenView(APIView):
             password=incoming.validated_data["password"],
         )
         if user is None or not user.is_active:
-            raise AuthenticationFailed(_("Unable to sign in with these credentials."))
+            return Response(
+                {"detail": _("Unable to sign in with these credentials.")},
+                status=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": "Token"},
+            )
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

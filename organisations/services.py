@@ -53,15 +53,17 @@ def _apply(instance: Any, values: dict[str, Any], allowed: set[str]) -> list[str
     return changed
 
 
-def _save(instance: Any, changed: list[str]) -> None:
+def _save(instance: Any, changed: list[str], conflict: dict[str, str] | None = None) -> None:
+    """Validate and save the changed fields. Uniqueness is left to the database (a scoped uniqueness check
+    could not see other programmes' rows); a conflict becomes a field error instead of a 500."""
     if not changed:
         return
-    instance.full_clean()
+    instance.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             instance.save(update_fields=changed)
     except IntegrityError as exc:
-        raise ValidationError(_("This conflicts with an existing record.")) from exc
+        raise ValidationError(conflict or _("This conflicts with an existing record.")) from exc
 
 
 # --- Programmes -----------------------------------------------------------------------------------------
@@ -90,15 +92,17 @@ def funders_replace(*, actor: Actor, programme: Programme, funders: Sequence[Fun
         raise ValidationError({"funders": _("Each funder may appear only once.")})
     total = sum((f.share_percent for f in funders), Decimal("0"))
     if total > Decimal("100"):
-        raise ValidationError({"funders": _("The funders' shares add up to %(total)s %%; at most 100 %% is possible.")
-                               % {"total": total}})
+        raise ValidationError(
+            {"funders": _("The funders' shares add up to %(total)s %%; at most 100 %% is possible.")
+             % {"total": format(total.normalize(), "f")}}
+        )
     # Locks the programme row so that two admins replacing funders at once cannot interleave.
     Programme.objects.select_for_update().get(pk=programme.pk)
     Funder.objects.filter(programme=programme).delete()
     created = []
     for share in funders:
         funder = Funder(programme=programme, name=share.name.strip(), share_percent=share.share_percent)
-        funder.full_clean()
+        funder.full_clean(validate_constraints=False)
         funder.save()
         created.append(funder)
     return created
@@ -115,7 +119,7 @@ def organisation_create(
     if not perms.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may add organisations."))
     organisation = Organisation(name=name.strip(), short_name=short_name.strip(), kind=kind, website=website)
-    organisation.full_clean(validate_unique=False)
+    organisation.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             organisation.save()
@@ -130,7 +134,8 @@ def organisation_update(*, actor: Actor, organisation: Organisation, values: dic
     """Change an organisation's details: its own admins and the programme admins."""
     if not perms.can_edit_organisation(actor, organisation):
         raise PermissionDenied(_("You may not change this organisation."))
-    _save(organisation, _apply(organisation, values, ORGANISATION_FIELDS))
+    _save(organisation, _apply(organisation, values, ORGANISATION_FIELDS),
+          {"name": _("An organisation with this name is already registered.")})
     return organisation
 
 
@@ -158,7 +163,7 @@ def unit_create(*, actor: Actor, organisation: Organisation, values: dict[str, A
     unit = Unit(organisation=organisation)
     _apply(unit, values, UNIT_FIELDS)
     _check_parent(unit, organisation, unit.parent)
-    unit.full_clean(validate_unique=False)
+    unit.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             unit.save()
@@ -173,7 +178,7 @@ def unit_update(*, actor: Actor, unit: Unit, values: dict[str, Any]) -> Unit:
         raise PermissionDenied(_("You may not change this unit."))
     changed = _apply(unit, values, UNIT_FIELDS)
     _check_parent(unit, unit.organisation, unit.parent)
-    _save(unit, changed)
+    _save(unit, changed, {"name": _("This organisation already has a unit with this name.")})
     return unit
 
 
@@ -262,7 +267,7 @@ def person_create(
         setattr(person, name, value)
     _check_unit(person, person.unit)
     _check_line_manager(person, person.line_manager)
-    person.full_clean(exclude=["user"])
+    person.full_clean(exclude=["user"], validate_unique=False, validate_constraints=False)
     person.save()
     membership_grant(actor=actor, programme=programme, person=person, roles=roles, work_role=work_role)
     return person
