@@ -7,7 +7,6 @@ programme admin sees and edits the rows of the programmes they administer and no
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import update_wrapper
 from typing import Any
 
@@ -39,7 +38,7 @@ class ProgrammeAdminSite(admin.AdminSite):
         # One sign-in page for the whole platform (with its lockout rules).
         return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
 
-    def admin_view(self, view: Callable[..., HttpResponse], cacheable: bool = False) -> Callable[..., HttpResponse]:
+    def admin_view(self, view: Any, cacheable: bool = False) -> Any:
         inner = super().admin_view(view, cacheable)
 
         def scoped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -1,7 +1,9 @@
-"""The base every API viewset builds on: tenant scoping that cannot be bypassed, strict input, clear errors."""
+"""The base every API viewset builds on: tenant scoping that cannot be bypassed, strict input, clear
+errors."""
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -74,10 +76,12 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         for name in cls._sealed:
             if name in cls.__dict__:
                 raise TypeError(
-                    f"{cls.__name__} overrides {name}(); scoped viewsets narrow with narrow_queryset() instead."
+                    f"{cls.__name__} overrides {name}(); "
+                    "scoped viewsets narrow with narrow_queryset() instead."
                 )
 
     actor: Actor
+    _scope_token: contextvars.Token[Any] | None
 
     def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)
@@ -103,6 +107,6 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         return restrict_to_programmes(queryset, self.actor.programme_ids)
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         context["actor"] = getattr(self, "actor", None)
         return context

@@ -93,7 +93,9 @@ def _address(participant: Participant, **params: str) -> icalendar.vCalAddress:
     return address
 
 
-def _event_component(event: CalendarEvent, zone: ZoneInfo, method: Method | None, stamp: datetime) -> icalendar.Event:
+def _event_component(
+    event: CalendarEvent, zone: ZoneInfo, method: Method | None, stamp: datetime
+) -> icalendar.Event:
     component = icalendar.Event()
     component.add("uid", event.uid)
     component.add("sequence", event.sequence)
@@ -223,7 +225,8 @@ def _vtimezone_text(time_zone: str, first_year: int, last_year: int) -> bytes:
     if not transitions:
         offset = datetime(first_year, 1, 1, tzinfo=zone).utcoffset() or timedelta(0)
         standard = icalendar.TimezoneStandard()
-        standard.add("dtstart", datetime(1970, 1, 1))
+        # An observance's DTSTART is a floating local time by definition (RFC 5545 3.6.5).
+        standard.add("dtstart", datetime(1970, 1, 1))  # noqa: DTZ001
         standard.add("tzoffsetfrom", offset)
         standard.add("tzoffsetto", offset)
         standard.add("tzname", datetime(first_year, 1, 1, tzinfo=zone).tzname() or time_zone)
@@ -263,7 +266,9 @@ def vtimezone(time_zone: str, first_year: int, last_year: int) -> icalendar.Time
     """A VTIMEZONE valid from ``first_year`` on; yearly RRULEs where the zone's rules are regular."""
     first = min(first_year, last_year) - 1
     last = max(first_year, last_year, datetime.now(UTC).year) + 1
-    return icalendar.Timezone.from_ical(_vtimezone_text(time_zone, first, last))
+    parsed = icalendar.Timezone.from_ical(_vtimezone_text(time_zone, first, last))
+    assert isinstance(parsed, icalendar.Timezone)
+    return parsed
 
 
 # --- Invite email ---------------------------------------------------------------------------------------

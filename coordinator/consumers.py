@@ -75,6 +75,11 @@ class NotificationConsumer(ScopedConsumer):
 
     async def notification_created(self, event: dict[str, Any]) -> None:
         await self.send_json(
-            {"type": "notification", "id": event["id"], "kind": event["kind"], "title": event["title"],
-             "url": event["url"]}
+            {
+                "type": "notification",
+                "id": event["id"],
+                "kind": event["kind"],
+                "title": event["title"],
+                "url": event["url"],
+            }
         )

@@ -27,7 +27,9 @@ def layout(request: HttpRequest) -> dict[str, Any]:
     if len(actor.memberships) > 1:
         # The switcher lists the person's own programmes, outside the current scope by design.
         other_programmes = list(
-            Programme.unscoped_objects.filter(pk__in=actor.programme_ids).exclude(pk=programme.pk).order_by("name")
+            Programme.unscoped_objects.filter(pk__in=actor.programme_ids)
+            .exclude(pk=programme.pk)
+            .order_by("name")
         )
     return {
         "layout_actor": actor,

@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or request.headers.get("Accept", "").startswith("application/json")
+    return request.path.startswith("/api/") or request.headers.get("Accept", "").startswith(
+        "application/json"
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Any = None) -> HttpResponse:

@@ -23,8 +23,10 @@ def run_due_jobs(*, force: bool = False) -> dict[str, int]:
         now = timezone.now()
         with transaction.atomic():
             run, _created = JobRun.objects.select_for_update().get_or_create(name=job.name)
-            due = force or run.last_started_at is None or run.last_started_at <= now - timedelta(
-                seconds=job.every_seconds
+            due = (
+                force
+                or run.last_started_at is None
+                or run.last_started_at <= now - timedelta(seconds=job.every_seconds)
             )
             if not due:
                 continue

@@ -143,8 +143,13 @@ def absolute_url(path: str) -> str:
 def _queue_email(
     *, programme: Any, person: Any, kind: str, subject: str, body: str, url: str, invite: Invite | None
 ) -> OutboundEmail:
-    context = {"programme": programme, "person": person, "subject": subject, "body": body,
-               "url": absolute_url(url)}
+    context = {
+        "programme": programme,
+        "person": person,
+        "subject": subject,
+        "body": body,
+        "url": absolute_url(url),
+    }
     text = render_to_string("email/notification.txt", context)
     html = render_to_string("email/notification.html", context)
     return OutboundEmail.objects.create(
@@ -172,7 +177,7 @@ def _after_commit(notification_ids: list[int]) -> None:
     deliver([r["email_id"] for r in rows if r["email_id"]])
 
 
-def _push_live(rows: list[dict[str, Any]]) -> None:
+def _push_live(rows: list[Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -180,8 +185,13 @@ def _push_live(rows: list[dict[str, Any]]) -> None:
         try:
             async_to_sync(layer.group_send)(
                 person_group(row["recipient_id"]),
-                {"type": "notification.created", "id": row["pk"], "kind": row["kind"],
-                 "title": row["title"], "url": row["url"]},
+                {
+                    "type": "notification.created",
+                    "id": row["pk"],
+                    "kind": row["kind"],
+                    "title": row["title"],
+                    "url": row["url"],
+                },
             )
         except Exception:  # a live push is a convenience; the notification itself is stored
             logger.exception("Could not push notification %s live", row["pk"])
@@ -267,8 +277,13 @@ def _record_failure(outbound: OutboundEmail, exc: Exception) -> None:
         outbound.status = OutboundEmail.Status.PENDING
         outbound.next_attempt_at = timezone.now() + _backoff(outbound.attempts)
     outbound.save(update_fields=["attempts", "last_error", "claimed_until", "status", "next_attempt_at"])
-    logger.warning("Email %s to %s failed (attempt %s): %s", outbound.pk, outbound.to_address,
-                   outbound.attempts, outbound.last_error)
+    logger.warning(
+        "Email %s to %s failed (attempt %s): %s",
+        outbound.pk,
+        outbound.to_address,
+        outbound.attempts,
+        outbound.last_error,
+    )
     if outbound.status == OutboundEmail.Status.FAILED:
         _alert_coordinators(outbound)
 
@@ -283,7 +298,9 @@ def _alert_coordinators(outbound: OutboundEmail) -> None:
                 programme=outbound.programme,
                 recipient=person,
                 kind="outbox.failed",
-                title=str(_("A message could not be delivered to %(address)s") % {"address": outbound.to_address}),
+                title=str(
+                    _("A message could not be delivered to %(address)s") % {"address": outbound.to_address}
+                ),
                 body=f"{outbound.subject}\n{outbound.last_error}",
                 url="",
             )
@@ -292,9 +309,9 @@ def _alert_coordinators(outbound: OutboundEmail) -> None:
 def deliver_due() -> int:
     """Periodic job: retry messages whose next attempt is due, and free stale claims of crashed senders."""
     now = timezone.now()
-    OutboundEmail.unscoped_objects.filter(
-        status=OutboundEmail.Status.SENDING, claimed_until__lt=now
-    ).update(status=OutboundEmail.Status.PENDING, claimed_until=None)
+    OutboundEmail.unscoped_objects.filter(status=OutboundEmail.Status.SENDING, claimed_until__lt=now).update(
+        status=OutboundEmail.Status.PENDING, claimed_until=None
+    )
     due = OutboundEmail.unscoped_objects.filter(
         status=OutboundEmail.Status.PENDING, next_attempt_at__lte=now
     ).values_list("pk", flat=True)[:500]

@@ -11,12 +11,17 @@ from django.utils.translation import gettext as _
 
 
 def lockout_response(
-    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     if request.path.startswith("/api/"):
         return JsonResponse(
-            {"detail": _("Too many failed sign-in attempts. Try again in %(minutes)s minutes.") % {"minutes": minutes}},
+            {
+                "detail": _("Too many failed sign-in attempts. Try again in %(minutes)s minutes.")
+                % {"minutes": minutes}
+            },
             status=429,
             headers={"Retry-After": str(minutes * 60)},
         )

@@ -272,4 +272,3 @@ JOBS_INTERVAL_SECONDS = env_int("JOBS_INTERVAL_SECONDS", 60, minimum=1)
 
 
 # --- Focus groups (focusgroups/) ------------------------------------------------------------------------
-

@@ -70,7 +70,9 @@ def is_unscoped() -> bool:
     return _active_scope.get() is _UNSCOPED
 
 
-def restrict_to_programmes(queryset: models.QuerySet[Any], programme_ids: Iterable[int]) -> models.QuerySet[Any]:
+def restrict_to_programmes(
+    queryset: models.QuerySet[Any], programme_ids: Iterable[int]
+) -> models.QuerySet[Any]:
     """Filter a queryset of a tenant model to the given programmes, whatever manager produced it."""
     model = queryset.model
     path: str | None = getattr(model, "tenant_path", None)
@@ -105,11 +107,11 @@ class TenantModel(models.Model):
     tenant_path: ClassVar[str] = "programme"
     tenant_path_is_multi: ClassVar[bool] = False
 
-    objects = ProgrammeScopedManager()
+    objects = ProgrammeScopedManager()  # noqa: DJ012 (an abstract base without fields)
     # A plain manager for work that must see every programme (see ``unscoped``); feature code reads through
     # ``objects``, and each use of ``unscoped_objects`` says why in a comment. Django's own base manager
     # (used for saving, deleting and following a foreign key) stays the plain default.
-    unscoped_objects = models.Manager()
+    unscoped_objects = models.Manager()  # noqa: DJ012
 
     class Meta:
         abstract = True

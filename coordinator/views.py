@@ -50,7 +50,9 @@ class ProgrammeMixin(LoginRequiredMixin):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "get_queryset" in cls.__dict__:
-            raise TypeError(f"{cls.__name__} overrides get_queryset(); narrow with narrow_queryset() instead.")
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset(); narrow with narrow_queryset() instead."
+            )
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -62,7 +64,7 @@ class ProgrammeMixin(LoginRequiredMixin):
         self.actor = actor_for(request.user)
         if self.required_roles and not self.actor.has_role(programme, *self.required_roles):
             raise PermissionDenied(_("Your roles in this programme do not include this page."))
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return]
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return, return-value]
 
     @property
     def person(self) -> Person:
@@ -157,9 +159,7 @@ class SettingsView(ProgrammeMixin, View):
         return OwnProfileForm(data=data, person=self.person)
 
     def _render(self, request: HttpRequest, form: Any, status: int = 200) -> HttpResponse:
-        prefs = {
-            p.kind: p.email_enabled for p in NotificationPreference.objects.filter(person=self.person)
-        }
+        prefs = {p.kind: p.email_enabled for p in NotificationPreference.objects.filter(person=self.person)}
         kinds = [
             {"key": kind.key, "label": kind.label, "email": prefs.get(kind.key, kind.default_email)}
             for kind in registry.notification_kinds
@@ -193,7 +193,9 @@ class SettingsView(ProgrammeMixin, View):
 class RotateCalendarTokenView(ProgrammeMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         services.calendar_token_rotate(actor=self.actor, person=self.person)
-        messages.success(request, _("Your calendar address was renewed. Subscribe again with the new address."))
+        messages.success(
+            request, _("Your calendar address was renewed. Subscribe again with the new address.")
+        )
         return redirect("my-page")
 
 
@@ -278,7 +280,9 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         programme = Programme.objects.order_by("name").first()
     time_zone = programme.time_zone if programme else "Europe/Stockholm"
     events.sort(key=lambda e: (e.start, e.uid))
-    body = build_calendar(events, time_zone=time_zone, name=_("Samverkan – %(name)s") % {"name": person.full_name})
+    body = build_calendar(
+        events, time_zone=time_zone, name=_("Samverkan – %(name)s") % {"name": person.full_name}
+    )
     etag = '"' + hashlib.sha256(_strip_dtstamp(body)).hexdigest()[:32] + '"'
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified(headers={"ETag": etag})

@@ -45,7 +45,7 @@ class ProgrammeViewSet(
     def narrow_queryset(self, queryset: Any) -> Any:
         return selectors.programmes_for(self.actor)
 
-    def perform_update(self, serializer: ProgrammeSerializer) -> None:
+    def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         funders = data.pop("funders", None)
         services.programme_update(
@@ -73,13 +73,13 @@ class OrganisationViewSet(
     def narrow_queryset(self, queryset: Any) -> Any:
         return selectors.organisations_for(self.actor)
 
-    def perform_create(self, serializer: OrganisationSerializer) -> None:
+    def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         programme = data.pop("programme")
         created = services.organisation_create(actor=self.actor, programme=programme, **data)
         serializer.instance = self.get_queryset().get(pk=created.pk)
 
-    def perform_update(self, serializer: OrganisationSerializer) -> None:
+    def perform_update(self, serializer: Any) -> None:
         services.organisation_update(
             actor=self.actor, organisation=serializer.instance, values=dict(serializer.validated_data)
         )
@@ -103,12 +103,12 @@ class UnitViewSet(
     def narrow_queryset(self, queryset: Any) -> Any:
         return selectors.units_for(self.actor)
 
-    def perform_create(self, serializer: UnitSerializer) -> None:
+    def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         organisation = data.pop("organisation")
         serializer.instance = services.unit_create(actor=self.actor, organisation=organisation, values=data)
 
-    def perform_update(self, serializer: UnitSerializer) -> None:
+    def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("organisation", None)
         services.unit_update(actor=self.actor, unit=serializer.instance, values=data)
@@ -128,9 +128,7 @@ class WorkRoleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Programm
         return selectors.work_roles_for(self.actor)
 
 
-class PersonViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet
-):
+class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """People in your programmes. Contact details are shown to colleagues and coordinators only."""
 
     model = Person
@@ -211,4 +209,3 @@ class ObtainTokenView(APIView):
             )
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
-

@@ -59,6 +59,7 @@ class PersonFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(
-            Q(user__first_name__icontains=value) | Q(user__last_name__icontains=value)
+            Q(user__first_name__icontains=value)
+            | Q(user__last_name__icontains=value)
             | Q(job_title__icontains=value)
         )

@@ -45,4 +45,6 @@ class OwnProfileForm(forms.Form):
         return codes
 
     def changed_values(self) -> dict[str, Any]:
-        return {name: value for name, value in self.cleaned_data.items() if getattr(self.person, name) != value}
+        return {
+            name: value for name, value in self.cleaned_data.items() if getattr(self.person, name) != value
+        }

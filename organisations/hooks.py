@@ -17,8 +17,9 @@ from organisations.selectors import members_of
 def _programme_panel(request: Any) -> dict[str, Any] | None:
     programme = request.programme
     organisations = (
-        Organisation.objects.filter(participations__programme=programme).order_by("name").values("pk", "name",
-                                                                                                 "short_name")
+        Organisation.objects.filter(participations__programme=programme)
+        .order_by("name")
+        .values("pk", "name", "short_name")
     )
     counts = dict(members_of(programme).values_list("organisation").annotate(n=Count("pk")).order_by())
     return {
@@ -37,15 +38,16 @@ def _outbox_panel(request: Any) -> dict[str, Any] | None:
     counts = {"failed": failed.count(), "pending": pending.filter(attempts__gt=0).count()}
     if not any(counts.values()):
         return None
-    counts["recent_failures"] = list(failed.order_by("-created_at")[:5])
-    return counts
+    return {**counts, "recent_failures": list(failed.order_by("-created_at")[:5])}
 
 
 registry.nav_items.register(
     "organisations", registry.NavItem(_("Organisations"), "organisations:list"), order=90
 )
 registry.dashboard_panels.register(
-    "organisations.outbox", registry.DashboardPanel("organisations/panels/outbox.html", _outbox_panel), order=5
+    "organisations.outbox",
+    registry.DashboardPanel("organisations/panels/outbox.html", _outbox_panel),
+    order=5,
 )
 registry.dashboard_panels.register(
     "organisations.programme",

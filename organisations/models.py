@@ -52,7 +52,10 @@ class Programme(TenantModel):
     slug = models.SlugField(_("short name in addresses"), max_length=60, unique=True)
     description = models.TextField(_("description"), max_length=5000, blank=True)
     time_zone = models.CharField(
-        _("time zone"), max_length=64, default="Europe/Stockholm", validators=[validate_time_zone],
+        _("time zone"),
+        max_length=64,
+        default="Europe/Stockholm",
+        validators=[validate_time_zone],
         help_text=_("An IANA time zone such as Europe/Stockholm or Europe/Copenhagen."),
     )
     language = models.CharField(_("language"), max_length=2, choices=UI_LANGUAGES, default="sv")
@@ -161,7 +164,11 @@ class Unit(TenantModel):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="units")
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name=_("part of"),
     )
     name = models.CharField(_("name"), max_length=200)
@@ -175,7 +182,9 @@ class Unit(TenantModel):
         verbose_name = _("unit")
         verbose_name_plural = _("units")
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "name"], name="unit_unique_name_per_organisation"),
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="unit_unique_name_per_organisation"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -183,7 +192,9 @@ class Unit(TenantModel):
 
     @property
     def address(self) -> str:
-        return ", ".join(part for part in (self.street_address, f"{self.postal_code} {self.city}".strip()) if part)
+        return ", ".join(
+            part for part in (self.street_address, f"{self.postal_code} {self.city}".strip()) if part
+        )
 
 
 class WorkRole(TenantModel):
@@ -216,7 +227,11 @@ class Person(TenantModel):
     unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="people")
     job_title = models.CharField(_("job title"), max_length=200, blank=True)
     line_manager = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
         verbose_name=_("line manager"),
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -265,7 +280,11 @@ class Membership(TenantModel):
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="memberships")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
     work_role = models.ForeignKey(
-        WorkRole, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships",
+        WorkRole,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
         verbose_name=_("role at work"),
     )
     is_active = models.BooleanField(_("active"), default=True)

@@ -68,9 +68,9 @@ def coordinators_of(programme: Programme) -> QuerySet[Person]:
 
 
 def members_of(programme: Programme) -> QuerySet[Person]:
-    return Person.objects.filter(memberships__programme=programme, memberships__is_active=True).select_related(
-        "user", "organisation", "unit"
-    )
+    return Person.objects.filter(
+        memberships__programme=programme, memberships__is_active=True
+    ).select_related("user", "organisation", "unit")
 
 
 def direct_reports(person: Person) -> QuerySet[Person]:
@@ -91,4 +91,3 @@ def organisations_in(programme: Programme) -> QuerySet[Organisation]:
 
 def is_line_manager(person: Person) -> bool:
     return Person.objects.filter(line_manager=person).exists()
-

@@ -19,12 +19,14 @@ from organisations.models import (
     validate_language_codes,
 )
 
+
 class FunderSerializer(StrictModelSerializer):
     class Meta:
         model = Funder
         fields = ["name", "share_percent"]
         # Uniqueness of names within the programme is checked by the service, over the whole list.
         validators: list[Any] = []
+
 
 class ProgrammeSerializer(StrictModelSerializer):
     funders = FunderSerializer(many=True, required=False)
@@ -33,7 +35,14 @@ class ProgrammeSerializer(StrictModelSerializer):
     class Meta:
         model = Programme
         fields = [
-            "id", "name", "slug", "description", "time_zone", "language", "coordinator_email", "funders",
+            "id",
+            "name",
+            "slug",
+            "description",
+            "time_zone",
+            "language",
+            "coordinator_email",
+            "funders",
             "my_roles",
         ]
         read_only_fields = ["slug"]
@@ -43,17 +52,20 @@ class ProgrammeSerializer(StrictModelSerializer):
         actor = self.context.get("actor")
         return sorted(actor.roles_in(programme)) if actor else []
 
+
 class OrganisationSerializer(StrictModelSerializer):
     programmes = serializers.SerializerMethodField()
     programme = ScopedPrimaryKeyRelatedField(
-        model=Programme, write_only=True, required=False,
+        model=Programme,
+        write_only=True,
+        required=False,
         help_text="On creation: the programme the new organisation joins.",
     )
 
     class Meta:
         model = Organisation
         fields = ["id", "name", "short_name", "kind", "website", "programmes", "programme"]
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs: dict[str, Any] = {"name": {"validators": []}}
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_programmes(self, organisation: Organisation) -> list[int]:
@@ -65,36 +77,53 @@ class OrganisationSerializer(StrictModelSerializer):
         if self.instance is None and "programme" not in attrs:
             raise serializers.ValidationError({"programme": "This field is required."})
         if self.instance is not None and "programme" in attrs:
-            raise serializers.ValidationError({"programme": "An organisation's programmes cannot be changed here."})
+            raise serializers.ValidationError(
+                {"programme": "An organisation's programmes cannot be changed here."}
+            )
         return attrs
+
 
 class UnitSerializer(StrictModelSerializer):
     organisation = ScopedPrimaryKeyRelatedField(model=Organisation)
-    parent = ScopedPrimaryKeyRelatedField(model=Unit, required=False, allow_null=True)
+    parent = ScopedPrimaryKeyRelatedField(model=Unit, required=False, allow_null=True)  # type: ignore[assignment]
     address = serializers.CharField(read_only=True)
 
     class Meta:
         model = Unit
         fields = [
-            "id", "organisation", "parent", "name", "description", "street_address", "postal_code", "city",
+            "id",
+            "organisation",
+            "parent",
+            "name",
+            "description",
+            "street_address",
+            "postal_code",
+            "city",
             "address",
         ]
         validators: list[Any] = []  # uniqueness within the organisation is checked by the service
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if self.instance is not None and "organisation" in attrs and attrs["organisation"] != self.instance.organisation:
+        if (
+            self.instance is not None
+            and "organisation" in attrs
+            and attrs["organisation"] != self.instance.organisation
+        ):
             raise serializers.ValidationError({"organisation": "A unit cannot move to another organisation."})
         return attrs
+
 
 class WorkRoleSerializer(StrictModelSerializer):
     class Meta:
         model = WorkRole
         fields = ["id", "programme", "code", "name"]
 
+
 class OrganisationBriefSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = Organisation
         fields = ["id", "name", "short_name", "kind"]
+
 
 class ProgrammeMembershipSerializer(serializers.Serializer):  # type: ignore[type-arg]
     programme = serializers.IntegerField()
@@ -102,7 +131,9 @@ class ProgrammeMembershipSerializer(serializers.Serializer):  # type: ignore[typ
     work_role_name = serializers.CharField(allow_null=True)
     roles = serializers.ListField(child=serializers.ChoiceField(choices=PlatformRole.choices))
 
+
 CONTACT_FIELDS = ("email", "phone", "line_manager", "line_manager_name", "languages")
+
 
 class PersonSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     """A person as another member sees them; contact details only where the viewer may see them."""
@@ -119,9 +150,21 @@ class PersonSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = Person
         fields = [
-            "id", "first_name", "last_name", "full_name", "email", "phone", "organisation", "unit",
-            "unit_name", "job_title", "line_manager", "line_manager_name", "languages",
-            "preferred_language", "programmes",
+            "id",
+            "first_name",
+            "last_name",
+            "full_name",
+            "email",
+            "phone",
+            "organisation",
+            "unit",
+            "unit_name",
+            "job_title",
+            "line_manager",
+            "line_manager_name",
+            "languages",
+            "preferred_language",
+            "programmes",
         ]
         read_only_fields = fields
 
@@ -148,6 +191,7 @@ class PersonSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
                 data.pop(name, None)
         return data
 
+
 class PersonUpdateSerializer(StrictSerializer):
     """The fields of a profile that can be changed; who may change which is decided by the service."""
 
@@ -156,14 +200,17 @@ class PersonUpdateSerializer(StrictSerializer):
     job_title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
     languages = serializers.ListField(
-        child=serializers.CharField(max_length=3), max_length=20, required=False,
+        child=serializers.CharField(max_length=3),
+        max_length=20,
+        required=False,
         validators=[validate_language_codes],
     )
     preferred_language = serializers.ChoiceField(choices=UI_LANGUAGES + [("", "")], required=False)
 
+
 class PersonCreateSerializer(PersonUpdateSerializer):
     programme = ScopedPrimaryKeyRelatedField(model=Programme)
-    organisation = ScopedPrimaryKeyRelatedField(model=Organisation)
+    organisation = ScopedPrimaryKeyRelatedField(model=Organisation)  # type: ignore[assignment]
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
     email = serializers.EmailField(max_length=254)
     first_name = serializers.CharField(max_length=150)
@@ -173,10 +220,11 @@ class PersonCreateSerializer(PersonUpdateSerializer):
         child=serializers.ChoiceField(choices=PlatformRole.choices), required=False, max_length=8
     )
 
+
 class TokenRequestSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
+
 class TokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
     token = serializers.CharField()
-

@@ -71,7 +71,11 @@ def _save(instance: Any, changed: list[str], conflict: dict[str, str] | None = N
 
 @transaction.atomic
 def programme_update(
-    *, actor: Actor, programme: Programme, values: dict[str, Any], funders: Sequence[FunderShare] | None = None
+    *,
+    actor: Actor,
+    programme: Programme,
+    values: dict[str, Any],
+    funders: Sequence[FunderShare] | None = None,
 ) -> Programme:
     """Change a programme's settings and, optionally, replace its funders. Programme admins only."""
     if not perms.can_manage_programme(actor, programme):
@@ -93,8 +97,10 @@ def funders_replace(*, actor: Actor, programme: Programme, funders: Sequence[Fun
     total = sum((f.share_percent for f in funders), Decimal("0"))
     if total > Decimal("100"):
         raise ValidationError(
-            {"funders": _("The funders' shares add up to %(total)s %%; at most 100 %% is possible.")
-             % {"total": format(total.normalize(), "f")}}
+            {
+                "funders": _("The funders' shares add up to %(total)s %%; at most 100 %% is possible.")
+                % {"total": format(total.normalize(), "f")}
+            }
         )
     # Locks the programme row so that two admins replacing funders at once cannot interleave.
     Programme.objects.select_for_update().get(pk=programme.pk)
@@ -134,8 +140,11 @@ def organisation_update(*, actor: Actor, organisation: Organisation, values: dic
     """Change an organisation's details: its own admins and the programme admins."""
     if not perms.can_edit_organisation(actor, organisation):
         raise PermissionDenied(_("You may not change this organisation."))
-    _save(organisation, _apply(organisation, values, ORGANISATION_FIELDS),
-          {"name": _("An organisation with this name is already registered.")})
+    _save(
+        organisation,
+        _apply(organisation, values, ORGANISATION_FIELDS),
+        {"name": _("An organisation with this name is already registered.")},
+    )
     return organisation
 
 

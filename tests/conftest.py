@@ -30,8 +30,9 @@ def programme(db: Any) -> Programme:
 @pytest.fixture
 def other_programme(db: Any) -> Programme:
     """A second tenant whose data must never be visible from ``programme``."""
-    return ProgrammeFactory(name="Kompetenceløft København", slug="kobenhavn", language="da",
-                            time_zone="Europe/Copenhagen")
+    return ProgrammeFactory(
+        name="Kompetenceløft København", slug="kobenhavn", language="da", time_zone="Europe/Copenhagen"
+    )
 
 
 @pytest.fixture
@@ -41,14 +42,19 @@ def org_a(programme: Programme) -> Any:
 
 @pytest.fixture
 def org_b(programme: Programme) -> Any:
-    return OrganisationFactory(name="Malmö stad", short_name="Malmö stad", kind=OrganisationKind.MUNICIPALITY,
-                               programmes=[programme])
+    return OrganisationFactory(
+        name="Malmö stad", short_name="Malmö stad", kind=OrganisationKind.MUNICIPALITY, programmes=[programme]
+    )
 
 
 @pytest.fixture
 def org_other(other_programme: Programme) -> Any:
-    return OrganisationFactory(name="Jobcenter København", short_name="JC", kind=OrganisationKind.MUNICIPALITY,
-                               programmes=[other_programme])
+    return OrganisationFactory(
+        name="Jobcenter København",
+        short_name="JC",
+        kind=OrganisationKind.MUNICIPALITY,
+        programmes=[other_programme],
+    )
 
 
 @pytest.fixture

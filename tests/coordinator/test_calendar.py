@@ -55,8 +55,9 @@ def test_build_calendar_request_round_trips_with_timezone():
 
 def test_build_calendar_folds_long_lines_and_escapes_user_text():
     nasty = "Rad ett\nDTSTART:19700101T000000Z; komma, semikolon; " + "å" * 120
-    body = build_calendar([_event(summary=nasty, description=nasty)], time_zone="Europe/Stockholm",
-                          method="REQUEST")
+    body = build_calendar(
+        [_event(summary=nasty, description=nasty)], time_zone="Europe/Stockholm", method="REQUEST"
+    )
 
     assert all(len(line) <= 75 for line in body.split(b"\r\n"))
     text = body.decode()
@@ -94,11 +95,19 @@ def test_calendar_event_rejects_naive_times():
 
 def test_invite_message_has_inline_calendar_part_with_method():
     body = build_calendar([_event()], time_zone="Europe/Stockholm", method="REQUEST")
-    message = invite_message(to=["amina@malmo.example"], subject="Inbjudan", body_text="Hej", body_html="<p>Hej</p>",
-                             calendar=body, method="REQUEST")
+    message = invite_message(
+        to=["amina@malmo.example"],
+        subject="Inbjudan",
+        body_text="Hej",
+        body_html="<p>Hej</p>",
+        calendar=body,
+        method="REQUEST",
+    )
 
     parsed = message_from_bytes(message.message().as_bytes())
-    types = [(part.get_content_type(), part.get_param("method"), part.get_filename()) for part in parsed.walk()]
+    types = [
+        (part.get_content_type(), part.get_param("method"), part.get_filename()) for part in parsed.walk()
+    ]
     assert ("text/calendar", "REQUEST", None) in types
     assert ("application/ics", "REQUEST", "invite.ics") in types
     inline = next(p for p in parsed.walk() if p.get_content_type() == "text/calendar")
@@ -106,8 +115,10 @@ def test_invite_message_has_inline_calendar_part_with_method():
 
 
 def test_vtimezone_for_zone_without_dst():
-    event = _event(start=datetime(2026, 12, 3, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
-                   end=datetime(2026, 12, 3, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
+    event = _event(
+        start=datetime(2026, 12, 3, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
+        end=datetime(2026, 12, 3, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
+    )
     body = build_calendar([event], time_zone="Asia/Tokyo")
     [tz] = icalendar.Calendar.from_ical(body).walk("VTIMEZONE")
     assert [c.name for c in tz.subcomponents] == ["STANDARD"]

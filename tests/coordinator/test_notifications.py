@@ -16,9 +16,14 @@ from coordinator.models import Notification, NotificationPreference, OutboundEma
 
 def _invite_body():
     tz = ZoneInfo("Europe/Stockholm")
-    event = CalendarEvent(uid="x-1@samverkan.example", summary="Besök", start=datetime(2026, 12, 1, 9, tzinfo=tz),
-                          end=datetime(2026, 12, 1, 15, tzinfo=tz), organizer=Participant("o@example.org"),
-                          attendees=(Participant("a@example.org"),))
+    event = CalendarEvent(
+        uid="x-1@samverkan.example",
+        summary="Besök",
+        start=datetime(2026, 12, 1, 9, tzinfo=tz),
+        end=datetime(2026, 12, 1, 15, tzinfo=tz),
+        organizer=Participant("o@example.org"),
+        attendees=(Participant("a@example.org"),),
+    )
     return build_calendar([event], time_zone="Europe/Stockholm", method="REQUEST")
 
 
@@ -46,8 +51,9 @@ def test_notify_in_rolled_back_transaction_leaves_nothing(programme, staff_a):
     assert OutboundEmail.unscoped_objects.count() == 0
 
 
-def test_notify_respects_email_preference_but_keeps_notification(programme, staff_a,
-                                                                 django_capture_on_commit_callbacks):
+def test_notify_respects_email_preference_but_keeps_notification(
+    programme, staff_a, django_capture_on_commit_callbacks
+):
     NotificationPreference.unscoped_objects.create(person=staff_a, kind="test.kind", email_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         notifications.notify(programme=programme, recipients=[staff_a], kind="test.kind", title="Hej")
@@ -55,12 +61,22 @@ def test_notify_respects_email_preference_but_keeps_notification(programme, staf
     assert Notification.unscoped_objects.get().title == "Hej"
 
 
-def test_send_invite_ignores_preference_and_carries_calendar(programme, staff_a, django_capture_on_commit_callbacks):
-    NotificationPreference.unscoped_objects.create(person=staff_a, kind=notifications.INVITE_KIND,
-                                                   email_enabled=False)
+def test_send_invite_ignores_preference_and_carries_calendar(
+    programme, staff_a, django_capture_on_commit_callbacks
+):
+    NotificationPreference.unscoped_objects.create(
+        person=staff_a, kind=notifications.INVITE_KIND, email_enabled=False
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        notifications.send_invite(programme=programme, person=staff_a, title="Inbjudan", body="Besök",
-                                  url="/x/", calendar=_invite_body(), method="REQUEST")
+        notifications.send_invite(
+            programme=programme,
+            person=staff_a,
+            title="Inbjudan",
+            body="Besök",
+            url="/x/",
+            calendar=_invite_body(),
+            method="REQUEST",
+        )
     [message] = mail.outbox
     [(content, mimetype)] = [a for a in message.alternatives if a[1] == "text/calendar"]
     assert icalendar.Calendar.from_ical(content)["METHOD"] == "REQUEST"
@@ -68,8 +84,9 @@ def test_send_invite_ignores_preference_and_carries_calendar(programme, staff_a,
     assert 'text/calendar; charset="utf-8"; method="REQUEST"' in raw
 
 
-def test_failed_delivery_is_retried_then_reported(programme, staff_a, coordinator, settings,
-                                                 django_capture_on_commit_callbacks):
+def test_failed_delivery_is_retried_then_reported(
+    programme, staff_a, coordinator, settings, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = "tests.coordinator.failing_backend.FailingBackend"
     settings.OUTBOX_MAX_ATTEMPTS = 2
     with django_capture_on_commit_callbacks(execute=True):
@@ -78,7 +95,9 @@ def test_failed_delivery_is_retried_then_reported(programme, staff_a, coordinato
     assert (outbound.status, outbound.attempts) == (OutboundEmail.Status.PENDING, 1)
     assert "SMTP server unreachable" in outbound.last_error
 
-    OutboundEmail.unscoped_objects.filter(pk=outbound.pk).update(next_attempt_at=timezone.now() - timedelta(1))
+    OutboundEmail.unscoped_objects.filter(pk=outbound.pk).update(
+        next_attempt_at=timezone.now() - timedelta(1)
+    )
     assert notifications.deliver_due() == 0
     outbound.refresh_from_db()
     assert (outbound.status, outbound.attempts) == (OutboundEmail.Status.FAILED, 2)

@@ -27,7 +27,9 @@ def test_detail_of_other_programme_answers_like_missing(endpoint, api, staff_a, 
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_list_never_contains_other_programme(endpoint, api, staff_a, staff_b, unit_a, work_role, foreign_objects):
+def test_list_never_contains_other_programme(
+    endpoint, api, staff_a, staff_b, unit_a, work_role, foreign_objects
+):
     response = api(staff_a).get(f"/api/v1/{endpoint}/")
     assert response.status_code == 200
     ids = {row["id"] for row in response.json()["results"]}
@@ -37,8 +39,9 @@ def test_list_never_contains_other_programme(endpoint, api, staff_a, staff_b, un
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_write_to_other_programme_answers_like_missing(endpoint, api, programme_admin, foreign_objects):
-    response = api(programme_admin).patch(f"/api/v1/{endpoint}/{foreign_objects[endpoint].pk}/",
-                                          {"name": "Kapad"}, format="json")
+    response = api(programme_admin).patch(
+        f"/api/v1/{endpoint}/{foreign_objects[endpoint].pk}/", {"name": "Kapad"}, format="json"
+    )
     assert response.status_code in (404, 405)
     if response.status_code == 404:
         assert response.json() == NOT_FOUND
@@ -51,7 +54,7 @@ def test_write_to_other_programme_answers_like_missing(endpoint, api, programme_
 def test_anonymous_gets_401(endpoint, api, programme):
     response = api(None).get(f"/api/v1/{endpoint}/")
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Token'
+    assert response["WWW-Authenticate"] == "Token"
 
 
 def test_shared_organisation_lists_only_visible_programmes(api, programme, other_programme, staff_a):
@@ -61,7 +64,9 @@ def test_shared_organisation_lists_only_visible_programmes(api, programme, other
     assert response.json()["programmes"] == [programme.pk]
 
 
-def test_person_of_shared_organisation_in_other_programme_is_invisible(api, programme, other_programme, staff_a):
+def test_person_of_shared_organisation_in_other_programme_is_invisible(
+    api, programme, other_programme, staff_a
+):
     shared = OrganisationFactory(name="Röda korset", programmes=[programme, other_programme])
     colleague_elsewhere = make_member(other_programme, shared)
     response = api(staff_a).get(f"/api/v1/people/{colleague_elsewhere.pk}/")
@@ -93,8 +98,12 @@ def test_organisation_admin_edits_own_unit_only(api, org_admin_a, unit_a, unit_b
 
 
 def test_organisation_admin_creates_unit_in_own_organisation_only(api, org_admin_a, org_a, org_b):
-    own = api(org_admin_a).post("/api/v1/units/", {"organisation": org_a.pk, "name": "Ny enhet"}, format="json")
-    other = api(org_admin_a).post("/api/v1/units/", {"organisation": org_b.pk, "name": "Ny enhet"}, format="json")
+    own = api(org_admin_a).post(
+        "/api/v1/units/", {"organisation": org_a.pk, "name": "Ny enhet"}, format="json"
+    )
+    other = api(org_admin_a).post(
+        "/api/v1/units/", {"organisation": org_b.pk, "name": "Ny enhet"}, format="json"
+    )
     assert own.status_code == 201
     assert own.json()["name"] == "Ny enhet"
     assert other.status_code == 403
@@ -109,8 +118,9 @@ def test_staff_cannot_edit_other_person(api, staff_a, staff_b):
 
 def test_staff_edits_own_contact_details_but_not_employment(api, staff_a, unit_a, org_a):
     other_unit = UnitFactory(organisation=org_a, name="Prövningsenheten")
-    ok = api(staff_a).patch("/api/v1/people/me/", {"phone": "040-123 45", "languages": ["sv", "ar"]},
-                            format="json")
+    ok = api(staff_a).patch(
+        "/api/v1/people/me/", {"phone": "040-123 45", "languages": ["sv", "ar"]}, format="json"
+    )
     refused = api(staff_a).patch("/api/v1/people/me/", {"unit": other_unit.pk}, format="json")
     assert ok.status_code == 200
     assert (ok.json()["phone"], ok.json()["languages"]) == ("040-123 45", ["sv", "ar"])
@@ -119,21 +129,28 @@ def test_staff_edits_own_contact_details_but_not_employment(api, staff_a, unit_a
     assert Person.unscoped_objects.get(pk=staff_a.pk).unit_id == unit_a.pk
 
 
-def test_organisation_admin_sets_line_manager_in_own_organisation(api, programme, org_a, org_admin_a, staff_a,
-                                                                  staff_b):
-    ok = api(org_admin_a).patch(f"/api/v1/people/{staff_a.pk}/", {"line_manager": org_admin_a.pk}, format="json")
-    foreign_manager = api(org_admin_a).patch(f"/api/v1/people/{staff_a.pk}/", {"line_manager": staff_b.pk},
-                                             format="json")
+def test_organisation_admin_sets_line_manager_in_own_organisation(
+    api, programme, org_a, org_admin_a, staff_a, staff_b
+):
+    ok = api(org_admin_a).patch(
+        f"/api/v1/people/{staff_a.pk}/", {"line_manager": org_admin_a.pk}, format="json"
+    )
+    foreign_manager = api(org_admin_a).patch(
+        f"/api/v1/people/{staff_a.pk}/", {"line_manager": staff_b.pk}, format="json"
+    )
     assert ok.status_code == 200
     assert ok.json()["line_manager"] == org_admin_a.pk
     assert foreign_manager.status_code == 400
-    assert foreign_manager.json() == {"line_manager": ["The line manager must work in the same organisation."]}
+    assert foreign_manager.json() == {
+        "line_manager": ["The line manager must work in the same organisation."]
+    }
 
 
 def test_line_manager_circle_is_refused(api, programme, org_a, org_admin_a, staff_a):
     Person.unscoped_objects.filter(pk=org_admin_a.pk).update(line_manager=staff_a)
-    response = api(org_admin_a).patch(f"/api/v1/people/{staff_a.pk}/", {"line_manager": org_admin_a.pk},
-                                      format="json")
+    response = api(org_admin_a).patch(
+        f"/api/v1/people/{staff_a.pk}/", {"line_manager": org_admin_a.pk}, format="json"
+    )
     assert response.status_code == 400
     assert response.json() == {"line_manager": ["This would make a circle of line managers."]}
 
@@ -149,22 +166,46 @@ def test_contact_details_hidden_across_organisations(api, staff_a, staff_b, coor
 
 
 def test_programme_admin_creates_person_with_roles(api, programme, programme_admin, org_a, work_role):
-    response = api(programme_admin).post("/api/v1/people/", {
-        "programme": programme.pk, "organisation": org_a.pk, "username": "ny.handlaggare",
-        "email": "ny@mv.example", "first_name": "Nils", "last_name": "Nyberg", "work_role": work_role.pk,
-        "roles": ["staff", "host_contact"],
-    }, format="json")
+    response = api(programme_admin).post(
+        "/api/v1/people/",
+        {
+            "programme": programme.pk,
+            "organisation": org_a.pk,
+            "username": "ny.handlaggare",
+            "email": "ny@mv.example",
+            "first_name": "Nils",
+            "last_name": "Nyberg",
+            "work_role": work_role.pk,
+            "roles": ["staff", "host_contact"],
+        },
+        format="json",
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["full_name"] == "Nils Nyberg"
-    assert body["programmes"] == [{"programme": programme.pk, "work_role": work_role.pk,
-                                   "work_role_name": "Handläggare", "roles": ["host_contact", "staff"]}]
+    assert body["programmes"] == [
+        {
+            "programme": programme.pk,
+            "work_role": work_role.pk,
+            "work_role_name": "Handläggare",
+            "roles": ["host_contact", "staff"],
+        }
+    ]
 
 
 def test_staff_cannot_create_people(api, programme, staff_a, org_a):
-    response = api(staff_a).post("/api/v1/people/", {
-        "programme": programme.pk, "organisation": org_a.pk, "username": "smyg", "email": "s@example.org",
-        "first_name": "S", "last_name": "M"}, format="json")
+    response = api(staff_a).post(
+        "/api/v1/people/",
+        {
+            "programme": programme.pk,
+            "organisation": org_a.pk,
+            "username": "smyg",
+            "email": "s@example.org",
+            "first_name": "S",
+            "last_name": "M",
+        },
+        format="json",
+    )
     assert response.status_code == 403
     assert User.objects.filter(username="smyg").exists() is False
 
@@ -173,19 +214,35 @@ def test_staff_cannot_create_people(api, programme, staff_a, org_a):
 
 
 def test_programme_admin_replaces_funders(api, programme, programme_admin):
-    response = api(programme_admin).patch(f"/api/v1/programmes/{programme.pk}/", {
-        "funders": [{"name": "Malmö stad", "share_percent": "75.00"},
-                    {"name": "Equal", "share_percent": "25.00"}]}, format="json")
+    response = api(programme_admin).patch(
+        f"/api/v1/programmes/{programme.pk}/",
+        {
+            "funders": [
+                {"name": "Malmö stad", "share_percent": "75.00"},
+                {"name": "Equal", "share_percent": "25.00"},
+            ]
+        },
+        format="json",
+    )
     assert response.status_code == 200
-    assert response.json()["funders"] == [{"name": "Malmö stad", "share_percent": "75.00"},
-                                          {"name": "Equal", "share_percent": "25.00"}]
+    assert response.json()["funders"] == [
+        {"name": "Malmö stad", "share_percent": "75.00"},
+        {"name": "Equal", "share_percent": "25.00"},
+    ]
 
 
 def test_funders_over_100_percent_save_nothing(api, programme, programme_admin):
-    response = api(programme_admin).patch(f"/api/v1/programmes/{programme.pk}/", {
-        "name": "Nytt namn",
-        "funders": [{"name": "Malmö stad", "share_percent": "80"}, {"name": "Equal", "share_percent": "25"}],
-    }, format="json")
+    response = api(programme_admin).patch(
+        f"/api/v1/programmes/{programme.pk}/",
+        {
+            "name": "Nytt namn",
+            "funders": [
+                {"name": "Malmö stad", "share_percent": "80"},
+                {"name": "Equal", "share_percent": "25"},
+            ],
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json() == {"funders": ["The funders' shares add up to 105 %; at most 100 % is possible."]}
     assert Programme.unscoped_objects.get(pk=programme.pk).name == "Lokalt kompetensutvecklingsprogram Malmö"
@@ -199,8 +256,9 @@ def test_staff_cannot_change_programme(api, programme, staff_a):
 
 
 def test_programme_time_zone_is_validated(api, programme, programme_admin):
-    response = api(programme_admin).patch(f"/api/v1/programmes/{programme.pk}/", {"time_zone": "Mars/Olympus"},
-                                          format="json")
+    response = api(programme_admin).patch(
+        f"/api/v1/programmes/{programme.pk}/", {"time_zone": "Mars/Olympus"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json() == {"time_zone": ["Mars/Olympus is not a known time zone."]}
 
@@ -214,15 +272,17 @@ def test_my_roles_are_listed(api, programme, coordinator):
 
 
 def test_malformed_json_is_400(api, org_admin_a, unit_a):
-    response = api(org_admin_a).generic("PATCH", f"/api/v1/units/{unit_a.pk}/", '{"name": "x",',
-                                        content_type="application/json")
+    response = api(org_admin_a).generic(
+        "PATCH", f"/api/v1/units/{unit_a.pk}/", '{"name": "x",', content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.json()["detail"].startswith("JSON parse error")
 
 
 def test_unknown_fields_are_400(api, org_admin_a, unit_a):
-    response = api(org_admin_a).patch(f"/api/v1/units/{unit_a.pk}/", {"name": "x", "is_admin": True},
-                                      format="json")
+    response = api(org_admin_a).patch(
+        f"/api/v1/units/{unit_a.pk}/", {"name": "x", "is_admin": True}, format="json"
+    )
     assert response.status_code == 400
     assert response.json() == {"is_admin": ["Unknown field."]}
     assert Unit.unscoped_objects.get(pk=unit_a.pk).name == "Mottagningsenheten Malmö"
@@ -247,11 +307,14 @@ def test_non_object_body_is_400(api, org_admin_a, unit_a):
 
 
 def test_foreign_id_is_400_like_a_missing_one(api, org_admin_a, org_a, foreign_objects):
-    foreign = api(org_admin_a).post("/api/v1/units/", {"organisation": foreign_objects["organisations"].pk,
-                                                       "name": "Smyg"}, format="json")
+    foreign = api(org_admin_a).post(
+        "/api/v1/units/", {"organisation": foreign_objects["organisations"].pk, "name": "Smyg"}, format="json"
+    )
     missing = api(org_admin_a).post("/api/v1/units/", {"organisation": 987654, "name": "Smyg"}, format="json")
     assert foreign.status_code == missing.status_code == 400
-    assert foreign.json() == {"organisation": [f'Invalid pk "{foreign_objects["organisations"].pk}" - object does not exist.']}
+    assert foreign.json() == {
+        "organisation": [f'Invalid pk "{foreign_objects["organisations"].pk}" - object does not exist.']
+    }
     assert Unit.unscoped_objects.filter(name="Smyg").exists() is False
 
 
@@ -272,8 +335,9 @@ def test_markup_is_stored_verbatim_and_escaped_in_pages(api, web, org_admin_a, u
 
 
 def test_duplicate_unit_name_is_400_not_500(api, org_admin_a, org_a, unit_a):
-    response = api(org_admin_a).post("/api/v1/units/", {"organisation": org_a.pk, "name": unit_a.name},
-                                     format="json")
+    response = api(org_admin_a).post(
+        "/api/v1/units/", {"organisation": org_a.pk, "name": unit_a.name}, format="json"
+    )
     assert response.status_code == 400
     assert response.json() == {"name": ["This organisation already has a unit with this name."]}
 
@@ -286,8 +350,9 @@ def _people(programme, organisation, count):
 
 
 @pytest.mark.parametrize("count", [1, 3])
-def test_people_list_query_count_does_not_grow(count, api, programme, org_a, staff_a, django_assert_num_queries,
-                                               foreign_objects):
+def test_people_list_query_count_does_not_grow(
+    count, api, programme, org_a, staff_a, django_assert_num_queries, foreign_objects
+):
     _people(programme, org_a, count)
     client = api(staff_a)
     with django_assert_num_queries(7):
@@ -296,8 +361,9 @@ def test_people_list_query_count_does_not_grow(count, api, programme, org_a, sta
 
 
 @pytest.mark.parametrize("count", [1, 3])
-def test_units_list_query_count_does_not_grow(count, api, org_a, staff_a, django_assert_num_queries,
-                                              foreign_objects):
+def test_units_list_query_count_does_not_grow(
+    count, api, org_a, staff_a, django_assert_num_queries, foreign_objects
+):
     for i in range(count):
         UnitFactory(organisation=org_a, name=f"Enhet {i}")
     client = api(staff_a)
@@ -307,8 +373,9 @@ def test_units_list_query_count_does_not_grow(count, api, org_a, staff_a, django
 
 
 @pytest.mark.parametrize("count", [1, 3])
-def test_organisations_list_query_count_does_not_grow(count, api, programme, staff_a, django_assert_num_queries,
-                                                      foreign_objects):
+def test_organisations_list_query_count_does_not_grow(
+    count, api, programme, staff_a, django_assert_num_queries, foreign_objects
+):
     for i in range(count - 1):
         OrganisationFactory(name=f"Byrå {i}", programmes=[programme])
     client = api(staff_a)
@@ -319,8 +386,8 @@ def test_organisations_list_query_count_does_not_grow(count, api, programme, sta
 
 @pytest.mark.parametrize("count", [1, 3])
 def test_programmes_list_query_count_does_not_grow(count, api, programme, org_a, django_assert_num_queries):
-    from tests.factories import ProgrammeFactory
     from organisations.models import Membership, RoleAssignment
+    from tests.factories import ProgrammeFactory
 
     person = make_member(programme, org_a)
     for _ in range(count - 1):
@@ -356,7 +423,9 @@ def test_people_filters(api, programme, org_a, org_b, staff_a, staff_b, coordina
 def test_filter_by_unknown_choice_is_400(api, staff_a):
     response = api(staff_a).get("/api/v1/people/?role=emperor")
     assert response.status_code == 400
-    assert response.json() == {"role": ["Select a valid choice. emperor is not one of the available choices."]}
+    assert response.json() == {
+        "role": ["Select a valid choice. emperor is not one of the available choices."]
+    }
 
 
 def test_pagination_limits_page_size(api, programme, org_a, staff_a):
@@ -371,8 +440,11 @@ def test_pagination_limits_page_size(api, programme, org_a, staff_a):
 
 
 def test_token_login_and_use(api, staff_a):
-    response = api(None).post("/api/v1/auth/token/", {"username": staff_a.user.username,
-                                                       "password": "correct-horse-battery"}, format="json")
+    response = api(None).post(
+        "/api/v1/auth/token/",
+        {"username": staff_a.user.username, "password": "correct-horse-battery"},
+        format="json",
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     assert Token.objects.get(user=staff_a.user).key == token
@@ -383,8 +455,9 @@ def test_token_login_and_use(api, staff_a):
 
 
 def test_token_login_with_wrong_password_is_401(api, staff_a):
-    response = api(None).post("/api/v1/auth/token/", {"username": staff_a.user.username, "password": "nope"},
-                              format="json")
+    response = api(None).post(
+        "/api/v1/auth/token/", {"username": staff_a.user.username, "password": "nope"}, format="json"
+    )
     assert response.status_code == 401
     assert response.json() == {"detail": "Unable to sign in with these credentials."}
 
@@ -393,9 +466,14 @@ def test_repeated_failures_lock_the_account(api, staff_a, settings):
     settings.AXES_FAILURE_LIMIT = 3
     client = api(None)
     for _ in range(3):
-        client.post("/api/v1/auth/token/", {"username": staff_a.user.username, "password": "nope"}, format="json")
-    locked = client.post("/api/v1/auth/token/", {"username": staff_a.user.username,
-                                                 "password": "correct-horse-battery"}, format="json")
+        client.post(
+            "/api/v1/auth/token/", {"username": staff_a.user.username, "password": "nope"}, format="json"
+        )
+    locked = client.post(
+        "/api/v1/auth/token/",
+        {"username": staff_a.user.username, "password": "correct-horse-battery"},
+        format="json",
+    )
     assert locked.status_code == 429
     assert locked.json() == {"detail": "Too many failed sign-in attempts. Try again in 15 minutes."}
 
@@ -406,7 +484,9 @@ def test_token_endpoint_is_throttled(api, staff_a, settings):
     cache.clear()
     client = api(None)
     statuses = [
-        client.post("/api/v1/auth/token/", {"username": f"nobody{i}", "password": "x"}, format="json").status_code
+        client.post(
+            "/api/v1/auth/token/", {"username": f"nobody{i}", "password": "x"}, format="json"
+        ).status_code
         for i in range(11)
     ]
     assert statuses == [401] * 10 + [429]
@@ -416,6 +496,8 @@ def test_web_login_locks_out_after_failures(client, staff_a, settings):
     settings.AXES_FAILURE_LIMIT = 2
     for _ in range(2):
         client.post("/login/", {"username": staff_a.user.username, "password": "wrong"})
-    response = client.post("/login/", {"username": staff_a.user.username, "password": "correct-horse-battery"})
+    response = client.post(
+        "/login/", {"username": staff_a.user.username, "password": "correct-horse-battery"}
+    )
     assert response.status_code == 429
     assert b"Too many failed sign-in attempts" in response.content

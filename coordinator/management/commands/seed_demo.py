@@ -27,7 +27,9 @@ class Command(BaseCommand):
         from organisations.seed import DEMO_PASSWORD
 
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
-        self.stdout.write(f"Open {settings.SITE_URL}/ and sign in with one of these (password: {DEMO_PASSWORD}):")
+        self.stdout.write(
+            f"Open {settings.SITE_URL}/ and sign in with one of these (password: {DEMO_PASSWORD}):"
+        )
         width = max((len(username) for username, _ in logins), default=10)
         for username, description in logins:
             self.stdout.write(f"  {username.ljust(width)}  {description}")

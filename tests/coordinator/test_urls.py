@@ -1,0 +1,87 @@
+"""Every view is built on the tenant-scoping bases, or is on a short, explicit public list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.views import APIView
+
+from coordinator.api import ProgrammeScopedViewSet
+from coordinator.consumers import ScopedConsumer
+from coordinator.routing import websocket_urlpatterns
+from coordinator.views import ProgrammeMixin
+
+# Views that do not work on programme data, or decide the scope themselves (each with its reason).
+PUBLIC = {
+    "coordinator.views.HomeView",  # landing page for visitors; members get panels built in their scope
+    "django.contrib.auth.views.LoginView",
+    "django.contrib.auth.views.LogoutView",
+    "coordinator.views.SwitchProgrammeView",  # chooses among the person's own memberships
+    "coordinator.views.set_language",  # writes only the signed-in person's own preference
+    "coordinator.views.calendar_feed",  # the secret token identifies the person, whose scope is then used
+    "coordinator.views.healthz",
+    "organisations.api.ObtainTokenView",
+    "drf_spectacular.views.SpectacularAPIView",
+    "drf_spectacular.views.SpectacularSwaggerView",
+    "rest_framework.routers.APIRootView",
+}
+
+
+def _walk(patterns: list, namespace: str = "") -> Iterator[tuple[str, object]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, entry.namespace or namespace)
+        elif isinstance(entry, URLPattern):
+            yield namespace, entry
+
+
+def _qualified(obj: object) -> str:
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def test_every_view_is_scoped_or_explicitly_public():
+    unscoped_views = []
+    for namespace, pattern in _walk(get_resolver().url_patterns):
+        callback = pattern.callback
+        if namespace == "admin":
+            continue  # the admin site wraps every view in the programme admin's scope (coordinator.admin)
+        view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        if view_class is not None:
+            name = _qualified(view_class)
+            scoped = issubclass(view_class, ProgrammeScopedViewSet) or issubclass(view_class, ProgrammeMixin)
+            if issubclass(view_class, APIView) and not issubclass(view_class, ProgrammeScopedViewSet):
+                scoped = False
+        else:
+            name = _qualified(callback)
+            scoped = False
+        if not scoped and name not in PUBLIC:
+            unscoped_views.append(f"{pattern.pattern} -> {name}")
+    assert unscoped_views == []
+
+
+def test_every_websocket_consumer_is_scoped():
+    for pattern in websocket_urlpatterns:
+        consumer = pattern.callback.consumer_class
+        assert issubclass(consumer, ScopedConsumer), pattern.pattern
+
+
+def test_only_the_scoped_admin_site_is_mounted():
+    from django.urls import resolve
+
+    from coordinator.admin import ProgrammeAdminSite
+
+    mounted = [
+        e for e in get_resolver().url_patterns if isinstance(e, URLResolver) and e.namespace == "admin"
+    ]
+    assert len(mounted) == 1
+    assert isinstance(resolve("/admin/").func.admin_site, ProgrammeAdminSite)
+
+
+def test_scoped_bases_refuse_overriding_get_queryset():
+    import pytest
+
+    with pytest.raises(TypeError, match="narrow_queryset"):
+        type("Leaky", (ProgrammeScopedViewSet,), {"get_queryset": lambda self: None})
+    with pytest.raises(TypeError, match="narrow_queryset"):
+        type("LeakyPage", (ProgrammeMixin,), {"get_queryset": lambda self: None})
