@@ -1,0 +1,88 @@
+"""Signing in as each demo role, the shared layout, the language switch and accessibility."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import axe_violations
+
+DEMO_ROLES = [
+    ("eva.lindgren", "Projektledare"),
+    ("johan.bergstrom", "Samordnare"),
+    ("amina.hassan", "Introduktionssekreterare"),
+    ("per.olsson", "Enhetschef"),
+    ("karin.nystrom", "Handläggare"),
+    ("sofia.ek", "Psykoterapeut"),
+    ("lina.bjork", "Arbetsförmedlare"),
+    ("anna.karlsson", "Sektionschef"),
+    ("mette.sorensen", "Udviklingskonsulent"),
+]
+
+
+def test_landing_page_for_visitors_is_accessible(new_page):
+    page = new_page()
+    page.goto("/")
+    assert page.locator("h1").count() == 1
+    assert axe_violations(page) == []
+
+
+def test_login_page_is_accessible_and_shows_errors_next_to_the_form(new_page):
+    page = new_page()
+    page.goto("/login/")
+    assert axe_violations(page) == []
+    page.locator("#id_username").fill("amina.hassan")
+    page.locator("#id_password").fill("fel lösenord")
+    page.locator("main form button[type=submit]").click()
+    assert page.locator("#login-errors").is_visible()
+    assert page.locator("#id_username").input_value() == "amina.hassan"
+
+
+@pytest.mark.parametrize(("username", "job_title"), DEMO_ROLES)
+def test_each_demo_role_signs_in_to_an_accessible_start_page(new_page, username, job_title):
+    page = new_page(username)
+    assert page.url.endswith("/")
+    header = page.locator("header.site-header")
+    assert header.locator(".who-name").is_visible()
+    assert page.locator("main h1").count() == 1
+    assert axe_violations(page) == []
+
+
+def test_language_switch_changes_the_interface_and_is_remembered(new_page):
+    page = new_page("amina.hassan")
+    page.goto("/me/")
+    page.select_option("#language-switch", "en")
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.locator("main h1").inner_text() == "My page"
+    again = new_page("amina.hassan")  # a new browser session: the profile remembers the choice
+    again.goto("/me/")
+    assert again.evaluate("document.documentElement.lang") == "en"
+    page.select_option("#language-switch", "da")
+    page.wait_for_function("document.documentElement.lang === 'da'")
+    page.select_option("#language-switch", "sv")
+    page.wait_for_function("document.documentElement.lang === 'sv'")
+
+
+def test_keyboard_user_can_skip_to_content(new_page):
+    page = new_page("amina.hassan")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.className")
+    assert focused == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_phone_width_has_no_horizontal_scroll(new_page):
+    page = new_page("johan.bergstrom", width=390, height=844)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+
+
+def test_other_programme_is_invisible_in_the_browser(new_page):
+    page = new_page("mette.sorensen")
+    page.goto("/organisations/")
+    names = page.locator("main h2").all_inner_texts()
+    assert sorted(names) == ["Kriminalforsorgen", "Københavns Kommune, Jobcenter København"]
+    assert not re.search("Migrationsverket", page.content())
