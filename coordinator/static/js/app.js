@@ -11,12 +11,6 @@
     }
   });
 
-  // Change the interface language as soon as another one is chosen.
-  var languageSelect = document.getElementById("language-switch");
-  if (languageSelect) {
-    languageSelect.addEventListener("change", function () { languageSelect.form.submit(); });
-  }
-
   // Live notifications: update the bell and announce new ones to screen readers.
   var bell = document.getElementById("notification-bell");
   if (!bell || !window.WebSocket) { return; }

@@ -1,0 +1,42 @@
+"""`make screenshots`: the main pages at desktop and phone width, for a reviewer to look at.
+
+Skipped in `make test-browser` unless SCREENSHOTS_DIR is set (the make target sets it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# (file name, demo user, path)
+PAGES = [
+    ("landing", None, "/"),
+    ("login", None, "/login/"),
+    ("start-staff", "amina.hassan", "/"),
+    ("start-coordinator", "johan.bergstrom", "/"),
+    ("start-line-manager", "per.olsson", "/"),
+    ("start-host", "karin.nystrom", "/"),
+    ("start-provider", "sofia.ek", "/"),
+    ("start-convener", "lina.bjork", "/"),
+    ("my-page", "amina.hassan", "/me/"),
+    ("settings", "amina.hassan", "/me/settings/"),
+    ("notifications", "amina.hassan", "/notifications/"),
+    ("organisations", "johan.bergstrom", "/organisations/"),
+    ("start-danish-programme", "mette.sorensen", "/"),
+]
+SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+@pytest.mark.parametrize(("name", "username", "path"), PAGES)
+def test_screenshot(new_page, name, username, path, size):
+    target = os.environ.get("SCREENSHOTS_DIR")
+    if not target:
+        pytest.skip("set SCREENSHOTS_DIR (make screenshots) to write screenshots")
+    width, height = SIZES[size]
+    page = new_page(username, width=width, height=height)
+    response = page.goto(path)
+    assert response is not None and response.status == 200
+    Path(target).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(target) / f"{name}-{size}.png"), full_page=True)
