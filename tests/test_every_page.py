@@ -1,0 +1,86 @@
+"""Every page renders for every demo role: the test walks all named URLs of the web interface with each
+demo user, on the demo data. A page may refuse a role (403), hide an object (404) or answer only POST (405),
+but never fail (5xx), and every page serves at least one role. Each page also stays under a fixed number of
+database queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from organisations.models import Organisation, Person
+
+DEMO_USERS = [
+    "eva.lindgren", "johan.bergstrom", "amina.hassan", "per.olsson", "karin.nystrom", "sofia.ek",
+    "lina.bjork", "anna.karlsson", "lars.pettersson", "mette.sorensen",
+]
+SKIPPED_NAMESPACES = {"admin"}
+SKIPPED_NAMES = {"logout", "set_language", "calendar-feed", "healthz", "api-schema", "api-docs", "api-token",
+                 "switch-programme", "login"}
+MAX_QUERIES = 40
+
+
+def _malmo_organisation() -> Organisation:
+    return Organisation.unscoped_objects.get(name="Migrationsverket")
+
+
+# How to fill in each URL's arguments from the demo data (the first Malmö object of the kind).
+SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
+    "organisations:detail": lambda: {"pk": _malmo_organisation().pk},
+}
+
+
+def _web_patterns() -> Iterator[tuple[str, URLPattern]]:
+    def walk(patterns: list, namespace: str | None) -> Iterator[tuple[str, URLPattern]]:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                if str(entry.pattern).startswith("api/"):
+                    continue
+                yield from walk(entry.url_patterns, entry.namespace or namespace)
+            elif isinstance(entry, URLPattern) and entry.name:
+                name = f"{namespace}:{entry.name}" if namespace else entry.name
+                yield name, entry
+
+    for name, pattern in walk(get_resolver().url_patterns, None):
+        namespace = name.split(":")[0] if ":" in name else ""
+        if namespace in SKIPPED_NAMESPACES or name in SKIPPED_NAMES or str(pattern.pattern).startswith("api/"):
+            continue
+        yield name, pattern
+
+
+@pytest.mark.django_db
+def test_every_page_renders_for_every_role():
+    call_command("seed_demo", "--quiet")
+    failures: list[str] = []
+    served: dict[str, set[int]] = {}
+    for name, pattern in _web_patterns():
+        kwargs = {}
+        if pattern.pattern.converters:
+            sample = SAMPLES.get(name)
+            if sample is None:
+                failures.append(f"{name}: no sample arguments in SAMPLES")
+                continue
+            kwargs = sample()
+        url = reverse(name, kwargs=kwargs)
+        for username in DEMO_USERS:
+            client = Client()
+            client.force_login(Person.unscoped_objects.get(user__username=username).user,
+                               backend="django.contrib.auth.backends.ModelBackend")
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            served.setdefault(name, set()).add(response.status_code)
+            if response.status_code not in {200, 302, 403, 404, 405}:
+                failures.append(f"{url} as {username}: {response.status_code}")
+            if response.status_code == 200 and len(queries) > MAX_QUERIES:
+                failures.append(f"{url} as {username}: {len(queries)} queries")
+    for name, statuses in served.items():
+        if 200 not in statuses and statuses != {405}:
+            failures.append(f"{name}: served no role ({sorted(statuses)})")
+    assert failures == []
