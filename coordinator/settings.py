@@ -270,7 +270,12 @@ JOBS_INTERVAL_SECONDS = env_int("JOBS_INTERVAL_SECONDS", 60, minimum=1)
 
 
 # --- Seminars and courses (seminars/) -------------------------------------------------------------------
-
+# How long a freed seat is held for the person it is offered to, unless a round says otherwise (hours).
+SEMINARS_OFFER_HOLD_HOURS = env_int("SEMINARS_OFFER_HOLD_HOURS", 48, minimum=1)
+# How far back the personal calendar feed lists course sessions that have already taken place (days).
+SEMINARS_FEED_PAST_DAYS = env_int("SEMINARS_FEED_PAST_DAYS", 365, minimum=0)
+# The group size the coordinators' "form discussion groups" page suggests.
+SEMINARS_GROUP_SIZE = env_int("SEMINARS_GROUP_SIZE", 8, minimum=2)
 
 # --- Focus groups (focusgroups/) ------------------------------------------------------------------------
 
