@@ -251,7 +251,7 @@ class Session(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.round} – {self.title or self.starts_at:%Y-%m-%d}"
+        return f"{self.round} – {self.title}" if self.title else f"{self.round} – {self.starts_at:%Y-%m-%d}"
 
     @property
     def duration(self) -> timedelta:

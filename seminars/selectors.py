@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -560,6 +560,19 @@ def _period_bounds(programme: Programme, start: date, end: date) -> tuple[dateti
     )
 
 
+def _funder_shares(total: Decimal, funders: list[Funder]) -> list[FunderShare]:
+    """Each funder's share of the total in whole cents, by the largest-remainder method, so that shares of
+    100 % add up to the total exactly."""
+    exact = [total * f.share_percent / 100 for f in funders]
+    amounts = [value.quantize(CENT, rounding=ROUND_DOWN) for value in exact]
+    target = (total * sum((f.share_percent for f in funders), Decimal("0")) / 100).quantize(CENT)
+    leftover = int((target - sum(amounts, Decimal("0"))) / CENT)
+    by_remainder = sorted(range(len(funders)), key=lambda i: (-(exact[i] - amounts[i]), i))
+    for i in by_remainder[: max(0, leftover)]:
+        amounts[i] += CENT
+    return [FunderShare(f.name, f.share_percent, amount) for f, amount in zip(funders, amounts, strict=True)]
+
+
 def cost_report(programme: Programme, start: date, end: date) -> CostReport:
     """Costs, funders' shares and contributed staff hours of the rounds that start within the period.
 
@@ -624,10 +637,8 @@ def cost_report(programme: Programme, start: date, end: date) -> CostReport:
             )
         )
     total_cost = sum(totals.values(), Decimal("0.00"))
-    funders = [
-        FunderShare(f.name, f.share_percent, (total_cost * f.share_percent / 100).quantize(CENT))
-        for f in Funder.objects.filter(programme=programme).order_by("-share_percent", "name")
-    ]
+    funders = _funder_shares(total_cost, list(Funder.objects.filter(programme=programme).order_by(
+        "-share_percent", "name")))
     unfunded = max(Decimal("0.00"), total_cost - sum((f.amount for f in funders), Decimal("0.00")))
     names = dict(Organisation.objects.filter(pk__in=list(hours_by_org)).values_list("pk", "name"))
     by_org = sorted(
