@@ -39,7 +39,9 @@ def as_actor() -> Callable[[Person], Actor]:
 
 @pytest.fixture
 def provider_org(programme: Programme) -> Any:
-    return OrganisationFactory(name="Röda korset", short_name="RK", kind=OrganisationKind.NGO, programmes=[programme])
+    return OrganisationFactory(
+        name="Röda korset", short_name="RK", kind=OrganisationKind.NGO, programmes=[programme]
+    )
 
 
 @pytest.fixture
@@ -78,7 +80,9 @@ def manager(programme: Programme, org_a: Any, member: Callable[..., Person]) -> 
 
 
 @pytest.fixture
-def people_a(programme: Programme, org_a: Any, member: Callable[..., Person]) -> Callable[[int], list[Person]]:
+def people_a(
+    programme: Programme, org_a: Any, member: Callable[..., Person]
+) -> Callable[[int], list[Person]]:
     """``people_a(n)``: n staff members of organisation A."""
 
     def make(n: int, **kwargs: Any) -> list[Person]:
@@ -88,7 +92,9 @@ def people_a(programme: Programme, org_a: Any, member: Callable[..., Person]) ->
 
 
 @pytest.fixture
-def people_b(programme: Programme, org_b: Any, member: Callable[..., Person]) -> Callable[[int], list[Person]]:
+def people_b(
+    programme: Programme, org_b: Any, member: Callable[..., Person]
+) -> Callable[[int], list[Person]]:
     def make(n: int, **kwargs: Any) -> list[Person]:
         return [member(programme, org_b, R.STAFF, **kwargs) for _ in range(n)]
 

@@ -44,8 +44,11 @@ def titles_to(person):
 
 
 def test_enrol_with_free_seat_confirms_and_sends_one_invite_per_session(round_, session, staff_a, as_actor):
-    second = SessionFactory(round=round_, starts_at=session.starts_at + timedelta(days=1),
-                            ends_at=session.ends_at + timedelta(days=1))
+    second = SessionFactory(
+        round=round_,
+        starts_at=session.starts_at + timedelta(days=1),
+        ends_at=session.ends_at + timedelta(days=1),
+    )
 
     enrolment = services.enrolment_create(actor=as_actor(staff_a), round=round_)
 
@@ -54,8 +57,10 @@ def test_enrol_with_free_seat_confirms_and_sends_one_invite_per_session(round_, 
     calendars = invites_to(staff_a, "REQUEST")
     assert [str(c["METHOD"]) for c in calendars] == ["REQUEST", "REQUEST"]
     uids = [str(c.walk("VEVENT")[0]["UID"]) for c in calendars]
-    assert uids == [f"seminar-session-{session.pk}-{staff_a.pk}@samverkan.example",
-                    f"seminar-session-{second.pk}-{staff_a.pk}@samverkan.example"]
+    assert uids == [
+        f"seminar-session-{session.pk}-{staff_a.pk}@samverkan.example",
+        f"seminar-session-{second.pk}-{staff_a.pk}@samverkan.example",
+    ]
 
 
 def test_enrol_when_full_joins_queue_with_position(round_, session, people_a, as_actor):
@@ -86,8 +91,11 @@ def test_enrol_twice_on_same_round_is_refused(round_, session, staff_a, as_actor
 def test_enrol_on_second_round_of_same_course_is_refused(course, round_, session, staff_a, as_actor):
     services.enrolment_create(actor=as_actor(staff_a), round=round_)
     later = RoundFactory(course=course)
-    SessionFactory(round=later, starts_at=session.starts_at + timedelta(days=40),
-                   ends_at=session.ends_at + timedelta(days=40))
+    SessionFactory(
+        round=later,
+        starts_at=session.starts_at + timedelta(days=40),
+        ends_at=session.ends_at + timedelta(days=40),
+    )
 
     with pytest.raises(ValidationError) as error:
         services.enrolment_create(actor=as_actor(staff_a), round=later)
@@ -99,7 +107,8 @@ def test_enrol_outside_registration_window_is_refused_but_coordinator_may_add(
     round_, session, staff_a, coordinator, as_actor
 ):
     Round.unscoped_objects.filter(pk=round_.pk).update(
-        registration_opens_at=timezone.now() - timedelta(days=10), registration_closes_at=timezone.now() - timedelta(days=1)
+        registration_opens_at=timezone.now() - timedelta(days=10),
+        registration_closes_at=timezone.now() - timedelta(days=1),
     )
     round_.refresh_from_db()
 
@@ -164,18 +173,21 @@ def test_priority_round_queues_target_role_ahead_of_earlier_people(
     course.target_roles.set([case_officer])
     for person in [member(programme, org_a, R.STAFF, work_role=counsellor) for _ in range(3)]:
         services.enrolment_create(actor=as_actor(person), round=round_)
-    early = services.enrolment_create(actor=as_actor(member(programme, org_a, R.STAFF, work_role=counsellor)),
-                                      round=round_)
-    officer = services.enrolment_create(actor=as_actor(member(programme, org_a, R.STAFF, work_role=case_officer)),
-                                        round=round_)
+    early = services.enrolment_create(
+        actor=as_actor(member(programme, org_a, R.STAFF, work_role=counsellor)), round=round_
+    )
+    officer = services.enrolment_create(
+        actor=as_actor(member(programme, org_a, R.STAFF, work_role=case_officer)), round=round_
+    )
 
     assert (early.priority, officer.priority) == (0, 1)
     assert selectors.queue_positions([round_.pk]) == {officer.pk: 1, early.pk: 2}
 
 
 def test_advanced_course_needs_basic_one_completed(programme, course, provider_org, staff_a, as_actor):
-    advanced = CourseFactory(programme=programme, title="PTSD fördjupning", providers=[provider_org],
-                             prerequisites=[course])
+    advanced = CourseFactory(
+        programme=programme, title="PTSD fördjupning", providers=[provider_org], prerequisites=[course]
+    )
     advanced_round = RoundFactory(course=advanced)
     SessionFactory(round=advanced_round)
 
@@ -199,7 +211,9 @@ def test_completed_course_cannot_be_booked_again(course, round_, session, staff_
 # --- Cancelling and the waiting list --------------------------------------------------------------------
 
 
-def test_cancel_sends_calendar_cancellation_and_offers_seat_to_first_in_queue(round_, session, people_a, as_actor):
+def test_cancel_sends_calendar_cancellation_and_offers_seat_to_first_in_queue(
+    round_, session, people_a, as_actor
+):
     holders = people_a(3)
     enrolments = [services.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
     first_waiting, second_waiting = people_a(2)
@@ -259,8 +273,9 @@ def test_cancellation_skips_person_of_organisation_at_its_maximum(
 
 
 def test_reserved_seats_hold_back_others_until_released(course, people_a, people_b, org_b, as_actor):
-    round_ = RoundFactory(course=course, capacity=2,
-                          reserved_seats_release_at=timezone.now() + timedelta(days=5))
+    round_ = RoundFactory(
+        course=course, capacity=2, reserved_seats_release_at=timezone.now() + timedelta(days=5)
+    )
     SessionFactory(round=round_)
     QuotaFactory(round=round_, organisation=org_b, reserved=1)
     a1, a2 = people_a(2)
@@ -343,7 +358,9 @@ def test_leave_queue_any_time_but_seat_only_until_deadline(round_, session, peop
     seats = [services.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
     (person,) = people_a(1)
     queued = services.enrolment_create(actor=as_actor(person), round=round_)
-    Round.unscoped_objects.filter(pk=round_.pk).update(cancellation_deadline=timezone.now() - timedelta(hours=1))
+    Round.unscoped_objects.filter(pk=round_.pk).update(
+        cancellation_deadline=timezone.now() - timedelta(hours=1)
+    )
 
     left = services.enrolment_cancel(actor=as_actor(person), enrolment=queued)
     with pytest.raises(ValidationError) as error:
@@ -353,7 +370,10 @@ def test_leave_queue_any_time_but_seat_only_until_deadline(round_, session, peop
     assert (left.status, left.end_reason) == (S.CANCELLED, Enrolment.EndReason.LEFT_QUEUE)
     assert error.value.messages == ["The cancellation deadline has passed; ask the programme's coordinators."]
     assert (removed.status, removed.end_reason) == (S.CANCELLED, Enrolment.EndReason.REMOVED)
-    assert titles_to(holders[0])[-1] == "Your booking on PTSD – grundkurs (Omgång 1) was removed by a coordinator"
+    assert (
+        titles_to(holders[0])[-1]
+        == "Your booking on PTSD – grundkurs (Omgång 1) was removed by a coordinator"
+    )
 
 
 def test_cancel_of_another_persons_booking_is_refused(round_, session, staff_a, staff_b, as_actor):
@@ -400,7 +420,9 @@ def test_capacity_cannot_drop_below_seats_taken(round_, session, people_a, coord
     with pytest.raises(ValidationError) as error:
         services.round_update(actor=as_actor(coordinator), round=round_, values={"capacity": 1})
 
-    assert error.value.message_dict == {"capacity": ["2 seats are already taken; the round cannot have fewer seats."]}
+    assert error.value.message_dict == {
+        "capacity": ["2 seats are already taken; the round cannot have fewer seats."]
+    }
 
 
 def test_round_update_by_staff_is_refused(round_, staff_a, as_actor):
@@ -416,8 +438,9 @@ def test_approval_holds_seat_and_asks_line_manager(course, people_a, manager, as
     SessionFactory(round=round_)
     (person,) = people_a(1, line_manager=manager)
 
-    enrolment = services.enrolment_create(actor=as_actor(person), round=round_, motivation="Jag möter många "
-                                          "traumatiserade klienter.")
+    enrolment = services.enrolment_create(
+        actor=as_actor(person), round=round_, motivation="Jag möter många traumatiserade klienter."
+    )
 
     assert (enrolment.status, enrolment.approval) == (S.PENDING_APPROVAL, Enrolment.Approval.PENDING)
     assert seats_consistent(round_) and round_.seats_taken == 1
@@ -436,7 +459,10 @@ def test_approve_confirms_and_sends_invites(course, people_a, manager, as_actor)
     approved = services.enrolment_approve(actor=as_actor(manager), enrolment=enrolment)
 
     assert (approved.status, approved.approval, approved.approved_by) == (
-        S.CONFIRMED, Enrolment.Approval.APPROVED, manager)
+        S.CONFIRMED,
+        Enrolment.Approval.APPROVED,
+        manager,
+    )
     assert [str(c["METHOD"]) for c in invites_to(person)] == ["REQUEST"]
 
 
@@ -459,7 +485,9 @@ def test_coordinator_approves_for_person_without_line_manager(course, staff_a, c
     approved = services.enrolment_approve(actor=as_actor(coordinator), enrolment=enrolment)
 
     assert approved.status == S.CONFIRMED
-    assert Notification.unscoped_objects.filter(recipient=coordinator, kind=services.KIND_APPROVAL).count() == 1
+    assert (
+        Notification.unscoped_objects.filter(recipient=coordinator, kind=services.KIND_APPROVAL).count() == 1
+    )
 
 
 def test_reject_frees_held_seat_for_queue(course, people_a, manager, as_actor):
@@ -475,7 +503,10 @@ def test_reject_frees_held_seat_for_queue(course, people_a, manager, as_actor):
     queued.refresh_from_db()
     assert (held.status, held.approval) == (S.REJECTED, Enrolment.Approval.REJECTED)
     assert queued.status == S.OFFERED
-    assert Notification.unscoped_objects.filter(recipient=first).order_by("pk").last().body == "Vi har inte tid i december."
+    assert (
+        Notification.unscoped_objects.filter(recipient=first).order_by("pk").last().body
+        == "Vi har inte tid i december."
+    )
 
 
 def test_approved_while_waiting_is_confirmed_on_accepting_offer(course, people_a, manager, as_actor):
@@ -495,14 +526,18 @@ def test_approved_while_waiting_is_confirmed_on_accepting_offer(course, people_a
 # --- Sessions and round cancellation --------------------------------------------------------------------
 
 
-def test_moving_a_session_updates_each_participant_with_higher_sequence(round_, session, people_a, coordinator,
-                                                                        as_actor):
+def test_moving_a_session_updates_each_participant_with_higher_sequence(
+    round_, session, people_a, coordinator, as_actor
+):
     first, second = people_a(2)
     for person in (first, second):
         services.enrolment_create(actor=as_actor(person), round=round_)
 
-    services.session_update(actor=as_actor(coordinator), session=session,
-                            values={"starts_at": session.starts_at + timedelta(hours=1), "place": "Sal 2"})
+    services.session_update(
+        actor=as_actor(coordinator),
+        session=session,
+        values={"starts_at": session.starts_at + timedelta(hours=1), "place": "Sal 2"},
+    )
 
     for person in (first, second):
         invite, update = invites_to(person)
@@ -516,9 +551,15 @@ def test_moving_a_session_updates_each_participant_with_higher_sequence(round_, 
 def test_adding_and_removing_sessions_invites_and_cancels(round_, session, staff_a, coordinator, as_actor):
     services.enrolment_create(actor=as_actor(staff_a), round=round_)
 
-    added = services.session_create(actor=as_actor(coordinator), round=round_, values={
-        "starts_at": session.starts_at + timedelta(days=1), "ends_at": session.ends_at + timedelta(days=1),
-        "place": "Fredsgatan 3"})
+    added = services.session_create(
+        actor=as_actor(coordinator),
+        round=round_,
+        values={
+            "starts_at": session.starts_at + timedelta(days=1),
+            "ends_at": session.ends_at + timedelta(days=1),
+            "place": "Fredsgatan 3",
+        },
+    )
     services.session_delete(actor=as_actor(coordinator), session=added)
 
     methods = [(str(c["METHOD"]), int(c.walk("VEVENT")[0]["SEQUENCE"])) for c in invites_to(staff_a)]
@@ -528,8 +569,11 @@ def test_adding_and_removing_sessions_invites_and_cancels(round_, session, staff
 def test_session_without_place_or_link_is_refused(round_, coordinator, as_actor):
     start = timezone.now() + timedelta(days=3)
     with pytest.raises(ValidationError) as error:
-        services.session_create(actor=as_actor(coordinator), round=round_,
-                                values={"starts_at": start, "ends_at": start + timedelta(hours=3), "place": ""})
+        services.session_create(
+            actor=as_actor(coordinator),
+            round=round_,
+            values={"starts_at": start, "ends_at": start + timedelta(hours=3), "place": ""},
+        )
     assert error.value.message_dict == {"place": ["Give a place or an online link."]}
 
 
@@ -542,7 +586,9 @@ def test_round_cancel_ends_every_booking(round_, session, people_a, coordinator,
 
     round_.refresh_from_db()
     assert round_.status == Round.Status.CANCELLED
-    assert set(Enrolment.unscoped_objects.filter(round=round_).values_list("status", flat=True)) == {S.CANCELLED}
+    assert set(Enrolment.unscoped_objects.filter(round=round_).values_list("status", flat=True)) == {
+        S.CANCELLED
+    }
     assert [len(invites_to(p, "CANCEL")) for p in holders] == [1, 1, 1, 0]
     assert seats_consistent(round_) and round_.seats_taken == 0
 
@@ -551,19 +597,26 @@ def test_round_cancel_ends_every_booking(round_, session, people_a, coordinator,
 
 
 def test_quotas_cannot_reserve_more_than_capacity(round_, org_a, org_b, coordinator, as_actor):
-    services.quota_set(actor=as_actor(coordinator), round=round_, organisation=org_a, reserved=2, maximum=None)
+    services.quota_set(
+        actor=as_actor(coordinator), round=round_, organisation=org_a, reserved=2, maximum=None
+    )
 
     with pytest.raises(ValidationError) as error:
-        services.quota_set(actor=as_actor(coordinator), round=round_, organisation=org_b, reserved=2, maximum=3)
+        services.quota_set(
+            actor=as_actor(coordinator), round=round_, organisation=org_b, reserved=2, maximum=3
+        )
 
-    assert error.value.message_dict == {"reserved": ["All quotas together may reserve at most the round's 3 seats."]}
+    assert error.value.message_dict == {
+        "reserved": ["All quotas together may reserve at most the round's 3 seats."]
+    }
     assert OrganisationQuota.unscoped_objects.filter(round=round_).count() == 1
 
 
 def test_quota_for_organisation_outside_programme_is_refused(round_, org_other, coordinator, as_actor):
     with pytest.raises(ValidationError):
-        services.quota_set(actor=as_actor(coordinator), round=round_, organisation=org_other, reserved=1,
-                           maximum=None)
+        services.quota_set(
+            actor=as_actor(coordinator), round=round_, organisation=org_other, reserved=1, maximum=None
+        )
 
 
 # --- Attendance and completion --------------------------------------------------------------------------
@@ -571,13 +624,18 @@ def test_quota_for_organisation_outside_programme_is_refused(round_, org_other, 
 
 @pytest.fixture
 def past_round(course):
-    round_ = RoundFactory(course=course, capacity=10, registration_opens_at=timezone.now() - timedelta(days=30),
-                          registration_closes_at=timezone.now() - timedelta(days=5),
-                          cancellation_deadline=timezone.now() - timedelta(days=5))
+    round_ = RoundFactory(
+        course=course,
+        capacity=10,
+        registration_opens_at=timezone.now() - timedelta(days=30),
+        registration_closes_at=timezone.now() - timedelta(days=5),
+        cancellation_deadline=timezone.now() - timedelta(days=5),
+    )
     start = (timezone.now() - timedelta(days=2)).replace(hour=8, minute=0, second=0, microsecond=0)
     first = SessionFactory(round=round_, starts_at=start, ends_at=start + timedelta(hours=7))
-    second = SessionFactory(round=round_, starts_at=start + timedelta(days=1),
-                            ends_at=start + timedelta(days=1, hours=7))
+    second = SessionFactory(
+        round=round_, starts_at=start + timedelta(days=1), ends_at=start + timedelta(days=1, hours=7)
+    )
     return round_, first, second
 
 
@@ -594,7 +652,10 @@ def test_provider_marks_attendance_and_records_completions(past_round, people_a,
     assert Attendance.unscoped_objects.filter(present=True).count() == 3
     [completion] = Completion.unscoped_objects.all()
     assert (completion.method, completion.round, completion.recorded_by) == (
-        Completion.Method.ATTENDANCE, round_, provider)
+        Completion.Method.ATTENDANCE,
+        round_,
+        provider,
+    )
 
 
 def test_attendance_by_staff_or_other_organisations_provider_is_refused(
@@ -651,7 +712,9 @@ def test_assessment_passed_is_recorded_and_unlocks_advanced_course(
     advanced_round = RoundFactory(course=advanced)
     SessionFactory(round=advanced_round)
 
-    completion = services.completion_record(actor=as_actor(provider), enrolment=enrolment, note="Godkänd uppgift")
+    completion = services.completion_record(
+        actor=as_actor(provider), enrolment=enrolment, note="Godkänd uppgift"
+    )
 
     assert (completion.method, completion.note) == (Completion.Method.ASSESSMENT, "Godkänd uppgift")
     assert services.enrolment_create(actor=as_actor(staff_a), round=advanced_round).status == S.CONFIRMED
@@ -662,41 +725,63 @@ def test_assessment_passed_is_recorded_and_unlocks_advanced_course(
 # --- Courses --------------------------------------------------------------------------------------------
 
 
-def test_course_create_checks_providers_and_prerequisite_cycles(programme, org_a, org_other, coordinator, as_actor):
+def test_course_create_checks_providers_and_prerequisite_cycles(
+    programme, org_a, org_other, coordinator, as_actor
+):
     actor = as_actor(coordinator)
     with pytest.raises(ValidationError) as error:
         services.course_create(actor=actor, programme=programme, values={"title": "X"}, providers=[org_other])
-    assert error.value.message_dict == {"providers": ["Choose organisations that take part in the programme."]}
+    assert error.value.message_dict == {
+        "providers": ["Choose organisations that take part in the programme."]
+    }
 
-    basic = services.course_create(actor=actor, programme=programme, values={"title": "Grund"}, providers=[org_a])
-    advanced = services.course_create(actor=actor, programme=programme, values={"title": "Fördjupning"},
-                                      providers=[org_a], prerequisites=[basic])
+    basic = services.course_create(
+        actor=actor, programme=programme, values={"title": "Grund"}, providers=[org_a]
+    )
+    advanced = services.course_create(
+        actor=actor,
+        programme=programme,
+        values={"title": "Fördjupning"},
+        providers=[org_a],
+        prerequisites=[basic],
+    )
     with pytest.raises(ValidationError) as error:
         services.course_update(actor=actor, course=basic, values={}, prerequisites=[advanced])
     assert error.value.message_dict == {
-        "prerequisites": ["A course cannot require itself, directly or through other courses."]}
+        "prerequisites": ["A course cannot require itself, directly or through other courses."]
+    }
 
 
 def test_course_create_by_staff_is_refused(programme, org_a, staff_a, as_actor):
     with pytest.raises(PermissionDenied):
-        services.course_create(actor=as_actor(staff_a), programme=programme, values={"title": "X"},
-                               providers=[org_a])
+        services.course_create(
+            actor=as_actor(staff_a), programme=programme, values={"title": "X"}, providers=[org_a]
+        )
 
 
 # --- Costs, report and demand ---------------------------------------------------------------------------
 
 
-def test_cost_report_sums_costs_funder_shares_and_staff_hours(programme, past_round, people_a, people_b, provider,
-                                                              coordinator, as_actor):
+def test_cost_report_sums_costs_funder_shares_and_staff_hours(
+    programme, past_round, people_a, people_b, provider, coordinator, as_actor
+):
     round_, first, second = past_round
     FunderFactory(programme=programme, name="Malmö stad", share_percent=Decimal("75.00"))
     FunderFactory(programme=programme, name="Equal", share_percent=Decimal("25.00"))
-    services.cost_add(actor=as_actor(coordinator), round=round_, kind=RoundCost.Kind.VENUE, amount=Decimal("12000"))
-    services.cost_add(actor=as_actor(coordinator), round=round_, kind=RoundCost.Kind.LECTURE_FEES,
-                      amount=Decimal("18000.50"))
+    services.cost_add(
+        actor=as_actor(coordinator), round=round_, kind=RoundCost.Kind.VENUE, amount=Decimal("12000")
+    )
+    services.cost_add(
+        actor=as_actor(coordinator),
+        round=round_,
+        kind=RoundCost.Kind.LECTURE_FEES,
+        amount=Decimal("18000.50"),
+    )
     a1, a2 = [make_enrolment(round_, p) for p in people_a(2)]
     b1 = make_enrolment(round_, people_b(1)[0])
-    services.attendance_mark(actor=as_actor(provider), session=first, marks={a1.pk: True, a2.pk: False, b1.pk: True})
+    services.attendance_mark(
+        actor=as_actor(provider), session=first, marks={a1.pk: True, a2.pk: False, b1.pk: True}
+    )
     # No attendance marked for the second day: the three confirmed participants count.
     start = timezone.localdate() - timedelta(days=10)
 
@@ -704,12 +789,16 @@ def test_cost_report_sums_costs_funder_shares_and_staff_hours(programme, past_ro
 
     assert report.total_cost == Decimal("30000.50")
     assert report.totals_by_kind[RoundCost.Kind.VENUE] == Decimal("12000.00")
-    assert [(f.name, f.amount) for f in report.funders] == [("Malmö stad", Decimal("22500.38")),
-                                                            ("Equal", Decimal("7500.12"))]
+    assert [(f.name, f.amount) for f in report.funders] == [
+        ("Malmö stad", Decimal("22500.38")),
+        ("Equal", Decimal("7500.12")),
+    ]
     assert sum(f.amount for f in report.funders) == report.total_cost
     assert report.staff_hours == Decimal("35.00")  # 2 present × 7 h + 3 confirmed × 7 h
     assert [(h.name, h.participants, h.hours) for h in report.hours_by_organisation] == [
-        ("Migrationsverket", 2, Decimal("21.00")), ("Malmö stad", 1, Decimal("14.00"))]
+        ("Migrationsverket", 2, Decimal("21.00")),
+        ("Malmö stad", 1, Decimal("14.00")),
+    ]
     assert selectors.cost_report(programme, start - timedelta(days=30), start).rounds == []
 
 
@@ -733,7 +822,13 @@ def test_demand_shows_course_needing_another_round(programme, round_, session, p
 
     [row] = selectors.demand(programme, timezone.now())
 
-    assert (row.waiting, row.free_seats, row.unmet, row.needs_round, row.suggested_rounds) == (2, 0, 2, True, 1)
+    assert (row.waiting, row.free_seats, row.unmet, row.needs_round, row.suggested_rounds) == (
+        2,
+        0,
+        2,
+        True,
+        1,
+    )
     assert row.by_organisation == [("Migrationsverket", 2)]
 
 
