@@ -180,7 +180,12 @@ class RoundViewSet(
         return Response(s.DiscussionGroupSerializer(groups, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=s.RecordCompletionsResultSerializer)
-    @action(detail=True, methods=["post"], url_path="record-completions")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="record-completions",
+        permission_classes=[permissions.IsAuthenticated],
+    )
     def record_completions(self, request: Request, pk: str | None = None) -> Response:
         """Record completions for every participant who attended enough of the round (attendance courses)."""
         round_ = self.get_object()

@@ -538,6 +538,10 @@ class RoundCost(TenantModel):
         return f"{self.round}: {self.get_kind_display()} {self.amount}"
 
 
+# The kinds of cost at module level, for the API schema's enum naming (settings.SPECTACULAR_SETTINGS).
+COST_KINDS = RoundCost.Kind
+
+
 class DiscussionGroup(TenantModel):
     """A small mixed group for case work at a conference round (formed by ``seminars.grouping``)."""
 
