@@ -87,8 +87,9 @@ class SessionFactory(TenantFactory):
 
     round = factory.SubFactory(RoundFactory)
     title = ""
-    starts_at = factory.LazyFunction(lambda: (timezone.now() + timedelta(days=30)).replace(
-        hour=8, minute=0, second=0, microsecond=0))
+    starts_at = factory.LazyFunction(
+        lambda: (timezone.now() + timedelta(days=30)).replace(hour=8, minute=0, second=0, microsecond=0)
+    )
     ends_at = factory.LazyAttribute(lambda s: s.starts_at + timedelta(hours=7))
     place = "Röda korsets behandlingscenter, Fredsgatan 3, Malmö"
 
@@ -129,7 +130,9 @@ class RoundCostFactory(TenantFactory):
     amount = "10000.00"
 
 
-def make_enrolment(round_: Round, person: Person, status: str = Enrolment.Status.CONFIRMED, **kwargs: Any) -> Enrolment:
+def make_enrolment(
+    round_: Round, person: Person, status: str = Enrolment.Status.CONFIRMED, **kwargs: Any
+) -> Enrolment:
     """An enrolment created directly (no invites), with the round's seat counter kept in step."""
     now = timezone.now()
     values: dict[str, Any] = {"requested_at": now, "organisation_id": person.organisation_id}
