@@ -190,18 +190,19 @@ def send_session_message(
 
 def send_enrolment_messages(enrolment: Enrolment, round_: Round, method: Method, now: datetime) -> int:
     """Every future session of the round to one participant: REQUEST on confirmation, CANCEL on leaving."""
-    numbering = _numbering(round_)
-    sessions = Session.objects.filter(round=round_, ends_at__gt=now).order_by("starts_at", "pk")
+    sessions = list(Session.objects.filter(round=round_).order_by("starts_at", "pk"))
+    numbering = {s.pk: (i + 1, len(sessions)) for i, s in enumerate(sessions)}
     sent = 0
     for session in sessions:
-        sent += send_session_message(
-            session=session,
-            round_=round_,
-            person=enrolment.person,
-            method=method,
-            now=now,
-            numbering=numbering,
-        )
+        if session.ends_at > now:
+            sent += send_session_message(
+                session=session,
+                round_=round_,
+                person=enrolment.person,
+                method=method,
+                now=now,
+                numbering=numbering,
+            )
     return sent
 
 

@@ -257,6 +257,16 @@ def queue_positions(round_ids: Iterable[int]) -> dict[int, int]:
     return positions
 
 
+def queue_position(enrolment: Enrolment) -> int:
+    """One waiting enrolment's place in its queue, counted with the queue index (one query)."""
+    ahead = Enrolment.objects.filter(round_id=enrolment.round_id, status=S.WAITING).filter(
+        Q(priority__gt=enrolment.priority)
+        | Q(priority=enrolment.priority, requested_at__lt=enrolment.requested_at)
+        | Q(priority=enrolment.priority, requested_at=enrolment.requested_at, pk__lt=enrolment.pk)
+    )
+    return ahead.count() + 1
+
+
 def my_enrolments(person: Person) -> QuerySet[Enrolment]:
     return (
         with_enrolment_joins(Enrolment.objects.filter(person=person))
@@ -637,8 +647,9 @@ def cost_report(programme: Programme, start: date, end: date) -> CostReport:
             )
         )
     total_cost = sum(totals.values(), Decimal("0.00"))
-    funders = _funder_shares(total_cost, list(Funder.objects.filter(programme=programme).order_by(
-        "-share_percent", "name")))
+    funders = _funder_shares(
+        total_cost, list(Funder.objects.filter(programme=programme).order_by("-share_percent", "name"))
+    )
     unfunded = max(Decimal("0.00"), total_cost - sum((f.amount for f in funders), Decimal("0.00")))
     names = dict(Organisation.objects.filter(pk__in=list(hours_by_org)).values_list("pk", "name"))
     by_org = sorted(

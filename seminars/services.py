@@ -55,7 +55,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -230,7 +230,9 @@ class SeatBook:
 
 def _adjust_seats(round_: Round, delta: int) -> None:
     if delta:
-        Round.objects.filter(pk=round_.pk).update(seats_taken=F("seats_taken") + delta)
+        # The round was fetched (and locked) through the scoped manager; updating it by primary key avoids
+        # the scope's join, which would turn this into an UPDATE ... WHERE id IN (subquery).
+        Round.unscoped_objects.filter(pk=round_.pk).update(seats_taken=F("seats_taken") + delta)
         round_.seats_taken += delta
 
 
@@ -400,9 +402,13 @@ def _end_active(
     return ended
 
 
-def _sweep_locked(round_: Round, now: datetime) -> int:
+def _sweep_locked(round_: Round, now: datetime, *, fill: bool = True) -> int:
     """What has become due on a locked round: lapsed offers, the start of the round, released reservations,
-    then free seats to the queue. Returns how many enrolments changed."""
+    then free seats to the queue. Returns how many enrolments changed.
+
+    With ``fill=False`` the queue is offered seats only if something here freed one: every service that
+    frees a seat fills the queue itself, so a round nobody has touched has no seat the queue could take.
+    """
     programme = round_.course.programme
     handled = 0
     for enrolment in _end_active(
@@ -449,7 +455,8 @@ def _sweep_locked(round_: Round, now: datetime) -> int:
         round_.reserved_seats_released_at = now
         round_.save(update_fields=["reserved_seats_released_at"])
         handled += 1
-    handled += len(_fill_locked(round_, now))
+    if fill or handled:
+        handled += len(_fill_locked(round_, now))
     return handled
 
 
@@ -631,7 +638,7 @@ def round_create(*, actor: Actor, course: Course, values: Mapping[str, Any]) -> 
 
 
 @transaction.atomic
-def round_update(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> Round:  # noqa: A002
+def round_update(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> Round:
     """Change a round's seats, dates and rules; more seats or a publication offer seats to the queue.
 
     Coordinators only. A round cannot shrink below the seats already taken or reserved, and goes back to
@@ -658,7 +665,7 @@ def round_update(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> Ro
 
 
 @transaction.atomic
-def round_cancel(*, actor: Actor, round: Round, reason: str = "") -> Round:  # noqa: A002
+def round_cancel(*, actor: Actor, round: Round, reason: str = "") -> Round:
     """Cancel a round: every booking ends, confirmed participants get a calendar cancellation for each
     session, everyone else a notification. Coordinators only."""
     _require_manage(actor, round.course.programme_id)
@@ -719,7 +726,7 @@ def _check_session(session: Session) -> None:
 
 
 @transaction.atomic
-def session_create(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> Session:  # noqa: A002
+def session_create(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> Session:
     """Add a day or half-day to a round; confirmed participants get an invite for it. Coordinators only."""
     _require_manage(actor, round.course.programme_id)
     now = timezone.now()
@@ -794,7 +801,7 @@ def quota_set(
     round: Round,
     organisation: Organisation,
     reserved: int,
-    maximum: int | None,  # noqa: A002
+    maximum: int | None,
 ) -> OrganisationQuota:
     """Reserve seats for an organisation and/or cap its seats on a round; may offer seats to the queue.
     Coordinators only."""
@@ -877,14 +884,14 @@ def enrolment_create(
     actor: Actor,
     round: Round,
     person: Person | None = None,
-    motivation: str = "",  # noqa: A002
+    motivation: str = "",
 ) -> Enrolment:
     """Enrol a person on a round: a seat if one is free for their organisation, else a place in the queue.
 
     Staff enrol themselves while registration is open; coordinators may enrol anyone of the programme at
     any time before the round starts. Eligibility (staff of a taking-part organisation, target roles when
-    the round is exclusive, prerequisites completed, one booking per course) is checked inside the round
-    lock. Sends: calendar invites (confirmed), or a notification of the queue place or the pending approval,
+    the round is exclusive, prerequisites completed, one booking per course) is read just before the round
+    lock; the round's own state, the person's booking on it and the seats are decided inside it. Sends: calendar invites (confirmed), or a notification of the queue place or the pending approval,
     and an approval request to the line manager where the round needs one.
     """
     if actor.person is None:
@@ -897,14 +904,18 @@ def enrolment_create(
     if len(motivation) > 1000:
         raise ValidationError({"motivation": _("Keep the note under 1,000 characters.")})
     now = timezone.now()
-    locked = _lock_round(round.pk)
-    _sweep_locked(locked, now)
-    course = Course.objects.prefetch_related("target_roles", "prerequisites", "providers").get(
-        pk=locked.course_id
+    # Who the person is and what the course asks for is read before the lock, so that the locked part of
+    # the transaction (which every other enrolment on this round waits for) stays short.
+    course = (
+        Course.objects.select_related("programme")
+        .prefetch_related("target_roles", "prerequisites", "providers")
+        .get(pk=round.course_id)
     )
-    locked.course = course
     rules = selectors.course_rules(course)
     context = selectors.enrolment_context(person, programme)
+    locked = _lock_round(round.pk)
+    locked.course = course
+    _sweep_locked(locked, now, fill=False)
     problems = perms.enrolment_problems(
         context,
         locked,
@@ -914,6 +925,12 @@ def enrolment_create(
         now=now,
         check_window=not on_behalf,
     )
+    # Inside the lock this is exact: a second request of the same person for this round waits for the first.
+    if (
+        not problems
+        and Enrolment.objects.filter(round=locked, person=person, status__in=Enrolment.ACTIVE).exists()
+    ):
+        problems = [_("There is already a booking on a round of this course.")]
     if problems:
         raise ValidationError({"round": problems})
     is_target = perms.is_target_role(context.work_role_id, rules.target_role_ids)
@@ -936,11 +953,7 @@ def enrolment_create(
         enrolment.status = S.WAITING
     if enrolment.status == S.CONFIRMED:
         enrolment.confirmed_at = now
-    try:
-        with transaction.atomic():
-            enrolment.save()
-    except IntegrityError as exc:
-        raise ValidationError({"round": [_("There is already a booking on this round.")]}) from exc
+    enrolment.save()
     if seat:
         _adjust_seats(locked, 1)
         book.take(person.organisation_id)
@@ -967,7 +980,7 @@ def enrolment_create(
             _round_params(locked),
         )
     else:
-        position = selectors.queue_positions([locked.pk]).get(enrolment.pk, 0)
+        position = selectors.queue_position(enrolment)
         _tell(
             person,
             programme,
@@ -992,7 +1005,7 @@ def enrolment_cancel(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
     """
     now = timezone.now()
     locked = _lock_round(enrolment.round_id)
-    _sweep_locked(locked, now)
+    _sweep_locked(locked, now, fill=False)
     enrolment = _refetch(enrolment)
     enrolment.round = locked
     if not enrolment.is_active:
@@ -1031,7 +1044,7 @@ def offer_accept(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
     Sends calendar invites, or asks the line manager first where approval is still pending."""
     now = timezone.now()
     locked = _lock_round(enrolment.round_id)
-    _sweep_locked(locked, now)
+    _sweep_locked(locked, now, fill=False)
     enrolment = _refetch(enrolment)
     if not perms.is_own(actor, enrolment):
         raise PermissionDenied(_("Only the person offered the seat may accept it."))
@@ -1061,7 +1074,7 @@ def offer_decline(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
     """Turn down an offered seat; it goes to the next in the queue. The person themselves only."""
     now = timezone.now()
     locked = _lock_round(enrolment.round_id)
-    _sweep_locked(locked, now)
+    _sweep_locked(locked, now, fill=False)
     enrolment = _refetch(enrolment)
     if not perms.is_own(actor, enrolment):
         raise PermissionDenied(_("Only the person offered the seat may decline it."))
@@ -1075,7 +1088,7 @@ def offer_decline(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
 def _decide(actor: Actor, enrolment: Enrolment) -> tuple[Round, Enrolment, datetime]:
     now = timezone.now()
     locked = _lock_round(enrolment.round_id)
-    _sweep_locked(locked, now)
+    _sweep_locked(locked, now, fill=False)
     enrolment = _refetch(enrolment)
     enrolment.round = locked
     manager_id = enrolment.person.line_manager_id
@@ -1222,7 +1235,7 @@ def reverse_my_page() -> str:
 
 
 @transaction.atomic
-def completions_record(*, actor: Actor, round: Round) -> list[Completion]:  # noqa: A002
+def completions_record(*, actor: Actor, round: Round) -> list[Completion]:
     """For a course completed on attendance: record a completion for every confirmed participant who
     attended at least the course's required share of the round's sessions. Providers and coordinators,
     once the round's last session has begun. Sends each new completer a notification."""
@@ -1283,7 +1296,7 @@ def completion_revoke(*, actor: Actor, completion: Completion) -> None:
 
 
 @transaction.atomic
-def groups_form(*, actor: Actor, round: Round, group_size: int) -> list[DiscussionGroup]:  # noqa: A002
+def groups_form(*, actor: Actor, round: Round, group_size: int) -> list[DiscussionGroup]:
     """Replace the round's discussion groups with mixed groups of about ``group_size`` confirmed
     participants (see ``seminars.grouping`` for the algorithm and its guarantees). Coordinators only."""
     _require_manage(actor, round.course.programme_id)
@@ -1314,7 +1327,7 @@ def groups_form(*, actor: Actor, round: Round, group_size: int) -> list[Discussi
 
 
 @transaction.atomic
-def groups_clear(*, actor: Actor, round: Round) -> None:  # noqa: A002
+def groups_clear(*, actor: Actor, round: Round) -> None:
     """Remove the round's discussion groups. Coordinators only."""
     _require_manage(actor, round.course.programme_id)
     DiscussionGroup.objects.filter(round=round).delete()
@@ -1336,7 +1349,7 @@ def _check_cost(kind: str, amount: Decimal, note: str) -> None:
 
 
 @transaction.atomic
-def cost_add(*, actor: Actor, round: Round, kind: str, amount: Decimal, note: str = "") -> RoundCost:  # noqa: A002
+def cost_add(*, actor: Actor, round: Round, kind: str, amount: Decimal, note: str = "") -> RoundCost:
     """Record a cost of a round (venue, lecture fees, preparation, other). Coordinators only."""
     _require_manage(actor, round.course.programme_id)
     _check_cost(kind, amount, note)
