@@ -133,7 +133,8 @@ def bench_feed() -> None:
     trivial = _median_ms(lambda: client.get("/healthz"), repeat=50)
     size = len(response.content)
     print(
-        f"\n1. Feed of {FEED_EVENTS} course sessions ({size / 1024:.0f} KiB), median of 7 ({connection.vendor})"
+        f"\n1. Feed of {FEED_EVENTS} course sessions ({size / 1024:.0f} KiB), "
+        f"median of 7 ({connection.vendor})"
     )
     print(f"   {'GET /calendar/<token>.ics (real view)':45} {feed:8.1f} ms")
     print(f"   {'baseline: build_calendar, events in memory':45} {builder:8.1f} ms")
@@ -190,7 +191,8 @@ def _run_clients(name: str, enrol: Callable[[Person], str], people: list[Person]
     holding = Enrolment.unscoped_objects.filter(round=round_, status__in=Enrolment.SEAT_HOLDING).count()
     print(
         f"   {name:34} {len(people) / elapsed:8.0f} {statuses[Enrolment.Status.CONFIRMED]:10} "
-        f"{statuses[Enrolment.Status.WAITING]:8} {sum(errors.values()):7} {max(0, holding - round_.capacity):11}"
+        f"{statuses[Enrolment.Status.WAITING]:8} {sum(errors.values()):7} "
+        f"{max(0, holding - round_.capacity):11}"
         + (f"   ({', '.join(f'{k}: {v}' for k, v in errors.items())})" if errors else "")
     )
 
@@ -205,7 +207,8 @@ def bench_enrolment() -> None:
     actors = {p.pk: actor_for(p.user) for p in people}
     print(f"\n2. Enrolment: {CLIENTS} clients, own connections, {PEOPLE} people, {SEATS} seats (PostgreSQL)")
     print(
-        f"   {'variant':34} {'attempts/s':>8} {'confirmed':>10} {'waiting':>8} {'errors':>7} {'overbooked':>11}"
+        f"   {'variant':34} {'attempts/s':>8} {'confirmed':>10} {'waiting':>8} {'errors':>7} "
+        f"{'overbooked':>11}"
     )
 
     def new_round(label: str) -> Round:

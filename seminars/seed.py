@@ -271,14 +271,14 @@ def _extra_people(programme: Programme) -> list[Person]:
         unit = Unit.unscoped_objects.get(organisation=organisation, name=cohort.unit)
         for _ in range(cohort.count):
             first = next(names)
-            last = LAST_NAMES[(index * 7) % len(LAST_NAMES)]
+            last = LAST_NAMES[(index * 11) % len(LAST_NAMES)]  # 11 is coprime to 42: every surname in turn
             index += 1
             username = f"{_ascii(first)}.{_ascii(last)}"
             user = User.objects.filter(username=username).first()
             if user is None:
                 step = 1
                 while username in taken:  # a demo person already has this name: take the next surname
-                    last = LAST_NAMES[(index * 7 + step) % len(LAST_NAMES)]
+                    last = LAST_NAMES[(index * 11 + step) % len(LAST_NAMES)]
                     username = f"{_ascii(first)}.{_ascii(last)}"
                     step += 1
                 user = User(

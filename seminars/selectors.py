@@ -606,12 +606,12 @@ def cost_report(programme: Programme, start: date, end: date) -> CostReport:
     sessions = list(Session.objects.filter(round_id__in=round_ids).order_by("starts_at"))
     confirmed = list(
         Enrolment.objects.filter(round_id__in=round_ids, status=S.CONFIRMED).values_list(
-            "pk", "round_id", "organisation_id"
+            "pk", "round_id", "organisation_id", "person_id"
         )
     )
-    organisation_of = {pk: org for pk, _round, org in confirmed}
+    organisation_of = {pk: (org, person) for pk, _round, org, person in confirmed}
     confirmed_by_round: dict[int, list[int]] = defaultdict(list)
-    for pk, round_id, _org in confirmed:
+    for pk, round_id, _org, _person in confirmed:
         confirmed_by_round[round_id].append(pk)
     marked: dict[int, list[tuple[int, bool]]] = defaultdict(list)
     for session_id, enrolment_id, present in Attendance.objects.filter(
@@ -627,11 +627,11 @@ def cost_report(programme: Programme, start: date, end: date) -> CostReport:
         else:
             present = confirmed_by_round.get(session.round_id, [])
         for enrolment_id in present:
-            org = organisation_of.get(enrolment_id)
             hours_by_round[session.round_id] += session.hours
-            if org is not None:
+            if enrolment_id in organisation_of:
+                org, person_id = organisation_of[enrolment_id]
                 hours_by_org[org] += session.hours
-                people_by_org[org].add(enrolment_id)
+                people_by_org[org].add(person_id)
     figures = []
     totals = {k: Decimal("0.00") for k in kinds}
     for round_ in rounds:

@@ -891,8 +891,9 @@ def enrolment_create(
     Staff enrol themselves while registration is open; coordinators may enrol anyone of the programme at
     any time before the round starts. Eligibility (staff of a taking-part organisation, target roles when
     the round is exclusive, prerequisites completed, one booking per course) is read just before the round
-    lock; the round's own state, the person's booking on it and the seats are decided inside it. Sends: calendar invites (confirmed), or a notification of the queue place or the pending approval,
-    and an approval request to the line manager where the round needs one.
+    lock; the round's own state, the person's booking on it and the seats are decided inside it.
+    Sends: calendar invites (confirmed), or a notification of the queue place or the pending approval, and
+    an approval request to the line manager where the round needs one.
     """
     if actor.person is None:
         raise PermissionDenied(_("You have no staff profile."))

@@ -808,6 +808,14 @@ class GroupsView(RoundScoped, FormPage):
         services.groups_form(actor=self.actor, round=self.round, group_size=form.cleaned_data["group_size"])
         return reverse("seminars:groups", kwargs={"pk": self.round.pk})
 
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if request.POST.get("action") == "clear":
+            self.load(**kwargs)
+            services.groups_clear(actor=self.actor, round=self.round)
+            messages.success(request, _("The groups are removed."))
+            return redirect("seminars:groups", pk=self.round.pk)
+        return super().post(request, **kwargs)
+
     def extra_context(self) -> dict[str, Any]:
         groups = selectors.groups_of(self.round)
         summary = grouping.summarise(

@@ -16,7 +16,9 @@ def test_periodic_sweep_expires_lapsed_offer_and_offers_next(course, people_a):
     round_ = RoundFactory(course=course, capacity=1)
     SessionFactory(round=round_)
     first, second = people_a(2)
-    offered = make_enrolment(round_, first, status=S.OFFERED, hold_expires_at=timezone.now() - timedelta(minutes=1))
+    offered = make_enrolment(
+        round_, first, status=S.OFFERED, hold_expires_at=timezone.now() - timedelta(minutes=1)
+    )
     waiting = make_enrolment(round_, second, status=S.WAITING)
 
     results = run_due_jobs(force=True)
@@ -43,8 +45,12 @@ def test_periodic_sweep_is_idempotent(course, people_a):
 
 
 def test_sweep_leaves_cancelled_rounds_alone(course, people_a):
-    round_ = RoundFactory(course=course, capacity=1, status=Round.Status.CANCELLED,
-                          reserved_seats_release_at=timezone.now() - timedelta(days=1))
+    round_ = RoundFactory(
+        course=course,
+        capacity=1,
+        status=Round.Status.CANCELLED,
+        reserved_seats_release_at=timezone.now() - timedelta(days=1),
+    )
     SessionFactory(round=round_)
 
     assert run_due_jobs(force=True)["seminars.sweep"] == 0

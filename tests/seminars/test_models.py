@@ -26,8 +26,13 @@ def test_one_active_enrolment_per_person_and_round(round_, staff_a):
 
 def test_offer_needs_a_deadline(round_, staff_a):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Enrolment.unscoped_objects.create(round=round_, person=staff_a, organisation=staff_a.organisation,
-                                          status=S.OFFERED, hold_expires_at=None)
+        Enrolment.unscoped_objects.create(
+            round=round_,
+            person=staff_a,
+            organisation=staff_a.organisation,
+            status=S.OFFERED,
+            hold_expires_at=None,
+        )
 
 
 def test_session_must_end_after_start_and_have_a_place(round_):
@@ -56,6 +61,8 @@ def test_tenant_models_see_nothing_without_scope(round_, session, staff_a):
 
 def test_session_half_day_and_hours(round_):
     session = SessionFactory(round=round_)
-    Session.unscoped_objects.filter(pk=session.pk).update(ends_at=F("starts_at") + timedelta(hours=3, minutes=30))
+    Session.unscoped_objects.filter(pk=session.pk).update(
+        ends_at=F("starts_at") + timedelta(hours=3, minutes=30)
+    )
     session.refresh_from_db()
     assert (session.is_half_day, str(session.hours)) == (True, "3.50")

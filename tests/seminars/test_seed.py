@@ -35,24 +35,31 @@ def test_demo_data_is_true_to_the_programme_and_idempotent(db):
     assert Completion.unscoped_objects.filter(course=advanced).count() == 45
     with programme_scope([ptsd.programme_id]):  # related managers read through the scoped managers
         assert sorted(advanced.target_roles.values_list("code", flat=True)) == [
-            "case_officer", "counsellor", "introduction_secretary"]
+            "case_officer",
+            "counsellor",
+            "introduction_secretary",
+        ]
         assert list(advanced.prerequisites.all()) == [ptsd]
     # Everyone who completed the advanced part completed the basic one first.
-    advanced_people = set(Completion.unscoped_objects.filter(course=advanced).values_list("person_id", flat=True))
+    advanced_people = set(
+        Completion.unscoped_objects.filter(course=advanced).values_list("person_id", flat=True)
+    )
     basic_people = set(Completion.unscoped_objects.filter(course=ptsd).values_list("person_id", flat=True))
     assert advanced_people <= basic_people
 
     mapping = Round.unscoped_objects.get(course__title__startswith="Kartläggningsmetodik")
     assert mapping.sessions.model.unscoped_objects.filter(round=mapping).count() == 4
-    assert sorted(OrganisationQuota.unscoped_objects.filter(round=mapping).values_list(
-        "organisation__name", flat=True)) == ["Arbetsförmedlingen", "Malmö stad", "Migrationsverket"]
+    assert sorted(
+        OrganisationQuota.unscoped_objects.filter(round=mapping).values_list("organisation__name", flat=True)
+    ) == ["Arbetsförmedlingen", "Malmö stad", "Migrationsverket"]
 
     kick = Round.unscoped_objects.get(label="Kockumsdagarna")
     confirmed = Enrolment.unscoped_objects.filter(round=kick, status=S.CONFIRMED)
     assert confirmed.count() == 100
     assert confirmed.aggregate(n=Count("organisation", distinct=True))["n"] == 6
     groups = DiscussionGroup.unscoped_objects.filter(round=kick).annotate(
-        orgs=Count("members__enrolment__organisation", distinct=True))
+        orgs=Count("members__enrolment__organisation", distinct=True)
+    )
     assert groups.count() == 13 and min(g.orgs for g in groups) >= 5
 
     for round_ in Round.unscoped_objects.all():

@@ -448,3 +448,18 @@ def test_history_lists_completions(web, programme, course, staff_a):
     CompletionFactory(person=staff_a, course=course)
     response = web(staff_a).get("/me/")
     assert "PTSD – grundkurs".encode() in response.content
+
+
+def test_groups_can_be_removed(web, round_, session, people_a, people_b, coordinator, staff_a):
+    Round.unscoped_objects.filter(pk=round_.pk).update(capacity=5)
+    for person in people_a(2) + people_b(2):
+        make_enrolment(round_, person)
+    client = web(coordinator)
+    client.post(url("groups", round_.pk), {"group_size": 2})
+    assert DiscussionGroup.unscoped_objects.filter(round=round_).count() == 2
+
+    assert web(staff_a).post(url("groups", round_.pk), {"action": "clear"}).status_code == 403
+    response = client.post(url("groups", round_.pk), {"action": "clear"})
+
+    assert response.status_code == 302
+    assert DiscussionGroup.unscoped_objects.filter(round=round_).count() == 0
