@@ -277,8 +277,12 @@ SEMINARS_FEED_PAST_DAYS = env_int("SEMINARS_FEED_PAST_DAYS", 365, minimum=0)
 # The group size the coordinators' "form discussion groups" page suggests.
 SEMINARS_GROUP_SIZE = env_int("SEMINARS_GROUP_SIZE", 8, minimum=2)
 # Named API enums: a cost's "kind" shares its field name with an organisation's "kind".
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["CostKindEnum"] = "seminars.models.COST_KINDS"
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["OrganisationKindEnum"] = "organisations.models.OrganisationKind"
+_enum_names = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
+assert isinstance(_enum_names, dict)
+_enum_names.update({
+    "CostKindEnum": "seminars.models.COST_KINDS",
+    "OrganisationKindEnum": "organisations.models.OrganisationKind",
+})
 
 # --- Focus groups (focusgroups/) ------------------------------------------------------------------------
 

@@ -535,7 +535,7 @@ class CostReport:
                 {
                     "round": f.round.pk,
                     "course": f.round.course.title,
-                    "label": f.round.label,
+                    "round_label": f.round.label,
                     "starts_at": f.round.starts_at.isoformat() if f.round.starts_at else None,
                     "costs": {kind: str(amount) for kind, amount in f.costs.items()},
                     "total": str(f.total),
@@ -623,10 +623,10 @@ def cost_report(programme: Programme, start: date, end: date) -> CostReport:
     people_by_org: dict[int, set[int]] = defaultdict(set)
     for session in sessions:
         if session.pk in marked:
-            present = [eid for eid, was_present in marked[session.pk] if was_present]
+            attending = [eid for eid, was_present in marked[session.pk] if was_present]
         else:
-            present = confirmed_by_round.get(session.round_id, [])
-        for enrolment_id in present:
+            attending = confirmed_by_round.get(session.round_id, [])
+        for enrolment_id in attending:
             hours_by_round[session.round_id] += session.hours
             if enrolment_id in organisation_of:
                 org, person_id = organisation_of[enrolment_id]

@@ -309,7 +309,7 @@ class ReportQuerySerializer(StrictSerializer):
 class RoundFiguresSerializer(serializers.Serializer):  # type: ignore[type-arg]
     round = serializers.IntegerField()
     course = serializers.CharField()
-    label = serializers.CharField()
+    round_label = serializers.CharField()
     starts_at = serializers.DateTimeField(allow_null=True)
     costs = serializers.DictField(child=serializers.DecimalField(max_digits=14, decimal_places=2))
     total = serializers.DecimalField(max_digits=14, decimal_places=2)

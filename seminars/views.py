@@ -8,6 +8,8 @@ permission flags the templates show (``can_manage``, ``can_teach``...) and let t
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
@@ -207,7 +209,7 @@ class _NoMembership:
     work_role_id = None
 
 
-_ENROLLED_MESSAGES = {
+_ENROLLED_MESSAGES: dict[str, Callable[[], str]] = {
     S.CONFIRMED: lambda: _("Your seat is confirmed. Calendar invites are on their way by email."),
     S.PENDING_APPROVAL: lambda: _("A seat is held for you while your line manager approves."),
     S.WAITING: lambda: _(
@@ -271,9 +273,17 @@ class RejectView(EnrolmentAction):
     def perform(self, enrolment: Enrolment) -> str:
         form = forms.ReasonForm(self.request.POST)
         if not form.is_valid():
-            raise ValidationError(form.errors["reason"])
+            raise ValidationError(list(form.errors["reason"]))
         services.enrolment_reject(actor=self.actor, enrolment=enrolment, reason=form.cleaned_data["reason"])
         return _("You turned down %(person)s's request.") % {"person": enrolment.person.full_name}
+
+
+@dataclass
+class BookingRow:
+    enrolment: Enrolment
+    position: int | None
+    can_cancel: bool
+    sessions: list[Session]
 
 
 class MyBookingsView(ProgrammeMixin, TemplateView):
@@ -291,20 +301,15 @@ class MyBookingsView(ProgrammeMixin, TemplateView):
         )
         positions = selectors.queue_positions({e.round_id for e in enrolments if e.status == S.WAITING})
         rows = [
-            {
-                "enrolment": e,
-                "position": positions.get(e.pk),
-                "can_cancel": perms.can_cancel(self.actor, e, now),
-                "sessions": list(e.round.sessions.all()),
-            }
+            BookingRow(
+                e, positions.get(e.pk), perms.can_cancel(self.actor, e, now), list(e.round.sessions.all())
+            )
             for e in enrolments
         ]
         context.update(
-            offers=[r for r in rows if r["enrolment"].status == S.OFFERED],
-            current=[
-                r for r in rows if r["enrolment"].status in (S.CONFIRMED, S.PENDING_APPROVAL, S.WAITING)
-            ],
-            ended=[r for r in rows if not r["enrolment"].is_active][:30],
+            offers=[r for r in rows if r.enrolment.status == S.OFFERED],
+            current=[r for r in rows if r.enrolment.status in (S.CONFIRMED, S.PENDING_APPROVAL, S.WAITING)],
+            ended=[r for r in rows if not r.enrolment.is_active][:30],
             completions=list(Completion.objects.filter(person=self.person).select_related("course")),
             now=now,
         )
@@ -483,7 +488,7 @@ class FormPage(ProgrammeMixin, TemplateView, metaclass=ABCMeta):
     def perform(self, form: Any) -> str:
         """Call the service; return the address to go to."""
 
-    def extra_context(self) -> dict[str, Any]:
+    def page_context(self) -> dict[str, Any]:
         return {}
 
     def _render(self, request: HttpRequest, form: django_forms.Form, status: int = 200) -> HttpResponse:
@@ -491,7 +496,7 @@ class FormPage(ProgrammeMixin, TemplateView, metaclass=ABCMeta):
             "form": form,
             "page_title": self.page_title,
             "submit_label": self.submit_label,
-            **self.extra_context(),
+            **self.page_context(),
         }
         return render(request, self.template_name, context, status=status)
 
@@ -527,7 +532,7 @@ class CourseCreateView(FormPage):
         )
         return reverse("seminars:course-detail", kwargs={"pk": course.pk})
 
-    def extra_context(self) -> dict[str, Any]:
+    def page_context(self) -> dict[str, Any]:
         return {"back_url": reverse("seminars:manage")}
 
 
@@ -546,7 +551,7 @@ class CourseEditView(FormPage):
         services.course_update(actor=self.actor, course=self.course, values=values, **relations)
         return reverse("seminars:course-detail", kwargs={"pk": self.course.pk})
 
-    def extra_context(self) -> dict[str, Any]:
+    def page_context(self) -> dict[str, Any]:
         return {
             "subject": self.course,
             "back_url": reverse("seminars:course-detail", kwargs={"pk": self.course.pk}),
@@ -567,7 +572,7 @@ class RoundCreateView(FormPage):
         round_ = services.round_create(actor=self.actor, course=self.course, values=form.cleaned_data)
         return reverse("seminars:round-admin", kwargs={"pk": round_.pk})
 
-    def extra_context(self) -> dict[str, Any]:
+    def page_context(self) -> dict[str, Any]:
         return {
             "subject": self.course,
             "back_url": reverse("seminars:course-detail", kwargs={"pk": self.course.pk}),
@@ -591,7 +596,7 @@ class RoundEditView(RoundScoped, FormPage):
         services.round_update(actor=self.actor, round=self.round, values=values)
         return reverse("seminars:round-admin", kwargs={"pk": self.round.pk})
 
-    def extra_context(self) -> dict[str, Any]:
+    def page_context(self) -> dict[str, Any]:
         return {
             "subject": self.round,
             "back_url": reverse("seminars:round-admin", kwargs={"pk": self.round.pk}),
@@ -694,7 +699,7 @@ class SessionCreateView(RoundScoped, FormPage):
         services.session_create(actor=self.actor, round=self.round, values=form.cleaned_data)
         return reverse("seminars:round-admin", kwargs={"pk": self.round.pk})
 
-    def extra_context(self) -> dict[str, Any]:
+    def page_context(self) -> dict[str, Any]:
         return {
             "subject": self.round,
             "back_url": reverse("seminars:round-admin", kwargs={"pk": self.round.pk}),
@@ -723,7 +728,7 @@ class SessionEditView(SessionScoped, FormPage):
         services.session_update(actor=self.actor, session=self.session, values=form.cleaned_data)
         return reverse("seminars:round-admin", kwargs={"pk": self.session.round_id})
 
-    def extra_context(self) -> dict[str, Any]:
+    def page_context(self) -> dict[str, Any]:
         return {
             "subject": self.session.round,
             "back_url": reverse("seminars:round-admin", kwargs={"pk": self.session.round_id}),
@@ -766,7 +771,7 @@ class QuotasView(RoundScoped, FormPage):
         )
         return reverse("seminars:quotas", kwargs={"pk": self.round.pk})
 
-    def extra_context(self) -> dict[str, Any]:
+    def page_context(self) -> dict[str, Any]:
         quotas = list(OrganisationQuota.objects.filter(round=self.round).select_related("organisation"))
         held = dict(
             Enrolment.objects.filter(round=self.round, status__in=Enrolment.SEAT_HOLDING)
@@ -816,7 +821,7 @@ class GroupsView(RoundScoped, FormPage):
             return redirect("seminars:groups", pk=self.round.pk)
         return super().post(request, **kwargs)
 
-    def extra_context(self) -> dict[str, Any]:
+    def page_context(self) -> dict[str, Any]:
         groups = selectors.groups_of(self.round)
         summary = grouping.summarise(
             [
@@ -850,7 +855,7 @@ class CostsView(RoundScoped, FormPage):
         services.cost_add(actor=self.actor, round=self.round, **form.cleaned_data)
         return reverse("seminars:costs", kwargs={"pk": self.round.pk})
 
-    def extra_context(self) -> dict[str, Any]:
+    def page_context(self) -> dict[str, Any]:
         costs = list(RoundCost.objects.filter(round=self.round).order_by("kind", "pk"))
         return {"round": self.round, "costs": costs, "total": sum((c.amount for c in costs), 0)}
 

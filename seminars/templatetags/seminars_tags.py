@@ -8,7 +8,7 @@ from seminars.models import Enrolment, Round
 
 register = template.Library()
 
-_STATUS_CLASS = {
+_STATUS_CLASS: dict[str, str] = {
     Enrolment.Status.CONFIRMED: "ok",
     Enrolment.Status.OFFERED: "warn",
     Enrolment.Status.PENDING_APPROVAL: "warn",
