@@ -178,13 +178,14 @@ class RoundDetailView(RoundScoped, TemplateView):
             "needs_approval": round_.requires_manager_approval,
             "can_manage": perms.can_manage(self.actor, self.programme),
             "can_teach": perms.can_teach(self.actor, round_.course, rules.provider_ids),
-            "is_target": perms.is_target_role(
-                (self.actor.membership_in(self.programme) or _NoMembership).work_role_id,
-                rules.target_role_ids,
-            ),
+            "is_target": perms.is_target_role(self._work_role_id(), rules.target_role_ids),
             "group": group,
             "now": now,
         }
+
+    def _work_role_id(self) -> int | None:
+        membership = self.actor.membership_in(self.programme)
+        return membership.work_role_id if membership else None
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, self.template_name, self._context(self.get_round(pk)))
@@ -203,10 +204,6 @@ class RoundDetailView(RoundScoped, TemplateView):
                 messages.success(request, _ENROLLED_MESSAGES[enrolment.status]())
                 return redirect("seminars:round-detail", pk=round_.pk)
         return render(request, self.template_name, self._context(round_, form), status=400)
-
-
-class _NoMembership:
-    work_role_id = None
 
 
 _ENROLLED_MESSAGES: dict[str, Callable[[], str]] = {
