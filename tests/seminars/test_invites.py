@@ -159,6 +159,8 @@ def test_user_text_cannot_inject_properties(programme, round_, staff_a, coordina
     assert event.decoded("DTSTART") == start
     assert str(event["ATTENDEE"]) == f"mailto:{staff_a.user.email}"
     assert str(event["UID"]).startswith("seminar-session-")
+    assert any(line.startswith(" ") for line in row.ics_content.split("\r\n"))  # long lines were folded
+    assert all(len(line.encode()) <= 75 for line in row.ics_content.split("\r\n"))
     unfolded = row.ics_content.replace("\r\n ", "")
     assert "\r\nDTSTART:1970" not in unfolded
     assert "\r\nBEGIN:VEVENT\r\nUID:evil" not in unfolded
