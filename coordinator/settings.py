@@ -279,10 +279,8 @@ SEMINARS_GROUP_SIZE = env_int("SEMINARS_GROUP_SIZE", 8, minimum=2)
 # Named API enums: a cost's "kind" shares its field name with an organisation's "kind".
 _enum_names = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
 assert isinstance(_enum_names, dict)
-_enum_names.update({
-    "CostKindEnum": "seminars.models.COST_KINDS",
-    "OrganisationKindEnum": "organisations.models.OrganisationKind",
-})
+_enum_names["CostKindEnum"] = "seminars.models.COST_KINDS"
+_enum_names["OrganisationKindEnum"] = "organisations.models.OrganisationKind"
 
 # --- Focus groups (focusgroups/) ------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ __all__ = [
 
 
 class CourseFactory(TenantFactory):
-    """A course; pass ``providers=[...]``, ``target_roles=[...]`` and ``prerequisites=[...]`` for relations."""
+    """A course; pass ``providers``, ``target_roles`` and ``prerequisites`` as lists for its relations."""
 
     class Meta:
         model = Course
