@@ -269,6 +269,16 @@ JOBS_INTERVAL_SECONDS = env_int("JOBS_INTERVAL_SECONDS", 60, minimum=1)
 
 
 # --- Seminars and courses (seminars/) -------------------------------------------------------------------
-
+# How long a freed seat is held for the person it is offered to, unless a round says otherwise (hours).
+SEMINARS_OFFER_HOLD_HOURS = env_int("SEMINARS_OFFER_HOLD_HOURS", 48, minimum=1)
+# How far back the personal calendar feed lists course sessions that have already taken place (days).
+SEMINARS_FEED_PAST_DAYS = env_int("SEMINARS_FEED_PAST_DAYS", 365, minimum=0)
+# The group size the coordinators' "form discussion groups" page suggests.
+SEMINARS_GROUP_SIZE = env_int("SEMINARS_GROUP_SIZE", 8, minimum=2)
+# Named API enums: a cost's "kind" shares its field name with an organisation's "kind".
+_enum_names = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
+assert isinstance(_enum_names, dict)
+_enum_names["CostKindEnum"] = "seminars.models.COST_KINDS"
+_enum_names["OrganisationKindEnum"] = "organisations.models.OrganisationKind"
 
 # --- Focus groups (focusgroups/) ------------------------------------------------------------------------

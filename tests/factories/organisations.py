@@ -100,6 +100,8 @@ class UserFactory(DjangoModelFactory):
     first_name = factory.Sequence(lambda n: f"First{n}")
     last_name = factory.Sequence(lambda n: f"Last{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    # Hashed when the user is built, so the saved row has it (a post-generation call was never saved, which
+    # made force_login's session hash disagree with the database and every web request anonymous).
     password = factory.django.Password("correct-horse-battery")
 
 

@@ -1,0 +1,251 @@
+"""Forms of the seminars pages. They parse input only; the services decide and write.
+
+Querysets of choice fields are set in ``__init__`` (inside the request's tenant scope), never at import time.
+Date and time fields read the programme's time zone, which the middleware has activated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from organisations.models import Organisation, Person, Programme, WorkRole
+from seminars.models import Course, Round, RoundCost
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalField(forms.DateTimeField):
+    """A native date-and-time picker; the value is read in the programme's time zone."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT)
+    input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+class DateField(forms.DateField):
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field where the form has one, else on top."""
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class CourseForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), max_length=5000, required=False, widget=forms.Textarea
+    )
+    providers = forms.ModelMultipleChoiceField(
+        label=_("Given by"),
+        queryset=Organisation.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Their course providers mark attendance and record completions."),
+    )
+    target_roles = forms.ModelMultipleChoiceField(
+        label=_("Target roles"),
+        queryset=WorkRole.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    prerequisites = forms.ModelMultipleChoiceField(
+        label=_("Prerequisite courses"),
+        queryset=Course.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    language = forms.RegexField(
+        label=_("Language of the course"),
+        regex=r"^[a-z]{2,3}$",
+        max_length=3,
+        initial="sv",
+        help_text=_("A language code such as sv, da or en."),
+    )
+    completion_rule = forms.ChoiceField(label=_("Counts as completed"), choices=Course.CompletionRule.choices)
+    attendance_required_percent = forms.IntegerField(
+        label=_("Attendance required (%)"),
+        min_value=1,
+        max_value=100,
+        initial=100,
+        help_text=_("For completion on attendance: the share of sessions a person must attend."),
+    )
+    is_archived = forms.BooleanField(label=_("Archived (no longer offered)"), required=False)
+
+    def __init__(self, *args: Any, programme: Programme, course: Course | None = None, **kwargs: Any) -> None:
+        if course is not None and kwargs.get("data") is None:
+            kwargs["initial"] = {
+                "title": course.title,
+                "description": course.description,
+                "providers": list(course.providers.all()),
+                "target_roles": list(course.target_roles.all()),
+                "prerequisites": list(course.prerequisites.all()),
+                "language": course.language,
+                "completion_rule": course.completion_rule,
+                "attendance_required_percent": course.attendance_required_percent,
+                "is_archived": course.is_archived,
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["providers"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
+            participations__programme=programme
+        ).order_by("name")
+        self.fields["target_roles"].queryset = WorkRole.objects.filter(  # type: ignore[attr-defined]
+            programme=programme
+        ).order_by("name")
+        courses = Course.objects.filter(programme=programme).order_by("title")
+        if course is not None:
+            courses = courses.exclude(pk=course.pk)
+        self.fields["prerequisites"].queryset = courses  # type: ignore[attr-defined]
+
+    def split(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(plain values, relations) for the service."""
+        data = dict(self.cleaned_data)
+        relations = {name: list(data.pop(name)) for name in ("providers", "target_roles", "prerequisites")}
+        return data, relations
+
+
+class RoundForm(forms.Form):
+    label = forms.CharField(
+        label=_("Name of the round"), max_length=120, help_text=_("For example: Spring 2026")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[
+            (Round.Status.DRAFT, _("Draft (only coordinators see it)")),
+            (Round.Status.PUBLISHED, _("Published")),
+        ],
+    )
+    capacity = forms.IntegerField(label=_("Seats"), min_value=1, max_value=10000)
+    registration_opens_at = DateTimeLocalField(label=_("Registration opens"))
+    registration_closes_at = DateTimeLocalField(label=_("Registration closes"))
+    cancellation_deadline = DateTimeLocalField(
+        label=_("Cancellation deadline"),
+        help_text=_("Participants may cancel themselves until then; afterwards a coordinator removes them."),
+    )
+    target_role_mode = forms.ChoiceField(label=_("Target roles"), choices=Round.TargetRoleMode.choices)
+    requires_manager_approval = forms.BooleanField(label=_("Line manager approval needed"), required=False)
+    offer_hold_hours = forms.IntegerField(
+        label=_("Offer held for (hours)"),
+        min_value=1,
+        max_value=720,
+        help_text=_("How long a freed seat is held for the next person in the queue."),
+    )
+    reserved_seats_release_at = DateTimeLocalField(
+        label=_("Release unused reserved seats at"),
+        required=False,
+        help_text=_("Seats reserved for an organisation that has not used them are opened to everyone then."),
+    )
+    information = forms.CharField(
+        label=_("Practical information"),
+        max_length=3000,
+        required=False,
+        widget=forms.Textarea,
+        help_text=_("What participants should know: what to bring, food, how to get there."),
+    )
+
+    def __init__(
+        self, *args: Any, round_: Round | None = None, initial_hold: int = 48, **kwargs: Any
+    ) -> None:
+        if kwargs.get("data") is None:
+            if round_ is not None:
+                kwargs["initial"] = {name: getattr(round_, name) for name in self.base_fields}
+            else:
+                kwargs["initial"] = {"offer_hold_hours": initial_hold, "status": Round.Status.DRAFT}
+        super().__init__(*args, **kwargs)
+        if round_ is not None and round_.status == Round.Status.CANCELLED:
+            self.fields["status"].choices = [(Round.Status.CANCELLED, _("Cancelled"))]  # type: ignore[attr-defined]
+
+
+class SessionForm(forms.Form):
+    title = forms.CharField(
+        label=_("Title"), max_length=200, required=False, help_text=_("For example: Day 1 – basics")
+    )
+    starts_at = DateTimeLocalField(label=_("Starts"))
+    ends_at = DateTimeLocalField(label=_("Ends"))
+    place = forms.CharField(
+        label=_("Place"), max_length=300, required=False, help_text=_("Room and street address.")
+    )
+    online_url = forms.URLField(label=_("Online link"), max_length=500, required=False, assume_scheme="https")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("place") and not data.get("online_url") and not self.errors:
+            raise ValidationError(_("Give a place or an online link."))
+        return data
+
+
+class QuotaForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none())
+    reserved = forms.IntegerField(label=_("Reserved seats"), min_value=0, max_value=10000, initial=0)
+    maximum = forms.IntegerField(
+        label=_("Most seats"),
+        min_value=1,
+        max_value=10000,
+        required=False,
+        help_text=_("Leave empty for no upper limit."),
+    )
+
+    def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
+            participations__programme=programme
+        ).order_by("name")
+
+
+class CostForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=RoundCost.Kind.choices)
+    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=12, decimal_places=2)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class EnrolForm(forms.Form):
+    motivation = forms.CharField(
+        label=_("Note to your line manager"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea,
+        help_text=_("Why you want to take part; your line manager sees it when asked to approve."),
+    )
+
+
+class EnrolOtherForm(forms.Form):
+    person = forms.ModelChoiceField(label=_("Person"), queryset=Person.objects.none())
+
+    def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = (  # type: ignore[attr-defined]
+            Person.objects.filter(memberships__programme=programme, memberships__is_active=True)
+            .select_related("user", "organisation")
+            .order_by("user__last_name", "user__first_name")
+        )
+        self.fields["person"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda p: f"{p.full_name} ({p.organisation.short_name})"
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (optional)"), max_length=300, required=False)
+
+
+class GroupForm(forms.Form):
+    group_size = forms.IntegerField(label=_("People per group (about)"), min_value=2, max_value=50)
+
+
+class PeriodForm(forms.Form):
+    start = DateField(label=_("From"))
+    end = DateField(label=_("To"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end"):
+            if data["end"] < data["start"]:
+                raise ValidationError(_("The period must end on or after its start."))
+            if (data["end"] - data["start"]).days > 3660:
+                raise ValidationError(_("Choose a period of at most ten years."))
+        return data

@@ -1,0 +1,214 @@
+"""What the seminars app contributes to the shared pages: navigation, start-page panels, the calendar feed,
+history, the programme report, notification kinds, the periodic sweep and demo data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coordinator import registry
+from organisations.models import Person, PlatformRole, Programme
+from organisations.permissions import actor_for
+from seminars import invites, selectors, services
+from seminars import permissions as perms
+from seminars.models import Completion, Enrolment, Round, Session
+
+R = PlatformRole
+S = Enrolment.Status
+
+
+def _member(request: Any) -> bool:
+    programme = getattr(request, "programme", None)
+    return programme is not None and actor_for(request.user).is_member(programme)
+
+
+def _has(request: Any, *roles: str) -> bool:
+    programme = getattr(request, "programme", None)
+    return programme is not None and actor_for(request.user).has_role(programme, *roles)
+
+
+registry.nav_items.register(
+    "seminars", registry.NavItem(_("Courses"), "seminars:catalogue", _member), order=30
+)
+registry.nav_items.register(
+    "seminars.approvals",
+    registry.NavItem(_("Approvals"), "seminars:approvals", lambda r: _has(r, R.LINE_MANAGER)),
+    order=31,
+)
+registry.nav_items.register(
+    "seminars.teaching",
+    registry.NavItem(_("Teaching"), "seminars:teaching", lambda r: _has(r, R.COURSE_PROVIDER)),
+    order=32,
+)
+registry.nav_items.register(
+    "seminars.manage",
+    registry.NavItem(
+        _("Course admin"), "seminars:manage", lambda r: _has(r, R.COORDINATOR, R.PROGRAMME_ADMIN)
+    ),
+    order=33,
+)
+
+
+# --- Start-page panels (each a fixed number of queries) -------------------------------------------------
+
+
+def _my_courses_panel(request: Any) -> dict[str, Any] | None:
+    """Staff: offers to answer, upcoming sessions, queue places, and how many rounds are open (4 queries)."""
+    actor = actor_for(request.user)
+    programme: Programme = request.programme
+    if actor.person is None or not actor.has_role(programme, R.STAFF):
+        return None
+    now = timezone.now()
+    active = list(
+        Enrolment.objects.filter(
+            person=actor.person, status__in=Enrolment.ACTIVE, round__course__programme=programme
+        )
+        .select_related("round__course")
+        .order_by("round__starts_at", "pk")
+    )
+    positions = selectors.queue_positions([e.round_id for e in active if e.status == S.WAITING])
+    confirmed_rounds = [e.round_id for e in active if e.status == S.CONFIRMED]
+    sessions = list(
+        Session.objects.filter(round_id__in=confirmed_rounds, ends_at__gt=now)
+        .select_related("round__course")
+        .order_by("starts_at")[:3]
+    )
+    open_rounds = (
+        Round.objects.filter(
+            course__programme=programme,
+            course__is_archived=False,
+            status=Round.Status.PUBLISHED,
+            registration_opens_at__lte=now,
+            registration_closes_at__gt=now,
+        )
+        .filter(Q(starts_at__gt=now) | Q(starts_at__isnull=True))
+        .count()
+    )
+    return {
+        "offers": [e for e in active if e.status == S.OFFERED],
+        "pending": [e for e in active if e.status == S.PENDING_APPROVAL],
+        "waiting": [(e, positions.get(e.pk)) for e in active if e.status == S.WAITING],
+        "sessions": sessions,
+        "open_rounds": open_rounds,
+    }
+
+
+def _approvals_panel(request: Any) -> dict[str, Any] | None:
+    """Line managers (and coordinators for people without one): requests waiting for a decision (1 query)."""
+    actor = actor_for(request.user)
+    if actor.person is None:
+        return None
+    pending = list(selectors.approvals_for(actor, request.programme)[:6])
+    if not pending:
+        return None
+    return {"pending": pending[:5], "more": len(pending) > 5}
+
+
+def _teaching_panel(request: Any) -> dict[str, Any] | None:
+    """Course providers: rounds of their courses running now or soon, to mark attendance (1 query)."""
+    actor = actor_for(request.user)
+    programme = request.programme
+    if not actor.has_role(programme, R.COURSE_PROVIDER):
+        return None
+    now = timezone.now()
+    rounds = list(
+        selectors.provider_rounds(actor, programme)
+        .filter(status=Round.Status.PUBLISHED, ends_at__gte=now - timedelta(days=30))
+        .order_by("starts_at")[:5]
+    )
+    return {"rounds": rounds, "now": now}
+
+
+def _demand_panel(request: Any) -> dict[str, Any] | None:
+    """Coordinators: the courses whose queues exceed their free seats (5 queries)."""
+    actor = actor_for(request.user)
+    programme = request.programme
+    if not perms.can_manage(actor, programme):
+        return None
+    rows = selectors.demand(programme, timezone.now())
+    return {"needs_round": [d for d in rows if d.needs_round][:5], "waiting": sum(d.waiting for d in rows)}
+
+
+registry.dashboard_panels.register(
+    "seminars.mine", registry.DashboardPanel("seminars/panels/my_courses.html", _my_courses_panel), order=30
+)
+registry.dashboard_panels.register(
+    "seminars.approvals",
+    registry.DashboardPanel("seminars/panels/approvals.html", _approvals_panel),
+    order=20,
+)
+registry.dashboard_panels.register(
+    "seminars.teaching", registry.DashboardPanel("seminars/panels/teaching.html", _teaching_panel), order=31
+)
+registry.dashboard_panels.register(
+    "seminars.demand", registry.DashboardPanel("seminars/panels/demand.html", _demand_panel), order=32
+)
+
+
+# --- Calendar feed, history, report ---------------------------------------------------------------------
+
+registry.calendar_providers.register("seminars", invites.feed_provider)
+
+
+def _history(person: Person) -> list[registry.HistoryEntry]:
+    completions = Completion.objects.filter(person=person).select_related("course").order_by("-completed_on")
+    return [
+        registry.HistoryEntry(
+            when=c.completed_on,
+            kind=str(_("Course")),
+            title=c.course.title,
+            detail=str(c.get_method_display()) + (f"\n{c.note}" if c.note else ""),
+        )
+        for c in completions
+    ]
+
+
+registry.history_providers.register("seminars", _history)
+
+
+def _report(programme: Programme, start: date, end: date) -> dict[str, Any]:
+    """Seminars in the programme report: costs, funders' shares and contributed staff hours per period."""
+    report = selectors.cost_report(programme, start, end)
+    figures = report.as_dict()
+    figures["title"] = str(_("Courses and seminars"))
+    figures["completions"] = Completion.objects.filter(
+        course__programme=programme, completed_on__gte=start, completed_on__lte=end
+    ).count()
+    return figures
+
+
+registry.report_providers.register("seminars", _report)
+
+
+# --- Notifications, jobs, demo data ---------------------------------------------------------------------
+
+for key, label, email in (
+    (services.KIND_ENROLMENT, _("Course bookings: seats, waiting list, changes"), True),
+    (services.KIND_OFFER, _("A course seat is offered to you from the waiting list"), True),
+    (services.KIND_APPROVAL, _("Course enrolments waiting for your approval"), True),
+    (services.KIND_COMPLETION, _("Courses recorded as completed"), False),
+):
+    registry.notification_kinds.register(key, registry.NotificationKind(key, label, default_email=email))
+
+registry.periodic_jobs.register(
+    "seminars.sweep",
+    registry.PeriodicJob(
+        "seminars.sweep", services.rounds_sweep, every_seconds=settings.JOBS_INTERVAL_SECONDS
+    ),
+)
+
+
+def _seed() -> list[tuple[str, str]]:
+    from seminars.seed import seed_seminars
+
+    return seed_seminars()
+
+
+registry.demo_seeders.register(
+    "seminars", registry.DemoSeeder("seminars", _seed, depends_on=("organisations",)), order=40
+)

@@ -1,0 +1,361 @@
+"""API shapes of courses, rounds, sessions, quotas, enrolments, completions, groups and costs.
+
+Writes go through ``seminars.services``; these serializers only parse and validate shapes. Foreign ids are
+``ScopedPrimaryKeyRelatedField``s, so an id from another programme is "does not exist" (400).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from coordinator.api import ScopedPrimaryKeyRelatedField, StrictModelSerializer, StrictSerializer
+from organisations.models import Organisation, Person, Programme, WorkRole
+from seminars.models import (
+    Completion,
+    Course,
+    DiscussionGroup,
+    Enrolment,
+    OrganisationQuota,
+    Round,
+    RoundCost,
+    Session,
+)
+
+
+class CourseSerializer(StrictModelSerializer):
+    programme = ScopedPrimaryKeyRelatedField(
+        model=Programme, help_text=_("The programme (set on creation only).")
+    )
+    providers = ScopedPrimaryKeyRelatedField(model=Organisation, many=True)
+    target_roles = ScopedPrimaryKeyRelatedField(model=WorkRole, many=True, required=False)
+    prerequisites = ScopedPrimaryKeyRelatedField(model=Course, many=True, required=False)
+
+    class Meta:
+        model = Course
+        fields = [
+            "id",
+            "programme",
+            "title",
+            "description",
+            "providers",
+            "target_roles",
+            "prerequisites",
+            "language",
+            "completion_rule",
+            "attendance_required_percent",
+            "is_archived",
+        ]
+        validators: list[Any] = []  # the service checks the title's uniqueness within the programme
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if (
+            self.instance is not None
+            and "programme" in attrs
+            and attrs["programme"] != self.instance.programme
+        ):
+            raise serializers.ValidationError({"programme": _("A course cannot move to another programme.")})
+        return attrs
+
+
+class RoundSerializer(StrictModelSerializer):
+    course = ScopedPrimaryKeyRelatedField(model=Course, help_text=_("The course (set on creation only)."))
+    course_title = serializers.CharField(source="course.title", read_only=True)
+    seats_free = serializers.IntegerField(read_only=True)
+    waiting_count = serializers.IntegerField(read_only=True, default=0)
+    registration_open = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Round
+        fields = [
+            "id",
+            "course",
+            "course_title",
+            "label",
+            "information",
+            "status",
+            "capacity",
+            "seats_taken",
+            "seats_free",
+            "waiting_count",
+            "registration_opens_at",
+            "registration_closes_at",
+            "registration_open",
+            "cancellation_deadline",
+            "target_role_mode",
+            "requires_manager_approval",
+            "offer_hold_hours",
+            "reserved_seats_release_at",
+            "reserved_seats_released_at",
+            "starts_at",
+            "ends_at",
+            "cancelled_reason",
+        ]
+        read_only_fields = [
+            "seats_taken",
+            "reserved_seats_released_at",
+            "starts_at",
+            "ends_at",
+            "cancelled_reason",
+        ]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_registration_open(self, round_: Round) -> bool:
+        return round_.registration_is_open()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None and "course" in attrs and attrs["course"] != self.instance.course:
+            raise serializers.ValidationError({"course": _("A round cannot move to another course.")})
+        return attrs
+
+
+class RoundCancelSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class GroupFormSerializer(StrictSerializer):
+    group_size = serializers.IntegerField(min_value=2, max_value=50)
+
+
+class SessionSerializer(StrictModelSerializer):
+    round = ScopedPrimaryKeyRelatedField(model=Round, help_text=_("The round (set on creation only)."))
+
+    class Meta:
+        model = Session
+        fields = ["id", "round", "title", "starts_at", "ends_at", "place", "online_url", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None and "round" in attrs and attrs["round"] != self.instance.round:
+            raise serializers.ValidationError({"round": _("A session cannot move to another round.")})
+        return attrs
+
+
+class QuotaSerializer(StrictModelSerializer):
+    round = ScopedPrimaryKeyRelatedField(model=Round)
+    organisation = ScopedPrimaryKeyRelatedField(model=Organisation)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+
+    class Meta:
+        model = OrganisationQuota
+        fields = ["id", "round", "organisation", "organisation_name", "reserved", "maximum"]
+        validators: list[Any] = []  # one quota per organisation and round: the service updates in place
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None:
+            for name in ("round", "organisation"):
+                if name in attrs and attrs[name] != getattr(self.instance, name):
+                    raise serializers.ValidationError({name: _("Create a new quota instead.")})
+        return attrs
+
+
+class EnrolmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A booking as its person, their line manager, the course's providers and the coordinators see it."""
+
+    course = serializers.IntegerField(source="round.course_id", read_only=True)
+    course_title = serializers.CharField(source="round.course.title", read_only=True)
+    round_label = serializers.CharField(source="round.label", read_only=True)
+    person_name = serializers.CharField(source="person.full_name", read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    queue_position = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Enrolment
+        fields = [
+            "id",
+            "round",
+            "round_label",
+            "course",
+            "course_title",
+            "person",
+            "person_name",
+            "organisation",
+            "organisation_name",
+            "status",
+            "approval",
+            "priority",
+            "queue_position",
+            "requested_at",
+            "confirmed_at",
+            "offered_at",
+            "hold_expires_at",
+            "ended_at",
+            "end_reason",
+            "motivation",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_queue_position(self, enrolment: Enrolment) -> int | None:
+        positions = self.context.get("queue_positions") or {}
+        return positions.get(enrolment.pk)
+
+
+class EnrolmentCreateSerializer(StrictSerializer):
+    round = ScopedPrimaryKeyRelatedField(model=Round)
+    person = ScopedPrimaryKeyRelatedField(
+        model=Person, required=False, help_text=_("Coordinators only: enrol someone else.")
+    )
+    motivation = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class RejectSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class AttendanceSerializer(StrictSerializer):
+    session = ScopedPrimaryKeyRelatedField(model=Session)
+    present = serializers.BooleanField()
+
+
+class AttendanceResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    enrolment = serializers.IntegerField()
+    session = serializers.IntegerField()
+    present = serializers.BooleanField()
+
+
+class CompletionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    person_name = serializers.CharField(source="person.full_name", read_only=True)
+    course_title = serializers.CharField(source="course.title", read_only=True)
+
+    class Meta:
+        model = Completion
+        fields = [
+            "id",
+            "person",
+            "person_name",
+            "course",
+            "course_title",
+            "round",
+            "method",
+            "completed_on",
+            "note",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class CompletionCreateSerializer(StrictSerializer):
+    enrolment = ScopedPrimaryKeyRelatedField(
+        model=Enrolment, help_text=_("A confirmed participant's booking.")
+    )
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class RecordCompletionsResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    recorded = CompletionSerializer(many=True)
+
+
+class GroupMemberSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    enrolment = serializers.IntegerField()
+    person = serializers.IntegerField()
+    person_name = serializers.CharField()
+    organisation = serializers.IntegerField()
+    organisation_name = serializers.CharField()
+
+
+class DiscussionGroupSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    members = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DiscussionGroup
+        fields = ["id", "round", "number", "name", "members"]
+        read_only_fields = fields
+
+    @extend_schema_field(GroupMemberSerializer(many=True))
+    def get_members(self, group: DiscussionGroup) -> list[dict[str, Any]]:
+        return [
+            {
+                "enrolment": m.enrolment_id,
+                "person": m.enrolment.person_id,
+                "person_name": m.enrolment.person.full_name,
+                "organisation": m.enrolment.organisation_id,
+                "organisation_name": m.enrolment.organisation.name,
+            }
+            for m in group.members.all()
+        ]
+
+
+class CostSerializer(StrictModelSerializer):
+    round = ScopedPrimaryKeyRelatedField(model=Round)
+
+    class Meta:
+        model = RoundCost
+        fields = ["id", "round", "kind", "amount", "note", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None and "round" in attrs and attrs["round"] != self.instance.round:
+            raise serializers.ValidationError({"round": _("A cost cannot move to another round.")})
+        return attrs
+
+
+class ReportQuerySerializer(StrictSerializer):
+    programme = ScopedPrimaryKeyRelatedField(model=Programme)
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": _("The period must end on or after its start.")})
+        if (attrs["end"] - attrs["start"]).days > 3660:
+            raise serializers.ValidationError({"end": _("Choose a period of at most ten years.")})
+        return attrs
+
+
+class RoundFiguresSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    round = serializers.IntegerField()
+    course = serializers.CharField()
+    round_label = serializers.CharField()
+    starts_at = serializers.DateTimeField(allow_null=True)
+    costs = serializers.DictField(child=serializers.DecimalField(max_digits=14, decimal_places=2))
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    participants = serializers.IntegerField()
+    staff_hours = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class FunderShareSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    name = serializers.CharField()
+    share_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class OrganisationHoursSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    organisation = serializers.CharField()
+    participants = serializers.IntegerField()
+    hours = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class CostReportSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    programme = serializers.IntegerField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    rounds = RoundFiguresSerializer(many=True)
+    totals_by_kind = serializers.DictField(child=serializers.DecimalField(max_digits=14, decimal_places=2))
+    total_cost = serializers.DecimalField(max_digits=14, decimal_places=2)
+    funders = FunderShareSerializer(many=True)
+    unfunded = serializers.DecimalField(max_digits=14, decimal_places=2)
+    staff_hours = serializers.DecimalField(max_digits=14, decimal_places=2)
+    hours_by_organisation = OrganisationHoursSerializer(many=True)
+
+
+class OrganisationCountSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    organisation = serializers.CharField()
+    waiting = serializers.IntegerField()
+
+
+class DemandSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    course = serializers.IntegerField()
+    course_title = serializers.CharField()
+    waiting = serializers.IntegerField()
+    offered = serializers.IntegerField()
+    target_role_waiting = serializers.IntegerField()
+    free_seats = serializers.IntegerField()
+    upcoming_rounds = serializers.IntegerField()
+    unmet = serializers.IntegerField()
+    needs_round = serializers.BooleanField()
+    suggested_rounds = serializers.IntegerField()
+    by_organisation = OrganisationCountSerializer(many=True)

@@ -1,0 +1,701 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from coordinator.models import OutboundEmail
+from organisations.models import PlatformRole
+from organisations.permissions import forget_actor
+from seminars.models import Attendance, Completion, Course, Enrolment, OrganisationQuota, Round, RoundCost
+from tests.factories import FunderFactory
+from tests.factories.seminars import (
+    CompletionFactory,
+    CourseFactory,
+    QuotaFactory,
+    RoundCostFactory,
+    RoundFactory,
+    SessionFactory,
+    make_enrolment,
+)
+
+R = PlatformRole
+S = Enrolment.Status
+API = "/api/v1/seminars"
+
+
+def _rounds(course, n):
+    rounds = []
+    for i in range(n):
+        round_ = RoundFactory(course=course, label=f"Omgång {i + 1}")
+        SessionFactory(round=round_, starts_at=timezone.now() + timedelta(days=30 + i))
+        rounds.append(round_)
+    return rounds
+
+
+@pytest.fixture
+def past_round(course):
+    round_ = RoundFactory(
+        course=course,
+        capacity=10,
+        registration_opens_at=timezone.now() - timedelta(days=30),
+        registration_closes_at=timezone.now() - timedelta(days=5),
+        cancellation_deadline=timezone.now() - timedelta(days=5),
+    )
+    start = timezone.now() - timedelta(days=1, hours=3)
+    SessionFactory(round=round_, starts_at=start, ends_at=start + timedelta(hours=7))
+    return round_
+
+
+# --- Outsiders ------------------------------------------------------------------------------------------
+
+LIST_ENDPOINTS = [
+    "courses",
+    "rounds",
+    "sessions",
+    "quotas",
+    "enrolments",
+    "waitlist",
+    "completions",
+    "groups",
+]
+
+
+@pytest.mark.parametrize("endpoint", [*LIST_ENDPOINTS, "costs", "waitlist/demand", "costs/report"])
+def test_anonymous_gets_401(api, db, endpoint):
+    response = api(None).get(f"{API}/{endpoint}/")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Authentication credentials were not provided."}
+
+
+@pytest.mark.parametrize("endpoint", ["courses", "rounds", "sessions", "enrolments"])
+def test_other_programmes_objects_answer_404_like_missing_ones(
+    api, outsider, round_, session, staff_a, endpoint
+):
+    enrolment = make_enrolment(round_, staff_a)
+    ids = {
+        "courses": round_.course_id,
+        "rounds": round_.pk,
+        "sessions": session.pk,
+        "enrolments": enrolment.pk,
+    }
+
+    foreign = api(outsider).get(f"{API}/{endpoint}/{ids[endpoint]}/")
+    missing = api(outsider).get(f"{API}/{endpoint}/999999/")
+
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json()
+
+
+@pytest.mark.parametrize("endpoint", LIST_ENDPOINTS)
+def test_outsider_lists_are_empty(api, outsider, round_, session, staff_a, endpoint):
+    make_enrolment(round_, staff_a)
+    response = api(outsider).get(f"{API}/{endpoint}/")
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+
+
+# --- Courses --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_course_list_query_count(api, programme, provider_org, staff_a, n, django_assert_num_queries):
+    for i in range(n):
+        CourseFactory(programme=programme, title=f"Kurs {i}", providers=[provider_org])
+    client = api(staff_a)
+
+    with django_assert_num_queries(8):
+        response = client.get(f"{API}/courses/")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == n
+
+
+def test_course_create_by_coordinator(api, programme, provider_org, counsellor, course, coordinator):
+    response = api(coordinator).post(
+        f"{API}/courses/",
+        {
+            "programme": programme.pk,
+            "title": "PTSD fördjupning",
+            "providers": [provider_org.pk],
+            "target_roles": [counsellor.pk],
+            "prerequisites": [course.pk],
+            "completion_rule": "assessment",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    created = Course.unscoped_objects.get(title="PTSD fördjupning")
+    assert body == {
+        "id": created.pk,
+        "programme": programme.pk,
+        "title": "PTSD fördjupning",
+        "description": "",
+        "providers": [provider_org.pk],
+        "target_roles": [counsellor.pk],
+        "prerequisites": [course.pk],
+        "language": "sv",
+        "completion_rule": "assessment",
+        "attendance_required_percent": 100,
+        "is_archived": False,
+    }
+
+
+def test_course_create_by_staff_is_forbidden(api, programme, provider_org, staff_a):
+    response = api(staff_a).post(
+        f"{API}/courses/",
+        {"programme": programme.pk, "title": "X", "providers": [provider_org.pk]},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert Course.unscoped_objects.count() == 0
+
+
+def test_course_create_rejects_unknown_fields_and_foreign_ids(api, programme, org_other, coordinator):
+    response = api(coordinator).post(
+        f"{API}/courses/",
+        {
+            "programme": programme.pk,
+            "title": "X",
+            "providers": [org_other.pk],
+            "owner": 1,
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"owner": ["Unknown field."]}
+    response = api(coordinator).post(
+        f"{API}/courses/",
+        {"programme": programme.pk, "title": "X", "providers": [org_other.pk]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"providers": [f'Invalid pk "{org_other.pk}" - object does not exist.']}
+
+
+def test_course_malformed_json_and_overlong_text_are_400(api, programme, provider_org, coordinator):
+    client = api(coordinator)
+    broken = client.post(f"{API}/courses/", data="{not json", content_type="application/json")
+    too_long = client.post(
+        f"{API}/courses/",
+        {"programme": programme.pk, "title": "x" * 201, "providers": [provider_org.pk]},
+        format="json",
+    )
+
+    assert broken.status_code == 400
+    assert too_long.status_code == 400
+    assert too_long.json() == {"title": ["Ensure this field has no more than 200 characters."]}
+
+
+# --- Rounds and sessions --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_round_list_query_count(api, course, staff_a, n, django_assert_num_queries):
+    _rounds(course, n)
+    client = api(staff_a)
+
+    with django_assert_num_queries(5):
+        response = client.get(f"{API}/rounds/")
+
+    assert response.json()["count"] == n
+
+
+def test_round_drafts_are_seen_by_coordinators_only(api, course, staff_a, coordinator):
+    draft = RoundFactory(course=course, status=Round.Status.DRAFT)
+
+    assert api(staff_a).get(f"{API}/rounds/{draft.pk}/").status_code == 404
+    assert api(coordinator).get(f"{API}/rounds/{draft.pk}/").status_code == 200
+
+
+def test_round_create_and_cancel(api, course, coordinator, staff_a):
+    now = timezone.now()
+    response = api(coordinator).post(
+        f"{API}/rounds/",
+        {
+            "course": course.pk,
+            "label": "Hösten",
+            "capacity": 25,
+            "status": "published",
+            "registration_opens_at": now.isoformat(),
+            "registration_closes_at": (now + timedelta(days=9)).isoformat(),
+            "cancellation_deadline": (now + timedelta(days=10)).isoformat(),
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    round_id = response.json()["id"]
+    assert response.json()["seats_free"] == 25
+    assert response.json()["registration_open"] is True
+
+    forbidden = api(staff_a).post(f"{API}/rounds/{round_id}/cancel/", {}, format="json")
+    cancelled = api(coordinator).post(
+        f"{API}/rounds/{round_id}/cancel/", {"reason": "För få anmälda"}, format="json"
+    )
+
+    assert forbidden.status_code == 403
+    assert cancelled.status_code == 200
+    assert (cancelled.json()["status"], cancelled.json()["cancelled_reason"]) == (
+        "cancelled",
+        "För få anmälda",
+    )
+
+
+def test_round_create_with_registration_closing_before_opening_is_400(api, course, coordinator):
+    now = timezone.now()
+    response = api(coordinator).post(
+        f"{API}/rounds/",
+        {
+            "course": course.pk,
+            "label": "X",
+            "capacity": 5,
+            "registration_opens_at": now.isoformat(),
+            "registration_closes_at": (now - timedelta(days=1)).isoformat(),
+            "cancellation_deadline": now.isoformat(),
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"registration_closes_at": ["Registration must close after it opens."]}
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_session_list_query_count(api, course, staff_a, n, django_assert_num_queries):
+    _rounds(course, n)
+    client = api(staff_a)
+
+    with django_assert_num_queries(5):
+        response = client.get(f"{API}/sessions/")
+
+    assert response.json()["count"] == n
+
+
+def test_session_patch_sends_updates(api, round_, session, staff_a, coordinator):
+    make_enrolment(round_, staff_a)
+    response = api(coordinator).patch(f"{API}/sessions/{session.pk}/", {"place": "Stadshuset"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["place"] == "Stadshuset"
+    assert list(
+        OutboundEmail.unscoped_objects.filter(recipient=staff_a).values_list("ics_method", flat=True)
+    ) == ["REQUEST"]
+
+
+def test_session_patch_by_staff_is_forbidden(api, session, staff_a):
+    response = api(staff_a).patch(f"{API}/sessions/{session.pk}/", {"place": "Hemma"}, format="json")
+    assert response.status_code == 403
+
+
+# --- Quotas ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_quota_list_query_count(api, programme, round_, staff_a, n, django_assert_num_queries):
+    from tests.factories import OrganisationFactory
+
+    for i in range(n):
+        QuotaFactory(round=round_, organisation=OrganisationFactory(programmes=[programme], name=f"Org {i}"))
+    client = api(staff_a)
+
+    with django_assert_num_queries(5):
+        response = client.get(f"{API}/quotas/")
+
+    assert response.json()["count"] == n
+
+
+def test_quota_create_by_coordinator_and_staff(api, round_, org_a, coordinator, staff_a):
+    body = {"round": round_.pk, "organisation": org_a.pk, "reserved": 1, "maximum": 2}
+    assert api(staff_a).post(f"{API}/quotas/", body, format="json").status_code == 403
+
+    response = api(coordinator).post(f"{API}/quotas/", body, format="json")
+
+    assert response.status_code == 201
+    quota = OrganisationQuota.unscoped_objects.get()
+    assert response.json() == {
+        "id": quota.pk,
+        "round": round_.pk,
+        "organisation": org_a.pk,
+        "organisation_name": "Migrationsverket",
+        "reserved": 1,
+        "maximum": 2,
+    }
+
+
+# --- Enrolments -----------------------------------------------------------------------------------------
+
+
+def test_enrol_through_api(api, round_, session, staff_a):
+    response = api(staff_a).post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+
+    assert response.status_code == 201
+    enrolment = Enrolment.unscoped_objects.get()
+    body = response.json()
+    assert body["id"] == enrolment.pk
+    assert (body["status"], body["approval"], body["queue_position"]) == ("confirmed", "not_required", None)
+    assert (body["person"], body["organisation_name"], body["course_title"]) == (
+        staff_a.pk,
+        "Migrationsverket",
+        "PTSD – grundkurs",
+    )
+
+
+def test_enrol_in_full_round_reports_queue_position(api, round_, session, people_a):
+    for person in people_a(3):
+        make_enrolment(round_, person)
+    (person,) = people_a(1)
+
+    response = api(person).post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+
+    assert response.status_code == 201
+    assert (response.json()["status"], response.json()["queue_position"]) == ("waiting", 1)
+
+
+def test_enrol_refusals_are_400_with_reasons(api, course, round_, session, staff_a, other_round):
+    CompletionFactory(person=staff_a, course=course)
+    client = api(staff_a)
+
+    completed = client.post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+    foreign = client.post(f"{API}/enrolments/", {"round": other_round.pk}, format="json")
+    wrong_type = client.post(f"{API}/enrolments/", {"round": "första"}, format="json")
+    draft = RoundFactory(course=course, status=Round.Status.DRAFT)
+    hidden = client.post(f"{API}/enrolments/", {"round": draft.pk}, format="json")
+
+    assert (completed.status_code, completed.json()) == (
+        400,
+        {"round": ["This course has already been completed."]},
+    )
+    assert (foreign.status_code, foreign.json()) == (
+        400,
+        {"round": [f'Invalid pk "{other_round.pk}" - object does not exist.']},
+    )
+    assert (wrong_type.status_code, wrong_type.json()) == (
+        400,
+        {"round": ["Incorrect type. Expected pk value, received str."]},
+    )
+    assert (hidden.status_code, hidden.json()) == (
+        400,
+        {"round": [f'Invalid pk "{draft.pk}" - object does not exist.']},
+    )
+    assert Enrolment.unscoped_objects.count() == 0
+
+
+def test_enrol_someone_else_needs_coordinator(api, round_, session, staff_a, staff_b, coordinator):
+    forbidden = api(staff_a).post(
+        f"{API}/enrolments/", {"round": round_.pk, "person": staff_b.pk}, format="json"
+    )
+    allowed = api(coordinator).post(
+        f"{API}/enrolments/", {"round": round_.pk, "person": staff_b.pk}, format="json"
+    )
+
+    assert forbidden.status_code == 403
+    assert allowed.status_code == 201
+    assert allowed.json()["person"] == staff_b.pk
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_enrolment_list_query_count(api, course, staff_a, n, django_assert_num_queries):
+    for round_ in _rounds(course, n):
+        make_enrolment(round_, staff_a, status=S.WAITING)
+    client = api(staff_a)
+
+    with django_assert_num_queries(6):
+        response = client.get(f"{API}/enrolments/")
+
+    assert response.json()["count"] == n
+    assert [row["queue_position"] for row in response.json()["results"]] == [1] * n
+
+
+def test_enrolments_of_colleagues_are_not_listed_but_line_managers_and_coordinators_see_them(
+    api, round_, session, staff_a, staff_b, manager, coordinator, people_a
+):
+    (report,) = people_a(1, line_manager=manager)
+    for person in (staff_a, staff_b, report):
+        make_enrolment(round_, person)
+
+    def people_seen(person):
+        return sorted(row["person"] for row in api(person).get(f"{API}/enrolments/").json()["results"])
+
+    assert people_seen(staff_b) == [staff_b.pk]
+    assert people_seen(manager) == [report.pk]
+    assert people_seen(coordinator) == sorted([staff_a.pk, staff_b.pk, report.pk])
+
+
+def test_cancel_accept_and_decline_through_api(api, round_, session, people_a):
+    holders = people_a(3)
+    seats = [make_enrolment(round_, p) for p in holders]
+    first, second = people_a(2)
+    api(first).post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+    api(second).post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+    offered, nxt = Enrolment.unscoped_objects.filter(status=S.WAITING).order_by("pk")
+
+    cancelled = api(holders[0]).post(f"{API}/enrolments/{seats[0].pk}/cancel/")
+    declined = api(first).post(f"{API}/enrolments/{offered.pk}/decline-offer/")
+    not_yours = api(first).post(f"{API}/enrolments/{nxt.pk}/accept-offer/")
+    accepted = api(second).post(f"{API}/enrolments/{nxt.pk}/accept-offer/")
+
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+    assert (declined.status_code, declined.json()["status"]) == (200, "declined")
+    assert not_yours.status_code == 404
+    assert (accepted.status_code, accepted.json()["status"]) == (200, "confirmed")
+
+
+def test_accept_without_offer_is_400(api, round_, session, staff_a):
+    enrolment = make_enrolment(round_, staff_a)
+    response = api(staff_a).post(f"{API}/enrolments/{enrolment.pk}/accept-offer/")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"non_field_errors": ["There is no open offer on this booking."]},
+    )
+
+
+def test_approve_and_reject_through_api(api, course, people_a, manager, staff_b):
+    round_ = RoundFactory(course=course, requires_manager_approval=True)
+    SessionFactory(round=round_)
+    first, second = people_a(2, line_manager=manager)
+    one = make_enrolment(round_, first, status=S.PENDING_APPROVAL, approval=Enrolment.Approval.PENDING)
+    two = make_enrolment(round_, second, status=S.PENDING_APPROVAL, approval=Enrolment.Approval.PENDING)
+
+    outsider = api(staff_b).post(f"{API}/enrolments/{one.pk}/approve/")
+    approved = api(manager).post(f"{API}/enrolments/{one.pk}/approve/")
+    rejected = api(manager).post(f"{API}/enrolments/{two.pk}/reject/", {"reason": "Inte nu"}, format="json")
+    again = api(manager).post(f"{API}/enrolments/{one.pk}/approve/")
+
+    assert outsider.status_code == 404
+    assert (approved.status_code, approved.json()["status"], approved.json()["approval"]) == (
+        200,
+        "confirmed",
+        "approved",
+    )
+    assert (rejected.status_code, rejected.json()["status"]) == (200, "rejected")
+    assert (again.status_code, again.json()) == (
+        400,
+        {"non_field_errors": ["This request has already been decided or has ended."]},
+    )
+
+
+def test_mark_attendance_through_api(api, past_round, staff_a, provider):
+    enrolment = make_enrolment(past_round, staff_a)
+    session = past_round.sessions.model.unscoped_objects.get(round=past_round)
+
+    by_staff = api(staff_a).post(
+        f"{API}/enrolments/{enrolment.pk}/attendance/",
+        {"session": session.pk, "present": True},
+        format="json",
+    )
+    by_provider = api(provider).post(
+        f"{API}/enrolments/{enrolment.pk}/attendance/",
+        {"session": session.pk, "present": True},
+        format="json",
+    )
+    bad = api(provider).post(
+        f"{API}/enrolments/{enrolment.pk}/attendance/",
+        {"session": session.pk, "present": "kanske"},
+        format="json",
+    )
+
+    assert by_staff.status_code == 403
+    assert (by_provider.status_code, by_provider.json()) == (
+        200,
+        {"enrolment": enrolment.pk, "session": session.pk, "present": True},
+    )
+    assert (bad.status_code, bad.json()) == (400, {"present": ["Must be a valid boolean."]})
+    assert Attendance.unscoped_objects.get().present is True
+
+
+# --- Waiting list and demand ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_waitlist_query_count_and_positions(
+    api, round_, session, people_a, coordinator, n, django_assert_num_queries
+):
+    for person in people_a(3):
+        make_enrolment(round_, person)
+    for person in people_a(n):
+        make_enrolment(round_, person, status=S.WAITING)
+    client = api(coordinator)
+
+    with django_assert_num_queries(6):
+        response = client.get(f"{API}/waitlist/")
+
+    assert [row["queue_position"] for row in response.json()["results"]] == list(range(1, n + 1))
+
+
+def test_demand_for_coordinators_only(api, round_, session, people_a, coordinator, staff_a):
+    for person in people_a(3):
+        make_enrolment(round_, person)
+    for person in people_a(2):
+        make_enrolment(round_, person, status=S.WAITING)
+
+    forbidden = api(staff_a).get(f"{API}/waitlist/demand/")
+    response = api(coordinator).get(f"{API}/waitlist/demand/")
+
+    assert forbidden.status_code == 403
+    assert response.status_code == 200
+    assert response.json() == [
+        {
+            "course": round_.course_id,
+            "course_title": "PTSD – grundkurs",
+            "waiting": 2,
+            "offered": 0,
+            "target_role_waiting": 0,
+            "free_seats": 0,
+            "upcoming_rounds": 1,
+            "unmet": 2,
+            "needs_round": True,
+            "suggested_rounds": 1,
+            "by_organisation": [{"organisation": "Migrationsverket", "waiting": 2}],
+        }
+    ]
+
+
+# --- Completions and groups -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_completion_list_query_count(api, programme, provider_org, staff_a, n, django_assert_num_queries):
+    for i in range(n):
+        CompletionFactory(
+            person=staff_a, course=CourseFactory(programme=programme, providers=[provider_org], title=f"K{i}")
+        )
+    client = api(staff_a)
+
+    with django_assert_num_queries(5):
+        response = client.get(f"{API}/completions/")
+
+    assert response.json()["count"] == n
+
+
+def test_record_assessment_and_revoke(api, course, past_round, staff_a, staff_b, provider):
+    Course.unscoped_objects.filter(pk=course.pk).update(completion_rule=Course.CompletionRule.ASSESSMENT)
+    enrolment = make_enrolment(past_round, staff_a)
+
+    by_staff = api(staff_b).post(f"{API}/completions/", {"enrolment": enrolment.pk}, format="json")
+    created = api(provider).post(
+        f"{API}/completions/", {"enrolment": enrolment.pk, "note": "Bra"}, format="json"
+    )
+    completion = Completion.unscoped_objects.get()
+    removed_by_staff = api(staff_a).delete(f"{API}/completions/{completion.pk}/")
+    removed = api(provider).delete(f"{API}/completions/{completion.pk}/")
+
+    assert by_staff.status_code == 400  # staff_b cannot see staff_a's booking: it does not exist for them
+    assert created.status_code == 201
+    assert (created.json()["method"], created.json()["note"], created.json()["person"]) == (
+        "assessment",
+        "Bra",
+        staff_a.pk,
+    )
+    assert removed_by_staff.status_code == 403
+    assert removed.status_code == 204
+    assert Completion.unscoped_objects.count() == 0
+
+
+def test_record_completions_action(api, past_round, staff_a, provider):
+    enrolment = make_enrolment(past_round, staff_a)
+    session = past_round.sessions.model.unscoped_objects.get(round=past_round)
+    Attendance.unscoped_objects.create(enrolment=enrolment, session=session, present=True)
+
+    response = api(provider).post(f"{API}/rounds/{past_round.pk}/record-completions/")
+
+    assert response.status_code == 200
+    assert [row["person"] for row in response.json()["recorded"]] == [staff_a.pk]
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_group_list_query_count(
+    api, round_, session, people_a, people_b, coordinator, n, django_assert_num_queries
+):
+    Round.unscoped_objects.filter(pk=round_.pk).update(capacity=12)
+    for person in people_a(n) + people_b(n):
+        make_enrolment(round_, person)
+    assert (
+        api(coordinator)
+        .post(f"{API}/rounds/{round_.pk}/form-groups/", {"group_size": 2}, format="json")
+        .status_code
+        == 201
+    )
+    forget_actor(coordinator.user)  # measure a request that starts from scratch
+    client = api(coordinator)
+
+    with django_assert_num_queries(6):
+        response = client.get(f"{API}/groups/")
+
+    assert response.json()["count"] == n
+    assert all(len({m["organisation"] for m in g["members"]}) == 2 for g in response.json()["results"])
+
+
+def test_form_groups_by_staff_is_forbidden(api, round_, staff_a):
+    response = api(staff_a).post(f"{API}/rounds/{round_.pk}/form-groups/", {"group_size": 4}, format="json")
+    assert response.status_code == 403
+
+
+# --- Costs ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_cost_list_query_count(api, round_, coordinator, n, django_assert_num_queries):
+    for _ in range(n):
+        RoundCostFactory(round=round_)
+    client = api(coordinator)
+
+    with django_assert_num_queries(5):
+        response = client.get(f"{API}/costs/")
+
+    assert response.json()["count"] == n
+
+
+def test_costs_are_for_coordinators(api, round_, staff_a, coordinator):
+    assert api(staff_a).get(f"{API}/costs/").status_code == 403
+    response = api(coordinator).post(
+        f"{API}/costs/",
+        {"round": round_.pk, "kind": "venue", "amount": "1500.00", "note": "Sal"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert RoundCost.unscoped_objects.get().amount == Decimal("1500.00")
+    bad = api(coordinator).post(
+        f"{API}/costs/", {"round": round_.pk, "kind": "yacht", "amount": "-5"}, format="json"
+    )
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"kind", "amount"}
+
+
+def test_cost_report(api, programme, past_round, staff_a, coordinator):
+    FunderFactory(programme=programme, name="Malmö stad", share_percent=Decimal("75.00"))
+    FunderFactory(programme=programme, name="Equal", share_percent=Decimal("25.00"))
+    RoundCostFactory(round=past_round, kind="lecture_fees", amount="20000.00")
+    make_enrolment(past_round, staff_a)
+    today = timezone.localdate()
+    query = f"programme={programme.pk}&start={today - timedelta(days=7)}&end={today}"
+
+    response = api(coordinator).get(f"{API}/costs/report/?{query}")
+    wrong = api(coordinator).get(f"{API}/costs/report/?programme={programme.pk}&start={today}&end=2000-01-01")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["total_cost"], body["staff_hours"]) == ("20000.00", "7.00")
+    assert body["funders"] == [
+        {"name": "Malmö stad", "share_percent": "75.00", "amount": "15000.00"},
+        {"name": "Equal", "share_percent": "25.00", "amount": "5000.00"},
+    ]
+    assert (wrong.status_code, wrong.json()) == (400, {"end": ["The period must end on or after its start."]})
+
+
+def test_cost_report_of_other_programme_is_400(api, other_programme, coordinator):
+    today = timezone.localdate()
+    response = api(coordinator).get(
+        f"{API}/costs/report/?programme={other_programme.pk}&start={today}&end={today}"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"programme": [f'Invalid pk "{other_programme.pk}" - object does not exist.']}
+
+
+def test_openapi_schema_is_valid_without_warnings(db):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
