@@ -52,19 +52,47 @@ def environment(var_dir: Path) -> dict[str, str]:
 
 
 def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
     return result.stdout
 
 
 SERVERS = {
-    "daphne (ASGI)": lambda port: [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                                   "coordinator.asgi:application"],
-    "uvicorn (ASGI)": lambda port: [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port),
-                                    "--workers", "1", "--log-level", "warning", "coordinator.asgi:application"],
-    "gunicorn (WSGI)": lambda port: [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "1",
-                                     "--threads", "4", "-k", "gthread", "--log-level", "warning",
-                                     "coordinator.wsgi:application"],
+    "daphne (ASGI)": lambda port: [
+        str(BIN / "daphne"),
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "coordinator.asgi:application",
+    ],
+    "uvicorn (ASGI)": lambda port: [
+        str(BIN / "uvicorn"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "coordinator.asgi:application",
+    ],
+    "gunicorn (WSGI)": lambda port: [
+        str(BIN / "gunicorn"),
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        "1",
+        "--threads",
+        "4",
+        "-k",
+        "gthread",
+        "--log-level",
+        "warning",
+        "coordinator.wsgi:application",
+    ],
 }
 
 
@@ -94,11 +122,18 @@ def run_wrk(url: str, seconds: int, connections: int, token: str | None) -> dict
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "errors": float(non_2xx.group(1)) if non_2xx else 0.0}
+    return {
+        "rps": rps,
+        "p50": ms("50"),
+        "p99": ms("99"),
+        "errors": float(non_2xx.group(1)) if non_2xx else 0.0,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
@@ -108,25 +143,38 @@ def main() -> None:
     env = environment(var_dir)
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo", "--quiet")
-    token = manage(env, "shell", "--no-imports", "-c", (
-        "from rest_framework.authtoken.models import Token; from django.contrib.auth.models import User;"
-        "print(Token.objects.get_or_create(user=User.objects.get(username='johan.bergstrom'))[0].key)"
-    )).strip()
+    token = manage(
+        env,
+        "shell",
+        "--no-imports",
+        "-c",
+        (
+            "from rest_framework.authtoken.models import Token; from django.contrib.auth.models import User;"
+            "print(Token.objects.get_or_create(user=User.objects.get(username='johan.bergstrom'))[0].key)"
+        ),
+    ).strip()
     database = env["DATABASE_URL"].split(":", 1)[0]
-    print(f"database: {database}; {args.connections} connections, {args.seconds} s per case, one server process")
+    print(
+        f"database: {database}; {args.connections} connections, {args.seconds} s per case, one server process"
+    )
     print(f"{'server':<18} {'endpoint':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, command in SERVERS.items():
         port = free_port()
-        process = subprocess.Popen(command(port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command(port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             wait_ready(f"http://127.0.0.1:{port}/healthz", process)
-            for label, path, auth in (("/healthz (baseline)", "/healthz", None),
-                                      ("/api/v1/people/", "/api/v1/people/", token)):
+            for label, path, auth in (
+                ("/healthz (baseline)", "/healthz", None),
+                ("/api/v1/people/", "/api/v1/people/", token),
+            ):
                 run_wrk(f"http://127.0.0.1:{port}{path}", 2, args.connections, auth)  # warm-up
                 figures = run_wrk(f"http://127.0.0.1:{port}{path}", args.seconds, args.connections, auth)
-                print(f"{name:<18} {label:<22} {figures['rps']:>8.0f} {figures['p50']:>8.1f} "
-                      f"{figures['p99']:>8.1f} {figures['errors']:>7.0f}")
+                print(
+                    f"{name:<18} {label:<22} {figures['rps']:>8.0f} {figures['p50']:>8.1f} "
+                    f"{figures['p99']:>8.1f} {figures['errors']:>7.0f}"
+                )
         finally:
             process.terminate()
             try:

@@ -80,6 +80,27 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class ReportTable:
+    """A table in a barometer section: a caption, column headings and rows of plain values."""
+
+    caption: str | Promise
+    columns: list[str | Promise]
+    rows: list[list[Any]]
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """One feature's part of the programme barometer for a period: headline figures, optional tables and a
+    link to the feature's own detailed report. Providers use a fixed number of queries."""
+
+    title: str | Promise
+    figures: list[tuple[str | Promise, Any]]
+    tables: list[ReportTable] = field(default_factory=list)
+    link_label: str | Promise = ""
+    link_url: str = ""
+
+
+@dataclass(frozen=True)
 class NotificationKind:
     key: str
     label: str | Promise
@@ -110,8 +131,8 @@ dashboard_panels: Registry[DashboardPanel] = Registry("dashboard")
 calendar_providers: Registry[Callable[[Any], list[Any]]] = Registry("calendar")
 # provider(person) -> list[HistoryEntry]
 history_providers: Registry[Callable[[Any], list[HistoryEntry]]] = Registry("history")
-# provider(programme, start, end) -> dict of figures for the programme report / barometer
-report_providers: Registry[Callable[[Any, date, date], dict[str, Any]]] = Registry("reports")
+# provider(programme, start, end) -> ReportSection (or None) for the programme barometer
+report_providers: Registry[Callable[[Any, date, date], ReportSection | None]] = Registry("reports")
 notification_kinds: Registry[NotificationKind] = Registry("notification kinds")
 periodic_jobs: Registry[PeriodicJob] = Registry("jobs")
 demo_seeders: Registry[DemoSeeder] = Registry("demo data")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("me/", views.MyPageView.as_view(), name="my-page"),
     path("me/settings/", views.SettingsView.as_view(), name="settings"),
     path("me/calendar/rotate/", views.RotateCalendarTokenView.as_view(), name="calendar-rotate"),
+    path("barometer/", views.BarometerView.as_view(), name="barometer"),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", views.MarkNotificationsReadView.as_view(), name="notifications-read"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar-feed"),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from coordinator import registry
 from coordinator.models import OutboundEmail
-from organisations.models import Organisation
+from organisations.models import Membership, Organisation, Participation, PlatformRole, Programme
 from organisations.permissions import actor_for
 from organisations.selectors import members_of
 
@@ -44,6 +45,51 @@ def _outbox_panel(request: Any) -> dict[str, Any] | None:
 registry.nav_items.register(
     "organisations", registry.NavItem(_("Organisations"), "organisations:list"), order=90
 )
+
+
+def _reports_viewer(request: Any) -> bool:
+    programme = getattr(request, "programme", None)
+    return programme is not None and actor_for(request.user).has_role(
+        programme, PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN
+    )
+
+
+registry.nav_items.register(
+    "barometer", registry.NavItem(_("Barometer"), "barometer", _reports_viewer), order=95
+)
+
+
+def _report(programme: Programme, start: date, end: date) -> registry.ReportSection:
+    """Who takes part: organisations, active members by organisation, and who joined in the period
+    (two queries)."""
+    rows = list(
+        Membership.objects.filter(programme=programme, is_active=True)
+        .values("person__organisation__name")
+        .annotate(
+            members=Count("pk"),
+            joined=Count("pk", filter=Q(joined_at__date__gte=start, joined_at__date__lte=end)),
+        )
+        .order_by("person__organisation__name")
+    )
+    organisations = Participation.objects.filter(programme=programme).count()
+    return registry.ReportSection(
+        title=_("Organisations and people"),
+        figures=[
+            (_("Organisations taking part"), organisations),
+            (_("Active members"), sum(r["members"] for r in rows)),
+            (_("Joined in the period"), sum(r["joined"] for r in rows)),
+        ],
+        tables=[
+            registry.ReportTable(
+                caption=_("Members by organisation"),
+                columns=[_("Organisation"), _("Active members"), _("Joined in the period")],
+                rows=[[r["person__organisation__name"], r["members"], r["joined"]] for r in rows],
+            )
+        ],
+    )
+
+
+registry.report_providers.register("organisations", _report, order=10)
 registry.dashboard_panels.register(
     "organisations.outbox",
     registry.DashboardPanel("organisations/panels/outbox.html", _outbox_panel),

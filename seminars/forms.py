@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from coordinator.forms import DateField, PeriodForm  # noqa: F401  (PeriodForm: used by the views through this module)
 from organisations.models import Organisation, Person, Programme, WorkRole
 from seminars.models import Course, Round, RoundCost
 
@@ -23,10 +24,6 @@ class DateTimeLocalField(forms.DateTimeField):
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT)
     input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-class DateField(forms.DateField):
-    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -235,17 +232,3 @@ class ReasonForm(forms.Form):
 
 class GroupForm(forms.Form):
     group_size = forms.IntegerField(label=_("People per group (about)"), min_value=2, max_value=50)
-
-
-class PeriodForm(forms.Form):
-    start = DateField(label=_("From"))
-    end = DateField(label=_("To"))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("start") and data.get("end"):
-            if data["end"] < data["start"]:
-                raise ValidationError(_("The period must end on or after its start."))
-            if (data["end"] - data["start"]).days > 3660:
-                raise ValidationError(_("Choose a period of at most ten years."))
-        return data

@@ -19,12 +19,29 @@ from coordinator.tenancy import restrict_to_programmes
 from organisations.models import Organisation, Person, Programme
 
 DEMO_USERS = [
-    "eva.lindgren", "johan.bergstrom", "amina.hassan", "per.olsson", "karin.nystrom", "sofia.ek",
-    "lina.bjork", "anna.karlsson", "lars.pettersson", "mette.sorensen",
+    "eva.lindgren",
+    "johan.bergstrom",
+    "amina.hassan",
+    "per.olsson",
+    "karin.nystrom",
+    "sofia.ek",
+    "lina.bjork",
+    "anna.karlsson",
+    "lars.pettersson",
+    "mette.sorensen",
 ]
 SKIPPED_NAMESPACES = {"admin"}
-SKIPPED_NAMES = {"logout", "set_language", "calendar-feed", "healthz", "api-schema", "api-docs", "api-token",
-                 "switch-programme", "login"}
+SKIPPED_NAMES = {
+    "logout",
+    "set_language",
+    "calendar-feed",
+    "healthz",
+    "api-schema",
+    "api-docs",
+    "api-token",
+    "switch-programme",
+    "login",
+}
 MAX_QUERIES = 40
 
 
@@ -65,7 +82,11 @@ def _web_patterns() -> Iterator[tuple[str, URLPattern]]:
 
     for name, pattern in walk(get_resolver().url_patterns, None):
         namespace = name.split(":")[0] if ":" in name else ""
-        if namespace in SKIPPED_NAMESPACES or name in SKIPPED_NAMES or str(pattern.pattern).startswith("api/"):
+        if (
+            namespace in SKIPPED_NAMESPACES
+            or name in SKIPPED_NAMES
+            or str(pattern.pattern).startswith("api/")
+        ):
             continue
         yield name, pattern
 
@@ -86,8 +107,10 @@ def test_every_page_renders_for_every_role():
         url = reverse(name, kwargs=kwargs)
         for username in DEMO_USERS:
             client = Client()
-            client.force_login(Person.unscoped_objects.get(user__username=username).user,
-                               backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(
+                Person.unscoped_objects.get(user__username=username).user,
+                backend="django.contrib.auth.backends.ModelBackend",
+            )
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(url)
             served.setdefault(name, set()).add(response.status_code)

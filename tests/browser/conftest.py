@@ -73,12 +73,23 @@ def live_site() -> Iterator[str]:
     }
     python = sys.executable
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"], ["seed_demo", "--quiet"]):
-        subprocess.run([python, "manage.py", *command], cwd=ROOT, env=environment, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [python, "manage.py", *command], cwd=ROOT, env=environment, check=True, stdout=subprocess.DEVNULL
+        )
     log = open(var_dir / "server.log", "wb")  # noqa: SIM115 (closed after the server stops)
     server = subprocess.Popen(
-        [str(Path(python).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "coordinator.asgi:application"],
-        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(Path(python).parent / "daphne"),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "coordinator.asgi:application",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -114,14 +125,22 @@ def new_page(browser: Any, live_site: str) -> Iterator[Callable[..., Any]]:
     """``new_page(username=None, width=1280, height=900)``: a page in a fresh context, signed in if named."""
     contexts = []
 
-    def make(username: str | None = None, *, width: int = 1280, height: int = 900, locale: str = "sv-SE") -> Any:
-        context = browser.new_context(base_url=live_site, viewport={"width": width, "height": height},
-                                      locale=locale)
+    def make(
+        username: str | None = None,
+        *,
+        width: int = 1280,
+        height: int = 900,
+        locale: str = "sv-SE",
+        language: str | None = "en",
+    ) -> Any:
+        context = browser.new_context(
+            base_url=live_site, viewport={"width": width, "height": height}, locale=locale
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
         if username:
-            sign_in(page, username)
+            sign_in(page, username, language=language)
         return page
 
     yield make
@@ -129,12 +148,26 @@ def new_page(browser: Any, live_site: str) -> Iterator[Callable[..., Any]]:
         context.close()
 
 
-def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
+def sign_in(page: Any, username: str, password: str = PASSWORD, *, language: str | None = "en") -> None:
+    """Signs in through the login form. The interface language is then switched to ``language`` (the choice
+    is stored on the person's profile), so that tests reading English labels hold whatever a previous test
+    chose; ``language=None`` keeps the person's own choice."""
     page.goto("/login/")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(lambda url: "/login/" not in url)
+    if language is not None:
+        switch_language(page, language)
+
+
+def switch_language(page: Any, language: str) -> None:
+    """Chooses a language with the switcher in the page header and waits for the page to speak it."""
+    if page.evaluate("document.documentElement.lang") == language:
+        return
+    page.select_option("#language-switch", language)
+    page.locator("#language-form button").click()
+    page.wait_for_function(f"document.documentElement.lang === '{language}'")
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
@@ -147,8 +180,12 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
         })"""
     )
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]

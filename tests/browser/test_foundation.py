@@ -41,7 +41,9 @@ def test_login_page_is_accessible_and_shows_errors_next_to_the_form(new_page):
 
 @pytest.mark.parametrize(("username", "job_title"), DEMO_ROLES)
 def test_each_demo_role_signs_in_to_an_accessible_start_page(new_page, username, job_title):
-    page = new_page(username)
+    language = "da" if username == "mette.sorensen" else "sv"
+    page = new_page(username, language=language)
+    assert page.evaluate("document.documentElement.lang") == language
     assert page.url.endswith("/")
     header = page.locator("header.site-header")
     assert header.locator(".who-name").is_visible()
@@ -50,21 +52,21 @@ def test_each_demo_role_signs_in_to_an_accessible_start_page(new_page, username,
 
 
 def test_language_switch_changes_the_interface_and_is_remembered(new_page):
-    page = new_page("amina.hassan")
+    page = new_page("amina.hassan", language="sv")
     page.goto("/me/")
+    assert page.evaluate("document.documentElement.lang") == "sv"
+    assert page.locator("main h1").inner_text() == "Min sida"
     page.select_option("#language-switch", "en")
     page.locator("#language-form button").click()
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.locator("main h1").inner_text() == "My page"
-    again = new_page("amina.hassan")  # a new browser session: the profile remembers the choice
+    again = new_page("amina.hassan", language=None)  # a new browser session: the profile remembers the choice
     again.goto("/me/")
     assert again.evaluate("document.documentElement.lang") == "en"
     page.select_option("#language-switch", "da")
     page.locator("#language-form button").click()
     page.wait_for_function("document.documentElement.lang === 'da'")
-    page.select_option("#language-switch", "sv")
-    page.locator("#language-form button").click()
-    page.wait_for_function("document.documentElement.lang === 'sv'")
+    assert page.locator("main h1").inner_text() == "Min side"
 
 
 def test_keyboard_user_can_skip_to_content(new_page):
@@ -88,3 +90,18 @@ def test_other_programme_is_invisible_in_the_browser(new_page):
     names = page.locator("main h2").all_inner_texts()
     assert sorted(names) == ["Kriminalforsorgen", "Københavns Kommune, Jobcenter København"]
     assert not re.search("Migrationsverket", page.content())
+
+
+def test_coordinator_reads_the_barometer_and_a_bad_period_is_explained(new_page):
+    page = new_page("johan.bergstrom")
+    page.locator("nav a[href='/barometer/']").click()
+    page.wait_for_url("**/barometer/")
+    assert page.locator("main section h2").first.inner_text() == "Organisations and people"
+    assert axe_violations(page) == []
+    page.locator("#id_start").fill("2026-06-01")
+    page.locator("#id_end").fill("2026-01-01")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url("**/barometer/?*")
+    assert "The period must end on or after its start." in page.locator("main form").inner_text()
+    assert page.locator("#id_start").input_value() == "2026-06-01"
+    assert axe_violations(page) == []

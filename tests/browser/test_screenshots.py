@@ -24,6 +24,14 @@ PAGES = [
     ("notifications", "amina.hassan", "/notifications/"),
     ("organisations", "johan.bergstrom", "/organisations/"),
     ("start-danish-programme", "mette.sorensen", "/"),
+    ("courses", "amina.hassan", "/seminars/"),
+    ("my-bookings", "amina.hassan", "/seminars/mine/"),
+    ("course-approvals", "per.olsson", "/seminars/approvals/"),
+    ("teaching", "sofia.ek", "/seminars/teaching/"),
+    ("course-admin", "johan.bergstrom", "/seminars/manage/"),
+    ("course-demand", "johan.bergstrom", "/seminars/manage/demand/"),
+    ("course-report", "johan.bergstrom", "/seminars/manage/report/"),
+    ("barometer", "johan.bergstrom", "/barometer/"),
 ]
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
@@ -35,7 +43,9 @@ def test_screenshot(new_page, name, username, path, size):
     if not target:
         pytest.skip("set SCREENSHOTS_DIR (make screenshots) to write screenshots")
     width, height = SIZES[size]
-    page = new_page(username, width=width, height=height)
+    # Each page in the language of its programme, as its users see it by default.
+    language = "da" if username == "mette.sorensen" else "sv"
+    page = new_page(username, width=width, height=height, language=language)
     response = page.goto(path)
     assert response is not None and response.status == 200
     Path(target).mkdir(parents=True, exist_ok=True)
