@@ -126,13 +126,19 @@ def _teaching_panel(request: Any) -> dict[str, Any] | None:
 
 
 def _demand_panel(request: Any) -> dict[str, Any] | None:
-    """Coordinators: the courses whose queues exceed their free seats (5 queries)."""
+    """Coordinators: the courses whose queues exceed their free seats, and reserved seats that organisations
+    have not taken yet (6 queries)."""
     actor = actor_for(request.user)
     programme = request.programme
     if not perms.can_manage(actor, programme):
         return None
-    rows = selectors.demand(programme, timezone.now())
-    return {"needs_round": [d for d in rows if d.needs_round][:5], "waiting": sum(d.waiting for d in rows)}
+    now = timezone.now()
+    rows = selectors.demand(programme, now)
+    return {
+        "needs_round": [d for d in rows if d.needs_round][:5],
+        "waiting": sum(d.waiting for d in rows),
+        "unfilled_quotas": selectors.unfilled_quotas(programme, now),
+    }
 
 
 registry.dashboard_panels.register(

@@ -15,7 +15,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 
 from organisations.models import (
     Funder,
@@ -442,6 +442,48 @@ class CourseDemand:
             "suggested_rounds": self.suggested_rounds,
             "by_organisation": [{"organisation": n, "waiting": c} for n, c in self.by_organisation],
         }
+
+
+@dataclass(frozen=True)
+class UnfilledQuota:
+    round: Round
+    organisation_name: str
+    reserved: int
+    taken: int
+
+    @property
+    def missing(self) -> int:
+        return self.reserved - self.taken
+
+
+def unfilled_quotas(programme: Programme, now: datetime, limit: int = 8) -> list[UnfilledQuota]:
+    """Seats reserved for an organisation on a round that has not started, which its staff have not yet
+    taken (one query): the coordinator's cue to remind that organisation before the seats are released."""
+    quotas = (
+        OrganisationQuota.objects.filter(
+            round__course__programme=programme,
+            round__status=Round.Status.PUBLISHED,
+            round__reserved_seats_released_at__isnull=True,
+            reserved__gt=0,
+        )
+        .filter(Q(round__starts_at__gt=now) | Q(round__starts_at__isnull=True))
+        .annotate(
+            taken=Count(
+                "round__enrolments",
+                filter=Q(
+                    round__enrolments__organisation_id=F("organisation_id"),
+                    round__enrolments__status__in=Enrolment.SEAT_HOLDING,
+                ),
+            )
+        )
+        .filter(taken__lt=F("reserved"))
+        .select_related("round__course", "organisation")
+        .order_by("round__starts_at", "round_id", "organisation__name")
+    )
+    return [
+        UnfilledQuota(round=q.round, organisation_name=q.organisation.name, reserved=q.reserved, taken=q.taken)
+        for q in quotas[:limit]
+    ]
 
 
 def demand(programme: Programme, now: datetime) -> list[CourseDemand]:
