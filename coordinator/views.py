@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
@@ -259,6 +260,10 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# How long a built feed stays in the cache; its key changes whenever its content would.
+FEED_CACHE_SECONDS = 24 * 3600
+
+
 @require_GET
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A person's private subscription feed: their confirmed sessions, visits and meetings.
@@ -282,22 +287,24 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         programme = Programme.objects.order_by("name").first()
     time_zone = programme.time_zone if programme else "Europe/Stockholm"
     events.sort(key=lambda e: (e.start, e.uid))
-    body = build_calendar(
-        events, time_zone=time_zone, name=_("Samverkan – %(name)s") % {"name": person.full_name}
-    )
-    etag = '"' + hashlib.sha256(_strip_dtstamp(body)).hexdigest()[:32] + '"'
+    name = _("Samverkan – %(name)s") % {"name": person.full_name}
+    # Building the iCalendar text is most of the work, so the built feed is cached under a fingerprint of
+    # everything that goes into it: a change to any event gives a new key (never a stale feed), and the
+    # fingerprint is the ETag, so a client that has the current feed gets a 304 without any building.
+    fingerprint = hashlib.sha256(repr((time_zone, name, events)).encode()).hexdigest()[:32]
+    etag = f'"{fingerprint}"'
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified(headers={"ETag": etag})
+    cache_key = f"calendar-feed:{fingerprint}"
+    body = cache.get(cache_key)
+    if body is None:
+        body = build_calendar(events, time_zone=time_zone, name=name)
+        cache.set(cache_key, body, timeout=FEED_CACHE_SECONDS)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["ETag"] = etag
     response["Cache-Control"] = "private, max-age=300"
     response["Content-Disposition"] = 'inline; filename="samverkan.ics"'
     return response
-
-
-def _strip_dtstamp(body: bytes) -> bytes:
-    """The feed's content without DTSTAMP lines, which change on every build, for a stable ETag."""
-    return b"\r\n".join(line for line in body.split(b"\r\n") if not line.startswith(b"DTSTAMP"))
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

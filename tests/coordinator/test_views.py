@@ -193,3 +193,51 @@ def test_member_of_two_programmes_sees_current_one_only(web, programme, other_pr
     client.post("/programme/", {"programme": str(other_programme.pk)})
     page = client.get("/organisations/")
     assert [o.name for o in page.context["organisations"]] == ["Jobcenter København"]
+
+
+def test_calendar_feed_is_rebuilt_when_an_event_changes_and_served_from_cache_otherwise(
+    client, staff_a, monkeypatch
+):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from coordinator import registry, views
+    from coordinator.calendar import CalendarEvent
+
+    start = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+    state = {"summary": "Auskultation", "builds": 0}
+
+    def provider(person):
+        return [
+            CalendarEvent(
+                uid="feed-test@samverkan.example",
+                summary=state["summary"],
+                start=start,
+                end=start + timedelta(hours=6),
+            )
+        ]
+
+    real_build = views.build_calendar
+
+    def counting_build(*args, **kwargs):
+        state["builds"] += 1
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(registry.calendar_providers, "_entries", {"test": (1, provider)})
+    monkeypatch.setattr(views, "build_calendar", counting_build)
+    url = f"/calendar/{staff_a.calendar_token}.ics"
+
+    first = client.get(url)
+    second = client.get(url)
+    assert (first.content, first["ETag"]) == (second.content, second["ETag"])
+    assert state["builds"] == 1
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert state["builds"] == 1
+
+    state["summary"] = "Auskultation – flyttad"
+    changed = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+    events = icalendar.Calendar.from_ical(changed.content).walk("VEVENT")
+    assert [str(e["SUMMARY"]) for e in events] == ["Auskultation – flyttad"]
+    assert state["builds"] == 2
