@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
-.PHONY: install messages run test test-postgres test-browser screenshots lint bench clean
+.PHONY: install messages messages-update run test test-postgres test-browser screenshots lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ install: $(STAMP)
 # Compiles the Swedish and Danish catalogues (locale/*/LC_MESSAGES/django.po) to .mo files.
 messages: install
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+
+# Adds new translatable texts of the source to both catalogues (then translate them; no entry may stay empty).
+messages-update: install
+	DEBUG=1 $(BIN)/python manage.py makemessages -l sv -l da -e html,txt,py --no-location --no-obsolete \
+	  --ignore=.venv --ignore=tests --ignore=bench --ignore=var --ignore=screenshots --verbosity 0
 
 run: install messages
 	mkdir -p var

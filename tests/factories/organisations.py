@@ -113,6 +113,8 @@ class PersonFactory(TenantFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     job_title = "Handläggare"
     languages = factory.LazyFunction(lambda: ["sv", "en"])
+    # Tests read the English texts; tests of the translations choose another language explicitly.
+    preferred_language = "en"
 
 
 def make_member(

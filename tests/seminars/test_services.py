@@ -843,7 +843,22 @@ def test_groups_form_mixes_organisations(round_, session, people_a, people_b, co
 
     groups = services.groups_form(actor=as_actor(coordinator), round=round_, group_size=4)
 
-    assert [g.name for g in groups] == ["Group 1", "Group 2", "Group 3"]
+    assert [g.name for g in groups] == ["Grupp 1", "Grupp 2", "Grupp 3"]  # stored in the programme's language
     for group in selectors.groups_of(round_):
         organisations = sorted(m.enrolment.organisation.short_name for m in group.members.all())
         assert organisations == ["MV", "MV", "Malmö stad", "Malmö stad"]
+
+
+@pytest.mark.parametrize(
+    ("preferred", "expected"),
+    [
+        ("", "Du har en plats på PTSD – grundkurs (Omgång 1)"),  # none chosen: the programme's language
+        ("da", "Du har en plads på PTSD – grundkurs (Omgång 1)"),
+        ("en", "You have a seat on PTSD – grundkurs (Omgång 1)"),
+    ],
+)
+def test_notification_speaks_the_persons_language(round_, session, staff_a, as_actor, preferred, expected):
+    staff_a.preferred_language = preferred
+    staff_a.save(update_fields=["preferred_language"])
+    services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    assert titles_to(staff_a)[-1] == expected

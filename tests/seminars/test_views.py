@@ -432,7 +432,11 @@ def test_panels_hide_when_irrelevant(programme, staff_a, coordinator):
         assert hooks._approvals_panel(_request(staff_a, programme)) is None
         assert hooks._teaching_panel(_request(staff_a, programme)) is None
         assert hooks._demand_panel(_request(staff_a, programme)) is None
-        assert hooks._demand_panel(_request(coordinator, programme)) == {"needs_round": [], "waiting": 0}
+        assert hooks._demand_panel(_request(coordinator, programme)) == {
+            "needs_round": [],
+            "waiting": 0,
+            "unfilled_quotas": [],
+        }
 
 
 def test_home_page_shows_my_courses_panel(web, round_, session, staff_a):
