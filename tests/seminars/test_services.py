@@ -861,4 +861,4 @@ def test_notification_speaks_the_persons_language(round_, session, staff_a, as_a
     staff_a.preferred_language = preferred
     staff_a.save(update_fields=["preferred_language"])
     services.enrolment_create(actor=as_actor(staff_a), round=round_)
-    assert titles_to(staff_a)[-1] == expected
+    assert titles_to(staff_a)[0] == expected
