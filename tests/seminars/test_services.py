@@ -852,13 +852,18 @@ def test_groups_form_mixes_organisations(round_, session, people_a, people_b, co
 @pytest.mark.parametrize(
     ("preferred", "expected"),
     [
-        ("", "Du har en plats på PTSD – grundkurs (Omgång 1)"),  # none chosen: the programme's language
-        ("da", "Du har en plads på PTSD – grundkurs (Omgång 1)"),
-        ("en", "You have a seat on PTSD – grundkurs (Omgång 1)"),
+        # None chosen: the programme's language.
+        ("", "Du är nummer 1 på väntelistan till PTSD – grundkurs (Omgång 1)"),
+        ("da", "Du er nummer 1 på ventelisten til PTSD – grundkurs (Omgång 1)"),
+        ("en", "You are number 1 on the waiting list for PTSD – grundkurs (Omgång 1)"),
     ],
 )
-def test_notification_speaks_the_persons_language(round_, session, staff_a, as_actor, preferred, expected):
+def test_notification_speaks_the_persons_language(
+    round_, session, staff_a, people_b, as_actor, preferred, expected
+):
+    for person in people_b(3):
+        services.enrolment_create(actor=as_actor(person), round=round_)
     staff_a.preferred_language = preferred
     staff_a.save(update_fields=["preferred_language"])
     services.enrolment_create(actor=as_actor(staff_a), round=round_)
-    assert titles_to(staff_a)[0] == expected
+    assert titles_to(staff_a) == [expected]
