@@ -35,7 +35,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -144,7 +144,23 @@ def _apply(instance: Any, values: Mapping[str, Any], allowed: set[str]) -> list[
 
 
 def _full_clean(instance: Any, exclude: Sequence[str] = ()) -> None:
-    instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    errors: dict[str, list[str]] = {}
+    # Django does not validate a TextField's max_length (it only sizes form widgets); the API and the
+    # socket need the limit enforced here.
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, models.TextField) and field.max_length and field.name not in exclude:
+            value = getattr(instance, field.attname)
+            if isinstance(value, str) and len(value) > field.max_length:
+                errors[field.name] = [
+                    _("Keep this under %(limit)s characters.") % {"limit": field.max_length}
+                ]
+    try:
+        instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _require_person(actor: Actor) -> Person:
