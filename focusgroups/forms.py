@@ -176,15 +176,22 @@ class NoteCreateForm(forms.Form):
         initial=Note.Visibility.GROUP,
         help_text=_("Only the group's members may edit a note, whoever may read it."),
     )
-    body = forms.CharField(label=_("Text"), max_length=100000, required=False, widget=forms.Textarea)
+    body = forms.CharField(
+        label=_("Text"), max_length=100000, required=False, strip=False, widget=forms.Textarea
+    )
 
 
 class NoteForm(forms.Form):
     """Saving a note: the version the text was based on comes back, so a stale save is refused."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
+    # Not stripped: the text is saved exactly as typed, so the editor and the saved version stay equal.
     body = forms.CharField(
-        label=_("Text"), max_length=100000, required=False, widget=forms.Textarea(attrs={"rows": 18})
+        label=_("Text"),
+        max_length=100000,
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 18}),
     )
     base_version = forms.IntegerField(min_value=0, max_value=10**9, widget=forms.HiddenInput)
 

@@ -564,6 +564,7 @@ def note_js_strings() -> dict[str, str]:
         "connected": _("Live: others' saved changes appear here without reloading."),
         "offline": _("Live updates are off. You can still save; the page checks for others' changes."),
         "saving": _("Saving…"),
+        "nothing": _("Nothing has changed since the last saved version."),
         "savedMine": _("Saved as version %(version)s."),
         "savedOther": _("%(author)s saved version %(version)s; the text above is now up to date."),
         "savedOtherKept": _(
@@ -782,12 +783,17 @@ class ActionListView(GroupScoped, TemplateView):
             actions = actions.filter(status=status_filter)
         if chosen.get("mine"):
             actions = actions.filter(owner=self.person)
+        rows = list(actions.order_by("due_on", "pk"))
+        can_manage = self.can_manage
+        for action in rows:
+            # The owner moves their own action along; the convener and coordinators change any.
+            action.can_update = can_manage or action.owner_id == self.person.pk  # type: ignore[attr-defined]
         context = {
             "group": self.group,
-            "actions": list(actions.order_by("due_on", "pk")),
+            "actions": rows,
             "filter_form": filter_form,
             "form": form,
-            "can_edit": self.can_manage,
+            "can_edit": any(a.can_update for a in rows),  # type: ignore[attr-defined]
             "statuses": ActionItem.Status.choices,
             "today": timezone.localdate(),
         }
@@ -888,10 +894,16 @@ class MyActionsView(ProgrammeMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        actions = self.get_queryset().select_related("group", "owner__user", "organisation", "meeting")
+        actions = list(
+            self.get_queryset()
+            .select_related("group", "owner__user", "organisation", "meeting")
+            .order_by("due_on", "pk")
+        )
+        for action in actions:
+            action.can_update = True  # type: ignore[attr-defined]  (all are mine)
         context.update(
             group=None,
-            actions=list(actions.order_by("due_on", "pk")),
+            actions=actions,
             can_edit=True,
             statuses=ActionItem.Status.choices,
             today=timezone.localdate(),

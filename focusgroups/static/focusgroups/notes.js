@@ -31,6 +31,7 @@ the group's websocket; nothing typed is ever replaced while it differs from the 
   var socket = null;
   var delay = 1000;
   var refused = false;
+  var pinger = null;
 
   function format(template, values) {
     return template.replace(/%\((\w+)\)s/g, function (match, name) {
@@ -172,9 +173,17 @@ the group's websocket; nothing typed is ever replaced while it differs from the 
     } else if (data.type === "conflict" && data.note === noteId) {
       pending = null;
       showConflict(data);
-    } else if (data.type === "error") {
+    } else if (data.type === "error" && (data.note === undefined || data.note === noteId)) {
       pending = null;
-      say(data.code === "forbidden" ? text.forbidden : text.failed);
+      if (data.code === "forbidden") {
+        say(text.forbidden);
+      } else if (data.errors) {
+        var messages = [];
+        Object.keys(data.errors).forEach(function (key) { messages = messages.concat(data.errors[key]); });
+        say(text.failed + " " + messages.join(" "));
+      } else {
+        say(text.failed);
+      }
     }
   }
 
@@ -182,9 +191,17 @@ the group's websocket; nothing typed is ever replaced while it differs from the 
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + window.location.host + root.getAttribute("data-socket"));
     socket.onmessage = onMessage;
-    socket.onopen = function () { delay = 1000; };
+    socket.onopen = function () {
+      delay = 1000;
+      // Keeps this person on the presence roster (the server forgets silent sockets).
+      if (pinger) { window.clearInterval(pinger); }
+      pinger = window.setInterval(function () {
+        if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify({ type: "ping" })); }
+      }, 30000);
+    };
     socket.onclose = function (event) {
       socket = null;
+      if (pinger) { window.clearInterval(pinger); pinger = null; }
       if (pending) { pending = null; say(text.offline); }
       if (event.code >= 4000 && event.code < 5000) { refused = true; say(text.offline); return; }
       say(text.offline);
@@ -197,6 +214,7 @@ the group's websocket; nothing typed is ever replaced while it differs from the 
     form.addEventListener("submit", function (event) {
       if (refused || !canEdit || !socket || socket.readyState !== WebSocket.OPEN) { return; }  // plain POST
       event.preventDefault();
+      if (unchanged()) { say(text.nothing); return; }  // the server writes no version for the same text
       pending = {
         base: pristine.version,
         title: titleInput ? titleInput.value : "",
