@@ -128,7 +128,7 @@ GROUP_SEATS: dict[str, tuple[Seat, ...]] = {
         S("nadia.rahimi", MEMBER, "Göran Eriksson, rektor Sfi Malmö", _mandate("rep")),
         S("omar.yusuf", MEMBER, "Thomas Wikström, sektionschef", _mandate("rep")),
         S("daniel.nord", MEMBER, "Ulla Magnusson, verksamhetschef behandlingscentret", _mandate("rep")),
-        S("kristina.falk", OBSERVER, "Malmö universitet, prorektor", _mandate("obs")),
+        S("kristina.falk", MEMBER, "Malmö universitet, prorektor", _mandate("chef")),
     ),
 }
 

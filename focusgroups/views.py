@@ -729,7 +729,8 @@ class NoteRestoreView(NoteScoped, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         note = self.get_note(pk)
         self._check()
-        old = self._old(request.GET.get("version"))
+        # Without a choice, offer the version before the current one.
+        old = self._old(request.GET.get("version") or str(note.version - 1))
         form = forms.RestoreForm(initial={"version": old.version, "base_version": note.version})
         return render(request, self.template_name, {"note": note, "old": old, "form": form})
 
@@ -900,7 +901,7 @@ class MyActionsView(ProgrammeMixin, TemplateView):
             .order_by("due_on", "pk")
         )
         for action in actions:
-            action.can_update = True  # type: ignore[attr-defined]  (all are mine)
+            action.can_update = True  # type: ignore[attr-defined]
         context.update(
             group=None,
             actions=actions,
