@@ -39,7 +39,7 @@ def language_of(person: Person, programme: Programme) -> str:
 
 def meeting_url(meeting: Meeting) -> str:
     try:
-        return reverse("focusgroups:meeting-detail", kwargs={"pk": meeting.pk})
+        return reverse("focusgroups:meeting", kwargs={"pk": meeting.pk})
     except NoReverseMatch:  # the web pages are optional for the API and the invites
         return f"/focusgroups/meetings/{meeting.pk}/"
 

@@ -182,7 +182,7 @@ def _url(name: str, pk: int, fallback: str) -> str:
 
 
 def group_url(group: FocusGroup) -> str:
-    return _url("focusgroups:group-detail", group.pk, f"/focusgroups/{group.pk}/")
+    return _url("focusgroups:group", group.pk, f"/focusgroups/{group.pk}/")
 
 
 def _tell(
