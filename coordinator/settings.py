@@ -282,3 +282,5 @@ _enum_names["CostKindEnum"] = "seminars.models.COST_KINDS"
 _enum_names["OrganisationKindEnum"] = "organisations.models.OrganisationKind"
 
 # --- Focus groups (focusgroups/) ------------------------------------------------------------------------
+# A live-notes socket that has not pinged for this long (its process died) drops out of the presence list.
+FOCUSGROUPS_PRESENCE_TTL_SECONDS = env_int("FOCUSGROUPS_PRESENCE_TTL_SECONDS", 90, minimum=10)

@@ -1,7 +1,11 @@
-"""Websocket routes of this app (collected by coordinator.asgi)."""
+"""Websocket routes of this app (collected by coordinator.routing)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-websocket_urlpatterns: list[URLPattern] = []
+from focusgroups.consumers import NotesConsumer
+
+websocket_urlpatterns = [
+    path("ws/focusgroups/<int:group_id>/notes/", NotesConsumer.as_asgi()),
+]

@@ -32,6 +32,14 @@ PAGES = [
     ("course-demand", "johan.bergstrom", "/seminars/manage/demand/"),
     ("course-report", "johan.bergstrom", "/seminars/manage/report/"),
     ("barometer", "johan.bergstrom", "/barometer/"),
+    ("focusgroups", "johan.bergstrom", "/focusgroups/"),
+    ("focusgroup", "lina.bjork", "/focusgroups/1/"),
+    ("focusgroup-notes", "amina.hassan", "/focusgroups/notes/1/"),
+    ("focusgroup-note-history", "amina.hassan", "/focusgroups/notes/1/history/?a=1&b=3"),
+    ("focusgroup-actions", "amina.hassan", "/focusgroups/actions/mine/"),
+    ("focusgroup-meeting", "lina.bjork", "/focusgroups/meetings/1/"),
+    ("glossary", "amina.hassan", "/focusgroups/glossary/"),
+    ("glossary-concept", "amina.hassan", "/focusgroups/glossary/1/"),
 ]
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 

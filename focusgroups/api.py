@@ -1,0 +1,475 @@
+"""API of focus groups, memberships, meetings, shared notes (with versions), actions and the glossary
+(thin: parse, call a service or selector, serialise).
+
+Notes use optimistic concurrency over HTTP as over the websocket: ``GET`` answers with ``ETag: "<version>"``;
+``PUT``/``PATCH`` and ``restore`` need ``If-Match: "<version>"`` (428 without it, 412 with the current version
+when it is not the current one). A save through the API is broadcast to the group's live sockets.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from coordinator.api import ProgrammeScopedViewSet
+from focusgroups import filters, selectors, services
+from focusgroups import permissions as perms
+from focusgroups import serializers as s
+from focusgroups.models import (
+    ActionItem,
+    Concept,
+    ConceptComment,
+    ConceptTerm,
+    FocusGroup,
+    GroupMembership,
+    Meeting,
+    Note,
+)
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_detail = _("Send If-Match with the note's version (its ETag) to change it.")
+    default_code = "precondition_required"
+
+
+def _reload(view: Any, pk: int) -> Any:
+    return view.get_queryset().get(pk=pk)
+
+
+class FocusGroupViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """The programme's focus groups (everyone in the programme reads them). Coordinators create groups;
+    the convener and coordinators change them."""
+
+    model = FocusGroup
+    serializer_class = s.FocusGroupSerializer
+    filterset_class = filters.FocusGroupFilter
+    permission_classes = [permissions.IsAuthenticated]
+    ordering_fields = ["name", "created_at"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return (
+            queryset.select_related("convener__user")
+            .annotate(member_count=Count("memberships", filter=Q(memberships__is_active=True)))
+            .order_by("name", "pk")
+        )
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        created = services.group_create(
+            actor=self.actor,
+            programme=data.pop("programme"),
+            convener=data.pop("convener", None),
+            values=data,
+        )
+        serializer.instance = _reload(self, created.pk)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("programme", None)
+        services.group_update(
+            actor=self.actor, group=serializer.instance, convener=data.pop("convener", None), values=data
+        )
+        serializer.instance = _reload(self, serializer.instance.pk)
+
+
+class MembershipViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """Who sits in which group, for whom and with what mandate (shared programme-wide). The convener and
+    coordinators add and change members; DELETE ends a membership (kept as history); a member may leave."""
+
+    model = GroupMembership
+    serializer_class = s.MembershipSerializer
+    filterset_class = filters.MembershipFilter
+    permission_classes = [permissions.IsAuthenticated]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.select_related("person__user", "organisation", "group").order_by("group", "pk")
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        created = services.membership_add(
+            actor=self.actor,
+            group=data["group"],
+            person=data["person"],
+            role=data.get("role", GroupMembership.Role.MEMBER),
+            mandate=data.get("mandate", ""),
+            sent_by=data.get("sent_by", ""),
+        )
+        serializer.instance = _reload(self, created.pk)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("group", None)
+        data.pop("person", None)
+        services.membership_update(actor=self.actor, membership=serializer.instance, values=data)
+        serializer.instance = _reload(self, serializer.instance.pk)
+
+    def perform_destroy(self, instance: GroupMembership) -> None:
+        services.membership_remove(actor=self.actor, membership=instance)
+
+
+class MeetingViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """Meetings of the groups, with agenda, minutes and decisions. The convener and coordinators schedule,
+    change (members get updated invites) and cancel them, and record the minutes."""
+
+    model = Meeting
+    serializer_class = s.MeetingSerializer
+    filterset_class = filters.MeetingFilter
+    permission_classes = [permissions.IsAuthenticated]
+    ordering_fields = ["starts_at"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.prefetch_related("agenda_items", "decisions").order_by("starts_at", "pk")
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        agenda = data.pop("agenda_items", [])
+        created = services.meeting_create(
+            actor=self.actor, group=data.pop("group"), values=data, agenda=agenda
+        )
+        serializer.instance = _reload(self, created.pk)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("group", None)
+        agenda = data.pop("agenda_items", None)
+        services.meeting_update(actor=self.actor, meeting=serializer.instance, values=data, agenda=agenda)
+        serializer.instance = _reload(self, serializer.instance.pk)
+
+    @extend_schema(request=None, responses=s.MeetingSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel the meeting; every member receives the calendar cancellation."""
+        meeting = self.get_object()
+        services.meeting_cancel(actor=self.actor, meeting=meeting)
+        return Response(self.get_serializer(_reload(self, meeting.pk)).data)
+
+    @extend_schema(request=s.MinutesSerializer, responses=s.MeetingSerializer)
+    @action(detail=True, methods=["post"])
+    def minutes(self, request: Request, pk: str | None = None) -> Response:
+        """Record the minutes and decisions; the meeting becomes held and the members are told."""
+        meeting = self.get_object()
+        parsed = s.MinutesSerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        services.meeting_record_minutes(
+            actor=self.actor,
+            meeting=meeting,
+            minutes=parsed.validated_data["minutes"],
+            decisions=parsed.validated_data["decisions"],
+        )
+        return Response(self.get_serializer(_reload(self, meeting.pk)).data)
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The version the change is based on, as the ETag of GET (for example "3").',
+)
+
+
+class NoteViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """Shared notes: group-only notes for the group's members, programme and public notes for everyone in
+    the programme. Members edit with ``If-Match``; every version is kept, can be compared and restored."""
+
+    model = Note
+    serializer_class = s.NoteSerializer
+    filterset_class = filters.NoteFilter
+    permission_classes = [permissions.IsAuthenticated]
+    ordering_fields = ["title", "updated_at"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        member_of = perms.group_ids_with_perm(self.actor, perms.VIEW)
+        return (
+            queryset.filter(
+                Q(visibility__in=[Note.Visibility.PROGRAMME, Note.Visibility.PUBLIC])
+                | Q(group_id__in=member_of)
+            )
+            .select_related("updated_by__user")
+            .order_by("group", "title", "pk")
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if getattr(self, "actor", None) is not None:
+            context["editable_group_ids"] = perms.group_ids_with_perm(self.actor, perms.EDIT_NOTES)
+        return context
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        note = self.get_object()
+        response = Response(self.get_serializer(note).data)
+        response["ETag"] = note.etag
+        return response
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        created = services.note_create(
+            actor=self.actor,
+            group=data["group"],
+            title=data["title"],
+            body=data.get("body", ""),
+            visibility=data.get("visibility", Note.Visibility.GROUP),
+        )
+        serializer.instance = _reload(self, created.pk)
+
+    def _base_version(self, request: Request, note: Note) -> int | Response:
+        header = request.headers.get("If-Match")
+        if not header:
+            raise PreconditionRequired()
+        match = _ETAG.match(header)
+        if match is None or int(match.group(1)) != note.version:
+            return self._precondition_failed(note)
+        return int(match.group(1))
+
+    def _precondition_failed(self, note: Note) -> Response:
+        response = Response(
+            {
+                "detail": _("The note has changed since you read it; merge with the current version."),
+                "current_version": note.version,
+                "current": self.get_serializer(note).data,
+            },
+            status=status.HTTP_412_PRECONDITION_FAILED,
+        )
+        response["ETag"] = note.etag
+        return response
+
+    @extend_schema(
+        parameters=[IF_MATCH],
+        responses={
+            200: s.NoteSerializer,
+            412: OpenApiResponse(description="Not the current version"),
+            428: OpenApiResponse(description="If-Match missing"),
+        },
+    )
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        note = self.get_object()
+        serializer = self.get_serializer(note, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        base = self._base_version(request, note)
+        if isinstance(base, Response):
+            return base
+        data = serializer.validated_data
+        try:
+            if "visibility" in data and data["visibility"] != note.visibility:
+                services.note_set_visibility(actor=self.actor, note=note, visibility=data["visibility"])
+            if "body" in data or "title" in data:
+                services.note_save(
+                    actor=self.actor,
+                    note=note,
+                    body=data.get("body", note.body) if "body" in request.data else note.body,
+                    title=data.get("title", note.title),
+                    base_version=base,
+                )
+        except services.StaleVersion as stale:
+            return self._precondition_failed(_reload(self, stale.current.pk))
+        fresh = _reload(self, note.pk)
+        response = Response(self.get_serializer(fresh).data)
+        response["ETag"] = fresh.etag
+        return response
+
+    @extend_schema(parameters=[IF_MATCH])
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
+
+    @extend_schema(responses=s.NoteVersionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def versions(self, request: Request, pk: str | None = None) -> Response:
+        """Every saved version of the note, newest first, with author and time."""
+        note = self.get_object()
+        rows = selectors.versions_of(note)
+        page = self.paginate_queryset(rows)
+        if page is not None:
+            return self.get_paginated_response(s.NoteVersionSerializer(page, many=True).data)
+        return Response(s.NoteVersionSerializer(rows, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("old", int, OpenApiParameter.QUERY, required=True),
+            OpenApiParameter("new", int, OpenApiParameter.QUERY, required=True),
+        ],
+        responses={200: OpenApiResponse(description="A unified diff of the two versions")},
+    )
+    @action(detail=True, methods=["get"])
+    def compare(self, request: Request, pk: str | None = None) -> Response:
+        """The difference between two versions (a unified diff, line by line)."""
+        note = self.get_object()
+        parsed = s.CompareSerializer(data=request.query_params.dict())
+        parsed.is_valid(raise_exception=True)
+        diff = selectors.compare_versions(note, parsed.validated_data["old"], parsed.validated_data["new"])
+        if diff is None:
+            return Response(
+                {"version": [_("This note has no such version.")]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        return Response({"old": diff.old.version, "new": diff.new.version, "diff": diff.unified})
+
+    @extend_schema(parameters=[IF_MATCH], request=s.RestoreSerializer, responses=s.NoteSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str | None = None) -> Response:
+        """Make an old version current again, as a new version."""
+        note = self.get_object()
+        parsed = s.RestoreSerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        base = self._base_version(request, note)
+        if isinstance(base, Response):
+            return base
+        try:
+            services.note_restore(
+                actor=self.actor, note=note, version=parsed.validated_data["version"], base_version=base
+            )
+        except services.StaleVersion as stale:
+            return self._precondition_failed(_reload(self, stale.current.pk))
+        fresh = _reload(self, note.pk)
+        response = Response(self.get_serializer(fresh).data)
+        response["ETag"] = fresh.etag
+        return response
+
+
+class ActionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """Actions of the groups: members add them, owners move them along, conveners and coordinators change
+    them. ``?owner=<me>&status=open&status=in_progress`` lists a person's open actions."""
+
+    model = ActionItem
+    serializer_class = s.ActionSerializer
+    filterset_class = filters.ActionFilter
+    permission_classes = [permissions.IsAuthenticated]
+    ordering_fields = ["due_on", "updated_at"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.select_related("owner__user").order_by("due_on", "pk")
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        created = services.action_create(
+            actor=self.actor,
+            group=data.pop("group"),
+            owner=data.pop("owner"),
+            organisation=data.pop("organisation", None),
+            values=data,
+        )
+        serializer.instance = _reload(self, created.pk)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("group", None)
+        data.pop("organisation", None)
+        services.action_update(
+            actor=self.actor, action=serializer.instance, owner=data.pop("owner", None), values=data
+        )
+        serializer.instance = _reload(self, serializer.instance.pk)
+
+
+class ConceptViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """The shared glossary: each concept with every organisation's own term and definition side by side,
+    and the members' comments. Everyone in the programme reads, adds concepts and comments; an
+    organisation's term is set by its own people (or a coordinator)."""
+
+    model = Concept
+    serializer_class = s.ConceptSerializer
+    filterset_class = filters.ConceptFilter
+    permission_classes = [permissions.IsAuthenticated]
+    ordering_fields = ["name"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.prefetch_related(
+            Prefetch(
+                "terms",
+                queryset=ConceptTerm.objects.select_related("organisation").order_by("organisation__name"),
+            ),
+            Prefetch(
+                "comments",
+                queryset=ConceptComment.objects.select_related("author__user").order_by("created_at", "pk"),
+            ),
+        ).order_by("name", "pk")
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        created = services.concept_create(
+            actor=self.actor,
+            programme=data["programme"],
+            name=data["name"],
+            description=data.get("description", ""),
+        )
+        serializer.instance = _reload(self, created.pk)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("programme", None)
+        services.concept_update(actor=self.actor, concept=serializer.instance, values=data)
+        serializer.instance = _reload(self, serializer.instance.pk)
+
+    @extend_schema(request=s.TermSerializer, responses=s.TermSerializer)
+    @action(detail=True, methods=["post"])
+    def terms(self, request: Request, pk: str | None = None) -> Response:
+        """Set (create or replace) one organisation's term and definition for the concept."""
+        concept = self.get_object()
+        parsed = s.TermSerializer(data=request.data, context=self.get_serializer_context())
+        parsed.is_valid(raise_exception=True)
+        row = services.term_set(
+            actor=self.actor,
+            concept=concept,
+            organisation=parsed.validated_data["organisation"],
+            term=parsed.validated_data["term"],
+            definition=parsed.validated_data.get("definition", ""),
+        )
+        return Response(s.TermSerializer(row).data, status=status.HTTP_200_OK)
+
+    @extend_schema(request=s.CommentSerializer, responses=s.CommentSerializer)
+    @action(detail=True, methods=["post"])
+    def comments(self, request: Request, pk: str | None = None) -> Response:
+        """Comment on the concept."""
+        concept = self.get_object()
+        parsed = s.CommentSerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        comment = services.comment_add(actor=self.actor, concept=concept, body=parsed.validated_data["body"])
+        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)

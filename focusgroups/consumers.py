@@ -1,0 +1,211 @@
+"""The live shared notes of a focus group over a websocket (``/ws/focusgroups/<group id>/notes/``).
+
+Protocol (JSON):
+
+- On connect the person must hold ``view_focusgroup`` on the group (members, the convener, observers);
+  anyone else is closed with 4403, a group that does not exist or belongs to another programme with 4404.
+  The server sends ``{"type": "hello", "notes": [...], "presence": [...]}`` and broadcasts the new
+  ``{"type": "presence", "presence": [...]}`` to the group.
+- ``{"type": "save", "note": id, "base_version": n, "body": "...", "title": "..."}`` saves through
+  ``services.note_save``: on success every socket of the group (the sender's too) receives ``{"type":
+  "saved", ...}``; on a stale base version only the sender receives ``{"type": "conflict", "note": id,
+  "current": {...}, "yours": {...}}`` with both texts, so nothing typed is lost. Without the right to edit:
+  ``{"type": "error", "code": "forbidden"}``; bad input: ``{"type": "error", "code": "invalid", ...}``.
+- ``{"type": "ping"}`` refreshes the person's presence (the client sends one every 30 s) and is answered with
+  ``{"type": "pong"}``.
+- On disconnect the presence row goes and the new roster is broadcast. A socket whose process died without
+  closing drops out when its row is older than ``FOCUSGROUPS_PRESENCE_TTL_SECONDS`` (see
+  ``selectors.roster``). A member removed from the group is disconnected (4403) at once.
+
+Presence lives in the database (``LivePresence``), so every ASGI process sharing the channel layer sees
+the same roster.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from coordinator.consumers import CLOSE_FORBIDDEN, ScopedConsumer
+from focusgroups import permissions as perms
+from focusgroups import selectors, services
+from focusgroups.models import FocusGroup, LivePresence, Note
+
+CLOSE_NOT_FOUND = 4404
+MAX_MESSAGE_CHARS = 200_000
+
+
+def _note_payload(note: Note, can_edit: bool) -> dict[str, Any]:
+    return {
+        "id": note.pk,
+        "title": note.title,
+        "version": note.version,
+        "body": note.body,
+        "visibility": note.visibility,
+        "can_edit": can_edit,
+    }
+
+
+class NotesConsumer(ScopedConsumer):
+    """One person's live connection to a focus group's notes."""
+
+    group_id: int
+    room: str | None = None
+    can_edit: bool = False
+
+    async def connect(self) -> None:
+        self.room = None
+        await super().connect()
+
+    async def authorise(self) -> bool:
+        try:
+            self.group_id = int(self.scope["url_route"]["kwargs"]["group_id"])
+        except (KeyError, TypeError, ValueError):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return False
+        found = await self.in_scope(self._load_rights)
+        if found is None:
+            # Missing or another programme's group: the same answer, and not the generic 4403 below.
+            await self.close(code=CLOSE_NOT_FOUND)
+            return False
+        return found
+
+    def _load_rights(self) -> bool | None:
+        group = FocusGroup.objects.filter(pk=self.group_id).first()
+        if group is None:
+            return None
+        held = perms.group_perms(self.actor, group)
+        self.can_edit = perms.can_edit_notes(self.actor, group, held)
+        return perms.can_view_group_room(self.actor, group, held)
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        # ScopedConsumer closes with 4403 after authorise() returns False; a 4404 already sent stands.
+        if getattr(self, "_closed_with", None) is not None:
+            return
+        self._closed_with = code
+        await super().close(code=code, reason=reason)
+
+    async def on_accepted(self) -> None:
+        self.room = services.notes_group(self.group_id)
+        await self.channel_layer.group_add(self.room, self.channel_name)
+        hello = await self.in_scope(self._join)
+        await self.send_json(hello)
+        await self._broadcast_presence(hello["presence"])
+
+    def _join(self) -> dict[str, Any]:
+        group = FocusGroup.objects.get(pk=self.group_id)
+        assert self.actor.person is not None
+        LivePresence.unscoped_objects.update_or_create(
+            channel_name=self.channel_name,
+            defaults={"group": group, "person": self.actor.person, "seen_at": timezone.now()},
+        )
+        notes = [_note_payload(n, self.can_edit) for n in selectors.room_notes(group)]
+        return {"type": "hello", "notes": notes, "presence": selectors.roster(self.group_id)}
+
+    def _leave(self) -> list[dict[str, Any]]:
+        LivePresence.unscoped_objects.filter(channel_name=self.channel_name).delete()
+        return selectors.roster(self.group_id)
+
+    def _touch(self) -> None:
+        LivePresence.unscoped_objects.filter(channel_name=self.channel_name).update(seen_at=timezone.now())
+
+    async def _broadcast_presence(self, presence: list[dict[str, Any]]) -> None:
+        assert self.room is not None
+        await self.channel_layer.group_send(self.room, {"type": "presence.update", "presence": presence})
+
+    async def disconnect(self, code: int) -> None:
+        if self.room is None:
+            return
+        await self.channel_layer.group_discard(self.room, self.channel_name)
+        presence = await self.in_scope(self._leave)
+        await self._broadcast_presence(presence)
+        self.room = None
+
+    # --- From the client --------------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None or len(text_data) > MAX_MESSAGE_CHARS:
+            await self.send_json({"type": "error", "code": "invalid", "message": "Send JSON text messages."})
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self.send_json({"type": "error", "code": "invalid", "message": "Malformed JSON."})
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "code": "invalid", "message": "Send a JSON object."})
+            return
+        kind = content.get("type")
+        if kind == "ping":
+            await self.in_scope(self._touch)
+            await self.send_json({"type": "pong"})
+        elif kind == "save":
+            reply = await self.in_scope(self._save, content)
+            if reply is not None:
+                await self.send_json(reply)
+        else:
+            await self.send_json({"type": "error", "code": "invalid", "message": "Unknown message type."})
+
+    def _save(self, content: dict[str, Any]) -> dict[str, Any] | None:
+        """Save through the service; returns the reply for the sender only (None: the broadcast answers)."""
+        note_id = content.get("note")
+        body = content.get("body")
+        title = content.get("title")
+        base_version = content.get("base_version")
+        if isinstance(note_id, bool) or not isinstance(note_id, int):
+            return {"type": "error", "code": "invalid", "message": "Give the note's id."}
+        # The scoped read: the note must be this group's (and so inside the actor's programmes).
+        note = Note.objects.select_related("group").filter(pk=note_id, group_id=self.group_id).first()
+        if note is None:
+            return {"type": "error", "code": "not_found", "note": note_id}
+        self._touch()
+        try:
+            services.note_save(actor=self.actor, note=note, body=body, title=title, base_version=base_version)  # type: ignore[arg-type]
+        except PermissionDenied:
+            return {"type": "error", "code": "forbidden", "note": note_id}
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            return {"type": "error", "code": "invalid", "note": note_id, "errors": errors}
+        except services.StaleVersion as stale:
+            current = stale.current
+            return {
+                "type": "conflict",
+                "note": note_id,
+                "current": {
+                    "version": current.version,
+                    "body": current.body,
+                    "title": current.title,
+                    "author": current.updated_by.full_name if current.updated_by else "",
+                },
+                "yours": {"body": body, "title": title if title is not None else current.title},
+            }
+        return None
+
+    # --- From the channel layer -------------------------------------------------------------------------
+
+    async def note_saved(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {
+                "type": "saved",
+                "note": event["note"],
+                "version": event["version"],
+                "title": event["title"],
+                "body": event["body"],
+                "visibility": event["visibility"],
+                "author": event["author"],
+                "at": event["at"],
+                "can_edit": self.can_edit,
+            }
+        )
+
+    async def presence_update(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "presence", "presence": event["presence"]})
+
+    async def member_removed(self, event: dict[str, Any]) -> None:
+        if self.actor.person is not None and event["person"] == self.actor.person.pk:
+            await self.close(code=CLOSE_FORBIDDEN)

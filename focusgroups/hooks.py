@@ -1,0 +1,177 @@
+"""What the focus-groups app contributes to the shared pages: navigation, start-page panels, the calendar
+feed, history and demo data. (Its notification kinds are registered with the services that send them.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coordinator import registry
+from focusgroups import invites
+from focusgroups import permissions as perms
+from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting, Note
+from organisations.models import Organisation, Person, PlatformRole, Programme
+from organisations.permissions import actor_for
+
+R = PlatformRole
+
+
+def _member(request: Any) -> bool:
+    programme = getattr(request, "programme", None)
+    return programme is not None and actor_for(request.user).is_member(programme)
+
+
+registry.nav_items.register(
+    "focusgroups", registry.NavItem(_("Focus groups"), "focusgroups:list", _member), order=40
+)
+registry.nav_items.register(
+    "focusgroups.glossary", registry.NavItem(_("Glossary"), "focusgroups:glossary", _member), order=41
+)
+
+
+# --- Start-page panels (each a fixed number of queries) -------------------------------------------------
+
+
+def _my_groups_panel(request: Any) -> dict[str, Any] | None:
+    """Staff: the groups I sit in, my open actions and the programme's public notes (3 queries)."""
+    actor = actor_for(request.user)
+    programme: Programme = request.programme
+    person = actor.person
+    if person is None or not actor.is_member(programme):
+        return None
+    memberships = list(
+        GroupMembership.objects.filter(person=person, is_active=True, group__programme=programme)
+        .select_related("group")
+        .order_by("group__name")
+    )
+    actions = list(
+        ActionItem.objects.filter(
+            owner=person, status__in=ActionItem.OPEN_STATUSES, group__programme=programme
+        )
+        .select_related("group")
+        .order_by("due_on", "pk")[:6]
+    )
+    public_notes = list(
+        Note.objects.filter(group__programme=programme, visibility=Note.Visibility.PUBLIC)
+        .select_related("group")
+        .order_by("-updated_at", "pk")[:5]
+    )
+    if not memberships and not actions and not public_notes:
+        return None
+    return {
+        "memberships": memberships,
+        "actions": actions[:5],
+        "more_actions": len(actions) > 5,
+        "public_notes": public_notes,
+        "today": timezone.localdate(),
+    }
+
+
+def _lacking_panel(request: Any) -> dict[str, Any] | None:
+    """Coordinators: groups in which an organisation of the programme has no representative (3 queries)."""
+    actor = actor_for(request.user)
+    programme: Programme = request.programme
+    if not perms.can_manage_groups(actor, programme):
+        return None
+    organisations = list(Organisation.objects.filter(participations__programme=programme).order_by("name"))
+    represented: dict[int, set[int]] = {}
+    for group_id, organisation_id in (
+        GroupMembership.objects.filter(group__programme=programme, is_active=True)
+        .exclude(role=GroupMembership.Role.OBSERVER)
+        .values_list("group_id", "organisation_id")
+        .distinct()
+    ):
+        represented.setdefault(group_id, set()).add(organisation_id)
+    lacking = []
+    for group in FocusGroup.objects.filter(programme=programme).order_by("name", "pk"):
+        missing = [o for o in organisations if o.pk not in represented.get(group.pk, set())]
+        if missing:
+            lacking.append((group, missing))
+    return {"lacking": lacking}
+
+
+def _meetings_panel(request: Any) -> dict[str, Any] | None:
+    """Conveners: the coming meetings of the groups they convene (2 queries)."""
+    actor = actor_for(request.user)
+    programme: Programme = request.programme
+    person = actor.person
+    if person is None:
+        return None
+    convened = list(
+        FocusGroup.objects.filter(
+            Q(convener=person)
+            | Q(memberships__person=person, memberships__is_active=True, memberships__role="convener"),
+            programme=programme,
+        )
+        .distinct()
+        .annotate(members=Count("memberships", filter=Q(memberships__is_active=True), distinct=True))
+        .order_by("name")
+    )
+    if not convened:
+        return None
+    meetings = list(
+        Meeting.objects.filter(
+            group__in=[g.pk for g in convened], status=Meeting.Status.SCHEDULED, ends_at__gte=timezone.now()
+        )
+        .select_related("group")
+        .order_by("starts_at", "pk")[:5]
+    )
+    return {"groups": convened, "meetings": meetings}
+
+
+registry.dashboard_panels.register(
+    "focusgroups.mine",
+    registry.DashboardPanel("focusgroups/panels/my_groups.html", _my_groups_panel),
+    order=40,
+)
+registry.dashboard_panels.register(
+    "focusgroups.convener",
+    registry.DashboardPanel("focusgroups/panels/meetings.html", _meetings_panel),
+    order=41,
+)
+registry.dashboard_panels.register(
+    "focusgroups.lacking",
+    registry.DashboardPanel("focusgroups/panels/lacking.html", _lacking_panel),
+    order=42,
+)
+
+
+# --- Calendar feed, history -----------------------------------------------------------------------------
+
+registry.calendar_providers.register("focusgroups", invites.feed_events)
+
+
+def _history(person: Person) -> list[registry.HistoryEntry]:
+    """Focus groups I have sat in (and when), for my page."""
+    memberships = GroupMembership.objects.filter(person=person).select_related("group").order_by("-joined_at")
+    entries = []
+    for m in memberships:
+        detail = str(m.get_role_display())
+        if m.left_at is not None:
+            detail += " · " + str(_("left on %(date)s") % {"date": timezone.localdate(m.left_at).isoformat()})
+        entries.append(
+            registry.HistoryEntry(
+                when=m.joined_at, kind=str(_("Focus group")), title=m.group.name, detail=detail
+            )
+        )
+    return entries
+
+
+registry.history_providers.register("focusgroups", _history)
+
+
+# --- Demo data ------------------------------------------------------------------------------------------
+
+
+def _seed() -> list[tuple[str, str]]:
+    from focusgroups.seed import seed_focusgroups
+
+    return seed_focusgroups()
+
+
+registry.demo_seeders.register(
+    "focusgroups", registry.DemoSeeder("focusgroups", _seed, depends_on=("organisations",)), order=50
+)

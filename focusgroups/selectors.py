@@ -1,0 +1,229 @@
+"""Reads of the focus-groups app, already limited to what the actor may see (inside the tenant scope the
+caller activated), and the small providers the app's hooks register."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from focusgroups import permissions as perms
+from focusgroups.models import (
+    ActionItem,
+    Concept,
+    FocusGroup,
+    GroupMembership,
+    LivePresence,
+    Meeting,
+    Note,
+    NoteVersion,
+)
+from organisations.models import Organisation, Person
+from organisations.permissions import Actor
+
+# --- Groups and memberships -----------------------------------------------------------------------------
+
+
+def groups_for(actor: Actor) -> QuerySet[FocusGroup]:
+    """Every group of the actor's programmes (group names, purposes and members are shared programme-wide)."""
+    if actor.person is None:
+        return FocusGroup.objects.none()
+    return FocusGroup.objects.filter(programme_id__in=actor.programme_ids)
+
+
+def my_groups(actor: Actor) -> QuerySet[FocusGroup]:
+    """The groups the actor sits in (any role)."""
+    return perms.groups_with_perm(actor, perms.VIEW, groups_for(actor))
+
+
+def memberships_for(actor: Actor) -> QuerySet[GroupMembership]:
+    if actor.person is None:
+        return GroupMembership.objects.none()
+    return GroupMembership.objects.filter(group__programme_id__in=actor.programme_ids)
+
+
+def active_members(group: FocusGroup) -> QuerySet[GroupMembership]:
+    return (
+        GroupMembership.objects.filter(group=group, is_active=True)
+        .select_related("person__user", "organisation")
+        .order_by("person__user__last_name", "person__user__first_name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Representation:
+    """Which of the programme's organisations sit in a group and which are missing."""
+
+    represented: list[Organisation]
+    missing: list[Organisation]
+
+
+def representation(group: FocusGroup) -> Representation:
+    """Organisations of the programme with an active member or convener in the group, and the rest (two
+    queries). Observers do not represent their organisation."""
+    present = set(
+        GroupMembership.objects.filter(group=group, is_active=True)
+        .exclude(role=GroupMembership.Role.OBSERVER)
+        .values_list("organisation_id", flat=True)
+    )
+    organisations = list(
+        Organisation.objects.filter(participations__programme_id=group.programme_id)
+        .order_by("name")
+        .distinct()
+    )
+    return Representation(
+        represented=[o for o in organisations if o.pk in present],
+        missing=[o for o in organisations if o.pk not in present],
+    )
+
+
+# --- Meetings -------------------------------------------------------------------------------------------
+
+
+def meetings_for(actor: Actor) -> QuerySet[Meeting]:
+    """Meetings of the actor's programmes (times and agendas are shared; minutes too)."""
+    if actor.person is None:
+        return Meeting.objects.none()
+    return Meeting.objects.filter(group__programme_id__in=actor.programme_ids)
+
+
+# --- Notes ----------------------------------------------------------------------------------------------
+
+
+def notes_for(actor: Actor) -> QuerySet[Note]:
+    """Notes the actor may read: programme and public notes of their programmes, and group-only notes of the
+    groups they sit in (guardian's ``view_focusgroup``)."""
+    if actor.person is None:
+        return Note.objects.none()
+    member_of = perms.group_ids_with_perm(actor, perms.VIEW)
+    return Note.objects.filter(group__programme_id__in=actor.programme_ids).filter(
+        Q(visibility__in=[Note.Visibility.PROGRAMME, Note.Visibility.PUBLIC]) | Q(group_id__in=member_of)
+    )
+
+
+def public_notes_for(actor: Actor, limit: int = 10) -> list[Note]:
+    """The programme's shared (public) notes, newest first, for the start page (one query)."""
+    if actor.person is None:
+        return []
+    return list(
+        Note.objects.filter(group__programme_id__in=actor.programme_ids, visibility=Note.Visibility.PUBLIC)
+        .select_related("group", "updated_by__user")
+        .order_by("-updated_at", "pk")[:limit]
+    )
+
+
+def room_notes(group: FocusGroup) -> list[Note]:
+    """Every note of a group, for a member of it (the live room)."""
+    return list(Note.objects.filter(group=group).select_related("updated_by__user").order_by("title", "pk"))
+
+
+def versions_of(note: Note) -> QuerySet[NoteVersion]:
+    return NoteVersion.objects.filter(note=note).select_related("author__user").order_by("-version")
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    """A comparison of two versions of a note: a unified diff and a side-by-side HTML table."""
+
+    old: NoteVersion
+    new: NoteVersion
+    unified: list[str]
+
+    def html_table(self) -> str:
+        """An HTML table of the two texts side by side (difflib escapes the text)."""
+        return difflib.HtmlDiff(wrapcolumn=80).make_table(
+            self.old.body.splitlines(),
+            self.new.body.splitlines(),
+            fromdesc=f"v{self.old.version}",
+            todesc=f"v{self.new.version}",
+            context=True,
+        )
+
+
+def compare_versions(note: Note, old: int, new: int) -> VersionDiff | None:
+    """The diff between two versions of a note; None when either does not exist."""
+    rows = {v.version: v for v in NoteVersion.objects.filter(note=note, version__in=[old, new])}
+    if old not in rows or new not in rows:
+        return None
+    a, b = rows[old], rows[new]
+    lines = list(
+        difflib.unified_diff(
+            a.body.splitlines(),
+            b.body.splitlines(),
+            fromfile=f"v{a.version}",
+            tofile=f"v{b.version}",
+            lineterm="",
+        )
+    )
+    if a.title != b.title:
+        lines = [f"- title: {a.title}", f"+ title: {b.title}", *lines]
+    return VersionDiff(old=a, new=b, unified=lines)
+
+
+# --- Presence -------------------------------------------------------------------------------------------
+
+
+def presence_ttl() -> timedelta:
+    return timedelta(seconds=settings.FOCUSGROUPS_PRESENCE_TTL_SECONDS)
+
+
+def roster(group_id: int) -> list[dict[str, Any]]:
+    """Who has the group's live notes open now: one entry per person, sorted by name.
+
+    Rows not refreshed within the presence TTL belong to sockets that vanished without a goodbye (a process
+    that died); they are deleted here.
+    """
+    cutoff = timezone.now() - presence_ttl()
+    LivePresence.unscoped_objects.filter(group_id=group_id, seen_at__lt=cutoff).delete()
+    people: dict[int, str] = {}
+    for person_id, first, last in (
+        LivePresence.unscoped_objects.filter(group_id=group_id)
+        .order_by("connected_at", "pk")
+        .values_list("person_id", "person__user__first_name", "person__user__last_name")
+    ):
+        people.setdefault(person_id, f"{first} {last}".strip())
+    return [
+        {"person": pk, "name": name} for pk, name in sorted(people.items(), key=lambda kv: (kv[1], kv[0]))
+    ]
+
+
+# --- Actions --------------------------------------------------------------------------------------------
+
+
+def actions_for(actor: Actor) -> QuerySet[ActionItem]:
+    if actor.person is None:
+        return ActionItem.objects.none()
+    return ActionItem.objects.filter(group__programme_id__in=actor.programme_ids)
+
+
+def open_actions_for(person: Person, limit: int = 20) -> list[ActionItem]:
+    """A person's open actions across their groups, soonest due first (start page; one query)."""
+    return list(
+        ActionItem.objects.filter(owner=person, status__in=ActionItem.OPEN_STATUSES)
+        .select_related("group", "organisation")
+        .order_by(F("due_on").asc(nulls_last=True), "pk")[:limit]
+    )
+
+
+# --- Glossary -------------------------------------------------------------------------------------------
+
+
+def concepts_for(actor: Actor) -> QuerySet[Concept]:
+    if actor.person is None:
+        return Concept.objects.none()
+    return Concept.objects.filter(programme_id__in=actor.programme_ids)
+
+
+# --- Calendar feed --------------------------------------------------------------------------------------
+
+
+def calendar_events_for(person: Any) -> list[Any]:
+    """The calendar-feed provider: the person's focus-group meetings (see ``focusgroups.invites``)."""
+    from focusgroups.invites import feed_events
+
+    return feed_events(person)
