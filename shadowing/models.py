@@ -29,7 +29,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -98,6 +98,7 @@ class Workplace(TenantModel):
     description = models.TextField(
         _("what a visitor will see and do"),
         max_length=5000,
+        validators=[MaxLengthValidator(5000)],
         help_text=_("The work a visitor takes part in, the meetings they may sit in on, what to expect."),
     )
     topics = models.ManyToManyField(Topic, related_name="workplaces", blank=True, verbose_name=_("topics"))
@@ -111,6 +112,7 @@ class Workplace(TenantModel):
     accessibility = models.TextField(
         _("accessibility"),
         max_length=2000,
+        validators=[MaxLengthValidator(2000)],
         blank=True,
         help_text=_("Step-free access, hearing loop, quiet room, what to tell the host in advance."),
     )
@@ -122,6 +124,7 @@ class Workplace(TenantModel):
     confidentiality_terms = models.TextField(
         _("confidentiality terms"),
         max_length=5000,
+        validators=[MaxLengthValidator(5000)],
         blank=True,
         help_text=_("The undertaking a visitor accepts before the visit (protected personal data)."),
     )
@@ -254,6 +257,7 @@ class ShadowingRequest(TenantModel):
     learning_goals = models.TextField(
         _("learning goals"),
         max_length=3000,
+        validators=[MaxLengthValidator(3000)],
         help_text=_("What you want to learn, and how it helps in your own work."),
     )
     topics = models.ManyToManyField(Topic, related_name="requests", blank=True, verbose_name=_("topics"))
@@ -424,6 +428,8 @@ class MatchingRun(TenantModel):
         "organisations.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Why each considered request was left out of the proposal: {request id: reason code}.
+    unplaced = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -591,9 +597,16 @@ class Reflection(TenantModel):
     tenant_path: ClassVar[str] = "placement__programme"
 
     placement = models.OneToOneField(Placement, on_delete=models.CASCADE, related_name="reflection")
-    learned = models.TextField(_("what I learned"), max_length=5000)
-    how_used = models.TextField(_("how I will use it in my work"), max_length=5000)
-    how_shared = models.TextField(_("how I shared it with colleagues"), max_length=5000, blank=True)
+    learned = models.TextField(_("what I learned"), max_length=5000, validators=[MaxLengthValidator(5000)])
+    how_used = models.TextField(
+        _("how I will use it in my work"), max_length=5000, validators=[MaxLengthValidator(5000)]
+    )
+    how_shared = models.TextField(
+        _("how I shared it with colleagues"),
+        max_length=5000,
+        validators=[MaxLengthValidator(5000)],
+        blank=True,
+    )
     submitted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -611,7 +624,7 @@ class HostFeedback(TenantModel):
     tenant_path: ClassVar[str] = "placement__programme"
 
     placement = models.OneToOneField(Placement, on_delete=models.CASCADE, related_name="host_feedback")
-    feedback = models.TextField(_("feedback"), max_length=3000)
+    feedback = models.TextField(_("feedback"), max_length=3000, validators=[MaxLengthValidator(3000)])
     author = models.ForeignKey(
         "organisations.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
