@@ -429,8 +429,8 @@ def _diagnose(
     others_match = own_match = False
     others_slots = own_open = False
     for w in workplace_by_id.values():
-        if partner_organisation is not None and w.organisation not in (partner_organisation, r.organisation):
-            continue
+        if partner_organisation is not None and w.organisation != partner_organisation:
+            continue  # a pair visits each other: other organisations do not count
         if not _topic_language_ok(r, w):
             continue
         cal = any_cal.get(w.id)
