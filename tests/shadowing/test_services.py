@@ -531,7 +531,9 @@ def test_confirm_of_second_run_whose_slot_filled_meanwhile_is_a_conflict_and_cha
     with pytest.raises(ValidationError) as error:
         services.matching_run_confirm(actor=as_actor(programme_admin), run=second)
     assert services.is_conflict(error.value)
-    assert error.value.messages[0] == "Some proposals no longer fit; remove or re-assign them and confirm again."
+    assert (
+        error.value.messages[0] == "Some proposals no longer fit; remove or re-assign them and confirm again."
+    )
     second.refresh_from_db()
     slot_a.refresh_from_db()
     assert second.status == MatchingRun.Status.PROPOSED
