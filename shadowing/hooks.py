@@ -131,7 +131,7 @@ def _host_panel(request: Any) -> dict[str, Any] | None:
     """Host contacts: their workplaces, visitors to accept, visit days this month (3 queries)."""
     actor = actor_for(request.user)
     programme: Programme = request.programme
-    if actor.person is None or not actor.has_role(programme, *HOSTS):
+    if actor.person is None or actor.organisation_id is None or not actor.has_role(programme, *HOSTS):
         return None
     workplaces = list(
         Workplace.objects.filter(programme=programme, organisation_id=actor.organisation_id).order_by("name")[
@@ -157,7 +157,7 @@ def _host_panel(request: Any) -> dict[str, Any] | None:
 
 
 def _coordinator_panel(request: Any) -> dict[str, Any] | None:
-    """Coordinators: the matching dashboard's figures and the hosts who have visitors to answer (3 queries)."""
+    """Coordinators: the matching dashboard's figures and the hosts with visitors to answer (3 queries)."""
     from shadowing.views import dashboard_figures
 
     actor = actor_for(request.user)

@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from organisations.models import Organisation, Person, Programme, Unit
 from organisations.seed import malmo
-from shadowing.services import sync_workplace_permissions
 from shadowing.models import (
     AvailabilityWindow,
     HostFeedback,
@@ -44,6 +43,7 @@ from shadowing.models import (
     Topic,
     Workplace,
 )
+from shadowing.services import sync_workplace_permissions
 
 P = Placement.Status
 RS = ShadowingRequest.Status
@@ -203,8 +203,8 @@ class DemoRequest:
 REQUESTS = (
     DemoRequest(
         "amina.hassan",
-        "Jag vill förstå hur Migrationsverket tar emot asylsökande och vad som händer under asyltiden, så att "
-        "vi i introduktionen kan bygga vidare på det de redan har gjort och lärt sig.",
+        "Jag vill förstå hur Migrationsverket tar emot asylsökande och vad som händer under asyltiden, "
+        "så att vi i introduktionen kan bygga vidare på det de redan har gjort och lärt sig.",
         RS.PLACED,
         (ASYLUM, RECEPTION),
         days=2,
@@ -218,8 +218,9 @@ REQUESTS = (
             P.REFLECTED,
             (-12, -11),
             reflection=(
-                "Hur mycket som redan är gjort under asyltiden: kartläggning av utbildning, hälsoundersökning, "
-                "kontakter. Vi har börjat om från noll i introduktionen i stället för att fråga efter det.",
+                "Hur mycket som redan är gjort under asyltiden: kartläggning av utbildning, "
+                "hälsoundersökning, kontakter. Vi har börjat om från noll i introduktionen i stället för att "
+                "fråga efter det.",
                 "Vi måste använda det de gjorde och lärde sig under asyltiden. Jag ber nu alltid om "
                 "Migrationsverkets underlag vid första samtalet och har ändrat vår mall för kartläggning.",
                 "Berättade på arbetsplatsträffen och skrev en sammanfattning till kollegorna. Jag planerar "
@@ -451,7 +452,9 @@ def _people(programme: Programme) -> dict[str, Person]:
 def _workplaces(
     programme: Programme, people: dict[str, Person], topics: dict[str, Topic], today: date
 ) -> dict[str, Workplace]:
-    organisations = {o.name: o for o in Organisation.unscoped_objects.filter(participations__programme=programme)}
+    organisations = {
+        o.name: o for o in Organisation.unscoped_objects.filter(participations__programme=programme)
+    }
     found: dict[str, Workplace] = {}
     for spec in WORKPLACES:
         organisation = organisations[spec.organisation]
@@ -500,7 +503,11 @@ def _slot(workplace: Workplace, spec: DemoWorkplace, day: date) -> Slot:
     slot = Slot.unscoped_objects.filter(workplace=workplace, date=day, starts_at=spec.starts_at).first()
     if slot is None:
         slot = Slot.unscoped_objects.create(
-            workplace=workplace, date=day, starts_at=spec.starts_at, ends_at=spec.ends_at, capacity=spec.capacity
+            workplace=workplace,
+            date=day,
+            starts_at=spec.starts_at,
+            ends_at=spec.ends_at,
+            capacity=spec.capacity,
         )
     return slot
 
@@ -545,7 +552,9 @@ def _placement(
     )
     PlacementDay.unscoped_objects.bulk_create(
         [
-            PlacementDay(placement=placement, slot=slot, date=slot.date, starts_at=slot.starts_at, ends_at=slot.ends_at)
+            PlacementDay(
+                placement=placement, slot=slot, date=slot.date, starts_at=slot.starts_at, ends_at=slot.ends_at
+            )
             for slot in slots
         ]
     )
@@ -559,12 +568,17 @@ def _placement(
             note="",
         )
     ]
-    previous = P.PROPOSED
+    previous: str = P.PROPOSED
     for (status, who), moment in zip(path, moments, strict=False):
         note = spec.note if status in (P.HOST_DECLINED, P.CANCELLED) else ""
         events.append(
             PlacementEvent(
-                placement=placement, from_status=previous, to_status=status, actor=actors[who], at=moment, note=note
+                placement=placement,
+                from_status=previous,
+                to_status=status,
+                actor=actors[who],
+                at=moment,
+                note=note,
             )
         )
         previous = status
@@ -583,9 +597,13 @@ def _placement(
 def _past_run(programme: Programme, people: dict[str, Person], today: date, zone: ZoneInfo) -> MatchingRun:
     """The match confirmed three weeks before the first run; found again by its creator and status."""
     coordinator = people["johan.bergstrom"]
-    run = MatchingRun.unscoped_objects.filter(
-        programme=programme, created_by=coordinator, status=MatchingRun.Status.CONFIRMED
-    ).order_by("pk").first()
+    run = (
+        MatchingRun.unscoped_objects.filter(
+            programme=programme, created_by=coordinator, status=MatchingRun.Status.CONFIRMED
+        )
+        .order_by("pk")
+        .first()
+    )
     if run is None:
         when = _at(today - timedelta(days=21), 10, zone)
         run = MatchingRun.unscoped_objects.create(
@@ -618,7 +636,9 @@ def _requests(
     today: date,
     zone: ZoneInfo,
 ) -> None:
-    organisations = {o.name: o for o in Organisation.unscoped_objects.filter(participations__programme=programme)}
+    organisations = {
+        o.name: o for o in Organisation.unscoped_objects.filter(participations__programme=programme)
+    }
     run = _past_run(programme, people, today, zone)
     made: dict[str, ShadowingRequest] = {}
     created_now: set[str] = set()
@@ -633,7 +653,9 @@ def _requests(
             continue
         submitted = now - timedelta(days=spec.submitted_days_ago)
         # Withdrawn before a decision, or after an approved request was placed and then cancelled.
-        decided = spec.status != RS.PENDING_APPROVAL and not (spec.status == RS.WITHDRAWN and not spec.placement)
+        decided = spec.status != RS.PENDING_APPROVAL and not (
+            spec.status == RS.WITHDRAWN and not spec.placement
+        )
         manager = requester.line_manager
         request = ShadowingRequest.unscoped_objects.create(
             programme=programme,
@@ -648,7 +670,9 @@ def _requests(
             decided_at=submitted + timedelta(days=1) if decided else None,
             decision_note=spec.note,
             submitted_at=submitted,
-            expires_at=(now - timedelta(days=18)) if spec.status == RS.EXPIRED else submitted + timedelta(days=182),
+            expires_at=(now - timedelta(days=18))
+            if spec.status == RS.EXPIRED
+            else submitted + timedelta(days=182),
             unplaced_reason=spec.unplaced_reason,
         )
         request.topics.set([topics[name] for name in spec.topics])
@@ -695,7 +719,9 @@ def _requests(
 def _recount_bookings(programme: Programme) -> None:
     """``Slot.booked`` = the placement days that hold a seat; written only where it differs."""
     slots = Slot.unscoped_objects.filter(workplace__programme=programme).annotate(
-        holding=Count("placement_days", filter=Q(placement_days__placement__status__in=Placement.SEAT_HOLDING))
+        holding=Count(
+            "placement_days", filter=Q(placement_days__placement__status__in=Placement.SEAT_HOLDING)
+        )
     )
     for slot in slots:
         if slot.booked != slot.holding:

@@ -686,7 +686,7 @@ class HostView(ProgrammeMixin, TemplateView):
             row["workplace_id"]: row
             for row in Slot.objects.filter(workplace_id__in=ids, date__gte=today)
             .values("workplace_id")
-            .annotate(n=Count("pk"), free=Count("pk", filter=Q(booked__lt=F("capacity"))))
+            .annotate(n=Count("pk"), with_room=Count("pk", filter=Q(booked__lt=F("capacity"))))
             .order_by()
         }
         waiting = dict(
@@ -697,7 +697,7 @@ class HostView(ProgrammeMixin, TemplateView):
         )
         context.update(
             workplaces=[
-                (w, slot_counts.get(w.pk, {"n": 0, "free": 0}), waiting.get(w.pk, 0)) for w in workplaces
+                (w, slot_counts.get(w.pk, {"n": 0, "with_room": 0}), waiting.get(w.pk, 0)) for w in workplaces
             ],
             waiting_total=sum(waiting.values()),
             language_names=forms.LANGUAGE_NAMES,
@@ -770,7 +770,7 @@ class WorkplaceCreateView(HostWorkplaceScoped, FormPage):
 
     def build_form(self, data: Any = None) -> django_forms.Form:
         organisation = self.person.organisation
-        initial = {"contact": self.person.pk}
+        initial: dict[str, Any] = {"contact": self.person.pk}
         if self.person.unit is not None:
             unit = self.person.unit
             initial.update(

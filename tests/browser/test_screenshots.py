@@ -23,6 +23,14 @@ PAGES = [
     ("settings", "amina.hassan", "/me/settings/"),
     ("notifications", "amina.hassan", "/notifications/"),
     ("organisations", "johan.bergstrom", "/organisations/"),
+    ("shadowing-workplaces", "amina.hassan", "/shadowing/"),
+    ("shadowing-request-form", "amina.hassan", "/shadowing/requests/new/"),
+    ("shadowing-mine", "amina.hassan", "/shadowing/mine/"),
+    ("shadowing-approvals", "per.olsson", "/shadowing/approvals/"),
+    ("shadowing-host", "karin.nystrom", "/shadowing/host/"),
+    ("shadowing-host-visitors", "per.olsson", "/shadowing/host/visitors/"),
+    ("shadowing-matching", "johan.bergstrom", "/shadowing/coordinate/"),
+    ("shadowing-overview", "johan.bergstrom", "/shadowing/coordinate/overview/"),
     ("start-danish-programme", "mette.sorensen", "/"),
 ]
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}

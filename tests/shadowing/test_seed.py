@@ -20,11 +20,23 @@ from shadowing.models import (
 
 P = Placement.Status
 RS = ShadowingRequest.Status
-MODELS = (Topic, Workplace, Slot, ShadowingRequest, Placement, PlacementDay, PlacementEvent, MatchingRun, Reflection)
+MODELS = (
+    Topic,
+    Workplace,
+    Slot,
+    ShadowingRequest,
+    Placement,
+    PlacementDay,
+    PlacementEvent,
+    MatchingRun,
+    Reflection,
+)
 
 
 def _snapshot():
-    return {model.__name__: sorted(model.unscoped_objects.values_list("pk", flat=True)) for model in MODELS} | {
+    return {
+        model.__name__: sorted(model.unscoped_objects.values_list("pk", flat=True)) for model in MODELS
+    } | {
         "booked": sorted(Slot.unscoped_objects.values_list("pk", "booked")),
         "statuses": sorted(ShadowingRequest.unscoped_objects.values_list("pk", "status", "partner_id")),
     }
@@ -64,7 +76,9 @@ def test_demo_shadowing_is_idempotent_and_has_every_state(db):
         assert last.to_status == placement.status
     # Seats are counted as the services count them, and never above capacity.
     counted = Slot.unscoped_objects.annotate(
-        holding=Count("placement_days", filter=Q(placement_days__placement__status__in=Placement.SEAT_HOLDING))
+        holding=Count(
+            "placement_days", filter=Q(placement_days__placement__status__in=Placement.SEAT_HOLDING)
+        )
     )
     assert all(s.booked == s.holding <= s.capacity for s in counted)
     assert Slot.unscoped_objects.filter(booked=0, workplace__in=workplaces).count() > 20

@@ -128,7 +128,9 @@ def _request_data(workplace, **overrides):
     return data
 
 
-def test_request_a_visit_creates_request_with_windows_and_ranked_preferences(web, shadower, workplace_a, topic):
+def test_request_a_visit_creates_request_with_windows_and_ranked_preferences(
+    web, shadower, workplace_a, topic
+):
     response = web(shadower).post(url("request-create"), _request_data(workplace_a, topics=[topic.pk]))
 
     created = ShadowingRequest.unscoped_objects.get(requester=shadower)
@@ -142,9 +144,9 @@ def test_request_a_visit_creates_request_with_windows_and_ranked_preferences(web
     )
     assert AvailabilityWindow.unscoped_objects.filter(request=created).count() == 2
     assert list(
-        Preference.unscoped_objects.filter(request=created).order_by("rank").values_list(
-            "rank", "workplace_id", "organisation_id"
-        )
+        Preference.unscoped_objects.filter(request=created)
+        .order_by("rank")
+        .values_list("rank", "workplace_id", "organisation_id")
     ) == [(1, workplace_a.pk, None), (2, None, workplace_a.organisation_id)]
 
 
@@ -285,7 +287,9 @@ def test_bulk_slots_error_keeps_input(web, host_a, workplace_a):
     assert Slot.unscoped_objects.count() == 0
 
 
-def test_remove_free_slots_shows_how_many_then_removes(web, host_a, workplace_a, programme, shadower, make_placement):
+def test_remove_free_slots_shows_how_many_then_removes(
+    web, host_a, workplace_a, programme, shadower, make_placement
+):
     monday = future_weekday(0)
     for offset in (0, 1, 2):
         SlotFactory(workplace=workplace_a, date=monday + timedelta(days=offset))
@@ -324,10 +328,16 @@ def test_deleting_a_booked_slot_says_its_visitors_are_told_and_rematched(
     assert ShadowingRequest.unscoped_objects.get(pk=placement.request_id).status == RS.APPROVED
 
 
-def test_host_accepts_and_declines_with_reason(web, programme, shadower, staff_b, host_a, workplace_a, make_placement):
-    first = make_placement(make_request(programme, shadower), [SlotFactory(workplace=workplace_a)], P.AWAITING_HOST)
+def test_host_accepts_and_declines_with_reason(
+    web, programme, shadower, staff_b, host_a, workplace_a, make_placement
+):
+    first = make_placement(
+        make_request(programme, shadower), [SlotFactory(workplace=workplace_a)], P.AWAITING_HOST
+    )
     second = make_placement(
-        make_request(programme, staff_b), [SlotFactory(workplace=workplace_a, date=future_weekday(3))], P.AWAITING_HOST
+        make_request(programme, staff_b),
+        [SlotFactory(workplace=workplace_a, date=future_weekday(3))],
+        P.AWAITING_HOST,
     )
 
     page = web(host_a).get(url("host-visitors"))
@@ -341,9 +351,15 @@ def test_host_accepts_and_declines_with_reason(web, programme, shadower, staff_b
     first.refresh_from_db()
     second.refresh_from_db()
     assert (accepted.status_code, first.status) == (302, P.HOST_ACCEPTED)
-    assert (declined.status_code, second.status, second.decline_reason) == (302, P.HOST_DECLINED, "Fullt den dagen")
+    assert (declined.status_code, second.status, second.decline_reason) == (
+        302,
+        P.HOST_DECLINED,
+        "Fullt den dagen",
+    )
     assert list(
-        PlacementEvent.unscoped_objects.filter(placement=first).order_by("pk").values_list("to_status", "actor_id")
+        PlacementEvent.unscoped_objects.filter(placement=first)
+        .order_by("pk")
+        .values_list("to_status", "actor_id")
     )[-1] == (P.HOST_ACCEPTED, host_a.pk)
 
 
@@ -379,7 +395,9 @@ def test_cancel_asks_for_a_reason_on_a_confirmation_page(web, programme, shadowe
     assert (done.status_code, placement.status, placement.cancel_reason) == (302, P.CANCELLED, "Sjuk")
 
 
-def test_reflection_after_the_visit_and_errors_keep_input(web, programme, shadower, workplace_a, make_placement):
+def test_reflection_after_the_visit_and_errors_keep_input(
+    web, programme, shadower, workplace_a, make_placement
+):
     past = SlotFactory(workplace=workplace_a, date=timezone.localdate() - timedelta(days=3))
     placement = make_placement(make_request(programme, shadower), [past], P.VISITED)
 
@@ -399,7 +417,9 @@ def test_reflection_after_the_visit_and_errors_keep_input(web, programme, shadow
 # --- Coordinators ---------------------------------------------------------------------------------------
 
 
-def test_coordinator_runs_reviews_and_confirms_a_match(web, programme, coordinator, shadower, workplace_a, slot_a):
+def test_coordinator_runs_reviews_and_confirms_a_match(
+    web, programme, coordinator, shadower, workplace_a, slot_a
+):
     request = make_request(programme, shadower, preferences=[workplace_a])
 
     response = web(coordinator).post(url("run-create"), {"fairness_weight": ""})
@@ -460,7 +480,9 @@ def test_pairing_two_requests(web, programme, coordinator, shadower, staff_a, wo
 @pytest.mark.parametrize("n", [1, 3])
 def test_workplace_list_query_count(web, programme, org_a, host_a, shadower, n, django_assert_num_queries):
     for i in range(n):
-        workplace = WorkplaceFactory(programme=programme, organisation=org_a, contact=host_a, name=f"Plats {i}")
+        workplace = WorkplaceFactory(
+            programme=programme, organisation=org_a, contact=host_a, name=f"Plats {i}"
+        )
         SlotFactory(workplace=workplace)
     client = web(shadower)
     client.get(url("workplaces"))  # warm the session
@@ -472,7 +494,9 @@ def test_workplace_list_query_count(web, programme, org_a, host_a, shadower, n, 
 
 
 @pytest.mark.parametrize("n", [1, 3])
-def test_mine_query_count(web, programme, shadower, workplace_a, make_placement, n, django_assert_num_queries):
+def test_mine_query_count(
+    web, programme, shadower, workplace_a, make_placement, n, django_assert_num_queries
+):
     for i in range(n):
         request = make_request(programme, shadower, preferences=[workplace_a])
         make_placement(request, [SlotFactory(workplace=workplace_a, date=future_weekday(i % 5))], P.CONFIRMED)
@@ -494,7 +518,9 @@ def test_host_visitors_query_count(
     for i in range(n):
         person = make_member(programme, org_b, R.STAFF)
         make_placement(
-            make_request(programme, person), [SlotFactory(workplace=workplace_a, date=future_weekday(i % 5))], P.AWAITING_HOST
+            make_request(programme, person),
+            [SlotFactory(workplace=workplace_a, date=future_weekday(i % 5))],
+            P.AWAITING_HOST,
         )
     client = web(host_a)
     client.get(url("host-visitors"))
