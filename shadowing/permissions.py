@@ -56,7 +56,7 @@ def can_edit_workplace(
         return True
     if not actor.has_role(workplace.programme_id, R.HOST_CONTACT):
         return False
-    checker = checker or ObjectPermissionChecker(actor.user)
+    checker = checker or ObjectPermissionChecker(actor.user)  # type: ignore[arg-type]  # signed in: has a person
     return bool(checker.has_perm(CHANGE_WORKPLACE, workplace))
 
 

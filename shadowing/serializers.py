@@ -51,7 +51,7 @@ class WorkplaceSerializer(StrictModelSerializer):
     programme = ScopedPrimaryKeyRelatedField(
         model=Programme, help_text=_("The programme (set on creation only).")
     )
-    organisation = serializers.PrimaryKeyRelatedField(read_only=True)
+    organisation = serializers.IntegerField(source="organisation_id", read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     unit = ScopedPrimaryKeyRelatedField(model=Unit, required=False, allow_null=True)
     topics = ScopedPrimaryKeyRelatedField(model=Topic, many=True, required=False)

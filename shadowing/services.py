@@ -1188,7 +1188,7 @@ def run_edit_assign(
         other = PlacementDay.objects.filter(placement__run=run, placement__status=P.PROPOSED).exclude(
             placement__request=request
         )
-        proposed_on = defaultdict(int)
+        proposed_on: defaultdict[int, int] = defaultdict(int)
         for slot_id in other.values_list("slot_id", flat=True):
             proposed_on[slot_id] += 1
         fresh = {s.pk: s for s in Slot.objects.filter(pk__in=[s.pk for s in ordered])}
@@ -1293,8 +1293,8 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             else ShadowingRequest.unscoped_objects.filter(pk__in=request_ids).values_list("pk", "status")
         )
         day_load: dict[tuple[int, date], int] = defaultdict(int)
-        for slot in slots.values():
-            day_load[(slot.workplace_id, slot.date)] += slot.booked
+        for locked in slots.values():
+            day_load[(locked.workplace_id, locked.date)] += locked.booked
         taken: dict[int, int] = defaultdict(int)
         conflicts: list[str] = []
         for placement in placements:

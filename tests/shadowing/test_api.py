@@ -272,7 +272,9 @@ def test_matching_run_returns_the_proposal_with_bound_gap_and_reasons(
         {
             "request": own.pk,
             "reason": "only_own_organisation",
-            "reason_text": "Only your own organisation offers what you asked for, and shadowing is always elsewhere.",
+            "reason_text": (
+                "Only your own organisation offers what you asked for, and shadowing is always elsewhere."
+            ),
         }
     ]
 
