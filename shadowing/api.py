@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status
 from rest_framework.decorators import action
@@ -24,21 +24,16 @@ from rest_framework.response import Response
 from coordinator.api import ProgrammeScopedViewSet
 from coordinator.drf import Conflict
 from organisations.permissions import COORDINATING_ROLES
-from shadowing import filters, services
+from shadowing import filters, selectors, services
 from shadowing import permissions as perms
 from shadowing import serializers as s
 from shadowing.models import (
-    AvailabilityWindow,
     HostFeedback,
     MatchingRun,
     Placement,
-    PlacementDay,
-    PlacementEvent,
-    Preference,
     Reflection,
     ShadowingRequest,
     Slot,
-    Topic,
     Workplace,
 )
 
@@ -67,13 +62,6 @@ class IsCoordinator(permissions.BasePermission):
         return bool(actor and actor.programmes_with_role(*COORDINATING_ROLES))
 
 
-def _placement_joins(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    return queryset.select_related("request__requester__user", "workplace").prefetch_related(
-        Prefetch("days", queryset=PlacementDay.objects.order_by("date", "starts_at", "pk")),
-        Prefetch("events", queryset=PlacementEvent.objects.order_by("at", "pk")),
-    )
-
-
 class WorkplaceViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -90,12 +78,7 @@ class WorkplaceViewSet(
     ordering_fields = ["name", "city"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return (
-            queryset.filter(perms.visible_workplaces_filter(self.actor))
-            .select_related("organisation")
-            .prefetch_related(Prefetch("topics", queryset=Topic.objects.all()))
-            .order_by("name", "pk")
-        )
+        return selectors.workplaces_for(self.actor)
 
     def _answer(self, workplace: Workplace, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=workplace.pk)).data, status=code)
@@ -162,8 +145,7 @@ class SlotViewSet(
     ordering_fields = ["date", "starts_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        visible = Workplace.objects.filter(perms.visible_workplaces_filter(self.actor)).values("pk")
-        return queryset.filter(workplace__in=visible).order_by("date", "starts_at", "pk")
+        return selectors.slots_for(self.actor)
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
@@ -231,16 +213,7 @@ class ShadowingRequestViewSet(
     ordering_fields = ["submitted_at", "status"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return (
-            queryset.filter(perms.visible_requests_filter(self.actor))
-            .select_related("requester__user")
-            .prefetch_related(
-                Prefetch("topics", queryset=Topic.objects.all()),
-                Prefetch("windows", queryset=AvailabilityWindow.objects.order_by("starts_on", "pk")),
-                Prefetch("preferences", queryset=Preference.objects.order_by("rank")),
-            )
-            .order_by("-submitted_at", "-pk")
-        )
+        return selectors.requests_for(self.actor)
 
     def _answer(self, request: ShadowingRequest, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=request.pk)).data, status=code)
@@ -319,14 +292,7 @@ class MatchingRunViewSet(
     ordering_fields = ["created_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        coordinated = self.actor.programmes_with_role(*COORDINATING_ROLES)
-        return (
-            queryset.filter(programme_id__in=coordinated)
-            .prefetch_related(
-                Prefetch("placements", queryset=_placement_joins(Placement.objects.order_by("pk")))
-            )
-            .order_by("-created_at", "-pk")
-        )
+        return selectors.runs_for(self.actor)
 
     def _answer(self, run: MatchingRun, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=run.pk)).data, status=code)
@@ -397,9 +363,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
     ordering_fields = ["created_at", "updated_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return _placement_joins(queryset.filter(perms.visible_placements_filter(self.actor))).order_by(
-            "-created_at", "-pk"
-        )
+        return selectors.placements_for(self.actor)
 
     def _object(self) -> Placement:
         placement: Placement = self.get_object()
@@ -488,17 +452,7 @@ class ReflectionViewSet(
     filterset_class = filters.ReflectionFilter
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        person = self.actor.person
-        if person is None:
-            return queryset.none()
-        from django.db.models import Q
-
-        coordinated = self.actor.programmes_with_role(*COORDINATING_ROLES)
-        return queryset.filter(
-            Q(placement__request__requester=person)
-            | Q(placement__request__requester__line_manager=person)
-            | Q(placement__programme_id__in=coordinated)
-        ).order_by("-submitted_at", "-pk")
+        return selectors.reflections_for(self.actor)
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
