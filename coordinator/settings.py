@@ -9,7 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.env import env_bool, env_choice, env_int, env_list, env_str, env_timezone
+from coordinator.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_timezone
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -266,6 +266,19 @@ CALENDAR_UID_DOMAIN = env_str("CALENDAR_UID_DOMAIN", "samverkan.example")
 JOBS_INTERVAL_SECONDS = env_int("JOBS_INTERVAL_SECONDS", 60, minimum=1)
 
 # --- Job shadowing (shadowing/) -------------------------------------------------------------------------
+# How long an approved request may wait unplaced before it expires and the requester is told (days).
+SHADOWING_REQUEST_EXPIRY_DAYS = env_int("SHADOWING_REQUEST_EXPIRY_DAYS", 182, minimum=1)
+# Weight of the fairness term in matching: how much the matcher trades preference score for spreading
+# placements evenly across the requesters' organisations (0 switches it off; it never costs a placement).
+SHADOWING_FAIRNESS_WEIGHT = env_float("SHADOWING_FAIRNESS_WEIGHT", 1.0, minimum=0.0)
+# Time limit for one matching run's solver (seconds).
+SHADOWING_MATCHING_TIME_LIMIT = env_float("SHADOWING_MATCHING_TIME_LIMIT", 20.0, minimum=0.1)
+# Named API enums: several shadowing models have a "status" field.
+_shadowing_enums = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
+assert isinstance(_shadowing_enums, dict)
+_shadowing_enums["ShadowingRequestStatusEnum"] = "shadowing.models.REQUEST_STATUSES"
+_shadowing_enums["PlacementStatusEnum"] = "shadowing.models.PLACEMENT_STATUSES"
+_shadowing_enums["MatchingRunStatusEnum"] = "shadowing.models.RUN_STATUSES"
 
 
 # --- Seminars and courses (seminars/) -------------------------------------------------------------------

@@ -1,5 +1,19 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern] = []
+from shadowing import api
+
+router = SimpleRouter()
+router.register("workplaces", api.WorkplaceViewSet, basename="shadowing-workplace")
+router.register("slots", api.SlotViewSet, basename="shadowing-slot")
+router.register("requests", api.ShadowingRequestViewSet, basename="shadowing-request")
+router.register("matching-runs", api.MatchingRunViewSet, basename="shadowing-matching-run")
+router.register("placements", api.PlacementViewSet, basename="shadowing-placement")
+router.register("reflections", api.ReflectionViewSet, basename="shadowing-reflection")
+router.register("host-feedback", api.HostFeedbackViewSet, basename="shadowing-host-feedback")
+
+urlpatterns = [
+    path("", include(router.urls)),
+]

@@ -1,0 +1,482 @@
+"""API of job shadowing: workplaces, slots, requests, matching runs, placements, reflections and host
+feedback (thin: parse, call a service, serialise).
+
+Every viewset builds on ``ProgrammeScopedViewSet``: another programme's object answers 404 like a missing
+one, and a foreign id in a body is "does not exist" (400). A service's refusal because the state changed
+meanwhile (a run already confirmed, a slot filled by another run, a second click on a transition) is a
+409; other refusals are 400 (bad input) or 403 (wrong role).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from coordinator.api import ProgrammeScopedViewSet
+from coordinator.drf import Conflict
+from organisations.permissions import COORDINATING_ROLES
+from shadowing import filters, selectors, services
+from shadowing import permissions as perms
+from shadowing import serializers as s
+from shadowing.models import (
+    HostFeedback,
+    MatchingRun,
+    Placement,
+    Reflection,
+    ShadowingRequest,
+    Slot,
+    Workplace,
+)
+
+
+@contextmanager
+def conflicts_as_409() -> Iterator[None]:
+    """A service's "the state changed meanwhile" becomes 409 Conflict with its messages."""
+    try:
+        yield
+    except ValidationError as error:
+        if services.is_conflict(error):
+            raise Conflict(detail=error.messages) from error
+        raise
+
+
+def _call(function: Callable[..., Any], **kwargs: Any) -> Any:
+    with conflicts_as_409():
+        return function(**kwargs)
+
+
+class IsCoordinator(permissions.BasePermission):
+    """Coordinators and programme admins of at least one of the person's programmes."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        actor = getattr(view, "actor", None)
+        return bool(actor and actor.programmes_with_role(*COORDINATING_ROLES))
+
+
+class WorkplaceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """Host workplaces: the published ones of the programme, plus your own organisation's drafts (all of
+    them for coordinators). Host contacts and organisation admins create and edit their organisation's."""
+
+    model = Workplace
+    serializer_class = s.WorkplaceSerializer
+    filterset_class = filters.WorkplaceFilter
+    ordering_fields = ["name", "city"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return selectors.workplaces_for(self.actor)
+
+    def _answer(self, workplace: Workplace, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=workplace.pk)).data, status=code)
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        person = self.actor.person
+        if person is None:
+            raise services.PermissionDenied()
+        created = _call(
+            services.workplace_create,
+            actor=self.actor,
+            programme=data.pop("programme"),
+            organisation=person.organisation,
+            topics=data.pop("topics", []),
+            values=data,
+        )
+        serializer.instance = self.get_queryset().get(pk=created.pk)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("programme", None)
+        _call(
+            services.workplace_update,
+            actor=self.actor,
+            workplace=serializer.instance,
+            topics=data.pop("topics", None),
+            values=data,
+        )
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(request=None, responses=s.WorkplaceSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        """Show the workplace to the programme and offer it to the matcher."""
+        workplace = self.get_object()
+        _call(services.workplace_publish, actor=self.actor, workplace=workplace)
+        return self._answer(workplace)
+
+    @extend_schema(request=None, responses=s.WorkplaceSerializer)
+    @action(detail=True, methods=["post"])
+    def unpublish(self, request: Request, pk: str | None = None) -> Response:
+        """Hide the workplace from new requests and matches."""
+        workplace = self.get_object()
+        _call(services.workplace_unpublish, actor=self.actor, workplace=workplace)
+        return self._answer(workplace)
+
+
+class SlotViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """Visit days of the workplaces you can see. The workplace's host contacts and admins create them (one,
+    or in bulk by weekday), change their time (booked visitors get a calendar update) and delete them (booked
+    visitors are told and their requests go back to the matching)."""
+
+    model = Slot
+    serializer_class = s.SlotSerializer
+    filterset_class = filters.SlotFilter
+    ordering_fields = ["date", "starts_at"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return selectors.slots_for(self.actor)
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        created = _call(
+            services.slots_bulk_create,
+            actor=self.actor,
+            workplace=data["workplace"],
+            starts_on=data["date"],
+            ends_on=data["date"],
+            weekdays=[data["date"].weekday()],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            capacity=data.get("capacity", 1),
+            notes=data.get("notes", ""),
+        )
+        if not created:
+            raise services.ValidationError({"starts_at": ["The workplace already has a slot at this time."]})
+        serializer.instance = created[0]
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("workplace", None)
+        data.pop("date", None)
+        serializer.instance = _call(
+            services.slot_update, actor=self.actor, slot=serializer.instance, values=data
+        )
+
+    def perform_destroy(self, instance: Slot) -> None:
+        _call(services.slot_delete, actor=self.actor, slot=instance)
+
+    @extend_schema(request=s.SlotBulkSerializer, responses={201: s.SlotSerializer(many=True)})
+    @action(detail=False, methods=["post"])
+    def bulk(self, request: Request) -> Response:
+        """A slot on each chosen weekday between two dates; days with a slot at that time are skipped."""
+        incoming = s.SlotBulkSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        created = _call(services.slots_bulk_create, actor=self.actor, **incoming.validated_data)
+        return Response(s.SlotSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.SlotRemoveFreeSerializer, responses=s.RemovedSerializer)
+    @action(detail=False, methods=["post"], url_path="remove-free")
+    def remove_free(self, request: Request) -> Response:
+        """Delete the workplace's future slots in a period that nobody has booked or been proposed for."""
+        incoming = s.SlotRemoveFreeSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        removed = _call(services.slots_remove_free, actor=self.actor, **incoming.validated_data)
+        return Response({"removed": removed})
+
+
+class ShadowingRequestViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """Requests to shadow: your own; those you decide on as line manager; all (coordinators).
+
+    ``POST`` asks for yourself (never at your own organisation); the line manager approves or declines;
+    the requester withdraws an open request."""
+
+    model = ShadowingRequest
+    serializer_class = s.ShadowingRequestSerializer
+    filterset_class = filters.ShadowingRequestFilter
+    ordering_fields = ["submitted_at", "status"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return selectors.requests_for(self.actor)
+
+    def _answer(self, request: ShadowingRequest, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=request.pk)).data, status=code)
+
+    @staticmethod
+    def _parts(data: dict[str, Any]) -> dict[str, Any]:
+        parts: dict[str, Any] = {}
+        if "topics" in data:
+            parts["topics"] = data.pop("topics")
+        if "windows" in data:
+            parts["windows"] = [(w["starts_on"], w["ends_on"]) for w in data.pop("windows")]
+        if "preferences" in data:
+            parts["preferences"] = [
+                (p.get("rank"), p.get("organisation"), p.get("workplace")) for p in data.pop("preferences")
+            ]
+        return parts
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        programme = data.pop("programme")
+        parts = self._parts(data)
+        created = _call(services.request_create, actor=self.actor, programme=programme, values=data, **parts)
+        serializer.instance = self.get_queryset().get(pk=created.pk)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("programme", None)
+        parts = self._parts(data)
+        _call(services.request_update, actor=self.actor, request=serializer.instance, values=data, **parts)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(request=s.DecisionSerializer, responses=s.ShadowingRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        """The line manager approves the time away; the request joins the next match."""
+        item = self.get_object()
+        incoming = s.DecisionSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        _call(services.request_approve, actor=self.actor, request=item, note=incoming.validated_data["note"])
+        return self._answer(item)
+
+    @extend_schema(request=s.DeclineSerializer, responses=s.ShadowingRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        """The line manager declines, with a note to the requester."""
+        item = self.get_object()
+        incoming = s.DeclineSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        _call(services.request_decline, actor=self.actor, request=item, note=incoming.validated_data["note"])
+        return self._answer(item)
+
+    @extend_schema(request=None, responses=s.ShadowingRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        """The requester withdraws a request that waits for approval or a match."""
+        item = self.get_object()
+        _call(services.request_withdraw, actor=self.actor, request=item)
+        return self._answer(item)
+
+
+class MatchingRunViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
+):
+    """Matching runs (coordinators only).
+
+    ``POST`` matches every approved request against the free slots and returns the proposal: the
+    placements, the objective, the LP bound, the gap, how many were placed (and how many first-come-
+    first-served would have placed) and each unplaced request with its reason. ``assign`` and ``remove``
+    edit the proposal by hand; ``confirm`` books the seats and asks the hosts (409 if a proposal no longer
+    fits); ``discard`` throws it away."""
+
+    model = MatchingRun
+    serializer_class = s.MatchingRunSerializer
+    filterset_class = filters.MatchingRunFilter
+    permission_classes = [permissions.IsAuthenticated, IsCoordinator]
+    ordering_fields = ["created_at"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return selectors.runs_for(self.actor)
+
+    def _answer(self, run: MatchingRun, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=run.pk)).data, status=code)
+
+    @extend_schema(request=s.MatchingRunCreateSerializer, responses={201: s.MatchingRunSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incoming = s.MatchingRunCreateSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        run = _call(
+            services.matching_run_create,
+            actor=self.actor,
+            programme=incoming.validated_data["programme"],
+            fairness_weight=incoming.validated_data.get("fairness_weight"),
+        )
+        return self._answer(run, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.MatchingRunSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        """Book every proposal's seats and ask the hosts; 409 (and nothing changes) if one no longer fits."""
+        run = self.get_object()
+        _call(services.matching_run_confirm, actor=self.actor, run=run)
+        return self._answer(run)
+
+    @extend_schema(request=None, responses=s.MatchingRunSerializer)
+    @action(detail=True, methods=["post"])
+    def discard(self, request: Request, pk: str | None = None) -> Response:
+        """Throw the proposal away."""
+        run = self.get_object()
+        _call(services.matching_run_discard, actor=self.actor, run=run)
+        return self._answer(run)
+
+    @extend_schema(request=s.RunAssignSerializer, responses=s.MatchingRunSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        """Place a request by hand at a workplace on the given slots (replacing its proposal in this run)."""
+        run = self.get_object()
+        incoming = s.RunAssignSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        _call(services.run_edit_assign, actor=self.actor, run=run, **incoming.validated_data)
+        return self._answer(run)
+
+    @extend_schema(request=s.RunRemoveSerializer, responses=s.MatchingRunSerializer)
+    @action(detail=True, methods=["post"])
+    def remove(self, request: Request, pk: str | None = None) -> Response:
+        """Take a proposal out of the run; its request stays approved."""
+        run = self.get_object()
+        incoming = s.RunRemoveSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        _call(
+            services.run_edit_remove,
+            actor=self.actor,
+            run=run,
+            placement=incoming.validated_data["placement"],
+        )
+        return self._answer(run)
+
+
+class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+    """Placements: your own visits; your workplace's visitors (hosts); all (coordinators). Proposals of an
+    unconfirmed run are the coordinators' alone. Each action is one step of the workflow, allowed to one
+    role: ``accept``/``decline`` (host), ``confirm`` (shadower, with the confidentiality undertaking),
+    ``visited`` (host or coordinator, after the last day), ``cancel`` (shadower, host or coordinator)."""
+
+    model = Placement
+    serializer_class = s.PlacementSerializer
+    filterset_class = filters.PlacementFilter
+    ordering_fields = ["created_at", "updated_at"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return selectors.placements_for(self.actor)
+
+    def _object(self) -> Placement:
+        placement: Placement = self.get_object()
+        # The services read these relations; one query for them instead of several.
+        return Placement.objects.select_related(
+            "programme",
+            "request__requester__user",
+            "request__organisation",
+            "workplace__contact__user",
+            "workplace__organisation",
+        ).get(pk=placement.pk)
+
+    def _answer(self, placement: Placement) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=placement.pk)).data)
+
+    @extend_schema(request=None, responses=s.PlacementSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        """The host accepts the visitor."""
+        placement = self._object()
+        _call(services.placement_host_accept, actor=self.actor, placement=placement)
+        return self._answer(placement)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.PlacementSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        """The host declines the visitor, with a reason; the request goes back to the matching."""
+        placement = self._object()
+        incoming = s.ReasonSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        _call(
+            services.placement_host_decline,
+            actor=self.actor,
+            placement=placement,
+            reason=incoming.validated_data["reason"],
+        )
+        return self._answer(placement)
+
+    @extend_schema(request=s.ConfirmSerializer, responses=s.PlacementSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        """The shadower confirms and accepts the confidentiality terms; calendar invites go out."""
+        placement = self._object()
+        incoming = s.ConfirmSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        _call(
+            services.placement_confirm,
+            actor=self.actor,
+            placement=placement,
+            accept_confidentiality=incoming.validated_data["accept_confidentiality"],
+        )
+        return self._answer(placement)
+
+    @extend_schema(request=None, responses=s.PlacementSerializer)
+    @action(detail=True, methods=["post"])
+    def visited(self, request: Request, pk: str | None = None) -> Response:
+        """The host or a coordinator records the visit (after its last day)."""
+        placement = self._object()
+        _call(services.placement_mark_visited, actor=self.actor, placement=placement)
+        return self._answer(placement)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.PlacementSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel with a reason (shadower, host or coordinator); a confirmed visit's invites are cancelled."""
+        placement = self._object()
+        incoming = s.ReasonSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        _call(
+            services.placement_cancel,
+            actor=self.actor,
+            placement=placement,
+            reason=incoming.validated_data["reason"],
+        )
+        return self._answer(placement)
+
+
+class ReflectionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
+):
+    """What shadowers learned: your own, your reports' (line managers), all (coordinators). The shadower
+    writes it once the visit is recorded."""
+
+    model = Reflection
+    serializer_class = s.ReflectionSerializer
+    filterset_class = filters.ReflectionFilter
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return selectors.reflections_for(self.actor)
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        placement = Placement.objects.select_related("request", "programme").get(pk=data.pop("placement").pk)
+        serializer.instance = _call(services.reflection_submit, actor=self.actor, placement=placement, **data)
+
+
+class HostFeedbackViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
+):
+    """The hosts' feedback on visits: on your own visits, on your workplace's (hosts), all (coordinators).
+    The host writes it after the visit; writing again corrects it."""
+
+    model = HostFeedback
+    serializer_class = s.HostFeedbackSerializer
+    filterset_class = filters.HostFeedbackFilter
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        visible = Placement.objects.filter(perms.visible_placements_filter(self.actor)).values("pk")
+        return queryset.filter(placement__in=visible).order_by("-submitted_at", "-pk")
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        placement = Placement.objects.select_related("workplace", "programme").get(pk=data["placement"].pk)
+        serializer.instance = _call(
+            services.host_feedback_submit, actor=self.actor, placement=placement, feedback=data["feedback"]
+        )

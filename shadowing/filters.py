@@ -1,0 +1,100 @@
+"""List filters of the shadowing API. Foreign ids are plain number filters on the already scoped queryset:
+an id the person cannot see simply matches nothing."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import F, QuerySet
+
+from shadowing.models import (
+    HostFeedback,
+    MatchingRun,
+    Placement,
+    Reflection,
+    ShadowingRequest,
+    Slot,
+    Workplace,
+)
+
+
+class WorkplaceFilter(django_filters.FilterSet):
+    programme = django_filters.NumberFilter(field_name="programme")
+    organisation = django_filters.NumberFilter(field_name="organisation")
+    topic = django_filters.NumberFilter(field_name="topics", distinct=True)
+    published = django_filters.BooleanFilter(field_name="is_published")
+    city = django_filters.CharFilter(field_name="city", lookup_expr="iexact", max_length=100)
+    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
+
+    class Meta:
+        model = Workplace
+        fields: list[str] = []
+
+
+class SlotFilter(django_filters.FilterSet):
+    workplace = django_filters.NumberFilter(field_name="workplace")
+    organisation = django_filters.NumberFilter(field_name="workplace__organisation")
+    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    free = django_filters.BooleanFilter(method="filter_free", label="Only slots with a free place")
+
+    class Meta:
+        model = Slot
+        fields: list[str] = []
+
+    def filter_free(self, queryset: QuerySet[Slot], name: str, value: bool | None) -> QuerySet[Slot]:
+        if value is None:
+            return queryset
+        return (
+            queryset.filter(booked__lt=F("capacity")) if value else queryset.filter(booked__gte=F("capacity"))
+        )
+
+
+class ShadowingRequestFilter(django_filters.FilterSet):
+    programme = django_filters.NumberFilter(field_name="programme")
+    status = django_filters.ChoiceFilter(choices=ShadowingRequest.Status.choices)
+    requester = django_filters.NumberFilter(field_name="requester")
+    organisation = django_filters.NumberFilter(field_name="organisation")
+    submitted_after = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+
+    class Meta:
+        model = ShadowingRequest
+        fields: list[str] = []
+
+
+class MatchingRunFilter(django_filters.FilterSet):
+    programme = django_filters.NumberFilter(field_name="programme")
+    status = django_filters.ChoiceFilter(choices=MatchingRun.Status.choices)
+
+    class Meta:
+        model = MatchingRun
+        fields: list[str] = []
+
+
+class PlacementFilter(django_filters.FilterSet):
+    programme = django_filters.NumberFilter(field_name="programme")
+    status = django_filters.ChoiceFilter(choices=Placement.Status.choices)
+    workplace = django_filters.NumberFilter(field_name="workplace")
+    request = django_filters.NumberFilter(field_name="request")
+    run = django_filters.NumberFilter(field_name="run")
+    date_from = django_filters.DateFilter(field_name="days__date", lookup_expr="gte", distinct=True)
+    date_to = django_filters.DateFilter(field_name="days__date", lookup_expr="lte", distinct=True)
+
+    class Meta:
+        model = Placement
+        fields: list[str] = []
+
+
+class ReflectionFilter(django_filters.FilterSet):
+    placement = django_filters.NumberFilter(field_name="placement")
+
+    class Meta:
+        model = Reflection
+        fields: list[str] = []
+
+
+class HostFeedbackFilter(django_filters.FilterSet):
+    placement = django_filters.NumberFilter(field_name="placement")
+
+    class Meta:
+        model = HostFeedback
+        fields: list[str] = []

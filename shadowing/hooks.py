@@ -1,0 +1,279 @@
+"""What the shadowing app contributes to the shared pages: navigation, start-page panels, the calendar feed,
+history, the programme report, notification kinds, the periodic expiry of requests and demo data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coordinator import registry
+from organisations.models import Person, PlatformRole, Programme
+from organisations.permissions import actor_for
+from shadowing import permissions as perms
+from shadowing.models import (
+    HostFeedback,
+    Placement,
+    PlacementDay,
+    Reflection,
+    ShadowingRequest,
+    Workplace,
+)
+
+R = PlatformRole
+P = Placement.Status
+RS = ShadowingRequest.Status
+HOSTS = (R.HOST_CONTACT, R.ORGANISATION_ADMIN)
+
+
+def _has(request: Any, *roles: str) -> bool:
+    programme = getattr(request, "programme", None)
+    return programme is not None and actor_for(request.user).has_role(programme, *roles)
+
+
+def _member(request: Any) -> bool:
+    programme = getattr(request, "programme", None)
+    return programme is not None and actor_for(request.user).is_member(programme)
+
+
+registry.nav_items.register(
+    "shadowing", registry.NavItem(_("Job shadowing"), "shadowing:workplaces", _member), order=20
+)
+registry.nav_items.register(
+    "shadowing.mine",
+    registry.NavItem(_("My visits"), "shadowing:mine", lambda r: _has(r, R.STAFF)),
+    order=21,
+)
+registry.nav_items.register(
+    "shadowing.approvals",
+    registry.NavItem(_("Shadowing approvals"), "shadowing:approvals", lambda r: _has(r, R.LINE_MANAGER)),
+    order=22,
+)
+registry.nav_items.register(
+    "shadowing.host",
+    registry.NavItem(_("My workplaces"), "shadowing:host", lambda r: _has(r, *HOSTS)),
+    order=23,
+)
+registry.nav_items.register(
+    "shadowing.dashboard",
+    registry.NavItem(
+        _("Matching"), "shadowing:dashboard", lambda r: _has(r, R.COORDINATOR, R.PROGRAMME_ADMIN)
+    ),
+    order=24,
+)
+
+
+# --- Start-page panels (each a fixed number of queries) -------------------------------------------------
+
+
+def _mine_panel(request: Any) -> dict[str, Any] | None:
+    """Staff: visits to confirm or reflect on, the next visit, requests in progress (3 queries)."""
+    actor = actor_for(request.user)
+    programme: Programme = request.programme
+    if actor.person is None or not actor.has_role(programme, R.STAFF):
+        return None
+    counts = ShadowingRequest.objects.filter(programme=programme, requester=actor.person).aggregate(
+        pending=Count("pk", filter=Q(status=RS.PENDING_APPROVAL)),
+        approved=Count("pk", filter=Q(status=RS.APPROVED)),
+        total=Count("pk"),
+    )
+    actionable = list(
+        Placement.objects.filter(
+            programme=programme, request__requester=actor.person, status__in=(P.HOST_ACCEPTED, P.VISITED)
+        )
+        .select_related("workplace")
+        .order_by("pk")[:6]
+    )
+    next_visit = (
+        PlacementDay.objects.filter(
+            placement__programme=programme,
+            placement__request__requester=actor.person,
+            placement__status=P.CONFIRMED,
+            date__gte=timezone.localdate(),
+        )
+        .select_related("placement__workplace")
+        .order_by("date", "starts_at")
+        .first()
+    )
+    if not counts["total"] and not actionable and next_visit is None:
+        return {"pending": 0, "approved": 0, "to_confirm": [], "to_reflect": [], "next_visit": None}
+    return {
+        "pending": counts["pending"],
+        "approved": counts["approved"],
+        "to_confirm": [p for p in actionable if p.status == P.HOST_ACCEPTED],
+        "to_reflect": [p for p in actionable if p.status == P.VISITED],
+        "next_visit": next_visit,
+    }
+
+
+def _approvals_panel(request: Any) -> dict[str, Any] | None:
+    """Line managers: shadowing requests waiting for their decision (1 query)."""
+    actor = actor_for(request.user)
+    if actor.person is None or not actor.has_role(request.programme, R.LINE_MANAGER):
+        return None
+    pending = list(
+        ShadowingRequest.objects.filter(
+            programme=request.programme, requester__line_manager=actor.person, status=RS.PENDING_APPROVAL
+        )
+        .select_related("requester__user")
+        .order_by("submitted_at", "pk")[:6]
+    )
+    if not pending:
+        return None
+    return {"pending": pending[:5], "more": len(pending) > 5}
+
+
+def _host_panel(request: Any) -> dict[str, Any] | None:
+    """Host contacts: their workplaces, visitors to accept, visit days this month (3 queries)."""
+    actor = actor_for(request.user)
+    programme: Programme = request.programme
+    if actor.person is None or actor.organisation_id is None or not actor.has_role(programme, *HOSTS):
+        return None
+    workplaces = list(
+        Workplace.objects.filter(programme=programme, organisation_id=actor.organisation_id).order_by("name")[
+            :5
+        ]
+    )
+    if not workplaces and not actor.has_role(programme, R.HOST_CONTACT):
+        return None
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    hosted = Q(placement__workplace__organisation_id=actor.organisation_id, placement__programme=programme)
+    this_month = PlacementDay.objects.filter(
+        hosted,
+        placement__status__in=(P.HOST_ACCEPTED, P.CONFIRMED, P.VISITED, P.REFLECTED),
+        date__gte=first,
+        date__lt=following,
+    ).count()
+    waiting = Placement.objects.filter(
+        programme=programme, workplace__organisation_id=actor.organisation_id, status=P.AWAITING_HOST
+    ).count()
+    return {"workplaces": workplaces, "waiting": waiting, "this_month": this_month}
+
+
+def _coordinator_panel(request: Any) -> dict[str, Any] | None:
+    """Coordinators: the matching dashboard's figures and the hosts with visitors to answer (3 queries)."""
+    from shadowing.views import dashboard_figures
+
+    actor = actor_for(request.user)
+    programme: Programme = request.programme
+    if not perms.can_manage(actor, programme):
+        return None
+    figures: dict[str, Any] = dict(dashboard_figures(programme))
+    rows = (
+        Placement.objects.filter(programme=programme, status=P.AWAITING_HOST)
+        .values_list("workplace__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "workplace__name")[:5]
+    )
+    figures["waiting_hosts"] = list(rows)
+    return figures
+
+
+registry.dashboard_panels.register(
+    "shadowing.mine", registry.DashboardPanel("shadowing/panels/mine.html", _mine_panel), order=25
+)
+registry.dashboard_panels.register(
+    "shadowing.approvals",
+    registry.DashboardPanel("shadowing/panels/approvals.html", _approvals_panel),
+    order=19,
+)
+registry.dashboard_panels.register(
+    "shadowing.host", registry.DashboardPanel("shadowing/panels/host.html", _host_panel), order=21
+)
+registry.dashboard_panels.register(
+    "shadowing.coordinator",
+    registry.DashboardPanel("shadowing/panels/coordinator.html", _coordinator_panel),
+    order=22,
+)
+
+
+# --- History and report (the calendar feed, notification kinds and jobs: ``shadowing.jobs``) -------------
+
+from shadowing import jobs  # noqa: E402, F401  (registers notification kinds, periodic jobs, the feed)
+
+
+def _history(person: Person) -> list[registry.HistoryEntry]:
+    """Visits made, with what was learned and the host's feedback (3 queries)."""
+    placements = list(
+        Placement.objects.filter(request__requester=person, status__in=(P.VISITED, P.REFLECTED))
+        .select_related("workplace__organisation")
+        .order_by("-pk")
+    )
+    ids = [p.pk for p in placements]
+    reflections = {r.placement_id: r for r in Reflection.objects.filter(placement_id__in=ids)}
+    feedback = {f.placement_id: f for f in HostFeedback.objects.filter(placement_id__in=ids)}
+    last_days: dict[int, date] = {}
+    for placement_id, day in PlacementDay.objects.filter(placement_id__in=ids).values_list(
+        "placement_id", "date"
+    ):
+        last_days[placement_id] = max(day, last_days.get(placement_id, day))
+    entries = []
+    for p in placements:
+        parts = []
+        reflection = reflections.get(p.pk)
+        if reflection is not None:
+            parts.append(str(_("Learned: %(text)s")) % {"text": reflection.learned})
+            parts.append(str(_("Will use it: %(text)s")) % {"text": reflection.how_used})
+            if reflection.how_shared:
+                parts.append(str(_("Shared: %(text)s")) % {"text": reflection.how_shared})
+        if p.pk in feedback:
+            parts.append(str(_("The host: %(text)s")) % {"text": feedback[p.pk].feedback})
+        entries.append(
+            registry.HistoryEntry(
+                when=last_days.get(p.pk) or p.created_at,
+                kind=str(_("Job shadowing")),
+                title=f"{p.workplace.name} ({p.workplace.organisation.name})",
+                detail="\n".join(parts),
+                url=reverse("shadowing:placement-detail", kwargs={"pk": p.pk}),
+            )
+        )
+    return entries
+
+
+registry.history_providers.register("shadowing", _history)
+
+
+def _report(programme: Programme, start: date, end: date) -> dict[str, Any]:
+    """Shadowing in the programme report: requests, visits made in the period, reflections written."""
+    visited = Placement.objects.filter(
+        programme=programme,
+        status__in=(P.VISITED, P.REFLECTED),
+        days__date__gte=start,
+        days__date__lte=end,
+    ).distinct()
+    requests = ShadowingRequest.objects.filter(
+        programme=programme, submitted_at__date__gte=start, submitted_at__date__lte=end
+    )
+    return {
+        "title": str(_("Job shadowing")),
+        "requests": requests.count(),
+        "visits": visited.count(),
+        "visit_days": PlacementDay.objects.filter(
+            placement__in=visited, date__gte=start, date__lte=end
+        ).count(),
+        "reflections": Reflection.objects.filter(placement__in=visited).count(),
+        "organisations_visited": visited.values("workplace__organisation").distinct().count(),
+    }
+
+
+registry.report_providers.register("shadowing", _report)
+
+
+# --- Demo data ---------------------------------------------------------------------
+
+
+def _seed() -> list[tuple[str, str]]:
+    from shadowing.seed import seed_shadowing
+
+    return seed_shadowing()
+
+
+registry.demo_seeders.register(
+    "shadowing", registry.DemoSeeder("shadowing", _seed, depends_on=("organisations",)), order=30
+)

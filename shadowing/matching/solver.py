@@ -1,0 +1,463 @@
+"""Choose at most one option per request: maximise people placed, then preferences, then fairness.
+
+Model (one binary ``x`` per option, one continuous ``z``)::
+
+    maximise   sum  (1000 + score_o) * x_o   +   fairness_weight * N * z
+    subject to sum of x over a request's options           <= 1
+               sum of x over the options using a slot      <= the slot's free seats
+               sum of x over a workplace's slots on a day  <= its remaining per-day cap
+               sum x(a) = sum x(b) for a reciprocal pair (a, b)     (both or neither)
+               z * n_g <= sum of x over the options of requests of organisation g, for each g
+               0 <= z <= 1
+
+``n_g`` counts the requests of organisation ``g`` that have at least one option and ``N`` all of them, so
+``z`` is the lowest placement rate among the requesting organisations (max-min fairness). With
+``fairness_weight = 1`` one more person placed in the worst-served organisation is worth ``N / n_g``
+points, about the number of organisations when they are of similar size: as much as moving a visitor from
+an unranked workplace to a preferred one, never as much as the 1000 points of placing one more person.
+``fairness_weight = 0`` switches it off.
+
+Method: the LP relaxation is solved with HiGHS (through SciPy); its optimum is the upper bound reported
+with every run. The options are then taken greedily in the order of their LP values (ties by score), a
+pair only with an option for both; a fill pass offers the remaining capacity to the still unplaced
+requests in the order of their best scores, and a repair pass moves one placed person to another of
+their options when that lets an unplaced person in. When the gap to the bound is still above
+``gap_limit`` and the problem is small enough, a HiGHS MIP with that gap limit runs in the time left and
+replaces the rounding when it is better. Where every request needs one day, no day has a cap over
+several slots and there are neither pairs nor a fairness term, the LP is a bipartite b-matching whose
+optimum is integral, so the first step is already exact.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from shadowing.matching.options import (
+    REASON_ALL_FULL,
+    REASON_PARTNER_NOT_PLACED,
+    Option,
+    Problem,
+    Solution,
+)
+
+PLACED_WEIGHT = 1000.0
+# The MIP is tried only below this many options: beyond it HiGHS finds no better solution than the
+# rounding in the time a coordinator waits (measured on the benchmark instances).
+MIP_MAX_OPTIONS = 150_000
+_EPS = 1e-9
+
+
+@dataclass
+class _Model:
+    """The problem as arrays indexed by request row, option column and slot row."""
+
+    request_ids: list[int]
+    option_request: np.ndarray  # option -> request row
+    value: np.ndarray  # option -> 1000 + score
+    option_slots: list[tuple[int, ...]]  # option -> slot rows
+    capacity: list[int]  # slot row -> seats
+    slot_group: list[int]  # slot row -> day-cap group or -1
+    group_capacity: list[int]
+    partner: list[int]  # request row -> partner's request row or -1
+    request_options: list[list[int]]  # request row -> options, best value first
+    request_org: np.ndarray  # request row -> organisation index
+    org_size: np.ndarray  # organisation index -> requests with options
+    fairness_coefficient: float  # fairness_weight * N
+
+
+def _model(problem: Problem) -> _Model:
+    request_ids = sorted({o.request for o in problem.options})
+    row = {rid: i for i, rid in enumerate(request_ids)}
+    slot_row: dict[int, int] = {}
+    capacity: list[int] = []
+    for sid, seats in problem.capacity.items():
+        slot_row[sid] = len(capacity)
+        capacity.append(int(seats))
+    slot_group = [-1] * len(capacity)
+    group_capacity: list[int] = []
+    for g, (sids, seats) in enumerate(problem.day_caps):
+        for sid in sids:
+            if sid in slot_row:
+                slot_group[slot_row[sid]] = g
+        group_capacity.append(int(seats))
+
+    n = len(problem.options)
+    option_request = np.empty(n, dtype=np.int64)
+    value = np.empty(n, dtype=np.float64)
+    option_slots: list[tuple[int, ...]] = []
+    request_options: list[list[int]] = [[] for _ in request_ids]
+    for j, o in enumerate(problem.options):
+        r = row[o.request]
+        option_request[j] = r
+        value[j] = PLACED_WEIGHT + o.score
+        option_slots.append(tuple(slot_row[s] for s in o.slots))
+        request_options[r].append(j)
+    for opts in request_options:
+        opts.sort(key=lambda j: -value[j])
+
+    partner = [-1] * len(request_ids)
+    for a, b in problem.pairs:
+        if a in row and b in row:
+            partner[row[a]] = row[b]
+            partner[row[b]] = row[a]
+
+    org_index: dict[int, int] = {}
+    request_org = np.empty(len(request_ids), dtype=np.int64)
+    for i, rid in enumerate(request_ids):
+        org = problem.requests[rid].organisation
+        request_org[i] = org_index.setdefault(org, len(org_index))
+    org_size = np.bincount(request_org, minlength=len(org_index)).astype(np.float64)
+    return _Model(
+        request_ids=request_ids,
+        option_request=option_request,
+        value=value,
+        option_slots=option_slots,
+        capacity=capacity,
+        slot_group=slot_group,
+        group_capacity=group_capacity,
+        partner=partner,
+        request_options=request_options,
+        request_org=request_org,
+        org_size=org_size,
+        fairness_coefficient=float(problem.fairness_weight) * len(request_ids),
+    )
+
+
+def _objective(m: _Model, assign: list[int]) -> tuple[float, int]:
+    chosen = [j for j in assign if j >= 0]
+    total = float(m.value[chosen].sum()) if chosen else 0.0
+    if m.fairness_coefficient and len(m.org_size):
+        placed_rows = np.fromiter((r for r, j in enumerate(assign) if j >= 0), dtype=np.int64)
+        per_org = np.bincount(m.request_org[placed_rows], minlength=len(m.org_size))
+        total += m.fairness_coefficient * float((per_org / m.org_size).min())
+    return total, len(chosen)
+
+
+class _Seats:
+    """Remaining slot and day-cap seats while options are taken and given back."""
+
+    def __init__(self, m: _Model) -> None:
+        self.m = m
+        self.slot = list(m.capacity)
+        self.group = list(m.group_capacity)
+
+    def fits(self, j: int) -> bool:
+        slot, group, slot_group = self.slot, self.group, self.m.slot_group
+        for s in self.m.option_slots[j]:
+            if slot[s] <= 0:
+                return False
+            g = slot_group[s]
+            if g >= 0 and group[g] <= 0:
+                return False
+        return True
+
+    def take(self, j: int) -> None:
+        for s in self.m.option_slots[j]:
+            self.slot[s] -= 1
+            g = self.m.slot_group[s]
+            if g >= 0:
+                self.group[g] -= 1
+
+    def give_back(self, j: int) -> None:
+        for s in self.m.option_slots[j]:
+            self.slot[s] += 1
+            g = self.m.slot_group[s]
+            if g >= 0:
+                self.group[g] += 1
+
+
+def _take_in_order(
+    m: _Model, seats: _Seats, assign: list[int], order: list[int], partner_order: list[list[int]]
+) -> None:
+    """Take options in `order` when they fit; a pair only together with a fitting option of the partner."""
+    option_request = m.option_request
+    for j in order:
+        r = int(option_request[j])
+        if assign[r] >= 0 or not seats.fits(j):
+            continue
+        p = m.partner[r]
+        if p < 0:
+            seats.take(j)
+            assign[r] = j
+            continue
+        seats.take(j)
+        for q in partner_order[p]:
+            if seats.fits(q):
+                seats.take(q)
+                assign[r] = j
+                assign[p] = q
+                break
+        else:
+            seats.give_back(j)
+
+
+def _repair(m: _Model, seats: _Seats, assign: list[int], deadline: float) -> None:
+    """Let an unplaced person in by moving one placed person (neither in a pair) to another option."""
+    holders: dict[int, set[int]] = {}
+    for r, j in enumerate(assign):
+        if j >= 0:
+            for s in m.option_slots[j]:
+                holders.setdefault(s, set()).add(r)
+    improved = True
+    while improved and time.monotonic() < deadline:
+        improved = False
+        for u, j_u in enumerate(assign):
+            if j_u >= 0 or m.partner[u] >= 0:
+                continue
+            if time.monotonic() > deadline:
+                return
+            for j in m.request_options[u]:
+                blocked = [s for s in m.option_slots[j] if seats.slot[s] <= 0]
+                if not blocked or any(m.slot_group[s] >= 0 for s in m.option_slots[j]):
+                    continue  # a free option would have been taken; day caps are left to the MIP
+                movers = set.intersection(*(holders.get(s, set()) for s in blocked))
+                done = False
+                for q in movers:
+                    if m.partner[q] >= 0:
+                        continue
+                    j_q = assign[q]
+                    seats.give_back(j_q)
+                    if not seats.fits(j):
+                        seats.take(j_q)
+                        continue
+                    seats.take(j)
+                    for k in m.request_options[q]:
+                        if k != j_q and seats.fits(k):
+                            seats.take(k)
+                            for s in m.option_slots[j_q]:
+                                holders[s].discard(q)
+                            for s in m.option_slots[k]:
+                                holders.setdefault(s, set()).add(q)
+                            for s in m.option_slots[j]:
+                                holders.setdefault(s, set()).add(u)
+                            assign[q] = k
+                            assign[u] = j
+                            done = True
+                            break
+                    if done:
+                        break
+                    seats.give_back(j)
+                    seats.take(j_q)
+                if done:
+                    improved = True
+                    break
+
+
+def _constraints(m: _Model, with_z: bool) -> tuple[sp.csr_matrix, np.ndarray, sp.csr_matrix | None]:
+    """A_ub (rows: requests, slots, day caps, fairness), b_ub and A_eq (pairs)."""
+    n = len(m.value)
+    n_req, n_slot, n_group = len(m.request_ids), len(m.capacity), len(m.group_capacity)
+    n_org = len(m.org_size) if with_z else 0
+    cols = n + (1 if with_z else 0)
+    rows_i: list[np.ndarray] = [m.option_request]
+    cols_i: list[np.ndarray] = [np.arange(n)]
+    vals: list[np.ndarray] = [np.ones(n)]
+    lengths = np.fromiter((len(t) for t in m.option_slots), dtype=np.int64, count=n)
+    slot_rows = np.fromiter((s for t in m.option_slots for s in t), dtype=np.int64, count=int(lengths.sum()))
+    slot_cols = np.repeat(np.arange(n), lengths)
+    rows_i.append(n_req + slot_rows)
+    cols_i.append(slot_cols)
+    vals.append(np.ones(len(slot_rows)))
+    if n_group:
+        groups = np.asarray(m.slot_group, dtype=np.int64)[slot_rows]
+        mask = groups >= 0
+        rows_i.append(n_req + n_slot + groups[mask])
+        cols_i.append(slot_cols[mask])
+        vals.append(np.ones(int(mask.sum())))
+    if with_z:
+        base = n_req + n_slot + n_group
+        rows_i.append(base + m.request_org[m.option_request])
+        cols_i.append(np.arange(n))
+        vals.append(-np.ones(n))
+        rows_i.append(base + np.arange(n_org))
+        cols_i.append(np.full(n_org, n))
+        vals.append(m.org_size.copy())
+    a_ub = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows_i), np.concatenate(cols_i))),
+        shape=(n_req + n_slot + n_group + n_org, cols),
+    )
+    b_ub = np.concatenate(
+        [
+            np.ones(n_req),
+            np.asarray(m.capacity, dtype=float),
+            np.asarray(m.group_capacity, dtype=float),
+            np.zeros(n_org),
+        ]
+    )
+    pair_rows = [(r, p) for r, p in enumerate(m.partner) if 0 <= r < p]
+    a_eq = None
+    if pair_rows:
+        first = np.array([r for r, _ in pair_rows], dtype=np.int64)
+        second = np.array([p for _, p in pair_rows], dtype=np.int64)
+        row_of = np.full(n_req, -1, dtype=np.int64)
+        sign = np.zeros(n_req)
+        row_of[first] = np.arange(len(pair_rows))
+        row_of[second] = np.arange(len(pair_rows))
+        sign[first] = 1.0
+        sign[second] = -1.0
+        opt_rows = row_of[m.option_request]
+        mask = opt_rows >= 0
+        a_eq = sp.csr_matrix(
+            (sign[m.option_request][mask], (opt_rows[mask], np.arange(n)[mask])), shape=(len(pair_rows), cols)
+        )
+    return a_ub, b_ub, a_eq
+
+
+def _trivial_bound(m: _Model) -> float:
+    best = np.zeros(len(m.request_ids))
+    np.maximum.at(best, m.option_request, m.value)
+    return float(best.sum()) + m.fairness_coefficient
+
+
+def _result(
+    problem: Problem,
+    m: _Model,
+    assign: list[int],
+    bound: float,
+    method: str,
+    started: float,
+    seats: _Seats | None = None,
+) -> Solution:
+    objective, placed = _objective(m, assign)
+    if bound < objective:  # the LP optimum is only accurate to the solver's tolerance
+        bound = objective
+    gap = (bound - objective) / bound if bound > 0 else 0.0
+    chosen: dict[int, Option] = {}
+    unplaced = dict(problem.unplaced)
+    if seats is None:
+        seats = _Seats(m)
+        for j in assign:
+            if j >= 0:
+                seats.take(j)
+    for r, j in enumerate(assign):
+        rid = m.request_ids[r]
+        if j >= 0:
+            chosen[rid] = problem.options[j]
+        elif m.partner[r] >= 0 and any(seats.fits(k) for k in m.request_options[r]):
+            unplaced[rid] = REASON_PARTNER_NOT_PLACED
+        else:
+            unplaced[rid] = REASON_ALL_FULL
+    return Solution(
+        chosen=chosen,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        placed=placed,
+        method=method,
+        seconds=time.monotonic() - started,
+        unplaced=unplaced,
+    )
+
+
+def greedy(problem: Problem) -> Solution:
+    """First come, first served: in the order of submission each request takes its best fitting option.
+
+    A pair is placed when its earlier member comes, both or neither. The bound reported is the trivial
+    one (everyone placed at their best score), not the LP's.
+    """
+    started = time.monotonic()
+    m = _model(problem)
+    seats = _Seats(m)
+    assign = [-1] * len(m.request_ids)
+    order = sorted(
+        range(len(m.request_ids)),
+        key=lambda r: (problem.requests[m.request_ids[r]].submitted_at, m.request_ids[r]),
+    )
+    options_in_order = [j for r in order for j in m.request_options[r]]
+    _take_in_order(m, seats, assign, options_in_order, m.request_options)
+    return _result(problem, m, assign, _trivial_bound(m), "greedy", started, seats)
+
+
+def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.005) -> Solution:
+    """Near-optimal match with the LP bound and the gap (see the module docstring)."""
+    started = time.monotonic()
+    deadline = started + time_limit
+    m = _model(problem)
+    n = len(m.value)
+    if n == 0:
+        return _result(problem, m, [], 0.0, "empty", started)
+    with_z = m.fairness_coefficient > 0
+    a_ub, b_ub, a_eq = _constraints(m, with_z)
+    c = -m.value
+    if with_z:
+        c = np.append(c, -m.fairness_coefficient)
+    lp = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq,
+        b_eq=np.zeros(a_eq.shape[0]) if a_eq is not None else None,
+        bounds=(0.0, 1.0),
+        method="highs",
+        options={"time_limit": max(1.0, time_limit * 0.8)},
+    )
+    if lp.status == 0:
+        bound = -float(lp.fun)
+        x = np.asarray(lp.x[:n])
+        method = "lp-rounding"
+    else:
+        bound = _trivial_bound(m)
+        x = np.zeros(n)
+        method = "rounding-without-lp"
+
+    # Rounding: options in the order of their LP values, ties by value.
+    order_arr = np.lexsort((-m.value, -np.round(x, 6)))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order_arr] = np.arange(n)
+    positive = order_arr[x[order_arr] > 1e-6].tolist()
+    partner_order = [sorted(opts, key=lambda j: rank[j]) for opts in m.request_options]
+    seats = _Seats(m)
+    assign = [-1] * len(m.request_ids)
+    _take_in_order(m, seats, assign, positive, partner_order)
+    # Fill: the unplaced requests take what is left, best-valued options first.
+    rest = [j for j in np.argsort(-m.value, kind="stable").tolist() if assign[int(m.option_request[j])] < 0]
+    _take_in_order(m, seats, assign, rest, m.request_options)
+    _repair(m, seats, assign, started + time_limit * 0.9)
+
+    objective, _placed = _objective(m, assign)
+    gap = (bound - objective) / bound if bound > 0 else 0.0
+    remaining = deadline - time.monotonic()
+    if lp.status == 0 and gap > gap_limit and n <= MIP_MAX_OPTIONS and remaining > 1.0:
+        mip_assign = _mip(m, a_ub, b_ub, a_eq, c, with_z, gap_limit, remaining)
+        if mip_assign is not None and _objective(m, mip_assign)[0] > objective + _EPS:
+            assign = mip_assign
+            seats = None  # type: ignore[assignment]
+            method = "mip"
+    return _result(problem, m, assign, bound, method, started, seats)
+
+
+def _mip(
+    m: _Model,
+    a_ub: sp.csr_matrix,
+    b_ub: np.ndarray,
+    a_eq: sp.csr_matrix | None,
+    c: np.ndarray,
+    with_z: bool,
+    gap_limit: float,
+    seconds: float,
+) -> list[int] | None:
+    n = len(m.value)
+    integrality = np.ones(len(c))
+    if with_z:
+        integrality[-1] = 0
+    constraints = [LinearConstraint(a_ub, -np.inf, b_ub)]
+    if a_eq is not None:
+        constraints.append(LinearConstraint(a_eq, 0.0, 0.0))
+    res = milp(
+        c,
+        integrality=integrality,
+        bounds=Bounds(0.0, 1.0),
+        constraints=constraints,
+        options={"time_limit": seconds, "mip_rel_gap": gap_limit, "disp": False},
+    )
+    if res.x is None:
+        return None
+    assign = [-1] * len(m.request_ids)
+    for j in np.flatnonzero(res.x[:n] > 0.5).tolist():
+        assign[int(m.option_request[j])] = j
+    return assign

@@ -1,0 +1,186 @@
+"""Who may do what with workplaces, slots, requests, matching runs and placements, in one place.
+
+Roles (``organisations.models.PlatformRole``):
+
+- **host contacts** of an organisation edit that organisation's workplaces and their slots; they hold the
+  guardian object permission ``shadowing.change_workplace`` on each (granted and revoked by
+  ``shadowing.services`` so that it always matches the organisation's host contacts). The **organisation
+  admins** of that organisation may edit them too. Nobody else may, coordinators included: a workplace is
+  its organisation's to open.
+- every **member** of the programme sees the published workplaces; editors also see drafts;
+- **staff** ask to shadow (never at their own organisation), and see and withdraw their own requests;
+- the requester's **line manager** approves or declines the time away; where the requester has no line
+  manager on record, a person with the line-manager role in the requester's own unit decides;
+- **coordinators** (and programme admins) run and edit matches, confirm them, see every request and
+  placement, and may cancel a placement or mark it visited;
+- the **host** of a placement (the workplace's contact and the workplace's editors) accepts or declines it,
+  marks it visited, may cancel it, and writes the host feedback;
+- the **shadower** confirms a host-accepted placement (accepting the confidentiality undertaking), may
+  cancel it, and writes the reflection after the visit.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from guardian.core import ObjectPermissionChecker
+
+from organisations.models import Person, PlatformRole, Programme
+from organisations.permissions import Actor
+from shadowing.models import Placement, ShadowingRequest, Workplace
+
+R = PlatformRole
+CHANGE_WORKPLACE = "change_workplace"
+
+
+def can_manage(actor: Actor, programme: Programme | int) -> bool:
+    """Coordinators and programme admins run the programme's matching."""
+    return actor.is_coordinator(programme)
+
+
+def can_create_workplace(actor: Actor, programme: Programme | int, organisation_id: int) -> bool:
+    """Host contacts and organisation admins open workplaces of their own organisation."""
+    return (
+        actor.person is not None
+        and actor.organisation_id == organisation_id
+        and actor.has_role(programme, R.HOST_CONTACT, R.ORGANISATION_ADMIN)
+    )
+
+
+def can_edit_workplace(
+    actor: Actor, workplace: Workplace, checker: ObjectPermissionChecker | None = None
+) -> bool:
+    """The organisation's admins, and its host contacts holding the object permission on the workplace."""
+    if actor.person is None or actor.organisation_id != workplace.organisation_id:
+        return False
+    if actor.has_role(workplace.programme_id, R.ORGANISATION_ADMIN):
+        return True
+    if not actor.has_role(workplace.programme_id, R.HOST_CONTACT):
+        return False
+    checker = checker or ObjectPermissionChecker(actor.user)  # type: ignore[arg-type]  # signed in: has a person
+    return bool(checker.has_perm(CHANGE_WORKPLACE, workplace))
+
+
+def can_see_workplace(actor: Actor, workplace: Workplace) -> bool:
+    if not actor.is_member(workplace.programme_id):
+        return False
+    return (
+        workplace.is_published
+        or can_manage(actor, workplace.programme_id)
+        or actor.organisation_id == workplace.organisation_id
+    )
+
+
+def visible_workplaces_filter(actor: Actor) -> Q:
+    """Published workplaces, plus every workplace of the actor's own organisation and, for coordinators,
+    every workplace of the programmes they coordinate."""
+    condition = Q(is_published=True) | Q(organisation_id=actor.organisation_id or 0)
+    coordinated = actor.programmes_with_role(R.COORDINATOR, R.PROGRAMME_ADMIN)
+    if coordinated:
+        condition |= Q(programme_id__in=coordinated)
+    return condition
+
+
+def is_host(actor: Actor, workplace: Workplace) -> bool:
+    """The workplace's contact person, or one of its editors."""
+    if actor.person is None:
+        return False
+    if workplace.contact_id == actor.person.pk and actor.organisation_id == workplace.organisation_id:
+        return True
+    return can_edit_workplace(actor, workplace)
+
+
+def is_requester(actor: Actor, request: ShadowingRequest) -> bool:
+    return actor.person is not None and request.requester_id == actor.person.pk
+
+
+def can_request(actor: Actor, programme: Programme | int) -> bool:
+    """Staff members of the programme ask to shadow."""
+    return actor.person is not None and actor.has_role(programme, R.STAFF)
+
+
+def can_decide(actor: Actor, request: ShadowingRequest) -> bool:
+    """The requester's line manager; without one on record, a line manager of the requester's own unit."""
+    person = actor.person
+    if person is None or person.pk == request.requester_id:
+        return False
+    requester: Person = request.requester
+    if requester.line_manager_id is not None:
+        return requester.line_manager_id == person.pk
+    return (
+        requester.unit_id is not None
+        and person.unit_id == requester.unit_id
+        and person.organisation_id == requester.organisation_id
+        and actor.has_role(request.programme_id, R.LINE_MANAGER)
+    )
+
+
+def can_see_request(actor: Actor, request: ShadowingRequest) -> bool:
+    if is_requester(actor, request) or can_manage(actor, request.programme_id):
+        return True
+    return can_decide(actor, request)
+
+
+def visible_requests_filter(actor: Actor) -> Q:
+    """Own requests, those of the actor's reports (or unit, as a line manager), and all for coordinators."""
+    person = actor.person
+    if person is None:
+        return Q(pk__in=[])
+    condition = Q(requester=person) | Q(requester__line_manager=person)
+    managing = actor.programmes_with_role(R.LINE_MANAGER)
+    if managing and person.unit_id is not None:
+        condition |= Q(
+            programme_id__in=managing,
+            requester__line_manager__isnull=True,
+            requester__unit_id=person.unit_id,
+            requester__organisation_id=person.organisation_id,
+        )
+    coordinated = actor.programmes_with_role(R.COORDINATOR, R.PROGRAMME_ADMIN)
+    if coordinated:
+        condition |= Q(programme_id__in=coordinated)
+    return condition
+
+
+def visible_placements_filter(actor: Actor) -> Q:
+    """The shadower's own, the host's (contact or editor organisation), and all for coordinators.
+
+    Proposals in an unconfirmed run are the coordinators' working draft: only they see them.
+    """
+    person = actor.person
+    if person is None:
+        return Q(pk__in=[])
+    live = ~Q(status=Placement.Status.PROPOSED)
+    condition = live & Q(request__requester=person)
+    condition |= live & Q(workplace__contact=person)
+    hosting = actor.programmes_with_role(R.HOST_CONTACT, R.ORGANISATION_ADMIN)
+    if hosting:
+        condition |= live & Q(programme_id__in=hosting, workplace__organisation_id=person.organisation_id)
+    coordinated = actor.programmes_with_role(R.COORDINATOR, R.PROGRAMME_ADMIN)
+    if coordinated:
+        condition |= Q(programme_id__in=coordinated)
+    return condition
+
+
+def can_see_placement(actor: Actor, placement: Placement) -> bool:
+    if can_manage(actor, placement.programme_id):
+        return True
+    if placement.status == Placement.Status.PROPOSED:
+        return False
+    return is_requester(actor, placement.request) or is_host(actor, placement.workplace)
+
+
+def editable_workplaces(actor: Actor, queryset: QuerySet[Workplace]) -> QuerySet[Workplace]:
+    """Narrow a scoped queryset to the workplaces the actor may edit (for choice lists)."""
+    person = actor.person
+    if person is None:
+        return queryset.none()
+    admin_in = actor.programmes_with_role(R.ORGANISATION_ADMIN)
+    host_in = actor.programmes_with_role(R.HOST_CONTACT)
+    mine = queryset.filter(organisation_id=person.organisation_id)
+    from guardian.shortcuts import get_objects_for_user  # guardian's query helpers only on this path
+
+    permitted = get_objects_for_user(
+        actor.user, f"shadowing.{CHANGE_WORKPLACE}", klass=mine, accept_global_perms=False
+    )
+    return mine.filter(
+        Q(programme_id__in=admin_in) | Q(programme_id__in=host_in, pk__in=permitted.values("pk"))
+    )

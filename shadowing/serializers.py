@@ -1,0 +1,372 @@
+"""API shapes of workplaces, slots, requests, matching runs, placements, reflections and host feedback.
+
+Writes go through ``shadowing.services``; these serializers only parse and validate shapes. Foreign ids are
+``ScopedPrimaryKeyRelatedField``s, so an id from another programme is "does not exist" (400). Unknown fields
+are a 400 too (``StrictModelSerializer``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from coordinator.api import ScopedPrimaryKeyRelatedField, StrictModelSerializer, StrictSerializer
+from organisations.models import Organisation, Person, Programme, Unit
+from shadowing.models import (
+    AvailabilityWindow,
+    HostFeedback,
+    MatchingRun,
+    Placement,
+    PlacementDay,
+    PlacementEvent,
+    Preference,
+    Reflection,
+    ShadowingRequest,
+    Slot,
+    Topic,
+    Workplace,
+)
+
+
+def _languages() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.RegexField(r"^[a-z]{2,3}$", max_length=3),
+        max_length=20,
+        required=False,
+        help_text=_("Language codes such as sv, da, en, ar."),
+    )
+
+
+class TopicSerializer(StrictModelSerializer):
+    class Meta:
+        model = Topic
+        fields = ["id", "programme", "name"]
+        read_only_fields = fields
+
+
+class WorkplaceSerializer(StrictModelSerializer):
+    programme = ScopedPrimaryKeyRelatedField(
+        model=Programme, help_text=_("The programme (set on creation only).")
+    )
+    organisation = serializers.IntegerField(source="organisation_id", read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    unit = ScopedPrimaryKeyRelatedField(model=Unit, required=False, allow_null=True)
+    topics = ScopedPrimaryKeyRelatedField(model=Topic, many=True, required=False)
+    contact = ScopedPrimaryKeyRelatedField(
+        model=Person, required=False, help_text=_("The host contact; by default the person creating it.")
+    )
+    languages = _languages()
+
+    class Meta:
+        model = Workplace
+        fields = [
+            "id",
+            "programme",
+            "organisation",
+            "organisation_name",
+            "unit",
+            "name",
+            "street_address",
+            "postal_code",
+            "city",
+            "description",
+            "topics",
+            "languages",
+            "accessibility",
+            "max_visitors_per_day",
+            "confidentiality_terms",
+            "contact",
+            "is_published",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        validators: list[Any] = []  # the service checks the name's uniqueness within the organisation
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if (
+            self.instance is not None
+            and "programme" in attrs
+            and attrs["programme"] != self.instance.programme
+        ):
+            raise serializers.ValidationError(
+                {"programme": _("A workplace cannot move to another programme.")}
+            )
+        return attrs
+
+
+class SlotSerializer(StrictModelSerializer):
+    workplace = ScopedPrimaryKeyRelatedField(
+        model=Workplace, help_text=_("The workplace (set on creation only).")
+    )
+    free = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Slot
+        fields = ["id", "workplace", "date", "starts_at", "ends_at", "capacity", "booked", "free", "notes"]
+        read_only_fields = ["booked"]
+        validators: list[Any] = []
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None:
+            for name in ("workplace", "date"):
+                if name in attrs and attrs[name] != getattr(self.instance, name):
+                    raise serializers.ValidationError(
+                        {name: _("Delete the slot and create another instead.")}
+                    )
+        return attrs
+
+
+class SlotBulkSerializer(StrictSerializer):
+    workplace = ScopedPrimaryKeyRelatedField(model=Workplace)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        min_length=1,
+        max_length=7,
+        help_text=_("0 = Monday … 6 = Sunday."),
+    )
+    starts_at = serializers.TimeField()
+    ends_at = serializers.TimeField()
+    capacity = serializers.IntegerField(min_value=1, max_value=3)
+    notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SlotRemoveFreeSerializer(StrictSerializer):
+    workplace = ScopedPrimaryKeyRelatedField(model=Workplace)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+
+
+class RemovedSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    removed = serializers.IntegerField()
+
+
+class WindowSerializer(StrictModelSerializer):
+    class Meta:
+        model = AvailabilityWindow
+        fields = ["starts_on", "ends_on"]
+
+
+class PreferenceSerializer(StrictModelSerializer):
+    organisation = ScopedPrimaryKeyRelatedField(model=Organisation, required=False, allow_null=True)
+    workplace = ScopedPrimaryKeyRelatedField(model=Workplace, required=False, allow_null=True)
+
+    class Meta:
+        model = Preference
+        fields = ["rank", "organisation", "workplace"]
+        validators: list[Any] = []
+
+
+class ShadowingRequestSerializer(StrictModelSerializer):
+    programme = ScopedPrimaryKeyRelatedField(
+        model=Programme, help_text=_("The programme (set on creation only).")
+    )
+    requester_name = serializers.CharField(source="requester.full_name", read_only=True)
+    topics = ScopedPrimaryKeyRelatedField(model=Topic, many=True, required=False)
+    languages = _languages()
+    windows = WindowSerializer(many=True, help_text=_("One to five periods in which the requester can go."))
+    preferences = PreferenceSerializer(many=True, required=False, help_text=_("Up to five ranked wishes."))
+
+    class Meta:
+        model = ShadowingRequest
+        fields = [
+            "id",
+            "programme",
+            "requester",
+            "requester_name",
+            "organisation",
+            "learning_goals",
+            "topics",
+            "days",
+            "consecutive",
+            "languages",
+            "windows",
+            "preferences",
+            "status",
+            "approved_by",
+            "decided_at",
+            "decision_note",
+            "partner",
+            "submitted_at",
+            "expires_at",
+            "unplaced_reason",
+        ]
+        read_only_fields = [
+            "requester",
+            "organisation",
+            "status",
+            "approved_by",
+            "decided_at",
+            "decision_note",
+            "partner",
+            "submitted_at",
+            "expires_at",
+            "unplaced_reason",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if (
+            self.instance is not None
+            and "programme" in attrs
+            and attrs["programme"] != self.instance.programme
+        ):
+            raise serializers.ValidationError({"programme": _("A request cannot move to another programme.")})
+        return attrs
+
+
+class DecisionSerializer(StrictSerializer):
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class DeclineSerializer(StrictSerializer):
+    note = serializers.CharField(max_length=1000)
+
+
+class PlacementDaySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = PlacementDay
+        fields = ["id", "slot", "date", "starts_at", "ends_at"]
+        read_only_fields = fields
+
+
+class PlacementEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = PlacementEvent
+        fields = ["from_status", "to_status", "actor", "at", "note"]
+        read_only_fields = fields
+
+
+class PlacementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    requester = serializers.IntegerField(source="request.requester_id", read_only=True)
+    requester_name = serializers.CharField(source="request.requester.full_name", read_only=True)
+    workplace_name = serializers.CharField(source="workplace.name", read_only=True)
+    days = PlacementDaySerializer(many=True, read_only=True)
+    events = PlacementEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Placement
+        fields = [
+            "id",
+            "programme",
+            "request",
+            "requester",
+            "requester_name",
+            "workplace",
+            "workplace_name",
+            "run",
+            "status",
+            "sequence",
+            "days",
+            "confidentiality_accepted_at",
+            "decline_reason",
+            "cancel_reason",
+            "cancelled_by",
+            "events",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class ConfirmSerializer(StrictSerializer):
+    accept_confidentiality = serializers.BooleanField(
+        help_text=_("The shadower accepts the workplace's confidentiality terms (must be true).")
+    )
+
+
+class UnplacedSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    request = serializers.IntegerField()
+    reason = serializers.CharField(help_text=_("A reason code of the matcher."))
+    reason_text = serializers.CharField()
+
+
+class MatchingRunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    placements = serializers.SerializerMethodField()
+    unplaced = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MatchingRun
+        fields = [
+            "id",
+            "programme",
+            "status",
+            "created_by",
+            "created_at",
+            "fairness_weight",
+            "objective",
+            "bound",
+            "gap",
+            "placed",
+            "requests_considered",
+            "greedy_placed",
+            "method",
+            "seconds",
+            "confirmed_by",
+            "confirmed_at",
+            "placements",
+            "unplaced",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PlacementSerializer(many=True))
+    def get_placements(self, run: MatchingRun) -> Any:
+        return PlacementSerializer(run.placements.all(), many=True).data
+
+    @extend_schema_field(UnplacedSerializer(many=True))
+    def get_unplaced(self, run: MatchingRun) -> list[dict[str, Any]]:
+        from shadowing.services import reason_text
+
+        return [
+            {"request": int(pk), "reason": code, "reason_text": reason_text(code)}
+            for pk, code in sorted(run.unplaced.items(), key=lambda kv: int(kv[0]))
+        ]
+
+
+class MatchingRunCreateSerializer(StrictSerializer):
+    programme = ScopedPrimaryKeyRelatedField(model=Programme)
+    fairness_weight = serializers.FloatField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "How much to spread placements evenly over organisations; the setting's default if empty."
+        ),
+    )
+
+
+class RunAssignSerializer(StrictSerializer):
+    request = ScopedPrimaryKeyRelatedField(model=ShadowingRequest)
+    workplace = ScopedPrimaryKeyRelatedField(model=Workplace)
+    slots = ScopedPrimaryKeyRelatedField(model=Slot, many=True)
+
+
+class RunRemoveSerializer(StrictSerializer):
+    placement = ScopedPrimaryKeyRelatedField(model=Placement)
+
+
+class ReflectionSerializer(StrictModelSerializer):
+    placement = ScopedPrimaryKeyRelatedField(model=Placement)
+
+    class Meta:
+        model = Reflection
+        fields = ["id", "placement", "learned", "how_used", "how_shared", "submitted_at"]
+        read_only_fields = ["submitted_at"]
+
+
+class HostFeedbackSerializer(StrictModelSerializer):
+    placement = ScopedPrimaryKeyRelatedField(model=Placement)
+
+    class Meta:
+        model = HostFeedback
+        fields = ["id", "placement", "feedback", "author", "submitted_at"]
+        read_only_fields = ["author", "submitted_at"]

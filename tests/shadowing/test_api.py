@@ -1,0 +1,439 @@
+"""The shadowing API: isolation between programmes, bad input, role checks, the matching-run proposal and
+the placement actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from organisations.models import PlatformRole
+from shadowing.models import MatchingRun, Placement, Reflection, ShadowingRequest, Slot, Workplace
+from tests.factories import make_member
+from tests.factories.shadowing import SlotFactory, WorkplaceFactory, future_weekday, make_request
+
+pytestmark = pytest.mark.django_db
+R = PlatformRole
+P = Placement.Status
+RS = ShadowingRequest.Status
+BASE = "/api/v1/shadowing"
+
+
+def _ids(response) -> set[int]:
+    assert response.status_code == 200, response.content
+    return {row["id"] for row in response.json()["results"]}
+
+
+# --- Isolation ------------------------------------------------------------------------------------------
+
+
+def test_lists_show_nothing_of_another_programme(
+    api, programme, coordinator, workplace_a, slot_a, shadower, foreign
+):
+    mine = make_request(programme, shadower)
+    client = api(coordinator)
+    assert _ids(client.get(f"{BASE}/workplaces/")) == {workplace_a.pk}
+    assert _ids(client.get(f"{BASE}/slots/")) == {slot_a.pk}
+    assert _ids(client.get(f"{BASE}/requests/")) == {mine.pk}
+    assert _ids(client.get(f"{BASE}/placements/")) == set()
+    assert _ids(client.get(f"{BASE}/matching-runs/")) == set()
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("workplaces", "workplace"),
+        ("slots", "slot"),
+        ("requests", "request"),
+        ("placements", "placement"),
+    ],
+)
+def test_objects_of_another_programme_answer_404_like_missing_ones(api, coordinator, foreign, path, key):
+    client = api(coordinator)
+    foreign_response = client.get(f"{BASE}/{path}/{foreign[key].pk}/")
+    missing_response = client.get(f"{BASE}/{path}/999999/")
+    assert foreign_response.status_code == 404
+    assert foreign_response.json() == missing_response.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "action", "body"),
+    [
+        ("placements", "accept", {}),
+        ("placements", "cancel", {"reason": "x"}),
+        ("requests", "approve", {}),
+        ("workplaces", "publish", {}),
+    ],
+)
+def test_actions_on_another_programmes_objects_answer_404(api, coordinator, foreign, path, action, body):
+    key = {"placements": "placement", "requests": "request", "workplaces": "workplace"}[path]
+    response = api(coordinator).post(f"{BASE}/{path}/{foreign[key].pk}/{action}/", body, format="json")
+    assert response.status_code == 404
+    assert Placement.unscoped_objects.get(pk=foreign["placement"].pk).status == P.AWAITING_HOST
+
+
+def test_outsider_sees_nothing_of_ours(api, outsider, workplace_a, slot_a, shadower, programme, foreign):
+    make_request(programme, shadower)
+    client = api(outsider)
+    assert _ids(client.get(f"{BASE}/workplaces/")) == {foreign["workplace"].pk}
+    assert client.get(f"{BASE}/workplaces/{workplace_a.pk}/").status_code == 404
+    assert client.get(f"{BASE}/slots/{slot_a.pk}/").status_code == 404
+
+
+def test_anonymous_is_refused(api):
+    assert api(None).get(f"{BASE}/workplaces/").status_code == 401
+
+
+def test_unpublished_workplace_is_seen_by_its_organisation_and_coordinators_only(
+    api, programme, org_a, host_a, coordinator, shadower
+):
+    draft = WorkplaceFactory(programme=programme, organisation=org_a, contact=host_a, is_published=False)
+    assert api(shadower).get(f"{BASE}/workplaces/{draft.pk}/").status_code == 404
+    assert api(host_a).get(f"{BASE}/workplaces/{draft.pk}/").status_code == 200
+    assert api(coordinator).get(f"{BASE}/workplaces/{draft.pk}/").status_code == 200
+
+
+def test_proposals_are_only_seen_by_coordinators(
+    api, programme, slot_a, shadower, host_a, coordinator, make_placement
+):
+    placement = make_placement(make_request(programme, shadower), [slot_a], P.PROPOSED)
+    assert api(shadower).get(f"{BASE}/placements/{placement.pk}/").status_code == 404
+    assert api(host_a).get(f"{BASE}/placements/{placement.pk}/").status_code == 404
+    assert api(coordinator).get(f"{BASE}/placements/{placement.pk}/").status_code == 200
+
+
+# --- Bad input ------------------------------------------------------------------------------------------
+
+
+def _request_body(**changes) -> dict:
+    start = future_weekday(0)
+    body = {
+        "programme": None,
+        "learning_goals": "Förstå mottagandet.",
+        "days": 1,
+        "consecutive": False,
+        "languages": ["sv"],
+        "windows": [{"starts_on": start.isoformat(), "ends_on": (start + timedelta(days=14)).isoformat()}],
+        "preferences": [],
+    }
+    body.update(changes)
+    return body
+
+
+def test_request_create_through_the_api(api, programme, shadower, workplace_a, org_a):
+    body = _request_body(
+        programme=programme.pk,
+        preferences=[{"rank": 1, "workplace": workplace_a.pk}, {"rank": 2, "organisation": org_a.pk}],
+    )
+    response = api(shadower).post(f"{BASE}/requests/", body, format="json")
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert (data["status"], data["requester"], data["days"]) == ("pending_approval", shadower.pk, 1)
+    assert data["preferences"] == [
+        {"rank": 1, "organisation": None, "workplace": workplace_a.pk},
+        {"rank": 2, "organisation": org_a.pk, "workplace": None},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"colour": "red"}, "colour"),
+        ({"learning_goals": "x" * 3001}, "learning_goals"),
+        ({"days": 4}, "days"),
+        ({"days": "many"}, "days"),
+        ({"languages": ["svenska"]}, "languages"),
+        ({"windows": []}, "windows"),
+        ({"windows": [{"starts_on": "not a date", "ends_on": "2030-01-01"}]}, "windows"),
+        ({"preferences": [{"rank": 1, "organisation": 999999}]}, "preferences"),
+    ],
+)
+def test_request_create_bad_input_is_400_and_saves_nothing(api, programme, shadower, changes, field):
+    response = api(shadower).post(
+        f"{BASE}/requests/", _request_body(programme=programme.pk, **changes), format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert ShadowingRequest.unscoped_objects.count() == 0
+
+
+def test_request_preferring_a_foreign_workplace_or_programme_is_400(
+    api, programme, shadower, foreign, other_programme
+):
+    client = api(shadower)
+    response = client.post(
+        f"{BASE}/requests/",
+        _request_body(
+            programme=programme.pk, preferences=[{"rank": 1, "workplace": foreign["workplace"].pk}]
+        ),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "preferences" in response.json()
+    response = client.post(f"{BASE}/requests/", _request_body(programme=other_programme.pk), format="json")
+    assert response.status_code == 400
+    assert "programme" in response.json()
+    assert ShadowingRequest.unscoped_objects.filter(requester=shadower).count() == 0
+
+
+def test_request_preferring_own_organisation_is_400(api, programme, shadower, org_b):
+    response = api(shadower).post(
+        f"{BASE}/requests/",
+        _request_body(programme=programme.pk, preferences=[{"rank": 1, "organisation": org_b.pk}]),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"preferences": ["Shadowing is always at another organisation than your own."]}
+
+
+def test_malformed_json_is_400(api, programme, shadower, coordinator):
+    for person, path in ((shadower, "requests/"), (coordinator, "matching-runs/"), (shadower, "slots/bulk/")):
+        response = api(person).post(f"{BASE}/{path}", data="{not json", content_type="application/json")
+        assert response.status_code == 400
+    assert ShadowingRequest.unscoped_objects.count() == 0
+
+
+def test_slots_bulk_through_the_api_and_its_errors(api, workplace_a, host_a, host_b, foreign):
+    monday = future_weekday(0)
+    body = {
+        "workplace": workplace_a.pk,
+        "starts_on": monday.isoformat(),
+        "ends_on": (monday + timedelta(days=13)).isoformat(),
+        "weekdays": [1, 3],
+        "starts_at": "09:00",
+        "ends_at": "15:00",
+        "capacity": 2,
+    }
+    response = api(host_a).post(f"{BASE}/slots/bulk/", body, format="json")
+    assert response.status_code == 201, response.content
+    assert [row["date"] for row in response.json()] == [
+        (monday + timedelta(days=d)).isoformat() for d in (1, 3, 8, 10)
+    ]
+    assert api(host_b).post(f"{BASE}/slots/bulk/", body, format="json").status_code == 403
+    foreign_body = {**body, "workplace": foreign["workplace"].pk}
+    response = api(host_a).post(f"{BASE}/slots/bulk/", foreign_body, format="json")
+    assert response.status_code == 400
+    assert "workplace" in response.json()
+    response = api(host_a).post(
+        f"{BASE}/slots/bulk/", {**body, "capacity": 9, "notes": "x" * 600}, format="json"
+    )
+    assert set(response.json()) == {"capacity", "notes"}
+    assert Slot.unscoped_objects.filter(workplace=workplace_a).count() == 4
+
+
+def test_workplace_edit_only_by_its_organisation(api, workplace_a, host_a, host_b, coordinator):
+    for person in (host_b, coordinator):
+        response = api(person).patch(f"{BASE}/workplaces/{workplace_a.pk}/", {"city": "Lund"}, format="json")
+        assert response.status_code == 403
+    response = api(host_a).patch(f"{BASE}/workplaces/{workplace_a.pk}/", {"city": "Lund"}, format="json")
+    assert (response.status_code, response.json()["city"]) == (200, "Lund")
+    response = api(host_a).patch(
+        f"{BASE}/workplaces/{workplace_a.pk}/", {"max_visitors_per_day": 11, "owner": 1}, format="json"
+    )
+    assert response.status_code == 400
+    assert Workplace.unscoped_objects.get(pk=workplace_a.pk).max_visitors_per_day == 3
+
+
+# --- Requests, matching and placements ------------------------------------------------------------------
+
+
+def test_approve_and_decline_actions(api, programme, shadower, manager_b, coordinator):
+    first = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
+    second = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
+    assert api(coordinator).post(f"{BASE}/requests/{first.pk}/approve/", {}, format="json").status_code == 403
+    response = api(manager_b).post(f"{BASE}/requests/{first.pk}/approve/", {"note": "OK"}, format="json")
+    assert (response.status_code, response.json()["status"]) == (200, "approved")
+    again = api(manager_b).post(f"{BASE}/requests/{first.pk}/approve/", {}, format="json")
+    assert again.status_code == 409
+    assert api(manager_b).post(f"{BASE}/requests/{second.pk}/decline/", {}, format="json").status_code == 400
+    response = api(manager_b).post(
+        f"{BASE}/requests/{second.pk}/decline/", {"note": "Inte nu"}, format="json"
+    )
+    assert response.json()["status"] == "declined"
+
+
+def test_matching_run_returns_the_proposal_with_bound_gap_and_reasons(
+    api, programme, org_a, workplace_a, slot_a, shadower, coordinator
+):
+    placed = make_request(programme, shadower)
+    own = make_request(programme, make_member(programme, org_a, R.STAFF))
+    response = api(coordinator).post(f"{BASE}/matching-runs/", {"programme": programme.pk}, format="json")
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["status"] == "proposed"
+    assert (data["placed"], data["requests_considered"]) == (1, 2)
+    assert data["bound"] >= data["objective"] > 0
+    assert 0 <= data["gap"] <= 0.005
+    assert [(p["request"], p["workplace"], p["status"]) for p in data["placements"]] == [
+        (placed.pk, workplace_a.pk, "proposed")
+    ]
+    assert [p["slot"] for p in data["placements"][0]["days"]] == [slot_a.pk]
+    assert data["unplaced"] == [
+        {
+            "request": own.pk,
+            "reason": "only_own_organisation",
+            "reason_text": (
+                "Only your own organisation offers what you asked for, and shadowing is always elsewhere."
+            ),
+        }
+    ]
+
+
+def test_matching_run_is_for_coordinators_only(api, programme, shadower, host_a):
+    for person in (shadower, host_a):
+        assert (
+            api(person).post(f"{BASE}/matching-runs/", {"programme": programme.pk}, format="json").status_code
+            == 403
+        )
+    assert MatchingRun.unscoped_objects.count() == 0
+
+
+def test_matching_run_bad_input(api, programme, coordinator, other_programme):
+    client = api(coordinator)
+    assert (
+        client.post(f"{BASE}/matching-runs/", {"programme": other_programme.pk}, format="json").status_code
+        == 400
+    )
+    response = client.post(
+        f"{BASE}/matching-runs/", {"programme": programme.pk, "fairness_weight": -1}, format="json"
+    )
+    assert (response.status_code, list(response.json())) == (400, ["fairness_weight"])
+    response = client.post(
+        f"{BASE}/matching-runs/", {"programme": programme.pk, "speed": "fast"}, format="json"
+    )
+    assert (response.status_code, list(response.json())) == (400, ["speed"])
+    assert MatchingRun.unscoped_objects.count() == 0
+
+
+def test_confirm_twice_is_409_and_hand_edits(
+    api, programme, org_b, workplace_a, slot_a, shadower, coordinator, foreign
+):
+    request = make_request(programme, shadower)
+    client = api(coordinator)
+    run = client.post(f"{BASE}/matching-runs/", {"programme": programme.pk}, format="json").json()
+    placement_id = run["placements"][0]["id"]
+    response = client.post(
+        f"{BASE}/matching-runs/{run['id']}/remove/", {"placement": placement_id}, format="json"
+    )
+    assert (response.status_code, response.json()["placed"], response.json()["placements"]) == (200, 0, [])
+    bad = client.post(
+        f"{BASE}/matching-runs/{run['id']}/assign/",
+        {"request": request.pk, "workplace": workplace_a.pk, "slots": [foreign["slot"].pk]},
+        format="json",
+    )
+    assert (bad.status_code, list(bad.json())) == (400, ["slots"])
+    response = client.post(
+        f"{BASE}/matching-runs/{run['id']}/assign/",
+        {"request": request.pk, "workplace": workplace_a.pk, "slots": [slot_a.pk]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert [p["request"] for p in response.json()["placements"]] == [request.pk]
+    assert client.post(f"{BASE}/matching-runs/{run['id']}/confirm/").status_code == 200
+    second = client.post(f"{BASE}/matching-runs/{run['id']}/confirm/")
+    assert second.status_code == 409
+    assert Slot.unscoped_objects.get(pk=slot_a.pk).booked == 1
+
+
+def test_placement_actions_by_role(api, programme, slot_a, shadower, host_a, coordinator, make_placement):
+    placement = make_placement(make_request(programme, shadower), [slot_a], P.AWAITING_HOST)
+    url = f"{BASE}/placements/{placement.pk}"
+    assert api(shadower).post(f"{url}/accept/").status_code == 403
+    assert api(coordinator).post(f"{url}/accept/").status_code == 403
+    response = api(host_a).post(f"{url}/accept/")
+    assert (response.status_code, response.json()["status"]) == (200, "host_accepted")
+    assert api(host_a).post(f"{url}/accept/").status_code == 409
+    assert (
+        api(host_a).post(f"{url}/confirm/", {"accept_confidentiality": True}, format="json").status_code
+        == 403
+    )
+    refused = api(shadower).post(f"{url}/confirm/", {"accept_confidentiality": False}, format="json")
+    assert (refused.status_code, list(refused.json())) == (400, ["accept_confidentiality"])
+    assert api(shadower).post(f"{url}/confirm/", {}, format="json").status_code == 400
+    response = api(shadower).post(f"{url}/confirm/", {"accept_confidentiality": True}, format="json")
+    assert (response.status_code, response.json()["status"]) == (200, "confirmed")
+    assert api(shadower).post(f"{url}/cancel/", {"reason": "x" * 1001}, format="json").status_code == 400
+    response = api(coordinator).post(f"{url}/cancel/", {"reason": "Sjuk"}, format="json")
+    assert (response.status_code, response.json()["status"], response.json()["cancel_reason"]) == (
+        200,
+        "cancelled",
+        "Sjuk",
+    )
+    assert [e["to_status"] for e in response.json()["events"]] == [
+        "awaiting_host",
+        "host_accepted",
+        "confirmed",
+        "cancelled",
+    ]
+
+
+def test_reflection_and_feedback_through_the_api(
+    api, programme, workplace_a, shadower, host_a, make_placement, foreign
+):
+    from django.utils import timezone
+
+    slot = SlotFactory(workplace=workplace_a, date=timezone.localdate() - timedelta(days=1))
+    placement = make_placement(make_request(programme, shadower), [slot], P.VISITED)
+    body = {"placement": placement.pk, "learned": "Hur mottagandet fungerar", "how_used": "I kartläggningen"}
+    assert api(host_a).post(f"{BASE}/reflections/", body, format="json").status_code == 403
+    response = api(shadower).post(f"{BASE}/reflections/", {**body, "extra": 1}, format="json")
+    assert response.status_code == 400
+    response = api(shadower).post(
+        f"{BASE}/reflections/", {**body, "placement": foreign["placement"].pk}, format="json"
+    )
+    assert (response.status_code, list(response.json())) == (400, ["placement"])
+    response = api(shadower).post(f"{BASE}/reflections/", body, format="json")
+    assert response.status_code == 201, response.content
+    assert Placement.unscoped_objects.get(pk=placement.pk).status == P.REFLECTED
+    response = api(host_a).post(
+        f"{BASE}/host-feedback/", {"placement": placement.pk, "feedback": "Bra"}, format="json"
+    )
+    assert (response.status_code, response.json()["author"]) == (201, host_a.pk)
+    feedback_id = response.json()["id"]
+    reflection_id = Reflection.unscoped_objects.get(placement=placement).pk
+    assert _ids(api(shadower).get(f"{BASE}/reflections/")) == {reflection_id}
+    assert _ids(api(host_a).get(f"{BASE}/reflections/")) == set()
+    assert _ids(api(shadower).get(f"{BASE}/host-feedback/")) == {feedback_id}
+
+
+# --- Query counts ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_placement_list_query_count(
+    api, programme, workplace_a, org_b, coordinator, make_placement, n, django_assert_num_queries
+):
+    for i in range(n):
+        person = make_member(programme, org_b, R.STAFF)
+        make_placement(
+            make_request(programme, person),
+            [SlotFactory(workplace=workplace_a, date=future_weekday(i))],
+            P.AWAITING_HOST,
+        )
+    client = api(coordinator)
+    client.get(f"{BASE}/placements/")  # warm the actor and content-type caches
+    with django_assert_num_queries(4):
+        response = client.get(f"{BASE}/placements/")
+    assert len(response.json()["results"]) == n
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_request_list_query_count(api, programme, org_b, coordinator, n, django_assert_num_queries):
+    for _i in range(n):
+        make_request(programme, make_member(programme, org_b, R.STAFF))
+    client = api(coordinator)
+    client.get(f"{BASE}/requests/")
+    with django_assert_num_queries(5):
+        response = client.get(f"{BASE}/requests/")
+    assert len(response.json()["results"]) == n
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_workplace_list_query_count(api, programme, org_a, host_a, shadower, n, django_assert_num_queries):
+    for i in range(n):
+        WorkplaceFactory(programme=programme, organisation=org_a, contact=host_a, name=f"Plats {i}")
+    client = api(shadower)
+    client.get(f"{BASE}/workplaces/")
+    with django_assert_num_queries(3):
+        response = client.get(f"{BASE}/workplaces/")
+    assert len(response.json()["results"]) == n
