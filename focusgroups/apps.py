@@ -10,3 +10,4 @@ class FocusgroupsConfig(AppConfig):
 
     def ready(self) -> None:
         from focusgroups import hooks  # noqa: F401  (registers navigation, panels, feed, history, demo data)
+        from focusgroups import reports  # noqa: F401  (registers the barometer section)

@@ -10,3 +10,4 @@ class ShadowingConfig(AppConfig):
 
     def ready(self) -> None:
         from shadowing import hooks  # noqa: F401  (registers navigation, panels, feed, history, jobs, demo data)
+        from shadowing import reports  # noqa: F401  (registers the barometer section)
