@@ -601,6 +601,8 @@ class NoteDetailView(NoteScoped, View):
             "group": self.group,
             "form": form,
             "can_edit": self.can_edit,
+            # The live room (presence, others' saves) is the group's; outside readers get the page only.
+            "live": perms.can_view_group_room(self.actor, self.group, self.perms),
             "conflict": conflict,
             "yours": {"title": form.data.get("title", ""), "body": form.data.get("body", "")}
             if conflict

@@ -83,7 +83,10 @@ def test_group_only_note_is_hidden_from_non_members(
     notes_page = web(nonmember).get(url("notes", group.pk)).content.decode()
     assert "Rutin för överlämning" not in group_page + notes_page
     assert "Schema för hösten" in group_page and "Schema för hösten" in notes_page
-    assert web(nonmember).get(url("note", programme_note.pk)).status_code == 200
+    outside_reader = web(nonmember).get(url("note", programme_note.pk))
+    assert outside_reader.status_code == 200
+    assert b"focusgroups/notes.js" in member_page.content
+    assert b"focusgroups/notes.js" not in outside_reader.content  # the live socket is the group's room
     assert "Fremmed" not in notes_page
 
 
