@@ -306,6 +306,15 @@ def test_actions_create_filter_and_status(web, group, convener, member_a, member
         url("actions", group.pk),
         {"title": "Skriv checklistan", "owner": member_b.pk, "status": "open", "due_on": "2030-01-10"},
     )
+    other_meeting = MeetingFactory(
+        group=FocusGroupFactory(programme=group.programme, code="annan", name="Annan")
+    )
+    foreign_meeting = web(member_a).post(
+        url("actions", group.pk),
+        {"title": "Fel möte", "owner": member_b.pk, "status": "open", "meeting": other_meeting.pk},
+    )
+    assert foreign_meeting.status_code == 400
+    assert not ActionItem.unscoped_objects.filter(title="Fel möte").exists()
     assert (
         web(nonmember)
         .post(url("actions", group.pk), {"title": "x", "owner": member_b.pk, "status": "open"})
@@ -430,7 +439,7 @@ def test_actions_and_glossary_query_count(
         ConceptTermFactory(concept=concept, organisation=org_b)
         ConceptComment.unscoped_objects.create(concept=concept, author=member_b, body=f"Kommentar {i}")
     client = web(member_a)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         actions = client.get(url("actions", group.pk))
     with django_assert_num_queries(9):
         mine = client.get(url("my-actions"))
