@@ -486,3 +486,13 @@ def test_home_page_shows_focus_group_panels(web, group, member_a, coordinator):
     assert "Ring sfi" in web(member_a).get("/").content.decode()
     # Both organisations sit in the group: the coordinators' panel says so.
     assert b"Focus groups lacking an organisation" in web(coordinator).get("/").content
+
+
+def test_my_page_history_and_calendar_feed_list_focus_groups(web, group, member_a):
+    MeetingFactory(group=group, title="Planeringsmöte")
+    history = web(member_a).get("/me/").content.decode()
+    feed = web(None).get(reverse("calendar-feed", kwargs={"token": member_a.calendar_token}))
+
+    assert "Informationsflödet" in history
+    assert feed.status_code == 200
+    assert "SUMMARY:" in feed.content.decode() and "Planeringsmöte" in feed.content.decode()
