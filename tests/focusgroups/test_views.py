@@ -496,3 +496,25 @@ def test_my_page_history_and_calendar_feed_list_focus_groups(web, group, member_
     assert "Informationsflödet" in history
     assert feed.status_code == 200
     assert "SUMMARY:" in feed.content.decode() and "Planeringsmöte" in feed.content.decode()
+
+
+def test_coordinator_creates_a_group_and_the_convener_edits_it(
+    web, programme, group, convener, coordinator, member_a
+):
+    assert web(member_a).get(url("group-create")).status_code == 403
+    duplicate = web(coordinator).post(url("group-create"), {"name": "Informationsflödet", "purpose": "Kvar"})
+    created = web(coordinator).post(
+        url("group-create"), {"name": "Språkstöd och tolkning", "purpose": "Tolkar."}
+    )
+    edited = web(convener).post(
+        url("group-edit", group.pk), {"name": "Informationsflödet", "purpose": "Nytt syfte."}
+    )
+    refused = web(member_a).post(url("group-edit", group.pk), {"name": "Kapad", "purpose": ""})
+
+    assert duplicate.status_code == 400 and b"Kvar" in duplicate.content
+    new = programme.focus_groups.model.unscoped_objects.get(name="Språkstöd och tolkning")
+    assert (created.status_code, created["Location"]) == (302, url("group", new.pk))
+    assert new.code == "sprakstod-och-tolkning"
+    assert (edited.status_code, refused.status_code) == (302, 403)
+    group.refresh_from_db()
+    assert (group.name, group.purpose) == ("Informationsflödet", "Nytt syfte.")
