@@ -13,7 +13,8 @@ Protocol (JSON):
   ``{"type": "error", "code": "forbidden"}``; bad input: ``{"type": "error", "code": "invalid", ...}``.
 - ``{"type": "ping"}`` refreshes the person's presence (the client sends one every 30 s) and is answered with
   ``{"type": "pong"}``.
-- On disconnect the presence row goes and the new roster is broadcast. A socket whose process died without
+- On disconnect the presence row goes and the new roster is broadcast (arrivals and departures of a person's
+  second tab change nothing and broadcast nothing). A socket whose process died without
   closing drops out when its row is older than ``FOCUSGROUPS_PRESENCE_TTL_SECONDS`` (see
   ``selectors.roster``). A member removed from the group is disconnected (4403) at once.
 
@@ -90,22 +91,35 @@ class NotesConsumer(ScopedConsumer):
     async def on_accepted(self) -> None:
         self.room = services.notes_group(self.group_id)
         await self.channel_layer.group_add(self.room, self.channel_name)
-        hello = await self.in_scope(self._join)
+        hello, changed = await self.in_scope(self._join)
         await self.send_json(hello)
-        await self._broadcast_presence(hello["presence"])
+        if changed:
+            await self._broadcast_presence(hello["presence"])
 
-    def _join(self) -> dict[str, Any]:
+    def _others_of_mine(self) -> bool:
+        """Whether the person has the room open in another tab (then arriving or leaving changes nothing)."""
+        return (
+            LivePresence.unscoped_objects.filter(group_id=self.group_id, person=self.actor.person)
+            .exclude(channel_name=self.channel_name)
+            .exists()
+        )
+
+    def _join(self) -> tuple[dict[str, Any], bool]:
         group = FocusGroup.objects.get(pk=self.group_id)
         assert self.actor.person is not None
+        already_here = self._others_of_mine()
         LivePresence.unscoped_objects.update_or_create(
             channel_name=self.channel_name,
             defaults={"group": group, "person": self.actor.person, "seen_at": timezone.now()},
         )
         notes = [_note_payload(n, self.can_edit) for n in selectors.room_notes(group)]
-        return {"type": "hello", "notes": notes, "presence": selectors.roster(self.group_id)}
+        hello = {"type": "hello", "notes": notes, "presence": selectors.roster(self.group_id)}
+        return hello, not already_here
 
-    def _leave(self) -> list[dict[str, Any]]:
+    def _leave(self) -> list[dict[str, Any]] | None:
         LivePresence.unscoped_objects.filter(channel_name=self.channel_name).delete()
+        if self._others_of_mine():
+            return None
         return selectors.roster(self.group_id)
 
     def _touch(self) -> None:
@@ -120,7 +134,8 @@ class NotesConsumer(ScopedConsumer):
             return
         await self.channel_layer.group_discard(self.room, self.channel_name)
         presence = await self.in_scope(self._leave)
-        await self._broadcast_presence(presence)
+        if presence is not None:
+            await self._broadcast_presence(presence)
         self.room = None
 
     # --- From the client --------------------------------------------------------------------------------

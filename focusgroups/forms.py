@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting, Note
@@ -214,6 +215,9 @@ class ActionForm(forms.Form):
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=Person.objects.none())
     due_on = DateField(label=_("Due"), required=False)
     status = forms.ChoiceField(label=_("Status"), choices=ActionItem.Status.choices, initial="open")
+    meeting = forms.ModelChoiceField(
+        label=_("Agreed at meeting"), queryset=Meeting.objects.none(), required=False
+    )
 
     def __init__(
         self, *args: Any, group: FocusGroup, action: ActionItem | None = None, **kwargs: Any
@@ -225,6 +229,7 @@ class ActionForm(forms.Form):
                 "owner": action.owner_id,
                 "due_on": action.due_on,
                 "status": action.status,
+                "meeting": action.meeting_id,
             }
         super().__init__(*args, **kwargs)
         field = self.fields["owner"]
@@ -237,6 +242,12 @@ class ActionForm(forms.Form):
             .order_by("user__last_name", "user__first_name")
         )
         field.label_from_instance = _person_label  # type: ignore[attr-defined]
+        self.fields["meeting"].queryset = Meeting.objects.filter(group=group).order_by(  # type: ignore[attr-defined]
+            "-starts_at", "pk"
+        )
+        self.fields["meeting"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda m: f"{m.title} ({timezone.localtime(m.starts_at):%Y-%m-%d})"
+        )
 
 
 class ActionStatusForm(forms.Form):

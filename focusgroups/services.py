@@ -28,15 +28,15 @@ their cancellations.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -118,6 +118,22 @@ MEETING_FIELDS = {"title", "starts_at", "ends_at", "place", "online_link"}
 # A change to one of these is news for the members' calendars.
 MEETING_CALENDAR_FIELDS = {"title", "starts_at", "ends_at", "place", "online_link"}
 ACTION_FIELDS = {"title", "description", "due_on", "status", "meeting"}
+
+
+# Switched off only by the race-control test, to show that without the compare-and-set a read-then-write
+# lets several saves of the same version through.
+_compare_and_set_enabled = True
+
+
+@contextlib.contextmanager
+def compare_and_set_disabled() -> Iterator[None]:
+    """Check the version with a read before the write instead of in the UPDATE (race-control test only)."""
+    global _compare_and_set_enabled
+    _compare_and_set_enabled = False
+    try:
+        yield
+    finally:
+        _compare_and_set_enabled = True
 
 
 class StaleVersion(Exception):  # noqa: N818 (the domain name of the condition, not an error class)
@@ -679,9 +695,12 @@ def note_save(
     if base_version == note.version and body == note.body and title == note.title and restored_from is None:
         return note
     # The tenant check was the caller's scoped read of ``note``; the CAS goes through the plain manager by pk.
-    updated = Note.unscoped_objects.filter(pk=note.pk, version=base_version).update(
-        body=body, title=title, version=F("version") + 1, updated_by=person, updated_at=now
-    )
+    row = Note.unscoped_objects.filter(pk=note.pk)
+    if _compare_and_set_enabled:
+        row = row.filter(version=base_version)
+    elif row.values_list("version", flat=True).get() != base_version:  # the race-control's read-then-write
+        row = row.none()
+    updated = row.update(body=body, title=title, version=base_version + 1, updated_by=person, updated_at=now)
     if updated != 1:
         current = Note.unscoped_objects.select_related("updated_by__user", "group").get(pk=note.pk)
         raise StaleVersion(current)

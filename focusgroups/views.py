@@ -571,6 +571,10 @@ def note_js_strings() -> dict[str, str]:
             "%(author)s saved version %(version)s. Your unsaved changes are kept; when you save, you will "
             "see both texts to merge."
         ),
+        "changedMeanwhile": _(
+            "Version %(version)s was saved meanwhile. Your unsaved changes are kept; when you save, you will "
+            "see both texts to merge."
+        ),
         "conflictTitle": _("Someone saved the note while you were editing"),
         "conflictHelp": _(
             "Version %(version)s was saved by %(author)s. Your text is kept in the editor below: merge the "
@@ -601,6 +605,8 @@ class NoteDetailView(NoteScoped, View):
             "group": self.group,
             "form": form,
             "can_edit": self.can_edit,
+            # The live room (presence, others' saves) is the group's; outside readers get the page only.
+            "live": perms.can_view_group_room(self.actor, self.group, self.perms),
             "conflict": conflict,
             "yours": {"title": form.data.get("title", ""), "body": form.data.get("body", "")}
             if conflict

@@ -369,3 +369,52 @@ def test_glossary_terms_side_by_side_and_comments(
     assert [c["body"] for c in listed[0]["comments"]] == ["Vi säger också brukare."]
     assert api(outsider).get(f"{URL}/glossary/{customer.pk}/").status_code == 404
     assert Concept.unscoped_objects.count() == 2
+
+
+# --- Every list: anonymous refused, fixed query counts --------------------------------------------------
+
+LISTS = ["groups", "memberships", "meetings", "notes", "actions", "glossary"]
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_anonymous_is_refused(api, group, name):
+    assert api(None).get(f"{URL}/{name}/").status_code in (401, 403)
+
+
+def _make(name, group, people, count):
+    from tests.factories.focusgroups import ActionFactory, make_group_member
+
+    for i in range(count):
+        if name == "groups":
+            from tests.factories.focusgroups import FocusGroupFactory
+
+            FocusGroupFactory(programme=group.programme)
+        elif name == "memberships":
+            make_group_member(group, people[i])
+        elif name == "meetings":
+            MeetingFactory(group=group)
+        elif name == "actions":
+            ActionFactory(group=group, owner=people[i])
+        elif name == "glossary":
+            concept = ConceptFactory(programme=group.programme)
+            ConceptTermFactory(concept=concept, organisation=people[i].organisation)
+
+
+QUERIES = {"groups": 2, "memberships": 2, "meetings": 4, "actions": 2, "glossary": 4}
+
+
+@pytest.mark.parametrize("count", [1, 3])
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_list_query_count_is_fixed(
+    api, programme, org_a, group, member_a, name, count, django_assert_num_queries
+):
+    from organisations.models import PlatformRole
+    from tests.factories import make_member
+
+    people = [make_member(programme, org_a, PlatformRole.STAFF) for _ in range(count)]
+    _make(name, group, people, count)
+    client = api(member_a)
+    client.get(f"{URL}/{name}/")
+    with django_assert_num_queries(QUERIES[name]):
+        response = client.get(f"{URL}/{name}/")
+    assert response.status_code == 200

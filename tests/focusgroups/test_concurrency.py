@@ -78,3 +78,23 @@ def test_same_base_version_saved_at_once_exactly_one_wins(
         NoteVersion.unscoped_objects.filter(note=note).order_by("version").values_list("version", "body")
     )
     assert history == [(1, "Rad ett.\n"), (2, winners[0])]
+
+
+def test_control_without_compare_and_set_several_saves_pass_the_check(
+    postgres_only, programme, org_a, group, note
+):
+    """The race is real: with the version checked by a read before the write, more than one of eight saves
+    on version 1 gets past the check. The unique (note, version) constraint on the history then refuses the
+    later ones with an integrity error instead of a clean conflict."""
+    from django.db import IntegrityError
+
+    people = [make_member(programme, org_a, PlatformRole.STAFF) for _ in range(8)]
+    for person in people:
+        make_group_member(group, person, GroupMembership.Role.MEMBER)
+
+    with services.compare_and_set_disabled():
+        winners, conflicts, errors = _race(note, people, base_version=1)
+
+    assert all(isinstance(e, IntegrityError) for e in errors)
+    assert len(winners) + len(errors) > 1
+    assert len(winners) + len(errors) + len(conflicts) == 8

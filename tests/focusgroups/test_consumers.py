@@ -28,14 +28,17 @@ def _socket(person: Any, group_id: int) -> WebsocketCommunicator:
     return communicator
 
 
-async def _open(person: Any, group_id: int) -> tuple[WebsocketCommunicator, dict[str, Any]]:
+async def _open(
+    person: Any, group_id: int, *, expect_presence: bool = True
+) -> tuple[WebsocketCommunicator, dict[str, Any]]:
     communicator = _socket(person, group_id)
     connected, code = await communicator.connect()
     assert connected, code
     hello = await communicator.receive_json_from(timeout=3)
     assert hello["type"] == "hello"
-    presence = await communicator.receive_json_from(timeout=3)
-    assert presence["type"] == "presence"
+    if expect_presence:
+        presence = await communicator.receive_json_from(timeout=3)
+        assert presence["type"] == "presence"
     return communicator, hello
 
 
@@ -161,6 +164,17 @@ async def test_presence_updates_on_connect_and_disconnect(group, member_a, membe
     assert left == {"type": "presence", "presence": [{"person": member_a.pk, "name": "Anna Berg"}]}
     await a.disconnect()
     assert await sync_to_async(LivePresence.unscoped_objects.count)() == 0
+
+
+async def test_a_second_tab_of_the_same_person_changes_no_presence(group, member_a):
+    first, _ = await _open(member_a, group.pk)
+    second, hello = await _open(member_a, group.pk, expect_presence=False)
+    assert _who(hello["presence"]) == ["Anna Berg"]
+    assert await first.receive_nothing(timeout=0.3)
+    await second.disconnect()
+    assert await first.receive_nothing(timeout=0.3)
+    assert await sync_to_async(LivePresence.unscoped_objects.count)() == 1
+    await first.disconnect()
 
 
 async def test_stale_presence_is_dropped(group, member_a, member_b, settings):

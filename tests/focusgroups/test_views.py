@@ -83,7 +83,10 @@ def test_group_only_note_is_hidden_from_non_members(
     notes_page = web(nonmember).get(url("notes", group.pk)).content.decode()
     assert "Rutin för överlämning" not in group_page + notes_page
     assert "Schema för hösten" in group_page and "Schema för hösten" in notes_page
-    assert web(nonmember).get(url("note", programme_note.pk)).status_code == 200
+    outside_reader = web(nonmember).get(url("note", programme_note.pk))
+    assert outside_reader.status_code == 200
+    assert b"focusgroups/notes.js" in member_page.content
+    assert b"focusgroups/notes.js" not in outside_reader.content  # the live socket is the group's room
     assert "Fremmed" not in notes_page
 
 
@@ -303,6 +306,15 @@ def test_actions_create_filter_and_status(web, group, convener, member_a, member
         url("actions", group.pk),
         {"title": "Skriv checklistan", "owner": member_b.pk, "status": "open", "due_on": "2030-01-10"},
     )
+    other_meeting = MeetingFactory(
+        group=FocusGroupFactory(programme=group.programme, code="annan", name="Annan")
+    )
+    foreign_meeting = web(member_a).post(
+        url("actions", group.pk),
+        {"title": "Fel möte", "owner": member_b.pk, "status": "open", "meeting": other_meeting.pk},
+    )
+    assert foreign_meeting.status_code == 400
+    assert not ActionItem.unscoped_objects.filter(title="Fel möte").exists()
     assert (
         web(nonmember)
         .post(url("actions", group.pk), {"title": "x", "owner": member_b.pk, "status": "open"})
@@ -427,7 +439,7 @@ def test_actions_and_glossary_query_count(
         ConceptTermFactory(concept=concept, organisation=org_b)
         ConceptComment.unscoped_objects.create(concept=concept, author=member_b, body=f"Kommentar {i}")
     client = web(member_a)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         actions = client.get(url("actions", group.pk))
     with django_assert_num_queries(9):
         mine = client.get(url("my-actions"))
@@ -474,3 +486,35 @@ def test_home_page_shows_focus_group_panels(web, group, member_a, coordinator):
     assert "Ring sfi" in web(member_a).get("/").content.decode()
     # Both organisations sit in the group: the coordinators' panel says so.
     assert b"Focus groups lacking an organisation" in web(coordinator).get("/").content
+
+
+def test_my_page_history_and_calendar_feed_list_focus_groups(web, group, member_a):
+    MeetingFactory(group=group, title="Planeringsmöte")
+    history = web(member_a).get("/me/").content.decode()
+    feed = web(None).get(reverse("calendar-feed", kwargs={"token": member_a.calendar_token}))
+
+    assert "Informationsflödet" in history
+    assert feed.status_code == 200
+    assert "SUMMARY:" in feed.content.decode() and "Planeringsmöte" in feed.content.decode()
+
+
+def test_coordinator_creates_a_group_and_the_convener_edits_it(
+    web, programme, group, convener, coordinator, member_a
+):
+    assert web(member_a).get(url("group-create")).status_code == 403
+    duplicate = web(coordinator).post(url("group-create"), {"name": "Informationsflödet", "purpose": "Kvar"})
+    created = web(coordinator).post(
+        url("group-create"), {"name": "Språkstöd och tolkning", "purpose": "Tolkar."}
+    )
+    edited = web(convener).post(
+        url("group-edit", group.pk), {"name": "Informationsflödet", "purpose": "Nytt syfte."}
+    )
+    refused = web(member_a).post(url("group-edit", group.pk), {"name": "Kapad", "purpose": ""})
+
+    assert duplicate.status_code == 400 and b"Kvar" in duplicate.content
+    new = programme.focus_groups.model.unscoped_objects.get(name="Språkstöd och tolkning")
+    assert (created.status_code, created["Location"]) == (302, url("group", new.pk))
+    assert new.code == "sprakstod-och-tolkning"
+    assert (edited.status_code, refused.status_code) == (302, 403)
+    group.refresh_from_db()
+    assert (group.name, group.purpose) == ("Informationsflödet", "Nytt syfte.")

@@ -148,9 +148,17 @@ the group's websocket; nothing typed is ever replaced while it differs from the 
       (data.notes || []).forEach(function (note) {
         if (note.id !== noteId) { return; }
         canEdit = canEdit && note.can_edit !== false;
-        if (note.version !== pristine.version && unchanged()) { applySaved(note); }
+        if (note.version !== pristine.version) {
+          if (unchanged()) {
+            applySaved(note);
+          } else {
+            // Saved meanwhile (e.g. while the socket was down): keep the person's text; saving shows both.
+            say(format(text.changedMeanwhile, { version: note.version }));
+            return;
+          }
+        }
       });
-      say(text.connected);
+      if (!status || !status.textContent || status.textContent === text.offline) { say(text.connected); }
     } else if (data.type === "presence") {
       renderPresence(data.presence || []);
     } else if (data.type === "saved" && data.note === noteId) {
