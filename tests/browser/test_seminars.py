@@ -22,6 +22,7 @@ def test_staff_enrols_in_an_open_course_and_cancels_after_confirming(new_page):
     status = booking.locator(".tag").first
     assert status.inner_text() in {"Confirmed", "Waiting for line manager approval", "On the waiting list"}
     assert page.locator("ul.messages").is_visible()
+    assert axe_violations(page) == []  # the page with its one-time message
 
     # The booking is listed under "My course bookings".
     page.goto("/seminars/mine/")
