@@ -785,6 +785,8 @@ def request_update(
         if changed:
             request.save(update_fields=changed)
         _write_parts(request, topic_rows, window_rows, preference_rows)
+        # Proposals of unconfirmed runs were made for the old wishes; the next run matches the new ones.
+        _drop_proposals([request.pk])
     return request
 
 
