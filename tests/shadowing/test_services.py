@@ -801,3 +801,20 @@ def test_every_step_that_asks_something_notifies_the_person_asked(
     ]
     services.placement_cancel(actor=as_actor(host_a), placement=placement, reason="Stängt")
     assert _kinds(coordinator)[-1] == services.KIND_COORDINATION  # re-match
+
+
+def test_slots_remove_free_keeps_proposed_but_not_cancelled_days(
+    scope, programme, workplace_a, host_a, shadower, as_actor, make_placement
+):
+    proposed = SlotFactory(workplace=workplace_a, date=future_weekday(1))
+    cancelled = SlotFactory(workplace=workplace_a, date=future_weekday(2))
+    make_placement(make_request(programme, shadower), [proposed], P.PROPOSED)
+    make_placement(make_request(programme, shadower), [cancelled], P.CANCELLED)
+    removed = services.slots_remove_free(
+        actor=as_actor(host_a),
+        workplace=workplace_a,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + timedelta(days=60),
+    )
+    assert removed == 1
+    assert list(Slot.unscoped_objects.values_list("pk", flat=True)) == [proposed.pk]
