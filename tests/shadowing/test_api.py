@@ -524,3 +524,36 @@ def test_runs_of_another_programme_answer_404(api, coordinator, outsider, other_
     assert api(outsider).get(f"{BASE}/matching-runs/{own_run.pk}/").status_code == 404
     assert _ids(api(outsider).get(f"{BASE}/matching-runs/")) == {foreign_run.pk}
     assert MatchingRun.unscoped_objects.get(pk=foreign_run.pk).status == MatchingRun.Status.PROPOSED
+
+
+def test_slot_patch_moves_the_visit_and_refuses_bad_changes(
+    api, programme, slot_a, shadower, host_a, make_placement
+):
+    from coordinator.models import OutboundEmail
+
+    placement = make_placement(make_request(programme, shadower), [slot_a], P.CONFIRMED)
+    url = f"{BASE}/slots/{slot_a.pk}/"
+    for body, field in (
+        ({"date": future_weekday(3).isoformat()}, "date"),
+        ({"capacity": 4}, "capacity"),
+        ({"capacity": 0}, "capacity"),
+        ({"ends_at": "08:00"}, "ends_at"),
+        ({"notes": "x" * 501}, "notes"),
+    ):
+        response = api(host_a).patch(url, body, format="json")
+        assert (response.status_code, list(response.json())) == (400, [field])
+    response = api(host_a).patch(url, {"starts_at": "10:00", "ends_at": "14:00"}, format="json")
+    assert (response.status_code, response.json()["starts_at"]) == (200, "10:00:00")
+    assert Placement.unscoped_objects.get(pk=placement.pk).sequence == 1
+    assert sorted(
+        OutboundEmail.unscoped_objects.filter(ics_method="REQUEST").values_list("to_address", flat=True)
+    ) == sorted([shadower.user.email, host_a.user.email])
+
+
+def test_decline_note_too_long_is_400_and_nothing_changes(api, programme, shadower, manager_b):
+    request = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
+    response = api(manager_b).post(
+        f"{BASE}/requests/{request.pk}/decline/", {"note": "x" * 1001}, format="json"
+    )
+    assert (response.status_code, list(response.json())) == (400, ["note"])
+    assert ShadowingRequest.unscoped_objects.get(pk=request.pk).status == RS.PENDING_APPROVAL
