@@ -557,3 +557,25 @@ def test_decline_note_too_long_is_400_and_nothing_changes(api, programme, shadow
     )
     assert (response.status_code, list(response.json())) == (400, ["note"])
     assert ShadowingRequest.unscoped_objects.get(pk=request.pk).status == RS.PENDING_APPROVAL
+
+
+def test_single_slot_create_and_its_errors(api, workplace_a, host_a):
+    from django.utils import timezone
+
+    body = {
+        "workplace": workplace_a.pk,
+        "date": future_weekday(1).isoformat(),
+        "starts_at": "09:00",
+        "ends_at": "12:00",
+    }
+    response = api(host_a).post(f"{BASE}/slots/", body, format="json")
+    assert (response.status_code, response.json()["capacity"], response.json()["free"]) == (201, 1, 1)
+    again = api(host_a).post(f"{BASE}/slots/", body, format="json")
+    assert (again.status_code, list(again.json())) == (400, ["starts_at"])
+    past = api(host_a).post(
+        f"{BASE}/slots/",
+        {**body, "date": (timezone.localdate() - timedelta(days=1)).isoformat()},
+        format="json",
+    )
+    assert (past.status_code, list(past.json())) == (400, ["date"])
+    assert Slot.unscoped_objects.count() == 1
