@@ -124,6 +124,8 @@ class Problem:
     day_caps: list[tuple[tuple[int, ...], int]] = field(default_factory=list)
     # Requests that have no feasible option, with the reason code.
     unplaced: dict[int, str] = field(default_factory=dict)
+    # Day (proleptic ordinal) of each slot in `capacity`: lets the solver split a large problem by time.
+    slot_days: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -309,6 +311,7 @@ def build_problem(
         fairness_weight=fairness_weight,
         day_caps=day_caps,
         unplaced=unplaced,
+        slot_days={sid: d for cal in open_cal.values() for d, sids in cal.slots.items() for sid in sids},
     )
 
 
