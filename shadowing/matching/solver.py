@@ -328,25 +328,79 @@ def _constraints(
     return a_ub, b_ub, a_eq
 
 
-def _lagrangian_bound(m: _Model, slot_price: np.ndarray, group_price: np.ndarray) -> float:
-    """An upper bound from prices on the slot and day-cap seats (any prices >= 0 give one): the seats
-    at their prices plus each request's best option net of the prices; pairs relaxed, fairness at most
-    its full weight."""
-    n = len(m.value)
-    lengths = np.fromiter((len(t) for t in m.option_slots), dtype=np.int64, count=n)
-    slot_rows = np.fromiter((s for t in m.option_slots for s in t), dtype=np.int64, count=int(lengths.sum()))
-    cols = np.repeat(np.arange(n), lengths)
-    price = np.zeros(n)
-    np.add.at(price, cols, slot_price[slot_rows])
-    if len(group_price):
-        groups = np.asarray(m.slot_group, dtype=np.int64)[slot_rows]
+class _Lagrangian:
+    """Upper bounds from prices on the slot and day-cap seats (any prices >= 0 give one): the seats at
+    their prices plus each request's best option net of the prices; pairs relaxed, fairness counted at
+    its full weight. Used where the problem is solved in blocks, starting from the block LPs' prices and
+    improved by subgradient steps."""
+
+    def __init__(self, m: _Model) -> None:
+        n = len(m.value)
+        lengths = np.fromiter((len(t) for t in m.option_slots), dtype=np.int64, count=n)
+        slot_rows = np.fromiter(
+            (s for t in m.option_slots for s in t), dtype=np.int64, count=int(lengths.sum())
+        )
+        cols = np.repeat(np.arange(n), lengths)
+        n_slot, n_group = len(m.capacity), len(m.group_capacity)
+        groups = (
+            np.asarray(m.slot_group, dtype=np.int64)[slot_rows] if n_group else np.zeros(0, dtype=np.int64)
+        )
         mask = groups >= 0
-        np.add.at(price, cols[mask], group_price[groups[mask]])
-    best = np.zeros(len(m.request_ids))
-    np.maximum.at(best, m.option_request, m.value - price)
-    seats = float(np.dot(np.asarray(m.capacity, dtype=float), slot_price))
-    seats += float(np.dot(np.asarray(m.group_capacity, dtype=float), group_price))
-    return seats + float(best.sum()) + m.fairness_coefficient
+        # options x (slots, day caps) incidence
+        self.incidence = sp.csr_matrix(
+            (
+                np.ones(len(slot_rows) + int(mask.sum())),
+                (np.concatenate([cols, cols[mask]]), np.concatenate([slot_rows, n_slot + groups[mask]])),
+            ),
+            shape=(n, n_slot + n_group),
+        )
+        self.capacity = np.concatenate(
+            [np.asarray(m.capacity, dtype=float), np.asarray(m.group_capacity, dtype=float)]
+        )
+        self.m = m
+        order = np.argsort(m.option_request, kind="stable")
+        self.order = order
+        self.starts = np.flatnonzero(np.r_[True, np.diff(m.option_request[order]) != 0])
+        self.rows = m.option_request[order][self.starts]
+
+    def evaluate(self, price: np.ndarray) -> tuple[float, np.ndarray]:
+        """The bound for these prices and a subgradient (capacity minus the seats the best options use)."""
+        m = self.m
+        reduced = (m.value - self.incidence @ price)[self.order]
+        best = np.maximum(np.maximum.reduceat(reduced, self.starts), 0.0)
+        bound = float(self.capacity @ price) + float(best.sum()) + m.fairness_coefficient
+        best_of_option = np.repeat(best, np.diff(np.r_[self.starts, len(reduced)]))
+        chosen = (reduced >= best_of_option - 1e-9) & (best_of_option > 0)
+        # one best option per request
+        first = np.zeros(len(reduced), dtype=bool)
+        idx = np.flatnonzero(chosen)
+        _, keep = np.unique(np.searchsorted(self.starts, idx, side="right"), return_index=True)
+        first[idx[keep]] = True
+        used = self.incidence[self.order[first]].sum(axis=0).A1
+        return bound, self.capacity - used
+
+    def improve(
+        self, price: np.ndarray, target: float, deadline: float, steps: int = 200
+    ) -> tuple[float, np.ndarray]:
+        """Polyak subgradient steps towards `target` (a known objective); the lowest bound seen and its
+        prices."""
+        best_bound, grad = self.evaluate(price)
+        best_price = price
+        bound = best_bound
+        scale = 1.0
+        for _ in range(steps):
+            if time.monotonic() > deadline:
+                break
+            norm = float(grad @ grad)
+            if norm == 0 or bound <= target:
+                break
+            price = np.maximum(0.0, price - scale * (bound - target) / norm * grad)
+            bound, grad = self.evaluate(price)
+            if bound < best_bound - 1e-9:
+                best_bound, best_price = bound, price
+            else:
+                scale *= 0.7
+        return best_bound, best_price
 
 
 def _trivial_bound(m: _Model) -> float:
@@ -479,15 +533,32 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
 
     if len(blocks) == 1 and solved:
         bound, method = lp_value, "lp-rounding"
-    elif solved == len(blocks):
-        # The block LPs' seat prices give a valid bound for the whole problem (at least the LP bound).
-        bound, method = _lagrangian_bound(m, slot_price, group_price), f"lp-rounding-{len(blocks)}-blocks"
     else:
         bound, method = _trivial_bound(m), "rounding-without-lp"
-    # Fill: the unplaced requests take what is left, best-valued options first.
-    rest = [j for j in np.argsort(-m.value, kind="stable").tolist() if assign[int(m.option_request[j])] < 0]
-    _take_in_order(m, seats, assign, rest, m.request_options)
-    _repair(m, seats, assign, started + time_limit * 0.9)
+        if solved == len(blocks):
+            method = f"lp-rounding-{len(blocks)}-blocks"
+    _fill(m, seats, assign)
+    if len(blocks) > 1:
+        # The block LPs' seat prices, improved by subgradient steps, bound the whole problem (a valid
+        # upper bound, at least the LP bound) ...
+        lagrangian = _Lagrangian(m)
+        objective, _placed = _objective(m, assign)
+        lagrangian_bound, price = lagrangian.improve(
+            np.concatenate([slot_price, group_price]), objective, started + time_limit * 0.6
+        )
+        bound = min(bound, lagrangian_bound)
+        # ... and guide a second rounding over all requests at once: options by value net of prices.
+        net = m.value - lagrangian.incidence @ price
+        priced_seats = _Seats(m)
+        priced_assign = [-1] * len(assign)
+        _take_in_order(
+            m, priced_seats, priced_assign, np.argsort(-net, kind="stable").tolist(), m.request_options
+        )
+        _fill(m, priced_seats, priced_assign)
+        if _objective(m, priced_assign)[0] > objective:
+            seats, assign = priced_seats, priced_assign
+            method = f"priced-rounding-{len(blocks)}-blocks"
+    _repair(m, seats, assign, started + time_limit * 0.8)
     objective, _placed = _objective(m, assign)
     # Safety net (e.g. when the LP ran out of time): never return less than first-come-first-served.
     fcfs_seats, fcfs_assign = _first_come_first_served(problem, m)
@@ -508,6 +579,12 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
             seats = None  # type: ignore[assignment]
             method = "mip"
     return _result(problem, m, assign, bound, method, started, seats)
+
+
+def _fill(m: _Model, seats: _Seats, assign: list[int]) -> None:
+    """The unplaced requests take what is left, best-valued options first."""
+    rest = [j for j in np.argsort(-m.value, kind="stable").tolist() if assign[int(m.option_request[j])] < 0]
+    _take_in_order(m, seats, assign, rest, m.request_options)
 
 
 def _blocks(m: _Model) -> list[np.ndarray]:
