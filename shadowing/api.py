@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status
 from rest_framework.decorators import action
@@ -149,20 +150,25 @@ class SlotViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
-        created = _call(
-            services.slots_bulk_create,
-            actor=self.actor,
-            workplace=data["workplace"],
-            starts_on=data["date"],
-            ends_on=data["date"],
-            weekdays=[data["date"].weekday()],
-            starts_at=data["starts_at"],
-            ends_at=data["ends_at"],
-            capacity=data.get("capacity", 1),
-            notes=data.get("notes", ""),
-        )
+        try:
+            created = services.slots_bulk_create(
+                actor=self.actor,
+                workplace=data["workplace"],
+                starts_on=data["date"],
+                ends_on=data["date"],
+                weekdays=[data["date"].weekday()],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                capacity=data.get("capacity", 1),
+                notes=data.get("notes", ""),
+            )
+        except ValidationError as error:
+            # The bulk service speaks of a period; a single slot has a date.
+            if hasattr(error, "error_dict") and "starts_on" in error.error_dict:
+                raise ValidationError({"date": error.error_dict["starts_on"]}) from error
+            raise
         if not created:
-            raise services.ValidationError({"starts_at": ["The workplace already has a slot at this time."]})
+            raise ValidationError({"starts_at": [_("The workplace already has a slot at this time.")]})
         serializer.instance = created[0]
 
     def perform_update(self, serializer: Any) -> None:

@@ -500,8 +500,10 @@ def slots_remove_free(*, actor: Actor, workplace: Workplace, starts_on: date, en
                 date__gte=max(starts_on, _today(workplace.programme) + timedelta(days=1)),
                 date__lte=ends_on,
                 booked=0,
-                placement_days__isnull=True,
-            ).values_list("pk", flat=True)
+            )
+            # A proposal of an unconfirmed run still counts on the slot; cancelled visits do not.
+            .exclude(placement_days__placement__status=P.PROPOSED)
+            .values_list("pk", flat=True)
         )
         # The scoped read above enforced the tenant; deleting by pk avoids DELETE ... WHERE id IN (subquery).
         _total, per_model = Slot.unscoped_objects.filter(pk__in=ids, booked=0).delete()
@@ -785,6 +787,8 @@ def request_update(
         if changed:
             request.save(update_fields=changed)
         _write_parts(request, topic_rows, window_rows, preference_rows)
+        # Proposals of unconfirmed runs were made for the old wishes; the next run matches the new ones.
+        _drop_proposals([request.pk])
     return request
 
 

@@ -591,6 +591,9 @@ class ApprovalsView(ProgrammeMixin, TemplateView):
         # The rule of ``permissions.can_decide``: my reports; without a line manager on record, the people
         # of my own unit when I am a line manager there.
         mine = Q(requester__line_manager=self.person)
+        if is_coordinator(self.actor, self.programme.pk):
+            # Coordinators decide where nobody else can (``services.approvers_of``); the service checks.
+            mine |= Q(requester__line_manager__isnull=True)
         if self.has_role(R.LINE_MANAGER) and self.person.unit_id is not None:
             mine |= Q(
                 requester__line_manager__isnull=True,
@@ -1104,18 +1107,16 @@ class RunDetailView(RunScoped, TemplateView):
             )
         )
         editable = run.status == MatchingRun.Status.PROPOSED
-        placed_ids = {p.request_id for p in placements if p.status != P.CANCELLED}
-        unplaced: list[ShadowingRequest] = []
-        if editable:
-            unplaced = [
-                r
-                for r in ShadowingRequest.objects.filter(programme=self.programme, status=RS.APPROVED)
-                .select_related("requester__user", "organisation")
-                .order_by("submitted_at", "pk")
-                if r.pk not in placed_ids
-            ]
+        # The requests the run left out and why (reason codes stored with the run, shown translated).
+        codes = {int(pk): code for pk, code in (run.unplaced or {}).items() if str(pk).isdigit()}
+        left_out = list(
+            ShadowingRequest.objects.filter(programme=self.programme, pk__in=list(codes))
+            .select_related("requester__user", "organisation")
+            .order_by("submitted_at", "pk")
+        )
+        unplaced = [(r, services.reason_text(codes[r.pk])) for r in left_out]
         if assign_form is None and editable:
-            assign_form = self._assign_form(unplaced)
+            assign_form = self._assign_form([r for r in left_out if r.status == RS.APPROVED])
         return {
             "run": run,
             "placements": placements,

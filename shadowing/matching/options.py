@@ -37,9 +37,11 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+import numpy as np
 
 REASON_NO_SLOT_IN_WINDOW = "no_slot_in_window"
 REASON_ALL_FULL = "all_full"
@@ -122,6 +124,8 @@ class Problem:
     day_caps: list[tuple[tuple[int, ...], int]] = field(default_factory=list)
     # Requests that have no feasible option, with the reason code.
     unplaced: dict[int, str] = field(default_factory=dict)
+    # Day (proleptic ordinal) of each slot in `capacity`: lets the solver split a large problem by time.
+    slot_days: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -157,12 +161,6 @@ def preference_score(request: RequestSpec, workplace: int, organisation: int) ->
     if rank is not None:
         score = max(score, ORGANISATION_RANK_SCORE.get(rank, ORGANISATION_RANK_SCORE[5]))
     return score
-
-
-def _topic_language_ok(request: RequestSpec, workplace: WorkplaceSpec) -> bool:
-    if request.topics and not (request.topics & workplace.topics):
-        return False
-    return not (request.languages and workplace.languages and not (request.languages & workplace.languages))
 
 
 class _Calendar:
@@ -213,23 +211,6 @@ def _spread(items: list[tuple[int, ...]], limit: int) -> list[tuple[int, ...]]:
     return [items[int(i * step)] for i in range(limit)]
 
 
-def _round_robin(lists: list[list[int]], seed: int) -> Iterator[int]:
-    """Yield the elements of several lists interleaved, each list from an offset depending on `seed`."""
-    iters = []
-    for n, items in enumerate(lists):
-        if items:
-            offset = (seed * 2654435761 + n * 40503) % len(items)
-            iters.append(itertools.chain(items[offset:], items[:offset]))
-    while iters:
-        alive = []
-        for it in iters:
-            item = next(it, None)
-            if item is not None:
-                yield item
-                alive.append(it)
-        iters = alive
-
-
 def build_problem(
     requests: Iterable[RequestSpec],
     workplaces: Iterable[WorkplaceSpec],
@@ -277,18 +258,8 @@ def build_problem(
         if cal.days:
             open_cal[wid] = cal
 
-    # Workplaces with open days, by (topic, week) and (organisation, week): the candidates of a request
-    # are found through the weeks its windows touch, not by scanning every workplace.
-    any_topic = -1
-    by_topic_week: dict[tuple[int, int], list[int]] = defaultdict(list)
-    by_org_week: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for wid in sorted(open_cal):
-        w = workplace_by_id[wid]
-        for week in sorted({(d - 1) // 7 for d in open_cal[wid].days}):
-            by_topic_week[(any_topic, week)].append(wid)
-            by_org_week[(w.organisation, week)].append(wid)
-            for t in w.topics:
-                by_topic_week[(t, week)].append(wid)
+    max_run = max((r.days for r in request_by_id.values() if r.consecutive), default=1)
+    grid = _Grid(workplace_by_id, open_cal, any_cal, max_run)
 
     pairs: list[tuple[int, int]] = []
     partner_org: dict[int, int] = {}
@@ -310,21 +281,15 @@ def build_problem(
         if r.id in unplaced:
             continue
         windows = sorted((a.toordinal(), b.toordinal()) for a, b in r.windows if a <= b)
+        partner_organisation = partner_org.get(r.id)
+        candidates = grid.candidates(r, windows, partner_organisation)
         found = _options_for(
-            r,
-            windows,
-            workplace_by_id,
-            open_cal,
-            by_topic_week,
-            by_org_week,
-            partner_org.get(r.id),
-            max_options_per_request,
-            max_options_per_workplace,
+            r, windows, candidates, grid, open_cal, max_options_per_request, max_options_per_workplace
         )
         if found:
             per_request[r.id] = found
         else:
-            unplaced[r.id] = _diagnose(r, windows, workplace_by_id, open_cal, any_cal, partner_org.get(r.id))
+            unplaced[r.id] = grid.reason(r, windows, partner_organisation)
 
     kept_pairs = []
     for a, b in pairs:
@@ -346,107 +311,227 @@ def build_problem(
         fairness_weight=fairness_weight,
         day_caps=day_caps,
         unplaced=unplaced,
+        slot_days={sid: d for cal in open_cal.values() for d, sids in cal.slots.items() for sid in sids},
     )
+
+
+_SMALL = 200  # below this many candidate workplaces plain Python beats numpy's per-call overhead
+
+
+def _mix(wid: int, rid: int) -> int:
+    return (wid * 2654435761 + rid * 40503) % 4294967291
+
+
+def _order_small(r: RequestSpec, wids: list[int], orgs: list[int]) -> list[tuple[int, int]]:
+    keyed = []
+    for wid, org in zip(wids, orgs, strict=True):
+        priority = 0.0
+        rank = r.preferred_workplaces.get(wid)
+        if rank is not None:
+            priority = WORKPLACE_RANK_SCORE.get(rank, 6.0)
+        rank = r.preferred_organisations.get(org)
+        if rank is not None:
+            priority = max(priority, ORGANISATION_RANK_SCORE.get(rank, 1.0))
+        keyed.append((-priority, _mix(wid, r.id), wid, org))
+    keyed.sort()
+    return [(wid, org) for _, _, wid, org in keyed]
+
+
+def _order_large(
+    r: RequestSpec, wids: np.ndarray, orgs: np.ndarray, max_options: int
+) -> list[tuple[int, int]]:
+    """Like `_order_small` (same order), vectorised, keeping only the first `max_options` unpreferred."""
+    mixed = (wids * 2654435761 + r.id * 40503) % 4294967291
+    priority = np.zeros(len(wids))
+    for org, rank in r.preferred_organisations.items():
+        hit = orgs == org
+        priority[hit] = np.maximum(priority[hit], ORGANISATION_RANK_SCORE.get(rank, 1.0))
+    if r.preferred_workplaces:
+        preferred = np.fromiter(r.preferred_workplaces, dtype=np.int64)
+        for i in np.flatnonzero(np.isin(wids, preferred)).tolist():
+            rank = r.preferred_workplaces[int(wids[i])]
+            priority[i] = max(priority[i], WORKPLACE_RANK_SCORE.get(rank, 6.0))
+    first = np.flatnonzero(priority > 0)
+    first = first[np.lexsort((mixed[first], -priority[first]))]
+    rest = np.flatnonzero(priority == 0)
+    if len(rest) > max_options:
+        rest = rest[np.argpartition(mixed[rest], max_options)[:max_options]]
+    rest = rest[np.argsort(mixed[rest], kind="stable")]
+    order = np.concatenate([first, rest])
+    return list(zip(wids[order].tolist(), orgs[order].tolist(), strict=True))
 
 
 def _options_for(
     r: RequestSpec,
     windows: list[tuple[int, int]],
-    workplace_by_id: dict[int, WorkplaceSpec],
+    candidates: np.ndarray,
+    grid: _Grid,
     open_cal: dict[int, _Calendar],
-    by_topic_week: dict[tuple[int, int], list[int]],
-    by_org_week: dict[tuple[int, int], list[int]],
-    partner_organisation: int | None,
     max_options: int,
     max_per_workplace: int,
 ) -> list[Option]:
-    if not windows or r.days < 1:
+    """Options at the candidate workplaces (all feasible): preferred workplaces by rank, then the
+    workplaces of preferred organisations by rank, then the others in an order depending on the request."""
+    if not len(candidates):
         return []
-    weeks = sorted({wk for a, b in windows for wk in range((a - 1) // 7, (b - 1) // 7 + 1)})
+    # Preferred workplaces and organisations first, by score; then the others in a per-request
+    # pseudo-random order (so that the cap spreads requests over workplaces), only as many as the cap
+    # can use since each candidate workplace gives at least one option.
+    if len(candidates) <= _SMALL:
+        order = _order_small(r, grid.ids[candidates].tolist(), grid.organisation[candidates].tolist())
+    else:
+        order = _order_large(r, grid.ids[candidates], grid.organisation[candidates], max_options)
     found: list[Option] = []
-    seen: set[int] = set()
-
-    def add(wid: int) -> bool:
-        """Add the workplace's options; False once the request has enough."""
-        if wid in seen:
-            return True
-        seen.add(wid)
-        w = workplace_by_id.get(wid)
-        cal = open_cal.get(wid)
-        if w is None or cal is None or w.organisation == r.organisation:
-            return True
-        if partner_organisation is not None and w.organisation != partner_organisation:
-            return True
-        if not _topic_language_ok(r, w):
-            return True
-        seqs = cal.sequences(r, windows)
-        if not seqs:
-            return True
-        score = preference_score(r, wid, w.organisation)
+    for wid, organisation in order:
+        cal = open_cal[wid]
+        score = preference_score(r, wid, organisation)
         budget = min(max_per_workplace, max_options - len(found))
-        for seq in _spread(seqs, budget):
+        for seq in _spread(cal.sequences(r, windows), budget):
             for combo in itertools.islice(
                 itertools.product(*(cal.slots[d] for d in seq)), MAX_SLOT_COMBINATIONS
             ):
-                found.append(Option(r.id, wid, w.organisation, combo, score))
+                found.append(Option(r.id, wid, organisation, combo, score))
                 budget -= 1
                 if budget == 0:
                     break
             if budget == 0:
                 break
-        return len(found) < max_options
-
-    for wid, _rank in sorted(r.preferred_workplaces.items(), key=lambda kv: (kv[1], kv[0])):
-        if not add(wid):
-            return found
-    orgs = sorted(r.preferred_organisations.items(), key=lambda kv: (kv[1], kv[0]))
-    for org, _rank in orgs:
-        if partner_organisation is not None and org != partner_organisation:
-            continue
-        for wid in _round_robin([by_org_week.get((org, wk), []) for wk in weeks], r.id):
-            if not add(wid):
-                return found
-    if partner_organisation is not None:
-        lists = [by_org_week.get((partner_organisation, wk), []) for wk in weeks]
-    else:
-        topics = sorted(r.topics) if r.topics else [-1]
-        lists = [by_topic_week.get((t, wk), []) for t in topics for wk in weeks]
-    for wid in _round_robin(lists, r.id):
-        if not add(wid):
-            return found
+        if len(found) >= max_options:
+            break
     return found
 
 
-def _diagnose(
-    r: RequestSpec,
-    windows: list[tuple[int, int]],
-    workplace_by_id: dict[int, WorkplaceSpec],
-    open_cal: dict[int, _Calendar],
-    any_cal: dict[int, _Calendar],
-    partner_organisation: int | None,
-) -> str:
-    """Why the request has no option (only called for those; scans every workplace)."""
-    others_match = own_match = False
-    others_slots = own_open = False
-    for w in workplace_by_id.values():
-        if partner_organisation is not None and w.organisation != partner_organisation:
-            continue  # a pair visits each other: other organisations do not count
-        if not _topic_language_ok(r, w):
-            continue
-        cal = any_cal.get(w.id)
-        if w.organisation == r.organisation:
-            own_match = True
-            ocal = open_cal.get(w.id)
-            if ocal is not None and windows and ocal.sequences(r, windows):
-                own_open = True
-        else:
-            others_match = True
-            if cal is not None and windows and cal.sequences(r, windows):
-                others_slots = True
-    if others_slots:
-        return REASON_ALL_FULL
-    if own_open or (own_match and not others_match):
-        return REASON_ONLY_OWN_ORGANISATION
-    if not others_match:
-        return REASON_NO_MATCHING_TOPIC_OR_LANGUAGE
-    return REASON_NO_SLOT_IN_WINDOW
+_BIG = np.iinfo(np.int32).max
+
+
+class _Days:
+    """Which workplace is open on which day, as matrices over (workplace, day index), for quick tests of
+    "has k open days in this window" and "has a run of k consecutive working days in this window"."""
+
+    def __init__(
+        self, rows: list[int], calendars: list[_Calendar | None], day0: int, n_days: int, max_run: int
+    ):
+        n = len(rows)
+        is_open = np.zeros((n, n_days), dtype=bool)
+        for row, cal in zip(rows, calendars, strict=True):
+            if cal is not None and cal.days:
+                is_open[row, np.asarray(cal.days, dtype=np.int64) - day0] = True
+        # Day-major (transposed) so that one day's column over all workplaces is contiguous.
+        self.count = np.zeros((n_days + 1, n), dtype=np.int32)
+        np.cumsum(is_open.T, axis=0, out=self.count[1:])
+        ordinals = day0 + np.arange(n_days)
+        working = (ordinals - 1) % 7 < 5
+        next_index = np.array([next_working_day(int(d)) - day0 for d in ordinals], dtype=np.int64)
+        next_index = np.minimum(next_index, n_days)
+        # run_end[k][w, d]: index of the last day of a run of k consecutive open working days from d
+        self.run_end: dict[int, np.ndarray] = {}
+        start_ok = is_open & working
+        end = np.where(start_ok, np.arange(n_days, dtype=np.int32), _BIG).astype(np.int32)
+        for k in range(2, max_run + 1):
+            padded = np.concatenate([end, np.full((n, 1), _BIG, dtype=np.int32)], axis=1)
+            end = np.where(start_ok, padded[:, next_index], _BIG).astype(np.int32)
+            self.run_end[k] = np.ascontiguousarray(end.T)
+
+    def fits(self, rows: np.ndarray, r: RequestSpec, windows: list[tuple[int, int]], day0: int) -> np.ndarray:
+        ok = np.zeros(len(rows), dtype=bool)
+        n_days = self.count.shape[0] - 1
+        for a, b in windows:
+            lo, hi = max(a - day0, 0), min(b - day0, n_days - 1)
+            if lo > hi:
+                continue
+            if r.consecutive and r.days > 1:
+                ends = self.run_end[r.days][lo : hi + 1]
+                ok |= ends.min(axis=0)[rows] <= hi
+            else:
+                ok |= (self.count[hi + 1] - self.count[lo])[rows] >= r.days
+        return ok
+
+
+class _Grid:
+    """Workplaces as arrays (organisation, topics, languages) and their open days as matrices."""
+
+    def __init__(
+        self,
+        workplaces: dict[int, WorkplaceSpec],
+        open_cal: dict[int, _Calendar],
+        any_cal: dict[int, _Calendar],
+        max_run: int,
+    ) -> None:
+        ordered = sorted(workplaces)
+        self.ids = np.asarray(ordered, dtype=np.int64)
+        self.organisation = np.asarray([workplaces[w].organisation for w in ordered], dtype=np.int64)
+        n = len(ordered)
+        self.topic: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(n, dtype=bool))
+        self.language: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n, dtype=bool))
+        self.no_language = np.zeros(n, dtype=bool)
+        for row, wid in enumerate(ordered):
+            w = workplaces[wid]
+            for t in w.topics:
+                self.topic[t][row] = True
+            for lang in w.languages:
+                self.language[lang][row] = True
+            if not w.languages:
+                self.no_language[row] = True
+        all_days = [d for cal in any_cal.values() for d in cal.days]
+        self.day0 = min(all_days, default=0)
+        n_days = max(all_days, default=-1) - self.day0 + 1
+        rows = list(range(n))
+        self.open = _Days(rows, [open_cal.get(w) for w in ordered], self.day0, n_days, max_run)
+        self._any_args = (rows, [any_cal.get(w) for w in ordered], self.day0, n_days, max_run)
+        self._any: _Days | None = None
+        self._match_cache: dict[tuple[frozenset[int], frozenset[str]], np.ndarray] = {}
+
+    def matching(self, r: RequestSpec) -> np.ndarray:
+        """Workplaces offering a requested topic and sharing a language (before the organisation rule)."""
+        key = (r.topics, r.languages)
+        mask = self._match_cache.get(key)
+        if mask is None:
+            n = len(self.ids)
+            mask = np.ones(n, dtype=bool)
+            if r.topics:
+                mask = np.zeros(n, dtype=bool)
+                for t in r.topics:
+                    if t in self.topic:
+                        mask |= self.topic[t]
+            if r.languages:
+                spoken = self.no_language.copy()
+                for lang in r.languages:
+                    if lang in self.language:
+                        spoken |= self.language[lang]
+                mask &= spoken
+            self._match_cache[key] = mask
+        return mask
+
+    def allowed(self, r: RequestSpec, partner_organisation: int | None) -> np.ndarray:
+        mask = self.matching(r)
+        mask = mask & (self.organisation != r.organisation)
+        if partner_organisation is not None:
+            mask &= self.organisation == partner_organisation
+        return mask
+
+    def candidates(
+        self, r: RequestSpec, windows: list[tuple[int, int]], partner_organisation: int | None
+    ) -> np.ndarray:
+        """Rows of the workplaces where the request has at least one option."""
+        if not windows or r.days < 1:
+            return np.zeros(0, dtype=np.int64)
+        rows = np.flatnonzero(self.allowed(r, partner_organisation))
+        return rows[self.open.fits(rows, r, windows, self.day0)]
+
+    def reason(self, r: RequestSpec, windows: list[tuple[int, int]], partner_organisation: int | None) -> str:
+        """Why the request has no option (called only for those)."""
+        if self._any is None:
+            self._any = _Days(*self._any_args)
+        allowed = np.flatnonzero(self.allowed(r, partner_organisation))
+        own = (
+            np.flatnonzero(self.matching(r) & (self.organisation == r.organisation))
+            if partner_organisation is None  # a pair visits each other: the own organisation is no excuse
+            else np.zeros(0, dtype=np.int64)
+        )
+        if not len(allowed):
+            return REASON_ONLY_OWN_ORGANISATION if len(own) else REASON_NO_MATCHING_TOPIC_OR_LANGUAGE
+        if r.days >= 1 and self._any.fits(allowed, r, windows, self.day0).any():
+            return REASON_ALL_FULL
+        if len(own) and r.days >= 1 and self.open.fits(own, r, windows, self.day0).any():
+            return REASON_ONLY_OWN_ORGANISATION
+        return REASON_NO_SLOT_IN_WINDOW

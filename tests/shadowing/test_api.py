@@ -437,3 +437,145 @@ def test_workplace_list_query_count(api, programme, org_a, host_a, shadower, n, 
     with django_assert_num_queries(3):
         response = client.get(f"{BASE}/workplaces/")
     assert len(response.json()["results"]) == n
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_slot_and_run_list_query_counts(
+    api, programme, workplace_a, coordinator, n, django_assert_num_queries
+):
+    from shadowing.models import MatchingRun as Run
+
+    for i in range(n):
+        SlotFactory(workplace=workplace_a, date=future_weekday(i))
+        Run.unscoped_objects.create(programme=programme)
+    client = api(coordinator)
+    client.get(f"{BASE}/slots/")
+    client.get(f"{BASE}/matching-runs/")
+    with django_assert_num_queries(2):
+        slots = client.get(f"{BASE}/slots/")
+    with django_assert_num_queries(3):
+        runs = client.get(f"{BASE}/matching-runs/")
+    assert (len(slots.json()["results"]), len(runs.json()["results"])) == (n, n)
+
+
+# --- More writes ----------------------------------------------------------------------------------------
+
+
+def test_workplace_create_through_the_api(api, programme, host_a, topic, org_a, foreign):
+    body = {
+        "programme": programme.pk,
+        "name": "Förvar Malmö",
+        "street_address": "Industrigatan 5",
+        "city": "Malmö",
+        "description": "Följ arbetet på förvaret.",
+        "topics": [topic.pk],
+        "languages": ["sv", "ar"],
+    }
+    response = api(host_a).post(f"{BASE}/workplaces/", body, format="json")
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert (data["organisation"], data["contact"], data["topics"], data["is_published"]) == (
+        org_a.pk,
+        host_a.pk,
+        [topic.pk],
+        False,
+    )
+    bad = api(host_a).post(
+        f"{BASE}/workplaces/", {**body, "name": "Annan", "contact": foreign["host"].pk}, format="json"
+    )
+    assert (bad.status_code, list(bad.json())) == (400, ["contact"])
+    assert Workplace.unscoped_objects.filter(programme=programme).count() == 1
+
+
+def test_request_update_through_the_api(api, programme, shadower, staff_b, org_a):
+    request = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
+    url = f"{BASE}/requests/{request.pk}/"
+    assert api(staff_b).patch(url, {"days": 2}, format="json").status_code == 404
+    response = api(shadower).patch(
+        url, {"days": 2, "preferences": [{"rank": 1, "organisation": org_a.pk}]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert (response.json()["days"], response.json()["preferences"]) == (
+        2,
+        [{"rank": 1, "organisation": org_a.pk, "workplace": None}],
+    )
+    assert (
+        api(shadower).patch(url, {"status": "approved"}, format="json").json()["status"] == "pending_approval"
+    )
+
+
+def test_slot_delete_through_the_api_tells_the_visitor(
+    api, programme, slot_a, shadower, host_a, host_b, make_placement
+):
+    from coordinator.models import Notification
+
+    placement = make_placement(make_request(programme, shadower), [slot_a], P.AWAITING_HOST)
+    assert api(host_b).delete(f"{BASE}/slots/{slot_a.pk}/").status_code == 403
+    assert api(host_a).delete(f"{BASE}/slots/{slot_a.pk}/").status_code == 204
+    assert Placement.unscoped_objects.get(pk=placement.pk).status == P.CANCELLED
+    assert Notification.unscoped_objects.filter(recipient=shadower, kind="shadowing.placement").count() == 1
+
+
+def test_runs_of_another_programme_answer_404(api, coordinator, outsider, other_programme, programme):
+    foreign_run = MatchingRun.unscoped_objects.create(programme=other_programme)
+    own_run = MatchingRun.unscoped_objects.create(programme=programme)
+    assert api(coordinator).get(f"{BASE}/matching-runs/{foreign_run.pk}/").status_code == 404
+    assert api(coordinator).post(f"{BASE}/matching-runs/{foreign_run.pk}/confirm/").status_code == 404
+    assert api(outsider).get(f"{BASE}/matching-runs/{own_run.pk}/").status_code == 404
+    assert _ids(api(outsider).get(f"{BASE}/matching-runs/")) == {foreign_run.pk}
+    assert MatchingRun.unscoped_objects.get(pk=foreign_run.pk).status == MatchingRun.Status.PROPOSED
+
+
+def test_slot_patch_moves_the_visit_and_refuses_bad_changes(
+    api, programme, slot_a, shadower, host_a, make_placement
+):
+    from coordinator.models import OutboundEmail
+
+    placement = make_placement(make_request(programme, shadower), [slot_a], P.CONFIRMED)
+    url = f"{BASE}/slots/{slot_a.pk}/"
+    for body, field in (
+        ({"date": future_weekday(3).isoformat()}, "date"),
+        ({"capacity": 4}, "capacity"),
+        ({"capacity": 0}, "capacity"),
+        ({"ends_at": "08:00"}, "ends_at"),
+        ({"notes": "x" * 501}, "notes"),
+    ):
+        response = api(host_a).patch(url, body, format="json")
+        assert (response.status_code, list(response.json())) == (400, [field])
+    response = api(host_a).patch(url, {"starts_at": "10:00", "ends_at": "14:00"}, format="json")
+    assert (response.status_code, response.json()["starts_at"]) == (200, "10:00:00")
+    assert Placement.unscoped_objects.get(pk=placement.pk).sequence == 1
+    assert sorted(
+        OutboundEmail.unscoped_objects.filter(ics_method="REQUEST").values_list("to_address", flat=True)
+    ) == sorted([shadower.user.email, host_a.user.email])
+
+
+def test_decline_note_too_long_is_400_and_nothing_changes(api, programme, shadower, manager_b):
+    request = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
+    response = api(manager_b).post(
+        f"{BASE}/requests/{request.pk}/decline/", {"note": "x" * 1001}, format="json"
+    )
+    assert (response.status_code, list(response.json())) == (400, ["note"])
+    assert ShadowingRequest.unscoped_objects.get(pk=request.pk).status == RS.PENDING_APPROVAL
+
+
+def test_single_slot_create_and_its_errors(api, workplace_a, host_a):
+    from django.utils import timezone
+
+    body = {
+        "workplace": workplace_a.pk,
+        "date": future_weekday(1).isoformat(),
+        "starts_at": "09:00",
+        "ends_at": "12:00",
+    }
+    response = api(host_a).post(f"{BASE}/slots/", body, format="json")
+    assert (response.status_code, response.json()["capacity"], response.json()["free"]) == (201, 1, 1)
+    again = api(host_a).post(f"{BASE}/slots/", body, format="json")
+    assert (again.status_code, list(again.json())) == (400, ["starts_at"])
+    past = api(host_a).post(
+        f"{BASE}/slots/",
+        {**body, "date": (timezone.localdate() - timedelta(days=1)).isoformat()},
+        format="json",
+    )
+    assert (past.status_code, list(past.json())) == (400, ["date"])
+    assert Slot.unscoped_objects.count() == 1

@@ -762,3 +762,59 @@ def test_capacity_check_constraint_is_the_last_line_of_defence(scope, slot_a):
     with pytest.raises(IntegrityError), transaction.atomic():
         Slot.unscoped_objects.filter(pk=slot_a.pk).update(booked=F("booked") + 2)
     assert Slot.unscoped_objects.get(pk=slot_a.pk).booked == 0
+
+
+def test_request_update_drops_its_stale_proposals(scope, programme, slot_a, shadower, coordinator, as_actor):
+    request = make_request(programme, shadower)
+    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    assert Placement.unscoped_objects.filter(run=run, request=request).count() == 1
+    services.request_update(actor=as_actor(shadower), request=request, values={"days": 2})
+    assert Placement.unscoped_objects.filter(run=run, request=request).count() == 0
+    assert ShadowingRequest.unscoped_objects.get(pk=request.pk).days == 2
+
+
+def test_every_step_that_asks_something_notifies_the_person_asked(
+    scope, programme, slot_a, shadower, manager_b, host_a, coordinator, as_actor
+):
+    request = services.request_create(
+        actor=as_actor(shadower),
+        programme=programme,
+        values={"learning_goals": "Asylprocessen", "days": 1},
+        windows=[(future_weekday(0), future_weekday(0) + timedelta(days=14))],
+    )
+    assert _kinds(manager_b) == [services.KIND_APPROVAL]  # approve
+    services.request_approve(actor=as_actor(manager_b), request=request)
+    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    services.matching_run_confirm(actor=as_actor(coordinator), run=run)
+    assert _kinds(host_a) == [services.KIND_HOSTING]  # accept as host
+    placement = Placement.objects.get(run=run)
+    services.placement_host_accept(actor=as_actor(host_a), placement=placement)
+    titles = list(
+        Notification.unscoped_objects.filter(recipient=shadower)
+        .order_by("pk")
+        .values_list("title", flat=True)
+    )
+    assert titles == [
+        "Your shadowing request was approved",
+        "You have been matched with Mottagningsenheten",
+        "Mottagningsenheten welcomes you: please confirm your visit",  # confirm
+    ]
+    services.placement_cancel(actor=as_actor(host_a), placement=placement, reason="Stängt")
+    assert _kinds(coordinator)[-1] == services.KIND_COORDINATION  # re-match
+
+
+def test_slots_remove_free_keeps_proposed_but_not_cancelled_days(
+    scope, programme, workplace_a, host_a, shadower, as_actor, make_placement
+):
+    proposed = SlotFactory(workplace=workplace_a, date=future_weekday(1))
+    cancelled = SlotFactory(workplace=workplace_a, date=future_weekday(2))
+    make_placement(make_request(programme, shadower), [proposed], P.PROPOSED)
+    make_placement(make_request(programme, shadower), [cancelled], P.CANCELLED)
+    removed = services.slots_remove_free(
+        actor=as_actor(host_a),
+        workplace=workplace_a,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + timedelta(days=60),
+    )
+    assert removed == 1
+    assert list(Slot.unscoped_objects.values_list("pk", flat=True)) == [proposed.pk]

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shadowing.matching import solver as solver_module
 from shadowing.matching.options import (
     REASON_ALL_FULL,
     REASON_NO_SLOT_IN_WINDOW,
@@ -22,7 +23,7 @@ from shadowing.matching.options import (
     WorkplaceSpec,
     build_problem,
 )
-from shadowing.matching.solver import greedy, solve
+from shadowing.matching.solver import BLOCK_OPTIONS, LP_MAX_OPTIONS, greedy, solve
 
 MONDAY = date(2027, 3, 1)
 SUBMITTED = datetime(2027, 1, 1, tzinfo=UTC)
@@ -201,7 +202,9 @@ def test_solve_is_within_its_reported_gap_of_the_optimum(problem: Problem) -> No
     assert_valid(problem, solution)
     assert solution.objective <= best + EPS
     assert best - solution.objective <= solution.gap * solution.bound + EPS
-    assert solution.gap <= 0.005 + EPS
+    # The LP bound may be loose on tiny instances, but then the MIP (0.5 % gap limit) closes the gap
+    # to the optimum itself.
+    assert solution.objective >= (1 - 0.005) * best - EPS
 
 
 @settings(max_examples=60, deadline=None)
@@ -387,3 +390,18 @@ def test_empty_problem() -> None:
     assert solution.placed == 0
     assert solution.objective == solution.bound == solution.gap == 0.0
     assert solution.unplaced == {1: "no_matching_topic_or_language"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_programmes(max_requests=7))
+def test_time_blocks_keep_a_valid_bound_and_all_constraints(problem: Problem) -> None:
+    # Force the decomposition used for very large programmes onto small ones.
+    solver_module.LP_MAX_OPTIONS, solver_module.BLOCK_OPTIONS = 0, 3
+    try:
+        solution = solve(problem)
+    finally:
+        solver_module.LP_MAX_OPTIONS, solver_module.BLOCK_OPTIONS = LP_MAX_OPTIONS, BLOCK_OPTIONS
+    best, _ = brute_force(problem)
+    assert_valid(problem, solution)
+    assert solution.bound >= best - EPS
+    assert solution.objective >= greedy(problem).objective - EPS

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from coordinator.views import ProgrammeMixin
 from organisations.models import PlatformRole
+from shadowing import services
 from shadowing import urls as shadowing_urls
 from shadowing.models import (
     AvailabilityWindow,
@@ -543,3 +544,49 @@ def test_approvals_query_count(web, programme, org_b, unit_b, manager_b, n, djan
         response = client.get(url("approvals"))
 
     assert response.content.count(b'class="card request-card"') == n
+
+
+def test_run_page_lists_unplaced_requests_with_their_reason(web, programme, coordinator, shadower, staff_b):
+    request = make_request(programme, shadower)  # no workplace at all: cannot be placed
+    web(coordinator).post(url("run-create"), {"fairness_weight": ""})
+    run = MatchingRun.unscoped_objects.get()
+
+    page = web(coordinator).get(url("run-detail", run.pk)).content.decode()
+
+    assert (run.placed, list(run.unplaced)) == (0, [str(request.pk)])
+    reason = services.reason_text(run.unplaced[str(request.pk)])
+    assert f"{shadower.full_name}</a> (Malmö stad): {reason}</li>" in page
+
+
+# --- Start page, my page --------------------------------------------------------------------------------
+
+
+def test_start_page_panels_per_role(web, programme, shadower, manager_b, host_a, coordinator, workplace_a):
+    make_request(programme, shadower, status=RS.PENDING_APPROVAL)
+
+    staff_home = web(shadower).get("/").content.decode()
+    manager_home = web(manager_b).get("/").content.decode()
+    host_home = web(host_a).get("/").content.decode()
+    coordinator_home = web(coordinator).get("/").content.decode()
+
+    assert 'id="panel-shadowing-mine"' in staff_home
+    assert "1 request waits for your line manager." in staff_home
+    assert 'id="panel-shadowing-approvals"' in manager_home and shadower.full_name in manager_home
+    assert 'id="panel-shadowing-host"' in host_home and workplace_a.name in host_home
+    assert 'id="panel-shadowing-coordinator"' in coordinator_home
+    assert 'id="panel-shadowing-coordinator"' not in staff_home
+
+
+def test_my_page_history_shows_the_visit_and_what_was_learned(
+    web, programme, shadower, workplace_a, make_placement
+):
+    past = SlotFactory(workplace=workplace_a, date=timezone.localdate() - timedelta(days=5))
+    placement = make_placement(make_request(programme, shadower), [past], P.REFLECTED)
+    Reflection.unscoped_objects.create(
+        placement=placement, learned="Asyltidens underlag", how_used="I samtalen"
+    )
+
+    page = web(shadower).get("/me/").content.decode()
+
+    assert workplace_a.name in page
+    assert "Learned: Asyltidens underlag" in page

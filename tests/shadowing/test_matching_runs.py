@@ -1,0 +1,147 @@
+"""Matching runs end to end through the database: the rules hold on a mixed programme, multi-day and
+consecutive requests, past and full slots, the fairness setting, and the comparison with greedy."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from organisations.models import PlatformRole
+from shadowing import services
+from shadowing.models import MatchingRun, Placement, PlacementDay, ShadowingRequest, Slot
+from tests.factories import OrganisationFactory, make_member
+from tests.factories.shadowing import SlotFactory, WorkplaceFactory, future_weekday, make_request
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("scope")]
+R = PlatformRole
+P = Placement.Status
+
+
+def _next_monday(weeks_ahead: int = 2) -> date:
+    return future_weekday(0, weeks_ahead)
+
+
+def test_consecutive_request_gets_consecutive_working_days_across_a_weekend(
+    programme, workplace_a, shadower, coordinator, as_actor
+):
+    monday = _next_monday()
+    friday = monday + timedelta(days=4)
+    # Friday and the following Monday are consecutive working days; Wednesday and Friday are not.
+    for day in (monday + timedelta(days=2), friday, friday + timedelta(days=3)):
+        SlotFactory(workplace=workplace_a, date=day)
+    request = make_request(
+        programme, shadower, days=2, consecutive=True, windows=[(monday, monday + timedelta(days=10))]
+    )
+    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    placement = Placement.unscoped_objects.get(run=run, request=request)
+    assert list(placement.days.order_by("date").values_list("date", flat=True)) == [
+        friday,
+        friday + timedelta(days=3),
+    ]
+
+
+def test_past_and_full_slots_are_not_offered(
+    programme, workplace_a, shadower, staff_b, coordinator, as_actor
+):
+    SlotFactory(workplace=workplace_a, date=timezone.localdate() - timedelta(days=1))
+    full = SlotFactory(workplace=workplace_a, date=future_weekday(1), capacity=1)
+    Slot.unscoped_objects.filter(pk=full.pk).update(booked=1)
+    request = make_request(
+        programme, shadower, windows=[(timezone.localdate() - timedelta(days=5), future_weekday(1))]
+    )
+    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    assert run.placed == 0
+    assert run.unplaced == {str(request.pk): "all_full"}
+
+
+def test_fairness_weight_defaults_to_the_setting(settings, programme, coordinator, as_actor):
+    settings.SHADOWING_FAIRNESS_WEIGHT = 2.5
+    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    assert run.fairness_weight == 2.5
+    assert (
+        services.matching_run_create(
+            actor=as_actor(coordinator), programme=programme, fairness_weight=0
+        ).fairness_weight
+        == 0
+    )
+
+
+def test_a_contested_programme_keeps_every_rule_and_places_no_fewer_than_greedy(
+    programme, org_a, org_b, coordinator, as_actor
+):
+    rng = random.Random(7)
+    org_c = OrganisationFactory(name="Region Skåne", short_name="RS", programmes=[programme])
+    organisations = [org_a, org_b, org_c]
+    monday = _next_monday()
+    workplaces = []
+    for i in range(6):
+        organisation = organisations[i % 3]
+        host = make_member(programme, organisation, R.HOST_CONTACT)
+        workplace = WorkplaceFactory(
+            programme=programme,
+            organisation=organisation,
+            contact=host,
+            name=f"Plats {i}",
+            max_visitors_per_day=2,
+        )
+        workplaces.append(workplace)
+        for d in rng.sample(range(10), 5):
+            day = monday + timedelta(days=d + (d // 5) * 2)  # weekdays of two weeks
+            SlotFactory(workplace=workplace, date=day, capacity=rng.randint(1, 3))
+    requests = []
+    for i in range(30):
+        organisation = organisations[i % 3]
+        person = make_member(programme, organisation, R.STAFF)
+        start = monday + timedelta(days=rng.randint(0, 7))
+        requests.append(
+            make_request(
+                programme,
+                person,
+                days=rng.choice([1, 1, 2, 3]),
+                consecutive=rng.random() < 0.3,
+                windows=[(start, start + timedelta(days=rng.randint(3, 12)))],
+                preferences=rng.sample([w for w in workplaces if w.organisation_id != organisation.pk], 2),
+                submitted_at=timezone.now() - timedelta(minutes=i),
+            )
+        )
+    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    assert run.placed >= run.greedy_placed
+    assert run.placed > 0
+    assert run.bound >= run.objective
+    assert run.gap == pytest.approx((run.bound - run.objective) / run.bound, abs=1e-6)
+    services.matching_run_confirm(actor=as_actor(coordinator), run=run)
+
+    placements = list(
+        Placement.unscoped_objects.filter(run=run)
+        .select_related("request", "workplace")
+        .prefetch_related("days")
+    )
+    assert len(placements) == run.placed
+    assert {p.status for p in placements} == {P.AWAITING_HOST}
+    windows = {r.pk: [(w.starts_on, w.ends_on) for w in r.windows.all()] for r in requests}
+    for placement in placements:
+        days = sorted(d.date for d in placement.days.all())
+        assert placement.workplace.organisation_id != placement.request.organisation_id
+        assert len(days) == placement.request.days
+        assert any(a <= days[0] and days[-1] <= b for a, b in windows[placement.request_id])
+    per_slot = Counter(
+        PlacementDay.unscoped_objects.filter(placement__in=placements).values_list("slot_id", flat=True)
+    )
+    for slot in Slot.unscoped_objects.all():
+        assert slot.booked == per_slot.get(slot.pk, 0) <= slot.capacity
+    per_day = Counter(
+        (d.placement.workplace_id, d.date)
+        for d in PlacementDay.unscoped_objects.filter(placement__in=placements).select_related("placement")
+    )
+    assert all(count <= 2 for count in per_day.values())
+    placed_ids = {p.request_id for p in placements}
+    assert set(
+        ShadowingRequest.unscoped_objects.filter(pk__in=placed_ids).values_list("status", flat=True)
+    ) == {ShadowingRequest.Status.PLACED}
+    left = {str(r.pk) for r in requests} - {str(pk) for pk in placed_ids}
+    assert set(run.unplaced) == left
+    assert MatchingRun.unscoped_objects.get(pk=run.pk).status == MatchingRun.Status.CONFIRMED
