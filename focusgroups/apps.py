@@ -9,5 +9,7 @@ class FocusgroupsConfig(AppConfig):
     verbose_name = _("Focus groups")
 
     def ready(self) -> None:
-        from focusgroups import hooks  # noqa: F401  (registers navigation, panels, feed, history, demo data)
-        from focusgroups import reports  # noqa: F401  (registers the barometer section)
+        from focusgroups import (
+            hooks,  # noqa: F401  (registers navigation, panels, feed, history, demo data)
+            reports,  # noqa: F401  (registers the barometer section)
+        )

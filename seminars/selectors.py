@@ -481,7 +481,9 @@ def unfilled_quotas(programme: Programme, now: datetime, limit: int = 8) -> list
         .order_by("round__starts_at", "round_id", "organisation__name")
     )
     return [
-        UnfilledQuota(round=q.round, organisation_name=q.organisation.name, reserved=q.reserved, taken=q.taken)
+        UnfilledQuota(
+            round=q.round, organisation_name=q.organisation.name, reserved=q.reserved, taken=q.taken
+        )
         for q in quotas[:limit]
     ]
 

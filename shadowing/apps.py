@@ -9,5 +9,7 @@ class ShadowingConfig(AppConfig):
     verbose_name = _("Job shadowing")
 
     def ready(self) -> None:
-        from shadowing import hooks  # noqa: F401  (registers navigation, panels, feed, history, jobs, demo data)
-        from shadowing import reports  # noqa: F401  (registers the barometer section)
+        from shadowing import (
+            hooks,  # noqa: F401  (registers navigation, panels, feed, history, jobs, demo data)
+            reports,  # noqa: F401  (registers the barometer section)
+        )

@@ -239,32 +239,6 @@ def _history(person: Person) -> list[registry.HistoryEntry]:
 registry.history_providers.register("shadowing", _history)
 
 
-def _report(programme: Programme, start: date, end: date) -> dict[str, Any]:
-    """Shadowing in the programme report: requests, visits made in the period, reflections written."""
-    visited = Placement.objects.filter(
-        programme=programme,
-        status__in=(P.VISITED, P.REFLECTED),
-        days__date__gte=start,
-        days__date__lte=end,
-    ).distinct()
-    requests = ShadowingRequest.objects.filter(
-        programme=programme, submitted_at__date__gte=start, submitted_at__date__lte=end
-    )
-    return {
-        "title": str(_("Job shadowing")),
-        "requests": requests.count(),
-        "visits": visited.count(),
-        "visit_days": PlacementDay.objects.filter(
-            placement__in=visited, date__gte=start, date__lte=end
-        ).count(),
-        "reflections": Reflection.objects.filter(placement__in=visited).count(),
-        "organisations_visited": visited.values("workplace__organisation").distinct().count(),
-    }
-
-
-registry.report_providers.register("shadowing", _report)
-
-
 # --- Demo data ---------------------------------------------------------------------
 
 

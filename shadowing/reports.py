@@ -64,7 +64,12 @@ def report(programme: Programme, start: date, end: date) -> registry.ReportSecti
                 caption=_("Visits by host organisation"),
                 columns=[_("Host organisation"), _("Visits"), _("Visit days"), _("Visiting organisations")],
                 rows=[
-                    [r["workplace__organisation__name"], r["visits"], r["day_count"], r["visitor_organisations"]]
+                    [
+                        r["workplace__organisation__name"],
+                        r["visits"],
+                        r["day_count"],
+                        r["visitor_organisations"],
+                    ]
                     for r in by_host
                 ],
             )
