@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from abc import ABCMeta, abstractmethod
 from datetime import date, datetime, time
 from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
@@ -26,7 +29,7 @@ from django.views.i18n import set_language as django_set_language
 
 from coordinator import registry
 from coordinator.calendar import build_calendar
-from coordinator.forms import PeriodForm
+from coordinator.forms import PeriodForm, add_service_errors
 from coordinator.middleware import SESSION_PROGRAMME_KEY
 from coordinator.models import Notification, NotificationPreference
 from coordinator.tenancy import programme_scope, restrict_to_programmes, unscoped
@@ -94,6 +97,57 @@ class ProgrammeMixin(LoginRequiredMixin):
         if found is None:
             raise Http404
         return found
+
+
+class FormPage(ProgrammeMixin, TemplateView, metaclass=ABCMeta):
+    """A form page: GET shows the form; POST calls the service and redirects with a message, or shows the
+    form again with what was typed and the errors next to their fields (status 400). Subclasses fetch what
+    the page is about in ``load`` (scoped, 404 when not found; the right to act checked there or by the
+    service), build the form and perform the action; each feature sets its own ``template_name``."""
+
+    page_title: ClassVar[Any] = ""
+    submit_label: ClassVar[Any] = gettext_lazy("Save")
+    success_message: ClassVar[Any] = gettext_lazy("Saved.")
+
+    def load(self, **kwargs: Any) -> None:
+        """Fetch the objects the page is about (scoped; 404 when not found) and check the right to act."""
+
+    @abstractmethod
+    def build_form(self, data: Any = None) -> forms.Form:
+        """The page's form, bound to ``data`` on POST."""
+
+    @abstractmethod
+    def perform(self, form: Any) -> str:
+        """Call the service; return the address to go to."""
+
+    def page_context(self) -> dict[str, Any]:
+        return {}
+
+    def _render(self, request: HttpRequest, form: forms.Form, status: int = 200) -> HttpResponse:
+        context = {
+            "form": form,
+            "page_title": self.page_title,
+            "submit_label": self.submit_label,
+            **self.page_context(),
+        }
+        return render(request, self.get_template_names(), context, status=status)
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        self.load(**kwargs)
+        return self._render(request, self.build_form())
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        self.load(**kwargs)
+        form = self.build_form(request.POST)
+        if form.is_valid():
+            try:
+                target = self.perform(form)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, str(self.success_message))
+                return redirect(target)
+        return self._render(request, form, status=400)
 
 
 class HomeView(TemplateView):

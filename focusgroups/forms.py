@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coordinator.forms import add_service_errors  # noqa: F401  (used by the views)
 from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting, Note
 from organisations.models import Person, Programme
 
@@ -28,15 +29,6 @@ class DateTimeLocalField(forms.DateTimeField):
 
 class DateField(forms.DateField):
     widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field where the form has one, else on top."""
-    if hasattr(error, "error_dict"):
-        for name, messages in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _person_label(person: Person) -> str:

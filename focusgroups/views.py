@@ -9,7 +9,6 @@ and let the services check again. Every page uses a fixed number of queries, wha
 from __future__ import annotations
 
 import difflib
-from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -28,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from coordinator.views import FormPage as BaseFormPage
 from coordinator.views import ProgrammeMixin
 from focusgroups import forms, services
 from focusgroups import permissions as perms
@@ -186,54 +186,10 @@ class GroupDetailView(GroupScoped, TemplateView):
         return context
 
 
-class FormPage(ProgrammeMixin, TemplateView, metaclass=ABCMeta):
-    """A form page: GET shows the form; POST calls the service and redirects, or shows the form again with
-    what was typed and the errors (status 400)."""
+class FormPage(BaseFormPage):
+    """The shared form page on this app's template."""
 
     template_name = "focusgroups/form.html"
-    page_title: ClassVar[Any] = ""
-    submit_label: ClassVar[Any] = gettext_lazy("Save")
-    success_message: ClassVar[Any] = gettext_lazy("Saved.")
-
-    def load(self, **kwargs: Any) -> None:
-        """Fetch the objects the page is about (scoped; 404 when not found) and check the right to act."""
-
-    @abstractmethod
-    def build_form(self, data: Any = None) -> django_forms.Form:
-        """The page's form, bound to ``data`` on POST."""
-
-    @abstractmethod
-    def perform(self, form: Any) -> str:
-        """Call the service; return the address to go to."""
-
-    def page_context(self) -> dict[str, Any]:
-        return {}
-
-    def _render(self, request: HttpRequest, form: django_forms.Form, status: int = 200) -> HttpResponse:
-        context = {
-            "form": form,
-            "page_title": self.page_title,
-            "submit_label": self.submit_label,
-            **self.page_context(),
-        }
-        return render(request, self.template_name, context, status=status)
-
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        self.load(**kwargs)
-        return self._render(request, self.build_form())
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        self.load(**kwargs)
-        form = self.build_form(request.POST)
-        if form.is_valid():
-            try:
-                target = self.perform(form)
-            except ValidationError as error:
-                forms.add_service_errors(form, error)
-            else:
-                messages.success(request, str(self.success_message))
-                return redirect(target)
-        return self._render(request, form, status=400)
 
 
 class GroupCreateView(FormPage):

@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.forms import DateField, PeriodForm  # noqa: F401  (PeriodForm: used by the views through this module)
+from coordinator.forms import DateField, PeriodForm, add_service_errors  # noqa: F401  (PeriodForm: used by the views through this module)
 from organisations.models import Organisation, Person, Programme, WorkRole
 from seminars.models import Course, Round, RoundCost
 
@@ -24,15 +24,6 @@ class DateTimeLocalField(forms.DateTimeField):
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT)
     input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field where the form has one, else on top."""
-    if hasattr(error, "error_dict"):
-        for name, messages in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 class CourseForm(forms.Form):

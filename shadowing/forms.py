@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from coordinator.forms import add_service_errors  # noqa: F401  (used by the views)
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
 from shadowing.models import Topic, Workplace
 
@@ -58,15 +59,6 @@ class DateField(forms.DateField):
 
 class TimeField(forms.TimeField):
     widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field where the form has one, else on top."""
-    if hasattr(error, "error_dict"):
-        for name, messages in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _language_choices(extra: list[str] | tuple[str, ...] = ()) -> list[tuple[str, Any]]:
