@@ -99,6 +99,21 @@ class ProgrammeMixin(LoginRequiredMixin):
         return found
 
 
+def error_text(error: ValidationError) -> str:
+    """A service's ValidationError as one line for a message on the next page."""
+    return " ".join(error.messages)
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """The ``next`` address posted with a form when it is on this site, else ``default``."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
 class FormPage(ProgrammeMixin, TemplateView, metaclass=ABCMeta):
     """A form page: GET shows the form; POST calls the service and redirects with a message, or shows the
     form again with what was typed and the errors next to their fields (status 400). Subclasses fetch what

@@ -20,7 +20,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,7 +27,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from coordinator.views import FormPage as BaseFormPage
-from coordinator.views import ProgrammeMixin
+from coordinator.views import ProgrammeMixin, error_text, next_url
 from focusgroups import forms, services
 from focusgroups import permissions as perms
 from focusgroups.models import (
@@ -45,19 +44,6 @@ from focusgroups.models import (
 from organisations.models import Organisation, Programme
 
 M = GroupMembership.Role
-
-
-def _errors(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def programme_organisations(programme: Programme) -> list[Organisation]:
@@ -303,7 +289,7 @@ class MembershipRemoveView(MembershipScoped, View):
         try:
             services.membership_remove(actor=self.actor, membership=membership)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(
                 request, _("%(person)s has left the group.") % {"person": membership.person.full_name}
@@ -716,7 +702,7 @@ class NoteRestoreView(NoteScoped, View):
             )
             return redirect("focusgroups:note-history", pk=note.pk)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
             return redirect("focusgroups:note-history", pk=note.pk)
         messages.success(
             request,
@@ -836,14 +822,14 @@ class ActionStatusView(ActionScoped, View):
                     actor=self.actor, action=action, values={"status": form.cleaned_data["status"]}
                 )
             except ValidationError as error:
-                messages.error(request, _errors(error))
+                messages.error(request, error_text(error))
             else:
                 messages.success(
                     request,
                     _("%(title)s: %(status)s.")
                     % {"title": action.title, "status": action.get_status_display()},
                 )
-        return redirect(_next_url(request, reverse("focusgroups:actions", kwargs={"pk": action.group_id})))
+        return redirect(next_url(request, reverse("focusgroups:actions", kwargs={"pk": action.group_id})))
 
 
 class MyActionsView(ProgrammeMixin, TemplateView):

@@ -21,14 +21,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from coordinator.views import FormPage as BaseFormPage
-from coordinator.views import ProgrammeMixin
+from coordinator.views import ProgrammeMixin, error_text, next_url
 from organisations.models import PlatformRole
 from organisations.permissions import COORDINATING_ROLES
 from seminars import forms, grouping, selectors, services
@@ -45,19 +44,6 @@ from seminars.models import (
 
 S = Enrolment.Status
 COORDINATORS = frozenset(COORDINATING_ROLES)
-
-
-def _errors(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 class RoundScoped(ProgrammeMixin):
@@ -230,10 +216,10 @@ class EnrolmentAction(ProgrammeMixin, View):
         try:
             message = self.perform(enrolment)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, message)
-        return redirect(_next_url(request, reverse("seminars:my-bookings")))
+        return redirect(next_url(request, reverse("seminars:my-bookings")))
 
     def perform(self, enrolment: Enrolment) -> str:
         raise PermissionDenied
@@ -432,7 +418,7 @@ class AttendanceView(RoundScoped, TemplateView):
             else:
                 raise ValidationError(_("Unknown action."))
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
             return self._render(request, round_, status=400)
         return redirect("seminars:attendance", pk=round_.pk)
 
@@ -612,7 +598,7 @@ class RoundEnrolOtherView(RoundScoped, View):
                     actor=self.actor, round=round_, person=form.cleaned_data["person"]
                 )
             except ValidationError as error:
-                messages.error(request, _errors(error))
+                messages.error(request, error_text(error))
             else:
                 messages.success(
                     request,
@@ -632,7 +618,7 @@ class RoundCancelView(RoundScoped, View):
         try:
             services.round_cancel(actor=self.actor, round=round_, reason=reason)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("The round is cancelled and everyone booked has been told."))
         return redirect("seminars:round-admin", pk=round_.pk)
@@ -697,7 +683,7 @@ class SessionDeleteView(SessionScoped, View):
         try:
             services.session_delete(actor=self.actor, session=session)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("The session is removed and participants' calendars are updated."))
         return redirect("seminars:round-admin", pk=session.round_id)

@@ -27,14 +27,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from coordinator.views import FormPage as BaseFormPage
-from coordinator.views import ProgrammeMixin
+from coordinator.views import ProgrammeMixin, error_text, next_url
 from organisations.models import Organisation, PlatformRole
 from organisations.permissions import COORDINATING_ROLES, Actor
 from shadowing import forms, services
@@ -56,19 +55,6 @@ COORDINATORS = frozenset(COORDINATING_ROLES)
 HOSTS = frozenset({R.HOST_CONTACT, R.ORGANISATION_ADMIN})
 LIVE = (P.AWAITING_HOST, P.HOST_ACCEPTED, P.CONFIRMED)
 VISITS = (P.CONFIRMED, P.VISITED, P.REFLECTED)
-
-
-def _errors(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def _int(raw: Any) -> int:
@@ -322,7 +308,7 @@ class RequestWithdrawView(RequestScoped, TemplateView):
         try:
             services.request_withdraw(actor=self.actor, request=item)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("Your request is withdrawn."))
         return redirect("shadowing:mine")
@@ -548,12 +534,10 @@ class PlacementAction(PlacementScoped, View):
         try:
             message = self.act(placement)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, message)
-        return redirect(
-            _next_url(request, reverse("shadowing:placement-detail", kwargs={"pk": placement.pk}))
-        )
+        return redirect(next_url(request, reverse("shadowing:placement-detail", kwargs={"pk": placement.pk})))
 
 
 class PlacementAcceptView(PlacementAction):
@@ -633,15 +617,15 @@ class RequestDecisionView(RequestScoped, View):
         form = forms.DecisionNoteForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
         if not form.is_valid():
-            messages.error(request, _errors(ValidationError(list(form.errors.get("note", [])))))
-            return redirect(_next_url(request, reverse("shadowing:approvals")))
+            messages.error(request, error_text(ValidationError(list(form.errors.get("note", [])))))
+            return redirect(next_url(request, reverse("shadowing:approvals")))
         try:
             if self.approve:
                 services.request_approve(actor=self.actor, request=item, note=note)
             else:
                 services.request_decline(actor=self.actor, request=item, note=note)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(
                 request,
@@ -652,7 +636,7 @@ class RequestDecisionView(RequestScoped, View):
                 )
                 % {"person": item.requester.full_name},
             )
-        return redirect(_next_url(request, reverse("shadowing:approvals")))
+        return redirect(next_url(request, reverse("shadowing:approvals")))
 
 
 class RequestApproveView(RequestDecisionView):
@@ -798,8 +782,8 @@ class WorkplacePublishView(HostWorkplaceScoped, View):
                     _("%(name)s is published: staff can now ask to visit.") % {"name": workplace.name},
                 )
         except ValidationError as error:
-            messages.error(request, _errors(error))
-        return redirect(_next_url(request, reverse("shadowing:host")))
+            messages.error(request, error_text(error))
+        return redirect(next_url(request, reverse("shadowing:host")))
 
 
 @dataclass(frozen=True)
@@ -947,7 +931,7 @@ class SlotDeleteView(ProgrammeMixin, TemplateView):
         try:
             services.slot_delete(actor=self.actor, slot=slot)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("The slot is deleted."))
         return redirect("shadowing:slots", pk=workplace_id)
@@ -1039,7 +1023,7 @@ class RunCreateView(ProgrammeMixin, View):
                 fairness_weight=form.cleaned_data["fairness_weight"],
             )
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
             return redirect("shadowing:dashboard")
         messages.success(
             request, _("The match is ready for your review. Nothing is booked until you confirm.")
@@ -1149,7 +1133,7 @@ class RunRemoveView(RunScoped, View):
             try:
                 services.run_edit_remove(actor=self.actor, run=run, placement=placement)
             except ValidationError as error:
-                messages.error(request, _errors(error))
+                messages.error(request, error_text(error))
             else:
                 messages.success(request, _("The placement is removed from the proposal."))
         return redirect("shadowing:run-detail", pk=run.pk)
@@ -1161,7 +1145,7 @@ class RunConfirmView(RunScoped, View):
         try:
             services.matching_run_confirm(actor=self.actor, run=run)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(
                 request, _("The match is confirmed. The hosts are asked to accept their visitors.")
@@ -1175,7 +1159,7 @@ class RunDiscardView(RunScoped, View):
         try:
             services.matching_run_discard(actor=self.actor, run=run)
         except ValidationError as error:
-            messages.error(request, _errors(error))
+            messages.error(request, error_text(error))
             return redirect("shadowing:run-detail", pk=run.pk)
         messages.success(request, _("The proposal is discarded."))
         return redirect("shadowing:dashboard")
