@@ -398,6 +398,10 @@ class _Lagrangian:
         prices."""
         best_bound, grad = self.evaluate(price)
         best_price = price
+        zero_bound, zero_grad = self.evaluate(np.zeros_like(price))
+        if zero_bound < best_bound:  # block prices can be far too high where seats are scarce
+            best_bound, grad, best_price = zero_bound, zero_grad, np.zeros_like(price)
+        price = best_price
         bound = best_bound
         scale = 1.0
         for _ in range(steps):
@@ -411,7 +415,7 @@ class _Lagrangian:
             if bound < best_bound - 1e-9:
                 best_bound, best_price = bound, price
             else:
-                scale *= 0.7
+                scale *= 0.9
         return best_bound, best_price
 
 
