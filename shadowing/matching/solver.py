@@ -22,8 +22,10 @@ with every run. The options are then taken greedily in the order of their LP val
 pair only with an option for both; a fill pass offers the remaining capacity to the still unplaced
 requests in the order of their best scores, and a repair pass moves one placed person to another of
 their options when that lets an unplaced person in. When the gap to the bound is still above
-``gap_limit`` and the problem is small enough, a HiGHS MIP with that gap limit runs in the time left and
-replaces the rounding when it is better. Where every request needs one day, no day has a cap over
+``gap_limit``, the requests the LP placed integrally keep their options and the rest (the fractional
+core, a few hundred requests) is solved as a small MIP on the seats left; if the gap is still above the
+limit and the problem is small enough, a HiGHS MIP of the whole problem with that gap limit runs in the
+time left. Either replaces the rounding when it is better. Where every request needs one day, no day has a cap over
 several slots and there are neither pairs nor a fairness term, the LP is a bipartite b-matching whose
 optimum is integral, so the first step is already exact. The result is never worse than
 first-come-first-served: `greedy` runs too and wins if it is better (the method then ends in
