@@ -25,9 +25,9 @@ their options when that lets an unplaced person in. When the gap to the bound is
 ``gap_limit``, the requests the LP placed integrally keep their options and the rest (the fractional
 core, a few hundred requests) is solved as a small MIP on the seats left; if the gap is still above the
 limit and the problem is small enough, a HiGHS MIP of the whole problem with that gap limit runs in the
-time left. Either replaces the rounding when it is better. Where every request needs one day, no day has a cap over
-several slots and there are neither pairs nor a fairness term, the LP is a bipartite b-matching whose
-optimum is integral, so the first step is already exact. The result is never worse than
+time left. Either replaces the rounding when it is better. Where every request needs one day, no day
+has a cap over several slots and there are neither pairs nor a fairness term, the LP is a bipartite
+b-matching whose optimum is integral, so the first step is already exact. The result is never worse than
 first-come-first-served: `greedy` runs too and wins if it is better (the method then ends in
 ``+greedy``).
 
@@ -400,10 +400,6 @@ class _Lagrangian:
         prices."""
         best_bound, grad = self.evaluate(price)
         best_price = price
-        zero_bound, zero_grad = self.evaluate(np.zeros_like(price))
-        if zero_bound < best_bound:  # block prices can be far too high where seats are scarce
-            best_bound, grad, best_price = zero_bound, zero_grad, np.zeros_like(price)
-        price = best_price
         bound = best_bound
         scale = 1.0
         for _ in range(steps):
@@ -417,7 +413,7 @@ class _Lagrangian:
             if bound < best_bound - 1e-9:
                 best_bound, best_price = bound, price
             else:
-                scale *= 0.9
+                scale *= 0.7
         return best_bound, best_price
 
 
