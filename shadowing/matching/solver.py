@@ -22,10 +22,12 @@ with every run. The options are then taken greedily in the order of their LP val
 pair only with an option for both; a fill pass offers the remaining capacity to the still unplaced
 requests in the order of their best scores, and a repair pass moves one placed person to another of
 their options when that lets an unplaced person in. When the gap to the bound is still above
-``gap_limit`` and the problem is small enough, a HiGHS MIP with that gap limit runs in the time left and
-replaces the rounding when it is better. Where every request needs one day, no day has a cap over
-several slots and there are neither pairs nor a fairness term, the LP is a bipartite b-matching whose
-optimum is integral, so the first step is already exact. The result is never worse than
+``gap_limit``, the requests the LP placed integrally keep their options and the rest (the fractional
+core, a few hundred requests) is solved as a small MIP on the seats left; if the gap is still above the
+limit and the problem is small enough, a HiGHS MIP of the whole problem with that gap limit runs in the
+time left. Either replaces the rounding when it is better. Where every request needs one day, no day
+has a cap over several slots and there are neither pairs nor a fairness term, the LP is a bipartite
+b-matching whose optimum is integral, so the first step is already exact. The result is never worse than
 first-come-first-served: `greedy` runs too and wins if it is better (the method then ends in
 ``+greedy``).
 
@@ -500,6 +502,7 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
     slot_price = np.zeros(len(m.capacity))
     group_price = np.zeros(len(m.group_capacity))
     lp_value = 0.0
+    lp_x = np.zeros(0)
     solved = 0
     for k, opts in enumerate(blocks):
         seconds = max(1.0, (deadline - time.monotonic()) * 0.8 / (len(blocks) - k))
@@ -523,6 +526,7 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
             solved += 1
             lp_value = -float(lp.fun)
             x = np.asarray(lp.x[: len(opts)])
+            lp_x = x
             duals = -np.asarray(lp.ineqlin.marginals)
             n_req, n_slot = len(m.request_ids), len(m.capacity)
             slot_price = np.maximum(slot_price, duals[n_req : n_req + n_slot])
@@ -580,6 +584,17 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
         method += "+greedy"
     gap = (bound - objective) / bound if bound > 0 else 0.0
     remaining = deadline - time.monotonic()
+    if len(blocks) == 1 and solved and gap > gap_limit and remaining > 1.0:
+        # First a small MIP: the requests the LP placed integrally keep their options, the others
+        # (the fractional core) are solved exactly on the seats left.
+        core_assign = _core_mip(m, lp_x, assign, gap_limit / 10, remaining * 0.5)
+        if core_assign is not None and _objective(m, core_assign)[0] > objective + _EPS:
+            assign = core_assign
+            seats = None  # type: ignore[assignment]
+            method = "lp-core-mip"
+            objective = _objective(m, assign)[0]
+            gap = (bound - objective) / bound if bound > 0 else 0.0
+        remaining = deadline - time.monotonic()
     if len(blocks) == 1 and solved and gap > gap_limit and n <= MIP_MAX_OPTIONS and remaining > 1.0:
         a_ub, b_ub, a_eq = _constraints(m, with_z)
         c = -m.value
@@ -624,6 +639,42 @@ def _blocks(m: _Model) -> list[np.ndarray]:
             blocks.append([])
             size = 0
     return [np.asarray([j for r in b for j in m.request_options[r]], dtype=np.int64) for b in blocks if b]
+
+
+def _core_mip(
+    m: _Model, x: np.ndarray, fallback: list[int], gap_limit: float, seconds: float
+) -> list[int] | None:
+    """Keep the options the LP chose integrally (outside pairs), solve the rest as a MIP (no fairness)."""
+    fixed = [-1] * len(m.request_ids)
+    seats = _Seats(m)
+    for j in np.flatnonzero(x > 1 - 1e-6).tolist():
+        r = int(m.option_request[j])
+        if m.partner[r] < 0 and seats.fits(j):
+            fixed[r] = j
+            seats.take(j)
+    free = [j for r, j_r in enumerate(fixed) if j_r < 0 for j in m.request_options[r]]
+    if not free:
+        return None
+    opts = np.asarray(free, dtype=np.int64)
+    a_ub, b_ub, a_eq = _constraints(
+        m, False, opts, np.asarray(seats.slot, dtype=float), np.asarray(seats.group, dtype=float)
+    )
+    constraints = [LinearConstraint(a_ub, -np.inf, b_ub)]
+    if a_eq is not None:
+        constraints.append(LinearConstraint(a_eq, 0.0, 0.0))
+    res = milp(
+        -m.value[opts],
+        integrality=np.ones(len(opts)),
+        bounds=Bounds(0.0, 1.0),
+        constraints=constraints,
+        options={"time_limit": seconds, "mip_rel_gap": gap_limit, "disp": False},
+    )
+    if res.x is None:
+        return None
+    assign = list(fixed)
+    for j in opts[np.flatnonzero(res.x > 0.5)].tolist():
+        assign[int(m.option_request[j])] = j
+    return assign
 
 
 def _mip(
