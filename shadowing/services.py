@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -989,41 +989,7 @@ def matching_run_create(
     from shadowing.matching import solver
 
     today = _today(programme)
-    requests = list(
-        ShadowingRequest.objects.filter(programme=programme, status=RS.APPROVED)
-        .prefetch_related(
-            Prefetch("topics", queryset=Topic.objects.only("pk")),
-            Prefetch("windows", queryset=AvailabilityWindow.objects.all()),
-            Prefetch("preferences", queryset=Preference.objects.all()),
-        )
-        .order_by("submitted_at", "pk")
-    )
-    request_specs = []
-    for r in requests:
-        preferred_workplaces = {p.workplace_id: p.rank for p in r.preferences.all() if p.workplace_id}
-        preferred_organisations = {
-            p.organisation_id: p.rank for p in r.preferences.all() if p.organisation_id
-        }
-        windows = tuple(
-            (max(w.starts_on, today + timedelta(days=1)), w.ends_on)
-            for w in r.windows.all()
-            if w.ends_on > today
-        )
-        request_specs.append(
-            matching_options.RequestSpec(
-                id=r.pk,
-                organisation=r.organisation_id,
-                days=r.days,
-                consecutive=r.consecutive,
-                windows=windows,
-                topics=frozenset(t.pk for t in r.topics.all()),
-                languages=frozenset(r.languages or ()),
-                preferred_workplaces=preferred_workplaces,  # type: ignore[arg-type]
-                preferred_organisations=preferred_organisations,  # type: ignore[arg-type]
-                partner=r.partner_id,
-                submitted_at=r.submitted_at,
-            )
-        )
+    request_specs = _approved_request_specs(programme, today, matching_options.RequestSpec)
     workplaces = list(
         Workplace.objects.filter(programme=programme, is_published=True).prefetch_related(
             Prefetch("topics", queryset=Topic.objects.only("pk"))
@@ -1093,6 +1059,61 @@ def matching_run_create(
     return run
 
 
+def _approved_request_specs(programme: Programme, today: date, spec: Any) -> list[Any]:
+    """The approved requests of a programme as the matcher's ``RequestSpec``s, oldest first.
+
+    Read as plain rows in four queries (requests, windows, preferences, topics) rather than as model
+    instances with prefetched relations: at 5,000 requests that is the difference between a fraction of a
+    second and several seconds of a matching run."""
+    approved = {"request__programme": programme, "request__status": RS.APPROVED}
+    windows: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    first_day = today + timedelta(days=1)
+    for request_id, starts_on, ends_on in (
+        AvailabilityWindow.objects.filter(**approved, ends_on__gt=today)
+        .order_by("request_id", "starts_on", "pk")
+        .values_list("request_id", "starts_on", "ends_on")
+    ):
+        windows[request_id].append((max(starts_on, first_day), ends_on))
+    by_workplace: dict[int, dict[int, int]] = defaultdict(dict)
+    by_organisation: dict[int, dict[int, int]] = defaultdict(dict)
+    for request_id, rank, workplace_id, organisation_id in Preference.objects.filter(**approved).values_list(
+        "request_id", "rank", "workplace_id", "organisation_id"
+    ):
+        if workplace_id:
+            by_workplace[request_id][workplace_id] = rank
+        elif organisation_id:
+            by_organisation[request_id][organisation_id] = rank
+    topics: dict[int, set[int]] = defaultdict(set)
+    # The topic links carry no programme of their own: they are read through their requests' programme.
+    for request_id, topic_id in ShadowingRequest.topics.through.objects.filter(
+        shadowingrequest__programme=programme, shadowingrequest__status=RS.APPROVED
+    ).values_list("shadowingrequest_id", "topic_id"):
+        topics[request_id].add(topic_id)
+    rows = (
+        ShadowingRequest.objects.filter(programme=programme, status=RS.APPROVED)
+        .order_by("submitted_at", "pk")
+        .values_list(
+            "pk", "organisation_id", "days", "consecutive", "languages", "partner_id", "submitted_at"
+        )
+    )
+    return [
+        spec(
+            id=pk,
+            organisation=organisation_id,
+            days=days,
+            consecutive=consecutive,
+            windows=tuple(windows.get(pk, ())),
+            topics=frozenset(topics.get(pk, ())),
+            languages=frozenset(languages or ()),
+            preferred_workplaces=by_workplace.get(pk, {}),
+            preferred_organisations=by_organisation.get(pk, {}),
+            partner=partner_id,
+            submitted_at=submitted_at,
+        )
+        for pk, organisation_id, days, consecutive, languages, partner_id, submitted_at in rows
+    ]
+
+
 def _store_options(
     run: MatchingRun,
     chosen: Sequence[Any],
@@ -1106,21 +1127,48 @@ def _store_options(
             for o in chosen
         ]
     )
-    days = []
-    for placement, option in zip(placements, chosen, strict=True):
-        for slot_id in option.slots:
-            day, start, end = slot_times[slot_id]
-            days.append(
-                PlacementDay(placement=placement, slot_id=slot_id, date=day, starts_at=start, ends_at=end)
-            )
-    PlacementDay.objects.bulk_create(days)
-    PlacementEvent.objects.bulk_create(
+    # The days and the first event of every proposed placement are written as plain rows: at thousands
+    # of placements, building a model instance per row would cost more than the solver.
+    ops = connection.ops
+    _insert_rows(
+        PlacementDay,
+        ("placement", "slot", "date", "starts_at", "ends_at"),
         [
-            PlacementEvent(placement=p, from_status="", to_status=P.PROPOSED, actor=actor.person, note=note)
-            for p in placements
-        ]
+            (
+                placement.pk,
+                slot_id,
+                ops.adapt_datefield_value(slot_times[slot_id][0]),
+                ops.adapt_timefield_value(slot_times[slot_id][1]),
+                ops.adapt_timefield_value(slot_times[slot_id][2]),
+            )
+            for placement, option in zip(placements, chosen, strict=True)
+            for slot_id in option.slots
+        ],
+    )
+    now = ops.adapt_datetimefield_value(timezone.now())
+    actor_id = actor.person.pk if actor.person else None
+    _insert_rows(
+        PlacementEvent,
+        ("placement", "from_status", "to_status", "actor", "at", "note"),
+        [(placement.pk, "", P.PROPOSED, actor_id, now, note) for placement in placements],
     )
     return placements
+
+
+def _insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows of values (already adapted for the database) into a model's table in one statement
+    per batch. Only for rows that need no model logic: no signals, defaults or validation run."""
+    if not rows:
+        return
+    ops = connection.ops
+    concrete = {field.name: field.column for field in model._meta.concrete_fields}
+    columns = ", ".join(ops.quote_name(str(concrete[name])) for name in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})",  # noqa: S608
+            rows,
+        )
 
 
 def _store_reasons(programme: Programme, unplaced: Mapping[str, str], placed: Sequence[int]) -> None:
