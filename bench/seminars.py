@@ -34,6 +34,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.core.cache import cache  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
@@ -135,6 +136,7 @@ def bench_feed() -> None:
     build_calendar(events, time_zone="Europe/Stockholm", name="Bench")
     feed_ms, builder_ms, overhead_ms = [], [], []
     for _ in range(REPEAT):
+        cache.clear()  # cold: the feed is built (the view caches it under its content's fingerprint)
         started = time.perf_counter()
         client.get(feed_url)
         feed = (time.perf_counter() - started) * 1000
@@ -145,12 +147,17 @@ def bench_feed() -> None:
         builder_ms.append(builder)
         overhead_ms.append(feed - builder)
     trivial = _median_ms(lambda: client.get("/healthz"), repeat=50)
+    warm = _median_ms(lambda: client.get(feed_url), repeat=REPEAT)
+    etag = client.get(feed_url)["ETag"]
+    not_modified = _median_ms(lambda: client.get(feed_url, HTTP_IF_NONE_MATCH=etag), repeat=REPEAT)
     size = len(response.content)
     print(
         f"\n1. Feed of {FEED_EVENTS} course sessions ({size / 1024:.0f} KiB), "
         f"median of {REPEAT} paired runs ({connection.vendor})"
     )
-    print(f"   {'GET /calendar/<token>.ics (real view)':45} {statistics.median(feed_ms):8.1f} ms")
+    print(f"   {'GET /calendar/<token>.ics, cold (built)':45} {statistics.median(feed_ms):8.1f} ms")
+    print(f"   {'GET /calendar/<token>.ics, unchanged (cached)':45} {warm:8.1f} ms")
+    print(f"   {'the same with If-None-Match (304)':45} {not_modified:8.1f} ms")
     print(f"   {'baseline: build_calendar, events in memory':45} {statistics.median(builder_ms):8.1f} ms")
     print(f"   {'baseline: GET /healthz (trivial view)':45} {trivial:8.1f} ms")
     print(

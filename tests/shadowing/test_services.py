@@ -457,8 +457,10 @@ def test_matching_gives_unplaced_requests_a_translated_reason(
     loser = (second if first.pk in placed else first).pk
     assert run.unplaced[str(loser)] == "all_full"
     assert run.unplaced[str(own_only.pk)] == "only_own_organisation"
+    # Stored once for everyone who reads the request, in the programme's language.
     assert ShadowingRequest.unscoped_objects.get(pk=own_only.pk).unplaced_reason == (
-        "Only your own organisation offers what you asked for, and shadowing is always elsewhere."
+        "Bara din egen organisation erbjuder det du frågade efter, och auskultation sker alltid någon "
+        "annanstans."
     )
 
 
