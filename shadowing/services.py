@@ -1026,7 +1026,10 @@ def matching_run_create(
         request_specs, workplace_specs, slot_specs, fairness_weight=weight
     )
     solution = solver.solve(problem, time_limit=float(settings.SHADOWING_MATCHING_TIME_LIMIT))
-    baseline = solver.greedy(problem)
+    # `solve` runs first-come-first-served as its safety net and reports how many it placed.
+    greedy_placed = solution.greedy_placed
+    if greedy_placed is None:
+        greedy_placed = solver.greedy(problem).placed
 
     unplaced: dict[str, str] = {}
     for spec in request_specs:
@@ -1049,7 +1052,7 @@ def matching_run_create(
             gap=float(solution.gap),
             placed=int(solution.placed),
             requests_considered=len(request_specs),
-            greedy_placed=int(baseline.placed),
+            greedy_placed=int(greedy_placed),
             method=str(solution.method)[:60],
             seconds=float(solution.seconds),
             unplaced=unplaced,
@@ -1120,39 +1123,65 @@ def _store_options(
     slot_times: Mapping[int, tuple[date, time, time]],
     actor: Actor,
     note: str = "",
-) -> list[Placement]:
-    placements = Placement.objects.bulk_create(
-        [
-            Placement(programme_id=run.programme_id, request_id=o.request, workplace_id=o.workplace, run=run)
-            for o in chosen
-        ]
-    )
-    # The days and the first event of every proposed placement are written as plain rows: at thousands
-    # of placements, building a model instance per row would cost more than the solver.
+) -> list[int]:
+    """Store the options as proposed placements of the run, with their days and first event; returns the
+    new placements' ids in the order of `chosen`.
+
+    Everything is written as plain rows: at thousands of placements, building a model instance per row
+    would cost more than the solver."""
+    if not chosen:
+        return []
     ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    _insert_rows(
+        Placement,
+        (
+            "programme",
+            "request",
+            "workplace",
+            "run",
+            "status",
+            "sequence",
+            "decline_reason",
+            "cancel_reason",
+            "created_at",
+            "updated_at",
+        ),
+        [(run.programme_id, o.request, o.workplace, run.pk, P.PROPOSED, 0, "", "", now, now) for o in chosen],
+    )
+    # A request has at most one placement per run (constraint placement_once_per_run), so the new ids
+    # are read back by request. The run is not in the coordinator's programme scope here.
+    placed = Placement.unscoped_objects.filter(run=run)
+    if len(chosen) <= _FEW:  # a hand edit on a run that already holds other proposals
+        placed = placed.filter(request_id__in=[o.request for o in chosen])
+    placement_of = dict(placed.values_list("request_id", "pk"))
+    ids = [placement_of[o.request] for o in chosen]
     _insert_rows(
         PlacementDay,
         ("placement", "slot", "date", "starts_at", "ends_at"),
         [
             (
-                placement.pk,
+                placement_id,
                 slot_id,
                 ops.adapt_datefield_value(slot_times[slot_id][0]),
                 ops.adapt_timefield_value(slot_times[slot_id][1]),
                 ops.adapt_timefield_value(slot_times[slot_id][2]),
             )
-            for placement, option in zip(placements, chosen, strict=True)
+            for placement_id, option in zip(ids, chosen, strict=True)
             for slot_id in option.slots
         ],
     )
-    now = ops.adapt_datetimefield_value(timezone.now())
     actor_id = actor.person.pk if actor.person else None
     _insert_rows(
         PlacementEvent,
         ("placement", "from_status", "to_status", "actor", "at", "note"),
-        [(placement.pk, "", P.PROPOSED, actor_id, now, note) for placement in placements],
+        [(placement_id, "", P.PROPOSED, actor_id, now, note) for placement_id in ids],
     )
-    return placements
+    return ids
+
+
+# Below this many options `_store_options` reads the new placements back by request rather than by run.
+_FEW = 100
 
 
 def _insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -1262,7 +1291,8 @@ def run_edit_assign(
         Placement.unscoped_objects.filter(run=run, request=request, status=P.PROPOSED).delete()
         slot_times = {s.pk: (s.date, s.starts_at, s.ends_at) for s in ordered}
         option = _HandOption(request.pk, workplace.pk, tuple(s.pk for s in ordered))
-        (placement,) = _store_options(run, [option], slot_times, actor, note=_("Placed by hand"))
+        (placement_id,) = _store_options(run, [option], slot_times, actor, note=_("Placed by hand"))
+        placement = Placement.unscoped_objects.get(pk=placement_id)
         run.unplaced.pop(str(request.pk), None)
         placed = Placement.unscoped_objects.filter(run=run, status=P.PROPOSED).count()
         MatchingRun.unscoped_objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)
