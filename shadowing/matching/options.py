@@ -182,6 +182,9 @@ class _Calendar:
     def sequences(self, request: RequestSpec, windows: list[tuple[int, int]]) -> list[tuple[int, ...]]:
         """Day sequences (ordinals) this workplace can offer the request, earliest first."""
         days, k = self.days, request.days
+        if k == 1 and len(windows) == 1:  # the most common case, in short
+            start, end = windows[0]
+            return list(zip(days[bisect.bisect_left(days, start) : bisect.bisect_right(days, end)]))
         found: list[tuple[int, ...]] = []
         for start, end in windows:
             lo = bisect.bisect_left(days, start)
