@@ -978,9 +978,9 @@ def matching_run_create(
     """Match every approved request against the free slots of the published workplaces (coordinators).
 
     Builds the problem with ``shadowing.matching.options.build_problem``, solves it with
-    ``shadowing.matching.solver.solve`` (and the first-come-first-served ``greedy`` for comparison), and
-    stores the proposal: ``proposed`` placements (no seat taken yet), the objective, the LP bound and the
-    gap, and each unplaced request's reason. Nothing is sent until the run is confirmed.
+    ``shadowing.matching.solver.solve`` (which also reports what first-come-first-served places, kept for
+    comparison), and stores the proposal: ``proposed`` placements (no seat taken yet), the objective, the
+    LP bound and the gap, and each unplaced request's reason. Nothing is sent until the run is confirmed.
     """
     _require_manage(actor, programme)
     weight = _fairness_weight(fairness_weight)
