@@ -978,9 +978,9 @@ def matching_run_create(
     """Match every approved request against the free slots of the published workplaces (coordinators).
 
     Builds the problem with ``shadowing.matching.options.build_problem``, solves it with
-    ``shadowing.matching.solver.solve`` (and the first-come-first-served ``greedy`` for comparison), and
-    stores the proposal: ``proposed`` placements (no seat taken yet), the objective, the LP bound and the
-    gap, and each unplaced request's reason. Nothing is sent until the run is confirmed.
+    ``shadowing.matching.solver.solve`` (which also reports what first-come-first-served places, kept for
+    comparison), and stores the proposal: ``proposed`` placements (no seat taken yet), the objective, the
+    LP bound and the gap, and each unplaced request's reason. Nothing is sent until the run is confirmed.
     """
     _require_manage(actor, programme)
     weight = _fairness_weight(fairness_weight)
@@ -990,21 +990,27 @@ def matching_run_create(
 
     today = _today(programme)
     request_specs = _approved_request_specs(programme, today, matching_options.RequestSpec)
+    # Plain rows, like the requests: a related manager per workplace costs more than its query.
     workplaces = list(
-        Workplace.objects.filter(programme=programme, is_published=True).prefetch_related(
-            Prefetch("topics", queryset=Topic.objects.only("pk"))
+        Workplace.objects.filter(programme=programme, is_published=True).values_list(
+            "pk", "organisation_id", "languages", "max_visitors_per_day"
         )
     )
-    organisation_of = {w.pk: w.organisation_id for w in workplaces}
+    organisation_of = {pk: organisation_id for pk, organisation_id, _, _ in workplaces}
+    topics_of: dict[int, set[int]] = defaultdict(set)
+    for workplace_id, topic_id in Workplace.topics.through.objects.filter(
+        workplace__programme=programme, workplace__is_published=True
+    ).values_list("workplace_id", "topic_id"):
+        topics_of[workplace_id].add(topic_id)
     workplace_specs = [
         matching_options.WorkplaceSpec(
-            id=w.pk,
-            organisation=w.organisation_id,
-            topics=frozenset(t.pk for t in w.topics.all()),
-            languages=frozenset(w.languages or ()),
-            max_per_day=w.max_visitors_per_day,
+            id=pk,
+            organisation=organisation_id,
+            topics=frozenset(topics_of.get(pk, ())),
+            languages=frozenset(languages or ()),
+            max_per_day=max_per_day,
         )
-        for w in workplaces
+        for pk, organisation_id, languages, max_per_day in workplaces
     ]
     slot_rows = list(
         Slot.objects.filter(workplace_id__in=list(organisation_of), date__gt=today).values_list(
@@ -1026,7 +1032,10 @@ def matching_run_create(
         request_specs, workplace_specs, slot_specs, fairness_weight=weight
     )
     solution = solver.solve(problem, time_limit=float(settings.SHADOWING_MATCHING_TIME_LIMIT))
-    baseline = solver.greedy(problem)
+    # `solve` runs first-come-first-served as its safety net and reports how many it placed.
+    greedy_placed = solution.greedy_placed
+    if greedy_placed is None:
+        greedy_placed = solver.greedy(problem).placed
 
     unplaced: dict[str, str] = {}
     for spec in request_specs:
@@ -1049,7 +1058,7 @@ def matching_run_create(
             gap=float(solution.gap),
             placed=int(solution.placed),
             requests_considered=len(request_specs),
-            greedy_placed=int(baseline.placed),
+            greedy_placed=int(greedy_placed),
             method=str(solution.method)[:60],
             seconds=float(solution.seconds),
             unplaced=unplaced,
@@ -1120,53 +1129,88 @@ def _store_options(
     slot_times: Mapping[int, tuple[date, time, time]],
     actor: Actor,
     note: str = "",
-) -> list[Placement]:
-    placements = Placement.objects.bulk_create(
-        [
-            Placement(programme_id=run.programme_id, request_id=o.request, workplace_id=o.workplace, run=run)
-            for o in chosen
-        ]
-    )
-    # The days and the first event of every proposed placement are written as plain rows: at thousands
-    # of placements, building a model instance per row would cost more than the solver.
+) -> list[int]:
+    """Store the options as proposed placements of the run, with their days and first event; returns the
+    new placements' ids in the order of `chosen`.
+
+    Everything is written as plain rows: at thousands of placements, building a model instance per row
+    would cost more than the solver."""
+    if not chosen:
+        return []
     ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    _insert_rows(
+        Placement,
+        (
+            "programme",
+            "request",
+            "workplace",
+            "run",
+            "status",
+            "sequence",
+            "decline_reason",
+            "cancel_reason",
+            "created_at",
+            "updated_at",
+        ),
+        [(run.programme_id, o.request, o.workplace, run.pk, P.PROPOSED, 0, "", "", now, now) for o in chosen],
+    )
+    # A request has at most one placement per run (constraint placement_once_per_run), so the new ids
+    # are read back by request. The run is not in the coordinator's programme scope here.
+    placed = Placement.unscoped_objects.filter(run=run)
+    if len(chosen) <= _FEW:  # a hand edit on a run that already holds other proposals
+        placed = placed.filter(request_id__in=[o.request for o in chosen])
+    placement_of = dict(placed.values_list("request_id", "pk"))
+    ids = [placement_of[o.request] for o in chosen]
     _insert_rows(
         PlacementDay,
         ("placement", "slot", "date", "starts_at", "ends_at"),
         [
             (
-                placement.pk,
+                placement_id,
                 slot_id,
                 ops.adapt_datefield_value(slot_times[slot_id][0]),
                 ops.adapt_timefield_value(slot_times[slot_id][1]),
                 ops.adapt_timefield_value(slot_times[slot_id][2]),
             )
-            for placement, option in zip(placements, chosen, strict=True)
+            for placement_id, option in zip(ids, chosen, strict=True)
             for slot_id in option.slots
         ],
     )
-    now = ops.adapt_datetimefield_value(timezone.now())
     actor_id = actor.person.pk if actor.person else None
     _insert_rows(
         PlacementEvent,
         ("placement", "from_status", "to_status", "actor", "at", "note"),
-        [(placement.pk, "", P.PROPOSED, actor_id, now, note) for placement in placements],
+        [(placement_id, "", P.PROPOSED, actor_id, now, note) for placement_id in ids],
     )
-    return placements
+    return ids
+
+
+# Below this many options `_store_options` reads the new placements back by request rather than by run.
+_FEW = 100
 
 
 def _insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert rows of values (already adapted for the database) into a model's table in one statement
-    per batch. Only for rows that need no model logic: no signals, defaults or validation run."""
+    """Insert rows of values (already adapted for the database) into a model's table: with COPY on
+    PostgreSQL, else one prepared statement for all rows. Only for rows that need no model logic: no
+    signals, defaults or validation run."""
     if not rows:
         return
     ops = connection.ops
     concrete = {field.name: field.column for field in model._meta.concrete_fields}
     columns = ", ".join(ops.quote_name(str(concrete[name])) for name in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
+    table = ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # psycopg's executemany and long multi-row statements both spend seconds per 10,000 rows
+            # in Python; COPY does not.
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(fields))
         cursor.executemany(
-            f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})",  # noqa: S608
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
             rows,
         )
 
@@ -1176,12 +1220,16 @@ def _store_reasons(programme: Programme, unplaced: Mapping[str, str], placed: Se
         by_code: dict[str, list[int]] = defaultdict(list)
         for request_id, code in unplaced.items():
             by_code[code].append(int(request_id))
+        # Rows that already hold the text are left alone (on PostgreSQL every updated row is rewritten).
         for code, ids in by_code.items():
-            ShadowingRequest.unscoped_objects.filter(pk__in=ids).update(
-                unplaced_reason=reason_text(code)[:500]
+            text = reason_text(code)[:500]
+            ShadowingRequest.unscoped_objects.filter(pk__in=ids).exclude(unplaced_reason=text).update(
+                unplaced_reason=text
             )
     if placed:
-        ShadowingRequest.unscoped_objects.filter(pk__in=list(placed)).update(unplaced_reason="")
+        ShadowingRequest.unscoped_objects.filter(pk__in=list(placed)).exclude(unplaced_reason="").update(
+            unplaced_reason=""
+        )
 
 
 def _require_proposed(run: MatchingRun) -> None:
@@ -1262,7 +1310,8 @@ def run_edit_assign(
         Placement.unscoped_objects.filter(run=run, request=request, status=P.PROPOSED).delete()
         slot_times = {s.pk: (s.date, s.starts_at, s.ends_at) for s in ordered}
         option = _HandOption(request.pk, workplace.pk, tuple(s.pk for s in ordered))
-        (placement,) = _store_options(run, [option], slot_times, actor, note=_("Placed by hand"))
+        (placement_id,) = _store_options(run, [option], slot_times, actor, note=_("Placed by hand"))
+        placement = Placement.unscoped_objects.get(pk=placement_id)
         run.unplaced.pop(str(request.pk), None)
         placed = Placement.unscoped_objects.filter(run=run, status=P.PROPOSED).count()
         MatchingRun.unscoped_objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)

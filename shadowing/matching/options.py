@@ -40,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 import numpy as np
 
@@ -103,8 +104,9 @@ class RequestSpec:
     submitted_at: datetime  # order for first-come-first-served
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(NamedTuple):
+    """One request at one workplace on concrete slots (a named tuple: a build makes tens of thousands)."""
+
     request: int
     workplace: int
     organisation: int
@@ -138,6 +140,9 @@ class Solution:
     method: str
     seconds: float
     unplaced: dict[int, str]  # request id -> reason code
+    # People first-come-first-served places on the same problem, when the solver ran it as its safety
+    # net (`solve` always does), so that a caller need not run `greedy` again for the comparison.
+    greedy_placed: int | None = None
 
 
 def weekday(ordinal: int) -> int:
@@ -166,15 +171,20 @@ def preference_score(request: RequestSpec, workplace: int, organisation: int) ->
 class _Calendar:
     """Open days of one workplace: sorted ordinals, and the slots per day."""
 
-    __slots__ = ("days", "slots")
+    __slots__ = ("days", "single", "slots")
 
     def __init__(self) -> None:
         self.days: list[int] = []
         self.slots: dict[int, tuple[int, ...]] = {}
+        # Whether every day has exactly one slot (then a day sequence gives exactly one option).
+        self.single = True
 
     def sequences(self, request: RequestSpec, windows: list[tuple[int, int]]) -> list[tuple[int, ...]]:
         """Day sequences (ordinals) this workplace can offer the request, earliest first."""
         days, k = self.days, request.days
+        if k == 1 and len(windows) == 1:  # the most common case, in short
+            start, end = windows[0]
+            return list(zip(days[bisect.bisect_left(days, start) : bisect.bisect_right(days, end)]))
         found: list[tuple[int, ...]] = []
         for start, end in windows:
             lo = bisect.bisect_left(days, start)
@@ -182,7 +192,7 @@ class _Calendar:
             if hi - lo < k:
                 continue
             if k == 1:
-                found.extend((d,) for d in days[lo:hi])
+                found.extend(zip(days[lo:hi]))
             elif request.consecutive:
                 open_days = self.slots
                 for d in days[lo:hi]:
@@ -198,7 +208,8 @@ class _Calendar:
                     if len(seq) == k:
                         found.append(tuple(seq))
             else:
-                found.extend(tuple(days[t : t + k]) for t in range(lo, hi - k + 1))
+                # the runs days[t : t + k] for t in lo .. hi - k
+                found.extend(zip(*(days[lo + i : hi - k + 1 + i] for i in range(k)), strict=True))
         if len(windows) > 1:
             found = sorted(set(found))
         return found
@@ -254,6 +265,8 @@ def build_problem(
             if ids:
                 cal.days.append(d)
                 cal.slots[d] = tuple(ids)
+                if len(ids) > 1:
+                    cal.single = False
         any_cal[wid] = every
         if cal.days:
             open_cal[wid] = cal
@@ -318,28 +331,34 @@ def build_problem(
 _SMALL = 200  # below this many candidate workplaces plain Python beats numpy's per-call overhead
 
 
-def _mix(wid: int, rid: int) -> int:
-    return (wid * 2654435761 + rid * 40503) % 4294967291
-
-
-def _order_small(r: RequestSpec, wids: list[int], orgs: list[int]) -> list[tuple[int, int]]:
+def _order_small(
+    r: RequestSpec, wids: list[int], orgs: list[int], max_options: int
+) -> list[tuple[int, int, float]]:
+    """The candidate workplaces as (workplace, organisation, priority), in the order options are taken,
+    only the first `max_options` (each gives at least one option); the priority is the preference score
+    of a preferred workplace or organisation, else 0."""
+    by_workplace, by_organisation = r.preferred_workplaces, r.preferred_organisations
+    # a per-request pseudo-random order of the workplaces (the same in `_order_large`)
+    mixed = r.id * 40503
     keyed = []
     for wid, org in zip(wids, orgs, strict=True):
         priority = 0.0
-        rank = r.preferred_workplaces.get(wid)
-        if rank is not None:
-            priority = WORKPLACE_RANK_SCORE.get(rank, 6.0)
-        rank = r.preferred_organisations.get(org)
-        if rank is not None:
-            priority = max(priority, ORGANISATION_RANK_SCORE.get(rank, 1.0))
-        keyed.append((-priority, _mix(wid, r.id), wid, org))
+        if by_workplace:
+            rank = by_workplace.get(wid)
+            if rank is not None:
+                priority = WORKPLACE_RANK_SCORE.get(rank, 6.0)
+        if by_organisation:
+            rank = by_organisation.get(org)
+            if rank is not None:
+                priority = max(priority, ORGANISATION_RANK_SCORE.get(rank, 1.0))
+        keyed.append((-priority, (wid * 2654435761 + mixed) % 4294967291, wid, org))
     keyed.sort()
-    return [(wid, org) for _, _, wid, org in keyed]
+    return [(wid, org, -negated) for negated, _, wid, org in keyed[:max_options]]
 
 
 def _order_large(
     r: RequestSpec, wids: np.ndarray, orgs: np.ndarray, max_options: int
-) -> list[tuple[int, int]]:
+) -> list[tuple[int, int, float]]:
     """Like `_order_small` (same order), vectorised, keeping only the first `max_options` unpreferred."""
     mixed = (wids * 2654435761 + r.id * 40503) % 4294967291
     priority = np.zeros(len(wids))
@@ -358,7 +377,7 @@ def _order_large(
         rest = rest[np.argpartition(mixed[rest], max_options)[:max_options]]
     rest = rest[np.argsort(mixed[rest], kind="stable")]
     order = np.concatenate([first, rest])
-    return list(zip(wids[order].tolist(), orgs[order].tolist(), strict=True))
+    return list(zip(wids[order].tolist(), orgs[order].tolist(), priority[order].tolist(), strict=True))
 
 
 def _options_for(
@@ -378,24 +397,40 @@ def _options_for(
     # pseudo-random order (so that the cap spreads requests over workplaces), only as many as the cap
     # can use since each candidate workplace gives at least one option.
     if len(candidates) <= _SMALL:
-        order = _order_small(r, grid.ids[candidates].tolist(), grid.organisation[candidates].tolist())
+        order = _order_small(
+            r, grid.ids[candidates].tolist(), grid.organisation[candidates].tolist(), max_options
+        )
     else:
         order = _order_large(r, grid.ids[candidates], grid.organisation[candidates], max_options)
     found: list[Option] = []
-    for wid, organisation in order:
+    rid = r.id
+    for wid, organisation, priority in order:
         cal = open_cal[wid]
-        score = preference_score(r, wid, organisation)
+        # the same as preference_score(r, wid, organisation): every rank scores above OTHER_WORKPLACE_SCORE
+        score = priority if priority > OTHER_WORKPLACE_SCORE else OTHER_WORKPLACE_SCORE
         budget = min(max_per_workplace, max_options - len(found))
-        for seq in _spread(cal.sequences(r, windows), budget):
-            for combo in itertools.islice(
-                itertools.product(*(cal.slots[d] for d in seq)), MAX_SLOT_COMBINATIONS
-            ):
-                found.append(Option(r.id, wid, organisation, combo, score))
-                budget -= 1
+        sequences = _spread(cal.sequences(r, windows), budget)
+        if cal.single:
+            # one slot a day: one option per day sequence, and `_spread` kept at most `budget` of them
+            slot_of = cal.slots
+            if r.days == 1:
+                found.extend(Option(rid, wid, organisation, slot_of[d], score) for (d,) in sequences)
+            else:
+                found.extend(
+                    Option(rid, wid, organisation, tuple([slot_of[d][0] for d in seq]), score)
+                    for seq in sequences
+                )
+        else:
+            for seq in sequences:
+                for combo in itertools.islice(
+                    itertools.product(*(cal.slots[d] for d in seq)), MAX_SLOT_COMBINATIONS
+                ):
+                    found.append(Option(rid, wid, organisation, combo, score))
+                    budget -= 1
+                    if budget == 0:
+                        break
                 if budget == 0:
                     break
-            if budget == 0:
-                break
         if len(found) >= max_options:
             break
     return found

@@ -105,19 +105,19 @@ def _model(problem: Problem) -> _Model:
                 slot_group[slot_row[sid]] = g
         group_capacity.append(int(seats))
 
-    n = len(problem.options)
-    option_request = np.empty(n, dtype=np.int64)
-    value = np.empty(n, dtype=np.float64)
-    option_slots: list[tuple[int, ...]] = []
+    options = problem.options
+    n = len(options)
+    rows = [row[o.request] for o in options]
+    option_request = np.asarray(rows, dtype=np.int64)
+    value = PLACED_WEIGHT + np.fromiter((o.score for o in options), dtype=np.float64, count=n)
+    slot_of = slot_row.__getitem__
+    option_slots: list[tuple[int, ...]] = [tuple(map(slot_of, o.slots)) for o in options]
     request_options: list[list[int]] = [[] for _ in request_ids]
-    for j, o in enumerate(problem.options):
-        r = row[o.request]
-        option_request[j] = r
-        value[j] = PLACED_WEIGHT + o.score
-        option_slots.append(tuple(slot_row[s] for s in o.slots))
+    for j, r in enumerate(rows):
         request_options[r].append(j)
+    values = value.tolist()
     for opts in request_options:
-        opts.sort(key=lambda j: -value[j])
+        opts.sort(key=lambda j: -values[j])
 
     partner = [-1] * len(request_ids)
     for a, b in problem.pairs:
@@ -431,6 +431,7 @@ def _result(
     method: str,
     started: float,
     seats: _Seats | None = None,
+    greedy_placed: int | None = None,
 ) -> Solution:
     objective, placed = _objective(m, assign)
     if bound < objective:  # the LP optimum is only accurate to the solver's tolerance
@@ -460,6 +461,7 @@ def _result(
         method=method,
         seconds=time.monotonic() - started,
         unplaced=unplaced,
+        greedy_placed=greedy_placed,
     )
 
 
@@ -472,7 +474,8 @@ def greedy(problem: Problem) -> Solution:
     started = time.monotonic()
     m = _model(problem)
     seats, assign = _first_come_first_served(problem, m)
-    return _result(problem, m, assign, _trivial_bound(m), "greedy", started, seats)
+    placed = _objective(m, assign)[1]
+    return _result(problem, m, assign, _trivial_bound(m), "greedy", started, seats, placed)
 
 
 def _first_come_first_served(problem: Problem, m: _Model) -> tuple[_Seats, list[int]]:
@@ -494,7 +497,7 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
     m = _model(problem)
     n = len(m.value)
     if n == 0:
-        return _result(problem, m, [], 0.0, "empty", started)
+        return _result(problem, m, [], 0.0, "empty", started, greedy_placed=0)
     with_z = m.fairness_coefficient > 0
     seats = _Seats(m)
     assign = [-1] * len(m.request_ids)
@@ -578,7 +581,7 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
     objective, _placed = _objective(m, assign)
     # Safety net (e.g. when the LP ran out of time): never return less than first-come-first-served.
     fcfs_seats, fcfs_assign = _first_come_first_served(problem, m)
-    fcfs_objective, _ = _objective(m, fcfs_assign)
+    fcfs_objective, fcfs_placed = _objective(m, fcfs_assign)
     if fcfs_objective > objective:
         seats, assign, objective = fcfs_seats, fcfs_assign, fcfs_objective
         method += "+greedy"
@@ -605,7 +608,7 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
             assign = mip_assign
             seats = None  # type: ignore[assignment]
             method = "mip"
-    return _result(problem, m, assign, bound, method, started, seats)
+    return _result(problem, m, assign, bound, method, started, seats, fcfs_placed)
 
 
 def _fill(m: _Model, seats: _Seats, assign: list[int]) -> None:
