@@ -523,11 +523,12 @@ class HostFeedbackView(PlacementFormPage):
         )
 
 
-class PlacementAction(PlacementScoped, View):
+class PlacementAction(PlacementScoped, View, metaclass=ABCMeta):
     """POST-only transitions; the service decides whether the person may."""
 
+    @abstractmethod
     def act(self, placement: Placement) -> str:
-        raise NotImplementedError
+        """Call the transition's service; return the message to show."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         placement = self.get_placement(pk)
