@@ -3,6 +3,7 @@
     .venv/bin/python bench/matching_db.py                          # SQLite, 5,000 requests
     .ci/with-postgres .venv/bin/python bench/matching_db.py        # the same on a throwaway PostgreSQL
     .venv/bin/python bench/matching_db.py --requests 1000
+    .venv/bin/python bench/matching_db.py --tight                  # the tight variant
 
 Stores the synthetic programme of `bench/matching.py` (same generator and seed: 500 workplaces, 60 days
 of slots, 5,000 approved requests with windows, topics, preferences and pairs) in a throwaway test
@@ -54,8 +55,8 @@ from shadowing.models import (  # noqa: E402
 from tests.factories import OrganisationFactory, ProgrammeFactory, make_member  # noqa: E402
 
 
-def _store(n_requests: int, seed: int) -> tuple[Any, Person, dict[str, int]]:
-    requests, workplaces, slots = synthetic(n_requests, n_requests // 10, seed=seed)
+def _store(n_requests: int, seed: int, tight: bool) -> tuple[Any, Person, dict[str, int]]:
+    requests, workplaces, slots = synthetic(n_requests, n_requests // 10, tight=tight, seed=seed)
     programme = ProgrammeFactory()
     n_orgs = max([w.organisation for w in workplaces] + [r.organisation for r in requests])
     orgs = {i: OrganisationFactory(programmes=[programme]) for i in range(1, n_orgs + 1)}
@@ -183,23 +184,26 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tight", action="store_true", help="the variant where demand far exceeds supply")
     args = parser.parse_args()
 
     setup_test_environment()
     old_config = setup_databases(verbosity=0, interactive=False)
     try:
         started = time.perf_counter()
-        programme, coordinator, counts = _store(args.requests, args.seed)
+        programme, coordinator, counts = _store(args.requests, args.seed, args.tight)
         stored = time.perf_counter() - started
         vendor = connection.vendor
         print(
-            f"{vendor}: stored {counts['requests']:,} approved requests, "
+            f"{vendor}: stored {counts['requests']:,} approved requests{' (tight)' if args.tight else ''}, "
             f"{counts['workplaces']:,} workplaces, "
             f"{counts['slots']:,} slots in {stored:.1f} s (not timed below); "
             f"time limit {settings.SHADOWING_MATCHING_TIME_LIMIT} s"
         )
         # Baseline: the same work in memory only (no database), in this process.
-        requests, workplaces, slots = synthetic(args.requests, args.requests // 10, seed=args.seed)
+        requests, workplaces, slots = synthetic(
+            args.requests, args.requests // 10, tight=args.tight, seed=args.seed
+        )
         t0 = time.perf_counter()
         problem = build_problem(
             requests, workplaces, slots, fairness_weight=settings.SHADOWING_FAIRNESS_WEIGHT

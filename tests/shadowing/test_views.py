@@ -430,6 +430,7 @@ def test_coordinator_runs_reviews_and_confirms_a_match(
     assert response["Location"] == url("run-detail", run.pk)
     page = web(coordinator).get(url("run-detail", run.pk)).content.decode()
     assert "Upper bound (LP relaxation)" in page and shadower.full_name in page
+    assert "solved in blocks by time" not in page
     assert run.placed == 1
 
     confirmed = web(coordinator).post(url("run-confirm", run.pk))
@@ -590,3 +591,19 @@ def test_my_page_history_shows_the_visit_and_what_was_learned(
 
     assert workplace_a.name in page
     assert "Learned: Asyltidens underlag" in page
+
+
+def test_run_solved_in_blocks_says_where_its_bound_comes_from(web, programme, coordinator):
+    run = MatchingRun.unscoped_objects.create(
+        programme=programme,
+        created_by=coordinator,
+        method="lp-rounding-5-blocks",
+        objective=990.0,
+        bound=1000.0,
+        gap=0.01,
+    )
+
+    page = web(coordinator).get(url("run-detail", run.pk)).content.decode()
+
+    assert "solved in blocks by time" in page
+    assert "the true gap is at most the one shown" in page
