@@ -221,7 +221,22 @@ def main() -> None:
         actor = actor_for(coordinator.user)
         with programme_scope([programme.pk]):
             t0 = time.perf_counter()
-            run = services.matching_run_create(actor=actor, programme=programme)
+            if os.environ.get("PROFILE"):
+                import cProfile
+                import pstats
+
+                profiler = cProfile.Profile()
+                run = profiler.runcall(services.matching_run_create, actor=actor, programme=programme)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            elif os.environ.get("QUERIES"):
+                from django.test.utils import CaptureQueriesContext
+
+                with CaptureQueriesContext(connection) as queries:
+                    run = services.matching_run_create(actor=actor, programme=programme)
+                for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:8]:
+                    print(f"  {float(q['time']):7.2f} s  {q['sql'][:300]}")
+            else:
+                run = services.matching_run_create(actor=actor, programme=programme)
             total = time.perf_counter() - t0
             placements = Placement.objects.filter(run=run).count()
             days = PlacementDay.objects.filter(placement__run=run).count()

@@ -22,11 +22,10 @@ with every run. The options are then taken greedily in the order of their LP val
 pair only with an option for both; a fill pass offers the remaining capacity to the still unplaced
 requests in the order of their best scores, and a repair pass moves one placed person to another of
 their options when that lets an unplaced person in. Augmenting paths, as in bipartite matching, then
-place whoever a chain of such moves can let in (people on one-day options move from slot to slot until
-a chain ends in a free seat; a multi-day option needs a chain for each full day): where every request
-needs one day this alone reaches the largest number of people that can be placed. On the benchmark's
-tight programme of 50,000 requests it placed 772 more people than the rounding in 0.2 s. When the gap
-to the bound is still above
+place whoever a chain of moves can let in: a placed person moves to another option that needs at most
+one seat they do not hold yet, which is free or is freed in turn by the next move; a multi-day option
+needs a chain for each of its full days. Where every request needs one day and none is in a pair, this
+alone reaches the largest number of people that can be placed. When the gap to the bound is still above
 ``gap_limit``, the requests the LP placed integrally keep their options and the rest (the fractional
 core, a few hundred requests) is solved as a small MIP on the seats left; if the gap is still above the
 limit and the problem is small enough, a HiGHS MIP of the whole problem with that gap limit runs in the
@@ -40,14 +39,14 @@ Very large programmes (more than ``LP_MAX_OPTIONS`` options; one LP of 815,000 o
 minute on 2 cores) are decomposed by time: requests sorted by the first day they could visit (pair
 members together) form blocks of about ``BLOCK_OPTIONS`` options whose LPs are solved one after the other
 on the seats the earlier blocks left, each rounded as above. The seat prices (duals) of the block LPs,
-improved by Polyak subgradient steps, give a Lagrangian upper bound for the whole problem: a valid bound,
-never below the LP bound (on the 50,000-request benchmark 0.04 % above it). Where the prices give no
-better bound (seats contested so widely that ties between equally scored options keep the subgradient
-from descending, as in the benchmark's tight variant), the bound is the trivial one, everyone placed at
-their best score, which is also never below the LP bound: the gap reported is then an overestimate of
-the gap to the LP bound, never an underestimate. The same prices then guide a
-second rounding over all requests at once (options by value net of prices), and the better of the two
-is repaired and returned; the method says which (``lp-rounding-9-blocks``,
+improved by Polyak subgradient steps, give a Lagrangian upper bound for the whole problem, and so does
+the trivial bound, everyone placed at their best score: both are valid and never below the LP bound, and
+the lower one is reported, so the gap reported is never below the gap to the LP bound. Where seats are
+contested widely, ties between equally scored options keep the subgradient from descending and the
+trivial bound is the lower one; on the benchmark's 50,000-request programmes the LP bound, solved once
+in full (500 s), lies only 0.03 % below it in the tight variant. The same prices then guide a
+second rounding over all requests at once (options by value net of prices); both roundings are
+repaired and the better one is returned, the method says which (``lp-rounding-9-blocks``,
 ``priced-rounding-9-blocks``).
 """
 
@@ -289,52 +288,66 @@ def _room(m: _Model, seats: _Seats, s: int) -> bool:
 def _augment(m: _Model, seats: _Seats, assign: list[int], deadline: float) -> None:
     """Place unplaced people along augmenting paths, as in bipartite matching.
 
-    A path frees a seat in a full slot: a person holding a one-day option there moves to another of
-    their one-day options, whose slot is free or is freed in turn the same way. Along a path every slot
-    gains one visitor and loses one, so only its last slot needs room. An option over several days
-    frees each full slot by a path of its own, and is taken only when all of them are found; otherwise
-    the moves are undone. A path is taken only when it raises the objective (one more person placed,
-    net of the preference points the movers lose). Pair members stay where they are.
+    A path frees a seat in a full slot: a person holding it moves to another of their options. When
+    that option needs a seat in one more slot than their current one, the seat is either free (the
+    path ends) or is freed in turn the same way; when it needs none (or several free ones), the path
+    ends there. Along a path every slot gains one visitor and loses one, so only its last slot needs
+    room. An option over several days frees each full slot by a path of its own, and is taken only when
+    all of them are found; otherwise the moves are undone. A path is taken only when it raises the
+    objective (one more person placed, net of the preference points the movers lose). Pair members
+    stay where they are. Where every request needs one day, a search that finds no path proves that
+    nobody more can be placed.
 
     Searches run in phases; within a phase, slots from which a search found no path are not searched
     again, and the phases repeat until one places nobody.
     """
     value = m.value.tolist()
-    one_day = [[j for j in opts if len(m.option_slots[j]) == 1] for opts in m.request_options]
+    option_slots = m.option_slots
     holders: dict[int, set[int]] = {}
     for r, j in enumerate(assign):
-        if j >= 0 and m.partner[r] < 0 and len(m.option_slots[j]) == 1:
-            holders.setdefault(m.option_slots[j][0], set()).add(r)
+        if j >= 0 and m.partner[r] < 0:
+            for s in option_slots[j]:
+                holders.setdefault(s, set()).add(r)
 
-    def move(q: int, k: int) -> None:
+    def move(q: int, k: int) -> bool:
         j_q = assign[q]
         seats.give_back(j_q)
+        if not seats.fits(k):
+            seats.take(j_q)
+            return False
         seats.take(k)
-        holders[m.option_slots[j_q][0]].discard(q)
-        holders.setdefault(m.option_slots[k][0], set()).add(q)
+        for s in option_slots[j_q]:
+            holders[s].discard(q)
+        for s in option_slots[k]:
+            holders.setdefault(s, set()).add(q)
         assign[q] = k
+        return True
 
     def path_from(start: int, avoid: set[int], dead: set[int]) -> list[tuple[int, int]] | None:
-        """Breadth-first search for moves (person, new option) that free a seat in slot `start`."""
+        """Breadth-first search for moves (person, new option) that free a seat in slot `start`, the
+        move into a free seat first."""
         parent: dict[int, tuple[int, int, int] | None] = {start: None}
         queue = deque([start])
         while queue:
             s = queue.popleft()
             for q in holders.get(s, ()):
-                j_q = assign[q]
-                for k in one_day[q]:
-                    t = m.option_slots[k][0]
-                    if k == j_q or t in parent or t in dead or t in avoid:
+                held = option_slots[assign[q]]
+                for k in m.request_options[q]:
+                    days = option_slots[k]
+                    if s in days:
+                        continue
+                    need = [t for t in days if t not in held]
+                    if len(need) > 1 or (need and need[0] in avoid):
+                        if all(_room(m, seats, t) and t not in avoid for t in need):
+                            end: list[tuple[int, int]] = [(q, k)]
+                            return end + _path_back(parent, s)
+                        continue
+                    if not need or _room(m, seats, need[0]):
+                        return [(q, k)] + _path_back(parent, s)
+                    t = need[0]
+                    if t in parent or t in dead:
                         continue
                     parent[t] = (s, q, k)
-                    if _room(m, seats, t):
-                        path = []
-                        link = parent[t]
-                        while link is not None:
-                            s_prev, q_prev, k_prev = link
-                            path.append((q_prev, k_prev))
-                            link = parent[s_prev]
-                        return path
                     queue.append(t)
         dead.update(parent)
         return None
@@ -348,8 +361,8 @@ def _augment(m: _Model, seats: _Seats, assign: list[int], deadline: float) -> No
             if time.monotonic() > deadline:
                 return
             for j in m.request_options[u]:
-                days = set(m.option_slots[j])
-                full = [s for s in m.option_slots[j] if not _room(m, seats, s)]
+                days = set(option_slots[j])
+                full = [s for s in option_slots[j] if not _room(m, seats, s)]
                 if any(s in dead for s in full):
                     continue
                 moved: list[tuple[int, int]] = []  # (person, option before the move)
@@ -361,20 +374,36 @@ def _augment(m: _Model, seats: _Seats, assign: list[int], deadline: float) -> No
                         found = False
                         break
                     for q, k in path:
-                        gain += value[k] - value[assign[q]]
-                        moved.append((q, assign[q]))
-                        move(q, k)
+                        before = assign[q]
+                        if not move(q, k):
+                            found = False
+                            break
+                        gain += value[k] - value[before]
+                        moved.append((q, before))
+                    if not found:
+                        break
                 if found and gain > 0 and seats.fits(j):
                     seats.take(j)
                     assign[u] = j
-                    if len(days) == 1:
-                        holders.setdefault(m.option_slots[j][0], set()).add(u)
+                    for s in days:
+                        holders.setdefault(s, set()).add(u)
                     placed += 1
                     break
                 for q, k in reversed(moved):
                     move(q, k)
         if not placed:
             return
+
+
+def _path_back(parent: dict[int, tuple[int, int, int] | None], s: int) -> list[tuple[int, int]]:
+    """The moves that led the search to slot `s`, nearest first."""
+    path = []
+    link = parent[s]
+    while link is not None:
+        s_prev, q_prev, k_prev = link
+        path.append((q_prev, k_prev))
+        link = parent[s_prev]
+    return path
 
 
 def _constraints(
@@ -683,11 +712,14 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
             m, priced_seats, priced_assign, np.argsort(-net, kind="stable").tolist(), m.request_options
         )
         _fill(m, priced_seats, priced_assign)
-        if _objective(m, priced_assign)[0] > objective:
+        # Both roundings are repaired before they are compared: which one repairs better varies.
+        _improve(m, priced_seats, priced_assign, started + time_limit * 0.7)
+        _improve(m, seats, assign, started + time_limit * 0.85)
+        if _objective(m, priced_assign)[0] > _objective(m, assign)[0]:
             seats, assign = priced_seats, priced_assign
             method = "priced-rounding" + (f"-{len(blocks)}-blocks" if len(blocks) > 1 else "")
-    _repair(m, seats, assign, started + time_limit * 0.8)
-    _augment(m, seats, assign, started + time_limit * 0.85)
+    else:
+        _improve(m, seats, assign, started + time_limit * 0.85)
     objective, _placed = _objective(m, assign)
     # Safety net (e.g. when the LP ran out of time): never return less than first-come-first-served.
     fcfs_seats, fcfs_assign = _first_come_first_served(problem, m)
@@ -719,6 +751,12 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
             seats = None  # type: ignore[assignment]
             method = "mip"
     return _result(problem, m, assign, bound, method, started, seats, fcfs_placed)
+
+
+def _improve(m: _Model, seats: _Seats, assign: list[int], deadline: float) -> None:
+    """Repair (single moves), then augmenting paths."""
+    _repair(m, seats, assign, deadline)
+    _augment(m, seats, assign, deadline)
 
 
 def _fill(m: _Model, seats: _Seats, assign: list[int]) -> None:

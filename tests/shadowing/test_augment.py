@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from shadowing.matching import solver as solver_module
 from shadowing.matching.options import Option, Problem
-from tests.shadowing.test_solver import request
+from tests.shadowing.test_solver import objective_of, request, small_programmes
 
 DEADLINE = 3600.0
 
@@ -81,6 +81,25 @@ def test_a_two_day_option_is_freed_by_one_path_per_full_day() -> None:
     capacity = {10: 1, 11: 1, 20: 1, 21: 1}
     result = augmented(problem_of(options, capacity), {1: 0, 2: 2})
     assert result == {1: (20,), 2: (21,), 3: (10, 11)}
+
+
+def test_a_two_day_visitor_shifts_by_a_day_to_free_a_seat() -> None:
+    # 1 holds days 10 and 11 and could take 11 and 12 instead; 2 can only come on day 10.
+    options = [Option(1, 1, 2, (10, 11), 0), Option(1, 1, 2, (11, 12), 0), Option(2, 1, 2, (10,), 0)]
+    result = augmented(problem_of(options, {10: 1, 11: 1, 12: 1}), {1: 0})
+    assert result == {1: (11, 12), 2: (10,)}
+
+
+def test_a_move_to_several_new_days_ends_a_path_only_when_they_are_all_free() -> None:
+    options = [
+        Option(1, 1, 2, (10,), 0),
+        Option(1, 2, 2, (20, 21), 0),
+        Option(2, 1, 2, (10,), 0),
+        Option(3, 3, 2, (21,), 0),
+    ]
+    capacity = {10: 1, 20: 1, 21: 1}
+    assert augmented(problem_of(options, capacity), {1: 0, 3: 3}) == {1: (10,), 3: (21,)}
+    assert augmented(problem_of(options[:3], capacity), {1: 0}) == {1: (20, 21), 2: (10,)}
 
 
 def test_moves_are_undone_when_one_day_of_an_option_cannot_be_freed() -> None:
@@ -169,3 +188,42 @@ def test_augmenting_from_any_start_places_the_most_people_possible(seed: int) ->
     result = augmented(problem, held)
     assert len(result) == maximum_placed(problem)
     assert set(held) <= set(result)  # nobody placed loses their place
+
+
+@settings(max_examples=150, deadline=None)
+@given(small_programmes(max_requests=8), st.integers(0, 1000))
+def test_augmenting_keeps_every_constraint_and_everyone_placed_and_never_lowers_the_objective(
+    problem: Problem, seed: int
+) -> None:
+    """Multi-day options, day caps, pairs and fairness: from a random valid start."""
+    rng = random.Random(seed)
+    m = solver_module._model(problem)
+    seats = solver_module._Seats(m)
+    assign = [-1] * len(m.request_ids)
+    for r in rng.sample(range(len(assign)), len(assign)):
+        if m.partner[r] >= 0:
+            continue
+        fitting = [j for j in m.request_options[r] if seats.fits(j)]
+        if fitting and rng.random() < 0.8:
+            assign[r] = rng.choice(fitting)
+            seats.take(assign[r])
+    before = {m.request_ids[r]: problem.options[j] for r, j in enumerate(assign) if j >= 0}
+
+    solver_module._augment(m, seats, assign, time.monotonic() + DEADLINE)
+
+    after = {m.request_ids[r]: problem.options[j] for r, j in enumerate(assign) if j >= 0}
+    used: dict[int, int] = {}
+    for option in after.values():
+        for sid in option.slots:
+            used[sid] = used.get(sid, 0) + 1
+    assert all(n <= problem.capacity[sid] for sid, n in used.items())
+    assert all(sum(used.get(sid, 0) for sid in sids) <= cap for sids, cap in problem.day_caps)
+    assert set(before) <= set(after)
+    assert all((a in after) == (a in before) for pair in problem.pairs for a in pair)
+    assert objective_of(problem, after) >= objective_of(problem, before) - 1e-6
+    # The seat counts the matcher keeps agree with the assignment.
+    fresh = solver_module._Seats(m)
+    for j in assign:
+        if j >= 0:
+            fresh.take(j)
+    assert (fresh.slot, fresh.group) == (seats.slot, seats.group)
