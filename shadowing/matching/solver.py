@@ -20,32 +20,33 @@ an unranked workplace to a preferred one, never as much as the 1000 points of pl
 Method: the LP relaxation is solved with HiGHS (through SciPy); its optimum is the upper bound reported
 with every run. The options are then taken greedily in the order of their LP values (ties by score), a
 pair only with an option for both; a fill pass offers the remaining capacity to the still unplaced
-requests in the order of their best scores, and a repair pass moves one placed person to another of
-their options when that lets an unplaced person in. Augmenting paths, as in bipartite matching, then
-place whoever a chain of moves can let in: a placed person moves to another option that needs at most
-one seat they do not hold yet, which is free or is freed in turn by the next move; a multi-day option
-needs a chain for each of its full days. Where every request needs one day and none is in a pair, this
-alone reaches the largest number of people that can be placed. When the gap to the bound is still above
-``gap_limit``, the requests the LP placed integrally keep their options and the rest (the fractional
-core, a few hundred requests) is solved as a small MIP on the seats left; if the gap is still above the
-limit and the problem is small enough, a HiGHS MIP of the whole problem with that gap limit runs in the
-time left. Either replaces the rounding when it is better. Where every request needs one day, no day
-has a cap over several slots and there are neither pairs nor a fairness term, the LP is a bipartite
-b-matching whose optimum is integral, so the first step is already exact. The result is never worse than
-first-come-first-served: `greedy` runs too and wins if it is better (the method then ends in
+requests in the order of their best scores, and a repair pass moves one placed person to another of their
+options when that lets an unplaced person in. Augmenting paths, as in bipartite matching, then place
+whoever a chain of moves can let in: a placed person moves to another option that needs at most one seat
+they do not hold yet, which is free or is freed in turn by the next move; a multi-day option needs a
+chain for each of its full days. Where every request needs one day and none is in a pair, this alone
+reaches the largest number of people that can be placed (a chain is taken only when it gains, and one
+would need over a hundred moves to lose the 1000 points of a person placed). When the gap to the bound is
+still above ``gap_limit``, the requests the LP placed integrally keep their options and the rest (the
+fractional core, a few hundred requests) is solved as a small MIP on the seats left; if the gap is still
+above the limit and the problem is small enough, a HiGHS MIP of the whole problem with that gap limit
+runs in the time left. Either replaces the rounding when it is better. Where every request needs one day,
+no day has a cap over several slots and there are neither pairs nor a fairness term, the LP is a
+bipartite b-matching whose optimum is integral, so the first step is already exact. The result is never
+worse than first-come-first-served: `greedy` runs too and wins if it is better (the method then ends in
 ``+greedy``).
 
-Very large programmes (more than ``LP_MAX_OPTIONS`` options; one LP of 815,000 options took about a
-minute on 2 cores) are decomposed by time: requests sorted by the first day they could visit (pair
-members together) form blocks of about ``BLOCK_OPTIONS`` options whose LPs are solved one after the other
-on the seats the earlier blocks left, each rounded as above. The seat prices (duals) of the block LPs,
-improved by Polyak subgradient steps, give a Lagrangian upper bound for the whole problem, and so does
-the trivial bound, everyone placed at their best score: both are valid and never below the LP bound, and
-the lower one is reported, so the gap reported is never below the gap to the LP bound. Where seats are
-contested widely, ties between equally scored options keep the subgradient from descending and the
-trivial bound is the lower one; on the benchmark's 50,000-request programmes the LP bound, solved once
-in full (500 s), lies only 0.03 % below it in the tight variant. The same prices then guide a
-second rounding over all requests at once (options by value net of prices); both roundings are
+Very large programmes (more than ``LP_MAX_OPTIONS`` options; one LP of 815,000 options took 28 s on an
+idle machine and about a minute under load) are decomposed by time: requests sorted by the first day they
+could visit (pair members together) form blocks of about ``BLOCK_OPTIONS`` options whose LPs are solved
+one after the other on the seats the earlier blocks left, each rounded as above. The seat prices (duals)
+of the block LPs, improved by Polyak subgradient steps, give a Lagrangian upper bound for the whole
+problem, and so does the trivial bound, everyone placed at their best score: both are valid and never
+below the LP bound, and the lower one is reported, so the gap reported is never below the gap to the LP
+bound. Where seats are contested widely, ties between equally scored options keep the subgradient from
+descending and the trivial bound is the lower one; on the benchmark's programmes of 50,000 requests the
+full LP, solved once by hand, lies only 0.04 % (normal) and 0.03 % (tight) below it. The same prices then
+guide a second rounding over all requests at once (options by value net of prices); both roundings are
 repaired and the better one is returned, the method says which (``lp-rounding-9-blocks``,
 ``priced-rounding-9-blocks``).
 """
