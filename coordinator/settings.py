@@ -269,7 +269,9 @@ JOBS_INTERVAL_SECONDS = env_int("JOBS_INTERVAL_SECONDS", 60, minimum=1)
 # How long an approved request may wait unplaced before it expires and the requester is told (days).
 SHADOWING_REQUEST_EXPIRY_DAYS = env_int("SHADOWING_REQUEST_EXPIRY_DAYS", 182, minimum=1)
 # Weight of the fairness term in matching: how much the matcher trades preference score for spreading
-# placements evenly across the requesters' organisations (0 switches it off; it never costs a placement).
+# placements evenly across the requesters' organisations. 0 switches it off. A person placed in the
+# worst-served organisation is worth at most weight x (number of organisations) points, a placement 1000:
+# keep the weight well below 1000 / organisations so that fairness never costs a placement.
 SHADOWING_FAIRNESS_WEIGHT = env_float("SHADOWING_FAIRNESS_WEIGHT", 1.0, minimum=0.0)
 # Time limit for one matching run's solver (seconds).
 SHADOWING_MATCHING_TIME_LIMIT = env_float("SHADOWING_MATCHING_TIME_LIMIT", 20.0, minimum=0.1)

@@ -411,7 +411,7 @@ class MatchingRunForm(forms.Form):
     fairness_weight = forms.FloatField(
         label=_("Weight of fairness between organisations"),
         min_value=0,
-        max_value=1000,
+        max_value=100,
         required=False,
         help_text=_("Leave empty for the programme's default."),
     )

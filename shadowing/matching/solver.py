@@ -2,7 +2,7 @@
 
 Model (one binary ``x`` per option, one continuous ``z``)::
 
-    maximise   sum  (1000 + score_o) * x_o   +   fairness_weight * N * z
+    maximise   sum  (1000 + score_o) * x_o   +   fairness_weight * G * n_min * z
     subject to sum of x over a request's options           <= 1
                sum of x over the options using a slot      <= the slot's free seats
                sum of x over a workplace's slots on a day  <= its remaining per-day cap
@@ -10,12 +10,15 @@ Model (one binary ``x`` per option, one continuous ``z``)::
                z * n_g <= sum of x over the options of requests of organisation g, for each g
                0 <= z <= 1
 
-``n_g`` counts the requests of organisation ``g`` that have at least one option and ``N`` all of them, so
-``z`` is the lowest placement rate among the requesting organisations (max-min fairness). With
-``fairness_weight = 1`` one more person placed in the worst-served organisation is worth ``N / n_g``
-points, about the number of organisations when they are of similar size: as much as moving a visitor from
-an unranked workplace to a preferred one, never as much as the 1000 points of placing one more person.
-``fairness_weight = 0`` switches it off.
+``n_g`` counts the requests of organisation ``g`` that have at least one option, ``G`` the organisations
+with such requests and ``n_min`` the smallest ``n_g``, so ``z`` is the lowest placement rate among the
+requesting organisations (max-min fairness). One more person placed in a worst-served organisation ``g``
+raises the last term by ``fairness_weight * G * n_min / n_g`` points, at most ``fairness_weight * G``:
+with weight 1 and 5 to 25 organisations about as much as moving a visitor from an unranked workplace (0.5
+points) to a preferred one (up to 10), far from the 1000 points of placing one more person (that would
+take a weight of 1000 / G). Scaling by the smallest organisation keeps that bound when one organisation
+has only a few requests: scaled by all requests instead, one of three requests among 5,000 would be worth
+1,667 points, more than a placement elsewhere. ``fairness_weight = 0`` switches it off.
 
 Method: the LP relaxation is solved with HiGHS (through SciPy); its optimum is the upper bound reported
 with every run. The options are then taken greedily in the order of their LP values (ties by score), a
@@ -96,7 +99,7 @@ class _Model:
     slot_day: np.ndarray  # slot row -> day ordinal (0 when unknown)
     request_org: np.ndarray  # request row -> organisation index
     org_size: np.ndarray  # organisation index -> requests with options
-    fairness_coefficient: float  # fairness_weight * N
+    fairness_coefficient: float  # fairness_weight * organisations * smallest organisation
 
 
 def _model(problem: Problem) -> _Model:
@@ -154,8 +157,15 @@ def _model(problem: Problem) -> _Model:
         slot_day=np.asarray([problem.slot_days.get(sid, 0) for sid in slot_row], dtype=np.int64),
         request_org=request_org,
         org_size=org_size,
-        fairness_coefficient=float(problem.fairness_weight) * len(request_ids),
+        fairness_coefficient=fairness_coefficient(float(problem.fairness_weight), org_size),
     )
+
+
+def fairness_coefficient(weight: float, org_size: np.ndarray) -> float:
+    """The weight of ``z`` in the objective: weight * organisations * requests of the smallest one."""
+    if not weight or not len(org_size):
+        return 0.0
+    return weight * len(org_size) * float(org_size.min())
 
 
 def _objective(m: _Model, assign: list[int]) -> tuple[float, int]:

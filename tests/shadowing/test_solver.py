@@ -55,7 +55,8 @@ def request(rid: int, organisation: int = 1, **values: object) -> RequestSpec:
 
 
 def objective_of(problem: Problem, chosen: dict[int, Option]) -> float:
-    """1000 per person placed + preference scores + fairness_weight * N * lowest organisation rate."""
+    """1000 per person placed + preference scores + fairness_weight * organisations * smallest
+    organisation's requests * lowest organisation rate."""
     total = sum(1000.0 + o.score for o in chosen.values())
     with_options = {o.request for o in problem.options}
     if problem.fairness_weight and with_options:
@@ -65,7 +66,8 @@ def objective_of(problem: Problem, chosen: dict[int, Option]) -> float:
             org = problem.requests[rid].organisation
             size[org] = size.get(org, 0) + 1
             placed[org] = placed.get(org, 0) + (rid in chosen)
-        total += problem.fairness_weight * len(with_options) * min(placed[g] / size[g] for g in size)
+        weight = problem.fairness_weight * len(size) * min(size.values())
+        total += weight * min(placed[g] / size[g] for g in size)
     return total
 
 
@@ -362,17 +364,32 @@ def test_fairness_weight_spreads_places_over_requesting_organisations() -> None:
     other = [request(rid, organisation=2) for rid in (4, 5)]
     plain = solve(build_problem(keen + other, [workplace], slots, fairness_weight=0.0))
     assert sorted(plain.chosen) == [1, 2, 3]
-    # Weight 1: raising organisation 2 from 0/2 to 1/2 is worth 5 * 1/2 = 2.5 points, less than the 9.5
-    # points of a first choice over an unranked workplace: nothing changes.
+    # Weight 1: raising organisation 2 from 0/2 to 1/2 is worth (2 organisations * 2 requests) * 1/2 = 2
+    # points, less than the 9.5 points of a first choice over an unranked workplace: nothing changes.
     weak = solve(build_problem(keen + other, [workplace], slots, fairness_weight=1.0))
     assert sorted(weak.chosen) == [1, 2, 3]
     assert weak.objective == 3030.0
-    # Weight 5: it is worth 12.5 points, so organisation 2 gets one of the three seats.
+    # Weight 5: it is worth 10 points, so organisation 2 gets one of the three seats.
     fair = solve(build_problem(keen + other, [workplace], slots, fairness_weight=5.0))
     assert fair.placed == 3
     assert sum(1 for rid in fair.chosen if rid <= 3) == 2
-    assert fair.objective == 3000 + 10 + 10 + 0.5 + 5.0 * 5 * 0.5
+    assert fair.objective == 3000 + 10 + 10 + 0.5 + 5.0 * 4 * 0.5
     assert fair.bound >= fair.objective
+
+
+def test_fairness_does_not_trade_a_placement_for_an_organisation_with_few_requests() -> None:
+    """One request of a small organisation needs two seats that two requests of a large one need.
+
+    Scaled by all 1,500 requests, placing it would raise the fairness term by 1,500 * 0.998 points and
+    cost one placement net (1000); scaled by 2 organisations * 1 request it raises it by 2 points."""
+    workplace = WorkplaceSpec(10, 9, frozenset(), frozenset(), 1500)
+    slots = [SlotSpec(1, 10, 9, day(0), 1), SlotSpec(2, 10, 9, day(1), 1), SlotSpec(3, 10, 9, day(2), 1498)]
+    large = [request(1, windows=((day(0), day(0)),)), request(2, windows=((day(1), day(1)),))]
+    large += [request(rid, windows=((day(2), day(2)),)) for rid in range(3, 1501)]
+    small = request(2000, organisation=2, days=2, consecutive=True, windows=((day(0), day(1)),))
+    solution = solve(build_problem([*large, small], [workplace], slots, fairness_weight=1.0))
+    assert solution.placed == 1500
+    assert 2000 not in solution.chosen
 
 
 def test_greedy_serves_in_order_of_submission() -> None:
