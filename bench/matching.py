@@ -5,6 +5,7 @@ Run by hand (not part of `make test`)::
     .venv/bin/python bench/matching.py                      # 5,000 and 50,000 requests, normal and tight
     .venv/bin/python bench/matching.py --sizes 5000 --variants tight
     .venv/bin/python bench/matching.py --sizes 5000 --time-limit 10 --fairness-weight 0
+    .venv/bin/python bench/matching.py --sizes 50000 --full-lp      # also the whole LP (minutes)
 
 Every case (size x variant x algorithm) runs in its own subprocess so that its peak memory (the
 process's maximum resident set, `ru_maxrss`) is its own; the baseline is the same figure for a process
@@ -45,7 +46,7 @@ from shadowing.matching.options import (  # noqa: E402 - the repository root is 
     WorkplaceSpec,
     build_problem,
 )
-from shadowing.matching.solver import greedy, solve  # noqa: E402
+from shadowing.matching.solver import greedy, lp_bound, solve  # noqa: E402
 
 START = date(2027, 3, 1)  # a Monday
 HORIZON_DAYS = 60
@@ -164,6 +165,9 @@ def run_case(args: argparse.Namespace) -> dict[str, object]:
     started = time.perf_counter()
     problem = build_problem(requests, workplaces, slots, fairness_weight=args.fairness_weight)
     built = time.perf_counter()
+    if args.algorithm == "lp":
+        bound = lp_bound(problem)
+        return {"lp_bound": bound, "lp_s": time.perf_counter() - built, "peak_mb": _maxrss_mb()}
     if args.algorithm == "greedy":
         solution = greedy(problem)
     else:
@@ -204,12 +208,17 @@ def main() -> None:
     parser.add_argument("--fairness-weight", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print one JSON object per case as well")
+    parser.add_argument(
+        "--full-lp",
+        action="store_true",
+        help="also solve the LP relaxation of each whole instance, without time limit (minutes at 50,000)",
+    )
     # Internal: run one case in this process.
     parser.add_argument("--case", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--requests", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--workplaces", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--tight", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--algorithm", choices=("greedy", "matcher"), help=argparse.SUPPRESS)
+    parser.add_argument("--algorithm", choices=("greedy", "matcher", "lp"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
         print(json.dumps(run_case(args)))
@@ -224,7 +233,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         for variant in args.variants.split(","):
             results = {}
-            for algorithm in ("greedy", "matcher"):
+            for algorithm in ("greedy", "matcher", "lp") if args.full_lp else ("greedy", "matcher"):
                 cmd = [
                     sys.executable,
                     __file__,
@@ -239,6 +248,7 @@ def main() -> None:
                 ] + (["--tight"] if variant == "tight" else [])
                 out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout  # noqa: S603
                 results[algorithm] = json.loads(out.strip().splitlines()[-1])
+            full_lp = results.pop("lp", None)
             bound = float(results["matcher"]["bound"])
             name = f"{size:,} {variant}"
             for algorithm, r in results.items():
@@ -260,6 +270,16 @@ def main() -> None:
                 f"placed {m['placed'] - results['greedy']['placed']:+,} "
                 f"vs greedy"
             )
+            if full_lp is not None:
+                whole = full_lp["lp_bound"]
+                if whole is None:
+                    print(f"{'':<22} full LP: no optimum")
+                else:
+                    print(
+                        f"{'':<22} full LP: {whole:,.1f} in {full_lp['lp_s']:.1f} s "
+                        f"({(bound - whole) / whole * 100:.3f} % below the run's bound); the matcher's "
+                        f"gap to it {(whole - float(m['objective'])) / whole * 100:.3f} %"
+                    )
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ bipartite b-matching whose optimum is integral, so the first step is already exa
 worse than first-come-first-served: `greedy` runs too and wins if it is better (the method then ends in
 ``+greedy``).
 
-Very large programmes (more than ``LP_MAX_OPTIONS`` options; one LP of 815,000 options took 28 s on an
+Very large programmes (more than ``LP_MAX_OPTIONS`` options; one LP of 815,000 options took 21-28 s on an
 idle machine and about a minute under load) are decomposed by time: requests sorted by the first day they
 could visit (pair members together) form blocks of about ``BLOCK_OPTIONS`` options whose LPs are solved
 one after the other on the seats the earlier blocks left, each rounded as above. The seat prices (duals)
@@ -77,7 +77,7 @@ PLACED_WEIGHT = 1000.0
 # rounding in the time a coordinator waits (measured on the benchmark instances).
 MIP_MAX_OPTIONS = 150_000
 # Above this many options the LP is solved in blocks of requests by time (the LP of 815,000 options
-# took about a minute on 2 cores; blocks of 100,000 take a few seconds each).
+# took 21-28 s idle and about a minute under load; blocks of 100,000 take a few seconds each).
 LP_MAX_OPTIONS = 250_000
 BLOCK_OPTIONS = 100_000
 _EPS = 1e-9
@@ -612,6 +612,31 @@ def _result(
         unplaced=unplaced,
         greedy_placed=greedy_placed,
     )
+
+
+def lp_bound(problem: Problem, *, time_limit: float | None = None) -> float | None:
+    """The optimum of the LP relaxation of the whole problem, in one piece (never in blocks), or None
+    when HiGHS does not finish within `time_limit`. For checking how far the bound of a run solved in
+    blocks lies above it (bench/matching.py --full-lp); runs can take minutes on large programmes."""
+    m = _model(problem)
+    if not len(m.value):
+        return 0.0
+    with_z = m.fairness_coefficient > 0
+    a_ub, b_ub, a_eq = _constraints(m, with_z)
+    c = -m.value
+    if with_z:
+        c = np.append(c, -m.fairness_coefficient)
+    lp = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq,
+        b_eq=np.zeros(a_eq.shape[0]) if a_eq is not None else None,
+        bounds=(0.0, 1.0),
+        method="highs",
+        options={} if time_limit is None else {"time_limit": time_limit},
+    )
+    return -float(lp.fun) if lp.status == 0 else None
 
 
 def greedy(problem: Problem) -> Solution:

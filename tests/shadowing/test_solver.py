@@ -23,7 +23,7 @@ from shadowing.matching.options import (
     WorkplaceSpec,
     build_problem,
 )
-from shadowing.matching.solver import BLOCK_OPTIONS, LP_MAX_OPTIONS, greedy, solve
+from shadowing.matching.solver import BLOCK_OPTIONS, LP_MAX_OPTIONS, greedy, lp_bound, solve
 
 MONDAY = date(2027, 3, 1)
 SUBMITTED = datetime(2027, 1, 1, tzinfo=UTC)
@@ -421,4 +421,17 @@ def test_time_blocks_keep_a_valid_bound_and_all_constraints(problem: Problem) ->
     best, _ = brute_force(problem)
     assert_valid(problem, solution)
     assert solution.bound >= best - EPS
+    # The block bound (Lagrangian or trivial) is never below the LP bound of the whole problem.
+    whole = lp_bound(problem)
+    assert whole is not None
+    assert best - EPS <= whole <= solution.bound + EPS
     assert solution.objective >= greedy(problem).objective - EPS
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_programmes(max_requests=7))
+def test_lp_bound_of_the_whole_problem_is_the_bound_a_run_in_one_piece_reports(problem: Problem) -> None:
+    solution = solve(problem, gap_limit=1.0)
+    whole = lp_bound(problem)
+    assert whole is not None
+    assert abs(whole - solution.bound) <= 1e-6 * max(1.0, solution.bound)
