@@ -221,6 +221,31 @@ class Slot(TenantModel):
         return max(0, self.capacity - self.booked)
 
 
+class UnplacedReason(models.TextChoices):
+    """Why the last match left an approved request out: the matcher's codes
+    (``shadowing.matching.options.REASONS``) and a coordinator's removal. Stored as the code and shown in
+    the reader's language."""
+
+    NO_SLOT_IN_WINDOW = (
+        "no_slot_in_window",
+        _("No workplace has a free visit day inside your availability windows."),
+    )
+    ALL_FULL = "all_full", _("Every suitable visit day was taken by other requests in this round.")
+    ONLY_OWN_ORGANISATION = (
+        "only_own_organisation",
+        _("Only your own organisation offers what you asked for, and shadowing is always elsewhere."),
+    )
+    NO_MATCHING_TOPIC_OR_LANGUAGE = (
+        "no_matching_topic_or_language",
+        _("No workplace offers one of your topics in a language you named."),
+    )
+    PARTNER_NOT_PLACED = (
+        "partner_not_placed",
+        _("Your exchange partner could not be placed, so neither of you was."),
+    )
+    REMOVED = "removed", _("A coordinator took this request out of the proposal.")
+
+
 class ShadowingRequest(TenantModel):
     """A staff member's request to shadow at another organisation for one to three days."""
 
@@ -298,7 +323,9 @@ class ShadowingRequest(TenantModel):
     )
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"), default=default_request_expiry)
-    unplaced_reason = models.CharField(_("why not placed"), max_length=500, blank=True)
+    unplaced_code = models.CharField(
+        _("why not placed"), max_length=40, blank=True, choices=UnplacedReason.choices
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -323,6 +350,11 @@ class ShadowingRequest(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def unplaced_reason(self) -> str:
+        """Why the last match left this request out, in the active language ("" when it did not)."""
+        return str(self.get_unplaced_code_display()) if self.unplaced_code else ""
 
 
 class AvailabilityWindow(TenantModel):

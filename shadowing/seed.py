@@ -194,7 +194,7 @@ class DemoRequest:
     windows: tuple[tuple[int, int], ...] = ((1, 40),)  # calendar days from the first run
     submitted_days_ago: int = 20
     note: str = ""
-    unplaced_reason: str = ""
+    unplaced_code: str = ""
     placement: DemoPlacement | None = None
     partner: str = ""  # requester of the reciprocal partner request
     extra: dict[str, object] = field(default_factory=dict)
@@ -282,7 +282,7 @@ REQUESTS = (
         (TRAUMA,),
         preferences=("rs",),
         submitted_days_ago=30,
-        unplaced_reason="Alla lediga dagar i dina perioder var fullbokade vid förra matchningen.",
+        unplaced_code="all_full",
     ),
     DemoRequest(
         "camilla.ek",
@@ -327,7 +327,7 @@ REQUESTS = (
         preferences=("mv",),
         windows=((-200, -150),),
         submitted_days_ago=200,
-        unplaced_reason="Ingen ledig dag fanns inom dina perioder.",
+        unplaced_code="no_slot_in_window",
     ),
     # Placed by the past run: visits in every state.
     DemoRequest(
@@ -673,7 +673,7 @@ def _requests(
             expires_at=(now - timedelta(days=18))
             if spec.status == RS.EXPIRED
             else submitted + timedelta(days=182),
-            unplaced_reason=spec.unplaced_reason,
+            unplaced_code=spec.unplaced_code,
         )
         request.topics.set([topics[name] for name in spec.topics])
         AvailabilityWindow.unscoped_objects.bulk_create(

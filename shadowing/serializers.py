@@ -171,6 +171,9 @@ class ShadowingRequestSerializer(StrictModelSerializer):
     languages = _languages()
     windows = WindowSerializer(many=True, help_text=_("One to five periods in which the requester can go."))
     preferences = PreferenceSerializer(many=True, required=False, help_text=_("Up to five ranked wishes."))
+    unplaced_reason = serializers.CharField(
+        read_only=True, help_text=_("Why the last match left the request out, in the reader's language.")
+    )
 
     class Meta:
         model = ShadowingRequest
@@ -194,6 +197,7 @@ class ShadowingRequestSerializer(StrictModelSerializer):
             "partner",
             "submitted_at",
             "expires_at",
+            "unplaced_code",
             "unplaced_reason",
         ]
         read_only_fields = [
@@ -206,6 +210,7 @@ class ShadowingRequestSerializer(StrictModelSerializer):
             "partner",
             "submitted_at",
             "expires_at",
+            "unplaced_code",
             "unplaced_reason",
         ]
 

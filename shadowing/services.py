@@ -70,6 +70,7 @@ from shadowing.models import (
     ShadowingRequest,
     Slot,
     Topic,
+    UnplacedReason,
     Workplace,
     WorkplaceUserObjectPermission,
 )
@@ -105,19 +106,6 @@ MAX_PREFERENCES = 5
 MAX_BULK_SLOTS = 400
 CONFLICT = "conflict"
 
-# Translated reason texts for the matcher's codes (``shadowing.matching.options.REASONS``).
-UNPLACED_REASONS = {
-    "no_slot_in_window": gettext_noop("No workplace has a free visit day inside your availability windows."),
-    "all_full": gettext_noop("Every suitable visit day was taken by other requests in this round."),
-    "only_own_organisation": gettext_noop(
-        "Only your own organisation offers what you asked for, and shadowing is always elsewhere."
-    ),
-    "no_matching_topic_or_language": gettext_noop(
-        "No workplace offers one of your topics in a language you named."
-    ),
-    "partner_not_placed": gettext_noop("Your exchange partner could not be placed, so neither of you was."),
-    "removed": gettext_noop("A coordinator took this request out of the proposal."),
-}
 
 # The row locks on the slots keep seats exact. They are switched off only by the race-control test, to show
 # what happens without them (``slot_lock_disabled``).
@@ -969,7 +957,10 @@ def _fairness_weight(value: float | None) -> float:
 
 def reason_text(code: str) -> str:
     """The translated text of an unplaced-reason code (in the active language)."""
-    return _(UNPLACED_REASONS.get(code, UNPLACED_REASONS["all_full"]))
+    try:
+        return str(UnplacedReason(code).label)
+    except ValueError:
+        return str(UnplacedReason.ALL_FULL.label)
 
 
 def matching_run_create(
@@ -1061,7 +1052,7 @@ def matching_run_create(
             unplaced=unplaced,
         )
         _store_options(run, list(solution.chosen.values()), slot_times, actor)
-        _store_reasons(programme, unplaced, [int(k) for k in solution.chosen])
+        _store_reasons(unplaced, [int(k) for k in solution.chosen])
     return run
 
 
@@ -1212,20 +1203,19 @@ def _insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequenc
         )
 
 
-def _store_reasons(programme: Programme, unplaced: Mapping[str, str], placed: Sequence[int]) -> None:
-    with translation.override(programme.language or settings.LANGUAGE_CODE):
-        by_code: dict[str, list[int]] = defaultdict(list)
-        for request_id, code in unplaced.items():
-            by_code[code].append(int(request_id))
-        # Rows that already hold the text are left alone (on PostgreSQL every updated row is rewritten).
-        for code, ids in by_code.items():
-            text = reason_text(code)[:500]
-            ShadowingRequest.unscoped_objects.filter(pk__in=ids).exclude(unplaced_reason=text).update(
-                unplaced_reason=text
-            )
+def _store_reasons(unplaced: Mapping[str, str], placed: Sequence[int]) -> None:
+    """Each request keeps the code of why the last match left it out (shown in the reader's language)."""
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for request_id, code in unplaced.items():
+        by_code[code if code in UnplacedReason.values else UnplacedReason.ALL_FULL].append(int(request_id))
+    # Rows that already hold the code are left alone (on PostgreSQL every updated row is rewritten).
+    for code, ids in by_code.items():
+        ShadowingRequest.unscoped_objects.filter(pk__in=ids).exclude(unplaced_code=code).update(
+            unplaced_code=code
+        )
     if placed:
-        ShadowingRequest.unscoped_objects.filter(pk__in=list(placed)).exclude(unplaced_reason="").update(
-            unplaced_reason=""
+        ShadowingRequest.unscoped_objects.filter(pk__in=list(placed)).exclude(unplaced_code="").update(
+            unplaced_code=""
         )
 
 
@@ -1313,7 +1303,7 @@ def run_edit_assign(
         placed = Placement.unscoped_objects.filter(run=run, status=P.PROPOSED).count()
         MatchingRun.unscoped_objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)
         run.placed = placed
-        ShadowingRequest.unscoped_objects.filter(pk=request.pk).update(unplaced_reason="")
+        ShadowingRequest.unscoped_objects.filter(pk=request.pk).update(unplaced_code="")
     return placement
 
 
@@ -1336,10 +1326,9 @@ def run_edit_remove(*, actor: Actor, run: MatchingRun, placement: Placement) -> 
         placed = Placement.unscoped_objects.filter(run=run, status=P.PROPOSED).count()
         MatchingRun.unscoped_objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)
         run.placed = placed
-        with translation.override(run.programme.language or settings.LANGUAGE_CODE):
-            ShadowingRequest.unscoped_objects.filter(pk=placement.request_id).update(
-                unplaced_reason=reason_text("removed")
-            )
+        ShadowingRequest.unscoped_objects.filter(pk=placement.request_id).update(
+            unplaced_code=UnplacedReason.REMOVED
+        )
 
 
 def _lock_slots(slot_ids: Iterable[int]) -> dict[int, Slot]:
@@ -1447,7 +1436,7 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             ]
         )
         ShadowingRequest.unscoped_objects.filter(pk__in=request_ids).update(
-            status=RS.PLACED, unplaced_reason=""
+            status=RS.PLACED, unplaced_code=""
         )
         run.status, run.confirmed_by, run.confirmed_at = MatchingRun.Status.CONFIRMED, actor.person, now
         for placement in placements:

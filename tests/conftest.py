@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from coordinator.tenancy import programme_scope
@@ -15,6 +16,18 @@ from organisations.models import OrganisationKind, Person, PlatformRole, Program
 from tests.factories import OrganisationFactory, ProgrammeFactory, UnitFactory, WorkRoleFactory, make_member
 
 R = PlatformRole
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_test() -> Iterator[None]:
+    """A request activates its reader's language on the thread and leaves it there (the next request
+    activates its own); a test must not inherit the language of the previous test's last request."""
+    language = translation.get_language()
+    yield
+    if language:
+        translation.activate(language)
+    else:
+        translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

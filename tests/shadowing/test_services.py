@@ -7,7 +7,7 @@ from datetime import time, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from coordinator.models import Notification, OutboundEmail
 from organisations.models import PlatformRole, RoleAssignment
@@ -457,11 +457,19 @@ def test_matching_gives_unplaced_requests_a_translated_reason(
     loser = (second if first.pk in placed else first).pk
     assert run.unplaced[str(loser)] == "all_full"
     assert run.unplaced[str(own_only.pk)] == "only_own_organisation"
-    # Stored once for everyone who reads the request, in the programme's language.
-    assert ShadowingRequest.unscoped_objects.get(pk=own_only.pk).unplaced_reason == (
-        "Bara din egen organisation erbjuder det du frågade efter, och auskultation sker alltid någon "
-        "annanstans."
-    )
+    # Stored as the code, shown in each reader's language.
+    stored = ShadowingRequest.unscoped_objects.get(pk=own_only.pk)
+    assert stored.unplaced_code == "only_own_organisation"
+    with translation.override("sv"):
+        assert stored.unplaced_reason == (
+            "Bara din egen organisation erbjuder det du frågade efter, och auskultation sker alltid någon "
+            "annanstans."
+        )
+    with translation.override("en"):
+        assert stored.unplaced_reason == (
+            "Only your own organisation offers what you asked for, and shadowing is always elsewhere."
+        )
+    assert ShadowingRequest.unscoped_objects.get(pk=next(iter(placed))).unplaced_code == ""
 
 
 def test_matching_places_a_reciprocal_pair_both_or_neither(

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import URLPattern, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from coordinator.views import ProgrammeMixin
 from organisations.models import PlatformRole
@@ -607,3 +607,19 @@ def test_run_solved_in_blocks_says_where_its_bound_comes_from(web, programme, co
 
     assert "solved in blocks by time" in page
     assert "the true gap is at most the one shown" in page
+
+
+def test_why_a_request_was_left_out_is_shown_in_each_readers_language(web, programme, shadower, coordinator):
+    request = make_request(programme, shadower)
+    ShadowingRequest.unscoped_objects.filter(pk=request.pk).update(unplaced_code="no_slot_in_window")
+    english = "No workplace has a free visit day inside your availability windows."
+    with translation.override("da"):
+        danish = translation.gettext(english)
+    assert danish != english
+
+    shown_in_english = web(shadower).get(url("mine")).content.decode()
+    type(shadower).unscoped_objects.filter(pk=shadower.pk).update(preferred_language="da")
+    shown_in_danish = web(shadower).get(url("mine")).content.decode()
+
+    assert english in shown_in_english and danish not in shown_in_english
+    assert danish in shown_in_danish and english not in shown_in_danish
