@@ -339,7 +339,11 @@ def _augment(m: _Model, seats: _Seats, assign: list[int], deadline: float) -> No
         move into a free seat first."""
         parent: dict[int, tuple[int, int, int] | None] = {start: None}
         queue = deque([start])
+        popped = 0
         while queue:
+            popped += 1
+            if popped % 1024 == 0 and time.monotonic() > deadline:
+                return None  # a search over a very large programme stops at the deadline too
             s = queue.popleft()
             for q in holders.get(s, ()):
                 held = option_slots[assign[q]]

@@ -57,6 +57,20 @@ def test_a_placed_person_moves_to_their_other_slot_to_let_an_unplaced_one_in() -
     assert result == {1: (11,), 2: (10,)}
 
 
+def test_nothing_moves_after_the_deadline() -> None:
+    options = [Option(1, 1, 2, (10,), 5), Option(1, 2, 2, (11,), 0), Option(2, 1, 2, (10,), 0)]
+    problem = problem_of(options, {10: 1, 11: 1})
+    m = solver_module._model(problem)
+    seats = solver_module._Seats(m)
+    seats.take(0)
+    assign = [0, -1]
+
+    solver_module._augment(m, seats, assign, time.monotonic() - 1)
+
+    assert assign == [0, -1]
+    assert seats.slot == [0, 1]
+
+
 def test_a_path_of_several_moves_ends_in_a_free_seat() -> None:
     # 1 holds slot 10 and can go to 11; 2 holds 11 and can go to 12 (free); 3 can only go to 10.
     options = [
