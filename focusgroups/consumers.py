@@ -2,10 +2,13 @@
 
 Protocol (JSON):
 
-- On connect the person must hold ``view_focusgroup`` on the group (members, the convener, observers);
-  anyone else is closed with 4403, a group that does not exist or belongs to another programme with 4404.
-  The server sends ``{"type": "hello", "notes": [...], "presence": [...]}`` and broadcasts the new
-  ``{"type": "presence", "presence": [...]}`` to the group.
+- On connect a person holding ``view_focusgroup`` on the group (members, the convener, observers) joins
+  its room: the server sends ``{"type": "hello", "notes": [...], "presence": [...]}`` and broadcasts the new
+  ``{"type": "presence", "presence": [...]}`` to the group. Another member of the programme joins as a
+  reader: the hello holds only the notes shared with the programme (and no presence), saves of those notes
+  arrive as for members, a note made group-only again arrives as ``{"type": "withdrawn", "note": id}``,
+  and a reader is never on the roster and may not save. Anyone else is closed with 4403, a group that
+  does not exist or belongs to another programme with 4404.
 - ``{"type": "save", "note": id, "base_version": n, "body": "...", "title": "..."}`` saves through
   ``services.note_save``: on success every socket of the group (the sender's too) receives ``{"type":
   "saved", ...}``; on a stale base version only the sender receives ``{"type": "conflict", "note": id,
@@ -55,6 +58,8 @@ class NotesConsumer(ScopedConsumer):
     group_id: int
     room: str | None = None
     can_edit: bool = False
+    # In the group's room (members, the convener, observers); otherwise a programme reader of shared notes.
+    in_room: bool = False
 
     async def connect(self) -> None:
         self.room = None
@@ -79,7 +84,8 @@ class NotesConsumer(ScopedConsumer):
             return None
         held = perms.group_perms(self.actor, group)
         self.can_edit = perms.can_edit_notes(self.actor, group, held)
-        return perms.can_view_group_room(self.actor, group, held)
+        self.in_room = perms.can_view_group_room(self.actor, group, held)
+        return self.in_room or self.actor.is_member(group.programme_id)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         # ScopedConsumer closes with 4403 after authorise() returns False; a 4404 already sent stands.
@@ -89,6 +95,12 @@ class NotesConsumer(ScopedConsumer):
         await super().close(code=code, reason=reason)
 
     async def on_accepted(self) -> None:
+        if not self.in_room:
+            self.room = services.readers_group(self.group_id)
+            await self.channel_layer.group_add(self.room, self.channel_name)
+            notes = await self.in_scope(self._shared_notes)
+            await self.send_json({"type": "hello", "notes": notes, "presence": []})
+            return
         self.room = services.notes_group(self.group_id)
         await self.channel_layer.group_add(self.room, self.channel_name)
         hello, changed = await self.in_scope(self._join)
@@ -116,6 +128,14 @@ class NotesConsumer(ScopedConsumer):
         hello = {"type": "hello", "notes": notes, "presence": selectors.roster(self.group_id)}
         return hello, not already_here
 
+    def _shared_notes(self) -> list[dict[str, Any]]:
+        group = FocusGroup.objects.get(pk=self.group_id)
+        return [
+            _note_payload(n, False)
+            for n in selectors.room_notes(group)
+            if n.visibility != Note.Visibility.GROUP
+        ]
+
     def _leave(self) -> list[dict[str, Any]] | None:
         LivePresence.unscoped_objects.filter(channel_name=self.channel_name).delete()
         if self._others_of_mine():
@@ -133,9 +153,10 @@ class NotesConsumer(ScopedConsumer):
         if self.room is None:
             return
         await self.channel_layer.group_discard(self.room, self.channel_name)
-        presence = await self.in_scope(self._leave)
-        if presence is not None:
-            await self._broadcast_presence(presence)
+        if self.in_room:
+            presence = await self.in_scope(self._leave)
+            if presence is not None:
+                await self._broadcast_presence(presence)
         self.room = None
 
     # --- From the client --------------------------------------------------------------------------------
@@ -174,6 +195,9 @@ class NotesConsumer(ScopedConsumer):
         base_version = content.get("base_version")
         if isinstance(note_id, bool) or not isinstance(note_id, int):
             return {"type": "error", "code": "invalid", "message": "Give the note's id."}
+        if not self.in_room:
+            # Only the group edits its notes; a reader learns nothing about which ids exist.
+            return {"type": "error", "code": "forbidden", "note": note_id}
         # The scoped read: the note must be this group's (and so inside the actor's programmes).
         note = Note.objects.select_related("group").filter(pk=note_id, group_id=self.group_id).first()
         if note is None:
@@ -217,6 +241,9 @@ class NotesConsumer(ScopedConsumer):
                 "can_edit": self.can_edit,
             }
         )
+
+    async def note_withdrawn(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "withdrawn", "note": event["note"]})
 
     async def presence_update(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "presence", "presence": event["presence"]})

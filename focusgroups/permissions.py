@@ -137,7 +137,7 @@ def can_manage_group(actor: Actor, group: FocusGroup, perms: frozenset[str] | No
 
 
 def can_view_group_room(actor: Actor, group: FocusGroup, perms: frozenset[str] | None = None) -> bool:
-    """Members, conveners and observers: the group's own notes, the live socket."""
+    """Members, conveners and observers: the group's own notes, the live room with its presence."""
     return VIEW in (perms if perms is not None else group_perms(actor, group))
 
 

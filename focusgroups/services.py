@@ -597,15 +597,24 @@ def notes_group(group_id: int) -> str:
     return f"focusgroup.{group_id}.notes"
 
 
-def broadcast(group_id: int, event: dict[str, Any]) -> None:
-    """Send an event to every live-notes socket of a group (call after the commit)."""
+def readers_group(group_id: int) -> str:
+    """The channel-layer group of the sockets of programme members outside the focus group, who follow
+    its notes shared with the programme."""
+    return f"focusgroup.{group_id}.notes.readers"
+
+
+def broadcast(group_id: int, event: dict[str, Any], *, members: bool = True, readers: bool = False) -> None:
+    """Send an event to the live-notes sockets of a group's members and, with `readers`, to those of the
+    programme's readers of its shared notes (call after the commit)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        async_to_sync(layer.group_send)(notes_group(group_id), event)
-    except Exception:  # the save is stored; a live push is a convenience
-        logger.exception("Could not broadcast to focus group %s", group_id)
+    rooms = ([notes_group(group_id)] if members else []) + ([readers_group(group_id)] if readers else [])
+    for room in rooms:
+        try:
+            async_to_sync(layer.group_send)(room, event)
+        except Exception:  # the save is stored; a live push is a convenience
+            logger.exception("Could not broadcast to focus group %s", group_id)
 
 
 def saved_event(note: Note, author_name: str) -> dict[str, Any]:
@@ -624,7 +633,8 @@ def saved_event(note: Note, author_name: str) -> dict[str, Any]:
 def _broadcast_saved_on_commit(note: Note, author_name: str) -> None:
     event = saved_event(note, author_name)
     group_id = note.group_id
-    transaction.on_commit(lambda: broadcast(group_id, event))
+    shared = note.visibility != Note.Visibility.GROUP
+    transaction.on_commit(lambda: broadcast(group_id, event, readers=shared))
 
 
 def _check_note_text(title: str, body: str) -> None:
@@ -655,9 +665,15 @@ def note_set_visibility(*, actor: Actor, note: Note, visibility: str) -> Note:
     _require_person(actor)
     if not perms.can_edit_note(actor, note):
         raise PermissionDenied(_("Only the group's members may change its notes."))
+    was_shared = note.visibility != Note.Visibility.GROUP
     note.visibility = visibility
     _full_clean(note, exclude=["group", "updated_by"])
     Note.unscoped_objects.filter(pk=note.pk).update(visibility=visibility)
+    if was_shared and visibility == Note.Visibility.GROUP:
+        # Readers outside the group following the note live are told it is no longer theirs to read.
+        group_id, note_id = note.group_id, note.pk
+        withdrawn = {"type": "note.withdrawn", "note": note_id}
+        transaction.on_commit(lambda: broadcast(group_id, withdrawn, members=False, readers=True))
     return note
 
 

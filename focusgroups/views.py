@@ -530,6 +530,9 @@ def note_js_strings() -> dict[str, str]:
         "failed": _("The note could not be saved. Try again."),
         "presence": _("Here now: %(names)s"),
         "nobody": _("Nobody else is here."),
+        "withdrawn": _(
+            "This note is no longer shared with the programme: what you see is its last shared text."
+        ),
     }
 
 
@@ -547,8 +550,8 @@ class NoteDetailView(NoteScoped, View):
             "group": self.group,
             "form": form,
             "can_edit": self.can_edit,
-            # The live room (presence, others' saves) is the group's; outside readers get the page only.
-            "live": perms.can_view_group_room(self.actor, self.group, self.perms),
+            # Presence is the group room's; readers outside the group follow the saves of a shared note too.
+            "in_room": perms.can_view_group_room(self.actor, self.group, self.perms),
             "conflict": conflict,
             "yours": {"title": form.data.get("title", ""), "body": form.data.get("body", "")}
             if conflict

@@ -54,6 +54,34 @@ def test_two_members_see_each_others_edits_and_presence_live(new_page):
     )
 
 
+def test_reader_outside_the_group_follows_a_shared_note_live(new_page):
+    shared = "Schema för organisationspresentationer"
+    lina = new_page("lina.bjork")  # the group's convener
+    per = new_page("per.olsson")  # a line manager, not in the group
+    for page, ready in ((lina, "#note-form"), (per, "#note-body-view")):
+        page.goto("/focusgroups/")
+        page.get_by_role("link", name=GROUP, exact=True).click()
+        page.get_by_role("link", name=shared, exact=True).first.click()
+        page.wait_for_selector(ready)
+        page.evaluate("window.__sameLoad = true")
+    assert per.locator("#presence-list").count() == 0
+    _wait_for_presence(lina, "Lina Björk")
+    per.wait_for_function("() => document.getElementById('note-status').textContent !== ''")
+
+    added = "Ny punkt: Röda korset presenterar i maj."
+    body = lina.locator("#id_body")
+    body.fill(body.input_value() + added + "\n")
+    lina.locator("#note-form button[type=submit]").click()
+
+    per.wait_for_function(
+        "text => document.getElementById('note-body-view').textContent.includes(text)", arg=added
+    )
+    assert per.evaluate("window.__sameLoad") is True
+    assert per.locator("#note-form").count() == 0
+    # Nobody sees the reader on the roster.
+    assert lina.locator("#presence-list li", has_text="Per Olsson").count() == 0
+
+
 def test_conflicting_edit_shows_both_texts_and_keeps_mine(new_page):
     lina = new_page("lina.bjork")
     amina = new_page("amina.hassan")

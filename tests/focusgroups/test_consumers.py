@@ -202,9 +202,84 @@ async def test_stale_presence_is_dropped(group, member_a, member_b, settings):
     await a.disconnect()
 
 
-async def test_non_member_socket_is_closed(group, nonmember, note):
-    connected, code = await _socket(nonmember, group.pk).connect()
-    assert (connected, code) == (False, CLOSE_FORBIDDEN)
+def _share(note: Note) -> None:
+    Note.unscoped_objects.filter(pk=note.pk).update(visibility=Note.Visibility.PROGRAMME)
+
+
+async def test_programme_member_outside_the_group_follows_only_its_shared_notes(
+    group, nonmember, member_a, note
+):
+    shared = await sync_to_async(make_note)(group, title="Delad rutin", body="För alla.\n", author=member_a)
+    await sync_to_async(Note.unscoped_objects.filter(pk=shared.pk).update)(
+        visibility=Note.Visibility.PROGRAMME
+    )
+    a, _ = await _open(member_a, group.pk)
+    r, hello = await _open(nonmember, group.pk, expect_presence=False)
+    assert hello == {
+        "type": "hello",
+        "notes": [
+            {
+                "id": shared.pk,
+                "title": "Delad rutin",
+                "version": 1,
+                "body": "För alla.\n",
+                "visibility": "programme",
+                "can_edit": False,
+            }
+        ],
+        "presence": [],
+    }
+    # A reader is never on the roster, and the members hear of no arrival.
+    assert await sync_to_async(LivePresence.unscoped_objects.filter(person=nonmember).exists)() is False
+    assert await a.receive_nothing(timeout=0.3)
+
+    # The group-only note's save reaches the members only; the shared note's reaches the reader too.
+    await a.send_json_to({"type": "save", "note": note.pk, "base_version": 1, "body": "Internt.\n"})
+    assert (await _next(a, "saved"))["note"] == note.pk
+    await a.send_json_to({"type": "save", "note": shared.pk, "base_version": 1, "body": "För alla, v2.\n"})
+    assert (await _next(a, "saved"))["note"] == shared.pk
+    seen = await r.receive_json_from(timeout=3)
+    assert (seen["type"], seen["note"], seen["version"], seen["body"], seen["can_edit"]) == (
+        "saved",
+        shared.pk,
+        2,
+        "För alla, v2.\n",
+        False,
+    )
+    assert await r.receive_nothing(timeout=0.3)
+
+    # A reader may not save, and is not told whether another id exists.
+    for note_id in (shared.pk, note.pk, 999_999):
+        await r.send_json_to({"type": "save", "note": note_id, "base_version": 2, "body": "x"})
+        assert await r.receive_json_from(timeout=3) == {"type": "error", "code": "forbidden", "note": note_id}
+    assert await sync_to_async(lambda: Note.unscoped_objects.get(pk=shared.pk).body)() == "För alla, v2.\n"
+    await r.disconnect()
+    assert await a.receive_nothing(timeout=0.3)  # leaving is not broadcast either
+    await a.disconnect()
+
+
+async def test_reader_is_told_when_a_shared_note_becomes_group_only(group, nonmember, member_a):
+    shared = await sync_to_async(make_note)(group, title="Delad", body="Text.\n", author=member_a)
+    await sync_to_async(Note.unscoped_objects.filter(pk=shared.pk).update)(
+        visibility=Note.Visibility.PROGRAMME
+    )
+    r, hello = await _open(nonmember, group.pk, expect_presence=False)
+    assert [n["id"] for n in hello["notes"]] == [shared.pk]
+
+    def make_group_only() -> None:
+        with programme_scope([group.programme_id]):
+            note = Note.objects.get(pk=shared.pk)
+            services.note_set_visibility(actor=actor_for(member_a.user), note=note, visibility="group")
+
+    await sync_to_async(make_group_only)()
+    assert await r.receive_json_from(timeout=3) == {"type": "withdrawn", "note": shared.pk}
+    # Later saves of the note no longer reach the reader.
+    a, _ = await _open(member_a, group.pk)
+    await a.send_json_to({"type": "save", "note": shared.pk, "base_version": 1, "body": "Nu internt.\n"})
+    assert (await _next(a, "saved"))["body"] == "Nu internt.\n"
+    assert await r.receive_nothing(timeout=0.3)
+    await r.disconnect()
+    await a.disconnect()
 
 
 async def test_anonymous_socket_is_closed(group):

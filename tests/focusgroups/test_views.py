@@ -85,8 +85,12 @@ def test_group_only_note_is_hidden_from_non_members(
     assert "Schema för hösten" in group_page and "Schema för hösten" in notes_page
     outside_reader = web(nonmember).get(url("note", programme_note.pk))
     assert outside_reader.status_code == 200
+    # Readers outside the group follow a shared note live too, but are not shown who is in the room.
     assert b"focusgroups/notes.js" in member_page.content
-    assert b"focusgroups/notes.js" not in outside_reader.content  # the live socket is the group's room
+    assert b"focusgroups/notes.js" in outside_reader.content
+    assert b'id="presence-list"' in member_page.content
+    assert b'id="presence-list"' not in outside_reader.content
+    assert b'id="note-body-view"' in outside_reader.content
     assert "Fremmed" not in notes_page
 
 

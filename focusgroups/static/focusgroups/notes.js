@@ -18,6 +18,7 @@ the group's websocket; nothing typed is ever replaced while it differs from the 
   var presenceList = document.getElementById("presence-list");
   var presenceStatus = document.getElementById("presence-status");
   var versionLabel = document.getElementById("note-version");
+  var bodyView = document.getElementById("note-body-view");
   var conflictBox = document.getElementById("note-conflict");
   var text = JSON.parse(document.getElementById("note-strings").textContent);
 
@@ -56,6 +57,7 @@ the group's websocket; nothing typed is ever replaced while it differs from the 
   function applySaved(note) {
     if (titleInput) { titleInput.value = note.title; }
     if (bodyInput) { bodyInput.value = note.body; }
+    if (bodyView) { bodyView.textContent = note.body; }
     pristine.title = note.title;
     pristine.body = note.body;
     setVersion(note.version);
@@ -178,6 +180,8 @@ the group's websocket; nothing typed is ever replaced while it differs from the 
           say(format(text.savedOtherKept, { author: data.author || "", version: data.version }));
         }
       }
+    } else if (data.type === "withdrawn" && data.note === noteId) {
+      say(text.withdrawn);
     } else if (data.type === "conflict" && data.note === noteId) {
       pending = null;
       showConflict(data);
