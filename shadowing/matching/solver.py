@@ -59,6 +59,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -626,11 +627,18 @@ def lp_bound(problem: Problem, *, time_limit: float | None = None) -> float | No
     if not len(m.value):
         return 0.0
     with_z = m.fairness_coefficient > 0
-    a_ub, b_ub, a_eq = _constraints(m, with_z)
     c = -m.value
     if with_z:
         c = np.append(c, -m.fairness_coefficient)
-    lp = linprog(
+    lp = _linprog(c, *_constraints(m, with_z), time_limit)
+    return -float(lp.fun) if lp.status == 0 else None
+
+
+def _linprog(
+    c: np.ndarray, a_ub: sp.csr_matrix, b_ub: np.ndarray, a_eq: sp.csr_matrix | None, time_limit: float | None
+) -> Any:
+    """HiGHS on min c.x over 0 <= x <= 1 with A_ub x <= b_ub and A_eq x = 0 (SciPy's result)."""
+    return linprog(
         c,
         A_ub=a_ub,
         b_ub=b_ub,
@@ -640,7 +648,6 @@ def lp_bound(problem: Problem, *, time_limit: float | None = None) -> float | No
         method="highs",
         options={} if time_limit is None else {"time_limit": time_limit},
     )
-    return -float(lp.fun) if lp.status == 0 else None
 
 
 def greedy(problem: Problem) -> Solution:
@@ -693,16 +700,7 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
         c = -m.value[opts]
         if with_z:
             c = np.append(c, -m.fairness_coefficient * len(np.unique(m.option_request[opts])) / len(assign))
-        lp = linprog(
-            c,
-            A_ub=a_ub,
-            b_ub=b_ub,
-            A_eq=a_eq,
-            b_eq=np.zeros(a_eq.shape[0]) if a_eq is not None else None,
-            bounds=(0.0, 1.0),
-            method="highs",
-            options={"time_limit": seconds},
-        )
+        lp = _linprog(c, a_ub, b_ub, a_eq, seconds)
         if lp.status == 0:
             solved += 1
             lp_value = -float(lp.fun)
