@@ -83,8 +83,8 @@ class NotesConsumer(ScopedConsumer):
         if group is None:
             return None
         held = perms.group_perms(self.actor, group)
-        self.can_edit = perms.can_edit_notes(self.actor, group, held)
         self.in_room = perms.can_view_group_room(self.actor, group, held)
+        self.can_edit = self.in_room and perms.can_edit_notes(self.actor, group, held)
         return self.in_room or self.actor.is_member(group.programme_id)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
