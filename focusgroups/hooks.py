@@ -14,21 +14,18 @@ from focusgroups import invites
 from focusgroups import permissions as perms
 from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting, Note
 from organisations.models import Organisation, Person, PlatformRole, Programme
-from organisations.permissions import actor_for
+from organisations.permissions import actor_for, request_is_member
 
 R = PlatformRole
 
 
-def _member(request: Any) -> bool:
-    programme = getattr(request, "programme", None)
-    return programme is not None and actor_for(request.user).is_member(programme)
-
-
 registry.nav_items.register(
-    "focusgroups", registry.NavItem(_("Focus groups"), "focusgroups:list", _member), order=40
+    "focusgroups", registry.NavItem(_("Focus groups"), "focusgroups:list", request_is_member), order=40
 )
 registry.nav_items.register(
-    "focusgroups.glossary", registry.NavItem(_("Glossary"), "focusgroups:glossary", _member), order=41
+    "focusgroups.glossary",
+    registry.NavItem(_("Glossary"), "focusgroups:glossary", request_is_member),
+    order=41,
 )
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator import registry
 from coordinator.models import OutboundEmail
 from organisations.models import Membership, Organisation, Participation, PlatformRole, Programme
-from organisations.permissions import actor_for
+from organisations.permissions import actor_for, request_has_role
 from organisations.selectors import members_of
 
 
@@ -48,9 +48,8 @@ registry.nav_items.register(
 
 
 def _reports_viewer(request: Any) -> bool:
-    programme = getattr(request, "programme", None)
-    return programme is not None and actor_for(request.user).has_role(
-        programme, PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN
+    return request_has_role(
+        request, PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN
     )
 
 

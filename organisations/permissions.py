@@ -110,6 +110,19 @@ def actor_for(user: Any) -> Actor:
     return actor
 
 
+def request_is_member(request: Any) -> bool:
+    """Whether the person behind a request is a member of the request's current programme (for
+    navigation and start-page checks; the views check rights through their own scoped bases)."""
+    programme = getattr(request, "programme", None)
+    return programme is not None and actor_for(request.user).is_member(programme)
+
+
+def request_has_role(request: Any, *roles: str) -> bool:
+    """Whether the person behind a request holds one of `roles` in the request's current programme."""
+    programme = getattr(request, "programme", None)
+    return programme is not None and actor_for(request.user).has_role(programme, *roles)
+
+
 def forget_actor(user: Any) -> None:
     """Drop the cached actor after roles change within the same request."""
     if hasattr(user, "_samverkan_actor"):

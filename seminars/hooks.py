@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coordinator import registry
 from organisations.models import Person, PlatformRole, Programme
-from organisations.permissions import actor_for
+from organisations.permissions import actor_for, request_has_role, request_is_member
 from seminars import invites, selectors, services
 from seminars import permissions as perms
 from seminars.models import Completion, Enrolment, Round, Session
@@ -23,33 +23,23 @@ R = PlatformRole
 S = Enrolment.Status
 
 
-def _member(request: Any) -> bool:
-    programme = getattr(request, "programme", None)
-    return programme is not None and actor_for(request.user).is_member(programme)
-
-
-def _has(request: Any, *roles: str) -> bool:
-    programme = getattr(request, "programme", None)
-    return programme is not None and actor_for(request.user).has_role(programme, *roles)
-
-
 registry.nav_items.register(
-    "seminars", registry.NavItem(_("Courses"), "seminars:catalogue", _member), order=30
+    "seminars", registry.NavItem(_("Courses"), "seminars:catalogue", request_is_member), order=30
 )
 registry.nav_items.register(
     "seminars.approvals",
-    registry.NavItem(_("Approvals"), "seminars:approvals", lambda r: _has(r, R.LINE_MANAGER)),
+    registry.NavItem(_("Approvals"), "seminars:approvals", lambda r: request_has_role(r, R.LINE_MANAGER)),
     order=31,
 )
 registry.nav_items.register(
     "seminars.teaching",
-    registry.NavItem(_("Teaching"), "seminars:teaching", lambda r: _has(r, R.COURSE_PROVIDER)),
+    registry.NavItem(_("Teaching"), "seminars:teaching", lambda r: request_has_role(r, R.COURSE_PROVIDER)),
     order=32,
 )
 registry.nav_items.register(
     "seminars.manage",
     registry.NavItem(
-        _("Course admin"), "seminars:manage", lambda r: _has(r, R.COORDINATOR, R.PROGRAMME_ADMIN)
+        _("Course admin"), "seminars:manage", lambda r: request_has_role(r, R.COORDINATOR, R.PROGRAMME_ADMIN)
     ),
     order=33,
 )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coordinator import registry
 from organisations.models import Person, PlatformRole, Programme
-from organisations.permissions import actor_for
+from organisations.permissions import actor_for, request_has_role, request_is_member
 from shadowing import permissions as perms
 from shadowing.models import (
     HostFeedback,
@@ -30,38 +30,30 @@ RS = ShadowingRequest.Status
 HOSTS = (R.HOST_CONTACT, R.ORGANISATION_ADMIN)
 
 
-def _has(request: Any, *roles: str) -> bool:
-    programme = getattr(request, "programme", None)
-    return programme is not None and actor_for(request.user).has_role(programme, *roles)
-
-
-def _member(request: Any) -> bool:
-    programme = getattr(request, "programme", None)
-    return programme is not None and actor_for(request.user).is_member(programme)
-
-
 registry.nav_items.register(
-    "shadowing", registry.NavItem(_("Job shadowing"), "shadowing:workplaces", _member), order=20
+    "shadowing", registry.NavItem(_("Job shadowing"), "shadowing:workplaces", request_is_member), order=20
 )
 registry.nav_items.register(
     "shadowing.mine",
-    registry.NavItem(_("My visits"), "shadowing:mine", lambda r: _has(r, R.STAFF)),
+    registry.NavItem(_("My visits"), "shadowing:mine", lambda r: request_has_role(r, R.STAFF)),
     order=21,
 )
 registry.nav_items.register(
     "shadowing.approvals",
-    registry.NavItem(_("Shadowing approvals"), "shadowing:approvals", lambda r: _has(r, R.LINE_MANAGER)),
+    registry.NavItem(
+        _("Shadowing approvals"), "shadowing:approvals", lambda r: request_has_role(r, R.LINE_MANAGER)
+    ),
     order=22,
 )
 registry.nav_items.register(
     "shadowing.host",
-    registry.NavItem(_("My workplaces"), "shadowing:host", lambda r: _has(r, *HOSTS)),
+    registry.NavItem(_("My workplaces"), "shadowing:host", lambda r: request_has_role(r, *HOSTS)),
     order=23,
 )
 registry.nav_items.register(
     "shadowing.dashboard",
     registry.NavItem(
-        _("Matching"), "shadowing:dashboard", lambda r: _has(r, R.COORDINATOR, R.PROGRAMME_ADMIN)
+        _("Matching"), "shadowing:dashboard", lambda r: request_has_role(r, R.COORDINATOR, R.PROGRAMME_ADMIN)
     ),
     order=24,
 )
