@@ -52,6 +52,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy coordinator organisations shadowing seminars focusgroups
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var screenshots

@@ -36,7 +36,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
 
 from bench.matching import synthetic  # noqa: E402
-from coordinator.tenancy import programme_scope  # noqa: E402
+from coordinator.core.tenancy import programme_scope  # noqa: E402
 from organisations.models import Membership, Person, PlatformRole, RoleAssignment  # noqa: E402
 from organisations.permissions import actor_for  # noqa: E402
 from shadowing import services  # noqa: E402

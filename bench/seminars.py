@@ -40,8 +40,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from coordinator.calendar import build_calendar  # noqa: E402
-from coordinator.tenancy import programme_scope, unscoped  # noqa: E402
+from coordinator.core.calendar import build_calendar  # noqa: E402
+from coordinator.core.tenancy import programme_scope, unscoped  # noqa: E402
 from organisations.models import Membership, Person, PlatformRole, RoleAssignment  # noqa: E402
 from organisations.permissions import actor_for  # noqa: E402
 from seminars import invites, services  # noqa: E402

@@ -6,7 +6,7 @@ from importlib import import_module
 
 from django.urls import path
 
-from coordinator import consumers
+from coordinator.pages import consumers
 
 FEATURE_APPS = ("shadowing", "seminars", "focusgroups")
 

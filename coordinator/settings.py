@@ -9,7 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_timezone
+from coordinator.core.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_timezone
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -43,7 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "auditlog",
     "channels",
-    "coordinator",
+    "coordinator.core",
     "organisations",
     "shadowing",
     "seminars",
@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "coordinator.middleware.ProgrammeMiddleware",
+    "organisations.access.middleware.ProgrammeMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     # Axes last, as its documentation asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
@@ -82,7 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "coordinator.context_processors.layout",
+                "coordinator.pages.context_processors.layout",
             ],
         },
     },
@@ -140,7 +140,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "coordinator.security.lockout_response"
+AXES_LOCKOUT_CALLABLE = "coordinator.core.security.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0, minimum=0) or None
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
@@ -193,14 +193,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "coordinator.drf.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "coordinator.core.drf.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "coordinator.drf.exception_handler",
+    "EXCEPTION_HANDLER": "coordinator.core.drf.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

@@ -4,8 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from coordinator import views
-from coordinator.admin import site as admin_site
+from coordinator.pages import views
+from organisations.access.admin import site as admin_site
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -34,6 +34,6 @@ urlpatterns = [
     path("api/v1/focusgroups/", include("focusgroups.api_urls")),
 ]
 
-handler403 = "coordinator.errors.permission_denied"
-handler404 = "coordinator.errors.page_not_found"
-handler500 = "coordinator.errors.server_error"
+handler403 = "coordinator.core.errors.permission_denied"
+handler404 = "coordinator.core.errors.page_not_found"
+handler500 = "coordinator.core.errors.server_error"

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from coordinator.admin import ScopedModelAdmin, site
 from focusgroups.models import ActionItem, Concept, FocusGroup, GroupMembership, Meeting, Note
+from organisations.access.admin import ScopedModelAdmin, site
 
 
 class ReadOnlyAdmin(ScopedModelAdmin):

@@ -20,7 +20,6 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.api import ProgrammeScopedViewSet
 from focusgroups import filters, selectors, services
 from focusgroups import permissions as perms
 from focusgroups import serializers as s
@@ -34,6 +33,7 @@ from focusgroups.models import (
     Meeting,
     Note,
 )
+from organisations.access.api import ProgrammeScopedViewSet
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 

@@ -32,10 +32,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from coordinator.consumers import CLOSE_FORBIDDEN, ScopedConsumer
 from focusgroups import permissions as perms
 from focusgroups import selectors, services
 from focusgroups.models import FocusGroup, LivePresence, Note
+from organisations.access.consumers import CLOSE_FORBIDDEN, ScopedConsumer
 
 CLOSE_NOT_FOUND = 4404
 MAX_MESSAGE_CHARS = 200_000

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.forms import add_service_errors  # noqa: F401  (used by the views)
+from coordinator.core.forms import add_service_errors  # noqa: F401  (used by the views)
 from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting, Note
 from organisations.models import Person, Programme
 

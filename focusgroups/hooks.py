@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coordinator import registry
+from coordinator.core import registry
 from focusgroups import invites
 from focusgroups import permissions as perms
 from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting, Note

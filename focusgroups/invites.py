@@ -1,4 +1,4 @@
-"""Calendar invites and the personal feed for focus-group meetings, built on ``coordinator.calendar``.
+"""Calendar invites and the personal feed for focus-group meetings, built on ``coordinator.core.calendar``.
 
 - One VEVENT per meeting. The UID is stable per meeting *and person* (``focusgroup-meeting-<m>-<p>@...``)
   so that each person's calendar copy is independent (a UID shared by all members lets one person's copy
@@ -23,8 +23,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from coordinator.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
-from coordinator.notifications import absolute_url, send_invite
+from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
+from coordinator.core.notifications import absolute_url, send_invite
 from focusgroups.models import GroupMembership, Meeting
 from organisations.models import Person, Programme
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from coordinator.tenancy import TenantModel
+from coordinator.core.tenancy import TenantModel
 
 NOTE_BODY_MAX_LENGTH = 100_000
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from coordinator import registry
+from coordinator.core import registry
 from focusgroups.models import ActionItem, Decision, FocusGroup, GroupMembership, Meeting, NoteVersion
 from organisations.models import Organisation, Programme
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from coordinator.api import ScopedPrimaryKeyRelatedField, StrictModelSerializer, StrictSerializer
+from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
 from focusgroups.models import (
     NOTE_BODY_MAX_LENGTH,
     ActionItem,
@@ -24,6 +24,7 @@ from focusgroups.models import (
     Note,
     NoteVersion,
 )
+from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import Organisation, Person, Programme
 
 

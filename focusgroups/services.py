@@ -42,8 +42,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from coordinator import registry
-from coordinator.notifications import notify
+from coordinator.core import registry
+from coordinator.core.notifications import notify
 from focusgroups import invites
 from focusgroups import permissions as perms
 from focusgroups.models import (

@@ -26,8 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from coordinator.views import FormPage as BaseFormPage
-from coordinator.views import ProgrammeMixin, error_text, next_url
+from coordinator.core.views import error_text, next_url
 from focusgroups import forms, services
 from focusgroups import permissions as perms
 from focusgroups.models import (
@@ -41,6 +40,8 @@ from focusgroups.models import (
     Note,
     NoteVersion,
 )
+from organisations.access.views import FormPage as BaseFormPage
+from organisations.access.views import ProgrammeMixin
 from organisations.models import Organisation, Programme
 
 M = GroupMembership.Role

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.http import HttpRequest
 
-from coordinator.admin import ScopedModelAdmin, ScopedTabularInline, site
+from organisations.access.admin import ScopedModelAdmin, ScopedTabularInline, site
 from organisations.models import (
     Funder,
     Membership,

@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coordinator.api import ProgrammeScopedViewSet
 from organisations import selectors, services
+from organisations.access.api import ProgrammeScopedViewSet
 from organisations.filters import OrganisationFilter, PersonFilter, UnitFilter, WorkRoleFilter
 from organisations.models import Organisation, Person, Programme, Unit, WorkRole
 from organisations.serializers import (

@@ -8,11 +8,11 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from coordinator import registry
-from coordinator.models import OutboundEmail
+from coordinator.core import registry
+from coordinator.core.models import OutboundEmail
 from organisations.models import Membership, Organisation, Participation, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role
-from organisations.selectors import members_of
+from organisations.selectors import coordinators_of, members_of
 
 
 def _programme_panel(request: Any) -> dict[str, Any] | None:
@@ -108,3 +108,6 @@ def _seed() -> list[tuple[str, str]]:
 
 
 registry.demo_seeders.register("organisations", registry.DemoSeeder("organisations", _seed), order=10)
+
+# A message that could not be delivered after every retry is shown to the programme's coordinators.
+registry.delivery_failure_recipients.register("coordinators", coordinators_of)

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.tenancy import TenantModel
+from coordinator.core.tenancy import TenantModel
 
 UI_LANGUAGES = [("sv", _("Swedish")), ("da", _("Danish")), ("en", _("English"))]
 

@@ -1,6 +1,6 @@
 """Reads of programmes, organisations, units and people, already limited to what the actor may see.
 
-The tenant scope (see ``coordinator.tenancy``) is active in every request; these selectors add the
+The tenant scope (see ``coordinator.core.tenancy``) is active in every request; these selectors add the
 within-programme rules and the joins each list needs, so that a list costs a fixed number of queries.
 """
 

@@ -5,8 +5,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordinator.api import ScopedPrimaryKeyRelatedField, StrictModelSerializer, StrictSerializer
+from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
 from organisations import permissions as perms
+from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import (
     UI_LANGUAGES,
     Funder,

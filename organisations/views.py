@@ -7,8 +7,8 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet
 from django.views.generic import TemplateView
 
-from coordinator.views import ProgrammeMixin
 from organisations import permissions as perms
+from organisations.access.views import ProgrammeMixin
 from organisations.models import Organisation, Unit
 from organisations.selectors import members_of
 

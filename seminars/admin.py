@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from coordinator.admin import ScopedModelAdmin, site
+from organisations.access.admin import ScopedModelAdmin, site
 from seminars.models import Completion, Course, Enrolment, Round, RoundCost
 
 

@@ -15,7 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.api import ProgrammeScopedViewSet
+from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import PlatformRole, Programme
 from organisations.permissions import COORDINATING_ROLES
 from seminars import filters, selectors, services

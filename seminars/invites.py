@@ -1,4 +1,4 @@
-"""Calendar invites and the personal feed for course sessions, built on ``coordinator.calendar``.
+"""Calendar invites and the personal feed for course sessions, built on ``coordinator.core.calendar``.
 
 - Each session is its own calendar event (one VEVENT per day or half-day): Outlook, Google Calendar and
   Thunderbird handle one event per message best, so every session gets its own iTIP message.
@@ -25,8 +25,8 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from coordinator.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
-from coordinator.notifications import absolute_url, send_invite
+from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
+from coordinator.core.notifications import absolute_url, send_invite
 from organisations.models import Person, Programme
 from seminars.models import Enrolment, InviteSequence, Round, Session
 

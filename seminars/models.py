@@ -34,7 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.tenancy import TenantModel
+from coordinator.core.tenancy import TenantModel
 
 language_code_validator = RegexValidator(r"^[a-z]{2,3}$", _("Give a language code such as sv, da or en."))
 

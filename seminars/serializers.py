@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordinator.api import ScopedPrimaryKeyRelatedField, StrictModelSerializer, StrictSerializer
+from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
+from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import Organisation, Person, Programme, WorkRole
 from seminars.models import (
     Completion,

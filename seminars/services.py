@@ -62,7 +62,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from coordinator.notifications import notify
+from coordinator.core.notifications import notify
 from organisations.models import Organisation, Person, Programme, WorkRole
 from organisations.permissions import Actor
 from organisations.selectors import coordinators_of

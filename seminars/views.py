@@ -26,8 +26,9 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from coordinator.views import FormPage as BaseFormPage
-from coordinator.views import ProgrammeMixin, error_text, next_url
+from coordinator.core.views import error_text, next_url
+from organisations.access.views import FormPage as BaseFormPage
+from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole
 from organisations.permissions import COORDINATING_ROLES
 from seminars import forms, grouping, selectors, services

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from coordinator.admin import ScopedModelAdmin, site
+from organisations.access.admin import ScopedModelAdmin, site
 from shadowing.models import MatchingRun, Placement, ShadowingRequest, Slot, Topic, Workplace
 
 

@@ -22,8 +22,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.api import ProgrammeScopedViewSet
-from coordinator.drf import Conflict
+from coordinator.core.drf import Conflict
+from organisations.access.api import ProgrammeScopedViewSet
 from organisations.permissions import COORDINATING_ROLES
 from shadowing import filters, selectors, services
 from shadowing import permissions as perms

@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.forms import add_service_errors  # noqa: F401  (used by the views)
+from coordinator.core.forms import add_service_errors  # noqa: F401  (used by the views)
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
 from shadowing.models import Topic, Workplace
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coordinator import registry
+from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
 from shadowing import permissions as perms

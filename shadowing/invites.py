@@ -1,4 +1,4 @@
-"""Calendar invites and the personal feed for shadowing visits, built on ``coordinator.calendar``.
+"""Calendar invites and the personal feed for shadowing visits, built on ``coordinator.core.calendar``.
 
 - Each visit day is its own calendar event and its own iTIP message (Outlook, Google Calendar and
   Thunderbird handle one event per message best).
@@ -22,8 +22,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from coordinator.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
-from coordinator.notifications import absolute_url, send_invite
+from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
+from coordinator.core.notifications import absolute_url, send_invite
 from organisations.models import Person, Programme
 from shadowing.models import Placement, PlacementDay
 

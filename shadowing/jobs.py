@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from coordinator import registry
+from coordinator.core import registry
 from shadowing import invites, services
 
 for key, label, email in (

@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from coordinator.tenancy import TenantModel
+from coordinator.core.tenancy import TenantModel
 from organisations.models import validate_language_codes
 
 

@@ -8,7 +8,7 @@ from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from coordinator import registry
+from coordinator.core import registry
 from organisations.models import Programme
 from shadowing.models import Placement, PlacementDay, Reflection, ShadowingRequest
 

@@ -51,8 +51,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from guardian.shortcuts import assign_perm, remove_perm
 
-from coordinator.notifications import notify
-from coordinator.tenancy import unscoped
+from coordinator.core.notifications import notify
+from coordinator.core.tenancy import unscoped
 from organisations.models import Organisation, Participation, Person, PlatformRole, Programme, Unit
 from organisations.permissions import Actor
 from organisations.selectors import coordinators_of

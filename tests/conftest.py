@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from coordinator.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope
 from organisations.models import OrganisationKind, Person, PlatformRole, Programme
 from tests.factories import OrganisationFactory, ProgrammeFactory, UnitFactory, WorkRoleFactory, make_member
 

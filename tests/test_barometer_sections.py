@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from coordinator.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope
 from focusgroups import reports as focusgroup_reports
 from focusgroups.models import ActionItem, Decision, GroupMembership, Meeting
 from organisations.models import PlatformRole

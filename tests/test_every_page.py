@@ -15,7 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from coordinator.tenancy import restrict_to_programmes
+from coordinator.core.tenancy import restrict_to_programmes
 from organisations.models import Organisation, Person, Programme
 
 DEMO_USERS = [

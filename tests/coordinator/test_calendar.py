@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from coordinator.calendar import CalendarEvent, Participant, build_calendar, event_uid, invite_message
+from coordinator.core.calendar import CalendarEvent, Participant, build_calendar, event_uid, invite_message
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 

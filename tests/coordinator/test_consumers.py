@@ -6,9 +6,10 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
-from coordinator import notifications
 from coordinator.asgi import application
-from coordinator.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, NotificationConsumer
+from coordinator.core import notifications
+from coordinator.pages.consumers import NotificationConsumer
+from organisations.access.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 
 
 def _communicator(user):

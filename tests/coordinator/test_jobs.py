@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from coordinator import registry
-from coordinator.jobs import run_due_jobs
-from coordinator.models import JobRun
+from coordinator.core import registry
+from coordinator.core.jobs import run_due_jobs
+from coordinator.core.models import JobRun
 
 
 @pytest.fixture

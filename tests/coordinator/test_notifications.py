@@ -9,9 +9,9 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from coordinator import notifications
-from coordinator.calendar import CalendarEvent, Participant, build_calendar
-from coordinator.models import Notification, NotificationPreference, OutboundEmail
+from coordinator.core import notifications
+from coordinator.core.calendar import CalendarEvent, Participant, build_calendar
+from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
 
 
 def _invite_body():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator.tenancy import active_programme_ids, programme_scope, restrict_to_programmes, unscoped
+from coordinator.core.tenancy import active_programme_ids, programme_scope, restrict_to_programmes, unscoped
 from organisations.models import Funder, Organisation, Person, Programme, Unit
 from tests.factories import FunderFactory, OrganisationFactory, UnitFactory
 

@@ -7,20 +7,20 @@ from collections.abc import Iterator
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
 
-from coordinator.api import ProgrammeScopedViewSet
-from coordinator.consumers import ScopedConsumer
 from coordinator.routing import websocket_urlpatterns
-from coordinator.views import ProgrammeMixin
+from organisations.access.api import ProgrammeScopedViewSet
+from organisations.access.consumers import ScopedConsumer
+from organisations.access.views import ProgrammeMixin
 
 # Views that do not work on programme data, or decide the scope themselves (each with its reason).
 PUBLIC = {
-    "coordinator.views.HomeView",  # landing page for visitors; members get panels built in their scope
+    "coordinator.pages.views.HomeView",  # landing page for visitors; members get panels built in their scope
     "django.contrib.auth.views.LoginView",
     "django.contrib.auth.views.LogoutView",
-    "coordinator.views.SwitchProgrammeView",  # chooses among the person's own memberships
-    "coordinator.views.set_language",  # writes only the signed-in person's own preference
-    "coordinator.views.calendar_feed",  # the secret token identifies the person, whose scope is then used
-    "coordinator.views.healthz",
+    "coordinator.pages.views.SwitchProgrammeView",  # chooses among the person's own memberships
+    "coordinator.pages.views.set_language",  # writes only the signed-in person's own preference
+    "coordinator.pages.views.calendar_feed",  # the secret token identifies the person; their scope
+    "coordinator.pages.views.healthz",
     "organisations.api.ObtainTokenView",
     "drf_spectacular.views.SpectacularAPIView",
     "drf_spectacular.views.SpectacularSwaggerView",
@@ -45,7 +45,7 @@ def test_every_view_is_scoped_or_explicitly_public():
     for namespace, pattern in _walk(get_resolver().url_patterns):
         callback = pattern.callback
         if namespace == "admin":
-            continue  # the admin site wraps every view in the programme admin's scope (coordinator.admin)
+            continue  # the admin site wraps every view in the programme admin's scope (access.admin)
         view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
         if view_class is not None:
             name = _qualified(view_class)
@@ -69,7 +69,7 @@ def test_every_websocket_consumer_is_scoped():
 def test_only_the_scoped_admin_site_is_mounted():
     from django.urls import resolve
 
-    from coordinator.admin import ProgrammeAdminSite
+    from organisations.access.admin import ProgrammeAdminSite
 
     mounted = [
         e for e in get_resolver().url_patterns if isinstance(e, URLResolver) and e.namespace == "admin"

@@ -5,7 +5,7 @@ import re
 import icalendar
 import pytest
 
-from coordinator.models import Notification, NotificationPreference
+from coordinator.core.models import Notification, NotificationPreference
 from organisations.models import Membership, Person, RoleAssignment
 from tests.factories import make_member
 
@@ -201,8 +201,9 @@ def test_calendar_feed_is_rebuilt_when_an_event_changes_and_served_from_cache_ot
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from coordinator import registry, views
-    from coordinator.calendar import CalendarEvent
+    from coordinator.core import registry
+    from coordinator.core.calendar import CalendarEvent
+    from coordinator.pages import views
 
     start = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
     state = {"summary": "Auskultation", "builds": 0}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from coordinator.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope
 from focusgroups.models import FocusGroup, GroupMembership, Note
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import Actor, actor_for, forget_actor

@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import connection
 
-from coordinator.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope
 from focusgroups import services
 from focusgroups.models import GroupMembership, Note, NoteVersion
 from organisations.models import PlatformRole

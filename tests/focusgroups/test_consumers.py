@@ -9,11 +9,11 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from coordinator.asgi import application
-from coordinator.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
-from coordinator.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope
 from focusgroups import services
 from focusgroups.consumers import CLOSE_NOT_FOUND, NotesConsumer
 from focusgroups.models import LivePresence, Note, NoteVersion
+from organisations.access.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from organisations.permissions import actor_for, forget_actor
 from tests.factories.focusgroups import make_note
 

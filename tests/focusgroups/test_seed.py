@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management import call_command
 from django.utils import timezone
 
-from coordinator.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope
 from focusgroups import permissions as perms
 from focusgroups.models import (
     ActionItem,

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from coordinator.models import Notification, OutboundEmail
+from coordinator.core.models import Notification, OutboundEmail
 from focusgroups import invites, selectors, services
 from focusgroups import permissions as perms
 from focusgroups.models import FocusGroup, GroupMembership, Meeting, Note, NoteVersion

@@ -8,8 +8,7 @@ from django.test import RequestFactory
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
-from coordinator.tenancy import programme_scope
-from coordinator.views import ProgrammeMixin
+from coordinator.core.tenancy import programme_scope
 from focusgroups import hooks
 from focusgroups import urls as focusgroup_urls
 from focusgroups.models import (
@@ -22,6 +21,7 @@ from focusgroups.models import (
     Note,
     NoteVersion,
 )
+from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole
 from tests.factories import make_member
 from tests.factories.focusgroups import (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from coordinator.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope
 from organisations.models import OrganisationKind, Person, PlatformRole, Programme
 from organisations.permissions import Actor, actor_for, forget_actor
 from seminars.models import Enrolment, Round

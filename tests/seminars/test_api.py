@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from coordinator.models import OutboundEmail
+from coordinator.core.models import OutboundEmail
 from organisations.models import PlatformRole
 from organisations.permissions import forget_actor
 from seminars.models import Attendance, Completion, Course, Enrolment, OrganisationQuota, Round, RoundCost

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import IntegrityError, connection
 
-from coordinator.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope
 from organisations.models import PlatformRole
 from organisations.permissions import actor_for
 from seminars import services

@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from coordinator.models import OutboundEmail
+from coordinator.core.models import OutboundEmail
 from organisations import services as org_services
 from seminars import invites, services
 from seminars.models import Enrolment, InviteSequence

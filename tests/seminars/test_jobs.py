@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from coordinator.jobs import run_due_jobs
-from coordinator.models import Notification
+from coordinator.core.jobs import run_due_jobs
+from coordinator.core.models import Notification
 from seminars.models import Enrolment, Round
 from tests.factories.seminars import RoundFactory, SessionFactory, make_enrolment
 

@@ -4,8 +4,8 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from coordinator.models import OutboundEmail
-from coordinator.tenancy import programme_scope
+from coordinator.core.models import OutboundEmail
+from coordinator.core.tenancy import programme_scope
 from organisations.models import Person
 from seminars.models import Completion, Course, DiscussionGroup, Enrolment, OrganisationQuota, Round
 

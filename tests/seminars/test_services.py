@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from coordinator.models import Notification, OutboundEmail
+from coordinator.core.models import Notification, OutboundEmail
 from organisations.models import PlatformRole
 from seminars import selectors, services
 from seminars.models import Attendance, Completion, Course, Enrolment, OrganisationQuota, Round, RoundCost

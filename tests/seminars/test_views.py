@@ -7,8 +7,8 @@ from django.test import RequestFactory
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
-from coordinator.tenancy import programme_scope
-from coordinator.views import ProgrammeMixin
+from coordinator.core.tenancy import programme_scope
+from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole
 from seminars import hooks
 from seminars import urls as seminar_urls

@@ -11,7 +11,7 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from coordinator.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import Actor, actor_for, forget_actor
 from shadowing import services

@@ -507,7 +507,7 @@ def test_request_update_through_the_api(api, programme, shadower, staff_b, org_a
 def test_slot_delete_through_the_api_tells_the_visitor(
     api, programme, slot_a, shadower, host_a, host_b, make_placement
 ):
-    from coordinator.models import Notification
+    from coordinator.core.models import Notification
 
     placement = make_placement(make_request(programme, shadower), [slot_a], P.AWAITING_HOST)
     assert api(host_b).delete(f"{BASE}/slots/{slot_a.pk}/").status_code == 403
@@ -529,7 +529,7 @@ def test_runs_of_another_programme_answer_404(api, coordinator, outsider, other_
 def test_slot_patch_moves_the_visit_and_refuses_bad_changes(
     api, programme, slot_a, shadower, host_a, make_placement
 ):
-    from coordinator.models import OutboundEmail
+    from coordinator.core.models import OutboundEmail
 
     placement = make_placement(make_request(programme, shadower), [slot_a], P.CONFIRMED)
     url = f"{BASE}/slots/{slot_a.pk}/"

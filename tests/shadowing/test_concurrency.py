@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
-from coordinator.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope
 from organisations.models import PlatformRole
 from organisations.permissions import actor_for
 from shadowing import services

@@ -9,7 +9,7 @@ import icalendar
 import pytest
 from django.core import mail
 
-from coordinator.models import OutboundEmail
+from coordinator.core.models import OutboundEmail
 from shadowing import invites, services
 from shadowing.models import Placement
 from tests.factories.shadowing import SlotFactory, make_request

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from coordinator import registry
-from coordinator.models import Notification
+from coordinator.core import registry
+from coordinator.core.models import Notification
 from shadowing import jobs, services
 from shadowing.models import Placement, ShadowingRequest
 from tests.factories.shadowing import make_request

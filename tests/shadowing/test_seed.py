@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management import call_command
 from django.db.models import Count, Q
 
-from coordinator.models import OutboundEmail
+from coordinator.core.models import OutboundEmail
 from organisations.models import Person
 from shadowing.models import (
     HostFeedback,

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
-from coordinator.models import Notification, OutboundEmail
+from coordinator.core.models import Notification, OutboundEmail
 from organisations.models import PlatformRole, RoleAssignment
 from shadowing import services
 from shadowing.models import (

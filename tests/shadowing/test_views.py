@@ -6,7 +6,7 @@ import pytest
 from django.urls import URLPattern, reverse
 from django.utils import timezone, translation
 
-from coordinator.views import ProgrammeMixin
+from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole
 from shadowing import services
 from shadowing import urls as shadowing_urls

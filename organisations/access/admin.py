@@ -16,7 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
-from coordinator.tenancy import activate_scope, deactivate_scope, restrict_to_programmes, unscoped
+from coordinator.core.tenancy import activate_scope, deactivate_scope, restrict_to_programmes, unscoped
 from organisations.models import PlatformRole
 from organisations.permissions import actor_for
 

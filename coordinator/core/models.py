@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.tenancy import TenantModel
+from coordinator.core.tenancy import TenantModel
 
 
 class OutboundEmail(TenantModel):

@@ -1,39 +1,17 @@
-"""The base every API viewset builds on: tenant scoping that cannot be bypassed, strict input, clear
-errors."""
+"""The base every API viewset builds on: the person's programmes as a tenant scope that cannot be bypassed,
+and foreign ids that must name an object the person can see."""
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 
-from coordinator.tenancy import activate_scope, deactivate_scope, restrict_to_programmes
+from coordinator.core.tenancy import activate_scope, deactivate_scope, restrict_to_programmes
 from organisations.permissions import Actor, actor_for
-
-
-class StrictSerializerMixin:
-    """Rejects fields the serializer does not know, instead of silently ignoring them."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            known = set(self.fields)  # type: ignore[attr-defined]
-            unknown = sorted(str(key) for key in data if key not in known)
-            if unknown:
-                raise exceptions.ValidationError({key: [_("Unknown field.")] for key in unknown})
-        return super().to_internal_value(data)  # type: ignore[misc]
-
-
-class StrictSerializer(StrictSerializerMixin, serializers.Serializer):  # type: ignore[type-arg]
-    pass
-
-
-class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
-    pass
 
 
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]

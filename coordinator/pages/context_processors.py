@@ -4,8 +4,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from coordinator import registry
-from coordinator.models import Notification
+from coordinator.core import registry
+from coordinator.core.models import Notification
 from organisations.models import PlatformRole, Programme
 from organisations.permissions import actor_for
 

@@ -24,10 +24,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from coordinator import registry
-from coordinator.calendar import Method, invite_message
-from coordinator.models import Notification, NotificationPreference, OutboundEmail
-from coordinator.tenancy import unscoped
+from coordinator.core import registry
+from coordinator.core.calendar import Method, invite_message
+from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
+from coordinator.core.tenancy import unscoped
 
 logger = logging.getLogger(__name__)
 
@@ -289,11 +289,14 @@ def _record_failure(outbound: OutboundEmail, exc: Exception) -> None:
 
 
 def _alert_coordinators(outbound: OutboundEmail) -> None:
-    from organisations.selectors import coordinators_of  # organisations is the foundation app
-
     with unscoped(), transaction.atomic():
-        coordinators = [p for p in coordinators_of(outbound.programme) if p.pk != outbound.recipient_id]
-        for person in coordinators:
+        recipients = {
+            person.pk: person
+            for provider in registry.delivery_failure_recipients
+            for person in provider(outbound.programme)
+            if person.pk != outbound.recipient_id
+        }
+        for person in recipients.values():
             Notification.objects.create(
                 programme=outbound.programme,
                 recipient=person,

@@ -9,9 +9,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from coordinator import registry
-from coordinator.models import JobRun
-from coordinator.tenancy import unscoped
+from coordinator.core import registry
+from coordinator.core.models import JobRun
+from coordinator.core.tenancy import unscoped
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from coordinator import registry
-from coordinator.tenancy import unscoped
+from coordinator.core import registry
+from coordinator.core.tenancy import unscoped
+from organisations.seed import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
@@ -24,8 +25,6 @@ class Command(BaseCommand):
                 logins.extend(seeder.run())
         if options["quiet"]:
             return
-        from organisations.seed import DEMO_PASSWORD
-
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
         self.stdout.write(
             f"Open {settings.SITE_URL}/ and sign in with one of these (password: {DEMO_PASSWORD}):"

@@ -6,7 +6,7 @@ personal calendar feed, a person's history, reports, demo data, periodic jobs) a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -127,7 +127,7 @@ class DemoSeeder:
 
 nav_items: Registry[NavItem] = Registry("nav")
 dashboard_panels: Registry[DashboardPanel] = Registry("dashboard")
-# provider(person) -> list[coordinator.calendar.CalendarEvent] of confirmed things for the personal feed
+# provider(person) -> list[coordinator.core.calendar.CalendarEvent] of confirmed things for the personal feed
 calendar_providers: Registry[Callable[[Any], list[Any]]] = Registry("calendar")
 # provider(person) -> list[HistoryEntry]
 history_providers: Registry[Callable[[Any], list[HistoryEntry]]] = Registry("history")
@@ -136,3 +136,8 @@ report_providers: Registry[Callable[[Any, date, date], ReportSection | None]] = 
 notification_kinds: Registry[NotificationKind] = Registry("notification kinds")
 periodic_jobs: Registry[PeriodicJob] = Registry("jobs")
 demo_seeders: Registry[DemoSeeder] = Registry("demo data")
+# Who is told when a message could not be delivered after every retry: ``(programme) -> people``. The
+# organisations app registers the programme's coordinators.
+delivery_failure_recipients: Registry[Callable[[Any], Iterable[Any]]] = Registry(
+    "delivery failure recipients"
+)

@@ -1,4 +1,4 @@
-"""Websocket consumers shared by the platform, and the base that authorises every consumer."""
+"""The base that authorises every websocket consumer and runs its database work in the person's scope."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from coordinator.notifications import person_group
-from coordinator.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope
 from organisations.permissions import Actor, actor_for
 
 # Close codes in the application range (4000-4999): the client should not reconnect on these.
@@ -52,34 +51,3 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
                 return func(*args, **kwargs)
 
         return await database_sync_to_async(run)()
-
-
-class NotificationConsumer(ScopedConsumer):
-    """Pushes a person's new notifications to every open tab (the bell in the header)."""
-
-    async def authorise(self) -> bool:
-        return self.actor.person is not None
-
-    async def on_accepted(self) -> None:
-        assert self.actor.person is not None
-        self.group = person_group(self.actor.person.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-
-    async def disconnect(self, code: int) -> None:
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        # The socket is one-way; anything sent by the client is ignored.
-        return None
-
-    async def notification_created(self, event: dict[str, Any]) -> None:
-        await self.send_json(
-            {
-                "type": "notification",
-                "id": event["id"],
-                "kind": event["kind"],
-                "title": event["title"],
-                "url": event["url"],
-            }
-        )

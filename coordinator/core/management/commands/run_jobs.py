@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from coordinator.jobs import run_due_jobs
+from coordinator.core.jobs import run_due_jobs
 
 
 class Command(BaseCommand):

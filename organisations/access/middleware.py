@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
-from coordinator.tenancy import activate_scope, deactivate_scope
+from coordinator.core.tenancy import activate_scope, deactivate_scope
 from organisations.models import Programme
 from organisations.permissions import actor_for
 

@@ -1,0 +1,134 @@
+"""The base of every HTML view on programme data: a signed-in member of the current programme, with the
+roles the page needs, sees only that programme's rows."""
+
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+from typing import Any, ClassVar
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView
+
+from coordinator.core.forms import add_service_errors
+from coordinator.core.tenancy import restrict_to_programmes
+from organisations.models import Person, Programme
+from organisations.permissions import Actor, actor_for
+
+
+class ProgrammeMixin(LoginRequiredMixin):
+    """Base of every page on programme data.
+
+    Requires a signed-in member of the current programme (``self.programme``; the middleware has already
+    limited every query to it), optionally with one of ``required_roles``. Pages that list or show objects
+    set ``model`` and narrow with ``narrow_queryset``; ``get_queryset`` is sealed so that the programme
+    restriction is always applied last.
+    """
+
+    required_roles: ClassVar[frozenset[str]] = frozenset()
+    model: ClassVar[type[models.Model] | None] = None
+    programme: Programme
+    actor: Actor
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset(); narrow with narrow_queryset() instead."
+            )
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        programme = getattr(request, "programme", None)
+        if programme is None:
+            return render(request, "no_programme.html", status=403)
+        self.programme = programme
+        self.actor = actor_for(request.user)
+        if self.required_roles and not self.actor.has_role(programme, *self.required_roles):
+            raise PermissionDenied(_("Your roles in this programme do not include this page."))
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return, return-value]
+
+    @property
+    def person(self) -> Person:
+        assert self.actor.person is not None
+        return self.actor.person
+
+    def has_role(self, *roles: str) -> bool:
+        return self.actor.has_role(self.programme, *roles)
+
+    def narrow_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        return queryset
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        if self.model is None:
+            raise TypeError(f"{type(self).__name__} has no model to list.")
+        queryset = self.narrow_queryset(self.model.objects.all())  # type: ignore[attr-defined]
+        return restrict_to_programmes(queryset, [self.programme.pk])
+
+    def get_object_or_404(self, queryset: models.QuerySet[Any] | None = None, **lookup: Any) -> Any:
+        queryset = restrict_to_programmes(
+            queryset if queryset is not None else self.get_queryset(), [self.programme.pk]
+        )
+        found = queryset.filter(**lookup).first()
+        if found is None:
+            raise Http404
+        return found
+
+
+class FormPage(ProgrammeMixin, TemplateView, metaclass=ABCMeta):
+    """A form page: GET shows the form; POST calls the service and redirects with a message, or shows the
+    form again with what was typed and the errors next to their fields (status 400). Subclasses fetch what
+    the page is about in ``load`` (scoped, 404 when not found; the right to act checked there or by the
+    service), build the form and perform the action; each feature sets its own ``template_name``."""
+
+    page_title: ClassVar[Any] = ""
+    submit_label: ClassVar[Any] = gettext_lazy("Save")
+    success_message: ClassVar[Any] = gettext_lazy("Saved.")
+
+    def load(self, **kwargs: Any) -> None:
+        """Fetch the objects the page is about (scoped; 404 when not found) and check the right to act."""
+
+    @abstractmethod
+    def build_form(self, data: Any = None) -> forms.Form:
+        """The page's form, bound to ``data`` on POST."""
+
+    @abstractmethod
+    def perform(self, form: Any) -> str:
+        """Call the service; return the address to go to."""
+
+    def page_context(self) -> dict[str, Any]:
+        return {}
+
+    def _render(self, request: HttpRequest, form: forms.Form, status: int = 200) -> HttpResponse:
+        context = {
+            "form": form,
+            "page_title": self.page_title,
+            "submit_label": self.submit_label,
+            **self.page_context(),
+        }
+        return render(request, self.get_template_names(), context, status=status)
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        self.load(**kwargs)
+        return self._render(request, self.build_form())
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        self.load(**kwargs)
+        form = self.build_form(request.POST)
+        if form.is_valid():
+            try:
+                target = self.perform(form)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, str(self.success_message))
+                return redirect(target)
+        return self._render(request, form, status=400)
