@@ -88,8 +88,23 @@ def restrict_to_programmes(
     return queryset.filter(**{f"{path}__in": ids})
 
 
+class ScopeError(RuntimeError):
+    """A tenant query ran with no programme scope active: a code path forgot to scope it."""
+
+
 class ProgrammeScopedManager(models.Manager):  # type: ignore[type-arg]
     """Default manager of every tenant model: filtered to the active scope, empty without one."""
+
+    def none(self) -> models.QuerySet[Any]:
+        # An empty queryset reads nothing, so it needs no scope (form fields start with one).
+        return super().get_queryset().none()
+
+    def create(self, **kwargs: Any) -> Any:
+        # Inserting a row reads none, so it needs no scope (the row names its programme itself).
+        return super().get_queryset().create(**kwargs)
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:
+        return super().get_queryset().bulk_create(objs, *args, **kwargs)
 
     def get_queryset(self) -> models.QuerySet[Any]:
         queryset = super().get_queryset()
@@ -97,7 +112,10 @@ class ProgrammeScopedManager(models.Manager):  # type: ignore[type-arg]
         if scope is _UNSCOPED:
             return queryset
         if scope is None:
-            return queryset.none()
+            raise ScopeError(
+                f"{self.model.__name__}.objects was queried with no programme scope active; run it inside "
+                "programme_scope(...) (or unscoped() for system work)."
+            )
         return restrict_to_programmes(queryset, scope)
 
 

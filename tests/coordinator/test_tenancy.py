@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator.core.tenancy import active_programme_ids, programme_scope, restrict_to_programmes, unscoped
+from coordinator.core.tenancy import (
+    ScopeError,
+    active_programme_ids,
+    programme_scope,
+    restrict_to_programmes,
+    unscoped,
+)
 from organisations.models import Funder, Organisation, Person, Programme, Unit
 from tests.factories import FunderFactory, OrganisationFactory, UnitFactory
 
@@ -15,12 +21,30 @@ def two_tenants(programme, other_programme, org_a, org_other, staff_a, outsider)
     return programme, other_programme
 
 
-def test_scoped_manager_returns_nothing_without_a_scope(two_tenants):
+def test_scoped_manager_refuses_to_query_without_a_scope(two_tenants):
     assert active_programme_ids() is None
-    assert list(Programme.objects.all()) == []
-    assert Funder.objects.count() == 0
-    assert Person.objects.filter(pk__isnull=False).exists() is False
+    with pytest.raises(ScopeError, match="Programme.objects was queried with no programme scope"):
+        list(Programme.objects.all())
+    with pytest.raises(ScopeError, match="Funder.objects"):
+        Funder.objects.count()
+    with pytest.raises(ScopeError, match="Person.objects"):
+        Person.objects.filter(pk__isnull=False).exists()
     assert Programme.unscoped_objects.count() == 2
+
+
+def test_a_queryset_built_at_import_time_fails_loudly(two_tenants):
+    # What a form field or filter set written in a class body would do, with no request (and no scope).
+    with pytest.raises(ScopeError):
+        type("BuiltAtImport", (), {"choices": Funder.objects.all()})
+
+
+def test_an_empty_queryset_and_an_insert_need_no_scope(two_tenants):
+    programme, _other = two_tenants
+    assert list(Funder.objects.none()) == []
+    funder = Funder.objects.create(programme=programme, name="Arbetsförmedlingen", share_percent=10)
+    assert Funder.unscoped_objects.filter(pk=funder.pk).count() == 1
+    with programme_scope([]):
+        assert Funder.objects.count() == 0
 
 
 def test_scoped_manager_sees_only_the_active_programme(two_tenants):
@@ -54,7 +78,8 @@ def test_unscoped_lifts_the_filter_and_restores_it(two_tenants):
         with unscoped():
             assert Funder.objects.count() == 2
         assert Funder.objects.count() == 1
-    assert Funder.objects.count() == 0
+    with pytest.raises(ScopeError):
+        Funder.objects.count()
 
 
 def test_restrict_to_programmes_applies_even_to_the_plain_manager(two_tenants):

@@ -6,6 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from coordinator.core.tenancy import ScopeError, programme_scope
 from seminars.models import Enrolment, OrganisationQuota, Round, Session
 from tests.factories.seminars import RoundFactory, SessionFactory, make_enrolment
 
@@ -54,9 +55,13 @@ def test_registration_window_must_be_ordered(course):
         Round.unscoped_objects.filter(pk=round_.pk).update(registration_closes_at=F("registration_opens_at"))
 
 
-def test_tenant_models_see_nothing_without_scope(round_, session, staff_a):
+def test_tenant_models_refuse_to_query_without_scope(round_, session, staff_a):
     make_enrolment(round_, staff_a)
-    assert (Round.objects.count(), Session.objects.count(), Enrolment.objects.count()) == (0, 0, 0)
+    for model in (Round, Session, Enrolment):
+        with pytest.raises(ScopeError, match=f"{model.__name__}.objects was queried with no programme scope"):
+            model.objects.count()
+    with programme_scope([]):
+        assert (Round.objects.count(), Session.objects.count(), Enrolment.objects.count()) == (0, 0, 0)
 
 
 def test_session_half_day_and_hours(round_):
