@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "rules",
     "axes",
     "auditlog",
     "channels",
@@ -121,6 +122,10 @@ else:
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Rights that follow from a rule the code knows (a workplace's host contacts, a focus group's members):
+    # predicates in each app's permissions.py, computed when asked, never stored.
+    "rules.permissions.ObjectPermissionBackend",
+    # Real per-object grants made by a person (stored rows).
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -262,6 +262,10 @@ class Person(TenantModel):
     def email(self) -> str:
         return self.user.email
 
+    def language_in(self, programme: Programme) -> str:
+        """The language this person reads in a programme: their own choice, else the programme's."""
+        return self.preferred_language or programme.language or settings.LANGUAGE_CODE
+
 
 class PlatformRole(models.TextChoices):
     PROGRAMME_ADMIN = "programme_admin", _("Programme admin")

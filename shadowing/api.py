@@ -22,7 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.core.drf import Conflict
+from coordinator.core.exceptions import Conflict
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.permissions import COORDINATING_ROLES
 from shadowing import filters, selectors, services
@@ -46,7 +46,7 @@ def conflicts_as_409() -> Iterator[None]:
         yield
     except ValidationError as error:
         if services.is_conflict(error):
-            raise Conflict(detail=error.messages) from error
+            raise Conflict(error.messages) from error
         raise
 
 

@@ -15,6 +15,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from coordinator.core import exceptions as domain
+
 
 class Pagination(PageNumberPagination):
     page_size = 50
@@ -22,7 +24,7 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
 
-class Conflict(exceptions.APIException):
+class ConflictResponse(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("This conflicts with the current state; reload and try again.")
     default_code = "conflict"
@@ -30,7 +32,7 @@ class Conflict(exceptions.APIException):
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus: service ValidationErrors become 400 with field messages, PermissionDenied 403,
-    and a database integrity conflict 409, never a 500."""
+    and a ``Conflict`` (or a database integrity conflict) 409 with its messages, never a 500."""
     if isinstance(exc, Http404):
         # One body for every missing object, whatever the model: a foreign object looks exactly the same.
         exc = exceptions.NotFound()
@@ -38,6 +40,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail=serializers.as_serializer_error(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
+    elif isinstance(exc, domain.Conflict):
+        exc = ConflictResponse(detail=exc.messages)
     elif isinstance(exc, IntegrityError):
-        exc = Conflict()
+        exc = ConflictResponse()
     return drf_exception_handler(exc, context)

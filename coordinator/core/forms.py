@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field where the form has one, else on top."""
-    if hasattr(error, "error_dict"):
+def add_service_errors(form: forms.Form, error: Any) -> None:
+    """Show a service's ValidationError (on its field where the form has one, else on top) or Conflict (on
+    top) on the form."""
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
         for name, messages in error.message_dict.items():
             form.add_error(name if name in form.fields else None, messages)
     else:

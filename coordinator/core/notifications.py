@@ -9,7 +9,7 @@ always has its message, which the outbox retries until it is sent or visibly fai
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,6 +22,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
@@ -64,10 +66,6 @@ def wants_email(person: Any, kind: str) -> bool:
     return declared.default_email if declared else True
 
 
-def _language_of(person: Any, programme: Any) -> str:
-    return person.preferred_language or programme.language or settings.LANGUAGE_CODE
-
-
 def notify(
     *,
     programme: Any,
@@ -75,22 +73,33 @@ def notify(
     kind: str,
     title: str,
     body: str = "",
+    params: Mapping[str, Any] | None = None,
+    detail: str = "",
     url: str = "",
     invite: Invite | None = None,
     email: bool | None = None,
 ) -> list[Notification]:
     """Tell people something: an in-app notification each, an email where they want one.
 
-    Call it inside the service's transaction. ``title`` and ``body`` should already be translated for the
-    recipients (use ``translation.override`` per recipient when building them), or be lazy strings, which
-    are rendered in each recipient's language here. With ``invite`` the email carries the calendar and is
-    always sent: an invite is the booking itself, not a reminder. ``email=False`` suppresses email.
+    Call it inside the service's transaction; each person is told once, however often they are listed.
+    ``title`` and ``body`` are English source texts (marked with ``gettext_noop``) or lazy texts, written
+    here in each recipient's own language (``Person.language_in``) and filled with ``params``; ``detail``
+    is text someone typed (a reason, a note), added below the body untranslated. With ``invite`` the email
+    carries the calendar and is always sent: an invite is the booking itself, not a reminder.
+    ``email=False`` suppresses email. The email is written in the outbox in this transaction and sent, and
+    the live notification pushed, after the commit.
     """
     created: list[Notification] = []
+    seen: set[int] = set()
     for person in recipients:
-        with translation.override(_language_of(person, programme)):
-            rendered_title = str(title)[:255]
-            rendered_body = str(body)
+        if person.pk in seen:
+            continue
+        seen.add(person.pk)
+        with translation.override(person.language_in(programme)):
+            rendered_title = _render(title, params)[:255]
+            rendered_body = _render(body, params)
+            if detail:
+                rendered_body = f"{rendered_body}\n\n{detail}".strip()
             outbound = None
             send_email = email is not False and (invite is not None or wants_email(person, kind))
             if send_email and person.user.email:
@@ -117,6 +126,18 @@ def notify(
         ids = [n.pk for n in created]
         transaction.on_commit(lambda: _after_commit(ids))
     return created
+
+
+def _render(text: Any, params: Mapping[str, Any] | None) -> str:
+    """A source text in the active language, filled with its parameters (which may be lazy texts too)."""
+    if not text:
+        return ""
+    translated = gettext(str(text))
+    if params is None:
+        return translated
+    return translated % {
+        key: str(value) if isinstance(value, Promise) else value for key, value in params.items()
+    }
 
 
 def send_invite(
