@@ -2,18 +2,29 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
-.PHONY: install messages messages-update run test test-postgres test-browser screenshots lint bench clean
+.PHONY: install lock hooks messages messages-update run test test-postgres test-browser screenshots lint bench clean
 
-$(STAMP): pyproject.toml
+# Every dependency comes from requirements.lock, pinned with hashes; then the project itself, without deps.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 install: $(STAMP)
+
+# Re-pins every dependency (with hashes) after a change to pyproject.toml's dependencies.
+lock: install
+	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --no-emit-index-url --no-emit-find-links --extra dev \
+	  --strip-extras --output-file requirements.lock pyproject.toml
+
+# Runs `make lint`'s fast checks (ruff, import contracts) before each commit.
+hooks: install
+	$(BIN)/pre-commit install
 
 # Compiles the Swedish and Danish catalogues (locale/*/LC_MESSAGES/django.po) to .mo files.
 messages: install
