@@ -76,23 +76,3 @@ def members_of(programme: Programme) -> QuerySet[Person]:
     return Person.objects.filter(
         memberships__programme=programme, memberships__is_active=True
     ).select_related("user", "organisation", "unit")
-
-
-def direct_reports(person: Person) -> QuerySet[Person]:
-    return Person.objects.filter(line_manager=person).select_related("user", "unit")
-
-
-def membership_of(person: Person, programme: Programme) -> Membership | None:
-    return (
-        Membership.objects.filter(person=person, programme=programme, is_active=True)
-        .select_related("work_role")
-        .first()
-    )
-
-
-def organisations_in(programme: Programme) -> QuerySet[Organisation]:
-    return Organisation.objects.filter(participations__programme=programme).order_by("name")
-
-
-def is_line_manager(person: Person) -> bool:
-    return Person.objects.filter(line_manager=person).exists()

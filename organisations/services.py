@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from organisations import permissions as perms
+from organisations import permissions
 from organisations.models import (
     Funder,
     Membership,
@@ -78,7 +78,7 @@ def programme_update(
     funders: Sequence[FunderShare] | None = None,
 ) -> Programme:
     """Change a programme's settings and, optionally, replace its funders. Programme admins only."""
-    if not perms.can_manage_programme(actor, programme):
+    if not permissions.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may change it."))
     _save(programme, _apply(programme, values, PROGRAMME_FIELDS))
     if funders is not None:
@@ -89,7 +89,7 @@ def programme_update(
 @transaction.atomic
 def funders_replace(*, actor: Actor, programme: Programme, funders: Sequence[FunderShare]) -> list[Funder]:
     """Replace the programme's funders; their shares may not exceed 100 % together."""
-    if not perms.can_manage_programme(actor, programme):
+    if not permissions.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may change its funders."))
     names = [f.name.strip() for f in funders]
     if len(set(n.casefold() for n in names)) != len(names):
@@ -122,7 +122,7 @@ def organisation_create(
     *, actor: Actor, programme: Programme, name: str, short_name: str, kind: str, website: str = ""
 ) -> Organisation:
     """Add a new organisation to a programme. Programme admins only."""
-    if not perms.can_manage_programme(actor, programme):
+    if not permissions.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may add organisations."))
     organisation = Organisation(name=name.strip(), short_name=short_name.strip(), kind=kind, website=website)
     organisation.full_clean(validate_unique=False, validate_constraints=False)
@@ -138,7 +138,7 @@ def organisation_create(
 @transaction.atomic
 def organisation_update(*, actor: Actor, organisation: Organisation, values: dict[str, Any]) -> Organisation:
     """Change an organisation's details: its own admins and the programme admins."""
-    if not perms.can_edit_organisation(actor, organisation):
+    if not permissions.can_edit_organisation(actor, organisation):
         raise PermissionDenied(_("You may not change this organisation."))
     _save(
         organisation,
@@ -167,7 +167,7 @@ def _check_parent(unit: Unit, organisation: Organisation, parent: Unit | None) -
 @transaction.atomic
 def unit_create(*, actor: Actor, organisation: Organisation, values: dict[str, Any]) -> Unit:
     """Add a unit (department, office) to an organisation: its admins and the programme admins."""
-    if not perms.can_add_unit_to(actor, organisation):
+    if not permissions.can_add_unit_to(actor, organisation):
         raise PermissionDenied(_("You may not add units to this organisation."))
     unit = Unit(organisation=organisation)
     _apply(unit, values, UNIT_FIELDS)
@@ -183,7 +183,7 @@ def unit_create(*, actor: Actor, organisation: Organisation, values: dict[str, A
 
 @transaction.atomic
 def unit_update(*, actor: Actor, unit: Unit, values: dict[str, Any]) -> Unit:
-    if not perms.can_edit_unit(actor, unit):
+    if not permissions.can_edit_unit(actor, unit):
         raise PermissionDenied(_("You may not change this unit."))
     changed = _apply(unit, values, UNIT_FIELDS)
     _check_parent(unit, unit.organisation, unit.parent)
@@ -193,7 +193,7 @@ def unit_update(*, actor: Actor, unit: Unit, values: dict[str, Any]) -> Unit:
 
 @transaction.atomic
 def unit_delete(*, actor: Actor, unit: Unit) -> None:
-    if not perms.can_edit_unit(actor, unit):
+    if not permissions.can_edit_unit(actor, unit):
         raise PermissionDenied(_("You may not remove this unit."))
     if unit.children.exists():
         raise ValidationError(_("This unit has sub-units; move or remove them first."))
@@ -231,9 +231,9 @@ def person_update(*, actor: Actor, person: Person, values: dict[str, Any]) -> Pe
     The person may change their own contact details and preferences; their organisation's admins and the
     programme admins may also change unit and line manager.
     """
-    if perms.can_edit_person(actor, person):
+    if permissions.can_edit_person(actor, person):
         allowed = EMPLOYMENT_FIELDS
-    elif perms.can_edit_own_profile(actor, person):
+    elif permissions.can_edit_own_profile(actor, person):
         allowed = OWN_PROFILE_FIELDS
     else:
         raise PermissionDenied(_("You may not change this person's profile."))
@@ -259,7 +259,7 @@ def person_create(
     roles: Iterable[str] = (PlatformRole.STAFF,),
 ) -> Person:
     """Register a member of staff in a programme: their organisation's admins and the programme admins."""
-    if not perms.can_edit_organisation(actor, organisation):
+    if not permissions.can_edit_organisation(actor, organisation):
         raise PermissionDenied(_("You may not add people to this organisation."))
     if not Participation.objects.filter(programme=programme, organisation=organisation).exists():
         raise ValidationError({"organisation": _("This organisation does not take part in the programme.")})
@@ -326,7 +326,7 @@ def membership_grant(
 @transaction.atomic
 def calendar_token_rotate(*, actor: Actor, person: Person) -> str:
     """Give the person a new secret calendar feed address; the old one stops working at once."""
-    if not perms.can_edit_own_profile(actor, person):
+    if not permissions.can_edit_own_profile(actor, person):
         raise PermissionDenied(_("Only the person themselves may renew their calendar address."))
     person.calendar_token = new_calendar_token()
     person.save(update_fields=["calendar_token"])
