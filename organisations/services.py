@@ -10,8 +10,11 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from coordinator.core.exceptions import Conflict
 from organisations import permissions
 from organisations.models import (
     Funder,
@@ -53,9 +56,28 @@ def _apply(instance: Any, values: dict[str, Any], allowed: set[str]) -> list[str
     return changed
 
 
-def _save(instance: Any, changed: list[str], conflict: dict[str, str] | None = None) -> None:
-    """Validate and save the changed fields. Uniqueness is left to the database (a scoped uniqueness check
-    could not see other programmes' rows); a conflict becomes a field error instead of a 500."""
+ORGANISATION_NAME_TAKEN = gettext_noop("An organisation with this name is already registered.")
+UNIT_NAME_TAKEN = gettext_noop("This organisation already has a unit with this name.")
+
+
+def _save_unique(instance: Model, *, field: str, taken: str, update_fields: list[str] | None = None) -> None:
+    """Save ``instance``, where ``field`` must be unique: a clash is an input error on that field, with the
+    message ``taken`` (a ``gettext_noop`` source text).
+
+    Uniqueness is left to the database, because a check through the scoped manager could not see other
+    programmes' rows; the savepoint keeps the surrounding transaction usable when someone else took the
+    name meanwhile.
+    """
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError as exc:
+        raise ValidationError({field: _(taken)}) from exc
+
+
+def _save_changed(instance: Model, changed: list[str]) -> None:
+    """Validate and save the changed fields of a row that has no unique field the caller can change. A
+    database refusal then means a row it refers to changed under the caller (a unit removed meanwhile)."""
     if not changed:
         return
     instance.full_clean(validate_unique=False, validate_constraints=False)
@@ -63,7 +85,7 @@ def _save(instance: Any, changed: list[str], conflict: dict[str, str] | None = N
         with transaction.atomic():
             instance.save(update_fields=changed)
     except IntegrityError as exc:
-        raise ValidationError(conflict or _("This conflicts with an existing record.")) from exc
+        raise Conflict(_("This conflicts with an existing record.")) from exc
 
 
 # --- Programmes -----------------------------------------------------------------------------------------
@@ -80,7 +102,7 @@ def programme_update(
     """Change a programme's settings and, optionally, replace its funders. Programme admins only."""
     if not permissions.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may change it."))
-    _save(programme, _apply(programme, values, PROGRAMME_FIELDS))
+    _save_changed(programme, _apply(programme, values, PROGRAMME_FIELDS))
     if funders is not None:
         funders_replace(actor=actor, programme=programme, funders=funders)
     return programme
@@ -126,11 +148,7 @@ def organisation_create(
         raise PermissionDenied(_("Only the programme's admins may add organisations."))
     organisation = Organisation(name=name.strip(), short_name=short_name.strip(), kind=kind, website=website)
     organisation.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            organisation.save()
-    except IntegrityError as exc:
-        raise ValidationError({"name": _("An organisation with this name is already registered.")}) from exc
+    _save_unique(organisation, field="name", taken=ORGANISATION_NAME_TAKEN)
     Participation.objects.create(programme=programme, organisation=organisation)
     return organisation
 
@@ -140,11 +158,10 @@ def organisation_update(*, actor: Actor, organisation: Organisation, values: dic
     """Change an organisation's details: its own admins and the programme admins."""
     if not permissions.can_edit_organisation(actor, organisation):
         raise PermissionDenied(_("You may not change this organisation."))
-    _save(
-        organisation,
-        _apply(organisation, values, ORGANISATION_FIELDS),
-        {"name": _("An organisation with this name is already registered.")},
-    )
+    changed = _apply(organisation, values, ORGANISATION_FIELDS)
+    if changed:
+        organisation.full_clean(validate_unique=False, validate_constraints=False)
+        _save_unique(organisation, field="name", taken=ORGANISATION_NAME_TAKEN, update_fields=changed)
     return organisation
 
 
@@ -173,11 +190,7 @@ def unit_create(*, actor: Actor, organisation: Organisation, values: dict[str, A
     _apply(unit, values, UNIT_FIELDS)
     _check_parent(unit, organisation, unit.parent)
     unit.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            unit.save()
-    except IntegrityError as exc:
-        raise ValidationError({"name": _("This organisation already has a unit with this name.")}) from exc
+    _save_unique(unit, field="name", taken=UNIT_NAME_TAKEN)
     return unit
 
 
@@ -187,7 +200,9 @@ def unit_update(*, actor: Actor, unit: Unit, values: dict[str, Any]) -> Unit:
         raise PermissionDenied(_("You may not change this unit."))
     changed = _apply(unit, values, UNIT_FIELDS)
     _check_parent(unit, unit.organisation, unit.parent)
-    _save(unit, changed, {"name": _("This organisation already has a unit with this name.")})
+    if changed:
+        unit.full_clean(validate_unique=False, validate_constraints=False)
+        _save_unique(unit, field="name", taken=UNIT_NAME_TAKEN, update_fields=changed)
     return unit
 
 
@@ -240,7 +255,7 @@ def person_update(*, actor: Actor, person: Person, values: dict[str, Any]) -> Pe
     changed = _apply(person, values, allowed)
     _check_unit(person, person.unit)
     _check_line_manager(person, person.line_manager)
-    _save(person, changed)
+    _save_changed(person, changed)
     return person
 
 
