@@ -84,6 +84,11 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         queryset = self.narrow_queryset(self.model.objects.all())  # type: ignore[attr-defined]
         return restrict_to_programmes(queryset, self.actor.programme_ids)
 
+    def reload(self, instance: models.Model) -> models.Model:
+        """The object again as this viewset reads it (scoped, with the list's joins), to answer a write
+        with what a following read would show."""
+        return self.get_queryset().get(pk=instance.pk)
+
     def get_serializer_context(self) -> dict[str, Any]:
         context = dict(super().get_serializer_context())
         context["actor"] = getattr(self, "actor", None)
