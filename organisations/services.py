@@ -44,7 +44,8 @@ class FunderShare:
     share_percent: Decimal
 
 
-def _apply(instance: Any, values: dict[str, Any], allowed: set[str]) -> list[str]:
+def _apply(instance: Model, values: dict[str, Any], allowed: set[str]) -> list[str]:
+    """Set the allowed ``values`` on ``instance``; return the names of the fields that changed."""
     unknown = set(values) - allowed
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})

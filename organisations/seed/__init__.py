@@ -1,7 +1,7 @@
 """The organisations' demo data: tables in ``data``, the loader in ``loader``.
 
-The names below are re-exported because the other apps' seeders, ``seed_demo`` and the hooks import them
-from ``organisations.seed``.
+The names below are re-exported because the other apps' seeders and tests import them from
+``organisations.seed``; this app itself imports ``data`` and ``loader`` directly.
 """
 
 from organisations.seed.data import COPENHAGEN_SLUG, DEMO_PASSWORD, MALMO_SLUG
