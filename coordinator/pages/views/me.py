@@ -105,6 +105,8 @@ class SettingsView(ProgrammeMixin, ServiceFormMixin, FormView):
 
 
 class RotateCalendarTokenView(ProgrammeMixin, View):
+    """Give me a new secret calendar address; the old one stops working at once."""
+
     def post(self, request: HttpRequest) -> HttpResponse:
         services.calendar_token_rotate(actor=self.actor, person=self.person)
         messages.success(

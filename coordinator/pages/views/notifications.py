@@ -18,6 +18,8 @@ from organisations.access.views import ProgrammeMixin
 
 
 class NotificationListView(ProgrammeMixin, TemplateView):
+    """My latest notifications in this programme."""
+
     template_name = "coordinator/notifications.html"
     model = Notification
 
