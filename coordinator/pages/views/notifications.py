@@ -7,13 +7,14 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from coordinator.core.models import Notification
+from coordinator.core.views import next_url
 from organisations.access.views import ProgrammeMixin
 
 
@@ -50,7 +51,4 @@ class MarkNotificationsReadView(ProgrammeMixin, View):
         count = queryset.update(read_at=timezone.now())
         if request.headers.get("Accept", "").startswith("application/json"):
             return JsonResponse({"marked": count})
-        target = request.POST.get("next", "")
-        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-            return redirect(target)
-        return redirect("notifications")
+        return redirect(next_url(request, reverse("notifications")))
