@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -42,7 +43,7 @@ class ProgrammeViewSet(
     serializer_class = ProgrammeSerializer
     ordering_fields = ["name"]
 
-    def narrow_queryset(self, queryset: Any) -> Any:
+    def narrow_queryset(self, queryset: QuerySet[Programme]) -> QuerySet[Programme]:
         return selectors.programmes_for(self.actor)
 
     def perform_update(self, serializer: Any) -> None:
@@ -70,14 +71,14 @@ class OrganisationViewSet(
     filterset_class = OrganisationFilter
     ordering_fields = ["name", "short_name"]
 
-    def narrow_queryset(self, queryset: Any) -> Any:
+    def narrow_queryset(self, queryset: QuerySet[Organisation]) -> QuerySet[Organisation]:
         return selectors.organisations_for(self.actor)
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         programme = data.pop("programme")
         created = services.organisation_create(actor=self.actor, programme=programme, **data)
-        serializer.instance = self.get_queryset().get(pk=created.pk)
+        serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
         services.organisation_update(
@@ -100,7 +101,7 @@ class UnitViewSet(
     filterset_class = UnitFilter
     ordering_fields = ["name"]
 
-    def narrow_queryset(self, queryset: Any) -> Any:
+    def narrow_queryset(self, queryset: QuerySet[Unit]) -> QuerySet[Unit]:
         return selectors.units_for(self.actor)
 
     def perform_create(self, serializer: Any) -> None:
@@ -124,7 +125,7 @@ class WorkRoleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Programm
     serializer_class = WorkRoleSerializer
     filterset_class = WorkRoleFilter
 
-    def narrow_queryset(self, queryset: Any) -> Any:
+    def narrow_queryset(self, queryset: QuerySet[WorkRole]) -> QuerySet[WorkRole]:
         return selectors.work_roles_for(self.actor)
 
 
@@ -136,11 +137,8 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
     filterset_class = PersonFilter
     ordering_fields = ["user__last_name", "user__first_name"]
 
-    def narrow_queryset(self, queryset: Any) -> Any:
+    def narrow_queryset(self, queryset: QuerySet[Person]) -> QuerySet[Person]:
         return selectors.people_for(self.actor)
-
-    def _reread(self, person: Person) -> Person:
-        return selectors.people_for(self.actor).get(pk=person.pk)
 
     @extend_schema(request=PersonUpdateSerializer, responses=PersonSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -148,7 +146,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
         incoming = PersonUpdateSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
         services.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
-        return Response(self.get_serializer(self._reread(person)).data)
+        return Response(self.get_serializer(self.reload(person)).data)
 
     @extend_schema(request=PersonCreateSerializer, responses={201: PersonSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -168,7 +166,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
                 roles=data.pop("roles", None) or ["staff"],
                 values=data,
             )
-        return Response(self.get_serializer(self._reread(person)).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(self.reload(person)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses=PersonSerializer)
     @extend_schema(methods=["PATCH"], request=PersonUpdateSerializer, responses=PersonSerializer)
@@ -182,7 +180,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
             incoming = PersonUpdateSerializer(data=request.data, context=self.get_serializer_context())
             incoming.is_valid(raise_exception=True)
             services.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
-        return Response(self.get_serializer(self._reread(person)).data)
+        return Response(self.get_serializer(self.reload(person)).data)
 
 
 class ObtainTokenView(APIView):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import registry
 from coordinator.core.models import OutboundEmail
 from organisations.models import Membership, Organisation, Participation, PlatformRole, Programme
-from organisations.permissions import actor_for, request_has_role
+from organisations.permissions import COORDINATING_ROLES, request_has_role
 from organisations.selectors import coordinators_of, members_of
 
 
@@ -31,8 +31,7 @@ def _programme_panel(request: Any) -> dict[str, Any] | None:
 
 
 def _outbox_panel(request: Any) -> dict[str, Any] | None:
-    actor = actor_for(request.user)
-    if not actor.is_coordinator(request.programme):
+    if not request_has_role(request, *COORDINATING_ROLES):
         return None
     failed = OutboundEmail.objects.filter(programme=request.programme, status=OutboundEmail.Status.FAILED)
     pending = OutboundEmail.objects.filter(programme=request.programme, status=OutboundEmail.Status.PENDING)
@@ -102,7 +101,7 @@ registry.dashboard_panels.register(
 
 
 def _seed() -> list[tuple[str, str]]:
-    from organisations.seed import seed_organisations
+    from organisations.seed.loader import seed_organisations
 
     return seed_organisations()
 

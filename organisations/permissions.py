@@ -19,10 +19,8 @@ from organisations.models import (
     Unit,
 )
 
-R = PlatformRole
-
 # Roles that may manage programme-wide operations (matching, rounds, reports).
-COORDINATING_ROLES = frozenset({R.PROGRAMME_ADMIN, R.COORDINATOR})
+COORDINATING_ROLES = frozenset({PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR})
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ class Actor:
         return pid in self.memberships
 
     def is_programme_admin(self, programme: Programme | int) -> bool:
-        return self.has_role(programme, R.PROGRAMME_ADMIN)
+        return self.has_role(programme, PlatformRole.PROGRAMME_ADMIN)
 
     def is_coordinator(self, programme: Programme | int) -> bool:
         """Coordinators and programme admins run the programme's shared operations."""
@@ -146,7 +144,7 @@ def can_edit_organisation(actor: Actor, organisation: Organisation) -> bool:
     for pid in _shared_programmes(actor, organisation):
         if actor.is_programme_admin(pid):
             return True
-        if actor.organisation_id == organisation.pk and actor.has_role(pid, R.ORGANISATION_ADMIN):
+        if actor.organisation_id == organisation.pk and actor.has_role(pid, PlatformRole.ORGANISATION_ADMIN):
             return True
     return False
 

@@ -6,7 +6,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
-from organisations import permissions as perms
 from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import (
     UI_LANGUAGES,
@@ -19,6 +18,7 @@ from organisations.models import (
     WorkRole,
     validate_language_codes,
 )
+from organisations.permissions import can_see_contact_details
 
 
 class FunderSerializer(StrictModelSerializer):
@@ -187,7 +187,7 @@ class PersonSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     def to_representation(self, person: Person) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(person)
         actor = self.context.get("actor")
-        if actor is None or not perms.can_see_contact_details(actor, person):
+        if actor is None or not can_see_contact_details(actor, person):
             for name in CONTACT_FIELDS + ("preferred_language",):
                 data.pop(name, None)
         return data

@@ -10,9 +10,12 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from organisations import permissions as perms
+from coordinator.core.exceptions import Conflict
+from organisations import permissions
 from organisations.models import (
     Funder,
     Membership,
@@ -41,7 +44,8 @@ class FunderShare:
     share_percent: Decimal
 
 
-def _apply(instance: Any, values: dict[str, Any], allowed: set[str]) -> list[str]:
+def _apply(instance: Model, values: dict[str, Any], allowed: set[str]) -> list[str]:
+    """Set the allowed ``values`` on ``instance``; return the names of the fields that changed."""
     unknown = set(values) - allowed
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
@@ -53,9 +57,28 @@ def _apply(instance: Any, values: dict[str, Any], allowed: set[str]) -> list[str
     return changed
 
 
-def _save(instance: Any, changed: list[str], conflict: dict[str, str] | None = None) -> None:
-    """Validate and save the changed fields. Uniqueness is left to the database (a scoped uniqueness check
-    could not see other programmes' rows); a conflict becomes a field error instead of a 500."""
+ORGANISATION_NAME_TAKEN = gettext_noop("An organisation with this name is already registered.")
+UNIT_NAME_TAKEN = gettext_noop("This organisation already has a unit with this name.")
+
+
+def _save_unique(instance: Model, *, field: str, taken: str, update_fields: list[str] | None = None) -> None:
+    """Save ``instance``, where ``field`` must be unique: a clash is an input error on that field, with the
+    message ``taken`` (a ``gettext_noop`` source text).
+
+    Uniqueness is left to the database, because a check through the scoped manager could not see other
+    programmes' rows; the savepoint keeps the surrounding transaction usable when someone else took the
+    name meanwhile.
+    """
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError as exc:
+        raise ValidationError({field: _(taken)}) from exc
+
+
+def _save_changed(instance: Model, changed: list[str]) -> None:
+    """Validate and save the changed fields of a row that has no unique field the caller can change. A
+    database refusal then means a row it refers to changed under the caller (a unit removed meanwhile)."""
     if not changed:
         return
     instance.full_clean(validate_unique=False, validate_constraints=False)
@@ -63,7 +86,7 @@ def _save(instance: Any, changed: list[str], conflict: dict[str, str] | None = N
         with transaction.atomic():
             instance.save(update_fields=changed)
     except IntegrityError as exc:
-        raise ValidationError(conflict or _("This conflicts with an existing record.")) from exc
+        raise Conflict(_("This conflicts with an existing record.")) from exc
 
 
 # --- Programmes -----------------------------------------------------------------------------------------
@@ -78,9 +101,9 @@ def programme_update(
     funders: Sequence[FunderShare] | None = None,
 ) -> Programme:
     """Change a programme's settings and, optionally, replace its funders. Programme admins only."""
-    if not perms.can_manage_programme(actor, programme):
+    if not permissions.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may change it."))
-    _save(programme, _apply(programme, values, PROGRAMME_FIELDS))
+    _save_changed(programme, _apply(programme, values, PROGRAMME_FIELDS))
     if funders is not None:
         funders_replace(actor=actor, programme=programme, funders=funders)
     return programme
@@ -89,7 +112,7 @@ def programme_update(
 @transaction.atomic
 def funders_replace(*, actor: Actor, programme: Programme, funders: Sequence[FunderShare]) -> list[Funder]:
     """Replace the programme's funders; their shares may not exceed 100 % together."""
-    if not perms.can_manage_programme(actor, programme):
+    if not permissions.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may change its funders."))
     names = [f.name.strip() for f in funders]
     if len(set(n.casefold() for n in names)) != len(names):
@@ -122,15 +145,11 @@ def organisation_create(
     *, actor: Actor, programme: Programme, name: str, short_name: str, kind: str, website: str = ""
 ) -> Organisation:
     """Add a new organisation to a programme. Programme admins only."""
-    if not perms.can_manage_programme(actor, programme):
+    if not permissions.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may add organisations."))
     organisation = Organisation(name=name.strip(), short_name=short_name.strip(), kind=kind, website=website)
     organisation.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            organisation.save()
-    except IntegrityError as exc:
-        raise ValidationError({"name": _("An organisation with this name is already registered.")}) from exc
+    _save_unique(organisation, field="name", taken=ORGANISATION_NAME_TAKEN)
     Participation.objects.create(programme=programme, organisation=organisation)
     return organisation
 
@@ -138,13 +157,12 @@ def organisation_create(
 @transaction.atomic
 def organisation_update(*, actor: Actor, organisation: Organisation, values: dict[str, Any]) -> Organisation:
     """Change an organisation's details: its own admins and the programme admins."""
-    if not perms.can_edit_organisation(actor, organisation):
+    if not permissions.can_edit_organisation(actor, organisation):
         raise PermissionDenied(_("You may not change this organisation."))
-    _save(
-        organisation,
-        _apply(organisation, values, ORGANISATION_FIELDS),
-        {"name": _("An organisation with this name is already registered.")},
-    )
+    changed = _apply(organisation, values, ORGANISATION_FIELDS)
+    if changed:
+        organisation.full_clean(validate_unique=False, validate_constraints=False)
+        _save_unique(organisation, field="name", taken=ORGANISATION_NAME_TAKEN, update_fields=changed)
     return organisation
 
 
@@ -167,33 +185,31 @@ def _check_parent(unit: Unit, organisation: Organisation, parent: Unit | None) -
 @transaction.atomic
 def unit_create(*, actor: Actor, organisation: Organisation, values: dict[str, Any]) -> Unit:
     """Add a unit (department, office) to an organisation: its admins and the programme admins."""
-    if not perms.can_add_unit_to(actor, organisation):
+    if not permissions.can_add_unit_to(actor, organisation):
         raise PermissionDenied(_("You may not add units to this organisation."))
     unit = Unit(organisation=organisation)
     _apply(unit, values, UNIT_FIELDS)
     _check_parent(unit, organisation, unit.parent)
     unit.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            unit.save()
-    except IntegrityError as exc:
-        raise ValidationError({"name": _("This organisation already has a unit with this name.")}) from exc
+    _save_unique(unit, field="name", taken=UNIT_NAME_TAKEN)
     return unit
 
 
 @transaction.atomic
 def unit_update(*, actor: Actor, unit: Unit, values: dict[str, Any]) -> Unit:
-    if not perms.can_edit_unit(actor, unit):
+    if not permissions.can_edit_unit(actor, unit):
         raise PermissionDenied(_("You may not change this unit."))
     changed = _apply(unit, values, UNIT_FIELDS)
     _check_parent(unit, unit.organisation, unit.parent)
-    _save(unit, changed, {"name": _("This organisation already has a unit with this name.")})
+    if changed:
+        unit.full_clean(validate_unique=False, validate_constraints=False)
+        _save_unique(unit, field="name", taken=UNIT_NAME_TAKEN, update_fields=changed)
     return unit
 
 
 @transaction.atomic
 def unit_delete(*, actor: Actor, unit: Unit) -> None:
-    if not perms.can_edit_unit(actor, unit):
+    if not permissions.can_edit_unit(actor, unit):
         raise PermissionDenied(_("You may not remove this unit."))
     if unit.children.exists():
         raise ValidationError(_("This unit has sub-units; move or remove them first."))
@@ -231,16 +247,16 @@ def person_update(*, actor: Actor, person: Person, values: dict[str, Any]) -> Pe
     The person may change their own contact details and preferences; their organisation's admins and the
     programme admins may also change unit and line manager.
     """
-    if perms.can_edit_person(actor, person):
+    if permissions.can_edit_person(actor, person):
         allowed = EMPLOYMENT_FIELDS
-    elif perms.can_edit_own_profile(actor, person):
+    elif permissions.can_edit_own_profile(actor, person):
         allowed = OWN_PROFILE_FIELDS
     else:
         raise PermissionDenied(_("You may not change this person's profile."))
     changed = _apply(person, values, allowed)
     _check_unit(person, person.unit)
     _check_line_manager(person, person.line_manager)
-    _save(person, changed)
+    _save_changed(person, changed)
     return person
 
 
@@ -259,7 +275,7 @@ def person_create(
     roles: Iterable[str] = (PlatformRole.STAFF,),
 ) -> Person:
     """Register a member of staff in a programme: their organisation's admins and the programme admins."""
-    if not perms.can_edit_organisation(actor, organisation):
+    if not permissions.can_edit_organisation(actor, organisation):
         raise PermissionDenied(_("You may not add people to this organisation."))
     if not Participation.objects.filter(programme=programme, organisation=organisation).exists():
         raise ValidationError({"organisation": _("This organisation does not take part in the programme.")})
@@ -326,7 +342,7 @@ def membership_grant(
 @transaction.atomic
 def calendar_token_rotate(*, actor: Actor, person: Person) -> str:
     """Give the person a new secret calendar feed address; the old one stops working at once."""
-    if not perms.can_edit_own_profile(actor, person):
+    if not permissions.can_edit_own_profile(actor, person):
         raise PermissionDenied(_("Only the person themselves may renew their calendar address."))
     person.calendar_token = new_calendar_token()
     person.save(update_fields=["calendar_token"])

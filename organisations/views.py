@@ -7,9 +7,9 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet
 from django.views.generic import TemplateView
 
-from organisations import permissions as perms
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Organisation, Unit
+from organisations.permissions import can_edit_organisation, sees_contacts_in
 from organisations.selectors import members_of
 
 
@@ -56,7 +56,7 @@ class OrganisationDetailView(ProgrammeMixin, TemplateView):
             organisation=organisation,
             units=Unit.objects.filter(organisation=organisation).select_related("parent").order_by("name"),
             people=people,
-            show_contacts=perms.sees_contacts_in(self.actor, self.programme, organisation.pk),
-            can_edit=perms.can_edit_organisation(self.actor, organisation),
+            show_contacts=sees_contacts_in(self.actor, self.programme, organisation.pk),
+            can_edit=can_edit_organisation(self.actor, organisation),
         )
         return context

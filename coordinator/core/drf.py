@@ -15,7 +15,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from coordinator.core import exceptions as domain
+from coordinator.core.exceptions import Conflict
 
 
 class Pagination(PageNumberPagination):
@@ -40,7 +40,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail=serializers.as_serializer_error(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
-    elif isinstance(exc, domain.Conflict):
+    elif isinstance(exc, Conflict):
         exc = ConflictResponse(detail=exc.messages)
     elif isinstance(exc, IntegrityError):
         exc = ConflictResponse()

@@ -254,6 +254,7 @@ def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
 def _claim(pk: int) -> bool:
     """Compare-and-set: only one process may send a given message at a time."""
     now = timezone.now()
+    # The outbox is sent outside any request (after the commit, or by the periodic job): unscoped by design.
     claimed = OutboundEmail.unscoped_objects.filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
         pk=pk,
@@ -269,6 +270,7 @@ def deliver(outbound_ids: Iterable[int]) -> int:
     for pk in outbound_ids:
         if not _claim(pk):
             continue
+        # The row this process has just claimed by its id (outbox, outside any request).
         outbound = OutboundEmail.unscoped_objects.select_related("programme").get(pk=pk)
         try:
             connection = connection or get_connection(fail_silently=False)
@@ -310,6 +312,7 @@ def _record_failure(outbound: OutboundEmail, exc: Exception) -> None:
 
 
 def _alert_coordinators(outbound: OutboundEmail) -> None:
+    # The failed message's own programme, from the outbox outside any request.
     with unscoped(), transaction.atomic():
         recipients = {
             person.pk: person
@@ -333,6 +336,7 @@ def _alert_coordinators(outbound: OutboundEmail) -> None:
 def deliver_due() -> int:
     """Periodic job: retry messages whose next attempt is due, and free stale claims of crashed senders."""
     now = timezone.now()
+    # The whole outbox, every programme's.
     OutboundEmail.unscoped_objects.filter(status=OutboundEmail.Status.SENDING, claimed_until__lt=now).update(
         status=OutboundEmail.Status.PENDING, claimed_until=None
     )

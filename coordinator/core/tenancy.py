@@ -66,10 +66,6 @@ def active_programme_ids() -> frozenset[int] | None:
     return scope  # type: ignore[no-any-return]
 
 
-def is_unscoped() -> bool:
-    return _active_scope.get() is _UNSCOPED
-
-
 def restrict_to_programmes(
     queryset: models.QuerySet[Any], programme_ids: Iterable[int]
 ) -> models.QuerySet[Any]:

@@ -43,7 +43,7 @@ class ProgrammeAdminSite(admin.AdminSite):
 
         def scoped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.user.is_active and request.user.is_superuser:
-                with unscoped():
+                with unscoped():  # superusers administer every programme
                     return inner(request, *args, **kwargs)
             token = activate_scope(admin_programme_ids(request))
             try:

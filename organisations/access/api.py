@@ -4,7 +4,7 @@ and foreign ids that must name an object the person can see."""
 from __future__ import annotations
 
 import contextvars
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.db import models
 from rest_framework import serializers, viewsets
@@ -12,6 +12,8 @@ from rest_framework.request import Request
 
 from coordinator.core.tenancy import activate_scope, deactivate_scope, restrict_to_programmes
 from organisations.permissions import Actor, actor_for
+
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
@@ -83,6 +85,11 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             return self.model.objects.none()  # type: ignore[attr-defined, no-any-return]
         queryset = self.narrow_queryset(self.model.objects.all())  # type: ignore[attr-defined]
         return restrict_to_programmes(queryset, self.actor.programme_ids)
+
+    def reload(self, instance: ModelT) -> ModelT:
+        """The object again as this viewset reads it (scoped, with the list's joins), to answer a write
+        with what a following read would show."""
+        return self.get_queryset().get(pk=instance.pk)
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = dict(super().get_serializer_context())

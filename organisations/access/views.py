@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +19,7 @@ from django.views.generic import TemplateView
 
 from coordinator.core.forms import add_service_errors
 from coordinator.core.tenancy import restrict_to_programmes
+from coordinator.core.views import SERVICE_ERRORS
 from organisations.models import Person, Programme
 from organisations.permissions import Actor, actor_for
 
@@ -126,7 +127,7 @@ class FormPage(ProgrammeMixin, TemplateView, metaclass=ABCMeta):
         if form.is_valid():
             try:
                 target = self.perform(form)
-            except ValidationError as error:
+            except SERVICE_ERRORS as error:  # a Conflict too, while the features move to FormView
                 add_service_errors(form, error)
             else:
                 messages.success(request, str(self.success_message))

@@ -14,13 +14,14 @@ from organisations.access.views import ProgrammeMixin
 
 # Views that do not work on programme data, or decide the scope themselves (each with its reason).
 PUBLIC = {
-    "coordinator.pages.views.HomeView",  # landing page for visitors; members get panels built in their scope
+    # a landing page for visitors; members get panels built in their scope
+    "coordinator.pages.views.home.HomeView",
     "django.contrib.auth.views.LoginView",
     "django.contrib.auth.views.LogoutView",
-    "coordinator.pages.views.SwitchProgrammeView",  # chooses among the person's own memberships
-    "coordinator.pages.views.set_language",  # writes only the signed-in person's own preference
-    "coordinator.pages.views.calendar_feed",  # the secret token identifies the person; their scope
-    "coordinator.pages.views.healthz",
+    "coordinator.pages.views.home.SwitchProgrammeView",  # chooses among the person's own memberships
+    "coordinator.pages.views.home.set_language",  # writes only the signed-in person's own preference
+    "coordinator.pages.views.feed.calendar_feed",  # the secret token identifies the person; their scope
+    "coordinator.pages.views.health.healthz",
     "organisations.api.ObtainTokenView",
     "drf_spectacular.views.SpectacularAPIView",
     "drf_spectacular.views.SpectacularSwaggerView",

@@ -203,7 +203,7 @@ def test_calendar_feed_is_rebuilt_when_an_event_changes_and_served_from_cache_ot
 
     from coordinator.core import registry
     from coordinator.core.calendar import CalendarEvent
-    from coordinator.pages import views
+    from coordinator.pages.views import feed
 
     start = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
     state = {"summary": "Auskultation", "builds": 0}
@@ -218,14 +218,14 @@ def test_calendar_feed_is_rebuilt_when_an_event_changes_and_served_from_cache_ot
             )
         ]
 
-    real_build = views.build_calendar
+    real_build = feed.build_calendar
 
     def counting_build(*args, **kwargs):
         state["builds"] += 1
         return real_build(*args, **kwargs)
 
     monkeypatch.setattr(registry.calendar_providers, "_entries", {"test": (1, provider)})
-    monkeypatch.setattr(views, "build_calendar", counting_build)
+    monkeypatch.setattr(feed, "build_calendar", counting_build)
     url = f"/calendar/{staff_a.calendar_token}.ics"
 
     first = client.get(url)

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from coordinator.core import registry
 from coordinator.core.tenancy import unscoped
-from organisations.seed import DEMO_PASSWORD
+from organisations.seed.data import DEMO_PASSWORD
 
 
 class Command(BaseCommand):

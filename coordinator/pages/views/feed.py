@@ -1,0 +1,61 @@
+"""A person's private calendar subscription feed, identified by its secret token."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from coordinator.core import registry
+from coordinator.core.calendar import CalendarEvent, build_calendar
+from coordinator.core.tenancy import programme_scope, unscoped
+from organisations.models import Person, Programme
+from organisations.permissions import actor_for
+
+# How long a built feed stays in the cache; its key changes whenever its content would.
+FEED_CACHE_SECONDS = 24 * 3600
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A person's private subscription feed: their confirmed sessions, visits and meetings.
+
+    Public by design (calendar clients cannot sign in): the secret token identifies the person. An unknown
+    or rotated token answers the same 404 as any missing page. The feed is then built inside the person's
+    own scope, so it can hold nothing from programmes they do not belong to.
+    """
+    if len(token) > 64:
+        raise Http404
+    with unscoped():  # identifying the person by their secret is what decides the scope
+        person = Person.unscoped_objects.select_related("user").filter(calendar_token=token).first()
+        if person is None or not person.user.is_active:
+            raise Http404
+    actor = actor_for(person.user)
+    with programme_scope(actor.programme_ids):
+        events: list[CalendarEvent] = []
+        for provider in registry.calendar_providers:
+            events.extend(provider(person))
+        programme = Programme.objects.order_by("name").first()
+    time_zone = programme.time_zone if programme else "Europe/Stockholm"
+    events.sort(key=lambda event: (event.start, event.uid))
+    name = _("Samverkan – %(name)s") % {"name": person.full_name}
+    # Building the iCalendar text is most of the work, so the built feed is cached under a fingerprint of
+    # everything that goes into it: a change to any event gives a new key (never a stale feed), and the
+    # fingerprint is the ETag, so a client that has the current feed gets a 304 without any building.
+    fingerprint = hashlib.sha256(repr((time_zone, name, events)).encode()).hexdigest()[:32]
+    etag = f'"{fingerprint}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
+    cache_key = f"calendar-feed:{fingerprint}"
+    body = cache.get(cache_key)
+    if body is None:
+        body = build_calendar(events, time_zone=time_zone, name=name)
+        cache.set(cache_key, body, timeout=FEED_CACHE_SECONDS)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, max-age=300"
+    response["Content-Disposition"] = 'inline; filename="samverkan.ics"'
+    return response

@@ -1,0 +1,115 @@
+"""My page (my history across every feature and my calendar address) and my settings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from coordinator.core import registry
+from coordinator.core.models import NotificationPreference
+from coordinator.core.views import ServiceFormMixin
+from organisations import services
+from organisations.access.views import ProgrammeMixin
+from organisations.forms import OwnProfileForm
+from organisations.models import PlatformRole
+
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+class MyPageView(ProgrammeMixin, TemplateView):
+    """My page: my history across every feature, my calendar feed, my settings."""
+
+    template_name = "coordinator/my_page.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        history: list[registry.HistoryEntry] = []
+        for provider in registry.history_providers:
+            history.extend(provider(self.person))
+        history.sort(key=lambda entry: _sortable(entry.when), reverse=True)
+        feed_path = reverse("calendar-feed", kwargs={"token": self.person.calendar_token})
+        https_url = self.request.build_absolute_uri(feed_path)
+        roles = self.actor.roles_in(self.programme)
+        context.update(
+            history=history,
+            feed_url=https_url,
+            webcal_url="webcal://" + https_url.split("://", 1)[1],
+            roles=[str(choice.label) for choice in PlatformRole if choice.value in roles],
+            membership=self.actor.membership_in(self.programme),
+        )
+        return context
+
+
+def _sortable(value: date | datetime) -> datetime:
+    """A history date or time as an aware time, so that both sort together."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else timezone.make_aware(value)
+    return timezone.make_aware(datetime.combine(value, time.min))
+
+
+class SettingsView(ProgrammeMixin, ServiceFormMixin, FormView):
+    """My profile details and which notifications also come by email."""
+
+    template_name = "coordinator/settings.html"
+    form_class = OwnProfileForm
+    success_message = gettext_lazy("Your settings were saved.")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["person"] = self.person
+        return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        chosen = {p.kind: p.email_enabled for p in NotificationPreference.objects.filter(person=self.person)}
+        context["kinds"] = [
+            {"key": kind.key, "label": kind.label, "email": chosen.get(kind.key, kind.default_email)}
+            for kind in registry.notification_kinds
+        ]
+        return context
+
+    def perform(self, form: OwnProfileForm) -> str:
+        with transaction.atomic():
+            services.person_update(actor=self.actor, person=self.person, values=form.changed_values())
+            for kind in registry.notification_kinds:
+                NotificationPreference.objects.update_or_create(
+                    person=self.person,
+                    kind=kind.key,
+                    defaults={"email_enabled": self.request.POST.get(f"email_{kind.key}") == "on"},
+                )
+        return reverse("settings")
+
+    def form_valid(self, form: Form) -> HttpResponse:
+        response = super().form_valid(form)
+        # Saved: the chosen interface language also holds before the next sign-in.
+        if isinstance(response, HttpResponseRedirect) and self.person.preferred_language:
+            response.set_cookie(
+                "samverkan_language",
+                self.person.preferred_language,
+                samesite="Lax",
+                max_age=LANGUAGE_COOKIE_SECONDS,
+            )
+        return response
+
+
+class RotateCalendarTokenView(ProgrammeMixin, View):
+    """Give me a new secret calendar address; the old one stops working at once."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        services.calendar_token_rotate(actor=self.actor, person=self.person)
+        messages.success(
+            request, _("Your calendar address was renewed. Subscribe again with the new address.")
+        )
+        return redirect("my-page")
