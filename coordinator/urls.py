@@ -4,23 +4,23 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from coordinator.pages import views
+from coordinator.pages.views import barometer, feed, health, home, me, notifications
 from organisations.access.admin import site as admin_site
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
+    path("", home.HomeView.as_view(), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/setlang/", views.set_language, name="set_language"),
-    path("programme/", views.SwitchProgrammeView.as_view(), name="switch-programme"),
-    path("me/", views.MyPageView.as_view(), name="my-page"),
-    path("me/settings/", views.SettingsView.as_view(), name="settings"),
-    path("me/calendar/rotate/", views.RotateCalendarTokenView.as_view(), name="calendar-rotate"),
-    path("barometer/", views.BarometerView.as_view(), name="barometer"),
-    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
-    path("notifications/read/", views.MarkNotificationsReadView.as_view(), name="notifications-read"),
-    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
-    path("healthz", views.healthz, name="healthz"),
+    path("i18n/setlang/", home.set_language, name="set_language"),
+    path("programme/", home.SwitchProgrammeView.as_view(), name="switch-programme"),
+    path("me/", me.MyPageView.as_view(), name="my-page"),
+    path("me/settings/", me.SettingsView.as_view(), name="settings"),
+    path("me/calendar/rotate/", me.RotateCalendarTokenView.as_view(), name="calendar-rotate"),
+    path("barometer/", barometer.BarometerView.as_view(), name="barometer"),
+    path("notifications/", notifications.NotificationListView.as_view(), name="notifications"),
+    path("notifications/read/", notifications.MarkNotificationsReadView.as_view(), name="notifications-read"),
+    path("calendar/<str:token>.ics", feed.calendar_feed, name="calendar-feed"),
+    path("healthz", health.healthz, name="healthz"),
     path("organisations/", include("organisations.urls")),
     path("shadowing/", include("shadowing.urls")),
     path("seminars/", include("seminars.urls")),

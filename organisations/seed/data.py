@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from organisations.models import OrganisationKind, PlatformRole
 
-DEMO_PASSWORD = "samverkan-demo"  # noqa: S105 (the printed demo password; that is its purpose)
+DEMO_PASSWORD = "samverkan-demo"
 MALMO_SLUG = "malmo"
 COPENHAGEN_SLUG = "kobenhavn"
 
