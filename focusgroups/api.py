@@ -20,7 +20,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from focusgroups import filters, selectors, services
+from focusgroups import filters, selectors
 from focusgroups import permissions as perms
 from focusgroups import serializers as s
 from focusgroups.models import (
@@ -33,6 +33,7 @@ from focusgroups.models import (
     Meeting,
     Note,
 )
+from focusgroups.services import actions, glossary, groups, meetings, notes
 from organisations.access.api import ProgrammeScopedViewSet
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
@@ -73,7 +74,7 @@ class FocusGroupViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
-        created = services.group_create(
+        created = groups.group_create(
             actor=self.actor,
             programme=data.pop("programme"),
             convener=data.pop("convener", None),
@@ -84,7 +85,7 @@ class FocusGroupViewSet(
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("programme", None)
-        services.group_update(
+        groups.group_update(
             actor=self.actor, group=serializer.instance, convener=data.pop("convener", None), values=data
         )
         serializer.instance = _reload(self, serializer.instance.pk)
@@ -111,7 +112,7 @@ class MembershipViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
-        created = services.membership_add(
+        created = groups.membership_add(
             actor=self.actor,
             group=data["group"],
             person=data["person"],
@@ -125,11 +126,11 @@ class MembershipViewSet(
         data = dict(serializer.validated_data)
         data.pop("group", None)
         data.pop("person", None)
-        services.membership_update(actor=self.actor, membership=serializer.instance, values=data)
+        groups.membership_update(actor=self.actor, membership=serializer.instance, values=data)
         serializer.instance = _reload(self, serializer.instance.pk)
 
     def perform_destroy(self, instance: GroupMembership) -> None:
-        services.membership_remove(actor=self.actor, membership=instance)
+        groups.membership_remove(actor=self.actor, membership=instance)
 
 
 class MeetingViewSet(
@@ -154,7 +155,7 @@ class MeetingViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         agenda = data.pop("agenda_items", [])
-        created = services.meeting_create(
+        created = meetings.meeting_create(
             actor=self.actor, group=data.pop("group"), values=data, agenda=agenda
         )
         serializer.instance = _reload(self, created.pk)
@@ -163,7 +164,7 @@ class MeetingViewSet(
         data = dict(serializer.validated_data)
         data.pop("group", None)
         agenda = data.pop("agenda_items", None)
-        services.meeting_update(actor=self.actor, meeting=serializer.instance, values=data, agenda=agenda)
+        meetings.meeting_update(actor=self.actor, meeting=serializer.instance, values=data, agenda=agenda)
         serializer.instance = _reload(self, serializer.instance.pk)
 
     @extend_schema(request=None, responses=s.MeetingSerializer)
@@ -171,7 +172,7 @@ class MeetingViewSet(
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel the meeting; every member receives the calendar cancellation."""
         meeting = self.get_object()
-        services.meeting_cancel(actor=self.actor, meeting=meeting)
+        meetings.meeting_cancel(actor=self.actor, meeting=meeting)
         return Response(self.get_serializer(_reload(self, meeting.pk)).data)
 
     @extend_schema(request=s.MinutesSerializer, responses=s.MeetingSerializer)
@@ -181,7 +182,7 @@ class MeetingViewSet(
         meeting = self.get_object()
         parsed = s.MinutesSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
-        services.meeting_record_minutes(
+        meetings.meeting_record_minutes(
             actor=self.actor,
             meeting=meeting,
             minutes=parsed.validated_data["minutes"],
@@ -240,7 +241,7 @@ class NoteViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
-        created = services.note_create(
+        created = notes.note_create(
             actor=self.actor,
             group=data["group"],
             title=data["title"],
@@ -289,16 +290,16 @@ class NoteViewSet(
         data = serializer.validated_data
         try:
             if "visibility" in data and data["visibility"] != note.visibility:
-                services.note_set_visibility(actor=self.actor, note=note, visibility=data["visibility"])
+                notes.note_set_visibility(actor=self.actor, note=note, visibility=data["visibility"])
             if "body" in data or "title" in data:
-                services.note_save(
+                notes.note_save(
                     actor=self.actor,
                     note=note,
                     body=data.get("body", note.body) if "body" in request.data else note.body,
                     title=data.get("title", note.title),
                     base_version=base,
                 )
-        except services.StaleVersion as stale:
+        except notes.StaleVersion as stale:
             return self._precondition_failed(_reload(self, stale.current.pk))
         fresh = _reload(self, note.pk)
         response = Response(self.get_serializer(fresh).data)
@@ -352,10 +353,10 @@ class NoteViewSet(
         if isinstance(base, Response):
             return base
         try:
-            services.note_restore(
+            notes.note_restore(
                 actor=self.actor, note=note, version=parsed.validated_data["version"], base_version=base
             )
-        except services.StaleVersion as stale:
+        except notes.StaleVersion as stale:
             return self._precondition_failed(_reload(self, stale.current.pk))
         fresh = _reload(self, note.pk)
         response = Response(self.get_serializer(fresh).data)
@@ -384,7 +385,7 @@ class ActionViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
-        created = services.action_create(
+        created = actions.action_create(
             actor=self.actor,
             group=data.pop("group"),
             owner=data.pop("owner"),
@@ -397,7 +398,7 @@ class ActionViewSet(
         data = dict(serializer.validated_data)
         data.pop("group", None)
         data.pop("organisation", None)
-        services.action_update(
+        actions.action_update(
             actor=self.actor, action=serializer.instance, owner=data.pop("owner", None), values=data
         )
         serializer.instance = _reload(self, serializer.instance.pk)
@@ -434,7 +435,7 @@ class ConceptViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
-        created = services.concept_create(
+        created = glossary.concept_create(
             actor=self.actor,
             programme=data["programme"],
             name=data["name"],
@@ -445,7 +446,7 @@ class ConceptViewSet(
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("programme", None)
-        services.concept_update(actor=self.actor, concept=serializer.instance, values=data)
+        glossary.concept_update(actor=self.actor, concept=serializer.instance, values=data)
         serializer.instance = _reload(self, serializer.instance.pk)
 
     @extend_schema(request=s.TermSerializer, responses=s.TermSerializer)
@@ -455,7 +456,7 @@ class ConceptViewSet(
         concept = self.get_object()
         parsed = s.TermSerializer(data=request.data, context=self.get_serializer_context())
         parsed.is_valid(raise_exception=True)
-        row = services.term_set(
+        row = glossary.term_set(
             actor=self.actor,
             concept=concept,
             organisation=parsed.validated_data["organisation"],
@@ -471,5 +472,5 @@ class ConceptViewSet(
         concept = self.get_object()
         parsed = s.CommentSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
-        comment = services.comment_add(actor=self.actor, concept=concept, body=parsed.validated_data["body"])
+        comment = glossary.comment_add(actor=self.actor, concept=concept, body=parsed.validated_data["body"])
         return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)

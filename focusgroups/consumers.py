@@ -10,7 +10,7 @@ Protocol (JSON):
   and a reader is never on the roster and may not save. Anyone else is closed with 4403, a group that
   does not exist or belongs to another programme with 4404.
 - ``{"type": "save", "note": id, "base_version": n, "body": "...", "title": "..."}`` saves through
-  ``services.note_save``: on success every socket of the group (the sender's too) receives ``{"type":
+  ``notes.note_save``: on success every socket of the group (the sender's too) receives ``{"type":
   "saved", ...}``; on a stale base version only the sender receives ``{"type": "conflict", "note": id,
   "current": {...}, "yours": {...}}`` with both texts, so nothing typed is lost. Without the right to edit:
   ``{"type": "error", "code": "forbidden"}``; bad input: ``{"type": "error", "code": "invalid", ...}``.
@@ -33,8 +33,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from focusgroups import permissions as perms
-from focusgroups import selectors, services
+from focusgroups import selectors
 from focusgroups.models import FocusGroup, LivePresence, Note
+from focusgroups.services import notes
 from organisations.access.consumers import CLOSE_FORBIDDEN, ScopedConsumer
 
 CLOSE_NOT_FOUND = 4404
@@ -96,12 +97,12 @@ class NotesConsumer(ScopedConsumer):
 
     async def on_accepted(self) -> None:
         if not self.in_room:
-            self.room = services.readers_group(self.group_id)
+            self.room = notes.readers_group(self.group_id)
             await self.channel_layer.group_add(self.room, self.channel_name)
-            notes = await self.in_scope(self._shared_notes)
-            await self.send_json({"type": "hello", "notes": notes, "presence": []})
+            shared = await self.in_scope(self._shared_notes)
+            await self.send_json({"type": "hello", "notes": shared, "presence": []})
             return
-        self.room = services.notes_group(self.group_id)
+        self.room = notes.notes_group(self.group_id)
         await self.channel_layer.group_add(self.room, self.channel_name)
         hello, changed = await self.in_scope(self._join)
         await self.send_json(hello)
@@ -124,8 +125,8 @@ class NotesConsumer(ScopedConsumer):
             channel_name=self.channel_name,
             defaults={"group": group, "person": self.actor.person, "seen_at": timezone.now()},
         )
-        notes = [_note_payload(n, self.can_edit) for n in selectors.room_notes(group)]
-        hello = {"type": "hello", "notes": notes, "presence": selectors.roster(self.group_id)}
+        payloads = [_note_payload(n, self.can_edit) for n in selectors.room_notes(group)]
+        hello = {"type": "hello", "notes": payloads, "presence": selectors.roster(self.group_id)}
         return hello, not already_here
 
     def _shared_notes(self) -> list[dict[str, Any]]:
@@ -204,13 +205,13 @@ class NotesConsumer(ScopedConsumer):
             return {"type": "error", "code": "not_found", "note": note_id}
         self._touch()
         try:
-            services.note_save(actor=self.actor, note=note, body=body, title=title, base_version=base_version)  # type: ignore[arg-type]
+            notes.note_save(actor=self.actor, note=note, body=body, title=title, base_version=base_version)  # type: ignore[arg-type]
         except PermissionDenied:
             return {"type": "error", "code": "forbidden", "note": note_id}
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             return {"type": "error", "code": "invalid", "note": note_id, "errors": errors}
-        except services.StaleVersion as stale:
+        except notes.StaleVersion as stale:
             current = stale.current
             return {
                 "type": "conflict",

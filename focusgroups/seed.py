@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from focusgroups import permissions as perms
-from focusgroups import services
 from focusgroups.models import (
     ActionItem,
     AgendaItem,
@@ -40,6 +39,7 @@ from focusgroups.models import (
     Note,
     NoteVersion,
 )
+from focusgroups.services import groups
 from organisations.models import Organisation, Person, Programme
 from organisations.seed import COPENHAGEN_SLUG, MALMO_SLUG
 
@@ -423,15 +423,15 @@ def _glossary(programme: Programme, people: dict[str, Person]) -> None:
 
 def seed_focusgroups() -> list[tuple[str, str]]:
     programme = Programme.unscoped_objects.get(slug=MALMO_SLUG)
-    groups = {g.code: g for g in services.ensure_default_groups(programme)}
+    by_code = {g.code: g for g in groups.ensure_default_groups(programme)}
     people = _people(programme)
     for code, seats in GROUP_SEATS.items():
         for seat in seats:
-            _seat(groups[code], people[seat.username], seat)
+            _seat(by_code[code], people[seat.username], seat)
 
     today = timezone.localdate()
     lina, amina, karin = people["lina.bjork"], people["amina.hassan"], people["karin.nystrom"]
-    org = groups["organisationskannedom"]
+    org = by_code["organisationskannedom"]
     past = _meeting(
         org,
         "Uppstartsmöte: hur lär vi känna varandras organisationer?",
@@ -522,7 +522,7 @@ def seed_focusgroups() -> list[tuple[str, str]]:
         status=ActionItem.Status.DONE,
     )
 
-    info = groups["informationsflodet"]
+    info = by_code["informationsflodet"]
     _meeting(
         info,
         "Var stannar informationen?",
@@ -562,7 +562,7 @@ def seed_focusgroups() -> list[tuple[str, str]]:
         today + timedelta(days=20),
     )
 
-    health = groups["halsoperspektivet-empowerment"]
+    health = by_code["halsoperspektivet-empowerment"]
     _note(
         health,
         Note.Visibility.GROUP,
@@ -580,5 +580,5 @@ def seed_focusgroups() -> list[tuple[str, str]]:
 
     copenhagen = Programme.unscoped_objects.filter(slug=COPENHAGEN_SLUG).first()
     if copenhagen is not None:
-        services.ensure_default_groups(copenhagen)
+        groups.ensure_default_groups(copenhagen)
     return []

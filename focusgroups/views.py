@@ -27,7 +27,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from coordinator.core.views import error_text, next_url
-from focusgroups import forms, services
+from focusgroups import forms
 from focusgroups import permissions as perms
 from focusgroups.models import (
     ActionItem,
@@ -40,6 +40,7 @@ from focusgroups.models import (
     Note,
     NoteVersion,
 )
+from focusgroups.services import actions, glossary, groups, meetings, notes
 from organisations.access.views import FormPage as BaseFormPage
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Organisation, Programme
@@ -192,7 +193,7 @@ class GroupCreateView(FormPage):
 
     def perform(self, form: Any) -> str:
         values = {**form.cleaned_data, "code": slugify(form.cleaned_data["name"])[:60] or "group"}
-        group = services.group_create(actor=self.actor, programme=self.programme, values=values)
+        group = groups.group_create(actor=self.actor, programme=self.programme, values=values)
         return reverse("focusgroups:group", kwargs={"pk": group.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -210,7 +211,7 @@ class GroupEditView(GroupScoped, FormPage):
         return forms.GroupForm(data=data, initial={"name": self.group.name, "purpose": self.group.purpose})
 
     def perform(self, form: Any) -> str:
-        services.group_update(actor=self.actor, group=self.group, values=form.cleaned_data)
+        groups.group_update(actor=self.actor, group=self.group, values=form.cleaned_data)
         return reverse("focusgroups:group", kwargs={"pk": self.group.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -233,7 +234,7 @@ class MembershipAddView(GroupScoped, FormPage):
         return forms.MembershipForm(data=data, programme=self.programme)
 
     def perform(self, form: Any) -> str:
-        services.membership_add(actor=self.actor, group=self.group, **form.cleaned_data)
+        groups.membership_add(actor=self.actor, group=self.group, **form.cleaned_data)
         return reverse("focusgroups:group", kwargs={"pk": self.group.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -274,7 +275,7 @@ class MembershipEditView(MembershipScoped, FormPage):
         return forms.MembershipForm(data=data, programme=self.programme, membership=self.membership)
 
     def perform(self, form: Any) -> str:
-        services.membership_update(actor=self.actor, membership=self.membership, values=form.cleaned_data)
+        groups.membership_update(actor=self.actor, membership=self.membership, values=form.cleaned_data)
         return reverse("focusgroups:group", kwargs={"pk": self.group.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -288,7 +289,7 @@ class MembershipRemoveView(MembershipScoped, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         membership = self.get_membership(pk)
         try:
-            services.membership_remove(actor=self.actor, membership=membership)
+            groups.membership_remove(actor=self.actor, membership=membership)
         except ValidationError as error:
             messages.error(request, error_text(error))
         else:
@@ -347,7 +348,7 @@ class MeetingCreateView(GroupScoped, FormPage):
         return forms.MeetingForm(data=data)
 
     def perform(self, form: Any) -> str:
-        meeting = services.meeting_create(
+        meeting = meetings.meeting_create(
             actor=self.actor, group=self.group, values=form.values(), agenda=form.agenda_items()
         )
         return reverse("focusgroups:meeting", kwargs={"pk": meeting.pk})
@@ -368,7 +369,7 @@ class MeetingEditView(MeetingScoped, FormPage):
         return forms.MeetingForm(data=data, meeting=self.meeting)
 
     def perform(self, form: Any) -> str:
-        services.meeting_update(
+        meetings.meeting_update(
             actor=self.actor, meeting=self.meeting, values=form.values(), agenda=form.agenda_items()
         )
         return reverse("focusgroups:meeting", kwargs={"pk": self.meeting.pk})
@@ -395,7 +396,7 @@ class MeetingCancelView(MeetingScoped, FormPage):
         return forms.CancelForm(data=data)
 
     def perform(self, form: Any) -> str:
-        services.meeting_cancel(actor=self.actor, meeting=self.meeting)
+        meetings.meeting_cancel(actor=self.actor, meeting=self.meeting)
         return reverse("focusgroups:meeting", kwargs={"pk": self.meeting.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -424,7 +425,7 @@ class MeetingMinutesView(MeetingScoped, FormPage):
         return forms.MinutesForm(data=data, initial=initial)
 
     def perform(self, form: Any) -> str:
-        services.meeting_record_minutes(
+        meetings.meeting_record_minutes(
             actor=self.actor,
             meeting=self.meeting,
             minutes=form.cleaned_data["minutes"],
@@ -470,7 +471,7 @@ class NoteListView(GroupScoped, TemplateView):
         form = forms.NoteCreateForm(request.POST)
         if form.is_valid():
             try:
-                note = services.note_create(actor=self.actor, group=self.group, **form.cleaned_data)
+                note = notes.note_create(actor=self.actor, group=self.group, **form.cleaned_data)
             except ValidationError as error:
                 forms.add_service_errors(form, error)
             else:
@@ -573,14 +574,14 @@ class NoteDetailView(NoteScoped, View):
         form = forms.NoteForm(request.POST)
         if form.is_valid():
             try:
-                saved = services.note_save(
+                saved = notes.note_save(
                     actor=self.actor,
                     note=note,
                     title=form.cleaned_data["title"],
                     body=form.cleaned_data["body"],
                     base_version=form.cleaned_data["base_version"],
                 )
-            except services.StaleVersion as stale:
+            except notes.StaleVersion as stale:
                 current = stale.current
                 self.note = current
                 data = request.POST.copy()
@@ -694,13 +695,13 @@ class NoteRestoreView(NoteScoped, View):
         if not form.is_valid():
             return render(request, self.template_name, {"note": note, "old": old, "form": form}, status=400)
         try:
-            saved = services.note_restore(
+            saved = notes.note_restore(
                 actor=self.actor,
                 note=note,
                 version=old.version,
                 base_version=form.cleaned_data["base_version"],
             )
-        except services.StaleVersion:
+        except notes.StaleVersion:
             messages.error(
                 request, _("The note was saved by someone else meanwhile. Look at the history and try again.")
             )
@@ -766,7 +767,7 @@ class ActionListView(GroupScoped, TemplateView):
             try:
                 values = dict(form.cleaned_data)
                 owner = values.pop("owner")
-                services.action_create(actor=self.actor, group=self.group, owner=owner, values=values)
+                actions.action_create(actor=self.actor, group=self.group, owner=owner, values=values)
             except ValidationError as error:
                 forms.add_service_errors(form, error)
             else:
@@ -804,7 +805,7 @@ class ActionEditView(ActionScoped, FormPage):
     def perform(self, form: Any) -> str:
         values = dict(form.cleaned_data)
         owner = values.pop("owner")
-        services.action_update(actor=self.actor, action=self.action, values=values, owner=owner)
+        actions.action_update(actor=self.actor, action=self.action, values=values, owner=owner)
         return reverse("focusgroups:actions", kwargs={"pk": self.group.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -822,7 +823,7 @@ class ActionStatusView(ActionScoped, View):
             messages.error(request, _("Choose a status."))
         else:
             try:
-                services.action_update(
+                actions.action_update(
                     actor=self.actor, action=action, values={"status": form.cleaned_data["status"]}
                 )
             except ValidationError as error:
@@ -898,7 +899,7 @@ class GlossaryView(ProgrammeMixin, TemplateView):
         form = forms.ConceptForm(request.POST)
         if form.is_valid():
             try:
-                concept = services.concept_create(
+                concept = glossary.concept_create(
                     actor=self.actor, programme=self.programme, **form.cleaned_data
                 )
             except ValidationError as error:
@@ -963,7 +964,7 @@ class ConceptView(ProgrammeMixin, View):
             if form.is_valid():
                 organisation = self.person.organisation
                 try:
-                    services.term_set(
+                    glossary.term_set(
                         actor=self.actor, concept=self.concept, organisation=organisation, **form.cleaned_data
                     )
                 except ValidationError as error:
@@ -975,7 +976,7 @@ class ConceptView(ProgrammeMixin, View):
         form = forms.CommentForm(request.POST)
         if form.is_valid():
             try:
-                services.comment_add(actor=self.actor, concept=self.concept, body=form.cleaned_data["body"])
+                glossary.comment_add(actor=self.actor, concept=self.concept, body=form.cleaned_data["body"])
             except ValidationError as error:
                 forms.add_service_errors(form, error)
             else:

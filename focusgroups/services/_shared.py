@@ -1,0 +1,103 @@
+"""What the focus-groups services share: applying and validating values, the common right checks, the
+address of a group's page and the notification helper."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from coordinator.core.notifications import notify
+from focusgroups import invites
+from focusgroups import permissions as perms
+from focusgroups.models import FocusGroup
+from organisations.models import Membership, Person, Programme
+from organisations.permissions import Actor
+
+
+def apply_values(instance: Any, values: Mapping[str, Any], allowed: set[str]) -> list[str]:
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
+    changed = []
+    for name, value in values.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+def full_clean(instance: Any, exclude: Sequence[str] = ()) -> None:
+    errors: dict[str, list[str]] = {}
+    # Django does not validate a TextField's max_length (it only sizes form widgets); the API and the
+    # socket need the limit enforced here.
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, models.TextField) and field.max_length and field.name not in exclude:
+            value = getattr(instance, field.attname)
+            if isinstance(value, str) and len(value) > field.max_length:
+                errors[field.name] = [
+                    _("Keep this under %(limit)s characters.") % {"limit": field.max_length}
+                ]
+    try:
+        instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def require_person(actor: Actor) -> Person:
+    if actor.person is None:
+        raise PermissionDenied(_("You have no staff profile."))
+    return actor.person
+
+
+def require_manage_group(actor: Actor, group: FocusGroup) -> None:
+    if not perms.can_manage_group(actor, group):
+        raise PermissionDenied(_("Only the group's convener or the programme's coordinators may do this."))
+
+
+def _url(name: str, pk: int, fallback: str) -> str:
+    try:
+        return reverse(name, kwargs={"pk": pk})
+    except NoReverseMatch:  # the web pages are optional for the API and the notifications
+        return fallback
+
+
+def group_url(group: FocusGroup) -> str:
+    return _url("focusgroups:group", group.pk, f"/focusgroups/{group.pk}/")
+
+
+def tell(
+    people: Sequence[Person],
+    programme: Programme,
+    kind: str,
+    url: str,
+    title: str,
+    params: Mapping[str, Any],
+    body: str = "",
+) -> None:
+    """A notification to each person in their own language (``title``/``body`` are gettext_noop strings)."""
+    for person in people:
+        with translation.override(invites.language_of(person, programme)):
+            notify(
+                programme=programme,
+                recipients=[person],
+                kind=kind,
+                title=_(title) % params,
+                body=_(body) % params if body else "",
+                url=url,
+            )
+
+
+def is_programme_member(person: Person, programme: Programme | int) -> bool:
+    # The person row came through the caller's scoped read; this checks their membership of the group's
+    # programme specifically (a person may belong to several).
+    pid = programme if isinstance(programme, int) else programme.pk
+    return Membership.unscoped_objects.filter(person=person, programme_id=pid, is_active=True).exists()
