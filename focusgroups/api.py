@@ -20,6 +20,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core.exceptions import Conflict
 from focusgroups import filters, selectors
 from focusgroups import permissions as perms
 from focusgroups import serializers as s
@@ -289,18 +290,18 @@ class NoteViewSet(
             return base
         data = serializer.validated_data
         try:
-            if "visibility" in data and data["visibility"] != note.visibility:
-                notes.note_set_visibility(actor=self.actor, note=note, visibility=data["visibility"])
-            if "body" in data or "title" in data:
-                notes.note_save(
-                    actor=self.actor,
-                    note=note,
-                    body=data.get("body", note.body) if "body" in request.data else note.body,
-                    title=data.get("title", note.title),
-                    base_version=base,
-                )
-        except notes.StaleVersion as stale:
-            return self._precondition_failed(_reload(self, stale.current.pk))
+            notes.note_update(
+                actor=self.actor,
+                note=note,
+                base_version=base,
+                title=data.get("title"),
+                body=data.get("body") if "body" in request.data else None,
+                visibility=data.get("visibility"),
+            )
+        except Conflict as conflict:
+            if conflict.current is None:
+                raise
+            return self._precondition_failed(_reload(self, conflict.current.pk))
         fresh = _reload(self, note.pk)
         response = Response(self.get_serializer(fresh).data)
         response["ETag"] = fresh.etag
@@ -356,8 +357,10 @@ class NoteViewSet(
             notes.note_restore(
                 actor=self.actor, note=note, version=parsed.validated_data["version"], base_version=base
             )
-        except notes.StaleVersion as stale:
-            return self._precondition_failed(_reload(self, stale.current.pk))
+        except Conflict as conflict:
+            if conflict.current is None:
+                raise
+            return self._precondition_failed(_reload(self, conflict.current.pk))
         fresh = _reload(self, note.pk)
         response = Response(self.get_serializer(fresh).data)
         response["ETag"] = fresh.etag

@@ -10,7 +10,7 @@ Protocol (JSON):
   and a reader is never on the roster and may not save. Anyone else is closed with 4403, a group that
   does not exist or belongs to another programme with 4404.
 - ``{"type": "save", "note": id, "base_version": n, "body": "...", "title": "..."}`` saves through
-  ``notes.note_save``: on success every socket of the group (the sender's too) receives ``{"type":
+  ``notes.note_update``: on success every socket of the group (the sender's too) receives ``{"type":
   "saved", ...}``; on a stale base version only the sender receives ``{"type": "conflict", "note": id,
   "current": {...}, "yours": {...}}`` with both texts, so nothing typed is lost. Without the right to edit:
   ``{"type": "error", "code": "forbidden"}``; bad input: ``{"type": "error", "code": "invalid", ...}``.
@@ -31,7 +31,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from coordinator.core.exceptions import Conflict
 from focusgroups import permissions as perms
 from focusgroups import selectors
 from focusgroups.models import FocusGroup, LivePresence, Note
@@ -204,15 +206,36 @@ class NotesConsumer(ScopedConsumer):
         if note is None:
             return {"type": "error", "code": "not_found", "note": note_id}
         self._touch()
+        if not isinstance(body, str):
+            return {
+                "type": "error",
+                "code": "invalid",
+                "note": note_id,
+                "errors": {"__all__": [_("Give the text as a string.")]},
+            }
         try:
-            notes.note_save(actor=self.actor, note=note, body=body, title=title, base_version=base_version)  # type: ignore[arg-type]
+            # The client's values go to the service unchecked: it answers bad ones with a ValidationError.
+            notes.note_update(
+                actor=self.actor,
+                note=note,
+                body=body,
+                title=title,
+                base_version=base_version,  # type: ignore[arg-type]
+            )
         except PermissionDenied:
             return {"type": "error", "code": "forbidden", "note": note_id}
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             return {"type": "error", "code": "invalid", "note": note_id, "errors": errors}
-        except notes.StaleVersion as stale:
-            current = stale.current
+        except Conflict as conflict:
+            current: Note | None = conflict.current
+            if current is None:
+                return {
+                    "type": "error",
+                    "code": "conflict",
+                    "note": note_id,
+                    "errors": {"__all__": conflict.messages},
+                }
             return {
                 "type": "conflict",
                 "note": note_id,

@@ -14,7 +14,7 @@ The shape of the data:
 - A ``Meeting`` has ``AgendaItem`` rows, minutes and ``Decision`` rows. ``sequence`` is the iCalendar
   SEQUENCE of every invite sent for it; it is raised on each update or cancellation.
 - A ``Note`` is a shared text of a group, edited live by the members. ``version`` is raised by one on every
-  save (compare-and-set in ``services.note_save``) and each save is kept as a ``NoteVersion``.
+  save (compare-and-set in ``services.notes.note_update``) and each save is kept as a ``NoteVersion``.
 - An ``ActionItem`` is something someone promised to do, with an owner, an organisation and a due date.
 - A ``Concept`` of the shared glossary ("customer") has one ``ConceptTerm`` per organisation (what that
   organisation calls it and how it defines it) and ``ConceptComment`` rows from members.
@@ -271,7 +271,7 @@ class Note(TenantModel):
       on everyone's start page; ``programme`` notes are found from the group's page.
 
     ``version`` starts at 1 and is raised by exactly one on each save, through a compare-and-set in
-    ``services.note_save``; a save based on an older version is refused, never silently overwritten.
+    ``services.notes.note_update``; a save based on an older version is refused, never silently overwritten.
     """
 
     tenant_path: ClassVar[str] = "group__programme"

@@ -162,11 +162,12 @@ def can_add_action(actor: Actor, group: FocusGroup, perms: frozenset[str] | None
     return can_manage_group(actor, group, perms) or EDIT_NOTES in perms
 
 
-def can_update_action(actor: Actor, action: ActionItem) -> bool:
-    """The owner moves their own action along; the convener and coordinators change any."""
+def can_update_action(actor: Actor, action: ActionItem, *, can_manage: bool | None = None) -> bool:
+    """The owner moves their own action along; the convener and coordinators change any (``can_manage``:
+    whether the actor manages the action's group, when the caller knows it already)."""
     if actor.person is not None and action.owner_id == actor.person.pk:
         return True
-    return can_manage_group(actor, action.group)
+    return can_manage if can_manage is not None else can_manage_group(actor, action.group)
 
 
 def can_use_glossary(actor: Actor, programme: Programme | int) -> bool:

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from coordinator.core.exceptions import Conflict
 from focusgroups import permissions as perms
 from focusgroups.models import Concept, ConceptComment, ConceptTerm
 from focusgroups.services._shared import apply_values, full_clean, require_person
@@ -69,7 +70,7 @@ def term_set(
         with transaction.atomic():
             row.save()
     except IntegrityError as exc:
-        raise ValidationError({"organisation": _("This organisation's term was just set; reload.")}) from exc
+        raise Conflict(_("This organisation's term was just set; reload.")) from exc
     return row
 
 

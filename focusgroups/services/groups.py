@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from coordinator.core import registry
+from coordinator.core.exceptions import Conflict
 from focusgroups import invites
 from focusgroups import permissions as perms
 from focusgroups.models import FocusGroup, GroupMembership, Meeting
@@ -223,7 +224,7 @@ def membership_add(
         with transaction.atomic():
             membership.save()
     except IntegrityError as exc:  # a concurrent add of the same person
-        raise ValidationError({"person": _("This person is already in the group.")}) from exc
+        raise Conflict(_("This person is already in the group.")) from exc
     if role == GroupMembership.Role.CONVENER:
         _set_convener(actor, group, person)
     perms.sync_member_permissions(group, person)

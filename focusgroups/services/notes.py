@@ -1,10 +1,10 @@
 """Shared notes and their versions, and the live-notes broadcast.
 
-A note carries a ``version``. A save names the version it was based on; ``note_save`` moves the note from
+A note carries a ``version``. A save names the version it was based on; ``note_update`` moves the note from
 that version to the next with one compare-and-set ``UPDATE ... WHERE id = %s AND version = %s`` through
 ``Note.unscoped_objects`` (the tenant check is the caller's scoped read of the note; a CAS through the
 scoped manager would become ``id IN (subquery)``, which is not safe under concurrency on PostgreSQL). When
-no row matches, someone else saved first: ``StaleVersion`` carries the current note and nothing is written,
+no row matches, someone else saved first: ``Conflict`` carries the current note and nothing is written,
 so the caller can show both texts and let the person merge and save again. Each successful save writes a
 ``NoteVersion`` (never changed afterwards); a restore is a new version whose text equals an old one. After
 the commit the save is broadcast to the group's live-notes sockets (``notes_group``).
@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coordinator.core.exceptions import Conflict
 from focusgroups import permissions as perms
 from focusgroups.models import FocusGroup, Note, NoteVersion
 from focusgroups.services._shared import full_clean, require_person
@@ -46,14 +47,6 @@ def compare_and_set_disabled() -> Iterator[None]:
         yield
     finally:
         _compare_and_set_enabled = True
-
-
-class StaleVersion(Exception):  # noqa: N818 (the domain name of the condition, not an error class)
-    """A note was saved on a version that is no longer the current one; ``current`` is the note as it is."""
-
-    def __init__(self, current: Note) -> None:
-        super().__init__(f"note {current.pk} is at version {current.version}")
-        self.current = current
 
 
 def notes_group(group_id: int) -> str:
@@ -101,9 +94,9 @@ def _broadcast_saved_on_commit(note: Note, author_name: str) -> None:
     transaction.on_commit(lambda: broadcast(group_id, event, readers=shared))
 
 
-def _check_note_text(title: str, body: str) -> None:
-    probe = Note(title=title, body=body)
-    full_clean(probe, exclude=["group", "updated_by", "visibility"])
+def _check_note(title: str, body: str, visibility: str) -> None:
+    probe = Note(title=title, body=body, visibility=visibility)
+    full_clean(probe, exclude=["group", "updated_by"])
 
 
 @transaction.atomic
@@ -123,79 +116,96 @@ def note_create(
     return note
 
 
-@transaction.atomic
-def note_set_visibility(*, actor: Actor, note: Note, visibility: str) -> Note:
-    """Change who may read a note (members and the convener); the text and version are unchanged."""
-    require_person(actor)
-    if not perms.can_edit_note(actor, note):
-        raise PermissionDenied(_("Only the group's members may change its notes."))
-    was_shared = note.visibility != Note.Visibility.GROUP
-    note.visibility = visibility
-    full_clean(note, exclude=["group", "updated_by"])
-    Note.unscoped_objects.filter(pk=note.pk).update(visibility=visibility)
-    if was_shared and visibility == Note.Visibility.GROUP:
-        # Readers outside the group following the note live are told it is no longer theirs to read.
-        group_id, note_id = note.group_id, note.pk
-        withdrawn = {"type": "note.withdrawn", "note": note_id}
-        transaction.on_commit(lambda: broadcast(group_id, withdrawn, members=False, readers=True))
-    return note
-
-
 def _as_version(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError({field: _("Give the version number the text was based on.")})
     return value
 
 
-@transaction.atomic
-def note_save(
+def note_update(
     *,
     actor: Actor,
     note: Note,
-    body: str,
-    title: str | None = None,
     base_version: int,
+    title: str | None = None,
+    body: str | None = None,
+    visibility: str | None = None,
+) -> Note:
+    """Change a note based on ``base_version``: its text (a new version), who may read it, or both, in one
+    transaction (members and the convener; ``None`` leaves a part as it is).
+
+    Compare-and-set: the note changes only if it is still at ``base_version``; otherwise ``Conflict`` is
+    raised with the current note and nothing at all is written (neither the text nor the visibility).
+    Sending the current version unchanged writes nothing. A new text is kept as a version and broadcast
+    after the commit; a note made group-only again is withdrawn from the programme's readers.
+    """
+    return _update(
+        actor=actor, note=note, base_version=base_version, title=title, body=body, visibility=visibility
+    )
+
+
+@transaction.atomic
+def _update(
+    *,
+    actor: Actor,
+    note: Note,
+    base_version: int,
+    title: str | None,
+    body: str | None,
+    visibility: str | None,
     restored_from: int | None = None,
 ) -> Note:
-    """Save a new text of a note, based on ``base_version`` (members and the convener).
-
-    Compare-and-set: the note moves from ``base_version`` to ``base_version + 1`` only if nobody saved in
-    between; otherwise ``StaleVersion(current)`` is raised and nothing is written. Saving the unchanged text
-    of the current version writes nothing. The new version is kept and broadcast after the commit.
-    """
     person = require_person(actor)
     if not perms.can_edit_note(actor, note):
         raise PermissionDenied(_("Only the group's members may change its notes."))
     base_version = _as_version(base_version, "base_version")
-    if not isinstance(body, str) or (title is not None and not isinstance(title, str)):
+    if (body is not None and not isinstance(body, str)) or (title is not None and not isinstance(title, str)):
         raise ValidationError(_("Give the text as a string."))
-    title = note.title if title is None else title
-    _check_note_text(title, body)
-    now = timezone.now()
-    if base_version == note.version and body == note.body and title == note.title and restored_from is None:
+    new_title = note.title if title is None else title
+    new_body = note.body if body is None else body
+    new_visibility = note.visibility if visibility is None else visibility
+    _check_note(new_title, new_body, new_visibility)
+    text_changed = new_title != note.title or new_body != note.body or restored_from is not None
+    if base_version == note.version and not text_changed and new_visibility == note.visibility:
         return note
-    # The tenant check was the caller's scoped read of ``note``; the CAS goes through the plain manager by pk.
+    was_shared = note.visibility != Note.Visibility.GROUP
+    now = timezone.now()
+    changes: dict[str, object] = {"visibility": new_visibility}
+    new_version = base_version + 1 if text_changed else base_version
+    if text_changed:
+        changes.update(body=new_body, title=new_title, version=new_version, updated_by=person, updated_at=now)
+    # Compare-and-set by pk through the plain manager: the tenant check was the caller's scoped read of
+    # ``note``, and a scoped UPDATE would become ``id IN (subquery)``, not atomic under concurrency.
     row = Note.unscoped_objects.filter(pk=note.pk)
     if _compare_and_set_enabled:
         row = row.filter(version=base_version)
     elif row.values_list("version", flat=True).get() != base_version:  # the race-control's read-then-write
         row = row.none()
-    updated = row.update(body=body, title=title, version=base_version + 1, updated_by=person, updated_at=now)
-    if updated != 1:
+    if row.update(**changes) != 1:
+        # The same row by pk, as it is now (read through the scope just before).
         current = Note.unscoped_objects.select_related("updated_by__user", "group").get(pk=note.pk)
-        raise StaleVersion(current)
-    NoteVersion.objects.create(
-        note=note,
-        version=base_version + 1,
-        title=title,
-        body=body,
-        author=person,
-        restored_from=restored_from,
-        created_at=now,
-    )
-    note.body, note.title, note.version = body, title, base_version + 1
-    note.updated_by, note.updated_at = person, now
-    _broadcast_saved_on_commit(note, person.full_name)
+        raise Conflict(
+            _("The note has changed since you read it; merge with the current version."), current=current
+        )
+    note.visibility = new_visibility
+    group_id, note_id = note.group_id, note.pk
+    if was_shared and new_visibility == Note.Visibility.GROUP:
+        # Readers outside the group following the note live are told it is no longer theirs to read.
+        withdrawn = {"type": "note.withdrawn", "note": note_id}
+        transaction.on_commit(lambda: broadcast(group_id, withdrawn, members=False, readers=True))
+    if text_changed:
+        NoteVersion.objects.create(
+            note=note,
+            version=new_version,
+            title=new_title,
+            body=new_body,
+            author=person,
+            restored_from=restored_from,
+            created_at=now,
+        )
+        note.body, note.title, note.version = new_body, new_title, new_version
+        note.updated_by, note.updated_at = person, now
+        _broadcast_saved_on_commit(note, person.full_name)
     return note
 
 
@@ -205,11 +215,12 @@ def note_restore(*, actor: Actor, note: Note, version: int, base_version: int) -
     old = NoteVersion.objects.filter(note=note, version=version).first()
     if old is None:
         raise ValidationError({"version": _("This note has no such version.")})
-    return note_save(
+    return _update(
         actor=actor,
         note=note,
-        body=old.body,
         title=old.title,
+        body=old.body,
+        visibility=None,
         base_version=base_version,
         restored_from=version,
     )

@@ -9,6 +9,7 @@ import threading
 import pytest
 from django.db import connection
 
+from coordinator.core.exceptions import Conflict
 from coordinator.core.tenancy import programme_scope
 from focusgroups.models import GroupMembership, Note, NoteVersion
 from focusgroups.services import notes
@@ -22,12 +23,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def _race(
     note: Note, people: list, base_version: int
-) -> tuple[list[str], list[notes.StaleVersion], list[BaseException]]:
+) -> tuple[list[str], list[Conflict], list[BaseException]]:
     programme_id = note.group.programme_id
     actors = [actor_for(p.user) for p in people]
     barrier = threading.Barrier(len(people))
     winners: list[str] = []
-    conflicts: list[notes.StaleVersion] = []
+    conflicts: list[Conflict] = []
     errors: list[BaseException] = []
     guard = threading.Lock()
 
@@ -37,10 +38,10 @@ def _race(
             with programme_scope([programme_id]):
                 fresh = Note.objects.select_related("group").get(pk=note.pk)
                 barrier.wait(timeout=60)
-                notes.note_save(actor=actors[index], note=fresh, body=body, base_version=base_version)
+                notes.note_update(actor=actors[index], note=fresh, body=body, base_version=base_version)
             with guard:
                 winners.append(body)
-        except notes.StaleVersion as stale:
+        except Conflict as stale:
             with guard:
                 conflicts.append(stale)
         except BaseException as exc:  # asserted on below

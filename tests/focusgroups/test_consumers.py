@@ -269,7 +269,9 @@ async def test_reader_is_told_when_a_shared_note_becomes_group_only(group, nonme
     def make_group_only() -> None:
         with programme_scope([group.programme_id]):
             note = Note.objects.get(pk=shared.pk)
-            notes.note_set_visibility(actor=actor_for(member_a.user), note=note, visibility="group")
+            notes.note_update(
+                actor=actor_for(member_a.user), note=note, base_version=note.version, visibility="group"
+            )
 
     await sync_to_async(make_group_only)()
     assert await r.receive_json_from(timeout=3) == {"type": "withdrawn", "note": shared.pk}
@@ -375,7 +377,7 @@ async def test_rest_and_service_saves_reach_the_socket(group, member_a, member_b
         forget_actor(member_b.user)
         with programme_scope([group.programme_id]):
             current = Note.objects.get(pk=note.pk)
-            notes.note_save(actor=actor_for(member_b.user), note=current, body="Från API:t", base_version=1)
+            notes.note_update(actor=actor_for(member_b.user), note=current, body="Från API:t", base_version=1)
 
     await sync_to_async(save)()
     saved = await _next(a, "saved")

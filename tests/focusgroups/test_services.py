@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from coordinator.core.exceptions import Conflict
 from coordinator.core.models import Notification, OutboundEmail
 from focusgroups import invites, selectors
 from focusgroups import permissions as perms
@@ -209,11 +210,11 @@ def test_feed_lists_the_members_meetings_with_the_invite_uid(meeting, member_a, 
 
 
 def test_note_save_keeps_every_version_and_refuses_stale(note, member_a, member_b, as_actor):
-    notes.note_save(actor=as_actor(member_a), note=note, body="två", base_version=1)
+    notes.note_update(actor=as_actor(member_a), note=note, body="två", base_version=1)
     stale_copy = Note.objects.get(pk=note.pk)
-    notes.note_save(actor=as_actor(member_b), note=stale_copy, body="tre", base_version=2)
-    with pytest.raises(notes.StaleVersion) as stale:
-        notes.note_save(actor=as_actor(member_a), note=note, body="fyra", base_version=2)
+    notes.note_update(actor=as_actor(member_b), note=stale_copy, body="tre", base_version=2)
+    with pytest.raises(Conflict) as stale:
+        notes.note_update(actor=as_actor(member_a), note=note, body="fyra", base_version=2)
     assert (stale.value.current.version, stale.value.current.body, stale.value.current.updated_by) == (
         3,
         "tre",
@@ -226,13 +227,42 @@ def test_note_save_keeps_every_version_and_refuses_stale(note, member_a, member_
     ]
 
 
+def test_stale_update_that_also_changes_visibility_changes_nothing(note, member_a, member_b, as_actor):
+    """Text and visibility change in one transaction: with the old two services (visibility committed
+    first, then the text refused as stale) the note became readable programme-wide although the save was
+    refused."""
+    read_by_a = Note.objects.get(pk=note.pk)
+    notes.note_update(actor=as_actor(member_b), note=note, body="Omars text", base_version=1)
+
+    with pytest.raises(Conflict) as conflict:
+        notes.note_update(
+            actor=as_actor(member_a),
+            note=read_by_a,
+            base_version=1,
+            body="Annas text",
+            visibility=Note.Visibility.PROGRAMME,
+        )
+
+    assert conflict.value.current.version == 2
+    stored = Note.unscoped_objects.get(pk=note.pk)
+    assert (stored.version, stored.body, stored.visibility) == (2, "Omars text", Note.Visibility.GROUP)
+    assert NoteVersion.objects.filter(note=note).count() == 2
+
+
+def test_visibility_change_on_the_current_version_keeps_the_text_version(note, member_a, as_actor):
+    notes.note_update(actor=as_actor(member_a), note=note, base_version=1, visibility=Note.Visibility.PUBLIC)
+    stored = Note.unscoped_objects.get(pk=note.pk)
+    assert (stored.version, stored.body, stored.visibility) == (1, "Rad ett.\n", Note.Visibility.PUBLIC)
+    assert NoteVersion.objects.filter(note=note).count() == 1
+
+
 def test_unchanged_save_writes_no_version(note, member_a, as_actor):
-    notes.note_save(actor=as_actor(member_a), note=note, body="Rad ett.\n", base_version=1)
+    notes.note_update(actor=as_actor(member_a), note=note, body="Rad ett.\n", base_version=1)
     assert NoteVersion.objects.filter(note=note).count() == 1
 
 
 def test_restore_is_a_new_version_equal_to_the_old(note, member_a, as_actor):
-    notes.note_save(actor=as_actor(member_a), note=note, body="två", title="Ny titel", base_version=1)
+    notes.note_update(actor=as_actor(member_a), note=note, body="två", title="Ny titel", base_version=1)
     restored = notes.note_restore(actor=as_actor(member_a), note=note, version=1, base_version=2)
     assert (restored.version, restored.body, restored.title) == (3, "Rad ett.\n", "Rutin för överlämning")
     with pytest.raises(ValidationError):
@@ -240,7 +270,7 @@ def test_restore_is_a_new_version_equal_to_the_old(note, member_a, as_actor):
 
 
 def test_compare_versions_diffs_lines(note, member_a, as_actor):
-    notes.note_save(actor=as_actor(member_a), note=note, body="Rad ett.\nRad två.\n", base_version=1)
+    notes.note_update(actor=as_actor(member_a), note=note, body="Rad ett.\nRad två.\n", base_version=1)
     diff = selectors.compare_versions(note, 1, 2)
     assert diff is not None
     assert diff.unified == ["--- v1", "+++ v2", "@@ -1 +1,2 @@", " Rad ett.", "+Rad två."]
@@ -248,7 +278,7 @@ def test_compare_versions_diffs_lines(note, member_a, as_actor):
 
 
 def test_compare_table_escapes_the_text(note, member_a, as_actor):
-    notes.note_save(actor=as_actor(member_a), note=note, body="<script>x</script>", base_version=1)
+    notes.note_update(actor=as_actor(member_a), note=note, body="<script>x</script>", base_version=1)
     table = selectors.compare_versions(note, 1, 2).html_table()  # type: ignore[union-attr]
     assert ("<script>" in table, "&lt;script&gt;" in table) == (False, True)
 
@@ -259,7 +289,7 @@ def test_group_notes_are_read_by_members_only(group, note, member_a, observer, n
     assert list(selectors.notes_for(as_actor(nonmember))) == [public]
     assert selectors.public_notes_for(as_actor(nonmember)) == [public]
     with pytest.raises(PermissionDenied):
-        notes.note_save(actor=as_actor(observer), note=note, body="x", base_version=1)
+        notes.note_update(actor=as_actor(observer), note=note, body="x", base_version=1)
     with pytest.raises(PermissionDenied):
         notes.note_create(actor=as_actor(nonmember), group=group, title="x")
 
