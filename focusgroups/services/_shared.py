@@ -1,5 +1,5 @@
 """What the focus-groups services share: applying and validating values, the common right checks, the
-address of a group's page and the notification helper."""
+address of a group's page."""
 
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.urls import NoReverseMatch, reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
-from coordinator.core.notifications import notify
-from focusgroups import invites
 from focusgroups import permissions as perms
 from focusgroups.models import FocusGroup
 from organisations.models import Membership, Person, Programme
@@ -72,28 +69,6 @@ def _url(name: str, pk: int, fallback: str) -> str:
 
 def group_url(group: FocusGroup) -> str:
     return _url("focusgroups:group", group.pk, f"/focusgroups/{group.pk}/")
-
-
-def tell(
-    people: Sequence[Person],
-    programme: Programme,
-    kind: str,
-    url: str,
-    title: str,
-    params: Mapping[str, Any],
-    body: str = "",
-) -> None:
-    """A notification to each person in their own language (``title``/``body`` are gettext_noop strings)."""
-    for person in people:
-        with translation.override(invites.language_of(person, programme)):
-            notify(
-                programme=programme,
-                recipients=[person],
-                kind=kind,
-                title=_(title) % params,
-                body=_(body) % params if body else "",
-                url=url,
-            )
 
 
 def is_programme_member(person: Person, programme: Programme | int) -> bool:

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from coordinator.core import registry
+from coordinator.core.notifications import notify
 from focusgroups import permissions as perms
 from focusgroups.models import ActionItem, FocusGroup, Meeting
-from focusgroups.services._shared import apply_values, full_clean, group_url, is_programme_member, tell
+from focusgroups.services._shared import apply_values, full_clean, group_url, is_programme_member
 from organisations.models import Organisation, Person
 from organisations.permissions import Actor
 
@@ -23,6 +24,10 @@ registry.notification_kinds.register(
 )
 
 ACTION_FIELDS = {"title", "description", "due_on", "status", "meeting"}
+
+
+def _is_own(actor: Actor, owner: Person) -> bool:
+    return actor.person is not None and actor.person.pk == owner.pk
 
 
 def _check_owner(group: FocusGroup, owner: Person) -> None:
@@ -58,21 +63,15 @@ def action_create(
     _check_action_meeting(group, action.meeting)
     full_clean(action, exclude=["created_by"])
     action.save()
-    _tell_owner(actor, action)
-    return action
-
-
-def _tell_owner(actor: Actor, action: ActionItem) -> None:
-    if actor.person is not None and actor.person.pk == action.owner_id:
-        return
-    tell(
-        [action.owner],
-        action.group.programme,
-        KIND_ACTION,
-        group_url(action.group),
-        gettext_noop("New action for you in %(group)s: %(title)s"),
-        {"group": action.group.name, "title": action.title},
+    notify(
+        programme=group.programme,
+        recipients=[] if _is_own(actor, owner) else [owner],
+        kind=KIND_ACTION,
+        title=gettext_noop("New action for you in %(group)s: %(title)s"),
+        params={"group": group.name, "title": action.title},
+        url=group_url(group),
     )
+    return action
 
 
 @transaction.atomic
@@ -97,5 +96,12 @@ def action_update(
     if changed:
         action.save(update_fields=[*changed, "updated_at"])
     if new_owner:
-        _tell_owner(actor, action)
+        notify(
+            programme=action.group.programme,
+            recipients=[] if _is_own(actor, action.owner) else [action.owner],
+            kind=KIND_ACTION,
+            title=gettext_noop("New action for you in %(group)s: %(title)s"),
+            params={"group": action.group.name, "title": action.title},
+            url=group_url(action.group),
+        )
     return action

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from coordinator.core import registry
 from coordinator.core.exceptions import Conflict
+from coordinator.core.notifications import notify
 from focusgroups import invites
 from focusgroups import permissions as perms
 from focusgroups.models import FocusGroup, GroupMembership, Meeting
@@ -29,7 +30,6 @@ from focusgroups.services._shared import (
     group_url,
     is_programme_member,
     require_manage_group,
-    tell,
 )
 from focusgroups.services.notes import broadcast
 from organisations.models import Person, Programme
@@ -173,13 +173,13 @@ def _set_convener(actor: Actor, group: FocusGroup, person: Person) -> None:
 
 def _welcome(group: FocusGroup, person: Person) -> None:
     """Tell a new member and send them the group's upcoming meetings."""
-    tell(
-        [person],
-        group.programme,
-        KIND_MEMBERSHIP,
-        group_url(group),
-        gettext_noop("You have joined the focus group %(group)s"),
-        {"group": group.name},
+    notify(
+        programme=group.programme,
+        recipients=[person],
+        kind=KIND_MEMBERSHIP,
+        title=gettext_noop("You have joined the focus group %(group)s"),
+        params={"group": group.name},
+        url=group_url(group),
     )
     for meeting in _upcoming_meetings(group):
         invites.send_meeting_message(meeting, person, "REQUEST")

@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from coordinator.core import registry
+from coordinator.core.notifications import notify
 from focusgroups import invites
 from focusgroups.models import AgendaItem, Decision, FocusGroup, Meeting
-from focusgroups.services._shared import apply_values, full_clean, require_manage_group, tell
+from focusgroups.services._shared import apply_values, full_clean, require_manage_group
 from organisations.permissions import Actor
 
 KIND_MEETING = "focusgroups.meeting"
@@ -171,12 +172,12 @@ def meeting_record_minutes(
     Decision.objects.filter(meeting=meeting).delete()
     Decision.objects.bulk_create(rows)
     people = [p for p in invites.active_members(meeting) if actor.person is None or p.pk != actor.person.pk]
-    tell(
-        people,
-        meeting.group.programme,
-        KIND_MEETING,
-        invites.meeting_url(meeting),
-        gettext_noop("Minutes of %(group)s: %(title)s"),
-        {"group": meeting.group.name, "title": meeting.title},
+    notify(
+        programme=meeting.group.programme,
+        recipients=people,
+        kind=KIND_MEETING,
+        title=gettext_noop("Minutes of %(group)s: %(title)s"),
+        params={"group": meeting.group.name, "title": meeting.title},
+        url=invites.meeting_url(meeting),
     )
     return meeting
