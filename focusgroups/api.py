@@ -218,12 +218,8 @@ class NoteViewSet(
     ordering_fields = ["title", "updated_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        member_of = perms.group_ids_with_perm(self.actor, perms.VIEW)
         return (
-            queryset.filter(
-                Q(visibility__in=[Note.Visibility.PROGRAMME, Note.Visibility.PUBLIC])
-                | Q(group_id__in=member_of)
-            )
+            queryset.filter(perms.readable_notes_filter(self.actor))
             .select_related("updated_by__user")
             .order_by("group", "title", "pk")
         )
@@ -231,7 +227,7 @@ class NoteViewSet(
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if getattr(self, "actor", None) is not None:
-            context["editable_group_ids"] = perms.group_ids_with_perm(self.actor, perms.EDIT_NOTES)
+            context["editable_group_ids"] = perms.group_ids_with_right(self.actor, perms.EDIT_NOTES)
         return context
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -132,11 +132,10 @@ class NotesConsumer(ScopedConsumer):
         return hello, not already_here
 
     def _shared_notes(self) -> list[dict[str, Any]]:
-        group = FocusGroup.objects.get(pk=self.group_id)
+        # A reader outside the room: the notes the one note-reading rule lets them read (the shared ones).
         return [
             _note_payload(n, False)
-            for n in selectors.room_notes(group)
-            if n.visibility != Note.Visibility.GROUP
+            for n in selectors.notes_for(self.actor).filter(group_id=self.group_id).order_by("title", "pk")
         ]
 
     def _leave(self) -> list[dict[str, Any]] | None:

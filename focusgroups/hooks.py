@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
-from focusgroups import invites
+from focusgroups import invites, selectors
 from focusgroups import permissions as perms
-from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting, Note
+from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting
 from organisations.models import Organisation, Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_is_member
 
@@ -51,11 +51,7 @@ def _my_groups_panel(request: Any) -> dict[str, Any] | None:
         .select_related("group")
         .order_by("due_on", "pk")[:6]
     )
-    public_notes = list(
-        Note.objects.filter(group__programme=programme, visibility=Note.Visibility.PUBLIC)
-        .select_related("group")
-        .order_by("-updated_at", "pk")[:5]
-    )
+    public_notes = selectors.public_notes_for(actor, limit=5)
     if not memberships and not actions and not public_notes:
         return None
     return {
@@ -74,14 +70,7 @@ def _lacking_panel(request: Any) -> dict[str, Any] | None:
     if not perms.can_manage_groups(actor, programme):
         return None
     organisations = list(Organisation.objects.filter(participations__programme=programme).order_by("name"))
-    represented: dict[int, set[int]] = {}
-    for group_id, organisation_id in (
-        GroupMembership.objects.filter(group__programme=programme, is_active=True)
-        .exclude(role=GroupMembership.Role.OBSERVER)
-        .values_list("group_id", "organisation_id")
-        .distinct()
-    ):
-        represented.setdefault(group_id, set()).add(organisation_id)
+    represented = selectors.represented_by_group(programme)
     lacking = []
     for group in FocusGroup.objects.filter(programme=programme).order_by("name", "pk"):
         missing = [o for o in organisations if o.pk not in represented.get(group.pk, set())]

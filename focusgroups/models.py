@@ -8,9 +8,8 @@ The shape of the data:
 - A ``GroupMembership`` puts a person in a group as a member, the convener or an observer, with the mandate
   their organisation gave them (who sent them, what they may decide). A person has at most one *active*
   membership per group (a partial unique constraint); ended memberships stay as history. The membership is
-  the source of truth for rights: ``focusgroups.permissions.sync_member_permissions`` turns it into
-  django-guardian object permissions on the group (``view_focusgroup``, ``edit_notes``,
-  ``change_focusgroup``), held in the direct foreign-key tables below so they vanish with the group.
+  the source of truth for rights: ``focusgroups.permissions`` derives ``view_focusgroup``, ``edit_notes`` and
+  ``change_focusgroup`` from it whenever they are checked (nothing is stored).
 - A ``Meeting`` has ``AgendaItem`` rows, minutes and ``Decision`` rows. ``sequence`` is the iCalendar
   SEQUENCE of every invite sent for it; it is raised on each update or cancellation.
 - A ``Note`` is a shared text of a group, edited live by the members. ``version`` is raised by one on every
@@ -28,7 +27,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from coordinator.core.tenancy import TenantModel
 
@@ -78,27 +76,6 @@ class FocusGroup(TenantModel):
         return self.name
 
 
-class FocusGroupUserObjectPermission(UserObjectPermissionBase):
-    """Guardian's per-user permissions on a group, with a real foreign key (they vanish with the group)."""
-
-    content_object = models.ForeignKey(FocusGroup, on_delete=models.CASCADE)
-
-    class Meta(UserObjectPermissionBase.Meta):
-        verbose_name = _("focus-group user permission")
-        verbose_name_plural = _("focus-group user permissions")
-
-
-class FocusGroupGroupObjectPermission(GroupObjectPermissionBase):
-    """Guardian's per-auth-group permissions on a focus group (unused today; keeps guardian off the generic
-    table for this model)."""
-
-    content_object = models.ForeignKey(FocusGroup, on_delete=models.CASCADE)
-
-    class Meta(GroupObjectPermissionBase.Meta):
-        verbose_name = _("focus-group group permission")
-        verbose_name_plural = _("focus-group group permissions")
-
-
 class GroupMembership(TenantModel):
     """A person's seat in a focus group, with the mandate their organisation gave them."""
 
@@ -108,6 +85,9 @@ class GroupMembership(TenantModel):
         MEMBER = "member", _("Member")
         CONVENER = "convener", _("Convener")
         OBSERVER = "observer", _("Observer")
+
+    # The roles that represent the person's organisation in the group (an observer does not).
+    REPRESENTING_ROLES: ClassVar[tuple[str, ...]] = (Role.MEMBER, Role.CONVENER)
 
     group = models.ForeignKey(
         FocusGroup, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("focus group")
@@ -281,6 +261,9 @@ class Note(TenantModel):
         PROGRAMME = "programme", _("Everyone in the programme")
         PUBLIC = "public", _("Everyone in the programme, listed on the start page")
 
+    # Visibilities that let every member of the programme read the note.
+    SHARED_VISIBILITIES: ClassVar[tuple[str, ...]] = (Visibility.PROGRAMME, Visibility.PUBLIC)
+
     group = models.ForeignKey(
         FocusGroup, on_delete=models.CASCADE, related_name="notes", verbose_name=_("focus group")
     )
@@ -305,6 +288,11 @@ class Note(TenantModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_shared(self) -> bool:
+        """Whether every member of the programme may read it (not only the group)."""
+        return self.visibility in self.SHARED_VISIBILITIES
 
     @property
     def etag(self) -> str:

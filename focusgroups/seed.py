@@ -11,8 +11,8 @@ groups of the Danish demo programme.
 - The **shared glossary** for the politician's question (customer, client, patient, student, citizen) with
   several organisations' terms and definitions side by side, and comments.
 
-Rows are written directly (no invites or notifications are sent for demo data); the guardian permissions of
-each membership are set through ``permissions.sync_member_permissions``, as the services do. Idempotent:
+Rows are written directly (no invites or notifications are sent for demo data); the rights of each member
+follow from the membership. Idempotent:
 natural keys (codes, titles, names) find existing rows and nothing that exists is changed; dates are relative
 to the day of the first run.
 """
@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from focusgroups import permissions as perms
 from focusgroups.models import (
     ActionItem,
     AgendaItem,
@@ -283,7 +282,6 @@ def _seat(group: FocusGroup, person: Person, seat: Seat) -> None:
             mandate=seat.mandate,
             sent_by=seat.sent_by,
         )
-    perms.sync_member_permissions(group, person)
     if seat.role == CONVENER and group.convener_id is None:
         group.convener = person
         group.save(update_fields=["convener"])

@@ -4,12 +4,13 @@ caller activated), and the small providers the app's hooks register."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from focusgroups import permissions as perms
@@ -23,7 +24,7 @@ from focusgroups.models import (
     Note,
     NoteVersion,
 )
-from organisations.models import Organisation, Person
+from organisations.models import Organisation, Person, Programme
 from organisations.permissions import Actor
 
 # --- Groups and memberships -----------------------------------------------------------------------------
@@ -38,7 +39,7 @@ def groups_for(actor: Actor) -> QuerySet[FocusGroup]:
 
 def my_groups(actor: Actor) -> QuerySet[FocusGroup]:
     """The groups the actor sits in (any role)."""
-    return perms.groups_with_perm(actor, perms.VIEW, groups_for(actor))
+    return perms.groups_with_right(actor, perms.VIEW, groups_for(actor))
 
 
 def memberships_for(actor: Actor) -> QuerySet[GroupMembership]:
@@ -63,22 +64,49 @@ class Representation:
     missing: list[Organisation]
 
 
-def representation(group: FocusGroup) -> Representation:
-    """Organisations of the programme with an active member or convener in the group, and the rest (two
-    queries). Observers do not represent their organisation."""
-    present = set(
-        GroupMembership.objects.filter(group=group, is_active=True)
-        .exclude(role=GroupMembership.Role.OBSERVER)
-        .values_list("organisation_id", flat=True)
+def split_by_representation(organisations: list[Organisation], present: set[int]) -> Representation:
+    """The organisations split into those with a representative (ids in ``present``) and the rest."""
+    return Representation(
+        represented=[o for o in organisations if o.pk in present],
+        missing=[o for o in organisations if o.pk not in present],
     )
+
+
+def representative_ids(memberships: Iterable[GroupMembership]) -> set[int]:
+    """Ids of the organisations the given memberships represent (``GroupMembership.REPRESENTING_ROLES``)."""
+    return {
+        m.organisation_id for m in memberships if m.is_active and m.role in GroupMembership.REPRESENTING_ROLES
+    }
+
+
+def represented_by_group(programme: Programme | int) -> dict[int, set[int]]:
+    """For each group of the programme, the ids of the organisations with an active representative (one
+    query)."""
+    programme_id = programme if isinstance(programme, int) else programme.pk
+    present: dict[int, set[int]] = {}
+    for group_id, organisation_id in (
+        GroupMembership.objects.filter(
+            group__programme_id=programme_id,
+            is_active=True,
+            role__in=GroupMembership.REPRESENTING_ROLES,
+        )
+        .values_list("group_id", "organisation_id")
+        .distinct()
+    ):
+        present.setdefault(group_id, set()).add(organisation_id)
+    return present
+
+
+def representation(group: FocusGroup) -> Representation:
+    """Organisations of the programme with an active representative in the group, and the rest (two
+    queries)."""
     organisations = list(
         Organisation.objects.filter(participations__programme_id=group.programme_id)
         .order_by("name")
         .distinct()
     )
-    return Representation(
-        represented=[o for o in organisations if o.pk in present],
-        missing=[o for o in organisations if o.pk not in present],
+    return split_by_representation(
+        organisations, represented_by_group(group.programme_id).get(group.pk, set())
     )
 
 
@@ -96,14 +124,11 @@ def meetings_for(actor: Actor) -> QuerySet[Meeting]:
 
 
 def notes_for(actor: Actor) -> QuerySet[Note]:
-    """Notes the actor may read: programme and public notes of their programmes, and group-only notes of the
-    groups they sit in (guardian's ``view_focusgroup``)."""
+    """Notes the actor may read (``permissions.readable_notes_filter``, the rule of ``can_read_note``):
+    shared notes of their programmes, and every note of the groups whose room they may enter."""
     if actor.person is None:
         return Note.objects.none()
-    member_of = perms.group_ids_with_perm(actor, perms.VIEW)
-    return Note.objects.filter(group__programme_id__in=actor.programme_ids).filter(
-        Q(visibility__in=[Note.Visibility.PROGRAMME, Note.Visibility.PUBLIC]) | Q(group_id__in=member_of)
-    )
+    return Note.objects.filter(perms.readable_notes_filter(actor))
 
 
 def public_notes_for(actor: Actor, limit: int = 10) -> list[Note]:

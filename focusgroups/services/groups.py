@@ -1,9 +1,8 @@
 """Groups and memberships: the programme's default areas, creating and changing groups, appointing the
 convener, adding, changing and ending memberships.
 
-Memberships are the source of truth for who may do what in a group; every membership service ends with
-``permissions.sync_member_permissions`` in the same transaction, so the guardian object permissions the
-views, the API and the websocket check can never drift from the membership list. Members who join receive
+Memberships are the source of truth for who may do what in a group: ``focusgroups.permissions`` derives the
+rights from them at every check, so a change here takes effect at once. Members who join receive
 the upcoming meetings; members who leave receive their cancellations.
 """
 
@@ -150,7 +149,6 @@ def _set_convener(actor: Actor, group: FocusGroup, person: Person) -> None:
     ).exclude(person=person):
         previous.role = GroupMembership.Role.MEMBER
         previous.save(update_fields=["role"])
-        perms.sync_member_permissions(group, previous.person)
     membership = GroupMembership.objects.filter(group=group, person=person, is_active=True).first()
     if membership is None:
         membership = GroupMembership.objects.create(
@@ -165,7 +163,6 @@ def _set_convener(actor: Actor, group: FocusGroup, person: Person) -> None:
         membership.save(update_fields=["role"])
     group.convener = person
     group.save(update_fields=["convener"])
-    perms.sync_member_permissions(group, person)
 
 
 # --- Memberships ----------------------------------------------------------------------------------------
@@ -227,7 +224,6 @@ def membership_add(
         raise Conflict(_("This person is already in the group.")) from exc
     if role == GroupMembership.Role.CONVENER:
         _set_convener(actor, group, person)
-    perms.sync_member_permissions(group, person)
     _welcome(group, person)
     return membership
 
@@ -255,7 +251,6 @@ def membership_update(
         elif group.convener_id == membership.person_id:
             group.convener = None
             group.save(update_fields=["convener"])
-        perms.sync_member_permissions(group, membership.person)
     return membership
 
 
@@ -275,7 +270,6 @@ def membership_remove(*, actor: Actor, membership: GroupMembership) -> GroupMemb
     if group.convener_id == membership.person_id:
         group.convener = None
         group.save(update_fields=["convener"])
-    perms.sync_member_permissions(group, membership.person)
     for meeting in _upcoming_meetings(group):
         invites.send_meeting_message(meeting, membership.person, "CANCEL")
     group_id, person_id = group.pk, membership.person_id

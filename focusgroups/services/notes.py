@@ -90,7 +90,7 @@ def saved_event(note: Note, author_name: str) -> dict[str, Any]:
 def _broadcast_saved_on_commit(note: Note, author_name: str) -> None:
     event = saved_event(note, author_name)
     group_id = note.group_id
-    shared = note.visibility != Note.Visibility.GROUP
+    shared = note.is_shared
     transaction.on_commit(lambda: broadcast(group_id, event, readers=shared))
 
 
@@ -168,7 +168,7 @@ def _update(
     text_changed = new_title != note.title or new_body != note.body or restored_from is not None
     if base_version == note.version and not text_changed and new_visibility == note.visibility:
         return note
-    was_shared = note.visibility != Note.Visibility.GROUP
+    was_shared = note.is_shared
     now = timezone.now()
     changes: dict[str, object] = {"visibility": new_visibility}
     new_version = base_version + 1 if text_changed else base_version
@@ -189,7 +189,7 @@ def _update(
         )
     note.visibility = new_visibility
     group_id, note_id = note.group_id, note.pk
-    if was_shared and new_visibility == Note.Visibility.GROUP:
+    if was_shared and not note.is_shared:
         # Readers outside the group following the note live are told it is no longer theirs to read.
         withdrawn = {"type": "note.withdrawn", "note": note_id}
         transaction.on_commit(lambda: broadcast(group_id, withdrawn, members=False, readers=True))

@@ -20,31 +20,13 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
-from focusgroups import forms
+from focusgroups import forms, selectors
 from focusgroups import permissions as perms
-from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting, Note
+from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting
 from focusgroups.services import groups
 from focusgroups.views._shared import FORM_TEMPLATE, GroupScoped, programme_organisations
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Organisation
-
-
-def representation(
-    organisations: list[Organisation], memberships: list[GroupMembership] | list[dict[str, Any]]
-) -> tuple[list[Organisation], list[Organisation]]:
-    """(represented, missing) organisations: observers do not represent their organisation."""
-    represented_ids = set()
-    for membership in memberships:
-        if isinstance(membership, dict):
-            role, organisation_id = membership["role"], membership["organisation_id"]
-        else:
-            role, organisation_id = membership.role, membership.organisation_id
-        if role != GroupMembership.Role.OBSERVER:
-            represented_ids.add(organisation_id)
-    return (
-        [o for o in organisations if o.pk in represented_ids],
-        [o for o in organisations if o.pk not in represented_ids],
-    )
 
 
 @dataclass
@@ -68,20 +50,28 @@ class GroupListView(ProgrammeMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         focus_groups = list(self.get_queryset().order_by("-is_default", "name", "pk"))
-        rows_by_group: dict[int, list[dict[str, Any]]] = {g.pk: [] for g in focus_groups}
-        for row in GroupMembership.objects.filter(group__programme=self.programme, is_active=True).values(
-            "group_id", "organisation_id", "role", "person_id"
-        ):
-            rows_by_group.setdefault(row["group_id"], []).append(dict(row))
+        by_group: dict[int, list[GroupMembership]] = {g.pk: [] for g in focus_groups}
+        for membership in GroupMembership.objects.filter(
+            group__programme=self.programme, is_active=True
+        ).only("group", "organisation", "role", "person", "is_active"):
+            by_group.setdefault(membership.group_id, []).append(membership)
         organisations = programme_organisations(self.programme)
         roles = dict(GroupMembership.Role.choices)
         rows = []
         for group in focus_groups:
-            memberships = rows_by_group[group.pk]
-            represented, missing = representation(organisations, memberships)
-            mine = next((m["role"] for m in memberships if m["person_id"] == self.person.pk), "")
+            memberships = by_group[group.pk]
+            shown = selectors.split_by_representation(
+                organisations, selectors.representative_ids(memberships)
+            )
+            mine = next((m.role for m in memberships if m.person_id == self.person.pk), "")
             rows.append(
-                GroupRow(group, represented, missing, len(memberships), str(roles[mine]) if mine else "")
+                GroupRow(
+                    group,
+                    shown.represented,
+                    shown.missing,
+                    len(memberships),
+                    str(roles[mine]) if mine else "",
+                )
             )
         context.update(rows=rows, can_create=perms.can_manage_groups(self.actor, self.programme))
         return context
@@ -100,18 +90,18 @@ class GroupDetailView(GroupScoped, TemplateView):
                 "person__user", "organisation"
             )
         )
-        represented, missing = representation(programme_organisations(self.programme), memberships)
+        shown = selectors.split_by_representation(
+            programme_organisations(self.programme), selectors.representative_ids(memberships)
+        )
         group_meetings = list(Meeting.objects.filter(group=group).order_by("starts_at", "pk"))
         now = timezone.now()
-        readable = Note.objects.filter(group=group).order_by("-updated_at", "pk")
-        if not perms.can_view_group_room(self.actor, group, self.rights):
-            readable = readable.exclude(visibility=Note.Visibility.GROUP)
+        readable = selectors.notes_for(self.actor).filter(group=group).order_by("-updated_at", "pk")
         can_manage = self.can_manage
         context.update(
             group=group,
             memberships=memberships,
-            represented=represented,
-            missing=missing,
+            represented=shown.represented,
+            missing=shown.missing,
             upcoming=[m for m in group_meetings if m.ends_at >= now],
             past=[m for m in group_meetings if m.ends_at < now][::-1][:10],
             notes=list(readable[:10]),

@@ -20,7 +20,7 @@ from django.views.generic import FormView, TemplateView
 from coordinator.core.exceptions import Conflict
 from coordinator.core.forms import add_service_errors
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
-from focusgroups import forms
+from focusgroups import forms, selectors
 from focusgroups import permissions as perms
 from focusgroups.models import FocusGroup, Note, NoteVersion
 from focusgroups.services import notes
@@ -34,9 +34,7 @@ class NoteListView(GroupScoped, TemplateView):
     template_name = "focusgroups/notes.html"
 
     def _render(self, request: HttpRequest, form: forms.NoteCreateForm, status: int = 200) -> HttpResponse:
-        readable = Note.objects.filter(group=self.group).select_related("updated_by__user")
-        if not perms.can_view_group_room(self.actor, self.group, self.rights):
-            readable = readable.exclude(visibility=Note.Visibility.GROUP)
+        readable = selectors.notes_for(self.actor).filter(group=self.group).select_related("updated_by__user")
         context = {
             "group": self.group,
             "notes": list(readable.order_by("title", "pk")),

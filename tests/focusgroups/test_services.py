@@ -66,6 +66,35 @@ def test_membership_roles_become_object_permissions(group, convener, nonmember, 
     assert list(selectors.my_groups(as_actor(nonmember))) == []
 
 
+def test_rights_come_with_the_membership_and_go_with_it_at_once(group, convener, nonmember, as_actor):
+    """No stored copy of the rights and no job: the check right after the service already answers."""
+    note = make_note(group, title="Internt", visibility=Note.Visibility.GROUP)
+    user = nonmember.user
+    assert not user.has_perm("focusgroups.view_focusgroup", group)
+
+    membership = groups.membership_add(
+        actor=as_actor(convener), group=group, person=nonmember, role="member", mandate="Får föreslå."
+    )
+
+    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in perms.ALL_GROUP_PERMS] == [
+        True,
+        True,
+        False,
+    ]
+    assert list(selectors.my_groups(as_actor(nonmember))) == [group]
+    assert list(selectors.notes_for(as_actor(nonmember))) == [note]
+
+    groups.membership_remove(actor=as_actor(convener), membership=membership)
+
+    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in perms.ALL_GROUP_PERMS] == [
+        False,
+        False,
+        False,
+    ]
+    assert list(selectors.my_groups(as_actor(nonmember))) == []
+    assert list(selectors.notes_for(as_actor(nonmember))) == []
+
+
 def test_only_coordinators_appoint_a_convener(group, convener, coordinator, member_a, as_actor):
     membership = GroupMembership.objects.get(group=group, person=member_a)
     with pytest.raises(PermissionDenied):
