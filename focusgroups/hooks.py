@@ -153,7 +153,7 @@ registry.history_providers.register("focusgroups", _history)
 
 
 def _seed() -> list[tuple[str, str]]:
-    from focusgroups.seed import seed_focusgroups
+    from focusgroups.seed.loader import seed_focusgroups
 
     return seed_focusgroups()
 

@@ -21,7 +21,7 @@ The shape of the data:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import F, Q
@@ -198,7 +198,13 @@ class Meeting(TenantModel):
 class AgendaItem(TenantModel):
     """One point on a meeting's agenda."""
 
-    tenant_path: ClassVar[str] = "meeting__group__programme"
+    tenant_path: ClassVar[str] = "programme"
+
+    # The programme of the meeting, kept on the row itself so that scoping needs no join (filled from the
+    # meeting when saved; set explicitly where rows are bulk-created).
+    programme = models.ForeignKey(
+        "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
+    )
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
     position = models.PositiveSmallIntegerField(_("position"))
@@ -216,11 +222,22 @@ class AgendaItem(TenantModel):
     def __str__(self) -> str:
         return f"{self.position}. {self.title}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.programme_id is None:
+            self.programme_id = self.meeting.group.programme_id
+        super().save(*args, **kwargs)
+
 
 class Decision(TenantModel):
     """A decision recorded in a meeting's minutes."""
 
-    tenant_path: ClassVar[str] = "meeting__group__programme"
+    tenant_path: ClassVar[str] = "programme"
+
+    # The programme of the meeting, kept on the row itself so that scoping needs no join (filled from the
+    # meeting when saved; set explicitly where rows are bulk-created).
+    programme = models.ForeignKey(
+        "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
+    )
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
     position = models.PositiveSmallIntegerField(_("position"))
@@ -236,6 +253,11 @@ class Decision(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.text[:60]}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.programme_id is None:
+            self.programme_id = self.meeting.group.programme_id
+        super().save(*args, **kwargs)
 
 
 class Note(TenantModel):
@@ -302,7 +324,13 @@ class Note(TenantModel):
 class NoteVersion(TenantModel):
     """One saved state of a note: its text and title, who saved it and when. Never changed or deleted."""
 
-    tenant_path: ClassVar[str] = "note__group__programme"
+    tenant_path: ClassVar[str] = "programme"
+
+    # The programme of the note, kept on the row itself so that scoping needs no join (filled from the
+    # note when saved; set explicitly where rows are bulk-created).
+    programme = models.ForeignKey(
+        "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
+    )
 
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
@@ -326,6 +354,11 @@ class NoteVersion(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.note_id} v{self.version}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.programme_id is None:
+            self.programme_id = self.note.group.programme_id
+        super().save(*args, **kwargs)
 
 
 class ActionItem(TenantModel):

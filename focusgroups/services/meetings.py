@@ -50,6 +50,7 @@ def _set_agenda(meeting: Meeting, agenda: Sequence[Mapping[str, str]]) -> None:
     for position, entry in enumerate(agenda, start=1):
         item = AgendaItem(
             meeting=meeting,
+            programme_id=meeting.group.programme_id,
             position=position,
             title=str(entry.get("title", "")).strip(),
             note=str(entry.get("note", "")).strip(),
@@ -157,7 +158,9 @@ def meeting_record_minutes(
     full_clean(meeting, exclude=["group", "created_by"])
     rows = []
     for position, text in enumerate((t.strip() for t in decisions if t and t.strip()), start=1):
-        decision = Decision(meeting=meeting, position=position, text=text)
+        decision = Decision(
+            meeting=meeting, programme_id=meeting.group.programme_id, position=position, text=text
+        )
         try:
             full_clean(decision, exclude=["meeting"])
         except ValidationError as exc:
