@@ -114,7 +114,7 @@ class NotesConsumer(ScopedConsumer):
     def _others_of_mine(self) -> bool:
         """Whether the person has the room open in another tab (then arriving or leaving changes nothing)."""
         return (
-            LivePresence.unscoped_objects.filter(group_id=self.group_id, person=self.actor.person)
+            LivePresence.objects.filter(group_id=self.group_id, person=self.actor.person)
             .exclude(channel_name=self.channel_name)
             .exists()
         )
@@ -123,7 +123,7 @@ class NotesConsumer(ScopedConsumer):
         group = FocusGroup.objects.get(pk=self.group_id)
         assert self.actor.person is not None
         already_here = self._others_of_mine()
-        LivePresence.unscoped_objects.update_or_create(
+        LivePresence.objects.update_or_create(
             channel_name=self.channel_name,
             defaults={"group": group, "person": self.actor.person, "seen_at": timezone.now()},
         )
@@ -139,13 +139,13 @@ class NotesConsumer(ScopedConsumer):
         ]
 
     def _leave(self) -> list[dict[str, Any]] | None:
-        LivePresence.unscoped_objects.filter(channel_name=self.channel_name).delete()
+        LivePresence.objects.filter(channel_name=self.channel_name).delete()
         if self._others_of_mine():
             return None
         return selectors.roster(self.group_id)
 
     def _touch(self) -> None:
-        LivePresence.unscoped_objects.filter(channel_name=self.channel_name).update(seen_at=timezone.now())
+        LivePresence.objects.filter(channel_name=self.channel_name).update(seen_at=timezone.now())
 
     async def _broadcast_presence(self, presence: list[dict[str, Any]]) -> None:
         assert self.room is not None

@@ -204,10 +204,10 @@ def roster(group_id: int) -> list[dict[str, Any]]:
     that died); they are deleted here.
     """
     cutoff = timezone.now() - presence_ttl()
-    LivePresence.unscoped_objects.filter(group_id=group_id, seen_at__lt=cutoff).delete()
+    LivePresence.objects.filter(group_id=group_id, seen_at__lt=cutoff).delete()
     people: dict[int, str] = {}
     for person_id, first, last in (
-        LivePresence.unscoped_objects.filter(group_id=group_id)
+        LivePresence.objects.filter(group_id=group_id)
         .order_by("connected_at", "pk")
         .values_list("person_id", "person__user__first_name", "person__user__last_name")
     ):

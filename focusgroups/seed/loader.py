@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from coordinator.core.tenancy import programme_scope
 from focusgroups.models import (
     ActionItem,
     AgendaItem,
@@ -50,7 +51,8 @@ ZONE = ZoneInfo("Europe/Stockholm")
 def seed_focusgroups() -> list[tuple[str, str]]:
     """The demo programme's groups, members, meetings, notes, actions and glossary (nothing to report)."""
     programme = Programme.unscoped_objects.get(slug=MALMO_SLUG)
-    by_code = {g.code: g for g in groups.ensure_default_groups(programme)}
+    with programme_scope([programme.pk]):
+        by_code = {g.code: g for g in groups.ensure_default_groups(programme)}
     people = _people(programme)
     for group_seats in GROUP_SEATS:
         for seat in group_seats.seats:
@@ -64,7 +66,8 @@ def seed_focusgroups() -> list[tuple[str, str]]:
     _glossary(programme, people)
     copenhagen = Programme.unscoped_objects.filter(slug=COPENHAGEN_SLUG).first()
     if copenhagen is not None:
-        groups.ensure_default_groups(copenhagen)
+        with programme_scope([copenhagen.pk]):
+            groups.ensure_default_groups(copenhagen)
     return []
 
 

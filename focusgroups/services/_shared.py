@@ -72,7 +72,6 @@ def group_url(group: FocusGroup) -> str:
 
 
 def is_programme_member(person: Person, programme: Programme | int) -> bool:
-    # The person row came through the caller's scoped read; this checks their membership of the group's
-    # programme specifically (a person may belong to several).
-    pid = programme if isinstance(programme, int) else programme.pk
-    return Membership.unscoped_objects.filter(person=person, programme_id=pid, is_active=True).exists()
+    # The group's programme specifically (a person may belong to several); it is inside the caller's scope.
+    programme_id = programme if isinstance(programme, int) else programme.pk
+    return Membership.objects.filter(person=person, programme_id=programme_id, is_active=True).exists()

@@ -80,13 +80,14 @@ MEMBERSHIP_FIELDS = {"role", "mandate", "sent_by"}
 
 @transaction.atomic
 def ensure_default_groups(programme: Programme) -> list[FocusGroup]:
-    """Create the programme's six default focus groups where missing (idempotent; system work, no actor)."""
+    """Create the programme's six default focus groups where missing (idempotent; system work, no actor).
+    Runs inside the programme's scope."""
     groups = []
     for code, name, purpose in DEFAULT_GROUPS:
-        group = FocusGroup.unscoped_objects.filter(programme=programme, code=code).first()
+        group = FocusGroup.objects.filter(programme=programme, code=code).first()
         if group is None:
             with translation.override(programme.language or None):
-                group = FocusGroup.unscoped_objects.create(
+                group = FocusGroup.objects.create(
                     programme=programme, code=code, name=name, purpose=_(purpose), is_default=True
                 )
         groups.append(group)

@@ -120,6 +120,8 @@ def meeting_update(
 
 def _lock_meeting(meeting: Meeting) -> Meeting:
     """Re-read the meeting locked by pk (the caller's read of it was the scoped one)."""
+    # By pk through the plain manager right after the caller's scoped read: the lock takes the one row and
+    # needs no join to the group's programme.
     return (
         Meeting.unscoped_objects.select_for_update(of=("self",))
         .select_related("group__programme")

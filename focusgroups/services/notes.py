@@ -182,8 +182,7 @@ def _update(
     elif row.values_list("version", flat=True).get() != base_version:  # the race-control's read-then-write
         row = row.none()
     if row.update(**changes) != 1:
-        # The same row by pk, as it is now (read through the scope just before).
-        current = Note.unscoped_objects.select_related("updated_by__user", "group").get(pk=note.pk)
+        current = Note.objects.select_related("updated_by__user", "group").get(pk=note.pk)
         raise Conflict(
             _("The note has changed since you read it; merge with the current version."), current=current
         )
