@@ -34,8 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
-from focusgroups import permissions as perms
-from focusgroups import selectors
+from focusgroups import permissions, selectors
 from focusgroups.models import FocusGroup, LivePresence, Note
 from focusgroups.services import notes
 from organisations.access.consumers import CLOSE_FORBIDDEN, ScopedConsumer
@@ -85,9 +84,9 @@ class NotesConsumer(ScopedConsumer):
         group = FocusGroup.objects.filter(pk=self.group_id).first()
         if group is None:
             return None
-        held = perms.group_perms(self.actor, group)
-        self.in_room = perms.can_view_group_room(self.actor, group, held)
-        self.can_edit = self.in_room and perms.can_edit_notes(self.actor, group, held)
+        held = permissions.group_perms(self.actor, group)
+        self.in_room = permissions.can_view_group_room(self.actor, group, held)
+        self.can_edit = self.in_room and permissions.can_edit_notes(self.actor, group, held)
         return self.in_room or self.actor.is_member(group.programme_id)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:

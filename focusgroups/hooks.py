@@ -10,14 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
-from focusgroups import invites, selectors
-from focusgroups import permissions as perms
-from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting
-from organisations.models import Organisation, Person, PlatformRole, Programme
+from focusgroups import invites, permissions, selectors
+from focusgroups.models import FocusGroup, GroupMembership, Meeting
+from organisations.models import Organisation, Person, Programme
 from organisations.permissions import actor_for, request_is_member
-
-R = PlatformRole
-
 
 registry.nav_items.register(
     "focusgroups", registry.NavItem(_("Focus groups"), "focusgroups:list", request_is_member), order=40
@@ -44,13 +40,7 @@ def _my_groups_panel(request: Any) -> dict[str, Any] | None:
         .select_related("group")
         .order_by("group__name")
     )
-    actions = list(
-        ActionItem.objects.filter(
-            owner=person, status__in=ActionItem.OPEN_STATUSES, group__programme=programme
-        )
-        .select_related("group")
-        .order_by("due_on", "pk")[:6]
-    )
+    actions = selectors.open_actions_for(person, limit=6)
     public_notes = selectors.public_notes_for(actor, limit=5)
     if not memberships and not actions and not public_notes:
         return None
@@ -67,7 +57,7 @@ def _lacking_panel(request: Any) -> dict[str, Any] | None:
     """Coordinators: groups in which an organisation of the programme has no representative (3 queries)."""
     actor = actor_for(request.user)
     programme: Programme = request.programme
-    if not perms.can_manage_groups(actor, programme):
+    if not permissions.can_manage_groups(actor, programme):
         return None
     organisations = list(Organisation.objects.filter(participations__programme=programme).order_by("name"))
     represented = selectors.represented_by_group(programme)

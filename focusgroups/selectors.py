@@ -13,14 +13,12 @@ from django.conf import settings
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from focusgroups import permissions as perms
+from focusgroups import permissions
 from focusgroups.models import (
     ActionItem,
-    Concept,
     FocusGroup,
     GroupMembership,
     LivePresence,
-    Meeting,
     Note,
     NoteVersion,
 )
@@ -39,21 +37,7 @@ def groups_for(actor: Actor) -> QuerySet[FocusGroup]:
 
 def my_groups(actor: Actor) -> QuerySet[FocusGroup]:
     """The groups the actor sits in (any role)."""
-    return perms.groups_with_right(actor, perms.VIEW, groups_for(actor))
-
-
-def memberships_for(actor: Actor) -> QuerySet[GroupMembership]:
-    if actor.person is None:
-        return GroupMembership.objects.none()
-    return GroupMembership.objects.filter(group__programme_id__in=actor.programme_ids)
-
-
-def active_members(group: FocusGroup) -> QuerySet[GroupMembership]:
-    return (
-        GroupMembership.objects.filter(group=group, is_active=True)
-        .select_related("person__user", "organisation")
-        .order_by("person__user__last_name", "person__user__first_name", "pk")
-    )
+    return permissions.groups_with_right(actor, permissions.VIEW, groups_for(actor))
 
 
 @dataclass(frozen=True)
@@ -110,16 +94,6 @@ def representation(group: FocusGroup) -> Representation:
     )
 
 
-# --- Meetings -------------------------------------------------------------------------------------------
-
-
-def meetings_for(actor: Actor) -> QuerySet[Meeting]:
-    """Meetings of the actor's programmes (times and agendas are shared; minutes too)."""
-    if actor.person is None:
-        return Meeting.objects.none()
-    return Meeting.objects.filter(group__programme_id__in=actor.programme_ids)
-
-
 # --- Notes ----------------------------------------------------------------------------------------------
 
 
@@ -128,7 +102,7 @@ def notes_for(actor: Actor) -> QuerySet[Note]:
     shared notes of their programmes, and every note of the groups whose room they may enter."""
     if actor.person is None:
         return Note.objects.none()
-    return Note.objects.filter(perms.readable_notes_filter(actor))
+    return Note.objects.filter(permissions.readable_notes_filter(actor))
 
 
 def public_notes_for(actor: Actor, limit: int = 10) -> list[Note]:
@@ -220,12 +194,6 @@ def roster(group_id: int) -> list[dict[str, Any]]:
 # --- Actions --------------------------------------------------------------------------------------------
 
 
-def actions_for(actor: Actor) -> QuerySet[ActionItem]:
-    if actor.person is None:
-        return ActionItem.objects.none()
-    return ActionItem.objects.filter(group__programme_id__in=actor.programme_ids)
-
-
 def open_actions_for(person: Person, limit: int = 20) -> list[ActionItem]:
     """A person's open actions across their groups, soonest due first (start page; one query)."""
     return list(
@@ -233,22 +201,3 @@ def open_actions_for(person: Person, limit: int = 20) -> list[ActionItem]:
         .select_related("group", "organisation")
         .order_by(F("due_on").asc(nulls_last=True), "pk")[:limit]
     )
-
-
-# --- Glossary -------------------------------------------------------------------------------------------
-
-
-def concepts_for(actor: Actor) -> QuerySet[Concept]:
-    if actor.person is None:
-        return Concept.objects.none()
-    return Concept.objects.filter(programme_id__in=actor.programme_ids)
-
-
-# --- Calendar feed --------------------------------------------------------------------------------------
-
-
-def calendar_events_for(person: Any) -> list[Any]:
-    """The calendar-feed provider: the person's focus-group meetings (see ``focusgroups.invites``)."""
-    from focusgroups.invites import feed_events
-
-    return feed_events(person)

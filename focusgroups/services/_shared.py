@@ -11,7 +11,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from focusgroups import permissions as perms
+from focusgroups import permissions
 from focusgroups.models import FocusGroup
 from organisations.models import Membership, Person, Programme
 from organisations.permissions import Actor
@@ -56,7 +56,7 @@ def require_person(actor: Actor) -> Person:
 
 
 def require_manage_group(actor: Actor, group: FocusGroup) -> None:
-    if not perms.can_manage_group(actor, group):
+    if not permissions.can_manage_group(actor, group):
         raise PermissionDenied(_("Only the group's convener or the programme's coordinators may do this."))
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from coordinator.core import registry
 from coordinator.core.notifications import notify
-from focusgroups import permissions as perms
+from focusgroups import permissions
 from focusgroups.models import ActionItem, FocusGroup, Meeting
 from focusgroups.services._shared import apply_values, full_clean, group_url, is_programme_member
 from organisations.models import Organisation, Person
@@ -50,7 +50,7 @@ def action_create(
     organisation: Organisation | None = None,
 ) -> ActionItem:
     """Record an action (members, the convener, coordinators); the owner is told unless they made it."""
-    if not perms.can_add_action(actor, group):
+    if not permissions.can_add_action(actor, group):
         raise PermissionDenied(_("Only the group's members may add actions."))
     _check_owner(group, owner)
     action = ActionItem(
@@ -79,9 +79,11 @@ def action_update(
     *, actor: Actor, action: ActionItem, values: Mapping[str, Any], owner: Person | None = None
 ) -> ActionItem:
     """Move an action along (its owner) or change it (the convener, coordinators); a new owner is told."""
-    if not perms.can_update_action(actor, action):
+    if not permissions.can_update_action(actor, action):
         raise PermissionDenied(_("Only the action's owner, the convener or a coordinator may change it."))
-    if (set(values) - {"status"} or owner is not None) and not perms.can_manage_group(actor, action.group):
+    if (set(values) - {"status"} or owner is not None) and not permissions.can_manage_group(
+        actor, action.group
+    ):
         if not (actor.person is not None and action.created_by_id == actor.person.pk):
             raise PermissionDenied(_("The owner may only change the status."))
     changed = apply_values(action, values, ACTION_FIELDS)

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
-from focusgroups import permissions as perms
+from focusgroups import permissions
 from focusgroups.models import Concept, ConceptComment, ConceptTerm
 from focusgroups.services._shared import apply_values, full_clean, require_person
 from organisations.models import Organisation, Programme
@@ -21,7 +21,7 @@ from organisations.permissions import Actor
 def concept_create(*, actor: Actor, programme: Programme, name: str, description: str = "") -> Concept:
     """Add a concept to the programme's shared glossary (any member of the programme)."""
     person = require_person(actor)
-    if not perms.can_use_glossary(actor, programme):
+    if not permissions.can_use_glossary(actor, programme):
         raise PermissionDenied(_("Only members of the programme may add to its glossary."))
     concept = Concept(programme=programme, name=name.strip(), description=description, created_by=person)
     full_clean(concept)
@@ -57,7 +57,7 @@ def term_set(
 ) -> ConceptTerm:
     """Set what an organisation calls a concept and how it defines it (its own people, or a coordinator)."""
     person = require_person(actor)
-    if not perms.can_set_term(actor, concept.programme_id, organisation.pk):
+    if not permissions.can_set_term(actor, concept.programme_id, organisation.pk):
         raise PermissionDenied(_("Only the organisation's own people may set its term."))
     if not organisation.participations.filter(programme_id=concept.programme_id).exists():
         raise ValidationError({"organisation": _("Choose an organisation that takes part in the programme.")})
@@ -78,7 +78,7 @@ def term_set(
 def comment_add(*, actor: Actor, concept: Concept, body: str) -> ConceptComment:
     """Comment on a glossary concept (any member of the programme)."""
     person = require_person(actor)
-    if not perms.can_use_glossary(actor, concept.programme_id):
+    if not permissions.can_use_glossary(actor, concept.programme_id):
         raise PermissionDenied(_("Only members of the programme may comment."))
     comment = ConceptComment(concept=concept, author=person, body=body.strip())
     full_clean(comment)

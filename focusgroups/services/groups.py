@@ -20,8 +20,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from coordinator.core import registry
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
-from focusgroups import invites
-from focusgroups import permissions as perms
+from focusgroups import invites, permissions
 from focusgroups.models import FocusGroup, GroupMembership, Meeting
 from focusgroups.services._shared import (
     apply_values,
@@ -110,7 +109,7 @@ def group_create(
     *, actor: Actor, programme: Programme, values: Mapping[str, Any], convener: Person | None = None
 ) -> FocusGroup:
     """Add a focus group to the programme. Coordinators only; a convener given here joins as convener."""
-    if not perms.can_manage_groups(actor, programme):
+    if not permissions.can_manage_groups(actor, programme):
         raise PermissionDenied(_("Only the programme's coordinators may do this."))
     group = FocusGroup(programme=programme)
     apply_values(group, values, GROUP_FIELDS)
@@ -134,7 +133,7 @@ def group_update(
     if changed:
         group.save(update_fields=changed)
     if convener is not None and convener.pk != group.convener_id:
-        if not perms.can_manage_groups(actor, group.programme_id):
+        if not permissions.can_manage_groups(actor, group.programme_id):
             raise PermissionDenied(_("Only the programme's coordinators may appoint a convener."))
         _set_convener(actor, group, convener)
     return group
@@ -205,7 +204,7 @@ def membership_add(
     require_manage_group(actor, group)
     if not is_programme_member(person, group.programme_id):
         raise ValidationError({"person": _("Choose a member of the programme.")})
-    if role == GroupMembership.Role.CONVENER and not perms.can_manage_groups(actor, group.programme_id):
+    if role == GroupMembership.Role.CONVENER and not permissions.can_manage_groups(actor, group.programme_id):
         raise PermissionDenied(_("Only the programme's coordinators may appoint a convener."))
     if GroupMembership.objects.filter(group=group, person=person, is_active=True).exists():
         raise ValidationError({"person": _("This person is already in the group.")})
@@ -240,7 +239,7 @@ def membership_update(
         raise ValidationError(_("This membership has ended."))
     role = values.get("role", membership.role)
     if GroupMembership.Role.CONVENER in (role, membership.role) and role != membership.role:
-        if not perms.can_manage_groups(actor, group.programme_id):
+        if not permissions.can_manage_groups(actor, group.programme_id):
             raise PermissionDenied(_("Only the programme's coordinators may appoint a convener."))
     changed = apply_values(membership, values, MEMBERSHIP_FIELDS)
     full_clean(membership)

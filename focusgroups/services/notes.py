@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
-from focusgroups import permissions as perms
+from focusgroups import permissions
 from focusgroups.models import FocusGroup, Note, NoteVersion
 from focusgroups.services._shared import full_clean, require_person
 from organisations.permissions import Actor
@@ -105,7 +105,7 @@ def note_create(
 ) -> Note:
     """Start a note in a group (members and the convener). Version 1 is kept; the sockets hear of it."""
     person = require_person(actor)
-    if not perms.can_edit_notes(actor, group):
+    if not permissions.can_edit_notes(actor, group):
         raise PermissionDenied(_("Only the group's members may write its notes."))
     now = timezone.now()
     note = Note(group=group, title=title, body=body, visibility=visibility, updated_by=person, updated_at=now)
@@ -156,7 +156,7 @@ def _update(
     restored_from: int | None = None,
 ) -> Note:
     person = require_person(actor)
-    if not perms.can_edit_note(actor, note):
+    if not permissions.can_edit_note(actor, note):
         raise PermissionDenied(_("Only the group's members may change its notes."))
     base_version = _as_version(base_version, "base_version")
     if (body is not None and not isinstance(body, str)) or (title is not None and not isinstance(title, str)):

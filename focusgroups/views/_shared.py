@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from focusgroups import permissions as perms
+from focusgroups import permissions
 from focusgroups.models import FocusGroup
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Organisation, Programme
@@ -41,11 +41,11 @@ class GroupScoped(ProgrammeMixin):
     def set_group(self, group: FocusGroup) -> None:
         """The group the page is about, and the actor's rights in it (one query)."""
         self.group = group
-        self.rights = perms.group_perms(self.actor, group)
+        self.rights = permissions.group_perms(self.actor, group)
 
     @property
     def can_manage(self) -> bool:
-        return perms.can_manage_group(self.actor, self.group, self.rights)
+        return permissions.can_manage_group(self.actor, self.group, self.rights)
 
     def check_manage(self) -> None:
         if not self.can_manage:

@@ -19,8 +19,7 @@ from django.views.generic import FormView, TemplateView
 
 from coordinator.core.forms import add_service_errors
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text, next_url
-from focusgroups import forms
-from focusgroups import permissions as perms
+from focusgroups import forms, permissions
 from focusgroups.models import ActionItem
 from focusgroups.services import actions
 from focusgroups.views._shared import FORM_TEMPLATE, GroupScoped
@@ -48,7 +47,7 @@ class ActionListView(GroupScoped, TemplateView):
         rows = list(shown.order_by("due_on", "pk"))
         can_manage = self.can_manage
         for action in rows:
-            action.can_update = perms.can_update_action(  # type: ignore[attr-defined]
+            action.can_update = permissions.can_update_action(  # type: ignore[attr-defined]
                 self.actor, action, can_manage=can_manage
             )
         context = {
@@ -64,12 +63,12 @@ class ActionListView(GroupScoped, TemplateView):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         self.get_group(pk)
-        can_add = perms.can_add_action(self.actor, self.group, self.rights)
+        can_add = permissions.can_add_action(self.actor, self.group, self.rights)
         return self._render(request, forms.ActionForm(group=self.group) if can_add else None)
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         self.get_group(pk)
-        if not perms.can_add_action(self.actor, self.group, self.rights):
+        if not permissions.can_add_action(self.actor, self.group, self.rights):
             raise PermissionDenied(_("Only the group's members add actions."))
         form = forms.ActionForm(request.POST, group=self.group)
         if form.is_valid():
@@ -96,7 +95,7 @@ class ActionScoped(GroupScoped):
         action: ActionItem = self.get_object_or_404(pk=pk)
         self.action = action
         self.group = action.group
-        if not perms.can_update_action(self.actor, action):
+        if not permissions.can_update_action(self.actor, action):
             raise PermissionDenied(
                 _("Only the owner, the group's convener and the coordinators change an action.")
             )

@@ -14,8 +14,7 @@ from django.views.generic import TemplateView
 
 from coordinator.core.forms import add_service_errors
 from coordinator.core.views import SERVICE_ERRORS
-from focusgroups import forms
-from focusgroups import permissions as perms
+from focusgroups import forms, permissions
 from focusgroups.models import Concept, ConceptComment, ConceptTerm
 from focusgroups.services import glossary
 from focusgroups.views._shared import programme_organisations
@@ -85,7 +84,7 @@ class ConceptView(ProgrammeMixin, View):
             for t in ConceptTerm.objects.filter(concept=concept).select_related("updated_by__user")
         }
         my_organisation = next((o for o in organisations if o.pk == self.actor.organisation_id), None)
-        can_set = my_organisation is not None and perms.can_set_term(
+        can_set = my_organisation is not None and permissions.can_set_term(
             self.actor, self.programme, my_organisation.pk
         )
         if can_set and term_form is None:

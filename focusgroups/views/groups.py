@@ -20,8 +20,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
-from focusgroups import forms, selectors
-from focusgroups import permissions as perms
+from focusgroups import forms, permissions, selectors
 from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting
 from focusgroups.services import groups
 from focusgroups.views._shared import FORM_TEMPLATE, GroupScoped, programme_organisations
@@ -73,7 +72,7 @@ class GroupListView(ProgrammeMixin, TemplateView):
                     str(roles[mine]) if mine else "",
                 )
             )
-        context.update(rows=rows, can_create=perms.can_manage_groups(self.actor, self.programme))
+        context.update(rows=rows, can_create=permissions.can_manage_groups(self.actor, self.programme))
         return context
 
 
@@ -123,7 +122,7 @@ class GroupCreateView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: igno
     model = FocusGroup
 
     def load(self, **kwargs: Any) -> None:
-        if not perms.can_manage_groups(self.actor, self.programme):
+        if not permissions.can_manage_groups(self.actor, self.programme):
             raise PermissionDenied(_("Only the programme's coordinators create focus groups."))
 
     def perform(self, form: forms.GroupForm) -> str:

@@ -20,8 +20,7 @@ from django.views.generic import FormView, TemplateView
 from coordinator.core.exceptions import Conflict
 from coordinator.core.forms import add_service_errors
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
-from focusgroups import forms, selectors
-from focusgroups import permissions as perms
+from focusgroups import forms, permissions, selectors
 from focusgroups.models import FocusGroup, Note, NoteVersion
 from focusgroups.services import notes
 from focusgroups.views._shared import GroupScoped
@@ -38,7 +37,7 @@ class NoteListView(GroupScoped, TemplateView):
         context = {
             "group": self.group,
             "notes": list(readable.order_by("title", "pk")),
-            "can_edit": perms.can_edit_notes(self.actor, self.group, self.rights),
+            "can_edit": permissions.can_edit_notes(self.actor, self.group, self.rights),
             "form": form,
         }
         return render(request, self.template_name, context, status=status)
@@ -49,7 +48,7 @@ class NoteListView(GroupScoped, TemplateView):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         self.get_group(pk)
-        if not perms.can_edit_notes(self.actor, self.group, self.rights):
+        if not permissions.can_edit_notes(self.actor, self.group, self.rights):
             raise PermissionDenied(_("Only the group's members write its notes."))
         form = forms.NoteCreateForm(request.POST)
         if form.is_valid():
@@ -77,15 +76,15 @@ class NoteScoped(ProgrammeMixin):
     def get_note(self, pk: int) -> Note:
         note: Note = self.get_object_or_404(pk=pk)
         self.group = note.group
-        self.rights = perms.group_perms(self.actor, note.group)
-        if not perms.can_read_note(self.actor, note, self.rights):
+        self.rights = permissions.group_perms(self.actor, note.group)
+        if not permissions.can_read_note(self.actor, note, self.rights):
             raise Http404
         self.note = note
         return note
 
     @property
     def can_edit(self) -> bool:
-        return perms.can_edit_note(self.actor, self.note, self.rights)
+        return permissions.can_edit_note(self.actor, self.note, self.rights)
 
 
 def note_js_strings() -> dict[str, str]:
@@ -193,7 +192,7 @@ class NoteDetailView(NoteScoped, ServiceFormMixin, FormView):  # type: ignore[ty
             group=self.group,
             can_edit=self.can_edit,
             # Presence is the group room's; readers outside the group follow the saves of a shared note too.
-            in_room=perms.can_view_group_room(self.actor, self.group, self.rights),
+            in_room=permissions.can_view_group_room(self.actor, self.group, self.rights),
             conflict=conflict,
             yours={"title": form.data.get("title", ""), "body": form.data.get("body", "")}
             if conflict

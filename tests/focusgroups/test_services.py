@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.models import Notification, OutboundEmail
-from focusgroups import invites, selectors
-from focusgroups import permissions as perms
+from focusgroups import invites, permissions, selectors
 from focusgroups.models import FocusGroup, GroupMembership, Meeting, Note, NoteVersion
 from focusgroups.services import actions, groups, meetings, notes
 from tests.factories.focusgroups import MeetingFactory, make_note
@@ -58,11 +57,11 @@ def test_membership_roles_become_object_permissions(group, convener, nonmember, 
     membership = groups.membership_add(
         actor=as_actor(convener), group=group, person=nonmember, role="observer", mandate="Lyssnar."
     )
-    assert perms.group_perms(as_actor(nonmember), group) == {"view_focusgroup"}
+    assert permissions.group_perms(as_actor(nonmember), group) == {"view_focusgroup"}
     groups.membership_update(actor=as_actor(convener), membership=membership, values={"role": "member"})
-    assert perms.group_perms(as_actor(nonmember), group) == {"view_focusgroup", "edit_notes"}
+    assert permissions.group_perms(as_actor(nonmember), group) == {"view_focusgroup", "edit_notes"}
     groups.membership_remove(actor=as_actor(convener), membership=membership)
-    assert perms.group_perms(as_actor(nonmember), group) == frozenset()
+    assert permissions.group_perms(as_actor(nonmember), group) == frozenset()
     assert list(selectors.my_groups(as_actor(nonmember))) == []
 
 
@@ -76,7 +75,7 @@ def test_rights_come_with_the_membership_and_go_with_it_at_once(group, convener,
         actor=as_actor(convener), group=group, person=nonmember, role="member", mandate="Får föreslå."
     )
 
-    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in perms.ALL_GROUP_PERMS] == [
+    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in permissions.ALL_GROUP_PERMS] == [
         True,
         True,
         False,
@@ -86,7 +85,7 @@ def test_rights_come_with_the_membership_and_go_with_it_at_once(group, convener,
 
     groups.membership_remove(actor=as_actor(convener), membership=membership)
 
-    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in perms.ALL_GROUP_PERMS] == [
+    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in permissions.ALL_GROUP_PERMS] == [
         False,
         False,
         False,
@@ -104,8 +103,8 @@ def test_only_coordinators_appoint_a_convener(group, convener, coordinator, memb
     assert group.convener == member_a
     # The previous convener is a member now and lost the right to manage the group.
     assert GroupMembership.objects.get(group=group, person=convener, is_active=True).role == "member"
-    assert perms.group_perms(as_actor(convener), group) == {"view_focusgroup", "edit_notes"}
-    assert perms.group_perms(as_actor(member_a), group) == {
+    assert permissions.group_perms(as_actor(convener), group) == {"view_focusgroup", "edit_notes"}
+    assert permissions.group_perms(as_actor(member_a), group) == {
         "view_focusgroup",
         "edit_notes",
         "change_focusgroup",
@@ -230,9 +229,9 @@ def test_minutes_notify_the_members(group, convener, member_a, as_actor):
 
 
 def test_feed_lists_the_members_meetings_with_the_invite_uid(meeting, member_a, nonmember):
-    [event] = selectors.calendar_events_for(member_a)
+    [event] = invites.feed_events(member_a)
     assert (event.uid, event.sequence) == (invites.meeting_uid(meeting.pk, member_a.pk), 0)
-    assert selectors.calendar_events_for(nonmember) == []
+    assert invites.feed_events(nonmember) == []
 
 
 # --- Notes ----------------------------------------------------------------------------------------------
