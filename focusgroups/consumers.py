@@ -84,9 +84,9 @@ class NotesConsumer(ScopedConsumer):
         group = FocusGroup.objects.filter(pk=self.group_id).first()
         if group is None:
             return None
-        held = permissions.group_perms(self.actor, group)
-        self.in_room = permissions.can_view_group_room(self.actor, group, held)
-        self.can_edit = self.in_room and permissions.can_edit_notes(self.actor, group, held)
+        rights = permissions.group_rights(self.actor, group)
+        self.in_room = permissions.can_view_group_room(self.actor, group, rights)
+        self.can_edit = self.in_room and permissions.can_edit_notes(self.actor, group, rights)
         return self.in_room or self.actor.is_member(group.programme_id)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:

@@ -44,9 +44,9 @@ from organisations.permissions import Actor, actor_for
 VIEW = "view_focusgroup"
 EDIT_NOTES = "edit_notes"
 CHANGE = "change_focusgroup"
-ALL_GROUP_PERMS = (VIEW, EDIT_NOTES, CHANGE)
+ALL_GROUP_RIGHTS = (VIEW, EDIT_NOTES, CHANGE)
 
-ROLE_PERMS: dict[str, frozenset[str]] = {
+ROLE_RIGHTS: dict[str, frozenset[str]] = {
     GroupMembership.Role.OBSERVER: frozenset({VIEW}),
     GroupMembership.Role.MEMBER: frozenset({VIEW, EDIT_NOTES}),
     GroupMembership.Role.CONVENER: frozenset({VIEW, EDIT_NOTES, CHANGE}),
@@ -55,10 +55,10 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
 
 def roles_with(codename: str) -> list[str]:
     """The membership roles that carry a right."""
-    return [role for role, codenames in ROLE_PERMS.items() if codename in codenames]
+    return [role for role, codenames in ROLE_RIGHTS.items() if codename in codenames]
 
 
-def group_perms(actor: Actor, group: FocusGroup) -> frozenset[str]:
+def group_rights(actor: Actor, group: FocusGroup) -> frozenset[str]:
     """The actor's rights in one group, from their active membership (one query)."""
     if actor.person is None or not actor.is_member(group.programme_id):
         return frozenset()
@@ -67,7 +67,7 @@ def group_perms(actor: Actor, group: FocusGroup) -> frozenset[str]:
         .values_list("role", flat=True)
         .first()
     )
-    return ROLE_PERMS.get(role or "", frozenset())
+    return ROLE_RIGHTS.get(role or "", frozenset())
 
 
 def groups_with_right(
@@ -108,16 +108,16 @@ def can_manage_group(actor: Actor, group: FocusGroup, rights: frozenset[str] | N
     """Members, meetings, minutes and actions of one group: its convener or a coordinator."""
     if can_manage_groups(actor, group.programme_id):
         return True
-    return CHANGE in (rights if rights is not None else group_perms(actor, group))
+    return CHANGE in (rights if rights is not None else group_rights(actor, group))
 
 
 def can_view_group_room(actor: Actor, group: FocusGroup, rights: frozenset[str] | None = None) -> bool:
     """Members, conveners and observers: the group's own notes, the live room with its presence."""
-    return VIEW in (rights if rights is not None else group_perms(actor, group))
+    return VIEW in (rights if rights is not None else group_rights(actor, group))
 
 
 def can_edit_notes(actor: Actor, group: FocusGroup, rights: frozenset[str] | None = None) -> bool:
-    return EDIT_NOTES in (rights if rights is not None else group_perms(actor, group))
+    return EDIT_NOTES in (rights if rights is not None else group_rights(actor, group))
 
 
 def can_read_note(actor: Actor, note: Note, rights: frozenset[str] | None = None) -> bool:
@@ -147,7 +147,7 @@ def can_edit_note(actor: Actor, note: Note, rights: frozenset[str] | None = None
 
 
 def can_add_action(actor: Actor, group: FocusGroup, rights: frozenset[str] | None = None) -> bool:
-    rights = rights if rights is not None else group_perms(actor, group)
+    rights = rights if rights is not None else group_rights(actor, group)
     return can_manage_group(actor, group, rights) or EDIT_NOTES in rights
 
 
@@ -178,10 +178,10 @@ def _holds(codename: str) -> rules.Predicate:
     def holds(user: AbstractBaseUser | AnonymousUser, group: FocusGroup | None) -> bool:
         if not isinstance(group, FocusGroup) or not user.is_authenticated:
             return False
-        return codename in group_perms(actor_for(user), group)
+        return codename in group_rights(actor_for(user), group)
 
     return holds
 
 
-for _codename in ALL_GROUP_PERMS:
+for _codename in ALL_GROUP_RIGHTS:
     rules.add_perm(f"focusgroups.{_codename}", _holds(_codename))

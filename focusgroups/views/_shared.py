@@ -41,7 +41,7 @@ class GroupScoped(ProgrammeMixin):
     def set_group(self, group: FocusGroup) -> None:
         """The group the page is about, and the actor's rights in it (one query)."""
         self.group = group
-        self.rights = permissions.group_perms(self.actor, group)
+        self.rights = permissions.group_rights(self.actor, group)
 
     @property
     def can_manage(self) -> bool:

@@ -76,7 +76,7 @@ class NoteScoped(ProgrammeMixin):
     def get_note(self, pk: int) -> Note:
         note: Note = self.get_object_or_404(pk=pk)
         self.group = note.group
-        self.rights = permissions.group_perms(self.actor, note.group)
+        self.rights = permissions.group_rights(self.actor, note.group)
         if not permissions.can_read_note(self.actor, note, self.rights):
             raise Http404
         self.note = note

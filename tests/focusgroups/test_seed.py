@@ -96,11 +96,11 @@ def test_demo_focus_groups_are_true_to_the_programme_and_idempotent(db):
         )
     ) == [("Organisationskännedom", "member")]
     with programme_scope([org_group.programme_id]):  # rights follow the memberships
-        assert permissions.group_perms(actor_for(amina.user), org_group) == {
+        assert permissions.group_rights(actor_for(amina.user), org_group) == {
             permissions.VIEW,
             permissions.EDIT_NOTES,
         }
-        assert permissions.group_perms(actor_for(lina.user), org_group) == set(permissions.ALL_GROUP_PERMS)
+        assert permissions.group_rights(actor_for(lina.user), org_group) == set(permissions.ALL_GROUP_RIGHTS)
 
     now = timezone.now()
     past = Meeting.unscoped_objects.get(group=org_group, ends_at__lt=now)

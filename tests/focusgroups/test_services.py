@@ -57,11 +57,11 @@ def test_membership_roles_become_object_permissions(group, convener, nonmember, 
     membership = groups.membership_add(
         actor=as_actor(convener), group=group, person=nonmember, role="observer", mandate="Lyssnar."
     )
-    assert permissions.group_perms(as_actor(nonmember), group) == {"view_focusgroup"}
+    assert permissions.group_rights(as_actor(nonmember), group) == {"view_focusgroup"}
     groups.membership_update(actor=as_actor(convener), membership=membership, values={"role": "member"})
-    assert permissions.group_perms(as_actor(nonmember), group) == {"view_focusgroup", "edit_notes"}
+    assert permissions.group_rights(as_actor(nonmember), group) == {"view_focusgroup", "edit_notes"}
     groups.membership_remove(actor=as_actor(convener), membership=membership)
-    assert permissions.group_perms(as_actor(nonmember), group) == frozenset()
+    assert permissions.group_rights(as_actor(nonmember), group) == frozenset()
     assert list(selectors.my_groups(as_actor(nonmember))) == []
 
 
@@ -75,7 +75,7 @@ def test_rights_come_with_the_membership_and_go_with_it_at_once(group, convener,
         actor=as_actor(convener), group=group, person=nonmember, role="member", mandate="Får föreslå."
     )
 
-    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in permissions.ALL_GROUP_PERMS] == [
+    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in permissions.ALL_GROUP_RIGHTS] == [
         True,
         True,
         False,
@@ -85,7 +85,7 @@ def test_rights_come_with_the_membership_and_go_with_it_at_once(group, convener,
 
     groups.membership_remove(actor=as_actor(convener), membership=membership)
 
-    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in permissions.ALL_GROUP_PERMS] == [
+    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in permissions.ALL_GROUP_RIGHTS] == [
         False,
         False,
         False,
@@ -103,8 +103,8 @@ def test_only_coordinators_appoint_a_convener(group, convener, coordinator, memb
     assert group.convener == member_a
     # The previous convener is a member now and lost the right to manage the group.
     assert GroupMembership.objects.get(group=group, person=convener, is_active=True).role == "member"
-    assert permissions.group_perms(as_actor(convener), group) == {"view_focusgroup", "edit_notes"}
-    assert permissions.group_perms(as_actor(member_a), group) == {
+    assert permissions.group_rights(as_actor(convener), group) == {"view_focusgroup", "edit_notes"}
+    assert permissions.group_rights(as_actor(member_a), group) == {
         "view_focusgroup",
         "edit_notes",
         "change_focusgroup",
