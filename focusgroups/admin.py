@@ -1,5 +1,5 @@
 """Focus groups in the programme admins' admin site: read-only, because memberships, notes and meetings
-change only through ``focusgroups.services`` (an edit here would bypass the object permissions, the note
+change only through ``focusgroups.services`` (an edit here would bypass the rights checks, the note
 versions and the calendar updates)."""
 
 from __future__ import annotations

@@ -11,18 +11,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Model, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, permissions, status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from focusgroups import filters, selectors, services
-from focusgroups import permissions as perms
-from focusgroups import serializers as s
+from coordinator.core.exceptions import Conflict
+from focusgroups import filters, permissions, selectors, serializers
 from focusgroups.models import (
     ActionItem,
     Concept,
@@ -33,6 +33,7 @@ from focusgroups.models import (
     Meeting,
     Note,
 )
+from focusgroups.services import actions, glossary, groups, meetings, notes
 from organisations.access.api import ProgrammeScopedViewSet
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
@@ -44,8 +45,13 @@ class PreconditionRequired(APIException):
     default_code = "precondition_required"
 
 
-def _reload(view: Any, pk: int) -> Any:
-    return view.get_queryset().get(pk=pk)
+class FocusGroupsViewSet(ProgrammeScopedViewSet):
+    """The viewsets of this app: a changed object is read again through the scoped queryset to answer."""
+
+    def reload(self, pk: int) -> Model:
+        """The object as it is now, read through this viewset's scoped queryset."""
+        found: Model = self.get_queryset().get(pk=pk)
+        return found
 
 
 class FocusGroupViewSet(
@@ -53,15 +59,15 @@ class FocusGroupViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    ProgrammeScopedViewSet,
+    FocusGroupsViewSet,
 ):
     """The programme's focus groups (everyone in the programme reads them). Coordinators create groups;
     the convener and coordinators change them."""
 
     model = FocusGroup
-    serializer_class = s.FocusGroupSerializer
+    serializer_class = serializers.FocusGroupSerializer
     filterset_class = filters.FocusGroupFilter
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [IsAuthenticated]
     ordering_fields = ["name", "created_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -73,21 +79,21 @@ class FocusGroupViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
-        created = services.group_create(
+        created = groups.group_create(
             actor=self.actor,
             programme=data.pop("programme"),
             convener=data.pop("convener", None),
             values=data,
         )
-        serializer.instance = _reload(self, created.pk)
+        serializer.instance = self.reload(created.pk)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("programme", None)
-        services.group_update(
+        groups.group_update(
             actor=self.actor, group=serializer.instance, convener=data.pop("convener", None), values=data
         )
-        serializer.instance = _reload(self, serializer.instance.pk)
+        serializer.instance = self.reload(serializer.instance.pk)
 
 
 class MembershipViewSet(
@@ -96,22 +102,22 @@ class MembershipViewSet(
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    ProgrammeScopedViewSet,
+    FocusGroupsViewSet,
 ):
     """Who sits in which group, for whom and with what mandate (shared programme-wide). The convener and
     coordinators add and change members; DELETE ends a membership (kept as history); a member may leave."""
 
     model = GroupMembership
-    serializer_class = s.MembershipSerializer
+    serializer_class = serializers.MembershipSerializer
     filterset_class = filters.MembershipFilter
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [IsAuthenticated]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("person__user", "organisation", "group").order_by("group", "pk")
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
-        created = services.membership_add(
+        created = groups.membership_add(
             actor=self.actor,
             group=data["group"],
             person=data["person"],
@@ -119,17 +125,17 @@ class MembershipViewSet(
             mandate=data.get("mandate", ""),
             sent_by=data.get("sent_by", ""),
         )
-        serializer.instance = _reload(self, created.pk)
+        serializer.instance = self.reload(created.pk)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("group", None)
         data.pop("person", None)
-        services.membership_update(actor=self.actor, membership=serializer.instance, values=data)
-        serializer.instance = _reload(self, serializer.instance.pk)
+        groups.membership_update(actor=self.actor, membership=serializer.instance, values=data)
+        serializer.instance = self.reload(serializer.instance.pk)
 
     def perform_destroy(self, instance: GroupMembership) -> None:
-        services.membership_remove(actor=self.actor, membership=instance)
+        groups.membership_remove(actor=self.actor, membership=instance)
 
 
 class MeetingViewSet(
@@ -137,15 +143,15 @@ class MeetingViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    ProgrammeScopedViewSet,
+    FocusGroupsViewSet,
 ):
     """Meetings of the groups, with agenda, minutes and decisions. The convener and coordinators schedule,
     change (members get updated invites) and cancel them, and record the minutes."""
 
     model = Meeting
-    serializer_class = s.MeetingSerializer
+    serializer_class = serializers.MeetingSerializer
     filterset_class = filters.MeetingFilter
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [IsAuthenticated]
     ordering_fields = ["starts_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -154,40 +160,40 @@ class MeetingViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         agenda = data.pop("agenda_items", [])
-        created = services.meeting_create(
+        created = meetings.meeting_create(
             actor=self.actor, group=data.pop("group"), values=data, agenda=agenda
         )
-        serializer.instance = _reload(self, created.pk)
+        serializer.instance = self.reload(created.pk)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("group", None)
         agenda = data.pop("agenda_items", None)
-        services.meeting_update(actor=self.actor, meeting=serializer.instance, values=data, agenda=agenda)
-        serializer.instance = _reload(self, serializer.instance.pk)
+        meetings.meeting_update(actor=self.actor, meeting=serializer.instance, values=data, agenda=agenda)
+        serializer.instance = self.reload(serializer.instance.pk)
 
-    @extend_schema(request=None, responses=s.MeetingSerializer)
+    @extend_schema(request=None, responses=serializers.MeetingSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel the meeting; every member receives the calendar cancellation."""
         meeting = self.get_object()
-        services.meeting_cancel(actor=self.actor, meeting=meeting)
-        return Response(self.get_serializer(_reload(self, meeting.pk)).data)
+        meetings.meeting_cancel(actor=self.actor, meeting=meeting)
+        return Response(self.get_serializer(self.reload(meeting.pk)).data)
 
-    @extend_schema(request=s.MinutesSerializer, responses=s.MeetingSerializer)
+    @extend_schema(request=serializers.MinutesSerializer, responses=serializers.MeetingSerializer)
     @action(detail=True, methods=["post"])
     def minutes(self, request: Request, pk: str | None = None) -> Response:
         """Record the minutes and decisions; the meeting becomes held and the members are told."""
         meeting = self.get_object()
-        parsed = s.MinutesSerializer(data=request.data)
+        parsed = serializers.MinutesSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
-        services.meeting_record_minutes(
+        meetings.meeting_record_minutes(
             actor=self.actor,
             meeting=meeting,
             minutes=parsed.validated_data["minutes"],
             decisions=parsed.validated_data["decisions"],
         )
-        return Response(self.get_serializer(_reload(self, meeting.pk)).data)
+        return Response(self.get_serializer(self.reload(meeting.pk)).data)
 
 
 IF_MATCH = OpenApiParameter(
@@ -204,24 +210,20 @@ class NoteViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    ProgrammeScopedViewSet,
+    FocusGroupsViewSet,
 ):
     """Shared notes: group-only notes for the group's members, programme and public notes for everyone in
     the programme. Members edit with ``If-Match``; every version is kept, can be compared and restored."""
 
     model = Note
-    serializer_class = s.NoteSerializer
+    serializer_class = serializers.NoteSerializer
     filterset_class = filters.NoteFilter
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [IsAuthenticated]
     ordering_fields = ["title", "updated_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        member_of = perms.group_ids_with_perm(self.actor, perms.VIEW)
         return (
-            queryset.filter(
-                Q(visibility__in=[Note.Visibility.PROGRAMME, Note.Visibility.PUBLIC])
-                | Q(group_id__in=member_of)
-            )
+            queryset.filter(permissions.readable_notes_filter(self.actor))
             .select_related("updated_by__user")
             .order_by("group", "title", "pk")
         )
@@ -229,7 +231,9 @@ class NoteViewSet(
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if getattr(self, "actor", None) is not None:
-            context["editable_group_ids"] = perms.group_ids_with_perm(self.actor, perms.EDIT_NOTES)
+            context["editable_group_ids"] = permissions.group_ids_with_right(
+                self.actor, permissions.EDIT_NOTES
+            )
         return context
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -240,14 +244,19 @@ class NoteViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
-        created = services.note_create(
+        created = notes.note_create(
             actor=self.actor,
             group=data["group"],
             title=data["title"],
             body=data.get("body", ""),
             visibility=data.get("visibility", Note.Visibility.GROUP),
         )
-        serializer.instance = _reload(self, created.pk)
+        serializer.instance = self.reload(created.pk)
+
+    def reload_note(self, pk: int) -> Note:
+        note = self.reload(pk)
+        assert isinstance(note, Note)
+        return note
 
     def _base_version(self, request: Request, note: Note) -> int | Response:
         header = request.headers.get("If-Match")
@@ -273,7 +282,7 @@ class NoteViewSet(
     @extend_schema(
         parameters=[IF_MATCH],
         responses={
-            200: s.NoteSerializer,
+            200: serializers.NoteSerializer,
             412: OpenApiResponse(description="Not the current version"),
             428: OpenApiResponse(description="If-Match missing"),
         },
@@ -288,19 +297,19 @@ class NoteViewSet(
             return base
         data = serializer.validated_data
         try:
-            if "visibility" in data and data["visibility"] != note.visibility:
-                services.note_set_visibility(actor=self.actor, note=note, visibility=data["visibility"])
-            if "body" in data or "title" in data:
-                services.note_save(
-                    actor=self.actor,
-                    note=note,
-                    body=data.get("body", note.body) if "body" in request.data else note.body,
-                    title=data.get("title", note.title),
-                    base_version=base,
-                )
-        except services.StaleVersion as stale:
-            return self._precondition_failed(_reload(self, stale.current.pk))
-        fresh = _reload(self, note.pk)
+            notes.note_update(
+                actor=self.actor,
+                note=note,
+                base_version=base,
+                title=data.get("title"),
+                body=data.get("body") if "body" in request.data else None,
+                visibility=data.get("visibility"),
+            )
+        except Conflict as conflict:
+            if conflict.current is None:
+                raise
+            return self._precondition_failed(self.reload_note(conflict.current.pk))
+        fresh = self.reload_note(note.pk)
         response = Response(self.get_serializer(fresh).data)
         response["ETag"] = fresh.etag
         return response
@@ -310,7 +319,7 @@ class NoteViewSet(
         kwargs["partial"] = True
         return self.update(request, *args, **kwargs)
 
-    @extend_schema(responses=s.NoteVersionSerializer(many=True))
+    @extend_schema(responses=serializers.NoteVersionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def versions(self, request: Request, pk: str | None = None) -> Response:
         """Every saved version of the note, newest first, with author and time."""
@@ -318,8 +327,8 @@ class NoteViewSet(
         rows = selectors.versions_of(note)
         page = self.paginate_queryset(rows)
         if page is not None:
-            return self.get_paginated_response(s.NoteVersionSerializer(page, many=True).data)
-        return Response(s.NoteVersionSerializer(rows, many=True).data)
+            return self.get_paginated_response(serializers.NoteVersionSerializer(page, many=True).data)
+        return Response(serializers.NoteVersionSerializer(rows, many=True).data)
 
     @extend_schema(
         parameters=[
@@ -332,7 +341,7 @@ class NoteViewSet(
     def compare(self, request: Request, pk: str | None = None) -> Response:
         """The difference between two versions (a unified diff, line by line)."""
         note = self.get_object()
-        parsed = s.CompareSerializer(data=request.query_params.dict())
+        parsed = serializers.CompareSerializer(data=request.query_params.dict())
         parsed.is_valid(raise_exception=True)
         diff = selectors.compare_versions(note, parsed.validated_data["old"], parsed.validated_data["new"])
         if diff is None:
@@ -341,23 +350,27 @@ class NoteViewSet(
             )
         return Response({"old": diff.old.version, "new": diff.new.version, "diff": diff.unified})
 
-    @extend_schema(parameters=[IF_MATCH], request=s.RestoreSerializer, responses=s.NoteSerializer)
+    @extend_schema(
+        parameters=[IF_MATCH], request=serializers.RestoreSerializer, responses=serializers.NoteSerializer
+    )
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, pk: str | None = None) -> Response:
         """Make an old version current again, as a new version."""
         note = self.get_object()
-        parsed = s.RestoreSerializer(data=request.data)
+        parsed = serializers.RestoreSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
         base = self._base_version(request, note)
         if isinstance(base, Response):
             return base
         try:
-            services.note_restore(
+            notes.note_restore(
                 actor=self.actor, note=note, version=parsed.validated_data["version"], base_version=base
             )
-        except services.StaleVersion as stale:
-            return self._precondition_failed(_reload(self, stale.current.pk))
-        fresh = _reload(self, note.pk)
+        except Conflict as conflict:
+            if conflict.current is None:
+                raise
+            return self._precondition_failed(self.reload_note(conflict.current.pk))
+        fresh = self.reload_note(note.pk)
         response = Response(self.get_serializer(fresh).data)
         response["ETag"] = fresh.etag
         return response
@@ -368,15 +381,15 @@ class ActionViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    ProgrammeScopedViewSet,
+    FocusGroupsViewSet,
 ):
     """Actions of the groups: members add them, owners move them along, conveners and coordinators change
     them. ``?owner=<me>&status=open&status=in_progress`` lists a person's open actions."""
 
     model = ActionItem
-    serializer_class = s.ActionSerializer
+    serializer_class = serializers.ActionSerializer
     filterset_class = filters.ActionFilter
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [IsAuthenticated]
     ordering_fields = ["due_on", "updated_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -384,23 +397,23 @@ class ActionViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
-        created = services.action_create(
+        created = actions.action_create(
             actor=self.actor,
             group=data.pop("group"),
             owner=data.pop("owner"),
             organisation=data.pop("organisation", None),
             values=data,
         )
-        serializer.instance = _reload(self, created.pk)
+        serializer.instance = self.reload(created.pk)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("group", None)
         data.pop("organisation", None)
-        services.action_update(
+        actions.action_update(
             actor=self.actor, action=serializer.instance, owner=data.pop("owner", None), values=data
         )
-        serializer.instance = _reload(self, serializer.instance.pk)
+        serializer.instance = self.reload(serializer.instance.pk)
 
 
 class ConceptViewSet(
@@ -408,16 +421,16 @@ class ConceptViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    ProgrammeScopedViewSet,
+    FocusGroupsViewSet,
 ):
     """The shared glossary: each concept with every organisation's own term and definition side by side,
     and the members' comments. Everyone in the programme reads, adds concepts and comments; an
     organisation's term is set by its own people (or a coordinator)."""
 
     model = Concept
-    serializer_class = s.ConceptSerializer
+    serializer_class = serializers.ConceptSerializer
     filterset_class = filters.ConceptFilter
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [IsAuthenticated]
     ordering_fields = ["name"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -434,42 +447,42 @@ class ConceptViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
-        created = services.concept_create(
+        created = glossary.concept_create(
             actor=self.actor,
             programme=data["programme"],
             name=data["name"],
             description=data.get("description", ""),
         )
-        serializer.instance = _reload(self, created.pk)
+        serializer.instance = self.reload(created.pk)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("programme", None)
-        services.concept_update(actor=self.actor, concept=serializer.instance, values=data)
-        serializer.instance = _reload(self, serializer.instance.pk)
+        glossary.concept_update(actor=self.actor, concept=serializer.instance, values=data)
+        serializer.instance = self.reload(serializer.instance.pk)
 
-    @extend_schema(request=s.TermSerializer, responses=s.TermSerializer)
+    @extend_schema(request=serializers.TermSerializer, responses=serializers.TermSerializer)
     @action(detail=True, methods=["post"])
     def terms(self, request: Request, pk: str | None = None) -> Response:
         """Set (create or replace) one organisation's term and definition for the concept."""
         concept = self.get_object()
-        parsed = s.TermSerializer(data=request.data, context=self.get_serializer_context())
+        parsed = serializers.TermSerializer(data=request.data, context=self.get_serializer_context())
         parsed.is_valid(raise_exception=True)
-        row = services.term_set(
+        row = glossary.term_set(
             actor=self.actor,
             concept=concept,
             organisation=parsed.validated_data["organisation"],
             term=parsed.validated_data["term"],
             definition=parsed.validated_data.get("definition", ""),
         )
-        return Response(s.TermSerializer(row).data, status=status.HTTP_200_OK)
+        return Response(serializers.TermSerializer(row).data, status=status.HTTP_200_OK)
 
-    @extend_schema(request=s.CommentSerializer, responses=s.CommentSerializer)
+    @extend_schema(request=serializers.CommentSerializer, responses=serializers.CommentSerializer)
     @action(detail=True, methods=["post"])
     def comments(self, request: Request, pk: str | None = None) -> Response:
         """Comment on the concept."""
         concept = self.get_object()
-        parsed = s.CommentSerializer(data=request.data)
+        parsed = serializers.CommentSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
-        comment = services.comment_add(actor=self.actor, concept=concept, body=parsed.validated_data["body"])
-        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        comment = glossary.comment_add(actor=self.actor, concept=concept, body=parsed.validated_data["body"])
+        return Response(serializers.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)

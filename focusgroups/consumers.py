@@ -10,7 +10,7 @@ Protocol (JSON):
   and a reader is never on the roster and may not save. Anyone else is closed with 4403, a group that
   does not exist or belongs to another programme with 4404.
 - ``{"type": "save", "note": id, "base_version": n, "body": "...", "title": "..."}`` saves through
-  ``services.note_save``: on success every socket of the group (the sender's too) receives ``{"type":
+  ``notes.note_update``: on success every socket of the group (the sender's too) receives ``{"type":
   "saved", ...}``; on a stale base version only the sender receives ``{"type": "conflict", "note": id,
   "current": {...}, "yours": {...}}`` with both texts, so nothing typed is lost. Without the right to edit:
   ``{"type": "error", "code": "forbidden"}``; bad input: ``{"type": "error", "code": "invalid", ...}``.
@@ -31,10 +31,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from focusgroups import permissions as perms
-from focusgroups import selectors, services
+from coordinator.core.exceptions import Conflict
+from focusgroups import permissions, selectors
 from focusgroups.models import FocusGroup, LivePresence, Note
+from focusgroups.services import notes
 from organisations.access.consumers import CLOSE_FORBIDDEN, ScopedConsumer
 
 CLOSE_NOT_FOUND = 4404
@@ -82,9 +84,9 @@ class NotesConsumer(ScopedConsumer):
         group = FocusGroup.objects.filter(pk=self.group_id).first()
         if group is None:
             return None
-        held = perms.group_perms(self.actor, group)
-        self.in_room = perms.can_view_group_room(self.actor, group, held)
-        self.can_edit = self.in_room and perms.can_edit_notes(self.actor, group, held)
+        rights = permissions.group_rights(self.actor, group)
+        self.in_room = permissions.can_view_group_room(self.actor, group, rights)
+        self.can_edit = self.in_room and permissions.can_edit_notes(self.actor, group, rights)
         return self.in_room or self.actor.is_member(group.programme_id)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
@@ -96,12 +98,12 @@ class NotesConsumer(ScopedConsumer):
 
     async def on_accepted(self) -> None:
         if not self.in_room:
-            self.room = services.readers_group(self.group_id)
+            self.room = notes.readers_group(self.group_id)
             await self.channel_layer.group_add(self.room, self.channel_name)
-            notes = await self.in_scope(self._shared_notes)
-            await self.send_json({"type": "hello", "notes": notes, "presence": []})
+            shared = await self.in_scope(self._shared_notes)
+            await self.send_json({"type": "hello", "notes": shared, "presence": []})
             return
-        self.room = services.notes_group(self.group_id)
+        self.room = notes.notes_group(self.group_id)
         await self.channel_layer.group_add(self.room, self.channel_name)
         hello, changed = await self.in_scope(self._join)
         await self.send_json(hello)
@@ -111,7 +113,7 @@ class NotesConsumer(ScopedConsumer):
     def _others_of_mine(self) -> bool:
         """Whether the person has the room open in another tab (then arriving or leaving changes nothing)."""
         return (
-            LivePresence.unscoped_objects.filter(group_id=self.group_id, person=self.actor.person)
+            LivePresence.objects.filter(group_id=self.group_id, person=self.actor.person)
             .exclude(channel_name=self.channel_name)
             .exists()
         )
@@ -120,30 +122,29 @@ class NotesConsumer(ScopedConsumer):
         group = FocusGroup.objects.get(pk=self.group_id)
         assert self.actor.person is not None
         already_here = self._others_of_mine()
-        LivePresence.unscoped_objects.update_or_create(
+        LivePresence.objects.update_or_create(
             channel_name=self.channel_name,
             defaults={"group": group, "person": self.actor.person, "seen_at": timezone.now()},
         )
-        notes = [_note_payload(n, self.can_edit) for n in selectors.room_notes(group)]
-        hello = {"type": "hello", "notes": notes, "presence": selectors.roster(self.group_id)}
+        payloads = [_note_payload(n, self.can_edit) for n in selectors.room_notes(group)]
+        hello = {"type": "hello", "notes": payloads, "presence": selectors.roster(self.group_id)}
         return hello, not already_here
 
     def _shared_notes(self) -> list[dict[str, Any]]:
-        group = FocusGroup.objects.get(pk=self.group_id)
+        # A reader outside the room: the notes the one note-reading rule lets them read (the shared ones).
         return [
             _note_payload(n, False)
-            for n in selectors.room_notes(group)
-            if n.visibility != Note.Visibility.GROUP
+            for n in selectors.notes_for(self.actor).filter(group_id=self.group_id).order_by("title", "pk")
         ]
 
     def _leave(self) -> list[dict[str, Any]] | None:
-        LivePresence.unscoped_objects.filter(channel_name=self.channel_name).delete()
+        LivePresence.objects.filter(channel_name=self.channel_name).delete()
         if self._others_of_mine():
             return None
         return selectors.roster(self.group_id)
 
     def _touch(self) -> None:
-        LivePresence.unscoped_objects.filter(channel_name=self.channel_name).update(seen_at=timezone.now())
+        LivePresence.objects.filter(channel_name=self.channel_name).update(seen_at=timezone.now())
 
     async def _broadcast_presence(self, presence: list[dict[str, Any]]) -> None:
         assert self.room is not None
@@ -203,15 +204,36 @@ class NotesConsumer(ScopedConsumer):
         if note is None:
             return {"type": "error", "code": "not_found", "note": note_id}
         self._touch()
+        if not isinstance(body, str):
+            return {
+                "type": "error",
+                "code": "invalid",
+                "note": note_id,
+                "errors": {"__all__": [_("Give the text as a string.")]},
+            }
         try:
-            services.note_save(actor=self.actor, note=note, body=body, title=title, base_version=base_version)  # type: ignore[arg-type]
+            # The client's values go to the service unchecked: it answers bad ones with a ValidationError.
+            notes.note_update(
+                actor=self.actor,
+                note=note,
+                body=body,
+                title=title,
+                base_version=base_version,  # type: ignore[arg-type]
+            )
         except PermissionDenied:
             return {"type": "error", "code": "forbidden", "note": note_id}
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             return {"type": "error", "code": "invalid", "note": note_id, "errors": errors}
-        except services.StaleVersion as stale:
-            current = stale.current
+        except Conflict as conflict:
+            current: Note | None = conflict.current
+            if current is None:
+                return {
+                    "type": "error",
+                    "code": "conflict",
+                    "note": note_id,
+                    "errors": {"__all__": conflict.messages},
+                }
             return {
                 "type": "conflict",
                 "note": note_id,

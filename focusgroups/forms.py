@@ -9,11 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.core.forms import add_service_errors  # noqa: F401  (used by the views)
 from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting, Note
 from organisations.models import Person, Programme
 
@@ -90,6 +88,9 @@ class MembershipForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
+    """A meeting's time, place and agenda; whether they fit together (it ends after it starts, it has a place
+    or a link) is the service's rule, shown next to the fields."""
+
     title = forms.CharField(label=_("Title"), max_length=200)
     starts_at = DateTimeLocalField(label=_("Starts"))
     ends_at = DateTimeLocalField(label=_("Ends"))
@@ -121,15 +122,6 @@ class MeetingForm(forms.Form):
                 "agenda": "\n".join(f"{i.title}: {i.note}" if i.note else i.title for i in items),
             }
         super().__init__(*args, **kwargs)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not self.errors:
-            if not data.get("place") and not data.get("online_link"):
-                raise ValidationError(_("Give a place or an online link."))
-            if data["ends_at"] <= data["starts_at"]:
-                self.add_error("ends_at", _("The meeting must end after it starts."))
-        return data
 
     def agenda_items(self) -> list[dict[str, str]]:
         """{title, note} per agenda line (the note is what follows the first colon)."""

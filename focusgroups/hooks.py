@@ -10,14 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
-from focusgroups import invites
-from focusgroups import permissions as perms
-from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting, Note
-from organisations.models import Organisation, Person, PlatformRole, Programme
+from focusgroups import invites, permissions, selectors
+from focusgroups.models import FocusGroup, GroupMembership, Meeting
+from organisations.models import Organisation, Person, Programme
 from organisations.permissions import actor_for, request_is_member
-
-R = PlatformRole
-
 
 registry.nav_items.register(
     "focusgroups", registry.NavItem(_("Focus groups"), "focusgroups:list", request_is_member), order=40
@@ -44,18 +40,8 @@ def _my_groups_panel(request: Any) -> dict[str, Any] | None:
         .select_related("group")
         .order_by("group__name")
     )
-    actions = list(
-        ActionItem.objects.filter(
-            owner=person, status__in=ActionItem.OPEN_STATUSES, group__programme=programme
-        )
-        .select_related("group")
-        .order_by("due_on", "pk")[:6]
-    )
-    public_notes = list(
-        Note.objects.filter(group__programme=programme, visibility=Note.Visibility.PUBLIC)
-        .select_related("group")
-        .order_by("-updated_at", "pk")[:5]
-    )
+    actions = selectors.open_actions_for(person, limit=6)
+    public_notes = selectors.public_notes_for(actor, limit=5)
     if not memberships and not actions and not public_notes:
         return None
     return {
@@ -71,17 +57,10 @@ def _lacking_panel(request: Any) -> dict[str, Any] | None:
     """Coordinators: groups in which an organisation of the programme has no representative (3 queries)."""
     actor = actor_for(request.user)
     programme: Programme = request.programme
-    if not perms.can_manage_groups(actor, programme):
+    if not permissions.can_manage_groups(actor, programme):
         return None
     organisations = list(Organisation.objects.filter(participations__programme=programme).order_by("name"))
-    represented: dict[int, set[int]] = {}
-    for group_id, organisation_id in (
-        GroupMembership.objects.filter(group__programme=programme, is_active=True)
-        .exclude(role=GroupMembership.Role.OBSERVER)
-        .values_list("group_id", "organisation_id")
-        .distinct()
-    ):
-        represented.setdefault(group_id, set()).add(organisation_id)
+    represented = selectors.represented_by_group(programme)
     lacking = []
     for group in FocusGroup.objects.filter(programme=programme).order_by("name", "pk"):
         missing = [o for o in organisations if o.pk not in represented.get(group.pk, set())]
@@ -164,7 +143,7 @@ registry.history_providers.register("focusgroups", _history)
 
 
 def _seed() -> list[tuple[str, str]]:
-    from focusgroups.seed import seed_focusgroups
+    from focusgroups.seed.loader import seed_focusgroups
 
     return seed_focusgroups()
 

@@ -18,7 +18,6 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -26,15 +25,11 @@ from django.utils.translation import gettext as _
 from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
 from coordinator.core.notifications import absolute_url, send_invite
 from focusgroups.models import GroupMembership, Meeting
-from organisations.models import Person, Programme
+from organisations.models import Person
 
 
 def meeting_uid(meeting_id: int, person_id: int) -> str:
     return event_uid("focusgroup-meeting", meeting_id, person_id)
-
-
-def language_of(person: Person, programme: Programme) -> str:
-    return person.preferred_language or programme.language or settings.LANGUAGE_CODE
 
 
 def meeting_url(meeting: Meeting) -> str:
@@ -96,7 +91,7 @@ def send_meeting_message(meeting: Meeting, person: Person, method: Method, *, up
         return False
     programme = meeting.group.programme
     zone = ZoneInfo(programme.time_zone)
-    with translation.override(language_of(person, programme)):
+    with translation.override(person.language_in(programme)):
         event = meeting_event(meeting, person, with_people=True)
         calendar = build_calendar([event], time_zone=programme.time_zone, method=method)
         when = when_text(meeting, zone)
@@ -161,6 +156,6 @@ def feed_events(person: Any) -> list[CalendarEvent]:
     )
     events: list[CalendarEvent] = []
     for meeting in meetings:
-        with translation.override(language_of(person, meeting.group.programme)):
+        with translation.override(person.language_in(meeting.group.programme)):
             events.append(meeting_event(meeting, person, with_people=False))
     return events

@@ -8,13 +8,12 @@ The shape of the data:
 - A ``GroupMembership`` puts a person in a group as a member, the convener or an observer, with the mandate
   their organisation gave them (who sent them, what they may decide). A person has at most one *active*
   membership per group (a partial unique constraint); ended memberships stay as history. The membership is
-  the source of truth for rights: ``focusgroups.permissions.sync_member_permissions`` turns it into
-  django-guardian object permissions on the group (``view_focusgroup``, ``edit_notes``,
-  ``change_focusgroup``), held in the direct foreign-key tables below so they vanish with the group.
+  the source of truth for rights: ``focusgroups.permissions`` derives ``view_focusgroup``, ``edit_notes`` and
+  ``change_focusgroup`` from it whenever they are checked (nothing is stored).
 - A ``Meeting`` has ``AgendaItem`` rows, minutes and ``Decision`` rows. ``sequence`` is the iCalendar
   SEQUENCE of every invite sent for it; it is raised on each update or cancellation.
 - A ``Note`` is a shared text of a group, edited live by the members. ``version`` is raised by one on every
-  save (compare-and-set in ``services.note_save``) and each save is kept as a ``NoteVersion``.
+  save (compare-and-set in ``services.notes.note_update``) and each save is kept as a ``NoteVersion``.
 - An ``ActionItem`` is something someone promised to do, with an owner, an organisation and a due date.
 - A ``Concept`` of the shared glossary ("customer") has one ``ConceptTerm`` per organisation (what that
   organisation calls it and how it defines it) and ``ConceptComment`` rows from members.
@@ -22,13 +21,12 @@ The shape of the data:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from coordinator.core.tenancy import TenantModel
 
@@ -78,27 +76,6 @@ class FocusGroup(TenantModel):
         return self.name
 
 
-class FocusGroupUserObjectPermission(UserObjectPermissionBase):
-    """Guardian's per-user permissions on a group, with a real foreign key (they vanish with the group)."""
-
-    content_object = models.ForeignKey(FocusGroup, on_delete=models.CASCADE)
-
-    class Meta(UserObjectPermissionBase.Meta):
-        verbose_name = _("focus-group user permission")
-        verbose_name_plural = _("focus-group user permissions")
-
-
-class FocusGroupGroupObjectPermission(GroupObjectPermissionBase):
-    """Guardian's per-auth-group permissions on a focus group (unused today; keeps guardian off the generic
-    table for this model)."""
-
-    content_object = models.ForeignKey(FocusGroup, on_delete=models.CASCADE)
-
-    class Meta(GroupObjectPermissionBase.Meta):
-        verbose_name = _("focus-group group permission")
-        verbose_name_plural = _("focus-group group permissions")
-
-
 class GroupMembership(TenantModel):
     """A person's seat in a focus group, with the mandate their organisation gave them."""
 
@@ -108,6 +85,9 @@ class GroupMembership(TenantModel):
         MEMBER = "member", _("Member")
         CONVENER = "convener", _("Convener")
         OBSERVER = "observer", _("Observer")
+
+    # The roles that represent the person's organisation in the group (an observer does not).
+    REPRESENTING_ROLES: ClassVar[tuple[str, ...]] = (Role.MEMBER, Role.CONVENER)
 
     group = models.ForeignKey(
         FocusGroup, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("focus group")
@@ -218,7 +198,13 @@ class Meeting(TenantModel):
 class AgendaItem(TenantModel):
     """One point on a meeting's agenda."""
 
-    tenant_path: ClassVar[str] = "meeting__group__programme"
+    tenant_path: ClassVar[str] = "programme"
+
+    # The programme of the meeting, kept on the row itself so that scoping needs no join (filled from the
+    # meeting when saved; set explicitly where rows are bulk-created).
+    programme = models.ForeignKey(
+        "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
+    )
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
     position = models.PositiveSmallIntegerField(_("position"))
@@ -236,11 +222,22 @@ class AgendaItem(TenantModel):
     def __str__(self) -> str:
         return f"{self.position}. {self.title}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.programme_id is None:
+            self.programme_id = self.meeting.group.programme_id
+        super().save(*args, **kwargs)
+
 
 class Decision(TenantModel):
     """A decision recorded in a meeting's minutes."""
 
-    tenant_path: ClassVar[str] = "meeting__group__programme"
+    tenant_path: ClassVar[str] = "programme"
+
+    # The programme of the meeting, kept on the row itself so that scoping needs no join (filled from the
+    # meeting when saved; set explicitly where rows are bulk-created).
+    programme = models.ForeignKey(
+        "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
+    )
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
     position = models.PositiveSmallIntegerField(_("position"))
@@ -257,6 +254,11 @@ class Decision(TenantModel):
     def __str__(self) -> str:
         return f"{self.position}. {self.text[:60]}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.programme_id is None:
+            self.programme_id = self.meeting.group.programme_id
+        super().save(*args, **kwargs)
+
 
 class Note(TenantModel):
     """A shared text of a focus group, edited live by its members; every save is kept as a version.
@@ -271,7 +273,7 @@ class Note(TenantModel):
       on everyone's start page; ``programme`` notes are found from the group's page.
 
     ``version`` starts at 1 and is raised by exactly one on each save, through a compare-and-set in
-    ``services.note_save``; a save based on an older version is refused, never silently overwritten.
+    ``services.notes.note_update``; a save based on an older version is refused, never silently overwritten.
     """
 
     tenant_path: ClassVar[str] = "group__programme"
@@ -280,6 +282,9 @@ class Note(TenantModel):
         GROUP = "group", _("Only the group")
         PROGRAMME = "programme", _("Everyone in the programme")
         PUBLIC = "public", _("Everyone in the programme, listed on the start page")
+
+    # Visibilities that let every member of the programme read the note.
+    SHARED_VISIBILITIES: ClassVar[tuple[str, ...]] = (Visibility.PROGRAMME, Visibility.PUBLIC)
 
     group = models.ForeignKey(
         FocusGroup, on_delete=models.CASCADE, related_name="notes", verbose_name=_("focus group")
@@ -307,6 +312,11 @@ class Note(TenantModel):
         return self.title
 
     @property
+    def is_shared(self) -> bool:
+        """Whether every member of the programme may read it (not only the group)."""
+        return self.visibility in self.SHARED_VISIBILITIES
+
+    @property
     def etag(self) -> str:
         return f'"{self.version}"'
 
@@ -314,7 +324,13 @@ class Note(TenantModel):
 class NoteVersion(TenantModel):
     """One saved state of a note: its text and title, who saved it and when. Never changed or deleted."""
 
-    tenant_path: ClassVar[str] = "note__group__programme"
+    tenant_path: ClassVar[str] = "programme"
+
+    # The programme of the note, kept on the row itself so that scoping needs no join (filled from the
+    # note when saved; set explicitly where rows are bulk-created).
+    programme = models.ForeignKey(
+        "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
+    )
 
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
@@ -338,6 +354,11 @@ class NoteVersion(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.note_id} v{self.version}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.programme_id is None:
+            self.programme_id = self.note.group.programme_id
+        super().save(*args, **kwargs)
 
 
 class ActionItem(TenantModel):

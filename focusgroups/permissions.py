@@ -1,8 +1,7 @@
 """Who may do what in the focus groups, in one place.
 
-Roles in a group come from the person's active ``GroupMembership`` and are stored as django-guardian object
-permissions on the group, which ``sync_member_permissions`` keeps equal to the membership (every membership
-service calls it in the same transaction):
+Rights in a group are derived from the person's active ``GroupMembership`` whenever they are checked (no
+stored copy, so joining gives them and leaving takes them away at once):
 
 =================  ==================  ==================  ==========================
 membership role    ``view_focusgroup``  ``edit_notes``      ``change_focusgroup``
@@ -13,114 +12,90 @@ convener           yes                 yes                 yes
 (none / ended)     no                  no                  no
 =================  ==================  ==================  ==========================
 
+The same table answers ``user.has_perm("focusgroups.view_focusgroup", group)`` through ``rules`` and the
+querysets of the selectors (``groups_with_right``), so a check and a list never disagree.
+
 - **Coordinators** and programme admins create groups, appoint conveners and manage every group's members,
   meetings and actions; they do *not* read group-only notes unless they are members themselves (what a group
   writes for itself stays in the group).
 - **Conveners** (``change_focusgroup``) manage their own group: members, meetings, minutes, actions.
 - **Members** edit the group's notes and add actions; **observers** read only.
-- **Notes**: ``group`` notes are read by holders of ``view_focusgroup``; ``programme`` and ``public`` notes by
-  every member of the programme. Only holders of ``edit_notes`` edit or restore a note.
-- The live-notes websocket is the group's working room: only holders of ``view_focusgroup`` connect.
+- **Notes** (``can_read_note`` and ``readable_notes_filter``, the one rule for pages, API, socket and
+  lists): notes shared with the programme (``Note.SHARED_VISIBILITIES``) are read by every member of the
+  programme, ``group`` notes by holders of ``view_focusgroup``. Only holders of ``edit_notes`` edit or
+  restore a note.
+- The live-notes websocket is the group's working room: only holders of ``view_focusgroup`` join it.
 - **Glossary**: every member of the programme reads it, proposes concepts and comments; the term and
   definition of an organisation are set by that organisation's people or a coordinator.
 
-Every check here runs inside the tenant scope the caller activated; guardian only narrows within it.
+Every check here runs inside the tenant scope the caller activated.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import rules
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
 
-from django.contrib.auth.models import Permission
-from django.db.models import QuerySet
-from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
-
-from focusgroups.models import (
-    ActionItem,
-    FocusGroup,
-    FocusGroupUserObjectPermission,
-    GroupMembership,
-    Note,
-)
+from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Note
 from organisations.models import Programme
-from organisations.permissions import Actor
+from organisations.permissions import Actor, actor_for
 
 VIEW = "view_focusgroup"
 EDIT_NOTES = "edit_notes"
 CHANGE = "change_focusgroup"
-ALL_GROUP_PERMS = (VIEW, EDIT_NOTES, CHANGE)
+ALL_GROUP_RIGHTS = (VIEW, EDIT_NOTES, CHANGE)
 
-ROLE_PERMS: dict[str, frozenset[str]] = {
+ROLE_RIGHTS: dict[str, frozenset[str]] = {
     GroupMembership.Role.OBSERVER: frozenset({VIEW}),
     GroupMembership.Role.MEMBER: frozenset({VIEW, EDIT_NOTES}),
     GroupMembership.Role.CONVENER: frozenset({VIEW, EDIT_NOTES, CHANGE}),
 }
 
 
-def perms_for_role(role: str | None) -> frozenset[str]:
-    return ROLE_PERMS.get(role or "", frozenset())
+def roles_with(codename: str) -> list[str]:
+    """The membership roles that carry a right."""
+    return [role for role, codenames in ROLE_RIGHTS.items() if codename in codenames]
 
 
-def sync_member_permissions(group: FocusGroup, person: Any) -> frozenset[str]:
-    """Make the person's guardian permissions on the group equal to their active membership's role.
-
-    Returns the permissions held afterwards. Call it inside the service's transaction after every change of
-    a membership.
-    """
-    membership = (
-        GroupMembership.unscoped_objects.filter(group=group, person=person, is_active=True)
+def group_rights(actor: Actor, group: FocusGroup) -> frozenset[str]:
+    """The actor's rights in one group, from their active membership (one query)."""
+    if actor.person is None or not actor.is_member(group.programme_id):
+        return frozenset()
+    role = (
+        GroupMembership.objects.filter(group=group, person=actor.person, is_active=True)
         .values_list("role", flat=True)
         .first()
     )
-    wanted = perms_for_role(membership)
-    user = person.user
-    held = set(
-        FocusGroupUserObjectPermission.objects.filter(user=user, content_object=group).values_list(
-            "permission__codename", flat=True
-        )
-    )
-    for codename in sorted(set(ALL_GROUP_PERMS) - wanted):
-        if codename in held:
-            remove_perm(f"focusgroups.{codename}", user, group)
-    for codename in sorted(wanted - held):
-        assign_perm(f"focusgroups.{codename}", user, group)
-    return wanted
+    return ROLE_RIGHTS.get(role or "", frozenset())
 
 
-def group_perms(actor: Actor, group: FocusGroup) -> frozenset[str]:
-    """The actor's guardian permissions on one group (one query)."""
-    if actor.person is None or not actor.is_member(group.programme_id):
-        return frozenset()
-    codenames = FocusGroupUserObjectPermission.objects.filter(
-        user_id=actor.user.pk or 0, content_object_id=group.pk
-    ).values_list("permission__codename", flat=True)
-    return frozenset(codenames)
-
-
-def groups_with_perm(
+def groups_with_right(
     actor: Actor, codename: str, queryset: QuerySet[FocusGroup] | None = None
 ) -> QuerySet[FocusGroup]:
-    """The groups (within the active scope) on which the actor holds ``codename`` as an object permission."""
+    """The groups (within the active scope) in which the actor's active membership carries ``codename``."""
     base = queryset if queryset is not None else FocusGroup.objects.all()
     if actor.person is None:
         return base.none()
-    return get_objects_for_user(
-        actor.user,
-        f"focusgroups.{codename}",
-        klass=base,
-        accept_global_perms=False,
-        with_superuser=False,
-    )
+    return base.filter(
+        programme_id__in=actor.programme_ids,
+        memberships__person=actor.person,
+        memberships__is_active=True,
+        memberships__role__in=roles_with(codename),
+    ).distinct()
 
 
-def group_ids_with_perm(actor: Actor, codename: str) -> set[int]:
-    """Ids of the groups on which the actor holds ``codename``; one query, for lists."""
+def group_ids_with_right(actor: Actor, codename: str) -> set[int]:
+    """Ids of the groups in which the actor holds ``codename``; one query, for lists."""
     if actor.person is None:
         return set()
     return set(
-        FocusGroupUserObjectPermission.objects.filter(
-            user_id=actor.user.pk or 0, permission__codename=codename
-        ).values_list("content_object_id", flat=True)
+        GroupMembership.objects.filter(
+            person=actor.person,
+            is_active=True,
+            role__in=roles_with(codename),
+            group__programme_id__in=actor.programme_ids,
+        ).values_list("group_id", flat=True)
     )
 
 
@@ -129,44 +104,59 @@ def can_manage_groups(actor: Actor, programme: Programme | int) -> bool:
     return actor.is_coordinator(programme)
 
 
-def can_manage_group(actor: Actor, group: FocusGroup, perms: frozenset[str] | None = None) -> bool:
+def can_manage_group(actor: Actor, group: FocusGroup, rights: frozenset[str] | None = None) -> bool:
     """Members, meetings, minutes and actions of one group: its convener or a coordinator."""
     if can_manage_groups(actor, group.programme_id):
         return True
-    return CHANGE in (perms if perms is not None else group_perms(actor, group))
+    return CHANGE in (rights if rights is not None else group_rights(actor, group))
 
 
-def can_view_group_room(actor: Actor, group: FocusGroup, perms: frozenset[str] | None = None) -> bool:
+def can_view_group_room(actor: Actor, group: FocusGroup, rights: frozenset[str] | None = None) -> bool:
     """Members, conveners and observers: the group's own notes, the live room with its presence."""
-    return VIEW in (perms if perms is not None else group_perms(actor, group))
+    return VIEW in (rights if rights is not None else group_rights(actor, group))
 
 
-def can_edit_notes(actor: Actor, group: FocusGroup, perms: frozenset[str] | None = None) -> bool:
-    return EDIT_NOTES in (perms if perms is not None else group_perms(actor, group))
+def can_edit_notes(actor: Actor, group: FocusGroup, rights: frozenset[str] | None = None) -> bool:
+    return EDIT_NOTES in (rights if rights is not None else group_rights(actor, group))
 
 
-def can_read_note(actor: Actor, note: Note, perms: frozenset[str] | None = None) -> bool:
+def can_read_note(actor: Actor, note: Note, rights: frozenset[str] | None = None) -> bool:
+    """Whether the actor may read the note (the rule ``readable_notes_filter`` applies to querysets)."""
     if not actor.is_member(note.group.programme_id):
         return False
-    if note.visibility != Note.Visibility.GROUP:
+    if note.is_shared:
         return True
-    return can_view_group_room(actor, note.group, perms)
+    return can_view_group_room(actor, note.group, rights)
 
 
-def can_edit_note(actor: Actor, note: Note, perms: frozenset[str] | None = None) -> bool:
-    return can_edit_notes(actor, note.group, perms)
+def readable_notes_filter(actor: Actor) -> Q:
+    """``can_read_note`` as a filter on notes: shared notes of the actor's programmes and every note of the
+    groups whose room the actor may enter."""
+    if actor.person is None:
+        return Q(pk__in=[])
+    in_room = GroupMembership.objects.filter(
+        person=actor.person, is_active=True, role__in=roles_with(VIEW)
+    ).values("group_id")
+    return Q(group__programme_id__in=actor.programme_ids) & (
+        Q(visibility__in=Note.SHARED_VISIBILITIES) | Q(group_id__in=in_room)
+    )
 
 
-def can_add_action(actor: Actor, group: FocusGroup, perms: frozenset[str] | None = None) -> bool:
-    perms = perms if perms is not None else group_perms(actor, group)
-    return can_manage_group(actor, group, perms) or EDIT_NOTES in perms
+def can_edit_note(actor: Actor, note: Note, rights: frozenset[str] | None = None) -> bool:
+    return can_edit_notes(actor, note.group, rights)
 
 
-def can_update_action(actor: Actor, action: ActionItem) -> bool:
-    """The owner moves their own action along; the convener and coordinators change any."""
+def can_add_action(actor: Actor, group: FocusGroup, rights: frozenset[str] | None = None) -> bool:
+    rights = rights if rights is not None else group_rights(actor, group)
+    return can_manage_group(actor, group, rights) or EDIT_NOTES in rights
+
+
+def can_update_action(actor: Actor, action: ActionItem, *, can_manage: bool | None = None) -> bool:
+    """The owner moves their own action along; the convener and coordinators change any (``can_manage``:
+    whether the actor manages the action's group, when the caller knows it already)."""
     if actor.person is not None and action.owner_id == actor.person.pk:
         return True
-    return can_manage_group(actor, action.group)
+    return can_manage if can_manage is not None else can_manage_group(actor, action.group)
 
 
 def can_use_glossary(actor: Actor, programme: Programme | int) -> bool:
@@ -180,5 +170,18 @@ def can_set_term(actor: Actor, programme: Programme | int, organisation_id: int)
     return actor.organisation_id == organisation_id or actor.is_coordinator(programme)
 
 
-def permission_objects() -> QuerySet[Permission]:
-    return Permission.objects.filter(content_type__app_label="focusgroups", codename__in=ALL_GROUP_PERMS)
+# --- The same rights for ``user.has_perm(perm, group)`` (rules' backend) -----------------------------------
+
+
+def _holds(codename: str) -> rules.Predicate:
+    @rules.predicate(name=f"focusgroups.holds_{codename}")
+    def holds(user: AbstractBaseUser | AnonymousUser, group: FocusGroup | None) -> bool:
+        if not isinstance(group, FocusGroup) or not user.is_authenticated:
+            return False
+        return codename in group_rights(actor_for(user), group)
+
+    return holds
+
+
+for _codename in ALL_GROUP_RIGHTS:
+    rules.add_perm(f"focusgroups.{_codename}", _holds(_codename))

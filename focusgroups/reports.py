@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
-from focusgroups.models import ActionItem, Decision, FocusGroup, GroupMembership, Meeting, NoteVersion
+from focusgroups import selectors
+from focusgroups.models import ActionItem, Decision, FocusGroup, Meeting, NoteVersion
 from organisations.models import Organisation, Programme
 
 
@@ -34,13 +35,7 @@ def report(programme: Programme, start: date, end: date) -> registry.ReportSecti
         )
         .order_by("name")
     )
-    present: dict[int, set[int]] = {}
-    for group_id, organisation_id in (
-        GroupMembership.objects.filter(group__programme=programme, is_active=True)
-        .exclude(role=GroupMembership.Role.OBSERVER)
-        .values_list("group_id", "organisation_id")
-    ):
-        present.setdefault(group_id, set()).add(organisation_id)
+    present = selectors.represented_by_group(programme)
     organisations = dict(
         Organisation.objects.filter(participations__programme=programme).values_list("pk", "short_name")
     )
@@ -50,7 +45,7 @@ def report(programme: Programme, start: date, end: date) -> registry.ReportSecti
             "pk",
             filter=Q(status=ActionItem.Status.DONE, updated_at__date__gte=start, updated_at__date__lte=end),
         ),
-        open=Count("pk", filter=Q(status__in=(ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS))),
+        open=Count("pk", filter=Q(status__in=ActionItem.OPEN_STATUSES)),
     )
     versions = NoteVersion.objects.filter(
         note__group__programme=programme, created_at__date__gte=start, created_at__date__lte=end

@@ -4,26 +4,25 @@ caller activated), and the small providers the app's hooks register."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from focusgroups import permissions as perms
+from focusgroups import permissions
 from focusgroups.models import (
     ActionItem,
-    Concept,
     FocusGroup,
     GroupMembership,
     LivePresence,
-    Meeting,
     Note,
     NoteVersion,
 )
-from organisations.models import Organisation, Person
+from organisations.models import Organisation, Person, Programme
 from organisations.permissions import Actor
 
 # --- Groups and memberships -----------------------------------------------------------------------------
@@ -38,21 +37,7 @@ def groups_for(actor: Actor) -> QuerySet[FocusGroup]:
 
 def my_groups(actor: Actor) -> QuerySet[FocusGroup]:
     """The groups the actor sits in (any role)."""
-    return perms.groups_with_perm(actor, perms.VIEW, groups_for(actor))
-
-
-def memberships_for(actor: Actor) -> QuerySet[GroupMembership]:
-    if actor.person is None:
-        return GroupMembership.objects.none()
-    return GroupMembership.objects.filter(group__programme_id__in=actor.programme_ids)
-
-
-def active_members(group: FocusGroup) -> QuerySet[GroupMembership]:
-    return (
-        GroupMembership.objects.filter(group=group, is_active=True)
-        .select_related("person__user", "organisation")
-        .order_by("person__user__last_name", "person__user__first_name", "pk")
-    )
+    return permissions.groups_with_right(actor, permissions.VIEW, groups_for(actor))
 
 
 @dataclass(frozen=True)
@@ -63,47 +48,61 @@ class Representation:
     missing: list[Organisation]
 
 
-def representation(group: FocusGroup) -> Representation:
-    """Organisations of the programme with an active member or convener in the group, and the rest (two
-    queries). Observers do not represent their organisation."""
-    present = set(
-        GroupMembership.objects.filter(group=group, is_active=True)
-        .exclude(role=GroupMembership.Role.OBSERVER)
-        .values_list("organisation_id", flat=True)
-    )
-    organisations = list(
-        Organisation.objects.filter(participations__programme_id=group.programme_id)
-        .order_by("name")
-        .distinct()
-    )
+def split_by_representation(organisations: list[Organisation], present: set[int]) -> Representation:
+    """The organisations split into those with a representative (ids in ``present``) and the rest."""
     return Representation(
         represented=[o for o in organisations if o.pk in present],
         missing=[o for o in organisations if o.pk not in present],
     )
 
 
-# --- Meetings -------------------------------------------------------------------------------------------
+def representative_ids(memberships: Iterable[GroupMembership]) -> set[int]:
+    """Ids of the organisations the given memberships represent (``GroupMembership.REPRESENTING_ROLES``)."""
+    return {
+        m.organisation_id for m in memberships if m.is_active and m.role in GroupMembership.REPRESENTING_ROLES
+    }
 
 
-def meetings_for(actor: Actor) -> QuerySet[Meeting]:
-    """Meetings of the actor's programmes (times and agendas are shared; minutes too)."""
-    if actor.person is None:
-        return Meeting.objects.none()
-    return Meeting.objects.filter(group__programme_id__in=actor.programme_ids)
+def represented_by_group(programme: Programme | int) -> dict[int, set[int]]:
+    """For each group of the programme, the ids of the organisations with an active representative (one
+    query)."""
+    programme_id = programme if isinstance(programme, int) else programme.pk
+    present: dict[int, set[int]] = {}
+    for group_id, organisation_id in (
+        GroupMembership.objects.filter(
+            group__programme_id=programme_id,
+            is_active=True,
+            role__in=GroupMembership.REPRESENTING_ROLES,
+        )
+        .values_list("group_id", "organisation_id")
+        .distinct()
+    ):
+        present.setdefault(group_id, set()).add(organisation_id)
+    return present
+
+
+def representation(group: FocusGroup) -> Representation:
+    """Organisations of the programme with an active representative in the group, and the rest (two
+    queries)."""
+    organisations = list(
+        Organisation.objects.filter(participations__programme_id=group.programme_id)
+        .order_by("name")
+        .distinct()
+    )
+    return split_by_representation(
+        organisations, represented_by_group(group.programme_id).get(group.pk, set())
+    )
 
 
 # --- Notes ----------------------------------------------------------------------------------------------
 
 
 def notes_for(actor: Actor) -> QuerySet[Note]:
-    """Notes the actor may read: programme and public notes of their programmes, and group-only notes of the
-    groups they sit in (guardian's ``view_focusgroup``)."""
+    """Notes the actor may read (``permissions.readable_notes_filter``, the rule of ``can_read_note``):
+    shared notes of their programmes, and every note of the groups whose room they may enter."""
     if actor.person is None:
         return Note.objects.none()
-    member_of = perms.group_ids_with_perm(actor, perms.VIEW)
-    return Note.objects.filter(group__programme_id__in=actor.programme_ids).filter(
-        Q(visibility__in=[Note.Visibility.PROGRAMME, Note.Visibility.PUBLIC]) | Q(group_id__in=member_of)
-    )
+    return Note.objects.filter(permissions.readable_notes_filter(actor))
 
 
 def public_notes_for(actor: Actor, limit: int = 10) -> list[Note]:
@@ -179,10 +178,10 @@ def roster(group_id: int) -> list[dict[str, Any]]:
     that died); they are deleted here.
     """
     cutoff = timezone.now() - presence_ttl()
-    LivePresence.unscoped_objects.filter(group_id=group_id, seen_at__lt=cutoff).delete()
+    LivePresence.objects.filter(group_id=group_id, seen_at__lt=cutoff).delete()
     people: dict[int, str] = {}
     for person_id, first, last in (
-        LivePresence.unscoped_objects.filter(group_id=group_id)
+        LivePresence.objects.filter(group_id=group_id)
         .order_by("connected_at", "pk")
         .values_list("person_id", "person__user__first_name", "person__user__last_name")
     ):
@@ -195,12 +194,6 @@ def roster(group_id: int) -> list[dict[str, Any]]:
 # --- Actions --------------------------------------------------------------------------------------------
 
 
-def actions_for(actor: Actor) -> QuerySet[ActionItem]:
-    if actor.person is None:
-        return ActionItem.objects.none()
-    return ActionItem.objects.filter(group__programme_id__in=actor.programme_ids)
-
-
 def open_actions_for(person: Person, limit: int = 20) -> list[ActionItem]:
     """A person's open actions across their groups, soonest due first (start page; one query)."""
     return list(
@@ -208,22 +201,3 @@ def open_actions_for(person: Person, limit: int = 20) -> list[ActionItem]:
         .select_related("group", "organisation")
         .order_by(F("due_on").asc(nulls_last=True), "pk")[:limit]
     )
-
-
-# --- Glossary -------------------------------------------------------------------------------------------
-
-
-def concepts_for(actor: Actor) -> QuerySet[Concept]:
-    if actor.person is None:
-        return Concept.objects.none()
-    return Concept.objects.filter(programme_id__in=actor.programme_ids)
-
-
-# --- Calendar feed --------------------------------------------------------------------------------------
-
-
-def calendar_events_for(person: Any) -> list[Any]:
-    """The calendar-feed provider: the person's focus-group meetings (see ``focusgroups.invites``)."""
-    from focusgroups.invites import feed_events
-
-    return feed_events(person)

@@ -1,5 +1,5 @@
-"""Factories of the focus-groups app. ``make_group_member`` also grants the guardian object permissions (as
-``services.membership_add`` does), and ``make_note`` writes version 1, so tests start from consistent data."""
+"""Factories of the focus-groups app. ``make_group_member`` seats a person (their rights follow from the
+membership), and ``make_note`` writes version 1, so tests start from consistent data."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from focusgroups.models import (
     Note,
     NoteVersion,
 )
-from focusgroups.permissions import sync_member_permissions
 from organisations.models import Person
 from tests.factories import TenantFactory
 from tests.factories.organisations import ProgrammeFactory
@@ -54,7 +53,6 @@ def make_group_member(
     if role == GroupMembership.Role.CONVENER:
         group.convener = person
         group.save(update_fields=["convener"])
-    sync_member_permissions(group, person)
     return membership
 
 

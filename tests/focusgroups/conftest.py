@@ -16,7 +16,6 @@ from organisations.permissions import Actor, actor_for, forget_actor
 from tests.factories import make_member
 from tests.factories.focusgroups import FocusGroupFactory, make_group_member, make_note
 
-R = PlatformRole
 Role = GroupMembership.Role
 
 
@@ -44,7 +43,12 @@ def group(programme: Programme) -> FocusGroup:
 @pytest.fixture
 def convener(programme: Programme, org_b: Any, group: FocusGroup) -> Person:
     person = make_member(
-        programme, org_b, R.FOCUS_GROUP_CONVENER, R.STAFF, user__first_name="Karin", user__last_name="Ek"
+        programme,
+        org_b,
+        PlatformRole.FOCUS_GROUP_CONVENER,
+        PlatformRole.STAFF,
+        user__first_name="Karin",
+        user__last_name="Ek",
     )
     make_group_member(group, person, Role.CONVENER, mandate="Får besluta om gemensamma rutiner.")
     return person
@@ -52,21 +56,27 @@ def convener(programme: Programme, org_b: Any, group: FocusGroup) -> Person:
 
 @pytest.fixture
 def member_a(programme: Programme, org_a: Any, group: FocusGroup) -> Person:
-    person = make_member(programme, org_a, R.STAFF, user__first_name="Anna", user__last_name="Berg")
+    person = make_member(
+        programme, org_a, PlatformRole.STAFF, user__first_name="Anna", user__last_name="Berg"
+    )
     make_group_member(group, person, Role.MEMBER, mandate="Får föreslå, inte besluta.")
     return person
 
 
 @pytest.fixture
 def member_b(programme: Programme, org_b: Any, group: FocusGroup) -> Person:
-    person = make_member(programme, org_b, R.STAFF, user__first_name="Omar", user__last_name="Said")
+    person = make_member(
+        programme, org_b, PlatformRole.STAFF, user__first_name="Omar", user__last_name="Said"
+    )
     make_group_member(group, person, Role.MEMBER)
     return person
 
 
 @pytest.fixture
 def observer(programme: Programme, org_a: Any, group: FocusGroup) -> Person:
-    person = make_member(programme, org_a, R.STAFF, user__first_name="Olle", user__last_name="Observatör")
+    person = make_member(
+        programme, org_a, PlatformRole.STAFF, user__first_name="Olle", user__last_name="Observatör"
+    )
     make_group_member(group, person, Role.OBSERVER)
     return person
 
@@ -74,7 +84,9 @@ def observer(programme: Programme, org_a: Any, group: FocusGroup) -> Person:
 @pytest.fixture
 def nonmember(programme: Programme, org_a: Any) -> Person:
     """In the programme, not in the group."""
-    return make_member(programme, org_a, R.STAFF, user__first_name="Nils", user__last_name="Utanför")
+    return make_member(
+        programme, org_a, PlatformRole.STAFF, user__first_name="Nils", user__last_name="Utanför"
+    )
 
 
 @pytest.fixture

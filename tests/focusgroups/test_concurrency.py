@@ -9,9 +9,10 @@ import threading
 import pytest
 from django.db import connection
 
+from coordinator.core.exceptions import Conflict
 from coordinator.core.tenancy import programme_scope
-from focusgroups import services
 from focusgroups.models import GroupMembership, Note, NoteVersion
+from focusgroups.services import notes
 from organisations.models import PlatformRole
 from organisations.permissions import actor_for
 from tests.factories import make_member
@@ -22,12 +23,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def _race(
     note: Note, people: list, base_version: int
-) -> tuple[list[str], list[services.StaleVersion], list[BaseException]]:
+) -> tuple[list[str], list[Conflict], list[BaseException]]:
     programme_id = note.group.programme_id
     actors = [actor_for(p.user) for p in people]
     barrier = threading.Barrier(len(people))
     winners: list[str] = []
-    conflicts: list[services.StaleVersion] = []
+    conflicts: list[Conflict] = []
     errors: list[BaseException] = []
     guard = threading.Lock()
 
@@ -37,10 +38,10 @@ def _race(
             with programme_scope([programme_id]):
                 fresh = Note.objects.select_related("group").get(pk=note.pk)
                 barrier.wait(timeout=60)
-                services.note_save(actor=actors[index], note=fresh, body=body, base_version=base_version)
+                notes.note_update(actor=actors[index], note=fresh, body=body, base_version=base_version)
             with guard:
                 winners.append(body)
-        except services.StaleVersion as stale:
+        except Conflict as stale:
             with guard:
                 conflicts.append(stale)
         except BaseException as exc:  # asserted on below
@@ -92,7 +93,7 @@ def test_control_without_compare_and_set_several_saves_pass_the_check(
     for person in people:
         make_group_member(group, person, GroupMembership.Role.MEMBER)
 
-    with services.compare_and_set_disabled():
+    with notes.compare_and_set_disabled():
         winners, conflicts, errors = _race(note, people, base_version=1)
 
     assert all(isinstance(e, IntegrityError) for e in errors)

@@ -10,9 +10,9 @@ from channels.testing import WebsocketCommunicator
 
 from coordinator.asgi import application
 from coordinator.core.tenancy import programme_scope
-from focusgroups import services
 from focusgroups.consumers import CLOSE_NOT_FOUND, NotesConsumer
 from focusgroups.models import LivePresence, Note, NoteVersion
+from focusgroups.services import groups, notes
 from organisations.access.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from organisations.permissions import actor_for, forget_actor
 from tests.factories.focusgroups import make_note
@@ -269,7 +269,9 @@ async def test_reader_is_told_when_a_shared_note_becomes_group_only(group, nonme
     def make_group_only() -> None:
         with programme_scope([group.programme_id]):
             note = Note.objects.get(pk=shared.pk)
-            services.note_set_visibility(actor=actor_for(member_a.user), note=note, visibility="group")
+            notes.note_update(
+                actor=actor_for(member_a.user), note=note, base_version=note.version, visibility="group"
+            )
 
     await sync_to_async(make_group_only)()
     assert await r.receive_json_from(timeout=3) == {"type": "withdrawn", "note": shared.pk}
@@ -362,7 +364,7 @@ async def test_removed_member_is_disconnected(group, convener, member_a, note):
         forget_actor(convener.user)
         with programme_scope([group.programme_id]):
             membership = GroupMembership.objects.get(group=group, person=member_a, is_active=True)
-            services.membership_remove(actor=actor_for(convener.user), membership=membership)
+            groups.membership_remove(actor=actor_for(convener.user), membership=membership)
 
     await sync_to_async(remove)()
     assert await a.receive_output(timeout=3) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
@@ -375,9 +377,7 @@ async def test_rest_and_service_saves_reach_the_socket(group, member_a, member_b
         forget_actor(member_b.user)
         with programme_scope([group.programme_id]):
             current = Note.objects.get(pk=note.pk)
-            services.note_save(
-                actor=actor_for(member_b.user), note=current, body="Från API:t", base_version=1
-            )
+            notes.note_update(actor=actor_for(member_b.user), note=current, body="Från API:t", base_version=1)
 
     await sync_to_async(save)()
     saved = await _next(a, "saved")

@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from coordinator.core.tenancy import programme_scope
-from focusgroups import permissions as perms
+from focusgroups import permissions
 from focusgroups.models import (
     ActionItem,
     Concept,
@@ -95,9 +95,12 @@ def test_demo_focus_groups_are_true_to_the_programme_and_idempotent(db):
             "group__name", "role"
         )
     ) == [("Organisationskännedom", "member")]
-    with programme_scope([org_group.programme_id]):  # guardian rights follow the memberships
-        assert perms.group_perms(actor_for(amina.user), org_group) == {perms.VIEW, perms.EDIT_NOTES}
-        assert perms.group_perms(actor_for(lina.user), org_group) == set(perms.ALL_GROUP_PERMS)
+    with programme_scope([org_group.programme_id]):  # rights follow the memberships
+        assert permissions.group_rights(actor_for(amina.user), org_group) == {
+            permissions.VIEW,
+            permissions.EDIT_NOTES,
+        }
+        assert permissions.group_rights(actor_for(lina.user), org_group) == set(permissions.ALL_GROUP_RIGHTS)
 
     now = timezone.now()
     past = Meeting.unscoped_objects.get(group=org_group, ends_at__lt=now)

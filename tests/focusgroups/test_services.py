@@ -11,10 +11,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from coordinator.core.exceptions import Conflict
 from coordinator.core.models import Notification, OutboundEmail
-from focusgroups import invites, selectors, services
-from focusgroups import permissions as perms
+from focusgroups import invites, permissions, selectors
 from focusgroups.models import FocusGroup, GroupMembership, Meeting, Note, NoteVersion
+from focusgroups.services import actions, groups, meetings, notes
 from tests.factories.focusgroups import MeetingFactory, make_note
 
 pytestmark = pytest.mark.usefixtures("scope")
@@ -37,8 +38,8 @@ def _event(calendar):
 
 
 def test_ensure_default_groups_creates_the_six_areas_once(programme, other_programme):
-    first = services.ensure_default_groups(programme)
-    again = services.ensure_default_groups(programme)
+    first = groups.ensure_default_groups(programme)
+    again = groups.ensure_default_groups(programme)
     assert [g.pk for g in first] == [g.pk for g in again]
     assert [g.name for g in first] == [
         "Organisationskännedom",
@@ -53,32 +54,57 @@ def test_ensure_default_groups_creates_the_six_areas_once(programme, other_progr
 
 
 def test_membership_roles_become_object_permissions(group, convener, nonmember, as_actor):
-    membership = services.membership_add(
+    membership = groups.membership_add(
         actor=as_actor(convener), group=group, person=nonmember, role="observer", mandate="Lyssnar."
     )
-    assert perms.group_perms(as_actor(nonmember), group) == {"view_focusgroup"}
-    services.membership_update(actor=as_actor(convener), membership=membership, values={"role": "member"})
-    assert perms.group_perms(as_actor(nonmember), group) == {"view_focusgroup", "edit_notes"}
-    services.membership_remove(actor=as_actor(convener), membership=membership)
-    assert perms.group_perms(as_actor(nonmember), group) == frozenset()
+    assert permissions.group_rights(as_actor(nonmember), group) == {"view_focusgroup"}
+    groups.membership_update(actor=as_actor(convener), membership=membership, values={"role": "member"})
+    assert permissions.group_rights(as_actor(nonmember), group) == {"view_focusgroup", "edit_notes"}
+    groups.membership_remove(actor=as_actor(convener), membership=membership)
+    assert permissions.group_rights(as_actor(nonmember), group) == frozenset()
     assert list(selectors.my_groups(as_actor(nonmember))) == []
+
+
+def test_rights_come_with_the_membership_and_go_with_it_at_once(group, convener, nonmember, as_actor):
+    """No stored copy of the rights and no job: the check right after the service already answers."""
+    note = make_note(group, title="Internt", visibility=Note.Visibility.GROUP)
+    user = nonmember.user
+    assert not user.has_perm("focusgroups.view_focusgroup", group)
+
+    membership = groups.membership_add(
+        actor=as_actor(convener), group=group, person=nonmember, role="member", mandate="Får föreslå."
+    )
+
+    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in permissions.ALL_GROUP_RIGHTS] == [
+        True,
+        True,
+        False,
+    ]
+    assert list(selectors.my_groups(as_actor(nonmember))) == [group]
+    assert list(selectors.notes_for(as_actor(nonmember))) == [note]
+
+    groups.membership_remove(actor=as_actor(convener), membership=membership)
+
+    assert [user.has_perm(f"focusgroups.{codename}", group) for codename in permissions.ALL_GROUP_RIGHTS] == [
+        False,
+        False,
+        False,
+    ]
+    assert list(selectors.my_groups(as_actor(nonmember))) == []
+    assert list(selectors.notes_for(as_actor(nonmember))) == []
 
 
 def test_only_coordinators_appoint_a_convener(group, convener, coordinator, member_a, as_actor):
     membership = GroupMembership.objects.get(group=group, person=member_a)
     with pytest.raises(PermissionDenied):
-        services.membership_update(
-            actor=as_actor(convener), membership=membership, values={"role": "convener"}
-        )
-    services.membership_update(
-        actor=as_actor(coordinator), membership=membership, values={"role": "convener"}
-    )
+        groups.membership_update(actor=as_actor(convener), membership=membership, values={"role": "convener"})
+    groups.membership_update(actor=as_actor(coordinator), membership=membership, values={"role": "convener"})
     group.refresh_from_db()
     assert group.convener == member_a
     # The previous convener is a member now and lost the right to manage the group.
     assert GroupMembership.objects.get(group=group, person=convener, is_active=True).role == "member"
-    assert perms.group_perms(as_actor(convener), group) == {"view_focusgroup", "edit_notes"}
-    assert perms.group_perms(as_actor(member_a), group) == {
+    assert permissions.group_rights(as_actor(convener), group) == {"view_focusgroup", "edit_notes"}
+    assert permissions.group_rights(as_actor(member_a), group) == {
         "view_focusgroup",
         "edit_notes",
         "change_focusgroup",
@@ -87,10 +113,10 @@ def test_only_coordinators_appoint_a_convener(group, convener, coordinator, memb
 
 def test_adding_someone_twice_or_from_outside_is_refused(group, convener, member_a, outsider, as_actor):
     with pytest.raises(ValidationError) as twice:
-        services.membership_add(actor=as_actor(convener), group=group, person=member_a)
+        groups.membership_add(actor=as_actor(convener), group=group, person=member_a)
     assert list(twice.value.message_dict) == ["person"]
     with pytest.raises(ValidationError) as foreign:
-        services.membership_add(actor=as_actor(convener), group=group, person=outsider)
+        groups.membership_add(actor=as_actor(convener), group=group, person=outsider)
     assert list(foreign.value.message_dict) == ["person"]
 
 
@@ -108,7 +134,7 @@ def test_representation_lists_missing_organisations(group, member_a, observer, o
 @pytest.fixture
 def meeting(group, convener, member_a, member_b, as_actor):
     start = datetime(2030, 3, 12, 9, 0, tzinfo=STOCKHOLM)
-    return services.meeting_create(
+    return meetings.meeting_create(
         actor=as_actor(convener),
         group=group,
         values={
@@ -142,8 +168,8 @@ def test_meeting_invites_every_active_member_with_itip_request(
 def test_meeting_update_resends_with_the_same_uid_and_sequence_plus_one(
     meeting, convener, member_a, as_actor
 ):
-    services.meeting_update(actor=as_actor(convener), meeting=meeting, values={"place": "Rådhuset"})
-    services.meeting_update(
+    meetings.meeting_update(actor=as_actor(convener), meeting=meeting, values={"place": "Rådhuset"})
+    meetings.meeting_update(
         actor=as_actor(convener), meeting=meeting, values={"place": "Rådhuset"}
     )  # no change
     first, update = _calendars(member_a)
@@ -151,7 +177,7 @@ def test_meeting_update_resends_with_the_same_uid_and_sequence_plus_one(
     assert (int(_event(update[1])["SEQUENCE"]), str(_event(update[1])["LOCATION"])) == (1, "Rådhuset")
     assert update[0].subject.startswith("[Lokalt kompetensutvecklingsprogram Malmö] Updated:")
 
-    services.meeting_cancel(actor=as_actor(convener), meeting=meeting)
+    meetings.meeting_cancel(actor=as_actor(convener), meeting=meeting)
     [(row, calendar)] = _calendars(member_a, "CANCEL")
     event = _event(calendar)
     assert (str(calendar["METHOD"]), str(event["STATUS"]), int(event["SEQUENCE"])) == (
@@ -161,22 +187,22 @@ def test_meeting_update_resends_with_the_same_uid_and_sequence_plus_one(
     )
     assert str(event["UID"]) == invites.meeting_uid(meeting.pk, member_a.pk)
     with pytest.raises(ValidationError):
-        services.meeting_cancel(actor=as_actor(convener), meeting=meeting)
+        meetings.meeting_cancel(actor=as_actor(convener), meeting=meeting)
 
 
 def test_member_joining_later_gets_the_upcoming_meeting_and_leaving_cancels_it(
     meeting, convener, nonmember, as_actor
 ):
-    membership = services.membership_add(actor=as_actor(convener), group=meeting.group, person=nonmember)
+    membership = groups.membership_add(actor=as_actor(convener), group=meeting.group, person=nonmember)
     assert [r.ics_method for r, _ in _calendars(nonmember)] == ["REQUEST"]
-    services.membership_remove(actor=as_actor(nonmember), membership=membership)  # a member may leave
+    groups.membership_remove(actor=as_actor(nonmember), membership=membership)  # a member may leave
     assert [r.ics_method for r, _ in _calendars(nonmember)] == ["REQUEST", "CANCEL"]
 
 
 def test_members_may_not_schedule_meetings(group, member_a, as_actor):
     start = timezone.now() + timedelta(days=2)
     with pytest.raises(PermissionDenied):
-        services.meeting_create(
+        meetings.meeting_create(
             actor=as_actor(member_a),
             group=group,
             values={"title": "x", "starts_at": start, "ends_at": start + timedelta(hours=1), "place": "a"},
@@ -190,33 +216,33 @@ def test_minutes_notify_the_members(group, convener, member_a, as_actor):
         starts_at=timezone.now() - timedelta(hours=3),
         ends_at=timezone.now() - timedelta(hours=1),
     )
-    services.meeting_record_minutes(
+    meetings.meeting_record_minutes(
         actor=as_actor(convener), meeting=past, minutes="Protokoll", decisions=["Beslut 1", " ", "Beslut 2"]
     )
     past.refresh_from_db()
     assert (past.status, [d.text for d in past.decisions.all()]) == ("held", ["Beslut 1", "Beslut 2"])
     assert list(
-        Notification.unscoped_objects.filter(kind=services.KIND_MEETING).values_list(
+        Notification.unscoped_objects.filter(kind=meetings.KIND_MEETING).values_list(
             "recipient_id", flat=True
         )
     ) == [member_a.pk]
 
 
 def test_feed_lists_the_members_meetings_with_the_invite_uid(meeting, member_a, nonmember):
-    [event] = selectors.calendar_events_for(member_a)
+    [event] = invites.feed_events(member_a)
     assert (event.uid, event.sequence) == (invites.meeting_uid(meeting.pk, member_a.pk), 0)
-    assert selectors.calendar_events_for(nonmember) == []
+    assert invites.feed_events(nonmember) == []
 
 
 # --- Notes ----------------------------------------------------------------------------------------------
 
 
 def test_note_save_keeps_every_version_and_refuses_stale(note, member_a, member_b, as_actor):
-    services.note_save(actor=as_actor(member_a), note=note, body="två", base_version=1)
+    notes.note_update(actor=as_actor(member_a), note=note, body="två", base_version=1)
     stale_copy = Note.objects.get(pk=note.pk)
-    services.note_save(actor=as_actor(member_b), note=stale_copy, body="tre", base_version=2)
-    with pytest.raises(services.StaleVersion) as stale:
-        services.note_save(actor=as_actor(member_a), note=note, body="fyra", base_version=2)
+    notes.note_update(actor=as_actor(member_b), note=stale_copy, body="tre", base_version=2)
+    with pytest.raises(Conflict) as stale:
+        notes.note_update(actor=as_actor(member_a), note=note, body="fyra", base_version=2)
     assert (stale.value.current.version, stale.value.current.body, stale.value.current.updated_by) == (
         3,
         "tre",
@@ -229,21 +255,50 @@ def test_note_save_keeps_every_version_and_refuses_stale(note, member_a, member_
     ]
 
 
+def test_stale_update_that_also_changes_visibility_changes_nothing(note, member_a, member_b, as_actor):
+    """Text and visibility change in one transaction: with the old two services (visibility committed
+    first, then the text refused as stale) the note became readable programme-wide although the save was
+    refused."""
+    read_by_a = Note.objects.get(pk=note.pk)
+    notes.note_update(actor=as_actor(member_b), note=note, body="Omars text", base_version=1)
+
+    with pytest.raises(Conflict) as conflict:
+        notes.note_update(
+            actor=as_actor(member_a),
+            note=read_by_a,
+            base_version=1,
+            body="Annas text",
+            visibility=Note.Visibility.PROGRAMME,
+        )
+
+    assert conflict.value.current.version == 2
+    stored = Note.unscoped_objects.get(pk=note.pk)
+    assert (stored.version, stored.body, stored.visibility) == (2, "Omars text", Note.Visibility.GROUP)
+    assert NoteVersion.objects.filter(note=note).count() == 2
+
+
+def test_visibility_change_on_the_current_version_keeps_the_text_version(note, member_a, as_actor):
+    notes.note_update(actor=as_actor(member_a), note=note, base_version=1, visibility=Note.Visibility.PUBLIC)
+    stored = Note.unscoped_objects.get(pk=note.pk)
+    assert (stored.version, stored.body, stored.visibility) == (1, "Rad ett.\n", Note.Visibility.PUBLIC)
+    assert NoteVersion.objects.filter(note=note).count() == 1
+
+
 def test_unchanged_save_writes_no_version(note, member_a, as_actor):
-    services.note_save(actor=as_actor(member_a), note=note, body="Rad ett.\n", base_version=1)
+    notes.note_update(actor=as_actor(member_a), note=note, body="Rad ett.\n", base_version=1)
     assert NoteVersion.objects.filter(note=note).count() == 1
 
 
 def test_restore_is_a_new_version_equal_to_the_old(note, member_a, as_actor):
-    services.note_save(actor=as_actor(member_a), note=note, body="två", title="Ny titel", base_version=1)
-    restored = services.note_restore(actor=as_actor(member_a), note=note, version=1, base_version=2)
+    notes.note_update(actor=as_actor(member_a), note=note, body="två", title="Ny titel", base_version=1)
+    restored = notes.note_restore(actor=as_actor(member_a), note=note, version=1, base_version=2)
     assert (restored.version, restored.body, restored.title) == (3, "Rad ett.\n", "Rutin för överlämning")
     with pytest.raises(ValidationError):
-        services.note_restore(actor=as_actor(member_a), note=note, version=7, base_version=3)
+        notes.note_restore(actor=as_actor(member_a), note=note, version=7, base_version=3)
 
 
 def test_compare_versions_diffs_lines(note, member_a, as_actor):
-    services.note_save(actor=as_actor(member_a), note=note, body="Rad ett.\nRad två.\n", base_version=1)
+    notes.note_update(actor=as_actor(member_a), note=note, body="Rad ett.\nRad två.\n", base_version=1)
     diff = selectors.compare_versions(note, 1, 2)
     assert diff is not None
     assert diff.unified == ["--- v1", "+++ v2", "@@ -1 +1,2 @@", " Rad ett.", "+Rad två."]
@@ -251,7 +306,7 @@ def test_compare_versions_diffs_lines(note, member_a, as_actor):
 
 
 def test_compare_table_escapes_the_text(note, member_a, as_actor):
-    services.note_save(actor=as_actor(member_a), note=note, body="<script>x</script>", base_version=1)
+    notes.note_update(actor=as_actor(member_a), note=note, body="<script>x</script>", base_version=1)
     table = selectors.compare_versions(note, 1, 2).html_table()  # type: ignore[union-attr]
     assert ("<script>" in table, "&lt;script&gt;" in table) == (False, True)
 
@@ -262,26 +317,26 @@ def test_group_notes_are_read_by_members_only(group, note, member_a, observer, n
     assert list(selectors.notes_for(as_actor(nonmember))) == [public]
     assert selectors.public_notes_for(as_actor(nonmember)) == [public]
     with pytest.raises(PermissionDenied):
-        services.note_save(actor=as_actor(observer), note=note, body="x", base_version=1)
+        notes.note_update(actor=as_actor(observer), note=note, body="x", base_version=1)
     with pytest.raises(PermissionDenied):
-        services.note_create(actor=as_actor(nonmember), group=group, title="x")
+        notes.note_create(actor=as_actor(nonmember), group=group, title="x")
 
 
 # --- Actions --------------------------------------------------------------------------------------------
 
 
 def test_assigned_action_notifies_the_owner_and_shows_among_open_actions(group, member_a, member_b, as_actor):
-    action = services.action_create(
+    action = actions.action_create(
         actor=as_actor(member_a),
         group=group,
         owner=member_b,
         values={"title": "Skriv rutinen", "due_on": None},
     )
-    [notification] = Notification.unscoped_objects.filter(kind=services.KIND_ACTION)
+    [notification] = Notification.unscoped_objects.filter(kind=actions.KIND_ACTION)
     assert (notification.recipient_id, notification.title) == (
         member_b.pk,
         "New action for you in Informationsflödet: Skriv rutinen",
     )
     assert selectors.open_actions_for(member_b) == [action]
-    services.action_update(actor=as_actor(member_b), action=action, values={"status": "done"})
+    actions.action_update(actor=as_actor(member_b), action=action, values={"status": "done"})
     assert selectors.open_actions_for(member_b) == []

@@ -34,7 +34,6 @@ from tests.factories.focusgroups import (
     make_note,
 )
 
-R = PlatformRole
 Role = GroupMembership.Role
 
 
@@ -108,7 +107,7 @@ def test_group_list_shows_represented_and_missing_organisations(
     web, programme, group, convener, member_a, org_a, org_b
 ):
     empty = FocusGroupFactory(programme=programme, code="halsa", name="Hälsoperspektivet")
-    observer = make_member(programme, org_a, R.STAFF)
+    observer = make_member(programme, org_a, PlatformRole.STAFF)
     make_group_member(empty, observer, Role.OBSERVER)  # an observer does not represent the organisation
 
     content = web(member_a).get(url("list")).content.decode()
@@ -390,7 +389,7 @@ def test_glossary_concept_terms_and_comments(
 def test_group_list_query_count(web, programme, org_a, org_b, convener, n, django_assert_num_queries):
     for i in range(n):
         extra = FocusGroupFactory(programme=programme, code=f"extra-{i}", name=f"Extra {i}")
-        make_group_member(extra, make_member(programme, org_a, R.STAFF), Role.CONVENER)
+        make_group_member(extra, make_member(programme, org_a, PlatformRole.STAFF), Role.CONVENER)
     client = web(convener)
     with django_assert_num_queries(11):
         response = client.get(url("list"))
@@ -400,7 +399,7 @@ def test_group_list_query_count(web, programme, org_a, org_b, convener, n, djang
 @pytest.mark.parametrize("n", [1, 3])
 def test_group_page_query_count(web, programme, org_a, group, convener, n, django_assert_num_queries):
     for i in range(n):
-        person = make_member(programme, org_a, R.STAFF)
+        person = make_member(programme, org_a, PlatformRole.STAFF)
         make_group_member(group, person, Role.MEMBER)
         MeetingFactory(group=group)
         make_note(group, title=f"Not {i}", author=person)

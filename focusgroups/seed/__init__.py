@@ -1,0 +1,1 @@
+"""Demo data of the focus groups: ``data`` (the tables) and ``loader`` (writes them)."""

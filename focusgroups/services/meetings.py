@@ -1,0 +1,188 @@
+"""Meetings and minutes: scheduling, changing and cancelling a group's meetings, and recording minutes and
+decisions.
+
+``meeting_create`` sends a ``METHOD:REQUEST`` invite to every active member, ``meeting_update`` an update
+with SEQUENCE + 1 when the time, place or title changes, ``meeting_cancel`` a ``METHOD:CANCEL`` (see
+``focusgroups.invites``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from coordinator.core import registry
+from coordinator.core.notifications import notify
+from focusgroups import invites
+from focusgroups.models import AgendaItem, Decision, FocusGroup, Meeting
+from focusgroups.services._shared import apply_values, full_clean, require_manage_group
+from organisations.permissions import Actor
+
+KIND_MEETING = "focusgroups.meeting"
+registry.notification_kinds.register(
+    KIND_MEETING, registry.NotificationKind(KIND_MEETING, gettext_lazy("Focus-group meetings and minutes"))
+)
+
+MEETING_FIELDS = {"title", "starts_at", "ends_at", "place", "online_link"}
+# A change to one of these is news for the members' calendars.
+MEETING_CALENDAR_FIELDS = {"title", "starts_at", "ends_at", "place", "online_link"}
+
+
+def _check_meeting(meeting: Meeting) -> None:
+    full_clean(meeting, exclude=["group", "created_by"])
+    errors = {}
+    if meeting.ends_at <= meeting.starts_at:
+        errors["ends_at"] = _("The meeting must end after it starts.")
+    if not meeting.place and not meeting.online_link:
+        errors["place"] = _("Give a place or an online link.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _set_agenda(meeting: Meeting, agenda: Sequence[Mapping[str, str]]) -> None:
+    items = []
+    for position, entry in enumerate(agenda, start=1):
+        item = AgendaItem(
+            meeting=meeting,
+            programme_id=meeting.group.programme_id,
+            position=position,
+            title=str(entry.get("title", "")).strip(),
+            note=str(entry.get("note", "")).strip(),
+        )
+        try:
+            full_clean(item, exclude=["meeting"])
+        except ValidationError as exc:
+            raise ValidationError(
+                {
+                    "agenda": _("Agenda item %(n)s: %(errors)s")
+                    % {"n": position, "errors": "; ".join(exc.messages)}
+                }
+            ) from exc
+        items.append(item)
+    AgendaItem.objects.filter(meeting=meeting).delete()
+    AgendaItem.objects.bulk_create(items)
+
+
+@transaction.atomic
+def meeting_create(
+    *,
+    actor: Actor,
+    group: FocusGroup,
+    values: Mapping[str, Any],
+    agenda: Sequence[Mapping[str, str]] = (),
+) -> Meeting:
+    """Schedule a meeting (convener or coordinators) and send every active member a calendar invite."""
+    require_manage_group(actor, group)
+    meeting = Meeting(group=group, created_by=actor.person)
+    apply_values(meeting, values, MEETING_FIELDS)
+    _check_meeting(meeting)
+    meeting.save()
+    _set_agenda(meeting, agenda)
+    invites.send_to_members(meeting, "REQUEST")
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(
+    *,
+    actor: Actor,
+    meeting: Meeting,
+    values: Mapping[str, Any],
+    agenda: Sequence[Mapping[str, str]] | None = None,
+) -> Meeting:
+    """Change a scheduled meeting; a change of time, place or title sends an update (SEQUENCE + 1) to every
+    active member."""
+    meeting = _lock_meeting(meeting)
+    require_manage_group(actor, meeting.group)
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise ValidationError(_("This meeting is cancelled."))
+    changed = apply_values(meeting, values, MEETING_FIELDS)
+    _check_meeting(meeting)
+    agenda_changed = agenda is not None
+    if agenda is not None:
+        _set_agenda(meeting, agenda)
+    news = bool(set(changed) & MEETING_CALENDAR_FIELDS) or agenda_changed
+    if news and meeting.status == Meeting.Status.SCHEDULED:
+        meeting.sequence += 1
+        changed.append("sequence")
+    if changed:
+        meeting.save(update_fields=[*changed, "updated_at"])
+    if news and meeting.status == Meeting.Status.SCHEDULED:
+        invites.send_to_members(meeting, "REQUEST", update=True)
+    return meeting
+
+
+def _lock_meeting(meeting: Meeting) -> Meeting:
+    """Re-read the meeting locked by pk (the caller's read of it was the scoped one)."""
+    # By pk through the plain manager right after the caller's scoped read: the lock takes the one row and
+    # needs no join to the group's programme.
+    return (
+        Meeting.unscoped_objects.select_for_update(of=("self",))
+        .select_related("group__programme")
+        .get(pk=meeting.pk)
+    )
+
+
+@transaction.atomic
+def meeting_cancel(*, actor: Actor, meeting: Meeting) -> Meeting:
+    """Cancel a scheduled meeting: ``METHOD:CANCEL`` (SEQUENCE + 1) to every active member."""
+    meeting = _lock_meeting(meeting)
+    require_manage_group(actor, meeting.group)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise ValidationError(_("Only a scheduled meeting can be cancelled."))
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.sequence += 1
+    meeting.save(update_fields=["status", "sequence", "updated_at"])
+    invites.send_to_members(meeting, "CANCEL")
+    return meeting
+
+
+@transaction.atomic
+def meeting_record_minutes(
+    *, actor: Actor, meeting: Meeting, minutes: str, decisions: Sequence[str]
+) -> Meeting:
+    """Record the minutes and decisions of a meeting that has started; it becomes ``held``. The members are
+    told the minutes are there."""
+    meeting = _lock_meeting(meeting)
+    require_manage_group(actor, meeting.group)
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise ValidationError(_("This meeting is cancelled."))
+    if meeting.starts_at > timezone.now():
+        raise ValidationError(_("Minutes can be recorded once the meeting has started."))
+    meeting.minutes = minutes
+    meeting.status = Meeting.Status.HELD
+    full_clean(meeting, exclude=["group", "created_by"])
+    rows = []
+    for position, text in enumerate((t.strip() for t in decisions if t and t.strip()), start=1):
+        decision = Decision(
+            meeting=meeting, programme_id=meeting.group.programme_id, position=position, text=text
+        )
+        try:
+            full_clean(decision, exclude=["meeting"])
+        except ValidationError as exc:
+            raise ValidationError(
+                {
+                    "decisions": _("Decision %(n)s: %(errors)s")
+                    % {"n": position, "errors": "; ".join(exc.messages)}
+                }
+            ) from exc
+        rows.append(decision)
+    meeting.save(update_fields=["minutes", "status", "updated_at"])
+    Decision.objects.filter(meeting=meeting).delete()
+    Decision.objects.bulk_create(rows)
+    people = [p for p in invites.active_members(meeting) if actor.person is None or p.pk != actor.person.pk]
+    notify(
+        programme=meeting.group.programme,
+        recipients=people,
+        kind=KIND_MEETING,
+        title=gettext_noop("Minutes of %(group)s: %(title)s"),
+        params={"group": meeting.group.name, "title": meeting.title},
+        url=invites.meeting_url(meeting),
+    )
+    return meeting

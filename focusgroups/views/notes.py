@@ -1,0 +1,307 @@
+"""Pages of the shared notes: a group's notes, one note with its live editor, its history with a line diff,
+and restoring an old version."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from coordinator.core.exceptions import Conflict
+from coordinator.core.forms import add_service_errors
+from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
+from focusgroups import forms, permissions, selectors
+from focusgroups.models import FocusGroup, Note, NoteVersion
+from focusgroups.services import notes
+from focusgroups.views._shared import GroupScoped
+from organisations.access.views import ProgrammeMixin
+
+
+class NoteListView(GroupScoped, TemplateView):
+    """A group's notes that I may read, and a form for a new one (members only)."""
+
+    template_name = "focusgroups/notes.html"
+
+    def _render(self, request: HttpRequest, form: forms.NoteCreateForm, status: int = 200) -> HttpResponse:
+        readable = selectors.notes_for(self.actor).filter(group=self.group).select_related("updated_by__user")
+        context = {
+            "group": self.group,
+            "notes": list(readable.order_by("title", "pk")),
+            "can_edit": permissions.can_edit_notes(self.actor, self.group, self.rights),
+            "form": form,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self.get_group(pk)
+        return self._render(request, forms.NoteCreateForm())
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self.get_group(pk)
+        if not permissions.can_edit_notes(self.actor, self.group, self.rights):
+            raise PermissionDenied(_("Only the group's members write its notes."))
+        form = forms.NoteCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                note = notes.note_create(actor=self.actor, group=self.group, **form.cleaned_data)
+            except SERVICE_ERRORS as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("The note is created."))
+                return redirect("focusgroups:note", pk=note.pk)
+        return self._render(request, form, status=400)
+
+
+class NoteScoped(ProgrammeMixin):
+    """One note: group-only notes answer 404 to anyone outside the group, like a missing one."""
+
+    model = Note
+    note: Note
+    group: FocusGroup
+    rights: frozenset[str]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.select_related("group__programme", "updated_by__user")
+
+    def get_note(self, pk: int) -> Note:
+        note: Note = self.get_object_or_404(pk=pk)
+        self.group = note.group
+        self.rights = permissions.group_rights(self.actor, note.group)
+        if not permissions.can_read_note(self.actor, note, self.rights):
+            raise Http404
+        self.note = note
+        return note
+
+    @property
+    def can_edit(self) -> bool:
+        return permissions.can_edit_note(self.actor, self.note, self.rights)
+
+
+def note_js_strings() -> dict[str, str]:
+    """The live editor's messages, translated on the server (the script has no catalogue of its own)."""
+    return {
+        "connected": _("Live: others' saved changes appear here without reloading."),
+        "offline": _("Live updates are off. You can still save; the page checks for others' changes."),
+        "saving": _("Saving…"),
+        "nothing": _("Nothing has changed since the last saved version."),
+        "savedMine": _("Saved as version %(version)s."),
+        "savedOther": _("%(author)s saved version %(version)s; the text above is now up to date."),
+        "savedOtherKept": _(
+            "%(author)s saved version %(version)s. Your unsaved changes are kept; when you save, you will "
+            "see both texts to merge."
+        ),
+        "changedMeanwhile": _(
+            "Version %(version)s was saved meanwhile. Your unsaved changes are kept; when you save, you will "
+            "see both texts to merge."
+        ),
+        "conflictTitle": _("Someone saved the note while you were editing"),
+        "conflictHelp": _(
+            "Version %(version)s was saved by %(author)s. Your text is kept in the editor below: merge the "
+            "two texts there and save again."
+        ),
+        "conflictStatus": _("Not saved: the note changed meanwhile. Both texts are shown."),
+        "savedLabel": _("Saved version %(version)s (%(author)s)"),
+        "yoursLabel": _("Your text (not saved yet)"),
+        "useSaved": _("Start from the saved version"),
+        "forbidden": _("You may read this note but not edit it."),
+        "failed": _("The note could not be saved. Try again."),
+        "presence": _("Here now: %(names)s"),
+        "nobody": _("Nobody else is here."),
+        "withdrawn": _(
+            "This note is no longer shared with the programme: what you see is its last shared text."
+        ),
+    }
+
+
+class NoteDetailView(NoteScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
+    """The note and its editor. Without JavaScript a save is a normal POST with the base version; a stale save
+    shows both texts and keeps what the person typed (status 409)."""
+
+    template_name = "focusgroups/note.html"
+    form_class = forms.NoteForm
+    # The note as it is now, when a save was based on an older version.
+    stale_current: Note | None = None
+
+    def load(self, **kwargs: Any) -> None:
+        self.get_note(kwargs["pk"])
+        if self.request.method == "POST" and not self.can_edit:
+            raise PermissionDenied(_("Only the group's members edit its notes."))
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"title": self.note.title, "body": self.note.body, "base_version": self.note.version}
+
+    def perform(self, form: forms.NoteForm) -> str:
+        try:
+            saved = notes.note_update(
+                actor=self.actor,
+                note=self.note,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                base_version=form.cleaned_data["base_version"],
+            )
+        except Conflict as conflict:
+            self.stale_current = conflict.current
+            raise
+        # The message names the version just saved, so it is set per save.
+        self.success_message = _("Saved as version %(version)s.") % {"version": saved.version}  # type: ignore[misc]
+        return reverse("focusgroups:note", kwargs={"pk": self.note.pk})
+
+    def form_invalid(self, form: django_forms.Form) -> HttpResponse:
+        current = self.stale_current
+        if current is None:
+            return super().form_invalid(form)
+        # Both texts: the saved one as it is now, and what the person typed, on a form based on the current
+        # version so that saving the merge goes through.
+        self.note = current
+        data = self.request.POST.copy()
+        data["base_version"] = str(current.version)
+        retry = forms.NoteForm(data)
+        retry.is_valid()
+        retry.add_error(
+            None,
+            _(
+                "The note was saved by someone else meanwhile. Your text was not saved yet: "
+                "merge and save again."
+            ),
+        )
+        conflict = {
+            "version": current.version,
+            "title": current.title,
+            "body": current.body,
+            "author": current.updated_by.full_name if current.updated_by else "",
+        }
+        context = self.get_context_data(form=retry, conflict=conflict)
+        return self.render_to_response(context, status=409)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        conflict = kwargs.get("conflict")
+        form = context["form"]
+        context.update(
+            note=self.note,
+            group=self.group,
+            can_edit=self.can_edit,
+            # Presence is the group room's; readers outside the group follow the saves of a shared note too.
+            in_room=permissions.can_view_group_room(self.actor, self.group, self.rights),
+            conflict=conflict,
+            yours={"title": form.data.get("title", ""), "body": form.data.get("body", "")}
+            if conflict
+            else None,
+            js_strings=note_js_strings(),
+        )
+        return context
+
+
+class NoteHistoryView(NoteScoped, TemplateView):
+    """Every saved version with author and time; compare two (a line diff); restore links."""
+
+    template_name = "focusgroups/history.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        note = self.get_note(kwargs["pk"])
+        versions = list(
+            NoteVersion.objects.filter(note=note).select_related("author__user").order_by("-version")
+        )
+        by_number = {v.version: v for v in versions}
+        compare = forms.CompareForm(
+            data=request.GET if "a" in request.GET or "b" in request.GET else None,
+            initial={"a": max(note.version - 1, 1), "b": note.version},
+        )
+        diff = older = newer = None
+        status = 200
+        if compare.is_bound:
+            if compare.is_valid():
+                a, b = sorted((compare.cleaned_data["a"], compare.cleaned_data["b"]))
+                older, newer = by_number.get(a), by_number.get(b)
+                if older is None or newer is None:
+                    compare.add_error(None, _("Choose two versions of this note."))
+                    status = 400
+                else:
+                    diff = line_diff(older.body, newer.body)
+            else:
+                status = 400
+        context = {
+            "note": note,
+            "versions": versions,
+            "compare_form": compare,
+            "diff": diff,
+            "older": older,
+            "newer": newer,
+            "can_edit": self.can_edit,
+        }
+        return render(request, self.template_name, context, status=status)
+
+
+def line_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """The two texts line by line: ("+", line) added, ("-", line) removed, (" ", line) unchanged."""
+    result = []
+    for line in difflib.ndiff(old.splitlines(), new.splitlines()):
+        kind = line[:1]
+        if kind in ("+", "-", " "):
+            result.append((kind, line[2:]))
+    return result
+
+
+class NoteRestoreView(NoteScoped, View):
+    """Restoring asks first: GET shows the old version and a confirmation, POST makes it the newest."""
+
+    template_name = "focusgroups/restore.html"
+
+    def _old(self, raw: str | None) -> NoteVersion:
+        text = str(raw or "")
+        if not text.isdigit() or len(text) > 9:
+            raise Http404
+        found = NoteVersion.objects.filter(note=self.note, version=int(text)).first()
+        if found is None:
+            raise Http404
+        return found
+
+    def _check(self) -> None:
+        if not self.can_edit:
+            raise PermissionDenied(_("Only the group's members restore its notes."))
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        note = self.get_note(pk)
+        self._check()
+        # Without a choice, offer the version before the current one.
+        old = self._old(request.GET.get("version") or str(note.version - 1))
+        form = forms.RestoreForm(initial={"version": old.version, "base_version": note.version})
+        return render(request, self.template_name, {"note": note, "old": old, "form": form})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        note = self.get_note(pk)
+        self._check()
+        old = self._old(request.POST.get("version"))
+        form = forms.RestoreForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"note": note, "old": old, "form": form}, status=400)
+        try:
+            saved = notes.note_restore(
+                actor=self.actor,
+                note=note,
+                version=old.version,
+                base_version=form.cleaned_data["base_version"],
+            )
+        except Conflict:
+            messages.error(
+                request, _("The note was saved by someone else meanwhile. Look at the history and try again.")
+            )
+            return redirect("focusgroups:note-history", pk=note.pk)
+        except SERVICE_ERRORS as error:
+            messages.error(request, error_text(error))
+            return redirect("focusgroups:note-history", pk=note.pk)
+        messages.success(
+            request,
+            _("Version %(old)s is restored as version %(new)s.") % {"old": old.version, "new": saved.version},
+        )
+        return redirect("focusgroups:note", pk=note.pk)
