@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Count, Model, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -45,21 +45,12 @@ class PreconditionRequired(APIException):
     default_code = "precondition_required"
 
 
-class FocusGroupsViewSet(ProgrammeScopedViewSet):
-    """The viewsets of this app: a changed object is read again through the scoped queryset to answer."""
-
-    def reload(self, pk: int) -> Model:
-        """The object as it is now, read through this viewset's scoped queryset."""
-        found: Model = self.get_queryset().get(pk=pk)
-        return found
-
-
 class FocusGroupViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    FocusGroupsViewSet,
+    ProgrammeScopedViewSet,
 ):
     """The programme's focus groups (everyone in the programme reads them). Coordinators create groups;
     the convener and coordinators change them."""
@@ -85,7 +76,7 @@ class FocusGroupViewSet(
             convener=data.pop("convener", None),
             values=data,
         )
-        serializer.instance = self.reload(created.pk)
+        serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -93,7 +84,7 @@ class FocusGroupViewSet(
         groups.group_update(
             actor=self.actor, group=serializer.instance, convener=data.pop("convener", None), values=data
         )
-        serializer.instance = self.reload(serializer.instance.pk)
+        serializer.instance = self.reload(serializer.instance)
 
 
 class MembershipViewSet(
@@ -102,7 +93,7 @@ class MembershipViewSet(
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    FocusGroupsViewSet,
+    ProgrammeScopedViewSet,
 ):
     """Who sits in which group, for whom and with what mandate (shared programme-wide). The convener and
     coordinators add and change members; DELETE ends a membership (kept as history); a member may leave."""
@@ -125,14 +116,14 @@ class MembershipViewSet(
             mandate=data.get("mandate", ""),
             sent_by=data.get("sent_by", ""),
         )
-        serializer.instance = self.reload(created.pk)
+        serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("group", None)
         data.pop("person", None)
         groups.membership_update(actor=self.actor, membership=serializer.instance, values=data)
-        serializer.instance = self.reload(serializer.instance.pk)
+        serializer.instance = self.reload(serializer.instance)
 
     def perform_destroy(self, instance: GroupMembership) -> None:
         groups.membership_remove(actor=self.actor, membership=instance)
@@ -143,7 +134,7 @@ class MeetingViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    FocusGroupsViewSet,
+    ProgrammeScopedViewSet,
 ):
     """Meetings of the groups, with agenda, minutes and decisions. The convener and coordinators schedule,
     change (members get updated invites) and cancel them, and record the minutes."""
@@ -163,14 +154,14 @@ class MeetingViewSet(
         created = meetings.meeting_create(
             actor=self.actor, group=data.pop("group"), values=data, agenda=agenda
         )
-        serializer.instance = self.reload(created.pk)
+        serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("group", None)
         agenda = data.pop("agenda_items", None)
         meetings.meeting_update(actor=self.actor, meeting=serializer.instance, values=data, agenda=agenda)
-        serializer.instance = self.reload(serializer.instance.pk)
+        serializer.instance = self.reload(serializer.instance)
 
     @extend_schema(request=None, responses=serializers.MeetingSerializer)
     @action(detail=True, methods=["post"])
@@ -178,7 +169,7 @@ class MeetingViewSet(
         """Cancel the meeting; every member receives the calendar cancellation."""
         meeting = self.get_object()
         meetings.meeting_cancel(actor=self.actor, meeting=meeting)
-        return Response(self.get_serializer(self.reload(meeting.pk)).data)
+        return Response(self.get_serializer(self.reload(meeting)).data)
 
     @extend_schema(request=serializers.MinutesSerializer, responses=serializers.MeetingSerializer)
     @action(detail=True, methods=["post"])
@@ -193,7 +184,7 @@ class MeetingViewSet(
             minutes=parsed.validated_data["minutes"],
             decisions=parsed.validated_data["decisions"],
         )
-        return Response(self.get_serializer(self.reload(meeting.pk)).data)
+        return Response(self.get_serializer(self.reload(meeting)).data)
 
 
 IF_MATCH = OpenApiParameter(
@@ -210,7 +201,7 @@ class NoteViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    FocusGroupsViewSet,
+    ProgrammeScopedViewSet,
 ):
     """Shared notes: group-only notes for the group's members, programme and public notes for everyone in
     the programme. Members edit with ``If-Match``; every version is kept, can be compared and restored."""
@@ -251,11 +242,10 @@ class NoteViewSet(
             body=data.get("body", ""),
             visibility=data.get("visibility", Note.Visibility.GROUP),
         )
-        serializer.instance = self.reload(created.pk)
+        serializer.instance = self.reload(created)
 
     def reload_note(self, pk: int) -> Note:
-        note = self.reload(pk)
-        assert isinstance(note, Note)
+        note: Note = self.get_queryset().get(pk=pk)
         return note
 
     def _base_version(self, request: Request, note: Note) -> int | Response:
@@ -381,7 +371,7 @@ class ActionViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    FocusGroupsViewSet,
+    ProgrammeScopedViewSet,
 ):
     """Actions of the groups: members add them, owners move them along, conveners and coordinators change
     them. ``?owner=<me>&status=open&status=in_progress`` lists a person's open actions."""
@@ -404,7 +394,7 @@ class ActionViewSet(
             organisation=data.pop("organisation", None),
             values=data,
         )
-        serializer.instance = self.reload(created.pk)
+        serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -413,7 +403,7 @@ class ActionViewSet(
         actions.action_update(
             actor=self.actor, action=serializer.instance, owner=data.pop("owner", None), values=data
         )
-        serializer.instance = self.reload(serializer.instance.pk)
+        serializer.instance = self.reload(serializer.instance)
 
 
 class ConceptViewSet(
@@ -421,7 +411,7 @@ class ConceptViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    FocusGroupsViewSet,
+    ProgrammeScopedViewSet,
 ):
     """The shared glossary: each concept with every organisation's own term and definition side by side,
     and the members' comments. Everyone in the programme reads, adds concepts and comments; an
@@ -453,13 +443,13 @@ class ConceptViewSet(
             name=data["name"],
             description=data.get("description", ""),
         )
-        serializer.instance = self.reload(created.pk)
+        serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("programme", None)
         glossary.concept_update(actor=self.actor, concept=serializer.instance, values=data)
-        serializer.instance = self.reload(serializer.instance.pk)
+        serializer.instance = self.reload(serializer.instance)
 
     @extend_schema(request=serializers.TermSerializer, responses=serializers.TermSerializer)
     @action(detail=True, methods=["post"])

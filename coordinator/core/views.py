@@ -55,6 +55,10 @@ class ServiceFormMixin:
     def perform(self, form: Any) -> str:
         raise NotImplementedError(f"{type(self).__name__} must implement perform(form).")
 
+    def get_success_message(self) -> str:
+        """The message shown after the redirect; a page may name what was just saved."""
+        return str(self.success_message)
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.load(**kwargs)
         return super().get(request, *args, **kwargs)  # type: ignore[misc, no-any-return]
@@ -75,7 +79,7 @@ class ServiceFormMixin:
         except SERVICE_ERRORS as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, str(self.success_message))
+        messages.success(self.request, self.get_success_message())
         return redirect(target)
 
     def form_invalid(self, form: forms.Form) -> HttpResponse:

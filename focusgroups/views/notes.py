@@ -131,6 +131,7 @@ class NoteDetailView(NoteScoped, ServiceFormMixin, FormView):  # type: ignore[ty
     form_class = forms.NoteForm
     # The note as it is now, when a save was based on an older version.
     stale_current: Note | None = None
+    saved_version: int = 0
 
     def load(self, **kwargs: Any) -> None:
         self.get_note(kwargs["pk"])
@@ -152,9 +153,12 @@ class NoteDetailView(NoteScoped, ServiceFormMixin, FormView):  # type: ignore[ty
         except Conflict as conflict:
             self.stale_current = conflict.current
             raise
-        # The message names the version just saved, so it is set per save.
-        self.success_message = _("Saved as version %(version)s.") % {"version": saved.version}  # type: ignore[misc]
+        self.saved_version = saved.version
         return reverse("focusgroups:note", kwargs={"pk": self.note.pk})
+
+    def get_success_message(self) -> str:
+        # The message names the version just saved.
+        return _("Saved as version %(version)s.") % {"version": self.saved_version}
 
     def form_invalid(self, form: django_forms.Form) -> HttpResponse:
         current = self.stale_current

@@ -59,7 +59,7 @@ def _sortable(value: date | datetime) -> datetime:
     return timezone.make_aware(datetime.combine(value, time.min))
 
 
-class SettingsView(ProgrammeMixin, ServiceFormMixin, FormView):
+class SettingsView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     """My profile details and which notifications also come by email."""
 
     template_name = "coordinator/settings.html"
