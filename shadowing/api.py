@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from coordinator.core.exceptions import Conflict
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.permissions import COORDINATING_ROLES
-from shadowing import filters, selectors, services
+from shadowing import filters, selectors
 from shadowing import permissions as perms
 from shadowing import serializers as s
 from shadowing.models import (
@@ -37,6 +37,7 @@ from shadowing.models import (
     Slot,
     Workplace,
 )
+from shadowing.services import _common, matching_runs, placements, reflections, shadowing_requests, workplaces
 
 
 @contextmanager
@@ -45,7 +46,7 @@ def conflicts_as_409() -> Iterator[None]:
     try:
         yield
     except ValidationError as error:
-        if services.is_conflict(error):
+        if _common.is_conflict(error):
             raise Conflict(error.messages) from error
         raise
 
@@ -88,9 +89,9 @@ class WorkplaceViewSet(
         data = dict(serializer.validated_data)
         person = self.actor.person
         if person is None:
-            raise services.PermissionDenied()
+            raise PermissionDenied()
         created = _call(
-            services.workplace_create,
+            workplaces.workplace_create,
             actor=self.actor,
             programme=data.pop("programme"),
             organisation=person.organisation,
@@ -103,7 +104,7 @@ class WorkplaceViewSet(
         data = dict(serializer.validated_data)
         data.pop("programme", None)
         _call(
-            services.workplace_update,
+            workplaces.workplace_update,
             actor=self.actor,
             workplace=serializer.instance,
             topics=data.pop("topics", None),
@@ -116,7 +117,7 @@ class WorkplaceViewSet(
     def publish(self, request: Request, pk: str | None = None) -> Response:
         """Show the workplace to the programme and offer it to the matcher."""
         workplace = self.get_object()
-        _call(services.workplace_publish, actor=self.actor, workplace=workplace)
+        _call(workplaces.workplace_publish, actor=self.actor, workplace=workplace)
         return self._answer(workplace)
 
     @extend_schema(request=None, responses=s.WorkplaceSerializer)
@@ -124,7 +125,7 @@ class WorkplaceViewSet(
     def unpublish(self, request: Request, pk: str | None = None) -> Response:
         """Hide the workplace from new requests and matches."""
         workplace = self.get_object()
-        _call(services.workplace_unpublish, actor=self.actor, workplace=workplace)
+        _call(workplaces.workplace_unpublish, actor=self.actor, workplace=workplace)
         return self._answer(workplace)
 
 
@@ -151,7 +152,7 @@ class SlotViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
         try:
-            created = services.slots_bulk_create(
+            created = workplaces.slots_bulk_create(
                 actor=self.actor,
                 workplace=data["workplace"],
                 starts_on=data["date"],
@@ -176,11 +177,11 @@ class SlotViewSet(
         data.pop("workplace", None)
         data.pop("date", None)
         serializer.instance = _call(
-            services.slot_update, actor=self.actor, slot=serializer.instance, values=data
+            workplaces.slot_update, actor=self.actor, slot=serializer.instance, values=data
         )
 
     def perform_destroy(self, instance: Slot) -> None:
-        _call(services.slot_delete, actor=self.actor, slot=instance)
+        _call(workplaces.slot_delete, actor=self.actor, slot=instance)
 
     @extend_schema(request=s.SlotBulkSerializer, responses={201: s.SlotSerializer(many=True)})
     @action(detail=False, methods=["post"])
@@ -188,7 +189,7 @@ class SlotViewSet(
         """A slot on each chosen weekday between two dates; days with a slot at that time are skipped."""
         incoming = s.SlotBulkSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        created = _call(services.slots_bulk_create, actor=self.actor, **incoming.validated_data)
+        created = _call(workplaces.slots_bulk_create, actor=self.actor, **incoming.validated_data)
         return Response(s.SlotSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.SlotRemoveFreeSerializer, responses=s.RemovedSerializer)
@@ -197,7 +198,7 @@ class SlotViewSet(
         """Delete the workplace's future slots in a period that nobody has booked or been proposed for."""
         incoming = s.SlotRemoveFreeSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        removed = _call(services.slots_remove_free, actor=self.actor, **incoming.validated_data)
+        removed = _call(workplaces.slots_remove_free, actor=self.actor, **incoming.validated_data)
         return Response({"removed": removed})
 
 
@@ -241,14 +242,22 @@ class ShadowingRequestViewSet(
         data = dict(serializer.validated_data)
         programme = data.pop("programme")
         parts = self._parts(data)
-        created = _call(services.request_create, actor=self.actor, programme=programme, values=data, **parts)
+        created = _call(
+            shadowing_requests.request_create, actor=self.actor, programme=programme, values=data, **parts
+        )
         serializer.instance = self.get_queryset().get(pk=created.pk)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("programme", None)
         parts = self._parts(data)
-        _call(services.request_update, actor=self.actor, request=serializer.instance, values=data, **parts)
+        _call(
+            shadowing_requests.request_update,
+            actor=self.actor,
+            request=serializer.instance,
+            values=data,
+            **parts,
+        )
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     @extend_schema(request=s.DecisionSerializer, responses=s.ShadowingRequestSerializer)
@@ -258,7 +267,12 @@ class ShadowingRequestViewSet(
         item = self.get_object()
         incoming = s.DecisionSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(services.request_approve, actor=self.actor, request=item, note=incoming.validated_data["note"])
+        _call(
+            shadowing_requests.request_approve,
+            actor=self.actor,
+            request=item,
+            note=incoming.validated_data["note"],
+        )
         return self._answer(item)
 
     @extend_schema(request=s.DeclineSerializer, responses=s.ShadowingRequestSerializer)
@@ -268,7 +282,12 @@ class ShadowingRequestViewSet(
         item = self.get_object()
         incoming = s.DeclineSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(services.request_decline, actor=self.actor, request=item, note=incoming.validated_data["note"])
+        _call(
+            shadowing_requests.request_decline,
+            actor=self.actor,
+            request=item,
+            note=incoming.validated_data["note"],
+        )
         return self._answer(item)
 
     @extend_schema(request=None, responses=s.ShadowingRequestSerializer)
@@ -276,7 +295,7 @@ class ShadowingRequestViewSet(
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
         """The requester withdraws a request that waits for approval or a match."""
         item = self.get_object()
-        _call(services.request_withdraw, actor=self.actor, request=item)
+        _call(shadowing_requests.request_withdraw, actor=self.actor, request=item)
         return self._answer(item)
 
 
@@ -308,7 +327,7 @@ class MatchingRunViewSet(
         incoming = s.MatchingRunCreateSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
         run = _call(
-            services.matching_run_create,
+            matching_runs.matching_run_create,
             actor=self.actor,
             programme=incoming.validated_data["programme"],
             fairness_weight=incoming.validated_data.get("fairness_weight"),
@@ -320,7 +339,7 @@ class MatchingRunViewSet(
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         """Book every proposal's seats and ask the hosts; 409 (and nothing changes) if one no longer fits."""
         run = self.get_object()
-        _call(services.matching_run_confirm, actor=self.actor, run=run)
+        _call(matching_runs.matching_run_confirm, actor=self.actor, run=run)
         return self._answer(run)
 
     @extend_schema(request=None, responses=s.MatchingRunSerializer)
@@ -328,7 +347,7 @@ class MatchingRunViewSet(
     def discard(self, request: Request, pk: str | None = None) -> Response:
         """Throw the proposal away."""
         run = self.get_object()
-        _call(services.matching_run_discard, actor=self.actor, run=run)
+        _call(matching_runs.matching_run_discard, actor=self.actor, run=run)
         return self._answer(run)
 
     @extend_schema(request=s.RunAssignSerializer, responses=s.MatchingRunSerializer)
@@ -338,7 +357,7 @@ class MatchingRunViewSet(
         run = self.get_object()
         incoming = s.RunAssignSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        _call(services.run_edit_assign, actor=self.actor, run=run, **incoming.validated_data)
+        _call(matching_runs.run_edit_assign, actor=self.actor, run=run, **incoming.validated_data)
         return self._answer(run)
 
     @extend_schema(request=s.RunRemoveSerializer, responses=s.MatchingRunSerializer)
@@ -349,7 +368,7 @@ class MatchingRunViewSet(
         incoming = s.RunRemoveSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
         _call(
-            services.run_edit_remove,
+            matching_runs.run_edit_remove,
             actor=self.actor,
             run=run,
             placement=incoming.validated_data["placement"],
@@ -390,7 +409,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
     def accept(self, request: Request, pk: str | None = None) -> Response:
         """The host accepts the visitor."""
         placement = self._object()
-        _call(services.placement_host_accept, actor=self.actor, placement=placement)
+        _call(placements.placement_host_accept, actor=self.actor, placement=placement)
         return self._answer(placement)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.PlacementSerializer)
@@ -401,7 +420,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         incoming = s.ReasonSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         _call(
-            services.placement_host_decline,
+            placements.placement_host_decline,
             actor=self.actor,
             placement=placement,
             reason=incoming.validated_data["reason"],
@@ -416,7 +435,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         incoming = s.ConfirmSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         _call(
-            services.placement_confirm,
+            placements.placement_confirm,
             actor=self.actor,
             placement=placement,
             accept_confidentiality=incoming.validated_data["accept_confidentiality"],
@@ -428,7 +447,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
     def visited(self, request: Request, pk: str | None = None) -> Response:
         """The host or a coordinator records the visit (after its last day)."""
         placement = self._object()
-        _call(services.placement_mark_visited, actor=self.actor, placement=placement)
+        _call(placements.placement_mark_visited, actor=self.actor, placement=placement)
         return self._answer(placement)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.PlacementSerializer)
@@ -439,7 +458,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         incoming = s.ReasonSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         _call(
-            services.placement_cancel,
+            placements.placement_cancel,
             actor=self.actor,
             placement=placement,
             reason=incoming.validated_data["reason"],
@@ -463,7 +482,9 @@ class ReflectionViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         placement = Placement.objects.select_related("request", "programme").get(pk=data.pop("placement").pk)
-        serializer.instance = _call(services.reflection_submit, actor=self.actor, placement=placement, **data)
+        serializer.instance = _call(
+            reflections.reflection_submit, actor=self.actor, placement=placement, **data
+        )
 
 
 class HostFeedbackViewSet(
@@ -484,5 +505,5 @@ class HostFeedbackViewSet(
         data = serializer.validated_data
         placement = Placement.objects.select_related("workplace", "programme").get(pk=data["placement"].pk)
         serializer.instance = _call(
-            services.host_feedback_submit, actor=self.actor, placement=placement, feedback=data["feedback"]
+            reflections.host_feedback_submit, actor=self.actor, placement=placement, feedback=data["feedback"]
         )

@@ -43,7 +43,7 @@ from shadowing.models import (
     Topic,
     Workplace,
 )
-from shadowing.services import sync_workplace_permissions
+from shadowing.services.workplaces import sync_workplace_permissions
 
 P = Placement.Status
 RS = ShadowingRequest.Status

@@ -329,7 +329,7 @@ class MatchingRunSerializer(serializers.ModelSerializer):  # type: ignore[type-a
 
     @extend_schema_field(UnplacedSerializer(many=True))
     def get_unplaced(self, run: MatchingRun) -> list[dict[str, Any]]:
-        from shadowing.services import reason_text
+        from shadowing.services.matching_runs import reason_text
 
         return [
             {"request": int(pk), "reason": code, "reason_text": reason_text(code)}

@@ -37,7 +37,7 @@ from organisations.access.views import FormPage as BaseFormPage
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Organisation, PlatformRole
 from organisations.permissions import COORDINATING_ROLES, Actor
-from shadowing import forms, services
+from shadowing import forms
 from shadowing import permissions as perms
 from shadowing.models import (
     MatchingRun,
@@ -48,6 +48,7 @@ from shadowing.models import (
     Slot,
     Workplace,
 )
+from shadowing.services import matching_runs, placements, reflections, shadowing_requests, workplaces
 
 R = PlatformRole
 P = Placement.Status
@@ -233,7 +234,9 @@ class RequestCreateView(ProgrammeMixin, TemplateView):
         form = self._form(request.POST)
         if form.is_valid():
             try:
-                created = services.request_create(actor=self.actor, programme=self.programme, **form.split())
+                created = shadowing_requests.request_create(
+                    actor=self.actor, programme=self.programme, **form.split()
+                )
             except ValidationError as error:
                 forms.add_service_errors(form, error)
             else:
@@ -307,7 +310,7 @@ class RequestWithdrawView(RequestScoped, TemplateView):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         item: ShadowingRequest = self.get_object_or_404(pk=pk)
         try:
-            services.request_withdraw(actor=self.actor, request=item)
+            shadowing_requests.request_withdraw(actor=self.actor, request=item)
         except ValidationError as error:
             messages.error(request, error_text(error))
         else:
@@ -391,7 +394,9 @@ class PlacementConfirmView(PlacementDetailView):
         form = forms.ConfirmPlacementForm(request.POST)
         if form.is_valid():
             try:
-                services.placement_confirm(actor=self.actor, placement=placement, accept_confidentiality=True)
+                placements.placement_confirm(
+                    actor=self.actor, placement=placement, accept_confidentiality=True
+                )
             except ValidationError as error:
                 forms.add_service_errors(form, error)
             else:
@@ -435,7 +440,7 @@ class PlacementCancelView(PlacementScoped, TemplateView):
         form = forms.ReasonForm(request.POST)
         if form.is_valid():
             try:
-                services.placement_cancel(
+                placements.placement_cancel(
                     actor=self.actor, placement=placement, reason=form.cleaned_data["reason"]
                 )
             except ValidationError as error:
@@ -507,7 +512,7 @@ class ReflectionView(PlacementFormPage):
         return forms.ReflectionForm(data=data)
 
     def perform(self, placement: Placement, form: Any) -> None:
-        services.reflection_submit(actor=self.actor, placement=placement, **form.cleaned_data)
+        reflections.reflection_submit(actor=self.actor, placement=placement, **form.cleaned_data)
 
 
 class HostFeedbackView(PlacementFormPage):
@@ -519,7 +524,7 @@ class HostFeedbackView(PlacementFormPage):
         return forms.HostFeedbackForm(data=data)
 
     def perform(self, placement: Placement, form: Any) -> None:
-        services.host_feedback_submit(
+        reflections.host_feedback_submit(
             actor=self.actor, placement=placement, feedback=form.cleaned_data["feedback"]
         )
 
@@ -544,7 +549,7 @@ class PlacementAction(PlacementScoped, View, metaclass=ABCMeta):
 
 class PlacementAcceptView(PlacementAction):
     def act(self, placement: Placement) -> str:
-        services.placement_host_accept(actor=self.actor, placement=placement)
+        placements.placement_host_accept(actor=self.actor, placement=placement)
         return _("You accepted the visitor. They are asked to confirm.")
 
 
@@ -555,7 +560,7 @@ class PlacementDeclineView(PlacementAction):
             raise ValidationError(
                 _("Say briefly why you decline, so the coordinator can find another place.")
             )
-        services.placement_host_decline(
+        placements.placement_host_decline(
             actor=self.actor, placement=placement, reason=form.cleaned_data["reason"]
         )
         return _("You declined the visitor. The coordinator will look for another place.")
@@ -563,7 +568,7 @@ class PlacementDeclineView(PlacementAction):
 
 class PlacementVisitedView(PlacementAction):
     def act(self, placement: Placement) -> str:
-        services.placement_mark_visited(actor=self.actor, placement=placement)
+        placements.placement_mark_visited(actor=self.actor, placement=placement)
         return _("The visit is recorded as made. The visitor is asked for a reflection.")
 
 
@@ -579,7 +584,7 @@ class ApprovalsView(ProgrammeMixin, TemplateView):
         # of my own unit when I am a line manager there.
         mine = Q(requester__line_manager=self.person)
         if is_coordinator(self.actor, self.programme.pk):
-            # Coordinators decide where nobody else can (``services.approvers_of``); the service checks.
+            # Coordinators decide where nobody else can; the service checks (``approvers_of``).
             mine |= Q(requester__line_manager__isnull=True)
         if self.has_role(R.LINE_MANAGER) and self.person.unit_id is not None:
             mine |= Q(
@@ -623,9 +628,9 @@ class RequestDecisionView(RequestScoped, View):
             return redirect(next_url(request, reverse("shadowing:approvals")))
         try:
             if self.approve:
-                services.request_approve(actor=self.actor, request=item, note=note)
+                shadowing_requests.request_approve(actor=self.actor, request=item, note=note)
             else:
-                services.request_decline(actor=self.actor, request=item, note=note)
+                shadowing_requests.request_decline(actor=self.actor, request=item, note=note)
         except ValidationError as error:
             messages.error(request, error_text(error))
         else:
@@ -734,7 +739,7 @@ class WorkplaceCreateView(HostWorkplaceScoped, FormPage):
 
     def perform(self, form: Any) -> str:
         values, topics = form.split()
-        workplace = services.workplace_create(
+        workplace = workplaces.workplace_create(
             actor=self.actor,
             programme=self.programme,
             organisation=self.person.organisation,
@@ -763,7 +768,7 @@ class WorkplaceEditView(HostWorkplaceScoped, FormPage):
 
     def perform(self, form: Any) -> str:
         values, topics = form.split()
-        services.workplace_update(actor=self.actor, workplace=self.workplace, values=values, topics=topics)
+        workplaces.workplace_update(actor=self.actor, workplace=self.workplace, values=values, topics=topics)
         return reverse("shadowing:host")
 
     def page_context(self) -> dict[str, Any]:
@@ -775,10 +780,10 @@ class WorkplacePublishView(HostWorkplaceScoped, View):
         workplace = self.get_workplace(pk)
         try:
             if request.POST.get("action") == "unpublish":
-                services.workplace_unpublish(actor=self.actor, workplace=workplace)
+                workplaces.workplace_unpublish(actor=self.actor, workplace=workplace)
                 messages.success(request, _("%(name)s is no longer published.") % {"name": workplace.name})
             else:
-                services.workplace_publish(actor=self.actor, workplace=workplace)
+                workplaces.workplace_publish(actor=self.actor, workplace=workplace)
                 messages.success(
                     request,
                     _("%(name)s is published: staff can now ask to visit.") % {"name": workplace.name},
@@ -845,7 +850,7 @@ class SlotsView(HostWorkplaceScoped, TemplateView):
         form = forms.SlotBulkForm(request.POST)
         if form.is_valid():
             try:
-                created = services.slots_bulk_create(
+                created = workplaces.slots_bulk_create(
                     actor=self.actor, workplace=workplace, **form.cleaned_data
                 )
             except ValidationError as error:
@@ -890,7 +895,7 @@ class SlotsRemoveFreeView(HostWorkplaceScoped, TemplateView):
         if not form.is_valid():
             return self._render(workplace, form, status=400)
         try:
-            removed = services.slots_remove_free(
+            removed = workplaces.slots_remove_free(
                 actor=self.actor,
                 workplace=workplace,
                 starts_on=form.cleaned_data["starts_on"],
@@ -931,7 +936,7 @@ class SlotDeleteView(ProgrammeMixin, TemplateView):
         slot: Slot = self.get_object_or_404(pk=pk)
         workplace_id = slot.workplace_id
         try:
-            services.slot_delete(actor=self.actor, slot=slot)
+            workplaces.slot_delete(actor=self.actor, slot=slot)
         except ValidationError as error:
             messages.error(request, error_text(error))
         else:
@@ -1019,7 +1024,7 @@ class RunCreateView(ProgrammeMixin, View):
             view.programme, view.actor = self.programme, self.actor
             return render(request, DashboardView.template_name, view.get_context_data(form=form), status=400)
         try:
-            run = services.matching_run_create(
+            run = matching_runs.matching_run_create(
                 actor=self.actor,
                 programme=self.programme,
                 fairness_weight=form.cleaned_data["fairness_weight"],
@@ -1063,7 +1068,7 @@ class RunDetailView(RunScoped, TemplateView):
             .select_related("requester__user", "organisation")
             .order_by("submitted_at", "pk")
         )
-        unplaced = [(r, services.reason_text(codes[r.pk])) for r in left_out]
+        unplaced = [(r, matching_runs.reason_text(codes[r.pk])) for r in left_out]
         if assign_form is None and editable:
             assign_form = self._assign_form([r for r in left_out if r.status == RS.APPROVED])
         return {
@@ -1112,7 +1117,7 @@ class RunAssignView(RunDetailView):
             try:
                 if workplace is None or len({s.date for s in slots}) != len(form.cleaned_data["slots"]):
                     raise ValidationError({"slots": [_("The workplace has no slot on one of these days.")]})
-                services.run_edit_assign(
+                matching_runs.run_edit_assign(
                     actor=self.actor, run=run, request=item, workplace=workplace, slots=slots
                 )
             except ValidationError as error:
@@ -1133,7 +1138,7 @@ class RunRemoveView(RunScoped, View):
             messages.error(request, _("Choose a placement of this run."))
         else:
             try:
-                services.run_edit_remove(actor=self.actor, run=run, placement=placement)
+                matching_runs.run_edit_remove(actor=self.actor, run=run, placement=placement)
             except ValidationError as error:
                 messages.error(request, error_text(error))
             else:
@@ -1145,7 +1150,7 @@ class RunConfirmView(RunScoped, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         run = self.get_run(pk)
         try:
-            services.matching_run_confirm(actor=self.actor, run=run)
+            matching_runs.matching_run_confirm(actor=self.actor, run=run)
         except ValidationError as error:
             messages.error(request, error_text(error))
         else:
@@ -1159,7 +1164,7 @@ class RunDiscardView(RunScoped, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         run = self.get_run(pk)
         try:
-            services.matching_run_discard(actor=self.actor, run=run)
+            matching_runs.matching_run_discard(actor=self.actor, run=run)
         except ValidationError as error:
             messages.error(request, error_text(error))
             return redirect("shadowing:run-detail", pk=run.pk)
@@ -1299,7 +1304,7 @@ class PairsView(ProgrammeMixin, TemplateView):
         form = forms.PairForm(request.POST, requests=choices)
         if form.is_valid():
             try:
-                services.pair_requests(
+                shadowing_requests.pair_requests(
                     actor=self.actor,
                     first=requests[form.cleaned_data["first"]],
                     second=requests[form.cleaned_data["second"]],
