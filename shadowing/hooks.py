@@ -150,7 +150,7 @@ def _host_panel(request: Any) -> dict[str, Any] | None:
 
 def _coordinator_panel(request: Any) -> dict[str, Any] | None:
     """Coordinators: the matching dashboard's figures and the hosts with visitors to answer (3 queries)."""
-    from shadowing.views import dashboard_figures
+    from shadowing.views.coordinators import dashboard_figures
 
     actor = actor_for(request.user)
     programme: Programme = request.programme
