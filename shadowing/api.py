@@ -9,8 +9,6 @@ meanwhile (a run already confirmed, a slot filled by another run, a second click
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +20,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.core.exceptions import Conflict
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.permissions import COORDINATING_ROLES
 from shadowing import filters, selectors
@@ -37,23 +34,7 @@ from shadowing.models import (
     Slot,
     Workplace,
 )
-from shadowing.services import _common, matching_runs, placements, reflections, shadowing_requests, workplaces
-
-
-@contextmanager
-def conflicts_as_409() -> Iterator[None]:
-    """A service's "the state changed meanwhile" becomes 409 Conflict with its messages."""
-    try:
-        yield
-    except ValidationError as error:
-        if _common.is_conflict(error):
-            raise Conflict(error.messages) from error
-        raise
-
-
-def _call(function: Callable[..., Any], **kwargs: Any) -> Any:
-    with conflicts_as_409():
-        return function(**kwargs)
+from shadowing.services import matching_runs, placements, reflections, shadowing_requests, workplaces
 
 
 class IsCoordinator(permissions.BasePermission):
@@ -90,8 +71,7 @@ class WorkplaceViewSet(
         person = self.actor.person
         if person is None:
             raise PermissionDenied()
-        created = _call(
-            workplaces.workplace_create,
+        created = workplaces.workplace_create(
             actor=self.actor,
             programme=data.pop("programme"),
             organisation=person.organisation,
@@ -103,8 +83,7 @@ class WorkplaceViewSet(
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("programme", None)
-        _call(
-            workplaces.workplace_update,
+        workplaces.workplace_update(
             actor=self.actor,
             workplace=serializer.instance,
             topics=data.pop("topics", None),
@@ -117,7 +96,7 @@ class WorkplaceViewSet(
     def publish(self, request: Request, pk: str | None = None) -> Response:
         """Show the workplace to the programme and offer it to the matcher."""
         workplace = self.get_object()
-        _call(workplaces.workplace_publish, actor=self.actor, workplace=workplace)
+        workplaces.workplace_publish(actor=self.actor, workplace=workplace)
         return self._answer(workplace)
 
     @extend_schema(request=None, responses=s.WorkplaceSerializer)
@@ -125,7 +104,7 @@ class WorkplaceViewSet(
     def unpublish(self, request: Request, pk: str | None = None) -> Response:
         """Hide the workplace from new requests and matches."""
         workplace = self.get_object()
-        _call(workplaces.workplace_unpublish, actor=self.actor, workplace=workplace)
+        workplaces.workplace_unpublish(actor=self.actor, workplace=workplace)
         return self._answer(workplace)
 
 
@@ -176,12 +155,10 @@ class SlotViewSet(
         data = dict(serializer.validated_data)
         data.pop("workplace", None)
         data.pop("date", None)
-        serializer.instance = _call(
-            workplaces.slot_update, actor=self.actor, slot=serializer.instance, values=data
-        )
+        serializer.instance = workplaces.slot_update(actor=self.actor, slot=serializer.instance, values=data)
 
     def perform_destroy(self, instance: Slot) -> None:
-        _call(workplaces.slot_delete, actor=self.actor, slot=instance)
+        workplaces.slot_delete(actor=self.actor, slot=instance)
 
     @extend_schema(request=s.SlotBulkSerializer, responses={201: s.SlotSerializer(many=True)})
     @action(detail=False, methods=["post"])
@@ -189,7 +166,7 @@ class SlotViewSet(
         """A slot on each chosen weekday between two dates; days with a slot at that time are skipped."""
         incoming = s.SlotBulkSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        created = _call(workplaces.slots_bulk_create, actor=self.actor, **incoming.validated_data)
+        created = workplaces.slots_bulk_create(actor=self.actor, **incoming.validated_data)
         return Response(s.SlotSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.SlotRemoveFreeSerializer, responses=s.RemovedSerializer)
@@ -198,7 +175,7 @@ class SlotViewSet(
         """Delete the workplace's future slots in a period that nobody has booked or been proposed for."""
         incoming = s.SlotRemoveFreeSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        removed = _call(workplaces.slots_remove_free, actor=self.actor, **incoming.validated_data)
+        removed = workplaces.slots_remove_free(actor=self.actor, **incoming.validated_data)
         return Response({"removed": removed})
 
 
@@ -242,8 +219,8 @@ class ShadowingRequestViewSet(
         data = dict(serializer.validated_data)
         programme = data.pop("programme")
         parts = self._parts(data)
-        created = _call(
-            shadowing_requests.request_create, actor=self.actor, programme=programme, values=data, **parts
+        created = shadowing_requests.request_create(
+            actor=self.actor, programme=programme, values=data, **parts
         )
         serializer.instance = self.get_queryset().get(pk=created.pk)
 
@@ -251,8 +228,7 @@ class ShadowingRequestViewSet(
         data = dict(serializer.validated_data)
         data.pop("programme", None)
         parts = self._parts(data)
-        _call(
-            shadowing_requests.request_update,
+        shadowing_requests.request_update(
             actor=self.actor,
             request=serializer.instance,
             values=data,
@@ -267,8 +243,7 @@ class ShadowingRequestViewSet(
         item = self.get_object()
         incoming = s.DecisionSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(
-            shadowing_requests.request_approve,
+        shadowing_requests.request_approve(
             actor=self.actor,
             request=item,
             note=incoming.validated_data["note"],
@@ -282,8 +257,7 @@ class ShadowingRequestViewSet(
         item = self.get_object()
         incoming = s.DeclineSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(
-            shadowing_requests.request_decline,
+        shadowing_requests.request_decline(
             actor=self.actor,
             request=item,
             note=incoming.validated_data["note"],
@@ -295,7 +269,7 @@ class ShadowingRequestViewSet(
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
         """The requester withdraws a request that waits for approval or a match."""
         item = self.get_object()
-        _call(shadowing_requests.request_withdraw, actor=self.actor, request=item)
+        shadowing_requests.request_withdraw(actor=self.actor, request=item)
         return self._answer(item)
 
 
@@ -326,8 +300,7 @@ class MatchingRunViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = s.MatchingRunCreateSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        run = _call(
-            matching_runs.matching_run_create,
+        run = matching_runs.matching_run_create(
             actor=self.actor,
             programme=incoming.validated_data["programme"],
             fairness_weight=incoming.validated_data.get("fairness_weight"),
@@ -339,7 +312,7 @@ class MatchingRunViewSet(
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         """Book every proposal's seats and ask the hosts; 409 (and nothing changes) if one no longer fits."""
         run = self.get_object()
-        _call(matching_runs.matching_run_confirm, actor=self.actor, run=run)
+        matching_runs.matching_run_confirm(actor=self.actor, run=run)
         return self._answer(run)
 
     @extend_schema(request=None, responses=s.MatchingRunSerializer)
@@ -347,7 +320,7 @@ class MatchingRunViewSet(
     def discard(self, request: Request, pk: str | None = None) -> Response:
         """Throw the proposal away."""
         run = self.get_object()
-        _call(matching_runs.matching_run_discard, actor=self.actor, run=run)
+        matching_runs.matching_run_discard(actor=self.actor, run=run)
         return self._answer(run)
 
     @extend_schema(request=s.RunAssignSerializer, responses=s.MatchingRunSerializer)
@@ -357,7 +330,7 @@ class MatchingRunViewSet(
         run = self.get_object()
         incoming = s.RunAssignSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        _call(matching_runs.run_edit_assign, actor=self.actor, run=run, **incoming.validated_data)
+        matching_runs.run_edit_assign(actor=self.actor, run=run, **incoming.validated_data)
         return self._answer(run)
 
     @extend_schema(request=s.RunRemoveSerializer, responses=s.MatchingRunSerializer)
@@ -367,8 +340,7 @@ class MatchingRunViewSet(
         run = self.get_object()
         incoming = s.RunRemoveSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        _call(
-            matching_runs.run_edit_remove,
+        matching_runs.run_edit_remove(
             actor=self.actor,
             run=run,
             placement=incoming.validated_data["placement"],
@@ -409,7 +381,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
     def accept(self, request: Request, pk: str | None = None) -> Response:
         """The host accepts the visitor."""
         placement = self._object()
-        _call(placements.placement_host_accept, actor=self.actor, placement=placement)
+        placements.placement_host_accept(actor=self.actor, placement=placement)
         return self._answer(placement)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.PlacementSerializer)
@@ -419,8 +391,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         placement = self._object()
         incoming = s.ReasonSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(
-            placements.placement_host_decline,
+        placements.placement_host_decline(
             actor=self.actor,
             placement=placement,
             reason=incoming.validated_data["reason"],
@@ -434,8 +405,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         placement = self._object()
         incoming = s.ConfirmSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(
-            placements.placement_confirm,
+        placements.placement_confirm(
             actor=self.actor,
             placement=placement,
             accept_confidentiality=incoming.validated_data["accept_confidentiality"],
@@ -447,7 +417,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
     def visited(self, request: Request, pk: str | None = None) -> Response:
         """The host or a coordinator records the visit (after its last day)."""
         placement = self._object()
-        _call(placements.placement_mark_visited, actor=self.actor, placement=placement)
+        placements.placement_mark_visited(actor=self.actor, placement=placement)
         return self._answer(placement)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.PlacementSerializer)
@@ -457,8 +427,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         placement = self._object()
         incoming = s.ReasonSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(
-            placements.placement_cancel,
+        placements.placement_cancel(
             actor=self.actor,
             placement=placement,
             reason=incoming.validated_data["reason"],
@@ -482,9 +451,7 @@ class ReflectionViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         placement = Placement.objects.select_related("request", "programme").get(pk=data.pop("placement").pk)
-        serializer.instance = _call(
-            reflections.reflection_submit, actor=self.actor, placement=placement, **data
-        )
+        serializer.instance = reflections.reflection_submit(actor=self.actor, placement=placement, **data)
 
 
 class HostFeedbackViewSet(
@@ -504,6 +471,6 @@ class HostFeedbackViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
         placement = Placement.objects.select_related("workplace", "programme").get(pk=data["placement"].pk)
-        serializer.instance = _call(
-            reflections.host_feedback_submit, actor=self.actor, placement=placement, feedback=data["feedback"]
+        serializer.instance = reflections.host_feedback_submit(
+            actor=self.actor, placement=placement, feedback=data["feedback"]
         )

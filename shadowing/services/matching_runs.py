@@ -28,6 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core.exceptions import Conflict
+from coordinator.core.notifications import notify
 from organisations.models import PlatformRole, Programme
 from organisations.permissions import Actor
 from shadowing import invites
@@ -44,7 +46,7 @@ from shadowing.models import (
     UnplacedReason,
     Workplace,
 )
-from shadowing.services._common import CONFLICT, page_url, require_manage, tell, today_in
+from shadowing.services._common import page_url, require_manage, today_in
 from shadowing.services.placements import placement_params
 
 P = Placement.Status
@@ -349,7 +351,7 @@ def _store_reasons(unplaced: Mapping[str, str], placed: Sequence[int]) -> None:
 
 def _require_proposed(run: MatchingRun) -> None:
     if run.status != MatchingRun.Status.PROPOSED:
-        raise ValidationError(_("This match has already been confirmed or discarded."), code=CONFLICT)
+        raise Conflict(_("This match has already been confirmed or discarded."))
 
 
 def _working_day_after(day: date) -> date:
@@ -485,7 +487,7 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
         if not MatchingRun.unscoped_objects.filter(pk=run.pk, status=MatchingRun.Status.PROPOSED).update(
             status=MatchingRun.Status.CONFIRMED, confirmed_by=actor.person, confirmed_at=now
         ):
-            raise ValidationError(_("This match has already been confirmed or discarded."), code=CONFLICT)
+            raise Conflict(_("This match has already been confirmed or discarded."))
         placements = list(
             Placement.objects.filter(run=run, status=P.PROPOSED)
             .select_related(*invites.PLACEMENT_RELATED)
@@ -542,14 +544,8 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
                     }
                 )
         if conflicts:
-            raise ValidationError(
-                [
-                    ValidationError(message, code=CONFLICT)
-                    for message in (
-                        _("Some proposals no longer fit; remove or re-assign them and confirm again."),
-                        *conflicts,
-                    )
-                ]
+            raise Conflict(
+                [_("Some proposals no longer fit; remove or re-assign them and confirm again."), *conflicts]
             )
         for slot_id in sorted(taken):
             Slot.unscoped_objects.filter(pk=slot_id).update(booked=F("booked") + taken[slot_id])
@@ -570,28 +566,28 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
         for placement in placements:
             placement.status = P.AWAITING_HOST
             params = placement_params(placement)
-            tell(
-                [placement.workplace.contact],
-                programme,
-                KIND_HOSTING,
-                page_url("placement-detail", pk=placement.pk),
-                gettext_noop("A visitor for %(workplace)s: please accept or decline"),
-                gettext_noop(
+            notify(
+                programme=programme,
+                recipients=[placement.workplace.contact],
+                kind=KIND_HOSTING,
+                title=gettext_noop("A visitor for %(workplace)s: please accept or decline"),
+                body=gettext_noop(
                     "%(person)s (%(organisation)s) is proposed to shadow at %(workplace)s on %(days)s."
                 ),
-                params,
+                params=params,
                 detail=placement.request.learning_goals,
+                url=page_url("placement-detail", pk=placement.pk),
             )
-            tell(
-                [placement.request.requester],
-                programme,
-                KIND_PLACEMENT,
-                page_url("placement-detail", pk=placement.pk),
-                gettext_noop("You have been matched with %(workplace)s"),
-                gettext_noop(
+            notify(
+                programme=programme,
+                recipients=[placement.request.requester],
+                kind=KIND_PLACEMENT,
+                title=gettext_noop("You have been matched with %(workplace)s"),
+                body=gettext_noop(
                     "Proposed days: %(days)s. The host will now accept or decline; we will tell you."
                 ),
-                params,
+                params=params,
+                url=page_url("placement-detail", pk=placement.pk),
             )
     return run
 
@@ -603,7 +599,7 @@ def matching_run_discard(*, actor: Actor, run: MatchingRun) -> MatchingRun:
         if not MatchingRun.unscoped_objects.filter(pk=run.pk, status=MatchingRun.Status.PROPOSED).update(
             status=MatchingRun.Status.DISCARDED
         ):
-            raise ValidationError(_("This match has already been confirmed or discarded."), code=CONFLICT)
+            raise Conflict(_("This match has already been confirmed or discarded."))
         Placement.unscoped_objects.filter(run_id=run.pk, status=P.PROPOSED).delete()
         run.status = MatchingRun.Status.DISCARDED
     return run

@@ -25,6 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core.exceptions import Conflict
+from coordinator.core.notifications import notify
 from organisations.models import Person, PlatformRole
 from organisations.permissions import Actor
 from organisations.selectors import coordinators_of
@@ -37,7 +39,7 @@ from shadowing.models import (
     ShadowingRequest,
     Slot,
 )
-from shadowing.services._common import CONFLICT, page_url, tell
+from shadowing.services._common import page_url
 
 P = Placement.Status
 RS = ShadowingRequest.Status
@@ -70,14 +72,13 @@ def transition(
     now = timezone.now()
     previous = placement.status
     if previous not in allowed_from:
-        raise ValidationError(
+        raise Conflict(
             _("This placement is %(status)s; that step is not possible now.")
-            % {"status": placement.get_status_display()},
-            code=CONFLICT,
+            % {"status": placement.get_status_display()}
         )
     fields = {"status": to, "updated_at": now, **(extra or {})}
     if not Placement.unscoped_objects.filter(pk=placement.pk, status=previous).update(**fields):
-        raise ValidationError(_("This placement was changed meanwhile; reload and try again."), code=CONFLICT)
+        raise Conflict(_("This placement was changed meanwhile; reload and try again."))
     for name, value in fields.items():
         setattr(placement, name, value)
     PlacementEvent.objects.create(
@@ -104,16 +105,16 @@ def placement_host_accept(*, actor: Actor, placement: Placement) -> Placement:
         raise PermissionDenied(_("Only the host of this workplace may accept visitors."))
     with transaction.atomic():
         transition(placement, actor=actor, allowed_from=[P.AWAITING_HOST], to=P.HOST_ACCEPTED)
-        tell(
-            [placement.request.requester],
-            placement.programme,
-            KIND_PLACEMENT,
-            page_url("placement-detail", pk=placement.pk),
-            gettext_noop("%(workplace)s welcomes you: please confirm your visit"),
-            gettext_noop(
+        notify(
+            programme=placement.programme,
+            recipients=[placement.request.requester],
+            kind=KIND_PLACEMENT,
+            title=gettext_noop("%(workplace)s welcomes you: please confirm your visit"),
+            body=gettext_noop(
                 "Read the confidentiality terms and confirm the days %(days)s; the calendar invites follow."
             ),
-            placement_params(placement),
+            params=placement_params(placement),
+            url=page_url("placement-detail", pk=placement.pk),
         )
     return placement
 
@@ -140,25 +141,24 @@ def placement_host_decline(*, actor: Actor, placement: Placement, reason: str) -
         _release_seats(placement)
         _back_to_matching(placement)
         params = placement_params(placement)
-        tell(
-            [placement.request.requester],
-            placement.programme,
-            KIND_PLACEMENT,
-            page_url("request-detail", pk=placement.request_id),
-            gettext_noop("%(workplace)s could not take you this time"),
-            gettext_noop("Your request goes back to the coordinator for a new match."),
-            params,
+        notify(
+            programme=placement.programme,
+            recipients=[placement.request.requester],
+            kind=KIND_PLACEMENT,
+            title=gettext_noop("%(workplace)s could not take you this time"),
+            body=gettext_noop("Your request goes back to the coordinator for a new match."),
+            params=params,
             detail=reason,
+            url=page_url("request-detail", pk=placement.request_id),
         )
-        tell(
-            coordinators_of(placement.programme),
-            placement.programme,
-            KIND_COORDINATION,
-            page_url("dashboard"),
-            gettext_noop("%(workplace)s declined %(person)s: match again"),
-            "",
-            params,
+        notify(
+            programme=placement.programme,
+            recipients=coordinators_of(placement.programme),
+            kind=KIND_COORDINATION,
+            title=gettext_noop("%(workplace)s declined %(person)s: match again"),
+            params=params,
             detail=reason,
+            url=page_url("dashboard"),
         )
     return placement
 
@@ -189,16 +189,16 @@ def placement_confirm(*, actor: Actor, placement: Placement, accept_confidential
             extra={"confidentiality_accepted_at": now},
         )
         invites.send_placement_invites(placement, "REQUEST")
-        tell(
-            _host_people(placement),
-            placement.programme,
-            KIND_HOSTING,
-            page_url("placement-detail", pk=placement.pk),
-            gettext_noop("%(person)s confirmed the visit to %(workplace)s"),
-            gettext_noop(
+        notify(
+            programme=placement.programme,
+            recipients=_host_people(placement),
+            kind=KIND_HOSTING,
+            title=gettext_noop("%(person)s confirmed the visit to %(workplace)s"),
+            body=gettext_noop(
                 "Days: %(days)s. The confidentiality terms are accepted; the calendar invite follows."
             ),
-            placement_params(placement),
+            params=placement_params(placement),
+            url=page_url("placement-detail", pk=placement.pk),
         )
     return placement
 
@@ -224,14 +224,14 @@ def placement_mark_visited(*, actor: Actor, placement: Placement) -> Placement:
         raise ValidationError(_("The visit can be recorded after its last day."))
     with transaction.atomic():
         transition(placement, actor=actor, allowed_from=[P.CONFIRMED], to=P.VISITED)
-        tell(
-            [placement.request.requester],
-            placement.programme,
-            KIND_PLACEMENT,
-            page_url("reflection", pk=placement.pk),
-            gettext_noop("How was %(workplace)s? Write down what you learned"),
-            gettext_noop("What you learned, how you will use it and how you shared it with colleagues."),
-            placement_params(placement),
+        notify(
+            programme=placement.programme,
+            recipients=[placement.request.requester],
+            kind=KIND_PLACEMENT,
+            title=gettext_noop("How was %(workplace)s? Write down what you learned"),
+            body=gettext_noop("What you learned, how you will use it and how you shared it with colleagues."),
+            params=placement_params(placement),
+            url=page_url("reflection", pk=placement.pk),
         )
     return placement
 
@@ -266,15 +266,15 @@ def cancel(placement: Placement, *, actor: Actor, reason: str, rematch: bool, by
     }
     if actor.person is not None:
         people.pop(actor.person.pk, None)
-    tell(
-        people.values(),
-        placement.programme,
-        KIND_PLACEMENT if not by_requester else KIND_HOSTING,
-        page_url("placement-detail", pk=placement.pk),
-        gettext_noop("The visit of %(person)s to %(workplace)s is cancelled"),
-        gettext_noop("Days: %(days)s."),
-        params,
+    notify(
+        programme=placement.programme,
+        recipients=people.values(),
+        kind=KIND_PLACEMENT if not by_requester else KIND_HOSTING,
+        title=gettext_noop("The visit of %(person)s to %(workplace)s is cancelled"),
+        body=gettext_noop("Days: %(days)s."),
+        params=params,
         detail=reason,
+        url=page_url("placement-detail", pk=placement.pk),
     )
 
 
@@ -296,18 +296,18 @@ def placement_cancel(*, actor: Actor, placement: Placement, reason: str) -> Plac
     with transaction.atomic():
         by_requester = is_requester and not (is_host or is_coordinator)
         cancel(placement, actor=actor, reason=reason, rematch=True, by_requester=by_requester)
-        tell(
-            [
+        notify(
+            programme=placement.programme,
+            recipients=[
                 p
                 for p in coordinators_of(placement.programme)
                 if actor.person is None or p.pk != actor.person.pk
             ],
-            placement.programme,
-            KIND_COORDINATION,
-            page_url("dashboard"),
-            gettext_noop("Visit cancelled: %(person)s at %(workplace)s"),
-            "" if by_requester else gettext_noop("The request waits for the next match."),
-            placement_params(placement),
+            kind=KIND_COORDINATION,
+            title=gettext_noop("Visit cancelled: %(person)s at %(workplace)s"),
+            body="" if by_requester else gettext_noop("The request waits for the next match."),
+            params=placement_params(placement),
             detail=reason,
+            url=page_url("dashboard"),
         )
     return placement

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coordinator.core.exceptions import Conflict
 from organisations.models import PlatformRole
 from organisations.permissions import Actor
 from shadowing import permissions
@@ -16,7 +17,7 @@ from shadowing.models import (
     Reflection,
     ShadowingRequest,
 )
-from shadowing.services._common import CONFLICT, full_clean
+from shadowing.services._common import full_clean
 from shadowing.services.placements import transition
 
 P = Placement.Status
@@ -43,7 +44,7 @@ def host_feedback_submit(*, actor: Actor, placement: Placement, feedback: str) -
     if not permissions.is_host(actor, placement.workplace):
         raise PermissionDenied(_("Only the host writes feedback on the visit."))
     if placement.status not in (P.VISITED, P.REFLECTED):
-        raise ValidationError(_("Feedback can be given after the visit."), code=CONFLICT)
+        raise Conflict(_("Feedback can be given after the visit."))
     with transaction.atomic():
         existing = HostFeedback.objects.filter(placement=placement).first()
         item = existing or HostFeedback(placement=placement)

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core.exceptions import Conflict
+from coordinator.core.notifications import notify
 from coordinator.core.tenancy import unscoped
 from organisations.models import Organisation, Participation, Person, PlatformRole, Programme
 from organisations.permissions import Actor
@@ -30,7 +32,6 @@ from shadowing.models import (
     Workplace,
 )
 from shadowing.services._common import (
-    CONFLICT,
     apply_values,
     check_topics,
     full_clean,
@@ -38,7 +39,6 @@ from shadowing.services._common import (
     people_by_id,
     require_manage,
     require_person,
-    tell,
     today_in,
 )
 
@@ -206,15 +206,15 @@ def request_create(
     with transaction.atomic():
         request.save()
         _write_parts(request, topics, window_rows, preference_rows)
-        tell(
-            approvers_of(request),
-            programme,
-            KIND_APPROVAL,
-            page_url("approvals"),
-            gettext_noop("%(person)s asks to go shadowing for %(days)s day(s)"),
-            gettext_noop("Approve or decline the time away under Shadowing → Approvals."),
-            {"person": person.full_name, "days": request.days},
+        notify(
+            programme=programme,
+            recipients=approvers_of(request),
+            kind=KIND_APPROVAL,
+            title=gettext_noop("%(person)s asks to go shadowing for %(days)s day(s)"),
+            body=gettext_noop("Approve or decline the time away under Shadowing → Approvals."),
+            params={"person": person.full_name, "days": request.days},
             detail=request.learning_goals,
+            url=page_url("approvals"),
         )
     return request
 
@@ -277,12 +277,11 @@ def request_withdraw(*, actor: Actor, request: ShadowingRequest) -> ShadowingReq
             pk=request.pk, status__in=ShadowingRequest.OPEN
         ).update(status=RS.WITHDRAWN)
         if not updated:
-            raise ValidationError(
+            raise Conflict(
                 _(
                     "Only a request waiting for approval or a match can be withdrawn; "
                     "cancel the placement instead."
-                ),
-                code=CONFLICT,
+                )
             )
         request.status = RS.WITHDRAWN
         _drop_proposals([request.pk])
@@ -301,7 +300,7 @@ def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> 
             status=status, approved_by=actor.person, decided_at=now, decision_note=note
         )
         if not updated:
-            raise ValidationError(_("This request has already been decided."), code=CONFLICT)
+            raise Conflict(_("This request has already been decided."))
         request.status, request.approved_by, request.decided_at, request.decision_note = (
             status,
             actor.person,
@@ -315,14 +314,14 @@ def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> 
             title = gettext_noop("Your shadowing request was not approved")
             body = gettext_noop("Your line manager did not approve the time away.")
             _unpair(request)
-        tell(
-            [request.requester],
-            request.programme,
-            KIND_REQUEST,
-            page_url("request-detail", pk=request.pk),
-            title,
-            body,
+        notify(
+            programme=request.programme,
+            recipients=[request.requester],
+            kind=KIND_REQUEST,
+            title=title,
+            body=body,
             detail=note,
+            url=page_url("request-detail", pk=request.pk),
         )
     return request
 
@@ -401,15 +400,15 @@ def requests_expire(now: datetime | None = None) -> int:
                     continue
                 expired += 1
                 _drop_proposals([request.pk])
-                tell(
-                    [request.requester],
-                    request.programme,
-                    KIND_REQUEST,
-                    page_url("request-detail", pk=request.pk),
-                    gettext_noop("Your shadowing request has expired"),
-                    gettext_noop(
+                notify(
+                    programme=request.programme,
+                    recipients=[request.requester],
+                    kind=KIND_REQUEST,
+                    title=gettext_noop("Your shadowing request has expired"),
+                    body=gettext_noop(
                         "It could not be placed in time. You are welcome to ask again with new dates or "
                         "other preferences."
                     ),
+                    url=page_url("request-detail", pk=request.pk),
                 )
     return expired

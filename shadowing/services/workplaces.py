@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from guardian.shortcuts import assign_perm, remove_perm
 
+from coordinator.core.notifications import notify
 from coordinator.core.tenancy import unscoped
 from organisations.models import Organisation, Participation, Person, PlatformRole, Programme, Unit
 from organisations.permissions import Actor
@@ -35,7 +36,6 @@ from shadowing.services._common import (
     full_clean,
     page_url,
     require_manage,
-    tell,
     today_in,
 )
 from shadowing.services.placements import cancel
@@ -392,13 +392,13 @@ def slot_delete(*, actor: Actor, slot: Slot) -> int:
             cancel(placement, actor=actor, reason=reason, rematch=True, by_requester=False)
         Slot.unscoped_objects.filter(pk=slot.pk).delete()
     if affected:
-        tell(
-            coordinators_of(programme),
-            programme,
-            KIND_COORDINATION,
-            page_url("dashboard"),
-            gettext_noop("%(workplace)s removed a booked visit day"),
-            gettext_noop("%(count)s placement(s) were cancelled; the requests wait for the next match."),
-            {"workplace": workplace.name, "count": len(affected)},
+        notify(
+            programme=programme,
+            recipients=coordinators_of(programme),
+            kind=KIND_COORDINATION,
+            title=gettext_noop("%(workplace)s removed a booked visit day"),
+            body=gettext_noop("%(count)s placement(s) were cancelled; the requests wait for the next match."),
+            params={"workplace": workplace.name, "count": len(affected)},
+            url=page_url("dashboard"),
         )
     return len(affected)

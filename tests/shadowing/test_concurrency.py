@@ -14,11 +14,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
+from coordinator.core.exceptions import Conflict
 from coordinator.core.tenancy import programme_scope
 from organisations.models import PlatformRole
 from organisations.permissions import actor_for
 from shadowing.models import MatchingRun, Placement, Slot
-from shadowing.services import _common, matching_runs
+from shadowing.services import matching_runs
 from tests.factories import make_member
 from tests.factories.shadowing import SlotFactory, future_weekday, make_request
 
@@ -64,9 +65,12 @@ def _race(slot: Slot, runs: list[MatchingRun]) -> tuple[Counter[str], list[BaseE
                 matching_runs.matching_run_confirm(actor=actors[index], run=run)
             with guard:
                 outcomes["confirmed"] += 1
-        except ValidationError as exc:
+        except Conflict:
             with guard:
-                outcomes["conflict" if _common.is_conflict(exc) else "invalid"] += 1
+                outcomes["conflict"] += 1
+        except ValidationError:
+            with guard:
+                outcomes["invalid"] += 1
         except BaseException as exc:  # collected and asserted on below
             with guard:
                 errors.append(exc)

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
+from coordinator.core.exceptions import Conflict
 from coordinator.core.models import Notification, OutboundEmail
 from organisations.models import PlatformRole, RoleAssignment
 from shadowing import kinds, permissions
@@ -21,7 +22,7 @@ from shadowing.models import (
     Workplace,
     WorkplaceUserObjectPermission,
 )
-from shadowing.services import _common, matching_runs, placements, reflections, shadowing_requests, workplaces
+from shadowing.services import matching_runs, placements, reflections, shadowing_requests, workplaces
 from tests.factories import make_member
 from tests.factories.shadowing import SlotFactory, future_weekday, make_request
 
@@ -386,9 +387,8 @@ def test_request_decided_twice_is_a_conflict(scope, programme, shadower, manager
     item = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
     stale = ShadowingRequest.unscoped_objects.get(pk=item.pk)
     shadowing_requests.request_approve(actor=as_actor(manager_b), request=item)
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(Conflict):
         shadowing_requests.request_decline(actor=as_actor(manager_b), request=stale, note="Nej")
-    assert _common.is_conflict(error.value)
     item.refresh_from_db()
     assert item.status == RS.APPROVED
 
@@ -399,7 +399,7 @@ def test_request_withdraw_only_by_requester_and_while_open(scope, programme, sha
         shadowing_requests.request_withdraw(actor=as_actor(staff_b), request=item)
     shadowing_requests.request_withdraw(actor=as_actor(shadower), request=item)
     assert ShadowingRequest.unscoped_objects.get(pk=item.pk).status == RS.WITHDRAWN
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):
         shadowing_requests.request_withdraw(actor=as_actor(shadower), request=item)
 
 
@@ -543,9 +543,8 @@ def test_confirm_of_second_run_whose_slot_filled_meanwhile_is_a_conflict_and_cha
     first_request = Placement.unscoped_objects.get(run=first).request_id
     second_request = Placement.unscoped_objects.get(run=second).request_id
     matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=first)
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(Conflict) as error:
         matching_runs.matching_run_confirm(actor=as_actor(programme_admin), run=second)
-    assert _common.is_conflict(error.value)
     assert (
         error.value.messages[0] == "Some proposals no longer fit; remove or re-assign them and confirm again."
     )
@@ -605,7 +604,7 @@ def test_discard_deletes_proposals(scope, programme, slot_a, shadower, coordinat
     matching_runs.matching_run_discard(actor=as_actor(coordinator), run=run)
     assert MatchingRun.unscoped_objects.get(pk=run.pk).status == MatchingRun.Status.DISCARDED
     assert not Placement.unscoped_objects.filter(run=run).exists()
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):
         matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=run)
 
 
@@ -719,14 +718,13 @@ def test_transition_from_the_wrong_state_is_a_conflict(
     scope, programme, slot_a, shadower, host_a, as_actor, make_placement
 ):
     placement = make_placement(make_request(programme, shadower), [slot_a], P.AWAITING_HOST)
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(Conflict):
         placements.placement_confirm(
             actor=as_actor(shadower), placement=placement, accept_confidentiality=True
         )
-    assert _common.is_conflict(error.value)
     stale = Placement.unscoped_objects.get(pk=placement.pk)
     placements.placement_host_accept(actor=as_actor(host_a), placement=placement)
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):
         placements.placement_host_accept(actor=as_actor(host_a), placement=stale)
     assert PlacementEvent.unscoped_objects.filter(placement=placement).count() == 2
 
