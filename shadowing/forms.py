@@ -18,9 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core.forms import add_service_errors  # noqa: F401  (used by the views)
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
 from shadowing.models import Topic, Workplace
-
-MAX_WINDOWS = 5
-MAX_PREFERENCES = 5
+from shadowing.services.shadowing_requests import MAX_PREFERENCES, MAX_WINDOWS
 
 # Languages people in the programmes speak at work (ISO 639-1 codes). Codes already stored on a workplace
 # or request that are not in this list are kept as choices so that editing never drops them.
@@ -271,7 +269,8 @@ class ShadowingRequestForm(forms.Form):
             self.fields[f"window_{i}_ends_on"] = DateField(
                 label=_("Window %(n)s: to") % {"n": i}, required=i == 1
             )
-        # Another organisation or one of its published workplaces; never the requester's own organisation.
+        # Another organisation or one of its published workplaces (``permissions.can_shadow_at``: never the
+        # requester's own organisation).
         organisations = list(
             Organisation.objects.filter(participations__programme=programme)
             .exclude(pk=organisation_id)

@@ -138,7 +138,7 @@ def _host_panel(request: Any) -> dict[str, Any] | None:
     hosted = Q(placement__workplace__organisation_id=actor.organisation_id, placement__programme=programme)
     this_month = PlacementDay.objects.filter(
         hosted,
-        placement__status__in=(P.HOST_ACCEPTED, P.CONFIRMED, P.VISITED, P.REFLECTED),
+        placement__status__in=(P.HOST_ACCEPTED, *Placement.VISITS),
         date__gte=first,
         date__lt=following,
     ).count()
@@ -193,7 +193,7 @@ from shadowing import jobs  # noqa: E402, F401  (registers notification kinds, p
 def _history(person: Person) -> list[registry.HistoryEntry]:
     """Visits made, with what was learned and the host's feedback (3 queries)."""
     placements = list(
-        Placement.objects.filter(request__requester=person, status__in=(P.VISITED, P.REFLECTED))
+        Placement.objects.filter(request__requester=person, status__in=Placement.AFTER_VISIT)
         .select_related("workplace__organisation")
         .order_by("-pk")
     )

@@ -36,7 +36,6 @@ PLACEMENT_RELATED = (
     "workplace__organisation",
 )
 # Placements that are in their people's calendars.
-IN_CALENDAR = (Placement.Status.CONFIRMED, Placement.Status.VISITED, Placement.Status.REFLECTED)
 
 
 def visit_uid(placement_id: int, day_id: int) -> str:
@@ -196,7 +195,7 @@ def feed_events(person: Person) -> list[CalendarEvent]:
 
     placements = list(
         Placement.objects.filter(
-            Q(request__requester=person) | Q(workplace__contact=person), status__in=IN_CALENDAR
+            Q(request__requester=person) | Q(workplace__contact=person), status__in=Placement.VISITS
         )
         .select_related(*PLACEMENT_RELATED)
         .prefetch_related(Prefetch("days", queryset=PlacementDay.objects.order_by("date", "starts_at", "pk")))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from datetime import timedelta
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
@@ -494,6 +495,12 @@ class Placement(TenantModel):
         Status.VISITED,
         Status.REFLECTED,
     )
+    # Placements the shadower, the host or a coordinator may still cancel (the visit has not happened).
+    CANCELLABLE: ClassVar[tuple[str, ...]] = (Status.AWAITING_HOST, Status.HOST_ACCEPTED, Status.CONFIRMED)
+    # Visits made or confirmed: in the calendars, on the overview and in the reports.
+    VISITS: ClassVar[tuple[str, ...]] = (Status.CONFIRMED, Status.VISITED, Status.REFLECTED)
+    # After the visit: the shadower's reflection and the host's feedback belong to these.
+    AFTER_VISIT: ClassVar[tuple[str, ...]] = (Status.VISITED, Status.REFLECTED)
 
     programme = models.ForeignKey(
         "organisations.Programme",
@@ -566,6 +573,16 @@ class Placement(TenantModel):
     @property
     def holds_seats(self) -> bool:
         return self.status in self.SEAT_HOLDING
+
+    def last_day_ended(self) -> bool:
+        """Whether the end of the last visit day has passed, in the programme's time zone (a placement
+        without days counts as over). Reads the days through ``days.all()`` (prefetched where listed)."""
+        days = list(self.days.all())
+        if not days:
+            return True
+        last = max(days, key=lambda d: (d.date, d.ends_at))
+        zone = ZoneInfo(self.programme.time_zone)
+        return timezone.now() >= dt.datetime.combine(last.date, last.ends_at, tzinfo=zone)
 
 
 class PlacementDay(TenantModel):

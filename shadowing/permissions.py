@@ -26,10 +26,13 @@ from guardian.core import ObjectPermissionChecker
 
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import Actor
+from organisations.selectors import coordinators_of
 from shadowing.models import Placement, ShadowingRequest, Workplace
 
 R = PlatformRole
 CHANGE_WORKPLACE = "change_workplace"
+# The roles that host visitors: open and edit their organisation's workplaces, accept visitors.
+HOST_ROLES = frozenset({PlatformRole.HOST_CONTACT, PlatformRole.ORGANISATION_ADMIN})
 
 
 def can_manage(actor: Actor, programme: Programme | int) -> bool:
@@ -42,7 +45,7 @@ def can_create_workplace(actor: Actor, programme: Programme | int, organisation_
     return (
         actor.person is not None
         and actor.organisation_id == organisation_id
-        and actor.has_role(programme, R.HOST_CONTACT, R.ORGANISATION_ADMIN)
+        and actor.has_role(programme, *HOST_ROLES)
     )
 
 
@@ -89,6 +92,11 @@ def is_host(actor: Actor, workplace: Workplace) -> bool:
     return can_edit_workplace(actor, workplace)
 
 
+def can_shadow_at(requester_organisation_id: int, host_organisation_id: int) -> bool:
+    """Shadowing is always at another organisation than the requester's own."""
+    return requester_organisation_id != host_organisation_id
+
+
 def is_requester(actor: Actor, request: ShadowingRequest) -> bool:
     return actor.person is not None and request.requester_id == actor.person.pk
 
@@ -98,7 +106,7 @@ def can_request(actor: Actor, programme: Programme | int) -> bool:
     return actor.person is not None and actor.has_role(programme, R.STAFF)
 
 
-def can_decide(actor: Actor, request: ShadowingRequest) -> bool:
+def _manages_requester(actor: Actor, request: ShadowingRequest) -> bool:
     """The requester's line manager; without one on record, a line manager of the requester's own unit."""
     person = actor.person
     if person is None or person.pk == request.requester_id:
@@ -114,10 +122,65 @@ def can_decide(actor: Actor, request: ShadowingRequest) -> bool:
     )
 
 
+def approvers_of(request: ShadowingRequest) -> list[Person]:
+    """Who decides a request: the line manager; else the line managers of the requester's unit; else, when
+    nobody else can, the programme's coordinators."""
+    requester = request.requester
+    if requester.line_manager_id is not None:
+        return list(Person.unscoped_objects.filter(pk=requester.line_manager_id).select_related("user"))
+    if requester.unit_id is not None:
+        unit_managers = list(
+            Person.unscoped_objects.filter(
+                unit_id=requester.unit_id,
+                organisation_id=requester.organisation_id,
+                memberships__programme_id=request.programme_id,
+                memberships__is_active=True,
+                memberships__role_assignments__role=PlatformRole.LINE_MANAGER,
+            )
+            .exclude(pk=requester.pk)
+            .select_related("user")
+            .distinct()
+            .order_by("pk")
+        )
+        if unit_managers:
+            return unit_managers
+    return list(coordinators_of(request.programme).exclude(pk=requester.pk))
+
+
+def can_decide(actor: Actor, request: ShadowingRequest) -> bool:
+    """Who may approve or decline a request: the rule of ``approvers_of`` for one actor (the line manager,
+    else a line manager of the requester's unit, else coordinators where nobody else can decide)."""
+    if actor.person is None or actor.person.pk == request.requester_id:
+        return False
+    if _manages_requester(actor, request):
+        return True
+    return any(p.pk == actor.person.pk for p in approvers_of(request))
+
+
+def decidable_requests_filter(actor: Actor, programme_id: int) -> Q:
+    """The requests ``can_decide`` lets the actor decide in one programme, as a filter (the lists of the
+    approvals page): my reports; without a line manager on record, the people of my own unit when I am a
+    line manager there; and for coordinators every request without a line manager (they decide where
+    nobody else can; ``can_decide`` checks each one). The actor's own requests are never theirs to decide."""
+    person = actor.person
+    if person is None:
+        return Q(pk__in=[])
+    condition = Q(requester__line_manager=person)
+    if can_manage(actor, programme_id):
+        condition |= Q(requester__line_manager__isnull=True)
+    if actor.has_role(programme_id, PlatformRole.LINE_MANAGER) and person.unit_id is not None:
+        condition |= Q(
+            requester__line_manager__isnull=True,
+            requester__unit_id=person.unit_id,
+            requester__organisation_id=person.organisation_id,
+        )
+    return condition & ~Q(requester=person)
+
+
 def can_see_request(actor: Actor, request: ShadowingRequest) -> bool:
     if is_requester(actor, request) or can_manage(actor, request.programme_id):
         return True
-    return can_decide(actor, request)
+    return _manages_requester(actor, request)
 
 
 def visible_requests_filter(actor: Actor) -> Q:
@@ -166,6 +229,20 @@ def can_see_placement(actor: Actor, placement: Placement) -> bool:
     if placement.status == Placement.Status.PROPOSED:
         return False
     return is_requester(actor, placement.request) or is_host(actor, placement.workplace)
+
+
+def can_cancel_placement(actor: Actor, placement: Placement) -> bool:
+    """The shadower, the host or a coordinator (while the status is in ``Placement.CANCELLABLE``)."""
+    return (
+        is_requester(actor, placement.request)
+        or is_host(actor, placement.workplace)
+        or can_manage(actor, placement.programme_id)
+    )
+
+
+def can_record_visit(actor: Actor, placement: Placement) -> bool:
+    """The host or a coordinator records that a confirmed visit took place (after its last day)."""
+    return is_host(actor, placement.workplace) or can_manage(actor, placement.programme_id)
 
 
 def editable_workplaces(actor: Actor, queryset: QuerySet[Workplace]) -> QuerySet[Workplace]:

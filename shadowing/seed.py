@@ -534,7 +534,7 @@ def _placement(
     confirmed_at = run.confirmed_at or timezone.now()
     moments = [confirmed_at + timedelta(days=i, hours=i) for i in range(6)]
     path = PATHS[spec.status]
-    if spec.status in (P.VISITED, P.REFLECTED):
+    if spec.status in Placement.AFTER_VISIT:
         moments[3] = _at(days[-1], 17, zone)
         moments[4] = _at(days[-1] + timedelta(days=2), 10, zone)
     accepted_at = next((moments[i] for i, (s, _who) in enumerate(path) if s == P.CONFIRMED), None)

@@ -3,7 +3,7 @@ today, links and small look-ups."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -61,10 +61,6 @@ def page_url(name: str, **kwargs: Any) -> str:
         return reverse(f"shadowing:{name}", kwargs=kwargs or None)
     except Exception:  # the web pages are optional for the services (API-only deployments, early tests)
         return ""
-
-
-def people_by_id(ids: Iterable[int]) -> list[Person]:
-    return list(Person.unscoped_objects.filter(pk__in=set(ids)).select_related("user").order_by("pk"))
 
 
 def check_topics(programme: Programme, topics: Sequence[Topic]) -> None:

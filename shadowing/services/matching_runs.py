@@ -32,7 +32,7 @@ from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from organisations.models import PlatformRole, Programme
 from organisations.permissions import Actor
-from shadowing import invites
+from shadowing import invites, permissions
 from shadowing.kinds import KIND_HOSTING, KIND_PLACEMENT
 from shadowing.models import (
     AvailabilityWindow,
@@ -382,7 +382,7 @@ def run_edit_assign(
         errors.append(_("Only an approved request waiting for a match can be placed."))
     if workplace.programme_id != run.programme_id or not workplace.is_published:
         errors.append(_("Choose a published workplace of this programme."))
-    if workplace.organisation_id == request.organisation_id:
+    if not permissions.can_shadow_at(request.organisation_id, workplace.organisation_id):
         errors.append(_("Shadowing is always at another organisation than the requester's own."))
     ordered = sorted(slots, key=lambda s: (s.date, s.starts_at))
     dates = [s.date for s in ordered]

@@ -14,9 +14,7 @@ back to ``approved`` so that the next run matches it again; a cancellation by th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -203,24 +201,12 @@ def placement_confirm(*, actor: Actor, placement: Placement, accept_confidential
     return placement
 
 
-def _last_day_ended(placement: Placement) -> bool:
-    days = list(placement.days.all())
-    if not days:
-        return True
-    last = max(days, key=lambda d: (d.date, d.ends_at))
-    zone = ZoneInfo(placement.programme.time_zone)
-    return timezone.now() >= datetime.combine(last.date, last.ends_at, tzinfo=zone)
-
-
 def placement_mark_visited(*, actor: Actor, placement: Placement) -> Placement:
     """The host or a coordinator records that the visit took place (after its last day); the shadower is
     asked for the reflection."""
-    if not (
-        permissions.is_host(actor, placement.workplace)
-        or permissions.can_manage(actor, placement.programme_id)
-    ):
+    if not permissions.can_record_visit(actor, placement):
         raise PermissionDenied(_("Only the host or a coordinator may record the visit."))
-    if placement.status == P.CONFIRMED and not _last_day_ended(placement):
+    if placement.status == P.CONFIRMED and not placement.last_day_ended():
         raise ValidationError(_("The visit can be recorded after its last day."))
     with transaction.atomic():
         transition(placement, actor=actor, allowed_from=[P.CONFIRMED], to=P.VISITED)
@@ -236,15 +222,12 @@ def placement_mark_visited(*, actor: Actor, placement: Placement) -> Placement:
     return placement
 
 
-CANCELLABLE = (P.AWAITING_HOST, P.HOST_ACCEPTED, P.CONFIRMED)
-
-
 def cancel(placement: Placement, *, actor: Actor, reason: str, rematch: bool, by_requester: bool) -> None:
     was_confirmed = placement.status == P.CONFIRMED
     transition(
         placement,
         actor=actor,
-        allowed_from=CANCELLABLE,
+        allowed_from=Placement.CANCELLABLE,
         to=P.CANCELLED,
         note=reason,
         extra={"cancel_reason": reason, "cancelled_by": actor.person},
@@ -286,7 +269,7 @@ def placement_cancel(*, actor: Actor, placement: Placement, reason: str) -> Plac
     is_requester = permissions.is_requester(actor, placement.request)
     is_host = permissions.is_host(actor, placement.workplace)
     is_coordinator = permissions.can_manage(actor, placement.programme_id)
-    if not (is_requester or is_host or is_coordinator):
+    if not permissions.can_cancel_placement(actor, placement):
         raise PermissionDenied(_("Only the shadower, the host or a coordinator may cancel this visit."))
     reason = (reason or "").strip()
     if not reason:

@@ -43,7 +43,7 @@ def host_feedback_submit(*, actor: Actor, placement: Placement, feedback: str) -
     """The host's brief feedback on a visit that took place (written once, may be corrected)."""
     if not permissions.is_host(actor, placement.workplace):
         raise PermissionDenied(_("Only the host writes feedback on the visit."))
-    if placement.status not in (P.VISITED, P.REFLECTED):
+    if placement.status not in Placement.AFTER_VISIT:
         raise Conflict(_("Feedback can be given after the visit."))
     with transaction.atomic():
         existing = HostFeedback.objects.filter(placement=placement).first()

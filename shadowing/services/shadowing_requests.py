@@ -18,9 +18,8 @@ from django.utils.translation import gettext_noop
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from coordinator.core.tenancy import unscoped
-from organisations.models import Organisation, Participation, Person, PlatformRole, Programme
+from organisations.models import Organisation, Participation, PlatformRole, Programme
 from organisations.permissions import Actor
-from organisations.selectors import coordinators_of
 from shadowing import permissions
 from shadowing.kinds import KIND_APPROVAL, KIND_REQUEST
 from shadowing.models import (
@@ -36,7 +35,6 @@ from shadowing.services._common import (
     check_topics,
     full_clean,
     page_url,
-    people_by_id,
     require_manage,
     require_person,
     today_in,
@@ -101,7 +99,9 @@ def _check_request_parts(
     if len(preferences) > MAX_PREFERENCES:
         errors["preferences"].append(_("Give at most five preferences."))
     ranks = [rank for rank, _o, _w in preferences]
-    if len(set(ranks)) != len(ranks) or any(not isinstance(r, int) or r < 1 or r > 5 for r in ranks):
+    if len(set(ranks)) != len(ranks) or any(
+        not isinstance(r, int) or r < 1 or r > MAX_PREFERENCES for r in ranks
+    ):
         errors["preferences"].append(_("Rank your preferences 1 to 5, each rank once."))
     participating = set(
         Participation.objects.filter(programme=programme).values_list("organisation_id", flat=True)
@@ -125,7 +125,7 @@ def _check_request_parts(
         if key in seen:
             errors["preferences"].append(_("Each preference may be given once."))
         seen.add(key)
-        if target_org == organisation_id:
+        if not permissions.can_shadow_at(organisation_id, target_org):
             errors["preferences"].append(_("Shadowing is always at another organisation than your own."))
     if errors:
         raise ValidationError({k: sorted(set(v), key=v.index) for k, v in errors.items()})
@@ -148,40 +148,6 @@ def _write_parts(
     )
 
 
-def approvers_of(request: ShadowingRequest) -> list[Person]:
-    """Who decides a request: the line manager; else the line managers of the requester's unit; else, when
-    nobody else can, the programme's coordinators."""
-    requester = request.requester
-    if requester.line_manager_id is not None:
-        return people_by_id([requester.line_manager_id])
-    if requester.unit_id is not None:
-        unit_managers = list(
-            Person.unscoped_objects.filter(
-                unit_id=requester.unit_id,
-                organisation_id=requester.organisation_id,
-                memberships__programme_id=request.programme_id,
-                memberships__is_active=True,
-                memberships__role_assignments__role=R.LINE_MANAGER,
-            )
-            .exclude(pk=requester.pk)
-            .select_related("user")
-            .distinct()
-            .order_by("pk")
-        )
-        if unit_managers:
-            return unit_managers
-    return list(coordinators_of(request.programme).exclude(pk=requester.pk))
-
-
-def can_decide(actor: Actor, request: ShadowingRequest) -> bool:
-    """The rule of ``approvers_of`` for one actor (coordinators only where nobody else can decide)."""
-    if actor.person is None or actor.person.pk == request.requester_id:
-        return False
-    if permissions.can_decide(actor, request):
-        return True
-    return any(p.pk == actor.person.pk for p in approvers_of(request))
-
-
 def request_create(
     *,
     actor: Actor,
@@ -193,7 +159,7 @@ def request_create(
 ) -> ShadowingRequest:
     """A staff member asks to shadow (for themselves). ``windows`` are (starts_on, ends_on) pairs,
     ``preferences`` (rank, organisation, workplace) rows with one of the two set; never the requester's
-    own organisation. The line manager (see ``approvers_of``) is asked to approve."""
+    own organisation. The line manager (see ``permissions.approvers_of``) is asked to approve."""
     person = require_person(actor)
     if not permissions.can_request(actor, programme):
         raise PermissionDenied(_("Only staff of the programme's organisations may ask to shadow."))
@@ -208,7 +174,7 @@ def request_create(
         _write_parts(request, topics, window_rows, preference_rows)
         notify(
             programme=programme,
-            recipients=approvers_of(request),
+            recipients=permissions.approvers_of(request),
             kind=KIND_APPROVAL,
             title=gettext_noop("%(person)s asks to go shadowing for %(days)s day(s)"),
             body=gettext_noop("Approve or decline the time away under Shadowing → Approvals."),
@@ -290,7 +256,7 @@ def request_withdraw(*, actor: Actor, request: ShadowingRequest) -> ShadowingReq
 
 
 def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> ShadowingRequest:
-    if not can_decide(actor, request):
+    if not permissions.can_decide(actor, request):
         raise PermissionDenied(_("Only the requester's line manager may decide on this request."))
     if len(note) > 1000:
         raise ValidationError({"note": _("Keep the note under 1,000 characters.")})

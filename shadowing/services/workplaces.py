@@ -382,8 +382,7 @@ def slot_delete(*, actor: Actor, slot: Slot) -> int:
             pk__in=Placement.objects.filter(days__slot_id=slot.pk, status=P.PROPOSED).values("pk")
         ).delete()
         affected = list(
-            Placement.objects.filter(days__slot_id=slot.pk, status__in=Placement.SEAT_HOLDING)
-            .exclude(status__in=[P.VISITED, P.REFLECTED])
+            Placement.objects.filter(days__slot_id=slot.pk, status__in=Placement.CANCELLABLE)
             .select_related(*invites.PLACEMENT_RELATED)
             .distinct()
             .order_by("pk")

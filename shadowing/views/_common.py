@@ -1,5 +1,6 @@
-"""What the shadowing pages share: the flags templates read (the services decide again on every
-write), the joins of a placement list, and the scoped bases of request and placement pages."""
+"""What the shadowing pages share: the joins of a placement list and the scoped bases of request and
+placement pages. The flags templates read come from ``shadowing.permissions`` and the models' state facts;
+the services decide again on every write."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from organisations.access.views import ProgrammeMixin
-from organisations.models import PlatformRole
-from organisations.permissions import COORDINATING_ROLES, Actor
+from organisations.permissions import COORDINATING_ROLES
 from shadowing import permissions
 from shadowing.models import (
     Placement,
@@ -18,30 +18,11 @@ from shadowing.models import (
 )
 
 COORDINATORS = frozenset(COORDINATING_ROLES)
-HOSTS = frozenset({PlatformRole.HOST_CONTACT, PlatformRole.ORGANISATION_ADMIN})
-LIVE = (Placement.Status.AWAITING_HOST, Placement.Status.HOST_ACCEPTED, Placement.Status.CONFIRMED)
-VISITS = (Placement.Status.CONFIRMED, Placement.Status.VISITED, Placement.Status.REFLECTED)
 
 
 def posted_int(raw: Any) -> int:
     text = str(raw or "")
     return int(text) if text.isdigit() and len(text) < 12 else -1
-
-
-# --- Flags for templates (the services decide again on every write) ------------------------------------
-
-
-def is_coordinator(actor: Actor, programme_id: int) -> bool:
-    return permissions.can_manage(actor, programme_id)
-
-
-def hosts_for(actor: Actor, programme_id: int, organisation_id: int) -> bool:
-    """A host contact or organisation admin of the workplace's organisation (no query)."""
-    return actor.organisation_id == organisation_id and actor.has_role(programme_id, *HOSTS)
-
-
-def is_shadower(actor: Actor, placement: Placement) -> bool:
-    return permissions.is_requester(actor, placement.request)
 
 
 def placement_joins(queryset: QuerySet[Any]) -> QuerySet[Any]:

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -16,13 +16,12 @@ from django.views.generic import TemplateView
 
 from coordinator.core.views import SERVICE_ERRORS, error_text, next_url
 from organisations.access.views import ProgrammeMixin
-from organisations.models import PlatformRole
-from shadowing import forms
+from shadowing import forms, permissions
 from shadowing.models import (
     ShadowingRequest,
 )
 from shadowing.services import shadowing_requests
-from shadowing.views._common import RequestScoped, is_coordinator
+from shadowing.views._common import RequestScoped
 
 # --- Line managers --------------------------------------------------------------------------------------
 
@@ -32,18 +31,7 @@ class ApprovalsView(ProgrammeMixin, TemplateView):
     model = ShadowingRequest
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        # The rule of ``permissions.can_decide``: my reports; without a line manager on record, the people
-        # of my own unit when I am a line manager there.
-        mine = Q(requester__line_manager=self.person)
-        if is_coordinator(self.actor, self.programme.pk):
-            # Coordinators decide where nobody else can; the service checks (``approvers_of``).
-            mine |= Q(requester__line_manager__isnull=True)
-        if self.has_role(PlatformRole.LINE_MANAGER) and self.person.unit_id is not None:
-            mine |= Q(
-                requester__line_manager__isnull=True,
-                requester__unit_id=self.person.unit_id,
-                requester__organisation_id=self.person.organisation_id,
-            )
+        mine = permissions.decidable_requests_filter(self.actor, self.programme.pk)
         return (
             queryset.filter(mine)
             .exclude(requester=self.person)

@@ -29,7 +29,7 @@ from shadowing.models import (
     Workplace,
 )
 from shadowing.services import matching_runs, shadowing_requests
-from shadowing.views._common import COORDINATORS, VISITS, placement_joins, posted_int
+from shadowing.views._common import COORDINATORS, placement_joins, posted_int
 
 # --- Coordinators ---------------------------------------------------------------------------------------
 
@@ -265,7 +265,7 @@ class OverviewView(ProgrammeMixin, TemplateView):
         this_week = list(
             PlacementDay.objects.filter(
                 placement__programme=self.programme,
-                placement__status__in=(Placement.Status.HOST_ACCEPTED, *VISITS),
+                placement__status__in=(Placement.Status.HOST_ACCEPTED, *Placement.VISITS),
                 date__gte=monday,
                 date__lte=monday + timedelta(days=6),
             )
@@ -293,12 +293,12 @@ class OverviewView(ProgrammeMixin, TemplateView):
     def _matrix(self, starts_on: date, ends_on: date) -> dict[str, Any]:
         """Visits made or confirmed in the period, counted by (visitor's organisation, host organisation)."""
         first_day = PlacementDay.objects.filter(
-            placement__status__in=VISITS, placement__programme=self.programme
+            placement__status__in=Placement.VISITS, placement__programme=self.programme
         ).values("placement_id")
         rows = (
             Placement.objects.filter(
                 programme=self.programme,
-                status__in=VISITS,
+                status__in=Placement.VISITS,
                 pk__in=first_day.filter(date__gte=starts_on, date__lte=ends_on),
             )
             .values_list("request__organisation_id", "workplace__organisation_id")

@@ -28,7 +28,7 @@ from shadowing.models import (
     Workplace,
 )
 from shadowing.services import workplaces
-from shadowing.views._common import HOSTS, placement_joins
+from shadowing.views._common import placement_joins
 
 # --- Host contacts --------------------------------------------------------------------------------------
 
@@ -37,7 +37,7 @@ class HostView(ProgrammeMixin, TemplateView):
     """My organisation's workplaces, their coming slots and visitors waiting for an answer."""
 
     template_name = "shadowing/host.html"
-    required_roles = HOSTS
+    required_roles = permissions.HOST_ROLES
     model = Workplace
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -80,7 +80,7 @@ class HostWorkplaceScoped(ProgrammeMixin):
     """Pages of one workplace for its hosts: other organisations' workplaces answer 404."""
 
     model = Workplace
-    required_roles = HOSTS
+    required_roles = permissions.HOST_ROLES
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return permissions.editable_workplaces(self.actor, queryset).select_related(
@@ -293,7 +293,7 @@ class SlotDeleteView(ProgrammeMixin, TemplateView):
 
     template_name = "shadowing/slot_delete.html"
     model = Slot
-    required_roles = HOSTS
+    required_roles = permissions.HOST_ROLES
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         hosted = permissions.editable_workplaces(self.actor, Workplace.objects.all()).values("pk")
@@ -328,7 +328,7 @@ class HostVisitorsView(ProgrammeMixin, TemplateView):
     """Visitors proposed to my organisation's workplaces (accept or decline), coming and past visits."""
 
     template_name = "shadowing/host_visitors.html"
-    required_roles = HOSTS
+    required_roles = permissions.HOST_ROLES
     model = Placement
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:

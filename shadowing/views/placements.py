@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -24,7 +23,7 @@ from shadowing.models import (
     PlacementEvent,
 )
 from shadowing.services import placements, reflections
-from shadowing.views._common import LIVE, PlacementScoped, is_coordinator, is_shadower
+from shadowing.views._common import PlacementScoped
 
 
 class PlacementDetailView(PlacementScoped, TemplateView):
@@ -33,28 +32,17 @@ class PlacementDetailView(PlacementScoped, TemplateView):
     template_name = "shadowing/placement_detail.html"
 
     def context_for(self, placement: Placement, **extra: Any) -> dict[str, Any]:
-        today = timezone.localdate()
         days = list(placement.days.all())
-        last_day = days[-1].date if days else None
-        shadower = is_shadower(self.actor, placement)
+        shadower = permissions.is_requester(self.actor, placement.request)
         host = permissions.is_host(self.actor, placement.workplace)
-        coordinator = is_coordinator(self.actor, self.programme.pk)
         events = list(
             PlacementEvent.objects.filter(placement=placement)
             .select_related("actor__user")
             .order_by("at", "pk")
         )
-        reflection = (
-            getattr(placement, "reflection", None) if placement.status == Placement.Status.REFLECTED else None
-        )
-        if reflection is None and placement.status in (Placement.Status.VISITED, Placement.Status.REFLECTED):
-            reflection = _reflection_of(placement)
-        feedback = (
-            _feedback_of(placement)
-            if placement.status in (Placement.Status.VISITED, Placement.Status.REFLECTED)
-            else None
-        )
-        after_visit = last_day is not None and last_day <= today
+        after_visit = placement.status in Placement.AFTER_VISIT
+        reflection = _reflection_of(placement) if after_visit else None
+        feedback = _feedback_of(placement) if after_visit else None
         return {
             "placement": placement,
             "request_": placement.request,
@@ -67,14 +55,13 @@ class PlacementDetailView(PlacementScoped, TemplateView):
             "is_host": host,
             "can_confirm": shadower and placement.status == Placement.Status.HOST_ACCEPTED,
             "can_accept": host and placement.status == Placement.Status.AWAITING_HOST,
-            "can_cancel": (shadower or host or coordinator) and placement.status in LIVE,
-            "can_mark_visited": (host or coordinator)
-            and placement.status == Placement.Status.CONFIRMED
-            and after_visit,
+            "can_cancel": placement.status in Placement.CANCELLABLE
+            and permissions.can_cancel_placement(self.actor, placement),
+            "can_mark_visited": placement.status == Placement.Status.CONFIRMED
+            and permissions.can_record_visit(self.actor, placement)
+            and placement.last_day_ended(),
             "can_reflect": shadower and placement.status == Placement.Status.VISITED,
-            "can_give_feedback": host
-            and placement.status in (Placement.Status.VISITED, Placement.Status.REFLECTED)
-            and feedback is None,
+            "can_give_feedback": host and after_visit and feedback is None,
             "confirm_form": extra.get("confirm_form") or forms.ConfirmPlacementForm(),
             "decline_form": forms.ReasonForm(prefix="decline"),
         }

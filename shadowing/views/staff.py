@@ -16,7 +16,7 @@ from django.views.generic import FormView, TemplateView
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole
-from shadowing import forms
+from shadowing import forms, permissions
 from shadowing.models import (
     Placement,
     ShadowingRequest,
@@ -52,21 +52,12 @@ class MineView(ProgrammeMixin, TemplateView):
             ).order_by("-created_at", "-pk")
         )
         context.update(
-            open_requests=[
-                r
-                for r in requests
-                if r.status in (ShadowingRequest.Status.PENDING_APPROVAL, ShadowingRequest.Status.APPROVED)
-            ],
-            other_requests=[
-                r
-                for r in requests
-                if r.status
-                not in (ShadowingRequest.Status.PENDING_APPROVAL, ShadowingRequest.Status.APPROVED)
-            ],
+            open_requests=[r for r in requests if r.is_open],
+            other_requests=[r for r in requests if not r.is_open],
             to_confirm=[p for p in placements if p.status == Placement.Status.HOST_ACCEPTED],
             to_reflect=[p for p in placements if p.status == Placement.Status.VISITED],
             placements=placements,
-            can_request=self.has_role(PlatformRole.STAFF),
+            can_request=permissions.can_request(self.actor, self.programme),
         )
         return context
 
@@ -117,7 +108,7 @@ class RequestDetailView(RequestScoped, TemplateView):
                 Placement.objects.filter(request=item).exclude(status=Placement.Status.PROPOSED)
             ).order_by("-created_at")
         )
-        mine = self.actor.person is not None and item.requester_id == self.actor.person.pk
+        mine = permissions.is_requester(self.actor, item)
         context.update(
             item=item,
             topics=list(item.topics.all()),
@@ -129,11 +120,9 @@ class RequestDetailView(RequestScoped, TemplateView):
             if item.partner_id
             else None,
             placements=placements,
-            can_withdraw=mine
-            and item.status in (ShadowingRequest.Status.PENDING_APPROVAL, ShadowingRequest.Status.APPROVED),
+            can_withdraw=mine and item.is_open,
             can_decide=item.status == ShadowingRequest.Status.PENDING_APPROVAL
-            and self.actor.person is not None
-            and item.requester.line_manager_id == self.actor.person.pk,
+            and permissions.can_decide(self.actor, item),
             language_names=forms.LANGUAGE_NAMES,
         )
         return context

@@ -9,13 +9,11 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from organisations.access.views import ProgrammeMixin
-from organisations.models import PlatformRole
 from shadowing import forms, permissions
 from shadowing.models import (
     Slot,
     Workplace,
 )
-from shadowing.views._common import hosts_for, is_coordinator
 
 # --- Everyone: published workplaces ---------------------------------------------------------------------
 
@@ -56,11 +54,16 @@ class WorkplaceListView(ProgrammeMixin, TemplateView):
         context.update(
             form=form,
             workplaces=[
-                (w, free.get(w.pk, 0), hosts_for(self.actor, w.programme_id, w.organisation_id)) for w in rows
+                (
+                    w,
+                    free.get(w.pk, 0),
+                    permissions.can_create_workplace(self.actor, w.programme_id, w.organisation_id),
+                )
+                for w in rows
             ],
             language_names=forms.LANGUAGE_NAMES,
             own_organisation_id=self.actor.organisation_id,
-            can_request=self.has_role(PlatformRole.STAFF),
+            can_request=permissions.can_request(self.actor, self.programme),
         )
         return context
 
@@ -71,7 +74,7 @@ class WorkplaceDetailView(ProgrammeMixin, TemplateView):
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         queryset = queryset.select_related("organisation", "unit", "contact__user").prefetch_related("topics")
-        if is_coordinator(self.actor, self.programme.pk):
+        if permissions.can_manage(self.actor, self.programme.pk):
             return queryset
         return queryset.filter(permissions.visible_workplaces_filter(self.actor))
 
@@ -85,8 +88,8 @@ class WorkplaceDetailView(ProgrammeMixin, TemplateView):
                 Slot.objects.filter(workplace=workplace, date__gte=today).order_by("date", "starts_at")[:30]
             ),
             can_edit=permissions.can_edit_workplace(self.actor, workplace),
-            can_request=self.has_role(PlatformRole.STAFF)
-            and workplace.organisation_id != self.actor.organisation_id,
+            can_request=permissions.can_request(self.actor, self.programme)
+            and permissions.can_shadow_at(self.actor.organisation_id or 0, workplace.organisation_id),
             language_names=forms.LANGUAGE_NAMES,
         )
         return context

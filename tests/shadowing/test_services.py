@@ -375,7 +375,7 @@ def test_without_line_manager_a_line_manager_of_the_unit_decides(
     requester = make_member(programme, org_b, R.STAFF, unit=unit_b)
     elsewhere = make_member(programme, org_b, R.LINE_MANAGER)
     item = make_request(programme, requester, status=RS.PENDING_APPROVAL)
-    assert shadowing_requests.approvers_of(item) == [manager_b]
+    assert permissions.approvers_of(item) == [manager_b]
     with pytest.raises(PermissionDenied):
         shadowing_requests.request_decline(actor=as_actor(elsewhere), request=item, note="Nej")
     shadowing_requests.request_decline(actor=as_actor(manager_b), request=item, note="Inte nu")
