@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
 from shadowing import invites, kinds
-from shadowing.services import shadowing_requests, workplaces
+from shadowing.services import shadowing_requests
 
 for key, label, email in (
     (kinds.KIND_APPROVAL, _("Shadowing requests waiting for your approval"), True),
@@ -23,16 +23,8 @@ def _expire() -> int:
     return shadowing_requests.requests_expire()
 
 
-def _sync() -> int:
-    return workplaces.sync_host_permissions_job()
-
-
 registry.periodic_jobs.register(
     "shadowing.expire_requests",
     registry.PeriodicJob("shadowing.expire_requests", _expire, every_seconds=3600),
-)
-registry.periodic_jobs.register(
-    "shadowing.sync_host_permissions",
-    registry.PeriodicJob("shadowing.sync_host_permissions", _sync, every_seconds=600),
 )
 registry.calendar_providers.register("shadowing", invites.feed_provider)

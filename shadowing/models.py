@@ -3,9 +3,9 @@
 The shape of the data:
 
 - A ``Workplace`` belongs to a programme and to one of its organisations (optionally a unit). Its host
-  contacts and the organisation's admins edit it (a guardian object permission ``change_workplace`` held
-  through ``WorkplaceUserObjectPermission``, kept in sync by ``shadowing.services``); everyone in the
-  programme sees it once it is published. It offers ``Topic`` rows from the programme's controlled list.
+  contacts and the organisation's admins edit it (derived from their roles: ``shadowing.permissions``);
+  everyone in the programme sees it once it is published. It offers ``Topic`` rows from the programme's
+  controlled list.
 - A ``Slot`` is one bookable visit day at a workplace with a time span and a capacity of 1–3 visitors.
   ``Slot.booked`` counts the placement days that hold a seat (see ``Placement.SEAT_HOLDING``). Every change
   of it happens in ``shadowing.services`` while the slot rows are locked in primary-key order, and a CHECK
@@ -35,7 +35,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from coordinator.core.tenancy import TenantModel
 from organisations.models import validate_language_codes
@@ -165,16 +164,6 @@ class Workplace(TenantModel):
         return ", ".join(
             part for part in (self.street_address, f"{self.postal_code} {self.city}".strip()) if part
         )
-
-
-class WorkplaceUserObjectPermission(UserObjectPermissionBase):
-    """guardian's direct foreign-key permission rows for workplaces: they vanish with their workplace."""
-
-    content_object = models.ForeignKey(Workplace, on_delete=models.CASCADE)
-
-
-class WorkplaceGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Workplace, on_delete=models.CASCADE)
 
 
 class Slot(TenantModel):

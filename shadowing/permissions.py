@@ -2,11 +2,11 @@
 
 Roles (``organisations.models.PlatformRole``):
 
-- **host contacts** of an organisation edit that organisation's workplaces and their slots; they hold the
-  guardian object permission ``shadowing.change_workplace`` on each (granted and revoked by
-  ``shadowing.services`` so that it always matches the organisation's host contacts). The **organisation
-  admins** of that organisation may edit them too. Nobody else may, coordinators included: a workplace is
-  its organisation's to open.
+- **host contacts** of an organisation edit that organisation's workplaces and their slots, and so do the
+  **organisation admins** of that organisation. Nobody else may, coordinators included: a workplace is its
+  organisation's to open. The right is derived from the roles each time it is asked (the ``rules``
+  permission ``shadowing.change_workplace`` and ``can_edit_workplace``; ``selectors.editable_workplaces``
+  filters by the same rule), so a new host contact may edit at once and a removed one no longer can.
 - every **member** of the programme sees the published workplaces; editors also see drafts;
 - **staff** ask to shadow (never at their own organisation), and see and withdraw their own requests;
 - the requester's **line manager** approves or declines the time away; where the requester has no line
@@ -21,11 +21,13 @@ Roles (``organisations.models.PlatformRole``):
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
-from guardian.core import ObjectPermissionChecker
+import rules
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 
 from organisations.models import Person, PlatformRole, Programme
-from organisations.permissions import Actor
+from organisations.permissions import Actor, actor_for
 from organisations.selectors import coordinators_of
 from shadowing.models import Placement, ShadowingRequest, Workplace
 
@@ -49,18 +51,47 @@ def can_create_workplace(actor: Actor, programme: Programme | int, organisation_
     )
 
 
-def can_edit_workplace(
-    actor: Actor, workplace: Workplace, checker: ObjectPermissionChecker | None = None
+def _hosts_workplace(actor: Actor, workplace: Workplace, *roles: str) -> bool:
+    return (
+        actor.person is not None
+        and actor.organisation_id == workplace.organisation_id
+        and actor.has_role(workplace.programme_id, *roles)
+    )
+
+
+@rules.predicate
+def is_host_contact_of_workplace(user: AbstractBaseUser | AnonymousUser, workplace: Workplace | None) -> bool:
+    """A host contact of the workplace's organisation in its programme."""
+    return workplace is not None and _hosts_workplace(actor_for(user), workplace, PlatformRole.HOST_CONTACT)
+
+
+@rules.predicate
+def is_organisation_admin_of_workplace(
+    user: AbstractBaseUser | AnonymousUser, workplace: Workplace | None
 ) -> bool:
-    """The organisation's admins, and its host contacts holding the object permission on the workplace."""
-    if actor.person is None or actor.organisation_id != workplace.organisation_id:
-        return False
-    if actor.has_role(workplace.programme_id, R.ORGANISATION_ADMIN):
-        return True
-    if not actor.has_role(workplace.programme_id, R.HOST_CONTACT):
-        return False
-    checker = checker or ObjectPermissionChecker(actor.user)  # type: ignore[arg-type]  # signed in: has a person
-    return bool(checker.has_perm(CHANGE_WORKPLACE, workplace))
+    """An organisation admin of the workplace's organisation in its programme."""
+    return workplace is not None and _hosts_workplace(
+        actor_for(user), workplace, PlatformRole.ORGANISATION_ADMIN
+    )
+
+
+rules.add_perm(
+    f"shadowing.{CHANGE_WORKPLACE}", is_host_contact_of_workplace | is_organisation_admin_of_workplace
+)
+
+
+def can_edit_workplace(actor: Actor, workplace: Workplace) -> bool:
+    """The organisation's host contacts and admins (the rule of ``shadowing.change_workplace``)."""
+    return _hosts_workplace(actor, workplace, *HOST_ROLES)
+
+
+def editable_workplaces_filter(actor: Actor) -> Q:
+    """The rule of ``can_edit_workplace`` as a filter: the actor's own organisation's workplaces in the
+    programmes where they are a host contact or an organisation admin."""
+    person = actor.person
+    if person is None:
+        return Q(pk__in=[])
+    return Q(organisation_id=person.organisation_id, programme_id__in=actor.programmes_with_role(*HOST_ROLES))
 
 
 def can_see_workplace(actor: Actor, workplace: Workplace) -> bool:
@@ -243,21 +274,3 @@ def can_cancel_placement(actor: Actor, placement: Placement) -> bool:
 def can_record_visit(actor: Actor, placement: Placement) -> bool:
     """The host or a coordinator records that a confirmed visit took place (after its last day)."""
     return is_host(actor, placement.workplace) or can_manage(actor, placement.programme_id)
-
-
-def editable_workplaces(actor: Actor, queryset: QuerySet[Workplace]) -> QuerySet[Workplace]:
-    """Narrow a scoped queryset to the workplaces the actor may edit (for choice lists)."""
-    person = actor.person
-    if person is None:
-        return queryset.none()
-    admin_in = actor.programmes_with_role(R.ORGANISATION_ADMIN)
-    host_in = actor.programmes_with_role(R.HOST_CONTACT)
-    mine = queryset.filter(organisation_id=person.organisation_id)
-    from guardian.shortcuts import get_objects_for_user  # guardian's query helpers only on this path
-
-    permitted = get_objects_for_user(
-        actor.user, f"shadowing.{CHANGE_WORKPLACE}", klass=mine, accept_global_perms=False
-    )
-    return mine.filter(
-        Q(programme_id__in=admin_in) | Q(programme_id__in=host_in, pk__in=permitted.values("pk"))
-    )

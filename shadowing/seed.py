@@ -43,7 +43,6 @@ from shadowing.models import (
     Topic,
     Workplace,
 )
-from shadowing.services.workplaces import sync_workplace_permissions
 
 P = Placement.Status
 RS = ShadowingRequest.Status
@@ -494,8 +493,6 @@ def _workplaces(
                 ]
             )
         found[spec.key] = workplace
-    # The organisations' host contacts edit their workplaces (guardian); a second run changes nothing.
-    sync_workplace_permissions(found.values())
     return found
 
 

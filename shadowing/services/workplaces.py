@@ -3,8 +3,8 @@ programme's topic list, and the visit days (slots) a workplace offers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, time, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,11 +12,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from guardian.shortcuts import assign_perm, remove_perm
 
 from coordinator.core.notifications import notify
-from coordinator.core.tenancy import unscoped
-from organisations.models import Organisation, Participation, Person, PlatformRole, Programme, Unit
+from organisations.models import Organisation, Participation, PlatformRole, Programme, Unit
 from organisations.permissions import Actor
 from organisations.selectors import coordinators_of
 from shadowing import invites, permissions
@@ -28,7 +26,6 @@ from shadowing.models import (
     Slot,
     Topic,
     Workplace,
-    WorkplaceUserObjectPermission,
 )
 from shadowing.services._common import (
     apply_values,
@@ -98,48 +95,6 @@ def _check_workplace(workplace: Workplace) -> None:
         raise ValidationError(errors)
 
 
-def sync_workplace_permissions(workplaces: Iterable[Workplace]) -> int:
-    """Make guardian's ``change_workplace`` match the rule: the organisation's host contacts in the
-    programme, and the workplace's contact person. Returns the number of grants and revocations.
-
-    Called by the workplace services and by the periodic ``shadowing.sync_host_permissions`` job, which
-    catches role changes made in the organisation pages.
-    """
-    changes = 0
-    for workplace in workplaces:
-        holders = set(
-            Person.unscoped_objects.filter(
-                organisation_id=workplace.organisation_id,
-                memberships__programme_id=workplace.programme_id,
-                memberships__is_active=True,
-                memberships__role_assignments__role=R.HOST_CONTACT,
-            ).values_list("user_id", flat=True)
-        )
-        holders.add(
-            Person.unscoped_objects.filter(pk=workplace.contact_id).values_list("user_id", flat=True)[0]
-        )
-        current = set(
-            WorkplaceUserObjectPermission.objects.filter(
-                content_object=workplace, permission__codename=permissions.CHANGE_WORKPLACE
-            ).values_list("user_id", flat=True)
-        )
-        from django.contrib.auth.models import User
-
-        for user in User.objects.filter(pk__in=holders - current):
-            assign_perm(f"shadowing.{permissions.CHANGE_WORKPLACE}", user, workplace)
-            changes += 1
-        for user in User.objects.filter(pk__in=current - holders):
-            remove_perm(f"shadowing.{permissions.CHANGE_WORKPLACE}", user, workplace)
-            changes += 1
-    return changes
-
-
-def sync_host_permissions_job(now: datetime | None = None) -> int:
-    """Periodic sweep: host-contact roles granted or taken away since a workplace was last saved."""
-    with unscoped():  # a system sweep over every programme's workplaces
-        return sync_workplace_permissions(Workplace.unscoped_objects.all())
-
-
 def workplace_create(
     *,
     actor: Actor,
@@ -150,7 +105,7 @@ def workplace_create(
 ) -> Workplace:
     """Open a workplace of the actor's own organisation (host contacts and organisation admins).
 
-    The contact defaults to the actor. The organisation's host contacts get the object permission.
+    The contact defaults to the actor. The organisation's host contacts and admins may edit it (by role).
     """
     if not permissions.can_create_workplace(actor, programme, organisation.pk):
         raise PermissionDenied(_("Only the organisation's host contacts and admins may open its workplaces."))
@@ -170,7 +125,6 @@ def workplace_create(
             raise ValidationError({"name": _("Your organisation already has a workplace with this name.")})
         workplace.save()
         workplace.topics.set(topics)
-        sync_workplace_permissions([workplace])
     return workplace
 
 
@@ -181,7 +135,7 @@ def workplace_update(
     values: Mapping[str, Any],
     topics: Sequence[Topic] | None = None,
 ) -> Workplace:
-    """Change a workplace (its editors). A new contact gets the object permission."""
+    """Change a workplace (its editors: the organisation's host contacts and admins)."""
     if not permissions.can_edit_workplace(actor, workplace):
         raise PermissionDenied(_("Only the organisation's host contacts and admins may edit this workplace."))
     changed = apply_values(workplace, values, WORKPLACE_FIELDS)
@@ -205,7 +159,6 @@ def workplace_update(
             workplace.save(update_fields=[*changed, "updated_at"])
         if topics is not None:
             workplace.topics.set(topics)
-        sync_workplace_permissions([workplace])
     return workplace
 
 

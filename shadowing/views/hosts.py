@@ -20,7 +20,7 @@ from django.views.generic import FormView, TemplateView
 
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text, next_url
 from organisations.access.views import ProgrammeMixin
-from shadowing import forms, permissions
+from shadowing import forms, permissions, selectors
 from shadowing.models import (
     Placement,
     PlacementDay,
@@ -42,7 +42,7 @@ class HostView(ProgrammeMixin, TemplateView):
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return (
-            permissions.editable_workplaces(self.actor, queryset)
+            selectors.editable_workplaces(self.actor, queryset)
             .select_related("unit", "contact__user")
             .prefetch_related("topics")
             .order_by("name", "pk")
@@ -83,7 +83,7 @@ class HostWorkplaceScoped(ProgrammeMixin):
     required_roles = permissions.HOST_ROLES
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return permissions.editable_workplaces(self.actor, queryset).select_related(
+        return selectors.editable_workplaces(self.actor, queryset).select_related(
             "organisation", "unit", "contact__user"
         )
 
@@ -296,7 +296,7 @@ class SlotDeleteView(ProgrammeMixin, TemplateView):
     required_roles = permissions.HOST_ROLES
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        hosted = permissions.editable_workplaces(self.actor, Workplace.objects.all()).values("pk")
+        hosted = selectors.editable_workplaces(self.actor, Workplace.objects.all()).values("pk")
         return queryset.filter(workplace__in=hosted).select_related("workplace")
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -332,7 +332,7 @@ class HostVisitorsView(ProgrammeMixin, TemplateView):
     model = Placement
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        hosted = permissions.editable_workplaces(self.actor, Workplace.objects.all()).values("pk")
+        hosted = selectors.editable_workplaces(self.actor, Workplace.objects.all()).values("pk")
         return placement_joins(queryset.filter(workplace__in=hosted)).prefetch_related("request__topics")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

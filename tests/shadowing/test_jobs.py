@@ -61,7 +61,8 @@ def test_default_expiry_is_the_setting_in_days(settings, programme, shadower):
 def test_jobs_and_kinds_are_registered():
     assert jobs is not None
     assert "shadowing.expire_requests" in registry.periodic_jobs
-    assert "shadowing.sync_host_permissions" in registry.periodic_jobs
+    # Who edits a workplace is derived from the roles when asked: no job keeps a copy in sync.
+    assert "shadowing.sync_host_permissions" not in registry.periodic_jobs
     assert "shadowing" in registry.calendar_providers
     for kind in (
         kinds.KIND_APPROVAL,

@@ -11,7 +11,8 @@ from django.utils import timezone, translation
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.models import Notification, OutboundEmail
-from organisations.models import PlatformRole, RoleAssignment
+from organisations.models import Membership, Person, PlatformRole, RoleAssignment
+from organisations.permissions import forget_actor
 from shadowing import kinds, permissions
 from shadowing.models import (
     MatchingRun,
@@ -20,7 +21,6 @@ from shadowing.models import (
     ShadowingRequest,
     Slot,
     Workplace,
-    WorkplaceUserObjectPermission,
 )
 from shadowing.services import matching_runs, placements, reflections, shadowing_requests, workplaces
 from tests.factories import make_member
@@ -41,8 +41,14 @@ def _kinds(person) -> list[str]:
 # --- Workplaces -----------------------------------------------------------------------------------------
 
 
-def test_workplace_create_by_host_contact_grants_object_permission_to_the_organisations_host_contacts(
-    scope, programme, org_a, host_a, as_actor, topic
+def _may_edit(person: Person, workplace: Workplace) -> bool:
+    """The ``shadowing.change_workplace`` right as Django's permission check answers it now."""
+    forget_actor(person.user)
+    return person.user.has_perm("shadowing.change_workplace", workplace)
+
+
+def test_workplace_create_by_host_contact_is_editable_by_the_organisations_host_contacts_at_once(
+    scope, programme, org_a, host_a, host_b, staff_a, as_actor, topic
 ):
     other_host = make_member(programme, org_a, R.HOST_CONTACT)
     workplace = workplaces.workplace_create(
@@ -58,12 +64,8 @@ def test_workplace_create_by_host_contact_grants_object_permission_to_the_organi
         },
         topics=[topic],
     )
-    holders = set(
-        WorkplaceUserObjectPermission.objects.filter(content_object=workplace).values_list(
-            "user_id", flat=True
-        )
-    )
-    assert holders == {host_a.user_id, other_host.user_id}
+    editors = {person.pk for person in (host_a, other_host, host_b, staff_a) if _may_edit(person, workplace)}
+    assert editors == {host_a.pk, other_host.pk}
     assert workplace.contact == host_a
     assert list(workplace.topics.all()) == [topic]
     assert permissions.can_edit_workplace(as_actor(other_host), workplace) is True
@@ -104,17 +106,26 @@ def test_workplace_update_by_host_contact_and_organisation_admin(
     assert (workplace_a.city, workplace_a.max_visitors_per_day) == ("Lund", 4)
 
 
-def test_host_contact_who_loses_the_role_loses_the_object_permission(
+def test_person_made_host_contact_edits_the_workplace_at_once_and_loses_it_with_the_role(
     scope, programme, workplace_a, org_a, as_actor
 ):
-    colleague = make_member(programme, org_a, R.HOST_CONTACT)
-    workplaces.sync_workplace_permissions([workplace_a])
-    assert permissions.can_edit_workplace(as_actor(colleague), workplace_a) is True
-    RoleAssignment.unscoped_objects.filter(membership__person=colleague, role=R.HOST_CONTACT).delete()
-    assert workplaces.sync_host_permissions_job() == 1
-    assert not WorkplaceUserObjectPermission.objects.filter(
-        content_object=workplace_a, user=colleague.user
-    ).exists()
+    colleague = make_member(programme, org_a, R.STAFF)
+    assert permissions.can_edit_workplace(as_actor(colleague), workplace_a) is False
+    membership = Membership.unscoped_objects.get(person=colleague, programme=programme)
+    RoleAssignment.unscoped_objects.create(membership=membership, role=R.HOST_CONTACT)
+
+    # No job runs in between: the right follows the role.
+    workplaces.workplace_update(actor=as_actor(colleague), workplace=workplace_a, values={"city": "Lund"})
+    assert _may_edit(colleague, workplace_a) is True
+
+    RoleAssignment.unscoped_objects.filter(membership=membership, role=R.HOST_CONTACT).delete()
+    assert _may_edit(colleague, workplace_a) is False
+    with pytest.raises(PermissionDenied):
+        workplaces.workplace_update(
+            actor=as_actor(colleague), workplace=workplace_a, values={"city": "Ystad"}
+        )
+    workplace_a.refresh_from_db()
+    assert workplace_a.city == "Lund"
 
 
 def test_workplace_contact_of_another_organisation_is_refused(scope, workplace_a, host_a, host_b, as_actor):
