@@ -235,7 +235,7 @@ registry.history_providers.register("shadowing", _history)
 
 
 def _seed() -> list[tuple[str, str]]:
-    from shadowing.seed import seed_shadowing
+    from shadowing.seed.loader import seed_shadowing
 
     return seed_shadowing()
 
