@@ -143,9 +143,7 @@ def send_placement_invites(placement: Placement, method: Method, *, update: bool
     Returns the number of messages."""
     programme = placement.programme
     zone = ZoneInfo(programme.time_zone)
-    days = list(
-        PlacementDay.unscoped_objects.filter(placement_id=placement.pk).order_by("date", "starts_at", "pk")
-    )
+    days = list(PlacementDay.objects.filter(placement_id=placement.pk).order_by("date", "starts_at", "pk"))
     now = timezone.now()
     people = [placement.request.requester, placement.workplace.contact]
     sent = 0

@@ -158,10 +158,12 @@ def approvers_of(request: ShadowingRequest) -> list[Person]:
     nobody else can, the programme's coordinators."""
     requester = request.requester
     if requester.line_manager_id is not None:
+        # The requester's own record names the line manager, who is asked even when not a member of the
+        # programme (the membership is not what makes them the manager).
         return list(Person.unscoped_objects.filter(pk=requester.line_manager_id).select_related("user"))
     if requester.unit_id is not None:
         unit_managers = list(
-            Person.unscoped_objects.filter(
+            Person.objects.filter(
                 unit_id=requester.unit_id,
                 organisation_id=requester.organisation_id,
                 memberships__programme_id=request.programme_id,

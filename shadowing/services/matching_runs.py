@@ -274,8 +274,8 @@ def _store_options(
         [(run.programme_id, o.request, o.workplace, run.pk, P.PROPOSED, 0, "", "", now, now) for o in chosen],
     )
     # A request has at most one placement per run (constraint placement_once_per_run), so the new ids
-    # are read back by request. The run is not in the coordinator's programme scope here.
-    placed = Placement.unscoped_objects.filter(run=run)
+    # are read back by request.
+    placed = Placement.objects.filter(run=run)
     if len(chosen) <= _FEW:  # a hand edit on a run that already holds other proposals
         placed = placed.filter(request_id__in=[o.request for o in chosen])
     placement_of = dict(placed.values_list("request_id", "pk"))
@@ -340,11 +340,9 @@ def _store_reasons(unplaced: Mapping[str, str], placed: Sequence[int]) -> None:
         by_code[code if code in UnplacedReason.values else UnplacedReason.ALL_FULL].append(int(request_id))
     # Rows that already hold the code are left alone (on PostgreSQL every updated row is rewritten).
     for code, ids in by_code.items():
-        ShadowingRequest.unscoped_objects.filter(pk__in=ids).exclude(unplaced_code=code).update(
-            unplaced_code=code
-        )
+        ShadowingRequest.objects.filter(pk__in=ids).exclude(unplaced_code=code).update(unplaced_code=code)
     if placed:
-        ShadowingRequest.unscoped_objects.filter(pk__in=list(placed)).exclude(unplaced_code="").update(
+        ShadowingRequest.objects.filter(pk__in=list(placed)).exclude(unplaced_code="").update(
             unplaced_code=""
         )
 
@@ -424,16 +422,16 @@ def run_edit_assign(
                 )
         if errors:
             raise ValidationError({"slots": errors})
-        Placement.unscoped_objects.filter(run=run, request=request, status=P.PROPOSED).delete()
+        Placement.objects.filter(run=run, request=request, status=P.PROPOSED).delete()
         slot_times = {s.pk: (s.date, s.starts_at, s.ends_at) for s in ordered}
         option = _HandOption(request.pk, workplace.pk, tuple(s.pk for s in ordered))
         (placement_id,) = _store_options(run, [option], slot_times, actor, note=_("Placed by hand"))
-        placement = Placement.unscoped_objects.get(pk=placement_id)
+        placement = Placement.objects.get(pk=placement_id)
         run.unplaced.pop(str(request.pk), None)
-        placed = Placement.unscoped_objects.filter(run=run, status=P.PROPOSED).count()
-        MatchingRun.unscoped_objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)
+        placed = Placement.objects.filter(run=run, status=P.PROPOSED).count()
+        MatchingRun.objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)
         run.placed = placed
-        ShadowingRequest.unscoped_objects.filter(pk=request.pk).update(unplaced_code="")
+        ShadowingRequest.objects.filter(pk=request.pk).update(unplaced_code="")
     return placement
 
 
@@ -451,14 +449,12 @@ def run_edit_remove(*, actor: Actor, run: MatchingRun, placement: Placement) -> 
     if placement.run_id != run.pk or placement.status != P.PROPOSED:
         raise ValidationError({"placement": _("This placement is not a proposal of this match.")})
     with transaction.atomic():
-        Placement.unscoped_objects.filter(pk=placement.pk).delete()
+        Placement.objects.filter(pk=placement.pk).delete()
         run.unplaced[str(placement.request_id)] = "removed"
-        placed = Placement.unscoped_objects.filter(run=run, status=P.PROPOSED).count()
-        MatchingRun.unscoped_objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)
+        placed = Placement.objects.filter(run=run, status=P.PROPOSED).count()
+        MatchingRun.objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)
         run.placed = placed
-        ShadowingRequest.unscoped_objects.filter(pk=placement.request_id).update(
-            unplaced_code=UnplacedReason.REMOVED
-        )
+        ShadowingRequest.objects.filter(pk=placement.request_id).update(unplaced_code=UnplacedReason.REMOVED)
 
 
 def _lock_slots(slot_ids: Iterable[int]) -> dict[int, Slot]:
@@ -484,7 +480,7 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
     now = timezone.now()
     with transaction.atomic():
         # Compare-and-set on the run's status: a second confirm (or a discard) of the same run loses here.
-        if not MatchingRun.unscoped_objects.filter(pk=run.pk, status=MatchingRun.Status.PROPOSED).update(
+        if not MatchingRun.objects.filter(pk=run.pk, status=MatchingRun.Status.PROPOSED).update(
             status=MatchingRun.Status.CONFIRMED, confirmed_by=actor.person, confirmed_at=now
         ):
             raise Conflict(_("This match has already been confirmed or discarded."))
@@ -502,12 +498,12 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
         slots = _lock_slots(neighbours)
         request_ids = [p.request_id for p in placements]
         statuses = dict(
-            ShadowingRequest.unscoped_objects.filter(pk__in=request_ids)
+            ShadowingRequest.objects.filter(pk__in=request_ids)
             .order_by("pk")
             .select_for_update()
             .values_list("pk", "status")
             if _slot_lock_enabled
-            else ShadowingRequest.unscoped_objects.filter(pk__in=request_ids).values_list("pk", "status")
+            else ShadowingRequest.objects.filter(pk__in=request_ids).values_list("pk", "status")
         )
         day_load: dict[tuple[int, date], int] = defaultdict(int)
         for locked in slots.values():
@@ -548,9 +544,10 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
                 [_("Some proposals no longer fit; remove or re-assign them and confirm again."), *conflicts]
             )
         for slot_id in sorted(taken):
+            # By pk on the rows locked above (a scoped UPDATE would re-join the workplace in a subquery).
             Slot.unscoped_objects.filter(pk=slot_id).update(booked=F("booked") + taken[slot_id])
         ids = [p.pk for p in placements]
-        Placement.unscoped_objects.filter(pk__in=ids).update(status=P.AWAITING_HOST, updated_at=now)
+        Placement.objects.filter(pk__in=ids).update(status=P.AWAITING_HOST, updated_at=now)
         PlacementEvent.objects.bulk_create(
             [
                 PlacementEvent(
@@ -559,9 +556,7 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
                 for p in placements
             ]
         )
-        ShadowingRequest.unscoped_objects.filter(pk__in=request_ids).update(
-            status=RS.PLACED, unplaced_code=""
-        )
+        ShadowingRequest.objects.filter(pk__in=request_ids).update(status=RS.PLACED, unplaced_code="")
         run.status, run.confirmed_by, run.confirmed_at = MatchingRun.Status.CONFIRMED, actor.person, now
         for placement in placements:
             placement.status = P.AWAITING_HOST
@@ -596,10 +591,10 @@ def matching_run_discard(*, actor: Actor, run: MatchingRun) -> MatchingRun:
     """Throw a proposed run away (coordinators); its proposals held no seats and are deleted."""
     require_manage(actor, run.programme_id)
     with transaction.atomic():
-        if not MatchingRun.unscoped_objects.filter(pk=run.pk, status=MatchingRun.Status.PROPOSED).update(
+        if not MatchingRun.objects.filter(pk=run.pk, status=MatchingRun.Status.PROPOSED).update(
             status=MatchingRun.Status.DISCARDED
         ):
             raise Conflict(_("This match has already been confirmed or discarded."))
-        Placement.unscoped_objects.filter(run_id=run.pk, status=P.PROPOSED).delete()
+        Placement.objects.filter(run_id=run.pk, status=P.PROPOSED).delete()
         run.status = MatchingRun.Status.DISCARDED
     return run

@@ -75,7 +75,7 @@ def transition(
             % {"status": placement.get_status_display()}
         )
     fields = {"status": to, "updated_at": now, **(extra or {})}
-    if not Placement.unscoped_objects.filter(pk=placement.pk, status=previous).update(**fields):
+    if not Placement.objects.filter(pk=placement.pk, status=previous).update(**fields):
         raise Conflict(_("This placement was changed meanwhile; reload and try again."))
     for name, value in fields.items():
         setattr(placement, name, value)
@@ -85,10 +85,9 @@ def transition(
 
 
 def _release_seats(placement: Placement) -> None:
-    slot_ids = sorted(
-        d.slot_id for d in PlacementDay.unscoped_objects.filter(placement=placement) if d.slot_id
-    )
+    slot_ids = sorted(d.slot_id for d in PlacementDay.objects.filter(placement=placement) if d.slot_id)
     for slot_id in slot_ids:
+        # By pk, the slots of this placement read in scope above (a scoped UPDATE re-joins the workplace).
         Slot.unscoped_objects.filter(pk=slot_id).update(booked=F("booked") - 1)
 
 
@@ -162,9 +161,7 @@ def placement_host_decline(*, actor: Actor, placement: Placement, reason: str) -
 
 
 def _back_to_matching(placement: Placement) -> None:
-    ShadowingRequest.unscoped_objects.filter(pk=placement.request_id, status=RS.PLACED).update(
-        status=RS.APPROVED
-    )
+    ShadowingRequest.objects.filter(pk=placement.request_id, status=RS.PLACED).update(status=RS.APPROVED)
     placement.request.status = RS.APPROVED
 
 
@@ -234,12 +231,12 @@ def cancel(placement: Placement, *, actor: Actor, reason: str, rematch: bool, by
     )
     _release_seats(placement)
     if by_requester:
-        ShadowingRequest.unscoped_objects.filter(pk=placement.request_id).update(status=RS.WITHDRAWN)
+        ShadowingRequest.objects.filter(pk=placement.request_id).update(status=RS.WITHDRAWN)
         placement.request.status = RS.WITHDRAWN
     elif rematch:
         _back_to_matching(placement)
     if was_confirmed:
-        Placement.unscoped_objects.filter(pk=placement.pk).update(sequence=F("sequence") + 1)
+        Placement.objects.filter(pk=placement.pk).update(sequence=F("sequence") + 1)
         placement.sequence += 1
         invites.send_placement_invites(placement, "CANCEL")
     params = placement_params(placement)

@@ -138,12 +138,12 @@ def _write_parts(
     preferences: list[tuple[int, Organisation | None, Workplace | None]],
 ) -> None:
     request.topics.set(topics)
-    AvailabilityWindow.unscoped_objects.filter(request=request).delete()
-    AvailabilityWindow.unscoped_objects.bulk_create(
+    AvailabilityWindow.objects.filter(request=request).delete()
+    AvailabilityWindow.objects.bulk_create(
         [AvailabilityWindow(request=request, starts_on=a, ends_on=b) for a, b in sorted(windows)]
     )
-    Preference.unscoped_objects.filter(request=request).delete()
-    Preference.unscoped_objects.bulk_create(
+    Preference.objects.filter(request=request).delete()
+    Preference.objects.bulk_create(
         [Preference(request=request, rank=r, organisation=o, workplace=w) for r, o, w in preferences]
     )
 
@@ -225,12 +225,12 @@ def _drop_proposals(request_ids: Iterable[int]) -> None:
     """Proposals of unconfirmed runs for requests that left the pool (they held no seat)."""
     ids = list(request_ids)
     if ids:
-        Placement.unscoped_objects.filter(request_id__in=ids, status=P.PROPOSED).delete()
+        Placement.objects.filter(request_id__in=ids, status=P.PROPOSED).delete()
 
 
 def _unpair(request: ShadowingRequest) -> None:
     if request.partner_id is not None:
-        ShadowingRequest.unscoped_objects.filter(pk__in=[request.pk, request.partner_id]).update(partner=None)
+        ShadowingRequest.objects.filter(pk__in=[request.pk, request.partner_id]).update(partner=None)
         request.partner_id = None
 
 
@@ -239,9 +239,9 @@ def request_withdraw(*, actor: Actor, request: ShadowingRequest) -> ShadowingReq
     if not permissions.is_requester(actor, request):
         raise PermissionDenied(_("Only the person who asked may withdraw this request."))
     with transaction.atomic():
-        updated = ShadowingRequest.unscoped_objects.filter(
-            pk=request.pk, status__in=ShadowingRequest.OPEN
-        ).update(status=RS.WITHDRAWN)
+        updated = ShadowingRequest.objects.filter(pk=request.pk, status__in=ShadowingRequest.OPEN).update(
+            status=RS.WITHDRAWN
+        )
         if not updated:
             raise Conflict(
                 _(
@@ -262,7 +262,7 @@ def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> 
         raise ValidationError({"note": _("Keep the note under 1,000 characters.")})
     now = timezone.now()
     with transaction.atomic():
-        updated = ShadowingRequest.unscoped_objects.filter(pk=request.pk, status=RS.PENDING_APPROVAL).update(
+        updated = ShadowingRequest.objects.filter(pk=request.pk, status=RS.PENDING_APPROVAL).update(
             status=status, approved_by=actor.person, decided_at=now, decision_note=note
         )
         if not updated:
@@ -335,8 +335,8 @@ def pair_requests(*, actor: Actor, first: ShadowingRequest, second: ShadowingReq
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        ShadowingRequest.unscoped_objects.filter(pk=first.pk).update(partner=second.pk)
-        ShadowingRequest.unscoped_objects.filter(pk=second.pk).update(partner=first.pk)
+        ShadowingRequest.objects.filter(pk=first.pk).update(partner=second.pk)
+        ShadowingRequest.objects.filter(pk=second.pk).update(partner=first.pk)
         first.partner_id, second.partner_id = second.pk, first.pk
 
 
@@ -350,16 +350,16 @@ def pair_dissolve(*, actor: Actor, request: ShadowingRequest) -> None:
 def requests_expire(now: datetime | None = None) -> int:
     """Periodic job: open requests unplaced past their ``expires_at`` expire; the requester is told."""
     now = now or timezone.now()
-    with unscoped():  # a system sweep over every programme
+    with unscoped():  # a periodic job: a system sweep over every programme
         due = list(
-            ShadowingRequest.unscoped_objects.filter(status__in=ShadowingRequest.OPEN, expires_at__lte=now)
+            ShadowingRequest.objects.filter(status__in=ShadowingRequest.OPEN, expires_at__lte=now)
             .select_related("programme", "requester__user")
             .order_by("pk")
         )
         expired = 0
         for request in due:
             with transaction.atomic():
-                updated = ShadowingRequest.unscoped_objects.filter(
+                updated = ShadowingRequest.objects.filter(
                     pk=request.pk, status__in=ShadowingRequest.OPEN, expires_at__lte=now
                 ).update(status=RS.EXPIRED)
                 if not updated:

@@ -79,11 +79,7 @@ def _check_workplace(workplace: Workplace) -> None:
     """Relations a form or serializer cannot check alone: unit and contact of the same organisation."""
     errors: dict[str, str] = {}
     if workplace.unit_id is not None:
-        unit = (
-            Unit.unscoped_objects.filter(pk=workplace.unit_id)
-            .values_list("organisation_id", flat=True)
-            .first()
-        )
+        unit = Unit.objects.filter(pk=workplace.unit_id).values_list("organisation_id", flat=True).first()
         if unit != workplace.organisation_id:
             errors["unit"] = _("Choose a unit of the workplace's own organisation.")
     contact = workplace.contact
@@ -286,6 +282,7 @@ def slot_update(*, actor: Actor, slot: Slot, values: Mapping[str, Any]) -> Slot:
     workplace = slot.workplace
     _require_edit(actor, workplace)
     with transaction.atomic():
+        # Lock by pk after the caller's scoped read: a scoped query would join (and lock) the workplace too.
         locked = Slot.unscoped_objects.select_for_update().get(pk=slot.pk)
         changed = apply_values(locked, values, SLOT_FIELDS)
         full_clean(locked, exclude=["workplace"])
@@ -304,7 +301,7 @@ def slot_update(*, actor: Actor, slot: Slot, values: Mapping[str, Any]) -> Slot:
             raise ValidationError({"starts_at": _("Another slot that day starts at this time.")})
         locked.save(update_fields=changed)
         if {"starts_at", "ends_at"} & set(changed):
-            PlacementDay.unscoped_objects.filter(slot_id=locked.pk).update(
+            PlacementDay.objects.filter(slot_id=locked.pk).update(
                 starts_at=locked.starts_at, ends_at=locked.ends_at
             )
             confirmed = list(
@@ -313,7 +310,7 @@ def slot_update(*, actor: Actor, slot: Slot, values: Mapping[str, Any]) -> Slot:
                 .distinct()
             )
             for placement in confirmed:
-                Placement.unscoped_objects.filter(pk=placement.pk).update(sequence=F("sequence") + 1)
+                Placement.objects.filter(pk=placement.pk).update(sequence=F("sequence") + 1)
                 placement.sequence += 1
                 invites.send_placement_invites(placement, "REQUEST", update=True)
         slot.__dict__.update({name: getattr(locked, name) for name in changed})
@@ -329,9 +326,10 @@ def slot_delete(*, actor: Actor, slot: Slot) -> int:
     programme = workplace.programme
     reason = _("The host removed the visit day %(date)s.") % {"date": slot.date.isoformat()}
     with transaction.atomic():
+        # Lock by pk after the caller's scoped read: a scoped query would join (and lock) the workplace too.
         Slot.unscoped_objects.select_for_update().filter(pk=slot.pk).first()
         # Proposals of unconfirmed runs hold no seat; they simply leave their run.
-        Placement.unscoped_objects.filter(
+        Placement.objects.filter(
             pk__in=Placement.objects.filter(days__slot_id=slot.pk, status=P.PROPOSED).values("pk")
         ).delete()
         affected = list(
@@ -342,7 +340,7 @@ def slot_delete(*, actor: Actor, slot: Slot) -> int:
         )
         for placement in affected:
             cancel(placement, actor=actor, reason=reason, rematch=True, by_requester=False)
-        Slot.unscoped_objects.filter(pk=slot.pk).delete()
+        Slot.objects.filter(pk=slot.pk).delete()
     if affected:
         notify(
             programme=programme,
