@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
-from shadowing import permissions as perms
+from shadowing import permissions
 from shadowing.models import (
     HostFeedback,
     Placement,
@@ -154,7 +154,7 @@ def _coordinator_panel(request: Any) -> dict[str, Any] | None:
 
     actor = actor_for(request.user)
     programme: Programme = request.programme
-    if not perms.can_manage(actor, programme):
+    if not permissions.can_manage(actor, programme):
         return None
     figures: dict[str, Any] = dict(dashboard_figures(programme))
     rows = (

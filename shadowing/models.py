@@ -559,10 +559,6 @@ class Placement(TenantModel):
     def __str__(self) -> str:
         return f"{self.request.requester} @ {self.workplace} ({self.get_status_display()})"
 
-    @property
-    def holds_seats(self) -> bool:
-        return self.status in self.SEAT_HOLDING
-
     def last_day_ended(self) -> bool:
         """Whether the end of the last visit day has passed, in the programme's time zone (a placement
         without days counts as over). Reads the days through ``days.all()`` (prefetched where listed)."""

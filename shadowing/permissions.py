@@ -94,16 +94,6 @@ def editable_workplaces_filter(actor: Actor) -> Q:
     return Q(organisation_id=person.organisation_id, programme_id__in=actor.programmes_with_role(*HOST_ROLES))
 
 
-def can_see_workplace(actor: Actor, workplace: Workplace) -> bool:
-    if not actor.is_member(workplace.programme_id):
-        return False
-    return (
-        workplace.is_published
-        or can_manage(actor, workplace.programme_id)
-        or actor.organisation_id == workplace.organisation_id
-    )
-
-
 def visible_workplaces_filter(actor: Actor) -> Q:
     """Published workplaces, plus every workplace of the actor's own organisation and, for coordinators,
     every workplace of the programmes they coordinate."""
@@ -210,12 +200,6 @@ def decidable_requests_filter(actor: Actor, programme_id: int) -> Q:
     return condition & ~Q(requester=person)
 
 
-def can_see_request(actor: Actor, request: ShadowingRequest) -> bool:
-    if is_requester(actor, request) or can_manage(actor, request.programme_id):
-        return True
-    return _manages_requester(actor, request)
-
-
 def visible_requests_filter(actor: Actor) -> Q:
     """Own requests, those of the actor's reports (or unit, as a line manager), and all for coordinators."""
     person = actor.person
@@ -254,14 +238,6 @@ def visible_placements_filter(actor: Actor) -> Q:
     if coordinated:
         condition |= Q(programme_id__in=coordinated)
     return condition
-
-
-def can_see_placement(actor: Actor, placement: Placement) -> bool:
-    if can_manage(actor, placement.programme_id):
-        return True
-    if placement.status == Placement.Status.PROPOSED:
-        return False
-    return is_requester(actor, placement.request) or is_host(actor, placement.workplace)
 
 
 def can_cancel_placement(actor: Actor, placement: Placement) -> bool:

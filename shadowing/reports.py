@@ -12,7 +12,6 @@ from coordinator.core import registry
 from organisations.models import Programme
 from shadowing.models import Placement, PlacementDay, Reflection, ShadowingRequest
 
-P = Placement.Status
 # Placements that are, or have become, a visit.
 
 

@@ -6,7 +6,7 @@ functions add the joins each list needs, so that a list costs a fixed number of 
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from organisations.permissions import COORDINATING_ROLES, Actor
 from shadowing import permissions
@@ -43,10 +43,6 @@ def editable_workplaces(actor: Actor, queryset: QuerySet[Workplace]) -> QuerySet
 def slots_for(actor: Actor) -> QuerySet[Slot]:
     visible = Workplace.objects.filter(permissions.visible_workplaces_filter(actor)).values("pk")
     return Slot.objects.filter(workplace__in=visible).order_by("date", "starts_at", "pk")
-
-
-def free_slots(workplace: Workplace) -> QuerySet[Slot]:
-    return Slot.objects.filter(workplace=workplace, booked__lt=F("capacity")).order_by("date", "starts_at")
 
 
 def requests_for(actor: Actor) -> QuerySet[ShadowingRequest]:

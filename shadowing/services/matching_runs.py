@@ -30,7 +30,7 @@ from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
-from organisations.models import PlatformRole, Programme
+from organisations.models import Programme
 from organisations.permissions import Actor
 from shadowing import invites, permissions
 from shadowing.kinds import KIND_HOSTING, KIND_PLACEMENT
@@ -51,7 +51,6 @@ from shadowing.services.placements import placement_params
 
 P = Placement.Status
 RS = ShadowingRequest.Status
-R = PlatformRole
 
 
 # The row locks on the slots keep seats exact. They are switched off only by the race-control test, to show

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
-from organisations.models import Person, PlatformRole
+from organisations.models import Person
 from organisations.permissions import Actor
 from organisations.selectors import coordinators_of
 from shadowing import invites, permissions
@@ -41,7 +41,6 @@ from shadowing.services._common import page_url
 
 P = Placement.Status
 RS = ShadowingRequest.Status
-R = PlatformRole
 
 
 # --- Placements -----------------------------------------------------------------------------------------

@@ -8,21 +8,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
-from organisations.models import PlatformRole
 from organisations.permissions import Actor
 from shadowing import permissions
 from shadowing.models import (
     HostFeedback,
     Placement,
     Reflection,
-    ShadowingRequest,
 )
 from shadowing.services._common import full_clean
 from shadowing.services.placements import transition
 
 P = Placement.Status
-RS = ShadowingRequest.Status
-R = PlatformRole
 
 
 def reflection_submit(

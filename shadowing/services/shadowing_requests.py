@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from coordinator.core.tenancy import unscoped
-from organisations.models import Organisation, Participation, PlatformRole, Programme
+from organisations.models import Organisation, Participation, Programme
 from organisations.permissions import Actor
 from shadowing import permissions
 from shadowing.kinds import KIND_APPROVAL, KIND_REQUEST
@@ -42,7 +42,6 @@ from shadowing.services._common import (
 
 P = Placement.Status
 RS = ShadowingRequest.Status
-R = PlatformRole
 
 
 REQUEST_FIELDS = {"learning_goals", "days", "consecutive", "languages"}
@@ -338,13 +337,6 @@ def pair_requests(*, actor: Actor, first: ShadowingRequest, second: ShadowingReq
         ShadowingRequest.objects.filter(pk=first.pk).update(partner=second.pk)
         ShadowingRequest.objects.filter(pk=second.pk).update(partner=first.pk)
         first.partner_id, second.partner_id = second.pk, first.pk
-
-
-def pair_dissolve(*, actor: Actor, request: ShadowingRequest) -> None:
-    """Undo a reciprocal exchange (coordinators)."""
-    require_manage(actor, request.programme_id)
-    with transaction.atomic():
-        _unpair(request)
 
 
 def requests_expire(now: datetime | None = None) -> int:

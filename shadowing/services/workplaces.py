@@ -1,5 +1,5 @@
-"""Workplaces (opened, edited, published by their organisation's host contacts and admins), the
-programme's topic list, and the visit days (slots) a workplace offers."""
+"""Workplaces (opened, edited and published by their organisation's host contacts and admins) with the topics
+they offer, and the visit days (slots) a workplace offers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from coordinator.core.notifications import notify
-from organisations.models import Organisation, Participation, PlatformRole, Programme, Unit
+from organisations.models import Organisation, Participation, Programme, Unit
 from organisations.permissions import Actor
 from organisations.selectors import coordinators_of
 from shadowing import invites, permissions
@@ -22,7 +22,6 @@ from shadowing.kinds import KIND_COORDINATION
 from shadowing.models import (
     Placement,
     PlacementDay,
-    ShadowingRequest,
     Slot,
     Topic,
     Workplace,
@@ -32,14 +31,11 @@ from shadowing.services._common import (
     check_topics,
     full_clean,
     page_url,
-    require_manage,
     today_in,
 )
 from shadowing.services.placements import cancel
 
 P = Placement.Status
-RS = ShadowingRequest.Status
-R = PlatformRole
 
 
 WORKPLACE_FIELDS = {
@@ -58,20 +54,6 @@ WORKPLACE_FIELDS = {
 }
 SLOT_FIELDS = {"starts_at", "ends_at", "capacity", "notes"}
 MAX_BULK_SLOTS = 400
-# --- Topics ---------------------------------------------------------------------------------------------
-
-
-def topic_create(*, actor: Actor, programme: Programme, name: str) -> Topic:
-    """Add a topic to the programme's controlled list (coordinators)."""
-    require_manage(actor, programme)
-    topic = Topic(programme=programme, name=(name or "").strip())
-    full_clean(topic, exclude=["programme"])
-    if Topic.objects.filter(programme=programme, name__iexact=topic.name).exists():
-        raise ValidationError({"name": _("This topic is already on the list.")})
-    topic.save()
-    return topic
-
-
 # --- Workplaces -----------------------------------------------------------------------------------------
 
 

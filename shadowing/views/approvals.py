@@ -60,7 +60,7 @@ class RequestDecisionView(RequestScoped, View):
     approve: ClassVar[bool] = True
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        item: ShadowingRequest = self.get_object_or_404(pk=pk)
+        shadowing_request: ShadowingRequest = self.get_object_or_404(pk=pk)
         form = forms.DecisionNoteForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
         if not form.is_valid():
@@ -68,9 +68,9 @@ class RequestDecisionView(RequestScoped, View):
             return redirect(next_url(request, reverse("shadowing:approvals")))
         try:
             if self.approve:
-                shadowing_requests.request_approve(actor=self.actor, request=item, note=note)
+                shadowing_requests.request_approve(actor=self.actor, request=shadowing_request, note=note)
             else:
-                shadowing_requests.request_decline(actor=self.actor, request=item, note=note)
+                shadowing_requests.request_decline(actor=self.actor, request=shadowing_request, note=note)
         except SERVICE_ERRORS as error:
             messages.error(request, error_text(error))
         else:
@@ -81,7 +81,7 @@ class RequestDecisionView(RequestScoped, View):
                     if self.approve
                     else _("%(person)s's request is declined; they are told.")
                 )
-                % {"person": item.requester.full_name},
+                % {"person": shadowing_request.requester.full_name},
             )
         return redirect(next_url(request, reverse("shadowing:approvals")))
 

@@ -169,7 +169,7 @@ class RunAssignView(RunDetailView):
         )
         form = self._assign_form(approved, data=request.POST)
         if form.is_valid():
-            item = next(r for r in approved if r.pk == form.cleaned_data["request"])
+            shadowing_request = next(a for a in approved if a.pk == form.cleaned_data["request"])
             workplace = Workplace.objects.filter(pk=form.cleaned_data["workplace"]).first()
             slots = list(
                 Slot.objects.filter(workplace=workplace, date__in=form.cleaned_data["slots"]).order_by(
@@ -180,13 +180,14 @@ class RunAssignView(RunDetailView):
                 if workplace is None or len({s.date for s in slots}) != len(form.cleaned_data["slots"]):
                     raise ValidationError({"slots": [_("The workplace has no slot on one of these days.")]})
                 matching_runs.run_edit_assign(
-                    actor=self.actor, run=run, request=item, workplace=workplace, slots=slots
+                    actor=self.actor, run=run, request=shadowing_request, workplace=workplace, slots=slots
                 )
             except SERVICE_ERRORS as error:
                 forms.add_service_errors(form, error)
             else:
                 messages.success(
-                    request, _("%(person)s is placed by hand.") % {"person": item.requester.full_name}
+                    request,
+                    _("%(person)s is placed by hand.") % {"person": shadowing_request.requester.full_name},
                 )
                 return redirect("shadowing:run-detail", pk=run.pk)
         return render(request, self.template_name, self.context_for(run, assign_form=form), status=400)
@@ -344,10 +345,17 @@ class PairsView(ProgrammeMixin, TemplateView):
         )
 
     def _render(self, form: forms.PairForm | None = None, status: int = 200) -> HttpResponse:
-        requests = list(self.get_queryset())
-        unpaired = [r for r in requests if r.partner_id is None]
-        pairs = [r for r in requests if r.partner_id is not None and r.pk < r.partner_id]
-        choices = [(r.pk, f"{r.requester.full_name} ({r.organisation.short_name})") for r in unpaired]
+        candidates = list(self.get_queryset())
+        unpaired = [candidate for candidate in candidates if candidate.partner_id is None]
+        pairs = [
+            candidate
+            for candidate in candidates
+            if candidate.partner_id is not None and candidate.pk < candidate.partner_id
+        ]
+        choices = [
+            (candidate.pk, f"{candidate.requester.full_name} ({candidate.organisation.short_name})")
+            for candidate in unpaired
+        ]
         return render(
             self.request,
             self.template_name,
@@ -359,17 +367,18 @@ class PairsView(ProgrammeMixin, TemplateView):
         return self._render()
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        requests = {r.pk: r for r in self.get_queryset()}
+        candidates = {candidate.pk: candidate for candidate in self.get_queryset()}
         choices = [
-            (pk, f"{r.requester.full_name} ({r.organisation.short_name})") for pk, r in requests.items()
+            (pk, f"{candidate.requester.full_name} ({candidate.organisation.short_name})")
+            for pk, candidate in candidates.items()
         ]
         form = forms.PairForm(request.POST, requests=choices)
         if form.is_valid():
             try:
                 shadowing_requests.pair_requests(
                     actor=self.actor,
-                    first=requests[form.cleaned_data["first"]],
-                    second=requests[form.cleaned_data["second"]],
+                    first=candidates[form.cleaned_data["first"]],
+                    second=candidates[form.cleaned_data["second"]],
                 )
             except SERVICE_ERRORS as error:
                 forms.add_service_errors(form, error)

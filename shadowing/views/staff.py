@@ -52,8 +52,8 @@ class MineView(ProgrammeMixin, TemplateView):
             ).order_by("-created_at", "-pk")
         )
         context.update(
-            open_requests=[r for r in requests if r.is_open],
-            other_requests=[r for r in requests if not r.is_open],
+            open_requests=[mine for mine in requests if mine.is_open],
+            other_requests=[mine for mine in requests if not mine.is_open],
             to_confirm=[p for p in placements if p.status == Placement.Status.HOST_ACCEPTED],
             to_reflect=[p for p in placements if p.status == Placement.Status.VISITED],
             placements=placements,
@@ -102,27 +102,29 @@ class RequestDetailView(RequestScoped, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        item: ShadowingRequest = self.get_object_or_404(pk=kwargs["pk"])
+        shadowing_request: ShadowingRequest = self.get_object_or_404(pk=kwargs["pk"])
         placements = list(
             placement_joins(
-                Placement.objects.filter(request=item).exclude(status=Placement.Status.PROPOSED)
+                Placement.objects.filter(request=shadowing_request).exclude(status=Placement.Status.PROPOSED)
             ).order_by("-created_at")
         )
-        mine = permissions.is_requester(self.actor, item)
+        mine = permissions.is_requester(self.actor, shadowing_request)
         context.update(
-            item=item,
-            topics=list(item.topics.all()),
-            windows=list(item.windows.all()),
-            preferences=list(item.preferences.select_related("organisation", "workplace__organisation")),
-            partner=ShadowingRequest.objects.filter(pk=item.partner_id)
+            item=shadowing_request,
+            topics=list(shadowing_request.topics.all()),
+            windows=list(shadowing_request.windows.all()),
+            preferences=list(
+                shadowing_request.preferences.select_related("organisation", "workplace__organisation")
+            ),
+            partner=ShadowingRequest.objects.filter(pk=shadowing_request.partner_id)
             .select_related("requester__user")
             .first()
-            if item.partner_id
+            if shadowing_request.partner_id
             else None,
             placements=placements,
-            can_withdraw=mine and item.is_open,
-            can_decide=item.status == ShadowingRequest.Status.PENDING_APPROVAL
-            and permissions.can_decide(self.actor, item),
+            can_withdraw=mine and shadowing_request.is_open,
+            can_decide=shadowing_request.status == ShadowingRequest.Status.PENDING_APPROVAL
+            and permissions.can_decide(self.actor, shadowing_request),
             language_names=forms.LANGUAGE_NAMES,
         )
         return context
@@ -134,10 +136,10 @@ class RequestWithdrawView(RequestScoped, TemplateView):
     template_name = "shadowing/confirm.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        item: ShadowingRequest = self.get_object_or_404(pk=pk)
-        return render(request, self.template_name, self._context(item))
+        shadowing_request: ShadowingRequest = self.get_object_or_404(pk=pk)
+        return render(request, self.template_name, self._context(shadowing_request))
 
-    def _context(self, item: ShadowingRequest) -> dict[str, Any]:
+    def _context(self, shadowing_request: ShadowingRequest) -> dict[str, Any]:
         return {
             "page_title": _("Withdraw your request?"),
             "question": _(
@@ -145,14 +147,14 @@ class RequestWithdrawView(RequestScoped, TemplateView):
                 "the host is told."
             ),
             "submit_label": _("Withdraw the request"),
-            "back_url": reverse("shadowing:request-detail", kwargs={"pk": item.pk}),
+            "back_url": reverse("shadowing:request-detail", kwargs={"pk": shadowing_request.pk}),
             "danger": True,
         }
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        item: ShadowingRequest = self.get_object_or_404(pk=pk)
+        shadowing_request: ShadowingRequest = self.get_object_or_404(pk=pk)
         try:
-            shadowing_requests.request_withdraw(actor=self.actor, request=item)
+            shadowing_requests.request_withdraw(actor=self.actor, request=shadowing_request)
         except SERVICE_ERRORS as error:
             messages.error(request, error_text(error))
         else:
