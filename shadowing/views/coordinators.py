@@ -11,12 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.generic import TemplateView
+from django.views.generic import FormView, TemplateView
 
-from coordinator.core.views import SERVICE_ERRORS, error_text
+from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Organisation
 from shadowing import forms
@@ -327,12 +329,14 @@ class OverviewView(ProgrammeMixin, TemplateView):
         }
 
 
-class PairsView(ProgrammeMixin, TemplateView):
+class PairsView(ProgrammeMixin, ServiceFormMixin, FormView):
     """Pair two requests from two organisations as a reciprocal exchange: placed both or neither."""
 
     template_name = "shadowing/pairs.html"
+    form_class = forms.PairForm
     required_roles = COORDINATORS
     model = ShadowingRequest
+    success_message = gettext_lazy("The two requests are paired: they are placed together or not at all.")
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return (
@@ -344,47 +348,39 @@ class PairsView(ProgrammeMixin, TemplateView):
             .order_by("submitted_at", "pk")
         )
 
-    def _render(self, form: forms.PairForm | None = None, status: int = 200) -> HttpResponse:
-        candidates = list(self.get_queryset())
-        unpaired = [candidate for candidate in candidates if candidate.partner_id is None]
-        pairs = [
+    def load(self, **kwargs: Any) -> None:
+        self.candidates = {candidate.pk: candidate for candidate in self.get_queryset()}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        # On GET only the unpaired requests are offered; a POST is checked against every open one.
+        offered = [
             candidate
-            for candidate in candidates
-            if candidate.partner_id is not None and candidate.pk < candidate.partner_id
+            for candidate in self.candidates.values()
+            if self.request.method == "POST" or candidate.partner_id is None
         ]
         choices = [
             (candidate.pk, f"{candidate.requester.full_name} ({candidate.organisation.short_name})")
-            for candidate in unpaired
+            for candidate in offered
         ]
-        return render(
-            self.request,
-            self.template_name,
-            {"unpaired": unpaired, "pairs": pairs, "form": form or forms.PairForm(requests=choices)},
-            status=status,
+        return {**super().get_form_kwargs(), "requests": choices}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        candidates = list(self.candidates.values())
+        context.update(
+            unpaired=[candidate for candidate in candidates if candidate.partner_id is None],
+            pairs=[
+                candidate
+                for candidate in candidates
+                if candidate.partner_id is not None and candidate.pk < candidate.partner_id
+            ],
         )
+        return context
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return self._render()
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        candidates = {candidate.pk: candidate for candidate in self.get_queryset()}
-        choices = [
-            (pk, f"{candidate.requester.full_name} ({candidate.organisation.short_name})")
-            for pk, candidate in candidates.items()
-        ]
-        form = forms.PairForm(request.POST, requests=choices)
-        if form.is_valid():
-            try:
-                shadowing_requests.pair_requests(
-                    actor=self.actor,
-                    first=candidates[form.cleaned_data["first"]],
-                    second=candidates[form.cleaned_data["second"]],
-                )
-            except SERVICE_ERRORS as error:
-                forms.add_service_errors(form, error)
-            else:
-                messages.success(
-                    request, _("The two requests are paired: they are placed together or not at all.")
-                )
-                return redirect("shadowing:pairs")
-        return self._render(form, status=400)
+    def perform(self, form: forms.PairForm) -> str:
+        shadowing_requests.pair_requests(
+            actor=self.actor,
+            first=self.candidates[form.cleaned_data["first"]],
+            second=self.candidates[form.cleaned_data["second"]],
+        )
+        return reverse("shadowing:pairs")
