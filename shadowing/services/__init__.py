@@ -1,6 +1,7 @@
 """Every write of the shadowing app, one module per workflow: ``workplaces`` (workplaces, topics and
 slots), ``shadowing_requests``, ``matching_runs``, ``placements`` and ``reflections``; ``_common`` holds
-what they share. Callers import the workflow module.
+what they share and ``_run_rows`` the plain-row reads and writes of a matching run. Callers import the
+workflow module.
 
 Every step that asks something of someone tells them: line managers (a request to decide), requesters
 (the decision, a match, expiry, back to matching), hosts (a visitor to accept, a confirmation or
