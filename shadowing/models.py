@@ -39,6 +39,11 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core.tenancy import TenantModel
 from organisations.models import validate_language_codes
 
+# A note or reason someone types (a decision note, why a host declined, why a visit was cancelled).
+NOTE_MAX_LENGTH = 1000
+# The most visitors one slot takes.
+MAX_SLOT_CAPACITY = 3
+
 
 def default_request_expiry() -> dt.datetime:
     """When a request submitted now lapses if it is still unplaced (``SHADOWING_REQUEST_EXPIRY_DAYS``)."""
@@ -178,7 +183,7 @@ class Slot(TenantModel):
     starts_at = models.TimeField(_("starts"))
     ends_at = models.TimeField(_("ends"))
     capacity = models.PositiveSmallIntegerField(
-        _("places"), default=1, validators=[MinValueValidator(1), MaxValueValidator(3)]
+        _("places"), default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_SLOT_CAPACITY)]
     )
     booked = models.PositiveSmallIntegerField(default=0, editable=False)
     notes = models.CharField(_("notes"), max_length=500, blank=True)
@@ -299,7 +304,7 @@ class ShadowingRequest(TenantModel):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.CharField(_("note on the decision"), max_length=1000, blank=True)
+    decision_note = models.CharField(_("note on the decision"), max_length=NOTE_MAX_LENGTH, blank=True)
     partner = models.OneToOneField(
         "self",
         on_delete=models.SET_NULL,
@@ -518,8 +523,8 @@ class Placement(TenantModel):
     confidentiality_accepted_at = models.DateTimeField(
         _("confidentiality accepted at"), null=True, blank=True
     )
-    decline_reason = models.CharField(_("why the host declined"), max_length=1000, blank=True)
-    cancel_reason = models.CharField(_("why it was cancelled"), max_length=1000, blank=True)
+    decline_reason = models.CharField(_("why the host declined"), max_length=NOTE_MAX_LENGTH, blank=True)
+    cancel_reason = models.CharField(_("why it was cancelled"), max_length=NOTE_MAX_LENGTH, blank=True)
     cancelled_by = models.ForeignKey(
         "organisations.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -613,7 +618,7 @@ class PlacementEvent(TenantModel):
         "organisations.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     at = models.DateTimeField(default=timezone.now)
-    note = models.CharField(max_length=1000, blank=True)
+    note = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]

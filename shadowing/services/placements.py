@@ -31,6 +31,7 @@ from organisations.selectors import coordinators_of
 from shadowing import invites, permissions
 from shadowing.kinds import KIND_COORDINATION, KIND_HOSTING, KIND_PLACEMENT
 from shadowing.models import (
+    NOTE_MAX_LENGTH,
     Placement,
     PlacementDay,
     PlacementEvent,
@@ -79,7 +80,12 @@ def transition(
     for name, value in fields.items():
         setattr(placement, name, value)
     PlacementEvent.objects.create(
-        placement=placement, from_status=previous, to_status=to, actor=actor.person, at=now, note=note[:1000]
+        placement=placement,
+        from_status=previous,
+        to_status=to,
+        actor=actor.person,
+        at=now,
+        note=note[:NOTE_MAX_LENGTH],
     )
 
 
@@ -123,7 +129,7 @@ def placement_host_decline(*, actor: Actor, placement: Placement, reason: str) -
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Tell the shadower and the coordinator why.")})
-    if len(reason) > 1000:
+    if len(reason) > NOTE_MAX_LENGTH:
         raise ValidationError({"reason": _("Keep the reason under 1,000 characters.")})
     with transaction.atomic():
         transition(
@@ -270,7 +276,7 @@ def placement_cancel(*, actor: Actor, placement: Placement, reason: str) -> Plac
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give a reason for the cancellation.")})
-    if len(reason) > 1000:
+    if len(reason) > NOTE_MAX_LENGTH:
         raise ValidationError({"reason": _("Keep the reason under 1,000 characters.")})
     with transaction.atomic():
         by_requester = is_requester and not (is_host or is_coordinator)

@@ -23,6 +23,7 @@ from organisations.permissions import Actor
 from shadowing import permissions
 from shadowing.kinds import KIND_APPROVAL, KIND_REQUEST
 from shadowing.models import (
+    NOTE_MAX_LENGTH,
     AvailabilityWindow,
     Placement,
     Preference,
@@ -257,7 +258,7 @@ def request_withdraw(*, actor: Actor, request: ShadowingRequest) -> ShadowingReq
 def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> ShadowingRequest:
     if not permissions.can_decide(actor, request):
         raise PermissionDenied(_("Only the requester's line manager may decide on this request."))
-    if len(note) > 1000:
+    if len(note) > NOTE_MAX_LENGTH:
         raise ValidationError({"note": _("Keep the note under 1,000 characters.")})
     now = timezone.now()
     with transaction.atomic():
