@@ -338,17 +338,7 @@ class HostVisitorsView(ProgrammeMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         rows = list(
-            self.get_queryset()
-            .filter(
-                status__in=(
-                    Placement.Status.AWAITING_HOST,
-                    Placement.Status.HOST_ACCEPTED,
-                    Placement.Status.CONFIRMED,
-                    Placement.Status.VISITED,
-                    Placement.Status.REFLECTED,
-                )
-            )
-            .order_by("created_at", "pk")
+            self.get_queryset().filter(status__in=Placement.SEAT_HOLDING).order_by("created_at", "pk")
         )
         today = timezone.localdate()
         context.update(
@@ -356,9 +346,7 @@ class HostVisitorsView(ProgrammeMixin, TemplateView):
             coming=[
                 p for p in rows if p.status in (Placement.Status.HOST_ACCEPTED, Placement.Status.CONFIRMED)
             ],
-            past=[p for p in rows if p.status in (Placement.Status.VISITED, Placement.Status.REFLECTED)][
-                -20:
-            ],
+            past=[p for p in rows if p.status in Placement.AFTER_VISIT][-20:],
             decline_form=forms.ReasonForm(prefix="decline"),
             today=today,
         )

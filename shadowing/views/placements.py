@@ -18,10 +18,7 @@ from django.views.generic import FormView, TemplateView
 
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text, next_url
 from shadowing import forms, permissions
-from shadowing.models import (
-    Placement,
-    PlacementEvent,
-)
+from shadowing.models import HostFeedback, Placement, PlacementEvent, Reflection
 from shadowing.services import placements, reflections
 from shadowing.views._common import PlacementScoped
 
@@ -70,15 +67,11 @@ class PlacementDetailView(PlacementScoped, TemplateView):
         return render(request, self.template_name, self.context_for(self.get_placement(pk)))
 
 
-def _reflection_of(placement: Placement) -> Any:
-    from shadowing.models import Reflection
-
+def _reflection_of(placement: Placement) -> Reflection | None:
     return Reflection.objects.filter(placement=placement).first()
 
 
-def _feedback_of(placement: Placement) -> Any:
-    from shadowing.models import HostFeedback
-
+def _feedback_of(placement: Placement) -> HostFeedback | None:
     return HostFeedback.objects.filter(placement=placement).select_related("author__user").first()
 
 
