@@ -39,7 +39,6 @@ from bench.matching import synthetic  # noqa: E402
 from coordinator.core.tenancy import programme_scope  # noqa: E402
 from organisations.models import Membership, Person, PlatformRole, RoleAssignment  # noqa: E402
 from organisations.permissions import actor_for  # noqa: E402
-from shadowing import services  # noqa: E402
 from shadowing.matching.options import build_problem  # noqa: E402
 from shadowing.matching.solver import greedy, solve  # noqa: E402
 from shadowing.models import (  # noqa: E402
@@ -52,6 +51,7 @@ from shadowing.models import (  # noqa: E402
     Topic,
     Workplace,
 )
+from shadowing.services import matching_runs  # noqa: E402
 from tests.factories import OrganisationFactory, ProgrammeFactory, make_member  # noqa: E402
 
 
@@ -226,17 +226,17 @@ def main() -> None:
                 import pstats
 
                 profiler = cProfile.Profile()
-                run = profiler.runcall(services.matching_run_create, actor=actor, programme=programme)
+                run = profiler.runcall(matching_runs.matching_run_create, actor=actor, programme=programme)
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
             elif os.environ.get("QUERIES"):
                 from django.test.utils import CaptureQueriesContext
 
                 with CaptureQueriesContext(connection) as queries:
-                    run = services.matching_run_create(actor=actor, programme=programme)
+                    run = matching_runs.matching_run_create(actor=actor, programme=programme)
                 for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:8]:
                     print(f"  {float(q['time']):7.2f} s  {q['sql'][:300]}")
             else:
-                run = services.matching_run_create(actor=actor, programme=programme)
+                run = matching_runs.matching_run_create(actor=actor, programme=programme)
             total = time.perf_counter() - t0
             placements = Placement.objects.filter(run=run).count()
             days = PlacementDay.objects.filter(placement__run=run).count()

@@ -1,6 +1,6 @@
 """Job shadowing in the programme admins' admin site: read-only, because slot seats, placements, their
 events and calendar invites change only through ``shadowing.services`` (an edit here would bypass the seat
-counter, the guardian permissions of host contacts and the invites)."""
+counter, the workflow's checks and the invites)."""
 
 from __future__ import annotations
 

@@ -9,25 +9,21 @@ meanwhile (a run already confirmed, a slot filled by another run, a second click
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.core.exceptions import Conflict
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.permissions import COORDINATING_ROLES
-from shadowing import filters, selectors, services
-from shadowing import permissions as perms
-from shadowing import serializers as s
+from shadowing import filters, permissions, selectors, serializers
 from shadowing.models import (
     HostFeedback,
     MatchingRun,
@@ -37,25 +33,20 @@ from shadowing.models import (
     Slot,
     Workplace,
 )
+from shadowing.services import matching_runs, placements, reflections, shadowing_requests, workplaces
 
 
-@contextmanager
-def conflicts_as_409() -> Iterator[None]:
-    """A service's "the state changed meanwhile" becomes 409 Conflict with its messages."""
-    try:
-        yield
-    except ValidationError as error:
-        if services.is_conflict(error):
-            raise Conflict(error.messages) from error
-        raise
+def _reloaded(view: ProgrammeScopedViewSet, instance: Model) -> Model:
+    """The object a service just wrote, read again through the viewset's sealed queryset (with its joins)."""
+    return view.get_queryset().get(pk=instance.pk)
 
 
-def _call(function: Callable[..., Any], **kwargs: Any) -> Any:
-    with conflicts_as_409():
-        return function(**kwargs)
+def _answer(view: ProgrammeScopedViewSet, instance: Model, code: int = status.HTTP_200_OK) -> Response:
+    """The viewset's representation of the object a service just wrote."""
+    return Response(view.get_serializer(_reloaded(view, instance)).data, status=code)
 
 
-class IsCoordinator(permissions.BasePermission):
+class IsCoordinator(BasePermission):
     """Coordinators and programme admins of at least one of the person's programmes."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
@@ -74,58 +65,53 @@ class WorkplaceViewSet(
     them for coordinators). Host contacts and organisation admins create and edit their organisation's."""
 
     model = Workplace
-    serializer_class = s.WorkplaceSerializer
+    serializer_class = serializers.WorkplaceSerializer
     filterset_class = filters.WorkplaceFilter
     ordering_fields = ["name", "city"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return selectors.workplaces_for(self.actor)
 
-    def _answer(self, workplace: Workplace, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=workplace.pk)).data, status=code)
-
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         person = self.actor.person
         if person is None:
-            raise services.PermissionDenied()
-        created = _call(
-            services.workplace_create,
+            raise PermissionDenied()
+        created = workplaces.workplace_create(
             actor=self.actor,
             programme=data.pop("programme"),
             organisation=person.organisation,
             topics=data.pop("topics", []),
             values=data,
         )
-        serializer.instance = self.get_queryset().get(pk=created.pk)
+        serializer.instance = _reloaded(self, created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("programme", None)
-        _call(
-            services.workplace_update,
+        workplaces.workplace_update(
             actor=self.actor,
             workplace=serializer.instance,
             topics=data.pop("topics", None),
             values=data,
         )
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+        serializer.instance = _reloaded(self, serializer.instance)
 
-    @extend_schema(request=None, responses=s.WorkplaceSerializer)
+    @extend_schema(request=None, responses=serializers.WorkplaceSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
         """Show the workplace to the programme and offer it to the matcher."""
         workplace = self.get_object()
-        _call(services.workplace_publish, actor=self.actor, workplace=workplace)
-        return self._answer(workplace)
+        workplaces.workplace_publish(actor=self.actor, workplace=workplace)
+        return _answer(self, workplace)
 
-    @extend_schema(request=None, responses=s.WorkplaceSerializer)
+    @extend_schema(request=None, responses=serializers.WorkplaceSerializer)
     @action(detail=True, methods=["post"])
     def unpublish(self, request: Request, pk: str | None = None) -> Response:
         """Hide the workplace from new requests and matches."""
         workplace = self.get_object()
-        _call(services.workplace_unpublish, actor=self.actor, workplace=workplace)
-        return self._answer(workplace)
+        workplaces.workplace_unpublish(actor=self.actor, workplace=workplace)
+        return _answer(self, workplace)
 
 
 class SlotViewSet(
@@ -141,7 +127,7 @@ class SlotViewSet(
     visitors are told and their requests go back to the matching)."""
 
     model = Slot
-    serializer_class = s.SlotSerializer
+    serializer_class = serializers.SlotSerializer
     filterset_class = filters.SlotFilter
     ordering_fields = ["date", "starts_at"]
 
@@ -151,7 +137,7 @@ class SlotViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
         try:
-            created = services.slots_bulk_create(
+            created = workplaces.slots_bulk_create(
                 actor=self.actor,
                 workplace=data["workplace"],
                 starts_on=data["date"],
@@ -175,29 +161,31 @@ class SlotViewSet(
         data = dict(serializer.validated_data)
         data.pop("workplace", None)
         data.pop("date", None)
-        serializer.instance = _call(
-            services.slot_update, actor=self.actor, slot=serializer.instance, values=data
-        )
+        serializer.instance = workplaces.slot_update(actor=self.actor, slot=serializer.instance, values=data)
 
     def perform_destroy(self, instance: Slot) -> None:
-        _call(services.slot_delete, actor=self.actor, slot=instance)
+        workplaces.slot_delete(actor=self.actor, slot=instance)
 
-    @extend_schema(request=s.SlotBulkSerializer, responses={201: s.SlotSerializer(many=True)})
+    @extend_schema(
+        request=serializers.SlotBulkSerializer, responses={201: serializers.SlotSerializer(many=True)}
+    )
     @action(detail=False, methods=["post"])
     def bulk(self, request: Request) -> Response:
         """A slot on each chosen weekday between two dates; days with a slot at that time are skipped."""
-        incoming = s.SlotBulkSerializer(data=request.data, context=self.get_serializer_context())
+        incoming = serializers.SlotBulkSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        created = _call(services.slots_bulk_create, actor=self.actor, **incoming.validated_data)
-        return Response(s.SlotSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+        created = workplaces.slots_bulk_create(actor=self.actor, **incoming.validated_data)
+        return Response(serializers.SlotSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.SlotRemoveFreeSerializer, responses=s.RemovedSerializer)
+    @extend_schema(request=serializers.SlotRemoveFreeSerializer, responses=serializers.RemovedSerializer)
     @action(detail=False, methods=["post"], url_path="remove-free")
     def remove_free(self, request: Request) -> Response:
         """Delete the workplace's future slots in a period that nobody has booked or been proposed for."""
-        incoming = s.SlotRemoveFreeSerializer(data=request.data, context=self.get_serializer_context())
+        incoming = serializers.SlotRemoveFreeSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         incoming.is_valid(raise_exception=True)
-        removed = _call(services.slots_remove_free, actor=self.actor, **incoming.validated_data)
+        removed = workplaces.slots_remove_free(actor=self.actor, **incoming.validated_data)
         return Response({"removed": removed})
 
 
@@ -214,15 +202,12 @@ class ShadowingRequestViewSet(
     the requester withdraws an open request."""
 
     model = ShadowingRequest
-    serializer_class = s.ShadowingRequestSerializer
+    serializer_class = serializers.ShadowingRequestSerializer
     filterset_class = filters.ShadowingRequestFilter
     ordering_fields = ["submitted_at", "status"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return selectors.requests_for(self.actor)
-
-    def _answer(self, request: ShadowingRequest, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=request.pk)).data, status=code)
 
     @staticmethod
     def _parts(data: dict[str, Any]) -> dict[str, Any]:
@@ -241,43 +226,58 @@ class ShadowingRequestViewSet(
         data = dict(serializer.validated_data)
         programme = data.pop("programme")
         parts = self._parts(data)
-        created = _call(services.request_create, actor=self.actor, programme=programme, values=data, **parts)
-        serializer.instance = self.get_queryset().get(pk=created.pk)
+        created = shadowing_requests.request_create(
+            actor=self.actor, programme=programme, values=data, **parts
+        )
+        serializer.instance = _reloaded(self, created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("programme", None)
         parts = self._parts(data)
-        _call(services.request_update, actor=self.actor, request=serializer.instance, values=data, **parts)
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+        shadowing_requests.request_update(
+            actor=self.actor,
+            request=serializer.instance,
+            values=data,
+            **parts,
+        )
+        serializer.instance = _reloaded(self, serializer.instance)
 
-    @extend_schema(request=s.DecisionSerializer, responses=s.ShadowingRequestSerializer)
+    @extend_schema(request=serializers.DecisionSerializer, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         """The line manager approves the time away; the request joins the next match."""
-        item = self.get_object()
-        incoming = s.DecisionSerializer(data=request.data)
+        shadowing_request = self.get_object()
+        incoming = serializers.DecisionSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(services.request_approve, actor=self.actor, request=item, note=incoming.validated_data["note"])
-        return self._answer(item)
+        shadowing_requests.request_approve(
+            actor=self.actor,
+            request=shadowing_request,
+            note=incoming.validated_data["note"],
+        )
+        return _answer(self, shadowing_request)
 
-    @extend_schema(request=s.DeclineSerializer, responses=s.ShadowingRequestSerializer)
+    @extend_schema(request=serializers.DeclineSerializer, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str | None = None) -> Response:
         """The line manager declines, with a note to the requester."""
-        item = self.get_object()
-        incoming = s.DeclineSerializer(data=request.data)
+        shadowing_request = self.get_object()
+        incoming = serializers.DeclineSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(services.request_decline, actor=self.actor, request=item, note=incoming.validated_data["note"])
-        return self._answer(item)
+        shadowing_requests.request_decline(
+            actor=self.actor,
+            request=shadowing_request,
+            note=incoming.validated_data["note"],
+        )
+        return _answer(self, shadowing_request)
 
-    @extend_schema(request=None, responses=s.ShadowingRequestSerializer)
+    @extend_schema(request=None, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
         """The requester withdraws a request that waits for approval or a match."""
-        item = self.get_object()
-        _call(services.request_withdraw, actor=self.actor, request=item)
-        return self._answer(item)
+        shadowing_request = self.get_object()
+        shadowing_requests.request_withdraw(actor=self.actor, request=shadowing_request)
+        return _answer(self, shadowing_request)
 
 
 class MatchingRunViewSet(
@@ -292,69 +292,68 @@ class MatchingRunViewSet(
     fits); ``discard`` throws it away."""
 
     model = MatchingRun
-    serializer_class = s.MatchingRunSerializer
+    serializer_class = serializers.MatchingRunSerializer
     filterset_class = filters.MatchingRunFilter
-    permission_classes = [permissions.IsAuthenticated, IsCoordinator]
+    permission_classes = [IsAuthenticated, IsCoordinator]
     ordering_fields = ["created_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return selectors.runs_for(self.actor)
 
-    def _answer(self, run: MatchingRun, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=run.pk)).data, status=code)
-
-    @extend_schema(request=s.MatchingRunCreateSerializer, responses={201: s.MatchingRunSerializer})
+    @extend_schema(
+        request=serializers.MatchingRunCreateSerializer, responses={201: serializers.MatchingRunSerializer}
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        incoming = s.MatchingRunCreateSerializer(data=request.data, context=self.get_serializer_context())
+        incoming = serializers.MatchingRunCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         incoming.is_valid(raise_exception=True)
-        run = _call(
-            services.matching_run_create,
+        run = matching_runs.matching_run_create(
             actor=self.actor,
             programme=incoming.validated_data["programme"],
             fairness_weight=incoming.validated_data.get("fairness_weight"),
         )
-        return self._answer(run, status.HTTP_201_CREATED)
+        return _answer(self, run, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=s.MatchingRunSerializer)
+    @extend_schema(request=None, responses=serializers.MatchingRunSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         """Book every proposal's seats and ask the hosts; 409 (and nothing changes) if one no longer fits."""
         run = self.get_object()
-        _call(services.matching_run_confirm, actor=self.actor, run=run)
-        return self._answer(run)
+        matching_runs.matching_run_confirm(actor=self.actor, run=run)
+        return _answer(self, run)
 
-    @extend_schema(request=None, responses=s.MatchingRunSerializer)
+    @extend_schema(request=None, responses=serializers.MatchingRunSerializer)
     @action(detail=True, methods=["post"])
     def discard(self, request: Request, pk: str | None = None) -> Response:
         """Throw the proposal away."""
         run = self.get_object()
-        _call(services.matching_run_discard, actor=self.actor, run=run)
-        return self._answer(run)
+        matching_runs.matching_run_discard(actor=self.actor, run=run)
+        return _answer(self, run)
 
-    @extend_schema(request=s.RunAssignSerializer, responses=s.MatchingRunSerializer)
+    @extend_schema(request=serializers.RunAssignSerializer, responses=serializers.MatchingRunSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str | None = None) -> Response:
         """Place a request by hand at a workplace on the given slots (replacing its proposal in this run)."""
         run = self.get_object()
-        incoming = s.RunAssignSerializer(data=request.data, context=self.get_serializer_context())
+        incoming = serializers.RunAssignSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        _call(services.run_edit_assign, actor=self.actor, run=run, **incoming.validated_data)
-        return self._answer(run)
+        matching_runs.run_edit_assign(actor=self.actor, run=run, **incoming.validated_data)
+        return _answer(self, run)
 
-    @extend_schema(request=s.RunRemoveSerializer, responses=s.MatchingRunSerializer)
+    @extend_schema(request=serializers.RunRemoveSerializer, responses=serializers.MatchingRunSerializer)
     @action(detail=True, methods=["post"])
     def remove(self, request: Request, pk: str | None = None) -> Response:
         """Take a proposal out of the run; its request stays approved."""
         run = self.get_object()
-        incoming = s.RunRemoveSerializer(data=request.data, context=self.get_serializer_context())
+        incoming = serializers.RunRemoveSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        _call(
-            services.run_edit_remove,
+        matching_runs.run_edit_remove(
             actor=self.actor,
             run=run,
             placement=incoming.validated_data["placement"],
         )
-        return self._answer(run)
+        return _answer(self, run)
 
 
 class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
@@ -364,7 +363,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
     ``visited`` (host or coordinator, after the last day), ``cancel`` (shadower, host or coordinator)."""
 
     model = Placement
-    serializer_class = s.PlacementSerializer
+    serializer_class = serializers.PlacementSerializer
     filterset_class = filters.PlacementFilter
     ordering_fields = ["created_at", "updated_at"]
 
@@ -382,69 +381,63 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
             "workplace__organisation",
         ).get(pk=placement.pk)
 
-    def _answer(self, placement: Placement) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=placement.pk)).data)
-
-    @extend_schema(request=None, responses=s.PlacementSerializer)
+    @extend_schema(request=None, responses=serializers.PlacementSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
         """The host accepts the visitor."""
         placement = self._object()
-        _call(services.placement_host_accept, actor=self.actor, placement=placement)
-        return self._answer(placement)
+        placements.placement_host_accept(actor=self.actor, placement=placement)
+        return _answer(self, placement)
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.PlacementSerializer)
+    @extend_schema(request=serializers.ReasonSerializer, responses=serializers.PlacementSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str | None = None) -> Response:
         """The host declines the visitor, with a reason; the request goes back to the matching."""
         placement = self._object()
-        incoming = s.ReasonSerializer(data=request.data)
+        incoming = serializers.ReasonSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(
-            services.placement_host_decline,
+        placements.placement_host_decline(
             actor=self.actor,
             placement=placement,
             reason=incoming.validated_data["reason"],
         )
-        return self._answer(placement)
+        return _answer(self, placement)
 
-    @extend_schema(request=s.ConfirmSerializer, responses=s.PlacementSerializer)
+    @extend_schema(request=serializers.ConfirmSerializer, responses=serializers.PlacementSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         """The shadower confirms and accepts the confidentiality terms; calendar invites go out."""
         placement = self._object()
-        incoming = s.ConfirmSerializer(data=request.data)
+        incoming = serializers.ConfirmSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(
-            services.placement_confirm,
+        placements.placement_confirm(
             actor=self.actor,
             placement=placement,
             accept_confidentiality=incoming.validated_data["accept_confidentiality"],
         )
-        return self._answer(placement)
+        return _answer(self, placement)
 
-    @extend_schema(request=None, responses=s.PlacementSerializer)
+    @extend_schema(request=None, responses=serializers.PlacementSerializer)
     @action(detail=True, methods=["post"])
     def visited(self, request: Request, pk: str | None = None) -> Response:
         """The host or a coordinator records the visit (after its last day)."""
         placement = self._object()
-        _call(services.placement_mark_visited, actor=self.actor, placement=placement)
-        return self._answer(placement)
+        placements.placement_mark_visited(actor=self.actor, placement=placement)
+        return _answer(self, placement)
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.PlacementSerializer)
+    @extend_schema(request=serializers.ReasonSerializer, responses=serializers.PlacementSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel with a reason (shadower, host or coordinator); a confirmed visit's invites are cancelled."""
         placement = self._object()
-        incoming = s.ReasonSerializer(data=request.data)
+        incoming = serializers.ReasonSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        _call(
-            services.placement_cancel,
+        placements.placement_cancel(
             actor=self.actor,
             placement=placement,
             reason=incoming.validated_data["reason"],
         )
-        return self._answer(placement)
+        return _answer(self, placement)
 
 
 class ReflectionViewSet(
@@ -454,7 +447,7 @@ class ReflectionViewSet(
     writes it once the visit is recorded."""
 
     model = Reflection
-    serializer_class = s.ReflectionSerializer
+    serializer_class = serializers.ReflectionSerializer
     filterset_class = filters.ReflectionFilter
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -463,7 +456,7 @@ class ReflectionViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         placement = Placement.objects.select_related("request", "programme").get(pk=data.pop("placement").pk)
-        serializer.instance = _call(services.reflection_submit, actor=self.actor, placement=placement, **data)
+        serializer.instance = reflections.reflection_submit(actor=self.actor, placement=placement, **data)
 
 
 class HostFeedbackViewSet(
@@ -473,16 +466,16 @@ class HostFeedbackViewSet(
     The host writes it after the visit; writing again corrects it."""
 
     model = HostFeedback
-    serializer_class = s.HostFeedbackSerializer
+    serializer_class = serializers.HostFeedbackSerializer
     filterset_class = filters.HostFeedbackFilter
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        visible = Placement.objects.filter(perms.visible_placements_filter(self.actor)).values("pk")
+        visible = Placement.objects.filter(permissions.visible_placements_filter(self.actor)).values("pk")
         return queryset.filter(placement__in=visible).order_by("-submitted_at", "-pk")
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
         placement = Placement.objects.select_related("workplace", "programme").get(pk=data["placement"].pk)
-        serializer.instance = _call(
-            services.host_feedback_submit, actor=self.actor, placement=placement, feedback=data["feedback"]
+        serializer.instance = reflections.host_feedback_submit(
+            actor=self.actor, placement=placement, feedback=data["feedback"]
         )

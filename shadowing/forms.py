@@ -17,10 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from coordinator.core.forms import add_service_errors  # noqa: F401  (used by the views)
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
-from shadowing.models import Topic, Workplace
-
-MAX_WINDOWS = 5
-MAX_PREFERENCES = 5
+from shadowing.models import MAX_SLOT_CAPACITY, NOTE_MAX_LENGTH, Topic, Workplace
+from shadowing.services.shadowing_requests import MAX_PREFERENCES, MAX_WINDOWS
 
 # Languages people in the programmes speak at work (ISO 639-1 codes). Codes already stored on a workplace
 # or request that are not in this list are kept as choices so that editing never drops them.
@@ -177,7 +175,9 @@ class SlotBulkForm(forms.Form):
     ends_on = DateField(label=_("To"))
     starts_at = TimeField(label=_("Visit starts"), initial=time(9, 0))
     ends_at = TimeField(label=_("Visit ends"), initial=time(16, 0))
-    capacity = forms.IntegerField(label=_("Places per day"), min_value=1, max_value=3, initial=1)
+    capacity = forms.IntegerField(
+        label=_("Places per day"), min_value=1, max_value=MAX_SLOT_CAPACITY, initial=1
+    )
     notes = forms.CharField(label=_("Notes for visitors"), max_length=500, required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -205,12 +205,17 @@ class PeriodForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class OptionalReasonForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason (optional)"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason (optional)"),
+        max_length=NOTE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -271,7 +276,8 @@ class ShadowingRequestForm(forms.Form):
             self.fields[f"window_{i}_ends_on"] = DateField(
                 label=_("Window %(n)s: to") % {"n": i}, required=i == 1
             )
-        # Another organisation or one of its published workplaces; never the requester's own organisation.
+        # Another organisation or one of its published workplaces (``permissions.can_shadow_at``: never the
+        # requester's own organisation).
         organisations = list(
             Organisation.objects.filter(participations__programme=programme)
             .exclude(pk=organisation_id)
@@ -386,7 +392,7 @@ class ReflectionForm(forms.Form):
 
 
 class DecisionNoteForm(forms.Form):
-    note = forms.CharField(label=_("Note (optional)"), max_length=1000, required=False)
+    note = forms.CharField(label=_("Note (optional)"), max_length=NOTE_MAX_LENGTH, required=False)
 
 
 class WorkplaceFilterForm(forms.Form):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
-from shadowing import permissions as perms
+from shadowing import permissions
 from shadowing.models import (
     HostFeedback,
     Placement,
@@ -138,7 +138,7 @@ def _host_panel(request: Any) -> dict[str, Any] | None:
     hosted = Q(placement__workplace__organisation_id=actor.organisation_id, placement__programme=programme)
     this_month = PlacementDay.objects.filter(
         hosted,
-        placement__status__in=(P.HOST_ACCEPTED, P.CONFIRMED, P.VISITED, P.REFLECTED),
+        placement__status__in=(P.HOST_ACCEPTED, *Placement.VISITS),
         date__gte=first,
         date__lt=following,
     ).count()
@@ -150,11 +150,11 @@ def _host_panel(request: Any) -> dict[str, Any] | None:
 
 def _coordinator_panel(request: Any) -> dict[str, Any] | None:
     """Coordinators: the matching dashboard's figures and the hosts with visitors to answer (3 queries)."""
-    from shadowing.views import dashboard_figures
+    from shadowing.views.coordinators import dashboard_figures
 
     actor = actor_for(request.user)
     programme: Programme = request.programme
-    if not perms.can_manage(actor, programme):
+    if not permissions.can_manage(actor, programme):
         return None
     figures: dict[str, Any] = dict(dashboard_figures(programme))
     rows = (
@@ -193,7 +193,7 @@ from shadowing import jobs  # noqa: E402, F401  (registers notification kinds, p
 def _history(person: Person) -> list[registry.HistoryEntry]:
     """Visits made, with what was learned and the host's feedback (3 queries)."""
     placements = list(
-        Placement.objects.filter(request__requester=person, status__in=(P.VISITED, P.REFLECTED))
+        Placement.objects.filter(request__requester=person, status__in=Placement.AFTER_VISIT)
         .select_related("workplace__organisation")
         .order_by("-pk")
     )
@@ -235,7 +235,7 @@ registry.history_providers.register("shadowing", _history)
 
 
 def _seed() -> list[tuple[str, str]]:
-    from shadowing.seed import seed_shadowing
+    from shadowing.seed.loader import seed_shadowing
 
     return seed_shadowing()
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
 from coordinator.core.notifications import absolute_url, send_invite
-from organisations.models import Person, Programme
+from organisations.models import Person
 from shadowing.models import Placement, PlacementDay
 
 # The relations every invite (and most notifications) needs, for ``select_related``.
@@ -36,17 +36,10 @@ PLACEMENT_RELATED = (
     "workplace__organisation",
 )
 # Placements that are in their people's calendars.
-IN_CALENDAR = (Placement.Status.CONFIRMED, Placement.Status.VISITED, Placement.Status.REFLECTED)
 
 
 def visit_uid(placement_id: int, day_id: int) -> str:
     return event_uid("shadowing-visit", placement_id, day_id)
-
-
-def language_of(person: Person, programme: Programme) -> str:
-    from django.conf import settings
-
-    return person.preferred_language or programme.language or settings.LANGUAGE_CODE
 
 
 def placement_url(placement_id: int) -> str:
@@ -150,9 +143,7 @@ def send_placement_invites(placement: Placement, method: Method, *, update: bool
     Returns the number of messages."""
     programme = placement.programme
     zone = ZoneInfo(programme.time_zone)
-    days = list(
-        PlacementDay.unscoped_objects.filter(placement_id=placement.pk).order_by("date", "starts_at", "pk")
-    )
+    days = list(PlacementDay.objects.filter(placement_id=placement.pk).order_by("date", "starts_at", "pk"))
     now = timezone.now()
     people = [placement.request.requester, placement.workplace.contact]
     sent = 0
@@ -160,7 +151,7 @@ def send_placement_invites(placement: Placement, method: Method, *, update: bool
         if _span(day, zone)[1] <= now:
             continue  # a past day is history; changing its calendar copy helps nobody
         for person in {p.pk: p for p in people}.values():
-            with translation.override(language_of(person, programme)):
+            with translation.override(person.language_in(programme)):
                 event = visit_event(placement, day, index=index, total=len(days), with_people=True)
                 calendar = build_calendar([event], time_zone=programme.time_zone, method=method)
                 params = {"summary": event.summary, "when": _when(day)}
@@ -202,7 +193,7 @@ def feed_events(person: Person) -> list[CalendarEvent]:
 
     placements = list(
         Placement.objects.filter(
-            Q(request__requester=person) | Q(workplace__contact=person), status__in=IN_CALENDAR
+            Q(request__requester=person) | Q(workplace__contact=person), status__in=Placement.VISITS
         )
         .select_related(*PLACEMENT_RELATED)
         .prefetch_related(Prefetch("days", queryset=PlacementDay.objects.order_by("date", "starts_at", "pk")))
@@ -211,7 +202,7 @@ def feed_events(person: Person) -> list[CalendarEvent]:
     if not placements:
         return []
     events = []
-    with translation.override(language_of(person, placements[0].programme)):
+    with translation.override(person.language_in(placements[0].programme)):
         for placement in placements:
             days = list(placement.days.all())
             url = absolute_url(placement_url(placement.pk))

@@ -3,9 +3,9 @@
 The shape of the data:
 
 - A ``Workplace`` belongs to a programme and to one of its organisations (optionally a unit). Its host
-  contacts and the organisation's admins edit it (a guardian object permission ``change_workplace`` held
-  through ``WorkplaceUserObjectPermission``, kept in sync by ``shadowing.services``); everyone in the
-  programme sees it once it is published. It offers ``Topic`` rows from the programme's controlled list.
+  contacts and the organisation's admins edit it (derived from their roles: ``shadowing.permissions``);
+  everyone in the programme sees it once it is published. It offers ``Topic`` rows from the programme's
+  controlled list.
 - A ``Slot`` is one bookable visit day at a workplace with a time span and a capacity of 1–3 visitors.
   ``Slot.booked`` counts the placement days that hold a seat (see ``Placement.SEAT_HOLDING``). Every change
   of it happens in ``shadowing.services`` while the slot rows are locked in primary-key order, and a CHECK
@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from datetime import timedelta
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
@@ -34,10 +35,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from coordinator.core.tenancy import TenantModel
 from organisations.models import validate_language_codes
+
+# A note or reason someone types (a decision note, why a host declined, why a visit was cancelled).
+NOTE_MAX_LENGTH = 1000
+# The most visitors one slot takes.
+MAX_SLOT_CAPACITY = 3
 
 
 def default_request_expiry() -> dt.datetime:
@@ -166,16 +171,6 @@ class Workplace(TenantModel):
         )
 
 
-class WorkplaceUserObjectPermission(UserObjectPermissionBase):
-    """guardian's direct foreign-key permission rows for workplaces: they vanish with their workplace."""
-
-    content_object = models.ForeignKey(Workplace, on_delete=models.CASCADE)
-
-
-class WorkplaceGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Workplace, on_delete=models.CASCADE)
-
-
 class Slot(TenantModel):
     """One bookable visit day at a workplace, for 1–3 visitors."""
 
@@ -188,7 +183,7 @@ class Slot(TenantModel):
     starts_at = models.TimeField(_("starts"))
     ends_at = models.TimeField(_("ends"))
     capacity = models.PositiveSmallIntegerField(
-        _("places"), default=1, validators=[MinValueValidator(1), MaxValueValidator(3)]
+        _("places"), default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_SLOT_CAPACITY)]
     )
     booked = models.PositiveSmallIntegerField(default=0, editable=False)
     notes = models.CharField(_("notes"), max_length=500, blank=True)
@@ -309,7 +304,7 @@ class ShadowingRequest(TenantModel):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.CharField(_("note on the decision"), max_length=1000, blank=True)
+    decision_note = models.CharField(_("note on the decision"), max_length=NOTE_MAX_LENGTH, blank=True)
     partner = models.OneToOneField(
         "self",
         on_delete=models.SET_NULL,
@@ -494,6 +489,12 @@ class Placement(TenantModel):
         Status.VISITED,
         Status.REFLECTED,
     )
+    # Placements the shadower, the host or a coordinator may still cancel (the visit has not happened).
+    CANCELLABLE: ClassVar[tuple[str, ...]] = (Status.AWAITING_HOST, Status.HOST_ACCEPTED, Status.CONFIRMED)
+    # Visits made or confirmed: in the calendars, on the overview and in the reports.
+    VISITS: ClassVar[tuple[str, ...]] = (Status.CONFIRMED, Status.VISITED, Status.REFLECTED)
+    # After the visit: the shadower's reflection and the host's feedback belong to these.
+    AFTER_VISIT: ClassVar[tuple[str, ...]] = (Status.VISITED, Status.REFLECTED)
 
     programme = models.ForeignKey(
         "organisations.Programme",
@@ -522,8 +523,8 @@ class Placement(TenantModel):
     confidentiality_accepted_at = models.DateTimeField(
         _("confidentiality accepted at"), null=True, blank=True
     )
-    decline_reason = models.CharField(_("why the host declined"), max_length=1000, blank=True)
-    cancel_reason = models.CharField(_("why it was cancelled"), max_length=1000, blank=True)
+    decline_reason = models.CharField(_("why the host declined"), max_length=NOTE_MAX_LENGTH, blank=True)
+    cancel_reason = models.CharField(_("why it was cancelled"), max_length=NOTE_MAX_LENGTH, blank=True)
     cancelled_by = models.ForeignKey(
         "organisations.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -563,9 +564,15 @@ class Placement(TenantModel):
     def __str__(self) -> str:
         return f"{self.request.requester} @ {self.workplace} ({self.get_status_display()})"
 
-    @property
-    def holds_seats(self) -> bool:
-        return self.status in self.SEAT_HOLDING
+    def last_day_ended(self) -> bool:
+        """Whether the end of the last visit day has passed, in the programme's time zone (a placement
+        without days counts as over). Reads the days through ``days.all()`` (prefetched where listed)."""
+        days = list(self.days.all())
+        if not days:
+            return True
+        last = max(days, key=lambda d: (d.date, d.ends_at))
+        zone = ZoneInfo(self.programme.time_zone)
+        return timezone.now() >= dt.datetime.combine(last.date, last.ends_at, tzinfo=zone)
 
 
 class PlacementDay(TenantModel):
@@ -611,7 +618,7 @@ class PlacementEvent(TenantModel):
         "organisations.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     at = models.DateTimeField(default=timezone.now)
-    note = models.CharField(max_length=1000, blank=True)
+    note = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]

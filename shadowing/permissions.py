@@ -2,11 +2,11 @@
 
 Roles (``organisations.models.PlatformRole``):
 
-- **host contacts** of an organisation edit that organisation's workplaces and their slots; they hold the
-  guardian object permission ``shadowing.change_workplace`` on each (granted and revoked by
-  ``shadowing.services`` so that it always matches the organisation's host contacts). The **organisation
-  admins** of that organisation may edit them too. Nobody else may, coordinators included: a workplace is
-  its organisation's to open.
+- **host contacts** of an organisation edit that organisation's workplaces and their slots, and so do the
+  **organisation admins** of that organisation. Nobody else may, coordinators included: a workplace is its
+  organisation's to open. The right is derived from the roles each time it is asked (the ``rules``
+  permission ``shadowing.change_workplace`` and ``can_edit_workplace``; ``selectors.editable_workplaces``
+  filters by the same rule), so a new host contact may edit at once and a removed one no longer can.
 - every **member** of the programme sees the published workplaces; editors also see drafts;
 - **staff** ask to shadow (never at their own organisation), and see and withdraw their own requests;
 - the requester's **line manager** approves or declines the time away; where the requester has no line
@@ -21,15 +21,20 @@ Roles (``organisations.models.PlatformRole``):
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
-from guardian.core import ObjectPermissionChecker
+import rules
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 
 from organisations.models import Person, PlatformRole, Programme
-from organisations.permissions import Actor
+from organisations.permissions import Actor, actor_for
+from organisations.selectors import coordinators_of
 from shadowing.models import Placement, ShadowingRequest, Workplace
 
 R = PlatformRole
 CHANGE_WORKPLACE = "change_workplace"
+# The roles that host visitors: open and edit their organisation's workplaces, accept visitors.
+HOST_ROLES = frozenset({PlatformRole.HOST_CONTACT, PlatformRole.ORGANISATION_ADMIN})
 
 
 def can_manage(actor: Actor, programme: Programme | int) -> bool:
@@ -42,32 +47,51 @@ def can_create_workplace(actor: Actor, programme: Programme | int, organisation_
     return (
         actor.person is not None
         and actor.organisation_id == organisation_id
-        and actor.has_role(programme, R.HOST_CONTACT, R.ORGANISATION_ADMIN)
+        and actor.has_role(programme, *HOST_ROLES)
     )
 
 
-def can_edit_workplace(
-    actor: Actor, workplace: Workplace, checker: ObjectPermissionChecker | None = None
-) -> bool:
-    """The organisation's admins, and its host contacts holding the object permission on the workplace."""
-    if actor.person is None or actor.organisation_id != workplace.organisation_id:
-        return False
-    if actor.has_role(workplace.programme_id, R.ORGANISATION_ADMIN):
-        return True
-    if not actor.has_role(workplace.programme_id, R.HOST_CONTACT):
-        return False
-    checker = checker or ObjectPermissionChecker(actor.user)  # type: ignore[arg-type]  # signed in: has a person
-    return bool(checker.has_perm(CHANGE_WORKPLACE, workplace))
-
-
-def can_see_workplace(actor: Actor, workplace: Workplace) -> bool:
-    if not actor.is_member(workplace.programme_id):
-        return False
+def _hosts_workplace(actor: Actor, workplace: Workplace, *roles: str) -> bool:
     return (
-        workplace.is_published
-        or can_manage(actor, workplace.programme_id)
-        or actor.organisation_id == workplace.organisation_id
+        actor.person is not None
+        and actor.organisation_id == workplace.organisation_id
+        and actor.has_role(workplace.programme_id, *roles)
     )
+
+
+@rules.predicate
+def is_host_contact_of_workplace(user: AbstractBaseUser | AnonymousUser, workplace: Workplace | None) -> bool:
+    """A host contact of the workplace's organisation in its programme."""
+    return workplace is not None and _hosts_workplace(actor_for(user), workplace, PlatformRole.HOST_CONTACT)
+
+
+@rules.predicate
+def is_organisation_admin_of_workplace(
+    user: AbstractBaseUser | AnonymousUser, workplace: Workplace | None
+) -> bool:
+    """An organisation admin of the workplace's organisation in its programme."""
+    return workplace is not None and _hosts_workplace(
+        actor_for(user), workplace, PlatformRole.ORGANISATION_ADMIN
+    )
+
+
+rules.add_perm(
+    f"shadowing.{CHANGE_WORKPLACE}", is_host_contact_of_workplace | is_organisation_admin_of_workplace
+)
+
+
+def can_edit_workplace(actor: Actor, workplace: Workplace) -> bool:
+    """The organisation's host contacts and admins (the rule of ``shadowing.change_workplace``)."""
+    return _hosts_workplace(actor, workplace, *HOST_ROLES)
+
+
+def editable_workplaces_filter(actor: Actor) -> Q:
+    """The rule of ``can_edit_workplace`` as a filter: the actor's own organisation's workplaces in the
+    programmes where they are a host contact or an organisation admin."""
+    person = actor.person
+    if person is None:
+        return Q(pk__in=[])
+    return Q(organisation_id=person.organisation_id, programme_id__in=actor.programmes_with_role(*HOST_ROLES))
 
 
 def visible_workplaces_filter(actor: Actor) -> Q:
@@ -89,6 +113,11 @@ def is_host(actor: Actor, workplace: Workplace) -> bool:
     return can_edit_workplace(actor, workplace)
 
 
+def can_shadow_at(requester_organisation_id: int, host_organisation_id: int) -> bool:
+    """Shadowing is always at another organisation than the requester's own."""
+    return requester_organisation_id != host_organisation_id
+
+
 def is_requester(actor: Actor, request: ShadowingRequest) -> bool:
     return actor.person is not None and request.requester_id == actor.person.pk
 
@@ -98,7 +127,7 @@ def can_request(actor: Actor, programme: Programme | int) -> bool:
     return actor.person is not None and actor.has_role(programme, R.STAFF)
 
 
-def can_decide(actor: Actor, request: ShadowingRequest) -> bool:
+def _manages_requester(actor: Actor, request: ShadowingRequest) -> bool:
     """The requester's line manager; without one on record, a line manager of the requester's own unit."""
     person = actor.person
     if person is None or person.pk == request.requester_id:
@@ -114,10 +143,61 @@ def can_decide(actor: Actor, request: ShadowingRequest) -> bool:
     )
 
 
-def can_see_request(actor: Actor, request: ShadowingRequest) -> bool:
-    if is_requester(actor, request) or can_manage(actor, request.programme_id):
+def approvers_of(request: ShadowingRequest) -> list[Person]:
+    """Who decides a request: the line manager; else the line managers of the requester's unit; else, when
+    nobody else can, the programme's coordinators."""
+    requester = request.requester
+    if requester.line_manager_id is not None:
+        # The requester's own record names the line manager, who is asked even when not a member of the
+        # programme (the membership is not what makes them the manager).
+        return list(Person.unscoped_objects.filter(pk=requester.line_manager_id).select_related("user"))
+    if requester.unit_id is not None:
+        unit_managers = list(
+            Person.objects.filter(
+                unit_id=requester.unit_id,
+                organisation_id=requester.organisation_id,
+                memberships__programme_id=request.programme_id,
+                memberships__is_active=True,
+                memberships__role_assignments__role=PlatformRole.LINE_MANAGER,
+            )
+            .exclude(pk=requester.pk)
+            .select_related("user")
+            .distinct()
+            .order_by("pk")
+        )
+        if unit_managers:
+            return unit_managers
+    return list(coordinators_of(request.programme).exclude(pk=requester.pk))
+
+
+def can_decide(actor: Actor, request: ShadowingRequest) -> bool:
+    """Who may approve or decline a request: the rule of ``approvers_of`` for one actor (the line manager,
+    else a line manager of the requester's unit, else coordinators where nobody else can decide)."""
+    if actor.person is None or actor.person.pk == request.requester_id:
+        return False
+    if _manages_requester(actor, request):
         return True
-    return can_decide(actor, request)
+    return any(p.pk == actor.person.pk for p in approvers_of(request))
+
+
+def decidable_requests_filter(actor: Actor, programme_id: int) -> Q:
+    """The requests ``can_decide`` lets the actor decide in one programme, as a filter (the lists of the
+    approvals page): my reports; without a line manager on record, the people of my own unit when I am a
+    line manager there; and for coordinators every request without a line manager (they decide where
+    nobody else can; ``can_decide`` checks each one). The actor's own requests are never theirs to decide."""
+    person = actor.person
+    if person is None:
+        return Q(pk__in=[])
+    condition = Q(requester__line_manager=person)
+    if can_manage(actor, programme_id):
+        condition |= Q(requester__line_manager__isnull=True)
+    if actor.has_role(programme_id, PlatformRole.LINE_MANAGER) and person.unit_id is not None:
+        condition |= Q(
+            requester__line_manager__isnull=True,
+            requester__unit_id=person.unit_id,
+            requester__organisation_id=person.organisation_id,
+        )
+    return condition & ~Q(requester=person)
 
 
 def visible_requests_filter(actor: Actor) -> Q:
@@ -160,27 +240,15 @@ def visible_placements_filter(actor: Actor) -> Q:
     return condition
 
 
-def can_see_placement(actor: Actor, placement: Placement) -> bool:
-    if can_manage(actor, placement.programme_id):
-        return True
-    if placement.status == Placement.Status.PROPOSED:
-        return False
-    return is_requester(actor, placement.request) or is_host(actor, placement.workplace)
-
-
-def editable_workplaces(actor: Actor, queryset: QuerySet[Workplace]) -> QuerySet[Workplace]:
-    """Narrow a scoped queryset to the workplaces the actor may edit (for choice lists)."""
-    person = actor.person
-    if person is None:
-        return queryset.none()
-    admin_in = actor.programmes_with_role(R.ORGANISATION_ADMIN)
-    host_in = actor.programmes_with_role(R.HOST_CONTACT)
-    mine = queryset.filter(organisation_id=person.organisation_id)
-    from guardian.shortcuts import get_objects_for_user  # guardian's query helpers only on this path
-
-    permitted = get_objects_for_user(
-        actor.user, f"shadowing.{CHANGE_WORKPLACE}", klass=mine, accept_global_perms=False
+def can_cancel_placement(actor: Actor, placement: Placement) -> bool:
+    """The shadower, the host or a coordinator (while the status is in ``Placement.CANCELLABLE``)."""
+    return (
+        is_requester(actor, placement.request)
+        or is_host(actor, placement.workplace)
+        or can_manage(actor, placement.programme_id)
     )
-    return mine.filter(
-        Q(programme_id__in=admin_in) | Q(programme_id__in=host_in, pk__in=permitted.values("pk"))
-    )
+
+
+def can_record_visit(actor: Actor, placement: Placement) -> bool:
+    """The host or a coordinator records that a confirmed visit took place (after its last day)."""
+    return is_host(actor, placement.workplace) or can_manage(actor, placement.programme_id)

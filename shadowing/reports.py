@@ -12,21 +12,19 @@ from coordinator.core import registry
 from organisations.models import Programme
 from shadowing.models import Placement, PlacementDay, Reflection, ShadowingRequest
 
-P = Placement.Status
 # Placements that are, or have become, a visit.
-VISITS = (P.CONFIRMED, P.VISITED, P.REFLECTED)
 
 
 def report(programme: Programme, start: date, end: date) -> registry.ReportSection:
     """A visit counts in the period of its first day (four queries)."""
     first_days = (
-        PlacementDay.objects.filter(placement__programme=programme, placement__status__in=VISITS)
+        PlacementDay.objects.filter(placement__programme=programme, placement__status__in=Placement.VISITS)
         .values("placement_id")
         .annotate(first=Min("date"))
         .filter(first__gte=start, first__lte=end)
         .values("placement_id")
     )
-    visits = Placement.objects.filter(programme=programme, status__in=VISITS, pk__in=first_days)
+    visits = Placement.objects.filter(programme=programme, status__in=Placement.VISITS, pk__in=first_days)
     by_host = list(
         visits.values("workplace__organisation__name")
         .annotate(

@@ -6,10 +6,10 @@ functions add the joins each list needs, so that a list costs a fixed number of 
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from organisations.permissions import COORDINATING_ROLES, Actor
-from shadowing import permissions as perms
+from shadowing import permissions
 from shadowing.models import (
     AvailabilityWindow,
     MatchingRun,
@@ -28,26 +28,27 @@ from shadowing.models import (
 def workplaces_for(actor: Actor) -> QuerySet[Workplace]:
     """Published workplaces, the actor's own organisation's drafts, and every one for coordinators."""
     return (
-        Workplace.objects.filter(perms.visible_workplaces_filter(actor))
+        Workplace.objects.filter(permissions.visible_workplaces_filter(actor))
         .select_related("organisation")
         .prefetch_related(Prefetch("topics", queryset=Topic.objects.all()))
         .order_by("name", "pk")
     )
 
 
+def editable_workplaces(actor: Actor, queryset: QuerySet[Workplace]) -> QuerySet[Workplace]:
+    """Narrow a scoped queryset to the workplaces the actor may edit (``permissions.can_edit_workplace``)."""
+    return queryset.filter(permissions.editable_workplaces_filter(actor))
+
+
 def slots_for(actor: Actor) -> QuerySet[Slot]:
-    visible = Workplace.objects.filter(perms.visible_workplaces_filter(actor)).values("pk")
+    visible = Workplace.objects.filter(permissions.visible_workplaces_filter(actor)).values("pk")
     return Slot.objects.filter(workplace__in=visible).order_by("date", "starts_at", "pk")
-
-
-def free_slots(workplace: Workplace) -> QuerySet[Slot]:
-    return Slot.objects.filter(workplace=workplace, booked__lt=F("capacity")).order_by("date", "starts_at")
 
 
 def requests_for(actor: Actor) -> QuerySet[ShadowingRequest]:
     """Own requests, those the actor decides on as line manager, and all for coordinators."""
     return (
-        ShadowingRequest.objects.filter(perms.visible_requests_filter(actor))
+        ShadowingRequest.objects.filter(permissions.visible_requests_filter(actor))
         .select_related("requester__user")
         .prefetch_related(
             Prefetch("topics", queryset=Topic.objects.all()),
@@ -67,9 +68,9 @@ def with_placement_joins(queryset: QuerySet[Placement]) -> QuerySet[Placement]:
 
 def placements_for(actor: Actor) -> QuerySet[Placement]:
     """The shadower's own, the host's, and all for coordinators (proposals for coordinators only)."""
-    return with_placement_joins(Placement.objects.filter(perms.visible_placements_filter(actor))).order_by(
-        "-created_at", "-pk"
-    )
+    return with_placement_joins(
+        Placement.objects.filter(permissions.visible_placements_filter(actor))
+    ).order_by("-created_at", "-pk")
 
 
 def runs_for(actor: Actor) -> QuerySet[MatchingRun]:

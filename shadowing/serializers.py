@@ -17,6 +17,8 @@ from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import Organisation, Person, Programme, Unit
 from shadowing.models import (
+    MAX_SLOT_CAPACITY,
+    NOTE_MAX_LENGTH,
     AvailabilityWindow,
     HostFeedback,
     MatchingRun,
@@ -133,7 +135,7 @@ class SlotBulkSerializer(StrictSerializer):
     )
     starts_at = serializers.TimeField()
     ends_at = serializers.TimeField()
-    capacity = serializers.IntegerField(min_value=1, max_value=3)
+    capacity = serializers.IntegerField(min_value=1, max_value=MAX_SLOT_CAPACITY)
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -226,11 +228,11 @@ class ShadowingRequestSerializer(StrictModelSerializer):
 
 
 class DecisionSerializer(StrictSerializer):
-    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default="")
 
 
 class DeclineSerializer(StrictSerializer):
-    note = serializers.CharField(max_length=1000)
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH)
 
 
 class PlacementDaySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -280,7 +282,7 @@ class PlacementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
 
 
 class ReasonSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=1000)
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH)
 
 
 class ConfirmSerializer(StrictSerializer):
@@ -329,7 +331,7 @@ class MatchingRunSerializer(serializers.ModelSerializer):  # type: ignore[type-a
 
     @extend_schema_field(UnplacedSerializer(many=True))
     def get_unplaced(self, run: MatchingRun) -> list[dict[str, Any]]:
-        from shadowing.services import reason_text
+        from shadowing.services.matching_runs import reason_text
 
         return [
             {"request": int(pk), "reason": code, "reason_text": reason_text(code)}

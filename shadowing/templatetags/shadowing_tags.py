@@ -46,11 +46,6 @@ def language_names(codes: Iterable[str] | None) -> str:
 
 
 @register.filter
-def get_item(mapping: dict, key: object) -> object:  # type: ignore[type-arg]
-    return mapping.get(key)
-
-
-@register.filter
 def percent(fraction: float | None) -> str:
     """A solver gap such as 0.0012 as "0.12 %"."""
     return f"{(fraction or 0) * 100:.2f} %"

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from tests.browser.conftest import axe_violations
 
 GOALS = "Webbtest: se hur ett mottagningssamtal går till"
-# The demo workplaces (shadowing/seed.py) and their host contacts.
+# The demo workplaces (shadowing/seed/data.py) and their host contacts.
 HOSTS = {
     "Migrationsverket, mottagningsenheten Malmö": "karin.nystrom",
     "Arbetsförmedlingen Malmö, etableringsuppdraget": "thomas.wikstrom",

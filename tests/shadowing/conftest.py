@@ -14,7 +14,6 @@ from django.utils import timezone
 from coordinator.core.tenancy import programme_scope
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import Actor, actor_for, forget_actor
-from shadowing import services
 from shadowing.models import Placement, PlacementDay, PlacementEvent, ShadowingRequest, Slot, Workplace
 from tests.factories import make_member
 from tests.factories.shadowing import (
@@ -74,7 +73,6 @@ def workplace_a(programme: Programme, org_a: Any, host_a: Person, unit_a: Any, t
         name="Mottagningsenheten",
         topics=[topic],
     )
-    services.sync_workplace_permissions([workplace])
     return workplace
 
 
@@ -83,7 +81,6 @@ def workplace_b(programme: Programme, org_b: Any, host_b: Person, unit_b: Any) -
     workplace = WorkplaceFactory(
         programme=programme, organisation=org_b, unit=unit_b, contact=host_b, name="Introduktion Rosengård"
     )
-    services.sync_workplace_permissions([workplace])
     return workplace
 
 

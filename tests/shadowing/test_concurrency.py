@@ -14,11 +14,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
+from coordinator.core.exceptions import Conflict
 from coordinator.core.tenancy import programme_scope
 from organisations.models import PlatformRole
 from organisations.permissions import actor_for
-from shadowing import services
 from shadowing.models import MatchingRun, Placement, Slot
+from shadowing.services import matching_runs
 from tests.factories import make_member
 from tests.factories.shadowing import SlotFactory, future_weekday, make_request
 
@@ -61,12 +62,15 @@ def _race(slot: Slot, runs: list[MatchingRun]) -> tuple[Counter[str], list[BaseE
             barrier.wait(timeout=60)
             with programme_scope([programme.pk]):
                 run = MatchingRun.objects.select_related("programme").get(pk=runs[index].pk)
-                services.matching_run_confirm(actor=actors[index], run=run)
+                matching_runs.matching_run_confirm(actor=actors[index], run=run)
             with guard:
                 outcomes["confirmed"] += 1
-        except ValidationError as exc:
+        except Conflict:
             with guard:
-                outcomes["conflict" if services.is_conflict(exc) else "invalid"] += 1
+                outcomes["conflict"] += 1
+        except ValidationError:
+            with guard:
+                outcomes["invalid"] += 1
         except BaseException as exc:  # collected and asserted on below
             with guard:
                 errors.append(exc)
@@ -100,7 +104,7 @@ def test_twenty_coordinators_confirming_at_once_fill_the_three_places_exactly(co
 
 def test_control_without_lock_the_race_happens_and_only_check_constraint_stops_it(contested):
     slot, runs = contested
-    with services.slot_lock_disabled():
+    with matching_runs.slot_lock_disabled():
         outcomes, errors = _race(slot, runs)
 
     slot.refresh_from_db()
@@ -125,7 +129,7 @@ def without_capacity_check(contested) -> Iterator[None]:
 
 def test_control_without_lock_or_check_constraint_the_slot_overbooks(contested, without_capacity_check):
     slot, runs = contested
-    with services.slot_lock_disabled():
+    with matching_runs.slot_lock_disabled():
         outcomes, errors = _race(slot, runs)
 
     slot.refresh_from_db()

@@ -10,8 +10,9 @@ import pytest
 from django.core import mail
 
 from coordinator.core.models import OutboundEmail
-from shadowing import invites, services
+from shadowing import invites
 from shadowing.models import Placement
+from shadowing.services import placements, workplaces
 from tests.factories.shadowing import SlotFactory, make_request
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("scope")]
@@ -44,7 +45,7 @@ def accepted(programme, shadower, two_days, make_placement):
 def test_confirmation_sends_an_itip_request_per_day_to_shadower_and_host(
     programme, accepted, shadower, host_a, workplace_a, as_actor
 ):
-    services.placement_confirm(actor=as_actor(shadower), placement=accepted, accept_confidentiality=True)
+    placements.placement_confirm(actor=as_actor(shadower), placement=accepted, accept_confidentiality=True)
 
     days = list(accepted.days.order_by("date"))
     for person in (shadower, host_a):
@@ -95,11 +96,11 @@ def test_confirmation_sends_an_itip_request_per_day_to_shadower_and_host(
 def test_slot_time_change_sends_an_update_with_same_uid_and_higher_sequence(
     accepted, shadower, host_a, two_days, as_actor
 ):
-    services.placement_confirm(actor=as_actor(shadower), placement=accepted, accept_confidentiality=True)
+    placements.placement_confirm(actor=as_actor(shadower), placement=accepted, accept_confidentiality=True)
     [(_row, first)] = _calendars(shadower)[:1]
     uid = str(first.walk("VEVENT")[0]["UID"])
 
-    services.slot_update(actor=as_actor(host_a), slot=two_days[0], values={"starts_at": time(10)})
+    workplaces.slot_update(actor=as_actor(host_a), slot=two_days[0], values={"starts_at": time(10)})
 
     updates = _calendars(shadower)[2:]
     assert [row.ics_method for row, _c in updates] == ["REQUEST", "REQUEST"]
@@ -114,10 +115,10 @@ def test_slot_time_change_sends_an_update_with_same_uid_and_higher_sequence(
 
 
 def test_cancellation_sends_itip_cancel_with_same_uids(accepted, shadower, host_a, as_actor):
-    services.placement_confirm(actor=as_actor(shadower), placement=accepted, accept_confidentiality=True)
+    placements.placement_confirm(actor=as_actor(shadower), placement=accepted, accept_confidentiality=True)
     invited = {str(c.walk("VEVENT")[0]["UID"]) for _r, c in _calendars(host_a, "REQUEST")}
 
-    services.placement_cancel(actor=as_actor(shadower), placement=accepted, reason="Sjuk")
+    placements.placement_cancel(actor=as_actor(shadower), placement=accepted, reason="Sjuk")
 
     for person in (shadower, host_a):
         cancels = _calendars(person, "CANCEL")
@@ -141,7 +142,9 @@ def test_invite_email_has_inline_calendar_part(
     accepted, shadower, as_actor, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.placement_confirm(actor=as_actor(shadower), placement=accepted, accept_confidentiality=True)
+        placements.placement_confirm(
+            actor=as_actor(shadower), placement=accepted, accept_confidentiality=True
+        )
     to_shadower = [m for m in mail.outbox if m.to == [shadower.user.email]]
     assert len(to_shadower) == 2
     message = to_shadower[0].message()
@@ -153,7 +156,7 @@ def test_feed_lists_confirmed_visits_for_shadower_and_host_without_method(
     accepted, shadower, host_a, staff_a, as_actor
 ):
     assert invites.feed_events(shadower) == []
-    services.placement_confirm(actor=as_actor(shadower), placement=accepted, accept_confidentiality=True)
+    placements.placement_confirm(actor=as_actor(shadower), placement=accepted, accept_confidentiality=True)
     for person in (shadower, host_a):
         events = invites.feed_events(person)
         assert [e.uid for e in events] == [

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from coordinator.core import registry
 from coordinator.core.models import Notification
-from shadowing import jobs, services
+from shadowing import jobs, kinds
 from shadowing.models import Placement, ShadowingRequest
+from shadowing.services import shadowing_requests
 from tests.factories.shadowing import make_request
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def test_requests_expire_after_the_set_time_and_the_requester_is_told(
         expires_at=now - timedelta(days=1)
     )
 
-    assert services.requests_expire(now) == 3
+    assert shadowing_requests.requests_expire(now) == 3
 
     statuses = dict(ShadowingRequest.unscoped_objects.values_list("pk", "status"))
     assert statuses[due.pk] == statuses[pending_due.pk] == statuses[foreign["request"].pk] == RS.EXPIRED
@@ -40,13 +41,13 @@ def test_requests_expire_after_the_set_time_and_the_requester_is_told(
     assert statuses[placed.pk] == RS.PLACED
     assert not Placement.unscoped_objects.filter(pk=proposal.pk).exists()
     titles = list(
-        Notification.unscoped_objects.filter(recipient=shadower, kind=services.KIND_REQUEST).values_list(
+        Notification.unscoped_objects.filter(recipient=shadower, kind=kinds.KIND_REQUEST).values_list(
             "title", flat=True
         )
     )
     assert titles == ["Your shadowing request has expired"]
     # idempotent: a second sweep finds nothing
-    assert services.requests_expire(now) == 0
+    assert shadowing_requests.requests_expire(now) == 0
 
 
 def test_default_expiry_is_the_setting_in_days(settings, programme, shadower):
@@ -60,13 +61,14 @@ def test_default_expiry_is_the_setting_in_days(settings, programme, shadower):
 def test_jobs_and_kinds_are_registered():
     assert jobs is not None
     assert "shadowing.expire_requests" in registry.periodic_jobs
-    assert "shadowing.sync_host_permissions" in registry.periodic_jobs
+    # Who edits a workplace is derived from the roles when asked: no job keeps a copy in sync.
+    assert "shadowing.sync_host_permissions" not in registry.periodic_jobs
     assert "shadowing" in registry.calendar_providers
     for kind in (
-        services.KIND_APPROVAL,
-        services.KIND_REQUEST,
-        services.KIND_HOSTING,
-        services.KIND_PLACEMENT,
-        services.KIND_COORDINATION,
+        kinds.KIND_APPROVAL,
+        kinds.KIND_REQUEST,
+        kinds.KIND_HOSTING,
+        kinds.KIND_PLACEMENT,
+        kinds.KIND_COORDINATION,
     ):
         assert kind in registry.notification_kinds

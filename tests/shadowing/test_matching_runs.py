@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from organisations.models import PlatformRole
-from shadowing import services
 from shadowing.models import MatchingRun, Placement, PlacementDay, ShadowingRequest, Slot
+from shadowing.services import matching_runs
 from tests.factories import OrganisationFactory, make_member
 from tests.factories.shadowing import SlotFactory, WorkplaceFactory, future_weekday, make_request
 
@@ -36,7 +36,7 @@ def test_consecutive_request_gets_consecutive_working_days_across_a_weekend(
     request = make_request(
         programme, shadower, days=2, consecutive=True, windows=[(monday, monday + timedelta(days=10))]
     )
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     placement = Placement.unscoped_objects.get(run=run, request=request)
     assert list(placement.days.order_by("date").values_list("date", flat=True)) == [
         friday,
@@ -53,17 +53,17 @@ def test_past_and_full_slots_are_not_offered(
     request = make_request(
         programme, shadower, windows=[(timezone.localdate() - timedelta(days=5), future_weekday(1))]
     )
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     assert run.placed == 0
     assert run.unplaced == {str(request.pk): "all_full"}
 
 
 def test_fairness_weight_defaults_to_the_setting(settings, programme, coordinator, as_actor):
     settings.SHADOWING_FAIRNESS_WEIGHT = 2.5
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     assert run.fairness_weight == 2.5
     assert (
-        services.matching_run_create(
+        matching_runs.matching_run_create(
             actor=as_actor(coordinator), programme=programme, fairness_weight=0
         ).fairness_weight
         == 0
@@ -108,12 +108,12 @@ def test_a_contested_programme_keeps_every_rule_and_places_no_fewer_than_greedy(
                 submitted_at=timezone.now() - timedelta(minutes=i),
             )
         )
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     assert run.placed >= run.greedy_placed
     assert run.placed > 0
     assert run.bound >= run.objective
     assert run.gap == pytest.approx((run.bound - run.objective) / run.bound, abs=1e-6)
-    services.matching_run_confirm(actor=as_actor(coordinator), run=run)
+    matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=run)
 
     placements = list(
         Placement.unscoped_objects.filter(run=run)

@@ -9,9 +9,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
+from coordinator.core.exceptions import Conflict
 from coordinator.core.models import Notification, OutboundEmail
-from organisations.models import PlatformRole, RoleAssignment
-from shadowing import services
+from organisations.models import Membership, Person, PlatformRole, RoleAssignment
+from organisations.permissions import forget_actor
+from shadowing import kinds, permissions
 from shadowing.models import (
     MatchingRun,
     Placement,
@@ -19,8 +21,8 @@ from shadowing.models import (
     ShadowingRequest,
     Slot,
     Workplace,
-    WorkplaceUserObjectPermission,
 )
+from shadowing.services import matching_runs, placements, reflections, shadowing_requests, workplaces
 from tests.factories import make_member
 from tests.factories.shadowing import SlotFactory, future_weekday, make_request
 
@@ -39,11 +41,17 @@ def _kinds(person) -> list[str]:
 # --- Workplaces -----------------------------------------------------------------------------------------
 
 
-def test_workplace_create_by_host_contact_grants_object_permission_to_the_organisations_host_contacts(
-    scope, programme, org_a, host_a, as_actor, topic
+def _may_edit(person: Person, workplace: Workplace) -> bool:
+    """The ``shadowing.change_workplace`` right as Django's permission check answers it now."""
+    forget_actor(person.user)
+    return person.user.has_perm("shadowing.change_workplace", workplace)
+
+
+def test_workplace_create_by_host_contact_is_editable_by_the_organisations_host_contacts_at_once(
+    scope, programme, org_a, host_a, host_b, staff_a, as_actor, topic
 ):
     other_host = make_member(programme, org_a, R.HOST_CONTACT)
-    workplace = services.workplace_create(
+    workplace = workplaces.workplace_create(
         actor=as_actor(host_a),
         programme=programme,
         organisation=org_a,
@@ -56,20 +64,16 @@ def test_workplace_create_by_host_contact_grants_object_permission_to_the_organi
         },
         topics=[topic],
     )
-    holders = set(
-        WorkplaceUserObjectPermission.objects.filter(content_object=workplace).values_list(
-            "user_id", flat=True
-        )
-    )
-    assert holders == {host_a.user_id, other_host.user_id}
+    editors = {person.pk for person in (host_a, other_host, host_b, staff_a) if _may_edit(person, workplace)}
+    assert editors == {host_a.pk, other_host.pk}
     assert workplace.contact == host_a
     assert list(workplace.topics.all()) == [topic]
-    assert services.perms.can_edit_workplace(as_actor(other_host), workplace) is True
+    assert permissions.can_edit_workplace(as_actor(other_host), workplace) is True
 
 
 def test_workplace_create_for_another_organisation_is_refused(scope, programme, org_b, host_a, as_actor):
     with pytest.raises(PermissionDenied):
-        services.workplace_create(
+        workplaces.workplace_create(
             actor=as_actor(host_a),
             programme=programme,
             organisation=org_b,
@@ -84,7 +88,9 @@ def test_workplace_update_by_anyone_but_its_organisations_hosts_and_admins_is_re
 ):
     person = request.getfixturevalue(who)
     with pytest.raises(PermissionDenied):
-        services.workplace_update(actor=as_actor(person), workplace=workplace_a, values={"name": "Nytt namn"})
+        workplaces.workplace_update(
+            actor=as_actor(person), workplace=workplace_a, values={"name": "Nytt namn"}
+        )
     workplace_a.refresh_from_db()
     assert workplace_a.name == "Mottagningsenheten"
 
@@ -92,30 +98,39 @@ def test_workplace_update_by_anyone_but_its_organisations_hosts_and_admins_is_re
 def test_workplace_update_by_host_contact_and_organisation_admin(
     scope, workplace_a, host_a, org_admin_a, as_actor
 ):
-    services.workplace_update(actor=as_actor(host_a), workplace=workplace_a, values={"city": "Lund"})
-    services.workplace_update(
+    workplaces.workplace_update(actor=as_actor(host_a), workplace=workplace_a, values={"city": "Lund"})
+    workplaces.workplace_update(
         actor=as_actor(org_admin_a), workplace=workplace_a, values={"max_visitors_per_day": 4}
     )
     workplace_a.refresh_from_db()
     assert (workplace_a.city, workplace_a.max_visitors_per_day) == ("Lund", 4)
 
 
-def test_host_contact_who_loses_the_role_loses_the_object_permission(
+def test_person_made_host_contact_edits_the_workplace_at_once_and_loses_it_with_the_role(
     scope, programme, workplace_a, org_a, as_actor
 ):
-    colleague = make_member(programme, org_a, R.HOST_CONTACT)
-    services.sync_workplace_permissions([workplace_a])
-    assert services.perms.can_edit_workplace(as_actor(colleague), workplace_a) is True
-    RoleAssignment.unscoped_objects.filter(membership__person=colleague, role=R.HOST_CONTACT).delete()
-    assert services.sync_host_permissions_job() == 1
-    assert not WorkplaceUserObjectPermission.objects.filter(
-        content_object=workplace_a, user=colleague.user
-    ).exists()
+    colleague = make_member(programme, org_a, R.STAFF)
+    assert permissions.can_edit_workplace(as_actor(colleague), workplace_a) is False
+    membership = Membership.unscoped_objects.get(person=colleague, programme=programme)
+    RoleAssignment.unscoped_objects.create(membership=membership, role=R.HOST_CONTACT)
+
+    # No job runs in between: the right follows the role.
+    workplaces.workplace_update(actor=as_actor(colleague), workplace=workplace_a, values={"city": "Lund"})
+    assert _may_edit(colleague, workplace_a) is True
+
+    RoleAssignment.unscoped_objects.filter(membership=membership, role=R.HOST_CONTACT).delete()
+    assert _may_edit(colleague, workplace_a) is False
+    with pytest.raises(PermissionDenied):
+        workplaces.workplace_update(
+            actor=as_actor(colleague), workplace=workplace_a, values={"city": "Ystad"}
+        )
+    workplace_a.refresh_from_db()
+    assert workplace_a.city == "Lund"
 
 
 def test_workplace_contact_of_another_organisation_is_refused(scope, workplace_a, host_a, host_b, as_actor):
     with pytest.raises(ValidationError) as error:
-        services.workplace_update(actor=as_actor(host_a), workplace=workplace_a, values={"contact": host_b})
+        workplaces.workplace_update(actor=as_actor(host_a), workplace=workplace_a, values={"contact": host_b})
     assert list(error.value.message_dict) == ["contact"]
 
 
@@ -124,7 +139,7 @@ def test_workplace_contact_of_another_organisation_is_refused(scope, workplace_a
 
 def test_slots_bulk_create_every_tuesday_and_thursday(scope, workplace_a, host_a, as_actor):
     monday = future_weekday(0)
-    created = services.slots_bulk_create(
+    created = workplaces.slots_bulk_create(
         actor=as_actor(host_a),
         workplace=workplace_a,
         starts_on=monday,
@@ -136,7 +151,7 @@ def test_slots_bulk_create_every_tuesday_and_thursday(scope, workplace_a, host_a
     )
     assert [s.date for s in created] == [monday + timedelta(days=d) for d in (1, 3, 8, 10, 15, 17)]
     assert {s.capacity for s in created} == {2}
-    again = services.slots_bulk_create(
+    again = workplaces.slots_bulk_create(
         actor=as_actor(host_a),
         workplace=workplace_a,
         starts_on=monday,
@@ -172,7 +187,7 @@ def test_slots_bulk_create_bad_input_saves_nothing(scope, workplace_a, host_a, a
         **changes,
     }
     with pytest.raises(ValidationError) as error:
-        services.slots_bulk_create(actor=as_actor(host_a), workplace=workplace_a, **values)
+        workplaces.slots_bulk_create(actor=as_actor(host_a), workplace=workplace_a, **values)
     assert field in error.value.message_dict
     assert Slot.unscoped_objects.count() == 0
 
@@ -180,7 +195,7 @@ def test_slots_bulk_create_bad_input_saves_nothing(scope, workplace_a, host_a, a
 def test_slots_bulk_create_by_other_organisation_is_refused(scope, workplace_a, host_b, as_actor):
     monday = future_weekday(0)
     with pytest.raises(PermissionDenied):
-        services.slots_bulk_create(
+        workplaces.slots_bulk_create(
             actor=as_actor(host_b),
             workplace=workplace_a,
             starts_on=monday,
@@ -200,7 +215,7 @@ def test_slots_remove_free_keeps_booked_and_past_slots(
     booked = SlotFactory(workplace=workplace_a, date=monday + timedelta(days=3))
     past = SlotFactory(workplace=workplace_a, date=timezone.localdate() - timedelta(days=2))
     make_placement(make_request(programme, shadower), [booked], P.AWAITING_HOST)
-    removed = services.slots_remove_free(
+    removed = workplaces.slots_remove_free(
         actor=as_actor(host_a),
         workplace=workplace_a,
         starts_on=timezone.localdate() - timedelta(days=10),
@@ -216,7 +231,7 @@ def test_slot_delete_with_booking_cancels_tells_the_visitor_and_rematches(
 ):
     request = make_request(programme, shadower)
     placement = make_placement(request, [slot_a], P.CONFIRMED)
-    cancelled = services.slot_delete(actor=as_actor(host_a), slot=slot_a)
+    cancelled = workplaces.slot_delete(actor=as_actor(host_a), slot=slot_a)
     placement.refresh_from_db()
     request.refresh_from_db()
     assert cancelled == 1
@@ -225,8 +240,8 @@ def test_slot_delete_with_booking_cancels_tells_the_visitor_and_rematches(
     assert placement.cancel_reason.startswith("The host removed the visit day")
     assert placement.days.get().slot_id is None
     assert request.status == RS.APPROVED
-    assert services.KIND_PLACEMENT in _kinds(shadower)
-    assert services.KIND_COORDINATION in _kinds(coordinator)
+    assert kinds.KIND_PLACEMENT in _kinds(shadower)
+    assert kinds.KIND_COORDINATION in _kinds(coordinator)
     # the confirmed visit is removed from both calendars
     assert sorted(
         OutboundEmail.unscoped_objects.filter(ics_method="CANCEL").values_list("to_address", flat=True)
@@ -237,7 +252,7 @@ def test_slot_update_time_moves_the_booked_days_and_sends_an_update(
     scope, programme, slot_a, host_a, shadower, as_actor, make_placement
 ):
     placement = make_placement(make_request(programme, shadower), [slot_a], P.CONFIRMED)
-    services.slot_update(
+    workplaces.slot_update(
         actor=as_actor(host_a), slot=slot_a, values={"starts_at": time(10), "ends_at": time(14)}
     )
     placement.refresh_from_db()
@@ -255,7 +270,7 @@ def test_slot_update_capacity_below_booked_is_refused(
         make_request(programme, make_member(programme, shadower.organisation)), [slot], P.AWAITING_HOST
     )
     with pytest.raises(ValidationError):
-        services.slot_update(actor=as_actor(host_a), slot=slot, values={"capacity": 1})
+        workplaces.slot_update(actor=as_actor(host_a), slot=slot, values={"capacity": 1})
     slot.refresh_from_db()
     assert (slot.capacity, slot.booked) == (2, 2)
 
@@ -274,7 +289,7 @@ def _window() -> list[tuple]:
 def test_request_create_asks_the_line_manager(
     scope, programme, shadower, manager_b, org_a, workplace_a, as_actor
 ):
-    request = services.request_create(
+    request = shadowing_requests.request_create(
         actor=as_actor(shadower),
         programme=programme,
         values=_request_values(),
@@ -287,7 +302,7 @@ def test_request_create_asks_the_line_manager(
         (1, workplace_a.pk, None),
         (2, None, org_a.pk),
     ]
-    assert _kinds(manager_b) == [services.KIND_APPROVAL]
+    assert _kinds(manager_b) == [kinds.KIND_APPROVAL]
     expected_expiry = timezone.now() + timedelta(days=182)
     assert abs((request.expires_at - expected_expiry).total_seconds()) < 60
 
@@ -298,7 +313,7 @@ def test_request_preferring_own_organisation_is_refused(
 ):
     preference = (1, org_b, None) if target == "organisation" else (1, None, workplace_b)
     with pytest.raises(ValidationError) as error:
-        services.request_create(
+        shadowing_requests.request_create(
             actor=as_actor(shadower),
             programme=programme,
             values=_request_values(),
@@ -313,7 +328,7 @@ def test_request_preferring_own_organisation_is_refused(
 
 def test_request_with_bad_parts_saves_nothing(scope, programme, shadower, org_a, as_actor):
     with pytest.raises(ValidationError) as error:
-        services.request_create(
+        shadowing_requests.request_create(
             actor=as_actor(shadower),
             programme=programme,
             values={**_request_values(), "days": 4, "learning_goals": "x" * 3001},
@@ -322,7 +337,7 @@ def test_request_with_bad_parts_saves_nothing(scope, programme, shadower, org_a,
         )
     assert set(error.value.message_dict) == {"days", "learning_goals"}
     with pytest.raises(ValidationError) as error:
-        services.request_create(
+        shadowing_requests.request_create(
             actor=as_actor(shadower),
             programme=programme,
             values=_request_values(),
@@ -336,17 +351,17 @@ def test_request_with_bad_parts_saves_nothing(scope, programme, shadower, org_a,
 def test_request_by_non_staff_is_refused(scope, programme, org_a, as_actor):
     host_only = make_member(programme, org_a, R.HOST_CONTACT)
     with pytest.raises(PermissionDenied):
-        services.request_create(
+        shadowing_requests.request_create(
             actor=as_actor(host_only), programme=programme, values=_request_values(), windows=_window()
         )
 
 
 def test_request_approve_by_the_line_manager(scope, programme, shadower, manager_b, as_actor):
     request = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
-    services.request_approve(actor=as_actor(manager_b), request=request, note="Gärna!")
+    shadowing_requests.request_approve(actor=as_actor(manager_b), request=request, note="Gärna!")
     request.refresh_from_db()
     assert (request.status, request.approved_by, request.decision_note) == (RS.APPROVED, manager_b, "Gärna!")
-    assert _kinds(shadower) == [services.KIND_REQUEST]
+    assert _kinds(shadower) == [kinds.KIND_REQUEST]
 
 
 @pytest.mark.parametrize("who", ["shadower", "coordinator", "host_a", "other_manager"])
@@ -360,7 +375,7 @@ def test_request_approve_by_anyone_but_the_line_manager_is_refused(
     )
     item = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
     with pytest.raises(PermissionDenied):
-        services.request_approve(actor=as_actor(person), request=item)
+        shadowing_requests.request_approve(actor=as_actor(person), request=item)
     item.refresh_from_db()
     assert item.status == RS.PENDING_APPROVAL
 
@@ -371,10 +386,10 @@ def test_without_line_manager_a_line_manager_of_the_unit_decides(
     requester = make_member(programme, org_b, R.STAFF, unit=unit_b)
     elsewhere = make_member(programme, org_b, R.LINE_MANAGER)
     item = make_request(programme, requester, status=RS.PENDING_APPROVAL)
-    assert services.approvers_of(item) == [manager_b]
+    assert permissions.approvers_of(item) == [manager_b]
     with pytest.raises(PermissionDenied):
-        services.request_decline(actor=as_actor(elsewhere), request=item, note="Nej")
-    services.request_decline(actor=as_actor(manager_b), request=item, note="Inte nu")
+        shadowing_requests.request_decline(actor=as_actor(elsewhere), request=item, note="Nej")
+    shadowing_requests.request_decline(actor=as_actor(manager_b), request=item, note="Inte nu")
     item.refresh_from_db()
     assert item.status == RS.DECLINED
 
@@ -382,10 +397,9 @@ def test_without_line_manager_a_line_manager_of_the_unit_decides(
 def test_request_decided_twice_is_a_conflict(scope, programme, shadower, manager_b, as_actor):
     item = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
     stale = ShadowingRequest.unscoped_objects.get(pk=item.pk)
-    services.request_approve(actor=as_actor(manager_b), request=item)
-    with pytest.raises(ValidationError) as error:
-        services.request_decline(actor=as_actor(manager_b), request=stale, note="Nej")
-    assert services.is_conflict(error.value)
+    shadowing_requests.request_approve(actor=as_actor(manager_b), request=item)
+    with pytest.raises(Conflict):
+        shadowing_requests.request_decline(actor=as_actor(manager_b), request=stale, note="Nej")
     item.refresh_from_db()
     assert item.status == RS.APPROVED
 
@@ -393,11 +407,11 @@ def test_request_decided_twice_is_a_conflict(scope, programme, shadower, manager
 def test_request_withdraw_only_by_requester_and_while_open(scope, programme, shadower, staff_b, as_actor):
     item = make_request(programme, shadower)
     with pytest.raises(PermissionDenied):
-        services.request_withdraw(actor=as_actor(staff_b), request=item)
-    services.request_withdraw(actor=as_actor(shadower), request=item)
+        shadowing_requests.request_withdraw(actor=as_actor(staff_b), request=item)
+    shadowing_requests.request_withdraw(actor=as_actor(shadower), request=item)
     assert ShadowingRequest.unscoped_objects.get(pk=item.pk).status == RS.WITHDRAWN
-    with pytest.raises(ValidationError):
-        services.request_withdraw(actor=as_actor(shadower), request=item)
+    with pytest.raises(Conflict):
+        shadowing_requests.request_withdraw(actor=as_actor(shadower), request=item)
 
 
 def test_pair_requests_needs_different_organisations_that_prefer_each_other(
@@ -407,10 +421,10 @@ def test_pair_requests_needs_different_organisations_that_prefer_each_other(
     second = make_request(programme, staff_a, preferences=[org_b])
     same_org = make_request(programme, staff_b, preferences=[org_a])
     with pytest.raises(ValidationError):
-        services.pair_requests(actor=as_actor(coordinator), first=first, second=same_org)
+        shadowing_requests.pair_requests(actor=as_actor(coordinator), first=first, second=same_org)
     with pytest.raises(PermissionDenied):
-        services.pair_requests(actor=as_actor(shadower), first=first, second=second)
-    services.pair_requests(actor=as_actor(coordinator), first=first, second=second)
+        shadowing_requests.pair_requests(actor=as_actor(shadower), first=first, second=second)
+    shadowing_requests.pair_requests(actor=as_actor(coordinator), first=first, second=second)
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.partner_id, second.partner_id) == (second.pk, first.pk)
@@ -428,7 +442,9 @@ def test_matching_places_only_approved_requests_never_at_own_organisation(
     approved = make_request(programme, shadower)
     pending = make_request(programme, make_member(programme, org_b, R.STAFF), status=RS.PENDING_APPROVAL)
     from_a = make_request(programme, staff_a)
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme, fairness_weight=0)
+    run = matching_runs.matching_run_create(
+        actor=as_actor(coordinator), programme=programme, fairness_weight=0
+    )
     placements = {p.request_id: p for p in Placement.unscoped_objects.filter(run=run)}
     assert set(placements) == {approved.pk, from_a.pk}
     assert placements[approved.pk].workplace_id == workplace_a.pk
@@ -451,7 +467,7 @@ def test_matching_gives_unplaced_requests_a_translated_reason(
     first = make_request(programme, shadower, submitted_at=timezone.now() - timedelta(days=2))
     second = make_request(programme, make_member(programme, org_b, R.STAFF))
     own_only = make_request(programme, make_member(programme, workplace_a.organisation, R.STAFF))
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     placed = set(Placement.unscoped_objects.filter(run=run).values_list("request_id", flat=True))
     assert len(placed) == 1 and placed <= {first.pk, second.pk}
     loser = (second if first.pk in placed else first).pk
@@ -477,14 +493,14 @@ def test_matching_places_a_reciprocal_pair_both_or_neither(
 ):
     first = make_request(programme, shadower, preferences=[org_a])
     second = make_request(programme, staff_a, preferences=[org_b])
-    services.pair_requests(actor=as_actor(coordinator), first=first, second=second)
+    shadowing_requests.pair_requests(actor=as_actor(coordinator), first=first, second=second)
     SlotFactory(workplace=workplace_a, date=future_weekday(1))
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     assert Placement.unscoped_objects.filter(run=run).count() == 0
     # the second has no slot at the first's organisation; the first could go, but not without its partner
     assert run.unplaced == {str(first.pk): "partner_not_placed", str(second.pk): "no_slot_in_window"}
     SlotFactory(workplace=workplace_b, date=future_weekday(2))
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     assert dict(Placement.unscoped_objects.filter(run=run).values_list("request_id", "workplace_id")) == {
         first.pk: workplace_a.pk,
         second.pk: workplace_b.pk,
@@ -494,14 +510,14 @@ def test_matching_places_a_reciprocal_pair_both_or_neither(
 def test_matching_run_by_non_coordinator_is_refused(scope, programme, shadower, host_a, as_actor):
     for person in (shadower, host_a):
         with pytest.raises(PermissionDenied):
-            services.matching_run_create(actor=as_actor(person), programme=programme)
+            matching_runs.matching_run_create(actor=as_actor(person), programme=programme)
     assert MatchingRun.unscoped_objects.count() == 0
 
 
 def test_matching_run_bad_fairness_weight(scope, programme, coordinator, as_actor):
     for bad in (-1, float("nan"), "many", 1000):
         with pytest.raises(ValidationError):
-            services.matching_run_create(
+            matching_runs.matching_run_create(
                 actor=as_actor(coordinator), programme=programme, fairness_weight=bad
             )
 
@@ -510,8 +526,8 @@ def test_confirm_books_seats_and_asks_hosts(
     scope, programme, workplace_a, slot_a, shadower, host_a, coordinator, as_actor
 ):
     request = make_request(programme, shadower)
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
-    services.matching_run_confirm(actor=as_actor(coordinator), run=run)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=run)
     placement = Placement.unscoped_objects.get(run=run)
     request.refresh_from_db()
     slot_a.refresh_from_db()
@@ -524,8 +540,8 @@ def test_confirm_books_seats_and_asks_hosts(
         ("", P.PROPOSED),
         (P.PROPOSED, P.AWAITING_HOST),
     ]
-    assert _kinds(host_a) == [services.KIND_HOSTING]
-    assert _kinds(shadower) == [services.KIND_PLACEMENT]
+    assert _kinds(host_a) == [kinds.KIND_HOSTING]
+    assert _kinds(shadower) == [kinds.KIND_PLACEMENT]
 
 
 def test_confirm_of_second_run_whose_slot_filled_meanwhile_is_a_conflict_and_changes_nothing(
@@ -533,14 +549,13 @@ def test_confirm_of_second_run_whose_slot_filled_meanwhile_is_a_conflict_and_cha
 ):
     make_request(programme, shadower)
     make_request(programme, make_member(programme, org_b, R.STAFF))
-    first = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
-    second = services.matching_run_create(actor=as_actor(programme_admin), programme=programme)
+    first = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    second = matching_runs.matching_run_create(actor=as_actor(programme_admin), programme=programme)
     first_request = Placement.unscoped_objects.get(run=first).request_id
     second_request = Placement.unscoped_objects.get(run=second).request_id
-    services.matching_run_confirm(actor=as_actor(coordinator), run=first)
-    with pytest.raises(ValidationError) as error:
-        services.matching_run_confirm(actor=as_actor(programme_admin), run=second)
-    assert services.is_conflict(error.value)
+    matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=first)
+    with pytest.raises(Conflict) as error:
+        matching_runs.matching_run_confirm(actor=as_actor(programme_admin), run=second)
     assert (
         error.value.messages[0] == "Some proposals no longer fit; remove or re-assign them and confirm again."
     )
@@ -558,25 +573,25 @@ def test_hand_edits_assign_and_remove(scope, programme, org_b, workplace_a, shad
     slot_1 = SlotFactory(workplace=workplace_a, date=day, capacity=1)
     slot_2 = SlotFactory(workplace=workplace_a, date=day + timedelta(days=1), capacity=1)
     request = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     assert run.placed == 0
     with pytest.raises(ValidationError):  # not approved
-        services.run_edit_assign(
+        matching_runs.run_edit_assign(
             actor=as_actor(coordinator), run=run, request=request, workplace=workplace_a, slots=[slot_1]
         )
     ShadowingRequest.unscoped_objects.filter(pk=request.pk).update(status=RS.APPROVED)
     request.refresh_from_db()
-    placement = services.run_edit_assign(
+    placement = matching_runs.run_edit_assign(
         actor=as_actor(coordinator), run=run, request=request, workplace=workplace_a, slots=[slot_2]
     )
     assert [d.slot_id for d in placement.days.all()] == [slot_2.pk]
     other = make_request(programme, make_member(programme, org_b, R.STAFF))
     with pytest.raises(ValidationError) as error:  # slot_2 is taken by the first proposal
-        services.run_edit_assign(
+        matching_runs.run_edit_assign(
             actor=as_actor(coordinator), run=run, request=other, workplace=workplace_a, slots=[slot_2]
         )
     assert error.value.message_dict == {"slots": [f"The slot on {slot_2.date.isoformat()} is full."]}
-    services.run_edit_remove(actor=as_actor(coordinator), run=run, placement=placement)
+    matching_runs.run_edit_remove(actor=as_actor(coordinator), run=run, placement=placement)
     assert not Placement.unscoped_objects.filter(run=run).exists()
     assert run.unplaced[str(request.pk)] == "removed"
 
@@ -586,9 +601,9 @@ def test_hand_assign_at_own_organisation_is_refused(
 ):
     slot = SlotFactory(workplace=workplace_b)
     request = make_request(programme, shadower)
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     with pytest.raises(ValidationError) as error:
-        services.run_edit_assign(
+        matching_runs.run_edit_assign(
             actor=as_actor(coordinator), run=run, request=request, workplace=workplace_b, slots=[slot]
         )
     assert "Shadowing is always at another organisation than the requester's own." in error.value.messages
@@ -596,12 +611,12 @@ def test_hand_assign_at_own_organisation_is_refused(
 
 def test_discard_deletes_proposals(scope, programme, slot_a, shadower, coordinator, as_actor):
     make_request(programme, shadower)
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
-    services.matching_run_discard(actor=as_actor(coordinator), run=run)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    matching_runs.matching_run_discard(actor=as_actor(coordinator), run=run)
     assert MatchingRun.unscoped_objects.get(pk=run.pk).status == MatchingRun.Status.DISCARDED
     assert not Placement.unscoped_objects.filter(run=run).exists()
-    with pytest.raises(ValidationError):
-        services.matching_run_confirm(actor=as_actor(coordinator), run=run)
+    with pytest.raises(Conflict):
+        matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=run)
 
 
 # --- Placement workflow ---------------------------------------------------------------------------------
@@ -611,25 +626,25 @@ def test_full_workflow_records_every_transition(
     scope, programme, slot_a, shadower, host_a, coordinator, as_actor
 ):
     request = make_request(programme, shadower)
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
-    services.matching_run_confirm(actor=as_actor(coordinator), run=run)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=run)
     placement = Placement.objects.get(run=run)
-    services.placement_host_accept(actor=as_actor(host_a), placement=placement)
+    placements.placement_host_accept(actor=as_actor(host_a), placement=placement)
     with pytest.raises(ValidationError):
-        services.placement_confirm(
+        placements.placement_confirm(
             actor=as_actor(shadower), placement=placement, accept_confidentiality=False
         )
-    services.placement_confirm(actor=as_actor(shadower), placement=placement, accept_confidentiality=True)
+    placements.placement_confirm(actor=as_actor(shadower), placement=placement, accept_confidentiality=True)
     placement.days.update(date=timezone.localdate() - timedelta(days=1))
-    services.placement_mark_visited(actor=as_actor(host_a), placement=placement)
-    services.reflection_submit(
+    placements.placement_mark_visited(actor=as_actor(host_a), placement=placement)
+    reflections.reflection_submit(
         actor=as_actor(shadower),
         placement=placement,
         learned="Mycket",
         how_used="I mitt arbete",
         how_shared="APT",
     )
-    services.host_feedback_submit(actor=as_actor(host_a), placement=placement, feedback="Bra besök")
+    reflections.host_feedback_submit(actor=as_actor(host_a), placement=placement, feedback="Bra besök")
     placement.refresh_from_db()
     assert placement.status == P.REFLECTED
     assert placement.confidentiality_accepted_at is not None
@@ -652,37 +667,37 @@ TRANSITIONS = {
     # name: (start status, call, people allowed)
     "accept": (
         P.AWAITING_HOST,
-        lambda a, p: services.placement_host_accept(actor=a, placement=p),
+        lambda a, p: placements.placement_host_accept(actor=a, placement=p),
         {"host_a", "org_admin_a"},
     ),
     "decline": (
         P.AWAITING_HOST,
-        lambda a, p: services.placement_host_decline(actor=a, placement=p, reason="Fullt"),
+        lambda a, p: placements.placement_host_decline(actor=a, placement=p, reason="Fullt"),
         {"host_a", "org_admin_a"},
     ),
     "confirm": (
         P.HOST_ACCEPTED,
-        lambda a, p: services.placement_confirm(actor=a, placement=p, accept_confidentiality=True),
+        lambda a, p: placements.placement_confirm(actor=a, placement=p, accept_confidentiality=True),
         {"shadower"},
     ),
     "visited": (
         P.CONFIRMED,
-        lambda a, p: services.placement_mark_visited(actor=a, placement=p),
+        lambda a, p: placements.placement_mark_visited(actor=a, placement=p),
         {"host_a", "org_admin_a", "coordinator"},
     ),
     "cancel": (
         P.HOST_ACCEPTED,
-        lambda a, p: services.placement_cancel(actor=a, placement=p, reason="Sjuk"),
+        lambda a, p: placements.placement_cancel(actor=a, placement=p, reason="Sjuk"),
         {"host_a", "org_admin_a", "coordinator", "shadower"},
     ),
     "reflect": (
         P.VISITED,
-        lambda a, p: services.reflection_submit(actor=a, placement=p, learned="x", how_used="y"),
+        lambda a, p: reflections.reflection_submit(actor=a, placement=p, learned="x", how_used="y"),
         {"shadower"},
     ),
     "feedback": (
         P.VISITED,
-        lambda a, p: services.host_feedback_submit(actor=a, placement=p, feedback="Bra"),
+        lambda a, p: reflections.host_feedback_submit(actor=a, placement=p, feedback="Bra"),
         {"host_a", "org_admin_a"},
     ),
 }
@@ -714,13 +729,14 @@ def test_transition_from_the_wrong_state_is_a_conflict(
     scope, programme, slot_a, shadower, host_a, as_actor, make_placement
 ):
     placement = make_placement(make_request(programme, shadower), [slot_a], P.AWAITING_HOST)
-    with pytest.raises(ValidationError) as error:
-        services.placement_confirm(actor=as_actor(shadower), placement=placement, accept_confidentiality=True)
-    assert services.is_conflict(error.value)
+    with pytest.raises(Conflict):
+        placements.placement_confirm(
+            actor=as_actor(shadower), placement=placement, accept_confidentiality=True
+        )
     stale = Placement.unscoped_objects.get(pk=placement.pk)
-    services.placement_host_accept(actor=as_actor(host_a), placement=placement)
-    with pytest.raises(ValidationError):
-        services.placement_host_accept(actor=as_actor(host_a), placement=stale)
+    placements.placement_host_accept(actor=as_actor(host_a), placement=placement)
+    with pytest.raises(Conflict):
+        placements.placement_host_accept(actor=as_actor(host_a), placement=stale)
     assert PlacementEvent.unscoped_objects.filter(placement=placement).count() == 2
 
 
@@ -729,7 +745,7 @@ def test_mark_visited_before_the_last_day_is_refused(
 ):
     placement = make_placement(make_request(programme, shadower), [slot_a], P.CONFIRMED)
     with pytest.raises(ValidationError):
-        services.placement_mark_visited(actor=as_actor(host_a), placement=placement)
+        placements.placement_mark_visited(actor=as_actor(host_a), placement=placement)
     assert Placement.unscoped_objects.get(pk=placement.pk).status == P.CONFIRMED
 
 
@@ -739,14 +755,14 @@ def test_host_decline_frees_the_seat_and_rematches(
     request = make_request(programme, shadower)
     placement = make_placement(request, [slot_a], P.AWAITING_HOST)
     with pytest.raises(ValidationError):
-        services.placement_host_decline(actor=as_actor(host_a), placement=placement, reason=" ")
-    services.placement_host_decline(actor=as_actor(host_a), placement=placement, reason="Vi har inspektion")
+        placements.placement_host_decline(actor=as_actor(host_a), placement=placement, reason=" ")
+    placements.placement_host_decline(actor=as_actor(host_a), placement=placement, reason="Vi har inspektion")
     placement.refresh_from_db()
     assert (placement.status, placement.decline_reason) == (P.HOST_DECLINED, "Vi har inspektion")
     assert Slot.unscoped_objects.get(pk=slot_a.pk).booked == 0
     assert ShadowingRequest.unscoped_objects.get(pk=request.pk).status == RS.APPROVED
-    assert services.KIND_COORDINATION in _kinds(coordinator)
-    assert services.KIND_PLACEMENT in _kinds(shadower)
+    assert kinds.KIND_COORDINATION in _kinds(coordinator)
+    assert kinds.KIND_PLACEMENT in _kinds(shadower)
 
 
 def test_cancel_by_shadower_withdraws_by_coordinator_rematches(
@@ -754,11 +770,11 @@ def test_cancel_by_shadower_withdraws_by_coordinator_rematches(
 ):
     first = make_request(programme, shadower)
     p1 = make_placement(first, [SlotFactory(workplace=workplace_a, date=future_weekday(1))], P.HOST_ACCEPTED)
-    services.placement_cancel(actor=as_actor(shadower), placement=p1, reason="Jag har bytt jobb")
+    placements.placement_cancel(actor=as_actor(shadower), placement=p1, reason="Jag har bytt jobb")
     assert ShadowingRequest.unscoped_objects.get(pk=first.pk).status == RS.WITHDRAWN
     second = make_request(programme, shadower)
     p2 = make_placement(second, [SlotFactory(workplace=workplace_a, date=future_weekday(2))], P.HOST_ACCEPTED)
-    services.placement_cancel(actor=as_actor(coordinator), placement=p2, reason="Värden är sjuk")
+    placements.placement_cancel(actor=as_actor(coordinator), placement=p2, reason="Värden är sjuk")
     assert ShadowingRequest.unscoped_objects.get(pk=second.pk).status == RS.APPROVED
     assert set(Slot.unscoped_objects.values_list("booked", flat=True)) == {0}
     p2.refresh_from_db()
@@ -776,9 +792,9 @@ def test_capacity_check_constraint_is_the_last_line_of_defence(scope, slot_a):
 
 def test_request_update_drops_its_stale_proposals(scope, programme, slot_a, shadower, coordinator, as_actor):
     request = make_request(programme, shadower)
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     assert Placement.unscoped_objects.filter(run=run, request=request).count() == 1
-    services.request_update(actor=as_actor(shadower), request=request, values={"days": 2})
+    shadowing_requests.request_update(actor=as_actor(shadower), request=request, values={"days": 2})
     assert Placement.unscoped_objects.filter(run=run, request=request).count() == 0
     assert ShadowingRequest.unscoped_objects.get(pk=request.pk).days == 2
 
@@ -786,19 +802,19 @@ def test_request_update_drops_its_stale_proposals(scope, programme, slot_a, shad
 def test_every_step_that_asks_something_notifies_the_person_asked(
     scope, programme, slot_a, shadower, manager_b, host_a, coordinator, as_actor
 ):
-    request = services.request_create(
+    request = shadowing_requests.request_create(
         actor=as_actor(shadower),
         programme=programme,
         values={"learning_goals": "Asylprocessen", "days": 1},
         windows=[(future_weekday(0), future_weekday(0) + timedelta(days=14))],
     )
-    assert _kinds(manager_b) == [services.KIND_APPROVAL]  # approve
-    services.request_approve(actor=as_actor(manager_b), request=request)
-    run = services.matching_run_create(actor=as_actor(coordinator), programme=programme)
-    services.matching_run_confirm(actor=as_actor(coordinator), run=run)
-    assert _kinds(host_a) == [services.KIND_HOSTING]  # accept as host
+    assert _kinds(manager_b) == [kinds.KIND_APPROVAL]  # approve
+    shadowing_requests.request_approve(actor=as_actor(manager_b), request=request)
+    run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
+    matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=run)
+    assert _kinds(host_a) == [kinds.KIND_HOSTING]  # accept as host
     placement = Placement.objects.get(run=run)
-    services.placement_host_accept(actor=as_actor(host_a), placement=placement)
+    placements.placement_host_accept(actor=as_actor(host_a), placement=placement)
     titles = list(
         Notification.unscoped_objects.filter(recipient=shadower)
         .order_by("pk")
@@ -809,8 +825,8 @@ def test_every_step_that_asks_something_notifies_the_person_asked(
         "You have been matched with Mottagningsenheten",
         "Mottagningsenheten welcomes you: please confirm your visit",  # confirm
     ]
-    services.placement_cancel(actor=as_actor(host_a), placement=placement, reason="Stängt")
-    assert _kinds(coordinator)[-1] == services.KIND_COORDINATION  # re-match
+    placements.placement_cancel(actor=as_actor(host_a), placement=placement, reason="Stängt")
+    assert _kinds(coordinator)[-1] == kinds.KIND_COORDINATION  # re-match
 
 
 def test_slots_remove_free_keeps_proposed_but_not_cancelled_days(
@@ -820,7 +836,7 @@ def test_slots_remove_free_keeps_proposed_but_not_cancelled_days(
     cancelled = SlotFactory(workplace=workplace_a, date=future_weekday(2))
     make_placement(make_request(programme, shadower), [proposed], P.PROPOSED)
     make_placement(make_request(programme, shadower), [cancelled], P.CANCELLED)
-    removed = services.slots_remove_free(
+    removed = workplaces.slots_remove_free(
         actor=as_actor(host_a),
         workplace=workplace_a,
         starts_on=timezone.localdate(),

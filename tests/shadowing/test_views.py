@@ -8,7 +8,6 @@ from django.utils import timezone, translation
 
 from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole
-from shadowing import services
 from shadowing import urls as shadowing_urls
 from shadowing.models import (
     AvailabilityWindow,
@@ -20,6 +19,7 @@ from shadowing.models import (
     ShadowingRequest,
     Slot,
 )
+from shadowing.services import matching_runs
 from tests.factories import make_member
 from tests.factories.shadowing import SlotFactory, WorkplaceFactory, future_weekday, make_request
 
@@ -555,7 +555,7 @@ def test_run_page_lists_unplaced_requests_with_their_reason(web, programme, coor
     page = web(coordinator).get(url("run-detail", run.pk)).content.decode()
 
     assert (run.placed, list(run.unplaced)) == (0, [str(request.pk)])
-    reason = services.reason_text(run.unplaced[str(request.pk)])
+    reason = matching_runs.reason_text(run.unplaced[str(request.pk)])
     assert f"{shadower.full_name}</a> (Malmö stad): {reason}</li>" in page
 
 

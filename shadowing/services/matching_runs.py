@@ -1,0 +1,434 @@
+"""Matching runs: built by the solver from the approved requests and free slots, edited by hand by the
+coordinators, and confirmed (every seat taken in one locked step) or discarded.
+
+Seats: A slot's seats are the scarce thing. ``Slot.booked`` counts the days of placements in a seat-holding
+status (``Placement.SEAT_HOLDING``: awaiting the host, accepted, confirmed, visited, reflected); a proposal
+in an unconfirmed run holds none. Confirming a run takes every seat it needs in one step: it locks all
+slots of the touched workplace-days with ``SELECT ... FOR UPDATE`` ordered by primary key (through
+``Slot.unscoped_objects`` by pk, after the scoped reads that enforced the tenant), re-reads ``booked``,
+refuses the whole confirmation with a conflict when a placement no longer fits, and moves the counters
+with ``F("booked") + n``. Releasing seats (a decline, a cancellation) decrements in primary-key order too.
+The CHECK constraint ``booked <= capacity`` is the backstop. On SQLite transactions are serialised anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from coordinator.core.exceptions import Conflict
+from coordinator.core.notifications import notify
+from organisations.models import Programme
+from organisations.permissions import Actor
+from shadowing import invites, permissions
+from shadowing.kinds import KIND_HOSTING, KIND_PLACEMENT
+from shadowing.models import (
+    MatchingRun,
+    Placement,
+    PlacementDay,
+    PlacementEvent,
+    ShadowingRequest,
+    Slot,
+    UnplacedReason,
+    Workplace,
+)
+from shadowing.services._common import page_url, require_manage, today_in
+from shadowing.services._run_rows import (
+    HandOption,
+    approved_request_specs,
+    store_options,
+    store_reasons,
+)
+from shadowing.services.placements import placement_params
+
+P = Placement.Status
+RS = ShadowingRequest.Status
+
+
+# The row locks on the slots keep seats exact. They are switched off only by the race-control test, to show
+# what happens without them (``slot_lock_disabled``).
+_slot_lock_enabled = True
+
+
+@contextlib.contextmanager
+def slot_lock_disabled() -> Iterator[None]:
+    """Confirm runs without locking the slots (the race-control test only)."""
+    global _slot_lock_enabled
+    _slot_lock_enabled = False
+    try:
+        yield
+    finally:
+        _slot_lock_enabled = True
+
+
+# --- Matching -------------------------------------------------------------------------------------------
+
+
+def _fairness_weight(value: float | None) -> float:
+    if value is None:
+        return float(settings.SHADOWING_FAIRNESS_WEIGHT)
+    try:
+        weight = float(value)
+    except (TypeError, ValueError) as error:
+        raise ValidationError({"fairness_weight": _("Give a number.")}) from error
+    if not math.isfinite(weight) or weight < 0 or weight > 100:
+        raise ValidationError({"fairness_weight": _("Give a number between 0 and 100.")})
+    return weight
+
+
+def reason_text(code: str) -> str:
+    """The translated text of an unplaced-reason code (in the active language)."""
+    try:
+        return str(UnplacedReason(code).label)
+    except ValueError:
+        return str(UnplacedReason.ALL_FULL.label)
+
+
+def matching_run_create(
+    *, actor: Actor, programme: Programme, fairness_weight: float | None = None
+) -> MatchingRun:
+    """Match every approved request against the free slots of the published workplaces (coordinators).
+
+    Builds the problem with ``shadowing.matching.options.build_problem``, solves it with
+    ``shadowing.matching.solver.solve`` (which also reports what first-come-first-served places, kept for
+    comparison), and stores the proposal: ``proposed`` placements (no seat taken yet), the objective, the
+    LP bound and the gap, and each unplaced request's reason. Nothing is sent until the run is confirmed.
+    """
+    require_manage(actor, programme)
+    weight = _fairness_weight(fairness_weight)
+    # The solver and numpy/scipy load only on this path.
+    from shadowing.matching import options as matching_options
+    from shadowing.matching import solver
+
+    today = today_in(programme)
+    request_specs = approved_request_specs(programme, today, matching_options.RequestSpec)
+    # Plain rows, like the requests: a related manager per workplace costs more than its query.
+    workplaces = list(
+        Workplace.objects.filter(programme=programme, is_published=True).values_list(
+            "pk", "organisation_id", "languages", "max_visitors_per_day"
+        )
+    )
+    organisation_of = {pk: organisation_id for pk, organisation_id, _, _ in workplaces}
+    topics_of: dict[int, set[int]] = defaultdict(set)
+    for workplace_id, topic_id in Workplace.topics.through.objects.filter(
+        workplace__programme=programme, workplace__is_published=True
+    ).values_list("workplace_id", "topic_id"):
+        topics_of[workplace_id].add(topic_id)
+    workplace_specs = [
+        matching_options.WorkplaceSpec(
+            id=pk,
+            organisation=organisation_id,
+            topics=frozenset(topics_of.get(pk, ())),
+            languages=frozenset(languages or ()),
+            max_per_day=max_per_day,
+        )
+        for pk, organisation_id, languages, max_per_day in workplaces
+    ]
+    slot_rows = list(
+        Slot.objects.filter(workplace_id__in=list(organisation_of), date__gt=today).values_list(
+            "pk", "workplace_id", "date", "capacity", "booked", "starts_at", "ends_at"
+        )
+    )
+    slot_specs = [
+        matching_options.SlotSpec(
+            id=pk,
+            workplace=wid,
+            organisation=organisation_of[wid],
+            day=day,
+            free=max(0, cap - booked),
+            booked=booked,
+        )
+        for pk, wid, day, cap, booked, _starts, _ends in slot_rows
+    ]
+    problem = matching_options.build_problem(
+        request_specs, workplace_specs, slot_specs, fairness_weight=weight
+    )
+    solution = solver.solve(problem, time_limit=float(settings.SHADOWING_MATCHING_TIME_LIMIT))
+    # `solve` runs first-come-first-served as its safety net and reports how many it placed.
+    greedy_placed = solution.greedy_placed
+    if greedy_placed is None:
+        greedy_placed = solver.greedy(problem).placed
+
+    unplaced: dict[str, str] = {}
+    for spec in request_specs:
+        if spec.id not in solution.chosen:
+            code = solution.unplaced.get(spec.id) or problem.unplaced.get(spec.id) or "all_full"
+            unplaced[str(spec.id)] = code
+    # The slots were read with their times above: a second query with the chosen ids in an IN list
+    # takes SQLite tens of seconds at 50,000 placements.
+    slot_times = {pk: (day, start, end) for pk, _wid, day, _cap, _booked, start, end in slot_rows}
+    with transaction.atomic():
+        run = MatchingRun.objects.create(
+            programme=programme,
+            created_by=actor.person,
+            fairness_weight=weight,
+            objective=float(solution.objective),
+            bound=float(solution.bound),
+            gap=float(solution.gap),
+            placed=int(solution.placed),
+            requests_considered=len(request_specs),
+            greedy_placed=int(greedy_placed),
+            method=str(solution.method)[:60],
+            seconds=float(solution.seconds),
+            unplaced=unplaced,
+        )
+        store_options(run, list(solution.chosen.values()), slot_times, actor)
+        store_reasons(unplaced, [int(k) for k in solution.chosen])
+    return run
+
+
+def _require_proposed(run: MatchingRun) -> None:
+    if run.status != MatchingRun.Status.PROPOSED:
+        raise Conflict(_("This match has already been confirmed or discarded."))
+
+
+def _working_day_after(day: date) -> date:
+    following = day + timedelta(days=1)
+    while following.weekday() >= 5:
+        following += timedelta(days=1)
+    return following
+
+
+def run_edit_assign(
+    *,
+    actor: Actor,
+    run: MatchingRun,
+    request: ShadowingRequest,
+    workplace: Workplace,
+    slots: Sequence[Slot],
+) -> Placement:
+    """Place a request by hand in a proposed run (coordinators), replacing its proposal there if any.
+
+    The same rules as the matcher: an approved request of the programme, a published workplace of another
+    organisation, one slot per day for the request's number of days, all inside one availability window,
+    consecutive working days when asked, and free seats counting the run's other proposals.
+    """
+    require_manage(actor, run.programme_id)
+    _require_proposed(run)
+    errors: list[str] = []
+    if request.programme_id != run.programme_id or request.status != RS.APPROVED:
+        errors.append(_("Only an approved request waiting for a match can be placed."))
+    if workplace.programme_id != run.programme_id or not workplace.is_published:
+        errors.append(_("Choose a published workplace of this programme."))
+    if not permissions.can_shadow_at(request.organisation_id, workplace.organisation_id):
+        errors.append(_("Shadowing is always at another organisation than the requester's own."))
+    ordered = sorted(slots, key=lambda s: (s.date, s.starts_at))
+    dates = [s.date for s in ordered]
+    if any(s.workplace_id != workplace.pk for s in ordered):
+        errors.append(_("Every visit day must be a slot of the chosen workplace."))
+    if len(ordered) != request.days or len(set(dates)) != len(dates):
+        errors.append(_("Choose one slot on each of %(days)s different days.") % {"days": request.days})
+    if errors:
+        raise ValidationError({"slots": errors})
+    if dates and dates[0] <= today_in(run.programme):
+        errors.append(_("Visit days must lie in the future."))
+    windows = [(w.starts_on, w.ends_on) for w in request.windows.all()]
+    if not any(a <= dates[0] and dates[-1] <= b for a, b in windows):
+        errors.append(_("All days must fall inside one of the requester's availability windows."))
+    if request.consecutive and any(
+        _working_day_after(a) != b for a, b in zip(dates, dates[1:], strict=False)
+    ):
+        errors.append(_("The requester needs consecutive working days."))
+    with transaction.atomic():
+        other = PlacementDay.objects.filter(placement__run=run, placement__status=P.PROPOSED).exclude(
+            placement__request=request
+        )
+        proposed_on: defaultdict[int, int] = defaultdict(int)
+        for slot_id in other.values_list("slot_id", flat=True):
+            proposed_on[slot_id] += 1
+        fresh = {s.pk: s for s in Slot.objects.filter(pk__in=[s.pk for s in ordered])}
+        day_load: dict[date, int] = defaultdict(int)
+        for slot_id, day, booked in Slot.objects.filter(workplace=workplace, date__in=dates).values_list(
+            "pk", "date", "booked"
+        ):
+            day_load[day] += booked + proposed_on.get(slot_id, 0)
+        for slot in ordered:
+            current = fresh.get(slot.pk)
+            if current is None or current.booked + proposed_on.get(slot.pk, 0) >= current.capacity:
+                errors.append(_("The slot on %(date)s is full.") % {"date": slot.date.isoformat()})
+            elif day_load[slot.date] >= workplace.max_visitors_per_day:
+                errors.append(
+                    _("The workplace takes no more visitors on %(date)s.") % {"date": slot.date.isoformat()}
+                )
+        if errors:
+            raise ValidationError({"slots": errors})
+        Placement.objects.filter(run=run, request=request, status=P.PROPOSED).delete()
+        slot_times = {s.pk: (s.date, s.starts_at, s.ends_at) for s in ordered}
+        option = HandOption(request.pk, workplace.pk, tuple(s.pk for s in ordered))
+        (placement_id,) = store_options(run, [option], slot_times, actor, note=_("Placed by hand"))
+        placement = Placement.objects.get(pk=placement_id)
+        run.unplaced.pop(str(request.pk), None)
+        placed = Placement.objects.filter(run=run, status=P.PROPOSED).count()
+        MatchingRun.objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)
+        run.placed = placed
+        ShadowingRequest.objects.filter(pk=request.pk).update(unplaced_code="")
+    return placement
+
+
+def run_edit_remove(*, actor: Actor, run: MatchingRun, placement: Placement) -> None:
+    """Take a proposal out of a proposed run (coordinators); the request stays approved."""
+    require_manage(actor, run.programme_id)
+    _require_proposed(run)
+    if placement.run_id != run.pk or placement.status != P.PROPOSED:
+        raise ValidationError({"placement": _("This placement is not a proposal of this match.")})
+    with transaction.atomic():
+        Placement.objects.filter(pk=placement.pk).delete()
+        run.unplaced[str(placement.request_id)] = "removed"
+        placed = Placement.objects.filter(run=run, status=P.PROPOSED).count()
+        MatchingRun.objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)
+        run.placed = placed
+        ShadowingRequest.objects.filter(pk=placement.request_id).update(unplaced_code=UnplacedReason.REMOVED)
+
+
+def _lock_slots(slot_ids: Iterable[int]) -> dict[int, Slot]:
+    """The slots, locked in primary-key order for the rest of the transaction (by pk, unscoped: the caller
+    did the scoped reads)."""
+    queryset = Slot.unscoped_objects.filter(pk__in=set(slot_ids)).order_by("pk")
+    if _slot_lock_enabled:
+        queryset = queryset.select_for_update()
+    return {s.pk: s for s in queryset}
+
+
+def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
+    """Confirm a proposed run (coordinators): every proposal takes its seats and goes to its host.
+
+    All slots of the touched workplace-days are locked in one sorted step; if any proposal no longer fits
+    (its request was placed, withdrawn or expired meanwhile, or its seats were taken by another run), the
+    whole confirmation is refused with a conflict naming them, and nothing changes: remove or re-assign
+    them by hand and confirm again. The hosts are asked to accept; the requesters are told.
+    """
+    require_manage(actor, run.programme_id)
+    _require_proposed(run)
+    programme = run.programme
+    now = timezone.now()
+    with transaction.atomic():
+        # Compare-and-set on the run's status: a second confirm (or a discard) of the same run loses here.
+        if not MatchingRun.objects.filter(pk=run.pk, status=MatchingRun.Status.PROPOSED).update(
+            status=MatchingRun.Status.CONFIRMED, confirmed_by=actor.person, confirmed_at=now
+        ):
+            raise Conflict(_("This match has already been confirmed or discarded."))
+        placements = list(
+            Placement.objects.filter(run=run, status=P.PROPOSED)
+            .select_related(*invites.PLACEMENT_RELATED)
+            .prefetch_related(Prefetch("days", queryset=PlacementDay.objects.all()))
+            .order_by("request__submitted_at", "pk")
+        )
+        workplace_ids = {p.workplace_id for p in placements}
+        dates = {d.date for p in placements for d in p.days.all()}
+        neighbours = Slot.objects.filter(workplace_id__in=workplace_ids, date__in=dates).values_list(
+            "pk", flat=True
+        )
+        slots = _lock_slots(neighbours)
+        request_ids = [p.request_id for p in placements]
+        statuses = dict(
+            ShadowingRequest.objects.filter(pk__in=request_ids)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", "status")
+            if _slot_lock_enabled
+            else ShadowingRequest.objects.filter(pk__in=request_ids).values_list("pk", "status")
+        )
+        day_load: dict[tuple[int, date], int] = defaultdict(int)
+        for locked in slots.values():
+            day_load[(locked.workplace_id, locked.date)] += locked.booked
+        taken: dict[int, int] = defaultdict(int)
+        conflicts: list[str] = []
+        for placement in placements:
+            problem = None
+            if statuses.get(placement.request_id) != RS.APPROVED:
+                problem = _("the request is no longer waiting for a match")
+            else:
+                for day in placement.days.all():
+                    slot = slots.get(day.slot_id) if day.slot_id else None
+                    if slot is None or slot.booked + taken[slot.pk] + 1 > slot.capacity:
+                        problem = _("the visit day %(date)s is full") % {"date": day.date.isoformat()}
+                        break
+                    if (
+                        day_load[(slot.workplace_id, slot.date)] + 1
+                        > placement.workplace.max_visitors_per_day
+                    ):
+                        problem = _("the workplace takes no more visitors on %(date)s") % {
+                            "date": day.date.isoformat()
+                        }
+                        break
+                    taken[slot.pk] += 1
+                    day_load[(slot.workplace_id, slot.date)] += 1
+            if problem:
+                conflicts.append(
+                    _("%(person)s at %(workplace)s: %(problem)s")
+                    % {
+                        "person": placement.request.requester.full_name,
+                        "workplace": placement.workplace.name,
+                        "problem": problem,
+                    }
+                )
+        if conflicts:
+            raise Conflict(
+                [_("Some proposals no longer fit; remove or re-assign them and confirm again."), *conflicts]
+            )
+        for slot_id in sorted(taken):
+            # By pk on the rows locked above (a scoped UPDATE would re-join the workplace in a subquery).
+            Slot.unscoped_objects.filter(pk=slot_id).update(booked=F("booked") + taken[slot_id])
+        ids = [p.pk for p in placements]
+        Placement.objects.filter(pk__in=ids).update(status=P.AWAITING_HOST, updated_at=now)
+        PlacementEvent.objects.bulk_create(
+            [
+                PlacementEvent(
+                    placement=p, from_status=P.PROPOSED, to_status=P.AWAITING_HOST, actor=actor.person, at=now
+                )
+                for p in placements
+            ]
+        )
+        ShadowingRequest.objects.filter(pk__in=request_ids).update(status=RS.PLACED, unplaced_code="")
+        run.status, run.confirmed_by, run.confirmed_at = MatchingRun.Status.CONFIRMED, actor.person, now
+        for placement in placements:
+            placement.status = P.AWAITING_HOST
+            params = placement_params(placement)
+            notify(
+                programme=programme,
+                recipients=[placement.workplace.contact],
+                kind=KIND_HOSTING,
+                title=gettext_noop("A visitor for %(workplace)s: please accept or decline"),
+                body=gettext_noop(
+                    "%(person)s (%(organisation)s) is proposed to shadow at %(workplace)s on %(days)s."
+                ),
+                params=params,
+                detail=placement.request.learning_goals,
+                url=page_url("placement-detail", pk=placement.pk),
+            )
+            notify(
+                programme=programme,
+                recipients=[placement.request.requester],
+                kind=KIND_PLACEMENT,
+                title=gettext_noop("You have been matched with %(workplace)s"),
+                body=gettext_noop(
+                    "Proposed days: %(days)s. The host will now accept or decline; we will tell you."
+                ),
+                params=params,
+                url=page_url("placement-detail", pk=placement.pk),
+            )
+    return run
+
+
+def matching_run_discard(*, actor: Actor, run: MatchingRun) -> MatchingRun:
+    """Throw a proposed run away (coordinators); its proposals held no seats and are deleted."""
+    require_manage(actor, run.programme_id)
+    with transaction.atomic():
+        if not MatchingRun.objects.filter(pk=run.pk, status=MatchingRun.Status.PROPOSED).update(
+            status=MatchingRun.Status.DISCARDED
+        ):
+            raise Conflict(_("This match has already been confirmed or discarded."))
+        Placement.objects.filter(run_id=run.pk, status=P.PROPOSED).delete()
+        run.status = MatchingRun.Status.DISCARDED
+    return run

@@ -1,0 +1,298 @@
+"""The placement state machine after a run is confirmed: the host accepts or declines, the shadower
+confirms, the visit is recorded, or anyone concerned cancels.
+
+``proposed`` (in a run) → ``awaiting_host`` (run confirmed by a coordinator) → ``host_accepted`` or
+``host_declined`` (by the host) → ``confirmed`` (by the shadower, accepting the confidentiality terms;
+calendar invites go out) → ``visited`` (by the host or a coordinator after the last day) → ``reflected``
+(the shadower's reflection). ``awaiting_host``, ``host_accepted`` and ``confirmed`` may be cancelled by the
+shadower, the host or a coordinator, with a reason. Each transition is a compare-and-set on the status
+(a second, concurrent click gets a conflict instead of a second transition) and writes a
+``PlacementEvent``. A host's decline, or a cancellation by the host or a coordinator, puts the request
+back to ``approved`` so that the next run matches it again; a cancellation by the shadower withdraws it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from coordinator.core.exceptions import Conflict
+from coordinator.core.notifications import notify
+from organisations.models import Person
+from organisations.permissions import Actor
+from organisations.selectors import coordinators_of
+from shadowing import invites, permissions
+from shadowing.kinds import KIND_COORDINATION, KIND_HOSTING, KIND_PLACEMENT
+from shadowing.models import (
+    NOTE_MAX_LENGTH,
+    Placement,
+    PlacementDay,
+    PlacementEvent,
+    ShadowingRequest,
+    Slot,
+)
+from shadowing.services._common import page_url
+
+P = Placement.Status
+RS = ShadowingRequest.Status
+
+
+# --- Placements -----------------------------------------------------------------------------------------
+
+
+def placement_params(placement: Placement) -> dict[str, Any]:
+    days = ", ".join(d.date.isoformat() for d in placement.days.all())
+    return {
+        "person": placement.request.requester.full_name,
+        "organisation": placement.request.organisation.name,
+        "workplace": placement.workplace.name,
+        "days": days,
+    }
+
+
+def transition(
+    placement: Placement,
+    *,
+    actor: Actor,
+    allowed_from: Sequence[str],
+    to: str,
+    note: str = "",
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Compare-and-set the status (by pk, unscoped, after the caller's scoped read) and record the event."""
+    now = timezone.now()
+    previous = placement.status
+    if previous not in allowed_from:
+        raise Conflict(
+            _("This placement is %(status)s; that step is not possible now.")
+            % {"status": placement.get_status_display()}
+        )
+    fields = {"status": to, "updated_at": now, **(extra or {})}
+    if not Placement.objects.filter(pk=placement.pk, status=previous).update(**fields):
+        raise Conflict(_("This placement was changed meanwhile; reload and try again."))
+    for name, value in fields.items():
+        setattr(placement, name, value)
+    PlacementEvent.objects.create(
+        placement=placement,
+        from_status=previous,
+        to_status=to,
+        actor=actor.person,
+        at=now,
+        note=note[:NOTE_MAX_LENGTH],
+    )
+
+
+def _release_seats(placement: Placement) -> None:
+    slot_ids = sorted(d.slot_id for d in PlacementDay.objects.filter(placement=placement) if d.slot_id)
+    for slot_id in slot_ids:
+        # By pk, the slots of this placement read in scope above (a scoped UPDATE re-joins the workplace).
+        Slot.unscoped_objects.filter(pk=slot_id).update(booked=F("booked") - 1)
+
+
+def _host_people(placement: Placement) -> list[Person]:
+    return [placement.workplace.contact]
+
+
+def placement_host_accept(*, actor: Actor, placement: Placement) -> Placement:
+    """The host accepts the proposed visitor; the shadower is asked to confirm (with the confidentiality
+    undertaking)."""
+    if not permissions.is_host(actor, placement.workplace):
+        raise PermissionDenied(_("Only the host of this workplace may accept visitors."))
+    with transaction.atomic():
+        transition(placement, actor=actor, allowed_from=[P.AWAITING_HOST], to=P.HOST_ACCEPTED)
+        notify(
+            programme=placement.programme,
+            recipients=[placement.request.requester],
+            kind=KIND_PLACEMENT,
+            title=gettext_noop("%(workplace)s welcomes you: please confirm your visit"),
+            body=gettext_noop(
+                "Read the confidentiality terms and confirm the days %(days)s; the calendar invites follow."
+            ),
+            params=placement_params(placement),
+            url=page_url("placement-detail", pk=placement.pk),
+        )
+    return placement
+
+
+def placement_host_decline(*, actor: Actor, placement: Placement, reason: str) -> Placement:
+    """The host declines the visitor, with a reason; the seats are freed, the request goes back to the
+    matching pool and the shadower and the coordinators are told."""
+    if not permissions.is_host(actor, placement.workplace):
+        raise PermissionDenied(_("Only the host of this workplace may decline visitors."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tell the shadower and the coordinator why.")})
+    if len(reason) > NOTE_MAX_LENGTH:
+        raise ValidationError({"reason": _("Keep the reason under 1,000 characters.")})
+    with transaction.atomic():
+        transition(
+            placement,
+            actor=actor,
+            allowed_from=[P.AWAITING_HOST],
+            to=P.HOST_DECLINED,
+            note=reason,
+            extra={"decline_reason": reason},
+        )
+        _release_seats(placement)
+        _back_to_matching(placement)
+        params = placement_params(placement)
+        notify(
+            programme=placement.programme,
+            recipients=[placement.request.requester],
+            kind=KIND_PLACEMENT,
+            title=gettext_noop("%(workplace)s could not take you this time"),
+            body=gettext_noop("Your request goes back to the coordinator for a new match."),
+            params=params,
+            detail=reason,
+            url=page_url("request-detail", pk=placement.request_id),
+        )
+        notify(
+            programme=placement.programme,
+            recipients=coordinators_of(placement.programme),
+            kind=KIND_COORDINATION,
+            title=gettext_noop("%(workplace)s declined %(person)s: match again"),
+            params=params,
+            detail=reason,
+            url=page_url("dashboard"),
+        )
+    return placement
+
+
+def _back_to_matching(placement: Placement) -> None:
+    ShadowingRequest.objects.filter(pk=placement.request_id, status=RS.PLACED).update(status=RS.APPROVED)
+    placement.request.status = RS.APPROVED
+
+
+def placement_confirm(*, actor: Actor, placement: Placement, accept_confidentiality: bool) -> Placement:
+    """The shadower confirms a host-accepted visit and accepts the confidentiality undertaking; the
+    calendar invites (METHOD:REQUEST, one event per day) go to the shadower and the host contact."""
+    if not permissions.is_requester(actor, placement.request):
+        raise PermissionDenied(_("Only the shadower may confirm this visit."))
+    if accept_confidentiality is not True:
+        raise ValidationError(
+            {"accept_confidentiality": _("You must accept the confidentiality terms to confirm the visit.")}
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        transition(
+            placement,
+            actor=actor,
+            allowed_from=[P.HOST_ACCEPTED],
+            to=P.CONFIRMED,
+            extra={"confidentiality_accepted_at": now},
+        )
+        invites.send_placement_invites(placement, "REQUEST")
+        notify(
+            programme=placement.programme,
+            recipients=_host_people(placement),
+            kind=KIND_HOSTING,
+            title=gettext_noop("%(person)s confirmed the visit to %(workplace)s"),
+            body=gettext_noop(
+                "Days: %(days)s. The confidentiality terms are accepted; the calendar invite follows."
+            ),
+            params=placement_params(placement),
+            url=page_url("placement-detail", pk=placement.pk),
+        )
+    return placement
+
+
+def placement_mark_visited(*, actor: Actor, placement: Placement) -> Placement:
+    """The host or a coordinator records that the visit took place (after its last day); the shadower is
+    asked for the reflection."""
+    if not permissions.can_record_visit(actor, placement):
+        raise PermissionDenied(_("Only the host or a coordinator may record the visit."))
+    if placement.status == P.CONFIRMED and not placement.last_day_ended():
+        raise ValidationError(_("The visit can be recorded after its last day."))
+    with transaction.atomic():
+        transition(placement, actor=actor, allowed_from=[P.CONFIRMED], to=P.VISITED)
+        notify(
+            programme=placement.programme,
+            recipients=[placement.request.requester],
+            kind=KIND_PLACEMENT,
+            title=gettext_noop("How was %(workplace)s? Write down what you learned"),
+            body=gettext_noop("What you learned, how you will use it and how you shared it with colleagues."),
+            params=placement_params(placement),
+            url=page_url("reflection", pk=placement.pk),
+        )
+    return placement
+
+
+def cancel(placement: Placement, *, actor: Actor, reason: str, rematch: bool, by_requester: bool) -> None:
+    was_confirmed = placement.status == P.CONFIRMED
+    transition(
+        placement,
+        actor=actor,
+        allowed_from=Placement.CANCELLABLE,
+        to=P.CANCELLED,
+        note=reason,
+        extra={"cancel_reason": reason, "cancelled_by": actor.person},
+    )
+    _release_seats(placement)
+    if by_requester:
+        ShadowingRequest.objects.filter(pk=placement.request_id).update(status=RS.WITHDRAWN)
+        placement.request.status = RS.WITHDRAWN
+    elif rematch:
+        _back_to_matching(placement)
+    if was_confirmed:
+        Placement.objects.filter(pk=placement.pk).update(sequence=F("sequence") + 1)
+        placement.sequence += 1
+        invites.send_placement_invites(placement, "CANCEL")
+    params = placement_params(placement)
+    people = {
+        placement.request.requester.pk: placement.request.requester,
+        placement.workplace.contact.pk: placement.workplace.contact,
+    }
+    if actor.person is not None:
+        people.pop(actor.person.pk, None)
+    notify(
+        programme=placement.programme,
+        recipients=people.values(),
+        kind=KIND_PLACEMENT if not by_requester else KIND_HOSTING,
+        title=gettext_noop("The visit of %(person)s to %(workplace)s is cancelled"),
+        body=gettext_noop("Days: %(days)s."),
+        params=params,
+        detail=reason,
+        url=page_url("placement-detail", pk=placement.pk),
+    )
+
+
+def placement_cancel(*, actor: Actor, placement: Placement, reason: str) -> Placement:
+    """Cancel a placement with a reason (the shadower, the host or a coordinator). The seats are freed, a
+    confirmed visit's invites are cancelled (METHOD:CANCEL), the other side and the coordinators are told.
+    A cancellation by the shadower withdraws the request; by the host or a coordinator, the request goes
+    back to the matching pool."""
+    is_requester = permissions.is_requester(actor, placement.request)
+    is_host = permissions.is_host(actor, placement.workplace)
+    is_coordinator = permissions.can_manage(actor, placement.programme_id)
+    if not permissions.can_cancel_placement(actor, placement):
+        raise PermissionDenied(_("Only the shadower, the host or a coordinator may cancel this visit."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason for the cancellation.")})
+    if len(reason) > NOTE_MAX_LENGTH:
+        raise ValidationError({"reason": _("Keep the reason under 1,000 characters.")})
+    with transaction.atomic():
+        by_requester = is_requester and not (is_host or is_coordinator)
+        cancel(placement, actor=actor, reason=reason, rematch=True, by_requester=by_requester)
+        notify(
+            programme=placement.programme,
+            recipients=[
+                p
+                for p in coordinators_of(placement.programme)
+                if actor.person is None or p.pk != actor.person.pk
+            ],
+            kind=KIND_COORDINATION,
+            title=gettext_noop("Visit cancelled: %(person)s at %(workplace)s"),
+            body="" if by_requester else gettext_noop("The request waits for the next match."),
+            params=placement_params(placement),
+            detail=reason,
+            url=page_url("dashboard"),
+        )
+    return placement

@@ -1,0 +1,373 @@
+"""Requests to go shadowing: made and changed by the staff member, decided by the line manager,
+paired into reciprocal exchanges by coordinators, and expired by the periodic sweep."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from coordinator.core.exceptions import Conflict
+from coordinator.core.notifications import notify
+from coordinator.core.tenancy import unscoped
+from organisations.models import Organisation, Participation, Programme
+from organisations.permissions import Actor
+from shadowing import permissions
+from shadowing.kinds import KIND_APPROVAL, KIND_REQUEST
+from shadowing.models import (
+    NOTE_MAX_LENGTH,
+    AvailabilityWindow,
+    Placement,
+    Preference,
+    ShadowingRequest,
+    Topic,
+    Workplace,
+)
+from shadowing.services._common import (
+    apply_values,
+    check_topics,
+    full_clean,
+    page_url,
+    require_manage,
+    require_person,
+    today_in,
+)
+
+P = Placement.Status
+RS = ShadowingRequest.Status
+
+
+REQUEST_FIELDS = {"learning_goals", "days", "consecutive", "languages"}
+MAX_WINDOWS = 5
+MAX_PREFERENCES = 5
+# --- Requests -------------------------------------------------------------------------------------------
+
+
+def _windows(raw: Sequence[Any]) -> list[tuple[date, date]]:
+    windows: list[tuple[date, date]] = []
+    for item in raw:
+        if isinstance(item, Mapping):
+            windows.append((item["starts_on"], item["ends_on"]))
+        else:
+            starts_on, ends_on = item
+            windows.append((starts_on, ends_on))
+    return windows
+
+
+def _preferences(raw: Sequence[Any]) -> list[tuple[int, Organisation | None, Workplace | None]]:
+    """(rank, organisation, workplace) rows from tuples or mappings; missing ranks follow the order."""
+    rows: list[tuple[int, Organisation | None, Workplace | None]] = []
+    for index, item in enumerate(raw, start=1):
+        if isinstance(item, Mapping):
+            rows.append((item.get("rank") or index, item.get("organisation"), item.get("workplace")))
+        else:
+            rank, organisation, workplace = item
+            rows.append((rank or index, organisation, workplace))
+    return rows
+
+
+def _check_request_parts(
+    programme: Programme,
+    organisation_id: int,
+    topics: Sequence[Topic],
+    windows: list[tuple[date, date]],
+    preferences: list[tuple[int, Organisation | None, Workplace | None]],
+) -> None:
+    """Windows, preferences and topics of a request; never the requester's own organisation."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    check_topics(programme, topics)
+    today = today_in(programme)
+    if not windows:
+        errors["windows"].append(_("Give at least one period in which you can go."))
+    if len(windows) > MAX_WINDOWS:
+        errors["windows"].append(_("Give at most five periods."))
+    for starts_on, ends_on in windows:
+        if ends_on < starts_on:
+            errors["windows"].append(_("A period must end on or after its start."))
+        elif ends_on <= today:
+            errors["windows"].append(_("A period must reach into the future."))
+        elif (ends_on - starts_on).days > 366:
+            errors["windows"].append(_("A period can be at most a year long."))
+    if len(preferences) > MAX_PREFERENCES:
+        errors["preferences"].append(_("Give at most five preferences."))
+    ranks = [rank for rank, _o, _w in preferences]
+    if len(set(ranks)) != len(ranks) or any(
+        not isinstance(r, int) or r < 1 or r > MAX_PREFERENCES for r in ranks
+    ):
+        errors["preferences"].append(_("Rank your preferences 1 to 5, each rank once."))
+    participating = set(
+        Participation.objects.filter(programme=programme).values_list("organisation_id", flat=True)
+    )
+    seen: set[tuple[str, int]] = set()
+    for _rank, organisation, workplace in preferences:
+        if (organisation is None) == (workplace is None):
+            errors["preferences"].append(_("Each preference names an organisation or a workplace."))
+            continue
+        if organisation is not None:
+            key = ("o", organisation.pk)
+            target_org = organisation.pk
+            if organisation.pk not in participating:
+                errors["preferences"].append(_("Choose an organisation of this programme."))
+        else:
+            assert workplace is not None
+            key = ("w", workplace.pk)
+            target_org = workplace.organisation_id
+            if workplace.programme_id != programme.pk or not workplace.is_published:
+                errors["preferences"].append(_("Choose a published workplace of this programme."))
+        if key in seen:
+            errors["preferences"].append(_("Each preference may be given once."))
+        seen.add(key)
+        if not permissions.can_shadow_at(organisation_id, target_org):
+            errors["preferences"].append(_("Shadowing is always at another organisation than your own."))
+    if errors:
+        raise ValidationError({k: sorted(set(v), key=v.index) for k, v in errors.items()})
+
+
+def _write_parts(
+    request: ShadowingRequest,
+    topics: Sequence[Topic],
+    windows: list[tuple[date, date]],
+    preferences: list[tuple[int, Organisation | None, Workplace | None]],
+) -> None:
+    request.topics.set(topics)
+    AvailabilityWindow.objects.filter(request=request).delete()
+    AvailabilityWindow.objects.bulk_create(
+        [AvailabilityWindow(request=request, starts_on=a, ends_on=b) for a, b in sorted(windows)]
+    )
+    Preference.objects.filter(request=request).delete()
+    Preference.objects.bulk_create(
+        [Preference(request=request, rank=r, organisation=o, workplace=w) for r, o, w in preferences]
+    )
+
+
+def request_create(
+    *,
+    actor: Actor,
+    programme: Programme,
+    values: Mapping[str, Any],
+    topics: Sequence[Topic] = (),
+    windows: Sequence[Any] = (),
+    preferences: Sequence[Any] = (),
+) -> ShadowingRequest:
+    """A staff member asks to shadow (for themselves). ``windows`` are (starts_on, ends_on) pairs,
+    ``preferences`` (rank, organisation, workplace) rows with one of the two set; never the requester's
+    own organisation. The line manager (see ``permissions.approvers_of``) is asked to approve."""
+    person = require_person(actor)
+    if not permissions.can_request(actor, programme):
+        raise PermissionDenied(_("Only staff of the programme's organisations may ask to shadow."))
+    request = ShadowingRequest(programme=programme, requester=person, organisation_id=person.organisation_id)
+    apply_values(request, values, REQUEST_FIELDS)
+    full_clean(request, exclude=["programme", "requester", "organisation", "partner"])
+    window_rows = _windows(windows)
+    preference_rows = _preferences(preferences)
+    _check_request_parts(programme, person.organisation_id, topics, window_rows, preference_rows)
+    with transaction.atomic():
+        request.save()
+        _write_parts(request, topics, window_rows, preference_rows)
+        notify(
+            programme=programme,
+            recipients=permissions.approvers_of(request),
+            kind=KIND_APPROVAL,
+            title=gettext_noop("%(person)s asks to go shadowing for %(days)s day(s)"),
+            body=gettext_noop("Approve or decline the time away under Shadowing → Approvals."),
+            params={"person": person.full_name, "days": request.days},
+            detail=request.learning_goals,
+            url=page_url("approvals"),
+        )
+    return request
+
+
+def request_update(
+    *,
+    actor: Actor,
+    request: ShadowingRequest,
+    values: Mapping[str, Any],
+    topics: Sequence[Topic] | None = None,
+    windows: Sequence[Any] | None = None,
+    preferences: Sequence[Any] | None = None,
+) -> ShadowingRequest:
+    """The requester changes an open request (waiting for approval or for a match)."""
+    if not permissions.is_requester(actor, request):
+        raise PermissionDenied(_("Only the person who asked may change this request."))
+    if not request.is_open:
+        raise ValidationError(_("This request can no longer be changed."))
+    changed = apply_values(request, values, REQUEST_FIELDS)
+    full_clean(request, exclude=["programme", "requester", "organisation", "partner"])
+    programme = request.programme
+    topic_rows = list(request.topics.all()) if topics is None else list(topics)
+    window_rows = (
+        [(w.starts_on, w.ends_on) for w in request.windows.all()] if windows is None else _windows(windows)
+    )
+    preference_rows = (
+        [(p.rank, p.organisation, p.workplace) for p in request.preferences.select_related("workplace")]
+        if preferences is None
+        else _preferences(preferences)
+    )
+    _check_request_parts(programme, request.organisation_id, topic_rows, window_rows, preference_rows)
+    with transaction.atomic():
+        if changed:
+            request.save(update_fields=changed)
+        _write_parts(request, topic_rows, window_rows, preference_rows)
+        # Proposals of unconfirmed runs were made for the old wishes; the next run matches the new ones.
+        _drop_proposals([request.pk])
+    return request
+
+
+def _drop_proposals(request_ids: Iterable[int]) -> None:
+    """Proposals of unconfirmed runs for requests that left the pool (they held no seat)."""
+    ids = list(request_ids)
+    if ids:
+        Placement.objects.filter(request_id__in=ids, status=P.PROPOSED).delete()
+
+
+def _unpair(request: ShadowingRequest) -> None:
+    if request.partner_id is not None:
+        ShadowingRequest.objects.filter(pk__in=[request.pk, request.partner_id]).update(partner=None)
+        request.partner_id = None
+
+
+def request_withdraw(*, actor: Actor, request: ShadowingRequest) -> ShadowingRequest:
+    """The requester withdraws an open request. A placed request is cancelled through its placement."""
+    if not permissions.is_requester(actor, request):
+        raise PermissionDenied(_("Only the person who asked may withdraw this request."))
+    with transaction.atomic():
+        updated = ShadowingRequest.objects.filter(pk=request.pk, status__in=ShadowingRequest.OPEN).update(
+            status=RS.WITHDRAWN
+        )
+        if not updated:
+            raise Conflict(
+                _(
+                    "Only a request waiting for approval or a match can be withdrawn; "
+                    "cancel the placement instead."
+                )
+            )
+        request.status = RS.WITHDRAWN
+        _drop_proposals([request.pk])
+        _unpair(request)
+    return request
+
+
+def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> ShadowingRequest:
+    if not permissions.can_decide(actor, request):
+        raise PermissionDenied(_("Only the requester's line manager may decide on this request."))
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError({"note": _("Keep the note under 1,000 characters.")})
+    now = timezone.now()
+    with transaction.atomic():
+        updated = ShadowingRequest.objects.filter(pk=request.pk, status=RS.PENDING_APPROVAL).update(
+            status=status, approved_by=actor.person, decided_at=now, decision_note=note
+        )
+        if not updated:
+            raise Conflict(_("This request has already been decided."))
+        request.status, request.approved_by, request.decided_at, request.decision_note = (
+            status,
+            actor.person,
+            now,
+            note,
+        )
+        if status == RS.APPROVED:
+            title = gettext_noop("Your shadowing request was approved")
+            body = gettext_noop("The coordinator will match it with a workplace; you will hear from us.")
+        else:
+            title = gettext_noop("Your shadowing request was not approved")
+            body = gettext_noop("Your line manager did not approve the time away.")
+            _unpair(request)
+        notify(
+            programme=request.programme,
+            recipients=[request.requester],
+            kind=KIND_REQUEST,
+            title=title,
+            body=body,
+            detail=note,
+            url=page_url("request-detail", pk=request.pk),
+        )
+    return request
+
+
+def request_approve(*, actor: Actor, request: ShadowingRequest, note: str = "") -> ShadowingRequest:
+    """The line manager approves the time away; the request joins the next match."""
+    return _decide(actor, request, RS.APPROVED, note)
+
+
+def request_decline(*, actor: Actor, request: ShadowingRequest, note: str) -> ShadowingRequest:
+    """The line manager declines, with a note to the requester."""
+    if not (note or "").strip():
+        raise ValidationError({"note": _("Tell the requester why.")})
+    return _decide(actor, request, RS.DECLINED, note.strip())
+
+
+def _prefers_organisation(request: ShadowingRequest, organisation_id: int) -> bool:
+    return Preference.objects.filter(
+        Q(organisation_id=organisation_id) | Q(workplace__organisation_id=organisation_id), request=request
+    ).exists()
+
+
+def pair_requests(*, actor: Actor, first: ShadowingRequest, second: ShadowingRequest) -> None:
+    """Make two requests a reciprocal exchange (coordinators): the matcher places both or neither, each at
+    the other's organisation. They must come from two organisations that each prefer the other's."""
+    require_manage(actor, first.programme_id)
+    errors = []
+    if first.pk == second.pk:
+        errors.append(_("Choose two different requests."))
+    elif first.programme_id != second.programme_id:
+        errors.append(_("Both requests must belong to the same programme."))
+    elif first.organisation_id == second.organisation_id:
+        errors.append(_("An exchange is between two different organisations."))
+    elif not (first.is_open and second.is_open):
+        errors.append(_("Both requests must still wait for approval or a match."))
+    elif (first.partner_id not in (None, second.pk)) or (second.partner_id not in (None, first.pk)):
+        errors.append(_("One of the requests already has another partner."))
+    elif not (
+        _prefers_organisation(first, second.organisation_id)
+        and _prefers_organisation(second, first.organisation_id)
+    ):
+        errors.append(
+            _("Each request must name the other's organisation (or one of its workplaces) as a preference.")
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        ShadowingRequest.objects.filter(pk=first.pk).update(partner=second.pk)
+        ShadowingRequest.objects.filter(pk=second.pk).update(partner=first.pk)
+        first.partner_id, second.partner_id = second.pk, first.pk
+
+
+def requests_expire(now: datetime | None = None) -> int:
+    """Periodic job: open requests unplaced past their ``expires_at`` expire; the requester is told."""
+    now = now or timezone.now()
+    with unscoped():  # a periodic job: a system sweep over every programme
+        due = list(
+            ShadowingRequest.objects.filter(status__in=ShadowingRequest.OPEN, expires_at__lte=now)
+            .select_related("programme", "requester__user")
+            .order_by("pk")
+        )
+        expired = 0
+        for request in due:
+            with transaction.atomic():
+                updated = ShadowingRequest.objects.filter(
+                    pk=request.pk, status__in=ShadowingRequest.OPEN, expires_at__lte=now
+                ).update(status=RS.EXPIRED)
+                if not updated:
+                    continue
+                expired += 1
+                _drop_proposals([request.pk])
+                notify(
+                    programme=request.programme,
+                    recipients=[request.requester],
+                    kind=KIND_REQUEST,
+                    title=gettext_noop("Your shadowing request has expired"),
+                    body=gettext_noop(
+                        "It could not be placed in time. You are welcome to ask again with new dates or "
+                        "other preferences."
+                    ),
+                    url=page_url("request-detail", pk=request.pk),
+                )
+    return expired

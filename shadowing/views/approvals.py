@@ -1,0 +1,94 @@
+"""Line managers: requests waiting for their decision, and approving or declining one."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from coordinator.core.views import SERVICE_ERRORS, error_text, next_url
+from organisations.access.views import ProgrammeMixin
+from shadowing import forms, permissions
+from shadowing.models import (
+    ShadowingRequest,
+)
+from shadowing.services import shadowing_requests
+from shadowing.views._common import RequestScoped
+
+# --- Line managers --------------------------------------------------------------------------------------
+
+
+class ApprovalsView(ProgrammeMixin, TemplateView):
+    template_name = "shadowing/approvals.html"
+    model = ShadowingRequest
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        mine = permissions.decidable_requests_filter(self.actor, self.programme.pk)
+        return (
+            queryset.filter(mine)
+            .exclude(requester=self.person)
+            .select_related("requester__user", "requester__unit", "organisation")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        pending = list(
+            self.get_queryset()
+            .filter(status=ShadowingRequest.Status.PENDING_APPROVAL)
+            .prefetch_related("topics", "windows", "preferences__organisation", "preferences__workplace")
+            .order_by("submitted_at", "pk")
+        )
+        decided = list(
+            self.get_queryset()
+            .filter(approved_by=self.person)
+            .exclude(decided_at=None)
+            .order_by("-decided_at")[:10]
+        )
+        context.update(pending=pending, decided=decided)
+        return context
+
+
+class RequestDecisionView(RequestScoped, View):
+    approve: ClassVar[bool] = True
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        shadowing_request: ShadowingRequest = self.get_object_or_404(pk=pk)
+        form = forms.DecisionNoteForm(request.POST)
+        note = form.cleaned_data["note"] if form.is_valid() else ""
+        if not form.is_valid():
+            messages.error(request, error_text(ValidationError(list(form.errors.get("note", [])))))
+            return redirect(next_url(request, reverse("shadowing:approvals")))
+        try:
+            if self.approve:
+                shadowing_requests.request_approve(actor=self.actor, request=shadowing_request, note=note)
+            else:
+                shadowing_requests.request_decline(actor=self.actor, request=shadowing_request, note=note)
+        except SERVICE_ERRORS as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(
+                request,
+                (
+                    _("%(person)s's request is approved and goes to matching.")
+                    if self.approve
+                    else _("%(person)s's request is declined; they are told.")
+                )
+                % {"person": shadowing_request.requester.full_name},
+            )
+        return redirect(next_url(request, reverse("shadowing:approvals")))
+
+
+class RequestApproveView(RequestDecisionView):
+    approve = True
+
+
+class RequestDeclineView(RequestDecisionView):
+    approve = False

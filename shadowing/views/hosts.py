@@ -1,0 +1,353 @@
+"""Host contacts and their organisation's admins: their workplaces, visit days (slots) and visitors."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text, next_url
+from organisations.access.views import ProgrammeMixin
+from shadowing import forms, permissions, selectors
+from shadowing.models import (
+    Placement,
+    PlacementDay,
+    Slot,
+    Workplace,
+)
+from shadowing.services import workplaces
+from shadowing.views._common import placement_joins
+
+# --- Host contacts --------------------------------------------------------------------------------------
+
+
+class HostView(ProgrammeMixin, TemplateView):
+    """My organisation's workplaces, their coming slots and visitors waiting for an answer."""
+
+    template_name = "shadowing/host.html"
+    required_roles = permissions.HOST_ROLES
+    model = Workplace
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return (
+            selectors.editable_workplaces(self.actor, queryset)
+            .select_related("unit", "contact__user")
+            .prefetch_related("topics")
+            .order_by("name", "pk")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        workplaces = list(self.get_queryset())
+        ids = [w.pk for w in workplaces]
+        today = timezone.localdate()
+        slot_counts = {
+            row["workplace_id"]: row
+            for row in Slot.objects.filter(workplace_id__in=ids, date__gte=today)
+            .values("workplace_id")
+            .annotate(n=Count("pk"), with_room=Count("pk", filter=Q(booked__lt=F("capacity"))))
+            .order_by()
+        }
+        waiting = dict(
+            Placement.objects.filter(workplace_id__in=ids, status=Placement.Status.AWAITING_HOST)
+            .values_list("workplace_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        context.update(
+            workplaces=[
+                (w, slot_counts.get(w.pk, {"n": 0, "with_room": 0}), waiting.get(w.pk, 0)) for w in workplaces
+            ],
+            waiting_total=sum(waiting.values()),
+            language_names=forms.LANGUAGE_NAMES,
+        )
+        return context
+
+
+class HostWorkplaceScoped(ProgrammeMixin):
+    """Pages of one workplace for its hosts: other organisations' workplaces answer 404."""
+
+    model = Workplace
+    required_roles = permissions.HOST_ROLES
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return selectors.editable_workplaces(self.actor, queryset).select_related(
+            "organisation", "unit", "contact__user"
+        )
+
+    def get_workplace(self, pk: int) -> Workplace:
+        return self.get_object_or_404(pk=pk)  # type: ignore[no-any-return]
+
+
+class WorkplaceCreateView(HostWorkplaceScoped, ServiceFormMixin, FormView):
+    template_name = "shadowing/form.html"
+    form_class = forms.WorkplaceForm
+    page_title = gettext_lazy("New workplace")
+    success_message = gettext_lazy("The workplace is saved as a draft. Add slots, then publish it.")
+
+    def get_initial(self) -> dict[str, Any]:
+        initial: dict[str, Any] = {"contact": self.person.pk}
+        if self.person.unit is not None:
+            unit = self.person.unit
+            initial.update(
+                unit=unit.pk, street_address=unit.street_address, postal_code=unit.postal_code, city=unit.city
+            )
+        return initial
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().get_form_kwargs(),
+            "programme": self.programme,
+            "organisation": self.person.organisation,
+        }
+
+    def perform(self, form: forms.WorkplaceForm) -> str:
+        values, topics = form.split()
+        workplace = workplaces.workplace_create(
+            actor=self.actor,
+            programme=self.programme,
+            organisation=self.person.organisation,
+            values=values,
+            topics=topics,
+        )
+        return reverse("shadowing:slots", kwargs={"pk": workplace.pk})
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "back_url": reverse("shadowing:host")}
+
+
+class WorkplaceEditView(HostWorkplaceScoped, ServiceFormMixin, FormView):
+    template_name = "shadowing/form.html"
+    form_class = forms.WorkplaceForm
+    page_title = gettext_lazy("Edit workplace")
+
+    def load(self, **kwargs: Any) -> None:
+        self.workplace = self.get_workplace(kwargs["pk"])
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().get_form_kwargs(),
+            "programme": self.programme,
+            "organisation": self.workplace.organisation,
+            "workplace": self.workplace,
+        }
+
+    def perform(self, form: forms.WorkplaceForm) -> str:
+        values, topics = form.split()
+        workplaces.workplace_update(actor=self.actor, workplace=self.workplace, values=values, topics=topics)
+        return reverse("shadowing:host")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(subject=self.workplace.name, back_url=reverse("shadowing:host"))
+        return context
+
+
+class WorkplacePublishView(HostWorkplaceScoped, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        workplace = self.get_workplace(pk)
+        try:
+            if request.POST.get("action") == "unpublish":
+                workplaces.workplace_unpublish(actor=self.actor, workplace=workplace)
+                messages.success(request, _("%(name)s is no longer published.") % {"name": workplace.name})
+            else:
+                workplaces.workplace_publish(actor=self.actor, workplace=workplace)
+                messages.success(
+                    request,
+                    _("%(name)s is published: staff can now ask to visit.") % {"name": workplace.name},
+                )
+        except SERVICE_ERRORS as error:
+            messages.error(request, error_text(error))
+        return redirect(next_url(request, reverse("shadowing:host")))
+
+
+@dataclass(frozen=True)
+class SlotWeek:
+    monday: date
+    slots: list[Slot]
+
+
+class SlotsView(HostWorkplaceScoped, TemplateView):
+    """The workplace's coming slots week by week, and the form that creates many at once."""
+
+    template_name = "shadowing/slots.html"
+
+    def _render(self, workplace: Workplace, form: forms.SlotBulkForm, status: int = 200) -> HttpResponse:
+        today = timezone.localdate()
+        slots = list(
+            Slot.objects.filter(workplace=workplace, date__gte=today)
+            .prefetch_related(
+                Prefetch(
+                    "placement_days",
+                    queryset=PlacementDay.objects.filter(
+                        placement__status__in=Placement.SEAT_HOLDING
+                    ).select_related(
+                        "placement__request__requester__user", "placement__request__organisation"
+                    ),
+                )
+            )
+            .order_by("date", "starts_at")[:200]
+        )
+        weeks: dict[date, list[Slot]] = defaultdict(list)
+        for slot in slots:
+            weeks[slot.date - timedelta(days=slot.date.weekday())].append(slot)
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "workplace": workplace,
+                "weeks": [SlotWeek(monday, items) for monday, items in sorted(weeks.items())],
+                "form": form,
+                "period_form": forms.PeriodForm(prefix="remove"),
+                "slot_count": len(slots),
+            },
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        today = timezone.localdate()
+        initial = {
+            "starts_on": today + timedelta(days=1),
+            "ends_on": today + timedelta(days=29),
+            "weekdays": [1, 3],
+        }
+        return self._render(self.get_workplace(pk), forms.SlotBulkForm(initial=initial))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        workplace = self.get_workplace(pk)
+        form = forms.SlotBulkForm(request.POST)
+        if form.is_valid():
+            try:
+                created = workplaces.slots_bulk_create(
+                    actor=self.actor, workplace=workplace, **form.cleaned_data
+                )
+            except SERVICE_ERRORS as error:
+                forms.add_service_errors(form, error)
+            else:
+                messages.success(request, _("%(n)s slots created.") % {"n": len(created)})
+                return redirect("shadowing:slots", pk=workplace.pk)
+        return self._render(workplace, form, status=400)
+
+
+class SlotsRemoveFreeView(HostWorkplaceScoped, TemplateView):
+    """Remove the free future slots of a period: a page that shows how many, then the removal."""
+
+    template_name = "shadowing/slots_remove.html"
+
+    def _render(self, workplace: Workplace, form: forms.PeriodForm, status: int = 200) -> HttpResponse:
+        count = None
+        if form.is_bound and form.is_valid():
+            today = timezone.localdate()
+            count = Slot.objects.filter(
+                workplace=workplace,
+                date__gte=max(today, form.cleaned_data["starts_on"]),
+                date__lte=form.cleaned_data["ends_on"],
+                booked=0,
+            ).count()
+        return render(
+            self.request,
+            self.template_name,
+            {"workplace": workplace, "form": form, "count": count},
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        workplace = self.get_workplace(pk)
+        data = request.GET if "remove-starts_on" in request.GET else None
+        form = forms.PeriodForm(data, prefix="remove")
+        return self._render(workplace, form, status=400 if form.is_bound and not form.is_valid() else 200)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        workplace = self.get_workplace(pk)
+        form = forms.PeriodForm(request.POST, prefix="remove")
+        if not form.is_valid():
+            return self._render(workplace, form, status=400)
+        try:
+            removed = workplaces.slots_remove_free(
+                actor=self.actor,
+                workplace=workplace,
+                starts_on=form.cleaned_data["starts_on"],
+                ends_on=form.cleaned_data["ends_on"],
+            )
+        except SERVICE_ERRORS as error:
+            forms.add_service_errors(form, error)
+            return self._render(workplace, form, status=400)
+        messages.success(request, _("%(n)s free slots removed.") % {"n": removed})
+        return redirect("shadowing:slots", pk=workplace.pk)
+
+
+class SlotDeleteView(ProgrammeMixin, TemplateView):
+    """Delete one slot: the confirmation says whose visits it cancels (they are told and re-matched)."""
+
+    template_name = "shadowing/slot_delete.html"
+    model = Slot
+    required_roles = permissions.HOST_ROLES
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        hosted = selectors.editable_workplaces(self.actor, Workplace.objects.all()).values("pk")
+        return queryset.filter(workplace__in=hosted).select_related("workplace")
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        slot: Slot = self.get_object_or_404(pk=pk)
+        visitors = list(
+            PlacementDay.objects.filter(slot=slot, placement__status__in=Placement.SEAT_HOLDING)
+            .select_related("placement__request__requester__user", "placement__request__organisation")
+            .order_by("pk")
+        )
+        return render(
+            request,
+            self.template_name,
+            {"slot": slot, "visitors": visitors, "form": forms.OptionalReasonForm()},
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        slot: Slot = self.get_object_or_404(pk=pk)
+        workplace_id = slot.workplace_id
+        try:
+            workplaces.slot_delete(actor=self.actor, slot=slot)
+        except SERVICE_ERRORS as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("The slot is deleted."))
+        return redirect("shadowing:slots", pk=workplace_id)
+
+
+class HostVisitorsView(ProgrammeMixin, TemplateView):
+    """Visitors proposed to my organisation's workplaces (accept or decline), coming and past visits."""
+
+    template_name = "shadowing/host_visitors.html"
+    required_roles = permissions.HOST_ROLES
+    model = Placement
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        hosted = selectors.editable_workplaces(self.actor, Workplace.objects.all()).values("pk")
+        return placement_joins(queryset.filter(workplace__in=hosted)).prefetch_related("request__topics")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        rows = list(
+            self.get_queryset().filter(status__in=Placement.SEAT_HOLDING).order_by("created_at", "pk")
+        )
+        today = timezone.localdate()
+        context.update(
+            waiting=[p for p in rows if p.status == Placement.Status.AWAITING_HOST],
+            coming=[
+                p for p in rows if p.status in (Placement.Status.HOST_ACCEPTED, Placement.Status.CONFIRMED)
+            ],
+            past=[p for p in rows if p.status in Placement.AFTER_VISIT][-20:],
+            decline_form=forms.ReasonForm(prefix="decline"),
+            today=today,
+        )
+        return context
