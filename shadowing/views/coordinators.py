@@ -329,7 +329,7 @@ class OverviewView(ProgrammeMixin, TemplateView):
         }
 
 
-class PairsView(ProgrammeMixin, ServiceFormMixin, FormView):
+class PairsView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     """Pair two requests from two organisations as a reciprocal exchange: placed both or neither."""
 
     template_name = "shadowing/pairs.html"

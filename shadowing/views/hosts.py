@@ -91,7 +91,7 @@ class HostWorkplaceScoped(ProgrammeMixin):
         return self.get_object_or_404(pk=pk)  # type: ignore[no-any-return]
 
 
-class WorkplaceCreateView(HostWorkplaceScoped, ServiceFormMixin, FormView):
+class WorkplaceCreateView(HostWorkplaceScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     template_name = "shadowing/form.html"
     form_class = forms.WorkplaceForm
     page_title = gettext_lazy("New workplace")
@@ -128,7 +128,7 @@ class WorkplaceCreateView(HostWorkplaceScoped, ServiceFormMixin, FormView):
         return {**super().get_context_data(**kwargs), "back_url": reverse("shadowing:host")}
 
 
-class WorkplaceEditView(HostWorkplaceScoped, ServiceFormMixin, FormView):
+class WorkplaceEditView(HostWorkplaceScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     template_name = "shadowing/form.html"
     form_class = forms.WorkplaceForm
     page_title = gettext_lazy("Edit workplace")

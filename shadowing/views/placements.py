@@ -96,7 +96,7 @@ class PlacementConfirmView(PlacementDetailView):
         return render(request, self.template_name, self.context_for(placement, confirm_form=form), status=400)
 
 
-class PlacementFormView(PlacementScoped, ServiceFormMixin, FormView):
+class PlacementFormView(PlacementScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     """A form about one placement (cancellation, reflection, host feedback); back to the placement."""
 
     template_name = "shadowing/form.html"

@@ -62,7 +62,7 @@ class MineView(ProgrammeMixin, TemplateView):
         return context
 
 
-class RequestCreateView(ProgrammeMixin, ServiceFormMixin, FormView):
+class RequestCreateView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     """Ask to shadow: learning goals, topics, days, availability windows, ranked preferences, languages."""
 
     template_name = "shadowing/request_form.html"
