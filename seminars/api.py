@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import PlatformRole, Programme
 from organisations.permissions import COORDINATING_ROLES
-from seminars import filters, selectors, services
+from seminars import filters, selectors
 from seminars import permissions as perms
 from seminars import serializers as s
 from seminars.models import (
@@ -31,6 +31,17 @@ from seminars.models import (
     Round,
     RoundCost,
     Session,
+)
+from seminars.services import (
+    approvals,
+    attendance,
+    costs,
+    courses,
+    discussion_groups,
+    enrolments,
+    quotas,
+    rounds,
+    sessions,
 )
 
 
@@ -92,7 +103,7 @@ class CourseViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
-        created = services.course_create(
+        created = courses.course_create(
             actor=self.actor,
             programme=data.pop("programme"),
             providers=data.pop("providers"),
@@ -105,7 +116,7 @@ class CourseViewSet(
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("programme", None)
-        services.course_update(
+        courses.course_update(
             actor=self.actor,
             course=serializer.instance,
             providers=data.pop("providers", None),
@@ -144,13 +155,13 @@ class RoundViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
-        created = services.round_create(actor=self.actor, course=data.pop("course"), values=data)
+        created = rounds.round_create(actor=self.actor, course=data.pop("course"), values=data)
         serializer.instance = self.get_queryset().get(pk=created.pk)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("course", None)
-        services.round_update(actor=self.actor, round=serializer.instance, values=data)
+        rounds.round_update(actor=self.actor, round=serializer.instance, values=data)
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     @extend_schema(request=s.RoundCancelSerializer, responses=s.RoundSerializer)
@@ -160,7 +171,7 @@ class RoundViewSet(
         round_ = self.get_object()
         incoming = s.RoundCancelSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        services.round_cancel(actor=self.actor, round=round_, reason=incoming.validated_data["reason"])
+        rounds.round_cancel(actor=self.actor, round=round_, reason=incoming.validated_data["reason"])
         return Response(self.get_serializer(self.get_queryset().get(pk=round_.pk)).data)
 
     @extend_schema(request=s.GroupFormSerializer, responses=s.DiscussionGroupSerializer(many=True))
@@ -175,7 +186,9 @@ class RoundViewSet(
         round_ = self.get_object()
         incoming = s.GroupFormSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        services.groups_form(actor=self.actor, round=round_, group_size=incoming.validated_data["group_size"])
+        discussion_groups.groups_form(
+            actor=self.actor, round=round_, group_size=incoming.validated_data["group_size"]
+        )
         groups = selectors.groups_of(round_)
         return Response(s.DiscussionGroupSerializer(groups, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -189,7 +202,7 @@ class RoundViewSet(
     def record_completions(self, request: Request, pk: str | None = None) -> Response:
         """Record completions for every participant who attended enough of the round (attendance courses)."""
         round_ = self.get_object()
-        created = services.completions_record(actor=self.actor, round=round_)
+        created = attendance.completions_record(actor=self.actor, round=round_)
         for completion in created:
             completion.course = round_.course
         return Response({"recorded": s.CompletionSerializer(created, many=True).data})
@@ -221,17 +234,17 @@ class SessionViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
-        serializer.instance = services.session_create(actor=self.actor, round=data.pop("round"), values=data)
+        serializer.instance = sessions.session_create(actor=self.actor, round=data.pop("round"), values=data)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("round", None)
-        serializer.instance = services.session_update(
+        serializer.instance = sessions.session_update(
             actor=self.actor, session=serializer.instance, values=data
         )
 
     def perform_destroy(self, instance: Session) -> None:
-        services.session_delete(actor=self.actor, session=instance)
+        sessions.session_delete(actor=self.actor, session=instance)
 
 
 class QuotaViewSet(
@@ -261,7 +274,7 @@ class QuotaViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
-        quota = services.quota_set(
+        quota = quotas.quota_set(
             actor=self.actor,
             round=data["round"],
             organisation=data["organisation"],
@@ -273,7 +286,7 @@ class QuotaViewSet(
     def perform_update(self, serializer: Any) -> None:
         quota: OrganisationQuota = serializer.instance
         data = serializer.validated_data
-        updated = services.quota_set(
+        updated = quotas.quota_set(
             actor=self.actor,
             round=quota.round,
             organisation=quota.organisation,
@@ -283,7 +296,7 @@ class QuotaViewSet(
         serializer.instance = self.get_queryset().get(pk=updated.pk)
 
     def perform_destroy(self, instance: OrganisationQuota) -> None:
-        services.quota_delete(actor=self.actor, quota=instance)
+        quotas.quota_delete(actor=self.actor, quota=instance)
 
 
 class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
@@ -330,7 +343,7 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
             self.actor, round_.course.programme_id
         ):
             return _does_not_exist("round", data["round"].pk)
-        enrolment = services.enrolment_create(
+        enrolment = enrolments.enrolment_create(
             actor=self.actor, round=round_, person=data.get("person"), motivation=data["motivation"]
         )
         return self._answer(enrolment, status.HTTP_201_CREATED)
@@ -339,25 +352,25 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel the booking or leave the queue (until the cancellation deadline; coordinators any time)."""
-        return self._answer(services.enrolment_cancel(actor=self.actor, enrolment=self.get_object()))
+        return self._answer(enrolments.enrolment_cancel(actor=self.actor, enrolment=self.get_object()))
 
     @extend_schema(request=None, responses=s.EnrolmentSerializer)
     @action(detail=True, methods=["post"], url_path="accept-offer")
     def accept_offer(self, request: Request, pk: str | None = None) -> Response:
         """Accept the seat offered to you from the queue."""
-        return self._answer(services.offer_accept(actor=self.actor, enrolment=self.get_object()))
+        return self._answer(enrolments.offer_accept(actor=self.actor, enrolment=self.get_object()))
 
     @extend_schema(request=None, responses=s.EnrolmentSerializer)
     @action(detail=True, methods=["post"], url_path="decline-offer")
     def decline_offer(self, request: Request, pk: str | None = None) -> Response:
         """Turn down the seat offered to you; it goes to the next person in the queue."""
-        return self._answer(services.offer_decline(actor=self.actor, enrolment=self.get_object()))
+        return self._answer(enrolments.offer_decline(actor=self.actor, enrolment=self.get_object()))
 
     @extend_schema(request=None, responses=s.EnrolmentSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         """Approve your report's time away (line managers)."""
-        return self._answer(services.enrolment_approve(actor=self.actor, enrolment=self.get_object()))
+        return self._answer(approvals.enrolment_approve(actor=self.actor, enrolment=self.get_object()))
 
     @extend_schema(request=s.RejectSerializer, responses=s.EnrolmentSerializer)
     @action(detail=True, methods=["post"])
@@ -367,7 +380,7 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         incoming = s.RejectSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         return self._answer(
-            services.enrolment_reject(
+            approvals.enrolment_reject(
                 actor=self.actor, enrolment=enrolment, reason=incoming.validated_data["reason"]
             )
         )
@@ -384,7 +397,7 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
             return Response(
                 {"session": [_("This session belongs to another round.")]}, status=status.HTTP_400_BAD_REQUEST
             )
-        [saved] = services.attendance_mark(
+        [saved] = attendance.attendance_mark(
             actor=self.actor, session=session, marks={enrolment.pk: incoming.validated_data["present"]}
         )
         return Response(
@@ -472,7 +485,7 @@ class CompletionViewSet(
         visible = selectors.enrolments_visible_to(self.actor, self.actor.programme_ids)
         if not visible.filter(pk=enrolment.pk).exists():
             return _does_not_exist("enrolment", enrolment.pk)
-        completion = services.completion_record(
+        completion = attendance.completion_record(
             actor=self.actor, enrolment=enrolment, note=incoming.validated_data["note"]
         )
         return Response(
@@ -481,7 +494,7 @@ class CompletionViewSet(
         )
 
     def perform_destroy(self, instance: Completion) -> None:
-        services.completion_revoke(actor=self.actor, completion=instance)
+        attendance.completion_revoke(actor=self.actor, completion=instance)
 
 
 class DiscussionGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
@@ -541,7 +554,7 @@ class CostViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
-        cost = services.cost_add(
+        cost = costs.cost_add(
             actor=self.actor,
             round=data["round"],
             kind=data["kind"],
@@ -553,7 +566,7 @@ class CostViewSet(
     def perform_update(self, serializer: Any) -> None:
         cost: RoundCost = serializer.instance
         data = serializer.validated_data
-        serializer.instance = services.cost_update(
+        serializer.instance = costs.cost_update(
             actor=self.actor,
             cost=cost,
             kind=data.get("kind", cost.kind),
@@ -562,7 +575,7 @@ class CostViewSet(
         )
 
     def perform_destroy(self, instance: RoundCost) -> None:
-        services.cost_delete(actor=self.actor, cost=instance)
+        costs.cost_delete(actor=self.actor, cost=instance)
 
     @extend_schema(
         parameters=[

@@ -15,9 +15,19 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
-from seminars import invites, selectors, services
+from seminars import invites, selectors
 from seminars import permissions as perms
-from seminars.models import Completion, Enrolment, Round, Session
+from seminars.models import (
+    KIND_APPROVAL,
+    KIND_COMPLETION,
+    KIND_ENROLMENT,
+    KIND_OFFER,
+    Completion,
+    Enrolment,
+    Round,
+    Session,
+)
+from seminars.services import waiting_list
 
 R = PlatformRole
 S = Enrolment.Status
@@ -207,17 +217,17 @@ registry.report_providers.register("seminars", _report)
 # --- Notifications, jobs, demo data ---------------------------------------------------------------------
 
 for key, label, email in (
-    (services.KIND_ENROLMENT, _("Course bookings: seats, waiting list, changes"), True),
-    (services.KIND_OFFER, _("A course seat is offered to you from the waiting list"), True),
-    (services.KIND_APPROVAL, _("Course enrolments waiting for your approval"), True),
-    (services.KIND_COMPLETION, _("Courses recorded as completed"), False),
+    (KIND_ENROLMENT, _("Course bookings: seats, waiting list, changes"), True),
+    (KIND_OFFER, _("A course seat is offered to you from the waiting list"), True),
+    (KIND_APPROVAL, _("Course enrolments waiting for your approval"), True),
+    (KIND_COMPLETION, _("Courses recorded as completed"), False),
 ):
     registry.notification_kinds.register(key, registry.NotificationKind(key, label, default_email=email))
 
 registry.periodic_jobs.register(
     "seminars.sweep",
     registry.PeriodicJob(
-        "seminars.sweep", services.rounds_sweep, every_seconds=settings.JOBS_INTERVAL_SECONDS
+        "seminars.sweep", waiting_list.rounds_sweep, every_seconds=settings.JOBS_INTERVAL_SECONDS
     ),
 )
 

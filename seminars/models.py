@@ -578,3 +578,10 @@ class DiscussionGroupMember(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.enrolment.person} in {self.group}"
+
+
+# The kinds of notification the app sends (registered with their labels in ``seminars.hooks``).
+KIND_ENROLMENT = "seminars.enrolment"
+KIND_OFFER = "seminars.offer"
+KIND_APPROVAL = "seminars.approval"
+KIND_COMPLETION = "seminars.completion"

@@ -31,7 +31,7 @@ from organisations.access.views import FormPage as BaseFormPage
 from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole
 from organisations.permissions import COORDINATING_ROLES
-from seminars import forms, grouping, selectors, services
+from seminars import forms, grouping, selectors
 from seminars import permissions as perms
 from seminars.models import (
     Completion,
@@ -41,6 +41,17 @@ from seminars.models import (
     Round,
     RoundCost,
     Session,
+)
+from seminars.services import (
+    approvals,
+    attendance,
+    costs,
+    courses,
+    discussion_groups,
+    enrolments,
+    quotas,
+    rounds,
+    sessions,
 )
 
 S = Enrolment.Status
@@ -182,7 +193,7 @@ class RoundDetailView(RoundScoped, TemplateView):
         form = forms.EnrolForm(request.POST)
         if form.is_valid():
             try:
-                enrolment = services.enrolment_create(
+                enrolment = enrolments.enrolment_create(
                     actor=self.actor, round=round_, motivation=form.cleaned_data["motivation"]
                 )
             except ValidationError as error:
@@ -229,7 +240,7 @@ class EnrolmentAction(ProgrammeMixin, View):
 class CancelEnrolmentView(EnrolmentAction):
     def perform(self, enrolment: Enrolment) -> str:
         was_waiting = enrolment.status == S.WAITING
-        services.enrolment_cancel(actor=self.actor, enrolment=enrolment)
+        enrolments.enrolment_cancel(actor=self.actor, enrolment=enrolment)
         if not perms.is_own(self.actor, enrolment):
             return _("%(person)s was removed from the round.") % {"person": enrolment.person.full_name}
         return _("You have left the waiting list.") if was_waiting else _("Your booking is cancelled.")
@@ -237,19 +248,19 @@ class CancelEnrolmentView(EnrolmentAction):
 
 class AcceptOfferView(EnrolmentAction):
     def perform(self, enrolment: Enrolment) -> str:
-        updated = services.offer_accept(actor=self.actor, enrolment=enrolment)
+        updated = enrolments.offer_accept(actor=self.actor, enrolment=enrolment)
         return str(_ENROLLED_MESSAGES[updated.status]())
 
 
 class DeclineOfferView(EnrolmentAction):
     def perform(self, enrolment: Enrolment) -> str:
-        services.offer_decline(actor=self.actor, enrolment=enrolment)
+        enrolments.offer_decline(actor=self.actor, enrolment=enrolment)
         return _("You declined the seat; it goes to the next person in the queue.")
 
 
 class ApproveView(EnrolmentAction):
     def perform(self, enrolment: Enrolment) -> str:
-        services.enrolment_approve(actor=self.actor, enrolment=enrolment)
+        approvals.enrolment_approve(actor=self.actor, enrolment=enrolment)
         return _("You approved %(person)s's request.") % {"person": enrolment.person.full_name}
 
 
@@ -258,7 +269,7 @@ class RejectView(EnrolmentAction):
         form = forms.ReasonForm(self.request.POST)
         if not form.is_valid():
             raise ValidationError(list(form.errors["reason"]))
-        services.enrolment_reject(actor=self.actor, enrolment=enrolment, reason=form.cleaned_data["reason"])
+        approvals.enrolment_reject(actor=self.actor, enrolment=enrolment, reason=form.cleaned_data["reason"])
         return _("You turned down %(person)s's request.") % {"person": enrolment.person.full_name}
 
 
@@ -390,7 +401,7 @@ class AttendanceView(RoundScoped, TemplateView):
                     Enrolment.objects.filter(round=round_, status=S.CONFIRMED).values_list("pk", flat=True)
                 )
                 present = {_int(v) for v in request.POST.getlist("present")}
-                services.attendance_mark(
+                attendance.attendance_mark(
                     actor=self.actor, session=session, marks={pk: pk in present for pk in confirmed}
                 )
                 messages.success(
@@ -401,7 +412,7 @@ class AttendanceView(RoundScoped, TemplateView):
                     },
                 )
             elif action == "complete":
-                created = services.completions_record(actor=self.actor, round=round_)
+                created = attendance.completions_record(actor=self.actor, round=round_)
                 messages.success(request, _("%(n)s completions recorded.") % {"n": len(created)})
             elif action == "assessment":
                 enrolment = Enrolment.objects.filter(
@@ -410,7 +421,7 @@ class AttendanceView(RoundScoped, TemplateView):
                 if enrolment is None:
                     raise ValidationError(_("Choose a participant of this round."))
                 enrolment.round = round_
-                services.completion_record(
+                attendance.completion_record(
                     actor=self.actor, enrolment=enrolment, note=request.POST.get("note", "")[:500]
                 )
                 messages.success(
@@ -467,9 +478,7 @@ class CourseCreateView(FormPage):
 
     def perform(self, form: Any) -> str:
         values, relations = form.split()
-        course = services.course_create(
-            actor=self.actor, programme=self.programme, values=values, **relations
-        )
+        course = courses.course_create(actor=self.actor, programme=self.programme, values=values, **relations)
         return reverse("seminars:course-detail", kwargs={"pk": course.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -488,7 +497,7 @@ class CourseEditView(FormPage):
 
     def perform(self, form: Any) -> str:
         values, relations = form.split()
-        services.course_update(actor=self.actor, course=self.course, values=values, **relations)
+        courses.course_update(actor=self.actor, course=self.course, values=values, **relations)
         return reverse("seminars:course-detail", kwargs={"pk": self.course.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -509,7 +518,7 @@ class RoundCreateView(FormPage):
         return forms.RoundForm(data=data, initial_hold=settings.SEMINARS_OFFER_HOLD_HOURS)
 
     def perform(self, form: Any) -> str:
-        round_ = services.round_create(actor=self.actor, course=self.course, values=form.cleaned_data)
+        round_ = rounds.round_create(actor=self.actor, course=self.course, values=form.cleaned_data)
         return reverse("seminars:round-admin", kwargs={"pk": round_.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -533,7 +542,7 @@ class RoundEditView(RoundScoped, FormPage):
         values = dict(form.cleaned_data)
         if self.round.status == Round.Status.CANCELLED:
             values.pop("status")
-        services.round_update(actor=self.actor, round=self.round, values=values)
+        rounds.round_update(actor=self.actor, round=self.round, values=values)
         return reverse("seminars:round-admin", kwargs={"pk": self.round.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -595,7 +604,7 @@ class RoundEnrolOtherView(RoundScoped, View):
             messages.error(request, _("Choose a person of the programme."))
         else:
             try:
-                enrolment = services.enrolment_create(
+                enrolment = enrolments.enrolment_create(
                     actor=self.actor, round=round_, person=form.cleaned_data["person"]
                 )
             except ValidationError as error:
@@ -617,7 +626,7 @@ class RoundCancelView(RoundScoped, View):
         form = forms.ReasonForm(request.POST)
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
         try:
-            services.round_cancel(actor=self.actor, round=round_, reason=reason)
+            rounds.round_cancel(actor=self.actor, round=round_, reason=reason)
         except ValidationError as error:
             messages.error(request, error_text(error))
         else:
@@ -636,7 +645,7 @@ class SessionCreateView(RoundScoped, FormPage):
         return forms.SessionForm(data=data, initial=initial)
 
     def perform(self, form: Any) -> str:
-        services.session_create(actor=self.actor, round=self.round, values=form.cleaned_data)
+        sessions.session_create(actor=self.actor, round=self.round, values=form.cleaned_data)
         return reverse("seminars:round-admin", kwargs={"pk": self.round.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -665,7 +674,7 @@ class SessionEditView(SessionScoped, FormPage):
         return forms.SessionForm(data=data, initial=initial)
 
     def perform(self, form: Any) -> str:
-        services.session_update(actor=self.actor, session=self.session, values=form.cleaned_data)
+        sessions.session_update(actor=self.actor, session=self.session, values=form.cleaned_data)
         return reverse("seminars:round-admin", kwargs={"pk": self.session.round_id})
 
     def page_context(self) -> dict[str, Any]:
@@ -682,7 +691,7 @@ class SessionDeleteView(SessionScoped, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         session: Session = self.get_object_or_404(pk=pk)
         try:
-            services.session_delete(actor=self.actor, session=session)
+            sessions.session_delete(actor=self.actor, session=session)
         except ValidationError as error:
             messages.error(request, error_text(error))
         else:
@@ -702,7 +711,7 @@ class QuotasView(RoundScoped, FormPage):
         return forms.QuotaForm(data=data, programme=self.programme)
 
     def perform(self, form: Any) -> str:
-        services.quota_set(
+        quotas.quota_set(
             actor=self.actor,
             round=self.round,
             organisation=form.cleaned_data["organisation"],
@@ -732,7 +741,7 @@ class QuotaDeleteView(ProgrammeMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         quota: OrganisationQuota = self.get_object_or_404(pk=pk)
-        services.quota_delete(actor=self.actor, quota=quota)
+        quotas.quota_delete(actor=self.actor, quota=quota)
         messages.success(request, _("The quota is removed."))
         return redirect("seminars:quotas", pk=quota.round_id)
 
@@ -750,13 +759,15 @@ class GroupsView(RoundScoped, FormPage):
         return forms.GroupForm(data=data, initial={"group_size": settings.SEMINARS_GROUP_SIZE})
 
     def perform(self, form: Any) -> str:
-        services.groups_form(actor=self.actor, round=self.round, group_size=form.cleaned_data["group_size"])
+        discussion_groups.groups_form(
+            actor=self.actor, round=self.round, group_size=form.cleaned_data["group_size"]
+        )
         return reverse("seminars:groups", kwargs={"pk": self.round.pk})
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         if request.POST.get("action") == "clear":
             self.load(**kwargs)
-            services.groups_clear(actor=self.actor, round=self.round)
+            discussion_groups.groups_clear(actor=self.actor, round=self.round)
             messages.success(request, _("The groups are removed."))
             return redirect("seminars:groups", pk=self.round.pk)
         return super().post(request, **kwargs)
@@ -792,7 +803,7 @@ class CostsView(RoundScoped, FormPage):
         return forms.CostForm(data=data)
 
     def perform(self, form: Any) -> str:
-        services.cost_add(actor=self.actor, round=self.round, **form.cleaned_data)
+        costs.cost_add(actor=self.actor, round=self.round, **form.cleaned_data)
         return reverse("seminars:costs", kwargs={"pk": self.round.pk})
 
     def page_context(self) -> dict[str, Any]:
@@ -806,7 +817,7 @@ class CostDeleteView(ProgrammeMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         cost: RoundCost = self.get_object_or_404(pk=pk)
-        services.cost_delete(actor=self.actor, cost=cost)
+        costs.cost_delete(actor=self.actor, cost=cost)
         messages.success(request, _("The cost is removed."))
         return redirect("seminars:costs", pk=cost.round_id)
 
