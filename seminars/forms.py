@@ -12,7 +12,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.core.forms import DateField, PeriodForm, add_service_errors  # noqa: F401  (PeriodForm: used by the views through this module)
 from organisations.models import Organisation, Person, Programme, WorkRole
 from seminars.models import Course, Round, RoundCost
 

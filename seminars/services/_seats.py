@@ -12,11 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from organisations.models import Person, Programme
 from organisations.permissions import Actor
@@ -224,3 +226,14 @@ def refetch_enrolment(enrolment: Enrolment) -> Enrolment:
 def require_teach(actor: Actor, course: Course) -> None:
     if not permissions.can_teach(actor, course):
         raise PermissionDenied(_("Only the course's providers and the coordinators may do this."))
+
+
+@contextlib.contextmanager
+def conflict_on_duplicate(message: str | None = None) -> Iterator[None]:
+    """A unique constraint that a concurrent request satisfied first answers as a ``Conflict`` (409, or the
+    message on the form) instead of a database error; the savepoint keeps the caller's transaction usable."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        raise Conflict(message) from error

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core.exceptions import Conflict
 from organisations.models import Person
 from organisations.permissions import Actor
 from seminars import selectors
@@ -26,6 +27,7 @@ from seminars.models import (
     Session,
 )
 from seminars.services._seats import (
+    conflict_on_duplicate,
     require_teach,
     tell,
 )
@@ -53,11 +55,12 @@ def attendance_mark(*, actor: Actor, session: Session, marks: Mapping[int, bool]
         )
     saved = []
     for enrolment_id, present in sorted(marks.items()):
-        attendance, _created = Attendance.objects.update_or_create(
-            enrolment_id=enrolment_id,
-            session=session,
-            defaults={"present": bool(present), "marked_by": actor.person},
-        )
+        with conflict_on_duplicate():
+            attendance, _created = Attendance.objects.update_or_create(
+                enrolment_id=enrolment_id,
+                session=session,
+                defaults={"present": bool(present), "marked_by": actor.person},
+            )
         saved.append(attendance)
     return saved
 
@@ -73,15 +76,16 @@ def _complete(
 ) -> Completion | None:
     if Completion.objects.filter(person=person, course=course).exists():
         return None
-    completion = Completion.objects.create(
-        person=person,
-        course=course,
-        round=round_,
-        method=method,
-        completed_on=timezone.localdate(when, ZoneInfo(course.programme.time_zone)),
-        recorded_by=actor.person,
-        note=note,
-    )
+    with conflict_on_duplicate(_("This person has already completed the course.")):
+        completion = Completion.objects.create(
+            person=person,
+            course=course,
+            round=round_,
+            method=method,
+            completed_on=timezone.localdate(when, ZoneInfo(course.programme.time_zone)),
+            recorded_by=actor.person,
+            note=note,
+        )
     tell(
         person,
         course.programme,
@@ -145,7 +149,7 @@ def completion_record(*, actor: Actor, enrolment: Enrolment, note: str = "") -> 
     )
     completion = _complete(enrolment.person, course, round_, method, actor, timezone.now(), note)
     if completion is None:
-        raise ValidationError({"enrolment": _("This person has already completed the course.")})
+        raise Conflict(_("This person has already completed the course."))
     return completion
 
 

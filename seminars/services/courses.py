@@ -16,6 +16,7 @@ from seminars.models import (
 )
 from seminars.services._seats import (
     apply_values,
+    conflict_on_duplicate,
     full_clean,
     require_manage,
 )
@@ -95,7 +96,8 @@ def course_create(
     full_clean(course)
     if Course.objects.filter(programme=programme, title__iexact=course.title).exists():
         raise ValidationError({"title": _("The programme already has a course with this title.")})
-    course.save()
+    with conflict_on_duplicate(_("The programme already has a course with this title.")):
+        course.save()
     course.providers.set(providers)
     course.target_roles.set(target_roles)
     course.prerequisites.set(prerequisites)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core.exceptions import Conflict
 from organisations.models import Person
 from organisations.permissions import Actor
 from seminars import invites, permissions, selectors
@@ -20,6 +21,7 @@ from seminars.models import (
 from seminars.services._seats import (
     SeatBook,
     adjust_seats,
+    conflict_on_duplicate,
     lock_round,
     move,
     my_bookings_url,
@@ -112,7 +114,8 @@ def enrolment_create(
         enrolment.status = Enrolment.Status.WAITING
     if enrolment.status == Enrolment.Status.CONFIRMED:
         enrolment.confirmed_at = now
-    enrolment.save()
+    with conflict_on_duplicate(_("There is already a booking on a round of this course.")):
+        enrolment.save()
     if seat:
         adjust_seats(locked, 1)
         book.take(person.organisation_id)
@@ -168,7 +171,7 @@ def enrolment_cancel(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
     enrolment = refetch_enrolment(enrolment)
     enrolment.round = locked
     if not enrolment.is_active:
-        raise ValidationError(_("This booking has already ended."))
+        raise Conflict(_("This booking has already ended."))
     own = permissions.is_own(actor, enrolment)
     manager = permissions.can_manage(actor, locked.course.programme_id)
     if not own and not manager:

@@ -15,6 +15,7 @@ from seminars.models import (
     Round,
 )
 from seminars.services._seats import (
+    conflict_on_duplicate,
     lock_round,
     require_manage,
 )
@@ -65,9 +66,10 @@ def quota_set(
                 % {"n": held}
             }
         )
-    quota, _created = OrganisationQuota.objects.update_or_create(
-        round=locked, organisation=organisation, defaults={"reserved": reserved, "maximum": maximum}
-    )
+    with conflict_on_duplicate():
+        quota, _created = OrganisationQuota.objects.update_or_create(
+            round=locked, organisation=organisation, defaults={"reserved": reserved, "maximum": maximum}
+        )
     sweep_locked(locked, now)
     return quota
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core.exceptions import Conflict
 from organisations.permissions import Actor
 from seminars import invites
 from seminars.models import (
@@ -122,7 +123,7 @@ def round_cancel(*, actor: Actor, round: Round, reason: str = "") -> Round:
     now = timezone.now()
     locked = lock_round(round.pk)
     if locked.status == Round.Status.CANCELLED:
-        raise ValidationError({"status": _("This round is already cancelled.")})
+        raise Conflict(_("This round is already cancelled."))
     programme = locked.course.programme
     confirmed_ids = set(
         Enrolment.objects.filter(round=locked, status=Enrolment.Status.CONFIRMED).values_list("pk", flat=True)

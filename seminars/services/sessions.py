@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coordinator.core.exceptions import Conflict
 from organisations.permissions import Actor
 from seminars import invites, selectors
 from seminars.models import (
@@ -70,7 +71,10 @@ def session_update(*, actor: Actor, session: Session, values: Mapping[str, Any])
     require_manage(actor, session.round.course.programme_id)
     now = timezone.now()
     locked = lock_round(session.round_id)
-    session = Session.objects.get(pk=session.pk)
+    current = Session.objects.filter(pk=session.pk).first()
+    if current is None:
+        raise Conflict()  # removed by someone else meanwhile
+    session = current
     changed = apply_values(session, values, SESSION_FIELDS)
     if not changed:
         return session

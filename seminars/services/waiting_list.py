@@ -8,8 +8,12 @@ locked (``SELECT ... FOR UPDATE`` on that single row, always the first lock the 
 transactions can never wait for each other in a different order). Inside the lock the service reads
 ``Round.seats_taken`` and the seats each organisation holds, decides, writes the enrolment and moves the
 counter with ``F("seats_taken") ± 1``. The CHECK constraint ``seats_taken <= capacity`` is the backstop: a
-path that forgot the lock fails with an integrity error (409 in the API) instead of overbooking. On SQLite
-transactions are serialised anyway.
+path that forgot the lock fails with an integrity error instead of overbooking (a programming error, which the
+race-control test provokes on purpose). On SQLite transactions are serialised anyway.
+
+A request that was sound but found the state changed under it (a booking ended meanwhile, a duplicate that a
+concurrent request created first) raises ``coordinator.core.exceptions.Conflict``: 409 in the API, the message
+on pages.
 
 Seat-holding statuses are ``pending_approval`` (held while the line manager decides), ``confirmed`` and
 ``offered`` (held for the offer's hold time). ``waiting`` holds none.

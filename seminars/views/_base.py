@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from coordinator.core.views import error_text, next_url
+from coordinator.core.views import SERVICE_ERRORS, error_text, next_url
 from organisations.access.views import ProgrammeMixin
 from organisations.permissions import COORDINATING_ROLES
 from seminars import permissions, selectors
@@ -68,7 +68,7 @@ class EnrolmentAction(ProgrammeMixin, View):
         enrolment: Enrolment = self.get_object_or_404(pk=pk)
         try:
             message = self.perform(enrolment)
-        except ValidationError as error:
+        except SERVICE_ERRORS as error:
             messages.error(request, error_text(error))
         else:
             messages.success(request, message)

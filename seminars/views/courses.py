@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -18,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from coordinator.core.views import ServiceFormMixin, error_text
+from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from organisations.access.views import ProgrammeMixin
 from seminars import forms, selectors
 from seminars.models import (
@@ -213,7 +212,7 @@ class RoundEnrolOtherView(RoundScoped, View):
                 enrolment = enrolments.enrolment_create(
                     actor=self.actor, round=round_, person=form.cleaned_data["person"]
                 )
-            except ValidationError as error:
+            except SERVICE_ERRORS as error:
                 messages.error(request, error_text(error))
             else:
                 messages.success(
@@ -233,7 +232,7 @@ class RoundCancelView(RoundScoped, View):
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
         try:
             rounds.round_cancel(actor=self.actor, round=round_, reason=reason)
-        except ValidationError as error:
+        except SERVICE_ERRORS as error:
             messages.error(request, error_text(error))
         else:
             messages.success(request, _("The round is cancelled and everyone booked has been told."))
@@ -297,7 +296,7 @@ class SessionDeleteView(SessionScoped, View):
         session: Session = self.get_object_or_404(pk=pk)
         try:
             sessions.session_delete(actor=self.actor, session=session)
-        except ValidationError as error:
+        except SERVICE_ERRORS as error:
             messages.error(request, error_text(error))
         else:
             messages.success(request, _("The session is removed and participants' calendars are updated."))

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from coordinator.core.forms import PeriodForm
 from coordinator.core.views import ServiceFormMixin
 from organisations.access.views import ProgrammeMixin
 from seminars import forms, grouping, selectors
@@ -192,7 +193,7 @@ class ReportView(ProgrammeMixin, TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         today = timezone.localdate()
         data = request.GET if "start" in request.GET or "end" in request.GET else None
-        form = forms.PeriodForm(
+        form = PeriodForm(
             data=data, initial={"start": date(today.year, 1, 1), "end": date(today.year, 12, 31)}
         )
         report = None

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from coordinator.core.forms import add_service_errors
+from coordinator.core.views import SERVICE_ERRORS
 from organisations.access.views import ProgrammeMixin
 from seminars import forms, permissions, selectors
 from seminars.models import (
@@ -154,8 +155,8 @@ class RoundDetailView(RoundScoped, TemplateView):
                 enrolment = enrolments.enrolment_create(
                     actor=self.actor, round=round_, motivation=form.cleaned_data["motivation"]
                 )
-            except ValidationError as error:
-                forms.add_service_errors(form, error)
+            except SERVICE_ERRORS as error:
+                add_service_errors(form, error)
             else:
                 messages.success(request, ENROLLED_MESSAGES[enrolment.status]())
                 return redirect("seminars:round-detail", pk=round_.pk)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from coordinator.core.views import error_text
+from coordinator.core.views import SERVICE_ERRORS, error_text
 from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole
 from organisations.permissions import COORDINATING_ROLES
@@ -131,7 +131,7 @@ class AttendanceView(RoundScoped, TemplateView):
                 )
             else:
                 raise ValidationError(_("Unknown action."))
-        except ValidationError as error:
+        except SERVICE_ERRORS as error:
             messages.error(request, error_text(error))
             return self._render(request, round_, status=400)
         return redirect("seminars:attendance", pk=round_.pk)
