@@ -1,6 +1,6 @@
 """What the seminars workflows share: the round lock every seat change takes first, the seat book
 counted inside it, status moves that keep the seat counter exact, and the small checks and helpers of every
-service (rights, applying values, notifications)."""
+service (rights, applying values, addresses in notifications)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
-from coordinator.core.notifications import notify
-from organisations.models import Person, Programme
+from organisations.models import Programme
 from organisations.permissions import Actor
-from seminars import invites, permissions
+from seminars import permissions
 from seminars.models import (
     Course,
     Enrolment,
@@ -178,31 +176,6 @@ def move(
         adjust_seats(round_, 1 if held_after else -1)
         if book is not None:
             (book.take if held_after else book.give_back)(enrolment.organisation_id)
-
-
-def tell(
-    person: Person,
-    programme: Programme,
-    kind: str,
-    url: str,
-    title: str,
-    body: str = "",
-    params: Mapping[str, Any] | None = None,
-    detail: str = "",
-) -> None:
-    """A notification in the person's own language.
-
-    ``title`` and ``body`` are English source strings marked with ``gettext_noop`` and translated here, in
-    the recipient's language; ``detail`` is text someone typed (a reason, a note), passed on untranslated.
-    """
-    with translation.override(invites.language_of(person, programme)):
-        values = dict(params or {})
-        text = _(body) % values if body else ""
-        if detail:
-            text = f"{text}\n\n{detail}".strip()
-        notify(
-            programme=programme, recipients=[person], kind=kind, title=_(title) % values, body=text, url=url
-        )
 
 
 def round_params(round_: Round) -> dict[str, str]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core.notifications import notify
 from organisations.permissions import Actor
 from seminars import permissions
 from seminars.models import (
@@ -23,7 +24,6 @@ from seminars.services._seats import (
     my_bookings_url,
     refetch_enrolment,
     round_params,
-    tell,
 )
 from seminars.services.waiting_list import confirm, fill_locked, sweep_locked
 
@@ -58,16 +58,16 @@ def enrolment_approve(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
     if enrolment.status == Enrolment.Status.PENDING_APPROVAL:
         confirm(enrolment, locked, now)
     else:
-        tell(
-            enrolment.person,
-            locked.course.programme,
-            KIND_ENROLMENT,
-            my_bookings_url(),
-            gettext_noop("Your line manager approved %(course)s (%(round)s)"),
-            gettext_noop(
+        notify(
+            programme=locked.course.programme,
+            recipients=[enrolment.person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("Your line manager approved %(course)s (%(round)s)"),
+            body=gettext_noop(
                 "You keep your place in the queue; an offered seat is confirmed as soon as you accept it."
             ),
-            round_params(locked),
+            params=round_params(locked),
+            url=my_bookings_url(),
         )
     return enrolment
 
@@ -87,15 +87,14 @@ def enrolment_reject(*, actor: Actor, enrolment: Enrolment, reason: str = "") ->
         end_reason=Enrolment.EndReason.APPROVAL_REJECTED,
         extra_fields=["approval", "approved_by", "approval_decided_at"],
     )
-    tell(
-        enrolment.person,
-        locked.course.programme,
-        KIND_ENROLMENT,
-        my_bookings_url(),
-        gettext_noop("Your line manager did not approve %(course)s (%(round)s)"),
-        "",
-        round_params(locked),
+    notify(
+        programme=locked.course.programme,
+        recipients=[enrolment.person],
+        kind=KIND_ENROLMENT,
+        title=gettext_noop("Your line manager did not approve %(course)s (%(round)s)"),
+        params=round_params(locked),
         detail=reason,
+        url=my_bookings_url(),
     )
     fill_locked(locked, now)
     return enrolment

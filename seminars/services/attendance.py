@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.notifications import notify
 from organisations.models import Person
 from organisations.permissions import Actor
 from seminars import selectors
@@ -29,7 +30,6 @@ from seminars.models import (
 from seminars.services._seats import (
     conflict_on_duplicate,
     require_teach,
-    tell,
 )
 
 
@@ -86,14 +86,14 @@ def _complete(
             recorded_by=actor.person,
             note=note,
         )
-    tell(
-        person,
-        course.programme,
-        KIND_COMPLETION,
-        reverse_my_page(),
-        gettext_noop("%(course)s is now recorded as completed"),
-        gettext_noop("It appears in your history on My page."),
-        {"course": course.title},
+    notify(
+        programme=course.programme,
+        recipients=[person],
+        kind=KIND_COMPLETION,
+        title=gettext_noop("%(course)s is now recorded as completed"),
+        body=gettext_noop("It appears in your history on My page."),
+        params={"course": course.title},
+        url=reverse_my_page(),
     )
     return completion
 

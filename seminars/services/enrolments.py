@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.notifications import notify
 from organisations.models import Person
 from organisations.permissions import Actor
 from seminars import invites, permissions, selectors
@@ -27,7 +28,6 @@ from seminars.services._seats import (
     my_bookings_url,
     refetch_enrolment,
     round_params,
-    tell,
 )
 from seminars.services.waiting_list import ask_for_approval, confirm, fill_locked, sweep_locked
 
@@ -122,37 +122,39 @@ def enrolment_create(
     if enrolment.status == Enrolment.Status.CONFIRMED:
         sent = invites.send_enrolment_messages(enrolment, locked, "REQUEST", now)
         if not sent or on_behalf:
-            tell(
-                person,
-                programme,
-                KIND_ENROLMENT,
-                invites.round_url(locked.pk),
-                gettext_noop("You have a seat on %(course)s (%(round)s)"),
-                gettext_noop("Calendar invites follow for every session that is scheduled."),
-                round_params(locked),
+            notify(
+                programme=programme,
+                recipients=[person],
+                kind=KIND_ENROLMENT,
+                title=gettext_noop("You have a seat on %(course)s (%(round)s)"),
+                body=gettext_noop("Calendar invites follow for every session that is scheduled."),
+                params=round_params(locked),
+                url=invites.round_url(locked.pk),
             )
     elif enrolment.status == Enrolment.Status.PENDING_APPROVAL:
-        tell(
-            person,
-            programme,
-            KIND_ENROLMENT,
-            my_bookings_url(),
-            gettext_noop("A seat on %(course)s (%(round)s) is held for you"),
-            gettext_noop("Your line manager has been asked to approve. The seat is confirmed when they do."),
-            round_params(locked),
+        notify(
+            programme=programme,
+            recipients=[person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("A seat on %(course)s (%(round)s) is held for you"),
+            body=gettext_noop(
+                "Your line manager has been asked to approve. The seat is confirmed when they do."
+            ),
+            params=round_params(locked),
+            url=my_bookings_url(),
         )
     else:
         position = selectors.queue_position(enrolment)
-        tell(
-            person,
-            programme,
-            KIND_ENROLMENT,
-            my_bookings_url(),
-            gettext_noop("You are number %(position)s on the waiting list for %(course)s (%(round)s)"),
-            gettext_noop(
+        notify(
+            programme=programme,
+            recipients=[person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("You are number %(position)s on the waiting list for %(course)s (%(round)s)"),
+            body=gettext_noop(
                 "If a seat becomes free it is offered to you by email and held for %(hours)s hours."
             ),
-            {**round_params(locked), "position": position, "hours": locked.offer_hold_hours},
+            params={**round_params(locked), "position": position, "hours": locked.offer_hold_hours},
+            url=my_bookings_url(),
         )
     if approval == Enrolment.Approval.PENDING:
         ask_for_approval(enrolment, locked)
@@ -191,14 +193,13 @@ def enrolment_cancel(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
     if was_confirmed:
         invites.send_enrolment_messages(enrolment, locked, "CANCEL", now)
     if not own:
-        tell(
-            enrolment.person,
-            locked.course.programme,
-            KIND_ENROLMENT,
-            my_bookings_url(),
-            gettext_noop("Your booking on %(course)s (%(round)s) was removed by a coordinator"),
-            "",
-            round_params(locked),
+        notify(
+            programme=locked.course.programme,
+            recipients=[enrolment.person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("Your booking on %(course)s (%(round)s) was removed by a coordinator"),
+            params=round_params(locked),
+            url=my_bookings_url(),
         )
     fill_locked(locked, now)
     return enrolment
@@ -220,14 +221,13 @@ def offer_accept(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
         raise ValidationError(_("There is no open offer on this booking."))
     if enrolment.approval == Enrolment.Approval.PENDING:
         move(enrolment, Enrolment.Status.PENDING_APPROVAL, round_=locked, now=now)
-        tell(
-            enrolment.person,
-            locked.course.programme,
-            KIND_ENROLMENT,
-            my_bookings_url(),
-            gettext_noop("The seat on %(course)s (%(round)s) is held while your line manager decides"),
-            "",
-            round_params(locked),
+        notify(
+            programme=locked.course.programme,
+            recipients=[enrolment.person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("The seat on %(course)s (%(round)s) is held while your line manager decides"),
+            params=round_params(locked),
+            url=my_bookings_url(),
         )
         ask_for_approval(enrolment, locked)
     else:

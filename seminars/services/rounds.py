@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.notifications import notify
 from organisations.permissions import Actor
 from seminars import invites
 from seminars.models import (
@@ -29,7 +30,6 @@ from seminars.services._seats import (
     my_bookings_url,
     require_manage,
     round_params,
-    tell,
 )
 from seminars.services.waiting_list import end_active, sweep_locked
 
@@ -134,15 +134,14 @@ def round_cancel(*, actor: Actor, round: Round, reason: str = "") -> Round:
     for enrolment in ended:
         if enrolment.pk in confirmed_ids:
             invites.send_enrolment_messages(enrolment, locked, "CANCEL", now)
-        tell(
-            enrolment.person,
-            programme,
-            KIND_ENROLMENT,
-            my_bookings_url(),
-            gettext_noop("%(course)s (%(round)s) has been cancelled"),
-            "",
-            round_params(locked),
+        notify(
+            programme=programme,
+            recipients=[enrolment.person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("%(course)s (%(round)s) has been cancelled"),
+            params=round_params(locked),
             detail=reason,
+            url=my_bookings_url(),
         )
     locked.status = Round.Status.CANCELLED
     locked.cancelled_reason = reason

@@ -58,6 +58,7 @@ from django.db.models import Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_noop
 
+from coordinator.core.notifications import notify
 from organisations.models import Person, Programme
 from organisations.selectors import coordinators_of
 from seminars import invites, selectors
@@ -75,11 +76,11 @@ from seminars.services._seats import (
     move,
     my_bookings_url,
     round_params,
-    tell,
 )
 
 
-def approvers(enrolment: Enrolment, programme: Programme) -> list[Person]:
+def _approvers(enrolment: Enrolment, programme: Programme) -> list[Person]:
+    """The person's line manager, or the programme's coordinators when none is on record."""
     manager = enrolment.person.line_manager
     if manager is not None:
         return [manager]
@@ -88,17 +89,16 @@ def approvers(enrolment: Enrolment, programme: Programme) -> list[Person]:
 
 def ask_for_approval(enrolment: Enrolment, round_: Round) -> None:
     programme = round_.course.programme
-    for approver in approvers(enrolment, programme):
-        tell(
-            approver,
-            programme,
-            KIND_APPROVAL,
-            approvals_url(),
-            gettext_noop("%(person)s asks to take part in %(course)s (%(round)s)"),
-            gettext_noop("Approve or decline the time away under Courses → Approvals."),
-            {**round_params(round_), "person": enrolment.person.full_name},
-            detail=enrolment.motivation,
-        )
+    notify(
+        programme=programme,
+        recipients=_approvers(enrolment, programme),
+        kind=KIND_APPROVAL,
+        title=gettext_noop("%(person)s asks to take part in %(course)s (%(round)s)"),
+        body=gettext_noop("Approve or decline the time away under Courses → Approvals."),
+        params={**round_params(round_), "person": enrolment.person.full_name},
+        detail=enrolment.motivation,
+        url=approvals_url(),
+    )
 
 
 def _offer_seat(enrolment: Enrolment, round_: Round, book: SeatBook, now: datetime) -> None:
@@ -116,18 +116,18 @@ def _offer_seat(enrolment: Enrolment, round_: Round, book: SeatBook, now: dateti
         extra_fields=["offered_at", "hold_expires_at"],
     )
     programme = round_.course.programme
-    with translation.override(invites.language_of(enrolment.person, programme)):
+    with translation.override(enrolment.person.language_in(programme)):
         until = formats.date_format(
             timezone.localtime(hold_until, ZoneInfo(programme.time_zone)), "DATETIME_FORMAT"
         )
-    tell(
-        enrolment.person,
-        programme,
-        KIND_OFFER,
-        my_bookings_url(),
-        gettext_noop("A seat is free for you: %(course)s (%(round)s)"),
-        gettext_noop("Accept it by %(until)s or it passes to the next person in the queue."),
-        {**round_params(round_), "until": until},
+    notify(
+        programme=programme,
+        recipients=[enrolment.person],
+        kind=KIND_OFFER,
+        title=gettext_noop("A seat is free for you: %(course)s (%(round)s)"),
+        body=gettext_noop("Accept it by %(until)s or it passes to the next person in the queue."),
+        params={**round_params(round_), "until": until},
+        url=my_bookings_url(),
     )
 
 
@@ -193,14 +193,16 @@ def sweep_locked(round_: Round, now: datetime, *, fill: bool = True) -> int:
         now,
         Q(hold_expires_at__lte=now),
     ):
-        tell(
-            enrolment.person,
-            programme,
-            KIND_ENROLMENT,
-            my_bookings_url(),
-            gettext_noop("The seat offered to you on %(course)s (%(round)s) has passed to the next person"),
-            gettext_noop("You did not accept it in time. You can enrol again if seats are free."),
-            round_params(round_),
+        notify(
+            programme=programme,
+            recipients=[enrolment.person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop(
+                "The seat offered to you on %(course)s (%(round)s) has passed to the next person"
+            ),
+            body=gettext_noop("You did not accept it in time. You can enrol again if seats are free."),
+            params=round_params(round_),
+            url=my_bookings_url(),
         )
         handled += 1
     if round_.has_started(now):
@@ -211,14 +213,13 @@ def sweep_locked(round_: Round, now: datetime, *, fill: bool = True) -> int:
             Enrolment.EndReason.APPROVAL_LAPSED,
             now,
         ):
-            tell(
-                enrolment.person,
-                programme,
-                KIND_ENROLMENT,
-                my_bookings_url(),
-                gettext_noop("%(course)s (%(round)s) started before your line manager approved"),
-                "",
-                round_params(round_),
+            notify(
+                programme=programme,
+                recipients=[enrolment.person],
+                kind=KIND_ENROLMENT,
+                title=gettext_noop("%(course)s (%(round)s) started before your line manager approved"),
+                params=round_params(round_),
+                url=my_bookings_url(),
             )
             handled += 1
         for enrolment in end_active(
@@ -228,14 +229,14 @@ def sweep_locked(round_: Round, now: datetime, *, fill: bool = True) -> int:
             Enrolment.EndReason.ROUND_STARTED,
             now,
         ):
-            tell(
-                enrolment.person,
-                programme,
-                KIND_ENROLMENT,
-                my_bookings_url(),
-                gettext_noop("%(course)s (%(round)s) has started without a free seat for you"),
-                gettext_noop("Your place in the queue has ended. Look for a later round of the course."),
-                round_params(round_),
+            notify(
+                programme=programme,
+                recipients=[enrolment.person],
+                kind=KIND_ENROLMENT,
+                title=gettext_noop("%(course)s (%(round)s) has started without a free seat for you"),
+                body=gettext_noop("Your place in the queue has ended. Look for a later round of the course."),
+                params=round_params(round_),
+                url=my_bookings_url(),
             )
             handled += 1
     if (
@@ -288,12 +289,12 @@ def confirm(enrolment: Enrolment, round_: Round, now: datetime, book: SeatBook |
     move(enrolment, Enrolment.Status.CONFIRMED, round_=round_, now=now, book=book)
     sent = invites.send_enrolment_messages(enrolment, round_, "REQUEST", now)
     if not sent:
-        tell(
-            enrolment.person,
-            round_.course.programme,
-            KIND_ENROLMENT,
-            invites.round_url(round_.pk),
-            gettext_noop("Your seat on %(course)s (%(round)s) is confirmed"),
-            gettext_noop("Calendar invites follow when the sessions are scheduled."),
-            round_params(round_),
+        notify(
+            programme=round_.course.programme,
+            recipients=[enrolment.person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("Your seat on %(course)s (%(round)s) is confirmed"),
+            body=gettext_noop("Calendar invites follow when the sessions are scheduled."),
+            params=round_params(round_),
+            url=invites.round_url(round_.pk),
         )
