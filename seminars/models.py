@@ -23,6 +23,7 @@ The shape of the data:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
@@ -118,6 +119,11 @@ class Course(TenantModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def sessions_needed(self, session_count: int) -> int:
+        """How many of a round's ``session_count`` sessions a participant must attend to complete the course
+        on attendance: the required share, rounded up."""
+        return -(-session_count * self.attendance_required_percent // 100)
 
 
 class Round(TenantModel):
@@ -221,6 +227,10 @@ class Round(TenantModel):
     def has_ended(self, now: datetime | None = None) -> bool:
         return self.ends_at is not None and self.ends_at <= (now or timezone.now())
 
+    def cancellation_is_open(self, now: datetime) -> bool:
+        """Whether participants may still cancel a seat themselves (a queue place may be left any time)."""
+        return now < self.cancellation_deadline
+
 
 class Session(TenantModel):
     """One day or half-day of a round, with its own time and place or online link."""
@@ -268,6 +278,15 @@ class Session(TenantModel):
     @property
     def where(self) -> str:
         return self.place or self.online_url
+
+    def has_begun(self, now: datetime) -> bool:
+        """Attendance can be marked once a session has begun."""
+        return self.starts_at <= now
+
+    @staticmethod
+    def all_begun(sessions: Sequence[Session], now: datetime) -> bool:
+        """Whether a round's sessions (in time order) have all begun: completions can be recorded then."""
+        return bool(sessions) and sessions[-1].has_begun(now)
 
 
 class OrganisationQuota(TenantModel):
@@ -419,6 +438,11 @@ class Enrolment(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    def person_may_cancel(self, now: datetime) -> bool:
+        """Whether the person may still end this booking themselves: a queue place any time, a seat until the
+        round's cancellation deadline."""
+        return self.is_active and (self.status == self.Status.WAITING or self.round.cancellation_is_open(now))
 
 
 class Attendance(TenantModel):

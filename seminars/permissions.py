@@ -69,9 +69,7 @@ def can_cancel(actor: Actor, enrolment: Enrolment, now: datetime) -> bool:
         return False
     if can_manage(actor, enrolment.round.course.programme_id):
         return True
-    if not is_own(actor, enrolment):
-        return False
-    return enrolment.status == Enrolment.Status.WAITING or now < enrolment.round.cancellation_deadline
+    return is_own(actor, enrolment) and enrolment.person_may_cancel(now)
 
 
 def can_see_enrolment(actor: Actor, enrolment: Enrolment) -> bool:

@@ -38,7 +38,7 @@ def attendance_mark(*, actor: Actor, session: Session, marks: Mapping[int, bool]
     coordinators; only confirmed participants, and only once the session has begun. Sends nothing."""
     round_ = session.round
     require_teach(actor, round_.course)
-    if session.starts_at > timezone.now():
+    if not session.has_begun(timezone.now()):
         raise ValidationError({"session": _("Attendance can be marked once the session has begun.")})
     confirmed = set(
         Enrolment.objects.filter(
@@ -115,9 +115,9 @@ def completions_record(*, actor: Actor, round: Round) -> list[Completion]:
         )
     now = timezone.now()
     sessions, rows = selectors.attendance_sheet(round)
-    if not sessions or sessions[-1].starts_at > now:
+    if not Session.all_begun(sessions, now):
         raise ValidationError(_("Completions can be recorded once the last session has begun."))
-    needed = -(-len(sessions) * course.attendance_required_percent // 100)  # ceiling
+    needed = course.sessions_needed(len(sessions))
     created = []
     for row in rows:
         if row.completion is None and row.attended >= needed:

@@ -129,7 +129,7 @@ class RoundDetailView(RoundScoped, TemplateView):
             "problems": problems,
             "can_enrol": active is None and not problems,
             "can_cancel": active is not None and permissions.can_cancel(self.actor, active, now),
-            "past_deadline": active is not None and now >= round_.cancellation_deadline,
+            "past_deadline": active is not None and not round_.cancellation_is_open(now),
             "waiting": waiting,
             "form": form or forms.EnrolForm(),
             "needs_approval": round_.requires_manager_approval,

@@ -64,7 +64,7 @@ class AttendanceView(RoundScoped, TemplateView):
     def _render(self, request: HttpRequest, round_: Round, status: int = 200) -> HttpResponse:
         sessions, rows = selectors.attendance_sheet(round_)
         now = timezone.now()
-        needed = -(-len(sessions) * round_.course.attendance_required_percent // 100) if sessions else 0
+        needed = round_.course.sessions_needed(len(sessions))
         return render(
             request,
             self.template_name,
@@ -74,9 +74,9 @@ class AttendanceView(RoundScoped, TemplateView):
                 "sessions": sessions,
                 "rows": rows,
                 "needed": needed,
-                "markable": [s for s in sessions if s.starts_at <= now],
+                "markable": [s for s in sessions if s.has_begun(now)],
                 "by_assessment": round_.course.completion_rule == Course.CompletionRule.ASSESSMENT,
-                "can_record": bool(sessions) and sessions[-1].starts_at <= now,
+                "can_record": Session.all_begun(sessions, now),
             },
             status=status,
         )
