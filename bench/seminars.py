@@ -103,6 +103,7 @@ def bench_feed() -> None:
             sessions.append(
                 Session(
                     round=round_,
+                    programme=programme,
                     title=f"Dag {day + 1}",
                     starts_at=begins,
                     ends_at=begins + timedelta(hours=7),
@@ -120,7 +121,12 @@ def bench_feed() -> None:
     InviteSequence.unscoped_objects.bulk_create(
         [
             InviteSequence(
-                person=person, session=s, sequence=1, last_method="REQUEST", last_sent_at=timezone.now()
+                person=person,
+                session=s,
+                programme=programme,
+                sequence=1,
+                last_method="REQUEST",
+                last_sent_at=timezone.now(),
             )
             for s in sessions[::3]
         ]

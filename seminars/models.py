@@ -23,7 +23,7 @@ The shape of the data:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
@@ -232,10 +232,47 @@ class Round(TenantModel):
         return now < self.cancellation_deadline
 
 
-class Session(TenantModel):
+class DeepTenantModel(TenantModel):
+    """A tenant row several joins below its programme (under a round, a session or a group). It carries the
+    programme's key itself, copied from ``programme_parent`` when first saved, so that scoping it needs no
+    join and a row can never be scoped through a parent of another programme."""
+
+    tenant_path: ClassVar[str] = "programme"
+    # The foreign key whose programme this row shares.
+    programme_parent: ClassVar[str]
+
+    programme = models.ForeignKey(
+        "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+    def fill_programme(self) -> None:
+        """Copy the parent's programme when it is not set (``bulk_create`` skips ``save``: call it first)."""
+        if self.programme_id is None:
+            parent = getattr(self, self.programme_parent)
+            course = parent.course if isinstance(parent, Round) else None
+            self.programme_id = course.programme_id if course is not None else parent.programme_id
+
+    def save(
+        self,
+        *,
+        force_insert: bool | tuple[models.base.ModelBase, ...] = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> None:
+        self.fill_programme()
+        super().save(
+            force_insert=force_insert, force_update=force_update, using=using, update_fields=update_fields
+        )
+
+
+class Session(DeepTenantModel):
     """One day or half-day of a round, with its own time and place or online link."""
 
-    tenant_path: ClassVar[str] = "round__course__programme"
+    programme_parent: ClassVar[str] = "round"
 
     round = models.ForeignKey(
         Round, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("round")
@@ -289,10 +326,10 @@ class Session(TenantModel):
         return bool(sessions) and sessions[-1].has_begun(now)
 
 
-class OrganisationQuota(TenantModel):
+class OrganisationQuota(DeepTenantModel):
     """Seats of a round reserved for an organisation (a minimum) and the most it may take (a maximum)."""
 
-    tenant_path: ClassVar[str] = "round__course__programme"
+    programme_parent: ClassVar[str] = "round"
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="quotas", verbose_name=_("round"))
     organisation = models.ForeignKey(
@@ -327,10 +364,10 @@ class OrganisationQuota(TenantModel):
         return f"{self.organisation}: {self.reserved}–{self.maximum if self.maximum is not None else '∞'}"
 
 
-class Enrolment(TenantModel):
+class Enrolment(DeepTenantModel):
     """A person's booking on a round: a seat, a place in the queue, or the history of one."""
 
-    tenant_path: ClassVar[str] = "round__course__programme"
+    programme_parent: ClassVar[str] = "round"
 
     class Status(models.TextChoices):
         PENDING_APPROVAL = "pending_approval", _("Waiting for line manager approval")
@@ -445,10 +482,10 @@ class Enrolment(TenantModel):
         return self.is_active and (self.status == self.Status.WAITING or self.round.cancellation_is_open(now))
 
 
-class Attendance(TenantModel):
+class Attendance(DeepTenantModel):
     """Whether a participant was present at one session, as marked by the course provider."""
 
-    tenant_path: ClassVar[str] = "session__round__course__programme"
+    programme_parent: ClassVar[str] = "session"
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="attendances")
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
@@ -506,10 +543,10 @@ class Completion(TenantModel):
         return f"{self.person} completed {self.course}"
 
 
-class InviteSequence(TenantModel):
+class InviteSequence(DeepTenantModel):
     """The iCalendar SEQUENCE of one person's copy of one session, and the last iTIP method sent."""
 
-    tenant_path: ClassVar[str] = "session__round__course__programme"
+    programme_parent: ClassVar[str] = "session"
 
     person = models.ForeignKey("organisations.Person", on_delete=models.CASCADE, related_name="+")
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="invite_sequences")
@@ -528,10 +565,10 @@ class InviteSequence(TenantModel):
         return f"{self.person} / {self.session}: {self.last_method} #{self.sequence}"
 
 
-class RoundCost(TenantModel):
+class RoundCost(DeepTenantModel):
     """A cost of running a round (venue, lecturers' fees, preparation...), for the financing report."""
 
-    tenant_path: ClassVar[str] = "round__course__programme"
+    programme_parent: ClassVar[str] = "round"
 
     class Kind(models.TextChoices):
         VENUE = "venue", _("Venue")
@@ -566,10 +603,10 @@ class RoundCost(TenantModel):
 COST_KINDS = RoundCost.Kind
 
 
-class DiscussionGroup(TenantModel):
+class DiscussionGroup(DeepTenantModel):
     """A small mixed group for case work at a conference round (formed by ``seminars.grouping``)."""
 
-    tenant_path: ClassVar[str] = "round__course__programme"
+    programme_parent: ClassVar[str] = "round"
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="groups", verbose_name=_("round"))
     number = models.PositiveSmallIntegerField()
@@ -587,10 +624,10 @@ class DiscussionGroup(TenantModel):
         return self.name
 
 
-class DiscussionGroupMember(TenantModel):
+class DiscussionGroupMember(DeepTenantModel):
     """A participant's place in a discussion group; one group per participant."""
 
-    tenant_path: ClassVar[str] = "group__round__course__programme"
+    programme_parent: ClassVar[str] = "group"
 
     group = models.ForeignKey(DiscussionGroup, on_delete=models.CASCADE, related_name="members")
     enrolment = models.OneToOneField(Enrolment, on_delete=models.CASCADE, related_name="group_membership")

@@ -740,7 +740,10 @@ def seed_seminars() -> list[tuple[str, str]]:
                 round=kick_round, number=number, name=f"Grupp {number}"
             )
             DiscussionGroupMember.unscoped_objects.bulk_create(
-                [DiscussionGroupMember(group=group, enrolment_id=m.key) for m in members]
+                [
+                    DiscussionGroupMember(group=group, enrolment_id=m.key, programme_id=group.programme_id)
+                    for m in members
+                ]
             )
     _costs(
         kick_round,

@@ -46,7 +46,12 @@ def groups_form(*, actor: Actor, round: Round, group_size: int) -> list[Discussi
                 round=locked, number=number, name=_("Group %(n)s") % {"n": number}
             )
             DiscussionGroupMember.objects.bulk_create(
-                [DiscussionGroupMember(group=group, enrolment_id=member.key) for member in members]
+                [
+                    DiscussionGroupMember(
+                        group=group, enrolment_id=member.key, programme_id=group.programme_id
+                    )
+                    for member in members
+                ]
             )
             groups.append(group)
     return groups
