@@ -233,7 +233,7 @@ registry.periodic_jobs.register(
 
 
 def _seed() -> list[tuple[str, str]]:
-    from seminars.seed import seed_seminars
+    from seminars.seed.loader import seed_seminars
 
     return seed_seminars()
 
