@@ -112,8 +112,8 @@ def course_rules(course: Course) -> CourseRules:
 def enrolment_context(person: Person, programme: Programme) -> perms.EnrolmentContext:
     """Everything the eligibility rule needs about one person in one programme (four queries)."""
     membership = (
-        Membership.unscoped_objects.filter(person=person, programme=programme, is_active=True)
-        .prefetch_related(Prefetch("role_assignments", queryset=RoleAssignment.unscoped_objects.all()))
+        Membership.objects.filter(person=person, programme=programme, is_active=True)
+        .prefetch_related(Prefetch("role_assignments", queryset=RoleAssignment.objects.all()))
         .first()
     )
     roles = frozenset(ra.role for ra in membership.role_assignments.all()) if membership else frozenset()
@@ -719,7 +719,7 @@ def cost_report(programme: Programme, start: date, end: date) -> CostReport:
 
 def active_member_ids(programme_id: int, person_ids: Iterable[int]) -> set[int]:
     return set(
-        Membership.unscoped_objects.filter(
+        Membership.objects.filter(
             programme_id=programme_id, person_id__in=list(person_ids), is_active=True
         ).values_list("person_id", flat=True)
     )
