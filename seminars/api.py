@@ -9,18 +9,18 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, serializers, status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.relations import PrimaryKeyRelatedField
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import PlatformRole, Programme
 from organisations.permissions import COORDINATING_ROLES
-from seminars import filters, selectors
-from seminars import permissions as perms
-from seminars import serializers as s
+from seminars import filters, permissions, selectors, serializers
 from seminars.models import (
     Completion,
     Course,
@@ -45,7 +45,7 @@ from seminars.services import (
 )
 
 
-class IsCoordinator(permissions.BasePermission):
+class IsCoordinator(BasePermission):
     """Coordinators and programme admins of at least one of the person's programmes."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
@@ -53,20 +53,18 @@ class IsCoordinator(permissions.BasePermission):
         return bool(actor and actor.programmes_with_role(*COORDINATING_ROLES))
 
 
-class WritesByCoordinators(permissions.BasePermission):
+class WritesByCoordinators(BasePermission):
     """Everyone in the programme reads; coordinators write (the service checks the object's programme)."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in permissions.SAFE_METHODS:
+        if request.method in SAFE_METHODS:
             return True
         return IsCoordinator().has_permission(request, view)
 
 
 def _does_not_exist(field: str, value: Any) -> Response:
     """The same answer a foreign or draft object gets from a scoped id field: it does not exist."""
-    message = serializers.PrimaryKeyRelatedField.default_error_messages["does_not_exist"].format(
-        pk_value=value
-    )
+    message = PrimaryKeyRelatedField.default_error_messages["does_not_exist"].format(pk_value=value)
     return Response({field: [message]}, status=status.HTTP_400_BAD_REQUEST)
 
 
@@ -89,9 +87,9 @@ class CourseViewSet(
     """The programme's courses. Coordinators create and change them."""
 
     model = Course
-    serializer_class = s.CourseSerializer
+    serializer_class = serializers.CourseSerializer
     filterset_class = filters.CourseFilter
-    permission_classes = [permissions.IsAuthenticated, WritesByCoordinators]
+    permission_classes = [IsAuthenticated, WritesByCoordinators]
     ordering_fields = ["title"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -138,9 +136,9 @@ class RoundViewSet(
     alone."""
 
     model = Round
-    serializer_class = s.RoundSerializer
+    serializer_class = serializers.RoundSerializer
     filterset_class = filters.RoundFilter
-    permission_classes = [permissions.IsAuthenticated, WritesByCoordinators]
+    permission_classes = [IsAuthenticated, WritesByCoordinators]
     ordering_fields = ["starts_at", "registration_closes_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -164,40 +162,44 @@ class RoundViewSet(
         rounds.round_update(actor=self.actor, round=serializer.instance, values=data)
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
-    @extend_schema(request=s.RoundCancelSerializer, responses=s.RoundSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated, IsCoordinator])
+    @extend_schema(request=serializers.RoundCancelSerializer, responses=serializers.RoundSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsCoordinator])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel the round: every booking ends and confirmed participants get calendar cancellations."""
         round_ = self.get_object()
-        incoming = s.RoundCancelSerializer(data=request.data)
+        incoming = serializers.RoundCancelSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         rounds.round_cancel(actor=self.actor, round=round_, reason=incoming.validated_data["reason"])
         return Response(self.get_serializer(self.get_queryset().get(pk=round_.pk)).data)
 
-    @extend_schema(request=s.GroupFormSerializer, responses=s.DiscussionGroupSerializer(many=True))
+    @extend_schema(
+        request=serializers.GroupFormSerializer, responses=serializers.DiscussionGroupSerializer(many=True)
+    )
     @action(
         detail=True,
         methods=["post"],
         url_path="form-groups",
-        permission_classes=[permissions.IsAuthenticated, IsCoordinator],
+        permission_classes=[IsAuthenticated, IsCoordinator],
     )
     def form_groups(self, request: Request, pk: str | None = None) -> Response:
         """Form mixed discussion groups of about ``group_size`` confirmed participants (replaces old ones)."""
         round_ = self.get_object()
-        incoming = s.GroupFormSerializer(data=request.data)
+        incoming = serializers.GroupFormSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         discussion_groups.groups_form(
             actor=self.actor, round=round_, group_size=incoming.validated_data["group_size"]
         )
         groups = selectors.groups_of(round_)
-        return Response(s.DiscussionGroupSerializer(groups, many=True).data, status=status.HTTP_201_CREATED)
+        return Response(
+            serializers.DiscussionGroupSerializer(groups, many=True).data, status=status.HTTP_201_CREATED
+        )
 
-    @extend_schema(request=None, responses=s.RecordCompletionsResultSerializer)
+    @extend_schema(request=None, responses=serializers.RecordCompletionsResultSerializer)
     @action(
         detail=True,
         methods=["post"],
         url_path="record-completions",
-        permission_classes=[permissions.IsAuthenticated],
+        permission_classes=[IsAuthenticated],
     )
     def record_completions(self, request: Request, pk: str | None = None) -> Response:
         """Record completions for every participant who attended enough of the round (attendance courses)."""
@@ -205,7 +207,7 @@ class RoundViewSet(
         created = attendance.completions_record(actor=self.actor, round=round_)
         for completion in created:
             completion.course = round_.course
-        return Response({"recorded": s.CompletionSerializer(created, many=True).data})
+        return Response({"recorded": serializers.CompletionSerializer(created, many=True).data})
 
 
 class SessionViewSet(
@@ -219,9 +221,9 @@ class SessionViewSet(
     """Days and half-days of the rounds. A change of time or place updates every participant's calendar."""
 
     model = Session
-    serializer_class = s.SessionSerializer
+    serializer_class = serializers.SessionSerializer
     filterset_class = filters.SessionFilter
-    permission_classes = [permissions.IsAuthenticated, WritesByCoordinators]
+    permission_classes = [IsAuthenticated, WritesByCoordinators]
     ordering_fields = ["starts_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -259,9 +261,9 @@ class QuotaViewSet(
     Creating a quota for an organisation that has one replaces its figures."""
 
     model = OrganisationQuota
-    serializer_class = s.QuotaSerializer
+    serializer_class = serializers.QuotaSerializer
     filterset_class = filters.QuotaFilter
-    permission_classes = [permissions.IsAuthenticated, WritesByCoordinators]
+    permission_classes = [IsAuthenticated, WritesByCoordinators]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return (
@@ -307,7 +309,7 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
     approve or turn down (line managers), mark attendance and record a passed assessment (providers)."""
 
     model = Enrolment
-    serializer_class = s.EnrolmentSerializer
+    serializer_class = serializers.EnrolmentSerializer
     filterset_class = filters.EnrolmentFilter
     ordering_fields = ["requested_at", "status"]
 
@@ -333,13 +335,17 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
     def _answer(self, enrolment: Enrolment, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=enrolment.pk)).data, status=code)
 
-    @extend_schema(request=s.EnrolmentCreateSerializer, responses={201: s.EnrolmentSerializer})
+    @extend_schema(
+        request=serializers.EnrolmentCreateSerializer, responses={201: serializers.EnrolmentSerializer}
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        incoming = s.EnrolmentCreateSerializer(data=request.data, context=self.get_serializer_context())
+        incoming = serializers.EnrolmentCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         round_: Round = data["round"]
-        if round_.status == Round.Status.DRAFT and not perms.can_manage(
+        if round_.status == Round.Status.DRAFT and not permissions.can_manage(
             self.actor, round_.course.programme_id
         ):
             return _does_not_exist("round", data["round"].pk)
@@ -348,36 +354,36 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         )
         return self._answer(enrolment, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=s.EnrolmentSerializer)
+    @extend_schema(request=None, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel the booking or leave the queue (until the cancellation deadline; coordinators any time)."""
         return self._answer(enrolments.enrolment_cancel(actor=self.actor, enrolment=self.get_object()))
 
-    @extend_schema(request=None, responses=s.EnrolmentSerializer)
+    @extend_schema(request=None, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"], url_path="accept-offer")
     def accept_offer(self, request: Request, pk: str | None = None) -> Response:
         """Accept the seat offered to you from the queue."""
         return self._answer(enrolments.offer_accept(actor=self.actor, enrolment=self.get_object()))
 
-    @extend_schema(request=None, responses=s.EnrolmentSerializer)
+    @extend_schema(request=None, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"], url_path="decline-offer")
     def decline_offer(self, request: Request, pk: str | None = None) -> Response:
         """Turn down the seat offered to you; it goes to the next person in the queue."""
         return self._answer(enrolments.offer_decline(actor=self.actor, enrolment=self.get_object()))
 
-    @extend_schema(request=None, responses=s.EnrolmentSerializer)
+    @extend_schema(request=None, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         """Approve your report's time away (line managers)."""
         return self._answer(approvals.enrolment_approve(actor=self.actor, enrolment=self.get_object()))
 
-    @extend_schema(request=s.RejectSerializer, responses=s.EnrolmentSerializer)
+    @extend_schema(request=serializers.RejectSerializer, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         """Turn down your report's request (line managers)."""
         enrolment = self.get_object()
-        incoming = s.RejectSerializer(data=request.data)
+        incoming = serializers.RejectSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         return self._answer(
             approvals.enrolment_reject(
@@ -385,12 +391,12 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
             )
         )
 
-    @extend_schema(request=s.AttendanceSerializer, responses=s.AttendanceResultSerializer)
+    @extend_schema(request=serializers.AttendanceSerializer, responses=serializers.AttendanceResultSerializer)
     @action(detail=True, methods=["post"])
     def attendance(self, request: Request, pk: str | None = None) -> Response:
         """Mark whether the participant was present at one session of the round (course providers)."""
         enrolment = self.get_object()
-        incoming = s.AttendanceSerializer(data=request.data, context=self.get_serializer_context())
+        incoming = serializers.AttendanceSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
         session: Session = incoming.validated_data["session"]
         if session.round_id != enrolment.round_id:
@@ -412,7 +418,7 @@ class WaitlistViewSet(mixins.ListModelMixin, ProgrammeScopedViewSet):
     against the seats still free: a course whose queue is longer needs another round."""
 
     model = Enrolment
-    serializer_class = s.EnrolmentSerializer
+    serializer_class = serializers.EnrolmentSerializer
     filterset_class = filters.EnrolmentFilter
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -431,12 +437,12 @@ class WaitlistViewSet(mixins.ListModelMixin, ProgrammeScopedViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("programme", int, description="Limit to one programme.")],
-        responses=s.DemandSerializer(many=True),
+        responses=serializers.DemandSerializer(many=True),
     )
     @action(
         detail=False,
         methods=["get"],
-        permission_classes=[permissions.IsAuthenticated, IsCoordinator],
+        permission_classes=[IsAuthenticated, IsCoordinator],
         pagination_class=None,
         filterset_class=None,
     )
@@ -455,7 +461,7 @@ class WaitlistViewSet(mixins.ListModelMixin, ProgrammeScopedViewSet):
         now = timezone.now()
         for programme in Programme.objects.filter(pk__in=programme_ids).order_by("name"):
             rows.extend(entry.as_dict() for entry in selectors.demand(programme, now))
-        return Response(s.DemandSerializer(rows, many=True).data)
+        return Response(serializers.DemandSerializer(rows, many=True).data)
 
 
 class CompletionViewSet(
@@ -465,7 +471,7 @@ class CompletionViewSet(
     Providers record a passed assessment with ``POST`` and remove a mistaken completion with ``DELETE``."""
 
     model = Completion
-    serializer_class = s.CompletionSerializer
+    serializer_class = serializers.CompletionSerializer
     filterset_class = filters.CompletionFilter
     ordering_fields = ["completed_on"]
 
@@ -477,9 +483,13 @@ class CompletionViewSet(
             .order_by("-completed_on", "pk")
         )
 
-    @extend_schema(request=s.CompletionCreateSerializer, responses={201: s.CompletionSerializer})
+    @extend_schema(
+        request=serializers.CompletionCreateSerializer, responses={201: serializers.CompletionSerializer}
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        incoming = s.CompletionCreateSerializer(data=request.data, context=self.get_serializer_context())
+        incoming = serializers.CompletionCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         incoming.is_valid(raise_exception=True)
         enrolment: Enrolment = incoming.validated_data["enrolment"]
         visible = selectors.enrolments_visible_to(self.actor, self.actor.programme_ids)
@@ -502,7 +512,7 @@ class DiscussionGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
     coordinators."""
 
     model = DiscussionGroup
-    serializer_class = s.DiscussionGroupSerializer
+    serializer_class = serializers.DiscussionGroupSerializer
     filterset_class = filters.GroupFilter
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -541,9 +551,9 @@ class CostViewSet(
     """Costs of rounds (venue, lecture fees, preparation, other) and the financing report. Coordinators."""
 
     model = RoundCost
-    serializer_class = s.CostSerializer
+    serializer_class = serializers.CostSerializer
     filterset_class = filters.CostFilter
-    permission_classes = [permissions.IsAuthenticated, IsCoordinator]
+    permission_classes = [IsAuthenticated, IsCoordinator]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return (
@@ -585,17 +595,17 @@ class CostViewSet(
             ),
             OpenApiParameter("end", str, required=True, description="Last day of the period (YYYY-MM-DD)."),
         ],
-        responses=s.CostReportSerializer,
+        responses=serializers.CostReportSerializer,
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def report(self, request: Request) -> Response:
         """Costs, the funders' shares and the staff hours contributed, for the rounds starting in a period."""
-        incoming = s.ReportQuerySerializer(
+        incoming = serializers.ReportQuerySerializer(
             data=request.query_params.dict(), context=self.get_serializer_context()
         )
         incoming.is_valid(raise_exception=True)
         programme: Programme = incoming.validated_data["programme"]
-        if not perms.can_manage(self.actor, programme):
+        if not permissions.can_manage(self.actor, programme):
             raise PermissionDenied
         report = selectors.cost_report(
             programme, incoming.validated_data["start"], incoming.validated_data["end"]

@@ -15,8 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
-from seminars import invites, selectors
-from seminars import permissions as perms
+from seminars import invites, permissions, selectors
 from seminars.models import (
     KIND_APPROVAL,
     KIND_COMPLETION,
@@ -29,27 +28,29 @@ from seminars.models import (
 )
 from seminars.services import waiting_list
 
-R = PlatformRole
-S = Enrolment.Status
-
-
 registry.nav_items.register(
     "seminars", registry.NavItem(_("Courses"), "seminars:catalogue", request_is_member), order=30
 )
 registry.nav_items.register(
     "seminars.approvals",
-    registry.NavItem(_("Approvals"), "seminars:approvals", lambda r: request_has_role(r, R.LINE_MANAGER)),
+    registry.NavItem(
+        _("Approvals"), "seminars:approvals", lambda r: request_has_role(r, PlatformRole.LINE_MANAGER)
+    ),
     order=31,
 )
 registry.nav_items.register(
     "seminars.teaching",
-    registry.NavItem(_("Teaching"), "seminars:teaching", lambda r: request_has_role(r, R.COURSE_PROVIDER)),
+    registry.NavItem(
+        _("Teaching"), "seminars:teaching", lambda r: request_has_role(r, PlatformRole.COURSE_PROVIDER)
+    ),
     order=32,
 )
 registry.nav_items.register(
     "seminars.manage",
     registry.NavItem(
-        _("Course admin"), "seminars:manage", lambda r: request_has_role(r, R.COORDINATOR, R.PROGRAMME_ADMIN)
+        _("Course admin"),
+        "seminars:manage",
+        lambda r: request_has_role(r, PlatformRole.COORDINATOR, PlatformRole.PROGRAMME_ADMIN),
     ),
     order=33,
 )
@@ -62,7 +63,7 @@ def _my_courses_panel(request: Any) -> dict[str, Any] | None:
     """Staff: offers to answer, upcoming sessions, queue places, and how many rounds are open (4 queries)."""
     actor = actor_for(request.user)
     programme: Programme = request.programme
-    if actor.person is None or not actor.has_role(programme, R.STAFF):
+    if actor.person is None or not actor.has_role(programme, PlatformRole.STAFF):
         return None
     now = timezone.now()
     active = list(
@@ -72,8 +73,10 @@ def _my_courses_panel(request: Any) -> dict[str, Any] | None:
         .select_related("round__course")
         .order_by("round__starts_at", "pk")
     )
-    positions = selectors.queue_positions([e.round_id for e in active if e.status == S.WAITING])
-    confirmed_rounds = [e.round_id for e in active if e.status == S.CONFIRMED]
+    positions = selectors.queue_positions(
+        [e.round_id for e in active if e.status == Enrolment.Status.WAITING]
+    )
+    confirmed_rounds = [e.round_id for e in active if e.status == Enrolment.Status.CONFIRMED]
     sessions = list(
         Session.objects.filter(round_id__in=confirmed_rounds, ends_at__gt=now)
         .select_related("round__course")
@@ -91,9 +94,9 @@ def _my_courses_panel(request: Any) -> dict[str, Any] | None:
         .count()
     )
     return {
-        "offers": [e for e in active if e.status == S.OFFERED],
-        "pending": [e for e in active if e.status == S.PENDING_APPROVAL],
-        "waiting": [(e, positions.get(e.pk)) for e in active if e.status == S.WAITING],
+        "offers": [e for e in active if e.status == Enrolment.Status.OFFERED],
+        "pending": [e for e in active if e.status == Enrolment.Status.PENDING_APPROVAL],
+        "waiting": [(e, positions.get(e.pk)) for e in active if e.status == Enrolment.Status.WAITING],
         "sessions": sessions,
         "open_rounds": open_rounds,
     }
@@ -114,7 +117,7 @@ def _teaching_panel(request: Any) -> dict[str, Any] | None:
     """Course providers: rounds of their courses running now or soon, to mark attendance (1 query)."""
     actor = actor_for(request.user)
     programme = request.programme
-    if not actor.has_role(programme, R.COURSE_PROVIDER):
+    if not actor.has_role(programme, PlatformRole.COURSE_PROVIDER):
         return None
     now = timezone.now()
     rounds = list(
@@ -130,7 +133,7 @@ def _demand_panel(request: Any) -> dict[str, Any] | None:
     have not taken yet (6 queries)."""
     actor = actor_for(request.user)
     programme = request.programme
-    if not perms.can_manage(actor, programme):
+    if not permissions.can_manage(actor, programme):
         return None
     now = timezone.now()
     rows = selectors.demand(programme, now)

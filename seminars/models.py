@@ -224,9 +224,6 @@ class Round(TenantModel):
     def has_started(self, now: datetime | None = None) -> bool:
         return self.starts_at is not None and self.starts_at <= (now or timezone.now())
 
-    def has_ended(self, now: datetime | None = None) -> bool:
-        return self.ends_at is not None and self.ends_at <= (now or timezone.now())
-
     def cancellation_is_open(self, now: datetime) -> bool:
         """Whether participants may still cancel a seat themselves (a queue place may be left any time)."""
         return now < self.cancellation_deadline
@@ -467,10 +464,6 @@ class Enrolment(DeepTenantModel):
 
     def __str__(self) -> str:
         return f"{self.person} – {self.round} ({self.status})"
-
-    @property
-    def holds_seat(self) -> bool:
-        return self.status in self.SEAT_HOLDING
 
     @property
     def is_active(self) -> bool:

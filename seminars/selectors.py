@@ -27,7 +27,7 @@ from organisations.models import (
     RoleAssignment,
 )
 from organisations.permissions import Actor
-from seminars import permissions as perms
+from seminars import permissions
 from seminars.models import (
     Attendance,
     Completion,
@@ -40,9 +40,6 @@ from seminars.models import (
     RoundCost,
     Session,
 )
-
-S = Enrolment.Status
-
 
 # --- Courses and rounds ---------------------------------------------------------------------------------
 
@@ -65,8 +62,8 @@ def rounds_for(programme: Programme) -> QuerySet[Round]:
         Round.objects.filter(course__programme=programme)
         .select_related("course__programme")
         .annotate(
-            waiting_count=Count("enrolments", filter=Q(enrolments__status=S.WAITING)),
-            confirmed_count=Count("enrolments", filter=Q(enrolments__status=S.CONFIRMED)),
+            waiting_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITING)),
+            confirmed_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.CONFIRMED)),
         )
         .order_by("starts_at", "pk")
     )
@@ -109,7 +106,7 @@ def course_rules(course: Course) -> CourseRules:
 # --- Eligibility ----------------------------------------------------------------------------------------
 
 
-def enrolment_context(person: Person, programme: Programme) -> perms.EnrolmentContext:
+def enrolment_context(person: Person, programme: Programme) -> permissions.EnrolmentContext:
     """Everything the eligibility rule needs about one person in one programme (four queries)."""
     membership = (
         Membership.objects.filter(person=person, programme=programme, is_active=True)
@@ -130,7 +127,7 @@ def enrolment_context(person: Person, programme: Programme) -> perms.EnrolmentCo
             person=person, status__in=Enrolment.ACTIVE, round__course__programme=programme
         ).values_list("round__course_id", flat=True)
     )
-    return perms.EnrolmentContext(
+    return permissions.EnrolmentContext(
         person=person,
         programme_id=programme.pk,
         roles=roles,
@@ -188,7 +185,7 @@ def catalogue(person: Person, programme: Programme, now: datetime) -> list[Catal
     result = []
     for course in courses:
         rules = course_rules(course)
-        is_target = perms.is_target_role(context.work_role_id, rules.target_role_ids)
+        is_target = permissions.is_target_role(context.work_role_id, rules.target_role_ids)
         entries = []
         for round_ in course.upcoming_rounds:
             round_.course = course
@@ -196,7 +193,7 @@ def catalogue(person: Person, programme: Programme, now: datetime) -> list[Catal
             problems = (
                 []
                 if own
-                else perms.enrolment_problems(
+                else permissions.enrolment_problems(
                     context,
                     round_,
                     target_role_ids=rules.target_role_ids,
@@ -219,7 +216,7 @@ def enrolments_visible_to(actor: Actor, programme_ids: Iterable[int]) -> QuerySe
     programme_ids = set(programme_ids)
     if actor.person is None:
         return Enrolment.objects.none()
-    managed = [pid for pid in programme_ids if perms.can_manage(actor, pid)]
+    managed = [pid for pid in programme_ids if permissions.can_manage(actor, pid)]
     providing = [pid for pid in programme_ids if actor.has_role(pid, "course_provider")]
     condition = Q(person=actor.person) | Q(person__line_manager=actor.person)
     if managed:
@@ -247,7 +244,7 @@ def queue_positions(round_ids: Iterable[int]) -> dict[int, int]:
     positions: dict[int, int] = {}
     counters: Counter[int] = Counter()
     rows = (
-        Enrolment.objects.filter(round_id__in=list(round_ids), status=S.WAITING)
+        Enrolment.objects.filter(round_id__in=list(round_ids), status=Enrolment.Status.WAITING)
         .order_by("round_id", "-priority", "requested_at", "pk")
         .values_list("pk", "round_id")
     )
@@ -259,7 +256,7 @@ def queue_positions(round_ids: Iterable[int]) -> dict[int, int]:
 
 def queue_position(enrolment: Enrolment) -> int:
     """One waiting enrolment's place in its queue, counted with the queue index (one query)."""
-    ahead = Enrolment.objects.filter(round_id=enrolment.round_id, status=S.WAITING).filter(
+    ahead = Enrolment.objects.filter(round_id=enrolment.round_id, status=Enrolment.Status.WAITING).filter(
         Q(priority__gt=enrolment.priority)
         | Q(priority=enrolment.priority, requested_at__lt=enrolment.requested_at)
         | Q(priority=enrolment.priority, requested_at=enrolment.requested_at, pk__lt=enrolment.pk)
@@ -281,7 +278,7 @@ def approvals_for(actor: Actor, programme: Programme) -> QuerySet[Enrolment]:
     if actor.person is None:
         return Enrolment.objects.none()
     condition = Q(person__line_manager=actor.person)
-    if perms.can_manage(actor, programme):
+    if permissions.can_manage(actor, programme):
         condition |= Q(person__line_manager__isnull=True)
     return with_enrolment_joins(
         Enrolment.objects.filter(
@@ -302,7 +299,7 @@ def participants(round_: Round) -> QuerySet[Enrolment]:
 def confirmed_people(round_: Round) -> list[Person]:
     return [
         e.person
-        for e in Enrolment.objects.filter(round=round_, status=S.CONFIRMED)
+        for e in Enrolment.objects.filter(round=round_, status=Enrolment.Status.CONFIRMED)
         .select_related("person__user")
         .order_by("pk")
     ]
@@ -323,7 +320,7 @@ def attendance_sheet(round_: Round) -> tuple[list[Session], list[AttendanceRow]]
     """The confirmed participants × sessions with what has been marked, and completions (four queries)."""
     sessions = list(Session.objects.filter(round=round_).order_by("starts_at", "pk"))
     enrolments = list(
-        Enrolment.objects.filter(round=round_, status=S.CONFIRMED)
+        Enrolment.objects.filter(round=round_, status=Enrolment.Status.CONFIRMED)
         .select_related("person__user", "organisation")
         .order_by("person__user__last_name", "person__user__first_name", "pk")
     )
@@ -354,7 +351,7 @@ def completions_visible_to(actor: Actor, programme_ids: Iterable[int]) -> QueryS
     programme_ids = set(programme_ids)
     if actor.person is None:
         return Completion.objects.none()
-    managed = [pid for pid in programme_ids if perms.can_manage(actor, pid)]
+    managed = [pid for pid in programme_ids if permissions.can_manage(actor, pid)]
     providing = [pid for pid in programme_ids if actor.has_role(pid, "course_provider")]
     condition = Q(person=actor.person) | Q(person__line_manager=actor.person)
     if managed:
@@ -371,7 +368,7 @@ def completions_visible_to(actor: Actor, programme_ids: Iterable[int]) -> QueryS
 def provider_rounds(actor: Actor, programme: Programme) -> QuerySet[Round]:
     """Rounds of the courses the actor's organisation gives (all rounds for coordinators)."""
     queryset = rounds_for(programme).exclude(status=Round.Status.DRAFT)
-    if perms.can_manage(actor, programme):
+    if permissions.can_manage(actor, programme):
         return queryset
     if actor.organisation_id is None or not actor.has_role(programme, "course_provider"):
         return queryset.none()
@@ -511,14 +508,14 @@ def demand(programme: Programme, now: datetime) -> list[CourseDemand]:
         if course_id in result:
             result[course_id].typical_capacity = largest
     waiting_rows = Enrolment.objects.filter(
-        round__in=upcoming, status__in=[S.WAITING, S.OFFERED]
+        round__in=upcoming, status__in=[Enrolment.Status.WAITING, Enrolment.Status.OFFERED]
     ).values_list("round__course_id", "organisation__name", "status", "priority")
     per_org: dict[int, Counter[str]] = defaultdict(Counter)
     for course_id, org_name, status, priority in waiting_rows:
         entry = result.get(course_id)
         if entry is None:
             continue
-        if status == S.WAITING:
+        if status == Enrolment.Status.WAITING:
             entry.waiting += 1
             per_org[course_id][org_name] += 1
             if priority > 0:
@@ -649,7 +646,7 @@ def cost_report(programme: Programme, start: date, end: date) -> CostReport:
         costs[round_id][kind] += amount
     sessions = list(Session.objects.filter(round_id__in=round_ids).order_by("starts_at"))
     confirmed = list(
-        Enrolment.objects.filter(round_id__in=round_ids, status=S.CONFIRMED).values_list(
+        Enrolment.objects.filter(round_id__in=round_ids, status=Enrolment.Status.CONFIRMED).values_list(
             "pk", "round_id", "organisation_id", "person_id"
         )
     )

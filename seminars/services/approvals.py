@@ -34,12 +34,7 @@ def _decide(actor: Actor, enrolment: Enrolment) -> tuple[Round, Enrolment, datet
     sweep_locked(locked, now, fill=False)
     enrolment = refetch_enrolment(enrolment)
     enrolment.round = locked
-    manager_id = enrolment.person.line_manager_id
-    allowed = actor.person is not None and (
-        manager_id == actor.person.pk
-        or (manager_id is None and permissions.can_manage(actor, locked.course.programme_id))
-    )
-    if not allowed:
+    if not permissions.can_approve(actor, enrolment):
         raise PermissionDenied(_("Only the person's line manager may decide."))
     if enrolment.approval != Enrolment.Approval.PENDING or not enrolment.is_active:
         raise ValidationError(_("This request has already been decided or has ended."))
