@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import PlatformRole, Programme
 from organisations.permissions import COORDINATING_ROLES
-from seminars import filters, permissions, selectors, serializers
+from seminars import filters, permissions, serializers
 from seminars.models import (
     Completion,
     Course,
@@ -32,6 +32,7 @@ from seminars.models import (
     RoundCost,
     Session,
 )
+from seminars.selectors import participation, reports, teaching
 from seminars.services import (
     approvals,
     attendance,
@@ -189,7 +190,7 @@ class RoundViewSet(
         discussion_groups.groups_form(
             actor=self.actor, round=round_, group_size=incoming.validated_data["group_size"]
         )
-        groups = selectors.groups_of(round_)
+        groups = teaching.groups_of(round_)
         return Response(
             serializers.DiscussionGroupSerializer(groups, many=True).data, status=status.HTTP_201_CREATED
         )
@@ -314,8 +315,8 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
     ordering_fields = ["requested_at", "status"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        visible = selectors.enrolments_visible_to(self.actor, self.actor.programme_ids).values("pk")
-        return selectors.with_enrolment_joins(queryset.filter(pk__in=visible)).order_by(
+        visible = participation.enrolments_visible_to(self.actor, self.actor.programme_ids).values("pk")
+        return participation.with_enrolment_joins(queryset.filter(pk__in=visible)).order_by(
             "-requested_at", "-pk"
         )
 
@@ -323,13 +324,13 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         if args and kwargs.get("many"):
             rows = list(args[0])
             kwargs.setdefault("context", self.get_serializer_context())
-            kwargs["context"]["queue_positions"] = selectors.queue_positions(
+            kwargs["context"]["queue_positions"] = participation.queue_positions(
                 {e.round_id for e in rows if e.status == Enrolment.Status.WAITING}
             )
             args = (rows, *args[1:])
         elif args and isinstance(args[0], Enrolment) and args[0].status == Enrolment.Status.WAITING:
             kwargs.setdefault("context", self.get_serializer_context())
-            kwargs["context"]["queue_positions"] = selectors.queue_positions([args[0].round_id])
+            kwargs["context"]["queue_positions"] = participation.queue_positions([args[0].round_id])
         return super().get_serializer(*args, **kwargs)
 
     def _answer(self, enrolment: Enrolment, code: int = status.HTTP_200_OK) -> Response:
@@ -422,8 +423,8 @@ class WaitlistViewSet(mixins.ListModelMixin, ProgrammeScopedViewSet):
     filterset_class = filters.EnrolmentFilter
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        visible = selectors.enrolments_visible_to(self.actor, self.actor.programme_ids).values("pk")
-        return selectors.with_enrolment_joins(
+        visible = participation.enrolments_visible_to(self.actor, self.actor.programme_ids).values("pk")
+        return participation.with_enrolment_joins(
             queryset.filter(pk__in=visible, status__in=[Enrolment.Status.WAITING, Enrolment.Status.OFFERED])
         ).order_by("round__starts_at", "round_id", "-priority", "requested_at", "pk")
 
@@ -431,7 +432,7 @@ class WaitlistViewSet(mixins.ListModelMixin, ProgrammeScopedViewSet):
         if args and kwargs.get("many"):
             rows = list(args[0])
             kwargs.setdefault("context", self.get_serializer_context())
-            kwargs["context"]["queue_positions"] = selectors.queue_positions({e.round_id for e in rows})
+            kwargs["context"]["queue_positions"] = participation.queue_positions({e.round_id for e in rows})
             args = (rows, *args[1:])
         return super().get_serializer(*args, **kwargs)
 
@@ -460,7 +461,7 @@ class WaitlistViewSet(mixins.ListModelMixin, ProgrammeScopedViewSet):
         rows: list[dict[str, Any]] = []
         now = timezone.now()
         for programme in Programme.objects.filter(pk__in=programme_ids).order_by("name"):
-            rows.extend(entry.as_dict() for entry in selectors.demand(programme, now))
+            rows.extend(entry.as_dict() for entry in reports.demand(programme, now))
         return Response(serializers.DemandSerializer(rows, many=True).data)
 
 
@@ -476,7 +477,7 @@ class CompletionViewSet(
     ordering_fields = ["completed_on"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        visible = selectors.completions_visible_to(self.actor, self.actor.programme_ids).values("pk")
+        visible = teaching.completions_visible_to(self.actor, self.actor.programme_ids).values("pk")
         return (
             queryset.filter(pk__in=visible)
             .select_related("person__user", "course")
@@ -492,7 +493,7 @@ class CompletionViewSet(
         )
         incoming.is_valid(raise_exception=True)
         enrolment: Enrolment = incoming.validated_data["enrolment"]
-        visible = selectors.enrolments_visible_to(self.actor, self.actor.programme_ids)
+        visible = participation.enrolments_visible_to(self.actor, self.actor.programme_ids)
         if not visible.filter(pk=enrolment.pk).exists():
             return _does_not_exist("enrolment", enrolment.pk)
         completion = attendance.completion_record(
@@ -607,7 +608,7 @@ class CostViewSet(
         programme: Programme = incoming.validated_data["programme"]
         if not permissions.can_manage(self.actor, programme):
             raise PermissionDenied
-        report = selectors.cost_report(
+        report = reports.cost_report(
             programme, incoming.validated_data["start"], incoming.validated_data["end"]
         )
         return Response(report.as_dict())

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
-from seminars import invites, permissions, selectors
+from seminars import invites, permissions
 from seminars.models import (
     KIND_APPROVAL,
     KIND_COMPLETION,
@@ -26,6 +26,7 @@ from seminars.models import (
     Round,
     Session,
 )
+from seminars.selectors import participation, reports, teaching
 from seminars.services import waiting_list
 
 registry.nav_items.register(
@@ -73,7 +74,7 @@ def _my_courses_panel(request: Any) -> dict[str, Any] | None:
         .select_related("round__course")
         .order_by("round__starts_at", "pk")
     )
-    positions = selectors.queue_positions(
+    positions = participation.queue_positions(
         [e.round_id for e in active if e.status == Enrolment.Status.WAITING]
     )
     confirmed_rounds = [e.round_id for e in active if e.status == Enrolment.Status.CONFIRMED]
@@ -107,7 +108,7 @@ def _approvals_panel(request: Any) -> dict[str, Any] | None:
     actor = actor_for(request.user)
     if actor.person is None:
         return None
-    pending = list(selectors.approvals_for(actor, request.programme)[:6])
+    pending = list(participation.approvals_for(actor, request.programme)[:6])
     if not pending:
         return None
     return {"pending": pending[:5], "more": len(pending) > 5}
@@ -121,7 +122,7 @@ def _teaching_panel(request: Any) -> dict[str, Any] | None:
         return None
     now = timezone.now()
     rounds = list(
-        selectors.provider_rounds(actor, programme)
+        teaching.provider_rounds(actor, programme)
         .filter(status=Round.Status.PUBLISHED, ends_at__gte=now - timedelta(days=30))
         .order_by("starts_at")[:5]
     )
@@ -136,11 +137,11 @@ def _demand_panel(request: Any) -> dict[str, Any] | None:
     if not permissions.can_manage(actor, programme):
         return None
     now = timezone.now()
-    rows = selectors.demand(programme, now)
+    rows = reports.demand(programme, now)
     return {
         "needs_round": [d for d in rows if d.needs_round][:5],
         "waiting": sum(d.waiting for d in rows),
-        "unfilled_quotas": selectors.unfilled_quotas(programme, now),
+        "unfilled_quotas": reports.unfilled_quotas(programme, now),
     }
 
 
@@ -184,7 +185,7 @@ registry.history_providers.register("seminars", _history)
 def _report(programme: Programme, start: date, end: date) -> registry.ReportSection:
     """Seminars in the programme barometer: completions, participants, costs, funders' shares and contributed
     staff hours in the period (the cost report's fixed number of queries, plus one)."""
-    report = selectors.cost_report(programme, start, end)
+    report = reports.cost_report(programme, start, end)
     completions = Completion.objects.filter(
         course__programme=programme, completed_on__gte=start, completed_on__lte=end
     ).count()

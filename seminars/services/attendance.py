@@ -17,7 +17,6 @@ from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from organisations.models import Person
 from organisations.permissions import Actor
-from seminars import selectors
 from seminars.models import (
     KIND_COMPLETION,
     Attendance,
@@ -27,6 +26,7 @@ from seminars.models import (
     Round,
     Session,
 )
+from seminars.selectors import teaching
 from seminars.services._seats import (
     conflict_on_duplicate,
     require_teach,
@@ -114,7 +114,7 @@ def completions_record(*, actor: Actor, round: Round) -> list[Completion]:
             _("This course is completed after an assessment; record each passed assessment.")
         )
     now = timezone.now()
-    sessions, rows = selectors.attendance_sheet(round)
+    sessions, rows = teaching.attendance_sheet(round)
     if not Session.all_begun(sessions, now):
         raise ValidationError(_("Completions can be recorded once the last session has begun."))
     needed = course.sessions_needed(len(sessions))

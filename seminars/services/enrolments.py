@@ -12,13 +12,14 @@ from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from organisations.models import Person
 from organisations.permissions import Actor
-from seminars import invites, permissions, selectors
+from seminars import invites, permissions
 from seminars.models import (
     KIND_ENROLMENT,
     Course,
     Enrolment,
     Round,
 )
+from seminars.selectors import catalogue, participation
 from seminars.services._seats import (
     SeatBook,
     adjust_seats,
@@ -66,8 +67,8 @@ def enrolment_create(
         .prefetch_related("target_roles", "prerequisites", "providers")
         .get(pk=round.course_id)
     )
-    rules = selectors.course_rules(course)
-    context = selectors.enrolment_context(person, programme)
+    rules = catalogue.course_rules(course)
+    context = catalogue.enrolment_context(person, programme)
     locked = lock_round(round.pk)
     locked.course = course
     sweep_locked(locked, now, fill=False)
@@ -144,7 +145,7 @@ def enrolment_create(
             url=my_bookings_url(),
         )
     else:
-        position = selectors.queue_position(enrolment)
+        position = participation.queue_position(enrolment)
         notify(
             programme=programme,
             recipients=[person],

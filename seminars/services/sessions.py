@@ -13,13 +13,14 @@ from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
 from organisations.permissions import Actor
-from seminars import invites, selectors
+from seminars import invites
 from seminars.models import (
     Attendance,
     Enrolment,
     Round,
     Session,
 )
+from seminars.selectors import participation
 from seminars.services._seats import (
     apply_values,
     full_clean,
@@ -60,7 +61,9 @@ def session_create(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> 
     session.save()
     refresh_round_dates(locked)
     check_round(locked, 0)
-    invites.send_session_to_participants(session, locked, selectors.confirmed_people(locked), "REQUEST", now)
+    invites.send_session_to_participants(
+        session, locked, participation.confirmed_people(locked), "REQUEST", now
+    )
     return session
 
 
@@ -85,7 +88,7 @@ def session_update(*, actor: Actor, session: Session, values: Mapping[str, Any])
     check_round(locked, 0)
     if set(changed) & SESSION_CALENDAR_FIELDS and locked.status == Round.Status.PUBLISHED:
         invites.send_session_to_participants(
-            session, locked, selectors.confirmed_people(locked), "REQUEST", now, update=True
+            session, locked, participation.confirmed_people(locked), "REQUEST", now, update=True
         )
     return session
 
@@ -108,7 +111,7 @@ def session_delete(*, actor: Actor, session: Session) -> None:
         )
     if locked.status == Round.Status.PUBLISHED:
         invites.send_session_to_participants(
-            session, locked, selectors.confirmed_people(locked), "CANCEL", now
+            session, locked, participation.confirmed_people(locked), "CANCEL", now
         )
     session.delete()
     refresh_round_dates(locked)

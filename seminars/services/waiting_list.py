@@ -61,7 +61,7 @@ from django.utils.translation import gettext_noop
 from coordinator.core.notifications import notify
 from organisations.models import Person, Programme
 from organisations.selectors import coordinators_of
-from seminars import invites, selectors
+from seminars import invites
 from seminars.models import (
     KIND_APPROVAL,
     KIND_ENROLMENT,
@@ -69,6 +69,7 @@ from seminars.models import (
     Enrolment,
     Round,
 )
+from seminars.selectors import participation
 from seminars.services._seats import (
     SeatBook,
     approvals_url,
@@ -147,7 +148,7 @@ def fill_locked(round_: Round, now: datetime, book: SeatBook | None = None) -> l
     )
     if not waiting:
         return []
-    members = selectors.active_member_ids(round_.course.programme_id, {e.person_id for e in waiting})
+    members = participation.active_member_ids(round_.course.programme_id, {e.person_id for e in waiting})
     offered = []
     for enrolment in waiting:
         if book.free < 1:

@@ -18,12 +18,13 @@ from django.views import View
 from coordinator.core.views import SERVICE_ERRORS, error_text, next_url
 from organisations.access.views import ProgrammeMixin
 from organisations.permissions import COORDINATING_ROLES
-from seminars import permissions, selectors
+from seminars import permissions
 from seminars.models import (
     Enrolment,
     Round,
     Session,
 )
+from seminars.selectors import participation
 
 COORDINATORS = frozenset(COORDINATING_ROLES)
 
@@ -61,7 +62,7 @@ class EnrolmentAction(ProgrammeMixin, View):
     action: ClassVar[str]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        visible = selectors.enrolments_visible_to(self.actor, [self.programme.pk]).values("pk")
+        visible = participation.enrolments_visible_to(self.actor, [self.programme.pk]).values("pk")
         return queryset.filter(pk__in=visible).select_related("round__course__programme", "person__user")
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:

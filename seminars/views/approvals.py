@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from organisations.access.views import ProgrammeMixin
-from seminars import forms, selectors
+from seminars import forms
 from seminars.models import (
     Enrolment,
 )
+from seminars.selectors import participation
 from seminars.services import (
     approvals,
 )
@@ -42,9 +43,11 @@ class ApprovalsView(ProgrammeMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        pending = list(selectors.approvals_for(self.actor, self.programme).filter(pk__in=self.get_queryset()))
+        pending = list(
+            participation.approvals_for(self.actor, self.programme).filter(pk__in=self.get_queryset())
+        )
         decided = list(
-            selectors.with_enrolment_joins(
+            participation.with_enrolment_joins(
                 self.get_queryset()
                 .filter(approved_by=self.person)
                 .exclude(approval=Enrolment.Approval.PENDING)

@@ -19,13 +19,14 @@ from django.views.generic import FormView, TemplateView
 
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from organisations.access.views import ProgrammeMixin
-from seminars import forms, selectors
+from seminars import forms
 from seminars.models import (
     Course,
     Enrolment,
     Round,
     Session,
 )
+from seminars.selectors import catalogue, participation
 from seminars.services import (
     courses,
     enrolments,
@@ -47,7 +48,7 @@ class ManageView(ProgrammeMixin, TemplateView):
     model = Course
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        rounds = selectors.rounds_for(self.programme).order_by("-starts_at", "-pk")
+        rounds = catalogue.rounds_for(self.programme).order_by("-starts_at", "-pk")
         return queryset.prefetch_related(
             "providers", Prefetch("rounds", queryset=rounds, to_attr="all_rounds")
         ).order_by("is_archived", "title")
@@ -163,12 +164,12 @@ class RoundAdminView(RoundScoped, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        round_ = selectors.round_with_course(self.get_round(kwargs["pk"]).pk)
+        round_ = catalogue.round_with_course(self.get_round(kwargs["pk"]).pk)
         assert round_ is not None
-        active = list(selectors.participants(round_))
-        positions = selectors.queue_positions([round_.pk])
+        active = list(participation.participants(round_))
+        positions = participation.queue_positions([round_.pk])
         ended = list(
-            selectors.with_enrolment_joins(
+            participation.with_enrolment_joins(
                 Enrolment.objects.filter(round=round_).exclude(status__in=Enrolment.ACTIVE)
             ).order_by("-ended_at")[:50]
         )

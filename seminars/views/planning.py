@@ -21,13 +21,14 @@ from django.views.generic import FormView, TemplateView
 from coordinator.core.forms import PeriodForm
 from coordinator.core.views import ServiceFormMixin
 from organisations.access.views import ProgrammeMixin
-from seminars import forms, grouping, selectors
+from seminars import forms, grouping
 from seminars.models import (
     Enrolment,
     OrganisationQuota,
     Round,
     RoundCost,
 )
+from seminars.selectors import reports, teaching
 from seminars.services import (
     costs,
     discussion_groups,
@@ -118,7 +119,7 @@ class GroupsView(RoundScoped, ServiceFormMixin, FormView):
         return super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        groups = selectors.groups_of(self.round)
+        groups = teaching.groups_of(self.round)
         summary = grouping.summarise(
             [
                 [grouping.Participant(m.enrolment_id, m.enrolment.organisation_id) for m in g.members.all()]
@@ -180,7 +181,7 @@ class DemandView(ProgrammeMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["rows"] = selectors.demand(self.programme, timezone.now())
+        context["rows"] = reports.demand(self.programme, timezone.now())
         return context
 
 
@@ -198,11 +199,9 @@ class ReportView(ProgrammeMixin, TemplateView):
         )
         report = None
         if data is None:
-            report = selectors.cost_report(self.programme, date(today.year, 1, 1), date(today.year, 12, 31))
+            report = reports.cost_report(self.programme, date(today.year, 1, 1), date(today.year, 12, 31))
         elif form.is_valid():
-            report = selectors.cost_report(
-                self.programme, form.cleaned_data["start"], form.cleaned_data["end"]
-            )
+            report = reports.cost_report(self.programme, form.cleaned_data["start"], form.cleaned_data["end"])
         kinds = list(RoundCost.Kind.choices)
         return render(
             request,

@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 from coordinator.core.forms import add_service_errors
 from coordinator.core.views import SERVICE_ERRORS
 from organisations.access.views import ProgrammeMixin
-from seminars import forms, permissions, selectors
+from seminars import forms, permissions
 from seminars.models import (
     Completion,
     Course,
@@ -25,6 +25,7 @@ from seminars.models import (
     Round,
     Session,
 )
+from seminars.selectors import catalogue, participation
 from seminars.services import (
     enrolments,
 )
@@ -42,7 +43,7 @@ class CatalogueView(ProgrammeMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        entries = selectors.catalogue(self.person, self.programme, timezone.now())
+        entries = catalogue.catalogue(self.person, self.programme, timezone.now())
         only_mine = self.request.GET.get("for") == "me"
         if only_mine:
             entries = [e for e in entries if e.rounds and (e.fits_my_role or not e.course.target_roles.all())]
@@ -87,9 +88,9 @@ class RoundDetailView(RoundScoped, TemplateView):
     template_name = "seminars/round_detail.html"
 
     def _context(self, round_: Round, form: forms.EnrolForm | None = None) -> dict[str, Any]:
-        round_ = selectors.round_with_course(round_.pk) or round_
+        round_ = catalogue.round_with_course(round_.pk) or round_
         now = timezone.now()
-        rules = selectors.course_rules(round_.course)
+        rules = catalogue.course_rules(round_.course)
         mine = (
             Enrolment.objects.filter(round=round_, person=self.person)
             .order_by("-requested_at", "-pk")
@@ -98,7 +99,7 @@ class RoundDetailView(RoundScoped, TemplateView):
         active = mine if mine is not None and mine.is_active else None
         problems: list[str] = []
         if active is None:
-            context = selectors.enrolment_context(self.person, self.programme)
+            context = catalogue.enrolment_context(self.person, self.programme)
             problems = permissions.enrolment_problems(
                 context,
                 round_,
@@ -109,7 +110,7 @@ class RoundDetailView(RoundScoped, TemplateView):
             )
         position = None
         if active is not None and active.status == Enrolment.Status.WAITING:
-            position = selectors.queue_positions([round_.pk]).get(active.pk)
+            position = participation.queue_positions([round_.pk]).get(active.pk)
         waiting = Enrolment.objects.filter(round=round_, status=Enrolment.Status.WAITING).count()
         group = None
         if active is not None and active.status == Enrolment.Status.CONFIRMED:
@@ -203,9 +204,9 @@ class MyBookingsView(ProgrammeMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         now = timezone.now()
         enrolments = list(
-            selectors.my_enrolments(self.person).filter(pk__in=self.get_queryset().values("pk"))
+            participation.my_enrolments(self.person).filter(pk__in=self.get_queryset().values("pk"))
         )
-        positions = selectors.queue_positions(
+        positions = participation.queue_positions(
             {e.round_id for e in enrolments if e.status == Enrolment.Status.WAITING}
         )
         rows = [

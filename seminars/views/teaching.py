@@ -17,13 +17,14 @@ from coordinator.core.views import SERVICE_ERRORS, error_text
 from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole
 from organisations.permissions import COORDINATING_ROLES
-from seminars import permissions, selectors
+from seminars import permissions
 from seminars.models import (
     Course,
     Enrolment,
     Round,
     Session,
 )
+from seminars.selectors import teaching
 from seminars.services import (
     attendance,
 )
@@ -41,9 +42,7 @@ class TeachingView(ProgrammeMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         now = timezone.now()
-        rounds = list(
-            selectors.provider_rounds(self.actor, self.programme).filter(pk__in=self.get_queryset())
-        )
+        rounds = list(teaching.provider_rounds(self.actor, self.programme).filter(pk__in=self.get_queryset()))
         context.update(
             current=[r for r in rounds if r.ends_at is None or r.ends_at >= now - timedelta(days=30)],
             past=[r for r in rounds if r.ends_at is not None and r.ends_at < now - timedelta(days=30)][::-1],
@@ -62,7 +61,7 @@ class AttendanceView(RoundScoped, TemplateView):
             raise PermissionDenied(_("Only the course's providers and the coordinators keep attendance."))
 
     def _render(self, request: HttpRequest, round_: Round, status: int = 200) -> HttpResponse:
-        sessions, rows = selectors.attendance_sheet(round_)
+        sessions, rows = teaching.attendance_sheet(round_)
         now = timezone.now()
         needed = round_.course.sessions_needed(len(sessions))
         return render(

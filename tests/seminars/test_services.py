@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from coordinator.core.models import Notification, OutboundEmail
 from organisations.models import PlatformRole
-from seminars import selectors
 from seminars.models import (
     KIND_APPROVAL,
     Attendance,
@@ -21,6 +20,7 @@ from seminars.models import (
     Round,
     RoundCost,
 )
+from seminars.selectors import participation, reports, teaching
 from seminars.services import (
     approvals,
     attendance,
@@ -93,7 +93,7 @@ def test_enrol_when_full_joins_queue_with_position(round_, session, people_a, as
     later = enrolments.enrolment_create(actor=as_actor(fifth), round=round_)
 
     assert (waiting.status, later.status) == (S.WAITING, S.WAITING)
-    assert selectors.queue_positions([round_.pk]) == {waiting.pk: 1, later.pk: 2}
+    assert participation.queue_positions([round_.pk]) == {waiting.pk: 1, later.pk: 2}
     assert seats_consistent(round_) and round_.seats_taken == 3
     assert invites_to(fourth) == []
     assert titles_to(fourth) == ["You are number 1 on the waiting list for PTSD – grundkurs (Omgång 1)"]
@@ -202,7 +202,7 @@ def test_priority_round_queues_target_role_ahead_of_earlier_people(
     )
 
     assert (early.priority, officer.priority) == (0, 1)
-    assert selectors.queue_positions([round_.pk]) == {officer.pk: 1, early.pk: 2}
+    assert participation.queue_positions([round_.pk]) == {officer.pk: 1, early.pk: 2}
 
 
 def test_advanced_course_needs_basic_one_completed(programme, course, provider_org, staff_a, as_actor):
@@ -800,7 +800,7 @@ def test_cost_report_sums_costs_funder_shares_and_staff_hours(
     # No attendance marked for the second day: the three confirmed participants count.
     start = timezone.localdate() - timedelta(days=10)
 
-    report = selectors.cost_report(programme, start, timezone.localdate())
+    report = reports.cost_report(programme, start, timezone.localdate())
 
     assert report.total_cost == Decimal("30000.50")
     assert report.totals_by_kind[RoundCost.Kind.VENUE] == Decimal("12000.00")
@@ -814,7 +814,7 @@ def test_cost_report_sums_costs_funder_shares_and_staff_hours(
         ("Migrationsverket", 2, Decimal("21.00")),
         ("Malmö stad", 1, Decimal("14.00")),
     ]
-    assert selectors.cost_report(programme, start - timedelta(days=30), start).rounds == []
+    assert reports.cost_report(programme, start - timedelta(days=30), start).rounds == []
 
 
 def test_cost_with_negative_amount_is_refused(round_, coordinator, as_actor):
@@ -835,7 +835,7 @@ def test_demand_shows_course_needing_another_round(programme, round_, session, p
     for person in people_a(5):
         enrolments.enrolment_create(actor=as_actor(person), round=round_)
 
-    [row] = selectors.demand(programme, timezone.now())
+    [row] = reports.demand(programme, timezone.now())
 
     assert (row.waiting, row.free_seats, row.unmet, row.needs_round, row.suggested_rounds) == (
         2,
@@ -859,7 +859,7 @@ def test_groups_form_mixes_organisations(round_, session, people_a, people_b, co
     groups = discussion_groups.groups_form(actor=as_actor(coordinator), round=round_, group_size=4)
 
     assert [g.name for g in groups] == ["Grupp 1", "Grupp 2", "Grupp 3"]  # stored in the programme's language
-    for group in selectors.groups_of(round_):
+    for group in teaching.groups_of(round_):
         organisations = sorted(m.enrolment.organisation.short_name for m in group.members.all())
         assert organisations == ["MV", "MV", "Malmö stad", "Malmö stad"]
 
