@@ -86,6 +86,7 @@ class SessionScoped(ProgrammeMixin):
         return queryset.select_related("round__course__programme")
 
 
-def int_or_missing(raw: Any) -> int:
-    text = str(raw or "")
+def int_or_missing(raw: str | None) -> int:
+    """A posted id as a number, or -1 (which matches no row) when it is missing or not a small number."""
+    text = raw or ""
     return int(text) if text.isdigit() and len(text) < 12 else -1
