@@ -8,9 +8,9 @@
    two baselines in the same run: the trivial ``/healthz`` view, and ``build_calendar`` of the same
    1,000 events already in memory (no database, no provider).
 2. Enrolment: 50 client threads, each with its own PostgreSQL connection, enrol 1,000 people on a round of
-   300 seats through ``seminars.services.enrolment_create`` (round row lock, invites, notifications). The
-   baseline is a naive read-check-insert without lock or counter. Reports attempts/s, confirmed, waiting,
-   errors and overbooked seats (which must be 0 for the service).
+   300 seats through ``seminars.services.enrolments.enrolment_create`` (round row lock, invites,
+   notifications). The baseline is a naive read-check-insert without lock or counter. Reports attempts/s,
+   confirmed, waiting, errors and overbooked seats (which must be 0 for the service).
 """
 
 from __future__ import annotations
@@ -44,8 +44,10 @@ from coordinator.core.calendar import build_calendar  # noqa: E402
 from coordinator.core.tenancy import programme_scope, unscoped  # noqa: E402
 from organisations.models import Membership, Person, PlatformRole, RoleAssignment  # noqa: E402
 from organisations.permissions import actor_for  # noqa: E402
-from seminars import invites, services  # noqa: E402
+from seminars import invites  # noqa: E402
 from seminars.models import Enrolment, InviteSequence, Round, Session  # noqa: E402
+from seminars.services import enrolments  # noqa: E402
+from seminars.services._seats import seat_lock_disabled  # noqa: E402
 from tests.factories import OrganisationFactory, ProgrammeFactory, UserFactory  # noqa: E402
 from tests.factories.seminars import CourseFactory, RoundFactory  # noqa: E402
 
@@ -101,6 +103,7 @@ def bench_feed() -> None:
             sessions.append(
                 Session(
                     round=round_,
+                    programme=programme,
                     title=f"Dag {day + 1}",
                     starts_at=begins,
                     ends_at=begins + timedelta(hours=7),
@@ -118,7 +121,12 @@ def bench_feed() -> None:
     InviteSequence.unscoped_objects.bulk_create(
         [
             InviteSequence(
-                person=person, session=s, sequence=1, last_method="REQUEST", last_sent_at=timezone.now()
+                person=person,
+                session=s,
+                programme=programme,
+                sequence=1,
+                last_method="REQUEST",
+                last_sent_at=timezone.now(),
             )
             for s in sessions[::3]
         ]
@@ -247,7 +255,9 @@ def bench_enrolment() -> None:
     def via_service(round_: Round) -> Callable[[Person], str]:
         def enrol(person: Person) -> str:
             with programme_scope([programme.pk]):
-                return services.enrolment_create(actor=actors[person.pk], round=round_, person=person).status
+                return enrolments.enrolment_create(
+                    actor=actors[person.pk], round=round_, person=person
+                ).status
 
         return enrol
 
@@ -256,7 +266,7 @@ def bench_enrolment() -> None:
     naive = new_round("naive")
     _run_clients("baseline: naive read-check-insert", lambda p: _naive_enrol(naive.pk, p), people, naive)
     unlocked = new_round("unlocked")
-    with services.seat_lock_disabled():
+    with seat_lock_disabled():
         _run_clients("service with the lock switched off", via_service(unlocked), people, unlocked)
 
 

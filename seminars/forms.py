@@ -9,10 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.core.forms import DateField, PeriodForm, add_service_errors  # noqa: F401  (PeriodForm: used by the views through this module)
 from organisations.models import Organisation, Person, Programme, WorkRole
 from seminars.models import Course, Round, RoundCost
 
@@ -160,12 +158,6 @@ class SessionForm(forms.Form):
         label=_("Place"), max_length=300, required=False, help_text=_("Room and street address.")
     )
     online_url = forms.URLField(label=_("Online link"), max_length=500, required=False, assume_scheme="https")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not data.get("place") and not data.get("online_url") and not self.errors:
-            raise ValidationError(_("Give a place or an online link."))
-        return data
 
 
 class QuotaForm(forms.Form):

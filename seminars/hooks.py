@@ -15,31 +15,43 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
-from seminars import invites, selectors, services
-from seminars import permissions as perms
-from seminars.models import Completion, Enrolment, Round, Session
-
-R = PlatformRole
-S = Enrolment.Status
-
+from seminars import invites, permissions
+from seminars.models import (
+    KIND_APPROVAL,
+    KIND_COMPLETION,
+    KIND_ENROLMENT,
+    KIND_OFFER,
+    Completion,
+    Enrolment,
+    Round,
+    Session,
+)
+from seminars.selectors import participation, reports, teaching
+from seminars.services import waiting_list
 
 registry.nav_items.register(
     "seminars", registry.NavItem(_("Courses"), "seminars:catalogue", request_is_member), order=30
 )
 registry.nav_items.register(
     "seminars.approvals",
-    registry.NavItem(_("Approvals"), "seminars:approvals", lambda r: request_has_role(r, R.LINE_MANAGER)),
+    registry.NavItem(
+        _("Approvals"), "seminars:approvals", lambda r: request_has_role(r, PlatformRole.LINE_MANAGER)
+    ),
     order=31,
 )
 registry.nav_items.register(
     "seminars.teaching",
-    registry.NavItem(_("Teaching"), "seminars:teaching", lambda r: request_has_role(r, R.COURSE_PROVIDER)),
+    registry.NavItem(
+        _("Teaching"), "seminars:teaching", lambda r: request_has_role(r, PlatformRole.COURSE_PROVIDER)
+    ),
     order=32,
 )
 registry.nav_items.register(
     "seminars.manage",
     registry.NavItem(
-        _("Course admin"), "seminars:manage", lambda r: request_has_role(r, R.COORDINATOR, R.PROGRAMME_ADMIN)
+        _("Course admin"),
+        "seminars:manage",
+        lambda r: request_has_role(r, PlatformRole.COORDINATOR, PlatformRole.PROGRAMME_ADMIN),
     ),
     order=33,
 )
@@ -52,7 +64,7 @@ def _my_courses_panel(request: Any) -> dict[str, Any] | None:
     """Staff: offers to answer, upcoming sessions, queue places, and how many rounds are open (4 queries)."""
     actor = actor_for(request.user)
     programme: Programme = request.programme
-    if actor.person is None or not actor.has_role(programme, R.STAFF):
+    if actor.person is None or not actor.has_role(programme, PlatformRole.STAFF):
         return None
     now = timezone.now()
     active = list(
@@ -62,8 +74,10 @@ def _my_courses_panel(request: Any) -> dict[str, Any] | None:
         .select_related("round__course")
         .order_by("round__starts_at", "pk")
     )
-    positions = selectors.queue_positions([e.round_id for e in active if e.status == S.WAITING])
-    confirmed_rounds = [e.round_id for e in active if e.status == S.CONFIRMED]
+    positions = participation.queue_positions(
+        [e.round_id for e in active if e.status == Enrolment.Status.WAITING]
+    )
+    confirmed_rounds = [e.round_id for e in active if e.status == Enrolment.Status.CONFIRMED]
     sessions = list(
         Session.objects.filter(round_id__in=confirmed_rounds, ends_at__gt=now)
         .select_related("round__course")
@@ -81,9 +95,9 @@ def _my_courses_panel(request: Any) -> dict[str, Any] | None:
         .count()
     )
     return {
-        "offers": [e for e in active if e.status == S.OFFERED],
-        "pending": [e for e in active if e.status == S.PENDING_APPROVAL],
-        "waiting": [(e, positions.get(e.pk)) for e in active if e.status == S.WAITING],
+        "offers": [e for e in active if e.status == Enrolment.Status.OFFERED],
+        "pending": [e for e in active if e.status == Enrolment.Status.PENDING_APPROVAL],
+        "waiting": [(e, positions.get(e.pk)) for e in active if e.status == Enrolment.Status.WAITING],
         "sessions": sessions,
         "open_rounds": open_rounds,
     }
@@ -94,7 +108,7 @@ def _approvals_panel(request: Any) -> dict[str, Any] | None:
     actor = actor_for(request.user)
     if actor.person is None:
         return None
-    pending = list(selectors.approvals_for(actor, request.programme)[:6])
+    pending = list(participation.approvals_for(actor, request.programme)[:6])
     if not pending:
         return None
     return {"pending": pending[:5], "more": len(pending) > 5}
@@ -104,11 +118,11 @@ def _teaching_panel(request: Any) -> dict[str, Any] | None:
     """Course providers: rounds of their courses running now or soon, to mark attendance (1 query)."""
     actor = actor_for(request.user)
     programme = request.programme
-    if not actor.has_role(programme, R.COURSE_PROVIDER):
+    if not actor.has_role(programme, PlatformRole.COURSE_PROVIDER):
         return None
     now = timezone.now()
     rounds = list(
-        selectors.provider_rounds(actor, programme)
+        teaching.provider_rounds(actor, programme)
         .filter(status=Round.Status.PUBLISHED, ends_at__gte=now - timedelta(days=30))
         .order_by("starts_at")[:5]
     )
@@ -120,14 +134,14 @@ def _demand_panel(request: Any) -> dict[str, Any] | None:
     have not taken yet (6 queries)."""
     actor = actor_for(request.user)
     programme = request.programme
-    if not perms.can_manage(actor, programme):
+    if not permissions.can_manage(actor, programme):
         return None
     now = timezone.now()
-    rows = selectors.demand(programme, now)
+    rows = reports.demand(programme, now)
     return {
         "needs_round": [d for d in rows if d.needs_round][:5],
         "waiting": sum(d.waiting for d in rows),
-        "unfilled_quotas": selectors.unfilled_quotas(programme, now),
+        "unfilled_quotas": reports.unfilled_quotas(programme, now),
     }
 
 
@@ -171,7 +185,7 @@ registry.history_providers.register("seminars", _history)
 def _report(programme: Programme, start: date, end: date) -> registry.ReportSection:
     """Seminars in the programme barometer: completions, participants, costs, funders' shares and contributed
     staff hours in the period (the cost report's fixed number of queries, plus one)."""
-    report = selectors.cost_report(programme, start, end)
+    report = reports.cost_report(programme, start, end)
     completions = Completion.objects.filter(
         course__programme=programme, completed_on__gte=start, completed_on__lte=end
     ).count()
@@ -207,23 +221,23 @@ registry.report_providers.register("seminars", _report)
 # --- Notifications, jobs, demo data ---------------------------------------------------------------------
 
 for key, label, email in (
-    (services.KIND_ENROLMENT, _("Course bookings: seats, waiting list, changes"), True),
-    (services.KIND_OFFER, _("A course seat is offered to you from the waiting list"), True),
-    (services.KIND_APPROVAL, _("Course enrolments waiting for your approval"), True),
-    (services.KIND_COMPLETION, _("Courses recorded as completed"), False),
+    (KIND_ENROLMENT, _("Course bookings: seats, waiting list, changes"), True),
+    (KIND_OFFER, _("A course seat is offered to you from the waiting list"), True),
+    (KIND_APPROVAL, _("Course enrolments waiting for your approval"), True),
+    (KIND_COMPLETION, _("Courses recorded as completed"), False),
 ):
     registry.notification_kinds.register(key, registry.NotificationKind(key, label, default_email=email))
 
 registry.periodic_jobs.register(
     "seminars.sweep",
     registry.PeriodicJob(
-        "seminars.sweep", services.rounds_sweep, every_seconds=settings.JOBS_INTERVAL_SECONDS
+        "seminars.sweep", waiting_list.rounds_sweep, every_seconds=settings.JOBS_INTERVAL_SECONDS
     ),
 )
 
 
 def _seed() -> list[tuple[str, str]]:
-    from seminars.seed import seed_seminars
+    from seminars.seed.loader import seed_seminars
 
     return seed_seminars()
 

@@ -27,16 +27,12 @@ from django.utils.translation import gettext as _
 
 from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
 from coordinator.core.notifications import absolute_url, send_invite
-from organisations.models import Person, Programme
+from organisations.models import Person
 from seminars.models import Enrolment, InviteSequence, Round, Session
 
 
 def session_uid(session_id: int, person_id: int) -> str:
     return event_uid("seminar-session", session_id, person_id)
-
-
-def language_of(person: Person, programme: Programme) -> str:
-    return person.preferred_language or programme.language or settings.LANGUAGE_CODE
 
 
 def round_url(round_id: int) -> str:
@@ -177,7 +173,7 @@ def send_session_message(
     numbering = numbering or _numbering(round_)
     index, total = numbering.get(session.pk, (1, 1))
     zone = ZoneInfo(programme.time_zone)
-    with translation.override(language_of(person, programme)):
+    with translation.override(person.language_in(programme)):
         event = session_event(
             session, round_, person, sequence=sequence, index=index, total=total, with_people=True
         )
@@ -299,7 +295,7 @@ def feed_events(person: Person) -> list[CalendarEvent]:
     urls = {round_id: absolute_url(round_url(round_id)) for round_id in rounds}
     events = []
     # One language for the whole feed: the person's own, else their first programme's.
-    with translation.override(language_of(person, rounds[sessions[0].round_id].course.programme)):
+    with translation.override(person.language_in(rounds[sessions[0].round_id].course.programme)):
         for session in sessions:
             index, total = numbering.get(session.pk, (1, 1))
             events.append(

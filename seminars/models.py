@@ -23,6 +23,7 @@ The shape of the data:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
@@ -118,6 +119,11 @@ class Course(TenantModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def sessions_needed(self, session_count: int) -> int:
+        """How many of a round's ``session_count`` sessions a participant must attend to complete the course
+        on attendance: the required share, rounded up."""
+        return -(-session_count * self.attendance_required_percent // 100)
 
 
 class Round(TenantModel):
@@ -218,14 +224,52 @@ class Round(TenantModel):
     def has_started(self, now: datetime | None = None) -> bool:
         return self.starts_at is not None and self.starts_at <= (now or timezone.now())
 
-    def has_ended(self, now: datetime | None = None) -> bool:
-        return self.ends_at is not None and self.ends_at <= (now or timezone.now())
+    def cancellation_is_open(self, now: datetime) -> bool:
+        """Whether participants may still cancel a seat themselves (a queue place may be left any time)."""
+        return now < self.cancellation_deadline
 
 
-class Session(TenantModel):
+class DeepTenantModel(TenantModel):
+    """A tenant row several joins below its programme (under a round, a session or a group). It carries the
+    programme's key itself, copied from ``programme_parent`` when first saved, so that scoping it needs no
+    join and a row can never be scoped through a parent of another programme."""
+
+    tenant_path: ClassVar[str] = "programme"
+    # The foreign key whose programme this row shares.
+    programme_parent: ClassVar[str]
+
+    programme = models.ForeignKey(
+        "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+    def fill_programme(self) -> None:
+        """Copy the parent's programme when it is not set (``bulk_create`` skips ``save``: call it first)."""
+        if self.programme_id is None:
+            parent = getattr(self, self.programme_parent)
+            course = parent.course if isinstance(parent, Round) else None
+            self.programme_id = course.programme_id if course is not None else parent.programme_id
+
+    def save(
+        self,
+        *,
+        force_insert: bool | tuple[models.base.ModelBase, ...] = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> None:
+        self.fill_programme()
+        super().save(
+            force_insert=force_insert, force_update=force_update, using=using, update_fields=update_fields
+        )
+
+
+class Session(DeepTenantModel):
     """One day or half-day of a round, with its own time and place or online link."""
 
-    tenant_path: ClassVar[str] = "round__course__programme"
+    programme_parent: ClassVar[str] = "round"
 
     round = models.ForeignKey(
         Round, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("round")
@@ -269,11 +313,20 @@ class Session(TenantModel):
     def where(self) -> str:
         return self.place or self.online_url
 
+    def has_begun(self, now: datetime) -> bool:
+        """Attendance can be marked once a session has begun."""
+        return self.starts_at <= now
 
-class OrganisationQuota(TenantModel):
+    @staticmethod
+    def all_begun(sessions: Sequence[Session], now: datetime) -> bool:
+        """Whether a round's sessions (in time order) have all begun: completions can be recorded then."""
+        return bool(sessions) and sessions[-1].has_begun(now)
+
+
+class OrganisationQuota(DeepTenantModel):
     """Seats of a round reserved for an organisation (a minimum) and the most it may take (a maximum)."""
 
-    tenant_path: ClassVar[str] = "round__course__programme"
+    programme_parent: ClassVar[str] = "round"
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="quotas", verbose_name=_("round"))
     organisation = models.ForeignKey(
@@ -308,10 +361,10 @@ class OrganisationQuota(TenantModel):
         return f"{self.organisation}: {self.reserved}–{self.maximum if self.maximum is not None else '∞'}"
 
 
-class Enrolment(TenantModel):
+class Enrolment(DeepTenantModel):
     """A person's booking on a round: a seat, a place in the queue, or the history of one."""
 
-    tenant_path: ClassVar[str] = "round__course__programme"
+    programme_parent: ClassVar[str] = "round"
 
     class Status(models.TextChoices):
         PENDING_APPROVAL = "pending_approval", _("Waiting for line manager approval")
@@ -413,18 +466,19 @@ class Enrolment(TenantModel):
         return f"{self.person} – {self.round} ({self.status})"
 
     @property
-    def holds_seat(self) -> bool:
-        return self.status in self.SEAT_HOLDING
-
-    @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
 
+    def person_may_cancel(self, now: datetime) -> bool:
+        """Whether the person may still end this booking themselves: a queue place any time, a seat until the
+        round's cancellation deadline."""
+        return self.is_active and (self.status == self.Status.WAITING or self.round.cancellation_is_open(now))
 
-class Attendance(TenantModel):
+
+class Attendance(DeepTenantModel):
     """Whether a participant was present at one session, as marked by the course provider."""
 
-    tenant_path: ClassVar[str] = "session__round__course__programme"
+    programme_parent: ClassVar[str] = "session"
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="attendances")
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
@@ -482,10 +536,10 @@ class Completion(TenantModel):
         return f"{self.person} completed {self.course}"
 
 
-class InviteSequence(TenantModel):
+class InviteSequence(DeepTenantModel):
     """The iCalendar SEQUENCE of one person's copy of one session, and the last iTIP method sent."""
 
-    tenant_path: ClassVar[str] = "session__round__course__programme"
+    programme_parent: ClassVar[str] = "session"
 
     person = models.ForeignKey("organisations.Person", on_delete=models.CASCADE, related_name="+")
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="invite_sequences")
@@ -504,10 +558,10 @@ class InviteSequence(TenantModel):
         return f"{self.person} / {self.session}: {self.last_method} #{self.sequence}"
 
 
-class RoundCost(TenantModel):
+class RoundCost(DeepTenantModel):
     """A cost of running a round (venue, lecturers' fees, preparation...), for the financing report."""
 
-    tenant_path: ClassVar[str] = "round__course__programme"
+    programme_parent: ClassVar[str] = "round"
 
     class Kind(models.TextChoices):
         VENUE = "venue", _("Venue")
@@ -542,10 +596,10 @@ class RoundCost(TenantModel):
 COST_KINDS = RoundCost.Kind
 
 
-class DiscussionGroup(TenantModel):
+class DiscussionGroup(DeepTenantModel):
     """A small mixed group for case work at a conference round (formed by ``seminars.grouping``)."""
 
-    tenant_path: ClassVar[str] = "round__course__programme"
+    programme_parent: ClassVar[str] = "round"
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="groups", verbose_name=_("round"))
     number = models.PositiveSmallIntegerField()
@@ -563,10 +617,10 @@ class DiscussionGroup(TenantModel):
         return self.name
 
 
-class DiscussionGroupMember(TenantModel):
+class DiscussionGroupMember(DeepTenantModel):
     """A participant's place in a discussion group; one group per participant."""
 
-    tenant_path: ClassVar[str] = "group__round__course__programme"
+    programme_parent: ClassVar[str] = "group"
 
     group = models.ForeignKey(DiscussionGroup, on_delete=models.CASCADE, related_name="members")
     enrolment = models.OneToOneField(Enrolment, on_delete=models.CASCADE, related_name="group_membership")
@@ -578,3 +632,10 @@ class DiscussionGroupMember(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.enrolment.person} in {self.group}"
+
+
+# The kinds of notification the app sends (registered with their labels in ``seminars.hooks``).
+KIND_ENROLMENT = "seminars.enrolment"
+KIND_OFFER = "seminars.offer"
+KIND_APPROVAL = "seminars.approval"
+KIND_COMPLETION = "seminars.completion"

@@ -27,8 +27,6 @@ from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import Actor
 from seminars.models import Course, Enrolment, Round
 
-R = PlatformRole
-
 
 def can_manage(actor: Actor, programme: Programme | int) -> bool:
     """Coordinators and programme admins run the programme's courses."""
@@ -37,7 +35,7 @@ def can_manage(actor: Actor, programme: Programme | int) -> bool:
 
 def is_provider_of(actor: Actor, course: Course, provider_ids: Collection[int] | None = None) -> bool:
     """A course provider of one of the organisations that give the course."""
-    if actor.person is None or not actor.has_role(course.programme_id, R.COURSE_PROVIDER):
+    if actor.person is None or not actor.has_role(course.programme_id, PlatformRole.COURSE_PROVIDER):
         return False
     if provider_ids is None:
         provider_ids = {org.pk for org in course.providers.all()}
@@ -50,8 +48,9 @@ def can_teach(actor: Actor, course: Course, provider_ids: Collection[int] | None
 
 
 def can_approve(actor: Actor, enrolment: Enrolment) -> bool:
-    """The person's line manager; a coordinator when the person has no line manager on record."""
-    if actor.person is None or enrolment.approval != Enrolment.Approval.PENDING:
+    """Who decides on a person's enrolment: their line manager; a coordinator when the person has no line
+    manager on record. (Whether there is still something to decide is the service's check.)"""
+    if actor.person is None:
         return False
     manager_id = enrolment.person.line_manager_id
     if manager_id is not None:
@@ -69,18 +68,7 @@ def can_cancel(actor: Actor, enrolment: Enrolment, now: datetime) -> bool:
         return False
     if can_manage(actor, enrolment.round.course.programme_id):
         return True
-    if not is_own(actor, enrolment):
-        return False
-    return enrolment.status == Enrolment.Status.WAITING or now < enrolment.round.cancellation_deadline
-
-
-def can_see_enrolment(actor: Actor, enrolment: Enrolment) -> bool:
-    if is_own(actor, enrolment):
-        return True
-    course = enrolment.round.course
-    if can_teach(actor, course):
-        return True
-    return actor.person is not None and enrolment.person.line_manager_id == actor.person.pk
+    return is_own(actor, enrolment) and enrolment.person_may_cancel(now)
 
 
 # --- Eligibility ----------------------------------------------------------------------------------------
@@ -128,7 +116,7 @@ def enrolment_problems(
     """
     problems: list[str] = []
     course = round_.course
-    if context.programme_id != course.programme_id or R.STAFF not in context.roles:
+    if context.programme_id != course.programme_id or PlatformRole.STAFF not in context.roles:
         problems.append(_("Only staff of the programme's organisations may enrol."))
         return problems
     if not context.organisation_participates:

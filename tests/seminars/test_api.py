@@ -453,6 +453,16 @@ def test_accept_without_offer_is_400(api, round_, session, staff_a):
     )
 
 
+def test_cancel_of_a_booking_that_ended_meanwhile_is_409(api, round_, session, staff_a):
+    enrolment = make_enrolment(round_, staff_a, status=S.WAITING)
+    first = api(staff_a).post(f"{API}/enrolments/{enrolment.pk}/cancel/")
+
+    again = api(staff_a).post(f"{API}/enrolments/{enrolment.pk}/cancel/")
+
+    assert (first.status_code, first.json()["status"]) == (200, "cancelled")
+    assert (again.status_code, again.json()) == (409, ["This booking has already ended."])
+
+
 def test_approve_and_reject_through_api(api, course, people_a, manager, staff_b):
     round_ = RoundFactory(course=course, requires_manager_approval=True)
     SessionFactory(round=round_)

@@ -14,8 +14,9 @@ from django.db import IntegrityError, connection
 from coordinator.core.tenancy import programme_scope
 from organisations.models import PlatformRole
 from organisations.permissions import actor_for
-from seminars import services
 from seminars.models import Enrolment, Round
+from seminars.services import enrolments
+from seminars.services._seats import seat_lock_disabled
 from tests.factories import make_member
 from tests.factories.seminars import RoundFactory, SessionFactory, make_enrolment
 
@@ -54,7 +55,7 @@ def _race(
             barrier.wait(timeout=60)
             with programme_scope([programme.pk]):
                 fresh = Round.objects.select_related("course__programme").get(pk=round_.pk)
-                enrolment = services.enrolment_create(actor=actors[index], round=fresh)
+                enrolment = enrolments.enrolment_create(actor=actors[index], round=fresh)
             with guard:
                 statuses[enrolment.status] += 1
         except BaseException as exc:  # collected and asserted on below
@@ -89,7 +90,7 @@ def test_fifty_clients_for_last_ten_seats_end_with_ten_confirmed_and_forty_waiti
 def test_control_without_lock_the_race_happens_and_only_check_constraint_stops_it(
     last_ten_seats, org_a, org_b
 ):
-    with services.seat_lock_disabled():
+    with seat_lock_disabled():
         statuses, errors = _race(last_ten_seats, [org_a, org_b])
 
     last_ten_seats.refresh_from_db()
@@ -115,7 +116,7 @@ def without_capacity_check(last_ten_seats) -> Iterator[None]:
 def test_control_without_lock_or_check_constraint_the_round_overbooks(
     last_ten_seats, without_capacity_check, org_a, org_b
 ):
-    with services.seat_lock_disabled():
+    with seat_lock_disabled():
         statuses, errors = _race(last_ten_seats, [org_a, org_b])
 
     last_ten_seats.refresh_from_db()

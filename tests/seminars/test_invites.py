@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from coordinator.core.models import OutboundEmail
 from organisations import services as org_services
-from seminars import invites, services
+from seminars import invites
 from seminars.models import Enrolment, InviteSequence
+from seminars.services import enrolments, rounds, sessions
 from tests.factories.seminars import RoundFactory, SessionFactory, make_enrolment
 
 pytestmark = pytest.mark.usefixtures("scope")
@@ -44,7 +45,7 @@ def stockholm_session(round_):
 def test_invite_is_an_itip_request_with_timezone_organizer_and_attendee(
     programme, round_, stockholm_session, staff_a, as_actor
 ):
-    services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
 
     [(row, calendar)] = _calendars(staff_a)
     raw = row.ics_content.encode()
@@ -78,7 +79,7 @@ def test_invite_email_carries_inline_calendar_part_and_essentials_in_body(
     staff_a.preferred_language = "en"
     staff_a.save(update_fields=["preferred_language"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.enrolment_create(actor=as_actor(staff_a), round=round_)
+        enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
 
     [message] = mail.outbox
     parsed = message_from_bytes(message.message().as_bytes())
@@ -96,12 +97,12 @@ def test_invite_email_carries_inline_calendar_part_and_essentials_in_body(
 def test_update_keeps_uid_and_raises_sequence_per_person(
     round_, stockholm_session, staff_a, coordinator, as_actor
 ):
-    services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
 
-    services.session_update(
+    sessions.session_update(
         actor=as_actor(coordinator), session=stockholm_session, values={"place": "Stadshuset, sal 3"}
     )
-    services.session_update(
+    sessions.session_update(
         actor=as_actor(coordinator),
         session=stockholm_session,
         values={"starts_at": stockholm_session.starts_at + timedelta(hours=1)},
@@ -116,9 +117,9 @@ def test_update_keeps_uid_and_raises_sequence_per_person(
 
 
 def test_cancel_then_enrol_again_continues_the_sequence(course, round_, stockholm_session, staff_a, as_actor):
-    enrolment = services.enrolment_create(actor=as_actor(staff_a), round=round_)
-    services.enrolment_cancel(actor=as_actor(staff_a), enrolment=enrolment)
-    services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolment = enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolments.enrolment_cancel(actor=as_actor(staff_a), enrolment=enrolment)
+    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
 
     calendars = [c for _row, c in _calendars(staff_a)]
     assert [str(c["METHOD"]) for c in calendars] == ["REQUEST", "CANCEL", "REQUEST"]
@@ -134,10 +135,10 @@ def test_user_text_cannot_inject_properties(programme, round_, staff_a, coordina
     nasty_info = "Ta med:\nEND:VEVENT\nBEGIN:VEVENT\nUID:evil; lunch, fika"
     round_.information = nasty_info
     round_.save(update_fields=["information"])
-    services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
     start = datetime(2030, 4, 2, 9, 0, tzinfo=STOCKHOLM)
 
-    services.session_create(
+    sessions.session_create(
         actor=as_actor(coordinator),
         round=round_,
         values={
@@ -185,8 +186,8 @@ def _feed(client, person):
 def test_feed_holds_confirmed_sessions_with_stored_sequence(
     client, course, round_, stockholm_session, staff_a, coordinator, as_actor
 ):
-    services.enrolment_create(actor=as_actor(staff_a), round=round_)
-    services.session_update(actor=as_actor(coordinator), session=stockholm_session, values={"place": "Sal 4"})
+    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+    sessions.session_update(actor=as_actor(coordinator), session=stockholm_session, values={"place": "Sal 4"})
     full = RoundFactory(course=course, capacity=1, label="Omgång 2")
     SessionFactory(round=full)
     make_enrolment(full, coordinator)
@@ -211,12 +212,12 @@ def test_feed_holds_confirmed_sessions_with_stored_sequence(
 def test_feed_leaves_out_cancelled_rounds_and_other_programmes(
     client, round_, stockholm_session, staff_a, coordinator, other_round, as_actor
 ):
-    services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
     # A row that should never exist (a booking on another programme's round) must still not leak.
     make_enrolment(other_round, staff_a)
     assert len(icalendar.Calendar.from_ical(_feed(client, staff_a).content).walk("VEVENT")) == 1
 
-    services.round_cancel(actor=as_actor(coordinator), round=round_)
+    rounds.round_cancel(actor=as_actor(coordinator), round=round_)
 
     assert icalendar.Calendar.from_ical(_feed(client, staff_a).content).walk("VEVENT") == []
 
@@ -224,7 +225,7 @@ def test_feed_leaves_out_cancelled_rounds_and_other_programmes(
 def test_feed_with_unknown_or_rotated_token_answers_404_and_reveals_nothing(
     client, round_, stockholm_session, staff_a, as_actor
 ):
-    services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
     old_token = staff_a.calendar_token
     missing = client.get("/calendar/not-a-real-token.ics")
 

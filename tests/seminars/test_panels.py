@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from seminars import selectors
 from seminars.models import Enrolment
+from seminars.selectors import reports
 from tests.factories.seminars import QuotaFactory, RoundFactory, SessionFactory, make_enrolment
 
 
@@ -22,7 +22,7 @@ def test_unfilled_quotas_count_only_seat_holding_enrolments_of_that_organisation
     make_enrolment(round_, queued_a, status=Enrolment.Status.WAITING)
     make_enrolment(round_, people_b(1)[0])
 
-    rows = selectors.unfilled_quotas(programme, timezone.now())
+    rows = reports.unfilled_quotas(programme, timezone.now())
 
     assert [(r.round.pk, r.organisation_name, r.reserved, r.taken, r.missing) for r in rows] == [
         (round_.pk, "Migrationsverket", 2, 1, 1)
@@ -45,7 +45,7 @@ def test_rounds_that_started_or_released_their_seats_are_left_out(programme, cou
     SessionFactory(round=upcoming)
     QuotaFactory(round=upcoming, organisation=org_a, reserved=2)
 
-    rows = selectors.unfilled_quotas(programme, timezone.now())
+    rows = reports.unfilled_quotas(programme, timezone.now())
     assert [r.round.label for r in rows] == ["Upcoming"]
 
 

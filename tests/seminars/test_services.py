@@ -10,8 +10,29 @@ from django.utils import timezone
 
 from coordinator.core.models import Notification, OutboundEmail
 from organisations.models import PlatformRole
-from seminars import selectors, services
-from seminars.models import Attendance, Completion, Course, Enrolment, OrganisationQuota, Round, RoundCost
+from seminars.models import (
+    KIND_APPROVAL,
+    Attendance,
+    Completion,
+    Course,
+    Enrolment,
+    OrganisationQuota,
+    Round,
+    RoundCost,
+)
+from seminars.selectors import participation, reports, teaching
+from seminars.services import (
+    approvals,
+    attendance,
+    costs,
+    courses,
+    discussion_groups,
+    enrolments,
+    quotas,
+    rounds,
+    sessions,
+    waiting_list,
+)
 from tests.factories import FunderFactory
 from tests.factories.seminars import (
     CompletionFactory,
@@ -50,7 +71,7 @@ def test_enrol_with_free_seat_confirms_and_sends_one_invite_per_session(round_, 
         ends_at=session.ends_at + timedelta(days=1),
     )
 
-    enrolment = services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolment = enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
 
     assert enrolment.status == S.CONFIRMED
     assert seats_consistent(round_) and round_.seats_taken == 1
@@ -66,30 +87,30 @@ def test_enrol_with_free_seat_confirms_and_sends_one_invite_per_session(round_, 
 def test_enrol_when_full_joins_queue_with_position(round_, session, people_a, as_actor):
     first, second, third, fourth, fifth = people_a(5)
     for person in (first, second, third):
-        services.enrolment_create(actor=as_actor(person), round=round_)
+        enrolments.enrolment_create(actor=as_actor(person), round=round_)
 
-    waiting = services.enrolment_create(actor=as_actor(fourth), round=round_)
-    later = services.enrolment_create(actor=as_actor(fifth), round=round_)
+    waiting = enrolments.enrolment_create(actor=as_actor(fourth), round=round_)
+    later = enrolments.enrolment_create(actor=as_actor(fifth), round=round_)
 
     assert (waiting.status, later.status) == (S.WAITING, S.WAITING)
-    assert selectors.queue_positions([round_.pk]) == {waiting.pk: 1, later.pk: 2}
+    assert participation.queue_positions([round_.pk]) == {waiting.pk: 1, later.pk: 2}
     assert seats_consistent(round_) and round_.seats_taken == 3
     assert invites_to(fourth) == []
     assert titles_to(fourth) == ["You are number 1 on the waiting list for PTSD – grundkurs (Omgång 1)"]
 
 
 def test_enrol_twice_on_same_round_is_refused(round_, session, staff_a, as_actor):
-    services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
 
     with pytest.raises(ValidationError) as error:
-        services.enrolment_create(actor=as_actor(staff_a), round=round_)
+        enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
 
     assert error.value.message_dict == {"round": ["There is already a booking on a round of this course."]}
     assert seats_consistent(round_) and round_.seats_taken == 1
 
 
 def test_enrol_on_second_round_of_same_course_is_refused(course, round_, session, staff_a, as_actor):
-    services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
     later = RoundFactory(course=course)
     SessionFactory(
         round=later,
@@ -98,7 +119,7 @@ def test_enrol_on_second_round_of_same_course_is_refused(course, round_, session
     )
 
     with pytest.raises(ValidationError) as error:
-        services.enrolment_create(actor=as_actor(staff_a), round=later)
+        enrolments.enrolment_create(actor=as_actor(staff_a), round=later)
 
     assert error.value.message_dict["round"] == ["There is already a booking on a round of this course."]
 
@@ -113,10 +134,10 @@ def test_enrol_outside_registration_window_is_refused_but_coordinator_may_add(
     round_.refresh_from_db()
 
     with pytest.raises(ValidationError) as error:
-        services.enrolment_create(actor=as_actor(staff_a), round=round_)
+        enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
     assert error.value.message_dict == {"round": ["Registration has closed."]}
 
-    added = services.enrolment_create(actor=as_actor(coordinator), round=round_, person=staff_a)
+    added = enrolments.enrolment_create(actor=as_actor(coordinator), round=round_, person=staff_a)
     assert added.status == S.CONFIRMED
     assert added.enrolled_by == coordinator
     assert titles_to(staff_a)[-1] == "You have a seat on PTSD – grundkurs (Omgång 1)"
@@ -124,7 +145,7 @@ def test_enrol_outside_registration_window_is_refused_but_coordinator_may_add(
 
 def test_enrol_someone_else_needs_coordinator(round_, session, staff_a, staff_b, as_actor):
     with pytest.raises(PermissionDenied):
-        services.enrolment_create(actor=as_actor(staff_a), round=round_, person=staff_b)
+        enrolments.enrolment_create(actor=as_actor(staff_a), round=round_, person=staff_b)
     assert Enrolment.unscoped_objects.count() == 0
 
 
@@ -132,7 +153,7 @@ def test_enrol_by_member_without_staff_role_is_refused(programme, org_a, round_,
     host_only = member(programme, org_a, R.HOST_CONTACT)
 
     with pytest.raises(ValidationError) as error:
-        services.enrolment_create(actor=as_actor(host_only), round=round_)
+        enrolments.enrolment_create(actor=as_actor(host_only), round=round_)
 
     assert error.value.message_dict == {"round": ["Only staff of the programme's organisations may enrol."]}
 
@@ -142,7 +163,7 @@ def test_enrol_in_draft_round_is_refused(course, staff_a, as_actor):
     SessionFactory(round=draft)
 
     with pytest.raises(ValidationError) as error:
-        services.enrolment_create(actor=as_actor(staff_a), round=draft)
+        enrolments.enrolment_create(actor=as_actor(staff_a), round=draft)
 
     assert error.value.message_dict == {"round": ["This round is not open for enrolment."]}
 
@@ -160,8 +181,8 @@ def test_exclusive_round_refuses_other_roles_and_accepts_target_role(
     other = member(programme, org_a, R.STAFF, work_role=counsellor)
 
     with pytest.raises(ValidationError) as error:
-        services.enrolment_create(actor=as_actor(other), round=exclusive)
-    accepted = services.enrolment_create(actor=as_actor(officer), round=exclusive)
+        enrolments.enrolment_create(actor=as_actor(other), round=exclusive)
+    accepted = enrolments.enrolment_create(actor=as_actor(officer), round=exclusive)
 
     assert error.value.message_dict == {"round": ["This round is only for the course's target roles."]}
     assert accepted.status == S.CONFIRMED
@@ -172,16 +193,16 @@ def test_priority_round_queues_target_role_ahead_of_earlier_people(
 ):
     course.target_roles.set([case_officer])
     for person in [member(programme, org_a, R.STAFF, work_role=counsellor) for _ in range(3)]:
-        services.enrolment_create(actor=as_actor(person), round=round_)
-    early = services.enrolment_create(
+        enrolments.enrolment_create(actor=as_actor(person), round=round_)
+    early = enrolments.enrolment_create(
         actor=as_actor(member(programme, org_a, R.STAFF, work_role=counsellor)), round=round_
     )
-    officer = services.enrolment_create(
+    officer = enrolments.enrolment_create(
         actor=as_actor(member(programme, org_a, R.STAFF, work_role=case_officer)), round=round_
     )
 
     assert (early.priority, officer.priority) == (0, 1)
-    assert selectors.queue_positions([round_.pk]) == {officer.pk: 1, early.pk: 2}
+    assert participation.queue_positions([round_.pk]) == {officer.pk: 1, early.pk: 2}
 
 
 def test_advanced_course_needs_basic_one_completed(programme, course, provider_org, staff_a, as_actor):
@@ -192,18 +213,18 @@ def test_advanced_course_needs_basic_one_completed(programme, course, provider_o
     SessionFactory(round=advanced_round)
 
     with pytest.raises(ValidationError) as error:
-        services.enrolment_create(actor=as_actor(staff_a), round=advanced_round)
+        enrolments.enrolment_create(actor=as_actor(staff_a), round=advanced_round)
     assert error.value.message_dict == {"round": ["These courses must be completed first: PTSD – grundkurs."]}
 
     CompletionFactory(person=staff_a, course=course)
-    assert services.enrolment_create(actor=as_actor(staff_a), round=advanced_round).status == S.CONFIRMED
+    assert enrolments.enrolment_create(actor=as_actor(staff_a), round=advanced_round).status == S.CONFIRMED
 
 
 def test_completed_course_cannot_be_booked_again(course, round_, session, staff_a, as_actor):
     CompletionFactory(person=staff_a, course=course)
 
     with pytest.raises(ValidationError) as error:
-        services.enrolment_create(actor=as_actor(staff_a), round=round_)
+        enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
 
     assert error.value.message_dict == {"round": ["This course has already been completed."]}
 
@@ -215,12 +236,12 @@ def test_cancel_sends_calendar_cancellation_and_offers_seat_to_first_in_queue(
     round_, session, people_a, as_actor
 ):
     holders = people_a(3)
-    enrolments = [services.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
+    seats = [enrolments.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
     first_waiting, second_waiting = people_a(2)
-    queued = services.enrolment_create(actor=as_actor(first_waiting), round=round_)
-    services.enrolment_create(actor=as_actor(second_waiting), round=round_)
+    queued = enrolments.enrolment_create(actor=as_actor(first_waiting), round=round_)
+    enrolments.enrolment_create(actor=as_actor(second_waiting), round=round_)
 
-    services.enrolment_cancel(actor=as_actor(holders[0]), enrolment=enrolments[0])
+    enrolments.enrolment_cancel(actor=as_actor(holders[0]), enrolment=seats[0])
 
     queued.refresh_from_db()
     assert queued.status == S.OFFERED
@@ -238,14 +259,14 @@ def test_cancellation_promotes_person_of_organisation_with_unused_reservation(
     QuotaFactory(round=round_, organisation=org_a, reserved=1)
     b1, b2, b3 = people_b(3)
     (a1, a2) = people_a(2)
-    services.enrolment_create(actor=as_actor(b1), round=round_)
-    services.enrolment_create(actor=as_actor(b2), round=round_)
-    a_seat = services.enrolment_create(actor=as_actor(a1), round=round_)
-    b_queued = services.enrolment_create(actor=as_actor(b3), round=round_)
-    a_queued = services.enrolment_create(actor=as_actor(a2), round=round_)
+    enrolments.enrolment_create(actor=as_actor(b1), round=round_)
+    enrolments.enrolment_create(actor=as_actor(b2), round=round_)
+    a_seat = enrolments.enrolment_create(actor=as_actor(a1), round=round_)
+    b_queued = enrolments.enrolment_create(actor=as_actor(b3), round=round_)
+    a_queued = enrolments.enrolment_create(actor=as_actor(a2), round=round_)
     assert (b_queued.status, a_queued.status) == (S.WAITING, S.WAITING)
 
-    services.enrolment_cancel(actor=as_actor(a1), enrolment=a_seat)
+    enrolments.enrolment_cancel(actor=as_actor(a1), enrolment=a_seat)
 
     b_queued.refresh_from_db()
     a_queued.refresh_from_db()
@@ -260,12 +281,12 @@ def test_cancellation_skips_person_of_organisation_at_its_maximum(
     b1, b2, b3 = people_b(3)
     a1, a2 = people_a(2)
     for person in (b1, b2):
-        services.enrolment_create(actor=as_actor(person), round=round_)
-    a_seat = services.enrolment_create(actor=as_actor(a1), round=round_)
-    b_queued = services.enrolment_create(actor=as_actor(b3), round=round_)
-    a_queued = services.enrolment_create(actor=as_actor(a2), round=round_)
+        enrolments.enrolment_create(actor=as_actor(person), round=round_)
+    a_seat = enrolments.enrolment_create(actor=as_actor(a1), round=round_)
+    b_queued = enrolments.enrolment_create(actor=as_actor(b3), round=round_)
+    a_queued = enrolments.enrolment_create(actor=as_actor(a2), round=round_)
 
-    services.enrolment_cancel(actor=as_actor(a1), enrolment=a_seat)
+    enrolments.enrolment_cancel(actor=as_actor(a1), enrolment=a_seat)
 
     b_queued.refresh_from_db()
     a_queued.refresh_from_db()
@@ -279,11 +300,11 @@ def test_reserved_seats_hold_back_others_until_released(course, people_a, people
     SessionFactory(round=round_)
     QuotaFactory(round=round_, organisation=org_b, reserved=1)
     a1, a2 = people_a(2)
-    assert services.enrolment_create(actor=as_actor(a1), round=round_).status == S.CONFIRMED
-    held_back = services.enrolment_create(actor=as_actor(a2), round=round_)
+    assert enrolments.enrolment_create(actor=as_actor(a1), round=round_).status == S.CONFIRMED
+    held_back = enrolments.enrolment_create(actor=as_actor(a2), round=round_)
     assert held_back.status == S.WAITING
 
-    handled = services.rounds_sweep(now=timezone.now() + timedelta(days=6))
+    handled = waiting_list.rounds_sweep(now=timezone.now() + timedelta(days=6))
 
     held_back.refresh_from_db()
     round_.refresh_from_db()
@@ -295,32 +316,32 @@ def test_reserved_seats_hold_back_others_until_released(course, people_a, people
 
 def test_offer_not_accepted_in_time_passes_to_next(round_, session, people_a, as_actor):
     holders = people_a(3)
-    seats = [services.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
+    seats = [enrolments.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
     first, second = people_a(2)
-    offered = services.enrolment_create(actor=as_actor(first), round=round_)
-    nxt = services.enrolment_create(actor=as_actor(second), round=round_)
-    services.enrolment_cancel(actor=as_actor(holders[0]), enrolment=seats[0])
+    offered = enrolments.enrolment_create(actor=as_actor(first), round=round_)
+    nxt = enrolments.enrolment_create(actor=as_actor(second), round=round_)
+    enrolments.enrolment_cancel(actor=as_actor(holders[0]), enrolment=seats[0])
 
-    services.rounds_sweep(now=timezone.now() + timedelta(hours=49))
+    waiting_list.rounds_sweep(now=timezone.now() + timedelta(hours=49))
 
     offered.refresh_from_db()
     nxt.refresh_from_db()
     assert (offered.status, offered.end_reason) == (S.EXPIRED, Enrolment.EndReason.OFFER_EXPIRED)
     assert nxt.status == S.OFFERED
     with pytest.raises(ValidationError) as error:
-        services.offer_accept(actor=as_actor(first), enrolment=offered)
+        enrolments.offer_accept(actor=as_actor(first), enrolment=offered)
     assert error.value.messages == ["The offer lapsed and the seat has passed to the next person."]
     assert seats_consistent(round_)
 
 
 def test_accept_offer_confirms_and_sends_invites(round_, session, people_a, as_actor):
     holders = people_a(3)
-    seats = [services.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
+    seats = [enrolments.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
     (person,) = people_a(1)
-    queued = services.enrolment_create(actor=as_actor(person), round=round_)
-    services.enrolment_cancel(actor=as_actor(holders[1]), enrolment=seats[1])
+    queued = enrolments.enrolment_create(actor=as_actor(person), round=round_)
+    enrolments.enrolment_cancel(actor=as_actor(holders[1]), enrolment=seats[1])
 
-    accepted = services.offer_accept(actor=as_actor(person), enrolment=queued)
+    accepted = enrolments.offer_accept(actor=as_actor(person), enrolment=queued)
 
     assert accepted.status == S.CONFIRMED
     assert [str(c["METHOD"]) for c in invites_to(person)] == ["REQUEST"]
@@ -329,24 +350,24 @@ def test_accept_offer_confirms_and_sends_invites(round_, session, people_a, as_a
 
 def test_accept_offer_of_someone_else_is_refused(round_, session, people_a, staff_b, as_actor):
     holders = people_a(3)
-    seats = [services.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
+    seats = [enrolments.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
     (person,) = people_a(1)
-    queued = services.enrolment_create(actor=as_actor(person), round=round_)
-    services.enrolment_cancel(actor=as_actor(holders[1]), enrolment=seats[1])
+    queued = enrolments.enrolment_create(actor=as_actor(person), round=round_)
+    enrolments.enrolment_cancel(actor=as_actor(holders[1]), enrolment=seats[1])
 
     with pytest.raises(PermissionDenied):
-        services.offer_accept(actor=as_actor(staff_b), enrolment=queued)
+        enrolments.offer_accept(actor=as_actor(staff_b), enrolment=queued)
 
 
 def test_decline_offer_passes_seat_on(round_, session, people_a, as_actor):
     holders = people_a(3)
-    seats = [services.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
+    seats = [enrolments.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
     first, second = people_a(2)
-    offered = services.enrolment_create(actor=as_actor(first), round=round_)
-    nxt = services.enrolment_create(actor=as_actor(second), round=round_)
-    services.enrolment_cancel(actor=as_actor(holders[2]), enrolment=seats[2])
+    offered = enrolments.enrolment_create(actor=as_actor(first), round=round_)
+    nxt = enrolments.enrolment_create(actor=as_actor(second), round=round_)
+    enrolments.enrolment_cancel(actor=as_actor(holders[2]), enrolment=seats[2])
 
-    services.offer_decline(actor=as_actor(first), enrolment=offered)
+    enrolments.offer_decline(actor=as_actor(first), enrolment=offered)
 
     offered.refresh_from_db()
     nxt.refresh_from_db()
@@ -355,17 +376,17 @@ def test_decline_offer_passes_seat_on(round_, session, people_a, as_actor):
 
 def test_leave_queue_any_time_but_seat_only_until_deadline(round_, session, people_a, coordinator, as_actor):
     holders = people_a(3)
-    seats = [services.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
+    seats = [enrolments.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
     (person,) = people_a(1)
-    queued = services.enrolment_create(actor=as_actor(person), round=round_)
+    queued = enrolments.enrolment_create(actor=as_actor(person), round=round_)
     Round.unscoped_objects.filter(pk=round_.pk).update(
         cancellation_deadline=timezone.now() - timedelta(hours=1)
     )
 
-    left = services.enrolment_cancel(actor=as_actor(person), enrolment=queued)
+    left = enrolments.enrolment_cancel(actor=as_actor(person), enrolment=queued)
     with pytest.raises(ValidationError) as error:
-        services.enrolment_cancel(actor=as_actor(holders[0]), enrolment=seats[0])
-    removed = services.enrolment_cancel(actor=as_actor(coordinator), enrolment=seats[0])
+        enrolments.enrolment_cancel(actor=as_actor(holders[0]), enrolment=seats[0])
+    removed = enrolments.enrolment_cancel(actor=as_actor(coordinator), enrolment=seats[0])
 
     assert (left.status, left.end_reason) == (S.CANCELLED, Enrolment.EndReason.LEFT_QUEUE)
     assert error.value.messages == ["The cancellation deadline has passed; ask the programme's coordinators."]
@@ -377,10 +398,10 @@ def test_leave_queue_any_time_but_seat_only_until_deadline(round_, session, peop
 
 
 def test_cancel_of_another_persons_booking_is_refused(round_, session, staff_a, staff_b, as_actor):
-    enrolment = services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolment = enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
 
     with pytest.raises(PermissionDenied):
-        services.enrolment_cancel(actor=as_actor(staff_b), enrolment=enrolment)
+        enrolments.enrolment_cancel(actor=as_actor(staff_b), enrolment=enrolment)
     enrolment.refresh_from_db()
     assert enrolment.status == S.CONFIRMED
 
@@ -389,10 +410,10 @@ def test_round_start_closes_queue_and_lapses_pending_approvals(course, people_a,
     round_ = RoundFactory(course=course, capacity=1, requires_manager_approval=True)
     session = SessionFactory(round=round_)
     first, second = people_a(2, line_manager=manager)
-    pending = services.enrolment_create(actor=as_actor(first), round=round_)
-    queued = services.enrolment_create(actor=as_actor(second), round=round_)
+    pending = enrolments.enrolment_create(actor=as_actor(first), round=round_)
+    queued = enrolments.enrolment_create(actor=as_actor(second), round=round_)
 
-    services.rounds_sweep(now=session.starts_at + timedelta(minutes=1))
+    waiting_list.rounds_sweep(now=session.starts_at + timedelta(minutes=1))
 
     pending.refresh_from_db()
     queued.refresh_from_db()
@@ -403,11 +424,11 @@ def test_round_start_closes_queue_and_lapses_pending_approvals(course, people_a,
 
 def test_more_capacity_offers_seats_to_queue(round_, session, people_a, coordinator, as_actor):
     for person in people_a(3):
-        services.enrolment_create(actor=as_actor(person), round=round_)
+        enrolments.enrolment_create(actor=as_actor(person), round=round_)
     (person,) = people_a(1)
-    queued = services.enrolment_create(actor=as_actor(person), round=round_)
+    queued = enrolments.enrolment_create(actor=as_actor(person), round=round_)
 
-    services.round_update(actor=as_actor(coordinator), round=round_, values={"capacity": 4})
+    rounds.round_update(actor=as_actor(coordinator), round=round_, values={"capacity": 4})
 
     queued.refresh_from_db()
     assert queued.status == S.OFFERED
@@ -415,10 +436,10 @@ def test_more_capacity_offers_seats_to_queue(round_, session, people_a, coordina
 
 def test_capacity_cannot_drop_below_seats_taken(round_, session, people_a, coordinator, as_actor):
     for person in people_a(2):
-        services.enrolment_create(actor=as_actor(person), round=round_)
+        enrolments.enrolment_create(actor=as_actor(person), round=round_)
 
     with pytest.raises(ValidationError) as error:
-        services.round_update(actor=as_actor(coordinator), round=round_, values={"capacity": 1})
+        rounds.round_update(actor=as_actor(coordinator), round=round_, values={"capacity": 1})
 
     assert error.value.message_dict == {
         "capacity": ["2 seats are already taken; the round cannot have fewer seats."]
@@ -427,7 +448,7 @@ def test_capacity_cannot_drop_below_seats_taken(round_, session, people_a, coord
 
 def test_round_update_by_staff_is_refused(round_, staff_a, as_actor):
     with pytest.raises(PermissionDenied):
-        services.round_update(actor=as_actor(staff_a), round=round_, values={"capacity": 40})
+        rounds.round_update(actor=as_actor(staff_a), round=round_, values={"capacity": 40})
 
 
 # --- Line manager approval ------------------------------------------------------------------------------
@@ -438,7 +459,7 @@ def test_approval_holds_seat_and_asks_line_manager(course, people_a, manager, as
     SessionFactory(round=round_)
     (person,) = people_a(1, line_manager=manager)
 
-    enrolment = services.enrolment_create(
+    enrolment = enrolments.enrolment_create(
         actor=as_actor(person), round=round_, motivation="Jag möter många traumatiserade klienter."
     )
 
@@ -454,9 +475,9 @@ def test_approve_confirms_and_sends_invites(course, people_a, manager, as_actor)
     round_ = RoundFactory(course=course, requires_manager_approval=True)
     SessionFactory(round=round_)
     (person,) = people_a(1, line_manager=manager)
-    enrolment = services.enrolment_create(actor=as_actor(person), round=round_)
+    enrolment = enrolments.enrolment_create(actor=as_actor(person), round=round_)
 
-    approved = services.enrolment_approve(actor=as_actor(manager), enrolment=enrolment)
+    approved = approvals.enrolment_approve(actor=as_actor(manager), enrolment=enrolment)
 
     assert (approved.status, approved.approval, approved.approved_by) == (
         S.CONFIRMED,
@@ -470,34 +491,32 @@ def test_approve_by_someone_else_is_refused(course, people_a, manager, staff_b, 
     round_ = RoundFactory(course=course, requires_manager_approval=True)
     SessionFactory(round=round_)
     (person,) = people_a(1, line_manager=manager)
-    enrolment = services.enrolment_create(actor=as_actor(person), round=round_)
+    enrolment = enrolments.enrolment_create(actor=as_actor(person), round=round_)
 
     for outsider in (staff_b, coordinator, person):
         with pytest.raises(PermissionDenied):
-            services.enrolment_approve(actor=as_actor(outsider), enrolment=enrolment)
+            approvals.enrolment_approve(actor=as_actor(outsider), enrolment=enrolment)
 
 
 def test_coordinator_approves_for_person_without_line_manager(course, staff_a, coordinator, as_actor):
     round_ = RoundFactory(course=course, requires_manager_approval=True)
     SessionFactory(round=round_)
-    enrolment = services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolment = enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
 
-    approved = services.enrolment_approve(actor=as_actor(coordinator), enrolment=enrolment)
+    approved = approvals.enrolment_approve(actor=as_actor(coordinator), enrolment=enrolment)
 
     assert approved.status == S.CONFIRMED
-    assert (
-        Notification.unscoped_objects.filter(recipient=coordinator, kind=services.KIND_APPROVAL).count() == 1
-    )
+    assert Notification.unscoped_objects.filter(recipient=coordinator, kind=KIND_APPROVAL).count() == 1
 
 
 def test_reject_frees_held_seat_for_queue(course, people_a, manager, as_actor):
     round_ = RoundFactory(course=course, capacity=1, requires_manager_approval=True)
     SessionFactory(round=round_)
     first, second = people_a(2, line_manager=manager)
-    held = services.enrolment_create(actor=as_actor(first), round=round_)
-    queued = services.enrolment_create(actor=as_actor(second), round=round_)
+    held = enrolments.enrolment_create(actor=as_actor(first), round=round_)
+    queued = enrolments.enrolment_create(actor=as_actor(second), round=round_)
 
-    services.enrolment_reject(actor=as_actor(manager), enrolment=held, reason="Vi har inte tid i december.")
+    approvals.enrolment_reject(actor=as_actor(manager), enrolment=held, reason="Vi har inte tid i december.")
 
     held.refresh_from_db()
     queued.refresh_from_db()
@@ -513,12 +532,12 @@ def test_approved_while_waiting_is_confirmed_on_accepting_offer(course, people_a
     round_ = RoundFactory(course=course, capacity=1, requires_manager_approval=True)
     SessionFactory(round=round_)
     first, second = people_a(2, line_manager=manager)
-    held = services.enrolment_create(actor=as_actor(first), round=round_)
-    queued = services.enrolment_create(actor=as_actor(second), round=round_)
-    services.enrolment_approve(actor=as_actor(manager), enrolment=queued)
-    services.enrolment_cancel(actor=as_actor(first), enrolment=held)
+    held = enrolments.enrolment_create(actor=as_actor(first), round=round_)
+    queued = enrolments.enrolment_create(actor=as_actor(second), round=round_)
+    approvals.enrolment_approve(actor=as_actor(manager), enrolment=queued)
+    enrolments.enrolment_cancel(actor=as_actor(first), enrolment=held)
 
-    accepted = services.offer_accept(actor=as_actor(second), enrolment=queued)
+    accepted = enrolments.offer_accept(actor=as_actor(second), enrolment=queued)
 
     assert accepted.status == S.CONFIRMED
 
@@ -531,9 +550,9 @@ def test_moving_a_session_updates_each_participant_with_higher_sequence(
 ):
     first, second = people_a(2)
     for person in (first, second):
-        services.enrolment_create(actor=as_actor(person), round=round_)
+        enrolments.enrolment_create(actor=as_actor(person), round=round_)
 
-    services.session_update(
+    sessions.session_update(
         actor=as_actor(coordinator),
         session=session,
         values={"starts_at": session.starts_at + timedelta(hours=1), "place": "Sal 2"},
@@ -549,9 +568,9 @@ def test_moving_a_session_updates_each_participant_with_higher_sequence(
 
 
 def test_adding_and_removing_sessions_invites_and_cancels(round_, session, staff_a, coordinator, as_actor):
-    services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
 
-    added = services.session_create(
+    added = sessions.session_create(
         actor=as_actor(coordinator),
         round=round_,
         values={
@@ -560,7 +579,7 @@ def test_adding_and_removing_sessions_invites_and_cancels(round_, session, staff
             "place": "Fredsgatan 3",
         },
     )
-    services.session_delete(actor=as_actor(coordinator), session=added)
+    sessions.session_delete(actor=as_actor(coordinator), session=added)
 
     methods = [(str(c["METHOD"]), int(c.walk("VEVENT")[0]["SEQUENCE"])) for c in invites_to(staff_a)]
     assert methods == [("REQUEST", 0), ("REQUEST", 0), ("CANCEL", 1)]
@@ -569,7 +588,7 @@ def test_adding_and_removing_sessions_invites_and_cancels(round_, session, staff
 def test_session_without_place_or_link_is_refused(round_, coordinator, as_actor):
     start = timezone.now() + timedelta(days=3)
     with pytest.raises(ValidationError) as error:
-        services.session_create(
+        sessions.session_create(
             actor=as_actor(coordinator),
             round=round_,
             values={"starts_at": start, "ends_at": start + timedelta(hours=3), "place": ""},
@@ -580,9 +599,9 @@ def test_session_without_place_or_link_is_refused(round_, coordinator, as_actor)
 def test_round_cancel_ends_every_booking(round_, session, people_a, coordinator, as_actor):
     holders = people_a(4)
     for person in holders:
-        services.enrolment_create(actor=as_actor(person), round=round_)
+        enrolments.enrolment_create(actor=as_actor(person), round=round_)
 
-    services.round_cancel(actor=as_actor(coordinator), round=round_, reason="Föreläsaren är sjuk.")
+    rounds.round_cancel(actor=as_actor(coordinator), round=round_, reason="Föreläsaren är sjuk.")
 
     round_.refresh_from_db()
     assert round_.status == Round.Status.CANCELLED
@@ -597,14 +616,10 @@ def test_round_cancel_ends_every_booking(round_, session, people_a, coordinator,
 
 
 def test_quotas_cannot_reserve_more_than_capacity(round_, org_a, org_b, coordinator, as_actor):
-    services.quota_set(
-        actor=as_actor(coordinator), round=round_, organisation=org_a, reserved=2, maximum=None
-    )
+    quotas.quota_set(actor=as_actor(coordinator), round=round_, organisation=org_a, reserved=2, maximum=None)
 
     with pytest.raises(ValidationError) as error:
-        services.quota_set(
-            actor=as_actor(coordinator), round=round_, organisation=org_b, reserved=2, maximum=3
-        )
+        quotas.quota_set(actor=as_actor(coordinator), round=round_, organisation=org_b, reserved=2, maximum=3)
 
     assert error.value.message_dict == {
         "reserved": ["All quotas together may reserve at most the round's 3 seats."]
@@ -614,7 +629,7 @@ def test_quotas_cannot_reserve_more_than_capacity(round_, org_a, org_b, coordina
 
 def test_quota_for_organisation_outside_programme_is_refused(round_, org_other, coordinator, as_actor):
     with pytest.raises(ValidationError):
-        services.quota_set(
+        quotas.quota_set(
             actor=as_actor(coordinator), round=round_, organisation=org_other, reserved=1, maximum=None
         )
 
@@ -644,9 +659,9 @@ def test_provider_marks_attendance_and_records_completions(past_round, people_a,
     attended, missed = [make_enrolment(round_, p) for p in people_a(2)]
     actor = as_actor(provider)
 
-    services.attendance_mark(actor=actor, session=first, marks={attended.pk: True, missed.pk: True})
-    services.attendance_mark(actor=actor, session=second, marks={attended.pk: True, missed.pk: False})
-    created = services.completions_record(actor=actor, round=round_)
+    attendance.attendance_mark(actor=actor, session=first, marks={attended.pk: True, missed.pk: True})
+    attendance.attendance_mark(actor=actor, session=second, marks={attended.pk: True, missed.pk: False})
+    created = attendance.completions_record(actor=actor, round=round_)
 
     assert [c.person for c in created] == [attended.person]
     assert Attendance.unscoped_objects.filter(present=True).count() == 3
@@ -667,7 +682,7 @@ def test_attendance_by_staff_or_other_organisations_provider_is_refused(
 
     for outsider in (staff_a, other_provider):
         with pytest.raises(PermissionDenied):
-            services.attendance_mark(actor=as_actor(outsider), session=first, marks={enrolment.pk: True})
+            attendance.attendance_mark(actor=as_actor(outsider), session=first, marks={enrolment.pk: True})
     assert Attendance.unscoped_objects.count() == 0
 
 
@@ -675,7 +690,7 @@ def test_attendance_before_session_starts_is_refused(round_, session, staff_a, p
     enrolment = make_enrolment(round_, staff_a)
 
     with pytest.raises(ValidationError) as error:
-        services.attendance_mark(actor=as_actor(provider), session=session, marks={enrolment.pk: True})
+        attendance.attendance_mark(actor=as_actor(provider), session=session, marks={enrolment.pk: True})
 
     assert error.value.message_dict == {"session": ["Attendance can be marked once the session has begun."]}
 
@@ -685,7 +700,7 @@ def test_attendance_for_someone_not_confirmed_is_refused(past_round, staff_a, pr
     waiting = make_enrolment(round_, staff_a, status=S.WAITING)
 
     with pytest.raises(ValidationError):
-        services.attendance_mark(actor=as_actor(provider), session=first, marks={waiting.pk: True})
+        attendance.attendance_mark(actor=as_actor(provider), session=first, marks={waiting.pk: True})
 
 
 def test_partial_attendance_share_counts(past_round, staff_a, provider, as_actor):
@@ -693,10 +708,10 @@ def test_partial_attendance_share_counts(past_round, staff_a, provider, as_actor
     Course.unscoped_objects.filter(pk=round_.course_id).update(attendance_required_percent=50)
     round_.course.refresh_from_db()
     enrolment = make_enrolment(round_, staff_a)
-    services.attendance_mark(actor=as_actor(provider), session=first, marks={enrolment.pk: True})
-    services.attendance_mark(actor=as_actor(provider), session=second, marks={enrolment.pk: False})
+    attendance.attendance_mark(actor=as_actor(provider), session=first, marks={enrolment.pk: True})
+    attendance.attendance_mark(actor=as_actor(provider), session=second, marks={enrolment.pk: False})
 
-    created = services.completions_record(actor=as_actor(provider), round=round_)
+    created = attendance.completions_record(actor=as_actor(provider), round=round_)
 
     assert [c.person for c in created] == [staff_a]
 
@@ -712,14 +727,14 @@ def test_assessment_passed_is_recorded_and_unlocks_advanced_course(
     advanced_round = RoundFactory(course=advanced)
     SessionFactory(round=advanced_round)
 
-    completion = services.completion_record(
+    completion = attendance.completion_record(
         actor=as_actor(provider), enrolment=enrolment, note="Godkänd uppgift"
     )
 
     assert (completion.method, completion.note) == (Completion.Method.ASSESSMENT, "Godkänd uppgift")
-    assert services.enrolment_create(actor=as_actor(staff_a), round=advanced_round).status == S.CONFIRMED
+    assert enrolments.enrolment_create(actor=as_actor(staff_a), round=advanced_round).status == S.CONFIRMED
     with pytest.raises(ValidationError):
-        services.completions_record(actor=as_actor(provider), round=round_)
+        attendance.completions_record(actor=as_actor(provider), round=round_)
 
 
 # --- Courses --------------------------------------------------------------------------------------------
@@ -730,15 +745,15 @@ def test_course_create_checks_providers_and_prerequisite_cycles(
 ):
     actor = as_actor(coordinator)
     with pytest.raises(ValidationError) as error:
-        services.course_create(actor=actor, programme=programme, values={"title": "X"}, providers=[org_other])
+        courses.course_create(actor=actor, programme=programme, values={"title": "X"}, providers=[org_other])
     assert error.value.message_dict == {
         "providers": ["Choose organisations that take part in the programme."]
     }
 
-    basic = services.course_create(
+    basic = courses.course_create(
         actor=actor, programme=programme, values={"title": "Grund"}, providers=[org_a]
     )
-    advanced = services.course_create(
+    advanced = courses.course_create(
         actor=actor,
         programme=programme,
         values={"title": "Fördjupning"},
@@ -746,7 +761,7 @@ def test_course_create_checks_providers_and_prerequisite_cycles(
         prerequisites=[basic],
     )
     with pytest.raises(ValidationError) as error:
-        services.course_update(actor=actor, course=basic, values={}, prerequisites=[advanced])
+        courses.course_update(actor=actor, course=basic, values={}, prerequisites=[advanced])
     assert error.value.message_dict == {
         "prerequisites": ["A course cannot require itself, directly or through other courses."]
     }
@@ -754,7 +769,7 @@ def test_course_create_checks_providers_and_prerequisite_cycles(
 
 def test_course_create_by_staff_is_refused(programme, org_a, staff_a, as_actor):
     with pytest.raises(PermissionDenied):
-        services.course_create(
+        courses.course_create(
             actor=as_actor(staff_a), programme=programme, values={"title": "X"}, providers=[org_a]
         )
 
@@ -768,10 +783,10 @@ def test_cost_report_sums_costs_funder_shares_and_staff_hours(
     round_, first, second = past_round
     FunderFactory(programme=programme, name="Malmö stad", share_percent=Decimal("75.00"))
     FunderFactory(programme=programme, name="Equal", share_percent=Decimal("25.00"))
-    services.cost_add(
+    costs.cost_add(
         actor=as_actor(coordinator), round=round_, kind=RoundCost.Kind.VENUE, amount=Decimal("12000")
     )
-    services.cost_add(
+    costs.cost_add(
         actor=as_actor(coordinator),
         round=round_,
         kind=RoundCost.Kind.LECTURE_FEES,
@@ -779,13 +794,13 @@ def test_cost_report_sums_costs_funder_shares_and_staff_hours(
     )
     a1, a2 = [make_enrolment(round_, p) for p in people_a(2)]
     b1 = make_enrolment(round_, people_b(1)[0])
-    services.attendance_mark(
+    attendance.attendance_mark(
         actor=as_actor(provider), session=first, marks={a1.pk: True, a2.pk: False, b1.pk: True}
     )
     # No attendance marked for the second day: the three confirmed participants count.
     start = timezone.localdate() - timedelta(days=10)
 
-    report = selectors.cost_report(programme, start, timezone.localdate())
+    report = reports.cost_report(programme, start, timezone.localdate())
 
     assert report.total_cost == Decimal("30000.50")
     assert report.totals_by_kind[RoundCost.Kind.VENUE] == Decimal("12000.00")
@@ -799,28 +814,28 @@ def test_cost_report_sums_costs_funder_shares_and_staff_hours(
         ("Migrationsverket", 2, Decimal("21.00")),
         ("Malmö stad", 1, Decimal("14.00")),
     ]
-    assert selectors.cost_report(programme, start - timedelta(days=30), start).rounds == []
+    assert reports.cost_report(programme, start - timedelta(days=30), start).rounds == []
 
 
 def test_cost_with_negative_amount_is_refused(round_, coordinator, as_actor):
     with pytest.raises(ValidationError) as error:
-        services.cost_add(actor=as_actor(coordinator), round=round_, kind="venue", amount=Decimal("-1"))
+        costs.cost_add(actor=as_actor(coordinator), round=round_, kind="venue", amount=Decimal("-1"))
     assert error.value.message_dict == {"amount": ["Give an amount of zero or more."]}
 
 
 def test_cost_by_staff_is_refused(round_, staff_a, as_actor):
     with pytest.raises(PermissionDenied):
-        services.cost_add(actor=as_actor(staff_a), round=round_, kind="venue", amount=Decimal("1"))
+        costs.cost_add(actor=as_actor(staff_a), round=round_, kind="venue", amount=Decimal("1"))
     cost = RoundCostFactory(round=round_)
     with pytest.raises(PermissionDenied):
-        services.cost_delete(actor=as_actor(staff_a), cost=cost)
+        costs.cost_delete(actor=as_actor(staff_a), cost=cost)
 
 
 def test_demand_shows_course_needing_another_round(programme, round_, session, people_a, as_actor):
     for person in people_a(5):
-        services.enrolment_create(actor=as_actor(person), round=round_)
+        enrolments.enrolment_create(actor=as_actor(person), round=round_)
 
-    [row] = selectors.demand(programme, timezone.now())
+    [row] = reports.demand(programme, timezone.now())
 
     assert (row.waiting, row.free_seats, row.unmet, row.needs_round, row.suggested_rounds) == (
         2,
@@ -841,10 +856,10 @@ def test_groups_form_mixes_organisations(round_, session, people_a, people_b, co
     for person in people_a(6) + people_b(6):
         make_enrolment(round_, person)
 
-    groups = services.groups_form(actor=as_actor(coordinator), round=round_, group_size=4)
+    groups = discussion_groups.groups_form(actor=as_actor(coordinator), round=round_, group_size=4)
 
     assert [g.name for g in groups] == ["Grupp 1", "Grupp 2", "Grupp 3"]  # stored in the programme's language
-    for group in selectors.groups_of(round_):
+    for group in teaching.groups_of(round_):
         organisations = sorted(m.enrolment.organisation.short_name for m in group.members.all())
         assert organisations == ["MV", "MV", "Malmö stad", "Malmö stad"]
 
@@ -862,8 +877,8 @@ def test_notification_speaks_the_persons_language(
     round_, session, staff_a, people_b, as_actor, preferred, expected
 ):
     for person in people_b(3):
-        services.enrolment_create(actor=as_actor(person), round=round_)
+        enrolments.enrolment_create(actor=as_actor(person), round=round_)
     staff_a.preferred_language = preferred
     staff_a.save(update_fields=["preferred_language"])
-    services.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
     assert titles_to(staff_a) == [expected]

@@ -1,0 +1,206 @@
+"""API of courses, rounds and sessions (coordinators write; everyone in the programme reads)."""
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from organisations.access.api import ProgrammeScopedViewSet
+from seminars import filters, serializers
+from seminars.api._access import (
+    IsCoordinator,
+    WritesByCoordinators,
+    managed_programmes,
+    visible_rounds,
+)
+from seminars.models import (
+    Course,
+    Enrolment,
+    Round,
+    Session,
+)
+from seminars.selectors import teaching
+from seminars.services import (
+    attendance,
+    courses,
+    discussion_groups,
+    rounds,
+    sessions,
+)
+
+
+class CourseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """The programme's courses. Coordinators create and change them."""
+
+    model = Course
+    serializer_class = serializers.CourseSerializer
+    filterset_class = filters.CourseFilter
+    permission_classes = [IsAuthenticated, WritesByCoordinators]
+    ordering_fields = ["title"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return (
+            queryset.select_related("programme")
+            .prefetch_related("providers", "target_roles", "prerequisites")
+            .order_by("title")
+        )
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        created = courses.course_create(
+            actor=self.actor,
+            programme=data.pop("programme"),
+            providers=data.pop("providers"),
+            target_roles=data.pop("target_roles", []),
+            prerequisites=data.pop("prerequisites", []),
+            values=data,
+        )
+        serializer.instance = self.get_queryset().get(pk=created.pk)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("programme", None)
+        courses.course_update(
+            actor=self.actor,
+            course=serializer.instance,
+            providers=data.pop("providers", None),
+            target_roles=data.pop("target_roles", None),
+            prerequisites=data.pop("prerequisites", None),
+            values=data,
+        )
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+
+class RoundViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """Rounds of the courses, with their seats and queue length. Coordinators manage them; drafts are theirs
+    alone."""
+
+    model = Round
+    serializer_class = serializers.RoundSerializer
+    filterset_class = filters.RoundFilter
+    permission_classes = [IsAuthenticated, WritesByCoordinators]
+    ordering_fields = ["starts_at", "registration_closes_at"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return (
+            queryset.filter(visible_rounds(self))
+            .select_related("course__programme")
+            .annotate(
+                waiting_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITING))
+            )
+            .order_by("starts_at", "pk")
+        )
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        created = rounds.round_create(actor=self.actor, course=data.pop("course"), values=data)
+        serializer.instance = self.get_queryset().get(pk=created.pk)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("course", None)
+        rounds.round_update(actor=self.actor, round=serializer.instance, values=data)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(request=serializers.RoundCancelSerializer, responses=serializers.RoundSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsCoordinator])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel the round: every booking ends and confirmed participants get calendar cancellations."""
+        round_ = self.get_object()
+        incoming = serializers.RoundCancelSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        rounds.round_cancel(actor=self.actor, round=round_, reason=incoming.validated_data["reason"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=round_.pk)).data)
+
+    @extend_schema(
+        request=serializers.GroupFormSerializer, responses=serializers.DiscussionGroupSerializer(many=True)
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="form-groups",
+        permission_classes=[IsAuthenticated, IsCoordinator],
+    )
+    def form_groups(self, request: Request, pk: str | None = None) -> Response:
+        """Form mixed discussion groups of about ``group_size`` confirmed participants (replaces old ones)."""
+        round_ = self.get_object()
+        incoming = serializers.GroupFormSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        discussion_groups.groups_form(
+            actor=self.actor, round=round_, group_size=incoming.validated_data["group_size"]
+        )
+        groups = teaching.groups_of(round_)
+        return Response(
+            serializers.DiscussionGroupSerializer(groups, many=True).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=None, responses=serializers.RecordCompletionsResultSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="record-completions",
+        permission_classes=[IsAuthenticated],
+    )
+    def record_completions(self, request: Request, pk: str | None = None) -> Response:
+        """Record completions for every participant who attended enough of the round (attendance courses)."""
+        round_ = self.get_object()
+        created = attendance.completions_record(actor=self.actor, round=round_)
+        for completion in created:
+            completion.course = round_.course
+        return Response({"recorded": serializers.CompletionSerializer(created, many=True).data})
+
+
+class SessionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """Days and half-days of the rounds. A change of time or place updates every participant's calendar."""
+
+    model = Session
+    serializer_class = serializers.SessionSerializer
+    filterset_class = filters.SessionFilter
+    permission_classes = [IsAuthenticated, WritesByCoordinators]
+    ordering_fields = ["starts_at"]
+
+    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        managed = managed_programmes(self)
+        return (
+            queryset.filter(~Q(round__status=Round.Status.DRAFT) | Q(round__course__programme__in=managed))
+            .select_related("round__course")
+            .order_by("starts_at", "pk")
+        )
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        serializer.instance = sessions.session_create(actor=self.actor, round=data.pop("round"), values=data)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("round", None)
+        serializer.instance = sessions.session_update(
+            actor=self.actor, session=serializer.instance, values=data
+        )
+
+    def perform_destroy(self, instance: Session) -> None:
+        sessions.session_delete(actor=self.actor, session=instance)

@@ -1,0 +1,128 @@
+"""Reads of enrolments: who may see which, queue positions, a person's bookings, approvals waiting for a
+line manager, a round's participants, and who is an active member."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from organisations.models import (
+    Membership,
+    Person,
+    Programme,
+)
+from organisations.permissions import Actor
+from seminars import permissions
+from seminars.models import (
+    Course,
+    Enrolment,
+    Round,
+    Session,
+)
+
+# --- Enrolments -----------------------------------------------------------------------------------------
+
+
+def enrolments_visible_to(actor: Actor, programme_ids: Iterable[int]) -> QuerySet[Enrolment]:
+    """Own enrolments; every enrolment for coordinators; the course's for its providers; reports' for their
+    line manager."""
+    programme_ids = set(programme_ids)
+    if actor.person is None:
+        return Enrolment.objects.none()
+    managed = [pid for pid in programme_ids if permissions.can_manage(actor, pid)]
+    providing = [pid for pid in programme_ids if actor.has_role(pid, "course_provider")]
+    condition = Q(person=actor.person) | Q(person__line_manager=actor.person)
+    if managed:
+        condition |= Q(round__course__programme_id__in=managed)
+    if providing and actor.organisation_id is not None:
+        provided = Course.objects.filter(programme_id__in=providing, providers=actor.organisation_id).values(
+            "pk"
+        )
+        condition |= Q(round__course__in=provided)
+    return Enrolment.objects.filter(condition)
+
+
+def with_enrolment_joins(queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
+    return queryset.select_related(
+        "round__course__programme",
+        "person__user",
+        "person__organisation",
+        "organisation",
+        "approved_by__user",
+    )
+
+
+def queue_positions(round_ids: Iterable[int]) -> dict[int, int]:
+    """Each waiting enrolment's place in its round's queue (1 = next), in one query."""
+    positions: dict[int, int] = {}
+    counters: Counter[int] = Counter()
+    rows = (
+        Enrolment.objects.filter(round_id__in=list(round_ids), status=Enrolment.Status.WAITING)
+        .order_by("round_id", "-priority", "requested_at", "pk")
+        .values_list("pk", "round_id")
+    )
+    for pk, round_id in rows:
+        counters[round_id] += 1
+        positions[pk] = counters[round_id]
+    return positions
+
+
+def queue_position(enrolment: Enrolment) -> int:
+    """One waiting enrolment's place in its queue, counted with the queue index (one query)."""
+    ahead = Enrolment.objects.filter(round_id=enrolment.round_id, status=Enrolment.Status.WAITING).filter(
+        Q(priority__gt=enrolment.priority)
+        | Q(priority=enrolment.priority, requested_at__lt=enrolment.requested_at)
+        | Q(priority=enrolment.priority, requested_at=enrolment.requested_at, pk__lt=enrolment.pk)
+    )
+    return ahead.count() + 1
+
+
+def my_enrolments(person: Person) -> QuerySet[Enrolment]:
+    return (
+        with_enrolment_joins(Enrolment.objects.filter(person=person))
+        .prefetch_related(Prefetch("round__sessions", queryset=Session.objects.order_by("starts_at", "pk")))
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def approvals_for(actor: Actor, programme: Programme) -> QuerySet[Enrolment]:
+    """Enrolments waiting for this person's approval: their reports', or (coordinators) those of people who
+    have no line manager."""
+    if actor.person is None:
+        return Enrolment.objects.none()
+    condition = Q(person__line_manager=actor.person)
+    if permissions.can_manage(actor, programme):
+        condition |= Q(person__line_manager__isnull=True)
+    return with_enrolment_joins(
+        Enrolment.objects.filter(
+            condition,
+            approval=Enrolment.Approval.PENDING,
+            status__in=Enrolment.ACTIVE,
+            round__course__programme=programme,
+        )
+    ).order_by("round__starts_at", "requested_at", "pk")
+
+
+def participants(round_: Round) -> QuerySet[Enrolment]:
+    return with_enrolment_joins(Enrolment.objects.filter(round=round_, status__in=Enrolment.ACTIVE)).order_by(
+        "status", "-priority", "requested_at", "pk"
+    )
+
+
+def confirmed_people(round_: Round) -> list[Person]:
+    return [
+        e.person
+        for e in Enrolment.objects.filter(round=round_, status=Enrolment.Status.CONFIRMED)
+        .select_related("person__user")
+        .order_by("pk")
+    ]
+
+
+def active_member_ids(programme_id: int, person_ids: Iterable[int]) -> set[int]:
+    return set(
+        Membership.objects.filter(
+            programme_id=programme_id, person_id__in=list(person_ids), is_active=True
+        ).values_list("person_id", flat=True)
+    )

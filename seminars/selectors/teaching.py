@@ -1,0 +1,116 @@
+"""Reads for course providers: the attendance sheet, completions, the rounds they teach, and discussion
+groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from organisations.models import (
+    Programme,
+)
+from organisations.permissions import Actor
+from seminars import permissions
+from seminars.models import (
+    Attendance,
+    Completion,
+    Course,
+    DiscussionGroup,
+    DiscussionGroupMember,
+    Enrolment,
+    Round,
+    Session,
+)
+from seminars.selectors.catalogue import rounds_for
+
+# --- Attendance -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class AttendanceRow:
+    enrolment: Enrolment
+    marks: list[tuple[Session, bool | None]]
+    attended: int
+    completion: Completion | None
+
+
+def attendance_sheet(round_: Round) -> tuple[list[Session], list[AttendanceRow]]:
+    """The confirmed participants × sessions with what has been marked, and completions (four queries)."""
+    sessions = list(Session.objects.filter(round=round_).order_by("starts_at", "pk"))
+    enrolments = list(
+        Enrolment.objects.filter(round=round_, status=Enrolment.Status.CONFIRMED)
+        .select_related("person__user", "organisation")
+        .order_by("person__user__last_name", "person__user__first_name", "pk")
+    )
+    marks = {
+        (a.enrolment_id, a.session_id): a.present
+        for a in Attendance.objects.filter(session__round=round_).only(
+            "enrolment_id", "session_id", "present"
+        )
+    }
+    completions = {
+        c.person_id: c
+        for c in Completion.objects.filter(
+            course_id=round_.course_id, person__in=[e.person_id for e in enrolments]
+        )
+    }
+    rows = []
+    for enrolment in enrolments:
+        row_marks = [(s, marks.get((enrolment.pk, s.pk))) for s in sessions]
+        rows.append(
+            AttendanceRow(
+                enrolment, row_marks, sum(1 for _, m in row_marks if m), completions.get(enrolment.person_id)
+            )
+        )
+    return sessions, rows
+
+
+def completions_visible_to(actor: Actor, programme_ids: Iterable[int]) -> QuerySet[Completion]:
+    programme_ids = set(programme_ids)
+    if actor.person is None:
+        return Completion.objects.none()
+    managed = [pid for pid in programme_ids if permissions.can_manage(actor, pid)]
+    providing = [pid for pid in programme_ids if actor.has_role(pid, "course_provider")]
+    condition = Q(person=actor.person) | Q(person__line_manager=actor.person)
+    if managed:
+        condition |= Q(course__programme_id__in=managed)
+    if providing and actor.organisation_id is not None:
+        condition |= Q(
+            course__in=Course.objects.filter(
+                programme_id__in=providing, providers=actor.organisation_id
+            ).values("pk")
+        )
+    return Completion.objects.filter(condition)
+
+
+def provider_rounds(actor: Actor, programme: Programme) -> QuerySet[Round]:
+    """Rounds of the courses the actor's organisation gives (all rounds for coordinators)."""
+    queryset = rounds_for(programme).exclude(status=Round.Status.DRAFT)
+    if permissions.can_manage(actor, programme):
+        return queryset
+    if actor.organisation_id is None or not actor.has_role(programme, "course_provider"):
+        return queryset.none()
+    return queryset.filter(course__providers=actor.organisation_id)
+
+
+# --- Groups ---------------------------------------------------------------------------------------------
+
+
+def groups_of(round_: Round) -> list[DiscussionGroup]:
+    members = DiscussionGroupMember.objects.select_related(
+        "enrolment__person__user", "enrolment__organisation"
+    )
+    return list(
+        DiscussionGroup.objects.filter(round=round_)
+        .prefetch_related(
+            Prefetch(
+                "members",
+                queryset=members.order_by(
+                    "enrolment__organisation__name", "enrolment__person__user__last_name"
+                ),
+            )
+        )
+        .order_by("number")
+    )

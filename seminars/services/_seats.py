@@ -1,0 +1,212 @@
+"""What the seminars workflows share: the round lock every seat change takes first, the seat book
+counted inside it, status moves that keep the seat counter exact, and the small checks and helpers of every
+service (rights, applying values, addresses in notifications)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from coordinator.core.exceptions import Conflict
+from organisations.models import Programme
+from organisations.permissions import Actor
+from seminars import permissions
+from seminars.models import (
+    Course,
+    Enrolment,
+    OrganisationQuota,
+    Round,
+)
+
+# The row lock on the round is what keeps seats exact. It is switched off only by the race-control test and
+# the benchmark's baseline (``seat_lock_disabled``), to show what happens without it.
+_seat_lock_enabled = True
+
+
+@contextlib.contextmanager
+def seat_lock_disabled() -> Iterator[None]:
+    """Take seats without locking the round (race-control tests and the benchmark baseline only)."""
+    global _seat_lock_enabled
+    _seat_lock_enabled = False
+    try:
+        yield
+    finally:
+        _seat_lock_enabled = True
+
+
+def require_manage(actor: Actor, programme: Programme | int) -> None:
+    if not permissions.can_manage(actor, programme):
+        raise PermissionDenied(_("Only the programme's coordinators may do this."))
+
+
+def apply_values(instance: Any, values: Mapping[str, Any], allowed: set[str]) -> list[str]:
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
+    changed = []
+    for name, value in values.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+def full_clean(instance: Any, exclude: Sequence[str] = ()) -> None:
+    instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+
+
+def lock_round(round_id: int) -> Round:
+    """The round, locked for the rest of the transaction (the one lock every seat change takes first)."""
+    queryset = Round.objects.select_related("course__programme")
+    if _seat_lock_enabled:
+        queryset = queryset.select_for_update(of=("self",))
+    found = queryset.filter(pk=round_id).first()
+    if found is None:
+        raise ValidationError({"round": _("This round does not exist.")})
+    return found
+
+
+@dataclass
+class SeatBook:
+    """The round's seats as seen inside the lock: capacity, what is taken, and the quotas."""
+
+    capacity: int
+    taken: int
+    reservations_released: bool
+    quotas: dict[int, tuple[int, int | None]] = field(default_factory=dict)
+    taken_by_organisation: Counter[int] = field(default_factory=Counter)
+
+    @classmethod
+    def load(cls, round_: Round) -> SeatBook:
+        quotas = {
+            q.organisation_id: (q.reserved, q.maximum) for q in OrganisationQuota.objects.filter(round=round_)
+        }
+        taken_by_organisation: Counter[int] = Counter()
+        if quotas:
+            rows = (
+                Enrolment.objects.filter(round=round_, status__in=Enrolment.SEAT_HOLDING)
+                .values_list("organisation_id")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+            taken_by_organisation.update(dict(rows))
+        return cls(
+            round_.capacity,
+            round_.seats_taken,
+            round_.reserved_seats_released_at is not None,
+            quotas,
+            taken_by_organisation,
+        )
+
+    @property
+    def free(self) -> int:
+        return self.capacity - self.taken
+
+    def unused_reservations(self, *, excluding: int | None = None) -> int:
+        if self.reservations_released:
+            return 0
+        return sum(
+            max(0, reserved - self.taken_by_organisation[org])
+            for org, (reserved, _maximum) in self.quotas.items()
+            if org != excluding
+        )
+
+    def available_for(self, organisation_id: int) -> bool:
+        if self.free < 1:
+            return False
+        quota = self.quotas.get(organisation_id)
+        if quota and quota[1] is not None and self.taken_by_organisation[organisation_id] >= quota[1]:
+            return False
+        return self.free - self.unused_reservations(excluding=organisation_id) >= 1
+
+    def take(self, organisation_id: int) -> None:
+        self.taken += 1
+        self.taken_by_organisation[organisation_id] += 1
+
+    def give_back(self, organisation_id: int) -> None:
+        self.taken -= 1
+        self.taken_by_organisation[organisation_id] -= 1
+
+
+def adjust_seats(round_: Round, delta: int) -> None:
+    if delta:
+        # The round was fetched (and locked) through the scoped manager; updating it by primary key avoids
+        # the scope's join, which would turn this into an UPDATE ... WHERE id IN (subquery).
+        Round.unscoped_objects.filter(pk=round_.pk).update(seats_taken=F("seats_taken") + delta)
+        round_.seats_taken += delta
+
+
+def move(
+    enrolment: Enrolment,
+    status: str,
+    *,
+    round_: Round,
+    now: datetime,
+    book: SeatBook | None = None,
+    end_reason: str = "",
+    extra_fields: Sequence[str] = (),
+) -> None:
+    """Change an enrolment's status, keeping the seat counter (and the in-memory seat book) in step."""
+    held_before = enrolment.status in Enrolment.SEAT_HOLDING
+    enrolment.status = status
+    fields = ["status", *extra_fields]
+    if status == Enrolment.Status.CONFIRMED:
+        enrolment.confirmed_at = now
+        fields.append("confirmed_at")
+    if status != Enrolment.Status.OFFERED:
+        enrolment.hold_expires_at = None
+        fields.append("hold_expires_at")
+    if status not in Enrolment.ACTIVE:
+        enrolment.ended_at = now
+        enrolment.end_reason = end_reason
+        fields += ["ended_at", "end_reason"]
+    enrolment.save(update_fields=sorted(set(fields)))
+    held_after = status in Enrolment.SEAT_HOLDING
+    if held_before != held_after:
+        adjust_seats(round_, 1 if held_after else -1)
+        if book is not None:
+            (book.take if held_after else book.give_back)(enrolment.organisation_id)
+
+
+def round_params(round_: Round) -> dict[str, str]:
+    return {"course": round_.course.title, "round": round_.label}
+
+
+def approvals_url() -> str:
+    return reverse("seminars:approvals")
+
+
+def my_bookings_url() -> str:
+    return reverse("seminars:my-bookings")
+
+
+def refetch_enrolment(enrolment: Enrolment) -> Enrolment:
+    return Enrolment.objects.select_related("person__user", "person__line_manager__user", "round").get(
+        pk=enrolment.pk
+    )
+
+
+def require_teach(actor: Actor, course: Course) -> None:
+    if not permissions.can_teach(actor, course):
+        raise PermissionDenied(_("Only the course's providers and the coordinators may do this."))
+
+
+@contextlib.contextmanager
+def conflict_on_duplicate(message: str | None = None) -> Iterator[None]:
+    """A unique constraint that a concurrent request satisfied first answers as a ``Conflict`` (409, or the
+    message on the form) instead of a database error; the savepoint keeps the caller's transaction usable."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        raise Conflict(message) from error

@@ -1,0 +1,139 @@
+"""Courses of a programme: create and change them, their providers, target roles and prerequisites."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from organisations.models import Organisation, Programme, WorkRole
+from organisations.permissions import Actor
+from seminars.models import (
+    Course,
+)
+from seminars.services._seats import (
+    apply_values,
+    conflict_on_duplicate,
+    full_clean,
+    require_manage,
+)
+
+COURSE_FIELDS = {
+    "title",
+    "description",
+    "language",
+    "completion_rule",
+    "attendance_required_percent",
+    "is_archived",
+}
+
+
+def _check_course_relations(
+    programme: Programme,
+    providers: Sequence[Organisation] | None,
+    target_roles: Sequence[WorkRole] | None,
+    prerequisites: Sequence[Course] | None,
+    course: Course | None,
+) -> None:
+    errors: dict[str, str] = {}
+    if providers is not None:
+        if not providers:
+            errors["providers"] = _("Name at least one organisation that gives the course.")
+        participating = set(
+            Organisation.objects.filter(participations__programme=programme).values_list("pk", flat=True)
+        )
+        if any(o.pk not in participating for o in providers):
+            errors["providers"] = _("Choose organisations that take part in the programme.")
+    if target_roles is not None and any(r.programme_id != programme.pk for r in target_roles):
+        errors["target_roles"] = _("Choose roles at work from this programme's list.")
+    if prerequisites is not None:
+        if any(c.programme_id != programme.pk for c in prerequisites):
+            errors["prerequisites"] = _("Choose courses of this programme.")
+        elif course is not None and _creates_cycle(course, prerequisites):
+            errors["prerequisites"] = _("A course cannot require itself, directly or through other courses.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _creates_cycle(course: Course, prerequisites: Sequence[Course]) -> bool:
+    edges: dict[int, set[int]] = {}
+    for from_id, to_id in Course.prerequisites.through.objects.filter(
+        from_course__programme_id=course.programme_id
+    ).values_list("from_course_id", "to_course_id"):
+        edges.setdefault(from_id, set()).add(to_id)
+    edges[course.pk] = {c.pk for c in prerequisites}
+    seen: set[int] = set()
+    stack = list(edges[course.pk])
+    while stack:
+        node = stack.pop()
+        if node == course.pk:
+            return True
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(edges.get(node, ()))
+    return False
+
+
+@transaction.atomic
+def course_create(
+    *,
+    actor: Actor,
+    programme: Programme,
+    values: Mapping[str, Any],
+    providers: Sequence[Organisation],
+    target_roles: Sequence[WorkRole] = (),
+    prerequisites: Sequence[Course] = (),
+) -> Course:
+    """Add a course to the programme. Coordinators only; sends nothing."""
+    require_manage(actor, programme)
+    _check_course_relations(programme, providers, target_roles, prerequisites, None)
+    course = Course(programme=programme)
+    apply_values(course, values, COURSE_FIELDS)
+    full_clean(course)
+    if Course.objects.filter(programme=programme, title__iexact=course.title).exists():
+        raise ValidationError({"title": _("The programme already has a course with this title.")})
+    with conflict_on_duplicate(_("The programme already has a course with this title.")):
+        course.save()
+    course.providers.set(providers)
+    course.target_roles.set(target_roles)
+    course.prerequisites.set(prerequisites)
+    return course
+
+
+@transaction.atomic
+def course_update(
+    *,
+    actor: Actor,
+    course: Course,
+    values: Mapping[str, Any],
+    providers: Sequence[Organisation] | None = None,
+    target_roles: Sequence[WorkRole] | None = None,
+    prerequisites: Sequence[Course] | None = None,
+) -> Course:
+    """Change a course's details, providers, target roles or prerequisites. Coordinators only.
+
+    Changes apply to new enrolments; people already booked keep their seats."""
+    require_manage(actor, course.programme_id)
+    _check_course_relations(course.programme, providers, target_roles, prerequisites, course)
+    changed = apply_values(course, values, COURSE_FIELDS)
+    full_clean(course)
+    if (
+        "title" in changed
+        and Course.objects.filter(programme_id=course.programme_id, title__iexact=course.title)
+        .exclude(pk=course.pk)
+        .exists()
+    ):
+        raise ValidationError({"title": _("The programme already has a course with this title.")})
+    if changed:
+        course.save(update_fields=changed)
+    if providers is not None:
+        course.providers.set(providers)
+    if target_roles is not None:
+        course.target_roles.set(target_roles)
+    if prerequisites is not None:
+        course.prerequisites.set(prerequisites)
+    return course

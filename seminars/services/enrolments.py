@@ -1,0 +1,258 @@
+"""Enrolment on a round: taking a seat or a queue place, cancelling, and answering an offered seat."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from coordinator.core.exceptions import Conflict
+from coordinator.core.notifications import notify
+from organisations.models import Person
+from organisations.permissions import Actor
+from seminars import invites, permissions
+from seminars.models import (
+    KIND_ENROLMENT,
+    Course,
+    Enrolment,
+    Round,
+)
+from seminars.selectors import catalogue, participation
+from seminars.services._seats import (
+    SeatBook,
+    adjust_seats,
+    conflict_on_duplicate,
+    lock_round,
+    move,
+    my_bookings_url,
+    refetch_enrolment,
+    round_params,
+)
+from seminars.services.waiting_list import ask_for_approval, confirm, fill_locked, sweep_locked
+
+
+@transaction.atomic
+def enrolment_create(
+    *,
+    actor: Actor,
+    round: Round,
+    person: Person | None = None,
+    motivation: str = "",
+) -> Enrolment:
+    """Enrol a person on a round: a seat if one is free for their organisation, else a place in the queue.
+
+    Staff enrol themselves while registration is open; coordinators may enrol anyone of the programme at
+    any time before the round starts. Eligibility (staff of a taking-part organisation, target roles when
+    the round is exclusive, prerequisites completed, one booking per course) is read just before the round
+    lock; the round's own state, the person's booking on it and the seats are decided inside it.
+    Sends: calendar invites (confirmed), or a notification of the queue place or the pending approval, and
+    an approval request to the line manager where the round needs one.
+    """
+    if actor.person is None:
+        raise PermissionDenied(_("You have no staff profile."))
+    programme = round.course.programme
+    person = person or actor.person
+    on_behalf = person.pk != actor.person.pk
+    if on_behalf and not permissions.can_manage(actor, programme):
+        raise PermissionDenied(_("Only coordinators may enrol other people."))
+    if len(motivation) > 1000:
+        raise ValidationError({"motivation": _("Keep the note under 1,000 characters.")})
+    now = timezone.now()
+    # Who the person is and what the course asks for is read before the lock, so that the locked part of
+    # the transaction (which every other enrolment on this round waits for) stays short.
+    course = (
+        Course.objects.select_related("programme")
+        .prefetch_related("target_roles", "prerequisites", "providers")
+        .get(pk=round.course_id)
+    )
+    rules = catalogue.course_rules(course)
+    context = catalogue.enrolment_context(person, programme)
+    locked = lock_round(round.pk)
+    locked.course = course
+    sweep_locked(locked, now, fill=False)
+    problems = permissions.enrolment_problems(
+        context,
+        locked,
+        target_role_ids=rules.target_role_ids,
+        prerequisite_ids=rules.prerequisite_ids,
+        prerequisite_titles=rules.prerequisite_titles,
+        now=now,
+        check_window=not on_behalf,
+    )
+    # Inside the lock this is exact: a second request of the same person for this round waits for the first.
+    if (
+        not problems
+        and Enrolment.objects.filter(round=locked, person=person, status__in=Enrolment.ACTIVE).exists()
+    ):
+        problems = [_("There is already a booking on a round of this course.")]
+    if problems:
+        raise ValidationError({"round": problems})
+    is_target = permissions.is_target_role(context.work_role_id, rules.target_role_ids)
+    approval = (
+        Enrolment.Approval.PENDING if locked.requires_manager_approval else Enrolment.Approval.NOT_REQUIRED
+    )
+    book = SeatBook.load(locked)
+    enrolment = Enrolment(
+        round=locked,
+        person=person,
+        organisation_id=person.organisation_id,
+        priority=1 if is_target and locked.target_role_mode == Round.TargetRoleMode.PRIORITY else 0,
+        approval=approval,
+        requested_at=now,
+        motivation=motivation,
+        enrolled_by=actor.person if on_behalf else None,
+    )
+    seat = book.available_for(person.organisation_id)
+    if seat:
+        enrolment.status = (
+            Enrolment.Status.PENDING_APPROVAL
+            if approval == Enrolment.Approval.PENDING
+            else Enrolment.Status.CONFIRMED
+        )
+    else:
+        enrolment.status = Enrolment.Status.WAITING
+    if enrolment.status == Enrolment.Status.CONFIRMED:
+        enrolment.confirmed_at = now
+    with conflict_on_duplicate(_("There is already a booking on a round of this course.")):
+        enrolment.save()
+    if seat:
+        adjust_seats(locked, 1)
+        book.take(person.organisation_id)
+    if enrolment.status == Enrolment.Status.CONFIRMED:
+        sent = invites.send_enrolment_messages(enrolment, locked, "REQUEST", now)
+        if not sent or on_behalf:
+            notify(
+                programme=programme,
+                recipients=[person],
+                kind=KIND_ENROLMENT,
+                title=gettext_noop("You have a seat on %(course)s (%(round)s)"),
+                body=gettext_noop("Calendar invites follow for every session that is scheduled."),
+                params=round_params(locked),
+                url=invites.round_url(locked.pk),
+            )
+    elif enrolment.status == Enrolment.Status.PENDING_APPROVAL:
+        notify(
+            programme=programme,
+            recipients=[person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("A seat on %(course)s (%(round)s) is held for you"),
+            body=gettext_noop(
+                "Your line manager has been asked to approve. The seat is confirmed when they do."
+            ),
+            params=round_params(locked),
+            url=my_bookings_url(),
+        )
+    else:
+        position = participation.queue_position(enrolment)
+        notify(
+            programme=programme,
+            recipients=[person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("You are number %(position)s on the waiting list for %(course)s (%(round)s)"),
+            body=gettext_noop(
+                "If a seat becomes free it is offered to you by email and held for %(hours)s hours."
+            ),
+            params={**round_params(locked), "position": position, "hours": locked.offer_hold_hours},
+            url=my_bookings_url(),
+        )
+    if approval == Enrolment.Approval.PENDING:
+        ask_for_approval(enrolment, locked)
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_cancel(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
+    """End a booking: the person cancels (until the round's cancellation deadline) or leaves the queue (any
+    time); a coordinator removes anyone at any time. A freed seat is offered to the next in the queue.
+    Sends: calendar cancellations for a confirmed seat; a notification when a coordinator removes someone.
+    """
+    now = timezone.now()
+    locked = lock_round(enrolment.round_id)
+    sweep_locked(locked, now, fill=False)
+    enrolment = refetch_enrolment(enrolment)
+    enrolment.round = locked
+    if not enrolment.is_active:
+        raise Conflict(_("This booking has already ended."))
+    own = permissions.is_own(actor, enrolment)
+    manager = permissions.can_manage(actor, locked.course.programme_id)
+    if not own and not manager:
+        raise PermissionDenied(_("You may not change this booking."))
+    if not permissions.can_cancel(actor, enrolment, now):
+        raise ValidationError(_("The cancellation deadline has passed; ask the programme's coordinators."))
+    was_confirmed = enrolment.status == Enrolment.Status.CONFIRMED
+    if own:
+        reason = (
+            Enrolment.EndReason.LEFT_QUEUE
+            if enrolment.status == Enrolment.Status.WAITING
+            else Enrolment.EndReason.CANCELLED_BY_PERSON
+        )
+    else:
+        reason = Enrolment.EndReason.REMOVED
+    move(enrolment, Enrolment.Status.CANCELLED, round_=locked, now=now, end_reason=reason)
+    if was_confirmed:
+        invites.send_enrolment_messages(enrolment, locked, "CANCEL", now)
+    if not own:
+        notify(
+            programme=locked.course.programme,
+            recipients=[enrolment.person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("Your booking on %(course)s (%(round)s) was removed by a coordinator"),
+            params=round_params(locked),
+            url=my_bookings_url(),
+        )
+    fill_locked(locked, now)
+    return enrolment
+
+
+@transaction.atomic
+def offer_accept(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
+    """Accept the seat offered from the queue, before the offer lapses. The person themselves only.
+    Sends calendar invites, or asks the line manager first where approval is still pending."""
+    now = timezone.now()
+    locked = lock_round(enrolment.round_id)
+    sweep_locked(locked, now, fill=False)
+    enrolment = refetch_enrolment(enrolment)
+    if not permissions.is_own(actor, enrolment):
+        raise PermissionDenied(_("Only the person offered the seat may accept it."))
+    if enrolment.status != Enrolment.Status.OFFERED:
+        if enrolment.end_reason == Enrolment.EndReason.OFFER_EXPIRED:
+            raise ValidationError(_("The offer lapsed and the seat has passed to the next person."))
+        raise ValidationError(_("There is no open offer on this booking."))
+    if enrolment.approval == Enrolment.Approval.PENDING:
+        move(enrolment, Enrolment.Status.PENDING_APPROVAL, round_=locked, now=now)
+        notify(
+            programme=locked.course.programme,
+            recipients=[enrolment.person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("The seat on %(course)s (%(round)s) is held while your line manager decides"),
+            params=round_params(locked),
+            url=my_bookings_url(),
+        )
+        ask_for_approval(enrolment, locked)
+    else:
+        confirm(enrolment, locked, now)
+    return enrolment
+
+
+@transaction.atomic
+def offer_decline(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
+    """Turn down an offered seat; it goes to the next in the queue. The person themselves only."""
+    now = timezone.now()
+    locked = lock_round(enrolment.round_id)
+    sweep_locked(locked, now, fill=False)
+    enrolment = refetch_enrolment(enrolment)
+    if not permissions.is_own(actor, enrolment):
+        raise PermissionDenied(_("Only the person offered the seat may decline it."))
+    if enrolment.status != Enrolment.Status.OFFERED:
+        raise ValidationError(_("There is no open offer on this booking."))
+    move(
+        enrolment,
+        Enrolment.Status.DECLINED,
+        round_=locked,
+        now=now,
+        end_reason=Enrolment.EndReason.OFFER_DECLINED,
+    )
+    fill_locked(locked, now)
+    return enrolment
