@@ -59,7 +59,7 @@ class ManageView(ProgrammeMixin, TemplateView):
         return context
 
 
-class CourseCreateView(ProgrammeMixin, ServiceFormMixin, FormView):
+class CourseCreateView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     template_name = "seminars/form.html"
     required_roles = COORDINATORS
     form_class = forms.CourseForm
@@ -77,7 +77,7 @@ class CourseCreateView(ProgrammeMixin, ServiceFormMixin, FormView):
         return reverse("seminars:course-detail", kwargs={"pk": course.pk})
 
 
-class CourseEditView(ProgrammeMixin, ServiceFormMixin, FormView):
+class CourseEditView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     template_name = "seminars/form.html"
     required_roles = COORDINATORS
     model = Course
@@ -103,7 +103,7 @@ class CourseEditView(ProgrammeMixin, ServiceFormMixin, FormView):
         return reverse("seminars:course-detail", kwargs={"pk": self.course.pk})
 
 
-class RoundCreateView(ProgrammeMixin, ServiceFormMixin, FormView):
+class RoundCreateView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     template_name = "seminars/form.html"
     required_roles = COORDINATORS
     model = Course
@@ -129,7 +129,7 @@ class RoundCreateView(ProgrammeMixin, ServiceFormMixin, FormView):
         return reverse("seminars:round-admin", kwargs={"pk": round_.pk})
 
 
-class RoundEditView(RoundScoped, ServiceFormMixin, FormView):
+class RoundEditView(RoundScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     template_name = "seminars/form.html"
     required_roles = COORDINATORS
     form_class = forms.RoundForm
@@ -240,7 +240,7 @@ class RoundCancelView(RoundScoped, View):
         return redirect("seminars:round-admin", pk=round_.pk)
 
 
-class SessionCreateView(RoundScoped, ServiceFormMixin, FormView):
+class SessionCreateView(RoundScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     template_name = "seminars/form.html"
     required_roles = COORDINATORS
     form_class = forms.SessionForm
@@ -265,7 +265,7 @@ class SessionCreateView(RoundScoped, ServiceFormMixin, FormView):
         return reverse("seminars:round-admin", kwargs={"pk": self.round.pk})
 
 
-class SessionEditView(SessionScoped, ServiceFormMixin, FormView):
+class SessionEditView(SessionScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     template_name = "seminars/form.html"
     required_roles = COORDINATORS
     form_class = forms.SessionForm

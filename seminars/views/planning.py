@@ -40,7 +40,7 @@ from seminars.views._base import (
 )
 
 
-class QuotasView(RoundScoped, ServiceFormMixin, FormView):
+class QuotasView(RoundScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     template_name = "seminars/quotas.html"
     required_roles = COORDINATORS
     form_class = forms.QuotaForm
@@ -90,7 +90,7 @@ class QuotaDeleteView(ProgrammeMixin, View):
         return redirect("seminars:quotas", pk=quota.round_id)
 
 
-class GroupsView(RoundScoped, ServiceFormMixin, FormView):
+class GroupsView(RoundScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     template_name = "seminars/groups.html"
     required_roles = COORDINATORS
     form_class = forms.GroupForm
@@ -138,7 +138,7 @@ class GroupsView(RoundScoped, ServiceFormMixin, FormView):
         }
 
 
-class CostsView(RoundScoped, ServiceFormMixin, FormView):
+class CostsView(RoundScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     template_name = "seminars/costs.html"
     required_roles = COORDINATORS
     form_class = forms.CostForm
