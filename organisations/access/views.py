@@ -3,23 +3,16 @@ roles the page needs, sees only that programme's rows."""
 
 from __future__ import annotations
 
-from abc import ABCMeta, abstractmethod
 from typing import Any, ClassVar
 
-from django import forms
-from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.generic import TemplateView
 
-from coordinator.core.forms import add_service_errors
 from coordinator.core.tenancy import restrict_to_programmes
-from coordinator.core.views import SERVICE_ERRORS
 from organisations.models import Person, Programme
 from organisations.permissions import Actor, actor_for
 
@@ -82,54 +75,3 @@ class ProgrammeMixin(LoginRequiredMixin):
         if found is None:
             raise Http404
         return found
-
-
-class FormPage(ProgrammeMixin, TemplateView, metaclass=ABCMeta):
-    """A form page: GET shows the form; POST calls the service and redirects with a message, or shows the
-    form again with what was typed and the errors next to their fields (status 400). Subclasses fetch what
-    the page is about in ``load`` (scoped, 404 when not found; the right to act checked there or by the
-    service), build the form and perform the action; each feature sets its own ``template_name``."""
-
-    page_title: ClassVar[Any] = ""
-    submit_label: ClassVar[Any] = gettext_lazy("Save")
-    success_message: ClassVar[Any] = gettext_lazy("Saved.")
-
-    def load(self, **kwargs: Any) -> None:
-        """Fetch the objects the page is about (scoped; 404 when not found) and check the right to act."""
-
-    @abstractmethod
-    def build_form(self, data: Any = None) -> forms.Form:
-        """The page's form, bound to ``data`` on POST."""
-
-    @abstractmethod
-    def perform(self, form: Any) -> str:
-        """Call the service; return the address to go to."""
-
-    def page_context(self) -> dict[str, Any]:
-        return {}
-
-    def _render(self, request: HttpRequest, form: forms.Form, status: int = 200) -> HttpResponse:
-        context = {
-            "form": form,
-            "page_title": self.page_title,
-            "submit_label": self.submit_label,
-            **self.page_context(),
-        }
-        return render(request, self.get_template_names(), context, status=status)
-
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        self.load(**kwargs)
-        return self._render(request, self.build_form())
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        self.load(**kwargs)
-        form = self.build_form(request.POST)
-        if form.is_valid():
-            try:
-                target = self.perform(form)
-            except SERVICE_ERRORS as error:  # a Conflict too, while the features move to FormView
-                add_service_errors(form, error)
-            else:
-                messages.success(request, str(self.success_message))
-                return redirect(target)
-        return self._render(request, form, status=400)
