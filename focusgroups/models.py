@@ -142,10 +142,6 @@ class GroupMembership(TenantModel):
     def __str__(self) -> str:
         return f"{self.person} in {self.group} ({self.role})"
 
-    @property
-    def may_edit(self) -> bool:
-        return self.is_active and self.role in (self.Role.MEMBER, self.Role.CONVENER)
-
 
 class Meeting(TenantModel):
     """A meeting of a focus group; members receive calendar invites, updates and cancellations."""
