@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.services import apply_changes
 from organisations import permissions
 from organisations.models import (
     Funder,
@@ -42,19 +43,6 @@ EMPLOYMENT_FIELDS = {"unit", "line_manager", "job_title", "phone", "languages", 
 class FunderShare:
     name: str
     share_percent: Decimal
-
-
-def _apply(instance: Model, values: dict[str, Any], allowed: set[str]) -> list[str]:
-    """Set the allowed ``values`` on ``instance``; return the names of the fields that changed."""
-    unknown = set(values) - allowed
-    if unknown:
-        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
-    changed = []
-    for name, value in values.items():
-        if getattr(instance, name) != value:
-            setattr(instance, name, value)
-            changed.append(name)
-    return changed
 
 
 ORGANISATION_NAME_TAKEN = gettext_noop("An organisation with this name is already registered.")
@@ -103,7 +91,7 @@ def programme_update(
     """Change a programme's settings and, optionally, replace its funders. Programme admins only."""
     if not permissions.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may change it."))
-    _save_changed(programme, _apply(programme, values, PROGRAMME_FIELDS))
+    _save_changed(programme, apply_changes(programme, values, PROGRAMME_FIELDS))
     if funders is not None:
         funders_replace(actor=actor, programme=programme, funders=funders)
     return programme
@@ -159,7 +147,7 @@ def organisation_update(*, actor: Actor, organisation: Organisation, values: dic
     """Change an organisation's details: its own admins and the programme admins."""
     if not permissions.can_edit_organisation(actor, organisation):
         raise PermissionDenied(_("You may not change this organisation."))
-    changed = _apply(organisation, values, ORGANISATION_FIELDS)
+    changed = apply_changes(organisation, values, ORGANISATION_FIELDS)
     if changed:
         organisation.full_clean(validate_unique=False, validate_constraints=False)
         _save_unique(organisation, field="name", taken=ORGANISATION_NAME_TAKEN, update_fields=changed)
@@ -188,7 +176,7 @@ def unit_create(*, actor: Actor, organisation: Organisation, values: dict[str, A
     if not permissions.can_add_unit_to(actor, organisation):
         raise PermissionDenied(_("You may not add units to this organisation."))
     unit = Unit(organisation=organisation)
-    _apply(unit, values, UNIT_FIELDS)
+    apply_changes(unit, values, UNIT_FIELDS)
     _check_parent(unit, organisation, unit.parent)
     unit.full_clean(validate_unique=False, validate_constraints=False)
     _save_unique(unit, field="name", taken=UNIT_NAME_TAKEN)
@@ -199,7 +187,7 @@ def unit_create(*, actor: Actor, organisation: Organisation, values: dict[str, A
 def unit_update(*, actor: Actor, unit: Unit, values: dict[str, Any]) -> Unit:
     if not permissions.can_edit_unit(actor, unit):
         raise PermissionDenied(_("You may not change this unit."))
-    changed = _apply(unit, values, UNIT_FIELDS)
+    changed = apply_changes(unit, values, UNIT_FIELDS)
     _check_parent(unit, unit.organisation, unit.parent)
     if changed:
         unit.full_clean(validate_unique=False, validate_constraints=False)
@@ -253,7 +241,7 @@ def person_update(*, actor: Actor, person: Person, values: dict[str, Any]) -> Pe
         allowed = OWN_PROFILE_FIELDS
     else:
         raise PermissionDenied(_("You may not change this person's profile."))
-    changed = _apply(person, values, allowed)
+    changed = apply_changes(person, values, allowed)
     _check_unit(person, person.unit)
     _check_line_manager(person, person.line_manager)
     _save_changed(person, changed)

@@ -3,11 +3,7 @@ address of a group's page."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.core.exceptions import PermissionDenied
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
@@ -15,38 +11,6 @@ from focusgroups import permissions
 from focusgroups.models import FocusGroup
 from organisations.models import Membership, Person, Programme
 from organisations.permissions import Actor
-
-
-def apply_values(instance: Any, values: Mapping[str, Any], allowed: set[str]) -> list[str]:
-    unknown = set(values) - allowed
-    if unknown:
-        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
-    changed = []
-    for name, value in values.items():
-        if getattr(instance, name) != value:
-            setattr(instance, name, value)
-            changed.append(name)
-    return changed
-
-
-def full_clean(instance: Any, exclude: Sequence[str] = ()) -> None:
-    errors: dict[str, list[str]] = {}
-    # Django does not validate a TextField's max_length (it only sizes form widgets); the API and the
-    # socket need the limit enforced here.
-    for field in instance._meta.concrete_fields:
-        if isinstance(field, models.TextField) and field.max_length and field.name not in exclude:
-            value = getattr(instance, field.attname)
-            if isinstance(value, str) and len(value) > field.max_length:
-                errors[field.name] = [
-                    _("Keep this under %(limit)s characters.") % {"limit": field.max_length}
-                ]
-    try:
-        instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
-            errors.setdefault(name, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
 
 
 def require_person(actor: Actor) -> Person:

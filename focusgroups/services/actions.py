@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from coordinator.core import registry
 from coordinator.core.notifications import notify
+from coordinator.core.services import apply_changes, validate
 from focusgroups import permissions
 from focusgroups.models import ActionItem, FocusGroup, Meeting
-from focusgroups.services._shared import apply_values, full_clean, group_url, is_programme_member
+from focusgroups.services._shared import group_url, is_programme_member
 from organisations.models import Organisation, Person
 from organisations.permissions import Actor
 
@@ -59,9 +60,9 @@ def action_create(
         organisation_id=organisation.pk if organisation else owner.organisation_id,
         created_by=actor.person,
     )
-    apply_values(action, values, ACTION_FIELDS)
+    apply_changes(action, values, ACTION_FIELDS)
     _check_action_meeting(group, action.meeting)
-    full_clean(action, exclude=["created_by"])
+    validate(action, exclude=["created_by"])
     action.save()
     notify(
         programme=group.programme,
@@ -86,7 +87,7 @@ def action_update(
     ):
         if not (actor.person is not None and action.created_by_id == actor.person.pk):
             raise PermissionDenied(_("The owner may only change the status."))
-    changed = apply_values(action, values, ACTION_FIELDS)
+    changed = apply_changes(action, values, ACTION_FIELDS)
     _check_action_meeting(action.group, action.meeting)
     new_owner = owner is not None and owner.pk != action.owner_id
     if owner is not None and new_owner:
@@ -94,7 +95,7 @@ def action_update(
         action.owner = owner
         action.organisation_id = owner.organisation_id
         changed += ["owner", "organisation"]
-    full_clean(action, exclude=["created_by"])
+    validate(action, exclude=["created_by"])
     if changed:
         action.save(update_fields=[*changed, "updated_at"])
     if new_owner:

@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.services import apply_changes, validate
 from focusgroups import permissions
 from focusgroups.models import Concept, ConceptComment, ConceptTerm
-from focusgroups.services._shared import apply_values, full_clean, require_person
+from focusgroups.services._shared import require_person
 from organisations.models import Organisation, Programme
 from organisations.permissions import Actor
 
@@ -24,7 +25,7 @@ def concept_create(*, actor: Actor, programme: Programme, name: str, description
     if not permissions.can_use_glossary(actor, programme):
         raise PermissionDenied(_("Only members of the programme may add to its glossary."))
     concept = Concept(programme=programme, name=name.strip(), description=description, created_by=person)
-    full_clean(concept)
+    validate(concept)
     if Concept.objects.filter(programme=programme, name__iexact=concept.name).exists():
         raise ValidationError({"name": _("The glossary already has this concept.")})
     concept.save()
@@ -37,8 +38,8 @@ def concept_update(*, actor: Actor, concept: Concept, values: Mapping[str, Any])
     person = require_person(actor)
     if concept.created_by_id != person.pk and not actor.is_coordinator(concept.programme_id):
         raise PermissionDenied(_("Only the concept's author or a coordinator may change it."))
-    changed = apply_values(concept, values, {"name", "description"})
-    full_clean(concept)
+    changed = apply_changes(concept, values, {"name", "description"})
+    validate(concept)
     if (
         "name" in changed
         and Concept.objects.filter(programme_id=concept.programme_id, name__iexact=concept.name)
@@ -65,7 +66,7 @@ def term_set(
     if row is None:
         row = ConceptTerm(concept=concept, organisation=organisation)
     row.term, row.definition, row.updated_by = term.strip(), definition, person
-    full_clean(row)
+    validate(row)
     try:
         with transaction.atomic():
             row.save()
@@ -81,6 +82,6 @@ def comment_add(*, actor: Actor, concept: Concept, body: str) -> ConceptComment:
     if not permissions.can_use_glossary(actor, concept.programme_id):
         raise PermissionDenied(_("Only members of the programme may comment."))
     comment = ConceptComment(concept=concept, author=person, body=body.strip())
-    full_clean(comment)
+    validate(comment)
     comment.save()
     return comment

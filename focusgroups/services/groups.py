@@ -20,11 +20,10 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from coordinator.core import registry
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
+from coordinator.core.services import apply_changes, validate
 from focusgroups import invites, permissions
 from focusgroups.models import FocusGroup, GroupMembership, Meeting
 from focusgroups.services._shared import (
-    apply_values,
-    full_clean,
     group_url,
     is_programme_member,
     require_manage_group,
@@ -112,8 +111,8 @@ def group_create(
     if not permissions.can_manage_groups(actor, programme):
         raise PermissionDenied(_("Only the programme's coordinators may do this."))
     group = FocusGroup(programme=programme)
-    apply_values(group, values, GROUP_FIELDS)
-    full_clean(group, exclude=["convener"])
+    apply_changes(group, values, GROUP_FIELDS)
+    validate(group, exclude=["convener"])
     _check_group_unique(group)
     group.save()
     if convener is not None:
@@ -127,8 +126,8 @@ def group_update(
 ) -> FocusGroup:
     """Rename or describe a group (its convener or a coordinator); a new convener only by a coordinator."""
     require_manage_group(actor, group)
-    changed = apply_values(group, values, GROUP_FIELDS)
-    full_clean(group, exclude=["convener"])
+    changed = apply_changes(group, values, GROUP_FIELDS)
+    validate(group, exclude=["convener"])
     _check_group_unique(group)
     if changed:
         group.save(update_fields=changed)
@@ -216,7 +215,7 @@ def membership_add(
         mandate=mandate,
         sent_by=sent_by,
     )
-    full_clean(membership)
+    validate(membership)
     try:
         with transaction.atomic():
             membership.save()
@@ -241,8 +240,8 @@ def membership_update(
     if GroupMembership.Role.CONVENER in (role, membership.role) and role != membership.role:
         if not permissions.can_manage_groups(actor, group.programme_id):
             raise PermissionDenied(_("Only the programme's coordinators may appoint a convener."))
-    changed = apply_values(membership, values, MEMBERSHIP_FIELDS)
-    full_clean(membership)
+    changed = apply_changes(membership, values, MEMBERSHIP_FIELDS)
+    validate(membership)
     if changed:
         membership.save(update_fields=changed)
     if "role" in changed:

@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from coordinator.core import registry
 from coordinator.core.notifications import notify
+from coordinator.core.services import apply_changes, validate
 from focusgroups import invites
 from focusgroups.models import AgendaItem, Decision, FocusGroup, Meeting
-from focusgroups.services._shared import apply_values, full_clean, require_manage_group
+from focusgroups.services._shared import require_manage_group
 from organisations.permissions import Actor
 
 KIND_MEETING = "focusgroups.meeting"
@@ -35,7 +36,7 @@ MEETING_CALENDAR_FIELDS = {"title", "starts_at", "ends_at", "place", "online_lin
 
 
 def _check_meeting(meeting: Meeting) -> None:
-    full_clean(meeting, exclude=["group", "created_by"])
+    validate(meeting, exclude=["group", "created_by"])
     errors = {}
     if meeting.ends_at <= meeting.starts_at:
         errors["ends_at"] = _("The meeting must end after it starts.")
@@ -56,7 +57,7 @@ def _set_agenda(meeting: Meeting, agenda: Sequence[Mapping[str, str]]) -> None:
             note=str(entry.get("note", "")).strip(),
         )
         try:
-            full_clean(item, exclude=["meeting"])
+            validate(item, exclude=["meeting"])
         except ValidationError as exc:
             raise ValidationError(
                 {
@@ -80,7 +81,7 @@ def meeting_create(
     """Schedule a meeting (convener or coordinators) and send every active member a calendar invite."""
     require_manage_group(actor, group)
     meeting = Meeting(group=group, created_by=actor.person)
-    apply_values(meeting, values, MEETING_FIELDS)
+    apply_changes(meeting, values, MEETING_FIELDS)
     _check_meeting(meeting)
     meeting.save()
     _set_agenda(meeting, agenda)
@@ -102,7 +103,7 @@ def meeting_update(
     require_manage_group(actor, meeting.group)
     if meeting.status == Meeting.Status.CANCELLED:
         raise ValidationError(_("This meeting is cancelled."))
-    changed = apply_values(meeting, values, MEETING_FIELDS)
+    changed = apply_changes(meeting, values, MEETING_FIELDS)
     _check_meeting(meeting)
     agenda_changed = agenda is not None
     if agenda is not None:
@@ -157,14 +158,14 @@ def meeting_record_minutes(
         raise ValidationError(_("Minutes can be recorded once the meeting has started."))
     meeting.minutes = minutes
     meeting.status = Meeting.Status.HELD
-    full_clean(meeting, exclude=["group", "created_by"])
+    validate(meeting, exclude=["group", "created_by"])
     rows = []
     for position, text in enumerate((t.strip() for t in decisions if t and t.strip()), start=1):
         decision = Decision(
             meeting=meeting, programme_id=meeting.group.programme_id, position=position, text=text
         )
         try:
-            full_clean(decision, exclude=["meeting"])
+            validate(decision, exclude=["meeting"])
         except ValidationError as exc:
             raise ValidationError(
                 {

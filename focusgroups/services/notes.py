@@ -25,9 +25,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.services import validate
 from focusgroups import permissions
 from focusgroups.models import FocusGroup, Note, NoteVersion
-from focusgroups.services._shared import full_clean, require_person
+from focusgroups.services._shared import require_person
 from organisations.permissions import Actor
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def _broadcast_saved_on_commit(note: Note, author_name: str) -> None:
 
 def _check_note(title: str, body: str, visibility: str) -> None:
     probe = Note(title=title, body=body, visibility=visibility)
-    full_clean(probe, exclude=["group", "updated_by"])
+    validate(probe, exclude=["group", "updated_by"])
 
 
 @transaction.atomic
@@ -109,7 +110,7 @@ def note_create(
         raise PermissionDenied(_("Only the group's members may write its notes."))
     now = timezone.now()
     note = Note(group=group, title=title, body=body, visibility=visibility, updated_by=person, updated_at=now)
-    full_clean(note)
+    validate(note)
     note.save()
     NoteVersion.objects.create(note=note, version=1, title=title, body=body, author=person, created_at=now)
     _broadcast_saved_on_commit(note, person.full_name)

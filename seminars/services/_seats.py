@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -47,22 +46,6 @@ def seat_lock_disabled() -> Iterator[None]:
 def require_manage(actor: Actor, programme: Programme | int) -> None:
     if not permissions.can_manage(actor, programme):
         raise PermissionDenied(_("Only the programme's coordinators may do this."))
-
-
-def apply_values(instance: Any, values: Mapping[str, Any], allowed: set[str]) -> list[str]:
-    unknown = set(values) - allowed
-    if unknown:
-        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
-    changed = []
-    for name, value in values.items():
-        if getattr(instance, name) != value:
-            setattr(instance, name, value)
-            changed.append(name)
-    return changed
-
-
-def full_clean(instance: Any, exclude: Sequence[str] = ()) -> None:
-    instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
 
 
 def lock_round(round_id: int) -> Round:

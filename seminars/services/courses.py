@@ -9,15 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from coordinator.core.services import apply_changes, validate
 from organisations.models import Organisation, Programme, WorkRole
 from organisations.permissions import Actor
 from seminars.models import (
     Course,
 )
 from seminars.services._seats import (
-    apply_values,
     conflict_on_duplicate,
-    full_clean,
     require_manage,
 )
 
@@ -92,8 +91,8 @@ def course_create(
     require_manage(actor, programme)
     _check_course_relations(programme, providers, target_roles, prerequisites, None)
     course = Course(programme=programme)
-    apply_values(course, values, COURSE_FIELDS)
-    full_clean(course)
+    apply_changes(course, values, COURSE_FIELDS)
+    validate(course)
     if Course.objects.filter(programme=programme, title__iexact=course.title).exists():
         raise ValidationError({"title": _("The programme already has a course with this title.")})
     with conflict_on_duplicate(_("The programme already has a course with this title.")):
@@ -119,8 +118,8 @@ def course_update(
     Changes apply to new enrolments; people already booked keep their seats."""
     require_manage(actor, course.programme_id)
     _check_course_relations(course.programme, providers, target_roles, prerequisites, course)
-    changed = apply_values(course, values, COURSE_FIELDS)
-    full_clean(course)
+    changed = apply_changes(course, values, COURSE_FIELDS)
+    validate(course)
     if (
         "title" in changed
         and Course.objects.filter(programme_id=course.programme_id, title__iexact=course.title)

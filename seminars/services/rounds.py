@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
+from coordinator.core.services import apply_changes, validate
 from organisations.permissions import Actor
 from seminars import invites
 from seminars.models import (
@@ -24,8 +25,6 @@ from seminars.models import (
     Session,
 )
 from seminars.services._seats import (
-    apply_values,
-    full_clean,
     lock_round,
     my_bookings_url,
     require_manage,
@@ -77,10 +76,10 @@ def round_create(*, actor: Actor, course: Course, values: Mapping[str, Any]) -> 
     """Add a round to a course (a draft unless ``status`` says published). Coordinators only."""
     require_manage(actor, course.programme_id)
     round_ = Round(course=course)
-    apply_values(round_, values, ROUND_FIELDS)
+    apply_changes(round_, values, ROUND_FIELDS)
     if round_.status == Round.Status.CANCELLED:
         raise ValidationError({"status": _("A new round cannot be cancelled.")})
-    full_clean(round_, exclude=["course"])
+    validate(round_, exclude=["course"])
     check_round(round_, 0)
     round_.save()
     return round_
@@ -96,7 +95,7 @@ def round_update(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> Ro
     now = timezone.now()
     locked = lock_round(round.pk)
     before_status = locked.status
-    changed = apply_values(locked, values, ROUND_FIELDS)
+    changed = apply_changes(locked, values, ROUND_FIELDS)
     if "status" in changed:
         if locked.status == Round.Status.CANCELLED or before_status == Round.Status.CANCELLED:
             raise ValidationError(
@@ -104,7 +103,7 @@ def round_update(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> Ro
             )
         if locked.status == Round.Status.DRAFT and Enrolment.objects.filter(round=locked).exists():
             raise ValidationError({"status": _("People have enrolled; the round cannot go back to draft.")})
-    full_clean(locked, exclude=["course"])
+    validate(locked, exclude=["course"])
     reserved_total = sum(OrganisationQuota.objects.filter(round=locked).values_list("reserved", flat=True))
     check_round(locked, reserved_total)
     if changed:

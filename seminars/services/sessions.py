@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.services import apply_changes, validate
 from organisations.permissions import Actor
 from seminars import invites
 from seminars.models import (
@@ -22,8 +23,6 @@ from seminars.models import (
 )
 from seminars.selectors import participation
 from seminars.services._seats import (
-    apply_values,
-    full_clean,
     lock_round,
     require_manage,
 )
@@ -55,8 +54,8 @@ def session_create(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> 
     if locked.status == Round.Status.CANCELLED:
         raise ValidationError({"round": _("This round is cancelled.")})
     session = Session(round=locked)
-    apply_values(session, values, SESSION_FIELDS)
-    full_clean(session, exclude=["round"])
+    apply_changes(session, values, SESSION_FIELDS)
+    validate(session, exclude=["round"])
     _check_session(session)
     session.save()
     refresh_round_dates(locked)
@@ -78,10 +77,10 @@ def session_update(*, actor: Actor, session: Session, values: Mapping[str, Any])
     if current is None:
         raise Conflict()  # removed by someone else meanwhile
     session = current
-    changed = apply_values(session, values, SESSION_FIELDS)
+    changed = apply_changes(session, values, SESSION_FIELDS)
     if not changed:
         return session
-    full_clean(session, exclude=["round"])
+    validate(session, exclude=["round"])
     _check_session(session)
     session.save(update_fields=[*changed, "updated_at"])
     refresh_round_dates(locked)

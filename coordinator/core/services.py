@@ -1,0 +1,48 @@
+"""Small steps every app's services take when they change a row: apply only the fields a caller may
+change, and validate the row the way the API and the sockets need (lengths included)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext as _
+
+
+def apply_changes(instance: models.Model, values: Mapping[str, Any], allowed: set[str]) -> list[str]:
+    """Set ``values`` on ``instance``; refuse fields outside ``allowed`` (nothing is set then). Returns the
+    names of the fields whose value changed, for ``save(update_fields=...)``."""
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
+    changed = []
+    for name, value in values.items():
+        current = getattr(instance, name)
+        if current != value or current is None:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+def validate(instance: models.Model, exclude: Sequence[str] = ()) -> None:
+    """The row's field validation, with every message per field; uniqueness and constraints are left to
+    the database (the services turn their errors into field errors or conflicts)."""
+    errors: dict[str, list[str]] = {}
+    # Django does not validate a TextField's max_length (it only sizes form widgets); the API and the
+    # sockets need the limit enforced here.
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, models.TextField) and field.max_length and field.name not in exclude:
+            value = getattr(instance, field.attname)
+            if isinstance(value, str) and len(value) > field.max_length:
+                errors[field.name] = [
+                    _("Keep this under %(limit)s characters.") % {"limit": field.max_length}
+                ]
+    try:
+        instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
