@@ -15,7 +15,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.core.forms import add_service_errors  # noqa: F401  (used by the views)
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
 from shadowing.models import MAX_SLOT_CAPACITY, NOTE_MAX_LENGTH, Topic, Workplace
 from shadowing.services.shadowing_requests import MAX_PREFERENCES, MAX_WINDOWS

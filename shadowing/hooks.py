@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +14,7 @@ from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
 from shadowing import permissions
+from shadowing.links import page_url
 from shadowing.models import (
     HostFeedback,
     Placement,
@@ -222,7 +222,7 @@ def _history(person: Person) -> list[registry.HistoryEntry]:
                 kind=str(_("Job shadowing")),
                 title=f"{p.workplace.name} ({p.workplace.organisation.name})",
                 detail="\n".join(parts),
-                url=reverse("shadowing:placement-detail", kwargs={"pk": p.pk}),
+                url=page_url("placement-detail", pk=p.pk),
             )
         )
     return entries

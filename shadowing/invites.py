@@ -15,16 +15,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
 from coordinator.core.notifications import absolute_url, send_invite
 from organisations.models import Person
+from shadowing.links import page_url
 from shadowing.models import Placement, PlacementDay
 
 # The relations every invite (and most notifications) needs, for ``select_related``.
@@ -40,13 +39,6 @@ PLACEMENT_RELATED = (
 
 def visit_uid(placement_id: int, day_id: int) -> str:
     return event_uid("shadowing-visit", placement_id, day_id)
-
-
-def placement_url(placement_id: int) -> str:
-    try:
-        return reverse("shadowing:placement-detail", kwargs={"pk": placement_id})
-    except NoReverseMatch:  # API-only set-ups without the web pages
-        return ""
 
 
 def _span(day: PlacementDay, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -104,7 +96,7 @@ def visit_event(
     programme = placement.programme
     zone = ZoneInfo(programme.time_zone)
     start, end = _span(day, zone)
-    url = absolute_url(placement_url(placement.pk)) if url is None else url
+    url = absolute_url(page_url("placement-detail", pk=placement.pk)) if url is None else url
     shadower = placement.request.requester
     contact = placement.workplace.contact
     organizer = Participant(programme.organizer_email, programme.name) if with_people else None
@@ -174,7 +166,7 @@ def send_placement_invites(placement: Placement, method: Method, *, update: bool
                 person=person,
                 title=title,
                 body=body,
-                url=placement_url(placement.pk),
+                url=page_url("placement-detail", pk=placement.pk),
                 calendar=calendar,
                 method=method,
             )
@@ -205,13 +197,9 @@ def feed_events(person: Person) -> list[CalendarEvent]:
     with translation.override(person.language_in(placements[0].programme)):
         for placement in placements:
             days = list(placement.days.all())
-            url = absolute_url(placement_url(placement.pk))
+            url = absolute_url(page_url("placement-detail", pk=placement.pk))
             for index, day in enumerate(days, start=1):
                 events.append(
                     visit_event(placement, day, index=index, total=len(days), with_people=False, url=url)
                 )
     return events
-
-
-def feed_provider(person: Any) -> list[CalendarEvent]:
-    return feed_events(person)

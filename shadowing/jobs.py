@@ -19,12 +19,8 @@ for key, label, email in (
     registry.notification_kinds.register(key, registry.NotificationKind(key, label, default_email=email))
 
 
-def _expire() -> int:
-    return shadowing_requests.requests_expire()
-
-
 registry.periodic_jobs.register(
     "shadowing.expire_requests",
-    registry.PeriodicJob("shadowing.expire_requests", _expire, every_seconds=3600),
+    registry.PeriodicJob("shadowing.expire_requests", shadowing_requests.requests_expire, every_seconds=3600),
 )
-registry.calendar_providers.register("shadowing", invites.feed_provider)
+registry.calendar_providers.register("shadowing", invites.feed_events)

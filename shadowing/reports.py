@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import Count, Min, Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
 from organisations.models import Programme
+from shadowing.links import page_url
 from shadowing.models import Placement, PlacementDay, Reflection, ShadowingRequest
 
 # Placements that are, or have become, a visit.
@@ -73,7 +73,7 @@ def report(programme: Programme, start: date, end: date) -> registry.ReportSecti
             )
         ],
         link_label=_("Visits between organisations"),
-        link_url=reverse("shadowing:overview") + f"?starts_on={start.isoformat()}&ends_on={end.isoformat()}",
+        link_url=page_url("overview") + f"?starts_on={start.isoformat()}&ends_on={end.isoformat()}",
     )
 
 

@@ -43,13 +43,6 @@ def _languages() -> serializers.ListField:
     )
 
 
-class TopicSerializer(StrictModelSerializer):
-    class Meta:
-        model = Topic
-        fields = ["id", "programme", "name"]
-        read_only_fields = fields
-
-
 class WorkplaceSerializer(StrictModelSerializer):
     programme = ScopedPrimaryKeyRelatedField(
         model=Programme, help_text=_("The programme (set on creation only).")

@@ -157,17 +157,6 @@ def next_working_day(ordinal: int) -> int:
     return ordinal + 1
 
 
-def preference_score(request: RequestSpec, workplace: int, organisation: int) -> float:
-    score = OTHER_WORKPLACE_SCORE
-    rank = request.preferred_workplaces.get(workplace)
-    if rank is not None:
-        score = max(score, WORKPLACE_RANK_SCORE.get(rank, WORKPLACE_RANK_SCORE[5]))
-    rank = request.preferred_organisations.get(organisation)
-    if rank is not None:
-        score = max(score, ORGANISATION_RANK_SCORE.get(rank, ORGANISATION_RANK_SCORE[5]))
-    return score
-
-
 class _Calendar:
     """Open days of one workplace: sorted ordinals, and the slots per day."""
 
@@ -406,7 +395,7 @@ def _options_for(
     rid = r.id
     for wid, organisation, priority in order:
         cal = open_cal[wid]
-        # the same as preference_score(r, wid, organisation): every rank scores above OTHER_WORKPLACE_SCORE
+        # the preference score: the best rank's score (every rank scores above OTHER_WORKPLACE_SCORE)
         score = priority if priority > OTHER_WORKPLACE_SCORE else OTHER_WORKPLACE_SCORE
         budget = min(max_per_workplace, max_options - len(found))
         sequences = _spread(cal.sequences(r, windows), budget)

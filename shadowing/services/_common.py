@@ -1,5 +1,5 @@
 """What the shadowing services share: permission guards, field application, the programme's
-today, links and small look-ups."""
+today and small look-ups."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,13 +53,6 @@ def full_clean(instance: Any, exclude: Sequence[str] = ()) -> None:
 
 def today_in(programme: Programme) -> date:
     return timezone.localtime(timezone.now(), ZoneInfo(programme.time_zone)).date()
-
-
-def page_url(name: str, **kwargs: Any) -> str:
-    try:
-        return reverse(f"shadowing:{name}", kwargs=kwargs or None)
-    except Exception:  # the web pages are optional for the services (API-only deployments, early tests)
-        return ""
 
 
 def check_topics(programme: Programme, topics: Sequence[Topic]) -> None:

@@ -33,6 +33,7 @@ from organisations.models import Programme
 from organisations.permissions import Actor
 from shadowing import invites, permissions
 from shadowing.kinds import KIND_HOSTING, KIND_PLACEMENT
+from shadowing.links import page_url
 from shadowing.models import (
     MatchingRun,
     Placement,
@@ -43,7 +44,7 @@ from shadowing.models import (
     UnplacedReason,
     Workplace,
 )
-from shadowing.services._common import page_url, require_manage, today_in
+from shadowing.services._common import require_manage, today_in
 from shadowing.services._run_rows import (
     HandOption,
     approved_request_specs,

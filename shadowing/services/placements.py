@@ -30,6 +30,7 @@ from organisations.permissions import Actor
 from organisations.selectors import coordinators_of
 from shadowing import invites, permissions
 from shadowing.kinds import KIND_COORDINATION, KIND_HOSTING, KIND_PLACEMENT
+from shadowing.links import page_url
 from shadowing.models import (
     NOTE_MAX_LENGTH,
     Placement,
@@ -38,7 +39,6 @@ from shadowing.models import (
     ShadowingRequest,
     Slot,
 )
-from shadowing.services._common import page_url
 
 P = Placement.Status
 RS = ShadowingRequest.Status

@@ -22,6 +22,7 @@ from organisations.models import Organisation, Participation, Programme
 from organisations.permissions import Actor
 from shadowing import permissions
 from shadowing.kinds import KIND_APPROVAL, KIND_REQUEST
+from shadowing.links import page_url
 from shadowing.models import (
     NOTE_MAX_LENGTH,
     AvailabilityWindow,
@@ -35,7 +36,6 @@ from shadowing.services._common import (
     apply_values,
     check_topics,
     full_clean,
-    page_url,
     require_manage,
     require_person,
     today_in,

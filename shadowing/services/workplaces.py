@@ -19,6 +19,7 @@ from organisations.permissions import Actor
 from organisations.selectors import coordinators_of
 from shadowing import invites, permissions
 from shadowing.kinds import KIND_COORDINATION
+from shadowing.links import page_url
 from shadowing.models import (
     Placement,
     PlacementDay,
@@ -30,7 +31,6 @@ from shadowing.services._common import (
     apply_values,
     check_topics,
     full_clean,
-    page_url,
     today_in,
 )
 from shadowing.services.placements import cancel

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from coordinator.core.forms import add_service_errors
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Organisation
@@ -185,7 +186,7 @@ class RunAssignView(RunDetailView):
                     actor=self.actor, run=run, request=shadowing_request, workplace=workplace, slots=slots
                 )
             except SERVICE_ERRORS as error:
-                forms.add_service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(
                     request,

@@ -179,15 +179,38 @@ class SlotWeek:
     slots: list[Slot]
 
 
-class SlotsView(HostWorkplaceScoped, TemplateView):
+class SlotsView(HostWorkplaceScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     """The workplace's coming slots week by week, and the form that creates many at once."""
 
     template_name = "shadowing/slots.html"
+    form_class = forms.SlotBulkForm
 
-    def _render(self, workplace: Workplace, form: forms.SlotBulkForm, status: int = 200) -> HttpResponse:
+    def load(self, **kwargs: Any) -> None:
+        self.workplace = self.get_workplace(kwargs["pk"])
+
+    def get_initial(self) -> dict[str, Any]:
+        today = timezone.localdate()
+        return {
+            "starts_on": today + timedelta(days=1),
+            "ends_on": today + timedelta(days=29),
+            "weekdays": [1, 3],
+        }
+
+    def perform(self, form: forms.SlotBulkForm) -> str:
+        created = workplaces.slots_bulk_create(
+            actor=self.actor, workplace=self.workplace, **form.cleaned_data
+        )
+        self.created_count = len(created)
+        return reverse("shadowing:slots", kwargs={"pk": self.workplace.pk})
+
+    def get_success_message(self) -> str:
+        return _("%(n)s slots created.") % {"n": self.created_count}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         slots = list(
-            Slot.objects.filter(workplace=workplace, date__gte=today)
+            Slot.objects.filter(workplace=self.workplace, date__gte=today)
             .prefetch_related(
                 Prefetch(
                     "placement_days",
@@ -203,89 +226,63 @@ class SlotsView(HostWorkplaceScoped, TemplateView):
         weeks: dict[date, list[Slot]] = defaultdict(list)
         for slot in slots:
             weeks[slot.date - timedelta(days=slot.date.weekday())].append(slot)
-        return render(
-            self.request,
-            self.template_name,
-            {
-                "workplace": workplace,
-                "weeks": [SlotWeek(monday, items) for monday, items in sorted(weeks.items())],
-                "form": form,
-                "period_form": forms.PeriodForm(prefix="remove"),
-                "slot_count": len(slots),
-            },
-            status=status,
+        context.update(
+            workplace=self.workplace,
+            weeks=[SlotWeek(monday, items) for monday, items in sorted(weeks.items())],
+            period_form=forms.PeriodForm(prefix="remove"),
+            slot_count=len(slots),
         )
-
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        today = timezone.localdate()
-        initial = {
-            "starts_on": today + timedelta(days=1),
-            "ends_on": today + timedelta(days=29),
-            "weekdays": [1, 3],
-        }
-        return self._render(self.get_workplace(pk), forms.SlotBulkForm(initial=initial))
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        workplace = self.get_workplace(pk)
-        form = forms.SlotBulkForm(request.POST)
-        if form.is_valid():
-            try:
-                created = workplaces.slots_bulk_create(
-                    actor=self.actor, workplace=workplace, **form.cleaned_data
-                )
-            except SERVICE_ERRORS as error:
-                forms.add_service_errors(form, error)
-            else:
-                messages.success(request, _("%(n)s slots created.") % {"n": len(created)})
-                return redirect("shadowing:slots", pk=workplace.pk)
-        return self._render(workplace, form, status=400)
+        return context
 
 
-class SlotsRemoveFreeView(HostWorkplaceScoped, TemplateView):
-    """Remove the free future slots of a period: a page that shows how many, then the removal."""
+class SlotsRemoveFreeView(HostWorkplaceScoped, ServiceFormMixin, FormView):  # type: ignore[type-arg]
+    """Remove the free future slots of a period: the period comes by GET and the page shows how many; the
+    POST of the same period removes them."""
 
     template_name = "shadowing/slots_remove.html"
+    form_class = forms.PeriodForm
+    prefix = "remove"
 
-    def _render(self, workplace: Workplace, form: forms.PeriodForm, status: int = 200) -> HttpResponse:
+    def load(self, **kwargs: Any) -> None:
+        self.workplace = self.get_workplace(kwargs["pk"])
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        if self.request.method == "GET" and "remove-starts_on" in self.request.GET:
+            kwargs["data"] = self.request.GET
+        return kwargs
+
+    def perform(self, form: forms.PeriodForm) -> str:
+        self.removed_count = workplaces.slots_remove_free(
+            actor=self.actor,
+            workplace=self.workplace,
+            starts_on=form.cleaned_data["starts_on"],
+            ends_on=form.cleaned_data["ends_on"],
+        )
+        return reverse("shadowing:slots", kwargs={"pk": self.workplace.pk})
+
+    def get_success_message(self) -> str:
+        return _("%(n)s free slots removed.") % {"n": self.removed_count}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
         count = None
         if form.is_bound and form.is_valid():
-            today = timezone.localdate()
             count = Slot.objects.filter(
-                workplace=workplace,
-                date__gte=max(today, form.cleaned_data["starts_on"]),
+                workplace=self.workplace,
+                date__gte=max(timezone.localdate(), form.cleaned_data["starts_on"]),
                 date__lte=form.cleaned_data["ends_on"],
                 booked=0,
             ).count()
-        return render(
-            self.request,
-            self.template_name,
-            {"workplace": workplace, "form": form, "count": count},
-            status=status,
-        )
+        context.update(workplace=self.workplace, count=count)
+        return context
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        workplace = self.get_workplace(pk)
-        data = request.GET if "remove-starts_on" in request.GET else None
-        form = forms.PeriodForm(data, prefix="remove")
-        return self._render(workplace, form, status=400 if form.is_bound and not form.is_valid() else 200)
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        workplace = self.get_workplace(pk)
-        form = forms.PeriodForm(request.POST, prefix="remove")
-        if not form.is_valid():
-            return self._render(workplace, form, status=400)
-        try:
-            removed = workplaces.slots_remove_free(
-                actor=self.actor,
-                workplace=workplace,
-                starts_on=form.cleaned_data["starts_on"],
-                ends_on=form.cleaned_data["ends_on"],
-            )
-        except SERVICE_ERRORS as error:
-            forms.add_service_errors(form, error)
-            return self._render(workplace, form, status=400)
-        messages.success(request, _("%(n)s free slots removed.") % {"n": removed})
-        return redirect("shadowing:slots", pk=workplace.pk)
+    def render_to_response(self, context: dict[str, Any], **response_kwargs: Any) -> HttpResponse:
+        form = context["form"]
+        if form.is_bound and not form.is_valid():  # a period typed wrong answers 400, on GET as on POST
+            response_kwargs["status"] = 400
+        return super().render_to_response(context, **response_kwargs)
 
 
 class SlotDeleteView(ProgrammeMixin, TemplateView):

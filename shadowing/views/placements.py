@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from coordinator.core.forms import add_service_errors
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text, next_url
 from shadowing import forms, permissions
 from shadowing.models import HostFeedback, Placement, PlacementEvent, Reflection
@@ -87,7 +88,7 @@ class PlacementConfirmView(PlacementDetailView):
                     actor=self.actor, placement=placement, accept_confidentiality=True
                 )
             except SERVICE_ERRORS as error:
-                forms.add_service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(
                     request, _("Your visit is confirmed. A calendar invite is on its way by email.")

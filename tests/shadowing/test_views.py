@@ -309,6 +309,38 @@ def test_remove_free_slots_shows_how_many_then_removes(
     assert list(Slot.unscoped_objects.values_list("pk", flat=True)) == [booked.pk]
 
 
+def test_slot_pages_name_how_many_were_created_and_removed(web, host_a, workplace_a):
+    start = future_weekday(0, weeks_ahead=1)  # a Monday
+    client = web(host_a)
+    data = {
+        "weekdays": ["1", "3"],
+        "starts_on": start.isoformat(),
+        "ends_on": (start + timedelta(days=6)).isoformat(),
+        "starts_at": "09:00",
+        "ends_at": "15:00",
+        "capacity": "1",
+        "notes": "",
+    }
+    created = client.post(url("slots", workplace_a.pk), data, follow=True)
+    period = {
+        "remove-starts_on": start.isoformat(),
+        "remove-ends_on": (start + timedelta(days=6)).isoformat(),
+    }
+    removed = client.post(url("slots-remove-free", workplace_a.pk), period, follow=True)
+
+    assert b"2 slots created." in created.content
+    assert b"2 free slots removed." in removed.content
+
+
+def test_remove_free_slots_with_a_mistyped_period_answers_400_and_removes_nothing(web, host_a, slot_a):
+    period = {"remove-starts_on": "2030-02-10", "remove-ends_on": "2030-02-01"}
+    page = web(host_a).get(url("slots-remove-free", slot_a.workplace_id), period)
+
+    assert page.status_code == 400
+    assert b"Remove them" not in page.content
+    assert Slot.unscoped_objects.count() == 1
+
+
 def test_deleting_a_booked_slot_says_its_visitors_are_told_and_rematched(
     web, host_a, programme, shadower, slot_a, make_placement
 ):
