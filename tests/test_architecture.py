@@ -116,6 +116,7 @@ APP_ROOMS = {
     "jobs",
     "admin",
     "kinds",
+    "links",
     "seed",
     "templatetags",
     "static",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
@@ -19,7 +19,10 @@ def apply_changes(instance: models.Model, values: Mapping[str, Any], allowed: se
         raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
     changed = []
     for name, value in values.items():
-        current = getattr(instance, name)
+        try:
+            current = getattr(instance, name)
+        except ObjectDoesNotExist:  # a required relation not set yet on a new row
+            current = None
         if current != value or current is None:
             setattr(instance, name, value)
             changed.append(name)

@@ -3,12 +3,11 @@ today and small look-ups."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,26 +28,6 @@ def require_person(actor: Actor) -> Person:
     if actor.person is None:
         raise PermissionDenied(_("Sign in with a staff profile to do this."))
     return actor.person
-
-
-def apply_values(instance: Any, values: Mapping[str, Any], allowed: set[str]) -> list[str]:
-    unknown = set(values) - allowed
-    if unknown:
-        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
-    changed = []
-    for name, value in values.items():
-        try:
-            current = getattr(instance, name)
-        except ObjectDoesNotExist:  # a required relation not set yet on a new row
-            current = None
-        if current != value or current is None:
-            setattr(instance, name, value)
-            changed.append(name)
-    return changed
-
-
-def full_clean(instance: Any, exclude: Sequence[str] = ()) -> None:
-    instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
 
 
 def today_in(programme: Programme) -> date:

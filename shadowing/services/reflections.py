@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.services import validate
 from organisations.permissions import Actor
 from shadowing import permissions
 from shadowing.models import (
@@ -15,7 +16,6 @@ from shadowing.models import (
     Placement,
     Reflection,
 )
-from shadowing.services._common import full_clean
 from shadowing.services.placements import transition
 
 P = Placement.Status
@@ -28,7 +28,7 @@ def reflection_submit(
     if not permissions.is_requester(actor, placement.request):
         raise PermissionDenied(_("Only the shadower writes the reflection."))
     reflection = Reflection(placement=placement, learned=learned, how_used=how_used, how_shared=how_shared)
-    full_clean(reflection, exclude=["placement"])
+    validate(reflection, exclude=["placement"])
     with transaction.atomic():
         transition(placement, actor=actor, allowed_from=[P.VISITED], to=P.REFLECTED)
         reflection.save()
@@ -47,6 +47,6 @@ def host_feedback_submit(*, actor: Actor, placement: Placement, feedback: str) -
         item.feedback = feedback
         item.author = actor.person
         item.submitted_at = timezone.now()
-        full_clean(item, exclude=["placement"])
+        validate(item, exclude=["placement"])
         item.save()
     return item

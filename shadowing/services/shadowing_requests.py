@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
+from coordinator.core.services import apply_changes, validate
 from coordinator.core.tenancy import unscoped
 from organisations.models import Organisation, Participation, Programme
 from organisations.permissions import Actor
@@ -33,9 +34,7 @@ from shadowing.models import (
     Workplace,
 )
 from shadowing.services._common import (
-    apply_values,
     check_topics,
-    full_clean,
     require_manage,
     require_person,
     today_in,
@@ -164,8 +163,8 @@ def request_create(
     if not permissions.can_request(actor, programme):
         raise PermissionDenied(_("Only staff of the programme's organisations may ask to shadow."))
     request = ShadowingRequest(programme=programme, requester=person, organisation_id=person.organisation_id)
-    apply_values(request, values, REQUEST_FIELDS)
-    full_clean(request, exclude=["programme", "requester", "organisation", "partner"])
+    apply_changes(request, values, REQUEST_FIELDS)
+    validate(request, exclude=["programme", "requester", "organisation", "partner"])
     window_rows = _windows(windows)
     preference_rows = _preferences(preferences)
     _check_request_parts(programme, person.organisation_id, topics, window_rows, preference_rows)
@@ -199,8 +198,8 @@ def request_update(
         raise PermissionDenied(_("Only the person who asked may change this request."))
     if not request.is_open:
         raise ValidationError(_("This request can no longer be changed."))
-    changed = apply_values(request, values, REQUEST_FIELDS)
-    full_clean(request, exclude=["programme", "requester", "organisation", "partner"])
+    changed = apply_changes(request, values, REQUEST_FIELDS)
+    validate(request, exclude=["programme", "requester", "organisation", "partner"])
     programme = request.programme
     topic_rows = list(request.topics.all()) if topics is None else list(topics)
     window_rows = (

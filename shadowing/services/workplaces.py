@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from coordinator.core.notifications import notify
+from coordinator.core.services import apply_changes, validate
 from organisations.models import Organisation, Participation, Programme, Unit
 from organisations.permissions import Actor
 from organisations.selectors import coordinators_of
@@ -28,9 +29,7 @@ from shadowing.models import (
     Workplace,
 )
 from shadowing.services._common import (
-    apply_values,
     check_topics,
-    full_clean,
     today_in,
 )
 from shadowing.services.placements import cancel
@@ -92,8 +91,8 @@ def workplace_create(
     workplace = Workplace(programme=programme, organisation=organisation)
     values = dict(values)
     values.setdefault("contact", actor.person)
-    apply_values(workplace, values, WORKPLACE_FIELDS)
-    full_clean(workplace, exclude=["programme", "organisation"])
+    apply_changes(workplace, values, WORKPLACE_FIELDS)
+    validate(workplace, exclude=["programme", "organisation"])
     _check_workplace(workplace)
     check_topics(programme, topics)
     with transaction.atomic():
@@ -116,8 +115,8 @@ def workplace_update(
     """Change a workplace (its editors: the organisation's host contacts and admins)."""
     if not permissions.can_edit_workplace(actor, workplace):
         raise PermissionDenied(_("Only the organisation's host contacts and admins may edit this workplace."))
-    changed = apply_values(workplace, values, WORKPLACE_FIELDS)
-    full_clean(workplace, exclude=["programme", "organisation"])
+    changed = apply_changes(workplace, values, WORKPLACE_FIELDS)
+    validate(workplace, exclude=["programme", "organisation"])
     _check_workplace(workplace)
     if topics is not None:
         check_topics(workplace.programme, topics)
@@ -211,7 +210,7 @@ def slots_bulk_create(
         capacity=capacity,
         notes=notes,
     )
-    full_clean(prototype, exclude=["workplace"])
+    validate(prototype, exclude=["workplace"])
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The visit must end after it starts.")})
     with transaction.atomic():
@@ -266,8 +265,8 @@ def slot_update(*, actor: Actor, slot: Slot, values: Mapping[str, Any]) -> Slot:
     with transaction.atomic():
         # Lock by pk after the caller's scoped read: a scoped query would join (and lock) the workplace too.
         locked = Slot.unscoped_objects.select_for_update().get(pk=slot.pk)
-        changed = apply_values(locked, values, SLOT_FIELDS)
-        full_clean(locked, exclude=["workplace"])
+        changed = apply_changes(locked, values, SLOT_FIELDS)
+        validate(locked, exclude=["workplace"])
         if locked.ends_at <= locked.starts_at:
             raise ValidationError({"ends_at": _("The visit must end after it starts.")})
         if locked.capacity < locked.booked:
