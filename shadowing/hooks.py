@@ -24,10 +24,7 @@ from shadowing.models import (
     Workplace,
 )
 
-R = PlatformRole
-P = Placement.Status
-RS = ShadowingRequest.Status
-HOSTS = (R.HOST_CONTACT, R.ORGANISATION_ADMIN)
+HOSTS = (PlatformRole.HOST_CONTACT, PlatformRole.ORGANISATION_ADMIN)
 
 
 registry.nav_items.register(
@@ -35,13 +32,15 @@ registry.nav_items.register(
 )
 registry.nav_items.register(
     "shadowing.mine",
-    registry.NavItem(_("My visits"), "shadowing:mine", lambda r: request_has_role(r, R.STAFF)),
+    registry.NavItem(_("My visits"), "shadowing:mine", lambda r: request_has_role(r, PlatformRole.STAFF)),
     order=21,
 )
 registry.nav_items.register(
     "shadowing.approvals",
     registry.NavItem(
-        _("Shadowing approvals"), "shadowing:approvals", lambda r: request_has_role(r, R.LINE_MANAGER)
+        _("Shadowing approvals"),
+        "shadowing:approvals",
+        lambda r: request_has_role(r, PlatformRole.LINE_MANAGER),
     ),
     order=22,
 )
@@ -53,7 +52,9 @@ registry.nav_items.register(
 registry.nav_items.register(
     "shadowing.dashboard",
     registry.NavItem(
-        _("Matching"), "shadowing:dashboard", lambda r: request_has_role(r, R.COORDINATOR, R.PROGRAMME_ADMIN)
+        _("Matching"),
+        "shadowing:dashboard",
+        lambda r: request_has_role(r, PlatformRole.COORDINATOR, PlatformRole.PROGRAMME_ADMIN),
     ),
     order=24,
 )
@@ -66,16 +67,18 @@ def _mine_panel(request: Any) -> dict[str, Any] | None:
     """Staff: visits to confirm or reflect on, the next visit, requests in progress (3 queries)."""
     actor = actor_for(request.user)
     programme: Programme = request.programme
-    if actor.person is None or not actor.has_role(programme, R.STAFF):
+    if actor.person is None or not actor.has_role(programme, PlatformRole.STAFF):
         return None
     counts = ShadowingRequest.objects.filter(programme=programme, requester=actor.person).aggregate(
-        pending=Count("pk", filter=Q(status=RS.PENDING_APPROVAL)),
-        approved=Count("pk", filter=Q(status=RS.APPROVED)),
+        pending=Count("pk", filter=Q(status=ShadowingRequest.Status.PENDING_APPROVAL)),
+        approved=Count("pk", filter=Q(status=ShadowingRequest.Status.APPROVED)),
         total=Count("pk"),
     )
     actionable = list(
         Placement.objects.filter(
-            programme=programme, request__requester=actor.person, status__in=(P.HOST_ACCEPTED, P.VISITED)
+            programme=programme,
+            request__requester=actor.person,
+            status__in=(Placement.Status.HOST_ACCEPTED, Placement.Status.VISITED),
         )
         .select_related("workplace")
         .order_by("pk")[:6]
@@ -84,7 +87,7 @@ def _mine_panel(request: Any) -> dict[str, Any] | None:
         PlacementDay.objects.filter(
             placement__programme=programme,
             placement__request__requester=actor.person,
-            placement__status=P.CONFIRMED,
+            placement__status=Placement.Status.CONFIRMED,
             date__gte=timezone.localdate(),
         )
         .select_related("placement__workplace")
@@ -96,8 +99,8 @@ def _mine_panel(request: Any) -> dict[str, Any] | None:
     return {
         "pending": counts["pending"],
         "approved": counts["approved"],
-        "to_confirm": [p for p in actionable if p.status == P.HOST_ACCEPTED],
-        "to_reflect": [p for p in actionable if p.status == P.VISITED],
+        "to_confirm": [p for p in actionable if p.status == Placement.Status.HOST_ACCEPTED],
+        "to_reflect": [p for p in actionable if p.status == Placement.Status.VISITED],
         "next_visit": next_visit,
     }
 
@@ -105,11 +108,13 @@ def _mine_panel(request: Any) -> dict[str, Any] | None:
 def _approvals_panel(request: Any) -> dict[str, Any] | None:
     """Line managers: shadowing requests waiting for their decision (1 query)."""
     actor = actor_for(request.user)
-    if actor.person is None or not actor.has_role(request.programme, R.LINE_MANAGER):
+    if actor.person is None or not actor.has_role(request.programme, PlatformRole.LINE_MANAGER):
         return None
     pending = list(
         ShadowingRequest.objects.filter(
-            programme=request.programme, requester__line_manager=actor.person, status=RS.PENDING_APPROVAL
+            programme=request.programme,
+            requester__line_manager=actor.person,
+            status=ShadowingRequest.Status.PENDING_APPROVAL,
         )
         .select_related("requester__user")
         .order_by("submitted_at", "pk")[:6]
@@ -130,7 +135,7 @@ def _host_panel(request: Any) -> dict[str, Any] | None:
             :5
         ]
     )
-    if not workplaces and not actor.has_role(programme, R.HOST_CONTACT):
+    if not workplaces and not actor.has_role(programme, PlatformRole.HOST_CONTACT):
         return None
     today = timezone.localdate()
     first = today.replace(day=1)
@@ -138,12 +143,14 @@ def _host_panel(request: Any) -> dict[str, Any] | None:
     hosted = Q(placement__workplace__organisation_id=actor.organisation_id, placement__programme=programme)
     this_month = PlacementDay.objects.filter(
         hosted,
-        placement__status__in=(P.HOST_ACCEPTED, *Placement.VISITS),
+        placement__status__in=(Placement.Status.HOST_ACCEPTED, *Placement.VISITS),
         date__gte=first,
         date__lt=following,
     ).count()
     waiting = Placement.objects.filter(
-        programme=programme, workplace__organisation_id=actor.organisation_id, status=P.AWAITING_HOST
+        programme=programme,
+        workplace__organisation_id=actor.organisation_id,
+        status=Placement.Status.AWAITING_HOST,
     ).count()
     return {"workplaces": workplaces, "waiting": waiting, "this_month": this_month}
 
@@ -158,7 +165,7 @@ def _coordinator_panel(request: Any) -> dict[str, Any] | None:
         return None
     figures: dict[str, Any] = dict(dashboard_figures(programme))
     rows = (
-        Placement.objects.filter(programme=programme, status=P.AWAITING_HOST)
+        Placement.objects.filter(programme=programme, status=Placement.Status.AWAITING_HOST)
         .values_list("workplace__name")
         .annotate(n=Count("pk"))
         .order_by("-n", "workplace__name")[:5]

@@ -31,7 +31,6 @@ from organisations.permissions import Actor, actor_for
 from organisations.selectors import coordinators_of
 from shadowing.models import Placement, ShadowingRequest, Workplace
 
-R = PlatformRole
 CHANGE_WORKPLACE = "change_workplace"
 # The roles that host visitors: open and edit their organisation's workplaces, accept visitors.
 HOST_ROLES = frozenset({PlatformRole.HOST_CONTACT, PlatformRole.ORGANISATION_ADMIN})
@@ -98,7 +97,7 @@ def visible_workplaces_filter(actor: Actor) -> Q:
     """Published workplaces, plus every workplace of the actor's own organisation and, for coordinators,
     every workplace of the programmes they coordinate."""
     condition = Q(is_published=True) | Q(organisation_id=actor.organisation_id or 0)
-    coordinated = actor.programmes_with_role(R.COORDINATOR, R.PROGRAMME_ADMIN)
+    coordinated = actor.programmes_with_role(PlatformRole.COORDINATOR, PlatformRole.PROGRAMME_ADMIN)
     if coordinated:
         condition |= Q(programme_id__in=coordinated)
     return condition
@@ -124,7 +123,7 @@ def is_requester(actor: Actor, request: ShadowingRequest) -> bool:
 
 def can_request(actor: Actor, programme: Programme | int) -> bool:
     """Staff members of the programme ask to shadow."""
-    return actor.person is not None and actor.has_role(programme, R.STAFF)
+    return actor.person is not None and actor.has_role(programme, PlatformRole.STAFF)
 
 
 def _manages_requester(actor: Actor, request: ShadowingRequest) -> bool:
@@ -139,7 +138,7 @@ def _manages_requester(actor: Actor, request: ShadowingRequest) -> bool:
         requester.unit_id is not None
         and person.unit_id == requester.unit_id
         and person.organisation_id == requester.organisation_id
-        and actor.has_role(request.programme_id, R.LINE_MANAGER)
+        and actor.has_role(request.programme_id, PlatformRole.LINE_MANAGER)
     )
 
 
@@ -206,7 +205,7 @@ def visible_requests_filter(actor: Actor) -> Q:
     if person is None:
         return Q(pk__in=[])
     condition = Q(requester=person) | Q(requester__line_manager=person)
-    managing = actor.programmes_with_role(R.LINE_MANAGER)
+    managing = actor.programmes_with_role(PlatformRole.LINE_MANAGER)
     if managing and person.unit_id is not None:
         condition |= Q(
             programme_id__in=managing,
@@ -214,7 +213,7 @@ def visible_requests_filter(actor: Actor) -> Q:
             requester__unit_id=person.unit_id,
             requester__organisation_id=person.organisation_id,
         )
-    coordinated = actor.programmes_with_role(R.COORDINATOR, R.PROGRAMME_ADMIN)
+    coordinated = actor.programmes_with_role(PlatformRole.COORDINATOR, PlatformRole.PROGRAMME_ADMIN)
     if coordinated:
         condition |= Q(programme_id__in=coordinated)
     return condition
@@ -231,10 +230,10 @@ def visible_placements_filter(actor: Actor) -> Q:
     live = ~Q(status=Placement.Status.PROPOSED)
     condition = live & Q(request__requester=person)
     condition |= live & Q(workplace__contact=person)
-    hosting = actor.programmes_with_role(R.HOST_CONTACT, R.ORGANISATION_ADMIN)
+    hosting = actor.programmes_with_role(PlatformRole.HOST_CONTACT, PlatformRole.ORGANISATION_ADMIN)
     if hosting:
         condition |= live & Q(programme_id__in=hosting, workplace__organisation_id=person.organisation_id)
-    coordinated = actor.programmes_with_role(R.COORDINATOR, R.PROGRAMME_ADMIN)
+    coordinated = actor.programmes_with_role(PlatformRole.COORDINATOR, PlatformRole.PROGRAMME_ADMIN)
     if coordinated:
         condition |= Q(programme_id__in=coordinated)
     return condition

@@ -30,8 +30,6 @@ from shadowing.models import (
     ShadowingRequest,
 )
 
-P = Placement.Status
-RS = ShadowingRequest.Status
 MV, MS, AF, RS_ORG, RK = "Migrationsverket", "Malmö stad", "Arbetsförmedlingen", "Region Skåne", "Röda korset"
 
 ASYLUM, INTRO, TRAUMA, LABOUR, SFI, RECEPTION, MAPPING = (
@@ -190,7 +188,7 @@ REQUESTS = (
         "amina.hassan",
         "Jag vill förstå hur Migrationsverket tar emot asylsökande och vad som händer under asyltiden, "
         "så att vi i introduktionen kan bygga vidare på det de redan har gjort och lärt sig.",
-        RS.PLACED,
+        ShadowingRequest.Status.PLACED,
         (ASYLUM, RECEPTION),
         days=2,
         consecutive=True,
@@ -200,7 +198,7 @@ REQUESTS = (
         submitted_days_ago=50,
         placement=DemoPlacement(
             "mv",
-            P.REFLECTED,
+            Placement.Status.REFLECTED,
             (-12, -11),
             reflection=(
                 "Hur mycket som redan är gjort under asyltiden: kartläggning av utbildning, "
@@ -219,7 +217,7 @@ REQUESTS = (
         "amina.hassan",
         "Nästa steg: se hur psykiatrin arbetar med traumatiserade flyktingar, så att jag vet när och hur jag "
         "ska hänvisa vidare.",
-        RS.PENDING_APPROVAL,
+        ShadowingRequest.Status.PENDING_APPROVAL,
         (TRAUMA,),
         preferences=("rs", RK),
         windows=((7, 60),),
@@ -228,7 +226,7 @@ REQUESTS = (
     DemoRequest(
         "erik.sandberg",
         "Lära mig hur Arbetsförmedlingen kartlägger och gör handlingsplaner, så att våra planer hänger ihop.",
-        RS.APPROVED,
+        ShadowingRequest.Status.APPROVED,
         (LABOUR, MAPPING),
         preferences=("af",),
         submitted_days_ago=12,
@@ -236,7 +234,7 @@ REQUESTS = (
     DemoRequest(
         "fatima.ali",
         "Se mottagandet av asylsökande från början, särskilt hur information ges om asylprocessen.",
-        RS.APPROVED,
+        ShadowingRequest.Status.APPROVED,
         (ASYLUM,),
         days=2,
         preferences=("mv", MV),
@@ -246,7 +244,7 @@ REQUESTS = (
     DemoRequest(
         "omar.yusuf",
         "Förstå introduktionssekreterarnas arbete med etableringsplanen och hur vi kan samordna bättre.",
-        RS.APPROVED,
+        ShadowingRequest.Status.APPROVED,
         (INTRO,),
         preferences=("ms",),
         languages=("sv", "so"),
@@ -255,7 +253,7 @@ REQUESTS = (
     DemoRequest(
         "stefan.blom",
         "Lära av Röda korsets behandlingscenter om samtal med tortyrskadade.",
-        RS.APPROVED,
+        ShadowingRequest.Status.APPROVED,
         (TRAUMA,),
         preferences=("rk",),
         submitted_days_ago=8,
@@ -263,7 +261,7 @@ REQUESTS = (
     DemoRequest(
         "daniel.nord",
         "Se hur psykiatrin gör sina bedömningar och hur remisserna från oss tas emot.",
-        RS.APPROVED,
+        ShadowingRequest.Status.APPROVED,
         (TRAUMA,),
         preferences=("rs",),
         submitted_days_ago=30,
@@ -272,7 +270,7 @@ REQUESTS = (
     DemoRequest(
         "camilla.ek",
         "Utbyte med introduktionen i Rosengård: se deras första samtal med nyanlända.",
-        RS.APPROVED,
+        ShadowingRequest.Status.APPROVED,
         (INTRO,),
         preferences=(MS,),
         submitted_days_ago=6,
@@ -281,7 +279,7 @@ REQUESTS = (
     DemoRequest(
         "jonas.lindberg",
         "Utbyte med Arbetsförmedlingen: förstå etableringsuppdraget och vilka insatser som finns.",
-        RS.APPROVED,
+        ShadowingRequest.Status.APPROVED,
         (LABOUR,),
         preferences=(AF,),
         submitted_days_ago=6,
@@ -290,7 +288,7 @@ REQUESTS = (
     DemoRequest(
         "helena.persson",
         "Lära av Röda korsets familjearbete med krigsdrabbade barn.",
-        RS.DECLINED,
+        ShadowingRequest.Status.DECLINED,
         (TRAUMA,),
         preferences=("rk",),
         submitted_days_ago=15,
@@ -299,7 +297,7 @@ REQUESTS = (
     DemoRequest(
         "ingrid.holm",
         "Se hur Arbetsförmedlingen använder språkbedömningar från sfi.",
-        RS.WITHDRAWN,
+        ShadowingRequest.Status.WITHDRAWN,
         (SFI, LABOUR),
         preferences=("af",),
         submitted_days_ago=25,
@@ -307,7 +305,7 @@ REQUESTS = (
     DemoRequest(
         "nadia.rahimi",
         "Förstå asylprocessen för att kunna svara på elevernas frågor.",
-        RS.EXPIRED,
+        ShadowingRequest.Status.EXPIRED,
         (ASYLUM,),
         preferences=("mv",),
         windows=((-200, -150),),
@@ -318,86 +316,100 @@ REQUESTS = (
     DemoRequest(
         "sara.johansson",
         "Se hur introduktionen tar emot dem vi ger uppehållstillstånd.",
-        RS.PLACED,
+        ShadowingRequest.Status.PLACED,
         (INTRO,),
         preferences=("ms",),
         submitted_days_ago=28,
-        placement=DemoPlacement("ms", P.AWAITING_HOST, (8,)),
+        placement=DemoPlacement("ms", Placement.Status.AWAITING_HOST, (8,)),
     ),
     DemoRequest(
         "ahmed.karimi",
         "Lära mig etableringsuppdraget och hur överlämningen från oss fungerar.",
-        RS.PLACED,
+        ShadowingRequest.Status.PLACED,
         (LABOUR,),
         days=2,
         consecutive=True,
         preferences=("af",),
         languages=("sv", "ar"),
         submitted_days_ago=27,
-        placement=DemoPlacement("af", P.HOST_ACCEPTED, (6, 7)),
+        placement=DemoPlacement("af", Placement.Status.HOST_ACCEPTED, (6, 7)),
     ),
     DemoRequest(
         "leila.haddad",
         "Förstå hur traumatiserade asylsökande får stöd, för bättre bemötande i utredningssamtal.",
-        RS.APPROVED,
+        ShadowingRequest.Status.APPROVED,
         (TRAUMA,),
         preferences=("rk", "rs"),
         languages=("sv", "ar"),
         submitted_days_ago=26,
-        placement=DemoPlacement("rk", P.HOST_DECLINED, (5,), note="Vi har personalbrist just den veckan."),
+        placement=DemoPlacement(
+            "rk", Placement.Status.HOST_DECLINED, (5,), note="Vi har personalbrist just den veckan."
+        ),
     ),
     DemoRequest(
         "mikael.stromberg",
         "Se hur psykiatrin bedömer trauma, som underlag för hur vi värderar läkarintyg.",
-        RS.PLACED,
+        ShadowingRequest.Status.PLACED,
         (TRAUMA,),
         preferences=("rs",),
         submitted_days_ago=26,
-        placement=DemoPlacement("rs", P.CONFIRMED, (4,)),
+        placement=DemoPlacement("rs", Placement.Status.CONFIRMED, (4,)),
     ),
     DemoRequest(
         "maria.forsberg",
         "Lära känna introduktionens arbete för att samordna stödet till nyanlända patienter.",
-        RS.PLACED,
+        ShadowingRequest.Status.PLACED,
         (INTRO,),
         preferences=("ms",),
         submitted_days_ago=33,
-        placement=DemoPlacement("ms", P.VISITED, (-3,)),
+        placement=DemoPlacement("ms", Placement.Status.VISITED, (-3,)),
     ),
     DemoRequest(
         "lina.bjork",
         "Förstå Röda korsets arbete för att kunna hänvisa rätt.",
-        RS.WITHDRAWN,
+        ShadowingRequest.Status.WITHDRAWN,
         (TRAUMA,),
         preferences=("rk",),
         submitted_days_ago=24,
-        placement=DemoPlacement("rk", P.CANCELLED, (9,), note="Jag är sjukskriven den veckan."),
+        placement=DemoPlacement(
+            "rk", Placement.Status.CANCELLED, (9,), note="Jag är sjukskriven den veckan."
+        ),
     ),
 )
 
 # The path of each status from the run's confirmation, with who moves it: "coordinator", "host", "shadower".
 PATHS: dict[str, tuple[tuple[str, str], ...]] = {
-    P.AWAITING_HOST: ((P.AWAITING_HOST, "coordinator"),),
-    P.HOST_DECLINED: ((P.AWAITING_HOST, "coordinator"), (P.HOST_DECLINED, "host")),
-    P.HOST_ACCEPTED: ((P.AWAITING_HOST, "coordinator"), (P.HOST_ACCEPTED, "host")),
-    P.CONFIRMED: ((P.AWAITING_HOST, "coordinator"), (P.HOST_ACCEPTED, "host"), (P.CONFIRMED, "shadower")),
-    P.VISITED: (
-        (P.AWAITING_HOST, "coordinator"),
-        (P.HOST_ACCEPTED, "host"),
-        (P.CONFIRMED, "shadower"),
-        (P.VISITED, "host"),
+    Placement.Status.AWAITING_HOST: ((Placement.Status.AWAITING_HOST, "coordinator"),),
+    Placement.Status.HOST_DECLINED: (
+        (Placement.Status.AWAITING_HOST, "coordinator"),
+        (Placement.Status.HOST_DECLINED, "host"),
     ),
-    P.REFLECTED: (
-        (P.AWAITING_HOST, "coordinator"),
-        (P.HOST_ACCEPTED, "host"),
-        (P.CONFIRMED, "shadower"),
-        (P.VISITED, "host"),
-        (P.REFLECTED, "shadower"),
+    Placement.Status.HOST_ACCEPTED: (
+        (Placement.Status.AWAITING_HOST, "coordinator"),
+        (Placement.Status.HOST_ACCEPTED, "host"),
     ),
-    P.CANCELLED: (
-        (P.AWAITING_HOST, "coordinator"),
-        (P.HOST_ACCEPTED, "host"),
-        (P.CONFIRMED, "shadower"),
-        (P.CANCELLED, "shadower"),
+    Placement.Status.CONFIRMED: (
+        (Placement.Status.AWAITING_HOST, "coordinator"),
+        (Placement.Status.HOST_ACCEPTED, "host"),
+        (Placement.Status.CONFIRMED, "shadower"),
+    ),
+    Placement.Status.VISITED: (
+        (Placement.Status.AWAITING_HOST, "coordinator"),
+        (Placement.Status.HOST_ACCEPTED, "host"),
+        (Placement.Status.CONFIRMED, "shadower"),
+        (Placement.Status.VISITED, "host"),
+    ),
+    Placement.Status.REFLECTED: (
+        (Placement.Status.AWAITING_HOST, "coordinator"),
+        (Placement.Status.HOST_ACCEPTED, "host"),
+        (Placement.Status.CONFIRMED, "shadower"),
+        (Placement.Status.VISITED, "host"),
+        (Placement.Status.REFLECTED, "shadower"),
+    ),
+    Placement.Status.CANCELLED: (
+        (Placement.Status.AWAITING_HOST, "coordinator"),
+        (Placement.Status.HOST_ACCEPTED, "host"),
+        (Placement.Status.CONFIRMED, "shadower"),
+        (Placement.Status.CANCELLED, "shadower"),
     ),
 }

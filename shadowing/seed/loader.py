@@ -35,9 +35,6 @@ from shadowing.seed.data import (
     DemoWorkplace,
 )
 
-P = Placement.Status
-RS = ShadowingRequest.Status
-
 
 def working_day(start: date, offset: int) -> date:
     """The ``offset``-th working day (Monday–Friday) after ``start`` (before it when negative)."""
@@ -156,18 +153,20 @@ def _placement(
     if spec.status in Placement.AFTER_VISIT:
         moments[3] = _at(days[-1], 17, zone)
         moments[4] = _at(days[-1] + timedelta(days=2), 10, zone)
-    accepted_at = next((moments[i] for i, (s, _who) in enumerate(path) if s == P.CONFIRMED), None)
+    accepted_at = next(
+        (moments[i] for i, (s, _who) in enumerate(path) if s == Placement.Status.CONFIRMED), None
+    )
     placement = Placement.unscoped_objects.create(
         programme=programme,
         request=request,
         workplace=workplace,
         run=run,
         status=spec.status,
-        sequence=1 if spec.status == P.CANCELLED else 0,
+        sequence=1 if spec.status == Placement.Status.CANCELLED else 0,
         confidentiality_accepted_at=accepted_at,
-        decline_reason=spec.note if spec.status == P.HOST_DECLINED else "",
-        cancel_reason=spec.note if spec.status == P.CANCELLED else "",
-        cancelled_by=request.requester if spec.status == P.CANCELLED else None,
+        decline_reason=spec.note if spec.status == Placement.Status.HOST_DECLINED else "",
+        cancel_reason=spec.note if spec.status == Placement.Status.CANCELLED else "",
+        cancelled_by=request.requester if spec.status == Placement.Status.CANCELLED else None,
     )
     PlacementDay.unscoped_objects.bulk_create(
         [
@@ -181,15 +180,15 @@ def _placement(
         PlacementEvent(
             placement=placement,
             from_status="",
-            to_status=P.PROPOSED,
+            to_status=Placement.Status.PROPOSED,
             actor=actors["coordinator"],
             at=run.created_at,
             note="",
         )
     ]
-    previous: str = P.PROPOSED
+    previous: str = Placement.Status.PROPOSED
     for (status, who), moment in zip(path, moments, strict=False):
-        note = spec.note if status in (P.HOST_DECLINED, P.CANCELLED) else ""
+        note = spec.note if status in (Placement.Status.HOST_DECLINED, Placement.Status.CANCELLED) else ""
         events.append(
             PlacementEvent(
                 placement=placement,
@@ -272,8 +271,8 @@ def _requests(
             continue
         submitted = now - timedelta(days=spec.submitted_days_ago)
         # Withdrawn before a decision, or after an approved request was placed and then cancelled.
-        decided = spec.status != RS.PENDING_APPROVAL and not (
-            spec.status == RS.WITHDRAWN and not spec.placement
+        decided = spec.status != ShadowingRequest.Status.PENDING_APPROVAL and not (
+            spec.status == ShadowingRequest.Status.WITHDRAWN and not spec.placement
         )
         manager = requester.line_manager
         request = ShadowingRequest.unscoped_objects.create(
@@ -290,7 +289,7 @@ def _requests(
             decision_note=spec.note,
             submitted_at=submitted,
             expires_at=(now - timedelta(days=18))
-            if spec.status == RS.EXPIRED
+            if spec.status == ShadowingRequest.Status.EXPIRED
             else submitted + timedelta(days=182),
             unplaced_code=spec.unplaced_code,
         )

@@ -25,9 +25,6 @@ from shadowing.models import (
     UnplacedReason,
 )
 
-P = Placement.Status
-RS = ShadowingRequest.Status
-
 
 def approved_request_specs(programme: Programme, today: date, spec: Any) -> list[Any]:
     """The approved requests of a programme as the matcher's ``RequestSpec``s, oldest first.
@@ -35,7 +32,7 @@ def approved_request_specs(programme: Programme, today: date, spec: Any) -> list
     Read as plain rows in four queries (requests, windows, preferences, topics) rather than as model
     instances with prefetched relations: at 5,000 requests that is the difference between a fraction of a
     second and several seconds of a matching run."""
-    approved = {"request__programme": programme, "request__status": RS.APPROVED}
+    approved = {"request__programme": programme, "request__status": ShadowingRequest.Status.APPROVED}
     windows: dict[int, list[tuple[date, date]]] = defaultdict(list)
     first_day = today + timedelta(days=1)
     for request_id, starts_on, ends_on in (
@@ -56,11 +53,11 @@ def approved_request_specs(programme: Programme, today: date, spec: Any) -> list
     topics: dict[int, set[int]] = defaultdict(set)
     # The topic links carry no programme of their own: they are read through their requests' programme.
     for request_id, topic_id in ShadowingRequest.topics.through.objects.filter(
-        shadowingrequest__programme=programme, shadowingrequest__status=RS.APPROVED
+        shadowingrequest__programme=programme, shadowingrequest__status=ShadowingRequest.Status.APPROVED
     ).values_list("shadowingrequest_id", "topic_id"):
         topics[request_id].add(topic_id)
     rows = (
-        ShadowingRequest.objects.filter(programme=programme, status=RS.APPROVED)
+        ShadowingRequest.objects.filter(programme=programme, status=ShadowingRequest.Status.APPROVED)
         .order_by("submitted_at", "pk")
         .values_list(
             "pk", "organisation_id", "days", "consecutive", "languages", "partner_id", "submitted_at"
@@ -114,7 +111,10 @@ def store_options(
             "created_at",
             "updated_at",
         ),
-        [(run.programme_id, o.request, o.workplace, run.pk, P.PROPOSED, 0, "", "", now, now) for o in chosen],
+        [
+            (run.programme_id, o.request, o.workplace, run.pk, Placement.Status.PROPOSED, 0, "", "", now, now)
+            for o in chosen
+        ],
     )
     # A request has at most one placement per run (constraint placement_once_per_run), so the new ids
     # are read back by request.
@@ -142,7 +142,7 @@ def store_options(
     insert_rows(
         PlacementEvent,
         ("placement", "from_status", "to_status", "actor", "at", "note"),
-        [(placement_id, "", P.PROPOSED, actor_id, now, note) for placement_id in ids],
+        [(placement_id, "", Placement.Status.PROPOSED, actor_id, now, note) for placement_id in ids],
     )
     return ids
 

@@ -53,10 +53,6 @@ from shadowing.services._run_rows import (
 )
 from shadowing.services.placements import placement_params
 
-P = Placement.Status
-RS = ShadowingRequest.Status
-
-
 # The row locks on the slots keep seats exact. They are switched off only by the race-control test, to show
 # what happens without them (``slot_lock_disabled``).
 _slot_lock_enabled = True
@@ -218,7 +214,7 @@ def run_edit_assign(
     require_manage(actor, run.programme_id)
     _require_proposed(run)
     errors: list[str] = []
-    if request.programme_id != run.programme_id or request.status != RS.APPROVED:
+    if request.programme_id != run.programme_id or request.status != ShadowingRequest.Status.APPROVED:
         errors.append(_("Only an approved request waiting for a match can be placed."))
     if workplace.programme_id != run.programme_id or not workplace.is_published:
         errors.append(_("Choose a published workplace of this programme."))
@@ -242,9 +238,9 @@ def run_edit_assign(
     ):
         errors.append(_("The requester needs consecutive working days."))
     with transaction.atomic():
-        other = PlacementDay.objects.filter(placement__run=run, placement__status=P.PROPOSED).exclude(
-            placement__request=request
-        )
+        other = PlacementDay.objects.filter(
+            placement__run=run, placement__status=Placement.Status.PROPOSED
+        ).exclude(placement__request=request)
         proposed_on: defaultdict[int, int] = defaultdict(int)
         for slot_id in other.values_list("slot_id", flat=True):
             proposed_on[slot_id] += 1
@@ -264,13 +260,13 @@ def run_edit_assign(
                 )
         if errors:
             raise ValidationError({"slots": errors})
-        Placement.objects.filter(run=run, request=request, status=P.PROPOSED).delete()
+        Placement.objects.filter(run=run, request=request, status=Placement.Status.PROPOSED).delete()
         slot_times = {s.pk: (s.date, s.starts_at, s.ends_at) for s in ordered}
         option = HandOption(request.pk, workplace.pk, tuple(s.pk for s in ordered))
         (placement_id,) = store_options(run, [option], slot_times, actor, note=_("Placed by hand"))
         placement = Placement.objects.get(pk=placement_id)
         run.unplaced.pop(str(request.pk), None)
-        placed = Placement.objects.filter(run=run, status=P.PROPOSED).count()
+        placed = Placement.objects.filter(run=run, status=Placement.Status.PROPOSED).count()
         MatchingRun.objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)
         run.placed = placed
         ShadowingRequest.objects.filter(pk=request.pk).update(unplaced_code="")
@@ -281,12 +277,12 @@ def run_edit_remove(*, actor: Actor, run: MatchingRun, placement: Placement) -> 
     """Take a proposal out of a proposed run (coordinators); the request stays approved."""
     require_manage(actor, run.programme_id)
     _require_proposed(run)
-    if placement.run_id != run.pk or placement.status != P.PROPOSED:
+    if placement.run_id != run.pk or placement.status != Placement.Status.PROPOSED:
         raise ValidationError({"placement": _("This placement is not a proposal of this match.")})
     with transaction.atomic():
         Placement.objects.filter(pk=placement.pk).delete()
         run.unplaced[str(placement.request_id)] = "removed"
-        placed = Placement.objects.filter(run=run, status=P.PROPOSED).count()
+        placed = Placement.objects.filter(run=run, status=Placement.Status.PROPOSED).count()
         MatchingRun.objects.filter(pk=run.pk).update(unplaced=run.unplaced, placed=placed)
         run.placed = placed
         ShadowingRequest.objects.filter(pk=placement.request_id).update(unplaced_code=UnplacedReason.REMOVED)
@@ -320,7 +316,7 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
         ):
             raise Conflict(_("This match has already been confirmed or discarded."))
         placements = list(
-            Placement.objects.filter(run=run, status=P.PROPOSED)
+            Placement.objects.filter(run=run, status=Placement.Status.PROPOSED)
             .select_related(*invites.PLACEMENT_RELATED)
             .prefetch_related(Prefetch("days", queryset=PlacementDay.objects.all()))
             .order_by("request__submitted_at", "pk")
@@ -347,7 +343,7 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
         conflicts: list[str] = []
         for placement in placements:
             problem = None
-            if statuses.get(placement.request_id) != RS.APPROVED:
+            if statuses.get(placement.request_id) != ShadowingRequest.Status.APPROVED:
                 problem = _("the request is no longer waiting for a match")
             else:
                 for day in placement.days.all():
@@ -382,19 +378,25 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             # By pk on the rows locked above (a scoped UPDATE would re-join the workplace in a subquery).
             Slot.unscoped_objects.filter(pk=slot_id).update(booked=F("booked") + taken[slot_id])
         ids = [p.pk for p in placements]
-        Placement.objects.filter(pk__in=ids).update(status=P.AWAITING_HOST, updated_at=now)
+        Placement.objects.filter(pk__in=ids).update(status=Placement.Status.AWAITING_HOST, updated_at=now)
         PlacementEvent.objects.bulk_create(
             [
                 PlacementEvent(
-                    placement=p, from_status=P.PROPOSED, to_status=P.AWAITING_HOST, actor=actor.person, at=now
+                    placement=p,
+                    from_status=Placement.Status.PROPOSED,
+                    to_status=Placement.Status.AWAITING_HOST,
+                    actor=actor.person,
+                    at=now,
                 )
                 for p in placements
             ]
         )
-        ShadowingRequest.objects.filter(pk__in=request_ids).update(status=RS.PLACED, unplaced_code="")
+        ShadowingRequest.objects.filter(pk__in=request_ids).update(
+            status=ShadowingRequest.Status.PLACED, unplaced_code=""
+        )
         run.status, run.confirmed_by, run.confirmed_at = MatchingRun.Status.CONFIRMED, actor.person, now
         for placement in placements:
-            placement.status = P.AWAITING_HOST
+            placement.status = Placement.Status.AWAITING_HOST
             params = placement_params(placement)
             notify(
                 programme=programme,
@@ -430,6 +432,6 @@ def matching_run_discard(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             status=MatchingRun.Status.DISCARDED
         ):
             raise Conflict(_("This match has already been confirmed or discarded."))
-        Placement.objects.filter(run_id=run.pk, status=P.PROPOSED).delete()
+        Placement.objects.filter(run_id=run.pk, status=Placement.Status.PROPOSED).delete()
         run.status = MatchingRun.Status.DISCARDED
     return run

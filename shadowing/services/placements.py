@@ -40,10 +40,6 @@ from shadowing.models import (
     Slot,
 )
 
-P = Placement.Status
-RS = ShadowingRequest.Status
-
-
 # --- Placements -----------------------------------------------------------------------------------------
 
 
@@ -106,7 +102,12 @@ def placement_host_accept(*, actor: Actor, placement: Placement) -> Placement:
     if not permissions.is_host(actor, placement.workplace):
         raise PermissionDenied(_("Only the host of this workplace may accept visitors."))
     with transaction.atomic():
-        transition(placement, actor=actor, allowed_from=[P.AWAITING_HOST], to=P.HOST_ACCEPTED)
+        transition(
+            placement,
+            actor=actor,
+            allowed_from=[Placement.Status.AWAITING_HOST],
+            to=Placement.Status.HOST_ACCEPTED,
+        )
         notify(
             programme=placement.programme,
             recipients=[placement.request.requester],
@@ -135,8 +136,8 @@ def placement_host_decline(*, actor: Actor, placement: Placement, reason: str) -
         transition(
             placement,
             actor=actor,
-            allowed_from=[P.AWAITING_HOST],
-            to=P.HOST_DECLINED,
+            allowed_from=[Placement.Status.AWAITING_HOST],
+            to=Placement.Status.HOST_DECLINED,
             note=reason,
             extra={"decline_reason": reason},
         )
@@ -166,8 +167,10 @@ def placement_host_decline(*, actor: Actor, placement: Placement, reason: str) -
 
 
 def _back_to_matching(placement: Placement) -> None:
-    ShadowingRequest.objects.filter(pk=placement.request_id, status=RS.PLACED).update(status=RS.APPROVED)
-    placement.request.status = RS.APPROVED
+    ShadowingRequest.objects.filter(pk=placement.request_id, status=ShadowingRequest.Status.PLACED).update(
+        status=ShadowingRequest.Status.APPROVED
+    )
+    placement.request.status = ShadowingRequest.Status.APPROVED
 
 
 def placement_confirm(*, actor: Actor, placement: Placement, accept_confidentiality: bool) -> Placement:
@@ -184,8 +187,8 @@ def placement_confirm(*, actor: Actor, placement: Placement, accept_confidential
         transition(
             placement,
             actor=actor,
-            allowed_from=[P.HOST_ACCEPTED],
-            to=P.CONFIRMED,
+            allowed_from=[Placement.Status.HOST_ACCEPTED],
+            to=Placement.Status.CONFIRMED,
             extra={"confidentiality_accepted_at": now},
         )
         invites.send_placement_invites(placement, "REQUEST")
@@ -208,10 +211,12 @@ def placement_mark_visited(*, actor: Actor, placement: Placement) -> Placement:
     asked for the reflection."""
     if not permissions.can_record_visit(actor, placement):
         raise PermissionDenied(_("Only the host or a coordinator may record the visit."))
-    if placement.status == P.CONFIRMED and not placement.last_day_ended():
+    if placement.status == Placement.Status.CONFIRMED and not placement.last_day_ended():
         raise ValidationError(_("The visit can be recorded after its last day."))
     with transaction.atomic():
-        transition(placement, actor=actor, allowed_from=[P.CONFIRMED], to=P.VISITED)
+        transition(
+            placement, actor=actor, allowed_from=[Placement.Status.CONFIRMED], to=Placement.Status.VISITED
+        )
         notify(
             programme=placement.programme,
             recipients=[placement.request.requester],
@@ -225,19 +230,21 @@ def placement_mark_visited(*, actor: Actor, placement: Placement) -> Placement:
 
 
 def cancel(placement: Placement, *, actor: Actor, reason: str, rematch: bool, by_requester: bool) -> None:
-    was_confirmed = placement.status == P.CONFIRMED
+    was_confirmed = placement.status == Placement.Status.CONFIRMED
     transition(
         placement,
         actor=actor,
         allowed_from=Placement.CANCELLABLE,
-        to=P.CANCELLED,
+        to=Placement.Status.CANCELLED,
         note=reason,
         extra={"cancel_reason": reason, "cancelled_by": actor.person},
     )
     _release_seats(placement)
     if by_requester:
-        ShadowingRequest.objects.filter(pk=placement.request_id).update(status=RS.WITHDRAWN)
-        placement.request.status = RS.WITHDRAWN
+        ShadowingRequest.objects.filter(pk=placement.request_id).update(
+            status=ShadowingRequest.Status.WITHDRAWN
+        )
+        placement.request.status = ShadowingRequest.Status.WITHDRAWN
     elif rematch:
         _back_to_matching(placement)
     if was_confirmed:

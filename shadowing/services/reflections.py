@@ -18,8 +18,6 @@ from shadowing.models import (
 )
 from shadowing.services.placements import transition
 
-P = Placement.Status
-
 
 def reflection_submit(
     *, actor: Actor, placement: Placement, learned: str, how_used: str, how_shared: str = ""
@@ -30,7 +28,9 @@ def reflection_submit(
     reflection = Reflection(placement=placement, learned=learned, how_used=how_used, how_shared=how_shared)
     validate(reflection, exclude=["placement"])
     with transaction.atomic():
-        transition(placement, actor=actor, allowed_from=[P.VISITED], to=P.REFLECTED)
+        transition(
+            placement, actor=actor, allowed_from=[Placement.Status.VISITED], to=Placement.Status.REFLECTED
+        )
         reflection.save()
     return reflection
 

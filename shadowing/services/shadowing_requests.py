@@ -40,10 +40,6 @@ from shadowing.services._common import (
     today_in,
 )
 
-P = Placement.Status
-RS = ShadowingRequest.Status
-
-
 REQUEST_FIELDS = {"learning_goals", "days", "consecutive", "languages"}
 MAX_WINDOWS = 5
 MAX_PREFERENCES = 5
@@ -224,7 +220,7 @@ def _drop_proposals(request_ids: Iterable[int]) -> None:
     """Proposals of unconfirmed runs for requests that left the pool (they held no seat)."""
     ids = list(request_ids)
     if ids:
-        Placement.objects.filter(request_id__in=ids, status=P.PROPOSED).delete()
+        Placement.objects.filter(request_id__in=ids, status=Placement.Status.PROPOSED).delete()
 
 
 def _unpair(request: ShadowingRequest) -> None:
@@ -239,7 +235,7 @@ def request_withdraw(*, actor: Actor, request: ShadowingRequest) -> ShadowingReq
         raise PermissionDenied(_("Only the person who asked may withdraw this request."))
     with transaction.atomic():
         updated = ShadowingRequest.objects.filter(pk=request.pk, status__in=ShadowingRequest.OPEN).update(
-            status=RS.WITHDRAWN
+            status=ShadowingRequest.Status.WITHDRAWN
         )
         if not updated:
             raise Conflict(
@@ -248,7 +244,7 @@ def request_withdraw(*, actor: Actor, request: ShadowingRequest) -> ShadowingReq
                     "cancel the placement instead."
                 )
             )
-        request.status = RS.WITHDRAWN
+        request.status = ShadowingRequest.Status.WITHDRAWN
         _drop_proposals([request.pk])
         _unpair(request)
     return request
@@ -261,9 +257,9 @@ def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> 
         raise ValidationError({"note": _("Keep the note under 1,000 characters.")})
     now = timezone.now()
     with transaction.atomic():
-        updated = ShadowingRequest.objects.filter(pk=request.pk, status=RS.PENDING_APPROVAL).update(
-            status=status, approved_by=actor.person, decided_at=now, decision_note=note
-        )
+        updated = ShadowingRequest.objects.filter(
+            pk=request.pk, status=ShadowingRequest.Status.PENDING_APPROVAL
+        ).update(status=status, approved_by=actor.person, decided_at=now, decision_note=note)
         if not updated:
             raise Conflict(_("This request has already been decided."))
         request.status, request.approved_by, request.decided_at, request.decision_note = (
@@ -272,7 +268,7 @@ def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> 
             now,
             note,
         )
-        if status == RS.APPROVED:
+        if status == ShadowingRequest.Status.APPROVED:
             title = gettext_noop("Your shadowing request was approved")
             body = gettext_noop("The coordinator will match it with a workplace; you will hear from us.")
         else:
@@ -293,14 +289,14 @@ def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> 
 
 def request_approve(*, actor: Actor, request: ShadowingRequest, note: str = "") -> ShadowingRequest:
     """The line manager approves the time away; the request joins the next match."""
-    return _decide(actor, request, RS.APPROVED, note)
+    return _decide(actor, request, ShadowingRequest.Status.APPROVED, note)
 
 
 def request_decline(*, actor: Actor, request: ShadowingRequest, note: str) -> ShadowingRequest:
     """The line manager declines, with a note to the requester."""
     if not (note or "").strip():
         raise ValidationError({"note": _("Tell the requester why.")})
-    return _decide(actor, request, RS.DECLINED, note.strip())
+    return _decide(actor, request, ShadowingRequest.Status.DECLINED, note.strip())
 
 
 def _prefers_organisation(request: ShadowingRequest, organisation_id: int) -> bool:
@@ -353,7 +349,7 @@ def requests_expire(now: datetime | None = None) -> int:
             with transaction.atomic():
                 updated = ShadowingRequest.objects.filter(
                     pk=request.pk, status__in=ShadowingRequest.OPEN, expires_at__lte=now
-                ).update(status=RS.EXPIRED)
+                ).update(status=ShadowingRequest.Status.EXPIRED)
                 if not updated:
                     continue
                 expired += 1

@@ -34,9 +34,6 @@ from shadowing.services._common import (
 )
 from shadowing.services.placements import cancel
 
-P = Placement.Status
-
-
 WORKPLACE_FIELDS = {
     "unit",
     "name",
@@ -249,7 +246,7 @@ def slots_remove_free(*, actor: Actor, workplace: Workplace, starts_on: date, en
                 booked=0,
             )
             # A proposal of an unconfirmed run still counts on the slot; cancelled visits do not.
-            .exclude(placement_days__placement__status=P.PROPOSED)
+            .exclude(placement_days__placement__status=Placement.Status.PROPOSED)
             .values_list("pk", flat=True)
         )
         # The scoped read above enforced the tenant; deleting by pk avoids DELETE ... WHERE id IN (subquery).
@@ -286,7 +283,7 @@ def slot_update(*, actor: Actor, slot: Slot, values: Mapping[str, Any]) -> Slot:
                 starts_at=locked.starts_at, ends_at=locked.ends_at
             )
             confirmed = list(
-                Placement.objects.filter(days__slot_id=locked.pk, status=P.CONFIRMED)
+                Placement.objects.filter(days__slot_id=locked.pk, status=Placement.Status.CONFIRMED)
                 .select_related(*invites.PLACEMENT_RELATED)
                 .distinct()
             )
@@ -311,7 +308,9 @@ def slot_delete(*, actor: Actor, slot: Slot) -> int:
         Slot.unscoped_objects.select_for_update().filter(pk=slot.pk).first()
         # Proposals of unconfirmed runs hold no seat; they simply leave their run.
         Placement.objects.filter(
-            pk__in=Placement.objects.filter(days__slot_id=slot.pk, status=P.PROPOSED).values("pk")
+            pk__in=Placement.objects.filter(days__slot_id=slot.pk, status=Placement.Status.PROPOSED).values(
+                "pk"
+            )
         ).delete()
         affected = list(
             Placement.objects.filter(days__slot_id=slot.pk, status__in=Placement.CANCELLABLE)

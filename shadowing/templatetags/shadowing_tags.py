@@ -11,23 +11,21 @@ from shadowing.models import MatchingRun, Placement, ShadowingRequest
 
 register = template.Library()
 
-P = Placement.Status
-RS = ShadowingRequest.Status
 _STATUS_CLASS: dict[str, str] = {
-    P.PROPOSED: "",
-    P.AWAITING_HOST: "warn",
-    P.HOST_ACCEPTED: "warn",
-    P.HOST_DECLINED: "danger",
-    P.CONFIRMED: "ok",
-    P.VISITED: "ok",
-    P.REFLECTED: "ok",
-    P.CANCELLED: "danger",
-    RS.PENDING_APPROVAL: "warn",
-    RS.APPROVED: "",
-    RS.DECLINED: "danger",
-    RS.PLACED: "ok",
-    RS.EXPIRED: "danger",
-    RS.WITHDRAWN: "danger",
+    Placement.Status.PROPOSED: "",
+    Placement.Status.AWAITING_HOST: "warn",
+    Placement.Status.HOST_ACCEPTED: "warn",
+    Placement.Status.HOST_DECLINED: "danger",
+    Placement.Status.CONFIRMED: "ok",
+    Placement.Status.VISITED: "ok",
+    Placement.Status.REFLECTED: "ok",
+    Placement.Status.CANCELLED: "danger",
+    ShadowingRequest.Status.PENDING_APPROVAL: "warn",
+    ShadowingRequest.Status.APPROVED: "",
+    ShadowingRequest.Status.DECLINED: "danger",
+    ShadowingRequest.Status.PLACED: "ok",
+    ShadowingRequest.Status.EXPIRED: "danger",
+    ShadowingRequest.Status.WITHDRAWN: "danger",
     MatchingRun.Status.CONFIRMED: "ok",
     MatchingRun.Status.DISCARDED: "danger",
 }
