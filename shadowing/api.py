@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -34,16 +34,6 @@ from shadowing.models import (
     Workplace,
 )
 from shadowing.services import matching_runs, placements, reflections, shadowing_requests, workplaces
-
-
-def _reloaded(view: ProgrammeScopedViewSet, instance: Model) -> Model:
-    """The object a service just wrote, read again through the viewset's sealed queryset (with its joins)."""
-    return view.get_queryset().get(pk=instance.pk)
-
-
-def _answer(view: ProgrammeScopedViewSet, instance: Model, code: int = status.HTTP_200_OK) -> Response:
-    """The viewset's representation of the object a service just wrote."""
-    return Response(view.get_serializer(_reloaded(view, instance)).data, status=code)
 
 
 class IsCoordinator(BasePermission):
@@ -84,7 +74,7 @@ class WorkplaceViewSet(
             topics=data.pop("topics", []),
             values=data,
         )
-        serializer.instance = _reloaded(self, created)
+        serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -95,7 +85,7 @@ class WorkplaceViewSet(
             topics=data.pop("topics", None),
             values=data,
         )
-        serializer.instance = _reloaded(self, serializer.instance)
+        serializer.instance = self.reload(serializer.instance)
 
     @extend_schema(request=None, responses=serializers.WorkplaceSerializer)
     @action(detail=True, methods=["post"])
@@ -103,7 +93,7 @@ class WorkplaceViewSet(
         """Show the workplace to the programme and offer it to the matcher."""
         workplace = self.get_object()
         workplaces.workplace_publish(actor=self.actor, workplace=workplace)
-        return _answer(self, workplace)
+        return self.answer(workplace)
 
     @extend_schema(request=None, responses=serializers.WorkplaceSerializer)
     @action(detail=True, methods=["post"])
@@ -111,7 +101,7 @@ class WorkplaceViewSet(
         """Hide the workplace from new requests and matches."""
         workplace = self.get_object()
         workplaces.workplace_unpublish(actor=self.actor, workplace=workplace)
-        return _answer(self, workplace)
+        return self.answer(workplace)
 
 
 class SlotViewSet(
@@ -229,7 +219,7 @@ class ShadowingRequestViewSet(
         created = shadowing_requests.request_create(
             actor=self.actor, programme=programme, values=data, **parts
         )
-        serializer.instance = _reloaded(self, created)
+        serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -241,7 +231,7 @@ class ShadowingRequestViewSet(
             values=data,
             **parts,
         )
-        serializer.instance = _reloaded(self, serializer.instance)
+        serializer.instance = self.reload(serializer.instance)
 
     @extend_schema(request=serializers.DecisionSerializer, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -255,7 +245,7 @@ class ShadowingRequestViewSet(
             request=shadowing_request,
             note=incoming.validated_data["note"],
         )
-        return _answer(self, shadowing_request)
+        return self.answer(shadowing_request)
 
     @extend_schema(request=serializers.DeclineSerializer, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -269,7 +259,7 @@ class ShadowingRequestViewSet(
             request=shadowing_request,
             note=incoming.validated_data["note"],
         )
-        return _answer(self, shadowing_request)
+        return self.answer(shadowing_request)
 
     @extend_schema(request=None, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -277,7 +267,7 @@ class ShadowingRequestViewSet(
         """The requester withdraws a request that waits for approval or a match."""
         shadowing_request = self.get_object()
         shadowing_requests.request_withdraw(actor=self.actor, request=shadowing_request)
-        return _answer(self, shadowing_request)
+        return self.answer(shadowing_request)
 
 
 class MatchingRunViewSet(
@@ -313,7 +303,7 @@ class MatchingRunViewSet(
             programme=incoming.validated_data["programme"],
             fairness_weight=incoming.validated_data.get("fairness_weight"),
         )
-        return _answer(self, run, status.HTTP_201_CREATED)
+        return self.answer(run, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=serializers.MatchingRunSerializer)
     @action(detail=True, methods=["post"])
@@ -321,7 +311,7 @@ class MatchingRunViewSet(
         """Book every proposal's seats and ask the hosts; 409 (and nothing changes) if one no longer fits."""
         run = self.get_object()
         matching_runs.matching_run_confirm(actor=self.actor, run=run)
-        return _answer(self, run)
+        return self.answer(run)
 
     @extend_schema(request=None, responses=serializers.MatchingRunSerializer)
     @action(detail=True, methods=["post"])
@@ -329,7 +319,7 @@ class MatchingRunViewSet(
         """Throw the proposal away."""
         run = self.get_object()
         matching_runs.matching_run_discard(actor=self.actor, run=run)
-        return _answer(self, run)
+        return self.answer(run)
 
     @extend_schema(request=serializers.RunAssignSerializer, responses=serializers.MatchingRunSerializer)
     @action(detail=True, methods=["post"])
@@ -339,7 +329,7 @@ class MatchingRunViewSet(
         incoming = serializers.RunAssignSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
         matching_runs.run_edit_assign(actor=self.actor, run=run, **incoming.validated_data)
-        return _answer(self, run)
+        return self.answer(run)
 
     @extend_schema(request=serializers.RunRemoveSerializer, responses=serializers.MatchingRunSerializer)
     @action(detail=True, methods=["post"])
@@ -353,7 +343,7 @@ class MatchingRunViewSet(
             run=run,
             placement=incoming.validated_data["placement"],
         )
-        return _answer(self, run)
+        return self.answer(run)
 
 
 class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
@@ -387,7 +377,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         """The host accepts the visitor."""
         placement = self._object()
         placements.placement_host_accept(actor=self.actor, placement=placement)
-        return _answer(self, placement)
+        return self.answer(placement)
 
     @extend_schema(request=serializers.ReasonSerializer, responses=serializers.PlacementSerializer)
     @action(detail=True, methods=["post"])
@@ -401,7 +391,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
             placement=placement,
             reason=incoming.validated_data["reason"],
         )
-        return _answer(self, placement)
+        return self.answer(placement)
 
     @extend_schema(request=serializers.ConfirmSerializer, responses=serializers.PlacementSerializer)
     @action(detail=True, methods=["post"])
@@ -415,7 +405,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
             placement=placement,
             accept_confidentiality=incoming.validated_data["accept_confidentiality"],
         )
-        return _answer(self, placement)
+        return self.answer(placement)
 
     @extend_schema(request=None, responses=serializers.PlacementSerializer)
     @action(detail=True, methods=["post"])
@@ -423,7 +413,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         """The host or a coordinator records the visit (after its last day)."""
         placement = self._object()
         placements.placement_mark_visited(actor=self.actor, placement=placement)
-        return _answer(self, placement)
+        return self.answer(placement)
 
     @extend_schema(request=serializers.ReasonSerializer, responses=serializers.PlacementSerializer)
     @action(detail=True, methods=["post"])
@@ -437,7 +427,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
             placement=placement,
             reason=incoming.validated_data["reason"],
         )
-        return _answer(self, placement)
+        return self.answer(placement)
 
 
 class ReflectionViewSet(

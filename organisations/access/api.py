@@ -7,8 +7,9 @@ import contextvars
 from typing import Any, ClassVar, TypeVar
 
 from django.db import models
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from coordinator.core.tenancy import activate_scope, deactivate_scope, restrict_to_programmes
 from organisations.permissions import Actor, actor_for
@@ -90,6 +91,10 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         """The object again as this viewset reads it (scoped, with the list's joins), to answer a write
         with what a following read would show."""
         return self.get_queryset().get(pk=instance.pk)
+
+    def answer(self, instance: models.Model, code: int = status.HTTP_200_OK) -> Response:
+        """The viewset's representation of an object a service just wrote, as a read would show it."""
+        return Response(self.get_serializer(self.reload(instance)).data, status=code)
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = dict(super().get_serializer_context())

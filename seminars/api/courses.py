@@ -66,7 +66,7 @@ class CourseViewSet(
             prerequisites=data.pop("prerequisites", []),
             values=data,
         )
-        serializer.instance = self.get_queryset().get(pk=created.pk)
+        serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -79,7 +79,7 @@ class CourseViewSet(
             prerequisites=data.pop("prerequisites", None),
             values=data,
         )
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+        serializer.instance = self.reload(serializer.instance)
 
 
 class RoundViewSet(
@@ -111,13 +111,13 @@ class RoundViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         created = rounds.round_create(actor=self.actor, course=data.pop("course"), values=data)
-        serializer.instance = self.get_queryset().get(pk=created.pk)
+        serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("course", None)
         rounds.round_update(actor=self.actor, round=serializer.instance, values=data)
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+        serializer.instance = self.reload(serializer.instance)
 
     @extend_schema(request=serializers.RoundCancelSerializer, responses=serializers.RoundSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsCoordinator])
@@ -127,7 +127,7 @@ class RoundViewSet(
         incoming = serializers.RoundCancelSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         rounds.round_cancel(actor=self.actor, round=round_, reason=incoming.validated_data["reason"])
-        return Response(self.get_serializer(self.get_queryset().get(pk=round_.pk)).data)
+        return self.answer(round_)
 
     @extend_schema(
         request=serializers.GroupFormSerializer, responses=serializers.DiscussionGroupSerializer(many=True)

@@ -67,10 +67,7 @@ class CompletionViewSet(
         completion = attendance.completion_record(
             actor=self.actor, enrolment=enrolment, note=incoming.validated_data["note"]
         )
-        return Response(
-            self.get_serializer(self.get_queryset().get(pk=completion.pk)).data,
-            status=status.HTTP_201_CREATED,
-        )
+        return self.answer(completion, status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: Completion) -> None:
         attendance.completion_revoke(actor=self.actor, completion=instance)

@@ -71,7 +71,7 @@ class QuotaViewSet(
             reserved=data.get("reserved", 0),
             maximum=data.get("maximum"),
         )
-        serializer.instance = self.get_queryset().get(pk=quota.pk)
+        serializer.instance = self.reload(quota)
 
     def perform_update(self, serializer: Any) -> None:
         quota: OrganisationQuota = serializer.instance
@@ -83,7 +83,7 @@ class QuotaViewSet(
             reserved=data.get("reserved", quota.reserved),
             maximum=data["maximum"] if "maximum" in data else quota.maximum,
         )
-        serializer.instance = self.get_queryset().get(pk=updated.pk)
+        serializer.instance = self.reload(updated)
 
     def perform_destroy(self, instance: OrganisationQuota) -> None:
         quotas.quota_delete(actor=self.actor, quota=instance)
@@ -120,9 +120,6 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
             kwargs["context"]["queue_positions"] = participation.queue_positions([args[0].round_id])
         return super().get_serializer(*args, **kwargs)
 
-    def _answer(self, enrolment: Enrolment, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=enrolment.pk)).data, status=code)
-
     @extend_schema(
         request=serializers.EnrolmentCreateSerializer, responses={201: serializers.EnrolmentSerializer}
     )
@@ -140,31 +137,31 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         enrolment = enrolments.enrolment_create(
             actor=self.actor, round=round_, person=data.get("person"), motivation=data["motivation"]
         )
-        return self._answer(enrolment, status.HTTP_201_CREATED)
+        return self.answer(enrolment, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel the booking or leave the queue (until the cancellation deadline; coordinators any time)."""
-        return self._answer(enrolments.enrolment_cancel(actor=self.actor, enrolment=self.get_object()))
+        return self.answer(enrolments.enrolment_cancel(actor=self.actor, enrolment=self.get_object()))
 
     @extend_schema(request=None, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"], url_path="accept-offer")
     def accept_offer(self, request: Request, pk: str | None = None) -> Response:
         """Accept the seat offered to you from the queue."""
-        return self._answer(enrolments.offer_accept(actor=self.actor, enrolment=self.get_object()))
+        return self.answer(enrolments.offer_accept(actor=self.actor, enrolment=self.get_object()))
 
     @extend_schema(request=None, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"], url_path="decline-offer")
     def decline_offer(self, request: Request, pk: str | None = None) -> Response:
         """Turn down the seat offered to you; it goes to the next person in the queue."""
-        return self._answer(enrolments.offer_decline(actor=self.actor, enrolment=self.get_object()))
+        return self.answer(enrolments.offer_decline(actor=self.actor, enrolment=self.get_object()))
 
     @extend_schema(request=None, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         """Approve your report's time away (line managers)."""
-        return self._answer(approvals.enrolment_approve(actor=self.actor, enrolment=self.get_object()))
+        return self.answer(approvals.enrolment_approve(actor=self.actor, enrolment=self.get_object()))
 
     @extend_schema(request=serializers.RejectSerializer, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"])
@@ -173,7 +170,7 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         enrolment = self.get_object()
         incoming = serializers.RejectSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        return self._answer(
+        return self.answer(
             approvals.enrolment_reject(
                 actor=self.actor, enrolment=enrolment, reason=incoming.validated_data["reason"]
             )
