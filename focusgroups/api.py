@@ -169,7 +169,7 @@ class MeetingViewSet(
         """Cancel the meeting; every member receives the calendar cancellation."""
         meeting = self.get_object()
         meetings.meeting_cancel(actor=self.actor, meeting=meeting)
-        return Response(self.get_serializer(self.reload(meeting)).data)
+        return self.answer(meeting)
 
     @extend_schema(request=serializers.MinutesSerializer, responses=serializers.MeetingSerializer)
     @action(detail=True, methods=["post"])
@@ -184,7 +184,7 @@ class MeetingViewSet(
             minutes=parsed.validated_data["minutes"],
             decisions=parsed.validated_data["decisions"],
         )
-        return Response(self.get_serializer(self.reload(meeting)).data)
+        return self.answer(meeting)
 
 
 IF_MATCH = OpenApiParameter(

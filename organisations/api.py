@@ -146,7 +146,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
         incoming = PersonUpdateSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
         services.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
-        return Response(self.get_serializer(self.reload(person)).data)
+        return self.answer(person)
 
     @extend_schema(request=PersonCreateSerializer, responses={201: PersonSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -166,7 +166,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
                 roles=data.pop("roles", None) or ["staff"],
                 values=data,
             )
-        return Response(self.get_serializer(self.reload(person)).data, status=status.HTTP_201_CREATED)
+        return self.answer(person, status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses=PersonSerializer)
     @extend_schema(methods=["PATCH"], request=PersonUpdateSerializer, responses=PersonSerializer)
@@ -180,7 +180,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
             incoming = PersonUpdateSerializer(data=request.data, context=self.get_serializer_context())
             incoming.is_valid(raise_exception=True)
             services.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
-        return Response(self.get_serializer(self.reload(person)).data)
+        return self.answer(person)
 
 
 class ObtainTokenView(APIView):
