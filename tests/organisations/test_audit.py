@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from organisations.models import AuditEntryProgramme, Membership, Organisation, RoleAssignment, WorkRole
 from organisations.permissions import actor_for
-from organisations.services import organisation_update
+from organisations.services import calendar_token_rotate, organisation_update, person_update
 from tests.factories.organisations import OrganisationFactory, WorkRoleFactory
 
 AUDIT = reverse("organisations:audit")
@@ -132,3 +132,57 @@ def test_trail_query_count_is_fixed(web, programme, programme_admin, django_asse
     with django_assert_num_queries(11):
         three = client.get(AUDIT, {"object_type": "organisations.workrole"})
     assert (len(shown(one)), len(shown(three))) == (1, 3)
+
+
+def test_membership_and_role_changed_through_the_admin_pages_are_recorded(
+    web, programme, programme_admin, staff_a, in_programme
+):
+    with in_programme(programme):
+        membership = Membership.objects.get(person=staff_a)
+        [staff_role] = RoleAssignment.objects.filter(membership=membership)
+    before = {model: len(entries_of(model)) for model in (Membership, RoleAssignment)}
+
+    response = web(programme_admin).post(
+        f"/admin/organisations/membership/{membership.pk}/change/",
+        {
+            "programme": programme.pk,
+            "person": staff_a.pk,
+            "work_role": "",
+            "role_assignments-TOTAL_FORMS": "2",
+            "role_assignments-INITIAL_FORMS": "1",
+            "role_assignments-MIN_NUM_FORMS": "0",
+            "role_assignments-MAX_NUM_FORMS": "1000",
+            "role_assignments-0-id": staff_role.pk,
+            "role_assignments-0-membership": membership.pk,
+            "role_assignments-0-role": "staff",
+            "role_assignments-1-membership": membership.pk,
+            "role_assignments-1-role": "host_contact",
+        },
+    )
+
+    assert response.status_code == 302
+    [deactivated] = entries_of(Membership)[before[Membership] :]
+    [granted] = entries_of(RoleAssignment)[before[RoleAssignment] :]
+    assert (deactivated.actor_id, deactivated.changes_dict, programmes_of(deactivated)) == (
+        programme_admin.user_id,
+        {"is_active": ["True", "False"]},
+        [programme.pk],
+    )
+    assert (granted.action, granted.actor_id, granted.changes_dict["role"], programmes_of(granted)) == (
+        LogEntry.Action.CREATE,
+        programme_admin.user_id,
+        ["None", "host_contact"],
+        [programme.pk],
+    )
+
+
+def test_calendar_token_never_reaches_the_trail(programme, staff_a, in_programme):
+    old_token = staff_a.calendar_token
+    with in_programme(programme):
+        new_token = calendar_token_rotate(actor=actor_for(staff_a.user), person=staff_a)
+        person_update(actor=actor_for(staff_a.user), person=staff_a, values={"phone": "040-123"})
+
+    dumped = repr(
+        [(e.changes, e.changes_text, e.serialized_data, e.object_repr) for e in LogEntry.objects.all()]
+    )
+    assert (old_token in dumped, new_token in dumped, "040-123" in dumped) == (False, False, True)
