@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from asgiref.sync import sync_to_async
 from auditlog.models import LogEntry
+from channels.testing import WebsocketCommunicator
 from django.contrib.contenttypes.models import ContentType
 
+from focusgroups.consumers import NotesConsumer
 from focusgroups.models import Note
 from focusgroups.services import notes
 from organisations.models import AuditEntryProgramme
@@ -64,3 +68,24 @@ def test_note_body_never_reaches_the_trail(api, member_a, group, programme, in_p
         ensure_ascii=False,
     )
     assert "Konfidentiellt" not in dumped
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_note_renamed_over_the_socket_is_recorded_with_the_person(group, member_a, note):
+    socket = WebsocketCommunicator(NotesConsumer.as_asgi(), f"/ws/focusgroups/{group.pk}/notes/")
+    socket.scope["user"] = member_a.user
+    socket.scope["url_route"] = {"kwargs": {"group_id": group.pk}}
+    assert (await socket.connect())[0] is True
+    await socket.send_json_to(
+        {"type": "save", "note": note.pk, "base_version": 1, "body": SECRET, "title": "Rutin"}
+    )
+    while (await socket.receive_json_from(timeout=3))["type"] != "saved":
+        pass
+    await socket.disconnect()
+
+    update = (await sync_to_async(note_entries)(note))[-1]
+    assert (update.actor_id, update.changes_dict) == (
+        member_a.user_id,
+        {"title": ["Rutin för överlämning", "Rutin"]},
+    )
