@@ -262,6 +262,12 @@ LOGGING = {
     "loggers": {"daphne": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
+# --- Audit trail (django-auditlog) ---------------------------------------------------------------------
+# Before an update is saved, auditlog reads the row's previous state by primary key. The row was already
+# read in the caller's tenant scope, and jobs save with no scope, so that read goes through the plain base
+# manager instead of the scoped default one (which would raise outside a scope).
+AUDITLOG_USE_BASE_MANAGER = True
+
 # --- Domain settings ------------------------------------------------------------------------------------
 # The mailbox that appears as ORGANIZER when a programme has none of its own.
 DEFAULT_ORGANIZER_EMAIL = env_str("DEFAULT_ORGANIZER_EMAIL", "samordnare@samverkan.example")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditlog.registry import auditlog
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
 from focusgroups import invites, permissions, selectors
-from focusgroups.models import FocusGroup, GroupMembership, Meeting
+from focusgroups.models import FocusGroup, GroupMembership, Meeting, Note
 from organisations.models import Organisation, Person, Programme
 from organisations.permissions import actor_for, request_is_member
 
@@ -151,3 +152,11 @@ def _seed() -> list[tuple[str, str]]:
 registry.demo_seeders.register(
     "focusgroups", registry.DemoSeeder("focusgroups", _seed, depends_on=("organisations",)), order=50
 )
+
+
+# The audit trail (see organisations/hooks.py): who changed what, filed under the row's programme. Of a note
+# only who may read it and its title are audited, never its text: the text has its own version history and
+# may hold sensitive minutes.
+auditlog.register(FocusGroup)
+auditlog.register(GroupMembership)
+auditlog.register(Note, include_fields=["title", "visibility"])

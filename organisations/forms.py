@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from auditlog.registry import auditlog
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from organisations.models import UI_LANGUAGES, Person, validate_language_codes
+from organisations.models import UI_LANGUAGES, Person, Programme, validate_language_codes
+from organisations.selectors import members_of
 
 
 class OwnProfileForm(forms.Form):
@@ -48,3 +51,21 @@ class OwnProfileForm(forms.Form):
         return {
             name: value for name, value in self.cleaned_data.items() if getattr(self.person, name) != value
         }
+
+
+class AuditTrailFilterForm(forms.Form):
+    """The audit trail's filters: a kind of object (any model on the trail) and who acted."""
+
+    object_type = forms.ChoiceField(label=_("Kind of object"), required=False)
+    person = forms.ModelChoiceField(label=_("Changed by"), queryset=Person.objects.none(), required=False)
+
+    def __init__(self, data: Mapping[str, str] | None, *, programme: Programme) -> None:
+        super().__init__(data)
+        kinds = sorted(
+            (model._meta.label_lower, str(model._meta.verbose_name).capitalize())
+            for model in auditlog.get_models()
+        )
+        self.fields["object_type"].choices = [("", _("All"))] + kinds  # type: ignore[attr-defined]
+        self.fields["person"].queryset = members_of(programme).order_by(  # type: ignore[attr-defined]
+            "user__last_name", "user__first_name"
+        )

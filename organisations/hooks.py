@@ -5,12 +5,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
 from django.db.models import Count, Q
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
 from coordinator.core.models import OutboundEmail
-from organisations.models import Membership, Organisation, Participation, PlatformRole, Programme
+from organisations.models import (
+    AuditEntryProgramme,
+    Membership,
+    Organisation,
+    Participation,
+    Person,
+    PlatformRole,
+    Programme,
+    RoleAssignment,
+    Unit,
+    WorkRole,
+)
 from organisations.permissions import COORDINATING_ROLES, request_has_role
 from organisations.selectors import coordinators_of, members_of
 
@@ -51,6 +66,16 @@ def _reports_viewer(request: Any) -> bool:
         request, PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN
     )
 
+
+registry.nav_items.register(
+    "audit",
+    registry.NavItem(
+        _("Audit trail"),
+        "organisations:audit",
+        lambda request: request_has_role(request, PlatformRole.PROGRAMME_ADMIN),
+    ),
+    order=96,
+)
 
 registry.nav_items.register(
     "barometer", registry.NavItem(_("Barometer"), "barometer", _reports_viewer), order=95
@@ -110,3 +135,33 @@ registry.demo_seeders.register("organisations", registry.DemoSeeder("organisatio
 
 # A message that could not be delivered after every retry is shown to the programme's coordinators.
 registry.delivery_failure_recipients.register("coordinators", coordinators_of)
+
+
+# The audit trail (django-auditlog). Each app registers its own models here, in its hooks; the actor comes
+# from the request (the auditlog middleware for pages, ProgrammeScopedViewSet for token-authenticated API
+# calls) and is empty for work done by jobs. Calendar tokens are secrets and never logged.
+auditlog.register(Programme)
+auditlog.register(Organisation)
+auditlog.register(Participation)
+auditlog.register(Unit)
+auditlog.register(WorkRole)
+auditlog.register(Person, exclude_fields=["calendar_token"])
+auditlog.register(Membership)
+auditlog.register(RoleAssignment)
+
+
+@receiver(post_save, sender=LogEntry, dispatch_uid="organisations.audit_entry_programmes")
+def _link_audit_entry_to_programmes(
+    sender: type, instance: LogEntry, created: bool, **kwargs: object
+) -> None:
+    """File each new audit entry under the programmes its row belonged to (see AuditEntryProgramme).
+
+    A receiver rather than a service call because django-auditlog writes entries from model signals (and a
+    service that updates by compare-and-set writes its own); it only files the entry, no domain logic."""
+    log_entry = instance
+    if not created or not isinstance(log_entry.additional_data, dict):
+        return
+    AuditEntryProgramme.objects.bulk_create(
+        AuditEntryProgramme(log_entry=log_entry, programme_id=programme_id)
+        for programme_id in log_entry.additional_data.get("programmes", [])
+    )

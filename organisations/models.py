@@ -325,3 +325,27 @@ class RoleAssignment(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.membership.person}: {self.get_role_display()}"
+
+
+class AuditEntryProgramme(TenantModel):
+    """One programme an audit-trail entry belongs to, so that each programme's admins read their own trail.
+
+    Written when django-auditlog writes the entry, from the programmes the row belonged to at that moment
+    (``TenantModel.get_additional_data``): a programme's own rows name it; an organisation, unit or person
+    names every programme it takes part in, so a change to a shared row is shown to the admins of each.
+    """
+
+    log_entry = models.ForeignKey(
+        "auditlog.LogEntry", on_delete=models.CASCADE, related_name="programme_links"
+    )
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("audit entry programme")
+        verbose_name_plural = _("audit entry programmes")
+        constraints = [
+            models.UniqueConstraint(fields=["log_entry", "programme"], name="auditentryprogramme_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.log_entry_id} in {self.programme_id}"

@@ -6,9 +6,11 @@ within-programme rules and the joins each list needs, so that a list costs a fix
 
 from __future__ import annotations
 
+from auditlog.models import LogEntry
 from django.db.models import Prefetch, QuerySet
 
 from organisations.models import (
+    AuditEntryProgramme,
     Funder,
     Membership,
     Organisation,
@@ -74,3 +76,19 @@ def members_of(programme: Programme) -> QuerySet[Person]:
     return Person.objects.filter(
         memberships__programme=programme, memberships__is_active=True
     ).select_related("user", "organisation", "unit")
+
+
+def audit_trail(
+    programme: Programme, *, model_label: str | None = None, person: Person | None = None
+) -> QuerySet[LogEntry]:
+    """The audit entries filed under a programme (see ``AuditEntryProgramme``), newest first, optionally of
+    one kind of object (``"app_label.model"``) or by one person."""
+    entries = LogEntry.objects.filter(
+        pk__in=AuditEntryProgramme.objects.filter(programme=programme).values("log_entry")
+    )
+    if model_label:
+        app_label, model = model_label.split(".", 1)
+        entries = entries.filter(content_type__app_label=app_label, content_type__model=model)
+    if person is not None:
+        entries = entries.filter(actor=person.user_id)
+    return entries.select_related("content_type", "actor").order_by("-timestamp", "-pk")

@@ -320,9 +320,10 @@ def membership_grant(
         membership.save(update_fields=["work_role"])
     RoleAssignment.objects.filter(membership=membership).exclude(role__in=roles).delete()
     existing = set(RoleAssignment.objects.filter(membership=membership).values_list("role", flat=True))
-    RoleAssignment.objects.bulk_create(
-        [RoleAssignment(membership=membership, role=role) for role in sorted(roles - existing)]
-    )
+    for role in sorted(roles - existing):
+        # One by one (a handful at most) so that each grant is on the audit trail; bulk_create sends no
+        # signals.
+        RoleAssignment.objects.create(membership=membership, role=role)
     forget_actor(person.user)
     return membership
 

@@ -9,4 +9,5 @@ app_name = "organisations"
 urlpatterns = [
     path("", views.OrganisationListView.as_view(), name="list"),
     path("<int:pk>/", views.OrganisationDetailView.as_view(), name="detail"),
+    path("audit/", views.AuditTrailView.as_view(), name="audit"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from auditlog.registry import auditlog
 from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
@@ -23,6 +24,7 @@ from seminars.models import (
     KIND_OFFER,
     Completion,
     Enrolment,
+    OrganisationQuota,
     Round,
     Session,
 )
@@ -245,3 +247,9 @@ def _seed() -> list[tuple[str, str]]:
 registry.demo_seeders.register(
     "seminars", registry.DemoSeeder("seminars", _seed, depends_on=("organisations",)), order=40
 )
+
+
+# The audit trail (see organisations/hooks.py): who changed what, filed under the row's programme.
+auditlog.register(Round)
+auditlog.register(Enrolment)
+auditlog.register(OrganisationQuota)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from auditlog.registry import auditlog
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,10 +18,12 @@ from shadowing import permissions
 from shadowing.links import page_url
 from shadowing.models import (
     HostFeedback,
+    MatchingRun,
     Placement,
     PlacementDay,
     Reflection,
     ShadowingRequest,
+    Slot,
     Workplace,
 )
 
@@ -250,3 +253,12 @@ def _seed() -> list[tuple[str, str]]:
 registry.demo_seeders.register(
     "shadowing", registry.DemoSeeder("shadowing", _seed, depends_on=("organisations",)), order=30
 )
+
+
+# The audit trail (see organisations/hooks.py): who changed what, filed under the row's programme. Of a slot
+# only its capacity is audited; its booked counter moves with every placement, which is audited itself.
+auditlog.register(Workplace)
+auditlog.register(Slot, include_fields=["capacity"])
+auditlog.register(ShadowingRequest)
+auditlog.register(Placement)
+auditlog.register(MatchingRun)

@@ -129,3 +129,36 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def get_additional_data(self) -> dict[str, list[int]]:
+        """What django-auditlog stores with each entry about this row: the programmes it belongs to, so the
+        trail can be read per programme. Rows shared by several programmes (organisations, units, people)
+        name every programme they take part in when the entry is written."""
+        return {"programmes": programme_ids_of(self)}
+
+
+def programme_ids_of(instance: TenantModel) -> list[int]:
+    """The programmes a row belongs to, read along its ``tenant_path`` whatever scope is active.
+
+    The plain base manager is used for the many-valued paths because this runs for system work too (a job
+    saving a row has no scope), and it only reads the row's own programme ids. A row whose parent is
+    already gone (a cascade delete) belongs to no programme any more and answers an empty list.
+    """
+    model = type(instance)
+    path = model.tenant_path
+    if path == "pk":
+        return [instance.pk] if instance.pk is not None else []
+    if model.tenant_path_is_multi:
+        if instance.pk is None:
+            return []
+        ids = model._base_manager.filter(pk=instance.pk).values_list(path, flat=True)
+        return sorted({pk for pk in ids if pk is not None})
+    *joins, last = path.split("__")
+    target: object = instance
+    try:
+        for join in joins:
+            target = getattr(target, join)
+    except models.ObjectDoesNotExist:
+        return []
+    programme_id = getattr(target, f"{last}_id", None) if target is not None else None
+    return [programme_id] if programme_id is not None else []

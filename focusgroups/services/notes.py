@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from auditlog.models import LogEntry
 from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -170,6 +171,14 @@ def _update(
     if base_version == note.version and not text_changed and new_visibility == note.visibility:
         return note
     was_shared = note.is_shared
+    audited = {
+        name: [str(old), str(new)]
+        for name, old, new in (
+            ("title", note.title, new_title),
+            ("visibility", note.visibility, new_visibility),
+        )
+        if old != new
+    }
     now = timezone.now()
     changes: dict[str, object] = {"visibility": new_visibility}
     new_version = base_version + 1 if text_changed else base_version
@@ -206,6 +215,11 @@ def _update(
         note.body, note.title, note.version = new_body, new_title, new_version
         note.updated_by, note.updated_at = person, now
         _broadcast_saved_on_commit(note, person.full_name)
+    if audited:
+        # The compare-and-set UPDATE sends no model signals, so the audit entry is written here. Only the
+        # title and who may read the note are audited: the text has its own version history and may hold
+        # sensitive minutes.
+        LogEntry.objects.log_create(note, action=LogEntry.Action.UPDATE, changes=audited)
     return note
 
 

@@ -4,8 +4,12 @@ and foreign ids that must name an object the person can see."""
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any, ClassVar, TypeVar
 
+from auditlog.context import auditlog_value, set_actor
+from auditlog.middleware import AuditlogMiddleware
 from django.db import models
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
@@ -15,6 +19,28 @@ from coordinator.core.tenancy import activate_scope, deactivate_scope, restrict_
 from organisations.permissions import Actor, actor_for
 
 ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+@contextmanager
+def audit_actor(request: Request) -> Iterator[None]:
+    """Name the API caller as the actor of the audit entries written in this block.
+
+    django-auditlog's middleware reads ``request.user`` before DRF has authenticated a token, so without
+    this a token caller's changes would be logged with no actor. django-auditlog's ``set_actor`` leaves
+    its context variable pointing at the inner context when it ends, so the middleware's outer context is
+    put back afterwards (otherwise the middleware could not disconnect its own receiver).
+    """
+    outer = auditlog_value.get(None)
+    try:
+        with set_actor(
+            request.user,
+            remote_addr=AuditlogMiddleware._get_remote_addr(request),
+            remote_port=AuditlogMiddleware._get_remote_port(request),
+        ):
+            yield
+    finally:
+        if outer is not None:
+            auditlog_value.set(outer)
 
 
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
@@ -63,16 +89,20 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
     actor: Actor
     _scope_token: contextvars.Token[Any] | None
+    _audit: ExitStack
 
     def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)
         self.actor = actor_for(request.user)
         self._scope_token = activate_scope(self.actor.programme_ids)
+        if request.user.is_authenticated:
+            self._audit.enter_context(audit_actor(request))
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         self._scope_token = None
         try:
-            return super().dispatch(request, *args, **kwargs)
+            with ExitStack() as self._audit:
+                return super().dispatch(request, *args, **kwargs)
         finally:
             if self._scope_token is not None:
                 deactivate_scope(self._scope_token)

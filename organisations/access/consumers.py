@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditlog.context import set_actor
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -20,7 +21,7 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
 
     Subclasses implement ``authorise()`` (called in ``connect()`` with ``self.actor`` set; return False to
     close with 4403) and run database work through ``self.in_scope(func, ...)``, which executes it in a
-    thread inside the person's tenant scope.
+    thread inside the person's tenant scope, with the person as the audit trail's actor.
     """
 
     actor: Actor
@@ -45,9 +46,12 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
 
     async def in_scope(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         programme_ids = self.actor.programme_ids
+        user = self.scope.get("user")
+        host, port = (self.scope.get("client") or (None, None))[:2]
 
         def run() -> Any:
-            with programme_scope(programme_ids):
+            # The person is also the actor of whatever reaches the audit trail (no middleware runs here).
+            with programme_scope(programme_ids), set_actor(user, remote_addr=host, remote_port=port):
                 return func(*args, **kwargs)
 
         return await database_sync_to_async(run)()

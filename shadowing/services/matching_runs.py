@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -315,6 +316,12 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             status=MatchingRun.Status.CONFIRMED, confirmed_by=actor.person, confirmed_at=now
         ):
             raise Conflict(_("This match has already been confirmed or discarded."))
+        # The compare-and-set sends no model signals, so the step is put on the audit trail here.
+        LogEntry.objects.log_create(
+            run,
+            action=LogEntry.Action.UPDATE,
+            changes={"status": [MatchingRun.Status.PROPOSED.value, MatchingRun.Status.CONFIRMED.value]},
+        )
         placements = list(
             Placement.objects.filter(run=run, status=Placement.Status.PROPOSED)
             .select_related(*invites.PLACEMENT_RELATED)
@@ -432,6 +439,12 @@ def matching_run_discard(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             status=MatchingRun.Status.DISCARDED
         ):
             raise Conflict(_("This match has already been confirmed or discarded."))
+        # The compare-and-set sends no model signals, so the step is put on the audit trail here.
+        LogEntry.objects.log_create(
+            run,
+            action=LogEntry.Action.UPDATE,
+            changes={"status": [MatchingRun.Status.PROPOSED.value, MatchingRun.Status.DISCARDED.value]},
+        )
         Placement.objects.filter(run_id=run.pk, status=Placement.Status.PROPOSED).delete()
         run.status = MatchingRun.Status.DISCARDED
     return run

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -75,6 +76,8 @@ def transition(
         raise Conflict(_("This placement was changed meanwhile; reload and try again."))
     for name, value in fields.items():
         setattr(placement, name, value)
+    # The compare-and-set sends no model signals, so the step is put on the audit trail here.
+    LogEntry.objects.log_create(placement, action=LogEntry.Action.UPDATE, changes={"status": [previous, to]})
     PlacementEvent.objects.create(
         placement=placement,
         from_status=previous,

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -262,6 +263,12 @@ def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> 
         ).update(status=status, approved_by=actor.person, decided_at=now, decision_note=note)
         if not updated:
             raise Conflict(_("This request has already been decided."))
+        # The compare-and-set sends no model signals, so the decision is put on the audit trail here.
+        LogEntry.objects.log_create(
+            request,
+            action=LogEntry.Action.UPDATE,
+            changes={"status": [ShadowingRequest.Status.PENDING_APPROVAL.value, status]},
+        )
         request.status, request.approved_by, request.decided_at, request.decision_note = (
             status,
             actor.person,
