@@ -521,3 +521,11 @@ def test_coordinator_creates_a_group_and_the_convener_edits_it(
     assert (edited.status_code, refused.status_code) == (302, 403)
     group.refresh_from_db()
     assert (group.name, group.purpose) == ("Informationsflödet", "Nytt syfte.")
+
+
+@pytest.mark.parametrize("version", ["²", "99999999999999999999", "9223372036854775808", "-1"])
+def test_restore_of_a_version_that_is_not_a_number_is_not_found(web, note, member_a, version):
+    confirm = web(member_a).get(url("note-restore", note.pk), {"version": version})
+    restored = web(member_a).post(url("note-restore", note.pk), {"version": version, "base_version": 1})
+
+    assert (confirm.status_code, restored.status_code) == (404, 404)
