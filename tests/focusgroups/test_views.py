@@ -529,3 +529,19 @@ def test_restore_of_a_version_that_is_not_a_number_is_not_found(web, note, membe
     restored = web(member_a).post(url("note-restore", note.pk), {"version": version, "base_version": 1})
 
     assert (confirm.status_code, restored.status_code) == (404, 404)
+
+
+def test_meeting_form_refuses_a_title_over_two_lines(web, group, convener, mailoutbox):
+    response = web(convener).post(
+        url("meeting-create", group.pk),
+        {
+            "title": "Planering\r\ndel 2",
+            "starts_at": "2030-03-05T13:00",
+            "ends_at": "2030-03-05T15:00",
+            "place": "Stadshuset, rum 3",
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["title"] == ["Write this on one line, without control characters."]
+    assert (Meeting.unscoped_objects.filter(group=group).count(), len(mailoutbox)) == (0, 0)
