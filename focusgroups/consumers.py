@@ -40,7 +40,6 @@ from focusgroups.services import notes
 from organisations.access.consumers import CLOSE_FORBIDDEN, ScopedConsumer
 
 CLOSE_NOT_FOUND = 4404
-MAX_MESSAGE_CHARS = 200_000
 
 
 def _note_payload(note: Note, can_edit: bool) -> dict[str, Any]:
@@ -161,17 +160,6 @@ class NotesConsumer(ScopedConsumer):
         self.room = None
 
     # --- From the client --------------------------------------------------------------------------------
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None or len(text_data) > MAX_MESSAGE_CHARS:
-            await self.send_json({"type": "error", "code": "invalid", "message": "Send JSON text messages."})
-            return
-        try:
-            content = await self.decode_json(text_data)
-        except ValueError:
-            await self.send_json({"type": "error", "code": "invalid", "message": "Malformed JSON."})
-            return
-        await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):

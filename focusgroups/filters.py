@@ -1,15 +1,16 @@
-"""List filters of the focus-groups API. Foreign ids are plain number filters on the already scoped
+"""List filters of the focus-groups API. Foreign ids are integer filters on the already scoped
 queryset: an id the person cannot see simply matches nothing."""
 
 from __future__ import annotations
 
 import django_filters
 
+from coordinator.core.filters import IntegerFilter
 from focusgroups.models import ActionItem, Concept, FocusGroup, GroupMembership, Meeting, Note
 
 
 class FocusGroupFilter(django_filters.FilterSet):
-    programme = django_filters.NumberFilter(field_name="programme")
+    programme = IntegerFilter(field_name="programme")
     is_default = django_filters.BooleanFilter(field_name="is_default")
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
 
@@ -19,9 +20,9 @@ class FocusGroupFilter(django_filters.FilterSet):
 
 
 class MembershipFilter(django_filters.FilterSet):
-    group = django_filters.NumberFilter(field_name="group")
-    person = django_filters.NumberFilter(field_name="person")
-    organisation = django_filters.NumberFilter(field_name="organisation")
+    group = IntegerFilter(field_name="group")
+    person = IntegerFilter(field_name="person")
+    organisation = IntegerFilter(field_name="organisation")
     role = django_filters.ChoiceFilter(choices=GroupMembership.Role.choices)
     is_active = django_filters.BooleanFilter(field_name="is_active")
 
@@ -31,7 +32,7 @@ class MembershipFilter(django_filters.FilterSet):
 
 
 class MeetingFilter(django_filters.FilterSet):
-    group = django_filters.NumberFilter(field_name="group")
+    group = IntegerFilter(field_name="group")
     status = django_filters.ChoiceFilter(choices=Meeting.Status.choices)
     starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
     starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
@@ -42,7 +43,7 @@ class MeetingFilter(django_filters.FilterSet):
 
 
 class NoteFilter(django_filters.FilterSet):
-    group = django_filters.NumberFilter(field_name="group")
+    group = IntegerFilter(field_name="group")
     visibility = django_filters.ChoiceFilter(choices=Note.Visibility.choices)
     search = django_filters.CharFilter(field_name="title", lookup_expr="icontains", max_length=100)
 
@@ -52,10 +53,10 @@ class NoteFilter(django_filters.FilterSet):
 
 
 class ActionFilter(django_filters.FilterSet):
-    group = django_filters.NumberFilter(field_name="group")
-    owner = django_filters.NumberFilter(field_name="owner")
-    organisation = django_filters.NumberFilter(field_name="organisation")
-    meeting = django_filters.NumberFilter(field_name="meeting")
+    group = IntegerFilter(field_name="group")
+    owner = IntegerFilter(field_name="owner")
+    organisation = IntegerFilter(field_name="organisation")
+    meeting = IntegerFilter(field_name="meeting")
     status = django_filters.MultipleChoiceFilter(choices=ActionItem.Status.choices)
     due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
 
@@ -65,9 +66,9 @@ class ActionFilter(django_filters.FilterSet):
 
 
 class ConceptFilter(django_filters.FilterSet):
-    programme = django_filters.NumberFilter(field_name="programme")
+    programme = IntegerFilter(field_name="programme")
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
-    organisation = django_filters.NumberFilter(field_name="terms__organisation", distinct=True)
+    organisation = IntegerFilter(field_name="terms__organisation", distinct=True)
 
     class Meta:
         model = Concept

@@ -1,4 +1,4 @@
-"""List filters. Foreign ids are plain number filters on the already scoped queryset: an id the person
+"""List filters. Foreign ids are integer filters on the already scoped queryset: an id the person
 cannot see simply matches nothing (model-choice filters would bake in a queryset at import time)."""
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 
+from coordinator.core.filters import IntegerFilter
 from organisations.models import Organisation, OrganisationKind, Person, PlatformRole, Unit, WorkRole
 
 
 class OrganisationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=OrganisationKind.choices)
-    programme = django_filters.NumberFilter(field_name="participations__programme", distinct=True)
+    programme = IntegerFilter(field_name="participations__programme", distinct=True)
     search = django_filters.CharFilter(method="filter_search", max_length=100)
 
     class Meta:
@@ -25,8 +26,8 @@ class OrganisationFilter(django_filters.FilterSet):
 
 
 class UnitFilter(django_filters.FilterSet):
-    organisation = django_filters.NumberFilter(field_name="organisation")
-    parent = django_filters.NumberFilter(field_name="parent")
+    organisation = IntegerFilter(field_name="organisation")
+    parent = IntegerFilter(field_name="parent")
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
 
     class Meta:
@@ -35,7 +36,7 @@ class UnitFilter(django_filters.FilterSet):
 
 
 class WorkRoleFilter(django_filters.FilterSet):
-    programme = django_filters.NumberFilter(field_name="programme")
+    programme = IntegerFilter(field_name="programme")
 
     class Meta:
         model = WorkRole
@@ -43,11 +44,11 @@ class WorkRoleFilter(django_filters.FilterSet):
 
 
 class PersonFilter(django_filters.FilterSet):
-    organisation = django_filters.NumberFilter(field_name="organisation")
-    unit = django_filters.NumberFilter(field_name="unit")
-    line_manager = django_filters.NumberFilter(field_name="line_manager")
-    programme = django_filters.NumberFilter(field_name="memberships__programme", distinct=True)
-    work_role = django_filters.NumberFilter(field_name="memberships__work_role", distinct=True)
+    organisation = IntegerFilter(field_name="organisation")
+    unit = IntegerFilter(field_name="unit")
+    line_manager = IntegerFilter(field_name="line_manager")
+    programme = IntegerFilter(field_name="memberships__programme", distinct=True)
+    work_role = IntegerFilter(field_name="memberships__work_role", distinct=True)
     role = django_filters.ChoiceFilter(
         choices=PlatformRole.choices, field_name="memberships__role_assignments__role", distinct=True
     )

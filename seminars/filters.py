@@ -1,10 +1,11 @@
-"""List filters of the seminars API. Foreign ids are plain number filters on the already scoped queryset: an
+"""List filters of the seminars API. Foreign ids are integer filters on the already scoped queryset: an
 id the person cannot see simply matches nothing."""
 
 from __future__ import annotations
 
 import django_filters
 
+from coordinator.core.filters import IntegerFilter
 from seminars.models import (
     Completion,
     Course,
@@ -18,9 +19,9 @@ from seminars.models import (
 
 
 class CourseFilter(django_filters.FilterSet):
-    programme = django_filters.NumberFilter(field_name="programme")
-    provider = django_filters.NumberFilter(field_name="providers", distinct=True)
-    target_role = django_filters.NumberFilter(field_name="target_roles", distinct=True)
+    programme = IntegerFilter(field_name="programme")
+    provider = IntegerFilter(field_name="providers", distinct=True)
+    target_role = IntegerFilter(field_name="target_roles", distinct=True)
     archived = django_filters.BooleanFilter(field_name="is_archived")
     search = django_filters.CharFilter(field_name="title", lookup_expr="icontains", max_length=100)
 
@@ -30,8 +31,8 @@ class CourseFilter(django_filters.FilterSet):
 
 
 class RoundFilter(django_filters.FilterSet):
-    course = django_filters.NumberFilter(field_name="course")
-    programme = django_filters.NumberFilter(field_name="course__programme")
+    course = IntegerFilter(field_name="course")
+    programme = IntegerFilter(field_name="course__programme")
     status = django_filters.ChoiceFilter(choices=Round.Status.choices)
     starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
     starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
@@ -42,8 +43,8 @@ class RoundFilter(django_filters.FilterSet):
 
 
 class SessionFilter(django_filters.FilterSet):
-    round = django_filters.NumberFilter(field_name="round")
-    course = django_filters.NumberFilter(field_name="round__course")
+    round = IntegerFilter(field_name="round")
+    course = IntegerFilter(field_name="round__course")
 
     class Meta:
         model = Session
@@ -51,7 +52,7 @@ class SessionFilter(django_filters.FilterSet):
 
 
 class QuotaFilter(django_filters.FilterSet):
-    round = django_filters.NumberFilter(field_name="round")
+    round = IntegerFilter(field_name="round")
 
     class Meta:
         model = OrganisationQuota
@@ -59,10 +60,10 @@ class QuotaFilter(django_filters.FilterSet):
 
 
 class EnrolmentFilter(django_filters.FilterSet):
-    round = django_filters.NumberFilter(field_name="round")
-    course = django_filters.NumberFilter(field_name="round__course")
-    person = django_filters.NumberFilter(field_name="person")
-    organisation = django_filters.NumberFilter(field_name="organisation")
+    round = IntegerFilter(field_name="round")
+    course = IntegerFilter(field_name="round__course")
+    person = IntegerFilter(field_name="person")
+    organisation = IntegerFilter(field_name="organisation")
     status = django_filters.MultipleChoiceFilter(choices=Enrolment.Status.choices)
     approval = django_filters.ChoiceFilter(choices=Enrolment.Approval.choices)
 
@@ -72,9 +73,9 @@ class EnrolmentFilter(django_filters.FilterSet):
 
 
 class CompletionFilter(django_filters.FilterSet):
-    person = django_filters.NumberFilter(field_name="person")
-    course = django_filters.NumberFilter(field_name="course")
-    round = django_filters.NumberFilter(field_name="round")
+    person = IntegerFilter(field_name="person")
+    course = IntegerFilter(field_name="course")
+    round = IntegerFilter(field_name="round")
 
     class Meta:
         model = Completion
@@ -82,7 +83,7 @@ class CompletionFilter(django_filters.FilterSet):
 
 
 class GroupFilter(django_filters.FilterSet):
-    round = django_filters.NumberFilter(field_name="round")
+    round = IntegerFilter(field_name="round")
 
     class Meta:
         model = DiscussionGroup
@@ -90,8 +91,8 @@ class GroupFilter(django_filters.FilterSet):
 
 
 class CostFilter(django_filters.FilterSet):
-    round = django_filters.NumberFilter(field_name="round")
-    course = django_filters.NumberFilter(field_name="round__course")
+    round = IntegerFilter(field_name="round")
+    course = IntegerFilter(field_name="round__course")
     kind = django_filters.ChoiceFilter(choices=RoundCost.Kind.choices)
 
     class Meta:

@@ -1,4 +1,4 @@
-"""List filters of the shadowing API. Foreign ids are plain number filters on the already scoped queryset:
+"""List filters of the shadowing API. Foreign ids are integer filters on the already scoped queryset:
 an id the person cannot see simply matches nothing."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import F, QuerySet
 
+from coordinator.core.filters import IntegerFilter
 from shadowing.models import (
     HostFeedback,
     MatchingRun,
@@ -18,9 +19,9 @@ from shadowing.models import (
 
 
 class WorkplaceFilter(django_filters.FilterSet):
-    programme = django_filters.NumberFilter(field_name="programme")
-    organisation = django_filters.NumberFilter(field_name="organisation")
-    topic = django_filters.NumberFilter(field_name="topics", distinct=True)
+    programme = IntegerFilter(field_name="programme")
+    organisation = IntegerFilter(field_name="organisation")
+    topic = IntegerFilter(field_name="topics", distinct=True)
     published = django_filters.BooleanFilter(field_name="is_published")
     city = django_filters.CharFilter(field_name="city", lookup_expr="iexact", max_length=100)
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
@@ -31,8 +32,8 @@ class WorkplaceFilter(django_filters.FilterSet):
 
 
 class SlotFilter(django_filters.FilterSet):
-    workplace = django_filters.NumberFilter(field_name="workplace")
-    organisation = django_filters.NumberFilter(field_name="workplace__organisation")
+    workplace = IntegerFilter(field_name="workplace")
+    organisation = IntegerFilter(field_name="workplace__organisation")
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
     free = django_filters.BooleanFilter(method="filter_free", label="Only slots with a free place")
@@ -50,10 +51,10 @@ class SlotFilter(django_filters.FilterSet):
 
 
 class ShadowingRequestFilter(django_filters.FilterSet):
-    programme = django_filters.NumberFilter(field_name="programme")
+    programme = IntegerFilter(field_name="programme")
     status = django_filters.ChoiceFilter(choices=ShadowingRequest.Status.choices)
-    requester = django_filters.NumberFilter(field_name="requester")
-    organisation = django_filters.NumberFilter(field_name="organisation")
+    requester = IntegerFilter(field_name="requester")
+    organisation = IntegerFilter(field_name="organisation")
     submitted_after = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
 
     class Meta:
@@ -62,7 +63,7 @@ class ShadowingRequestFilter(django_filters.FilterSet):
 
 
 class MatchingRunFilter(django_filters.FilterSet):
-    programme = django_filters.NumberFilter(field_name="programme")
+    programme = IntegerFilter(field_name="programme")
     status = django_filters.ChoiceFilter(choices=MatchingRun.Status.choices)
 
     class Meta:
@@ -71,11 +72,11 @@ class MatchingRunFilter(django_filters.FilterSet):
 
 
 class PlacementFilter(django_filters.FilterSet):
-    programme = django_filters.NumberFilter(field_name="programme")
+    programme = IntegerFilter(field_name="programme")
     status = django_filters.ChoiceFilter(choices=Placement.Status.choices)
-    workplace = django_filters.NumberFilter(field_name="workplace")
-    request = django_filters.NumberFilter(field_name="request")
-    run = django_filters.NumberFilter(field_name="run")
+    workplace = IntegerFilter(field_name="workplace")
+    request = IntegerFilter(field_name="request")
+    run = IntegerFilter(field_name="run")
     date_from = django_filters.DateFilter(field_name="days__date", lookup_expr="gte", distinct=True)
     date_to = django_filters.DateFilter(field_name="days__date", lookup_expr="lte", distinct=True)
 
@@ -85,7 +86,7 @@ class PlacementFilter(django_filters.FilterSet):
 
 
 class ReflectionFilter(django_filters.FilterSet):
-    placement = django_filters.NumberFilter(field_name="placement")
+    placement = IntegerFilter(field_name="placement")
 
     class Meta:
         model = Reflection
@@ -93,7 +94,7 @@ class ReflectionFilter(django_filters.FilterSet):
 
 
 class HostFeedbackFilter(django_filters.FilterSet):
-    placement = django_filters.NumberFilter(field_name="placement")
+    placement = IntegerFilter(field_name="placement")
 
     class Meta:
         model = HostFeedback

@@ -7,21 +7,45 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.validators import parse_int
 
 
 class Pagination(PageNumberPagination):
+    """Pages of 50 (``page_size`` up to 200). A ``page`` or ``page_size`` that is not a whole number from 1
+    up, inside what the database can count, is refused with 400; a page past the last answers 404."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def _positive(self, request: Request, name: str) -> int | None:
+        raw = request.query_params.get(name)
+        if not raw:
+            return None
+        number = parse_int(raw)
+        if number is None or number < 1:
+            raise exceptions.ValidationError({name: [_("Give a whole number from 1 up.")]})
+        return number
+
+    def get_page_number(self, request: Request, paginator: DjangoPaginator[object]) -> int | str:
+        if request.query_params.get(self.page_query_param) in self.last_page_strings:
+            return super().get_page_number(request, paginator)
+        return self._positive(request, self.page_query_param) or 1
+
+    def get_page_size(self, request: Request) -> int | None:
+        size = self._positive(request, self.page_size_query_param)
+        return min(size, self.max_page_size) if size is not None else self.page_size
 
 
 class ConflictResponse(exceptions.APIException):

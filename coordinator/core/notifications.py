@@ -30,6 +30,7 @@ from coordinator.core import registry
 from coordinator.core.calendar import Method, invite_message
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
 from coordinator.core.tenancy import unscoped
+from coordinator.core.validators import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,8 @@ def notify(
             continue
         seen.add(person.pk)
         with translation.override(person.language_in(programme)):
-            rendered_title = _render(title, params)[:255]
+            # One line: the title is a mail subject too (a line break there makes the mail unsendable).
+            rendered_title = one_line(_render(title, params))[:255]
             rendered_body = _render(body, params)
             if detail:
                 rendered_body = f"{rendered_body}\n\n{detail}".strip()
@@ -177,7 +179,7 @@ def _queue_email(
         programme=programme,
         recipient=person,
         to_address=person.user.email,
-        subject=f"[{programme.name}] {subject}"[:255],
+        subject=one_line(f"[{programme.name}] {subject}")[:255],
         body_text=text,
         body_html=html,
         ics_method=invite.method if invite else "",
@@ -232,7 +234,7 @@ def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
     if outbound.ics_content:
         return invite_message(
             to=[outbound.to_address],
-            subject=outbound.subject,
+            subject=one_line(outbound.subject),
             body_text=outbound.body_text,
             body_html=outbound.body_html or None,
             calendar=outbound.ics_content.encode("utf-8"),
@@ -240,7 +242,7 @@ def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
             reply_to=reply_to,
         )
     message = EmailMultiAlternatives(
-        subject=outbound.subject,
+        subject=one_line(outbound.subject),
         body=outbound.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[outbound.to_address],

@@ -10,6 +10,11 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
+from coordinator.core.validators import single_line
+
+# The text columns that name a row: shown as headings, in mail subjects and as calendar summaries.
+ONE_LINE_FIELDS = frozenset({"title", "name", "short_name"})
+
 
 def apply_changes(instance: models.Model, values: Mapping[str, Any], allowed: set[str]) -> list[str]:
     """Set ``values`` on ``instance``; refuse fields outside ``allowed`` (nothing is set then). Returns the
@@ -30,7 +35,8 @@ def apply_changes(instance: models.Model, values: Mapping[str, Any], allowed: se
 
 
 def validate(instance: models.Model, exclude: Sequence[str] = ()) -> None:
-    """The row's field validation, with every message per field; uniqueness and constraints are left to
+    """The row's field validation, with every message per field (titles and names refuse line breaks and
+    control characters); uniqueness and constraints are left to
     the database (the services turn their errors into field errors or conflicts)."""
     errors: dict[str, list[str]] = {}
     # Django does not validate a TextField's max_length (it only sizes form widgets); the API and the
@@ -42,6 +48,19 @@ def validate(instance: models.Model, exclude: Sequence[str] = ()) -> None:
                 errors[field.name] = [
                     _("Keep this under %(limit)s characters.") % {"limit": field.max_length}
                 ]
+    # A name or title ends up in mail subjects and calendar SUMMARYs: line breaks and control characters
+    # are refused here, for the API, the pages and the sockets alike. (Other text, a place for one, may
+    # hold line breaks; the calendar escapes them.)
+    for field in instance._meta.concrete_fields:
+        if (
+            isinstance(field, models.CharField)
+            and field.name in ONE_LINE_FIELDS
+            and field.name not in exclude
+        ):
+            try:
+                single_line(getattr(instance, field.attname))
+            except ValidationError as exc:
+                errors.setdefault(field.name, []).extend(exc.messages)
     try:
         instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
     except ValidationError as exc:

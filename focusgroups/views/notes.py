@@ -19,6 +19,7 @@ from django.views.generic import FormView, TemplateView
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.forms import add_service_errors
+from coordinator.core.validators import parse_int
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from focusgroups import forms, permissions, selectors
 from focusgroups.models import FocusGroup, Note, NoteVersion
@@ -262,10 +263,10 @@ class NoteRestoreView(NoteScoped, View):
     template_name = "focusgroups/restore.html"
 
     def _old(self, raw: str | None) -> NoteVersion:
-        text = str(raw or "")
-        if not text.isdigit() or len(text) > 9:
+        version = parse_int(raw)
+        if version is None:
             raise Http404
-        found = NoteVersion.objects.filter(note=self.note, version=int(text)).first()
+        found = NoteVersion.objects.filter(note=self.note, version=version).first()
         if found is None:
             raise Http404
         return found

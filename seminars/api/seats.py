@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core.validators import parse_int
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import Programme
 from seminars import filters, permissions, serializers
@@ -236,12 +237,13 @@ class WaitlistViewSet(mixins.ListModelMixin, ProgrammeScopedViewSet):
         programme_ids = sorted(managed_programmes(self))
         raw = request.query_params.get("programme", "")
         if raw:
-            if not raw.isdigit() or int(raw) not in programme_ids:
+            wanted = parse_int(raw)
+            if wanted is None or wanted not in programme_ids:
                 return Response(
                     {"programme": [_("Choose a programme you coordinate.")]},
                     status=status.HTTP_400_BAD_REQUEST,
                 )
-            programme_ids = [int(raw)]
+            programme_ids = [wanted]
         rows: list[dict[str, Any]] = []
         now = timezone.now()
         for programme in Programme.objects.filter(pk__in=programme_ids).order_by("name"):

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from coordinator.core.validators import parse_int
 from coordinator.core.views import SERVICE_ERRORS, error_text, next_url
 from organisations.access.views import ProgrammeMixin
 from organisations.permissions import COORDINATING_ROLES
@@ -87,6 +88,6 @@ class SessionScoped(ProgrammeMixin):
 
 
 def int_or_missing(raw: str | None) -> int:
-    """A posted id as a number, or -1 (which matches no row) when it is missing or not a small number."""
-    text = raw or ""
-    return int(text) if text.isdigit() and len(text) < 12 else -1
+    """A posted id as a number, or -1 (which matches no row) when it is missing or not an id."""
+    number = parse_int(raw)
+    return number if number is not None and number > 0 else -1

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from coordinator.core.validators import parse_int
 from organisations.access.views import ProgrammeMixin
 from organisations.permissions import COORDINATING_ROLES
 from shadowing import permissions
@@ -21,8 +22,9 @@ COORDINATORS = frozenset(COORDINATING_ROLES)
 
 
 def posted_int(raw: Any) -> int:
-    text = str(raw or "")
-    return int(text) if text.isdigit() and len(text) < 12 else -1
+    """A posted id as a number, or -1 (which matches no row) when it is missing or not an id."""
+    number = parse_int(raw)
+    return number if number is not None and number > 0 else -1
 
 
 def placement_joins(queryset: QuerySet[Any]) -> QuerySet[Any]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
 
+from coordinator.core.validators import parse_int
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole
@@ -72,8 +73,8 @@ class RequestCreateView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ig
 
     def get_initial(self) -> dict[str, Any]:
         initial: dict[str, Any] = {"languages": list(self.person.languages or [])}
-        wanted = self.request.GET.get("workplace", "")
-        if wanted.isdigit():
+        wanted = parse_int(self.request.GET.get("workplace"))
+        if wanted is not None and wanted > 0:
             initial["preference_1"] = f"w{wanted}"
         return initial
 

@@ -69,3 +69,43 @@ def test_routing_uses_origin_and_auth_stack():
     from channels.security.websocket import OriginValidator
 
     assert isinstance(application.application_mapping["websocket"], OriginValidator)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "Message nested too deeply."),
+        ('{"a":' * 17 + "1" + "}" * 17, "Message nested too deeply."),
+        ('"' + "x" * 200_000 + '"', "Message too large."),
+        ("{not json", "Malformed JSON."),
+    ],
+)
+async def test_a_bad_frame_is_answered_with_an_error_and_the_socket_stays_open(
+    programme, staff_a, frame, message
+):
+    communicator = _communicator(staff_a.user)
+    assert (await communicator.connect())[0]
+
+    await communicator.send_to(text_data=frame)
+    reply = await communicator.receive_json_from(timeout=3)
+    await communicator.send_to(bytes_data=b"\x00")
+    binary_reply = await communicator.receive_json_from(timeout=3)
+
+    assert reply == {"type": "error", "code": "invalid", "message": message}
+    assert binary_reply == {"type": "error", "code": "invalid", "message": "Send JSON text messages."}
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_frame_at_the_nesting_limit_is_read(programme, staff_a):
+    communicator = _communicator(staff_a.user)
+    assert (await communicator.connect())[0]
+
+    # Brackets inside strings do not count; sixteen levels are fine (the one-way socket then ignores it).
+    await communicator.send_to(text_data='{"a":' * 16 + '"[[[[{{{{"' + "}" * 16)
+
+    assert await communicator.receive_nothing(timeout=0.2)
+    await communicator.disconnect()

@@ -115,3 +115,31 @@ def test_deliver_claims_each_message_once(programme, staff_a, django_capture_on_
     assert notifications.deliver([pk]) == 1
     assert notifications.deliver([pk]) == 0
     assert len(mail.outbox) == 1
+
+
+def test_a_title_with_line_breaks_is_sent_on_one_line(programme, staff_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notify(
+            programme=programme, recipients=[staff_a], kind="test.kind", title="Möte\r\nBcc: evil@example.org"
+        )
+
+    outbound = OutboundEmail.unscoped_objects.get(recipient=staff_a)
+    assert (outbound.status, outbound.attempts, outbound.last_error) == (OutboundEmail.Status.SENT, 1, "")
+    assert mail.outbox[0].subject == f"[{programme.name}] Möte Bcc: evil@example.org"
+    assert mail.outbox[0].bcc == []
+    assert Notification.unscoped_objects.get(recipient=staff_a).title == "Möte Bcc: evil@example.org"
+
+
+def test_a_queued_message_whose_subject_has_a_line_break_is_still_sent(
+    programme, staff_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        notifications.notify(programme=programme, recipients=[staff_a], kind="test.kind", title="Hej")
+    # A row queued before subjects were made one line (or written by hand): the outbox still sends it.
+    OutboundEmail.unscoped_objects.update(subject="[Programme] Hej\nda")
+
+    assert notifications.deliver_due() == 1
+
+    outbound = OutboundEmail.unscoped_objects.get()
+    assert (outbound.status, outbound.attempts) == (OutboundEmail.Status.SENT, 1)
+    assert mail.outbox[0].subject == "[Programme] Hej da"

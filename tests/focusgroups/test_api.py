@@ -419,3 +419,23 @@ def test_list_query_count_is_fixed(
     with django_assert_num_queries(QUERIES[name]):
         response = client.get(f"{URL}/{name}/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "title", ["Arbetsmöte\nBcc: x@example.org", "Arbets\rmöte", "Arbets\x1bmöte", "Arbets\u2028möte"]
+)
+def test_meeting_title_with_a_line_break_or_control_character_is_400(api, group, convener, title, mailoutbox):
+    start = timezone.now() + timedelta(days=3)
+    payload = {
+        "group": group.pk,
+        "title": title,
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat(),
+        "place": "Stadshuset",
+    }
+
+    response = api(convener).post(f"{URL}/meetings/", payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"title": ["Write this on one line, without control characters."]}
+    assert (Meeting.unscoped_objects.count(), len(mailoutbox)) == (0, 0)

@@ -383,3 +383,17 @@ async def test_rest_and_service_saves_reach_the_socket(group, member_a, member_b
     saved = await _next(a, "saved")
     assert (saved["version"], saved["body"], saved["author"]) == (2, "Från API:t", "Omar Said")
     await a.disconnect()
+
+
+async def test_a_deeply_nested_frame_is_answered_not_a_crash(group, member_a, note):
+    a, _ = await _open(member_a, group.pk)
+
+    await a.send_to(text_data='{"type": "save", "note": ' + "[" * 50_000 + "]" * 50_000 + "}")
+    reply = await a.receive_json_from(timeout=3)
+    await a.send_json_to({"type": "ping"})
+    pong = await _next(a, "pong")
+
+    assert reply == {"type": "error", "code": "invalid", "message": "Message nested too deeply."}
+    assert pong == {"type": "pong"}
+    assert await sync_to_async(lambda: Note.unscoped_objects.get(pk=note.pk).version)() == 1
+    await a.disconnect()

@@ -340,3 +340,32 @@ def test_assigned_action_notifies_the_owner_and_shows_among_open_actions(group, 
     assert selectors.open_actions_for(member_b) == [action]
     actions.action_update(actor=as_actor(member_b), action=action, values={"status": "done"})
     assert selectors.open_actions_for(member_b) == []
+
+
+def test_an_invite_for_a_meeting_titled_over_two_lines_is_sent_not_retried(
+    meeting, convener, nonmember, as_actor, django_capture_on_commit_callbacks, mailoutbox
+):
+    # A title saved before titles were checked (written straight to the database).
+    Meeting.unscoped_objects.filter(pk=meeting.pk).update(title="Arbetsmöte\ndel 2")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        groups.membership_add(actor=as_actor(convener), group=meeting.group, person=nonmember)
+
+    [(row, calendar)] = _calendars(nonmember)
+    assert (row.status, row.attempts, row.last_error) == (OutboundEmail.Status.SENT, 1, "")
+    assert row.subject == (
+        "[Lokalt kompetensutvecklingsprogram Malmö] Invitation: Informationsflödet: Arbetsmöte del 2, "
+        "March 12, 2030, 09:00–11:00"
+    )
+    assert row.subject in [m.subject for m in mailoutbox]
+    assert str(_event(calendar)["SUMMARY"]) == "Informationsflödet: Arbetsmöte\ndel 2"
+
+
+def test_a_meeting_title_with_a_line_break_is_refused(meeting, convener, as_actor):
+    with pytest.raises(ValidationError) as refused:
+        meetings.meeting_update(
+            actor=as_actor(convener), meeting=meeting, values={"title": "Arbetsmöte\ndel 2"}
+        )
+
+    assert refused.value.message_dict == {"title": ["Write this on one line, without control characters."]}
+    assert Meeting.unscoped_objects.get(pk=meeting.pk).title == "Arbetsmöte"

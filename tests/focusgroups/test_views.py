@@ -521,3 +521,27 @@ def test_coordinator_creates_a_group_and_the_convener_edits_it(
     assert (edited.status_code, refused.status_code) == (302, 403)
     group.refresh_from_db()
     assert (group.name, group.purpose) == ("Informationsflödet", "Nytt syfte.")
+
+
+@pytest.mark.parametrize("version", ["²", "99999999999999999999", "9223372036854775808", "-1"])
+def test_restore_of_a_version_that_is_not_a_number_is_not_found(web, note, member_a, version):
+    confirm = web(member_a).get(url("note-restore", note.pk), {"version": version})
+    restored = web(member_a).post(url("note-restore", note.pk), {"version": version, "base_version": 1})
+
+    assert (confirm.status_code, restored.status_code) == (404, 404)
+
+
+def test_meeting_form_refuses_a_title_over_two_lines(web, group, convener, mailoutbox):
+    response = web(convener).post(
+        url("meeting-create", group.pk),
+        {
+            "title": "Planering\r\ndel 2",
+            "starts_at": "2030-03-05T13:00",
+            "ends_at": "2030-03-05T15:00",
+            "place": "Stadshuset, rum 3",
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["title"] == ["Write this on one line, without control characters."]
+    assert (Meeting.unscoped_objects.filter(group=group).count(), len(mailoutbox)) == (0, 0)

@@ -13,6 +13,7 @@ from django.views.i18n import set_language as django_set_language
 
 from coordinator.core import registry
 from coordinator.core.tenancy import unscoped
+from coordinator.core.validators import parse_int
 from organisations.access.middleware import SESSION_PROGRAMME_KEY
 from organisations.models import Person
 from organisations.permissions import actor_for
@@ -45,10 +46,10 @@ class SwitchProgrammeView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         actor = actor_for(request.user)
-        raw = request.POST.get("programme", "")
-        if not raw.isdigit() or int(raw) not in actor.memberships:
+        wanted = parse_int(request.POST.get("programme"))
+        if wanted is None or wanted not in actor.memberships:
             raise Http404
-        request.session[SESSION_PROGRAMME_KEY] = int(raw)
+        request.session[SESSION_PROGRAMME_KEY] = wanted
         return redirect("home")
 
 

@@ -14,6 +14,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from coordinator.core.models import Notification
+from coordinator.core.validators import parse_int
 from coordinator.core.views import next_url
 from organisations.access.views import ProgrammeMixin
 
@@ -45,9 +46,10 @@ class MarkNotificationsReadView(ProgrammeMixin, View):
         queryset = self.get_queryset()
         raw_id = request.POST.get("id", "")
         if raw_id:
-            if not raw_id.isdigit():
+            wanted = parse_int(raw_id)
+            if wanted is None or wanted < 1:
                 return JsonResponse({"detail": _("Not found.")}, status=404)
-            queryset = queryset.filter(pk=int(raw_id))
+            queryset = queryset.filter(pk=wanted)
         count = queryset.update(read_at=timezone.now())
         if request.headers.get("Accept", "").startswith("application/json"):
             return JsonResponse({"marked": count})

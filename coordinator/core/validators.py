@@ -1,0 +1,44 @@
+"""Limits every edge applies to what people type: integers the database can hold, text on one line.
+
+The API's filters and pagination, the pages that read a number by hand, the serializers and forms (through
+``coordinator.core.services.validate``) and the outbox all use these, so an over-large id or a line break in
+a title is a 4xx with a reason, or harmless, never a 500 or a mail that cannot be sent.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# The database's integer columns (ids included) are signed 64-bit; a larger number matches no row and, on
+# some backends, crashes the query instead.
+DB_INT_MIN = -(2**63)
+DB_INT_MAX = 2**63 - 1
+
+_PLAIN_INTEGER = re.compile(r"-?[0-9]{1,19}")
+# Line breaks and the other control characters (C0, DEL, C1, and the Unicode line/paragraph separators).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def parse_int(raw: object) -> int | None:
+    """A number typed into a query or a form (ASCII digits, optional minus) as an ``int``, or None when it
+    is not one or lies outside the database's signed 64-bit range."""
+    text = str(raw if raw is not None else "").strip()
+    if not _PLAIN_INTEGER.fullmatch(text):
+        return None
+    value = int(text)
+    return value if DB_INT_MIN <= value <= DB_INT_MAX else None
+
+
+def single_line(value: object) -> None:
+    """Validator for a title or name (it ends up in email subjects and calendar summaries): one line,
+    no control characters."""
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise ValidationError(_("Write this on one line, without control characters."), code="single_line")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character and run of whitespace made one space (for mail headers)."""
+    return " ".join(_CONTROL.sub(" ", text).split())
