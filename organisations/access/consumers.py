@@ -49,10 +49,10 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
 
     Subclasses implement ``authorise()`` (called in ``connect()`` with ``self.actor`` set; return False to
     close with 4403) and run database work through ``self.in_scope(func, ...)``, which executes it in a
-    thread inside the person's tenant scope, with the person as the audit trail's actor. A client frame that is binary, larger than
-    ``MAX_FRAME_CHARS``, nested deeper than ``MAX_FRAME_DEPTH`` or not JSON is answered with
-    ``{"type": "error", "code": "invalid", "message": ...}`` and the socket stays open; ``receive_json``
-    sees only decoded frames.
+    thread inside the person's tenant scope, with the person as the audit trail's actor. A client frame
+    that is binary, larger than ``MAX_FRAME_CHARS``, nested deeper than ``MAX_FRAME_DEPTH`` or not JSON is
+    answered with ``{"type": "error", "code": "invalid", "message": ...}`` and the socket stays open;
+    ``receive_json`` sees only decoded frames.
     """
 
     actor: Actor
