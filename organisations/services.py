@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
-from coordinator.core.services import apply_changes
+from coordinator.core.services import apply_changes, validate
 from organisations import permissions
 from organisations.models import (
     Funder,
@@ -69,7 +69,7 @@ def _save_changed(instance: Model, changed: list[str]) -> None:
     database refusal then means a row it refers to changed under the caller (a unit removed meanwhile)."""
     if not changed:
         return
-    instance.full_clean(validate_unique=False, validate_constraints=False)
+    validate(instance)
     try:
         with transaction.atomic():
             instance.save(update_fields=changed)
@@ -136,7 +136,7 @@ def organisation_create(
     if not permissions.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may add organisations."))
     organisation = Organisation(name=name.strip(), short_name=short_name.strip(), kind=kind, website=website)
-    organisation.full_clean(validate_unique=False, validate_constraints=False)
+    validate(organisation)
     _save_unique(organisation, field="name", taken=ORGANISATION_NAME_TAKEN)
     Participation.objects.create(programme=programme, organisation=organisation)
     return organisation
@@ -149,7 +149,7 @@ def organisation_update(*, actor: Actor, organisation: Organisation, values: dic
         raise PermissionDenied(_("You may not change this organisation."))
     changed = apply_changes(organisation, values, ORGANISATION_FIELDS)
     if changed:
-        organisation.full_clean(validate_unique=False, validate_constraints=False)
+        validate(organisation)
         _save_unique(organisation, field="name", taken=ORGANISATION_NAME_TAKEN, update_fields=changed)
     return organisation
 
@@ -178,7 +178,7 @@ def unit_create(*, actor: Actor, organisation: Organisation, values: dict[str, A
     unit = Unit(organisation=organisation)
     apply_changes(unit, values, UNIT_FIELDS)
     _check_parent(unit, organisation, unit.parent)
-    unit.full_clean(validate_unique=False, validate_constraints=False)
+    validate(unit)
     _save_unique(unit, field="name", taken=UNIT_NAME_TAKEN)
     return unit
 
@@ -190,7 +190,7 @@ def unit_update(*, actor: Actor, unit: Unit, values: dict[str, Any]) -> Unit:
     changed = apply_changes(unit, values, UNIT_FIELDS)
     _check_parent(unit, unit.organisation, unit.parent)
     if changed:
-        unit.full_clean(validate_unique=False, validate_constraints=False)
+        validate(unit)
         _save_unique(unit, field="name", taken=UNIT_NAME_TAKEN, update_fields=changed)
     return unit
 

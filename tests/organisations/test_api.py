@@ -263,6 +263,25 @@ def test_programme_time_zone_is_validated(api, programme, programme_admin):
     assert response.json() == {"time_zone": ["Mars/Olympus is not a known time zone."]}
 
 
+@pytest.mark.parametrize("resource", ["programme", "organisation", "unit"])
+def test_names_with_a_line_break_are_refused_and_nothing_is_saved(
+    api, programme, programme_admin, org_a, resource
+):
+    # A name ends up in mail subjects and calendar summaries, where a line break would break the message.
+    if resource == "programme":
+        target, url = programme, f"/api/v1/programmes/{programme.pk}/"
+    elif resource == "organisation":
+        target, url = org_a, f"/api/v1/organisations/{org_a.pk}/"
+    else:
+        target = UnitFactory(organisation=org_a, name="Mottagningen")
+        url = f"/api/v1/units/{target.pk}/"
+    before = type(target).unscoped_objects.get(pk=target.pk).name
+    response = api(programme_admin).patch(url, {"name": "Malmö\nBcc: x@example.org"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"name": ["Write this on one line, without control characters."]}
+    assert type(target).unscoped_objects.get(pk=target.pk).name == before
+
+
 def test_my_roles_are_listed(api, programme, coordinator):
     response = api(coordinator).get(f"/api/v1/programmes/{programme.pk}/")
     assert response.json()["my_roles"] == ["coordinator", "staff"]
