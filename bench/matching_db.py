@@ -74,9 +74,10 @@ def _store(n_requests: int, seed: int, tight: bool) -> tuple[Any, Person, dict[s
     # One requester per request (staff members of the requesting organisation), and host contacts.
     User = get_user_model()
     users = User.objects.bulk_create([User(username=f"bench-{i}") for i in range(len(requests))])
-    people = Person.unscoped_objects.bulk_create(
-        [Person(user=u, organisation=orgs[r.organisation]) for u, r in zip(users, requests, strict=True)]
-    )
+    people = [Person(user=u, organisation=orgs[r.organisation]) for u, r in zip(users, requests, strict=True)]
+    for person in people:
+        person.renew_calendar_address()  # bulk_create skips save(), which gives a new person their address
+    people = Person.unscoped_objects.bulk_create(people)
     memberships = Membership.unscoped_objects.bulk_create(
         [Membership(programme=programme, person=p) for p in people]
     )

@@ -72,12 +72,12 @@ def _people(programme: Any, organisations: list[Any], count: int) -> list[Person
     users = [UserFactory.build(username=f"bench{programme.pk}-{i}") for i in range(count)]
     for user in users:
         user.save()
-    people = Person.unscoped_objects.bulk_create(
-        [
-            Person(user=user, organisation=organisations[i % len(organisations)])
-            for i, user in enumerate(users)
-        ]
-    )
+    people = [
+        Person(user=user, organisation=organisations[i % len(organisations)]) for i, user in enumerate(users)
+    ]
+    for person in people:
+        person.renew_calendar_address()  # bulk_create skips save(), which gives a new person their address
+    people = Person.unscoped_objects.bulk_create(people)
     memberships = Membership.unscoped_objects.bulk_create(
         [Membership(programme=programme, person=person) for person in people]
     )

@@ -139,13 +139,15 @@ registry.delivery_failure_recipients.register("coordinators", coordinators_of)
 
 # The audit trail (django-auditlog). Each app registers its own models here, in its hooks; the actor comes
 # from the request (the auditlog middleware for pages, ProgrammeScopedViewSet for token-authenticated API
-# calls) and is empty for work done by jobs. Calendar tokens are secrets and never logged.
+# calls) and is empty for work done by jobs. What a calendar address is derived from is never logged.
 auditlog.register(Programme)
 auditlog.register(Organisation)
 auditlog.register(Participation)
 auditlog.register(Unit)
 auditlog.register(WorkRole)
-auditlog.register(Person, exclude_fields=["calendar_token"])
+auditlog.register(
+    Person, exclude_fields=["calendar_nonce", "calendar_token_hash", "legacy_calendar_token_hash"]
+)
 auditlog.register(Membership)
 auditlog.register(RoleAssignment)
 

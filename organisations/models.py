@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core.tenancy import TenantModel
@@ -21,7 +24,28 @@ UI_LANGUAGES = [("sv", _("Swedish")), ("da", _("Danish")), ("en", _("English"))]
 
 
 def new_calendar_token() -> str:
+    """A random token in the form the first migration gave every person (kept for that migration)."""
     return secrets.token_urlsafe(32)
+
+
+# A person's calendar feed address is derived, not stored: the token is an HMAC of a random per-person nonce
+# under a key derived from SECRET_KEY, and the database keeps only the nonce and the token's SHA-256. The
+# server can show the address again at any time, while a copy of the database alone opens no feed.
+CALENDAR_TOKEN_SALT = "organisations.Person.calendar_token"  # noqa: S105 - a salt naming the purpose, no secret
+
+
+def new_calendar_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def calendar_token_for(nonce: str, secret: str | bytes | None = None) -> str:
+    """The feed token of a nonce: 64 hex characters, which only the holder of SECRET_KEY can compute."""
+    return salted_hmac(CALENDAR_TOKEN_SALT, nonce, secret=secret, algorithm="sha256").hexdigest()
+
+
+def calendar_token_digest(token: str) -> str:
+    """What the database keeps of a feed token, and what the feed looks a presented token up by."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def validate_time_zone(value: str) -> None:
@@ -241,7 +265,14 @@ class Person(TenantModel):
     preferred_language = models.CharField(
         _("preferred interface language"), max_length=2, choices=UI_LANGUAGES, blank=True
     )
-    calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token, editable=False)
+    # Never on the audit trail (organisations/hooks.py). The legacy digest keeps the address a person had
+    # before tokens were derived working until they renew it.
+    calendar_nonce = models.CharField(max_length=32, default=new_calendar_nonce, editable=False)
+    calendar_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # NULL, not "": many people have no legacy address, and NULLs do not collide in a unique index.
+    legacy_calendar_token_hash = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False
+    )
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
@@ -253,6 +284,41 @@ class Person(TenantModel):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(
+        self,
+        *,
+        force_insert: bool | tuple[models.base.ModelBase, ...] = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> None:
+        if not self.calendar_token_hash:  # a new person (bulk_create skips this: call renew_calendar_address)
+            self.renew_calendar_address()
+        super().save(
+            force_insert=force_insert, force_update=force_update, using=using, update_fields=update_fields
+        )
+
+    @property
+    def calendar_token(self) -> str:
+        """The secret of this person's feed address, computed from the nonce; the database does not hold it.
+
+        After SECRET_KEY is changed, an address made with a key in SECRET_KEY_FALLBACKS is still the one
+        shown (its digest is the stored one), until the person renews it or the fallback is removed.
+        """
+        token = calendar_token_for(self.calendar_nonce)
+        if calendar_token_digest(token) != self.calendar_token_hash:
+            for secret in settings.SECRET_KEY_FALLBACKS:
+                older = calendar_token_for(self.calendar_nonce, secret)
+                if calendar_token_digest(older) == self.calendar_token_hash:
+                    return older
+        return token
+
+    def renew_calendar_address(self) -> None:
+        """A new nonce, hence a new feed address; every earlier address stops working once saved."""
+        self.calendar_nonce = new_calendar_nonce()
+        self.calendar_token_hash = calendar_token_digest(calendar_token_for(self.calendar_nonce))
+        self.legacy_calendar_token_hash = None
 
     @property
     def full_name(self) -> str:

@@ -28,7 +28,6 @@ from organisations.models import (
     RoleAssignment,
     Unit,
     WorkRole,
-    new_calendar_token,
 )
 from organisations.permissions import Actor, forget_actor
 
@@ -333,6 +332,6 @@ def calendar_token_rotate(*, actor: Actor, person: Person) -> str:
     """Give the person a new secret calendar feed address; the old one stops working at once."""
     if not permissions.can_edit_own_profile(actor, person):
         raise PermissionDenied(_("Only the person themselves may renew their calendar address."))
-    person.calendar_token = new_calendar_token()
-    person.save(update_fields=["calendar_token"])
+    person.renew_calendar_address()
+    person.save(update_fields=["calendar_nonce", "calendar_token_hash", "legacy_calendar_token_hash"])
     return person.calendar_token

@@ -186,3 +186,16 @@ def test_calendar_token_never_reaches_the_trail(programme, staff_a, in_programme
         [(e.changes, e.changes_text, e.serialized_data, e.object_repr) for e in LogEntry.objects.all()]
     )
     assert (old_token in dumped, new_token in dumped, "040-123" in dumped) == (False, False, True)
+
+
+def test_calendar_nonce_and_token_digest_never_reach_the_trail(programme, staff_a, in_programme):
+    first = (staff_a.calendar_nonce, staff_a.calendar_token_hash)
+    with in_programme(programme):
+        calendar_token_rotate(actor=actor_for(staff_a.user), person=staff_a)
+    second = (staff_a.calendar_nonce, staff_a.calendar_token_hash)
+
+    dumped = repr(
+        [(e.changes, e.changes_text, e.serialized_data, e.object_repr) for e in LogEntry.objects.all()]
+    )
+    assert [value for value in first + second if value in dumped] == []
+    assert "calendar" not in dumped

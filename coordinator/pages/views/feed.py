@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.core.cache import cache
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET
 from coordinator.core import registry
 from coordinator.core.calendar import CalendarEvent, build_calendar
 from coordinator.core.tenancy import programme_scope, unscoped
-from organisations.models import Person, Programme
+from organisations.models import Person, Programme, calendar_token_digest
 from organisations.permissions import actor_for
 
 # How long a built feed stays in the cache; its key changes whenever its content would.
@@ -29,8 +30,15 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """
     if len(token) > 64:
         raise Http404
+    # The database holds only a digest of each token, so the presented token is hashed and looked up by
+    # its digest (a unique index): the same work for every token, known or not.
+    digest = calendar_token_digest(token)
     with unscoped():  # identifying the person by their secret is what decides the scope
-        person = Person.unscoped_objects.select_related("user").filter(calendar_token=token).first()
+        person = (
+            Person.unscoped_objects.select_related("user")
+            .filter(Q(calendar_token_hash=digest) | Q(legacy_calendar_token_hash=digest))
+            .first()
+        )
         if person is None or not person.user.is_active:
             raise Http404
     actor = actor_for(person.user)
