@@ -61,6 +61,9 @@ class ScopedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Rows of the programmes the person administers; full rights on those, none elsewhere."""
 
     superuser_only_add = False
+    # Rows the pages offer no way to delete: only the platform operator deletes them here (an organisation
+    # or a person may also belong to other programmes, whose rows a delete would cascade into).
+    superuser_only_delete = False
 
     def _is_programme_admin(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and (request.user.is_superuser or admin_programme_ids(request)))
@@ -80,6 +83,8 @@ class ScopedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return self._is_programme_admin(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if self.superuser_only_delete:
+            return bool(request.user.is_superuser)
         return self._is_programme_admin(request)
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:

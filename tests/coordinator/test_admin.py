@@ -13,12 +13,13 @@ from django.contrib.auth.models import User
 from django.db.models import Model
 from django.utils import timezone
 
+from coordinator.core.tenancy import programme_scope
 from focusgroups.models import GroupMembership, Note
 from organisations.access.admin import site
-from organisations.models import Membership, PlatformRole
+from organisations.models import Membership, Organisation, PlatformRole
 from seminars.models import Enrolment
 from shadowing.models import MatchingRun, Placement, ShadowingRequest
-from tests.factories import UnitFactory, make_member
+from tests.factories import OrganisationFactory, UnitFactory, make_member
 from tests.factories.focusgroups import (
     ActionFactory,
     ConceptFactory,
@@ -156,3 +157,31 @@ def test_admin_group_membership_ended_loses_group_only_notes(web, programme_admi
     )
     response = web(programme_admin).get("/admin/focusgroups/note/")
     assert {note.pk for note in response.context["cl"].result_list} == {group_notes["shared"].pk}
+
+
+def test_admin_programme_admin_may_not_delete_an_organisation_of_two_programmes(
+    web, programme_admin, programme, other_programme, outsider
+):
+    shared = OrganisationFactory(name="Försäkringskassan", programmes=[programme, other_programme])
+    client = web(programme_admin)
+    page = client.get(f"/admin/organisations/organisation/{shared.pk}/delete/")
+    posted = client.post(f"/admin/organisations/organisation/{shared.pk}/delete/", {"post": "yes"})
+    assert (page.status_code, posted.status_code) == (403, 403)
+    with programme_scope([other_programme.pk]):
+        assert list(Organisation.objects.filter(pk=shared.pk).values_list("name", flat=True)) == [
+            "Försäkringskassan"
+        ]
+
+
+@pytest.mark.parametrize("model", ["organisation", "person", "membership"])
+def test_admin_delete_of_rows_the_pages_never_delete_is_refused(web, programme_admin, staff_a, org_a, model):
+    row = {
+        "organisation": org_a,
+        "person": staff_a,
+        "membership": Membership.unscoped_objects.get(person=staff_a),
+    }
+    response = web(programme_admin).post(
+        f"/admin/organisations/{model}/{row[model].pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert type(row[model]).unscoped_objects.filter(pk=row[model].pk).count() == 1
