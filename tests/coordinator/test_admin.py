@@ -85,14 +85,8 @@ def _label(model: type[Model]) -> str:
     return f"{model._meta.app_label}.{model._meta.model_name}"
 
 
-def _changelist_pks(client: Any, model: type[Model]) -> set[Any]:
-    response = client.get(f"/admin/{model._meta.app_label}/{model._meta.model_name}/")
-    assert response.status_code == 200, _label(model)
-    return {row.pk for row in response.context["cl"].result_list}
-
-
 def test_admin_every_registered_model_hides_other_programme_rows(
-    web, programme_admin, other_programme, org_other, outsider
+    web, programme_admin, other_programme, org_other, outsider, group_notes
 ):
     rows = _programme_b_rows(other_programme, org_other, outsider)
     client = web(programme_admin)
@@ -102,9 +96,19 @@ def test_admin_every_registered_model_hides_other_programme_rows(
             f"{label} is registered on the admin site but has no programme B row in this test"
         )
         foreign = rows[label]
-        assert foreign.pk not in _changelist_pks(client, model), label
+        changelist = client.get(f"/admin/{model._meta.app_label}/{model._meta.model_name}/")
+        assert changelist.status_code == 200, label
+        shown = [row.pk for row in changelist.context["cl"].result_list]
+        assert foreign.pk not in shown, label
         change = client.get(f"/admin/{model._meta.app_label}/{model._meta.model_name}/{foreign.pk}/change/")
         assert change.status_code in REFUSED, label
+        # The group-only note of a group the admin is not in appears on no list and no change page.
+        for page in [changelist] + [
+            client.get(f"/admin/{model._meta.app_label}/{model._meta.model_name}/{pk}/change/")
+            for pk in shown
+        ]:
+            text = page.content.decode()
+            assert ("Hemlig rubrik" in text, "Hemlig text om ärendet" in text) == (False, False), label
 
 
 @pytest.fixture
@@ -136,7 +140,8 @@ def test_admin_note_change_page_refuses_group_only_notes_of_other_groups(web, pr
     client = web(programme_admin)
     secret = client.get(f"/admin/focusgroups/note/{group_notes['secret'].pk}/change/")
     own = client.get(f"/admin/focusgroups/note/{group_notes['own'].pk}/change/")
-    assert secret.status_code == 302
+    history = client.get(f"/admin/focusgroups/note/{group_notes['secret'].pk}/history/")
+    assert (secret.status_code, history.status_code) == (302, 302)
     assert "Hemlig" not in client.get(secret["Location"]).content.decode()
     assert own.status_code == 200
     assert "Egen text" in own.content.decode()
