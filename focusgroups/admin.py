@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from focusgroups.models import ActionItem, Concept, FocusGroup, GroupMembership, Meeting, Note
+from focusgroups.permissions import readable_notes_filter
 from organisations.access.admin import ScopedModelAdmin, site
+from organisations.permissions import actor_for
 
 
 class ReadOnlyAdmin(ScopedModelAdmin):
@@ -49,6 +52,10 @@ class NoteAdmin(ReadOnlyAdmin):
     list_filter = ["visibility"]
     search_fields = ["title", "group__name"]
     list_select_related = ["group"]
+
+    def narrow_queryset(self, request: HttpRequest, queryset: QuerySet[Model]) -> QuerySet[Model]:
+        # Programme admins read group-only notes only of groups they are in, as on the pages and the API.
+        return queryset.filter(readable_notes_filter(actor_for(request.user)))
 
 
 class ActionItemAdmin(ReadOnlyAdmin):

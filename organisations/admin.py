@@ -37,9 +37,7 @@ class ProgrammeAdmin(ScopedModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     inlines = [FunderInline, WorkRoleInline, ParticipationInline]
     superuser_only_add = True
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_superuser)
+    superuser_only_delete = True
 
 
 class UnitInline(ScopedTabularInline):
@@ -52,6 +50,7 @@ class OrganisationAdmin(ScopedModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name", "short_name"]
     inlines = [UnitInline, ParticipationInline]
+    superuser_only_delete = True  # the pages have no way to remove an organisation
 
 
 class UnitAdmin(ScopedModelAdmin):
@@ -69,6 +68,7 @@ class MembershipAdmin(ScopedModelAdmin):
     list_select_related = ["person__user", "programme", "work_role"]
     list_filter = ["programme", "is_active"]
     inlines = [RoleAssignmentInline]
+    superuser_only_delete = True  # the pages have no way to end a membership
 
 
 class PersonAdmin(ScopedModelAdmin):
@@ -76,6 +76,7 @@ class PersonAdmin(ScopedModelAdmin):
     list_select_related = ["user", "organisation", "unit"]
     search_fields = ["user__first_name", "user__last_name", "job_title"]
     list_filter = ["organisation"]
+    superuser_only_delete = True  # the pages have no way to remove a person
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "user" and not request.user.is_superuser:

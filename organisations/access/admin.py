@@ -61,6 +61,9 @@ class ScopedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Rows of the programmes the person administers; full rights on those, none elsewhere."""
 
     superuser_only_add = False
+    # Rows the pages offer no way to delete: only the platform operator deletes them here (an organisation
+    # or a person may also belong to other programmes, whose rows a delete would cascade into).
+    superuser_only_delete = False
 
     def _is_programme_admin(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and (request.user.is_superuser or admin_programme_ids(request)))
@@ -80,13 +83,23 @@ class ScopedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return self._is_programme_admin(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if self.superuser_only_delete:
+            return bool(request.user.is_superuser)
         return self._is_programme_admin(request)
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return restrict_to_programmes(queryset, admin_programme_ids(request))
+        return self.narrow_queryset(request, restrict_to_programmes(queryset, admin_programme_ids(request)))
+
+    def narrow_queryset(
+        self, request: HttpRequest, queryset: models.QuerySet[models.Model]
+    ) -> models.QuerySet[models.Model]:
+        """Within the programmes, what the app's pages let this person read (its selectors' or permissions'
+        rule, e.g. notes of groups the person is not in); superusers skip it. The change page finds its row
+        through this queryset too, so a row left out answers like a missing one."""
+        return queryset
 
 
 class ScopedTabularInline(admin.TabularInline):  # type: ignore[type-arg]
