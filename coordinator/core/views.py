@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from typing import Any, ClassVar
 
 from django import forms
@@ -35,7 +36,7 @@ def next_url(request: HttpRequest, default: str) -> str:
     return default
 
 
-class ServiceFormMixin:
+class ServiceFormMixin(metaclass=ABCMeta):
     """For Django's ``FormView``: a valid form is handed to ``perform(form)`` (which calls the service and
     returns the address to go to); the service's ``ValidationError`` or ``Conflict`` is shown on the form
     next to its fields, with what was typed, and status 400. An invalid form answers 400 too.
@@ -50,10 +51,13 @@ class ServiceFormMixin:
     request: HttpRequest
 
     def load(self, **kwargs: Any) -> None:
-        """Fetch the objects the page is about (scoped; 404 when not found) and check the right to act."""
+        """Fetch the objects the page is about (scoped; 404 when not found) and check the right to act.
+        Optional: a page about nothing in particular (a create page) has nothing to load."""
+        return None
 
+    @abstractmethod
     def perform(self, form: Any) -> str:
-        raise NotImplementedError(f"{type(self).__name__} must implement perform(form).")
+        """Call the service with the form's cleaned data; return the address to go to."""
 
     def get_success_message(self) -> str:
         """The message shown after the redirect; a page may name what was just saved."""

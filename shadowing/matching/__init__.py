@@ -3,7 +3,9 @@
 `options.build_problem` turns requests, workplaces and free slots into a `Problem` (every feasible way to
 place each request, with a preference score), `solver.solve` chooses at most one option per request
 (HiGHS LP relaxation, rounding, repair and an optional MIP) and reports the objective, the LP bound and
-the gap; `solver.greedy` is the first-come-first-served baseline it is compared with.
+the gap; `solver.greedy` is the first-come-first-served baseline it is compared with. `model` holds the
+problem as arrays, its objective and the seat book; `repair` the steps from fractional to whole (taking in
+order, filling, single moves, augmenting paths).
 """
 
 from __future__ import annotations

@@ -57,14 +57,13 @@ repaired and the better one is returned, the method says which (``lp-rounding-9-
 from __future__ import annotations
 
 import time
-from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from shadowing.matching.model import Model, Seats, build_model, objective_of
 from shadowing.matching.options import (
     REASON_ALL_FULL,
     REASON_PARTNER_NOT_PLACED,
@@ -72,8 +71,8 @@ from shadowing.matching.options import (
     Problem,
     Solution,
 )
+from shadowing.matching.repair import fill, improve, take_in_order
 
-PLACED_WEIGHT = 1000.0
 # The MIP is tried only below this many options: beyond it HiGHS finds no better solution than the
 # rounding in the time a coordinator waits (measured on the benchmark instances).
 MIP_MAX_OPTIONS = 150_000
@@ -84,346 +83,8 @@ BLOCK_OPTIONS = 100_000
 _EPS = 1e-9
 
 
-@dataclass
-class _Model:
-    """The problem as arrays indexed by request row, option column and slot row."""
-
-    request_ids: list[int]
-    option_request: np.ndarray  # option -> request row
-    value: np.ndarray  # option -> 1000 + score
-    option_slots: list[tuple[int, ...]]  # option -> slot rows
-    capacity: list[int]  # slot row -> seats
-    slot_group: list[int]  # slot row -> day-cap group or -1
-    group_capacity: list[int]
-    partner: list[int]  # request row -> partner's request row or -1
-    request_options: list[list[int]]  # request row -> options, best value first
-    slot_day: np.ndarray  # slot row -> day ordinal (0 when unknown)
-    request_org: np.ndarray  # request row -> organisation index
-    org_size: np.ndarray  # organisation index -> requests with options
-    fairness_coefficient: float  # fairness_weight * organisations * smallest organisation
-
-
-def _model(problem: Problem) -> _Model:
-    request_ids = sorted({o.request for o in problem.options})
-    row = {rid: i for i, rid in enumerate(request_ids)}
-    slot_row: dict[int, int] = {}
-    capacity: list[int] = []
-    for sid, seats in problem.capacity.items():
-        slot_row[sid] = len(capacity)
-        capacity.append(int(seats))
-    slot_group = [-1] * len(capacity)
-    group_capacity: list[int] = []
-    for g, (sids, seats) in enumerate(problem.day_caps):
-        for sid in sids:
-            if sid in slot_row:
-                slot_group[slot_row[sid]] = g
-        group_capacity.append(int(seats))
-
-    options = problem.options
-    n = len(options)
-    rows = [row[o.request] for o in options]
-    option_request = np.asarray(rows, dtype=np.int64)
-    value = PLACED_WEIGHT + np.fromiter((o.score for o in options), dtype=np.float64, count=n)
-    slot_of = slot_row.__getitem__
-    option_slots: list[tuple[int, ...]] = [tuple(map(slot_of, o.slots)) for o in options]
-    request_options: list[list[int]] = [[] for _ in request_ids]
-    for j, r in enumerate(rows):
-        request_options[r].append(j)
-    values = value.tolist()
-    for opts in request_options:
-        opts.sort(key=lambda j: -values[j])
-
-    partner = [-1] * len(request_ids)
-    for a, b in problem.pairs:
-        if a in row and b in row:
-            partner[row[a]] = row[b]
-            partner[row[b]] = row[a]
-
-    org_index: dict[int, int] = {}
-    request_org = np.empty(len(request_ids), dtype=np.int64)
-    for i, rid in enumerate(request_ids):
-        org = problem.requests[rid].organisation
-        request_org[i] = org_index.setdefault(org, len(org_index))
-    org_size = np.bincount(request_org, minlength=len(org_index)).astype(np.float64)
-    return _Model(
-        request_ids=request_ids,
-        option_request=option_request,
-        value=value,
-        option_slots=option_slots,
-        capacity=capacity,
-        slot_group=slot_group,
-        group_capacity=group_capacity,
-        partner=partner,
-        request_options=request_options,
-        slot_day=np.asarray([problem.slot_days.get(sid, 0) for sid in slot_row], dtype=np.int64),
-        request_org=request_org,
-        org_size=org_size,
-        fairness_coefficient=fairness_coefficient(float(problem.fairness_weight), org_size),
-    )
-
-
-def fairness_coefficient(weight: float, org_size: np.ndarray) -> float:
-    """The weight of ``z`` in the objective: weight * organisations * requests of the smallest one."""
-    if not weight or not len(org_size):
-        return 0.0
-    return weight * len(org_size) * float(org_size.min())
-
-
-def _objective(m: _Model, assign: list[int]) -> tuple[float, int]:
-    chosen = [j for j in assign if j >= 0]
-    total = float(m.value[chosen].sum()) if chosen else 0.0
-    if m.fairness_coefficient and len(m.org_size):
-        placed_rows = np.fromiter((r for r, j in enumerate(assign) if j >= 0), dtype=np.int64)
-        per_org = np.bincount(m.request_org[placed_rows], minlength=len(m.org_size))
-        total += m.fairness_coefficient * float((per_org / m.org_size).min())
-    return total, len(chosen)
-
-
-class _Seats:
-    """Remaining slot and day-cap seats while options are taken and given back."""
-
-    def __init__(self, m: _Model) -> None:
-        self.m = m
-        self.slot = list(m.capacity)
-        self.group = list(m.group_capacity)
-
-    def fits(self, j: int) -> bool:
-        slot, group, slot_group = self.slot, self.group, self.m.slot_group
-        for s in self.m.option_slots[j]:
-            if slot[s] <= 0:
-                return False
-            g = slot_group[s]
-            if g >= 0 and group[g] <= 0:
-                return False
-        return True
-
-    def take(self, j: int) -> None:
-        for s in self.m.option_slots[j]:
-            self.slot[s] -= 1
-            g = self.m.slot_group[s]
-            if g >= 0:
-                self.group[g] -= 1
-
-    def give_back(self, j: int) -> None:
-        for s in self.m.option_slots[j]:
-            self.slot[s] += 1
-            g = self.m.slot_group[s]
-            if g >= 0:
-                self.group[g] += 1
-
-
-def _take_in_order(
-    m: _Model, seats: _Seats, assign: list[int], order: list[int], partner_order: list[list[int]]
-) -> None:
-    """Take options in `order` when they fit; a pair only together with a fitting option of the partner."""
-    option_request = m.option_request
-    for j in order:
-        r = int(option_request[j])
-        if assign[r] >= 0 or not seats.fits(j):
-            continue
-        p = m.partner[r]
-        if p < 0:
-            seats.take(j)
-            assign[r] = j
-            continue
-        seats.take(j)
-        for q in partner_order[p]:
-            if seats.fits(q):
-                seats.take(q)
-                assign[r] = j
-                assign[p] = q
-                break
-        else:
-            seats.give_back(j)
-
-
-def _repair(m: _Model, seats: _Seats, assign: list[int], deadline: float) -> None:
-    """Let an unplaced person in by moving one placed person (neither in a pair) to another option."""
-    holders: dict[int, set[int]] = {}
-    for r, j in enumerate(assign):
-        if j >= 0:
-            for s in m.option_slots[j]:
-                holders.setdefault(s, set()).add(r)
-    improved = True
-    while improved and time.monotonic() < deadline:
-        improved = False
-        for u, j_u in enumerate(assign):
-            if j_u >= 0 or m.partner[u] >= 0:
-                continue
-            if time.monotonic() > deadline:
-                return
-            for j in m.request_options[u]:
-                blocked = [s for s in m.option_slots[j] if seats.slot[s] <= 0]
-                if not blocked or any(m.slot_group[s] >= 0 for s in m.option_slots[j]):
-                    continue  # a free option would have been taken; day caps are left to the MIP
-                movers = set.intersection(*(holders.get(s, set()) for s in blocked))
-                done = False
-                for q in movers:
-                    if m.partner[q] >= 0:
-                        continue
-                    j_q = assign[q]
-                    seats.give_back(j_q)
-                    if not seats.fits(j):
-                        seats.take(j_q)
-                        continue
-                    seats.take(j)
-                    for k in m.request_options[q]:
-                        if k != j_q and seats.fits(k):
-                            seats.take(k)
-                            for s in m.option_slots[j_q]:
-                                holders[s].discard(q)
-                            for s in m.option_slots[k]:
-                                holders.setdefault(s, set()).add(q)
-                            for s in m.option_slots[j]:
-                                holders.setdefault(s, set()).add(u)
-                            assign[q] = k
-                            assign[u] = j
-                            done = True
-                            break
-                    if done:
-                        break
-                    seats.give_back(j)
-                    seats.take(j_q)
-                if done:
-                    improved = True
-                    break
-
-
-def _room(m: _Model, seats: _Seats, s: int) -> bool:
-    """Whether slot row `s` (and its day cap) has a free seat."""
-    if seats.slot[s] <= 0:
-        return False
-    g = m.slot_group[s]
-    return g < 0 or seats.group[g] > 0
-
-
-def _augment(m: _Model, seats: _Seats, assign: list[int], deadline: float) -> None:
-    """Place unplaced people along augmenting paths, as in bipartite matching.
-
-    A path frees a seat in a full slot: a person holding it moves to another of their options. When
-    that option needs a seat in one more slot than their current one, the seat is either free (the
-    path ends) or is freed in turn the same way; when it needs none (or several free ones), the path
-    ends there. Along a path every slot gains one visitor and loses one, so only its last slot needs
-    room. An option over several days frees each full slot by a path of its own, and is taken only when
-    all of them are found; otherwise the moves are undone. A path is taken only when it raises the
-    objective (one more person placed, net of the preference points the movers lose). Pair members
-    stay where they are. Where every request needs one day, a search that finds no path proves that
-    nobody more can be placed.
-
-    Searches run in phases; within a phase, slots from which a search found no path are not searched
-    again, and the phases repeat until one places nobody.
-    """
-    value = m.value.tolist()
-    option_slots = m.option_slots
-    holders: dict[int, set[int]] = {}
-    for r, j in enumerate(assign):
-        if j >= 0 and m.partner[r] < 0:
-            for s in option_slots[j]:
-                holders.setdefault(s, set()).add(r)
-
-    def move(q: int, k: int) -> bool:
-        j_q = assign[q]
-        seats.give_back(j_q)
-        if not seats.fits(k):
-            seats.take(j_q)
-            return False
-        seats.take(k)
-        for s in option_slots[j_q]:
-            holders[s].discard(q)
-        for s in option_slots[k]:
-            holders.setdefault(s, set()).add(q)
-        assign[q] = k
-        return True
-
-    def path_from(start: int, avoid: set[int], dead: set[int]) -> list[tuple[int, int]] | None:
-        """Breadth-first search for moves (person, new option) that free a seat in slot `start`, the
-        move into a free seat first."""
-        parent: dict[int, tuple[int, int, int] | None] = {start: None}
-        queue = deque([start])
-        popped = 0
-        while queue:
-            popped += 1
-            if popped % 1024 == 0 and time.monotonic() > deadline:
-                return None  # a search over a very large programme stops at the deadline too
-            s = queue.popleft()
-            for q in holders.get(s, ()):
-                held = option_slots[assign[q]]
-                for k in m.request_options[q]:
-                    days = option_slots[k]
-                    if s in days:
-                        continue
-                    need = [t for t in days if t not in held]
-                    if len(need) > 1 or (need and need[0] in avoid):
-                        if all(_room(m, seats, t) and t not in avoid for t in need):
-                            end: list[tuple[int, int]] = [(q, k)]
-                            return end + _path_back(parent, s)
-                        continue
-                    if not need or _room(m, seats, need[0]):
-                        return [(q, k)] + _path_back(parent, s)
-                    t = need[0]
-                    if t in parent or t in dead:
-                        continue
-                    parent[t] = (s, q, k)
-                    queue.append(t)
-        dead.update(parent)
-        return None
-
-    while time.monotonic() < deadline:
-        dead: set[int] = set()
-        placed = 0
-        waiting = [u for u, j in enumerate(assign) if j < 0 and m.partner[u] < 0 and m.request_options[u]]
-        waiting.sort(key=lambda u: -value[m.request_options[u][0]])
-        for u in waiting:
-            if time.monotonic() > deadline:
-                return
-            for j in m.request_options[u]:
-                days = set(option_slots[j])
-                full = [s for s in option_slots[j] if not _room(m, seats, s)]
-                if any(s in dead for s in full):
-                    continue
-                moved: list[tuple[int, int]] = []  # (person, option before the move)
-                gain = value[j]
-                found = True
-                for s in full:
-                    path = path_from(s, days, dead)
-                    if path is None:
-                        found = False
-                        break
-                    for q, k in path:
-                        before = assign[q]
-                        if not move(q, k):
-                            found = False
-                            break
-                        gain += value[k] - value[before]
-                        moved.append((q, before))
-                    if not found:
-                        break
-                if found and gain > 0 and seats.fits(j):
-                    seats.take(j)
-                    assign[u] = j
-                    for s in days:
-                        holders.setdefault(s, set()).add(u)
-                    placed += 1
-                    break
-                for q, k in reversed(moved):
-                    move(q, k)
-        if not placed:
-            return
-
-
-def _path_back(parent: dict[int, tuple[int, int, int] | None], s: int) -> list[tuple[int, int]]:
-    """The moves that led the search to slot `s`, nearest first."""
-    path = []
-    link = parent[s]
-    while link is not None:
-        s_prev, q_prev, k_prev = link
-        path.append((q_prev, k_prev))
-        link = parent[s_prev]
-    return path
-
-
 def _constraints(
-    m: _Model,
+    m: Model,
     with_z: bool,
     opts: np.ndarray | None = None,
     slot_capacity: np.ndarray | None = None,
@@ -502,7 +163,7 @@ class _Lagrangian:
     its full weight. Used where the problem is solved in blocks, starting from the block LPs' prices and
     improved by subgradient steps."""
 
-    def __init__(self, m: _Model) -> None:
+    def __init__(self, m: Model) -> None:
         n = len(m.value)
         lengths = np.fromiter((len(t) for t in m.option_slots), dtype=np.int64, count=n)
         slot_rows = np.fromiter(
@@ -571,7 +232,7 @@ class _Lagrangian:
         return best_bound, best_price
 
 
-def _trivial_bound(m: _Model) -> float:
+def _trivial_bound(m: Model) -> float:
     best = np.zeros(len(m.request_ids))
     np.maximum.at(best, m.option_request, m.value)
     return float(best.sum()) + m.fairness_coefficient
@@ -579,22 +240,22 @@ def _trivial_bound(m: _Model) -> float:
 
 def _result(
     problem: Problem,
-    m: _Model,
+    m: Model,
     assign: list[int],
     bound: float,
     method: str,
     started: float,
-    seats: _Seats | None = None,
+    seats: Seats | None = None,
     greedy_placed: int | None = None,
 ) -> Solution:
-    objective, placed = _objective(m, assign)
+    objective, placed = objective_of(m, assign)
     if bound < objective:  # the LP optimum is only accurate to the solver's tolerance
         bound = objective
     gap = (bound - objective) / bound if bound > 0 else 0.0
     chosen: dict[int, Option] = {}
     unplaced = dict(problem.unplaced)
     if seats is None:
-        seats = _Seats(m)
+        seats = Seats(m)
         for j in assign:
             if j >= 0:
                 seats.take(j)
@@ -623,7 +284,7 @@ def lp_bound(problem: Problem, *, time_limit: float | None = None) -> float | No
     """The optimum of the LP relaxation of the whole problem, in one piece (never in blocks), or None
     when HiGHS does not finish within `time_limit`. For checking how far the bound of a run solved in
     blocks lies above it (bench/matching.py --full-lp); runs can take minutes on large programmes."""
-    m = _model(problem)
+    m = build_model(problem)
     if not len(m.value):
         return 0.0
     with_z = m.fairness_coefficient > 0
@@ -657,21 +318,21 @@ def greedy(problem: Problem) -> Solution:
     one (everyone placed at their best score), not the LP's.
     """
     started = time.monotonic()
-    m = _model(problem)
+    m = build_model(problem)
     seats, assign = _first_come_first_served(problem, m)
-    placed = _objective(m, assign)[1]
+    placed = objective_of(m, assign)[1]
     return _result(problem, m, assign, _trivial_bound(m), "greedy", started, seats, placed)
 
 
-def _first_come_first_served(problem: Problem, m: _Model) -> tuple[_Seats, list[int]]:
-    seats = _Seats(m)
+def _first_come_first_served(problem: Problem, m: Model) -> tuple[Seats, list[int]]:
+    seats = Seats(m)
     assign = [-1] * len(m.request_ids)
     order = sorted(
         range(len(m.request_ids)),
         key=lambda r: (problem.requests[m.request_ids[r]].submitted_at, m.request_ids[r]),
     )
     options_in_order = [j for r in order for j in m.request_options[r]]
-    _take_in_order(m, seats, assign, options_in_order, m.request_options)
+    take_in_order(m, seats, assign, options_in_order, m.request_options)
     return seats, assign
 
 
@@ -679,12 +340,12 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
     """Near-optimal match with the LP bound and the gap (see the module docstring)."""
     started = time.monotonic()
     deadline = started + time_limit
-    m = _model(problem)
+    m = build_model(problem)
     n = len(m.value)
     if n == 0:
         return _result(problem, m, [], 0.0, "empty", started, greedy_placed=0)
     with_z = m.fairness_coefficient > 0
-    seats = _Seats(m)
+    seats = Seats(m)
     assign = [-1] * len(m.request_ids)
     blocks = _blocks(m) if n > LP_MAX_OPTIONS else [np.arange(n)]
     slot_price = np.zeros(len(m.capacity))
@@ -724,7 +385,7 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
             partner_order = [sorted(o, key=lambda j: rank[j]) for o in m.request_options]
         else:
             partner_order = m.request_options
-        _take_in_order(m, seats, assign, positive, partner_order)
+        take_in_order(m, seats, assign, positive, partner_order)
 
     if len(blocks) == 1 and solved:
         bound, method = lp_value, "lp-rounding"
@@ -732,10 +393,10 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
         bound, method = _trivial_bound(m), "rounding-without-lp"
         if solved == len(blocks):
             method = f"lp-rounding-{len(blocks)}-blocks"
-    _fill(m, seats, assign)
+    fill(m, seats, assign)
     if solved == len(blocks):
         lagrangian = _Lagrangian(m)
-        objective, _placed = _objective(m, assign)
+        objective, _placed = objective_of(m, assign)
         price = np.concatenate([slot_price, group_price])
         if len(blocks) > 1:
             # The block LPs' seat prices, improved by subgradient steps, bound the whole problem (a
@@ -744,24 +405,24 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
             bound = min(bound, lagrangian_bound)
         # ... and guide a second rounding over all requests at once: options by value net of prices.
         net = m.value - lagrangian.incidence @ price
-        priced_seats = _Seats(m)
+        priced_seats = Seats(m)
         priced_assign = [-1] * len(assign)
-        _take_in_order(
+        take_in_order(
             m, priced_seats, priced_assign, np.argsort(-net, kind="stable").tolist(), m.request_options
         )
-        _fill(m, priced_seats, priced_assign)
+        fill(m, priced_seats, priced_assign)
         # Both roundings are repaired before they are compared: which one repairs better varies.
-        _improve(m, priced_seats, priced_assign, started + time_limit * 0.7)
-        _improve(m, seats, assign, started + time_limit * 0.85)
-        if _objective(m, priced_assign)[0] > _objective(m, assign)[0]:
+        improve(m, priced_seats, priced_assign, started + time_limit * 0.7)
+        improve(m, seats, assign, started + time_limit * 0.85)
+        if objective_of(m, priced_assign)[0] > objective_of(m, assign)[0]:
             seats, assign = priced_seats, priced_assign
             method = "priced-rounding" + (f"-{len(blocks)}-blocks" if len(blocks) > 1 else "")
     else:
-        _improve(m, seats, assign, started + time_limit * 0.85)
-    objective, _placed = _objective(m, assign)
+        improve(m, seats, assign, started + time_limit * 0.85)
+    objective, _placed = objective_of(m, assign)
     # Safety net (e.g. when the LP ran out of time): never return less than first-come-first-served.
     fcfs_seats, fcfs_assign = _first_come_first_served(problem, m)
-    fcfs_objective, fcfs_placed = _objective(m, fcfs_assign)
+    fcfs_objective, fcfs_placed = objective_of(m, fcfs_assign)
     if fcfs_objective > objective:
         seats, assign, objective = fcfs_seats, fcfs_assign, fcfs_objective
         method += "+greedy"
@@ -771,11 +432,11 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
         # First a small MIP: the requests the LP placed integrally keep their options, the others
         # (the fractional core) are solved exactly on the seats left.
         core_assign = _core_mip(m, lp_x, assign, gap_limit / 10, remaining * 0.5)
-        if core_assign is not None and _objective(m, core_assign)[0] > objective + _EPS:
+        if core_assign is not None and objective_of(m, core_assign)[0] > objective + _EPS:
             assign = core_assign
             seats = None  # type: ignore[assignment]
             method = "lp-core-mip"
-            objective = _objective(m, assign)[0]
+            objective = objective_of(m, assign)[0]
             gap = (bound - objective) / bound if bound > 0 else 0.0
         remaining = deadline - time.monotonic()
     if len(blocks) == 1 and solved and gap > gap_limit and n <= MIP_MAX_OPTIONS and remaining > 1.0:
@@ -784,26 +445,14 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
         if with_z:
             c = np.append(c, -m.fairness_coefficient)
         mip_assign = _mip(m, a_ub, b_ub, a_eq, c, with_z, gap_limit, remaining)
-        if mip_assign is not None and _objective(m, mip_assign)[0] > objective + _EPS:
+        if mip_assign is not None and objective_of(m, mip_assign)[0] > objective + _EPS:
             assign = mip_assign
             seats = None  # type: ignore[assignment]
             method = "mip"
     return _result(problem, m, assign, bound, method, started, seats, fcfs_placed)
 
 
-def _improve(m: _Model, seats: _Seats, assign: list[int], deadline: float) -> None:
-    """Repair (single moves), then augmenting paths."""
-    _repair(m, seats, assign, deadline)
-    _augment(m, seats, assign, deadline)
-
-
-def _fill(m: _Model, seats: _Seats, assign: list[int]) -> None:
-    """The unplaced requests take what is left, best-valued options first."""
-    rest = [j for j in np.argsort(-m.value, kind="stable").tolist() if assign[int(m.option_request[j])] < 0]
-    _take_in_order(m, seats, assign, rest, m.request_options)
-
-
-def _blocks(m: _Model) -> list[np.ndarray]:
+def _blocks(m: Model) -> list[np.ndarray]:
     """Split the options into blocks of requests by the first day they could visit (pairs together),
     each of at most about `BLOCK_OPTIONS` options, solved one after the other on the remaining seats."""
     first_day = np.full(len(m.request_ids), np.iinfo(np.int64).max)
@@ -831,11 +480,11 @@ def _blocks(m: _Model) -> list[np.ndarray]:
 
 
 def _core_mip(
-    m: _Model, x: np.ndarray, fallback: list[int], gap_limit: float, seconds: float
+    m: Model, x: np.ndarray, fallback: list[int], gap_limit: float, seconds: float
 ) -> list[int] | None:
     """Keep the options the LP chose integrally (outside pairs), solve the rest as a MIP (no fairness)."""
     fixed = [-1] * len(m.request_ids)
-    seats = _Seats(m)
+    seats = Seats(m)
     for j in np.flatnonzero(x > 1 - 1e-6).tolist():
         r = int(m.option_request[j])
         if m.partner[r] < 0 and seats.fits(j):
@@ -867,7 +516,7 @@ def _core_mip(
 
 
 def _mip(
-    m: _Model,
+    m: Model,
     a_ub: sp.csr_matrix,
     b_ub: np.ndarray,
     a_eq: sp.csr_matrix | None,

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from shadowing.matching import solver as solver_module
+from shadowing.matching.model import Seats, build_model
 from shadowing.matching.options import Option, Problem
+from shadowing.matching.repair import augment
 from tests.shadowing.test_solver import objective_of, request, small_programmes
 
 DEADLINE = 3600.0
@@ -33,15 +34,15 @@ def problem_of(options: list[Option], capacity: dict[int, int], **values: object
 def augmented(problem: Problem, held: dict[int, int]) -> dict[int, tuple[int, ...]]:
     """Start from `held` (request id -> index of its option in problem.options), augment, and return
     request id -> the slots of its option."""
-    m = solver_module._model(problem)
-    seats = solver_module._Seats(m)
+    m = build_model(problem)
+    seats = Seats(m)
     assign = [-1] * len(m.request_ids)
     row = {rid: i for i, rid in enumerate(m.request_ids)}
     for rid, j in held.items():
         assert seats.fits(j)
         seats.take(j)
         assign[row[rid]] = j
-    solver_module._augment(m, seats, assign, time.monotonic() + DEADLINE)
+    augment(m, seats, assign, time.monotonic() + DEADLINE)
     used: dict[int, int] = {}
     for j in assign:
         if j >= 0:
@@ -60,12 +61,12 @@ def test_a_placed_person_moves_to_their_other_slot_to_let_an_unplaced_one_in() -
 def test_nothing_moves_after_the_deadline() -> None:
     options = [Option(1, 1, 2, (10,), 5), Option(1, 2, 2, (11,), 0), Option(2, 1, 2, (10,), 0)]
     problem = problem_of(options, {10: 1, 11: 1})
-    m = solver_module._model(problem)
-    seats = solver_module._Seats(m)
+    m = build_model(problem)
+    seats = Seats(m)
     seats.take(0)
     assign = [0, -1]
 
-    solver_module._augment(m, seats, assign, time.monotonic() - 1)
+    augment(m, seats, assign, time.monotonic() - 1)
 
     assert assign == [0, -1]
     assert seats.slot == [0, 1]
@@ -211,8 +212,8 @@ def test_augmenting_keeps_every_constraint_and_everyone_placed_and_never_lowers_
 ) -> None:
     """Multi-day options, day caps, pairs and fairness: from a random valid start."""
     rng = random.Random(seed)
-    m = solver_module._model(problem)
-    seats = solver_module._Seats(m)
+    m = build_model(problem)
+    seats = Seats(m)
     assign = [-1] * len(m.request_ids)
     for r in rng.sample(range(len(assign)), len(assign)):
         if m.partner[r] >= 0:
@@ -223,7 +224,7 @@ def test_augmenting_keeps_every_constraint_and_everyone_placed_and_never_lowers_
             seats.take(assign[r])
     before = {m.request_ids[r]: problem.options[j] for r, j in enumerate(assign) if j >= 0}
 
-    solver_module._augment(m, seats, assign, time.monotonic() + DEADLINE)
+    augment(m, seats, assign, time.monotonic() + DEADLINE)
 
     after = {m.request_ids[r]: problem.options[j] for r, j in enumerate(assign) if j >= 0}
     used: dict[int, int] = {}
@@ -236,7 +237,7 @@ def test_augmenting_keeps_every_constraint_and_everyone_placed_and_never_lowers_
     assert all((a in after) == (a in before) for pair in problem.pairs for a in pair)
     assert objective_of(problem, after) >= objective_of(problem, before) - 1e-6
     # The seat counts the matcher keeps agree with the assignment.
-    fresh = solver_module._Seats(m)
+    fresh = Seats(m)
     for j in assign:
         if j >= 0:
             fresh.take(j)
