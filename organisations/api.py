@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from organisations import selectors, services
+from organisations import selectors
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.filters import OrganisationFilter, PersonFilter, UnitFilter, WorkRoleFilter
 from organisations.models import Organisation, Person, Programme, Unit, WorkRole
@@ -32,6 +32,7 @@ from organisations.serializers import (
     UnitSerializer,
     WorkRoleSerializer,
 )
+from organisations.services import agencies, people, programmes
 
 
 class ProgrammeViewSet(
@@ -49,11 +50,11 @@ class ProgrammeViewSet(
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         funders = data.pop("funders", None)
-        services.programme_update(
+        programmes.programme_update(
             actor=self.actor,
             programme=serializer.instance,
             values=data,
-            funders=[services.FunderShare(**f) for f in funders] if funders is not None else None,
+            funders=[programmes.FunderShare(**f) for f in funders] if funders is not None else None,
         )
 
 
@@ -77,11 +78,11 @@ class OrganisationViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         programme = data.pop("programme")
-        created = services.organisation_create(actor=self.actor, programme=programme, **data)
+        created = agencies.organisation_create(actor=self.actor, programme=programme, **data)
         serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
-        services.organisation_update(
+        agencies.organisation_update(
             actor=self.actor, organisation=serializer.instance, values=dict(serializer.validated_data)
         )
 
@@ -107,15 +108,15 @@ class UnitViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         organisation = data.pop("organisation")
-        serializer.instance = services.unit_create(actor=self.actor, organisation=organisation, values=data)
+        serializer.instance = agencies.unit_create(actor=self.actor, organisation=organisation, values=data)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("organisation", None)
-        services.unit_update(actor=self.actor, unit=serializer.instance, values=data)
+        agencies.unit_update(actor=self.actor, unit=serializer.instance, values=data)
 
     def perform_destroy(self, instance: Unit) -> None:
-        services.unit_delete(actor=self.actor, unit=instance)
+        agencies.unit_delete(actor=self.actor, unit=instance)
 
 
 class WorkRoleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
@@ -145,7 +146,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
         person = self.get_object()
         incoming = PersonUpdateSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        services.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
+        people.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
         return self.answer(person)
 
     @extend_schema(request=PersonCreateSerializer, responses={201: PersonSerializer})
@@ -154,7 +155,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
         with transaction.atomic():
-            person = services.person_create(
+            person = people.person_create(
                 actor=self.actor,
                 programme=data.pop("programme"),
                 organisation=data.pop("organisation"),
@@ -179,7 +180,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
         if request.method == "PATCH":
             incoming = PersonUpdateSerializer(data=request.data, context=self.get_serializer_context())
             incoming.is_valid(raise_exception=True)
-            services.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
+            people.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
         return self.answer(person)
 
 

@@ -11,7 +11,7 @@ from django.utils.crypto import salted_hmac
 
 from organisations.models import CALENDAR_TOKEN_SALT, Person, calendar_token_digest
 from organisations.permissions import actor_for
-from organisations.services import calendar_token_rotate
+from organisations.services.people import calendar_token_rotate
 
 
 def _row(person: Person) -> dict[str, object]:

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from organisations.models import AuditEntryProgramme, Membership, Organisation, RoleAssignment, WorkRole
 from organisations.permissions import actor_for
-from organisations.services import calendar_token_rotate, organisation_update, person_update
+from organisations.services.agencies import organisation_update
+from organisations.services.people import calendar_token_rotate, person_update
 from tests.factories.organisations import OrganisationFactory, WorkRoleFactory
 
 AUDIT = reverse("organisations:audit")

@@ -13,7 +13,7 @@ from django.core import mail
 from django.utils import timezone
 
 from coordinator.core.models import OutboundEmail
-from organisations import services as org_services
+from organisations.services import people
 from seminars import invites
 from seminars.models import Enrolment, InviteSequence
 from seminars.services import enrolments, rounds, sessions
@@ -229,7 +229,7 @@ def test_feed_with_unknown_or_rotated_token_answers_404_and_reveals_nothing(
     old_token = staff_a.calendar_token
     missing = client.get("/calendar/not-a-real-token.ics")
 
-    new_token = org_services.calendar_token_rotate(actor=as_actor(staff_a), person=staff_a)
+    new_token = people.calendar_token_rotate(actor=as_actor(staff_a), person=staff_a)
     rotated = client.get(f"/calendar/{old_token}.ics")
     fresh = client.get(f"/calendar/{new_token}.ics")
 

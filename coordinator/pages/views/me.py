@@ -20,10 +20,10 @@ from django.views.generic import FormView, TemplateView
 from coordinator.core import registry
 from coordinator.core.models import NotificationPreference
 from coordinator.core.views import ServiceFormMixin
-from organisations import services
 from organisations.access.views import ProgrammeMixin
 from organisations.forms import OwnProfileForm
 from organisations.models import PlatformRole
+from organisations.services import people
 
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
@@ -82,7 +82,7 @@ class SettingsView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ignore[
 
     def perform(self, form: OwnProfileForm) -> str:
         with transaction.atomic():
-            services.person_update(actor=self.actor, person=self.person, values=form.changed_values())
+            people.person_update(actor=self.actor, person=self.person, values=form.changed_values())
             for kind in registry.notification_kinds:
                 NotificationPreference.objects.update_or_create(
                     person=self.person,
@@ -108,7 +108,7 @@ class RotateCalendarTokenView(ProgrammeMixin, View):
     """Give me a new secret calendar address; the old one stops working at once."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        services.calendar_token_rotate(actor=self.actor, person=self.person)
+        people.calendar_token_rotate(actor=self.actor, person=self.person)
         messages.success(
             request, _("Your calendar address was renewed. Subscribe again with the new address.")
         )
