@@ -5,6 +5,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
+from django.test import Client
 
 from coordinator.asgi import application
 from coordinator.core import notifications
@@ -109,3 +110,61 @@ async def test_a_frame_at_the_nesting_limit_is_read(programme, staff_a):
 
     assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
+
+
+SIGNED_OUT = {"type": "error", "code": "unauthenticated", "message": "You are signed out. Sign in again."}
+
+
+async def _signed_in_bell(person):
+    """The notifications socket opened as a browser opens it: the session cookie through the ASGI stack."""
+
+    def sign_in():
+        client = Client()
+        client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    client = await sync_to_async(sign_in)()
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    headers = [(b"origin", b"http://testserver"), (b"cookie", cookie)]
+    return client, WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
+
+
+def _notify_in_transaction(programme, person):
+    with transaction.atomic():
+        return notifications.notify(
+            programme=programme,
+            recipients=[person],
+            kind="test.kind",
+            title="Ny förfrågan",
+            url="/shadowing/",
+        )[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_logout_closes_the_notifications_socket(programme, staff_a):
+    client, bell = await _signed_in_bell(staff_a)
+    assert (await bell.connect())[0]
+
+    await sync_to_async(client.post)("/logout/")
+
+    assert await bell.receive_json_from(timeout=3) == SIGNED_OUT
+    assert await bell.receive_output(timeout=3) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+    await bell.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_no_notification_reaches_a_deactivated_account(programme, staff_a, django_user_model):
+    bell = _communicator(staff_a.user)
+    assert (await bell.connect())[0]
+    # Written without signals: the socket has not been told, and the delivery asks for itself.
+    await sync_to_async(
+        lambda: django_user_model.objects.filter(pk=staff_a.user.pk).update(is_active=False)
+    )()
+
+    await sync_to_async(_notify_in_transaction)(programme, staff_a)
+
+    assert await bell.receive_json_from(timeout=3) == SIGNED_OUT
+    assert await bell.receive_output(timeout=3) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+    await bell.disconnect()
