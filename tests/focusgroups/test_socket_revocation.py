@@ -17,7 +17,7 @@ from coordinator.asgi import application
 from coordinator.core.tenancy import programme_scope
 from focusgroups.models import GroupMembership, Note
 from focusgroups.services import groups
-from organisations.access.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from organisations.access.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ScopedConsumer
 from organisations.access.revocation import close_sockets_of_programme
 from organisations.models import Membership
 from organisations.permissions import actor_for, forget_actor
@@ -212,7 +212,15 @@ async def test_a_save_in_flight_when_the_membership_ends_is_refused(group, membe
     assert await sync_to_async(_note_now)(note) == (1, "Rad ett.\n")
 
 
-async def test_a_delivery_after_the_right_is_gone_is_not_sent(group, member_a, member_b, note):
+@pytest.fixture
+def every_delivery_rechecks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A delivery re-checks when the last check is older than the window; here every one is."""
+    monkeypatch.setattr(ScopedConsumer, "delivery_recheck_seconds", 0.0)
+
+
+async def test_a_delivery_after_the_right_is_gone_is_not_sent(
+    group, member_a, member_b, note, every_delivery_rechecks
+):
     a = _socket(member_a, group.pk)
     b = _socket(member_b, group.pk)
     await _open(a)
