@@ -172,3 +172,19 @@ async def test_no_notification_reaches_a_deactivated_account(
     assert await bell.receive_json_from(timeout=3) == SIGNED_OUT
     assert await bell.receive_output(timeout=3) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
     await bell.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_deleting_the_account_closes_its_sockets(programme, staff_a, staff_b):
+    gone = _communicator(staff_a.user)
+    stays = _communicator(staff_b.user)
+    assert (await gone.connect())[0] and (await stays.connect())[0]
+
+    await sync_to_async(staff_a.user.delete)()
+
+    assert await gone.receive_json_from(timeout=3) == SIGNED_OUT
+    assert await gone.receive_output(timeout=3) == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+    assert await stays.receive_nothing(timeout=0.3)
+    await gone.disconnect()
+    await stays.disconnect()
