@@ -138,36 +138,54 @@ class _FormFields(HTMLParser):
             self._textarea = None
 
 
-def _end_membership_on_the_admin_page(port: int, session: str, membership: int) -> int:
-    """What a programme admin does: open the membership's change page, untick "active", save."""
-    url = f"http://127.0.0.1:{port}/admin/organisations/membership/{membership}/change/"
-    with urllib.request.urlopen(  # noqa: S310 (a local test server)
-        urllib.request.Request(url, headers={"Cookie": f"sessionid={session}"})
-    ) as page:
+def _get(url: str, session: str) -> tuple[str, str]:
+    """A page and the CSRF cookie it sets, as a signed-in browser gets them."""
+    # S310: the URLs are the local test servers'.
+    request = urllib.request.Request(url, headers={"Cookie": f"sessionid={session}"})  # noqa: S310
+    with urllib.request.urlopen(request) as page:  # noqa: S310
         html = page.read().decode()
         csrf = next(
             value.split("=", 1)[1].split(";", 1)[0]
             for value in page.headers.get_all("Set-Cookie")
             if value.startswith("csrftoken=")
         )
-    parser = _FormFields()
-    parser.feed(html)
-    fields = [(name, value) for name, value in parser.fields if name != "is_active"] + [("_save", "Save")]
-    request = urllib.request.Request(
+    return html, csrf
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _post(url: str, session: str, csrf: str, fields: list[tuple[str, str]]) -> int:
+    request = urllib.request.Request(  # noqa: S310 (a local test server)
         url,
-        data=urllib.parse.urlencode(fields).encode(),
+        data=urllib.parse.urlencode([*fields, ("csrfmiddlewaretoken", csrf)]).encode(),
         headers={"Cookie": f"sessionid={session}; csrftoken={csrf}", "Referer": url},
     )
-
-    class _NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-            return None
-
     try:
         with urllib.request.build_opener(_NoRedirect).open(request) as response:  # noqa: S310
             return int(response.status)
-    except urllib.error.HTTPError as answer:  # the 302 after a successful save arrives as an "error"
+    except urllib.error.HTTPError as answer:  # the 302 after a successful post arrives as an "error"
         return answer.code
+
+
+def _end_membership_on_the_admin_page(port: int, session: str, membership: int) -> int:
+    """What a programme admin does: open the membership's change page, untick "active", save."""
+    url = f"http://127.0.0.1:{port}/admin/organisations/membership/{membership}/change/"
+    html, csrf = _get(url, session)
+    parser = _FormFields()
+    parser.feed(html)
+    fields = [
+        (name, value) for name, value in parser.fields if name not in ("is_active", "csrfmiddlewaretoken")
+    ]
+    return _post(url, session, csrf, [*fields, ("_save", "Save")])
+
+
+def _log_out(port: int, session: str) -> int:
+    """The header's "Log out" button."""
+    _html, csrf = _get(f"http://127.0.0.1:{port}/", session)
+    return _post(f"http://127.0.0.1:{port}/logout/", session, csrf, [])
 
 
 async def _until_closed(ws: Any) -> tuple[list[dict[str, Any]], int | None]:
@@ -182,7 +200,8 @@ async def _until_closed(ws: Any) -> tuple[list[dict[str, Any]], int | None]:
         return frames, closed.rcvd.code if closed.rcvd else None
 
 
-async def _membership_ended_elsewhere(ports: list[int], seeded: dict[str, Any]) -> dict[str, Any]:
+async def _right_lost_elsewhere(ports: list[int], seeded: dict[str, Any], lose: Any) -> dict[str, Any]:
+    """Two of Omar's sockets on process 2; ``lose()`` runs against process 1; then one socket saves."""
     import websockets
 
     def connect() -> Any:
@@ -197,9 +216,7 @@ async def _membership_ended_elsewhere(ports: list[int], seeded: dict[str, Any]) 
     async with connect() as idle, connect() as typing:
         assert json.loads(await idle.recv())["type"] == "hello"
         assert json.loads(await typing.recv())["type"] == "hello"
-        status = await asyncio.to_thread(
-            _end_membership_on_the_admin_page, ports[0], seeded["cookies"]["admin"], seeded["membership"]
-        )
+        status = await asyncio.to_thread(lose)
         save = {"type": "save", "note": seeded["note"], "base_version": 1, "body": "Efter slutet"}
         try:
             await typing.send(json.dumps(save))
@@ -218,12 +235,38 @@ def _errors(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def test_a_membership_ended_on_one_process_closes_the_sockets_on_the_other(servers):
     ports, seeded = servers
-    outcome = asyncio.run(_membership_ended_elsewhere(ports, seeded))
+    outcome = asyncio.run(
+        _right_lost_elsewhere(
+            ports,
+            seeded,
+            lambda: _end_membership_on_the_admin_page(
+                ports[0], seeded["cookies"]["admin"], seeded["membership"]
+            ),
+        )
+    )
 
     forbidden = {"type": "error", "code": "forbidden", "message": "You no longer have access here."}
     assert outcome["status"] == 302
     assert (_errors(outcome["idle"][0]), outcome["idle"][1]) == ([forbidden], 4403)
     assert (_errors(outcome["typing"][0]), outcome["typing"][1]) == ([forbidden], 4403)
+    assert [frame["type"] for frame in outcome["typing"][0] if frame["type"] == "saved"] == []
+    note = _run(
+        ["-c", "import django; django.setup()\n" + NOTE_NOW.format(note=seeded["note"])],
+        seeded["environment"],
+    )
+    assert json.loads(note.strip().splitlines()[-1]) == [1, "Rad ett."]
+
+
+def test_a_logout_on_one_process_closes_that_sessions_sockets_on_the_other(servers):
+    ports, seeded = servers
+    outcome = asyncio.run(
+        _right_lost_elsewhere(ports, seeded, lambda: _log_out(ports[0], seeded["cookies"]["omar"]))
+    )
+
+    signed_out = {"type": "error", "code": "unauthenticated", "message": "You are signed out. Sign in again."}
+    assert outcome["status"] == 302
+    assert (_errors(outcome["idle"][0]), outcome["idle"][1]) == ([signed_out], 4401)
+    assert (_errors(outcome["typing"][0]), outcome["typing"][1]) == ([signed_out], 4401)
     assert [frame["type"] for frame in outcome["typing"][0] if frame["type"] == "saved"] == []
     note = _run(
         ["-c", "import django; django.setup()\n" + NOTE_NOW.format(note=seeded["note"])],
