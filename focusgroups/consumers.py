@@ -20,6 +20,11 @@ Protocol (JSON):
   second tab change nothing and broadcast nothing). A socket whose process died without
   closing drops out when its row is older than ``FOCUSGROUPS_PRESENCE_TTL_SECONDS`` (see
   ``selectors.roster``). A member removed from the group is disconnected (4403) at once.
+- Sockets follow rights (``ScopedConsumer``): before each frame and each delivery the socket asks the
+  database again, in the same one query, for the person's active membership of this group; a member whose
+  membership ended, or a reader who left the programme, is refused (``{"type": "error", "code":
+  "forbidden", ...}``) and closed with 4403, a socket whose session ended with 4401; a member made observer
+  stays, but no longer saves.
 
 Presence lives in the database (``LivePresence``), so every ASGI process sharing the channel layer sees
 the same roster.
@@ -27,15 +32,17 @@ the same roster.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
 from focusgroups import permissions, selectors
-from focusgroups.models import FocusGroup, LivePresence, Note
+from focusgroups.models import FocusGroup, GroupMembership, LivePresence, Note
 from focusgroups.services import notes
 from organisations.access.consumers import CLOSE_FORBIDDEN, ScopedConsumer
 
@@ -57,6 +64,7 @@ class NotesConsumer(ScopedConsumer):
     """One person's live connection to a focus group's notes."""
 
     group_id: int
+    programme_id: int
     room: str | None = None
     can_edit: bool = False
     # In the group's room (members, the convener, observers); otherwise a programme reader of shared notes.
@@ -83,10 +91,30 @@ class NotesConsumer(ScopedConsumer):
         group = FocusGroup.objects.filter(pk=self.group_id).first()
         if group is None:
             return None
+        self.programme_id = group.programme_id
         rights = permissions.group_rights(self.actor, group)
         self.in_room = permissions.can_view_group_room(self.actor, group, rights)
         self.can_edit = self.in_room and permissions.can_edit_notes(self.actor, group, rights)
         return self.in_room or self.actor.is_member(group.programme_id)
+
+    def socket_programmes(self) -> Iterable[int]:
+        return (self.programme_id,)
+
+    def access_annotations(self) -> dict[str, Subquery]:
+        role = GroupMembership.objects.filter(
+            group_id=self.group_id, person__user=OuterRef("pk"), is_active=True
+        ).values("role")[:1]
+        return {"group_role": Subquery(role)}
+
+    def access_holds(self, values: dict[str, object]) -> bool:
+        role = values["group_role"]
+        rights = permissions.role_rights(
+            self.actor, self.programme_id, role if isinstance(role, str) else None
+        )
+        if not self.in_room:
+            return self.actor.is_member(self.programme_id)
+        self.can_edit = permissions.EDIT_NOTES in rights
+        return permissions.VIEW in rights
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         # ScopedConsumer closes with 4403 after authorise() returns False; a 4404 already sent stands.

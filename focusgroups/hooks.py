@@ -7,12 +7,15 @@ from typing import Any
 
 from auditlog.registry import auditlog
 from django.db.models import Count, Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
 from focusgroups import invites, permissions, selectors
 from focusgroups.models import FocusGroup, GroupMembership, Meeting, Note
+from organisations.access.revocation import close_sockets_of_person
 from organisations.models import Organisation, Person, Programme
 from organisations.permissions import actor_for, request_is_member
 
@@ -160,3 +163,19 @@ registry.demo_seeders.register(
 auditlog.register(FocusGroup)
 auditlog.register(GroupMembership)
 auditlog.register(Note, include_fields=["title", "visibility"])
+
+
+# --- Sockets follow rights (organisations.access.revocation) -----------------------------------------------
+
+
+@receiver(post_save, sender=GroupMembership, dispatch_uid="focusgroups.membership_saved_sockets")
+def _group_membership_saved(sender: type, instance: GroupMembership, created: bool, **kwargs: object) -> None:
+    """An ended membership or a changed role: the person's sockets ask again (a live-notes socket of an
+    observer no longer saves; one of a person who left closes). Admin-site edits reach here too."""
+    if not created:
+        close_sockets_of_person(instance.person_id, "focus-group membership changed")
+
+
+@receiver(post_delete, sender=GroupMembership, dispatch_uid="focusgroups.membership_deleted_sockets")
+def _group_membership_deleted(sender: type, instance: GroupMembership, **kwargs: object) -> None:
+    close_sockets_of_person(instance.person_id, "focus-group membership ended")

@@ -67,6 +67,13 @@ def group_rights(actor: Actor, group: FocusGroup) -> frozenset[str]:
         .values_list("role", flat=True)
         .first()
     )
+    return role_rights(actor, group.programme_id, role)
+
+
+def role_rights(actor: Actor, programme_id: int, role: str | None) -> frozenset[str]:
+    """``group_rights`` when the active membership's role (or None) is already known."""
+    if actor.person is None or not actor.is_member(programme_id):
+        return frozenset()
     return ROLE_RIGHTS.get(role or "", frozenset())
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
 from coordinator.core.models import OutboundEmail
+from organisations.access import revocation  # noqa: F401  (connects the receivers that close sockets)
 from organisations.models import (
     AuditEntryProgramme,
     Membership,

@@ -23,6 +23,9 @@ class NotificationConsumer(ScopedConsumer):
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    # Before each notification is pushed, ScopedConsumer asks again whether the session and the account
+    # still hold (signed out, deactivated: nothing is delivered and the socket closes).
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # The socket is one-way; anything sent by the client is ignored.
         return None

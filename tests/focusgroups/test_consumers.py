@@ -367,6 +367,11 @@ async def test_removed_member_is_disconnected(group, convener, member_a, note):
             groups.membership_remove(actor=actor_for(convener.user), membership=membership)
 
     await sync_to_async(remove)()
+    assert await a.receive_json_from(timeout=3) == {
+        "type": "error",
+        "code": "forbidden",
+        "message": "You no longer have access here.",
+    }
     assert await a.receive_output(timeout=3) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
 
 
