@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from coordinator.core.days_off import Country
 from coordinator.core.tenancy import TenantModel
 
 UI_LANGUAGES = [("sv", _("Swedish")), ("da", _("Danish")), ("en", _("English"))]
@@ -83,6 +84,16 @@ class Programme(TenantModel):
         help_text=_("An IANA time zone such as Europe/Stockholm or Europe/Copenhagen."),
     )
     language = models.CharField(_("language"), max_length=2, choices=UI_LANGUAGES, default="sv")
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        choices=Country.choices,
+        default=Country.SWEDEN,
+        blank=True,
+        help_text=_(
+            "Its public holidays and days off are not offered for visits, and warned of for courses."
+        ),
+    )
     coordinator_email = models.EmailField(
         _("coordinator mailbox"),
         blank=True,

@@ -41,6 +41,7 @@ class ProgrammeSerializer(StrictModelSerializer):
             "slug",
             "description",
             "time_zone",
+            "country",
             "language",
             "coordinator_email",
             "funders",

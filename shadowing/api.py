@@ -137,20 +137,22 @@ class SlotViewSet(
                 ends_at=data["ends_at"],
                 capacity=data.get("capacity", 1),
                 notes=data.get("notes", ""),
+                on_days_off=data.get("on_day_off", False),
             )
         except ValidationError as error:
             # The bulk service speaks of a period; a single slot has a date.
             if hasattr(error, "error_dict") and "starts_on" in error.error_dict:
                 raise ValidationError({"date": error.error_dict["starts_on"]}) from error
             raise
-        if not created:
+        if not created.created:
             raise ValidationError({"starts_at": [_("The workplace already has a slot at this time.")]})
-        serializer.instance = created[0]
+        serializer.instance = created.created[0]
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("workplace", None)
         data.pop("date", None)
+        data.pop("on_day_off", None)
         serializer.instance = workplaces.slot_update(actor=self.actor, slot=serializer.instance, values=data)
 
     def perform_destroy(self, instance: Slot) -> None:
@@ -161,11 +163,14 @@ class SlotViewSet(
     )
     @action(detail=False, methods=["post"])
     def bulk(self, request: Request) -> Response:
-        """A slot on each chosen weekday between two dates; days with a slot at that time are skipped."""
+        """A slot on each chosen weekday between two dates; days with a slot at that time are skipped, and so
+        are the public holidays and days off of the programme's country unless `on_days_off` is true."""
         incoming = serializers.SlotBulkSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        created = workplaces.slots_bulk_create(actor=self.actor, **incoming.validated_data)
-        return Response(serializers.SlotSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+        result = workplaces.slots_bulk_create(actor=self.actor, **incoming.validated_data)
+        return Response(
+            serializers.SlotSerializer(result.created, many=True).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=serializers.SlotRemoveFreeSerializer, responses=serializers.RemovedSerializer)
     @action(detail=False, methods=["post"], url_path="remove-free")

@@ -178,6 +178,11 @@ class SlotBulkForm(forms.Form):
         label=_("Places per day"), min_value=1, max_value=MAX_SLOT_CAPACITY, initial=1
     )
     notes = forms.CharField(label=_("Notes for visitors"), max_length=500, required=False)
+    on_days_off = forms.BooleanField(
+        label=_("Also on public holidays and days off"),
+        required=False,
+        help_text=_("Left out unless ticked; a single day off is created only when ticked."),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

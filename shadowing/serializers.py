@@ -99,10 +99,27 @@ class SlotSerializer(StrictModelSerializer):
         model=Workplace, help_text=_("The workplace (set on creation only).")
     )
     free = serializers.IntegerField(read_only=True)
+    on_day_off = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text=_("Confirms a visit day on a public holiday or day off of the programme's country."),
+    )
 
     class Meta:
         model = Slot
-        fields = ["id", "workplace", "date", "starts_at", "ends_at", "capacity", "booked", "free", "notes"]
+        fields = [
+            "id",
+            "workplace",
+            "date",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "booked",
+            "free",
+            "notes",
+            "on_day_off",
+        ]
         read_only_fields = ["booked"]
         validators: list[Any] = []
 
@@ -130,6 +147,11 @@ class SlotBulkSerializer(StrictSerializer):
     ends_at = serializers.TimeField()
     capacity = serializers.IntegerField(min_value=1, max_value=MAX_SLOT_CAPACITY)
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    on_days_off = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Also create visit days on public holidays and days off (left out otherwise)."),
+    )
 
 
 class SlotRemoveFreeSerializer(StrictSerializer):

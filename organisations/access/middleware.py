@@ -5,14 +5,16 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from coordinator.core.tenancy import activate_scope, deactivate_scope
-from organisations.models import Programme
+from organisations.models import UI_LANGUAGES, Programme
 from organisations.permissions import actor_for
 
 SESSION_PROGRAMME_KEY = "programme_id"
+UI_LANGUAGE_CODES = frozenset(code for code, _name in UI_LANGUAGES)
 
 
 def current_programme_id(request: HttpRequest) -> int | None:
@@ -56,7 +58,16 @@ class ProgrammeMiddleware:
         programme: Programme | None = request.programme  # type: ignore[attr-defined]
         if programme is not None:
             timezone.activate(zoneinfo.ZoneInfo(programme.time_zone))
+        # The person's own choice (their profile, else the switch's cookie), else the programme's language;
+        # the browser's Accept-Language (already activated by LocaleMiddleware) only when neither is known:
+        # Swedish staff on an English Windows read the Swedish programme in Swedish.
         person = request.actor.person  # type: ignore[attr-defined]
-        if person is not None and person.preferred_language:
-            translation.activate(person.preferred_language)
-            request.LANGUAGE_CODE = person.preferred_language
+        language = person.preferred_language if person is not None else ""
+        if not language:
+            cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+            language = cookie if cookie in UI_LANGUAGE_CODES else ""
+        if not language and programme is not None:
+            language = programme.language
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language

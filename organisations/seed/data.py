@@ -67,6 +67,7 @@ class DemoProgramme:
     name: str
     description: str
     time_zone: str
+    country: str
     language: str
     coordinator_email: str
     funders: tuple[DemoFunder, ...]
@@ -436,6 +437,7 @@ MALMO = DemoProgramme(
         "Röda korset, med Malmö universitet som utbildningsanordnare."
     ),
     time_zone="Europe/Stockholm",
+    country="SE",
     language="sv",
     coordinator_email="samverkan@malmo.example",
     funders=(
@@ -452,6 +454,7 @@ COPENHAGEN = DemoProgramme(
     name="Kompetenceløft på tværs – København",
     description="Fælles kompetenceudvikling for jobcentre og Kriminalforsorgen i København.",
     time_zone="Europe/Copenhagen",
+    country="DK",
     language="da",
     coordinator_email="kompetence@kk.example",
     funders=(DemoFunder("Københavns Kommune", Decimal("100.00")),),

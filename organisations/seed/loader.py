@@ -93,6 +93,7 @@ def _fields(spec: DemoProgramme) -> dict[str, object]:
         "name": spec.name,
         "description": spec.description,
         "time_zone": spec.time_zone,
+        "country": spec.country,
         "language": spec.language,
         "coordinator_email": spec.coordinator_email,
     }

@@ -20,7 +20,7 @@ from organisations.models import (
 from organisations.permissions import Actor
 from organisations.services.saving import save_changed
 
-PROGRAMME_FIELDS = {"name", "description", "time_zone", "language", "coordinator_email"}
+PROGRAMME_FIELDS = {"name", "description", "time_zone", "country", "language", "coordinator_email"}
 
 
 @dataclass(frozen=True)

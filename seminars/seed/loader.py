@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from coordinator.core.days_off import days_off
 from organisations.models import (
     Membership,
     Organisation,
@@ -262,6 +263,17 @@ def _first_day(days_from_today: int, today: date) -> date:
     return day + timedelta(days=(1 - day.weekday()) % 7)
 
 
+def _open_days(country: str, days: list[date], today: date) -> list[date]:
+    """The course days, each future one that falls on a day off moved to the next open working day."""
+    closed = days_off(country, today, max(days, default=today) + timedelta(days=60))
+    moved: list[date] = []
+    for day in days:
+        while day > today and (day in closed or day.weekday() >= 5 or (moved and day <= moved[-1])):
+            day += timedelta(days=1)
+        moved.append(day)
+    return moved
+
+
 def _moment(moment: Moment, today: date, first_day: date) -> datetime:
     anchor = today if moment.anchor == "today" else first_day
     return _at(anchor + timedelta(days=moment.days), moment.hour)
@@ -289,7 +301,9 @@ def _course(programme: Programme, spec: CourseSpec, members: Members) -> Course:
 
 def _round(course: Course, spec: RoundSpec, members: Members, today: date) -> Round:
     first_day = _first_day(spec.first_day, today)
-    days = [first_day + timedelta(days=step) for step in spec.day_steps]
+    days = _open_days(
+        course.programme.country, [first_day + timedelta(days=step) for step in spec.day_steps], today
+    )
     release = spec.reserved_seats_release
     round_, created = Round.unscoped_objects.get_or_create(
         course=course,

@@ -4,6 +4,7 @@ and its actions."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,13 +13,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from coordinator.core.days_off import day_off
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from organisations.access.views import ProgrammeMixin
+from organisations.models import Programme
 from seminars import forms
 from seminars.models import (
     Course,
@@ -38,6 +42,19 @@ from seminars.views._base import (
     RoundScoped,
     SessionScoped,
 )
+
+
+def warn_of_day_off(request: HttpRequest, programme: Programme, session: Session) -> None:
+    """A session may fall on a public holiday or day off (a course abroad, a weekend seminar by choice),
+    but the coordinator is told, in case the date was a slip."""
+    day = timezone.localtime(session.starts_at, ZoneInfo(programme.time_zone)).date()
+    name = day_off(programme.country, day)
+    if name:
+        messages.warning(
+            request,
+            _("The session is on %(date)s, %(name)s: a day off for most participants.")
+            % {"date": date_format(day, "SHORT_DATE_FORMAT"), "name": name},
+        )
 
 
 class ManageView(ProgrammeMixin, TemplateView):
@@ -261,7 +278,8 @@ class SessionCreateView(RoundScoped, ServiceFormMixin, FormView):  # type: ignor
         }
 
     def perform(self, form: forms.SessionForm) -> str:
-        sessions.session_create(actor=self.actor, round=self.round, values=form.cleaned_data)
+        session = sessions.session_create(actor=self.actor, round=self.round, values=form.cleaned_data)
+        warn_of_day_off(self.request, self.programme, session)
         return reverse("seminars:round-admin", kwargs={"pk": self.round.pk})
 
 
@@ -286,7 +304,8 @@ class SessionEditView(SessionScoped, ServiceFormMixin, FormView):  # type: ignor
         }
 
     def perform(self, form: forms.SessionForm) -> str:
-        sessions.session_update(actor=self.actor, session=self.session, values=form.cleaned_data)
+        session = sessions.session_update(actor=self.actor, session=self.session, values=form.cleaned_data)
+        warn_of_day_off(self.request, self.programme, session)
         return reverse("seminars:round-admin", kwargs={"pk": self.session.round_id})
 
 

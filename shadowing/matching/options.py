@@ -150,19 +150,21 @@ def weekday(ordinal: int) -> int:
     return (ordinal - 1) % 7
 
 
-def next_working_day(ordinal: int) -> int:
-    wd = weekday(ordinal)
-    if wd >= 4:  # Friday, Saturday, Sunday -> Monday
-        return ordinal + 7 - wd
-    return ordinal + 1
+def next_working_day(ordinal: int, closed: frozenset[int] = frozenset()) -> int:
+    """The next day after ``ordinal`` that is neither a weekend day nor one of the ``closed`` days off."""
+    following = ordinal + 1
+    while weekday(following) >= 5 or following in closed:
+        following += 1
+    return following
 
 
 class _Calendar:
     """Open days of one workplace: sorted ordinals, and the slots per day."""
 
-    __slots__ = ("days", "single", "slots")
+    __slots__ = ("closed", "days", "single", "slots")
 
-    def __init__(self) -> None:
+    def __init__(self, closed: frozenset[int] = frozenset()) -> None:
+        self.closed = closed
         self.days: list[int] = []
         self.slots: dict[int, tuple[int, ...]] = {}
         # Whether every day has exactly one slot (then a day sequence gives exactly one option).
@@ -190,7 +192,7 @@ class _Calendar:
                     seq = [d]
                     cur = d
                     for _ in range(k - 1):
-                        cur = next_working_day(cur)
+                        cur = next_working_day(cur, self.closed)
                         if cur > end or cur not in open_days:
                             break
                         seq.append(cur)
@@ -219,15 +221,22 @@ def build_problem(
     fairness_weight: float = 1.0,
     max_options_per_request: int = DEFAULT_MAX_OPTIONS_PER_REQUEST,
     max_options_per_workplace: int = DEFAULT_MAX_OPTIONS_PER_WORKPLACE,
+    closed_days: Iterable[date] = (),
 ) -> Problem:
-    """Enumerate the feasible options of every request (see the module docstring for the rules)."""
+    """Enumerate the feasible options of every request (see the module docstring for the rules).
+
+    ``closed_days`` are the programme's public holidays and days off: no option uses one, and consecutive
+    working days run across them (Wednesday and Friday around Ascension Day are consecutive).
+    """
+    closed = frozenset(day.toordinal() for day in closed_days)
     request_by_id = {r.id: r for r in requests}
     workplace_by_id = {w.id: w for w in workplaces}
 
     by_day: dict[int, dict[int, list[SlotSpec]]] = defaultdict(lambda: defaultdict(list))
     for s in slots:
         if s.workplace in workplace_by_id:
-            by_day[s.workplace][s.day.toordinal()].append(s)
+            if s.day.toordinal() not in closed:
+                by_day[s.workplace][s.day.toordinal()].append(s)
 
     capacity: dict[int, int] = {}
     day_caps: list[tuple[tuple[int, ...], int]] = []
@@ -235,7 +244,7 @@ def build_problem(
     any_cal: dict[int, _Calendar] = {}  # every day with a slot, full or not (for the diagnosis)
     for wid, days in by_day.items():
         cap = workplace_by_id[wid].max_per_day
-        cal, every = _Calendar(), _Calendar()
+        cal, every = _Calendar(closed), _Calendar(closed)
         for d in sorted(days):
             day_slots = sorted(days[d], key=lambda s: s.id)
             room = max(0, cap - sum(s.booked for s in day_slots))
@@ -261,7 +270,7 @@ def build_problem(
             open_cal[wid] = cal
 
     max_run = max((r.days for r in request_by_id.values() if r.consecutive), default=1)
-    grid = _Grid(workplace_by_id, open_cal, any_cal, max_run)
+    grid = _Grid(workplace_by_id, open_cal, any_cal, max_run, closed)
 
     pairs: list[tuple[int, int]] = []
     partner_org: dict[int, int] = {}
@@ -433,7 +442,13 @@ class _Days:
     "has k open days in this window" and "has a run of k consecutive working days in this window"."""
 
     def __init__(
-        self, rows: list[int], calendars: list[_Calendar | None], day0: int, n_days: int, max_run: int
+        self,
+        rows: list[int],
+        calendars: list[_Calendar | None],
+        day0: int,
+        n_days: int,
+        max_run: int,
+        closed: frozenset[int] = frozenset(),
     ):
         n = len(rows)
         is_open = np.zeros((n, n_days), dtype=bool)
@@ -444,8 +459,8 @@ class _Days:
         self.count = np.zeros((n_days + 1, n), dtype=np.int32)
         np.cumsum(is_open.T, axis=0, out=self.count[1:])
         ordinals = day0 + np.arange(n_days)
-        working = (ordinals - 1) % 7 < 5
-        next_index = np.array([next_working_day(int(d)) - day0 for d in ordinals], dtype=np.int64)
+        working = ((ordinals - 1) % 7 < 5) & ~np.isin(ordinals, list(closed))
+        next_index = np.array([next_working_day(int(d), closed) - day0 for d in ordinals], dtype=np.int64)
         next_index = np.minimum(next_index, n_days)
         # run_end[k][w, d]: index of the last day of a run of k consecutive open working days from d
         self.run_end: dict[int, np.ndarray] = {}
@@ -480,6 +495,7 @@ class _Grid:
         open_cal: dict[int, _Calendar],
         any_cal: dict[int, _Calendar],
         max_run: int,
+        closed: frozenset[int] = frozenset(),
     ) -> None:
         ordered = sorted(workplaces)
         self.ids = np.asarray(ordered, dtype=np.int64)
@@ -500,8 +516,8 @@ class _Grid:
         self.day0 = min(all_days, default=0)
         n_days = max(all_days, default=-1) - self.day0 + 1
         rows = list(range(n))
-        self.open = _Days(rows, [open_cal.get(w) for w in ordered], self.day0, n_days, max_run)
-        self._any_args = (rows, [any_cal.get(w) for w in ordered], self.day0, n_days, max_run)
+        self.open = _Days(rows, [open_cal.get(w) for w in ordered], self.day0, n_days, max_run, closed)
+        self._any_args = (rows, [any_cal.get(w) for w in ordered], self.day0, n_days, max_run, closed)
         self._any: _Days | None = None
         self._match_cache: dict[tuple[frozenset[int], frozenset[str]], np.ndarray] = {}
 

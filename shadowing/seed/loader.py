@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from coordinator.core.days_off import Country, days_off
 from organisations.models import Organisation, Person, Programme, Unit
 from organisations.seed import malmo
 from shadowing.models import (
@@ -36,13 +37,17 @@ from shadowing.seed.data import (
 )
 
 
-def working_day(start: date, offset: int) -> date:
-    """The ``offset``-th working day (Monday–Friday) after ``start`` (before it when negative)."""
+def working_day(start: date, offset: int, country: str = Country.SWEDEN) -> date:
+    """The ``offset``-th working day (Monday–Friday, not a day off in ``country``) after ``start`` (before
+    it when negative)."""
     step = 1 if offset >= 0 else -1
     day, left = start, abs(offset)
+    closed = days_off(
+        country, start - timedelta(days=abs(offset) * 2 + 30), start + timedelta(days=abs(offset) * 2 + 30)
+    )
     while left:
         day += timedelta(days=step)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in closed:
             left -= 1
     return day
 
@@ -74,6 +79,7 @@ def _workplaces(
         o.name: o for o in Organisation.unscoped_objects.filter(participations__programme=programme)
     }
     found: dict[str, Workplace] = {}
+    closed = days_off(programme.country, today, today + timedelta(days=43))
     for spec in WORKPLACES:
         organisation = organisations[spec.organisation]
         unit = Unit.unscoped_objects.filter(organisation=organisation, name=spec.unit).first()
@@ -108,7 +114,7 @@ def _workplaces(
                         capacity=spec.capacity,
                     )
                     for day in (today + timedelta(days=n) for n in range(1, 43))
-                    if day.weekday() in spec.weekdays
+                    if day.weekday() in spec.weekdays and day not in closed
                 ]
             )
         found[spec.key] = workplace
@@ -140,7 +146,7 @@ def _placement(
     zone: ZoneInfo,
 ) -> None:
     place_spec = next(w for w in WORKPLACES if w.key == spec.workplace)
-    days = [working_day(today, offset) for offset in spec.day_offsets]
+    days = [working_day(today, offset, programme.country) for offset in spec.day_offsets]
     slots = [_slot(workplace, place_spec, day) for day in days]
     actors = {
         "coordinator": people["johan.bergstrom"],

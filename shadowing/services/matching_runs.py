@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core.days_off import days_off
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from organisations.models import Programme
@@ -138,6 +139,8 @@ def matching_run_create(
             "pk", "workplace_id", "date", "capacity", "booked", "starts_at", "ends_at"
         )
     )
+    # Nobody is proposed a visit on a public holiday or day off, even where a host opened one.
+    closed = days_off(programme.country, today, max((row[2] for row in slot_rows), default=today))
     slot_specs = [
         matching_options.SlotSpec(
             id=pk,
@@ -150,7 +153,7 @@ def matching_run_create(
         for pk, wid, day, cap, booked, _starts, _ends in slot_rows
     ]
     problem = matching_options.build_problem(
-        request_specs, workplace_specs, slot_specs, fairness_weight=weight
+        request_specs, workplace_specs, slot_specs, fairness_weight=weight, closed_days=closed
     )
     solution = solver.solve(problem, time_limit=float(settings.SHADOWING_MATCHING_TIME_LIMIT))
     # `solve` runs first-come-first-served as its safety net and reports how many it placed.
@@ -191,9 +194,10 @@ def _require_proposed(run: MatchingRun) -> None:
         raise Conflict(_("This match has already been confirmed or discarded."))
 
 
-def _working_day_after(day: date) -> date:
+def _working_day_after(day: date, country: str) -> date:
     following = day + timedelta(days=1)
-    while following.weekday() >= 5:
+    closed = days_off(country, following, following + timedelta(days=14))
+    while following.weekday() >= 5 or following in closed:
         following += timedelta(days=1)
     return following
 
@@ -235,7 +239,7 @@ def run_edit_assign(
     if not any(a <= dates[0] and dates[-1] <= b for a, b in windows):
         errors.append(_("All days must fall inside one of the requester's availability windows."))
     if request.consecutive and any(
-        _working_day_after(a) != b for a, b in zip(dates, dates[1:], strict=False)
+        _working_day_after(a, run.programme.country) != b for a, b in zip(dates, dates[1:], strict=False)
     ):
         errors.append(_("The requester needs consecutive working days."))
     with transaction.atomic():

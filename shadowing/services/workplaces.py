@@ -4,15 +4,18 @@ they offer, and the visit days (slots) a workplace offers."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core.days_off import days_off
 from coordinator.core.notifications import notify
 from coordinator.core.services import apply_changes, validate
 from organisations.models import Organisation, Participation, Programme, Unit
@@ -158,6 +161,14 @@ def workplace_unpublish(*, actor: Actor, workplace: Workplace) -> Workplace:
 # --- Slots ----------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SlotsCreated:
+    """The visit days a bulk publication created, and the days off it left out (date -> name)."""
+
+    created: list[Slot]
+    skipped_days_off: dict[date, str]
+
+
 def _require_edit(actor: Actor, workplace: Workplace) -> None:
     if not permissions.can_edit_workplace(actor, workplace):
         raise PermissionDenied(
@@ -176,9 +187,12 @@ def slots_bulk_create(
     ends_at: time,
     capacity: int,
     notes: str = "",
-) -> list[Slot]:
+    on_days_off: bool = False,
+) -> SlotsCreated:
     """Create a visit day on each chosen weekday (0 = Monday) between two dates ("every Tuesday and
-    Thursday in March, 2 places"). Days that already have a slot at that time are skipped."""
+    Thursday in March, 2 places"). Days that already have a slot at that time are skipped, and so are the
+    public holidays and de facto days off of the programme's country unless ``on_days_off``. A single
+    day that is a day off is refused with its name unless ``on_days_off`` (the host confirms it)."""
     _require_edit(actor, workplace)
     errors: dict[str, str] = {}
     days = sorted(set(weekdays))
@@ -197,6 +211,20 @@ def slots_bulk_create(
         for i in range((ends_on - starts_on).days + 1)
         if (starts_on + timedelta(days=i)).weekday() in days
     ]
+    programme = workplace.programme
+    off = days_off(programme.country, starts_on, ends_on)
+    if starts_on == ends_on and off and not on_days_off:
+        raise ValidationError(
+            {
+                "starts_on": _(
+                    "%(date)s is %(name)s, a day off. Confirm that visitors are welcome on that day."
+                )
+                % {"date": date_format(starts_on, "SHORT_DATE_FORMAT"), "name": off[starts_on]}
+            },
+            code="day_off",
+        )
+    skipped = {} if on_days_off else {day: off[day] for day in dates if day in off}
+    dates = [day for day in dates if day not in skipped]
     if len(dates) > MAX_BULK_SLOTS:
         raise ValidationError({"ends_on": _("That would create too many visit days at once.")})
     prototype = Slot(
@@ -229,7 +257,7 @@ def slots_bulk_create(
             if day not in taken
         ]
         Slot.objects.bulk_create(new)
-    return new
+    return SlotsCreated(created=new, skipped_days_off=skipped)
 
 
 def slots_remove_free(*, actor: Actor, workplace: Workplace, starts_on: date, ends_on: date) -> int:

@@ -13,8 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -197,14 +198,27 @@ class SlotsView(HostWorkplaceScoped, ServiceFormMixin, FormView):  # type: ignor
         }
 
     def perform(self, form: forms.SlotBulkForm) -> str:
-        created = workplaces.slots_bulk_create(
+        self.result = workplaces.slots_bulk_create(
             actor=self.actor, workplace=self.workplace, **form.cleaned_data
         )
-        self.created_count = len(created)
         return reverse("shadowing:slots", kwargs={"pk": self.workplace.pk})
 
     def get_success_message(self) -> str:
-        return _("%(n)s slots created.") % {"n": self.created_count}
+        message = _("%(n)s slots created.") % {"n": len(self.result.created)}
+        skipped = self.result.skipped_days_off
+        if skipped:
+            message += " " + ngettext(
+                "%(n)s day off was left out: %(days)s.",
+                "%(n)s days off were left out: %(days)s.",
+                len(skipped),
+            ) % {
+                "n": len(skipped),
+                "days": ", ".join(
+                    f"{name} ({date_format(day, 'SHORT_DATE_FORMAT')})"
+                    for day, name in sorted(skipped.items())
+                ),
+            }
+        return message
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

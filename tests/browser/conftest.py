@@ -165,6 +165,9 @@ def switch_language(page: Any, language: str) -> None:
     """Chooses a language with the switcher in the page header and waits for the page to speak it."""
     if page.evaluate("document.documentElement.lang") == language:
         return
+    toggle = page.locator("#menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()  # on a phone the switch is in the folded menu
     page.select_option("#language-switch", language)
     page.locator("#language-form button").click()
     page.wait_for_function(f"document.documentElement.lang === '{language}'")

@@ -52,17 +52,21 @@ PAGES = [
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
+LANGUAGES = ("sv", "da", "en")
+LOCALES = {"sv": "sv-SE", "da": "da-DK", "en": "en-GB"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("size", sorted(SIZES))
 @pytest.mark.parametrize(("name", "username", "path"), PAGES)
-def test_screenshot(new_page, name, username, path, size):
+def test_screenshot(new_page, name, username, path, size, language):
     target = os.environ.get("SCREENSHOTS_DIR")
     if not target:
         pytest.skip("set SCREENSHOTS_DIR (make screenshots) to write screenshots")
     width, height = SIZES[size]
-    # Each page in the language of its programme, as its users see it by default.
-    language = "da" if username == "mette.sorensen" else "sv"
-    page = new_page(username, width=width, height=height, language=language)
+    # Signed in, the switch sets the language; signed out, the browser's language decides.
+    page = new_page(username, width=width, height=height, language=language, locale=LOCALES[language])
     response = page.goto(path)
     assert response is not None and response.status == 200
-    Path(target).mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(Path(target) / f"{name}-{size}.png"), full_page=True)
+    Path(target, language).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(target) / language / f"{name}-{size}.png"), full_page=True)

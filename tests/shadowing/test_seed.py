@@ -85,3 +85,32 @@ def test_demo_shadowing_is_idempotent_and_has_every_state(db):
     paired = ShadowingRequest.unscoped_objects.filter(partner__isnull=False)
     assert sorted(r.partner.partner_id == r.pk for r in paired) == [True, True]
     assert OutboundEmail.unscoped_objects.count() == 0
+
+
+def test_demo_offers_no_visit_day_and_no_course_day_on_a_day_off(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from coordinator.core.days_off import days_off
+    from organisations.models import Programme
+    from seminars.models import Session
+
+    call_command("seed_demo", "--quiet")
+    today = timezone.localdate()
+    for programme in Programme.unscoped_objects.all():
+        closed = days_off(programme.country, today, today + timedelta(days=400))
+        assert programme.country in {"SE", "DK"}
+        visit_days = set(
+            Slot.unscoped_objects.filter(workplace__programme=programme, date__gt=today).values_list(
+                "date", flat=True
+            )
+        )
+        course_days = {
+            timezone.localdate(s)
+            for s in Session.unscoped_objects.filter(
+                round__course__programme=programme, starts_at__date__gt=today
+            ).values_list("starts_at", flat=True)
+        }
+        assert visit_days & set(closed) == set()
+        assert course_days & set(closed) == set()

@@ -11,6 +11,27 @@
     }
   });
 
+  // On a phone the menu folds behind one button (without JavaScript it stays open).
+  var header = document.querySelector(".site-header");
+  var toggle = document.getElementById("menu-toggle");
+  if (header && toggle) {
+    var setOpen = function (open) {
+      header.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", String(open));
+    };
+    header.classList.add("collapsible");
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      setOpen(toggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && header.classList.contains("open")) {
+        setOpen(false);
+        toggle.focus();
+      }
+    });
+  }
+
   // Live notifications: update the bell and announce new ones to screen readers.
   var bell = document.getElementById("notification-bell");
   if (!bell || !window.WebSocket) { return; }
