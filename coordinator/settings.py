@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -141,12 +142,25 @@ LOGOUT_REDIRECT_URL = "home"
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
+# How many reverse proxies stand in front of the app, each appending the address it saw to X-Forwarded-For.
+# 0: the client's address is the connection's (REMOTE_ADDR) and X-Forwarded-For is ignored, since anyone can
+# send one. N: the address the outermost of our N proxies saw. One setting for sign-in lockout and API
+# throttles alike (coordinator.core.security.client_ip is DRF's rule with NUM_PROXIES).
+if "AXES_PROXY_COUNT" in os.environ:
+    raise ImproperlyConfigured("AXES_PROXY_COUNT is now TRUSTED_PROXY_COUNT (API throttles use it too)")
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Password spraying (one guess each for many accounts) never reaches AXES_FAILURE_LIMIT for any one account:
+# this many failures from one address, whatever the accounts, pause sign-in from that address too. Higher
+# than the per-account limit, because a whole office may sign in from one address.
+AXES_HANDLER = "coordinator.core.security.SignInAttemptHandler"
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env_int("SIGN_IN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "coordinator.core.security.lockout_response"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0, minimum=0) or None
+AXES_CLIENT_IP_CALLABLE = "coordinator.core.security.client_ip"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 # --- Internationalisation ----------------------------------------------------------------------------------
@@ -206,6 +220,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "coordinator.core.drf.exception_handler",
+    # Throttles tell clients apart by address: never by a X-Forwarded-For that no proxy of ours wrote.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
