@@ -42,7 +42,7 @@ run: install messages
 	@echo "Serving on http://127.0.0.1:8000/ (stop with Ctrl-C)"
 	@DEBUG=1 $(BIN)/python manage.py run_jobs --loop & jobs_pid=$$!; \
 	 trap 'kill $$jobs_pid 2>/dev/null' EXIT INT TERM; \
-	 DEBUG=1 $(BIN)/daphne -b 127.0.0.1 -p 8000 coordinator.asgi:application
+	 DEBUG=1 $(BIN)/python -m coordinator.servers daphne -b 127.0.0.1 -p 8000
 
 test: install messages
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)

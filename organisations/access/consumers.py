@@ -11,15 +11,16 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from coordinator.core.tenancy import programme_scope
+from coordinator.core.validators import WEBSOCKET_FRAME_MAX_CHARS
 from organisations.permissions import Actor, actor_for
 
 # Close codes in the application range (4000-4999): the client should not reconnect on these.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
-# What one client frame may be: the largest note with its JSON escaping fits; no message of ours nests deeper
-# than a few levels, and Python's parser dies of recursion on a frame nested some thousand levels deep.
-MAX_FRAME_CHARS = 200_000
+# What one client frame may be (the servers refuse larger ones before reading them); no message of ours nests
+# deeper than a few levels, and Python's parser dies of recursion on a frame nested some thousand levels deep.
+MAX_FRAME_CHARS = WEBSOCKET_FRAME_MAX_CHARS
 MAX_FRAME_DEPTH = 16
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')

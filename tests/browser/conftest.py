@@ -78,14 +78,8 @@ def live_site() -> Iterator[str]:
         )
     log = open(var_dir / "server.log", "wb")  # noqa: SIM115 (closed after the server stops)
     server = subprocess.Popen(
-        [
-            str(Path(python).parent / "daphne"),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "coordinator.asgi:application",
-        ],
+        # As `make run` serves it, with the server options production uses.
+        [python, "-m", "coordinator.servers", "daphne", "-b", "127.0.0.1", "-p", str(port)],
         cwd=ROOT,
         env=environment,
         stdout=log,
