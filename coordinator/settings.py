@@ -68,7 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "organisations.access.middleware.ProgrammeMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    # django-auditlog's, with the client's address resolved as sign-in lockout and throttles resolve it.
+    "coordinator.core.security.AuditlogMiddleware",
     # Axes last, as its documentation asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]

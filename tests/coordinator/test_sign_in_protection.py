@@ -136,3 +136,26 @@ def test_the_old_lockout_proxy_setting_is_refused_loudly():
     result = _settings_of(AXES_PROXY_COUNT="1")
     assert result.returncode != 0
     assert "AXES_PROXY_COUNT is now TRUSTED_PROXY_COUNT" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded_for", "recorded"),
+    [
+        (0, "198.51.100.7", "127.0.0.1"),
+        (1, "198.51.100.7, 203.0.113.9", "203.0.113.9"),
+        (1, "junk", "127.0.0.1"),
+    ],
+)
+def test_audit_trail_records_the_same_address_as_the_lockout(
+    settings, api, staff_a, count, forwarded_for, recorded
+):
+    from auditlog.models import LogEntry
+
+    _proxies(settings, count)
+    before = LogEntry.objects.count()  # the fixtures' own entries, written outside any request
+    response = api(staff_a).patch(
+        "/api/v1/people/me/", {"phone": "+46 8 555 66"}, HTTP_X_FORWARDED_FOR=forwarded_for
+    )
+    assert response.status_code == 200
+    written = LogEntry.objects.order_by("pk").values_list("remote_addr", flat=True)[before:]
+    assert list(written) == [recorded]
