@@ -47,6 +47,7 @@ async def test_socket_opens_from_the_sites_origins(site, staff_a, origin):
         pytest.param(b"https://evil.example", id="wrong host"),
         pytest.param(b"https://samverkan.example.org.evil.example", id="host as a prefix"),
         pytest.param(b"http://localhost:8001", id="trusted host, other port"),
+        pytest.param(b"https://localhost:8000", id="trusted host, other scheme"),
         pytest.param(b"null", id="null origin"),
         pytest.param(None, id="no origin"),
     ],
