@@ -20,7 +20,7 @@ async def _connect(user, origin: bytes | None) -> bool:
     headers = [] if origin is None else [(b"origin", origin)]
     communicator = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
     communicator.scope["user"] = user
-    connected, _code = await communicator.connect()
+    connected, _code = await communicator.connect(timeout=10)
     if connected:
         await communicator.disconnect()
     return connected
