@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
-.PHONY: install lock hooks messages messages-update run test test-postgres test-browser screenshots lint bench clean
+.PHONY: install lock hooks messages messages-update run test test-postgres test-browser screenshots lint check-deploy audit bench clean
 
 # Every dependency comes from requirements.lock, pinned with hashes; then the project itself, without deps.
 $(STAMP): pyproject.toml requirements.lock
@@ -42,7 +42,7 @@ run: install messages
 	@echo "Serving on http://127.0.0.1:8000/ (stop with Ctrl-C)"
 	@DEBUG=1 $(BIN)/python manage.py run_jobs --loop & jobs_pid=$$!; \
 	 trap 'kill $$jobs_pid 2>/dev/null' EXIT INT TERM; \
-	 DEBUG=1 $(BIN)/daphne -b 127.0.0.1 -p 8000 coordinator.asgi:application
+	 DEBUG=1 $(BIN)/python -m coordinator.servers daphne -b 127.0.0.1 -p 8000
 
 test: install messages
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
@@ -64,6 +64,21 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy coordinator organisations shadowing seminars focusgroups
 	$(BIN)/lint-imports
+
+# Django's deployment checks with production settings as docs/deployment.md sets them (a fresh secret key);
+# any warning fails.
+check-deploy: install
+	env -i PATH="$$PATH" HOME="$$HOME" DJANGO_SETTINGS_MODULE=coordinator.settings DEBUG=0 \
+	  SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  ALLOWED_HOSTS=samverkan.example.org SITE_URL=https://samverkan.example.org \
+	  CSRF_TRUSTED_ORIGINS=https://samverkan.example.org BEHIND_TLS_PROXY=1 TRUSTED_PROXY_COUNT=1 \
+	  DATABASE_URL=postgres://samverkan@localhost:5432/samverkan REDIS_URL=redis://localhost:6379/0 \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Known vulnerabilities in the pinned dependencies (pip-audit); skipped, with the reason, where its
+# vulnerability database cannot be reached.
+audit: install
+	.ci/audit-dependencies
 
 clean:
 	rm -rf $(VENV) var screenshots

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +47,7 @@ INSTALLED_APPS = [
     "axes",
     "auditlog",
     "channels",
+    "csp",
     "coordinator.core",
     "organisations",
     "shadowing",
@@ -53,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -62,7 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "organisations.access.middleware.ProgrammeMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    # django-auditlog's, with the client's address resolved as sign-in lockout and throttles resolve it.
+    "coordinator.core.security.AuditlogMiddleware",
     # Axes last, as its documentation asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -141,12 +148,25 @@ LOGOUT_REDIRECT_URL = "home"
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
+# How many reverse proxies stand in front of the app, each appending the address it saw to X-Forwarded-For.
+# 0: the client's address is the connection's (REMOTE_ADDR) and X-Forwarded-For is ignored, since anyone can
+# send one. N: the address the outermost of our N proxies saw. One setting for sign-in lockout and API
+# throttles alike (coordinator.core.security.client_ip is DRF's rule with NUM_PROXIES).
+if "AXES_PROXY_COUNT" in os.environ:
+    raise ImproperlyConfigured("AXES_PROXY_COUNT is now TRUSTED_PROXY_COUNT (API throttles use it too)")
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Password spraying (one guess each for many accounts) never reaches AXES_FAILURE_LIMIT for any one account:
+# this many failures from one address, whatever the accounts, pause sign-in from that address too. Higher
+# than the per-account limit, because a whole office may sign in from one address.
+AXES_HANDLER = "coordinator.core.security.SignInAttemptHandler"
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env_int("SIGN_IN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "coordinator.core.security.lockout_response"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0, minimum=0) or None
+AXES_CLIENT_IP_CALLABLE = "coordinator.core.security.client_ip"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 # --- Internationalisation ----------------------------------------------------------------------------------
@@ -206,6 +226,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "coordinator.core.drf.exception_handler",
+    # Throttles tell clients apart by address: never by a X-Forwarded-For that no proxy of ours wrote.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -247,6 +269,45 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+# Content Security Policy (django-csp): scripts, styles, images and fonts from the site itself only; the few
+# inline scripts and styles (the API docs page) carry the request's nonce. Websockets go to the site's own
+# origin (named as ws/wss as well, for browsers that do not count them as 'self').
+_site = urlsplit(SITE_URL)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF, f"{'wss' if _site.scheme == 'https' else 'ws'}://{_site.netloc}"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
+# Permissions-Policy (django-permissions-policy): the platform uses none of these browser features.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The health check is probed over plain HTTP by the load balancer.

@@ -17,6 +17,12 @@ from django.utils.translation import gettext_lazy as _
 DB_INT_MIN = -(2**63)
 DB_INT_MAX = 2**63 - 1
 
+# What one websocket frame may be: the largest note with its JSON escaping fits. ScopedConsumer answers a
+# longer one with an error; the servers (coordinator.servers) refuse a frame over WEBSOCKET_FRAME_MAX_BYTES
+# before reading it. UTF-8 takes at most four bytes a character, so no frame the consumer accepts is refused.
+WEBSOCKET_FRAME_MAX_CHARS = 200_000
+WEBSOCKET_FRAME_MAX_BYTES = 4 * WEBSOCKET_FRAME_MAX_CHARS
+
 _PLAIN_INTEGER = re.compile(r"-?[0-9]{1,19}")
 # Line breaks and the other control characters (C0, DEL, C1, and the Unicode line/paragraph separators).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")

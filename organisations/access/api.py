@@ -9,12 +9,12 @@ from contextlib import ExitStack, contextmanager
 from typing import Any, ClassVar, TypeVar
 
 from auditlog.context import auditlog_value, set_actor
-from auditlog.middleware import AuditlogMiddleware
 from django.db import models
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core.security import AuditlogMiddleware
 from coordinator.core.tenancy import activate_scope, deactivate_scope, restrict_to_programmes
 from organisations.permissions import Actor, actor_for
 

@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db.models import Subquery
 
 from coordinator.core.tenancy import programme_scope
+from coordinator.core.validators import WEBSOCKET_FRAME_MAX_CHARS
 from organisations.access import revocation
 from organisations.access.rights import current_access
 from organisations.permissions import Actor, actor_for
@@ -28,9 +29,9 @@ REFUSALS = {
     CLOSE_FORBIDDEN: ("forbidden", "You no longer have access here."),
 }
 
-# What one client frame may be: the largest note with its JSON escaping fits; no message of ours nests deeper
-# than a few levels, and Python's parser dies of recursion on a frame nested some thousand levels deep.
-MAX_FRAME_CHARS = 200_000
+# What one client frame may be (the servers refuse larger ones before reading them); no message of ours nests
+# deeper than a few levels, and Python's parser dies of recursion on a frame nested some thousand levels deep.
+MAX_FRAME_CHARS = WEBSOCKET_FRAME_MAX_CHARS
 MAX_FRAME_DEPTH = 16
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 
 from coordinator.asgi import application
 from coordinator.core.tenancy import programme_scope
@@ -302,7 +303,7 @@ async def test_foreign_programme_group_is_not_found(group, member_a, foreign_gro
 
 async def test_routing_serves_the_notes_socket(group, member_a):
     communicator = WebsocketCommunicator(
-        application, f"/ws/focusgroups/{group.pk}/notes/", headers=[(b"origin", b"http://localhost")]
+        application, f"/ws/focusgroups/{group.pk}/notes/", headers=[(b"origin", settings.SITE_URL.encode())]
     )
     communicator.scope["user"] = member_a.user
     connected, _code = await communicator.connect()
