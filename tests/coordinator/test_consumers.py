@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.test import Client
@@ -125,7 +126,7 @@ async def _signed_in_bell(person):
 
     client = await sync_to_async(sign_in)()
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-    headers = [(b"origin", b"http://testserver"), (b"cookie", cookie)]
+    headers = [(b"origin", settings.SITE_URL.encode()), (b"cookie", cookie)]
     return client, WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
 
 

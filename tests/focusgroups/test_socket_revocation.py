@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import F
@@ -35,7 +36,7 @@ def _path(group_id: int) -> str:
 def _socket(person: Any, group_id: int) -> WebsocketCommunicator:
     """A socket with the person in its scope and no session (as the other consumer tests open them)."""
     communicator = WebsocketCommunicator(
-        application, _path(group_id), headers=[(b"origin", b"http://testserver")]
+        application, _path(group_id), headers=[(b"origin", settings.SITE_URL.encode())]
     )
     communicator.scope["user"] = person.user
     communicator.scope["url_route"] = {"kwargs": {"group_id": group_id}}
@@ -52,7 +53,7 @@ async def _signed_in_socket(person: Any, group_id: int) -> tuple[Client, Websock
     """A socket opened the way a browser opens it: the session cookie through the project's ASGI stack."""
     client = await sync_to_async(_sign_in)(person)
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-    headers = [(b"origin", b"http://testserver"), (b"cookie", cookie)]
+    headers = [(b"origin", settings.SITE_URL.encode()), (b"cookie", cookie)]
     return client, WebsocketCommunicator(application, _path(group_id), headers=headers)
 
 

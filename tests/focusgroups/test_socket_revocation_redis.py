@@ -73,6 +73,8 @@ def servers(environment: dict[str, str]) -> Iterator[tuple[list[int], dict[str, 
     )
     seeded["environment"] = environment
     ports = [_free_port(), _free_port()]
+    # Each process is the site at its own address: a socket opens only from the site's own origins.
+    environment["CSRF_TRUSTED_ORIGINS"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
     processes = [
         subprocess.Popen(  # noqa: S603
             [
