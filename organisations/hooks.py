@@ -7,6 +7,7 @@ from typing import Any
 
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
+from django.apps import apps as django_apps
 from django.db.models import Count, Q
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -230,8 +231,6 @@ def _programme_id_of(instance: TenantModel) -> int | None:
     return None
 
 
-@receiver(pre_save, dispatch_uid="organisations.archived_programme_save")
-@receiver(pre_delete, dispatch_uid="organisations.archived_programme_delete")
 def _refuse_writes_in_archived_programme(sender: type, instance: object, **kwargs: object) -> None:
     """Every write of a programme's rows in an archived programme is refused with a message saying why
     (409 in the API, a form error on pages), whichever service, page, socket or API call makes it.
@@ -310,3 +309,20 @@ registry.onboarding_steps.register("organisations.agencies", _agencies_step, ord
 registry.onboarding_steps.register("organisations.units", _units_step, order=20)
 registry.onboarding_steps.register("organisations.work_roles", _work_roles_step, order=30)
 registry.onboarding_steps.register("organisations.people", _people_step, order=40)
+
+
+def guard_archived_programmes() -> None:
+    """Connect the guard to every model holding a programme's rows, and to no other model. Called from
+    ``OrganisationsConfig.ready()``, when every app's models are loaded."""
+    for model in django_apps.get_models():
+        label = model._meta.label_lower
+        if (
+            issubclass(model, TenantModel)
+            and model._meta.app_label in ARCHIVED_APPS
+            and label not in ARCHIVE_EXEMPT
+            and not model.tenant_path_is_multi
+        ):
+            for signal in (pre_save, pre_delete):
+                signal.connect(
+                    _refuse_writes_in_archived_programme, sender=model, dispatch_uid=f"archived.{label}"
+                )

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView, TemplateView, View
 
 from coordinator.core import registry
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
@@ -110,7 +110,9 @@ class WorkRoleEditView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ign
         return reverse("organisations:work-roles")
 
 
-class WorkRoleDeleteView(ProgrammeMixin, TemplateView):
+class WorkRoleDeleteView(ProgrammeMixin, View):
+    """Remove a role at work nobody holds (a POST from its edit page)."""
+
     model = WorkRole
     required_roles = ADMINS
 
