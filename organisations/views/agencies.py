@@ -42,6 +42,10 @@ class OrganisationListView(ProgrammeMixin, TemplateView):
         for organisation in organisations:
             organisation.member_count = counts.get(organisation.pk, 0)
         context["organisations"] = organisations
+        context["is_programme_admin"] = self.actor.is_programme_admin(self.programme)
+        context["is_agency_admin"] = self.actor.person is not None and is_agency_admin(
+            self.actor, self.actor.person.organisation_id
+        )
         return context
 
 

@@ -149,3 +149,14 @@ def test_onboarding_checklist_links_each_step(web, programme, programme_admin, s
         ("A first workplace open for shadowing", False, "/shadowing/"),
     ]
     assert web(staff_a).get("/organisations/programme/checklist/").status_code == 403
+
+
+def test_organisation_list_links_to_inviting_and_answering(web, programme, programme_admin, org_a, staff_a):
+    own_admin = make_member(programme, org_a, R.ORGANISATION_ADMIN, R.STAFF)
+    as_admin = web(programme_admin).get("/organisations/").content.decode()
+    as_agency_admin = web(own_admin).get("/organisations/").content.decode()
+    as_staff = web(staff_a).get("/organisations/").content.decode()
+    assert 'href="/organisations/invite/"' in as_admin
+    assert 'href="/organisations/invitations/"' in as_agency_admin
+    assert 'href="/organisations/invite/"' not in as_staff
+    assert 'href="/organisations/invitations/"' not in as_staff
