@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from coordinator.pages.views import barometer, feed, health, home, me, notifications
+from coordinator.pages.views import barometer, barometer_api, feed, health, home, me, notifications
 from organisations.access.admin import site as admin_site
 
 urlpatterns = [
@@ -28,6 +28,11 @@ urlpatterns = [
     path("admin/", admin_site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/v1/reports/barometer/",
+        barometer_api.BarometerViewSet.as_view({"get": "report"}),
+        name="barometer-api",
+    ),
     path("api/v1/", include("organisations.api_urls")),
     path("api/v1/shadowing/", include("shadowing.api_urls")),
     path("api/v1/seminars/", include("seminars.api_urls")),

@@ -9,15 +9,26 @@ from auditlog.registry import auditlog
 from django.db.models import Count, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
 from focusgroups import invites, permissions, selectors
 from focusgroups.models import FocusGroup, GroupMembership, Meeting, Note
+from focusgroups.services import groups
 from organisations.access.revocation import close_sockets_of_person
 from organisations.models import Organisation, Person, Programme
 from organisations.permissions import actor_for, request_is_member
+
+
+def _default_groups(programme: Programme) -> None:
+    """A new programme starts with the six default focus groups, in its language."""
+    groups.ensure_default_groups(programme)
+
+
+registry.programme_created.register("focusgroups.default_groups", _default_groups, order=20)
 
 registry.nav_items.register(
     "focusgroups", registry.NavItem(_("Focus groups"), "focusgroups:list", request_is_member), order=40
@@ -179,3 +190,23 @@ def _group_membership_saved(sender: type, instance: GroupMembership, created: bo
 @receiver(post_delete, sender=GroupMembership, dispatch_uid="focusgroups.membership_deleted_sockets")
 def _group_membership_deleted(sender: type, instance: GroupMembership, **kwargs: object) -> None:
     close_sockets_of_person(instance.person_id, "focus-group membership ended")
+
+
+def _onboarding_step(programme: Programme) -> registry.OnboardingStep:
+    """The onboarding checklist: focus groups with a convener and members (one query)."""
+    groups = list(
+        FocusGroup.objects.filter(programme=programme).annotate(
+            active=Count("memberships", filter=Q(memberships__is_active=True))
+        )
+    )
+    staffed = sum(1 for group in groups if group.active > 0)
+    return registry.OnboardingStep(
+        _("Focus groups staffed"),
+        bool(groups) and staffed == len(groups),
+        gettext("%(staffed)s of %(total)s focus groups have members.")
+        % {"staffed": staffed, "total": len(groups)},
+        reverse("focusgroups:list"),
+    )
+
+
+registry.onboarding_steps.register("focusgroups.staffed", _onboarding_step, order=50)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -17,15 +19,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coordinator.core.validators import parse_int
 from organisations import selectors
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.filters import OrganisationFilter, PersonFilter, UnitFilter, WorkRoleFilter
-from organisations.models import Organisation, Person, Programme, Unit, WorkRole
+from organisations.models import Organisation, ParticipationInvitation, Person, Programme, Unit, WorkRole
+from organisations.permissions import can_manage_programme, is_agency_admin, is_platform_admin
 from organisations.serializers import (
+    AgencySerializer,
+    InviteAgencySerializer,
     OrganisationSerializer,
+    ParticipationInvitationSerializer,
     PersonCreateSerializer,
     PersonSerializer,
     PersonUpdateSerializer,
+    ProgrammeCreateSerializer,
     ProgrammeSerializer,
     TokenRequestSerializer,
     TokenSerializer,
@@ -38,7 +46,8 @@ from organisations.services import agencies, people, programmes
 class ProgrammeViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ProgrammeScopedViewSet
 ):
-    """The programmes you take part in. Programme admins may change settings and funders."""
+    """The programmes you take part in. Programme admins may change settings and funders, archive the
+    programme, invite agencies and read the agency directory; platform administrators start programmes."""
 
     model = Programme
     serializer_class = ProgrammeSerializer
@@ -46,6 +55,91 @@ class ProgrammeViewSet(
 
     def narrow_queryset(self, queryset: QuerySet[Programme]) -> QuerySet[Programme]:
         return selectors.programmes_for(self.actor)
+
+    @extend_schema(request=ProgrammeCreateSerializer, responses={201: ProgrammeSerializer})
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        """Start a programme with its first admin (platform administrators). It starts with the six default
+        focus groups and the default roles at work, in its language."""
+        if not is_platform_admin(self.actor):
+            raise PermissionDenied(_("Only platform administrators may start programmes."))
+        incoming = ProgrammeCreateSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        admin = dict(data.pop("first_admin"))
+        organisation = None
+        if "organisation" in admin:
+            # The platform administrator names an agency from the whole platform (no programme's scope).
+            organisation = selectors.agency_directory().filter(pk=admin.pop("organisation")).first()
+            if organisation is None:
+                raise ValidationError({"first_admin": {"organisation": [_("No such organisation.")]}})
+        new = admin.pop("new_organisation", None)
+        created = programmes.programme_create(
+            actor=self.actor,
+            values=data,
+            first_admin=programmes.FirstAdmin(
+                **admin,
+                organisation=organisation,
+                new_organisation=programmes.NewOrganisation(**new) if new else None,
+            ),
+        )
+        return Response(
+            ProgrammeSerializer(created, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=None, responses=ProgrammeSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, pk: str | None = None) -> Response:
+        """Archive the programme (its admins): read-only from now on, still readable and exportable."""
+        programme = self.get_object()
+        programmes.programme_archive(actor=self.actor, programme=programme)
+        return self.answer(programme)
+
+    @extend_schema(responses=AgencySerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="agency-directory")
+    def agency_directory(self, request: Request, pk: str | None = None) -> Response:
+        """Programme admins: every agency on the platform that does not take part in this programme yet,
+        by name (``?search=``), to invite. Never which programmes an agency takes part in."""
+        programme = self.get_object()
+        if not can_manage_programme(self.actor, programme):
+            raise PermissionDenied(_("Only the programme's admins may invite agencies."))
+        search = request.query_params.get("search", "")
+        if len(search) > 100:
+            raise ValidationError({"search": [_("Keep the search under 100 characters.")]})
+        agencies_ = selectors.agency_directory(search=search, excluding_programme=programme)
+        page = self.paginate_queryset(agencies_)
+        return self.get_paginated_response(AgencySerializer(page, many=True).data)
+
+    @extend_schema(methods=["GET"], responses=ParticipationInvitationSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=InviteAgencySerializer, responses={201: ParticipationInvitationSerializer}
+    )
+    @action(detail=True, methods=["get", "post"])
+    def invitations(self, request: Request, pk: str | None = None) -> Response:
+        """Programme admins: the programme's invitations to agencies; ``POST`` invites an agency from the
+        directory (its own admins accept or decline)."""
+        programme = self.get_object()
+        if not can_manage_programme(self.actor, programme):
+            raise PermissionDenied(_("Only the programme's admins may invite agencies."))
+        if request.method == "POST":
+            incoming = InviteAgencySerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            organisation = (
+                selectors.agency_directory().filter(pk=incoming.validated_data["organisation"]).first()
+            )
+            if organisation is None:
+                raise ValidationError({"organisation": [_("No such organisation.")]})
+            invitation = agencies.participation_invite(
+                actor=self.actor,
+                programme=programme,
+                organisation=organisation,
+                message=incoming.validated_data["message"],
+            )
+            return Response(
+                ParticipationInvitationSerializer(invitation).data, status=status.HTTP_201_CREATED
+            )
+        invitations = selectors.invitations_of(programme)
+        return Response(ParticipationInvitationSerializer(invitations, many=True).data)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -86,6 +180,47 @@ class OrganisationViewSet(
             actor=self.actor, organisation=serializer.instance, values=dict(serializer.validated_data)
         )
 
+    @extend_schema(responses=ParticipationInvitationSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="invitations")
+    def invitations(self, request: Request, pk: str | None = None) -> Response:
+        """The agency's own admins: invitations from other programmes to take part, newest first."""
+        organisation = self.get_object()
+        if not is_agency_admin(self.actor, organisation):
+            raise PermissionDenied(_("Only the agency's own admins see its invitations."))
+        return Response(
+            ParticipationInvitationSerializer(selectors.invitations_to(organisation), many=True).data
+        )
+
+    def _invitation(self, organisation: Organisation, invitation_id: str) -> ParticipationInvitation:
+        if not is_agency_admin(self.actor, organisation):
+            raise PermissionDenied(_("Only the agency's own admins may answer its invitations."))
+        found = selectors.invitations_to(organisation).filter(pk=parse_int(invitation_id) or 0).first()
+        if found is None:
+            raise Http404
+        return found
+
+    @extend_schema(request=None, responses=ParticipationInvitationSerializer)
+    @action(detail=True, methods=["post"], url_path=r"invitations/(?P<invitation_id>[0-9]+)/accept")
+    def accept_invitation(self, request: Request, pk: str | None = None, invitation_id: str = "") -> Response:
+        """The agency's own admins accept: the agency takes part in the inviting programme."""
+        organisation = self.get_object()
+        invitation = agencies.invitation_accept(
+            actor=self.actor, invitation=self._invitation(organisation, invitation_id)
+        )
+        return Response(ParticipationInvitationSerializer(invitation).data)
+
+    @extend_schema(request=None, responses=ParticipationInvitationSerializer)
+    @action(detail=True, methods=["post"], url_path=r"invitations/(?P<invitation_id>[0-9]+)/decline")
+    def decline_invitation(
+        self, request: Request, pk: str | None = None, invitation_id: str = ""
+    ) -> Response:
+        """The agency's own admins decline the invitation."""
+        organisation = self.get_object()
+        invitation = agencies.invitation_decline(
+            actor=self.actor, invitation=self._invitation(organisation, invitation_id)
+        )
+        return Response(ParticipationInvitationSerializer(invitation).data)
+
 
 class UnitViewSet(
     mixins.ListModelMixin,
@@ -108,7 +243,11 @@ class UnitViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         organisation = data.pop("organisation")
-        serializer.instance = agencies.unit_create(actor=self.actor, organisation=organisation, values=data)
+        programme = data.pop("programme", None)
+        created = agencies.unit_create(
+            actor=self.actor, organisation=organisation, values=data, programme=programme
+        )
+        serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -119,8 +258,15 @@ class UnitViewSet(
         agencies.unit_delete(actor=self.actor, unit=instance)
 
 
-class WorkRoleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
-    """The controlled list of roles at work in your programmes."""
+class WorkRoleViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """The controlled list of roles at work in your programmes; programme admins change it."""
 
     model = WorkRole
     serializer_class = WorkRoleSerializer
@@ -128,6 +274,20 @@ class WorkRoleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Programm
 
     def narrow_queryset(self, queryset: QuerySet[WorkRole]) -> QuerySet[WorkRole]:
         return selectors.work_roles_for(self.actor)
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        programme = data.pop("programme")
+        created = programmes.work_role_create(actor=self.actor, programme=programme, values=data)
+        serializer.instance = self.reload(created)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("programme", None)
+        programmes.work_role_update(actor=self.actor, work_role=serializer.instance, values=data)
+
+    def perform_destroy(self, instance: WorkRole) -> None:
+        programmes.work_role_delete(actor=self.actor, work_role=instance)
 
 
 class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):

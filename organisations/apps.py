@@ -9,4 +9,6 @@ class OrganisationsConfig(AppConfig):
     verbose_name = _("Programmes and organisations")
 
     def ready(self) -> None:
-        from organisations import hooks  # noqa: F401  (registers navigation, panels and demo data)
+        from organisations import hooks  # registers navigation, panels and demo data
+
+        hooks.guard_archived_programmes()

@@ -8,7 +8,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from organisations.models import UI_LANGUAGES, Person, Programme, validate_language_codes
+from organisations.models import (
+    UI_LANGUAGES,
+    Organisation,
+    OrganisationKind,
+    OwnRule,
+    Person,
+    Programme,
+    validate_language_codes,
+    validate_time_zone,
+)
 from organisations.selectors import members_of
 
 
@@ -69,3 +78,70 @@ class AuditTrailFilterForm(forms.Form):
         self.fields["person"].queryset = members_of(programme).order_by(  # type: ignore[attr-defined]
             "user__last_name", "user__first_name"
         )
+
+
+class ProgrammeSettingsForm(forms.Form):
+    """A programme's settings, as its admins change them."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), max_length=5000, required=False, widget=forms.Textarea
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=UI_LANGUAGES)
+    time_zone = forms.CharField(label=_("Time zone"), max_length=64, validators=[validate_time_zone])
+    coordinator_email = forms.EmailField(
+        label=_("Organiser mailbox"),
+        help_text=_("Shown as the organiser of calendar invites and used as the reply address."),
+    )
+    own_rule = forms.ChoiceField(label=_("Shadowing is never at"), choices=OwnRule.choices)
+
+
+class ProgrammeCreateForm(ProgrammeSettingsForm):
+    """A new programme and its first admin (platform administrators)."""
+
+    slug = forms.SlugField(label=_("Short name in addresses"), max_length=60)
+    admin_username = forms.RegexField(
+        label=_("First admin: username"),
+        regex=r"^[\w.@+-]+\Z",
+        max_length=150,
+        help_text=_("An existing person's username, or a new one."),
+    )
+    admin_email = forms.EmailField(label=_("First admin: email (new person)"), required=False)
+    admin_first_name = forms.CharField(
+        label=_("First admin: first name (new person)"), max_length=150, required=False
+    )
+    admin_last_name = forms.CharField(
+        label=_("First admin: last name (new person)"), max_length=150, required=False
+    )
+    admin_organisation = forms.ModelChoiceField(
+        label=_("First admin's organisation on the platform"),
+        queryset=Organisation.objects.none(),
+        required=False,
+    )
+    new_organisation_name = forms.CharField(
+        label=_("Or a new organisation: name"), max_length=200, required=False
+    )
+    new_organisation_short_name = forms.CharField(
+        label=_("New organisation: short name"), max_length=40, required=False
+    )
+    new_organisation_kind = forms.ChoiceField(
+        label=_("New organisation: kind"), choices=[("", "–"), *OrganisationKind.choices], required=False
+    )
+
+
+class WorkRoleForm(forms.Form):
+    code = forms.SlugField(
+        label=_("Code"), max_length=60, help_text=_("Letters, digits and underscores: case_officer")
+    )
+    name = forms.CharField(label=_("Name"), max_length=120)
+
+
+class OrganisationForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    short_name = forms.CharField(label=_("Short name"), max_length=40)
+    kind = forms.ChoiceField(label=_("Kind"), choices=OrganisationKind.choices)
+    website = forms.URLField(label=_("Website"), required=False)
+
+
+class AgencySearchForm(forms.Form):
+    search = forms.CharField(label=_("Agency's name"), max_length=100, required=False)

@@ -7,19 +7,26 @@ from typing import Any
 
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
+from django.apps import apps as django_apps
 from django.db.models import Count, Q
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
+from coordinator.core.exceptions import Conflict
 from coordinator.core.models import OutboundEmail
+from coordinator.core.tenancy import TenantModel, active_programme_ids
 from organisations.access import revocation  # noqa: F401  (connects the receivers that close sockets)
 from organisations.models import (
     AuditEntryProgramme,
     Membership,
     Organisation,
     Participation,
+    ParticipationInvitation,
     Person,
     PlatformRole,
     Programme,
@@ -151,6 +158,7 @@ auditlog.register(
 )
 auditlog.register(Membership)
 auditlog.register(RoleAssignment)
+auditlog.register(ParticipationInvitation, exclude_fields=["message"])
 
 
 @receiver(post_save, sender=LogEntry, dispatch_uid="organisations.audit_entry_programmes")
@@ -168,3 +176,154 @@ def _link_audit_entry_to_programmes(
         AuditEntryProgramme(log_entry=log_entry, programme_id=programme_id)
         for programme_id in log_entry.additional_data.get("programmes", [])
     )
+
+
+# --- What a new programme starts with -------------------------------------------------------------------
+
+# The default roles at work of a new programme (code, name), in English; written in the programme's
+# language. Programme admins change the list afterwards.
+DEFAULT_WORK_ROLES: tuple[tuple[str, str], ...] = (
+    ("case_officer", gettext_noop("Case officer")),
+    ("introduction_secretary", gettext_noop("Introduction secretary")),
+    ("counsellor", gettext_noop("Counsellor")),
+    ("social_worker", gettext_noop("Social worker")),
+    ("language_teacher", gettext_noop("Language teacher")),
+    ("employment_officer", gettext_noop("Employment officer")),
+    ("health_worker", gettext_noop("Health worker")),
+    ("manager", gettext_noop("Manager")),
+    ("project_lead", gettext_noop("Project lead")),
+    ("coordinator", gettext_noop("Coordinator")),
+)
+
+
+def _create_default_work_roles(programme: Programme) -> None:
+    with translation.override(programme.language or None):
+        for code, name in DEFAULT_WORK_ROLES:
+            WorkRole.objects.get_or_create(programme=programme, code=code, defaults={"name": gettext(name)})
+
+
+registry.programme_created.register("organisations.work_roles", _create_default_work_roles, order=10)
+
+
+# --- Archived programmes are read-only ------------------------------------------------------------------
+
+ARCHIVED_APPS = frozenset({"organisations", "shadowing", "seminars", "focusgroups"})
+# Rows that change while people only read: who is looking at a note right now; the programme's own row
+# (archiving and restoring it); the audit trail's filing; an invitation is answered by its own service,
+# which refuses archived programmes with a message.
+ARCHIVE_EXEMPT = frozenset(
+    {"focusgroups.livepresence", "organisations.programme", "organisations.auditentryprogramme"}
+)
+
+
+def _programme_id_of(instance: TenantModel) -> int | None:
+    """The one programme a row belongs to, from its own key or its parent's; None for the rows agencies
+    share between programmes (organisations, units, people), which archiving one programme does not
+    freeze."""
+    model = type(instance)
+    if model.tenant_path_is_multi:
+        return None
+    if model.tenant_path == "programme":
+        return instance.programme_id  # type: ignore[attr-defined, no-any-return]
+    first, _sep, rest = model.tenant_path.partition("__")
+    if rest == "programme":
+        parent = getattr(instance, first, None)
+        return getattr(parent, "programme_id", None)
+    return None
+
+
+def _refuse_writes_in_archived_programme(sender: type, instance: object, **kwargs: object) -> None:
+    """Every write of a programme's rows in an archived programme is refused with a message saying why
+    (409 in the API, a form error on pages), whichever service, page, socket or API call makes it.
+
+    A receiver rather than a check in each service so that no write path can forget it; it decides
+    nothing about the domain. It applies to work done for people (a request, a socket, a programme's
+    scope); system sweeps that lift the scope (expiring requests, the outbox) finish what was due."""
+    if not isinstance(instance, TenantModel) or active_programme_ids() is None:
+        return
+    label = instance._meta.label_lower
+    if instance._meta.app_label not in ARCHIVED_APPS or label in ARCHIVE_EXEMPT:
+        return
+    programme_id = _programme_id_of(instance)
+    if programme_id is None:
+        return
+    if Programme.unscoped_objects.filter(pk=programme_id, archived_at__isnull=False).exists():
+        raise Conflict(gettext("This programme is archived: it can be read and exported, but not changed."))
+
+
+# --- The onboarding checklist and the programme admin's menu ------------------------------------------
+
+registry.nav_items.register(
+    "programme",
+    registry.NavItem(
+        _("Set-up"),
+        "organisations:checklist",
+        lambda request: request_has_role(request, PlatformRole.PROGRAMME_ADMIN),
+    ),
+    order=97,
+)
+
+
+def _agencies_step(programme: Programme) -> registry.OnboardingStep:
+    count = Participation.objects.filter(programme=programme).count()
+    return registry.OnboardingStep(
+        _("Agencies taking part"),
+        count >= 2,
+        ngettext("%(count)s agency takes part.", "%(count)s agencies take part.", count) % {"count": count},
+        reverse("organisations:invite"),
+    )
+
+
+def _units_step(programme: Programme) -> registry.OnboardingStep:
+    count = Unit.objects.filter(organisation__participations__programme=programme).distinct().count()
+    return registry.OnboardingStep(
+        _("Units of the agencies"),
+        count > 0,
+        ngettext("%(count)s unit.", "%(count)s units.", count) % {"count": count},
+        reverse("organisations:list"),
+    )
+
+
+def _work_roles_step(programme: Programme) -> registry.OnboardingStep:
+    count = WorkRole.objects.filter(programme=programme).count()
+    return registry.OnboardingStep(
+        _("Roles at work"),
+        count > 0,
+        ngettext("%(count)s role at work.", "%(count)s roles at work.", count) % {"count": count},
+        reverse("organisations:work-roles"),
+    )
+
+
+def _people_step(programme: Programme) -> registry.OnboardingStep:
+    figures = Membership.objects.filter(programme=programme, is_active=True).aggregate(
+        members=Count("pk"), signed_in=Count("pk", filter=Q(person__user__last_login__isnull=False))
+    )
+    return registry.OnboardingStep(
+        _("People registered and signed in"),
+        figures["members"] > 1 and figures["signed_in"] > 1,
+        gettext("%(members)s registered, %(signed_in)s of them have signed in.") % figures,
+        reverse("organisations:list"),
+    )
+
+
+registry.onboarding_steps.register("organisations.agencies", _agencies_step, order=10)
+registry.onboarding_steps.register("organisations.units", _units_step, order=20)
+registry.onboarding_steps.register("organisations.work_roles", _work_roles_step, order=30)
+registry.onboarding_steps.register("organisations.people", _people_step, order=40)
+
+
+def guard_archived_programmes() -> None:
+    """Connect the guard to every model holding a programme's rows, and to no other model. Called from
+    ``OrganisationsConfig.ready()``, when every app's models are loaded."""
+    for model in django_apps.get_models():
+        label = model._meta.label_lower
+        if (
+            issubclass(model, TenantModel)
+            and model._meta.app_label in ARCHIVED_APPS
+            and label not in ARCHIVE_EXEMPT
+            and not model.tenant_path_is_multi
+        ):
+            for signal in (pre_save, pre_delete):
+                signal.connect(
+                    _refuse_writes_in_archived_programme, sender=model, dispatch_uid=f"archived.{label}"
+                )

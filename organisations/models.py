@@ -68,6 +68,13 @@ def validate_language_codes(value: object) -> None:
         )
 
 
+class OwnRule(models.TextChoices):
+    """The level at which the own-organisation rule of shadowing applies."""
+
+    ORGANISATION = "organisation", _("the person's own organisation")
+    UNIT = "unit", _("the person's own unit (other units of the same organisation are allowed)")
+
+
 class Programme(TenantModel):
     """A collaboration of agencies (e.g. Malmö's local competence development programme): the tenant."""
 
@@ -99,7 +106,19 @@ class Programme(TenantModel):
         blank=True,
         help_text=_("Shown as the organiser of calendar invites and used as the reply address."),
     )
+    own_rule = models.CharField(
+        _("shadowing is never at"),
+        max_length=16,
+        choices=OwnRule.choices,
+        default=OwnRule.ORGANISATION,
+        help_text=_(
+            "Whether staff may shadow at another unit of their own organisation (for a large municipality) "
+            "or only at another organisation."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    # An archived programme is read-only everywhere and still readable and exportable.
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -112,6 +131,10 @@ class Programme(TenantModel):
     @property
     def organizer_email(self) -> str:
         return self.coordinator_email or settings.DEFAULT_ORGANIZER_EMAIL
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Funder(TenantModel):
@@ -191,6 +214,47 @@ class Participation(TenantModel):
         return f"{self.organisation} in {self.programme}"
 
 
+class ParticipationInvitation(TenantModel):
+    """A programme's invitation to an agency already on the platform to take part; the agency's own admins
+    accept or decline it. Only the inviting programme and the agency's admins see it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the agency")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="participation_invitations"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    message = models.TextField(_("message"), max_length=2000, blank=True)
+    invited_by = models.ForeignKey(
+        "Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_by = models.ForeignKey(
+        "Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("invitation to take part")
+        verbose_name_plural = _("invitations to take part")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "organisation"],
+                condition=Q(status="pending"),
+                name="participationinvitation_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} invited to {self.programme}"
+
+
 class Unit(TenantModel):
     """A department or office of an organisation (e.g. Malmö stad's introduction services in Rosengård)."""
 
@@ -207,6 +271,18 @@ class Unit(TenantModel):
         verbose_name=_("part of"),
     )
     name = models.CharField(_("name"), max_length=200)
+    # The programme whose work the unit was created for: that programme's admins may change it; no other
+    # programme's admins may (the organisation's own admins always may). Empty for units the organisation
+    # keeps itself.
+    created_in = models.ForeignKey(
+        Programme,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created for the work of"),
+    )
     description = models.TextField(_("description"), max_length=5000, blank=True)
     street_address = models.CharField(_("street address"), max_length=200, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +11,7 @@ from django.db.models import Prefetch
 from organisations.models import (
     Membership,
     Organisation,
+    Participation,
     Person,
     PlatformRole,
     Programme,
@@ -130,36 +130,86 @@ def forget_actor(user: Any) -> None:
 # --- Rules of this app ----------------------------------------------------------------------------------
 
 
-def _shared_programmes(actor: Actor, organisation: Organisation) -> Iterable[int]:
-    participating = set(organisation.participations.values_list("programme_id", flat=True))
-    return participating & actor.programme_ids
+def _participating(organisation: Organisation) -> set[int]:
+    # Read whatever the active scope is: whether an organisation is shared decides who may edit it, and
+    # the answer reveals nothing beyond yes or no.
+    return set(
+        Participation.unscoped_objects.filter(organisation_id=organisation.pk).values_list(
+            "programme_id", flat=True
+        )
+    )
+
+
+def is_platform_admin(actor: Actor) -> bool:
+    """Platform administrators start and archive programmes: superusers and holders of Django's
+    ``organisations.add_programme`` permission (granted on the admin site by the platform operator)."""
+    user = actor.user
+    return bool(user.is_active and (user.is_superuser or user.has_perm("organisations.add_programme")))
 
 
 def can_manage_programme(actor: Actor, programme: Programme) -> bool:
     return actor.is_programme_admin(programme)
 
 
+def is_agency_admin(actor: Actor, organisation: Organisation | int) -> bool:
+    """The organisation's own admins: its people who hold the organisation-admin role in any programme
+    they belong to. The right is the agency's, not a programme's: it covers the organisation wherever it
+    takes part."""
+    organisation_id = organisation if isinstance(organisation, int) else organisation.pk
+    return actor.organisation_id == organisation_id and bool(
+        actor.programmes_with_role(PlatformRole.ORGANISATION_ADMIN)
+    )
+
+
 def can_edit_organisation(actor: Actor, organisation: Organisation) -> bool:
-    """Programme admins of a programme the organisation takes part in, and the organisation's own admins."""
-    for pid in _shared_programmes(actor, organisation):
-        if actor.is_programme_admin(pid):
-            return True
-        if actor.organisation_id == organisation.pk and actor.has_role(pid, PlatformRole.ORGANISATION_ADMIN):
-            return True
-    return False
+    """The agency itself (name, kind, website): its own admins; and the admins of the one programme it
+    takes part in while it takes part in no other (they created it there). Once an agency is shared, no
+    programme's admin may change it."""
+    if is_agency_admin(actor, organisation):
+        return True
+    participating = _participating(organisation)
+    return len(participating) == 1 and actor.is_programme_admin(next(iter(participating)))
+
+
+def can_add_unit_to(actor: Actor, organisation: Organisation, programme: Programme | None = None) -> bool:
+    """Units: the organisation's own admins; a programme's admins, for that programme's work, in an
+    organisation taking part in it."""
+    if is_agency_admin(actor, organisation):
+        return True
+    return (
+        programme is not None
+        and actor.is_programme_admin(programme)
+        and programme.pk in _participating(organisation)
+    )
 
 
 def can_edit_unit(actor: Actor, unit: Unit) -> bool:
-    return can_edit_organisation(actor, unit.organisation)
+    """A unit: the organisation's own admins; the admins of the programme it was created for (never
+    another programme's); a unit kept by the organisation itself, as the organisation."""
+    if is_agency_admin(actor, unit.organisation_id):
+        return True
+    if unit.created_in_id is None:
+        return can_edit_organisation(actor, unit.organisation)
+    return actor.is_programme_admin(unit.created_in_id) and unit.created_in_id in _participating(
+        unit.organisation
+    )
 
 
-def can_add_unit_to(actor: Actor, organisation: Organisation) -> bool:
-    return can_edit_organisation(actor, organisation)
+def can_manage_people_of(actor: Actor, programme: Programme, organisation: Organisation) -> bool:
+    """Register people of an organisation in a programme: the programme's admins (for an organisation
+    taking part in it) and the organisation's own admins who belong to the programme."""
+    if actor.is_programme_admin(programme):
+        return True
+    return is_agency_admin(actor, organisation) and actor.is_member(programme)
 
 
 def can_edit_person(actor: Actor, person: Person) -> bool:
-    """A person's employment details: their organisation's admins and the programme admins."""
-    return can_edit_organisation(actor, person.organisation)
+    """A person's employment details: their organisation's admins and the admins of a programme the
+    person belongs to."""
+    if is_agency_admin(actor, person.organisation_id):
+        return True
+    programme_ids = {m.programme_id for m in person.memberships.all() if m.is_active}
+    return any(actor.is_programme_admin(pid) for pid in programme_ids)
 
 
 def can_edit_own_profile(actor: Actor, person: Person) -> bool:

@@ -15,6 +15,7 @@ from organisations.models import (
     Membership,
     Organisation,
     Participation,
+    ParticipationInvitation,
     Person,
     Programme,
     RoleAssignment,
@@ -92,3 +93,37 @@ def audit_trail(
     if person is not None:
         entries = entries.filter(actor=person.user_id)
     return entries.select_related("content_type", "actor").order_by("-timestamp", "-pk")
+
+
+def agency_directory(
+    *, search: str = "", excluding_programme: Programme | None = None
+) -> QuerySet[Organisation]:
+    """Every agency on the platform by name, for programme admins to invite and platform administrators to
+    name a first admin's organisation. It answers names and kinds only: callers show no programmes, units
+    or people of an agency (what other programmes contain stays theirs)."""
+    # Past the scope by design: the directory is the one list of the whole platform's agencies.
+    agencies = Organisation.unscoped_objects.all()
+    if search:
+        agencies = agencies.filter(name__icontains=search) | agencies.filter(short_name__icontains=search)
+    if excluding_programme is not None:
+        agencies = agencies.exclude(
+            pk__in=Participation.unscoped_objects.filter(programme=excluding_programme).values("organisation")
+        )
+    return agencies.order_by("name", "pk")
+
+
+def invitations_of(programme: Programme) -> QuerySet[ParticipationInvitation]:
+    """A programme's invitations to agencies, newest first."""
+    return ParticipationInvitation.objects.filter(programme=programme).select_related(
+        "programme", "organisation"
+    )
+
+
+def invitations_to(organisation: Organisation) -> QuerySet[ParticipationInvitation]:
+    """The invitations an agency received, newest first, for its own admins (the caller checks that).
+
+    Read past the scope: they come from programmes the agency's admins do not belong to yet.
+    """
+    return ParticipationInvitation.unscoped_objects.filter(organisation=organisation).select_related(
+        "programme", "organisation"
+    )

@@ -11,6 +11,8 @@ from organisations.models import (
     UI_LANGUAGES,
     Funder,
     Organisation,
+    OrganisationKind,
+    ParticipationInvitation,
     Person,
     PlatformRole,
     Programme,
@@ -44,15 +46,92 @@ class ProgrammeSerializer(StrictModelSerializer):
             "country",
             "language",
             "coordinator_email",
+            "own_rule",
+            "archived_at",
             "funders",
             "my_roles",
         ]
-        read_only_fields = ["slug"]
+        read_only_fields = ["slug", "archived_at"]
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=PlatformRole.choices)))
     def get_my_roles(self, programme: Programme) -> list[str]:
         actor = self.context.get("actor")
         return sorted(actor.roles_in(programme)) if actor else []
+
+
+class NewOrganisationSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    short_name = serializers.CharField(max_length=40)
+    kind = serializers.ChoiceField(choices=OrganisationKind.choices)
+
+
+class FirstAdminSerializer(StrictSerializer):
+    """The programme's first admin: an existing person by username, or a new person of an organisation
+    already on the platform (``organisation``, an id from the agency directory) or of a new one."""
+
+    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    email = serializers.EmailField(max_length=254, required=False, default="")
+    first_name = serializers.CharField(max_length=150, required=False, default="")
+    last_name = serializers.CharField(max_length=150, required=False, default="")
+    organisation = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    new_organisation = NewOrganisationSerializer(required=False)
+
+
+class ProgrammeCreateSerializer(StrictModelSerializer):
+    first_admin = FirstAdminSerializer()
+
+    class Meta:
+        model = Programme
+        fields = [
+            "name",
+            "slug",
+            "description",
+            "time_zone",
+            "language",
+            "coordinator_email",
+            "own_rule",
+            "first_admin",
+        ]
+        extra_kwargs: dict[str, dict[str, object]] = {
+            "slug": {"validators": []},
+            "coordinator_email": {"required": True},
+        }
+
+
+class AgencySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """An agency as the platform's directory shows it: never the programmes it takes part in."""
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "short_name", "kind"]
+        read_only_fields = fields
+
+
+class ParticipationInvitationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    programme_name = serializers.CharField(source="programme.name", read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+
+    class Meta:
+        model = ParticipationInvitation
+        fields = [
+            "id",
+            "programme",
+            "programme_name",
+            "organisation",
+            "organisation_name",
+            "status",
+            "message",
+            "created_at",
+            "answered_at",
+        ]
+        read_only_fields = fields
+
+
+class InviteAgencySerializer(StrictSerializer):
+    organisation = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="An agency's id from the directory."
+    )
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class OrganisationSerializer(StrictModelSerializer):
@@ -87,6 +166,13 @@ class OrganisationSerializer(StrictModelSerializer):
 
 class UnitSerializer(StrictModelSerializer):
     organisation = ScopedPrimaryKeyRelatedField(model=Organisation)
+    programme = ScopedPrimaryKeyRelatedField(
+        model=Programme,
+        write_only=True,
+        required=False,
+        help_text="On creation by a programme's admins: the programme whose work the unit is for.",
+    )
+    created_in = serializers.SerializerMethodField()
     parent = ScopedPrimaryKeyRelatedField(model=Unit, required=False, allow_null=True)  # type: ignore[assignment]
     address = serializers.CharField(read_only=True)
 
@@ -102,8 +188,17 @@ class UnitSerializer(StrictModelSerializer):
             "postal_code",
             "city",
             "address",
+            "programme",
+            "created_in",
         ]
         validators: list[Any] = []  # uniqueness within the organisation is checked by the service
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_created_in(self, unit: Unit) -> int | None:
+        """The programme the unit was created for, when it is one the reader belongs to."""
+        actor = self.context.get("actor")
+        visible = actor.programme_ids if actor else frozenset()
+        return unit.created_in_id if unit.created_in_id in visible else None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if (
@@ -112,13 +207,29 @@ class UnitSerializer(StrictModelSerializer):
             and attrs["organisation"] != self.instance.organisation
         ):
             raise serializers.ValidationError({"organisation": "A unit cannot move to another organisation."})
+        if self.instance is not None and "programme" in attrs:
+            raise serializers.ValidationError({"programme": "A unit's programme is set on creation only."})
         return attrs
 
 
 class WorkRoleSerializer(StrictModelSerializer):
+    programme = ScopedPrimaryKeyRelatedField(model=Programme)
+
     class Meta:
         model = WorkRole
         fields = ["id", "programme", "code", "name"]
+        validators: list[object] = []  # uniqueness within the programme is checked by the service
+
+    def validate(self, attrs: dict[str, object]) -> dict[str, object]:
+        if (
+            self.instance is not None
+            and "programme" in attrs
+            and attrs["programme"] != self.instance.programme
+        ):
+            raise serializers.ValidationError(
+                {"programme": "A role at work cannot move to another programme."}
+            )
+        return attrs
 
 
 class OrganisationBriefSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

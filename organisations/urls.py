@@ -2,12 +2,27 @@ from __future__ import annotations
 
 from django.urls import path
 
-from organisations import views
+from organisations.views import agencies, audit, platform, programme
 
 app_name = "organisations"
 
 urlpatterns = [
-    path("", views.OrganisationListView.as_view(), name="list"),
-    path("<int:pk>/", views.OrganisationDetailView.as_view(), name="detail"),
-    path("audit/", views.AuditTrailView.as_view(), name="audit"),
+    path("", agencies.OrganisationListView.as_view(), name="list"),
+    path("new/", agencies.OrganisationCreateView.as_view(), name="create"),
+    path("<int:pk>/", agencies.OrganisationDetailView.as_view(), name="detail"),
+    path("invite/", agencies.AgencyInviteView.as_view(), name="invite"),
+    path("invitations/", agencies.AgencyInvitationsView.as_view(), name="invitations"),
+    path("audit/", audit.AuditTrailView.as_view(), name="audit"),
+    path("programme/", programme.ProgrammeSettingsView.as_view(), name="programme"),
+    path("programme/archive/", programme.ProgrammeArchiveView.as_view(), name="programme-archive"),
+    path("programme/checklist/", programme.OnboardingChecklistView.as_view(), name="checklist"),
+    path("work-roles/", programme.WorkRoleListView.as_view(), name="work-roles"),
+    path("work-roles/<int:pk>/", programme.WorkRoleEditView.as_view(), name="work-role-edit"),
+    path("work-roles/<int:pk>/delete/", programme.WorkRoleDeleteView.as_view(), name="work-role-delete"),
+    path("platform/programmes/", platform.PlatformProgrammeListView.as_view(), name="platform-programmes"),
+    path(
+        "platform/programmes/new/",
+        platform.PlatformProgrammeCreateView.as_view(),
+        name="platform-programme-create",
+    ),
 ]

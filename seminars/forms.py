@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from organisations.models import Organisation, Person, Programme, WorkRole
+from organisations.models import Organisation, Person, Programme, Unit, WorkRole
 from seminars.models import Course, Round, RoundCost
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -34,6 +34,15 @@ class CourseForm(forms.Form):
         queryset=Organisation.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Their course providers mark attendance and record completions."),
+    )
+    provider_units = forms.ModelMultipleChoiceField(
+        label=_("Given by the units"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Units of the providing organisations that give the course; empty: the whole organisation."
+        ),
     )
     target_roles = forms.ModelMultipleChoiceField(
         label=_("Target roles"),
@@ -70,6 +79,7 @@ class CourseForm(forms.Form):
                 "title": course.title,
                 "description": course.description,
                 "providers": list(course.providers.all()),
+                "provider_units": list(course.provider_units.all()),
                 "target_roles": list(course.target_roles.all()),
                 "prerequisites": list(course.prerequisites.all()),
                 "language": course.language,
@@ -81,6 +91,11 @@ class CourseForm(forms.Form):
         self.fields["providers"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
             participations__programme=programme
         ).order_by("name")
+        self.fields["provider_units"].queryset = (  # type: ignore[attr-defined]
+            Unit.objects.filter(organisation__participations__programme=programme)
+            .select_related("organisation")
+            .order_by("organisation__name", "name")
+        )
         self.fields["target_roles"].queryset = WorkRole.objects.filter(  # type: ignore[attr-defined]
             programme=programme
         ).order_by("name")
@@ -92,7 +107,10 @@ class CourseForm(forms.Form):
     def split(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(plain values, relations) for the service."""
         data = dict(self.cleaned_data)
-        relations = {name: list(data.pop(name)) for name in ("providers", "target_roles", "prerequisites")}
+        relations = {
+            name: list(data.pop(name))
+            for name in ("providers", "provider_units", "target_roles", "prerequisites")
+        }
         return data, relations
 
 

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
@@ -23,6 +24,7 @@ from seminars.models import (
     KIND_ENROLMENT,
     KIND_OFFER,
     Completion,
+    Course,
     Enrolment,
     OrganisationQuota,
     Round,
@@ -253,3 +255,17 @@ registry.demo_seeders.register(
 auditlog.register(Round)
 auditlog.register(Enrolment)
 auditlog.register(OrganisationQuota)
+
+
+def _onboarding_step(programme: Programme) -> registry.OnboardingStep:
+    """The onboarding checklist: a first course in the catalogue (one query)."""
+    count = Course.objects.filter(programme=programme).count()
+    return registry.OnboardingStep(
+        _("A first course"),
+        count > 0,
+        ngettext("%(count)s course.", "%(count)s courses.", count) % {"count": count},
+        reverse("seminars:course-create"),
+    )
+
+
+registry.onboarding_steps.register("seminars.course", _onboarding_step, order=60)

@@ -21,6 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from organisations.models import Person, PlatformRole, Programme
@@ -34,12 +35,26 @@ def can_manage(actor: Actor, programme: Programme | int) -> bool:
 
 
 def is_provider_of(actor: Actor, course: Course, provider_ids: Collection[int] | None = None) -> bool:
-    """A course provider of one of the organisations that give the course."""
+    """A course provider of one of the organisations that give the course; where the course names units of
+    that organisation (``Course.provider_units``), of one of those units."""
     if actor.person is None or not actor.has_role(course.programme_id, PlatformRole.COURSE_PROVIDER):
         return False
     if provider_ids is None:
         provider_ids = {org.pk for org in course.providers.all()}
-    return actor.organisation_id in provider_ids
+    if actor.organisation_id not in provider_ids:
+        return False
+    own_units = {u.pk for u in course.provider_units.all() if u.organisation_id == actor.organisation_id}
+    return not own_units or actor.person.unit_id in own_units
+
+
+def courses_taught_by(actor: Actor) -> Q:
+    """The courses (a ``Course`` filter) the actor's organisation gives, as ``is_provider_of`` decides:
+    given by the organisation, and either by no unit of it or by the actor's own unit."""
+    organisation_id = actor.organisation_id
+    unit_id = actor.person.unit_id if actor.person is not None else None
+    return Q(providers=organisation_id) & (
+        ~Q(provider_units__organisation=organisation_id) | Q(provider_units=unit_id)
+    )
 
 
 def can_teach(actor: Actor, course: Course, provider_ids: Collection[int] | None = None) -> bool:

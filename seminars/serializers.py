@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField
-from organisations.models import Organisation, Person, Programme, WorkRole
+from organisations.models import Organisation, Person, Programme, Unit, WorkRole
 from seminars.models import (
     Completion,
     Course,
@@ -32,6 +32,14 @@ class CourseSerializer(StrictModelSerializer):
         model=Programme, help_text=_("The programme (set on creation only).")
     )
     providers = ScopedPrimaryKeyRelatedField(model=Organisation, many=True)
+    provider_units = ScopedPrimaryKeyRelatedField(
+        model=Unit,
+        many=True,
+        required=False,
+        help_text=_(
+            "Units of the providing organisations that give the course; empty: the whole organisation."
+        ),
+    )
     target_roles = ScopedPrimaryKeyRelatedField(model=WorkRole, many=True, required=False)
     prerequisites = ScopedPrimaryKeyRelatedField(model=Course, many=True, required=False)
 
@@ -43,6 +51,7 @@ class CourseSerializer(StrictModelSerializer):
             "title",
             "description",
             "providers",
+            "provider_units",
             "target_roles",
             "prerequisites",
             "language",

@@ -31,6 +31,7 @@ from shadowing.models import (
     Reflection,
     ShadowingRequest,
     Slot,
+    Topic,
     Workplace,
 )
 from shadowing.services import matching_runs, placements, reflections, shadowing_requests, workplaces
@@ -220,9 +221,10 @@ class ShadowingRequestViewSet(
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         programme = data.pop("programme")
+        person = data.pop("person", None)
         parts = self._parts(data)
         created = shadowing_requests.request_create(
-            actor=self.actor, programme=programme, values=data, **parts
+            actor=self.actor, programme=programme, values=data, person=person, **parts
         )
         serializer.instance = self.reload(created)
 
@@ -273,6 +275,60 @@ class ShadowingRequestViewSet(
         shadowing_request = self.get_object()
         shadowing_requests.request_withdraw(actor=self.actor, request=shadowing_request)
         return self.answer(shadowing_request)
+
+    @extend_schema(request=serializers.PairSerializer, responses=serializers.ShadowingRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def pair(self, request: Request, pk: str | None = None) -> Response:
+        """Coordinators: make this request and ``partner`` a reciprocal exchange (both placed or neither,
+        each at the other's organisation)."""
+        shadowing_request = self.get_object()
+        incoming = serializers.PairSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        shadowing_requests.pair_requests(
+            actor=self.actor, first=shadowing_request, second=incoming.validated_data["partner"]
+        )
+        return self.answer(shadowing_request)
+
+    @extend_schema(request=None, responses=serializers.ShadowingRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def unpair(self, request: Request, pk: str | None = None) -> Response:
+        """Coordinators: end the reciprocal exchange this request is part of."""
+        shadowing_request = self.get_object()
+        shadowing_requests.pair_dissolve(actor=self.actor, request=shadowing_request)
+        return self.answer(shadowing_request)
+
+
+class TopicViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ProgrammeScopedViewSet,
+):
+    """The programme's controlled list of topics: every member reads it, coordinators change it."""
+
+    model = Topic
+    serializer_class = serializers.TopicSerializer
+    filterset_class = filters.TopicFilter
+    ordering_fields = ["name"]
+
+    def narrow_queryset(self, queryset: QuerySet[Topic]) -> QuerySet[Topic]:
+        return queryset.order_by("name", "pk")
+
+    def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
+        created = workplaces.topic_create(actor=self.actor, programme=data["programme"], name=data["name"])
+        serializer.instance = self.reload(created)
+
+    def perform_update(self, serializer: Any) -> None:
+        if "name" in serializer.validated_data:
+            workplaces.topic_update(
+                actor=self.actor, topic=serializer.instance, name=serializer.validated_data["name"]
+            )
+
+    def perform_destroy(self, instance: Topic) -> None:
+        workplaces.topic_delete(actor=self.actor, topic=instance)
 
 
 class MatchingRunViewSet(

@@ -8,6 +8,7 @@ from shadowing import api
 router = SimpleRouter()
 router.register("workplaces", api.WorkplaceViewSet, basename="shadowing-workplace")
 router.register("slots", api.SlotViewSet, basename="shadowing-slot")
+router.register("topics", api.TopicViewSet, basename="shadowing-topic")
 router.register("requests", api.ShadowingRequestViewSet, basename="shadowing-request")
 router.register("matching-runs", api.MatchingRunViewSet, basename="shadowing-matching-run")
 router.register("placements", api.PlacementViewSet, basename="shadowing-placement")

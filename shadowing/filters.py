@@ -14,8 +14,18 @@ from shadowing.models import (
     Reflection,
     ShadowingRequest,
     Slot,
+    Topic,
     Workplace,
 )
+
+
+class TopicFilter(django_filters.FilterSet):
+    programme = IntegerFilter(field_name="programme")
+    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
+
+    class Meta:
+        model = Topic
+        fields: list[str] = []
 
 
 class WorkplaceFilter(django_filters.FilterSet):
@@ -56,6 +66,12 @@ class ShadowingRequestFilter(django_filters.FilterSet):
     requester = IntegerFilter(field_name="requester")
     organisation = IntegerFilter(field_name="organisation")
     submitted_after = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    paired = django_filters.BooleanFilter(
+        field_name="partner",
+        lookup_expr="isnull",
+        exclude=True,
+        label="Only requests in a reciprocal exchange",
+    )
 
     class Meta:
         model = ShadowingRequest

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
+from shadowing import permissions
 from shadowing.models import MAX_SLOT_CAPACITY, NOTE_MAX_LENGTH, Topic, Workplace
 from shadowing.services.shadowing_requests import MAX_PREFERENCES, MAX_WINDOWS
 
@@ -268,6 +269,7 @@ class ShadowingRequestForm(forms.Form):
         programme: Programme,
         organisation_id: int,
         languages: list[str] | tuple[str, ...] = (),
+        unit_id: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -280,19 +282,30 @@ class ShadowingRequestForm(forms.Form):
             self.fields[f"window_{i}_ends_on"] = DateField(
                 label=_("Window %(n)s: to") % {"n": i}, required=i == 1
             )
+
         # Another organisation or one of its published workplaces (``permissions.can_shadow_at``: never the
-        # requester's own organisation).
-        organisations = list(
-            Organisation.objects.filter(participations__programme=programme)
-            .exclude(pk=organisation_id)
-            .order_by("name")
-        )
-        workplaces = list(
-            Workplace.objects.filter(programme=programme, is_published=True)
-            .exclude(organisation_id=organisation_id)
+        # requester's own organisation, or own unit where the programme applies the rule at unit level).
+        def allowed(host_organisation: int, host_unit: int | None) -> bool:
+            return permissions.can_shadow_at(
+                organisation_id,
+                host_organisation,
+                own_rule=programme.own_rule,
+                requester_unit_id=unit_id,
+                host_unit_id=host_unit,
+            )
+
+        organisations = [
+            o
+            for o in Organisation.objects.filter(participations__programme=programme).order_by("name")
+            if allowed(o.pk, None)
+        ]
+        workplaces = [
+            w
+            for w in Workplace.objects.filter(programme=programme, is_published=True)
             .select_related("organisation")
             .order_by("organisation__name", "name")
-        )
+            if allowed(w.organisation_id, w.unit_id)
+        ]
         choices: list[Any] = [("", _("– no preference –"))]
         choices.append((_("Organisations"), [(f"o{o.pk}", o.name) for o in organisations]))
         choices.append(

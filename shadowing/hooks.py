@@ -10,6 +10,7 @@ from auditlog.registry import auditlog
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
@@ -262,3 +263,18 @@ auditlog.register(Slot, include_fields=["capacity"])
 auditlog.register(ShadowingRequest)
 auditlog.register(Placement)
 auditlog.register(MatchingRun)
+
+
+def _onboarding_step(programme: Programme) -> registry.OnboardingStep:
+    """The onboarding checklist: a first published workplace (one query)."""
+    count = Workplace.objects.filter(programme=programme, is_published=True).count()
+    return registry.OnboardingStep(
+        _("A first workplace open for shadowing"),
+        count > 0,
+        ngettext("%(count)s published workplace.", "%(count)s published workplaces.", count)
+        % {"count": count},
+        page_url("workplaces"),
+    )
+
+
+registry.onboarding_steps.register("shadowing.workplace", _onboarding_step, order=70)

@@ -26,7 +26,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
-from organisations.models import Person, PlatformRole, Programme
+from organisations.models import OwnRule, Person, PlatformRole, Programme
 from organisations.permissions import Actor, actor_for
 from organisations.selectors import coordinators_of
 from shadowing.models import Placement, ShadowingRequest, Workplace
@@ -112,9 +112,38 @@ def is_host(actor: Actor, workplace: Workplace) -> bool:
     return can_edit_workplace(actor, workplace)
 
 
-def can_shadow_at(requester_organisation_id: int, host_organisation_id: int) -> bool:
-    """Shadowing is always at another organisation than the requester's own."""
-    return requester_organisation_id != host_organisation_id
+def own_key(own_rule: str, organisation_id: int, unit_id: int | None) -> int:
+    """What the own-organisation rule compares for a person or a workplace (the matcher's ``own``).
+
+    At organisation level, the organisation. At unit level (``Programme.own_rule``, for a large
+    municipality whose introduction secretaries may shadow at its sfi), the unit; someone or something
+    without a unit counts as the organisation as a whole. Unit keys are negative so that they never
+    equal an organisation's id.
+    """
+    if own_rule == OwnRule.UNIT and unit_id is not None:
+        return -unit_id
+    return organisation_id
+
+
+def can_shadow_at(
+    requester_organisation_id: int,
+    host_organisation_id: int,
+    *,
+    own_rule: str = OwnRule.ORGANISATION,
+    requester_unit_id: int | None = None,
+    host_unit_id: int | None = None,
+) -> bool:
+    """Shadowing is always elsewhere: at another organisation than the requester's own or, where the
+    programme applies the rule at unit level, at another unit (of the same organisation too; an
+    organisation named as a whole, or a workplace without a unit, counts as the organisation's own part,
+    which a person of one of its units may visit)."""
+    if requester_organisation_id != host_organisation_id:
+        return True
+    if own_rule != OwnRule.UNIT:
+        return False
+    return own_key(own_rule, requester_organisation_id, requester_unit_id) != own_key(
+        own_rule, host_organisation_id, host_unit_id
+    )
 
 
 def is_requester(actor: Actor, request: ShadowingRequest) -> bool:

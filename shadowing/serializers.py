@@ -192,13 +192,21 @@ class ShadowingRequestSerializer(StrictModelSerializer):
     unplaced_reason = serializers.CharField(
         read_only=True, help_text=_("Why the last match left the request out, in the reader's language.")
     )
+    person = ScopedPrimaryKeyRelatedField(
+        model=Person,
+        write_only=True,
+        required=False,
+        help_text=_("On creation, coordinators only: the staff member the request is filed for."),
+    )
 
     class Meta:
         model = ShadowingRequest
         fields = [
             "id",
             "programme",
+            "person",
             "requester",
+            "filed_by",
             "requester_name",
             "organisation",
             "learning_goals",
@@ -220,6 +228,7 @@ class ShadowingRequestSerializer(StrictModelSerializer):
         ]
         read_only_fields = [
             "requester",
+            "filed_by",
             "organisation",
             "status",
             "approved_by",
@@ -239,7 +248,35 @@ class ShadowingRequestSerializer(StrictModelSerializer):
             and attrs["programme"] != self.instance.programme
         ):
             raise serializers.ValidationError({"programme": _("A request cannot move to another programme.")})
+        if self.instance is not None and "person" in attrs:
+            raise serializers.ValidationError({"person": _("A request cannot move to another person.")})
         return attrs
+
+
+class TopicSerializer(StrictModelSerializer):
+    programme = ScopedPrimaryKeyRelatedField(
+        model=Programme, help_text=_("The programme (set on creation only).")
+    )
+
+    class Meta:
+        model = Topic
+        fields = ["id", "programme", "name"]
+        validators: list[object] = []  # uniqueness within the programme is checked by the service
+
+    def validate(self, attrs: dict[str, object]) -> dict[str, object]:
+        if (
+            self.instance is not None
+            and "programme" in attrs
+            and attrs["programme"] != self.instance.programme
+        ):
+            raise serializers.ValidationError({"programme": _("A topic cannot move to another programme.")})
+        return attrs
+
+
+class PairSerializer(StrictSerializer):
+    partner = ScopedPrimaryKeyRelatedField(
+        model=ShadowingRequest, help_text=_("The other request of the reciprocal exchange.")
+    )
 
 
 class DecisionSerializer(StrictSerializer):

@@ -13,6 +13,8 @@ urlpatterns = [
     # Staff: requests, placements, reflections
     path("mine/", staff.MineView.as_view(), name="mine"),
     path("requests/new/", staff.RequestCreateView.as_view(), name="request-create"),
+    path("requests/new/for/", staff.RequestForWhomView.as_view(), name="request-for-whom"),
+    path("requests/new/for/<int:person>/", staff.RequestForPersonView.as_view(), name="request-create-for"),
     path("requests/<int:pk>/", staff.RequestDetailView.as_view(), name="request-detail"),
     path("requests/<int:pk>/withdraw/", staff.RequestWithdrawView.as_view(), name="request-withdraw"),
     path("placements/<int:pk>/", placements.PlacementDetailView.as_view(), name="placement-detail"),

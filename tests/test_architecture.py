@@ -87,6 +87,18 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.services.workplaces:slots_remove_free": "delete by pk after the scoped read",
     "shadowing.services.shadowing_requests:requests_expire": "periodic sweep over every programme",
     "shadowing.permissions:approvers_of": "the requester's line manager, who may be outside the programme",
+    # Agencies shared between programmes and the platform's own work.
+    "organisations.hooks:_refuse_writes_in_archived_programme": "whether the row's own programme is archived",
+    "organisations.permissions:_participating": "is an agency shared (ids only)",
+    "organisations.selectors:agency_directory": "the agency directory (names, kinds)",
+    "organisations.selectors:invitations_to": "an agency's invitations from other programmes",
+    "organisations.services.agencies:_answer": "invitation compare-and-set by pk",
+    "organisations.services.agencies:agency_admins": "who speaks for an invited agency",
+    "organisations.services.programmes:_first_admin_person": "the platform admin names a person",
+    "organisations.services.programmes:programme_archive": "compare-and-set on the programme row by pk",
+    "organisations.services.programmes:programme_restore": "compare-and-set on the programme row by pk",
+    "organisations.views.platform:PlatformProgrammeListView.get_context_data": "the platform's programmes",
+    "organisations.views.platform:PlatformProgrammeListView.post": "platform admins archive by id",
 }
 
 
@@ -183,7 +195,7 @@ def explicit_any_count() -> int:
 
 
 # Lower this when a change removes explicit Any; it may never rise.
-ANY_BUDGET = 675
+ANY_BUDGET = 671
 
 
 def test_explicit_any_does_not_grow() -> None:

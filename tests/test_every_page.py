@@ -41,6 +41,9 @@ SKIPPED_NAMES = {
     "api-token",
     "switch-programme",
     "login",
+    # Platform administrators' pages (no demo login is one): tests/organisations/test_programme_pages.py
+    "organisations:platform-programmes",
+    "organisations:platform-programme-create",
 }
 MAX_QUERIES = 40
 
@@ -52,6 +55,9 @@ def _malmo_organisation() -> Organisation:
 # URL arguments that cannot be inferred from the view's model (see _sample).
 SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "organisations:detail": lambda: {"pk": _malmo_organisation().pk},
+    "shadowing:request-create-for": lambda: {
+        "person": Person.unscoped_objects.get(user__username="amina.hassan").pk
+    },
 }
 
 

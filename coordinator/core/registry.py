@@ -141,3 +141,22 @@ demo_seeders: Registry[DemoSeeder] = Registry("demo data")
 delivery_failure_recipients: Registry[Callable[[Any], Iterable[Any]]] = Registry(
     "delivery failure recipients"
 )
+# What a new programme starts with: ``handler(programme)`` runs inside the transaction that creates it, in
+# the new programme's scope (the focus-groups app creates the six default groups, the organisations app the
+# default roles at work). Rows are written in the programme's language.
+programme_created: Registry[Callable[[Any], None]] = Registry("programme created")
+
+
+@dataclass(frozen=True)
+class OnboardingStep:
+    """One line of a programme admin's onboarding checklist: what to set up, whether it is done, how far
+    it has come (``detail``) and the page where it is done."""
+
+    label: str | Promise
+    done: bool
+    detail: str | Promise
+    url: str
+
+
+# provider(programme) -> OnboardingStep, in the order a new programme sets itself up; one or two queries.
+onboarding_steps: Registry[Callable[[Any], OnboardingStep]] = Registry("onboarding steps")

@@ -38,36 +38,37 @@ registry.notification_kinds.register(
     registry.NotificationKind(KIND_MEMBERSHIP, gettext_lazy("Joining and leaving focus groups")),
 )
 
-# The six priority areas every programme starts with (code, name, purpose).
+# The six priority areas every programme starts with (code, name, purpose), written in the programme's
+# language when the programme is created.
 DEFAULT_GROUPS: tuple[tuple[str, str, str], ...] = (
     (
         "organisationskannedom",
-        "Organisationskännedom",
+        gettext_noop("Knowledge of each other's organisations"),
         gettext_noop("Knowing each other's organisations: remits, rules, working methods and contacts."),
     ),
     (
         "informationsflodet",
-        "Informationsflödet",
+        gettext_noop("The flow of information"),
         gettext_noop("How information about a person's case flows between the agencies, and where it stops."),
     ),
     (
         "malgruppskannedom",
-        "Målgruppskännedom",
+        gettext_noop("Knowledge of the target groups"),
         gettext_noop("Shared knowledge of the target groups: who they are and what they need."),
     ),
     (
         "kartlaggningsmetodik",
-        "Kartläggningsmetodik",
+        gettext_noop("Methods of mapping skills"),
         gettext_noop("Methods for mapping a person's skills and situation that every agency can use."),
     ),
     (
         "samarbete-samverkan",
-        "Samarbete/samverkan",
+        gettext_noop("Cooperation/collaboration"),
         gettext_noop("Forms of cooperation between the agencies: agreements, joint meetings, referrals."),
     ),
     (
         "halsoperspektivet-empowerment",
-        "Hälsoperspektivet/empowerment",
+        gettext_noop("Health perspective/empowerment"),
         gettext_noop("Health and empowerment: how the agencies support people in taking charge."),
     ),
 )
@@ -86,7 +87,7 @@ def ensure_default_groups(programme: Programme) -> list[FocusGroup]:
         if group is None:
             with translation.override(programme.language or None):
                 group = FocusGroup.objects.create(
-                    programme=programme, code=code, name=name, purpose=_(purpose), is_default=True
+                    programme=programme, code=code, name=_(name), purpose=_(purpose), is_default=True
                 )
         groups.append(group)
     return groups

@@ -94,6 +94,11 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
         if not await self.authorise():
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        # The same fresh check every frame gets (it also leaves out memberships of archived programmes).
+        code = await self.access_refusal()
+        if code is not None:
+            await self.close(code=code)
+            return
         await self._join_access_groups()
         await self.accept()
         self.accepted = True

@@ -71,12 +71,13 @@ def current_access(
             "person__memberships__work_role_id",
             "person__memberships__is_active",
             "person__memberships__role_assignments__role",
+            "person__memberships__programme__archived_at",
             *extra,
         )
     )
     if not rows:
         return Access(signed_out=True)
-    values = dict(zip(extra, rows[0][7:], strict=True))
+    values = dict(zip(extra, rows[0][8:], strict=True))
     password = rows[0][0]
     if session_key:
         if engine in _DATABASE_SESSIONS:
@@ -93,8 +94,9 @@ def current_access(
             user.password = password  # this session changed it (update_session_auth_hash): ask once
     roles: dict[int, set[str]] = {}
     infos: dict[int, tuple[int, int | None]] = {}
-    for _password, _person, membership_id, programme_id, work_role_id, active, role, *_rest in rows:
-        if membership_id is None or not active:
+    for _password, _person, membership_id, programme_id, work_role_id, active, role, archived, *_ in rows:
+        # A membership of an archived programme gives no socket: the programme is read-only.
+        if membership_id is None or not active or archived is not None:
             continue
         infos[programme_id] = (membership_id, work_role_id)
         if role:

@@ -27,6 +27,9 @@ class ProgrammeMixin(LoginRequiredMixin):
     """
 
     required_roles: ClassVar[frozenset[str]] = frozenset()
+    # Pages whose POST changes only the person's own things (settings, notifications read) work in an
+    # archived programme too; every other POST there is refused with a message.
+    allowed_when_archived: ClassVar[bool] = False
     model: ClassVar[type[models.Model] | None] = None
     programme: Programme
     actor: Actor
@@ -48,6 +51,12 @@ class ProgrammeMixin(LoginRequiredMixin):
         self.actor = actor_for(request.user)
         if self.required_roles and not self.actor.has_role(programme, *self.required_roles):
             raise PermissionDenied(_("Your roles in this programme do not include this page."))
+        if (
+            programme.archived_at is not None
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+            and not self.allowed_when_archived
+        ):
+            return render(request, "archived.html", status=409)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return, return-value]
 
     @property

@@ -24,6 +24,7 @@ from organisations.models import (
     WorkRole,
 )
 from organisations.permissions import Actor, forget_actor
+from organisations.services.programmes import require_not_archived
 from organisations.services.saving import save_changed
 
 OWN_PROFILE_FIELDS = {"phone", "languages", "preferred_language", "job_title"}
@@ -37,6 +38,10 @@ def _check_line_manager(person: Person, manager: Person | None) -> None:
         raise ValidationError({"line_manager": _("A person cannot be their own line manager.")})
     if manager.organisation_id != person.organisation_id:
         raise ValidationError({"line_manager": _("The line manager must work in the same organisation.")})
+    if person.pk is None:
+        # A person being created has no reports yet, so no circle can close through them (and comparing
+        # with their unsaved id, None, would match every manager who has no line manager).
+        return
     node: Person | None = manager
     seen: set[int] = set()
     while node is not None and node.pk not in seen:
@@ -86,8 +91,9 @@ def person_create(
     roles: Iterable[str] = (PlatformRole.STAFF,),
 ) -> Person:
     """Register a member of staff in a programme: their organisation's admins and the programme admins."""
-    if not permissions.can_edit_organisation(actor, organisation):
+    if not permissions.can_manage_people_of(actor, programme, organisation):
         raise PermissionDenied(_("You may not add people to this organisation."))
+    require_not_archived(programme)
     if not Participation.objects.filter(programme=programme, organisation=organisation).exists():
         raise ValidationError({"organisation": _("This organisation does not take part in the programme.")})
     if User.objects.filter(username__iexact=username).exists():
@@ -135,6 +141,7 @@ def membership_grant(
     )
     if not (is_admin or (org_admin and roles <= delegable)):
         raise PermissionDenied(_("You may not grant these roles."))
+    require_not_archived(programme)
     if work_role is not None and work_role.programme_id != programme.pk:
         raise ValidationError({"work_role": _("Choose a role at work from this programme's list.")})
     membership, _created = Membership.objects.get_or_create(programme=programme, person=person)

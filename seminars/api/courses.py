@@ -52,7 +52,7 @@ class CourseViewSet(
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return (
             queryset.select_related("programme")
-            .prefetch_related("providers", "target_roles", "prerequisites")
+            .prefetch_related("providers", "provider_units", "target_roles", "prerequisites")
             .order_by("title")
         )
 
@@ -62,6 +62,7 @@ class CourseViewSet(
             actor=self.actor,
             programme=data.pop("programme"),
             providers=data.pop("providers"),
+            provider_units=data.pop("provider_units", []),
             target_roles=data.pop("target_roles", []),
             prerequisites=data.pop("prerequisites", []),
             values=data,
@@ -75,6 +76,7 @@ class CourseViewSet(
             actor=self.actor,
             course=serializer.instance,
             providers=data.pop("providers", None),
+            provider_units=data.pop("provider_units", None),
             target_roles=data.pop("target_roles", None),
             prerequisites=data.pop("prerequisites", None),
             values=data,

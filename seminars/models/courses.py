@@ -34,6 +34,17 @@ class Course(TenantModel):
         verbose_name=_("given by"),
         help_text=_("The organisations that give the course; their course providers mark attendance."),
     )
+    # A course may be given by units rather than whole organisations (sfi of Malmö stad): where it names
+    # units of an organisation, only that organisation's course providers in those units teach it.
+    provider_units = models.ManyToManyField(
+        "organisations.Unit",
+        related_name="provided_courses",
+        blank=True,
+        verbose_name=_("given by the units"),
+        help_text=_(
+            "Units of the providing organisations that give the course; empty: the whole organisation."
+        ),
+    )
     target_roles = models.ManyToManyField(
         "organisations.WorkRole",
         related_name="targeted_courses",

@@ -37,8 +37,10 @@ def enrolments_visible_to(actor: Actor, programme_ids: Iterable[int]) -> QuerySe
     if managed:
         condition |= Q(round__course__programme_id__in=managed)
     if providing and actor.organisation_id is not None:
-        provided = Course.objects.filter(programme_id__in=providing, providers=actor.organisation_id).values(
-            "pk"
+        provided = (
+            Course.objects.filter(programme_id__in=providing)
+            .filter(permissions.courses_taught_by(actor))
+            .values("pk")
         )
         condition |= Q(round__course__in=provided)
     return Enrolment.objects.filter(condition)

@@ -78,9 +78,9 @@ def completions_visible_to(actor: Actor, programme_ids: Iterable[int]) -> QueryS
         condition |= Q(course__programme_id__in=managed)
     if providing and actor.organisation_id is not None:
         condition |= Q(
-            course__in=Course.objects.filter(
-                programme_id__in=providing, providers=actor.organisation_id
-            ).values("pk")
+            course__in=Course.objects.filter(programme_id__in=providing)
+            .filter(permissions.courses_taught_by(actor))
+            .values("pk")
         )
     return Completion.objects.filter(condition)
 
@@ -92,7 +92,11 @@ def provider_rounds(actor: Actor, programme: Programme) -> QuerySet[Round]:
         return queryset
     if actor.organisation_id is None or not actor.has_role(programme, "course_provider"):
         return queryset.none()
-    return queryset.filter(course__providers=actor.organisation_id)
+    return queryset.filter(
+        course__in=Course.objects.filter(programme=programme)
+        .filter(permissions.courses_taught_by(actor))
+        .values("pk")
+    )
 
 
 # --- Groups ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from coordinator.core.services import apply_changes, validate
-from organisations.models import Organisation, Programme, WorkRole
+from organisations.models import Organisation, Programme, Unit, WorkRole
 from organisations.permissions import Actor
 from seminars.models import (
     Course,
@@ -28,6 +28,23 @@ COURSE_FIELDS = {
     "attendance_required_percent",
     "is_archived",
 }
+
+
+def _check_provider_units(
+    providers: Sequence[Organisation] | None, provider_units: Sequence[Unit] | None, course: Course | None
+) -> None:
+    """Units that give a course belong to organisations that give it."""
+    if provider_units is None and providers is None:
+        return
+    if provider_units is None:
+        provider_units = list(course.provider_units.all()) if course is not None else []
+    if providers is None:
+        providers = list(course.providers.all()) if course is not None else []
+    giving = {o.pk for o in providers}
+    if any(unit.organisation_id not in giving for unit in provider_units):
+        raise ValidationError(
+            {"provider_units": _("Choose units of the organisations that give the course.")}
+        )
 
 
 def _check_course_relations(
@@ -86,10 +103,13 @@ def course_create(
     providers: Sequence[Organisation],
     target_roles: Sequence[WorkRole] = (),
     prerequisites: Sequence[Course] = (),
+    provider_units: Sequence[Unit] = (),
 ) -> Course:
-    """Add a course to the programme. Coordinators only; sends nothing."""
+    """Add a course to the programme. Coordinators only; sends nothing. ``provider_units`` narrow who of a
+    providing organisation teaches it (its course providers in those units)."""
     require_manage(actor, programme)
     _check_course_relations(programme, providers, target_roles, prerequisites, None)
+    _check_provider_units(providers, provider_units, None)
     course = Course(programme=programme)
     apply_changes(course, values, COURSE_FIELDS)
     validate(course)
@@ -98,6 +118,7 @@ def course_create(
     with conflict_on_duplicate(_("The programme already has a course with this title.")):
         course.save()
     course.providers.set(providers)
+    course.provider_units.set(provider_units)
     course.target_roles.set(target_roles)
     course.prerequisites.set(prerequisites)
     return course
@@ -112,12 +133,15 @@ def course_update(
     providers: Sequence[Organisation] | None = None,
     target_roles: Sequence[WorkRole] | None = None,
     prerequisites: Sequence[Course] | None = None,
+    provider_units: Sequence[Unit] | None = None,
 ) -> Course:
-    """Change a course's details, providers, target roles or prerequisites. Coordinators only.
+    """Change a course's details, providers, provider units, target roles or prerequisites. Coordinators
+    only.
 
     Changes apply to new enrolments; people already booked keep their seats."""
     require_manage(actor, course.programme_id)
     _check_course_relations(course.programme, providers, target_roles, prerequisites, course)
+    _check_provider_units(providers, provider_units, course)
     changed = apply_changes(course, values, COURSE_FIELDS)
     validate(course)
     if (
@@ -131,6 +155,8 @@ def course_update(
         course.save(update_fields=changed)
     if providers is not None:
         course.providers.set(providers)
+    if provider_units is not None:
+        course.provider_units.set(provider_units)
     if target_roles is not None:
         course.target_roles.set(target_roles)
     if prerequisites is not None:

@@ -3,7 +3,8 @@
 An *option* places one request at one workplace on concrete slots (one slot per visit day). It is
 feasible when:
 
-- the workplace belongs to another organisation than the requester's;
+- the workplace belongs to another organisation than the requester's (or, where the programme applies the
+  rule at unit level, to another unit: ``own`` keys of workplaces and requests say what "own" means);
 - for a reciprocal pair, the workplace belongs to the partner's organisation (the two visit each other);
 - the workplace offers at least one requested topic (when the request names topics) and shares a
   language with the request (when both name languages);
@@ -87,6 +88,8 @@ class WorkplaceSpec:
     topics: frozenset[int]
     languages: frozenset[str]
     max_per_day: int
+    # What the own-organisation rule compares (the organisation when None; a unit key at unit level).
+    own: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,12 @@ class RequestSpec:
     preferred_organisations: dict[int, int]  # organisation id -> rank 1..5
     partner: int | None  # the reciprocal request's id
     submitted_at: datetime  # order for first-come-first-served
+    # What the own-organisation rule compares (the organisation when None; a unit key at unit level).
+    own: int | None = None
+
+    @property
+    def own_key(self) -> int:
+        return self.organisation if self.own is None else self.own
 
 
 class Option(NamedTuple):
@@ -500,6 +509,10 @@ class _Grid:
         ordered = sorted(workplaces)
         self.ids = np.asarray(ordered, dtype=np.int64)
         self.organisation = np.asarray([workplaces[w].organisation for w in ordered], dtype=np.int64)
+        self.own = np.asarray(
+            [w.organisation if w.own is None else w.own for w in (workplaces[i] for i in ordered)],
+            dtype=np.int64,
+        )
         n = len(ordered)
         self.topic: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(n, dtype=bool))
         self.language: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n, dtype=bool))
@@ -544,7 +557,7 @@ class _Grid:
 
     def allowed(self, r: RequestSpec, partner_organisation: int | None) -> np.ndarray:
         mask = self.matching(r)
-        mask = mask & (self.organisation != r.organisation)
+        mask = mask & (self.own != r.own_key)
         if partner_organisation is not None:
             mask &= self.organisation == partner_organisation
         return mask
@@ -564,7 +577,7 @@ class _Grid:
             self._any = _Days(*self._any_args)
         allowed = np.flatnonzero(self.allowed(r, partner_organisation))
         own = (
-            np.flatnonzero(self.matching(r) & (self.organisation == r.organisation))
+            np.flatnonzero(self.matching(r) & (self.own == r.own_key))
             if partner_organisation is None  # a pair visits each other: the own organisation is no excuse
             else np.zeros(0, dtype=np.int64)
         )

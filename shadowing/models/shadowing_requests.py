@@ -115,6 +115,15 @@ class ShadowingRequest(TenantModel):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # A coordinator who filed the request on the person's behalf (empty when the person asked).
+    filed_by = models.ForeignKey(
+        "organisations.Person",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("filed on the person's behalf by"),
+    )
     decision_note = models.CharField(_("note on the decision"), max_length=NOTE_MAX_LENGTH, blank=True)
     partner = models.OneToOneField(
         "self",

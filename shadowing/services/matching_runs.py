@@ -14,6 +14,7 @@ The CHECK constraint ``booked <= capacity`` is the backstop. On SQLite transacti
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,7 +32,7 @@ from django.utils.translation import gettext_noop
 from coordinator.core.days_off import days_off
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
-from organisations.models import Programme
+from organisations.models import OwnRule, Programme
 from organisations.permissions import Actor
 from shadowing import invites, permissions
 from shadowing.kinds import KIND_HOSTING, KIND_PLACEMENT
@@ -112,13 +113,25 @@ def matching_run_create(
 
     today = today_in(programme)
     request_specs = approved_request_specs(programme, today, matching_options.RequestSpec)
+    if programme.own_rule == OwnRule.UNIT:
+        unit_of = dict(
+            ShadowingRequest.objects.filter(
+                programme=programme, status=ShadowingRequest.Status.APPROVED
+            ).values_list("pk", "requester__unit_id")
+        )
+        request_specs = [
+            dataclasses.replace(
+                spec, own=permissions.own_key(programme.own_rule, spec.organisation, unit_of.get(spec.id))
+            )
+            for spec in request_specs
+        ]
     # Plain rows, like the requests: a related manager per workplace costs more than its query.
     workplaces = list(
         Workplace.objects.filter(programme=programme, is_published=True).values_list(
-            "pk", "organisation_id", "languages", "max_visitors_per_day"
+            "pk", "organisation_id", "languages", "max_visitors_per_day", "unit_id"
         )
     )
-    organisation_of = {pk: organisation_id for pk, organisation_id, _, _ in workplaces}
+    organisation_of = {pk: organisation_id for pk, organisation_id, _, _, _ in workplaces}
     topics_of: dict[int, set[int]] = defaultdict(set)
     for workplace_id, topic_id in Workplace.topics.through.objects.filter(
         workplace__programme=programme, workplace__is_published=True
@@ -131,8 +144,9 @@ def matching_run_create(
             topics=frozenset(topics_of.get(pk, ())),
             languages=frozenset(languages or ()),
             max_per_day=max_per_day,
+            own=permissions.own_key(programme.own_rule, organisation_id, unit_id),
         )
-        for pk, organisation_id, languages, max_per_day in workplaces
+        for pk, organisation_id, languages, max_per_day, unit_id in workplaces
     ]
     slot_rows = list(
         Slot.objects.filter(workplace_id__in=list(organisation_of), date__gt=today).values_list(
@@ -223,7 +237,13 @@ def run_edit_assign(
         errors.append(_("Only an approved request waiting for a match can be placed."))
     if workplace.programme_id != run.programme_id or not workplace.is_published:
         errors.append(_("Choose a published workplace of this programme."))
-    if not permissions.can_shadow_at(request.organisation_id, workplace.organisation_id):
+    if not permissions.can_shadow_at(
+        request.organisation_id,
+        workplace.organisation_id,
+        own_rule=run.programme.own_rule,
+        requester_unit_id=request.requester.unit_id,
+        host_unit_id=workplace.unit_id,
+    ):
         errors.append(_("Shadowing is always at another organisation than the requester's own."))
     ordered = sorted(slots, key=lambda s: (s.date, s.starts_at))
     dates = [s.date for s in ordered]

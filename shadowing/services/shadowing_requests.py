@@ -20,7 +20,7 @@ from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from coordinator.core.services import apply_changes, validate
 from coordinator.core.tenancy import unscoped
-from organisations.models import Organisation, Participation, Programme
+from organisations.models import Organisation, Participation, Person, PlatformRole, Programme, RoleAssignment
 from organisations.permissions import Actor
 from shadowing import permissions
 from shadowing.kinds import KIND_APPROVAL, KIND_REQUEST
@@ -73,6 +73,7 @@ def _preferences(raw: Sequence[Any]) -> list[tuple[int, Organisation | None, Wor
 def _check_request_parts(
     programme: Programme,
     organisation_id: int,
+    unit_id: int | None,
     topics: Sequence[Topic],
     windows: list[tuple[date, date]],
     preferences: list[tuple[int, Organisation | None, Workplace | None]],
@@ -107,6 +108,7 @@ def _check_request_parts(
         if (organisation is None) == (workplace is None):
             errors["preferences"].append(_("Each preference names an organisation or a workplace."))
             continue
+        target_unit: int | None = None
         if organisation is not None:
             key = ("o", organisation.pk)
             target_org = organisation.pk
@@ -116,12 +118,19 @@ def _check_request_parts(
             assert workplace is not None
             key = ("w", workplace.pk)
             target_org = workplace.organisation_id
+            target_unit = workplace.unit_id
             if workplace.programme_id != programme.pk or not workplace.is_published:
                 errors["preferences"].append(_("Choose a published workplace of this programme."))
         if key in seen:
             errors["preferences"].append(_("Each preference may be given once."))
         seen.add(key)
-        if not permissions.can_shadow_at(organisation_id, target_org):
+        if not permissions.can_shadow_at(
+            organisation_id,
+            target_org,
+            own_rule=programme.own_rule,
+            requester_unit_id=unit_id,
+            host_unit_id=target_unit,
+        ):
             errors["preferences"].append(_("Shadowing is always at another organisation than your own."))
     if errors:
         raise ValidationError({k: sorted(set(v), key=v.index) for k, v in errors.items()})
@@ -152,19 +161,36 @@ def request_create(
     topics: Sequence[Topic] = (),
     windows: Sequence[Any] = (),
     preferences: Sequence[Any] = (),
+    person: Person | None = None,
 ) -> ShadowingRequest:
-    """A staff member asks to shadow (for themselves). ``windows`` are (starts_on, ends_on) pairs,
-    ``preferences`` (rank, organisation, workplace) rows with one of the two set; never the requester's
-    own organisation. The line manager (see ``permissions.approvers_of``) is asked to approve."""
-    person = require_person(actor)
-    if not permissions.can_request(actor, programme):
+    """A staff member asks to shadow, for themselves; or a coordinator files the request on a staff
+    member's behalf (``person``), as they may enrol people on courses. ``windows`` are (starts_on, ends_on)
+    pairs, ``preferences`` (rank, organisation, workplace) rows with one of the two set; never the
+    requester's own organisation (or unit, see ``Programme.own_rule``). The line manager (see
+    ``permissions.approvers_of``) is asked to approve; a person asked for is told who filed it."""
+    me = require_person(actor)
+    person = person or me
+    on_behalf = person.pk != me.pk
+    if on_behalf:
+        if not permissions.can_manage(actor, programme):
+            raise PermissionDenied(_("Only the programme's coordinators may ask on someone's behalf."))
+        if not is_staff_of(person, programme):
+            raise ValidationError({"person": _("Choose a staff member of this programme.")})
+    elif not permissions.can_request(actor, programme):
         raise PermissionDenied(_("Only staff of the programme's organisations may ask to shadow."))
-    request = ShadowingRequest(programme=programme, requester=person, organisation_id=person.organisation_id)
+    request = ShadowingRequest(
+        programme=programme,
+        requester=person,
+        organisation_id=person.organisation_id,
+        filed_by=me if on_behalf else None,
+    )
     apply_changes(request, values, REQUEST_FIELDS)
     validate(request, exclude=["programme", "requester", "organisation", "partner"])
     window_rows = _windows(windows)
     preference_rows = _preferences(preferences)
-    _check_request_parts(programme, person.organisation_id, topics, window_rows, preference_rows)
+    _check_request_parts(
+        programme, person.organisation_id, person.unit_id, topics, window_rows, preference_rows
+    )
     with transaction.atomic():
         request.save()
         _write_parts(request, topics, window_rows, preference_rows)
@@ -178,7 +204,31 @@ def request_create(
             detail=request.learning_goals,
             url=page_url("approvals"),
         )
+        if on_behalf:
+            notify(
+                programme=programme,
+                recipients=[person],
+                kind=KIND_REQUEST,
+                title=gettext_noop("%(coordinator)s asked for a shadowing visit on your behalf"),
+                body=gettext_noop(
+                    "Your line manager is asked to approve it. You can change or withdraw it under "
+                    "Shadowing → My requests."
+                ),
+                params={"coordinator": me.full_name},
+                detail=request.learning_goals,
+                url=page_url("request-detail", pk=request.pk),
+            )
     return request
+
+
+def is_staff_of(person: Person, programme: Programme) -> bool:
+    """Whether a person is an active staff member of the programme."""
+    return RoleAssignment.objects.filter(
+        membership__programme=programme,
+        membership__person=person,
+        membership__is_active=True,
+        role=PlatformRole.STAFF,
+    ).exists()
 
 
 def request_update(
@@ -207,7 +257,14 @@ def request_update(
         if preferences is None
         else _preferences(preferences)
     )
-    _check_request_parts(programme, request.organisation_id, topic_rows, window_rows, preference_rows)
+    _check_request_parts(
+        programme,
+        request.organisation_id,
+        request.requester.unit_id,
+        topic_rows,
+        window_rows,
+        preference_rows,
+    )
     with transaction.atomic():
         if changed:
             request.save(update_fields=changed)
@@ -340,6 +397,15 @@ def pair_requests(*, actor: Actor, first: ShadowingRequest, second: ShadowingReq
         ShadowingRequest.objects.filter(pk=first.pk).update(partner=second.pk)
         ShadowingRequest.objects.filter(pk=second.pk).update(partner=first.pk)
         first.partner_id, second.partner_id = second.pk, first.pk
+
+
+def pair_dissolve(*, actor: Actor, request: ShadowingRequest) -> None:
+    """End a reciprocal exchange (coordinators): both requests are matched on their own again."""
+    require_manage(actor, request.programme_id)
+    if request.partner_id is None:
+        raise ValidationError(_("This request is not part of an exchange."))
+    with transaction.atomic():
+        _unpair(request)
 
 
 def requests_expire(now: datetime | None = None) -> int:

@@ -9,13 +9,14 @@ from datetime import date, time, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from coordinator.core.days_off import days_off
+from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from coordinator.core.services import apply_changes, validate
 from organisations.models import Organisation, Participation, Programme, Unit
@@ -27,12 +28,14 @@ from shadowing.links import page_url
 from shadowing.models import (
     Placement,
     PlacementDay,
+    ShadowingRequest,
     Slot,
     Topic,
     Workplace,
 )
 from shadowing.services._common import (
     check_topics,
+    require_manage,
     today_in,
 )
 from shadowing.services.placements import cancel
@@ -360,3 +363,54 @@ def slot_delete(*, actor: Actor, slot: Slot) -> int:
             url=page_url("dashboard"),
         )
     return len(affected)
+
+
+# --- Topics: the programme's controlled list ------------------------------------------------------------
+
+
+def _save_topic(topic: Topic, update_fields: list[str] | None = None) -> None:
+    validate(topic)
+    if (
+        Topic.objects.filter(programme_id=topic.programme_id, name__iexact=topic.name)
+        .exclude(pk=topic.pk)
+        .exists()
+    ):
+        raise ValidationError({"name": _("The programme already has a topic with this name.")})
+    try:
+        with transaction.atomic():
+            topic.save(update_fields=update_fields)
+    except IntegrityError as exc:
+        raise Conflict(_("The programme already has a topic with this name.")) from exc
+
+
+@transaction.atomic
+def topic_create(*, actor: Actor, programme: Programme, name: str) -> Topic:
+    """Add a topic to the programme's list (workplaces offer topics, requests ask for them). Coordinators."""
+    require_manage(actor, programme)
+    topic = Topic(programme=programme, name=name.strip())
+    _save_topic(topic)
+    return topic
+
+
+@transaction.atomic
+def topic_update(*, actor: Actor, topic: Topic, name: str) -> Topic:
+    """Rename a topic; workplaces and requests keep it. Coordinators."""
+    require_manage(actor, topic.programme_id)
+    if topic.name != name.strip():
+        topic.name = name.strip()
+        _save_topic(topic, update_fields=["name"])
+    return topic
+
+
+@transaction.atomic
+def topic_delete(*, actor: Actor, topic: Topic) -> None:
+    """Remove a topic that no workplace offers and no open request asks for. Coordinators."""
+    require_manage(actor, topic.programme_id)
+    if (
+        Workplace.objects.filter(topics=topic).exists()
+        or ShadowingRequest.objects.filter(topics=topic, status__in=ShadowingRequest.OPEN).exists()
+    ):
+        raise ValidationError(
+            _("Workplaces offer this topic or open requests ask for it; rename it instead.")
+        )
+    topic.delete()

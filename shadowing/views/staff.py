@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +16,7 @@ from django.views.generic import FormView, TemplateView
 from coordinator.core.validators import parse_int
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from organisations.access.views import ProgrammeMixin
-from organisations.models import PlatformRole
+from organisations.models import Person, PlatformRole
 from shadowing import forms, permissions
 from shadowing.models import (
     Placement,
@@ -83,6 +83,7 @@ class RequestCreateView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ig
             **super().get_form_kwargs(),
             "programme": self.programme,
             "organisation_id": self.person.organisation_id,
+            "unit_id": self.person.unit_id,
             "languages": list(self.person.languages or []),
         }
 
@@ -94,6 +95,81 @@ class RequestCreateView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ig
     def perform(self, form: forms.ShadowingRequestForm) -> str:
         created = shadowing_requests.request_create(
             actor=self.actor, programme=self.programme, **form.split()
+        )
+        return reverse("shadowing:request-detail", kwargs={"pk": created.pk})
+
+
+class RequestForWhomView(ProgrammeMixin, TemplateView):
+    """Coordinators: choose the staff member to file a shadowing request for (by name, ``?q=``)."""
+
+    template_name = "shadowing/request_for_whom.html"
+    model = Person
+    required_roles = frozenset({PlatformRole.COORDINATOR, PlatformRole.PROGRAMME_ADMIN})
+
+    def narrow_queryset(self, queryset: QuerySet[Person]) -> QuerySet[Person]:
+        return (
+            queryset.filter(
+                memberships__programme=self.programme,
+                memberships__is_active=True,
+                memberships__role_assignments__role=PlatformRole.STAFF,
+            )
+            .select_related("user", "organisation", "unit")
+            .distinct()
+            .order_by("user__last_name", "user__first_name")
+        )
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.get("q", "")[:100].strip()
+        people = self.get_queryset()
+        if query:
+            people = people.filter(Q(user__first_name__icontains=query) | Q(user__last_name__icontains=query))
+        context.update(query=query, people=list(people[:50]))
+        return context
+
+
+class RequestForPersonView(RequestCreateView):
+    """A coordinator asks on a staff member's behalf (as they may enrol people on courses): the same form,
+    with that person's organisation, unit and languages; the line manager approves as usual and the person
+    is told who filed it."""
+
+    model = Person
+    required_roles = frozenset({PlatformRole.COORDINATOR, PlatformRole.PROGRAMME_ADMIN})
+    success_message = gettext_lazy("The request is filed; the person's line manager is asked to approve it.")
+
+    def load(self, **kwargs: int) -> None:
+        self.for_person: Person = self.get_object_or_404(pk=kwargs["person"])
+
+    def narrow_queryset(self, queryset: QuerySet[Person]) -> QuerySet[Person]:
+        return queryset.filter(
+            memberships__programme=self.programme,
+            memberships__is_active=True,
+            memberships__role_assignments__role=PlatformRole.STAFF,
+        ).select_related("user", "organisation", "line_manager__user")
+
+    def get_initial(self) -> dict[str, object]:
+        return {"languages": list(self.for_person.languages or [])}
+
+    def get_form_kwargs(self) -> dict[str, object]:
+        return {
+            **super().get_form_kwargs(),
+            "organisation_id": self.for_person.organisation_id,
+            "unit_id": self.for_person.unit_id,
+            "languages": list(self.for_person.languages or []),
+        }
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            line_manager=self.for_person.line_manager,
+            organisation=self.for_person.organisation,
+            for_person=self.for_person,
+        )
+        return context
+
+    def perform(self, form: forms.ShadowingRequestForm) -> str:
+        created = shadowing_requests.request_create(
+            actor=self.actor, programme=self.programme, person=self.for_person, **form.split()
         )
         return reverse("shadowing:request-detail", kwargs={"pk": created.pk})
 

@@ -89,7 +89,13 @@ class WorkplaceDetailView(ProgrammeMixin, TemplateView):
             ),
             can_edit=permissions.can_edit_workplace(self.actor, workplace),
             can_request=permissions.can_request(self.actor, self.programme)
-            and permissions.can_shadow_at(self.actor.organisation_id or 0, workplace.organisation_id),
+            and permissions.can_shadow_at(
+                self.actor.organisation_id or 0,
+                workplace.organisation_id,
+                own_rule=self.programme.own_rule,
+                requester_unit_id=self.person.unit_id if self.actor.person else None,
+                host_unit_id=workplace.unit_id,
+            ),
             language_names=forms.LANGUAGE_NAMES,
         )
         return context

@@ -26,6 +26,9 @@ PUBLIC = {
     "drf_spectacular.views.SpectacularAPIView",
     "drf_spectacular.views.SpectacularSwaggerView",
     "rest_framework.routers.APIRootView",
+    # platform administrators only (checked first); programmes' names and states, no programme's data
+    "organisations.views.platform.PlatformProgrammeListView",
+    "organisations.views.platform.PlatformProgrammeCreateView",
 }
 
 

@@ -301,3 +301,25 @@ async def test_closing_a_programmes_sockets_leaves_other_programmes_alone(
     await _closed_with(a, FORBIDDEN, CLOSE_FORBIDDEN)
     await _still_open(foreign)
     await foreign.disconnect()
+
+
+async def test_archiving_the_programme_closes_its_sockets_and_refuses_new_ones(
+    group, member_a, programme_admin
+):
+    from organisations.models import Programme
+    from organisations.services import programmes
+
+    a = _socket(member_a, group.pk)
+    await _open(a)
+
+    def archive() -> None:
+        programme = Programme.unscoped_objects.get(pk=group.programme_id)
+        forget_actor(programme_admin.user)
+        programmes.programme_archive(actor=actor_for(programme_admin.user), programme=programme)
+
+    await sync_to_async(archive)()
+
+    await _closed_with(a, FORBIDDEN, CLOSE_FORBIDDEN)
+    again = _socket(member_a, group.pk)
+    connected, code = await again.connect()
+    assert (connected, code) == (False, CLOSE_FORBIDDEN)

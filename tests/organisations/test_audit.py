@@ -7,10 +7,18 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
-from organisations.models import AuditEntryProgramme, Membership, Organisation, RoleAssignment, WorkRole
+from organisations.models import (
+    AuditEntryProgramme,
+    Membership,
+    Organisation,
+    PlatformRole,
+    RoleAssignment,
+    WorkRole,
+)
 from organisations.permissions import actor_for
 from organisations.services.agencies import organisation_update
 from organisations.services.people import calendar_token_rotate, person_update
+from tests.factories import make_member
 from tests.factories.organisations import OrganisationFactory, WorkRoleFactory
 
 AUDIT = reverse("organisations:audit")
@@ -91,8 +99,10 @@ def test_change_to_a_shared_organisation_is_shown_to_each_programme_it_takes_par
 ):
     shared = OrganisationFactory(name="Skatteverket", programmes=[programme, other_programme])
     alone = OrganisationFactory(name="Kommunen", programmes=[other_programme])
+    # The shared agency is changed by its own admin (no programme's admin may change a shared agency).
+    shared_admin = make_member(other_programme, shared, PlatformRole.ORGANISATION_ADMIN)
     with in_programme(programme, other_programme):
-        organisation_update(actor=actor_for(outsider.user), organisation=shared, values={"name": "SKV"})
+        organisation_update(actor=actor_for(shared_admin.user), organisation=shared, values={"name": "SKV"})
         organisation_update(actor=actor_for(outsider.user), organisation=alone, values={"name": "Kommun"})
     [shared_update, alone_update] = [
         e for e in entries_of(Organisation) if e.action == LogEntry.Action.UPDATE

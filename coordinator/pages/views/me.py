@@ -62,6 +62,8 @@ def _sortable(value: date | datetime) -> datetime:
 class SettingsView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ignore[type-arg]
     """My profile details and which notifications also come by email."""
 
+    allowed_when_archived = True  # the person's own settings and notifications
+
     template_name = "coordinator/settings.html"
     form_class = OwnProfileForm
     success_message = gettext_lazy("Your settings were saved.")
@@ -106,6 +108,8 @@ class SettingsView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ignore[
 
 class RotateCalendarTokenView(ProgrammeMixin, View):
     """Give me a new secret calendar address; the old one stops working at once."""
+
+    allowed_when_archived = True  # the person's own settings and notifications
 
     def post(self, request: HttpRequest) -> HttpResponse:
         people.calendar_token_rotate(actor=self.actor, person=self.person)

@@ -37,6 +37,8 @@ class NotificationListView(ProgrammeMixin, TemplateView):
 class MarkNotificationsReadView(ProgrammeMixin, View):
     """Mark one notification (``id``) or all of mine read; answers JSON to scripts, else goes back."""
 
+    allowed_when_archived = True  # the person's own settings and notifications
+
     model = Notification
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:

@@ -1,0 +1,83 @@
+"""The barometer API: every feature's figures of one programme as JSON, or as CSV for Swedish Excel."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from coordinator.core import registry
+from coordinator.pages.views.barometer_api import excel_cell
+from organisations.models import Membership, PlatformRole, RoleAssignment
+
+URL = "/api/v1/reports/barometer/"
+
+
+def test_barometer_json_has_every_section_for_the_period(api, programme, coordinator, staff_a, org_b):
+    response = api(coordinator).get(URL, {"from": "2026-01-01", "to": "2026-12-31"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["programme"], body["from"], body["to"]) == (programme.pk, "2026-01-01", "2026-12-31")
+    titles = [section["title"] for section in body["sections"]]
+    assert titles[0] == "Organisations and people"
+    organisations = body["sections"][0]
+    assert organisations["figures"][:2] == [
+        {"label": "Organisations taking part", "value": 2},
+        {"label": "Active members", "value": 2},
+    ]
+    assert len(titles) == len([p for p in registry.report_providers])
+
+
+def test_barometer_csv_opens_in_swedish_excel(api, programme, coordinator, staff_a):
+    response = api(coordinator).get(URL, {"from": "2026-01-01", "to": "2026-12-31", "format": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert (
+        response["Content-Disposition"] == 'attachment; filename="barometer-malmo-2026-01-01-2026-12-31.csv"'
+    )
+    content = response.content
+    assert content.startswith(b"\xef\xbb\xbf")
+    lines = content.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == "Section;Figure;Value"
+    assert lines[1] == "Organisations and people;Organisations taking part;2"
+
+
+def test_excel_cells_use_a_decimal_comma_and_defuse_formulas():
+    assert excel_cell(Decimal("12.50")) == "12,50"
+    assert excel_cell(0.25) == "0,25"
+    assert excel_cell(7) == "7"
+    assert excel_cell("=SUM(A1)") == "'=SUM(A1)"
+    assert excel_cell("-3") == "-3"
+
+
+def test_barometer_needs_a_reporting_role_and_its_own_programme(
+    api, programme, other_programme, staff_a, coordinator
+):
+    assert api(staff_a).get(URL).status_code == 403
+    foreign = api(coordinator).get(URL, {"programme": other_programme.pk})
+    assert (foreign.status_code, foreign.json()) == (400, {"programme": ["No such programme among yours."]})
+    assert api(None).get(URL).status_code == 401
+
+
+def test_barometer_asks_which_programme_when_one_reports_on_several(
+    api, programme, other_programme, coordinator
+):
+    membership = Membership.unscoped_objects.create(programme=other_programme, person=coordinator)
+    RoleAssignment.unscoped_objects.create(membership=membership, role=PlatformRole.COORDINATOR)
+    ambiguous = api(coordinator).get(URL)
+    chosen = api(coordinator).get(URL, {"programme": other_programme.pk})
+    assert (ambiguous.status_code, ambiguous.json()) == (
+        400,
+        {"programme": ["Name the programme to report on."]},
+    )
+    assert (chosen.status_code, chosen.json()["programme"]) == (200, other_programme.pk)
+
+
+def test_barometer_bad_input_is_400(api, coordinator):
+    assert api(coordinator).get(URL, {"from": "2026-13-01"}).status_code == 400
+    backwards = api(coordinator).get(URL, {"from": "2026-06-01", "to": "2026-01-01"})
+    assert (backwards.status_code, backwards.json()) == (
+        400,
+        {"to": ["The period must end on or after its start."]},
+    )
+    assert api(coordinator).get(URL, {"programme": "x"}).status_code == 400
+    assert api(coordinator).get(URL, {"programme": str(2**64)}).status_code == 400
+    assert api(coordinator).get(URL, {"colour": "red"}).status_code == 400

@@ -1,0 +1,270 @@
+"""A whole programme set up from nothing through the public API alone: no shell, no admin site, no direct
+database writes (the platform administrator's account is the one thing that exists beforehand)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from coordinator.core.models import Notification
+from focusgroups.models import FocusGroup
+from organisations.models import Person, Programme
+from tests.factories.shadowing import future_weekday
+
+API = "/api/v1"
+
+
+def platform_admin_client() -> APIClient:
+    operator = User.objects.create_superuser("operator", "operator@samverkan.example", "x-unused-x")
+    client = APIClient()
+    client.force_authenticate(user=operator)
+    return client
+
+
+def sign_in(username: str) -> APIClient:
+    """The person signs in and gets an API client.
+
+    Today the test authenticates the client directly; when invitations exist this becomes the person's own
+    sign-in (accept the invitation from the outbox, set a password, obtain a token) with no other change
+    to the test."""
+    client = APIClient()
+    client.force_authenticate(user=User.objects.get(username=username))
+    return client
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.content
+    return response.json()
+
+
+def test_a_programme_is_set_up_from_nothing_through_the_api_alone(db):
+    operator = platform_admin_client()
+
+    # 1. The platform administrator starts the programme and names its first admin.
+    programme = ok(
+        operator.post(
+            f"{API}/programmes/",
+            {
+                "name": "Lokalt kompetensutvecklingsprogram Malmö",
+                "slug": "malmo-2027",
+                "language": "sv",
+                "time_zone": "Europe/Stockholm",
+                "coordinator_email": "samordnare@malmo.example",
+                "own_rule": "unit",
+                "first_admin": {
+                    "username": "eva.lindqvist",
+                    "email": "eva.lindqvist@malmo.example",
+                    "first_name": "Eva",
+                    "last_name": "Lindqvist",
+                    "new_organisation": {
+                        "name": "Malmö stad",
+                        "short_name": "Malmö stad",
+                        "kind": "municipality",
+                    },
+                },
+            },
+            format="json",
+        ),
+        201,
+    )
+    pid = programme["id"]
+    admin = sign_in("eva.lindqvist")
+    assert ok(admin.get(f"{API}/programmes/{pid}/"))["my_roles"] == [
+        "organisation_admin",
+        "programme_admin",
+        "staff",
+    ]
+
+    # 2. What every programme starts with, in its language.
+    groups = ok(admin.get(f"{API}/focusgroups/groups/", {"programme": pid}))["results"]
+    assert sorted(g["name"] for g in groups) == [
+        "Hälsoperspektivet/empowerment",
+        "Informationsflödet",
+        "Kartläggningsmetodik",
+        "Målgruppskännedom",
+        "Organisationskännedom",
+        "Samarbete/samverkan",
+    ]
+    roles = {r["code"]: r for r in ok(admin.get(f"{API}/work-roles/", {"page_size": 100}))["results"]}
+    assert roles["introduction_secretary"]["name"] == "Introduktionssekreterare"
+    sfi_teacher = ok(
+        admin.post(
+            f"{API}/work-roles/",
+            {"programme": pid, "code": "sfi_teacher", "name": "Sfi-lärare"},
+            format="json",
+        ),
+        201,
+    )
+
+    # 3. Agencies and their units.
+    malmo = ok(admin.get(f"{API}/organisations/"))["results"][0]
+    migrationsverket = ok(
+        admin.post(
+            f"{API}/organisations/",
+            {"programme": pid, "name": "Migrationsverket", "short_name": "MV", "kind": "state_agency"},
+            format="json",
+        ),
+        201,
+    )
+    units = {}
+    for organisation, name in (
+        (malmo, "Introduktion Rosengård"),
+        (malmo, "Sfi Malmö"),
+        (migrationsverket, "Mottagningsenheten Malmö"),
+    ):
+        units[name] = ok(
+            admin.post(
+                f"{API}/units/",
+                {"organisation": organisation["id"], "name": name, "programme": pid},
+                format="json",
+            ),
+            201,
+        )["id"]
+
+    # 4. People with line managers (the manager first, then the people they manage).
+    def person(
+        username: str,
+        organisation: dict,
+        unit: str,
+        *,
+        roles: list[str],
+        manager: int | None = None,
+        work_role: int | None = None,
+    ) -> int:
+        first, last = username.split(".")
+        body = {
+            "programme": pid,
+            "organisation": organisation["id"],
+            "unit": units[unit],
+            "username": username,
+            "email": f"{username}@example.org",
+            "first_name": first.title(),
+            "last_name": last.title(),
+            "roles": roles,
+        }
+        if manager is not None:
+            body["line_manager"] = manager
+        if work_role is not None:
+            body["work_role"] = work_role
+        return ok(admin.post(f"{API}/people/", body, format="json"), 201)["id"]
+
+    chef = person(
+        "karin.svensson",
+        malmo,
+        "Introduktion Rosengård",
+        roles=["staff", "line_manager"],
+        work_role=roles["manager"]["id"],
+    )
+    secretary = person(
+        "amina.hassan",
+        malmo,
+        "Introduktion Rosengård",
+        roles=["staff"],
+        manager=chef,
+        work_role=roles["introduction_secretary"]["id"],
+    )
+    teacher = person(
+        "omar.khalil",
+        malmo,
+        "Sfi Malmö",
+        roles=["staff", "host_contact", "course_provider"],
+        work_role=sfi_teacher["id"],
+    )
+    mv_chef = person(
+        "johan.berg",
+        migrationsverket,
+        "Mottagningsenheten Malmö",
+        roles=["staff", "line_manager", "host_contact"],
+    )
+    coordinator = person(
+        "sara.nilsson", malmo, "Introduktion Rosengård", roles=["staff", "coordinator"], manager=chef
+    )
+    assert ok(admin.get(f"{API}/people/{secretary}/"))["line_manager"] == chef
+
+    # 5. Focus groups staffed.
+    first_group = sorted(groups, key=lambda g: g["name"])[0]
+    ok(
+        admin.post(
+            f"{API}/focusgroups/memberships/",
+            {"group": first_group["id"], "person": mv_chef, "role": "convener", "mandate": "Sammankallande."},
+            format="json",
+        ),
+        201,
+    )
+
+    # 6. A course, given by the sfi unit's organisation.
+    coordinator_client = sign_in("sara.nilsson")
+    ok(
+        coordinator_client.post(
+            f"{API}/seminars/courses/",
+            {"programme": pid, "title": "Svenska myndigheter för nyanlända", "providers": [malmo["id"]]},
+            format="json",
+        ),
+        201,
+    )
+
+    # 7. A workplace with a topic and open days, at the sfi unit.
+    topic = ok(
+        coordinator_client.post(f"{API}/shadowing/topics/", {"programme": pid, "name": "Sfi"}, format="json"),
+        201,
+    )
+    host = sign_in("omar.khalil")
+    workplace = ok(
+        host.post(
+            f"{API}/shadowing/workplaces/",
+            {
+                "programme": pid,
+                "unit": units["Sfi Malmö"],
+                "name": "Sfi Malmö, Södervärn",
+                "description": "Svenska för invandrare: mottagning, nivåtest och undervisning.",
+                "street_address": "Södervärnsgatan 1",
+                "city": "Malmö",
+                "topics": [topic["id"]],
+                "languages": ["sv"],
+                "max_visitors_per_day": 2,
+                "is_published": True,
+            },
+            format="json",
+        ),
+        201,
+    )
+
+    # 8. The staff member exists; a coordinator files a request on their behalf, at another unit of the
+    # same organisation (the programme applies the own-organisation rule at unit level).
+    start = future_weekday(0)
+    request = ok(
+        coordinator_client.post(
+            f"{API}/shadowing/requests/",
+            {
+                "programme": pid,
+                "person": secretary,
+                "learning_goals": "Förstå hur sfi tar emot nyanlända.",
+                "days": 1,
+                "topics": [topic["id"]],
+                "languages": ["sv"],
+                "windows": [
+                    {"starts_on": start.isoformat(), "ends_on": (start + timedelta(days=14)).isoformat()}
+                ],
+                "preferences": [{"rank": 1, "workplace": workplace["id"]}],
+            },
+            format="json",
+        ),
+        201,
+    )
+    assert (request["requester"], request["filed_by"], request["status"]) == (
+        secretary,
+        coordinator,
+        "pending_approval",
+    )
+    the_secretary = Person.unscoped_objects.get(pk=secretary)
+    assert list(
+        Notification.unscoped_objects.filter(recipient=the_secretary).values_list("title", flat=True)
+    ) == ["Sara Nilsson har begärt ett skuggningsbesök för din räkning"]
+
+    # The programme's admin sees the programme's state on the onboarding checklist.
+    assert Programme.unscoped_objects.get(pk=pid).own_rule == "unit"
+    assert FocusGroup.unscoped_objects.filter(programme_id=pid).count() == 6
+    assert teacher and mv_chef
