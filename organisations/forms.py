@@ -5,11 +5,13 @@ from typing import Any
 
 from auditlog.registry import auditlog
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from organisations.models import UI_LANGUAGES, Person, Programme, validate_language_codes
 from organisations.selectors import members_of
+from organisations.services import accounts
 
 
 class OwnProfileForm(forms.Form):
@@ -69,3 +71,22 @@ class AuditTrailFilterForm(forms.Form):
         self.fields["person"].queryset = members_of(programme).order_by(  # type: ignore[attr-defined]
             "user__last_name", "user__first_name"
         )
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's reset form, mailing through the outbox in the person's language (``accounts``)."""
+
+    email = forms.EmailField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        accounts.password_reset_request(email=self.cleaned_data["email"])
+
+
+class SignInEmailForm(forms.Form):
+    """Sign in with your organisation: the address chooses the provider by its domain."""
+
+    email = forms.EmailField(
+        label=_("Your work email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )

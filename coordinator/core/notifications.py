@@ -157,6 +157,41 @@ def send_invite(
     )[0]
 
 
+def send_email(
+    *,
+    programme: Any,
+    person: Any,
+    kind: str,
+    subject: str,
+    body: str,
+    params: Mapping[str, Any] | None = None,
+    url: str = "",
+) -> OutboundEmail | None:
+    """Mail one person through the outbox, with no in-app notification: for what concerns their account
+    (an invitation, a password reset), which they read before they can sign in and which must not wait in
+    the bell for whoever signs in next.
+
+    ``subject`` and ``body`` are English source texts written in the person's language and filled with
+    ``params``; the mail is always sent (no preference turns account mail off). Call it inside the
+    transaction: the message is written there and sent after the commit. Returns None for a person with
+    no address.
+    """
+    if not person.user.email:
+        return None
+    with translation.override(person.language_in(programme)):
+        outbound = _queue_email(
+            programme=programme,
+            person=person,
+            kind=kind,
+            subject=one_line(_render(subject, params))[:255],
+            body=_render(body, params),
+            url=url,
+            invite=None,
+        )
+    transaction.on_commit(lambda: deliver([outbound.pk]))
+    return outbound
+
+
 def absolute_url(path: str) -> str:
     if not path or path.startswith(("http://", "https://")):
         return path
