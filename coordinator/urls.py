@@ -14,7 +14,7 @@ urlpatterns = [
     path("login/organisation/", signin.SingleSignOnByEmailView.as_view(), name="sso-by-email"),
     path("login/organisation/<int:pk>/", signin.SingleSignOnStartView.as_view(), name="sso-start"),
     path(
-        "login/organisation/<int:pk>/callback/",
+        "login/organisation/callback/",
         signin.SingleSignOnCallbackView.as_view(),
         name="sso-callback",
     ),

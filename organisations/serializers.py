@@ -299,7 +299,7 @@ class IdentityProviderSerializer(StrictModelSerializer):
         return bool(provider.client_secret_encrypted)
 
     def get_redirect_uri(self, provider: IdentityProvider) -> str:
-        return f"{settings.SITE_URL}{reverse('sso-callback', kwargs={'pk': provider.pk})}"
+        return f"{settings.SITE_URL}{reverse('sso-callback')}"
 
 
 class TokenRequestSerializer(StrictSerializer):

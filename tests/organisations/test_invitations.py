@@ -107,7 +107,9 @@ def test_accepting_sets_the_password_and_signs_in(invited):
 def test_a_used_link_says_so_and_changes_nothing(invited):
     person, link = invited
     Client().post(link, {"new_password1": PASSWORD, "new_password2": PASSWORD})
-    again = Client().post(link, {"new_password1": "Another-long-pass-99", "new_password2": "Another-long-pass-99"})
+    again = Client().post(
+        link, {"new_password1": "Another-long-pass-99", "new_password2": "Another-long-pass-99"}
+    )
     assert again.status_code == 410
     assert "This invitation has already been used." in again.content.decode()
     assert User.objects.get(pk=person.user_id).check_password(PASSWORD)
@@ -159,10 +161,10 @@ def test_resend_replaces_the_link_and_is_rate_limited(invited, api, programme_ad
     invitation = Invitation.unscoped_objects.get(person=person)
     too_soon = api(programme_admin).post(f"/api/v1/invitations/{invitation.pk}/resend/")
     assert too_soon.status_code == 400
-    assert too_soon.json() == {
-        "person": ["An invitation was sent to this person less than 10 minutes ago."]
-    }
-    Invitation.unscoped_objects.filter(pk=invitation.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    assert too_soon.json() == {"person": ["An invitation was sent to this person less than 10 minutes ago."]}
+    Invitation.unscoped_objects.filter(pk=invitation.pk).update(
+        created_at=timezone.now() - timedelta(minutes=11)
+    )
     resent = api(programme_admin).post(f"/api/v1/invitations/{invitation.pk}/resend/")
     assert (resent.status_code, resent.json()["state"]) == (201, "pending")
     assert Client().get(old_link).status_code == 410
@@ -200,7 +202,9 @@ def test_organisation_admin_invites_own_people_only(api, programme, org_a, org_b
         "/api/v1/invitations/", {"programme": programme.pk, "person": own.pk}, format="json"
     )
     assert refused.status_code == 403
-    accepted = api(org_admin).post("/api/v1/invitations/", {"programme": programme.pk, "person": own.pk}, format="json")
+    accepted = api(org_admin).post(
+        "/api/v1/invitations/", {"programme": programme.pk, "person": own.pk}, format="json"
+    )
     assert accepted.status_code == 201
     assert [row["id"] for row in api(other_admin).get("/api/v1/invitations/").json()["results"]] == []
     assert [row["person"] for row in api(org_admin).get("/api/v1/invitations/").json()["results"]] == [own.pk]

@@ -21,6 +21,7 @@ from organisations.models import Invitation
 from organisations.services import invitations, sso
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
+SSO_PROVIDER_KEY = "sso_provider"
 
 
 class SignInView(auth_views.LoginView):
@@ -62,7 +63,10 @@ class SingleSignOnStartView(View):
         provider = sso.enabled_provider(pk)
         if provider is None:
             return _refused(request, _("This sign-in is not available."), status=404)
-        callback = request.build_absolute_uri(reverse("sso-callback", kwargs={"pk": provider.pk}))
+        # One callback address for every organisation (the one each registers at its provider); the
+        # session remembers which provider this sign-in went to.
+        callback = request.build_absolute_uri(reverse("sso-callback"))
+        request.session[SSO_PROVIDER_KEY] = provider.pk
         try:
             return sso.sign_in_start(request, provider, callback_url=callback)
         except sso.SignInRefused as refusal:
@@ -72,10 +76,15 @@ class SingleSignOnStartView(View):
 class SingleSignOnCallbackView(View):
     """Back from the provider: exchange the code, check the identity, sign the person in or refuse."""
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        provider = sso.enabled_provider(pk)
+    def get(self, request: HttpRequest) -> HttpResponse:
+        pk = request.session.pop(SSO_PROVIDER_KEY, None)
+        provider = sso.enabled_provider(pk) if isinstance(pk, int) else None
         if provider is None:
-            return _refused(request, _("This sign-in is not available."), status=404)
+            return _refused(
+                request,
+                _("This sign-in has expired or was not started here. Please start again."),
+                status=400,
+            )
         try:
             user = sso.sign_in_finish(request, provider)
         except sso.SignInRefused as refusal:
