@@ -73,7 +73,7 @@ class MembershipAdmin(ScopedModelAdmin):
 
     # Ending (or, for the platform operator, deleting) a person's last membership here ends their account,
     # as the service does: no path leaves someone signed in after their last membership.
-    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Membership, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if not obj.is_active:
             accounts.accounts_close_if_unattached(obj.person)

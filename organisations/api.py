@@ -259,7 +259,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progra
         return selectors.invitations_for(self.actor)
 
     @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         incoming = InvitationCreateSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
         invitation = invitations.invite(actor=self.actor, **incoming.validated_data)

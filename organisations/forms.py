@@ -80,7 +80,7 @@ class PasswordResetRequestForm(PasswordResetForm):
         label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
-    def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def save(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
         accounts.password_reset_request(email=self.cleaned_data["email"])
 
 

@@ -86,6 +86,15 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.services.workplaces:slots_remove_free": "delete by pk after the scoped read",
     "shadowing.services.shadowing_requests:requests_expire": "periodic sweep over every programme",
     "shadowing.permissions:approvers_of": "the requester's line manager, who may be outside the programme",
+    "organisations.services.accounts:accounts_close_if_unattached": "any active membership, every programme",
+    "organisations.services.accounts:password_reset_request": "a visitor's address names the person",
+    "organisations.services.invitations:_lock_person": "lock by pk after the scoped read",
+    "organisations.services.invitations:_replace_pending": "the locked person's own invitations",
+    "organisations.services.invitations:find": "a visitor's link names the invitation by its digest",
+    "organisations.services.invitations:_claim": "compare-and-set by pk after the digest lookup",
+    "organisations.services.invitations:revoke": "compare-and-set by pk after the scoped read",
+    "organisations.services.invitations:revoke_pending_of": "an ended account's own invitations",
+    "organisations.services.sso:_person_for": "the provider's organisation and confirmed address",
 }
 
 

@@ -74,7 +74,7 @@ def notify(
     kind: str,
     title: str,
     body: str = "",
-    params: Mapping[str, Any] | None = None,
+    params: Mapping[str, object] | None = None,
     detail: str = "",
     url: str = "",
     invite: Invite | None = None,
@@ -130,7 +130,7 @@ def notify(
     return created
 
 
-def _render(text: Any, params: Mapping[str, Any] | None) -> str:
+def _render(text: object, params: Mapping[str, object] | None) -> str:
     """A source text in the active language, filled with its parameters (which may be lazy texts too)."""
     if not text:
         return ""
@@ -164,7 +164,7 @@ def send_email(
     kind: str,
     subject: str,
     body: str,
-    params: Mapping[str, Any] | None = None,
+    params: Mapping[str, object] | None = None,
     url: str = "",
 ) -> OutboundEmail | None:
     """Mail one person through the outbox, with no in-app notification: for what concerns their account

@@ -16,7 +16,6 @@ import base64
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.integrations.base_client import OAuthError
@@ -246,7 +245,7 @@ def _claims(request: HttpRequest, provider: IdentityProvider) -> Claims:
     client = _client(provider)
     try:
         token = client.authorize_access_token(request)
-        id_claims: dict[str, Any] = dict(token.get("userinfo") or {})
+        id_claims: dict[str, object] = dict(token.get("userinfo") or {})
         if not id_claims.get("sub"):
             raise _refuse("provider")
         userinfo = dict(client.userinfo(token=token))

@@ -38,6 +38,7 @@ def _new_person(api, programme_admin, programme, org_a, **extra):
             "email": "amina.hassan@migrationsverket.example",
             "first_name": "Amina",
             "last_name": "Hassan",
+            "preferred_language": "en",
             **extra,
         },
         format="json",

@@ -123,6 +123,7 @@ def test_invited_person_signs_in_with_the_provider_and_spends_the_invitation(
                 "email": "amina.hassan@migrationsverket.example",
                 "first_name": "Amina",
                 "last_name": "Hassan",
+                "preferred_language": "en",
                 "invite": True,
             },
             format="json",

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +30,7 @@ class SignInView(auth_views.LoginView):
 
     redirect_authenticated_user = True
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+    def get_context_data(self, **kwargs: object) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["providers"] = sso.providers_for_sign_in()
         context["sso_form"] = SignInEmailForm()
@@ -105,7 +106,9 @@ class InvitationAcceptView(View):
             status = 404 if refusal.code == "unknown" else 410
             return _refused(self.request, refusal.messages[0], status=status)
 
-    def _page(self, invitation: Invitation, form: SetPasswordForm, *, status: int = 200) -> HttpResponse:
+    def _page(
+        self, invitation: Invitation, form: SetPasswordForm[User], *, status: int = 200
+    ) -> HttpResponse:
         provider = sso.enabled_provider_of(invitation.person.organisation_id)
         context = {"invitation": invitation, "form": form, "provider": provider}
         return render(self.request, self.template_name, context, status=status)
