@@ -90,3 +90,33 @@ class SignInEmailForm(forms.Form):
     email = forms.EmailField(
         label=_("Your work email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
+
+
+class IdentityProviderForm(forms.Form):
+    """An organisation's OpenID Connect provider; the stored client secret is never shown back."""
+
+    issuer = forms.URLField(
+        label=_("Issuer"),
+        max_length=500,
+        help_text=_("The provider's issuer address, as in its discovery document."),
+    )
+    client_id = forms.CharField(label=_("Client id"), max_length=255)
+    client_secret = forms.CharField(
+        label=_("Client secret"),
+        max_length=2000,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Leave empty to keep the stored secret."),
+    )
+    email_domains = forms.CharField(
+        label=_("Email domains"),
+        max_length=2000,
+        required=False,
+        help_text=_("Separated by commas, for example: migrationsverket.se"),
+    )
+    is_enabled = forms.BooleanField(label=_("Staff sign in with this provider"), required=False, initial=True)
+
+    def clean_email_domains(self) -> list[str]:
+        raw = self.cleaned_data.get("email_domains", "")
+        return [domain.strip() for domain in raw.split(",") if domain.strip()]

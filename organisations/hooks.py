@@ -78,6 +78,18 @@ registry.nav_items.register(
 )
 
 registry.nav_items.register(
+    "invitations",
+    registry.NavItem(
+        _("Invitations"),
+        "organisations:invitations",
+        lambda request: request_has_role(
+            request, PlatformRole.PROGRAMME_ADMIN, PlatformRole.ORGANISATION_ADMIN
+        ),
+    ),
+    order=97,
+)
+
+registry.nav_items.register(
     "barometer", registry.NavItem(_("Barometer"), "barometer", _reports_viewer), order=95
 )
 

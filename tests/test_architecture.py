@@ -88,6 +88,7 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.permissions:approvers_of": "the requester's line manager, who may be outside the programme",
     "organisations.services.accounts:accounts_close_if_unattached": "any active membership, every programme",
     "organisations.services.accounts:password_reset_request": "a visitor's address names the person",
+    "organisations.services.accounts:_reset_sent_recently": "the person's own outbox, every programme's",
     "organisations.services.invitations:_lock_person": "lock by pk after the scoped read",
     "organisations.services.invitations:_replace_pending": "the locked person's own invitations",
     "organisations.services.invitations:find": "a visitor's link names the invitation by its digest",

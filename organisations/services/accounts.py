@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from rest_framework.authtoken.models import Token
 
+from coordinator.core.models import OutboundEmail
 from coordinator.core.notifications import send_email
 from organisations import permissions
 from organisations.models import Membership, Person, Programme
@@ -87,6 +90,17 @@ RESET_BODY = gettext_noop(
 )
 
 
+RESET_INTERVAL = timedelta(minutes=5)
+
+
+def _reset_sent_recently(person: Person) -> bool:
+    """At most one reset mail per person every five minutes, so the form cannot flood a mailbox."""
+    # The person's own outbox rows, every programme's (the visitor has no scope).
+    return OutboundEmail.unscoped_objects.filter(
+        recipient=person, kind=PASSWORD_RESET_KIND, created_at__gt=timezone.now() - RESET_INTERVAL
+    ).exists()
+
+
 @transaction.atomic
 def password_reset_request(*, email: str) -> int:
     """Mail a password reset link to each active account with this address; anyone may ask.
@@ -108,7 +122,7 @@ def password_reset_request(*, email: str) -> int:
             .order_by("-joined_at")
             .first()
         )
-        if membership is None:
+        if membership is None or _reset_sent_recently(user.person):
             continue
         uid = urlsafe_base64_encode(force_bytes(user.pk))
         token = default_token_generator.make_token(user)

@@ -4,11 +4,13 @@ reset by email through the outbox without revealing whether an address has an ac
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -178,3 +180,12 @@ def test_password_reset_rejects_a_malformed_address():
     response = Client().post("/password-reset/", {"email": "not an address\n"})
     assert response.status_code == 200
     assert "Enter a valid email address." in response.content.decode()
+
+
+def test_password_reset_mails_one_person_at_most_every_five_minutes(staff_a):
+    for _attempt in range(3):
+        assert Client().post("/password-reset/", {"email": staff_a.user.email}).status_code == 302
+    assert OutboundEmail.unscoped_objects.filter(recipient=staff_a).count() == 1
+    OutboundEmail.unscoped_objects.update(created_at=timezone.now() - timedelta(minutes=6))
+    Client().post("/password-reset/", {"email": staff_a.user.email})
+    assert OutboundEmail.unscoped_objects.filter(recipient=staff_a).count() == 2

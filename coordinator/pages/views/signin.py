@@ -3,8 +3,6 @@ forgotten password, and the single sign-on round trip (OpenID Connect)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -30,7 +28,7 @@ class SignInView(auth_views.LoginView):
 
     redirect_authenticated_user = True
 
-    def get_context_data(self, **kwargs: object) -> dict[str, Any]:
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)
         context["providers"] = sso.providers_for_sign_in()
         context["sso_form"] = SignInEmailForm()
