@@ -98,6 +98,7 @@ class IdentityProviderForm(forms.Form):
     issuer = forms.URLField(
         label=_("Issuer"),
         max_length=500,
+        assume_scheme="https",
         help_text=_("The provider's issuer address, as in its discovery document."),
     )
     client_id = forms.CharField(label=_("Client id"), max_length=255)
