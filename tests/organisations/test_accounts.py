@@ -17,6 +17,8 @@ from rest_framework.test import APIClient
 from coordinator.core.models import OutboundEmail
 from organisations.models import Invitation, Membership
 from organisations.models import PlatformRole as R
+from organisations.permissions import actor_for
+from organisations.services import people
 from tests.factories import make_member
 
 PASSWORD = "correct-horse-battery"
@@ -189,3 +191,28 @@ def test_password_reset_mails_one_person_at_most_every_five_minutes(staff_a):
     OutboundEmail.unscoped_objects.update(created_at=timezone.now() - timedelta(minutes=6))
     Client().post("/password-reset/", {"email": staff_a.user.email})
     assert OutboundEmail.unscoped_objects.filter(recipient=staff_a).count() == 2
+
+
+def test_someone_coming_back_is_granted_a_membership_again_and_invited(
+    api, programme_admin, programme, staff_a, in_programme, django_capture_on_commit_callbacks
+):
+    api(programme_admin).post(
+        f"/api/v1/people/{staff_a.pk}/end-membership/", {"programme": programme.pk}, format="json"
+    )
+    assert User.objects.get(pk=staff_a.user_id).is_active is False
+    with in_programme(programme):
+        people.membership_grant(
+            actor=actor_for(programme_admin.user), programme=programme, person=staff_a, roles=[R.STAFF]
+        )
+    assert Membership.unscoped_objects.get(person=staff_a).is_active is True
+    with django_capture_on_commit_callbacks(execute=True):
+        invited = api(programme_admin).post(
+            "/api/v1/invitations/", {"programme": programme.pk, "person": staff_a.pk}, format="json"
+        )
+    assert invited.status_code == 201
+    outbound = OutboundEmail.unscoped_objects.get(recipient=staff_a, kind="account.invitation")
+    link = re.search(r"http://[^/\s]+(/invitation/[^/\s]+/)", outbound.body_text).group(1)
+    client = Client()
+    accepted = client.post(link, {"new_password1": "Back-again-2027", "new_password2": "Back-again-2027"})
+    assert (accepted.status_code, client.get("/me/").status_code) == (302, 200)
+    assert User.objects.get(pk=staff_a.user_id).is_active is True
