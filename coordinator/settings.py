@@ -155,6 +155,13 @@ GUARDIAN_RAISE_403 = False
 if "AXES_PROXY_COUNT" in os.environ:
     raise ImproperlyConfigured("AXES_PROXY_COUNT is now TRUSTED_PROXY_COUNT (API throttles use it too)")
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# Invitations: how long a link works, and how soon after one is sent another may be sent to the same person.
+INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 14, minimum=1)
+INVITATION_RESEND_MINUTES = env_int("INVITATION_RESEND_MINUTES", 10, minimum=0)
+# Password reset links (Django's own tokens, invalid once the password changes).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3 * 3600, minimum=3600)
+# Single sign-on (OpenID Connect, one provider per organisation): how long a provider may take to answer.
+SSO_HTTP_TIMEOUT_SECONDS = env_int("SSO_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
 
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))

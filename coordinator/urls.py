@@ -4,13 +4,37 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from coordinator.pages.views import barometer, barometer_api, feed, health, home, me, notifications
+from coordinator.pages.views import barometer, barometer_api, feed, health, home, me, notifications, signin
 from organisations.access.admin import site as admin_site
 
 urlpatterns = [
     path("", home.HomeView.as_view(), name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", signin.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/organisation/", signin.SingleSignOnByEmailView.as_view(), name="sso-by-email"),
+    path("login/organisation/<int:pk>/", signin.SingleSignOnStartView.as_view(), name="sso-start"),
+    path(
+        "login/organisation/callback/",
+        signin.SingleSignOnCallbackView.as_view(),
+        name="sso-callback",
+    ),
+    path("invitation/<str:token>/", signin.InvitationAcceptView.as_view(), name="invitation-accept"),
+    path("password-reset/", signin.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        signin.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("i18n/setlang/", home.set_language, name="set_language"),
     path("programme/", home.SwitchProgrammeView.as_view(), name="switch-programme"),
     path("me/", me.MyPageView.as_view(), name="my-page"),

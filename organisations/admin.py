@@ -18,6 +18,7 @@ from organisations.models import (
     Unit,
     WorkRole,
 )
+from organisations.services import accounts
 
 
 class FunderInline(ScopedTabularInline):
@@ -69,6 +70,18 @@ class MembershipAdmin(ScopedModelAdmin):
     list_filter = ["programme", "is_active"]
     inlines = [RoleAssignmentInline]
     superuser_only_delete = True  # the pages have no way to end a membership
+
+    # Ending (or, for the platform operator, deleting) a person's last membership here ends their account,
+    # as the service does: no path leaves someone signed in after their last membership.
+    def save_model(self, request: HttpRequest, obj: Membership, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not obj.is_active:
+            accounts.accounts_close_if_unattached(obj.person)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        person = obj.person
+        super().delete_model(request, obj)
+        accounts.accounts_close_if_unattached(person)
 
 
 class PersonAdmin(ScopedModelAdmin):

@@ -14,20 +14,40 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coordinator.core.validators import parse_int
-from organisations import selectors
+from organisations import permissions, selectors
 from organisations.access.api import ProgrammeScopedViewSet
-from organisations.filters import OrganisationFilter, PersonFilter, UnitFilter, WorkRoleFilter
-from organisations.models import Organisation, ParticipationInvitation, Person, Programme, Unit, WorkRole
+from organisations.filters import (
+    InvitationFilter,
+    OrganisationFilter,
+    PersonFilter,
+    UnitFilter,
+    WorkRoleFilter,
+)
+from organisations.models import (
+    IdentityProvider,
+    Invitation,
+    Organisation,
+    ParticipationInvitation,
+    Person,
+    Programme,
+    Unit,
+    WorkRole,
+)
 from organisations.permissions import can_manage_programme, is_agency_admin, is_platform_admin
 from organisations.serializers import (
     AgencySerializer,
+    IdentityProviderSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
     InviteAgencySerializer,
+    MembershipEndSerializer,
     OrganisationSerializer,
     ParticipationInvitationSerializer,
     PersonCreateSerializer,
@@ -40,7 +60,7 @@ from organisations.serializers import (
     UnitSerializer,
     WorkRoleSerializer,
 )
-from organisations.services import agencies, people, programmes
+from organisations.services import accounts, agencies, invitations, people, programmes, sso
 
 
 class ProgrammeViewSet(
@@ -221,6 +241,39 @@ class OrganisationViewSet(
         )
         return Response(ParticipationInvitationSerializer(invitation).data)
 
+    @extend_schema(methods=["GET"], responses=IdentityProviderSerializer)
+    @extend_schema(methods=["PUT"], request=IdentityProviderSerializer, responses=IdentityProviderSerializer)
+    @extend_schema(methods=["DELETE"], responses={204: None})
+    @action(detail=True, methods=["get", "put", "delete"], url_path="identity-provider")
+    def identity_provider(self, request: Request, pk: str | None = None) -> Response:
+        """The organisation's own OpenID Connect provider (its organisation admins only). The client
+        secret is written, never read back; leave it out to keep the stored one."""
+        organisation = self.get_object()
+        if not permissions.can_configure_sign_in(self.actor, organisation):
+            raise PermissionDenied(_("Only the organisation's own admins may set its sign-in."))
+        provider = IdentityProvider.objects.filter(organisation=organisation).first()
+        if request.method == "DELETE":
+            if provider is None:
+                raise NotFound
+            sso.identity_provider_delete(actor=self.actor, provider=provider)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        if request.method == "PUT":
+            incoming = IdentityProviderSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            data = incoming.validated_data
+            provider = sso.identity_provider_save(
+                actor=self.actor,
+                organisation=organisation,
+                issuer=data["issuer"],
+                client_id=data["client_id"],
+                client_secret=data.get("client_secret") or None,
+                email_domains=data.get("email_domains", []),
+                is_enabled=data.get("is_enabled", True),
+            )
+        if provider is None:
+            raise NotFound
+        return Response(IdentityProviderSerializer(provider).data)
+
 
 class UnitViewSet(
     mixins.ListModelMixin,
@@ -314,10 +367,12 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
         incoming = PersonCreateSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
+        programme = data.pop("programme")
+        send_invitation = data.pop("invite", False)
         with transaction.atomic():
             person = people.person_create(
                 actor=self.actor,
-                programme=data.pop("programme"),
+                programme=programme,
                 organisation=data.pop("organisation"),
                 username=data.pop("username"),
                 email=data.pop("email"),
@@ -327,7 +382,22 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
                 roles=data.pop("roles", None) or ["staff"],
                 values=data,
             )
+            if send_invitation:
+                invitations.invite(actor=self.actor, programme=programme, person=person)
         return self.answer(person, status.HTTP_201_CREATED)
+
+    @extend_schema(request=MembershipEndSerializer, responses=PersonSerializer)
+    @action(detail=True, methods=["post"], url_path="end-membership")
+    def end_membership(self, request: Request, pk: str | None = None) -> Response:
+        """End the person's membership in a programme; with their last one, their account ends (sign-in,
+        sessions and API token)."""
+        person = self.get_object()
+        incoming = MembershipEndSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        accounts.membership_end(
+            actor=self.actor, programme=incoming.validated_data["programme"], person=person
+        )
+        return self.answer(person)
 
     @extend_schema(methods=["GET"], responses=PersonSerializer)
     @extend_schema(methods=["PATCH"], request=PersonUpdateSerializer, responses=PersonSerializer)
@@ -342,6 +412,40 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
             incoming.is_valid(raise_exception=True)
             people.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
         return self.answer(person)
+
+
+class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+    """Invitations to set a password: send, resend and withdraw (programme admins; organisation admins for
+    their own organisation's people)."""
+
+    model = Invitation
+    serializer_class = InvitationSerializer
+    filterset_class = InvitationFilter
+    ordering_fields = ["created_at"]
+
+    def narrow_queryset(self, queryset: QuerySet[Invitation]) -> QuerySet[Invitation]:
+        return selectors.invitations_for(self.actor)
+
+    @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        incoming = InvitationCreateSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        invitation = invitations.invite(actor=self.actor, **incoming.validated_data)
+        return self.answer(invitation, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: InvitationSerializer})
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk: str | None = None) -> Response:
+        """Send a new link (the earlier one stops working); at most once per INVITATION_RESEND_MINUTES."""
+        invitation = invitations.resend(actor=self.actor, invitation=self.get_object())
+        return self.answer(invitation, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        """Withdraw a pending invitation: its link stops working at once."""
+        invitation = invitations.revoke(actor=self.actor, invitation=self.get_object())
+        return self.answer(invitation)
 
 
 class ObtainTokenView(APIView):

@@ -11,6 +11,7 @@ router.register("organisations", api.OrganisationViewSet, basename="organisation
 router.register("units", api.UnitViewSet, basename="unit")
 router.register("work-roles", api.WorkRoleViewSet, basename="work-role")
 router.register("people", api.PersonViewSet, basename="person")
+router.register("invitations", api.InvitationViewSet, basename="invitation")
 
 urlpatterns = [
     path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),

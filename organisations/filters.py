@@ -9,7 +9,15 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from coordinator.core.filters import IntegerFilter
-from organisations.models import Organisation, OrganisationKind, Person, PlatformRole, Unit, WorkRole
+from organisations.models import (
+    Invitation,
+    Organisation,
+    OrganisationKind,
+    Person,
+    PlatformRole,
+    Unit,
+    WorkRole,
+)
 
 
 class OrganisationFilter(django_filters.FilterSet):
@@ -64,3 +72,13 @@ class PersonFilter(django_filters.FilterSet):
             | Q(user__last_name__icontains=value)
             | Q(job_title__icontains=value)
         )
+
+
+class InvitationFilter(django_filters.FilterSet):
+    programme = IntegerFilter(field_name="programme")
+    person = IntegerFilter(field_name="person")
+    status = django_filters.ChoiceFilter(choices=Invitation.Status.choices)
+
+    class Meta:
+        model = Invitation
+        fields: list[str] = []

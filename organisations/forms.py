@@ -5,6 +5,7 @@ from typing import Any
 
 from auditlog.registry import auditlog
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ from organisations.models import (
     validate_time_zone,
 )
 from organisations.selectors import members_of
+from organisations.services import accounts
 
 
 class OwnProfileForm(forms.Form):
@@ -145,3 +147,53 @@ class OrganisationForm(forms.Form):
 
 class AgencySearchForm(forms.Form):
     search = forms.CharField(label=_("Agency's name"), max_length=100, required=False)
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's reset form, mailing through the outbox in the person's language (``accounts``)."""
+
+    email = forms.EmailField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def save(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        accounts.password_reset_request(email=self.cleaned_data["email"])
+
+
+class SignInEmailForm(forms.Form):
+    """Sign in with your organisation: the address chooses the provider by its domain."""
+
+    email = forms.EmailField(
+        label=_("Your work email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+
+class IdentityProviderForm(forms.Form):
+    """An organisation's OpenID Connect provider; the stored client secret is never shown back."""
+
+    issuer = forms.URLField(
+        label=_("Issuer"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("The provider's issuer address, as in its discovery document."),
+    )
+    client_id = forms.CharField(label=_("Client id"), max_length=255)
+    client_secret = forms.CharField(
+        label=_("Client secret"),
+        max_length=2000,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Leave empty to keep the stored secret."),
+    )
+    email_domains = forms.CharField(
+        label=_("Email domains"),
+        max_length=2000,
+        required=False,
+        help_text=_("Separated by commas, for example: migrationsverket.se"),
+    )
+    is_enabled = forms.BooleanField(label=_("Staff sign in with this provider"), required=False, initial=True)
+
+    def clean_email_domains(self) -> list[str]:
+        raw = self.cleaned_data.get("email_domains", "")
+        return [domain.strip() for domain in raw.split(",") if domain.strip()]

@@ -86,6 +86,18 @@ registry.nav_items.register(
 )
 
 registry.nav_items.register(
+    "invitations",
+    registry.NavItem(
+        _("Invitations"),
+        "organisations:person-invitations",
+        lambda request: request_has_role(
+            request, PlatformRole.PROGRAMME_ADMIN, PlatformRole.ORGANISATION_ADMIN
+        ),
+    ),
+    order=97,
+)
+
+registry.nav_items.register(
     "barometer", registry.NavItem(_("Barometer"), "barometer", _reports_viewer), order=95
 )
 

@@ -233,3 +233,22 @@ def can_see_contact_details(actor: Actor, person: Person) -> bool:
 def sees_contacts_in(actor: Actor, programme: Programme, organisation_id: int) -> bool:
     """``can_see_contact_details`` for everyone of one organisation in one programme, without a query."""
     return actor.organisation_id == organisation_id or actor.is_coordinator(programme)
+
+
+def can_invite(actor: Actor, programme: Programme, person: Person) -> bool:
+    """Send, resend or withdraw a person's invitation: the programme's admins, and the admins of the
+    person's own organisation in that programme."""
+    if actor.is_programme_admin(programme):
+        return True
+    return actor.organisation_id == person.organisation_id and actor.has_role(
+        programme, PlatformRole.ORGANISATION_ADMIN
+    )
+
+
+def can_configure_sign_in(actor: Actor, organisation: Organisation) -> bool:
+    """An organisation's identity provider: only its own organisation admins (in any programme it takes
+    part in), never another programme's or organisation's admin, since the setting reaches every programme
+    the organisation takes part in."""
+    return actor.organisation_id == organisation.pk and bool(
+        actor.programmes_with_role(PlatformRole.ORGANISATION_ADMIN)
+    )

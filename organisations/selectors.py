@@ -7,16 +7,18 @@ within-programme rules and the joins each list needs, so that a list costs a fix
 from __future__ import annotations
 
 from auditlog.models import LogEntry
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from organisations.models import (
     AuditEntryProgramme,
     Funder,
+    Invitation,
     Membership,
     Organisation,
     Participation,
     ParticipationInvitation,
     Person,
+    PlatformRole,
     Programme,
     RoleAssignment,
     Unit,
@@ -127,3 +129,14 @@ def invitations_to(organisation: Organisation) -> QuerySet[ParticipationInvitati
     return ParticipationInvitation.unscoped_objects.filter(organisation=organisation).select_related(
         "programme", "organisation"
     )
+
+
+def invitations_for(actor: Actor) -> QuerySet[Invitation]:
+    """Invitations the actor may see and act on: every one in the programmes they administer, and those of
+    their own organisation's people where they are an organisation admin."""
+    admin_of = actor.programmes_with_role(PlatformRole.PROGRAMME_ADMIN)
+    org_admin_of = actor.programmes_with_role(PlatformRole.ORGANISATION_ADMIN)
+    visible = Q(programme_id__in=admin_of)
+    if actor.organisation_id is not None:
+        visible |= Q(programme_id__in=org_admin_of, person__organisation_id=actor.organisation_id)
+    return Invitation.objects.filter(visible).select_related("person__user", "programme", "invited_by__user")

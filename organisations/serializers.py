@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -10,6 +13,8 @@ from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import (
     UI_LANGUAGES,
     Funder,
+    IdentityProvider,
+    Invitation,
     Organisation,
     OrganisationKind,
     ParticipationInvitation,
@@ -332,6 +337,81 @@ class PersonCreateSerializer(PersonUpdateSerializer):
     roles = serializers.ListField(
         child=serializers.ChoiceField(choices=PlatformRole.choices), required=False, max_length=8
     )
+    invite = serializers.BooleanField(
+        required=False, default=False, help_text="Send the person an invitation to set their password."
+    )
+
+
+class InvitationSerializer(StrictModelSerializer):
+    state = serializers.SerializerMethodField(
+        help_text="pending, expired, accepted, revoked (withdrawn) or replaced (a newer one was sent)"
+    )
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "programme",
+            "person",
+            "invited_by",
+            "state",
+            "created_at",
+            "expires_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["pending", "expired", "accepted", "revoked", "replaced"])
+    )
+    def get_state(self, invitation: Invitation) -> str:
+        if invitation.status == Invitation.Status.PENDING and invitation.expires_at <= timezone.now():
+            return "expired"
+        return str(invitation.status)
+
+
+class InvitationCreateSerializer(StrictSerializer):
+    programme = ScopedPrimaryKeyRelatedField(model=Programme)
+    person = ScopedPrimaryKeyRelatedField(model=Person)
+
+
+class MembershipEndSerializer(StrictSerializer):
+    programme = ScopedPrimaryKeyRelatedField(model=Programme)
+
+
+class IdentityProviderSerializer(StrictModelSerializer):
+    """An organisation's OpenID Connect provider. The client secret is written, never read back."""
+
+    client_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=2000, trim_whitespace=False
+    )
+    has_client_secret = serializers.SerializerMethodField()
+    email_domains = serializers.ListField(
+        child=serializers.CharField(max_length=253), max_length=20, required=False
+    )
+    redirect_uri = serializers.SerializerMethodField(
+        help_text="The address to register at the provider as this client's redirect URI."
+    )
+
+    class Meta:
+        model = IdentityProvider
+        fields = [
+            "issuer",
+            "client_id",
+            "client_secret",
+            "has_client_secret",
+            "email_domains",
+            "is_enabled",
+            "redirect_uri",
+            "updated_at",
+        ]
+        read_only_fields = ["updated_at"]
+
+    def get_has_client_secret(self, provider: IdentityProvider) -> bool:
+        return bool(provider.client_secret_encrypted)
+
+    def get_redirect_uri(self, provider: IdentityProvider) -> str:
+        return f"{settings.SITE_URL}{reverse('sso-callback')}"
 
 
 class TokenRequestSerializer(StrictSerializer):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from organisations.views import agencies, audit, platform, programme
+from organisations.views import accounts, agencies, audit, platform, programme
 
 app_name = "organisations"
 
@@ -25,4 +25,7 @@ urlpatterns = [
         platform.PlatformProgrammeCreateView.as_view(),
         name="platform-programme-create",
     ),
+    path("<int:pk>/sign-in/", accounts.IdentityProviderView.as_view(), name="sign-in"),
+    path("people/invitations/", accounts.InvitationsView.as_view(), name="person-invitations"),
+    path("people/invitations/send/", accounts.InvitationActionView.as_view(), name="invitation-action"),
 ]

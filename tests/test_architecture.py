@@ -99,6 +99,16 @@ ESCAPE_HATCH: dict[str, str] = {
     "organisations.services.programmes:programme_restore": "compare-and-set on the programme row by pk",
     "organisations.views.platform:PlatformProgrammeListView.get_context_data": "the platform's programmes",
     "organisations.views.platform:PlatformProgrammeListView.post": "platform admins archive by id",
+    "organisations.services.accounts:accounts_close_if_unattached": "any active membership, every programme",
+    "organisations.services.accounts:password_reset_request": "a visitor's address names the person",
+    "organisations.services.accounts:_reset_sent_recently": "the person's own outbox, every programme's",
+    "organisations.services.invitations:_lock_person": "lock by pk after the scoped read",
+    "organisations.services.invitations:_replace_pending": "the locked person's own invitations",
+    "organisations.services.invitations:find": "a visitor's link names the invitation by its digest",
+    "organisations.services.invitations:_claim": "compare-and-set by pk after the digest lookup",
+    "organisations.services.invitations:revoke": "compare-and-set by pk after the scoped read",
+    "organisations.services.invitations:revoke_pending_of": "an ended account's own invitations",
+    "organisations.services.sso:_person_for": "the provider's organisation and confirmed address",
 }
 
 

@@ -74,7 +74,7 @@ def notify(
     kind: str,
     title: str,
     body: str = "",
-    params: Mapping[str, Any] | None = None,
+    params: Mapping[str, object] | None = None,
     detail: str = "",
     url: str = "",
     invite: Invite | None = None,
@@ -130,7 +130,7 @@ def notify(
     return created
 
 
-def _render(text: Any, params: Mapping[str, Any] | None) -> str:
+def _render(text: object, params: Mapping[str, object] | None) -> str:
     """A source text in the active language, filled with its parameters (which may be lazy texts too)."""
     if not text:
         return ""
@@ -155,6 +155,41 @@ def send_invite(
         url=url,
         invite=Invite(calendar=calendar, method=method),
     )[0]
+
+
+def send_email(
+    *,
+    programme: Any,
+    person: Any,
+    kind: str,
+    subject: str,
+    body: str,
+    params: Mapping[str, object] | None = None,
+    url: str = "",
+) -> OutboundEmail | None:
+    """Mail one person through the outbox, with no in-app notification: for what concerns their account
+    (an invitation, a password reset), which they read before they can sign in and which must not wait in
+    the bell for whoever signs in next.
+
+    ``subject`` and ``body`` are English source texts written in the person's language and filled with
+    ``params``; the mail is always sent (no preference turns account mail off). Call it inside the
+    transaction: the message is written there and sent after the commit. Returns None for a person with
+    no address.
+    """
+    if not person.user.email:
+        return None
+    with translation.override(person.language_in(programme)):
+        outbound = _queue_email(
+            programme=programme,
+            person=person,
+            kind=kind,
+            subject=one_line(_render(subject, params))[:255],
+            body=_render(body, params),
+            url=url,
+            invite=None,
+        )
+    transaction.on_commit(lambda: deliver([outbound.pk]))
+    return outbound
 
 
 def absolute_url(path: str) -> str:

@@ -145,6 +145,9 @@ def membership_grant(
     if work_role is not None and work_role.programme_id != programme.pk:
         raise ValidationError({"work_role": _("Choose a role at work from this programme's list.")})
     membership, _created = Membership.objects.get_or_create(programme=programme, person=person)
+    if not membership.is_active:  # someone coming back; their account returns with a new invitation
+        membership.is_active = True
+        membership.save(update_fields=["is_active"])
     if work_role is not None and membership.work_role_id != work_role.pk:
         membership.work_role = work_role
         membership.save(update_fields=["work_role"])

@@ -17,7 +17,12 @@ from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from organisations import forms, selectors
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Organisation, ParticipationInvitation, PlatformRole, Unit
-from organisations.permissions import can_edit_organisation, is_agency_admin, sees_contacts_in
+from organisations.permissions import (
+    can_configure_sign_in,
+    can_edit_organisation,
+    is_agency_admin,
+    sees_contacts_in,
+)
 from organisations.selectors import members_of
 from organisations.services import agencies
 
@@ -71,6 +76,7 @@ class OrganisationDetailView(ProgrammeMixin, TemplateView):
             people=people,
             show_contacts=sees_contacts_in(self.actor, self.programme, organisation.pk),
             can_edit=can_edit_organisation(self.actor, organisation),
+            can_configure_sign_in=can_configure_sign_in(self.actor, organisation),
         )
         return context
 

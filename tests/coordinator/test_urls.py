@@ -16,7 +16,16 @@ from organisations.access.views import ProgrammeMixin
 PUBLIC = {
     # a landing page for visitors; members get panels built in their scope
     "coordinator.pages.views.home.HomeView",
-    "django.contrib.auth.views.LoginView",
+    "coordinator.pages.views.signin.SignInView",
+    # signing in, accepting an invitation and resetting a password: before anyone is signed in
+    "coordinator.pages.views.signin.SingleSignOnByEmailView",
+    "coordinator.pages.views.signin.SingleSignOnStartView",
+    "coordinator.pages.views.signin.SingleSignOnCallbackView",
+    "coordinator.pages.views.signin.InvitationAcceptView",
+    "coordinator.pages.views.signin.PasswordResetView",
+    "django.contrib.auth.views.PasswordResetDoneView",
+    "coordinator.pages.views.signin.PasswordResetConfirmView",
+    "django.contrib.auth.views.PasswordResetCompleteView",
     "django.contrib.auth.views.LogoutView",
     "coordinator.pages.views.home.SwitchProgrammeView",  # chooses among the person's own memberships
     "coordinator.pages.views.home.set_language",  # writes only the signed-in person's own preference
