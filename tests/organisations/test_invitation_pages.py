@@ -54,7 +54,9 @@ def test_organisation_admin_sees_only_their_own_people(web, programme, org_a, or
     other = _new(programme, org_b)
     admin = make_member(programme, org_a, R.ORGANISATION_ADMIN)
     client = web(admin)
-    assert [row["person"].pk for row in client.get("/organisations/people/invitations/").context["rows"]] == [own.pk]
+    assert [row["person"].pk for row in client.get("/organisations/people/invitations/").context["rows"]] == [
+        own.pk
+    ]
     refused = client.post("/organisations/people/invitations/send/", {"person": other.pk, "action": "invite"})
     assert refused.status_code == 403
     assert Invitation.unscoped_objects.count() == 0
@@ -82,11 +84,15 @@ def test_bad_input_is_refused(web, programme_admin, programme, org_a):
     newcomer = _new(programme, org_a)
     client = web(programme_admin)
     assert (
-        client.post("/organisations/people/invitations/send/", {"person": "x", "action": "invite"}).status_code
+        client.post(
+            "/organisations/people/invitations/send/", {"person": "x", "action": "invite"}
+        ).status_code
         == 404
     )
     assert (
-        client.post("/organisations/people/invitations/send/", {"person": "9" * 30, "action": "invite"}).status_code
+        client.post(
+            "/organisations/people/invitations/send/", {"person": "9" * 30, "action": "invite"}
+        ).status_code
         == 404
     )
     assert (
