@@ -78,6 +78,18 @@ registry.nav_items.register(
 )
 
 registry.nav_items.register(
+    "imports",
+    registry.NavItem(
+        _("Import"),
+        "imports",
+        lambda request: request_has_role(
+            request, PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN
+        ),
+    ),
+    order=97,
+)
+
+registry.nav_items.register(
     "barometer", registry.NavItem(_("Barometer"), "barometer", _reports_viewer), order=95
 )
 

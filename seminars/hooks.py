@@ -29,7 +29,7 @@ from seminars.models import (
     Session,
 )
 from seminars.selectors import participation, reports, teaching
-from seminars.services import waiting_list
+from seminars.services import history, waiting_list
 
 registry.nav_items.register(
     "seminars", registry.NavItem(_("Courses"), "seminars:catalogue", request_is_member), order=30
@@ -253,3 +253,22 @@ registry.demo_seeders.register(
 auditlog.register(Round)
 auditlog.register(Enrolment)
 auditlog.register(OrganisationQuota)
+
+
+# --- History import ---------------------------------------------------------------------------------------
+
+registry.history_importers.register(
+    "seminars.completions",
+    registry.HistoryImporter(
+        key="seminars.completions",
+        label=_("Course completions"),
+        description=_(
+            "Who completed which course and when, from the programme's earlier records: one row per person "
+            "and course. Nobody is notified."
+        ),
+        columns=history.COLUMNS,
+        run=history.completions_import,
+        allowed=history.can_import_completions,
+    ),
+    order=10,
+)

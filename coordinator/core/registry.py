@@ -13,6 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from django.utils.functional import Promise
 
+from coordinator.core.spreadsheets import Column, ImportReport
+
 T = TypeVar("T")
 
 
@@ -141,3 +143,30 @@ demo_seeders: Registry[DemoSeeder] = Registry("demo data")
 delivery_failure_recipients: Registry[Callable[[Any], Iterable[Any]]] = Registry(
     "delivery failure recipients"
 )
+
+
+# --- Imports ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryImporter:
+    """One feature's import of past records from a spreadsheet (course completions, visits made).
+
+    ``columns`` are ``coordinator.core.spreadsheets.Column``s (for the template and the page's help);
+    ``run(actor=, programme=, data=, dry_run=)`` returns an ``ImportReport`` and saves all or nothing.
+    ``allowed(actor, programme)`` says who may use it.
+    """
+
+    key: str
+    label: str | Promise
+    description: str | Promise
+    columns: list[Column]
+    run: Callable[..., ImportReport]
+    allowed: Callable[..., bool]
+
+
+history_importers: Registry[HistoryImporter] = Registry("history importers")
+# Called after an import (or any other workflow) has committed new people who are to be invited:
+# ``handler(actor, people)``. The invitations workflow registers here; with none registered, nobody is
+# invited.
+person_invited: Registry[Callable[..., None]] = Registry("person invited")
