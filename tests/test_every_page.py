@@ -52,6 +52,7 @@ def _malmo_organisation() -> Organisation:
 # URL arguments that cannot be inferred from the view's model (see _sample).
 SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "organisations:detail": lambda: {"pk": _malmo_organisation().pk},
+    "import-history": lambda: {"key": "seminars.completions"},
 }
 
 

@@ -112,3 +112,24 @@ def test_completions_import_is_for_coordinators(
 
     with in_programme(programme), pytest.raises(PermissionDenied):
         completions_import(actor=actor_for(staff_a.user), programme=programme, data=csv_file(), dry_run=True)
+
+
+def test_history_page_checks_then_imports_and_refuses_staff(
+    programme: Programme, coordinator: Person, staff_a: Person, ptsd: Any, web: Any
+) -> None:
+    import io
+
+    upload = io.BytesIO(csv_file(f"{staff_a.user.email};PTSD – grundkurs;;2025-01-10;"))
+    upload.name = "kurser.csv"
+    client = web(coordinator)
+
+    checked = client.post("/imports/history/seminars.completions/", {"file": upload})
+    assert (checked.status_code, Completion.unscoped_objects.count()) == (200, 0)
+    imported = client.post("/imports/history/seminars.completions/", {"digest": checked.context["digest"]})
+
+    assert (imported.status_code, imported.context["report"].committed) == (200, True)
+    assert list(Completion.unscoped_objects.values_list("person_id", "completed_on")) == [
+        (staff_a.pk, dt.date(2025, 1, 10))
+    ]
+    assert web(staff_a).get("/imports/history/seminars.completions/").status_code == 403
+    assert web(staff_a).get("/imports/history/shadowing.visits/").status_code == 403
