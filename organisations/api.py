@@ -20,10 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coordinator.core.spreadsheets import MAX_BYTES, XLSX_CONTENT_TYPE, write_csv, write_xlsx
-from coordinator.core.validators import parse_int
+from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
 from organisations import selectors
-from organisations.access.api import ProgrammeScopedViewSet
+from organisations.access.api import ProgrammeScopedViewSet, requested_programme, spreadsheet_upload
 from organisations.filters import OrganisationFilter, PersonFilter, UnitFilter, WorkRoleFilter
 from organisations.models import Organisation, Person, Programme, Unit, WorkRole
 from organisations.serializers import (
@@ -154,10 +153,6 @@ class XLSXRenderer(_FileRenderer):
     format = "xlsx"
 
 
-def _flag(raw: object) -> bool:
-    return str(raw).strip().lower() in {"1", "true", "yes", "on"}
-
-
 class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """People in your programmes. Contact details are shown to colleagues and coordinators only."""
 
@@ -211,19 +206,6 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
             people.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
         return self.answer(person)
 
-    def _programme(self, request: Request) -> Programme:
-        """The programme named by ``programme`` (query or form), or the caller's only programme."""
-        raw = request.query_params.get("programme", "")
-        if not raw and request.content_type.startswith("multipart/form-data"):
-            raw = request.POST.get("programme", "")
-        if not raw and len(self.actor.programme_ids) == 1:
-            raw = str(next(iter(self.actor.programme_ids)))
-        wanted = parse_int(raw)
-        programme = Programme.objects.filter(pk=wanted).first() if wanted is not None else None
-        if programme is None or not self.actor.is_member(programme):
-            raise ValidationError({"programme": [_("Choose one of your programmes.")]})
-        return programme
-
     @extend_schema(
         request={
             "multipart/form-data": {
@@ -238,22 +220,9 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
         """Import people from a CSV or XLSX file: multipart (``file``) or the file as the body. With
         ``dry_run=1`` nothing is saved and each row's outcome is reported; otherwise all rows are saved, or
         none when any is refused (400 with the same report). ``invite=1`` invites the people created."""
-        programme = self._programme(request)
-        if request.content_type.startswith("multipart/form-data"):
-            upload = request.FILES.get("file")
-            if upload is None:
-                raise ValidationError({"file": [_("Choose a CSV or XLSX file.")]})
-            data = upload.read(MAX_BYTES + 1)
-            options = {**request.POST.dict(), **request.query_params.dict()}
-        else:
-            data = request.body
-            options = request.query_params.dict()
+        programme, data, flags = spreadsheet_upload(request, self.actor)
         report = people_import.people_import(
-            actor=self.actor,
-            programme=programme,
-            data=data,
-            dry_run=_flag(options.get("dry_run", "")),
-            invite=_flag(options.get("invite", "")),
+            actor=self.actor, programme=programme, data=data, dry_run=flags["dry_run"], invite=flags["invite"]
         )
         answer = status.HTTP_200_OK if report.ok else status.HTTP_400_BAD_REQUEST
         return Response(report.as_dict(), status=answer)
@@ -269,7 +238,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
     )
     def export_people(self, request: Request) -> HttpResponse:
         """The people you may import, in the import's columns: ``format=csv`` (default) or ``xlsx``."""
-        programme = self._programme(request)
+        programme = requested_programme(request, self.actor)
         kind = request.query_params.get("format", "csv")
         if kind not in {"csv", "xlsx"}:
             raise ValidationError({"format": [_("Choose csv or xlsx.")]})

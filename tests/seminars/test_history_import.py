@@ -133,3 +133,22 @@ def test_history_page_checks_then_imports_and_refuses_staff(
     ]
     assert web(staff_a).get("/imports/history/seminars.completions/").status_code == 403
     assert web(staff_a).get("/imports/history/shadowing.visits/").status_code == 403
+
+
+def test_api_imports_completions_and_refuses_staff_and_outsiders(
+    programme: Programme, coordinator: Person, staff_a: Person, outsider: Person, ptsd: Any, api: Any
+) -> None:
+    data = csv_file(f"{staff_a.user.email};PTSD – grundkurs;;2025-01-10;")
+    url = f"/api/v1/seminars/completions/import/?programme={programme.pk}"
+
+    dry = api(coordinator).post(url + "&dry_run=1", data, content_type="text/csv")
+    assert (dry.status_code, dry.json()["counts"], Completion.unscoped_objects.count()) == (
+        200,
+        {"create": 1, "update": 0, "unchanged": 0, "error": 0},
+        0,
+    )
+    assert api(staff_a).post(url, data, content_type="text/csv").status_code == 403
+    assert api(outsider).post(url, data, content_type="text/csv").status_code == 400
+    done = api(coordinator).post(url, data, content_type="text/csv")
+
+    assert (done.status_code, done.json()["committed"], Completion.unscoped_objects.count()) == (200, True, 1)

@@ -113,3 +113,21 @@ def test_visits_import_errors_name_row_and_column(
         (8, "Lärdomar", "Write what was learned, or leave the reflection out."),
     ]
     assert Placement.unscoped_objects.count() == 0
+
+
+def test_api_imports_visits_with_errors_naming_row_and_column(
+    programme: Programme, coordinator: Person, staff_b: Person, mottagningen: Any, api: Any
+) -> None:
+    data = csv_file(
+        f"{staff_b.user.email};Mottagningen;2025-03-06;;;", f"{staff_b.user.email};Okänd;2025-03-06;;;"
+    )
+
+    response = api(coordinator).post(
+        f"/api/v1/shadowing/placements/import/?programme={programme.pk}", data, content_type="text/csv"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"row": 3, "column": "Arbetsplats", "message": "This programme has no workplace with this name."}
+    ]
+    assert Placement.unscoped_objects.count() == 0
