@@ -440,3 +440,31 @@ def test_import_without_a_manager_column_keeps_registered_managers(
         worker.line_manager_id,
         User.objects.get(pk=worker.user_id).last_name,
     ) == (["update"], boss.pk, "Vik")
+
+
+@pytest.mark.usefixtures("scope")
+def test_import_adds_a_shared_agency_s_person_to_this_programme(
+    admin: Person, programme: Programme, other_programme: Programme, member: Any
+) -> None:
+    from tests.factories import OrganisationFactory
+
+    red_cross = OrganisationFactory(
+        name="Röda korset", short_name="RK", programmes=[programme, other_programme]
+    )
+    elsewhere = member(
+        other_programme,
+        red_cross,
+        R.STAFF,
+        user__email="ali@rk.se",
+        user__username="ali",
+        job_title="Kurator",
+    )
+
+    report = run(admin, programme, csv_file("ali@rk.se;Ali;Said;RK;;;Psykolog;;;;staff"), dry_run=False)
+
+    assert [row.outcome for row in report.rows] == ["update"]
+    elsewhere.refresh_from_db()
+    assert elsewhere.job_title == "Psykolog"
+    assert sorted(
+        Membership.unscoped_objects.filter(person=elsewhere).values_list("programme_id", flat=True)
+    ) == sorted([programme.pk, other_programme.pk])
