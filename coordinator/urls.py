@@ -4,7 +4,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from coordinator.pages.views import barometer, barometer_api, feed, health, home, me, notifications, signin
+from coordinator.pages.views import (
+    barometer,
+    barometer_api,
+    feed,
+    health,
+    home,
+    imports,
+    me,
+    notifications,
+    signin,
+)
 from organisations.access.admin import site as admin_site
 
 urlpatterns = [
@@ -41,6 +51,10 @@ urlpatterns = [
     path("me/settings/", me.SettingsView.as_view(), name="settings"),
     path("me/calendar/rotate/", me.RotateCalendarTokenView.as_view(), name="calendar-rotate"),
     path("barometer/", barometer.BarometerView.as_view(), name="barometer"),
+    path("imports/", imports.ImportsView.as_view(), name="imports"),
+    path("imports/people/", imports.PeopleImportView.as_view(), name="import-people"),
+    path("imports/people/export/", imports.PeopleExportView.as_view(), name="export-people"),
+    path("imports/history/<str:key>/", imports.HistoryImportView.as_view(), name="import-history"),
     path("notifications/", notifications.NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", notifications.MarkNotificationsReadView.as_view(), name="notifications-read"),
     path("calendar/<str:token>.ics", feed.calendar_feed, name="calendar-feed"),

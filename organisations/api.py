@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -16,13 +16,15 @@ from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
 from coordinator.core.validators import parse_int
 from organisations import permissions, selectors
-from organisations.access.api import ProgrammeScopedViewSet
+from organisations.access.api import ProgrammeScopedViewSet, requested_programme, spreadsheet_upload
 from organisations.filters import (
     InvitationFilter,
     OrganisationFilter,
@@ -60,7 +62,16 @@ from organisations.serializers import (
     UnitSerializer,
     WorkRoleSerializer,
 )
-from organisations.services import accounts, agencies, invitations, people, programmes, sso
+from organisations.services import (
+    accounts,
+    agencies,
+    invitations,
+    people,
+    people_export,
+    people_import,
+    programmes,
+    sso,
+)
 
 
 class ProgrammeViewSet(
@@ -343,6 +354,25 @@ class WorkRoleViewSet(
         programmes.work_role_delete(actor=self.actor, work_role=instance)
 
 
+class _FileRenderer(BaseRenderer):
+    """Lets ``?format=csv|xlsx`` through content negotiation; the view answers with the file itself."""
+
+    def render(
+        self, data: object, accepted_media_type: str | None = None, renderer_context: object = None
+    ) -> bytes:
+        return data if isinstance(data, bytes) else b""
+
+
+class CSVRenderer(_FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class XLSXRenderer(_FileRenderer):
+    media_type = XLSX_CONTENT_TYPE
+    format = "xlsx"
+
+
 class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """People in your programmes. Contact details are shown to colleagues and coordinators only."""
 
@@ -412,6 +442,55 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
             incoming.is_valid(raise_exception=True)
             people.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
         return self.answer(person)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+        responses={200: dict, 400: dict},
+    )
+    @action(detail=False, methods=["post"], url_path="import", pagination_class=None, filterset_class=None)
+    def import_people(self, request: Request) -> Response:
+        """Import people from a CSV or XLSX file: multipart (``file``) or the file as the body. With
+        ``dry_run=1`` nothing is saved and each row's outcome is reported; otherwise all rows are saved, or
+        none when any is refused (400 with the same report). ``invite=1`` invites the people created."""
+        programme, data, flags = spreadsheet_upload(request, self.actor)
+        report = people_import.people_import(
+            actor=self.actor, programme=programme, data=data, dry_run=flags["dry_run"], invite=flags["invite"]
+        )
+        answer = status.HTTP_200_OK if report.ok else status.HTTP_400_BAD_REQUEST
+        return Response(report.as_dict(), status=answer)
+
+    @extend_schema(responses={(200, "text/csv"): bytes, (200, XLSX_CONTENT_TYPE): bytes})
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="export",
+        renderer_classes=[CSVRenderer, XLSXRenderer, JSONRenderer],
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def export_people(self, request: Request) -> HttpResponse:
+        """The people you may import, in the import's columns: ``format=csv`` (default) or ``xlsx``."""
+        programme = requested_programme(request, self.actor)
+        kind = request.query_params.get("format", "csv")
+        if kind not in {"csv", "xlsx"}:
+            raise ValidationError({"format": [_("Choose csv or xlsx.")]})
+        headers, rows = people_export.people_export_rows(actor=self.actor, programme=programme)
+        return people_file(headers, rows, kind=kind, name=programme.slug)
+
+
+def people_file(headers: list[str], rows: list[list[object]], *, kind: str, name: str) -> HttpResponse:
+    """An exported people list as a download."""
+    if kind == "xlsx":
+        response = HttpResponse(write_xlsx(headers, rows, title=_("People")), content_type=XLSX_CONTENT_TYPE)
+    else:
+        response = HttpResponse(write_csv(headers, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="people-{name}.{kind}"'
+    return response
 
 
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):

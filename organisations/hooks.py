@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.apps import apps as django_apps
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -34,8 +37,11 @@ from organisations.models import (
     Unit,
     WorkRole,
 )
-from organisations.permissions import COORDINATING_ROLES, request_has_role
+from organisations.permissions import COORDINATING_ROLES, Actor, request_has_role
 from organisations.selectors import coordinators_of, members_of
+from organisations.services import invitations
+
+logger = logging.getLogger(__name__)
 
 
 def _programme_panel(request: Any) -> dict[str, Any] | None:
@@ -95,6 +101,18 @@ registry.nav_items.register(
         ),
     ),
     order=97,
+)
+
+registry.nav_items.register(
+    "imports",
+    registry.NavItem(
+        _("Import"),
+        "imports",
+        lambda request: request_has_role(
+            request, PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN
+        ),
+    ),
+    order=98,
 )
 
 registry.nav_items.register(
@@ -339,3 +357,20 @@ def guard_archived_programmes() -> None:
                 signal.connect(
                     _refuse_writes_in_archived_programme, sender=model, dispatch_uid=f"archived.{label}"
                 )
+
+
+# --- Invitations after a bulk import -----------------------------------------------------------------------
+
+
+def _invite_imported(actor: Actor, programme: Programme, people: list[Person]) -> None:
+    """Invite the people an import created, each in their own transaction (after the import committed):
+    one that cannot be invited (no address) does not keep the others from their mail."""
+    for person in people:
+        try:
+            with transaction.atomic():
+                invitations.invite(actor=actor, programme=programme, person=person)
+        except (ValidationError, PermissionDenied):
+            logger.warning("Imported person %s could not be invited", person.pk, exc_info=True)
+
+
+registry.person_invited.register("organisations.invitations", _invite_imported)

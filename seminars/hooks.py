@@ -31,7 +31,7 @@ from seminars.models import (
     Session,
 )
 from seminars.selectors import participation, reports, teaching
-from seminars.services import waiting_list
+from seminars.services import history, waiting_list
 
 registry.nav_items.register(
     "seminars", registry.NavItem(_("Courses"), "seminars:catalogue", request_is_member), order=30
@@ -269,3 +269,21 @@ def _onboarding_step(programme: Programme) -> registry.OnboardingStep:
 
 
 registry.onboarding_steps.register("seminars.course", _onboarding_step, order=60)
+
+# --- History import ---------------------------------------------------------------------------------------
+
+registry.history_importers.register(
+    "seminars.completions",
+    registry.HistoryImporter(
+        key="seminars.completions",
+        label=_("Course completions"),
+        description=_(
+            "Who completed which course and when, from the programme's earlier records: one row per person "
+            "and course. Nobody is notified."
+        ),
+        columns=history.COLUMNS,
+        run=history.completions_import,
+        allowed=history.can_import_completions,
+    ),
+    order=10,
+)

@@ -21,7 +21,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from organisations.access.api import ProgrammeScopedViewSet
+from organisations.access.api import ProgrammeScopedViewSet, spreadsheet_upload
 from organisations.permissions import COORDINATING_ROLES
 from shadowing import filters, permissions, selectors, serializers
 from shadowing.models import (
@@ -34,7 +34,7 @@ from shadowing.models import (
     Topic,
     Workplace,
 )
-from shadowing.services import matching_runs, placements, reflections, shadowing_requests, workplaces
+from shadowing.services import history, matching_runs, placements, reflections, shadowing_requests, workplaces
 
 
 class IsCoordinator(BasePermission):
@@ -431,6 +431,28 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
             "workplace__contact__user",
             "workplace__organisation",
         ).get(pk=placement.pk)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+        responses={200: dict, 400: dict},
+    )
+    @action(detail=False, methods=["post"], url_path="import", pagination_class=None, filterset_class=None)
+    def import_history(self, request: Request) -> Response:
+        """Record past visits from a CSV or XLSX file (coordinators): multipart ``file`` or the file as the
+        body; ``dry_run=1`` reports each row's outcome and saves nothing; otherwise every row is saved, or
+        none (400 with the same report). Nothing is booked or sent."""
+        programme, data, flags = spreadsheet_upload(request, self.actor)
+        report = history.visits_import(
+            actor=self.actor, programme=programme, data=data, dry_run=flags["dry_run"]
+        )
+        return Response(
+            report.as_dict(), status=status.HTTP_200_OK if report.ok else status.HTTP_400_BAD_REQUEST
+        )
 
     @extend_schema(request=None, responses=serializers.PlacementSerializer)
     @action(detail=True, methods=["post"])

@@ -27,6 +27,7 @@ from shadowing.models import (
     Slot,
     Workplace,
 )
+from shadowing.services import history
 
 HOSTS = (PlatformRole.HOST_CONTACT, PlatformRole.ORGANISATION_ADMIN)
 
@@ -240,6 +241,25 @@ def _history(person: Person) -> list[registry.HistoryEntry]:
 
 
 registry.history_providers.register("shadowing", _history)
+
+
+# --- History import ---------------------------------------------------------------------------------------
+
+registry.history_importers.register(
+    "shadowing.visits",
+    registry.HistoryImporter(
+        key="shadowing.visits",
+        label=_("Visits made"),
+        description=_(
+            "Job-shadowing visits made before the programme used the platform: who, where, which days and "
+            "what was learned. Nothing is booked and nobody is notified."
+        ),
+        columns=history.COLUMNS,
+        run=history.visits_import,
+        allowed=history.can_import_visits,
+    ),
+    order=20,
+)
 
 
 # --- Demo data ---------------------------------------------------------------------

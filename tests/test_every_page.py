@@ -65,6 +65,7 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
         "person": Person.unscoped_objects.get(user__username="amina.hassan").pk
     },
     "organisations:sign-in": lambda: {"pk": _malmo_organisation().pk},
+    "import-history": lambda: {"key": "seminars.completions"},
 }
 
 

@@ -13,6 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from django.utils.functional import Promise
 
+from coordinator.core.spreadsheets import Column, ImportReport
+
 T = TypeVar("T")
 
 
@@ -160,3 +162,29 @@ class OnboardingStep:
 
 # provider(programme) -> OnboardingStep, in the order a new programme sets itself up; one or two queries.
 onboarding_steps: Registry[Callable[[Any], OnboardingStep]] = Registry("onboarding steps")
+
+
+# --- Imports ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryImporter:
+    """One feature's import of past records from a spreadsheet (course completions, visits made).
+
+    ``columns`` are ``coordinator.core.spreadsheets.Column``s (for the template and the page's help);
+    ``run(actor=, programme=, data=, dry_run=)`` returns an ``ImportReport`` and saves all or nothing.
+    ``allowed(actor, programme)`` says who may use it.
+    """
+
+    key: str
+    label: str | Promise
+    description: str | Promise
+    columns: list[Column]
+    run: Callable[..., ImportReport]
+    allowed: Callable[..., bool]
+
+
+history_importers: Registry[HistoryImporter] = Registry("history importers")
+# Called after an import (or any other workflow) has committed new people who are to be invited:
+# ``handler(actor, programme, people)``. The invitations workflow registers here (organisations/hooks.py).
+person_invited: Registry[Callable[..., None]] = Registry("person invited")

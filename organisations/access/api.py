@@ -9,13 +9,18 @@ from contextlib import ExitStack, contextmanager
 from typing import Any, ClassVar, TypeVar
 
 from auditlog.context import auditlog_value, set_actor
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coordinator.core.security import AuditlogMiddleware
+from coordinator.core.spreadsheets import MAX_BYTES
 from coordinator.core.tenancy import activate_scope, deactivate_scope, restrict_to_programmes
+from coordinator.core.validators import parse_int
+from organisations.models import Programme
 from organisations.permissions import Actor, actor_for
 
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -130,3 +135,41 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         context = dict(super().get_serializer_context())
         context["actor"] = getattr(self, "actor", None)
         return context
+
+
+# --- Spreadsheet imports ------------------------------------------------------------------------------------
+
+
+def requested_programme(request: Request, actor: Actor) -> Programme:
+    """The programme named by ``programme`` (in the query, or a multipart form), or the caller's only
+    programme. Another programme answers exactly like a missing one."""
+    raw = request.query_params.get("programme", "")
+    if not raw and request.content_type.startswith("multipart/form-data"):
+        raw = request.POST.get("programme", "")
+    if not raw and len(actor.programme_ids) == 1:
+        raw = str(next(iter(actor.programme_ids)))
+    wanted = parse_int(raw)
+    programme = Programme.objects.filter(pk=wanted).first() if wanted is not None else None
+    if programme is None or not actor.is_member(programme):
+        raise ValidationError({"programme": [_("Choose one of your programmes.")]})
+    return programme
+
+
+def spreadsheet_upload(request: Request, actor: Actor) -> tuple[Programme, bytes, dict[str, bool]]:
+    """What an import endpoint receives: the programme, the file (multipart ``file``, or the file itself as
+    the body) and the flags ``dry_run`` and ``invite`` (from the query, or the multipart form)."""
+    programme = requested_programme(request, actor)
+    if request.content_type.startswith("multipart/form-data"):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": [_("Choose a CSV or XLSX file.")]})
+        data = upload.read(MAX_BYTES + 1)
+        options = {**request.POST.dict(), **request.query_params.dict()}
+    else:
+        data = request.body
+        options = request.query_params.dict()
+    flags = {
+        name: str(options.get(name, "")).strip().lower() in {"1", "true", "yes", "on"}
+        for name in ("dry_run", "invite")
+    }
+    return programme, data, flags

@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from organisations.access.api import ProgrammeScopedViewSet
+from organisations.access.api import ProgrammeScopedViewSet, spreadsheet_upload
 from organisations.models import PlatformRole, Programme
 from seminars import filters, permissions, serializers
 from seminars.api._access import (
@@ -30,6 +30,7 @@ from seminars.selectors import participation, reports, teaching
 from seminars.services import (
     attendance,
     costs,
+    history,
 )
 
 
@@ -71,6 +72,28 @@ class CompletionViewSet(
 
     def perform_destroy(self, instance: Completion) -> None:
         attendance.completion_revoke(actor=self.actor, completion=instance)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+        responses={200: dict, 400: dict},
+    )
+    @action(detail=False, methods=["post"], url_path="import", pagination_class=None, filterset_class=None)
+    def import_history(self, request: Request) -> Response:
+        """Record past completions from a CSV or XLSX file (coordinators): multipart ``file`` or the file as
+        the body; ``dry_run=1`` reports each row's outcome and saves nothing; otherwise every row is saved,
+        or none (400 with the same report). Nothing is sent."""
+        programme, data, flags = spreadsheet_upload(request, self.actor)
+        report = history.completions_import(
+            actor=self.actor, programme=programme, data=data, dry_run=flags["dry_run"]
+        )
+        return Response(
+            report.as_dict(), status=status.HTTP_200_OK if report.ok else status.HTTP_400_BAD_REQUEST
+        )
 
 
 class DiscussionGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
