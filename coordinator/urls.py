@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from coordinator.pages.views import barometer, feed, health, home, me, notifications
+from coordinator.pages.views import barometer, feed, health, home, me, notifications, personal_data
 from organisations.access.admin import site as admin_site
 
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("me/", me.MyPageView.as_view(), name="my-page"),
     path("me/settings/", me.SettingsView.as_view(), name="settings"),
     path("me/calendar/rotate/", me.RotateCalendarTokenView.as_view(), name="calendar-rotate"),
+    path("me/data/", personal_data.MyDataView.as_view(), name="my-data"),
+    path("me/data.json", personal_data.MyDataDownloadView.as_view(), name="my-data-download"),
     path("barometer/", barometer.BarometerView.as_view(), name="barometer"),
     path("notifications/", notifications.NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", notifications.MarkNotificationsReadView.as_view(), name="notifications-read"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import registry
 from focusgroups import invites, permissions, selectors
 from focusgroups.models import FocusGroup, GroupMembership, Meeting, Note
+from focusgroups.services import groups
 from organisations.models import Organisation, Person, Programme
 from organisations.permissions import actor_for, request_is_member
 
@@ -160,3 +161,8 @@ registry.demo_seeders.register(
 auditlog.register(FocusGroup)
 auditlog.register(GroupMembership)
 auditlog.register(Note, include_fields=["title", "visibility"])
+
+
+# A person's own data: their download, and what erasing them changes here.
+registry.personal_data_exporters.register("focusgroups", selectors.personal_data_sections, order=40)
+registry.personal_data_erasers.register("focusgroups", groups.memberships_end_for_erasure)

@@ -7,23 +7,28 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coordinator.core.validators import parse_int
 from organisations import selectors
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.filters import OrganisationFilter, PersonFilter, UnitFilter, WorkRoleFilter
 from organisations.models import Organisation, Person, Programme, Unit, WorkRole
 from organisations.serializers import (
+    ErasureOutcomeSerializer,
     OrganisationSerializer,
     PersonCreateSerializer,
+    PersonEraseSerializer,
     PersonSerializer,
     PersonUpdateSerializer,
     ProgrammeSerializer,
@@ -32,7 +37,7 @@ from organisations.serializers import (
     UnitSerializer,
     WorkRoleSerializer,
 )
-from organisations.services import agencies, people, programmes
+from organisations.services import agencies, people, personal_data, programmes
 
 
 class ProgrammeViewSet(
@@ -169,6 +174,27 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
             )
         return self.answer(person, status.HTTP_201_CREATED)
 
+    @extend_schema(request=PersonEraseSerializer, responses=ErasureOutcomeSerializer)
+    @action(detail=True, methods=["post"], url_path="erase")
+    def erase(self, request: Request, pk: str | None = None) -> Response:
+        """Erase (pseudonymise) a person as a programme admin of ``programme``: everywhere when every
+        programme they are still active in is yours, else only their membership of your programmes ends."""
+        incoming = PersonEraseSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        programme = incoming.validated_data["programme"]
+        lookup = parse_int(pk)
+        person = (
+            Person.objects.filter(pk=lookup, memberships__programme=programme, erased_at__isnull=True)
+            .select_related("user")
+            .first()
+            if lookup is not None and self.actor.is_programme_admin(programme)
+            else None
+        )
+        if person is None:
+            raise NotFound()
+        outcome = personal_data.person_erase(actor=self.actor, person=person, programme=programme)
+        return Response({"outcome": outcome.kind, "programmes": sorted(outcome.programme_ids)})
+
     @extend_schema(methods=["GET"], responses=PersonSerializer)
     @extend_schema(methods=["PATCH"], request=PersonUpdateSerializer, responses=PersonSerializer)
     @action(detail=False, methods=["get", "patch"], url_path="me")
@@ -182,6 +208,23 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
             incoming.is_valid(raise_exception=True)
             people.person_update(actor=self.actor, person=person, values=dict(incoming.validated_data))
         return self.answer(person)
+
+
+class MyDataViewSet(ProgrammeScopedViewSet):
+    """Everything the platform holds about you, as one JSON document (streamed)."""
+
+    model = Person
+
+    @extend_schema(responses={(200, "application/json"): dict})
+    def download(self, request: Request) -> StreamingHttpResponse | Response:
+        person = self.actor.person
+        if person is None:
+            return Response({"detail": _("You have no staff profile.")}, status=status.HTTP_404_NOT_FOUND)
+        response = StreamingHttpResponse(
+            selectors.personal_data_json(person), content_type="application/json"
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class ObtainTokenView(APIView):

@@ -14,5 +14,6 @@ router.register("people", api.PersonViewSet, basename="person")
 
 urlpatterns = [
     path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
+    path("me/data/", api.MyDataViewSet.as_view({"get": "download"}), name="my-data"),
     path("", include(router.urls)),
 ]

@@ -69,3 +69,13 @@ class AuditTrailFilterForm(forms.Form):
         self.fields["person"].queryset = members_of(programme).order_by(  # type: ignore[attr-defined]
             "user__last_name", "user__first_name"
         )
+
+
+class PersonEraseForm(forms.Form):
+    """The programme admin's confirmation that a person's personal data is to be erased."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand that this cannot be undone"),
+        required=True,
+        error_messages={"required": _("Tick the box to confirm the erasure.")},
+    )

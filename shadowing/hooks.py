@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
-from shadowing import permissions
+from shadowing import permissions, selectors
 from shadowing.links import page_url
 from shadowing.models import (
     HostFeedback,
@@ -26,6 +26,8 @@ from shadowing.models import (
     Slot,
     Workplace,
 )
+from shadowing.services.placements import placements_cancel_for_erasure
+from shadowing.services.shadowing_requests import requests_withdraw_for_erasure
 
 HOSTS = (PlatformRole.HOST_CONTACT, PlatformRole.ORGANISATION_ADMIN)
 
@@ -262,3 +264,9 @@ auditlog.register(Slot, include_fields=["capacity"])
 auditlog.register(ShadowingRequest)
 auditlog.register(Placement)
 auditlog.register(MatchingRun)
+
+
+# A person's own data: their download, and what erasing them changes here.
+registry.personal_data_exporters.register("shadowing", selectors.personal_data_sections, order=20)
+registry.personal_data_erasers.register("shadowing.placements", placements_cancel_for_erasure, order=20)
+registry.personal_data_erasers.register("shadowing.requests", requests_withdraw_for_erasure, order=21)

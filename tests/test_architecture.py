@@ -86,6 +86,11 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.services.workplaces:slots_remove_free": "delete by pk after the scoped read",
     "shadowing.services.shadowing_requests:requests_expire": "periodic sweep over every programme",
     "shadowing.permissions:approvers_of": "the requester's line manager, who may be outside the programme",
+    # A person's data: their memberships everywhere decide what is exported or may be erased.
+    "organisations.selectors:personal_data_programme_ids": "the person's own memberships decide their scope",
+    "organisations.services.personal_data:erasure_scope": "whether another programme still has the person",
+    "organisations.services.personal_data:_erase": "the person's row locked by pk after the scoped read",
+    "organisations.services.personal_data:_scrub_audit": "whether an entry is filed under another programme",
 }
 
 

@@ -20,7 +20,7 @@ from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from coordinator.core.services import apply_changes, validate
 from coordinator.core.tenancy import unscoped
-from organisations.models import Organisation, Participation, Programme
+from organisations.models import Organisation, Participation, Person, Programme
 from organisations.permissions import Actor
 from shadowing import permissions
 from shadowing.kinds import KIND_APPROVAL, KIND_REQUEST
@@ -373,3 +373,12 @@ def requests_expire(now: datetime | None = None) -> int:
                     url=page_url("request-detail", pk=request.pk),
                 )
     return expired
+
+
+def requests_withdraw_for_erasure(person: Person, programme_ids: frozenset[int]) -> int:
+    """Part of erasing a person (``organisations.services.personal_data``): their requests still in play
+    in these programmes are withdrawn, so no later matching places someone who has left. Visits already
+    placed keep their history. Runs inside the erasure's transaction; notifies no one."""
+    return ShadowingRequest.objects.filter(
+        requester=person, programme_id__in=programme_ids, status__in=ShadowingRequest.OPEN
+    ).update(status=ShadowingRequest.Status.WITHDRAWN)
