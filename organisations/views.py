@@ -72,6 +72,13 @@ class OrganisationDetailView(ProgrammeMixin, TemplateView):
         return context
 
 
+_ERASURE_LABEL = gettext_lazy("Personal data")
+_ERASURE_OUTCOMES = {
+    "erased": gettext_lazy("erased"),
+    "withdrawn": gettext_lazy("removed from this programme"),
+}
+
+
 def _changed_fields(entry: LogEntry) -> list[tuple[str, str, str]]:
     """An entry's changes as (field, old, new), with the field's name and choices in the reader's language;
     other values as they were recorded (no query per entry)."""
@@ -79,6 +86,9 @@ def _changed_fields(entry: LogEntry) -> list[tuple[str, str, str]]:
     rows = []
     for name, values in (entry.changes_dict or {}).items():
         old, new = (str(value) for value in values[:2]) if len(values) >= 2 else ("", str(values))
+        if name == personal_data.ERASURE_FIELD:  # the entry that records an erasure
+            rows.append((str(_ERASURE_LABEL), "", str(_ERASURE_OUTCOMES.get(new, new))))
+            continue
         try:
             field = model._meta.get_field(name) if model is not None else None
         except FieldDoesNotExist:

@@ -61,6 +61,8 @@ REMOVED = "–"
 # Identifiers shorter than this are not searched for in free text: they would match parts of other words.
 MIN_IDENTIFIER_LENGTH = 3
 BATCH = 500
+# The field name of the audit entry that records an erasure (its value: the outcome's kind).
+ERASURE_FIELD = "personal_data"
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,9 @@ def _identifiers(person: Person) -> list[str]:
 def _replacer(identifiers: list[str]) -> Callable[[str], str]:
     if not identifiers:
         return lambda text: text
-    pattern = re.compile("|".join(re.escape(s) for s in identifiers), re.IGNORECASE)
+    # Whole words only: a username "anna" must not turn "Johanna" into "JohFormer member".
+    alternatives = "|".join(re.escape(s) for s in identifiers)
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
     return lambda text: pattern.sub(REPLACEMENT, text)
 
 
@@ -339,7 +343,7 @@ def _record(person: Person, outcome: ErasureOutcome, actor_user: object | None) 
         object_id=person.pk,
         object_repr=REPLACEMENT,
         action=LogEntry.Action.UPDATE,
-        changes={"personal_data": ["", outcome.kind]},
+        changes={ERASURE_FIELD: ["", outcome.kind]},
         changes_text="",
         actor=actor_user if getattr(actor_user, "is_authenticated", False) else None,
         additional_data={"programmes": sorted(outcome.programme_ids)},

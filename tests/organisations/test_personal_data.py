@@ -444,3 +444,25 @@ def test_audit_trail_page_after_erasure_names_no_one_erased(
     actors = [row["entry"].actor_id for row in page.context["rows"]]
     assert staff_a.user_id in actors and programme_admin.user_id in actors
     assert text.count("Former member") >= 2
+    erasure = next(row for row in page.context["rows"] if "personal_data" in (row["entry"].changes or {}))
+    assert erasure["changes"] == [("Personal data", "", "erased")]
+    assert erasure["entry"].actor_id == programme_admin.user_id
+
+
+def test_erasure_replaces_whole_words_only(programme, org_a, programme_admin, in_programme):
+    leaving = make_member(programme, org_a, R.STAFF, user__username="anna", user__first_name="Anna")
+    colleague = make_member(programme, org_a, R.STAFF, user__first_name="Johanna", user__last_name="Berg")
+    mail = _invite(programme, colleague, leaving, colleague)
+
+    with in_programme(programme):
+        personal_data.person_erase(actor=actor_for(programme_admin.user), person=leaving, programme=programme)
+
+    event = next(
+        iter(
+            icalendar.Calendar.from_ical(OutboundEmail.unscoped_objects.get(pk=mail.pk).ics_content).walk(
+                "VEVENT"
+            )
+        )
+    )
+    attendee = event["ATTENDEE"]
+    assert (str(attendee), str(attendee.params["CN"])) == (f"mailto:{colleague.email}", "Johanna Berg")
