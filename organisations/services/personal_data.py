@@ -122,6 +122,8 @@ def person_erase(*, actor: Actor, person: Person, programme: Programme) -> Erasu
 
 def _erase(person: Person, outcome: ErasureOutcome, *, actor_user: object | None) -> None:
     person = Person.unscoped_objects.select_for_update().select_related("user").get(pk=person.pk)
+    if person.erased_at is not None:  # another erasure committed first
+        raise Conflict(_("This person's data has already been erased."))
     identifiers = _identifiers(person)
     programme_ids = outcome.programme_ids
     everywhere = outcome.kind == "erased"
