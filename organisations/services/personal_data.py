@@ -18,10 +18,11 @@ programme's admin or by the retention sweep.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -63,6 +64,22 @@ MIN_IDENTIFIER_LENGTH = 3
 BATCH = 500
 # The field name of the audit entry that records an erasure (its value: the outcome's kind).
 ERASURE_FIELD = "personal_data"
+
+
+# The person's row lock makes a second, simultaneous erasure see the first and stop. It is switched off only
+# by the race-control test (``erasure_lock_disabled``), to show what happens without it.
+_erasure_lock_enabled = True
+
+
+@contextlib.contextmanager
+def erasure_lock_disabled() -> Iterator[None]:
+    """Erase without locking the person's row (the race-control test only)."""
+    global _erasure_lock_enabled
+    _erasure_lock_enabled = False
+    try:
+        yield
+    finally:
+        _erasure_lock_enabled = True
 
 
 @dataclass(frozen=True)
@@ -121,7 +138,8 @@ def person_erase(*, actor: Actor, person: Person, programme: Programme) -> Erasu
 
 
 def _erase(person: Person, outcome: ErasureOutcome, *, actor_user: object | None) -> None:
-    person = Person.unscoped_objects.select_for_update().select_related("user").get(pk=person.pk)
+    people = Person.unscoped_objects.select_related("user")
+    person = (people.select_for_update() if _erasure_lock_enabled else people).get(pk=person.pk)
     if person.erased_at is not None:  # another erasure committed first
         raise Conflict(_("This person's data has already been erased."))
     identifiers = _identifiers(person)
