@@ -217,6 +217,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # How often the outbox retries a message that could not be sent, and when it gives up and alerts.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 
+# --- Personal data --------------------------------------------------------------------------------------
+# How many days after a person's last programme membership ended their personal data is erased
+# (pseudonymised) by the periodic job; 0 keeps it until a programme admin erases it.
+PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 730, minimum=0)
+
 # --- REST API -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an anonymous API call then answers 401 with a WWW-Authenticate header.

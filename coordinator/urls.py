@@ -13,6 +13,7 @@ from coordinator.pages.views import (
     imports,
     me,
     notifications,
+    personal_data,
     signin,
 )
 from organisations.access.admin import site as admin_site
@@ -50,6 +51,8 @@ urlpatterns = [
     path("me/", me.MyPageView.as_view(), name="my-page"),
     path("me/settings/", me.SettingsView.as_view(), name="settings"),
     path("me/calendar/rotate/", me.RotateCalendarTokenView.as_view(), name="calendar-rotate"),
+    path("me/data/", personal_data.MyDataView.as_view(), name="my-data"),
+    path("me/data.json", personal_data.MyDataDownloadView.as_view(), name="my-data-download"),
     path("barometer/", barometer.BarometerView.as_view(), name="barometer"),
     path("imports/", imports.ImportsView.as_view(), name="imports"),
     path("imports/people/", imports.PeopleImportView.as_view(), name="import-people"),

@@ -210,3 +210,7 @@ def _onboarding_step(programme: Programme) -> registry.OnboardingStep:
 
 
 registry.onboarding_steps.register("focusgroups.staffed", _onboarding_step, order=50)
+
+# A person's own data: their download, and what erasing them changes here.
+registry.personal_data_exporters.register("focusgroups", selectors.personal_data_sections, order=40)
+registry.personal_data_erasers.register("focusgroups", groups.memberships_end_for_erasure)

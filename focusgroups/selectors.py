@@ -4,18 +4,21 @@ caller activated), and the small providers the app's hooks register."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from coordinator.core import registry
 from focusgroups import permissions
 from focusgroups.models import (
     ActionItem,
+    ConceptComment,
     FocusGroup,
     GroupMembership,
     LivePresence,
@@ -23,7 +26,7 @@ from focusgroups.models import (
     NoteVersion,
 )
 from organisations.models import Organisation, Person, Programme
-from organisations.permissions import Actor
+from organisations.permissions import Actor, actor_for
 
 # --- Groups and memberships -----------------------------------------------------------------------------
 
@@ -200,4 +203,91 @@ def open_actions_for(person: Person, limit: int = 20) -> list[ActionItem]:
         ActionItem.objects.filter(owner=person, status__in=ActionItem.OPEN_STATUSES)
         .select_related("group", "organisation")
         .order_by(F("due_on").asc(nulls_last=True), "pk")[:limit]
+    )
+
+
+# --- A person's own data (their download) ---------------------------------------------------------------
+
+EXPORT_BATCH = 500
+
+
+def personal_data_sections(person: Person) -> Iterator[registry.PersonalDataSection]:
+    """What this app holds about a person: their group seats and mandates, the note versions they saved,
+    the actions they own or created, and their glossary comments.
+
+    A version's text is included only while the person may still read the note (``readable_notes_filter``):
+    a version holds the whole note as the group wrote it, and a group-only note of a group they have left is
+    that group's record, not theirs; of those they get that they saved a version, and when."""
+    actor = actor_for(person.user)
+    yield registry.PersonalDataSection(
+        "focus_group_memberships",
+        _("Focus-group memberships"),
+        (
+            {
+                "group": group,
+                "role": role,
+                "organisation": organisation,
+                "mandate": mandate,
+                "joined_at": joined.isoformat(),
+                "left_at": left.isoformat() if left else None,
+                "active": active,
+            }
+            for group, role, organisation, mandate, joined, left, active in GroupMembership.objects.filter(
+                person=person
+            )
+            .order_by("joined_at", "pk")
+            .values_list(
+                "group__name", "role", "organisation__name", "mandate", "joined_at", "left_at", "is_active"
+            )
+        ),
+    )
+    readable = set(Note.objects.filter(permissions.readable_notes_filter(actor)).values_list("pk", flat=True))
+    yield registry.PersonalDataSection(
+        "note_versions",
+        _("Note versions you saved"),
+        (
+            {
+                "note": note_id,
+                "group": group,
+                "version": version,
+                "saved_at": saved.isoformat(),
+                "title": title if note_id in readable else None,
+                "text": body if note_id in readable else None,
+            }
+            for note_id, group, version, saved, title, body in NoteVersion.objects.filter(author=person)
+            .order_by("created_at", "pk")
+            .values_list("note_id", "note__group__name", "version", "created_at", "title", "body")
+            .iterator(EXPORT_BATCH)
+        ),
+    )
+    yield registry.PersonalDataSection(
+        "actions",
+        _("Actions you own or created"),
+        (
+            {
+                "group": group,
+                "title": title,
+                "description": description,
+                "due_on": due.isoformat() if due else None,
+                "status": status,
+                "owner": owner_id == person.pk,
+            }
+            for group, title, description, due, status, owner_id in ActionItem.objects.filter(
+                Q(owner=person) | Q(created_by=person)
+            )
+            .order_by("created_at", "pk")
+            .values_list("group__name", "title", "description", "due_on", "status", "owner_id")
+            .iterator(EXPORT_BATCH)
+        ),
+    )
+    yield registry.PersonalDataSection(
+        "glossary_comments",
+        _("Your comments on the glossary"),
+        (
+            {"concept": concept, "comment": body, "at": at.isoformat()}
+            for concept, body, at in ConceptComment.objects.filter(author=person)
+            .order_by("created_at", "pk")
+            .values_list("concept__name", "body", "created_at")
+            .iterator(EXPORT_BATCH)
+        ),
     )

@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -45,6 +45,7 @@ from organisations.models import (
 from organisations.permissions import can_manage_programme, is_agency_admin, is_platform_admin
 from organisations.serializers import (
     AgencySerializer,
+    ErasureOutcomeSerializer,
     IdentityProviderSerializer,
     InvitationCreateSerializer,
     InvitationSerializer,
@@ -53,6 +54,7 @@ from organisations.serializers import (
     OrganisationSerializer,
     ParticipationInvitationSerializer,
     PersonCreateSerializer,
+    PersonEraseSerializer,
     PersonSerializer,
     PersonUpdateSerializer,
     ProgrammeCreateSerializer,
@@ -69,6 +71,7 @@ from organisations.services import (
     people,
     people_export,
     people_import,
+    personal_data,
     programmes,
     sso,
 )
@@ -429,6 +432,27 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
         )
         return self.answer(person)
 
+    @extend_schema(request=PersonEraseSerializer, responses=ErasureOutcomeSerializer)
+    @action(detail=True, methods=["post"], url_path="erase")
+    def erase(self, request: Request, pk: str | None = None) -> Response:
+        """Erase (pseudonymise) a person as a programme admin of ``programme``: everywhere when every
+        programme they are still active in is yours, else only their membership of your programmes ends."""
+        incoming = PersonEraseSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        programme = incoming.validated_data["programme"]
+        lookup = parse_int(pk)
+        person = (
+            Person.objects.filter(pk=lookup, memberships__programme=programme, erased_at__isnull=True)
+            .select_related("user")
+            .first()
+            if lookup is not None and self.actor.is_programme_admin(programme)
+            else None
+        )
+        if person is None:
+            raise NotFound()
+        outcome = personal_data.person_erase(actor=self.actor, person=person, programme=programme)
+        return Response({"outcome": outcome.kind, "programmes": sorted(outcome.programme_ids)})
+
     @extend_schema(methods=["GET"], responses=PersonSerializer)
     @extend_schema(methods=["PATCH"], request=PersonUpdateSerializer, responses=PersonSerializer)
     @action(detail=False, methods=["get", "patch"], url_path="me")
@@ -525,6 +549,23 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progra
         """Withdraw a pending invitation: its link stops working at once."""
         invitation = invitations.revoke(actor=self.actor, invitation=self.get_object())
         return self.answer(invitation)
+
+
+class MyDataViewSet(ProgrammeScopedViewSet):
+    """Everything the platform holds about you, as one JSON document (streamed)."""
+
+    model = Person
+
+    @extend_schema(responses={(200, "application/json"): dict})
+    def download(self, request: Request) -> StreamingHttpResponse | Response:
+        person = self.actor.person
+        if person is None:
+            return Response({"detail": _("You have no staff profile.")}, status=status.HTTP_404_NOT_FOUND)
+        response = StreamingHttpResponse(
+            selectors.personal_data_json(person), content_type="application/json"
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class ObtainTokenView(APIView):

@@ -197,3 +197,13 @@ class IdentityProviderForm(forms.Form):
     def clean_email_domains(self) -> list[str]:
         raw = self.cleaned_data.get("email_domains", "")
         return [domain.strip() for domain in raw.split(",") if domain.strip()]
+
+
+class PersonEraseForm(forms.Form):
+    """The programme admin's confirmation that a person's personal data is to be erased."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand that this cannot be undone"),
+        required=True,
+        error_messages={"required": _("Tick the box to confirm the erasure.")},
+    )

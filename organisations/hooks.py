@@ -38,8 +38,9 @@ from organisations.models import (
     WorkRole,
 )
 from organisations.permissions import COORDINATING_ROLES, Actor, request_has_role
-from organisations.selectors import coordinators_of, members_of
+from organisations.selectors import coordinators_of, members_of, personal_data_sections
 from organisations.services import invitations
+from organisations.services.personal_data import erase_expired_people
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +172,12 @@ def _seed() -> list[tuple[str, str]]:
 
 registry.demo_seeders.register("organisations", registry.DemoSeeder("organisations", _seed), order=10)
 
+registry.personal_data_exporters.register("organisations", personal_data_sections, order=10)
+registry.periodic_jobs.register(
+    "organisations.personal_data_retention",
+    registry.PeriodicJob("organisations.personal_data_retention", erase_expired_people, every_seconds=3600),
+)
+
 # A message that could not be delivered after every retry is shown to the programme's coordinators.
 registry.delivery_failure_recipients.register("coordinators", coordinators_of)
 
@@ -186,7 +193,8 @@ auditlog.register(WorkRole)
 auditlog.register(
     Person, exclude_fields=["calendar_nonce", "calendar_token_hash", "legacy_calendar_token_hash"]
 )
-auditlog.register(Membership)
+# When a membership ended is the time of its is_active change on the trail; the dated copy is bookkeeping.
+auditlog.register(Membership, exclude_fields=["ended_at"])
 auditlog.register(RoleAssignment)
 auditlog.register(ParticipationInvitation, exclude_fields=["message"])
 

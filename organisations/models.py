@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,10 @@ from coordinator.core.days_off import Country
 from coordinator.core.tenancy import TenantModel
 
 UI_LANGUAGES = [("sv", _("Swedish")), ("da", _("Danish")), ("en", _("English"))]
+
+
+# What the platform shows, and writes into kept records, in place of an erased person's name.
+FORMER_MEMBER = _("Former member")
 
 
 def new_calendar_token() -> str:
@@ -360,6 +365,9 @@ class Person(TenantModel):
     legacy_calendar_token_hash = models.CharField(  # noqa: DJ001
         max_length=64, unique=True, null=True, editable=False
     )
+    # Set when the person's identifying data was erased (organisations.services.personal_data): the row
+    # stays so that what they took part in keeps its counts and history, shown as a former member.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
@@ -409,6 +417,8 @@ class Person(TenantModel):
 
     @property
     def full_name(self) -> str:
+        if self.erased_at is not None:
+            return str(FORMER_MEMBER)
         return self.user.get_full_name() or self.user.get_username()
 
     @property
@@ -446,6 +456,8 @@ class Membership(TenantModel):
     )
     is_active = models.BooleanField(_("active"), default=True)
     joined_at = models.DateTimeField(auto_now_add=True)
+    # When the membership last ended; the retention period for personal data runs from here.
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["programme__name"]
@@ -457,6 +469,24 @@ class Membership(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.person} in {self.programme}"
+
+    def save(
+        self,
+        *,
+        force_insert: bool | tuple[models.base.ModelBase, ...] = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> None:
+        # Whoever ends a membership (a service, the admin site), the end is dated: retention counts from it.
+        ended_at = None if self.is_active else (self.ended_at or timezone.now())
+        if ended_at != self.ended_at:
+            self.ended_at = ended_at
+            if update_fields is not None:
+                update_fields = {*update_fields, "ended_at"}
+        super().save(
+            force_insert=force_insert, force_update=force_update, using=using, update_fields=update_fields
+        )
 
 
 class RoleAssignment(TenantModel):

@@ -6,9 +6,19 @@ within-programme rules and the joins each list needs, so that a list costs a fix
 
 from __future__ import annotations
 
-from auditlog.models import LogEntry
-from django.db.models import Prefetch, Q, QuerySet
+from collections.abc import Iterator
+from datetime import datetime
 
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coordinator.core import registry
+from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
+from coordinator.core.tenancy import programme_scope
 from organisations.models import (
     AuditEntryProgramme,
     Funder,
@@ -25,6 +35,9 @@ from organisations.models import (
     WorkRole,
 )
 from organisations.permissions import COORDINATING_ROLES, Actor
+
+# Rows fetched per round trip when a person's history is streamed.
+EXPORT_BATCH = 500
 
 
 def programmes_for(actor: Actor) -> QuerySet[Programme]:
@@ -94,7 +107,7 @@ def audit_trail(
         entries = entries.filter(content_type__app_label=app_label, content_type__model=model)
     if person is not None:
         entries = entries.filter(actor=person.user_id)
-    return entries.select_related("content_type", "actor").order_by("-timestamp", "-pk")
+    return entries.select_related("content_type", "actor__person").order_by("-timestamp", "-pk")
 
 
 def agency_directory(
@@ -140,3 +153,183 @@ def invitations_for(actor: Actor) -> QuerySet[Invitation]:
     if actor.organisation_id is not None:
         visible |= Q(programme_id__in=org_admin_of, person__organisation_id=actor.organisation_id)
     return Invitation.objects.filter(visible).select_related("person__user", "programme", "invited_by__user")
+
+
+# --- A person's own data (their download) ---------------------------------------------------------------
+
+
+def personal_data_programme_ids(person: Person) -> frozenset[int]:
+    """Every programme the person is or was a member of: the scope their download is read in."""
+    # The person's own memberships decide the scope, so they are read before any scope applies.
+    return frozenset(Membership.unscoped_objects.filter(person=person).values_list("programme_id", flat=True))
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def personal_data_sections(person: Person) -> Iterator[registry.PersonalDataSection]:
+    """What this app holds about a person: profile, memberships and roles, email choices, notifications,
+    mail addressed to them, and the audit entries about them or made by them. Call inside the scope of
+    ``personal_data_programme_ids``."""
+    user = person.user
+    yield registry.PersonalDataSection(
+        "profile",
+        _("Profile"),
+        [
+            {
+                "username": user.get_username(),
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "email": user.email,
+                "organisation": person.organisation.name,
+                "unit": person.unit.name if person.unit else None,
+                "job_title": person.job_title,
+                "phone": person.phone,
+                "languages": list(person.languages),
+                "preferred_language": person.preferred_language,
+                # The manager's name only: their contact details are theirs.
+                "line_manager": person.line_manager.full_name if person.line_manager else None,
+                "date_joined": _when(user.date_joined),
+                "last_login": _when(user.last_login),
+            }
+        ],
+    )
+    yield registry.PersonalDataSection(
+        "memberships", _("Programme memberships and roles"), _memberships(person)
+    )
+    yield registry.PersonalDataSection(
+        "notification_preferences",
+        _("Email choices"),
+        (
+            {"kind": kind, "email": email}
+            for kind, email in NotificationPreference.objects.filter(person=person)
+            .order_by("kind")
+            .values_list("kind", "email_enabled")
+        ),
+    )
+    yield registry.PersonalDataSection(
+        "notifications",
+        _("Notifications"),
+        (
+            {
+                "programme": programme,
+                "created_at": _when(created),
+                "kind": kind,
+                "title": title,
+                "body": body,
+                "read_at": _when(read),
+            }
+            for programme, created, kind, title, body, read in Notification.objects.filter(recipient=person)
+            .order_by("created_at", "pk")
+            .values_list("programme__name", "created_at", "kind", "title", "body", "read_at")
+            .iterator(EXPORT_BATCH)
+        ),
+    )
+    # Mail addressed to the person, as written to them; the calendar part is left out because it lists the
+    # other attendees' addresses, which are theirs.
+    yield registry.PersonalDataSection(
+        "emails",
+        _("Email sent or queued to you"),
+        (
+            {
+                "programme": programme,
+                "created_at": _when(created),
+                "to": to,
+                "subject": subject,
+                "body": body,
+                "status": status,
+                "sent_at": _when(sent),
+            }
+            for programme, created, to, subject, body, status, sent in OutboundEmail.objects.filter(
+                recipient=person
+            )
+            .order_by("created_at", "pk")
+            .values_list(
+                "programme__name", "created_at", "to_address", "subject", "body_text", "status", "sent_at"
+            )
+            .iterator(EXPORT_BATCH)
+        ),
+    )
+    yield registry.PersonalDataSection("audit_entries", _("Audit entries about you"), _audit_about(person))
+    yield registry.PersonalDataSection(
+        "audit_actions", _("Changes you made (audit trail)"), _audit_by(person)
+    )
+
+
+def _memberships(person: Person) -> Iterator[dict[str, object]]:
+    memberships = (
+        Membership.objects.filter(person=person)
+        .select_related("programme", "work_role")
+        .prefetch_related(Prefetch("role_assignments", queryset=RoleAssignment.objects.order_by("role")))
+        .order_by("programme__name")
+    )
+    for membership in memberships:
+        yield {
+            "programme": membership.programme.name,
+            "work_role": membership.work_role.name if membership.work_role else None,
+            "roles": [ra.role for ra in membership.role_assignments.all()],
+            "active": membership.is_active,
+            "joined_at": _when(membership.joined_at),
+            "ended_at": _when(membership.ended_at),
+        }
+
+
+def _audit_about(person: Person) -> Iterator[dict[str, object]]:
+    """Entries about the person's own rows (profile, memberships, roles), with what changed."""
+    memberships = [str(pk) for pk in Membership.objects.filter(person=person).values_list("pk", flat=True)]
+    roles = [
+        str(pk)
+        for pk in RoleAssignment.objects.filter(membership__person=person).values_list("pk", flat=True)
+    ]
+    types = ContentType.objects.get_for_models(Person, Membership, RoleAssignment)
+    about = (
+        Q(content_type=types[Person], object_pk=str(person.pk))
+        | Q(content_type=types[Membership], object_pk__in=memberships)
+        | Q(content_type=types[RoleAssignment], object_pk__in=roles)
+    )
+    entries = LogEntry.objects.filter(about).select_related("content_type").order_by("timestamp", "pk")
+    for entry in entries.iterator(EXPORT_BATCH):
+        yield {
+            "at": _when(entry.timestamp),
+            "action": entry.get_action_display(),
+            "object": f"{entry.content_type.app_label}.{entry.content_type.model}",
+            "changes": entry.changes,
+        }
+
+
+def _audit_by(person: Person) -> Iterator[dict[str, object]]:
+    """Entries of what the person changed: when, what kind of object and how, but not the values or the
+    object's name, which may be another person's data."""
+    for timestamp, action, app_label, model in (
+        LogEntry.objects.filter(actor=person.user_id)
+        .order_by("timestamp", "pk")
+        .values_list("timestamp", "action", "content_type__app_label", "content_type__model")
+        .iterator(EXPORT_BATCH)
+    ):
+        yield {
+            "at": _when(timestamp),
+            "action": LogEntry.Action(action).label,
+            "object": f"{app_label}.{model}",
+        }
+
+
+def personal_data(person: Person) -> Iterator[registry.PersonalDataSection]:
+    """Every app's sections about a person, in registry order. Call inside the person's scope."""
+    for exporter in registry.personal_data_exporters:
+        yield from exporter(person)
+
+
+def personal_data_json(person: Person) -> Iterator[str]:
+    """The person's data as one JSON document, written section by section and row by row, so a long
+    history streams out in bounded memory. Enters the scope of the person's programmes itself, since a
+    streamed response is read after the view has returned."""
+    encoder = DjangoJSONEncoder(ensure_ascii=False)
+    with programme_scope(personal_data_programme_ids(person)):
+        yield '{"generated_at": ' + encoder.encode(timezone.now().isoformat())
+        for section in personal_data(person):
+            yield ", " + encoder.encode(section.key) + ": ["
+            for index, row in enumerate(section.rows):
+                yield ("" if index == 0 else ", ") + encoder.encode(row)
+            yield "]"
+        yield "}\n"

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -421,3 +422,20 @@ class TokenRequestSerializer(StrictSerializer):
 
 class TokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
     token = serializers.CharField()
+
+
+class PersonEraseSerializer(StrictSerializer):
+    """A programme admin's erasure of a person, in one of the admin's programmes."""
+
+    programme = ScopedPrimaryKeyRelatedField(model=Programme)
+    confirm = serializers.BooleanField()
+
+    def validate_confirm(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError(_("Set confirm to true to erase the person's data."))
+        return value
+
+
+class ErasureOutcomeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    outcome = serializers.ChoiceField(choices=["erased", "withdrawn"])
+    programmes = serializers.ListField(child=serializers.IntegerField())

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from organisations.views import accounts, agencies, audit, platform, programme
+from organisations.views import accounts, agencies, audit, personal_data, platform, programme
 
 app_name = "organisations"
 
@@ -28,4 +28,5 @@ urlpatterns = [
     path("<int:pk>/sign-in/", accounts.IdentityProviderView.as_view(), name="sign-in"),
     path("people/invitations/", accounts.InvitationsView.as_view(), name="person-invitations"),
     path("people/invitations/send/", accounts.InvitationActionView.as_view(), name="invitation-action"),
+    path("people/<int:pk>/erase/", personal_data.PersonEraseView.as_view(), name="person-erase"),
 ]

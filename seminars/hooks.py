@@ -30,8 +30,9 @@ from seminars.models import (
     Round,
     Session,
 )
-from seminars.selectors import participation, reports, teaching
+from seminars.selectors import participation, personal_data, reports, teaching
 from seminars.services import history, waiting_list
+from seminars.services.enrolments import enrolments_end_for_erasure
 
 registry.nav_items.register(
     "seminars", registry.NavItem(_("Courses"), "seminars:catalogue", request_is_member), order=30
@@ -287,3 +288,7 @@ registry.history_importers.register(
     ),
     order=10,
 )
+
+# A person's own data: their download, and what erasing them changes here.
+registry.personal_data_exporters.register("seminars", personal_data.personal_data_sections, order=30)
+registry.personal_data_erasers.register("seminars", enrolments_end_for_erasure, order=30)

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from coordinator.core import registry
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
-from shadowing import permissions
+from shadowing import permissions, selectors
 from shadowing.links import page_url
 from shadowing.models import (
     HostFeedback,
@@ -28,6 +28,8 @@ from shadowing.models import (
     Workplace,
 )
 from shadowing.services import history
+from shadowing.services.placements import placements_cancel_for_erasure
+from shadowing.services.shadowing_requests import requests_withdraw_for_erasure
 
 HOSTS = (PlatformRole.HOST_CONTACT, PlatformRole.ORGANISATION_ADMIN)
 
@@ -298,3 +300,8 @@ def _onboarding_step(programme: Programme) -> registry.OnboardingStep:
 
 
 registry.onboarding_steps.register("shadowing.workplace", _onboarding_step, order=70)
+
+# A person's own data: their download, and what erasing them changes here.
+registry.personal_data_exporters.register("shadowing", selectors.personal_data_sections, order=20)
+registry.personal_data_erasers.register("shadowing.placements", placements_cancel_for_erasure, order=20)
+registry.personal_data_erasers.register("shadowing.requests", requests_withdraw_for_erasure, order=21)

@@ -6,12 +6,18 @@ functions add the joins each list needs, so that a list costs a fixed number of 
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from collections.abc import Iterator
 
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from coordinator.core import registry
+from organisations.models import Person
 from organisations.permissions import COORDINATING_ROLES, Actor
 from shadowing import permissions
 from shadowing.models import (
     AvailabilityWindow,
+    HostFeedback,
     MatchingRun,
     Placement,
     PlacementDay,
@@ -96,3 +102,103 @@ def reflections_for(actor: Actor) -> QuerySet[Reflection]:
         | Q(placement__request__requester__line_manager=person)
         | Q(placement__programme_id__in=coordinated)
     ).order_by("-submitted_at", "-pk")
+
+
+# --- A person's own data (their download) ---------------------------------------------------------------
+
+EXPORT_BATCH = 500
+
+
+def personal_data_sections(person: Person) -> Iterator[registry.PersonalDataSection]:
+    """What this app holds about a person: their requests, their visits with each step, what they wrote
+    after them, the workplaces they are host contact for and the feedback they gave as host."""
+    yield registry.PersonalDataSection("shadowing_requests", _("Shadowing requests"), _requests(person))
+    yield registry.PersonalDataSection("placements", _("Shadowing visits"), _placements(person))
+    yield registry.PersonalDataSection(
+        "hosted_workplaces",
+        _("Workplaces you are host contact for"),
+        (
+            {"programme": programme, "workplace": name}
+            for programme, name in Workplace.objects.filter(contact=person)
+            .order_by("programme__name", "name")
+            .values_list("programme__name", "name")
+        ),
+    )
+    yield registry.PersonalDataSection(
+        "host_feedback",
+        _("Feedback you gave as host"),
+        (
+            {"placement": placement, "feedback": feedback, "submitted_at": submitted.isoformat()}
+            for placement, feedback, submitted in HostFeedback.objects.filter(author=person)
+            .order_by("submitted_at", "pk")
+            .values_list("placement_id", "feedback", "submitted_at")
+            .iterator(EXPORT_BATCH)
+        ),
+    )
+
+
+def _requests(person: Person) -> Iterator[dict[str, object]]:
+    requests = (
+        ShadowingRequest.objects.filter(requester=person)
+        .select_related("programme")
+        .prefetch_related(Prefetch("windows", queryset=AvailabilityWindow.objects.order_by("starts_on")))
+        .order_by("submitted_at", "pk")
+    )
+    for shadowing_request in requests.iterator(EXPORT_BATCH):
+        yield {
+            "id": shadowing_request.pk,
+            "programme": shadowing_request.programme.name,
+            "learning_goals": shadowing_request.learning_goals,
+            "days": shadowing_request.days,
+            "languages": shadowing_request.languages,
+            "status": shadowing_request.status,
+            "submitted_at": shadowing_request.submitted_at.isoformat(),
+            "decided_at": shadowing_request.decided_at.isoformat() if shadowing_request.decided_at else None,
+            "decision_note": shadowing_request.decision_note,
+            "available": [
+                [w.starts_on.isoformat(), w.ends_on.isoformat()] for w in shadowing_request.windows.all()
+            ],
+        }
+
+
+def _placements(person: Person) -> Iterator[dict[str, object]]:
+    placements = (
+        Placement.objects.filter(request__requester=person)
+        .select_related("workplace", "reflection")
+        .prefetch_related(
+            Prefetch("days", queryset=PlacementDay.objects.order_by("date")),
+            Prefetch("events", queryset=PlacementEvent.objects.order_by("at", "pk")),
+        )
+        .order_by("created_at", "pk")
+    )
+    for placement in placements.iterator(EXPORT_BATCH):
+        reflection = getattr(placement, "reflection", None)
+        yield {
+            "id": placement.pk,
+            "request": placement.request_id,
+            "workplace": placement.workplace.name,
+            "status": placement.status,
+            "days": [day.date.isoformat() for day in placement.days.all()],
+            "confidentiality_accepted_at": (
+                placement.confidentiality_accepted_at.isoformat()
+                if placement.confidentiality_accepted_at
+                else None
+            ),
+            "decline_reason": placement.decline_reason,
+            "cancel_reason": placement.cancel_reason,
+            # Each step, and whether it was the person's own; who else took a step is not theirs to export.
+            "steps": [
+                {"to": e.to_status, "at": e.at.isoformat(), "by_you": e.actor_id == person.pk}
+                for e in placement.events.all()
+            ],
+            "reflection": (
+                {
+                    "learned": reflection.learned,
+                    "how_used": reflection.how_used,
+                    "how_shared": reflection.how_shared,
+                    "submitted_at": reflection.submitted_at.isoformat(),
+                }
+                if reflection is not None
+                else None
+            ),
+        }

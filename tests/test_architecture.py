@@ -109,6 +109,11 @@ ESCAPE_HATCH: dict[str, str] = {
     "organisations.services.invitations:revoke": "compare-and-set by pk after the scoped read",
     "organisations.services.invitations:revoke_pending_of": "an ended account's own invitations",
     "organisations.services.sso:_person_for": "the provider's organisation and confirmed address",
+    # A person's data: their memberships everywhere decide what is exported or may be erased.
+    "organisations.selectors:personal_data_programme_ids": "the person's own memberships decide their scope",
+    "organisations.services.personal_data:erasure_scope": "whether another programme still has the person",
+    "organisations.services.personal_data:_erase": "the person's row locked by pk after the scoped read",
+    "organisations.services.personal_data:_scrub_audit": "whether an entry is filed under another programme",
 }
 
 

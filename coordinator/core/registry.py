@@ -127,6 +127,17 @@ class DemoSeeder:
     depends_on: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class PersonalDataSection:
+    """One part of what the platform holds about a person, for their own download: a key in the JSON, a
+    heading on the readable page, and rows of plain JSON values. ``rows`` is read lazily (a generator over
+    an iterating query), so a long history is streamed rather than held in memory."""
+
+    key: str
+    title: str | Promise
+    rows: Iterable[dict[str, object]]
+
+
 nav_items: Registry[NavItem] = Registry("nav")
 dashboard_panels: Registry[DashboardPanel] = Registry("dashboard")
 # provider(person) -> list[coordinator.core.calendar.CalendarEvent] of confirmed things for the personal feed
@@ -138,6 +149,11 @@ report_providers: Registry[Callable[[Any, date, date], ReportSection | None]] = 
 notification_kinds: Registry[NotificationKind] = Registry("notification kinds")
 periodic_jobs: Registry[PeriodicJob] = Registry("jobs")
 demo_seeders: Registry[DemoSeeder] = Registry("demo data")
+# exporter(person) -> the person's data held by one app, run inside the scope of the person's programmes
+personal_data_exporters: Registry[Callable[..., Iterable[PersonalDataSection]]] = Registry("personal data")
+# eraser(person, programme_ids) -> rows changed: ends or pseudonymises one app's records of a person in
+# those programmes; runs inside the erasure's transaction, in the scope of those programmes
+personal_data_erasers: Registry[Callable[..., int]] = Registry("personal data erasers")
 # Who is told when a message could not be delivered after every retry: ``(programme) -> people``. The
 # organisations app registers the programme's coordinators.
 delivery_failure_recipients: Registry[Callable[[Any], Iterable[Any]]] = Registry(

@@ -9,6 +9,7 @@ the upcoming meetings; members who leave receive their cancellations.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +23,7 @@ from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from coordinator.core.services import apply_changes, validate
 from focusgroups import invites, permissions
-from focusgroups.models import FocusGroup, GroupMembership, Meeting
+from focusgroups.models import FocusGroup, GroupMembership, LivePresence, Meeting
 from focusgroups.services._shared import (
     group_url,
     is_programme_member,
@@ -275,3 +276,24 @@ def membership_remove(*, actor: Actor, membership: GroupMembership) -> GroupMemb
     group_id, person_id = group.pk, membership.person_id
     transaction.on_commit(lambda: broadcast(group_id, {"type": "member.removed", "person": person_id}))
     return membership
+
+
+def memberships_end_for_erasure(person: Person, programme_ids: frozenset[int]) -> int:
+    """Part of erasing a person (``organisations.services.personal_data``): their seats in these programmes'
+    groups end (and a group they convened has no convener until one is named), their live presence goes,
+    and open sockets are closed after the commit. No calendar cancellation is mailed to them: mail to an
+    erased person is not kept. Their notes, versions and actions stay, shown as a former member's."""
+    ended = list(
+        GroupMembership.objects.filter(person=person, group__programme_id__in=programme_ids, is_active=True)
+    )
+    now = timezone.now()
+    for membership in ended:
+        membership.is_active = False
+        membership.left_at = now
+        membership.save(update_fields=["is_active", "left_at"])
+    FocusGroup.objects.filter(convener=person, programme_id__in=programme_ids).update(convener=None)
+    LivePresence.objects.filter(person=person, group__programme_id__in=programme_ids).delete()
+    removed = {"type": "member.removed", "person": person.pk}
+    for group_id in sorted({m.group_id for m in ended}):
+        transaction.on_commit(partial(broadcast, group_id, removed))
+    return len(ended)

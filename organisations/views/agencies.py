@@ -77,6 +77,7 @@ class OrganisationDetailView(ProgrammeMixin, TemplateView):
             show_contacts=sees_contacts_in(self.actor, self.programme, organisation.pk),
             can_edit=can_edit_organisation(self.actor, organisation),
             can_configure_sign_in=can_configure_sign_in(self.actor, organisation),
+            can_erase=self.actor.is_programme_admin(self.programme),
         )
         return context
 

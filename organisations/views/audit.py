@@ -6,12 +6,20 @@ from auditlog.models import LogEntry
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from organisations.access.views import ProgrammeMixin
 from organisations.forms import AuditTrailFilterForm
 from organisations.models import PlatformRole
 from organisations.selectors import audit_trail
+from organisations.services import personal_data
+
+_ERASURE_LABEL = gettext_lazy("Personal data")
+_ERASURE_OUTCOMES = {
+    "erased": gettext_lazy("erased"),
+    "withdrawn": gettext_lazy("removed from this programme"),
+}
 
 
 def _changed_fields(entry: LogEntry) -> list[tuple[str, str, str]]:
@@ -21,6 +29,9 @@ def _changed_fields(entry: LogEntry) -> list[tuple[str, str, str]]:
     rows = []
     for name, values in (entry.changes_dict or {}).items():
         old, new = (str(value) for value in values[:2]) if len(values) >= 2 else ("", str(values))
+        if name == personal_data.ERASURE_FIELD:  # the entry that records an erasure
+            rows.append((str(_ERASURE_LABEL), "", str(_ERASURE_OUTCOMES.get(new, new))))
+            continue
         try:
             field = model._meta.get_field(name) if model is not None else None
         except FieldDoesNotExist:

@@ -256,3 +256,34 @@ def offer_decline(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
     )
     fill_locked(locked, now)
     return enrolment
+
+
+def enrolments_end_for_erasure(person: Person, programme_ids: frozenset[int]) -> int:
+    """Part of erasing a person (``organisations.services.personal_data``): their bookings and queue places
+    in rounds of these programmes that have not started end as removed, and each freed seat is offered to
+    the next in the queue. Rounds under way or over keep the enrolment, its attendance and completion.
+    No message is sent to the person: mail to an erased person is not kept."""
+    now = timezone.now()
+    round_ids = sorted(
+        set(
+            Enrolment.objects.filter(
+                person=person, programme_id__in=programme_ids, status__in=Enrolment.ACTIVE
+            ).values_list("round_id", flat=True)
+        )
+    )
+    ended = 0
+    for round_id in round_ids:  # one lock per round, in primary-key order
+        locked = lock_round(round_id)
+        if locked.has_started(now):
+            continue
+        for enrolment in Enrolment.objects.filter(round=locked, person=person, status__in=Enrolment.ACTIVE):
+            move(
+                enrolment,
+                Enrolment.Status.CANCELLED,
+                round_=locked,
+                now=now,
+                end_reason=Enrolment.EndReason.REMOVED,
+            )
+            ended += 1
+        fill_locked(locked, now)
+    return ended

@@ -20,7 +20,7 @@ from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -306,3 +306,25 @@ def placement_cancel(*, actor: Actor, placement: Placement, reason: str) -> Plac
             url=page_url("dashboard"),
         )
     return placement
+
+
+def placements_cancel_for_erasure(person: Person, programme_ids: frozenset[int]) -> int:
+    """Part of erasing a person (``organisations.services.personal_data``): their visits not yet made in
+    these programmes are cancelled as if they had withdrawn: the seats are freed, a confirmed visit's
+    invites are cancelled and the host is told. Visits made keep their history. Runs inside the erasure's
+    transaction, before the person's name is removed from what it writes."""
+    leaving = Actor(user=person.user, person=person)
+    placements = list(
+        Placement.objects.filter(
+            request__requester=person, programme_id__in=programme_ids, status__in=Placement.CANCELLABLE
+        )
+        .select_related(
+            "programme", "request__requester__user", "request__organisation", "workplace__contact__user"
+        )
+        .order_by("pk")
+    )
+    for placement in placements:
+        with translation.override(placement.programme.language):
+            reason = _("The participant has left the programme.")
+        cancel(placement, actor=leaving, reason=reason, rematch=False, by_requester=True)
+    return len(placements)

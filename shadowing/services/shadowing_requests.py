@@ -439,3 +439,12 @@ def requests_expire(now: datetime | None = None) -> int:
                     url=page_url("request-detail", pk=request.pk),
                 )
     return expired
+
+
+def requests_withdraw_for_erasure(person: Person, programme_ids: frozenset[int]) -> int:
+    """Part of erasing a person (``organisations.services.personal_data``): their requests still in play
+    in these programmes are withdrawn, so no later matching places someone who has left. Visits already
+    placed keep their history. Runs inside the erasure's transaction; notifies no one."""
+    return ShadowingRequest.objects.filter(
+        requester=person, programme_id__in=programme_ids, status__in=ShadowingRequest.OPEN
+    ).update(status=ShadowingRequest.Status.WITHDRAWN)

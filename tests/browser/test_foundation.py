@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +107,38 @@ def test_coordinator_reads_the_barometer_and_a_bad_period_is_explained(new_page)
     assert "The period must end on or after its start." in page.locator("main form").inner_text()
     assert page.locator("#id_start").input_value() == "2026-06-01"
     assert axe_violations(page) == []
+
+
+def test_my_data_page_lists_my_data_and_downloads_it_as_json(new_page):
+    page = new_page("amina.hassan")
+    page.goto("/me/")
+    page.get_by_role("link", name="My data: see and download what is held about me").click()
+    assert page.locator("main h1").inner_text() == "My data"
+    profile = page.locator("#section-profile")
+    assert "amina.hassan" in profile.inner_text()
+    assert page.locator("main section").count() >= 10
+    assert axe_violations(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download all as JSON").click()
+    data = json.loads(Path(download.value.path()).read_text())
+    assert data["profile"][0]["username"] == "amina.hassan"
+    phone = new_page("amina.hassan", width=390, height=844)
+    phone.goto("/me/data/")
+    assert phone.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+
+
+def test_erase_confirmation_says_what_happens_and_insists_on_the_tick(new_page):
+    page = new_page("eva.lindgren")
+    page.goto("/organisations/")
+    page.locator("main a", has_text="Arbetsförmedlingen").first.click()
+    row = page.locator("main tbody tr", has_text="Lina Björk")
+    row.get_by_role("link", name="Erase…").click()
+    assert page.locator("main h1").inner_text() == "Erase personal data"
+    assert page.locator("#erase-effect").get_attribute("data-outcome") == "erased"
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Erase personal data").click()
+    assert page.locator(".form-errors").is_visible()
+    assert "Tick the box to confirm the erasure." in page.locator("main form").inner_text()
+    page.goto("/me/")  # nothing was erased: Lina still signs in
+    other = new_page("lina.bjork")
+    assert other.locator("header.site-header .who-name").is_visible()
