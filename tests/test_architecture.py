@@ -73,6 +73,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.pages.views.home:set_language": "the person's own row, identified by the session",
     "organisations.permissions:actor_for": "the person's own memberships, which decide the scope",
     "organisations.access.admin:ProgrammeAdminSite.admin_view.scoped": "superusers see every programme",
+    "organisations.access.admin:ScopedModelForm.validate_unique": "whether a unique value is taken in any "
+    "programme, as the database will refuse it; no row is shown",
     "organisations.management.commands.seed_demo:Command.handle": "demo data spans both programmes",
     # A lock or counter by primary key right after a scoped read (a scoped UPDATE or FOR UPDATE would join).
     "focusgroups.services.notes:_update": "note compare-and-set by pk after the scoped read",
