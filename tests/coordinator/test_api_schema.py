@@ -4,8 +4,9 @@ server error, only documented status codes, content types and headers, and bodie
 The schema is the one the API serves (``/api/schema/``), loaded from the WSGI application in-process. Each
 operation is called as a programme admin and as a plain member of staff, on a small programme with a row of
 every kind (so ids in paths can hit real rows as well as missing ones), with a bounded number of examples
-and Hypothesis derandomised, so a run is repeatable. ``test_api_create_then_retrieve_*`` follow the links
-Schemathesis infers between operations (drf-spectacular emits no OpenAPI links) in a stateful run.
+and Hypothesis derandomised, so a run is repeatable. ``test_api_stateful_links_answer_as_documented``
+follows the links Schemathesis infers between operations (drf-spectacular emits no OpenAPI links): an id
+one call answers with is passed to the next (retrieve, update, actions, delete).
 """
 
 from __future__ import annotations
