@@ -236,7 +236,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "coordinator.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "coordinator.core.drf.exception_handler",
     # Throttles tell clients apart by address: never by a X-Forwarded-For that no proxy of ours wrote.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coordinator.core.schema import ErrorDetailSerializer
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
 from coordinator.core.validators import parse_int
 from organisations import permissions, selectors
@@ -575,7 +576,13 @@ class ObtainTokenView(APIView):
     authentication_classes: list[Any] = []
     throttle_scope = "login"
 
-    @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenSerializer,
+            401: OpenApiResponse(ErrorDetailSerializer, description="Wrong username or password"),
+        },
+    )
     def post(self, request: Request) -> Response:
         incoming = TokenRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -262,9 +262,13 @@ class PersonSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     full_name = serializers.CharField(read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
     organisation = OrganisationBriefSerializer(read_only=True)
-    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
-    line_manager_name = serializers.CharField(source="line_manager.full_name", read_only=True, default=None)
+    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None, allow_null=True)
+    line_manager_name = serializers.CharField(
+        source="line_manager.full_name", read_only=True, default=None, allow_null=True
+    )
     programmes = serializers.SerializerMethodField()
+    # Left out where the reader may not see them (documented as optional in the API schema).
+    omitted_for_some_readers = CONTACT_FIELDS + ("preferred_language",)
 
     class Meta:
         model = Person
@@ -306,7 +310,7 @@ class PersonSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         data: dict[str, Any] = super().to_representation(person)
         actor = self.context.get("actor")
         if actor is None or not can_see_contact_details(actor, person):
-            for name in CONTACT_FIELDS + ("preferred_language",):
+            for name in self.omitted_for_some_readers:
                 data.pop(name, None)
         return data
 

@@ -30,6 +30,7 @@ from shadowing.models import (
     ShadowingRequest,
     Slot,
     Topic,
+    UnplacedReason,
     Workplace,
 )
 
@@ -186,6 +187,8 @@ class ShadowingRequestSerializer(StrictModelSerializer):
     )
     requester_name = serializers.CharField(source="requester.full_name", read_only=True)
     topics = ScopedPrimaryKeyRelatedField(model=Topic, many=True, required=False)
+    # Blank until a matching run leaves the request unplaced (a read-only model field loses allow_blank).
+    unplaced_code = serializers.ChoiceField(choices=UnplacedReason.choices, allow_blank=True, read_only=True)
     languages = _languages()
     windows = WindowSerializer(many=True, help_text=_("One to five periods in which the requester can go."))
     preferences = PreferenceSerializer(many=True, required=False, help_text=_("Up to five ranked wishes."))

@@ -74,6 +74,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "organisations.permissions:actor_for": "the person's own memberships, which decide the scope",
     "organisations.access.admin:ProgrammeAdminSite.admin_view.scoped": "superusers see every programme",
     "organisations.access.revocation:_role_removed": "a removed role's membership by pk: whom to tell",
+    "organisations.access.admin:ScopedModelForm.validate_unique": "whether a unique value is taken in any "
+    "programme, as the database will refuse it; no row is shown",
     "organisations.management.commands.seed_demo:Command.handle": "demo data spans both programmes",
     # A lock or counter by primary key right after a scoped read (a scoped UPDATE or FOR UPDATE would join).
     "focusgroups.services.notes:_update": "note compare-and-set by pk after the scoped read",

@@ -34,33 +34,34 @@ def apply_changes(instance: models.Model, values: Mapping[str, Any], allowed: se
     return changed
 
 
-def validate(instance: models.Model, exclude: Sequence[str] = ()) -> None:
-    """The row's field validation, with every message per field (titles and names refuse line breaks and
-    control characters); uniqueness and constraints are left to
-    the database (the services turn their errors into field errors or conflicts)."""
+def edge_errors(instance: models.Model, exclude: Sequence[str] = ()) -> dict[str, list[str]]:
+    """What every edge refuses besides the model's own field validation: a TextField over its max_length
+    (Django only sizes form widgets by it) and a line break or control character in a name or title (it
+    ends up in mail subjects and calendar SUMMARYs). Other text, a place for one, may hold line breaks;
+    the calendar escapes them. The admin's forms ask this too."""
     errors: dict[str, list[str]] = {}
-    # Django does not validate a TextField's max_length (it only sizes form widgets); the API and the
-    # sockets need the limit enforced here.
     for field in instance._meta.concrete_fields:
-        if isinstance(field, models.TextField) and field.max_length and field.name not in exclude:
-            value = getattr(instance, field.attname)
+        if field.name in exclude:
+            continue
+        value = getattr(instance, field.attname)
+        if isinstance(field, models.TextField) and field.max_length:
             if isinstance(value, str) and len(value) > field.max_length:
                 errors[field.name] = [
                     _("Keep this under %(limit)s characters.") % {"limit": field.max_length}
                 ]
-    # A name or title ends up in mail subjects and calendar SUMMARYs: line breaks and control characters
-    # are refused here, for the API, the pages and the sockets alike. (Other text, a place for one, may
-    # hold line breaks; the calendar escapes them.)
-    for field in instance._meta.concrete_fields:
-        if (
-            isinstance(field, models.CharField)
-            and field.name in ONE_LINE_FIELDS
-            and field.name not in exclude
-        ):
+        if isinstance(field, models.CharField) and field.name in ONE_LINE_FIELDS:
             try:
-                single_line(getattr(instance, field.attname))
+                single_line(value)
             except ValidationError as exc:
                 errors.setdefault(field.name, []).extend(exc.messages)
+    return errors
+
+
+def validate(instance: models.Model, exclude: Sequence[str] = ()) -> None:
+    """The row's field validation, with every message per field (titles and names refuse line breaks and
+    control characters, long text its limit: ``edge_errors``); uniqueness and constraints are left to
+    the database (the services turn their errors into field errors or conflicts)."""
+    errors = edge_errors(instance, exclude)
     try:
         instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
     except ValidationError as exc:

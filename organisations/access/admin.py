@@ -10,12 +10,15 @@ from __future__ import annotations
 from functools import update_wrapper
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
+from coordinator.core.services import edge_errors
 from coordinator.core.tenancy import activate_scope, deactivate_scope, restrict_to_programmes, unscoped
 from organisations.models import PlatformRole
 from organisations.permissions import actor_for
@@ -57,8 +60,37 @@ class ProgrammeAdminSite(admin.AdminSite):
 site = ProgrammeAdminSite(name="admin")
 
 
+class ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
+    """An admin form that refuses what the services refuse: the checks every edge makes (a name on one
+    line, text within its limit) and the model admin's own rules (``check_instance``), on the row as it
+    would be saved. Uniqueness is checked against every programme's rows, as the database will."""
+
+    def check_instance(self, instance: models.Model) -> None:
+        """Raise ``ValidationError`` (per field) where the owning service would refuse ``instance``."""
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]
+        errors = edge_errors(self.instance)
+        try:
+            self.check_instance(self.instance)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors.setdefault(name, []).extend(messages)
+        for name, messages in errors.items():
+            self.add_error(name if name in self.fields else None, messages)
+
+    def validate_unique(self) -> None:
+        # A name unique across the platform (an organisation's) may be taken in a programme this person
+        # does not administer: the scoped manager would not see it and the database would refuse the save.
+        # Only whether the value is taken is read; no row is shown.
+        with unscoped():
+            super().validate_unique()
+
+
 class ScopedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Rows of the programmes the person administers; full rights on those, none elsewhere."""
+
+    form = ScopedModelForm
 
     superuser_only_add = False
     # Rows the pages offer no way to delete: only the platform operator deletes them here (an organisation
@@ -104,6 +136,7 @@ class ScopedModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 class ScopedTabularInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
+    form = ScopedModelForm
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return True

@@ -72,7 +72,7 @@ def organisation_update(*, actor: Actor, organisation: Organisation, values: dic
     return organisation
 
 
-def _check_parent(unit: Unit, organisation: Organisation, parent: Unit | None) -> None:
+def check_parent(unit: Unit, organisation: Organisation, parent: Unit | None) -> None:
     if parent is None:
         return
     if parent.organisation_id != organisation.pk:
@@ -106,7 +106,7 @@ def unit_create(
     created_in = None if permissions.is_agency_admin(actor, organisation) else programme
     unit = Unit(organisation=organisation, created_in=created_in)
     apply_changes(unit, values, UNIT_FIELDS)
-    _check_parent(unit, organisation, unit.parent)
+    check_parent(unit, organisation, unit.parent)
     validate(unit)
     save_unique(unit, field="name", taken=UNIT_NAME_TAKEN)
     return unit
@@ -117,7 +117,7 @@ def unit_update(*, actor: Actor, unit: Unit, values: dict[str, Any]) -> Unit:
     if not permissions.can_edit_unit(actor, unit):
         raise PermissionDenied(_("You may not change this unit."))
     changed = apply_changes(unit, values, UNIT_FIELDS)
-    _check_parent(unit, unit.organisation, unit.parent)
+    check_parent(unit, unit.organisation, unit.parent)
     if changed:
         validate(unit)
         save_unique(unit, field="name", taken=UNIT_NAME_TAKEN, update_fields=changed)

@@ -31,7 +31,7 @@ OWN_PROFILE_FIELDS = {"phone", "languages", "preferred_language", "job_title"}
 EMPLOYMENT_FIELDS = {"unit", "line_manager", "job_title", "phone", "languages", "preferred_language"}
 
 
-def _check_line_manager(person: Person, manager: Person | None) -> None:
+def check_line_manager(person: Person, manager: Person | None) -> None:
     if manager is None:
         return
     if manager.pk == person.pk:
@@ -51,7 +51,7 @@ def _check_line_manager(person: Person, manager: Person | None) -> None:
         node = node.line_manager
 
 
-def _check_unit(person: Person, unit: Unit | None) -> None:
+def check_unit(person: Person, unit: Unit | None) -> None:
     if unit is not None and unit.organisation_id != person.organisation_id:
         raise ValidationError({"unit": _("The unit must belong to the person's organisation.")})
 
@@ -70,8 +70,8 @@ def person_update(*, actor: Actor, person: Person, values: dict[str, Any]) -> Pe
     else:
         raise PermissionDenied(_("You may not change this person's profile."))
     changed = apply_changes(person, values, allowed)
-    _check_unit(person, person.unit)
-    _check_line_manager(person, person.line_manager)
+    check_unit(person, person.unit)
+    check_line_manager(person, person.line_manager)
     save_changed(person, changed)
     return person
 
@@ -107,8 +107,8 @@ def person_create(
         if name not in EMPLOYMENT_FIELDS:
             raise ValidationError({name: _("This field cannot be set here.")})
         setattr(person, name, value)
-    _check_unit(person, person.unit)
-    _check_line_manager(person, person.line_manager)
+    check_unit(person, person.unit)
+    check_line_manager(person, person.line_manager)
     person.full_clean(exclude=["user"], validate_unique=False, validate_constraints=False)
     person.save()
     membership_grant(actor=actor, programme=programme, person=person, roles=roles, work_role=work_role)

@@ -257,12 +257,9 @@ def programme_update(
     return programme
 
 
-@transaction.atomic
-def funders_replace(*, actor: Actor, programme: Programme, funders: Sequence[FunderShare]) -> list[Funder]:
-    """Replace the programme's funders; their shares may not exceed 100 % together."""
-    if not permissions.can_manage_programme(actor, programme):
-        raise PermissionDenied(_("Only the programme's admins may change its funders."))
-    require_not_archived(programme)
+def check_funders(funders: Sequence[FunderShare]) -> None:
+    """A programme's funders: each named once, their shares at most 100 % together (the API, the pages
+    and the admin's funder rows ask the same)."""
     names = [f.name.strip() for f in funders]
     if len(set(n.casefold() for n in names)) != len(names):
         raise ValidationError({"funders": _("Each funder may appear only once.")})
@@ -274,6 +271,15 @@ def funders_replace(*, actor: Actor, programme: Programme, funders: Sequence[Fun
                 % {"total": format(total.normalize(), "f")}
             }
         )
+
+
+@transaction.atomic
+def funders_replace(*, actor: Actor, programme: Programme, funders: Sequence[FunderShare]) -> list[Funder]:
+    """Replace the programme's funders; their shares may not exceed 100 % together."""
+    if not permissions.can_manage_programme(actor, programme):
+        raise PermissionDenied(_("Only the programme's admins may change its funders."))
+    require_not_archived(programme)
+    check_funders(funders)
     # Locks the programme row so that two admins replacing funders at once cannot interleave.
     Programme.objects.select_for_update().get(pk=programme.pk)
     Funder.objects.filter(programme=programme).delete()
