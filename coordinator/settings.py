@@ -187,6 +187,14 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Samverkan <noreply@samverkan.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The organiser mailbox that replies to invites (iMIP REPLY) arrive in, read over IMAP; every programme's
+# organiser address delivers there. No host: replies are not read.
+CALENDAR_REPLY_IMAP_HOST = env_str("CALENDAR_REPLY_IMAP_HOST", "")
+CALENDAR_REPLY_IMAP_PORT = env_int("CALENDAR_REPLY_IMAP_PORT", 993, minimum=1)
+CALENDAR_REPLY_IMAP_SSL = env_bool("CALENDAR_REPLY_IMAP_SSL", True)
+CALENDAR_REPLY_IMAP_USER = env_str("CALENDAR_REPLY_IMAP_USER", "")
+CALENDAR_REPLY_IMAP_PASSWORD = env_str("CALENDAR_REPLY_IMAP_PASSWORD", "")
+CALENDAR_REPLY_IMAP_FOLDER = env_str("CALENDAR_REPLY_IMAP_FOLDER", "INBOX")
 # How often the outbox retries a message that could not be sent, and when it gives up and alerts.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 

@@ -21,12 +21,18 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from coordinator.core.calendar import CalendarEvent, Participant, event_uid
 from coordinator.core.itip import Wanted, reconcile
-from coordinator.core.notifications import absolute_url
+from coordinator.core.models import CalendarCopy
+from coordinator.core.notifications import absolute_url, notify
 from focusgroups.models import GroupMembership, Meeting
 from organisations.models import Person
+from organisations.selectors import coordinators_of
+
+# Who hears that a member declined a meeting in their calendar (registered in ``hooks``).
+KIND_MEETING_REPLY = "focusgroups.meeting_reply"
 
 
 def meeting_uid(meeting_id: int, person_id: int) -> str:
@@ -174,3 +180,30 @@ def feed_events(person: Any) -> list[CalendarEvent]:
         with translation.override(person.language_in(meeting.group.programme)):
             events.append(meeting_event(meeting, person, with_people=False))
     return events
+
+
+# --- Replies from calendars -----------------------------------------------------------------------------
+
+
+def declined_in_calendar(copy: CalendarCopy) -> None:
+    """A member declined a meeting in their calendar (a ``calendar_decline_handlers`` entry): a meeting is
+    not theirs to cancel, so the decline is recorded (on the calendar copy) and the group's convener, else
+    the programme's coordinators, are told who will not come. Runs in the copy's programme scope."""
+    meeting = (
+        Meeting.objects.filter(pk=int(copy.source.split(":", 1)[1]), status=Meeting.Status.SCHEDULED)
+        .select_related("group__programme", "group__convener__user")
+        .first()
+    )
+    if meeting is None:
+        return
+    programme = meeting.group.programme
+    convener = meeting.group.convener
+    recipients = [convener] if convener is not None else list(coordinators_of(programme))
+    notify(
+        programme=programme,
+        recipients=[p for p in recipients if p.pk != copy.person_id],
+        kind=KIND_MEETING_REPLY,
+        title=gettext_noop("%(person)s declined %(meeting)s in their calendar"),
+        params={"person": copy.person.full_name, "meeting": f"{meeting.group.name}: {meeting.title}"},
+        url=meeting_url(meeting),
+    )

@@ -25,12 +25,15 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from coordinator.core.calendar import CalendarEvent, Participant, event_uid
 from coordinator.core.itip import Wanted, reconcile
-from coordinator.core.notifications import absolute_url
+from coordinator.core.models import CalendarCopy
+from coordinator.core.notifications import absolute_url, notify
 from organisations.models import Person
-from seminars.models import Enrolment, InviteSequence, Round, Session
+from organisations.selectors import coordinators_of
+from seminars.models import KIND_ENROLMENT, Enrolment, InviteSequence, Round, Session
 
 
 def session_uid(session_id: int, person_id: int) -> str:
@@ -263,3 +266,55 @@ def feed_events(person: Person) -> list[CalendarEvent]:
 
 def feed_provider(person: Any) -> list[CalendarEvent]:
     return feed_events(person)
+
+
+# --- Replies from calendars -----------------------------------------------------------------------------
+
+
+def declined_in_calendar(copy: CalendarCopy) -> None:
+    """A participant declined a session in their calendar (a ``calendar_decline_handlers`` entry).
+
+    Declining in a calendar does not free the seat by itself: a person who may still cancel is sent the
+    link to their bookings, where cancelling frees the seat and offers it to the waiting list; after the
+    deadline, cancelling is the coordinators' to do, and they are told the person declined in their calendar.
+    Runs in the copy's programme scope.
+    """
+    round_id = int(copy.source.split(":", 1)[1])
+    enrolment = (
+        Enrolment.objects.filter(
+            round_id=round_id, person_id=copy.person_id, status=Enrolment.Status.CONFIRMED
+        )
+        .select_related("round__course__programme", "person__user")
+        .first()
+    )
+    if enrolment is None:
+        return
+    round_ = enrolment.round
+    programme = round_.course.programme
+    params = {"course": round_.course.title, "round": round_.label, "person": enrolment.person.full_name}
+    if enrolment.person_may_cancel(timezone.now()):
+        notify(
+            programme=programme,
+            recipients=[enrolment.person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("You declined %(course)s (%(round)s) in your calendar"),
+            body=gettext_noop(
+                "Your seat is still booked. To give it to the next person on the waiting list, confirm the "
+                "cancellation under My bookings."
+            ),
+            params=params,
+            url=reverse("seminars:my-bookings"),
+        )
+    else:
+        notify(
+            programme=programme,
+            recipients=coordinators_of(programme),
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("%(person)s declined %(course)s (%(round)s) in their calendar"),
+            body=gettext_noop(
+                "The cancellation deadline has passed, so the seat is still booked; only a coordinator can "
+                "cancel it."
+            ),
+            params=params,
+            url=round_url(round_.pk),
+        )

@@ -21,11 +21,15 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from coordinator.core.calendar import CalendarEvent, Participant, event_uid
 from coordinator.core.itip import Wanted, reconcile
-from coordinator.core.notifications import absolute_url
+from coordinator.core.models import CalendarCopy
+from coordinator.core.notifications import absolute_url, notify
 from organisations.models import Person
+from organisations.selectors import coordinators_of
+from shadowing.kinds import KIND_COORDINATION, KIND_PLACEMENT
 from shadowing.links import page_url
 from shadowing.models import Placement, PlacementDay
 
@@ -196,3 +200,48 @@ def feed_events(person: Person) -> list[CalendarEvent]:
                     visit_event(placement, day, index=index, total=len(days), with_people=False, url=url)
                 )
     return events
+
+
+# --- Replies from calendars -----------------------------------------------------------------------------
+
+
+def declined_in_calendar(copy: CalendarCopy) -> None:
+    """The shadower or the host contact declined a visit day in their calendar (a
+    ``calendar_decline_handlers`` entry). The visit stays booked until they confirm the cancellation on the
+    placement's page (which frees the seats, sends the request back to matching and tells the other side);
+    the coordinators, who mediate the visit, are told. Runs in the copy's programme scope."""
+    placement = (
+        Placement.objects.filter(pk=int(copy.source.split(":", 1)[1]), status=Placement.Status.CONFIRMED)
+        .select_related(*PLACEMENT_RELATED)
+        .first()
+    )
+    if placement is None:
+        return
+    person = next(
+        (p for p in (placement.request.requester, placement.workplace.contact) if p.pk == copy.person_id),
+        None,
+    )
+    if person is None:
+        return
+    params = {"person": person.full_name, "workplace": placement.workplace.name}
+    notify(
+        programme=placement.programme,
+        recipients=[person],
+        kind=KIND_PLACEMENT,
+        title=gettext_noop("You declined the visit to %(workplace)s in your calendar"),
+        body=gettext_noop(
+            "The visit is still booked. To cancel it, confirm the cancellation with a reason on the visit's "
+            "page."
+        ),
+        params=params,
+        url=page_url("placement-cancel", pk=placement.pk),
+    )
+    notify(
+        programme=placement.programme,
+        recipients=[p for p in coordinators_of(placement.programme) if p.pk != person.pk],
+        kind=KIND_COORDINATION,
+        title=gettext_noop("%(person)s declined the visit to %(workplace)s in their calendar"),
+        body=gettext_noop("They have been asked to confirm the cancellation on the visit's page."),
+        params=params,
+        url=page_url("placement-detail", pk=placement.pk),
+    )

@@ -177,6 +177,11 @@ def reconcile(
         held = held.filter(person_id__in=people)
     copies = {(c.uid, c.person_id): c for c in held.select_related("person__user")}
     organizers = {c.uid: c.organizer for c in copies.values()}
+    # A newcomer to an event others hold (a new host contact) starts above every copy of its UID, so no
+    # calendar that sees several copies (a shared mailbox) ever sees the SEQUENCE go back.
+    top: dict[str, int] = {}
+    for c in copies.values():
+        top[c.uid] = max(top.get(c.uid, 0), c.sequence)
     wanted_keys = set(live) if live is not None else {w.key for w in wanted}
     wanted_ids = {(w.event.uid, w.person.pk) for w in wanted}
     created: list[CalendarCopy] = []
@@ -199,7 +204,7 @@ def reconcile(
                 source=source,
                 uid=event.uid,
                 organizer=organizer,
-                sequence=event.sequence,
+                sequence=max(event.sequence, top[event.uid] + 1 if event.uid in top else 0),
             )
             created.append(copy)
         else:

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from coordinator.core.models import CalendarCopy
 
 T = TypeVar("T")
 
@@ -141,3 +144,6 @@ demo_seeders: Registry[DemoSeeder] = Registry("demo data")
 delivery_failure_recipients: Registry[Callable[[Any], Iterable[Any]]] = Registry(
     "delivery failure recipients"
 )
+# What a decline in a calendar means for the app that sent the event, keyed by the first part of a
+# ``CalendarCopy.source`` ("seminars.round"): ``(copy) -> None``, run in the copy's programme scope.
+calendar_decline_handlers: Registry[Callable[[CalendarCopy], None]] = Registry("calendar decline handlers")
