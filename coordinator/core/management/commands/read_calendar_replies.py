@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand
 
 from coordinator.core.replies import read_mailbox
@@ -13,6 +11,6 @@ class Command(BaseCommand):
         "apply them. Safe to run again: a message already read changes nothing."
     )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         read = read_mailbox()
         self.stdout.write(f"calendar replies read: {read}")
