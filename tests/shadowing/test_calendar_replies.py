@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from imap_tools import AND, MailBoxUnencrypted
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
 from coordinator.core.models import CalendarCopy, CalendarReply, Notification
 from coordinator.core.replies import HANDLED_KEYWORD, read_mailbox
@@ -84,7 +84,7 @@ service anvil {{
 
 
 @pytest.fixture
-def imap_server(settings: SettingsWrapper) -> Iterator[int]:
+def imap_server(settings: Settings) -> Iterator[int]:
     binary = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
     if binary is None:
         pytest.skip("dovecot is not installed (apt-get install dovecot-imapd; .ci/ensure-system-packages)")
