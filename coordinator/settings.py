@@ -214,6 +214,14 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Samverkan <noreply@samverkan.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The organiser mailbox that replies to invites (iMIP REPLY) arrive in, read over IMAP; every programme's
+# organiser address delivers there. No host: replies are not read.
+CALENDAR_REPLY_IMAP_HOST = env_str("CALENDAR_REPLY_IMAP_HOST", "")
+CALENDAR_REPLY_IMAP_PORT = env_int("CALENDAR_REPLY_IMAP_PORT", 993, minimum=1)
+CALENDAR_REPLY_IMAP_SSL = env_bool("CALENDAR_REPLY_IMAP_SSL", True)
+CALENDAR_REPLY_IMAP_USER = env_str("CALENDAR_REPLY_IMAP_USER", "")
+CALENDAR_REPLY_IMAP_PASSWORD = env_str("CALENDAR_REPLY_IMAP_PASSWORD", "")
+CALENDAR_REPLY_IMAP_FOLDER = env_str("CALENDAR_REPLY_IMAP_FOLDER", "INBOX")
 # How often the outbox retries a message that could not be sent, and when it gives up and alerts.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 
@@ -372,6 +380,8 @@ _shadowing_enums["MatchingRunStatusEnum"] = "shadowing.models.RUN_STATUSES"
 SEMINARS_OFFER_HOLD_HOURS = env_int("SEMINARS_OFFER_HOLD_HOURS", 48, minimum=1)
 # How far back the personal calendar feed lists course sessions that have already taken place (days).
 SEMINARS_FEED_PAST_DAYS = env_int("SEMINARS_FEED_PAST_DAYS", 365, minimum=0)
+# How far back the personal feed shows shadowing visits and focus-group meetings.
+CALENDAR_FEED_PAST_DAYS = env_int("CALENDAR_FEED_PAST_DAYS", 365, minimum=0)
 # The group size the coordinators' "form discussion groups" page suggests.
 SEMINARS_GROUP_SIZE = env_int("SEMINARS_GROUP_SIZE", 8, minimum=2)
 # Named API enums: a cost's "kind" shares its field name with an organisation's "kind".

@@ -133,6 +133,13 @@ registry.dashboard_panels.register(
 # --- Calendar feed, history -----------------------------------------------------------------------------
 
 registry.calendar_providers.register("focusgroups", invites.feed_events)
+registry.calendar_decline_handlers.register("focusgroups.meeting", invites.declined_in_calendar)
+registry.notification_kinds.register(
+    invites.KIND_MEETING_REPLY,
+    registry.NotificationKind(
+        invites.KIND_MEETING_REPLY, _("Members who declined a meeting in their calendar (conveners)")
+    ),
+)
 
 
 def _history(person: Person) -> list[registry.HistoryEntry]:

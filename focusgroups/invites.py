@@ -3,13 +3,12 @@
 - One VEVENT per meeting. The UID is stable per meeting *and person* (``focusgroup-meeting-<m>-<p>@...``)
   so that each person's calendar copy is independent (a UID shared by all members lets one person's copy
   carry another person's state in a shared Exchange or Google Workspace).
-- The SEQUENCE is the meeting's own ``Meeting.sequence``: 0 for the first invite, raised by one on every
-  update and on the cancellation, so every message a person receives supersedes the previous one. A member
-  who joins later receives the current SEQUENCE, which is still newer than anything they could hold.
+- ``reconcile_meetings`` states which meetings the platform shows each member; ``coordinator.core.itip``
+  keeps what each calendar holds and sends invites, updates and cancellations, each with a higher
+  SEQUENCE for that person (``Meeting.sequence``, the counter kept before, is the floor of a first one).
 - The same UID and SEQUENCE appear in the person's subscription feed.
-- Everything here runs inside a service transaction: ``send_invite`` writes the outbox row there and the
-  email leaves after the commit.
-"""
+- Everything here runs inside a service transaction: the outbox row is written there and the email
+  leaves after the commit."""
 
 from __future__ import annotations
 
@@ -18,14 +17,22 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
-from coordinator.core.notifications import absolute_url, send_invite
+from coordinator.core.calendar import CalendarEvent, Participant, event_uid
+from coordinator.core.itip import Wanted, reconcile
+from coordinator.core.models import CalendarCopy
+from coordinator.core.notifications import absolute_url, notify
 from focusgroups.models import GroupMembership, Meeting
 from organisations.models import Person
+from organisations.selectors import coordinators_of
+
+# Who hears that a member declined a meeting in their calendar (registered in ``hooks``).
+KIND_MEETING_REPLY = "focusgroups.meeting_reply"
 
 
 def meeting_uid(meeting_id: int, person_id: int) -> str:
@@ -85,41 +92,8 @@ def meeting_event(meeting: Meeting, person: Person, *, with_people: bool) -> Cal
     )
 
 
-def send_meeting_message(meeting: Meeting, person: Person, method: Method, *, update: bool = False) -> bool:
-    """Send one person the REQUEST (invite or update) or CANCEL of a meeting; past meetings send nothing."""
-    if meeting.ends_at <= timezone.now():
-        return False
-    programme = meeting.group.programme
-    zone = ZoneInfo(programme.time_zone)
-    with translation.override(person.language_in(programme)):
-        event = meeting_event(meeting, person, with_people=True)
-        calendar = build_calendar([event], time_zone=programme.time_zone, method=method)
-        when = when_text(meeting, zone)
-        params = {"summary": event.summary, "when": when}
-        if method == "CANCEL":
-            title = _("Cancelled: %(summary)s, %(when)s") % params
-        elif update:
-            title = _("Updated: %(summary)s, %(when)s") % params
-        else:
-            title = _("Invitation: %(summary)s, %(when)s") % params
-        lines = [event.summary, _("When: %(when)s (%(zone)s)") % {"when": when, "zone": programme.time_zone}]
-        if meeting.place:
-            lines.append(_("Where: %(place)s") % {"place": meeting.place})
-        if meeting.online_link:
-            lines.append(_("Online: %(link)s") % {"link": meeting.online_link})
-        if method == "CANCEL":
-            lines.append(_("This meeting has been cancelled and removed from your calendar."))
-        body = "\n".join(lines)
-    send_invite(
-        programme=programme,
-        person=person,
-        title=title,
-        body=body,
-        url=meeting_url(meeting),
-        calendar=calendar,
-        method=method,
-    )
-    return True
+def meeting_source(meeting_id: int) -> str:
+    return f"focusgroups.meeting:{meeting_id}"
 
 
 def active_members(meeting: Meeting) -> list[Person]:
@@ -131,12 +105,59 @@ def active_members(meeting: Meeting) -> list[Person]:
     ]
 
 
-def send_to_members(
-    meeting: Meeting, method: Method, *, update: bool = False, people: Iterable[Person] | None = None
-) -> int:
-    """The REQUEST or CANCEL of a meeting to every active member (or the given people)."""
-    recipients = list(people) if people is not None else active_members(meeting)
-    return sum(send_meeting_message(meeting, person, method, update=update) for person in recipients)
+def reconcile_meetings(meetings: Iterable[Meeting], *, people: Iterable[Person] | None = None) -> int:
+    """Bring the members' calendars in step with each meeting.
+
+    A scheduled meeting shows every active member of its group; a cancelled one shows nobody. A new
+    meeting, a change of time, place, title, agenda or group name, a member who joins or leaves reach
+    every calendar through ``coordinator.core.itip.reconcile``; nothing else is sent. ``people`` limits the
+    work to some persons (a membership changed). Call it inside the transaction of the change, with
+    meetings read with ``group__programme``. Returns the number of messages.
+    """
+    meetings = list(meetings)
+    only = None if people is None else {p.pk for p in people}
+    members: dict[int, list[Person]] = {}
+    memberships = GroupMembership.objects.filter(
+        group_id__in={m.group_id for m in meetings}, is_active=True
+    ).select_related("person__user")
+    if only is not None:
+        memberships = memberships.filter(person_id__in=only)
+    for membership in memberships.order_by("pk"):
+        members.setdefault(membership.group_id, []).append(membership.person)
+    sent = 0
+    for meeting in meetings:
+        programme = meeting.group.programme
+        scheduled = meeting.status == Meeting.Status.SCHEDULED
+        path = meeting_url(meeting)
+        wanted = []
+        for person in members.get(meeting.group_id, []) if scheduled else []:
+            with translation.override(language := person.language_in(programme)):
+                event = meeting_event(meeting, person, with_people=True)
+                lines = []
+                if meeting.online_link:
+                    lines.append(_("Online: %(link)s") % {"link": meeting.online_link})
+                hint = _("To leave the group or see the meeting, use the platform: %(url)s") % {
+                    "url": absolute_url(path)
+                }
+                wanted.append(
+                    Wanted(
+                        person,
+                        language,
+                        event,
+                        key=meeting_source(meeting.pk),
+                        url=path,
+                        lines=tuple(lines),
+                        cancel_hint=str(hint),
+                    )
+                )
+        sent += reconcile(
+            programme=programme,
+            source=meeting_source(meeting.pk),
+            wanted=wanted,
+            people=only,
+            live=[meeting_source(meeting.pk)] if scheduled else [],
+        )
+    return sent
 
 
 def feed_events(person: Any) -> list[CalendarEvent]:
@@ -145,7 +166,7 @@ def feed_events(person: Any) -> list[CalendarEvent]:
     Runs in the person's programme scope (the feed view sets it); three queries whatever the number of
     meetings.
     """
-    since = timezone.now() - timedelta(days=365)
+    since = timezone.now() - timedelta(days=settings.CALENDAR_FEED_PAST_DAYS)
     group_ids = GroupMembership.objects.filter(person=person, is_active=True).values("group_id")
     meetings = (
         Meeting.objects.filter(group_id__in=group_ids, ends_at__gte=since)
@@ -159,3 +180,30 @@ def feed_events(person: Any) -> list[CalendarEvent]:
         with translation.override(person.language_in(meeting.group.programme)):
             events.append(meeting_event(meeting, person, with_people=False))
     return events
+
+
+# --- Replies from calendars -----------------------------------------------------------------------------
+
+
+def declined_in_calendar(copy: CalendarCopy) -> None:
+    """A member declined a meeting in their calendar (a ``calendar_decline_handlers`` entry): a meeting is
+    not theirs to cancel, so the decline is recorded (on the calendar copy) and the group's convener, else
+    the programme's coordinators, are told who will not come. Runs in the copy's programme scope."""
+    meeting = (
+        Meeting.objects.filter(pk=int(copy.source.split(":", 1)[1]), status=Meeting.Status.SCHEDULED)
+        .select_related("group__programme", "group__convener__user")
+        .first()
+    )
+    if meeting is None:
+        return
+    programme = meeting.group.programme
+    convener = meeting.group.convener
+    recipients = [convener] if convener is not None else list(coordinators_of(programme))
+    notify(
+        programme=programme,
+        recipients=[p for p in recipients if p.pk != copy.person_id],
+        kind=KIND_MEETING_REPLY,
+        title=gettext_noop("%(person)s declined %(meeting)s in their calendar"),
+        params={"person": copy.person.full_name, "meeting": f"{meeting.group.name}: {meeting.title}"},
+        url=meeting_url(meeting),
+    )

@@ -169,6 +169,7 @@ registry.dashboard_panels.register(
 # --- Calendar feed, history, report ---------------------------------------------------------------------
 
 registry.calendar_providers.register("seminars", invites.feed_provider)
+registry.calendar_decline_handlers.register("seminars.round", invites.declined_in_calendar)
 
 
 def _history(person: Person) -> list[registry.HistoryEntry]:

@@ -2,15 +2,16 @@
 
 - Each session is its own calendar event (one VEVENT per day or half-day): Outlook, Google Calendar and
   Thunderbird handle one event per message best, so every session gets its own iTIP message.
-- The UID is stable per session *and person* (``seminar-session-<session>-<person>@...``). The SEQUENCE is
-  kept per person and session (``InviteSequence``) and raised on every update or cancellation that person
-  receives; a UID shared by all participants would let one person's copy carry another person's SEQUENCE
-  in a shared Exchange or Google Workspace, which breaks the "newest wins" rule of iTIP.
+- The UID is stable per session *and person* (``seminar-session-<session>-<person>@...``): a UID shared by
+  all participants would let one person's copy carry another person's SEQUENCE in a shared Exchange or
+  Google Workspace, which breaks the "newest wins" rule of iTIP.
+- ``reconcile_round`` states which sessions the platform shows each participant; ``coordinator.core.itip``
+  keeps what each calendar holds (SEQUENCE per person and session) and sends invites, updates and
+  cancellations. ``InviteSequence`` holds the SEQUENCE sent before that, a floor for the next message.
 - The same UID and SEQUENCE appear in the person's subscription feed, so a feed and an invite never
   disagree about which version is current.
-- Everything here runs inside a service transaction: ``send_invite`` writes the outbox row there and the
-  email leaves after the commit.
-"""
+- Everything here runs inside a service transaction: the outbox row is written there and the email
+  leaves after the commit."""
 
 from __future__ import annotations
 
@@ -24,11 +25,15 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
-from coordinator.core.notifications import absolute_url, send_invite
+from coordinator.core.calendar import CalendarEvent, Participant, event_uid
+from coordinator.core.itip import Wanted, reconcile
+from coordinator.core.models import CalendarCopy
+from coordinator.core.notifications import absolute_url, notify
 from organisations.models import Person
-from seminars.models import Enrolment, InviteSequence, Round, Session
+from organisations.selectors import coordinators_of
+from seminars.models import KIND_ENROLMENT, Enrolment, InviteSequence, Round, Session
 
 
 def session_uid(session_id: int, person_id: int) -> str:
@@ -127,129 +132,75 @@ def session_event(
     )
 
 
-def _numbering(round_: Round) -> dict[int, tuple[int, int]]:
-    sessions = list(
-        Session.objects.filter(round=round_).order_by("starts_at", "pk").values_list("pk", flat=True)
-    )
-    return {pk: (i + 1, len(sessions)) for i, pk in enumerate(sessions)}
+def round_source(round_id: int) -> str:
+    return f"seminars.round:{round_id}"
 
 
-def _next_sequence(person: Person, session: Session, method: Method, now: datetime) -> int | None:
-    """Raise and store this person's SEQUENCE for the session; None when a CANCEL has nothing to cancel."""
-    row = InviteSequence.objects.filter(person=person, session=session).first()
-    if row is None:
-        if method == "CANCEL":
-            return None
-        InviteSequence.objects.create(
-            person=person, session=session, sequence=0, last_method=method, last_sent_at=now
-        )
-        return 0
-    if method == "CANCEL" and row.last_method == "CANCEL":
-        return None  # already cancelled in their calendar
-    row.sequence += 1
-    row.last_method = method
-    row.last_sent_at = now
-    row.save(update_fields=["sequence", "last_method", "last_sent_at"])
-    return row.sequence
+def reconcile_round(round_: Round, *, people: Iterable[Person] | None = None) -> int:
+    """Bring the calendars of a round's participants in step with the round.
 
-
-def send_session_message(
-    *,
-    session: Session,
-    round_: Round,
-    person: Person,
-    method: Method,
-    now: datetime,
-    numbering: dict[int, tuple[int, int]] | None = None,
-    update: bool = False,
-) -> bool:
-    """Send one person the REQUEST (invite or update) or CANCEL for one session. Returns whether it went."""
-    if session.ends_at <= now:
-        return False  # past sessions are history; changing their calendar copy helps nobody
-    sequence = _next_sequence(person, session, method, now)
-    if sequence is None:
-        return False
+    A published round shows each confirmed participant every session; anyone else (a cancelled or ended
+    booking, a cancelled round) holds none, so what they were sent is cancelled. A new, moved or removed
+    session, a renamed course, changed information and the renumbered "day n of m" of the other sessions
+    reach every calendar through ``coordinator.core.itip.reconcile``; unchanged sessions send nothing.
+    ``people`` limits the work to some persons (one booking changed). Call it inside the transaction of the
+    change. Returns the number of messages.
+    """
     programme = round_.course.programme
-    numbering = numbering or _numbering(round_)
-    index, total = numbering.get(session.pk, (1, 1))
-    zone = ZoneInfo(programme.time_zone)
-    with translation.override(person.language_in(programme)):
-        event = session_event(
-            session, round_, person, sequence=sequence, index=index, total=total, with_people=True
-        )
-        calendar = build_calendar([event], time_zone=programme.time_zone, method=method)
-        when = when_text(session, zone)
-        if method == "CANCEL":
-            title = _("Cancelled: %(summary)s, %(when)s") % {"summary": event.summary, "when": when}
-        elif update or sequence > 0:
-            title = _("Updated: %(summary)s, %(when)s") % {"summary": event.summary, "when": when}
-        else:
-            title = _("Invitation: %(summary)s, %(when)s") % {"summary": event.summary, "when": when}
-        body_lines = [
-            event.summary,
-            _("When: %(when)s (%(zone)s)") % {"when": when, "zone": programme.time_zone},
-        ]
-        if session.place:
-            body_lines.append(_("Where: %(place)s") % {"place": session.place})
-        if session.online_url:
-            body_lines.append(_("Online: %(link)s") % {"link": session.online_url})
-        if method == "CANCEL":
-            body_lines.append(_("This session has been removed from your calendar."))
-        elif round_.information:
-            body_lines.extend(["", round_.information])
-        body = "\n".join(body_lines)
-    send_invite(
-        programme=programme,
-        person=person,
-        title=title,
-        body=body,
-        url=round_url(round_.pk),
-        calendar=calendar,
-        method=method,
-    )
-    return True
-
-
-def send_enrolment_messages(enrolment: Enrolment, round_: Round, method: Method, now: datetime) -> int:
-    """Every future session of the round to one participant: REQUEST on confirmation, CANCEL on leaving."""
     sessions = list(Session.objects.filter(round=round_).order_by("starts_at", "pk"))
-    numbering = {s.pk: (i + 1, len(sessions)) for i, s in enumerate(sessions)}
-    sent = 0
-    for session in sessions:
-        if session.ends_at > now:
-            sent += send_session_message(
-                session=session,
-                round_=round_,
-                person=enrolment.person,
-                method=method,
-                now=now,
-                numbering=numbering,
-            )
-    return sent
-
-
-def send_session_to_participants(
-    session: Session,
-    round_: Round,
-    participants: Iterable[Person],
-    method: Method,
-    now: datetime,
-    *,
-    update: bool = False,
-) -> int:
-    numbering = _numbering(round_)
-    sent = 0
+    enrolments = Enrolment.objects.filter(round=round_, status=Enrolment.Status.CONFIRMED)
+    only = None if people is None else {p.pk for p in people}
+    if only is not None:
+        enrolments = enrolments.filter(person_id__in=only)
+    participants = (
+        [e.person for e in enrolments.select_related("person__user").order_by("pk")]
+        if round_.status == Round.Status.PUBLISHED
+        else []
+    )
+    # The SEQUENCE each person was sent before the reconciler kept it: a floor for their next message.
+    legacy = {
+        (session_id, person_id): sequence + 1
+        for session_id, person_id, sequence in InviteSequence.objects.filter(
+            session__round=round_, person_id__in=[p.pk for p in participants]
+        ).values_list("session_id", "person_id", "sequence")
+    }
+    path = round_url(round_.pk)
+    url = absolute_url(path)
+    wanted: list[Wanted] = []
     for person in participants:
-        sent += send_session_message(
-            session=session,
-            round_=round_,
-            person=person,
-            method=method,
-            now=now,
-            numbering=numbering,
-            update=update,
-        )
-    return sent
+        with translation.override(language := person.language_in(programme)):
+            hint = str(_("To cancel your place, use the platform: %(url)s") % {"url": url})
+            for index, session in enumerate(sessions, start=1):
+                event = session_event(
+                    session,
+                    round_,
+                    person,
+                    sequence=legacy.get((session.pk, person.pk), 0),
+                    index=index,
+                    total=len(sessions),
+                    with_people=True,
+                    url=url,
+                )
+                lines: list[str] = []
+                if session.online_url:
+                    lines.append(_("Online: %(link)s") % {"link": session.online_url})
+                if round_.information:
+                    lines.extend(["", round_.information])
+                wanted.append(
+                    Wanted(
+                        person,
+                        language,
+                        event,
+                        key=f"seminars.session:{session.pk}",
+                        url=path,
+                        lines=tuple(lines),
+                        cancel_hint=hint,
+                    )
+                )
+    live = [f"seminars.session:{s.pk}" for s in sessions] if round_.status == Round.Status.PUBLISHED else []
+    return reconcile(
+        programme=programme, source=round_source(round_.pk), wanted=wanted, people=only, live=live
+    )
 
 
 # --- Personal feed --------------------------------------------------------------------------------------
@@ -315,3 +266,55 @@ def feed_events(person: Person) -> list[CalendarEvent]:
 
 def feed_provider(person: Any) -> list[CalendarEvent]:
     return feed_events(person)
+
+
+# --- Replies from calendars -----------------------------------------------------------------------------
+
+
+def declined_in_calendar(copy: CalendarCopy) -> None:
+    """A participant declined a session in their calendar (a ``calendar_decline_handlers`` entry).
+
+    Declining in a calendar does not free the seat by itself: a person who may still cancel is sent the
+    link to their bookings, where cancelling frees the seat and offers it to the waiting list; after the
+    deadline, cancelling is the coordinators' to do, and they are told the person declined in their calendar.
+    Runs in the copy's programme scope.
+    """
+    round_id = int(copy.source.split(":", 1)[1])
+    enrolment = (
+        Enrolment.objects.filter(
+            round_id=round_id, person_id=copy.person_id, status=Enrolment.Status.CONFIRMED
+        )
+        .select_related("round__course__programme", "person__user")
+        .first()
+    )
+    if enrolment is None:
+        return
+    round_ = enrolment.round
+    programme = round_.course.programme
+    params = {"course": round_.course.title, "round": round_.label, "person": enrolment.person.full_name}
+    if enrolment.person_may_cancel(timezone.now()):
+        notify(
+            programme=programme,
+            recipients=[enrolment.person],
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("You declined %(course)s (%(round)s) in your calendar"),
+            body=gettext_noop(
+                "Your seat is still booked. To give it to the next person on the waiting list, confirm the "
+                "cancellation under My bookings."
+            ),
+            params=params,
+            url=reverse("seminars:my-bookings"),
+        )
+    else:
+        notify(
+            programme=programme,
+            recipients=coordinators_of(programme),
+            kind=KIND_ENROLMENT,
+            title=gettext_noop("%(person)s declined %(course)s (%(round)s) in their calendar"),
+            body=gettext_noop(
+                "The cancellation deadline has passed, so the seat is still booked; only a coordinator can "
+                "cancel it."
+            ),
+            params=params,
+            url=round_url(round_.pk),
+        )

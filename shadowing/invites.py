@@ -3,26 +3,33 @@
 - Each visit day is its own calendar event and its own iTIP message (Outlook, Google Calendar and
   Thunderbird handle one event per message best).
 - The UID is stable per placement day (``shadowing-visit-<placement>-<day>@...``). Shadower and host
-  contact are both ATTENDEEs of the same event, and both receive every invite, update and cancellation of
-  it, so one SEQUENCE per placement (``Placement.sequence``, raised by the services on every update or
-  cancellation) keeps their copies in step.
-- ORGANIZER is the programme's coordinator mailbox (the coordinator mediates the visit); LOCATION is the
-  workplace's address; DESCRIPTION names the host contact and how to reach them.
-- Everything here runs inside a service transaction: ``send_invite`` writes the outbox row there and the
-  email leaves after the commit.
-"""
+  contact are both ATTENDEEs of the same event. Which of them holds which day, and at which SEQUENCE, is
+  kept by ``coordinator.core.itip`` (one row per UID and person): ``reconcile_placements`` states what the
+  platform shows each of them and the reconciler sends the invites, updates and cancellations.
+- ORGANIZER is the programme's coordinator mailbox (the coordinator mediates the visit), kept for the
+  event's whole life; LOCATION is the workplace's address; DESCRIPTION names the host contact and how to
+  reach them.
+- Everything here runs inside a service transaction: the outbox row is written there and the email
+  leaves after the commit."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils import formats, timezone, translation
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, event_uid
-from coordinator.core.notifications import absolute_url, send_invite
+from coordinator.core.calendar import CalendarEvent, Participant, event_uid
+from coordinator.core.itip import Wanted, reconcile
+from coordinator.core.models import CalendarCopy
+from coordinator.core.notifications import absolute_url, notify
 from organisations.models import Person
+from organisations.selectors import coordinators_of
+from shadowing.kinds import KIND_COORDINATION, KIND_PLACEMENT
 from shadowing.links import page_url
 from shadowing.models import Placement, PlacementDay
 
@@ -122,55 +129,41 @@ def visit_event(
     )
 
 
-def _when(day: PlacementDay) -> str:
-    return (
-        f"{formats.date_format(day.date, 'DATE_FORMAT')}, "
-        f"{formats.time_format(day.starts_at, 'H:i')}–{formats.time_format(day.ends_at, 'H:i')}"
-    )
+def placement_source(placement_id: int) -> str:
+    return f"shadowing.placement:{placement_id}"
 
 
-def send_placement_invites(placement: Placement, method: Method, *, update: bool = False) -> int:
-    """Send the shadower and the host contact one iTIP message per visit day: REQUEST (an invite, or with
-    ``update`` a change with the placement's raised SEQUENCE) or CANCEL. Past days are left alone.
-    Returns the number of messages."""
-    programme = placement.programme
-    zone = ZoneInfo(programme.time_zone)
-    days = list(PlacementDay.objects.filter(placement_id=placement.pk).order_by("date", "starts_at", "pk"))
-    now = timezone.now()
-    people = [placement.request.requester, placement.workplace.contact]
+def reconcile_placements(placements: Iterable[Placement]) -> int:
+    """Bring the calendars of the shadower and the host contact in step with each placement.
+
+    A confirmed placement shows both of them every visit day; any other status shows nothing (so its
+    days are cancelled where they were sent). Whatever changed (days, times, the workplace's name, address
+    or host contact, the numbering "day n of m") reaches every calendar through
+    ``coordinator.core.itip.reconcile``; unchanged days send nothing. Call it inside the transaction of the
+    change, with placements read with ``PLACEMENT_RELATED``. Returns the number of messages.
+    """
+    placements = list(placements)
+    days: dict[int, list[PlacementDay]] = {}
+    for day in PlacementDay.objects.filter(
+        placement_id__in=[p.pk for p in placements if p.status == Placement.Status.CONFIRMED]
+    ).order_by("date", "starts_at", "pk"):
+        days.setdefault(day.placement_id, []).append(day)
     sent = 0
-    for index, day in enumerate(days, start=1):
-        if _span(day, zone)[1] <= now:
-            continue  # a past day is history; changing its calendar copy helps nobody
-        for person in {p.pk: p for p in people}.values():
-            with translation.override(person.language_in(programme)):
-                event = visit_event(placement, day, index=index, total=len(days), with_people=True)
-                calendar = build_calendar([event], time_zone=programme.time_zone, method=method)
-                params = {"summary": event.summary, "when": _when(day)}
-                if method == "CANCEL":
-                    title = _("Cancelled: %(summary)s, %(when)s") % params
-                elif update or placement.sequence > 0:
-                    title = _("Updated: %(summary)s, %(when)s") % params
-                else:
-                    title = _("Invitation: %(summary)s, %(when)s") % params
-                body_lines = [
-                    event.summary,
-                    _("When: %(when)s (%(zone)s)") % {"when": _when(day), "zone": programme.time_zone},
-                    _("Where: %(place)s") % {"place": event.location},
-                ]
-                if method == "CANCEL":
-                    body_lines.append(_("This visit day has been removed from your calendar."))
-                body = "\n".join(body_lines)
-            send_invite(
-                programme=programme,
-                person=person,
-                title=title,
-                body=body,
-                url=page_url("placement-detail", pk=placement.pk),
-                calendar=calendar,
-                method=method,
-            )
-            sent += 1
+    for placement in placements:
+        programme = placement.programme
+        wanted: list[Wanted] = []
+        ordered = days.get(placement.pk, []) if placement.status == Placement.Status.CONFIRMED else []
+        path = page_url("placement-detail", pk=placement.pk)
+        people = {p.pk: p for p in (placement.request.requester, placement.workplace.contact)}
+        for person in people.values():
+            with translation.override(language := person.language_in(programme)):
+                hint = _("To cancel the visit, use the platform: %(url)s") % {"url": absolute_url(path)}
+                for index, day in enumerate(ordered, start=1):
+                    event = visit_event(placement, day, index=index, total=len(ordered), with_people=True)
+                    wanted.append(
+                        Wanted(person, language, event, key=event.uid, url=path, cancel_hint=str(hint))
+                    )
+        sent += reconcile(programme=programme, source=placement_source(placement.pk), wanted=wanted)
     return sent
 
 
@@ -179,13 +172,17 @@ def send_placement_invites(placement: Placement, method: Method, *, update: bool
 
 def feed_events(person: Person) -> list[CalendarEvent]:
     """The person's confirmed visits, as shadower or host contact, for their subscription feed (a
-    calendar-feed provider). Runs inside the person's own programme scope (the feed view sets it); three
-    queries whatever the number of visits."""
+    calendar-feed provider), back to ``CALENDAR_FEED_PAST_DAYS``. Runs inside the person's own programme
+    scope (the feed view sets it); three queries whatever the number of visits."""
     from django.db.models import Prefetch, Q
 
+    since = timezone.localdate() - timedelta(days=settings.CALENDAR_FEED_PAST_DAYS)
+    recent = PlacementDay.objects.filter(date__gte=since).values("placement_id")
     placements = list(
         Placement.objects.filter(
-            Q(request__requester=person) | Q(workplace__contact=person), status__in=Placement.VISITS
+            Q(request__requester=person) | Q(workplace__contact=person),
+            status__in=Placement.VISITS,
+            pk__in=recent,
         )
         .select_related(*PLACEMENT_RELATED)
         .prefetch_related(Prefetch("days", queryset=PlacementDay.objects.order_by("date", "starts_at", "pk")))
@@ -203,3 +200,48 @@ def feed_events(person: Person) -> list[CalendarEvent]:
                     visit_event(placement, day, index=index, total=len(days), with_people=False, url=url)
                 )
     return events
+
+
+# --- Replies from calendars -----------------------------------------------------------------------------
+
+
+def declined_in_calendar(copy: CalendarCopy) -> None:
+    """The shadower or the host contact declined a visit day in their calendar (a
+    ``calendar_decline_handlers`` entry). The visit stays booked until they confirm the cancellation on the
+    placement's page (which frees the seats, sends the request back to matching and tells the other side);
+    the coordinators, who mediate the visit, are told. Runs in the copy's programme scope."""
+    placement = (
+        Placement.objects.filter(pk=int(copy.source.split(":", 1)[1]), status=Placement.Status.CONFIRMED)
+        .select_related(*PLACEMENT_RELATED)
+        .first()
+    )
+    if placement is None:
+        return
+    person = next(
+        (p for p in (placement.request.requester, placement.workplace.contact) if p.pk == copy.person_id),
+        None,
+    )
+    if person is None:
+        return
+    params = {"person": person.full_name, "workplace": placement.workplace.name}
+    notify(
+        programme=placement.programme,
+        recipients=[person],
+        kind=KIND_PLACEMENT,
+        title=gettext_noop("You declined the visit to %(workplace)s in your calendar"),
+        body=gettext_noop(
+            "The visit is still booked. To cancel it, confirm the cancellation with a reason on the visit's "
+            "page."
+        ),
+        params=params,
+        url=page_url("placement-cancel", pk=placement.pk),
+    )
+    notify(
+        programme=placement.programme,
+        recipients=[p for p in coordinators_of(placement.programme) if p.pk != person.pk],
+        kind=KIND_COORDINATION,
+        title=gettext_noop("%(person)s declined the visit to %(workplace)s in their calendar"),
+        body=gettext_noop("They have been asked to confirm the cancellation on the visit's page."),
+        params=params,
+        url=page_url("placement-detail", pk=placement.pk),
+    )

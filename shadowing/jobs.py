@@ -24,3 +24,4 @@ registry.periodic_jobs.register(
     registry.PeriodicJob("shadowing.expire_requests", shadowing_requests.requests_expire, every_seconds=3600),
 )
 registry.calendar_providers.register("shadowing", invites.feed_events)
+registry.calendar_decline_handlers.register("shadowing.placement", invites.declined_in_calendar)

@@ -67,6 +67,7 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.core.notifications:deliver": "outbox: the row this process has just claimed, by id",
     "coordinator.core.notifications:_alert_coordinators": "outbox: the failed message's own programme",
     "coordinator.core.notifications:deliver_due": "outbox: periodic job over every programme",
+    "coordinator.core.replies:_apply": "calendar replies: the organiser mailbox holds every programme's",
     # Identifying the person is what decides the scope.
     "coordinator.pages.context_processors:layout": "the person's own programmes, for the switcher",
     "coordinator.pages.views.feed:calendar_feed": "the secret token identifies the person, then their scope",

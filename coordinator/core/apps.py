@@ -15,4 +15,7 @@ class CoordinatorConfig(AppConfig):
     verbose_name = _("Shared services")
 
     def ready(self) -> None:
-        from coordinator.core import notifications  # noqa: F401  (registers its notification kinds and jobs)
+        from coordinator.core import (
+            notifications,  # noqa: F401  (registers its notification kinds and jobs)
+            replies,  # noqa: F401  (registers the calendar reply reader)
+        )

@@ -17,6 +17,7 @@ part inside multipart/alternative (Outlook needs it there) and again as an ``inv
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.utils.encoding import punycode
 
 Method = Literal["REQUEST", "CANCEL", "PUBLISH"]
 _PARAM_UNSAFE = re.compile(r'["\x00-\x1f\x7f]')
@@ -74,6 +76,21 @@ def event_uid(kind: str, *parts: object) -> str:
     return f"{kind}-{tail}@{settings.CALENDAR_UID_DOMAIN}"
 
 
+def mail_address(email: str) -> str:
+    """The one form of an address that mail is sent to and that ATTENDEE/ORGANIZER carry.
+
+    The domain is written in punycode, as Django's mail backends write it on the envelope and in ``To``
+    (``maria@regionskåne.example`` → ``maria@xn--regionskne-12a.example``), and in lower case; the local
+    part is kept as given (only the receiving server may interpret it). A calendar client recognises its
+    user as invited only when ATTENDEE is byte for byte the address the mail reached.
+    """
+    value = email.strip()
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return value
+    return f"{local}@{punycode(domain.lower())}"
+
+
 def clean_text(value: str) -> str:
     """User text for a TEXT property: no control characters except newline and tab; CRLF made LF."""
     return _TEXT_CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
@@ -85,7 +102,7 @@ def clean_param(value: str) -> str:
 
 
 def _address(participant: Participant, **params: str) -> icalendar.vCalAddress:
-    address = icalendar.vCalAddress(f"mailto:{clean_param(participant.email)}")
+    address = icalendar.vCalAddress(f"mailto:{clean_param(mail_address(participant.email))}")
     if participant.name:
         address.params["CN"] = clean_param(participant.name)
     for key, value in params.items():
@@ -278,12 +295,19 @@ class InviteMessage(EmailMultiAlternatives):
     """An email whose text/calendar alternative carries the iTIP method parameter."""
 
     ics_method: str = "REQUEST"
+    ics_bytes: bytes = b""
 
     def message(self, *args: Any, **kwargs: Any) -> Any:
         msg = super().message(*args, **kwargs)
         for part in msg.walk():
             if part.get_content_type() == "text/calendar" and not part.get_filename():
                 part.set_param("method", self.ics_method)
+                # iCalendar lines end in CRLF (RFC 5545 3.1). Sent as 8-bit text, a backend that writes
+                # lines its own way (Django's file and console backends, some relays) turns them into LF
+                # and the calendar stops being valid; base64 keeps every byte, as Google and Outlook send it.
+                del part["Content-Transfer-Encoding"]
+                part.set_payload(base64.encodebytes(self.ics_bytes).decode("ascii"))
+                part["Content-Transfer-Encoding"] = "base64"
         return msg
 
 
@@ -305,6 +329,7 @@ def invite_message(
         reply_to=list(reply_to),
     )
     message.ics_method = method
+    message.ics_bytes = calendar
     if body_html:
         message.attach_alternative(body_html, "text/html")
     message.attach_alternative(calendar.decode("utf-8"), "text/calendar")

@@ -114,3 +114,68 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CalendarCopy(TenantModel):
+    """What one person's calendar holds of one event: the state of the last iTIP message sent to them.
+
+    The calendar reconciler (``coordinator.core.itip``) compares the events the platform shows a person
+    with these rows: a new event is an invite, a changed fingerprint an update, a row nobody wants any more
+    a cancellation; every message raises ``sequence`` (RFC 5546 3.2.5) and the organiser is kept for the
+    event's whole life. Replies read back from the organiser mailbox are matched on ``uid`` and ``address``.
+    """
+
+    class Method(models.TextChoices):
+        REQUEST = "REQUEST", _("Invited")
+        CANCEL = "CANCEL", _("Cancelled")
+
+    class Reply(models.TextChoices):
+        NONE = "", _("No reply")
+        ACCEPTED = "ACCEPTED", _("Accepted in calendar")
+        TENTATIVE = "TENTATIVE", _("Tentative in calendar")
+        DECLINED = "DECLINED", _("Declined in calendar")
+
+    programme = models.ForeignKey("organisations.Programme", on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey("organisations.Person", on_delete=models.CASCADE, related_name="+")
+    # The object whose events one reconcile call covers ("seminars.round:5"), and the thing the event
+    # stands for, the same for everyone who holds it ("seminars.session:12").
+    source = models.CharField(max_length=100)
+    key = models.CharField(max_length=100)
+    uid = models.CharField(max_length=255)
+    address = models.CharField(max_length=254)
+    language = models.CharField(max_length=8)
+    organizer = models.CharField(max_length=254)
+    fingerprint = models.CharField(max_length=64)
+    sequence = models.PositiveIntegerField(default=0)
+    method = models.CharField(max_length=7, choices=Method.choices)
+    # The event as last sent (summary, times, place, organiser, attendees), to build its cancellation.
+    content = models.JSONField(default=dict)
+    ends_at = models.DateTimeField()
+    changed_at = models.DateTimeField()
+    reply = models.CharField(max_length=9, choices=Reply.choices, blank=True, default="")
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["uid", "person"], name="calendar_copy_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["programme", "source"], name="calendar_copy_source_idx"),
+            models.Index(fields=["uid", "address"], name="calendar_copy_reply_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.uid} → {self.address} ({self.method} {self.sequence})"
+
+
+class CalendarReply(models.Model):
+    """A reply message already read from the organiser mailbox, so reading it again changes nothing."""
+
+    message_id = models.CharField(max_length=255, unique=True)
+    uid = models.CharField(max_length=255, blank=True)
+    address = models.CharField(max_length=254, blank=True)
+    outcome = models.CharField(max_length=40)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.message_id}: {self.outcome}"

@@ -27,7 +27,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
-from coordinator.core.calendar import Method, invite_message
+from coordinator.core.calendar import Method, invite_message, mail_address
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
 from coordinator.core.tenancy import unscoped
 from coordinator.core.validators import one_line
@@ -213,7 +213,8 @@ def _queue_email(
     return OutboundEmail.objects.create(
         programme=programme,
         recipient=person,
-        to_address=person.user.email,
+        # The same form of the address as the invite's ATTENDEE (``mail_address``), byte for byte.
+        to_address=mail_address(person.user.email),
         subject=one_line(f"[{programme.name}] {subject}")[:255],
         body_text=text,
         body_html=html,
@@ -265,7 +266,7 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
-    reply_to = [outbound.programme.organizer_email]
+    reply_to = [mail_address(outbound.programme.organizer_email)]
     if outbound.ics_content:
         return invite_message(
             to=[outbound.to_address],

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.utils.functional import Promise
 
 from coordinator.core.spreadsheets import Column, ImportReport
+
+if TYPE_CHECKING:
+    from coordinator.core.models import CalendarCopy
 
 T = TypeVar("T")
 
@@ -204,3 +207,7 @@ history_importers: Registry[HistoryImporter] = Registry("history importers")
 # Called after an import (or any other workflow) has committed new people who are to be invited:
 # ``handler(actor, programme, people)``. The invitations workflow registers here (organisations/hooks.py).
 person_invited: Registry[Callable[..., None]] = Registry("person invited")
+
+# What a decline in a calendar means for the app that sent the event, keyed by the first part of a
+# ``CalendarCopy.source`` ("seminars.round"): ``(copy) -> None``, run in the copy's programme scope.
+calendar_decline_handlers: Registry[Callable[[CalendarCopy], None]] = Registry("calendar decline handlers")

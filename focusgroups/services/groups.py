@@ -133,6 +133,7 @@ def group_update(
     _check_group_unique(group)
     if changed:
         group.save(update_fields=changed)
+        invites.reconcile_meetings(_upcoming_meetings(group))  # the group's name is in every summary
     if convener is not None and convener.pk != group.convener_id:
         if not permissions.can_manage_groups(actor, group.programme_id):
             raise PermissionDenied(_("Only the programme's coordinators may appoint a convener."))
@@ -179,8 +180,7 @@ def _welcome(group: FocusGroup, person: Person) -> None:
         params={"group": group.name},
         url=group_url(group),
     )
-    for meeting in _upcoming_meetings(group):
-        invites.send_meeting_message(meeting, person, "REQUEST")
+    invites.reconcile_meetings(_upcoming_meetings(group), people=[person])
 
 
 def _upcoming_meetings(group: FocusGroup) -> list[Meeting]:
@@ -271,8 +271,7 @@ def membership_remove(*, actor: Actor, membership: GroupMembership) -> GroupMemb
     if group.convener_id == membership.person_id:
         group.convener = None
         group.save(update_fields=["convener"])
-    for meeting in _upcoming_meetings(group):
-        invites.send_meeting_message(meeting, membership.person, "CANCEL")
+    invites.reconcile_meetings(_upcoming_meetings(group), people=[membership.person])
     group_id, person_id = group.pk, membership.person_id
     transaction.on_commit(lambda: broadcast(group_id, {"type": "member.removed", "person": person_id}))
     return membership

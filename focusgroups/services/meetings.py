@@ -85,7 +85,7 @@ def meeting_create(
     _check_meeting(meeting)
     meeting.save()
     _set_agenda(meeting, agenda)
-    invites.send_to_members(meeting, "REQUEST")
+    invites.reconcile_meetings([meeting])
     return meeting
 
 
@@ -114,8 +114,8 @@ def meeting_update(
         changed.append("sequence")
     if changed:
         meeting.save(update_fields=[*changed, "updated_at"])
-    if news and meeting.status == Meeting.Status.SCHEDULED:
-        invites.send_to_members(meeting, "REQUEST", update=True)
+    if news:
+        invites.reconcile_meetings([meeting])
     return meeting
 
 
@@ -140,7 +140,7 @@ def meeting_cancel(*, actor: Actor, meeting: Meeting) -> Meeting:
     meeting.status = Meeting.Status.CANCELLED
     meeting.sequence += 1
     meeting.save(update_fields=["status", "sequence", "updated_at"])
-    invites.send_to_members(meeting, "CANCEL")
+    invites.reconcile_meetings([meeting])
     return meeting
 
 

@@ -11,12 +11,13 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from coordinator.core import registry
+from coordinator.core.calendar import mail_address
 from coordinator.core.exceptions import Conflict
 from coordinator.core.services import apply_changes, validate
 from coordinator.core.tenancy import programme_scope
@@ -251,10 +252,34 @@ def programme_update(
     if not permissions.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may change it."))
     require_not_archived(programme)
-    save_changed(programme, apply_changes(programme, values, PROGRAMME_FIELDS))
+    changed = apply_changes(programme, values, PROGRAMME_FIELDS)
+    if "coordinator_email" in changed:
+        _check_organiser_mailbox(programme)
+    save_changed(programme, changed)
     if funders is not None:
         funders_replace(actor=actor, programme=programme, funders=funders)
     return programme
+
+
+def _check_organiser_mailbox(programme: Programme) -> None:
+    """The organiser of every invite is a mailbox, never a participant: a member's own address there would
+    make them organiser and attendee of the same event, and their replies would be read as the organiser's.
+    (Events already sent keep the organiser they were sent with.)"""
+    address = programme.coordinator_email.strip()
+    if not address:
+        return
+    mailbox = mail_address(address)
+    if Person.objects.filter(
+        Q(user__email__iexact=address) | Q(user__email__iexact=mailbox),
+        memberships__programme=programme,
+    ).exists():
+        raise ValidationError(
+            {
+                "coordinator_email": _(
+                    "This is a member's own address. Use a shared mailbox that takes part in no event."
+                )
+            }
+        )
 
 
 def check_funders(funders: Sequence[FunderShare]) -> None:

@@ -12,9 +12,8 @@ from django.utils.translation import gettext as _
 from coordinator.core.services import apply_changes, validate
 from organisations.models import Organisation, Programme, Unit, WorkRole
 from organisations.permissions import Actor
-from seminars.models import (
-    Course,
-)
+from seminars import invites
+from seminars.models import Course, Round
 from seminars.services._seats import (
     conflict_on_duplicate,
     require_manage,
@@ -151,14 +150,20 @@ def course_update(
         .exists()
     ):
         raise ValidationError({"title": _("The programme already has a course with this title.")})
-    if changed:
-        course.save(update_fields=changed)
-    if providers is not None:
-        course.providers.set(providers)
-    if provider_units is not None:
-        course.provider_units.set(provider_units)
-    if target_roles is not None:
-        course.target_roles.set(target_roles)
-    if prerequisites is not None:
-        course.prerequisites.set(prerequisites)
+    with transaction.atomic():
+        if changed:
+            course.save(update_fields=changed)
+            # The course's title is in every session's summary: booked calendars follow a rename.
+            for round_ in Round.objects.filter(course=course, status=Round.Status.PUBLISHED).select_related(
+                "course__programme"
+            ):
+                invites.reconcile_round(round_)
+        if providers is not None:
+            course.providers.set(providers)
+        if provider_units is not None:
+            course.provider_units.set(provider_units)
+        if target_roles is not None:
+            course.target_roles.set(target_roles)
+        if prerequisites is not None:
+            course.prerequisites.set(prerequisites)
     return course

@@ -121,7 +121,7 @@ def enrolment_create(
         adjust_seats(locked, 1)
         book.take(person.organisation_id)
     if enrolment.status == Enrolment.Status.CONFIRMED:
-        sent = invites.send_enrolment_messages(enrolment, locked, "REQUEST", now)
+        sent = invites.reconcile_round(locked, people=[enrolment.person])
         if not sent or on_behalf:
             notify(
                 programme=programme,
@@ -192,7 +192,7 @@ def enrolment_cancel(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
         reason = Enrolment.EndReason.REMOVED
     move(enrolment, Enrolment.Status.CANCELLED, round_=locked, now=now, end_reason=reason)
     if was_confirmed:
-        invites.send_enrolment_messages(enrolment, locked, "CANCEL", now)
+        invites.reconcile_round(locked, people=[enrolment.person])
     if not own:
         notify(
             programme=locked.course.programme,

@@ -108,6 +108,7 @@ def round_update(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> Ro
     check_round(locked, reserved_total)
     if changed:
         locked.save(update_fields=changed)
+        invites.reconcile_round(locked)  # label and information are in every session's event
     sweep_locked(locked, now)
     return locked
 
@@ -124,15 +125,10 @@ def round_cancel(*, actor: Actor, round: Round, reason: str = "") -> Round:
     if locked.status == Round.Status.CANCELLED:
         raise Conflict(_("This round is already cancelled."))
     programme = locked.course.programme
-    confirmed_ids = set(
-        Enrolment.objects.filter(round=locked, status=Enrolment.Status.CONFIRMED).values_list("pk", flat=True)
-    )
     ended = end_active(
         locked, Enrolment.ACTIVE, Enrolment.Status.CANCELLED, Enrolment.EndReason.ROUND_CANCELLED, now
     )
     for enrolment in ended:
-        if enrolment.pk in confirmed_ids:
-            invites.send_enrolment_messages(enrolment, locked, "CANCEL", now)
         notify(
             programme=programme,
             recipients=[enrolment.person],
@@ -145,6 +141,7 @@ def round_cancel(*, actor: Actor, round: Round, reason: str = "") -> Round:
     locked.status = Round.Status.CANCELLED
     locked.cancelled_reason = reason
     locked.save(update_fields=["status", "cancelled_reason"])
+    invites.reconcile_round(locked)  # every session leaves every calendar
     return locked
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
@@ -21,7 +20,6 @@ from seminars.models import (
     Round,
     Session,
 )
-from seminars.selectors import participation
 from seminars.services._seats import (
     lock_round,
     require_manage,
@@ -49,7 +47,6 @@ def _check_session(session: Session) -> None:
 def session_create(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> Session:
     """Add a day or half-day to a round; confirmed participants get an invite for it. Coordinators only."""
     require_manage(actor, round.course.programme_id)
-    now = timezone.now()
     locked = lock_round(round.pk)
     if locked.status == Round.Status.CANCELLED:
         raise ValidationError({"round": _("This round is cancelled.")})
@@ -60,9 +57,7 @@ def session_create(*, actor: Actor, round: Round, values: Mapping[str, Any]) -> 
     session.save()
     refresh_round_dates(locked)
     check_round(locked, 0)
-    invites.send_session_to_participants(
-        session, locked, participation.confirmed_people(locked), "REQUEST", now
-    )
+    invites.reconcile_round(locked)  # the new session, and "day n of m" in the others
     return session
 
 
@@ -71,7 +66,6 @@ def session_update(*, actor: Actor, session: Session, values: Mapping[str, Any])
     """Change a session's time, place or link; each confirmed participant gets an update of the same
     calendar event (same UID, SEQUENCE + 1). Coordinators only."""
     require_manage(actor, session.round.course.programme_id)
-    now = timezone.now()
     locked = lock_round(session.round_id)
     current = Session.objects.filter(pk=session.pk).first()
     if current is None:
@@ -85,10 +79,8 @@ def session_update(*, actor: Actor, session: Session, values: Mapping[str, Any])
     session.save(update_fields=[*changed, "updated_at"])
     refresh_round_dates(locked)
     check_round(locked, 0)
-    if set(changed) & SESSION_CALENDAR_FIELDS and locked.status == Round.Status.PUBLISHED:
-        invites.send_session_to_participants(
-            session, locked, participation.confirmed_people(locked), "REQUEST", now, update=True
-        )
+    if set(changed) & SESSION_CALENDAR_FIELDS:
+        invites.reconcile_round(locked)  # a move may renumber the other sessions too
     return session
 
 
@@ -97,7 +89,6 @@ def session_delete(*, actor: Actor, session: Session) -> None:
     """Remove a session; confirmed participants get a calendar cancellation for it. Coordinators only.
     A session with recorded attendance stays (it is part of people's completions)."""
     require_manage(actor, session.round.course.programme_id)
-    now = timezone.now()
     locked = lock_round(session.round_id)
     if Attendance.objects.filter(session=session).exists():
         raise ValidationError(_("Attendance has been recorded for this session; it cannot be removed."))
@@ -108,9 +99,6 @@ def session_delete(*, actor: Actor, session: Session) -> None:
         raise ValidationError(
             _("This is the round's only session and people are booked; cancel the round instead.")
         )
-    if locked.status == Round.Status.PUBLISHED:
-        invites.send_session_to_participants(
-            session, locked, participation.confirmed_people(locked), "CANCEL", now
-        )
     session.delete()
     refresh_round_dates(locked)
+    invites.reconcile_round(locked)  # the removed session, and "day n of m" in the others

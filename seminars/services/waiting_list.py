@@ -288,7 +288,7 @@ def rounds_sweep(now: datetime | None = None) -> int:
 
 def confirm(enrolment: Enrolment, round_: Round, now: datetime, book: SeatBook | None = None) -> None:
     move(enrolment, Enrolment.Status.CONFIRMED, round_=round_, now=now, book=book)
-    sent = invites.send_enrolment_messages(enrolment, round_, "REQUEST", now)
+    sent = invites.reconcile_round(round_, people=[enrolment.person])
     if not sent:
         notify(
             programme=round_.course.programme,

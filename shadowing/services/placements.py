@@ -194,7 +194,7 @@ def placement_confirm(*, actor: Actor, placement: Placement, accept_confidential
             to=Placement.Status.CONFIRMED,
             extra={"confidentiality_accepted_at": now},
         )
-        invites.send_placement_invites(placement, "REQUEST")
+        invites.reconcile_placements([placement])
         notify(
             programme=placement.programme,
             recipients=_host_people(placement),
@@ -233,7 +233,6 @@ def placement_mark_visited(*, actor: Actor, placement: Placement) -> Placement:
 
 
 def cancel(placement: Placement, *, actor: Actor, reason: str, rematch: bool, by_requester: bool) -> None:
-    was_confirmed = placement.status == Placement.Status.CONFIRMED
     transition(
         placement,
         actor=actor,
@@ -250,10 +249,7 @@ def cancel(placement: Placement, *, actor: Actor, reason: str, rematch: bool, by
         placement.request.status = ShadowingRequest.Status.WITHDRAWN
     elif rematch:
         _back_to_matching(placement)
-    if was_confirmed:
-        Placement.objects.filter(pk=placement.pk).update(sequence=F("sequence") + 1)
-        placement.sequence += 1
-        invites.send_placement_invites(placement, "CANCEL")
+    invites.reconcile_placements([placement])  # a confirmed visit's days are cancelled in both calendars
     params = placement_params(placement)
     people = {
         placement.request.requester.pk: placement.request.requester,

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -137,6 +136,13 @@ def workplace_update(
             raise ValidationError({"name": _("Your organisation already has a workplace with this name.")})
         if changed:
             workplace.save(update_fields=[*changed, "updated_at"])
+            # Name, address, host contact and accessibility are in every visit's calendar event (and the
+            # contact is an attendee): the reconciler sends what changed and nothing else.
+            invites.reconcile_placements(
+                Placement.objects.filter(workplace=workplace, status=Placement.Status.CONFIRMED)
+                .select_related(*invites.PLACEMENT_RELATED)
+                .order_by("pk")
+            )
         if topics is not None:
             workplace.topics.set(topics)
     return workplace
@@ -318,10 +324,7 @@ def slot_update(*, actor: Actor, slot: Slot, values: Mapping[str, Any]) -> Slot:
                 .select_related(*invites.PLACEMENT_RELATED)
                 .distinct()
             )
-            for placement in confirmed:
-                Placement.objects.filter(pk=placement.pk).update(sequence=F("sequence") + 1)
-                placement.sequence += 1
-                invites.send_placement_invites(placement, "REQUEST", update=True)
+            invites.reconcile_placements(confirmed)
         slot.__dict__.update({name: getattr(locked, name) for name in changed})
     return locked
 

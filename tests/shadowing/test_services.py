@@ -10,10 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from coordinator.core.exceptions import Conflict
-from coordinator.core.models import Notification, OutboundEmail
+from coordinator.core.models import CalendarCopy, Notification, OutboundEmail
 from organisations.models import Membership, Person, PlatformRole, RoleAssignment
 from organisations.permissions import forget_actor
-from shadowing import kinds, permissions
+from shadowing import invites, kinds, permissions
 from shadowing.models import (
     MatchingRun,
     Placement,
@@ -232,6 +232,7 @@ def test_slot_delete_with_booking_cancels_tells_the_visitor_and_rematches(
 ):
     request = make_request(programme, shadower)
     placement = make_placement(request, [slot_a], P.CONFIRMED)
+    invites.reconcile_placements([placement])  # what the confirmation sent
     cancelled = workplaces.slot_delete(actor=as_actor(host_a), slot=slot_a)
     placement.refresh_from_db()
     request.refresh_from_db()
@@ -253,13 +254,17 @@ def test_slot_update_time_moves_the_booked_days_and_sends_an_update(
     scope, programme, slot_a, host_a, shadower, as_actor, make_placement
 ):
     placement = make_placement(make_request(programme, shadower), [slot_a], P.CONFIRMED)
+    invites.reconcile_placements([placement])  # what the confirmation sent
     workplaces.slot_update(
         actor=as_actor(host_a), slot=slot_a, values={"starts_at": time(10), "ends_at": time(14)}
     )
     placement.refresh_from_db()
     day = placement.days.get()
     assert (day.starts_at, day.ends_at) == (time(10), time(14))
-    assert placement.sequence == 1
+    held = CalendarCopy.unscoped_objects.filter(source=f"shadowing.placement:{placement.pk}")
+    assert sorted(held.values_list("person_id", "sequence", "method")) == sorted(
+        [(shadower.pk, 1, "REQUEST"), (host_a.pk, 1, "REQUEST")]
+    )
 
 
 def test_slot_update_capacity_below_booked_is_refused(

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
+from datetime import datetime
 
 from django.core.cache import cache
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
-from coordinator.core import registry
+from coordinator.core import itip, registry
 from coordinator.core.calendar import CalendarEvent, build_calendar
 from coordinator.core.tenancy import programme_scope, unscoped
 from organisations.models import Person, Programme, calendar_token_digest
@@ -20,7 +24,7 @@ from organisations.permissions import actor_for
 FEED_CACHE_SECONDS = 24 * 3600
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD"])
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A person's private subscription feed: their confirmed sessions, visits and meetings.
 
@@ -47,6 +51,13 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         for provider in registry.calendar_providers:
             events.extend(provider(person))
         programme = Programme.objects.order_by("name").first()
+        sent = itip.feed_state(person)
+    # The feed and the invites agree on each event's SEQUENCE and on when it last changed (a new address
+    # of a workplace changes the event, not the placement row the provider reads).
+    events = [_as_sent(event, sent.get(event.uid)) for event in events]
+    changes = [e.last_modified for e in events if e.last_modified]
+    changes.extend(changed_at for _sequence, changed_at in sent.values())  # cancellations count too
+    last_modified = int(max(changes).timestamp()) if changes else None
     time_zone = programme.time_zone if programme else "Europe/Stockholm"
     events.sort(key=lambda event: (event.start, event.uid))
     name = _("Samverkan – %(name)s") % {"name": person.full_name}
@@ -55,8 +66,11 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     # fingerprint is the ETag, so a client that has the current feed gets a 304 without any building.
     fingerprint = hashlib.sha256(repr((time_zone, name, events)).encode()).hexdigest()[:32]
     etag = f'"{fingerprint}"'
-    if request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified(headers={"ETag": etag})
+    # RFC 9110 13.1.2: weak comparison, a list of tags or "*"; If-Modified-Since when no tag is sent.
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        not_modified["ETag"] = etag
+        return not_modified
     cache_key = f"calendar-feed:{fingerprint}"
     body = cache.get(cache_key)
     if body is None:
@@ -66,4 +80,17 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     response["ETag"] = etag
     response["Cache-Control"] = "private, max-age=300"
     response["Content-Disposition"] = 'inline; filename="samverkan.ics"'
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    if request.method == "HEAD":
+        response["Content-Length"] = str(len(body))
+        response.content = b""
     return response
+
+
+def _as_sent(event: CalendarEvent, sent: tuple[int, datetime] | None) -> CalendarEvent:
+    if sent is None:
+        return event
+    sequence, changed_at = sent
+    last = max(event.last_modified, changed_at) if event.last_modified else changed_at
+    return replace(event, sequence=max(event.sequence, sequence), last_modified=last)
