@@ -142,8 +142,8 @@ class RunDetailView(RunScoped, TemplateView):
             "unplaced": unplaced,
             "editable": editable,
             "assign_form": assign_form,
-            "gap_percent": run.gap * 100,
             "greedy_difference": run.placed - run.greedy_placed,
+            "greedy_shortfall": run.greedy_placed - run.placed,
         }
 
     def _assign_form(self, unplaced: list[ShadowingRequest], data: Any = None) -> forms.AssignForm:
