@@ -127,7 +127,8 @@ def enrolment_problems(
     Staff of the programme's organisations may enrol while registration is open; in a round that is
     exclusive to target roles only those roles may; every prerequisite course must be completed; a person
     holds at most one active booking per course and does not retake a course they have completed.
-    A coordinator enrolling someone skips the registration window (``check_window=False``).
+    A coordinator enrolling someone skips the registration window (``check_window=False``), also once the
+    round has started (a walk-in on the first day), until its last session is over.
     """
     problems: list[str] = []
     course = round_.course
@@ -140,7 +141,10 @@ def enrolment_problems(
     if round_.status != Round.Status.PUBLISHED:
         problems.append(_("This round is not open for enrolment."))
         return problems
-    if round_.has_started(now):
+    if round_.has_ended(now):
+        problems.append(_("This round is over."))
+        return problems
+    if check_window and round_.has_started(now):
         problems.append(_("This round has already started."))
         return problems
     if check_window and not round_.registration_is_open(now):

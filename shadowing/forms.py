@@ -441,15 +441,10 @@ class MatchingRunForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    """Place a request by hand at a workplace on chosen slots (in a proposed run)."""
+    """Place a request by hand (in a proposed run), first step: which request, at which workplace."""
 
     request = forms.TypedChoiceField(label=_("Request"), coerce=int, choices=())
     workplace = forms.TypedChoiceField(label=_("Workplace"), coerce=int, choices=())
-    slots = forms.CharField(
-        label=_("Slot dates"),
-        max_length=200,
-        help_text=_("The visit days as YYYY-MM-DD, separated by commas."),
-    )
 
     def __init__(
         self,
@@ -462,22 +457,25 @@ class AssignForm(forms.Form):
         self.fields["request"].choices = requests  # type: ignore[attr-defined]
         self.fields["workplace"].choices = workplaces  # type: ignore[attr-defined]
 
-    def clean_slots(self) -> list[date]:
-        raw = self.cleaned_data.get("slots", "")
-        days: list[date] = []
-        for part in raw.replace(";", ",").split(","):
-            part = part.strip()
-            if not part:
-                continue
-            try:
-                days.append(date.fromisoformat(part))
-            except ValueError:
-                raise ValidationError(
-                    _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": part[:20]}
-                ) from None
-        if not 1 <= len(days) <= 3:
-            raise ValidationError(_("Give one to three days."))
-        return sorted(set(days))
+
+class AssignDaysForm(AssignForm):
+    """Second step: the visit days, chosen among the workplace's free days in the request's windows."""
+
+    slots = forms.TypedMultipleChoiceField(
+        label=_("Visit days"), coerce=int, choices=(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, days: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["request"].widget = forms.HiddenInput()
+        self.fields["workplace"].widget = forms.HiddenInput()
+        self.fields["slots"].choices = days  # type: ignore[attr-defined]
+
+    def clean_slots(self) -> list[int]:
+        chosen: list[int] = self.cleaned_data.get("slots") or []
+        if not 1 <= len(chosen) <= 3:
+            raise ValidationError(_("Choose one to three visit days."))
+        return chosen
 
 
 class PairForm(forms.Form):

@@ -54,6 +54,8 @@ class MeetingDetailView(MeetingScoped, TemplateView):
                 ActionItem.objects.filter(meeting=meeting).select_related("owner__user", "organisation")
             ),
             can_manage=self.can_manage,
+            # Minutes are written once the meeting has begun (the service refuses them before).
+            minutes_open=meeting.starts_at <= timezone.now(),
         )
         return context
 

@@ -128,6 +128,9 @@ class Round(TenantModel):
     def has_started(self, now: datetime | None = None) -> bool:
         return self.starts_at is not None and self.starts_at <= (now or timezone.now())
 
+    def has_ended(self, now: datetime | None = None) -> bool:
+        return self.ends_at is not None and self.ends_at <= (now or timezone.now())
+
     def cancellation_is_open(self, now: datetime) -> bool:
         """Whether participants may still cancel a seat themselves (a queue place may be left any time)."""
         return now < self.cancellation_deadline
@@ -222,9 +225,10 @@ class Session(DeepTenantModel):
         return self.starts_at <= now
 
     @staticmethod
-    def all_begun(sessions: Sequence[Session], now: datetime) -> bool:
-        """Whether a round's sessions (in time order) have all begun: completions can be recorded then."""
-        return bool(sessions) and sessions[-1].has_begun(now)
+    def all_over(sessions: Sequence[Session], now: datetime) -> bool:
+        """Whether a round's sessions (in time order) are all over: completions on attendance can be
+        recorded then (not while the last day is still running)."""
+        return bool(sessions) and sessions[-1].ends_at <= now
 
 
 class OrganisationQuota(DeepTenantModel):

@@ -106,7 +106,7 @@ def reverse_my_page() -> str:
 def completions_record(*, actor: Actor, round: Round) -> list[Completion]:
     """For a course completed on attendance: record a completion for every confirmed participant who
     attended at least the course's required share of the round's sessions. Providers and coordinators,
-    once the round's last session has begun. Sends each new completer a notification."""
+    once the round's last session is over. Sends each new completer a notification."""
     course = round.course
     require_teach(actor, course)
     if course.completion_rule != Course.CompletionRule.ATTENDANCE:
@@ -115,8 +115,8 @@ def completions_record(*, actor: Actor, round: Round) -> list[Completion]:
         )
     now = timezone.now()
     sessions, rows = teaching.attendance_sheet(round)
-    if not Session.all_begun(sessions, now):
-        raise ValidationError(_("Completions can be recorded once the last session has begun."))
+    if not Session.all_over(sessions, now):
+        raise ValidationError(_("Completions can be recorded once the last session is over."))
     needed = course.sessions_needed(len(sessions))
     created = []
     for row in rows:

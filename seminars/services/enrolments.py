@@ -44,9 +44,10 @@ def enrolment_create(
     """Enrol a person on a round: a seat if one is free for their organisation, else a place in the queue.
 
     Staff enrol themselves while registration is open; coordinators may enrol anyone of the programme at
-    any time before the round starts. Eligibility (staff of a taking-part organisation, target roles when
-    the round is exclusive, prerequisites completed, one booking per course) is read just before the round
-    lock; the round's own state, the person's booking on it and the seats are decided inside it.
+    any time until its last session is over (a walk-in on the first day). Eligibility (staff of a
+    taking-part organisation, target roles when the round is exclusive, prerequisites completed, one
+    booking per course) is read just before the round lock; the round's own state, the person's booking
+    on it and the seats are decided inside it.
     Sends: calendar invites (confirmed), or a notification of the queue place or the pending approval, and
     an approval request to the line manager where the round needs one.
     """

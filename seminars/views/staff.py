@@ -218,15 +218,18 @@ class MyBookingsView(ProgrammeMixin, TemplateView):
             )
             for e in enrolments
         ]
+        # A round whose last session is over is no current booking, whatever its status says.
+        over = {id(r) for r in rows if r.sessions and max(s.ends_at for s in r.sessions) < now}
         context.update(
-            offers=[r for r in rows if r.enrolment.status == Enrolment.Status.OFFERED],
+            offers=[r for r in rows if r.enrolment.status == Enrolment.Status.OFFERED and id(r) not in over],
             current=[
                 r
                 for r in rows
-                if r.enrolment.status
+                if id(r) not in over
+                and r.enrolment.status
                 in (Enrolment.Status.CONFIRMED, Enrolment.Status.PENDING_APPROVAL, Enrolment.Status.WAITING)
             ],
-            ended=[r for r in rows if not r.enrolment.is_active][:30],
+            ended=[r for r in rows if not r.enrolment.is_active or id(r) in over][:30],
             completions=list(Completion.objects.filter(person=self.person).select_related("course")),
             now=now,
         )

@@ -75,7 +75,7 @@ class AttendanceView(RoundScoped, TemplateView):
                 "needed": needed,
                 "markable": [s for s in sessions if s.has_begun(now)],
                 "by_assessment": round_.course.completion_rule == Course.CompletionRule.ASSESSMENT,
-                "can_record": Session.all_begun(sessions, now),
+                "can_record": Session.all_over(sessions, now),
             },
             status=status,
         )

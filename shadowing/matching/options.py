@@ -39,7 +39,7 @@ import bisect
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -50,12 +50,17 @@ REASON_ALL_FULL = "all_full"
 REASON_ONLY_OWN_ORGANISATION = "only_own_organisation"
 REASON_NO_MATCHING_TOPIC_OR_LANGUAGE = "no_matching_topic_or_language"
 REASON_PARTNER_NOT_PLACED = "partner_not_placed"
+# Free days exist in the windows, but not as many as the request needs, or not in a row.
+REASON_TOO_FEW_DAYS = "too_few_days"
+REASON_NO_CONSECUTIVE_DAYS = "no_consecutive_days"
 REASONS = (
     REASON_NO_SLOT_IN_WINDOW,
     REASON_ALL_FULL,
     REASON_ONLY_OWN_ORGANISATION,
     REASON_NO_MATCHING_TOPIC_OR_LANGUAGE,
     REASON_PARTNER_NOT_PLACED,
+    REASON_TOO_FEW_DAYS,
+    REASON_NO_CONSECUTIVE_DAYS,
 )
 
 WORKPLACE_RANK_SCORE = {1: 10.0, 2: 9.0, 3: 8.0, 4: 7.0, 5: 6.0}
@@ -587,4 +592,13 @@ class _Grid:
             return REASON_ALL_FULL
         if len(own) and r.days >= 1 and self.open.fits(own, r, windows, self.day0).any():
             return REASON_ONLY_OWN_ORGANISATION
+        if r.days > 1:
+            # Not the whole request: is it the number of days, or that they are not in a row?
+            if (
+                r.consecutive
+                and self._any.fits(allowed, replace(r, consecutive=False), windows, self.day0).any()
+            ):
+                return REASON_NO_CONSECUTIVE_DAYS
+            if self._any.fits(allowed, replace(r, days=1, consecutive=False), windows, self.day0).any():
+                return REASON_TOO_FEW_DAYS
         return REASON_NO_SLOT_IN_WINDOW

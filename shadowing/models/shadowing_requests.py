@@ -49,6 +49,14 @@ class UnplacedReason(models.TextChoices):
         "partner_not_placed",
         _("Your exchange partner could not be placed, so neither of you was."),
     )
+    TOO_FEW_DAYS = (
+        "too_few_days",
+        _("No suitable workplace has as many visit days as you asked for inside one of your windows."),
+    )
+    NO_CONSECUTIVE_DAYS = (
+        "no_consecutive_days",
+        _("Suitable workplaces have visit days in your windows, but none has enough of them in a row."),
+    )
     REMOVED = "removed", _("A coordinator took this request out of the proposal.")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import template
+from django.utils.formats import number_format
 
 from shadowing.forms import LANGUAGE_NAMES
 from shadowing.models import MatchingRun, Placement, ShadowingRequest
@@ -45,5 +46,5 @@ def language_names(codes: Iterable[str] | None) -> str:
 
 @register.filter
 def percent(fraction: float | None) -> str:
-    """A solver gap such as 0.0012 as "0.12 %"."""
-    return f"{(fraction or 0) * 100:.2f} %"
+    """A solver gap such as 0.0012 as "0,12 %" in Swedish and Danish, "0.12 %" in English."""
+    return f"{number_format((fraction or 0) * 100, 2)}\u00a0%"

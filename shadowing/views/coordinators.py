@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,6 +31,7 @@ from shadowing.models import (
     Workplace,
 )
 from shadowing.services import matching_runs, shadowing_requests
+from shadowing.views import assign
 from shadowing.views._common import COORDINATORS, placement_joins, posted_int
 
 # --- Coordinators ---------------------------------------------------------------------------------------
@@ -142,58 +142,97 @@ class RunDetailView(RunScoped, TemplateView):
             "unplaced": unplaced,
             "editable": editable,
             "assign_form": assign_form,
-            "gap_percent": run.gap * 100,
             "greedy_difference": run.placed - run.greedy_placed,
+            "greedy_shortfall": run.greedy_placed - run.placed,
         }
 
-    def _assign_form(self, unplaced: list[ShadowingRequest], data: Any = None) -> forms.AssignForm:
+    def _assign_choices(self, requests: list[ShadowingRequest]) -> dict[str, Any]:
         workplaces = list(
             Workplace.objects.filter(programme=self.programme, is_published=True)
             .select_related("organisation")
             .order_by("organisation__name", "name")
         )
-        return forms.AssignForm(
-            data=data,
-            requests=[(r.pk, f"{r.requester.full_name} ({r.organisation.short_name})") for r in unplaced],
-            workplaces=[(w.pk, f"{w.name} ({w.organisation.short_name})") for w in workplaces],
-        )
+        return {
+            "requests": [(r.pk, assign.request_label(r)) for r in requests],
+            "workplaces": [(w.pk, f"{w.name} ({w.organisation.short_name})") for w in workplaces],
+        }
+
+    def _assign_form(self, unplaced: list[ShadowingRequest], data: Any = None) -> forms.AssignForm:
+        return forms.AssignForm(data=data, **self._assign_choices(assign.with_details(unplaced)))
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, self.template_name, self.context_for(self.get_run(pk)))
 
 
 class RunAssignView(RunDetailView):
+    """Placing a request by hand: after choosing the request and the workplace on the run's page, the
+    workplace's free days inside the request's windows are offered to tick (GET), then placed (POST)."""
+
+    days_template = "shadowing/run_assign.html"
+
+    def _step(self, run: MatchingRun, data: Any, *, bound: bool) -> HttpResponse | assign.DaysStep:
+        """The second step for the request and workplace in ``data``; the run's page with the first step's
+        errors (400) when those are not valid."""
+        approved = assign.with_details(
+            list(
+                ShadowingRequest.objects.filter(
+                    programme=self.programme, status=ShadowingRequest.Status.APPROVED
+                ).order_by("submitted_at", "pk")
+            )
+        )
+        choices = self._assign_choices(approved)
+        first = forms.AssignForm(data=data, **choices)
+        if not first.is_valid():
+            return render(
+                self.request, self.template_name, self.context_for(run, assign_form=first), status=400
+            )
+        chosen = next(r for r in approved if r.pk == first.cleaned_data["request"])
+        workplace = Workplace.objects.select_related("organisation").get(pk=first.cleaned_data["workplace"])
+        form = forms.AssignDaysForm(
+            data=data if bound else None,
+            initial={"request": chosen.pk, "workplace": workplace.pk},
+            days=[(slot.pk, label) for slot, label in assign.free_days(run, chosen, workplace)],
+            **choices,
+        )
+        return assign.DaysStep(form=form, request=chosen, workplace=workplace)
+
+    def _page(self, run: MatchingRun, step: assign.DaysStep, status: int = 200) -> HttpResponse:
+        context = {
+            "run": run,
+            "form": step.form,
+            "chosen": step.request,
+            "chosen_label": assign.request_label(step.request),
+            "workplace": step.workplace,
+        }
+        return render(self.request, self.days_template, context, status=status)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        run = self.get_run(pk)
+        if run.status != MatchingRun.Status.PROPOSED or not request.GET:
+            return redirect("shadowing:run-detail", pk=run.pk)
+        step = self._step(run, request.GET, bound=False)
+        return step if isinstance(step, HttpResponse) else self._page(run, step)
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         run = self.get_run(pk)
-        approved = list(
-            ShadowingRequest.objects.filter(programme=self.programme, status=ShadowingRequest.Status.APPROVED)
-            .select_related("requester__user", "organisation")
-            .order_by("submitted_at", "pk")
-        )
-        form = self._assign_form(approved, data=request.POST)
-        if form.is_valid():
-            shadowing_request = next(a for a in approved if a.pk == form.cleaned_data["request"])
-            workplace = Workplace.objects.filter(pk=form.cleaned_data["workplace"]).first()
+        step = self._step(run, request.POST, bound=True)
+        if isinstance(step, HttpResponse):
+            return step
+        if step.form.is_valid():
             slots = list(
-                Slot.objects.filter(workplace=workplace, date__in=form.cleaned_data["slots"]).order_by(
-                    "date", "starts_at"
-                )
+                Slot.objects.filter(pk__in=step.form.cleaned_data["slots"]).order_by("date", "starts_at")
             )
             try:
-                if workplace is None or len({s.date for s in slots}) != len(form.cleaned_data["slots"]):
-                    raise ValidationError({"slots": [_("The workplace has no slot on one of these days.")]})
                 matching_runs.run_edit_assign(
-                    actor=self.actor, run=run, request=shadowing_request, workplace=workplace, slots=slots
+                    actor=self.actor, run=run, request=step.request, workplace=step.workplace, slots=slots
                 )
             except SERVICE_ERRORS as error:
-                add_service_errors(form, error)
+                add_service_errors(step.form, error)
             else:
-                messages.success(
-                    request,
-                    _("%(person)s is placed by hand.") % {"person": shadowing_request.requester.full_name},
-                )
+                name = step.request.requester.full_name
+                messages.success(request, _("%(person)s is placed by hand.") % {"person": name})
                 return redirect("shadowing:run-detail", pk=run.pk)
-        return render(request, self.template_name, self.context_for(run, assign_form=form), status=400)
+        return self._page(run, step, status=400)
 
 
 class RunRemoveView(RunScoped, View):

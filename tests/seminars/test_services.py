@@ -893,3 +893,53 @@ def test_notification_speaks_the_persons_language(
     staff_a.save(update_fields=["preferred_language"])
     enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
     assert titles_to(staff_a) == [expected]
+
+
+# --- Dead ends: what a page offers is what the service allows ------------------------------------------
+
+
+@pytest.fixture
+def running_round(course):
+    """A round whose last day is running now: it began this morning and ends tonight."""
+    round_ = RoundFactory(
+        course=course,
+        capacity=10,
+        registration_opens_at=timezone.now() - timedelta(days=30),
+        registration_closes_at=timezone.now() - timedelta(days=5),
+        cancellation_deadline=timezone.now() - timedelta(days=5),
+    )
+    now = timezone.now()
+    SessionFactory(round=round_, starts_at=now - timedelta(hours=2), ends_at=now + timedelta(hours=3))
+    round_.refresh_from_db()
+    return round_
+
+
+def test_completions_wait_until_the_last_session_is_over(running_round, people_a, provider, as_actor):
+    [enrolment] = [make_enrolment(running_round, p) for p in people_a(1)]
+    session = running_round.sessions.get()
+    attendance.attendance_mark(actor=as_actor(provider), session=session, marks={enrolment.pk: True})
+    with pytest.raises(ValidationError) as refused:
+        attendance.completions_record(actor=as_actor(provider), round=running_round)
+    assert refused.value.messages == ["Completions can be recorded once the last session is over."]
+    assert Completion.unscoped_objects.count() == 0
+
+
+def test_a_coordinator_enrols_a_walk_in_once_the_round_has_started(
+    running_round, staff_a, coordinator, as_actor
+):
+    enrolment = enrolments.enrolment_create(actor=as_actor(coordinator), round=running_round, person=staff_a)
+    assert enrolment.status == S.CONFIRMED
+    assert enrolment.enrolled_by == coordinator
+
+
+def test_staff_cannot_enrol_themselves_once_the_round_has_started(running_round, staff_a, as_actor):
+    with pytest.raises(ValidationError) as refused:
+        enrolments.enrolment_create(actor=as_actor(staff_a), round=running_round)
+    assert refused.value.message_dict == {"round": ["This round has already started."]}
+
+
+def test_nobody_is_enrolled_on_a_round_that_is_over(past_round, staff_a, coordinator, as_actor):
+    round_, _first, _second = past_round
+    with pytest.raises(ValidationError) as refused:
+        enrolments.enrolment_create(actor=as_actor(coordinator), round=round_, person=staff_a)
+    assert refused.value.message_dict == {"round": ["This round is over."]}

@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 
 from shadowing.matching.options import (
     REASON_ALL_FULL,
+    REASON_NO_CONSECUTIVE_DAYS,
     REASON_NO_MATCHING_TOPIC_OR_LANGUAGE,
     REASON_NO_SLOT_IN_WINDOW,
     REASON_ONLY_OWN_ORGANISATION,
     REASON_PARTNER_NOT_PLACED,
+    REASON_TOO_FEW_DAYS,
     Option,
     RequestSpec,
     SlotSpec,
@@ -351,4 +353,24 @@ def test_reason_codes_for_requests_without_option() -> None:
         4: REASON_NO_MATCHING_TOPIC_OR_LANGUAGE,
         5: REASON_NO_MATCHING_TOPIC_OR_LANGUAGE,
         6: REASON_ALL_FULL,
+    }
+
+
+def test_reason_for_a_request_that_needs_more_days_or_days_in_a_row() -> None:
+    other = workplace(10, organisation=2, topics=frozenset({1}))
+    # Monday, Wednesday and Friday of the first week are open; no two of them are consecutive working days.
+    slots = open_slots(other, [0, 2, 4])
+    requests = [
+        request(1, days=2, consecutive=True, windows=((day(0), day(4)),)),  # three days, none in a row
+        request(2, days=3, windows=((day(0), day(3)),)),  # two days in the window, three asked for
+        request(3, days=2, consecutive=True, windows=((day(7), day(11)),)),  # nothing in the window
+        request(4, days=3, consecutive=True, windows=((day(0), day(2)),)),  # two days, three asked for
+    ]
+    problem = build_problem(requests, [other], slots)
+    assert problem.options == []
+    assert problem.unplaced == {
+        1: REASON_NO_CONSECUTIVE_DAYS,
+        2: REASON_TOO_FEW_DAYS,
+        3: REASON_NO_SLOT_IN_WINDOW,
+        4: REASON_TOO_FEW_DAYS,
     }

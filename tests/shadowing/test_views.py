@@ -7,7 +7,7 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone, translation
 
 from organisations.access.views import ProgrammeMixin
-from organisations.models import PlatformRole
+from organisations.models import Person, PlatformRole
 from shadowing import urls as shadowing_urls
 from shadowing.models import (
     AvailabilityWindow,
@@ -461,8 +461,8 @@ def test_coordinator_runs_reviews_and_confirms_a_match(
     assert response.status_code == 302
     assert response["Location"] == url("run-detail", run.pk)
     page = web(coordinator).get(url("run-detail", run.pk)).content.decode()
-    assert "Upper bound (LP relaxation)" in page and shadower.full_name in page
-    assert "solved in blocks by time" not in page
+    assert "Highest score any proposal could reach" in page and shadower.full_name in page
+    assert "solved in blocks of time" not in page
     assert run.placed == 1
 
     confirmed = web(coordinator).post(url("run-confirm", run.pk))
@@ -637,8 +637,8 @@ def test_run_solved_in_blocks_says_where_its_bound_comes_from(web, programme, co
 
     page = web(coordinator).get(url("run-detail", run.pk)).content.decode()
 
-    assert "solved in blocks by time" in page
-    assert "the true gap is at most the one shown" in page
+    assert "solved in blocks of time" in page
+    assert "the highest score shown is still one no proposal can beat" in page
 
 
 def test_why_a_request_was_left_out_is_shown_in_each_readers_language(web, programme, shadower, coordinator):
@@ -655,3 +655,26 @@ def test_why_a_request_was_left_out_is_shown_in_each_readers_language(web, progr
 
     assert english in shown_in_english and danish not in shown_in_english
     assert danish in shown_in_danish and english not in shown_in_danish
+
+
+@pytest.mark.parametrize(
+    ("language", "gap", "sentence"),
+    [
+        ("sv", "0,31\u00a0%", "Förslaget ligger inom 0,31\u00a0% från det bästa möjliga"),
+        ("da", "0,31\u00a0%", "Forslaget ligger inden for 0,31\u00a0% af det bedst mulige"),
+        ("en", "0.31\u00a0%", "This proposal is within 0.31\u00a0% of the best possible"),
+    ],
+)
+def test_match_page_says_in_plain_words_how_good_the_proposal_is(
+    web, programme, coordinator, workplace_a, shadower, language, gap, sentence
+):
+    make_request(programme, shadower, preferences=[workplace_a])
+    web(coordinator).post(url("run-create"), {"fairness_weight": ""})
+    run = MatchingRun.unscoped_objects.get()
+    MatchingRun.unscoped_objects.filter(pk=run.pk).update(gap=0.0031, placed=3, greedy_placed=2)
+    Person.unscoped_objects.filter(pk=coordinator.pk).update(preferred_language=language)
+    page = web(coordinator).get(url("run-detail", run.pk)).content.decode()
+    assert f'<dd id="run-gap">{gap}</dd>' in page
+    assert sentence in page
+    for jargon in ("LP relaxation", "LP-relaxation", "Målfunktion", "Objective"):
+        assert jargon not in page.split("<details")[0]
