@@ -16,11 +16,12 @@ from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coordinator.core.drf import CSVRenderer, XLSXRenderer
 from coordinator.core.schema import ErrorDetailSerializer
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
 from coordinator.core.validators import parse_int
@@ -356,25 +357,6 @@ class WorkRoleViewSet(
 
     def perform_destroy(self, instance: WorkRole) -> None:
         programmes.work_role_delete(actor=self.actor, work_role=instance)
-
-
-class _FileRenderer(BaseRenderer):
-    """Lets ``?format=csv|xlsx`` through content negotiation; the view answers with the file itself."""
-
-    def render(
-        self, data: object, accepted_media_type: str | None = None, renderer_context: object = None
-    ) -> bytes:
-        return data if isinstance(data, bytes) else b""
-
-
-class CSVRenderer(_FileRenderer):
-    media_type = "text/csv"
-    format = "csv"
-
-
-class XLSXRenderer(_FileRenderer):
-    media_type = XLSX_CONTENT_TYPE
-    format = "xlsx"
 
 
 class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):

@@ -9,6 +9,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from coordinator.core.days_off import Country
 from organisations.models import (
     UI_LANGUAGES,
     Organisation,
@@ -91,6 +92,14 @@ class ProgrammeSettingsForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language"), choices=UI_LANGUAGES)
     time_zone = forms.CharField(label=_("Time zone"), max_length=64, validators=[validate_time_zone])
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=Country.choices,
+        required=False,
+        help_text=_(
+            "Its public holidays and days off are not offered for visits, and warned of for courses."
+        ),
+    )
     coordinator_email = forms.EmailField(
         label=_("Organiser mailbox"),
         help_text=_("Shown as the organiser of calendar invites and used as the reply address."),

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
@@ -465,8 +466,16 @@ class AssignDaysForm(AssignForm):
         label=_("Visit days"), coerce=int, choices=(), widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args: Any, days: list[tuple[int, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: QueryDict | None,
+        *,
+        initial: dict[str, int],
+        days: list[tuple[int, str]],
+        requests: list[tuple[int, str]],
+        workplaces: list[tuple[int, str]],
+    ) -> None:
+        super().__init__(data, initial=initial, requests=requests, workplaces=workplaces)
         self.fields["request"].widget = forms.HiddenInput()
         self.fields["workplace"].widget = forms.HiddenInput()
         self.fields["slots"].choices = days  # type: ignore[attr-defined]

@@ -43,6 +43,8 @@ SKIPPED_NAMES = {
     "login",
     # Platform administrators' pages (no demo login is one): tests/organisations/test_programme_pages.py
     "organisations:platform-programmes",
+    # Placing by hand needs a request and a workplace in its query (tests/shadowing/test_manual_placement.py).
+    "shadowing:run-assign",
     "organisations:platform-programme-create",
     # Visitors' sign-in steps, which need a secret or a provider's answer (tests/organisations/test_sso.py,
     # test_invitations.py, test_accounts.py).

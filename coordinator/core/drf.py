@@ -13,11 +13,13 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE
 from coordinator.core.validators import parse_int
 
 
@@ -69,3 +71,30 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, IntegrityError):
         exc = ConflictResponse()
     return drf_exception_handler(exc, context)
+
+
+class FileRenderer(BaseRenderer):
+    """Lets ``?format=csv|xlsx`` (or the matching ``Accept``) through content negotiation for a view that
+    answers with the file itself. Only errors reach the renderer: one line per reason."""
+
+    charset = "utf-8"
+
+    def render(
+        self, data: object, accepted_media_type: str | None = None, renderer_context: object = None
+    ) -> bytes:
+        if isinstance(data, bytes):
+            return data
+        if isinstance(data, dict):
+            return "\n".join(f"{key}: {value}" for key, value in data.items()).encode()
+        return str(data).encode()
+
+
+class CSVRenderer(FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class XLSXRenderer(FileRenderer):
+    media_type = XLSX_CONTENT_TYPE
+    format = "xlsx"
+    charset = None

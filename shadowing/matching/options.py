@@ -203,8 +203,7 @@ class _Calendar:
                 for d in days[lo:hi]:
                     if weekday(d) >= 5:
                         continue
-                    seq = [d]
-                    cur = d
+                    seq, cur = [d], d
                     for _ in range(k - 1):
                         cur = next_working_day(cur, self.closed)
                         if cur > end or cur not in open_days:
@@ -237,11 +236,8 @@ def build_problem(
     max_options_per_workplace: int = DEFAULT_MAX_OPTIONS_PER_WORKPLACE,
     closed_days: Iterable[date] = (),
 ) -> Problem:
-    """Enumerate the feasible options of every request (see the module docstring for the rules).
-
-    ``closed_days`` are the programme's public holidays and days off: no option uses one, and consecutive
-    working days run across them (Wednesday and Friday around Ascension Day are consecutive).
-    """
+    """Enumerate the feasible options of every request (see the module docstring for the rules). No option
+    uses one of the ``closed_days`` (days off), and consecutive working days run across them."""
     closed = frozenset(day.toordinal() for day in closed_days)
     request_by_id = {r.id: r for r in requests}
     workplace_by_id = {w.id: w for w in workplaces}

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -146,7 +146,7 @@ class RunDetailView(RunScoped, TemplateView):
             "greedy_shortfall": run.greedy_placed - run.placed,
         }
 
-    def _assign_choices(self, requests: list[ShadowingRequest]) -> dict[str, Any]:
+    def _assign_choices(self, requests: list[ShadowingRequest]) -> dict[str, list[tuple[int, str]]]:
         workplaces = list(
             Workplace.objects.filter(programme=self.programme, is_published=True)
             .select_related("organisation")
@@ -170,7 +170,7 @@ class RunAssignView(RunDetailView):
 
     days_template = "shadowing/run_assign.html"
 
-    def _step(self, run: MatchingRun, data: Any, *, bound: bool) -> HttpResponse | assign.DaysStep:
+    def _step(self, run: MatchingRun, data: QueryDict, *, bound: bool) -> HttpResponse | assign.DaysStep:
         """The second step for the request and workplace in ``data``; the run's page with the first step's
         errors (400) when those are not valid."""
         approved = assign.with_details(
@@ -189,7 +189,7 @@ class RunAssignView(RunDetailView):
         chosen = next(r for r in approved if r.pk == first.cleaned_data["request"])
         workplace = Workplace.objects.select_related("organisation").get(pk=first.cleaned_data["workplace"])
         form = forms.AssignDaysForm(
-            data=data if bound else None,
+            data if bound else None,
             initial={"request": chosen.pk, "workplace": workplace.pk},
             days=[(slot.pk, label) for slot, label in assign.free_days(run, chosen, workplace)],
             **choices,

@@ -16,11 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coordinator.core import registry
+from coordinator.core.drf import CSVRenderer
 from coordinator.core.serializers import StrictSerializer
 from coordinator.pages.views.barometer import FORMULA_STARTS, _is_number
 from organisations.access.api import ProgrammeScopedViewSet
@@ -28,22 +29,6 @@ from organisations.models import PlatformRole, Programme
 
 REPORT_ROLES = (PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN)
 MAX_PERIOD_DAYS = 366 * 5
-
-
-class CSVRenderer(BaseRenderer):
-    """Announces ``text/csv`` (``?format=csv`` or ``Accept: text/csv``); the view writes the body."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(
-        self, data: object, accepted_media_type: str | None = None, renderer_context: object = None
-    ) -> bytes:
-        # Only errors reach here (the view answers CSV itself): one line with the reason.
-        if isinstance(data, dict):
-            return "\n".join(f"{key}: {value}" for key, value in data.items()).encode()
-        return str(data).encode()
 
 
 class PeriodQuerySerializer(StrictSerializer):
