@@ -246,6 +246,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "coordinator.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "coordinator.core.drf.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "coordinator.core.drf.ContentNegotiation",
     # Throttles tell clients apart by address: never by a X-Forwarded-For that no proxy of ours wrote.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [

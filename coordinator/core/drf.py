@@ -3,6 +3,7 @@ the viewset base in ``coordinator.api`` to avoid an import cycle)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -12,6 +13,7 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -97,4 +99,21 @@ class CSVRenderer(FileRenderer):
 class XLSXRenderer(FileRenderer):
     media_type = XLSX_CONTENT_TYPE
     format = "xlsx"
-    charset = None
+    charset = None  # type: ignore[assignment]  # a binary file has no text encoding
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, but an unknown ``?format=`` is an input error (400 naming the formats the
+    endpoint offers), not a 404 that would say the address does not exist."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderers = list(renderers)
+        try:
+            return super().select_renderer(request, renderers, format_suffix)  # type: ignore[no-any-return]
+        except Http404:
+            offered = ", ".join(sorted({str(renderer.format) for renderer in renderers}))
+            raise exceptions.ValidationError(
+                {"format": [_("Unknown format; this address offers: %(formats)s.") % {"formats": offered}]}
+            ) from None

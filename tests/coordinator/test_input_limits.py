@@ -160,3 +160,9 @@ def test_a_posted_id_is_read_up_to_the_database_limit():
     from shadowing.views._common import posted_int
 
     assert (int_or_missing(" 42 "), posted_int(str(2**63 - 1))) == (42, 2**63 - 1)
+
+
+def test_an_unknown_format_is_an_input_error_not_a_missing_page(api, programme_admin):
+    response = api(programme_admin).get("/api/v1/people/export/", {"format": "pdf"})
+    assert response.status_code == 400
+    assert "csv" in response.json()["format"][0] and "xlsx" in response.json()["format"][0]
