@@ -87,7 +87,11 @@ class FileRenderer(BaseRenderer):
         if isinstance(data, bytes):
             return data
         if isinstance(data, dict):
-            return "\n".join(f"{key}: {value}" for key, value in data.items()).encode()
+            lines = (
+                f"{key}: {'; '.join(map(str, value)) if isinstance(value, list) else value}"
+                for key, value in data.items()
+            )
+            return "\n".join(lines).encode()
         return str(data).encode()
 
 

@@ -78,7 +78,12 @@ class PlatformProgrammeCreateView(PlatformAdminMixin, ServiceFormMixin, FormView
     submit_label = gettext_lazy("Start the programme")
 
     def get_initial(self) -> dict[str, object]:
-        return {"language": "sv", "time_zone": "Europe/Stockholm", "country": "SE", "own_rule": "organisation"}
+        return {
+            "language": "sv",
+            "time_zone": "Europe/Stockholm",
+            "country": "SE",
+            "own_rule": "organisation",
+        }
 
     def get_form(self, form_class: type[Form] | None = None) -> Form:
         form: Form = super().get_form(form_class)

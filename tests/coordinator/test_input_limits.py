@@ -163,6 +163,9 @@ def test_a_posted_id_is_read_up_to_the_database_limit():
 
 
 def test_an_unknown_format_is_an_input_error_not_a_missing_page(api, programme_admin):
-    response = api(programme_admin).get("/api/v1/people/export/", {"format": "pdf"})
-    assert response.status_code == 400
-    assert "csv" in response.json()["format"][0] and "xlsx" in response.json()["format"][0]
+    export = api(programme_admin).get("/api/v1/people/export/", {"format": "pdf"})
+    assert export.status_code == 400
+    assert export.content.decode() == "format: Unknown format; this address offers: csv, json, xlsx."
+    barometer = api(programme_admin).get("/api/v1/reports/barometer/", {"format": "pdf"})
+    assert barometer.status_code == 400
+    assert barometer.json() == {"format": ["Unknown format; this address offers: csv, json."]}
