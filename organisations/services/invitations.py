@@ -56,7 +56,7 @@ def _link_for(token: str) -> str:
     return reverse("invitation-accept", kwargs={"token": token})
 
 
-def _has_account(person: Person) -> bool:
+def has_account(person: Person) -> bool:
     """Whether the person already uses their account: a password of their own or a sign-in by any means."""
     user = person.user
     return user.is_active and (user.has_usable_password() or user.last_login is not None)
@@ -69,7 +69,7 @@ def _check_may_invite(actor: Actor, programme: Programme, person: Person) -> Non
         raise ValidationError({"person": _("This person is not an active member of the programme.")})
     if not person.user.email:
         raise ValidationError({"person": _("This person has no email address to send the invitation to.")})
-    if _has_account(person):
+    if has_account(person):
         raise ValidationError(
             {"person": _("This person already has an account; they can reset their password if it is lost.")}
         )
@@ -104,6 +104,15 @@ def _lock_person(person: Person) -> None:
     """Serialise invitation changes for one person (two admins pressing "resend" at once)."""
     # The person was read in the caller's scope; the lock is by primary key.
     Person.unscoped_objects.select_for_update().filter(pk=person.pk).first()
+
+
+@transaction.atomic
+def invite_first_admin(*, actor: Actor, programme: Programme, person: Person) -> Invitation:
+    """Invite a new programme's first admin (platform administrators, as they start the programme)."""
+    if not permissions.is_platform_admin(actor):
+        raise PermissionDenied(_("Only platform administrators may start programmes."))
+    _lock_person(person)
+    return _send(actor=actor, programme=programme, person=person)
 
 
 @transaction.atomic

@@ -35,6 +35,7 @@ from organisations.models import (
     WorkRole,
 )
 from organisations.permissions import Actor, forget_actor
+from organisations.services import invitations
 from organisations.services.saving import ORGANISATION_NAME_TAKEN, save_changed, save_unique
 
 PROGRAMME_FIELDS = {
@@ -121,7 +122,8 @@ def programme_create(*, actor: Actor, values: Mapping[str, object], first_admin:
     Creates the programme, its first admin (who also holds the organisation-admin role of their
     organisation) and their organisation's participation, and what every programme starts with (the
     handlers of ``registry.programme_created``: the six default focus groups and the default roles at
-    work, written in the programme's language). The organiser mailbox (``coordinator_email``) is required:
+    work, written in the programme's language). A first admin new to the platform gets an invitation.
+    The organiser mailbox (``coordinator_email``) is required:
     it is the organiser of every calendar invite the programme sends.
     """
     if not permissions.is_platform_admin(actor):
@@ -145,6 +147,10 @@ def programme_create(*, actor: Actor, values: Mapping[str, object], first_admin:
     with programme_scope([programme.pk]):
         for handler in registry.programme_created:
             handler(programme)
+        # A first admin new to the platform is invited to choose a password (or to sign in with the
+        # agency's identity provider); the mail leaves after the commit.
+        if not invitations.has_account(person):
+            invitations.invite_first_admin(actor=actor, programme=programme, person=person)
     return programme
 
 

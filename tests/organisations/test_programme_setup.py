@@ -1,17 +1,22 @@
 """A whole programme set up from nothing through the public API alone: no shell, no admin site, no direct
-database writes (the platform administrator's account is the one thing that exists beforehand)."""
+database writes (the platform administrator's account is the one thing that exists beforehand). Everyone
+else signs in as a new user would: the invitation mail's link, a password of their own, an API token."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.test import Client
 from rest_framework.test import APIClient
 
-from coordinator.core.models import Notification
+from coordinator.core.models import Notification, OutboundEmail
 from focusgroups.models import FocusGroup
 from organisations.models import Person, Programme
+from organisations.services.invitations import INVITATION_KIND
 from tests.factories.shadowing import future_weekday
 
 API = "/api/v1"
@@ -24,14 +29,21 @@ def platform_admin_client() -> APIClient:
     return client
 
 
-def sign_in(username: str) -> APIClient:
-    """The person signs in and gets an API client.
+PASSWORD = "Rosengard-sfi-2027"
 
-    Today the test authenticates the client directly; when invitations exist this becomes the person's own
-    sign-in (accept the invitation from the outbox, set a password, obtain a token) with no other change
-    to the test."""
+
+def sign_in(username: str, email: str) -> APIClient:
+    """The person opens the invitation mailed to them (read from the outbox, as their mail program would),
+    chooses a password on the invitation page, and obtains an API token with it."""
+    mail = OutboundEmail.unscoped_objects.filter(to_address=email, kind=INVITATION_KIND).latest("pk")
+    match = re.search(r"https?://[^/\s]+(/invitation/[^/\s]+/)", mail.body_text)
+    assert match is not None, mail.body_text
+    browser = Client()
+    accepted = browser.post(match.group(1), {"new_password1": PASSWORD, "new_password2": PASSWORD})
+    assert (accepted.status_code, accepted["Location"]) == (302, "/"), accepted.content
+    token = ok(APIClient().post(f"{API}/auth/token/", {"username": username, "password": PASSWORD}))["token"]
     client = APIClient()
-    client.force_authenticate(user=User.objects.get(username=username))
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 
@@ -40,12 +52,14 @@ def ok(response: Any, status: int = 200) -> Any:
     return response.json()
 
 
-def test_a_programme_is_set_up_from_nothing_through_the_api_alone(db):
+def test_a_programme_is_set_up_from_nothing_through_the_api_alone(db, django_capture_on_commit_callbacks):
     operator = platform_admin_client()
+    # Mail leaves the outbox after each commit, as it does outside a test.
+    committed = partial(django_capture_on_commit_callbacks, execute=True)
 
     # 1. The platform administrator starts the programme and names its first admin.
-    programme = ok(
-        operator.post(
+    with committed():
+        response = operator.post(
             f"{API}/programmes/",
             {
                 "name": "Lokalt kompetensutvecklingsprogram Malmö",
@@ -67,11 +81,10 @@ def test_a_programme_is_set_up_from_nothing_through_the_api_alone(db):
                 },
             },
             format="json",
-        ),
-        201,
-    )
+        )
+    programme = ok(response, 201)
     pid = programme["id"]
-    admin = sign_in("eva.lindqvist")
+    admin = sign_in("eva.lindqvist", "eva.lindqvist@malmo.example")
     assert ok(admin.get(f"{API}/programmes/{pid}/"))["my_roles"] == [
         "organisation_admin",
         "programme_admin",
@@ -149,7 +162,9 @@ def test_a_programme_is_set_up_from_nothing_through_the_api_alone(db):
             body["line_manager"] = manager
         if work_role is not None:
             body["work_role"] = work_role
-        return ok(admin.post(f"{API}/people/", body, format="json"), 201)["id"]
+        with committed():
+            response = admin.post(f"{API}/people/", {**body, "invite": True}, format="json")
+        return ok(response, 201)["id"]
 
     chef = person(
         "karin.svensson",
@@ -196,7 +211,7 @@ def test_a_programme_is_set_up_from_nothing_through_the_api_alone(db):
     )
 
     # 6. A course, given by the sfi unit's organisation.
-    coordinator_client = sign_in("sara.nilsson")
+    coordinator_client = sign_in("sara.nilsson", "sara.nilsson@example.org")
     ok(
         coordinator_client.post(
             f"{API}/seminars/courses/",
@@ -211,7 +226,7 @@ def test_a_programme_is_set_up_from_nothing_through_the_api_alone(db):
         coordinator_client.post(f"{API}/shadowing/topics/", {"programme": pid, "name": "Sfi"}, format="json"),
         201,
     )
-    host = sign_in("omar.khalil")
+    host = sign_in("omar.khalil", "omar.khalil@example.org")
     workplace = ok(
         host.post(
             f"{API}/shadowing/workplaces/",
@@ -263,6 +278,32 @@ def test_a_programme_is_set_up_from_nothing_through_the_api_alone(db):
     assert list(
         Notification.unscoped_objects.filter(recipient=the_secretary).values_list("title", flat=True)
     ) == ["Sara Nilsson har begärt ett skuggningsbesök för din räkning"]
+
+    # 9. The staff member signs in for the first time from their invitation and files a request of their own.
+    staff = sign_in("amina.hassan", "amina.hassan@example.org")
+    own = ok(
+        staff.post(
+            f"{API}/shadowing/requests/",
+            {
+                "programme": pid,
+                "learning_goals": "Lära mig hur Migrationsverkets mottagning arbetar.",
+                "days": 1,
+                "languages": ["sv"],
+                "windows": [
+                    {
+                        "starts_on": (start + timedelta(days=7)).isoformat(),
+                        "ends_on": (start + timedelta(days=21)).isoformat(),
+                    }
+                ],
+                "preferences": [{"rank": 1, "organisation": migrationsverket["id"]}],
+            },
+            format="json",
+        ),
+        201,
+    )
+    assert (own["requester"], own["filed_by"], own["status"]) == (secretary, None, "pending_approval")
+    mine = ok(staff.get(f"{API}/shadowing/requests/"))
+    assert sorted(r["id"] for r in mine["results"]) == sorted([request["id"], own["id"]])
 
     # The programme's admin sees the programme's state on the onboarding checklist.
     assert Programme.unscoped_objects.get(pk=pid).own_rule == "unit"
