@@ -123,7 +123,7 @@ def test_api_export_csv_and_xlsx_only_the_programme_s_people(
 
 
 def test_api_export_refuses_an_unknown_format_and_staff(admin: Person, staff_a: Person, api: Any) -> None:
-    assert api(admin).get("/api/v1/people/export/?format=pdf").status_code == 404
+    assert api(admin).get("/api/v1/people/export/?format=pdf").status_code == 400
     assert api(staff_a).get("/api/v1/people/export/?format=csv").status_code == 403
 
 
