@@ -247,10 +247,11 @@ def test_a_membership_ended_on_one_process_closes_the_sockets_on_the_other(serve
         )
     )
 
-    forbidden = {"type": "error", "code": "forbidden", "message": "You no longer have access here."}
+    # The member's only programme membership ended, so their account ended with it: signed out (4401).
+    signed_out = {"type": "error", "code": "unauthenticated", "message": "You are signed out. Sign in again."}
     assert outcome["status"] == 302
-    assert (_errors(outcome["idle"][0]), outcome["idle"][1]) == ([forbidden], 4403)
-    assert (_errors(outcome["typing"][0]), outcome["typing"][1]) == ([forbidden], 4403)
+    assert (_errors(outcome["idle"][0]), outcome["idle"][1]) == ([signed_out], 4401)
+    assert (_errors(outcome["typing"][0]), outcome["typing"][1]) == ([signed_out], 4401)
     assert [frame["type"] for frame in outcome["typing"][0] if frame["type"] == "saved"] == []
     note = _run(
         ["-c", "import django; django.setup()\n" + NOTE_NOW.format(note=seeded["note"])],
