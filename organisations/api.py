@@ -26,7 +26,12 @@ from coordinator.core.schema import ErrorDetailSerializer
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
 from coordinator.core.validators import parse_int
 from organisations import permissions, selectors
-from organisations.access.api import ProgrammeScopedViewSet, requested_programme, spreadsheet_upload
+from organisations.access.api import (
+    SPREADSHEET_UPLOAD_BODY,
+    ProgrammeScopedViewSet,
+    requested_programme,
+    spreadsheet_upload,
+)
 from organisations.filters import (
     InvitationFilter,
     OrganisationFilter,
@@ -451,12 +456,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
         return self.answer(person)
 
     @extend_schema(
-        request={
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
-            }
-        },
+        request=SPREADSHEET_UPLOAD_BODY,
         responses={200: dict, 400: dict},
     )
     @action(detail=False, methods=["post"], url_path="import", pagination_class=None, filterset_class=None)

@@ -21,7 +21,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from organisations.access.api import ProgrammeScopedViewSet, spreadsheet_upload
+from organisations.access.api import SPREADSHEET_UPLOAD_BODY, ProgrammeScopedViewSet, spreadsheet_upload
 from organisations.permissions import COORDINATING_ROLES
 from shadowing import filters, permissions, selectors, serializers
 from shadowing.models import (
@@ -433,12 +433,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         ).get(pk=placement.pk)
 
     @extend_schema(
-        request={
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
-            }
-        },
+        request=SPREADSHEET_UPLOAD_BODY,
         responses={200: dict, 400: dict},
     )
     @action(detail=False, methods=["post"], url_path="import", pagination_class=None, filterset_class=None)

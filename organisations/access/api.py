@@ -155,6 +155,12 @@ def requested_programme(request: Request, actor: Actor) -> Programme:
     return programme
 
 
+# The request body every spreadsheet import endpoint documents (a multipart ``file``).
+SPREADSHEET_UPLOAD_BODY = {
+    "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+}
+
+
 def spreadsheet_upload(request: Request, actor: Actor) -> tuple[Programme, bytes, dict[str, bool]]:
     """What an import endpoint receives: the programme, the file (multipart ``file``, or the file itself as
     the body) and the flags ``dry_run`` and ``invite`` (from the query, or the multipart form)."""

@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from organisations.access.api import ProgrammeScopedViewSet, spreadsheet_upload
+from organisations.access.api import SPREADSHEET_UPLOAD_BODY, ProgrammeScopedViewSet, spreadsheet_upload
 from organisations.models import PlatformRole, Programme
 from seminars import filters, permissions, serializers
 from seminars.api._access import (
@@ -74,12 +74,7 @@ class CompletionViewSet(
         attendance.completion_revoke(actor=self.actor, completion=instance)
 
     @extend_schema(
-        request={
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
-            }
-        },
+        request=SPREADSHEET_UPLOAD_BODY,
         responses={200: dict, 400: dict},
     )
     @action(detail=False, methods=["post"], url_path="import", pagination_class=None, filterset_class=None)
