@@ -7,16 +7,23 @@ from auditlog.registry import auditlog
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core.days_off import Country
+from coordinator.core.validators import single_line
 from organisations.models import (
     UI_LANGUAGES,
     Organisation,
     OrganisationKind,
     OwnRule,
     Person,
+    PlatformRole,
     Programme,
+    Unit,
+    WorkRole,
     validate_language_codes,
     validate_time_zone,
 )
@@ -216,3 +223,60 @@ class PersonEraseForm(forms.Form):
         required=True,
         error_messages={"required": _("Tick the box to confirm the erasure.")},
     )
+
+
+class PersonCreateForm(forms.Form):
+    """A new member of staff of one organisation, registered in the programme (and invited, by default)."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, validators=[single_line])
+    last_name = forms.CharField(label=_("Last name"), max_length=150, validators=[single_line])
+    email = forms.EmailField(label=_("Email"))
+    username = forms.RegexField(
+        label=_("Username"),
+        regex=r"^[\w.@+-]+\Z",
+        max_length=150,
+        help_text=_("Letters, digits and . @ + - _ only, for example anna.berg"),
+    )
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
+    work_role = forms.ModelChoiceField(
+        label=_("Role at work"), queryset=WorkRole.objects.none(), required=False
+    )
+    job_title = forms.CharField(
+        label=_("Job title"), max_length=200, required=False, validators=[single_line]
+    )
+    line_manager = forms.ModelChoiceField(
+        label=_("Line manager"), queryset=Person.objects.none(), required=False
+    )
+    roles = forms.MultipleChoiceField(
+        label=_("Roles on the platform"),
+        choices=PlatformRole.choices,
+        initial=[PlatformRole.STAFF],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    invite = forms.BooleanField(
+        label=_("Send an invitation to sign in"),
+        required=False,
+        initial=True,
+        help_text=_("A one-time link to choose a password, or to sign in with the agency's own account."),
+    )
+
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        files: MultiValueDict[str, UploadedFile[bytes]] | None = None,
+        *,
+        programme: Programme,
+        organisation: Organisation,
+        initial: dict[str, object] | None = None,
+        prefix: str | None = None,
+    ) -> None:
+        super().__init__(data, files, initial=initial, prefix=prefix)
+        fields = self.fields
+        fields["unit"].queryset = Unit.objects.filter(organisation=organisation).order_by("name")  # type: ignore[attr-defined]
+        fields["work_role"].queryset = WorkRole.objects.filter(programme=programme).order_by("name")  # type: ignore[attr-defined]
+        fields["line_manager"].queryset = (  # type: ignore[attr-defined]
+            members_of(programme)
+            .filter(organisation=organisation)
+            .select_related("user")
+            .order_by("user__last_name", "user__first_name")
+        )

@@ -25,6 +25,7 @@ urlpatterns = [
         platform.PlatformProgrammeCreateView.as_view(),
         name="platform-programme-create",
     ),
+    path("<int:pk>/people/new/", agencies.PersonCreateView.as_view(), name="person-create"),
     path("<int:pk>/sign-in/", accounts.IdentityProviderView.as_view(), name="sign-in"),
     path("people/invitations/", accounts.InvitationsView.as_view(), name="person-invitations"),
     path("people/invitations/send/", accounts.InvitationActionView.as_view(), name="invitation-action"),

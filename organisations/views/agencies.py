@@ -3,8 +3,11 @@ agency already on the platform into the programme."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -20,11 +23,12 @@ from organisations.models import Organisation, ParticipationInvitation, Platform
 from organisations.permissions import (
     can_configure_sign_in,
     can_edit_organisation,
+    can_manage_people_of,
     is_agency_admin,
     sees_contacts_in,
 )
 from organisations.selectors import members_of
-from organisations.services import agencies
+from organisations.services import agencies, invitations, people
 
 
 class OrganisationListView(ProgrammeMixin, TemplateView):
@@ -78,6 +82,7 @@ class OrganisationDetailView(ProgrammeMixin, TemplateView):
             can_edit=can_edit_organisation(self.actor, organisation),
             can_configure_sign_in=can_configure_sign_in(self.actor, organisation),
             can_erase=self.actor.is_programme_admin(self.programme),
+            can_add_people=can_manage_people_of(self.actor, self.programme, organisation),
         )
         return context
 
@@ -214,3 +219,61 @@ class AgencyInvitationsView(ProgrammeMixin, TemplateView):
         except SERVICE_ERRORS as exc:
             messages.error(request, error_text(exc))
         return HttpResponseRedirect(reverse("organisations:invitations"))
+
+
+class PersonCreateView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: ignore[type-arg]
+    """Register one member of staff of an organisation in the programme, and invite them (the programme's
+    admins, and the organisation's own admins). Many people at once: the spreadsheet import."""
+
+    template_name = "organisations/form.html"
+    form_class = forms.PersonCreateForm
+    model = Organisation
+    page_title = gettext_lazy("Add a person")
+    submit_label = gettext_lazy("Add the person")
+    organisation: Organisation
+
+    def narrow_queryset(self, queryset: QuerySet[Organisation]) -> QuerySet[Organisation]:
+        return queryset.filter(participations__programme=self.programme)
+
+    def load(self, **kwargs: object) -> None:
+        self.organisation = self.get_object_or_404(pk=kwargs["pk"])
+        if not can_manage_people_of(self.actor, self.programme, self.organisation):
+            raise PermissionDenied(_("You may not add people to this organisation."))
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "programme": self.programme, "organisation": self.organisation}
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            back_url=reverse("organisations:detail", kwargs={"pk": self.organisation.pk}),
+            help=_("Adding many people? Import them from a spreadsheet instead."),
+        )
+        return context
+
+    def perform(self, form: forms.PersonCreateForm) -> str:
+        data = dict(form.cleaned_data)
+        send_invitation = data.pop("invite")
+        with transaction.atomic():
+            person = people.person_create(
+                actor=self.actor,
+                programme=self.programme,
+                organisation=self.organisation,
+                username=data.pop("username"),
+                email=data.pop("email"),
+                first_name=data.pop("first_name"),
+                last_name=data.pop("last_name"),
+                work_role=data.pop("work_role"),
+                roles=data.pop("roles"),
+                values={name: value for name, value in data.items() if value not in (None, "")},
+            )
+            if send_invitation:
+                invitations.invite(actor=self.actor, programme=self.programme, person=person)
+        self.created = person
+        return reverse("organisations:detail", kwargs={"pk": self.organisation.pk})
+
+    def get_success_message(self) -> str:
+        name = self.created.full_name
+        if self.created.invitations.exists():
+            return _("%(name)s was added and invited to sign in.") % {"name": name}
+        return _("%(name)s was added.") % {"name": name}

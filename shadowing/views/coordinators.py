@@ -157,7 +157,9 @@ class RunDetailView(RunScoped, TemplateView):
             "workplaces": [(w.pk, f"{w.name} ({w.organisation.short_name})") for w in workplaces],
         }
 
-    def _assign_form(self, unplaced: list[ShadowingRequest], data: Any = None) -> forms.AssignForm:
+    def _assign_form(
+        self, unplaced: list[ShadowingRequest], data: QueryDict | None = None
+    ) -> forms.AssignForm:
         return forms.AssignForm(data=data, **self._assign_choices(assign.with_details(unplaced)))
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
