@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
+from django.db import connection
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
@@ -87,6 +88,11 @@ def world(
     work_role: Any,
 ) -> dict[str, Any]:
     """A programme with a row of every kind the API serves, and the same in another programme."""
+    if connection.vendor != "sqlite":
+        # Every call of the walk runs inside the test's one transaction; on PostgreSQL the first statement
+        # the database refuses (by design, e.g. a unique value taken) aborts that transaction for all the
+        # calls after it. The walk runs in `make test`; PostgreSQL's own behaviour has its own tests.
+        pytest.skip("the schema walk runs on SQLite (make test)")
     for owner, org, person in ((programme, org_a, staff_a), (other_programme, org_other, outsider)):
         group = FocusGroupFactory(programme=owner)
         make_group_member(group, person)
