@@ -15,6 +15,6 @@ router.register("invitations", api.InvitationViewSet, basename="invitation")
 
 urlpatterns = [
     path("auth/token/", api.ObtainTokenView.as_view(), name="api-token"),
-    path("me/data/", api.MyDataViewSet.as_view({"get": "download"}), name="my-data"),
+    path("me/data/", api.MyDataViewSet.as_view({"get": "download"}), name="api-my-data"),
     path("", include(router.urls)),
 ]

@@ -3,6 +3,8 @@ forgotten password, and the single sign-on round trip (OpenID Connect)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -33,6 +35,21 @@ class SignInView(auth_views.LoginView):
         context["providers"] = sso.providers_for_sign_in()
         context["sso_form"] = SignInEmailForm()
         return context
+
+    def render_to_response(self, context: dict[str, object], **kwargs: object) -> HttpResponse:
+        response = super().render_to_response(context, **kwargs)
+        # The work-email form leads on to the agency's provider: the policy's form-action lets the page's
+        # forms reach the enabled providers' origins, and nothing else beyond the site.
+        origins = sorted(
+            {
+                f"{parts.scheme}://{parts.netloc}"
+                for parts in (urlsplit(p.issuer) for p in context["providers"])  # type: ignore[attr-defined]
+                if parts.scheme in {"http", "https"} and parts.netloc
+            }
+        )
+        if origins:
+            response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
+        return response  # type: ignore[no-any-return]
 
 
 def _refused(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
