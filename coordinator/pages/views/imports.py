@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from abc import ABCMeta, abstractmethod
 
 from django import forms
 from django.contrib import messages
@@ -54,21 +55,27 @@ class ImportsView(ProgrammeMixin, TemplateView):
         return context
 
 
-class _ImportPage(ProgrammeMixin, TemplateView):
+class _ImportPage(ProgrammeMixin, TemplateView, metaclass=ABCMeta):
+    """Upload, check (a dry run shown row by row) and import: each import page says what it imports."""
+
     template_name = "coordinator/import.html"
     form_class: type[UploadForm] = UploadForm
 
+    @abstractmethod
     def session_key(self) -> str:
-        raise NotImplementedError
+        """Where the checked file waits in the session between the dry run and the import."""
 
+    @abstractmethod
     def allowed(self) -> bool:
-        raise NotImplementedError
+        """Whether the signed-in person may use this import in the current programme."""
 
+    @abstractmethod
     def columns(self) -> list[Column]:
-        raise NotImplementedError
+        """The spreadsheet's columns, shown as help on the page."""
 
+    @abstractmethod
     def run(self, data: bytes, *, dry_run: bool, invite: bool) -> ImportReport:
-        raise NotImplementedError
+        """Check (``dry_run``) or import the file, all or nothing."""
 
     def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         self.check()
