@@ -48,7 +48,7 @@ def fill_from_catalogue(problem: Problem, m: Model, seats: Seats, assign: list[i
         g = m.slot_group[s]
         if seats.slot[s] <= 0 or (g >= 0 and seats.group[g] <= 0):
             cost[s] = np.inf
-    catalogue.price(cost)
+    catalogue.price(cost, fits_only=True)
     slot_row = m.slot_row
 
     def change(option: Option, taken: bool) -> None:
@@ -71,7 +71,7 @@ def fill_from_catalogue(problem: Problem, m: Model, seats: Seats, assign: list[i
                 cost[s] = full
                 changed = True
         if changed:  # a day filled up or opened again: its workplace's sequences change
-            catalogue.price(cost, [catalogue.workplace_row(option.workplace)])
+            catalogue.price(cost, [catalogue.workplace_row(option.workplace)], fits_only=True)
 
     taken: dict[int, Option] = {}
     for r in order:

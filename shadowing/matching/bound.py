@@ -38,10 +38,16 @@ def certified_bound(
     slot_price: np.ndarray,
     group_price: np.ndarray,
     org_price: np.ndarray | None = None,
+    request_price: np.ndarray | None = None,
+    extra: int = 0,
+    pair_gain: np.ndarray | None = None,
 ) -> tuple[float, Priced | None]:
     """The bound for these prices, and each request's best option at them (None without a catalogue).
     With prices on the fairness rows (``z * n_g <= placed in g``) a person of organisation ``g`` gains
-    its price and the fairness term counts only what is left of it above the prices."""
+    its price and the fairness term counts only what is left of it above the prices. With the requests'
+    prices, up to `extra` further options per request worth more than its price come back too. Any
+    multipliers on the pair rows (``sum x(a) - sum x(b) = 0``, either sign) keep the bound valid:
+    `pair_gain` is what they add to each option of a request."""
     slot_price = np.maximum(slot_price, 0.0)
     group_price = np.maximum(group_price, 0.0)
     fixed = float(np.asarray(m.capacity, dtype=float) @ slot_price)
@@ -53,6 +59,8 @@ def certified_bound(
         gain = org_price[m.request_org]
     else:
         fixed += m.fairness_coefficient
+    if pair_gain is not None and len(pair_gain) == len(gain):
+        gain = gain + pair_gain
     cost = slot_costs(m, slot_price, group_price)
     catalogue = problem.catalogue
     if catalogue is None:
@@ -63,6 +71,7 @@ def certified_bound(
         np.maximum.at(best, m.option_request, net)
         return fixed + float(np.maximum(best + gain, 0.0).sum()), None
     catalogue.price(cost)
-    priced = catalogue.best_of_all()
+    threshold = None if request_price is None else request_price - gain
+    priced = catalogue.best_of_all(threshold, extra)
     priced.value = priced.value + gain
     return fixed + float(np.maximum(priced.value, 0.0).sum()), priced

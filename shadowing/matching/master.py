@@ -27,6 +27,7 @@ class LpResult:
     group_price: np.ndarray
     request_price: np.ndarray
     org_price: np.ndarray  # the fairness rows' duals (empty without the fairness term)
+    pair_gain: np.ndarray  # per request: what its pair row's dual adds to each of its options' value
 
 
 class Master:
@@ -143,4 +144,10 @@ class Master:
             group_price=dual[self.group0 : self.group0 + len(m.group_capacity)],
             request_price=dual[: self.slot0],
             org_price=dual[self.org0 : self.pair0],
+            pair_gain=np.asarray(
+                [
+                    -dual[row] * sign if row >= 0 else 0.0
+                    for row, sign in zip(self.pair_row, self.pair_sign, strict=True)
+                ]
+            ),
         )

@@ -19,7 +19,7 @@ score net of that cheapest price; the best option of the request is the workplac
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +36,11 @@ from shadowing.matching.options import (
 )
 
 INFINITE = np.inf
+
+
+def _jitter(request: int, rows: np.ndarray) -> np.ndarray:
+    """Tiny per-request pseudo-random amounts (below 1e-6) that order equally priced workplaces."""
+    return ((rows * 2654435761 + request * 40503) % 4294967291) * (1e-6 / 4294967291)
 
 
 class _Table:
@@ -100,13 +105,21 @@ class _Table:
         self.day_slot = np.full((n, width), -1, dtype=np.int64)
         self.minimum: dict[int, np.ndarray] = {}
         self.argmin: dict[int, np.ndarray] = {}
+        self.next_fit: dict[int, np.ndarray] = {}
+        self.fits_only = False
 
-    def price(self, slot_cost: np.ndarray, rows: np.ndarray | None = None) -> None:
-        """Set the day prices (cheapest slot) and rebuild the sums and tables, of all rows or of `rows`."""
+    def price(self, slot_cost: np.ndarray, rows: np.ndarray | None = None, fits_only: bool = False) -> None:
+        """Set the day prices (cheapest slot) and rebuild the sums and tables, of all rows or of `rows`.
+        With `fits_only` the prices are 0 (a free seat) or infinite (full) and only the next start that
+        fits is kept per start (far cheaper to update one workplace after each seat taken)."""
         n, width = self.day_cost.shape
+        self.fits_only = fits_only
         if rows is None:
             rows = np.arange(n)
             picked = np.arange(len(self.cell))
+        elif len(rows) == 1:
+            w = int(rows[0])
+            picked = np.arange(self.cell_start[w], self.cell_start[w + 1])
         else:
             picked = np.concatenate(
                 [np.arange(self.cell_start[w], self.cell_start[w + 1]) for w in rows.tolist()]
@@ -130,6 +143,13 @@ class _Table:
             for i in range(1, k):
                 total[:, : width - i] += block[:, i:]
             total = np.where(valid[rows], total, INFINITE)
+            if fits_only:
+                # next_fit[k][w, t]: the first start >= t whose k days all have a free seat (width: none)
+                if k not in self.next_fit:
+                    self.next_fit[k] = np.full((n, width + 1), width, dtype=np.int64)
+                here = np.where(np.isfinite(total), np.arange(width)[None, :], width)
+                self.next_fit[k][rows, :width] = np.minimum.accumulate(here[:, ::-1], axis=1)[:, ::-1]
+                continue
             if k not in self.minimum:
                 self.minimum[k] = np.full((self.levels, n, width), INFINITE)
                 self.argmin[k] = np.zeros((self.levels, n, width), dtype=np.int64)
@@ -153,13 +173,19 @@ class _Table:
         """For each row, the lowest price of `k` days inside one of the windows and its start."""
         best = np.full(len(rows), INFINITE)
         start = np.zeros(len(rows), dtype=np.int64)
-        minimum, argmin = self.minimum[k], self.argmin[k]
         for a, b in windows:
             lo_day, hi_day = max(a - day0, 0), min(b - day0, self.n_days - 1)
             if lo_day > hi_day:
                 continue
             lo = self.count[lo_day][rows]
             hi = self.count[hi_day + 1][rows] - k  # last start whose k days end inside
+            if self.fits_only:
+                found = self.next_fit[k][rows, lo]
+                better = (found <= hi) & ~np.isfinite(best)
+                best[better] = 0.0
+                start[better] = found[better]
+                continue
+            minimum, argmin = self.minimum[k], self.argmin[k]
             span = hi - lo + 1
             ok = span >= 1
             if not ok.any():
@@ -185,6 +211,7 @@ class Priced:
 
     value: np.ndarray
     options: list[Option | None]
+    more: list[list[Option]] = field(default_factory=list)  # further options worth adding, per request
 
 
 class Catalogue:
@@ -234,12 +261,15 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.requests)
 
-    def price(self, slot_cost: np.ndarray, workplaces: Iterable[int] | None = None) -> None:
-        """Set the price of every slot (index: slot row; +inf closes it), or re-read it at `workplaces`."""
+    def price(
+        self, slot_cost: np.ndarray, workplaces: Iterable[int] | None = None, fits_only: bool = False
+    ) -> None:
+        """Set the price of every slot (index: slot row; +inf closes it), or re-read it at `workplaces`
+        (rows); `fits_only`: every price is 0 or +inf (first come, first served)."""
         rows = None if workplaces is None else np.asarray(sorted(workplaces), dtype=np.int64)
         for table in (self.plain, self.working):
             if table is not None:
-                table.price(slot_cost, rows)
+                table.price(slot_cost, rows, fits_only)
 
     def workplace_row(self, workplace_id: int) -> int:
         return self.row_of[workplace_id]
@@ -253,49 +283,62 @@ class Catalogue:
             self._allowed[key] = found
         return found
 
-    def _costs(self, r: RequestSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Table]:
-        rows = self._rows(r)
+    def _costs(self, r: RequestSpec, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, _Table]:
         table = self.working if (r.consecutive and r.days > 1 and self.working is not None) else self.plain
         windows = sorted((a.toordinal(), b.toordinal()) for a, b in r.windows if a <= b)
         cost, start = table.cheapest(rows, windows, r.days, self.day0)
-        return rows, cost, start, table
+        return cost, start, table
 
     def best(self, r: RequestSpec) -> tuple[float, Option | None]:
         """The option of `r` with the highest score net of the prices (-inf and None when none fits)."""
-        rows, cost, start, table = self._costs(r)
-        return self._choose(r, rows, cost, start, table, {})
+        rows = self._rows(r)
+        return self._choose(r, rows, *self._costs(r, rows), {})
 
-    def best_of_all(self) -> Priced:
-        """`best` for every request; requests that share their candidate rows, windows and days share the
-        search (only their preferred workplaces and organisations are looked at one by one)."""
+    def best_of_all(self, threshold: np.ndarray | None = None, extra: int = 0) -> Priced:
+        """`best` for every request. The prices of the days are searched once for all workplaces per
+        distinct (windows, days, consecutive), and the candidate workplaces taken from that per request.
+        With `threshold` (per request), up to `extra` further options at the next cheapest workplaces
+        whose value is above it are returned too (more columns per round of column generation)."""
         value = np.full(len(self.requests), -INFINITE)
         options: list[Option | None] = [None] * len(self.requests)
+        more: list[list[Option]] = [[] for _ in self.requests]
+        every_row = np.arange(len(self.grid.ids))
+        by_shape: dict[tuple[object, ...], list[int]] = {}
+        for i, r in enumerate(self.requests):
+            by_shape.setdefault((r.windows, r.days, r.consecutive and r.days > 1), []).append(i)
+        for members in by_shape.values():
+            all_cost, all_start, table = self._costs(self.requests[members[0]], every_row)
+            by_allowed: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, np.ndarray, dict]] = {}
+            for i in members:
+                r = self.requests[i]
+                key = (r.topics, r.languages, r.own_key, self.partner_organisation.get(r.id))
+                found = by_allowed.get(key)
+                if found is None:
+                    rows = self._rows(r)
+                    found = (rows, all_cost[rows], all_start[rows], {})
+                    by_allowed[key] = found
+                rows, cost, start, org_cache = found
+                value[i], options[i] = self._choose(r, rows, cost, start, table, org_cache)
+                if extra and threshold is not None and value[i] > threshold[i] + 1e-6 and len(rows) > 1:
+                    limit = 1000.0 + OTHER_WORKPLACE_SCORE - threshold[i]  # a cost below this gains
+                    take = min(extra + 1, len(rows))
+                    keyed = cost + _jitter(r.id, rows)
+                    cheapest = np.argpartition(keyed, take - 1)[:take]
+                    for j in cheapest[np.argsort(keyed[cheapest])].tolist():
+                        if cost[j] >= limit - 1e-6:
+                            break
+                        option = self._option(r, rows, start, table, j)
+                        if option != options[i]:
+                            more[i].append(option)
+        return Priced(value=value, options=options, more=more)
 
-        def key(i: int) -> tuple[object, ...]:
-            r = self.requests[i]
-            return (
-                r.topics,
-                r.languages,
-                r.own_key,
-                self.partner_organisation.get(r.id),
-                r.windows,
-                r.days,
-                r.consecutive,
-            )
-
-        order = sorted(range(len(self.requests)), key=lambda i: hash(key(i)))
-        last: tuple[object, ...] | None = None
-        shared: tuple[np.ndarray, np.ndarray, np.ndarray, _Table] | None = None
-        org_cache: dict[int, tuple[float, int]] = {}
-        for i in order:
-            r = self.requests[i]
-            k = key(i)
-            if k != last or shared is None:
-                shared = self._costs(r)
-                org_cache = {}
-                last = k
-            value[i], options[i] = self._choose(r, *shared, org_cache)
-        return Priced(value=value, options=options)
+    def _option(self, r: RequestSpec, rows: np.ndarray, start: np.ndarray, table: _Table, at: int) -> Option:
+        w = int(rows[at])
+        wid = int(self.grid.ids[w])
+        org = int(self.grid.organisation[w])
+        t = int(start[at])
+        slots = tuple(self.slot_ids[int(s)] for s in table.day_slot[w, t : t + r.days].tolist())
+        return Option(r.id, wid, org, slots, self.score(r, wid, org))
 
     def score(self, r: RequestSpec, workplace: int, organisation: int) -> float:
         """The preference score of `r` at a workplace (the rules of ``shadowing.matching.options``)."""
@@ -342,8 +385,11 @@ class Catalogue:
     ) -> tuple[float, Option | None]:
         if not len(rows):
             return -INFINITE, None
-        at = int(np.argmin(cost))
-        best_score, best_value, best_at = OTHER_WORKPLACE_SCORE, OTHER_WORKPLACE_SCORE - cost[at], at
+        # Among equally priced workplaces a per-request order (as the builder's), so that requests
+        # spread over them instead of all taking the first.
+        order_key = cost + _jitter(r.id, rows)
+        at = int(np.argmin(order_key))
+        best_value, best_at = OTHER_WORKPLACE_SCORE - cost[at], at
         organisation = self.grid.organisation
         for org, rank in r.preferred_organisations.items():
             score = ORGANISATION_RANK_SCORE.get(rank, 1.0)
@@ -357,7 +403,7 @@ class Catalogue:
                     cached = (INFINITE, -1)
                 org_cache[org] = cached
             if cached[1] >= 0 and score - cached[0] > best_value:
-                best_score, best_value, best_at = score, score - cached[0], cached[1]
+                best_value, best_at = score - cached[0], cached[1]
         for wid, rank in r.preferred_workplaces.items():
             w = self.row_of.get(wid)
             if w is None:
@@ -370,16 +416,9 @@ class Catalogue:
             if org_rank is not None:
                 score = max(score, ORGANISATION_RANK_SCORE.get(org_rank, 1.0))
             if score - cost[j] > best_value:
-                best_score, best_value, best_at = score, score - cost[j], j
+                best_value, best_at = score - cost[j], j
         if not np.isfinite(best_value):
             return -INFINITE, None
         # The score of the chosen workplace, by the builder's rules (it may be preferred twice over).
-        w = int(rows[best_at])
-        wid = int(self.grid.ids[w])
-        org = int(organisation[w])
-        score = self.score(r, wid, org)
-        if score != best_score:
-            best_value = score - float(cost[best_at])
-        t = int(start[best_at])
-        slots = tuple(self.slot_ids[int(s)] for s in table.day_slot[w, t : t + r.days].tolist())
-        return 1000.0 + float(best_value), Option(r.id, wid, org, slots, score)
+        option = self._option(r, rows, start, table, best_at)
+        return 1000.0 + option.score - float(cost[best_at]), option

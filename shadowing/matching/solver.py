@@ -54,19 +54,24 @@ from shadowing.matching.options import (
     Problem,
     Solution,
 )
+from shadowing.matching.pricing import Priced
 from shadowing.matching.repair import fill, improve, take_in_order
 
 # (phase, people placed by the best proposal so far, its gap to the bound or None before there is one)
 Progress = Callable[[str, int, float | None], None]
 PHASES = ("bound", "rounding", "improving", "done")
 
-# Options per request in the first LP (and those first come, first served and the start chose).
-FIRST_COLUMNS = 4
+# The first LP holds the first FIRST_COLUMNS options the problem lists per request, each request's best
+# option without prices and EXTRA_COLUMNS more at other workplaces (spread by a per-request order), and
+# what first come, first served and the start chose; each round adds the best option and up to
+# EXTRA_COLUMNS more per request worth more than its price, which takes fewer rounds than one at a time.
+FIRST_COLUMNS = 2
+EXTRA_COLUMNS = 8
 # Share of the time limit for the bound; the rest is for rounding and repair.
-LP_SHARE = 0.55
+LP_SHARE = 0.7
 # A MIP over the listed options is tried only below this many (beyond it HiGHS finds nothing better than
 # the rounding in the time a coordinator waits).
-MIP_MAX_OPTIONS = 150_000
+MIP_MAX_OPTIONS = 20_000
 _EPS = 1e-9
 
 
@@ -246,20 +251,21 @@ def _price_in(problem: Problem, m: Model, master: Master, lp: LpResult) -> int:
     if problem.catalogue is None:
         cost = slot_costs(m, lp.slot_price, lp.group_price)
         paid = np.fromiter((sum(cost[s] for s in t) for t in m.option_slots), float, len(m.value))
-        net = m.value - paid - lp.request_price[m.option_request]
+        net = m.value - paid - lp.request_price[m.option_request] + lp.pair_gain[m.option_request]
         if len(lp.org_price):
             net += np.maximum(lp.org_price, 0.0)[m.request_org[m.option_request]]
         return master.add(np.flatnonzero(net > 1e-6).tolist())
-    _bound, priced = certified_bound(problem, m, lp.slot_price, lp.group_price, lp.org_price)
+    _bound, priced = certified_bound(
+        problem, m, lp.slot_price, lp.group_price, lp.org_price, lp.request_price, EXTRA_COLUMNS, lp.pair_gain
+    )
     assert priced is not None
-    return _add_priced(m, master, lp, priced.value, priced.options)
+    return _add_priced(m, master, lp, priced)
 
 
-def _add_priced(
-    m: Model, master: Master, lp: LpResult, value: np.ndarray, options: list[Option | None]
-) -> int:
-    gain = value - lp.request_price
-    new = [o for i, o in enumerate(options) if o is not None and gain[i] > 1e-6]
+def _add_priced(m: Model, master: Master, lp: LpResult, priced: Priced) -> int:
+    gain = priced.value - lp.request_price
+    new = [o for i, o in enumerate(priced.options) if o is not None and gain[i] > 1e-6]
+    new += [o for found in priced.more for o in found]
     return master.add(add_options(m, new))
 
 
@@ -342,7 +348,10 @@ def solve(
     if began is not None and objective_of(m, began)[0] > best_objective + _EPS:
         best, best_objective, method = began, objective_of(m, began)[0], "previous-proposal"
     no_price = np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity))
-    bound, priced = certified_bound(problem, m, *no_price)
+    # Without prices: each request's best option and a few more at other workplaces (a spread first LP).
+    bound, priced = certified_bound(
+        problem, m, *no_price, request_price=np.zeros(len(m.request_ids)), extra=EXTRA_COLUMNS
+    )
 
     def placed_best() -> int:
         return sum(1 for j in best if j >= 0)
@@ -354,6 +363,7 @@ def solve(
     first += [j for j in best if j >= 0] + [j for j in fcfs_assign if j >= 0]
     if priced is not None:  # each request's best option without prices
         first += add_options(m, [o for o in priced.options if o is not None])
+        first += add_options(m, [o for found in priced.more for o in found])
     master = Master(m, first)
     lp: LpResult | None = None
     lp_deadline = started + LP_SHARE * time_limit
@@ -366,7 +376,12 @@ def solve(
         rounds += 1
         if problem.catalogue is None:
             priced_bound, _ = certified_bound(
-                problem, m, result.slot_price, result.group_price, result.org_price
+                problem,
+                m,
+                result.slot_price,
+                result.group_price,
+                result.org_price,
+                pair_gain=result.pair_gain,
             )
             bound = min(bound, priced_bound)
             report("bound", placed_best(), _gap(bound, best_objective))
@@ -374,14 +389,21 @@ def solve(
                 break
             continue
         priced_bound, priced = certified_bound(
-            problem, m, result.slot_price, result.group_price, result.org_price
+            problem,
+            m,
+            result.slot_price,
+            result.group_price,
+            result.org_price,
+            result.request_price,
+            EXTRA_COLUMNS,
+            result.pair_gain,
         )
         bound = min(bound, priced_bound)
         report("bound", placed_best(), _gap(bound, best_objective))
         if not result.optimal or _gap(bound, result.value) <= 1e-9 or _gap(bound, best_objective) <= 1e-9:
             break
         assert priced is not None
-        if not _add_priced(m, master, result, priced.value, priced.options):
+        if not _add_priced(m, master, result, priced):
             break
     bound = max(bound, best_objective)
 
@@ -410,7 +432,8 @@ def solve(
     # 4. Improving: repair and augmenting paths in slices (progress between them), then a MIP if small.
     report("improving", placed_best(), _gap(bound, best_objective))
     end = deadline - 0.02 * time_limit
-    while time.monotonic() < end:
+    stalled = 0
+    while time.monotonic() < end and stalled < 2:
         before = objective_of(m, assign)[0]
         slice_end = min(end, time.monotonic() + 1.0)
         improve(m, seats, assign, slice_end)
@@ -419,12 +442,13 @@ def solve(
             best, best_objective, method = list(assign), after, current + "+repair"
         report("improving", placed_best(), _gap(bound, best_objective))
         if after <= before + _EPS and time.monotonic() < slice_end:
-            break
+            break  # nothing more to gain: the moves ran out before the slice did
+        stalled = stalled + 1 if after <= before + _EPS else 0
     remaining = deadline - time.monotonic()
     if lp is not None and _gap(bound, best_objective) > gap_limit and remaining > 0.5:
         columns = np.asarray(master.columns, dtype=np.int64)
         if len(columns) <= MIP_MAX_OPTIONS:
-            mip = _mip(m, columns, gap_limit, remaining * 0.9)
+            mip = _mip(m, columns, gap_limit, remaining * 0.5)
             if mip is not None and objective_of(m, mip)[0] > best_objective + _EPS:
                 best, best_objective, method = mip, objective_of(m, mip)[0], "mip"
     solution = _result(problem, m, best, bound, method, started, None, fcfs_placed, fcfs_objective)
