@@ -75,3 +75,25 @@ def certified_bound(
     priced = catalogue.best_of_all(threshold, extra)
     priced.value = priced.value + gain
     return fixed + float(np.maximum(priced.value, 0.0).sum()), priced
+
+
+def uniform_price_bound(m: Model, best_value: np.ndarray) -> float:
+    """The bound with one price ``p`` on every slot, at its best ``p``, from each request's best value
+    without prices: ``p * seats + sum max(0, best_r - days_r * p)`` (every option of ``r`` uses ``days_r``
+    seats, so its net value is the same whichever it is). Convex and piecewise linear in ``p``, so its
+    minimum lies at ``p = 0`` or a breakpoint ``best_r / days_r``; cheap, and tight where seats are
+    scarce everywhere (where first rounds of column generation are still loose)."""
+    first = np.asarray([opts[0] for opts in m.request_options], dtype=np.int64)
+    days = np.asarray([len(m.option_slots[j]) for j in first.tolist()], dtype=float)
+    value = np.maximum(best_value, 0.0)
+    seats = float(np.sum(m.capacity))
+    fixed = m.fairness_coefficient
+    breaks = np.sort(np.concatenate([[0.0], value / np.maximum(days, 1.0)]))
+    # bound(p) at each breakpoint, vectorised: sum over requests still positive at p
+    order = np.argsort(value / np.maximum(days, 1.0))
+    ratio = (value / np.maximum(days, 1.0))[order]
+    suffix_value = np.concatenate([np.cumsum(value[order][::-1])[::-1], [0.0]])
+    suffix_days = np.concatenate([np.cumsum(days[order][::-1])[::-1], [0.0]])
+    at = np.searchsorted(ratio, breaks, side="right")  # requests with ratio > p stay positive
+    bounds = breaks * seats + suffix_value[at] - breaks * suffix_days[at]
+    return float(bounds.min()) + fixed

@@ -70,7 +70,7 @@ ORGANISATION_RANK_SCORE = {1: 5.0, 2: 4.0, 3: 3.0, 4: 2.0, 5: 1.0}
 OTHER_WORKPLACE_SCORE = 0.5
 MAX_SCORE = max(WORKPLACE_RANK_SCORE.values())
 
-DEFAULT_MAX_OPTIONS_PER_REQUEST = 20
+DEFAULT_MAX_OPTIONS_PER_REQUEST = 4
 DEFAULT_MAX_OPTIONS_PER_WORKPLACE = 5
 # Several slots a day multiply a multi-day request's first options; a few combinations per sequence.
 MAX_SLOT_COMBINATIONS = 3

@@ -44,7 +44,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
-from shadowing.matching.bound import certified_bound, slot_costs
+from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
 from shadowing.matching.master import LpResult, Master
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
 from shadowing.matching.options import (
@@ -352,6 +352,9 @@ def solve(
     bound, priced = certified_bound(
         problem, m, *no_price, request_price=np.zeros(len(m.request_ids)), extra=EXTRA_COLUMNS
     )
+
+    if priced is not None:  # (without a catalogue the LP's own bound is exact soon enough)
+        bound = min(bound, uniform_price_bound(m, priced.value))
 
     def placed_best() -> int:
         return sum(1 for j in best if j >= 0)
