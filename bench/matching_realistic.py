@@ -71,7 +71,9 @@ def run_case(size: int, variant: str, time_limit: float, seed: int) -> dict[str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
     parser.add_argument("--variants", nargs="+", default=list(realistic.VARIANTS), choices=realistic.VARIANTS)
     parser.add_argument("--time-limit", type=float, default=60.0)
@@ -110,8 +112,8 @@ def main() -> None:
                 r = json.loads(out.strip().splitlines()[-1])
                 print(
                     f"| {r['size']:,} | {r['variant']} | {r['placed']:,} | {r['fcfs_placed']:,} | "
-                    f"{r['objective']:,.0f} | {r['bound']:,.0f} | {r['gap'] * 100:.2f} % | {r['wall_s']:.1f} | "
-                    f"{r['peak_mb']:.0f} | {r['infeasible']} | {r['method']} |",
+                    f"{r['objective']:,.0f} | {r['bound']:,.0f} | {r['gap'] * 100:.2f} % | "
+                    f"{r['wall_s']:.1f} | {r['peak_mb']:.0f} | {r['infeasible']} | {r['method']} |",
                     flush=True,
                 )
                 if r["infeasible"]:

@@ -59,7 +59,7 @@ class Master:
             ]
         )
         lower = np.concatenate([np.full(self.pair0, -inf), np.zeros(pairs)])
-        self.highs = highspy.Highs()
+        self.highs = highspy.Highs()  # type: ignore[no-untyped-call]
         self.highs.setOptionValue("output_flag", False)
         lp = highspy.HighsLp()
         lp.num_row_ = n_rows

@@ -308,7 +308,9 @@ class Catalogue:
             by_shape.setdefault((r.windows, r.days, r.consecutive and r.days > 1), []).append(i)
         for members in by_shape.values():
             all_cost, all_start, table = self._costs(self.requests[members[0]], every_row)
-            by_allowed: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, np.ndarray, dict]] = {}
+            by_allowed: dict[
+                tuple[object, ...], tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, tuple[float, int]]]
+            ] = {}
             for i in members:
                 r = self.requests[i]
                 key = (r.topics, r.languages, r.own_key, self.partner_organisation.get(r.id))
