@@ -20,6 +20,8 @@ from shadowing.matching.model import Model
 
 @dataclass
 class LpResult:
+    primal: bool  # whether x is a solution (else only the prices are)
+    columns: np.ndarray  # the model's columns that x is over (more may have been added since)
     optimal: bool
     value: float  # the LP objective (a maximum) at the solution found
     x: np.ndarray  # per column of the master (in `Master.columns` order)
@@ -130,13 +132,17 @@ class Master:
         highs.run()
         status = highs.getModelStatus()
         solution = highs.getSolution()
-        if not solution.value_valid or not solution.dual_valid:
+        if not solution.dual_valid:
             return None
+        # Stopped by the time limit, the dual simplex still has prices (any give a bound), if perhaps no
+        # usable x.
         m = self.m
-        col = np.asarray(solution.col_value)[self.offset :]
+        col = np.asarray(solution.col_value)[self.offset :] if solution.value_valid else np.zeros(0)
         dual = -np.asarray(solution.row_dual)
-        x = np.clip(col, 0.0, 1.0)
+        x = np.clip(col, 0.0, 1.0) if len(col) == len(self.columns) else np.zeros(len(self.columns))
         return LpResult(
+            primal=bool(solution.value_valid) and len(col) == len(self.columns),
+            columns=np.asarray(self.columns, dtype=np.int64),
             optimal=status == highspy.HighsModelStatus.kOptimal,
             value=-float(highs.getInfo().objective_function_value),
             x=x,

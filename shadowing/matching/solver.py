@@ -369,45 +369,54 @@ def solve(
         first += add_options(m, [o for found in priced.more for o in found])
     master = Master(m, first)
     lp: LpResult | None = None
-    lp_deadline = started + LP_SHARE * time_limit
-    rounds = 0
-    while time.monotonic() < lp_deadline:
-        result = master.solve(lp_deadline - time.monotonic())
-        if result is None:
-            break
-        lp = result
-        rounds += 1
-        if problem.catalogue is None:
-            priced_bound, _ = certified_bound(
+    converged = False
+
+    def generate(until: float, phase: str) -> None:
+        """Rounds of column generation until `until`; each lowers the bound, the last solution is `lp`."""
+        nonlocal bound, lp, converged, priced
+        while not converged and time.monotonic() < until:
+            result = master.solve(until - time.monotonic())
+            if result is None:
+                return
+            if result.primal:
+                lp = result
+            if problem.catalogue is None:
+                found, _ = certified_bound(
+                    problem,
+                    m,
+                    result.slot_price,
+                    result.group_price,
+                    result.org_price,
+                    pair_gain=result.pair_gain,
+                )
+                bound = min(bound, found)
+                report(phase, placed_best(), _gap(bound, best_objective))
+                if not result.optimal:
+                    return
+                converged = not _price_in(problem, m, master, result)
+                continue
+            found, priced = certified_bound(
                 problem,
                 m,
                 result.slot_price,
                 result.group_price,
                 result.org_price,
-                pair_gain=result.pair_gain,
+                result.request_price,
+                EXTRA_COLUMNS,
+                result.pair_gain,
             )
-            bound = min(bound, priced_bound)
-            report("bound", placed_best(), _gap(bound, best_objective))
-            if not result.optimal or not _price_in(problem, m, master, result):
-                break
-            continue
-        priced_bound, priced = certified_bound(
-            problem,
-            m,
-            result.slot_price,
-            result.group_price,
-            result.org_price,
-            result.request_price,
-            EXTRA_COLUMNS,
-            result.pair_gain,
-        )
-        bound = min(bound, priced_bound)
-        report("bound", placed_best(), _gap(bound, best_objective))
-        if not result.optimal or _gap(bound, result.value) <= 1e-9 or _gap(bound, best_objective) <= 1e-9:
-            break
-        assert priced is not None
-        if not _add_priced(m, master, result, priced):
-            break
+            bound = min(bound, found)
+            report(phase, placed_best(), _gap(bound, best_objective))
+            if not result.optimal:
+                return
+            assert priced is not None
+            converged = (
+                _gap(bound, result.value) <= 1e-9
+                or _gap(bound, best_objective) <= 1e-9
+                or not _add_priced(m, master, result, priced)
+            )
+
+    generate(started + LP_SHARE * time_limit, "bound")
     bound = max(bound, best_objective)
 
     # 3. Rounding in the order of the LP values; then the listed options, then every option.
@@ -415,7 +424,7 @@ def solve(
     if lp is not None:
         n = len(m.value)
         x = np.zeros(n)
-        x[np.asarray(master.columns, dtype=np.int64)] = lp.x
+        x[lp.columns] = lp.x
         order = np.lexsort((-m.value, -np.round(x, 6)))
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n)
@@ -447,6 +456,9 @@ def solve(
         if after <= before + _EPS and time.monotonic() < slice_end:
             break  # nothing more to gain: the moves ran out before the slice did
         stalled = stalled + 1 if after <= before + _EPS else 0
+    # Time left (the repair ran out of moves early): more rounds of column generation, for the bound.
+    if not converged and deadline - time.monotonic() > 0.05 * time_limit:
+        generate(end, "improving")
     remaining = deadline - time.monotonic()
     if lp is not None and _gap(bound, best_objective) > gap_limit and remaining > 0.5:
         columns = np.asarray(master.columns, dtype=np.int64)
