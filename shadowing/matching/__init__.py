@@ -1,11 +1,12 @@
 """The shadowing matcher: plain data in, plain data out, no Django.
 
-`options.build_problem` turns requests, workplaces and free slots into a `Problem` (every feasible way to
-place each request, with a preference score), `solver.solve` chooses at most one option per request
-(HiGHS LP relaxation, rounding, repair and an optional MIP) and reports the objective, the LP bound and
-the gap; `solver.greedy` is the first-come-first-served baseline it is compared with. `model` holds the
-problem as arrays, its objective and the seat book; `repair` the steps from fractional to whole (taking in
-order, filling, single moves, augmenting paths).
+`options.build_problem` turns requests, workplaces and free slots into a `Problem`: a first few options
+per request, the reason of each request that has none, and the `pricing.Catalogue` that searches every
+feasible option by price. `solver.solve` chooses at most one option per request by column generation
+over every feasible option (`master`, HiGHS), rounding and repair (`repair`), never below first come,
+first served over all options (`baseline`, also `solver.greedy`), and reports a certified bound on the
+real problem (`bound`) and the gap. `model` holds the options as arrays and the seat book.
+`docs/matching.md` says why.
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@ Plain data in, plain data out: no Django (see ``shadowing.matching``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from shadowing.matching.options import Problem
+from shadowing.matching.options import Option, Problem
 
 # Placing one more person is worth this much more than any preference score (see ``solver``).
 PLACED_WEIGHT = 1000.0
@@ -28,10 +28,13 @@ class Model:
     group_capacity: list[int]
     partner: list[int]  # request row -> partner's request row or -1
     request_options: list[list[int]]  # request row -> options, best value first
-    slot_day: np.ndarray  # slot row -> day ordinal (0 when unknown)
     request_org: np.ndarray  # request row -> organisation index
     org_size: np.ndarray  # organisation index -> requests with options
     fairness_coefficient: float  # fairness_weight * organisations * smallest organisation
+    slot_row: dict[int, int]  # slot id -> slot row
+    options: list[Option]  # option column -> option (the problem's first ones, then those added)
+    row_of: dict[int, int] = field(default_factory=dict)  # request id -> request row
+    column_of: dict[tuple[int, tuple[int, ...]], int] = field(default_factory=dict)  # (request, slots)
 
 
 def build_model(problem: Problem) -> Model:
@@ -86,11 +89,47 @@ def build_model(problem: Problem) -> Model:
         group_capacity=group_capacity,
         partner=partner,
         request_options=request_options,
-        slot_day=np.asarray([problem.slot_days.get(sid, 0) for sid in slot_row], dtype=np.int64),
+        slot_row=slot_row,
+        options=list(options),
+        row_of=row,
+        column_of={(o.request, o.slots): j for j, o in enumerate(options)},
         request_org=request_org,
         org_size=org_size,
         fairness_coefficient=fairness_coefficient(float(problem.fairness_weight), org_size),
     )
+
+
+def add_options(m: Model, options: list[Option]) -> list[int]:
+    """The columns of `options`, adding those the model does not have yet (their requests have rows)."""
+    columns: list[int] = []
+    new_rows: list[int] = []
+    new_values: list[float] = []
+    for option in options:
+        key = (option.request, option.slots)
+        j = m.column_of.get(key)
+        if j is None:
+            j = len(m.options)
+            r = m.row_of[option.request]
+            value = PLACED_WEIGHT + option.score
+            m.options.append(option)
+            m.column_of[key] = j
+            m.option_slots.append(tuple(m.slot_row[s] for s in option.slots))
+            # the request's options stay best value first (a new one after those of equal value)
+            opts = m.request_options[r]
+            at = len(opts)
+            while at > 0:
+                k = opts[at - 1]
+                if (m.value[k] if k < len(m.value) else new_values[k - len(m.value)]) >= value:
+                    break
+                at -= 1
+            opts.insert(at, j)
+            new_rows.append(r)
+            new_values.append(value)
+        columns.append(j)
+    if new_rows:
+        m.option_request = np.concatenate([m.option_request, np.asarray(new_rows, dtype=np.int64)])
+        m.value = np.concatenate([m.value, np.asarray(new_values)])
+    return columns
 
 
 def fairness_coefficient(weight: float, org_size: np.ndarray) -> float:

@@ -26,11 +26,10 @@ any other feasible workplace                  ``0.5``
 organisation, and any placement beats none; the solver adds 1000 per person placed, so no preference is
 ever worth leaving a person unplaced.
 
-At most ``max_options_per_request`` options are kept per request, best scores first, and at most
-``max_options_per_workplace`` per workplace (spread evenly over the possible start days), so that a
-request keeps alternatives at several workplaces. Non-preferred workplaces are visited in an order that
-differs between requests (a hash of the request id), so that the cap does not send every request to the
-same few workplaces.
+``Problem.options`` lists a first few options per request (``max_options_per_request``, at most
+``max_options_per_workplace`` per workplace, spread over the start days, non-preferred workplaces in a
+per-request order) for the solver to start from; it is no limit: ``Problem.catalogue``
+(``shadowing.matching.pricing``) searches every feasible option, and the solver adds those it needs.
 """
 
 from __future__ import annotations
@@ -41,9 +40,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from shadowing.matching.pricing import Catalogue
 
 REASON_NO_SLOT_IN_WINDOW = "no_slot_in_window"
 REASON_ALL_FULL = "all_full"
@@ -68,10 +70,9 @@ ORGANISATION_RANK_SCORE = {1: 5.0, 2: 4.0, 3: 3.0, 4: 2.0, 5: 1.0}
 OTHER_WORKPLACE_SCORE = 0.5
 MAX_SCORE = max(WORKPLACE_RANK_SCORE.values())
 
-DEFAULT_MAX_OPTIONS_PER_REQUEST = 20
+DEFAULT_MAX_OPTIONS_PER_REQUEST = 4
 DEFAULT_MAX_OPTIONS_PER_WORKPLACE = 5
-# Different slots of one workplace on the same day (morning and afternoon) multiply the options of a
-# multi-day request; a few combinations per day sequence are enough.
+# Several slots a day multiply a multi-day request's first options; a few combinations per sequence.
 MAX_SLOT_COMBINATIONS = 3
 
 
@@ -135,13 +136,11 @@ class Problem:
     requests: dict[int, RequestSpec]
     pairs: list[tuple[int, int]]
     fairness_weight: float
-    # Per-day caps of workplaces that offer several slots on one day: (slot ids, seats) where the sum
-    # over those slots may not exceed the seats. (With one slot a day the cap is folded into capacity.)
+    # Per-day caps where a workplace has several slots a day: (slot ids, seats), the sum within the seats.
     day_caps: list[tuple[tuple[int, ...], int]] = field(default_factory=list)
-    # Requests that have no feasible option, with the reason code.
-    unplaced: dict[int, str] = field(default_factory=dict)
-    # Day (proleptic ordinal) of each slot in `capacity`: lets the solver split a large problem by time.
-    slot_days: dict[int, int] = field(default_factory=dict)
+    unplaced: dict[int, str] = field(default_factory=dict)  # requests with no option -> reason code
+    # Every feasible option, searched by price (None for a problem built by hand: then `options` is all).
+    catalogue: Catalogue | None = None
 
 
 @dataclass
@@ -154,9 +153,10 @@ class Solution:
     method: str
     seconds: float
     unplaced: dict[int, str]  # request id -> reason code
-    # People first-come-first-served places on the same problem, when the solver ran it as its safety
-    # net (`solve` always does), so that a caller need not run `greedy` again for the comparison.
+    # First come, first served over every feasible option on the same problem (`solve` runs it as its
+    # floor): people placed and objective, so that a caller need not run `greedy` again.
     greedy_placed: int | None = None
+    greedy_objective: float | None = None
 
 
 def weekday(ordinal: int) -> int:
@@ -324,15 +324,12 @@ def build_problem(
     for found in per_request.values():
         options.extend(found)
 
+    from shadowing.matching.pricing import Catalogue  # noqa: PLC0415 (pricing imports this module)
+
+    kept = [request_by_id[rid] for rid in sorted(per_request)]
+    catalogue = Catalogue(grid, open_cal, kept, partner_org, list(capacity), closed)
     return Problem(
-        options=options,
-        capacity=capacity,
-        requests=request_by_id,
-        pairs=kept_pairs,
-        fairness_weight=fairness_weight,
-        day_caps=day_caps,
-        unplaced=unplaced,
-        slot_days={sid: d for cal in open_cal.values() for d, sids in cal.slots.items() for sid in sids},
+        options, capacity, request_by_id, kept_pairs, fairness_weight, day_caps, unplaced, catalogue
     )
 
 
@@ -401,9 +398,7 @@ def _options_for(
     workplaces of preferred organisations by rank, then the others in an order depending on the request."""
     if not len(candidates):
         return []
-    # Preferred workplaces and organisations first, by score; then the others in a per-request
-    # pseudo-random order (so that the cap spreads requests over workplaces), only as many as the cap
-    # can use since each candidate workplace gives at least one option.
+    # Preferred first, by score, then the others in a per-request pseudo-random order, as many as used.
     if len(candidates) <= _SMALL:
         order = _order_small(
             r, grid.ids[candidates].tolist(), grid.organisation[candidates].tolist(), max_options

@@ -1,6 +1,6 @@
 """Choose at most one option per request: maximise people placed, then preferences, then fairness.
 
-Model (one binary ``x`` per option, one continuous ``z``)::
+Model (one binary ``x`` per feasible option, one continuous ``z``)::
 
     maximise   sum  (1000 + score_o) * x_o   +   fairness_weight * G * n_min * z
     subject to sum of x over a request's options           <= 1
@@ -12,58 +12,41 @@ Model (one binary ``x`` per option, one continuous ``z``)::
 
 ``n_g`` counts the requests of organisation ``g`` that have at least one option, ``G`` the organisations
 with such requests and ``n_min`` the smallest ``n_g``, so ``z`` is the lowest placement rate among the
-requesting organisations (max-min fairness). One more person placed in a worst-served organisation ``g``
-raises the last term by ``fairness_weight * G * n_min / n_g`` points, at most ``fairness_weight * G``:
-with weight 1 and 5 to 25 organisations about as much as moving a visitor from an unranked workplace (0.5
-points) to a preferred one (up to 10), far from the 1000 points of placing one more person (that would
-take a weight of 1000 / G). Scaling by the smallest organisation keeps that bound when one organisation
-has only a few requests: scaled by all requests instead, one of three requests among 5,000 would be worth
-1,667 points, more than a placement elsewhere. ``fairness_weight = 0`` switches it off.
+requesting organisations (max-min fairness); one more person placed in a worst-served organisation is
+worth at most ``fairness_weight * G`` points, far below the 1000 of placing one more person.
+``fairness_weight = 0`` switches it off.
 
-Method: the LP relaxation is solved with HiGHS (through SciPy); its optimum is the upper bound reported
-with every run. The options are then taken greedily in the order of their LP values (ties by score), a
-pair only with an option for both; a fill pass offers the remaining capacity to the still unplaced
-requests in the order of their best scores, and a repair pass moves one placed person to another of their
-options when that lets an unplaced person in. Augmenting paths, as in bipartite matching, then place
-whoever a chain of moves can let in: a placed person moves to another option that needs at most one seat
-they do not hold yet, which is free or is freed in turn by the next move; a multi-day option needs a
-chain for each of its full days. Where every request needs one day and none is in a pair, this alone
-reaches the largest number of people that can be placed (a chain is taken only when it gains, and one
-would need over a hundred moves to lose the 1000 points of a person placed). When the gap to the bound is
-still above ``gap_limit``, the requests the LP placed integrally keep their options and the rest (the
-fractional core, a few hundred requests) is solved as a small MIP on the seats left; if the gap is still
-above the limit and the problem is small enough, a HiGHS MIP of the whole problem with that gap limit
-runs in the time left. Either replaces the rounding when it is better. Where every request needs one day,
-no day has a cap over several slots and there are neither pairs nor a fairness term, the LP is a
-bipartite b-matching whose optimum is integral, so the first step is already exact. The result is never
-worse than first-come-first-served: `greedy` runs too and wins if it is better (the method then ends in
-``+greedy``).
+Method (``docs/matching.md`` says why), an anytime solve that always holds a proposal:
 
-Very large programmes (more than ``LP_MAX_OPTIONS`` options; one LP of 815,000 options took 21-28 s on an
-idle machine and about a minute under load) are decomposed by time: requests sorted by the first day they
-could visit (pair members together) form blocks of about ``BLOCK_OPTIONS`` options whose LPs are solved
-one after the other on the seats the earlier blocks left, each rounded as above. The seat prices (duals)
-of the block LPs, improved by Polyak subgradient steps, give a Lagrangian upper bound for the whole
-problem, and so does the trivial bound, everyone placed at their best score: both are valid and never
-below the LP bound, and the lower one is reported, so the gap reported is never below the gap to the LP
-bound. Where seats are contested widely, ties between equally scored options keep the subgradient from
-descending and the trivial bound is the lower one; on the benchmark's programmes of 50,000 requests the
-full LP, solved once by hand, lies only 0.04 % (normal) and 0.03 % (tight) below it. The same prices then
-guide a second rounding over all requests at once (options by value net of prices); both roundings are
-repaired and the better one is returned, the method says which (``lp-rounding-9-blocks``,
-``priced-rounding-9-blocks``).
+1. **Floor**: first come, first served over every feasible option (``baseline``), and the previous run's
+   proposal when the caller passes it (``start``), on today's seats. The better is the proposal so far.
+2. **Bound** (phase ``bound``): the LP relaxation over every feasible option by column generation. The
+   LP over the options listed so far (``master``, HiGHS, warm-started) gives seat prices; the catalogue
+   finds each request's best option at those prices (``pricing``); those worth more than the request's
+   own price join the LP, which is solved again. Every round's prices give a certified upper bound on the
+   real problem (``bound``); the lowest is reported. This phase stops at ``LP_SHARE`` of the time limit:
+   the rest is kept for rounding and repair, so a busy machine gets a weaker bound, not a worse proposal.
+3. **Rounding** (phase ``rounding``): options in the order of their LP values (ties by value), a pair
+   only with an option for both; the options listed are then offered to whoever is unplaced, and then
+   every feasible option on the seats left.
+4. **Improving** (phase ``improving``): single moves and augmenting paths (``repair``) until they place
+   nobody more or the time is up; when the gap is still above ``gap_limit`` and the LP is small, a HiGHS
+   MIP over the listed options. The best proposal seen is returned (``done``): never below the floor.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
 
-from shadowing.matching.model import Model, Seats, build_model, objective_of
+from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
+from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
+from shadowing.matching.master import LpResult, Master
+from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
 from shadowing.matching.options import (
     REASON_ALL_FULL,
     REASON_PARTNER_NOT_PLACED,
@@ -71,16 +54,46 @@ from shadowing.matching.options import (
     Problem,
     Solution,
 )
+from shadowing.matching.pricing import Priced
 from shadowing.matching.repair import fill, improve, take_in_order
 
-# The MIP is tried only below this many options: beyond it HiGHS finds no better solution than the
-# rounding in the time a coordinator waits (measured on the benchmark instances).
-MIP_MAX_OPTIONS = 150_000
-# Above this many options the LP is solved in blocks of requests by time (the LP of 815,000 options
-# took 21-28 s idle and about a minute under load; blocks of 100,000 take a few seconds each).
-LP_MAX_OPTIONS = 250_000
-BLOCK_OPTIONS = 100_000
+# (phase, people placed by the best proposal so far, its gap to the bound or None before there is one)
+Progress = Callable[[str, int, float | None], None]
+PHASES = ("bound", "rounding", "improving", "done")
+
+# The first LP holds the first FIRST_COLUMNS options the problem lists per request, each request's best
+# option without prices and EXTRA_COLUMNS more at other workplaces (spread by a per-request order), and
+# what first come, first served and the start chose; each round adds the best option and up to
+# EXTRA_COLUMNS more per request worth more than its price, which takes fewer rounds than one at a time.
+FIRST_COLUMNS = 2
+EXTRA_COLUMNS = 8
+# Share of the time limit for the bound; the rest is for rounding and repair.
+LP_SHARE = 0.7
+# A MIP over the listed options is tried only below this many (beyond it HiGHS finds nothing better than
+# the rounding in the time a coordinator waits).
+MIP_MAX_OPTIONS = 20_000
 _EPS = 1e-9
+
+
+class _Reporter:
+    """Calls `progress` at each phase change and at most every half second within a phase."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.phase = ""
+        self.last = 0.0
+
+    def __call__(self, phase: str, placed: int, gap: float | None) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if phase != self.phase or now - self.last >= 0.5:
+            self.phase, self.last = phase, now
+            self.progress(phase, int(placed), None if gap is None else float(gap))
+
+
+def _gap(bound: float, objective: float) -> float:
+    return max(0.0, (bound - objective) / bound) if bound > 0 else 0.0
 
 
 def _constraints(
@@ -157,87 +170,6 @@ def _constraints(
     return a_ub, b_ub, a_eq
 
 
-class _Lagrangian:
-    """Upper bounds from prices on the slot and day-cap seats (any prices >= 0 give one): the seats at
-    their prices plus each request's best option net of the prices; pairs relaxed, fairness counted at
-    its full weight. Used where the problem is solved in blocks, starting from the block LPs' prices and
-    improved by subgradient steps."""
-
-    def __init__(self, m: Model) -> None:
-        n = len(m.value)
-        lengths = np.fromiter((len(t) for t in m.option_slots), dtype=np.int64, count=n)
-        slot_rows = np.fromiter(
-            (s for t in m.option_slots for s in t), dtype=np.int64, count=int(lengths.sum())
-        )
-        cols = np.repeat(np.arange(n), lengths)
-        n_slot, n_group = len(m.capacity), len(m.group_capacity)
-        groups = (
-            np.asarray(m.slot_group, dtype=np.int64)[slot_rows] if n_group else np.zeros(0, dtype=np.int64)
-        )
-        mask = groups >= 0
-        # options x (slots, day caps) incidence
-        self.incidence = sp.csr_matrix(
-            (
-                np.ones(len(slot_rows) + int(mask.sum())),
-                (np.concatenate([cols, cols[mask]]), np.concatenate([slot_rows, n_slot + groups[mask]])),
-            ),
-            shape=(n, n_slot + n_group),
-        )
-        self.capacity = np.concatenate(
-            [np.asarray(m.capacity, dtype=float), np.asarray(m.group_capacity, dtype=float)]
-        )
-        self.m = m
-        order = np.argsort(m.option_request, kind="stable")
-        self.order = order
-        self.starts = np.flatnonzero(np.r_[True, np.diff(m.option_request[order]) != 0])
-        self.rows = m.option_request[order][self.starts]
-
-    def evaluate(self, price: np.ndarray) -> tuple[float, np.ndarray]:
-        """The bound for these prices and a subgradient (capacity minus the seats the best options use)."""
-        m = self.m
-        reduced = (m.value - self.incidence @ price)[self.order]
-        best = np.maximum(np.maximum.reduceat(reduced, self.starts), 0.0)
-        bound = float(self.capacity @ price) + float(best.sum()) + m.fairness_coefficient
-        best_of_option = np.repeat(best, np.diff(np.r_[self.starts, len(reduced)]))
-        chosen = (reduced >= best_of_option - 1e-9) & (best_of_option > 0)
-        # one best option per request
-        first = np.zeros(len(reduced), dtype=bool)
-        idx = np.flatnonzero(chosen)
-        _, keep = np.unique(np.searchsorted(self.starts, idx, side="right"), return_index=True)
-        first[idx[keep]] = True
-        used = self.incidence[self.order[first]].sum(axis=0).A1
-        return bound, self.capacity - used
-
-    def improve(
-        self, price: np.ndarray, target: float, deadline: float, steps: int = 200
-    ) -> tuple[float, np.ndarray]:
-        """Polyak subgradient steps towards `target` (a known objective); the lowest bound seen and its
-        prices."""
-        best_bound, grad = self.evaluate(price)
-        best_price = price
-        bound = best_bound
-        scale = 1.0
-        for _ in range(steps):
-            if time.monotonic() > deadline:
-                break
-            norm = float(grad @ grad)
-            if norm == 0 or bound <= target:
-                break
-            price = np.maximum(0.0, price - scale * (bound - target) / norm * grad)
-            bound, grad = self.evaluate(price)
-            if bound < best_bound - 1e-9:
-                best_bound, best_price = bound, price
-            else:
-                scale *= 0.7
-        return best_bound, best_price
-
-
-def _trivial_bound(m: Model) -> float:
-    best = np.zeros(len(m.request_ids))
-    np.maximum.at(best, m.option_request, m.value)
-    return float(best.sum()) + m.fairness_coefficient
-
-
 def _result(
     problem: Problem,
     m: Model,
@@ -247,6 +179,7 @@ def _result(
     started: float,
     seats: Seats | None = None,
     greedy_placed: int | None = None,
+    greedy_objective: float | None = None,
 ) -> Solution:
     objective, placed = objective_of(m, assign)
     if bound < objective:  # the LP optimum is only accurate to the solver's tolerance
@@ -262,7 +195,7 @@ def _result(
     for r, j in enumerate(assign):
         rid = m.request_ids[r]
         if j >= 0:
-            chosen[rid] = problem.options[j]
+            chosen[rid] = m.options[j]
         elif m.partner[r] >= 0 and any(seats.fits(k) for k in m.request_options[r]):
             unplaced[rid] = REASON_PARTNER_NOT_PLACED
         else:
@@ -277,257 +210,275 @@ def _result(
         seconds=time.monotonic() - started,
         unplaced=unplaced,
         greedy_placed=greedy_placed,
+        greedy_objective=greedy_objective,
     )
 
 
 def lp_bound(problem: Problem, *, time_limit: float | None = None) -> float | None:
-    """The optimum of the LP relaxation of the whole problem, in one piece (never in blocks), or None
-    when HiGHS does not finish within `time_limit`. For checking how far the bound of a run solved in
-    blocks lies above it (bench/matching.py --full-lp); runs can take minutes on large programmes."""
+    """The optimum of the LP relaxation over every feasible option (column generation to the end), or
+    None when HiGHS does not finish within `time_limit` (bench/matching.py --full-lp)."""
+    started = time.monotonic()
     m = build_model(problem)
     if not len(m.value):
         return 0.0
-    with_z = m.fairness_coefficient > 0
-    c = -m.value
-    if with_z:
-        c = np.append(c, -m.fairness_coefficient)
-    lp = _linprog(c, *_constraints(m, with_z), time_limit)
-    return -float(lp.fun) if lp.status == 0 else None
-
-
-def _linprog(
-    c: np.ndarray, a_ub: sp.csr_matrix, b_ub: np.ndarray, a_eq: sp.csr_matrix | None, time_limit: float | None
-) -> Any:
-    """HiGHS on min c.x over 0 <= x <= 1 with A_ub x <= b_ub and A_eq x = 0 (SciPy's result)."""
-    return linprog(
-        c,
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=a_eq,
-        b_eq=np.zeros(a_eq.shape[0]) if a_eq is not None else None,
-        bounds=(0.0, 1.0),
-        method="highs",
-        options={} if time_limit is None else {"time_limit": time_limit},
-    )
+    master = Master(m, list(range(len(m.value))))
+    while True:
+        left = None if time_limit is None else time_limit - (time.monotonic() - started)
+        if left is not None and left <= 0:
+            return None
+        lp = master.solve(1e9 if left is None else left)
+        if lp is None or not lp.optimal:
+            return None
+        if not _price_in(problem, m, master, lp):
+            return lp.value
 
 
 def greedy(problem: Problem) -> Solution:
-    """First come, first served: in the order of submission each request takes its best fitting option.
-
-    A pair is placed when its earlier member comes, both or neither. The bound reported is the trivial
-    one (everyone placed at their best score), not the LP's.
-    """
+    """First come, first served over every feasible option (``baseline``). The bound reported is the
+    certified bound without prices (everyone placed at their best option)."""
     started = time.monotonic()
     m = build_model(problem)
-    seats, assign = _first_come_first_served(problem, m)
-    placed = objective_of(m, assign)[1]
-    return _result(problem, m, assign, _trivial_bound(m), "greedy", started, seats, placed)
+    seats, assign = first_come_first_served(problem, m)
+    objective, placed = objective_of(m, assign)
+    zero = np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity))
+    bound = certified_bound(problem, m, *zero)[0] if len(m.value) else 0.0
+    return _result(problem, m, assign, bound, "greedy", started, seats, placed, objective)
 
 
-def _first_come_first_served(problem: Problem, m: Model) -> tuple[Seats, list[int]]:
-    seats = Seats(m)
-    assign = [-1] * len(m.request_ids)
-    order = sorted(
-        range(len(m.request_ids)),
-        key=lambda r: (problem.requests[m.request_ids[r]].submitted_at, m.request_ids[r]),
+def _price_in(problem: Problem, m: Model, master: Master, lp: LpResult) -> int:
+    """Add the options worth more than their request's price at the LP's prices; how many were added
+    (none: the LP over the listed options is the LP over every option)."""
+    if problem.catalogue is None:
+        cost = slot_costs(m, lp.slot_price, lp.group_price)
+        paid = np.fromiter((sum(cost[s] for s in t) for t in m.option_slots), float, len(m.value))
+        net = m.value - paid - lp.request_price[m.option_request] + lp.pair_gain[m.option_request]
+        if len(lp.org_price):
+            net += np.maximum(lp.org_price, 0.0)[m.request_org[m.option_request]]
+        return master.add(np.flatnonzero(net > 1e-6).tolist())
+    _bound, priced = certified_bound(
+        problem, m, lp.slot_price, lp.group_price, lp.org_price, lp.request_price, EXTRA_COLUMNS, lp.pair_gain
     )
-    options_in_order = [j for r in order for j in m.request_options[r]]
-    take_in_order(m, seats, assign, options_in_order, m.request_options)
-    return seats, assign
+    assert priced is not None
+    return _add_priced(m, master, lp, priced)
 
 
-def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.005) -> Solution:
-    """Near-optimal match with the LP bound and the gap (see the module docstring)."""
-    started = time.monotonic()
-    deadline = started + time_limit
-    m = build_model(problem)
-    n = len(m.value)
-    if n == 0:
-        return _result(problem, m, [], 0.0, "empty", started, greedy_placed=0)
-    with_z = m.fairness_coefficient > 0
+def _add_priced(m: Model, master: Master, lp: LpResult, priced: Priced) -> int:
+    gain = priced.value - lp.request_price
+    new = [o for i, o in enumerate(priced.options) if o is not None and gain[i] > 1e-6]
+    new += [o for found in priced.more for o in found]
+    return master.add(add_options(m, new))
+
+
+def _start_assignment(problem: Problem, m: Model, start: Mapping[int, Option] | None) -> list[int] | None:
+    """The previous proposal on today's seats: its options that are still feasible (re-scored with
+    today's preferences) and fit, pairs only together; the unplaced then as first come, first served."""
+    if not start:
+        return None
+    catalogue = problem.catalogue
+    kept: list[Option] = []
+    for rid, option in start.items():
+        r = m.row_of.get(rid)
+        if r is None or option.request != rid or not all(s in m.slot_row for s in option.slots):
+            continue
+        if catalogue is not None:
+            checked = catalogue.feasible(problem.requests[rid], option)
+            if checked is None:
+                continue
+            option = checked
+        elif (rid, option.slots) not in m.column_of:
+            continue
+        else:
+            option = m.options[m.column_of[(rid, option.slots)]]
+        kept.append(option)
     seats = Seats(m)
     assign = [-1] * len(m.request_ids)
-    blocks = _blocks(m) if n > LP_MAX_OPTIONS else [np.arange(n)]
-    slot_price = np.zeros(len(m.capacity))
-    group_price = np.zeros(len(m.group_capacity))
-    lp_value = 0.0
-    lp_x = np.zeros(0)
-    solved = 0
-    for k, opts in enumerate(blocks):
-        seconds = max(1.0, (deadline - time.monotonic()) * 0.8 / (len(blocks) - k))
-        a_ub, b_ub, a_eq = _constraints(
-            m, with_z, opts, np.asarray(seats.slot, dtype=float), np.asarray(seats.group, dtype=float)
-        )
-        c = -m.value[opts]
-        if with_z:
-            c = np.append(c, -m.fairness_coefficient * len(np.unique(m.option_request[opts])) / len(assign))
-        lp = _linprog(c, a_ub, b_ub, a_eq, seconds)
-        if lp.status == 0:
-            solved += 1
-            lp_value = -float(lp.fun)
-            x = np.asarray(lp.x[: len(opts)])
-            lp_x = x
-            duals = -np.asarray(lp.ineqlin.marginals)
-            n_req, n_slot = len(m.request_ids), len(m.capacity)
-            slot_price = np.maximum(slot_price, duals[n_req : n_req + n_slot])
-            group_price = np.maximum(
-                group_price, duals[n_req + n_slot : n_req + n_slot + len(m.group_capacity)]
-            )
-        else:
-            x = np.zeros(len(opts))
-        # Rounding: options in the order of their LP values, ties by value.
-        local = np.lexsort((-m.value[opts], -np.round(x, 6)))
-        order = opts[local]
-        positive = order[x[local] > 1e-6].tolist()
-        if len(blocks) == 1:
-            rank = np.empty(n, dtype=np.int64)
-            rank[order] = np.arange(n)
-            partner_order = [sorted(o, key=lambda j: rank[j]) for o in m.request_options]
-        else:
-            partner_order = m.request_options
-        take_in_order(m, seats, assign, positive, partner_order)
-
-    if len(blocks) == 1 and solved:
-        bound, method = lp_value, "lp-rounding"
-    else:
-        bound, method = _trivial_bound(m), "rounding-without-lp"
-        if solved == len(blocks):
-            method = f"lp-rounding-{len(blocks)}-blocks"
-    fill(m, seats, assign)
-    if solved == len(blocks):
-        lagrangian = _Lagrangian(m)
-        objective, _placed = objective_of(m, assign)
-        price = np.concatenate([slot_price, group_price])
-        if len(blocks) > 1:
-            # The block LPs' seat prices, improved by subgradient steps, bound the whole problem (a
-            # valid upper bound, at least the LP bound) ...
-            lagrangian_bound, price = lagrangian.improve(price, objective, started + time_limit * 0.6)
-            bound = min(bound, lagrangian_bound)
-        # ... and guide a second rounding over all requests at once: options by value net of prices.
-        net = m.value - lagrangian.incidence @ price
-        priced_seats = Seats(m)
-        priced_assign = [-1] * len(assign)
-        take_in_order(
-            m, priced_seats, priced_assign, np.argsort(-net, kind="stable").tolist(), m.request_options
-        )
-        fill(m, priced_seats, priced_assign)
-        # Both roundings are repaired before they are compared: which one repairs better varies.
-        improve(m, priced_seats, priced_assign, started + time_limit * 0.7)
-        improve(m, seats, assign, started + time_limit * 0.85)
-        if objective_of(m, priced_assign)[0] > objective_of(m, assign)[0]:
-            seats, assign = priced_seats, priced_assign
-            method = "priced-rounding" + (f"-{len(blocks)}-blocks" if len(blocks) > 1 else "")
-    else:
-        improve(m, seats, assign, started + time_limit * 0.85)
-    objective, _placed = objective_of(m, assign)
-    # Safety net (e.g. when the LP ran out of time): never return less than first-come-first-served.
-    fcfs_seats, fcfs_assign = _first_come_first_served(problem, m)
-    fcfs_objective, fcfs_placed = objective_of(m, fcfs_assign)
-    if fcfs_objective > objective:
-        seats, assign, objective = fcfs_seats, fcfs_assign, fcfs_objective
-        method += "+greedy"
-    gap = (bound - objective) / bound if bound > 0 else 0.0
-    remaining = deadline - time.monotonic()
-    if len(blocks) == 1 and solved and gap > gap_limit and remaining > 1.0:
-        # First a small MIP: the requests the LP placed integrally keep their options, the others
-        # (the fractional core) are solved exactly on the seats left.
-        core_assign = _core_mip(m, lp_x, assign, gap_limit / 10, remaining * 0.5)
-        if core_assign is not None and objective_of(m, core_assign)[0] > objective + _EPS:
-            assign = core_assign
-            seats = None  # type: ignore[assignment]
-            method = "lp-core-mip"
-            objective = objective_of(m, assign)[0]
-            gap = (bound - objective) / bound if bound > 0 else 0.0
-        remaining = deadline - time.monotonic()
-    if len(blocks) == 1 and solved and gap > gap_limit and n <= MIP_MAX_OPTIONS and remaining > 1.0:
-        a_ub, b_ub, a_eq = _constraints(m, with_z)
-        c = -m.value
-        if with_z:
-            c = np.append(c, -m.fairness_coefficient)
-        mip_assign = _mip(m, a_ub, b_ub, a_eq, c, with_z, gap_limit, remaining)
-        if mip_assign is not None and objective_of(m, mip_assign)[0] > objective + _EPS:
-            assign = mip_assign
-            seats = None  # type: ignore[assignment]
-            method = "mip"
-    return _result(problem, m, assign, bound, method, started, seats, fcfs_placed)
-
-
-def _blocks(m: Model) -> list[np.ndarray]:
-    """Split the options into blocks of requests by the first day they could visit (pairs together),
-    each of at most about `BLOCK_OPTIONS` options, solved one after the other on the remaining seats."""
-    first_day = np.full(len(m.request_ids), np.iinfo(np.int64).max)
-    option_first = m.slot_day[[t[0] for t in m.option_slots]]
-    np.minimum.at(first_day, m.option_request, option_first)
-    partner = np.asarray(m.partner, dtype=np.int64)
-    rows = np.arange(len(first_day))
-    has_partner = partner >= 0
-    key_day = first_day.copy()
-    key_day[has_partner] = np.minimum(first_day[has_partner], first_day[partner[has_partner]])
-    key_pair = rows.copy()
-    key_pair[has_partner] = np.minimum(rows[has_partner], partner[has_partner])
-    order = np.lexsort((rows, key_pair, key_day)).tolist()
-    count = np.bincount(m.option_request, minlength=len(rows))
-    blocks: list[list[int]] = [[]]
-    size = 0
-    for i, r in enumerate(order):
-        blocks[-1].append(r)
-        size += int(count[r])
-        pair_split = m.partner[r] >= 0 and i + 1 < len(order) and order[i + 1] == m.partner[r]
-        if size >= BLOCK_OPTIONS and not pair_split:
-            blocks.append([])
-            size = 0
-    return [np.asarray([j for r in b for j in m.request_options[r]], dtype=np.int64) for b in blocks if b]
-
-
-def _core_mip(
-    m: Model, x: np.ndarray, fallback: list[int], gap_limit: float, seconds: float
-) -> list[int] | None:
-    """Keep the options the LP chose integrally (outside pairs), solve the rest as a MIP (no fairness)."""
-    fixed = [-1] * len(m.request_ids)
-    seats = Seats(m)
-    for j in np.flatnonzero(x > 1 - 1e-6).tolist():
-        r = int(m.option_request[j])
-        if m.partner[r] < 0 and seats.fits(j):
-            fixed[r] = j
+    columns = add_options(m, kept)
+    by_row = {int(m.option_request[j]): j for j in columns}
+    for r, j in by_row.items():
+        p = m.partner[r]
+        if assign[r] >= 0 or not seats.fits(j):
+            continue
+        if p < 0:
             seats.take(j)
-    free = [j for r, j_r in enumerate(fixed) if j_r < 0 for j in m.request_options[r]]
-    if not free:
-        return None
-    opts = np.asarray(free, dtype=np.int64)
-    a_ub, b_ub, a_eq = _constraints(
-        m, False, opts, np.asarray(seats.slot, dtype=float), np.asarray(seats.group, dtype=float)
-    )
-    constraints = [LinearConstraint(a_ub, -np.inf, b_ub)]
-    if a_eq is not None:
-        constraints.append(LinearConstraint(a_eq, 0.0, 0.0))
-    res = milp(
-        -m.value[opts],
-        integrality=np.ones(len(opts)),
-        bounds=Bounds(0.0, 1.0),
-        constraints=constraints,
-        options={"time_limit": seconds, "mip_rel_gap": gap_limit, "disp": False},
-    )
-    if res.x is None:
-        return None
-    assign = list(fixed)
-    for j in opts[np.flatnonzero(res.x > 0.5)].tolist():
-        assign[int(m.option_request[j])] = j
+            assign[r] = j
+        elif p in by_row and assign[p] < 0:
+            seats.take(j)
+            if seats.fits(by_row[p]):
+                seats.take(by_row[p])
+                assign[r], assign[p] = j, by_row[p]
+            else:
+                seats.give_back(j)
+    fill_from_catalogue(problem, m, seats, assign, submission_order(problem, m))
     return assign
 
 
-def _mip(
-    m: Model,
-    a_ub: sp.csr_matrix,
-    b_ub: np.ndarray,
-    a_eq: sp.csr_matrix | None,
-    c: np.ndarray,
-    with_z: bool,
-    gap_limit: float,
-    seconds: float,
-) -> list[int] | None:
-    n = len(m.value)
-    integrality = np.ones(len(c))
+def _seats_of(m: Model, assign: list[int]) -> Seats:
+    seats = Seats(m)
+    for j in assign:
+        if j >= 0:
+            seats.take(j)
+    return seats
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit: float = 60.0,
+    gap_limit: float = 0.005,
+    progress: Progress | None = None,
+    start: Mapping[int, Option] | None = None,
+) -> Solution:
+    """Near-optimal match with a certified bound on the real problem and the gap (see the module
+    docstring). `progress` is called with (phase, placed so far, gap or None) at each phase change and at
+    most every half second within one; `start` is a previous proposal (request id -> option) to start from.
+    """
+    started = time.monotonic()
+    deadline = started + time_limit
+    report = _Reporter(progress)
+    m = build_model(problem)
+    if not len(m.value):
+        report("done", 0, 0.0)
+        return _result(problem, m, [], 0.0, "empty", started, greedy_placed=0, greedy_objective=0.0)
+
+    # 1. The floor: first come, first served over every option, and the previous proposal.
+    _fcfs_seats, fcfs_assign = first_come_first_served(problem, m)
+    fcfs_objective, fcfs_placed = objective_of(m, fcfs_assign)
+    best, best_objective, method = list(fcfs_assign), fcfs_objective, "first-come-first-served"
+    began = _start_assignment(problem, m, start)
+    if began is not None and objective_of(m, began)[0] > best_objective + _EPS:
+        best, best_objective, method = began, objective_of(m, began)[0], "previous-proposal"
+    no_price = np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity))
+    # Without prices: each request's best option and a few more at other workplaces (a spread first LP).
+    bound, priced = certified_bound(
+        problem, m, *no_price, request_price=np.zeros(len(m.request_ids)), extra=EXTRA_COLUMNS
+    )
+
+    if priced is not None:  # (without a catalogue the LP's own bound is exact soon enough)
+        bound = min(bound, uniform_price_bound(m, priced.value))
+
+    def placed_best() -> int:
+        return sum(1 for j in best if j >= 0)
+
+    report("bound", placed_best(), _gap(bound, best_objective))
+
+    # 2. The bound: column generation over every feasible option, within LP_SHARE of the time.
+    first = [j for opts in m.request_options for j in opts[:FIRST_COLUMNS]]
+    first += [j for j in best if j >= 0] + [j for j in fcfs_assign if j >= 0]
+    if priced is not None:  # each request's best option without prices
+        first += add_options(m, [o for o in priced.options if o is not None])
+        first += add_options(m, [o for found in priced.more for o in found])
+    master = Master(m, first)
+    lp: LpResult | None = None
+    converged = False
+
+    def generate(until: float, phase: str) -> None:
+        """Rounds of column generation until `until`; each lowers the bound, the last solution is `lp`."""
+        nonlocal bound, lp, converged, priced
+        while not converged and time.monotonic() < until:
+            result = master.solve(until - time.monotonic())
+            if result is None:
+                return
+            if result.primal:
+                lp = result
+            if problem.catalogue is None:
+                found, _ = certified_bound(
+                    problem,
+                    m,
+                    result.slot_price,
+                    result.group_price,
+                    result.org_price,
+                    pair_gain=result.pair_gain,
+                )
+                bound = min(bound, found)
+                report(phase, placed_best(), _gap(bound, best_objective))
+                if not result.optimal:
+                    return
+                converged = not _price_in(problem, m, master, result)
+                continue
+            found, priced = certified_bound(
+                problem,
+                m,
+                result.slot_price,
+                result.group_price,
+                result.org_price,
+                result.request_price,
+                EXTRA_COLUMNS,
+                result.pair_gain,
+            )
+            bound = min(bound, found)
+            report(phase, placed_best(), _gap(bound, best_objective))
+            if not result.optimal:
+                return
+            assert priced is not None
+            converged = (
+                _gap(bound, result.value) <= 1e-9
+                or _gap(bound, best_objective) <= 1e-9
+                or not _add_priced(m, master, result, priced)
+            )
+
+    generate(started + LP_SHARE * time_limit, "bound")
+    bound = max(bound, best_objective)
+
+    # 3. Rounding in the order of the LP values; then the listed options, then every option.
+    report("rounding", placed_best(), _gap(bound, best_objective))
+    if lp is not None:
+        n = len(m.value)
+        x = np.zeros(n)
+        x[lp.columns] = lp.x
+        order = np.lexsort((-m.value, -np.round(x, 6)))
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        partner_order = [sorted(o, key=lambda j: rank[j]) for o in m.request_options]
+        seats, assign = Seats(m), [-1] * len(m.request_ids)
+        take_in_order(m, seats, assign, order[x[order] > 1e-6].tolist(), partner_order)
+        fill(m, seats, assign)
+        fill_from_catalogue(problem, m, seats, assign, submission_order(problem, m))
+        current = "lp-rounding"
+    else:  # no LP in time: improve the best proposal so far
+        assign = list(best)
+        seats = _seats_of(m, assign)
+        current = method
+    if objective_of(m, assign)[0] > best_objective + _EPS:
+        best, best_objective, method = list(assign), objective_of(m, assign)[0], current
+
+    # 4. Improving: repair and augmenting paths in slices (progress between them), then a MIP if small.
+    report("improving", placed_best(), _gap(bound, best_objective))
+    end = deadline - 0.02 * time_limit
+    stalled = 0
+    while time.monotonic() < end and stalled < 2:
+        before = objective_of(m, assign)[0]
+        slice_end = min(end, time.monotonic() + 1.0)
+        improve(m, seats, assign, slice_end)
+        after = objective_of(m, assign)[0]
+        if after > best_objective + _EPS:
+            best, best_objective, method = list(assign), after, current + "+repair"
+        report("improving", placed_best(), _gap(bound, best_objective))
+        if after <= before + _EPS and time.monotonic() < slice_end:
+            break  # nothing more to gain: the moves ran out before the slice did
+        stalled = stalled + 1 if after <= before + _EPS else 0
+    # Time left (the repair ran out of moves early): more rounds of column generation, for the bound.
+    if not converged and deadline - time.monotonic() > 0.05 * time_limit:
+        generate(end, "improving")
+    remaining = deadline - time.monotonic()
+    if lp is not None and _gap(bound, best_objective) > gap_limit and remaining > 0.5:
+        columns = np.asarray(master.columns, dtype=np.int64)
+        if len(columns) <= MIP_MAX_OPTIONS:
+            mip = _mip(m, columns, gap_limit, remaining * 0.5)
+            if mip is not None and objective_of(m, mip)[0] > best_objective + _EPS:
+                best, best_objective, method = mip, objective_of(m, mip)[0], "mip"
+    solution = _result(problem, m, best, bound, method, started, None, fcfs_placed, fcfs_objective)
+    report("done", solution.placed, solution.gap)
+    return solution
+
+
+def _mip(m: Model, opts: np.ndarray, gap_limit: float, seconds: float) -> list[int] | None:
+    """HiGHS MIP over the options `opts` (with the fairness term)."""
+    with_z = m.fairness_coefficient > 0
+    a_ub, b_ub, a_eq = _constraints(m, with_z, opts)
+    c = -m.value[opts]
+    integrality = np.ones(len(opts) + (1 if with_z else 0))
     if with_z:
+        c = np.append(c, -m.fairness_coefficient)
         integrality[-1] = 0
     constraints = [LinearConstraint(a_ub, -np.inf, b_ub)]
     if a_eq is not None:
@@ -542,6 +493,6 @@ def _mip(
     if res.x is None:
         return None
     assign = [-1] * len(m.request_ids)
-    for j in np.flatnonzero(res.x[:n] > 0.5).tolist():
+    for j in opts[np.flatnonzero(res.x[: len(opts)] > 0.5)].tolist():
         assign[int(m.option_request[j])] = j
     return assign

@@ -19,6 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from auditlog.models import LogEntry
 from django.conf import settings
@@ -48,6 +49,9 @@ from shadowing.models import (
     Workplace,
 )
 from shadowing.services._common import require_manage, today_in
+
+if TYPE_CHECKING:
+    from shadowing.matching.options import Option
 from shadowing.services._run_rows import (
     HandOption,
     approved_request_specs,
@@ -169,7 +173,11 @@ def matching_run_create(
     problem = matching_options.build_problem(
         request_specs, workplace_specs, slot_specs, fairness_weight=weight, closed_days=closed
     )
-    solution = solver.solve(problem, time_limit=float(settings.SHADOWING_MATCHING_TIME_LIMIT))
+    solution = solver.solve(
+        problem,
+        time_limit=float(settings.SHADOWING_MATCHING_TIME_LIMIT),
+        start=previous_proposal(programme),
+    )
     # `solve` runs first-come-first-served as its safety net and reports how many it placed.
     greedy_placed = solution.greedy_placed
     if greedy_placed is None:
@@ -201,6 +209,30 @@ def matching_run_create(
         store_options(run, list(solution.chosen.values()), slot_times, actor)
         store_reasons(unplaced, [int(k) for k in solution.chosen])
     return run
+
+
+def previous_proposal(programme: Programme) -> dict[int, Option]:
+    """The latest proposed (unconfirmed) run's placements as solver options {request id: option}: the
+    matcher starts from them (it re-checks each against today's seats and rules, and re-scores it)."""
+    previous = (
+        MatchingRun.objects.filter(programme=programme, status=MatchingRun.Status.PROPOSED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if previous is None:
+        return {}
+    from shadowing.matching.options import Option  # noqa: PLC0415 (numpy loads only on this path)
+
+    slots: dict[int, list[int]] = defaultdict(list)
+    placed: dict[int, int] = {}
+    for request_id, workplace_id, slot_id in (
+        PlacementDay.objects.filter(placement__run=previous, slot__isnull=False)
+        .order_by("placement_id", "date", "slot_id")
+        .values_list("placement__request_id", "placement__workplace_id", "slot_id")
+    ):
+        placed[request_id] = workplace_id
+        slots[request_id].append(slot_id)
+    return {rid: Option(rid, wid, 0, tuple(slots[rid]), 0.0) for rid, wid in placed.items()}
 
 
 def _require_proposed(run: MatchingRun) -> None:

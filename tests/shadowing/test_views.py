@@ -463,6 +463,7 @@ def test_coordinator_runs_reviews_and_confirms_a_match(
     page = web(coordinator).get(url("run-detail", run.pk)).content.decode()
     assert "Highest score any proposal could reach" in page and shadower.full_name in page
     assert "solved in blocks of time" not in page
+    assert "worked out over every free day at every workplace each person could visit" in page
     assert run.placed == 1
 
     confirmed = web(coordinator).post(url("run-confirm", run.pk))

@@ -1,0 +1,99 @@
+"""The certified upper bound on the best placement over every feasible option, from seat prices.
+
+For any prices ``y >= 0`` on the slots and day caps (the LP duals, or none at all), relaxing the seat
+constraints into the objective gives the Lagrangian bound::
+
+    sum of seats * y  +  sum over requests of max(0, best option's value net of its seats' prices)
+                      +  the fairness term at its highest (lowest organisation rate 1)
+
+where "best option" ranges over *every* feasible option of the request (``Problem.catalogue``), not only
+those the solver has listed; pairs are relaxed (dropping a constraint only raises the optimum). No
+placement, whole or fractional, scores more, so the bound needs no trust in the solver: only in the
+prices being non-negative, which it enforces. At the optimum of the LP over every option (column
+generation ends there) the bound equals the LP optimum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shadowing.matching.model import Model
+from shadowing.matching.options import Problem
+from shadowing.matching.pricing import Priced
+
+
+def slot_costs(m: Model, slot_price: np.ndarray, group_price: np.ndarray) -> np.ndarray:
+    """The price of one seat of each slot: its own plus its day cap's."""
+    cost = np.maximum(slot_price, 0.0).copy()
+    if len(group_price):
+        group = np.asarray(m.slot_group, dtype=np.int64)
+        has = group >= 0
+        cost[has] += np.maximum(group_price, 0.0)[group[has]]
+    return cost
+
+
+def certified_bound(
+    problem: Problem,
+    m: Model,
+    slot_price: np.ndarray,
+    group_price: np.ndarray,
+    org_price: np.ndarray | None = None,
+    request_price: np.ndarray | None = None,
+    extra: int = 0,
+    pair_gain: np.ndarray | None = None,
+) -> tuple[float, Priced | None]:
+    """The bound for these prices, and each request's best option at them (None without a catalogue).
+    With prices on the fairness rows (``z * n_g <= placed in g``) a person of organisation ``g`` gains
+    its price and the fairness term counts only what is left of it above the prices. With the requests'
+    prices, up to `extra` further options per request worth more than its price come back too. Any
+    multipliers on the pair rows (``sum x(a) - sum x(b) = 0``, either sign) keep the bound valid:
+    `pair_gain` is what they add to each option of a request."""
+    slot_price = np.maximum(slot_price, 0.0)
+    group_price = np.maximum(group_price, 0.0)
+    fixed = float(np.asarray(m.capacity, dtype=float) @ slot_price)
+    fixed += float(np.asarray(m.group_capacity, dtype=float) @ group_price)
+    gain = np.zeros(len(m.request_ids))
+    if org_price is not None and len(org_price) == len(m.org_size) and m.fairness_coefficient:
+        org_price = np.maximum(org_price, 0.0)
+        fixed += max(0.0, m.fairness_coefficient - float(m.org_size @ org_price))
+        gain = org_price[m.request_org]
+    else:
+        fixed += m.fairness_coefficient
+    if pair_gain is not None and len(pair_gain) == len(gain):
+        gain = gain + pair_gain
+    cost = slot_costs(m, slot_price, group_price)
+    catalogue = problem.catalogue
+    if catalogue is None:
+        if not len(m.value):
+            return fixed, None
+        net = m.value - np.fromiter((sum(cost[s] for s in t) for t in m.option_slots), float, len(m.value))
+        best = np.full(len(m.request_ids), -np.inf)
+        np.maximum.at(best, m.option_request, net)
+        return fixed + float(np.maximum(best + gain, 0.0).sum()), None
+    catalogue.price(cost)
+    threshold = None if request_price is None else request_price - gain
+    priced = catalogue.best_of_all(threshold, extra)
+    priced.value = priced.value + gain
+    return fixed + float(np.maximum(priced.value, 0.0).sum()), priced
+
+
+def uniform_price_bound(m: Model, best_value: np.ndarray) -> float:
+    """The bound with one price ``p`` on every slot, at its best ``p``, from each request's best value
+    without prices: ``p * seats + sum max(0, best_r - days_r * p)`` (every option of ``r`` uses ``days_r``
+    seats, so its net value is the same whichever it is). Convex and piecewise linear in ``p``, so its
+    minimum lies at ``p = 0`` or a breakpoint ``best_r / days_r``; cheap, and tight where seats are
+    scarce everywhere (where first rounds of column generation are still loose)."""
+    first = np.asarray([opts[0] for opts in m.request_options], dtype=np.int64)
+    days = np.asarray([len(m.option_slots[j]) for j in first.tolist()], dtype=float)
+    value = np.maximum(best_value, 0.0)
+    seats = float(np.sum(m.capacity))
+    fixed = m.fairness_coefficient
+    breaks = np.sort(np.concatenate([[0.0], value / np.maximum(days, 1.0)]))
+    # bound(p) at each breakpoint, vectorised: sum over requests still positive at p
+    order = np.argsort(value / np.maximum(days, 1.0))
+    ratio = (value / np.maximum(days, 1.0))[order]
+    suffix_value = np.concatenate([np.cumsum(value[order][::-1])[::-1], [0.0]])
+    suffix_days = np.concatenate([np.cumsum(days[order][::-1])[::-1], [0.0]])
+    at = np.searchsorted(ratio, breaks, side="right")  # requests with ratio > p stay positive
+    bounds = breaks * seats + suffix_value[at] - breaks * suffix_days[at]
+    return float(bounds.min()) + fixed

@@ -1,0 +1,179 @@
+"""The matcher over every feasible option: no cap that loses people, a certified bound on the real
+problem, first come, first served over all options as its floor, progress and a start proposal."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from shadowing.matching.bound import certified_bound, uniform_price_bound
+from shadowing.matching.model import build_model
+from shadowing.matching.options import Option, Problem, RequestSpec, SlotSpec, WorkplaceSpec
+from shadowing.matching.solver import PHASES, greedy, solve
+from tests.shadowing.test_solver import (
+    EPS,
+    assert_valid,
+    brute_force,
+    build,
+    day,
+    every_option,
+    request,
+    small_programmes,
+)
+
+
+def test_a_cap_of_one_option_per_request_does_not_leave_the_second_person_out() -> None:
+    # Both requests list the same first option (day 0); the second seat is on day 1.
+    workplace = WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 1)
+    slots = [SlotSpec(100, 10, 2, day(0), 1), SlotSpec(101, 10, 2, day(1), 1)]
+    problem = build([request(1), request(2)], [workplace], slots, max_options_per_request=1)
+    assert {o.slots for o in problem.options} == {(100,)}
+
+    solution = solve(problem, gap_limit=0.0)
+
+    assert_valid(problem, solution)
+    assert solution.placed == 2
+    assert {o.slots for o in solution.chosen.values()} == {(100,), (101,)}
+    assert greedy(problem).placed == 2
+
+
+@st.composite
+def tied_programmes(draw: st.DrawFn) -> Problem:
+    """Everyone wants the same weeks and names no preference (every option scores the same); the
+    problem lists one or two options per request, so a model kept to them loses people."""
+    workplaces = [WorkplaceSpec(10 + i, 2 + i % 2, frozenset({1}), frozenset(), 2) for i in range(3)]
+    slots = [
+        SlotSpec(100 + 10 * i + d, w.id, w.organisation, day(d), 1)
+        for i, w in enumerate(workplaces)
+        for d in sorted(draw(st.sets(st.integers(0, 4), min_size=1, max_size=4)))
+    ]
+    requests = [
+        request(rid, days=draw(st.sampled_from([1, 1, 1, 2])), windows=((day(0), day(4)),))
+        for rid in range(1, draw(st.integers(2, 6)) + 1)
+    ]
+    return build(requests, workplaces, slots, max_options_per_request=draw(st.integers(1, 2)))
+
+
+def _listed_only(problem: Problem) -> tuple[float, int]:
+    """The brute-force optimum of the model kept to the options the problem lists (the old cap)."""
+    listed = Problem(
+        list(problem.options), problem.capacity, problem.requests, problem.pairs, problem.fairness_weight
+    )
+    listed.day_caps = problem.day_caps
+    return brute_force(listed)
+
+
+@settings(max_examples=30, deadline=None)
+@given(tied_programmes())
+def test_with_ties_the_matcher_places_the_most_people_over_every_option(problem: Problem) -> None:
+    best, most_placed = brute_force(problem)  # over every feasible option
+    _capped_best, capped_placed = _listed_only(problem)
+
+    solution = solve(problem, gap_limit=0.0)
+
+    assert_valid(problem, solution)
+    event("the listed options alone place fewer" if capped_placed < most_placed else "no loss from the cap")
+    assert solution.placed == most_placed
+    assert solution.objective >= best - EPS
+    assert solution.bound >= best - EPS
+
+
+@settings(max_examples=25, deadline=None)
+@given(small_programmes(), st.lists(st.floats(0, 1500), min_size=1, max_size=40), st.floats(0, 50))
+def test_the_bound_is_above_the_best_placement_for_any_prices(
+    problem: Problem, prices: list[float], fairness_price: float
+) -> None:
+    best, _ = brute_force(problem)  # over every feasible option
+    m = build_model(problem)
+    slot_price = np.resize(np.asarray(prices), len(m.capacity))
+    group_price = np.resize(np.asarray(prices[::-1]), len(m.group_capacity))
+    org_price = np.full(len(m.org_size), fairness_price)
+
+    bound, _ = certified_bound(problem, m, slot_price, group_price, org_price)
+    _, unpriced = certified_bound(problem, m, 0 * slot_price, 0 * group_price)
+
+    assert bound >= best - EPS
+    assert unpriced is not None
+    assert uniform_price_bound(m, unpriced.value) >= best - EPS
+
+
+@settings(max_examples=25, deadline=None)
+@given(small_programmes())
+def test_a_bound_cut_short_by_the_time_limit_is_still_above_the_best_placement(problem: Problem) -> None:
+    best, _ = brute_force(problem)
+
+    solution = solve(problem, time_limit=0.001)
+
+    assert_valid(problem, solution)
+    assert solution.bound >= best - EPS
+
+
+@settings(max_examples=30, deadline=None)
+@given(small_programmes(max_requests=8))
+def test_first_come_first_served_over_every_option_never_beats_the_matcher(problem: Problem) -> None:
+    baseline = greedy(problem)
+
+    solution = solve(problem)
+
+    assert_valid(problem, baseline)
+    assert_valid(problem, solution)
+    assert solution.objective >= baseline.objective - EPS
+    assert solution.greedy_placed == baseline.placed
+    assert solution.greedy_objective is not None
+    assert abs(solution.greedy_objective - baseline.objective) < EPS
+    assert set(baseline.chosen.values()) <= set(every_option(problem))
+
+
+def test_progress_reports_each_phase_in_order_and_ends_with_the_result() -> None:
+    workplace = WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 1)
+    slots = [SlotSpec(100 + d, 10, 2, day(d), 1) for d in range(3)]
+    problem = build([request(rid) for rid in range(1, 5)], [workplace], slots)
+    calls: list[tuple[str, int, float | None]] = []
+
+    solution = solve(problem, progress=lambda phase, placed, gap: calls.append((phase, placed, gap)))
+
+    phases = [phase for phase, _, _ in calls]
+    assert [p for p in PHASES if p in phases] == list(dict.fromkeys(phases))
+    assert phases[0] == "bound" and phases[-1] == "done"
+    assert calls[-1] == ("done", solution.placed, solution.gap)
+    assert solution.placed == 3
+    assert all(isinstance(placed, int) and (gap is None or gap >= 0) for _, placed, gap in calls)
+
+
+def _keen_programme() -> tuple[list[RequestSpec], list[WorkplaceSpec], list[SlotSpec]]:
+    # The first comer takes the only seat the second could use; a proposal gives both a seat.
+    workplaces = [
+        WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 1),
+        WorkplaceSpec(11, 3, frozenset({1}), frozenset(), 1),
+    ]
+    slots = [SlotSpec(100, 10, 2, day(0), 1), SlotSpec(110, 11, 3, day(0), 1)]
+    requests = [
+        request(1, preferred_workplaces={10: 1}),
+        request(2, organisation=3),  # its own organisation runs workplace 11
+    ]
+    return requests, workplaces, slots
+
+
+def test_a_previous_proposal_is_the_start_and_holds_when_there_is_no_time() -> None:
+    problem = build(*_keen_programme(), fairness_weight=0.0)
+    assert greedy(problem).placed == 1
+    # organisation and score as an earlier run stored them: both are re-derived
+    previous = {1: Option(1, 11, 0, (110,), 0.0), 2: Option(2, 10, 0, (100,), 0.0)}
+
+    solution = solve(problem, time_limit=0.0, start=previous)
+
+    assert_valid(problem, solution)
+    assert solution.method == "previous-proposal"
+    assert solution.chosen == {1: Option(1, 11, 3, (110,), 0.5), 2: Option(2, 10, 2, (100,), 0.5)}
+
+
+def test_a_previous_proposal_that_no_longer_fits_is_left_aside() -> None:
+    problem = build(*_keen_programme(), fairness_weight=0.0)
+    gone = {1: Option(1, 11, 3, (999,), 10.0), 2: Option(2, 11, 3, (110,), 0.5)}  # a slot gone; own org
+
+    solution = solve(problem, time_limit=0.0, start=gone)
+
+    assert_valid(problem, solution)
+    assert solution.method == "first-come-first-served"
+    assert solution.placed == greedy(problem).placed == 1
