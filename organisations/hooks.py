@@ -25,6 +25,10 @@ from coordinator.core.models import OutboundEmail
 from coordinator.core.tenancy import TenantModel, active_programme_ids
 from organisations.access import revocation  # noqa: F401  (connects the receivers that close sockets)
 from organisations.models import (
+    Competence,
+    CompetenceConfirmation,
+    CompetenceSource,
+    ProfileCompetence,
     AuditEntryProgramme,
     Membership,
     Organisation,
@@ -39,6 +43,8 @@ from organisations.models import (
 )
 from organisations.permissions import COORDINATING_ROLES, Actor, request_has_role
 from organisations.selectors import coordinators_of, members_of, personal_data_sections
+from organisations.selectors import competence as competence_selectors
+from organisations.services import competence as competence_services
 from organisations.services import invitations
 from organisations.services.personal_data import erase_expired_people
 
@@ -382,3 +388,35 @@ def _invite_imported(actor: Actor, programme: Programme, people: list[Person]) -
 
 
 registry.person_invited.register("organisations.invitations", _invite_imported)
+
+
+# --- Competences ----------------------------------------------------------------------------------------------
+# A line manager's confirmation is on the trail with its date and note; definitions and profiles too.
+auditlog.register(Competence)
+auditlog.register(CompetenceSource)
+auditlog.register(ProfileCompetence)
+auditlog.register(CompetenceConfirmation)
+
+registry.personal_data_exporters.register(
+    "organisations.competences", competence_selectors.personal_data_sections, order=15
+)
+registry.personal_data_erasers.register(
+    "organisations.competences", competence_services.confirmations_erase, order=15
+)
+
+
+def _competence_gap_reader(request: Any) -> bool:
+    return request_has_role(
+        request,
+        PlatformRole.PROGRAMME_ADMIN,
+        PlatformRole.COORDINATOR,
+        PlatformRole.ORGANISATION_ADMIN,
+        PlatformRole.LINE_MANAGER,
+    )
+
+
+registry.nav_items.register(
+    "competences",
+    registry.NavItem(_("Competences"), "organisations:competence-gaps", _competence_gap_reader),
+    order=94,
+)

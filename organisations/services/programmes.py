@@ -46,6 +46,7 @@ PROGRAMME_FIELDS = {
     "language",
     "coordinator_email",
     "own_rule",
+    "matching_closes_gaps",
 }
 CREATE_FIELDS = PROGRAMME_FIELDS | {"slug"}
 WORK_ROLE_FIELDS = {"code", "name"}

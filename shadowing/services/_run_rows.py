@@ -23,6 +23,7 @@ from shadowing.models import (
     Preference,
     ShadowingRequest,
     UnplacedReason,
+    Workplace,
 )
 
 
@@ -195,3 +196,48 @@ class HandOption:
 
     def __init__(self, request: int, workplace: int, slots: tuple[int, ...]) -> None:
         self.request, self.workplace, self.slots = request, workplace, slots
+
+
+# What a visit that would close a gap in the requester's competence profile adds to an option's preference
+# score, where the programme asks the matcher to weigh gaps: above an unranked workplace (0.5) and a
+# preferred organisation of rank 3 to 5, below a preferred workplace or a first or second preferred
+# organisation, and far below placing one more person (1000).
+GAP_BONUS = 3.0
+
+
+def weigh_competence_gaps(programme: Programme, problem: Any) -> int:
+    """Add ``GAP_BONUS`` to every option at a workplace whose kind of agency gives a competence the
+    requester's profile asks for and they lack (``Programme.matching_closes_gaps``). Returns how many
+    options it raised. A fixed number of queries."""
+    from organisations.selectors.competence import competences_of, gaps_by_person
+
+    requester_of = dict(
+        ShadowingRequest.objects.filter(programme=programme, pk__in=list(problem.requests)).values_list(
+            "pk", "requester_id"
+        )
+    )
+    closing: dict[int, set[str]] = {
+        c.id: {value for kind, value in c.sources if kind == "agency_kind"} for c in competences_of(programme)
+    }
+    if not any(closing.values()):
+        return 0
+    gaps = gaps_by_person(programme, set(requester_of.values()))
+    kinds_for: dict[int, set[str]] = {}
+    for request_id, person_id in requester_of.items():
+        kinds = set().union(*(closing.get(cid, set()) for cid in gaps.get(person_id, ())))
+        if kinds:
+            kinds_for[request_id] = kinds
+    if not kinds_for:
+        return 0
+    kind_of = dict(
+        Workplace.objects.filter(programme=programme).values_list("organisation_id", "organisation__kind")
+    )
+    raised = 0
+    options = []
+    for option in problem.options:
+        if kind_of.get(option.organisation) in kinds_for.get(option.request, ()):
+            option = option._replace(score=option.score + GAP_BONUS)
+            raised += 1
+        options.append(option)
+    problem.options = options
+    return raised

@@ -52,6 +52,7 @@ from shadowing.services._run_rows import (
     HandOption,
     approved_request_specs,
     store_options,
+    weigh_competence_gaps,
     store_reasons,
 )
 from shadowing.services.placements import placement_params
@@ -169,6 +170,8 @@ def matching_run_create(
     problem = matching_options.build_problem(
         request_specs, workplace_specs, slot_specs, fairness_weight=weight, closed_days=closed
     )
+    if programme.matching_closes_gaps:
+        weigh_competence_gaps(programme, problem)
     solution = solver.solve(problem, time_limit=float(settings.SHADOWING_MATCHING_TIME_LIMIT))
     # `solve` runs first-come-first-served as its safety net and reports how many it placed.
     greedy_placed = solution.greedy_placed
