@@ -223,7 +223,7 @@ registry.personal_data_exporters.register("focusgroups", selectors.personal_data
 registry.personal_data_erasers.register("focusgroups", groups.memberships_end_for_erasure)
 
 
-# --- Competence profiles: a seat in a focus group gives the competences named for it --------------------------
+# --- Competence profiles: a seat in a focus group gives the competences named for it ------------------------
 
 registry.competence_evidence.register(
     "focus_group",

@@ -297,14 +297,16 @@ def personal_data_sections(person: Person) -> Iterator[registry.PersonalDataSect
     )
 
 
-# --- Competence profiles --------------------------------------------------------------------------------------
+# --- Competence profiles ------------------------------------------------------------------------------------
 
 
 def group_choices(programme: Programme) -> list[tuple[str, str]]:
     """The programme's focus groups, by name (1 query)."""
     return [
         (str(pk), name)
-        for pk, name in FocusGroup.objects.filter(programme=programme).order_by("name", "pk").values_list("pk", "name")
+        for pk, name in FocusGroup.objects.filter(programme=programme)
+        .order_by("name", "pk")
+        .values_list("pk", "name")
     ]
 
 

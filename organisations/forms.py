@@ -291,7 +291,9 @@ class CompetenceForm(forms.Form):
     """A competence and what gives it: one choice list per kind of evidence the features offer."""
 
     name = forms.CharField(label=_("Name"), max_length=200, validators=[single_line])
-    description = forms.CharField(label=_("Description"), max_length=2000, required=False, widget=forms.Textarea)
+    description = forms.CharField(
+        label=_("Description"), max_length=2000, required=False, widget=forms.Textarea
+    )
     manager_sign_off = forms.BooleanField(
         label=_("A line manager may confirm it was gained elsewhere"), required=False, initial=True
     )
@@ -302,7 +304,7 @@ class CompetenceForm(forms.Form):
         for kind, evidence in registry.competence_evidence.items():
             name = f"source_{kind}"
             self.fields[name] = forms.MultipleChoiceField(
-                label=evidence.label,
+                label=str(evidence.label),
                 choices=evidence.choices(programme),
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
@@ -344,7 +346,7 @@ class GapMatchingForm(forms.Form):
         label=_("Matching weighs competence gaps"),
         required=False,
         help_text=_(
-            "The matcher prefers, among equally wanted visits, workplaces at a kind of agency that would give "
-            "the person a competence their role's profile asks for and they lack."
+            "The matcher prefers, among equally wanted visits, workplaces at a kind of agency that would "
+            "give the person a competence their role's profile asks for and they lack."
         ),
     )

@@ -25,25 +25,25 @@ from coordinator.core.models import OutboundEmail
 from coordinator.core.tenancy import TenantModel, active_programme_ids
 from organisations.access import revocation  # noqa: F401  (connects the receivers that close sockets)
 from organisations.models import (
+    AuditEntryProgramme,
     Competence,
     CompetenceConfirmation,
     CompetenceSource,
-    ProfileCompetence,
-    AuditEntryProgramme,
     Membership,
     Organisation,
     Participation,
     ParticipationInvitation,
     Person,
     PlatformRole,
+    ProfileCompetence,
     Programme,
     RoleAssignment,
     Unit,
     WorkRole,
 )
 from organisations.permissions import COORDINATING_ROLES, Actor, request_has_role
-from organisations.selectors import coordinators_of, members_of, personal_data_sections
 from organisations.selectors import competence as competence_selectors
+from organisations.selectors import coordinators_of, members_of, personal_data_sections
 from organisations.services import competence as competence_services
 from organisations.services import invitations
 from organisations.services.personal_data import erase_expired_people
@@ -390,7 +390,7 @@ def _invite_imported(actor: Actor, programme: Programme, people: list[Person]) -
 registry.person_invited.register("organisations.invitations", _invite_imported)
 
 
-# --- Competences ----------------------------------------------------------------------------------------------
+# --- Competences --------------------------------------------------------------------------------------------
 # A line manager's confirmation is on the trail with its date and note; definitions and profiles too.
 auditlog.register(Competence)
 auditlog.register(CompetenceSource)

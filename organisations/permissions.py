@@ -275,9 +275,7 @@ def can_see_competence_profile(actor: Actor, programme: Programme, person: Perso
 def can_confirm_competence(actor: Actor, programme: Programme, person: Person) -> bool:
     """Confirm a competence gained elsewhere: the person's line manager, a member of the programme."""
     return (
-        actor.person is not None
-        and actor.is_member(programme)
-        and person.line_manager_id == actor.person.pk
+        actor.person is not None and actor.is_member(programme) and person.line_manager_id == actor.person.pk
     )
 
 

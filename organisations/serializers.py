@@ -12,10 +12,9 @@ from rest_framework import serializers
 from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import (
+    UI_LANGUAGES,
     Competence,
     CompetenceConfirmation,
-    ProfileLevel,
-    UI_LANGUAGES,
     Funder,
     IdentityProvider,
     Invitation,
@@ -24,6 +23,7 @@ from organisations.models import (
     ParticipationInvitation,
     Person,
     PlatformRole,
+    ProfileLevel,
     Programme,
     Unit,
     WorkRole,
@@ -454,12 +454,14 @@ class ErasureOutcomeSerializer(serializers.Serializer):  # type: ignore[type-arg
 
 class CompetenceSourceSerializer(StrictSerializer):
     kind = serializers.CharField(max_length=40, help_text=_("course, agency_kind or focus_group"))
-    value = serializers.CharField(max_length=60, help_text=_("A course id, an agency kind, a focus group id."))
+    value = serializers.CharField(
+        max_length=60, help_text=_("A course id, an agency kind, a focus group id.")
+    )
 
 
 class CompetenceSerializer(StrictModelSerializer):
     programme = ScopedPrimaryKeyRelatedField(model=Programme)
-    sources = CompetenceSourceSerializer(many=True, required=False, max_length=50)
+    sources = CompetenceSourceSerializer(many=True, required=False, max_length=50)  # type: ignore[call-arg]
 
     class Meta:
         model = Competence
@@ -472,8 +474,14 @@ class CompetenceSerializer(StrictModelSerializer):
         return data
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if self.instance is not None and "programme" in attrs and attrs["programme"] != self.instance.programme:
-            raise serializers.ValidationError({"programme": _("A competence cannot move to another programme.")})
+        if (
+            self.instance is not None
+            and "programme" in attrs
+            and attrs["programme"] != self.instance.programme
+        ):
+            raise serializers.ValidationError(
+                {"programme": _("A competence cannot move to another programme.")}
+            )
         return attrs
 
 
@@ -487,17 +495,26 @@ class RoleProfileSerializer(StrictSerializer):
 
     work_role = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
-    competences = ProfileEntrySerializer(many=True, max_length=500)
+    competences = ProfileEntrySerializer(many=True, max_length=500)  # type: ignore[call-arg]
 
 
 class CompetenceConfirmationSerializer(StrictModelSerializer):
     person = ScopedPrimaryKeyRelatedField(model=Person)
     competence = ScopedPrimaryKeyRelatedField(model=Competence)
-    confirmed_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    confirmed_by = serializers.IntegerField(source="confirmed_by_id", read_only=True, allow_null=True)
 
     class Meta:
         model = CompetenceConfirmation
-        fields = ["id", "programme", "person", "competence", "gained_on", "note", "confirmed_by", "confirmed_at"]
+        fields = [
+            "id",
+            "programme",
+            "person",
+            "competence",
+            "gained_on",
+            "note",
+            "confirmed_by",
+            "confirmed_at",
+        ]
         read_only_fields = ["programme", "confirmed_by", "confirmed_at"]
         validators: list[object] = []
 
@@ -505,7 +522,7 @@ class CompetenceConfirmationSerializer(StrictModelSerializer):
 class GapCellSerializer(serializers.Serializer):  # type: ignore[type-arg]
     competence = serializers.IntegerField()
     hidden = serializers.BooleanField(help_text=_("A group under five people, or one a total would reveal."))
-    required = serializers.IntegerField(allow_null=True, help_text=_("People whose profile asks for it."))
+    asked = serializers.IntegerField(allow_null=True, help_text=_("People whose profile asks for it."))
     lacking = serializers.IntegerField(allow_null=True)
     share = serializers.IntegerField(allow_null=True, help_text=_("Share lacking, whole per cent."))
 

@@ -33,9 +33,7 @@ urlpatterns = [
     path("competences/", competence.CompetenceListView.as_view(), name="competences"),
     path("competences/new/", competence.CompetenceCreateView.as_view(), name="competence-create"),
     path("competences/<int:pk>/", competence.CompetenceEditView.as_view(), name="competence-edit"),
-    path(
-        "competences/<int:pk>/delete/", competence.CompetenceDeleteView.as_view(), name="competence-delete"
-    ),
+    path("competences/<int:pk>/delete/", competence.CompetenceDeleteView.as_view(), name="competence-delete"),
     path("competences/profiles/<int:pk>/", competence.RoleProfileView.as_view(), name="role-profile"),
     path("competences/gaps/", competence.GapsView.as_view(), name="competence-gaps"),
     path("competences/team/", competence.TeamCompetenceView.as_view(), name="team-competences"),

@@ -295,7 +295,7 @@ registry.personal_data_exporters.register("seminars", personal_data.personal_dat
 registry.personal_data_erasers.register("seminars", enrolments_end_for_erasure, order=30)
 
 
-# --- Competence profiles: a completed course gives the competences it is named for ----------------------------
+# --- Competence profiles: a completed course gives the competences it is named for --------------------------
 
 registry.competence_evidence.register(
     "course",

@@ -201,7 +201,7 @@ registry.dashboard_panels.register(
 
 # --- History and report (the calendar feed, notification kinds and jobs: ``shadowing.jobs``) -------------
 
-# --- Competence profiles: a visit made at a kind of agency gives the competences named for it ------------------
+# --- Competence profiles: a visit made at a kind of agency gives the competences named for it ---------------
 
 registry.competence_evidence.register(
     "agency_kind",

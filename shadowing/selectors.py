@@ -210,7 +210,7 @@ def _placements(person: Person) -> Iterator[dict[str, object]]:
         }
 
 
-# --- Competence profiles --------------------------------------------------------------------------------------
+# --- Competence profiles ------------------------------------------------------------------------------------
 
 
 def agency_kind_choices(programme: Programme) -> list[tuple[str, str]]:
@@ -232,7 +232,11 @@ def visits_made_by_agency_kind(
         .order_by()
     )
     for row in grouped:
-        person_id, kind, last_day = row["request__requester_id"], row["workplace__organisation__kind"], row["last_day"]
+        person_id, kind, last_day = (
+            row["request__requester_id"],
+            row["workplace__organisation__kind"],
+            row["last_day"],
+        )
         if last_day is None:
             continue
         mine = done[person_id]

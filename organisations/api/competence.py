@@ -76,7 +76,9 @@ class CompetenceViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         programme = serializer.validated_data["programme"]
-        created = services.competence_create(actor=self.actor, programme=programme, **self._values(serializer))
+        created = services.competence_create(
+            actor=self.actor, programme=programme, **self._values(serializer)
+        )
         serializer.instance = self.reload(created)
 
     def perform_update(self, serializer: Any) -> None:
@@ -269,9 +271,7 @@ class CompetenceReportViewSet(ProgrammeScopedViewSet):
         return Response(
             {
                 "competences": [{"id": c.id, "name": c.name} for c in grid.columns],
-                "people": [
-                    {"id": row.person_id, "name": row.name, "marks": row.marks} for row in grid.rows
-                ],
+                "people": [{"id": row.person_id, "name": row.name, "marks": row.marks} for row in grid.rows],
             }
         )
 
@@ -279,11 +279,17 @@ class CompetenceReportViewSet(ProgrammeScopedViewSet):
 def gap_table(heat_map: gaps.HeatMap) -> dict[str, Any]:
     def cell(competence_id: int, c: gaps.Cell) -> dict[str, Any]:
         if c.hidden:
-            return {"competence": competence_id, "hidden": True, "required": None, "lacking": None, "share": None}
+            return {
+                "competence": competence_id,
+                "hidden": True,
+                "asked": None,
+                "lacking": None,
+                "share": None,
+            }
         return {
             "competence": competence_id,
             "hidden": False,
-            "required": c.required,
+            "asked": c.required,
             "lacking": c.lacking,
             "share": c.share,
         }

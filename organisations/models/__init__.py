@@ -125,8 +125,8 @@ class Programme(TenantModel):
         _("matching weighs competence gaps"),
         default=False,
         help_text=_(
-            "The matcher prefers, among equally wanted visits, workplaces at a kind of agency that would give "
-            "the person a competence their role's profile asks for and they lack."
+            "The matcher prefers, among equally wanted visits, workplaces at a kind of agency that would "
+            "give the person a competence their role's profile asks for and they lack."
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -549,7 +549,6 @@ from organisations.models.accounts import (  # noqa: E402
     Invitation,
     invitation_token_digest,
 )
-
 from organisations.models.competence import (  # noqa: E402
     Competence,
     CompetenceConfirmation,

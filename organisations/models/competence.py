@@ -32,7 +32,9 @@ class Competence(TenantModel):
         verbose_name = _("competence")
         verbose_name_plural = _("competences")
         constraints = [
-            models.UniqueConstraint(fields=["programme", "name"], name="competence_unique_name_per_programme"),
+            models.UniqueConstraint(
+                fields=["programme", "name"], name="competence_unique_name_per_programme"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -109,7 +111,9 @@ class CompetenceConfirmation(TenantModel):
         verbose_name_plural = _("confirmed competences")
         constraints = [
             models.UniqueConstraint(fields=["person", "competence"], name="competenceconfirmation_unique"),
-            models.CheckConstraint(condition=~Q(confirmed_by=models.F("person")), name="confirmation_not_own"),
+            models.CheckConstraint(
+                condition=~Q(confirmed_by=models.F("person")), name="confirmation_not_own"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,12 +29,10 @@ from organisations.models import (
     CompetenceConfirmation,
     CompetenceSource,
     Membership,
-    Organisation,
     Person,
     ProfileCompetence,
     ProfileLevel,
     Programme,
-    Unit,
 )
 
 # The smallest group an aggregate shows.
@@ -96,7 +94,9 @@ def gained(
     confirmations = CompetenceConfirmation.objects.filter(programme=programme)
     if ids is not None:
         confirmations = confirmations.filter(person_id__in=ids)
-    for person_id, competence_id, when in confirmations.values_list("person_id", "competence_id", "gained_on"):
+    for person_id, competence_id, when in confirmations.values_list(
+        "person_id", "competence_id", "gained_on"
+    ):
         note(person_id, competence_id, when)
     return result
 
@@ -237,7 +237,9 @@ def person_profile(programme: Programme, person: Person, *, suggest: bool = True
         for cid, level in wanted.items()
         if cid in by_id
     ]
-    lines += [ProfileLine(by_id[cid], "", when, cid in confirmed) for cid, when in mine.items() if cid not in wanted]
+    lines += [
+        ProfileLine(by_id[cid], "", when, cid in confirmed) for cid, when in mine.items() if cid not in wanted
+    ]
     lines.sort(key=lambda line: (line.competence.name, line.competence.id))
     lacking = [line for line in lines if line.level and not line.has]
     for line in lacking:
@@ -278,7 +280,9 @@ def gaps_by_person(programme: Programme, person_ids: Iterable[int] | None = None
     profiles = profiles_of(programme)
     have = gained(programme, competences, person_ids)
     return {
-        m.person_id: {cid for cid in profiles.get(m.work_role_id or 0, {}) if cid not in have.get(m.person_id, {})}
+        m.person_id: {
+            cid for cid in profiles.get(m.work_role_id or 0, {}) if cid not in have.get(m.person_id, {})
+        }
         for m in members
     }
 

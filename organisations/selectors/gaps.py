@@ -73,7 +73,9 @@ def gap_heat_map(programme: Programme, organisation: Organisation | None = None)
     members = members_with_roles(programme)
     if organisation is not None:
         members = [m for m in members if m.organisation_id == organisation.pk]
-        units = list(Unit.objects.filter(organisation=organisation).order_by("name").values_list("pk", "name"))
+        units = list(
+            Unit.objects.filter(organisation=organisation).order_by("name").values_list("pk", "name")
+        )
         rows = units + [(NO_UNIT, _("No unit"))]
 
         def row_of(m: MemberRow) -> int:
@@ -149,7 +151,10 @@ def suppress(
         total.hidden = 0 < total.required < MIN_GROUP
     lines: list[tuple[list[Cell], Cell]] = [
         ([cell for (r, _c), cell in cells.items() if r == row], total) for row, total in row_totals.items()
-    ] + [([cell for (_r, c), cell in cells.items() if c == column], total) for column, total in column_totals.items()]
+    ] + [
+        ([cell for (_r, c), cell in cells.items() if c == column], total)
+        for column, total in column_totals.items()
+    ]
     changed = True
     while changed:
         changed = False
@@ -160,7 +165,8 @@ def suppress(
             if len(hidden) != 1:
                 continue
             visible = sorted(
-                (cell for cell in members if not cell.hidden and cell.required), key=lambda cell: cell.required
+                (cell for cell in members if not cell.hidden and cell.required),
+                key=lambda cell: cell.required,
             )
             if visible:
                 visible[0].hidden = True

@@ -129,7 +129,9 @@ def competence_delete(*, actor: Actor, competence: Competence) -> None:
         competence.delete()
 
 
-def role_profile_set(*, actor: Actor, work_role: WorkRole, levels: Mapping[int, str]) -> list[ProfileCompetence]:
+def role_profile_set(
+    *, actor: Actor, work_role: WorkRole, levels: Mapping[int, str]
+) -> list[ProfileCompetence]:
     """Set a role at work's profile: ``{competence_id: "basic" | "professional"}``; competences left out
     leave the profile (programme admins)."""
     programme = work_role.programme

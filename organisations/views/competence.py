@@ -163,7 +163,9 @@ class RoleProfileView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: igno
     def load(self, **kwargs: Any) -> None:
         self.work_role = self.get_object_or_404(pk=kwargs["pk"])
         self.competences = list(
-            Competence.objects.filter(programme=self.programme).order_by("name", "pk").values_list("pk", "name")
+            Competence.objects.filter(programme=self.programme)
+            .order_by("name", "pk")
+            .values_list("pk", "name")
         )
 
     def get_form_kwargs(self) -> dict[str, Any]:
@@ -173,7 +175,8 @@ class RoleProfileView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: igno
 
     def get_initial(self) -> dict[str, Any]:
         return {
-            f"c{cid}": level for cid, level in self.work_role.profile_competences.values_list("competence_id", "level")
+            f"c{cid}": level
+            for cid, level in self.work_role.profile_competences.values_list("competence_id", "level")
         }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -326,7 +329,9 @@ def gap_rows(heat_map: gaps.HeatMap) -> tuple[list[str], list[list[object]]]:
 
     for (_row, label), cells, _total in heat_map.table():
         rows.extend(line(label, c.name, cell) for c, cell in zip(heat_map.columns, cells, strict=True))
-    rows.extend(line(_("All"), c.name, cell) for c, cell in zip(heat_map.columns, heat_map.totals(), strict=True))
+    rows.extend(
+        line(_("All"), c.name, cell) for c, cell in zip(heat_map.columns, heat_map.totals(), strict=True)
+    )
     return headers, rows
 
 
@@ -380,6 +385,7 @@ def heat_map_svg(heat_map: gaps.HeatMap) -> dict[str, Any]:
             for i, (_pk, label) in enumerate(heat_map.rows)
         ],
         "column_labels": [
-            {"x": LABEL_W + j * CELL_W + CELL_W // 2, "label": str(j + 1)} for j in range(len(heat_map.columns))
+            {"x": LABEL_W + j * CELL_W + CELL_W // 2, "label": str(j + 1)}
+            for j in range(len(heat_map.columns))
         ],
     }

@@ -60,7 +60,10 @@ def open_rounds_of(programme: Programme, course_ids: Iterable[str]) -> list[Comp
             value=str(r.course_id),
             label=str(r),
             detail=_("%(seats)s seats free, registration closes %(closes)s")
-            % {"seats": r.seats_free, "closes": timezone.localtime(r.registration_closes_at).date().isoformat()},
+            % {
+                "seats": r.seats_free,
+                "closes": timezone.localtime(r.registration_closes_at).date().isoformat(),
+            },
             url=reverse("seminars:round-detail", args=[r.pk]),
         )
         for r in rounds

@@ -52,8 +52,8 @@ from shadowing.services._run_rows import (
     HandOption,
     approved_request_specs,
     store_options,
-    weigh_competence_gaps,
     store_reasons,
+    weigh_competence_gaps,
 )
 from shadowing.services.placements import placement_params
 

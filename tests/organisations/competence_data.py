@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -66,14 +66,18 @@ def build(programme: Programme, org_a: Any, org_b: Any) -> Dataset:
     group = FocusGroupFactory(programme=programme, name="Informationsflödet")
     asylum = Competence.unscoped_objects.create(programme=programme, name="Asylprocessen")
     trauma = Competence.unscoped_objects.create(programme=programme, name="Traumamedvetet samtal")
-    job_centre = Competence.unscoped_objects.create(programme=programme, name="Hur Arbetsförmedlingen arbetar")
+    job_centre = Competence.unscoped_objects.create(
+        programme=programme, name="Hur Arbetsförmedlingen arbetar"
+    )
     for competence, kind, value in [
         (asylum, "course", str(course_asylum.pk)),
         (asylum, "agency_kind", OrganisationKind.STATE_AGENCY),
         (trauma, "course", str(course_trauma.pk)),
         (job_centre, "focus_group", str(group.pk)),
     ]:
-        CompetenceSource.unscoped_objects.create(programme=programme, competence=competence, kind=kind, value=value)
+        CompetenceSource.unscoped_objects.create(
+            programme=programme, competence=competence, kind=kind, value=value
+        )
     for role, competence, level in [
         (case_officer, asylum, "basic"),
         (case_officer, trauma, "professional"),
@@ -83,7 +87,10 @@ def build(programme: Programme, org_a: Any, org_b: Any) -> Dataset:
         ProfileCompetence.unscoped_objects.create(
             programme=programme, work_role=role, competence=competence, level=level
         )
-    units_b = [UnitFactory(organisation=org_b, name="Rosengård"), UnitFactory(organisation=org_b, name="Centrum")]
+    units_b = [
+        UnitFactory(organisation=org_b, name="Rosengård"),
+        UnitFactory(organisation=org_b, name="Centrum"),
+    ]
     manager_b = make_member(programme, org_b, R.LINE_MANAGER, R.STAFF, unit=units_b[0])
     case_officers = [make_member(programme, org_a, R.STAFF, work_role=case_officer) for _ in range(6)]
     secretaries = [
@@ -113,9 +120,7 @@ def build(programme: Programme, org_a: Any, org_b: Any) -> Dataset:
     PlacementDay.unscoped_objects.create(
         placement=visit, date=DAY + timedelta(days=4), starts_at=time(9), ends_at=time(15)
     )
-    make_group_member(
-        group, secretaries[2], joined_at=timezone.make_aware(datetime(2026, 3, 9, 10, 0))
-    )
+    make_group_member(group, secretaries[2], joined_at=datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
     CompetenceConfirmation.unscoped_objects.create(
         programme=programme,
         person=secretaries[3],
@@ -143,6 +148,8 @@ def build(programme: Programme, org_a: Any, org_b: Any) -> Dataset:
 
 def small_organisation(programme: Programme, data: Dataset) -> list[Person]:
     """Org C with two case officers who have nothing: a group too small to show."""
-    org_c = OrganisationFactory(name="Region Skåne", short_name="RS", kind=OrganisationKind.REGION, programmes=[programme])
+    org_c = OrganisationFactory(
+        name="Region Skåne", short_name="RS", kind=OrganisationKind.REGION, programmes=[programme]
+    )
     role = Membership.unscoped_objects.get(person=data.case_officers[0]).work_role
     return [make_member(programme, org_c, R.STAFF, work_role=role) for _ in range(2)]

@@ -34,14 +34,14 @@ def test_gap_table_as_json(api, data, coordinator):
     assert malmo["cells"][0] == {
         "competence": data.asylum.id,
         "hidden": False,
-        "required": 5,
+        "asked": 5,
         "lacking": 3,
         "share": 60,
     }
     assert body["totals"][2] == {
         "competence": data.trauma.id,
         "hidden": False,
-        "required": 6,
+        "asked": 6,
         "lacking": 5,
         "share": 83,
     }
@@ -54,7 +54,7 @@ def test_gap_table_hides_small_groups(api, data, coordinator):
     assert region["cells"][0] == {
         "competence": data.asylum.id,
         "hidden": True,
-        "required": None,
+        "asked": None,
         "lacking": None,
         "share": None,
     }
@@ -93,7 +93,14 @@ def test_gap_table_rights(api, data, outsider, org_other):
 
 @pytest.mark.parametrize(
     ("who", "expected"),
-    [("self", 200), ("manager", 200), ("coordinator", 200), ("org admin", 404), ("colleague", 404), ("outsider", 400)],
+    [
+        ("self", 200),
+        ("manager", 200),
+        ("coordinator", 200),
+        ("org admin", 404),
+        ("colleague", 404),
+        ("outsider", 400),
+    ],
 )
 def test_person_profile_rights(api, data, coordinator, outsider, programme, org_b, who, expected):
     people = {
@@ -163,11 +170,14 @@ def test_programme_admin_creates_a_competence_with_sources(api, data, programme_
         {"name": ["Ny"]},
     ],
 )
-def test_competence_bad_input_is_a_400_and_saves_nothing(api, data, programme_admin, other_programme, payload):
+def test_competence_bad_input_is_a_400_and_saves_nothing(
+    api, data, programme_admin, other_programme, payload
+):
     foreign = CourseFactory(programme=other_programme, title="Dansk kursus")
     if "sources" in payload and isinstance(payload["sources"], list):
         payload["sources"] = [
-            {**s, "value": str(foreign.pk) if s["value"] == "FOREIGN" else s["value"]} for s in payload["sources"]
+            {**s, "value": str(foreign.pk) if s["value"] == "FOREIGN" else s["value"]}
+            for s in payload["sources"]
         ]
     response = api(programme_admin).post(
         f"{BASE}competences/", {"programme": data.programme.pk, **payload}, format="json"
@@ -215,15 +225,22 @@ def test_profile_is_set_whole(api, data, programme_admin, other_programme):
         {"competences": "all"},
     ):
         assert api(programme_admin).put(url, bad, format="json").status_code == 400
-    assert list(ProfileCompetence.unscoped_objects.filter(work_role=role).values_list("competence_id", "level")) == [
-        (data.job_centre.id, "professional")
-    ]
+    assert list(
+        ProfileCompetence.unscoped_objects.filter(work_role=role).values_list("competence_id", "level")
+    ) == [(data.job_centre.id, "professional")]
 
 
 def test_line_manager_confirms_through_the_api(api, data, coordinator):
     subject = data.secretaries[0]
-    payload = {"person": subject.pk, "competence": data.job_centre.id, "gained_on": "2026-02-01", "note": "Praktik"}
-    refused = api(coordinator).post(f"{BASE}confirmations/?programme={data.programme.pk}", payload, format="json")
+    payload = {
+        "person": subject.pk,
+        "competence": data.job_centre.id,
+        "gained_on": "2026-02-01",
+        "note": "Praktik",
+    }
+    refused = api(coordinator).post(
+        f"{BASE}confirmations/?programme={data.programme.pk}", payload, format="json"
+    )
     response = api(data.manager_b).post(
         f"{BASE}confirmations/?programme={data.programme.pk}", payload, format="json"
     )

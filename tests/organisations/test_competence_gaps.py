@@ -81,7 +81,9 @@ def test_a_small_organisation_is_hidden_and_no_total_reveals_it(data, in_program
         hidden = [cell for cell in cells if cell.hidden]
         assert total.hidden or len(hidden) != 1, row
     for column, total in zip(heat_map.columns, heat_map.totals(), strict=True):
-        hidden = [heat_map.cell(pk, column.id) for pk, _n in heat_map.rows if heat_map.cell(pk, column.id).hidden]
+        hidden = [
+            heat_map.cell(pk, column.id) for pk, _n in heat_map.rows if heat_map.cell(pk, column.id).hidden
+        ]
         assert total.hidden or len(hidden) != 1, column.name
 
 
@@ -157,7 +159,9 @@ def test_competences_gained_count_counts_each_first_gain_in_the_period(data, in_
     with in_programme(data.programme):
         march = selectors.competences_gained_count(data.programme, day, day + timedelta(days=29))
         first_day = selectors.competences_gained_count(data.programme, day, day)
-        later = selectors.competences_gained_count(data.programme, day + timedelta(days=30), date(2026, 12, 31))
+        later = selectors.competences_gained_count(
+            data.programme, day + timedelta(days=30), date(2026, 12, 31)
+        )
     # March: a1 asylum (2 Mar), a2 asylum (3), a1 trauma (4), b2 asylum (5), b1 visit (6), b4 confirmed (8),
     # b3 focus group (9). a3's course on 11 April falls later.
     assert (march, first_day, later) == (7, 1, 1)
@@ -175,15 +179,22 @@ def test_competences_gained_count_keeps_the_first_day_only(data, in_programme):
         confirmed_by=data.manager_b,
     )
     with in_programme(data.programme):
-        assert selectors.competences_gained_count(
-            data.programme, competence_data.DAY, competence_data.DAY + timedelta(days=29)
-        ) == 7
+        assert (
+            selectors.competences_gained_count(
+                data.programme, competence_data.DAY, competence_data.DAY + timedelta(days=29)
+            )
+            == 7
+        )
 
 
 def test_other_programme_evidence_and_people_stay_out(data, other_programme, org_other, in_programme):
-    theirs = competence_data.build(other_programme, org_other, competence_data.OrganisationFactory(
-        name="Københavns Kommune", short_name="KK", programmes=[other_programme]
-    ))
+    theirs = competence_data.build(
+        other_programme,
+        org_other,
+        competence_data.OrganisationFactory(
+            name="Københavns Kommune", short_name="KK", programmes=[other_programme]
+        ),
+    )
     with in_programme(data.programme):
         heat_map = gaps.gap_heat_map(data.programme)
         gained = selectors.competences_gained_count(data.programme, date(2026, 1, 1), date(2026, 12, 31))

@@ -204,7 +204,9 @@ def test_programme_admin_defines_a_competence_and_a_profile(web, data, programme
     )
     assert response.status_code == 302
     competence = Competence.unscoped_objects.get(name="Kartläggningsmetodik")
-    assert sorted(CompetenceSource.unscoped_objects.filter(competence=competence).values_list("kind", "value")) == [
+    assert sorted(
+        CompetenceSource.unscoped_objects.filter(competence=competence).values_list("kind", "value")
+    ) == [
         ("agency_kind", "employment_service"),
         ("course", str(data.course_trauma.pk)),
     ]
@@ -214,11 +216,15 @@ def test_programme_admin_defines_a_competence_and_a_profile(web, data, programme
     )
     assert response.status_code == 302
     assert sorted(
-        ProfileCompetence.unscoped_objects.filter(work_role=work_role).values_list("competence__name", "level")
+        ProfileCompetence.unscoped_objects.filter(work_role=work_role).values_list(
+            "competence__name", "level"
+        )
     ) == [("Asylprocessen", "basic"), ("Kartläggningsmetodik", "professional")]
 
 
-def test_competence_form_refuses_a_foreign_course_and_a_taken_name(web, data, programme_admin, other_programme):
+def test_competence_form_refuses_a_foreign_course_and_a_taken_name(
+    web, data, programme_admin, other_programme
+):
     from tests.factories.seminars import CourseFactory
 
     foreign = CourseFactory(programme=other_programme, title="Dansk kursus")

@@ -21,9 +21,15 @@ def one_seat_at_a_clinic(programme, org_a, org_b, coordinator):
     """One seat at a psychiatric clinic (a region). ``eager`` (Migrationsverket) ranks the region third and
     asked first; ``lacking`` (Malmö stad) ranks nothing, but their role's profile asks for "psychiatric
     care", which a visit at a region gives, and they lack it."""
-    region = OrganisationFactory(name="Region Skåne", short_name="RS", kind=OrganisationKind.REGION, programmes=[programme])
-    other_1 = OrganisationFactory(name="Röda korset", short_name="RK", kind=OrganisationKind.NGO, programmes=[programme])
-    other_2 = OrganisationFactory(name="Malmö universitet", short_name="MAU", kind=OrganisationKind.UNIVERSITY, programmes=[programme])
+    region = OrganisationFactory(
+        name="Region Skåne", short_name="RS", kind=OrganisationKind.REGION, programmes=[programme]
+    )
+    other_1 = OrganisationFactory(
+        name="Röda korset", short_name="RK", kind=OrganisationKind.NGO, programmes=[programme]
+    )
+    other_2 = OrganisationFactory(
+        name="Malmö universitet", short_name="MAU", kind=OrganisationKind.UNIVERSITY, programmes=[programme]
+    )
     host = make_member(programme, region, R.HOST_CONTACT)
     clinic = WorkplaceFactory(programme=programme, organisation=region, contact=host, name="Psykiatri Malmö")
     SlotFactory(workplace=clinic, date=future_weekday(1), capacity=1)
@@ -32,7 +38,9 @@ def one_seat_at_a_clinic(programme, org_a, org_b, coordinator):
     CompetenceSource.unscoped_objects.create(
         programme=programme, competence=care, kind="agency_kind", value=OrganisationKind.REGION
     )
-    ProfileCompetence.unscoped_objects.create(programme=programme, work_role=role, competence=care, level="basic")
+    ProfileCompetence.unscoped_objects.create(
+        programme=programme, work_role=role, competence=care, level="basic"
+    )
     eager = make_member(programme, org_a, R.STAFF)
     lacking = make_member(programme, org_b, R.STAFF, work_role=role)
     eager_request = make_request(programme, eager, preferences=[other_1, other_2, region])
@@ -44,13 +52,17 @@ def _placed(run):
     return list(Placement.unscoped_objects.filter(run=run).values_list("request_id", flat=True))
 
 
-def test_without_the_setting_the_ranked_preference_wins(programme, one_seat_at_a_clinic, coordinator, as_actor):
+def test_without_the_setting_the_ranked_preference_wins(
+    programme, one_seat_at_a_clinic, coordinator, as_actor
+):
     eager_request, _lacking_request = one_seat_at_a_clinic
     run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     assert _placed(run) == [eager_request.pk]
 
 
-def test_with_the_setting_the_visit_that_closes_a_gap_wins(programme, one_seat_at_a_clinic, coordinator, as_actor):
+def test_with_the_setting_the_visit_that_closes_a_gap_wins(
+    programme, one_seat_at_a_clinic, coordinator, as_actor
+):
     _eager_request, lacking_request = one_seat_at_a_clinic
     Programme.unscoped_objects.filter(pk=programme.pk).update(matching_closes_gaps=True)
     programme.refresh_from_db()
