@@ -420,3 +420,21 @@ registry.nav_items.register(
     registry.NavItem(_("Competences"), "organisations:competence-gaps", _competence_gap_reader),
     order=94,
 )
+
+
+def _seed_competences() -> list[tuple[str, str]]:
+    from organisations.seed.competences import seed_competences
+
+    return seed_competences()
+
+
+# After the features' demo data: the competences name their courses and focus groups.
+registry.demo_seeders.register(
+    "organisations.competences",
+    registry.DemoSeeder(
+        "organisations.competences",
+        _seed_competences,
+        depends_on=("organisations", "seminars", "focusgroups"),
+    ),
+    order=60,
+)
