@@ -561,3 +561,17 @@ class PersonProfileSerializer(serializers.Serializer):  # type: ignore[type-arg]
     person = serializers.IntegerField()
     work_role = serializers.CharField()
     lines = ProfileLineSerializer(many=True)
+
+
+class TeamPersonSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    marks = serializers.ListField(
+        child=serializers.ChoiceField(choices=["has", "lacks", ""]),
+        help_text=_("Per competence, in the order of competences: has, lacks, or empty (not asked for)."),
+    )
+
+
+class TeamSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    competences = NamedSerializer(many=True)
+    people = TeamPersonSerializer(many=True)

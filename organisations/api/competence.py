@@ -39,6 +39,7 @@ from organisations.serializers import (
     GapTableSerializer,
     PersonProfileSerializer,
     RoleProfileSerializer,
+    TeamSerializer,
 )
 from organisations.services import competence as services
 from organisations.views.competence import gap_file
@@ -259,7 +260,7 @@ class CompetenceReportViewSet(ProgrammeScopedViewSet):
             }
         )
 
-    @extend_schema(parameters=[PROGRAMME_PARAMETER], responses=GapTableSerializer)
+    @extend_schema(parameters=[PROGRAMME_PARAMETER], responses=TeamSerializer)
     @action(detail=False, methods=["get"])
     def team(self, request: Request) -> Response:
         """A line manager's team: one row per person who reports to you, a cell per competence (``has``,
