@@ -225,18 +225,17 @@ def build(people: int) -> tuple[Programme, Person, Person, Organisation]:
             for i, p in enumerate(rng.sample(persons, min(300, len(persons) // 5)))
         ]
     )
-    confirmations = []
-    for p in rng.sample(persons, min(2000, len(persons) // 5)):
-        if p.line_manager_id:
-            confirmations.append(
-                CompetenceConfirmation(
-                    programme=programme,
-                    person=p,
-                    competence=competences[3],
-                    gained_on=day,
-                    confirmed_by_id=p.line_manager_id,
-                )
-            )
+    confirmations = [
+        CompetenceConfirmation(
+            programme=programme,
+            person=p,
+            competence=competences[3],
+            gained_on=day,
+            confirmed_by_id=p.line_manager_id,
+        )
+        for p in rng.sample(persons, min(2000, len(persons) // 5))
+        if p.line_manager_id
+    ]
     CompetenceConfirmation.unscoped_objects.bulk_create(confirmations)
     manager = managers[units[0].pk]
     return programme, coordinator, manager, organisations[0]

@@ -298,8 +298,8 @@ class CompetenceForm(forms.Form):
         label=_("A line manager may confirm it was gained elsewhere"), required=False, initial=True
     )
 
-    def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: object, programme: Programme, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.kinds = []
         for kind, evidence in registry.competence_evidence.items():
             name = f"source_{kind}"
@@ -318,8 +318,8 @@ class CompetenceForm(forms.Form):
 class RoleProfileForm(forms.Form):
     """A role at work's profile: for each competence, not asked for, basic or professional."""
 
-    def __init__(self, *args: Any, competences: list[tuple[int, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: object, competences: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         for pk, name in competences:
             self.fields[f"c{pk}"] = forms.ChoiceField(
                 label=name, choices=[("", _("Not in the profile")), *ProfileLevel.choices], required=False
@@ -336,8 +336,8 @@ class CompetenceConfirmForm(forms.Form):
     gained_on = forms.DateField(label=_("Gained on"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
-    def __init__(self, *args: Any, competences: list[tuple[int, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: object, competences: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["competence"].choices = competences  # type: ignore[attr-defined]
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop, ngettext
@@ -405,7 +406,7 @@ registry.personal_data_erasers.register(
 )
 
 
-def _competence_gap_reader(request: Any) -> bool:
+def _competence_gap_reader(request: HttpRequest) -> bool:
     return request_has_role(
         request,
         PlatformRole.PROGRAMME_ADMIN,

@@ -242,9 +242,12 @@ class CompetenceEvidence:
 
     kind: str
     label: str | Promise
-    choices: Callable[[Any], list[tuple[str, str]]]
-    completed: Callable[[Any, Iterable[int] | None], dict[int, dict[str, date]]]
-    suggest: Callable[[Any, Iterable[str]], list[CompetenceSuggestion]]
+    # (programme) -> [(value, label)]
+    choices: Callable[..., list[tuple[str, str]]]
+    # (programme, person_ids or None) -> {person_id: {value: date}}
+    completed: Callable[..., dict[int, dict[str, date]]]
+    # (programme, values) -> what is open now
+    suggest: Callable[..., list[CompetenceSuggestion]]
 
 
 # Keyed by ``kind``; each feature registers its own in its ``hooks.py``.

@@ -4,8 +4,6 @@ roles at work, line managers' confirmations, a person's profile, a line manager'
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse
@@ -68,37 +66,42 @@ class CompetenceViewSet(
             Prefetch("sources", queryset=CompetenceSource.objects.order_by("kind", "value"))
         ).order_by("programme_id", "name", "pk")
 
-    def _values(self, serializer: Any) -> dict[str, Any]:
-        data = dict(serializer.validated_data)
-        data.pop("programme", None)
-        if "sources" in data:
-            data["sources"] = [(s["kind"], s["value"]) for s in data["sources"]]
-        return data
-
-    def perform_create(self, serializer: Any) -> None:
-        programme = serializer.validated_data["programme"]
+    def perform_create(self, serializer: CompetenceSerializer) -> None:  # type: ignore[override]
+        data = serializer.validated_data
         created = services.competence_create(
-            actor=self.actor, programme=programme, **self._values(serializer)
+            actor=self.actor,
+            programme=data["programme"],
+            name=data["name"],
+            description=data.get("description", ""),
+            manager_sign_off=data.get("manager_sign_off", True),
+            sources=[(s["kind"], s["value"]) for s in data.get("sources", [])],
         )
         serializer.instance = self.reload(created)
 
-    def perform_update(self, serializer: Any) -> None:
-        competence: Competence = serializer.instance
-        values = {
-            "name": competence.name,
-            "description": competence.description,
-            "manager_sign_off": competence.manager_sign_off,
-            "sources": list(competence.sources.values_list("kind", "value")),
-            **self._values(serializer),
-        }
-        services.competence_update(actor=self.actor, competence=competence, **values)
+    def perform_update(self, serializer: CompetenceSerializer) -> None:  # type: ignore[override]
+        competence = serializer.instance
+        assert isinstance(competence, Competence)
+        data = serializer.validated_data
+        sources = (
+            [(s["kind"], s["value"]) for s in data["sources"]]
+            if "sources" in data
+            else list(competence.sources.values_list("kind", "value"))
+        )
+        services.competence_update(
+            actor=self.actor,
+            competence=competence,
+            name=data.get("name", competence.name),
+            description=data.get("description", competence.description),
+            manager_sign_off=data.get("manager_sign_off", competence.manager_sign_off),
+            sources=sources,
+        )
         serializer.instance = self.reload(competence)
 
     def perform_destroy(self, instance: Competence) -> None:
         services.competence_delete(actor=self.actor, competence=instance)
 
 
-def _profile(role: WorkRole) -> dict[str, Any]:
+def _profile(role: WorkRole) -> dict[str, object]:
     return {
         "work_role": role.pk,
         "name": role.name,
@@ -119,11 +122,11 @@ class RoleProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progr
     def narrow_queryset(self, queryset: QuerySet[WorkRole]) -> QuerySet[WorkRole]:
         return queryset.prefetch_related("profile_competences").order_by("programme_id", "name", "pk")
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([_profile(role) for role in page or []])
 
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         return Response(_profile(self.get_object()))
 
     @extend_schema(request=RoleProfileSerializer, responses=RoleProfileSerializer)
@@ -163,7 +166,7 @@ class CompetenceConfirmationViewSet(
         ).order_by("-gained_on", "pk")
 
     @extend_schema(parameters=[PROGRAMME_PARAMETER])
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         incoming = self.get_serializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
@@ -277,8 +280,8 @@ class CompetenceReportViewSet(ProgrammeScopedViewSet):
         )
 
 
-def gap_table(heat_map: gaps.HeatMap) -> dict[str, Any]:
-    def cell(competence_id: int, c: gaps.Cell) -> dict[str, Any]:
+def gap_table(heat_map: gaps.HeatMap) -> dict[str, object]:
+    def cell(competence_id: int, c: gaps.Cell) -> dict[str, object]:
         if c.hidden:
             return {
                 "competence": competence_id,

@@ -119,9 +119,14 @@ class MemberRow:
     work_role_id: int | None
 
 
-def members_with_roles(programme: Programme, person_ids: Iterable[int] | None = None) -> list[MemberRow]:
-    """The programme's active members with their role at work (1 query)."""
+def members_with_roles(
+    programme: Programme, person_ids: Iterable[int] | None = None, *, line_manager_id: int | None = None
+) -> list[MemberRow]:
+    """The programme's active members with their role at work, or those who report to one line manager
+    (1 query)."""
     rows = Membership.objects.filter(programme=programme, is_active=True, person__erased_at__isnull=True)
+    if line_manager_id is not None:
+        rows = rows.filter(person__line_manager_id=line_manager_id)
     if person_ids is not None:
         rows = rows.filter(person_id__in=list(person_ids))
     return [
@@ -288,8 +293,9 @@ def gaps_by_person(programme: Programme, person_ids: Iterable[int] | None = None
 
 
 def personal_data_sections(person: Person) -> Iterable[registry.PersonalDataSection]:
-    """For a person's own download: the competences their line managers confirmed, and each programme's
-    profile of them (what their role asks for, what they have and since when)."""
+    """For a person's own download: the competences their line managers confirmed (1 query). Their profile
+    is computed from what the other sections already hold (courses completed, visits made, focus-group
+    seats), so it is not repeated here."""
     yield registry.PersonalDataSection(
         "competence_confirmations",
         _("Competences confirmed by your line manager"),
@@ -309,19 +315,3 @@ def personal_data_sections(person: Person) -> Iterable[registry.PersonalDataSect
             .iterator()
         ),
     )
-    yield registry.PersonalDataSection(
-        "competence_profile", _("Your competence profile"), _profile_rows(person)
-    )
-
-
-def _profile_rows(person: Person) -> Iterable[dict[str, object]]:
-    programmes = Programme.objects.filter(memberships__person=person).order_by("name", "pk").distinct()
-    for programme in programmes:
-        profile = person_profile(programme, person, suggest=False)
-        for line in profile.lines:
-            yield {
-                "programme": programme.name,
-                "competence": line.competence.name,
-                "level": line.level,
-                "gained_on": line.gained_on.isoformat() if line.gained_on else None,
-            }

@@ -205,7 +205,7 @@ def team_grid(programme: Programme, manager_id: int) -> TeamGrid:
     """The people who report to a line manager × the programme's competences (a fixed number of queries).
     Individuals, not an aggregate: their line manager may see each one's gaps."""
     competences = competences_of(programme)
-    members = [m for m in members_with_roles(programme) if m.line_manager_id == manager_id]
+    members = members_with_roles(programme, line_manager_id=manager_id)
     profiles = profiles_of(programme)
     have = gained(programme, competences, [m.person_id for m in members]) if members else {}
     rows = []

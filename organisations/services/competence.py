@@ -64,13 +64,12 @@ def _write_sources(competence: Competence, sources: list[tuple[str, str]]) -> No
     gone = current - set(sources)
     for kind, value in gone:
         competence.sources.filter(kind=kind, value=value).delete()
-    CompetenceSource.objects.bulk_create(
-        [
-            CompetenceSource(programme_id=competence.programme_id, competence=competence, kind=k, value=v)
-            for k, v in sources
-            if (k, v) not in current
-        ]
-    )
+    # One by one (at most MAX_SOURCES), so that each new source is on the audit trail.
+    for kind, value in sources:
+        if (kind, value) not in current:
+            CompetenceSource.objects.create(
+                programme_id=competence.programme_id, competence=competence, kind=kind, value=value
+            )
 
 
 def competence_create(

@@ -4,8 +4,6 @@ heat maps and spreadsheet downloads."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
@@ -36,7 +34,7 @@ class CompetenceListView(ProgrammeMixin, TemplateView):
     template_name = "organisations/competences.html"
     required_roles = ADMINS
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)
         competences = selectors.competences_of(self.programme)
         labels = selectors.source_labels(self.programme, competences)
@@ -75,12 +73,12 @@ class _CompetenceFormView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: 
     form_class = forms.CompetenceForm
     required_roles = ADMINS
 
-    def get_form_kwargs(self) -> dict[str, Any]:
+    def get_form_kwargs(self) -> dict[str, object]:
         kwargs = super().get_form_kwargs()
         kwargs["programme"] = self.programme
         return kwargs
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)
         context["back_url"] = reverse("organisations:competences")
         return context
@@ -106,20 +104,21 @@ class CompetenceEditView(_CompetenceFormView):
     model = Competence
     competence: Competence
 
-    def load(self, **kwargs: Any) -> None:
+    def load(self, **kwargs: object) -> None:
         self.competence = self.get_object_or_404(pk=kwargs["pk"])
 
-    def get_initial(self) -> dict[str, Any]:
-        initial: dict[str, Any] = {
+    def get_initial(self) -> dict[str, object]:
+        chosen: dict[str, list[str]] = {}
+        for kind, value in self.competence.sources.values_list("kind", "value"):
+            chosen.setdefault(f"source_{kind}", []).append(value)
+        return {
             "name": self.competence.name,
             "description": self.competence.description,
             "manager_sign_off": self.competence.manager_sign_off,
+            **chosen,
         }
-        for kind, value in self.competence.sources.values_list("kind", "value"):
-            initial.setdefault(f"source_{kind}", []).append(value)
-        return initial
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)
         context["delete_url"] = reverse("organisations:competence-delete", args=[self.competence.pk])
         return context
@@ -160,7 +159,7 @@ class RoleProfileView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: igno
     required_roles = ADMINS
     work_role: WorkRole
 
-    def load(self, **kwargs: Any) -> None:
+    def load(self, **kwargs: object) -> None:
         self.work_role = self.get_object_or_404(pk=kwargs["pk"])
         self.competences = list(
             Competence.objects.filter(programme=self.programme)
@@ -168,18 +167,18 @@ class RoleProfileView(ProgrammeMixin, ServiceFormMixin, FormView):  # type: igno
             .values_list("pk", "name")
         )
 
-    def get_form_kwargs(self) -> dict[str, Any]:
+    def get_form_kwargs(self) -> dict[str, object]:
         kwargs = super().get_form_kwargs()
         kwargs["competences"] = self.competences
         return kwargs
 
-    def get_initial(self) -> dict[str, Any]:
+    def get_initial(self) -> dict[str, object]:
         return {
             f"c{cid}": level
             for cid, level in self.work_role.profile_competences.values_list("competence_id", "level")
         }
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)
         context["page_title"] = _("Profile of %(role)s") % {"role": self.work_role.name}
         context["back_url"] = reverse("organisations:competences")
@@ -204,7 +203,7 @@ class PersonCompetenceView(ProgrammeMixin, ServiceFormMixin, FormView):  # type:
     def narrow_queryset(self, queryset: QuerySet[Person]) -> QuerySet[Person]:
         return queryset.filter(memberships__programme=self.programme).select_related("user").distinct()
 
-    def load(self, **kwargs: Any) -> None:
+    def load(self, **kwargs: object) -> None:
         self.subject = self.get_object_or_404(pk=kwargs["pk"])
         # Someone who may not see the person's gaps learns nothing, not even that the person is here.
         if not permissions.can_see_competence_profile(self.actor, self.programme, self.subject):
@@ -218,12 +217,12 @@ class PersonCompetenceView(ProgrammeMixin, ServiceFormMixin, FormView):  # type:
             .values_list("pk", "name")
         )
 
-    def get_form_kwargs(self) -> dict[str, Any]:
+    def get_form_kwargs(self) -> dict[str, object]:
         kwargs = super().get_form_kwargs()
         kwargs["competences"] = self.confirmable
         return kwargs
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)
         context.update(
             profile=selectors.person_profile(self.programme, self.subject),
@@ -253,7 +252,7 @@ class TeamCompetenceView(ProgrammeMixin, TemplateView):
 
     template_name = "organisations/team_competences.html"
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)
         context["grid"] = gaps.team_grid(self.programme, self.person.pk)
         return context
@@ -291,7 +290,7 @@ class GapsView(ProgrammeMixin, TemplateView):
 
     template_name = "organisations/competence_gaps.html"
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         heat_map, organisation = _heat_map_for(self, request)
         kind = request.GET.get("format", "")
         if kind:
@@ -312,6 +311,7 @@ class GapsView(ProgrammeMixin, TemplateView):
             else [],
             min_group=selectors.MIN_GROUP,
             is_manager=self.has_role(PlatformRole.LINE_MANAGER),
+            can_define=permissions.can_define_competences(self.actor, self.programme),
         )
         return self.render_to_response(context)
 
@@ -348,7 +348,7 @@ def gap_file(heat_map: gaps.HeatMap, *, kind: str, name: str) -> HttpResponse:
 CELL_W, CELL_H, LABEL_W, HEAD_H = 44, 28, 180, 24
 
 
-def heat_map_svg(heat_map: gaps.HeatMap) -> dict[str, Any]:
+def heat_map_svg(heat_map: gaps.HeatMap) -> dict[str, object]:
     """Coordinates and colours of the heat map's squares (drawn by the template as SVG): darker is a larger
     share lacking; a hidden group is grey. Columns are numbered; the table names them."""
     squares = []

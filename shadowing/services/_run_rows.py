@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 from django.utils import timezone
 
 from organisations.models import Programme
 from organisations.permissions import Actor
+from organisations.selectors.competence import competences_of, gaps_by_person
 from shadowing.models import (
     AvailabilityWindow,
     MatchingRun,
@@ -25,6 +26,9 @@ from shadowing.models import (
     UnplacedReason,
     Workplace,
 )
+
+if TYPE_CHECKING:  # the solver's module loads numpy; only the matching path imports it
+    from shadowing.matching.options import Problem
 
 
 def approved_request_specs(programme: Programme, today: date, spec: Any) -> list[Any]:
@@ -205,12 +209,10 @@ class HandOption:
 GAP_BONUS = 3.0
 
 
-def weigh_competence_gaps(programme: Programme, problem: Any) -> int:
+def weigh_competence_gaps(programme: Programme, problem: Problem) -> int:
     """Add ``GAP_BONUS`` to every option at a workplace whose kind of agency gives a competence the
     requester's profile asks for and they lack (``Programme.matching_closes_gaps``). Returns how many
     options it raised. A fixed number of queries."""
-    from organisations.selectors.competence import competences_of, gaps_by_person
-
     requester_of = dict(
         ShadowingRequest.objects.filter(programme=programme, pk__in=list(problem.requests)).values_list(
             "pk", "requester_id"

@@ -241,3 +241,57 @@ def test_competence_form_refuses_a_foreign_course_and_a_taken_name(
 def test_competence_pages_are_for_programme_admins(web, data, coordinator):
     assert web(coordinator).get(reverse("organisations:competences")).status_code == 403
     assert web(coordinator).get(reverse("organisations:competence-create")).status_code == 403
+
+
+def test_programme_admin_turns_on_the_matchers_gap_setting(web, data, programme_admin):
+    from organisations.models import Programme
+
+    assert Programme.unscoped_objects.get(pk=data.programme.pk).matching_closes_gaps is False
+    response = web(programme_admin).post(reverse("organisations:competences"), {"matching_closes_gaps": "on"})
+    assert response.status_code == 302
+    assert Programme.unscoped_objects.get(pk=data.programme.pk).matching_closes_gaps is True
+
+
+def test_removing_a_competence_takes_it_out_of_profiles_and_is_audited(web, data, programme_admin):
+    response = web(programme_admin).post(reverse("organisations:competence-delete", args=[data.trauma.id]))
+    assert response.status_code == 302
+    assert not Competence.unscoped_objects.filter(pk=data.trauma.id).exists()
+    assert not ProfileCompetence.unscoped_objects.filter(competence_id=data.trauma.id).exists()
+    assert (
+        LogEntry.objects.filter(
+            content_type__model="competence", object_pk=str(data.trauma.id), action=LogEntry.Action.DELETE
+        ).count()
+        == 1
+    )
+
+
+def test_another_programmes_competence_answers_404(web, data, programme_admin, other_programme):
+    foreign = Competence.unscoped_objects.create(programme=other_programme, name="Dansk")
+    client = web(programme_admin)
+    assert client.get(reverse("organisations:competence-edit", args=[foreign.pk])).status_code == 404
+    assert client.post(reverse("organisations:competence-delete", args=[foreign.pk])).status_code == 404
+    assert Competence.unscoped_objects.filter(pk=foreign.pk).exists()
+
+
+@pytest.mark.parametrize("extra", [0, 3])
+def test_gap_page_costs_a_fixed_number_of_queries(web, data, coordinator, extra, django_assert_num_queries):
+    for _ in range(extra):
+        make_member(data.programme, data.org_a, R.STAFF, work_role=None)
+    if extra:
+        competence_data.small_organisation(data.programme, data)
+    client = web(coordinator)
+    client.get(reverse("organisations:competence-gaps"))  # the session and the actor are warm
+    with django_assert_num_queries(18):
+        response = client.get(reverse("organisations:competence-gaps"))
+    assert response.status_code == 200
+
+
+def test_person_page_and_team_cost_a_fixed_number_of_queries(web, data, django_assert_num_queries):
+    client = web(data.manager_b)
+    url = reverse("organisations:person-competences", args=[data.secretaries[0].pk])
+    client.get(url)
+    with django_assert_num_queries(24):
+        assert client.get(url).status_code == 200
+    client.get(reverse("organisations:team-competences"))
+    with django_assert_num_queries(16):
+        assert client.get(reverse("organisations:team-competences")).status_code == 200
