@@ -290,7 +290,7 @@ def test_person_page_and_team_cost_a_fixed_number_of_queries(web, data, django_a
     client = web(data.manager_b)
     url = reverse("organisations:person-competences", args=[data.secretaries[0].pk])
     client.get(url)
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(22):
         assert client.get(url).status_code == 200
     client.get(reverse("organisations:team-competences"))
     with django_assert_num_queries(16):
