@@ -221,3 +221,18 @@ registry.onboarding_steps.register("focusgroups.staffed", _onboarding_step, orde
 # A person's own data: their download, and what erasing them changes here.
 registry.personal_data_exporters.register("focusgroups", selectors.personal_data_sections, order=40)
 registry.personal_data_erasers.register("focusgroups", groups.memberships_end_for_erasure)
+
+
+# --- Competence profiles: a seat in a focus group gives the competences named for it ------------------------
+
+registry.competence_evidence.register(
+    "focus_group",
+    registry.CompetenceEvidence(
+        kind="focus_group",
+        label=_("Member of the focus group"),
+        choices=selectors.group_choices,
+        completed=selectors.group_seats_taken,
+        suggest=selectors.groups_to_join,
+    ),
+    order=30,
+)

@@ -4,17 +4,21 @@ caller activated), and the small providers the app's hooks register."""
 from __future__ import annotations
 
 import difflib
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
+from coordinator.core.registry import CompetenceSuggestion
 from focusgroups import permissions
 from focusgroups.models import (
     ActionItem,
@@ -291,3 +295,47 @@ def personal_data_sections(person: Person) -> Iterator[registry.PersonalDataSect
             .iterator(EXPORT_BATCH)
         ),
     )
+
+
+# --- Competence profiles ------------------------------------------------------------------------------------
+
+
+def group_choices(programme: Programme) -> list[tuple[str, str]]:
+    """The programme's focus groups, by name (1 query)."""
+    return [
+        (str(pk), name)
+        for pk, name in FocusGroup.objects.filter(programme=programme)
+        .order_by("name", "pk")
+        .values_list("pk", "name")
+    ]
+
+
+def group_seats_taken(programme: Programme, person_ids: Iterable[int] | None) -> dict[int, dict[str, date]]:
+    """``{person_id: {group_id: the day they first took a seat}}``, past seats included (1 query)."""
+    rows = GroupMembership.objects.filter(group__programme=programme)
+    if person_ids is not None:
+        rows = rows.filter(person_id__in=list(person_ids))
+    done: dict[int, dict[str, date]] = defaultdict(dict)
+    for person_id, group_id, joined_at in rows.values_list("person_id", "group_id", "joined_at"):
+        day = timezone.localdate(joined_at)
+        mine = done[person_id]
+        key = str(group_id)
+        if key not in mine or day < mine[key]:
+            mine[key] = day
+    return done
+
+
+def groups_to_join(programme: Programme, group_ids: Iterable[str]) -> list[CompetenceSuggestion]:
+    """The focus groups themselves: a seat is asked of the convener (1 query)."""
+    ids = [int(value) for value in group_ids if value.isdigit()]
+    return [
+        CompetenceSuggestion(
+            value=str(pk),
+            label=name,
+            detail=gettext("Ask the convener for a seat"),
+            url=reverse("focusgroups:group", args=[pk]),
+        )
+        for pk, name in FocusGroup.objects.filter(programme=programme, pk__in=ids)
+        .order_by("name", "pk")
+        .values_list("pk", "name")
+    ]

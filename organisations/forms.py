@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
+from coordinator.core import registry
 from coordinator.core.days_off import Country
 from coordinator.core.validators import single_line
 from organisations.models import (
@@ -21,6 +22,7 @@ from organisations.models import (
     OwnRule,
     Person,
     PlatformRole,
+    ProfileLevel,
     Programme,
     Unit,
     WorkRole,
@@ -280,3 +282,71 @@ class PersonCreateForm(forms.Form):
             .select_related("user")
             .order_by("user__last_name", "user__first_name")
         )
+
+
+# --- Competences ------------------------------------------------------------------------------------------
+
+
+class CompetenceForm(forms.Form):
+    """A competence and what gives it: one choice list per kind of evidence the features offer."""
+
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[single_line])
+    description = forms.CharField(
+        label=_("Description"), max_length=2000, required=False, widget=forms.Textarea
+    )
+    manager_sign_off = forms.BooleanField(
+        label=_("A line manager may confirm it was gained elsewhere"), required=False, initial=True
+    )
+
+    def __init__(self, *args: object, programme: Programme, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.kinds = []
+        for kind, evidence in registry.competence_evidence.items():
+            name = f"source_{kind}"
+            self.fields[name] = forms.MultipleChoiceField(
+                label=str(evidence.label),
+                choices=evidence.choices(programme),
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+            )
+            self.kinds.append(kind)
+
+    def sources(self) -> list[tuple[str, str]]:
+        return [(kind, value) for kind in self.kinds for value in self.cleaned_data.get(f"source_{kind}", [])]
+
+
+class RoleProfileForm(forms.Form):
+    """A role at work's profile: for each competence, not asked for, basic or professional."""
+
+    def __init__(self, *args: object, competences: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for pk, name in competences:
+            self.fields[f"c{pk}"] = forms.ChoiceField(
+                label=name, choices=[("", _("Not in the profile")), *ProfileLevel.choices], required=False
+            )
+
+    def levels(self) -> dict[int, str]:
+        return {int(name[1:]): value for name, value in self.cleaned_data.items() if value}
+
+
+class CompetenceConfirmForm(forms.Form):
+    """A line manager confirms a competence gained elsewhere."""
+
+    competence = forms.TypedChoiceField(label=_("Competence"), coerce=int)
+    gained_on = forms.DateField(label=_("Gained on"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    def __init__(self, *args: object, competences: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["competence"].choices = competences  # type: ignore[attr-defined]
+
+
+class GapMatchingForm(forms.Form):
+    matching_closes_gaps = forms.BooleanField(
+        label=_("Matching weighs competence gaps"),
+        required=False,
+        help_text=_(
+            "The matcher prefers, among equally wanted visits, workplaces at a kind of agency that would "
+            "give the person a competence their role's profile asks for and they lack."
+        ),
+    )

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop, ngettext
@@ -26,19 +27,25 @@ from coordinator.core.tenancy import TenantModel, active_programme_ids
 from organisations.access import revocation  # noqa: F401  (connects the receivers that close sockets)
 from organisations.models import (
     AuditEntryProgramme,
+    Competence,
+    CompetenceConfirmation,
+    CompetenceSource,
     Membership,
     Organisation,
     Participation,
     ParticipationInvitation,
     Person,
     PlatformRole,
+    ProfileCompetence,
     Programme,
     RoleAssignment,
     Unit,
     WorkRole,
 )
 from organisations.permissions import COORDINATING_ROLES, Actor, request_has_role
+from organisations.selectors import competence as competence_selectors
 from organisations.selectors import coordinators_of, members_of, personal_data_sections
+from organisations.services import competence as competence_services
 from organisations.services import invitations
 from organisations.services.personal_data import erase_expired_people
 
@@ -382,3 +389,53 @@ def _invite_imported(actor: Actor, programme: Programme, people: list[Person]) -
 
 
 registry.person_invited.register("organisations.invitations", _invite_imported)
+
+
+# --- Competences --------------------------------------------------------------------------------------------
+# A line manager's confirmation is on the trail with its date and note; definitions and profiles too.
+auditlog.register(Competence)
+auditlog.register(CompetenceSource)
+auditlog.register(ProfileCompetence)
+auditlog.register(CompetenceConfirmation)
+
+registry.personal_data_exporters.register(
+    "organisations.competences", competence_selectors.personal_data_sections, order=15
+)
+registry.personal_data_erasers.register(
+    "organisations.competences", competence_services.confirmations_erase, order=15
+)
+
+
+def _competence_gap_reader(request: HttpRequest) -> bool:
+    return request_has_role(
+        request,
+        PlatformRole.PROGRAMME_ADMIN,
+        PlatformRole.COORDINATOR,
+        PlatformRole.ORGANISATION_ADMIN,
+        PlatformRole.LINE_MANAGER,
+    )
+
+
+registry.nav_items.register(
+    "competences",
+    registry.NavItem(_("Competences"), "organisations:competence-gaps", _competence_gap_reader),
+    order=94,
+)
+
+
+def _seed_competences() -> list[tuple[str, str]]:
+    from organisations.seed.competences import seed_competences
+
+    return seed_competences()
+
+
+# After the features' demo data: the competences name their courses and focus groups.
+registry.demo_seeders.register(
+    "organisations.competences",
+    registry.DemoSeeder(
+        "organisations.competences",
+        _seed_competences,
+        depends_on=("organisations", "seminars", "focusgroups"),
+    ),
+    order=60,
+)

@@ -252,3 +252,48 @@ def can_configure_sign_in(actor: Actor, organisation: Organisation) -> bool:
     return actor.organisation_id == organisation.pk and bool(
         actor.programmes_with_role(PlatformRole.ORGANISATION_ADMIN)
     )
+
+
+# --- Competences ------------------------------------------------------------------------------------------
+
+
+def can_define_competences(actor: Actor, programme: Programme) -> bool:
+    """Competences, what gives them and the profiles of roles at work: the programme's admins."""
+    return actor.is_programme_admin(programme)
+
+
+def can_see_competence_profile(actor: Actor, programme: Programme, person: Person) -> bool:
+    """A person's own competences and gaps: the person, their line manager and the programme's
+    coordinators (programme admins included); nobody else, their organisation's admins neither."""
+    if actor.person is None or not actor.is_member(programme):
+        return False
+    if actor.person.pk == person.pk or person.line_manager_id == actor.person.pk:
+        return True
+    return actor.is_coordinator(programme)
+
+
+def can_confirm_competence(actor: Actor, programme: Programme, person: Person) -> bool:
+    """Confirm a competence gained elsewhere: the person's line manager, a member of the programme."""
+    return (
+        actor.person is not None and actor.is_member(programme) and person.line_manager_id == actor.person.pk
+    )
+
+
+# Who reads the programme's gap table by organisation (aggregates only, small groups hidden).
+GAP_READERS = frozenset(
+    {PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN}
+)
+
+
+def can_see_programme_gaps(actor: Actor, programme: Programme) -> bool:
+    return actor.has_role(programme, *GAP_READERS)
+
+
+def can_see_organisation_gaps(actor: Actor, programme: Programme, organisation_id: int) -> bool:
+    """One organisation's gaps by unit: the programme's coordinators, and the organisation's own admins and
+    line managers in the programme."""
+    if actor.is_coordinator(programme):
+        return True
+    return actor.organisation_id == organisation_id and actor.has_role(
+        programme, PlatformRole.ORGANISATION_ADMIN, PlatformRole.LINE_MANAGER
+    )

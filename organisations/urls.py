@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from organisations.views import accounts, agencies, audit, personal_data, platform, programme
+from organisations.views import accounts, agencies, audit, competence, personal_data, platform, programme
 
 app_name = "organisations"
 
@@ -30,4 +30,16 @@ urlpatterns = [
     path("people/invitations/", accounts.InvitationsView.as_view(), name="person-invitations"),
     path("people/invitations/send/", accounts.InvitationActionView.as_view(), name="invitation-action"),
     path("people/<int:pk>/erase/", personal_data.PersonEraseView.as_view(), name="person-erase"),
+    path("competences/", competence.CompetenceListView.as_view(), name="competences"),
+    path("competences/new/", competence.CompetenceCreateView.as_view(), name="competence-create"),
+    path("competences/<int:pk>/", competence.CompetenceEditView.as_view(), name="competence-edit"),
+    path("competences/<int:pk>/delete/", competence.CompetenceDeleteView.as_view(), name="competence-delete"),
+    path("competences/profiles/<int:pk>/", competence.RoleProfileView.as_view(), name="role-profile"),
+    path("competences/gaps/", competence.GapsView.as_view(), name="competence-gaps"),
+    path("competences/team/", competence.TeamCompetenceView.as_view(), name="team-competences"),
+    path(
+        "competences/people/<int:pk>/",
+        competence.PersonCompetenceView.as_view(),
+        name="person-competences",
+    ),
 ]

@@ -30,7 +30,7 @@ from seminars.models import (
     Round,
     Session,
 )
-from seminars.selectors import participation, personal_data, reports, teaching
+from seminars.selectors import competence, participation, personal_data, reports, teaching
 from seminars.services import history, waiting_list
 from seminars.services.enrolments import enrolments_end_for_erasure
 
@@ -293,3 +293,18 @@ registry.history_importers.register(
 # A person's own data: their download, and what erasing them changes here.
 registry.personal_data_exporters.register("seminars", personal_data.personal_data_sections, order=30)
 registry.personal_data_erasers.register("seminars", enrolments_end_for_erasure, order=30)
+
+
+# --- Competence profiles: a completed course gives the competences it is named for --------------------------
+
+registry.competence_evidence.register(
+    "course",
+    registry.CompetenceEvidence(
+        kind="course",
+        label=_("Course completed"),
+        choices=competence.course_choices,
+        completed=competence.courses_completed,
+        suggest=competence.open_rounds_of,
+    ),
+    order=10,
+)

@@ -201,6 +201,20 @@ registry.dashboard_panels.register(
 
 # --- History and report (the calendar feed, notification kinds and jobs: ``shadowing.jobs``) -------------
 
+# --- Competence profiles: a visit made at a kind of agency gives the competences named for it ---------------
+
+registry.competence_evidence.register(
+    "agency_kind",
+    registry.CompetenceEvidence(
+        kind="agency_kind",
+        label=_("Visit made at"),
+        choices=selectors.agency_kind_choices,
+        completed=selectors.visits_made_by_agency_kind,
+        suggest=selectors.workplaces_of_agency_kinds,
+    ),
+    order=20,
+)
+
 from shadowing import jobs  # noqa: E402, F401  (registers notification kinds, periodic jobs, the feed)
 
 

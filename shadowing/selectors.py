@@ -6,13 +6,19 @@ functions add the joins each list needs, so that a list costs a fixed number of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import date
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
-from organisations.models import Person
+from coordinator.core.registry import CompetenceSuggestion
+from organisations.models import OrganisationKind, Person, Programme
 from organisations.permissions import COORDINATING_ROLES, Actor
 from shadowing import permissions
 from shadowing.models import (
@@ -202,3 +208,59 @@ def _placements(person: Person) -> Iterator[dict[str, object]]:
                 else None
             ),
         }
+
+
+# --- Competence profiles ------------------------------------------------------------------------------------
+
+
+def agency_kind_choices(programme: Programme) -> list[tuple[str, str]]:
+    """The kinds of agency a visit may be made at (no query)."""
+    return [(str(value), str(label)) for value, label in OrganisationKind.choices]
+
+
+def visits_made_by_agency_kind(
+    programme: Programme, person_ids: Iterable[int] | None
+) -> dict[int, dict[str, date]]:
+    """``{person_id: {agency kind: last day of the first visit made there}}`` (1 query)."""
+    rows = Placement.objects.filter(programme=programme, status__in=Placement.AFTER_VISIT)
+    if person_ids is not None:
+        rows = rows.filter(request__requester_id__in=list(person_ids))
+    done: dict[int, dict[str, date]] = defaultdict(dict)
+    grouped = (
+        rows.values("pk", "request__requester_id", "workplace__organisation__kind")
+        .annotate(last_day=Max("days__date"))
+        .order_by()
+    )
+    for row in grouped:
+        person_id, kind, last_day = (
+            row["request__requester_id"],
+            row["workplace__organisation__kind"],
+            row["last_day"],
+        )
+        if last_day is None:
+            continue
+        mine = done[person_id]
+        if kind not in mine or last_day < mine[kind]:
+            mine[kind] = last_day
+    return done
+
+
+def workplaces_of_agency_kinds(programme: Programme, kinds: Iterable[str]) -> list[CompetenceSuggestion]:
+    """Published workplaces at agencies of those kinds with a free visit day ahead (1 query)."""
+    today = timezone.localdate()
+    free = Slot.objects.filter(workplace=OuterRef("pk"), date__gt=today, booked__lt=F("capacity"))
+    workplaces = (
+        Workplace.objects.filter(programme=programme, is_published=True, organisation__kind__in=list(kinds))
+        .filter(Exists(free))
+        .select_related("organisation")
+        .order_by("organisation__name", "name", "pk")[:20]
+    )
+    return [
+        CompetenceSuggestion(
+            value=w.organisation.kind,
+            label=f"{w.name} ({w.organisation.short_name})",
+            detail=gettext("Visit days free at %(kind)s") % {"kind": w.organisation.get_kind_display()},
+            url=reverse("shadowing:workplace-detail", args=[w.pk]),
+        )
+        for w in workplaces
+    ]

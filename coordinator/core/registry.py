@@ -211,3 +211,44 @@ person_invited: Registry[Callable[..., None]] = Registry("person invited")
 # What a decline in a calendar means for the app that sent the event, keyed by the first part of a
 # ``CalendarCopy.source`` ("seminars.round"): ``(copy) -> None``, run in the copy's programme scope.
 calendar_decline_handlers: Registry[Callable[[CalendarCopy], None]] = Registry("calendar decline handlers")
+
+
+# --- Competences ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompetenceSuggestion:
+    """Something open now that would give a competence: a course round with free seats, workplaces of a
+    kind of agency that receive visitors. ``value`` is the evidence value it gives (a course id, an agency
+    kind)."""
+
+    value: str
+    label: str
+    detail: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CompetenceEvidence:
+    """One kind of thing done on the platform that gives a competence (a completed course, a visit made at
+    a kind of agency, membership of a focus group), provided by the feature that records it.
+
+    ``choices(programme)`` lists what a programme admin may name as a source: ``(value, label)`` pairs.
+    ``completed(programme, person_ids)`` answers, for the programme's people (all when ``person_ids`` is
+    None), which values each person has completed and on what date: ``{person_id: {value: date}}``, in a
+    fixed number of queries whatever the number of people. ``suggest(programme, values)`` lists what is
+    open now for those values (a fixed number of queries).
+    """
+
+    kind: str
+    label: str | Promise
+    # (programme) -> [(value, label)]
+    choices: Callable[..., list[tuple[str, str]]]
+    # (programme, person_ids or None) -> {person_id: {value: date}}
+    completed: Callable[..., dict[int, dict[str, date]]]
+    # (programme, values) -> what is open now
+    suggest: Callable[..., list[CompetenceSuggestion]]
+
+
+# Keyed by ``kind``; each feature registers its own in its ``hooks.py``.
+competence_evidence: Registry[CompetenceEvidence] = Registry("competence evidence")

@@ -121,6 +121,14 @@ class Programme(TenantModel):
             "or only at another organisation."
         ),
     )
+    matching_closes_gaps = models.BooleanField(
+        _("matching weighs competence gaps"),
+        default=False,
+        help_text=_(
+            "The matcher prefers, among equally wanted visits, workplaces at a kind of agency that would "
+            "give the person a competence their role's profile asks for and they lack."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # An archived programme is read-only everywhere and still readable and exportable.
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
@@ -541,5 +549,22 @@ from organisations.models.accounts import (  # noqa: E402
     Invitation,
     invitation_token_digest,
 )
+from organisations.models.competence import (  # noqa: E402
+    Competence,
+    CompetenceConfirmation,
+    CompetenceSource,
+    ProfileCompetence,
+    ProfileLevel,
+)
 
-__all__ = ["ExternalIdentity", "IdentityProvider", "Invitation", "invitation_token_digest"]
+__all__ = [
+    "Competence",
+    "CompetenceConfirmation",
+    "CompetenceSource",
+    "ExternalIdentity",
+    "IdentityProvider",
+    "Invitation",
+    "ProfileCompetence",
+    "ProfileLevel",
+    "invitation_token_digest",
+]

@@ -46,8 +46,9 @@ PROGRAMME_FIELDS = {
     "language",
     "coordinator_email",
     "own_rule",
+    "matching_closes_gaps",
 }
-CREATE_FIELDS = PROGRAMME_FIELDS | {"slug"}
+CREATE_FIELDS = (PROGRAMME_FIELDS - {"matching_closes_gaps"}) | {"slug"}
 WORK_ROLE_FIELDS = {"code", "name"}
 ARCHIVED = gettext_noop("This programme is archived: it can be read and exported, but not changed.")
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 from django.utils import timezone
 
 from organisations.models import Programme
 from organisations.permissions import Actor
+from organisations.selectors.competence import competences_of, gaps_by_person
 from shadowing.models import (
     AvailabilityWindow,
     MatchingRun,
@@ -23,7 +25,11 @@ from shadowing.models import (
     Preference,
     ShadowingRequest,
     UnplacedReason,
+    Workplace,
 )
+
+if TYPE_CHECKING:  # the solver's module loads numpy; only the matching path imports it
+    from shadowing.matching.options import RequestSpec
 
 
 def approved_request_specs(programme: Programme, today: date, spec: Any) -> list[Any]:
@@ -195,3 +201,50 @@ class HandOption:
 
     def __init__(self, request: int, workplace: int, slots: tuple[int, ...]) -> None:
         self.request, self.workplace, self.slots = request, workplace, slots
+
+
+# What a visit that would close a gap in the requester's competence profile adds to an option's preference
+# score, where the programme asks the matcher to weigh gaps: above an unranked workplace (0.5) and a
+# preferred organisation of rank 3 to 5, below a preferred workplace or a first or second preferred
+# organisation, and far below placing one more person (1000).
+# A workplace whose kind of agency closes one of the requester's competence gaps counts as an organisation
+# the requester ranked first, in the builder and in the pricing alike, so the certified bound stays valid.
+GAP_RANK = 1
+
+
+def weigh_competence_gaps(programme: Programme, specs: list[RequestSpec]) -> list[RequestSpec]:
+    """Each request, with every organisation whose kind of agency gives a competence the requester's profile
+    asks for and they lack ranked as a first choice (``Programme.matching_closes_gaps``). A fixed number of
+    queries."""
+    requester_of = dict(
+        ShadowingRequest.objects.filter(programme=programme, pk__in=[s.id for s in specs]).values_list(
+            "pk", "requester_id"
+        )
+    )
+    closing: dict[int, set[str]] = {
+        c.id: {value for kind, value in c.sources if kind == "agency_kind"} for c in competences_of(programme)
+    }
+    if not any(closing.values()):
+        return specs
+    gaps = gaps_by_person(programme, set(requester_of.values()))
+    kinds_for: dict[int, set[str]] = {}
+    for request_id, person_id in requester_of.items():
+        kinds = set().union(*(closing.get(cid, set()) for cid in gaps.get(person_id, ())))
+        if kinds:
+            kinds_for[request_id] = kinds
+    if not kinds_for:
+        return specs
+    kind_of = dict(
+        Workplace.objects.filter(programme=programme).values_list("organisation_id", "organisation__kind")
+    )
+    weighed = []
+    for spec in specs:
+        kinds = kinds_for.get(spec.id)
+        if kinds:
+            ranks = dict(spec.preferred_organisations)
+            for organisation, kind in kind_of.items():
+                if kind in kinds:
+                    ranks[organisation] = GAP_RANK
+            spec = replace(spec, preferred_organisations=ranks)
+        weighed.append(spec)
+    return weighed

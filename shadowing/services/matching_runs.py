@@ -57,6 +57,7 @@ from shadowing.services._run_rows import (
     approved_request_specs,
     store_options,
     store_reasons,
+    weigh_competence_gaps,
 )
 from shadowing.services.placements import placement_params
 
@@ -170,6 +171,8 @@ def matching_run_create(
         )
         for pk, wid, day, cap, booked, _starts, _ends in slot_rows
     ]
+    if programme.matching_closes_gaps:
+        request_specs = weigh_competence_gaps(programme, request_specs)
     problem = matching_options.build_problem(
         request_specs, workplace_specs, slot_specs, fairness_weight=weight, closed_days=closed
     )

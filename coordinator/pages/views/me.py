@@ -23,6 +23,7 @@ from coordinator.core.views import ServiceFormMixin
 from organisations.access.views import ProgrammeMixin
 from organisations.forms import OwnProfileForm
 from organisations.models import PlatformRole
+from organisations.selectors import competence
 from organisations.services import people
 
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
@@ -48,6 +49,7 @@ class MyPageView(ProgrammeMixin, TemplateView):
             webcal_url="webcal://" + https_url.split("://", 1)[1],
             roles=[str(choice.label) for choice in PlatformRole if choice.value in roles],
             membership=self.actor.membership_in(self.programme),
+            competence_profile=competence.person_profile(self.programme, self.person),
         )
         return context
 
