@@ -249,7 +249,8 @@ class NotesConsumer(ScopedConsumer):
                 note=note,
                 body=body,
                 title=title,
-                base_version=base_version,  # type: ignore[arg-type]
+                # A save frame always names its base (0 is refused as no version at all).
+                base_version=0 if base_version is None else base_version,  # type: ignore[arg-type]
             )
         except PermissionDenied:
             return {"type": "error", "code": "forbidden", "note": note_id}

@@ -18,36 +18,13 @@ from focusgroups.models import GroupMembership, Note, NoteUpdate, NoteVersion
 from focusgroups.services import groups
 from organisations.access.consumers import CLOSE_FORBIDDEN
 from organisations.permissions import actor_for, forget_actor
+from tests.focusgroups.replica import Replica
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-class Replica:
-    """A client's copy of the note's document, as the browser's Yjs holds it."""
-
-    def __init__(self) -> None:
-        self.doc = Doc()
-        self.text = self.doc.get("body", type=Text)
-
-    def edit(self, index: int, insert: str = "", delete: int = 0) -> bytes:
-        before = self.doc.get_state()
-        with self.doc.transaction():
-            if delete:
-                del self.text[index : index + delete]
-            if insert:
-                self.text.insert(index, insert)
-        update: bytes = self.doc.get_update(before)
-        return update
-
-    def apply(self, encoded: str) -> None:
-        self.doc.apply_update(base64.b64decode(encoded))
-
-    def __str__(self) -> str:
-        return str(self.text)
 
 
 async def _open(person: Any, group_id: int) -> WebsocketCommunicator:
