@@ -187,12 +187,14 @@ def _new_document(note: Note) -> NoteDocument:
 def _lock(note: Note) -> Note:
     """Re-read the note locked by pk, with its document (the caller's read of it was the scoped one)."""
     # By pk through the plain manager right after the caller's scoped read: the lock takes the one row.
-    rows = Note.unscoped_objects.select_related("group", "document")
+    rows = Note.unscoped_objects.select_related("group")
     if _lock_enabled:
         rows = rows.select_for_update(of=("self",))
     locked: Note = rows.get(pk=note.pk)
-    if not hasattr(locked, "document"):
-        locked.document = _new_document(locked)
+    # A statement of its own, after the lock is granted: a join in the locking statement would show the
+    # document as it was before the transaction that held the lock committed.
+    existing = NoteDocument.objects.filter(note_id=locked.pk).first()
+    locked.document = existing if existing is not None else _new_document(locked)
     return locked
 
 

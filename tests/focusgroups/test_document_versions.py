@@ -162,4 +162,7 @@ def test_a_text_over_the_limit_is_refused(scope, note, member_a, as_actor):
     replica = _synced(a, note)
     with pytest.raises(ValidationError):
         _edit(a, note, replica, 0, "x" * 100_001)
-    assert (Note.objects.get(pk=note.pk).body, NoteUpdate.objects.filter(note=note).count()) == ("Rad ett.\n", 0)
+    assert (Note.objects.get(pk=note.pk).body, NoteUpdate.objects.filter(note=note).count()) == (
+        "Rad ett.\n",
+        0,
+    )

@@ -312,16 +312,25 @@ async def test_rest_write_reaches_open_editors_as_a_merged_edit(api, group, note
     await a.disconnect()
 
 
-async def test_rest_write_with_a_stale_if_match_is_412_and_sends_nothing(api, group, note, member_a, member_b):
+async def test_rest_write_with_a_stale_if_match_is_412_and_sends_nothing(
+    api, group, note, member_a, member_b
+):
     a = await _open(member_a, group.pk)
     ra = Replica()
     await _sync(a, note.pk, ra)
     await a.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(ra.edit(0, "Live "))})
 
     def write() -> int:
-        return api(member_b).patch(  # type: ignore[no-any-return]
-            f"/api/v1/focusgroups/notes/{note.pk}/", {"body": "Gammal"}, format="json", HTTP_IF_MATCH='"1"'
-        ).status_code
+        return (
+            api(member_b)
+            .patch(  # type: ignore[no-any-return]
+                f"/api/v1/focusgroups/notes/{note.pk}/",
+                {"body": "Gammal"},
+                format="json",
+                HTTP_IF_MATCH='"1"',
+            )
+            .status_code
+        )
 
     await _nothing(a)
     assert await sync_to_async(write)() == 412
@@ -339,9 +348,13 @@ async def test_restore_is_seen_by_every_editor_at_once(api, group, note, member_
     rb.apply((await _next(b, "doc.update"))["update"])
 
     def restore() -> int:
-        return api(member_b).post(  # type: ignore[no-any-return]
-            f"/api/v1/focusgroups/notes/{note.pk}/restore/", {"version": 1}, format="json"
-        ).status_code
+        return (
+            api(member_b)
+            .post(  # type: ignore[no-any-return]
+                f"/api/v1/focusgroups/notes/{note.pk}/restore/", {"version": 1}, format="json"
+            )
+            .status_code
+        )
 
     assert await sync_to_async(restore)() == 200
     for socket, replica in ((a, ra), (b, rb)):

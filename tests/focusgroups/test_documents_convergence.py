@@ -67,9 +67,7 @@ def _stored_text(note_id: int) -> str:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(clients=st.integers(min_value=2, max_value=MAX_CLIENTS), steps=st.lists(step, max_size=60))
-def test_replicas_and_the_server_converge_and_keep_every_insertion(
-    programme, group, editors, clients, steps
-):
+def test_replicas_and_the_server_converge_and_keep_every_insertion(programme, group, editors, clients, steps):
     with programme_scope([programme.pk]):
         note = notes.note_create(actor=editors[0], group=group, title="Protokoll", body="")
         people = [Client(Replica()) for _ in range(clients)]
