@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pycrdt import Doc
+from pycrdt import Doc, Text
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.services import validate
@@ -81,7 +81,7 @@ def note_create(
     note = Note(group=group, title=title, body=body, visibility=visibility, updated_by=person, updated_at=now)
     validate(note)
     note.save()
-    doc = Doc()
+    doc: Doc[Text] = Doc()
     documents.body_of(doc).insert(0, body)
     NoteDocument.objects.create(note=note, programme_id=group.programme_id, state=doc.get_update())
     version = NoteVersion.objects.create(
