@@ -51,7 +51,7 @@ the same roster.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -70,10 +70,12 @@ CLOSE_NOT_FOUND = 4404
 
 _DOCUMENT_FRAMES = frozenset({"doc.sync", "doc.update", "doc.awareness", "doc.version"})
 # The pause timers' tasks, kept so that they are not collected before they finish.
-_background: set[asyncio.Task[Any]] = set()
+_background: set[asyncio.Task[object]] = set()
+# A JSON frame or channel-layer event of the live document.
+Frame = dict[str, object]
 
 
-def _refusal(code: str, note_id: int, message: str) -> dict[str, Any]:
+def _refusal(code: str, note_id: int, message: str) -> Frame:
     return {"type": "error", "code": code, "note": note_id, "message": message}
 
 
@@ -299,7 +301,7 @@ class NotesConsumer(ScopedConsumer):
 
     # --- The live document ------------------------------------------------------------------------------
 
-    async def _document_frame(self, kind: str, content: dict[str, Any]) -> None:
+    async def _document_frame(self, kind: str, content: Frame) -> None:
         note_id = content.get("note")
         if isinstance(note_id, bool) or not isinstance(note_id, int):
             await self.send_json({"type": "error", "code": "invalid", "message": "Give the note's id."})
@@ -325,19 +327,21 @@ class NotesConsumer(ScopedConsumer):
             rows = rows.filter(permissions.readable_notes_filter(self.actor))
         return rows.first()
 
-    def _document_work(self, handler: Any, note_id: int, content: dict[str, Any]) -> dict[str, Any] | None:
+    def _document_work(
+        self, handler: Callable[[Note, Frame], Frame | None], note_id: int, content: Frame
+    ) -> Frame | None:
         note = self._readable_note(note_id)
         if note is None:
             return _refusal("not_found", note_id, _("There is no such note."))
         try:
-            reply: dict[str, Any] | None = handler(note, content)
+            reply: Frame | None = handler(note, content)
         except PermissionDenied:
             return _refusal("forbidden", note_id, _("You may read this note but not change it."))
         except ValidationError as exc:
             return _refusal("invalid", note_id, " ".join(exc.messages))
         return reply
 
-    def _doc_sync(self, note: Note, content: dict[str, Any]) -> dict[str, Any]:
+    def _doc_sync(self, note: Note, content: Frame) -> Frame:
         state_vector = documents.decode(content.get("sv")) if content.get("sv") != "" else b"\x00"
         update, server_vector, can_edit = documents.document_sync(
             actor=self.actor, note=note, state_vector=state_vector
@@ -350,13 +354,13 @@ class NotesConsumer(ScopedConsumer):
             "can_edit": can_edit and self.in_room,
         }
 
-    def _doc_update(self, note: Note, content: dict[str, Any]) -> None:
+    def _doc_update(self, note: Note, content: Frame) -> None:
         if not (self.in_room and self.can_edit):
             raise PermissionDenied
         update = documents.decode(content.get("update"))
         documents.document_apply(actor=self.actor, note=note, update=update, sender=self.channel_name)
 
-    def _doc_version(self, note: Note, content: dict[str, Any]) -> None:
+    def _doc_version(self, note: Note, content: Frame) -> None:
         if not self.in_room:
             raise PermissionDenied
         documents.version_write(actor=self.actor, note=note)
@@ -377,7 +381,7 @@ class NotesConsumer(ScopedConsumer):
 
         timers[note_id] = loop.call_later(settings.NOTE_VERSION_PAUSE_SECONDS + 0.5, check)
 
-    async def _relay_awareness(self, note_id: int, content: dict[str, Any]) -> None:
+    async def _relay_awareness(self, note_id: int, content: Frame) -> None:
         update, client = content.get("update"), content.get("client")
         if isinstance(client, bool) or not isinstance(client, int) or not (0 <= client < 2**53):
             await self.send_json(_refusal("invalid", note_id, _("Give the editor's client id.")))
@@ -410,21 +414,21 @@ class NotesConsumer(ScopedConsumer):
 
     # --- From the channel layer -------------------------------------------------------------------------
 
-    async def note_doc_update(self, event: dict[str, Any]) -> None:
+    async def note_doc_update(self, event: Frame) -> None:
         if event.get("sender") == self.channel_name:
             return
         await self.send_json(
             {"type": "doc.update", "note": event["note"], "update": event["update"], "by": event["by"]}
         )
 
-    async def note_awareness(self, event: dict[str, Any]) -> None:
+    async def note_awareness(self, event: Frame) -> None:
         if event.get("sender") == self.channel_name:
             return
         await self.send_json(
             {key: event[key] for key in ("note", "client", "update", "user")} | {"type": "doc.awareness"}
         )
 
-    async def note_versioned(self, event: dict[str, Any]) -> None:
+    async def note_versioned(self, event: Frame) -> None:
         await self.send_json(
             {
                 "type": "doc.versioned",
@@ -435,7 +439,7 @@ class NotesConsumer(ScopedConsumer):
             }
         )
 
-    async def note_saved(self, event: dict[str, Any]) -> None:
+    async def note_saved(self, event: Frame) -> None:
         await self.send_json(
             {
                 "type": "saved",

@@ -88,7 +88,7 @@ def broadcast(group_id: int, event: dict[str, Any], *, members: bool = True, rea
             logger.exception("Could not broadcast to focus group %s", group_id)
 
 
-def person_payload(person: Person | None) -> dict[str, Any] | None:
+def person_payload(person: Person | None) -> dict[str, object] | None:
     return None if person is None else {"id": person.pk, "name": person.full_name}
 
 
