@@ -163,8 +163,10 @@ def _load(document: NoteDocument) -> _Cached:
         if document.state:
             doc.apply_update(bytes(document.state))
         cached = _Cached(doc, document.epoch, document.compacted_through)
-    # Log rows of one note are written under its row lock, so their ids rise in commit order.
-    rows = NoteUpdate.objects.filter(note_id=document.note_id, id__gt=cached.through).order_by("id")
+    # Log rows of one note are written under its row lock, so their ids rise in commit order. By the note
+    # id through the plain manager: the caller's scoped read of the note came first (the scoped manager's
+    # programme filter cost a fifth of each update).
+    rows = NoteUpdate.unscoped_objects.filter(note_id=document.note_id, id__gt=cached.through).order_by("id")
     for row_id, update in rows.values_list("id", "update"):
         cached.doc.apply_update(bytes(update))
         cached.through = row_id
@@ -193,7 +195,7 @@ def _lock(note: Note) -> Note:
     locked: Note = rows.get(pk=note.pk)
     # A statement of its own, after the lock is granted: a join in the locking statement would show the
     # document as it was before the transaction that held the lock committed.
-    existing = NoteDocument.objects.filter(note_id=locked.pk).first()
+    existing = NoteDocument.unscoped_objects.filter(note_id=locked.pk).first()
     locked.document = existing if existing is not None else _new_document(locked)
     return locked
 
