@@ -381,3 +381,27 @@ async def test_a_pause_in_typing_writes_a_version_without_another_edit(settings,
     )()
     assert sorted(versions) == [(1, "Rad ett.\n"), (2, "Paus. Rad ett.\n")]
     await a.disconnect()
+
+
+async def test_another_programmes_note_answers_like_a_missing_one(group, note, member_a, foreign_group):
+    foreign = await sync_to_async(
+        lambda: list(Note.unscoped_objects.filter(group=foreign_group).values_list("pk", flat=True))
+    )()
+    a = await _open(member_a, group.pk)
+    update = b64(Replica().edit(0, "x"))
+    for note_id in foreign:
+        for frame in (
+            {"type": "doc.sync", "note": note_id, "sv": b64(b"\x00")},
+            {"type": "doc.update", "note": note_id, "update": update},
+            {"type": "doc.version", "note": note_id},
+            {"type": "doc.awareness", "note": note_id, "client": 1, "update": update},
+        ):
+            await a.send_json_to(frame)
+            error = await _next(a, "error")
+            assert (error["code"], error["note"]) == ("not_found", note_id)
+    stored = await sync_to_async(
+        lambda: sorted(Note.unscoped_objects.filter(group=foreign_group).values_list("body", "version"))
+    )()
+    assert stored == [("hemmelig", 1)] * 3
+    assert await sync_to_async(NoteUpdate.unscoped_objects.count)() == 0
+    await a.disconnect()
