@@ -236,3 +236,6 @@ registry.competence_evidence.register(
     ),
     order=30,
 )
+
+# Periodic sweeps: named versions of notes whose editing paused, and of those edited in a meeting that ended.
+from focusgroups import jobs  # noqa: E402, F401
