@@ -394,3 +394,5 @@ _enum_names["OrganisationKindEnum"] = "organisations.models.OrganisationKind"
 # --- Focus groups (focusgroups/) ------------------------------------------------------------------------
 # A live-notes socket that has not pinged for this long (its process died) drops out of the presence list.
 FOCUSGROUPS_PRESENCE_TTL_SECONDS = env_int("FOCUSGROUPS_PRESENCE_TTL_SECONDS", 90, minimum=10)
+# A note's live edits become a named version once nobody has typed in it for this long.
+NOTE_VERSION_PAUSE_SECONDS = env_int("NOTE_VERSION_PAUSE_SECONDS", 30, minimum=1)

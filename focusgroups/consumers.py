@@ -32,9 +32,11 @@ the same roster.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -43,10 +45,18 @@ from django.utils.translation import gettext as _
 from coordinator.core.exceptions import Conflict
 from focusgroups import permissions, selectors
 from focusgroups.models import FocusGroup, GroupMembership, LivePresence, Note
-from focusgroups.services import notes
+from focusgroups.services import documents, notes
 from organisations.access.consumers import CLOSE_FORBIDDEN, ScopedConsumer
 
 CLOSE_NOT_FOUND = 4404
+
+_DOCUMENT_FRAMES = frozenset({"doc.sync", "doc.update", "doc.awareness", "doc.version"})
+# The pause timers' tasks, kept so that they are not collected before they finish.
+_background: set[asyncio.Task[Any]] = set()
+
+
+def _refusal(code: str, note_id: int, message: str) -> dict[str, Any]:
+    return {"type": "error", "code": code, "note": note_id, "message": message}
 
 
 def _note_payload(note: Note, can_edit: bool) -> dict[str, Any]:
@@ -67,6 +77,7 @@ class NotesConsumer(ScopedConsumer):
     programme_id: int
     room: str | None = None
     can_edit: bool = False
+    display_name: str = ""
     # In the group's room (members, the convener, observers); otherwise a programme reader of shared notes.
     in_room: bool = False
 
@@ -95,6 +106,8 @@ class NotesConsumer(ScopedConsumer):
         rights = permissions.group_rights(self.actor, group)
         self.in_room = permissions.can_view_group_room(self.actor, group, rights)
         self.can_edit = self.in_room and permissions.can_edit_notes(self.actor, group, rights)
+        # The name others see at this person's caret: the server's, never one taken from a frame.
+        self.display_name = self.actor.person.full_name if self.actor.person is not None else ""
         return self.in_room or self.actor.is_member(group.programme_id)
 
     def socket_programmes(self) -> Iterable[int]:
@@ -125,12 +138,12 @@ class NotesConsumer(ScopedConsumer):
 
     async def on_accepted(self) -> None:
         if not self.in_room:
-            self.room = notes.readers_group(self.group_id)
+            self.room = documents.readers_group(self.group_id)
             await self.channel_layer.group_add(self.room, self.channel_name)
             shared = await self.in_scope(self._shared_notes)
             await self.send_json({"type": "hello", "notes": shared, "presence": []})
             return
-        self.room = notes.notes_group(self.group_id)
+        self.room = documents.notes_group(self.group_id)
         await self.channel_layer.group_add(self.room, self.channel_name)
         hello, changed = await self.in_scope(self._join)
         await self.send_json(hello)
@@ -201,6 +214,8 @@ class NotesConsumer(ScopedConsumer):
             reply = await self.in_scope(self._save, content)
             if reply is not None:
                 await self.send_json(reply)
+        elif kind in _DOCUMENT_FRAMES:
+            await self._document_frame(kind, content)
         else:
             await self.send_json({"type": "error", "code": "invalid", "message": "Unknown message type."})
 
@@ -263,7 +278,144 @@ class NotesConsumer(ScopedConsumer):
             }
         return None
 
+    # --- The live document ------------------------------------------------------------------------------
+
+    async def _document_frame(self, kind: str, content: dict[str, Any]) -> None:
+        note_id = content.get("note")
+        if isinstance(note_id, bool) or not isinstance(note_id, int):
+            await self.send_json({"type": "error", "code": "invalid", "message": "Give the note's id."})
+            return
+        if kind == "doc.awareness":
+            await self._relay_awareness(note_id, content)
+            return
+        handler = {
+            "doc.sync": self._doc_sync,
+            "doc.update": self._doc_update,
+            "doc.version": self._doc_version,
+        }
+        reply = await self.in_scope(self._document_work, handler[kind], note_id, content)
+        if reply is not None:
+            await self.send_json(reply)
+        if kind == "doc.update" and reply is None:
+            self._schedule_pause_check(note_id)
+
+    def _readable_note(self, note_id: int) -> Note | None:
+        """The note if it is this group's and the person may read it (the one note-reading rule)."""
+        rows = Note.objects.select_related("group").filter(pk=note_id, group_id=self.group_id)
+        if not self.in_room:
+            rows = rows.filter(permissions.readable_notes_filter(self.actor))
+        return rows.first()
+
+    def _document_work(self, handler: Any, note_id: int, content: dict[str, Any]) -> dict[str, Any] | None:
+        note = self._readable_note(note_id)
+        if note is None:
+            return _refusal("not_found", note_id, _("There is no such note."))
+        try:
+            reply: dict[str, Any] | None = handler(note, content)
+        except PermissionDenied:
+            return _refusal("forbidden", note_id, _("You may read this note but not change it."))
+        except ValidationError as exc:
+            return _refusal("invalid", note_id, " ".join(exc.messages))
+        return reply
+
+    def _doc_sync(self, note: Note, content: dict[str, Any]) -> dict[str, Any]:
+        state_vector = documents.decode(content.get("sv")) if content.get("sv") != "" else b"\x00"
+        update, server_vector, can_edit = documents.document_sync(
+            actor=self.actor, note=note, state_vector=state_vector
+        )
+        return {
+            "type": "doc.sync",
+            "note": note.pk,
+            "update": documents.encode(update),
+            "sv": documents.encode(server_vector),
+            "can_edit": can_edit and self.in_room,
+        }
+
+    def _doc_update(self, note: Note, content: dict[str, Any]) -> None:
+        if not (self.in_room and self.can_edit):
+            raise PermissionDenied
+        self._touch()
+        update = documents.decode(content.get("update"))
+        documents.document_apply(actor=self.actor, note=note, update=update, sender=self.channel_name)
+
+    def _doc_version(self, note: Note, content: dict[str, Any]) -> None:
+        if not self.in_room:
+            raise PermissionDenied
+        documents.version_write(actor=self.actor, note=note)
+
+    def _schedule_pause_check(self, note_id: int) -> None:
+        """Write the version once this note's editing has paused, even if nobody types again (the periodic
+        job is the backstop for a process that stops first)."""
+        timers: dict[int, asyncio.TimerHandle] = self.__dict__.setdefault("_pause_timers", {})
+        if note_id in timers:
+            timers[note_id].cancel()
+        loop = asyncio.get_running_loop()
+
+        def check() -> None:
+            timers.pop(note_id, None)
+            task = loop.create_task(self.in_scope(documents.version_if_paused, note_id))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+
+        timers[note_id] = loop.call_later(settings.NOTE_VERSION_PAUSE_SECONDS + 0.5, check)
+
+    async def _relay_awareness(self, note_id: int, content: dict[str, Any]) -> None:
+        update, client = content.get("update"), content.get("client")
+        if isinstance(client, bool) or not isinstance(client, int) or not (0 <= client < 2**53):
+            await self.send_json(_refusal("invalid", note_id, _("Give the editor's client id.")))
+            return
+        try:
+            documents.decode(update)
+        except ValidationError as exc:
+            await self.send_json(_refusal("invalid", note_id, " ".join(exc.messages)))
+            return
+        note = await self.in_scope(self._readable_note, note_id)
+        if note is None:
+            await self.send_json(_refusal("not_found", note_id, _("There is no such note.")))
+            return
+        person = self.actor.person
+        assert person is not None
+        event = {
+            "type": "note.awareness",
+            "note": note_id,
+            "client": client,
+            "update": update,
+            "user": {"id": person.pk, "name": self.display_name},
+            "sender": self.channel_name,
+        }
+        # Carets of a shared note reach the programme's readers too; a group-only note's stay in the room.
+        rooms = [documents.notes_group(self.group_id)]
+        if note.is_shared:
+            rooms.append(documents.readers_group(self.group_id))
+        for room in rooms:
+            await self.channel_layer.group_send(room, event)
+
     # --- From the channel layer -------------------------------------------------------------------------
+
+    async def note_doc_update(self, event: dict[str, Any]) -> None:
+        if event.get("sender") == self.channel_name:
+            return
+        await self.send_json(
+            {"type": "doc.update", "note": event["note"], "update": event["update"], "by": event["by"]}
+        )
+
+    async def note_awareness(self, event: dict[str, Any]) -> None:
+        if event.get("sender") == self.channel_name:
+            return
+        await self.send_json(
+            {key: event[key] for key in ("note", "client", "update", "user")} | {"type": "doc.awareness"}
+        )
+
+    async def note_versioned(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {
+                "type": "doc.versioned",
+                "note": event["note"],
+                "version": event["version"],
+                "by": event["by"],
+                "at": event["at"],
+            }
+        )
 
     async def note_saved(self, event: dict[str, Any]) -> None:
         await self.send_json(

@@ -12,8 +12,10 @@ The shape of the data:
   ``change_focusgroup`` from it whenever they are checked (nothing is stored).
 - A ``Meeting`` has ``AgendaItem`` rows, minutes and ``Decision`` rows. ``sequence`` is the iCalendar
   SEQUENCE of every invite sent for it; it is raised on each update or cancellation.
-- A ``Note`` is a shared text of a group, edited live by the members. ``version`` is raised by one on every
-  save (compare-and-set in ``services.notes.note_update``) and each save is kept as a ``NoteVersion``.
+- A ``Note`` is a shared text of a group, edited live by the members as a Yjs document (``NoteDocument``:
+  the compacted state, ``NoteUpdate``: the log of updates since). ``version`` is raised by one on every
+  accepted change; named ``NoteVersion`` rows (with their authors) are written when editing pauses, on
+  demand, on a whole-text save and when a meeting ends (``services.documents``).
 - An ``ActionItem`` is something someone promised to do, with an owner, an organisation and a due date.
 - A ``Concept`` of the shared glossary ("customer") has one ``ConceptTerm`` per organisation (what that
   organisation calls it and how it defines it) and ``ConceptComment`` rows from members.
@@ -21,6 +23,7 @@ The shape of the data:
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.db import models
@@ -170,6 +173,8 @@ class Meeting(TenantModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the group's notes edited in the meeting were written down as versions after it ended.
+    notes_versioned_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["starts_at", "pk"]
@@ -268,8 +273,9 @@ class Note(TenantModel):
       only difference from ``programme`` is that public notes are listed among the programme's shared notes
       on everyone's start page; ``programme`` notes are found from the group's page.
 
-    ``version`` starts at 1 and is raised by exactly one on each save, through a compare-and-set in
-    ``services.notes.note_update``; a save based on an older version is refused, never silently overwritten.
+    ``version`` starts at 1 and is raised by exactly one on each accepted change (a live edit or a save),
+    under the note's row lock (``services.documents``); a whole-text save based on an older version is
+    refused, never silently overwritten. ``body`` is always the plain text of the live document.
     """
 
     tenant_path: ClassVar[str] = "group__programme"
@@ -338,6 +344,8 @@ class NoteVersion(TenantModel):
     # The version this one was restored from, when it is a restore.
     restored_from = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Everyone whose edits are in this version since the one before (``author`` wrote it down).
+    authors = models.ManyToManyField("organisations.Person", blank=True, related_name="+")
 
     class Meta:
         ordering = ["note", "-version"]
@@ -355,6 +363,61 @@ class NoteVersion(TenantModel):
         if self.programme_id is None:
             self.programme_id = self.note.group.programme_id
         super().save(*args, **kwargs)
+
+
+class NoteDocument(TenantModel):
+    """The live Yjs document of a note: its compacted state (every update up to ``compacted_through``) and
+    what the next named version needs. Locked through its note's row (``services.documents``)."""
+
+    tenant_path: ClassVar[str] = "programme"
+
+    programme = models.ForeignKey(
+        "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    note = models.OneToOneField(Note, on_delete=models.CASCADE, primary_key=True, related_name="document")
+    # Tells a process's cached copy of this document from one of an earlier row with the same note id.
+    epoch = models.UUIDField(default=uuid.uuid4, editable=False)
+    # A Yjs update (v1 encoding) holding the whole document as of ``compacted_through``.
+    state = models.BinaryField(default=b"")
+    # The id of the last ``NoteUpdate`` merged into ``state`` (those rows are deleted).
+    compacted_through = models.BigIntegerField(default=0)
+    log_length = models.PositiveIntegerField(default=0)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # The note's version when the last named version was written, and the people who edited since.
+    versioned_at_version = models.PositiveIntegerField(default=1)
+    editors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("live note document")
+        verbose_name_plural = _("live note documents")
+
+    def __str__(self) -> str:
+        return f"{self.note_id}"
+
+
+class NoteUpdate(TenantModel):
+    """One accepted Yjs update of a note, kept until compaction merges it into ``NoteDocument.state``."""
+
+    tenant_path: ClassVar[str] = "programme"
+
+    id = models.BigAutoField(primary_key=True)
+    programme = models.ForeignKey(
+        "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="+")
+    update = models.BinaryField()
+    author = models.ForeignKey(
+        "organisations.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("note update")
+        verbose_name_plural = _("note updates")
+        indexes = [models.Index(fields=["note", "id"], name="noteupdate_note_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.note_id} #{self.pk}"
 
 
 class ActionItem(TenantModel):

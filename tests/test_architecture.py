@@ -80,6 +80,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "organisations.management.commands.seed_demo:Command.handle": "demo data spans both programmes",
     # A lock or counter by primary key right after a scoped read (a scoped UPDATE or FOR UPDATE would join).
     "focusgroups.services.notes:_update": "note compare-and-set by pk after the scoped read",
+    "focusgroups.services.documents:_lock": "note row lock by pk after the scoped read",
+    "focusgroups.services.documents:_store": "note text and version by pk under the row lock",
     "focusgroups.services.meetings:_lock_meeting": "meeting row lock by pk after the scoped read",
     "seminars.services._seats:adjust_seats": "seat counter of the round locked just before, by pk",
     "shadowing.services.matching_runs:_lock_slots": "slot locks in pk order after the scoped reads",

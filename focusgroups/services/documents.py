@@ -1,0 +1,518 @@
+"""The live document of a note: a Yjs document (``pycrdt`` on the server) that every editor changes at once.
+
+The server holds the truth. A note's document is its ``NoteDocument.state`` (a compacted Yjs update) plus
+the ``NoteUpdate`` rows accepted since (the append-only log). Every change (a client's ``doc.update``, a
+whole-text save from a form, the REST API or the old ``save`` frame, a restore) runs in one transaction
+under the note's row lock (``SELECT ... FOR UPDATE`` by pk after the caller's scoped read), so two
+processes applying updates to one note queue up and neither loses the other's: the update is applied to
+the document, appended to the log, the note's plain ``body`` (search, exports, REST, the page without
+JavaScript) is set to the document's text and ``version`` raised by one, all before the commit; the
+update is broadcast to the group's sockets only after it (``transaction.on_commit``). Once the log holds
+``COMPACT_AFTER`` updates it is merged into the state and trimmed, in the same transaction; the periodic
+job compacts idle documents too.
+
+Each process keeps the documents it has read per thread (pycrdt documents are not shared between threads)
+together with the last log row it applied; a read brings it up to date with the rows written since (by
+any process), and a compaction it has not seen makes it start again from the stored state. A failed
+change forgets the cached document, so the cache never holds what the database does not.
+
+Named versions (``NoteVersion`` with the people who edited since the previous one) are written when
+editing pauses for ``NOTE_VERSION_PAUSE_SECONDS`` (by the next change, the socket's timer or the periodic
+job, whichever comes first), on demand (``version_write``), on a whole-text save and when a meeting ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import difflib
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pycrdt import Doc, Text
+
+from focusgroups import permissions
+from focusgroups.models import NOTE_BODY_MAX_LENGTH, Meeting, Note, NoteDocument, NoteUpdate, NoteVersion
+from organisations.models import Person
+from organisations.permissions import Actor
+
+logger = logging.getLogger(__name__)
+
+BODY = "body"
+# Updates kept in the log before they are merged into the stored state.
+COMPACT_AFTER = 200
+# Above this many characters on either side, a whole-text save is diffed line by line, not by character.
+_CHARACTER_DIFF_LIMIT = 4000
+
+# Switched off only by the race-control tests, to show what the row lock prevents.
+_lock_enabled = True
+
+
+# --- Broadcast ------------------------------------------------------------------------------------------
+
+
+def notes_group(group_id: int) -> str:
+    """The channel-layer group of a focus group's live-notes sockets."""
+    return f"focusgroup.{group_id}.notes"
+
+
+def readers_group(group_id: int) -> str:
+    """The channel-layer group of the sockets of programme members outside the focus group, who follow
+    its notes shared with the programme."""
+    return f"focusgroup.{group_id}.notes.readers"
+
+
+def broadcast(group_id: int, event: dict[str, Any], *, members: bool = True, readers: bool = False) -> None:
+    """Send an event to the live-notes sockets of a group's members and, with `readers`, to those of the
+    programme's readers of its shared notes (call after the commit)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    rooms = ([notes_group(group_id)] if members else []) + ([readers_group(group_id)] if readers else [])
+    for room in rooms:
+        try:
+            async_to_sync(layer.group_send)(room, event)
+        except Exception:  # the change is stored; a live push is a convenience
+            logger.exception("Could not broadcast to focus group %s", group_id)
+
+
+def person_payload(person: Person | None) -> dict[str, Any] | None:
+    return None if person is None else {"id": person.pk, "name": person.full_name}
+
+
+def encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def decode(value: object) -> bytes:
+    """Standard base64 text to bytes; anything else is a ``ValidationError``."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(_("Send the update as base64 text."))
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationError(_("Send the update as base64 text.")) from exc
+
+
+# --- The per-thread cache of documents ------------------------------------------------------------------
+
+
+@dataclass
+class _Cached:
+    doc: Doc
+    epoch: uuid.UUID
+    # The id of the last log row applied to ``doc`` (or the compaction point it was loaded from).
+    through: int
+    # Changed by a transaction that has not committed yet: read afresh until it has.
+    dirty: bool = False
+
+
+_local = threading.local()
+
+
+def _cache() -> dict[int, _Cached]:
+    docs: dict[int, _Cached] | None = getattr(_local, "docs", None)
+    if docs is None:
+        docs = _local.docs = {}
+    return docs
+
+
+def forget(note_id: int) -> None:
+    """Drop this thread's copy of a note's document (it is read from the database next time)."""
+    _cache().pop(note_id, None)
+
+
+def _changing(cached: _Cached) -> None:
+    """Mark the copy as holding what is not committed yet; it is trusted again once the commit is done (a
+    rolled-back change leaves it marked, so it is read afresh)."""
+    cached.dirty = True
+
+    def committed() -> None:
+        cached.dirty = False
+
+    transaction.on_commit(committed)
+
+
+def body_of(doc: Doc) -> Text:
+    text: Text = doc.get(BODY, type=Text)
+    return text
+
+
+def _load(document: NoteDocument) -> _Cached:
+    """The note's document as stored now: the cached copy brought up to date, or read afresh."""
+    cached = _cache().get(document.note_id)
+    if (
+        cached is None
+        or cached.dirty
+        or cached.epoch != document.epoch
+        or cached.through < document.compacted_through
+    ):
+        doc = Doc()
+        if document.state:
+            doc.apply_update(bytes(document.state))
+        cached = _Cached(doc, document.epoch, document.compacted_through)
+    # Log rows of one note are written under its row lock, so their ids rise in commit order.
+    rows = NoteUpdate.objects.filter(note_id=document.note_id, id__gt=cached.through).order_by("id")
+    for row_id, update in rows.values_list("id", "update"):
+        cached.doc.apply_update(bytes(update))
+        cached.through = row_id
+    _cache()[document.note_id] = cached
+    return cached
+
+
+def _new_document(note: Note) -> NoteDocument:
+    """The document of a note that has none yet (a note from before live editing): its current text."""
+    doc = Doc()
+    body_of(doc).insert(0, note.body)
+    return NoteDocument.objects.create(
+        note=note,
+        programme_id=note.group.programme_id,
+        state=doc.get_update(),
+        versioned_at_version=note.version,
+    )
+
+
+def _lock(note: Note) -> Note:
+    """Re-read the note locked by pk, with its document (the caller's read of it was the scoped one)."""
+    # By pk through the plain manager right after the caller's scoped read: the lock takes the one row.
+    rows = Note.unscoped_objects.select_related("group", "document")
+    if _lock_enabled:
+        rows = rows.select_for_update(of=("self",))
+    locked: Note = rows.get(pk=note.pk)
+    if not hasattr(locked, "document"):
+        locked.document = _new_document(locked)
+    return locked
+
+
+def _document_for_reading(note: Note) -> NoteDocument:
+    document = NoteDocument.objects.filter(note_id=note.pk).first()
+    if document is None:
+        with transaction.atomic():
+            document = _lock(note).document
+    return document
+
+
+# --- Reading ----------------------------------------------------------------------------------------------
+
+
+def document_sync(*, actor: Actor, note: Note, state_vector: bytes) -> tuple[bytes, bytes, bool]:
+    """What a reader of the note lacks, given its state vector: ``(update, server state vector,
+    can_edit)``. Anyone who may read the note may ask; a state vector that is not one is a
+    ``ValidationError``."""
+    if not permissions.can_read_note(actor, note):
+        raise PermissionDenied(_("You may not read this note."))
+    cached = _load(_document_for_reading(note))
+    try:
+        update = cached.doc.get_update(state_vector)
+    except ValueError as exc:
+        raise ValidationError(_("This is not a Yjs state vector.")) from exc
+    return update, cached.doc.get_state(), permissions.can_edit_note(actor, note)
+
+
+# --- Changing ---------------------------------------------------------------------------------------------
+
+
+def _paused(document: NoteDocument, now: datetime) -> bool:
+    pause = timedelta(seconds=settings.NOTE_VERSION_PAUSE_SECONDS)
+    return document.edited_at is not None and document.edited_at <= now - pause
+
+
+def _store(note: Note, doc: Doc, update: bytes, person: Person, now: datetime) -> NoteUpdate:
+    """Append the applied update to the log and bring the note's text, version and document row in step
+    (the caller holds the row lock; nothing is broadcast here)."""
+    document = note.document
+    if document.versioned_at_version < note.version and _paused(document, now):
+        # The previous burst of editing ended long ago: it becomes a version before this one starts.
+        _write_version(note, by=None, now=now)
+    row = NoteUpdate.objects.create(
+        note=note, programme_id=note.group.programme_id, update=update, author=person, created_at=now
+    )
+    body = str(body_of(doc))
+    note.version += 1
+    note.body, note.updated_by, note.updated_at = body, person, now
+    Note.unscoped_objects.filter(pk=note.pk).update(
+        body=body, version=F("version") + 1, updated_by=person, updated_at=now
+    )
+    if person.pk not in document.editors:
+        document.editors = [*document.editors, person.pk]
+    document.edited_at = now
+    document.log_length += 1
+    fields = ["editors", "edited_at", "log_length"]
+    if document.log_length >= COMPACT_AFTER:
+        fields += _compact(document, doc, through=row.pk)
+    document.save(update_fields=fields)
+    return row
+
+
+def _compact(document: NoteDocument, doc: Doc, *, through: int) -> list[str]:
+    """Merge the log up to ``through`` into the stored state and trim it (under the row lock)."""
+    document.state = doc.get_update()
+    document.compacted_through = through
+    document.log_length = 0
+    NoteUpdate.objects.filter(note_id=document.note_id, id__lte=through).delete()
+    return ["state", "compacted_through", "log_length"]
+
+
+def _check_document(doc: Doc) -> None:
+    if set(doc.keys()) - {BODY}:
+        raise ValidationError(_("A note's document holds only its text."))
+    if len(str(body_of(doc))) > NOTE_BODY_MAX_LENGTH:
+        raise ValidationError(
+            _("A note may hold at most %(limit)s characters.") % {"limit": NOTE_BODY_MAX_LENGTH}
+        )
+
+
+def _broadcast_update_on_commit(note: Note, update: bytes, person: Person, sender: str | None) -> None:
+    event = {
+        "type": "note.doc_update",
+        "note": note.pk,
+        "update": encode(update),
+        "by": person_payload(person),
+        "version": note.version,
+        "sender": sender,
+    }
+    group_id, shared = note.group_id, note.is_shared
+    transaction.on_commit(lambda: broadcast(group_id, event, readers=shared))
+
+
+def document_apply(*, actor: Actor, note: Note, update: bytes, sender: str | None = None) -> Note | None:
+    """Apply a client's Yjs update to a note's document (members and the convener), store it and, after
+    the commit, send it to every other socket of the group (``sender``: the channel that sent it, which
+    is left out). Returns the note as changed, or None when the update changed nothing (nothing stored).
+
+    Refused with ``PermissionDenied`` without the right to edit, and with ``ValidationError`` for bytes
+    that are no Yjs update, an update that adds anything but the note's text, or a text over the limit;
+    nothing is stored then."""
+    person = _editor(actor, note)
+    with transaction.atomic():
+        locked = _lock(note)
+        cached = _load(locked.document)
+        _changing(cached)
+        try:
+            before = (cached.doc.get_state(), str(body_of(cached.doc)))
+            try:
+                cached.doc.apply_update(update)
+            except ValueError as exc:
+                raise ValidationError(_("This is not a Yjs update.")) from exc
+            _check_document(cached.doc)
+            if (cached.doc.get_state(), str(body_of(cached.doc))) == before:
+                # Known already (a client sending its edits again) or waiting for what it builds on.
+                forget(note.pk)
+                return None
+            row = _store(locked, cached.doc, update, person, timezone.now())
+            cached.through = row.pk
+        except BaseException:
+            forget(note.pk)
+            raise
+        _broadcast_update_on_commit(locked, update, person, sender)
+        return locked
+
+
+def _editor(actor: Actor, note: Note) -> Person:
+    if actor.person is None or not permissions.can_edit_note(actor, note):
+        raise PermissionDenied(_("Only the group's members may change its notes."))
+    return actor.person
+
+
+def _text_edits(old: str, new: str) -> list[tuple[int, int, str]]:
+    """A short list of ``(start, end, replacement)`` edits (character positions in ``old``, in order) that
+    turn ``old`` into ``new``: the common start and end are kept, the middle diffed by character, or by
+    line when it is long."""
+    prefix = 0
+    limit = min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    a, b = old[prefix : len(old) - suffix], new[prefix : len(new) - suffix]
+    if not a or not b:
+        return [(prefix, prefix + len(a), b)] if a or b else []
+    if max(len(a), len(b)) <= _CHARACTER_DIFF_LIMIT:
+        pieces_a: list[str] = list(a)
+        pieces_b: list[str] = list(b)
+    else:
+        pieces_a, pieces_b = a.splitlines(keepends=True), b.splitlines(keepends=True)
+    starts = [0]
+    for piece in pieces_a:
+        starts.append(starts[-1] + len(piece))
+    edits = []
+    matcher = difflib.SequenceMatcher(None, pieces_a, pieces_b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            edits.append((prefix + starts[i1], prefix + starts[i2], "".join(pieces_b[j1:j2])))
+    return edits
+
+
+def replace_text(doc: Doc, new: str) -> bytes:
+    """Change the document's text into ``new`` by a minimal edit; returns the Yjs update of that edit."""
+    text = body_of(doc)
+    old = str(text)
+    before = doc.get_state()
+    edits = _text_edits(old, new)
+    if not edits:
+        return b""
+    with doc.transaction():
+        # From the end backwards, so that the offsets of the edits before stay valid; Y.Text positions
+        # in pycrdt count UTF-8 bytes.
+        for start, end, replacement in reversed(edits):
+            offset = len(old[:start].encode())
+            length = len(old[start:end].encode())
+            if length:
+                del text[offset : offset + length]
+            if replacement:
+                text.insert(offset, replacement)
+    update: bytes = doc.get_update(before)
+    return update
+
+
+def text_apply(*, note: Note, person: Person, body: str) -> Note:
+    """Turn a whole-text save into an edit of the live document (the caller holds the row lock from
+    ``lock_for_save`` and has checked the right): the difference to the current text is applied, stored
+    and broadcast like a client's update."""
+    cached = _load(note.document)
+    _changing(cached)
+    try:
+        update = replace_text(cached.doc, body)
+        if update:
+            row = _store(note, cached.doc, update, person, timezone.now())
+            cached.through = row.pk
+    except BaseException:
+        forget(note.pk)
+        raise
+    if update:
+        _broadcast_update_on_commit(note, update, person, None)
+    return note
+
+
+def lock_for_save(note: Note) -> Note:
+    """The note locked by pk with its document, for a whole-text save (inside the caller's transaction)."""
+    return _lock(note)
+
+
+# --- Named versions ---------------------------------------------------------------------------------------
+
+
+def _write_version(
+    note: Note, *, by: Person | None, now: datetime, restored_from: int | None = None
+) -> NoteVersion | None:
+    """Write the note as it is now as a named version with the people who edited since the last one (the
+    caller holds the row lock); None when nothing changed since the last version."""
+    document = note.document
+    if note.version <= document.versioned_at_version and restored_from is None:
+        return None
+    version = NoteVersion.objects.create(
+        note=note,
+        programme_id=note.group.programme_id,
+        version=note.version,
+        title=note.title,
+        body=note.body,
+        author=by if by is not None else note.updated_by,
+        restored_from=restored_from,
+        created_at=now,
+    )
+    authors = set(document.editors) | ({by.pk} if by is not None else set())
+    if authors:
+        version.authors.set(Person.objects.filter(pk__in=authors))
+    document.versioned_at_version = note.version
+    document.editors = []
+    document.save(update_fields=["versioned_at_version", "editors"])
+    event = {
+        "type": "note.versioned",
+        "note": note.pk,
+        "version": version.version,
+        "by": person_payload(by),
+        "at": now.isoformat(),
+    }
+    group_id, shared = note.group_id, note.is_shared
+    transaction.on_commit(lambda: broadcast(group_id, event, readers=shared))
+    return version
+
+
+def version_record(note: Note, *, by: Person | None, restored_from: int | None = None) -> NoteVersion | None:
+    """``_write_version`` for a whole-text save (the caller holds the row lock)."""
+    return _write_version(note, by=by, now=timezone.now(), restored_from=restored_from)
+
+
+def version_write(*, actor: Actor, note: Note) -> NoteVersion:
+    """Write the note's current text as a named version now (members and the convener), with the people
+    who edited since the last version; every socket of the group hears ``doc.versioned``. With no change
+    since the last version, that version is the answer and nothing is written."""
+    person = _editor(actor, note)
+    with transaction.atomic():
+        locked = _lock(note)
+        written = _write_version(locked, by=person, now=timezone.now())
+        if written is not None:
+            return written
+        latest: NoteVersion = NoteVersion.objects.filter(note_id=note.pk).order_by("-version")[0]
+        return latest
+
+
+def version_if_paused(note_id: int) -> NoteVersion | None:
+    """Write the version of a note whose editing has paused (the socket's timer; idempotent)."""
+    with transaction.atomic():
+        note = Note.objects.filter(pk=note_id).first()
+        if note is None:
+            return None
+        locked = _lock(note)
+        now = timezone.now()
+        if not _paused(locked.document, now):
+            return None
+        return _write_version(locked, by=None, now=now)
+
+
+def versions_write_paused() -> int:
+    """Periodic job: a named version of every note whose editing paused, a version of the notes edited
+    in each meeting that has ended, and the compaction of idle logs. Returns the versions written."""
+    now = timezone.now()
+    pause = timedelta(seconds=settings.NOTE_VERSION_PAUSE_SECONDS)
+    written = 0
+    paused = NoteDocument.objects.filter(
+        Q(versioned_at_version__lt=F("note__version")) | Q(log_length__gt=0), edited_at__lte=now - pause
+    )
+    for note_id in paused.values_list("note_id", flat=True):
+        with transaction.atomic():
+            locked = _lock(Note(pk=note_id))
+            if not _paused(locked.document, now):
+                continue
+            written += _write_version(locked, by=None, now=now) is not None
+            if locked.document.log_length:
+                cached = _load(locked.document)
+                fields = _compact(locked.document, cached.doc, through=cached.through)
+                locked.document.save(update_fields=fields)
+    ended = Meeting.objects.filter(
+        ends_at__lte=now,
+        notes_versioned_at__isnull=True,
+        status__in=[Meeting.Status.SCHEDULED, Meeting.Status.HELD],
+    )
+    for meeting in ended.order_by("pk"):
+        written += meeting_ended(meeting, now=now)
+    return written
+
+
+def meeting_ended(meeting: Meeting, *, now: datetime | None = None) -> int:
+    """Write a version of every note of the meeting's group changed since its last version (when the
+    meeting ends, or its minutes are recorded); returns how many were written."""
+    now = now or timezone.now()
+    written = 0
+    note_ids = NoteDocument.objects.filter(
+        note__group_id=meeting.group_id, versioned_at_version__lt=F("note__version")
+    ).values_list("note_id", flat=True)
+    for note_id in list(note_ids):
+        with transaction.atomic():
+            written += _write_version(_lock(Note(pk=note_id)), by=None, now=now) is not None
+    if meeting.ends_at <= now:
+        Meeting.objects.filter(pk=meeting.pk).update(notes_versioned_at=now)
+    return written
