@@ -63,7 +63,7 @@ class ActionListView(GroupScoped, TemplateView):
         }
         return render(request, self.template_name, context, status=status)
 
-    def _linked_note(self, form: forms.ActionForm | None) -> dict[str, Any]:
+    def _linked_note(self, form: forms.ActionForm | None) -> dict[str, object]:
         """The note (and line) the new action will link to, shown above the form."""
         if form is None:
             return {}
@@ -77,7 +77,7 @@ class ActionListView(GroupScoped, TemplateView):
         form = forms.ActionForm(group=self.group, initial=self._from_note(request)) if can_add else None
         return self._render(request, form)
 
-    def _from_note(self, request: HttpRequest) -> dict[str, Any]:
+    def _from_note(self, request: HttpRequest) -> dict[str, object]:
         """``?note=<id>&line=<text>`` ("Create an action from this line" on a note page): the form starts
         with the line as the title and is linked to the note. Another group's note is ignored."""
         note_id = parse_int(request.GET.get("note"))

@@ -70,7 +70,7 @@ def test_three_members_type_at_once_and_converge_with_named_carets(new_page):
     for page in people.values():
         page.wait_for_function(
             f"lines => {{ const text = ({EDITOR_TEXT})();"
-            " return lines.every(line => text.includes(line)); }}",
+            " return lines.every(line => text.includes(line)); }",
             arg=list(lines.values()),
         )
     texts = {name: _text(page) for name, page in people.items()}

@@ -20,6 +20,9 @@ import { heading, bulletList, numberedList, checklist, toggleCheckbox, link, cur
 
 const BATCH_MS = 40;
 const REMOTE = "remote";
+// The editor's styles go into a <style> element, which the page's Content-Security-Policy admits only with
+// the request's nonce; the script tag carries it (readable by script, hidden from the DOM's attributes).
+const NONCE = (document.currentScript && document.currentScript.nonce) || "";
 
 function start(root) {
   const noteId = parseInt(root.getAttribute("data-note"), 10);
@@ -218,6 +221,7 @@ function start(root) {
         drawSelection(),
         highlightActiveLine(),
         EditorView.lineWrapping,
+        EditorView.cspNonce.of(NONCE),
         placeholder(text.placeholder),
         EditorView.contentAttributes.of({
           "aria-labelledby": "note-live-label",

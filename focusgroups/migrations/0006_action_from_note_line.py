@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('focusgroups', '0004_calendar_copies_of_sent_invites'),
+        ('focusgroups', '0005_live_note_documents'),
     ]
 
     operations = [
