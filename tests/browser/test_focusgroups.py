@@ -33,6 +33,13 @@ def _text(page):
     return page.evaluate(EDITOR_TEXT)
 
 
+def _wait_for_lines(page, lines):
+    page.wait_for_function(
+        f"lines => {{ const text = ({EDITOR_TEXT})(); return lines.every(line => text.includes(line)); }}",
+        arg=lines,
+    )
+
+
 def _type_at_end(page, text):
     page.locator("#note-live .cm-content").click()
     page.keyboard.press("Control+End")
@@ -68,11 +75,7 @@ def test_three_members_type_at_once_and_converge_with_named_carets(new_page):
                 page.keyboard.type(chunks[name][turn])
 
     for page in people.values():
-        page.wait_for_function(
-            f"lines => {{ const text = ({EDITOR_TEXT})();"
-            " return lines.every(line => text.includes(line)); }",
-            arg=list(lines.values()),
-        )
+        _wait_for_lines(page, list(lines.values()))
     texts = {name: _text(page) for name, page in people.items()}
     assert texts["Amina Hassan"] == texts["Lina Björk"] == texts["Karin Nyström"]
     # Typing went into the same page: nothing was saved by reloading.
@@ -95,6 +98,42 @@ def test_three_members_type_at_once_and_converge_with_named_carets(new_page):
     fresh = new_page("stefan.blom")
     _open_note(fresh)
     fresh.wait_for_function(f"text => ({EDITOR_TEXT})() === text", arg=texts["Lina Björk"])
+
+
+def test_edits_made_offline_merge_when_the_connection_returns(new_page):
+    lina = new_page("lina.bjork")
+    amina = new_page("amina.hassan")
+    network = {"down": False}
+    open_sockets = []
+
+    def through_the_network(socket):
+        if network["down"]:
+            socket.close(code=1001)
+            return
+        socket.connect_to_server()
+        open_sockets.append(socket)
+
+    amina.route_web_socket("**/ws/focusgroups/**", through_the_network)
+    _open_note(lina)
+    _open_note(amina)
+
+    # Amina's connection drops; both keep writing.
+    network["down"] = True
+    for socket in open_sockets:
+        socket.close(code=1001)
+    amina.locator("#note-status", has_text="Connection lost").wait_for()
+    _type_at_end(amina, "\nAmina skrev detta utan nät.")
+    _type_at_end(lina, "\nLina skrev samtidigt.")
+    assert "Amina skrev detta utan nät." in _text(amina)
+    assert "Lina skrev samtidigt." not in _text(amina)
+
+    # Back online: the socket reconnects by itself, and each gets the other's text.
+    network["down"] = False
+    both = ["Amina skrev detta utan nät.", "Lina skrev samtidigt."]
+    for page in (lina, amina):
+        _wait_for_lines(page, both)
+    assert _text(lina) == _text(amina)
+    assert amina.evaluate("window.__sameLoad") is True
 
 
 def test_reader_outside_the_group_sees_live_typing_but_cannot_type(new_page):
