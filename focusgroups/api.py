@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,12 +36,6 @@ from focusgroups.services import actions, glossary, groups, meetings, notes
 from organisations.access.api import ProgrammeScopedViewSet
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
-
-
-class PreconditionRequired(APIException):
-    status_code = 428
-    default_detail = _("Send If-Match with the note's version (its ETag) to change it.")
-    default_code = "precondition_required"
 
 
 class FocusGroupViewSet(
@@ -191,8 +184,10 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     str,
     OpenApiParameter.HEADER,
-    required=True,
-    description='The version the change is based on, as the ETag of GET (for example "3").',
+    required=False,
+    description='The version the change is based on, as the ETag of GET (for example "3"): a note changed '
+    "since is refused with 412. Without it the new text is merged into the live note as the smallest edit "
+    "from its current text.",
 )
 
 
@@ -248,10 +243,10 @@ class NoteViewSet(
         note: Note = self.get_queryset().get(pk=pk)
         return note
 
-    def _base_version(self, request: Request, note: Note) -> int | Response:
+    def _base_version(self, request: Request, note: Note) -> int | None | Response:
         header = request.headers.get("If-Match")
         if not header:
-            raise PreconditionRequired()
+            return None  # merged into the live text as it is now
         match = _ETAG.match(header)
         if match is None or int(match.group(1)) != note.version:
             return self._precondition_failed(note)
@@ -274,7 +269,6 @@ class NoteViewSet(
         responses={
             200: serializers.NoteSerializer,
             412: OpenApiResponse(description="Not the current version"),
-            428: OpenApiResponse(description="If-Match missing"),
         },
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

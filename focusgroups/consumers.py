@@ -9,11 +9,29 @@ Protocol (JSON):
   arrive as for members, a note made group-only again arrives as ``{"type": "withdrawn", "note": id}``,
   and a reader is never on the roster and may not save. Anyone else is closed with 4403, a group that
   does not exist or belongs to another programme with 4404.
-- ``{"type": "save", "note": id, "base_version": n, "body": "...", "title": "..."}`` saves through
-  ``notes.note_update``: on success every socket of the group (the sender's too) receives ``{"type":
-  "saved", ...}``; on a stale base version only the sender receives ``{"type": "conflict", "note": id,
-  "current": {...}, "yours": {...}}`` with both texts, so nothing typed is lost. Without the right to edit:
-  ``{"type": "error", "code": "forbidden"}``; bad input: ``{"type": "error", "code": "invalid", ...}``.
+- Each note's text is a live Yjs document (``services.documents``; Yjs binaries travel as standard
+  base64). ``{"type": "doc.sync", "note": id, "sv": "<state vector>"}`` is answered to the sender only with
+  ``{"type": "doc.sync", "note": id, "update": "<what it lacks>", "sv": "<the server's state vector>",
+  "can_edit": bool}``; the client then sends what the server lacks (its offline edits) as one update.
+  ``{"type": "doc.update", "note": id, "update": "..."}`` is checked for the edit right on every frame,
+  applied and stored before it goes, after the commit, to every other socket of the group (and, for a
+  shared note, to its readers) as ``{"type": "doc.update", "note": id, "update": "...", "by": {"id",
+  "name"}}``. A refusal reaches the sender only, and nothing is stored: ``{"type": "error", "code":
+  "forbidden" | "not_found" | "invalid", "note": id, "message": "..."}`` (no right to edit; a note not
+  this group's or not readable, answered alike; bytes that are no base64 or no Yjs update).
+  ``{"type": "doc.awareness", "note": id, "client": n, "update": "..."}`` (caret and selection; readers
+  may send it too) is relayed, not stored, to the other sockets with ``"user": {"id", "name"}`` as the
+  server knows the sender. ``{"type": "doc.version", "note": id}`` writes a named version now; every
+  socket hears ``{"type": "doc.versioned", "note": id, "version": n, "by": {...} | null, "at": "..."}``,
+  also for the versions written when editing pauses (this socket's timer, else the periodic job), when
+  a meeting ends and on a whole-text save.
+- ``{"type": "save", "note": id, "base_version": n, "body": "...", "title": "..."}`` saves the whole text
+  through ``notes.note_update``: the difference to the live text is applied as an edit (broadcast as
+  ``doc.update``) and kept as a version, then every socket of the group (the sender's too) receives
+  ``{"type": "saved", ...}``; on a stale base version only the sender receives ``{"type": "conflict",
+  "note": id, "current": {...}, "yours": {...}}`` with both texts, so nothing typed is lost. Without the
+  right to edit: ``{"type": "error", "code": "forbidden"}``; bad input: ``{"type": "error", "code":
+  "invalid", ...}``.
 - ``{"type": "ping"}`` refreshes the person's presence (the client sends one every 30 s) and is answered with
   ``{"type": "pong"}``.
 - On disconnect the presence row goes and the new roster is broadcast (arrivals and departures of a person's
@@ -24,7 +42,7 @@ Protocol (JSON):
   database again, in the same one query, for the person's active membership of this group; a member whose
   membership ended, or a reader who left the programme, is refused (``{"type": "error", "code":
   "forbidden", ...}``) and closed with 4403, a socket whose session ended with 4401; a member made observer
-  stays, but no longer saves.
+  stays, but no longer saves or updates (``forbidden`` for each update; the client turns read-only).
 
 Presence lives in the database (``LivePresence``), so every ASGI process sharing the channel layer sees
 the same roster.
@@ -249,7 +267,8 @@ class NotesConsumer(ScopedConsumer):
                 note=note,
                 body=body,
                 title=title,
-                base_version=base_version,  # type: ignore[arg-type]
+                # A save frame always names its base (0 is refused as no version at all).
+                base_version=0 if base_version is None else base_version,  # type: ignore[arg-type]
             )
         except PermissionDenied:
             return {"type": "error", "code": "forbidden", "note": note_id}
@@ -334,7 +353,6 @@ class NotesConsumer(ScopedConsumer):
     def _doc_update(self, note: Note, content: dict[str, Any]) -> None:
         if not (self.in_room and self.can_edit):
             raise PermissionDenied
-        self._touch()
         update = documents.decode(content.get("update"))
         documents.document_apply(actor=self.actor, note=note, update=update, sender=self.channel_name)
 

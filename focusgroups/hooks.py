@@ -221,3 +221,6 @@ registry.onboarding_steps.register("focusgroups.staffed", _onboarding_step, orde
 # A person's own data: their download, and what erasing them changes here.
 registry.personal_data_exporters.register("focusgroups", selectors.personal_data_sections, order=40)
 registry.personal_data_erasers.register("focusgroups", groups.memberships_end_for_erasure)
+
+# Periodic sweeps: named versions of notes whose editing paused, and of those edited in a meeting that ended.
+from focusgroups import jobs  # noqa: E402, F401

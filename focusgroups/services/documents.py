@@ -111,7 +111,7 @@ def decode(value: object) -> bytes:
 
 @dataclass
 class _Cached:
-    doc: Doc
+    doc: Doc[Text]
     epoch: uuid.UUID
     # The id of the last log row applied to ``doc`` (or the compaction point it was loaded from).
     through: int
@@ -145,7 +145,7 @@ def _changing(cached: _Cached) -> None:
     transaction.on_commit(committed)
 
 
-def body_of(doc: Doc) -> Text:
+def body_of(doc: Doc[Text]) -> Text:
     text: Text = doc.get(BODY, type=Text)
     return text
 
@@ -159,7 +159,7 @@ def _load(document: NoteDocument) -> _Cached:
         or cached.epoch != document.epoch
         or cached.through < document.compacted_through
     ):
-        doc = Doc()
+        doc: Doc[Text] = Doc()
         if document.state:
             doc.apply_update(bytes(document.state))
         cached = _Cached(doc, document.epoch, document.compacted_through)
@@ -174,7 +174,7 @@ def _load(document: NoteDocument) -> _Cached:
 
 def _new_document(note: Note) -> NoteDocument:
     """The document of a note that has none yet (a note from before live editing): its current text."""
-    doc = Doc()
+    doc: Doc[Text] = Doc()
     body_of(doc).insert(0, note.body)
     return NoteDocument.objects.create(
         note=note,
@@ -187,12 +187,14 @@ def _new_document(note: Note) -> NoteDocument:
 def _lock(note: Note) -> Note:
     """Re-read the note locked by pk, with its document (the caller's read of it was the scoped one)."""
     # By pk through the plain manager right after the caller's scoped read: the lock takes the one row.
-    rows = Note.unscoped_objects.select_related("group", "document")
+    rows = Note.unscoped_objects.select_related("group")
     if _lock_enabled:
         rows = rows.select_for_update(of=("self",))
     locked: Note = rows.get(pk=note.pk)
-    if not hasattr(locked, "document"):
-        locked.document = _new_document(locked)
+    # A statement of its own, after the lock is granted: a join in the locking statement would show the
+    # document as it was before the transaction that held the lock committed.
+    existing = NoteDocument.objects.filter(note_id=locked.pk).first()
+    locked.document = existing if existing is not None else _new_document(locked)
     return locked
 
 
@@ -229,7 +231,7 @@ def _paused(document: NoteDocument, now: datetime) -> bool:
     return document.edited_at is not None and document.edited_at <= now - pause
 
 
-def _store(note: Note, doc: Doc, update: bytes, person: Person, now: datetime) -> NoteUpdate:
+def _store(note: Note, doc: Doc[Text], update: bytes, person: Person, now: datetime) -> NoteUpdate:
     """Append the applied update to the log and bring the note's text, version and document row in step
     (the caller holds the row lock; nothing is broadcast here)."""
     document = note.document
@@ -256,7 +258,7 @@ def _store(note: Note, doc: Doc, update: bytes, person: Person, now: datetime) -
     return row
 
 
-def _compact(document: NoteDocument, doc: Doc, *, through: int) -> list[str]:
+def _compact(document: NoteDocument, doc: Doc[Text], *, through: int) -> list[str]:
     """Merge the log up to ``through`` into the stored state and trim it (under the row lock)."""
     document.state = doc.get_update()
     document.compacted_through = through
@@ -265,7 +267,7 @@ def _compact(document: NoteDocument, doc: Doc, *, through: int) -> list[str]:
     return ["state", "compacted_through", "log_length"]
 
 
-def _check_document(doc: Doc) -> None:
+def _check_document(doc: Doc[Text]) -> None:
     if set(doc.keys()) - {BODY}:
         raise ValidationError(_("A note's document holds only its text."))
     if len(str(body_of(doc))) > NOTE_BODY_MAX_LENGTH:
@@ -356,7 +358,7 @@ def _text_edits(old: str, new: str) -> list[tuple[int, int, str]]:
     return edits
 
 
-def replace_text(doc: Doc, new: str) -> bytes:
+def replace_text(doc: Doc[Text], new: str) -> bytes:
     """Change the document's text into ``new`` by a minimal edit; returns the Yjs update of that edit."""
     text = body_of(doc)
     old = str(text)

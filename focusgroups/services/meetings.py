@@ -22,6 +22,7 @@ from coordinator.core.notifications import notify
 from coordinator.core.services import apply_changes, validate
 from focusgroups import invites
 from focusgroups.models import AgendaItem, Decision, FocusGroup, Meeting
+from focusgroups.services import documents
 from focusgroups.services._shared import require_manage_group
 from organisations.permissions import Actor
 
@@ -175,6 +176,8 @@ def meeting_record_minutes(
             ) from exc
         rows.append(decision)
     meeting.save(update_fields=["minutes", "status", "updated_at"])
+    # The notes the group wrote in the meeting are kept as they stand now, as named versions.
+    documents.meeting_ended(meeting)
     Decision.objects.filter(meeting=meeting).delete()
     Decision.objects.bulk_create(rows)
     people = [p for p in invites.active_members(meeting) if actor.person is None or p.pk != actor.person.pk]

@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pycrdt import Doc
+from pycrdt import Doc, Text
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.services import validate
@@ -81,7 +81,7 @@ def note_create(
     note = Note(group=group, title=title, body=body, visibility=visibility, updated_by=person, updated_at=now)
     validate(note)
     note.save()
-    doc = Doc()
+    doc: Doc[Text] = Doc()
     documents.body_of(doc).insert(0, body)
     NoteDocument.objects.create(note=note, programme_id=group.programme_id, state=doc.get_update())
     version = NoteVersion.objects.create(
@@ -102,7 +102,7 @@ def note_update(
     *,
     actor: Actor,
     note: Note,
-    base_version: int,
+    base_version: int | None,
     title: str | None = None,
     body: str | None = None,
     visibility: str | None = None,
@@ -111,7 +111,8 @@ def note_update(
     (members and the convener; ``None`` leaves a part as it is).
 
     Under the note's row lock: when the note is no longer at ``base_version``, ``Conflict`` is raised with
-    the current note and nothing at all is written (neither the text nor the visibility). A new text is
+    the current note and nothing at all is written (neither the text nor the visibility); ``None`` (a REST
+    write without ``If-Match``) merges into whatever the note holds now. A new text is
     applied to the live document as the minimal edit from the current text (broadcast as ``doc.update``)
     and kept as a named version with everyone who edited since the last one; sending the current text
     unchanged writes nothing. A note made group-only again is withdrawn from the programme's readers.
@@ -126,7 +127,7 @@ def _update(
     *,
     actor: Actor,
     note: Note,
-    base_version: int,
+    base_version: int | None,
     title: str | None,
     body: str | None,
     visibility: str | None,
@@ -135,7 +136,8 @@ def _update(
     person = require_person(actor)
     if not permissions.can_edit_note(actor, note):
         raise PermissionDenied(_("Only the group's members may change its notes."))
-    base_version = _as_version(base_version, "base_version")
+    if base_version is not None:
+        base_version = _as_version(base_version, "base_version")
     if (body is not None and not isinstance(body, str)) or (title is not None and not isinstance(title, str)):
         raise ValidationError(_("Give the text as a string."))
     new_title = note.title if title is None else title
@@ -143,7 +145,7 @@ def _update(
     new_visibility = note.visibility if visibility is None else visibility
     _check_note(new_title, new_body, new_visibility)
     locked = documents.lock_for_save(note)
-    if locked.version != base_version:
+    if base_version is not None and locked.version != base_version:
         current = Note.objects.select_related("updated_by__user", "group").get(pk=note.pk)
         raise Conflict(
             _("The note has changed since you read it; merge with the current version."), current=current
@@ -197,7 +199,7 @@ def _update(
     return note
 
 
-def note_restore(*, actor: Actor, note: Note, version: int, base_version: int) -> Note:
+def note_restore(*, actor: Actor, note: Note, version: int, base_version: int | None) -> Note:
     """Make an old version the current text again (members and the convener): an ordinary edit of the live
     document that every open editor sees at once, kept as a new version that names the one restored."""
     version = _as_version(version, "version")

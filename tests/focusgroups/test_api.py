@@ -67,10 +67,20 @@ def test_note_get_has_the_version_as_etag(api, member_a, note):
     assert response.json()["can_edit"] is True
 
 
-def test_note_update_without_if_match_is_428(api, member_a, note):
-    response = api(member_a).patch(f"{URL}/notes/{note.pk}/", {"body": "Nytt"}, format="json")
-    assert response.status_code == 428
-    assert Note.unscoped_objects.get(pk=note.pk).body == "Rad ett.\n"
+def test_note_update_without_if_match_is_merged_into_the_live_text(api, member_a, member_b, note):
+    """A REST write without If-Match is not refused: the difference to the current text is applied."""
+    live = api(member_b).patch(
+        f"{URL}/notes/{note.pk}/", {"body": "Rad ett.\nRad två.\n"}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert live.status_code == 200
+    response = api(member_a).patch(f"{URL}/notes/{note.pk}/", {"body": "Rad 1.\nRad två.\n"}, format="json")
+    assert (response.status_code, response["ETag"], response.json()["body"]) == (
+        200,
+        '"3"',
+        "Rad 1.\nRad två.\n",
+    )
+    stored = Note.unscoped_objects.get(pk=note.pk)
+    assert (stored.version, stored.body) == (3, "Rad 1.\nRad två.\n")
 
 
 def test_note_update_with_old_version_is_412_with_the_current(api, member_a, member_b, note):
@@ -144,7 +154,6 @@ def test_note_create_versions_compare_and_restore(api, group, member_a):
     assert client.get(f"{URL}/notes/{pk}/compare/", {"old": 1, "new": 9}).status_code == 400
     assert client.get(f"{URL}/notes/{pk}/compare/", {"old": "x", "new": 2}).status_code == 400
 
-    assert client.post(f"{URL}/notes/{pk}/restore/", {"version": 1}, format="json").status_code == 428
     restored = client.post(f"{URL}/notes/{pk}/restore/", {"version": 1}, format="json", HTTP_IF_MATCH='"2"')
     assert (restored.status_code, restored.json()["version"], restored.json()["body"]) == (200, 3, "a\nb\n")
     assert NoteVersion.unscoped_objects.get(note_id=pk, version=3).restored_from == 1

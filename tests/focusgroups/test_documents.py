@@ -18,36 +18,13 @@ from focusgroups.models import GroupMembership, Note, NoteUpdate, NoteVersion
 from focusgroups.services import groups
 from organisations.access.consumers import CLOSE_FORBIDDEN
 from organisations.permissions import actor_for, forget_actor
+from tests.focusgroups.replica import Replica
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-class Replica:
-    """A client's copy of the note's document, as the browser's Yjs holds it."""
-
-    def __init__(self) -> None:
-        self.doc = Doc()
-        self.text = self.doc.get("body", type=Text)
-
-    def edit(self, index: int, insert: str = "", delete: int = 0) -> bytes:
-        before = self.doc.get_state()
-        with self.doc.transaction():
-            if delete:
-                del self.text[index : index + delete]
-            if insert:
-                self.text.insert(index, insert)
-        update: bytes = self.doc.get_update(before)
-        return update
-
-    def apply(self, encoded: str) -> None:
-        self.doc.apply_update(base64.b64decode(encoded))
-
-    def __str__(self) -> str:
-        return str(self.text)
 
 
 async def _open(person: Any, group_id: int) -> WebsocketCommunicator:
@@ -306,3 +283,101 @@ async def test_version_on_demand_names_the_authors(group, note, member_a, member
     ]
     await a.disconnect()
     await b.disconnect()
+
+
+async def test_rest_write_reaches_open_editors_as_a_merged_edit(api, group, note, member_a, member_b):
+    a = await _open(member_a, group.pk)
+    ra = Replica()
+    await _sync(a, note.pk, ra)
+    # Typed in the browser at the end, not yet sent when the REST write lands.
+    pending = ra.edit(len(str(ra)), "Skrivs nu.")
+
+    def write() -> tuple[int, str]:
+        response = api(member_b).patch(
+            f"/api/v1/focusgroups/notes/{note.pk}/", {"body": "Rad 1.\n"}, format="json"
+        )
+        return response.status_code, response["ETag"]
+
+    assert await sync_to_async(write)() == (200, '"2"')
+    seen = await _next(a, "doc.update")
+    assert seen["by"] == {"id": member_b.pk, "name": "Omar Said"}
+    ra.apply(seen["update"])
+    # The whole-text save is kept as a version, and old clients still hear ``saved``.
+    assert (await _next(a, "doc.versioned"))["version"] == 2
+    assert (await _next(a, "saved"))["body"] == "Rad 1.\n"
+    await a.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(pending)})
+    assert await _nothing(a)
+    assert str(ra) == "Rad 1.\nSkrivs nu."
+    assert (await sync_to_async(_stored)(note.pk))[0] == "Rad 1.\nSkrivs nu."
+    await a.disconnect()
+
+
+async def test_rest_write_with_a_stale_if_match_is_412_and_sends_nothing(
+    api, group, note, member_a, member_b
+):
+    a = await _open(member_a, group.pk)
+    ra = Replica()
+    await _sync(a, note.pk, ra)
+    await a.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(ra.edit(0, "Live "))})
+
+    def write() -> int:
+        return (
+            api(member_b)
+            .patch(  # type: ignore[no-any-return]
+                f"/api/v1/focusgroups/notes/{note.pk}/",
+                {"body": "Gammal"},
+                format="json",
+                HTTP_IF_MATCH='"1"',
+            )
+            .status_code
+        )
+
+    await _nothing(a)
+    assert await sync_to_async(write)() == 412
+    assert await sync_to_async(_stored)(note.pk) == ("Live Rad ett.\n", 2, 1)
+    assert await _nothing(a)
+    await a.disconnect()
+
+
+async def test_restore_is_seen_by_every_editor_at_once(api, group, note, member_a, member_b):
+    a, b = await _open(member_a, group.pk), await _open(member_b, group.pk)
+    ra, rb = Replica(), Replica()
+    await _sync(a, note.pk, ra)
+    await _sync(b, note.pk, rb)
+    await a.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(ra.edit(0, "Fel. "))})
+    rb.apply((await _next(b, "doc.update"))["update"])
+
+    def restore() -> int:
+        return (
+            api(member_b)
+            .post(  # type: ignore[no-any-return]
+                f"/api/v1/focusgroups/notes/{note.pk}/restore/", {"version": 1}, format="json"
+            )
+            .status_code
+        )
+
+    assert await sync_to_async(restore)() == 200
+    for socket, replica in ((a, ra), (b, rb)):
+        seen = await _next(socket, "doc.update")
+        replica.apply(seen["update"])
+        assert str(replica) == "Rad ett.\n"
+    await a.disconnect()
+    await b.disconnect()
+
+
+async def test_a_pause_in_typing_writes_a_version_without_another_edit(settings, group, note, member_a):
+    settings.NOTE_VERSION_PAUSE_SECONDS = 1
+    a = await _open(member_a, group.pk)
+    ra = Replica()
+    await _sync(a, note.pk, ra)
+    await a.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(ra.edit(0, "Paus. "))})
+    while True:
+        message = await a.receive_json_from(timeout=10)
+        if message["type"] == "doc.versioned":
+            break
+    assert (message["note"], message["version"], message["by"]) == (note.pk, 2, None)
+    versions = await sync_to_async(
+        lambda: list(NoteVersion.unscoped_objects.filter(note=note).values_list("version", "body"))
+    )()
+    assert sorted(versions) == [(1, "Rad ett.\n"), (2, "Paus. Rad ett.\n")]
+    await a.disconnect()

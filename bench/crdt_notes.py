@@ -1,0 +1,320 @@
+"""Live co-editing of one note: editors typing into the same Yjs document over real websockets.
+
+    .venv/bin/python bench/crdt_notes.py [--editors 50] [--rate 5] [--seconds 60] [--edits 10000]
+
+The script starts uvicorn on the project's settings with a throwaway SQLite database (migrated and seeded
+here: one group with ``--editors`` members and one empty note): first one process with the in-memory
+channel layer, then two processes sharing its own redis-server (editors split over them). Each editor is
+a pycrdt client on its own websocket (``doc.sync``, then ``doc.update`` frames) that types ``--rate``
+characters a second (each keystroke one update, at a random position of its copy; one in ten a
+backspace) for ``--seconds``. Five of the editors apply every update they receive, as a browser does, and
+must end with the server's text; the others only read them (one client process cannot apply 12,000
+updates a second on the same two cores as the server).
+
+Reported per run: updates accepted; the p50/p95/max time from a keystroke's update leaving its editor to
+its arrival at each other editor (goal: p95 under 150 ms); server CPU (user + system of the uvicorn
+processes over the typing phase) per accepted update; and the baseline in the same run: the round trip of
+a ``ping`` (no database, no broadcast). Finally ``--edits`` single-character edits by 50 replicas
+through the service layer (insertions at random places, one in five a deletion) and the stored size of
+the note: the compacted state plus the log not yet compacted, against the plain text's UTF-8 size.
+Client and server share the machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import importlib.util
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# The helpers of the live-notes benchmark (servers, Redis, settings); its module name is the app's.
+_spec = importlib.util.spec_from_file_location("bench_focusgroups", ROOT / "bench" / "focusgroups.py")
+assert _spec is not None and _spec.loader is not None
+common = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(common)
+
+# Sockets are refused unless their Origin is the site's own (``SITE_URL``), as browsers send it.
+ORIGIN = "http://127.0.0.1:8000"
+
+SEED = common.SEED.replace('body="start"', 'body=""')
+
+SIZE = """
+import json, random
+from pycrdt import Doc
+from coordinator.core.tenancy import programme_scope
+from focusgroups.models import Note, NoteDocument, NoteUpdate
+from focusgroups.services import documents
+from organisations.models import Person
+from organisations.permissions import actor_for
+
+random.seed(7)
+note = Note.unscoped_objects.select_related("group").get(pk=%(note)d)
+people = list(Person.unscoped_objects.filter(focus_group_memberships__group=note.group)[:50])
+actors = [actor_for(p.user) for p in people]
+with programme_scope([note.group.programme_id]):
+    update, _sv, _e = documents.document_sync(actor=actors[0], note=note, state_vector=b"\\x00")
+    replicas = []
+    for _ in actors:
+        doc = Doc(); doc.apply_update(update); replicas.append(doc)
+    for i in range(%(edits)d):
+        k = random.randrange(len(actors))
+        doc = replicas[k]
+        text = documents.body_of(doc)
+        plain = str(text)
+        before = doc.get_state()
+        if plain and random.random() < 0.2:
+            at = random.randrange(len(plain))
+            offset = len(plain[:at].encode()); size = len(plain[at].encode())
+            del text[offset:offset + size]
+        else:
+            at = random.randrange(len(plain) + 1)
+            text.insert(len(plain[:at].encode()), random.choice("abcdefghijklmnopqrstuvwxyzåäö  .\\n"))
+        change = doc.get_update(before)
+        documents.document_apply(actor=actors[k], note=note, update=change)
+        for other in replicas:  # the broadcast
+            if other is not doc:
+                other.apply_update(change)
+document = NoteDocument.unscoped_objects.get(note=note)
+rows = NoteUpdate.unscoped_objects.filter(note=note).values_list("update", flat=True)
+log = sum(len(bytes(u)) for u in rows)
+body = Note.unscoped_objects.get(pk=note.pk).body
+print(json.dumps({"state": len(bytes(document.state)), "log": log, "rows": document.log_length,
+                  "text": len(body.encode()), "chars": len(body)}))
+"""
+
+
+def environment(var_dir: Path, redis_url: str = "") -> dict[str, str]:
+    return {**common.environment(var_dir, redis_url), "SITE_URL": ORIGIN}
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def measure(
+    ports: list[int], seeded: dict[str, Any], editors: int, rate: float, seconds: float, pids: list[int]
+) -> dict[str, Any]:
+    import websockets
+    from pycrdt import Doc, Text
+
+    group, note, cookies = seeded["group"], seeded["note"], seeded["cookies"]
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
+    refused: list[dict[str, Any]] = []
+    full = set(range(min(5, editors)))
+    docs = [Doc() for _ in range(editors)]
+
+    async def open_socket(index: int) -> Any:
+        port = ports[index % len(ports)]
+        ws = await websockets.connect(
+            f"ws://127.0.0.1:{port}/ws/focusgroups/{group}/notes/",
+            additional_headers={
+                "Cookie": f"sessionid={cookies[index % len(cookies)]}",
+                "Origin": ORIGIN,
+            },
+            max_size=2**22,
+            open_timeout=60,
+            ping_interval=None,
+        )
+        while json.loads(await ws.recv())["type"] != "hello":
+            pass
+        await ws.send(json.dumps({"type": "doc.sync", "note": note, "sv": base64.b64encode(b"\0").decode()}))
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] == "doc.sync":
+                docs[index].apply_update(base64.b64decode(message["update"]))
+                return ws
+
+    sockets = [await open_socket(i) for i in range(editors)]
+    pongs: list[asyncio.Future[float]] = []
+
+    async def listen(index: int, ws: Any) -> None:
+        async for raw in ws:
+            message = json.loads(raw)
+            kind = message["type"]
+            if kind == "doc.update":
+                started = sent_at.get(message["update"])
+                if started is not None:
+                    latencies.append(time.perf_counter() - started)
+                if index in full:
+                    docs[index].apply_update(base64.b64decode(message["update"]))
+            elif kind == "pong" and pongs:
+                pongs.pop(0).set_result(time.perf_counter())
+            elif kind == "error":
+                refused.append(message)
+
+    listeners = [asyncio.create_task(listen(i, ws)) for i, ws in enumerate(sockets)]
+    await asyncio.sleep(2)  # presence broadcasts of the arrivals settle
+
+    pings = []
+    for _ in range(30):
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        pongs.append(future)
+        start = time.perf_counter()
+        await sockets[-1].send(json.dumps({"type": "ping"}))
+        pings.append(await asyncio.wait_for(future, 30) - start)
+
+    rng = random.Random(1)
+    typed = 0
+
+    async def type_into(index: int) -> None:
+        nonlocal typed
+        doc, ws = docs[index], sockets[index]
+        text = doc.get("body", type=Text)
+        await asyncio.sleep(rng.random() / rate)
+        deadline = time.perf_counter() + seconds
+        next_at = time.perf_counter()
+        while time.perf_counter() < deadline:
+            plain = str(text)
+            before = doc.get_state()
+            if plain and rng.random() < 0.1:
+                at = rng.randrange(len(plain))
+                offset = len(plain[:at].encode())
+                del text[offset : offset + len(plain[at].encode())]
+            else:
+                at = rng.randrange(len(plain) + 1)
+                text.insert(len(plain[:at].encode()), rng.choice("abcdefghij klmnopqrst"))
+            encoded = base64.b64encode(doc.get_update(before)).decode()
+            sent_at[encoded] = time.perf_counter()
+            await ws.send(json.dumps({"type": "doc.update", "note": note, "update": encoded}))
+            typed += 1
+            next_at += 1 / rate
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+
+    cpu_before = cpu_seconds(pids)
+    await asyncio.gather(*(type_into(i) for i in range(editors)))
+    settle = time.perf_counter() + 60
+    while len(latencies) < typed * (editors - 1) and time.perf_counter() < settle:
+        await asyncio.sleep(0.1)  # the last deliveries arrive
+    cpu = cpu_seconds(pids) - cpu_before
+    for task in listeners:
+        task.cancel()
+    for ws in sockets:
+        await ws.close()
+    texts = {str(docs[i].get("body", type=Text)) for i in full}
+    return {
+        "typed": typed,
+        "cpu": cpu,
+        "deliveries": len(latencies),
+        "expected": typed * (editors - 1),
+        "p50_ms": common.percentile(latencies, 50) * 1000 if latencies else float("nan"),
+        "p95_ms": common.percentile(latencies, 95) * 1000 if latencies else float("nan"),
+        "max_ms": max(latencies) * 1000 if latencies else float("nan"),
+        "ping_ms": common.percentile(pings, 50) * 1000,
+        "refused": len(refused),
+        "full_texts": texts,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--editors", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=5.0, help="characters a second per editor")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--edits", type=int, default=10_000, help="edits for the stored-size figure")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    common.MEMBERS = args.editors
+
+    with tempfile.TemporaryDirectory(prefix="samverkan-bench-crdt-") as tmp:
+        var_dir = Path(tmp)
+        env = environment(var_dir)
+        common.run(env, "manage.py", "migrate", "--noinput", "-v", "0")
+        seed = "import django; django.setup()\n" + SEED % {"members": args.editors}
+        seeded = json.loads(common.run(env, "-c", seed).splitlines()[-1])
+        runs: list[tuple[str, str, int]] = [("1 process, in-memory layer", "", 1)]
+        redis_proc = None
+        redis_server = shutil.which("redis-server")
+        if redis_server:
+            redis_port = common.free_port()
+            redis_proc = subprocess.Popen(  # noqa: S603
+                [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--dir", tmp],
+                stdout=subprocess.DEVNULL,
+            )
+            common.wait_for_port(redis_port, redis_proc, 15)
+            runs.append(("2 processes, Redis pub/sub", f"redis://127.0.0.1:{redis_port}/0", 2))
+        else:
+            print("redis-server not found: only one process is measured", file=sys.stderr)
+
+        print(
+            f"{args.editors} editors typing {args.rate:g} characters/s each for {args.seconds:g} s into one "
+            f"note; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
+        print(
+            "| servers | updates accepted | keystroke to others p50 | p95 | max | deliveries | "
+            "server CPU per update | baseline: ping p50 | replicas equal the server |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        try:
+            for label, url, processes in runs:
+                ports, procs = common.start_servers(environment(var_dir, url), processes)
+                try:
+                    result = asyncio.run(
+                        measure(ports, seeded, args.editors, args.rate, args.seconds, [p.pid for p in procs])
+                    )
+                finally:
+                    common.stop(procs)
+                body = json.loads(
+                    common.run(
+                        env,
+                        "-c",
+                        "import django, json; django.setup()\nfrom focusgroups.models import Note\n"
+                        f"print(json.dumps(Note.unscoped_objects.get(pk={seeded['note']}).body))",
+                    ).splitlines()[-1]
+                )
+                equal = result["full_texts"] == {body}
+                cells = [
+                    label,
+                    f"{result['typed'] - result['refused']} of {result['typed']}",
+                    f"{result['p50_ms']:.0f} ms",
+                    f"{result['p95_ms']:.0f} ms",
+                    f"{result['max_ms']:.0f} ms",
+                    f"{result['deliveries']} of {result['expected']}",
+                    f"{result['cpu'] / max(1, result['typed']) * 1000:.2f} ms",
+                    f"{result['ping_ms']:.1f} ms",
+                    "yes" if equal else "NO",
+                ]
+                print("| " + " | ".join(cells) + " |", flush=True)
+        finally:
+            if redis_proc is not None:
+                redis_proc.terminate()
+                redis_proc.wait(timeout=10)
+
+    # The stored size on a database of its own (a fresh note, no live run before it).
+    with tempfile.TemporaryDirectory(prefix="samverkan-bench-crdt-size-") as tmp:
+        env = environment(Path(tmp))
+        common.run(env, "manage.py", "migrate", "--noinput", "-v", "0")
+        seed = "import django; django.setup()\n" + SEED % {"members": 50}
+        sized = json.loads(common.run(env, "-c", seed).splitlines()[-1])
+        start = time.perf_counter()
+        script = "import django; django.setup()\n" + SIZE % {"note": sized["note"], "edits": args.edits}
+        size = json.loads(common.run(env, "-c", script).splitlines()[-1])
+        stored = size["state"] + size["log"]
+        print(
+            f"\nStored size after {args.edits} edits by 50 replicas "
+            f"({time.perf_counter() - start:.0f} s through the service layer): {stored:,} bytes "
+            f"(state {size['state']:,} + log {size['log']:,} in {size['rows']} rows) for a plain text of "
+            f"{size['text']:,} bytes ({size['chars']:,} characters): {stored / max(1, size['text']):.1f} x"
+        )
+
+
+if __name__ == "__main__":
+    main()
