@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
-.PHONY: install lock hooks messages messages-update run test test-postgres test-browser screenshots lint check-deploy audit bench clean
+.PHONY: install lock hooks messages messages-update run test test-postgres test-browser screenshots lint check-deploy audit bench clean assets check-assets
 
 # Every dependency comes from requirements.lock, pinned with hashes; then the project itself, without deps.
 $(STAMP): pyproject.toml requirements.lock
@@ -34,6 +34,18 @@ messages: install
 messages-update: install
 	DEBUG=1 $(BIN)/python manage.py makemessages -l sv -l da -e html,txt,py --no-location --no-obsolete \
 	  --ignore=.venv --ignore=tests --ignore=bench --ignore=var --ignore=screenshots --verbosity 0
+
+# The shared-notes editor bundle (focusgroups/static/focusgroups/notes-editor.js, committed) from its pinned
+# sources in focusgroups/static/focusgroups/editor-src/; needs Node and npm (`make run` does not).
+EDITOR_SRC := focusgroups/static/focusgroups/editor-src
+assets:
+	npm ci --no-audit --no-fund --prefix $(EDITOR_SRC)
+	node $(EDITOR_SRC)/build.mjs
+
+# Fails when the committed bundle differs from a fresh build of the pinned sources.
+check-assets:
+	npm ci --no-audit --no-fund --prefix $(EDITOR_SRC)
+	node $(EDITOR_SRC)/build.mjs --check
 
 run: install messages
 	mkdir -p var

@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "coordinator.staticfiles.StaticFilesConfig",  # django.contrib.staticfiles, without bundle sources
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",

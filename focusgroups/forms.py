@@ -202,6 +202,9 @@ class ActionForm(forms.Form):
     meeting = forms.ModelChoiceField(
         label=_("Agreed at meeting"), queryset=Meeting.objects.none(), required=False
     )
+    # Set by "Create an action from this line" on a note page; shown above the form, not edited.
+    note = forms.ModelChoiceField(queryset=Note.objects.none(), required=False, widget=forms.HiddenInput)
+    note_line = forms.CharField(max_length=500, required=False, widget=forms.HiddenInput)
 
     def __init__(
         self, *args: Any, group: FocusGroup, action: ActionItem | None = None, **kwargs: Any
@@ -214,6 +217,8 @@ class ActionForm(forms.Form):
                 "due_on": action.due_on,
                 "status": action.status,
                 "meeting": action.meeting_id,
+                "note": action.note_id,
+                "note_line": action.note_line,
             }
         super().__init__(*args, **kwargs)
         field = self.fields["owner"]
@@ -226,6 +231,7 @@ class ActionForm(forms.Form):
             .order_by("user__last_name", "user__first_name")
         )
         field.label_from_instance = _person_label  # type: ignore[attr-defined]
+        self.fields["note"].queryset = Note.objects.filter(group=group)  # type: ignore[attr-defined]
         self.fields["meeting"].queryset = Meeting.objects.filter(group=group).order_by(  # type: ignore[attr-defined]
             "-starts_at", "pk"
         )

@@ -446,6 +446,17 @@ class ActionItem(TenantModel):
     )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), max_length=5000, blank=True)
+    # The line of a note (often a meeting's minutes) the action was made from: the line's text, since lines
+    # of a document written together move.
+    note = models.ForeignKey(
+        Note,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="actions",
+        verbose_name=_("from note"),
+    )
+    note_line = models.CharField(_("from the line"), max_length=500, blank=True)
     owner = models.ForeignKey(
         "organisations.Person",
         on_delete=models.PROTECT,

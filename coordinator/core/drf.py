@@ -18,7 +18,6 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE
@@ -72,6 +71,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = ConflictResponse(detail=exc.messages)
     elif isinstance(exc, IntegrityError):
         exc = ConflictResponse()
+    # Imported here: rest_framework.views reads the settings that name this module while it loads, so a
+    # module-level import fails whenever DRF's system check is the first to import this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     return drf_exception_handler(exc, context)
 
 

@@ -14,7 +14,7 @@ from coordinator.core import registry
 from coordinator.core.notifications import notify
 from coordinator.core.services import apply_changes, validate
 from focusgroups import permissions
-from focusgroups.models import ActionItem, FocusGroup, Meeting
+from focusgroups.models import ActionItem, FocusGroup, Meeting, Note
 from focusgroups.services._shared import group_url, is_programme_member
 from organisations.models import Organisation, Person
 from organisations.permissions import Actor
@@ -24,7 +24,7 @@ registry.notification_kinds.register(
     KIND_ACTION, registry.NotificationKind(KIND_ACTION, gettext_lazy("Focus-group actions assigned to you"))
 )
 
-ACTION_FIELDS = {"title", "description", "due_on", "status", "meeting"}
+ACTION_FIELDS = {"title", "description", "due_on", "status", "meeting", "note", "note_line"}
 
 
 def _is_own(actor: Actor, owner: Person) -> bool:
@@ -39,6 +39,18 @@ def _check_owner(group: FocusGroup, owner: Person) -> None:
 def _check_action_meeting(group: FocusGroup, meeting: Meeting | None) -> None:
     if meeting is not None and meeting.group_id != group.pk:
         raise ValidationError({"meeting": _("Choose a meeting of this group.")})
+
+
+def _check_action_note(action: ActionItem) -> bool:
+    """An action comes from a note of its own group; a line without its note means nothing (it is cleared:
+    returns whether it was)."""
+    note: Note | None = action.note
+    if note is not None and note.group_id != action.group_id:
+        raise ValidationError({"note": _("Choose a note of this group.")})
+    if note is None and action.note_line:
+        action.note_line = ""
+        return True
+    return False
 
 
 @transaction.atomic
@@ -62,6 +74,7 @@ def action_create(
     )
     apply_changes(action, values, ACTION_FIELDS)
     _check_action_meeting(group, action.meeting)
+    _check_action_note(action)
     validate(action, exclude=["created_by"])
     action.save()
     notify(
@@ -89,6 +102,8 @@ def action_update(
             raise PermissionDenied(_("The owner may only change the status."))
     changed = apply_changes(action, values, ACTION_FIELDS)
     _check_action_meeting(action.group, action.meeting)
+    if _check_action_note(action) and "note_line" not in changed:
+        changed.append("note_line")
     new_owner = owner is not None and owner.pk != action.owner_id
     if owner is not None and new_owner:
         _check_owner(action.group, owner)

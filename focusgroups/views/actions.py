@@ -18,9 +18,10 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from coordinator.core.forms import add_service_errors
+from coordinator.core.validators import parse_int
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text, next_url
-from focusgroups import forms, permissions
-from focusgroups.models import ActionItem
+from focusgroups import forms, permissions, selectors
+from focusgroups.models import ActionItem, Note
 from focusgroups.services import actions
 from focusgroups.views._shared import FORM_TEMPLATE, GroupScoped
 from organisations.access.views import ProgrammeMixin
@@ -34,7 +35,7 @@ class ActionListView(GroupScoped, TemplateView):
     def _render(self, request: HttpRequest, form: forms.ActionForm | None, status: int = 200) -> HttpResponse:
         filter_form = forms.ActionFilterForm(request.GET)
         shown = ActionItem.objects.filter(group=self.group).select_related(
-            "owner__user", "organisation", "meeting"
+            "owner__user", "organisation", "meeting", "note"
         )
         chosen = filter_form.cleaned_data if filter_form.is_valid() else {}
         status_filter = chosen.get("status", "")
@@ -58,13 +59,35 @@ class ActionListView(GroupScoped, TemplateView):
             "can_edit": any(a.can_update for a in rows),  # type: ignore[attr-defined]
             "statuses": ActionItem.Status.choices,
             "today": timezone.localdate(),
+            **self._linked_note(form),
         }
         return render(request, self.template_name, context, status=status)
+
+    def _linked_note(self, form: forms.ActionForm | None) -> dict[str, object]:
+        """The note (and line) the new action will link to, shown above the form."""
+        if form is None:
+            return {}
+        note_id = parse_int(str(form["note"].value() or ""))
+        note = Note.objects.filter(group=self.group, pk=note_id).first() if note_id is not None else None
+        return {"linked_note": note, "linked_line": form["note_line"].value() if note else ""}
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         self.get_group(pk)
         can_add = permissions.can_add_action(self.actor, self.group, self.rights)
-        return self._render(request, forms.ActionForm(group=self.group) if can_add else None)
+        form = forms.ActionForm(group=self.group, initial=self._from_note(request)) if can_add else None
+        return self._render(request, form)
+
+    def _from_note(self, request: HttpRequest) -> dict[str, object]:
+        """``?note=<id>&line=<text>`` ("Create an action from this line" on a note page): the form starts
+        with the line as the title and is linked to the note. Another group's note is ignored."""
+        note_id = parse_int(request.GET.get("note"))
+        if note_id is None:
+            return {}
+        note = selectors.notes_for(self.actor).filter(group=self.group, pk=note_id).first()
+        if note is None:
+            return {}
+        line = " ".join(request.GET.get("line", "").split())
+        return {"note": note.pk, "note_line": line[:500], "title": line[:200]}
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         self.get_group(pk)
@@ -75,11 +98,15 @@ class ActionListView(GroupScoped, TemplateView):
             try:
                 values = dict(form.cleaned_data)
                 owner = values.pop("owner")
-                actions.action_create(actor=self.actor, group=self.group, owner=owner, values=values)
+                action = actions.action_create(actor=self.actor, group=self.group, owner=owner, values=values)
             except SERVICE_ERRORS as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, _("The action is added."))
+                if action.note_id is not None:
+                    # Made from a line of a note: back to the note, where it is listed.
+                    url = reverse("focusgroups:note", kwargs={"pk": action.note_id})
+                    return redirect(f"{url}#note-action-{action.pk}")
                 return redirect("focusgroups:actions", pk=self.group.pk)
         return self._render(request, form, status=400)
 
@@ -162,7 +189,7 @@ class MyActionsView(ProgrammeMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         mine = list(
             self.get_queryset()
-            .select_related("group", "owner__user", "organisation", "meeting")
+            .select_related("group", "owner__user", "organisation", "meeting", "note")
             .order_by("due_on", "pk")
         )
         for action in mine:

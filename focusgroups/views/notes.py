@@ -89,31 +89,22 @@ class NoteScoped(ProgrammeMixin):
 
 
 def note_js_strings() -> dict[str, str]:
-    """The live editor's messages, translated on the server (the script has no catalogue of its own)."""
+    """The live editor's words, translated on the server (the script has no catalogue of its own)."""
     return {
-        "connected": _("Live: others' saved changes appear here without reloading."),
-        "offline": _("Live updates are off. You can still save; the page checks for others' changes."),
+        "connecting": _("Connecting to the live note…"),
+        "connected": _("Live: everyone's typing appears here as it happens and is saved at once."),
+        "connectedReader": _(
+            "Live: you see others' typing as it happens. You may read this note, not edit it."
+        ),
+        "offline": _("Connection lost. Trying again…"),
+        "offlineEditing": _(
+            "Connection lost. Keep writing: your changes are kept here and merged when the connection is "
+            "back."
+        ),
+        "refused": _("You can no longer edit this note. Reload the page to see its current text."),
         "saving": _("Saving…"),
-        "nothing": _("Nothing has changed since the last saved version."),
-        "savedMine": _("Saved as version %(version)s."),
-        "savedOther": _("%(author)s saved version %(version)s; the text above is now up to date."),
-        "savedOtherKept": _(
-            "%(author)s saved version %(version)s. Your unsaved changes are kept; when you save, you will "
-            "see both texts to merge."
-        ),
-        "changedMeanwhile": _(
-            "Version %(version)s was saved meanwhile. Your unsaved changes are kept; when you save, you will "
-            "see both texts to merge."
-        ),
-        "conflictTitle": _("Someone saved the note while you were editing"),
-        "conflictHelp": _(
-            "Version %(version)s was saved by %(author)s. Your text is kept in the editor below: merge the "
-            "two texts there and save again."
-        ),
-        "conflictStatus": _("Not saved: the note changed meanwhile. Both texts are shown."),
-        "savedLabel": _("Saved version %(version)s (%(author)s)"),
-        "yoursLabel": _("Your text (not saved yet)"),
-        "useSaved": _("Start from the saved version"),
+        "versioned": _("%(author)s saved version %(version)s."),
+        "titleChanged": _("Someone changed the title meanwhile. Reload the page to see it, then try again."),
         "forbidden": _("You may read this note but not edit it."),
         "failed": _("The note could not be saved. Try again."),
         "presence": _("Here now: %(names)s"),
@@ -121,6 +112,24 @@ def note_js_strings() -> dict[str, str]:
         "withdrawn": _(
             "This note is no longer shared with the programme: what you see is its last shared text."
         ),
+        "lastSaved": _("last saved by %(name)s, %(when)s"),
+        "bodyLabel": _("Text"),
+        "bodyLabelReadOnly": _("Text (read only)"),
+        "placeholder": _("Write the note here. Markdown works: # heading, - list, - [ ] checkbox."),
+        "editorHelp": _(
+            "Everyone's changes merge as you type. Shortcuts: Ctrl+Alt+1 heading, Ctrl+Shift+8 list, "
+            "Ctrl+Shift+7 numbered list, Ctrl+Shift+9 checkbox, Ctrl+Enter tick a checkbox, Ctrl+K link, "
+            "Ctrl+Shift+A action from this line, Ctrl+Z undo. Tab leaves the text."
+        ),
+        "toolbar": _("Formatting"),
+        "heading": _("Heading"),
+        "bulletList": _("List"),
+        "numberedList": _("Numbered list"),
+        "checklist": _("Checkbox"),
+        "toggleCheckbox": _("Tick or untick"),
+        "link": _("Link"),
+        "createAction": _("Create an action from this line"),
+        "saveVersion": _("Save a version now"),
     }
 
 
@@ -203,6 +212,10 @@ class NoteDetailView(NoteScoped, ServiceFormMixin, FormView):  # type: ignore[ty
             if conflict
             else None,
             js_strings=note_js_strings(),
+            can_add_action=permissions.can_add_action(self.actor, self.group, self.rights),
+            # One query: the actions made from lines of this note, listed under it.
+            note_actions=list(self.note.actions.order_by("pk")),
+            my_name=self.actor.person.full_name if self.actor.person else "",
         )
         return context
 
