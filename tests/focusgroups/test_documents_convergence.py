@@ -123,6 +123,11 @@ def test_replicas_and_the_server_converge_and_keep_every_insertion(programme, gr
         for client in people:
             while client.inbox:
                 client.replica.doc.apply_update(client.inbox.pop())
+        # A replica built on pycrdt (yrs 0.14) drops an update whose predecessors have not arrived yet
+        # instead of holding it back as the browser's Yjs does; it still knows it lacks them, so the
+        # state-vector exchange every client makes on reconnect brings them. Each client makes one last one.
+        for index in range(clients):
+            reconnect(index)
 
         stored = Note.objects.get(pk=note.pk).body
         assert [str(client.replica) for client in people] == [stored] * clients
