@@ -72,7 +72,6 @@ class HostView(ProgrammeMixin, TemplateView):
                 (w, slot_counts.get(w.pk, {"n": 0, "with_room": 0}), waiting.get(w.pk, 0)) for w in workplaces
             ],
             waiting_total=sum(waiting.values()),
-            language_names=forms.LANGUAGE_NAMES,
         )
         return context
 
