@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from datetime import date, datetime, time
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from coordinator.core import formatting
 
@@ -89,3 +91,10 @@ def language_list(codes: Iterable[str] | None) -> str:
 def figure(value: object) -> str:
     """{{ value|figure }}: a report's figure, whatever it is: "247 900 kr", "12,5", "1 234"."""
     return formatting.figure(value)
+
+
+@register.filter(is_safe=True)
+def slash_breaks(value: object) -> str:
+    """{{ name|slash_breaks }}: a name with a line-break opportunity after each slash, where a reader
+    divides "Hälsoperspektivet/empowerment" on a narrow screen (browsers would cut a word instead)."""
+    return mark_safe(conditional_escape(value).replace("/", "/<wbr>"))  # noqa: S308 (escaped above)
