@@ -166,8 +166,8 @@ def send_email(
     programme: Any,
     person: Any,
     kind: str,
-    subject: str,
-    body: str,
+    subject: str | Promise,
+    body: str | Promise,
     params: Mapping[str, object] | None = None,
     url: str = "",
 ) -> OutboundEmail | None:

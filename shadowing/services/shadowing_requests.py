@@ -121,10 +121,6 @@ def _check_request_parts(
             target_org = organisation.pk
             if organisation.pk not in participating:
                 errors["preferences"].append(_("Choose an organisation of this programme."))
-            elif organisation.pk not in hosting:
-                errors["preferences"].append(
-                    _("%(name)s has no published workplace to visit yet.") % {"name": organisation.name}
-                )
         else:
             assert workplace is not None
             key = ("w", workplace.pk)
@@ -143,6 +139,10 @@ def _check_request_parts(
             host_unit_id=target_unit,
         ):
             errors["preferences"].append(_("Shadowing is always at another organisation than your own."))
+        elif organisation is not None and organisation.pk in participating and organisation.pk not in hosting:
+            errors["preferences"].append(
+                _("%(name)s has no published workplace to visit yet.") % {"name": organisation.name}
+            )
     if errors:
         raise ValidationError({k: sorted(set(v), key=v.index) for k, v in errors.items()})
 

@@ -313,6 +313,35 @@ def test_request_create_asks_the_line_manager(
     assert abs((request.expires_at - expected_expiry).total_seconds()) < 60
 
 
+@pytest.mark.parametrize(
+    ("language", "one_day", "two_days"),
+    [
+        ("sv", "{} vill auskultera i 1 dag", "{} vill auskultera i 2 dagar"),
+        ("da", "{} anmoder om jobskygning i 1 dag", "{} anmoder om jobskygning i 2 dage"),
+        ("en", "{} asks to go shadowing for 1 day", "{} asks to go shadowing for 2 days"),
+    ],
+)
+def test_the_approval_subject_says_day_or_days_in_the_managers_language(
+    scope, programme, shadower, manager_b, workplace_a, as_actor, language, one_day, two_days
+):
+    Person.unscoped_objects.filter(pk=manager_b.pk).update(preferred_language=language)
+    for days in (1, 2):
+        shadowing_requests.request_create(
+            actor=as_actor(shadower),
+            programme=programme,
+            values={**_request_values(), "days": days, "consecutive": days > 1},
+            windows=_window(),
+        )
+    titles = list(
+        Notification.objects.filter(recipient=manager_b).order_by("pk").values_list("title", flat=True)
+    )
+    subjects = list(
+        OutboundEmail.objects.filter(recipient=manager_b).order_by("pk").values_list("subject", flat=True)
+    )
+    expected = [one_day.format(shadower.full_name), two_days.format(shadower.full_name)]
+    assert (titles, subjects) == (expected, [f"[{programme.name}] {title}" for title in expected])
+
+
 @pytest.mark.parametrize("target", ["organisation", "workplace"])
 def test_request_preferring_own_organisation_is_refused(
     scope, programme, shadower, org_b, workplace_b, as_actor, target
