@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
+from typing import cast
 
 from babel import Locale, dates, numbers
 from babel.lists import format_list
@@ -99,7 +100,7 @@ _lazy_days = lazy(_days_text, str)
 def lazy_days(values: list[date] | tuple[date, ...]) -> Promise:
     """Days written when the text is read, in the reader's language: a notification's parameter is filled
     in each recipient's language ("6 dec. 2026 och 7 dec. 2026", "6 Dec 2026 and 7 Dec 2026")."""
-    return _lazy_days(tuple(values))
+    return cast(Promise, _lazy_days(tuple(values)))  # django-stubs type lazy()'s result as its result class
 
 
 def day_month(value: date | datetime | None) -> str:

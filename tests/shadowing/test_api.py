@@ -489,7 +489,7 @@ def test_workplace_create_through_the_api(api, programme, host_a, topic, org_a, 
     assert Workplace.unscoped_objects.filter(programme=programme).count() == 1
 
 
-def test_request_update_through_the_api(api, programme, shadower, staff_b, org_a):
+def test_request_update_through_the_api(api, programme, shadower, staff_b, org_a, workplace_a):
     request = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
     url = f"{BASE}/requests/{request.pk}/"
     assert api(staff_b).patch(url, {"days": 2}, format="json").status_code == 404

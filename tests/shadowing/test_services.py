@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
+from coordinator.core import formatting
 from coordinator.core.exceptions import Conflict
 from coordinator.core.models import CalendarCopy, Notification, OutboundEmail
 from organisations.models import Membership, Person, PlatformRole, RoleAssignment
@@ -625,7 +626,7 @@ def test_hand_edits_assign_and_remove(scope, programme, org_b, workplace_a, shad
         matching_runs.run_edit_assign(
             actor=as_actor(coordinator), run=run, request=other, workplace=workplace_a, slots=[slot_2]
         )
-    assert error.value.message_dict == {"slots": [f"The slot on {slot_2.date.isoformat()} is full."]}
+    assert error.value.message_dict == {"slots": [f"The slot on {formatting.day(slot_2.date)} is full."]}
     matching_runs.run_edit_remove(actor=as_actor(coordinator), run=run, placement=placement)
     assert not Placement.unscoped_objects.filter(run=run).exists()
     assert run.unplaced[str(request.pk)] == "removed"

@@ -677,7 +677,7 @@ def test_why_a_request_was_left_out_is_shown_in_each_readers_language(web, progr
     [
         ("sv", "0,31\u00a0%", "Förslaget ligger inom 0,31\u00a0% från det bästa möjliga"),
         ("da", "0,31\u00a0%", "Forslaget ligger inden for 0,31\u00a0% af det bedst mulige"),
-        ("en", "0.31\u00a0%", "This proposal is within 0.31\u00a0% of the best possible"),
+        ("en", "0.31%", "This proposal is within 0.31% of the best possible"),
     ],
 )
 def test_match_page_says_in_plain_words_how_good_the_proposal_is(

@@ -97,4 +97,4 @@ def figure(value: object) -> str:
 def slash_breaks(value: object) -> str:
     """{{ name|slash_breaks }}: a name with a line-break opportunity after each slash, where a reader
     divides "Hälsoperspektivet/empowerment" on a narrow screen (browsers would cut a word instead)."""
-    return mark_safe(conditional_escape(value).replace("/", "/<wbr>"))  # noqa: S308 (escaped above)
+    return mark_safe(conditional_escape(str(value)).replace("/", "/<wbr>"))  # noqa: S308 (escaped above)
