@@ -92,6 +92,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "coordinator.pages.context_processors.layout",
             ],
+            # Dates, numbers, amounts and language names as each language writes them, in every template.
+            "builtins": ["coordinator.core.templatetags.formatting"],
         },
     },
 ]

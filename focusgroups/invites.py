@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core import formatting
 from coordinator.core.calendar import CalendarEvent, Participant, event_uid
 from coordinator.core.itip import Wanted, reconcile
 from coordinator.core.models import CalendarCopy
@@ -47,15 +48,8 @@ def meeting_url(meeting: Meeting) -> str:
 
 
 def when_text(meeting: Meeting, zone: ZoneInfo) -> str:
-    start = timezone.localtime(meeting.starts_at, zone)
-    end = timezone.localtime(meeting.ends_at, zone)
-    day = formats.date_format(start, "DATE_FORMAT")
-    if start.date() == end.date():
-        return f"{day}, {formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
-    return (
-        f"{day} {formats.time_format(start, 'H:i')} – {formats.date_format(end, 'DATE_FORMAT')} "
-        f"{formats.time_format(end, 'H:i')}"
-    )
+    """ "3 dec. 2026, 09:00–16:00" in the active language and the programme's zone."""
+    return formatting.span(meeting.starts_at, meeting.ends_at, zone)
 
 
 def _description(meeting: Meeting, url: str) -> str:

@@ -12,11 +12,11 @@ from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
+from coordinator.core import formatting
 from coordinator.core import registry
 from coordinator.core.days_off import Country
 from coordinator.core.validators import single_line
 from organisations.models import (
-    UI_LANGUAGES,
     Organisation,
     OrganisationKind,
     OwnRule,
@@ -38,14 +38,13 @@ class OwnProfileForm(forms.Form):
 
     job_title = forms.CharField(label=_("Job title"), max_length=200, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
-    languages = forms.CharField(
-        label=_("Languages you speak"),
-        max_length=200,
-        required=False,
-        help_text=_("Language codes separated by commas, for example: sv, en, ar"),
+    languages = forms.MultipleChoiceField(
+        label=_("Languages you speak"), required=False, widget=forms.CheckboxSelectMultiple
     )
     preferred_language = forms.ChoiceField(
-        label=_("Interface language"), choices=[("", _("As my browser"))] + UI_LANGUAGES, required=False
+        label=_("Interface language"),
+        choices=lambda: [("", _("As my browser")), *formatting.interface_language_choices()],
+        required=False,
     )
 
     def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
@@ -54,14 +53,17 @@ class OwnProfileForm(forms.Form):
             kwargs["initial"] = {
                 "job_title": person.job_title,
                 "phone": person.phone,
-                "languages": ", ".join(person.languages or []),
+                "languages": list(person.languages or []),
                 "preferred_language": person.preferred_language,
             }
         super().__init__(*args, **kwargs)
+        # Offered by name in the reader's language; codes stored earlier that the list lacks stay offered.
+        self.fields["languages"].choices = formatting.language_choices(  # type: ignore[attr-defined]
+            person.languages or []
+        )
 
     def clean_languages(self) -> list[str]:
-        raw = self.cleaned_data.get("languages", "")
-        codes = [code.strip().lower() for code in raw.split(",") if code.strip()]
+        codes = list(self.cleaned_data.get("languages") or [])
         try:
             validate_language_codes(codes)
         except ValidationError as exc:
@@ -99,7 +101,7 @@ class ProgrammeSettingsForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), max_length=5000, required=False, widget=forms.Textarea
     )
-    language = forms.ChoiceField(label=_("Language"), choices=UI_LANGUAGES)
+    language = forms.ChoiceField(label=_("Language"), choices=formatting.interface_language_choices)
     time_zone = forms.CharField(label=_("Time zone"), max_length=64, validators=[validate_time_zone])
     country = forms.ChoiceField(
         label=_("Country"),

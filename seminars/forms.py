@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from coordinator.core import formatting
 from organisations.models import Organisation, Person, Programme, Unit, WorkRole
 from seminars.models import Course, Round, RoundCost
 
@@ -56,12 +57,8 @@ class CourseForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    language = forms.RegexField(
-        label=_("Language of the course"),
-        regex=r"^[a-z]{2,3}$",
-        max_length=3,
-        initial="sv",
-        help_text=_("A language code such as sv, da or en."),
+    language = forms.ChoiceField(
+        label=_("Language of the course"), choices=formatting.language_choices, initial="sv"
     )
     completion_rule = forms.ChoiceField(label=_("Counts as completed"), choices=Course.CompletionRule.choices)
     attendance_required_percent = forms.IntegerField(
@@ -88,6 +85,10 @@ class CourseForm(forms.Form):
                 "is_archived": course.is_archived,
             }
         super().__init__(*args, **kwargs)
+        # Offered by name; a code stored earlier that the list lacks stays offered.
+        self.fields["language"].choices = formatting.language_choices(  # type: ignore[attr-defined]
+            [course.language] if course is not None else []
+        )
         self.fields["providers"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
             participations__programme=programme
         ).order_by("name")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from coordinator.core import registry
+from coordinator.core.formatting import Money
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
 from seminars import invites, permissions
@@ -202,13 +203,13 @@ def _report(programme: Programme, start: date, end: date) -> registry.ReportSect
             (_("Participants"), sum(f.participants for f in report.rounds)),
             (_("Courses completed"), completions),
             (_("Contributed staff hours"), report.staff_hours),
-            (_("Total cost"), report.total_cost),
+            (_("Total cost"), Money(report.total_cost, programme.currency)),
         ],
         tables=[
             registry.ReportTable(
                 caption=_("Financing by funder"),
                 columns=[_("Funder"), _("Share (%)"), _("Amount")],
-                rows=[[f.name, f.share_percent, f.amount] for f in report.funders],
+                rows=[[f.name, f.share_percent, Money(f.amount, programme.currency)] for f in report.funders],
             ),
             registry.ReportTable(
                 caption=_("Contributed staff hours by organisation"),

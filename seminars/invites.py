@@ -23,10 +23,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core import formatting
 from coordinator.core.calendar import CalendarEvent, Participant, event_uid
 from coordinator.core.itip import Wanted, reconcile
 from coordinator.core.models import CalendarCopy
@@ -45,16 +46,8 @@ def round_url(round_id: int) -> str:
 
 
 def when_text(session: Session, zone: ZoneInfo) -> str:
-    """ "3 December 2026, 09:00–16:00" in the active language and the programme's zone."""
-    start = timezone.localtime(session.starts_at, zone)
-    end = timezone.localtime(session.ends_at, zone)
-    day = formats.date_format(start, "DATE_FORMAT")
-    if start.date() == end.date():
-        return f"{day}, {formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
-    return (
-        f"{day} {formats.time_format(start, 'H:i')} – {formats.date_format(end, 'DATE_FORMAT')} "
-        f"{formats.time_format(end, 'H:i')}"
-    )
+    """ "3 dec. 2026, 09:00–16:00" in the active language and the programme's zone."""
+    return formatting.span(session.starts_at, session.ends_at, zone)
 
 
 class SessionLike(Protocol):

@@ -16,33 +16,12 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from coordinator.core import formatting
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
 from shadowing import permissions
 from shadowing.models import MAX_SLOT_CAPACITY, NOTE_MAX_LENGTH, Topic, Workplace
 from shadowing.services.shadowing_requests import MAX_PREFERENCES, MAX_WINDOWS
 
-# Languages people in the programmes speak at work (ISO 639-1 codes). Codes already stored on a workplace
-# or request that are not in this list are kept as choices so that editing never drops them.
-LANGUAGES: tuple[tuple[str, Any], ...] = (
-    ("sv", _("Swedish")),
-    ("da", _("Danish")),
-    ("no", _("Norwegian")),
-    ("en", _("English")),
-    ("ar", _("Arabic")),
-    ("fa", _("Persian")),
-    ("so", _("Somali")),
-    ("ti", _("Tigrinya")),
-    ("ku", _("Kurdish")),
-    ("bs", _("Bosnian")),
-    ("ru", _("Russian")),
-    ("uk", _("Ukrainian")),
-    ("tr", _("Turkish")),
-    ("fr", _("French")),
-    ("es", _("Spanish")),
-    ("de", _("German")),
-    ("pl", _("Polish")),
-)
-LANGUAGE_NAMES = dict(LANGUAGES)
 WEEKDAYS: tuple[tuple[int, Any], ...] = (
     (0, _("Monday")),
     (1, _("Tuesday")),
@@ -61,10 +40,9 @@ class TimeField(forms.TimeField):
 
 
 def _language_choices(extra: list[str] | tuple[str, ...] = ()) -> list[tuple[str, Any]]:
-    choices = list(LANGUAGES)
-    known = {code for code, _label in choices}
-    choices += [(code, code) for code in extra if isinstance(code, str) and code not in known]
-    return choices
+    """Languages by name (``formatting.SPOKEN_LANGUAGES``); codes already stored on a workplace or request
+    that are not among them stay offered, so that editing never drops them."""
+    return list(formatting.language_choices(extra))
 
 
 def _topics(programme: Programme) -> Any:
@@ -93,7 +71,7 @@ class WorkplaceForm(forms.Form):
     )
     languages = forms.MultipleChoiceField(
         label=_("Working languages"),
-        choices=LANGUAGES,
+        choices=formatting.language_choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Languages a visitor can follow the work in."),
     )
@@ -259,7 +237,7 @@ class ShadowingRequestForm(forms.Form):
     consecutive = forms.BooleanField(label=_("The days must follow each other"), required=False)
     languages = forms.MultipleChoiceField(
         label=_("Languages you can work in"),
-        choices=LANGUAGES,
+        choices=formatting.language_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -295,17 +273,19 @@ class ShadowingRequestForm(forms.Form):
                 host_unit_id=host_unit,
             )
 
-        organisations = [
-            o
-            for o in Organisation.objects.filter(participations__programme=programme).order_by("name")
-            if allowed(o.pk, None)
-        ]
         workplaces = [
             w
             for w in Workplace.objects.filter(programme=programme, is_published=True)
             .select_related("organisation")
             .order_by("organisation__name", "name")
             if allowed(w.organisation_id, w.unit_id)
+        ]
+        # Only organisations with a published workplace: a wish for one without could never be met.
+        hosting = {w.organisation_id for w in workplaces}
+        organisations = [
+            o
+            for o in Organisation.objects.filter(participations__programme=programme).order_by("name")
+            if o.pk in hosting and allowed(o.pk, None)
         ]
         choices: list[Any] = [("", _("– no preference –"))]
         choices.append((_("Organisations"), [(f"o{o.pk}", o.name) for o in organisations]))
@@ -428,7 +408,7 @@ class WorkplaceFilterForm(forms.Form):
             participations__programme=programme
         ).order_by("name")
         self.fields["topic"].queryset = _topics(programme)  # type: ignore[attr-defined]
-        self.fields["language"].choices = [("", _("All")), *LANGUAGES]  # type: ignore[attr-defined]
+        self.fields["language"].choices = [("", _("All")), *formatting.language_choices()]  # type: ignore[attr-defined]
 
 
 class MatchingRunForm(forms.Form):

@@ -29,9 +29,10 @@ from datetime import datetime
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from coordinator.core import formatting
 from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, mail_address
 from coordinator.core.models import CalendarCopy
 from coordinator.core.notifications import send_invite
@@ -104,15 +105,8 @@ def fingerprint(event: CalendarEvent) -> str:
 
 
 def when_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """ "3 December 2026, 09:00–16:00" in the active language and the programme's zone."""
-    start, end = timezone.localtime(start, zone), timezone.localtime(end, zone)
-    day = formats.date_format(start, "DATE_FORMAT")
-    if start.date() == end.date():
-        return f"{day}, {formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
-    return (
-        f"{day} {formats.time_format(start, 'H:i')} – {formats.date_format(end, 'DATE_FORMAT')} "
-        f"{formats.time_format(end, 'H:i')}"
-    )
+    """ "3 dec. 2026, 09:00–16:00" in the active language and the programme's zone."""
+    return formatting.span(start, end, zone)
 
 
 def _content(event: CalendarEvent, url: str) -> dict[str, object]:

@@ -72,8 +72,8 @@ def notify(
     programme: Any,
     recipients: Iterable[Any],
     kind: str,
-    title: str,
-    body: str = "",
+    title: str | Promise,
+    body: str | Promise = "",
     params: Mapping[str, object] | None = None,
     detail: str = "",
     url: str = "",
@@ -131,15 +131,19 @@ def notify(
 
 
 def _render(text: object, params: Mapping[str, object] | None) -> str:
-    """A source text in the active language, filled with its parameters (which may be lazy texts too)."""
+    """A source text in the active language, filled with its parameters (which may be lazy texts too, such
+    as ``formatting.lazy_day``: a date is then written as the recipient's language writes it)."""
     if not text:
         return ""
-    translated = gettext(str(text))
-    if params is None:
-        return translated
-    return translated % {
-        key: str(value) if isinstance(value, Promise) else value for key, value in params.items()
+    values = {
+        key: str(value) if isinstance(value, Promise) else value for key, value in (params or {}).items()
     }
+    if isinstance(text, Promise) and params is not None:
+        # A lazy text translates now; one from ``ngettext_lazy(singular, plural, "count")`` also picks the
+        # plural form the language has for the count it finds among the parameters.
+        return str(text % values)
+    translated = gettext(str(text))
+    return translated if params is None else translated % values
 
 
 def send_invite(
@@ -162,8 +166,8 @@ def send_email(
     programme: Any,
     person: Any,
     kind: str,
-    subject: str,
-    body: str,
+    subject: str | Promise,
+    body: str | Promise,
     params: Mapping[str, object] | None = None,
     url: str = "",
 ) -> OutboundEmail | None:

@@ -24,6 +24,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from coordinator.core.formatting import Money
+
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_COLUMNS = 60
@@ -168,6 +170,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def _csv_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
+    if isinstance(value, Money):
+        value = value.value
+    if isinstance(value, float | Decimal):
+        # Swedish and Danish Excel read a decimal comma as a number and a decimal point as text.
+        return format(value, "f").replace(".", ",")
     return "" if value is None else value
 
 
@@ -195,7 +202,12 @@ def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[object]], *, titl
     def cells(values: Sequence[object]) -> list[object]:
         out = []
         for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, Money):
+                # A number Excel sums, shown with its currency ("247 900,00 kr" in a Swedish Excel).
+                cell = WriteOnlyCell(sheet, value=value.value)
+                cell.number_format = f'#,##0.00 "{value.currency}"'
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # text, never a formula, whatever it starts with
             out.append(cell)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
 
+from coordinator.core import formatting
 from coordinator.core.views import ServiceFormMixin
 from focusgroups import forms
 from focusgroups.models import ActionItem, Meeting
@@ -126,7 +127,7 @@ class MeetingCancelView(MeetingScoped, ServiceFormMixin, FormView):  # type: ign
         return reverse("focusgroups:meeting", kwargs={"pk": self.meeting.pk})
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        when = timezone.localtime(self.meeting.starts_at).strftime("%Y-%m-%d %H:%M")
+        when = formatting.day_and_time(self.meeting.starts_at)
         return {
             **super().get_context_data(**kwargs),
             **self.meeting_context(),

@@ -20,6 +20,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core.days_off import Country
+from coordinator.core.formatting import currency_of
 from coordinator.core.tenancy import TenantModel
 
 UI_LANGUAGES = [("sv", _("Swedish")), ("da", _("Danish")), ("en", _("English"))]
@@ -148,6 +149,11 @@ class Programme(TenantModel):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def currency(self) -> str:
+        """The currency the programme's costs are in (ISO 4217): its country's."""
+        return currency_of(self.country, self.language)
 
 
 class Funder(TenantModel):

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from coordinator.core.notifications import send_email
 from organisations import permissions
@@ -34,16 +34,25 @@ from organisations.permissions import Actor
 INVITATION_KIND = "account.invitation"
 
 SUBJECT = gettext_noop("You are invited to %(programme)s")
-BODY = gettext_noop(
+BODY = ngettext_lazy(
     "%(inviter)s has invited you to %(programme)s on Samverkan, where the organisations of the programme "
     "arrange job shadowing, courses and focus groups together.\n\n"
-    "Open the link below to choose your password and sign in. The link works once, for %(days)s days."
+    "Open the link below to choose your password and sign in. The link works once, for %(days)s day.",
+    "%(inviter)s has invited you to %(programme)s on Samverkan, where the organisations of the programme "
+    "arrange job shadowing, courses and focus groups together.\n\n"
+    "Open the link below to choose your password and sign in. The link works once, for %(days)s days.",
+    "days",
 )
-BODY_SSO = gettext_noop(
+BODY_SSO = ngettext_lazy(
     "%(inviter)s has invited you to %(programme)s on Samverkan, where the organisations of the programme "
     "arrange job shadowing, courses and focus groups together.\n\n"
     "Open the link below to sign in with your organisation's account or to choose a password. The link "
-    "works once, for %(days)s days."
+    "works once, for %(days)s day.",
+    "%(inviter)s has invited you to %(programme)s on Samverkan, where the organisations of the programme "
+    "arrange job shadowing, courses and focus groups together.\n\n"
+    "Open the link below to sign in with your organisation's account or to choose a password. The link "
+    "works once, for %(days)s days.",
+    "days",
 )
 
 

@@ -55,9 +55,10 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from coordinator.core import formatting
 from coordinator.core.notifications import notify
 from organisations.models import Person, Programme
 from organisations.selectors import coordinators_of
@@ -118,9 +119,7 @@ def _offer_seat(enrolment: Enrolment, round_: Round, book: SeatBook, now: dateti
     )
     programme = round_.course.programme
     with translation.override(enrolment.person.language_in(programme)):
-        until = formats.date_format(
-            timezone.localtime(hold_until, ZoneInfo(programme.time_zone)), "DATETIME_FORMAT"
-        )
+        until = formatting.day_and_time(hold_until, ZoneInfo(programme.time_zone))
     notify(
         programme=programme,
         recipients=[enrolment.person],

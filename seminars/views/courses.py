@@ -13,12 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from coordinator.core import formatting
 from coordinator.core.days_off import day_off
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from organisations.access.views import ProgrammeMixin
@@ -53,7 +53,7 @@ def warn_of_day_off(request: HttpRequest, programme: Programme, session: Session
         messages.warning(
             request,
             _("The session is on %(date)s, %(name)s: a day off for most participants.")
-            % {"date": date_format(day, "SHORT_DATE_FORMAT"), "name": name},
+            % {"date": formatting.day(day), "name": name},
         )
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from coordinator.core import formatting
 from coordinator.core.views import SERVICE_ERRORS, error_text
 from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole
@@ -108,9 +109,7 @@ class AttendanceView(RoundScoped, TemplateView):
                 messages.success(
                     request,
                     _("Attendance saved for %(session)s.")
-                    % {
-                        "session": session.title or timezone.localtime(session.starts_at).strftime("%Y-%m-%d")
-                    },
+                    % {"session": session.title or formatting.day(session.starts_at)},
                 )
             elif action == "complete":
                 created = attendance.completions_record(actor=self.actor, round=round_)

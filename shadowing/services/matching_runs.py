@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core import formatting
 from coordinator.core.days_off import days_off
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
@@ -313,10 +314,11 @@ def run_edit_assign(
         for slot in ordered:
             current = fresh.get(slot.pk)
             if current is None or current.booked + proposed_on.get(slot.pk, 0) >= current.capacity:
-                errors.append(_("The slot on %(date)s is full.") % {"date": slot.date.isoformat()})
+                errors.append(_("The slot on %(date)s is full.") % {"date": formatting.day(slot.date)})
             elif day_load[slot.date] >= workplace.max_visitors_per_day:
                 errors.append(
-                    _("The workplace takes no more visitors on %(date)s.") % {"date": slot.date.isoformat()}
+                    _("The workplace takes no more visitors on %(date)s.")
+                    % {"date": formatting.day(slot.date)}
                 )
         if errors:
             raise ValidationError({"slots": errors})
@@ -415,14 +417,14 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
                 for day in placement.days.all():
                     slot = slots.get(day.slot_id) if day.slot_id else None
                     if slot is None or slot.booked + taken[slot.pk] + 1 > slot.capacity:
-                        problem = _("the visit day %(date)s is full") % {"date": day.date.isoformat()}
+                        problem = _("the visit day %(date)s is full") % {"date": formatting.day(day.date)}
                         break
                     if (
                         day_load[(slot.workplace_id, slot.date)] + 1
                         > placement.workplace.max_visitors_per_day
                     ):
                         problem = _("the workplace takes no more visitors on %(date)s") % {
-                            "date": day.date.isoformat()
+                            "date": formatting.day(day.date)
                         }
                         break
                     taken[slot.pk] += 1

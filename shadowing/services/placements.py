@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.formatting import lazy_days
 from coordinator.core.notifications import notify
 from organisations.models import Person
 from organisations.permissions import Actor
@@ -45,7 +46,7 @@ from shadowing.models import (
 
 
 def placement_params(placement: Placement) -> dict[str, Any]:
-    days = ", ".join(d.date.isoformat() for d in placement.days.all())
+    days = lazy_days([d.date for d in placement.days.all()])
     return {
         "person": placement.request.requester.full_name,
         "organisation": placement.request.organisation.name,

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
@@ -103,6 +103,13 @@ def _check_request_parts(
     participating = set(
         Participation.objects.filter(programme=programme).values_list("organisation_id", flat=True)
     )
+    # An organisation is a preference only once it has a workplace to visit: the matcher could never
+    # honour a wish for one without.
+    hosting = set(
+        Workplace.objects.filter(programme=programme, is_published=True).values_list(
+            "organisation_id", flat=True
+        )
+    )
     seen: set[tuple[str, int]] = set()
     for _rank, organisation, workplace in preferences:
         if (organisation is None) == (workplace is None):
@@ -132,6 +139,10 @@ def _check_request_parts(
             host_unit_id=target_unit,
         ):
             errors["preferences"].append(_("Shadowing is always at another organisation than your own."))
+        elif organisation is not None and organisation.pk in participating and organisation.pk not in hosting:
+            errors["preferences"].append(
+                _("%(name)s has no published workplace to visit yet.") % {"name": organisation.name}
+            )
     if errors:
         raise ValidationError({k: sorted(set(v), key=v.index) for k, v in errors.items()})
 
@@ -198,7 +209,11 @@ def request_create(
             programme=programme,
             recipients=permissions.approvers_of(request),
             kind=KIND_APPROVAL,
-            title=gettext_noop("%(person)s asks to go shadowing for %(days)s day(s)"),
+            title=ngettext_lazy(
+                "%(person)s asks to go shadowing for %(days)s day",
+                "%(person)s asks to go shadowing for %(days)s days",
+                "days",
+            ),
             body=gettext_noop("Approve or decline the time away under Shadowing → Approvals."),
             params={"person": person.full_name, "days": request.days},
             detail=request.learning_goals,

@@ -10,10 +10,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
+from coordinator.core import formatting
 from coordinator.core.days_off import days_off
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
@@ -228,7 +228,7 @@ def slots_bulk_create(
                 "starts_on": _(
                     "%(date)s is %(name)s, a day off. Confirm that visitors are welcome on that day."
                 )
-                % {"date": date_format(starts_on, "SHORT_DATE_FORMAT"), "name": off[starts_on]}
+                % {"date": formatting.day(starts_on), "name": off[starts_on]}
             },
             code="day_off",
         )
@@ -336,7 +336,7 @@ def slot_delete(*, actor: Actor, slot: Slot) -> int:
     workplace = slot.workplace
     _require_edit(actor, workplace)
     programme = workplace.programme
-    reason = _("The host removed the visit day %(date)s.") % {"date": slot.date.isoformat()}
+    reason = _("The host removed the visit day %(date)s.") % {"date": formatting.day(slot.date)}
     with transaction.atomic():
         # Lock by pk after the caller's scoped read: a scoped query would join (and lock) the workplace too.
         Slot.unscoped_objects.select_for_update().filter(pk=slot.pk).first()
@@ -361,7 +361,11 @@ def slot_delete(*, actor: Actor, slot: Slot) -> int:
             recipients=coordinators_of(programme),
             kind=KIND_COORDINATION,
             title=gettext_noop("%(workplace)s removed a booked visit day"),
-            body=gettext_noop("%(count)s placement(s) were cancelled; the requests wait for the next match."),
+            body=ngettext_lazy(
+                "%(count)s placement was cancelled; the request waits for the next match.",
+                "%(count)s placements were cancelled; the requests wait for the next match.",
+                "count",
+            ),
             params={"workplace": workplace.name, "count": len(affected)},
             url=page_url("dashboard"),
         )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import template
-from django.utils.formats import number_format
 
-from shadowing.forms import LANGUAGE_NAMES
+from coordinator.core import formatting
 from shadowing.models import MatchingRun, Placement, ShadowingRequest
 
 register = template.Library()
@@ -40,11 +39,11 @@ def status_class(status: str) -> str:
 
 @register.filter
 def language_names(codes: Iterable[str] | None) -> str:
-    """ "sv, en" → "Swedish, English" (in the active language); unknown codes are shown as they are."""
-    return ", ".join(str(LANGUAGE_NAMES.get(code, code)) for code in (codes or []))
+    """ "sv, en" → "svenska och engelska" (in the active language); unknown codes are shown as they are."""
+    return formatting.language_names(list(codes or []))
 
 
 @register.filter
 def percent(fraction: float | None) -> str:
-    """A solver gap such as 0.0012 as "0,12 %" in Swedish and Danish, "0.12 %" in English."""
-    return f"{number_format((fraction or 0) * 100, 2)}\u00a0%"
+    """A solver gap such as 0.0012 as "0,12 %" in Swedish and Danish, "0.12%" in English."""
+    return formatting.percent(fraction or 0, fraction=True)

@@ -7,10 +7,10 @@ from datetime import date
 
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from coordinator.core import formatting
 from shadowing import forms
 from shadowing.models import MatchingRun, Placement, Preference, ShadowingRequest, Slot, Workplace
 
@@ -43,7 +43,7 @@ def with_details(requests: list[ShadowingRequest]) -> list[ShadowingRequest]:
 
 
 def _span(starts_on: date, ends_on: date) -> str:
-    return f"{date_format(starts_on, 'j M')}–{date_format(ends_on, 'j M Y')}"
+    return f"{formatting.day_month(starts_on)}–{formatting.day(ends_on)}"
 
 
 def request_label(request: ShadowingRequest) -> str:
@@ -88,6 +88,9 @@ def free_days(run: MatchingRun, request: ShadowingRequest, workplace: Workplace)
         free = slot.capacity - slot.booked - slot.proposed  # type: ignore[attr-defined]
         if free > 0:
             seats = ngettext("%(n)s place free", "%(n)s places free", free) % {"n": free}
-            when = f"{date_format(slot.date, 'l j F Y')}, {slot.starts_at:%H:%M}–{slot.ends_at:%H:%M}"
+            when = (
+                f"{formatting.weekday_day(slot.date)}, "
+                f"{formatting.time_of_day(slot.starts_at)}–{formatting.time_of_day(slot.ends_at)}"
+            )
             found.append((slot, f"{when} ({seats})"))
     return found

@@ -13,12 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from coordinator.core import formatting
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text, next_url
 from organisations.access.views import ProgrammeMixin
 from shadowing import forms, permissions, selectors
@@ -72,7 +72,6 @@ class HostView(ProgrammeMixin, TemplateView):
                 (w, slot_counts.get(w.pk, {"n": 0, "with_room": 0}), waiting.get(w.pk, 0)) for w in workplaces
             ],
             waiting_total=sum(waiting.values()),
-            language_names=forms.LANGUAGE_NAMES,
         )
         return context
 
@@ -213,10 +212,7 @@ class SlotsView(HostWorkplaceScoped, ServiceFormMixin, FormView):  # type: ignor
                 len(skipped),
             ) % {
                 "n": len(skipped),
-                "days": ", ".join(
-                    f"{name} ({date_format(day, 'SHORT_DATE_FORMAT')})"
-                    for day, name in sorted(skipped.items())
-                ),
+                "days": ", ".join(f"{name} ({formatting.day(day)})" for day, name in sorted(skipped.items())),
             }
         return message
 

@@ -202,7 +202,6 @@ class RequestDetailView(RequestScoped, TemplateView):
             can_withdraw=mine and shadowing_request.is_open,
             can_decide=shadowing_request.status == ShadowingRequest.Status.PENDING_APPROVAL
             and permissions.can_decide(self.actor, shadowing_request),
-            language_names=forms.LANGUAGE_NAMES,
         )
         return context
 

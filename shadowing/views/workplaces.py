@@ -61,7 +61,6 @@ class WorkplaceListView(ProgrammeMixin, TemplateView):
                 )
                 for w in rows
             ],
-            language_names=forms.LANGUAGE_NAMES,
             own_organisation_id=self.actor.organisation_id,
             can_request=permissions.can_request(self.actor, self.programme),
         )
@@ -96,6 +95,5 @@ class WorkplaceDetailView(ProgrammeMixin, TemplateView):
                 requester_unit_id=self.person.unit_id if self.actor.person else None,
                 host_unit_id=workplace.unit_id,
             ),
-            language_names=forms.LANGUAGE_NAMES,
         )
         return context

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -30,10 +31,10 @@ def with_other_programme_members(other_programme, org_other, outsider):
 
 def _figures(response) -> dict[str, dict[str, str]]:
     """Section title -> {figure label: value} from the CSV download."""
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     figures: dict[str, dict[str, str]] = {}
     for row in rows[1:]:
-        if len(row) == 3:
+        if len(row) == 4:
             figures.setdefault(row[0], {})[row[1]] = row[2]
     return figures
 
@@ -113,7 +114,8 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(web, programme, coord
     org_a.save()
     make_member(programme, org_a, R.STAFF)
     response = web(coordinator).get("/barometer/", WIDE)
-    cells = [cell for row in csv.reader(io.StringIO(response.content.decode())) for cell in row]
+    rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")
+    cells = [cell for row in rows for cell in row]
     assert '\'=HYPERLINK("http://evil.example")' in cells
     assert '=HYPERLINK("http://evil.example")' not in cells
 
@@ -128,3 +130,46 @@ def test_query_count_does_not_grow_with_members(
     client.get("/barometer/")
     with django_assert_max_num_queries(25):
         assert client.get("/barometer/").status_code == 200
+
+
+@pytest.fixture
+def costed_round(programme, org_a):
+    """A round in the period that cost 247 900,50 kr, paid by one funder."""
+    from tests.factories import FunderFactory
+    from tests.factories.seminars import CourseFactory, RoundCostFactory, RoundFactory, SessionFactory
+
+    round_ = RoundFactory(course=CourseFactory(programme=programme, title="PTSD – grundkurs"))
+    SessionFactory(round=round_)
+    RoundCostFactory(round=round_, amount=Decimal("247900.50"))
+    FunderFactory(programme=programme, name="Malmö stad", share_percent=Decimal("100.00"))
+    return round_
+
+
+def test_page_csv_opens_in_nordic_excel_with_amounts_and_their_currency(web, coordinator, costed_round):
+    response = web(coordinator).get("/barometer/", WIDE)
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Section", "Figure", "Value", "Unit"]
+    assert ["Courses and seminars", "Total cost", "247900,50", "SEK"] in rows
+    heading = rows.index(["Courses and seminars", "Financing by funder"])
+    assert rows[heading + 1] == ["Funder", "Share (%)", "Amount (SEK)"]
+    assert rows[heading + 2] == ["Malmö stad", "100,00", "247900,50"]
+
+
+def test_page_offers_the_barometer_as_an_excel_workbook(web, coordinator, costed_round):
+    from openpyxl import load_workbook
+
+    response = web(coordinator).get("/barometer/", {**WIDE, "format": "xlsx"})
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"].endswith(f'-{WIDE["end"]}.xlsx"')
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = {(row[0].value, row[1].value): row for row in sheet.iter_rows(min_row=2) if row[0].value}
+    total = rows[("Courses and seminars", "Total cost")]
+    assert (total[2].value, total[2].number_format, total[3].value) == (247900.5, '#,##0.00 "SEK"', "SEK")
+
+
+def test_the_page_writes_figures_as_the_reader_writes_them(web, coordinator, costed_round):
+    client = web(coordinator)
+    client.post("/i18n/setlang/", {"language": "sv"})
+    content = client.get("/barometer/", {k: v for k, v in WIDE.items() if k != "format"}).content.decode()
+    assert "<dd>247\u00a0900,50\u00a0kr</dd>" in content

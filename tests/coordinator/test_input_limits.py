@@ -168,4 +168,4 @@ def test_an_unknown_format_is_an_input_error_not_a_missing_page(api, programme_a
     assert export.content.decode() == "format: Unknown format; this address offers: csv, json, xlsx."
     barometer = api(programme_admin).get("/api/v1/reports/barometer/", {"format": "pdf"})
     assert barometer.status_code == 400
-    assert barometer.json() == {"format": ["Unknown format; this address offers: csv, json."]}
+    assert barometer.json() == {"format": ["Unknown format; this address offers: csv, json, xlsx."]}

@@ -143,3 +143,49 @@ def test_a_queued_message_whose_subject_has_a_line_break_is_still_sent(
     outbound = OutboundEmail.unscoped_objects.get()
     assert (outbound.status, outbound.attempts) == (OutboundEmail.Status.SENT, 1)
     assert mail.outbox[0].subject == "[Programme] Hej da"
+
+
+def test_days_and_counts_are_written_in_each_recipients_language(programme, staff_a, staff_b):
+    from datetime import date
+
+    from django.utils.translation import ngettext_lazy
+
+    from coordinator.core.formatting import lazy_days
+
+    staff_a.preferred_language, staff_b.preferred_language = "sv", "da"
+    for count in (1, 3):
+        notifications.notify(
+            programme=programme,
+            recipients=[staff_a, staff_b],
+            kind="test.kind",
+            title="%(days)s",
+            body=ngettext_lazy(
+                "%(count)s placement was cancelled; the request waits for the next match.",
+                "%(count)s placements were cancelled; the requests wait for the next match.",
+                "count",
+            ),
+            params={"days": lazy_days([date(2026, 12, 7), date(2026, 12, 8)]), "count": count},
+        )
+    written = [(n.recipient_id, n.title, n.body) for n in Notification.unscoped_objects.order_by("pk")]
+    assert written == [
+        (
+            staff_a.pk,
+            "7 dec. 2026 och 8 dec. 2026",
+            "1 placering ställdes in; förfrågan väntar på nästa matchning.",
+        ),
+        (
+            staff_b.pk,
+            "7. dec. 2026 og 8. dec. 2026",
+            "1 placering blev aflyst; anmodningen venter på den næste matchning.",
+        ),
+        (
+            staff_a.pk,
+            "7 dec. 2026 och 8 dec. 2026",
+            "3 placeringar ställdes in; förfrågningarna väntar på nästa matchning.",
+        ),
+        (
+            staff_b.pk,
+            "7. dec. 2026 og 8. dec. 2026",
+            "3 placeringer blev aflyst; anmodningerne venter på den næste matchning.",
+        ),
+    ]

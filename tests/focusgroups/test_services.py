@@ -355,7 +355,7 @@ def test_an_invite_for_a_meeting_titled_over_two_lines_is_sent_not_retried(
     assert (row.status, row.attempts, row.last_error) == (OutboundEmail.Status.SENT, 1, "")
     assert row.subject == (
         "[Lokalt kompetensutvecklingsprogram Malmö] Invitation: Informationsflödet: Arbetsmöte del 2, "
-        "March 12, 2030, 09:00–11:00"
+        "12 Mar 2030, 09:00–11:00"
     )
     assert row.subject in [m.subject for m in mailoutbox]
     assert str(_event(calendar)["SUMMARY"]) == "Informationsflödet: Arbetsmöte\ndel 2"

@@ -303,7 +303,8 @@ def test_a_programme_is_set_up_from_nothing_through_the_api_alone(db, django_cap
                         "ends_on": (start + timedelta(days=21)).isoformat(),
                     }
                 ],
-                "preferences": [{"rank": 1, "organisation": migrationsverket["id"]}],
+                # Migrationsverket has no published workplace yet, so it is no preference to give.
+                "preferences": [{"rank": 1, "workplace": workplace["id"]}],
             },
             format="json",
         ),

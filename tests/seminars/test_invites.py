@@ -89,7 +89,7 @@ def test_invite_email_carries_inline_calendar_part_and_essentials_in_body(
     assert message.subject.startswith(
         "[Lokalt kompetensutvecklingsprogram Malmö] Invitation: PTSD – grundkurs: Dag 1"
     )
-    assert "When: March 12, 2030, 09:00–16:00 (Europe/Stockholm)" in message.body
+    assert "When: 12 Mar 2030, 09:00–16:00 (Europe/Stockholm)" in message.body
     assert "Where: Röda korsets behandlingscenter, Fredsgatan 3, Malmö" in message.body
     assert f"/seminars/rounds/{round_.pk}/" in message.body
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import icalendar
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from coordinator.core.models import Notification, OutboundEmail
 from organisations.models import PlatformRole
@@ -873,6 +873,21 @@ def test_groups_form_mixes_organisations(round_, session, people_a, people_b, co
     for group in teaching.groups_of(round_):
         organisations = sorted(m.enrolment.organisation.short_name for m in group.members.all())
         assert organisations == ["MV", "MV", "Malmö stad", "Malmö stad"]
+
+
+def test_groups_of_a_danish_programme_are_named_in_danish_whoever_forms_them(
+    programme, round_, session, people_a, people_b, coordinator, as_actor
+):
+    type(programme).unscoped_objects.filter(pk=programme.pk).update(language="da")
+    Round.unscoped_objects.filter(pk=round_.pk).update(capacity=12)
+    round_.refresh_from_db()
+    for person in people_a(2) + people_b(2):
+        make_enrolment(round_, person)
+
+    with translation.override("en"):  # the coordinator reads English; the server speaks Swedish
+        groups = discussion_groups.groups_form(actor=as_actor(coordinator), round=round_, group_size=2)
+
+    assert [g.name for g in groups] == ["Gruppe 1", "Gruppe 2"]
 
 
 @pytest.mark.parametrize(

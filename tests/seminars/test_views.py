@@ -377,7 +377,7 @@ def test_report_page(web, programme, past_round, staff_a, coordinator):
     bad = web(coordinator).get(url("report"), {"start": "igår", "end": str(today)})
 
     assert response.status_code == 200
-    assert b"5000.00" in response.content
+    assert "SEK\u00a05,000".encode() in response.content
     assert bad.status_code == 400
 
 

@@ -489,7 +489,7 @@ def test_workplace_create_through_the_api(api, programme, host_a, topic, org_a, 
     assert Workplace.unscoped_objects.filter(programme=programme).count() == 1
 
 
-def test_request_update_through_the_api(api, programme, shadower, staff_b, org_a):
+def test_request_update_through_the_api(api, programme, shadower, staff_b, org_a, workplace_a):
     request = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
     url = f"{BASE}/requests/{request.pk}/"
     assert api(staff_b).patch(url, {"days": 2}, format="json").status_code == 404
@@ -583,3 +583,18 @@ def test_single_slot_create_and_its_errors(api, workplace_a, host_a):
     )
     assert (past.status_code, list(past.json())) == (400, ["date"])
     assert Slot.unscoped_objects.count() == 1
+
+
+def test_request_preferring_an_organisation_without_a_published_workplace_is_400(
+    api, programme, shadower, workplace_a, org_a
+):
+    workplace_a.is_published = False
+    workplace_a.save(update_fields=["is_published"])
+    response = api(shadower).post(
+        f"{BASE}/requests/",
+        _request_body(programme=programme.pk, preferences=[{"rank": 1, "organisation": org_a.pk}]),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"preferences": [f"{org_a.name} has no published workplace to visit yet."]}
+    assert ShadowingRequest.unscoped_objects.filter(requester=shadower).count() == 0

@@ -111,7 +111,7 @@ def test_slot_time_change_sends_an_update_with_same_uid_and_higher_sequence(
     assert events[uid].decoded("DTSTART") == datetime(2030, 3, 12, 10, 0, tzinfo=STOCKHOLM)
     assert updates[0][0].subject == (
         f"[{accepted.programme.name}] Updated: Shadowing: {shadower.full_name} at Mottagningsenheten "
-        "(day 1 of 2), March 12, 2030, 10:00–15:30"
+        "(day 1 of 2), 12 Mar 2030, 10:00–15:30"
     )
 
 

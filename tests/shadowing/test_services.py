@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
+from coordinator.core import formatting
 from coordinator.core.exceptions import Conflict
 from coordinator.core.models import CalendarCopy, Notification, OutboundEmail
 from organisations.models import Membership, Person, PlatformRole, RoleAssignment
@@ -313,6 +314,35 @@ def test_request_create_asks_the_line_manager(
     assert abs((request.expires_at - expected_expiry).total_seconds()) < 60
 
 
+@pytest.mark.parametrize(
+    ("language", "one_day", "two_days"),
+    [
+        ("sv", "{} vill auskultera i 1 dag", "{} vill auskultera i 2 dagar"),
+        ("da", "{} anmoder om jobskygning i 1 dag", "{} anmoder om jobskygning i 2 dage"),
+        ("en", "{} asks to go shadowing for 1 day", "{} asks to go shadowing for 2 days"),
+    ],
+)
+def test_the_approval_subject_says_day_or_days_in_the_managers_language(
+    scope, programme, shadower, manager_b, workplace_a, as_actor, language, one_day, two_days
+):
+    Person.unscoped_objects.filter(pk=manager_b.pk).update(preferred_language=language)
+    for days in (1, 2):
+        shadowing_requests.request_create(
+            actor=as_actor(shadower),
+            programme=programme,
+            values={**_request_values(), "days": days, "consecutive": days > 1},
+            windows=_window(),
+        )
+    titles = list(
+        Notification.objects.filter(recipient=manager_b).order_by("pk").values_list("title", flat=True)
+    )
+    subjects = list(
+        OutboundEmail.objects.filter(recipient=manager_b).order_by("pk").values_list("subject", flat=True)
+    )
+    expected = [one_day.format(shadower.full_name), two_days.format(shadower.full_name)]
+    assert (titles, subjects) == (expected, [f"[{programme.name}] {title}" for title in expected])
+
+
 @pytest.mark.parametrize("target", ["organisation", "workplace"])
 def test_request_preferring_own_organisation_is_refused(
     scope, programme, shadower, org_b, workplace_b, as_actor, target
@@ -596,7 +626,7 @@ def test_hand_edits_assign_and_remove(scope, programme, org_b, workplace_a, shad
         matching_runs.run_edit_assign(
             actor=as_actor(coordinator), run=run, request=other, workplace=workplace_a, slots=[slot_2]
         )
-    assert error.value.message_dict == {"slots": [f"The slot on {slot_2.date.isoformat()} is full."]}
+    assert error.value.message_dict == {"slots": [f"The slot on {formatting.day(slot_2.date)} is full."]}
     matching_runs.run_edit_remove(actor=as_actor(coordinator), run=run, placement=placement)
     assert not Placement.unscoped_objects.filter(run=run).exists()
     assert run.unplaced[str(request.pk)] == "removed"

@@ -180,6 +180,21 @@ def test_request_form_never_offers_own_organisation(web, shadower, workplace_a, 
     assert f'value="o{workplace_b.organisation_id}"' not in content
 
 
+def test_request_form_offers_only_organisations_with_a_published_workplace(
+    web, programme, shadower, workplace_a
+):
+    from tests.factories import OrganisationFactory
+
+    without = OrganisationFactory(name="Byrå utan arbetsplats", programmes=[programme])
+    content = web(shadower).get(url("request-create")).content.decode()
+    assert f'value="o{workplace_a.organisation_id}"' in content
+    assert f'value="o{without.pk}"' not in content
+    workplace_a.is_published = False
+    workplace_a.save(update_fields=["is_published"])
+    content = web(shadower).get(url("request-create")).content.decode()
+    assert f'value="o{workplace_a.organisation_id}"' not in content
+
+
 def test_own_organisation_preference_typed_by_hand_is_refused(web, shadower, workplace_b):
     response = web(shadower).post(url("request-create"), _request_data(workplace_b))
     assert response.status_code == 400
@@ -663,7 +678,7 @@ def test_why_a_request_was_left_out_is_shown_in_each_readers_language(web, progr
     [
         ("sv", "0,31\u00a0%", "Förslaget ligger inom 0,31\u00a0% från det bästa möjliga"),
         ("da", "0,31\u00a0%", "Forslaget ligger inden for 0,31\u00a0% af det bedst mulige"),
-        ("en", "0.31\u00a0%", "This proposal is within 0.31\u00a0% of the best possible"),
+        ("en", "0.31%", "This proposal is within 0.31% of the best possible"),
     ],
 )
 def test_match_page_says_in_plain_words_how_good_the_proposal_is(

@@ -1,9 +1,9 @@
-"""The programme barometer: every feature's figures for a period, on a page and as CSV."""
+"""The programme barometer: every feature's figures for a period, on a page and as CSV or XLSX."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from coordinator.core import registry
+from coordinator.core.formatting import Money
 from coordinator.core.forms import PeriodForm
+from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
 from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole, Programme
 
-# Text a spreadsheet would run as a formula when it starts a cell.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FILE_FORMATS = ("csv", "xlsx")
 
 
 class BarometerView(ProgrammeMixin, TemplateView):
@@ -41,41 +42,58 @@ class BarometerView(ProgrammeMixin, TemplateView):
                 section = provider(self.programme, start, end)
                 if section is not None:
                     sections.append(section)
-            if request.GET.get("format") == "csv":
-                return _barometer_csv(self.programme, start, end, sections)
+            if request.GET.get("format") in FILE_FORMATS:
+                return barometer_file(self.programme, start, end, sections, request.GET["format"])
         return self.render_to_response(self.get_context_data(form=form, sections=sections))
 
 
-def _barometer_csv(
-    programme: Programme, start: date, end: date, sections: list[registry.ReportSection]
-) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="barometer-{programme.slug}-{start.isoformat()}-{end.isoformat()}.csv"'
-    )
-    writer = csv.writer(response)
-    writer.writerow([_("Section"), _("Figure"), _("Value")])
+def barometer_rows(sections: list[registry.ReportSection]) -> tuple[list[str], list[list[object]]]:
+    """The barometer as one sheet: a row per figure (section, figure, value, unit), then each table under
+    its section and caption. An amount is a number with its currency as the unit (or in its column's
+    heading), so that a spreadsheet sums it; every text is written in the active language."""
+    headers = [_("Section"), _("Figure"), _("Value"), _("Unit")]
+    rows: list[list[object]] = []
     for section in sections:
         for label, value in section.figures:
-            writer.writerow([_csv_cell(section.title), _csv_cell(label), _csv_cell(value)])
+            unit = value.currency if isinstance(value, Money) else ""
+            rows.append([str(section.title), str(label), _cell(value), unit])
         for table in section.tables:
-            writer.writerow([])
-            writer.writerow([_csv_cell(section.title), _csv_cell(table.caption)])
-            writer.writerow([_csv_cell(column) for column in table.columns])
-            for row in table.rows:
-                writer.writerow([_csv_cell(cell) for cell in row])
+            rows.append([])
+            rows.append([str(section.title), str(table.caption)])
+            currencies = {
+                index: cell.currency
+                for row in table.rows
+                for index, cell in enumerate(row)
+                if isinstance(cell, Money)
+            }
+            rows.append(
+                [
+                    f"{column} ({currencies[index]})" if index in currencies else str(column)
+                    for index, column in enumerate(table.columns)
+                ]
+            )
+            rows.extend([_cell(cell) for cell in row] for row in table.rows)
+    return headers, rows
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, Money | bool | int | float | Decimal) or value is None:
+        return value
+    return str(value)
+
+
+def barometer_file(
+    programme: Programme, start: date, end: date, sections: list[registry.ReportSection], file_format: str
+) -> HttpResponse:
+    """The barometer as a download that Swedish and Danish Excel open as they are: CSV with semicolons,
+    decimal commas and a byte-order mark, or XLSX with numbers and amounts as numbers."""
+    headers, rows = barometer_rows(sections)
+    name = f"barometer-{programme.slug}-{start.isoformat()}-{end.isoformat()}.{file_format}"
+    if file_format == "xlsx":
+        response = HttpResponse(
+            write_xlsx(headers, rows, title=_("Barometer")), content_type=XLSX_CONTENT_TYPE
+        )
+    else:
+        response = HttpResponse(write_csv(headers, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-def _csv_cell(value: object) -> str:
-    """A cell as text; text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -3,8 +3,6 @@ Swedish Excel opens as it is (semicolons, decimal commas, a UTF-8 byte order mar
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -21,9 +19,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coordinator.core import registry
-from coordinator.core.drf import CSVRenderer
+from coordinator.core.drf import CSVRenderer, XLSXRenderer
+from coordinator.core.formatting import Money
 from coordinator.core.serializers import StrictSerializer
-from coordinator.pages.views.barometer import FORMULA_STARTS, _is_number
+from coordinator.pages.views.barometer import FILE_FORMATS, barometer_file
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import PlatformRole, Programme
 
@@ -36,7 +35,7 @@ class PeriodQuerySerializer(StrictSerializer):
     # ``from`` is a Python keyword: the field is declared under another name and mapped below.
     start = serializers.DateField(source="from", required=False)
     to = serializers.DateField(required=False)
-    format = serializers.ChoiceField(choices=["json", "csv"], required=False)
+    format = serializers.ChoiceField(choices=["json", "csv", "xlsx"], required=False)
 
     def to_internal_value(self, data: Mapping[str, object]) -> dict[str, object]:  # type: ignore[override]
         values = {key: value for key, value in data.items()}
@@ -58,10 +57,10 @@ class BarometerViewSet(ProgrammeScopedViewSet):
     """``GET /api/v1/reports/barometer/?programme=&from=&to=``: every feature's barometer figures of one
     programme for a period (default: this calendar year), for its admins, coordinators and organisation
     admins. ``programme`` may be left out by someone who reports on one programme only. ``?format=csv``
-    (or ``Accept: text/csv``) answers CSV for Swedish Excel."""
+    (or ``Accept: text/csv``) answers CSV for Swedish and Danish Excel, ``?format=xlsx`` a workbook."""
 
     model = Programme
-    renderer_classes = [JSONRenderer, CSVRenderer]
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
     pagination_class = None
 
     def narrow_queryset(self, queryset: QuerySet[Programme]) -> QuerySet[Programme]:  # type: ignore[override]
@@ -104,8 +103,8 @@ class BarometerViewSet(ProgrammeScopedViewSet):
             for provider in registry.report_providers
             if (section := provider(programme, start, end)) is not None
         ]
-        if request.accepted_renderer.format == "csv":
-            return _excel_csv(programme, start, end, sections)
+        if request.accepted_renderer.format in FILE_FORMATS:
+            return barometer_file(programme, start, end, sections, request.accepted_renderer.format)
         return Response(
             {
                 "programme": programme.pk,
@@ -117,6 +116,8 @@ class BarometerViewSet(ProgrammeScopedViewSet):
 
 
 def _json_value(value: object) -> object:
+    if isinstance(value, Money):
+        return float(value.value)
     if isinstance(value, bool) or value is None or isinstance(value, int | float):
         return value
     if isinstance(value, Decimal):
@@ -138,42 +139,3 @@ def _section_json(section: registry.ReportSection) -> dict[str, object]:
         ],
         "link_url": section.link_url,
     }
-
-
-def excel_cell(value: object) -> str:
-    """A cell as Swedish Excel reads it: decimal comma for numbers; text that a spreadsheet would run as a
-    formula gets a leading apostrophe."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float | Decimal):
-        return (
-            format(value, "f").replace(".", ",")
-            if isinstance(value, Decimal)
-            else repr(value).replace(".", ",")
-        )
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) and not _is_number(text) else text
-
-
-def _excel_csv(
-    programme: Programme, start: date, end: date, sections: list[registry.ReportSection]
-) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_("Section"), _("Figure"), _("Value")])
-    for section in sections:
-        for label, value in section.figures:
-            writer.writerow([excel_cell(section.title), excel_cell(label), excel_cell(value)])
-        for table in section.tables:
-            writer.writerow([])
-            writer.writerow([excel_cell(section.title), excel_cell(table.caption)])
-            writer.writerow([excel_cell(column) for column in table.columns])
-            for row in table.rows:
-                writer.writerow([excel_cell(cell) for cell in row])
-    response = HttpResponse(
-        ("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="barometer-{programme.slug}-{start.isoformat()}-{end.isoformat()}.csv"'
-    )
-    return response
