@@ -23,6 +23,7 @@ from coordinator.core import registry
 from coordinator.core.exceptions import Conflict
 from coordinator.core.models import OutboundEmail
 from coordinator.core.tenancy import TenantModel, active_programme_ids
+from organisations import jobs
 from organisations.access import revocation  # noqa: F401  (connects the receivers that close sockets)
 from organisations.models import (
     AuditEntryProgramme,
@@ -34,12 +35,19 @@ from organisations.models import (
     PlatformRole,
     Programme,
     RoleAssignment,
+    Target,
     Unit,
     WorkRole,
 )
-from organisations.permissions import COORDINATING_ROLES, Actor, request_has_role
+from organisations.permissions import (
+    COORDINATING_ROLES,
+    REPORT_READERS,
+    Actor,
+    request_has_role,
+    request_is_member,
+)
 from organisations.selectors import coordinators_of, members_of, personal_data_sections
-from organisations.services import invitations
+from organisations.services import followups, invitations
 from organisations.services.personal_data import erase_expired_people
 
 logger = logging.getLogger(__name__)
@@ -77,9 +85,7 @@ registry.nav_items.register(
 
 
 def _reports_viewer(request: Any) -> bool:
-    return request_has_role(
-        request, PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN
-    )
+    return request_has_role(request, *REPORT_READERS)
 
 
 registry.nav_items.register(
@@ -382,3 +388,28 @@ def _invite_imported(actor: Actor, programme: Programme, people: list[Person]) -
 
 
 registry.person_invited.register("organisations.invitations", _invite_imported)
+
+
+# --- Targets, weekly status, follow-ups ------------------------------------------------------------------
+
+registry.periodic_jobs.register(
+    "organisations.weekly_status",
+    registry.PeriodicJob("organisations.weekly_status", jobs.weekly_status_send, every_seconds=3600),
+)
+registry.periodic_jobs.register(
+    "organisations.follow_ups",
+    registry.PeriodicJob("organisations.follow_ups", jobs.follow_ups, every_seconds=3600),
+)
+registry.notification_kinds.register(
+    jobs.STATUS_KIND, registry.NotificationKind(jobs.STATUS_KIND, _("Weekly status of the programme"))
+)
+registry.notification_kinds.register(
+    followups.KIND, registry.NotificationKind(followups.KIND, _("Follow-ups: did it make a difference"))
+)
+# Targets and the effect report are reached from the barometer.
+registry.nav_items.register(
+    "follow-ups",
+    registry.NavItem(_("Follow-ups"), "organisations:follow-ups", request_is_member),
+    order=85,
+)
+auditlog.register(Target)

@@ -252,3 +252,16 @@ def can_configure_sign_in(actor: Actor, organisation: Organisation) -> bool:
     return actor.organisation_id == organisation.pk and bool(
         actor.programmes_with_role(PlatformRole.ORGANISATION_ADMIN)
     )
+
+
+# Who reads the barometer, the targets, the weekly status and the effect and cost reports.
+REPORT_READERS = (
+    PlatformRole.PROGRAMME_ADMIN,
+    PlatformRole.COORDINATOR,
+    PlatformRole.ORGANISATION_ADMIN,
+    PlatformRole.STEERING_GROUP,
+)
+
+
+def can_read_reports(actor: Actor, programme: Programme | int) -> bool:
+    return actor.has_role(programme, *REPORT_READERS)

@@ -121,6 +121,15 @@ class Programme(TenantModel):
             "or only at another organisation."
         ),
     )
+    follow_up_months = models.PositiveSmallIntegerField(
+        _("follow up after (months)"),
+        default=3,
+        validators=[MaxValueValidator(24)],
+        help_text=_(
+            "How long after a course or a visit the person and their manager are asked whether it made a "
+            "difference; 0 asks nobody."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # An archived programme is read-only everywhere and still readable and exportable.
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
@@ -140,6 +149,11 @@ class Programme(TenantModel):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def currency(self) -> str:
+        """The currency its costs are kept in: the country's own, else euro."""
+        return {"SE": "SEK", "DK": "DKK"}.get(str(self.country), "EUR")
 
 
 class Funder(TenantModel):
@@ -439,6 +453,8 @@ class PlatformRole(models.TextChoices):
     FOCUS_GROUP_CONVENER = "focus_group_convener", _("Focus-group convener")
     STAFF = "staff", _("Staff member")
     LINE_MANAGER = "line_manager", _("Line manager")
+    # Management that steers the programme: reads the barometer and gets the weekly status.
+    STEERING_GROUP = "steering_group", _("Steering group member")
 
 
 class Membership(TenantModel):
@@ -541,5 +557,16 @@ from organisations.models.accounts import (  # noqa: E402
     Invitation,
     invitation_token_digest,
 )
+from organisations.models.followups import Expectation, FollowUp  # noqa: E402
+from organisations.models.targets import Target, WeeklyStatus  # noqa: E402
 
-__all__ = ["ExternalIdentity", "IdentityProvider", "Invitation", "invitation_token_digest"]
+__all__ = [
+    "Expectation",
+    "ExternalIdentity",
+    "FollowUp",
+    "IdentityProvider",
+    "Invitation",
+    "Target",
+    "WeeklyStatus",
+    "invitation_token_digest",
+]

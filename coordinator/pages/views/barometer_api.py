@@ -25,9 +25,10 @@ from coordinator.core.drf import CSVRenderer
 from coordinator.core.serializers import StrictSerializer
 from coordinator.pages.views.barometer import FORMULA_STARTS, _is_number
 from organisations.access.api import ProgrammeScopedViewSet
-from organisations.models import PlatformRole, Programme
+from organisations.models import Programme
+from organisations.permissions import REPORT_READERS
 
-REPORT_ROLES = (PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN)
+REPORT_ROLES = REPORT_READERS
 MAX_PERIOD_DAYS = 366 * 5
 
 
