@@ -140,10 +140,8 @@ def test_barometer_draws_each_target_as_an_accessible_chart_with_its_numbers(web
     response = web(admin).get("/barometer/")
     page = response.content.decode()
     assert response.status_code == 200
-    assert (
-        f'<svg class="chart" viewBox="0 0 600 260" role="img" aria-labelledby="target-{ptsd.target.pk}-title target-{ptsd.target.pk}-desc"'
-        in page
-    )
+    chart = f"target-{ptsd.target.pk}"
+    assert f'role="img" aria-labelledby="{chart}-title {chart}-desc"' in page
     assert (
         f'<title id="target-{ptsd.target.pk}-title">Alla handläggare har grundkursen i PTSD</title>' in page
     )
