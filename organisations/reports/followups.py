@@ -147,9 +147,12 @@ def effect(programme: Programme, start: date, end: date) -> Effect:
         for key in suppressed({key: pool.size for key, pool in family.items()}):
             family[key].hidden = True
     total.hidden = total_is_hidden({key: pool.size for key, pool in groups.items()})
-    for pool in [*groups.values(), *by_organisation.values(), total]:
-        # Free text only from pools large enough, in an order that says nothing about who wrote it.
+    for pool in groups.values():
+        # Free text only from pools shown and large enough, in an order that says nothing about who wrote it.
         pool.texts = sorted(pool.texts) if not pool.hidden and pool.size >= 5 else []
+    for pool in [*by_organisation.values(), total]:
+        # Never in the wider pools: a hidden course's comments there could be told apart from the shown ones.
+        pool.texts = []
     return Effect(
         by_group=sorted(groups.values(), key=lambda pool: (pool.kind_label, pool.name)),
         by_organisation=sorted(by_organisation.values(), key=lambda pool: pool.name),
