@@ -36,7 +36,7 @@ def costs(programme: Programme, start: date, end: date) -> list[CostLine]:
     """Each activity's cost and result in the period, and the cost per competence gained: every known cost
     over the competences gained (None, with no competence data, until competence profiles count them)."""
     lines = [
-        CostLine(item.key, item.label, item.unit_label, item.amount, item.units, programme.currency)
+        CostLine(item.key, item.label, item.unit_label, _cents(item.amount), item.units, programme.currency)
         for item in (provider(programme, start, end) for provider in registry.activity_costs)
     ]
     counters = list(registry.competence_gain_counters)
@@ -47,9 +47,14 @@ def costs(programme: Programme, start: date, end: date) -> list[CostLine]:
             "competences",
             _("All activities"),
             _("competence gained"),
-            sum(known, Decimal(0)) if known else None,
+            _cents(sum(known, Decimal(0))) if known else None,
             gained,
             programme.currency,
         )
     )
     return lines
+
+
+def _cents(amount: Decimal | None) -> Decimal | None:
+    """An amount to the cent (databases sum decimals to different scales)."""
+    return None if amount is None else Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
