@@ -139,7 +139,7 @@ def test_costs_refuse_bad_input(api, programme, programme_admin, costs_data):
         ).status_code
         == 400
     )
-    assert client.get(f"/api/v1/reports/costs/?programme=abc").status_code == 400
+    assert client.get("/api/v1/reports/costs/?programme=abc").status_code == 400
     assert client.get(f"/api/v1/reports/costs/?programme={programme.pk}&format=pdf").status_code == 400
     assert client.get(f"/api/v1/reports/costs/?programme={programme.pk}&colour=red").status_code == 400
 
