@@ -178,6 +178,21 @@ def _seed() -> list[tuple[str, str]]:
 
 registry.demo_seeders.register("organisations", registry.DemoSeeder("organisations", _seed), order=10)
 
+
+def _seed_outcomes() -> list[tuple[str, str]]:
+    from organisations.seed.outcomes import seed_outcomes
+
+    return seed_outcomes()
+
+
+registry.demo_seeders.register(
+    "organisations.outcomes",
+    registry.DemoSeeder(
+        "organisations.outcomes", _seed_outcomes, depends_on=("seminars", "shadowing", "focusgroups")
+    ),
+    order=90,
+)
+
 registry.personal_data_exporters.register("organisations", personal_data_sections, order=10)
 registry.periodic_jobs.register(
     "organisations.personal_data_retention",

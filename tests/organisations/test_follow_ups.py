@@ -274,3 +274,26 @@ def test_another_programme_reads_none_of_the_answers(api, web, programme, outsid
     assert api(outsider).get(f"/api/v1/reports/follow-ups/?programme={programme.pk}").status_code == 400
     page = web(outsider).get("/organisations/effect/").content.decode()
     assert "Kurs A" not in page and "Använder det" not in page
+
+
+def test_effect_and_status_pages_read_in_a_fixed_number_of_queries(
+    web, programme, org_a, org_b, django_assert_num_queries
+):
+    reader = make_member(programme, org_a, R.STEERING_GROUP)
+    client = web(reader)
+
+    def pool(title, size):
+        course = CourseFactory(programme=programme, title=title)
+        for index in range(size):
+            _answered(
+                programme, org_a if index % 2 else org_b, course, 4, expected=3, text=f"{title} {index}"
+            )
+
+    pool("Kurs 1", 6)
+    client.get("/organisations/effect/")
+    with django_assert_num_queries(15):
+        assert client.get("/organisations/effect/").status_code == 200
+    pool("Kurs 2", 7)
+    pool("Kurs 3", 2)
+    with django_assert_num_queries(15):
+        assert client.get("/organisations/effect/").status_code == 200
