@@ -19,13 +19,13 @@ DECISION_HORIZON_DAYS = 28
 class StatusLine:
     target: Target
     now: TargetProgress
-    week_ago: TargetProgress
 
     @property
     def change(self) -> int | None:
-        if self.now.percent is None or self.week_ago.percent is None:
+        """Percentage points gained in the last seven days."""
+        if self.now.percent is None or self.now.percent_week_ago is None:
             return None
-        return self.now.percent - self.week_ago.percent
+        return self.now.percent - self.now.percent_week_ago
 
 
 @dataclass
@@ -40,11 +40,12 @@ class Status:
 
 def build(programme: Programme, today: date, *, organisation_id: int | None = None) -> Status:
     """The status as of ``today`` (the whole programme, or as one organisation's admins read it: the
-    programme's figures and their own organisation's line). Two readings of every measure."""
+    programme's figures and their own organisation's line). One reading of every measure."""
     targets = list(Target.objects.filter(programme=programme, deadline__gte=today - timedelta(days=7)))
-    now = progress(programme, targets, today)
-    before = progress(programme, targets, today - timedelta(days=7))
-    lines = [StatusLine(target, a, b) for target, a, b in zip(targets, now, before, strict=True)]
+    lines = [
+        StatusLine(target, now)
+        for target, now in zip(targets, progress(programme, targets, today), strict=True)
+    ]
     if organisation_id is not None:
         for line in lines:
             line.now.organisations = [

@@ -55,12 +55,20 @@ class TargetProgress:
     projected_on: date | None
     expected: float
     organisations: list[OrganisationProgress]
+    # Done a week before the last date, for "what changed this week".
+    done_week_ago: int | None = None
 
     @property
     def percent(self) -> int | None:
         if self.done is None or self.needed is None:
             return None
         return 100 if not self.needed else min(100, self.done * 100 // self.needed)
+
+    @property
+    def percent_week_ago(self) -> int | None:
+        if self.done_week_ago is None or self.needed is None:
+            return None
+        return 100 if not self.needed else min(100, self.done_week_ago * 100 // self.needed)
 
     @property
     def on_track(self) -> bool:
@@ -97,7 +105,7 @@ def progress(
         end = max(target.starts_on, min(today, target.deadline))
         then = max(target.starts_on, end - timedelta(days=PACE_WINDOW_DAYS))
         dates = series_dates(target.starts_on, end)
-        asked = sorted({*dates, then})
+        asked = sorted({*dates, then, _week_before(target, end)})
         plans.append((target, dates, then))
         asks[target.measure].append(
             (index, registry.MeasureAsk(target.subject_id, target.work_role_id, target.starts_on, asked))
@@ -138,7 +146,8 @@ def _one(
     expected = min(1.0, max(0.0, (today - target.starts_on).days / span))
     if measure is None or counted is None:
         return TargetProgress(target, measure, dates, True, None, None, [], "unknown", None, expected, [])
-    asked = sorted({*dates, then})
+    week_ago = _week_before(target, dates[-1])
+    asked = sorted({*dates, then, week_ago})
     at = {day: index for index, day in enumerate(asked)}
     share = measure.kind == "share"
     populations = counted.population_by_organisation or {}
@@ -208,4 +217,9 @@ def _one(
         projected_on,
         expected,
         rows,
+        totals[at[week_ago]],
     )
+
+
+def _week_before(target: Target, end: date) -> date:
+    return max(target.starts_on, end - timedelta(days=7))

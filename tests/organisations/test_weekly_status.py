@@ -88,6 +88,8 @@ def test_a_target_behind_near_its_deadline_needs_a_decision(programme, ptsd):
     steering = make_member(programme, ptsd.orgs["MS"], R.STEERING_GROUP)
     _send(datetime.combine(ptsd.today, time(9, 0), tzinfo=ZONE))
     body = Notification.unscoped_objects.get(recipient=steering).body
+    # AF's two completions five days ago are this week's change: 10 → 12 of 26, 38 % → 46 %.
+    assert "- Alla handläggare har grundkursen i PTSD: 46 % (+8 this week); deadline" in body
     assert "Alla handläggare har grundkursen i PTSD: at the current pace reached on" in body
     assert "Alla handläggare har grundkursen i PTSD: behind with 10 days left: AF, MV." in body
 
