@@ -119,6 +119,7 @@ class ProgrammeSettingsForm(forms.Form):
         min_value=0,
         max_value=24,
         initial=3,
+        required=False,
         help_text=_(
             "How long after a course or a visit the person and their manager are asked whether it made a "
             "difference; 0 asks nobody."
