@@ -285,7 +285,8 @@ def test_measures_api_lists_what_targets_can_measure(api, programme, programme_a
     course = CourseFactory(programme=programme, title="PTSD – grundkurs")
     CourseFactory(programme=other_programme, title="Andet kursus")
     body = api(programme_admin).get(f"/api/v1/reports/measures/?programme={programme.pk}").json()
-    by_key = {row["key"]: row for row in body}
+    assert body["programme"] == programme.pk
+    by_key = {row["key"]: row for row in body["measures"]}
     assert by_key["seminars.completed_course"]["subjects"] == [{"id": course.pk, "title": "PTSD – grundkurs"}]
     assert set(by_key) == {
         "seminars.completed_course",

@@ -346,16 +346,15 @@ class MeasureViewSet(ReportViewSet):
     @extend_schema(parameters=PERIOD_PARAMETERS[:1], responses={200: dict})
     def report(self, request: Request) -> Response | HttpResponse:
         programme, _start, _end = self._query(request)
-        return Response(
-            [
-                {
-                    "key": m.key,
-                    "label": str(m.label),
-                    "kind": m.kind,
-                    "unit": str(m.unit),
-                    "uses_work_role": m.uses_work_role,
-                    "subjects": [{"id": pk, "title": title} for pk, title in m.subjects(programme)],
-                }
-                for m in registry.measures
-            ]
-        )
+        measures = [
+            {
+                "key": m.key,
+                "label": str(m.label),
+                "kind": m.kind,
+                "unit": str(m.unit),
+                "uses_work_role": m.uses_work_role,
+                "subjects": [{"id": pk, "title": title} for pk, title in m.subjects(programme)],
+            }
+            for m in registry.measures
+        ]
+        return Response({"programme": programme.pk, "measures": measures})
