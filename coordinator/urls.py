@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
 from coordinator.pages.views import (
     barometer,
@@ -14,9 +15,13 @@ from coordinator.pages.views import (
     me,
     notifications,
     personal_data,
+    reports_api,
     signin,
 )
 from organisations.access.admin import site as admin_site
+
+reports_router = DefaultRouter()
+reports_router.register("targets", reports_api.TargetViewSet, basename="report-target")
 
 urlpatterns = [
     path("", home.HomeView.as_view(), name="home"),
@@ -74,6 +79,27 @@ urlpatterns = [
         barometer_api.BarometerViewSet.as_view({"get": "report"}),
         name="barometer-api",
     ),
+    path(
+        "api/v1/reports/progress/",
+        reports_api.ProgressViewSet.as_view({"get": "report"}),
+        name="reports-api-progress",
+    ),
+    path(
+        "api/v1/reports/follow-ups/",
+        reports_api.FollowUpReportViewSet.as_view({"get": "report"}),
+        name="reports-api-follow-ups",
+    ),
+    path(
+        "api/v1/reports/costs/",
+        reports_api.CostReportViewSet.as_view({"get": "report"}),
+        name="reports-api-costs",
+    ),
+    path(
+        "api/v1/reports/measures/",
+        reports_api.MeasureViewSet.as_view({"get": "report"}),
+        name="reports-api-measures",
+    ),
+    path("api/v1/reports/", include(reports_router.urls)),
     path("api/v1/", include("organisations.api_urls")),
     path("api/v1/shadowing/", include("shadowing.api_urls")),
     path("api/v1/seminars/", include("seminars.api_urls")),

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from auditlog.registry import auditlog
 from django import forms
@@ -17,6 +17,8 @@ from coordinator.core import registry
 from coordinator.core.days_off import Country
 from coordinator.core.validators import single_line
 from organisations.models import (
+    UI_LANGUAGES,
+    FollowUp,
     Organisation,
     OrganisationKind,
     OwnRule,
@@ -116,11 +118,23 @@ class ProgrammeSettingsForm(forms.Form):
         help_text=_("Shown as the organiser of calendar invites and used as the reply address."),
     )
     own_rule = forms.ChoiceField(label=_("Shadowing is never at"), choices=OwnRule.choices)
+    follow_up_months = forms.IntegerField(
+        label=_("Follow up after (months)"),
+        min_value=0,
+        max_value=24,
+        initial=3,
+        required=False,
+        help_text=_(
+            "How long after a course or a visit the person and their manager are asked whether it made a "
+            "difference; 0 asks nobody."
+        ),
+    )
 
 
 class ProgrammeCreateForm(ProgrammeSettingsForm):
     """A new programme and its first admin (platform administrators)."""
 
+    follow_up_months = None  # type: ignore[assignment]  # a new programme starts with the default; its admins change it later
     slug = forms.SlugField(label=_("Short name in addresses"), max_length=60)
     admin_username = forms.RegexField(
         label=_("First admin: username"),
@@ -352,3 +366,97 @@ class GapMatchingForm(forms.Form):
             "give the person a competence their role's profile asks for and they lack."
         ),
     )
+class TargetForm(forms.Form):
+    """A target of the programme: what is measured (and about which course, among which role), the goal and
+    the deadline. The choices come from the features' measures and the programme's own rows."""
+
+    title = forms.CharField(label=_("Title"), max_length=200, validators=[single_line])
+    measure = forms.ChoiceField(label=_("What is measured"))
+    subject_id = forms.TypedChoiceField(
+        label=_("About"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("For a measure about a course: which course."),
+    )
+    work_role = forms.TypedChoiceField(
+        label=_("Among the role at work"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("Leave empty to count everyone in the programme."),
+    )
+    goal = forms.IntegerField(
+        label=_("Goal"),
+        min_value=1,
+        max_value=100_000,
+        help_text=_(
+            "For a share: the per cent to reach (100 = everyone). For visit days: the number each "
+            "organisation must reach."
+        ),
+    )
+    starts_on = forms.DateField(label=_("Counts from"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: object, programme: Programme, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        measures = list(registry.measures)
+        fields = cast(dict[str, forms.ChoiceField], self.fields)
+        fields["measure"].choices = [(m.key, m.label) for m in measures]
+        subjects = [
+            (f"{m.label}: {m.subject_label}", m.subjects(programme)) for m in measures if m.subject_label
+        ]
+        fields["subject_id"].choices = [("", "—"), *subjects]
+        fields["work_role"].choices = [
+            ("", "—"),
+            *WorkRole.objects.filter(programme=programme).values_list("pk", "name"),
+        ]
+
+    def clean(self) -> dict[str, object]:
+        data: dict[str, object] = super().clean() or {}
+        role = data.get("work_role")
+        if "work_role" in data:
+            data["work_role"] = WorkRole.objects.filter(pk=role).first() if role is not None else None
+        return data
+
+
+class ExpectationForm(forms.Form):
+    """What a person expects of a course or a visit before it."""
+
+    rating = forms.TypedChoiceField(
+        label=_("How useful do you expect it to be in your work?"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(1, 6)],
+        widget=forms.RadioSelect,
+        help_text=_("1 = not at all, 5 = very."),
+    )
+    text = forms.CharField(
+        label=_("What do you hope to learn or use?"), max_length=2000, required=False, widget=forms.Textarea
+    )
+
+
+class FollowUpAnswerForm(forms.Form):
+    """The answer to a follow-up: did it make a difference in daily work."""
+
+    used = forms.ChoiceField(label=_("Has it been used in daily work?"), widget=forms.RadioSelect)
+    how_used = forms.CharField(label=_("How?"), max_length=2000, required=False, widget=forms.Textarea)
+    shared = forms.TypedChoiceField(
+        label=_("Has it been shared with colleagues?"),
+        coerce=lambda value: value == "yes",
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        widget=forms.RadioSelect,
+    )
+    rating = forms.TypedChoiceField(
+        label=_("How much difference has it made (1-5)?"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(1, 6)],
+        widget=forms.RadioSelect,
+        help_text=_("1 = none, 5 = a great deal."),
+    )
+    comment = forms.CharField(
+        label=_("Anything else?"), max_length=2000, required=False, widget=forms.Textarea
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        cast(forms.ChoiceField, self.fields["used"]).choices = FollowUp.Use.choices

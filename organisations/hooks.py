@@ -24,6 +24,7 @@ from coordinator.core import registry
 from coordinator.core.exceptions import Conflict
 from coordinator.core.models import OutboundEmail
 from coordinator.core.tenancy import TenantModel, active_programme_ids
+from organisations import jobs
 from organisations.access import revocation  # noqa: F401  (connects the receivers that close sockets)
 from organisations.models import (
     AuditEntryProgramme,
@@ -39,14 +40,21 @@ from organisations.models import (
     ProfileCompetence,
     Programme,
     RoleAssignment,
+    Target,
     Unit,
     WorkRole,
 )
-from organisations.permissions import COORDINATING_ROLES, Actor, request_has_role
+from organisations.permissions import (
+    COORDINATING_ROLES,
+    REPORT_READERS,
+    Actor,
+    request_has_role,
+    request_is_member,
+)
 from organisations.selectors import competence as competence_selectors
 from organisations.selectors import coordinators_of, members_of, personal_data_sections
 from organisations.services import competence as competence_services
-from organisations.services import invitations
+from organisations.services import followups, invitations
 from organisations.services.personal_data import erase_expired_people
 
 logger = logging.getLogger(__name__)
@@ -84,9 +92,7 @@ registry.nav_items.register(
 
 
 def _reports_viewer(request: Any) -> bool:
-    return request_has_role(
-        request, PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN
-    )
+    return request_has_role(request, *REPORT_READERS)
 
 
 registry.nav_items.register(
@@ -178,6 +184,21 @@ def _seed() -> list[tuple[str, str]]:
 
 
 registry.demo_seeders.register("organisations", registry.DemoSeeder("organisations", _seed), order=10)
+
+
+def _seed_outcomes() -> list[tuple[str, str]]:
+    from organisations.seed.outcomes import seed_outcomes
+
+    return seed_outcomes()
+
+
+registry.demo_seeders.register(
+    "organisations.outcomes",
+    registry.DemoSeeder(
+        "organisations.outcomes", _seed_outcomes, depends_on=("seminars", "shadowing", "focusgroups")
+    ),
+    order=90,
+)
 
 registry.personal_data_exporters.register("organisations", personal_data_sections, order=10)
 registry.periodic_jobs.register(
@@ -439,3 +460,26 @@ registry.demo_seeders.register(
     ),
     order=60,
 )
+# --- Targets, weekly status, follow-ups ------------------------------------------------------------------
+
+registry.periodic_jobs.register(
+    "organisations.weekly_status",
+    registry.PeriodicJob("organisations.weekly_status", jobs.weekly_status_send, every_seconds=3600),
+)
+registry.periodic_jobs.register(
+    "organisations.follow_ups",
+    registry.PeriodicJob("organisations.follow_ups", jobs.follow_ups, every_seconds=3600),
+)
+registry.notification_kinds.register(
+    jobs.STATUS_KIND, registry.NotificationKind(jobs.STATUS_KIND, _("Weekly status of the programme"))
+)
+registry.notification_kinds.register(
+    followups.KIND, registry.NotificationKind(followups.KIND, _("Follow-ups: did it make a difference"))
+)
+# Targets and the effect report are reached from the barometer.
+registry.nav_items.register(
+    "follow-ups",
+    registry.NavItem(_("Follow-ups"), "organisations:follow-ups", request_is_member),
+    order=85,
+)
+auditlog.register(Target)

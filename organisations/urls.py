@@ -2,7 +2,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from organisations.views import accounts, agencies, audit, competence, personal_data, platform, programme
+from organisations.views import (
+    accounts,
+    agencies,
+    audit,
+    competence,
+    followups,
+    personal_data,
+    platform,
+    programme,
+    status,
+    targets,
+)
 
 app_name = "organisations"
 
@@ -42,4 +53,18 @@ urlpatterns = [
         competence.PersonCompetenceView.as_view(),
         name="person-competences",
     ),
+    path("targets/", targets.TargetListView.as_view(), name="targets"),
+    path("targets/new/", targets.TargetCreateView.as_view(), name="target-create"),
+    path("targets/<int:pk>/", targets.TargetEditView.as_view(), name="target-edit"),
+    path("targets/<int:pk>/delete/", targets.TargetDeleteView.as_view(), name="target-delete"),
+    path("follow-ups/", followups.MyFollowUpsView.as_view(), name="follow-ups"),
+    path(
+        "follow-ups/expect/<str:kind>/<int:subject_id>/",
+        followups.ExpectationView.as_view(),
+        name="expectation",
+    ),
+    path("follow-ups/<int:pk>/", followups.FollowUpAnswerView.as_view(), name="follow-up"),
+    path("effect/", followups.EffectReportView.as_view(), name="effect"),
+    path("status/", status.WeeklyStatusView.as_view(), name="status"),
+    path("status/print/", status.WeeklyStatusView.as_view(printable=True), name="status-print"),
 ]

@@ -19,6 +19,7 @@ from coordinator.core.formatting import Money
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
 from seminars import invites, permissions
+from seminars import reports as _outcome_readers  # noqa: F401 - registers measures, follow-ups, costs
 from seminars.models import (
     KIND_APPROVAL,
     KIND_COMPLETION,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
-from organisations.models import Programme
+from coordinator.core.statistics import cumulative
+from organisations.models import Person, Programme
 from shadowing.links import page_url
-from shadowing.models import Placement, PlacementDay, Reflection, ShadowingRequest
+from shadowing.models import Placement, PlacementDay, Reflection, ShadowingRequest, Workplace
 
 # Placements that are, or have become, a visit.
 
@@ -34,8 +37,12 @@ def report(programme: Programme, start: date, end: date) -> registry.ReportSecti
         )
         .order_by("workplace__organisation__name")
     )
+    # A range on the stored time, not ``__date`` (a conversion per row, 0.5 s at 20,000 requests on SQLite).
+    zone = timezone.get_current_timezone()
     requests = ShadowingRequest.objects.filter(
-        programme=programme, submitted_at__date__gte=start, submitted_at__date__lte=end
+        programme=programme,
+        submitted_at__gte=datetime.combine(start, time.min, tzinfo=zone),
+        submitted_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
     ).aggregate(
         submitted=Count("pk"),
         approved=Count(
@@ -78,3 +85,160 @@ def report(programme: Programme, start: date, end: date) -> registry.ReportSecti
 
 
 registry.report_providers.register("shadowing", report, order=20)
+
+
+# --- Targets, follow-ups and costs ---------------------------------------------------------------------
+
+
+def _visit_days(
+    programme: Programme, asks: Sequence[registry.MeasureAsk], side: str
+) -> list[registry.MeasureCounts]:
+    """Visit days from each ask's ``since`` up to each of its dates, per hosting or sending organisation
+    (one query for every ask together)."""
+    if not asks:
+        return []
+    column = "placement__workplace__organisation" if side == "hosted" else "placement__request__organisation"
+    rows = list(
+        PlacementDay.objects.filter(
+            placement__programme=programme,
+            placement__status__in=Placement.VISITS,
+            date__gte=min(ask.since for ask in asks),
+            date__lte=max(ask.dates[-1] for ask in asks),
+        )
+        .values_list(column, "date")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    answers = []
+    for ask in asks:
+        totals, by_organisation = cumulative(
+            ((org, day, n) for org, day, n in rows if day >= ask.since), ask.dates
+        )
+        answers.append(registry.MeasureCounts(total=totals, by_organisation=by_organisation))
+    return answers
+
+
+def days_hosted(programme: Programme, asks: Sequence[registry.MeasureAsk]) -> list[registry.MeasureCounts]:
+    return _visit_days(programme, asks, "hosted")
+
+
+def days_sent(programme: Programme, asks: Sequence[registry.MeasureAsk]) -> list[registry.MeasureCounts]:
+    return _visit_days(programme, asks, "sent")
+
+
+def days_hosted_and_sent(
+    programme: Programme, asks: Sequence[registry.MeasureAsk]
+) -> list[registry.MeasureCounts]:
+    """The lesser of the days an organisation hosted and the days it sent: "hosts and sends at least 10"
+    is reached when this reaches 10 (two queries)."""
+    answers = []
+    for ask, hosted, sent in zip(
+        asks, _visit_days(programme, asks, "hosted"), _visit_days(programme, asks, "sent"), strict=True
+    ):
+        zero = [0] * len(ask.dates)
+        both = {
+            pk: [
+                min(a, b)
+                for a, b in zip(
+                    hosted.by_organisation.get(pk, zero), sent.by_organisation.get(pk, zero), strict=True
+                )
+            ]
+            for pk in set(hosted.by_organisation) | set(sent.by_organisation)
+        }
+        totals = [sum(c[index] for c in both.values()) for index in range(len(ask.dates))]
+        answers.append(registry.MeasureCounts(total=totals, by_organisation=both))
+    return answers
+
+
+def finished(programme: Programme, since: date, until: date) -> list[registry.Finished]:
+    """Visits whose last day fell on those days (one query)."""
+    rows = (
+        Placement.objects.filter(programme=programme, status__in=Placement.VISITS)
+        .annotate(last=Max("days__date"))
+        .filter(last__gte=since, last__lte=until)
+        .values_list("pk", "request__requester_id", "workplace_id", "last")
+    )
+    return [
+        registry.Finished(person_id=person_id, subject_id=pk, group_id=workplace_id, finished_on=last)
+        for pk, person_id, workplace_id, last in rows
+    ]
+
+
+def upcoming(programme: Programme, person: Person) -> list[registry.Upcoming]:
+    """The person's visits still to come (one query)."""
+    rows = (
+        Placement.objects.filter(
+            programme=programme, request__requester=person, status__in=Placement.CANCELLABLE
+        )
+        .annotate(first=Min("days__date"))
+        .filter(first__gt=timezone.localdate())
+        .values_list("pk", "workplace__name", "workplace__organisation__short_name", "first")
+        .order_by("first")
+    )
+    return [
+        registry.Upcoming(subject_id=pk, title=f"{name} ({short})", starts_on=first)
+        for pk, name, short, first in rows
+    ]
+
+
+def visit_titles(programme: Programme, ids: list[int]) -> dict[int, str]:
+    return {
+        pk: f"{name} ({short})"
+        for pk, name, short in Placement.objects.filter(programme=programme, pk__in=ids).values_list(
+            "pk", "workplace__name", "workplace__organisation__short_name"
+        )
+    }
+
+
+def workplace_names(programme: Programme, ids: list[int]) -> dict[int, str]:
+    return {
+        pk: f"{name} ({short})"
+        for pk, name, short in Workplace.objects.filter(programme=programme, pk__in=ids).values_list(
+            "pk", "name", "organisation__short_name"
+        )
+    }
+
+
+def cost(programme: Programme, start: date, end: date) -> registry.ActivityCost:
+    """Visit days made in the period (one query). Visits have no cost records of their own: the hours are
+    the organisations' contribution, so the amount is unknown."""
+    units = PlacementDay.objects.filter(
+        placement__programme=programme,
+        placement__status__in=Placement.VISITS,
+        date__gte=start,
+        date__lte=min(end, timezone.localdate()),
+    ).count()
+    return registry.ActivityCost(
+        key="shadowing", label=_("Job shadowing"), unit_label=_("visit day"), amount=None, units=units
+    )
+
+
+for _key, _label, _counter, _order in (
+    ("shadowing.days_hosted", _("Visit days hosted"), days_hosted, 20),
+    ("shadowing.days_sent", _("Visit days sent (staff visiting others)"), days_sent, 21),
+    (
+        "shadowing.days_hosted_and_sent",
+        _("Visit days hosted and sent (the lesser)"),
+        days_hosted_and_sent,
+        22,
+    ),
+):
+    registry.measures.register(
+        _key,
+        registry.Measure(key=_key, label=_label, kind="count", unit=_("visit days"), counts=_counter),
+        order=_order,
+    )
+registry.follow_up_sources.register(
+    "shadowing.visit",
+    registry.FollowUpSource(
+        kind="shadowing.visit",
+        label=_("Visit"),
+        group_label=_("Host workplace"),
+        finished=finished,
+        upcoming=upcoming,
+        titles=visit_titles,
+        group_names=workplace_names,
+    ),
+    order=20,
+)
+registry.activity_costs.register("shadowing", cost, order=20)

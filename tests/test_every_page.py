@@ -68,7 +68,24 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     },
     "organisations:sign-in": lambda: {"pk": _malmo_organisation().pk},
     "import-history": lambda: {"key": "seminars.completions"},
+    "organisations:expectation": lambda: _booked_ahead(),
 }
+
+
+def _booked_ahead() -> dict[str, Any]:
+    """A course a demo user is booked on and has not started: the page where they record an expectation."""
+    from coordinator.core import registry
+    from coordinator.core.tenancy import programme_scope
+
+    malmo = Programme.unscoped_objects.get(slug="malmo")
+    source = registry.follow_up_sources.get("seminars.course")
+    assert source is not None
+    with programme_scope([malmo.pk]):
+        for username in DEMO_USERS:
+            upcoming = source.upcoming(malmo, Person.unscoped_objects.get(user__username=username))
+            if upcoming:
+                return {"kind": source.kind, "subject_id": upcoming[0].subject_id}
+    raise AssertionError("no demo user is booked on a course ahead")
 
 
 def _sample(name: str, pattern: URLPattern) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.utils.functional import Promise
@@ -252,3 +253,112 @@ class CompetenceEvidence:
 
 # Keyed by ``kind``; each feature registers its own in its ``hooks.py``.
 competence_evidence: Registry[CompetenceEvidence] = Registry("competence evidence")
+# --- Targets, follow-ups and costs -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureCounts:
+    """What a measure counted at each asked date (cumulative up to and including that date), in the whole
+    programme and per organisation (by id). ``population`` is how many there are to count among (the
+    people in the role, the focus groups) when the measure is a share, else None (a plain count)."""
+
+    total: list[int]
+    by_organisation: dict[int, list[int]]
+    population: int | None = None
+    population_by_organisation: dict[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class MeasureAsk:
+    """One target's question to a measure: about what (a course), among whom (a role at work), counting
+    from ``since``, at each of ``dates`` (ascending)."""
+
+    subject_id: int | None
+    work_role_id: int | None
+    since: date
+    dates: list[date]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """Something a programme target can measure, offered by a feature.
+
+    ``kind`` is ``"share"`` (how many of a population: people with a course, groups with every agency; the
+    target is a percentage) or ``"count"`` (how many per organisation: visit days; the target is a number
+    each organisation must reach). ``subjects(programme)`` lists what it can be about (the courses), or
+    ``[]``. ``people`` says that it counts people, so its cells under 5 are suppressed.
+    ``counts(programme, asks)`` answers every target's ``MeasureAsk`` at once (one ``MeasureCounts``
+    each, in order) in a fixed number of queries, however many targets use the measure."""
+
+    key: str
+    label: str | Promise
+    kind: str
+    unit: str | Promise
+    counts: Callable[..., list[MeasureCounts]]
+    subjects: Callable[..., list[tuple[int, str]]] = lambda programme: []
+    subject_label: str | Promise = ""
+    uses_work_role: bool = False
+    people: bool = False
+
+
+# The measures targets are built from, keyed "app.measure".
+measures: Registry[Measure] = Registry("measures")
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One thing a person finished that is followed up later: a course completed, a visit made.
+    ``group_id`` is what answers are pooled by (the course, the host workplace)."""
+
+    person_id: int
+    subject_id: int
+    group_id: int
+    finished_on: date
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """One thing a person is booked on and may record an expectation for."""
+
+    subject_id: int
+    title: str
+    starts_on: date
+
+
+@dataclass(frozen=True)
+class FollowUpSource:
+    """A kind of thing a feature lets the programme follow up (``kind`` "seminars.course").
+
+    ``finished(programme, since, until)`` lists what was finished in those days; ``upcoming(programme,
+    person)`` what the person is booked on and has not done yet; ``titles(programme, subject_ids)`` and
+    ``group_names(programme, group_ids)`` name them (one query each)."""
+
+    kind: str
+    label: str | Promise
+    group_label: str | Promise
+    finished: Callable[..., list[Finished]]
+    upcoming: Callable[..., list[Upcoming]]
+    titles: Callable[..., dict[int, str]]
+    group_names: Callable[..., dict[int, str]]
+
+
+follow_up_sources: Registry[FollowUpSource] = Registry("follow-up sources")
+
+
+@dataclass(frozen=True)
+class ActivityCost:
+    """What one kind of activity cost in a period and how many units it produced (completed participants,
+    visit days). ``amount`` is None when the feature has no cost records for the period."""
+
+    key: str
+    label: str | Promise
+    unit_label: str | Promise
+    amount: Decimal | None
+    units: int
+
+
+# provider(programme, start, end) -> ActivityCost, one or two queries
+activity_costs: Registry[Callable[..., ActivityCost]] = Registry("activity costs")
+# counter(programme, start, end) -> how many competences people gained in the period. Empty until the
+# competence profiles are connected; reports then say there are no competence data.
+competence_gain_counters: Registry[Callable[..., int]] = Registry("competence gain counters")

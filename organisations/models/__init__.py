@@ -130,6 +130,15 @@ class Programme(TenantModel):
             "give the person a competence their role's profile asks for and they lack."
         ),
     )
+    follow_up_months = models.PositiveSmallIntegerField(
+        _("follow up after (months)"),
+        default=3,
+        validators=[MaxValueValidator(24)],
+        help_text=_(
+            "How long after a course or a visit the person and their manager are asked whether it made a "
+            "difference; 0 asks nobody."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # An archived programme is read-only everywhere and still readable and exportable.
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
@@ -453,6 +462,8 @@ class PlatformRole(models.TextChoices):
     FOCUS_GROUP_CONVENER = "focus_group_convener", _("Focus-group convener")
     STAFF = "staff", _("Staff member")
     LINE_MANAGER = "line_manager", _("Line manager")
+    # Management that steers the programme: reads the barometer and gets the weekly status.
+    STEERING_GROUP = "steering_group", _("Steering group member")
 
 
 class Membership(TenantModel):
@@ -563,6 +574,9 @@ from organisations.models.competence import (  # noqa: E402
     ProfileLevel,
 )
 
+from organisations.models.followups import Expectation, FollowUp  # noqa: E402
+from organisations.models.targets import Target, WeeklyStatus  # noqa: E402
+
 __all__ = [
     "Competence",
     "CompetenceConfirmation",
@@ -572,5 +586,9 @@ __all__ = [
     "Invitation",
     "ProfileCompetence",
     "ProfileLevel",
+    "Expectation",
+    "FollowUp",
+    "Target",
+    "WeeklyStatus",
     "invitation_token_digest",
 ]

@@ -249,8 +249,8 @@ MALMO_PEOPLE = (
     # Migrationsverket
     DemoPerson(
         "lars.pettersson", "Lars", "Pettersson", RECEPTION_MALMO, "Enhetschef", "manager",
-        roles=(LINE_MANAGER, ORGANISATION_ADMIN, STAFF),
-        login_note="line manager, organisation admin",
+        roles=(LINE_MANAGER, ORGANISATION_ADMIN, STAFF, PlatformRole.STEERING_GROUP),
+        login_note="line manager, organisation admin, steering group",
     ),
     DemoPerson(
         "karin.nystrom", "Karin", "Nyström", RECEPTION_MALMO, "Handläggare", "case_officer",

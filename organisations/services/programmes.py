@@ -49,6 +49,8 @@ PROGRAMME_FIELDS = {
     "matching_closes_gaps",
 }
 CREATE_FIELDS = (PROGRAMME_FIELDS - {"matching_closes_gaps"}) | {"slug"}
+# Settings a programme is given after it starts (a new programme takes the defaults).
+SETTINGS_FIELDS = PROGRAMME_FIELDS | {"follow_up_months"}
 WORK_ROLE_FIELDS = {"code", "name"}
 ARCHIVED = gettext_noop("This programme is archived: it can be read and exported, but not changed.")
 
@@ -259,7 +261,7 @@ def programme_update(
     if not permissions.can_manage_programme(actor, programme):
         raise PermissionDenied(_("Only the programme's admins may change it."))
     require_not_archived(programme)
-    changed = apply_changes(programme, values, PROGRAMME_FIELDS)
+    changed = apply_changes(programme, values, SETTINGS_FIELDS)
     if "coordinator_email" in changed:
         _check_organiser_mailbox(programme)
     save_changed(programme, changed)

@@ -34,7 +34,10 @@ class ProgrammeSettingsView(ProgrammeMixin, ServiceFormMixin, FormView):  # type
         return {name: getattr(self.programme, name) for name in forms.ProgrammeSettingsForm.base_fields}
 
     def perform(self, form: forms.ProgrammeSettingsForm) -> str:
-        programmes.programme_update(actor=self.actor, programme=self.programme, values=form.cleaned_data)
+        values = dict(form.cleaned_data)
+        if values.get("follow_up_months") is None:  # left empty: unchanged
+            values.pop("follow_up_months", None)
+        programmes.programme_update(actor=self.actor, programme=self.programme, values=values)
         return reverse("organisations:programme")
 
 

@@ -60,7 +60,7 @@ def everyone(programme: Any, org_b: Any) -> Any:
 
 
 def test_the_walk_finds_the_api_lists_and_their_integer_filters():
-    assert len(LIST_ENDPOINTS) == 32
+    assert len(LIST_ENDPOINTS) == 33
     assert ("shadowing-workplace-list", "programme") in INTEGER_FILTERS
     assert ("seminar-round-list", "course") in INTEGER_FILTERS
     assert ("focusgroup-meeting-list", "group") in INTEGER_FILTERS

@@ -100,3 +100,26 @@ def test_demo_users_can_sign_in(client):
     call_command("seed_demo", "--quiet")
     response = client.post("/login/", {"username": "amina.hassan", "password": DEMO_PASSWORD})
     assert (response.status_code, response["Location"]) == (302, "/")
+
+
+@pytest.mark.django_db
+def test_seed_demo_sets_targets_a_steering_group_and_follow_up_answers(client):
+    from organisations.models import FollowUp, RoleAssignment, Target
+
+    call_command("seed_demo", "--quiet")
+    malmo = Programme.unscoped_objects.get(slug="malmo")
+    assert sorted(Target.unscoped_objects.filter(programme=malmo).values_list("measure", flat=True)) == [
+        "focusgroups.every_organisation",
+        "seminars.completed_course",
+        "shadowing.days_hosted_and_sent",
+    ]
+    assert RoleAssignment.unscoped_objects.filter(
+        membership__programme=malmo,
+        role="steering_group",
+        membership__person__user__username="lars.pettersson",
+    ).exists()
+    assert FollowUp.unscoped_objects.filter(programme=malmo, answered_at__isnull=False).count() > 0
+    lars = Person.unscoped_objects.get(user__username="lars.pettersson")
+    client.force_login(lars.user, backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get("/barometer/").content.decode()
+    assert page.count('<svg class="chart"') == 3

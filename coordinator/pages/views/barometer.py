@@ -11,12 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from coordinator.core import registry
+from coordinator.core import charts, registry
+from coordinator.core import formatting
 from coordinator.core.formatting import Money
 from coordinator.core.forms import PeriodForm
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
 from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole, Programme
+from organisations.permissions import REPORT_READERS
+from organisations.reports.targets import programme_targets, progress
 
 FILE_FORMATS = ("csv", "xlsx")
 
@@ -26,9 +29,7 @@ class BarometerView(ProgrammeMixin, TemplateView):
     visits, courses, focus groups), with a CSV download of the same figures for reports to the funders."""
 
     template_name = "coordinator/barometer.html"
-    required_roles = frozenset(
-        {PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN}
-    )
+    required_roles = frozenset(REPORT_READERS)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         today = timezone.localdate()
@@ -44,7 +45,59 @@ class BarometerView(ProgrammeMixin, TemplateView):
                     sections.append(section)
             if request.GET.get("format") in FILE_FORMATS:
                 return barometer_file(self.programme, start, end, sections, request.GET["format"])
-        return self.render_to_response(self.get_context_data(form=form, sections=sections))
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                sections=sections,
+                targets=target_panels(self.programme, today),
+                can_set_targets=self.has_role(PlatformRole.PROGRAMME_ADMIN),
+            )
+        )
+
+
+def target_panels(programme: Programme, today: date) -> list[dict[str, object]]:
+    """Each target's progress as the barometer shows it: a chart (total and each organisation over time),
+    the same numbers as a table, where it stands, when it will be reached at the current pace and who is
+    behind. A fixed number of queries, however many targets and organisations."""
+    panels = []
+    rows = list(programme_targets(programme))
+    for index, item in enumerate(progress(programme, rows, today)):
+        lines = [charts.Line(_("Whole programme"), item.series, emphasis=True)]
+        lines += [charts.Line(row.name, row.series) for row in item.organisations if not row.hidden]
+        chart_id = f"target-{item.target.pk}"
+        description = _(
+            "Progress towards %(title)s from %(start)s to %(end)s: %(percent)s of the goal, "
+            "deadline %(deadline)s."
+        ) % {
+            "title": item.target.title,
+            "start": formatting.day(item.dates[0]),
+            "end": formatting.day(item.dates[-1]),
+            "percent": "–" if item.percent is None else formatting.percent(item.percent),
+            "deadline": formatting.day(item.target.deadline),
+        }
+        panels.append(
+            {
+                "index": index,
+                "progress": item,
+                "chart": charts.progress_chart(
+                    chart_id=chart_id,
+                    title=item.target.title,
+                    description=description,
+                    dates=item.dates,
+                    lines=lines,
+                    deadline=item.target.deadline,
+                ),
+                "legend": charts.legend(lines),
+                "table": [
+                    (day, [None if value is None else round(value * 100) for value in values])
+                    for day, values in zip(
+                        item.dates, zip(*(line.values for line in lines), strict=True), strict=True
+                    )
+                ],
+                "columns": [line.label for line in lines],
+            }
+        )
+    return panels
 
 
 def barometer_rows(sections: list[registry.ReportSection]) -> tuple[list[str], list[list[object]]]:

@@ -24,9 +24,10 @@ from coordinator.core.formatting import Money
 from coordinator.core.serializers import StrictSerializer
 from coordinator.pages.views.barometer import FILE_FORMATS, barometer_file
 from organisations.access.api import ProgrammeScopedViewSet
-from organisations.models import PlatformRole, Programme
+from organisations.models import Programme
+from organisations.permissions import REPORT_READERS
 
-REPORT_ROLES = (PlatformRole.PROGRAMME_ADMIN, PlatformRole.COORDINATOR, PlatformRole.ORGANISATION_ADMIN)
+REPORT_ROLES = REPORT_READERS
 MAX_PERIOD_DAYS = 366 * 5
 
 
