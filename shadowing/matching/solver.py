@@ -57,6 +57,7 @@ repaired and the better one is returned, the method says which (``lp-rounding-9-
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -336,13 +337,27 @@ def _first_come_first_served(problem: Problem, m: Model) -> tuple[Seats, list[in
     return seats, assign
 
 
-def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.005) -> Solution:
-    """Near-optimal match with the LP bound and the gap (see the module docstring)."""
+def solve(
+    problem: Problem,
+    *,
+    time_limit: float = 60.0,
+    gap_limit: float = 0.005,
+    progress: Callable[[str, int, float | None], None] | None = None,
+    start: object | None = None,
+) -> Solution:
+    """Near-optimal match with the LP bound and the gap (see the module docstring).
+
+    ``progress(phase, placed_so_far, gap_or_None)`` is called as the work moves through the phases
+    "bound", "rounding", "improving" and "done". ``start`` is a warm start (unused by this solver).
+    """
+    report = progress or (lambda phase, placed, gap: None)
+    report("bound", 0, None)
     started = time.monotonic()
     deadline = started + time_limit
     m = build_model(problem)
     n = len(m.value)
     if n == 0:
+        report("done", 0, None)
         return _result(problem, m, [], 0.0, "empty", started, greedy_placed=0)
     with_z = m.fairness_coefficient > 0
     seats = Seats(m)
@@ -387,6 +402,7 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
             partner_order = m.request_options
         take_in_order(m, seats, assign, positive, partner_order)
 
+    report("rounding", sum(1 for a in assign if a >= 0), None)
     if len(blocks) == 1 and solved:
         bound, method = lp_value, "lp-rounding"
     else:
@@ -397,6 +413,7 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
     if solved == len(blocks):
         lagrangian = _Lagrangian(m)
         objective, _placed = objective_of(m, assign)
+        report("improving", _placed, (bound - objective) / bound if bound > 0 else 0.0)
         price = np.concatenate([slot_price, group_price])
         if len(blocks) > 1:
             # The block LPs' seat prices, improved by subgradient steps, bound the whole problem (a
@@ -449,7 +466,9 @@ def solve(problem: Problem, *, time_limit: float = 60.0, gap_limit: float = 0.00
             assign = mip_assign
             seats = None  # type: ignore[assignment]
             method = "mip"
-    return _result(problem, m, assign, bound, method, started, seats, fcfs_placed)
+    result = _result(problem, m, assign, bound, method, started, seats, fcfs_placed)
+    report("done", result.placed, result.gap)
+    return result
 
 
 def _blocks(m: Model) -> list[np.ndarray]:

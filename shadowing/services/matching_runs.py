@@ -17,13 +17,13 @@ import contextlib
 import dataclasses
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,18 +95,54 @@ def reason_text(code: str) -> str:
         return str(UnplacedReason.ALL_FULL.label)
 
 
+ALREADY_RUNNING = gettext_noop(
+    "A match is already being worked out for this programme. Wait for it to finish, then start another."
+)
+
+Progress = Callable[[str, int, float | None], None]
+
+
 def matching_run_create(
     *, actor: Actor, programme: Programme, fairness_weight: float | None = None
 ) -> MatchingRun:
-    """Match every approved request against the free slots of the published workplaces (coordinators).
+    """Match every approved request against the free slots of the published workplaces now, in this
+    process (coordinators; scripts, tests and benchmarks: pages and API queue the run with
+    ``matching_queue.matching_run_start`` instead).
 
-    Builds the problem with ``shadowing.matching.options.build_problem``, solves it with
-    ``shadowing.matching.solver.solve`` (which also reports what first-come-first-served places, kept for
-    comparison), and stores the proposal: ``proposed`` placements (no seat taken yet), the objective, the
-    LP bound and the gap, and each unplaced request's reason. Nothing is sent until the run is confirmed.
+    Refused with a conflict while another run of the programme is being worked out.
     """
     require_manage(actor, programme)
     weight = _fairness_weight(fairness_weight)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                run = MatchingRun.objects.create(
+                    programme=programme,
+                    created_by=actor.person,
+                    fairness_weight=weight,
+                    status=MatchingRun.Status.SOLVING,
+                )
+        except IntegrityError as error:
+            raise Conflict(_(ALREADY_RUNNING)) from error
+        matching_run_solve_into(actor=actor, run=run)
+    return run
+
+
+def matching_run_solve_into(*, actor: Actor, run: MatchingRun, progress: Progress | None = None) -> None:
+    """Work out a run that is being solved: the proposal, its figures and each unplaced request's reason.
+
+    Builds the problem with ``shadowing.matching.options.build_problem``, solves it with
+    ``shadowing.matching.solver.solve`` (which also reports what first-come-first-served places, kept for
+    comparison), and stores, in one transaction, the ``proposed`` placements (no seat taken yet), the
+    objective, the LP bound and the gap, and each unplaced request's reason; the run becomes ``proposed``.
+    ``progress(phase, placed_so_far, gap)`` hears "loading", the solver's phases and "saving". Nothing is
+    sent until the run is confirmed.
+    """
+    report = progress or (lambda phase, placed, gap: None)
+    report(MatchingRun.Phase.LOADING, 0, None)
+    programme = run.programme
+    require_manage(actor, programme)
+    weight = run.fairness_weight
     # The solver and numpy/scipy load only on this path.
     from shadowing.matching import options as matching_options
     from shadowing.matching import solver
@@ -169,7 +205,9 @@ def matching_run_create(
     problem = matching_options.build_problem(
         request_specs, workplace_specs, slot_specs, fairness_weight=weight, closed_days=closed
     )
-    solution = solver.solve(problem, time_limit=float(settings.SHADOWING_MATCHING_TIME_LIMIT))
+    solution = solver.solve(
+        problem, time_limit=float(settings.SHADOWING_MATCHING_TIME_LIMIT), progress=report
+    )
     # `solve` runs first-come-first-served as its safety net and reports how many it placed.
     greedy_placed = solution.greedy_placed
     if greedy_placed is None:
@@ -183,24 +221,39 @@ def matching_run_create(
     # The slots were read with their times above: a second query with the chosen ids in an IN list
     # takes SQLite tens of seconds at 50,000 placements.
     slot_times = {pk: (day, start, end) for pk, _wid, day, _cap, _booked, start, end in slot_rows}
+    report(MatchingRun.Phase.SAVING, int(solution.placed), float(solution.gap))
     with transaction.atomic():
-        run = MatchingRun.objects.create(
-            programme=programme,
-            created_by=actor.person,
-            fairness_weight=weight,
-            objective=float(solution.objective),
-            bound=float(solution.bound),
-            gap=float(solution.gap),
-            placed=int(solution.placed),
-            requests_considered=len(request_specs),
-            greedy_placed=int(greedy_placed),
-            method=str(solution.method)[:60],
-            seconds=float(solution.seconds),
-            unplaced=unplaced,
+        run.objective, run.bound, run.gap = (
+            float(solution.objective),
+            float(solution.bound),
+            float(solution.gap),
         )
+        run.placed, run.requests_considered = int(solution.placed), len(request_specs)
+        run.greedy_placed, run.method = int(greedy_placed), str(solution.method)[:60]
+        run.seconds, run.unplaced = float(solution.seconds), unplaced
+        run.status, run.phase, run.finished_at = MatchingRun.Status.PROPOSED, "", timezone.now()
+        run.progress_placed, run.progress_gap = run.placed, run.gap
+        run.save(update_fields=[*RESULT_FIELDS])
         store_options(run, list(solution.chosen.values()), slot_times, actor)
         store_reasons(unplaced, [int(k) for k in solution.chosen])
-    return run
+
+
+RESULT_FIELDS = (
+    "objective",
+    "bound",
+    "gap",
+    "placed",
+    "requests_considered",
+    "greedy_placed",
+    "method",
+    "seconds",
+    "unplaced",
+    "status",
+    "phase",
+    "finished_at",
+    "progress_placed",
+    "progress_gap",
+)
 
 
 def _require_proposed(run: MatchingRun) -> None:
@@ -332,7 +385,6 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
     """
     require_manage(actor, run.programme_id)
     _require_proposed(run)
-    programme = run.programme
     now = timezone.now()
     with transaction.atomic():
         # Compare-and-set on the run's status: a second confirm (or a discard) of the same run loses here.
@@ -426,33 +478,42 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             status=ShadowingRequest.Status.PLACED, unplaced_code=""
         )
         run.status, run.confirmed_by, run.confirmed_at = MatchingRun.Status.CONFIRMED, actor.person, now
-        for placement in placements:
-            placement.status = Placement.Status.AWAITING_HOST
-            params = placement_params(placement)
-            notify(
-                programme=programme,
-                recipients=[placement.workplace.contact],
-                kind=KIND_HOSTING,
-                title=gettext_noop("A visitor for %(workplace)s: please accept or decline"),
-                body=gettext_noop(
-                    "%(person)s (%(organisation)s) is proposed to shadow at %(workplace)s on %(days)s."
-                ),
-                params=params,
-                detail=placement.request.learning_goals,
-                url=page_url("placement-detail", pk=placement.pk),
-            )
-            notify(
-                programme=programme,
-                recipients=[placement.request.requester],
-                kind=KIND_PLACEMENT,
-                title=gettext_noop("You have been matched with %(workplace)s"),
-                body=gettext_noop(
-                    "Proposed days: %(days)s. The host will now accept or decline; we will tell you."
-                ),
-                params=params,
-                url=page_url("placement-detail", pk=placement.pk),
-            )
+        # The hosts and the requesters are told by a task, in batches (a confirmation of thousands of
+        # placements answers at once); queued in this transaction, so it is never lost nor sent for a
+        # confirmation that was rolled back.
+        from shadowing.services.matching_queue import notify_confirmed_run
+
+        notify_confirmed_run.enqueue(run.pk)
     return run
+
+
+def notify_confirmed_placements(*, run: MatchingRun, placements: Iterable[Placement]) -> None:
+    """Ask each placement's host contact to accept and tell its requester (the confirmation's messages)."""
+    for placement in placements:
+        params = placement_params(placement)
+        notify(
+            programme=run.programme,
+            recipients=[placement.workplace.contact],
+            kind=KIND_HOSTING,
+            title=gettext_noop("A visitor for %(workplace)s: please accept or decline"),
+            body=gettext_noop(
+                "%(person)s (%(organisation)s) is proposed to shadow at %(workplace)s on %(days)s."
+            ),
+            params=params,
+            detail=placement.request.learning_goals,
+            url=page_url("placement-detail", pk=placement.pk),
+        )
+        notify(
+            programme=run.programme,
+            recipients=[placement.request.requester],
+            kind=KIND_PLACEMENT,
+            title=gettext_noop("You have been matched with %(workplace)s"),
+            body=gettext_noop(
+                "Proposed days: %(days)s. The host will now accept or decline; we will tell you."
+            ),
+            params=params,
+            url=page_url("placement-detail", pk=placement.pk),
+        )
 
 
 def matching_run_discard(*, actor: Actor, run: MatchingRun) -> MatchingRun:
