@@ -290,7 +290,18 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2**attempts, 240))
 
 
+def message_id(outbound: OutboundEmail) -> str:
+    """The message's Message-ID, the same on every attempt: a receiver that got it twice can tell."""
+    return f"<outbox-{outbound.pk}@{settings.CALENDAR_UID_DOMAIN}>"
+
+
 def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
+    message = _build_message(outbound)
+    message.extra_headers["Message-ID"] = message_id(outbound)
+    return message
+
+
+def _build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
     reply_to = [mail_address(outbound.programme.organizer_email)]
     if outbound.ics_content:
         return invite_message(

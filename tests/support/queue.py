@@ -3,6 +3,7 @@ server (aiosmtpd) that records what it receives."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections import Counter
@@ -37,13 +38,20 @@ class SmtpSink:
 
     host: str
     port: int
+    # (recipient, Message-ID) of each message received
     received: list[tuple[str, str]] = field(default_factory=list)
+    # Seconds the server takes over each message (a slow server, so that a test can stop a sender mid-batch).
+    delay: float = 0.0
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count_by_address(self) -> Counter[str]:
         with self.lock:
-            return Counter(address for address, _subject in self.received)
+            return Counter(address for address, _message_id in self.received)
+
+    def count_by_message_id(self) -> Counter[str]:
+        with self.lock:
+            return Counter(message_id for _address, message_id in self.received)
 
 
 class _Handler:
@@ -59,10 +67,12 @@ class _Handler:
         return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)
         message = message_from_bytes(envelope.content)
         with self.sink.lock:
             for address in envelope.rcpt_tos:
-                self.sink.received.append((address, str(message["Subject"])))
+                self.sink.received.append((address, str(message["Message-ID"])))
         return "250 Message accepted for delivery"
 
 
