@@ -69,9 +69,9 @@ def sink() -> Iterator[queue.SmtpSink]:
 def environment(
     postgres_only: None,
     tmp_path: Path,
-    redis_url: str,
+    redis_url: str,  # noqa: F811 (the fixture imported above)
     sink: queue.SmtpSink,
-    settings: Any,  # noqa: F811
+    settings: Any,
 ) -> dict[str, str]:
     env = {
         key: value
