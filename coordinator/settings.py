@@ -379,7 +379,7 @@ AUDITLOG_USE_BASE_MANAGER = True
 DEFAULT_ORGANIZER_EMAIL = env_str("DEFAULT_ORGANIZER_EMAIL", "samordnare@samverkan.example")
 CALENDAR_PRODID = "-//Samverkan//Samverkan 1.0//EN"
 CALENDAR_UID_DOMAIN = env_str("CALENDAR_UID_DOMAIN", "samverkan.example")
-# How often the job runner sweeps for due work (expired offers, released seats, retries), in seconds.
+# How often the seminars sweep for due work (expired offers, released seats) runs, in seconds.
 JOBS_INTERVAL_SECONDS = env_int("JOBS_INTERVAL_SECONDS", 60, minimum=1)
 
 # --- Job shadowing (shadowing/) -------------------------------------------------------------------------
