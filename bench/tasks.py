@@ -33,8 +33,11 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.mail import get_connection  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import Value  # noqa: E402
+from django.db.models.functions import Concat  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import (  # noqa: E402
     override_settings,
@@ -50,7 +53,7 @@ from coordinator.core.models import OutboundEmail  # noqa: E402
 from coordinator.core.tenancy import programme_scope, unscoped  # noqa: E402
 from organisations.permissions import actor_for  # noqa: E402
 from shadowing.models import MatchingRun  # noqa: E402
-from shadowing.services import matching_queue, matching_runs  # noqa: E402
+from shadowing.services import matching_runs  # noqa: E402
 from tests.support import queue  # noqa: E402
 
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -72,16 +75,26 @@ def _smtp(sink: queue.SmtpSink) -> override_settings:
 
 def confirm(requests: int) -> None:
     programme, coordinator, _counts = _store(requests, 1, False)
+    # Everyone gets mail: the stored people have no address.
+    get_user_model().objects.filter(email="").update(email=Concat("username", Value("@example.org")))
     actor = actor_for(coordinator.user)
     with programme_scope([programme.pk]):
         run = matching_runs.matching_run_create(actor=actor, programme=programme)
     print(f"{connection.vendor}: a proposed run of {run.placed:,} placements ({requests:,} requests)")
     for sink in queue.smtp_sink():
         with _smtp(sink):
+            if os.environ.get("QUERIES"):
+                before, ids = 0.0, []
             # Before: everything inside the request, each message over its own connection.
             t0 = time.perf_counter()
             try:
-                with transaction.atomic(), override_settings(TASKS=IMMEDIATE), programme_scope([programme.pk]):
+                if os.environ.get("QUERIES"):
+                    raise _RolledBack
+                with (
+                    transaction.atomic(),
+                    override_settings(TASKS=IMMEDIATE),
+                    programme_scope([programme.pk]),
+                ):
                     matching_runs.matching_run_confirm(actor=actor, run=MatchingRun.objects.get(pk=run.pk))
                     with unscoped():
                         ids = list(OutboundEmail.unscoped_objects.values_list("pk", flat=True))
@@ -103,8 +116,28 @@ def confirm(requests: int) -> None:
             # After: the request books the seats and queues the telling; the worker does the rest.
             with programme_scope([programme.pk]):
                 t0 = time.perf_counter()
-                matching_runs.matching_run_confirm(actor=actor, run=MatchingRun.objects.get(pk=run.pk))
+                if os.environ.get("QUERIES"):
+                    import cProfile
+                    import pstats
+
+                    from django.test.utils import CaptureQueriesContext
+
+                    profiler = cProfile.Profile()
+                    with CaptureQueriesContext(connection) as queries:
+                        profiler.runcall(
+                            matching_runs.matching_run_confirm,
+                            actor=actor,
+                            run=MatchingRun.objects.get(pk=run.pk),
+                        )
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
+                    for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:8]:
+                        print(f"  {float(q['time']):7.2f} s  {q['sql'][:300]}")
+                else:
+                    matching_runs.matching_run_confirm(actor=actor, run=MatchingRun.objects.get(pk=run.pk))
                 after = time.perf_counter() - t0
+            if os.environ.get("QUERIES"):
+                print(f"  confirm: {after:.3f} s, {len(queries.captured_queries)} queries")
+                return
             t0 = time.perf_counter()
             queue.run_worker()
             drained = time.perf_counter() - t0
@@ -127,7 +160,8 @@ def match(requests: int) -> None:
         in_process = time.perf_counter() - t0
         matching_runs.matching_run_discard(actor=actor, run=baseline)
     print(
-        f"  in this process (baseline: loading, solving {baseline.seconds:.2f} s, saving): {in_process:.2f} s; "
+        f"  in this process (baseline: loading, solving {baseline.seconds:.2f} s, saving): "
+        f"{in_process:.2f} s; "
         f"placed {baseline.placed:,}"
     )
     client = APIClient()
@@ -151,7 +185,9 @@ def match(requests: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("what", choices=["confirm", "match"])
     parser.add_argument("--requests", type=int, default=None)
     args = parser.parse_args()

@@ -24,7 +24,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -34,7 +34,7 @@ from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from organisations.models import OwnRule, Programme
 from organisations.permissions import Actor
-from shadowing import invites, permissions
+from shadowing import permissions
 from shadowing.kinds import KIND_HOSTING, KIND_PLACEMENT
 from shadowing.links import page_url
 from shadowing.models import (
@@ -366,6 +366,17 @@ def run_edit_remove(*, actor: Actor, run: MatchingRun, placement: Placement) -> 
         ShadowingRequest.objects.filter(pk=placement.request_id).update(unplaced_code=UnplacedReason.REMOVED)
 
 
+@dataclasses.dataclass
+class _Proposal:
+    """A proposal as confirming it reads it: ids, the workplace's daily cap and its days (slot, date)."""
+
+    pk: int
+    request_id: int
+    workplace_id: int
+    max_per_day: int
+    days: list[tuple[int | None, date]] = dataclasses.field(default_factory=list)
+
+
 def _lock_slots(slot_ids: Iterable[int]) -> dict[int, Slot]:
     """The slots, locked in primary-key order for the rest of the transaction (by pk, unscoped: the caller
     did the scoped reads)."""
@@ -398,14 +409,23 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             action=LogEntry.Action.UPDATE,
             changes={"status": [MatchingRun.Status.PROPOSED.value, MatchingRun.Status.CONFIRMED.value]},
         )
-        placements = list(
-            Placement.objects.filter(run=run, status=Placement.Status.PROPOSED)
-            .select_related(*invites.PLACEMENT_RELATED)
-            .prefetch_related(Prefetch("days", queryset=PlacementDay.objects.all()))
+        # Plain rows: a run of thousands of proposals would otherwise build tens of thousands of model
+        # objects (request, requester, workplace, contact, ...) that checking seats does not need.
+        placements = [
+            _Proposal(pk, request_id, workplace_id, max_per_day)
+            for pk, request_id, workplace_id, max_per_day in Placement.objects.filter(
+                run=run, status=Placement.Status.PROPOSED
+            )
             .order_by("request__submitted_at", "pk")
-        )
+            .values_list("pk", "request_id", "workplace_id", "workplace__max_visitors_per_day")
+        ]
+        by_pk = {p.pk: p for p in placements}
+        for placement_id, slot_id, day in PlacementDay.objects.filter(
+            placement__run=run, placement__status=Placement.Status.PROPOSED
+        ).values_list("placement_id", "slot_id", "date"):
+            by_pk[placement_id].days.append((slot_id, day))
         workplace_ids = {p.workplace_id for p in placements}
-        dates = {d.date for p in placements for d in p.days.all()}
+        dates = {day for p in placements for _slot, day in p.days}
         neighbours = Slot.objects.filter(workplace_id__in=workplace_ids, date__in=dates).values_list(
             "pk", flat=True
         )
@@ -423,49 +443,52 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
         for locked in slots.values():
             day_load[(locked.workplace_id, locked.date)] += locked.booked
         taken: dict[int, int] = defaultdict(int)
-        conflicts: list[str] = []
+        problems: dict[int, str] = {}
         for placement in placements:
             problem = None
             if statuses.get(placement.request_id) != ShadowingRequest.Status.APPROVED:
                 problem = _("the request is no longer waiting for a match")
             else:
-                for day in placement.days.all():
-                    slot = slots.get(day.slot_id) if day.slot_id else None
+                for slot_id, day in sorted(placement.days, key=lambda d: d[1]):
+                    slot = slots.get(slot_id) if slot_id else None
                     if slot is None or slot.booked + taken[slot.pk] + 1 > slot.capacity:
-                        problem = _("the visit day %(date)s is full") % {"date": day.date.isoformat()}
+                        problem = _("the visit day %(date)s is full") % {"date": day.isoformat()}
                         break
-                    if (
-                        day_load[(slot.workplace_id, slot.date)] + 1
-                        > placement.workplace.max_visitors_per_day
-                    ):
+                    if day_load[(slot.workplace_id, slot.date)] + 1 > placement.max_per_day:
                         problem = _("the workplace takes no more visitors on %(date)s") % {
-                            "date": day.date.isoformat()
+                            "date": day.isoformat()
                         }
                         break
                     taken[slot.pk] += 1
                     day_load[(slot.workplace_id, slot.date)] += 1
             if problem:
-                conflicts.append(
-                    _("%(person)s at %(workplace)s: %(problem)s")
-                    % {
-                        "person": placement.request.requester.full_name,
-                        "workplace": placement.workplace.name,
-                        "problem": problem,
-                    }
-                )
-        if conflicts:
+                problems[placement.pk] = problem
+        if problems:
+            named = Placement.objects.filter(pk__in=list(problems)).select_related(
+                "request__requester__user", "workplace"
+            )
+            names = {p.pk: (p.request.requester.full_name, p.workplace.name) for p in named}
+            conflicts = [
+                _("%(person)s at %(workplace)s: %(problem)s")
+                % {"person": names[pk][0], "workplace": names[pk][1], "problem": problem}
+                for pk, problem in problems.items()
+            ]
             raise Conflict(
                 [_("Some proposals no longer fit; remove or re-assign them and confirm again."), *conflicts]
             )
-        for slot_id in sorted(taken):
-            # By pk on the rows locked above (a scoped UPDATE would re-join the workplace in a subquery).
-            Slot.unscoped_objects.filter(pk=slot_id).update(booked=F("booked") + taken[slot_id])
+        # One UPDATE per distinct number of seats taken (a handful), not one per slot (thousands in a large
+        # run); by pk on the rows locked above (a scoped UPDATE would re-join the workplace in a subquery).
+        by_count: defaultdict[int, list[int]] = defaultdict(list)
+        for slot_id, count in taken.items():
+            by_count[count].append(slot_id)
+        for count, slot_ids in sorted(by_count.items()):
+            Slot.unscoped_objects.filter(pk__in=sorted(slot_ids)).update(booked=F("booked") + count)
         ids = [p.pk for p in placements]
         Placement.objects.filter(pk__in=ids).update(status=Placement.Status.AWAITING_HOST, updated_at=now)
         PlacementEvent.objects.bulk_create(
             [
                 PlacementEvent(
-                    placement=p,
+                    placement_id=p.pk,
                     from_status=Placement.Status.PROPOSED,
                     to_status=Placement.Status.AWAITING_HOST,
                     actor=actor.person,

@@ -4,6 +4,7 @@ server (aiosmtpd) that records what it receives."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from collections import Counter
@@ -79,6 +80,8 @@ class _Handler:
 def smtp_sink() -> Iterator[SmtpSink]:
     """Start aiosmtpd on a free loopback port; yields the sink, stops the server afterwards."""
     from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
