@@ -366,6 +366,15 @@ def run_edit_remove(*, actor: Actor, run: MatchingRun, placement: Placement) -> 
         ShadowingRequest.objects.filter(pk=placement.request_id).update(unplaced_code=UnplacedReason.REMOVED)
 
 
+@dataclasses.dataclass(frozen=True)
+class _LockedSlot:
+    pk: int
+    workplace_id: int
+    date: date
+    capacity: int
+    booked: int
+
+
 @dataclasses.dataclass
 class _Proposal:
     """A proposal as confirming it reads it: ids, the workplace's daily cap and its days (slot, date)."""
@@ -377,13 +386,16 @@ class _Proposal:
     days: list[tuple[int | None, date]] = dataclasses.field(default_factory=list)
 
 
-def _lock_slots(slot_ids: Iterable[int]) -> dict[int, Slot]:
+def _lock_slots(slot_ids: Iterable[int]) -> dict[int, _LockedSlot]:
     """The slots, locked in primary-key order for the rest of the transaction (by pk, unscoped: the caller
-    did the scoped reads)."""
+    did the scoped reads); plain rows, as a large run locks thousands."""
     queryset = Slot.unscoped_objects.filter(pk__in=set(slot_ids)).order_by("pk")
     if _slot_lock_enabled:
         queryset = queryset.select_for_update()
-    return {s.pk: s for s in queryset}
+    return {
+        row[0]: _LockedSlot(*row)
+        for row in queryset.values_list("pk", "workplace_id", "date", "capacity", "booked")
+    }
 
 
 def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
@@ -483,8 +495,10 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             by_count[count].append(slot_id)
         for count, slot_ids in sorted(by_count.items()):
             Slot.unscoped_objects.filter(pk__in=sorted(slot_ids)).update(booked=F("booked") + count)
-        ids = [p.pk for p in placements]
-        Placement.objects.filter(pk__in=ids).update(status=Placement.Status.AWAITING_HOST, updated_at=now)
+        # Every proposal of the run, by the run (no list of thousands of ids to compile into the query).
+        Placement.objects.filter(run=run, status=Placement.Status.PROPOSED).update(
+            status=Placement.Status.AWAITING_HOST, updated_at=now
+        )
         PlacementEvent.objects.bulk_create(
             [
                 PlacementEvent(
