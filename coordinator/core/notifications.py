@@ -134,6 +134,8 @@ def notify(
 class _CommitBatch(list[int]):
     """The notifications written in one transaction, handed to the queue in one step after its commit."""
 
+    savepoints: list[str]
+
     def flush(self) -> None:
         size = settings.OUTBOX_BATCH_SIZE
         for start in range(0, len(self), size):
@@ -146,8 +148,14 @@ def _after_commit_batch() -> _CommitBatch:
     not 10,000 callbacks."""
     connection = transaction.get_connection()
     batch: _CommitBatch | None = getattr(connection, "_samverkan_notification_batch", None)
-    if batch is None or not any(entry[1] == batch.flush for entry in connection.run_on_commit):
+    # The same atomic block (savepoints) as the batch's registration, and its callback still pending.
+    if (
+        batch is None
+        or batch.savepoints != list(connection.savepoint_ids)
+        or not any(entry[1] == batch.flush for entry in connection.run_on_commit)
+    ):
         batch = _CommitBatch()
+        batch.savepoints = list(connection.savepoint_ids)
         connection._samverkan_notification_batch = batch  # type: ignore[attr-defined]
         transaction.on_commit(batch.flush)
     return batch
