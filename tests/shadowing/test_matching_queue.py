@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.models import Notification
-from coordinator.core.tenancy import unscoped
+from coordinator.core.tenancy import programme_scope, unscoped
 from organisations.models import PlatformRole, RoleAssignment
 from shadowing.consumers import RunProgressConsumer
 from shadowing.models import MatchingRun, Placement
@@ -218,13 +218,15 @@ def test_two_coordinators_starting_at_once_start_one_run(
     def start(person) -> None:
         try:
             barrier.wait()
-            with transaction.atomic():
+            with programme_scope([programme.pk]), transaction.atomic():
                 matching_queue.matching_run_start(
                     actor=actor_for(person.user), programme=programme, fairness_weight=None
                 )
             outcomes.append("started")
         except Conflict:
             outcomes.append("refused")
+        except Exception as exc:  # shown in the assertion below
+            outcomes.append(repr(exc))
         finally:
             connection.close()
 

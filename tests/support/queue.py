@@ -19,7 +19,22 @@ DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 def run_worker() -> None:
-    """The task library's database worker, in this process: runs every task due now, then stops."""
+    """The task library's database worker, in this process: runs every task due now, then stops.
+
+    The worker closes stale connections between tasks, which would close the test's own connection (and
+    its transaction) on PostgreSQL; here the test's connection stays open.
+    """
+    from django_tasks_db.management.commands import db_worker
+
+    closing = db_worker.close_old_connections
+    db_worker.close_old_connections = lambda: None  # type: ignore[assignment]
+    try:
+        _worker()
+    finally:
+        db_worker.close_old_connections = closing
+
+
+def _worker() -> None:
     Worker(
         queue_names=["*"],
         interval=0,
