@@ -52,8 +52,8 @@ run: install messages
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:8000/ (stop with Ctrl-C)"
-	@DEBUG=1 $(BIN)/python manage.py run_jobs --loop & jobs_pid=$$!; \
-	 trap 'kill $$jobs_pid 2>/dev/null' EXIT INT TERM; \
+	@DEBUG=1 $(BIN)/python manage.py task_worker --queue-name '*' --interval 0.5 & worker_pid=$$!; \
+	 trap 'kill $$worker_pid 2>/dev/null' EXIT INT TERM; \
 	 DEBUG=1 $(BIN)/python -m coordinator.servers daphne -b 127.0.0.1 -p 8000
 
 test: install messages

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "auditlog",
     "channels",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "coordinator.core",
     "organisations",
     "shadowing",
@@ -126,6 +128,28 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Task queue (docs/deployment.md "Task queue") ------------------------------------------------------
+# Slow work (matching, mail, periodic sweeps) runs in `manage.py task_worker` processes that read the queue
+# from the database: no extra service. TASKS_BACKEND=immediate runs each task inside the call that
+# enqueues it (tests that are not about the queue).
+TASKS_BACKEND = env_choice("TASKS_BACKEND", "database", {"database", "immediate"})
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND]
+    }
+}
+# A worker that has not been heard of for this long is taken for dead: the task it was running is queued
+# again (a crashed worker loses nothing). Workers report every TASKS_HEARTBEAT_SECONDS.
+TASKS_HEARTBEAT_SECONDS = env_float("TASKS_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
+TASKS_WORKER_TIMEOUT_SECONDS = env_float("TASKS_WORKER_TIMEOUT_SECONDS", 30.0, minimum=0.5)
+# How often a failing task is tried again, with exponential back-off, before it is recorded as failed.
+TASKS_MAX_ATTEMPTS = env_int("TASKS_MAX_ATTEMPTS", 5, minimum=1)
+# Outbox messages one delivery task sends over one SMTP connection.
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 200, minimum=1)
 
 # --- Authentication -------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -357,7 +381,7 @@ AUDITLOG_USE_BASE_MANAGER = True
 DEFAULT_ORGANIZER_EMAIL = env_str("DEFAULT_ORGANIZER_EMAIL", "samordnare@samverkan.example")
 CALENDAR_PRODID = "-//Samverkan//Samverkan 1.0//EN"
 CALENDAR_UID_DOMAIN = env_str("CALENDAR_UID_DOMAIN", "samverkan.example")
-# How often the job runner sweeps for due work (expired offers, released seats, retries), in seconds.
+# How often the seminars sweep for due work (expired offers, released seats) runs, in seconds.
 JOBS_INTERVAL_SECONDS = env_int("JOBS_INTERVAL_SECONDS", 60, minimum=1)
 
 # --- Job shadowing (shadowing/) -------------------------------------------------------------------------

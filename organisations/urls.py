@@ -31,6 +31,7 @@ urlpatterns = [
     path("work-roles/<int:pk>/", programme.WorkRoleEditView.as_view(), name="work-role-edit"),
     path("work-roles/<int:pk>/delete/", programme.WorkRoleDeleteView.as_view(), name="work-role-delete"),
     path("platform/programmes/", platform.PlatformProgrammeListView.as_view(), name="platform-programmes"),
+    path("platform/jobs/", platform.PlatformJobsView.as_view(), name="platform-jobs"),
     path(
         "platform/programmes/new/",
         platform.PlatformProgrammeCreateView.as_view(),

@@ -34,7 +34,15 @@ from shadowing.models import (
     Topic,
     Workplace,
 )
-from shadowing.services import history, matching_runs, placements, reflections, shadowing_requests, workplaces
+from shadowing.services import (
+    history,
+    matching_queue,
+    matching_runs,
+    placements,
+    reflections,
+    shadowing_requests,
+    workplaces,
+)
 
 
 class IsCoordinator(BasePermission):
@@ -336,9 +344,12 @@ class MatchingRunViewSet(
 ):
     """Matching runs (coordinators only).
 
-    ``POST`` matches every approved request against the free slots and returns the proposal: the
-    placements, the objective, the LP bound, the gap, how many were placed (and how many first-come-
-    first-served would have placed) and each unplaced request with its reason. ``assign`` and ``remove``
+    ``POST`` queues a match of every approved request against the free slots and answers at once (202)
+    with the run ``queued``; a task worker works it out (``solving``, with ``phase``, ``progress_placed``
+    and ``progress_gap``) into ``proposed`` (or ``failed``, with ``error``). 409 while another run of the
+    programme is queued or being worked out. The proposal holds the placements, the objective, the LP
+    bound, the gap, how many were placed (and how many first-come-first-served would have placed) and
+    each unplaced request with its reason. ``assign`` and ``remove``
     edit the proposal by hand; ``confirm`` books the seats and asks the hosts (409 if a proposal no longer
     fits); ``discard`` throws it away."""
 
@@ -352,19 +363,19 @@ class MatchingRunViewSet(
         return selectors.runs_for(self.actor)
 
     @extend_schema(
-        request=serializers.MatchingRunCreateSerializer, responses={201: serializers.MatchingRunSerializer}
+        request=serializers.MatchingRunCreateSerializer, responses={202: serializers.MatchingRunSerializer}
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = serializers.MatchingRunCreateSerializer(
             data=request.data, context=self.get_serializer_context()
         )
         incoming.is_valid(raise_exception=True)
-        run = matching_runs.matching_run_create(
+        run = matching_queue.matching_run_start(
             actor=self.actor,
             programme=incoming.validated_data["programme"],
             fairness_weight=incoming.validated_data.get("fairness_weight"),
         )
-        return self.answer(run, status.HTTP_201_CREATED)
+        return self.answer(run, status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=serializers.MatchingRunSerializer)
     @action(detail=True, methods=["post"])

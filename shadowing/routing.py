@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list[URLPattern] = []
+from shadowing import consumers
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/shadowing/runs/<int:run_id>/", consumers.RunProgressConsumer.as_asgi()),
+]

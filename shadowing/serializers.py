@@ -375,6 +375,11 @@ class MatchingRunSerializer(serializers.ModelSerializer):  # type: ignore[type-a
             "seconds",
             "confirmed_by",
             "confirmed_at",
+            "phase",
+            "progress_placed",
+            "progress_gap",
+            "finished_at",
+            "error",
             "placements",
             "unplaced",
         ]

@@ -158,3 +158,26 @@ def postgres_only() -> Iterator[None]:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (select_for_update and real concurrency); run `make test-postgres`")
     yield
+
+
+@pytest.fixture
+def database_queue(settings: Any) -> Callable[[], None]:
+    """The real task queue: tasks are written to the database; call the returned function to run a worker
+    (in this process) over every task due now."""
+    from tests.support.queue import DATABASE_QUEUE, run_worker
+
+    settings.TASKS = DATABASE_QUEUE
+    return run_worker
+
+
+@pytest.fixture
+def smtp_sink(settings: Any) -> Iterator[Any]:
+    """A local SMTP server (aiosmtpd) that the mail backend sends to; it records what it receives."""
+    from tests.support import queue
+
+    for sink in queue.smtp_sink():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = sink.host, sink.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        yield sink

@@ -17,6 +17,8 @@ os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="samverkan-test-"))
 os.environ.setdefault("LANGUAGE_CODE", "en")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ["REDIS_URL"] = ""
+# Tasks run inside the call that enqueues them; tests of the queue itself run a database worker.
+os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 from coordinator.settings import *  # noqa: E402, F403
 from coordinator.settings import DATABASES, STORAGES  # noqa: E402

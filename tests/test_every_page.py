@@ -46,6 +46,8 @@ SKIPPED_NAMES = {
     # Placing by hand needs a request and a workplace in its query (tests/shadowing/test_manual_placement.py).
     "shadowing:run-assign",
     "organisations:platform-programme-create",
+    # The periodic jobs' page (platform administrators): tests/coordinator/test_task_queue.py.
+    "organisations:platform-jobs",
     # Visitors' sign-in steps, which need a secret or a provider's answer (tests/organisations/test_sso.py,
     # test_invitations.py, test_accounts.py).
     "sso-start",

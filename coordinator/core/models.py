@@ -101,13 +101,20 @@ class NotificationPreference(TenantModel):
 
 
 class JobRun(models.Model):
-    """When each periodic job last ran, so that several runner processes do not repeat each other's work."""
+    """Where each periodic job stands: its last run, its next one (the one queued task that will run it) and
+    its failures. The row is locked while a run is scheduled, so each job has exactly one pending run."""
 
-    name = models.CharField(max_length=100, unique=True)
-    last_started_at = models.DateTimeField(null=True, blank=True)
-    last_finished_at = models.DateTimeField(null=True, blank=True)
-    last_handled = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    name = models.CharField(_("job"), max_length=100, unique=True)
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    last_handled = models.PositiveIntegerField(_("handled in the last run"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+    # The queued task (django-tasks result id) that runs the job next; unique: one pending run per job.
+    pending_task_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    total_failures = models.PositiveIntegerField(_("failures in all"), default=0)
+    last_failed_at = models.DateTimeField(_("last failed"), null=True, blank=True)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=~Q(name=""), name="jobrun_name_not_empty")]
@@ -179,3 +186,17 @@ class CalendarReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id}: {self.outcome}"
+
+
+class TaskWorker(models.Model):
+    """A running task worker (``manage.py task_worker``), as last heard of. A task left running by a worker
+    not heard of for ``TASKS_WORKER_TIMEOUT_SECONDS`` is queued again (``coordinator.core.tasks``)."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.hostname}:{self.pid})"

@@ -19,16 +19,18 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_tasks import task
 
 from coordinator.core import registry
 from coordinator.core.calendar import Method, invite_message, mail_address
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
+from coordinator.core.tasks import retry_later
 from coordinator.core.tenancy import unscoped
 from coordinator.core.validators import one_line
 
@@ -125,9 +127,38 @@ def notify(
         )
         created.append(notification)
     if created:
-        ids = [n.pk for n in created]
-        transaction.on_commit(lambda: _after_commit(ids))
+        _after_commit_batch().extend(n.pk for n in created)
     return created
+
+
+class _CommitBatch(list[int]):
+    """The notifications written in one transaction, handed to the queue in one step after its commit."""
+
+    savepoints: list[str]
+
+    def flush(self) -> None:
+        size = settings.OUTBOX_BATCH_SIZE
+        for start in range(0, len(self), size):
+            after_commit.enqueue(list(self[start : start + size]))
+
+
+def _after_commit_batch() -> _CommitBatch:
+    """This transaction's batch (a new one, registered with ``on_commit``, if it has none yet or if the
+    savepoint that registered it was rolled back): a confirmation that tells 10,000 people queues 50 tasks,
+    not 10,000 callbacks."""
+    connection = transaction.get_connection()
+    batch: _CommitBatch | None = getattr(connection, "_samverkan_notification_batch", None)
+    # The same atomic block (savepoints) as the batch's registration, and its callback still pending.
+    if (
+        batch is None
+        or batch.savepoints != list(connection.savepoint_ids)
+        or not any(entry[1] == batch.flush for entry in connection.run_on_commit)
+    ):
+        batch = _CommitBatch()
+        batch.savepoints = list(connection.savepoint_ids)
+        connection._samverkan_notification_batch = batch  # type: ignore[attr-defined]
+        transaction.on_commit(batch.flush)
+    return batch
 
 
 def _render(text: object, params: Mapping[str, object] | None) -> str:
@@ -192,7 +223,7 @@ def send_email(
             url=url,
             invite=None,
         )
-    transaction.on_commit(lambda: deliver([outbound.pk]))
+    transaction.on_commit(lambda: deliver_outbox.enqueue([outbound.pk]))
     return outbound
 
 
@@ -229,15 +260,17 @@ def _queue_email(
     )
 
 
-def _after_commit(notification_ids: list[int]) -> None:
-    with unscoped():  # runs after the request's scope may be gone; the ids come from this transaction
+@task()
+def after_commit(notification_ids: list[int]) -> int:
+    """Push committed notifications to their people's open tabs and send their mail (one batch)."""
+    with unscoped():  # runs after the request's scope is gone; the ids come from a committed transaction
         rows = list(
             Notification.unscoped_objects.filter(pk__in=notification_ids).values(
                 "pk", "recipient_id", "kind", "title", "url", "email_id"
             )
         )
     _push_live(rows)
-    deliver([r["email_id"] for r in rows if r["email_id"]])
+    return _deliver_or_retry([r["email_id"] for r in rows if r["email_id"]], attempt=0)
 
 
 def _push_live(rows: list[Any]) -> None:
@@ -269,7 +302,18 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2**attempts, 240))
 
 
+def message_id(outbound: OutboundEmail) -> str:
+    """The message's Message-ID, the same on every attempt: a receiver that got it twice can tell."""
+    return f"<outbox-{outbound.pk}@{settings.CALENDAR_UID_DOMAIN}>"
+
+
 def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
+    message = _build_message(outbound)
+    message.extra_headers["Message-ID"] = message_id(outbound)
+    return message
+
+
+def _build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
     reply_to = [mail_address(outbound.programme.organizer_email)]
     if outbound.ics_content:
         return invite_message(
@@ -305,30 +349,62 @@ def _claim(pk: int) -> bool:
     return claimed == 1
 
 
+@task()
+def deliver_outbox(outbound_ids: list[int], attempt: int = 0) -> int:
+    """Send a batch of outbox messages over one SMTP connection (a task; see ``deliver``)."""
+    return _deliver_or_retry(outbound_ids, attempt=attempt)
+
+
+def _deliver_or_retry(outbound_ids: list[int], *, attempt: int) -> int:
+    """Deliver; when the mail server cannot be reached at all, try the batch again after the back-off (the
+    messages stay pending, and ``outbox.deliver_due`` is the backstop)."""
+    try:
+        return deliver(outbound_ids)
+    except OSError:
+        logger.warning("The mail server could not be reached (attempt %s)", attempt + 1, exc_info=True)
+        retry_later(deliver_outbox, attempt, outbound_ids)
+        return 0
+
+
 def deliver(outbound_ids: Iterable[int]) -> int:
-    """Send the given outbox messages now; returns how many were sent. Safe to call from several processes."""
+    """Send the given outbox messages now over one SMTP connection; returns how many were sent.
+
+    Safe to call from several processes, and after a crash: each message is claimed (compare-and-set)
+    just before it is handed to the mail server and marked sent just after, so at most the one message in
+    flight when a worker dies is in doubt, and ``deliver_due`` never hands that one over again (no
+    duplicate): it is reported as failed, for a person to check. A message that failed is retried with
+    back-off. Raises ``OSError`` when the mail server cannot be reached at all (nothing is claimed then).
+    """
+    ids = list(outbound_ids)
+    if not ids:
+        return 0
     sent = 0
-    connection = None
-    for pk in outbound_ids:
-        if not _claim(pk):
-            continue
-        # The row this process has just claimed by its id (outbox, outside any request).
-        outbound = OutboundEmail.unscoped_objects.select_related("programme").get(pk=pk)
-        try:
-            connection = connection or get_connection(fail_silently=False)
-            if connection.send_messages([build_message(outbound)]) != 1:
-                raise RuntimeError("the mail backend accepted no message")
-        except Exception as exc:  # any transport error: record it and retry later
-            _record_failure(outbound, exc)
-            connection = None
-            continue
-        outbound.status = OutboundEmail.Status.SENT
-        outbound.sent_at = timezone.now()
-        outbound.attempts += 1
-        outbound.claimed_until = None
-        outbound.last_error = ""
-        outbound.save(update_fields=["status", "sent_at", "attempts", "claimed_until", "last_error"])
-        sent += 1
+    connection = get_connection(fail_silently=False)
+    connection.open()  # raises OSError when the server is down: the batch stays pending
+    try:
+        for pk in ids:
+            if not _claim(pk):
+                continue
+            # The row this process has just claimed by its id (outbox, outside any request).
+            outbound = OutboundEmail.unscoped_objects.select_related("programme").get(pk=pk)
+            try:
+                if connection.send_messages([build_message(outbound)]) != 1:
+                    raise RuntimeError("the mail backend accepted no message")
+            except Exception as exc:  # any transport error: record it and retry later
+                _record_failure(outbound, exc)
+                connection.close()
+                connection = get_connection(fail_silently=False)
+                continue
+            OutboundEmail.unscoped_objects.filter(pk=pk).update(
+                status=OutboundEmail.Status.SENT,
+                sent_at=timezone.now(),
+                attempts=F("attempts") + 1,
+                claimed_until=None,
+                last_error="",
+            )
+            sent += 1
+    finally:
+        connection.close()
     return sent
 
 
@@ -375,17 +451,35 @@ def _alert_coordinators(outbound: OutboundEmail) -> None:
             )
 
 
+IN_DOUBT = "The sender stopped while handing this message to the mail server: it may have been delivered."
+
+
 def deliver_due() -> int:
-    """Periodic job: retry messages whose next attempt is due, and free stale claims of crashed senders."""
+    """Periodic job: queue the messages whose next attempt is due (in batches); returns how many. The
+    messages a crashed sender left in doubt (claimed, never marked sent) are reported as failed rather
+    than risk sending them twice."""
     now = timezone.now()
     # The whole outbox, every programme's.
-    OutboundEmail.unscoped_objects.filter(status=OutboundEmail.Status.SENDING, claimed_until__lt=now).update(
-        status=OutboundEmail.Status.PENDING, claimed_until=None
+    stale = list(
+        OutboundEmail.unscoped_objects.filter(
+            status=OutboundEmail.Status.SENDING, claimed_until__lt=now
+        ).select_related("programme")
     )
-    due = OutboundEmail.unscoped_objects.filter(
-        status=OutboundEmail.Status.PENDING, next_attempt_at__lte=now
-    ).values_list("pk", flat=True)[:500]
-    return deliver(list(due))
+    for outbound in stale:
+        if OutboundEmail.unscoped_objects.filter(
+            pk=outbound.pk, status=OutboundEmail.Status.SENDING, claimed_until__lt=now
+        ).update(status=OutboundEmail.Status.FAILED, claimed_until=None, last_error=IN_DOUBT):
+            outbound.last_error = IN_DOUBT
+            _alert_coordinators(outbound)
+    due = list(
+        OutboundEmail.unscoped_objects.filter(
+            status=OutboundEmail.Status.PENDING, next_attempt_at__lte=now
+        ).values_list("pk", flat=True)[:5000]
+    )
+    size = settings.OUTBOX_BATCH_SIZE
+    for start in range(0, len(due), size):
+        deliver_outbox.enqueue(due[start : start + size])
+    return len(due)
 
 
 registry.periodic_jobs.register(

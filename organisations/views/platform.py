@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
 
+from coordinator.core import registry, tasks
+from coordinator.core.models import JobRun, TaskWorker
 from coordinator.core.validators import parse_int
 from coordinator.core.views import SERVICE_ERRORS, ServiceFormMixin, error_text
 from organisations import forms, selectors
@@ -118,3 +120,17 @@ class PlatformProgrammeCreateView(PlatformAdminMixin, ServiceFormMixin, FormView
             ),
         )
         return reverse("organisations:platform-programmes")
+
+
+class PlatformJobsView(PlatformAdminMixin, TemplateView):
+    """The periodic jobs: when each last ran, what it handled, when it runs next and how it failed."""
+
+    template_name = "organisations/platform_jobs.html"
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(**kwargs)
+        states = {state.name: state for state in JobRun.objects.all()}
+        context["jobs"] = [(job, states.get(job.name)) for job in registry.periodic_jobs]
+        context["queue"] = tasks.queue_depth()
+        context["workers"] = list(TaskWorker.objects.order_by("started_at"))
+        return context

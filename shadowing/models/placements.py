@@ -23,9 +23,25 @@ class MatchingRun(TenantModel):
     """One automatic match of a programme's approved requests against free slots, and its quality."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        SOLVING = "solving", _("Being worked out")
         PROPOSED = "proposed", _("Proposed")
         CONFIRMED = "confirmed", _("Confirmed")
         DISCARDED = "discarded", _("Discarded")
+        FAILED = "failed", _("Failed")
+
+    class Phase(models.TextChoices):
+        """What a run being worked out is doing: loading and saving by the task, the rest by the solver."""
+
+        LOADING = "loading", _("Reading the requests and free days")
+        BOUND = "bound", _("Working out the best possible")
+        ROUNDING = "rounding", _("Choosing the visits")
+        IMPROVING = "improving", _("Improving the proposal")
+        DONE = "done", _("Proposal found")
+        SAVING = "saving", _("Saving the proposal")
+
+    # A run waiting for or held by the task queue: at most one per programme (a database constraint).
+    ACTIVE: ClassVar[tuple[str, ...]] = (Status.QUEUED, Status.SOLVING)
 
     programme = models.ForeignKey(
         "organisations.Programme",
@@ -53,12 +69,33 @@ class MatchingRun(TenantModel):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     # Why each considered request was left out of the proposal: {request id: reason code}.
     unplaced = models.JSONField(default=dict, blank=True, editable=False)
+    # Progress while the task works the run out (shown live on its page), and why it failed.
+    phase = models.CharField(_("phase"), max_length=12, choices=Phase.choices, blank=True)
+    progress_placed = models.PositiveIntegerField(_("placed so far"), default=0)
+    progress_gap = models.FloatField(_("current gap"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    # After a confirmation: the placements (by pk, in order) whose people have been told, so that the task
+    # telling them, run again after a crash, tells nobody twice.
+    notified_through = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("matching run")
         verbose_name_plural = _("matching runs")
         indexes = [models.Index(fields=["programme", "status", "created_at"], name="matchingrun_status_idx")]
+        constraints = [
+            # Two runs of one programme worked out at once would propose the same free days twice.
+            models.UniqueConstraint(
+                fields=["programme"],
+                condition=models.Q(status__in=["queued", "solving"]),
+                name="matchingrun_one_active_per_programme",
+            )
+        ]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"

@@ -17,15 +17,15 @@ import contextlib
 import dataclasses
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, Prefetch
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -36,7 +36,7 @@ from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from organisations.models import OwnRule, Programme
 from organisations.permissions import Actor
-from shadowing import invites, permissions
+from shadowing import permissions
 from shadowing.kinds import KIND_HOSTING, KIND_PLACEMENT
 from shadowing.links import page_url
 from shadowing.models import (
@@ -101,18 +101,54 @@ def reason_text(code: str) -> str:
         return str(UnplacedReason.ALL_FULL.label)
 
 
+ALREADY_RUNNING = gettext_noop(
+    "A match is already being worked out for this programme. Wait for it to finish, then start another."
+)
+
+Progress = Callable[[str, int, float | None], None]
+
+
 def matching_run_create(
     *, actor: Actor, programme: Programme, fairness_weight: float | None = None
 ) -> MatchingRun:
-    """Match every approved request against the free slots of the published workplaces (coordinators).
+    """Match every approved request against the free slots of the published workplaces now, in this
+    process (coordinators; scripts, tests and benchmarks: pages and API queue the run with
+    ``matching_queue.matching_run_start`` instead).
 
-    Builds the problem with ``shadowing.matching.options.build_problem``, solves it with
-    ``shadowing.matching.solver.solve`` (which also reports what first-come-first-served places, kept for
-    comparison), and stores the proposal: ``proposed`` placements (no seat taken yet), the objective, the
-    LP bound and the gap, and each unplaced request's reason. Nothing is sent until the run is confirmed.
+    Refused with a conflict while another run of the programme is being worked out.
     """
     require_manage(actor, programme)
     weight = _fairness_weight(fairness_weight)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                run = MatchingRun.objects.create(
+                    programme=programme,
+                    created_by=actor.person,
+                    fairness_weight=weight,
+                    status=MatchingRun.Status.SOLVING,
+                )
+        except IntegrityError as error:
+            raise Conflict(_(ALREADY_RUNNING)) from error
+        matching_run_solve_into(actor=actor, run=run)
+    return run
+
+
+def matching_run_solve_into(*, actor: Actor, run: MatchingRun, progress: Progress | None = None) -> None:
+    """Work out a run that is being solved: the proposal, its figures and each unplaced request's reason.
+
+    Builds the problem with ``shadowing.matching.options.build_problem``, solves it with
+    ``shadowing.matching.solver.solve`` (which also reports what first-come-first-served places, kept for
+    comparison), and stores, in one transaction, the ``proposed`` placements (no seat taken yet), the
+    objective, the LP bound and the gap, and each unplaced request's reason; the run becomes ``proposed``.
+    ``progress(phase, placed_so_far, gap)`` hears "loading", the solver's phases and "saving". Nothing is
+    sent until the run is confirmed.
+    """
+    report = progress or (lambda phase, placed, gap: None)
+    report(MatchingRun.Phase.LOADING, 0, None)
+    programme = run.programme
+    require_manage(actor, programme)
+    weight = run.fairness_weight
     # The solver and numpy/scipy load only on this path.
     from shadowing.matching import options as matching_options
     from shadowing.matching import solver
@@ -181,6 +217,7 @@ def matching_run_create(
         problem,
         time_limit=float(settings.SHADOWING_MATCHING_TIME_LIMIT),
         start=previous_proposal(programme),
+        progress=report,
     )
     # `solve` runs first-come-first-served as its safety net and reports how many it placed.
     greedy_placed = solution.greedy_placed
@@ -195,24 +232,39 @@ def matching_run_create(
     # The slots were read with their times above: a second query with the chosen ids in an IN list
     # takes SQLite tens of seconds at 50,000 placements.
     slot_times = {pk: (day, start, end) for pk, _wid, day, _cap, _booked, start, end in slot_rows}
+    report(MatchingRun.Phase.SAVING, int(solution.placed), float(solution.gap))
     with transaction.atomic():
-        run = MatchingRun.objects.create(
-            programme=programme,
-            created_by=actor.person,
-            fairness_weight=weight,
-            objective=float(solution.objective),
-            bound=float(solution.bound),
-            gap=float(solution.gap),
-            placed=int(solution.placed),
-            requests_considered=len(request_specs),
-            greedy_placed=int(greedy_placed),
-            method=str(solution.method)[:60],
-            seconds=float(solution.seconds),
-            unplaced=unplaced,
+        run.objective, run.bound, run.gap = (
+            float(solution.objective),
+            float(solution.bound),
+            float(solution.gap),
         )
+        run.placed, run.requests_considered = int(solution.placed), len(request_specs)
+        run.greedy_placed, run.method = int(greedy_placed), str(solution.method)[:60]
+        run.seconds, run.unplaced = float(solution.seconds), unplaced
+        run.status, run.phase, run.finished_at = MatchingRun.Status.PROPOSED, "", timezone.now()
+        run.progress_placed, run.progress_gap = run.placed, run.gap
+        run.save(update_fields=[*RESULT_FIELDS])
         store_options(run, list(solution.chosen.values()), slot_times, actor)
         store_reasons(unplaced, [int(k) for k in solution.chosen])
-    return run
+
+
+RESULT_FIELDS = (
+    "objective",
+    "bound",
+    "gap",
+    "placed",
+    "requests_considered",
+    "greedy_placed",
+    "method",
+    "seconds",
+    "unplaced",
+    "status",
+    "phase",
+    "finished_at",
+    "progress_placed",
+    "progress_gap",
+)
 
 
 def previous_proposal(programme: Programme) -> dict[int, Option]:
@@ -350,13 +402,36 @@ def run_edit_remove(*, actor: Actor, run: MatchingRun, placement: Placement) -> 
         ShadowingRequest.objects.filter(pk=placement.request_id).update(unplaced_code=UnplacedReason.REMOVED)
 
 
-def _lock_slots(slot_ids: Iterable[int]) -> dict[int, Slot]:
+@dataclasses.dataclass(frozen=True)
+class _LockedSlot:
+    pk: int
+    workplace_id: int
+    date: date
+    capacity: int
+    booked: int
+
+
+@dataclasses.dataclass
+class _Proposal:
+    """A proposal as confirming it reads it: ids, the workplace's daily cap and its days (slot, date)."""
+
+    pk: int
+    request_id: int
+    workplace_id: int
+    max_per_day: int
+    days: list[tuple[int | None, date]] = dataclasses.field(default_factory=list)
+
+
+def _lock_slots(slot_ids: Iterable[int]) -> dict[int, _LockedSlot]:
     """The slots, locked in primary-key order for the rest of the transaction (by pk, unscoped: the caller
-    did the scoped reads)."""
+    did the scoped reads); plain rows, as a large run locks thousands."""
     queryset = Slot.unscoped_objects.filter(pk__in=set(slot_ids)).order_by("pk")
     if _slot_lock_enabled:
         queryset = queryset.select_for_update()
-    return {s.pk: s for s in queryset}
+    return {
+        row[0]: _LockedSlot(*row)
+        for row in queryset.values_list("pk", "workplace_id", "date", "capacity", "booked")
+    }
 
 
 def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
@@ -369,7 +444,6 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
     """
     require_manage(actor, run.programme_id)
     _require_proposed(run)
-    programme = run.programme
     now = timezone.now()
     with transaction.atomic():
         # Compare-and-set on the run's status: a second confirm (or a discard) of the same run loses here.
@@ -383,14 +457,23 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             action=LogEntry.Action.UPDATE,
             changes={"status": [MatchingRun.Status.PROPOSED.value, MatchingRun.Status.CONFIRMED.value]},
         )
-        placements = list(
-            Placement.objects.filter(run=run, status=Placement.Status.PROPOSED)
-            .select_related(*invites.PLACEMENT_RELATED)
-            .prefetch_related(Prefetch("days", queryset=PlacementDay.objects.all()))
+        # Plain rows: a run of thousands of proposals would otherwise build tens of thousands of model
+        # objects (request, requester, workplace, contact, ...) that checking seats does not need.
+        placements = [
+            _Proposal(pk, request_id, workplace_id, max_per_day)
+            for pk, request_id, workplace_id, max_per_day in Placement.objects.filter(
+                run=run, status=Placement.Status.PROPOSED
+            )
             .order_by("request__submitted_at", "pk")
-        )
+            .values_list("pk", "request_id", "workplace_id", "workplace__max_visitors_per_day")
+        ]
+        by_pk = {p.pk: p for p in placements}
+        for placement_id, slot_id, day in PlacementDay.objects.filter(
+            placement__run=run, placement__status=Placement.Status.PROPOSED
+        ).values_list("placement_id", "slot_id", "date"):
+            by_pk[placement_id].days.append((slot_id, day))
         workplace_ids = {p.workplace_id for p in placements}
-        dates = {d.date for p in placements for d in p.days.all()}
+        dates = {day for p in placements for _slot, day in p.days}
         neighbours = Slot.objects.filter(workplace_id__in=workplace_ids, date__in=dates).values_list(
             "pk", flat=True
         )
@@ -408,21 +491,18 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
         for locked in slots.values():
             day_load[(locked.workplace_id, locked.date)] += locked.booked
         taken: dict[int, int] = defaultdict(int)
-        conflicts: list[str] = []
+        problems: dict[int, str] = {}
         for placement in placements:
             problem = None
             if statuses.get(placement.request_id) != ShadowingRequest.Status.APPROVED:
                 problem = _("the request is no longer waiting for a match")
             else:
-                for day in placement.days.all():
-                    slot = slots.get(day.slot_id) if day.slot_id else None
+                for slot_id, day in sorted(placement.days, key=lambda d: d[1]):
+                    slot = slots.get(slot_id) if slot_id else None
                     if slot is None or slot.booked + taken[slot.pk] + 1 > slot.capacity:
                         problem = _("the visit day %(date)s is full") % {"date": formatting.day(day.date)}
                         break
-                    if (
-                        day_load[(slot.workplace_id, slot.date)] + 1
-                        > placement.workplace.max_visitors_per_day
-                    ):
+                    if day_load[(slot.workplace_id, slot.date)] + 1 > placement.max_per_day:
                         problem = _("the workplace takes no more visitors on %(date)s") % {
                             "date": formatting.day(day.date)
                         }
@@ -430,27 +510,35 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
                     taken[slot.pk] += 1
                     day_load[(slot.workplace_id, slot.date)] += 1
             if problem:
-                conflicts.append(
-                    _("%(person)s at %(workplace)s: %(problem)s")
-                    % {
-                        "person": placement.request.requester.full_name,
-                        "workplace": placement.workplace.name,
-                        "problem": problem,
-                    }
-                )
-        if conflicts:
+                problems[placement.pk] = problem
+        if problems:
+            named = Placement.objects.filter(pk__in=list(problems)).select_related(
+                "request__requester__user", "workplace"
+            )
+            names = {p.pk: (p.request.requester.full_name, p.workplace.name) for p in named}
+            conflicts = [
+                _("%(person)s at %(workplace)s: %(problem)s")
+                % {"person": names[pk][0], "workplace": names[pk][1], "problem": problem}
+                for pk, problem in problems.items()
+            ]
             raise Conflict(
                 [_("Some proposals no longer fit; remove or re-assign them and confirm again."), *conflicts]
             )
-        for slot_id in sorted(taken):
-            # By pk on the rows locked above (a scoped UPDATE would re-join the workplace in a subquery).
-            Slot.unscoped_objects.filter(pk=slot_id).update(booked=F("booked") + taken[slot_id])
-        ids = [p.pk for p in placements]
-        Placement.objects.filter(pk__in=ids).update(status=Placement.Status.AWAITING_HOST, updated_at=now)
+        # One UPDATE per distinct number of seats taken (a handful), not one per slot (thousands in a large
+        # run); by pk on the rows locked above (a scoped UPDATE would re-join the workplace in a subquery).
+        by_count: defaultdict[int, list[int]] = defaultdict(list)
+        for slot_id, count in taken.items():
+            by_count[count].append(slot_id)
+        for count, slot_ids in sorted(by_count.items()):
+            Slot.unscoped_objects.filter(pk__in=sorted(slot_ids)).update(booked=F("booked") + count)
+        # Every proposal of the run, by the run (no list of thousands of ids to compile into the query).
+        Placement.objects.filter(run=run, status=Placement.Status.PROPOSED).update(
+            status=Placement.Status.AWAITING_HOST, updated_at=now
+        )
         PlacementEvent.objects.bulk_create(
             [
                 PlacementEvent(
-                    placement=p,
+                    placement_id=p.pk,
                     from_status=Placement.Status.PROPOSED,
                     to_status=Placement.Status.AWAITING_HOST,
                     actor=actor.person,
@@ -463,33 +551,42 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             status=ShadowingRequest.Status.PLACED, unplaced_code=""
         )
         run.status, run.confirmed_by, run.confirmed_at = MatchingRun.Status.CONFIRMED, actor.person, now
-        for placement in placements:
-            placement.status = Placement.Status.AWAITING_HOST
-            params = placement_params(placement)
-            notify(
-                programme=programme,
-                recipients=[placement.workplace.contact],
-                kind=KIND_HOSTING,
-                title=gettext_noop("A visitor for %(workplace)s: please accept or decline"),
-                body=gettext_noop(
-                    "%(person)s (%(organisation)s) is proposed to shadow at %(workplace)s on %(days)s."
-                ),
-                params=params,
-                detail=placement.request.learning_goals,
-                url=page_url("placement-detail", pk=placement.pk),
-            )
-            notify(
-                programme=programme,
-                recipients=[placement.request.requester],
-                kind=KIND_PLACEMENT,
-                title=gettext_noop("You have been matched with %(workplace)s"),
-                body=gettext_noop(
-                    "Proposed days: %(days)s. The host will now accept or decline; we will tell you."
-                ),
-                params=params,
-                url=page_url("placement-detail", pk=placement.pk),
-            )
+        # The hosts and the requesters are told by a task, in batches (a confirmation of thousands of
+        # placements answers at once); queued in this transaction, so it is never lost nor sent for a
+        # confirmation that was rolled back.
+        from shadowing.services.matching_queue import notify_confirmed_run
+
+        notify_confirmed_run.enqueue(run.pk)
     return run
+
+
+def notify_confirmed_placements(*, run: MatchingRun, placements: Iterable[Placement]) -> None:
+    """Ask each placement's host contact to accept and tell its requester (the confirmation's messages)."""
+    for placement in placements:
+        params = placement_params(placement)
+        notify(
+            programme=run.programme,
+            recipients=[placement.workplace.contact],
+            kind=KIND_HOSTING,
+            title=gettext_noop("A visitor for %(workplace)s: please accept or decline"),
+            body=gettext_noop(
+                "%(person)s (%(organisation)s) is proposed to shadow at %(workplace)s on %(days)s."
+            ),
+            params=params,
+            detail=placement.request.learning_goals,
+            url=page_url("placement-detail", pk=placement.pk),
+        )
+        notify(
+            programme=run.programme,
+            recipients=[placement.request.requester],
+            kind=KIND_PLACEMENT,
+            title=gettext_noop("You have been matched with %(workplace)s"),
+            body=gettext_noop(
+                "Proposed days: %(days)s. The host will now accept or decline; we will tell you."
+            ),
+            params=params,
+            url=page_url("placement-detail", pk=placement.pk),
+        )
 
 
 def matching_run_discard(*, actor: Actor, run: MatchingRun) -> MatchingRun:

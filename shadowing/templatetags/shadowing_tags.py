@@ -28,6 +28,9 @@ _STATUS_CLASS: dict[str, str] = {
     ShadowingRequest.Status.WITHDRAWN: "danger",
     MatchingRun.Status.CONFIRMED: "ok",
     MatchingRun.Status.DISCARDED: "danger",
+    MatchingRun.Status.QUEUED: "warn",
+    MatchingRun.Status.SOLVING: "warn",
+    MatchingRun.Status.FAILED: "danger",
 }
 
 

@@ -30,7 +30,7 @@ from shadowing.models import (
     Slot,
     Workplace,
 )
-from shadowing.services import matching_runs, shadowing_requests
+from shadowing.services import matching_queue, matching_runs, shadowing_requests
 from shadowing.views import assign
 from shadowing.views._common import COORDINATORS, placement_joins, posted_int
 
@@ -87,7 +87,7 @@ class RunCreateView(ProgrammeMixin, View):
             view.programme, view.actor = self.programme, self.actor
             return render(request, DashboardView.template_name, view.get_context_data(form=form), status=400)
         try:
-            run = matching_runs.matching_run_create(
+            run = matching_queue.matching_run_start(
                 actor=self.actor,
                 programme=self.programme,
                 fairness_weight=form.cleaned_data["fairness_weight"],
@@ -95,9 +95,15 @@ class RunCreateView(ProgrammeMixin, View):
         except SERVICE_ERRORS as error:
             messages.error(request, error_text(error))
             return redirect("shadowing:dashboard")
-        messages.success(
-            request, _("The match is ready for your review. Nothing is booked until you confirm.")
-        )
+        if run.status == MatchingRun.Status.PROPOSED:
+            messages.success(
+                request, _("The match is ready for your review. Nothing is booked until you confirm.")
+            )
+        elif run.is_active:
+            messages.success(
+                request,
+                _("The match is being worked out. This page shows how far it has come; nothing is booked."),
+            )
         return redirect("shadowing:run-detail", pk=run.pk)
 
 
@@ -138,6 +144,7 @@ class RunDetailView(RunScoped, TemplateView):
             )
         return {
             "run": run,
+            "progress_label": run.get_phase_display() if run.is_active and run.phase else "",
             "placements": placements,
             "unplaced": unplaced,
             "editable": editable,

@@ -38,6 +38,8 @@ PUBLIC = {
     # platform administrators only (checked first); programmes' names and states, no programme's data
     "organisations.views.platform.PlatformProgrammeListView",
     "organisations.views.platform.PlatformProgrammeCreateView",
+    # platform administrators only: the periodic jobs and the task queue, no programme's data
+    "organisations.views.platform.PlatformJobsView",
 }
 
 

@@ -260,7 +260,7 @@ def test_matching_run_returns_the_proposal_with_bound_gap_and_reasons(
     placed = make_request(programme, shadower)
     own = make_request(programme, make_member(programme, org_a, R.STAFF))
     response = api(coordinator).post(f"{BASE}/matching-runs/", {"programme": programme.pk}, format="json")
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     data = response.json()
     assert data["status"] == "proposed"
     assert (data["placed"], data["requests_considered"]) == (1, 2)

@@ -124,7 +124,7 @@ def test_matching_run_places_at_another_unit_under_the_unit_rule(api, programme,
     SlotFactory(workplace=sfi, date=future_weekday(1))
     make_request(programme, shadower)
     run = api(coordinator).post(f"{BASE}/matching-runs/", {"programme": programme.pk}, format="json")
-    assert run.status_code == 201, run.content
+    assert run.status_code == 202, run.content
     placements = api(coordinator).get(f"{BASE}/placements/", {"run": run.json()["id"]}).json()["results"]
     assert [p["workplace"] for p in placements] == [sfi.pk]
 

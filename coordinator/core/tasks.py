@@ -1,0 +1,140 @@
+"""The task queue: Django's task API (the ``django-tasks`` backport of Django 6's) on its database backend
+(``django-tasks-db``). Why this library and not Celery: docs/deployment.md, "Task queue".
+
+Work that must not hold up a request (matching, sending mail, the periodic sweeps) is a task. Each task is
+idempotent: it reads what is due from the database and records its progress there, so running it twice
+changes nothing. What the library leaves to us, kept here:
+
+- **Retries with back-off.** ``retry_later`` queues the next attempt of a failed task after 10 s, 20 s,
+  40 s, ... (at most an hour), up to ``TASKS_MAX_ATTEMPTS`` attempts in all.
+- **A worker that dies loses nothing.** ``manage.py task_worker`` (the library's ``db_worker`` with a
+  heartbeat) records each worker in ``TaskWorker`` every ``TASKS_HEARTBEAT_SECONDS``; a task left running
+  by a worker not heard of for ``TASKS_WORKER_TIMEOUT_SECONDS`` (killed, out of memory, its machine gone)
+  goes back to the queue (``requeue_abandoned``) and runs again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import datetime, timedelta
+from typing import ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import default_task_backend
+from django_tasks.base import Task
+
+from coordinator.core.models import TaskWorker
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def backoff(attempt: int) -> timedelta:
+    """How long to wait before attempt ``attempt + 1`` (``attempt`` counts from 0)."""
+    return timedelta(seconds=min(10 * 2**attempt, 3600))
+
+
+def can_defer() -> bool:
+    """Whether the configured backend can run a task later (the database backend can, immediate cannot)."""
+    return bool(default_task_backend.supports_defer)
+
+
+def enqueue_at(task: Task[P, T], run_after: datetime, *args: P.args, **kwargs: P.kwargs) -> str | None:
+    """Queue ``task`` to run at ``run_after``; returns the result id, or None where the backend runs tasks
+    at once and cannot wait (the caller's periodic sweep picks the work up instead)."""
+    if not can_defer():
+        return None
+    return str(task.using(run_after=run_after).enqueue(*args, **kwargs).id)
+
+
+def retry_later(task: Task[P, T], attempt: int, *args: P.args, **kwargs: P.kwargs) -> bool:
+    """Queue the next attempt of a failed task after the back-off; False when the attempts are used up (or
+    the backend cannot wait), and the caller records the failure for good.
+
+    The task must take ``attempt`` as a keyword argument; ``kwargs`` must not hold it.
+    """
+    if attempt + 1 >= settings.TASKS_MAX_ATTEMPTS:
+        return False
+    queued = enqueue_at(
+        task,
+        timezone.now() + backoff(attempt),
+        *args,
+        **kwargs,
+        attempt=attempt + 1,  # type: ignore[arg-type]
+    )
+    return queued is not None
+
+
+def on_commit_enqueue(task: Task[P, T], *args: P.args, **kwargs: P.kwargs) -> None:
+    """Queue ``task`` once the current transaction commits (never for a change that was rolled back)."""
+    transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
+
+
+# --- Workers --------------------------------------------------------------------------------------------
+
+
+def heartbeat(worker_id: str) -> None:
+    """Record that this worker is alive."""
+    TaskWorker.objects.update_or_create(
+        worker_id=worker_id,
+        defaults={"seen_at": timezone.now(), "hostname": socket.gethostname()[:255], "pid": os.getpid()},
+    )
+
+
+def worker_stopped(worker_id: str) -> None:
+    TaskWorker.objects.filter(worker_id=worker_id).delete()
+
+
+def requeue_abandoned() -> int:
+    """Put the tasks that dead workers were running back in the queue; returns how many.
+
+    A worker that was killed in the middle of a task leaves its row RUNNING for ever (the library never
+    looks at it again). The task's work is idempotent, so running it again from the start is safe.
+    """
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.TASKS_WORKER_TIMEOUT_SECONDS)
+    alive = set(TaskWorker.objects.filter(seen_at__gte=cutoff).values_list("worker_id", flat=True))
+    requeued = 0
+    with transaction.atomic():
+        for result in DBTaskResult.objects.running().select_for_update(skip_locked=True).order_by("pk"):
+            worker = result.worker_ids[-1] if result.worker_ids else None
+            if worker in alive:
+                continue
+            logger.warning(
+                "Task %s (%s) was left running by worker %s: queued again",
+                result.pk,
+                result.task_path,
+                worker,
+            )
+            DBTaskResult.objects.filter(pk=result.pk, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.READY, run_after=now, started_at=None
+            )
+            requeued += 1
+    # Workers gone long ago are forgotten.
+    TaskWorker.objects.filter(
+        seen_at__lt=now - timedelta(seconds=settings.TASKS_WORKER_TIMEOUT_SECONDS * 10)
+    ).delete()
+    return requeued
+
+
+def queue_depth() -> dict[str, object]:
+    """Tasks waiting to run now, and how long the oldest has waited (seconds): for health and metrics."""
+    from django.db.models import Min
+    from django_tasks_db.models import DBTaskResult
+
+    ready = DBTaskResult.objects.ready()
+    oldest = ready.aggregate(oldest=Min("enqueued_at"))["oldest"]
+    return {
+        "ready": ready.count(),
+        "running": DBTaskResult.objects.running().count(),
+        "oldest_seconds": (timezone.now() - oldest).total_seconds() if oldest else 0.0,
+    }
