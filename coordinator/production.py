@@ -134,6 +134,7 @@ def start_redis(folder: Path) -> tuple[str, subprocess.Popen[bytes]]:
             str(folder),
         ],
         stdout=subprocess.DEVNULL,
+        start_new_session=True,
     )
     wait_for_port(port, process, "redis-server", seconds=15)
     return f"redis://127.0.0.1:{port}/0", process
@@ -165,10 +166,7 @@ http {{
     upstream sockets {{ server 127.0.0.1:{socket_port}; }}
     server {{
         listen {host}:{port} backlog=4096;
-        proxy_set_header Host $host;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header X-Request-ID $samverkan_request_id;
+        # Each location sets all its headers: one that sets any inherits none from here.
         location /ws/ {{
             proxy_pass http://sockets;
             proxy_http_version 1.1;
@@ -184,6 +182,10 @@ http {{
             proxy_pass http://web;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Request-ID $samverkan_request_id;
         }}
     }}
 }}
@@ -249,6 +251,13 @@ def production_environment(base: dict[str, str], *, port: int, folder: Path) -> 
     return env
 
 
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:  # ended meanwhile
+        pass
+
+
 @dataclass
 class Stack:
     """The running processes and what to remove at the end."""
@@ -264,13 +273,13 @@ class Stack:
     def stop(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + 15
         for process in self.processes.values():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                _signal_group(process, signal.SIGKILL)
                 process.wait()
         for cleanup in reversed(self.cleanups):
             try:
@@ -283,6 +292,10 @@ class Stack:
             if process.poll() is not None:
                 return name, process.returncode
         return None
+
+
+def _stop_on_signal(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _manage(env: dict[str, str], *args: str) -> None:
@@ -312,6 +325,7 @@ def serve(argv: Sequence[str]) -> int:
     folder = Path(tempfile.mkdtemp(prefix="samverkan-prod-"))
     folder.chmod(0o755)
     stack = Stack()
+    signal.signal(signal.SIGTERM, _stop_on_signal)
     stack.cleanups.append(lambda: shutil.rmtree(folder, ignore_errors=True))
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
     try:
@@ -356,7 +370,6 @@ def serve(argv: Sequence[str]) -> int:
         stack.start("nginx", [nginx, "-p", str(proxy), "-c", str(config)], env)
         wait_for_port(options.port, stack.processes["nginx"], "nginx")
         print(f"serve-prod: serving {env['SITE_URL']} (Ctrl-C stops)", file=sys.stderr, flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
         while (ended := stack.first_exit()) is None:
             time.sleep(0.5)
         print(f"serve-prod: {ended[0]} ended with {ended[1]}; stopping", file=sys.stderr)

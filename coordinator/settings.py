@@ -119,19 +119,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 # PostgreSQL: a connection pool per process (psycopg's), so a request borrows an open connection instead of
-# opening one. The pool checks a connection before lending it, so after a database restart the first
+# opening one. Django has the pool check a connection before lending it, so after a database restart the first
 # requests get fresh connections rather than dead ones; a request that finds no connection within
 # DB_POOL_TIMEOUT seconds answers 503. DB_POOL_MAX_SIZE=0 switches the pool off (DB_CONN_MAX_AGE applies).
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8, minimum=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE:
-    from psycopg_pool import ConnectionPool
-
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not as well
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 1, minimum=0),
         "max_size": DB_POOL_MAX_SIZE,
         "timeout": env_float("DB_POOL_TIMEOUT", 5.0, minimum=0.1),
-        "check": ConnectionPool.check_connection,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

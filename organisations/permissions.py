@@ -82,7 +82,7 @@ class Actor:
 ANONYMOUS = Actor(user=AnonymousUser(), person=None)
 
 
-def _person_of(user: Any) -> Person | None:
+def _person_of(user: User) -> Person | None:
     """The user's staff profile: the one authentication already joined in (``select_related("person")``), or
     read now."""
     if User.person.is_cached(user):  # type: ignore[attr-defined]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Aggregate, TextField
+from django.db.models.sql.compiler import SQLCompiler
 
 
 class JoinedText(Aggregate):
@@ -16,8 +16,11 @@ class JoinedText(Aggregate):
     template = "%(function)s(%(distinct)s%(expressions)s, ',')"
     output_field = TextField()
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: object
+    ) -> tuple[str, list[object]]:
+        sql, params = super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
+        return sql, list(params)
 
 
 def split_joined(value: str | None) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import IntegrityError
 from django.db.models import Count, QuerySet, Window
@@ -20,7 +20,6 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE
@@ -33,7 +32,7 @@ class CountingPaginator(DjangoPaginator):  # type: ignore[type-arg]
     row to carry the total, counts separately. A ``DISTINCT`` queryset (the window would count the rows
     before duplicates are removed) or a plain list is paginated the usual way."""
 
-    def page(self, number: Any) -> Any:
+    def page(self, number: object) -> Page[object]:
         rows = self.object_list
         if not isinstance(rows, QuerySet) or rows.query.distinct or rows.query.is_sliced:
             return super().page(number)
@@ -48,7 +47,7 @@ class CountingPaginator(DjangoPaginator):  # type: ignore[type-arg]
             self.__dict__["count"] = 0
         return self._get_page(page_rows, number, self)
 
-    def validate_number_without_count(self, number: Any) -> int:
+    def validate_number_without_count(self, number: object) -> int:
         try:
             value = int(number)
         except (TypeError, ValueError) as exc:
@@ -95,6 +94,9 @@ class ConflictResponse(exceptions.APIException):
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus: service ValidationErrors become 400 with field messages, PermissionDenied 403,
     and a ``Conflict`` (or a database integrity conflict) 409 with its messages, never a 500."""
+    # DRF's views module reads this module's classes through its settings while it loads: imported here.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, Http404):
         # One body for every missing object, whatever the model: a foreign object looks exactly the same.
         exc = exceptions.NotFound()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -13,7 +13,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
     their organisation and unit, which ``actor_for`` needs) joined into the token's query: every API call
     builds its actor from them, so that saves a query per request."""
 
-    def authenticate_credentials(self, key: Any) -> tuple[Any, Any]:
+    def authenticate_credentials(self, key: str) -> tuple[User, Token]:
         model = self.get_model()
         try:
             token = model.objects.select_related(

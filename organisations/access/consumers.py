@@ -111,7 +111,7 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
     async def authorise(self) -> bool:
         return True
 
-    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+    async def websocket_disconnect(self, message: dict[str, object]) -> None:
         if getattr(self, "_counted_open", False):
             self._counted_open = False
             metrics.WEBSOCKETS_OPEN.dec()

@@ -117,7 +117,7 @@ def test_invitations_page_query_count(web, programme_admin, programme, org_a, dj
         assert len(client.get("/organisations/people/invitations/").context["rows"]) == 1
     _new(programme, org_a)
     _new(programme, org_a)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert len(client.get("/organisations/people/invitations/").context["rows"]) == 3
 
 

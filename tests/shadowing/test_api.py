@@ -455,7 +455,7 @@ def test_slot_and_run_list_query_counts(
     client.get(f"{BASE}/matching-runs/")
     with django_assert_num_queries(1):
         slots = client.get(f"{BASE}/slots/")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         runs = client.get(f"{BASE}/matching-runs/")
     assert (len(slots.json()["results"]), len(runs.json()["results"])) == (n, n)
 

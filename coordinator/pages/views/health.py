@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -45,7 +44,7 @@ def _redis() -> str:
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks: dict[str, Any] = {}
+    checks: dict[str, object] = {}
     ready = True
     for name, check in (("database", _database), ("redis", _redis)):
         try:
