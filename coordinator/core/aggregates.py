@@ -18,9 +18,9 @@ class JoinedText(Aggregate):
 
     def as_sqlite(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: object
-    ) -> tuple[str, list[object]]:
+    ) -> tuple[str, tuple[str | int, ...]]:
         sql, params = super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
-        return sql, list(params)
+        return sql, tuple(params)
 
 
 def split_joined(value: str | None) -> list[str]:

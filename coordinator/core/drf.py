@@ -27,27 +27,31 @@ from coordinator.core.validators import parse_int
 
 
 class CountingPaginator(DjangoPaginator):  # type: ignore[type-arg]
-    """Django's paginator that reads a page and the total number of rows in one query (``COUNT(*) OVER ()``
-    beside each row) instead of a ``COUNT`` query and then the page. Only a page past the end, which has no
-    row to carry the total, counts separately. A ``DISTINCT`` queryset (the window would count the rows
-    before duplicates are removed) or a plain list is paginated the usual way."""
+    """Django's paginator that reads the first page and the total number of rows in one query (``COUNT(*)
+    OVER ()`` beside each row) instead of a ``COUNT`` query and then the page; later pages count first. A
+    ``DISTINCT`` queryset (the window would count rows before duplicates are removed) or a plain list is
+    paginated the usual way."""
 
-    def page(self, number: object) -> Page[object]:
+    def page(self, number: int | str) -> Page[object]:
         rows = self.object_list
         if not isinstance(rows, QuerySet) or rows.query.distinct or rows.query.is_sliced:
             return super().page(number)
         number = self.validate_number_without_count(number)
+        if number > 1:
+            # Later pages count first: an offset far past the end must be refused before it reaches the
+            # database (which refuses an offset it cannot represent).
+            return super().page(number)
         bottom = (number - 1) * self.per_page
         page_rows = list(rows.annotate(_rows_in_list=Window(Count("pk")))[bottom : bottom + self.per_page])
         if page_rows:
             self.__dict__["count"] = page_rows[0]._rows_in_list
-        elif number > 1 or not self.allow_empty_first_page:
-            number = self.validate_number(number)  # counts, and refuses a page past the end
+        elif not self.allow_empty_first_page:
+            number = self.validate_number(number)  # counts, and refuses an empty first page
         else:
             self.__dict__["count"] = 0
-        return self._get_page(page_rows, number, self)
+        return Page(page_rows, number, self)
 
-    def validate_number_without_count(self, number: object) -> int:
+    def validate_number_without_count(self, number: int | str) -> int:
         try:
             value = int(number)
         except (TypeError, ValueError) as exc:

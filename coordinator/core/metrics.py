@@ -71,7 +71,7 @@ def exposition() -> bytes:
     """The metrics in Prometheus' text format: every process's (multiprocess mode) or this one's."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client, untyped
     else:
         registry = REGISTRY
     combined = CollectorRegistry()

@@ -14,12 +14,11 @@ class TokenAuthentication(authentication.TokenAuthentication):
     builds its actor from them, so that saves a query per request."""
 
     def authenticate_credentials(self, key: str) -> tuple[User, Token]:
-        model = self.get_model()
         try:
-            token = model.objects.select_related(
+            token = Token.objects.select_related(
                 "user", "user__person", "user__person__organisation", "user__person__unit"
             ).get(key=key)
-        except model.DoesNotExist as exc:
+        except Token.DoesNotExist as exc:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from exc
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
