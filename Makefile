@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
-.PHONY: install lock hooks messages messages-update run test test-postgres test-browser screenshots lint check-deploy audit bench clean assets check-assets
+.PHONY: install lock hooks messages messages-update run serve-prod test test-postgres test-browser screenshots lint check-deploy audit bench clean assets check-assets
 
 # Every dependency comes from requirements.lock, pinned with hashes; then the project itself, without deps.
 $(STAMP): pyproject.toml requirements.lock
@@ -55,6 +55,11 @@ run: install messages
 	@DEBUG=1 $(BIN)/python manage.py task_worker --queue-name '*' --interval 0.5 & worker_pid=$$!; \
 	 trap 'kill $$worker_pid 2>/dev/null' EXIT INT TERM; \
 	 DEBUG=1 $(BIN)/python -m coordinator.servers daphne -b 127.0.0.1 -p 8000
+
+# Production's shape on this machine behind one port (PORT, default 8000): PostgreSQL and Redis (started for
+# it unless DATABASE_URL / REDIS_URL are set), gunicorn, uvicorn, nginx, task workers; see docs/deployment.md.
+serve-prod: install messages
+	$(BIN)/python -m coordinator.servers prod $(SERVE_PROD_ARGS)
 
 test: install messages
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not browser" $(PYTEST_ARGS)

@@ -4,6 +4,7 @@
 - ``gunicorn``: HTTP (WSGI), the production web process.
 - ``uvicorn``: websockets (ASGI), the production socket process.
 - ``daphne``: HTTP and websockets from one process (``make run`` and the browser tests).
+- ``prod``: all of production behind one port (``make serve-prod``; ``coordinator/production.py``).
 
 Each serves this project's application, sends no ``Server`` header (it tells an attacker which software
 and so which advisories to try), and the ASGI servers refuse a websocket frame larger than
@@ -19,7 +20,7 @@ from coordinator.core.validators import WEBSOCKET_FRAME_MAX_BYTES
 
 WSGI_APPLICATION = "coordinator.wsgi:application"
 ASGI_APPLICATION = "coordinator.asgi:application"
-USAGE = "usage: python -m coordinator.servers gunicorn|uvicorn|daphne [the server's options]"
+USAGE = "usage: python -m coordinator.servers gunicorn|uvicorn|daphne|prod [the server's options]"
 
 
 def uvicorn_arguments(options: list[str]) -> list[str]:
@@ -74,6 +75,10 @@ def run(server: str, options: list[str]) -> None:
 
         _daphne_closes_with_a_reason()
         CommandLineInterface().run(daphne_arguments(options))
+    elif server == "prod":
+        from coordinator.production import serve
+
+        raise SystemExit(serve(options))
     else:
         raise SystemExit(f"{USAGE}; not {server!r}")
 

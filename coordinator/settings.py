@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "django_prometheus",
+    "django_guid",
     "coordinator.core",
     "organisations",
     "shadowing",
@@ -58,6 +60,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request metrics (django-prometheus) around everything else; then the request id every log line of
+    # the request carries (django-guid: the client's or the proxy's X-Request-ID, else a new one, echoed).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django_guid.middleware.guid_middleware",
+    "coordinator.core.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -74,6 +81,7 @@ MIDDLEWARE = [
     "coordinator.core.security.AuditlogMiddleware",
     # Axes last, as its documentation asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "coordinator.urls"
@@ -114,6 +122,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
     }
+# PostgreSQL: a connection pool per process (psycopg's), so a request borrows an open connection instead of
+# opening one. Django has the pool check a connection before lending it, so after a database restart the first
+# requests get fresh connections rather than dead ones; a request that finds no connection within
+# DB_POOL_TIMEOUT seconds answers 503. DB_POOL_MAX_SIZE=0 switches the pool off (DB_CONN_MAX_AGE applies).
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8, minimum=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not as well
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 1, minimum=0),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env_float("DB_POOL_TIMEOUT", 5.0, minimum=0.1),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------------------------------------
@@ -126,6 +146,9 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
+    # One cache for every process: API throttles, sign-in lockouts by address and cached calendar feeds
+    # then count and hold across processes.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -260,7 +283,7 @@ PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 730, mini
 REST_FRAMEWORK = {
     # Token first: an anonymous API call then answers 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "organisations.access.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -358,17 +381,51 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The health check is probed over plain HTTP by the load balancer.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # --- Logging --------------------------------------------------------------------------------------------
+# LOG_FORMAT=json (the production default): one JSON object per line (python-json-logger) with the request
+# id of the request it belongs to; "plain" for reading on a terminal. LOG_REQUESTS=1 logs one line per
+# request (method, path, status, duration) on the "samverkan.requests" logger.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain" if DEBUG else "json", {"plain", "json"})
+LOG_REQUESTS = env_bool("LOG_REQUESTS", True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"}
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "django_guid": {"level": "WARNING"},
+        "samverkan.requests": {"level": "INFO" if LOG_REQUESTS else "WARNING"},
+    },
 }
+# Request ids (django-guid): an incoming X-Request-ID that is a UUID is kept, anything else replaced by a new
+# one; the id goes back in the response's X-Request-ID.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+    "UUID_LENGTH": 32,
+}
+# The Prometheus metrics (/metrics) answer only to "Authorization: Bearer <METRICS_TOKEN>"; empty: no
+# metrics endpoint at all.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 # --- Audit trail (django-auditlog) ---------------------------------------------------------------------
 # Before an update is saved, auditlog reads the row's previous state by primary key. The row was already

@@ -67,6 +67,8 @@ urlpatterns = [
     path("notifications/read/", notifications.MarkNotificationsReadView.as_view(), name="notifications-read"),
     path("calendar/<str:token>.ics", feed.calendar_feed, name="calendar-feed"),
     path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.prometheus_metrics, name="metrics"),
     path("organisations/", include("organisations.urls")),
     path("shadowing/", include("shadowing.urls")),
     path("seminars/", include("seminars.urls")),

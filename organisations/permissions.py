@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Prefetch
 
 from organisations.models import (
     Membership,
@@ -15,7 +14,6 @@ from organisations.models import (
     Person,
     PlatformRole,
     Programme,
-    RoleAssignment,
     Unit,
 )
 
@@ -84,6 +82,19 @@ class Actor:
 ANONYMOUS = Actor(user=AnonymousUser(), person=None)
 
 
+def _person_of(user: User) -> Person | None:
+    """The user's staff profile: the one authentication already joined in (``select_related("person")``), or
+    read now."""
+    if User.person.is_cached(user):  # type: ignore[attr-defined]
+        try:
+            person: Person = user.person
+        except Person.DoesNotExist:
+            return None
+        if Person.organisation.is_cached(person) and Person.unit.is_cached(person):  # type: ignore[attr-defined]
+            return person
+    return Person.unscoped_objects.select_related("organisation", "unit").filter(user=user).first()
+
+
 def actor_for(user: Any) -> Actor:
     """The actor for a user, cached on the user object for the rest of the request."""
     if user is None or not user.is_authenticated:
@@ -92,17 +103,29 @@ def actor_for(user: Any) -> Actor:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     # The identity lookup itself cannot be scoped (it decides the scope); it reads only this user's rows.
-    person = Person.unscoped_objects.select_related("organisation", "unit").filter(user=user).first()
+    person = _person_of(user)
     memberships: dict[int, MembershipInfo] = {}
     if person is not None:
+        # One row per (membership, role): the roles come along in the same query (a membership without a
+        # role gives one row with role None).
         rows = (
             Membership.unscoped_objects.filter(person=person, is_active=True)
-            .prefetch_related(Prefetch("role_assignments", queryset=RoleAssignment.unscoped_objects.all()))
-            .order_by("programme__name")
+            .order_by("programme__name", "pk")
+            .values_list("pk", "programme_id", "work_role_id", "role_assignments__role")
         )
-        for m in rows:
-            roles = frozenset(ra.role for ra in m.role_assignments.all())
-            memberships[m.programme_id] = MembershipInfo(m.pk, m.programme_id, m.work_role_id, roles)
+        roles_of: dict[int, set[str]] = {}
+        for membership_id, programme_id, work_role_id, role in rows:
+            if programme_id not in memberships:
+                roles_of[programme_id] = set()
+                memberships[programme_id] = MembershipInfo(
+                    membership_id, programme_id, work_role_id, frozenset()
+                )
+            if role is not None:
+                roles_of[programme_id].add(role)
+        memberships = {
+            pid: MembershipInfo(info.membership_id, pid, info.work_role_id, frozenset(roles_of[pid]))
+            for pid, info in memberships.items()
+        }
     actor = Actor(user=user, person=person, memberships=memberships)
     user._samverkan_actor = actor
     return actor

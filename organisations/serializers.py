@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from coordinator.core.aggregates import split_joined
 from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import (
@@ -304,7 +305,11 @@ class PersonSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
                 "programme": m.programme_id,
                 "work_role": m.work_role_id,
                 "work_role_name": m.work_role.name if m.work_role else None,
-                "roles": sorted(ra.role for ra in m.role_assignments.all()),
+                "roles": (
+                    split_joined(m.role_names)
+                    if hasattr(m, "role_names")
+                    else sorted(ra.role for ra in m.role_assignments.all())
+                ),
             }
             for m in person.memberships.all()
             if m.programme_id in visible and m.is_active

@@ -76,6 +76,7 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.pages.context_processors:layout": "the person's own programmes, for the switcher",
     "coordinator.pages.views.feed:calendar_feed": "the secret token identifies the person, then their scope",
     "coordinator.pages.views.home:set_language": "the person's own row, identified by the session",
+    "organisations.permissions:_person_of": "the person's own profile, which decides the scope",
     "organisations.permissions:actor_for": "the person's own memberships, which decide the scope",
     "organisations.access.admin:ProgrammeAdminSite.admin_view.scoped": "superusers see every programme",
     "organisations.access.revocation:_role_removed": "a removed role's membership by pk: whom to tell",

@@ -8,8 +8,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import IntegrityError
+from django.db.models import Count, QuerySet, Window
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
@@ -24,10 +26,46 @@ from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE
 from coordinator.core.validators import parse_int
 
 
+class CountingPaginator(DjangoPaginator):  # type: ignore[type-arg]
+    """Django's paginator that reads the first page and the total number of rows in one query (``COUNT(*)
+    OVER ()`` beside each row) instead of a ``COUNT`` query and then the page; later pages count first. A
+    ``DISTINCT`` queryset (the window would count rows before duplicates are removed) or a plain list is
+    paginated the usual way."""
+
+    def page(self, number: int | str) -> Page[object]:
+        rows = self.object_list
+        if not isinstance(rows, QuerySet) or rows.query.distinct or rows.query.is_sliced:
+            return super().page(number)
+        number = self.validate_number_without_count(number)
+        if number > 1:
+            # Later pages count first: an offset far past the end must be refused before it reaches the
+            # database (which refuses an offset it cannot represent).
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        page_rows = list(rows.annotate(_rows_in_list=Window(Count("pk")))[bottom : bottom + self.per_page])
+        if page_rows:
+            self.__dict__["count"] = page_rows[0]._rows_in_list
+        elif not self.allow_empty_first_page:
+            number = self.validate_number(number)  # counts, and refuses an empty first page
+        else:
+            self.__dict__["count"] = 0
+        return Page(page_rows, number, self)
+
+    def validate_number_without_count(self, number: int | str) -> int:
+        try:
+            value = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from exc
+        if value < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return value
+
+
 class Pagination(PageNumberPagination):
     """Pages of 50 (``page_size`` up to 200). A ``page`` or ``page_size`` that is not a whole number from 1
     up, inside what the database can count, is refused with 400; a page past the last answers 404."""
 
+    django_paginator_class = CountingPaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -60,6 +98,9 @@ class ConflictResponse(exceptions.APIException):
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus: service ValidationErrors become 400 with field messages, PermissionDenied 403,
     and a ``Conflict`` (or a database integrity conflict) 409 with its messages, never a 500."""
+    # DRF's views module reads this module's classes through its settings while it loads: imported here.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, Http404):
         # One body for every missing object, whatever the model: a foreign object looks exactly the same.
         exc = exceptions.NotFound()

@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db.models import Subquery
 
+from coordinator.core import metrics
 from coordinator.core.tenancy import programme_scope
 from coordinator.core.validators import WEBSOCKET_FRAME_MAX_CHARS
 from organisations.access import revocation
@@ -102,11 +103,19 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
         await self._join_access_groups()
         await self.accept()
         self.accepted = True
+        self._counted_open = True
+        metrics.WEBSOCKETS_OPEN.inc()
         self._access_checked_at = time.monotonic()  # connect() has just asked
         await self.on_accepted()
 
     async def authorise(self) -> bool:
         return True
+
+    async def websocket_disconnect(self, message: dict[str, object]) -> None:
+        if getattr(self, "_counted_open", False):
+            self._counted_open = False
+            metrics.WEBSOCKETS_OPEN.dec()
+        await super().websocket_disconnect(message)
 
     # --- Sockets follow rights ----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
+from coordinator.core.aggregates import JoinedText
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
 from coordinator.core.tenancy import programme_scope
 from organisations.models import (
@@ -62,10 +63,11 @@ def work_roles_for(actor: Actor) -> QuerySet[WorkRole]:
 
 def people_for(actor: Actor) -> QuerySet[Person]:
     # Each person's memberships are limited to the actor's programmes (the scope may be wider, in the API).
+    # Each membership's roles come in the memberships' own query (``role_names``), not in one more.
     memberships = (
         Membership.objects.filter(programme_id__in=actor.programme_ids)
-        .select_related("programme", "work_role")
-        .prefetch_related(Prefetch("role_assignments", queryset=RoleAssignment.objects.all()))
+        .select_related("work_role")
+        .annotate(role_names=JoinedText("role_assignments__role"))
     )
     return Person.objects.select_related(
         "user", "organisation", "unit", "line_manager__user"

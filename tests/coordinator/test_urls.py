@@ -31,6 +31,9 @@ PUBLIC = {
     "coordinator.pages.views.home.set_language",  # writes only the signed-in person's own preference
     "coordinator.pages.views.feed.calendar_feed",  # the secret token identifies the person; their scope
     "coordinator.pages.views.health.healthz",
+    # Readiness (no data, only which part is failing) and the metrics (refused without METRICS_TOKEN).
+    "coordinator.pages.views.health.readyz",
+    "coordinator.pages.views.health.prometheus_metrics",
     "organisations.api.ObtainTokenView",
     "drf_spectacular.views.SpectacularAPIView",
     "drf_spectacular.views.SpectacularSwaggerView",

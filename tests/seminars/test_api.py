@@ -107,7 +107,7 @@ def test_course_list_query_count(api, programme, provider_org, staff_a, n, djang
     client = api(staff_a)
 
     # The course list prefetches its providers, provider units, target roles and prerequisites.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(6):
         response = client.get(f"{API}/courses/")
 
     assert response.status_code == 200
@@ -202,7 +202,7 @@ def test_round_list_query_count(api, course, staff_a, n, django_assert_num_queri
     _rounds(course, n)
     client = api(staff_a)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(2):
         response = client.get(f"{API}/rounds/")
 
     assert response.json()["count"] == n
@@ -271,7 +271,7 @@ def test_session_list_query_count(api, course, staff_a, n, django_assert_num_que
     _rounds(course, n)
     client = api(staff_a)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(2):
         response = client.get(f"{API}/sessions/")
 
     assert response.json()["count"] == n
@@ -304,7 +304,7 @@ def test_quota_list_query_count(api, programme, round_, staff_a, n, django_asser
         QuotaFactory(round=round_, organisation=OrganisationFactory(programmes=[programme], name=f"Org {i}"))
     client = api(staff_a)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(2):
         response = client.get(f"{API}/quotas/")
 
     assert response.json()["count"] == n
@@ -405,7 +405,7 @@ def test_enrolment_list_query_count(api, course, staff_a, n, django_assert_num_q
         make_enrolment(round_, staff_a, status=S.WAITING)
     client = api(staff_a)
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(3):
         response = client.get(f"{API}/enrolments/")
 
     assert response.json()["count"] == n
@@ -532,7 +532,7 @@ def test_waitlist_query_count_and_positions(
         make_enrolment(round_, person, status=S.WAITING)
     client = api(coordinator)
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(3):
         response = client.get(f"{API}/waitlist/")
 
     assert [row["queue_position"] for row in response.json()["results"]] == list(range(1, n + 1))
@@ -577,7 +577,7 @@ def test_completion_list_query_count(api, programme, provider_org, staff_a, n, d
         )
     client = api(staff_a)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(2):
         response = client.get(f"{API}/completions/")
 
     assert response.json()["count"] == n
@@ -634,7 +634,7 @@ def test_group_list_query_count(
     forget_actor(coordinator.user)  # measure a request that starts from scratch
     client = api(coordinator)
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(3):
         response = client.get(f"{API}/groups/")
 
     assert response.json()["count"] == n
@@ -655,7 +655,7 @@ def test_cost_list_query_count(api, round_, coordinator, n, django_assert_num_qu
         RoundCostFactory(round=round_)
     client = api(coordinator)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(2):
         response = client.get(f"{API}/costs/")
 
     assert response.json()["count"] == n
