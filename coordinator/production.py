@@ -10,7 +10,7 @@
   and nginx in front on the one public port: ``/ws/`` to uvicorn, everything else to gunicorn, keep-alive
   to both. The generated configuration is the one ``docs/deployment.md`` documents.
 - N task workers (``--task-workers``, default 1), each running ``--task-command`` (default ``manage.py
-  db_worker``); 0 starts none.
+  task_worker --queue-name '*'``); 0 starts none.
 
 DEBUG is off. With no ``SECRET_KEY`` a random one is made for the run; with no ``SITE_URL`` the site is
 ``http://127.0.0.1:<port>`` and, being plain HTTP on loopback, neither redirects to HTTPS nor marks cookies
@@ -37,7 +37,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TASK_COMMAND = "manage.py db_worker"
+DEFAULT_TASK_COMMAND = "manage.py task_worker --queue-name '*'"
 
 
 def free_port() -> int:

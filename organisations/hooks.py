@@ -419,6 +419,10 @@ auditlog.register(CompetenceSource)
 auditlog.register(ProfileCompetence)
 auditlog.register(CompetenceConfirmation)
 
+# Reports count the competences people gained in a period (cost per competence gained).
+registry.competence_gain_counters.register(
+    "organisations.competences", competence_selectors.competences_gained_count
+)
 registry.personal_data_exporters.register(
     "organisations.competences", competence_selectors.personal_data_sections, order=15
 )

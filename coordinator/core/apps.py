@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from coordinator.core.metrics import QueueState
 
 
 class CoordinatorConfig(AppConfig):
@@ -16,6 +21,19 @@ class CoordinatorConfig(AppConfig):
 
     def ready(self) -> None:
         from coordinator.core import (
+            metrics,
             notifications,  # noqa: F401  (registers its notification kinds and jobs)
             replies,  # noqa: F401  (registers the calendar reply reader)
         )
+
+        metrics.set_task_queue_probe(_task_queue_state)
+
+
+def _task_queue_state() -> QueueState:
+    """The database task queue as ``/readyz`` and the metrics report it."""
+    from coordinator.core import metrics, tasks
+
+    depth = tasks.queue_depth()
+    waiting = int(str(depth["ready"]))
+    oldest = float(str(depth["oldest_seconds"]))
+    return metrics.QueueState(depth=waiting, oldest_age_seconds=oldest if waiting else None)
