@@ -12,12 +12,10 @@ from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.core import formatting
-from coordinator.core import registry
+from coordinator.core import formatting, registry
 from coordinator.core.days_off import Country
 from coordinator.core.validators import single_line
 from organisations.models import (
-    UI_LANGUAGES,
     FollowUp,
     Organisation,
     OrganisationKind,
@@ -366,6 +364,8 @@ class GapMatchingForm(forms.Form):
             "give the person a competence their role's profile asks for and they lack."
         ),
     )
+
+
 class TargetForm(forms.Form):
     """A target of the programme: what is measured (and about which course, among which role), the goal and
     the deadline. The choices come from the features' measures and the programme's own rows."""

@@ -320,6 +320,8 @@ def can_see_organisation_gaps(actor: Actor, programme: Programme, organisation_i
     return actor.organisation_id == organisation_id and actor.has_role(
         programme, PlatformRole.ORGANISATION_ADMIN, PlatformRole.LINE_MANAGER
     )
+
+
 # Who reads the barometer, the targets, the weekly status and the effect and cost reports.
 REPORT_READERS = (
     PlatformRole.PROGRAMME_ADMIN,

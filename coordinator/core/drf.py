@@ -114,7 +114,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = ConflictResponse()
     # Imported here: rest_framework.views reads the settings that name this module while it loads, so a
     # module-level import fails whenever DRF's system check is the first to import this module.
-    from rest_framework.views import exception_handler as drf_exception_handler
 
     return drf_exception_handler(exc, context)
 

@@ -573,7 +573,6 @@ from organisations.models.competence import (  # noqa: E402
     ProfileCompetence,
     ProfileLevel,
 )
-
 from organisations.models.followups import Expectation, FollowUp  # noqa: E402
 from organisations.models.targets import Target, WeeklyStatus  # noqa: E402
 

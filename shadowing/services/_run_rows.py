@@ -239,11 +239,11 @@ def weigh_competence_gaps(programme: Programme, specs: list[RequestSpec]) -> lis
     )
     weighed = []
     for spec in specs:
-        kinds = kinds_for.get(spec.id)
-        if kinds:
+        wanted = kinds_for.get(spec.id)
+        if wanted:
             ranks = dict(spec.preferred_organisations)
             for organisation, kind in kind_of.items():
-                if kind in kinds:
+                if kind in wanted:
                     ranks[organisation] = GAP_RANK
             spec = replace(spec, preferred_organisations=ranks)
         weighed.append(spec)

@@ -500,11 +500,11 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
                 for slot_id, day in sorted(placement.days, key=lambda d: d[1]):
                     slot = slots.get(slot_id) if slot_id else None
                     if slot is None or slot.booked + taken[slot.pk] + 1 > slot.capacity:
-                        problem = _("the visit day %(date)s is full") % {"date": formatting.day(day.date)}
+                        problem = _("the visit day %(date)s is full") % {"date": formatting.day(day)}
                         break
                     if day_load[(slot.workplace_id, slot.date)] + 1 > placement.max_per_day:
                         problem = _("the workplace takes no more visitors on %(date)s") % {
-                            "date": formatting.day(day.date)
+                            "date": formatting.day(day)
                         }
                         break
                     taken[slot.pk] += 1

@@ -11,8 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from coordinator.core import charts, registry
-from coordinator.core import formatting
+from coordinator.core import charts, formatting, registry
 from coordinator.core.formatting import Money
 from coordinator.core.forms import PeriodForm
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
