@@ -36,6 +36,8 @@ SKIPPED_NAMES = {
     "set_language",
     "calendar-feed",
     "healthz",
+    # The metrics scrape answers only with its token (tests/coordinator/test_serve_prod.py).
+    "metrics",
     "api-schema",
     "api-docs",
     "api-token",

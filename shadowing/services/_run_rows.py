@@ -29,7 +29,7 @@ from shadowing.models import (
 )
 
 if TYPE_CHECKING:  # the solver's module loads numpy; only the matching path imports it
-    from shadowing.matching.options import RequestSpec
+    from shadowing.matching.options import Option, RequestSpec
 
 
 def approved_request_specs(programme: Programme, today: date, spec: Any) -> list[Any]:
@@ -248,3 +248,27 @@ def weigh_competence_gaps(programme: Programme, specs: list[RequestSpec]) -> lis
             spec = replace(spec, preferred_organisations=ranks)
         weighed.append(spec)
     return weighed
+
+
+def previous_proposal(programme: Programme) -> dict[int, Option]:
+    """The latest proposed (unconfirmed) run's placements as solver options {request id: option}: the
+    matcher starts from them (it re-checks each against today's seats and rules, and re-scores it)."""
+    previous = (
+        MatchingRun.objects.filter(programme=programme, status=MatchingRun.Status.PROPOSED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if previous is None:
+        return {}
+    from shadowing.matching.options import Option  # noqa: PLC0415 (numpy loads only on this path)
+
+    slots: dict[int, list[int]] = defaultdict(list)
+    placed: dict[int, int] = {}
+    for request_id, workplace_id, slot_id in (
+        PlacementDay.objects.filter(placement__run=previous, slot__isnull=False)
+        .order_by("placement_id", "date", "slot_id")
+        .values_list("placement__request_id", "placement__workplace_id", "slot_id")
+    ):
+        placed[request_id] = workplace_id
+        slots[request_id].append(slot_id)
+    return {rid: Option(rid, wid, 0, tuple(slots[rid]), 0.0) for rid, wid in placed.items()}

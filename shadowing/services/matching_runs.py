@@ -52,10 +52,11 @@ from shadowing.models import (
 from shadowing.services._common import require_manage, today_in
 
 if TYPE_CHECKING:
-    from shadowing.matching.options import Option
+    pass
 from shadowing.services._run_rows import (
     HandOption,
     approved_request_specs,
+    previous_proposal,
     store_options,
     store_reasons,
     weigh_competence_gaps,
@@ -265,30 +266,6 @@ RESULT_FIELDS = (
     "progress_placed",
     "progress_gap",
 )
-
-
-def previous_proposal(programme: Programme) -> dict[int, Option]:
-    """The latest proposed (unconfirmed) run's placements as solver options {request id: option}: the
-    matcher starts from them (it re-checks each against today's seats and rules, and re-scores it)."""
-    previous = (
-        MatchingRun.objects.filter(programme=programme, status=MatchingRun.Status.PROPOSED)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    if previous is None:
-        return {}
-    from shadowing.matching.options import Option  # noqa: PLC0415 (numpy loads only on this path)
-
-    slots: dict[int, list[int]] = defaultdict(list)
-    placed: dict[int, int] = {}
-    for request_id, workplace_id, slot_id in (
-        PlacementDay.objects.filter(placement__run=previous, slot__isnull=False)
-        .order_by("placement_id", "date", "slot_id")
-        .values_list("placement__request_id", "placement__workplace_id", "slot_id")
-    ):
-        placed[request_id] = workplace_id
-        slots[request_id].append(slot_id)
-    return {rid: Option(rid, wid, 0, tuple(slots[rid]), 0.0) for rid, wid in placed.items()}
 
 
 def _require_proposed(run: MatchingRun) -> None:

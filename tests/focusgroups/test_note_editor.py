@@ -47,7 +47,7 @@ def test_note_page_header_names_the_last_saver_in_parts_the_editor_updates(web, 
 
     assert re.search(r'<span id="note-last-saved"> · <span id="note-last-saved-text">last saved by ', html)
     assert re.search(
-        rf"last saved by {member_a.full_name}, \d{{1,2}} \w{{3}} \d{{4}} \d\d:\d\d</span></span>", html
+        rf"last saved by {member_a.full_name}, \d{{1,2}} \w{{3}} \d{{4}}, \d\d:\d\d</span></span>", html
     )
     root = _element(html, "note-editor")
     assert f'data-api="/api/v1/focusgroups/notes/{note.pk}/"' in root

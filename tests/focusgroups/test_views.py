@@ -471,7 +471,7 @@ def test_start_page_panels(
     ActionFactory(group=group, owner=member_a, title="Ring sfi")
     MeetingFactory(group=group, title="Nästa möte")
     with programme_scope([programme.pk]):
-        with django_assert_num_queries(6):  # 3 of them build the actor (cached for the rest of a request)
+        with django_assert_num_queries(4):  # 1 of them builds the actor (cached for the rest of a request)
             mine = hooks._my_groups_panel(_request(member_a, programme))
         lacking = hooks._lacking_panel(_request(coordinator, programme))
         meetings = hooks._meetings_panel(_request(convener, programme))
