@@ -19,6 +19,9 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ["REDIS_URL"] = ""
 # Tasks run inside the call that enqueues them; tests of the queue itself run a database worker.
 os.environ.setdefault("TASKS_BACKEND", "immediate")
+# On PostgreSQL the concurrency tests hold one connection per thread (eight) besides the test's own: the
+# per-process pool must lend that many.
+os.environ.setdefault("DB_POOL_MAX_SIZE", "32")
 
 from coordinator.settings import *  # noqa: E402, F403
 from coordinator.settings import DATABASES, STORAGES  # noqa: E402
