@@ -40,7 +40,7 @@ from organisations.models import PlatformRole
 from seminars.models import Enrolment
 from tests.factories import make_member
 from tests.factories.seminars import CourseFactory, RoundFactory, SessionFactory
-from tests.focusgroups.test_redis_processes import _free_port, _wait_for_port, redis_url  # noqa: F401
+from tests.focusgroups.test_redis_processes import redis_url, uvicorn_sites  # noqa: F401
 from tests.support import queue
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -145,34 +145,8 @@ def start_worker(environment: dict[str, str]) -> Iterator[Callable[[], subproces
 
 @pytest.fixture
 def servers(environment: dict[str, str]) -> Iterator[list[int]]:
-    ports = [_free_port(), _free_port()]
-    environment["CSRF_TRUSTED_ORIGINS"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
-    processes = [
-        subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "coordinator.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=environment,
-        )
-        for port in ports
-    ]
-    try:
-        for port, process in zip(ports, processes, strict=True):
-            _wait_for_port(port, process, f"uvicorn on {port}")
+    with uvicorn_sites(environment) as ports:
         yield ports
-    finally:
-        for process in processes:
-            _stop(process)
 
 
 def _wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:

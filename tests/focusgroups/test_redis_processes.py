@@ -10,6 +10,7 @@ reason, where redis-server is missing or will not start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -137,43 +138,42 @@ def _run(args: list[str], env: dict[str, str]) -> str:
     return result.stdout
 
 
-@pytest.fixture
-def servers(environment: dict[str, str]) -> Iterator[tuple[list[int], dict[str, Any]]]:
-    _run(["manage.py", "migrate", "--noinput", "-v", "0"], environment)
-    seeded = json.loads(
-        _run(["-c", f"import django; django.setup()\n{SEED}"], environment).strip().splitlines()[-1]
-    )
-    ports = [_free_port(), _free_port()]
-    # Each process is the site at its own address: a socket opens only from the site's own origins.
+@contextlib.contextmanager
+def uvicorn_sites(environment: dict[str, str], count: int = 2) -> Iterator[list[int]]:
+    """``count`` uvicorn processes of the platform on free loopback ports, each the site at its own
+    address (a socket opens only from the site's own origins); stopped on leaving."""
+    ports = [_free_port() for _ in range(count)]
     environment["CSRF_TRUSTED_ORIGINS"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
+    command = [sys.executable, "-m", "uvicorn", "coordinator.asgi:application", "--host", "127.0.0.1"]
     processes = [
-        subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "coordinator.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=environment,
+        subprocess.Popen(  # noqa: S603 (our own interpreter and application)
+            [*command, "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=environment
         )
         for port in ports
     ]
     try:
         for port, process in zip(ports, processes, strict=True):
             _wait_for_port(port, process, f"uvicorn on {port}")
-        yield ports, seeded
+        yield ports
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=15)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+@pytest.fixture
+def servers(environment: dict[str, str]) -> Iterator[tuple[list[int], dict[str, Any]]]:
+    _run(["manage.py", "migrate", "--noinput", "-v", "0"], environment)
+    seeded = json.loads(
+        _run(["-c", f"import django; django.setup()\n{SEED}"], environment).strip().splitlines()[-1]
+    )
+    with uvicorn_sites(environment) as ports:
+        yield ports, seeded
 
 
 async def _receive(ws: Any, kind: str) -> dict[str, Any]:

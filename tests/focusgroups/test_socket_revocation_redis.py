@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -21,12 +19,10 @@ from typing import Any
 import pytest
 
 from tests.focusgroups.test_redis_processes import (  # noqa: F401  (fixtures used by name)
-    ROOT,
-    _free_port,
     _run,
-    _wait_for_port,
     environment,
     redis_url,
+    uvicorn_sites,
 )
 
 pytestmark = pytest.mark.redis
@@ -72,37 +68,8 @@ def servers(environment: dict[str, str]) -> Iterator[tuple[list[int], dict[str, 
         _run(["-c", f"import django; django.setup()\n{SEED}"], environment).strip().splitlines()[-1]
     )
     seeded["environment"] = environment
-    ports = [_free_port(), _free_port()]
-    # Each process is the site at its own address: a socket opens only from the site's own origins.
-    environment["CSRF_TRUSTED_ORIGINS"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
-    processes = [
-        subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "coordinator.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=environment,
-        )
-        for port in ports
-    ]
-    try:
-        for port, process in zip(ports, processes, strict=True):
-            _wait_for_port(port, process, f"uvicorn on {port}")
+    with uvicorn_sites(environment) as ports:
         yield ports, seeded
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=15)
 
 
 class _FormFields(HTMLParser):
