@@ -55,9 +55,16 @@ async def _nothing(communicator: WebsocketCommunicator) -> bool:
 
 async def _sync(communicator: WebsocketCommunicator, note_id: int, replica: Replica) -> dict[str, Any]:
     await communicator.send_json_to({"type": "doc.sync", "note": note_id, "sv": b64(replica.doc.get_state())})
-    answer = await _next(communicator, "doc.sync")
-    replica.apply(answer["update"])
-    return answer
+    while True:
+        answer = await communicator.receive_json_from(timeout=3)
+        if answer["type"] == "doc.update":
+            # An edit broadcast while the socket was joining the group: a client applies it as it comes.
+            replica.apply(answer["update"])
+            continue
+        if answer["type"] == "doc.sync":
+            replica.apply(answer["update"])
+            return answer  # type: ignore[no-any-return]
+        assert answer["type"] == "presence", answer
 
 
 def _stored(note_id: int) -> tuple[str, int, int]:
