@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coordinator.core import formatting
 from coordinator.core.registry import CompetenceSuggestion
 from organisations.models import Programme
 from seminars.models import Completion, Course, Round
@@ -62,7 +63,7 @@ def open_rounds_of(programme: Programme, course_ids: Iterable[str]) -> list[Comp
             detail=_("%(seats)s seats free, registration closes %(closes)s")
             % {
                 "seats": r.seats_free,
-                "closes": timezone.localtime(r.registration_closes_at).date().isoformat(),
+                "closes": formatting.day(timezone.localtime(r.registration_closes_at)),
             },
             url=reverse("seminars:round-detail", args=[r.pk]),
         )

@@ -85,6 +85,14 @@ def live_site() -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    # And a task worker beside it, as `make run` starts one: matching runs and mail are tasks.
+    worker = subprocess.Popen(  # noqa: S603 (our own interpreter and command)
+        [python, "manage.py", "task_worker", "--queue-name", "*"],
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -98,8 +106,10 @@ def live_site() -> Iterator[str]:
                 raise RuntimeError((var_dir / "server.log").read_text()) from None
             time.sleep(0.2)
     yield base
-    server.terminate()
-    server.wait(timeout=10)
+    for process in (server, worker):
+        process.terminate()
+    for process in (server, worker):
+        process.wait(timeout=10)
     log.close()
     shutil.rmtree(var_dir, ignore_errors=True)
 

@@ -68,6 +68,13 @@ def test_request_approve_match_accept_and_confirm_a_visit(new_page):
     coordinator.locator("form[action$='/coordinate/runs/new/'] button[type=submit]").click()
     coordinator.wait_for_url(re.compile(r"/shadowing/coordinate/runs/\d+/$"), timeout=60_000)
     _accessible_after_post(coordinator)
+    # The task worker works the match out; the page shows the proposal once it is ready (a reload, as
+    # the page's own refresh does, in case the run finished before the page's socket opened).
+    for _attempt in range(45):
+        if coordinator.locator("tr", has_text="Amina Hassan").count():
+            break
+        coordinator.wait_for_timeout(2_000)
+        coordinator.reload()
     assert coordinator.locator("tr", has_text="Amina Hassan").count() == 1
     coordinator.on("dialog", lambda dialog: dialog.accept())
     coordinator.locator("form[action$='/confirm/'] button[type=submit]").click()
