@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
 
+from coordinator.core import formatting
 from organisations.models import Programme, Target, WeeklyStatus
 from organisations.reports.targets import TargetProgress, progress
 
@@ -72,7 +73,11 @@ def _decisions(lines: list[StatusLine], today: date) -> list[str]:
         if target.deadline < today:
             out.append(
                 _("%(target)s: the deadline %(deadline)s has passed at %(percent)s %%.")
-                % {"target": target.title, "deadline": target.deadline.isoformat(), "percent": now.percent}
+                % {
+                    "target": target.title,
+                    "deadline": formatting.day(target.deadline),
+                    "percent": now.percent,
+                }
             )
         elif now.status == "stalled":
             out.append(_("%(target)s: no progress in the last four weeks.") % {"target": target.title})
@@ -84,8 +89,8 @@ def _decisions(lines: list[StatusLine], today: date) -> list[str]:
                 )
                 % {
                     "target": target.title,
-                    "projected": now.projected_on.isoformat(),
-                    "deadline": target.deadline.isoformat(),
+                    "projected": formatting.day(now.projected_on),
+                    "deadline": formatting.day(target.deadline),
                 }
             )
         if now.behind and target.deadline - today <= timedelta(days=DECISION_HORIZON_DAYS):
@@ -112,16 +117,17 @@ def as_text(status: Status) -> str:
         out.append("  " + _("No targets are set."))
     for line in status.lines:
         now = line.now
-        figure = _("hidden (fewer than 5 people)") if now.percent is None else f"{now.percent} %"
+        figure = _("hidden (fewer than 5 people)") if now.percent is None else formatting.percent(now.percent)
         change = "" if line.change is None else f" ({line.change:+d} " + _("this week") + ")"
         out.append(
             f"- {line.target.title}: {figure}{change}; "
             + _("deadline")
-            + f" {line.target.deadline.isoformat()}"
+            + f" {formatting.day(line.target.deadline)}"
         )
         if now.projected_on is not None:
             out.append(
-                "  " + _("At the current pace reached on %(date)s.") % {"date": now.projected_on.isoformat()}
+                "  "
+                + _("At the current pace reached on %(date)s.") % {"date": formatting.day(now.projected_on)}
             )
         if status.organisation_id is not None:
             out.extend(

@@ -48,7 +48,7 @@ def test_the_status_goes_out_once_a_week_to_the_steering_group_and_organisation_
     by_person = {row.recipient_id: row for row in rows}
     assert by_person[steering.pk].title == "Weekly status of Lokalt kompetensutvecklingsprogram Malmö"
     body = by_person[steering.pk].body
-    assert "- Alla handläggare har grundkursen i PTSD: 46 %" in body
+    assert "- Alla handläggare har grundkursen i PTSD: 46%" in body
     assert "Needs a decision" in body
     assert "Your organisation" not in body
     assert "Your organisation: 60 %" in by_person[mv_admin.pk].body
@@ -89,7 +89,7 @@ def test_a_target_behind_near_its_deadline_needs_a_decision(programme, ptsd):
     _send(datetime.combine(ptsd.today, time(9, 0), tzinfo=ZONE))
     body = Notification.unscoped_objects.get(recipient=steering).body
     # AF's two completions five days ago are this week's change: 10 → 12 of 26, 38 % → 46 %.
-    assert "- Alla handläggare har grundkursen i PTSD: 46 % (+8 this week); deadline" in body
+    assert "- Alla handläggare har grundkursen i PTSD: 46% (+8 this week); deadline" in body
     assert "Alla handläggare har grundkursen i PTSD: at the current pace reached on" in body
     assert "Alla handläggare har grundkursen i PTSD: behind with 10 days left: AF, MV." in body
 
