@@ -31,6 +31,7 @@ import argparse
 import csv
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -168,6 +169,10 @@ def _print_profile(path: Path, top: int = 25) -> None:
         print(f"  {100 * count / total:5.1f} %  {frame}")
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:  # noqa: PLR0915 (one linear script)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=200)
@@ -191,6 +196,8 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
     parser.add_argument("--keep", action="store_true", help="keep the stack running at the end until Ctrl-C")
     options = parser.parse_args()
 
+    # Stopped from outside (timeout, kill): clean up as after Ctrl-C, so no server is left behind.
+    signal.signal(signal.SIGTERM, _stop)
     folder = Path(tempfile.mkdtemp(prefix="samverkan-load-"))
     folder.chmod(0o755)
     postgres = Postgres(folder / "postgres")
