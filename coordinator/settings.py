@@ -307,6 +307,7 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "120/minute"),
         "user": env_str("API_THROTTLE_USER", "6000/minute"),
         "login": env_str("API_THROTTLE_LOGIN", "10/minute"),
+        "ping": env_str("API_THROTTLE_PING", "6000/minute"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -15,6 +15,7 @@ from coordinator.pages.views import (
     me,
     notifications,
     personal_data,
+    ping_api,
     reports_api,
     signin,
 )
@@ -102,6 +103,7 @@ urlpatterns = [
         name="reports-api-measures",
     ),
     path("api/v1/reports/", include(reports_router.urls)),
+    path("api/v1/ping/", ping_api.PingView.as_view(), name="api-ping"),
     path("api/v1/", include("organisations.api_urls")),
     path("api/v1/shadowing/", include("shadowing.api_urls")),
     path("api/v1/seminars/", include("seminars.api_urls")),

@@ -34,7 +34,7 @@ WHITENOISE_AUTOREFRESH = True
 # Throttling is tested explicitly; elsewhere it would make tests depend on each other.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "login": "10/minute"},
+    "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "login": "10/minute", "ping": None},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

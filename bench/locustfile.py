@@ -1,0 +1,269 @@
+"""Locust users of the load test (``bench/load.py`` starts the stack, seeds it and runs these).
+
+``LOAD_SEED`` names the JSON file ``bench/load_seed.py`` wrote (tokens, session cookies, ids);
+``LOAD_THINK`` is the pause between one user's requests, "min,max" seconds (``0,0``: as fast as the
+server answers, for the throughput phase).
+
+- ``StaffUser``: a staff member browsing the course catalogue and the workplaces (pages and API, with
+  their session and their API token), enrolling on a round, asking to shadow, and fetching their calendar
+  feed. Enrolments and visit requests are real: they are written, notified and invited as always.
+- ``ManagerUser``: a line manager looking at the approvals page and approving the oldest waiting request.
+- ``NoteEditor``: a focus-group member with a note open over the websocket (``focusgroups/consumers.py``):
+  ``doc.sync`` on open, then typing as ``doc.update`` frames built with pycrdt from a real Yjs document;
+  each edit is timed until the server has processed it (a ``ping`` sent right after it is answered only
+  once the edit is applied and stored, as a socket's frames are handled in order).
+- ``PingUser``: ``GET /api/v1/ping/``, the baseline measured in the same run.
+
+Names in the statistics start with the kind (``page``, ``api``, ``feed``, ``ws``, ``ping``), which the
+runner uses to check the goals.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from locust import HttpUser, User, between, constant, events, task
+from pycrdt import Doc, Text
+from websockets.sync.client import ClientConnection, connect
+
+SEED: dict[str, Any] = json.loads(Path(os.environ.get("LOAD_SEED", "bench-load-seed.json")).read_text())
+_think = [float(part) for part in os.environ.get("LOAD_THINK", "1,4").split(",")]
+THINK = constant(0) if _think == [0.0, 0.0] else between(_think[0], _think[1])
+
+# Each simulated user is a different person, so that one person's enrolments and requests are their own.
+_next_staff = itertools.count()
+_next_manager = itertools.count()
+_next_editor = itertools.count()
+_next_ping = itertools.count()
+
+WORDS = "asyl etablering kartläggning handläggare samverkan tolk hälsa sfi mandat förtroende".split()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+class _Person:
+    def __init__(self, person: dict[str, Any]) -> None:
+        self.id: int = person["id"]
+        self.organisation: int = person["organisation"]
+        self.token: str = person["token"]
+        self.session: str = person["session"]
+        self.calendar: str = person["calendar"]
+
+
+class StaffUser(HttpUser):
+    weight = 14
+    wait_time = THINK
+
+    def on_start(self) -> None:
+        self.person = _Person(SEED["staff"][next(_next_staff) % len(SEED["staff"])])
+        self.client.headers["Authorization"] = f"Token {self.person.token}"
+        self.client.cookies.set("sessionid", self.person.session)
+        self.client.headers["Accept-Language"] = "sv"
+        mine = self.client.get("/api/v1/seminars/enrolments/", name="api enrolments (mine)")
+        self.enrolled = {row["round"] for row in mine.json()["results"]} if mine.ok else set()
+
+    @task(3)
+    def catalogue_page(self) -> None:
+        self.client.get("/seminars/", name="page course catalogue")
+
+    @task(3)
+    def workplaces_page(self) -> None:
+        self.client.get("/shadowing/", name="page workplaces")
+
+    @task(3)
+    def free_slots_api(self) -> None:
+        since, until = SEED["window"]
+        self.client.get(
+            "/api/v1/shadowing/slots/",
+            params={"free": "true", "date_from": since, "date_to": until},
+            name="api slots (free)",
+        )
+
+    @task(2)
+    def courses_api(self) -> None:
+        self.client.get("/api/v1/seminars/courses/", name="api courses")
+
+    @task(2)
+    def rounds_api(self) -> None:
+        self.client.get("/api/v1/seminars/rounds/", name="api rounds")
+
+    @task(1)
+    def my_page(self) -> None:
+        self.client.get("/me/", name="page my page")
+
+    @task(1)
+    def enrol(self) -> None:
+        open_rounds = [pk for pk in SEED["rounds"] if pk not in self.enrolled]
+        if not open_rounds:
+            return
+        round_id = random.choice(open_rounds)  # noqa: S311 (load, not security)
+        with self.client.post(
+            "/api/v1/seminars/enrolments/", json={"round": round_id}, name="api enrol", catch_response=True
+        ) as response:
+            if response.status_code == 201:
+                self.enrolled.add(round_id)
+                response.success()
+            else:
+                response.failure(f"{response.status_code}: {response.text[:200]}")
+
+    @task(1)
+    def request_visit(self) -> None:
+        since, until = SEED["window"]
+        elsewhere = [w for w in SEED["workplaces"] if w["organisation"] != self.person.organisation]
+        wishes = random.sample(elsewhere, 2)
+        body = {
+            "programme": SEED["programme"],
+            "learning_goals": "Förstå hur de andra myndigheterna arbetar med nyanlända.",
+            "days": random.choice((1, 1, 2)),  # noqa: S311
+            "windows": [{"starts_on": since, "ends_on": until}],
+            "preferences": [{"rank": rank, "workplace": w["id"]} for rank, w in enumerate(wishes, 1)],
+        }
+        with self.client.post(
+            "/api/v1/shadowing/requests/", json=body, name="api request a visit", catch_response=True
+        ) as response:
+            if response.status_code == 201:
+                response.success()
+            else:
+                response.failure(f"{response.status_code}: {response.text[:200]}")
+
+    @task(1)
+    def calendar_feed(self) -> None:
+        self.client.get(f"/calendar/{self.person.calendar}.ics", name="feed calendar")
+
+
+class ManagerUser(HttpUser):
+    weight = 1
+    wait_time = THINK
+
+    def on_start(self) -> None:
+        self.person = _Person(SEED["managers"][next(_next_manager) % len(SEED["managers"])])
+        self.client.headers["Authorization"] = f"Token {self.person.token}"
+        self.client.cookies.set("sessionid", self.person.session)
+
+    @task(1)
+    def approvals_page(self) -> None:
+        self.client.get("/shadowing/approvals/", name="page approvals")
+
+    @task(2)
+    def approve_oldest(self) -> None:
+        waiting = self.client.get(
+            "/api/v1/shadowing/requests/",
+            params={"status": "pending_approval", "ordering": "submitted_at"},
+            name="api requests (to decide)",
+        )
+        if not waiting.ok or not waiting.json()["results"]:
+            return
+        pk = waiting.json()["results"][0]["id"]
+        with self.client.post(
+            f"/api/v1/shadowing/requests/{pk}/approve/",
+            json={"note": "Godkänt."},
+            name="api approve a request",
+            catch_response=True,
+        ) as response:
+            if response.status_code == 200:
+                response.success()
+            else:
+                response.failure(f"{response.status_code}: {response.text[:200]}")
+
+
+class PingUser(HttpUser):
+    weight = 2
+    wait_time = THINK
+
+    def on_start(self) -> None:
+        person = SEED["staff"][-1 - next(_next_ping) % len(SEED["staff"])]
+        self.client.headers["Authorization"] = f"Token {person['token']}"
+
+    @task
+    def ping(self) -> None:
+        self.client.get("/api/v1/ping/", name="ping (baseline)")
+
+
+class NoteEditor(User):
+    """A focus-group member typing into a shared note over the websocket."""
+
+    weight = 4
+    wait_time = THINK
+
+    def on_start(self) -> None:
+        number = next(_next_editor)
+        group = SEED["groups"][number % len(SEED["groups"])]
+        member_id = group["members"][(number // len(SEED["groups"])) % len(group["members"])]
+        person = next(p for p in SEED["staff"] if p["id"] == member_id)
+        self.note = random.choice(group["notes"])  # noqa: S311
+        host = urlsplit(self.host)
+        url = f"ws://{host.netloc}/ws/focusgroups/{group['id']}/notes/"
+        headers = {"Cookie": f"sessionid={person['session']}", "Origin": f"{host.scheme}://{host.netloc}"}
+        self.doc: Doc[Text] = Doc()
+        self.text = self.doc.get("body", type=Text)
+        started = time.perf_counter()
+        failure: Exception | None = None
+        try:
+            self.socket: ClientConnection | None = connect(url, additional_headers=headers, open_timeout=30)
+            self._wait_for("hello")
+            self._send({"type": "doc.sync", "note": self.note, "sv": _b64(self.doc.get_state())})
+            answer = self._wait_for("doc.sync")
+            self.doc.apply_update(base64.b64decode(answer["update"]))
+        except Exception as exc:  # noqa: BLE001 (any failure to open is reported as such)
+            failure = exc
+            self.socket = None
+        self._report("ws open and doc.sync", started, failure)
+
+    def on_stop(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self.socket is not None
+        self.socket.send(json.dumps(message))
+
+    def _wait_for(self, kind: str) -> dict[str, Any]:
+        """Read frames until one of ``kind``; applies other editors' updates on the way; an error frame
+        fails the wait."""
+        assert self.socket is not None
+        while True:
+            message = json.loads(self.socket.recv(timeout=30))
+            if message["type"] == kind:
+                return message
+            if message["type"] == "error":
+                raise RuntimeError(f"{message.get('code')}: {message.get('message')}")
+            if message["type"] == "doc.update" and message.get("note") == self.note:
+                self.doc.apply_update(base64.b64decode(message["update"]))
+
+    def _report(self, name: str, started: float, failure: Exception | None) -> None:
+        events.request.fire(
+            request_type="WS",
+            name=name,
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=0,
+            exception=failure,
+            context={},
+        )
+
+    @task
+    def type_a_few_words(self) -> None:
+        if self.socket is None:
+            return
+        before = self.doc.get_state()
+        position = random.randint(0, len(self.text))  # noqa: S311
+        self.text.insert(position, " " + " ".join(random.sample(WORDS, 3)))
+        update = self.doc.get_update(before)
+        started = time.perf_counter()
+        failure: Exception | None = None
+        try:
+            self._send({"type": "doc.update", "note": self.note, "update": _b64(update)})
+            self._send({"type": "ping"})
+            self._wait_for("pong")
+        except Exception as exc:  # noqa: BLE001 (a closed socket or an error frame is a failed edit)
+            failure = exc
+        self._report("ws doc.update (applied and stored)", started, failure)
