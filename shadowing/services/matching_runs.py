@@ -19,7 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from auditlog.models import LogEntry
 from django.conf import settings
@@ -62,6 +62,7 @@ from shadowing.services._run_rows import (
     store_reasons,
     weigh_competence_gaps,
 )
+from shadowing.services._run_seats import everything_fits, lock_slots, misfits
 from shadowing.services.placements import placement_params
 
 # The row locks on the slots keep seats exact. They are switched off only by the race-control test, to show
@@ -380,130 +381,6 @@ def run_edit_remove(*, actor: Actor, run: MatchingRun, placement: Placement) -> 
         ShadowingRequest.objects.filter(pk=placement.request_id).update(unplaced_code=UnplacedReason.REMOVED)
 
 
-class _LockedSlot(NamedTuple):  # a named tuple: a large run locks tens of thousands
-    pk: int
-    workplace_id: int
-    date: date
-    capacity: int
-    booked: int
-
-
-@dataclasses.dataclass
-class _Proposal:
-    """A proposal as confirming it reads it: ids, the workplace's daily cap and its days (slot, date)."""
-
-    pk: int
-    request_id: int
-    workplace_id: int
-    max_per_day: int
-    days: list[tuple[int | None, date]] = dataclasses.field(default_factory=list)
-
-
-def _lock_slots(run: MatchingRun) -> dict[int, _LockedSlot]:
-    """Every slot of the workplace-days the run's proposals touch, locked in primary-key order for the rest
-    of the transaction; plain rows, as a large run locks thousands.
-
-    Selected by a join from the run's proposed days to the slots of the same workplace and date (no list of
-    thousands of ids to send, and the database starts from the run, not from every slot), unscoped so that
-    the lock takes the slot rows alone: the run was read in the caller's scope, and its proposals are at
-    the programme's own workplaces."""
-    touched = Slot.unscoped_objects.filter(
-        workplace__placements__run=run,
-        workplace__placements__status=Placement.Status.PROPOSED,
-        workplace__placements__days__date=F("date"),
-    ).values("pk")
-    queryset = Slot.unscoped_objects.filter(pk__in=touched).order_by("pk")
-    if _slot_lock_enabled:
-        queryset = queryset.select_for_update()
-    return {
-        row[0]: _LockedSlot(*row)
-        for row in queryset.values_list("pk", "workplace_id", "date", "capacity", "booked")
-    }
-
-
-def _everything_fits(run: MatchingRun, slots: dict[int, _LockedSlot], statuses: dict[int, str]) -> bool:
-    """Whether every proposal of the run fits, counted per slot and workplace-day rather than proposal by
-    proposal (equivalent: every proposal fits in turn exactly when the totals fit). A proposal whose slot
-    is gone or not among ``slots`` does not fit."""
-    if any(status != ShadowingRequest.Status.APPROVED for status in statuses.values()):
-        return False
-    taken = dict(
-        PlacementDay.objects.filter(placement__run=run, placement__status=Placement.Status.PROPOSED)
-        .order_by()
-        .values("slot_id")
-        .annotate(days=Count("pk"))
-        .values_list("slot_id", "days")
-    )
-    if any(slot_id not in slots for slot_id in taken):  # includes a day whose slot was deleted (None)
-        return False
-    day_load: dict[tuple[int, date], int] = defaultdict(int)
-    for locked in slots.values():
-        day_load[(locked.workplace_id, locked.date)] += locked.booked
-    for slot_id, count in taken.items():
-        slot = slots[slot_id]
-        if slot.booked + count > slot.capacity:
-            return False
-        day_load[(slot.workplace_id, slot.date)] += count
-    max_per_day = dict(
-        Workplace.objects.filter(pk__in={s.workplace_id for s in slots.values()}).values_list(
-            "pk", "max_visitors_per_day"
-        )
-    )
-    return all(load <= max_per_day[workplace_id] for (workplace_id, _day), load in day_load.items())
-
-
-def _misfits(run: MatchingRun, slots: dict[int, _LockedSlot], statuses: dict[int, str]) -> list[str]:
-    """The proposals that no longer fit, named (the rare path of a refused confirmation): each proposal in
-    the order its request came in takes its seats, and one that finds its request gone or a day full is
-    named with the reason."""
-    placements = [
-        _Proposal(pk, request_id, workplace_id, max_per_day)
-        for pk, request_id, workplace_id, max_per_day in Placement.objects.filter(
-            run=run, status=Placement.Status.PROPOSED
-        )
-        .order_by("request__submitted_at", "pk")
-        .values_list("pk", "request_id", "workplace_id", "workplace__max_visitors_per_day")
-    ]
-    by_pk = {p.pk: p for p in placements}
-    for placement_id, slot_id, day in PlacementDay.objects.filter(
-        placement__run=run, placement__status=Placement.Status.PROPOSED
-    ).values_list("placement_id", "slot_id", "date"):
-        by_pk[placement_id].days.append((slot_id, day))
-    day_load: dict[tuple[int, date], int] = defaultdict(int)
-    for locked in slots.values():
-        day_load[(locked.workplace_id, locked.date)] += locked.booked
-    taken: dict[int, int] = defaultdict(int)
-    problems: dict[int, str] = {}
-    for placement in placements:
-        problem = None
-        if statuses.get(placement.request_id) != ShadowingRequest.Status.APPROVED:
-            problem = _("the request is no longer waiting for a match")
-        else:
-            for slot_id, day in sorted(placement.days, key=lambda d: d[1]):
-                slot = slots.get(slot_id) if slot_id else None
-                if slot is None or slot.booked + taken[slot.pk] + 1 > slot.capacity:
-                    problem = _("the visit day %(date)s is full") % {"date": formatting.day(day)}
-                    break
-                if day_load[(slot.workplace_id, slot.date)] + 1 > placement.max_per_day:
-                    problem = _("the workplace takes no more visitors on %(date)s") % {
-                        "date": formatting.day(day)
-                    }
-                    break
-                taken[slot.pk] += 1
-                day_load[(slot.workplace_id, slot.date)] += 1
-        if problem:
-            problems[placement.pk] = problem
-    named = Placement.objects.filter(pk__in=list(problems)).select_related(
-        "request__requester__user", "workplace"
-    )
-    names = {p.pk: (p.request.requester.full_name, p.workplace.name) for p in named}
-    return [
-        _("%(person)s at %(workplace)s: %(problem)s")
-        % {"person": names[pk][0], "workplace": names[pk][1], "problem": problem}
-        for pk, problem in problems.items()
-    ]
-
-
 def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
     """Confirm a proposed run (coordinators): every proposal takes its seats and goes to its host.
 
@@ -536,16 +413,16 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
         proposed_days = PlacementDay.objects.filter(
             placement__run=run, placement__status=Placement.Status.PROPOSED
         )
-        slots = _lock_slots(run)
+        slots = lock_slots(run, lock=_slot_lock_enabled)
         requests = ShadowingRequest.objects.filter(pk__in=proposals.values("request_id")).order_by("pk")
         if _slot_lock_enabled:
             requests = requests.select_for_update()
         statuses = dict(requests.values_list("pk", "status"))
-        if not _everything_fits(run, slots, statuses):
+        if not everything_fits(run, slots, statuses):
             raise Conflict(
                 [
                     _("Some proposals no longer fit; remove or re-assign them and confirm again."),
-                    *_misfits(run, slots, statuses),
+                    *misfits(run, slots, statuses),
                 ]
             )
         # One UPDATE for every slot: each takes as many seats as the run's proposals have days on it
