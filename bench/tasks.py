@@ -19,6 +19,7 @@ test database and use the database task backend with a worker run in this proces
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -31,6 +32,9 @@ os.environ.setdefault("TASKS_BACKEND", "database")
 import django  # noqa: E402
 
 django.setup()
+# One log line per task would drown the figures.
+logging.getLogger("django_tasks").setLevel(logging.WARNING)
+logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -133,7 +137,9 @@ def confirm(requests: int) -> None:
                     for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:8]:
                         print(f"  {float(q['time']):7.2f} s  {q['sql'][:300]}")
                 else:
+                    cpu = time.process_time()
                     matching_runs.matching_run_confirm(actor=actor, run=MatchingRun.objects.get(pk=run.pk))
+                    cpu = time.process_time() - cpu
                 after = time.perf_counter() - t0
             if os.environ.get("QUERIES"):
                 print(f"  confirm: {after:.3f} s, {len(queries.captured_queries)} queries")
@@ -144,7 +150,8 @@ def confirm(requests: int) -> None:
             with unscoped():
                 sent = OutboundEmail.unscoped_objects.filter(status=OutboundEmail.Status.SENT).count()
             print(
-                f"  after: confirm answers in {after:.3f} s ({before / after:.0f}x faster); the worker then "
+                f"  after: confirm answers in {after:.3f} s (CPU {cpu:.3f} s; {before / after:.0f}x faster); "
+                "the worker then "
                 f"told everyone and sent {sent:,} messages in {drained:.2f} s over "
                 f"{sink.connections:,} SMTP connections (batches of {settings.OUTBOX_BATCH_SIZE})"
             )
@@ -191,6 +198,7 @@ def main() -> None:
     parser.add_argument("what", choices=["confirm", "match"])
     parser.add_argument("--requests", type=int, default=None)
     args = parser.parse_args()
+    print("load average (1, 5, 15 min) at the start: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     setup_test_environment()
     old_config = setup_databases(verbosity=0, interactive=False)
     try:
@@ -200,6 +208,7 @@ def main() -> None:
             match(args.requests or 50000)
     finally:
         teardown_databases(old_config, verbosity=0)
+    print("load average (1, 5, 15 min) at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ from shadowing.models import (
 )
 
 if TYPE_CHECKING:  # the solver's module loads numpy; only the matching path imports it
+    from django.db.models import QuerySet
+
     from shadowing.matching.options import Option, RequestSpec
 
 
@@ -180,6 +182,19 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
             f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
             rows,
         )
+
+
+def insert_from(model: type[models.Model], fields: Sequence[str], rows: QuerySet[Any, Any]) -> None:
+    """Insert the rows a query selects into a model's table in one ``INSERT ... SELECT``: the rows never
+    leave the database (a confirmation's thousands of events in one statement). ``rows`` selects one value
+    per field, in order; as with ``insert_rows``, no signals, defaults or validation run."""
+    ops = connection.ops
+    concrete = {field.name: field.column for field in model._meta.concrete_fields}
+    columns = ", ".join(ops.quote_name(str(concrete[name])) for name in fields)
+    table = ops.quote_name(model._meta.db_table)
+    select, params = rows.query.get_compiler(using=rows.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)  # noqa: S608
 
 
 def store_reasons(unplaced: Mapping[str, str], placed: Sequence[int]) -> None:

@@ -25,7 +25,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import CharField, Count, DateTimeField, F, IntegerField, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -56,11 +56,13 @@ if TYPE_CHECKING:
 from shadowing.services._run_rows import (
     HandOption,
     approved_request_specs,
+    insert_from,
     previous_proposal,
     store_options,
     store_reasons,
     weigh_competence_gaps,
 )
+from shadowing.services._run_seats import everything_fits, lock_slots, misfits
 from shadowing.services.placements import placement_params
 
 # The row locks on the slots keep seats exact. They are switched off only by the race-control test, to show
@@ -379,45 +381,18 @@ def run_edit_remove(*, actor: Actor, run: MatchingRun, placement: Placement) -> 
         ShadowingRequest.objects.filter(pk=placement.request_id).update(unplaced_code=UnplacedReason.REMOVED)
 
 
-@dataclasses.dataclass(frozen=True)
-class _LockedSlot:
-    pk: int
-    workplace_id: int
-    date: date
-    capacity: int
-    booked: int
-
-
-@dataclasses.dataclass
-class _Proposal:
-    """A proposal as confirming it reads it: ids, the workplace's daily cap and its days (slot, date)."""
-
-    pk: int
-    request_id: int
-    workplace_id: int
-    max_per_day: int
-    days: list[tuple[int | None, date]] = dataclasses.field(default_factory=list)
-
-
-def _lock_slots(slot_ids: Iterable[int]) -> dict[int, _LockedSlot]:
-    """The slots, locked in primary-key order for the rest of the transaction (by pk, unscoped: the caller
-    did the scoped reads); plain rows, as a large run locks thousands."""
-    queryset = Slot.unscoped_objects.filter(pk__in=set(slot_ids)).order_by("pk")
-    if _slot_lock_enabled:
-        queryset = queryset.select_for_update()
-    return {
-        row[0]: _LockedSlot(*row)
-        for row in queryset.values_list("pk", "workplace_id", "date", "capacity", "booked")
-    }
-
-
 def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
     """Confirm a proposed run (coordinators): every proposal takes its seats and goes to its host.
 
     All slots of the touched workplace-days are locked in one sorted step; if any proposal no longer fits
     (its request was placed, withdrawn or expired meanwhile, or its seats were taken by another run), the
     whole confirmation is refused with a conflict naming them, and nothing changes: remove or re-assign
-    them by hand and confirm again. The hosts are asked to accept; the requesters are told.
+    them by hand and confirm again. The hosts are asked to accept and the requesters told by a task
+    (``matching_queue.notify_confirmed_run``) queued in the same transaction.
+
+    Set-based, so that a run of thousands of proposals answers at once: the seats are counted per slot,
+    and the counters, statuses and events are written in a fixed handful of statements whatever the size
+    of the run (no list of ids is sent to the database).
     """
     require_manage(actor, run.programme_id)
     _require_proposed(run)
@@ -434,99 +409,47 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
             action=LogEntry.Action.UPDATE,
             changes={"status": [MatchingRun.Status.PROPOSED.value, MatchingRun.Status.CONFIRMED.value]},
         )
-        # Plain rows: a run of thousands of proposals would otherwise build tens of thousands of model
-        # objects (request, requester, workplace, contact, ...) that checking seats does not need.
-        placements = [
-            _Proposal(pk, request_id, workplace_id, max_per_day)
-            for pk, request_id, workplace_id, max_per_day in Placement.objects.filter(
-                run=run, status=Placement.Status.PROPOSED
-            )
-            .order_by("request__submitted_at", "pk")
-            .values_list("pk", "request_id", "workplace_id", "workplace__max_visitors_per_day")
-        ]
-        by_pk = {p.pk: p for p in placements}
-        for placement_id, slot_id, day in PlacementDay.objects.filter(
+        proposals = Placement.objects.filter(run=run, status=Placement.Status.PROPOSED)
+        proposed_days = PlacementDay.objects.filter(
             placement__run=run, placement__status=Placement.Status.PROPOSED
-        ).values_list("placement_id", "slot_id", "date"):
-            by_pk[placement_id].days.append((slot_id, day))
-        workplace_ids = {p.workplace_id for p in placements}
-        dates = {day for p in placements for _slot, day in p.days}
-        neighbours = Slot.objects.filter(workplace_id__in=workplace_ids, date__in=dates).values_list(
-            "pk", flat=True
         )
-        slots = _lock_slots(neighbours)
-        request_ids = [p.request_id for p in placements]
-        statuses = dict(
-            ShadowingRequest.objects.filter(pk__in=request_ids)
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", "status")
-            if _slot_lock_enabled
-            else ShadowingRequest.objects.filter(pk__in=request_ids).values_list("pk", "status")
-        )
-        day_load: dict[tuple[int, date], int] = defaultdict(int)
-        for locked in slots.values():
-            day_load[(locked.workplace_id, locked.date)] += locked.booked
-        taken: dict[int, int] = defaultdict(int)
-        problems: dict[int, str] = {}
-        for placement in placements:
-            problem = None
-            if statuses.get(placement.request_id) != ShadowingRequest.Status.APPROVED:
-                problem = _("the request is no longer waiting for a match")
-            else:
-                for slot_id, day in sorted(placement.days, key=lambda d: d[1]):
-                    slot = slots.get(slot_id) if slot_id else None
-                    if slot is None or slot.booked + taken[slot.pk] + 1 > slot.capacity:
-                        problem = _("the visit day %(date)s is full") % {"date": formatting.day(day)}
-                        break
-                    if day_load[(slot.workplace_id, slot.date)] + 1 > placement.max_per_day:
-                        problem = _("the workplace takes no more visitors on %(date)s") % {
-                            "date": formatting.day(day)
-                        }
-                        break
-                    taken[slot.pk] += 1
-                    day_load[(slot.workplace_id, slot.date)] += 1
-            if problem:
-                problems[placement.pk] = problem
-        if problems:
-            named = Placement.objects.filter(pk__in=list(problems)).select_related(
-                "request__requester__user", "workplace"
-            )
-            names = {p.pk: (p.request.requester.full_name, p.workplace.name) for p in named}
-            conflicts = [
-                _("%(person)s at %(workplace)s: %(problem)s")
-                % {"person": names[pk][0], "workplace": names[pk][1], "problem": problem}
-                for pk, problem in problems.items()
-            ]
+        slots = lock_slots(run, lock=_slot_lock_enabled)
+        requests = ShadowingRequest.objects.filter(pk__in=proposals.values("request_id")).order_by("pk")
+        if _slot_lock_enabled:
+            requests = requests.select_for_update()
+        statuses = dict(requests.values_list("pk", "status"))
+        if not everything_fits(run, slots, statuses):
             raise Conflict(
-                [_("Some proposals no longer fit; remove or re-assign them and confirm again."), *conflicts]
+                [
+                    _("Some proposals no longer fit; remove or re-assign them and confirm again."),
+                    *misfits(run, slots, statuses),
+                ]
             )
-        # One UPDATE per distinct number of seats taken (a handful), not one per slot (thousands in a large
-        # run); by pk on the rows locked above (a scoped UPDATE would re-join the workplace in a subquery).
-        by_count: defaultdict[int, list[int]] = defaultdict(list)
-        for slot_id, count in taken.items():
-            by_count[count].append(slot_id)
-        for count, slot_ids in sorted(by_count.items()):
-            Slot.unscoped_objects.filter(pk__in=sorted(slot_ids)).update(booked=F("booked") + count)
-        # Every proposal of the run, by the run (no list of thousands of ids to compile into the query).
-        Placement.objects.filter(run=run, status=Placement.Status.PROPOSED).update(
-            status=Placement.Status.AWAITING_HOST, updated_at=now
+        # One UPDATE for every slot: each takes as many seats as the run's proposals have days on it
+        # (counted in the database; unscoped on the rows locked above, as a scoped UPDATE would re-join
+        # the workplace in a subquery).
+        days_on = proposed_days.filter(slot_id=OuterRef("pk")).order_by().values("slot_id")
+        Slot.unscoped_objects.filter(pk__in=proposed_days.values("slot_id")).update(
+            booked=F("booked") + Subquery(days_on.annotate(days=Count("pk")).values("days"))
         )
-        PlacementEvent.objects.bulk_create(
-            [
-                PlacementEvent(
-                    placement_id=p.pk,
-                    from_status=Placement.Status.PROPOSED,
-                    to_status=Placement.Status.AWAITING_HOST,
-                    actor=actor.person,
-                    at=now,
-                )
-                for p in placements
-            ]
-        )
-        ShadowingRequest.objects.filter(pk__in=request_ids).update(
+        # The requests and the events first: both are found by the run's proposals, which the last
+        # statement moves on.
+        ShadowingRequest.objects.filter(pk__in=proposals.values("request_id")).update(
             status=ShadowingRequest.Status.PLACED, unplaced_code=""
         )
+        insert_from(
+            PlacementEvent,
+            ("placement", "from_status", "to_status", "actor", "at", "note"),
+            proposals.order_by("pk").values_list(
+                "pk",
+                Value(Placement.Status.PROPOSED.value, output_field=CharField()),
+                Value(Placement.Status.AWAITING_HOST.value, output_field=CharField()),
+                Value(actor.person.pk if actor.person else None, output_field=IntegerField()),
+                Value(now, output_field=DateTimeField()),
+                Value("", output_field=CharField()),
+            ),
+        )
+        proposals.update(status=Placement.Status.AWAITING_HOST, updated_at=now)
         run.status, run.confirmed_by, run.confirmed_at = MatchingRun.Status.CONFIRMED, actor.person, now
         # The hosts and the requesters are told by a task, in batches (a confirmation of thousands of
         # placements answers at once); queued in this transaction, so it is never lost nor sent for a

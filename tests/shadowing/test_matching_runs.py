@@ -5,13 +5,24 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from coordinator.core import formatting
+from coordinator.core.exceptions import Conflict
 from organisations.models import PlatformRole
-from shadowing.models import MatchingRun, Placement, PlacementDay, ShadowingRequest, Slot
+from shadowing.models import (
+    MatchingRun,
+    Placement,
+    PlacementDay,
+    PlacementEvent,
+    ShadowingRequest,
+    Slot,
+    Workplace,
+)
 from shadowing.services import matching_runs
 from tests.factories import OrganisationFactory, make_member
 from tests.factories.shadowing import SlotFactory, WorkplaceFactory, future_weekday, make_request
@@ -145,3 +156,137 @@ def test_a_contested_programme_keeps_every_rule_and_places_no_fewer_than_greedy(
     left = {str(r.pk) for r in requests} - {str(pk) for pk in placed_ids}
     assert set(run.unplaced) == left
     assert MatchingRun.unscoped_objects.get(pk=run.pk).status == MatchingRun.Status.CONFIRMED
+
+
+# --- Confirming: seats counted per slot and workplace-day, in a fixed number of statements ----------------
+
+
+def _proposed_run(programme, make_placement, proposals) -> MatchingRun:
+    """A proposed run placing each (request, slots) pair."""
+    run = MatchingRun.unscoped_objects.create(
+        programme=programme, placed=len(proposals), requests_considered=len(proposals)
+    )
+    for request, slots in proposals:
+        make_placement(request, slots, P.PROPOSED, run=run)
+    return run
+
+
+def _staff_requests(programme, organisation, count: int) -> list[ShadowingRequest]:
+    return [make_request(programme, make_member(programme, organisation, R.STAFF)) for _ in range(count)]
+
+
+def test_confirming_two_hundred_proposals_takes_as_many_queries_as_confirming_one(
+    database_queue,
+    programme,
+    org_b,
+    workplace_a,
+    coordinator,
+    as_actor,
+    make_placement,
+    django_assert_num_queries,
+):
+    first_day = future_weekday(0, 3)
+    # Three slots of three places a day (a workplace takes at most 10 visitors a day).
+    slots = [
+        SlotFactory(
+            workplace=workplace_a, date=first_day + timedelta(days=day), starts_at=time(hour), capacity=3
+        )
+        for day in range(1, 24)
+        for hour in (8, 11, 14)
+    ]
+    lone = SlotFactory(workplace=workplace_a, date=first_day, capacity=1)
+    Workplace.unscoped_objects.filter(pk=workplace_a.pk).update(max_visitors_per_day=9)
+    requests = _staff_requests(programme, org_b, 201)
+    small = _proposed_run(programme, make_placement, [(requests[0], [lone])])
+    large = _proposed_run(
+        programme, make_placement, [(request, [slots[i // 3]]) for i, request in enumerate(requests[1:])]
+    )
+    actor = as_actor(coordinator)
+    ContentType.objects.get_for_model(MatchingRun)  # the audit trail's content type, cached once per process
+
+    with django_assert_num_queries(15):
+        matching_runs.matching_run_confirm(actor=actor, run=MatchingRun.objects.get(pk=small.pk))
+    with django_assert_num_queries(15):
+        matching_runs.matching_run_confirm(actor=actor, run=MatchingRun.objects.get(pk=large.pk))
+
+    booked = dict(Slot.unscoped_objects.filter(booked__gt=0).values_list("pk", "booked"))
+    assert booked == {lone.pk: 1, **{slot.pk: 3 for slot in slots[:66]}, slots[66].pk: 2}
+    assert Placement.unscoped_objects.filter(status=P.AWAITING_HOST).count() == 201
+    assert ShadowingRequest.unscoped_objects.filter(status=ShadowingRequest.Status.PLACED).count() == 201
+    events = Counter(
+        PlacementEvent.unscoped_objects.filter(to_status=P.AWAITING_HOST).values_list(
+            "placement_id", "from_status", "actor_id"
+        )
+    )
+    assert events == Counter(
+        {
+            (pk, P.PROPOSED, coordinator.pk): 1
+            for pk in Placement.unscoped_objects.values_list("pk", flat=True)
+        }
+    )
+
+
+def test_confirm_counts_every_day_of_multi_day_proposals(
+    programme, org_b, workplace_a, coordinator, as_actor, make_placement
+):
+    monday = _next_monday(3)
+    tuesday = SlotFactory(workplace=workplace_a, date=monday + timedelta(days=1), capacity=2)
+    wednesday = SlotFactory(workplace=workplace_a, date=monday + timedelta(days=2), capacity=2)
+    untouched = SlotFactory(workplace=workplace_a, date=monday + timedelta(days=3), capacity=2)
+    two_days, one_day = _staff_requests(programme, org_b, 2)
+    run = _proposed_run(programme, make_placement, [(two_days, [tuesday, wednesday]), (one_day, [tuesday])])
+
+    matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=run)
+
+    booked = dict(Slot.unscoped_objects.values_list("pk", "booked"))
+    assert booked == {tuesday.pk: 2, wednesday.pk: 1, untouched.pk: 0}
+
+
+def test_confirm_over_a_workplaces_daily_cap_is_refused_naming_the_last_to_ask(
+    programme, org_b, workplace_a, coordinator, as_actor, make_placement
+):
+    day = future_weekday(2, 3)
+    morning = SlotFactory(workplace=workplace_a, date=day, capacity=3)
+    afternoon = SlotFactory(workplace=workplace_a, date=day, capacity=3, starts_at=time(13), ends_at=time(16))
+    Slot.unscoped_objects.filter(pk=afternoon.pk).update(booked=1)  # someone already visits that day
+    Workplace.unscoped_objects.filter(pk=workplace_a.pk).update(max_visitors_per_day=3)
+    requests = _staff_requests(programme, org_b, 3)
+    for minutes, request in enumerate(requests):
+        ShadowingRequest.unscoped_objects.filter(pk=request.pk).update(
+            submitted_at=timezone.now() - timedelta(minutes=10 - minutes)
+        )
+    run = _proposed_run(programme, make_placement, [(request, [morning]) for request in requests])
+
+    with pytest.raises(Conflict) as error:
+        matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=run)
+
+    last = requests[2].requester
+    assert error.value.messages == [
+        "Some proposals no longer fit; remove or re-assign them and confirm again.",
+        f"{last.full_name} at {workplace_a.name}: the workplace takes no more visitors on "
+        f"{formatting.day(day)}",
+    ]
+    assert dict(Slot.unscoped_objects.values_list("pk", "booked")) == {morning.pk: 0, afternoon.pk: 1}
+    assert MatchingRun.unscoped_objects.get(pk=run.pk).status == MatchingRun.Status.PROPOSED
+    assert set(Placement.unscoped_objects.values_list("status", flat=True)) == {P.PROPOSED}
+    assert not PlacementEvent.unscoped_objects.filter(to_status=P.AWAITING_HOST).exists()
+
+
+def test_confirm_with_a_withdrawn_request_is_refused_naming_it(
+    programme, org_b, workplace_a, coordinator, as_actor, make_placement
+):
+    slot = SlotFactory(workplace=workplace_a, date=future_weekday(3, 3), capacity=3)
+    kept, withdrawn = _staff_requests(programme, org_b, 2)
+    run = _proposed_run(programme, make_placement, [(kept, [slot]), (withdrawn, [slot])])
+    ShadowingRequest.unscoped_objects.filter(pk=withdrawn.pk).update(status=ShadowingRequest.Status.WITHDRAWN)
+
+    with pytest.raises(Conflict) as error:
+        matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=run)
+
+    assert error.value.messages == [
+        "Some proposals no longer fit; remove or re-assign them and confirm again.",
+        f"{withdrawn.requester.full_name} at {workplace_a.name}: "
+        "the request is no longer waiting for a match",
+    ]
+    assert Slot.unscoped_objects.get(pk=slot.pk).booked == 0
+    assert ShadowingRequest.unscoped_objects.get(pk=kept.pk).status == ShadowingRequest.Status.APPROVED
