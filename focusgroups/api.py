@@ -127,7 +127,7 @@ MINUTES_IF_MATCH = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=False,
-    description='The version of the live minutes the text is based on (``minutes_version``, for example "3"): '
+    description='The version of the live minutes the text is based on (``minutes_version``, e.g. "3"): '
     "minutes changed since are refused with 412 and nothing is recorded. Without it the text is merged "
     "into the live minutes as the smallest edit from their current text.",
 )

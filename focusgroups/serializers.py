@@ -179,7 +179,7 @@ class NoteSerializer(StrictModelSerializer):
     updated_by_name = serializers.SerializerMethodField()
     can_edit = serializers.SerializerMethodField()
     # Set on a meeting's minutes (read by the whole programme; their visibility does not change).
-    meeting = serializers.PrimaryKeyRelatedField(read_only=True)
+    meeting = serializers.IntegerField(source="meeting_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Note

@@ -101,7 +101,8 @@ def meeting_create(
 def _minutes_title(meeting: Meeting) -> str:
     # Data the platform creates is in the programme's language.
     with translation.override(meeting.group.programme.language or None):
-        return (_("Minutes: %(title)s") % {"title": meeting.title})[: Note._meta.get_field("title").max_length]
+        title = _("Minutes: %(title)s") % {"title": meeting.title}
+    return title[: Note._meta.get_field("title").max_length]
 
 
 def minutes_note(meeting: Meeting) -> Note:
