@@ -122,6 +122,17 @@ class MembershipViewSet(
         groups.membership_remove(actor=self.actor, membership=instance)
 
 
+MINUTES_IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The version of the live minutes the text is based on (``minutes_version``, e.g. "3"): '
+    "minutes changed since are refused with 412 and nothing is recorded. Without it the text is merged "
+    "into the live minutes as the smallest edit from their current text.",
+)
+
+
 class MeetingViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -139,7 +150,11 @@ class MeetingViewSet(
     ordering_fields = ["starts_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset.prefetch_related("agenda_items", "decisions").order_by("starts_at", "pk")
+        return (
+            queryset.select_related("minutes_note")
+            .prefetch_related("agenda_items", "decisions")
+            .order_by("starts_at", "pk")
+        )
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -164,20 +179,57 @@ class MeetingViewSet(
         meetings.meeting_cancel(actor=self.actor, meeting=meeting)
         return self.answer(meeting)
 
-    @extend_schema(request=serializers.MinutesSerializer, responses=serializers.MeetingSerializer)
+    @extend_schema(
+        request=serializers.MinutesSerializer,
+        parameters=[MINUTES_IF_MATCH],
+        responses={
+            200: serializers.MeetingSerializer,
+            412: OpenApiResponse(description="The minutes changed since the version named"),
+        },
+    )
     @action(detail=True, methods=["post"])
     def minutes(self, request: Request, pk: str | None = None) -> Response:
-        """Record the minutes and decisions; the meeting becomes held and the members are told."""
+        """Record the minutes and decisions; the meeting becomes held and the members are told. A
+        ``minutes`` text is merged into the live minutes (without it they are recorded as they stand)."""
         meeting = self.get_object()
         parsed = serializers.MinutesSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
-        meetings.meeting_record_minutes(
-            actor=self.actor,
-            meeting=meeting,
-            minutes=parsed.validated_data["minutes"],
-            decisions=parsed.validated_data["decisions"],
-        )
+        base = _if_match(request)
+        if base is False:
+            return self._stale_minutes(meeting)
+        try:
+            meetings.meeting_record_minutes(
+                actor=self.actor,
+                meeting=meeting,
+                minutes=parsed.validated_data.get("minutes"),
+                decisions=parsed.validated_data["decisions"],
+                base_version=base,
+            )
+        except Conflict:
+            return self._stale_minutes(meeting)
         return self.answer(meeting)
+
+    def _stale_minutes(self, meeting: Meeting) -> Response:
+        note = meetings.minutes_note(meeting)
+        response = Response(
+            {
+                "detail": _("The minutes have changed since you opened them; merge with the current text."),
+                "current_version": note.version,
+                "current": self.get_serializer(self.reload(meeting)).data,
+            },
+            status=status.HTTP_412_PRECONDITION_FAILED,
+        )
+        response["ETag"] = note.etag
+        return response
+
+
+def _if_match(request: Request) -> int | None | bool:
+    """The version an ``If-Match`` header names; None without one, False for one that is not a version."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    match = _ETAG.match(header)
+    return int(match.group(1)) if match is not None else False
 
 
 IF_MATCH = OpenApiParameter(

@@ -44,6 +44,8 @@ class MeetingFilter(django_filters.FilterSet):
 
 class NoteFilter(django_filters.FilterSet):
     group = IntegerFilter(field_name="group")
+    meeting = IntegerFilter(field_name="meeting")
+    is_minutes = django_filters.BooleanFilter(field_name="meeting", lookup_expr="isnull", exclude=True)
     visibility = django_filters.ChoiceFilter(choices=Note.Visibility.choices)
     search = django_filters.CharFilter(field_name="title", lookup_expr="icontains", max_length=100)
 

@@ -12,7 +12,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Meeting, Note
+from focusgroups.models import NOTE_BODY_MAX_LENGTH, ActionItem, FocusGroup, GroupMembership, Meeting, Note
 from organisations.models import Person, Programme
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -140,7 +140,16 @@ class CancelForm(forms.Form):
 
 
 class MinutesForm(forms.Form):
-    minutes = forms.CharField(label=_("Minutes"), max_length=20000, widget=forms.Textarea(attrs={"rows": 10}))
+    """Recording the minutes: the live minutes' text (merged into them), the decisions, and the minutes'
+    version the text was based on, so that others' changes meanwhile are not overwritten unseen."""
+
+    minutes = forms.CharField(
+        label=_("Minutes"),
+        max_length=NOTE_BODY_MAX_LENGTH,
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 14}),
+    )
     decisions = forms.CharField(
         label=_("Decisions"),
         max_length=5000,
@@ -148,6 +157,9 @@ class MinutesForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One decision per line."),
     )
+
+    # Without it (an old form), the text is merged into the minutes as they stand.
+    base_version = forms.IntegerField(min_value=1, max_value=10**9, required=False, widget=forms.HiddenInput)
 
     def decision_list(self) -> list[str]:
         return _lines(self.cleaned_data.get("decisions", ""))
@@ -179,6 +191,19 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 18}),
     )
     base_version = forms.IntegerField(min_value=0, max_value=10**9, widget=forms.HiddenInput)
+
+
+class LiveMinutesForm(NoteForm):
+    """A meeting's minutes on the meeting page: the note form, titled by the meeting."""
+
+    title = forms.CharField(max_length=200, widget=forms.HiddenInput)
+    body = forms.CharField(
+        label=_("Minutes"),
+        max_length=NOTE_BODY_MAX_LENGTH,
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 14}),
+    )
 
 
 class RestoreForm(forms.Form):

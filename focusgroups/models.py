@@ -5,17 +5,15 @@ The shape of the data:
 
 - A ``FocusGroup`` belongs to a programme. Every programme has the six default areas
   (``services.ensure_default_groups``); coordinators may add more. Its ``convener`` leads it.
-- A ``GroupMembership`` puts a person in a group as a member, the convener or an observer, with the mandate
-  their organisation gave them (who sent them, what they may decide). A person has at most one *active*
-  membership per group (a partial unique constraint); ended memberships stay as history. The membership is
-  the source of truth for rights: ``focusgroups.permissions`` derives ``view_focusgroup``, ``edit_notes`` and
-  ``change_focusgroup`` from it whenever they are checked (nothing is stored).
-- A ``Meeting`` has ``AgendaItem`` rows, minutes and ``Decision`` rows. ``sequence`` is the iCalendar
-  SEQUENCE of every invite sent for it; it is raised on each update or cancellation.
-- A ``Note`` is a shared text of a group, edited live by the members as a Yjs document (``NoteDocument``:
-  the compacted state, ``NoteUpdate``: the log of updates since). ``version`` is raised by one on every
-  accepted change; named ``NoteVersion`` rows (with their authors) are written when editing pauses, on
-  demand, on a whole-text save and when a meeting ends (``services.documents``).
+- A ``GroupMembership`` puts a person in a group as a member, the convener or an observer, with their
+  mandate. At most one *active* membership per person and group; ended ones stay as history. Rights are
+  derived from it whenever they are checked (``focusgroups.permissions``; nothing is stored).
+- A ``Meeting`` has ``AgendaItem`` rows, ``Decision`` rows and its minutes, a live ``Note`` of its own
+  (``Note.meeting``). ``sequence`` is the iCalendar SEQUENCE of its invites, raised on each change.
+- A ``Note`` is a shared text of a group, edited live as a Yjs document (``NoteDocument``: the compacted
+  state, ``NoteUpdate``: the log since). ``version`` is raised by one on every accepted change; named
+  ``NoteVersion`` rows (with their authors) are written when editing pauses, on demand, on a whole-text save
+  and when a meeting ends (``services.documents``).
 - An ``ActionItem`` is something someone promised to do, with an owner, an organisation and a due date.
 - A ``Concept`` of the shared glossary ("customer") has one ``ConceptTerm`` per organisation (what that
   organisation calls it and how it defines it) and ``ConceptComment`` rows from members.
@@ -167,7 +165,6 @@ class Meeting(TenantModel):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     # The iCalendar SEQUENCE of the invites: raised on every update and on the cancellation.
     sequence = models.PositiveIntegerField(default=0, editable=False)
-    minutes = models.TextField(_("minutes"), max_length=20000, blank=True)
     created_by = models.ForeignKey(
         "organisations.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -195,14 +192,19 @@ class Meeting(TenantModel):
     def where(self) -> str:
         return self.place or self.online_link
 
+    @property
+    def minutes(self) -> str:
+        """The text of the meeting's live minutes (its ``minutes_note``); empty before they are started."""
+        note = getattr(self, "minutes_note", None)  # a missing reverse one-to-one raises AttributeError
+        return note.body if note is not None else ""
+
 
 class AgendaItem(TenantModel):
     """One point on a meeting's agenda."""
 
     tenant_path: ClassVar[str] = "programme"
 
-    # The programme of the meeting, kept on the row itself so that scoping needs no join (filled from the
-    # meeting when saved; set explicitly where rows are bulk-created).
+    # The meeting's programme on the row, so that scoping needs no join (filled when saved or bulk-created).
     programme = models.ForeignKey(
         "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
     )
@@ -234,8 +236,7 @@ class Decision(TenantModel):
 
     tenant_path: ClassVar[str] = "programme"
 
-    # The programme of the meeting, kept on the row itself so that scoping needs no join (filled from the
-    # meeting when saved; set explicitly where rows are bulk-created).
+    # The meeting's programme on the row, so that scoping needs no join (filled when saved or bulk-created).
     programme = models.ForeignKey(
         "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
     )
@@ -268,10 +269,8 @@ class Note(TenantModel):
     it, whatever the visibility (observers read only):
 
     - ``group``: the group's members, convener and observers only;
-    - ``programme``: every member of the programme may read it;
-    - ``public``: also readable by every member of the programme (guests from other units included). The
-      only difference from ``programme`` is that public notes are listed among the programme's shared notes
-      on everyone's start page; ``programme`` notes are found from the group's page.
+    - ``programme``: every member of the programme may read it (found from the group's page);
+    - ``public``: the same readers, and listed among the programme's shared notes on everyone's start page.
 
     ``version`` starts at 1 and is raised by exactly one on each accepted change (a live edit or a save),
     under the note's row lock (``services.documents``); a whole-text save based on an older version is
@@ -290,6 +289,10 @@ class Note(TenantModel):
 
     group = models.ForeignKey(
         FocusGroup, on_delete=models.CASCADE, related_name="notes", verbose_name=_("focus group")
+    )
+    # Set on the minutes of a meeting of the group (read like the meeting: by the whole programme).
+    meeting = models.OneToOneField(
+        Meeting, on_delete=models.CASCADE, null=True, blank=True, editable=False, related_name="minutes_note"
     )
     title = models.CharField(_("title"), max_length=200)
     visibility = models.CharField(
@@ -328,8 +331,7 @@ class NoteVersion(TenantModel):
 
     tenant_path: ClassVar[str] = "programme"
 
-    # The programme of the note, kept on the row itself so that scoping needs no join (filled from the
-    # note when saved; set explicitly where rows are bulk-created).
+    # The note's programme on the row, so that scoping needs no join (filled when saved or bulk-created).
     programme = models.ForeignKey(
         "organisations.Programme", on_delete=models.CASCADE, related_name="+", editable=False
     )
@@ -577,9 +579,8 @@ class ConceptComment(TenantModel):
 class LivePresence(TenantModel):
     """One open live-notes socket: who is looking at a group's notes right now.
 
-    Kept in the database so that every ASGI process sees the same roster. ``seen_at`` is refreshed by the
-    client's pings; a row older than ``FOCUSGROUPS_PRESENCE_TTL_SECONDS`` (a process that died without
-    closing its sockets) is ignored and deleted the next time the roster is read.
+    In the database, so every ASGI process sees the same roster; pings refresh ``seen_at``, and a row older
+    than ``FOCUSGROUPS_PRESENCE_TTL_SECONDS`` (a dead process's) is dropped when the roster is read.
     """
 
     tenant_path: ClassVar[str] = "group__programme"

@@ -115,6 +115,11 @@ class MeetingSerializer(StrictModelSerializer):
     group = ScopedPrimaryKeyRelatedField(model=FocusGroup)
     agenda = AgendaItemSerializer(many=True, required=False, source="agenda_items")
     decisions = serializers.SerializerMethodField()
+    # The text of the live minutes note (``minutes_note``: its id, ``minutes_version``: its version, the
+    # ETag that ``If-Match`` on ``POST .../minutes/`` names).
+    minutes = serializers.CharField(read_only=True)
+    minutes_note = serializers.SerializerMethodField()
+    minutes_version = serializers.SerializerMethodField()
 
     class Meta:
         model = Meeting
@@ -130,14 +135,24 @@ class MeetingSerializer(StrictModelSerializer):
             "sequence",
             "agenda",
             "minutes",
+            "minutes_note",
+            "minutes_version",
             "decisions",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["status", "sequence", "minutes", "created_at", "updated_at"]
+        read_only_fields = ["status", "sequence", "created_at", "updated_at"]
 
     def get_decisions(self, obj: Meeting) -> list[str]:
         return [d.text for d in obj.decisions.all()]
+
+    def get_minutes_note(self, obj: Meeting) -> int | None:
+        note = getattr(obj, "minutes_note", None)
+        return note.pk if note is not None else None
+
+    def get_minutes_version(self, obj: Meeting) -> int | None:
+        note = getattr(obj, "minutes_note", None)
+        return note.version if note is not None else None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None and "group" in attrs and attrs["group"] != self.instance.group:
@@ -146,7 +161,10 @@ class MeetingSerializer(StrictModelSerializer):
 
 
 class MinutesSerializer(StrictSerializer):
-    minutes = serializers.CharField(max_length=20000, allow_blank=True)
+    # Left out: the live minutes are recorded as they stand. Kept exactly as typed, like a note's text.
+    minutes = serializers.CharField(
+        max_length=NOTE_BODY_MAX_LENGTH, allow_blank=True, required=False, trim_whitespace=False
+    )
     decisions = serializers.ListField(
         child=serializers.CharField(max_length=2000), max_length=100, required=False, default=list
     )
@@ -160,12 +178,15 @@ class NoteSerializer(StrictModelSerializer):
     )
     updated_by_name = serializers.SerializerMethodField()
     can_edit = serializers.SerializerMethodField()
+    # Set on a meeting's minutes (read by the whole programme; their visibility does not change).
+    meeting = serializers.IntegerField(source="meeting_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Note
         fields = [
             "id",
             "group",
+            "meeting",
             "title",
             "visibility",
             "body",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.utils import timezone
 
 from coordinator.core.tenancy import programme_scope
@@ -41,7 +42,7 @@ from focusgroups.seed.data import (
     NoteRow,
     Seat,
 )
-from focusgroups.services import groups
+from focusgroups.services import documents, groups, meetings
 from organisations.models import Organisation, Person, Programme
 from organisations.seed import COPENHAGEN_SLUG, MALMO_SLUG
 
@@ -118,9 +119,15 @@ def _meeting(group: FocusGroup, row: MeetingRow, people: dict[str, Person], toda
         place=row.place,
         online_link=row.online_link,
         status=Meeting.Status.HELD if row.minutes else Meeting.Status.SCHEDULED,
-        minutes=row.minutes,
         created_by=people[row.by],
     )
+    # The minutes are the meeting's live note, written by its convener as the group would write them.
+    minutes = meetings.minutes_note(meeting)
+    if row.minutes:
+        with transaction.atomic():
+            locked = documents.lock_for_save(minutes)
+            documents.text_apply(note=locked, person=people[row.by], body=row.minutes)
+            documents.version_record(locked, by=people[row.by])
     programme_id = group.programme_id
     AgendaItem.unscoped_objects.bulk_create(
         [

@@ -53,6 +53,20 @@ def _check_action_note(action: ActionItem) -> bool:
     return False
 
 
+def _check_minutes_meeting(action: ActionItem) -> bool:
+    """An action from a line of a meeting's minutes was agreed at that meeting (it is linked to it when no
+    meeting is given: returns whether it was)."""
+    note: Note | None = action.note
+    if note is None or note.meeting_id is None:
+        return False
+    if action.meeting_id is None:
+        action.meeting_id = note.meeting_id
+        return True
+    if action.meeting_id != note.meeting_id:
+        raise ValidationError({"meeting": _("An action from a meeting's minutes belongs to that meeting.")})
+    return False
+
+
 @transaction.atomic
 def action_create(
     *,
@@ -75,6 +89,7 @@ def action_create(
     apply_changes(action, values, ACTION_FIELDS)
     _check_action_meeting(group, action.meeting)
     _check_action_note(action)
+    _check_minutes_meeting(action)
     validate(action, exclude=["created_by"])
     action.save()
     notify(
@@ -104,6 +119,8 @@ def action_update(
     _check_action_meeting(action.group, action.meeting)
     if _check_action_note(action) and "note_line" not in changed:
         changed.append("note_line")
+    if _check_minutes_meeting(action) and "meeting" not in changed:
+        changed.append("meeting")
     new_owner = owner is not None and owner.pk != action.owner_id
     if owner is not None and new_owner:
         _check_owner(action.group, owner)

@@ -4,6 +4,12 @@ decisions.
 ``meeting_create`` sends a ``METHOD:REQUEST`` invite to every active member, ``meeting_update`` an update
 with SEQUENCE + 1 when the time, place or title changes, ``meeting_cancel`` a ``METHOD:CANCEL`` (see
 ``focusgroups.invites``).
+
+A meeting's minutes are a live note of the group (``Note.meeting``, started with the meeting or when first
+asked for by ``minutes_note``): the members write them together during the meeting like any note (live
+editor, versions, restore, actions from a line), and the whole programme reads them, as it reads the
+meeting. Recording the minutes (``meeting_record_minutes``) merges a whole text, when one is given, into
+the live document, keeps the result as a named version, and makes the meeting held.
 """
 
 from __future__ import annotations
@@ -12,18 +18,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from coordinator.core import registry
+from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from coordinator.core.services import apply_changes, validate
 from focusgroups import invites
-from focusgroups.models import AgendaItem, Decision, FocusGroup, Meeting
+from focusgroups.models import AgendaItem, Decision, FocusGroup, Meeting, Note, NoteVersion
 from focusgroups.services import documents
-from focusgroups.services._shared import require_manage_group
+from focusgroups.services._shared import require_manage_group, require_person
 from organisations.permissions import Actor
 
 KIND_MEETING = "focusgroups.meeting"
@@ -86,8 +93,45 @@ def meeting_create(
     _check_meeting(meeting)
     meeting.save()
     _set_agenda(meeting, agenda)
+    minutes_note(meeting)
     invites.reconcile_meetings([meeting])
     return meeting
+
+
+def _minutes_title(meeting: Meeting) -> str:
+    # Data the platform creates is in the programme's language.
+    with translation.override(meeting.group.programme.language or None):
+        title = _("Minutes: %(title)s") % {"title": meeting.title}
+    return title[: Note._meta.get_field("title").max_length]
+
+
+def minutes_note(meeting: Meeting) -> Note:
+    """The meeting's live minutes: a note of its group that the whole programme reads (as it reads the
+    meeting) and the group's members write. Started empty, with version 1, the first time it is asked for;
+    two first requests at once get the same note."""
+    existing = Note.objects.filter(meeting_id=meeting.pk).select_related("group__programme").first()
+    if existing is not None:
+        return existing
+    title, now = _minutes_title(meeting), timezone.now()
+    try:
+        with transaction.atomic():
+            note = Note.objects.create(
+                group=meeting.group,
+                meeting=meeting,
+                title=title,
+                visibility=Note.Visibility.PROGRAMME,
+                updated_by=meeting.created_by,
+                updated_at=now,
+            )
+            version = NoteVersion.objects.create(
+                note=note, version=1, title=title, author=meeting.created_by, created_at=now
+            )
+            if meeting.created_by is not None:
+                version.authors.set([meeting.created_by])
+    except IntegrityError:
+        # Someone else started them a moment ago (the one-to-one is unique).
+        return Note.objects.select_related("group__programme").get(meeting_id=meeting.pk)
+    return note
 
 
 @transaction.atomic
@@ -115,6 +159,8 @@ def meeting_update(
         changed.append("sequence")
     if changed:
         meeting.save(update_fields=[*changed, "updated_at"])
+    if "title" in changed:
+        Note.objects.filter(meeting=meeting).update(title=_minutes_title(meeting))
     if news:
         invites.reconcile_meetings([meeting])
     return meeting
@@ -147,19 +193,35 @@ def meeting_cancel(*, actor: Actor, meeting: Meeting) -> Meeting:
 
 @transaction.atomic
 def meeting_record_minutes(
-    *, actor: Actor, meeting: Meeting, minutes: str, decisions: Sequence[str]
+    *,
+    actor: Actor,
+    meeting: Meeting,
+    minutes: str | None,
+    decisions: Sequence[str],
+    base_version: int | None = None,
 ) -> Meeting:
-    """Record the minutes and decisions of a meeting that has started; it becomes ``held``. The members are
-    told the minutes are there."""
+    """Record the minutes and decisions of a meeting that has started (the convener or coordinators); it
+    becomes ``held`` and the members are told the minutes are there.
+
+    ``minutes`` None records the live minutes as they stand; a text is merged into the live document as the
+    smallest edit from its current text (everyone editing sees it at once). ``base_version`` (the minutes
+    note's version the text was based on) makes a save refused with ``Conflict`` when the minutes changed
+    since, and nothing is written. The minutes, and every other note of the group changed since its last
+    version, are kept as named versions."""
     meeting = _lock_meeting(meeting)
     require_manage_group(actor, meeting.group)
+    person = require_person(actor)
     if meeting.status == Meeting.Status.CANCELLED:
         raise ValidationError(_("This meeting is cancelled."))
     if meeting.starts_at > timezone.now():
         raise ValidationError(_("Minutes can be recorded once the meeting has started."))
-    meeting.minutes = minutes
-    meeting.status = Meeting.Status.HELD
-    validate(meeting, exclude=["group", "created_by"])
+    if minutes is not None:
+        if not isinstance(minutes, str):
+            raise ValidationError({"minutes": _("Give the text as a string.")})
+        try:
+            validate(Note(title="-", body=minutes), exclude=["group", "updated_by", "meeting"])
+        except ValidationError as exc:
+            raise ValidationError({"minutes": exc.messages}) from exc
     rows = []
     for position, text in enumerate((t.strip() for t in decisions if t and t.strip()), start=1):
         decision = Decision(
@@ -175,12 +237,21 @@ def meeting_record_minutes(
                 }
             ) from exc
         rows.append(decision)
-    meeting.save(update_fields=["minutes", "status", "updated_at"])
+    note = documents.lock_for_save(minutes_note(meeting))
+    if base_version is not None and note.version != base_version:
+        raise Conflict(
+            _("The minutes have changed since you opened them; merge with the current text."), current=note
+        )
+    if minutes is not None and minutes != note.body:
+        documents.text_apply(note=note, person=person, body=minutes)
+    documents.version_record(note, by=person)
+    meeting.status = Meeting.Status.HELD
+    meeting.save(update_fields=["status", "updated_at"])
     # The notes the group wrote in the meeting are kept as they stand now, as named versions.
     documents.meeting_ended(meeting)
     Decision.objects.filter(meeting=meeting).delete()
     Decision.objects.bulk_create(rows)
-    people = [p for p in invites.active_members(meeting) if actor.person is None or p.pk != actor.person.pk]
+    people = [p for p in invites.active_members(meeting) if p.pk != person.pk]
     notify(
         programme=meeting.group.programme,
         recipients=people,

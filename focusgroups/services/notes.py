@@ -143,6 +143,11 @@ def _update(
     new_title = note.title if title is None else title
     new_body = note.body if body is None else body
     new_visibility = note.visibility if visibility is None else visibility
+    if note.meeting_id is not None and new_visibility != note.visibility:
+        # The whole programme reads a meeting, so it reads its minutes too.
+        raise ValidationError(
+            {"visibility": _("A meeting's minutes are read by everyone in the programme, as the meeting is.")}
+        )
     _check_note(new_title, new_body, new_visibility)
     locked = documents.lock_for_save(note)
     if base_version is not None and locked.version != base_version:

@@ -103,6 +103,10 @@ class ActionListView(GroupScoped, TemplateView):
                 add_service_errors(form, error)
             else:
                 messages.success(request, _("The action is added."))
+                if action.note is not None and action.note.meeting_id is not None:
+                    # Made from a line of a meeting's minutes: back to the meeting, where it is listed.
+                    url = reverse("focusgroups:meeting", kwargs={"pk": action.note.meeting_id})
+                    return redirect(f"{url}#meeting-actions-h")
                 if action.note_id is not None:
                     # Made from a line of a note: back to the note, where it is listed.
                     url = reverse("focusgroups:note", kwargs={"pk": action.note_id})

@@ -94,7 +94,12 @@ class GroupDetailView(GroupScoped, TemplateView):
         )
         group_meetings = list(Meeting.objects.filter(group=group).order_by("starts_at", "pk"))
         now = timezone.now()
-        readable = selectors.notes_for(self.actor).filter(group=group).order_by("-updated_at", "pk")
+        # A meeting's minutes are found at their meeting (listed here), not among the notes.
+        readable = (
+            selectors.notes_for(self.actor)
+            .filter(group=group, meeting__isnull=True)
+            .order_by("-updated_at", "pk")
+        )
         can_manage = self.can_manage
         context.update(
             group=group,

@@ -34,7 +34,12 @@ class NoteListView(GroupScoped, TemplateView):
     template_name = "focusgroups/notes.html"
 
     def _render(self, request: HttpRequest, form: forms.NoteCreateForm, status: int = 200) -> HttpResponse:
-        readable = selectors.notes_for(self.actor).filter(group=self.group).select_related("updated_by__user")
+        # A meeting's minutes are found at their meeting, not among the group's notes.
+        readable = (
+            selectors.notes_for(self.actor)
+            .filter(group=self.group, meeting__isnull=True)
+            .select_related("updated_by__user")
+        )
         context = {
             "group": self.group,
             "notes": list(readable.order_by("title", "pk")),
@@ -72,7 +77,7 @@ class NoteScoped(ProgrammeMixin):
     rights: frozenset[str]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset.select_related("group__programme", "updated_by__user")
+        return queryset.select_related("group__programme", "updated_by__user", "meeting")
 
     def get_note(self, pk: int) -> Note:
         note: Note = self.get_object_or_404(pk=pk)
@@ -164,6 +169,9 @@ class NoteDetailView(NoteScoped, ServiceFormMixin, FormView):  # type: ignore[ty
             self.stale_current = conflict.current
             raise
         self.saved_version = saved.version
+        if self.note.meeting_id is not None:
+            # A meeting's minutes are written on the meeting's page (its form without JavaScript posts here).
+            return reverse("focusgroups:meeting", kwargs={"pk": self.note.meeting_id}) + "#minutes"
         return reverse("focusgroups:note", kwargs={"pk": self.note.pk})
 
     def get_success_message(self) -> str:
