@@ -13,12 +13,11 @@ The subquery is built from the related model's own manager, so the tenant scope 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from django.db import NotSupportedError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     BooleanField,
@@ -26,6 +25,7 @@ from django.db.models import (
     DateTimeField,
     DecimalField,
     Field,
+    ForeignKey,
     JSONField,
     Model,
     QuerySet,
@@ -38,27 +38,25 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.utils.dateparse import parse_datetime
 
 ModelT = TypeVar("ModelT", bound=Model)
+_Field = Field[object, object]
+_Key = ForeignKey[object, object]
+_Sql = tuple[str, tuple[str | int, ...]]
 
 _CELLS = "rows_cells"  # the subquery's one column, named in the SQLite template
 
 
 class JSONRows(Subquery):
     """The rows of a correlated queryset (filtered on ``OuterRef``) as one JSON array, each row an array of
-    the given fields' values, in the queryset's order; ``[]`` for none."""
+    the given fields' values, in the queryset's order; ``[]`` for none. PostgreSQL and SQLite only."""
 
-    def __init__(self, queryset: QuerySet[Any], fields: Sequence[str]) -> None:
+    def __init__(self, queryset: QuerySet[Model], fields: Sequence[str]) -> None:
         super().__init__(queryset.values(**{_CELLS: JSONArray(*fields)}), output_field=JSONField())
 
-    def as_sql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, *args: Any, **kwargs: Any
-    ) -> Any:
-        raise NotSupportedError("JSONRows is written for PostgreSQL and SQLite.")
-
-    def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
+    def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object) -> _Sql:
         # ARRAY(subquery) keeps the subquery's order (an aggregate over it would not promise to).
         return super().as_sql(compiler, connection, template="TO_JSONB(ARRAY(%(subquery)s))", **extra)
 
-    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: object) -> _Sql:
         # SQLite feeds an aggregate a FROM-subquery's rows in its ORDER BY (it drops that ORDER BY only
         # under an outer ORDER BY or join); JSON() makes each row JSON again after the subquery returned it
         # as text. The template holds no value, only the compiled subquery and a constant column name.
@@ -66,11 +64,11 @@ class JSONRows(Subquery):
         return super().as_sql(compiler, connection, template=template, **extra)
 
 
-def _reader(field: Field[Any, Any]) -> Any:
+def _reader(field: _Field) -> Callable[[str], object] | None:
     """How a value of ``field`` comes back from the JSON: as the Python value the field holds."""
     if isinstance(field, DateTimeField):
         # PostgreSQL writes an ISO time with its offset; SQLite the stored UTC time without one.
-        def read_datetime(value: str) -> Any:
+        def read_datetime(value: str) -> object:
             parsed = parse_datetime(value)
             return parsed.replace(tzinfo=UTC) if parsed is not None and parsed.tzinfo is None else parsed
 
@@ -90,7 +88,7 @@ class Rows:
     order the relation shows them; ``fields`` are what the readers need (the primary key always comes)."""
 
     relation: str
-    queryset: QuerySet[Any]
+    queryset: QuerySet[Model]
     fields: tuple[str, ...]
     # Foreign keys of the row whose target the readers need too, with the target's fields: each row's target
     # is built from the same JSON and cached on it, as ``select_related`` would (e.g. a term's organisation
@@ -101,7 +99,7 @@ class Rows:
     def attribute(self) -> str:
         return f"_rows_{self.relation}"
 
-    def columns(self) -> list[Field[Any, Any]]:
+    def columns(self) -> list[_Field]:
         # In the model's own field order, which ``Model.from_db`` expects of a partial row.
         meta = self.queryset.model._meta
         wanted = {meta.pk.name, *self.fields}
@@ -110,15 +108,17 @@ class Rows:
             raise ValueError(f"{meta.label} has no column {', '.join(sorted(unknown))}.")
         return [field for field in meta.concrete_fields if field.name in wanted]
 
-    def joined_columns(self) -> list[tuple[Any, list[Field[Any, Any]]]]:
+    def joined_columns(self) -> list[tuple[_Key, list[_Field]]]:
         """Per joined foreign key: the key and the target's fields (its primary key comes from the key)."""
         meta = self.queryset.model._meta
-        joins = []
+        joins: list[tuple[_Key, list[_Field]]] = []
         for name, names in self.joined.items():
             key = meta.get_field(name)
-            if key not in self.columns():
-                raise ValueError(f"{meta.label}.{name} is joined but not among the row's fields.")
-            target = key.related_model._meta  # type: ignore[union-attr]
+            if not isinstance(key, ForeignKey) or key not in self.columns():
+                raise ValueError(
+                    f"{meta.label}.{name} is joined but not a foreign key among the row's fields."
+                )
+            target = key.related_model._meta
             joins.append(
                 (
                     key,
@@ -177,15 +177,13 @@ class Rows:
         related = manager.get_queryset()
         related._result_cache = instances
         related._prefetch_done = True
-        if not hasattr(parent, "_prefetched_objects_cache"):
-            parent._prefetched_objects_cache = {}
-        parent._prefetched_objects_cache[cache_name] = related
+        parent.__dict__.setdefault("_prefetched_objects_cache", {})[cache_name] = related
 
 
 class _RowsIterable(ModelIterable):  # type: ignore[type-arg]
     rows: tuple[Rows, ...] = ()
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[Model]:
         for instance in super().__iter__():
             for rows in self.rows:
                 rows.attach(instance)
