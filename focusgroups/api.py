@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -21,12 +21,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.rows import Rows, with_rows
 from focusgroups import filters, permissions, selectors, serializers
 from focusgroups.models import (
     ActionItem,
+    AgendaItem,
     Concept,
     ConceptComment,
     ConceptTerm,
+    Decision,
     FocusGroup,
     GroupMembership,
     Meeting,
@@ -150,11 +153,19 @@ class MeetingViewSet(
     ordering_fields = ["starts_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return (
-            queryset.select_related("minutes_note")
-            .prefetch_related("agenda_items", "decisions")
-            .order_by("starts_at", "pk")
-        )
+        return with_rows(
+            queryset.select_related("minutes_note"),
+            Rows(
+                "agenda_items",
+                AgendaItem.objects.filter(meeting=OuterRef("pk")).order_by("position", "pk"),
+                ("title", "note"),
+            ),
+            Rows(
+                "decisions",
+                Decision.objects.filter(meeting=OuterRef("pk")).order_by("position", "pk"),
+                ("text",),
+            ),
+        ).order_by("starts_at", "pk")
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -470,16 +481,26 @@ class ConceptViewSet(
     ordering_fields = ["name"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset.prefetch_related(
-            Prefetch(
-                "terms",
-                queryset=ConceptTerm.objects.select_related("organisation").order_by("organisation__name"),
-            ),
-            Prefetch(
-                "comments",
-                queryset=ConceptComment.objects.select_related("author__user").order_by("created_at", "pk"),
-            ),
-        ).order_by("name", "pk")
+        # The terms (with their organisation's name) in the page's own query; the comments, whose authors'
+        # names need the person and the user, in one query of their own.
+        terms = Rows(
+            "terms",
+            ConceptTerm.objects.filter(concept=OuterRef("pk")).order_by("organisation__name", "pk"),
+            ("organisation", "term", "definition", "updated_at"),
+            joined={"organisation": ("name",)},
+        )
+        return (
+            with_rows(queryset, terms)
+            .prefetch_related(
+                Prefetch(
+                    "comments",
+                    queryset=ConceptComment.objects.select_related("author__user").order_by(
+                        "created_at", "pk"
+                    ),
+                ),
+            )
+            .order_by("name", "pk")
+        )
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data

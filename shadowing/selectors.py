@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
 from coordinator.core.registry import CompetenceSuggestion
+from coordinator.core.rows import Rows, with_rows
 from organisations.models import OrganisationKind, Person, Programme
 from organisations.permissions import COORDINATING_ROLES, Actor
 from shadowing import permissions
@@ -59,22 +60,38 @@ def slots_for(actor: Actor) -> QuerySet[Slot]:
 
 def requests_for(actor: Actor) -> QuerySet[ShadowingRequest]:
     """Own requests, those the actor decides on as line manager, and all for coordinators."""
-    return (
-        ShadowingRequest.objects.filter(permissions.visible_requests_filter(actor))
-        .select_related("requester__user")
-        .prefetch_related(
-            Prefetch("topics", queryset=Topic.objects.all()),
-            Prefetch("windows", queryset=AvailabilityWindow.objects.order_by("starts_on", "pk")),
-            Prefetch("preferences", queryset=Preference.objects.order_by("rank")),
-        )
-        .order_by("-submitted_at", "-pk")
-    )
+    return with_rows(
+        ShadowingRequest.objects.filter(permissions.visible_requests_filter(actor)).select_related(
+            "requester__user"
+        ),
+        Rows("topics", Topic.objects.filter(requests=OuterRef("pk")).order_by("name", "pk"), ()),
+        Rows(
+            "windows",
+            AvailabilityWindow.objects.filter(request=OuterRef("pk")).order_by("starts_on", "pk"),
+            ("starts_on", "ends_on"),
+        ),
+        Rows(
+            "preferences",
+            Preference.objects.filter(request=OuterRef("pk")).order_by("rank", "pk"),
+            ("rank", "organisation", "workplace"),
+        ),
+    ).order_by("-submitted_at", "-pk")
 
 
 def with_placement_joins(queryset: QuerySet[Placement]) -> QuerySet[Placement]:
-    return queryset.select_related("request__requester__user", "workplace").prefetch_related(
-        Prefetch("days", queryset=PlacementDay.objects.order_by("date", "starts_at", "pk")),
-        Prefetch("events", queryset=PlacementEvent.objects.order_by("at", "pk")),
+    """Placements with their requester and workplace joined, and their days and steps in the same query."""
+    return with_rows(
+        queryset.select_related("request__requester__user", "workplace"),
+        Rows(
+            "days",
+            PlacementDay.objects.filter(placement=OuterRef("pk")).order_by("date", "starts_at", "pk"),
+            ("slot", "date", "starts_at", "ends_at"),
+        ),
+        Rows(
+            "events",
+            PlacementEvent.objects.filter(placement=OuterRef("pk")).order_by("at", "pk"),
+            ("from_status", "to_status", "actor", "at", "note"),
+        ),
     )
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -10,7 +10,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core.rows import Rows, with_rows
 from organisations.access.api import ProgrammeScopedViewSet
+from organisations.models import Organisation, Unit, WorkRole
 from seminars import filters, serializers
 from seminars.api._access import (
     IsCoordinator,
@@ -50,11 +52,32 @@ class CourseViewSet(
     ordering_fields = ["title"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return (
-            queryset.select_related("programme")
-            .prefetch_related("providers", "provider_units", "target_roles", "prerequisites")
-            .order_by("title")
-        )
+        # The four id lists are read in the page's own query (ids only, in each relation's order).
+        return with_rows(
+            queryset.select_related("programme"),
+            Rows(
+                "providers",
+                Organisation.objects.filter(provided_courses=OuterRef("pk")).order_by("name", "pk"),
+                (),
+            ),
+            Rows(
+                "provider_units",
+                Unit.objects.filter(provided_courses=OuterRef("pk")).order_by(
+                    "organisation__name", "name", "pk"
+                ),
+                (),
+            ),
+            Rows(
+                "target_roles",
+                WorkRole.objects.filter(targeted_courses=OuterRef("pk")).order_by("name", "pk"),
+                (),
+            ),
+            Rows(
+                "prerequisites",
+                Course.objects.filter(required_for=OuterRef("pk")).order_by("title", "pk"),
+                (),
+            ),
+        ).order_by("title")
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
