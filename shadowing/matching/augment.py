@@ -40,11 +40,18 @@ class _Moves:
     """The chain of moves that frees seats, on the seat book; a link that fails is undone."""
 
     def __init__(
-        self, m: Model, seats: Seats, assign: list[int], opener: dict[int, list[tuple[int, list[Option]]]]
+        self,
+        m: Model,
+        seats: Seats,
+        assign: list[int],
+        opener: dict[int, list[tuple[int, list[Option]]]],
+        until: float,
     ) -> None:
-        self.m, self.seats, self.assign, self.opener = m, seats, assign, opener
+        self.m, self.seats, self.assign, self.opener, self.until = m, seats, assign, opener, until
         self.journal: list[tuple[int, int, int]] = []  # (request row, old column, new column)
-        self.used: list[int] = []
+        # Requests tried since the last person placed: a move that failed once is not tried again (as in
+        # Kuhn's augmenting path search), so that one search costs at most one try per request.
+        self.tried: set[int] = set()
 
     def _lacks(self, j: int) -> list[int]:
         seats, slot_group = self.seats, self.m.slot_group
@@ -61,10 +68,12 @@ class _Moves:
         return any(self._place(r, option, depth) for option in options)
 
     def _place(self, r: int, option: Option, depth: int) -> bool:
-        mark = self.mark()
+        if time.monotonic() >= self.until:
+            return False
+        mark = len(self.journal)
         (j,) = add_options(self.m, [option])
         old = self.assign[r]
-        self.used.append(r)
+        self.tried.add(r)
         if old >= 0:
             self.seats.give_back(old)
         self.assign[r] = -1
@@ -73,7 +82,7 @@ class _Moves:
             if s not in self._lacks(j):
                 continue  # freed by an earlier link
             if depth >= _MAX_CHAIN or not any(
-                mover not in self.used and self.place(mover, links, depth + 1)
+                mover not in self.tried and self.place(mover, links, depth + 1)
                 for mover, links in self.opener.get(s, ())
             ):
                 self.undo(mark)
@@ -84,13 +93,13 @@ class _Moves:
         self.seats.take(j)
         self.assign[r] = j
         self.journal.append((r, -1, j))
+        if depth == 0:  # a person placed: a new search
+            self.journal.clear()
+            self.tried.clear()
         return True
 
-    def mark(self) -> tuple[int, int]:
-        return len(self.journal), len(self.used)
-
-    def undo(self, mark: tuple[int, int]) -> None:
-        while len(self.journal) > mark[0]:
+    def undo(self, mark: int) -> None:
+        while len(self.journal) > mark:
             r, old, new = self.journal.pop()
             if new >= 0:
                 self.seats.give_back(new)
@@ -99,7 +108,6 @@ class _Moves:
                 if old >= 0:
                     self.seats.take(old)
                 self.assign[r] = old
-        del self.used[mark[1] :]
 
 
 def augment(
@@ -139,11 +147,12 @@ def augment(
             # any prices give a bound, whatever the seats now: these mark the slots not open
             bound = min(bound, one_price_bound(m, ~open_slot, k, np.where(found, value, 0.0)))
             # the unplaced with a path (not pairs: a pair is placed both or neither)
+            moves = _Moves(m, seats, assign, opener, until)
             for r in np.flatnonzero(free_path).tolist():
                 option = priced.options[r]
                 if assign[r] >= 0 or m.partner[r] >= 0 or option is None:
                     continue
-                if _Moves(m, seats, assign, opener).place(r, [option, *priced.more[r]]):
+                if moves.place(r, [option, *priced.more[r]]):
                     placed_now += 1
             if placed_now:
                 break  # the seats changed: search again from them
