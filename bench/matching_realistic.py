@@ -122,7 +122,11 @@ def main() -> None:
                 )
                 if r["infeasible"]:
                     print(f"  first problem: {r['first_problem']}")
-                print(f"  phases began at (s after building): {r['phases_at_s']}", flush=True)
+                print(
+                    f"  built in {r['build_s']:.1f} s (within the time limit); "
+                    f"phases began at (s after building): {r['phases_at_s']}",
+                    flush=True,
+                )
     finally:
         if spinner is not None:
             spinner.terminate()
