@@ -97,3 +97,21 @@ def uniform_price_bound(m: Model, best_value: np.ndarray) -> float:
     at = np.searchsorted(ratio, breaks, side="right")  # requests with ratio > p stay positive
     bounds = breaks * seats + suffix_value[at] - breaks * suffix_days[at]
     return float(bounds.min()) + fixed
+
+
+def one_price_bound(m: Model, blocked: np.ndarray, k: np.ndarray, value: np.ndarray) -> float:
+    """``min over p >= 0`` of ``p * seats of the blocked slots + sum max(0, value_r - k_r * p)`` plus the
+    fairness term at its highest: convex and piecewise linear in ``p``, so the minimum lies at ``p = 0``
+    or at a breakpoint ``value_r / k_r``."""
+    seats = float(np.asarray(m.capacity, dtype=float)[blocked].sum())
+    payers = k > 0
+    fixed = float(value[~payers].sum()) + m.fairness_coefficient
+    ratio = value[payers] / k[payers]
+    order = np.argsort(ratio)
+    ratio, paying, slots = ratio[order], value[payers][order], k[payers][order]
+    suffix_value = np.concatenate([np.cumsum(paying[::-1])[::-1], [0.0]])
+    suffix_slots = np.concatenate([np.cumsum(slots[::-1])[::-1], [0.0]])
+    prices = np.concatenate([[0.0], ratio])
+    at = np.searchsorted(ratio, prices, side="right")  # requests still worth more than p * k_r
+    bounds = prices * seats + suffix_value[at] - prices * suffix_slots[at]
+    return float(bounds.min()) + fixed

@@ -20,7 +20,9 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
 
 1. **Floor**: first come, first served over every feasible option (``baseline``), and the previous run's
    proposal when the caller passes it (``start``), on today's seats. The better is the proposal so far.
-2. **Bound** (phase ``bound``): the LP relaxation over every feasible option by column generation. The
+2. **Bound** (phase ``bound``): first augmenting paths from the floor over every feasible option
+   (``augment``), until ``PATHS_SHARE`` of the time limit: more people placed, and the bound of the slots
+   that block the rest. Then the LP relaxation over every feasible option by column generation. The
    LP over the options listed so far (``master``, HiGHS, warm-started) gives seat prices; the catalogue
    finds each request's best option at those prices (``pricing``); those worth more than the request's
    own price join the LP, which is solved again. Every round's prices give a certified upper bound on the
@@ -29,7 +31,8 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
 3. **Rounding** (phase ``rounding``): options in the order of their LP values (ties by value), a pair
    only with an option for both; the options listed are then offered to whoever is unplaced, and then
    every feasible option on the seats left.
-4. **Improving** (phase ``improving``): single moves and augmenting paths (``repair``) until they place
+4. **Improving** (phase ``improving``): augmenting paths over every option from the rounding
+   (``augment``), then single moves and augmenting paths over the listed options (``repair``) until they place
    nobody more or the time is up; when the gap is still above ``gap_limit`` and the LP is small, a HiGHS
    MIP over the listed options. The best proposal seen is returned (``done``): never below the floor.
 """
@@ -43,6 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
 from shadowing.matching.master import LpResult, Master
@@ -67,7 +71,9 @@ PHASES = ("bound", "rounding", "improving", "done")
 # EXTRA_COLUMNS more per request worth more than its price, which takes fewer rounds than one at a time.
 FIRST_COLUMNS = 2
 EXTRA_COLUMNS = 8
-# Share of the time limit for the bound; the rest is for rounding and repair.
+# Share of the time limit for augmenting paths from the floor, and for the bound (the LP, from the
+# start); the rest is for rounding and repair.
+PATHS_SHARE = 0.15
 LP_SHARE = 0.7
 # A MIP over the listed options is tried only below this many (beyond it HiGHS finds nothing better than
 # the rounding in the time a coordinator waits).
@@ -327,12 +333,15 @@ def solve(
     gap_limit: float = 0.005,
     progress: Progress | None = None,
     start: Mapping[int, Option] | None = None,
+    started: float | None = None,
 ) -> Solution:
     """Near-optimal match with a certified bound on the real problem and the gap (see the module
     docstring). `progress` is called with (phase, placed so far, gap or None) at each phase change and at
     most every half second within one; `start` is a previous proposal (request id -> option) to start from.
+    `started` (``time.monotonic()``) is when the work began, so that the time spent building the problem
+    counts within `time_limit` (default: now).
     """
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     deadline = started + time_limit
     report = _Reporter(progress)
     m = build_model(problem)
@@ -353,13 +362,26 @@ def solve(
         problem, m, *no_price, request_price=np.zeros(len(m.request_ids)), extra=EXTRA_COLUMNS
     )
 
-    if priced is not None:  # (without a catalogue the LP's own bound is exact soon enough)
-        bound = min(bound, uniform_price_bound(m, priced.value))
+    unpriced_value = None if priced is None else priced.value.copy()
+    if unpriced_value is not None:  # (without a catalogue the LP's own bound is exact soon enough)
+        bound = min(bound, uniform_price_bound(m, unpriced_value))
 
     def placed_best() -> int:
         return sum(1 for j in best if j >= 0)
 
     report("bound", placed_best(), _gap(bound, best_objective))
+    # Augmenting paths from the floor over every option, within PATHS_SHARE of the time: more people
+    # placed, and the bound of the slots that block the rest (where all options tie, far below the LP's
+    # first rounds).
+    if unpriced_value is not None:
+        floor = list(best)
+        _added, blocked = augment(
+            problem, m, _seats_of(m, floor), floor, unpriced_value, started + PATHS_SHARE * time_limit
+        )
+        bound = min(bound, blocked)
+        if objective_of(m, floor)[0] > best_objective + _EPS:
+            best, best_objective, method = floor, objective_of(m, floor)[0], method + "+paths"
+        report("bound", placed_best(), _gap(bound, best_objective))
 
     # 2. The bound: column generation over every feasible option, within LP_SHARE of the time.
     first = [j for opts in m.request_options for j in opts[:FIRST_COLUMNS]]
@@ -441,9 +463,17 @@ def solve(
     if objective_of(m, assign)[0] > best_objective + _EPS:
         best, best_objective, method = list(assign), objective_of(m, assign)[0], current
 
-    # 4. Improving: repair and augmenting paths in slices (progress between them), then a MIP if small.
+    # 4. Improving: augmenting paths over every option (and the bound of the slots that block them),
+    # then repair over the listed options in slices (progress between them), then a MIP if small.
     report("improving", placed_best(), _gap(bound, best_objective))
     end = deadline - 0.02 * time_limit
+    if unpriced_value is not None:
+        _added, blocked = augment(problem, m, seats, assign, unpriced_value, end)
+        bound = max(min(bound, blocked), best_objective)
+        if objective_of(m, assign)[0] > best_objective + _EPS:
+            best, best_objective, method = list(assign), objective_of(m, assign)[0], current + "+paths"
+            current += "+paths"
+        report("improving", placed_best(), _gap(bound, best_objective))
     stalled = 0
     while time.monotonic() < end and stalled < 2:
         before = objective_of(m, assign)[0]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
@@ -213,12 +214,14 @@ def matching_run_solve_into(*, actor: Actor, run: MatchingRun, progress: Progres
     ]
     if programme.matching_closes_gaps:
         request_specs = weigh_competence_gaps(programme, request_specs)
+    began = time.monotonic()  # building the problem counts within the time limit
     problem = matching_options.build_problem(
         request_specs, workplace_specs, slot_specs, fairness_weight=weight, closed_days=closed
     )
     solution = solver.solve(
         problem,
         time_limit=float(settings.SHADOWING_MATCHING_TIME_LIMIT),
+        started=began,
         start=previous_proposal(programme),
         progress=report,
     )

@@ -3,6 +3,8 @@ problem, first come, first served over all options as its floor, progress and a 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -177,3 +179,15 @@ def test_a_previous_proposal_that_no_longer_fits_is_left_aside() -> None:
     assert_valid(problem, solution)
     assert solution.method == "first-come-first-served"
     assert solution.placed == greedy(problem).placed == 1
+
+
+def test_building_the_problem_counts_within_the_time_limit() -> None:
+    # With the whole limit spent before solving (building the problem), the floor is the proposal.
+    problem = build(*_keen_programme(), fairness_weight=0.0)
+
+    spent = solve(problem, time_limit=60.0, started=time.monotonic() - 60.0)
+    full = solve(problem, time_limit=60.0)
+
+    assert_valid(problem, spent)
+    assert (spent.placed, spent.method) == (1, "first-come-first-served")
+    assert full.placed == 2
