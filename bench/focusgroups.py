@@ -216,7 +216,9 @@ async def measure(ports: list[int], seeded: dict[str, Any], sockets: int, edits:
     }
 
 
-def start_servers(env: dict[str, str], processes: int) -> tuple[list[int], list[subprocess.Popen[Any]]]:
+def start_servers(
+    env: dict[str, str], processes: int, *extra: str
+) -> tuple[list[int], list[subprocess.Popen[Any]]]:
     ports = [free_port() for _ in range(processes)]
     procs = [
         subprocess.Popen(  # noqa: S603
@@ -233,6 +235,7 @@ def start_servers(env: dict[str, str], processes: int) -> tuple[list[int], list[
                 "warning",
                 "--ws-max-size",
                 "4194304",
+                *extra,
             ],
             cwd=ROOT,
             env=env,
