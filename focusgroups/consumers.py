@@ -16,7 +16,12 @@ Protocol (JSON):
   ``{"type": "doc.update", "note": id, "update": "..."}`` is checked for the edit right on every frame,
   applied and stored before it goes, after the commit, to every other socket of the group (and, for a
   shared note, to its readers) as ``{"type": "doc.update", "note": id, "update": "...", "by": {"id",
-  "name"}}``. A refusal reaches the sender only, and nothing is stored: ``{"type": "error", "code":
+  "name"}, "authors": [{"id", "name"}, ...]}``. The updates of one note that reach a process while the
+  previous ones are being stored wait and are then stored together, in the order they came, as one
+  change (one transaction, one log row, one version step) and go out as one merged update: ``by`` is the
+  last to type and ``authors`` everyone whose edits it holds; a socket whose own edits are all of it is
+  not sent it back, one that sent some of them receives it too (applying an edit twice changes nothing).
+  A refusal reaches the sender only, and nothing of that update is stored: ``{"type": "error", "code":
   "forbidden" | "not_found" | "invalid", "note": id, "message": "..."}`` (no right to edit; a note not
   this group's or not readable, answered alike; bytes that are no base64 or no Yjs update).
   ``{"type": "doc.awareness", "note": id, "client": n, "update": "..."}`` (caret and selection; readers
@@ -39,7 +44,9 @@ Protocol (JSON):
   closing drops out when its row is older than ``FOCUSGROUPS_PRESENCE_TTL_SECONDS`` (see
   ``selectors.roster``). A member removed from the group is disconnected (4403) at once.
 - Sockets follow rights (``ScopedConsumer``): before each frame and each delivery the socket asks the
-  database again, in the same one query, for the person's active membership of this group; a member whose
+  database again, in the same one query, for the person's active membership of this group (keystrokes
+  and carets within a second of the last answer go on it, and each update's edit right is asked again
+  when it is stored; a lost right is told to the socket at once); a member whose
   membership ended, or a reader who left the programme, is refused (``{"type": "error", "code":
   "forbidden", ...}``) and closed with 4403, a socket whose session ended with 4401; a member made observer
   stays, but no longer saves or updates (``forbidden`` for each update; the client turns read-only).
@@ -51,9 +58,15 @@ the same roster.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+import time
+import weakref
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
@@ -61,18 +74,45 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.tenancy import programme_scope
 from focusgroups import permissions, selectors
 from focusgroups.models import FocusGroup, GroupMembership, LivePresence, Note
 from focusgroups.services import documents, notes
 from organisations.access.consumers import CLOSE_FORBIDDEN, ScopedConsumer
 
+logger = logging.getLogger(__name__)
+
 CLOSE_NOT_FOUND = 4404
 
 _DOCUMENT_FRAMES = frozenset({"doc.sync", "doc.update", "doc.awareness", "doc.version"})
+# Keystrokes and carets (as the editor sends them: the type first).
+_LIVE_FRAME = re.compile(r'\s*\{\s*"type"\s*:\s*"doc\.(?:update|awareness)"')
 # The pause timers' tasks, kept so that they are not collected before they finish.
 _background: set[asyncio.Task[object]] = set()
 # A JSON frame or channel-layer event of the live document.
 Frame = dict[str, object]
+
+
+@dataclass
+class _Waiting:
+    """A member's ``doc.update`` frame waiting in this process to be stored with the others of its note."""
+
+    consumer: NotesConsumer
+    update: bytes
+
+
+@dataclass
+class _NoteQueue:
+    waiting: list[_Waiting] = field(default_factory=list)
+    draining: bool = False
+
+
+# Per event loop (one per server process) and note: the updates that arrived while the previous ones were
+# being stored. They are stored together as one change (``documents.document_apply_many``): one
+# transaction, one row lock, one log row and one broadcast instead of one each per keystroke.
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, _NoteQueue]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _refusal(code: str, note_id: int, message: str) -> Frame:
@@ -132,6 +172,20 @@ class NotesConsumer(ScopedConsumer):
 
     def socket_programmes(self) -> Iterable[int]:
         return (self.programme_id,)
+
+    # Several keystrokes and caret moves a second per editor: those frames are answered on the socket's
+    # access answer while it is younger than this (a lost right re-asks at once through the revocation
+    # groups). The edit right itself is asked of the database again for every update, in the transaction
+    # that stores it (``documents.document_apply_many``); every other frame asks everything again.
+    live_frame_recheck_seconds = 1.0
+
+    def recent_access_suffices(self, message: dict[str, object]) -> bool:
+        text = message.get("text")
+        return (
+            time.monotonic() - self._access_checked_at < self.live_frame_recheck_seconds
+            and isinstance(text, str)
+            and _LIVE_FRAME.match(text) is not None
+        )
 
     def access_annotations(self) -> dict[str, Subquery]:
         role = GroupMembership.objects.filter(
@@ -309,6 +363,9 @@ class NotesConsumer(ScopedConsumer):
         if kind == "doc.awareness":
             await self._relay_awareness(note_id, content)
             return
+        if kind == "doc.update" and self.in_room and self.can_edit:
+            await self._queue_update(note_id, content)
+            return
         handler = {
             "doc.sync": self._doc_sync,
             "doc.update": self._doc_update,
@@ -319,6 +376,22 @@ class NotesConsumer(ScopedConsumer):
             await self.send_json(reply)
         if kind == "doc.update" and reply is None:
             self._schedule_pause_check(note_id)
+
+    async def _queue_update(self, note_id: int, content: Frame) -> None:
+        """Queue a member's update for its note; it is stored with those that arrive meanwhile, in order."""
+        try:
+            update = documents.decode(content.get("update"))
+        except ValidationError as exc:
+            await self.send_json(_refusal("invalid", note_id, " ".join(exc.messages)))
+            return
+        notes_here = _queues.setdefault(asyncio.get_running_loop(), {})
+        queue = notes_here.setdefault(note_id, _NoteQueue())
+        queue.waiting.append(_Waiting(self, update))
+        if not queue.draining:
+            queue.draining = True
+            task = asyncio.get_running_loop().create_task(_drain(notes_here, note_id, self.programme_id))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
 
     def _readable_note(self, note_id: int) -> Note | None:
         """The note if it is this group's and the person may read it (the one note-reading rule)."""
@@ -463,3 +536,59 @@ class NotesConsumer(ScopedConsumer):
     async def member_removed(self, event: dict[str, Any]) -> None:
         if self.actor.person is not None and event["person"] == self.actor.person.pk:
             await self.close(code=CLOSE_FORBIDDEN)
+
+
+def _store_batch(note_id: int, batch: list[_Waiting]) -> list[Frame | None]:
+    """Store a batch of one note's updates (in the database thread); per update, the refusal or None."""
+    group_id = batch[0].consumer.group_id
+    note = Note.objects.select_related("group").filter(pk=note_id, group_id=group_id).first()
+    if note is None:
+        return [_refusal("not_found", note_id, _("There is no such note."))] * len(batch)
+    edits = [documents.Edit(w.consumer.actor, w.update, w.consumer.channel_name) for w in batch]
+    _changed, refusals = documents.document_apply_many(note=note, edits=edits)
+    return [
+        None
+        if refusal is None
+        else _refusal("forbidden", note_id, _("You may read this note but not change it."))
+        if isinstance(refusal, PermissionDenied)
+        else _refusal("invalid", note_id, " ".join(refusal.messages))
+        for refusal in refusals
+    ]
+
+
+async def _drain(notes_here: dict[int, _NoteQueue], note_id: int, programme_id: int) -> None:
+    """Store what waits for a note, batch after batch, until nothing is left; then answer the senders."""
+    queue = notes_here[note_id]
+
+    def store(batch: list[_Waiting]) -> list[Frame | None]:
+        with programme_scope([programme_id]):
+            return _store_batch(note_id, batch)
+
+    try:
+        while queue.waiting:
+            batch, queue.waiting = queue.waiting, []
+            try:
+                answers = await database_sync_to_async(store)(batch)
+            except Exception:
+                # Not stored: the client syncs again on this answer and sends what the server lacks.
+                logger.exception("Could not store the live updates of note %s", note_id)
+                failed = _refusal("invalid", note_id, _("The change could not be stored; it is sent again."))
+                answers = [failed] * len(batch)
+            for waiting, answer in zip(batch, answers, strict=True):
+                consumer = waiting.consumer
+                if consumer.room is None or consumer.access_closed:
+                    continue
+                if answer is None:
+                    consumer._schedule_pause_check(note_id)
+                    continue
+                if answer["code"] == "forbidden":
+                    # The edit right is gone: ask about the rest too, and close if the socket's went with it.
+                    code = await consumer.access_refusal()
+                    if code is not None:
+                        await consumer.refuse_access(code)
+                        continue
+                await consumer.send_json(answer)
+    finally:
+        queue.draining = False
+        if not queue.waiting:
+            notes_here.pop(note_id, None)

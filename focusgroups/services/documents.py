@@ -7,7 +7,9 @@ under the note's row lock (``SELECT ... FOR UPDATE`` by pk after the caller's sc
 processes applying updates to one note queue up and neither loses the other's: the update is applied to
 the document, appended to the log, the note's plain ``body`` (search, exports, REST, the page without
 JavaScript) is set to the document's text and ``version`` raised by one, all before the commit; the
-update is broadcast to the group's sockets only after it (``transaction.on_commit``). Once the log holds
+update is broadcast to the group's sockets only after it (``transaction.on_commit``). Updates that
+arrive together are applied as one such change (``document_apply_many``): one lock, one log row with
+their merge, one text write and version step, one broadcast; each is checked on its own. Once the log holds
 ``COMPACT_AFTER`` updates it is merged into the state and trimmed, in the same transaction; the periodic
 job compacts idle documents too.
 
@@ -25,10 +27,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import difflib
 import logging
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,10 +43,19 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pycrdt import Doc, Text
+from pycrdt import Doc, Text, merge_updates
 
 from focusgroups import permissions
-from focusgroups.models import NOTE_BODY_MAX_LENGTH, Meeting, Note, NoteDocument, NoteUpdate, NoteVersion
+from focusgroups.models import (
+    NOTE_BODY_MAX_LENGTH,
+    GroupMembership,
+    Meeting,
+    Note,
+    NoteDocument,
+    NoteUpdate,
+    NoteVersion,
+)
+from focusgroups.services.textdiff import text_edits
 from organisations.models import Person
 from organisations.permissions import Actor
 
@@ -53,8 +64,6 @@ logger = logging.getLogger(__name__)
 BODY = "body"
 # Updates kept in the log before they are merged into the stored state.
 COMPACT_AFTER = 200
-# Above this many characters on either side, a whole-text save is diffed line by line, not by character.
-_CHARACTER_DIFF_LIMIT = 4000
 
 # Switched off only by the race-control tests, to show what the row lock prevents.
 _lock_enabled = True
@@ -233,13 +242,14 @@ def _paused(document: NoteDocument, now: datetime) -> bool:
     return document.edited_at is not None and document.edited_at <= now - pause
 
 
-def _store(note: Note, doc: Doc[Text], update: bytes, person: Person, now: datetime) -> NoteUpdate:
+def _store(note: Note, doc: Doc[Text], update: bytes, people: list[Person], now: datetime) -> NoteUpdate:
     """Append the applied update to the log and bring the note's text, version and document row in step
     (the caller holds the row lock; nothing is broadcast here)."""
     document = note.document
     if document.versioned_at_version < note.version and _paused(document, now):
         # The previous burst of editing ended long ago: it becomes a version before this one starts.
         _write_version(note, by=None, now=now)
+    person = people[-1]
     row = NoteUpdate.objects.create(
         note=note, programme_id=note.group.programme_id, update=update, author=person, created_at=now
     )
@@ -249,8 +259,9 @@ def _store(note: Note, doc: Doc[Text], update: bytes, person: Person, now: datet
     Note.unscoped_objects.filter(pk=note.pk).update(
         body=body, version=F("version") + 1, updated_by=person, updated_at=now
     )
-    if person.pk not in document.editors:
-        document.editors = [*document.editors, person.pk]
+    new = [p.pk for p in people if p.pk not in document.editors]
+    if new:
+        document.editors = [*document.editors, *new]
     document.edited_at = now
     document.log_length += 1
     fields = ["editors", "edited_at", "log_length"]
@@ -278,17 +289,123 @@ def _check_document(doc: Doc[Text]) -> None:
         )
 
 
-def _broadcast_update_on_commit(note: Note, update: bytes, person: Person, sender: str | None) -> None:
+def _broadcast_update_on_commit(note: Note, update: bytes, people: list[Person], sender: str | None) -> None:
     event = {
         "type": "note.doc_update",
         "note": note.pk,
         "update": encode(update),
-        "by": person_payload(person),
+        # The last to type; ``authors`` names everyone whose edits the update holds.
+        "by": person_payload(people[-1]),
+        "authors": [person_payload(person) for person in people],
         "version": note.version,
         "sender": sender,
     }
     group_id, shared = note.group_id, note.is_shared
     transaction.on_commit(lambda: broadcast(group_id, event, readers=shared))
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One client's Yjs update of a note as it reached the server (``sender``: the socket's channel)."""
+
+    actor: Actor
+    update: bytes
+    sender: str | None = None
+
+
+class _Spoiled(Exception):
+    """An edit of a batch that is no Yjs update or leaves the document invalid (applied again without it)."""
+
+    def __init__(self, index: int, error: ValidationError) -> None:
+        super().__init__(index)
+        self.index, self.error = index, error
+
+
+def _editors(note: Note, edits: Sequence[Edit]) -> list[Person | PermissionDenied]:
+    """Per edit, its author when the actor may edit the note, else the refusal: one query for all."""
+    persons = {edit.actor.person.pk for edit in edits if edit.actor.person is not None}
+    roles = dict(
+        GroupMembership.objects.filter(
+            group_id=note.group_id, person_id__in=persons, is_active=True
+        ).values_list("person_id", "role")
+    )
+    answers: list[Person | PermissionDenied] = []
+    for edit in edits:
+        person = edit.actor.person
+        rights = (
+            frozenset()
+            if person is None
+            else permissions.role_rights(edit.actor, note.group.programme_id, roles.get(person.pk))
+        )
+        if person is None or not permissions.can_edit_note(edit.actor, note, rights):
+            answers.append(PermissionDenied(_("Only the group's members may change its notes.")))
+        else:
+            answers.append(person)
+    return answers
+
+
+def _apply_all(cached: _Cached, edits: Sequence[Edit], indexes: list[int]) -> None:
+    for index in indexes:
+        try:
+            cached.doc.apply_update(edits[index].update)
+        except ValueError as exc:
+            raise _Spoiled(index, ValidationError(_("This is not a Yjs update."))) from exc
+        try:
+            _check_document(cached.doc)
+        except ValidationError as exc:
+            raise _Spoiled(index, exc) from exc
+
+
+def document_apply_many(
+    *, note: Note, edits: Sequence[Edit]
+) -> tuple[Note | None, list[PermissionDenied | ValidationError | None]]:
+    """Apply the updates that editors sent for one note at about the same time, as one change: one row
+    lock, one log row holding their merge, one text write and version step and, after the commit, one
+    broadcast of the merged update (to every socket of the group but ``sender`` when a single socket sent
+    them all). Each edit is checked on its own (the same rules as ``document_apply``): a refused one is
+    left out and the others are stored. Returns the note as changed (None when nothing changed) and, per
+    edit, None or its refusal (``PermissionDenied``, ``ValidationError``)."""
+    refusals: list[PermissionDenied | ValidationError | None] = [None] * len(edits)
+    authors: dict[int, Person] = {}
+    pending: list[int] = []
+    for index, answer in enumerate(_editors(note, edits)):
+        if isinstance(answer, PermissionDenied):
+            refusals[index] = answer
+        else:
+            pending.append(index)
+            authors[index] = answer
+    if not pending:
+        return None, refusals
+    with transaction.atomic():
+        locked = _lock(note)
+        try:
+            while True:
+                cached = _load(locked.document)
+                _changing(cached)
+                before = (cached.doc.get_state(), str(body_of(cached.doc)))
+                try:
+                    _apply_all(cached, edits, pending)
+                    break
+                except _Spoiled as spoiled:
+                    # The copy holds part of the batch: read it afresh and apply the others again.
+                    forget(note.pk)
+                    refusals[spoiled.index] = spoiled.error
+                    pending.remove(spoiled.index)
+            if not pending or (cached.doc.get_state(), str(body_of(cached.doc))) == before:
+                # Known already (a client sending its edits again) or waiting for what it builds on.
+                forget(note.pk)
+                return None, refusals
+            updates = [edits[index].update for index in pending]
+            merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
+            people = list({authors[index].pk: authors[index] for index in pending}.values())
+            row = _store(locked, cached.doc, merged, people, timezone.now())
+            cached.through = row.pk
+        except BaseException:
+            forget(note.pk)
+            raise
+        senders = {edits[index].sender for index in pending}
+        _broadcast_update_on_commit(locked, merged, people, senders.pop() if len(senders) == 1 else None)
+        return locked, refusals
 
 
 def document_apply(*, actor: Actor, note: Note, update: bytes, sender: str | None = None) -> Note | None:
@@ -299,29 +416,10 @@ def document_apply(*, actor: Actor, note: Note, update: bytes, sender: str | Non
     Refused with ``PermissionDenied`` without the right to edit, and with ``ValidationError`` for bytes
     that are no Yjs update, an update that adds anything but the note's text, or a text over the limit;
     nothing is stored then."""
-    person = _editor(actor, note)
-    with transaction.atomic():
-        locked = _lock(note)
-        cached = _load(locked.document)
-        _changing(cached)
-        try:
-            before = (cached.doc.get_state(), str(body_of(cached.doc)))
-            try:
-                cached.doc.apply_update(update)
-            except ValueError as exc:
-                raise ValidationError(_("This is not a Yjs update.")) from exc
-            _check_document(cached.doc)
-            if (cached.doc.get_state(), str(body_of(cached.doc))) == before:
-                # Known already (a client sending its edits again) or waiting for what it builds on.
-                forget(note.pk)
-                return None
-            row = _store(locked, cached.doc, update, person, timezone.now())
-            cached.through = row.pk
-        except BaseException:
-            forget(note.pk)
-            raise
-        _broadcast_update_on_commit(locked, update, person, sender)
-        return locked
+    changed, (refusal,) = document_apply_many(note=note, edits=[Edit(actor, update, sender)])
+    if refusal is not None:
+        raise refusal
+    return changed
 
 
 def _editor(actor: Actor, note: Note) -> Person:
@@ -330,42 +428,12 @@ def _editor(actor: Actor, note: Note) -> Person:
     return actor.person
 
 
-def _text_edits(old: str, new: str) -> list[tuple[int, int, str]]:
-    """A short list of ``(start, end, replacement)`` edits (character positions in ``old``, in order) that
-    turn ``old`` into ``new``: the common start and end are kept, the middle diffed by character, or by
-    line when it is long."""
-    prefix = 0
-    limit = min(len(old), len(new))
-    while prefix < limit and old[prefix] == new[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
-        suffix += 1
-    a, b = old[prefix : len(old) - suffix], new[prefix : len(new) - suffix]
-    if not a or not b:
-        return [(prefix, prefix + len(a), b)] if a or b else []
-    if max(len(a), len(b)) <= _CHARACTER_DIFF_LIMIT:
-        pieces_a: list[str] = list(a)
-        pieces_b: list[str] = list(b)
-    else:
-        pieces_a, pieces_b = a.splitlines(keepends=True), b.splitlines(keepends=True)
-    starts = [0]
-    for piece in pieces_a:
-        starts.append(starts[-1] + len(piece))
-    edits = []
-    matcher = difflib.SequenceMatcher(None, pieces_a, pieces_b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            edits.append((prefix + starts[i1], prefix + starts[i2], "".join(pieces_b[j1:j2])))
-    return edits
-
-
 def replace_text(doc: Doc[Text], new: str) -> bytes:
     """Change the document's text into ``new`` by a minimal edit; returns the Yjs update of that edit."""
     text = body_of(doc)
     old = str(text)
     before = doc.get_state()
-    edits = _text_edits(old, new)
+    edits = text_edits(old, new)
     if not edits:
         return b""
     with doc.transaction():
@@ -391,13 +459,13 @@ def text_apply(*, note: Note, person: Person, body: str) -> Note:
     try:
         update = replace_text(cached.doc, body)
         if update:
-            row = _store(note, cached.doc, update, person, timezone.now())
+            row = _store(note, cached.doc, update, [person], timezone.now())
             cached.through = row.pk
     except BaseException:
         forget(note.pk)
         raise
     if update:
-        _broadcast_update_on_commit(note, update, person, None)
+        _broadcast_update_on_commit(note, update, [person], None)
     return note
 
 

@@ -70,7 +70,8 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
     Sockets follow rights (``organisations.access.revocation``): an accepted socket joins its user's, its
     person's and its programmes' groups and closes when told that a right is gone. Besides, before every
     frame it receives, it asks the database again in one query (the session, the account, the person, the
-    programme memberships and roles, and what ``access_annotations`` adds) and refreshes ``self.actor``;
+    programme memberships and roles, and what ``access_annotations`` adds; unless ``recent_access_suffices``
+    lets a young answer stand) and refreshes ``self.actor``;
     when ``access_holds`` says no, the frame is answered with ``{"type": "error", "code": "forbidden" |
     "unauthenticated", "message": ...}`` and the socket closes with 4403 or 4401. A delivery asks the same
     when the last answer is older than ``delivery_recheck_seconds``: being told closes a socket at once,
@@ -178,7 +179,7 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
         kind = str(message.get("type", ""))
         if self.access_closed and kind != "websocket.disconnect":
             return
-        incoming = kind == "websocket.receive"
+        incoming = kind == "websocket.receive" and not self.recent_access_suffices(message)
         delivery = (
             self.accepted
             and not kind.startswith(("websocket.", "access."))
@@ -190,6 +191,13 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
                 await self.refuse_access(code)
                 return
         await super().dispatch(message)
+
+    def recent_access_suffices(self, message: dict[str, object]) -> bool:
+        """Whether this client frame may be answered on the last access answer instead of asking again (by
+        default never). A consumer whose frames come several times a second (keystrokes, carets) may say
+        yes while the answer is young: being told of a lost right re-asks at once, and it checks the right
+        the frame needs itself."""
+        return False
 
     async def access_recheck(self, event: dict[str, object]) -> None:
         code = await self.access_refusal()
