@@ -484,7 +484,8 @@ def test_settings_page_sets_and_clears_the_standard_cost(web, programme, program
         "own_rule": "organisation",
     }
     assert "Standard cost of a visit day" in client.get("/organisations/programme/").content.decode()
-    assert client.post("/organisations/programme/", {**values, "visit_day_cost": "1850.50"}).status_code == 302
+    saved = client.post("/organisations/programme/", {**values, "visit_day_cost": "1850.50"})
+    assert saved.status_code == 302
     assert Programme.unscoped_objects.get(pk=programme.pk).visit_day_cost == Decimal("1850.50")
     refused = client.post("/organisations/programme/", {**values, "visit_day_cost": "-1"})
     assert refused.status_code == 400
