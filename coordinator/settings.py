@@ -473,6 +473,7 @@ SEMINARS_GROUP_SIZE = env_int("SEMINARS_GROUP_SIZE", 8, minimum=2)
 _enum_names = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]
 assert isinstance(_enum_names, dict)
 _enum_names["CostKindEnum"] = "seminars.models.COST_KINDS"
+_enum_names["VisitCostKindEnum"] = "shadowing.models.VISIT_COST_KINDS"
 _enum_names["OrganisationKindEnum"] = "organisations.models.OrganisationKind"
 
 # --- Focus groups (focusgroups/) ------------------------------------------------------------------------

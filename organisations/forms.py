@@ -127,12 +127,25 @@ class ProgrammeSettingsForm(forms.Form):
             "difference; 0 asks nobody."
         ),
     )
+    visit_day_cost = forms.DecimalField(
+        label=_("Standard cost of a visit day"),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text=_(
+            "The staff time of one day of a visit (the visitor's and the host's time at the programme's day "
+            "rate), in the programme's currency. Reports add it for every visit day to the costs recorded "
+            "on the visits; leave it empty to count only the recorded costs."
+        ),
+    )
 
 
 class ProgrammeCreateForm(ProgrammeSettingsForm):
     """A new programme and its first admin (platform administrators)."""
 
     follow_up_months = None  # type: ignore[assignment]  # a new programme starts with the default; its admins change it later
+    visit_day_cost = None  # type: ignore[assignment]  # likewise: set in the programme's settings
     slug = forms.SlugField(label=_("Short name in addresses"), max_length=60)
     admin_username = forms.RegexField(
         label=_("First admin: username"),

@@ -58,6 +58,7 @@ class ProgrammeSerializer(StrictModelSerializer):
             "coordinator_email",
             "own_rule",
             "matching_closes_gaps",
+            "visit_day_cost",
             "archived_at",
             "funders",
             "my_roles",

@@ -30,6 +30,7 @@ from seminars.models import (
     Enrolment,
     OrganisationQuota,
     Round,
+    RoundCost,
     Session,
 )
 from seminars.selectors import competence, participation, personal_data, reports, teaching
@@ -259,6 +260,7 @@ registry.demo_seeders.register(
 auditlog.register(Round)
 auditlog.register(Enrolment)
 auditlog.register(OrganisationQuota)
+auditlog.register(RoundCost)
 
 
 def _onboarding_step(programme: Programme) -> registry.OnboardingStep:

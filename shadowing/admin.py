@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from organisations.access.admin import ScopedModelAdmin, site
-from shadowing.models import MatchingRun, Placement, ShadowingRequest, Slot, Topic, Workplace
+from shadowing.models import MatchingRun, Placement, PlacementCost, ShadowingRequest, Slot, Topic, Workplace
 
 
 class ReadOnlyAdmin(ScopedModelAdmin):
@@ -62,9 +62,16 @@ class PlacementAdmin(ReadOnlyAdmin):
     list_select_related = ["request__requester__user", "workplace"]
 
 
+class PlacementCostAdmin(ReadOnlyAdmin):
+    list_display = ["placement", "kind", "amount", "note"]
+    list_filter = ["kind"]
+    list_select_related = ["placement__request__requester__user", "placement__workplace"]
+
+
 site.register(Topic, TopicAdmin)
 site.register(Workplace, WorkplaceAdmin)
 site.register(Slot, SlotAdmin)
 site.register(ShadowingRequest, ShadowingRequestAdmin)
 site.register(MatchingRun, MatchingRunAdmin)
 site.register(Placement, PlacementAdmin)
+site.register(PlacementCost, PlacementCostAdmin)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from shadowing import api
+from shadowing.api import costs
 
 router = SimpleRouter()
 router.register("workplaces", api.WorkplaceViewSet, basename="shadowing-workplace")
@@ -14,6 +15,7 @@ router.register("matching-runs", api.MatchingRunViewSet, basename="shadowing-mat
 router.register("placements", api.PlacementViewSet, basename="shadowing-placement")
 router.register("reflections", api.ReflectionViewSet, basename="shadowing-reflection")
 router.register("host-feedback", api.HostFeedbackViewSet, basename="shadowing-host-feedback")
+router.register("costs", costs.PlacementCostViewSet, basename="shadowing-cost")
 
 urlpatterns = [
     path("", include(router.urls)),

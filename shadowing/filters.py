@@ -11,6 +11,7 @@ from shadowing.models import (
     HostFeedback,
     MatchingRun,
     Placement,
+    PlacementCost,
     Reflection,
     ShadowingRequest,
     Slot,
@@ -114,4 +115,14 @@ class HostFeedbackFilter(django_filters.FilterSet):
 
     class Meta:
         model = HostFeedback
+        fields: list[str] = []
+
+
+class PlacementCostFilter(django_filters.FilterSet):
+    programme = IntegerFilter(field_name="programme")
+    placement = IntegerFilter(field_name="placement")
+    kind = django_filters.ChoiceFilter(choices=PlacementCost.Kind.choices)
+
+    class Meta:
+        model = PlacementCost
         fields: list[str] = []

@@ -9,6 +9,7 @@ could be dropped.
 from __future__ import annotations
 
 from datetime import date, time
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import formatting
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
 from shadowing import permissions
-from shadowing.models import MAX_SLOT_CAPACITY, NOTE_MAX_LENGTH, Topic, Workplace
+from shadowing.models import MAX_SLOT_CAPACITY, NOTE_MAX_LENGTH, PlacementCost, Topic, Workplace
 from shadowing.services.shadowing_requests import MAX_PREFERENCES, MAX_WINDOWS
 
 WEEKDAYS: tuple[tuple[int, Any], ...] = (
@@ -481,3 +482,11 @@ class PairForm(forms.Form):
         if data.get("first") is not None and data.get("first") == data.get("second"):
             self.add_error("second", _("Choose two different requests."))
         return data
+
+
+class PlacementCostForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=PlacementCost.Kind.choices)
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=0, max_value=Decimal("9999999999.99"), max_digits=12, decimal_places=2
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)

@@ -21,6 +21,7 @@ from shadowing.models import (
     HostFeedback,
     MatchingRun,
     Placement,
+    PlacementCost,
     PlacementDay,
     Reflection,
     ShadowingRequest,
@@ -298,6 +299,7 @@ auditlog.register(Workplace)
 auditlog.register(Slot, include_fields=["capacity"])
 auditlog.register(ShadowingRequest)
 auditlog.register(Placement)
+auditlog.register(PlacementCost)
 auditlog.register(MatchingRun)
 
 

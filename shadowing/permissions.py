@@ -15,6 +15,8 @@ Roles (``organisations.models.PlatformRole``):
   placement, and may cancel a placement or mark it visited;
 - the **host** of a placement (the workplace's contact and the workplace's editors) accepts or declines it,
   marks it visited, may cancel it, and writes the host feedback;
+- **coordinators** (and programme admins) record what a visit cost besides the staff time (travel,
+  substitute cover, interpreter), as they record a course round's costs;
 - the **shadower** confirms a host-accepted placement (accepting the confidentiality undertaking), may
   cancel it, and writes the reflection after the visit.
 """
@@ -280,3 +282,14 @@ def can_cancel_placement(actor: Actor, placement: Placement) -> bool:
 def can_record_visit(actor: Actor, placement: Placement) -> bool:
     """The host or a coordinator records that a confirmed visit took place (after its last day)."""
     return is_host(actor, placement.workplace) or can_manage(actor, placement.programme_id)
+
+
+def can_record_costs(actor: Actor, placement: Placement) -> bool:
+    """Coordinators and programme admins record, see and correct a visit's costs (as a round's costs)."""
+    return can_manage(actor, placement.programme_id)
+
+
+def costed_placements_filter(actor: Actor) -> Q:
+    """The placements whose costs the actor records and reads: every one of the programmes they coordinate."""
+    coordinated = actor.programmes_with_role(PlatformRole.COORDINATOR, PlatformRole.PROGRAMME_ADMIN)
+    return Q(programme_id__in=coordinated) if coordinated else Q(pk__in=[])

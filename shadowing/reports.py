@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,14 @@ from coordinator.core import registry
 from coordinator.core.statistics import cumulative
 from organisations.models import Person, Programme
 from shadowing.links import page_url
-from shadowing.models import Placement, PlacementDay, Reflection, ShadowingRequest, Workplace
+from shadowing.models import (
+    Placement,
+    PlacementCost,
+    PlacementDay,
+    Reflection,
+    ShadowingRequest,
+    Workplace,
+)
 
 # Placements that are, or have become, a visit.
 
@@ -200,16 +208,49 @@ def workplace_names(programme: Programme, ids: list[int]) -> dict[int, str]:
 
 
 def cost(programme: Programme, start: date, end: date) -> registry.ActivityCost:
-    """Visit days made in the period (one query). Visits have no cost records of their own: the hours are
-    the organisations' contribution, so the amount is unknown."""
+    """Visit days made in the period and what they cost (two queries): the programme's standard cost of a
+    visit day (the staff time, ``Programme.visit_day_cost``) for each day, plus the costs recorded on the
+    visits (travel, substitute cover, interpreter, other), each visit's in the period of its first day as
+    in the barometer. The amount is unknown when no rate is set and nothing is recorded."""
+    last = min(end, timezone.localdate())
     units = PlacementDay.objects.filter(
         placement__programme=programme,
         placement__status__in=Placement.VISITS,
         date__gte=start,
-        date__lte=min(end, timezone.localdate()),
+        date__lte=last,
     ).count()
+    first_days = (
+        PlacementDay.objects.filter(placement__programme=programme, placement__status__in=Placement.VISITS)
+        .values("placement_id")
+        .annotate(first=Min("date"))
+        .filter(first__gte=start, first__lte=last)
+        .values("placement_id")
+    )
+    recorded = PlacementCost.objects.filter(
+        programme=programme, placement__status__in=Placement.VISITS, placement_id__in=first_days
+    ).aggregate(total=Sum("amount"), count=Count("pk"))
+    rate = programme.visit_day_cost
+    standard = None if rate is None else rate * units
+    recorded_total = recorded["total"] if recorded["count"] else None
+    known = [part for part in (standard, recorded_total) if part is not None]
     return registry.ActivityCost(
-        key="shadowing", label=_("Job shadowing"), unit_label=_("visit day"), amount=None, units=units
+        key="shadowing",
+        label=_("Job shadowing"),
+        unit_label=_("visit day"),
+        amount=sum(known, Decimal(0)) if known else None,
+        units=units,
+        parts=(
+            registry.CostPart(
+                label=_("Staff time at the standard cost of a visit day"),
+                amount=standard,
+                rate=rate,
+                units=units,
+            ),
+            registry.CostPart(
+                label=_("Costs recorded on the visits (travel, substitute cover, interpreter, other)"),
+                amount=recorded_total,
+            ),
+        ),
     )
 
 

@@ -7,8 +7,10 @@ are a 400 too (``StrictModelSerializer``).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,6 +18,8 @@ from rest_framework import serializers
 from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import Organisation, Person, Programme, Unit
+from organisations.permissions import Actor
+from shadowing import permissions
 from shadowing.models import (
     MAX_SLOT_CAPACITY,
     NOTE_MAX_LENGTH,
@@ -23,6 +27,7 @@ from shadowing.models import (
     HostFeedback,
     MatchingRun,
     Placement,
+    PlacementCost,
     PlacementDay,
     PlacementEvent,
     Preference,
@@ -438,3 +443,31 @@ class HostFeedbackSerializer(StrictModelSerializer):
         model = HostFeedback
         fields = ["id", "placement", "feedback", "author", "submitted_at"]
         read_only_fields = ["author", "submitted_at"]
+
+
+def _costed_placements(queryset: QuerySet[Placement], actor: Actor) -> QuerySet[Placement]:
+    return queryset.filter(permissions.costed_placements_filter(actor))
+
+
+class PlacementCostSerializer(StrictModelSerializer):
+    """A cost of a visit besides the staff time, in the programme's currency (``amount`` a decimal string,
+    at least 0, at most 2 decimals)."""
+
+    placement = ScopedPrimaryKeyRelatedField(model=Placement, narrow=_costed_placements)
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("9999999999.99")
+    )
+
+    class Meta:
+        model = PlacementCost
+        fields = ["id", "placement", "kind", "amount", "note", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs: dict[str, object]) -> dict[str, object]:
+        if (
+            self.instance is not None
+            and "placement" in attrs
+            and attrs["placement"] != self.instance.placement
+        ):
+            raise serializers.ValidationError({"placement": _("A cost cannot move to another visit.")})
+        return attrs

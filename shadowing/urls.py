@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from shadowing.views import approvals, coordinators, hosts, placements, staff, workplaces
+from shadowing.views import approvals, coordinators, costs, hosts, placements, staff, workplaces
 
 app_name = "shadowing"
 
@@ -52,4 +52,6 @@ urlpatterns = [
     path("coordinate/runs/<int:pk>/discard/", coordinators.RunDiscardView.as_view(), name="run-discard"),
     path("coordinate/overview/", coordinators.OverviewView.as_view(), name="overview"),
     path("coordinate/pairs/", coordinators.PairsView.as_view(), name="pairs"),
+    path("placements/<int:pk>/costs/", costs.PlacementCostsView.as_view(), name="placement-costs"),
+    path("costs/<int:pk>/delete/", costs.PlacementCostDeleteView.as_view(), name="placement-cost-delete"),
 ]

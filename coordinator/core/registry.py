@@ -346,15 +346,28 @@ follow_up_sources: Registry[FollowUpSource] = Registry("follow-up sources")
 
 
 @dataclass(frozen=True)
+class CostPart:
+    """One part of an activity's cost, named in the report: a standard rate times the units (``rate`` and
+    ``units`` set; ``amount`` None when the programme has set no rate), or costs recorded as they fell."""
+
+    label: str | Promise
+    amount: Decimal | None
+    rate: Decimal | None = None
+    units: int | None = None
+
+
+@dataclass(frozen=True)
 class ActivityCost:
     """What one kind of activity cost in a period and how many units it produced (completed participants,
-    visit days). ``amount`` is None when the feature has no cost records for the period."""
+    visit days). ``amount`` is None when the feature has no cost records for the period; ``parts`` say
+    what the amount is made of, where it is more than one kind of cost."""
 
     key: str
     label: str | Promise
     unit_label: str | Promise
     amount: Decimal | None
     units: int
+    parts: tuple[CostPart, ...] = ()
 
 
 # provider(programme, start, end) -> ActivityCost, one or two queries

@@ -8,9 +8,26 @@ a title is a 4xx with a reason, or harmless, never a 500 or a mail that cannot b
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from typing import TypedDict
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
+
+
+class AmountOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+    validators: list[MinValueValidator]
+
+
+# An amount of money (a cost, a rate) as a model stores it: never negative, to the cent, below ten billion.
+AMOUNT: AmountOptions = {
+    "max_digits": 12,
+    "decimal_places": 2,
+    "validators": [MinValueValidator(Decimal("0"))],
+}
 
 # The database's integer columns (ids included) are signed 64-bit; a larger number matches no row and, on
 # some backends, crashes the query instead.

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core.days_off import Country
 from coordinator.core.formatting import currency_of
 from coordinator.core.tenancy import TenantModel
+from coordinator.core.validators import AMOUNT
 
 UI_LANGUAGES = [("sv", _("Swedish")), ("da", _("Danish")), ("en", _("English"))]
 
@@ -139,6 +140,8 @@ class Programme(TenantModel):
             "difference; 0 asks nobody."
         ),
     )
+    # The staff time of one visit day, added for each day in the cost reports (the settings form explains it).
+    visit_day_cost = models.DecimalField(_("standard cost of a visit day"), null=True, blank=True, **AMOUNT)
     created_at = models.DateTimeField(auto_now_add=True)
     # An archived programme is read-only everywhere and still readable and exportable.
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)

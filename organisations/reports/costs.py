@@ -24,6 +24,7 @@ class CostLine:
     amount: Decimal | None
     units: int | None
     currency: str
+    parts: tuple[registry.CostPart, ...] = ()
 
     @property
     def per_unit(self) -> Decimal | None:
@@ -36,7 +37,18 @@ def costs(programme: Programme, start: date, end: date) -> list[CostLine]:
     """Each activity's cost and result in the period, and the cost per competence gained: every known cost
     over the competences gained (None, with no competence data, until competence profiles count them)."""
     lines = [
-        CostLine(item.key, item.label, item.unit_label, _cents(item.amount), item.units, programme.currency)
+        CostLine(
+            item.key,
+            item.label,
+            item.unit_label,
+            _cents(item.amount),
+            item.units,
+            programme.currency,
+            tuple(
+                registry.CostPart(part.label, _cents(part.amount), _cents(part.rate), part.units)
+                for part in item.parts
+            ),
+        )
         for item in (provider(programme, start, end) for provider in registry.activity_costs)
     ]
     counters = list(registry.competence_gain_counters)

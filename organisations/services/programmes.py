@@ -50,7 +50,7 @@ PROGRAMME_FIELDS = {
 }
 CREATE_FIELDS = (PROGRAMME_FIELDS - {"matching_closes_gaps"}) | {"slug"}
 # Settings a programme is given after it starts (a new programme takes the defaults).
-SETTINGS_FIELDS = PROGRAMME_FIELDS | {"follow_up_months"}
+SETTINGS_FIELDS = PROGRAMME_FIELDS | {"follow_up_months", "visit_day_cost"}
 WORK_ROLE_FIELDS = {"code", "name"}
 ARCHIVED = gettext_noop("This programme is archived: it can be read and exported, but not changed.")
 

@@ -25,6 +25,7 @@ The models live in one module per part of that shape (``workplaces``, ``shadowin
 ``placements``); Django, the migrations and the API schema settings read them from here.
 """
 
+from shadowing.models.costs import VISIT_COST_KINDS, PlacementCost
 from shadowing.models.placements import (
     HostFeedback,
     MatchingRun,
@@ -51,12 +52,14 @@ __all__ = [
     "MatchingRun",
     "Placement",
     "PlacementDay",
+    "PlacementCost",
     "PlacementEvent",
     "Preference",
     "Reflection",
     "ShadowingRequest",
     "Slot",
     "Topic",
+    "VISIT_COST_KINDS",
     "UnplacedReason",
     "Workplace",
     "default_request_expiry",

@@ -60,6 +60,7 @@ class PlacementDetailView(PlacementScoped, TemplateView):
             and placement.last_day_ended(),
             "can_reflect": shadower and placement.status == Placement.Status.VISITED,
             "can_give_feedback": host and after_visit and feedback is None,
+            "can_record_costs": permissions.can_record_costs(self.actor, placement),
             "confirm_form": extra.get("confirm_form") or forms.ConfirmPlacementForm(),
             "decline_form": forms.ReasonForm(prefix="decline"),
         }

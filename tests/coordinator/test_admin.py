@@ -18,7 +18,7 @@ from focusgroups.models import GroupMembership, Note
 from organisations.access.admin import site
 from organisations.models import Membership, Organisation, PlatformRole
 from seminars.models import Enrolment
-from shadowing.models import MatchingRun, Placement, ShadowingRequest
+from shadowing.models import MatchingRun, Placement, PlacementCost, ShadowingRequest
 from tests.factories import OrganisationFactory, UnitFactory, make_member
 from tests.factories.focusgroups import (
     ActionFactory,
@@ -47,6 +47,13 @@ def _programme_b_rows(other_programme: Any, org_other: Any, outsider: Any) -> di
     round_ = RoundFactory(course=course)
     workplace = WorkplaceFactory(programme=other_programme, organisation=org_other, contact=outsider)
     request = make_request(other_programme, outsider, status=ShadowingRequest.Status.PLACED)
+    placement = Placement.unscoped_objects.create(
+        programme=other_programme,
+        request=request,
+        workplace=workplace,
+        status=Placement.Status.VISITED,
+        confidentiality_accepted_at=timezone.now(),
+    )
     return {
         "organisations.programme": other_programme,
         "organisations.organisation": org_other,
@@ -71,12 +78,9 @@ def _programme_b_rows(other_programme: Any, org_other: Any, outsider: Any) -> di
         "shadowing.slot": SlotFactory(workplace=workplace),
         "shadowing.shadowingrequest": request,
         "shadowing.matchingrun": MatchingRun.unscoped_objects.create(programme=other_programme),
-        "shadowing.placement": Placement.unscoped_objects.create(
-            programme=other_programme,
-            request=request,
-            workplace=workplace,
-            status=Placement.Status.VISITED,
-            confidentiality_accepted_at=timezone.now(),
+        "shadowing.placement": placement,
+        "shadowing.placementcost": PlacementCost.unscoped_objects.create(
+            programme=other_programme, placement=placement, kind=PlacementCost.Kind.TRAVEL, amount=640
         ),
     }
 

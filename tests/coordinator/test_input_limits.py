@@ -60,11 +60,12 @@ def everyone(programme: Any, org_b: Any) -> Any:
 
 
 def test_the_walk_finds_the_api_lists_and_their_integer_filters():
-    assert len(LIST_ENDPOINTS) == 33
+    assert len(LIST_ENDPOINTS) == 34
     assert ("shadowing-workplace-list", "programme") in INTEGER_FILTERS
     assert ("seminar-round-list", "course") in INTEGER_FILTERS
     assert ("focusgroup-meeting-list", "group") in INTEGER_FILTERS
-    assert len(INTEGER_FILTERS) == 62
+    assert len(INTEGER_FILTERS) == 64
+    assert ("shadowing-cost-list", "placement") in INTEGER_FILTERS
 
 
 @pytest.mark.parametrize("value", [JUST_TOO_LARGE, FAR_TOO_LARGE, f"-{FAR_TOO_LARGE}", "1.5", "²"])

@@ -82,6 +82,7 @@ def test_costs_per_completed_participant_and_visit_day(api, web, programme, prog
         "unit": "completed participant",
         "per_unit": "2500.00",
         "currency": "SEK",
+        "parts": [],
     }
     assert (lines["shadowing"]["amount"], lines["shadowing"]["units"], lines["shadowing"]["per_unit"]) == (
         None,

@@ -331,6 +331,15 @@ class CostReportViewSet(ReportViewSet):
                         "unit": str(line.unit_label),
                         "per_unit": _number(line.per_unit),
                         "currency": line.currency,
+                        "parts": [
+                            {
+                                "label": str(part.label),
+                                "amount": _number(part.amount),
+                                "rate": _number(part.rate),
+                                "units": part.units,
+                            }
+                            for part in line.parts
+                        ],
                     }
                     for line in lines
                 ],
