@@ -14,6 +14,7 @@ through Django's test client, signed in as a programme admin, and ``/healthz`` a
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import statistics
@@ -340,7 +341,11 @@ def _profile(client: Client, label: str, url: str) -> None:
     profiler = cProfile.Profile()
     profiler.runcall(client.get, url)
     print(f"\n=== {label}: {url}")
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(
+        r"/(coordinator|organisations|shadowing|seminars|focusgroups)/", 25
+    )
+    stats.sort_stats("tottime").print_stats(15)
     settings.DEBUG = True
     reset_queries()
     client.get(url)
@@ -367,12 +372,13 @@ def main() -> None:
         help="SQLite only: keep the generated database in FILE and reuse it on the next run (migrations run)",
     )
     args = parser.parse_args()
+    logging.getLogger("samverkan.requests").setLevel(logging.WARNING)  # a line per request drowns the table
     setup_test_environment()
     if args.keep:
         from django.conf import settings
 
         settings.DATABASES["default"]["TEST"]["NAME"] = str(Path(args.keep).resolve())
-    old = setup_databases(verbosity=0, interactive=False, keepdb=bool(args.keep))
+    old = setup_databases(verbosity=0, interactive=False, keepdb=bool(args.keep), serialized_aliases=set())
     try:
         started = time.perf_counter()
         existing = Person.unscoped_objects.filter(user__username="o0").first() if args.keep else None

@@ -95,17 +95,22 @@ def _visit_day_rows(
     programme: Programme, asks: Sequence[registry.MeasureAsk]
 ) -> list[tuple[int, int, date, int]]:
     """Visit days from the earliest ``since`` to the latest date of the asks, as (hosting organisation,
-    sending organisation, day, how many): one query serves either side, or both."""
-    return list(
-        PlacementDay.objects.filter(
-            placement__programme=programme,
-            placement__status__in=Placement.VISITS,
-            date__gte=min(ask.since for ask in asks),
-            date__lte=max(ask.dates[-1] for ask in asks),
-        )
-        .values_list("placement__workplace__organisation", "placement__request__organisation", "date")
-        .annotate(n=Count("pk"))
-        .order_by()
+    sending organisation, day, how many): one query serves either side, or both, and every visit-day
+    measure of the same reading."""
+    since, until = min(ask.since for ask in asks), max(ask.dates[-1] for ask in asks)
+    return registry.read_once(
+        ("shadowing.visit_days", programme.pk, since, until),
+        lambda: list(
+            PlacementDay.objects.filter(
+                placement__programme=programme,
+                placement__status__in=Placement.VISITS,
+                date__gte=since,
+                date__lte=until,
+            )
+            .values_list("placement__workplace__organisation", "placement__request__organisation", "date")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ),
     )
 
 

@@ -206,3 +206,35 @@ def test_organisations_section_counts_who_joined_by_the_local_day_in_two_queries
     assert (figures["Active members"], figures["Joined in the period"]) == (4, 2)
     [table] = section.tables
     assert table.rows == [["Migrationsverket", 4, 2]]
+
+
+def test_targets_on_visit_days_hosted_and_on_hosted_and_sent_share_one_read_of_the_visit_days(
+    programme, org_a, org_b, staff_a, staff_b, django_assert_num_queries
+):
+    from organisations.reports.targets import progress
+    from tests.factories.outcomes import target_for
+
+    today = timezone.localdate()
+    host_a = make_member(programme, org_a, R.HOST_CONTACT)
+    at_a = WorkplaceFactory(programme=programme, organisation=org_a, contact=host_a)
+    host_b = make_member(programme, org_b, R.HOST_CONTACT)
+    at_b = WorkplaceFactory(programme=programme, organisation=org_b, contact=host_b)
+    start = today - timedelta(days=20)
+    for offset in (0, 1, 2):  # org A hosts three days, sent by org B
+        _visit(programme, at_a, staff_b, start + timedelta(days=offset))
+    _visit(programme, at_b, staff_a, start + timedelta(days=3))  # org B hosts one, sent by org A
+    since = {"starts_on": today - timedelta(days=30), "deadline": today + timedelta(days=30), "goal": 10}
+    hosted = target_for(programme, title="Värdar", measure="shadowing.days_hosted", **since)
+    both = target_for(programme, title="Värdar och gäster", measure="shadowing.days_hosted_and_sent", **since)
+
+    with programme_scope([programme.pk]), django_assert_num_queries(2):  # organisations, visit days
+        hosted_now, both_now = progress(programme, [hosted, both], today)
+
+    assert [(row.name, row.done, row.needed) for row in hosted_now.organisations] == [
+        (org_a.short_name, 3, 10),
+        (org_b.short_name, 1, 10),
+    ]
+    assert (hosted_now.done, hosted_now.needed) == (4, 20)
+    assert [(row.done, row.needed) for row in both_now.organisations] == [(1, 10), (1, 10)]
+    assert org_a.short_name < org_b.short_name
+    assert (both_now.done, both_now.needed) == (2, 20)
