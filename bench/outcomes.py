@@ -14,6 +14,7 @@ through Django's test client, signed in as a programme admin, and ``/healthz`` a
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import statistics
@@ -315,37 +316,90 @@ def build(people_count: int, enrolments: int, placements: int, answers: int) -> 
     return admin, str(programme.pk)
 
 
+PAGES = [
+    ("/healthz (baseline)", "/healthz"),
+    ("barometer", "/barometer/"),
+    ("targets", "/organisations/targets/"),
+    ("weekly status", "/organisations/status/"),
+    ("weekly status, print", "/organisations/status/print/"),
+    ("effect and cost", "/organisations/effect/"),
+    ("API progress", "/api/v1/reports/progress/?programme={programme}"),
+    ("API progress CSV", "/api/v1/reports/progress/?programme={programme}&format=csv"),
+    ("API follow-ups", "/api/v1/reports/follow-ups/?programme={programme}"),
+    ("API costs XLSX", "/api/v1/reports/costs/?programme={programme}&format=xlsx"),
+    ("API barometer", "/api/v1/reports/barometer/?programme={programme}"),
+]
+
+
+def _profile(client: Client, label: str, url: str) -> None:
+    """cProfile's heaviest functions of one request, and its queries, slowest first, with their times."""
+    import cProfile
+    import pstats
+
+    from django.conf import settings
+
+    profiler = cProfile.Profile()
+    profiler.runcall(client.get, url)
+    print(f"\n=== {label}: {url}")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(
+        r"/(coordinator|organisations|shadowing|seminars|focusgroups)/", 25
+    )
+    stats.sort_stats("tottime").print_stats(15)
+    settings.DEBUG = True
+    reset_queries()
+    client.get(url)
+    queries = sorted(connection.queries, key=lambda q: -float(q["time"]))
+    settings.DEBUG = False
+    print(f"{len(queries)} queries, {sum(float(q['time']) for q in queries) * 1000:.0f} ms in the database")
+    for query in queries[:12]:
+        print(f"  {float(query['time']) * 1000:8.1f} ms  {query['sql'][:400]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the data set (1 = full)")
+    parser.add_argument("--only", action="append", default=[], help="a page's label (repeatable)")
+    parser.add_argument(
+        "--profile", action="store_true", help="print cProfile's heaviest functions and the slowest queries"
+    )
+    parser.add_argument(
+        "--keep",
+        metavar="FILE",
+        help="SQLite only: keep the generated database in FILE and reuse it on the next run (migrations run)",
+    )
     args = parser.parse_args()
+    logging.getLogger("samverkan.requests").setLevel(logging.WARNING)  # a line per request drowns the table
     setup_test_environment()
-    old = setup_databases(verbosity=0, interactive=False)
+    if args.keep:
+        from django.conf import settings
+
+        settings.DATABASES["default"]["TEST"]["NAME"] = str(Path(args.keep).resolve())
+    old = setup_databases(verbosity=0, interactive=False, keepdb=bool(args.keep), serialized_aliases=set())
     try:
         started = time.perf_counter()
-        admin, programme = build(
-            int(10_000 * args.scale),
-            int(50_000 * args.scale),
-            int(20_000 * args.scale),
-            int(5_000 * args.scale),
-        )
+        existing = Person.unscoped_objects.filter(user__username="o0").first() if args.keep else None
+        if existing is not None:
+            admin, programme = existing, str(Target.unscoped_objects.values_list("programme", flat=True)[0])
+            print(f"reusing the data set in {args.keep}")
+        else:
+            admin, programme = build(
+                int(10_000 * args.scale),
+                int(50_000 * args.scale),
+                int(20_000 * args.scale),
+                int(5_000 * args.scale),
+            )
         print(f"generated in {time.perf_counter() - started:.1f} s on {connection.vendor}")
+        print(f"load average {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
         client = Client()
         client.force_login(admin.user, backend="django.contrib.auth.backends.ModelBackend")
         pages = [
-            ("/healthz (baseline)", "/healthz"),
-            ("barometer", "/barometer/"),
-            ("targets", "/organisations/targets/"),
-            ("weekly status", "/organisations/status/"),
-            ("weekly status, print", "/organisations/status/print/"),
-            ("effect and cost", "/organisations/effect/"),
-            ("API progress", f"/api/v1/reports/progress/?programme={programme}"),
-            ("API progress CSV", f"/api/v1/reports/progress/?programme={programme}&format=csv"),
-            ("API follow-ups", f"/api/v1/reports/follow-ups/?programme={programme}"),
-            ("API costs XLSX", f"/api/v1/reports/costs/?programme={programme}&format=xlsx"),
+            (label, url.format(programme=programme))
+            for label, url in PAGES
+            if not args.only or label in args.only or label.startswith("/healthz")
         ]
         print(f"{'page':28} {'median ms':>10} {'× baseline':>11} {'queries':>8}")
         baseline = None
@@ -362,8 +416,13 @@ def main() -> None:
             settings.DEBUG = False
             baseline = baseline or median
             print(f"{label:28} {median:10.1f} {median / baseline:11.0f} {queries:8d}")
+        if args.profile:
+            for label, url in pages[1:]:
+                _profile(client, label, url)
+        print(f"load average {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
     finally:
-        teardown_databases(old, verbosity=0)
+        if not args.keep:
+            teardown_databases(old, verbosity=0)
 
 
 if __name__ == "__main__":

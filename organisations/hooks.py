@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
 from auditlog.models import LogEntry
@@ -16,7 +16,7 @@ from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -137,12 +137,20 @@ registry.nav_items.register(
 def _report(programme: Programme, start: date, end: date) -> registry.ReportSection:
     """Who takes part: organisations, active members by organisation, and who joined in the period
     (two queries)."""
+    # A range on the stored time, not ``__date``: SQLite converts every row's time in Python for that.
+    zone = timezone.get_current_timezone()
     rows = list(
         Membership.objects.filter(programme=programme, is_active=True)
         .values("person__organisation__name")
         .annotate(
             members=Count("pk"),
-            joined=Count("pk", filter=Q(joined_at__date__gte=start, joined_at__date__lte=end)),
+            joined=Count(
+                "pk",
+                filter=Q(
+                    joined_at__gte=datetime.combine(start, time.min, tzinfo=zone),
+                    joined_at__lte=datetime.combine(end, time.max, tzinfo=zone),
+                ),
+            ),
         )
         .order_by("person__organisation__name")
     )

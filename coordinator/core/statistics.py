@@ -4,6 +4,7 @@ subtracting the shown cells from a total."""
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -90,14 +91,22 @@ def cumulative(
     rows: Iterable[tuple[int, date, int]], dates: Sequence[date]
 ) -> tuple[list[int], dict[int, list[int]]]:
     """From rows of (organisation id, day, how many), how many each organisation had on or before each of
-    ``dates``, and the totals."""
+    ``dates`` (ascending), and the totals.
+
+    Each row is added once, at the first date on or after its day, and the counts are then summed along the
+    dates: rows plus organisations × dates steps instead of rows × dates (a year of daily rows against 28
+    dates took most of a second)."""
+    width = len(dates)
     by_organisation: dict[int, list[int]] = {}
     for organisation_id, day, n in rows:
-        counts = by_organisation.setdefault(organisation_id, [0] * len(dates))
-        for index, point in enumerate(dates):
-            if day <= point:
-                counts[index] += n
-    totals = [sum(counts[index] for counts in by_organisation.values()) for index in range(len(dates))]
+        counts = by_organisation.setdefault(organisation_id, [0] * width)
+        index = bisect.bisect_left(dates, day)
+        if index < width:
+            counts[index] += n
+    for counts in by_organisation.values():
+        for index in range(1, width):
+            counts[index] += counts[index - 1]
+    totals = [sum(counts[index] for counts in by_organisation.values()) for index in range(width)]
     return totals, by_organisation
 
 

@@ -91,7 +91,7 @@ def progress(
     programme: Programme, targets: list[Target], today: date, *, only_organisation: int | None = None
 ) -> list[TargetProgress]:
     """Every target's progress (one query for the organisations, then each measure's own fixed number for
-    all the targets that use it)."""
+    all the targets that use it; measures that read the same rows read them once)."""
     organisations = list(
         Organisation.objects.filter(participations__programme=programme)
         .order_by("short_name")
@@ -111,14 +111,15 @@ def progress(
             (index, registry.MeasureAsk(target.subject_id, target.work_role_id, target.starts_on, asked))
         )
     answers: dict[int, registry.MeasureCounts] = {}
-    for key, wanted in asks.items():
-        measure = registry.measures.get(key)
-        if measure is None:
-            continue
-        for (index, _ask), counted in zip(
-            wanted, measure.counts(programme, [a for _i, a in wanted]), strict=True
-        ):
-            answers[index] = counted
+    with registry.one_reading():
+        for key, wanted in asks.items():
+            measure = registry.measures.get(key)
+            if measure is None:
+                continue
+            for (index, _ask), counted in zip(
+                wanted, measure.counts(programme, [a for _i, a in wanted]), strict=True
+            ):
+                answers[index] = counted
     return [
         _one(
             target,

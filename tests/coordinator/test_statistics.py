@@ -96,6 +96,21 @@ def test_cumulative_counts_up_to_each_date():
     assert by_org == {1: [0, 2, 3], 2: [0, 4, 4]}
 
 
+def test_cumulative_takes_rows_in_any_order_and_keeps_organisations_only_after_the_last_date():
+    dates = [date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 19)]
+    totals, by_org = cumulative(
+        [
+            (1, date(2026, 1, 19), 1),  # on the last date: counted there
+            (2, date(2026, 1, 30), 9),  # after the last date: never counted
+            (1, date(2025, 12, 1), 3),  # before the first date: counted from it
+            (1, date(2026, 1, 6), 2),
+        ],
+        dates,
+    )
+    assert totals == [3, 5, 6]
+    assert by_org == {1: [3, 5, 6], 2: [0, 0, 0]}
+
+
 def test_week_start_is_monday():
     assert week_start(date(2026, 12, 6)) == date(2026, 11, 30)
     assert week_start(date(2026, 11, 30)) == date(2026, 11, 30)

@@ -828,6 +828,30 @@ def test_cost_report_sums_costs_funder_shares_and_staff_hours(
     assert reports.cost_report(programme, start - timedelta(days=30), start).rounds == []
 
 
+def test_cost_report_gives_a_marked_session_only_to_those_present(
+    programme, past_round, people_a, people_b, provider, as_actor
+):
+    round_, first, second = past_round
+    a1, a2 = [make_enrolment(round_, p) for p in people_a(2)]
+    b1 = make_enrolment(round_, people_b(1)[0])
+    # The first day marked with nobody present, the second with one person: no confirmed participant
+    # counts for a marked day, and an organisation with no one present has no hours and no people.
+    attendance.attendance_mark(
+        actor=as_actor(provider), session=first, marks={a1.pk: False, a2.pk: False, b1.pk: False}
+    )
+    attendance.attendance_mark(
+        actor=as_actor(provider), session=second, marks={a1.pk: True, a2.pk: False, b1.pk: False}
+    )
+
+    report = reports.cost_report(programme, timezone.localdate() - timedelta(days=10), timezone.localdate())
+
+    assert [(f.participants, f.staff_hours) for f in report.rounds] == [(3, Decimal("7.00"))]
+    assert report.staff_hours == Decimal("7.00")
+    assert [(h.name, h.participants, h.hours) for h in report.hours_by_organisation] == [
+        ("Migrationsverket", 1, Decimal("7.00"))
+    ]
+
+
 def test_cost_with_negative_amount_is_refused(round_, coordinator, as_actor):
     with pytest.raises(ValidationError) as error:
         costs.cost_add(actor=as_actor(coordinator), round=round_, kind="venue", amount=Decimal("-1"))
