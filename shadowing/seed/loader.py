@@ -4,6 +4,7 @@ the tables' module for what the data is and how a second run behaves)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
@@ -17,6 +18,7 @@ from shadowing.models import (
     HostFeedback,
     MatchingRun,
     Placement,
+    PlacementCost,
     PlacementDay,
     PlacementEvent,
     Preference,
@@ -215,6 +217,16 @@ def _placement(
     if spec.feedback:
         HostFeedback.unscoped_objects.create(
             placement=placement, feedback=spec.feedback, author=actors["host"], submitted_at=moments[3]
+        )
+    if spec.status in Placement.AFTER_VISIT:
+        # What the visit cost beyond the staff time: the visitor's travel, as a coordinator records it.
+        PlacementCost.unscoped_objects.create(
+            programme=programme,
+            placement=placement,
+            kind=PlacementCost.Kind.TRAVEL,
+            amount=Decimal("260.00"),
+            note="Skånetrafiken, tur och retur",
+            created_by=actors["coordinator"],
         )
 
 
