@@ -18,6 +18,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import formatting
+from coordinator.core.validators import date_validators
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
 from shadowing import permissions
 from shadowing.models import MAX_SLOT_CAPACITY, NOTE_MAX_LENGTH, PlacementCost, Topic, Workplace
@@ -34,6 +35,10 @@ WEEKDAYS: tuple[tuple[int, Any], ...] = (
 
 class DateField(forms.DateField):
     widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.extend(date_validators())
 
 
 class TimeField(forms.TimeField):

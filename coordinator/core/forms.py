@@ -8,6 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from coordinator.core.validators import date_validators
+
 
 def add_service_errors(form: forms.Form, error: Any) -> None:
     """Show a service's ValidationError (on its field where the form has one, else on top) or Conflict (on
@@ -23,6 +25,10 @@ class DateField(forms.DateField):
     """A date chosen with the browser's date picker, sent as YYYY-MM-DD."""
 
     widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.extend(date_validators())
 
 
 class PeriodForm(forms.Form):

@@ -8,11 +8,12 @@ a title is a 4xx with a reason, or harmless, never a 500 or a mail that cannot b
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import TypedDict
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,6 +29,17 @@ AMOUNT: AmountOptions = {
     "decimal_places": 2,
     "validators": [MinValueValidator(Decimal("0"))],
 }
+
+# The dates a person may choose: a period that starts in year 1 or ends in 9999 has no local midnight in UTC
+# (the day's bounds overflow Python's datetime), and no programme plans or reports that far from now.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(9998, 12, 31)
+
+
+def date_validators() -> list[MinValueValidator | MaxValueValidator]:
+    """The limits of a date a form or serializer takes, each with its own message."""
+    return [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
+
 
 # The database's integer columns (ids included) are signed 64-bit; a larger number matches no row and, on
 # some backends, crashes the query instead.

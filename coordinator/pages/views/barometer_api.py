@@ -22,6 +22,7 @@ from coordinator.core import registry
 from coordinator.core.drf import CSVRenderer, XLSXRenderer
 from coordinator.core.formatting import Money
 from coordinator.core.serializers import StrictSerializer
+from coordinator.core.validators import date_validators
 from coordinator.pages.views.barometer import FILE_FORMATS, barometer_file
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import Programme
@@ -34,8 +35,8 @@ MAX_PERIOD_DAYS = 366 * 5
 class PeriodQuerySerializer(StrictSerializer):
     programme = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
     # ``from`` is a Python keyword: the field is declared under another name and mapped below.
-    start = serializers.DateField(source="from", required=False)
-    to = serializers.DateField(required=False)
+    start = serializers.DateField(source="from", required=False, validators=date_validators())
+    to = serializers.DateField(required=False, validators=date_validators())
     format = serializers.ChoiceField(choices=["json", "csv", "xlsx"], required=False)
 
     def to_internal_value(self, data: Mapping[str, object]) -> dict[str, object]:  # type: ignore[override]
