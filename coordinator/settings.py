@@ -150,7 +150,12 @@ if REDIS_URL:
     # then count and hold across processes.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process (make run): a socket's queue holds what a busy note sends while the socket writes (at the
+    # default of 100, a group send to a full queue is dropped without a word and that editor's copy falls
+    # behind until it syncs again).
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10_000}}
+    }
 
 # --- Task queue (docs/deployment.md "Task queue") ------------------------------------------------------
 # Slow work (matching, mail, periodic sweeps) runs in `manage.py task_worker` processes that read the queue
