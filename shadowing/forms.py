@@ -35,10 +35,7 @@ WEEKDAYS: tuple[tuple[int, Any], ...] = (
 
 class DateField(forms.DateField):
     widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.validators.extend(date_validators())
+    default_validators = date_validators()
 
 
 class TimeField(forms.TimeField):

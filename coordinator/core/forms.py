@@ -25,10 +25,7 @@ class DateField(forms.DateField):
     """A date chosen with the browser's date picker, sent as YYYY-MM-DD."""
 
     widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.validators.extend(date_validators())
+    default_validators = date_validators()
 
 
 class PeriodForm(forms.Form):

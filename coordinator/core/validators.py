@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.core.validators import _ValidatorCallable
 
 
 class AmountOptions(TypedDict):
@@ -36,7 +39,7 @@ EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(9998, 12, 31)
 
 
-def date_validators() -> list[MinValueValidator | MaxValueValidator]:
+def date_validators() -> list[_ValidatorCallable]:
     """The limits of a date a form or serializer takes, each with its own message."""
     return [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
 
