@@ -146,10 +146,10 @@ class Lagrangian:
         allowed_sets: list[np.ndarray] = []
         for i, r in enumerate(requests):
             partner = catalogue.partner_organisation.get(r.id)
-            key = (r.topics, r.languages, r.own_key, partner)
-            k = key_index.get(key)
+            allowed_key = (r.topics, r.languages, r.own_key, partner)
+            k = key_index.get(allowed_key)
             if k is None:
-                k = key_index[key] = len(self.key_rows)
+                k = key_index[allowed_key] = len(self.key_rows)
                 rows = catalogue._rows(r)
                 rows = rows[np.argsort(grid.organisation[rows], kind="stable")]
                 self.key_rows.append(rows)
@@ -511,8 +511,10 @@ def column_generation(
             return False
         added = 0
         lowest = INFINITE
-        mean = (SMOOTHING * best_y + (1 - SMOOTHING) * np.maximum(result.slot_price, 0.0),)
-        mean += (SMOOTHING * best_z + (1 - SMOOTHING) * np.maximum(result.group_price, 0.0),)
+        mean = (
+            SMOOTHING * best_y + (1 - SMOOTHING) * np.maximum(result.slot_price, 0.0),
+            SMOOTHING * best_z + (1 - SMOOTHING) * np.maximum(result.group_price, 0.0),
+        )
         for y, z in ((result.slot_price, result.group_price), mean):
             evaluation = lagrangian.at(y, z)
             lowest = min(lowest, evaluation.bound)

@@ -371,6 +371,7 @@ def solve(
     # directly (and its prices round to a proposal); small ones: column generation first, it converges.
     large = lagrangian is not None and len(m.request_ids) > lp_first_requests
     priced: Priced | None = None
+    unpriced_value: np.ndarray | None = None
     if large:
         assert lagrangian is not None
         unpriced = lagrangian.at(*no_price)
