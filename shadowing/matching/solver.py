@@ -31,6 +31,10 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
 3. **Rounding** (phase ``rounding``): options in the order of their LP values (ties by value), a pair
    only with an option for both; the options listed are then offered to whoever is unplaced, and then
    every feasible option on the seats left.
+On a programme above ``LP_FIRST_REQUESTS`` requests, step 2 is instead: the Lagrangian bound minimised
+for every request at once (``lagrange``), then column generation priced by it from its prices' options,
+until ``LP_SHARE_LARGE``; the path searches are left out (seconds per step there).
+
 4. **Improving** (phase ``improving``): augmenting paths over every option from the rounding
    (``augment``), then single moves and augmenting paths over the listed options (``repair``) until they place
    nobody more or the time is up; when the gap is still above ``gap_limit`` and the LP is small, a HiGHS
