@@ -3,14 +3,15 @@ served over every feasible option and a certified bound on the real (uncapped) p
 
 Run by hand (not part of `make test`)::
 
-    .venv/bin/python bench/matching_realistic.py                          # 5,000 and 20,000, 3 variants
+    .venv/bin/python bench/matching_realistic.py                          # 5,000 / 20,000 / 50,000 x 3
     .venv/bin/python bench/matching_realistic.py --sizes 50000            # the large regression run
     .venv/bin/python bench/matching_realistic.py --sizes 5000 --busy      # with the other core kept busy
 
 Each case runs in its own process, so that its peak memory (``ru_maxrss``) is its own. Wall time covers
 building the problem and solving (which includes first come, first served, the floor the solver never
 falls below); the data generation is excluded. Every proposal goes through ``realistic.check``, which
-re-derives the rules from the programme alone. ``--busy`` starts a process that spins on one core for the
+re-derives the rules from the programme alone; the load average is printed before each case.
+``--busy`` starts a process that spins on one core for the
 whole run (and stops it at the end), so the matcher has one core of the two. The load average at the
 start and the end is printed.
 """
@@ -78,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 50000])
     parser.add_argument("--variants", nargs="+", default=list(realistic.VARIANTS), choices=realistic.VARIANTS)
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=1)
@@ -112,6 +113,7 @@ def main() -> None:
                     "--seed",
                     str(args.seed),
                 ]
+                load = os.getloadavg()[0]
                 out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout  # noqa: S603
                 r = json.loads(out.strip().splitlines()[-1])
                 print(
@@ -123,7 +125,8 @@ def main() -> None:
                 if r["infeasible"]:
                     print(f"  first problem: {r['first_problem']}")
                 print(
-                    f"  built in {r['build_s']:.1f} s (within the time limit); "
+                    f"  load average {load:.1f} at the start of the case; "
+                    f"built in {r['build_s']:.1f} s (within the time limit); "
                     f"phases began at (s after building): {r['phases_at_s']}",
                     flush=True,
                 )

@@ -5,7 +5,8 @@ per request, the reason of each request that has none, and the `pricing.Catalogu
 feasible option by price. `solver.solve` chooses at most one option per request by column generation
 over every feasible option (`master`, HiGHS), rounding and repair (`repair`), never below first come,
 first served over all options (`baseline`, also `solver.greedy`), and reports a certified bound on the
-real problem (`bound`) and the gap. `model` holds the options as arrays and the seat book.
+real problem (`bound`; for every request at once and minimised on large programmes: `lagrange`) and the
+gap. `model` holds the options as arrays and the seat book.
 `docs/matching.md` says why.
 """
 

@@ -31,6 +31,10 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
 3. **Rounding** (phase ``rounding``): options in the order of their LP values (ties by value), a pair
    only with an option for both; the options listed are then offered to whoever is unplaced, and then
    every feasible option on the seats left.
+On a programme above ``LP_FIRST_REQUESTS`` requests, step 2 is instead: the Lagrangian bound minimised
+for every request at once (``lagrange``), then column generation priced by it from its prices' options,
+until ``LP_SHARE_LARGE``; the path searches are left out (seconds per step there).
+
 4. **Improving** (phase ``improving``): augmenting paths over every option from the rounding
    (``augment``), then single moves and augmenting paths over the listed options (``repair``) until they place
    nobody more or the time is up; when the gap is still above ``gap_limit`` and the LP is small, a HiGHS
@@ -49,6 +53,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
+from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian, column_generation, options_of
 from shadowing.matching.master import LpResult, Master
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
 from shadowing.matching.options import (
@@ -75,6 +80,12 @@ EXTRA_COLUMNS = 8
 # start); the rest is for rounding and repair.
 PATHS_SHARE = 0.15
 LP_SHARE = 0.7
+# Above this many requests the Lagrangian bound is minimised directly instead of by column generation,
+# for LAGRANGE_SHARE of the time left after the floor; its prices choose the first LP's columns, and
+# column generation priced by it runs until LP_SHARE_LARGE (its LP rounding beats the repair there).
+LP_FIRST_REQUESTS = 10_000
+LAGRANGE_SHARE = 0.25
+LP_SHARE_LARGE = 0.85
 # A MIP over the listed options is tried only below this many (beyond it HiGHS finds nothing better than
 # the rounding in the time a coordinator waits).
 MIP_MAX_OPTIONS = 20_000
@@ -334,12 +345,14 @@ def solve(
     progress: Progress | None = None,
     start: Mapping[int, Option] | None = None,
     started: float | None = None,
+    lp_first_requests: int = LP_FIRST_REQUESTS,
 ) -> Solution:
     """Near-optimal match with a certified bound on the real problem and the gap (see the module
     docstring). `progress` is called with (phase, placed so far, gap or None) at each phase change and at
     most every half second within one; `start` is a previous proposal (request id -> option) to start from.
     `started` (``time.monotonic()``) is when the work began, so that the time spent building the problem
-    counts within `time_limit` (default: now).
+    counts within `time_limit` (default: now). Above `lp_first_requests` requests the Lagrangian bound
+    is minimised directly instead of by column generation (see ``LP_FIRST_REQUESTS``).
     """
     started = time.monotonic() if started is None else started
     deadline = started + time_limit
@@ -357,12 +370,22 @@ def solve(
     if began is not None and objective_of(m, began)[0] > best_objective + _EPS:
         best, best_objective, method = began, objective_of(m, began)[0], "previous-proposal"
     no_price = np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity))
-    # Without prices: each request's best option and a few more at other workplaces (a spread first LP).
-    bound, priced = certified_bound(
-        problem, m, *no_price, request_price=np.zeros(len(m.request_ids)), extra=EXTRA_COLUMNS
-    )
-
-    unpriced_value = None if priced is None else priced.value.copy()
+    lagrangian = Lagrangian(problem, m) if problem.catalogue is not None else None
+    # Large programmes: the LP does not finish a round in time, so the Lagrangian bound is minimised
+    # directly (and its prices round to a proposal); small ones: column generation first, it converges.
+    large = lagrangian is not None and len(m.request_ids) > lp_first_requests
+    priced: Priced | None = None
+    unpriced_value: np.ndarray | None = None
+    if large:
+        assert lagrangian is not None
+        unpriced = lagrangian.at(*no_price)
+        bound, unpriced_value = unpriced.bound, unpriced.value
+    else:
+        # Without prices: each request's best option and a few more at other workplaces (a spread first LP).
+        bound, priced = certified_bound(
+            problem, m, *no_price, request_price=np.zeros(len(m.request_ids)), extra=EXTRA_COLUMNS
+        )
+        unpriced_value = None if priced is None else priced.value.copy()
     if unpriced_value is not None:  # (without a catalogue the LP's own bound is exact soon enough)
         bound = min(bound, uniform_price_bound(m, unpriced_value))
 
@@ -370,22 +393,33 @@ def solve(
         return sum(1 for j in best if j >= 0)
 
     report("bound", placed_best(), _gap(bound, best_objective))
-    # Augmenting paths from the floor over every option, within PATHS_SHARE of the time: more people
-    # placed, and the bound of the slots that block the rest (where all options tie, far below the LP's
-    # first rounds).
-    if unpriced_value is not None:
+    prices: tuple[np.ndarray, np.ndarray] | None = None
+    pool: list[Option] = []
+    if large:
+        assert lagrangian is not None
+        now = time.monotonic()
+        found, y, z, evaluation = lagrangian.minimise(best_objective, now + LAGRANGE_SHARE * (deadline - now))
+        bound, prices = min(bound, found), (y, z)
+        report("bound", placed_best(), _gap(bound, best_objective))
+        # The first LP: each request's best option at these prices, spread over near-equal ones, and
+        # without prices.
+        spread = lagrangian.evaluate(evaluation.slot_cost, 0.0, FIRST_SPREAD)
+        pool = [o for e in (evaluation, spread, unpriced) for o in options_of(lagrangian, e)]
+    # Augmenting paths from the best proposal over every option: more people placed, and the bound of
+    # the slots that block the rest (where all options tie, far below the LP's first rounds).
+    if unpriced_value is not None and not large:
         floor = list(best)
-        _added, blocked = augment(
-            problem, m, _seats_of(m, floor), floor, unpriced_value, started + PATHS_SHARE * time_limit
-        )
+        until = started + PATHS_SHARE * time_limit
+        _added, blocked = augment(problem, m, _seats_of(m, floor), floor, unpriced_value, until)
         bound = min(bound, blocked)
         if objective_of(m, floor)[0] > best_objective + _EPS:
             best, best_objective, method = floor, objective_of(m, floor)[0], method + "+paths"
         report("bound", placed_best(), _gap(bound, best_objective))
 
     # 2. The bound: column generation over every feasible option, within LP_SHARE of the time.
-    first = [j for opts in m.request_options for j in opts[:FIRST_COLUMNS]]
-    first += [j for j in best if j >= 0] + [j for j in fcfs_assign if j >= 0]
+    first = [j for j in best if j >= 0] + [j for j in fcfs_assign if j >= 0] + add_options(m, pool)
+    if not large:
+        first += [j for opts in m.request_options for j in opts[:FIRST_COLUMNS]]
     if priced is not None:  # each request's best option without prices
         first += add_options(m, [o for o in priced.options if o is not None])
         first += add_options(m, [o for found in priced.more for o in found])
@@ -438,7 +472,20 @@ def solve(
                 or not _add_priced(m, master, result, priced)
             )
 
-    generate(started + LP_SHARE * time_limit, "bound")
+    if large:
+        assert lagrangian is not None
+
+        def on_round(result: LpResult, found: float) -> None:
+            nonlocal lp, bound
+            lp = result if result.primal else lp
+            bound = min(bound, found)
+            report("bound", placed_best(), _gap(bound, best_objective))
+
+        assert prices is not None
+        until = started + LP_SHARE_LARGE * time_limit
+        converged = column_generation(master, lagrangian, until, prices, on_round)
+    else:
+        generate(started + LP_SHARE * time_limit, "bound")
     bound = max(bound, best_objective)
 
     # 3. Rounding in the order of the LP values; then the listed options, then every option.
@@ -467,7 +514,9 @@ def solve(
     # then repair over the listed options in slices (progress between them), then a MIP if small.
     report("improving", placed_best(), _gap(bound, best_objective))
     end = deadline - 0.02 * time_limit
-    if unpriced_value is not None:
+    # (on a large programme one step of the path search prices every option one request at a time,
+    # seconds each: the time goes to the LP instead)
+    if unpriced_value is not None and not large:
         _added, blocked = augment(problem, m, seats, assign, unpriced_value, end)
         bound = max(min(bound, blocked), best_objective)
         if objective_of(m, assign)[0] > best_objective + _EPS:
@@ -486,9 +535,15 @@ def solve(
         if after <= before + _EPS and time.monotonic() < slice_end:
             break  # nothing more to gain: the moves ran out before the slice did
         stalled = stalled + 1 if after <= before + _EPS else 0
-    # Time left (the repair ran out of moves early): more rounds of column generation, for the bound.
-    if not converged and deadline - time.monotonic() > 0.05 * time_limit:
+    # Time left (the repair ran out of moves early): more rounds of column generation, for the bound,
+    # or on a large programme more steps on the Lagrangian bound from its best prices.
+    if not converged and not large and deadline - time.monotonic() > 0.05 * time_limit:
         generate(end, "improving")
+    time_left = deadline - time.monotonic() > 0.05 * time_limit
+    if large and lagrangian is not None and prices is not None and time_left:
+        found, *_ = lagrangian.minimise(best_objective, end - 0.05 * time_limit, *prices)
+        bound = max(min(bound, found), best_objective)
+        report("improving", placed_best(), _gap(bound, best_objective))
     remaining = deadline - time.monotonic()
     if lp is not None and _gap(bound, best_objective) > gap_limit and remaining > 0.5:
         columns = np.asarray(master.columns, dtype=np.int64)

@@ -1,0 +1,542 @@
+"""The Lagrangian bound over every feasible option, for every request at once, and its minimisation.
+
+For any non-negative prices ``y`` on the seats (slots and day caps) the bound of ``bound.py``::
+
+    L(y) = seats · y + Σ_requests max(0, max over the request's options of (value − its seats' prices))
+           + the fairness term at its highest
+
+is an upper bound on every placement over every feasible option, and at its minimum over ``y`` it equals
+the LP optimum. ``bound.certified_bound`` evaluates it through ``Catalogue.best_of_all``, one request at a
+time (seconds at 50,000 requests); ``Lagrangian.evaluate`` gives the same value from the same tables with
+a handful of array operations per request *shape*:
+
+- every distinct (windows, days, consecutive) of the requests is a shape; the catalogue's range-minimum
+  tables give, for all shapes and all workplaces at once, the cheapest start inside the windows;
+- every distinct (topics, languages, own organisation, partner's organisation) is a key with its allowed
+  workplaces; per (key, shape) the cheapest allowed workplace of each organisation is one reduction;
+- a request's best value is then the highest of: "any other workplace" (0.5) net of the cheapest allowed
+  one, each preferred organisation's score net of its cheapest workplace, each preferred workplace's
+  score net of its price (flat arrays over every request's preferences).
+
+``minimise`` lowers ``L`` by projected subgradient steps (Polyak's step towards the best proposal known:
+``y ← max(0, y − t (seats − seats used by the best options))``); every ``L(y)`` on the way is a
+certified bound, the lowest is kept, and the prices that gave it order the rounding (``solver``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from shadowing.matching.master import LpResult, Master
+from shadowing.matching.model import PLACED_WEIGHT, Model, add_options
+from shadowing.matching.options import (
+    ORGANISATION_RANK_SCORE,
+    OTHER_WORKPLACE_SCORE,
+    WORKPLACE_RANK_SCORE,
+    Option,
+    Problem,
+)
+from shadowing.matching.pricing import INFINITE, Catalogue, _Table
+
+# Polyak's step: scale * (L - target) / |g|^2, halved (from the best prices) after STALE_STEPS steps
+# without a lower L.
+STEP_SCALE = 1.0
+STALE_STEPS = 8
+# The first LP of a large programme also holds, per request, one of the options priced within this many
+# points of its best (less than any preference is worth), spread over them among requests alike.
+FIRST_SPREAD = 0.4
+# Column generation prices at this mix of the best prices so far and the LP's duals (and at the duals).
+SMOOTHING = 0.5
+
+
+@dataclass
+class Evaluation:
+    """``L(y)`` and, per request (catalogue order), its best option at ``y``."""
+
+    bound: float
+    value: np.ndarray  # 1000 + score − price of the best option (−inf: none)
+    workplace: np.ndarray  # the best option's workplace row (−1: none)
+    start: np.ndarray  # its start in the workplace's open days
+    slot_cost: np.ndarray  # the seat prices (slot plus day cap) it was evaluated at
+
+
+class _Group:
+    """The requests evaluated with one table and one number of days."""
+
+    def __init__(self, table: _Table, days: int, shapes: list[list[tuple[int, int]]]) -> None:
+        self.table = table
+        self.days = days
+        self.shapes = shapes  # per local shape: the windows as (lo_day, hi_day) day indices
+        self.intervals = np.zeros((0, 2), dtype=np.int64)  # distinct windows
+        self.windows = np.zeros((0, 0), dtype=np.int64)  # per shape: its windows' indices (-1: none)
+
+    def index_windows(self) -> None:
+        distinct = sorted({w for windows in self.shapes for w in windows})
+        at = {w: i for i, w in enumerate(distinct)}
+        self.intervals = np.asarray(distinct, dtype=np.int64).reshape(-1, 2)
+        most = max((len(w) for w in self.shapes), default=0)
+        self.windows = np.full((len(self.shapes), most), -1, dtype=np.int64)
+        for s, windows in enumerate(self.shapes):
+            for j, w in enumerate(windows):
+                self.windows[s, j] = at[w]
+
+
+class Lagrangian:
+    """Evaluates ``L(y)`` over every feasible option of `problem` (which must have a catalogue)."""
+
+    def __init__(self, problem: Problem, m: Model) -> None:
+        catalogue = problem.catalogue
+        assert catalogue is not None
+        self.catalogue: Catalogue = catalogue
+        self.m = m
+        requests = catalogue.requests
+        n_req = len(requests)
+        grid = catalogue.grid
+        n_rows = len(grid.ids)
+        self.n_rows = n_rows
+        # shapes, per (table, days)
+        groups: dict[tuple[int, int], _Group] = {}
+        shape_index: dict[tuple[object, ...], tuple[tuple[int, int], int]] = {}
+        self.request_group = np.zeros(n_req, dtype=np.int64)
+        self.request_shape = np.zeros(n_req, dtype=np.int64)  # index within its group
+        group_keys: list[tuple[int, int]] = []
+        table_days = catalogue.plain.n_days
+        for i, r in enumerate(requests):
+            working = r.consecutive and r.days > 1 and catalogue.working is not None
+            table_id = 1 if working else 0
+            shape = (r.windows, r.days, working)
+            found = shape_index.get(shape)
+            if found is None:
+                key = (table_id, r.days)
+                group = groups.get(key)
+                if group is None:
+                    table = catalogue.working if working else catalogue.plain
+                    assert table is not None
+                    group = groups[key] = _Group(table, r.days, [])
+                    group_keys.append(key)
+                windows = []
+                for a, b in sorted((a.toordinal(), b.toordinal()) for a, b in r.windows if a <= b):
+                    lo, hi = max(a - catalogue.day0, 0), min(b - catalogue.day0, table_days - 1)
+                    if lo <= hi:
+                        windows.append((lo, hi))
+                found = (key, len(group.shapes))
+                group.shapes.append(windows)
+                shape_index[shape] = found
+            self.request_group[i] = group_keys.index(found[0])
+            self.request_shape[i] = found[1]
+        self.groups = [groups[k] for k in group_keys]
+        for group in self.groups:
+            group.index_windows()
+        # one global shape number per (group, local shape)
+        offsets = np.cumsum([0] + [len(g.shapes) for g in self.groups])
+        self.shape_offset = offsets
+        self.request_global_shape = offsets[self.request_group] + self.request_shape
+        self.n_shapes = int(offsets[-1])
+        # keys: the allowed workplaces, ordered by organisation
+        organisations = np.unique(grid.organisation)
+        self.organisations = organisations
+        key_index: dict[tuple[object, ...], int] = {}
+        self.key_rows: list[np.ndarray] = []
+        self.key_org_bounds: list[np.ndarray] = []  # per key: start of each organisation in key_rows
+        self.request_key = np.zeros(n_req, dtype=np.int64)
+        allowed_sets: list[np.ndarray] = []
+        for i, r in enumerate(requests):
+            partner = catalogue.partner_organisation.get(r.id)
+            allowed_key = (r.topics, r.languages, r.own_key, partner)
+            k = key_index.get(allowed_key)
+            if k is None:
+                k = key_index[allowed_key] = len(self.key_rows)
+                rows = catalogue._rows(r)
+                rows = rows[np.argsort(grid.organisation[rows], kind="stable")]
+                self.key_rows.append(rows)
+                self.key_org_bounds.append(np.searchsorted(grid.organisation[rows], organisations))
+                mask = np.zeros(n_rows, dtype=bool)
+                mask[rows] = True
+                allowed_sets.append(mask)
+            self.request_key[i] = k
+        self.allowed = np.asarray(allowed_sets) if allowed_sets else np.zeros((0, n_rows), dtype=bool)
+        # (key, shape) pairs
+        pair_id = self.request_key * max(self.n_shapes, 1) + self.request_global_shape
+        unique_pairs, self.request_pair = np.unique(pair_id, return_inverse=True)
+        self.pair_key = unique_pairs // max(self.n_shapes, 1)
+        self.pair_shape = unique_pairs % max(self.n_shapes, 1)
+        self.request_pair = self.request_pair.astype(np.int64)
+        # each request's place among the requests of its (key, shape), to spread them over equal options
+        by_pair = np.argsort(self.request_pair, kind="stable")
+        first_of_pair = np.searchsorted(self.request_pair[by_pair], np.arange(len(unique_pairs)))
+        self.request_rank = np.empty(n_req, dtype=np.int64)
+        self.request_rank[by_pair] = np.arange(n_req) - first_of_pair[self.request_pair[by_pair]]
+        key_order = np.argsort(self.request_key, kind="stable")
+        key_cuts = np.searchsorted(self.request_key[key_order], np.arange(len(self.key_rows) + 1))
+        self.key_requests = [key_order[key_cuts[k] : key_cuts[k + 1]] for k in range(len(self.key_rows))]
+        org_of = {int(o): j for j, o in enumerate(organisations.tolist())}
+        # preferred workplaces and organisations as flat arrays
+        wp_req: list[int] = []
+        wp_row: list[int] = []
+        wp_score: list[float] = []
+        org_req: list[int] = []
+        org_col: list[int] = []
+        org_score: list[float] = []
+        for i, r in enumerate(requests):
+            for org, rank in r.preferred_organisations.items():
+                if org in org_of:
+                    org_req.append(i)
+                    org_col.append(org_of[org])
+                    org_score.append(ORGANISATION_RANK_SCORE.get(rank, 1.0))
+            for wid, rank in r.preferred_workplaces.items():
+                w = catalogue.row_of.get(wid)
+                if w is None:
+                    continue
+                score = WORKPLACE_RANK_SCORE.get(rank, 6.0)
+                org_rank = r.preferred_organisations.get(int(grid.organisation[w]))
+                if org_rank is not None:
+                    score = max(score, ORGANISATION_RANK_SCORE.get(org_rank, 1.0))
+                wp_req.append(i)
+                wp_row.append(w)
+                wp_score.append(score)
+        self.wp_req = np.asarray(wp_req, dtype=np.int64)
+        self.wp_row = np.asarray(wp_row, dtype=np.int64)
+        self.wp_score = np.asarray(wp_score, dtype=np.float64)
+        if len(self.wp_req):
+            keep = self.allowed[self.request_key[self.wp_req], self.wp_row]
+            self.wp_req, self.wp_row = self.wp_req[keep], self.wp_row[keep]
+            self.wp_score = self.wp_score[keep]
+        self.org_req = np.asarray(org_req, dtype=np.int64)
+        self.org_col = np.asarray(org_col, dtype=np.int64)
+        self.org_score = np.asarray(org_score, dtype=np.float64)
+        self.request_days = np.asarray([r.days for r in requests], dtype=np.int64)
+        self.model_row = np.asarray([m.row_of.get(r.id, -1) for r in requests], dtype=np.int64)
+        self.slot_group = np.asarray(m.slot_group, dtype=np.int64)
+        self.capacity = np.asarray(m.capacity, dtype=np.float64)
+        self.group_capacity = np.asarray(m.group_capacity, dtype=np.float64)
+        # slot row -> its day (index), the blocks of the first descent
+        self.slot_day = np.zeros(len(self.capacity), dtype=np.int64)
+        plain = catalogue.plain
+        for slot, (w, t) in plain.place.items():
+            self.slot_day[slot] = int(plain.ordinal[w, t]) - catalogue.day0
+
+    def _shape_costs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per global shape and workplace row: the cheapest price of the shape's days and its start.
+        Each distinct window is searched once (shapes share them: a programme has few weeks)."""
+        n = self.n_rows
+        cost = np.full((self.n_shapes, n), INFINITE)
+        start = np.zeros((self.n_shapes, n), dtype=np.int64)
+        rows = np.arange(n)[None, :]
+        for g, group in enumerate(self.groups):
+            table, k = group.table, group.days
+            if not len(group.intervals):
+                continue
+            minimum, argmin = table.minimum[k], table.argmin[k]
+            lo = table.count[group.intervals[:, 0]]  # (windows, rows)
+            hi = table.count[group.intervals[:, 1] + 1] - k  # the last start whose days end inside
+            span = hi - lo + 1
+            ok = span >= 1
+            span = np.where(ok, span, 1)
+            level = table.log2[span]
+            lo = np.where(ok, lo, 0)
+            other = lo + span - (1 << level)
+            v1, v2 = minimum[level, rows, lo], minimum[level, rows, other]
+            second = v2 < v1
+            window_cost = np.where(ok, np.where(second, v2, v1), INFINITE)
+            window_start = np.where(second, argmin[level, rows, other], argmin[level, rows, lo])
+            at = slice(int(self.shape_offset[g]), int(self.shape_offset[g + 1]))
+            block, block_start = cost[at], start[at]
+            for j in range(group.windows.shape[1]):
+                has = np.flatnonzero(group.windows[:, j] >= 0)
+                if not len(has):
+                    continue
+                index = group.windows[has, j]
+                here, here_start = window_cost[index], window_start[index]
+                better = here < block[has]
+                block[has] = np.where(better, here, block[has])
+                block_start[has] = np.where(better, here_start, block_start[has])
+        return cost, start
+
+    def evaluate(self, slot_cost: np.ndarray, fixed: float, spread: float = 1e-9) -> Evaluation:
+        """``L`` at these seat prices (per slot row, day cap's price included) plus `fixed` (the seats
+        times their prices and the fairness term), with each request's best option. Requests alike that
+        go to "any other workplace" are spread over those priced within `spread` of the cheapest (the
+        value stays that of the cheapest)."""
+        catalogue = self.catalogue
+        catalogue.price(slot_cost)
+        cost, start = self._shape_costs()
+        n_pairs = len(self.pair_key)
+        n_orgs = len(self.organisations)
+        org_cost = np.full((n_pairs, n_orgs), INFINITE)
+        org_row = np.full((n_pairs, n_orgs), -1, dtype=np.int64)
+        order = np.argsort(self.pair_key, kind="stable")
+        keys = self.pair_key[order]
+        cuts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1], True])
+        n_req = len(self.request_pair)
+        spread_row = np.full(n_req, -1, dtype=np.int64)
+        local = np.zeros(n_pairs, dtype=np.int64)
+        for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+            pairs = order[a:b]
+            key = int(keys[a])
+            rows = self.key_rows[key]
+            if not len(rows):
+                continue
+            sub = cost[self.pair_shape[pairs]][:, rows]
+            # the requests of one (key, shape) spread over its equally cheapest workplaces, so that the
+            # seats they use (the subgradient) and the rounding are not all on the first of them
+            lowest = sub.min(axis=1)
+            tied = (sub <= lowest[:, None] + spread) & np.isfinite(sub)
+            flat = np.flatnonzero(tied)
+            count = tied.sum(axis=1)
+            offset = np.cumsum(count) - count
+            local[pairs] = np.arange(len(pairs))
+            mine = self.key_requests[key]
+            at = local[self.request_pair[mine]]
+            has = count[at] > 0
+            mine, at = mine[has], at[has]
+            pick = flat[offset[at] + self.request_rank[mine] % count[at]] % len(rows)
+            spread_row[mine] = rows[pick]
+            bounds = self.key_org_bounds[key]
+            for o in range(n_orgs):
+                lo = int(bounds[o])
+                hi = int(bounds[o + 1]) if o + 1 < n_orgs else len(rows)
+                if lo >= hi:
+                    continue
+                at = np.argmin(sub[:, lo:hi], axis=1)
+                org_cost[pairs, o] = sub[np.arange(len(pairs)), lo + at]
+                org_row[pairs, o] = rows[lo + at]
+        # any other workplace: the cheapest allowed one
+        pair_best = org_cost.min(axis=1)
+        best = OTHER_WORKPLACE_SCORE - pair_best[self.request_pair]
+        best_row = spread_row
+        # preferred organisations
+        if len(self.org_req):
+            pair = self.request_pair[self.org_req]
+            net = self.org_score - org_cost[pair, self.org_col]
+            row = org_row[pair, self.org_col]
+            best, best_row = _improve(best, best_row, self.org_req, net, row)
+        # preferred workplaces
+        if len(self.wp_req):
+            shape = self.request_global_shape[self.wp_req]
+            net = self.wp_score - cost[shape, self.wp_row]
+            best, best_row = _improve(best, best_row, self.wp_req, net, self.wp_row)
+        finite = np.isfinite(best) & (best_row >= 0)
+        value = np.where(finite, PLACED_WEIGHT + best, -INFINITE)
+        best_row = np.where(finite, best_row, -1)
+        best_start = np.zeros(n_req, dtype=np.int64)
+        best_start[finite] = start[self.request_global_shape[finite], best_row[finite]]
+        bound = fixed + float(np.maximum(value, 0.0).sum())
+        return Evaluation(bound, value, best_row, best_start, slot_cost)
+
+    def used(self, evaluation: Evaluation, requests: np.ndarray | None = None) -> np.ndarray:
+        """The slot rows the best options of `requests` (default: those worth more than nothing) use,
+        one entry per seat."""
+        if requests is None:
+            requests = np.flatnonzero(evaluation.value > 0)
+        slots: list[np.ndarray] = []
+        for g, group in enumerate(self.groups):
+            mine = requests[self.request_group[requests] == g]
+            if not len(mine):
+                continue
+            w = evaluation.workplace[mine]
+            t = evaluation.start[mine]
+            slots.extend(group.table.day_slot[w, t + d] for d in range(group.days))
+        return np.concatenate(slots) if slots else np.zeros(0, dtype=np.int64)
+
+    def slots_of(self, evaluation: Evaluation, i: int) -> tuple[int, ...]:
+        """The slot rows of request `i`'s best option."""
+        group = self.groups[int(self.request_group[i])]
+        w, t = int(evaluation.workplace[i]), int(evaluation.start[i])
+        return tuple(int(s) for s in group.table.day_slot[w, t : t + group.days].tolist())
+
+    def fixed(self, slot_price: np.ndarray, group_price: np.ndarray) -> float:
+        return (
+            float(self.capacity @ slot_price)
+            + float(self.group_capacity @ group_price)
+            + self.m.fairness_coefficient
+        )
+
+    def slot_cost(self, slot_price: np.ndarray, group_price: np.ndarray) -> np.ndarray:
+        cost = slot_price.copy()
+        has = self.slot_group >= 0
+        if len(group_price):
+            cost[has] += group_price[self.slot_group[has]]
+        return cost
+
+    def at(self, slot_price: np.ndarray, group_price: np.ndarray) -> Evaluation:
+        slot_price = np.maximum(slot_price, 0.0)
+        group_price = np.maximum(group_price, 0.0)
+        return self.evaluate(self.slot_cost(slot_price, group_price), self.fixed(slot_price, group_price))
+
+    def uniform_price(self, evaluation: Evaluation) -> float:
+        """The one price on every seat that minimises ``L`` given each request's best value at the prices
+        of `evaluation` (every option of a request uses as many seats as it has days): a breakpoint
+        ``value_r / days_r`` or 0."""
+        value = np.maximum(evaluation.value, 0.0)
+        days = np.maximum(self.request_days, 1).astype(np.float64)
+        ratio = value / days
+        order = np.argsort(ratio)
+        ratio, value, days = ratio[order], value[order], days[order]
+        suffix_value = np.concatenate([np.cumsum(value[::-1])[::-1], [0.0]])
+        suffix_days = np.concatenate([np.cumsum(days[::-1])[::-1], [0.0]])
+        prices = np.concatenate([[0.0], ratio])
+        at = np.searchsorted(ratio, prices, side="right")
+        seats = float(self.capacity.sum())
+        bounds = prices * seats + suffix_value[at] - prices * suffix_days[at]
+        return float(prices[int(np.argmin(bounds))])
+
+    def minimise(
+        self,
+        target: float,
+        until: float,
+        slot_price: np.ndarray | None = None,
+        group_price: np.ndarray | None = None,
+        max_steps: int = 10_000,
+    ) -> tuple[float, np.ndarray, np.ndarray, Evaluation]:
+        """Projected subgradient steps on ``L`` (Polyak's step towards `target`, a proposal's objective)
+        until `until` (``time.monotonic()``): the lowest ``L`` seen, the prices that gave it and that
+        evaluation. Without starting prices, the first half of the time moves one price per day (every
+        seat of a day together: where everyone is free the same weeks, those days' seats are what is
+        scarce, and a price on one seat only sends its takers to the next equal one), the second half
+        every seat's own price from there."""
+        z = np.zeros(len(self.group_capacity)) if group_price is None else np.maximum(group_price, 0.0)
+        y = np.zeros(len(self.capacity)) if slot_price is None else np.maximum(slot_price, 0.0)
+        current = self.at(y, z)
+        best = (current.bound, y.copy(), z.copy(), current)
+        if slot_price is None and len(self.capacity):
+            start = time.monotonic()
+            for share, blocks in ((1 / 3, self.slot_day // 7), (2 / 3, self.slot_day)):
+                best = self._descend(best, target, start + (until - start) * share, max_steps, blocks)
+        return self._descend(best, target, until, max_steps, None)
+
+    def _descend(
+        self,
+        best: tuple[float, np.ndarray, np.ndarray, Evaluation],
+        target: float,
+        until: float,
+        max_steps: int,
+        blocks: np.ndarray | None,
+    ) -> tuple[float, np.ndarray, np.ndarray, Evaluation]:
+        """Subgradient steps from `best`; with `blocks` (slot row -> block), one price step per block
+        (the day caps' prices stay)."""
+        _, y, z, current = best
+        y, z = y.copy(), z.copy()
+        scale = STEP_SCALE
+        stale = 0
+        for _ in range(max_steps):
+            if time.monotonic() >= until or scale < 1e-4:
+                break
+            used = self.used(current)
+            g_slot = self.capacity - np.bincount(used, minlength=len(self.capacity))
+            g_group = np.zeros(len(self.group_capacity))
+            if blocks is not None:
+                n_blocks = int(blocks.max()) + 1
+                g_block = np.bincount(blocks, weights=g_slot, minlength=n_blocks)
+                lowest = np.full(n_blocks, np.inf)
+                np.minimum.at(lowest, blocks, y)
+                g_block = np.where((lowest <= 0) & (g_block > 0), 0.0, g_block)
+                norm = float(g_block @ g_block)
+                g_slot = g_block[blocks]
+            else:
+                if len(g_group):
+                    in_group = self.slot_group[used]
+                    g_group = self.group_capacity - np.bincount(
+                        in_group[in_group >= 0], minlength=len(g_group)
+                    )
+                # the projected direction: prices at zero with seats to spare stay at zero
+                g_slot = np.where((y <= 0) & (g_slot > 0), 0.0, g_slot)
+                g_group = np.where((z <= 0) & (g_group > 0), 0.0, g_group)
+                norm = float(g_slot @ g_slot + g_group @ g_group)
+            if norm <= 0:
+                break  # the best options fit: L(y) is the optimum
+            step = scale * max(current.bound - target, 1e-6 * abs(target)) / norm
+            y = np.maximum(y - step * g_slot, 0.0)
+            z = np.maximum(z - step * g_group, 0.0)
+            current = self.at(y, z)
+            if current.bound < best[0] - 1e-9:
+                best = (current.bound, y.copy(), z.copy(), current)
+                stale = 0
+            else:
+                stale += 1
+                if stale >= STALE_STEPS:
+                    scale, stale = scale / 2, 0
+                    y, z, current = best[1].copy(), best[2].copy(), best[3]
+        return best
+
+
+def _improve(
+    best: np.ndarray, best_row: np.ndarray, requests: np.ndarray, net: np.ndarray, row: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Raise `best` per request to the highest `net` of its entries (with the row that gives it)."""
+    order = np.lexsort((-net, requests))
+    requests, net, row = requests[order], net[order], row[order]
+    first = np.r_[True, requests[1:] != requests[:-1]]
+    requests, net, row = requests[first], net[first], row[first]
+    better = net > best[requests]
+    best = best.copy()
+    best_row = best_row.copy()
+    best[requests[better]] = net[better]
+    best_row[requests[better]] = row[better]
+    return best, best_row
+
+
+def options_of(
+    lagrangian: Lagrangian, evaluation: Evaluation, requests: np.ndarray | None = None
+) -> list[Option]:
+    """The best options of `requests` (catalogue order; default all that have one) at `evaluation`."""
+    if requests is None:
+        requests = np.flatnonzero(np.isfinite(evaluation.value) & (evaluation.workplace >= 0))
+    return [_option_of(lagrangian, evaluation, i) for i in requests.tolist() if lagrangian.model_row[i] >= 0]
+
+
+def column_generation(
+    master: Master,
+    lagrangian: Lagrangian,
+    until: float,
+    prices: tuple[np.ndarray, np.ndarray],
+    on_round: Callable[[LpResult, float], None],
+) -> bool:
+    """Rounds of column generation priced by `lagrangian` (every request at once) until `until`. Each
+    round prices at the LP's duals and at their mean with the best prices so far (`prices`, updated when
+    that lowers the bound: smoothing, as the first LPs' duals swing far from the optimal prices); both
+    give a certified bound (the lower is passed to `on_round` with the LP), and every request's best
+    option at either worth more than its own dual joins the LP. True when none joined (the LP over
+    every option, up to the fairness and pair rows' duals, which the pricing leaves out)."""
+    m = lagrangian.m
+    known = lagrangian.model_row >= 0
+    best_y, best_z = prices
+    best_bound = lagrangian.at(best_y, best_z).bound
+    while time.monotonic() < until:
+        result = master.solve(until - time.monotonic())
+        if result is None:
+            return False
+        added = 0
+        lowest = INFINITE
+        mean = (
+            SMOOTHING * best_y + (1 - SMOOTHING) * np.maximum(result.slot_price, 0.0),
+            SMOOTHING * best_z + (1 - SMOOTHING) * np.maximum(result.group_price, 0.0),
+        )
+        for y, z in ((result.slot_price, result.group_price), mean):
+            evaluation = lagrangian.at(y, z)
+            lowest = min(lowest, evaluation.bound)
+            if evaluation.bound < best_bound:
+                best_bound, best_y, best_z = evaluation.bound, np.maximum(y, 0.0), np.maximum(z, 0.0)
+            if result.optimal:
+                gain = np.full(len(evaluation.value), -INFINITE)
+                gain[known] = evaluation.value[known] - result.request_price[lagrangian.model_row[known]]
+                new = np.flatnonzero(np.isfinite(gain) & (gain > 1e-6))
+                added += master.add(add_options(m, options_of(lagrangian, evaluation, new)))
+        on_round(result, lowest)
+        if not result.optimal:
+            return False
+        if not added:
+            return True
+    return False
+
+
+def _option_of(lagrangian: Lagrangian, evaluation: Evaluation, i: int) -> Option:
+    catalogue = lagrangian.catalogue
+    r = catalogue.requests[i]
+    w = int(evaluation.workplace[i])
+    wid, org = int(catalogue.grid.ids[w]), int(catalogue.grid.organisation[w])
+    slots = tuple(catalogue.slot_ids[s] for s in lagrangian.slots_of(evaluation, i))
+    return Option(r.id, wid, org, slots, catalogue.score(r, wid, org))

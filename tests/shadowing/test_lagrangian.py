@@ -1,0 +1,173 @@
+"""The Lagrangian bound evaluated for every request at once (``shadowing.matching.lagrange``): the same
+value as the one-request-at-a-time bound, never below the brute-force optimum, its minimisation, the
+rounding from its prices and the solve that uses them on large programmes."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shadowing.matching.bound import certified_bound
+from shadowing.matching.lagrange import Lagrangian, options_of
+from shadowing.matching.model import build_model
+from shadowing.matching.options import Problem, RequestSpec, SlotSpec, WorkplaceSpec
+from shadowing.matching.solver import greedy, solve
+from tests.shadowing.test_solver import EPS, assert_valid, brute_force, build, day, request
+
+
+@st.composite
+def programmes(draw: st.DrawFn, max_requests: int = 6) -> Problem:
+    """Small programmes with what the array evaluation must get right: one or two windows, one to three
+    days (consecutive or not), two slots a day under a day cap, preferences or ties (none), pairs."""
+    workplaces = [
+        WorkplaceSpec(10 + i, 1 + i % 3, frozenset({1}), frozenset(), draw(st.integers(1, 2)))
+        for i in range(draw(st.integers(1, 4)))
+    ]
+    slots: list[SlotSpec] = []
+    for w in workplaces:
+        for d in sorted(draw(st.sets(st.integers(0, 9), max_size=5))):
+            for _ in range(draw(st.integers(1, 2))):
+                slots.append(
+                    SlotSpec(100 + len(slots), w.id, w.organisation, day(d), draw(st.integers(1, 2)))
+                )
+    ties = draw(st.booleans())
+    requests: list[RequestSpec] = []
+    for rid in range(1, draw(st.integers(1, max_requests)) + 1):
+        first = draw(st.integers(0, 5))
+        windows = [(day(first), day(first + draw(st.integers(0, 4))))]
+        if draw(st.booleans()):
+            second = draw(st.integers(0, 9))
+            windows.append((day(second), day(second + draw(st.integers(0, 3)))))
+        requests.append(
+            request(
+                rid,
+                organisation=draw(st.integers(1, 3)),
+                days=draw(st.sampled_from([1, 1, 2, 3])),
+                consecutive=draw(st.booleans()),
+                windows=tuple(windows),
+                preferred_workplaces={}
+                if ties
+                else {draw(st.sampled_from([w.id for w in workplaces])): draw(st.integers(1, 5))},
+                preferred_organisations={} if ties else {draw(st.integers(1, 3)): draw(st.integers(1, 5))},
+            )
+        )
+    if len(requests) >= 2 and requests[0].organisation != requests[1].organisation and draw(st.booleans()):
+        requests[0] = dataclasses.replace(requests[0], partner=2)
+        requests[1] = dataclasses.replace(requests[1], partner=1)
+    return build(
+        requests,
+        workplaces,
+        slots,
+        fairness_weight=draw(st.sampled_from([0.0, 1.0])),
+        max_options_per_request=draw(st.integers(1, 3)),
+        max_options_per_workplace=2,
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(programmes(), st.lists(st.floats(0, 1500), min_size=1, max_size=30))
+def test_the_array_bound_equals_the_one_request_at_a_time_bound_and_is_above_the_optimum(
+    problem: Problem, prices: list[float]
+) -> None:
+    best, _ = brute_force(problem)  # over every feasible option
+    m = build_model(problem)
+    if not len(m.value):
+        return
+    slot_price = np.resize(np.asarray(prices), len(m.capacity))
+    group_price = np.resize(np.asarray(prices[::-1]), len(m.group_capacity))
+    lagrangian = Lagrangian(problem, m)
+
+    evaluation = lagrangian.at(slot_price, group_price)
+    expected, priced = certified_bound(problem, m, slot_price, group_price)
+
+    assert priced is not None
+    assert abs(evaluation.bound - expected) < EPS
+    assert evaluation.bound >= best - EPS
+    # each request's best value, and the option named is one of its feasible options worth exactly that
+    finite = np.isfinite(priced.value)
+    assert np.array_equal(np.isfinite(evaluation.value), finite)
+    assert np.allclose(evaluation.value[finite], priced.value[finite])
+    cost = evaluation.slot_cost
+    for i in np.flatnonzero(finite).tolist():
+        r = lagrangian.catalogue.requests[i]
+        slots = lagrangian.slots_of(evaluation, i)
+        option = problem.catalogue.feasible(  # type: ignore[union-attr]
+            r,
+            priced.options[i]._replace(  # type: ignore[union-attr]
+                workplace=int(lagrangian.catalogue.grid.ids[evaluation.workplace[i]]),
+                slots=tuple(lagrangian.catalogue.slot_ids[s] for s in slots),
+            ),
+        )
+        assert option is not None
+        assert abs(1000.0 + option.score - float(cost[list(slots)].sum()) - evaluation.value[i]) < EPS
+
+
+@settings(max_examples=60, deadline=None)
+@given(programmes())
+def test_the_minimised_bound_stays_above_the_optimum_and_below_the_unpriced_one(problem: Problem) -> None:
+    best, _ = brute_force(problem)
+    m = build_model(problem)
+    if not len(m.value):
+        return
+    lagrangian = Lagrangian(problem, m)
+    unpriced = lagrangian.at(np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity))).bound
+
+    bound, slot_price, group_price, evaluation = lagrangian.minimise(
+        0.0, time.monotonic() + 0.2, max_steps=40
+    )
+
+    assert best - EPS <= bound <= unpriced + EPS
+    assert abs(evaluation.bound - bound) < EPS
+    assert abs(lagrangian.at(slot_price, group_price).bound - bound) < EPS
+
+
+@settings(max_examples=60, deadline=None)
+@given(programmes())
+def test_the_large_programme_path_is_valid_never_below_first_come_first_served_and_bounded(
+    problem: Problem,
+) -> None:
+    best, _ = brute_force(problem)
+    baseline = greedy(problem)
+
+    solution = solve(problem, time_limit=5.0, lp_first_requests=0)  # as a programme above the threshold
+
+    assert_valid(problem, solution)
+    assert solution.objective >= baseline.objective - EPS
+    assert solution.bound >= best - EPS
+
+
+def test_requests_that_tie_spread_over_the_equally_priced_workplaces() -> None:
+    # Three workplaces of another organisation, one seat each on the same day; three requests alike.
+    workplaces = [WorkplaceSpec(10 + i, 2, frozenset({1}), frozenset(), 1) for i in range(3)]
+    slots = [SlotSpec(100 + i, 10 + i, 2, day(0), 1) for i in range(3)]
+    problem = build([request(rid) for rid in (1, 2, 3)], workplaces, slots)
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+
+    evaluation = lagrangian.at(np.zeros(3), np.zeros(0))
+
+    assert sorted(evaluation.workplace.tolist()) == [0, 1, 2]
+    assert np.bincount(lagrangian.used(evaluation), minlength=3).tolist() == [1, 1, 1]
+    assert sorted(o.slots for o in options_of(lagrangian, evaluation)) == [(100,), (101,), (102,)]
+
+
+def test_prices_on_the_scarce_day_bring_the_bound_to_the_optimum() -> None:
+    # Four one-day requests, all free on day 0 only; two seats that day (and many on day 5, outside
+    # every window): at most two are placed. Without prices the bound counts all four.
+    workplaces = [WorkplaceSpec(10 + i, 2, frozenset({1}), frozenset(), 1) for i in range(2)]
+    slots = [SlotSpec(100 + i, 10 + i, 2, day(0), 1) for i in range(2)]
+    slots += [SlotSpec(110 + i, 10 + i, 2, day(5), 5) for i in range(2)]
+    requests = [request(rid, windows=((day(0), day(0)),)) for rid in range(1, 5)]
+    problem = build(requests, workplaces, slots, fairness_weight=0.0)
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+    unpriced = lagrangian.at(np.zeros(len(m.capacity)), np.zeros(0)).bound
+
+    bound, *_ = lagrangian.minimise(2 * 1000.5, time.monotonic() + 5.0, max_steps=200)
+
+    assert unpriced == 4 * 1000.5
+    assert abs(bound - 2 * 1000.5) < 1.0
