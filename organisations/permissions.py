@@ -239,6 +239,16 @@ def can_edit_own_profile(actor: Actor, person: Person) -> bool:
     return actor.person is not None and actor.person.pk == person.pk
 
 
+# Where a list read a person's memberships already (limited to the reader's programmes), as a plain list.
+VISIBLE_MEMBERSHIPS = "visible_memberships"
+
+
+def memberships_of(person: Person) -> list[Membership]:
+    """The person's memberships as the list that read them holds them, else as ``person.memberships``."""
+    loaded = person.__dict__.get(VISIBLE_MEMBERSHIPS)
+    return loaded if loaded is not None else list(person.memberships.all())
+
+
 def can_see_contact_details(actor: Actor, person: Person) -> bool:
     """Email, phone and line manager are visible to the person, their colleagues and the coordinators.
 
@@ -249,7 +259,7 @@ def can_see_contact_details(actor: Actor, person: Person) -> bool:
         return False
     if actor.person.organisation_id == person.organisation_id:
         return True
-    person_programmes = {m.programme_id for m in person.memberships.all()}
+    person_programmes = {m.programme_id for m in memberships_of(person)}
     return any(actor.is_coordinator(pid) for pid in person_programmes & actor.programme_ids)
 
 

@@ -30,7 +30,7 @@ from organisations.models import (
     WorkRole,
     validate_language_codes,
 )
-from organisations.permissions import can_see_contact_details
+from organisations.permissions import can_see_contact_details, memberships_of
 
 
 class FunderSerializer(StrictModelSerializer):
@@ -312,7 +312,7 @@ class PersonSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
                     else sorted(ra.role for ra in m.role_assignments.all())
                 ),
             }
-            for m in person.memberships.all()
+            for m in memberships_of(person)
             if m.programme_id in visible and m.is_active
         ]
 

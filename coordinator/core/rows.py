@@ -137,56 +137,98 @@ class Rows:
             paths.extend(f"{key.name}__{column.attname}" for column in columns)
         return JSONRows(self.queryset, paths)
 
+    def attacher(self) -> _Attacher:
+        """What attaching this relation's rows needs, worked out once per page (not once per row)."""
+        return _Attacher(self)
+
+
+class _Attacher:
+    """Attaches one relation's rows to each parent of one page.
+
+    Everything that does not depend on the parent is worked out once: the columns and how to read them, and
+    the related model's queryset as the relation's manager starts from it (the default manager's, so with
+    the tenant scope applied). Each parent's relation then holds that queryset narrowed to the parent by the
+    manager itself, as Django's prefetch of a ``Prefetch`` queryset does (``prefetch_one_level``); a later
+    ``.filter()`` on it still queries within the scope.
+    """
+
+    def __init__(self, rows: Rows) -> None:
+        self.rows = rows
+        self.attribute = rows.attribute
+        columns = rows.columns()
+        self.attnames = [column.attname for column in columns]
+        self.width = len(self.attnames)
+        joined = rows.joined_columns()
+        self.readers = [_reader(column) for column in columns]
+        self.readers += [_reader(column) for _key, targets in joined for column in targets]
+        self.plain = all(reader is None for reader in self.readers)
+        self.joins = [
+            (key, [key.target_field.attname, *(column.attname for column in targets)])
+            for key, targets in joined
+        ]
+        self.model = rows.queryset.model
+        self.db = rows.queryset.db
+        self.base: QuerySet[Model] | None = None
+        self.reverse_fk: _Key | None = None
+        self.cache_name = ""
+
+    def _start(self, manager: object) -> QuerySet[Model]:
+        # The manager's own ``get_queryset`` would scope the related model's rows again for every parent;
+        # its parent class (the related model's default manager) gives the same unfiltered-by-parent start.
+        base: QuerySet[Model] = super(type(manager), manager).get_queryset()  # type: ignore[misc, arg-type]
+        if hasattr(manager, "prefetch_cache_name"):
+            self.cache_name = manager.prefetch_cache_name
+        else:
+            self.reverse_fk = manager.field  # type: ignore[attr-defined]
+            self.cache_name = manager.field.remote_field.cache_name  # type: ignore[attr-defined]
+        self.base = base
+        return base
+
     def attach(self, parent: Model) -> None:
         """Put the rows read for ``parent`` where a prefetch of the relation would have put them."""
         cells = parent.__dict__.pop(self.attribute)
-        columns = self.columns()
-        attnames = [field.attname for field in columns]
-        joined = self.joined_columns()
-        readers = [_reader(column) for column in columns]
-        readers += [_reader(column) for _key, targets in joined for column in targets]
-        model = self.queryset.model
-        db = self.queryset.db
-        manager = getattr(parent, self.relation)
-        reverse_fk = getattr(manager, "field", None) if not hasattr(manager, "prefetch_cache_name") else None
-        joins = [(key, [key.target_field.attname, *(c.attname for c in columns)]) for key, columns in joined]
+        manager = getattr(parent, self.rows.relation)
+        base = self.base if self.base is not None else self._start(manager)
+        model, db, attnames, width = self.model, self.db, self.attnames, self.width
+        reverse_fk = self.reverse_fk
         instances = []
         for row in cells or []:
-            values = [
-                reader(value) if reader is not None and value is not None else value
-                for reader, value in zip(readers, row, strict=True)
-            ]
-            instance = model.from_db(db, attnames, values[: len(attnames)])
-            rest = iter(values[len(attnames) :])
-            for key, target_attnames in joins:
-                target_values = [next(rest) for _ in target_attnames[1:]]
-                key_value = getattr(instance, key.attname)
-                if key_value is not None:
-                    target = key.related_model.from_db(db, target_attnames, [key_value, *target_values])
-                    key.set_cached_value(instance, target)
+            if self.plain:
+                values = row
+            else:
+                values = [
+                    reader(value) if reader is not None and value is not None else value
+                    for reader, value in zip(self.readers, row, strict=True)
+                ]
+            instance = model.from_db(db, attnames, values[:width])
+            if self.joins:
+                rest = iter(values[width:])
+                for key, target_attnames in self.joins:
+                    target_values = [next(rest) for _ in target_attnames[1:]]
+                    key_value = getattr(instance, key.attname)
+                    if key_value is not None:
+                        target = key.related_model.from_db(db, target_attnames, [key_value, *target_values])
+                        key.set_cached_value(instance, target)
             if reverse_fk is not None:
                 # As a prefetch does: each row knows its parent without a query.
                 reverse_fk.set_cached_value(instance, parent)
             instances.append(instance)
-        if reverse_fk is not None:
-            cache_name = reverse_fk.remote_field.cache_name
-        else:
-            cache_name = manager.prefetch_cache_name
         # What Django's own prefetch stores (django.db.models.query.prefetch_one_level): the relation's
         # queryset with its result already in place, which ``parent.<relation>.all()`` then returns.
-        related = manager.get_queryset()
+        related = manager._apply_rel_filters(base)
         related._result_cache = instances
         related._prefetch_done = True
-        parent.__dict__.setdefault("_prefetched_objects_cache", {})[cache_name] = related
+        parent.__dict__.setdefault("_prefetched_objects_cache", {})[self.cache_name] = related
 
 
 class _RowsIterable(ModelIterable):  # type: ignore[type-arg]
     rows: tuple[Rows, ...] = ()
 
     def __iter__(self) -> Iterator[Model]:
+        attachers = [rows.attacher() for rows in self.rows]
         for instance in super().__iter__():
-            for rows in self.rows:
-                rows.attach(instance)
+            for attacher in attachers:
+                attacher.attach(instance)
             yield instance
 
 

@@ -35,7 +35,7 @@ from organisations.models import (
     Unit,
     WorkRole,
 )
-from organisations.permissions import COORDINATING_ROLES, Actor
+from organisations.permissions import COORDINATING_ROLES, VISIBLE_MEMBERSHIPS, Actor
 
 # Rows fetched per round trip when a person's history is streamed.
 EXPORT_BATCH = 500
@@ -63,7 +63,9 @@ def work_roles_for(actor: Actor) -> QuerySet[WorkRole]:
 
 def people_for(actor: Actor) -> QuerySet[Person]:
     # Each person's memberships are limited to the actor's programmes (the scope may be wider, in the API).
-    # Each membership's roles come in the memberships' own query (``role_names``), not in one more.
+    # Each membership's roles come in the memberships' own query (``role_names``), not in one more. They land
+    # in a plain list (``visible_memberships``, read by ``permissions.memberships_of``): kept behind
+    # ``person.memberships``, Django would build and copy a filtered queryset for every person of the page.
     memberships = (
         Membership.objects.filter(programme_id__in=actor.programme_ids)
         .select_related("work_role")
@@ -71,7 +73,7 @@ def people_for(actor: Actor) -> QuerySet[Person]:
     )
     return Person.objects.select_related(
         "user", "organisation", "unit", "line_manager__user"
-    ).prefetch_related(Prefetch("memberships", queryset=memberships))
+    ).prefetch_related(Prefetch("memberships", queryset=memberships, to_attr=VISIBLE_MEMBERSHIPS))
 
 
 def people_with_role(programme: Programme, *roles: str) -> QuerySet[Person]:
