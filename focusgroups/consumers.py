@@ -490,9 +490,8 @@ class NotesConsumer(ScopedConsumer):
     async def note_doc_update(self, event: Frame) -> None:
         if event.get("sender") == self.channel_name:
             return
-        await self.send_json(
-            {"type": "doc.update", "note": event["note"], "update": event["update"], "by": event["by"]}
-        )
+        # The frame was encoded once for every socket (``documents.update_event``).
+        await self.send(text_data=str(event["frame"]))
 
     async def note_awareness(self, event: Frame) -> None:
         if event.get("sender") == self.channel_name:
@@ -538,14 +537,17 @@ class NotesConsumer(ScopedConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
 
 
-def _store_batch(note_id: int, batch: list[_Waiting]) -> list[Frame | None]:
-    """Store a batch of one note's updates (in the database thread); per update, the refusal or None."""
+def _store_batch(
+    note_id: int, batch: list[_Waiting], deliveries: list[documents.Broadcast]
+) -> list[Frame | None]:
+    """Store a batch of one note's updates (in the database thread); per update, the refusal or None. The
+    broadcast of the stored change lands in ``deliveries``, for the event loop to send."""
     group_id = batch[0].consumer.group_id
     note = Note.objects.select_related("group").filter(pk=note_id, group_id=group_id).first()
     if note is None:
         return [_refusal("not_found", note_id, _("There is no such note."))] * len(batch)
     edits = [documents.Edit(w.consumer.actor, w.update, w.consumer.channel_name) for w in batch]
-    _changed, refusals = documents.document_apply_many(note=note, edits=edits)
+    _changed, refusals = documents.document_apply_many(note=note, edits=edits, deliveries=deliveries)
     return [
         None
         if refusal is None
@@ -556,19 +558,38 @@ def _store_batch(note_id: int, batch: list[_Waiting]) -> list[Frame | None]:
     ]
 
 
-async def _drain(notes_here: dict[int, _NoteQueue], note_id: int, programme_id: int) -> None:
-    """Store what waits for a note, batch after batch, until nothing is left; then answer the senders."""
-    queue = notes_here[note_id]
+async def _send(deliveries: list[documents.Broadcast], channel_layer: Any) -> None:
+    for delivery in deliveries:
+        for room in delivery.rooms():
+            try:
+                await channel_layer.group_send(room, delivery.event)
+            except Exception:  # the change is stored; a client that missed it gets it on its next sync
+                logger.exception("Could not broadcast to focus group %s", delivery.group_id)
 
-    def store(batch: list[_Waiting]) -> list[Frame | None]:
+
+async def _drain(notes_here: dict[int, _NoteQueue], note_id: int, programme_id: int) -> None:
+    """Store what waits for a note, batch after batch, until nothing is left; then answer the senders.
+
+    A batch is taken at most once per ``NOTE_UPDATE_INTERVAL_MS``: a lone keystroke is stored and sent at
+    once, and the keystrokes that arrive in the interval after it (from every editor of the note on this
+    process) are stored and sent together, as one merged frame per socket instead of one per keystroke."""
+    queue = notes_here[note_id]
+    loop = asyncio.get_running_loop()
+    interval = settings.NOTE_UPDATE_INTERVAL_MS / 1000
+
+    def store(batch: list[_Waiting], deliveries: list[documents.Broadcast]) -> list[Frame | None]:
         with programme_scope([programme_id]):
-            return _store_batch(note_id, batch)
+            return _store_batch(note_id, batch, deliveries)
 
     try:
         while queue.waiting:
+            started = loop.time()
             batch, queue.waiting = queue.waiting, []
+            deliveries: list[documents.Broadcast] = []
             try:
-                answers = await database_sync_to_async(store)(batch)
+                answers = await database_sync_to_async(store)(batch, deliveries)
+                # Committed: the merged update goes out from here, not from the database thread.
+                await _send(deliveries, batch[0].consumer.channel_layer)
             except Exception:
                 # Not stored: the client syncs again on this answer and sends what the server lacks.
                 logger.exception("Could not store the live updates of note %s", note_id)
@@ -588,6 +609,10 @@ async def _drain(notes_here: dict[int, _NoteQueue], note_id: int, programme_id: 
                         await consumer.refuse_access(code)
                         continue
                 await consumer.send_json(answer)
+            # What arrives until the interval is over waits for the next batch.
+            rest = started + interval - loop.time()
+            if rest > 0:
+                await asyncio.sleep(rest)
     finally:
         queue.draining = False
         if not queue.waiting:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 import threading
 import uuid
@@ -289,19 +290,50 @@ def _check_document(doc: Doc[Text]) -> None:
         )
 
 
-def _broadcast_update_on_commit(note: Note, update: bytes, people: list[Person], sender: str | None) -> None:
+@dataclass(frozen=True)
+class Broadcast:
+    """An event for a focus group's live-notes sockets, to be sent once the change is committed."""
+
+    group_id: int
+    event: dict[str, Any]
+    readers: bool
+
+    def rooms(self) -> list[str]:
+        return [notes_group(self.group_id)] + ([readers_group(self.group_id)] if self.readers else [])
+
+
+def update_event(note: Note, update: bytes, people: list[Person], sender: str | None) -> Broadcast:
+    """The ``doc.update`` of a stored change for every socket of the note's group but ``sender``'s. The
+    frame the sockets send is encoded here, once, not once per socket."""
+    encoded = encode(update)
+    # The last to type; ``authors`` names everyone whose edits the update holds.
+    by, authors = person_payload(people[-1]), [person_payload(person) for person in people]
+    frame = json.dumps(
+        {"type": "doc.update", "note": note.pk, "update": encoded, "by": by, "authors": authors},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     event = {
         "type": "note.doc_update",
         "note": note.pk,
-        "update": encode(update),
-        # The last to type; ``authors`` names everyone whose edits the update holds.
-        "by": person_payload(people[-1]),
-        "authors": [person_payload(person) for person in people],
+        "update": encoded,
+        "by": by,
+        "authors": authors,
         "version": note.version,
         "sender": sender,
+        "frame": frame,
     }
-    group_id, shared = note.group_id, note.is_shared
-    transaction.on_commit(lambda: broadcast(group_id, event, readers=shared))
+    return Broadcast(note.group_id, event, note.is_shared)
+
+
+def _announce(broadcast_: Broadcast, deliveries: list[Broadcast] | None) -> None:
+    """Hand the event to the caller (``deliveries``: it sends them after the commit), else broadcast it
+    from here after the commit."""
+    if deliveries is not None:
+        deliveries.append(broadcast_)
+        return
+    group_id, event, readers = broadcast_.group_id, broadcast_.event, broadcast_.readers
+    transaction.on_commit(lambda: broadcast(group_id, event, readers=readers))
 
 
 @dataclass(frozen=True)
@@ -314,9 +346,10 @@ class Edit:
 
 
 class _Spoiled(Exception):
-    """An edit of a batch that is no Yjs update or leaves the document invalid (applied again without it)."""
+    """An edit of a batch that is no Yjs update or leaves the document invalid (applied again without it);
+    ``index`` None: the batch as a whole leaves it invalid (applied again, each edit checked on its own)."""
 
-    def __init__(self, index: int, error: ValidationError) -> None:
+    def __init__(self, index: int | None, error: ValidationError) -> None:
         super().__init__(index)
         self.index, self.error = index, error
 
@@ -344,27 +377,39 @@ def _editors(note: Note, edits: Sequence[Edit]) -> list[Person | PermissionDenie
     return answers
 
 
-def _apply_all(cached: _Cached, edits: Sequence[Edit], indexes: list[int]) -> None:
+def _apply_all(cached: _Cached, edits: Sequence[Edit], indexes: list[int], *, check_each: bool) -> None:
+    # The document is checked once after the batch (reading the whole text per keystroke is what a batch
+    # saves); only a batch that fails it is applied again with a check after each edit, to find the one.
     for index in indexes:
         try:
             cached.doc.apply_update(edits[index].update)
         except ValueError as exc:
             raise _Spoiled(index, ValidationError(_("This is not a Yjs update."))) from exc
+        if check_each or len(indexes) == 1:
+            try:
+                _check_document(cached.doc)
+            except ValidationError as exc:
+                raise _Spoiled(index, exc) from exc
+    if not check_each and len(indexes) > 1:
         try:
             _check_document(cached.doc)
         except ValidationError as exc:
-            raise _Spoiled(index, exc) from exc
+            raise _Spoiled(None, exc) from exc
 
 
 def document_apply_many(
-    *, note: Note, edits: Sequence[Edit]
+    *, note: Note, edits: Sequence[Edit], deliveries: list[Broadcast] | None = None
 ) -> tuple[Note | None, list[PermissionDenied | ValidationError | None]]:
     """Apply the updates that editors sent for one note at about the same time, as one change: one row
     lock, one log row holding their merge, one text write and version step and, after the commit, one
     broadcast of the merged update (to every socket of the group but ``sender`` when a single socket sent
     them all). Each edit is checked on its own (the same rules as ``document_apply``): a refused one is
     left out and the others are stored. Returns the note as changed (None when nothing changed) and, per
-    edit, None or its refusal (``PermissionDenied``, ``ValidationError``)."""
+    edit, None or its refusal (``PermissionDenied``, ``ValidationError``).
+
+    With ``deliveries`` (the live-notes socket, which runs the change in a database thread) the broadcast
+    is appended there instead, for the caller to send from its event loop once this has returned (and so
+    committed): the database thread then never waits for the event loop."""
     refusals: list[PermissionDenied | ValidationError | None] = [None] * len(edits)
     authors: dict[int, Person] = {}
     pending: list[int] = []
@@ -379,16 +424,20 @@ def document_apply_many(
     with transaction.atomic():
         locked = _lock(note)
         try:
+            check_each = False
             while True:
                 cached = _load(locked.document)
                 _changing(cached)
                 before = (cached.doc.get_state(), str(body_of(cached.doc)))
                 try:
-                    _apply_all(cached, edits, pending)
+                    _apply_all(cached, edits, pending, check_each=check_each)
                     break
                 except _Spoiled as spoiled:
                     # The copy holds part of the batch: read it afresh and apply the others again.
                     forget(note.pk)
+                    if spoiled.index is None:
+                        check_each = True
+                        continue
                     refusals[spoiled.index] = spoiled.error
                     pending.remove(spoiled.index)
             if not pending or (cached.doc.get_state(), str(body_of(cached.doc))) == before:
@@ -404,7 +453,8 @@ def document_apply_many(
             forget(note.pk)
             raise
         senders = {edits[index].sender for index in pending}
-        _broadcast_update_on_commit(locked, merged, people, senders.pop() if len(senders) == 1 else None)
+        sender = senders.pop() if len(senders) == 1 else None
+        _announce(update_event(locked, merged, people, sender), deliveries)
         return locked, refusals
 
 
@@ -465,7 +515,7 @@ def text_apply(*, note: Note, person: Person, body: str) -> Note:
         forget(note.pk)
         raise
     if update:
-        _broadcast_update_on_commit(note, update, [person], None)
+        _announce(update_event(note, update, [person], None), None)
     return note
 
 
