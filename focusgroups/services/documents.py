@@ -313,12 +313,10 @@ def update_event(note: Note, update: bytes, people: list[Person], sender: str | 
         ensure_ascii=False,
         separators=(",", ":"),
     )
+    # Flat and small: the in-memory layer copies the event for every socket, Redis carries it per process.
     event = {
         "type": "note.doc_update",
         "note": note.pk,
-        "update": encoded,
-        "by": by,
-        "authors": authors,
         "version": note.version,
         "sender": sender,
         "frame": frame,
