@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from auditlog.context import set_actor
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from channels.consumer import get_handler_name
 from django.db.models import Subquery
 
 from coordinator.core import metrics
