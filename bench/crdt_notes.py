@@ -1,25 +1,29 @@
 """Live co-editing of one note: editors typing into the same Yjs document over real websockets.
 
     .venv/bin/python bench/crdt_notes.py [--editors 50] [--rate 5] [--seconds 60] [--edits 10000]
+                                         [--interval-ms N] [--no-compression]
 
 The script starts uvicorn on the project's settings with a throwaway SQLite database (migrated and seeded
 here: one group with ``--editors`` members and one empty note): first one process with the in-memory
 channel layer, then two processes sharing its own redis-server (editors split over them). Each editor is
 a pycrdt client on its own websocket (``doc.sync``, then ``doc.update`` frames) that types ``--rate``
-characters a second (each keystroke one update, at a random position of its copy; one in ten a
-backspace) for ``--seconds``. Every editor applies each update it receives, as a browser does, and must
-end with the server's text.
+characters a second (each keystroke one update holding that transaction alone, as Yjs in the browser
+sends it; at a random position of its copy; one in ten a backspace) for ``--seconds``. Every editor
+applies each update it receives, as a browser does, and must end with the server's text. All editors run
+in this one asyncio process (at most one core; its share is printed), so the servers get the rest.
 
 Reported per run: updates accepted; the p50/p95/max time from a typed character's update leaving its
 editor until it has appeared in each other editor's copy (its clock is covered by the copy's state
-vector; the server may send it merged with others; backspaces add no clock and are not timed), goal p95
-under 150 ms; the frames the editors received; server CPU (user + system of the uvicorn processes over
-the typing phase) per accepted update; and the baseline in the same run: the round trip of a ``ping`` (no
-database, no broadcast). Finally ``--edits`` single-character edits by 50 replicas through the service
-layer (``document_apply``, each edit its own change; insertions at random places, one in five a
-deletion) and the stored size of the note: the compacted state plus the log not yet compacted, against
-the plain text's UTF-8 size.
-Client and server share the machine's cores.
+vector; the server sends the keystrokes of one interval, ``NOTE_UPDATE_INTERVAL_MS``, merged; backspaces
+add no clock and are not timed), goal p95 under 150 ms; the frames the editors received; server CPU (user
++ system of the uvicorn processes over the typing phase) per accepted update; the cores the editors'
+process used; and the baseline in the same run: the round trip of a ``ping`` (no database, no
+broadcast). ``--interval-ms`` sets the servers' interval (0: each batch as soon as the previous one is
+stored), ``--no-compression`` makes the editors decline permessage-deflate. Finally ``--edits``
+single-character edits by 50 replicas through the service layer (``document_apply``, each edit its own
+change; insertions at random places, one in five a deletion) and the stored size of the note: the
+compacted state plus the log not yet compacted, against the plain text's UTF-8 size (``--edits 0``: not
+measured). Client and server share the machine's cores.
 """
 
 from __future__ import annotations
