@@ -1,25 +1,29 @@
 """Live co-editing of one note: editors typing into the same Yjs document over real websockets.
 
     .venv/bin/python bench/crdt_notes.py [--editors 50] [--rate 5] [--seconds 60] [--edits 10000]
+                                         [--interval-ms N] [--no-compression]
 
 The script starts uvicorn on the project's settings with a throwaway SQLite database (migrated and seeded
 here: one group with ``--editors`` members and one empty note): first one process with the in-memory
 channel layer, then two processes sharing its own redis-server (editors split over them). Each editor is
 a pycrdt client on its own websocket (``doc.sync``, then ``doc.update`` frames) that types ``--rate``
-characters a second (each keystroke one update, at a random position of its copy; one in ten a
-backspace) for ``--seconds``. Every editor applies each update it receives, as a browser does, and must
-end with the server's text.
+characters a second (each keystroke one update holding that transaction alone, as Yjs in the browser
+sends it; at a random position of its copy; one in ten a backspace) for ``--seconds``. Every editor
+applies each update it receives, as a browser does, and must end with the server's text. All editors run
+in this one asyncio process (at most one core; its share is printed), so the servers get the rest.
 
 Reported per run: updates accepted; the p50/p95/max time from a typed character's update leaving its
 editor until it has appeared in each other editor's copy (its clock is covered by the copy's state
-vector; the server may send it merged with others; backspaces add no clock and are not timed), goal p95
-under 150 ms; the frames the editors received; server CPU (user + system of the uvicorn processes over
-the typing phase) per accepted update; and the baseline in the same run: the round trip of a ``ping`` (no
-database, no broadcast). Finally ``--edits`` single-character edits by 50 replicas through the service
-layer (``document_apply``, each edit its own change; insertions at random places, one in five a
-deletion) and the stored size of the note: the compacted state plus the log not yet compacted, against
-the plain text's UTF-8 size.
-Client and server share the machine's cores.
+vector; the server sends the keystrokes of one interval, ``NOTE_UPDATE_INTERVAL_MS``, merged; backspaces
+add no clock and are not timed), goal p95 under 150 ms; the frames the editors received; server CPU (user
++ system of the uvicorn processes over the typing phase) per accepted update; the cores the editors'
+process used; and the baseline in the same run: the round trip of a ``ping`` (no database, no
+broadcast). ``--interval-ms`` sets the servers' interval (0: each batch as soon as the previous one is
+stored), ``--no-compression`` makes the editors decline permessage-deflate. Finally ``--edits``
+single-character edits by 50 replicas through the service layer (``document_apply``, each edit its own
+change; insertions at random places, one in five a deletion) and the stored size of the note: the
+compacted state plus the log not yet compacted, against the plain text's UTF-8 size (``--edits 0``: not
+measured). Client and server share the machine's cores.
 """
 
 from __future__ import annotations
@@ -127,7 +131,13 @@ def state_vector(encoded: bytes) -> dict[int, int]:
 
 
 async def measure(
-    ports: list[int], seeded: dict[str, Any], editors: int, rate: float, seconds: float, pids: list[int]
+    ports: list[int],
+    seeded: dict[str, Any],
+    editors: int,
+    rate: float,
+    seconds: float,
+    pids: list[int],
+    compression: bool = True,
 ) -> dict[str, Any]:
     import websockets
     from pycrdt import Doc, Text
@@ -153,6 +163,7 @@ async def measure(
             max_size=2**22,
             open_timeout=60,
             ping_interval=None,
+            compression="deflate" if compression else None,
         )
         while json.loads(await ws.recv())["type"] != "hello":
             pass
@@ -220,8 +231,11 @@ async def measure(
         next_at = time.perf_counter()
         while time.perf_counter() < deadline:
             plain = str(text)
-            before = doc.get_state()
             inserted = not (plain and rng.random() < 0.1)
+            # The update of this keystroke's transaction alone, as Yjs in the browser sends it (pycrdt's
+            # ``get_update(state vector)`` would carry the document's whole delete set every time).
+            own: list[bytes] = []
+            subscription = doc.observe(lambda event, own=own: own.append(event.update))
             if not inserted:
                 at = rng.randrange(len(plain))
                 offset = len(plain[:at].encode())
@@ -229,7 +243,8 @@ async def measure(
             else:
                 at = rng.randrange(len(plain) + 1)
                 text.insert(len(plain[:at].encode()), rng.choice("abcdefghij klmnopqrst"))
-            encoded = base64.b64encode(doc.get_update(before)).decode()
+            doc.unobserve(subscription)
+            encoded = base64.b64encode(own[0]).decode()
             if inserted:
                 # A backspace adds no clock (only a deletion), so only insertions are timed.
                 typed_at[index].append((state_vector(doc.get_state())[clients[index]], time.perf_counter()))
@@ -239,6 +254,7 @@ async def measure(
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
 
     cpu_before = cpu_seconds(pids)
+    client_before, wall_before = time.process_time(), time.perf_counter()
     await asyncio.gather(*(type_into(i) for i in range(editors)))
     print(f"  typed {typed} keystrokes", file=sys.stderr, flush=True)
     expected = sum(len(keys) for keys in typed_at) * (editors - 1)
@@ -246,6 +262,7 @@ async def measure(
     while len(latencies) < expected and time.perf_counter() < settle:
         await asyncio.sleep(0.1)  # the last deliveries arrive
     cpu = cpu_seconds(pids) - cpu_before
+    client_cores = (time.process_time() - client_before) / (time.perf_counter() - wall_before)
     for task in listeners:
         task.cancel()
     for ws in sockets:
@@ -262,6 +279,7 @@ async def measure(
         "max_ms": max(latencies) * 1000 if latencies else float("nan"),
         "ping_ms": common.percentile(pings, 50) * 1000,
         "refused": len(refused),
+        "client_cores": client_cores,
         "full_texts": texts,
     }
 
@@ -273,7 +291,20 @@ def main() -> None:
     parser.add_argument("--editors", type=int, default=50)
     parser.add_argument("--rate", type=float, default=5.0, help="characters a second per editor")
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--edits", type=int, default=10_000, help="edits for the stored-size figure")
+    parser.add_argument(
+        "--edits", type=int, default=10_000, help="edits for the stored-size figure (0: not measured)"
+    )
+    parser.add_argument(
+        "--interval-ms",
+        type=int,
+        default=None,
+        help="the servers' NOTE_UPDATE_INTERVAL_MS (default: the setting's, 20)",
+    )
+    parser.add_argument(
+        "--no-compression",
+        action="store_true",
+        help="editors do not offer permessage-deflate (by default they do, as browsers)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     common.MEMBERS = args.editors
@@ -300,23 +331,35 @@ def main() -> None:
 
         print(
             f"{args.editors} editors typing {args.rate:g} characters/s each for {args.seconds:g} s into one "
-            f"note; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+            f"note; update interval {args.interval_ms if args.interval_ms is not None else 'default'} ms; "
+            f"compression {'off' if args.no_compression else 'on'}; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
         print(
             "| servers | updates accepted | keystroke to others p50 | p95 | max | characters appeared | "
-            "frames received | server CPU per update | baseline: ping p50 | replicas equal the server |"
+            "frames received | server CPU per update | client cores | baseline: ping p50 | "
+            "replicas equal the server |"
         )
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         try:
             for label, url, processes in runs:
                 # The server's keepalive out of the way: on a loaded machine the one client process, late
                 # with the pongs of 50 sockets, had them closed mid-run (the notes are measured here).
-                ports, procs = common.start_servers(
-                    environment(var_dir, url), processes, "--ws-ping-interval", "3600"
-                )
+                server_env = environment(var_dir, url)
+                if args.interval_ms is not None:
+                    server_env["NOTE_UPDATE_INTERVAL_MS"] = str(args.interval_ms)
+                ports, procs = common.start_servers(server_env, processes, "--ws-ping-interval", "3600")
                 try:
                     result = asyncio.run(
-                        measure(ports, seeded, args.editors, args.rate, args.seconds, [p.pid for p in procs])
+                        measure(
+                            ports,
+                            seeded,
+                            args.editors,
+                            args.rate,
+                            args.seconds,
+                            [p.pid for p in procs],
+                            compression=not args.no_compression,
+                        )
                     )
                 finally:
                     common.stop(procs)
@@ -338,6 +381,7 @@ def main() -> None:
                     f"{result['deliveries']} of {result['expected']}",
                     f"{result['frames']}",
                     f"{result['cpu'] / max(1, result['typed']) * 1000:.2f} ms",
+                    f"{result['client_cores']:.2f}",
                     f"{result['ping_ms']:.1f} ms",
                     "yes" if equal else "NO",
                 ]
@@ -347,6 +391,8 @@ def main() -> None:
                 redis_proc.terminate()
                 redis_proc.wait(timeout=10)
 
+    if args.edits <= 0:
+        return
     # The stored size on a database of its own (a fresh note, no live run before it).
     with tempfile.TemporaryDirectory(prefix="samverkan-bench-crdt-size-") as tmp:
         env = environment(Path(tmp))

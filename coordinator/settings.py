@@ -486,3 +486,6 @@ _enum_names["OrganisationKindEnum"] = "organisations.models.OrganisationKind"
 FOCUSGROUPS_PRESENCE_TTL_SECONDS = env_int("FOCUSGROUPS_PRESENCE_TTL_SECONDS", 90, minimum=10)
 # A note's live edits become a named version once nobody has typed in it for this long.
 NOTE_VERSION_PAUSE_SECONDS = env_int("NOTE_VERSION_PAUSE_SECONDS", 30, minimum=1)
+# The live edits of one note that reach a socket process within this many milliseconds of the last stored
+# batch are stored and sent on as one change (one transaction, one merged frame per socket); 0 = no wait.
+NOTE_UPDATE_INTERVAL_MS = env_int("NOTE_UPDATE_INTERVAL_MS", 20, minimum=0)

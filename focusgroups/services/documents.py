@@ -25,18 +25,13 @@ job, whichever comes first), on demand (``version_write``), on a whole-text save
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -55,6 +50,33 @@ from focusgroups.models import (
     NoteUpdate,
     NoteVersion,
 )
+from focusgroups.services._broadcast import (
+    Broadcast as Broadcast,
+)
+from focusgroups.services._broadcast import (
+    _announce as _announce,
+)
+from focusgroups.services._broadcast import (
+    broadcast as broadcast,
+)
+from focusgroups.services._broadcast import (
+    decode as decode,
+)
+from focusgroups.services._broadcast import (
+    encode as encode,
+)
+from focusgroups.services._broadcast import (
+    notes_group as notes_group,
+)
+from focusgroups.services._broadcast import (
+    person_payload as person_payload,
+)
+from focusgroups.services._broadcast import (
+    readers_group as readers_group,
+)
+from focusgroups.services._broadcast import (
+    update_event as update_event,
+)
 from focusgroups.services.textdiff import text_edits
 from organisations.models import Person
 from organisations.permissions import Actor
@@ -67,52 +89,6 @@ COMPACT_AFTER = 200
 
 # Switched off only by the race-control tests, to show what the row lock prevents.
 _lock_enabled = True
-
-
-# --- Broadcast ------------------------------------------------------------------------------------------
-
-
-def notes_group(group_id: int) -> str:
-    """The channel-layer group of a focus group's live-notes sockets."""
-    return f"focusgroup.{group_id}.notes"
-
-
-def readers_group(group_id: int) -> str:
-    """The channel-layer group of the sockets of programme members outside the focus group, who follow
-    its notes shared with the programme."""
-    return f"focusgroup.{group_id}.notes.readers"
-
-
-def broadcast(group_id: int, event: dict[str, Any], *, members: bool = True, readers: bool = False) -> None:
-    """Send an event to the live-notes sockets of a group's members and, with `readers`, to those of the
-    programme's readers of its shared notes (call after the commit)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    rooms = ([notes_group(group_id)] if members else []) + ([readers_group(group_id)] if readers else [])
-    for room in rooms:
-        try:
-            async_to_sync(layer.group_send)(room, event)
-        except Exception:  # the change is stored; a live push is a convenience
-            logger.exception("Could not broadcast to focus group %s", group_id)
-
-
-def person_payload(person: Person | None) -> dict[str, object] | None:
-    return None if person is None else {"id": person.pk, "name": person.full_name}
-
-
-def encode(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def decode(value: object) -> bytes:
-    """Standard base64 text to bytes; anything else is a ``ValidationError``."""
-    if not isinstance(value, str) or not value:
-        raise ValidationError(_("Send the update as base64 text."))
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValidationError(_("Send the update as base64 text.")) from exc
 
 
 # --- The per-thread cache of documents ------------------------------------------------------------------
@@ -289,21 +265,6 @@ def _check_document(doc: Doc[Text]) -> None:
         )
 
 
-def _broadcast_update_on_commit(note: Note, update: bytes, people: list[Person], sender: str | None) -> None:
-    event = {
-        "type": "note.doc_update",
-        "note": note.pk,
-        "update": encode(update),
-        # The last to type; ``authors`` names everyone whose edits the update holds.
-        "by": person_payload(people[-1]),
-        "authors": [person_payload(person) for person in people],
-        "version": note.version,
-        "sender": sender,
-    }
-    group_id, shared = note.group_id, note.is_shared
-    transaction.on_commit(lambda: broadcast(group_id, event, readers=shared))
-
-
 @dataclass(frozen=True)
 class Edit:
     """One client's Yjs update of a note as it reached the server (``sender``: the socket's channel)."""
@@ -314,9 +275,10 @@ class Edit:
 
 
 class _Spoiled(Exception):
-    """An edit of a batch that is no Yjs update or leaves the document invalid (applied again without it)."""
+    """An edit of a batch that is no Yjs update or leaves the document invalid (applied again without it);
+    ``index`` None: the batch as a whole leaves it invalid (applied again, each edit checked on its own)."""
 
-    def __init__(self, index: int, error: ValidationError) -> None:
+    def __init__(self, index: int | None, error: ValidationError) -> None:
         super().__init__(index)
         self.index, self.error = index, error
 
@@ -344,27 +306,39 @@ def _editors(note: Note, edits: Sequence[Edit]) -> list[Person | PermissionDenie
     return answers
 
 
-def _apply_all(cached: _Cached, edits: Sequence[Edit], indexes: list[int]) -> None:
+def _apply_all(cached: _Cached, edits: Sequence[Edit], indexes: list[int], *, check_each: bool) -> None:
+    # The document is checked once after the batch (reading the whole text per keystroke is what a batch
+    # saves); only a batch that fails it is applied again with a check after each edit, to find the one.
     for index in indexes:
         try:
             cached.doc.apply_update(edits[index].update)
         except ValueError as exc:
             raise _Spoiled(index, ValidationError(_("This is not a Yjs update."))) from exc
+        if check_each or len(indexes) == 1:
+            try:
+                _check_document(cached.doc)
+            except ValidationError as exc:
+                raise _Spoiled(index, exc) from exc
+    if not check_each and len(indexes) > 1:
         try:
             _check_document(cached.doc)
         except ValidationError as exc:
-            raise _Spoiled(index, exc) from exc
+            raise _Spoiled(None, exc) from exc
 
 
 def document_apply_many(
-    *, note: Note, edits: Sequence[Edit]
+    *, note: Note, edits: Sequence[Edit], deliveries: list[Broadcast] | None = None
 ) -> tuple[Note | None, list[PermissionDenied | ValidationError | None]]:
     """Apply the updates that editors sent for one note at about the same time, as one change: one row
     lock, one log row holding their merge, one text write and version step and, after the commit, one
     broadcast of the merged update (to every socket of the group but ``sender`` when a single socket sent
     them all). Each edit is checked on its own (the same rules as ``document_apply``): a refused one is
     left out and the others are stored. Returns the note as changed (None when nothing changed) and, per
-    edit, None or its refusal (``PermissionDenied``, ``ValidationError``)."""
+    edit, None or its refusal (``PermissionDenied``, ``ValidationError``).
+
+    With ``deliveries`` (the live-notes socket, which runs the change in a database thread) the broadcast
+    is appended there instead, for the caller to send from its event loop once this has returned (and so
+    committed): the database thread then never waits for the event loop."""
     refusals: list[PermissionDenied | ValidationError | None] = [None] * len(edits)
     authors: dict[int, Person] = {}
     pending: list[int] = []
@@ -379,16 +353,20 @@ def document_apply_many(
     with transaction.atomic():
         locked = _lock(note)
         try:
+            check_each = False
             while True:
                 cached = _load(locked.document)
                 _changing(cached)
                 before = (cached.doc.get_state(), str(body_of(cached.doc)))
                 try:
-                    _apply_all(cached, edits, pending)
+                    _apply_all(cached, edits, pending, check_each=check_each)
                     break
                 except _Spoiled as spoiled:
                     # The copy holds part of the batch: read it afresh and apply the others again.
                     forget(note.pk)
+                    if spoiled.index is None:
+                        check_each = True
+                        continue
                     refusals[spoiled.index] = spoiled.error
                     pending.remove(spoiled.index)
             if not pending or (cached.doc.get_state(), str(body_of(cached.doc))) == before:
@@ -404,7 +382,8 @@ def document_apply_many(
             forget(note.pk)
             raise
         senders = {edits[index].sender for index in pending}
-        _broadcast_update_on_commit(locked, merged, people, senders.pop() if len(senders) == 1 else None)
+        sender = senders.pop() if len(senders) == 1 else None
+        _announce(update_event(locked, merged, people, sender), deliveries)
         return locked, refusals
 
 
@@ -465,7 +444,7 @@ def text_apply(*, note: Note, person: Person, body: str) -> Note:
         forget(note.pk)
         raise
     if update:
-        _broadcast_update_on_commit(note, update, [person], None)
+        _announce(update_event(note, update, [person], None), None)
     return note
 
 

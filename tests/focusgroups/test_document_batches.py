@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from channels.testing import WebsocketCommunicator
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from coordinator.core.tenancy import programme_scope
+from focusgroups import consumers
 from focusgroups.consumers import NotesConsumer
 from focusgroups.models import NOTE_BODY_MAX_LENGTH, Note, NoteDocument, NoteUpdate
 from focusgroups.services import documents
@@ -79,13 +81,16 @@ def test_apply_many_stores_a_batch_as_one_change(programme, group, note, member_
     document = NoteDocument.unscoped_objects.get(note=note)
     assert (document.log_length, document.editors) == (1, [member_a.pk, member_b.pk])
     (event,) = _events(layer, channel)
-    assert (event["type"], event["sender"], event["by"], event["authors"]) == (
+    frame = json.loads(event["frame"])  # encoded once, sent as it is to every socket
+    assert (event["type"], event["sender"], frame["type"], frame["note"], frame["by"], frame["authors"]) == (
         "note.doc_update",
         None,  # two sockets sent the batch: both hear the merged update
+        "doc.update",
+        note.pk,
         {"id": member_b.pk, "name": "Omar Said"},
         [{"id": member_a.pk, "name": "Anna Berg"}, {"id": member_b.pk, "name": "Omar Said"}],
     )
-    reader.apply(event["update"])
+    reader.apply(frame["update"])
     assert str(reader) == stored.body
 
 
@@ -197,3 +202,57 @@ async def test_a_burst_from_several_editors_is_stored_and_delivered_whole(
             left = await socket.receive_json_from(timeout=3)
             assert left["type"] == "presence", left
         await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_burst_within_one_interval_goes_out_as_one_merged_frame_to_every_other_socket(
+    settings, group, note, member_a, member_b, convener
+):
+    # An interval far longer than the burst takes to arrive, so that it falls in one interval for certain.
+    settings.NOTE_UPDATE_INTERVAL_MS = 2000
+    people = [member_a, member_b, convener]
+    sockets = [await _open(person, group.pk) for person in people]
+    replicas = [await _synced(socket, note.pk) for socket in sockets]
+
+    async def next_update(index: int) -> None:
+        while True:
+            message = await sockets[index].receive_json_from(timeout=5)
+            if message["type"] == "doc.update":
+                replicas[index].apply(message["update"])
+                return
+            assert message["type"] == "presence", message
+
+    # A lone keystroke is stored and sent at once; the interval starts with it.
+    first = replicas[0].edit(0, "<first>")
+    await sockets[0].send_json_to({"type": "doc.update", "note": note.pk, "update": b64(first)})
+    await next_update(1)
+    await next_update(2)
+    # Within the interval every editor types; all of it waits for the interval's end.
+    tokens = [f"<{index}.{n}>" for n in range(8) for index in range(len(people))]
+    for n in range(8):
+        for index, socket in enumerate(sockets):
+            update = replicas[index].edit(0, f"<{index}.{n}>")
+            await socket.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(update)})
+    for index in range(len(sockets)):
+        await next_update(index)  # one merged frame each, the senders' own edits included
+    while consumers_background():
+        await asyncio.sleep(0.05)  # the interval after the last batch ends
+
+    stored = await sync_to_async(Note.unscoped_objects.get)(pk=note.pk)
+    rows = await sync_to_async(NoteUpdate.unscoped_objects.filter(note=note).count)()
+    everything = sorted(["<first>", *tokens])
+    assert sorted(t for t in everything if t in stored.body) == everything
+    assert len(stored.body) == len("Rad ett.\n") + sum(len(t) for t in everything)
+    assert [str(replica) for replica in replicas] == [stored.body] * 3
+    assert (rows, stored.version) == (2, 3)  # the lone keystroke, then the whole burst as one change
+    for socket in sockets:
+        while not await socket.receive_nothing(timeout=0.3):
+            left = await socket.receive_json_from(timeout=3)
+            assert left["type"] == "presence", left  # no further doc.update: each heard the burst once
+        await socket.disconnect()
+
+
+def consumers_background() -> bool:
+    """Whether a note's queue is still at work (storing, or waiting for its interval to end)."""
+    return bool(consumers._background)
