@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from coordinator.production import Postgres, free_port, start_redis, wait_for_port  # noqa: E402
 
 P95_GOAL_MS = 300.0
+PROJECT_PACKAGES = ("coordinator/", "organisations/", "shadowing/", "seminars/", "focusgroups/")
 THROUGHPUT_GOAL = 0.5
 
 
@@ -161,7 +162,8 @@ def _print_profile(path: Path, top: int = 25) -> None:
             continue
         total += count
         leaves[frames[-1]] = leaves.get(frames[-1], 0) + count
-        project = [f for f in frames if "/site-packages/" not in f and "/lib/python" not in f]
+        # py-spy names a frame "function (path/relative/to/its/root.py:line)": ours start with our packages.
+        project = [f for f in frames if f.rpartition(" (")[2].startswith(PROJECT_PACKAGES)]
         key = project[-1] if project else "(outside the project's code)"
         ours[key] = ours.get(key, 0) + count
     print(f"\nProfile of the web workers during the load phase ({total:,} busy samples)")

@@ -209,6 +209,7 @@ def fill_rounds(rounds: list[Round], candidates: list[Person], rng: random.Rando
     Enrolment.unscoped_objects.bulk_create(
         [
             Enrolment(
+                programme_id=round_.course.programme_id,  # what save() derives, and bulk_create does not
                 round=round_,
                 person=person,
                 organisation_id=person.organisation_id,

@@ -81,10 +81,12 @@ def _add_files(digest: hashlib._Hash, paths: Sequence[Path]) -> None:
 
 def static_sources_fingerprint() -> str:
     """A digest of what ``collectstatic`` collects: the project's static folders (without the bundles'
-    sources, as ``coordinator.staticfiles`` leaves them out) and the installed packages."""
+    sources, as ``coordinator.staticfiles`` leaves them out, and without ``var/``, where the collected
+    files go) and the installed packages."""
     digest = hashlib.sha256(installed_packages())
     files: list[Path] = []
-    for top in [*ROOT.glob("*/static"), *ROOT.glob("*/*/static")]:
+    tops = [*ROOT.glob("*/static"), *ROOT.glob("*/*/static")]
+    for top in [t for t in tops if t.relative_to(ROOT).parts[0] not in ("var", "node_modules")]:
         for folder, subfolders, names in os.walk(top):
             subfolders[:] = [d for d in subfolders if d != "node_modules" and not d.endswith("-src")]
             files.extend(Path(folder, name) for name in names)

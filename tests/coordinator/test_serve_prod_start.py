@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from coordinator.production import Postgres, collect_static, static_sources_fingerprint
+from coordinator.production import ROOT, Postgres, collect_static, static_sources_fingerprint
 
 
 @pytest.fixture
@@ -70,3 +70,15 @@ def test_static_files_collected_from_the_same_sources_are_not_collected_again(tm
 
     assert sorted(p.name for p in static.iterdir()) == [".sources", "staticfiles.json"]
     assert (static / "staticfiles.json").read_text() == '{"paths": {}, "version": "1.1"}'
+
+
+def test_files_collected_under_var_do_not_change_the_sources_fingerprint():
+    before = static_sources_fingerprint()
+    collected = ROOT / "var" / "static" / "test-collected"
+    collected.mkdir(parents=True, exist_ok=True)
+    try:
+        (collected / "app.0123456789ab.js").write_text("console.log('collected');")
+
+        assert static_sources_fingerprint() == before
+    finally:
+        shutil.rmtree(collected)
