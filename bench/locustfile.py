@@ -37,6 +37,7 @@ from websockets.sync.client import ClientConnection, connect
 SEED: dict[str, Any] = json.loads(Path(os.environ.get("LOAD_SEED", "bench-load-seed.json")).read_text())
 _think = [float(part) for part in os.environ.get("LOAD_THINK", "1,4").split(",")]
 THINK = constant(0) if _think == [0.0, 0.0] else between(_think[0], _think[1])
+COURSE_OF: dict[int, int] = {int(round_id): course for round_id, course in SEED["round_courses"].items()}
 
 # Each simulated user is a different person, so that one person's enrolments and requests are their own.
 _next_staff = itertools.count()
@@ -70,7 +71,8 @@ class StaffUser(HttpUser):
         self.client.cookies.set("sessionid", self.person.session)
         self.client.headers["Accept-Language"] = "sv"
         mine = self.client.get("/api/v1/seminars/enrolments/", name="api enrolments (mine)")
-        self.enrolled = {row["round"] for row in mine.json()["results"]} if mine.ok else set()
+        # One booking per course: a person already on a round of a course is refused another round of it.
+        self.enrolled = {COURSE_OF[row["round"]] for row in mine.json()["results"]} if mine.ok else set()
 
     @task(3)
     def catalogue_page(self) -> None:
@@ -103,7 +105,7 @@ class StaffUser(HttpUser):
 
     @task(1)
     def enrol(self) -> None:
-        open_rounds = [pk for pk in SEED["rounds"] if pk not in self.enrolled]
+        open_rounds = [pk for pk in SEED["rounds"] if COURSE_OF[pk] not in self.enrolled]
         if not open_rounds:
             return
         round_id = random.choice(open_rounds)  # noqa: S311 (load, not security)
@@ -111,7 +113,7 @@ class StaffUser(HttpUser):
             "/api/v1/seminars/enrolments/", json={"round": round_id}, name="api enrol", catch_response=True
         ) as response:
             if response.status_code == 201:
-                self.enrolled.add(round_id)
+                self.enrolled.add(COURSE_OF[round_id])
                 response.success()
             else:
                 response.failure(f"{response.status_code}: {response.text[:200]}")

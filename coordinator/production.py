@@ -6,6 +6,10 @@
   throwaway server started for this run (PostgreSQL in a temporary data folder owned by an unprivileged
   user, listening on a Unix socket; Redis on a free loopback port, no persistence), removed at the end.
 - ``migrate``, ``compilemessages`` and ``collectstatic`` (whitenoise serves the hashed, compressed files).
+  A throwaway PostgreSQL starts from the schema an earlier run migrated, kept in ``var/cache/`` under a
+  fingerprint of everything that decides it (the migration files, the installed packages, the server's
+  version), so ``migrate`` only checks it; ``collectstatic`` runs only when a static source or an
+  installed package changed since the files in ``STATIC_ROOT`` were collected.
 - gunicorn (WSGI, HTTP) and uvicorn (ASGI, websockets), several workers each, on loopback ports of their own,
   and nginx in front on the one public port: ``/ws/`` to uvicorn, everything else to gunicorn, keep-alive
   to both. The generated configuration is the one ``docs/deployment.md`` documents.
@@ -21,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
+import importlib.metadata
 import os
 import secrets
 import shlex
@@ -37,6 +43,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
+# Kept between runs, named by content: what a throwaway server would otherwise build again each time.
+CACHE = ROOT / "var" / "cache"
 DEFAULT_TASK_COMMAND = "manage.py task_worker --queue-name '*'"
 
 
@@ -59,6 +67,45 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes] | None, what: str,
     raise RuntimeError(f"{what} did not listen on port {port} within {seconds:.0f} s")
 
 
+def installed_packages() -> bytes:
+    """Every installed distribution with its version, sorted: a third-party app's migrations and static files
+    change only with its version."""
+    names = {f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()}
+    return "\n".join(sorted(names)).encode()
+
+
+def _add_files(digest: hashlib._Hash, paths: Sequence[Path]) -> None:
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def static_sources_fingerprint() -> str:
+    """A digest of what ``collectstatic`` collects: the project's static folders (without the bundles'
+    sources, as ``coordinator.staticfiles`` leaves them out, and without ``var/``, where the collected
+    files go) and the installed packages."""
+    digest = hashlib.sha256(installed_packages())
+    files: list[Path] = []
+    tops = [*ROOT.glob("*/static"), *ROOT.glob("*/*/static")]
+    for top in [t for t in tops if t.relative_to(ROOT).parts[0] not in ("var", "node_modules")]:
+        for folder, subfolders, names in os.walk(top):
+            subfolders[:] = [d for d in subfolders if d != "node_modules" and not d.endswith("-src")]
+            files.extend(Path(folder, name) for name in names)
+    _add_files(digest, files)
+    return digest.hexdigest()[:32]
+
+
+def collect_static(env: dict[str, str]) -> None:
+    """``collectstatic`` into ``STATIC_ROOT`` (as the settings derive it), unless the files there were
+    collected from the same sources: hashing and compressing every file takes a minute on two cores."""
+    root = Path(env.get("STATIC_ROOT") or Path(env.get("VAR_DIR") or ROOT / "var") / "static")
+    marker = root / ".sources"
+    fingerprint = static_sources_fingerprint()
+    if (root / "staticfiles.json").exists() and marker.exists() and marker.read_text() == fingerprint:
+        return
+    _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    marker.write_text(fingerprint)
+
+
 def _as_unprivileged() -> list[str]:
     # initdb refuses to run as root; nginx's workers drop to nobody when started as root.
     return ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
@@ -70,6 +117,8 @@ class Postgres:
     when run as root."""
 
     folder: Path
+    # Where the migrated schema is kept between runs (``schema_file``).
+    cache: Path = CACHE
     bin_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,10 +131,10 @@ class Postgres:
     def url(self) -> str:
         return f"postgres://postgres@{quote(str(self.folder), safe='')}/samverkan"
 
-    def _run(self, *command: str) -> None:
-        subprocess.run(  # noqa: S603 (the server's own binaries with fixed arguments)
-            [*_as_unprivileged(), *command], cwd=self.folder, check=True, capture_output=True
-        )
+    def _run(self, *command: str, stdin: bytes | None = None) -> bytes:
+        return subprocess.run(  # noqa: S603 (the server's own binaries with fixed arguments)
+            [*_as_unprivileged(), *command], cwd=self.folder, check=True, capture_output=True, input=stdin
+        ).stdout
 
     def init(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -107,6 +156,39 @@ class Postgres:
             *("-D", str(self.folder / "data"), "-l", str(self.folder / "server.log"), "-w", "-o", options),
             "start",
         )
+
+    @property
+    def schema_file(self) -> Path:
+        """Where the schema that ``migrate`` builds on this server is kept between runs, named after
+        everything that decides it: the project's migrations, the installed packages and the server."""
+        digest = hashlib.sha256(self._run(str(self.bin_dir / "postgres"), "--version"))
+        digest.update(installed_packages())
+        _add_files(digest, [*ROOT.glob("*/migrations/*.py"), *ROOT.glob("*/*/migrations/*.py")])
+        return self.cache / f"postgres-schema-{digest.hexdigest()[:32]}.dump"
+
+    def restore_schema(self) -> bool:
+        """Loads the schema an earlier run migrated, if one was kept (``migrate`` then finds nothing to do
+        and only runs its checks); True if it did. The database must be empty."""
+        schema = self.schema_file
+        if not schema.exists():
+            return False
+        self._run(
+            str(self.bin_dir / "pg_restore"),
+            *("-h", str(self.folder), "-U", "postgres", "-d", "samverkan", "--exit-on-error"),
+            stdin=schema.read_bytes(),
+        )
+        return True
+
+    def save_schema(self) -> None:
+        """Keeps the migrated schema (and the rows the migrations write) for the next run."""
+        schema = self.schema_file
+        dump = self._run(
+            str(self.bin_dir / "pg_dump"), "-h", str(self.folder), "-U", "postgres", "-Fc", "samverkan"
+        )
+        schema.parent.mkdir(parents=True, exist_ok=True)
+        partial = schema.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(dump)
+        partial.replace(schema)  # atomic: a run beside this one reads the whole file or none
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.folder / "data"), "-m", mode, "-w", "stop")
@@ -329,11 +411,14 @@ def serve(argv: Sequence[str]) -> int:
     stack.cleanups.append(lambda: shutil.rmtree(folder, ignore_errors=True))
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
     try:
+        postgres: Postgres | None = None
+        restored = False
         if not env.get("DATABASE_URL"):
             postgres = Postgres(folder / "postgres")
             postgres.init()
             stack.cleanups.append(lambda: postgres.stop("immediate"))
             env["DATABASE_URL"] = postgres.url
+            restored = postgres.restore_schema()
             print(f"serve-prod: PostgreSQL in {postgres.folder}", file=sys.stderr)
         if not env.get("REDIS_URL"):
             env["REDIS_URL"], redis = start_redis(folder)
@@ -341,7 +426,9 @@ def serve(argv: Sequence[str]) -> int:
             print(f"serve-prod: Redis at {env['REDIS_URL']}", file=sys.stderr)
         env = production_environment(env, port=options.port, folder=folder)
         _manage(env, "migrate", "--noinput", "--verbosity", "0")
-        _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        if postgres is not None and not restored:
+            postgres.save_schema()
+        collect_static(env)
         if options.seed_demo:
             _manage(env, "seed_demo", "--quiet")
         web_port, socket_port = free_port(), free_port()

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import F
 
 from organisations.models import (
     Membership,
@@ -39,6 +40,9 @@ class Actor:
     user: User | AnonymousUser
     person: Person | None
     memberships: dict[int, MembershipInfo] = field(default_factory=dict)
+    # The rows of the person's programmes, read with the memberships: the request's programme comes from
+    # here instead of another query.
+    programmes: dict[int, Programme] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_authenticated(self) -> bool:
@@ -92,7 +96,10 @@ def _person_of(user: User) -> Person | None:
             return None
         if Person.organisation.is_cached(person) and Person.unit.is_cached(person):  # type: ignore[attr-defined]
             return person
-    return Person.unscoped_objects.select_related("organisation", "unit").filter(user=user).first()
+    found = Person.unscoped_objects.select_related("organisation", "unit").filter(user=user).first()
+    if found is not None:
+        found.user = user  # the same row: the layout's name and the views read it without a query
+    return found
 
 
 def actor_for(user: Any) -> Actor:
@@ -105,28 +112,32 @@ def actor_for(user: Any) -> Actor:
     # The identity lookup itself cannot be scoped (it decides the scope); it reads only this user's rows.
     person = _person_of(user)
     memberships: dict[int, MembershipInfo] = {}
+    programmes: dict[int, Programme] = {}
     if person is not None:
-        # One row per (membership, role): the roles come along in the same query (a membership without a
-        # role gives one row with role None).
+        # One row per (membership, role), with its programme: the roles and the programmes come along in
+        # the same query (a membership without a role gives one row with role None).
         rows = (
             Membership.unscoped_objects.filter(person=person, is_active=True)
+            .select_related("programme")
+            .annotate(role=F("role_assignments__role"))
             .order_by("programme__name", "pk")
-            .values_list("pk", "programme_id", "work_role_id", "role_assignments__role")
         )
         roles_of: dict[int, set[str]] = {}
-        for membership_id, programme_id, work_role_id, role in rows:
+        for row in rows:
+            programme_id = row.programme_id
             if programme_id not in memberships:
                 roles_of[programme_id] = set()
                 memberships[programme_id] = MembershipInfo(
-                    membership_id, programme_id, work_role_id, frozenset()
+                    row.pk, programme_id, row.work_role_id, frozenset()
                 )
-            if role is not None:
-                roles_of[programme_id].add(role)
+                programmes[programme_id] = row.programme
+            if row.role is not None:
+                roles_of[programme_id].add(row.role)
         memberships = {
             pid: MembershipInfo(info.membership_id, pid, info.work_role_id, frozenset(roles_of[pid]))
             for pid, info in memberships.items()
         }
-    actor = Actor(user=user, person=person, memberships=memberships)
+    actor = Actor(user=user, person=person, memberships=memberships, programmes=programmes)
     user._samverkan_actor = actor
     return actor
 

@@ -44,8 +44,9 @@ class ProgrammeMiddleware:
         programme_id = current_programme_id(request) if request.user.is_authenticated else None
         token = activate_scope([programme_id] if programme_id else [])
         try:
+            # Read with the person's memberships (``actor_for``), in the same query.
             request.programme = (  # type: ignore[attr-defined]
-                Programme.objects.filter(pk=programme_id).first() if programme_id else None
+                request.actor.programmes.get(programme_id) if programme_id else None  # type: ignore[attr-defined]
             )
             self._activate_locale(request)
             return self.get_response(request)

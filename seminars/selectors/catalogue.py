@@ -16,6 +16,7 @@ from organisations.models import (
     Programme,
     RoleAssignment,
 )
+from organisations.permissions import Actor
 from seminars import permissions
 from seminars.models import (
     Completion,
@@ -91,14 +92,26 @@ def course_rules(course: Course) -> CourseRules:
 # --- Eligibility ----------------------------------------------------------------------------------------
 
 
-def enrolment_context(person: Person, programme: Programme) -> permissions.EnrolmentContext:
-    """Everything the eligibility rule needs about one person in one programme (four queries)."""
-    membership = (
-        Membership.objects.filter(person=person, programme=programme, is_active=True)
-        .prefetch_related(Prefetch("role_assignments", queryset=RoleAssignment.objects.all()))
-        .first()
-    )
-    roles = frozenset(ra.role for ra in membership.role_assignments.all()) if membership else frozenset()
+def enrolment_context(
+    person: Person, programme: Programme, *, actor: Actor | None = None
+) -> permissions.EnrolmentContext:
+    """Everything the eligibility rule needs about one person in one programme: three queries when
+    ``actor`` is that person's own (their membership and roles are already read), five otherwise."""
+    roles: frozenset[str] = frozenset()
+    work_role_id: int | None = None
+    if actor is not None and actor.person is not None and actor.person.pk == person.pk:
+        known = actor.membership_in(programme)
+        if known is not None:
+            roles, work_role_id = known.roles, known.work_role_id
+    else:
+        membership = (
+            Membership.objects.filter(person=person, programme=programme, is_active=True)
+            .prefetch_related(Prefetch("role_assignments", queryset=RoleAssignment.objects.all()))
+            .first()
+        )
+        if membership is not None:
+            roles = frozenset(ra.role for ra in membership.role_assignments.all())
+            work_role_id = membership.work_role_id
     participates = Participation.objects.filter(
         programme=programme, organisation_id=person.organisation_id
     ).exists()
@@ -116,7 +129,7 @@ def enrolment_context(person: Person, programme: Programme) -> permissions.Enrol
         person=person,
         programme_id=programme.pk,
         roles=roles,
-        work_role_id=membership.work_role_id if membership else None,
+        work_role_id=work_role_id,
         organisation_participates=participates,
         completed_course_ids=completed,
         active_course_ids=active,
@@ -140,9 +153,12 @@ class CatalogueCourse:
     completed: bool
 
 
-def catalogue(person: Person, programme: Programme, now: datetime) -> list[CatalogueCourse]:
-    """Courses with rounds that have not started yet, and for each round whether the person may enrol."""
-    context = enrolment_context(person, programme)
+def catalogue(
+    person: Person, programme: Programme, now: datetime, *, actor: Actor | None = None
+) -> list[CatalogueCourse]:
+    """Courses with rounds that have not started yet, and for each round whether the person may enrol
+    (``actor``: the person's own, see ``enrolment_context``)."""
+    context = enrolment_context(person, programme, actor=actor)
     upcoming = (
         Round.objects.filter(status=Round.Status.PUBLISHED)
         .filter(Q(starts_at__gt=now) | Q(starts_at__isnull=True))

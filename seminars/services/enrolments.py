@@ -69,7 +69,7 @@ def enrolment_create(
         .get(pk=round.course_id)
     )
     rules = catalogue.course_rules(course)
-    context = catalogue.enrolment_context(person, programme)
+    context = catalogue.enrolment_context(person, programme, actor=actor)
     locked = lock_round(round.pk)
     locked.course = course
     sweep_locked(locked, now, fill=False)

@@ -43,7 +43,7 @@ class CatalogueView(ProgrammeMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        entries = catalogue.catalogue(self.person, self.programme, timezone.now())
+        entries = catalogue.catalogue(self.person, self.programme, timezone.now(), actor=self.actor)
         only_mine = self.request.GET.get("for") == "me"
         if only_mine:
             entries = [e for e in entries if e.rounds and (e.fits_my_role or not e.course.target_roles.all())]
@@ -99,7 +99,7 @@ class RoundDetailView(RoundScoped, TemplateView):
         active = mine if mine is not None and mine.is_active else None
         problems: list[str] = []
         if active is None:
-            context = catalogue.enrolment_context(self.person, self.programme)
+            context = catalogue.enrolment_context(self.person, self.programme, actor=self.actor)
             problems = permissions.enrolment_problems(
                 context,
                 round_,

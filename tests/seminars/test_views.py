@@ -106,7 +106,7 @@ def test_catalogue_query_count(web, programme, provider_org, staff_a, n, django_
         SessionFactory(round=round_)
     client = web(staff_a)
 
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(15):
         response = client.get(url("catalogue"))
 
     assert response.status_code == 200
@@ -157,7 +157,7 @@ def test_my_bookings_query_count(web, course, staff_a, n, django_assert_num_quer
         make_enrolment(round_, staff_a, status=S.WAITING)
     client = web(staff_a)
 
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = client.get(url("my-bookings"))
 
     assert response.status_code == 200
@@ -210,7 +210,7 @@ def test_approvals_query_count(web, course, people_a, manager, n, django_assert_
         make_enrolment(round_, person, status=S.PENDING_APPROVAL, approval=Enrolment.Approval.PENDING)
     client = web(manager)
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(url("approvals"))
 
     assert response.content.count(b">Approve</button>") == n
@@ -242,7 +242,7 @@ def test_teaching_query_count(web, course, provider, n, django_assert_num_querie
         SessionFactory(round=RoundFactory(course=course, label=f"R{i}"))
     client = web(provider)
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(url("teaching"))
 
     assert response.content.count(b"Participant list") == n
@@ -258,7 +258,7 @@ def test_manage_query_count(web, programme, provider_org, coordinator, n, django
         SessionFactory(round=RoundFactory(course=course))
     client = web(coordinator)
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = client.get(url("manage"))
 
     assert response.content.count(b'<section class="card"') == n
@@ -271,7 +271,7 @@ def test_demand_query_count(web, programme, provider_org, coordinator, n, django
         SessionFactory(round=RoundFactory(course=course))
     client = web(coordinator)
 
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = client.get(url("demand"))
 
     assert response.status_code == 200
