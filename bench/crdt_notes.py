@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/crdt_notes.py [--editors 50] [--rate 5] [--seconds 60] [--edits 10000]
                                          [--interval-ms N] [--no-compression]
+    .ci/with-postgres .venv/bin/python bench/crdt_notes.py --edits 0   # the live runs on PostgreSQL
 
-The script starts uvicorn on the project's settings with a throwaway SQLite database (migrated and seeded
+The script starts uvicorn on the project's settings with a throwaway SQLite database, or the PostgreSQL
+database of ``DATABASE_URL`` when one is given (as production runs; both runs share it) (migrated and seeded
 here: one group with ``--editors`` members and one empty note): first one process with the in-memory
 channel layer, then two processes sharing its own redis-server (editors split over them). Each editor is
 a pycrdt client on its own websocket (``doc.sync``, then ``doc.update`` frames) that types ``--rate``
@@ -101,8 +103,11 @@ print(json.dumps({"state": len(bytes(document.state)), "log": log, "rows": docum
 """
 
 
-def environment(var_dir: Path, redis_url: str = "") -> dict[str, str]:
-    return {**common.environment(var_dir, redis_url), "SITE_URL": ORIGIN}
+def environment(var_dir: Path, redis_url: str = "", database_url: str = "") -> dict[str, str]:
+    env = {**common.environment(var_dir, redis_url), "SITE_URL": ORIGIN}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -311,7 +316,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="samverkan-bench-crdt-") as tmp:
         var_dir = Path(tmp)
-        env = environment(var_dir)
+        given = os.environ.get("DATABASE_URL", "")
+        database_url = given if given.startswith(("postgres://", "postgresql://")) else ""
+        env = environment(var_dir, database_url=database_url)
         common.run(env, "manage.py", "migrate", "--noinput", "-v", "0")
         seed = "import django; django.setup()\n" + SEED % {"members": args.editors}
         seeded = json.loads(common.run(env, "-c", seed).splitlines()[-1])
@@ -333,6 +340,7 @@ def main() -> None:
             f"{args.editors} editors typing {args.rate:g} characters/s each for {args.seconds:g} s into one "
             f"note; update interval {args.interval_ms if args.interval_ms is not None else 'default'} ms; "
             f"compression {'off' if args.no_compression else 'on'}; "
+            f"database {'PostgreSQL' if database_url else 'SQLite'}; "
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
         print(
@@ -345,7 +353,7 @@ def main() -> None:
             for label, url, processes in runs:
                 # The server's keepalive out of the way: on a loaded machine the one client process, late
                 # with the pongs of 50 sockets, had them closed mid-run (the notes are measured here).
-                server_env = environment(var_dir, url)
+                server_env = environment(var_dir, url, database_url)
                 if args.interval_ms is not None:
                     server_env["NOTE_UPDATE_INTERVAL_MS"] = str(args.interval_ms)
                 ports, procs = common.start_servers(server_env, processes, "--ws-ping-interval", "3600")
