@@ -151,7 +151,9 @@ class XLSXRenderer(FileRenderer):
 
 class ContentNegotiation(DefaultContentNegotiation):
     """DRF's negotiation, but an unknown ``?format=`` is an input error (400 naming the formats the
-    endpoint offers), not a 404 that would say the address does not exist."""
+    endpoint offers), not a 404 that would say the address does not exist. An unknown format *suffix* in
+    the path (``/people/1.pdf/``, or ``/people/0.0001/``, which the router reads as id 0 in format
+    ``0001``) stays a 404: that address does not exist."""
 
     def select_renderer(
         self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
@@ -160,6 +162,8 @@ class ContentNegotiation(DefaultContentNegotiation):
         try:
             return super().select_renderer(request, renderers, format_suffix)  # type: ignore[no-any-return]
         except Http404:
+            if format_suffix:
+                raise
             offered = ", ".join(sorted({str(renderer.format) for renderer in renderers}))
             raise exceptions.ValidationError(
                 {"format": [_("Unknown format; this address offers: %(formats)s.") % {"formats": offered}]}

@@ -170,3 +170,13 @@ def test_an_unknown_format_is_an_input_error_not_a_missing_page(api, programme_a
     barometer = api(programme_admin).get("/api/v1/reports/barometer/", {"format": "pdf"})
     assert barometer.status_code == 400
     assert barometer.json() == {"format": ["Unknown format; this address offers: csv, json, xlsx."]}
+
+
+def test_an_unknown_format_suffix_in_the_path_is_a_missing_address(api, programme_admin):
+    person = programme_admin.pk
+    client = api(programme_admin)
+    assert client.get(f"/api/v1/people/{person}.json/").status_code == 200
+    # The router reads "0.0001" as id 0 with the format suffix "0001": no such address, as documented.
+    for path in (f"/api/v1/people/{person}.pdf/", "/api/v1/people/0.0001/", "/api/v1/programmes/0.0001/"):
+        answer = client.get(path)
+        assert (path, answer.status_code) == (path, 404)
