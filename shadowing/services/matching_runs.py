@@ -26,7 +26,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Count, DateTimeField, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import CharField, Count, DateTimeField, F, IntegerField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -428,13 +428,16 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
                     *misfits(run, slots, statuses),
                 ]
             )
-        # One UPDATE for every slot: each takes as many seats as the run's proposals have days on it
-        # (counted in the database; unscoped on the rows locked above, as a scoped UPDATE would re-join
-        # the workplace in a subquery).
-        days_on = proposed_days.filter(slot_id=OuterRef("pk")).order_by().values("slot_id")
-        Slot.unscoped_objects.filter(pk__in=proposed_days.values("slot_id")).update(
-            booked=F("booked") + Subquery(days_on.annotate(days=Count("pk")).values("days"))
-        )
+        # Each slot takes as many seats as the run's proposals have days on it, counted in the database:
+        # one UPDATE per distinct count (a slot seldom takes more than a few), each on the slots whose
+        # count it is, found by an uncorrelated subquery (a subquery per slot took 16 s for 5,000 slots
+        # on PostgreSQL). Unscoped on the rows locked above, as a scoped UPDATE would re-join the
+        # workplace in a subquery.
+        per_slot = proposed_days.order_by().values("slot_id").annotate(days=Count("pk"))
+        for days in sorted({row["days"] for row in per_slot}):
+            Slot.unscoped_objects.filter(pk__in=per_slot.filter(days=days).values("slot_id")).update(
+                booked=F("booked") + days
+            )
         # The requests and the events first: both are found by the run's proposals, which the last
         # statement moves on.
         ShadowingRequest.objects.filter(pk__in=proposals.values("request_id")).update(
