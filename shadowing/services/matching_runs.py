@@ -395,7 +395,8 @@ def matching_run_confirm(*, actor: Actor, run: MatchingRun) -> MatchingRun:
 
     Set-based, so that a run of thousands of proposals answers at once: the seats are counted per slot,
     and the counters, statuses and events are written in a fixed handful of statements whatever the size
-    of the run (no list of ids is sent to the database).
+    of the run, plus one slot UPDATE per distinct number of seats a slot takes (no list of ids is sent to
+    the database).
     """
     require_manage(actor, run.programme_id)
     _require_proposed(run)
