@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -82,7 +83,10 @@ def _run_locust(
     think: str,
     classes: list[str],
     prefix: Path,
+    cpu: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
+    """Runs Locust headless and returns its statistics rows; Locust's own processor time (user and system,
+    seconds) goes into ``cpu[prefix.name]``: it runs on the same cores as the stack it measures."""
     env = {**os.environ, "LOAD_SEED": str(seed), "LOAD_THINK": think}
     command = [
         str(Path(sys.executable).parent / "locust"),
@@ -94,7 +98,11 @@ def _run_locust(
         *("--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"),
         *classes,
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603 (our own locustfile)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        cpu[prefix.name] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     with open(f"{prefix}_stats.csv", newline="") as stats:
         return list(csv.DictReader(stats))
 
@@ -241,6 +249,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
             flush=True,
         )
         seconds = round(options.minutes * 60)
+        locust_cpu: dict[str, float] = {}
         load_before = os.getloadavg()
         profiler = _start_profiler(folder, stack.pid, seconds) if options.profile else None
         rows = _run_locust(
@@ -252,6 +261,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
             think=options.think,
             classes=["StaffUser", "ManagerUser", "NoteEditor", "PingUser"],
             prefix=folder / "load",
+            cpu=locust_cpu,
         )
         load_during = os.getloadavg()
         if profiler is not None:
@@ -265,6 +275,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
             think="0,0",
             classes=["StaffUser", "ManagerUser"],
             prefix=folder / "capacity-mix",
+            cpu=locust_cpu,
         )
         ping = _run_locust(
             host=host,
@@ -275,6 +286,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
             think="0,0",
             classes=["PingUser"],
             prefix=folder / "capacity-ping",
+            cpu=locust_cpu,
         )
         if options.keep:
             print(f"stack at {host}; Ctrl-C stops it", flush=True)
@@ -317,6 +329,20 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
     )
     for line in _failures(folder / "capacity-mix") + _failures(folder / "capacity-ping"):
         print(f"  failure: {line}")
+    phases = {
+        "load": seconds,
+        "capacity-mix": options.capacity_seconds,
+        "capacity-ping": options.capacity_seconds,
+    }
+    print(
+        "\nLocust's own processor time (it shares the cores): "
+        + "; ".join(
+            f"{name} {locust_cpu[name]:.1f} s in {phases[name]} s"
+            f" ({100 * locust_cpu[name] / phases[name]:.0f} % of a core)"
+            for name in phases
+            if name in locust_cpu
+        )
+    )
 
     endpoints = [row for row in rows if row["Name"] != "Aggregated"]
     errors = sum(int(row["Failure Count"]) for row in rows if row["Name"] == "Aggregated") + sum(
