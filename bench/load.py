@@ -183,6 +183,74 @@ def _print_profile(path: Path, top: int = 25) -> None:
         print(f"  {100 * count / total:5.1f} %  {frame}")
 
 
+def _role(process: Any) -> str | None:
+    """Which part of the stack a process is, by its command line."""
+    try:
+        command = " ".join(process.cmdline())
+    except Exception:  # noqa: BLE001 (ended or not ours to read: not counted)
+        return None
+    for needle, role in (
+        ("coordinator.servers gunicorn", "gunicorn (HTTP)"),
+        ("coordinator.servers uvicorn", "uvicorn (websockets)"),
+        ("uvicorn", "uvicorn (websockets)"),
+        ("task_worker", "task worker"),
+        ("nginx", "nginx"),
+        ("postgres", "PostgreSQL"),
+        ("redis-server", "Redis"),
+    ):
+        if needle in command:
+            return role
+    return None
+
+
+def _stack_cpu(stack: int, postgres_folder: Path, redis: int) -> dict[str, float]:
+    """Processor time (user and system, seconds) used so far by each part of the stack: the processes
+    under ``serve-prod``, PostgreSQL's server (its processes under the postmaster of ``postgres_folder``)
+    and Redis."""
+    import psutil  # Locust's own dependency
+
+    roots = [psutil.Process(stack), psutil.Process(redis)]
+    data = str(postgres_folder / "data")
+    roots += [p for p in psutil.process_iter(["cmdline"]) if data in " ".join(p.info["cmdline"] or [])]
+    totals: dict[str, float] = {}
+    roles: dict[int, str] = {}
+    seen: set[int] = set()
+    for root in roots:
+        try:
+            family = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            continue
+        for process in family:
+            if process.pid in seen:
+                continue
+            seen.add(process.pid)
+            # uvicorn's workers are started by multiprocessing: a worker is what its parent is.
+            role = _role(process) or roles.get(process.ppid())
+            if role is None:
+                continue
+            roles[process.pid] = role
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            totals[role] = totals.get(role, 0.0) + times.user + times.system
+    return totals
+
+
+def _print_cpu(
+    title: str, before: dict[str, float], after: dict[str, float], seconds: int, requests: int
+) -> None:
+    print(f"\n{title}: processor time by part ({requests:,} requests in {seconds} s)")
+    print("| part | cpu s | % of one core | cpu ms per request |")
+    print("| --- | ---: | ---: | ---: |")
+    total = 0.0
+    for role in sorted(after, key=lambda r: -(after[r] - before.get(r, 0.0))):
+        used = after[role] - before.get(role, 0.0)
+        total += used
+        print(f"| {role} | {used:.1f} | {100 * used / seconds:.0f} | {1000 * used / max(requests, 1):.2f} |")
+    print(f"| all | {total:.1f} | {100 * total / seconds:.0f} | {1000 * total / max(requests, 1):.2f} |")
+
+
 def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -198,6 +266,9 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
     parser.add_argument("--capacity-seconds", type=int, default=30)
     parser.add_argument(
         "--web-workers", type=int, default=None, help="gunicorn workers (serve-prod's default)"
+    )
+    parser.add_argument(
+        "--web-threads", type=int, default=None, help="threads per gunicorn worker (serve-prod's default)"
     )
     parser.add_argument(
         "--socket-workers", type=int, default=None, help="uvicorn workers (serve-prod's default)"
@@ -225,6 +296,8 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
     serve = [sys.executable, "-m", "coordinator.servers", "prod", "--port", str(port)]
     if options.web_workers:
         serve += ["--web-workers", str(options.web_workers)]
+    if options.web_threads:
+        serve += ["--web-threads", str(options.web_threads)]
     if options.socket_workers:
         serve += ["--socket-workers", str(options.socket_workers)]
     log = (folder / "serve-prod.log").open("wb")
@@ -266,6 +339,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
         load_during = os.getloadavg()
         if profiler is not None:
             profiler.wait(timeout=120)
+        cpu_marks = [_stack_cpu(stack.pid, postgres.folder, redis.pid)]
         mix = _run_locust(
             host=host,
             seed=seed,
@@ -277,6 +351,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
             prefix=folder / "capacity-mix",
             cpu=locust_cpu,
         )
+        cpu_marks.append(_stack_cpu(stack.pid, postgres.folder, redis.pid))
         ping = _run_locust(
             host=host,
             seed=seed,
@@ -288,6 +363,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
             prefix=folder / "capacity-ping",
             cpu=locust_cpu,
         )
+        cpu_marks.append(_stack_cpu(stack.pid, postgres.folder, redis.pid))
         if options.keep:
             print(f"stack at {host}; Ctrl-C stops it", flush=True)
             while stack.poll() is None:
@@ -329,6 +405,10 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
     )
     for line in _failures(folder / "capacity-mix") + _failures(folder / "capacity-ping"):
         print(f"  failure: {line}")
+    _print_cpu(
+        "HTTP mix", cpu_marks[0], cpu_marks[1], options.capacity_seconds, int(mix_total["Request Count"])
+    )
+    _print_cpu("ping", cpu_marks[1], cpu_marks[2], options.capacity_seconds, int(ping_total["Request Count"]))
     phases = {
         "load": seconds,
         "capacity-mix": options.capacity_seconds,

@@ -16,7 +16,8 @@ server answers, for the throughput phase).
 
 The HTTP users are Locust's ``FastHttpUser`` (geventhttpclient): Locust runs on the same two cores as the
 stack, and its default ``HttpUser`` (python-requests) spends several times more processor time per request.
-Each user sends its own credentials as headers on every request (``_Client``).
+Each request carries the one credential its kind of client has (``_Client``): pages the session cookie,
+API calls the token, the calendar feed neither.
 
 Names in the statistics start with the kind (``page``, ``api``, ``feed``, ``ws``, ``ping``), which the
 runner uses to check the goals.
@@ -66,29 +67,37 @@ class _Person:
 
 
 class _Client:
-    """A user's HTTP client with the person's credentials on every request: the API token and the session
-    cookie (``FastHttpUser``'s session has no per-user default headers)."""
+    """A user's HTTP client sending each request with the credential its kind of client has: a page with the
+    browser's session cookie, an API call with the integration's token (a client sends one or the other,
+    and the server resolves whichever it gets), the calendar feed with neither (a calendar app knows only
+    the signed address). ``FastHttpUser``'s session has no per-user default headers, hence this wrapper."""
 
-    def __init__(self, session: Any, headers: dict[str, str]) -> None:
+    def __init__(self, session: Any, person: _Person) -> None:
         self.session = session
-        self.headers = headers
+        self.page_headers = {"Cookie": f"sessionid={person.session}", "Accept-Language": "sv"}
+        self.api_headers = {"Authorization": f"Token {person.token}", "Accept-Language": "sv"}
 
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.session.get(url, headers=self.headers, **kwargs)
+    def page(self, url: str, **kwargs: Any) -> Any:
+        return self.session.get(url, headers=self.page_headers, **kwargs)
 
-    def post(self, url: str, **kwargs: Any) -> Any:
-        return self.session.post(url, headers=self.headers, **kwargs)
+    def api_get(self, url: str, **kwargs: Any) -> Any:
+        return self.session.get(url, headers=self.api_headers, **kwargs)
+
+    def api_post(self, url: str, **kwargs: Any) -> Any:
+        return self.session.post(url, headers=self.api_headers, **kwargs)
+
+    def feed(self, url: str, **kwargs: Any) -> Any:
+        return self.session.get(url, **kwargs)
 
 
 class _HttpPerson(FastHttpUser):
     abstract = True
 
-    def sign_in(self, person: dict[str, Any], *, session: bool = True) -> _Person:
+    def sign_in(self, person: dict[str, Any]) -> _Person:
         signed = _Person(person)
-        headers = {"Authorization": f"Token {signed.token}", "Accept-Language": "sv"}
-        if session:
-            headers["Cookie"] = f"sessionid={signed.session}"
-        self.http = _Client(self.client, headers)
+        # No cookie jar: a cookie a page sets (CSRF, language) must not ride along on the API calls.
+        self.client.client.cookiejar = None
+        self.http = _Client(self.client, signed)
         return signed
 
 
@@ -98,22 +107,22 @@ class StaffUser(_HttpPerson):
 
     def on_start(self) -> None:
         self.person = self.sign_in(SEED["staff"][next(_next_staff) % len(SEED["staff"])])
-        mine = self.http.get("/api/v1/seminars/enrolments/", name="api enrolments (mine)")
+        mine = self.http.api_get("/api/v1/seminars/enrolments/", name="api enrolments (mine)")
         # One booking per course: a person already on a round of a course is refused another round of it.
         self.enrolled = {COURSE_OF[row["round"]] for row in mine.json()["results"]} if mine.ok else set()
 
     @task(3)
     def catalogue_page(self) -> None:
-        self.http.get("/seminars/", name="page course catalogue")
+        self.http.page("/seminars/", name="page course catalogue")
 
     @task(3)
     def workplaces_page(self) -> None:
-        self.http.get("/shadowing/", name="page workplaces")
+        self.http.page("/shadowing/", name="page workplaces")
 
     @task(3)
     def free_slots_api(self) -> None:
         since, until = SEED["window"]
-        self.http.get(
+        self.http.api_get(
             "/api/v1/shadowing/slots/",
             params={"free": "true", "date_from": since, "date_to": until},
             name="api slots (free)",
@@ -121,15 +130,15 @@ class StaffUser(_HttpPerson):
 
     @task(2)
     def courses_api(self) -> None:
-        self.http.get("/api/v1/seminars/courses/", name="api courses")
+        self.http.api_get("/api/v1/seminars/courses/", name="api courses")
 
     @task(2)
     def rounds_api(self) -> None:
-        self.http.get("/api/v1/seminars/rounds/", name="api rounds")
+        self.http.api_get("/api/v1/seminars/rounds/", name="api rounds")
 
     @task(1)
     def my_page(self) -> None:
-        self.http.get("/me/", name="page my page")
+        self.http.page("/me/", name="page my page")
 
     @task(1)
     def enrol(self) -> None:
@@ -137,7 +146,7 @@ class StaffUser(_HttpPerson):
         if not open_rounds:
             return
         round_id = random.choice(open_rounds)  # noqa: S311 (load, not security)
-        with self.http.post(
+        with self.http.api_post(
             "/api/v1/seminars/enrolments/", json={"round": round_id}, name="api enrol", catch_response=True
         ) as response:
             if response.status_code == 201:
@@ -158,7 +167,7 @@ class StaffUser(_HttpPerson):
             "windows": [{"starts_on": since, "ends_on": until}],
             "preferences": [{"rank": rank, "workplace": w["id"]} for rank, w in enumerate(wishes, 1)],
         }
-        with self.http.post(
+        with self.http.api_post(
             "/api/v1/shadowing/requests/", json=body, name="api request a visit", catch_response=True
         ) as response:
             if response.status_code == 201:
@@ -168,7 +177,7 @@ class StaffUser(_HttpPerson):
 
     @task(1)
     def calendar_feed(self) -> None:
-        self.http.get(f"/calendar/{self.person.calendar}.ics", name="feed calendar")
+        self.http.feed(f"/calendar/{self.person.calendar}.ics", name="feed calendar")
 
 
 class ManagerUser(_HttpPerson):
@@ -180,11 +189,11 @@ class ManagerUser(_HttpPerson):
 
     @task(1)
     def approvals_page(self) -> None:
-        self.http.get("/shadowing/approvals/", name="page approvals")
+        self.http.page("/shadowing/approvals/", name="page approvals")
 
     @task(2)
     def approve_oldest(self) -> None:
-        waiting = self.http.get(
+        waiting = self.http.api_get(
             "/api/v1/shadowing/requests/",
             params={"status": "pending_approval", "ordering": "submitted_at"},
             name="api requests (to decide)",
@@ -192,7 +201,7 @@ class ManagerUser(_HttpPerson):
         if not waiting.ok or not waiting.json()["results"]:
             return
         pk = waiting.json()["results"][0]["id"]
-        with self.http.post(
+        with self.http.api_post(
             f"/api/v1/shadowing/requests/{pk}/approve/",
             json={"note": "Godkänt."},
             name="api approve a request",
@@ -209,11 +218,11 @@ class PingUser(_HttpPerson):
     wait_time = THINK
 
     def on_start(self) -> None:
-        self.sign_in(SEED["staff"][-1 - next(_next_ping) % len(SEED["staff"])], session=False)
+        self.sign_in(SEED["staff"][-1 - next(_next_ping) % len(SEED["staff"])])
 
     @task
     def ping(self) -> None:
-        self.http.get("/api/v1/ping/", name="ping (baseline)")
+        self.http.api_get("/api/v1/ping/", name="ping (baseline)")
 
 
 class NoteEditor(User):

@@ -169,6 +169,8 @@ def main() -> None:
         "--profile", action="append", default=[], help="a request type to profile (repeatable)"
     )
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sql", action="store_true", help="print each query of one request, with its time")
+    parser.add_argument("--callees", action="append", default=[], help="with --profile: what it called")
     parser.add_argument(
         "--only", action="append", default=[], help="measure only this request type (repeatable)"
     )
@@ -211,11 +213,21 @@ def _measure(options: argparse.Namespace) -> None:
         if options.only and name not in options.only and name != "ping (baseline)":
             continue
         _send(client, make())  # warm: templates, caches, the pool's connection
-        executed: list[str] = []
-        with connection.execute_wrapper(
-            lambda execute, sql, *rest, executed=executed: executed.append(sql) or execute(sql, *rest)
-        ):
+        executed: list[tuple[str, float]] = []
+
+        def timed(execute: Any, sql: str, *rest: Any, executed: list[tuple[str, float]] = executed) -> Any:
+            started = time.perf_counter()
+            try:
+                return execute(sql, *rest)
+            finally:
+                executed.append((sql, (time.perf_counter() - started) * 1000))
+
+        with connection.execute_wrapper(timed):
             _send(client, make())
+        if options.sql:
+            print(f"{name}:")
+            for sql, ms in executed:
+                print(f"  {ms:6.2f} ms  {sql[:160]}")
         cpu = float("inf")
         wall = float("inf")
         for _ in range(options.rounds):
@@ -241,6 +253,10 @@ def _measure(options: argparse.Namespace) -> None:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(options.top)
             print(f"\n--- cProfile of {options.repeat} × {name} ({order}) ---\n{out.getvalue()}")
+        for function in options.callees:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_callees(function)
+            print(f"\n--- what {function} called ---\n{out.getvalue()}")
 
 
 if __name__ == "__main__":
