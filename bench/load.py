@@ -24,7 +24,9 @@ raised (``API_THROTTLE_USER``, ``API_THROTTLE_PING``), since a simulated user wi
 real person's limit by design; every other setting is the production default.
 
 Prints per endpoint: requests, failures, p50/p95/p99 (ms) and requests/s, the load average, and each goal
-as met or not met.
+as met or not met; for the throughput phase the processor time each part of the stack (gunicorn,
+PostgreSQL, the task worker, uvicorn, nginx, Redis) spent per request, and Locust's own processor time in
+each phase (it runs on the same cores).
 """
 
 from __future__ import annotations
