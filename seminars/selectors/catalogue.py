@@ -172,8 +172,8 @@ def catalogue(
     """Courses with rounds that have not started yet, and for each round whether the person may enrol
     (``actor``: the person's own, see ``enrolment_context``)."""
     # The person's bookings are read once, for the eligibility rule (one booking per course) and the page.
-    own = list(_active_enrolments(person, programme).select_related("round"))
-    context = enrolment_context(person, programme, actor=actor, active_enrolments=own)
+    bookings = list(_active_enrolments(person, programme).select_related("round"))
+    context = enrolment_context(person, programme, actor=actor, active_enrolments=bookings)
     upcoming = (
         Round.objects.filter(status=Round.Status.PUBLISHED)
         .filter(Q(starts_at__gt=now) | Q(starts_at__isnull=True))
@@ -192,7 +192,7 @@ def catalogue(
             )
         )
     )
-    mine = {e.round_id: e for e in own}
+    mine = {e.round_id: e for e in bookings}
     result = []
     for course in courses:
         rules = course_rules(course)
