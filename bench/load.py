@@ -24,7 +24,9 @@ raised (``API_THROTTLE_USER``, ``API_THROTTLE_PING``), since a simulated user wi
 real person's limit by design; every other setting is the production default.
 
 Prints per endpoint: requests, failures, p50/p95/p99 (ms) and requests/s, the load average, and each goal
-as met or not met.
+as met or not met; for the throughput phase the processor time each part of the stack (gunicorn,
+PostgreSQL, the task worker, uvicorn, nginx, Redis) spent per request, and Locust's own processor time in
+each phase (it runs on the same cores).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -82,7 +85,10 @@ def _run_locust(
     think: str,
     classes: list[str],
     prefix: Path,
+    cpu: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
+    """Runs Locust headless and returns its statistics rows; Locust's own processor time (user and system,
+    seconds) goes into ``cpu[prefix.name]``: it runs on the same cores as the stack it measures."""
     env = {**os.environ, "LOAD_SEED": str(seed), "LOAD_THINK": think}
     command = [
         str(Path(sys.executable).parent / "locust"),
@@ -94,7 +100,11 @@ def _run_locust(
         *("--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"),
         *classes,
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603 (our own locustfile)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        cpu[prefix.name] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     with open(f"{prefix}_stats.csv", newline="") as stats:
         return list(csv.DictReader(stats))
 
@@ -175,6 +185,74 @@ def _print_profile(path: Path, top: int = 25) -> None:
         print(f"  {100 * count / total:5.1f} %  {frame}")
 
 
+def _role(process: Any) -> str | None:
+    """Which part of the stack a process is, by its command line."""
+    try:
+        command = " ".join(process.cmdline())
+    except Exception:  # noqa: BLE001 (ended or not ours to read: not counted)
+        return None
+    for needle, role in (
+        ("coordinator.servers gunicorn", "gunicorn (HTTP)"),
+        ("coordinator.servers uvicorn", "uvicorn (websockets)"),
+        ("uvicorn", "uvicorn (websockets)"),
+        ("task_worker", "task worker"),
+        ("nginx", "nginx"),
+        ("postgres", "PostgreSQL"),
+        ("redis-server", "Redis"),
+    ):
+        if needle in command:
+            return role
+    return None
+
+
+def _stack_cpu(stack: int, postgres_folder: Path, redis: int) -> dict[str, float]:
+    """Processor time (user and system, seconds) used so far by each part of the stack: the processes
+    under ``serve-prod``, PostgreSQL's server (its processes under the postmaster of ``postgres_folder``)
+    and Redis."""
+    import psutil  # Locust's own dependency
+
+    roots = [psutil.Process(stack), psutil.Process(redis)]
+    data = str(postgres_folder / "data")
+    roots += [p for p in psutil.process_iter(["cmdline"]) if data in " ".join(p.info["cmdline"] or [])]
+    totals: dict[str, float] = {}
+    roles: dict[int, str] = {}
+    seen: set[int] = set()
+    for root in roots:
+        try:
+            family = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            continue
+        for process in family:
+            if process.pid in seen:
+                continue
+            seen.add(process.pid)
+            # uvicorn's workers are started by multiprocessing: a worker is what its parent is.
+            role = _role(process) or roles.get(process.ppid())
+            if role is None:
+                continue
+            roles[process.pid] = role
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            totals[role] = totals.get(role, 0.0) + times.user + times.system
+    return totals
+
+
+def _print_cpu(
+    title: str, before: dict[str, float], after: dict[str, float], seconds: int, requests: int
+) -> None:
+    print(f"\n{title}: processor time by part ({requests:,} requests in {seconds} s)")
+    print("| part | cpu s | % of one core | cpu ms per request |")
+    print("| --- | ---: | ---: | ---: |")
+    total = 0.0
+    for role in sorted(after, key=lambda r: -(after[r] - before.get(r, 0.0))):
+        used = after[role] - before.get(role, 0.0)
+        total += used
+        print(f"| {role} | {used:.1f} | {100 * used / seconds:.0f} | {1000 * used / max(requests, 1):.2f} |")
+    print(f"| all | {total:.1f} | {100 * total / seconds:.0f} | {1000 * total / max(requests, 1):.2f} |")
+
+
 def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -190,6 +268,9 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
     parser.add_argument("--capacity-seconds", type=int, default=30)
     parser.add_argument(
         "--web-workers", type=int, default=None, help="gunicorn workers (serve-prod's default)"
+    )
+    parser.add_argument(
+        "--web-threads", type=int, default=None, help="threads per gunicorn worker (serve-prod's default)"
     )
     parser.add_argument(
         "--socket-workers", type=int, default=None, help="uvicorn workers (serve-prod's default)"
@@ -217,6 +298,8 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
     serve = [sys.executable, "-m", "coordinator.servers", "prod", "--port", str(port)]
     if options.web_workers:
         serve += ["--web-workers", str(options.web_workers)]
+    if options.web_threads:
+        serve += ["--web-threads", str(options.web_threads)]
     if options.socket_workers:
         serve += ["--socket-workers", str(options.socket_workers)]
     log = (folder / "serve-prod.log").open("wb")
@@ -241,6 +324,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
             flush=True,
         )
         seconds = round(options.minutes * 60)
+        locust_cpu: dict[str, float] = {}
         load_before = os.getloadavg()
         profiler = _start_profiler(folder, stack.pid, seconds) if options.profile else None
         rows = _run_locust(
@@ -252,10 +336,12 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
             think=options.think,
             classes=["StaffUser", "ManagerUser", "NoteEditor", "PingUser"],
             prefix=folder / "load",
+            cpu=locust_cpu,
         )
         load_during = os.getloadavg()
         if profiler is not None:
             profiler.wait(timeout=120)
+        cpu_marks = [_stack_cpu(stack.pid, postgres.folder, redis.pid)]
         mix = _run_locust(
             host=host,
             seed=seed,
@@ -265,7 +351,9 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
             think="0,0",
             classes=["StaffUser", "ManagerUser"],
             prefix=folder / "capacity-mix",
+            cpu=locust_cpu,
         )
+        cpu_marks.append(_stack_cpu(stack.pid, postgres.folder, redis.pid))
         ping = _run_locust(
             host=host,
             seed=seed,
@@ -275,7 +363,9 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
             think="0,0",
             classes=["PingUser"],
             prefix=folder / "capacity-ping",
+            cpu=locust_cpu,
         )
+        cpu_marks.append(_stack_cpu(stack.pid, postgres.folder, redis.pid))
         if options.keep:
             print(f"stack at {host}; Ctrl-C stops it", flush=True)
             while stack.poll() is None:
@@ -317,6 +407,24 @@ def main() -> int:  # noqa: PLR0915 (one linear script)
     )
     for line in _failures(folder / "capacity-mix") + _failures(folder / "capacity-ping"):
         print(f"  failure: {line}")
+    _print_cpu(
+        "HTTP mix", cpu_marks[0], cpu_marks[1], options.capacity_seconds, int(mix_total["Request Count"])
+    )
+    _print_cpu("ping", cpu_marks[1], cpu_marks[2], options.capacity_seconds, int(ping_total["Request Count"]))
+    phases = {
+        "load": seconds,
+        "capacity-mix": options.capacity_seconds,
+        "capacity-ping": options.capacity_seconds,
+    }
+    print(
+        "\nLocust's own processor time (it shares the cores): "
+        + "; ".join(
+            f"{name} {locust_cpu[name]:.1f} s in {phases[name]} s"
+            f" ({100 * locust_cpu[name] / phases[name]:.0f} % of a core)"
+            for name in phases
+            if name in locust_cpu
+        )
+    )
 
     endpoints = [row for row in rows if row["Name"] != "Aggregated"]
     errors = sum(int(row["Failure Count"]) for row in rows if row["Name"] == "Aggregated") + sum(

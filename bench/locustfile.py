@@ -14,6 +14,11 @@ server answers, for the throughput phase).
   once the edit is applied and stored, as a socket's frames are handled in order).
 - ``PingUser``: ``GET /api/v1/ping/``, the baseline measured in the same run.
 
+The HTTP users are Locust's ``FastHttpUser`` (geventhttpclient): Locust runs on the same two cores as the
+stack, and its default ``HttpUser`` (python-requests) spends several times more processor time per request.
+Each request carries the one credential its kind of client has (``_Client``): pages the session cookie,
+API calls the token, the calendar feed neither.
+
 Names in the statistics start with the kind (``page``, ``api``, ``feed``, ``ws``, ``ping``), which the
 runner uses to check the goals.
 """
@@ -30,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from locust import HttpUser, User, between, constant, events, task
+from locust import FastHttpUser, User, between, constant, events, task
 from pycrdt import Doc, Text
 from websockets.sync.client import ClientConnection, connect
 
@@ -61,31 +66,63 @@ class _Person:
         self.calendar: str = person["calendar"]
 
 
-class StaffUser(HttpUser):
+class _Client:
+    """A user's HTTP client sending each request with the credential its kind of client has: a page with the
+    browser's session cookie, an API call with the integration's token (a client sends one or the other,
+    and the server resolves whichever it gets), the calendar feed with neither (a calendar app knows only
+    the signed address). ``FastHttpUser``'s session has no per-user default headers, hence this wrapper."""
+
+    def __init__(self, session: Any, person: _Person) -> None:
+        self.session = session
+        self.page_headers = {"Cookie": f"sessionid={person.session}", "Accept-Language": "sv"}
+        self.api_headers = {"Authorization": f"Token {person.token}", "Accept-Language": "sv"}
+
+    def page(self, url: str, **kwargs: Any) -> Any:
+        return self.session.get(url, headers=self.page_headers, **kwargs)
+
+    def api_get(self, url: str, **kwargs: Any) -> Any:
+        return self.session.get(url, headers=self.api_headers, **kwargs)
+
+    def api_post(self, url: str, **kwargs: Any) -> Any:
+        return self.session.post(url, headers=self.api_headers, **kwargs)
+
+    def feed(self, url: str, **kwargs: Any) -> Any:
+        return self.session.get(url, **kwargs)
+
+
+class _HttpPerson(FastHttpUser):
+    abstract = True
+
+    def sign_in(self, person: dict[str, Any]) -> _Person:
+        signed = _Person(person)
+        # No cookie jar: a cookie a page sets (CSRF, language) must not ride along on the API calls.
+        self.client.client.cookiejar = None
+        self.http = _Client(self.client, signed)
+        return signed
+
+
+class StaffUser(_HttpPerson):
     weight = 14
     wait_time = THINK
 
     def on_start(self) -> None:
-        self.person = _Person(SEED["staff"][next(_next_staff) % len(SEED["staff"])])
-        self.client.headers["Authorization"] = f"Token {self.person.token}"
-        self.client.cookies.set("sessionid", self.person.session)
-        self.client.headers["Accept-Language"] = "sv"
-        mine = self.client.get("/api/v1/seminars/enrolments/", name="api enrolments (mine)")
+        self.person = self.sign_in(SEED["staff"][next(_next_staff) % len(SEED["staff"])])
+        mine = self.http.api_get("/api/v1/seminars/enrolments/", name="api enrolments (mine)")
         # One booking per course: a person already on a round of a course is refused another round of it.
         self.enrolled = {COURSE_OF[row["round"]] for row in mine.json()["results"]} if mine.ok else set()
 
     @task(3)
     def catalogue_page(self) -> None:
-        self.client.get("/seminars/", name="page course catalogue")
+        self.http.page("/seminars/", name="page course catalogue")
 
     @task(3)
     def workplaces_page(self) -> None:
-        self.client.get("/shadowing/", name="page workplaces")
+        self.http.page("/shadowing/", name="page workplaces")
 
     @task(3)
     def free_slots_api(self) -> None:
         since, until = SEED["window"]
-        self.client.get(
+        self.http.api_get(
             "/api/v1/shadowing/slots/",
             params={"free": "true", "date_from": since, "date_to": until},
             name="api slots (free)",
@@ -93,15 +130,15 @@ class StaffUser(HttpUser):
 
     @task(2)
     def courses_api(self) -> None:
-        self.client.get("/api/v1/seminars/courses/", name="api courses")
+        self.http.api_get("/api/v1/seminars/courses/", name="api courses")
 
     @task(2)
     def rounds_api(self) -> None:
-        self.client.get("/api/v1/seminars/rounds/", name="api rounds")
+        self.http.api_get("/api/v1/seminars/rounds/", name="api rounds")
 
     @task(1)
     def my_page(self) -> None:
-        self.client.get("/me/", name="page my page")
+        self.http.page("/me/", name="page my page")
 
     @task(1)
     def enrol(self) -> None:
@@ -109,7 +146,7 @@ class StaffUser(HttpUser):
         if not open_rounds:
             return
         round_id = random.choice(open_rounds)  # noqa: S311 (load, not security)
-        with self.client.post(
+        with self.http.api_post(
             "/api/v1/seminars/enrolments/", json={"round": round_id}, name="api enrol", catch_response=True
         ) as response:
             if response.status_code == 201:
@@ -130,7 +167,7 @@ class StaffUser(HttpUser):
             "windows": [{"starts_on": since, "ends_on": until}],
             "preferences": [{"rank": rank, "workplace": w["id"]} for rank, w in enumerate(wishes, 1)],
         }
-        with self.client.post(
+        with self.http.api_post(
             "/api/v1/shadowing/requests/", json=body, name="api request a visit", catch_response=True
         ) as response:
             if response.status_code == 201:
@@ -140,25 +177,23 @@ class StaffUser(HttpUser):
 
     @task(1)
     def calendar_feed(self) -> None:
-        self.client.get(f"/calendar/{self.person.calendar}.ics", name="feed calendar")
+        self.http.feed(f"/calendar/{self.person.calendar}.ics", name="feed calendar")
 
 
-class ManagerUser(HttpUser):
+class ManagerUser(_HttpPerson):
     weight = 1
     wait_time = THINK
 
     def on_start(self) -> None:
-        self.person = _Person(SEED["managers"][next(_next_manager) % len(SEED["managers"])])
-        self.client.headers["Authorization"] = f"Token {self.person.token}"
-        self.client.cookies.set("sessionid", self.person.session)
+        self.person = self.sign_in(SEED["managers"][next(_next_manager) % len(SEED["managers"])])
 
     @task(1)
     def approvals_page(self) -> None:
-        self.client.get("/shadowing/approvals/", name="page approvals")
+        self.http.page("/shadowing/approvals/", name="page approvals")
 
     @task(2)
     def approve_oldest(self) -> None:
-        waiting = self.client.get(
+        waiting = self.http.api_get(
             "/api/v1/shadowing/requests/",
             params={"status": "pending_approval", "ordering": "submitted_at"},
             name="api requests (to decide)",
@@ -166,7 +201,7 @@ class ManagerUser(HttpUser):
         if not waiting.ok or not waiting.json()["results"]:
             return
         pk = waiting.json()["results"][0]["id"]
-        with self.client.post(
+        with self.http.api_post(
             f"/api/v1/shadowing/requests/{pk}/approve/",
             json={"note": "Godkänt."},
             name="api approve a request",
@@ -178,17 +213,16 @@ class ManagerUser(HttpUser):
                 response.failure(f"{response.status_code}: {response.text[:200]}")
 
 
-class PingUser(HttpUser):
+class PingUser(_HttpPerson):
     weight = 2
     wait_time = THINK
 
     def on_start(self) -> None:
-        person = SEED["staff"][-1 - next(_next_ping) % len(SEED["staff"])]
-        self.client.headers["Authorization"] = f"Token {person['token']}"
+        self.sign_in(SEED["staff"][-1 - next(_next_ping) % len(SEED["staff"])])
 
     @task
     def ping(self) -> None:
-        self.client.get("/api/v1/ping/", name="ping (baseline)")
+        self.http.api_get("/api/v1/ping/", name="ping (baseline)")
 
 
 class NoteEditor(User):

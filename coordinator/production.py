@@ -284,14 +284,14 @@ def task_worker_commands(count: int, command: str = DEFAULT_TASK_COMMAND) -> lis
 
 
 def server_commands(
-    *, web_port: int, socket_port: int, web_workers: int, socket_workers: int
+    *, web_port: int, socket_port: int, web_workers: int, socket_workers: int, web_threads: int = 4
 ) -> dict[str, list[str]]:
     servers = [sys.executable, "-m", "coordinator.servers"]
     return {
         "gunicorn": [
             *servers,
             "gunicorn",
-            *("-k", "gthread", "-w", str(web_workers), "--threads", "4"),
+            *("-k", "gthread", "-w", str(web_workers), "--threads", str(web_threads)),
             *("--bind", f"127.0.0.1:{web_port}", "--keep-alive", "75", "--backlog", "4096"),
             *("--graceful-timeout", "10", "--log-level", "warning"),
         ],
@@ -392,6 +392,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--host", default="127.0.0.1", help="the address nginx listens on")
     parser.add_argument("--web-workers", type=int, default=2 * cores, help="gunicorn worker processes")
+    parser.add_argument("--web-threads", type=int, default=4, help="threads of each gunicorn worker")
     parser.add_argument("--socket-workers", type=int, default=cores, help="uvicorn worker processes")
     parser.add_argument("--task-workers", type=int, default=1, help="task worker processes (0: none)")
     parser.add_argument("--task-command", default=DEFAULT_TASK_COMMAND, help="one task worker's command line")
@@ -437,6 +438,7 @@ def serve(argv: Sequence[str]) -> int:
             socket_port=socket_port,
             web_workers=options.web_workers,
             socket_workers=options.socket_workers,
+            web_threads=options.web_threads,
         )
         for name, command in commands.items():
             stack.start(name, command, env)

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from coordinator.production import ROOT, Postgres, collect_static, static_sources_fingerprint
+from coordinator.production import (
+    ROOT,
+    Postgres,
+    collect_static,
+    parse,
+    server_commands,
+    static_sources_fingerprint,
+)
 
 
 @pytest.fixture
@@ -82,3 +89,19 @@ def test_files_collected_under_var_do_not_change_the_sources_fingerprint():
         assert static_sources_fingerprint() == before
     finally:
         shutil.rmtree(collected)
+
+
+def test_gunicorn_runs_the_workers_and_threads_asked_for_with_four_threads_by_default():
+    chosen = parse(["--web-workers", "3", "--web-threads", "8"])
+
+    command = server_commands(
+        web_port=8001,
+        socket_port=8002,
+        web_workers=chosen.web_workers,
+        socket_workers=1,
+        web_threads=chosen.web_threads,
+    )["gunicorn"]
+
+    assert parse([]).web_threads == 4
+    start = command.index("-k")
+    assert command[start : start + 6] == ["-k", "gthread", "-w", "3", "--threads", "8"]

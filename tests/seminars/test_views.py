@@ -106,7 +106,7 @@ def test_catalogue_query_count(web, programme, provider_org, staff_a, n, django_
         SessionFactory(round=round_)
     client = web(staff_a)
 
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = client.get(url("catalogue"))
 
     assert response.status_code == 200
@@ -125,6 +125,25 @@ def test_catalogue_shows_why_a_round_is_closed_to_me(
 
     assert "These courses must be completed first: PTSD – grundkurs." in content
     assert f'href="{url("round-detail", round_.pk)}">Enrol</a>' in content
+
+
+def test_catalogue_shows_my_booking_and_closes_the_other_rounds_of_its_course(
+    web, programme, course, provider_org, round_, session, staff_a, staff_b
+):
+    second = RoundFactory(course=course, label="Omgång 2")
+    SessionFactory(round=second)
+    other = CourseFactory(programme=programme, title="Samtal med tolk", providers=[provider_org])
+    other_round = RoundFactory(course=other)
+    SessionFactory(round=other_round)
+    make_enrolment(round_, staff_a)
+    make_enrolment(other_round, staff_b)  # someone else's booking closes nothing for me
+
+    content = web(staff_a).get(url("catalogue")).content.decode()
+
+    assert content.count('<span class="tag">Confirmed</span>') == 1
+    assert content.count("There is already a booking on a round of this course.") == 1
+    assert f'href="{url("round-detail", other_round.pk)}">Enrol</a>' in content
+    assert f'href="{url("round-detail", second.pk)}">Enrol</a>' not in content
 
 
 def test_enrol_from_round_page(web, round_, session, staff_a):
