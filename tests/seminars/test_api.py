@@ -413,6 +413,31 @@ def test_enrolment_list_query_count(api, course, staff_a, n, django_assert_num_q
     assert [row["queue_position"] for row in response.json()["results"]] == [1] * n
 
 
+@pytest.mark.parametrize("path", ["enrolments", "waitlist"])
+def test_enrolment_lists_read_only_the_tables_and_columns_they_show(api, round_, staff_a, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_enrolment(round_, staff_a, status=S.WAITING)
+    client = api(staff_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{API}/{path}/")
+
+    (page,) = [query["sql"] for query in queries.captured_queries if "OVER ()" in query["sql"]]
+    outer = page.split(" WHERE ")[0]  # the page's own joins, before the visibility subquery
+    assert outer.count(" JOIN ") == 5  # round, course, person, user, organisation
+    assert ('"approval_decided_at"' in outer, '"description"' in outer, '"phone"' in outer) == (
+        True,
+        False,
+        False,
+    )
+    assert [
+        (row["course_title"], row["round_label"], row["organisation_name"])
+        for row in response.json()["results"]
+    ] == [("PTSD – grundkurs", "Omgång 1", "Migrationsverket")]
+
+
 def test_enrolments_of_colleagues_are_not_listed_but_line_managers_and_coordinators_see_them(
     api, round_, session, staff_a, staff_b, manager, coordinator, people_a
 ):
