@@ -20,8 +20,8 @@ from typing import Generic, TypeVar
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models import Expression, Model, QuerySet
+from django.db.models.query import RelatedPopulator, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
 ModelT = TypeVar("ModelT", bound=Model)
@@ -35,9 +35,14 @@ class _Compiled:
     params: tuple[object, ...]
     position: int  # of the placeholder among the parameters
     compiler: SQLCompiler
+    model: type[Model]
     init_list: list[str]
     start: int
     end: int
+    # What turns a row into instances, worked out once as well (neither holds anything of a row).
+    converters: dict[int, tuple[list[Callable[..., object]], Expression]]
+    populators: list[RelatedPopulator]
+    annotations: list[tuple[str, int]]
 
 
 class PreparedQuery(Generic[ModelT]):
@@ -61,7 +66,20 @@ class PreparedQuery(Generic[ModelT]):
         select_fields = compiler.klass_info["select_fields"]
         start, end = select_fields[0], select_fields[-1] + 1
         init_list = [column[0].target.attname for column in compiler.select[start:end]]
-        return _Compiled(sql, tuple(params), positions[0], compiler, init_list, start, end)
+        return _Compiled(
+            sql,
+            tuple(params),
+            positions[0],
+            compiler,
+            compiler.klass_info["model"],
+            init_list,
+            start,
+            end,
+            compiler.get_converters([column[0] for column in compiler.select]),
+            # django-stubs describe a later Django's signature (with fetch_mode); 5.2's takes three.
+            get_related_populators(compiler.klass_info, compiler.select, connection.alias),  # type: ignore[call-arg]
+            list(compiler.annotation_col_map.items()),
+        )
 
     def fetch(self, value: int | str, using: str = "default") -> list[ModelT]:
         connection = connections[using]
@@ -77,22 +95,15 @@ class PreparedQuery(Generic[ModelT]):
             cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
             rows = cursor.fetchall()
         # What django.db.models.query.ModelIterable does with the rows of a compiled query.
-        compiler = compiled.compiler
-        converters = compiler.get_converters([column[0] for column in compiler.select])
-        if converters:
-            rows = list(compiler.apply_converters(rows, converters))
-        klass_info = compiler.klass_info
-        assert klass_info is not None
-        model: type[ModelT] = klass_info["model"]
-        # django-stubs describe a later Django's signature (with fetch_mode); 5.2's takes three arguments.
-        populators = get_related_populators(klass_info, compiler.select, using)  # type: ignore[call-arg]
-        annotations = compiler.annotation_col_map.items()
+        if compiled.converters:
+            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+        model: type[ModelT] = compiled.model  # type: ignore[assignment]
         instances = []
         for row in rows:
             instance = model.from_db(using, compiled.init_list, row[compiled.start : compiled.end])
-            for populator in populators:
+            for populator in compiled.populators:
                 populator.populate(row, instance)
-            for name, position in annotations:
+            for name, position in compiled.annotations:
                 setattr(instance, name, row[position])
             instances.append(instance)
         return instances
