@@ -295,7 +295,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "coordinator.core.drf.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "coordinator.core.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "coordinator.core.schema.AutoSchema",

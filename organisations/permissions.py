@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import F
+from django.db.models import F, QuerySet
 
+from coordinator.core.prepared import PreparedQuery
 from organisations.models import (
     Membership,
     Organisation,
@@ -102,6 +103,23 @@ def _person_of(user: User) -> Person | None:
     return found
 
 
+def _memberships_of(person_id: int | str) -> QuerySet[Membership]:
+    """One row per (active membership, role) of a person, with its programme: the roles and the programmes
+    come along in the same query (a membership without a role gives one row with role None)."""
+    # The identity lookup itself cannot be scoped (it decides the scope); it reads only this person's rows.
+    return (
+        Membership.unscoped_objects.filter(person_id=person_id, is_active=True)
+        .select_related("programme")
+        .annotate(role=F("role_assignments__role"))
+        .order_by("programme__name", "pk")
+    )
+
+
+# Every request with a signed-in person reads it: compiled to SQL once per connection (no caching of the
+# rows, so an ended membership or a removed role counts on the next request).
+MEMBERSHIPS_QUERY: PreparedQuery[Membership] = PreparedQuery(_memberships_of, placeholder=-(2**62) + 7)
+
+
 def actor_for(user: Any) -> Actor:
     """The actor for a user, cached on the user object for the rest of the request."""
     if user is None or not user.is_authenticated:
@@ -109,19 +127,11 @@ def actor_for(user: Any) -> Actor:
     cached = getattr(user, "_samverkan_actor", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    # The identity lookup itself cannot be scoped (it decides the scope); it reads only this user's rows.
     person = _person_of(user)
     memberships: dict[int, MembershipInfo] = {}
     programmes: dict[int, Programme] = {}
     if person is not None:
-        # One row per (membership, role), with its programme: the roles and the programmes come along in
-        # the same query (a membership without a role gives one row with role None).
-        rows = (
-            Membership.unscoped_objects.filter(person=person, is_active=True)
-            .select_related("programme")
-            .annotate(role=F("role_assignments__role"))
-            .order_by("programme__name", "pk")
-        )
+        rows = MEMBERSHIPS_QUERY.fetch(person.pk)
         roles_of: dict[int, set[str]] = {}
         for row in rows:
             programme_id = row.programme_id
@@ -131,8 +141,9 @@ def actor_for(user: Any) -> Actor:
                     row.pk, programme_id, row.work_role_id, frozenset()
                 )
                 programmes[programme_id] = row.programme
-            if row.role is not None:
-                roles_of[programme_id].add(row.role)
+            role = row.role  # type: ignore[attr-defined]  # the query's annotation
+            if role is not None:
+                roles_of[programme_id].add(role)
         memberships = {
             pid: MembershipInfo(info.membership_id, pid, info.work_role_id, frozenset(roles_of[pid]))
             for pid, info in memberships.items()

@@ -112,8 +112,16 @@ class DiscussionGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
                     round__course__programme__in=providing, round__course__providers=actor.organisation_id
                 )
         visible = DiscussionGroup.objects.filter(condition).values("pk")
+        # Only what the serializer shows of each member: its booking's person's name and organisation's name.
         members = DiscussionGroupMember.objects.select_related(
             "enrolment__person__user", "enrolment__organisation"
+        ).only(
+            "group",
+            "enrolment__person__erased_at",
+            "enrolment__person__user__first_name",
+            "enrolment__person__user__last_name",
+            "enrolment__person__user__username",
+            "enrolment__organisation__name",
         )
         return (
             queryset.filter(pk__in=visible)

@@ -56,6 +56,21 @@ def with_enrolment_joins(queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
     )
 
 
+def with_enrolment_list_joins(queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
+    """What ``serializers.EnrolmentSerializer`` shows of a booking and nothing more: its own columns, its
+    round's label and course title, the person's name and the organisation's name."""
+    return queryset.select_related("round__course", "person__user", "organisation").only(
+        *(field.name for field in Enrolment._meta.concrete_fields),
+        "round__label",
+        "round__course__title",
+        "person__erased_at",
+        "person__user__first_name",
+        "person__user__last_name",
+        "person__user__username",
+        "organisation__name",
+    )
+
+
 def queue_positions(round_ids: Iterable[int]) -> dict[int, int]:
     """Each waiting enrolment's place in its round's queue (1 = next), in one query."""
     positions: dict[int, int] = {}

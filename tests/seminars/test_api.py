@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from coordinator.core.models import OutboundEmail
-from organisations.models import PlatformRole
+from organisations.models import Person, PlatformRole
 from organisations.permissions import forget_actor
 from seminars.models import Attendance, Completion, Course, Enrolment, OrganisationQuota, Round, RoundCost
 from tests.factories import FunderFactory
@@ -413,6 +413,31 @@ def test_enrolment_list_query_count(api, course, staff_a, n, django_assert_num_q
     assert [row["queue_position"] for row in response.json()["results"]] == [1] * n
 
 
+@pytest.mark.parametrize("path", ["enrolments", "waitlist"])
+def test_enrolment_lists_read_only_the_tables_and_columns_they_show(api, round_, staff_a, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_enrolment(round_, staff_a, status=S.WAITING)
+    client = api(staff_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{API}/{path}/")
+
+    (page,) = [query["sql"] for query in queries.captured_queries if "OVER ()" in query["sql"]]
+    outer = page.split(" WHERE ")[0]  # the page's own joins, before the visibility subquery
+    assert outer.count(" JOIN ") == 5  # round, course, person, user, organisation
+    assert ('"approval_decided_at"' in outer, '"description"' in outer, '"phone"' in outer) == (
+        True,
+        False,
+        False,
+    )
+    assert [
+        (row["course_title"], row["round_label"], row["organisation_name"])
+        for row in response.json()["results"]
+    ] == [("PTSD – grundkurs", "Omgång 1", "Migrationsverket")]
+
+
 def test_enrolments_of_colleagues_are_not_listed_but_line_managers_and_coordinators_see_them(
     api, round_, session, staff_a, staff_b, manager, coordinator, people_a
 ):
@@ -640,6 +665,37 @@ def test_group_list_query_count(
 
     assert response.json()["count"] == n
     assert all(len({m["organisation"] for m in g["members"]}) == 2 for g in response.json()["results"])
+
+
+def test_group_list_reads_only_the_member_columns_it_shows(api, round_, people_a, people_b, coordinator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Round.unscoped_objects.filter(pk=round_.pk).update(capacity=12)
+    for person in people_a(1) + people_b(1):
+        make_enrolment(round_, person)
+    client = api(coordinator)
+    assert (
+        client.post(f"{API}/rounds/{round_.pk}/form-groups/", {"group_size": 2}, format="json").status_code
+        == 201
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{API}/groups/")
+
+    (members,) = [
+        query["sql"] for query in queries.captured_queries if "discussiongroupmember" in query["sql"]
+    ]
+    read = (
+        '"motivation"' in members,
+        '"email"' in members,
+        '"job_title"' in members,
+        '"first_name"' in members,
+    )
+    assert read == (False, False, False, True)
+    assert sorted(m["person_name"] for m in response.json()["results"][0]["members"]) == sorted(
+        person.full_name for person in Person.unscoped_objects.filter(seminar_enrolments__round=round_)
+    )
 
 
 def test_form_groups_by_staff_is_forbidden(api, round_, staff_a):

@@ -1,0 +1,109 @@
+"""A fixed query compiled to SQL once per database connection, for the reads every request makes.
+
+Turning a queryset into SQL (joins, columns, ordering) costs more processor time than the database takes to
+answer a small query by key, and the API reads the same two queries on every call (the token with its user
+and person; the person's memberships with their roles and programmes). ``PreparedQuery`` compiles its
+queryset once per connection, with a placeholder for the one value that changes, and afterwards only runs
+the SQL with that value and builds the instances from the rows as the queryset would (its
+``select_related`` objects and annotations included).
+
+Nothing is cached but the SQL text: every call reads the database, so a revoked token or an ended
+membership counts on the very next request. The query goes through Django's cursor (query logging,
+execute wrappers and errors as for any other query).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Expression, Model, QuerySet
+from django.db.models.query import RelatedPopulator, get_related_populators
+from django.db.models.sql.compiler import SQLCompiler
+
+ModelT = TypeVar("ModelT", bound=Model)
+
+_CACHE_ATTRIBUTE = "_samverkan_prepared_queries"
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[object, ...]
+    position: int  # of the placeholder among the parameters
+    compiler: SQLCompiler
+    model: type[Model]
+    init_list: list[str]
+    start: int
+    end: int
+    # What turns a row into instances, worked out once as well (neither holds anything of a row).
+    converters: dict[int, tuple[list[Callable[..., object]], Expression]]
+    populators: list[RelatedPopulator]
+    annotations: list[tuple[str, int]]
+
+
+class PreparedQuery(Generic[ModelT]):
+    """``build(value)`` is the queryset for one value (a key, a person's id); ``placeholder`` a value of the
+    same type that no real call uses, which must reach the SQL as exactly one parameter. ``fetch(value)``
+    returns what ``list(build(value))`` would, without compiling the queryset again."""
+
+    def __init__(self, build: Callable[[int | str], QuerySet[ModelT]], placeholder: int | str) -> None:
+        self.build = build
+        self.placeholder = placeholder
+
+    def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
+        queryset = self.build(self.placeholder)
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        positions = [index for index, param in enumerate(params) if param == self.placeholder]
+        if len(positions) != 1:
+            raise ValueError(f"The placeholder must be one parameter of the query, not {len(positions)}.")
+        if compiler.klass_info is None or compiler.has_extra_select:
+            raise ValueError("A prepared query reads model instances without extra columns.")
+        select_fields = compiler.klass_info["select_fields"]
+        start, end = select_fields[0], select_fields[-1] + 1
+        init_list = [column[0].target.attname for column in compiler.select[start:end]]
+        return _Compiled(
+            sql,
+            tuple(params),
+            positions[0],
+            compiler,
+            compiler.klass_info["model"],
+            init_list,
+            start,
+            end,
+            compiler.get_converters([column[0] for column in compiler.select]),
+            # django-stubs describe a later Django's signature (with fetch_mode); 5.2's takes three.
+            get_related_populators(compiler.klass_info, compiler.select, connection.alias),  # type: ignore[call-arg]
+            list(compiler.annotation_col_map.items()),
+        )
+
+    def fetch(self, value: int | str, using: str = "default") -> list[ModelT]:
+        connection = connections[using]
+        # Kept on the connection object: one per thread and database, as Django keeps connections, and
+        # gone with it.
+        cache: dict[int, _Compiled] = connection.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
+        compiled = cache.get(id(self))
+        if compiled is None:
+            compiled = cache[id(self)] = self._compile(connection)
+        params: list[object] = list(compiled.params)
+        params[compiled.position] = value
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
+            rows = cursor.fetchall()
+        # What django.db.models.query.ModelIterable does with the rows of a compiled query.
+        if compiled.converters:
+            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+        model: type[ModelT] = compiled.model  # type: ignore[assignment]
+        instances = []
+        for row in rows:
+            instance = model.from_db(using, compiled.init_list, row[compiled.start : compiled.end])
+            for populator in compiled.populators:
+                populator.populate(row, instance)
+            for name, position in compiled.annotations:
+                setattr(instance, name, row[position])
+            instances.append(instance)
+        return instances
