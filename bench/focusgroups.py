@@ -1,7 +1,8 @@
 """Live notes: 100 and 500 sockets in one focus group, edits broadcast; delivery latency with the in-memory
 and the Redis channel layer (goals: p99 under 100 ms to 100 sockets, under 250 ms to 500 over two processes).
 
-    .venv/bin/python bench/focusgroups.py [--sockets 100 500] [--edits 30]
+    .venv/bin/python bench/focusgroups.py [--sockets 100 500] [--edits 30] [--layers memory redis1 redis2]
+        [--profile DIR] [--no-compression]
 
 For each layer the script starts uvicorn (one process; for Redis also a run with the sockets split over two
 processes) on the project's settings with a throwaway SQLite database (migrated and seeded here: one group,
@@ -11,7 +12,9 @@ socket (the editor) then saves the note ``--edits`` times, waiting each time unt
 received the ``saved`` broadcast; the delivery latency of a socket is the time from sending the save to
 that socket receiving the broadcast. The save itself (permission check, compare-and-set, version row,
 commit) is inside that time. Baseline in the same run: the round trip of a ``ping`` (no database, no
-broadcast) on the editor's socket. Client and server share the machine's two cores.
+broadcast) on the editor's socket. Client and server share the machine's two cores: each row also gives
+the client's own CPU while the saves run (a share of one core). The servers run with DEBUG off, as in
+production. ``--profile DIR`` records each server with py-spy (collapsed stacks, one file per process).
 """
 
 from __future__ import annotations
@@ -310,7 +313,13 @@ def main() -> None:
         type=Path,
         help="record each server process with py-spy into this folder (flame graphs, one per process)",
     )
+    parser.add_argument(
+        "--no-compression",
+        action="store_true",
+        help="servers without permessage-deflate (by default it is offered, and every socket takes it)",
+    )
     args = parser.parse_args()
+    extra = ["--ws-per-message-deflate", "false"] if args.no_compression else []
     # Stopped with SIGTERM, still stop the servers and Redis started here (the finally blocks below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
@@ -366,7 +375,7 @@ def main() -> None:
             for sockets, (key, label, url, processes) in [(n, run) for n in args.sockets for run in runs]:
                 if key not in args.layers:
                     continue
-                ports, procs = start_servers(environment(var_dir, url), processes)
+                ports, procs = start_servers(environment(var_dir, url), processes, *extra)
                 spies = profile(args.profile, f"{sockets}-{key}", procs) if args.profile else []
                 try:
                     result = asyncio.run(measure(ports, seeded, sockets, args.edits))
