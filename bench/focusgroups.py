@@ -1,7 +1,8 @@
 """Live notes: 100 and 500 sockets in one focus group, edits broadcast; delivery latency with the in-memory
 and the Redis channel layer (goals: p99 under 100 ms to 100 sockets, under 250 ms to 500 over two processes).
 
-    .venv/bin/python bench/focusgroups.py [--sockets 100 500] [--edits 30]
+    .venv/bin/python bench/focusgroups.py [--sockets 100 500] [--edits 30] [--layers memory redis1 redis2]
+        [--profile DIR] [--no-compression]
 
 For each layer the script starts uvicorn (one process; for Redis also a run with the sockets split over two
 processes) on the project's settings with a throwaway SQLite database (migrated and seeded here: one group,
@@ -11,7 +12,9 @@ socket (the editor) then saves the note ``--edits`` times, waiting each time unt
 received the ``saved`` broadcast; the delivery latency of a socket is the time from sending the save to
 that socket receiving the broadcast. The save itself (permission check, compare-and-set, version row,
 commit) is inside that time. Baseline in the same run: the round trip of a ``ping`` (no database, no
-broadcast) on the editor's socket. Client and server share the machine's two cores.
+broadcast) on the editor's socket. Client and server share the machine's two cores: each row also gives
+the client's own CPU while the saves run (a share of one core). The servers run with DEBUG off, as in
+production. ``--profile DIR`` records each server with py-spy (collapsed stacks, one file per process).
 """
 
 from __future__ import annotations
@@ -86,7 +89,11 @@ def environment(var_dir: Path, redis_url: str = "") -> dict[str, str]:
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(var_dir)),
         "DJANGO_SETTINGS_MODULE": "coordinator.settings",
-        "DEBUG": "1",
+        # As production runs (DEBUG on would also keep every query's SQL in memory).
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
         "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN",
         "ALLOWED_HOSTS": "127.0.0.1",
         "VAR_DIR": str(var_dir),
@@ -184,6 +191,8 @@ async def measure(ports: list[int], seeded: dict[str, Any], sockets: int, edits:
         await editor_reply("pong")
         pings.append(time.perf_counter() - start)
 
+    # The client's own CPU while the saves are measured (it shares the machine's cores with the servers).
+    cpu_start, saves_start = time.process_time(), time.perf_counter()
     for i in range(edits):
         next_version = version + 1
         all_in[next_version] = asyncio.Event()
@@ -200,11 +209,15 @@ async def measure(ports: list[int], seeded: dict[str, Any], sockets: int, edits:
         await editor_reply("saved")
         version = next_version
 
+    cpu_seconds = time.process_time() - cpu_start
+    wall_seconds = time.perf_counter() - saves_start
     for task in tasks:
         task.cancel()
     for ws in [*watchers, editor]:
         await ws.close()
     return {
+        "client_cpu_s": cpu_seconds,
+        "saves_wall_s": wall_seconds,
         "deliveries": len(latencies),
         "expected": sockets * edits,
         "p50_ms": percentile(latencies, 50) * 1000,
@@ -247,9 +260,37 @@ def start_servers(
     return ports, procs
 
 
-def stop(procs: list[subprocess.Popen[Any]]) -> None:
+def profile(folder: Path, name: str, procs: list[subprocess.Popen[Any]]) -> list[subprocess.Popen[Any]]:
+    """py-spy recording each server process until stopped: collapsed stacks (``<name>-<n>.txt``, one line per
+    stack with its sample count, as flame-graph tools read them) into ``folder``."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        raise SystemExit("--profile needs py-spy in the virtualenv (.venv/bin/pip install py-spy)")
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(  # noqa: S603 (the virtualenv's py-spy on our own server processes)
+            [
+                str(spy),
+                "record",
+                "--pid",
+                str(proc.pid),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--output",
+                str(folder / f"{name}-{index}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for index, proc in enumerate(procs)
+    ]
+
+
+def stop(procs: list[subprocess.Popen[Any]], how: int = signal.SIGTERM) -> None:
     for proc in procs:
-        proc.terminate()
+        proc.send_signal(how)
     for proc in procs:
         proc.wait(timeout=20)
 
@@ -260,7 +301,25 @@ def main() -> None:
     )
     parser.add_argument("--sockets", type=int, nargs="+", default=[100, 500])
     parser.add_argument("--edits", type=int, default=30)
+    parser.add_argument(
+        "--layers",
+        nargs="+",
+        choices=["memory", "redis1", "redis2"],
+        default=["memory", "redis1", "redis2"],
+        help="which configurations to measure (in-memory; Redis with one process; Redis with two)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record each server process with py-spy into this folder (flame graphs, one per process)",
+    )
+    parser.add_argument(
+        "--no-compression",
+        action="store_true",
+        help="servers without permessage-deflate (by default it is offered, and every socket takes it)",
+    )
     args = parser.parse_args()
+    extra = ["--ws-per-message-deflate", "false"] if args.no_compression else []
     # Stopped with SIGTERM, still stop the servers and Redis started here (the finally blocks below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
@@ -274,7 +333,7 @@ def main() -> None:
 
         redis_server = shutil.which("redis-server")
         redis_proc = None
-        runs: list[tuple[str, str, int]] = [("in-memory", "", 1)]
+        runs: list[tuple[str, str, str, int]] = [("memory", "in-memory", "", 1)]
         if redis_server:
             redis_port = free_port()
             redis_proc = subprocess.Popen(  # noqa: S603
@@ -295,7 +354,10 @@ def main() -> None:
             )
             wait_for_port(redis_port, redis_proc, 15)
             url = f"redis://127.0.0.1:{redis_port}/0"
-            runs += [("redis (pub/sub), 1 process", url, 1), ("redis (pub/sub), 2 processes", url, 2)]
+            runs += [
+                ("redis1", "redis (pub/sub), 1 process", url, 1),
+                ("redis2", "redis (pub/sub), 2 processes", url, 2),
+            ]
         else:
             print("redis-server not found: only the in-memory layer is measured", file=sys.stderr)
 
@@ -306,15 +368,19 @@ def main() -> None:
         )
         print(
             "| sockets | layer | deliveries | p50 | p95 | p99 | max | first socket p50 | "
-            "baseline: ping round trip p50 |"
+            "baseline: ping round trip p50 | client CPU | load average after |"
         )
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         try:
-            for sockets, (label, url, processes) in [(n, run) for n in args.sockets for run in runs]:
-                ports, procs = start_servers(environment(var_dir, url), processes)
+            for sockets, (key, label, url, processes) in [(n, run) for n in args.sockets for run in runs]:
+                if key not in args.layers:
+                    continue
+                ports, procs = start_servers(environment(var_dir, url), processes, *extra)
+                spies = profile(args.profile, f"{sockets}-{key}", procs) if args.profile else []
                 try:
                     result = asyncio.run(measure(ports, seeded, sockets, args.edits))
                 finally:
+                    stop(spies, signal.SIGINT)
                     stop(procs)
                 cells = [
                     str(sockets),
@@ -326,6 +392,8 @@ def main() -> None:
                     f"{result['max_ms']:.0f} ms",
                     f"{result['first_p50_ms']:.0f} ms",
                     f"{result['ping_p50_ms']:.1f} ms",
+                    f"{result['client_cpu_s'] / result['saves_wall_s']:.0%}",
+                    f"{os.getloadavg()[0]:.1f}",
                 ]
                 print("| " + " | ".join(cells) + " |", flush=True)
         finally:

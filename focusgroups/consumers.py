@@ -61,7 +61,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -166,6 +166,10 @@ class NotesConsumer(ScopedConsumer):
             group_id=self.group_id, person__user=OuterRef("pk"), is_active=True
         ).values("role")[:1]
         return {"group_role": Subquery(role)}
+
+    def access_batch_key(self) -> Hashable:
+        # The annotations are the group's: the sockets of one group are re-checked together.
+        return (NotesConsumer, self.group_id)
 
     def access_holds(self, values: dict[str, object]) -> bool:
         role = values["group_role"]

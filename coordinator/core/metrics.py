@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
@@ -22,6 +22,17 @@ WEBSOCKETS_OPEN = Gauge(
     "samverkan_websocket_connections",
     "Websockets open (accepted and not yet closed), all socket processes together.",
     multiprocess_mode="livesum",
+)
+
+# Re-checks of open sockets' rights before a delivery, and the database round trips that asked them (the
+# sockets of a process that fall due on the same message are asked together).
+WEBSOCKET_ACCESS_CHECKS = Counter(
+    "samverkan_websocket_access_checks",
+    "Open websockets whose rights were asked of the database again before a delivery.",
+)
+WEBSOCKET_ACCESS_BATCHES = Counter(
+    "samverkan_websocket_access_batches",
+    "Database round trips (of one socket or a batch) that asked delivery re-checks of websockets' rights.",
 )
 
 

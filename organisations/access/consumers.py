@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from auditlog.context import set_actor
@@ -18,7 +20,7 @@ from coordinator.core import metrics
 from coordinator.core.tenancy import programme_scope
 from coordinator.core.validators import WEBSOCKET_FRAME_MAX_CHARS
 from organisations.access import revocation
-from organisations.access.rights import current_access
+from organisations.access.rights import Access, current_access, current_access_many
 from organisations.permissions import Actor, actor_for
 
 # Close codes in the application range (4000-4999): the client should not reconnect on these.
@@ -58,6 +60,68 @@ def _nesting_exceeds(text: str, limit: int) -> bool:
     return False
 
 
+@dataclass
+class _AccessBatch:
+    """The sockets of one process and one ``access_batch_key`` waiting for their delivery re-check."""
+
+    waiting: list[tuple[ScopedConsumer, asyncio.Future[int | None]]] = field(default_factory=list)
+    draining: bool = False
+
+
+# Per event loop (one per server process; tests run several): the batches being gathered or asked.
+_access_batches: dict[asyncio.AbstractEventLoop, dict[Hashable, _AccessBatch]] = {}
+_background: set[asyncio.Task[None]] = set()
+
+
+def _check_access_of(sockets: list[ScopedConsumer]) -> list[int | None]:
+    """The close code (or None) of each socket, from one ``current_access_many`` for all of them.
+
+    The query runs in the programmes every socket of the batch is scoped to (the rows that each of them
+    could read alone); each socket's own rule (``access_holds``) then runs in its own scope, with its
+    person as the audit trail's actor, as ``in_scope`` would run it.
+    """
+    shared = frozenset.intersection(*(frozenset(s.actor.programme_ids) for s in sockets))
+    with programme_scope(shared):
+        answers = current_access_many(
+            [(s.scope["user"], s._session_key()) for s in sockets], sockets[0].access_annotations()
+        )
+    codes: list[int | None] = []
+    for socket, fresh in zip(sockets, answers, strict=True):
+        host, port = (socket.scope.get("client") or (None, None))[:2]
+        with (
+            programme_scope(socket.actor.programme_ids),
+            set_actor(socket.scope.get("user"), remote_addr=host, remote_port=port),
+        ):
+            codes.append(socket._apply_access(fresh))
+    return codes
+
+
+async def _drain_access(batches: dict[Hashable, _AccessBatch], key: Hashable) -> None:
+    batch = batches[key]
+    try:
+        # The message that makes these sockets due reaches every socket of the process in the same turn of
+        # the loop: let them all join before asking.
+        await asyncio.sleep(0)
+        while batch.waiting:
+            sockets, batch.waiting = batch.waiting, []
+            try:
+                codes = await database_sync_to_async(_check_access_of)([s for s, _ in sockets])
+            except Exception as exc:  # each socket fails as its own query would have made it fail
+                for _socket, future in sockets:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            metrics.WEBSOCKET_ACCESS_BATCHES.inc()
+            metrics.WEBSOCKET_ACCESS_CHECKS.inc(len(sockets))
+            for (_socket, future), code in zip(sockets, codes, strict=True):
+                if not future.done():
+                    future.set_result(code)
+    finally:
+        batch.draining = False
+        if not batch.waiting and batches.get(key) is batch:
+            del batches[key]
+
+
 class ScopedConsumer(AsyncJsonWebsocketConsumer):
     """Base of every consumer: an anonymous or unauthorised socket is closed, not just ignored.
 
@@ -78,6 +142,9 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
     when the last answer is older than ``delivery_recheck_seconds``: being told closes a socket at once,
     and this is the backstop for a message lost on the way or a change written without signals, without a
     query per socket for every broadcast (a save fanned out to 200 sockets took 15 times as long with one).
+    The sockets of a process that fall due on the same message and share an ``access_batch_key`` are asked
+    together (``current_access_many``: two queries for all of them instead of one per socket), each still
+    judged on its own rows.
     """
 
     actor: Actor
@@ -149,8 +216,21 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
         # channels leaves the groups in ``self.groups`` when the socket disconnects.
         self.groups = [*(self.groups or []), *names]
 
+    def access_batch_key(self) -> Hashable | None:
+        """Sockets whose delivery re-checks may be asked of the database together: those with the same key
+        have the same ``access_annotations`` (the same expressions, e.g. of the same group). None: this
+        socket asks alone. By default the sockets of a class that adds no annotations share a key."""
+        if type(self).access_annotations is ScopedConsumer.access_annotations:
+            return (ScopedConsumer,)
+        return None
+
     def _check_access(self) -> int | None:
-        fresh = current_access(self.scope["user"], self._session_key(), self.access_annotations())
+        return self._apply_access(
+            current_access(self.scope["user"], self._session_key(), self.access_annotations())
+        )
+
+    def _apply_access(self, fresh: Access) -> int | None:
+        """The close code for this fresh answer (None: the right holds); refreshes ``self.actor``."""
         if fresh.signed_out:
             return CLOSE_UNAUTHENTICATED
         if self.actor.person is None or fresh.person_id != self.actor.person.pk:
@@ -164,6 +244,28 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
     async def access_refusal(self) -> int | None:
         """The close code when this socket has lost its right (asked of the database now), else None."""
         code: int | None = await self.in_scope(self._check_access)
+        self._access_checked_at = time.monotonic()
+        return code
+
+    async def delivery_access_refusal(self) -> int | None:
+        """``access_refusal`` for a delivery, asked together with the other sockets of this process that are
+        due on the same message and share this socket's ``access_batch_key``."""
+        key = self.access_batch_key()
+        if key is None:
+            metrics.WEBSOCKET_ACCESS_CHECKS.inc()
+            metrics.WEBSOCKET_ACCESS_BATCHES.inc()
+            return await self.access_refusal()
+        loop = asyncio.get_running_loop()
+        batches = _access_batches.setdefault(loop, {})
+        batch = batches.setdefault(key, _AccessBatch())
+        future: asyncio.Future[int | None] = loop.create_future()
+        batch.waiting.append((self, future))
+        if not batch.draining:
+            batch.draining = True
+            task = loop.create_task(_drain_access(batches, key))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+        code = await future
         self._access_checked_at = time.monotonic()
         return code
 
@@ -187,7 +289,7 @@ class ScopedConsumer(AsyncJsonWebsocketConsumer):
             and time.monotonic() - self._access_checked_at >= self.delivery_recheck_seconds
         )
         if incoming or delivery:
-            code = await self.access_refusal()
+            code = await (self.access_refusal() if incoming else self.delivery_access_refusal())
             if code is not None:
                 await self.refuse_access(code)
                 return

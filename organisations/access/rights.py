@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -42,6 +43,19 @@ def _session_holds_password(session_key: str, user: AbstractBaseUser, password: 
     return isinstance(hashed, str) and constant_time_compare(hashed, current)
 
 
+# The user row's columns that an answer is built from (then the annotations, in their order).
+_FIELDS = (
+    "password",
+    "person__pk",
+    "person__memberships__pk",
+    "person__memberships__programme_id",
+    "person__memberships__work_role_id",
+    "person__memberships__is_active",
+    "person__memberships__role_assignments__role",
+    "person__memberships__programme__archived_at",
+)
+
+
 def current_access(
     user: AbstractBaseUser, session_key: str | None, annotations: dict[str, Subquery]
 ) -> Access:
@@ -54,8 +68,8 @@ def current_access(
     request, when the password changed since it signed in.
     """
     extra: dict[str, Subquery] = dict(annotations)
-    engine = settings.SESSION_ENGINE
-    if session_key and engine in _DATABASE_SESSIONS:
+    database_session = bool(session_key) and settings.SESSION_ENGINE in _DATABASE_SESSIONS
+    if database_session:
         extra[_SESSION_ALIVE] = Exists(
             Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now())
         )
@@ -63,33 +77,76 @@ def current_access(
         get_user_model()
         ._default_manager.filter(pk=user.pk, is_active=True)
         .annotate(**extra)
-        .values_list(
-            "password",
-            "person__pk",
-            "person__memberships__pk",
-            "person__memberships__programme_id",
-            "person__memberships__work_role_id",
-            "person__memberships__is_active",
-            "person__memberships__role_assignments__role",
-            "person__memberships__programme__archived_at",
-            *extra,
-        )
+        .values_list(*_FIELDS, *extra)
     )
+    alive = bool(rows[0][-1]) if rows and database_session else None
+    trimmed = [row[:-1] for row in rows] if database_session else rows
+    return _access(user, session_key, annotations, trimmed, alive)
+
+
+def current_access_many(
+    sockets: Sequence[tuple[AbstractBaseUser, str | None]], annotations: dict[str, Subquery]
+) -> list[Access]:
+    """``current_access`` for several sockets whose ``annotations`` are the same expressions, in two queries
+    whatever their number: the user rows of all their users, and which of their database sessions still
+    exist and have not expired. One answer per socket, in their order; a user with several sockets (tabs,
+    sessions) is asked once and each socket's own session decides for it."""
+    if len(sockets) == 1:
+        return [current_access(sockets[0][0], sockets[0][1], annotations)]
+    rows_of: dict[object, list[tuple[object, ...]]] = {}
+    user_ids = {user.pk for user, _key in sockets}
+    for pk, *row in (
+        get_user_model()
+        ._default_manager.filter(pk__in=user_ids, is_active=True)
+        .annotate(**annotations)
+        .values_list("pk", *_FIELDS, *annotations)
+    ):
+        rows_of.setdefault(pk, []).append(tuple(row))
+    keys = {key for _user, key in sockets if key}
+    alive_keys: set[str] = set()
+    if keys and settings.SESSION_ENGINE in _DATABASE_SESSIONS:
+        alive_keys = set(
+            Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now()).values_list(
+                "session_key", flat=True
+            )
+        )
+    database_sessions = settings.SESSION_ENGINE in _DATABASE_SESSIONS
+    return [
+        _access(
+            user,
+            key,
+            annotations,
+            rows_of.get(user.pk, []),
+            (key in alive_keys) if key and database_sessions else None,
+        )
+        for user, key in sockets
+    ]
+
+
+def _access(
+    user: AbstractBaseUser,
+    session_key: str | None,
+    annotations: dict[str, Subquery],
+    rows: Sequence[tuple[object, ...]],
+    database_session_alive: bool | None,
+) -> Access:
+    """The answer from the user's rows (``_FIELDS`` then the annotations; none when the account is gone or
+    inactive) and, for a database session, whether it is alive (None: ask the session's own store)."""
     if not rows:
         return Access(signed_out=True)
-    values = dict(zip(extra, rows[0][8:], strict=True))
+    values = dict(zip(annotations, rows[0][len(_FIELDS) :], strict=True))
     password = rows[0][0]
     if session_key:
-        if engine in _DATABASE_SESSIONS:
-            alive = bool(values.pop(_SESSION_ALIVE))
+        if database_session_alive is not None:
+            alive = database_session_alive
         else:
-            alive = engine == "django.contrib.sessions.backends.signed_cookies" or bool(
+            alive = settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies" or bool(
                 _session_store(session_key).exists(session_key)
             )
         if not alive:
             return Access(signed_out=True)
         if password != user.password:
-            if not _session_holds_password(session_key, user, password):
+            if not isinstance(password, str) or not _session_holds_password(session_key, user, password):
                 return Access(signed_out=True)
             user.password = password  # this session changed it (update_session_auth_hash): ask once
     roles: dict[int, set[str]] = {}
@@ -98,11 +155,17 @@ def current_access(
         # A membership of an archived programme gives no socket: the programme is read-only.
         if membership_id is None or not active or archived is not None:
             continue
-        infos[programme_id] = (membership_id, work_role_id)
+        infos[programme_id] = (membership_id, work_role_id)  # type: ignore[index,assignment]
         if role:
-            roles.setdefault(programme_id, set()).add(role)
+            roles.setdefault(programme_id, set()).add(role)  # type: ignore[arg-type]
     memberships = {
         pid: MembershipInfo(mid, pid, work_role_id, frozenset(roles.get(pid, ())))
         for pid, (mid, work_role_id) in infos.items()
     }
-    return Access(signed_out=False, person_id=rows[0][1], memberships=memberships, values=values)
+    person_id = rows[0][1]
+    return Access(
+        signed_out=False,
+        person_id=person_id if isinstance(person_id, int) else None,
+        memberships=memberships,
+        values=values,
+    )
