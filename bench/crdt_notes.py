@@ -104,7 +104,16 @@ print(json.dumps({"state": len(bytes(document.state)), "log": log, "rows": docum
 
 
 def environment(var_dir: Path, redis_url: str = "", database_url: str = "") -> dict[str, str]:
-    env = {**common.environment(var_dir, redis_url), "SITE_URL": ORIGIN}
+    # Production settings (DEBUG off, as docs/deployment.md runs the socket processes); the bench speaks
+    # plain HTTP on loopback, so the HTTPS redirect and secure cookies are off.
+    env = {
+        **common.environment(var_dir, redis_url),
+        "SITE_URL": ORIGIN,
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+    }
     if database_url:
         env["DATABASE_URL"] = database_url
     return env
@@ -184,15 +193,21 @@ async def measure(
     clients = [doc.client_id for doc in docs]
     pongs: list[asyncio.Future[float]] = []
 
+    position = {client: i for i, client in enumerate(clients)}
+
+    last_clocks: list[dict[int, int]] = [{} for _ in range(editors)]
+
     def appeared(index: int) -> None:
+        # Only the editors whose clock moved in this copy can have new characters in it.
         now = time.perf_counter()
         clocks = state_vector(docs[index].get_state())
-        counts = seen[index]
-        for other in range(editors):
-            if other == index:
+        counts, last = seen[index], last_clocks[index]
+        last_clocks[index] = clocks
+        for client, clock in clocks.items():
+            other = position.get(client)
+            if other is None or other == index or last.get(client) == clock:
                 continue
             keys, done = typed_at[other], counts[other]
-            clock = clocks.get(clients[other], 0)
             while done < len(keys) and keys[done][0] <= clock:
                 latencies.append(now - keys[done][1])
                 done += 1
@@ -310,6 +325,12 @@ def main() -> None:
         action="store_true",
         help="editors do not offer permessage-deflate (by default they do, as browsers)",
     )
+    parser.add_argument(
+        "--servers",
+        choices=["1", "2", "both"],
+        default="both",
+        help="measure one process, two processes over Redis, or both (default)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     common.MEMBERS = args.editors
@@ -322,9 +343,11 @@ def main() -> None:
         common.run(env, "manage.py", "migrate", "--noinput", "-v", "0")
         seed = "import django; django.setup()\n" + SEED % {"members": args.editors}
         seeded = json.loads(common.run(env, "-c", seed).splitlines()[-1])
-        runs: list[tuple[str, str, int]] = [("1 process, in-memory layer", "", 1)]
+        runs: list[tuple[str, str, int]] = []
+        if args.servers != "2":
+            runs.append(("1 process, in-memory layer", "", 1))
         redis_proc = None
-        redis_server = shutil.which("redis-server")
+        redis_server = shutil.which("redis-server") if args.servers != "1" else None
         if redis_server:
             redis_port = common.free_port()
             redis_proc = subprocess.Popen(  # noqa: S603
@@ -333,8 +356,8 @@ def main() -> None:
             )
             common.wait_for_port(redis_port, redis_proc, 15)
             runs.append(("2 processes, Redis pub/sub", f"redis://127.0.0.1:{redis_port}/0", 2))
-        else:
-            print("redis-server not found: only one process is measured", file=sys.stderr)
+        elif args.servers != "1":
+            print("redis-server not found: two processes are not measured", file=sys.stderr)
 
         print(
             f"{args.editors} editors typing {args.rate:g} characters/s each for {args.seconds:g} s into one "

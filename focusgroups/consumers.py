@@ -462,6 +462,8 @@ class NotesConsumer(ScopedConsumer):
     # --- From the channel layer -------------------------------------------------------------------------
 
     async def note_doc_update(self, event: Frame) -> None:
+        # The change itself, for this process's copy of the document (read back from the log otherwise).
+        documents.hear(event)
         if event.get("sender") == self.channel_name:
             return
         # The frame was encoded once for every socket (``documents.update_event``).
