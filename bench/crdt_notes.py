@@ -129,18 +129,17 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def state_vector(encoded: bytes) -> dict[int, int]:
     """A Yjs state vector (varuint count, then client and clock pairs) as a dict."""
+    # Called for every frame every editor receives: one pass over the bytes (varuints end on a byte < 128).
     values: list[int] = []
-    position = 0
-    while position < len(encoded):
-        value, shift = 0, 0
-        while True:
-            byte = encoded[position]
-            position += 1
+    append = values.append
+    value = shift = 0
+    for byte in encoded:
+        if byte < 0x80:
+            append(value | (byte << shift))
+            value = shift = 0
+        else:
             value |= (byte & 0x7F) << shift
             shift += 7
-            if byte < 0x80:
-                break
-        values.append(value)
     return dict(zip(values[1::2], values[2::2], strict=True))
 
 
@@ -249,25 +248,27 @@ async def measure(
         await asyncio.sleep(rng.random() / rate)
         deadline = time.perf_counter() + seconds
         next_at = time.perf_counter()
+        clock = 0  # this editor's next clock: one per character it inserted
         while time.perf_counter() < deadline:
-            plain = str(text)
-            inserted = not (plain and rng.random() < 0.1)
+            # The note starts empty and every typed character is ASCII, so the text's length in UTF-8 bytes
+            # (pycrdt's positions, read without copying the text out) is its length in characters.
+            length = len(text)
+            inserted = not (length and rng.random() < 0.1)
             # The update of this keystroke's transaction alone, as Yjs in the browser sends it (pycrdt's
             # ``get_update(state vector)`` would carry the document's whole delete set every time).
             own: list[bytes] = []
             subscription = doc.observe(lambda event, own=own: own.append(event.update))
             if not inserted:
-                at = rng.randrange(len(plain))
-                offset = len(plain[:at].encode())
-                del text[offset : offset + len(plain[at].encode())]
+                at = rng.randrange(length)
+                del text[at : at + 1]
             else:
-                at = rng.randrange(len(plain) + 1)
-                text.insert(len(plain[:at].encode()), rng.choice("abcdefghij klmnopqrst"))
+                text.insert(rng.randrange(length + 1), rng.choice("abcdefghij klmnopqrst"))
+                clock += 1
             doc.unobserve(subscription)
             encoded = base64.b64encode(own[0]).decode()
             if inserted:
                 # A backspace adds no clock (only a deletion), so only insertions are timed.
-                typed_at[index].append((state_vector(doc.get_state())[clients[index]], time.perf_counter()))
+                typed_at[index].append((clock, time.perf_counter()))
             await ws.send(json.dumps({"type": "doc.update", "note": note, "update": encoded}))
             typed += 1
             next_at += 1 / rate
@@ -337,6 +338,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="samverkan-bench-crdt-") as tmp:
         var_dir = Path(tmp)
+        (var_dir / "static").mkdir()  # collected static files (none needed here) live there with DEBUG off
         given = os.environ.get("DATABASE_URL", "")
         database_url = given if given.startswith(("postgres://", "postgresql://")) else ""
         env = environment(var_dir, database_url=database_url)
