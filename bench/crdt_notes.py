@@ -1,13 +1,14 @@
 """Live co-editing of one note: editors typing into the same Yjs document over real websockets.
 
     .venv/bin/python bench/crdt_notes.py [--editors 50] [--rate 5] [--seconds 60] [--edits 10000]
-                                         [--interval-ms N] [--no-compression]
+                                         [--interval-ms N] [--no-compression] [--servers 1|2|both]
     .ci/with-postgres .venv/bin/python bench/crdt_notes.py --edits 0   # the live runs on PostgreSQL
 
-The script starts uvicorn on the project's settings with a throwaway SQLite database, or the PostgreSQL
-database of ``DATABASE_URL`` when one is given (as production runs; both runs share it) (migrated and seeded
-here: one group with ``--editors`` members and one empty note): first one process with the in-memory
-channel layer, then two processes sharing its own redis-server (editors split over them). Each editor is
+The script starts uvicorn on the project's production settings (DEBUG off) with a throwaway SQLite
+database, or the PostgreSQL database of ``DATABASE_URL`` when one is given (as production runs; both runs
+share it) (migrated and seeded here: one group with ``--editors`` members and one empty note): first one
+process with the in-memory channel layer, then two processes sharing its own redis-server (editors split
+over them; ``--servers`` measures one of the two alone). Each editor is
 a pycrdt client on its own websocket (``doc.sync``, then ``doc.update`` frames) that types ``--rate``
 characters a second (each keystroke one update holding that transaction alone, as Yjs in the browser
 sends it; at a random position of its copy; one in ten a backspace) for ``--seconds``. Every editor
