@@ -82,8 +82,9 @@ class Broadcast:
 def update_event(note: Note, update: bytes, people: list[Person], sender: str | None, row: int) -> Broadcast:
     """The ``doc.update`` of a stored change for every socket of the note's group but ``sender``'s. The
     frame the sockets send is encoded here, once, not once per socket. The event also carries the change
-    itself (``update``, the log row ``row`` and the note's ``version`` after it), so that another process
-    brings its copy of the document up to date without reading the log (``hear``)."""
+    itself (``update``, the log row ``row``, the note's ``version`` after it and the document's
+    ``epoch``), so that another process brings its copy of the document up to date without reading the
+    log (``hear``)."""
     encoded = encode(update)
     # The last to type; ``authors`` names everyone whose edits the update holds.
     by, authors = person_payload(people[-1]), [person_payload(person) for person in people]
@@ -98,6 +99,7 @@ def update_event(note: Note, update: bytes, people: list[Person], sender: str | 
         "note": note.pk,
         "version": note.version,
         "row": row,
+        "epoch": str(note.document.epoch),
         "update": update,
         "sender": sender,
         "frame": frame,
@@ -122,7 +124,8 @@ def _announce(broadcast_: Broadcast, deliveries: list[Broadcast] | None) -> None
 # the log (``documents._load``); a version step missing here (a broadcast late or lost, a save of the
 # title alone) makes it read the log as before. Written by the event loop, read by the database thread:
 # single dictionary operations, which the interpreter keeps whole.
-_heard: dict[int, dict[int, tuple[int, bytes]]] = {}
+# By note and document epoch: a note id used again (a database restored) never mixes two documents.
+_heard: dict[tuple[int, str], dict[int, tuple[int, bytes]]] = {}
 # Steps kept per note (a copy further behind reads the log), and notes kept (the least recently heard go).
 HEARD_STEPS = 256
 HEARD_NOTES = 1_000
@@ -131,21 +134,22 @@ HEARD_NOTES = 1_000
 def hear(event: dict[str, object]) -> None:
     """Keep the change a ``note.doc_update`` event carries (every socket of the process hears the same
     event: the first keeps it)."""
-    note_id, version, row, update = (
+    note_id, version, row, epoch, update = (
         event.get("note"),
         event.get("version"),
         event.get("row"),
+        event.get("epoch"),
         event.get("update"),
     )
     if not (isinstance(note_id, int) and isinstance(version, int) and isinstance(row, int)):
         return
-    if not isinstance(update, bytes):
+    if not (isinstance(epoch, str) and isinstance(update, bytes)):
         return
-    steps = _heard.get(note_id)
+    steps = _heard.get((note_id, epoch))
     if steps is None:
         if len(_heard) >= HEARD_NOTES:
             _heard.pop(next(iter(_heard)), None)
-        steps = _heard[note_id] = {}
+        steps = _heard[note_id, epoch] = {}
     elif version - 1 in steps:
         return
     steps[version - 1] = (row, update)
@@ -153,10 +157,10 @@ def hear(event: dict[str, object]) -> None:
         steps.pop(min(steps), None)
 
 
-def heard_steps(note_id: int, since: int, until: int) -> list[tuple[int, bytes]] | None:
-    """The changes that take a note from version ``since`` to ``until``, in order; None when one of them
-    was not heard."""
-    steps = _heard.get(note_id, {})
+def heard_steps(note_id: int, epoch: str, since: int, until: int) -> list[tuple[int, bytes]] | None:
+    """The changes that take a note's document (of ``epoch``) from version ``since`` to ``until``, in order;
+    None when one of them was not heard."""
+    steps = _heard.get((note_id, epoch), {})
     found: list[tuple[int, bytes]] = []
     for version in range(since, until):
         step = steps.get(version)

@@ -126,7 +126,7 @@ def _catch_up(cached: _Cached, note_id: int, version: int) -> bool:
     without reading the log; False, with the copy untouched, when one of the steps did not arrive."""
     if cached.version is None or cached.version > version:
         return False
-    steps = _broadcast.heard_steps(note_id, cached.version, version)
+    steps = _broadcast.heard_steps(note_id, str(cached.epoch), cached.version, version)
     if steps is None:
         return False
     for row_id, update in steps:

@@ -139,12 +139,22 @@ def test_a_title_only_save_between_changes_is_a_gap_too(programme, note, member_
 
 
 def test_each_process_keeps_a_broadcast_change_once(note):
-    event = {"type": "note.doc_update", "note": note.pk, "version": 7, "row": 40, "update": b"\x00\x00"}
+    epoch = "0b7d3c52-5f4e-4d7e-9a57-1b2f8a9e6c11"
+    event = {
+        "type": "note.doc_update",
+        "note": note.pk,
+        "version": 7,
+        "row": 40,
+        "epoch": epoch,
+        "update": b"\x00\x00",
+    }
 
     for _socket in range(3):  # every socket of the process hears the same event
         documents.hear(event)
     documents.hear({**event, "version": "8", "row": 41})  # not an event of a stored change
 
-    assert _broadcast._heard == {note.pk: {6: (40, b"\x00\x00")}}
-    assert _broadcast.heard_steps(note.pk, 6, 7) == [(40, b"\x00\x00")]
-    assert _broadcast.heard_steps(note.pk, 6, 8) is None
+    assert _broadcast._heard == {(note.pk, epoch): {6: (40, b"\x00\x00")}}
+    assert _broadcast.heard_steps(note.pk, epoch, 6, 7) == [(40, b"\x00\x00")]
+    assert _broadcast.heard_steps(note.pk, epoch, 6, 8) is None
+    # The same note id with another document (a database restored): nothing of the old one applies.
+    assert _broadcast.heard_steps(note.pk, "5a0c1e7e-0000-4000-8000-000000000000", 6, 7) is None
