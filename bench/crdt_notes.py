@@ -1,13 +1,14 @@
 """Live co-editing of one note: editors typing into the same Yjs document over real websockets.
 
     .venv/bin/python bench/crdt_notes.py [--editors 50] [--rate 5] [--seconds 60] [--edits 10000]
-                                         [--interval-ms N] [--no-compression]
+                                         [--interval-ms N] [--no-compression] [--servers 1|2|both]
     .ci/with-postgres .venv/bin/python bench/crdt_notes.py --edits 0   # the live runs on PostgreSQL
 
-The script starts uvicorn on the project's settings with a throwaway SQLite database, or the PostgreSQL
-database of ``DATABASE_URL`` when one is given (as production runs; both runs share it) (migrated and seeded
-here: one group with ``--editors`` members and one empty note): first one process with the in-memory
-channel layer, then two processes sharing its own redis-server (editors split over them). Each editor is
+The script starts uvicorn on the project's production settings (DEBUG off) with a throwaway SQLite
+database, or the PostgreSQL database of ``DATABASE_URL`` when one is given (as production runs; both runs
+share it) (migrated and seeded here: one group with ``--editors`` members and one empty note): first one
+process with the in-memory channel layer, then two processes sharing its own redis-server (editors split
+over them; ``--servers`` measures one of the two alone). Each editor is
 a pycrdt client on its own websocket (``doc.sync``, then ``doc.update`` frames) that types ``--rate``
 characters a second (each keystroke one update holding that transaction alone, as Yjs in the browser
 sends it; at a random position of its copy; one in ten a backspace) for ``--seconds``. Every editor
@@ -104,7 +105,16 @@ print(json.dumps({"state": len(bytes(document.state)), "log": log, "rows": docum
 
 
 def environment(var_dir: Path, redis_url: str = "", database_url: str = "") -> dict[str, str]:
-    env = {**common.environment(var_dir, redis_url), "SITE_URL": ORIGIN}
+    # Production settings (DEBUG off, as docs/deployment.md runs the socket processes); the bench speaks
+    # plain HTTP on loopback, so the HTTPS redirect and secure cookies are off.
+    env = {
+        **common.environment(var_dir, redis_url),
+        "SITE_URL": ORIGIN,
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+    }
     if database_url:
         env["DATABASE_URL"] = database_url
     return env
@@ -120,18 +130,17 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def state_vector(encoded: bytes) -> dict[int, int]:
     """A Yjs state vector (varuint count, then client and clock pairs) as a dict."""
+    # Called for every frame every editor receives: one pass over the bytes (varuints end on a byte < 128).
     values: list[int] = []
-    position = 0
-    while position < len(encoded):
-        value, shift = 0, 0
-        while True:
-            byte = encoded[position]
-            position += 1
+    append = values.append
+    value = shift = 0
+    for byte in encoded:
+        if byte < 0x80:
+            append(value | (byte << shift))
+            value = shift = 0
+        else:
             value |= (byte & 0x7F) << shift
             shift += 7
-            if byte < 0x80:
-                break
-        values.append(value)
     return dict(zip(values[1::2], values[2::2], strict=True))
 
 
@@ -184,15 +193,21 @@ async def measure(
     clients = [doc.client_id for doc in docs]
     pongs: list[asyncio.Future[float]] = []
 
+    position = {client: i for i, client in enumerate(clients)}
+
+    last_clocks: list[dict[int, int]] = [{} for _ in range(editors)]
+
     def appeared(index: int) -> None:
+        # Only the editors whose clock moved in this copy can have new characters in it.
         now = time.perf_counter()
         clocks = state_vector(docs[index].get_state())
-        counts = seen[index]
-        for other in range(editors):
-            if other == index:
+        counts, last = seen[index], last_clocks[index]
+        last_clocks[index] = clocks
+        for client, clock in clocks.items():
+            other = position.get(client)
+            if other is None or other == index or last.get(client) == clock:
                 continue
             keys, done = typed_at[other], counts[other]
-            clock = clocks.get(clients[other], 0)
             while done < len(keys) and keys[done][0] <= clock:
                 latencies.append(now - keys[done][1])
                 done += 1
@@ -234,25 +249,27 @@ async def measure(
         await asyncio.sleep(rng.random() / rate)
         deadline = time.perf_counter() + seconds
         next_at = time.perf_counter()
+        clock = 0  # this editor's next clock: one per character it inserted
         while time.perf_counter() < deadline:
-            plain = str(text)
-            inserted = not (plain and rng.random() < 0.1)
+            # The note starts empty and every typed character is ASCII, so the text's length in UTF-8 bytes
+            # (pycrdt's positions, read without copying the text out) is its length in characters.
+            length = len(text)
+            inserted = not (length and rng.random() < 0.1)
             # The update of this keystroke's transaction alone, as Yjs in the browser sends it (pycrdt's
             # ``get_update(state vector)`` would carry the document's whole delete set every time).
             own: list[bytes] = []
             subscription = doc.observe(lambda event, own=own: own.append(event.update))
             if not inserted:
-                at = rng.randrange(len(plain))
-                offset = len(plain[:at].encode())
-                del text[offset : offset + len(plain[at].encode())]
+                at = rng.randrange(length)
+                del text[at : at + 1]
             else:
-                at = rng.randrange(len(plain) + 1)
-                text.insert(len(plain[:at].encode()), rng.choice("abcdefghij klmnopqrst"))
+                text.insert(rng.randrange(length + 1), rng.choice("abcdefghij klmnopqrst"))
+                clock += 1
             doc.unobserve(subscription)
             encoded = base64.b64encode(own[0]).decode()
             if inserted:
                 # A backspace adds no clock (only a deletion), so only insertions are timed.
-                typed_at[index].append((state_vector(doc.get_state())[clients[index]], time.perf_counter()))
+                typed_at[index].append((clock, time.perf_counter()))
             await ws.send(json.dumps({"type": "doc.update", "note": note, "update": encoded}))
             typed += 1
             next_at += 1 / rate
@@ -310,21 +327,30 @@ def main() -> None:
         action="store_true",
         help="editors do not offer permessage-deflate (by default they do, as browsers)",
     )
+    parser.add_argument(
+        "--servers",
+        choices=["1", "2", "both"],
+        default="both",
+        help="measure one process, two processes over Redis, or both (default)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     common.MEMBERS = args.editors
 
     with tempfile.TemporaryDirectory(prefix="samverkan-bench-crdt-") as tmp:
         var_dir = Path(tmp)
+        (var_dir / "static").mkdir()  # collected static files (none needed here) live there with DEBUG off
         given = os.environ.get("DATABASE_URL", "")
         database_url = given if given.startswith(("postgres://", "postgresql://")) else ""
         env = environment(var_dir, database_url=database_url)
         common.run(env, "manage.py", "migrate", "--noinput", "-v", "0")
         seed = "import django; django.setup()\n" + SEED % {"members": args.editors}
         seeded = json.loads(common.run(env, "-c", seed).splitlines()[-1])
-        runs: list[tuple[str, str, int]] = [("1 process, in-memory layer", "", 1)]
+        runs: list[tuple[str, str, int]] = []
+        if args.servers != "2":
+            runs.append(("1 process, in-memory layer", "", 1))
         redis_proc = None
-        redis_server = shutil.which("redis-server")
+        redis_server = shutil.which("redis-server") if args.servers != "1" else None
         if redis_server:
             redis_port = common.free_port()
             redis_proc = subprocess.Popen(  # noqa: S603
@@ -333,8 +359,8 @@ def main() -> None:
             )
             common.wait_for_port(redis_port, redis_proc, 15)
             runs.append(("2 processes, Redis pub/sub", f"redis://127.0.0.1:{redis_port}/0", 2))
-        else:
-            print("redis-server not found: only one process is measured", file=sys.stderr)
+        elif args.servers != "1":
+            print("redis-server not found: two processes are not measured", file=sys.stderr)
 
         print(
             f"{args.editors} editors typing {args.rate:g} characters/s each for {args.seconds:g} s into one "

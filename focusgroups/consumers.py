@@ -74,7 +74,16 @@ from coordinator.core.exceptions import Conflict
 from focusgroups import permissions, selectors
 from focusgroups.models import FocusGroup, GroupMembership, LivePresence, Note
 from focusgroups.services import documents, notes
-from focusgroups.services._batches import Frame, _drain, _NoteQueue, _queues, _refusal, _Waiting
+from focusgroups.services._batches import (
+    Frame,
+    _drain,
+    _NoteQueue,
+    _queues,
+    _refusal,
+    _Waiting,
+    deliver,
+    flush,
+)
 from organisations.access.consumers import CLOSE_FORBIDDEN, ScopedConsumer
 
 logger = logging.getLogger(__name__)
@@ -466,10 +475,10 @@ class NotesConsumer(ScopedConsumer):
     # --- From the channel layer -------------------------------------------------------------------------
 
     async def note_doc_update(self, event: Frame) -> None:
-        if event.get("sender") == self.channel_name:
-            return
-        # The frame was encoded once for every socket (``documents.update_event``).
-        await self.send(text_data=str(event["frame"]))
+        # The change itself, for this process's copy of the document (read back from the log otherwise).
+        documents.hear(event)
+        # At most one frame of a note per interval: what comes within it is sent merged at its end.
+        await deliver(self, event)
 
     async def note_awareness(self, event: Frame) -> None:
         if event.get("sender") == self.channel_name:
@@ -479,6 +488,7 @@ class NotesConsumer(ScopedConsumer):
         )
 
     async def note_versioned(self, event: Frame) -> None:
+        await flush(self, int(str(event["note"])))
         await self.send_json(
             {
                 "type": "doc.versioned",
@@ -490,6 +500,7 @@ class NotesConsumer(ScopedConsumer):
         )
 
     async def note_saved(self, event: Frame) -> None:
+        await flush(self, int(str(event["note"])))
         await self.send_json(
             {
                 "type": "saved",

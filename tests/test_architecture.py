@@ -87,7 +87,7 @@ ESCAPE_HATCH: dict[str, str] = {
     "focusgroups.services.notes:_update": "note compare-and-set by pk after the scoped read",
     "focusgroups.services.documents:_lock": "note row lock by pk after the scoped read, then its document",
     "focusgroups.services.documents:_load": "the log rows of a note read in scope, by the note's id",
-    "focusgroups.services.documents:_store": "note text and version by pk under the row lock",
+    "focusgroups.services.documents:_store": "note text, version and document row by pk under the row lock",
     "focusgroups.services.meetings:_lock_meeting": "meeting row lock by pk after the scoped read",
     "seminars.services._seats:adjust_seats": "seat counter of the round locked just before, by pk",
     "shadowing.services._run_seats:lock_slots": "slot locks in pk order after the scoped read of the run",

@@ -4,6 +4,7 @@ stored (and within ``NOTE_UPDATE_INTERVAL_MS`` of its start) is stored and sent 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import weakref
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from channels.layers import BaseChannelLayer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from pycrdt import merge_updates
 
 from coordinator.core.tenancy import programme_scope
 from focusgroups.models import Note
@@ -134,3 +136,106 @@ async def _drain(notes_here: dict[int, _NoteQueue], note_id: int, programme_id: 
         queue.draining = False
         if not queue.waiting:
             notes_here.pop(note_id, None)
+
+
+# --- Deliveries ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Outbox:
+    """A socket's stored changes of one note waiting to be sent, and when it was last sent one."""
+
+    sent_at: float = float("-inf")
+    waiting: list[Frame] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
+
+
+# With several processes each stores its own batches, so a socket would hear one frame per process per
+# interval. A socket sends a change at once when it sent none of the note in the last
+# ``NOTE_UPDATE_INTERVAL_MS``; the changes that arrive within that interval go out at its end together, as
+# one merged update: at most one frame of a note per interval, however many processes store its changes.
+# The merged frames of this process, by the log rows they hold (the sockets of a process mostly wait for
+# the same changes, so each merge is encoded once).
+_merged: dict[tuple[int, ...], str] = {}
+_MERGED_KEPT = 64
+_sending: set[asyncio.Task[None]] = set()
+
+
+def _outbox(consumer: NotesConsumer, note_id: int) -> _Outbox:
+    boxes: dict[int, _Outbox] = consumer.__dict__.setdefault("_outboxes", {})
+    return boxes.setdefault(note_id, _Outbox())
+
+
+def merged_frame(events: list[Frame]) -> str:
+    """The ``doc.update`` frame of one or several stored changes of a note, in the order they were stored."""
+    if len(events) == 1:
+        return str(events[0]["frame"])
+    key = tuple(sorted(int(str(event["row"])) for event in events))
+    frame = _merged.get(key)
+    if frame is not None:
+        return frame
+    ordered = sorted(events, key=lambda event: int(str(event["row"])))
+    frames = [json.loads(str(event["frame"])) for event in ordered]
+    updates = [event["update"] for event in ordered]
+    authors = {author["id"]: author for each in frames for author in each["authors"]}
+    frame = json.dumps(
+        {
+            "type": "doc.update",
+            "note": frames[-1]["note"],
+            "update": documents.encode(merge_updates(*(u for u in updates if isinstance(u, bytes)))),
+            "by": frames[-1]["by"],
+            "authors": list(authors.values()),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    if len(_merged) >= _MERGED_KEPT:
+        _merged.clear()
+    _merged[key] = frame
+    return frame
+
+
+async def _send_frame(consumer: NotesConsumer, box: _Outbox, events: list[Frame]) -> None:
+    if consumer.room is None or consumer.access_closed:
+        return
+    if all(event.get("sender") == consumer.channel_name for event in events):
+        return  # its own edits only
+    box.sent_at = asyncio.get_running_loop().time()
+    await consumer.send(text_data=merged_frame(events))
+
+
+async def deliver(consumer: NotesConsumer, event: Frame) -> None:
+    """Send a stored change (a ``note.doc_update`` event this socket received) to the socket: at once, or
+    at the end of the interval after its last frame of the note, merged with the others that came."""
+    note_id = event["note"]
+    assert isinstance(note_id, int)
+    box = _outbox(consumer, note_id)
+    loop = asyncio.get_running_loop()
+    interval = settings.NOTE_UPDATE_INTERVAL_MS / 1000
+    if not box.waiting and loop.time() - box.sent_at >= interval:
+        await _send_frame(consumer, box, [event])
+        return
+    box.waiting.append(event)
+    if box.timer is None:
+
+        def due() -> None:
+            task = loop.create_task(flush(consumer, note_id))
+            _sending.add(task)
+            task.add_done_callback(_sending.discard)
+
+        box.timer = loop.call_at(box.sent_at + interval, due)
+
+
+async def flush(consumer: NotesConsumer, note_id: int) -> None:
+    """Send the socket's waiting changes of a note now (before another frame about the note, so that the
+    client hears them in the order they happened)."""
+    box = _outbox(consumer, note_id)
+    if box.timer is not None:
+        box.timer.cancel()
+        box.timer = None
+    events, box.waiting = box.waiting, []
+    if events:
+        try:
+            await _send_frame(consumer, box, events)
+        except Exception:  # a socket gone meanwhile; its client syncs again when it comes back
+            logger.debug("Could not send the live updates of note %s", note_id)

@@ -79,9 +79,12 @@ class Broadcast:
         return [notes_group(self.group_id)] + ([readers_group(self.group_id)] if self.readers else [])
 
 
-def update_event(note: Note, update: bytes, people: list[Person], sender: str | None) -> Broadcast:
+def update_event(note: Note, update: bytes, people: list[Person], sender: str | None, row: int) -> Broadcast:
     """The ``doc.update`` of a stored change for every socket of the note's group but ``sender``'s. The
-    frame the sockets send is encoded here, once, not once per socket."""
+    frame the sockets send is encoded here, once, not once per socket. The event also carries the change
+    itself (``update``, the log row ``row``, the note's ``version`` after it and the document's
+    ``epoch``), so that another process brings its copy of the document up to date without reading the
+    log (``hear``)."""
     encoded = encode(update)
     # The last to type; ``authors`` names everyone whose edits the update holds.
     by, authors = person_payload(people[-1]), [person_payload(person) for person in people]
@@ -95,6 +98,9 @@ def update_event(note: Note, update: bytes, people: list[Person], sender: str | 
         "type": "note.doc_update",
         "note": note.pk,
         "version": note.version,
+        "row": row,
+        "epoch": str(note.document.epoch),
+        "update": update,
         "sender": sender,
         "frame": frame,
     }
@@ -109,3 +115,56 @@ def _announce(broadcast_: Broadcast, deliveries: list[Broadcast] | None) -> None
         return
     group_id, event, readers = broadcast_.group_id, broadcast_.event, broadcast_.readers
     transaction.on_commit(lambda: broadcast(group_id, event, readers=readers))
+
+
+# --- Changes heard from other processes ---------------------------------------------------------------
+
+# Per process and note: the stored changes the channel layer brought, by the note's version before each,
+# as (log row, update). A process catches its copy of a note's document up with them instead of reading
+# the log (``documents._load``); a version step missing here (a broadcast late or lost, a save of the
+# title alone) makes it read the log as before. Written by the event loop, read by the database thread:
+# single dictionary operations, which the interpreter keeps whole.
+# By note and document epoch: a note id used again (a database restored) never mixes two documents.
+_heard: dict[tuple[int, str], dict[int, tuple[int, bytes]]] = {}
+# Steps kept per note (a copy further behind reads the log), and notes kept (the least recently heard go).
+HEARD_STEPS = 256
+HEARD_NOTES = 1_000
+
+
+def hear(event: dict[str, object]) -> None:
+    """Keep the change a ``note.doc_update`` event carries (every socket of the process hears the same
+    event: the first keeps it)."""
+    note_id, version, row, epoch, update = (
+        event.get("note"),
+        event.get("version"),
+        event.get("row"),
+        event.get("epoch"),
+        event.get("update"),
+    )
+    if not (isinstance(note_id, int) and isinstance(version, int) and isinstance(row, int)):
+        return
+    if not (isinstance(epoch, str) and isinstance(update, bytes)):
+        return
+    steps = _heard.get((note_id, epoch))
+    if steps is None:
+        if len(_heard) >= HEARD_NOTES:
+            _heard.pop(next(iter(_heard)), None)
+        steps = _heard[note_id, epoch] = {}
+    elif version - 1 in steps:
+        return
+    steps[version - 1] = (row, update)
+    if len(steps) > HEARD_STEPS:
+        steps.pop(min(steps), None)
+
+
+def heard_steps(note_id: int, epoch: str, since: int, until: int) -> list[tuple[int, bytes]] | None:
+    """The changes that take a note's document (of ``epoch``) from version ``since`` to ``until``, in order;
+    None when one of them was not heard."""
+    steps = _heard.get((note_id, epoch), {})
+    found: list[tuple[int, bytes]] = []
+    for version in range(since, until):
+        step = steps.get(version)
+        if step is None:
+            return None
+        found.append(step)
+    return found

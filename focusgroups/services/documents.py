@@ -50,33 +50,17 @@ from focusgroups.models import (
     NoteUpdate,
     NoteVersion,
 )
-from focusgroups.services._broadcast import (
-    Broadcast as Broadcast,
-)
-from focusgroups.services._broadcast import (
-    _announce as _announce,
-)
-from focusgroups.services._broadcast import (
-    broadcast as broadcast,
-)
-from focusgroups.services._broadcast import (
-    decode as decode,
-)
-from focusgroups.services._broadcast import (
-    encode as encode,
-)
-from focusgroups.services._broadcast import (
-    notes_group as notes_group,
-)
-from focusgroups.services._broadcast import (
-    person_payload as person_payload,
-)
-from focusgroups.services._broadcast import (
-    readers_group as readers_group,
-)
-from focusgroups.services._broadcast import (
-    update_event as update_event,
-)
+from focusgroups.services import _broadcast
+from focusgroups.services._broadcast import Broadcast as Broadcast
+from focusgroups.services._broadcast import _announce as _announce
+from focusgroups.services._broadcast import broadcast as broadcast
+from focusgroups.services._broadcast import decode as decode
+from focusgroups.services._broadcast import encode as encode
+from focusgroups.services._broadcast import hear as hear
+from focusgroups.services._broadcast import notes_group as notes_group
+from focusgroups.services._broadcast import person_payload as person_payload
+from focusgroups.services._broadcast import readers_group as readers_group
+from focusgroups.services._broadcast import update_event as update_event
 from focusgroups.services.textdiff import text_edits
 from organisations.models import Person
 from organisations.permissions import Actor
@@ -100,6 +84,8 @@ class _Cached:
     epoch: uuid.UUID
     # The id of the last log row applied to ``doc`` (or the compaction point it was loaded from).
     through: int
+    # The note's version that ``doc`` holds, when known (read or written under the row lock).
+    version: int | None = None
     # Changed by a transaction that has not committed yet: read afresh until it has.
     dirty: bool = False
 
@@ -135,8 +121,28 @@ def body_of(doc: Doc[Text]) -> Text:
     return text
 
 
-def _load(document: NoteDocument) -> _Cached:
-    """The note's document as stored now: the cached copy brought up to date, or read afresh."""
+def _catch_up(cached: _Cached, note_id: int, version: int) -> bool:
+    """Bring the copy to ``version`` with the changes the channel layer brought (``_broadcast.heard``),
+    without reading the log; False, with the copy untouched, when one of the steps did not arrive."""
+    if cached.version is None or cached.version > version:
+        return False
+    steps = _broadcast.heard_steps(note_id, str(cached.epoch), cached.version, version)
+    if steps is None:
+        return False
+    for row_id, update in steps:
+        cached.doc.apply_update(update)
+        cached.through = row_id
+    cached.version = version
+    return True
+
+
+def _load(document: NoteDocument, version: int | None = None) -> _Cached:
+    """The note's document as stored now: the cached copy brought up to date, or read afresh.
+
+    ``version``: the note's version read under its row lock. Then the copy is caught up with the changes
+    of other processes that their broadcasts brought, each the step from one version to the next; only
+    when a step is missing (a broadcast late or lost, a save that changed only the title) is the log
+    read."""
     cached = _cache().get(document.note_id)
     if (
         cached is None
@@ -148,6 +154,9 @@ def _load(document: NoteDocument) -> _Cached:
         if document.state:
             doc.apply_update(bytes(document.state))
         cached = _Cached(doc, document.epoch, document.compacted_through)
+    elif version is not None and _catch_up(cached, document.note_id, version):
+        _cache()[document.note_id] = cached
+        return cached
     # Log rows of one note are written under its row lock, so their ids rise in commit order. By the note
     # id through the plain manager: the caller's scoped read of the note came first (the scoped manager's
     # programme filter cost a fifth of each update).
@@ -155,6 +164,7 @@ def _load(document: NoteDocument) -> _Cached:
     for row_id, update in rows.values_list("id", "update"):
         cached.doc.apply_update(bytes(update))
         cached.through = row_id
+    cached.version = version
     _cache()[document.note_id] = cached
     return cached
 
@@ -218,9 +228,12 @@ def _paused(document: NoteDocument, now: datetime) -> bool:
     return document.edited_at is not None and document.edited_at <= now - pause
 
 
-def _store(note: Note, doc: Doc[Text], update: bytes, people: list[Person], now: datetime) -> NoteUpdate:
+def _store(
+    note: Note, doc: Doc[Text], update: bytes, people: list[Person], now: datetime, body: str | None = None
+) -> NoteUpdate:
     """Append the applied update to the log and bring the note's text, version and document row in step
-    (the caller holds the row lock; nothing is broadcast here)."""
+    (the caller holds the row lock; nothing is broadcast here). ``body``: the document's text, when the
+    caller has it already."""
     document = note.document
     if document.versioned_at_version < note.version and _paused(document, now):
         # The previous burst of editing ended long ago: it becomes a version before this one starts.
@@ -229,7 +242,7 @@ def _store(note: Note, doc: Doc[Text], update: bytes, people: list[Person], now:
     row = NoteUpdate.objects.create(
         note=note, programme_id=note.group.programme_id, update=update, author=person, created_at=now
     )
-    body = str(body_of(doc))
+    body = str(body_of(doc)) if body is None else body
     note.version += 1
     note.body, note.updated_by, note.updated_at = body, person, now
     Note.unscoped_objects.filter(pk=note.pk).update(
@@ -243,7 +256,11 @@ def _store(note: Note, doc: Doc[Text], update: bytes, people: list[Person], now:
     fields = ["editors", "edited_at", "log_length"]
     if document.log_length >= COMPACT_AFTER:
         fields += _compact(document, doc, through=row.pk)
-    document.save(update_fields=fields)
+    # By pk under the row lock; the log row written above already passed the archived-programme guard of
+    # this transaction's writes (a second ``save`` would ask it again).
+    NoteDocument.unscoped_objects.filter(pk=document.pk).update(
+        **{name: getattr(document, name) for name in fields}
+    )
     return row
 
 
@@ -256,13 +273,16 @@ def _compact(document: NoteDocument, doc: Doc[Text], *, through: int) -> list[st
     return ["state", "compacted_through", "log_length"]
 
 
-def _check_document(doc: Doc[Text]) -> None:
+def _check_document(doc: Doc[Text]) -> str:
+    """The document's text, when the document is a valid note; else a ``ValidationError``."""
     if set(doc.keys()) - {BODY}:
         raise ValidationError(_("A note's document holds only its text."))
-    if len(str(body_of(doc))) > NOTE_BODY_MAX_LENGTH:
+    body = str(body_of(doc))
+    if len(body) > NOTE_BODY_MAX_LENGTH:
         raise ValidationError(
             _("A note may hold at most %(limit)s characters.") % {"limit": NOTE_BODY_MAX_LENGTH}
         )
+    return body
 
 
 @dataclass(frozen=True)
@@ -306,9 +326,11 @@ def _editors(note: Note, edits: Sequence[Edit]) -> list[Person | PermissionDenie
     return answers
 
 
-def _apply_all(cached: _Cached, edits: Sequence[Edit], indexes: list[int], *, check_each: bool) -> None:
+def _apply_all(cached: _Cached, edits: Sequence[Edit], indexes: list[int], *, check_each: bool) -> str:
+    """Apply the edits and return the text they leave (the last check reads it)."""
     # The document is checked once after the batch (reading the whole text per keystroke is what a batch
     # saves); only a batch that fails it is applied again with a check after each edit, to find the one.
+    body = ""
     for index in indexes:
         try:
             cached.doc.apply_update(edits[index].update)
@@ -316,14 +338,15 @@ def _apply_all(cached: _Cached, edits: Sequence[Edit], indexes: list[int], *, ch
             raise _Spoiled(index, ValidationError(_("This is not a Yjs update."))) from exc
         if check_each or len(indexes) == 1:
             try:
-                _check_document(cached.doc)
+                body = _check_document(cached.doc)
             except ValidationError as exc:
                 raise _Spoiled(index, exc) from exc
     if not check_each and len(indexes) > 1:
         try:
-            _check_document(cached.doc)
+            body = _check_document(cached.doc)
         except ValidationError as exc:
             raise _Spoiled(None, exc) from exc
+    return body
 
 
 def document_apply_many(
@@ -355,11 +378,13 @@ def document_apply_many(
         try:
             check_each = False
             while True:
-                cached = _load(locked.document)
+                cached = _load(locked.document, locked.version)
                 _changing(cached)
-                before = (cached.doc.get_state(), str(body_of(cached.doc)))
+                # An insertion moves the state vector, a deletion shortens the text: unchanged both, the
+                # batch changed nothing (without reading the whole text).
+                before = (cached.doc.get_state(), len(body_of(cached.doc)))
                 try:
-                    _apply_all(cached, edits, pending, check_each=check_each)
+                    body = _apply_all(cached, edits, pending, check_each=check_each)
                     break
                 except _Spoiled as spoiled:
                     # The copy holds part of the batch: read it afresh and apply the others again.
@@ -369,21 +394,21 @@ def document_apply_many(
                         continue
                     refusals[spoiled.index] = spoiled.error
                     pending.remove(spoiled.index)
-            if not pending or (cached.doc.get_state(), str(body_of(cached.doc))) == before:
+            if not pending or (cached.doc.get_state(), len(body_of(cached.doc))) == before:
                 # Known already (a client sending its edits again) or waiting for what it builds on.
                 forget(note.pk)
                 return None, refusals
             updates = [edits[index].update for index in pending]
             merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
             people = list({authors[index].pk: authors[index] for index in pending}.values())
-            row = _store(locked, cached.doc, merged, people, timezone.now())
-            cached.through = row.pk
+            row = _store(locked, cached.doc, merged, people, timezone.now(), body)
+            cached.through, cached.version = row.pk, locked.version
         except BaseException:
             forget(note.pk)
             raise
         senders = {edits[index].sender for index in pending}
         sender = senders.pop() if len(senders) == 1 else None
-        _announce(update_event(locked, merged, people, sender), deliveries)
+        _announce(update_event(locked, merged, people, sender, row.pk), deliveries)
         return locked, refusals
 
 
@@ -433,18 +458,18 @@ def text_apply(*, note: Note, person: Person, body: str) -> Note:
     """Turn a whole-text save into an edit of the live document (the caller holds the row lock from
     ``lock_for_save`` and has checked the right): the difference to the current text is applied, stored
     and broadcast like a client's update."""
-    cached = _load(note.document)
+    cached = _load(note.document, note.version)
     _changing(cached)
     try:
         update = replace_text(cached.doc, body)
         if update:
             row = _store(note, cached.doc, update, [person], timezone.now())
-            cached.through = row.pk
+            cached.through, cached.version = row.pk, note.version
     except BaseException:
         forget(note.pk)
         raise
     if update:
-        _announce(update_event(note, update, [person], None), None)
+        _announce(update_event(note, update, [person], None, row.pk), None)
     return note
 
 
@@ -540,7 +565,7 @@ def versions_write_paused() -> int:
                 continue
             written += _write_version(locked, by=None, now=now) is not None
             if locked.document.log_length:
-                cached = _load(locked.document)
+                cached = _load(locked.document, locked.version)
                 fields = _compact(locked.document, cached.doc, through=cached.through)
                 locked.document.save(update_fields=fields)
     ended = Meeting.objects.filter(
