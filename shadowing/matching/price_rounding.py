@@ -22,7 +22,7 @@ from shadowing.matching.options import Problem
 from shadowing.matching.pricing import INFINITE
 
 # Rounds of "best option at the prices, full seats priced out" before first come, first served.
-ROUNDS = 12
+ROUNDS = 30
 
 
 def price_rounding(

@@ -86,7 +86,7 @@ LP_SHARE = 0.7
 # limit, or KEEP_FLOORS times the floor's time, is left; at least LAGRANGE_SHARE_MIN of what is left
 # after the floor), then its prices round, and column generation priced by it runs until LP_SHARE_LARGE.
 LP_FIRST_REQUESTS = 10_000
-KEEP_SHARE_LARGE = 0.3
+KEEP_SHARE_LARGE = 0.35
 KEEP_FLOORS = 1.0
 LAGRANGE_SHARE_MIN = 0.25
 LP_SHARE_LARGE = 0.85
