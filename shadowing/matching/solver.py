@@ -82,13 +82,13 @@ EXTRA_COLUMNS = 8
 # start); the rest is for rounding and repair.
 PATHS_SHARE = 0.15
 LP_SHARE = 0.7
-# Above this many requests the Lagrangian bound is minimised directly (until KEEP_SHARE_LARGE of the
-# limit, or KEEP_FLOORS times the floor's time, is left; at least LAGRANGE_SHARE_MIN of what is left
-# after the floor), then its prices round, and column generation priced by it runs until LP_SHARE_LARGE.
+# Above this many requests the Lagrangian bound is minimised directly for LAGRANGE_SHARE of the time
+# left after the floor, its prices round to a proposal for ROUNDING_SHARE of the limit (and first come,
+# first served for the rest, at most as long as the floor took), and column generation priced by it runs
+# until LP_SHARE_LARGE (its rounding places more where demand is three times the seats).
 LP_FIRST_REQUESTS = 10_000
-KEEP_SHARE_LARGE = 0.35
-KEEP_FLOORS = 1.0
-LAGRANGE_SHARE_MIN = 0.25
+LAGRANGE_SHARE = 0.4
+ROUNDING_SHARE = 0.12
 LP_SHARE_LARGE = 0.85
 # A MIP over the listed options is tried only below this many (beyond it HiGHS finds nothing better than
 # the rounding in the time a coordinator waits).
@@ -403,16 +403,14 @@ def solve(
     pool: list[Option] = []
     if large:
         assert lagrangian is not None
-        # kept for the rounding from its prices (about as long as the floor) and the repair
-        keep = max(KEEP_SHARE_LARGE * time_limit, KEEP_FLOORS * floor_seconds)
         now = time.monotonic()
-        until = max(deadline - keep, now + LAGRANGE_SHARE_MIN * (deadline - now))
-        found, y, z, evaluation = lagrangian.minimise(best_objective, until)
+        found, y, z, evaluation = lagrangian.minimise(best_objective, now + LAGRANGE_SHARE * (deadline - now))
         bound, prices = min(bound, found), (y, z)
         report("bound", placed_best(), _gap(bound, best_objective))
         # A proposal from these prices, for every request at once (seconds where the LP takes minutes).
+        rounds_end = min(time.monotonic() + ROUNDING_SHARE * time_limit, deadline - 0.3 * time_limit)
         _seats, rounded = price_rounding(
-            problem, lagrangian, y, z, deadline - 0.15 * time_limit, deadline - 0.05 * time_limit
+            problem, lagrangian, y, z, rounds_end, rounds_end + max(floor_seconds, 0.05 * time_limit)
         )
         if objective_of(m, rounded)[0] > best_objective + _EPS:
             best, best_objective, method = rounded, objective_of(m, rounded)[0], "price-rounding"
