@@ -8,6 +8,8 @@ unplaced after a rounding (`fill_from_catalogue`), on the seats left.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from shadowing.matching.model import Model, Seats, add_options
@@ -31,9 +33,12 @@ def first_come_first_served(problem: Problem, m: Model) -> tuple[Seats, list[int
     return seats, assign
 
 
-def fill_from_catalogue(problem: Problem, m: Model, seats: Seats, assign: list[int], order: list[int]) -> int:
+def fill_from_catalogue(
+    problem: Problem, m: Model, seats: Seats, assign: list[int], order: list[int], until: float | None = None
+) -> int:
     """The unplaced requests, in `order`, each take their best option that fits the seats left (over all
-    feasible options when the problem has a catalogue, else over its options); how many were placed."""
+    feasible options when the problem has a catalogue, else over its options); how many were placed.
+    With `until` (``time.monotonic()``) the requests not reached by then stay unplaced."""
     catalogue = problem.catalogue
     if catalogue is None:
         before = sum(1 for j in assign if j >= 0)
@@ -77,6 +82,8 @@ def fill_from_catalogue(problem: Problem, m: Model, seats: Seats, assign: list[i
     for r in order:
         if assign[r] >= 0 or r in taken:
             continue
+        if until is not None and time.monotonic() >= until:
+            break
         _, option = catalogue.best(problem.requests[m.request_ids[r]])
         if option is None:
             continue

@@ -32,8 +32,9 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
    only with an option for both; the options listed are then offered to whoever is unplaced, and then
    every feasible option on the seats left.
 On a programme above ``LP_FIRST_REQUESTS`` requests, step 2 is instead: the Lagrangian bound minimised
-for every request at once (``lagrange``), then column generation priced by it from its prices' options,
-until ``LP_SHARE_LARGE``; the path searches are left out (seconds per step there).
+for every request at once (``lagrange``) until the time kept for what follows, a proposal from its prices
+(``price_rounding``), then column generation priced by it from its prices' options, until
+``LP_SHARE_LARGE``; the path searches are left out (seconds per step there).
 
 4. **Improving** (phase ``improving``): augmenting paths over every option from the rounding
    (``augment``), then single moves and augmenting paths over the listed options (``repair``) until they place
@@ -63,6 +64,7 @@ from shadowing.matching.options import (
     Problem,
     Solution,
 )
+from shadowing.matching.price_rounding import price_rounding
 from shadowing.matching.pricing import Priced
 from shadowing.matching.repair import fill, improve, take_in_order
 
@@ -80,11 +82,13 @@ EXTRA_COLUMNS = 8
 # start); the rest is for rounding and repair.
 PATHS_SHARE = 0.15
 LP_SHARE = 0.7
-# Above this many requests the Lagrangian bound is minimised directly instead of by column generation,
-# for LAGRANGE_SHARE of the time left after the floor; its prices choose the first LP's columns, and
-# column generation priced by it runs until LP_SHARE_LARGE (its LP rounding beats the repair there).
+# Above this many requests the Lagrangian bound is minimised directly for LAGRANGE_SHARE of the time
+# left after the floor, its prices round to a proposal for ROUNDING_SHARE of the limit (and first come,
+# first served for the rest, at most as long as the floor took), and column generation priced by it runs
+# until LP_SHARE_LARGE (its rounding places more where demand is three times the seats).
 LP_FIRST_REQUESTS = 10_000
-LAGRANGE_SHARE = 0.25
+LAGRANGE_SHARE = 0.4
+ROUNDING_SHARE = 0.12
 LP_SHARE_LARGE = 0.85
 # A MIP over the listed options is tried only below this many (beyond it HiGHS finds nothing better than
 # the rounding in the time a coordinator waits).
@@ -363,7 +367,9 @@ def solve(
         return _result(problem, m, [], 0.0, "empty", started, greedy_placed=0, greedy_objective=0.0)
 
     # 1. The floor: first come, first served over every option, and the previous proposal.
+    floor_began = time.monotonic()
     _fcfs_seats, fcfs_assign = first_come_first_served(problem, m)
+    floor_seconds = time.monotonic() - floor_began
     fcfs_objective, fcfs_placed = objective_of(m, fcfs_assign)
     best, best_objective, method = list(fcfs_assign), fcfs_objective, "first-come-first-served"
     began = _start_assignment(problem, m, start)
@@ -400,6 +406,14 @@ def solve(
         now = time.monotonic()
         found, y, z, evaluation = lagrangian.minimise(best_objective, now + LAGRANGE_SHARE * (deadline - now))
         bound, prices = min(bound, found), (y, z)
+        report("bound", placed_best(), _gap(bound, best_objective))
+        # A proposal from these prices, for every request at once (seconds where the LP takes minutes).
+        rounds_end = min(time.monotonic() + ROUNDING_SHARE * time_limit, deadline - 0.3 * time_limit)
+        _seats, rounded = price_rounding(
+            problem, lagrangian, y, z, rounds_end, rounds_end + max(floor_seconds, 0.05 * time_limit)
+        )
+        if objective_of(m, rounded)[0] > best_objective + _EPS:
+            best, best_objective, method = rounded, objective_of(m, rounded)[0], "price-rounding"
         report("bound", placed_best(), _gap(bound, best_objective))
         # The first LP: each request's best option at these prices, spread over near-equal ones, and
         # without prices.
@@ -509,6 +523,9 @@ def solve(
         current = method
     if objective_of(m, assign)[0] > best_objective + _EPS:
         best, best_objective, method = list(assign), objective_of(m, assign)[0], current
+    elif large:  # the prices' proposal is better than the LP's rounding: improve that one
+        assign, current = list(best), method
+        seats = _seats_of(m, assign)
 
     # 4. Improving: augmenting paths over every option (and the bound of the slots that block them),
     # then repair over the listed options in slices (progress between them), then a MIP if small.
