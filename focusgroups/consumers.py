@@ -82,6 +82,7 @@ from focusgroups.services._batches import (
     _refusal,
     _Waiting,
     deliver,
+    discard,
     flush,
 )
 from organisations.access.consumers import CLOSE_FORBIDDEN, ScopedConsumer
@@ -516,6 +517,7 @@ class NotesConsumer(ScopedConsumer):
         )
 
     async def note_withdrawn(self, event: dict[str, Any]) -> None:
+        discard(self, int(event["note"]))
         await self.send_json({"type": "withdrawn", "note": event["note"]})
 
     async def presence_update(self, event: dict[str, Any]) -> None:

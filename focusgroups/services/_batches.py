@@ -239,3 +239,13 @@ async def flush(consumer: NotesConsumer, note_id: int) -> None:
             await _send_frame(consumer, box, events)
         except Exception:  # a socket gone meanwhile; its client syncs again when it comes back
             logger.debug("Could not send the live updates of note %s", note_id)
+
+
+def discard(consumer: NotesConsumer, note_id: int) -> None:
+    """Drop the socket's waiting changes of a note it may no longer read (a shared note made group-only
+    again): what was held back for the end of the interval is not sent after the ``withdrawn`` frame."""
+    box = _outbox(consumer, note_id)
+    if box.timer is not None:
+        box.timer.cancel()
+        box.timer = None
+    box.waiting = []

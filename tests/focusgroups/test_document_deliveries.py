@@ -119,3 +119,33 @@ async def test_a_socket_is_not_sent_its_own_changes_merged(settings, group, note
     ] * 2
     await own.disconnect()
     await other.disconnect()
+
+
+async def test_changes_held_back_for_a_reader_are_dropped_when_the_note_is_withdrawn(
+    settings, group, note, member_b, nonmember
+):
+    settings.NOTE_UPDATE_INTERVAL_MS = 300
+    await sync_to_async(Note.unscoped_objects.filter(pk=note.pk).update)(visibility=Note.Visibility.PROGRAMME)
+    reader = WebsocketCommunicator(NotesConsumer.as_asgi(), f"/ws/focusgroups/{group.pk}/notes/")
+    reader.scope["user"] = nonmember.user
+    reader.scope["url_route"] = {"kwargs": {"group_id": group.pk}}
+    connected, code = await reader.connect()
+    assert connected, code
+    assert (await reader.receive_json_from(timeout=3))["type"] == "hello"
+    writer = Replica()
+    writer.doc.apply_update(await sync_to_async(_initial)(note, member_b))
+    events = [
+        await sync_to_async(_store)(note, member_b, writer.edit(0, text), "elsewhere")
+        for text in ("Ett ", "Två ")
+    ]
+    layer = get_channel_layer()
+    assert layer is not None
+
+    for event in events:  # the first goes out at once, the second waits for the end of the interval
+        await layer.group_send(documents.readers_group(group.pk), event)
+    await layer.group_send(documents.readers_group(group.pk), {"type": "note.withdrawn", "note": note.pk})
+
+    assert (await reader.receive_json_from(timeout=3))["type"] == "doc.update"
+    assert await reader.receive_json_from(timeout=3) == {"type": "withdrawn", "note": note.pk}
+    assert await reader.receive_nothing(timeout=0.6)
+    await reader.disconnect()
