@@ -20,6 +20,7 @@ from coordinator.asgi import application
 from focusgroups.models import GroupMembership, Note
 from focusgroups.services import documents
 from organisations.access.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ScopedConsumer
+from tests.focusgroups.live import notes_path, notes_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -34,20 +35,6 @@ def every_delivery_rechecks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ScopedConsumer, "delivery_recheck_seconds", 0.0)
 
 
-def _path(group_id: int) -> str:
-    return f"/ws/focusgroups/{group_id}/notes/"
-
-
-def _socket(person: Any, group_id: int) -> WebsocketCommunicator:
-    """A socket with the person in its scope and no session (as the other consumer tests open them)."""
-    communicator = WebsocketCommunicator(
-        application, _path(group_id), headers=[(b"origin", settings.SITE_URL.encode())]
-    )
-    communicator.scope["user"] = person.user
-    communicator.scope["url_route"] = {"kwargs": {"group_id": group_id}}
-    return communicator
-
-
 def _session_key(person: Any) -> str:
     client = Client()
     client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
@@ -58,7 +45,7 @@ async def _signed_in_socket(person: Any, group_id: int) -> tuple[str, WebsocketC
     """A socket opened the way a browser opens it, with its own session; returns the session's key too."""
     key = await sync_to_async(_session_key)(person)
     headers = [(b"origin", settings.SITE_URL.encode()), (b"cookie", f"sessionid={key}".encode())]
-    return key, WebsocketCommunicator(application, _path(group_id), headers=headers)
+    return key, WebsocketCommunicator(application, notes_path(group_id), headers=headers)
 
 
 async def _open(*communicators: WebsocketCommunicator) -> None:
@@ -95,7 +82,7 @@ def _counted() -> tuple[float, float]:
 async def test_sockets_due_on_one_delivery_are_asked_of_the_database_together(
     group, convener, member_a, member_b, observer
 ):
-    sockets = [_socket(person, group.pk) for person in (convener, member_a, member_b, observer)]
+    sockets = [notes_socket(person, group.pk) for person in (convener, member_a, member_b, observer)]
     await _open(*sockets)
     checks, batches = _counted()
 
@@ -115,7 +102,7 @@ async def test_a_right_gone_among_sockets_asked_together_closes_that_socket_alon
     # are written without signals, so only the re-check before the next delivery can find them.
     tab_key, tab = await _signed_in_socket(member_a, group.pk)
     _phone_key, phone = await _signed_in_socket(member_a, group.pk)
-    others = {person.pk: _socket(person, group.pk) for person in (convener, member_b, observer)}
+    others = {person.pk: notes_socket(person, group.pk) for person in (convener, member_b, observer)}
     await _open(tab, phone, *others.values())
 
     def take_rights_away() -> None:
