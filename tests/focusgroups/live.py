@@ -51,3 +51,13 @@ def replica_of(note: Note, person: Any) -> Replica:
         )
     replica.doc.apply_update(update)
     return replica
+
+
+async def next_frame(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
+    """The next frame of a kind, skipping presence updates and the live document's frames that a whole-text
+    save also sends."""
+    while True:
+        message = await communicator.receive_json_from(timeout=3)
+        if message["type"] == kind:
+            return message  # type: ignore[no-any-return]
+        assert message["type"] in ("presence", "doc.update", "doc.versioned"), message

@@ -20,7 +20,7 @@ from coordinator.asgi import application
 from focusgroups.models import GroupMembership, Note
 from focusgroups.services import documents
 from organisations.access.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ScopedConsumer
-from tests.focusgroups.live import notes_path, notes_socket
+from tests.focusgroups.live import next_frame, notes_path, notes_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -59,17 +59,8 @@ async def _open(*communicators: WebsocketCommunicator) -> None:
             assert (await communicator.receive_json_from(timeout=3))["type"] == "presence"
 
 
-async def _next(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
-    """The next message of a kind, skipping the live document's frames that a whole-text save also sends."""
-    while True:
-        message = await communicator.receive_json_from(timeout=3)
-        if message["type"] == kind:
-            return message  # type: ignore[no-any-return]
-        assert message["type"] in ("presence", "doc.update", "doc.versioned"), message
-
-
 async def _closed_with(communicator: WebsocketCommunicator, error: dict[str, Any], code: int) -> None:
-    assert await _next(communicator, "error") == error
+    assert await next_frame(communicator, "error") == error
     assert await communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": code}
 
 
@@ -126,13 +117,13 @@ async def test_a_right_gone_among_sockets_asked_together_closes_that_socket_alon
 
     await _closed_with(tab, SIGNED_OUT, CLOSE_UNAUTHENTICATED)
     await _closed_with(others[member_b.pk], FORBIDDEN, CLOSE_FORBIDDEN)
-    saved_on_phone = await _next(phone, "saved")
+    saved_on_phone = await next_frame(phone, "saved")
     # Each socket's fresh role reached it: the member made an observer no longer edits, the observer made
     # a member does.
     assert (saved_on_phone["body"], saved_on_phone["can_edit"]) == ("Efter ändringarna", False)
-    saved_for_observer = await _next(others[observer.pk], "saved")
+    saved_for_observer = await next_frame(others[observer.pk], "saved")
     assert (saved_for_observer["body"], saved_for_observer["can_edit"]) == ("Efter ändringarna", True)
-    saved_for_convener = await _next(convener_socket, "saved")
+    saved_for_convener = await next_frame(convener_socket, "saved")
     assert (saved_for_convener["version"], saved_for_convener["can_edit"]) == (2, True)
     version, body = await sync_to_async(
         lambda: Note.unscoped_objects.values_list("version", "body").get(pk=note.pk)

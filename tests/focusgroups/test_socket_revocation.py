@@ -22,7 +22,7 @@ from organisations.access.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATE
 from organisations.access.revocation import close_sockets_of_programme
 from organisations.models import Membership
 from organisations.permissions import actor_for, forget_actor
-from tests.focusgroups.live import notes_path, notes_socket
+from tests.focusgroups.live import next_frame, notes_path, notes_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -52,25 +52,15 @@ async def _open(communicator: WebsocketCommunicator) -> dict[str, Any]:
     return hello
 
 
-async def _next(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
-    """The next message of a kind, skipping presence updates and the live document's frames that a
-    whole-text save also sends."""
-    while True:
-        message = await communicator.receive_json_from(timeout=3)
-        if message["type"] == kind:
-            return message  # type: ignore[no-any-return]
-        assert message["type"] in ("presence", "doc.update", "doc.versioned"), message
-
-
 async def _closed_with(communicator: WebsocketCommunicator, error: dict[str, Any], code: int) -> None:
-    assert await _next(communicator, "error") == error
+    assert await next_frame(communicator, "error") == error
     assert await communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": code}
     await communicator.disconnect()
 
 
 async def _still_open(communicator: WebsocketCommunicator) -> None:
     await communicator.send_json_to({"type": "ping"})
-    assert await _next(communicator, "pong") == {"type": "pong"}
+    assert await next_frame(communicator, "pong") == {"type": "pong"}
 
 
 def _save(note: Note, base_version: int, body: str) -> dict[str, Any]:
@@ -93,7 +83,7 @@ async def test_logout_closes_the_sockets_of_that_session_only(group, member_a, n
     await _closed_with(tab, SIGNED_OUT, CLOSE_UNAUTHENTICATED)
     # The person's other session still holds: its socket stays and saves.
     await phone.send_json_to(_save(note, 1, "Från telefonen"))
-    assert (await _next(phone, "saved"))["version"] == 2
+    assert (await next_frame(phone, "saved"))["version"] == 2
     await phone.disconnect()
 
 
@@ -222,7 +212,7 @@ async def test_a_delivery_after_the_right_is_gone_is_not_sent(
 
     await b.send_json_to(_save(note, 1, "Bara för gruppen"))
 
-    assert (await _next(b, "saved"))["body"] == "Bara för gruppen"
+    assert (await next_frame(b, "saved"))["body"] == "Bara för gruppen"
     await _closed_with(a, FORBIDDEN, CLOSE_FORBIDDEN)
     await b.disconnect()
 
@@ -262,11 +252,11 @@ async def test_a_member_made_observer_keeps_reading_and_no_longer_saves(
     await sync_to_async(make_observer)()
     await _still_open(a)
     await b.send_json_to(_save(note, 1, "Omars text"))
-    seen_by_a = await _next(a, "saved")
+    seen_by_a = await next_frame(a, "saved")
     await a.send_json_to(_save(note, 2, "Annas text"))
 
     assert (seen_by_a["version"], seen_by_a["can_edit"]) == (2, False)
-    assert await _next(a, "error") == {"type": "error", "code": "forbidden", "note": note.pk}
+    assert await next_frame(a, "error") == {"type": "error", "code": "forbidden", "note": note.pk}
     assert await sync_to_async(_note_now)(note) == (2, "Omars text")
     await a.disconnect()
     await b.disconnect()
