@@ -17,25 +17,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from coordinator.core.tenancy import programme_scope
 from focusgroups import consumers
-from focusgroups.consumers import NotesConsumer
 from focusgroups.models import NOTE_BODY_MAX_LENGTH, Note, NoteDocument, NoteUpdate
 from focusgroups.services import documents
 from organisations.permissions import actor_for
+from tests.focusgroups.live import open_notes_socket, replica_of
 from tests.focusgroups.replica import Replica
 
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-def _replica_of(note: Note, person: Any) -> Replica:
-    replica = Replica()
-    with programme_scope([note.group.programme_id]):
-        update, _sv, _edit = documents.document_sync(
-            actor=actor_for(person.user), note=note, state_vector=b"\x00"
-        )
-    replica.doc.apply_update(update)
-    return replica
 
 
 def _listen(group_id: int) -> tuple[Any, str]:
@@ -59,8 +49,8 @@ def _events(layer: Any, channel: str) -> list[dict[str, Any]]:
 
 @pytest.mark.django_db(transaction=True)
 def test_apply_many_stores_a_batch_as_one_change(programme, group, note, member_a, member_b):
-    replicas = {person.pk: _replica_of(note, person) for person in (member_a, member_b)}
-    reader = _replica_of(note, member_a)  # a third client, which hears the batch as one update
+    replicas = {person.pk: replica_of(note, person) for person in (member_a, member_b)}
+    reader = replica_of(note, member_a)  # a third client, which hears the batch as one update
     edits, tokens = [], []
     for turn in range(3):
         for person in (member_a, member_b):
@@ -98,14 +88,14 @@ def test_apply_many_stores_a_batch_as_one_change(programme, group, note, member_
 def test_apply_many_leaves_out_each_refused_edit_and_stores_the_rest(
     programme, group, note, member_a, observer
 ):
-    replica = _replica_of(note, member_a)
+    replica = replica_of(note, member_a)
     first = replica.edit(0, "Först ")
     second = replica.edit(0, "Sedan ")
-    too_long = _replica_of(note, member_a).edit(0, "x" * NOTE_BODY_MAX_LENGTH)
+    too_long = replica_of(note, member_a).edit(0, "x" * NOTE_BODY_MAX_LENGTH)
     a, o = actor_for(member_a.user), actor_for(observer.user)
     edits = [
         documents.Edit(a, first, "socket-a"),
-        documents.Edit(o, _replica_of(note, observer).edit(0, "Obs "), "socket-o"),
+        documents.Edit(o, replica_of(note, observer).edit(0, "Obs "), "socket-o"),
         documents.Edit(a, b"\x07garbage", "socket-a"),
         documents.Edit(a, too_long, "socket-a"),
         documents.Edit(a, second, "socket-a"),
@@ -131,23 +121,13 @@ def test_apply_many_leaves_out_each_refused_edit_and_stores_the_rest(
 
 @pytest.mark.django_db(transaction=True)
 def test_apply_many_with_nothing_allowed_stores_nothing(programme, group, note, observer):
-    update = _replica_of(note, observer).edit(0, "Obs ")
+    update = replica_of(note, observer).edit(0, "Obs ")
     with programme_scope([programme.pk]):
         changed, refusals = documents.document_apply_many(
             note=note, edits=[documents.Edit(actor_for(observer.user), update, "socket-o")]
         )
     assert (changed, [type(r) for r in refusals]) == (None, [PermissionDenied])
     assert (Note.unscoped_objects.get(pk=note.pk).version, NoteUpdate.unscoped_objects.count()) == (1, 0)
-
-
-async def _open(person: Any, group_id: int) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(NotesConsumer.as_asgi(), f"/ws/focusgroups/{group_id}/notes/")
-    communicator.scope["user"] = person.user
-    communicator.scope["url_route"] = {"kwargs": {"group_id": group_id}}
-    connected, code = await communicator.connect()
-    assert connected, code
-    assert (await communicator.receive_json_from(timeout=3))["type"] == "hello"
-    return communicator
 
 
 async def _synced(communicator: WebsocketCommunicator, note_id: int) -> Replica:
@@ -167,7 +147,7 @@ async def test_a_burst_from_several_editors_is_stored_and_delivered_whole(
     group, note, member_a, member_b, convener
 ):
     people = [member_a, member_b, convener]
-    sockets = [await _open(person, group.pk) for person in people]
+    sockets = [await open_notes_socket(person, group.pk) for person in people]
     replicas = [await _synced(socket, note.pk) for socket in sockets]
     burst = 12
 
@@ -212,7 +192,7 @@ async def test_a_burst_within_one_interval_goes_out_as_one_merged_frame_to_every
     # An interval far longer than the burst takes to arrive, so that it falls in one interval for certain.
     settings.NOTE_UPDATE_INTERVAL_MS = 2000
     people = [member_a, member_b, convener]
-    sockets = [await _open(person, group.pk) for person in people]
+    sockets = [await open_notes_socket(person, group.pk) for person in people]
     replicas = [await _synced(socket, note.pk) for socket in sockets]
 
     async def next_update(index: int) -> None:

@@ -17,7 +17,7 @@ from coordinator.core.tenancy import programme_scope
 from focusgroups.models import Note, NoteUpdate
 from focusgroups.services import _broadcast, documents
 from organisations.permissions import actor_for
-from tests.focusgroups.replica import Replica
+from tests.focusgroups.live import replica_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,16 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _nothing_heard() -> None:
     _broadcast._heard.clear()
-
-
-def _replica_of(note: Note, person: Any) -> Replica:
-    replica = Replica()
-    with programme_scope([note.group.programme_id]):
-        update, _sv, _edit = documents.document_sync(
-            actor=actor_for(person.user), note=note, state_vector=b"\x00"
-        )
-    replica.doc.apply_update(update)
-    return replica
 
 
 def _apply(note: Note, person: Any, update: bytes) -> dict[str, Any]:
@@ -76,7 +66,7 @@ def _log_reads(queries: CaptureQueriesContext) -> int:
 def test_a_process_catches_up_from_the_broadcasts_without_reading_the_log(
     programme, note, member_a, member_b
 ):
-    here, there = _replica_of(note, member_a), _replica_of(note, member_b)
+    here, there = replica_of(note, member_a), replica_of(note, member_b)
     _apply(note, member_a, here.edit(0, "A"))  # this process's copy is at version 2
     events = _in_another_process(
         lambda: [_apply(note, member_b, there.edit(0, "B")), _apply(note, member_b, there.edit(0, "C"))]
@@ -96,7 +86,7 @@ def test_a_process_catches_up_from_the_broadcasts_without_reading_the_log(
 
 
 def test_a_missing_step_makes_the_process_read_the_log(programme, note, member_a, member_b):
-    here, there = _replica_of(note, member_a), _replica_of(note, member_b)
+    here, there = replica_of(note, member_a), replica_of(note, member_b)
     _apply(note, member_a, here.edit(0, "A"))
     first, second = _in_another_process(
         lambda: [_apply(note, member_b, there.edit(0, "B")), _apply(note, member_b, there.edit(0, "C"))]
@@ -113,13 +103,13 @@ def test_a_missing_step_makes_the_process_read_the_log(programme, note, member_a
     here.doc.apply_update(there.doc.get_update(here.doc.get_state()))
     assert str(here) == stored.body
     # Every later client gets the same text the server holds: a fresh sync equals the stored body.
-    assert str(_replica_of(note, member_b)) == stored.body
+    assert str(replica_of(note, member_b)) == stored.body
 
 
 def test_a_title_only_save_between_changes_is_a_gap_too(programme, note, member_a, member_b):
     from focusgroups.services import notes
 
-    here, there = _replica_of(note, member_a), _replica_of(note, member_b)
+    here, there = replica_of(note, member_a), replica_of(note, member_b)
     _apply(note, member_a, here.edit(0, "A"))
 
     def elsewhere() -> dict[str, Any]:

@@ -13,23 +13,13 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from coordinator.core.tenancy import programme_scope
-from focusgroups.consumers import NotesConsumer
 from focusgroups.models import LivePresence, Note
 from focusgroups.services import documents
 from organisations.permissions import actor_for
+from tests.focusgroups.live import open_notes_socket
 from tests.focusgroups.replica import Replica
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
-
-
-async def _open(person: Any, group_id: int) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(NotesConsumer.as_asgi(), f"/ws/focusgroups/{group_id}/notes/")
-    communicator.scope["user"] = person.user
-    communicator.scope["url_route"] = {"kwargs": {"group_id": group_id}}
-    connected, code = await communicator.connect()
-    assert connected, code
-    assert (await communicator.receive_json_from(timeout=3))["type"] == "hello"
-    return communicator
 
 
 async def _updates(communicator: WebsocketCommunicator) -> list[dict[str, Any]]:
@@ -67,7 +57,7 @@ async def test_changes_within_an_interval_reach_a_socket_as_one_frame(
     settings, group, note, member_a, member_b
 ):
     settings.NOTE_UPDATE_INTERVAL_MS = 300
-    reader = await _open(member_a, group.pk)
+    reader = await open_notes_socket(member_a, group.pk)
     writer, base = Replica(), Replica()
     initial = await sync_to_async(_initial)(note, member_b)
     writer.doc.apply_update(initial)
@@ -98,8 +88,8 @@ async def test_changes_within_an_interval_reach_a_socket_as_one_frame(
 
 async def test_a_socket_is_not_sent_its_own_changes_merged(settings, group, note, member_a, member_b):
     settings.NOTE_UPDATE_INTERVAL_MS = 300
-    own = await _open(member_a, group.pk)
-    other = await _open(member_b, group.pk)
+    own = await open_notes_socket(member_a, group.pk)
+    other = await open_notes_socket(member_b, group.pk)
     await _updates(own)
     replica = Replica()
     replica.doc.apply_update(await sync_to_async(_initial)(note, member_a))
@@ -126,12 +116,7 @@ async def test_changes_held_back_for_a_reader_are_dropped_when_the_note_is_withd
 ):
     settings.NOTE_UPDATE_INTERVAL_MS = 300
     await sync_to_async(Note.unscoped_objects.filter(pk=note.pk).update)(visibility=Note.Visibility.PROGRAMME)
-    reader = WebsocketCommunicator(NotesConsumer.as_asgi(), f"/ws/focusgroups/{group.pk}/notes/")
-    reader.scope["user"] = nonmember.user
-    reader.scope["url_route"] = {"kwargs": {"group_id": group.pk}}
-    connected, code = await reader.connect()
-    assert connected, code
-    assert (await reader.receive_json_from(timeout=3))["type"] == "hello"
+    reader = await open_notes_socket(nonmember, group.pk)
     writer = Replica()
     writer.doc.apply_update(await sync_to_async(_initial)(note, member_b))
     events = [

@@ -13,11 +13,11 @@ from django.utils import timezone
 from pycrdt import Doc, Text
 
 from coordinator.core.tenancy import programme_scope
-from focusgroups.consumers import NotesConsumer
 from focusgroups.models import GroupMembership, Note, NoteUpdate, NoteVersion
 from focusgroups.services import groups
 from organisations.access.consumers import CLOSE_FORBIDDEN
 from organisations.permissions import actor_for, forget_actor
+from tests.focusgroups.live import open_notes_socket
 from tests.focusgroups.replica import Replica
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -25,16 +25,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-async def _open(person: Any, group_id: int) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(NotesConsumer.as_asgi(), f"/ws/focusgroups/{group_id}/notes/")
-    communicator.scope["user"] = person.user
-    communicator.scope["url_route"] = {"kwargs": {"group_id": group_id}}
-    connected, code = await communicator.connect()
-    assert connected, code
-    assert (await communicator.receive_json_from(timeout=3))["type"] == "hello"
-    return communicator
 
 
 async def _next(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
@@ -73,7 +63,7 @@ def _stored(note_id: int) -> tuple[str, int, int]:
 
 
 async def test_an_update_reaches_the_others_and_is_stored(group, note, member_a, member_b):
-    a, b = await _open(member_a, group.pk), await _open(member_b, group.pk)
+    a, b = await open_notes_socket(member_a, group.pk), await open_notes_socket(member_b, group.pk)
     ra, rb = Replica(), Replica()
     answer = await _sync(a, note.pk, ra)
     await _sync(b, note.pk, rb)
@@ -97,14 +87,14 @@ async def test_an_update_reaches_the_others_and_is_stored(group, note, member_a,
 
 
 async def test_offline_edits_merge_on_reconnect(group, note, member_a, member_b):
-    a, b = await _open(member_a, group.pk), await _open(member_b, group.pk)
+    a, b = await open_notes_socket(member_a, group.pk), await open_notes_socket(member_b, group.pk)
     ra, rb = Replica(), Replica()
     await _sync(a, note.pk, ra)
     await _sync(b, note.pk, rb)
     await b.disconnect()
     offline = rb.edit(0, "B: ")  # typed while offline
     await a.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(ra.edit(len(str(ra)), "A"))})
-    b = await _open(member_b, group.pk)
+    b = await open_notes_socket(member_b, group.pk)
     await _sync(b, note.pk, rb)
     await b.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(offline)})
     ra.apply((await _next(a, "doc.update"))["update"])
@@ -124,7 +114,7 @@ async def test_offline_edits_merge_on_reconnect(group, note, member_a, member_b)
     ],
 )
 async def test_garbage_is_refused_and_nothing_stored(group, note, member_a, member_b, update, message):
-    a, b = await _open(member_a, group.pk), await _open(member_b, group.pk)
+    a, b = await open_notes_socket(member_a, group.pk), await open_notes_socket(member_b, group.pk)
     await a.send_json_to({"type": "doc.update", "note": note.pk, "update": update})
     assert await _next(a, "error") == {
         "type": "error",
@@ -143,7 +133,7 @@ async def test_garbage_is_refused_and_nothing_stored(group, note, member_a, memb
 
 
 async def test_an_update_adding_anything_but_the_text_is_refused(group, note, member_a):
-    a = await _open(member_a, group.pk)
+    a = await open_notes_socket(member_a, group.pk)
     other = Doc()
     other.get("secrets", type=Text).insert(0, "x" * 100)
     await a.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(other.get_update())})
@@ -154,7 +144,7 @@ async def test_an_update_adding_anything_but_the_text_is_refused(group, note, me
 
 
 async def test_observer_sees_the_live_text_but_its_updates_are_refused(group, note, member_a, observer):
-    o = await _open(observer, group.pk)
+    o = await open_notes_socket(observer, group.pk)
     ro = Replica()
     answer = await _sync(o, note.pk, ro)
     assert (answer["can_edit"], str(ro)) == (False, "Rad ett.\n")
@@ -163,7 +153,7 @@ async def test_observer_sees_the_live_text_but_its_updates_are_refused(group, no
     assert (error["code"], error["note"]) == ("forbidden", note.pk)
     assert await sync_to_async(_stored)(note.pk) == ("Rad ett.\n", 1, 0)
     # The member's edits reach the observer live.
-    a = await _open(member_a, group.pk)
+    a = await open_notes_socket(member_a, group.pk)
     ra = Replica()
     await _sync(a, note.pk, ra)
     await a.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(ra.edit(0, "Ny "))})
@@ -179,7 +169,7 @@ async def test_programme_reader_cannot_change_a_shared_note(group, member_a, non
         group, title="Delad", body="För alla.\n", visibility=Note.Visibility.PROGRAMME
     )
     hidden = await sync_to_async(make_note)(group, title="Intern", body="Hemligt.\n")
-    r = await _open(nonmember, group.pk)
+    r = await open_notes_socket(nonmember, group.pk)
     rr = Replica()
     answer = await _sync(r, shared.pk, rr)
     assert (answer["can_edit"], str(rr)) == (False, "För alla.\n")
@@ -195,7 +185,7 @@ async def test_programme_reader_cannot_change_a_shared_note(group, member_a, non
 
 
 async def test_member_removed_mid_session_cannot_update(group, note, member_a, member_b, convener):
-    a, b = await _open(member_a, group.pk), await _open(member_b, group.pk)
+    a, b = await open_notes_socket(member_a, group.pk), await open_notes_socket(member_b, group.pk)
     rb = Replica()
     await _sync(b, note.pk, rb)
 
@@ -218,7 +208,7 @@ async def test_member_removed_mid_session_cannot_update(group, note, member_a, m
 
 
 async def test_member_made_observer_mid_session_gets_forbidden(group, note, member_a, convener):
-    a = await _open(member_a, group.pk)
+    a = await open_notes_socket(member_a, group.pk)
     ra = Replica()
     await _sync(a, note.pk, ra)
 
@@ -238,7 +228,7 @@ async def test_member_made_observer_mid_session_gets_forbidden(group, note, memb
 
 
 async def test_awareness_is_relayed_with_the_server_known_name(group, note, member_a, member_b):
-    a, b = await _open(member_a, group.pk), await _open(member_b, group.pk)
+    a, b = await open_notes_socket(member_a, group.pk), await open_notes_socket(member_b, group.pk)
     await a.send_json_to(
         {
             "type": "doc.awareness",
@@ -262,7 +252,7 @@ async def test_awareness_is_relayed_with_the_server_known_name(group, note, memb
 
 
 async def test_version_on_demand_names_the_authors(group, note, member_a, member_b):
-    a, b = await _open(member_a, group.pk), await _open(member_b, group.pk)
+    a, b = await open_notes_socket(member_a, group.pk), await open_notes_socket(member_b, group.pk)
     ra, rb = Replica(), Replica()
     await _sync(a, note.pk, ra)
     await _sync(b, note.pk, rb)
@@ -293,7 +283,7 @@ async def test_version_on_demand_names_the_authors(group, note, member_a, member
 
 
 async def test_rest_write_reaches_open_editors_as_a_merged_edit(api, group, note, member_a, member_b):
-    a = await _open(member_a, group.pk)
+    a = await open_notes_socket(member_a, group.pk)
     ra = Replica()
     await _sync(a, note.pk, ra)
     # Typed in the browser at the end, not yet sent when the REST write lands.
@@ -322,7 +312,7 @@ async def test_rest_write_reaches_open_editors_as_a_merged_edit(api, group, note
 async def test_rest_write_with_a_stale_if_match_is_412_and_sends_nothing(
     api, group, note, member_a, member_b
 ):
-    a = await _open(member_a, group.pk)
+    a = await open_notes_socket(member_a, group.pk)
     ra = Replica()
     await _sync(a, note.pk, ra)
     await a.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(ra.edit(0, "Live "))})
@@ -347,7 +337,7 @@ async def test_rest_write_with_a_stale_if_match_is_412_and_sends_nothing(
 
 
 async def test_restore_is_seen_by_every_editor_at_once(api, group, note, member_a, member_b):
-    a, b = await _open(member_a, group.pk), await _open(member_b, group.pk)
+    a, b = await open_notes_socket(member_a, group.pk), await open_notes_socket(member_b, group.pk)
     ra, rb = Replica(), Replica()
     await _sync(a, note.pk, ra)
     await _sync(b, note.pk, rb)
@@ -374,7 +364,7 @@ async def test_restore_is_seen_by_every_editor_at_once(api, group, note, member_
 
 async def test_a_pause_in_typing_writes_a_version_without_another_edit(settings, group, note, member_a):
     settings.NOTE_VERSION_PAUSE_SECONDS = 1
-    a = await _open(member_a, group.pk)
+    a = await open_notes_socket(member_a, group.pk)
     ra = Replica()
     await _sync(a, note.pk, ra)
     await a.send_json_to({"type": "doc.update", "note": note.pk, "update": b64(ra.edit(0, "Paus. "))})
@@ -394,7 +384,7 @@ async def test_another_programmes_note_answers_like_a_missing_one(group, note, m
     foreign = await sync_to_async(
         lambda: list(Note.unscoped_objects.filter(group=foreign_group).values_list("pk", flat=True))
     )()
-    a = await _open(member_a, group.pk)
+    a = await open_notes_socket(member_a, group.pk)
     update = b64(Replica().edit(0, "x"))
     for note_id in foreign:
         for frame in (

@@ -13,23 +13,13 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from coordinator.core.tenancy import programme_scope
-from focusgroups.consumers import NotesConsumer
 from focusgroups.models import Meeting, Note
 from focusgroups.services import meetings
 from tests.factories.focusgroups import MeetingFactory
+from tests.focusgroups.live import open_notes_socket
 from tests.focusgroups.replica import Replica
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
-
-
-async def _open(person: Any, group_id: int) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(NotesConsumer.as_asgi(), f"/ws/focusgroups/{group_id}/notes/")
-    communicator.scope["user"] = person.user
-    communicator.scope["url_route"] = {"kwargs": {"group_id": group_id}}
-    connected, code = await communicator.connect()
-    assert connected, code
-    assert (await communicator.receive_json_from(timeout=3))["type"] == "hello"
-    return communicator
 
 
 async def _next(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
@@ -49,7 +39,7 @@ def _minutes_of(group: Any) -> Note:
 
 async def test_members_write_the_minutes_live_and_readers_follow_read_only(group, member_a, nonmember):
     note = await sync_to_async(_minutes_of)(group)
-    writer, reader = await _open(member_a, group.pk), await _open(nonmember, group.pk)
+    writer, reader = await open_notes_socket(member_a, group.pk), await open_notes_socket(nonmember, group.pk)
     replica = Replica()
     for socket in (writer, reader):
         await socket.send_json_to(

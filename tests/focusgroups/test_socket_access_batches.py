@@ -20,6 +20,7 @@ from coordinator.asgi import application
 from focusgroups.models import GroupMembership, Note
 from focusgroups.services import documents
 from organisations.access.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ScopedConsumer
+from tests.focusgroups.live import next_frame, notes_path, notes_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -34,20 +35,6 @@ def every_delivery_rechecks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ScopedConsumer, "delivery_recheck_seconds", 0.0)
 
 
-def _path(group_id: int) -> str:
-    return f"/ws/focusgroups/{group_id}/notes/"
-
-
-def _socket(person: Any, group_id: int) -> WebsocketCommunicator:
-    """A socket with the person in its scope and no session (as the other consumer tests open them)."""
-    communicator = WebsocketCommunicator(
-        application, _path(group_id), headers=[(b"origin", settings.SITE_URL.encode())]
-    )
-    communicator.scope["user"] = person.user
-    communicator.scope["url_route"] = {"kwargs": {"group_id": group_id}}
-    return communicator
-
-
 def _session_key(person: Any) -> str:
     client = Client()
     client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
@@ -58,7 +45,7 @@ async def _signed_in_socket(person: Any, group_id: int) -> tuple[str, WebsocketC
     """A socket opened the way a browser opens it, with its own session; returns the session's key too."""
     key = await sync_to_async(_session_key)(person)
     headers = [(b"origin", settings.SITE_URL.encode()), (b"cookie", f"sessionid={key}".encode())]
-    return key, WebsocketCommunicator(application, _path(group_id), headers=headers)
+    return key, WebsocketCommunicator(application, notes_path(group_id), headers=headers)
 
 
 async def _open(*communicators: WebsocketCommunicator) -> None:
@@ -72,17 +59,8 @@ async def _open(*communicators: WebsocketCommunicator) -> None:
             assert (await communicator.receive_json_from(timeout=3))["type"] == "presence"
 
 
-async def _next(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
-    """The next message of a kind, skipping the live document's frames that a whole-text save also sends."""
-    while True:
-        message = await communicator.receive_json_from(timeout=3)
-        if message["type"] == kind:
-            return message  # type: ignore[no-any-return]
-        assert message["type"] in ("presence", "doc.update", "doc.versioned"), message
-
-
 async def _closed_with(communicator: WebsocketCommunicator, error: dict[str, Any], code: int) -> None:
-    assert await _next(communicator, "error") == error
+    assert await next_frame(communicator, "error") == error
     assert await communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": code}
 
 
@@ -95,7 +73,7 @@ def _counted() -> tuple[float, float]:
 async def test_sockets_due_on_one_delivery_are_asked_of_the_database_together(
     group, convener, member_a, member_b, observer
 ):
-    sockets = [_socket(person, group.pk) for person in (convener, member_a, member_b, observer)]
+    sockets = [notes_socket(person, group.pk) for person in (convener, member_a, member_b, observer)]
     await _open(*sockets)
     checks, batches = _counted()
 
@@ -115,7 +93,7 @@ async def test_a_right_gone_among_sockets_asked_together_closes_that_socket_alon
     # are written without signals, so only the re-check before the next delivery can find them.
     tab_key, tab = await _signed_in_socket(member_a, group.pk)
     _phone_key, phone = await _signed_in_socket(member_a, group.pk)
-    others = {person.pk: _socket(person, group.pk) for person in (convener, member_b, observer)}
+    others = {person.pk: notes_socket(person, group.pk) for person in (convener, member_b, observer)}
     await _open(tab, phone, *others.values())
 
     def take_rights_away() -> None:
@@ -139,13 +117,13 @@ async def test_a_right_gone_among_sockets_asked_together_closes_that_socket_alon
 
     await _closed_with(tab, SIGNED_OUT, CLOSE_UNAUTHENTICATED)
     await _closed_with(others[member_b.pk], FORBIDDEN, CLOSE_FORBIDDEN)
-    saved_on_phone = await _next(phone, "saved")
+    saved_on_phone = await next_frame(phone, "saved")
     # Each socket's fresh role reached it: the member made an observer no longer edits, the observer made
     # a member does.
     assert (saved_on_phone["body"], saved_on_phone["can_edit"]) == ("Efter ändringarna", False)
-    saved_for_observer = await _next(others[observer.pk], "saved")
+    saved_for_observer = await next_frame(others[observer.pk], "saved")
     assert (saved_for_observer["body"], saved_for_observer["can_edit"]) == ("Efter ändringarna", True)
-    saved_for_convener = await _next(convener_socket, "saved")
+    saved_for_convener = await next_frame(convener_socket, "saved")
     assert (saved_for_convener["version"], saved_for_convener["can_edit"]) == (2, True)
     version, body = await sync_to_async(
         lambda: Note.unscoped_objects.values_list("version", "body").get(pk=note.pk)

@@ -22,25 +22,12 @@ from organisations.access.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATE
 from organisations.access.revocation import close_sockets_of_programme
 from organisations.models import Membership
 from organisations.permissions import actor_for, forget_actor
+from tests.focusgroups.live import next_frame, notes_path, notes_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 SIGNED_OUT = {"type": "error", "code": "unauthenticated", "message": "You are signed out. Sign in again."}
 FORBIDDEN = {"type": "error", "code": "forbidden", "message": "You no longer have access here."}
-
-
-def _path(group_id: int) -> str:
-    return f"/ws/focusgroups/{group_id}/notes/"
-
-
-def _socket(person: Any, group_id: int) -> WebsocketCommunicator:
-    """A socket with the person in its scope and no session (as the other consumer tests open them)."""
-    communicator = WebsocketCommunicator(
-        application, _path(group_id), headers=[(b"origin", settings.SITE_URL.encode())]
-    )
-    communicator.scope["user"] = person.user
-    communicator.scope["url_route"] = {"kwargs": {"group_id": group_id}}
-    return communicator
 
 
 def _sign_in(person: Any) -> Client:
@@ -54,7 +41,7 @@ async def _signed_in_socket(person: Any, group_id: int) -> tuple[Client, Websock
     client = await sync_to_async(_sign_in)(person)
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
     headers = [(b"origin", settings.SITE_URL.encode()), (b"cookie", cookie)]
-    return client, WebsocketCommunicator(application, _path(group_id), headers=headers)
+    return client, WebsocketCommunicator(application, notes_path(group_id), headers=headers)
 
 
 async def _open(communicator: WebsocketCommunicator) -> dict[str, Any]:
@@ -65,25 +52,15 @@ async def _open(communicator: WebsocketCommunicator) -> dict[str, Any]:
     return hello
 
 
-async def _next(communicator: WebsocketCommunicator, kind: str) -> dict[str, Any]:
-    """The next message of a kind, skipping presence updates and the live document's frames that a
-    whole-text save also sends."""
-    while True:
-        message = await communicator.receive_json_from(timeout=3)
-        if message["type"] == kind:
-            return message  # type: ignore[no-any-return]
-        assert message["type"] in ("presence", "doc.update", "doc.versioned"), message
-
-
 async def _closed_with(communicator: WebsocketCommunicator, error: dict[str, Any], code: int) -> None:
-    assert await _next(communicator, "error") == error
+    assert await next_frame(communicator, "error") == error
     assert await communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": code}
     await communicator.disconnect()
 
 
 async def _still_open(communicator: WebsocketCommunicator) -> None:
     await communicator.send_json_to({"type": "ping"})
-    assert await _next(communicator, "pong") == {"type": "pong"}
+    assert await next_frame(communicator, "pong") == {"type": "pong"}
 
 
 def _save(note: Note, base_version: int, body: str) -> dict[str, Any]:
@@ -106,7 +83,7 @@ async def test_logout_closes_the_sockets_of_that_session_only(group, member_a, n
     await _closed_with(tab, SIGNED_OUT, CLOSE_UNAUTHENTICATED)
     # The person's other session still holds: its socket stays and saves.
     await phone.send_json_to(_save(note, 1, "Från telefonen"))
-    assert (await _next(phone, "saved"))["version"] == 2
+    assert (await next_frame(phone, "saved"))["version"] == 2
     await phone.disconnect()
 
 
@@ -139,8 +116,8 @@ async def test_a_password_changed_elsewhere_ends_the_sockets_session(group, memb
 
 
 async def test_deactivating_the_account_closes_the_socket(group, member_a, member_b, note):
-    a = _socket(member_a, group.pk)
-    b = _socket(member_b, group.pk)
+    a = notes_socket(member_a, group.pk)
+    b = notes_socket(member_b, group.pk)
     await _open(a)
     await _open(b)
 
@@ -156,7 +133,7 @@ async def test_deactivating_the_account_closes_the_socket(group, member_a, membe
 
 
 async def test_a_rolled_back_deactivation_closes_nothing(group, member_a, note):
-    a = _socket(member_a, group.pk)
+    a = notes_socket(member_a, group.pk)
     await _open(a)
 
     def deactivate_and_roll_back() -> None:
@@ -173,7 +150,7 @@ async def test_a_rolled_back_deactivation_closes_nothing(group, member_a, note):
 
 
 async def test_ending_the_programme_membership_closes_the_socket(group, member_a, note):
-    a = _socket(member_a, group.pk)
+    a = notes_socket(member_a, group.pk)
     await _open(a)
 
     def end_membership() -> None:
@@ -187,7 +164,7 @@ async def test_ending_the_programme_membership_closes_the_socket(group, member_a
 
 
 async def test_a_reader_whose_programme_membership_ends_is_closed(group, nonmember, member_a, note):
-    reader = _socket(nonmember, group.pk)
+    reader = notes_socket(nonmember, group.pk)
     await _open(reader)
 
     def delete_membership() -> None:
@@ -200,7 +177,7 @@ async def test_a_reader_whose_programme_membership_ends_is_closed(group, nonmemb
 
 async def test_a_save_in_flight_when_the_membership_ends_is_refused(group, member_a, note):
     # The change is written without signals, so the socket has not been told: the save itself finds out.
-    a = _socket(member_a, group.pk)
+    a = notes_socket(member_a, group.pk)
     await _open(a)
     await sync_to_async(
         lambda: Membership.unscoped_objects.filter(person=member_a, programme=group.programme).update(
@@ -223,8 +200,8 @@ def every_delivery_rechecks(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_delivery_after_the_right_is_gone_is_not_sent(
     group, member_a, member_b, note, every_delivery_rechecks
 ):
-    a = _socket(member_a, group.pk)
-    b = _socket(member_b, group.pk)
+    a = notes_socket(member_a, group.pk)
+    b = notes_socket(member_b, group.pk)
     await _open(a)
     await _open(b)
     await sync_to_async(
@@ -235,14 +212,14 @@ async def test_a_delivery_after_the_right_is_gone_is_not_sent(
 
     await b.send_json_to(_save(note, 1, "Bara för gruppen"))
 
-    assert (await _next(b, "saved"))["body"] == "Bara för gruppen"
+    assert (await next_frame(b, "saved"))["body"] == "Bara för gruppen"
     await _closed_with(a, FORBIDDEN, CLOSE_FORBIDDEN)
     await b.disconnect()
 
 
 async def test_a_group_membership_ended_outside_the_services_closes_the_socket(group, member_a, note):
     # The admin site ends a membership by saving the row, without notes' own broadcast.
-    a = _socket(member_a, group.pk)
+    a = notes_socket(member_a, group.pk)
     await _open(a)
 
     def end() -> None:
@@ -259,8 +236,8 @@ async def test_a_group_membership_ended_outside_the_services_closes_the_socket(g
 async def test_a_member_made_observer_keeps_reading_and_no_longer_saves(
     group, convener, member_a, member_b, note
 ):
-    a = _socket(member_a, group.pk)
-    b = _socket(member_b, group.pk)
+    a = notes_socket(member_a, group.pk)
+    b = notes_socket(member_b, group.pk)
     await _open(a)
     await _open(b)
 
@@ -275,11 +252,11 @@ async def test_a_member_made_observer_keeps_reading_and_no_longer_saves(
     await sync_to_async(make_observer)()
     await _still_open(a)
     await b.send_json_to(_save(note, 1, "Omars text"))
-    seen_by_a = await _next(a, "saved")
+    seen_by_a = await next_frame(a, "saved")
     await a.send_json_to(_save(note, 2, "Annas text"))
 
     assert (seen_by_a["version"], seen_by_a["can_edit"]) == (2, False)
-    assert await _next(a, "error") == {"type": "error", "code": "forbidden", "note": note.pk}
+    assert await next_frame(a, "error") == {"type": "error", "code": "forbidden", "note": note.pk}
     assert await sync_to_async(_note_now)(note) == (2, "Omars text")
     await a.disconnect()
     await b.disconnect()
@@ -288,8 +265,8 @@ async def test_a_member_made_observer_keeps_reading_and_no_longer_saves(
 async def test_closing_a_programmes_sockets_leaves_other_programmes_alone(
     group, member_a, foreign_group, outsider
 ):
-    a = _socket(member_a, group.pk)
-    foreign = _socket(outsider, foreign_group.pk)
+    a = notes_socket(member_a, group.pk)
+    foreign = notes_socket(outsider, foreign_group.pk)
     await _open(a)
     await _open(foreign)
 
@@ -310,7 +287,7 @@ async def test_archiving_the_programme_closes_its_sockets_and_refuses_new_ones(
     from organisations.models import Programme
     from organisations.services import programmes
 
-    a = _socket(member_a, group.pk)
+    a = notes_socket(member_a, group.pk)
     await _open(a)
 
     def archive() -> None:
@@ -321,6 +298,6 @@ async def test_archiving_the_programme_closes_its_sockets_and_refuses_new_ones(
     await sync_to_async(archive)()
 
     await _closed_with(a, FORBIDDEN, CLOSE_FORBIDDEN)
-    again = _socket(member_a, group.pk)
+    again = notes_socket(member_a, group.pk)
     connected, code = await again.connect()
     assert (connected, code) == (False, CLOSE_FORBIDDEN)
