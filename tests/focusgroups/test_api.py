@@ -450,3 +450,60 @@ def test_meeting_title_with_a_line_break_or_control_character_is_400(api, group,
     assert response.status_code == 400
     assert response.json() == {"title": ["Write this on one line, without control characters."]}
     assert (Meeting.unscoped_objects.count(), len(mailoutbox)) == (0, 0)
+
+
+# --- What the lists read --------------------------------------------------------------------------------
+
+
+def _captured(client, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(path)  # warm the actor cache of the client's user
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, response.content
+    return response.json()["results"], [query["sql"] for query in queries.captured_queries]
+
+
+def test_membership_list_reads_only_the_names_it_shows(api, group, member_a, member_b):
+    rows, sql = _captured(api(member_a), f"{URL}/memberships/")
+
+    (page,) = [query for query in sql if "OVER ()" in query]
+    outer = page.split(" WHERE ")[0]
+    assert outer.count(" JOIN ") == 4  # person, user, organisation; the group for the order only
+    assert ('"mandate"' in outer, '"first_name"' in outer, '"password"' in outer, '"email"' in outer) == (
+        True,
+        True,
+        False,
+        False,
+    )
+    assert [(row["person_name"], row["organisation_name"], row["group"]) for row in rows] == [
+        ("Anna Berg", "Migrationsverket", group.pk),
+        ("Omar Said", "Malmö stad", group.pk),
+    ]
+
+
+def test_note_list_reads_only_the_editor_name_it_shows(api, group, member_a):
+    make_note(group, title="Anteckning", author=member_a)
+    rows, sql = _captured(api(member_a), f"{URL}/notes/")
+
+    (page,) = [query for query in sql if "OVER ()" in query]
+    outer = page.split(" WHERE ")[0]
+    assert ('"body"' in outer, '"last_name"' in outer, '"password"' in outer, '"email"' in outer) == (
+        True,
+        True,
+        False,
+        False,
+    )
+    assert [(row["title"], row["updated_by_name"]) for row in rows] == [("Anteckning", "Anna Berg")]
+
+
+def test_glossary_comments_read_only_the_author_name_they_show(api, programme, member_a, member_b):
+    concept = ConceptFactory(programme=programme, name="kund")
+    api(member_b).post(f"{URL}/glossary/{concept.pk}/comments/", {"body": "Brukare."}, format="json")
+    rows, sql = _captured(api(member_a), f"{URL}/glossary/")
+
+    (comments,) = [query for query in sql if '"focusgroups_conceptcomment"' in query.split(" WHERE ")[0]]
+    assert ('"body"' in comments, '"last_name"' in comments, '"password"' in comments) == (True, True, False)
+    assert [(c["author_name"], c["body"]) for c in rows[0]["comments"]] == [("Omar Said", "Brukare.")]
