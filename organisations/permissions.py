@@ -117,7 +117,7 @@ def _memberships_of(person_id: int | str) -> QuerySet[Membership]:
 
 # Every request with a signed-in person reads it: compiled to SQL once per connection (no caching of the
 # rows, so an ended membership or a removed role counts on the next request).
-MEMBERSHIPS_QUERY: PreparedQuery[Membership] = PreparedQuery(_memberships_of, placeholder=-(2**62) + 7)
+MEMBERSHIPS_QUERY: PreparedQuery[Membership] = PreparedQuery(_memberships_of, stand_in=-(2**62) + 7)
 
 
 def actor_for(user: Any) -> Actor:

@@ -3,7 +3,7 @@
 Turning a queryset into SQL (joins, columns, ordering) costs more processor time than the database takes to
 answer a small query by key, and the API reads the same two queries on every call (the token with its user
 and person; the person's memberships with their roles and programmes). ``PreparedQuery`` compiles its
-queryset once per connection, with a placeholder for the one value that changes, and afterwards only runs
+queryset once per connection, with a stand-in for the one value that changes, and afterwards only runs
 the SQL with that value and builds the instances from the rows as the queryset would (its
 ``select_related`` objects and annotations included).
 
@@ -33,7 +33,7 @@ _CACHE_ATTRIBUTE = "_samverkan_prepared_queries"
 class _Compiled:
     sql: str
     params: tuple[object, ...]
-    position: int  # of the placeholder among the parameters
+    position: int  # of the stand-in value among the parameters
     compiler: SQLCompiler
     model: type[Model]
     init_list: list[str]
@@ -46,21 +46,21 @@ class _Compiled:
 
 
 class PreparedQuery(Generic[ModelT]):
-    """``build(value)`` is the queryset for one value (a key, a person's id); ``placeholder`` a value of the
+    """``build(value)`` is the queryset for one value (a key, a person's id); ``stand_in`` a value of the
     same type that no real call uses, which must reach the SQL as exactly one parameter. ``fetch(value)``
     returns what ``list(build(value))`` would, without compiling the queryset again."""
 
-    def __init__(self, build: Callable[[int | str], QuerySet[ModelT]], placeholder: int | str) -> None:
+    def __init__(self, build: Callable[[int | str], QuerySet[ModelT]], stand_in: int | str) -> None:
         self.build = build
-        self.placeholder = placeholder
+        self.stand_in = stand_in
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
-        queryset = self.build(self.placeholder)
+        queryset = self.build(self.stand_in)
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        positions = [index for index, param in enumerate(params) if param == self.placeholder]
+        positions = [index for index, param in enumerate(params) if param == self.stand_in]
         if len(positions) != 1:
-            raise ValueError(f"The placeholder must be one parameter of the query, not {len(positions)}.")
+            raise ValueError(f"The stand-in value must be one parameter of the query, not {len(positions)}.")
         if compiler.klass_info is None or compiler.has_extra_select:
             raise ValueError("A prepared query reads model instances without extra columns.")
         select_fields = compiler.klass_info["select_fields"]

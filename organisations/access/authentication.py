@@ -15,7 +15,7 @@ TOKEN_QUERY: PreparedQuery[Token] = PreparedQuery(
     lambda key: Token.objects.select_related(
         "user", "user__person", "user__person__organisation", "user__person__unit"
     ).filter(key=key),
-    placeholder="\x00key\x00",
+    stand_in="\x00key\x00",
 )
 
 
