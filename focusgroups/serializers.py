@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
+from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from focusgroups.models import (
     NOTE_BODY_MAX_LENGTH,
     ActionItem,
@@ -211,7 +211,7 @@ class NoteSerializer(StrictModelSerializer):
         return attrs
 
 
-class NoteVersionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class NoteVersionSerializer(ModelSerializer):
     author_name = serializers.SerializerMethodField()
 
     class Meta:

@@ -507,3 +507,15 @@ def test_glossary_comments_read_only_the_author_name_they_show(api, programme, m
     (comments,) = [query for query in sql if '"focusgroups_conceptcomment"' in query.split(" WHERE ")[0]]
     assert ('"body"' in comments, '"last_name"' in comments, '"password"' in comments) == (True, True, False)
     assert [(c["author_name"], c["body"]) for c in rows[0]["comments"]] == [("Omar Said", "Brukare.")]
+
+
+def test_notes_list_says_per_caller_who_may_edit(api, group, member_a, nonmember):
+    """The serializer's fields are worked out once per class; what depends on the caller still differs."""
+    note = make_note(group, title="Programmet", visibility=Note.Visibility.PROGRAMME)
+
+    answers = [
+        [(row["id"], row["can_edit"]) for row in api(person).get(f"{URL}/notes/").json()["results"]]
+        for person in (member_a, nonmember, member_a)
+    ]
+
+    assert answers == [[(note.pk, True)], [(note.pk, False)], [(note.pk, True)]]
