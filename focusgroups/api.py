@@ -58,13 +58,10 @@ class FocusGroupViewSet(
     ordering_fields = ["name", "created_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return (
-            queryset.annotate(
-                member_count=Count("memberships", filter=Q(memberships__is_active=True)),
-                **serializers.name_columns("convener"),
-            )
-            .order_by("name", "pk")
-        )
+        return queryset.annotate(
+            member_count=Count("memberships", filter=Q(memberships__is_active=True)),
+            **serializers.name_columns("convener"),
+        ).order_by("name", "pk")
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -500,9 +497,9 @@ class ConceptViewSet(
             .prefetch_related(
                 Prefetch(
                     "comments",
-                    queryset=ConceptComment.objects.annotate(
-                        **serializers.name_columns("author")
-                    ).order_by("created_at", "pk"),
+                    queryset=ConceptComment.objects.annotate(**serializers.name_columns("author")).order_by(
+                        "created_at", "pk"
+                    ),
                 ),
             )
             .order_by("name", "pk")
