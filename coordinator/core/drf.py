@@ -13,6 +13,7 @@ from django.core.paginator import Paginator as DjangoPaginator
 from django.db import IntegrityError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Expression, IntegerField, QuerySet
+from django.db.models.expressions import BaseExpression
 from django.db.models.sql.compiler import SQLCompiler
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +41,7 @@ class RowsInList(Expression):
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, tuple[()]]:
         return "COUNT(*) OVER ()", ()
 
-    def get_group_by_cols(self) -> list[Expression]:
+    def get_group_by_cols(self) -> list[BaseExpression]:
         return []
 
 

@@ -56,24 +56,24 @@ class CachedFieldsMixin:
                 return False
         return True
 
-    def get_fields(self) -> dict[str, Field[Any, Any, Any, Any]]:
+    def get_fields(self) -> dict[str, Field[object, object, object, object]]:
         cls = type(self)
         prototypes = _PROTOTYPES.get(cls)
         if prototypes is None:
-            built: dict[str, Field[Any, Any, Any, Any]] = super().get_fields()  # type: ignore[misc]
+            built: dict[str, Field[object, object, object, object]] = super().get_fields()  # type: ignore[misc]
             if cls.fields_are_cacheable():
                 # Two threads may both build them the first time: the same fields either way.
                 _PROTOTYPES[cls] = copy.deepcopy(built)
             return built
-        if self.url_field_name is None:  # type: ignore[attr-defined]
+        if getattr(self, "url_field_name", None) is None:
             # What ModelSerializer.get_fields() sets on the instance besides building the fields.
-            self.url_field_name = api_settings.URL_FIELD_NAME
+            vars(self)["url_field_name"] = api_settings.URL_FIELD_NAME
         return copy.deepcopy(prototypes)
 
 
 # Per serializer class, its fields as ModelSerializer.get_fields() built them, never bound to an instance.
 # Weak keys: a class made at run time (drf-spectacular makes some) takes its entry with it when it goes.
-_PROTOTYPES: weakref.WeakKeyDictionary[type, dict[str, Field[Any, Any, Any, Any]]] = (
+_PROTOTYPES: weakref.WeakKeyDictionary[type, dict[str, Field[object, object, object, object]]] = (
     weakref.WeakKeyDictionary()
 )
 
