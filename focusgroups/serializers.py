@@ -26,7 +26,7 @@ from focusgroups.models import (
     NoteVersion,
 )
 from organisations.access.api import ScopedPrimaryKeyRelatedField
-from organisations.models import Organisation, Person, Programme, shown_name
+from organisations.models import FORMER_MEMBER, Organisation, Person, Programme
 
 
 def _name(person: Person | None) -> str:
@@ -54,12 +54,11 @@ def _shown_name(row: Model, person: str) -> str:
         return _name(getattr(row, person))
     if named is None:
         return ""
-    return shown_name(
-        erased=values[f"_{person}_erased_at"] is not None,
-        first_name=values[f"_{person}_first_name"],
-        last_name=values[f"_{person}_last_name"],
-        username=values[f"_{person}_username"],
-    )
+    # What Person.full_name gives (with django.contrib.auth's get_full_name() and get_username()).
+    if values[f"_{person}_erased_at"] is not None:
+        return str(FORMER_MEMBER)
+    full_name = f"{values[f'_{person}_first_name']} {values[f'_{person}_last_name']}".strip()
+    return full_name or values[f"_{person}_username"]  # type: ignore[no-any-return]
 
 
 class FocusGroupSerializer(StrictModelSerializer):

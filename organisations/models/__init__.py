@@ -31,15 +31,6 @@ UI_LANGUAGES = [("sv", _("Swedish")), ("da", _("Danish")), ("en", _("English"))]
 FORMER_MEMBER = _("Former member")
 
 
-def shown_name(*, erased: bool, first_name: str, last_name: str, username: str) -> str:
-    """A person's name as the platform shows it (``Person.full_name``), from the columns it is made of: a
-    list can read those four columns instead of a person and a user per row."""
-    if erased:
-        return str(FORMER_MEMBER)
-    # What django.contrib.auth's User.get_full_name() and get_username() give.
-    return f"{first_name} {last_name}".strip() or username
-
-
 def new_calendar_token() -> str:
     """A random token in the form the first migration gave every person (kept for that migration)."""
     return secrets.token_urlsafe(32)
@@ -452,13 +443,9 @@ class Person(TenantModel):
 
     @property
     def full_name(self) -> str:
-        user = self.user
-        return shown_name(
-            erased=self.erased_at is not None,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            username=user.get_username(),
-        )
+        if self.erased_at is not None:
+            return str(FORMER_MEMBER)
+        return self.user.get_full_name() or self.user.get_username()
 
     @property
     def email(self) -> str:

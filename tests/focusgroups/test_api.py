@@ -569,3 +569,27 @@ def test_lists_build_no_person_user_or_organisation_per_row(
     assert [row["owner_name"] for row in names["actions"]] == ["Omar Said"]
     assert [row["convener_name"] for row in names["groups"]] == ["Karin Ek"]
     assert [c["author_name"] for c in names["glossary"][0]["comments"]] == ["Omar Said"]
+
+
+def test_names_read_as_columns_are_the_person_full_name(api, group, member_a, member_b, observer):
+    """A blank name shows the username, an erased person "Former member", as Person.full_name does."""
+    member_b.user.first_name = member_b.user.last_name = ""
+    member_b.user.save(update_fields=["first_name", "last_name"])
+    observer.erased_at = timezone.now()
+    observer.save(update_fields=["erased_at"])
+
+    rows = api(member_a).get(f"{URL}/memberships/").json()["results"]
+
+    shown = {row["person"]: row["person_name"] for row in rows}
+    for person in (member_a, member_b, observer):
+        person.refresh_from_db()
+    assert [shown[person.pk] for person in (member_a, member_b, observer)] == [
+        member_a.full_name,
+        member_b.full_name,
+        observer.full_name,
+    ]
+    assert [shown[person.pk] for person in (member_a, member_b, observer)] == [
+        "Anna Berg",
+        member_b.user.username,
+        "Former member",
+    ]
