@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Count, Model, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -41,20 +41,6 @@ from organisations.access.api import ProgrammeScopedViewSet
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 
 
-def _own_columns_and_names(model: type[Model], *people: str) -> list[str]:
-    """For ``only()``: every column of ``model`` and, of each person named (a ``select_related`` path to a
-    ``Person``), just what ``Person.full_name`` reads."""
-    columns = [field.name for field in model._meta.concrete_fields]
-    for person in people:
-        columns += [
-            f"{person}__erased_at",
-            f"{person}__user__first_name",
-            f"{person}__user__last_name",
-            f"{person}__user__username",
-        ]
-    return columns
-
-
 class FocusGroupViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -72,11 +58,10 @@ class FocusGroupViewSet(
     ordering_fields = ["name", "created_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return (
-            queryset.select_related("convener__user")
-            .annotate(member_count=Count("memberships", filter=Q(memberships__is_active=True)))
-            .order_by("name", "pk")
-        )
+        return queryset.annotate(
+            member_count=Count("memberships", filter=Q(memberships__is_active=True)),
+            **serializers.name_columns("convener"),
+        ).order_by("name", "pk")
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -114,12 +99,11 @@ class MembershipViewSet(
     permission_classes = [IsAuthenticated]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        # What the serializer shows: the membership, the person's name and the organisation's name.
-        return (
-            queryset.select_related("person__user", "organisation")
-            .only(*_own_columns_and_names(GroupMembership, "person"), "organisation__name")
-            .order_by("group", "pk")
-        )
+        # What the serializer shows: the membership, the person's name and the organisation's name, read as
+        # columns of the membership's row (no person, user or organisation instance per row).
+        return queryset.annotate(
+            **serializers.name_columns("person"), _organisation_name=F("organisation__name")
+        ).order_by("group", "pk")
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
@@ -292,8 +276,7 @@ class NoteViewSet(
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return (
             queryset.filter(permissions.readable_notes_filter(self.actor))
-            .select_related("updated_by__user")
-            .only(*_own_columns_and_names(Note, "updated_by"))
+            .annotate(**serializers.name_columns("updated_by"))
             .order_by("group", "title", "pk")
         )
 
@@ -460,7 +443,7 @@ class ActionViewSet(
     ordering_fields = ["due_on", "updated_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset.select_related("owner__user").order_by("due_on", "pk")
+        return queryset.annotate(**serializers.name_columns("owner")).order_by("due_on", "pk")
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -514,9 +497,9 @@ class ConceptViewSet(
             .prefetch_related(
                 Prefetch(
                     "comments",
-                    queryset=ConceptComment.objects.select_related("author__user")
-                    .only(*_own_columns_and_names(ConceptComment, "author"))
-                    .order_by("created_at", "pk"),
+                    queryset=ConceptComment.objects.annotate(**serializers.name_columns("author")).order_by(
+                        "created_at", "pk"
+                    ),
                 ),
             )
             .order_by("name", "pk")

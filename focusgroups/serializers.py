@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F, Model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
+from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from focusgroups.models import (
     NOTE_BODY_MAX_LENGTH,
     ActionItem,
@@ -25,11 +26,39 @@ from focusgroups.models import (
     NoteVersion,
 )
 from organisations.access.api import ScopedPrimaryKeyRelatedField
-from organisations.models import Organisation, Person, Programme
+from organisations.models import FORMER_MEMBER, Organisation, Person, Programme
 
 
 def _name(person: Person | None) -> str:
     return person.full_name if person is not None else ""
+
+
+def name_columns(person: str) -> dict[str, F]:
+    """For a list's ``annotate()``: the columns the name of ``<person>`` (a foreign key to a ``Person``) is
+    made of, read in the list's own query instead of a person and a user instance per row."""
+    return {
+        f"_{person}_named": F(person),
+        f"_{person}_erased_at": F(f"{person}__erased_at"),
+        f"_{person}_first_name": F(f"{person}__user__first_name"),
+        f"_{person}_last_name": F(f"{person}__user__last_name"),
+        f"_{person}_username": F(f"{person}__user__username"),
+    }
+
+
+def _shown_name(row: Model, person: str) -> str:
+    """The name of ``row.<person>``: from the columns ``name_columns`` read with the row, else (a row read
+    without them, or whose person changed since) from the person."""
+    values = row.__dict__
+    named = values.get(f"_{person}_named", False)
+    if named is False or named != getattr(row, f"{person}_id"):
+        return _name(getattr(row, person))
+    if named is None:
+        return ""
+    # What Person.full_name gives (with django.contrib.auth's get_full_name() and get_username()).
+    if values[f"_{person}_erased_at"] is not None:
+        return str(FORMER_MEMBER)
+    full_name = f"{values[f'_{person}_first_name']} {values[f'_{person}_last_name']}".strip()
+    return full_name or values[f"_{person}_username"]  # type: ignore[no-any-return]
 
 
 class FocusGroupSerializer(StrictModelSerializer):
@@ -58,7 +87,7 @@ class FocusGroupSerializer(StrictModelSerializer):
         validators: list[Any] = []  # the service checks code and name within the programme
 
     def get_convener_name(self, obj: FocusGroup) -> str:
-        return _name(obj.convener)
+        return _shown_name(obj, "convener")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if (
@@ -74,7 +103,7 @@ class MembershipSerializer(StrictModelSerializer):
     group = ScopedPrimaryKeyRelatedField(model=FocusGroup)
     person = ScopedPrimaryKeyRelatedField(model=Person)
     person_name = serializers.SerializerMethodField()
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    organisation_name = serializers.SerializerMethodField()
 
     class Meta:
         model = GroupMembership
@@ -96,7 +125,12 @@ class MembershipSerializer(StrictModelSerializer):
         validators: list[Any] = []
 
     def get_person_name(self, obj: GroupMembership) -> str:
-        return _name(obj.person)
+        return _shown_name(obj, "person")
+
+    def get_organisation_name(self, obj: GroupMembership) -> str:
+        # Read with the list's rows (``organisation_name`` annotated) where it was.
+        name = obj.__dict__.get("_organisation_name")
+        return name if isinstance(name, str) else obj.organisation.name
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None:
@@ -199,7 +233,7 @@ class NoteSerializer(StrictModelSerializer):
         read_only_fields = ["version", "updated_by", "updated_at"]
 
     def get_updated_by_name(self, obj: Note) -> str:
-        return _name(obj.updated_by)
+        return _shown_name(obj, "updated_by")
 
     def get_can_edit(self, obj: Note) -> bool:
         editable = self.context.get("editable_group_ids")
@@ -211,7 +245,7 @@ class NoteSerializer(StrictModelSerializer):
         return attrs
 
 
-class NoteVersionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class NoteVersionSerializer(ModelSerializer):
     author_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -258,7 +292,7 @@ class ActionSerializer(StrictModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
     def get_owner_name(self, obj: ActionItem) -> str:
-        return _name(obj.owner)
+        return _shown_name(obj, "owner")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None and "group" in attrs and attrs["group"] != self.instance.group:
@@ -286,7 +320,7 @@ class CommentSerializer(StrictModelSerializer):
         read_only_fields = ["author", "created_at"]
 
     def get_author_name(self, obj: ConceptComment) -> str:
-        return _name(obj.author)
+        return _shown_name(obj, "author")
 
 
 class ConceptSerializer(StrictModelSerializer):

@@ -11,7 +11,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import IntegrityError
-from django.db.models import Count, QuerySet, Window
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Expression, IntegerField, QuerySet
+from django.db.models.expressions import BaseExpression
+from django.db.models.sql.compiler import SQLCompiler
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
@@ -24,6 +27,22 @@ from rest_framework.response import Response
 from coordinator.core.exceptions import Conflict
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE
 from coordinator.core.validators import parse_int
+
+
+class RowsInList(Expression):
+    """``COUNT(*) OVER ()``: how many rows the whole list has, beside each row of a page. The same number as
+    ``Window(Count("pk"))``, written as the SQL it compiles to, so that no aggregate and window expression
+    is resolved against the query on every request (about a twentieth of a small list's processor time)."""
+
+    # A window function: never grouped by, never in a WHERE (Django filters on it as on any window).
+    contains_over_clause = True
+    output_field = IntegerField()
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, tuple[()]]:
+        return "COUNT(*) OVER ()", ()
+
+    def get_group_by_cols(self) -> list[BaseExpression]:
+        return []
 
 
 class CountingPaginator(DjangoPaginator):  # type: ignore[type-arg]
@@ -42,7 +61,7 @@ class CountingPaginator(DjangoPaginator):  # type: ignore[type-arg]
             # database (which refuses an offset it cannot represent).
             return super().page(number)
         bottom = (number - 1) * self.per_page
-        page_rows = list(rows.annotate(_rows_in_list=Window(Count("pk")))[bottom : bottom + self.per_page])
+        page_rows = list(rows.annotate(_rows_in_list=RowsInList())[bottom : bottom + self.per_page])
         if page_rows:
             self.__dict__["count"] = page_rows[0]._rows_in_list
         elif not self.allow_empty_first_page:

@@ -507,3 +507,89 @@ def test_glossary_comments_read_only_the_author_name_they_show(api, programme, m
     (comments,) = [query for query in sql if '"focusgroups_conceptcomment"' in query.split(" WHERE ")[0]]
     assert ('"body"' in comments, '"last_name"' in comments, '"password"' in comments) == (True, True, False)
     assert [(c["author_name"], c["body"]) for c in rows[0]["comments"]] == [("Omar Said", "Brukare.")]
+
+
+def test_notes_list_says_per_caller_who_may_edit(api, group, member_a, nonmember):
+    """The serializer's fields are worked out once per class; what depends on the caller still differs."""
+    note = make_note(group, title="Programmet", visibility=Note.Visibility.PROGRAMME)
+
+    answers = [
+        [(row["id"], row["can_edit"]) for row in api(person).get(f"{URL}/notes/").json()["results"]]
+        for person in (member_a, nonmember, member_a)
+    ]
+
+    assert answers == [[(note.pk, True)], [(note.pk, False)], [(note.pk, True)]]
+
+
+@pytest.fixture
+def built_instances():
+    """The model instances Django builds while the block runs, counted by model (its ``post_init`` signal)."""
+    from collections import Counter
+
+    from django.db.models.signals import post_init
+
+    counted: Counter[str] = Counter()
+
+    def count(sender, **kwargs):
+        counted[sender.__name__] += 1
+
+    post_init.connect(count)
+    yield counted
+    post_init.disconnect(count)
+
+
+def test_lists_build_no_person_user_or_organisation_per_row(
+    api, programme, group, convener, member_a, member_b, built_instances
+):
+    from tests.factories.focusgroups import ActionFactory
+
+    make_note(group, title="Anteckning", author=member_a)
+    ActionFactory(group=group, owner=member_b, title="Ring kommunen")
+    concept = ConceptFactory(programme=programme, name="kund")
+    api(member_b).post(f"{URL}/glossary/{concept.pk}/comments/", {"body": "Brukare."}, format="json")
+    client = api(member_a)
+    paths = ["memberships", "notes", "actions", "groups", "glossary"]
+    for path in paths:
+        client.get(f"{URL}/{path}/")  # warm the actor cache of the client's user
+    built_instances.clear()
+
+    names = {path: client.get(f"{URL}/{path}/").json()["results"] for path in paths}
+
+    assert {model: built_instances[model] for model in ("Person", "User", "Organisation")} == {
+        "Person": 0,
+        "User": 0,
+        "Organisation": 0,
+    }
+    assert [(row["person_name"], row["organisation_name"]) for row in names["memberships"]] == [
+        ("Karin Ek", "Malmö stad"),
+        ("Anna Berg", "Migrationsverket"),
+        ("Omar Said", "Malmö stad"),
+    ]
+    assert [row["updated_by_name"] for row in names["notes"]] == ["Anna Berg"]
+    assert [row["owner_name"] for row in names["actions"]] == ["Omar Said"]
+    assert [row["convener_name"] for row in names["groups"]] == ["Karin Ek"]
+    assert [c["author_name"] for c in names["glossary"][0]["comments"]] == ["Omar Said"]
+
+
+def test_names_read_as_columns_are_the_person_full_name(api, group, member_a, member_b, observer):
+    """A blank name shows the username, an erased person "Former member", as Person.full_name does."""
+    member_b.user.first_name = member_b.user.last_name = ""
+    member_b.user.save(update_fields=["first_name", "last_name"])
+    observer.erased_at = timezone.now()
+    observer.save(update_fields=["erased_at"])
+
+    rows = api(member_a).get(f"{URL}/memberships/").json()["results"]
+
+    shown = {row["person"]: row["person_name"] for row in rows}
+    for person in (member_a, member_b, observer):
+        person.refresh_from_db()
+    assert [shown[person.pk] for person in (member_a, member_b, observer)] == [
+        member_a.full_name,
+        member_b.full_name,
+        observer.full_name,
+    ]
+    assert [shown[person.pk] for person in (member_a, member_b, observer)] == [
+        "Anna Berg",
+        member_b.user.username,
+        "Former member",
+    ]
