@@ -64,3 +64,34 @@ def test_a_workflows_answer_shows_the_person_as_the_trimmed_detail_does(api, pro
 
     assert (changed.status_code, changed.json()["job_title"]) == (200, "Utredare")
     assert detail.json() == changed.json()
+
+
+def test_people_list_writes_each_organisation_without_drfs_field_loop(api, staff_a, staff_b, monkeypatch):
+    from rest_framework.fields import Field
+
+    seen: set[str] = set()
+    original = Field.get_attribute
+
+    def get_attribute(field, instance):
+        seen.add(type(field.parent).__name__)
+        return original(field, instance)
+
+    monkeypatch.setattr(Field, "get_attribute", get_attribute)
+
+    response = api(staff_a).get("/api/v1/people/")
+
+    assert ("OrganisationBriefSerializer" in seen, "PersonSerializer" in seen) == (False, True)
+    assert sorted(row["organisation"]["short_name"] for row in response.json()["results"]) == sorted(
+        [staff_a.organisation.short_name, staff_b.organisation.short_name]
+    )
+
+
+def test_organisation_brief_is_written_as_drfs_field_loop_writes_it(org_a):
+    from rest_framework import serializers as drf
+
+    from organisations.serializers import OrganisationBriefSerializer
+
+    serializer = OrganisationBriefSerializer()
+
+    assert serializer.to_representation(org_a) == drf.ModelSerializer.to_representation(serializer, org_a)
+    assert list(serializer.to_representation(org_a)) == ["id", "name", "short_name", "kind"]

@@ -110,3 +110,96 @@ def test_a_workflows_answer_shows_the_request_as_the_trimmed_detail_does(api, pr
         "Amina Hassan",
     )
     assert detail.json() == withdrawn.json()
+
+
+# --- Nested rows written straight from their columns ----------------------------------------------------
+
+
+@pytest.fixture
+def fields_read(monkeypatch):
+    """The serializer classes whose fields DRF read one by one (``Field.get_attribute``) during the test."""
+    from rest_framework.fields import Field
+
+    seen: set[str] = set()
+    original = Field.get_attribute
+
+    def get_attribute(field, instance):
+        seen.add(type(field.parent).__name__)
+        return original(field, instance)
+
+    monkeypatch.setattr(Field, "get_attribute", get_attribute)
+    return seen
+
+
+def test_placement_and_request_lists_write_nested_rows_without_drfs_field_loop(
+    api, coordinator, placed, fields_read
+):
+    client = api(coordinator)
+
+    placements = client.get(f"{BASE}/placements/")
+    runs = client.get(f"{BASE}/matching-runs/")
+    requests = client.get(f"{BASE}/requests/")
+
+    assert sorted(fields_read & {"PlacementDaySerializer", "PlacementEventSerializer"}) == []
+    assert sorted(fields_read & {"WindowSerializer", "PreferenceSerializer"}) == []
+    assert "PlacementSerializer" in fields_read  # the rows themselves still go through DRF
+    (row,) = placements.json()["results"]
+    assert (len(row["days"]), runs.json()["results"][0]["placements"] == [row]) == (1, True)
+    assert [len(r["windows"]) for r in requests.json()["results"]] == [1]
+
+
+def test_nested_rows_are_written_as_drfs_field_loop_writes_them(placed):
+    """Every value kind of the nested rows, nulls and a time in UTC read in another zone included."""
+    from datetime import UTC, date, datetime, time
+
+    from django.utils import timezone
+    from rest_framework import serializers as drf
+
+    from shadowing import serializers
+    from shadowing.models import AvailabilityWindow, PlacementDay, PlacementEvent, Preference
+
+    rows = [
+        (
+            serializers.PlacementDaySerializer,
+            PlacementDay(
+                pk=5, slot_id=None, date=date(2026, 3, 2), starts_at=time(8, 30), ends_at=time(16, 0, 15)
+            ),
+        ),
+        (
+            serializers.PlacementDaySerializer,
+            PlacementDay(pk=6, slot_id=41, date=date(2026, 3, 3), starts_at=time(9), ends_at=time(12)),
+        ),
+        (
+            serializers.PlacementEventSerializer,
+            PlacementEvent(
+                from_status="",
+                to_status="proposed",
+                actor_id=None,
+                at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC),
+                note="",
+            ),
+        ),
+        (
+            serializers.PlacementEventSerializer,
+            PlacementEvent(
+                from_status="proposed",
+                to_status="awaiting_host",
+                actor_id=7,
+                at=datetime(2026, 7, 1, 10, 0, 0, 123456, tzinfo=UTC),
+                note="Åter",
+            ),
+        ),
+        (
+            serializers.WindowSerializer,
+            AvailabilityWindow(starts_on=date(2026, 1, 5), ends_on=date(2026, 2, 27)),
+        ),
+        (serializers.PreferenceSerializer, Preference(rank=1, organisation_id=None, workplace_id=3)),
+        (serializers.PreferenceSerializer, Preference(rank=2, organisation_id=4, workplace_id=None)),
+    ]
+    for zone in ("Europe/Stockholm", "UTC"):
+        with timezone.override(zone):
+            for serializer_class, row in rows:
+                serializer = serializer_class()
+                assert serializer.to_representation(row) == drf.ModelSerializer.to_representation(
+                    serializer, row
+                ), (zone, serializer_class.__name__)
