@@ -58,12 +58,31 @@ def slots_for(actor: Actor) -> QuerySet[Slot]:
     return Slot.objects.filter(workplace__in=visible).order_by("date", "starts_at", "pk")
 
 
-def requests_for(actor: Actor) -> QuerySet[ShadowingRequest]:
-    """Own requests, those the actor decides on as line manager, and all for coordinators."""
+# What ``Person.full_name`` reads of a person reached through ``<path>``: the rest of the person's and the
+# user's row (password hash, tokens, contact details) stays in the database.
+def _name_columns(path: str) -> tuple[str, ...]:
+    return (
+        f"{path}__erased_at",
+        f"{path}__user__first_name",
+        f"{path}__user__last_name",
+        f"{path}__user__username",
+    )
+
+
+def requests_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[ShadowingRequest]:
+    """Own requests, those the actor decides on as line manager, and all for coordinators.
+
+    ``shown_only``: of the requester, only what ``serializers.ShadowingRequestSerializer`` shows (the name),
+    for reads that only serialise; a workflow given the request gets the whole requester."""
+    requests = ShadowingRequest.objects.filter(permissions.visible_requests_filter(actor)).select_related(
+        "requester__user"
+    )
+    if shown_only:
+        requests = requests.only(
+            *(field.name for field in ShadowingRequest._meta.concrete_fields), *_name_columns("requester")
+        )
     return with_rows(
-        ShadowingRequest.objects.filter(permissions.visible_requests_filter(actor)).select_related(
-            "requester__user"
-        ),
+        requests,
         Rows("topics", Topic.objects.filter(requests=OuterRef("pk")).order_by("name", "pk"), ()),
         Rows(
             "windows",
@@ -78,10 +97,22 @@ def requests_for(actor: Actor) -> QuerySet[ShadowingRequest]:
     ).order_by("-submitted_at", "-pk")
 
 
-def with_placement_joins(queryset: QuerySet[Placement]) -> QuerySet[Placement]:
-    """Placements with their requester and workplace joined, and their days and steps in the same query."""
+def with_placement_joins(queryset: QuerySet[Placement], *, shown_only: bool = False) -> QuerySet[Placement]:
+    """Placements with their requester and workplace joined, and their days and steps in the same query.
+
+    ``shown_only``: of the request, the requester and the workplace only what
+    ``serializers.PlacementSerializer`` shows (the requester's id and name, the workplace's name), for reads
+    that only serialise; a workflow given a placement gets the whole rows."""
+    queryset = queryset.select_related("request__requester__user", "workplace")
+    if shown_only:
+        queryset = queryset.only(
+            *(field.name for field in Placement._meta.concrete_fields),
+            "request__requester",
+            *_name_columns("request__requester"),
+            "workplace__name",
+        )
     return with_rows(
-        queryset.select_related("request__requester__user", "workplace"),
+        queryset,
         Rows(
             "days",
             PlacementDay.objects.filter(placement=OuterRef("pk")).order_by("date", "starts_at", "pk"),
@@ -95,21 +126,21 @@ def with_placement_joins(queryset: QuerySet[Placement]) -> QuerySet[Placement]:
     )
 
 
-def placements_for(actor: Actor) -> QuerySet[Placement]:
+def placements_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[Placement]:
     """The shadower's own, the host's, and all for coordinators (proposals for coordinators only)."""
     return with_placement_joins(
-        Placement.objects.filter(permissions.visible_placements_filter(actor))
+        Placement.objects.filter(permissions.visible_placements_filter(actor)), shown_only=shown_only
     ).order_by("-created_at", "-pk")
 
 
-def runs_for(actor: Actor) -> QuerySet[MatchingRun]:
-    """Matching runs of the programmes the actor coordinates, with their proposals."""
+def runs_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[MatchingRun]:
+    """Matching runs of the programmes the actor coordinates, with their proposals (``shown_only``: as
+    ``with_placement_joins``)."""
     coordinated = actor.programmes_with_role(*COORDINATING_ROLES)
+    placements = with_placement_joins(Placement.objects.order_by("pk"), shown_only=shown_only)
     return (
         MatchingRun.objects.filter(programme_id__in=coordinated)
-        .prefetch_related(
-            Prefetch("placements", queryset=with_placement_joins(Placement.objects.order_by("pk")))
-        )
+        .prefetch_related(Prefetch("placements", queryset=placements))
         .order_by("-created_at", "-pk")
     )
 

@@ -373,7 +373,8 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeS
     ordering_fields = ["user__last_name", "user__first_name"]
 
     def narrow_queryset(self, queryset: QuerySet[Person]) -> QuerySet[Person]:
-        return selectors.people_for(self.actor)
+        # The list and one person's page only serialise; the workflows read the person whole.
+        return selectors.people_for(self.actor, shown_only=self.action in ("list", "retrieve"))
 
     @extend_schema(request=PersonUpdateSerializer, responses=PersonSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

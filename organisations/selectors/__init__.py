@@ -61,7 +61,35 @@ def work_roles_for(actor: Actor) -> QuerySet[WorkRole]:
     return WorkRole.objects.select_related("programme")
 
 
-def people_for(actor: Actor) -> QuerySet[Person]:
+# What ``serializers.PersonSerializer`` shows of a person (and ``permissions.can_see_contact_details`` reads):
+# the person's own shown columns, the user's name and address, the organisation's brief, the unit's name and
+# the line manager's name. Nothing of the sign-in (password hash, last login) or the calendar tokens.
+PERSON_SHOWN_COLUMNS = (
+    "erased_at",
+    "user__first_name",
+    "user__last_name",
+    "user__username",
+    "user__email",
+    "organisation__name",
+    "organisation__short_name",
+    "organisation__kind",
+    "unit__name",
+    "job_title",
+    "phone",
+    "languages",
+    "preferred_language",
+    "line_manager__erased_at",
+    "line_manager__user__first_name",
+    "line_manager__user__last_name",
+    "line_manager__user__username",
+)
+
+
+def people_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[Person]:
+    """The people of the actor's programmes, each with their memberships in those programmes.
+
+    ``shown_only``: only the columns ``PERSON_SHOWN_COLUMNS`` names, for reads that only serialise; a
+    workflow given the person gets the whole rows."""
     # Each person's memberships are limited to the actor's programmes (the scope may be wider, in the API).
     # Each membership's roles come in the memberships' own query (``role_names``), not in one more. They land
     # in a plain list (``visible_memberships``, read by ``permissions.memberships_of``): kept behind
@@ -71,9 +99,12 @@ def people_for(actor: Actor) -> QuerySet[Person]:
         .select_related("work_role")
         .annotate(role_names=JoinedText("role_assignments__role"))
     )
-    return Person.objects.select_related(
-        "user", "organisation", "unit", "line_manager__user"
-    ).prefetch_related(Prefetch("memberships", queryset=memberships, to_attr=VISIBLE_MEMBERSHIPS))
+    if shown_only:
+        memberships = memberships.only("person", "programme", "work_role__name", "is_active")
+    people = Person.objects.select_related("user", "organisation", "unit", "line_manager__user")
+    if shown_only:
+        people = people.only(*PERSON_SHOWN_COLUMNS)
+    return people.prefetch_related(Prefetch("memberships", queryset=memberships, to_attr=VISIBLE_MEMBERSHIPS))
 
 
 def people_with_role(programme: Programme, *roles: str) -> QuerySet[Person]:

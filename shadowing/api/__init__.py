@@ -44,6 +44,10 @@ from shadowing.services import (
     workplaces,
 )
 
+# Actions that only serialise what they read: their lists read only the columns the serializer shows. The
+# workflows read the object whole (a service may need any of its relations' columns).
+SERIALISE_ONLY = frozenset({"list", "retrieve"})
+
 
 class IsCoordinator(BasePermission):
     """Coordinators and programme admins of at least one of the person's programmes."""
@@ -211,7 +215,7 @@ class ShadowingRequestViewSet(
     ordering_fields = ["submitted_at", "status"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return selectors.requests_for(self.actor)
+        return selectors.requests_for(self.actor, shown_only=self.action in SERIALISE_ONLY)
 
     @staticmethod
     def _parts(data: dict[str, Any]) -> dict[str, Any]:
@@ -360,7 +364,7 @@ class MatchingRunViewSet(
     ordering_fields = ["created_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return selectors.runs_for(self.actor)
+        return selectors.runs_for(self.actor, shown_only=self.action in SERIALISE_ONLY)
 
     @extend_schema(
         request=serializers.MatchingRunCreateSerializer, responses={202: serializers.MatchingRunSerializer}
@@ -430,7 +434,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
     ordering_fields = ["created_at", "updated_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return selectors.placements_for(self.actor)
+        return selectors.placements_for(self.actor, shown_only=self.action in SERIALISE_ONLY)
 
     def _object(self) -> Placement:
         placement: Placement = self.get_object()
