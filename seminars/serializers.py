@@ -73,7 +73,7 @@ class CourseSerializer(StrictModelSerializer):
 
 class RoundSerializer(StrictModelSerializer):
     course = ScopedPrimaryKeyRelatedField(model=Course, help_text=_("The course (set on creation only)."))
-    course_title = serializers.CharField(source="course.title", read_only=True)
+    course_title = serializers.CharField(read_only=True)  # a column of the row (``RoundViewSet``)
     seats_free = serializers.IntegerField(read_only=True)
     waiting_count = serializers.IntegerField(read_only=True, default=0)
     registration_open = serializers.SerializerMethodField()
@@ -163,13 +163,17 @@ class QuotaSerializer(StrictModelSerializer):
 
 
 class EnrolmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    """A booking as its person, their line manager, the course's providers and the coordinators see it."""
+    """A booking as its person, their line manager, the course's providers and the coordinators see it.
 
-    course = serializers.IntegerField(source="round.course_id", read_only=True)
-    course_title = serializers.CharField(source="round.course.title", read_only=True)
-    round_label = serializers.CharField(source="round.label", read_only=True)
+    Serializes bookings read with ``participation.with_enrolment_names`` (the list's and the detail's
+    querysets)."""
+
+    # Read from the row's own columns (``participation.with_enrolment_names``), not from its related objects.
+    course = serializers.IntegerField(source="round_course_id", read_only=True)
+    course_title = serializers.CharField(read_only=True)
+    round_label = serializers.CharField(read_only=True)
     person_name = serializers.CharField(source="person.full_name", read_only=True)
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    organisation_name = serializers.CharField(read_only=True)
     queue_position = serializers.SerializerMethodField()
 
     class Meta:
@@ -228,8 +232,10 @@ class AttendanceResultSerializer(serializers.Serializer):  # type: ignore[type-a
 
 
 class CompletionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """Serializes completions read with ``teaching.with_course_title`` (or given ``course_title``)."""
+
     person_name = serializers.CharField(source="person.full_name", read_only=True)
-    course_title = serializers.CharField(source="course.title", read_only=True)
+    course_title = serializers.CharField(read_only=True)
 
     class Meta:
         model = Completion
@@ -268,6 +274,8 @@ class GroupMemberSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class DiscussionGroupSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """Serializes groups whose members are read with ``teaching.group_members``."""
+
     members = serializers.SerializerMethodField()
 
     class Meta:
@@ -283,7 +291,7 @@ class DiscussionGroupSerializer(serializers.ModelSerializer):  # type: ignore[ty
                 "person": m.enrolment.person_id,
                 "person_name": m.enrolment.person.full_name,
                 "organisation": m.enrolment.organisation_id,
-                "organisation_name": m.enrolment.organisation.name,
+                "organisation_name": m.organisation_name,
             }
             for m in group.members.all()
         ]

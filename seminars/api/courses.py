@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -124,14 +124,17 @@ class RoundViewSet(
     ordering_fields = ["starts_at", "registration_closes_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return (
+        queryset = (
             queryset.filter(visible_rounds(self))
-            .select_related("course__programme")
             .annotate(
-                waiting_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITING))
+                course_title=F("course__title"),
+                waiting_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITING)),
             )
             .order_by("starts_at", "pk")
         )
+        # The serializer shows the course's title (a column of the row); the actions read the course and
+        # its programme.
+        return queryset if self.action == "list" else queryset.select_related("course__programme")
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -189,6 +192,7 @@ class RoundViewSet(
         created = attendance.completions_record(actor=self.actor, round=round_)
         for completion in created:
             completion.course = round_.course
+            completion.course_title = round_.course.title  # type: ignore[attr-defined]
         return Response({"recorded": serializers.CompletionSerializer(created, many=True).data})
 
 
@@ -210,11 +214,11 @@ class SessionViewSet(
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         managed = managed_programmes(self)
-        return (
-            queryset.filter(~Q(round__status=Round.Status.DRAFT) | Q(round__course__programme__in=managed))
-            .select_related("round__course")
-            .order_by("starts_at", "pk")
-        )
+        queryset = queryset.filter(
+            ~Q(round__status=Round.Status.DRAFT) | Q(round__course__programme__in=managed)
+        ).order_by("starts_at", "pk")
+        # The serializer shows the round's id only; changes and removals read the round and its course.
+        return queryset if self.action == "list" else queryset.select_related("round__course")
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
