@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 
 from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField
@@ -27,12 +28,35 @@ from seminars.models import (
 )
 
 
+class RelatedIdsField(serializers.ManyRelatedField):
+    """The ids of a to-many relation. A row whose query read them as a column named ``<source>_ids`` (one
+    ``[id]`` per related row, as ``coordinator.core.rows.JSONRows`` reads them) is answered from that column,
+    without the relation's manager or its instances; any other row from the relation itself."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        rows = instance.__dict__.get(f"{self.source}_ids")
+        if rows is None:
+            return super().get_attribute(instance)
+        return [PKOnlyObject(pk=cells[0]) for cells in rows]
+
+
+class ScopedIdsField(ScopedPrimaryKeyRelatedField):
+    """``ScopedPrimaryKeyRelatedField`` whose ``many=True`` form is a ``RelatedIdsField``."""
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> RelatedIdsField:
+        # As DRF's own ``RelatedField.many_init``, with the list field's class changed.
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update((key, value) for key, value in kwargs.items() if key in MANY_RELATION_KWARGS)
+        return RelatedIdsField(**list_kwargs)
+
+
 class CourseSerializer(StrictModelSerializer):
     programme = ScopedPrimaryKeyRelatedField(
         model=Programme, help_text=_("The programme (set on creation only).")
     )
-    providers = ScopedPrimaryKeyRelatedField(model=Organisation, many=True)
-    provider_units = ScopedPrimaryKeyRelatedField(
+    providers = ScopedIdsField(model=Organisation, many=True)
+    provider_units = ScopedIdsField(
         model=Unit,
         many=True,
         required=False,
@@ -40,8 +64,8 @@ class CourseSerializer(StrictModelSerializer):
             "Units of the providing organisations that give the course; empty: the whole organisation."
         ),
     )
-    target_roles = ScopedPrimaryKeyRelatedField(model=WorkRole, many=True, required=False)
-    prerequisites = ScopedPrimaryKeyRelatedField(model=Course, many=True, required=False)
+    target_roles = ScopedIdsField(model=WorkRole, many=True, required=False)
+    prerequisites = ScopedIdsField(model=Course, many=True, required=False)
 
     class Meta:
         model = Course

@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.core.rows import Rows, with_rows
+from coordinator.core.rows import JSONRows, Rows, with_rows
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import Organisation, Unit, WorkRole
 from seminars import filters, serializers
@@ -52,31 +52,26 @@ class CourseViewSet(
     ordering_fields = ["title"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        # The four id lists are read in the page's own query (ids only, in each relation's order).
+        # The four relations' rows of one course, in each relation's order (within the tenant scope, as
+        # every query of the related models).
+        related = {
+            "providers": Organisation.objects.filter(provided_courses=OuterRef("pk")).order_by("name", "pk"),
+            "provider_units": Unit.objects.filter(provided_courses=OuterRef("pk")).order_by(
+                "organisation__name", "name", "pk"
+            ),
+            "target_roles": WorkRole.objects.filter(targeted_courses=OuterRef("pk")).order_by("name", "pk"),
+            "prerequisites": Course.objects.filter(required_for=OuterRef("pk")).order_by("title", "pk"),
+        }
+        if self.action == "list":
+            # The list shows the programme's id and each relation's ids: read as columns of the page's own
+            # query, with no instance of the programme or of a related row (see ``RelatedIdsField``).
+            return queryset.annotate(
+                **{f"{name}_ids": JSONRows(rows, ["pk"]) for name, rows in related.items()}
+            ).order_by("title")
+        # One course (and the answer to a write): its relations read in its own query as prefetched rows,
+        # which the services read as well.
         return with_rows(
-            queryset.select_related("programme"),
-            Rows(
-                "providers",
-                Organisation.objects.filter(provided_courses=OuterRef("pk")).order_by("name", "pk"),
-                (),
-            ),
-            Rows(
-                "provider_units",
-                Unit.objects.filter(provided_courses=OuterRef("pk")).order_by(
-                    "organisation__name", "name", "pk"
-                ),
-                (),
-            ),
-            Rows(
-                "target_roles",
-                WorkRole.objects.filter(targeted_courses=OuterRef("pk")).order_by("name", "pk"),
-                (),
-            ),
-            Rows(
-                "prerequisites",
-                Course.objects.filter(required_for=OuterRef("pk")).order_by("title", "pk"),
-                (),
-            ),
+            queryset.select_related("programme"), *(Rows(name, rows, ()) for name, rows in related.items())
         ).order_by("title")
 
     def perform_create(self, serializer: Any) -> None:

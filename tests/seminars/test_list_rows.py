@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 from django.db.models.signals import post_init
 
-from seminars.models import Enrolment, Round
+from seminars.models import Course, Enrolment, Round
+from tests.factories.organisations import UnitFactory, WorkRoleFactory
 from tests.factories.seminars import (
     CompletionFactory,
+    CourseFactory,
     RoundCostFactory,
     RoundFactory,
     SessionFactory,
@@ -149,3 +151,47 @@ def test_cost_list_builds_one_cost_per_row(api, round_, coordinator):
     )
 
     assert built == {"seminars.RoundCost": 2}
+
+
+def test_course_list_builds_one_course_per_row_and_shows_its_relations_ids(
+    api, programme, course, provider_org, org_a, coordinator, in_programme
+):
+    role = WorkRoleFactory(programme=programme)
+    unit = UnitFactory(organisation=provider_org)
+    client = api(coordinator)
+    client.get(f"{API}/courses/")
+    made: list[Course] = []
+
+    def two_courses() -> None:
+        for title in ("B-kurs", "C-kurs"):
+            added = CourseFactory(
+                programme=programme,
+                title=title,
+                providers=[provider_org, org_a],
+                target_roles=[role],
+                prerequisites=[course],
+            )
+            with in_programme(programme):
+                added.provider_units.set([unit])
+            made.append(added)
+
+    built = built_for_two_more_rows(client, "courses", two_courses)
+    rows = client.get(f"{API}/courses/").json()["results"]
+
+    providers = [org.pk for org in sorted([provider_org, org_a], key=lambda org: (org.name, org.pk))]
+    assert built == {"seminars.Course": 2}
+    assert [
+        (
+            row["title"],
+            row["programme"],
+            row["providers"],
+            row["provider_units"],
+            row["target_roles"],
+            row["prerequisites"],
+        )
+        for row in rows
+    ] == [
+        ("B-kurs", programme.pk, providers, [unit.pk], [role.pk], [course.pk]),
+        ("C-kurs", programme.pk, providers, [unit.pk], [role.pk], [course.pk]),
+        ("PTSD – grundkurs", programme.pk, [provider_org.pk], [], [], []),
+    ]
