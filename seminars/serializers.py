@@ -6,8 +6,10 @@ Writes go through ``seminars.services``; these serializers only parse and valida
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -33,39 +35,38 @@ class RelatedIdsField(serializers.ManyRelatedField):
     ``[id]`` per related row, as ``coordinator.core.rows.JSONRows`` reads them) is answered from that column,
     without the relation's manager or its instances; any other row from the relation itself."""
 
-    def get_attribute(self, instance: Any) -> Any:
+    def get_attribute(self, instance: Model) -> Iterable[object] | None:
         rows = instance.__dict__.get(f"{self.source}_ids")
         if rows is None:
             return super().get_attribute(instance)
         return [PKOnlyObject(pk=cells[0]) for cells in rows]
 
 
-class ScopedIdsField(ScopedPrimaryKeyRelatedField):
-    """``ScopedPrimaryKeyRelatedField`` whose ``many=True`` form is a ``RelatedIdsField``."""
-
-    @classmethod
-    def many_init(cls, *args: Any, **kwargs: Any) -> RelatedIdsField:
-        # As DRF's own ``RelatedField.many_init``, with the list field's class changed.
-        list_kwargs = {"child_relation": cls(*args, **kwargs)}
-        list_kwargs.update((key, value) for key, value in kwargs.items() if key in MANY_RELATION_KWARGS)
-        return RelatedIdsField(**list_kwargs)
+def scoped_ids(model: type[Model], **options: object) -> RelatedIdsField:
+    """``ScopedPrimaryKeyRelatedField(model=model, many=True, **options)``, as a ``RelatedIdsField``: what
+    DRF's ``RelatedField.many_init`` builds (the options go to the ids and to the list), with the list's
+    class changed."""
+    listed = {key: value for key, value in options.items() if key in MANY_RELATION_KWARGS}
+    return RelatedIdsField(
+        child_relation=ScopedPrimaryKeyRelatedField(model=model, **options),  # type: ignore[arg-type]
+        **listed,  # type: ignore[arg-type]
+    )
 
 
 class CourseSerializer(StrictModelSerializer):
     programme = ScopedPrimaryKeyRelatedField(
         model=Programme, help_text=_("The programme (set on creation only).")
     )
-    providers = ScopedIdsField(model=Organisation, many=True)
-    provider_units = ScopedIdsField(
-        model=Unit,
-        many=True,
+    providers = scoped_ids(Organisation)
+    provider_units = scoped_ids(
+        Unit,
         required=False,
         help_text=_(
             "Units of the providing organisations that give the course; empty: the whole organisation."
         ),
     )
-    target_roles = ScopedIdsField(model=WorkRole, many=True, required=False)
-    prerequisites = ScopedIdsField(model=Course, many=True, required=False)
+    target_roles = scoped_ids(WorkRole, required=False)
+    prerequisites = scoped_ids(Course, required=False)
 
     class Meta:
         model = Course
@@ -187,12 +188,10 @@ class QuotaSerializer(StrictModelSerializer):
 
 
 class EnrolmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    """A booking as its person, their line manager, the course's providers and the coordinators see it.
+    """A booking as its person, their line manager, the course's providers and the coordinators see it."""
 
-    Serializes bookings read with ``participation.with_enrolment_names`` (the list's and the detail's
-    querysets)."""
-
-    # Read from the row's own columns (``participation.with_enrolment_names``), not from its related objects.
+    # The round's, course's and organisation's fields are columns of the booking's own row: it is read with
+    # ``participation.with_enrolment_names`` (by the list and the detail alike).
     course = serializers.IntegerField(source="round_course_id", read_only=True)
     course_title = serializers.CharField(read_only=True)
     round_label = serializers.CharField(read_only=True)
@@ -256,8 +255,7 @@ class AttendanceResultSerializer(serializers.Serializer):  # type: ignore[type-a
 
 
 class CompletionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    """Serializes completions read with ``teaching.with_course_title`` (or given ``course_title``)."""
-
+    # Serializes completions read with ``teaching.with_course_title`` (or given ``course_title``).
     person_name = serializers.CharField(source="person.full_name", read_only=True)
     course_title = serializers.CharField(read_only=True)
 
@@ -298,8 +296,7 @@ class GroupMemberSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class DiscussionGroupSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    """Serializes groups whose members are read with ``teaching.group_members``."""
-
+    # Serializes groups whose members are read with ``teaching.group_members``.
     members = serializers.SerializerMethodField()
 
     class Meta:
@@ -315,7 +312,7 @@ class DiscussionGroupSerializer(serializers.ModelSerializer):  # type: ignore[ty
                 "person": m.enrolment.person_id,
                 "person_name": m.enrolment.person.full_name,
                 "organisation": m.enrolment.organisation_id,
-                "organisation_name": m.organisation_name,
+                "organisation_name": m.organisation_name,  # type: ignore[attr-defined]
             }
             for m in group.members.all()
         ]
