@@ -107,7 +107,7 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         queryset = queryset.filter(pk__in=visible).order_by("-requested_at", "-pk")
         if self.action == "list":
             # A page of up to 200 bookings: only the rows and columns the serializer shows (three model
-            # instances per booking instead of the nine that the full joins build).
+            # instances per booking; the full joins build ten).
             return participation.with_enrolment_list_joins(queryset)
         return participation.with_enrolment_names(participation.with_enrolment_joins(queryset))
 
