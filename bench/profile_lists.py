@@ -2,7 +2,7 @@
 its mean time per request and (``--profile``) cProfile's heaviest functions.
 
     .venv/bin/python bench/profile_lists.py [--repeat 30] [--rounds 4] [--profile /api/v1/people/]
-                                            [--user johan.bergstrom]
+                                            [--user johan.bergstrom] [--only /api/v1/seminars/]
     .ci/with-postgres .venv/bin/python bench/profile_lists.py        # the same on a throwaway PostgreSQL
 
 The script migrates and seeds a throwaway database (SQLite in a temporary folder unless DATABASE_URL is
@@ -89,6 +89,9 @@ def main() -> None:
     parser.add_argument("--user", default="johan.bergstrom")
     parser.add_argument("--profile", action="append", default=[], help="a path to profile (repeatable)")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--only", action="append", default=[], help="measure only lists whose path starts so (repeatable)"
+    )
     args = parser.parse_args()
     setup_django()
     from django.contrib.auth.models import User
@@ -101,7 +104,8 @@ def main() -> None:
     print(f"database: {connection.vendor}; user {args.user}; mean of {args.repeat} requests each")
     print(f"{'endpoint':<42} {'rows':>5} {'queries':>8} {'ms':>8} {'× /healthz':>11} {'cpu ms':>8} {'×':>7}")
     results: list[tuple[str, int, int, float, float]] = []
-    for path in ["/healthz", *list_paths()]:
+    paths = [path for path in list_paths() if not args.only or path.startswith(tuple(args.only))]
+    for path in ["/healthz", *paths]:
         response = client.get(path)
         if response.status_code != 200:
             print(f"{path:<42} status {response.status_code}")

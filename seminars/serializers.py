@@ -6,11 +6,14 @@ Writes go through ``seminars.services``; these serializers only parse and valida
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 
 from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField
@@ -27,21 +30,43 @@ from seminars.models import (
 )
 
 
+class RelatedIdsField(serializers.ManyRelatedField):
+    """The ids of a to-many relation. A row whose query read them as a column named ``<source>_ids`` (one
+    ``[id]`` per related row, as ``coordinator.core.rows.JSONRows`` reads them) is answered from that column,
+    without the relation's manager or its instances; any other row from the relation itself."""
+
+    def get_attribute(self, instance: Model) -> Iterable[object] | None:
+        rows = instance.__dict__.get(f"{self.source}_ids")
+        if rows is None:
+            return super().get_attribute(instance)
+        return [PKOnlyObject(pk=cells[0]) for cells in rows]
+
+
+def scoped_ids(model: type[Model], **options: object) -> RelatedIdsField:
+    """``ScopedPrimaryKeyRelatedField(model=model, many=True, **options)``, as a ``RelatedIdsField``: what
+    DRF's ``RelatedField.many_init`` builds (the options go to the ids and to the list), with the list's
+    class changed."""
+    listed = {key: value for key, value in options.items() if key in MANY_RELATION_KWARGS}
+    return RelatedIdsField(
+        child_relation=ScopedPrimaryKeyRelatedField(model=model, **options),  # type: ignore[arg-type]
+        **listed,  # type: ignore[arg-type]
+    )
+
+
 class CourseSerializer(StrictModelSerializer):
     programme = ScopedPrimaryKeyRelatedField(
         model=Programme, help_text=_("The programme (set on creation only).")
     )
-    providers = ScopedPrimaryKeyRelatedField(model=Organisation, many=True)
-    provider_units = ScopedPrimaryKeyRelatedField(
-        model=Unit,
-        many=True,
+    providers = scoped_ids(Organisation)
+    provider_units = scoped_ids(
+        Unit,
         required=False,
         help_text=_(
             "Units of the providing organisations that give the course; empty: the whole organisation."
         ),
     )
-    target_roles = ScopedPrimaryKeyRelatedField(model=WorkRole, many=True, required=False)
-    prerequisites = ScopedPrimaryKeyRelatedField(model=Course, many=True, required=False)
+    target_roles = scoped_ids(WorkRole, required=False)
+    prerequisites = scoped_ids(Course, required=False)
 
     class Meta:
         model = Course
@@ -73,7 +98,7 @@ class CourseSerializer(StrictModelSerializer):
 
 class RoundSerializer(StrictModelSerializer):
     course = ScopedPrimaryKeyRelatedField(model=Course, help_text=_("The course (set on creation only)."))
-    course_title = serializers.CharField(source="course.title", read_only=True)
+    course_title = serializers.CharField(read_only=True)  # a column of the row (``RoundViewSet``)
     seats_free = serializers.IntegerField(read_only=True)
     waiting_count = serializers.IntegerField(read_only=True, default=0)
     registration_open = serializers.SerializerMethodField()
@@ -165,11 +190,13 @@ class QuotaSerializer(StrictModelSerializer):
 class EnrolmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     """A booking as its person, their line manager, the course's providers and the coordinators see it."""
 
-    course = serializers.IntegerField(source="round.course_id", read_only=True)
-    course_title = serializers.CharField(source="round.course.title", read_only=True)
-    round_label = serializers.CharField(source="round.label", read_only=True)
+    # The round's, course's and organisation's fields are columns of the booking's own row: it is read with
+    # ``participation.with_enrolment_names`` (by the list and the detail alike).
+    course = serializers.IntegerField(source="round_course_id", read_only=True)
+    course_title = serializers.CharField(read_only=True)
+    round_label = serializers.CharField(read_only=True)
     person_name = serializers.CharField(source="person.full_name", read_only=True)
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    organisation_name = serializers.CharField(read_only=True)
     queue_position = serializers.SerializerMethodField()
 
     class Meta:
@@ -228,8 +255,9 @@ class AttendanceResultSerializer(serializers.Serializer):  # type: ignore[type-a
 
 
 class CompletionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    # Serializes completions read with ``teaching.with_course_title`` (or given ``course_title``).
     person_name = serializers.CharField(source="person.full_name", read_only=True)
-    course_title = serializers.CharField(source="course.title", read_only=True)
+    course_title = serializers.CharField(read_only=True)
 
     class Meta:
         model = Completion
@@ -268,6 +296,7 @@ class GroupMemberSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class DiscussionGroupSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    # Serializes groups whose members are read with ``teaching.group_members``.
     members = serializers.SerializerMethodField()
 
     class Meta:
@@ -283,7 +312,7 @@ class DiscussionGroupSerializer(serializers.ModelSerializer):  # type: ignore[ty
                 "person": m.enrolment.person_id,
                 "person_name": m.enrolment.person.full_name,
                 "organisation": m.enrolment.organisation_id,
-                "organisation_name": m.enrolment.organisation.name,
+                "organisation_name": m.organisation_name,  # type: ignore[attr-defined]
             }
             for m in group.members.all()
         ]

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.core.rows import Rows, with_rows
+from coordinator.core.rows import JSONRows, Rows, with_rows
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import Organisation, Unit, WorkRole
 from seminars import filters, serializers
@@ -52,31 +52,26 @@ class CourseViewSet(
     ordering_fields = ["title"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        # The four id lists are read in the page's own query (ids only, in each relation's order).
+        # The four relations' rows of one course, in each relation's order (within the tenant scope, as
+        # every query of the related models).
+        related = {
+            "providers": Organisation.objects.filter(provided_courses=OuterRef("pk")).order_by("name", "pk"),
+            "provider_units": Unit.objects.filter(provided_courses=OuterRef("pk")).order_by(
+                "organisation__name", "name", "pk"
+            ),
+            "target_roles": WorkRole.objects.filter(targeted_courses=OuterRef("pk")).order_by("name", "pk"),
+            "prerequisites": Course.objects.filter(required_for=OuterRef("pk")).order_by("title", "pk"),
+        }
+        if self.action == "list":
+            # The list shows the programme's id and each relation's ids: read as columns of the page's own
+            # query, with no instance of the programme or of a related row (see ``RelatedIdsField``).
+            return queryset.annotate(
+                **{f"{name}_ids": JSONRows(rows, ["pk"]) for name, rows in related.items()}
+            ).order_by("title")
+        # One course (and the answer to a write): its relations read in its own query as prefetched rows,
+        # which the services read as well.
         return with_rows(
-            queryset.select_related("programme"),
-            Rows(
-                "providers",
-                Organisation.objects.filter(provided_courses=OuterRef("pk")).order_by("name", "pk"),
-                (),
-            ),
-            Rows(
-                "provider_units",
-                Unit.objects.filter(provided_courses=OuterRef("pk")).order_by(
-                    "organisation__name", "name", "pk"
-                ),
-                (),
-            ),
-            Rows(
-                "target_roles",
-                WorkRole.objects.filter(targeted_courses=OuterRef("pk")).order_by("name", "pk"),
-                (),
-            ),
-            Rows(
-                "prerequisites",
-                Course.objects.filter(required_for=OuterRef("pk")).order_by("title", "pk"),
-                (),
-            ),
+            queryset.select_related("programme"), *(Rows(name, rows, ()) for name, rows in related.items())
         ).order_by("title")
 
     def perform_create(self, serializer: Any) -> None:
@@ -124,14 +119,17 @@ class RoundViewSet(
     ordering_fields = ["starts_at", "registration_closes_at"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return (
+        queryset = (
             queryset.filter(visible_rounds(self))
-            .select_related("course__programme")
             .annotate(
-                waiting_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITING))
+                course_title=F("course__title"),
+                waiting_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITING)),
             )
             .order_by("starts_at", "pk")
         )
+        # The serializer shows the course's title (a column of the row); the actions read the course and
+        # its programme.
+        return queryset if self.action == "list" else queryset.select_related("course__programme")
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -189,6 +187,7 @@ class RoundViewSet(
         created = attendance.completions_record(actor=self.actor, round=round_)
         for completion in created:
             completion.course = round_.course
+            completion.course_title = round_.course.title  # type: ignore[attr-defined]
         return Response({"recorded": serializers.CompletionSerializer(created, many=True).data})
 
 
@@ -210,11 +209,11 @@ class SessionViewSet(
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         managed = managed_programmes(self)
-        return (
-            queryset.filter(~Q(round__status=Round.Status.DRAFT) | Q(round__course__programme__in=managed))
-            .select_related("round__course")
-            .order_by("starts_at", "pk")
-        )
+        queryset = queryset.filter(
+            ~Q(round__status=Round.Status.DRAFT) | Q(round__course__programme__in=managed)
+        ).order_by("starts_at", "pk")
+        # The serializer shows the round's id only; changes and removals read the round and its course.
+        return queryset if self.action == "list" else queryset.select_related("round__course")
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)

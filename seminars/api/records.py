@@ -22,7 +22,6 @@ from seminars.api._access import (
 from seminars.models import (
     Completion,
     DiscussionGroup,
-    DiscussionGroupMember,
     Enrolment,
     RoundCost,
 )
@@ -47,11 +46,10 @@ class CompletionViewSet(
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         visible = teaching.completions_visible_to(self.actor, self.actor.programme_ids).values("pk")
-        return (
-            queryset.filter(pk__in=visible)
-            .select_related("person__user", "course")
-            .order_by("-completed_on", "pk")
-        )
+        queryset = queryset.filter(pk__in=visible).order_by("-completed_on", "pk")
+        if self.action == "list":
+            return teaching.with_completion_list_joins(queryset)
+        return teaching.with_course_title(queryset.select_related("person__user", "course"))
 
     @extend_schema(
         request=serializers.CompletionCreateSerializer, responses={201: serializers.CompletionSerializer}
@@ -113,15 +111,13 @@ class DiscussionGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
                 )
         visible = DiscussionGroup.objects.filter(condition).values("pk")
         # Only what the serializer shows of each member: its booking's person's name and organisation's name.
-        members = DiscussionGroupMember.objects.select_related(
-            "enrolment__person__user", "enrolment__organisation"
-        ).only(
+        members = teaching.group_members().only(
             "group",
+            "enrolment__organisation",
             "enrolment__person__erased_at",
             "enrolment__person__user__first_name",
             "enrolment__person__user__last_name",
             "enrolment__person__user__username",
-            "enrolment__organisation__name",
         )
         return (
             queryset.filter(pk__in=visible)
@@ -148,11 +144,11 @@ class CostViewSet(
     permission_classes = [IsAuthenticated, IsCoordinator]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return (
-            queryset.filter(round__course__programme__in=managed_programmes(self))
-            .select_related("round__course")
-            .order_by("round_id", "kind", "pk")
+        queryset = queryset.filter(round__course__programme__in=managed_programmes(self)).order_by(
+            "round_id", "kind", "pk"
         )
+        # The serializer shows the round's id only; changes and removals read the round and its course.
+        return queryset if self.action == "list" else queryset.select_related("round__course")
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data

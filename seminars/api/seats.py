@@ -106,10 +106,10 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         visible = participation.enrolments_visible_to(self.actor, self.actor.programme_ids).values("pk")
         queryset = queryset.filter(pk__in=visible).order_by("-requested_at", "-pk")
         if self.action == "list":
-            # A page of up to 200 bookings: only the rows and columns the serializer shows (a third of
-            # the model instances and columns that the full joins read).
+            # A page of up to 200 bookings: only the rows and columns the serializer shows (three model
+            # instances per booking; the full joins build ten).
             return participation.with_enrolment_list_joins(queryset)
-        return participation.with_enrolment_joins(queryset)
+        return participation.with_enrolment_names(participation.with_enrolment_joins(queryset))
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
         if args and kwargs.get("many"):
@@ -217,7 +217,7 @@ class WaitlistViewSet(mixins.ListModelMixin, ProgrammeScopedViewSet):
         ).order_by("round__starts_at", "round_id", "-priority", "requested_at", "pk")
         if self.action == "list":
             return participation.with_enrolment_list_joins(queryset)
-        return participation.with_enrolment_joins(queryset)
+        return participation.with_enrolment_names(participation.with_enrolment_joins(queryset))
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
         if args and kwargs.get("many"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from organisations.models import (
     Membership,
@@ -56,18 +56,49 @@ def with_enrolment_joins(queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
     )
 
 
+def with_enrolment_names(queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
+    """A booking's round label, course id and title, and organisation name as columns of the booking's own
+    row (``round_label``, ``round_course_id``, ``course_title``, ``organisation_name``): what
+    ``serializers.EnrolmentSerializer`` shows of them, without a model instance of each."""
+    return queryset.annotate(
+        round_label=F("round__label"),
+        round_course_id=F("round__course_id"),
+        course_title=F("round__course__title"),
+        organisation_name=F("organisation__name"),
+    )
+
+
+# The booking's own columns that ``serializers.EnrolmentSerializer`` shows.
+ENROLMENT_LIST_COLUMNS = (
+    "id",
+    "round",
+    "person",
+    "organisation",
+    "status",
+    "approval",
+    "priority",
+    "requested_at",
+    "confirmed_at",
+    "offered_at",
+    "hold_expires_at",
+    "ended_at",
+    "end_reason",
+    "motivation",
+)
+
+
 def with_enrolment_list_joins(queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
-    """What ``serializers.EnrolmentSerializer`` shows of a booking and nothing more: its own columns, its
-    round's label and course title, the person's name and the organisation's name."""
-    return queryset.select_related("round__course", "person__user", "organisation").only(
-        *(field.name for field in Enrolment._meta.concrete_fields),
-        "round__label",
-        "round__course__title",
-        "person__erased_at",
-        "person__user__first_name",
-        "person__user__last_name",
-        "person__user__username",
-        "organisation__name",
+    """What ``serializers.EnrolmentSerializer`` shows of a booking and nothing more: the columns it shows,
+    the round's label, the course's id and title and the organisation's name as columns of the row, and of
+    the person only what ``Person.full_name`` reads (three model instances per booking)."""
+    return with_enrolment_names(
+        queryset.select_related("person__user").only(
+            *ENROLMENT_LIST_COLUMNS,
+            "person__erased_at",
+            "person__user__first_name",
+            "person__user__last_name",
+            "person__user__username",
+        )
     )
 
 

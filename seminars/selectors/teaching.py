@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from organisations.models import (
     Programme,
@@ -85,6 +85,33 @@ def completions_visible_to(actor: Actor, programme_ids: Iterable[int]) -> QueryS
     return Completion.objects.filter(condition)
 
 
+def with_course_title(queryset: QuerySet[Completion]) -> QuerySet[Completion]:
+    """The course's title as a column of the completion's row (``course_title``), as
+    ``serializers.CompletionSerializer`` shows it."""
+    return queryset.annotate(course_title=F("course__title"))
+
+
+def with_completion_list_joins(queryset: QuerySet[Completion]) -> QuerySet[Completion]:
+    """What ``serializers.CompletionSerializer`` shows of a completion and nothing more: its columns, the
+    course's title as a column of the row, and of the person only what ``Person.full_name`` reads."""
+    return with_course_title(
+        queryset.select_related("person__user").only(
+            "id",
+            "person",
+            "course",
+            "round",
+            "method",
+            "completed_on",
+            "note",
+            "recorded_at",
+            "person__erased_at",
+            "person__user__first_name",
+            "person__user__last_name",
+            "person__user__username",
+        )
+    )
+
+
 def provider_rounds(actor: Actor, programme: Programme) -> QuerySet[Round]:
     """Rounds of the courses the actor's organisation gives (all rounds for coordinators)."""
     queryset = rounds_for(programme).exclude(status=Round.Status.DRAFT)
@@ -102,10 +129,16 @@ def provider_rounds(actor: Actor, programme: Programme) -> QuerySet[Round]:
 # --- Groups ---------------------------------------------------------------------------------------------
 
 
-def groups_of(round_: Round) -> list[DiscussionGroup]:
-    members = DiscussionGroupMember.objects.select_related(
-        "enrolment__person__user", "enrolment__organisation"
+def group_members() -> QuerySet[DiscussionGroupMember]:
+    """Members with their booking's person and user, and the booking's organisation's name as a column of
+    the member's row (``organisation_name``), as ``serializers.DiscussionGroupSerializer`` shows them."""
+    return DiscussionGroupMember.objects.select_related("enrolment__person__user").annotate(
+        organisation_name=F("enrolment__organisation__name")
     )
+
+
+def groups_of(round_: Round) -> list[DiscussionGroup]:
+    members = group_members()
     return list(
         DiscussionGroup.objects.filter(round=round_)
         .prefetch_related(
