@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coordinator.core.aggregates import split_joined
-from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
+from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import (
     UI_LANGUAGES,
@@ -110,7 +110,7 @@ class ProgrammeCreateSerializer(StrictModelSerializer):
         }
 
 
-class AgencySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AgencySerializer(ModelSerializer):
     """An agency as the platform's directory shows it: never the programmes it takes part in."""
 
     class Meta:
@@ -119,7 +119,7 @@ class AgencySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = fields
 
 
-class ParticipationInvitationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ParticipationInvitationSerializer(ModelSerializer):
     programme_name = serializers.CharField(source="programme.name", read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
 
@@ -244,7 +244,7 @@ class WorkRoleSerializer(StrictModelSerializer):
         return attrs
 
 
-class OrganisationBriefSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class OrganisationBriefSerializer(ModelSerializer):
     class Meta:
         model = Organisation
         fields = ["id", "name", "short_name", "kind"]
@@ -270,7 +270,7 @@ class ProgrammeMembershipSerializer(serializers.Serializer):  # type: ignore[typ
 CONTACT_FIELDS = ("email", "phone", "line_manager", "line_manager_name", "languages")
 
 
-class PersonSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PersonSerializer(ModelSerializer):
     """A person as another member sees them; contact details only where the viewer may see them."""
 
     first_name = serializers.CharField(source="user.first_name", read_only=True)

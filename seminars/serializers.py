@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 
-from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
+from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import Organisation, Person, Programme, Unit, WorkRole
 from seminars.models import (
@@ -187,7 +187,7 @@ class QuotaSerializer(StrictModelSerializer):
         return attrs
 
 
-class EnrolmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class EnrolmentSerializer(ModelSerializer):
     """A booking as its person, their line manager, the course's providers and the coordinators see it."""
 
     # The round's, course's and organisation's fields are columns of the booking's own row: it is read with
@@ -254,7 +254,7 @@ class AttendanceResultSerializer(serializers.Serializer):  # type: ignore[type-a
     present = serializers.BooleanField()
 
 
-class CompletionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class CompletionSerializer(ModelSerializer):
     # Serializes completions read with ``teaching.with_course_title`` (or given ``course_title``).
     person_name = serializers.CharField(source="person.full_name", read_only=True)
     course_title = serializers.CharField(read_only=True)
@@ -295,7 +295,7 @@ class GroupMemberSerializer(serializers.Serializer):  # type: ignore[type-arg]
     organisation_name = serializers.CharField()
 
 
-class DiscussionGroupSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class DiscussionGroupSerializer(ModelSerializer):
     # Serializes groups whose members are read with ``teaching.group_members``.
     members = serializers.SerializerMethodField()
 

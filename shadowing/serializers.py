@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordinator.core.serializers import StrictModelSerializer, StrictSerializer
+from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField
 from organisations.models import Organisation, Person, Programme, Unit
 from organisations.permissions import Actor
@@ -327,7 +327,7 @@ class DeclineSerializer(StrictSerializer):
     note = serializers.CharField(max_length=NOTE_MAX_LENGTH)
 
 
-class PlacementDaySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PlacementDaySerializer(ModelSerializer):
     class Meta:
         model = PlacementDay
         fields = ["id", "slot", "date", "starts_at", "ends_at"]
@@ -343,7 +343,7 @@ class PlacementDaySerializer(serializers.ModelSerializer):  # type: ignore[type-
         }
 
 
-class PlacementEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PlacementEventSerializer(ModelSerializer):
     class Meta:
         model = PlacementEvent
         fields = ["from_status", "to_status", "actor", "at", "note"]
@@ -359,7 +359,7 @@ class PlacementEventSerializer(serializers.ModelSerializer):  # type: ignore[typ
         }
 
 
-class PlacementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PlacementSerializer(ModelSerializer):
     requester = serializers.IntegerField(source="request.requester_id", read_only=True)
     requester_name = serializers.CharField(source="request.requester.full_name", read_only=True)
     workplace_name = serializers.CharField(source="workplace.name", read_only=True)
@@ -407,7 +407,7 @@ class UnplacedSerializer(serializers.Serializer):  # type: ignore[type-arg]
     reason_text = serializers.CharField()
 
 
-class MatchingRunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class MatchingRunSerializer(ModelSerializer):
     placements = serializers.SerializerMethodField()
     unplaced = serializers.SerializerMethodField()
 
