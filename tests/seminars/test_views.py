@@ -106,7 +106,7 @@ def test_catalogue_query_count(web, programme, provider_org, staff_a, n, django_
         SessionFactory(round=round_)
     client = web(staff_a)
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         response = client.get(url("catalogue"))
 
     assert response.status_code == 200
@@ -176,7 +176,7 @@ def test_my_bookings_query_count(web, course, staff_a, n, django_assert_num_quer
         make_enrolment(round_, staff_a, status=S.WAITING)
     client = web(staff_a)
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(url("my-bookings"))
 
     assert response.status_code == 200
@@ -229,7 +229,7 @@ def test_approvals_query_count(web, course, people_a, manager, n, django_assert_
         make_enrolment(round_, person, status=S.PENDING_APPROVAL, approval=Enrolment.Approval.PENDING)
     client = web(manager)
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         response = client.get(url("approvals"))
 
     assert response.content.count(b">Approve</button>") == n
@@ -261,7 +261,7 @@ def test_teaching_query_count(web, course, provider, n, django_assert_num_querie
         SessionFactory(round=RoundFactory(course=course, label=f"R{i}"))
     client = web(provider)
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         response = client.get(url("teaching"))
 
     assert response.content.count(b"Participant list") == n
@@ -277,7 +277,7 @@ def test_manage_query_count(web, programme, provider_org, coordinator, n, django
         SessionFactory(round=RoundFactory(course=course))
     client = web(coordinator)
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(url("manage"))
 
     assert response.content.count(b'<section class="card"') == n
@@ -290,7 +290,7 @@ def test_demand_query_count(web, programme, provider_org, coordinator, n, django
         SessionFactory(round=RoundFactory(course=course))
     client = web(coordinator)
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(url("demand"))
 
     assert response.status_code == 200

@@ -537,7 +537,7 @@ def test_workplace_list_query_count(web, programme, org_a, host_a, shadower, n, 
     client = web(shadower)
     client.get(url("workplaces"))  # warm the session
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = client.get(url("workplaces"))
 
     assert response.content.count(b'class="card workplace-card"') == n
@@ -554,7 +554,7 @@ def test_mine_query_count(
     client = web(shadower)
     client.get(url("mine"))
 
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = client.get(url("mine"))
 
     assert response.status_code == 200
@@ -575,7 +575,7 @@ def test_host_visitors_query_count(
     client = web(host_a)
     client.get(url("host-visitors"))
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(url("host-visitors"))
 
     assert response.content.count(b'class="card visitor-card"') == n
@@ -589,7 +589,7 @@ def test_approvals_query_count(web, programme, org_b, unit_b, manager_b, n, djan
     client = web(manager_b)
     client.get(url("approvals"))
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = client.get(url("approvals"))
 
     assert response.content.count(b'class="card request-card"') == n
