@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -106,11 +107,35 @@ def test_catalogue_query_count(web, programme, provider_org, staff_a, n, django_
         SessionFactory(round=round_)
     client = web(staff_a)
 
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(url("catalogue"))
 
     assert response.status_code == 200
     assert response.content.count(b'class="card course-card"') == n
+
+
+def test_catalogue_dates_show_first_session_last_day_and_number_of_sessions(
+    web, programme, provider_org, staff_a
+):
+    start = (timezone.now() + timedelta(days=40)).replace(hour=8, minute=0, second=0, microsecond=0)
+    course = CourseFactory(programme=programme, title="Kurs", providers=[provider_org])
+    unscheduled = RoundFactory(course=course, label="A")
+    single = RoundFactory(course=course, label="B")
+    SessionFactory(round=single, starts_at=start)
+    several = RoundFactory(course=course, label="C")
+    for days in (9, 2, 5):  # created out of order: the first is the earliest, not the first created
+        SessionFactory(round=several, starts_at=start + timedelta(days=days))
+
+    page = web(staff_a).get(url("catalogue")).content.decode()
+
+    cells = dict(re.findall(r'<a href="/seminars/rounds/(\d+)/">[^<]*</a></th>\s*<td>([^<]*)</td>', page))
+    assert cells == {
+        str(unscheduled.pk): "To be scheduled",
+        str(single.pk): f"{start:%-d %b %Y}",
+        str(several.pk): (
+            f"{start + timedelta(days=2):%-d %b %Y} – {start + timedelta(days=9):%-d %b %Y} (3 sessions)"
+        ),
+    }
 
 
 def test_catalogue_shows_why_a_round_is_closed_to_me(
