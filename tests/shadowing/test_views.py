@@ -524,6 +524,55 @@ def test_pairing_two_requests(web, programme, coordinator, shadower, staff_a, wo
     assert (first.partner_id, second.partner_id) == (second.pk, first.pk)
 
 
+def _card(content: str, workplace_id: int) -> str:
+    start = content.index(f'<article class="card workplace-card" aria-labelledby="wp-{workplace_id}">')
+    return content[start : content.index("</article>", start) + len("</article>")]
+
+
+def test_workplace_card_shows_what_a_visitor_and_its_host_need(
+    web, programme, org_a, host_a, shadower, in_programme
+):
+    from shadowing.models import Topic
+
+    with in_programme(programme):
+        topics = [Topic.objects.create(programme=programme, name=name) for name in ("Mottagning", "Ärenden")]
+    workplace = WorkplaceFactory(
+        programme=programme, organisation=org_a, contact=host_a, name="Kontor <Väst> & co", topics=topics
+    )
+    SlotFactory(workplace=workplace)
+    SlotFactory(workplace=workplace, date=future_weekday(2, weeks_ahead=3))
+    pk = workplace.pk
+    head = (
+        f'<article class="card workplace-card" aria-labelledby="wp-{pk}">\n'
+        f'  <h2 id="wp-{pk}"><a href="/shadowing/workplaces/{pk}/">Kontor &lt;Väst&gt; &amp; co</a></h2>\n'
+        f'  <p class="meta">{org_a.name} · Storgatan 1, 211 20 Malmö</p>\n'
+        "  <p>Du följer handläggarnas arbete under en dag.</p>\n"
+        '  <dl class="facts">\n'
+        "    <dt>Topics</dt><dd>Mottagning, Ärenden</dd>\n"
+        "    <dt>Languages</dt><dd>Swedish and English</dd>\n"
+        "    <dt>Free days</dt><dd>2 coming slots with a free place</dd>\n"
+        "  </dl>\n"
+        '  <p class="actions">\n'
+    )
+
+    visitor = web(shadower).get(url("workplaces")).content.decode()
+    host = web(host_a).get(url("workplaces")).content.decode()
+
+    hidden = '<span class="visually-hidden"> Kontor &lt;Väst&gt; &amp; co</span>'
+    assert _card(visitor, pk) == (
+        head
+        + f'    <a class="button small" href="/shadowing/requests/new/?workplace={pk}">Ask to visit{hidden}</a>\n'
+        + "    \n"
+        + "  </p>\n</article>"
+    )
+    assert _card(host, pk) == (
+        head
+        + '    <span class="tag">Your own organisation</span>\n'
+        + f'    <a class="button small secondary" href="/shadowing/host/workplaces/{pk}/edit/">Edit{hidden}</a>\n'
+        + "  </p>\n</article>"
+    )
+
+
 # --- Query counts stay fixed as data grows ---------------------------------------------------------------
 
 
