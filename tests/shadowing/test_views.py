@@ -567,7 +567,7 @@ def test_workplace_card_shows_what_a_visitor_and_its_host_need(
     )
     assert _card(host, pk) == (
         head
-        + '    <span class="tag">Your own organisation</span>\n'
+        + '    <span class="tag">Your own organisation</span>\n    \n'
         + f'    <a class="button small secondary" href="/shadowing/host/workplaces/{pk}/edit/">Edit{hidden}</a>\n'
         + "  </p>\n</article>"
     )
