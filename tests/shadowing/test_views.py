@@ -559,16 +559,13 @@ def test_workplace_card_shows_what_a_visitor_and_its_host_need(
     host = web(host_a).get(url("workplaces")).content.decode()
 
     hidden = '<span class="visually-hidden"> Kontor &lt;Väst&gt; &amp; co</span>'
-    assert _card(visitor, pk) == (
-        head
-        + f'    <a class="button small" href="/shadowing/requests/new/?workplace={pk}">Ask to visit{hidden}</a>\n'
-        + "    \n"
-        + "  </p>\n</article>"
-    )
+    ask = f'<a class="button small" href="/shadowing/requests/new/?workplace={pk}">Ask to visit{hidden}</a>'
+    edit = f'<a class="button small secondary" href="/shadowing/host/workplaces/{pk}/edit/">Edit{hidden}</a>'
+    assert _card(visitor, pk) == (head + f"    {ask}\n" + "    \n" + "  </p>\n</article>")
     assert _card(host, pk) == (
         head
         + '    <span class="tag">Your own organisation</span>\n    \n'
-        + f'    <a class="button small secondary" href="/shadowing/host/workplaces/{pk}/edit/">Edit{hidden}</a>\n'
+        + f"    {edit}\n"
         + "  </p>\n</article>"
     )
 
