@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
+from coordinator.core.models import Notification
 from coordinator.core.prepared import PreparedQuery
 from organisations.models import (
     Membership,
@@ -44,6 +46,9 @@ class Actor:
     # The rows of the person's programmes, read with the memberships: the request's programme comes from
     # here instead of another query.
     programmes: dict[int, Programme] = field(default_factory=dict, compare=False, repr=False)
+    # Unread notifications per programme, when read with the memberships (a page's session): the layout's
+    # badge shows them without a query of its own. Empty when not read (the API's token).
+    unread: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_authenticated(self) -> bool:
@@ -120,6 +125,63 @@ def _memberships_of(person_id: int | str) -> QuerySet[Membership]:
 MEMBERSHIPS_QUERY: PreparedQuery[Membership] = PreparedQuery(_memberships_of, stand_in=-(2**62) + 7)
 
 
+def _identity_of(user_id: int | str) -> QuerySet[Membership]:
+    """A signed-in page's reads in one query: one row per (active membership, role) of the user's person,
+    with the person (and their organisation and unit), the programme, and the person's unread
+    notifications in that programme. No row when the person has no active membership (or there is no
+    person): ``actor_for`` then reads the person alone."""
+    # The identity lookup itself cannot be scoped (it decides the scope); it reads only this user's rows.
+    unread = (
+        Notification.unscoped_objects.filter(
+            recipient_id=OuterRef("person_id"), programme_id=OuterRef("programme_id"), read_at__isnull=True
+        )
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Membership.unscoped_objects.filter(person__user_id=user_id, is_active=True)
+        .select_related("programme", "person__organisation", "person__unit")
+        .annotate(
+            role=F("role_assignments__role"),
+            unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
+        )
+        .order_by("programme__name", "pk")
+    )
+
+
+# A page request with a session (its user read by the session's backend, without the person) reads this
+# instead of the person and then the memberships: one round trip for both, and the layout's unread count
+# with them. Compiled once per connection; nothing cached, so a change counts on the next request.
+IDENTITY_QUERY: PreparedQuery[Membership] = PreparedQuery(_identity_of, stand_in=-(2**62) + 11)
+
+
+def _actor_from_rows(
+    user: User, person: Person | None, rows: list[Membership], *, unread: bool = False
+) -> Actor:
+    memberships: dict[int, MembershipInfo] = {}
+    programmes: dict[int, Programme] = {}
+    unread_in: dict[int, int] = {}
+    roles_of: dict[int, set[str]] = {}
+    for row in rows:
+        programme_id = row.programme_id
+        if programme_id not in memberships:
+            roles_of[programme_id] = set()
+            memberships[programme_id] = MembershipInfo(row.pk, programme_id, row.work_role_id, frozenset())
+            programmes[programme_id] = row.programme
+            if unread:
+                unread_in[programme_id] = row.unread  # type: ignore[attr-defined]  # the query's annotation
+        role = row.role  # type: ignore[attr-defined]  # the query's annotation
+        if role is not None:
+            roles_of[programme_id].add(role)
+    memberships = {
+        pid: MembershipInfo(info.membership_id, pid, info.work_role_id, frozenset(roles_of[pid]))
+        for pid, info in memberships.items()
+    }
+    return Actor(user=user, person=person, memberships=memberships, programmes=programmes, unread=unread_in)
+
+
 def actor_for(user: Any) -> Actor:
     """The actor for a user, cached on the user object for the rest of the request."""
     if user is None or not user.is_authenticated:
@@ -127,28 +189,19 @@ def actor_for(user: Any) -> Actor:
     cached = getattr(user, "_samverkan_actor", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    person = _person_of(user)
-    memberships: dict[int, MembershipInfo] = {}
-    programmes: dict[int, Programme] = {}
-    if person is not None:
-        rows = MEMBERSHIPS_QUERY.fetch(person.pk)
-        roles_of: dict[int, set[str]] = {}
-        for row in rows:
-            programme_id = row.programme_id
-            if programme_id not in memberships:
-                roles_of[programme_id] = set()
-                memberships[programme_id] = MembershipInfo(
-                    row.pk, programme_id, row.work_role_id, frozenset()
-                )
-                programmes[programme_id] = row.programme
-            role = row.role  # type: ignore[attr-defined]  # the query's annotation
-            if role is not None:
-                roles_of[programme_id].add(role)
-        memberships = {
-            pid: MembershipInfo(info.membership_id, pid, info.work_role_id, frozenset(roles_of[pid]))
-            for pid, info in memberships.items()
-        }
-    actor = Actor(user=user, person=person, memberships=memberships, programmes=programmes)
+    if User.person.is_cached(user):  # type: ignore[attr-defined]
+        # The API's token came with the person: their memberships are the one query left.
+        person = _person_of(user)
+        rows = MEMBERSHIPS_QUERY.fetch(person.pk) if person is not None else []
+        actor = _actor_from_rows(user, person, rows)
+    else:
+        rows = IDENTITY_QUERY.fetch(user.pk)
+        if rows:
+            person = rows[0].person
+            person.user = user  # the same row: the layout's name and the views read it without a query
+            actor = _actor_from_rows(user, person, rows, unread=True)
+        else:
+            actor = Actor(user=user, person=_person_of(user))
     user._samverkan_actor = actor
     return actor
 

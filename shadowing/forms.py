@@ -18,6 +18,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import formatting
+from coordinator.core.forms import PlainSelect
 from coordinator.core.validators import date_validators
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
 from shadowing import permissions
@@ -397,19 +398,32 @@ class DecisionNoteForm(forms.Form):
 
 
 class WorkplaceFilterForm(forms.Form):
+    """The workplaces page's filter; its drop-downs are written without a template per option."""
+
     organisation = forms.ModelChoiceField(
-        label=_("Organisation"), queryset=Organisation.objects.none(), required=False, empty_label=_("All")
+        label=_("Organisation"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label=_("All"),
+        widget=PlainSelect,
     )
     topic = forms.ModelChoiceField(
-        label=_("Topic"), queryset=Topic.objects.none(), required=False, empty_label=_("All")
+        label=_("Topic"),
+        queryset=Topic.objects.none(),
+        required=False,
+        empty_label=_("All"),
+        widget=PlainSelect,
     )
-    language = forms.ChoiceField(label=_("Language"), choices=(), required=False)
+    language = forms.ChoiceField(label=_("Language"), choices=(), required=False, widget=PlainSelect)
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
-            participations__programme=programme
-        ).order_by("name")
+        # Only what an option shows (the name) and what a chosen one filters by (the key).
+        self.fields["organisation"].queryset = (  # type: ignore[attr-defined]
+            Organisation.objects.filter(participations__programme=programme)
+            .only("pk", "name")
+            .order_by("name")
+        )
         self.fields["topic"].queryset = _topics(programme)  # type: ignore[attr-defined]
         self.fields["language"].choices = [("", _("All")), *formatting.language_choices()]  # type: ignore[attr-defined]
 

@@ -73,11 +73,11 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.services.matching_queue:notify_confirmed_run": "a task: the run's programme, by its id",
     "coordinator.core.replies:_apply": "calendar replies: the organiser mailbox holds every programme's",
     # Identifying the person is what decides the scope.
-    "coordinator.pages.context_processors:layout": "the person's own programmes, for the switcher",
     "coordinator.pages.views.feed:calendar_feed": "the secret token identifies the person, then their scope",
     "coordinator.pages.views.home:set_language": "the person's own row, identified by the session",
     "organisations.permissions:_person_of": "the person's own profile, which decides the scope",
     "organisations.permissions:_memberships_of": "the person's own memberships, which decide the scope",
+    "organisations.permissions:_identity_of": "a page's person with memberships and unread counts: the scope",
     "organisations.access.admin:ProgrammeAdminSite.admin_view.scoped": "superusers see every programme",
     "organisations.access.revocation:_role_removed": "a removed role's membership by pk: whom to tell",
     "organisations.access.admin:ScopedModelForm.validate_unique": "whether a unique value is taken in any "

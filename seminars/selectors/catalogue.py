@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 
 from organisations.models import (
     Membership,
@@ -174,23 +174,18 @@ def catalogue(
     # The person's bookings are read once, for the eligibility rule (one booking per course) and the page.
     bookings = list(_active_enrolments(person, programme).select_related("round"))
     context = enrolment_context(person, programme, actor=actor, active_enrolments=bookings)
+    # A round's line shows its first session's start and how many sessions it has: read with the round
+    # (``first_session_at``, ``session_count``) rather than every session.
     upcoming = (
         Round.objects.filter(status=Round.Status.PUBLISHED)
         .filter(Q(starts_at__gt=now) | Q(starts_at__isnull=True))
+        .annotate(first_session_at=Min("sessions__starts_at"), session_count=Count("sessions"))
         .order_by("starts_at", "pk")
     )
     courses = list(
         courses_for(programme)
         .filter(is_archived=False)
-        .prefetch_related(
-            Prefetch(
-                "rounds",
-                queryset=upcoming.prefetch_related(
-                    Prefetch("sessions", queryset=Session.objects.order_by("starts_at", "pk"))
-                ),
-                to_attr="upcoming_rounds",
-            )
-        )
+        .prefetch_related(Prefetch("rounds", queryset=upcoming, to_attr="upcoming_rounds"))
     )
     mine = {e.round_id: e for e in bookings}
     result = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.utils import timezone
 from django.views.generic import TemplateView
 
@@ -12,6 +12,7 @@ from organisations.access.views import ProgrammeMixin
 from shadowing import forms, permissions
 from shadowing.models import (
     Slot,
+    Topic,
     Workplace,
 )
 
@@ -25,12 +26,26 @@ class WorkplaceListView(ProgrammeMixin, TemplateView):
     model = Workplace
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # Only the columns a card shows (its unit, contact and long texts stay in the database).
         return (
             queryset.filter(is_published=True)
-            .select_related("organisation", "unit", "contact__user")
-            .prefetch_related("topics")
+            .select_related("organisation")
+            .only(*self.CARD_FIELDS)
+            .prefetch_related(Prefetch("topics", queryset=Topic.objects.only("pk", "name")))
             .order_by("organisation__name", "name", "pk")
         )
+
+    CARD_FIELDS = (
+        "pk",
+        "programme_id",
+        "organisation__name",
+        "name",
+        "street_address",
+        "postal_code",
+        "city",
+        "description",
+        "languages",
+    )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

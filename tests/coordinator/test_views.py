@@ -62,7 +62,7 @@ def test_organisation_list_query_count(
         OrganisationFactory(name=f"Byrå {i}", programmes=[programme])
     client = web(staff_a)
     client.get("/organisations/")  # warm the session
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get("/organisations/")
     assert len(response.context["organisations"]) == count
 

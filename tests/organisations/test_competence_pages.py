@@ -281,7 +281,7 @@ def test_gap_page_costs_a_fixed_number_of_queries(web, data, coordinator, extra,
         competence_data.small_organisation(data.programme, data)
     client = web(coordinator)
     client.get(reverse("organisations:competence-gaps"))  # the session and the actor are warm
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(13):
         response = client.get(reverse("organisations:competence-gaps"))
     assert response.status_code == 200
 
@@ -290,8 +290,8 @@ def test_person_page_and_team_cost_a_fixed_number_of_queries(web, data, django_a
     client = web(data.manager_b)
     url = reverse("organisations:person-competences", args=[data.secretaries[0].pk])
     client.get(url)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(17):
         assert client.get(url).status_code == 200
     client.get(reverse("organisations:team-competences"))
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         assert client.get(reverse("organisations:team-competences")).status_code == 200

@@ -113,11 +113,11 @@ def test_invitations_page_query_count(web, programme_admin, programme, org_a, dj
     client = web(programme_admin)
     _new(programme, org_a)
     client.get("/organisations/people/invitations/")  # warm the session and the actor
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         assert len(client.get("/organisations/people/invitations/").context["rows"]) == 1
     _new(programme, org_a)
     _new(programme, org_a)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         assert len(client.get("/organisations/people/invitations/").context["rows"]) == 3
 
 

@@ -139,7 +139,7 @@ def test_readable_page_costs_a_fixed_number_of_queries(
     client = web(staff_a)
     client.get("/me/data/")  # the session and the actor are warm
 
-    with django_assert_num_queries(27):
+    with django_assert_num_queries(25):
         response = client.get("/me/data/")
 
     assert len(response.context["sections"][-3]["rows"]) == items

@@ -111,7 +111,7 @@ def test_work_roles_page_query_count(count, web, programme, programme_admin, dja
     for n in range(count):
         WorkRoleFactory(programme=programme, code=f"role_{n}", name=f"Roll {n}")
     client = web(programme_admin)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         assert client.get("/organisations/work-roles/").status_code == 200
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -106,11 +107,35 @@ def test_catalogue_query_count(web, programme, provider_org, staff_a, n, django_
         SessionFactory(round=round_)
     client = web(staff_a)
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(11):
         response = client.get(url("catalogue"))
 
     assert response.status_code == 200
     assert response.content.count(b'class="card course-card"') == n
+
+
+def test_catalogue_dates_show_first_session_last_day_and_number_of_sessions(
+    web, programme, provider_org, staff_a
+):
+    start = (timezone.now() + timedelta(days=40)).replace(hour=8, minute=0, second=0, microsecond=0)
+    course = CourseFactory(programme=programme, title="Kurs", providers=[provider_org])
+    unscheduled = RoundFactory(course=course, label="A")
+    single = RoundFactory(course=course, label="B")
+    SessionFactory(round=single, starts_at=start)
+    several = RoundFactory(course=course, label="C")
+    for days in (9, 2, 5):  # created out of order: the first is the earliest, not the first created
+        SessionFactory(round=several, starts_at=start + timedelta(days=days))
+
+    page = web(staff_a).get(url("catalogue")).content.decode()
+
+    cells = dict(re.findall(r'<a href="/seminars/rounds/(\d+)/">[^<]*</a></th>\s*<td>([^<]*)</td>', page))
+    assert cells == {
+        str(unscheduled.pk): "To be scheduled",
+        str(single.pk): f"{start:%-d %b %Y}",
+        str(several.pk): (
+            f"{start + timedelta(days=2):%-d %b %Y} – {start + timedelta(days=9):%-d %b %Y} (3 sessions)"
+        ),
+    }
 
 
 def test_catalogue_shows_why_a_round_is_closed_to_me(
@@ -176,7 +201,7 @@ def test_my_bookings_query_count(web, course, staff_a, n, django_assert_num_quer
         make_enrolment(round_, staff_a, status=S.WAITING)
     client = web(staff_a)
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(url("my-bookings"))
 
     assert response.status_code == 200
@@ -229,7 +254,7 @@ def test_approvals_query_count(web, course, people_a, manager, n, django_assert_
         make_enrolment(round_, person, status=S.PENDING_APPROVAL, approval=Enrolment.Approval.PENDING)
     client = web(manager)
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         response = client.get(url("approvals"))
 
     assert response.content.count(b">Approve</button>") == n
@@ -261,7 +286,7 @@ def test_teaching_query_count(web, course, provider, n, django_assert_num_querie
         SessionFactory(round=RoundFactory(course=course, label=f"R{i}"))
     client = web(provider)
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         response = client.get(url("teaching"))
 
     assert response.content.count(b"Participant list") == n
@@ -277,7 +302,7 @@ def test_manage_query_count(web, programme, provider_org, coordinator, n, django
         SessionFactory(round=RoundFactory(course=course))
     client = web(coordinator)
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(url("manage"))
 
     assert response.content.count(b'<section class="card"') == n
@@ -290,7 +315,7 @@ def test_demand_query_count(web, programme, provider_org, coordinator, n, django
         SessionFactory(round=RoundFactory(course=course))
     client = web(coordinator)
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(url("demand"))
 
     assert response.status_code == 200

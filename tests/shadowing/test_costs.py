@@ -459,8 +459,8 @@ def test_coordinator_may_not_set_the_standard_cost(api, programme, coordinator):
     assert Programme.unscoped_objects.get(pk=programme.pk).visit_day_cost is None
 
 
-# The session, the person with their roles and programmes, the visit with its days, its costs, the menu.
-QUERIES_OF_THE_COSTS_PAGE = 8
+# The session, its user, the person with their roles and programmes, the visit with its days, its costs.
+QUERIES_OF_THE_COSTS_PAGE = 6
 
 
 @pytest.mark.parametrize("extra", [0, 2])

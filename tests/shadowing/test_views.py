@@ -524,6 +524,52 @@ def test_pairing_two_requests(web, programme, coordinator, shadower, staff_a, wo
     assert (first.partner_id, second.partner_id) == (second.pk, first.pk)
 
 
+def _card(content: str, workplace_id: int) -> str:
+    start = content.index(f'<article class="card workplace-card" aria-labelledby="wp-{workplace_id}">')
+    return content[start : content.index("</article>", start) + len("</article>")]
+
+
+def test_workplace_card_shows_what_a_visitor_and_its_host_need(
+    web, programme, org_a, host_a, shadower, in_programme
+):
+    from shadowing.models import Topic
+
+    with in_programme(programme):
+        topics = [Topic.objects.create(programme=programme, name=name) for name in ("Mottagning", "Ärenden")]
+    workplace = WorkplaceFactory(
+        programme=programme, organisation=org_a, contact=host_a, name="Kontor <Väst> & co", topics=topics
+    )
+    SlotFactory(workplace=workplace)
+    SlotFactory(workplace=workplace, date=future_weekday(2, weeks_ahead=3))
+    pk = workplace.pk
+    head = (
+        f'<article class="card workplace-card" aria-labelledby="wp-{pk}">\n'
+        f'  <h2 id="wp-{pk}"><a href="/shadowing/workplaces/{pk}/">Kontor &lt;Väst&gt; &amp; co</a></h2>\n'
+        f'  <p class="meta">{org_a.name} · Storgatan 1, 211 20 Malmö</p>\n'
+        "  <p>Du följer handläggarnas arbete under en dag.</p>\n"
+        '  <dl class="facts">\n'
+        "    <dt>Topics</dt><dd>Mottagning, Ärenden</dd>\n"
+        "    <dt>Languages</dt><dd>Swedish and English</dd>\n"
+        "    <dt>Free days</dt><dd>2 coming slots with a free place</dd>\n"
+        "  </dl>\n"
+        '  <p class="actions">\n'
+    )
+
+    visitor = web(shadower).get(url("workplaces")).content.decode()
+    host = web(host_a).get(url("workplaces")).content.decode()
+
+    hidden = '<span class="visually-hidden"> Kontor &lt;Väst&gt; &amp; co</span>'
+    ask = f'<a class="button small" href="/shadowing/requests/new/?workplace={pk}">Ask to visit{hidden}</a>'
+    edit = f'<a class="button small secondary" href="/shadowing/host/workplaces/{pk}/edit/">Edit{hidden}</a>'
+    assert _card(visitor, pk) == (head + f"    {ask}\n" + "    \n" + "  </p>\n</article>")
+    assert _card(host, pk) == (
+        head
+        + '    <span class="tag">Your own organisation</span>\n    \n'
+        + f"    {edit}\n"
+        + "  </p>\n</article>"
+    )
+
+
 # --- Query counts stay fixed as data grows ---------------------------------------------------------------
 
 
@@ -537,7 +583,7 @@ def test_workplace_list_query_count(web, programme, org_a, host_a, shadower, n, 
     client = web(shadower)
     client.get(url("workplaces"))  # warm the session
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = client.get(url("workplaces"))
 
     assert response.content.count(b'class="card workplace-card"') == n
@@ -554,7 +600,7 @@ def test_mine_query_count(
     client = web(shadower)
     client.get(url("mine"))
 
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = client.get(url("mine"))
 
     assert response.status_code == 200
@@ -575,7 +621,7 @@ def test_host_visitors_query_count(
     client = web(host_a)
     client.get(url("host-visitors"))
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(url("host-visitors"))
 
     assert response.content.count(b'class="card visitor-card"') == n
@@ -589,7 +635,7 @@ def test_approvals_query_count(web, programme, org_b, unit_b, manager_b, n, djan
     client = web(manager_b)
     client.get(url("approvals"))
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = client.get(url("approvals"))
 
     assert response.content.count(b'class="card request-card"') == n
