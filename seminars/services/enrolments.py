@@ -51,8 +51,9 @@ def enrolment_create(
     taking-part organisation, target roles when the round is exclusive, prerequisites completed, one
     booking per course) is read just before the round lock; the round's own state, the person's booking
     on it and the seats are decided inside it.
-    Sends: calendar invites (confirmed), or a notification of the queue place or the pending approval, and
-    an approval request to the line manager where the round needs one.
+    Sends: calendar invites (confirmed; built by the task ``booking_invites`` after the commit, or a notice
+    of the seat when no session is scheduled), or a notification of the queue place or the pending
+    approval, and an approval request to the line manager where the round needs one.
     """
     if actor.person is None:
         raise PermissionDenied(_("You have no staff profile."))
