@@ -76,12 +76,24 @@ def _setup(folder: Path) -> tuple[Postgres, Any]:
     return postgres, redis
 
 
-def _requests(seed: dict[str, Any]) -> dict[str, Callable[[], Request]]:
-    """Each request type of the mix, as a function giving the next request of that type."""
+def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Request]]:
+    """Each request type of the mix, as a function giving the next request of that type (an approval first
+    files, untimed, the visit request it approves)."""
+    from coordinator.core.tenancy import unscoped
+    from organisations.models import Person
+
     rng = random.Random(15)  # noqa: S311 (load, not security)
     staff = seed["staff"]
     managers = seed["managers"]
     since, until = seed["window"]
+    by_id = {manager["id"]: manager for manager in managers}
+    with unscoped():
+        line_manager = dict(
+            Person.unscoped_objects.filter(pk__in=[p["id"] for p in staff]).values_list(
+                "pk", "line_manager_id"
+            )
+        )
+    managed: Iterator[dict[str, Any]] = itertools.cycle([p for p in staff if line_manager[p["id"]] in by_id])
 
     def session(person: dict[str, Any]) -> dict[str, Any]:
         return {"HTTP_COOKIE": f"sessionid={person['session']}", "HTTP_ACCEPT_LANGUAGE": "sv"}
@@ -96,8 +108,8 @@ def _requests(seed: dict[str, Any]) -> dict[str, Callable[[], Request]]:
         (person, round_id) for person in staff[: len(staff) // 2] for round_id in seed["rounds"][1::3]
     )
 
-    def visit() -> Request:
-        person = next(people)
+    def visit(person: dict[str, Any] | None = None) -> Request:
+        person = person or next(people)
         elsewhere = [w for w in seed["workplaces"] if w["organisation"] != person["organisation"]]
         body = {
             "programme": seed["programme"],
@@ -121,6 +133,21 @@ def _requests(seed: dict[str, Any]) -> dict[str, Callable[[], Request]]:
             "post",
             "/api/v1/seminars/enrolments/",
             {"data": body, "content_type": "application/json", **token(person)},
+        )
+
+    def approve() -> Request:
+        requester = next(managed)
+        method, path, kwargs = visit(requester)
+        response = getattr(client, method)(path, **kwargs)
+        if response.status_code != 201:
+            raise RuntimeError(
+                f"filing a request to approve: {response.status_code} {response.content[:300]!r}"
+            )
+        manager = by_id[line_manager[requester["id"]]]
+        return (
+            "post",
+            f"/api/v1/shadowing/requests/{response.json()['id']}/approve/",
+            {"data": {"note": "Godkänt."}, "content_type": "application/json", **token(manager)},
         )
 
     return {
@@ -147,6 +174,7 @@ def _requests(seed: dict[str, Any]) -> dict[str, Callable[[], Request]]:
         "feed calendar": lambda: ("get", f"/calendar/{next(people)['calendar']}.ics", {}),
         "api enrol (write)": enrol,
         "api request a visit (write)": visit,
+        "api approve a request (write, managers)": approve,
         "ping (baseline)": lambda: ("get", "/api/v1/ping/", token(staff[-1])),
     }
 
@@ -201,7 +229,7 @@ def _measure(options: argparse.Namespace) -> None:
     with unscoped(), transaction.atomic():
         seed = load_seed.seed(options.people)
     client = Client()
-    kinds = _requests(seed)
+    kinds = _requests(seed, client)
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f};"
         f" best of {options.rounds} × {options.repeat}"
@@ -222,8 +250,9 @@ def _measure(options: argparse.Namespace) -> None:
             finally:
                 executed.append((sql, (time.perf_counter() - started) * 1000))
 
+        request = make()  # outside the count: an approval files its request first
         with connection.execute_wrapper(timed):
-            _send(client, make())
+            _send(client, request)
         if options.sql:
             print(f"{name}:")
             for sql, ms in executed:

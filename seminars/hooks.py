@@ -258,7 +258,9 @@ registry.demo_seeders.register(
 
 # The audit trail (see organisations/hooks.py): who changed what, filed under the row's programme.
 auditlog.register(Round)
-auditlog.register(Enrolment)
+# The reverse one-to-one to a discussion group is no column of the booking: tracking it read the group
+# membership again on every save of a booking, to log nothing.
+auditlog.register(Enrolment, exclude_fields=["group_membership"])
 auditlog.register(OrganisationQuota)
 auditlog.register(RoundCost)
 

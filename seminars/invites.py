@@ -196,6 +196,17 @@ def reconcile_round(round_: Round, *, people: Iterable[Person] | None = None) ->
     )
 
 
+def invites_follow(round_: Round, person: Person, now: datetime) -> bool:
+    """Whether bringing this newly confirmed person's calendar in step with the round sends them anything:
+    the round is published, they have an address, and a session is still to end (``reconcile_round``
+    leaves past sessions alone). The caller tells them of the seat itself when nothing follows."""
+    return (
+        round_.status == Round.Status.PUBLISHED
+        and bool(person.user.email)
+        and Session.objects.filter(round=round_, ends_at__gt=now).exists()
+    )
+
+
 # --- Personal feed --------------------------------------------------------------------------------------
 
 

@@ -70,6 +70,7 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.core.notifications:_alert_coordinators": "outbox: the failed message's own programme",
     "coordinator.core.notifications:deliver_due": "outbox: periodic job over every programme",
     "shadowing.services.matching_queue:solve_matching_run": "a task: the queued run's programme, by its id",
+    "seminars.services.enrolments:booking_invites": "a task: the booked round's programme, by its id",
     "shadowing.services.matching_queue:notify_confirmed_run": "a task: the run's programme, by its id",
     "coordinator.core.replies:_apply": "calendar replies: the organiser mailbox holds every programme's",
     # Identifying the person is what decides the scope.
@@ -98,6 +99,7 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.services.workplaces:slots_remove_free": "delete by pk after the scoped read",
     "shadowing.services.shadowing_requests:requests_expire": "periodic sweep over every programme",
     "shadowing.permissions:approvers_of": "the requester's line manager, who may be outside the programme",
+    "coordinator.pages.views.me:MyPageView.get_context_data": "the line manager, maybe outside the programme",
     # Agencies shared between programmes and the platform's own work.
     "organisations.hooks:_refuse_writes_in_archived_programme": "whether the row's own programme is archived",
     "organisations.permissions:_participating": "is an agency shared (ids only)",

@@ -78,14 +78,15 @@ class CourseRules:
     provider_ids: frozenset[int]
 
 
-def course_rules(course: Course) -> CourseRules:
-    """The course's target roles, prerequisites and providers (from prefetched relations when present)."""
+def course_rules(course: Course, *, with_providers: bool = True) -> CourseRules:
+    """The course's target roles, prerequisites and providers (from prefetched relations when present);
+    ``with_providers=False`` leaves the providers out (empty) for a caller that decides nothing by them."""
     prerequisites = list(course.prerequisites.all())
     return CourseRules(
         target_role_ids=frozenset(r.pk for r in course.target_roles.all()),
         prerequisite_ids=frozenset(c.pk for c in prerequisites),
         prerequisite_titles={c.pk: c.title for c in prerequisites},
-        provider_ids=frozenset(o.pk for o in course.providers.all()),
+        provider_ids=frozenset(o.pk for o in course.providers.all()) if with_providers else frozenset(),
     )
 
 

@@ -7,9 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_tasks import task
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
+from coordinator.core.tasks import on_commit_enqueue
+from coordinator.core.tenancy import programme_scope, unscoped
 from organisations.models import Person
 from organisations.permissions import Actor
 from seminars import invites, permissions
@@ -48,12 +51,21 @@ def enrolment_create(
     taking-part organisation, target roles when the round is exclusive, prerequisites completed, one
     booking per course) is read just before the round lock; the round's own state, the person's booking
     on it and the seats are decided inside it.
-    Sends: calendar invites (confirmed), or a notification of the queue place or the pending approval, and
-    an approval request to the line manager where the round needs one.
+    Sends: calendar invites (confirmed; built by the task ``booking_invites`` after the commit, or a notice
+    of the seat when no session is scheduled), or a notification of the queue place or the pending
+    approval, and an approval request to the line manager where the round needs one.
     """
     if actor.person is None:
         raise PermissionDenied(_("You have no staff profile."))
-    programme = round.course.programme
+    # The course with its programme and the rules it sets, read once: the round the caller passes was read
+    # without them. Who the person is and what the course asks for is read before the lock, so that the
+    # locked part of the transaction (which every other enrolment on this round waits for) stays short.
+    course = (
+        Course.objects.select_related("programme")
+        .prefetch_related("target_roles", "prerequisites")
+        .get(pk=round.course_id)
+    )
+    programme = course.programme
     person = person or actor.person
     on_behalf = person.pk != actor.person.pk
     if on_behalf and not permissions.can_manage(actor, programme):
@@ -61,14 +73,7 @@ def enrolment_create(
     if len(motivation) > 1000:
         raise ValidationError({"motivation": _("Keep the note under 1,000 characters.")})
     now = timezone.now()
-    # Who the person is and what the course asks for is read before the lock, so that the locked part of
-    # the transaction (which every other enrolment on this round waits for) stays short.
-    course = (
-        Course.objects.select_related("programme")
-        .prefetch_related("target_roles", "prerequisites", "providers")
-        .get(pk=round.course_id)
-    )
-    rules = catalogue.course_rules(course)
+    rules = catalogue.course_rules(course, with_providers=False)
     context = catalogue.enrolment_context(person, programme, actor=actor)
     locked = lock_round(round.pk)
     locked.course = course
@@ -122,8 +127,10 @@ def enrolment_create(
         adjust_seats(locked, 1)
         book.take(person.organisation_id)
     if enrolment.status == Enrolment.Status.CONFIRMED:
-        sent = invites.reconcile_round(locked, people=[enrolment.person])
-        if not sent or on_behalf:
+        # The invites are rendered and written by the task queue after the commit (``booking_invites``):
+        # building one iCalendar message and mail per session was half of an enrolment's time.
+        on_commit_enqueue(booking_invites, locked.pk, [person.pk])
+        if on_behalf or not invites.invites_follow(locked, person, now):
             notify(
                 programme=programme,
                 recipients=[person],
@@ -161,6 +168,25 @@ def enrolment_create(
     if approval == Enrolment.Approval.PENDING:
         ask_for_approval(enrolment, locked)
     return enrolment
+
+
+@task()
+def booking_invites(round_id: int, person_ids: list[int]) -> int:
+    """Send the calendar invites of new bookings (the task ``enrolment_create`` queues after its commit):
+    bring these people's calendars in step with the round, under the round's lock like every other
+    reconciliation of it, so that two never compare the same calendar at once. Idempotent: the invites are
+    written to the outbox with the calendar copies in one transaction, and a second run (a worker that died
+    after the commit) finds the calendars in step and sends nothing. Returns the number of messages."""
+    with unscoped():  # a task has no request scope: the round's programme, by the round's id
+        programme_id = (
+            Round.unscoped_objects.filter(pk=round_id).values_list("course__programme_id", flat=True).first()
+        )
+    if programme_id is None:
+        return 0  # the round was deleted since: its calendars were dealt with then
+    with programme_scope([programme_id]), transaction.atomic():
+        locked = lock_round(round_id)
+        people = list(Person.objects.filter(pk__in=person_ids).select_related("user"))
+        return invites.reconcile_round(locked, people=people)
 
 
 @transaction.atomic

@@ -100,16 +100,21 @@ def _check_request_parts(
         not isinstance(r, int) or r < 1 or r > MAX_PREFERENCES for r in ranks
     ):
         errors["preferences"].append(_("Rank your preferences 1 to 5, each rank once."))
-    participating = set(
-        Participation.objects.filter(programme=programme).values_list("organisation_id", flat=True)
-    )
-    # An organisation is a preference only once it has a workplace to visit: the matcher could never
-    # honour a wish for one without.
-    hosting = set(
-        Workplace.objects.filter(programme=programme, is_published=True).values_list(
-            "organisation_id", flat=True
+    # Only a wish for an organisation needs the programme's organisations and hosts (a workplace carries
+    # its own programme and state): most requests name workplaces, and skip both reads.
+    participating: set[int] = set()
+    hosting: set[int] = set()
+    if any(organisation is not None for _rank, organisation, _workplace in preferences):
+        participating = set(
+            Participation.objects.filter(programme=programme).values_list("organisation_id", flat=True)
         )
-    )
+        # An organisation is a preference only once it has a workplace to visit: the matcher could never
+        # honour a wish for one without.
+        hosting = set(
+            Workplace.objects.filter(programme=programme, is_published=True).values_list(
+                "organisation_id", flat=True
+            )
+        )
     seen: set[tuple[str, int]] = set()
     for _rank, organisation, workplace in preferences:
         if (organisation is None) == (workplace is None):
@@ -152,13 +157,20 @@ def _write_parts(
     topics: Sequence[Topic],
     windows: list[tuple[date, date]],
     preferences: list[tuple[int, Organisation | None, Workplace | None]],
+    *,
+    new: bool = False,
 ) -> None:
-    request.topics.set(topics)
-    AvailabilityWindow.objects.filter(request=request).delete()
+    """Write the request's topics, windows and preferences (``new``: a request just inserted, which has
+    none yet to compare or delete)."""
+    if not new:
+        request.topics.set(topics)
+        AvailabilityWindow.objects.filter(request=request).delete()
+        Preference.objects.filter(request=request).delete()
+    elif topics:
+        request.topics.add(*topics)
     AvailabilityWindow.objects.bulk_create(
         [AvailabilityWindow(request=request, starts_on=a, ends_on=b) for a, b in sorted(windows)]
     )
-    Preference.objects.filter(request=request).delete()
     Preference.objects.bulk_create(
         [Preference(request=request, rank=r, organisation=o, workplace=w) for r, o, w in preferences]
     )
@@ -204,7 +216,7 @@ def request_create(
     )
     with transaction.atomic():
         request.save()
-        _write_parts(request, topics, window_rows, preference_rows)
+        _write_parts(request, topics, window_rows, preference_rows, new=True)
         notify(
             programme=programme,
             recipients=permissions.approvers_of(request),
@@ -329,6 +341,9 @@ def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> 
     if len(note) > NOTE_MAX_LENGTH:
         raise ValidationError({"note": _("Keep the note under 1,000 characters.")})
     now = timezone.now()
+    if not ShadowingRequest.programme.is_cached(request) and request.programme_id in actor.programmes:  # type: ignore[attr-defined]
+        # The notification's programme: the decider's actor read it with their memberships.
+        request.programme = actor.programmes[request.programme_id]
     with transaction.atomic():
         updated = ShadowingRequest.objects.filter(
             pk=request.pk, status=ShadowingRequest.Status.PENDING_APPROVAL

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -18,6 +18,7 @@ from coordinator.core.views import SERVICE_ERRORS, error_text, next_url
 from organisations.access.views import ProgrammeMixin
 from shadowing import forms, permissions
 from shadowing.models import (
+    Preference,
     ShadowingRequest,
 )
 from shadowing.services import shadowing_requests
@@ -43,7 +44,14 @@ class ApprovalsView(ProgrammeMixin, TemplateView):
         pending = list(
             self.get_queryset()
             .filter(status=ShadowingRequest.Status.PENDING_APPROVAL)
-            .prefetch_related("topics", "windows", "preferences__organisation", "preferences__workplace")
+            # Each wish with the organisation or workplace it names, in one query rather than three.
+            .prefetch_related(
+                "topics",
+                "windows",
+                Prefetch(
+                    "preferences", queryset=Preference.objects.select_related("organisation", "workplace")
+                ),
+            )
             .order_by("submitted_at", "pk")
         )
         decided = list(

@@ -257,3 +257,37 @@ def test_settings_offer_languages_by_name_in_the_readers_language(web, staff_a):
         ("da", "dansk"),
         ("en", "English"),
     ]
+
+
+def test_my_page_query_count_with_a_line_manager_outside_the_programme(
+    web, programme, other_programme, org_a, unit_a, org_other, django_assert_num_queries
+):
+    manager = make_member(other_programme, org_other, "line_manager")
+    manager.user.first_name, manager.user.last_name = "Karin", "Lund"
+    manager.user.save()
+    person = make_member(programme, org_a, "staff", unit=unit_a, line_manager=manager)
+    client = web(person)
+    client.get("/me/")
+
+    # Session, user, person, memberships; the history of shadowing, courses and focus groups; the line
+    # manager with their name in one query; the competence profile (five); the unread count.
+    with django_assert_num_queries(14):
+        response = client.get("/me/")
+
+    assert response.status_code == 200
+    assert "<dt>Line manager</dt><dd>Karin Lund</dd>" in response.content.decode()
+
+
+def test_calendar_feed_query_count(client, programme, staff_a, django_assert_num_queries):
+    programme.time_zone = "Europe/Copenhagen"
+    programme.save(update_fields=["time_zone"])
+    client.get(f"/calendar/{staff_a.calendar_token}.ics")
+
+    # The person (with what the actor needs of them), the memberships with their programmes; the three
+    # features' events; the calendar copies' sequences.
+    with django_assert_num_queries(6):
+        response = client.get(f"/calendar/{staff_a.calendar_token}.ics")
+
+    assert response.status_code == 200
+    # The zone of the person's programme, taken from the memberships the actor read.
+    assert b"X-WR-TIMEZONE:Europe/Copenhagen" in response.content

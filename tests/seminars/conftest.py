@@ -38,6 +38,21 @@ def as_actor() -> Callable[[Person], Actor]:
 
 
 @pytest.fixture
+def enrol(
+    as_actor: Callable[[Person], Actor], django_capture_on_commit_callbacks: Any
+) -> Callable[..., Enrolment]:
+    """``enrol(person, round_, **kwargs)``: ``enrolment_create`` by the person, committed as a request's is,
+    so that what it queues for after the commit (the calendar invites) runs too."""
+    from seminars.services import enrolments
+
+    def make(person: Person, round_: Round, **kwargs: Any) -> Enrolment:
+        with django_capture_on_commit_callbacks(execute=True):
+            return enrolments.enrolment_create(actor=as_actor(person), round=round_, **kwargs)
+
+    return make
+
+
+@pytest.fixture
 def provider_org(programme: Programme) -> Any:
     return OrganisationFactory(
         name="Röda korset", short_name="RK", kind=OrganisationKind.NGO, programmes=[programme]

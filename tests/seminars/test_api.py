@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from coordinator.core.models import OutboundEmail
+from coordinator.core.models import Notification, OutboundEmail
 from organisations.models import Person, PlatformRole
 from organisations.permissions import forget_actor
 from seminars.models import Attendance, Completion, Course, Enrolment, OrganisationQuota, Round, RoundCost
@@ -398,6 +398,83 @@ def test_enrol_someone_else_needs_coordinator(api, round_, session, staff_a, sta
     assert forbidden.status_code == 403
     assert allowed.status_code == 201
     assert allowed.json()["person"] == staff_b.pk
+
+
+def _two_sessions(round_, session):
+    return SessionFactory(
+        round=round_,
+        title="Dag 2",
+        starts_at=session.starts_at + timedelta(days=1),
+        ends_at=session.ends_at + timedelta(days=1),
+    )
+
+
+def test_enrol_query_count(api, round_, session, staff_a, django_assert_num_queries):
+    from django.contrib.contenttypes.models import ContentType
+
+    _two_sessions(round_, session)
+    client = api(staff_a)
+    client.get(f"{API}/courses/")
+    ContentType.objects.get_for_model(Enrolment)  # cached in a running server
+
+    # The round; the service's savepoint; the course with its programme, target roles and prerequisites;
+    # taking part, completions and bookings of the course (eligibility); the round locked, lapsed offers
+    # swept, a booking on it, the quotas; the insert in its savepoint with the archive check and the audit
+    # trail (entry, its programme); the seat counter; whether invites follow; the booking read back. The
+    # invites themselves are the queue's.
+    with django_assert_num_queries(22):
+        response = client.post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+
+    assert (response.status_code, response.json()["status"]) == (201, "confirmed")
+
+
+def test_enrol_invites_are_sent_by_the_queue_after_the_commit_and_only_once(
+    api, round_, session, staff_a, database_queue, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from seminars.services.enrolments import booking_invites
+
+    second = _two_sessions(round_, session)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(staff_a).post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+    enrolment = Enrolment.unscoped_objects.get()
+    answered = OutboundEmail.unscoped_objects.exclude(ics_method="").count()
+    queued = sorted(DBTaskResult.objects.values_list("task_path", flat=True))
+    database_queue()
+    again = booking_invites.call(round_.pk, [staff_a.pk])
+
+    assert (response.status_code, response.json()["id"], response.json()["status"]) == (
+        201,
+        enrolment.pk,
+        "confirmed",
+    )
+    assert answered == 0  # the request wrote the booking; the invites were the queue's
+    assert queued == ["seminars.services.enrolments.booking_invites"]
+    invites = OutboundEmail.unscoped_objects.filter(recipient=staff_a).exclude(ics_method="").order_by("pk")
+    assert [(row.ics_method, row.to_address) for row in invites] == [("REQUEST", staff_a.user.email)] * 2
+    assert [
+        row.ics_content.count(f"UID:seminar-session-{each.pk}-{staff_a.pk}@")
+        for row, each in zip(invites, (session, second), strict=True)
+    ] == [1, 1]
+    assert again == 0  # a second run (a worker that died after the commit) finds the calendars in step
+    assert OutboundEmail.unscoped_objects.exclude(ics_method="").count() == 2
+    # Invites follow, so no separate notice of the seat: only the two invites' notifications.
+    assert Notification.unscoped_objects.filter(recipient=staff_a).count() == 2
+
+
+def test_enrol_on_a_round_without_sessions_tells_of_the_seat_and_sends_no_invite(
+    api, round_, staff_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(staff_a).post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+
+    assert (response.status_code, response.json()["status"]) == (201, "confirmed")
+    assert OutboundEmail.unscoped_objects.exclude(ics_method="").count() == 0
+    assert list(Notification.unscoped_objects.filter(recipient=staff_a).values_list("title", flat=True)) == [
+        "You have a seat on PTSD – grundkurs (Omgång 1)"
+    ]
 
 
 @pytest.mark.parametrize("n", [1, 3])

@@ -17,9 +17,9 @@ def _events(person):
 
 
 def test_renamed_course_updates_every_booked_calendar(
-    course, round_, session, staff_a, coordinator, as_actor
+    course, round_, session, staff_a, coordinator, as_actor, enrol
 ):
-    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrol(staff_a, round_)
 
     courses.course_update(actor=as_actor(coordinator), course=course, values={"title": "PTSD – bas"})
     courses.course_update(actor=as_actor(coordinator), course=course, values={"description": "Ny text"})
@@ -33,10 +33,10 @@ def test_renamed_course_updates_every_booked_calendar(
 
 
 def test_leaving_a_course_is_worded_for_the_person_not_as_a_cancelled_course(
-    round_, session, staff_a, staff_b, as_actor
+    round_, session, staff_a, staff_b, as_actor, enrol
 ):
-    enrolments.enrolment_create(actor=as_actor(staff_b), round=round_)
-    enrolment = enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrol(staff_b, round_)
+    enrolment = enrol(staff_a, round_)
 
     enrolments.enrolment_cancel(actor=as_actor(staff_a), enrolment=enrolment)
 
@@ -46,11 +46,13 @@ def test_leaving_a_course_is_worded_for_the_person_not_as_a_cancelled_course(
     assert [r.ics_method for r, _e in _events(staff_b)] == ["REQUEST"]
 
 
-def test_decline_in_calendar_asks_the_person_to_confirm_the_cancellation(round_, session, staff_a, as_actor):
+def test_decline_in_calendar_asks_the_person_to_confirm_the_cancellation(
+    round_, session, staff_a, as_actor, enrol
+):
     from coordinator.core.replies import apply_reply
     from tests.factories.calendar import reply_calendar
 
-    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrol(staff_a, round_)
     copy = CalendarCopy.unscoped_objects.get(person=staff_a)
 
     outcome = apply_reply(

@@ -43,9 +43,9 @@ def stockholm_session(round_):
 
 
 def test_invite_is_an_itip_request_with_timezone_organizer_and_attendee(
-    programme, round_, stockholm_session, staff_a, as_actor
+    programme, round_, stockholm_session, staff_a, as_actor, enrol
 ):
-    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrol(staff_a, round_)
 
     [(row, calendar)] = _calendars(staff_a)
     raw = row.ics_content.encode()
@@ -95,9 +95,9 @@ def test_invite_email_carries_inline_calendar_part_and_essentials_in_body(
 
 
 def test_update_keeps_uid_and_raises_sequence_per_person(
-    round_, stockholm_session, staff_a, coordinator, as_actor
+    round_, stockholm_session, staff_a, coordinator, as_actor, enrol
 ):
-    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrol(staff_a, round_)
 
     sessions.session_update(
         actor=as_actor(coordinator), session=stockholm_session, values={"place": "Stadshuset, sal 3"}
@@ -116,10 +116,12 @@ def test_update_keeps_uid_and_raises_sequence_per_person(
     assert (stored.sequence, stored.method) == (2, "REQUEST")
 
 
-def test_cancel_then_enrol_again_continues_the_sequence(course, round_, stockholm_session, staff_a, as_actor):
-    enrolment = enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+def test_cancel_then_enrol_again_continues_the_sequence(
+    course, round_, stockholm_session, staff_a, as_actor, enrol
+):
+    enrolment = enrol(staff_a, round_)
     enrolments.enrolment_cancel(actor=as_actor(staff_a), enrolment=enrolment)
-    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrol(staff_a, round_)
 
     calendars = [c for _row, c in _calendars(staff_a)]
     assert [str(c["METHOD"]) for c in calendars] == ["REQUEST", "CANCEL", "REQUEST"]
@@ -184,9 +186,9 @@ def _feed(client, person):
 
 
 def test_feed_holds_confirmed_sessions_with_stored_sequence(
-    client, course, round_, stockholm_session, staff_a, coordinator, as_actor
+    client, course, round_, stockholm_session, staff_a, coordinator, as_actor, enrol
 ):
-    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrol(staff_a, round_)
     sessions.session_update(actor=as_actor(coordinator), session=stockholm_session, values={"place": "Sal 4"})
     full = RoundFactory(course=course, capacity=1, label="Omgång 2")
     SessionFactory(round=full)

@@ -64,14 +64,16 @@ def titles_to(person):
 # --- Enrolling ------------------------------------------------------------------------------------------
 
 
-def test_enrol_with_free_seat_confirms_and_sends_one_invite_per_session(round_, session, staff_a, as_actor):
+def test_enrol_with_free_seat_confirms_and_sends_one_invite_per_session(
+    round_, session, staff_a, as_actor, enrol
+):
     second = SessionFactory(
         round=round_,
         starts_at=session.starts_at + timedelta(days=1),
         ends_at=session.ends_at + timedelta(days=1),
     )
 
-    enrolment = enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+    enrolment = enrol(staff_a, round_)
 
     assert enrolment.status == S.CONFIRMED
     assert seats_consistent(round_) and round_.seats_taken == 1
@@ -233,13 +235,13 @@ def test_completed_course_cannot_be_booked_again(course, round_, session, staff_
 
 
 def test_cancel_sends_calendar_cancellation_and_offers_seat_to_first_in_queue(
-    round_, session, people_a, as_actor
+    round_, session, people_a, as_actor, enrol
 ):
     holders = people_a(3)
-    seats = [enrolments.enrolment_create(actor=as_actor(p), round=round_) for p in holders]
+    seats = [enrol(p, round_) for p in holders]
     first_waiting, second_waiting = people_a(2)
-    queued = enrolments.enrolment_create(actor=as_actor(first_waiting), round=round_)
-    enrolments.enrolment_create(actor=as_actor(second_waiting), round=round_)
+    queued = enrol(first_waiting, round_)
+    enrol(second_waiting, round_)
 
     enrolments.enrolment_cancel(actor=as_actor(holders[0]), enrolment=seats[0])
 
@@ -546,11 +548,11 @@ def test_approved_while_waiting_is_confirmed_on_accepting_offer(course, people_a
 
 
 def test_moving_a_session_updates_each_participant_with_higher_sequence(
-    round_, session, people_a, coordinator, as_actor
+    round_, session, people_a, coordinator, as_actor, enrol
 ):
     first, second = people_a(2)
     for person in (first, second):
-        enrolments.enrolment_create(actor=as_actor(person), round=round_)
+        enrol(person, round_)
 
     sessions.session_update(
         actor=as_actor(coordinator),
@@ -567,8 +569,10 @@ def test_moving_a_session_updates_each_participant_with_higher_sequence(
     assert round_.starts_at == session.starts_at + timedelta(hours=1)
 
 
-def test_adding_and_removing_sessions_invites_and_cancels(round_, session, staff_a, coordinator, as_actor):
-    enrolments.enrolment_create(actor=as_actor(staff_a), round=round_)
+def test_adding_and_removing_sessions_invites_and_cancels(
+    round_, session, staff_a, coordinator, as_actor, enrol
+):
+    enrol(staff_a, round_)
 
     added = sessions.session_create(
         actor=as_actor(coordinator),
@@ -607,10 +611,10 @@ def test_session_without_place_or_link_is_refused(round_, coordinator, as_actor)
     assert error.value.message_dict == {"place": ["Give a place or an online link."]}
 
 
-def test_round_cancel_ends_every_booking(round_, session, people_a, coordinator, as_actor):
+def test_round_cancel_ends_every_booking(round_, session, people_a, coordinator, as_actor, enrol):
     holders = people_a(4)
     for person in holders:
-        enrolments.enrolment_create(actor=as_actor(person), round=round_)
+        enrol(person, round_)
 
     rounds.round_cancel(actor=as_actor(coordinator), round=round_, reason="Föreläsaren är sjuk.")
 

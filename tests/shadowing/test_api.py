@@ -137,6 +137,62 @@ def test_request_create_through_the_api(api, programme, shadower, workplace_a, o
     ]
 
 
+def test_request_create_query_count_and_what_it_writes(
+    api, programme, shadower, manager_b, workplace_a, workplace_b, topic, django_assert_num_queries
+):
+    from coordinator.core.models import Notification
+    from shadowing.models import AvailabilityWindow, Preference
+
+    body = _request_body(
+        programme=programme.pk,
+        topics=[topic.pk],
+        preferences=[{"rank": 1, "workplace": workplace_a.pk}],
+    )
+    from django.contrib.contenttypes.models import ContentType
+
+    client = api(shadower)
+    client.get(f"{BASE}/requests/")
+    ContentType.objects.get_for_model(ShadowingRequest)  # cached in a running server
+
+    # The programme, the topic and the workplace named; the service's savepoint; the archive check, the
+    # insert and its audit trail (entry, programme); the topic, window and wish inserts; the line manager,
+    # their email choice, the mail and the notification; the request read back. Only a wish for an
+    # organisation reads the programme's organisations and hosts.
+    with django_assert_num_queries(17):
+        response = client.post(f"{BASE}/requests/", body, format="json")
+
+    assert response.status_code == 201, response.content
+    created = ShadowingRequest.unscoped_objects.get()
+    assert response.json()["id"] == created.pk
+    assert list(created.topics.through.objects.values_list("topic_id", flat=True)) == [topic.pk]
+    with unscoped():
+        windows = list(AvailabilityWindow.objects.filter(request=created).values_list("starts_on", "ends_on"))
+    assert windows == [(future_weekday(0), future_weekday(0) + timedelta(days=14))]
+    assert list(
+        Preference.unscoped_objects.filter(request=created).values_list("rank", "organisation", "workplace")
+    ) == [(1, None, workplace_a.pk)]
+    assert list(Notification.unscoped_objects.values_list("recipient", flat=True)) == [manager_b.pk]
+
+
+def test_approve_query_count(api, programme, shadower, manager_b, django_assert_num_queries):
+    from coordinator.core.models import Notification
+
+    waiting = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
+    client = api(manager_b)
+    client.get(f"{BASE}/requests/")
+
+    # The request; the savepoint; the compare-and-set and its audit trail (entry, programme); the
+    # requester's email choice, the mail and the notification; the request read back. The programme
+    # comes with the manager's memberships.
+    with django_assert_num_queries(10):
+        response = client.post(f"{BASE}/requests/{waiting.pk}/approve/", {"note": "OK"}, format="json")
+
+    assert (response.status_code, response.json()["status"]) == (200, "approved")
+    assert list(Notification.unscoped_objects.values_list("recipient", "title")) == [
+        (shadower.pk, "Your shadowing request was approved")
+    ]
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

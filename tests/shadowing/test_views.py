@@ -6,6 +6,7 @@ import pytest
 from django.urls import URLPattern, reverse
 from django.utils import timezone, translation
 
+from coordinator.core.tenancy import unscoped
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Person, PlatformRole
 from shadowing import urls as shadowing_urls
@@ -628,17 +629,30 @@ def test_host_visitors_query_count(
 
 
 @pytest.mark.parametrize("n", [1, 3])
-def test_approvals_query_count(web, programme, org_b, unit_b, manager_b, n, django_assert_num_queries):
+def test_approvals_query_count(
+    web, programme, org_a, org_b, unit_b, manager_b, workplace_a, topic, n, django_assert_num_queries
+):
     for _i in range(n):
         person = make_member(programme, org_b, R.STAFF, unit=unit_b, line_manager=manager_b)
-        make_request(programme, person, status=RS.PENDING_APPROVAL)
+        with unscoped():
+            make_request(
+                programme,
+                person,
+                status=RS.PENDING_APPROVAL,
+                preferences=[workplace_a, org_a],
+                topics=[topic],
+            )
     client = web(manager_b)
     client.get(url("approvals"))
 
+    # The session and the identity (person, memberships, unread count); the waiting requests, their topics,
+    # windows and wishes (each wish with its workplace or organisation); the decided ones.
     with django_assert_num_queries(8):
         response = client.get(url("approvals"))
 
     assert response.content.count(b'class="card request-card"') == n
+    assert response.content.count(b"1. Mottagningsenheten<br>2. Migrationsverket") == n
+    assert response.content.count(b"<dd>Asylprocessen</dd>") == n
 
 
 def test_run_page_lists_unplaced_requests_with_their_reason(web, programme, coordinator, shadower, staff_b):

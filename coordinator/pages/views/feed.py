@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from coordinator.core import itip, registry
 from coordinator.core.calendar import CalendarEvent, build_calendar
 from coordinator.core.tenancy import programme_scope, unscoped
-from organisations.models import Person, Programme, calendar_token_digest
+from organisations.models import Person, calendar_token_digest
 from organisations.permissions import actor_for
 
 # How long a built feed stays in the cache; its key changes whenever its content would.
@@ -38,8 +38,10 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     # its digest (a unique index): the same work for every token, known or not.
     digest = calendar_token_digest(token)
     with unscoped():  # identifying the person by their secret is what decides the scope
+        # With the organisation and unit the actor needs: ``actor_for`` then takes this row as it is
+        # instead of reading the person again.
         person = (
-            Person.unscoped_objects.select_related("user")
+            Person.unscoped_objects.select_related("user", "organisation", "unit")
             .filter(Q(calendar_token_hash=digest) | Q(legacy_calendar_token_hash=digest))
             .first()
         )
@@ -50,8 +52,9 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         events: list[CalendarEvent] = []
         for provider in registry.calendar_providers:
             events.extend(provider(person))
-        programme = Programme.objects.order_by("name").first()
         sent = itip.feed_state(person)
+    # The zone of the person's first programme by name; the actor read the programmes with the memberships.
+    programme = min(actor.programmes.values(), key=lambda p: (p.name, p.pk), default=None)
     # The feed and the invites agree on each event's SEQUENCE and on when it last changed (a new address
     # of a workplace changes the event, not the placement row the provider reads).
     events = [_as_sent(event, sent.get(event.uid)) for event in events]

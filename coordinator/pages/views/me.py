@@ -22,7 +22,7 @@ from coordinator.core.models import NotificationPreference
 from coordinator.core.views import ServiceFormMixin
 from organisations.access.views import ProgrammeMixin
 from organisations.forms import OwnProfileForm
-from organisations.models import PlatformRole
+from organisations.models import Person, PlatformRole
 from organisations.selectors import competence
 from organisations.services import people
 
@@ -43,6 +43,12 @@ class MyPageView(ProgrammeMixin, TemplateView):
         feed_path = reverse("calendar-feed", kwargs={"token": self.person.calendar_token})
         https_url = self.request.build_absolute_uri(feed_path)
         roles = self.actor.roles_in(self.programme)
+        if self.person.line_manager_id is not None and not Person.line_manager.is_cached(self.person):  # type: ignore[attr-defined]
+            # The line manager with their name in one query (the page shows it; reading the relation read
+            # the person, then their user). The manager may be outside the programme, as for approvals.
+            self.person.line_manager = (
+                Person.unscoped_objects.select_related("user").filter(pk=self.person.line_manager_id).first()
+            )
         context.update(
             history=history,
             feed_url=https_url,
