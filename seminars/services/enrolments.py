@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -11,7 +13,7 @@ from django_tasks import task
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
-from coordinator.core.tasks import on_commit_enqueue
+from coordinator.core.tasks import on_commit_enqueue, retry_later
 from coordinator.core.tenancy import programme_scope, unscoped
 from organisations.models import Person
 from organisations.permissions import Actor
@@ -34,6 +36,8 @@ from seminars.services._seats import (
     round_params,
 )
 from seminars.services.waiting_list import ask_for_approval, confirm, fill_locked, sweep_locked
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -171,12 +175,28 @@ def enrolment_create(
 
 
 @task()
-def booking_invites(round_id: int, person_ids: list[int]) -> int:
+def booking_invites(round_id: int, person_ids: list[int], attempt: int = 0) -> int:
     """Send the calendar invites of new bookings (the task ``enrolment_create`` queues after its commit):
     bring these people's calendars in step with the round, under the round's lock like every other
     reconciliation of it, so that two never compare the same calendar at once. Idempotent: the invites are
     written to the outbox with the calendar copies in one transaction, and a second run (a worker that died
-    after the commit) finds the calendars in step and sends nothing. Returns the number of messages."""
+    after the commit) finds the calendars in step and sends nothing. Returns the number of messages.
+
+    A run the database fails (a restart, a lock it gave up on) is tried again after the back-off, so a
+    booking's invites are never silently lost; when the attempts are used up the failure is raised and the
+    task is recorded as failed."""
+    try:
+        return _booking_invites(round_id, person_ids)
+    except DatabaseError:
+        if not retry_later(booking_invites, attempt, round_id, person_ids):
+            raise
+        logger.warning(
+            "The invites of round %s could not be built (attempt %s)", round_id, attempt + 1, exc_info=True
+        )
+        return 0
+
+
+def _booking_invites(round_id: int, person_ids: list[int]) -> int:
     with unscoped():  # a task has no request scope: the round's programme, by the round's id
         programme_id = (
             Round.unscoped_objects.filter(pk=round_id).values_list("course__programme_id", flat=True).first()

@@ -464,6 +464,49 @@ def test_enrol_invites_are_sent_by_the_queue_after_the_commit_and_only_once(
     assert Notification.unscoped_objects.filter(recipient=staff_a).count() == 2
 
 
+def test_booking_invites_the_database_failed_are_tried_again_after_the_back_off(
+    api, round_, session, staff_a, database_queue, settings
+):
+    from django.db import OperationalError, connection
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from seminars.services.enrolments import booking_invites
+
+    # Booked without running the commit callbacks: the invites are not queued.
+    booked = api(staff_a).post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+    queries: list[str] = []
+
+    def fails_once(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        queries.append(sql)
+        if len(queries) == 2:  # the task's second query: the round's lock, say, given up on
+            raise OperationalError("canceling statement due to lock timeout")
+        return execute(sql, params, many, context)
+
+    before = timezone.now()
+    with connection.execute_wrapper(fails_once):
+        sent = booking_invites.call(round_.pk, [staff_a.pk])
+
+    retry = DBTaskResult.objects.get(task_path="seminars.services.enrolments.booking_invites")
+    assert (booked.status_code, sent) == (201, 0)
+    assert OutboundEmail.unscoped_objects.exclude(ics_method="").count() == 0
+    assert retry.status == TaskResultStatus.READY
+    assert retry.args_kwargs == {"args": [round_.pk, [staff_a.pk]], "kwargs": {"attempt": 1}}
+    assert before + timedelta(seconds=9) <= retry.run_after <= timezone.now() + timedelta(seconds=11)
+
+    # The next attempt, once the database is back, sends the invite.
+    assert booking_invites.call(round_.pk, [staff_a.pk], attempt=1) == 1
+    invite = OutboundEmail.unscoped_objects.exclude(ics_method="").get()
+    assert (invite.ics_method, invite.to_address) == ("REQUEST", staff_a.user.email)
+
+    # The last attempt is not put off again: the failure is raised and the task recorded as failed.
+    settings.TASKS_MAX_ATTEMPTS = 2
+    queries.clear()
+    with connection.execute_wrapper(fails_once), pytest.raises(OperationalError):
+        booking_invites.call(round_.pk, [staff_a.pk], attempt=1)
+    assert DBTaskResult.objects.count() == 1
+
+
 def test_enrol_on_a_round_without_sessions_tells_of_the_seat_and_sends_no_invite(
     api, round_, staff_a, django_capture_on_commit_callbacks
 ):
