@@ -218,13 +218,48 @@ class Lagrangian:
         plain = catalogue.plain
         for slot, (w, t) in plain.place.items():
             self.slot_day[slot] = int(plain.ordinal[w, t]) - catalogue.day0
+        self._index_classes()
 
-    def _shape_costs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per global shape and workplace row: the cheapest price of the shape's days and its start.
-        Each distinct window is searched once (shapes share them: a programme has few weeks)."""
+    def _index_classes(self) -> None:
+        """Workplace classes (rows of one organisation allowed for the same keys: the minima the
+        evaluation takes over workplaces are taken over classes), and each shape's global windows."""
+        grid = self.catalogue.grid
         n = self.n_rows
-        cost = np.full((self.n_shapes, n), INFINITE)
-        start = np.zeros((self.n_shapes, n), dtype=np.int64)
+        signature = np.concatenate([grid.organisation[None, :].astype(np.int64), self.allowed], axis=0).T
+        classes, row_class = np.unique(signature, axis=0, return_inverse=True)
+        row_class = row_class.reshape(-1)
+        n_classes = len(classes)
+        order = np.argsort(row_class, kind="stable")  # rows by class, ascending within one
+        size = np.bincount(row_class, minlength=n_classes)
+        first = np.cumsum(size) - size
+        widest = int(size.max()) if n_classes else 0
+        # per class its rows, padded with the column n (infinitely expensive)
+        self.class_rows = np.full((n_classes, max(widest, 1)), n, dtype=np.int64)
+        sorted_class = row_class[order]
+        self.class_rows[sorted_class, np.arange(n) - first[sorted_class]] = order
+        class_org = classes[:, 0] if n_classes else np.zeros(0, dtype=np.int64)
+        self.org_class_start = np.searchsorted(class_org, self.organisations)
+        representative = order[first] if n_classes else np.zeros(0, dtype=np.int64)
+        self.penalty = np.where(self.allowed[:, representative], 0.0, INFINITE)  # (key, class)
+        # global window numbers: group g's windows from window_offset[g]
+        sizes = [len(g.intervals) for g in self.groups]
+        self.window_offset = np.cumsum([0, *sizes])
+        most = max((g.windows.shape[1] for g in self.groups), default=0)
+        self.shape_windows = np.full((self.n_shapes, max(most, 1)), -1, dtype=np.int64)
+        for g, group in enumerate(self.groups):
+            local = group.windows
+            at = slice(int(self.shape_offset[g]), int(self.shape_offset[g + 1]))
+            self.shape_windows[at, : local.shape[1]] = np.where(
+                local >= 0, local + self.window_offset[g], -1
+            )
+
+    def _window_costs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per global window and workplace row: the cheapest price of its group's days inside the window
+        and its start (a last column: infinitely expensive, the classes' padding)."""
+        n = self.n_rows
+        total = int(self.window_offset[-1])
+        cost = np.full((total, n + 1), INFINITE)
+        start = np.zeros((total, n + 1), dtype=np.int64)
         rows = np.arange(n)[None, :]
         for g, group in enumerate(self.groups):
             table, k = group.table, group.days
@@ -241,73 +276,73 @@ class Lagrangian:
             other = lo + span - (1 << level)
             v1, v2 = minimum[level, rows, lo], minimum[level, rows, other]
             second = v2 < v1
-            window_cost = np.where(ok, np.where(second, v2, v1), INFINITE)
-            window_start = np.where(second, argmin[level, rows, other], argmin[level, rows, lo])
-            at = slice(int(self.shape_offset[g]), int(self.shape_offset[g + 1]))
-            block, block_start = cost[at], start[at]
-            for j in range(group.windows.shape[1]):
-                has = np.flatnonzero(group.windows[:, j] >= 0)
-                if not len(has):
-                    continue
-                index = group.windows[has, j]
-                here, here_start = window_cost[index], window_start[index]
-                better = here < block[has]
-                block[has] = np.where(better, here, block[has])
-                block_start[has] = np.where(better, here_start, block_start[has])
+            at = slice(int(self.window_offset[g]), int(self.window_offset[g + 1]))
+            cost[at, :n] = np.where(ok, np.where(second, v2, v1), INFINITE)
+            start[at, :n] = np.where(second, argmin[level, rows, other], argmin[level, rows, lo])
         return cost, start
+
+    def _at_rows(
+        self, window_cost: np.ndarray, shapes: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The cheapest price of each shape at its row (broadcast together) and the window giving it
+        (the first on a tie; -1: none)."""
+        cost = np.full(np.broadcast(shapes, rows).shape, INFINITE)
+        window = np.full(cost.shape, -1, dtype=np.int64)
+        for j in range(self.shape_windows.shape[1]):
+            w = self.shape_windows[shapes, j]
+            here = np.where(w >= 0, window_cost[np.maximum(w, 0), rows], INFINITE)
+            better = here < cost
+            cost = np.where(better, here, cost)
+            window = np.where(better, w, window)
+        return cost, window
 
     def evaluate(self, slot_cost: np.ndarray, fixed: float, spread: float = 1e-9) -> Evaluation:
         """``L`` at these seat prices (per slot row, day cap's price included) plus `fixed` (the seats
         times their prices and the fairness term), with each request's best option. Requests alike that
         go to "any other workplace" are spread over those priced within `spread` of the cheapest (the
-        value stays that of the cheapest)."""
-        catalogue = self.catalogue
-        catalogue.price(slot_cost)
-        cost, start = self._shape_costs()
+        value stays that of the cheapest).
+
+        The minima over workplaces are taken in steps: per window and workplace class (rows of one
+        organisation allowed for the same keys), per shape and class (the shape's windows), per (key,
+        shape) and organisation (the classes the key allows); the rows and starts are read back only
+        for each request's best option."""
+        self.catalogue.price(slot_cost)
+        window_cost, window_start = self._window_costs()
+        n_classes = len(self.class_rows)
+        # per window and class: the cheapest row (the first on a tie)
+        padded = window_cost[:, self.class_rows]  # (windows, classes, rows of the class)
+        pick = padded.argmin(axis=2)
+        window_class = np.take_along_axis(padded, pick[:, :, None], axis=2)[:, :, 0]
+        window_class_row = self.class_rows[np.arange(n_classes)[None, :], pick]
+        # per shape and class: its windows' cheapest
+        class_cost = np.full((self.n_shapes, n_classes), INFINITE)
+        class_row = np.full((self.n_shapes, n_classes), -1, dtype=np.int64)
+        for j in range(self.shape_windows.shape[1]):
+            has = np.flatnonzero(self.shape_windows[:, j] >= 0)
+            w = self.shape_windows[has, j]
+            here = window_class[w]
+            better = here < class_cost[has]
+            class_cost[has] = np.where(better, here, class_cost[has])
+            class_row[has] = np.where(better, window_class_row[w], class_row[has])
+        # per (key, shape) and organisation: the cheapest class the key allows
+        pair_cost = class_cost[self.pair_shape] + self.penalty[self.pair_key]
         n_pairs = len(self.pair_key)
         n_orgs = len(self.organisations)
         org_cost = np.full((n_pairs, n_orgs), INFINITE)
         org_row = np.full((n_pairs, n_orgs), -1, dtype=np.int64)
-        order = np.argsort(self.pair_key, kind="stable")
-        keys = self.pair_key[order]
-        cuts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1], True])
-        n_req = len(self.request_pair)
-        spread_row = np.full(n_req, -1, dtype=np.int64)
-        local = np.zeros(n_pairs, dtype=np.int64)
-        for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
-            pairs = order[a:b]
-            key = int(keys[a])
-            rows = self.key_rows[key]
-            if not len(rows):
+        bounds = [*self.org_class_start.tolist(), n_classes]
+        for o in range(n_orgs):
+            lo, hi = bounds[o], bounds[o + 1]
+            if lo >= hi:
                 continue
-            sub = cost[self.pair_shape[pairs]][:, rows]
-            # the requests of one (key, shape) spread over its equally cheapest workplaces, so that the
-            # seats they use (the subgradient) and the rounding are not all on the first of them
-            lowest = sub.min(axis=1)
-            tied = (sub <= lowest[:, None] + spread) & np.isfinite(sub)
-            flat = np.flatnonzero(tied)
-            count = tied.sum(axis=1)
-            offset = np.cumsum(count) - count
-            local[pairs] = np.arange(len(pairs))
-            mine = self.key_requests[key]
-            at = local[self.request_pair[mine]]
-            has = count[at] > 0
-            mine, at = mine[has], at[has]
-            pick = flat[offset[at] + self.request_rank[mine] % count[at]] % len(rows)
-            spread_row[mine] = rows[pick]
-            bounds = self.key_org_bounds[key]
-            for o in range(n_orgs):
-                lo = int(bounds[o])
-                hi = int(bounds[o + 1]) if o + 1 < n_orgs else len(rows)
-                if lo >= hi:
-                    continue
-                at = np.argmin(sub[:, lo:hi], axis=1)
-                org_cost[pairs, o] = sub[np.arange(len(pairs)), lo + at]
-                org_row[pairs, o] = rows[lo + at]
+            at = lo + np.argmin(pair_cost[:, lo:hi], axis=1)
+            org_cost[:, o] = pair_cost[np.arange(n_pairs), at]
+            org_row[:, o] = class_row[self.pair_shape, at]
         # any other workplace: the cheapest allowed one
-        pair_best = org_cost.min(axis=1)
+        pair_best = org_cost.min(axis=1) if n_orgs else np.full(n_pairs, INFINITE)
         best = OTHER_WORKPLACE_SCORE - pair_best[self.request_pair]
-        best_row = spread_row
+        n_req = len(self.request_pair)
+        best_row = np.full(n_req, -1, dtype=np.int64)
         # preferred organisations
         if len(self.org_req):
             pair = self.request_pair[self.org_req]
@@ -317,13 +352,36 @@ class Lagrangian:
         # preferred workplaces
         if len(self.wp_req):
             shape = self.request_global_shape[self.wp_req]
-            net = self.wp_score - cost[shape, self.wp_row]
+            net = self.wp_score - self._at_rows(window_cost, shape, self.wp_row)[0]
             best, best_row = _improve(best, best_row, self.wp_req, net, self.wp_row)
+        # whoever goes to "any other workplace": the requests of one (key, shape) spread over its
+        # equally cheapest classes and, within one, rows, so that the seats they use (the subgradient)
+        # and the rounding are not all on the first of them
+        other = np.flatnonzero((best_row < 0) & np.isfinite(best))
+        if len(other):
+            pairs = self.request_pair[other]
+            limit = (pair_best[pairs] + spread)[:, None]
+            tied = (pair_cost <= (pair_best + spread)[:, None]) & np.isfinite(pair_cost)
+            flat = np.flatnonzero(tied)  # per pair its tied classes, in order
+            count = tied.sum(axis=1)
+            offset = np.cumsum(count) - count
+            rank = self.request_rank[other]
+            count = count[pairs]
+            chosen = flat[offset[pairs] + rank % count] % n_classes
+            rows = self.class_rows[chosen]  # (requests, rows of the class)
+            shapes = self.request_global_shape[other]
+            row_cost = self._at_rows(window_cost, shapes[:, None], rows)[0]
+            fits = (row_cost <= limit) & np.isfinite(row_cost)
+            within = (rank // count) % fits.sum(axis=1)
+            at = np.argmax(np.cumsum(fits, axis=1) > within[:, None], axis=1)
+            best_row[other] = rows[np.arange(len(other)), at]
         finite = np.isfinite(best) & (best_row >= 0)
         value = np.where(finite, PLACED_WEIGHT + best, -INFINITE)
         best_row = np.where(finite, best_row, -1)
         best_start = np.zeros(n_req, dtype=np.int64)
-        best_start[finite] = start[self.request_global_shape[finite], best_row[finite]]
+        mine = np.flatnonzero(finite)
+        _, window = self._at_rows(window_cost, self.request_global_shape[mine], best_row[mine])
+        best_start[mine] = window_start[window, best_row[mine]]
         bound = fixed + float(np.maximum(value, 0.0).sum())
         return Evaluation(bound, value, best_row, best_start, slot_cost)
 
