@@ -25,32 +25,34 @@ certified bound, the lowest is kept, and the prices that gave it order the round
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from shadowing.matching.master import LpResult, Master
-from shadowing.matching.model import PLACED_WEIGHT, Model, add_options
+from shadowing.matching.model import PLACED_WEIGHT, Model
 from shadowing.matching.options import (
     ORGANISATION_RANK_SCORE,
     OTHER_WORKPLACE_SCORE,
     WORKPLACE_RANK_SCORE,
-    Option,
     Problem,
 )
 from shadowing.matching.pricing import INFINITE, Catalogue, _Table
 
-# Polyak's step: scale * (L - target) / |g|^2, halved (from the best prices) after STALE_STEPS steps
-# without a lower L.
-STEP_SCALE = 1.0
-STALE_STEPS = 8
+_log = logging.getLogger(__name__)
+
+# Polyak's step towards a level below the lowest L so far, (L - (lowest - delta)) / |g|^2 (a variable
+# target level): delta starts at LEVEL_SHARE of the distance from the lowest L to the best proposal, grows
+# by LEVEL_GROWTH after a step that lowers L by SUFFICIENT * delta, and halves (from the best prices) after
+# STALE_STEPS steps that do not.
+LEVEL_SHARE = 0.5
+LEVEL_GROWTH = 1.2
+SUFFICIENT = 0.1
+STALE_STEPS = 4
 # The first LP of a large programme also holds, per request, one of the options priced within this many
 # points of its best (less than any preference is worth), spread over them among requests alike.
 FIRST_SPREAD = 0.4
-# Column generation prices at this mix of the best prices so far and the LP's duals (and at the duals).
-SMOOTHING = 0.5
 
 
 @dataclass
@@ -249,9 +251,7 @@ class Lagrangian:
         for g, group in enumerate(self.groups):
             local = group.windows
             at = slice(int(self.shape_offset[g]), int(self.shape_offset[g + 1]))
-            self.shape_windows[at, : local.shape[1]] = np.where(
-                local >= 0, local + self.window_offset[g], -1
-            )
+            self.shape_windows[at, : local.shape[1]] = np.where(local >= 0, local + self.window_offset[g], -1)
 
     def _window_costs(self) -> tuple[np.ndarray, np.ndarray]:
         """Per global window and workplace row: the cheapest price of its group's days inside the window
@@ -478,10 +478,13 @@ class Lagrangian:
         (the day caps' prices stay)."""
         _, y, z, current = best
         y, z = y.copy(), z.copy()
-        scale = STEP_SCALE
+        # the level the step aims at: below the lowest L by `delta`, which grows after a step that
+        # lowers L enough and halves after STALE_STEPS that do not
+        delta = LEVEL_SHARE * max(best[0] - target, 1e-6 * abs(target))
+        floor = 1e-7 * max(abs(best[0]), 1.0)
         stale = 0
-        for _ in range(max_steps):
-            if time.monotonic() >= until or scale < 1e-4:
+        for step_number in range(max_steps):
+            if time.monotonic() >= until or delta < floor:
                 break
             used = self.used(current)
             g_slot = self.capacity - np.bincount(used, minlength=len(self.capacity))
@@ -506,18 +509,27 @@ class Lagrangian:
                 norm = float(g_slot @ g_slot + g_group @ g_group)
             if norm <= 0:
                 break  # the best options fit: L(y) is the optimum
-            step = scale * max(current.bound - target, 1e-6 * abs(target)) / norm
+            step = (current.bound - (best[0] - delta)) / norm
             y = np.maximum(y - step * g_slot, 0.0)
             z = np.maximum(z - step * g_group, 0.0)
             current = self.at(y, z)
+            enough = current.bound < best[0] - SUFFICIENT * delta
             if current.bound < best[0] - 1e-9:
                 best = (current.bound, y.copy(), z.copy(), current)
-                stale = 0
+            if enough:
+                delta, stale = delta * LEVEL_GROWTH, 0
             else:
                 stale += 1
                 if stale >= STALE_STEPS:
-                    scale, stale = scale / 2, 0
+                    delta, stale = delta / 2, 0
                     y, z, current = best[1].copy(), best[2].copy(), best[3]
+            _log.debug(
+                "subgradient step %d: L = %.1f, lowest %.1f, level %.1f below it",
+                step_number,
+                current.bound,
+                best[0],
+                delta,
+            )
         return best
 
 
@@ -535,66 +547,3 @@ def _improve(
     best[requests[better]] = net[better]
     best_row[requests[better]] = row[better]
     return best, best_row
-
-
-def options_of(
-    lagrangian: Lagrangian, evaluation: Evaluation, requests: np.ndarray | None = None
-) -> list[Option]:
-    """The best options of `requests` (catalogue order; default all that have one) at `evaluation`."""
-    if requests is None:
-        requests = np.flatnonzero(np.isfinite(evaluation.value) & (evaluation.workplace >= 0))
-    return [_option_of(lagrangian, evaluation, i) for i in requests.tolist() if lagrangian.model_row[i] >= 0]
-
-
-def column_generation(
-    master: Master,
-    lagrangian: Lagrangian,
-    until: float,
-    prices: tuple[np.ndarray, np.ndarray],
-    on_round: Callable[[LpResult, float], None],
-) -> bool:
-    """Rounds of column generation priced by `lagrangian` (every request at once) until `until`. Each
-    round prices at the LP's duals and at their mean with the best prices so far (`prices`, updated when
-    that lowers the bound: smoothing, as the first LPs' duals swing far from the optimal prices); both
-    give a certified bound (the lower is passed to `on_round` with the LP), and every request's best
-    option at either worth more than its own dual joins the LP. True when none joined (the LP over
-    every option, up to the fairness and pair rows' duals, which the pricing leaves out)."""
-    m = lagrangian.m
-    known = lagrangian.model_row >= 0
-    best_y, best_z = prices
-    best_bound = lagrangian.at(best_y, best_z).bound
-    while time.monotonic() < until:
-        result = master.solve(until - time.monotonic())
-        if result is None:
-            return False
-        added = 0
-        lowest = INFINITE
-        mean = (
-            SMOOTHING * best_y + (1 - SMOOTHING) * np.maximum(result.slot_price, 0.0),
-            SMOOTHING * best_z + (1 - SMOOTHING) * np.maximum(result.group_price, 0.0),
-        )
-        for y, z in ((result.slot_price, result.group_price), mean):
-            evaluation = lagrangian.at(y, z)
-            lowest = min(lowest, evaluation.bound)
-            if evaluation.bound < best_bound:
-                best_bound, best_y, best_z = evaluation.bound, np.maximum(y, 0.0), np.maximum(z, 0.0)
-            if result.optimal:
-                gain = np.full(len(evaluation.value), -INFINITE)
-                gain[known] = evaluation.value[known] - result.request_price[lagrangian.model_row[known]]
-                new = np.flatnonzero(np.isfinite(gain) & (gain > 1e-6))
-                added += master.add(add_options(m, options_of(lagrangian, evaluation, new)))
-        on_round(result, lowest)
-        if not result.optimal:
-            return False
-        if not added:
-            return True
-    return False
-
-
-def _option_of(lagrangian: Lagrangian, evaluation: Evaluation, i: int) -> Option:
-    catalogue = lagrangian.catalogue
-    r = catalogue.requests[i]
-    w = int(evaluation.workplace[i])
-    wid, org = int(catalogue.grid.ids[w]), int(catalogue.grid.organisation[w])
-    slots = tuple(catalogue.slot_ids[s] for s in lagrangian.slots_of(evaluation, i))
-    return Option(r.id, wid, org, slots, catalogue.score(r, wid, org))

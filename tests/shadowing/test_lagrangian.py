@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowing.matching.bound import certified_bound
-from shadowing.matching.lagrange import Lagrangian, options_of
+from shadowing.matching.lagrange import Lagrangian
+from shadowing.matching.lagrange_columns import options_of
 from shadowing.matching.model import build_model
 from shadowing.matching.options import Problem, RequestSpec, SlotSpec, WorkplaceSpec
 from shadowing.matching.solver import greedy, solve
