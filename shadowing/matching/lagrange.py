@@ -43,9 +43,9 @@ from shadowing.matching.pricing import INFINITE, Catalogue, _Table
 _log = logging.getLogger(__name__)
 
 # Polyak's step towards a level below the lowest L so far, (L - (lowest - delta)) / |g|^2 (a variable
-# target level): delta starts at LEVEL_SHARE of the distance from the lowest L to the best proposal, grows
-# by LEVEL_GROWTH after a step that lowers L by SUFFICIENT * delta, and halves (from the best prices) after
-# STALE_STEPS steps that do not.
+# target level, never below the best proposal's objective): delta starts at LEVEL_SHARE of the distance
+# from the lowest L to the best proposal, grows by LEVEL_GROWTH after a step that lowers L by
+# SUFFICIENT * delta, and halves (from the best prices) after STALE_STEPS steps that do not.
 LEVEL_SHARE = 0.5
 LEVEL_GROWTH = 1.2
 SUFFICIENT = 0.1
@@ -509,7 +509,9 @@ class Lagrangian:
                 norm = float(g_slot @ g_slot + g_group @ g_group)
             if norm <= 0:
                 break  # the best options fit: L(y) is the optimum
-            step = (current.bound - (best[0] - delta)) / norm
+            # (never below the proposal's objective: no L is lower than that)
+            level = max(best[0] - delta, target)
+            step = max(current.bound - level, 1e-6 * abs(target)) / norm
             y = np.maximum(y - step * g_slot, 0.0)
             z = np.maximum(z - step * g_group, 0.0)
             current = self.at(y, z)
