@@ -25,32 +25,34 @@ certified bound, the lowest is kept, and the prices that gave it order the round
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from shadowing.matching.master import LpResult, Master
-from shadowing.matching.model import PLACED_WEIGHT, Model, add_options
+from shadowing.matching.model import PLACED_WEIGHT, Model
 from shadowing.matching.options import (
     ORGANISATION_RANK_SCORE,
     OTHER_WORKPLACE_SCORE,
     WORKPLACE_RANK_SCORE,
-    Option,
     Problem,
 )
 from shadowing.matching.pricing import INFINITE, Catalogue, _Table
 
-# Polyak's step: scale * (L - target) / |g|^2, halved (from the best prices) after STALE_STEPS steps
-# without a lower L.
-STEP_SCALE = 1.0
-STALE_STEPS = 8
+_log = logging.getLogger(__name__)
+
+# Polyak's step towards a level below the lowest L so far, (L - (lowest - delta)) / |g|^2 (a variable
+# target level, never below the best proposal's objective): delta starts at LEVEL_SHARE of the distance
+# from the lowest L to the best proposal, grows by LEVEL_GROWTH after a step that lowers L by
+# SUFFICIENT * delta, and halves (from the best prices) after STALE_STEPS steps that do not.
+LEVEL_SHARE = 0.5
+LEVEL_GROWTH = 1.2
+SUFFICIENT = 0.1
+STALE_STEPS = 4
 # The first LP of a large programme also holds, per request, one of the options priced within this many
 # points of its best (less than any preference is worth), spread over them among requests alike.
 FIRST_SPREAD = 0.4
-# Column generation prices at this mix of the best prices so far and the LP's duals (and at the duals).
-SMOOTHING = 0.5
 
 
 @dataclass
@@ -218,13 +220,46 @@ class Lagrangian:
         plain = catalogue.plain
         for slot, (w, t) in plain.place.items():
             self.slot_day[slot] = int(plain.ordinal[w, t]) - catalogue.day0
+        self._index_classes()
 
-    def _shape_costs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per global shape and workplace row: the cheapest price of the shape's days and its start.
-        Each distinct window is searched once (shapes share them: a programme has few weeks)."""
+    def _index_classes(self) -> None:
+        """Workplace classes (rows of one organisation allowed for the same keys: the minima the
+        evaluation takes over workplaces are taken over classes), and each shape's global windows."""
+        grid = self.catalogue.grid
         n = self.n_rows
-        cost = np.full((self.n_shapes, n), INFINITE)
-        start = np.zeros((self.n_shapes, n), dtype=np.int64)
+        signature = np.concatenate([grid.organisation[None, :].astype(np.int64), self.allowed], axis=0).T
+        classes, row_class = np.unique(signature, axis=0, return_inverse=True)
+        row_class = row_class.reshape(-1)
+        n_classes = len(classes)
+        order = np.argsort(row_class, kind="stable")  # rows by class, ascending within one
+        size = np.bincount(row_class, minlength=n_classes)
+        first = np.cumsum(size) - size
+        widest = int(size.max()) if n_classes else 0
+        # per class its rows, padded with the column n (infinitely expensive)
+        self.class_rows = np.full((n_classes, max(widest, 1)), n, dtype=np.int64)
+        sorted_class = row_class[order]
+        self.class_rows[sorted_class, np.arange(n) - first[sorted_class]] = order
+        class_org = classes[:, 0] if n_classes else np.zeros(0, dtype=np.int64)
+        self.org_class_start = np.searchsorted(class_org, self.organisations)
+        representative = order[first] if n_classes else np.zeros(0, dtype=np.int64)
+        self.penalty = np.where(self.allowed[:, representative], 0.0, INFINITE)  # (key, class)
+        # global window numbers: group g's windows from window_offset[g]
+        sizes = [len(g.intervals) for g in self.groups]
+        self.window_offset = np.cumsum([0, *sizes])
+        most = max((g.windows.shape[1] for g in self.groups), default=0)
+        self.shape_windows = np.full((self.n_shapes, max(most, 1)), -1, dtype=np.int64)
+        for g, group in enumerate(self.groups):
+            local = group.windows
+            at = slice(int(self.shape_offset[g]), int(self.shape_offset[g + 1]))
+            self.shape_windows[at, : local.shape[1]] = np.where(local >= 0, local + self.window_offset[g], -1)
+
+    def _window_costs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per global window and workplace row: the cheapest price of its group's days inside the window
+        and its start (a last column: infinitely expensive, the classes' padding)."""
+        n = self.n_rows
+        total = int(self.window_offset[-1])
+        cost = np.full((total, n + 1), INFINITE)
+        start = np.zeros((total, n + 1), dtype=np.int64)
         rows = np.arange(n)[None, :]
         for g, group in enumerate(self.groups):
             table, k = group.table, group.days
@@ -241,73 +276,73 @@ class Lagrangian:
             other = lo + span - (1 << level)
             v1, v2 = minimum[level, rows, lo], minimum[level, rows, other]
             second = v2 < v1
-            window_cost = np.where(ok, np.where(second, v2, v1), INFINITE)
-            window_start = np.where(second, argmin[level, rows, other], argmin[level, rows, lo])
-            at = slice(int(self.shape_offset[g]), int(self.shape_offset[g + 1]))
-            block, block_start = cost[at], start[at]
-            for j in range(group.windows.shape[1]):
-                has = np.flatnonzero(group.windows[:, j] >= 0)
-                if not len(has):
-                    continue
-                index = group.windows[has, j]
-                here, here_start = window_cost[index], window_start[index]
-                better = here < block[has]
-                block[has] = np.where(better, here, block[has])
-                block_start[has] = np.where(better, here_start, block_start[has])
+            at = slice(int(self.window_offset[g]), int(self.window_offset[g + 1]))
+            cost[at, :n] = np.where(ok, np.where(second, v2, v1), INFINITE)
+            start[at, :n] = np.where(second, argmin[level, rows, other], argmin[level, rows, lo])
         return cost, start
+
+    def _at_rows(
+        self, window_cost: np.ndarray, shapes: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The cheapest price of each shape at its row (broadcast together) and the window giving it
+        (the first on a tie; -1: none)."""
+        cost = np.full(np.broadcast(shapes, rows).shape, INFINITE)
+        window = np.full(cost.shape, -1, dtype=np.int64)
+        for j in range(self.shape_windows.shape[1]):
+            w = self.shape_windows[shapes, j]
+            here = np.where(w >= 0, window_cost[np.maximum(w, 0), rows], INFINITE)
+            better = here < cost
+            cost = np.where(better, here, cost)
+            window = np.where(better, w, window)
+        return cost, window
 
     def evaluate(self, slot_cost: np.ndarray, fixed: float, spread: float = 1e-9) -> Evaluation:
         """``L`` at these seat prices (per slot row, day cap's price included) plus `fixed` (the seats
         times their prices and the fairness term), with each request's best option. Requests alike that
         go to "any other workplace" are spread over those priced within `spread` of the cheapest (the
-        value stays that of the cheapest)."""
-        catalogue = self.catalogue
-        catalogue.price(slot_cost)
-        cost, start = self._shape_costs()
+        value stays that of the cheapest).
+
+        The minima over workplaces are taken in steps: per window and workplace class (rows of one
+        organisation allowed for the same keys), per shape and class (the shape's windows), per (key,
+        shape) and organisation (the classes the key allows); the rows and starts are read back only
+        for each request's best option."""
+        self.catalogue.price(slot_cost)
+        window_cost, window_start = self._window_costs()
+        n_classes = len(self.class_rows)
+        # per window and class: the cheapest row (the first on a tie)
+        padded = window_cost[:, self.class_rows]  # (windows, classes, rows of the class)
+        pick = padded.argmin(axis=2)
+        window_class = np.take_along_axis(padded, pick[:, :, None], axis=2)[:, :, 0]
+        window_class_row = self.class_rows[np.arange(n_classes)[None, :], pick]
+        # per shape and class: its windows' cheapest
+        class_cost = np.full((self.n_shapes, n_classes), INFINITE)
+        class_row = np.full((self.n_shapes, n_classes), -1, dtype=np.int64)
+        for j in range(self.shape_windows.shape[1]):
+            has = np.flatnonzero(self.shape_windows[:, j] >= 0)
+            w = self.shape_windows[has, j]
+            here = window_class[w]
+            better = here < class_cost[has]
+            class_cost[has] = np.where(better, here, class_cost[has])
+            class_row[has] = np.where(better, window_class_row[w], class_row[has])
+        # per (key, shape) and organisation: the cheapest class the key allows
+        pair_cost = class_cost[self.pair_shape] + self.penalty[self.pair_key]
         n_pairs = len(self.pair_key)
         n_orgs = len(self.organisations)
         org_cost = np.full((n_pairs, n_orgs), INFINITE)
         org_row = np.full((n_pairs, n_orgs), -1, dtype=np.int64)
-        order = np.argsort(self.pair_key, kind="stable")
-        keys = self.pair_key[order]
-        cuts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1], True])
-        n_req = len(self.request_pair)
-        spread_row = np.full(n_req, -1, dtype=np.int64)
-        local = np.zeros(n_pairs, dtype=np.int64)
-        for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
-            pairs = order[a:b]
-            key = int(keys[a])
-            rows = self.key_rows[key]
-            if not len(rows):
+        bounds = [*self.org_class_start.tolist(), n_classes]
+        for o in range(n_orgs):
+            lo, hi = bounds[o], bounds[o + 1]
+            if lo >= hi:
                 continue
-            sub = cost[self.pair_shape[pairs]][:, rows]
-            # the requests of one (key, shape) spread over its equally cheapest workplaces, so that the
-            # seats they use (the subgradient) and the rounding are not all on the first of them
-            lowest = sub.min(axis=1)
-            tied = (sub <= lowest[:, None] + spread) & np.isfinite(sub)
-            flat = np.flatnonzero(tied)
-            count = tied.sum(axis=1)
-            offset = np.cumsum(count) - count
-            local[pairs] = np.arange(len(pairs))
-            mine = self.key_requests[key]
-            at = local[self.request_pair[mine]]
-            has = count[at] > 0
-            mine, at = mine[has], at[has]
-            pick = flat[offset[at] + self.request_rank[mine] % count[at]] % len(rows)
-            spread_row[mine] = rows[pick]
-            bounds = self.key_org_bounds[key]
-            for o in range(n_orgs):
-                lo = int(bounds[o])
-                hi = int(bounds[o + 1]) if o + 1 < n_orgs else len(rows)
-                if lo >= hi:
-                    continue
-                at = np.argmin(sub[:, lo:hi], axis=1)
-                org_cost[pairs, o] = sub[np.arange(len(pairs)), lo + at]
-                org_row[pairs, o] = rows[lo + at]
+            at = lo + np.argmin(pair_cost[:, lo:hi], axis=1)
+            org_cost[:, o] = pair_cost[np.arange(n_pairs), at]
+            org_row[:, o] = class_row[self.pair_shape, at]
         # any other workplace: the cheapest allowed one
-        pair_best = org_cost.min(axis=1)
+        pair_best = org_cost.min(axis=1) if n_orgs else np.full(n_pairs, INFINITE)
         best = OTHER_WORKPLACE_SCORE - pair_best[self.request_pair]
-        best_row = spread_row
+        n_req = len(self.request_pair)
+        best_row = np.full(n_req, -1, dtype=np.int64)
         # preferred organisations
         if len(self.org_req):
             pair = self.request_pair[self.org_req]
@@ -317,13 +352,36 @@ class Lagrangian:
         # preferred workplaces
         if len(self.wp_req):
             shape = self.request_global_shape[self.wp_req]
-            net = self.wp_score - cost[shape, self.wp_row]
+            net = self.wp_score - self._at_rows(window_cost, shape, self.wp_row)[0]
             best, best_row = _improve(best, best_row, self.wp_req, net, self.wp_row)
+        # whoever goes to "any other workplace": the requests of one (key, shape) spread over its
+        # equally cheapest classes and, within one, rows, so that the seats they use (the subgradient)
+        # and the rounding are not all on the first of them
+        other = np.flatnonzero((best_row < 0) & np.isfinite(best))
+        if len(other):
+            pairs = self.request_pair[other]
+            limit = (pair_best[pairs] + spread)[:, None]
+            tied = (pair_cost <= (pair_best + spread)[:, None]) & np.isfinite(pair_cost)
+            flat = np.flatnonzero(tied)  # per pair its tied classes, in order
+            count = tied.sum(axis=1)
+            offset = np.cumsum(count) - count
+            rank = self.request_rank[other]
+            count = count[pairs]
+            chosen = flat[offset[pairs] + rank % count] % n_classes
+            rows = self.class_rows[chosen]  # (requests, rows of the class)
+            shapes = self.request_global_shape[other]
+            row_cost = self._at_rows(window_cost, shapes[:, None], rows)[0]
+            fits = (row_cost <= limit) & np.isfinite(row_cost)
+            within = (rank // count) % fits.sum(axis=1)
+            at = np.argmax(np.cumsum(fits, axis=1) > within[:, None], axis=1)
+            best_row[other] = rows[np.arange(len(other)), at]
         finite = np.isfinite(best) & (best_row >= 0)
         value = np.where(finite, PLACED_WEIGHT + best, -INFINITE)
         best_row = np.where(finite, best_row, -1)
         best_start = np.zeros(n_req, dtype=np.int64)
-        best_start[finite] = start[self.request_global_shape[finite], best_row[finite]]
+        mine = np.flatnonzero(finite)
+        _, window = self._at_rows(window_cost, self.request_global_shape[mine], best_row[mine])
+        best_start[mine] = window_start[window, best_row[mine]]
         bound = fixed + float(np.maximum(value, 0.0).sum())
         return Evaluation(bound, value, best_row, best_start, slot_cost)
 
@@ -420,10 +478,13 @@ class Lagrangian:
         (the day caps' prices stay)."""
         _, y, z, current = best
         y, z = y.copy(), z.copy()
-        scale = STEP_SCALE
+        # the level the step aims at: below the lowest L by `delta`, which grows after a step that
+        # lowers L enough and halves after STALE_STEPS that do not
+        delta = LEVEL_SHARE * max(best[0] - target, 1e-6 * abs(target))
+        floor = 1e-7 * max(abs(best[0]), 1.0)
         stale = 0
-        for _ in range(max_steps):
-            if time.monotonic() >= until or scale < 1e-4:
+        for step_number in range(max_steps):
+            if time.monotonic() >= until or delta < floor:
                 break
             used = self.used(current)
             g_slot = self.capacity - np.bincount(used, minlength=len(self.capacity))
@@ -448,18 +509,29 @@ class Lagrangian:
                 norm = float(g_slot @ g_slot + g_group @ g_group)
             if norm <= 0:
                 break  # the best options fit: L(y) is the optimum
-            step = scale * max(current.bound - target, 1e-6 * abs(target)) / norm
+            # (never below the proposal's objective: no L is lower than that)
+            level = max(best[0] - delta, target)
+            step = max(current.bound - level, 1e-6 * abs(target)) / norm
             y = np.maximum(y - step * g_slot, 0.0)
             z = np.maximum(z - step * g_group, 0.0)
             current = self.at(y, z)
+            enough = current.bound < best[0] - SUFFICIENT * delta
             if current.bound < best[0] - 1e-9:
                 best = (current.bound, y.copy(), z.copy(), current)
-                stale = 0
+            if enough:
+                delta, stale = delta * LEVEL_GROWTH, 0
             else:
                 stale += 1
                 if stale >= STALE_STEPS:
-                    scale, stale = scale / 2, 0
+                    delta, stale = delta / 2, 0
                     y, z, current = best[1].copy(), best[2].copy(), best[3]
+            _log.debug(
+                "subgradient step %d: L = %.1f, lowest %.1f, level %.1f below it",
+                step_number,
+                current.bound,
+                best[0],
+                delta,
+            )
         return best
 
 
@@ -477,66 +549,3 @@ def _improve(
     best[requests[better]] = net[better]
     best_row[requests[better]] = row[better]
     return best, best_row
-
-
-def options_of(
-    lagrangian: Lagrangian, evaluation: Evaluation, requests: np.ndarray | None = None
-) -> list[Option]:
-    """The best options of `requests` (catalogue order; default all that have one) at `evaluation`."""
-    if requests is None:
-        requests = np.flatnonzero(np.isfinite(evaluation.value) & (evaluation.workplace >= 0))
-    return [_option_of(lagrangian, evaluation, i) for i in requests.tolist() if lagrangian.model_row[i] >= 0]
-
-
-def column_generation(
-    master: Master,
-    lagrangian: Lagrangian,
-    until: float,
-    prices: tuple[np.ndarray, np.ndarray],
-    on_round: Callable[[LpResult, float], None],
-) -> bool:
-    """Rounds of column generation priced by `lagrangian` (every request at once) until `until`. Each
-    round prices at the LP's duals and at their mean with the best prices so far (`prices`, updated when
-    that lowers the bound: smoothing, as the first LPs' duals swing far from the optimal prices); both
-    give a certified bound (the lower is passed to `on_round` with the LP), and every request's best
-    option at either worth more than its own dual joins the LP. True when none joined (the LP over
-    every option, up to the fairness and pair rows' duals, which the pricing leaves out)."""
-    m = lagrangian.m
-    known = lagrangian.model_row >= 0
-    best_y, best_z = prices
-    best_bound = lagrangian.at(best_y, best_z).bound
-    while time.monotonic() < until:
-        result = master.solve(until - time.monotonic())
-        if result is None:
-            return False
-        added = 0
-        lowest = INFINITE
-        mean = (
-            SMOOTHING * best_y + (1 - SMOOTHING) * np.maximum(result.slot_price, 0.0),
-            SMOOTHING * best_z + (1 - SMOOTHING) * np.maximum(result.group_price, 0.0),
-        )
-        for y, z in ((result.slot_price, result.group_price), mean):
-            evaluation = lagrangian.at(y, z)
-            lowest = min(lowest, evaluation.bound)
-            if evaluation.bound < best_bound:
-                best_bound, best_y, best_z = evaluation.bound, np.maximum(y, 0.0), np.maximum(z, 0.0)
-            if result.optimal:
-                gain = np.full(len(evaluation.value), -INFINITE)
-                gain[known] = evaluation.value[known] - result.request_price[lagrangian.model_row[known]]
-                new = np.flatnonzero(np.isfinite(gain) & (gain > 1e-6))
-                added += master.add(add_options(m, options_of(lagrangian, evaluation, new)))
-        on_round(result, lowest)
-        if not result.optimal:
-            return False
-        if not added:
-            return True
-    return False
-
-
-def _option_of(lagrangian: Lagrangian, evaluation: Evaluation, i: int) -> Option:
-    catalogue = lagrangian.catalogue
-    r = catalogue.requests[i]
-    w = int(evaluation.workplace[i])
-    wid, org = int(catalogue.grid.ids[w]), int(catalogue.grid.organisation[w])
-    slots = tuple(catalogue.slot_ids[s] for s in lagrangian.slots_of(evaluation, i))
-    return Option(r.id, wid, org, slots, catalogue.score(r, wid, org))

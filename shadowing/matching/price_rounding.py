@@ -16,7 +16,8 @@ import time
 import numpy as np
 
 from shadowing.matching.baseline import fill_from_catalogue, submission_order
-from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian, options_of
+from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian
+from shadowing.matching.lagrange_columns import options_of
 from shadowing.matching.model import Model, Seats, add_options
 from shadowing.matching.options import Problem
 from shadowing.matching.pricing import INFINITE

@@ -137,12 +137,14 @@ class _Table:
         day_slot[flat_rows] = -1
         day_cost[cells[first]] = cost[first]
         day_slot[cells[first]] = slots[first]
-        block = self.day_cost[rows]
+        # every row: basic slices instead of an index (no copy of the tables per level)
+        at: slice | np.ndarray = slice(None) if len(rows) == n else rows
+        block = self.day_cost[at]
         for k, valid in self.valid.items():
             total = block.copy()
             for i in range(1, k):
                 total[:, : width - i] += block[:, i:]
-            total = np.where(valid[rows], total, INFINITE)
+            total = np.where(valid[at], total, INFINITE)
             if fits_only:
                 # next_fit[k][w, t]: the first start >= t whose k days all have a free seat (width: none)
                 if k not in self.next_fit:
@@ -154,18 +156,17 @@ class _Table:
                 self.minimum[k] = np.full((self.levels, n, width), INFINITE)
                 self.argmin[k] = np.zeros((self.levels, n, width), dtype=np.int64)
             minimum, argmin = self.minimum[k], self.argmin[k]
-            minimum[0, rows] = total
-            argmin[0, rows] = np.arange(width)[None, :]
+            minimum[0, at] = total
+            argmin[0, at] = np.arange(width)[None, :]
             for j in range(1, self.levels):
                 half = 1 << (j - 1)
-                left, right = minimum[j - 1, rows], minimum[j - 1, rows][:, half:]
-                left_arg, right_arg = argmin[j - 1, rows], argmin[j - 1, rows][:, half:]
+                left, left_arg = minimum[j - 1, at], argmin[j - 1, at]
                 level, level_arg = left.copy(), left_arg.copy()
-                better = right < left[:, : width - half]
-                level[:, : width - half] = np.where(better, right, left[:, : width - half])
-                level_arg[:, : width - half] = np.where(better, right_arg, left_arg[:, : width - half])
-                minimum[j, rows] = level
-                argmin[j, rows] = level_arg
+                better = left[:, half:] < left[:, : width - half]
+                np.copyto(level[:, : width - half], left[:, half:], where=better)
+                np.copyto(level_arg[:, : width - half], left_arg[:, half:], where=better)
+                minimum[j, at] = level
+                argmin[j, at] = level_arg
 
     def cheapest(
         self, rows: np.ndarray, windows: Iterable[tuple[int, int]], k: int, day0: int

@@ -48,14 +48,14 @@ import time
 from collections.abc import Callable, Mapping
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
-from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian, column_generation, options_of
+from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian
+from shadowing.matching.lagrange_columns import column_generation, options_of
 from shadowing.matching.master import LpResult, Master
+from shadowing.matching.mip import mip_over
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
 from shadowing.matching.options import (
     REASON_ALL_FULL,
@@ -82,6 +82,9 @@ EXTRA_COLUMNS = 8
 # start); the rest is for rounding and repair.
 PATHS_SHARE = 0.15
 LP_SHARE = 0.7
+# Up to LP_FIRST_REQUESTS requests the Lagrangian bound is minimised for this share of the time limit
+# first: a bound that needs no LP round.
+SMALL_LAGRANGE_SHARE = 0.05
 # Above this many requests the Lagrangian bound is minimised directly for LAGRANGE_SHARE of the time
 # left after the floor, its prices round to a proposal for ROUNDING_SHARE of the limit (and first come,
 # first served for the rest, at most as long as the floor took), and column generation priced by it runs
@@ -115,80 +118,6 @@ class _Reporter:
 
 def _gap(bound: float, objective: float) -> float:
     return max(0.0, (bound - objective) / bound) if bound > 0 else 0.0
-
-
-def _constraints(
-    m: Model,
-    with_z: bool,
-    opts: np.ndarray | None = None,
-    slot_capacity: np.ndarray | None = None,
-    group_capacity: np.ndarray | None = None,
-) -> tuple[sp.csr_matrix, np.ndarray, sp.csr_matrix | None]:
-    """A_ub (rows: requests, slots, day caps, fairness), b_ub and A_eq (pairs) over the options `opts`
-    (default all; the rows of the other requests stay empty) with the given remaining capacities."""
-    if opts is None:
-        opts = np.arange(len(m.value))
-    n = len(opts)
-    n_req, n_slot, n_group = len(m.request_ids), len(m.capacity), len(m.group_capacity)
-    n_org = len(m.org_size) if with_z else 0
-    cols = n + (1 if with_z else 0)
-    option_request = m.option_request[opts]
-    rows_i: list[np.ndarray] = [option_request]
-    cols_i: list[np.ndarray] = [np.arange(n)]
-    vals: list[np.ndarray] = [np.ones(n)]
-    opt_slots = [m.option_slots[j] for j in opts.tolist()]
-    lengths = np.fromiter((len(t) for t in opt_slots), dtype=np.int64, count=n)
-    slot_rows = np.fromiter((s for t in opt_slots for s in t), dtype=np.int64, count=int(lengths.sum()))
-    slot_cols = np.repeat(np.arange(n), lengths)
-    rows_i.append(n_req + slot_rows)
-    cols_i.append(slot_cols)
-    vals.append(np.ones(len(slot_rows)))
-    if n_group:
-        groups = np.asarray(m.slot_group, dtype=np.int64)[slot_rows]
-        mask = groups >= 0
-        rows_i.append(n_req + n_slot + groups[mask])
-        cols_i.append(slot_cols[mask])
-        vals.append(np.ones(int(mask.sum())))
-    if with_z:
-        base = n_req + n_slot + n_group
-        org_size = np.bincount(m.request_org[np.unique(option_request)], minlength=len(m.org_size)).astype(
-            np.float64
-        )
-        rows_i.append(base + m.request_org[option_request])
-        cols_i.append(np.arange(n))
-        vals.append(-np.ones(n))
-        rows_i.append(base + np.arange(n_org))
-        cols_i.append(np.full(n_org, n))
-        vals.append(org_size)
-    a_ub = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows_i), np.concatenate(cols_i))),
-        shape=(n_req + n_slot + n_group + n_org, cols),
-    )
-    b_ub = np.concatenate(
-        [
-            np.ones(n_req),
-            np.asarray(m.capacity if slot_capacity is None else slot_capacity, dtype=float),
-            np.asarray(m.group_capacity if group_capacity is None else group_capacity, dtype=float),
-            np.zeros(n_org),
-        ]
-    )
-    pair_rows = [(r, p) for r, p in enumerate(m.partner) if 0 <= r < p]
-    a_eq = None
-    if pair_rows:
-        first = np.array([r for r, _ in pair_rows], dtype=np.int64)
-        second = np.array([p for _, p in pair_rows], dtype=np.int64)
-        row_of = np.full(n_req, -1, dtype=np.int64)
-        sign = np.zeros(n_req)
-        row_of[first] = np.arange(len(pair_rows))
-        row_of[second] = np.arange(len(pair_rows))
-        sign[first] = 1.0
-        sign[second] = -1.0
-        opt_rows = row_of[option_request]
-        mask = opt_rows >= 0
-        a_eq = sp.csr_matrix(
-            (sign[option_request][mask], (opt_rows[mask], np.arange(n)[mask])), shape=(len(pair_rows), cols)
-        )
-    return a_ub, b_ub, a_eq
 
 
 def _result(
@@ -419,6 +348,13 @@ def solve(
         # without prices.
         spread = lagrangian.evaluate(evaluation.slot_cost, 0.0, FIRST_SPREAD)
         pool = [o for e in (evaluation, spread, unpriced) for o in options_of(lagrangian, e)]
+    # Small programmes: a Lagrangian bound that does not wait for the LP (on a busy machine its first
+    # round may not finish in time), for a short slice (an evaluation takes hundredths of a second).
+    if lagrangian is not None and not large:
+        now = time.monotonic()
+        found, *_ = lagrangian.minimise(best_objective, now + SMALL_LAGRANGE_SHARE * time_limit)
+        bound = min(bound, found)
+        report("bound", placed_best(), _gap(bound, best_objective))
     # Augmenting paths from the best proposal over every option: more people placed, and the bound of
     # the slots that block the rest (where all options tie, far below the LP's first rounds).
     if unpriced_value is not None and not large:
@@ -565,36 +501,9 @@ def solve(
     if lp is not None and _gap(bound, best_objective) > gap_limit and remaining > 0.5:
         columns = np.asarray(master.columns, dtype=np.int64)
         if len(columns) <= MIP_MAX_OPTIONS:
-            mip = _mip(m, columns, gap_limit, remaining * 0.5)
+            mip = mip_over(m, columns, gap_limit, remaining * 0.5)
             if mip is not None and objective_of(m, mip)[0] > best_objective + _EPS:
                 best, best_objective, method = mip, objective_of(m, mip)[0], "mip"
     solution = _result(problem, m, best, bound, method, started, None, fcfs_placed, fcfs_objective)
     report("done", solution.placed, solution.gap)
     return solution
-
-
-def _mip(m: Model, opts: np.ndarray, gap_limit: float, seconds: float) -> list[int] | None:
-    """HiGHS MIP over the options `opts` (with the fairness term)."""
-    with_z = m.fairness_coefficient > 0
-    a_ub, b_ub, a_eq = _constraints(m, with_z, opts)
-    c = -m.value[opts]
-    integrality = np.ones(len(opts) + (1 if with_z else 0))
-    if with_z:
-        c = np.append(c, -m.fairness_coefficient)
-        integrality[-1] = 0
-    constraints = [LinearConstraint(a_ub, -np.inf, b_ub)]
-    if a_eq is not None:
-        constraints.append(LinearConstraint(a_eq, 0.0, 0.0))
-    res = milp(
-        c,
-        integrality=integrality,
-        bounds=Bounds(0.0, 1.0),
-        constraints=constraints,
-        options={"time_limit": seconds, "mip_rel_gap": gap_limit, "disp": False},
-    )
-    if res.x is None:
-        return None
-    assign = [-1] * len(m.request_ids)
-    for j in opts[np.flatnonzero(res.x[: len(opts)] > 0.5)].tolist():
-        assign[int(m.option_request[j])] = j
-    return assign

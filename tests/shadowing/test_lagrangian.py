@@ -5,14 +5,17 @@ rounding from its prices and the solve that uses them on large programmes."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowing.matching.bound import certified_bound
-from shadowing.matching.lagrange import Lagrangian, options_of
+from shadowing.matching.lagrange import Lagrangian
+from shadowing.matching.lagrange_columns import options_of
 from shadowing.matching.model import build_model
 from shadowing.matching.options import Problem, RequestSpec, SlotSpec, WorkplaceSpec
 from shadowing.matching.solver import greedy, solve
@@ -171,3 +174,39 @@ def test_prices_on_the_scarce_day_bring_the_bound_to_the_optimum() -> None:
 
     assert unpriced == 4 * 1000.5
     assert abs(bound - 2 * 1000.5) < 1.0
+
+
+def test_a_target_far_below_the_optimum_still_brings_the_bound_to_it() -> None:
+    # As above, but the proposal the steps aim at places nobody (first come, first served may be far
+    # from the optimum): the level below the lowest bound adapts instead of aiming at that proposal.
+    workplaces = [WorkplaceSpec(10 + i, 2, frozenset({1}), frozenset(), 1) for i in range(2)]
+    slots = [SlotSpec(100 + i, 10 + i, 2, day(0), 1) for i in range(2)]
+    slots += [SlotSpec(110 + i, 10 + i, 2, day(5), 5) for i in range(2)]
+    requests = [request(rid, windows=((day(0), day(0)),)) for rid in range(1, 7)]
+    problem = build(requests, workplaces, slots, fairness_weight=0.0)
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+    prices = np.zeros(len(m.capacity)), np.zeros(0)
+
+    bound, *_ = lagrangian.minimise(0.0, time.monotonic() + 5.0, *prices, max_steps=100)
+
+    assert lagrangian.at(*prices).bound == 6 * 1000.5
+    assert abs(bound - 2 * 1000.5) < 0.01
+
+
+def test_the_minimisation_logs_its_trajectory(caplog: pytest.LogCaptureFixture) -> None:
+    workplaces = [WorkplaceSpec(10 + i, 2, frozenset({1}), frozenset(), 1) for i in range(2)]
+    slots = [SlotSpec(100 + i, 10 + i, 2, day(0), 1) for i in range(2)]
+    requests = [request(rid, windows=((day(0), day(0)),)) for rid in range(1, 5)]
+    problem = build(requests, workplaces, slots, fairness_weight=0.0)
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+    prices = np.zeros(len(m.capacity)), np.zeros(0)
+
+    with caplog.at_level(logging.DEBUG, logger="shadowing.matching.lagrange"):
+        lagrangian.minimise(0.0, time.monotonic() + 5.0, *prices, max_steps=3)
+
+    steps = [r.getMessage() for r in caplog.records if r.name == "shadowing.matching.lagrange"]
+    assert len(steps) == 3
+    assert steps[0].startswith("subgradient step 0: L = ")
+    assert ", lowest " in steps[0]
