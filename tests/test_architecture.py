@@ -70,7 +70,7 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.core.notifications:_alert_coordinators": "outbox: the failed message's own programme",
     "coordinator.core.notifications:deliver_due": "outbox: periodic job over every programme",
     "shadowing.services.matching_queue:solve_matching_run": "a task: the queued run's programme, by its id",
-    "seminars.services.enrolments:booking_invites": "a task: the booked round's programme, by its id",
+    "seminars.services.enrolments:_booking_invites": "a task: the booked round's programme, by its id",
     "shadowing.services.matching_queue:notify_confirmed_run": "a task: the run's programme, by its id",
     "coordinator.core.replies:_apply": "calendar replies: the organiser mailbox holds every programme's",
     # Identifying the person is what decides the scope.

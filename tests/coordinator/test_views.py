@@ -269,9 +269,10 @@ def test_my_page_query_count_with_a_line_manager_outside_the_programme(
     client = web(person)
     client.get("/me/")
 
-    # Session, user, person, memberships; the history of shadowing, courses and focus groups; the line
-    # manager with their name in one query; the competence profile (five); the unread count.
-    with django_assert_num_queries(14):
+    # Session, user, the identity (person, memberships and unread count in one query); the history of
+    # shadowing, courses and focus groups; the line manager with their name in one query; the competence
+    # profile (five).
+    with django_assert_num_queries(12):
         response = client.get("/me/")
 
     assert response.status_code == 200
