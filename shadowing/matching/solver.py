@@ -82,9 +82,6 @@ EXTRA_COLUMNS = 8
 # start); the rest is for rounding and repair.
 PATHS_SHARE = 0.15
 LP_SHARE = 0.7
-# Up to LP_FIRST_REQUESTS requests the Lagrangian bound is minimised for this share of the time limit
-# first: a bound that needs no LP round.
-SMALL_LAGRANGE_SHARE = 0.05
 # Above this many requests the Lagrangian bound is minimised directly for LAGRANGE_SHARE of the time
 # left after the floor, its prices round to a proposal for ROUNDING_SHARE of the limit (and first come,
 # first served for the rest, at most as long as the floor took), and column generation priced by it runs
@@ -348,13 +345,6 @@ def solve(
         # without prices.
         spread = lagrangian.evaluate(evaluation.slot_cost, 0.0, FIRST_SPREAD)
         pool = [o for e in (evaluation, spread, unpriced) for o in options_of(lagrangian, e)]
-    # Small programmes: a Lagrangian bound that does not wait for the LP (on a busy machine its first
-    # round may not finish in time), for a short slice (an evaluation takes hundredths of a second).
-    if lagrangian is not None and not large:
-        now = time.monotonic()
-        found, *_ = lagrangian.minimise(best_objective, now + SMALL_LAGRANGE_SHARE * time_limit)
-        bound = min(bound, found)
-        report("bound", placed_best(), _gap(bound, best_objective))
     # Augmenting paths from the best proposal over every option: more people placed, and the bound of
     # the slots that block the rest (where all options tie, far below the LP's first rounds).
     if unpriced_value is not None and not large:
