@@ -16,11 +16,12 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core.plans import SKIP, Computed, Page
 from coordinator.core.security import AuditlogMiddleware
 from coordinator.core.spreadsheets import MAX_BYTES
 from coordinator.core.tenancy import activate_scope, deactivate_scope, restrict_to_programmes
 from coordinator.core.validators import parse_int
-from organisations.models import Programme
+from organisations.models import FORMER_MEMBER, Programme
 from organisations.permissions import Actor, actor_for
 
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -135,6 +136,23 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         context = dict(super().get_serializer_context())
         context["actor"] = getattr(self, "actor", None)
         return context
+
+
+def full_name_from(path: str) -> Computed:
+    """A list's plan hook (``coordinator.core.plans``) for a ``<path>.full_name`` field: the name written from
+    the person's columns as ``Person.full_name`` writes it (an erased person is "Former member"); the key is
+    left out where the person is missing, as DRF leaves it out."""
+
+    def write(values: tuple[object, ...], page: Page) -> object:
+        person, erased_at, first_name, last_name, username = values
+        if person is None:
+            return SKIP
+        if erased_at is not None:
+            return str(FORMER_MEMBER)
+        return f"{first_name} {last_name}".strip() or username
+
+    columns = ("", "__erased_at", "__user__first_name", "__user__last_name", "__user__username")
+    return Computed(tuple(path + column for column in columns), write)
 
 
 # --- Spreadsheet imports ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core import plans
 from organisations.access.api import SPREADSHEET_UPLOAD_BODY, ProgrammeScopedViewSet, spreadsheet_upload
 from organisations.models import PlatformRole, Programme
 from seminars import filters, permissions, serializers
@@ -34,7 +35,7 @@ from seminars.services import (
 
 
 class CompletionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ProgrammeScopedViewSet
+    plans.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ProgrammeScopedViewSet
 ):
     """Completed courses: your own; your reports'; your courses' (providers); all (coordinators).
     Providers record a passed assessment with ``POST`` and remove a mistaken completion with ``DELETE``."""
