@@ -574,7 +574,8 @@ class ListPlan:
         if not issubclass(queryset._iterable_class, ModelIterable):
             raise NotPlanned("the list's queryset does not yield model instances.")
         lookups, writer, prepares = self._bind(queryset)
-        planned = queryset.values_list(*lookups)
+        # Prefetches fill model instances, which a plan never reads (a ``Computed`` reads what it needs).
+        planned = queryset.prefetch_related(None).values_list(*lookups)
         planned._iterable_class = type(
             "PlannedRowsIterable",
             (_PlannedIterable,),
