@@ -29,7 +29,7 @@ from seminars.models import (
     RoundCost,
     Session,
 )
-from seminars.selectors import participation
+from seminars.selectors import participation, teaching
 
 
 class RelatedIdsField(serializers.ManyRelatedField):
@@ -328,9 +328,32 @@ class GroupMemberSerializer(serializers.Serializer):  # type: ignore[type-arg]
     organisation_name = serializers.CharField()
 
 
+_MEMBER_NAME = full_name_from("enrolment__person")
+
+
+def _page_members(rows: list[tuple[object, ...]], context: object) -> dict[object, list[dict[str, object]]]:
+    # The members of the page's groups in one query, written as ``DiscussionGroupSerializer`` writes them.
+    by_group: dict[object, list[dict[str, object]]] = {pk: [] for (pk,) in rows}
+    page = Page({}, None)
+    for group, enrolment, person, *name, organisation, organisation_name in teaching.member_rows(by_group):
+        by_group[group].append(
+            {
+                "enrolment": enrolment,
+                "person": person,
+                "person_name": _MEMBER_NAME.write((person, *name), page),
+                "organisation": organisation,
+                "organisation_name": organisation_name,
+            }
+        )
+    return by_group
+
+
 class DiscussionGroupSerializer(ModelSerializer):
     # Serializes groups whose members are read with ``teaching.group_members``.
     members = serializers.SerializerMethodField()
+    plan_fields = {
+        "members": Computed(("pk",), lambda values, page: page.prepared["members"][values[0]], _page_members)  # type: ignore[index]
+    }
 
     class Meta:
         model = DiscussionGroup

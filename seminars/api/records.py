@@ -90,7 +90,7 @@ class CompletionViewSet(
         )
 
 
-class DiscussionGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+class DiscussionGroupViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """Discussion groups of conference rounds: for the round's participants, its providers and the
     coordinators."""
 
@@ -123,7 +123,7 @@ class DiscussionGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
         return (
             queryset.filter(pk__in=visible)
             .prefetch_related(
-                Prefetch("members", queryset=members.order_by("enrolment__organisation__name", "pk"))
+                Prefetch("members", queryset=members.order_by(*teaching.MEMBER_LIST_ORDER))
             )
             .order_by("round_id", "number")
         )
