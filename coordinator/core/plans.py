@@ -239,6 +239,12 @@ class ComputedSpec(FieldSpec):
 
 
 @dataclass(frozen=True)
+class OmitSpec(ComputedSpec):
+    """A serializer's ``plan_omit`` hook: the names its ``to_representation`` leaves out of a row (fields
+    some readers may not see), as a function of the row's columns."""
+
+
+@dataclass(frozen=True)
 class NestedSpec(FieldSpec):
     """A nested serializer on a forward foreign key: its own plan over the key's columns; ``None`` when the
     key is empty."""
@@ -328,7 +334,9 @@ class JsonCellSpec:
 def _row_writer(
     writers: list[Writer], specs: Sequence[FieldSpec]
 ) -> Callable[[Row, Page], dict[str, object]]:
-    named = [(spec.name, writer) for spec, writer in zip(specs, writers, strict=True)]
+    pairs = list(zip(specs, writers, strict=True))
+    named = [(spec.name, writer) for spec, writer in pairs if not isinstance(spec, OmitSpec)]
+    omits = [writer for spec, writer in pairs if isinstance(spec, OmitSpec)]
 
     def write(row: Row, page: Page) -> dict[str, object]:
         written: dict[str, object] = {}
@@ -336,6 +344,9 @@ def _row_writer(
             value = writer(row, page)
             if value is not _SKIP:
                 written[name] = value
+        for omit in omits:
+            for name in omit(row, page):  # type: ignore[attr-defined]
+                written.pop(name, None)
         return written
 
     return write
@@ -407,10 +418,17 @@ def _compile_serializer(
     prefix: str,
 ) -> tuple[FieldSpec, ...]:
     kind = type(serializer)
-    if kind.to_representation is not drf_serializers.Serializer.to_representation:
-        raise NotPlanned(f"{kind.__name__} writes its rows with its own to_representation().")
-    hooks: Mapping[str, Computed] = getattr(kind, "plan_fields", {})
     specs: list[FieldSpec] = []
+    if kind.to_representation is not drf_serializers.Serializer.to_representation:
+        # Only where the class that writes its rows its own way says what it leaves out, and nothing more.
+        owner = next(klass for klass in kind.__mro__ if "to_representation" in vars(klass))
+        omit: Computed | None = vars(owner).get("plan_omit")
+        if omit is None:
+            raise NotPlanned(f"{kind.__name__} writes its rows with its own to_representation().")
+        specs.append(
+            OmitSpec("", Computed(tuple(prefix + c for c in omit.columns), omit.write, omit.prepare))
+        )
+    hooks: Mapping[str, Computed] = getattr(kind, "plan_fields", {})
     for bound in serializer._readable_fields:
         name = bound.field_name
         if name in hooks:

@@ -138,21 +138,24 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         return context
 
 
-def full_name_from(path: str) -> Computed:
-    """A list's plan hook (``coordinator.core.plans``) for a ``<path>.full_name`` field: the name written from
-    the person's columns as ``Person.full_name`` writes it (an erased person is "Former member"); the key is
-    left out where the person is missing, as DRF leaves it out."""
+def full_name_from(path: str, *, absent: object = SKIP) -> Computed:
+    """A list's plan hook (``coordinator.core.plans``) for a ``<path>.full_name`` field (``""``: the row is
+    the person): the name written from the person's columns as ``Person.full_name`` writes it (an erased
+    person is "Former member"). Where the person is missing, ``absent``: by default the key is left out, as
+    DRF leaves out a read-only field whose source breaks; ``None`` for a field with ``default=None``."""
 
     def write(values: tuple[object, ...], page: Page) -> object:
         person, erased_at, first_name, last_name, username = values
         if person is None:
-            return SKIP
+            return absent
         if erased_at is not None:
             return str(FORMER_MEMBER)
         return f"{first_name} {last_name}".strip() or username
 
-    columns = ("", "__erased_at", "__user__first_name", "__user__last_name", "__user__username")
-    return Computed(tuple(path + column for column in columns), write)
+    columns = ("erased_at", "user__first_name", "user__last_name", "user__username")
+    if not path:
+        return Computed(("pk", *columns), write)
+    return Computed((path, *(f"{path}__{column}" for column in columns)), write)
 
 
 # --- Spreadsheet imports ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coordinator.core import plans
 from coordinator.core.drf import CSVRenderer, XLSXRenderer
 from coordinator.core.schema import ErrorDetailSerializer
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
@@ -364,7 +365,7 @@ class WorkRoleViewSet(
         programmes.work_role_delete(actor=self.actor, work_role=instance)
 
 
-class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+class PersonViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """People in your programmes. Contact details are shown to colleagues and coordinators only."""
 
     model = Person

@@ -122,9 +122,7 @@ class DiscussionGroupViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, Pr
         )
         return (
             queryset.filter(pk__in=visible)
-            .prefetch_related(
-                Prefetch("members", queryset=members.order_by(*teaching.MEMBER_LIST_ORDER))
-            )
+            .prefetch_related(Prefetch("members", queryset=members.order_by(*teaching.MEMBER_LIST_ORDER)))
             .order_by("round_id", "number")
         )
 
