@@ -282,40 +282,42 @@ class RelatedRowsSpec(FieldSpec):
         if rows is None:
             raise NotPlanned(f"{self.name}: the list does not read {self.relation!r} with its rows.")
         index = binder.index(rows.attribute)
-        columns = rows.columns()
-        attnames = [column.attname for column in columns]
-        readers = [_reader(column) for column in columns]
+        cells = _cell_positions(rows)
         if not self.children:
-            pk = attnames.index(rows.queryset.model._meta.pk.attname)
+            pk = cells[rows.queryset.model._meta.pk.attname][0]
 
             def write_ids(row: Row, page: Page) -> object:
-                return [cells[pk] for cells in row[index] or ()]  # type: ignore[union-attr]
+                return [values[pk] for values in row[index] or ()]  # type: ignore[union-attr]
 
             return write_ids
-        cells_writers: list[
-            tuple[str, int, Callable[[object], object] | None, Callable[..., object] | object]
-        ] = []
+        writers: list[tuple[str, int, int | None, Callable[[object], object] | None, JsonCellSpec]] = []
         for child in self.children:
-            if child.attname not in attnames:
+            if child.path not in cells:
                 raise NotPlanned(f"{self.name}.{child.name}: the rows of {self.relation!r} lack that column.")
-            position = attnames.index(child.attname)
-            cells_writers.append((child.name, position, readers[position], child.convert))
+            position, reader = cells[child.path]
+            key = cells[child.key][0] if child.key else None
+            writers.append((child.name, position, key, reader, child))
 
         def write_rows(row: Row, page: Page) -> object:
             written = []
-            for cells in row[index] or ():  # type: ignore[union-attr]
+            for values in row[index] or ():  # type: ignore[union-attr]
                 item: dict[str, object] = {}
-                for name, position, reader, convert in cells_writers:
-                    value = cells[position]
+                for name, position, key, reader, child in writers:
+                    if key is not None and values[key] is None:
+                        absent = child.absent
+                        if absent is not _SKIP:
+                            item[name] = absent() if callable(absent) else absent
+                        continue
+                    value = values[position]
                     if value is None:
                         item[name] = None
                         continue
                     if reader is not None:
                         value = reader(value)
-                    if convert is _TIMEZONE_AWARE:
-                        item[name] = _write_datetime(value, page.timezone, drf_fields.DateTimeField())
+                    if child.convert is _TIMEZONE_AWARE:
+                        item[name] = _write_datetime(value, page.timezone, child.bound)  # type: ignore[arg-type]
                     else:
-                        item[name] = convert(value)  # type: ignore[operator]
+                        item[name] = child.convert(value)  # type: ignore[operator]
                 written.append(item)
             return written
 
@@ -323,12 +325,66 @@ class RelatedRowsSpec(FieldSpec):
 
 
 @dataclass(frozen=True)
+class RelatedColumn:
+    """A ``plan_fields`` hook for a field that lists one column of a relation read by ``with_rows`` (the
+    relation's rows in their order), e.g. a meeting's decisions' texts."""
+
+    relation: str
+    column: str
+
+
+@dataclass(frozen=True)
+class RelatedColumnSpec(FieldSpec):
+    hook: RelatedColumn
+
+    def lookups(self) -> tuple[str, ...]:
+        return (f"_rows_{self.hook.relation}",)
+
+    def bind(self, binder: _Binder) -> Writer:
+        rows = binder.rows.get(self.hook.relation)
+        if rows is None:
+            raise NotPlanned(f"{self.name}: the list does not read {self.hook.relation!r} with its rows.")
+        index = binder.index(rows.attribute)
+        position, reader = _cell_positions(rows)[self.hook.column]
+
+        def write(row: Row, page: Page) -> object:
+            cells = row[index] or ()
+            if reader is None:
+                return [values[position] for values in cells]  # type: ignore[union-attr]
+            return [None if v[position] is None else reader(v[position]) for v in cells]  # type: ignore[union-attr]
+
+        return write
+
+
+_Cells = dict[str, tuple[int, Callable[[object], object] | None]]
+
+
+def _cell_positions(rows: Rows) -> _Cells:
+    """Where each column sits in a JSON row of ``rows``, with its reader: the row's own columns by attname
+    (and by name), the joined rows' columns as ``key.attname``."""
+    columns = rows.columns()
+    cells: _Cells = {}
+    for position, column in enumerate(columns):
+        cells[column.attname] = cells[column.name] = (position, _reader(column))  # type: ignore[assignment]
+    position = len(columns)
+    for key, targets in rows.joined_columns():
+        for column in targets:
+            cells[f"{key.name}.{column.attname}"] = (position, _reader(column))  # type: ignore[assignment]
+            position += 1
+    return cells
+
+
+@dataclass(frozen=True)
 class JsonCellSpec:
-    """A field of a nested row read from the JSON row's cell of one column of the related model."""
+    """A field of a nested row, read from one cell of the JSON row (``path``: a column's attname, or
+    ``key.attname`` of a joined row, whose key ``key`` may be empty: then ``absent``, as DRF decides)."""
 
     name: str
-    attname: str
+    path: str
     convert: Callable[..., object] | object
+    bound: drf_fields.Field  # type: ignore[type-arg]
+    key: str = ""
+    absent: object = _SKIP
 
 
 def _row_writer(
@@ -428,9 +484,12 @@ def _compile_serializer(
         specs.append(
             OmitSpec("", Computed(tuple(prefix + c for c in omit.columns), omit.write, omit.prepare))
         )
-    hooks: Mapping[str, Computed] = getattr(kind, "plan_fields", {})
+    hooks: Mapping[str, Computed | RelatedColumn] = getattr(kind, "plan_fields", {})
     for bound in serializer._readable_fields:
         name = bound.field_name
+        if name in hooks and isinstance(hooks[name], RelatedColumn):
+            specs.append(RelatedColumnSpec(name, hooks[name]))  # type: ignore[arg-type]
+            continue
         if name in hooks:
             hook = hooks[name]
             specs.append(
@@ -512,23 +571,33 @@ def _compile_related_rows(
     if type(child).to_representation is not drf_serializers.Serializer.to_representation:
         raise NotPlanned(f"{type(child).__name__} writes its rows with its own to_representation().")
     related = getattr(getattr(model, attrs[0], None), "rel", None)
-    related_model = getattr(related, "related_model", None)
-    if related_model is None or getattr(getattr(child, "Meta", None), "model", None) is None:
+    child_model: type[Model] | None = getattr(related, "related_model", None)
+    if child_model is None:
         raise NotPlanned(f"{kind.__name__}.{name}: nested rows of an unknown relation.")
-    child_model: type[Model] = child.Meta.model
     cells: list[JsonCellSpec] = []
     for field_ in child._readable_fields:
+        label = f"{type(child).__name__}.{field_.field_name}"
         if isinstance(field_, drf_serializers.SerializerMethodField) or field_.source == "*":
-            raise NotPlanned(f"{type(child).__name__}.{field_.field_name}: not a column.")
-        if len(field_.source_attrs) != 1:
-            raise NotPlanned(f"{type(child).__name__}.{field_.field_name}: a column of a joined row.")
+            raise NotPlanned(f"{label}: not a column.")
+        source = field_.source_attrs
+        if len(source) > 2:
+            raise NotPlanned(f"{label}: a column further than one key away.")
         try:
-            column = child_model._meta.get_field(field_.source_attrs[0])
+            column = child_model._meta.get_field(source[0])
         except FieldDoesNotExist:
-            raise NotPlanned(f"{type(child).__name__}.{field_.field_name}: not a column.") from None
+            raise NotPlanned(f"{label}: not a column.") from None
         if not getattr(column, "concrete", False) or column.many_to_many:
-            raise NotPlanned(f"{type(child).__name__}.{field_.field_name}: not a column.")
-        cells.append(JsonCellSpec(field_.field_name, column.attname, _converter(field_)))  # type: ignore[attr-defined]
+            raise NotPlanned(f"{label}: not a column.")
+        convert = _converter(field_)
+        if len(source) == 1:
+            cells.append(JsonCellSpec(field_.field_name, column.attname, convert, field_))
+            continue
+        if not isinstance(column, (ForeignKey, OneToOneField)):
+            raise NotPlanned(f"{label}: {source[0]!r} is not a foreign key.")
+        target = column.related_model._meta.get_field(source[1])  # type: ignore[union-attr]
+        absent = _absent(field_) if column.null else _SKIP
+        path = f"{column.name}.{target.attname}"  # type: ignore[union-attr]
+        cells.append(JsonCellSpec(field_.field_name, path, convert, field_, column.attname, absent))
     return RelatedRowsSpec(name, attrs[0], tuple(cells))
 
 
