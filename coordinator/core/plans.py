@@ -117,6 +117,14 @@ def _write_datetime(value: object, zone: tzinfo | None, bound: drf_fields.DateTi
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+def write_datetime(value: object, page: Page) -> object:
+    """A date-time as ``serializers.DateTimeField()`` writes it (``None`` stays ``None``), in the page's zone:
+    for a ``Computed`` hook that writes nested rows of its own."""
+    return None if value is None else _write_datetime(value, page.timezone, _DATETIME)
+
+
+_DATETIME = drf_fields.DateTimeField()
+
 # Per ``to_representation`` function: the converter of a field of that kind, given the bound field.
 _CONVERTERS: dict[Callable[..., object], Callable[[Any], object]] = {
     drf_fields.CharField.to_representation: lambda bound: _text,
@@ -651,7 +659,8 @@ class ListPlan:
             lookups = self.lookups()
             binder = _Binder(lookups, queryset)
             writers = [spec.bind(binder) for spec in self.specs]
-            bound = (lookups, _row_writer(writers, self.specs), binder.prepares)
+            selected = [_selectable(queryset.model, lookup) for lookup in lookups]
+            bound = (selected, _row_writer(writers, self.specs), binder.prepares)
             self._bound[key] = bound
         return bound
 
@@ -669,6 +678,28 @@ class ListPlan:
             {"width": len(lookups), "writer": staticmethod(writer), "prepares": prepares, "context": context},
         )
         return planned
+
+
+def _selectable(model: type[Model], lookup: str) -> str:
+    """``lookup`` as the plan selects it: a foreign key by its column (``group_id``, ``request__requester_id``)
+    so that the list's ``order_by("group")`` still follows the related model's ordering (an ordering by
+    a name the values select would sort by that selected column instead)."""
+    parts = lookup.split("__")
+    current = model
+    for position, part in enumerate(parts):
+        try:
+            model_field = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            return lookup
+        if position == len(parts) - 1:
+            if isinstance(model_field, (ForeignKey, OneToOneField)) and model_field.concrete:
+                parts[position] = model_field.attname
+            return "__".join(parts)
+        related = getattr(model_field, "related_model", None)
+        if related is None:
+            return lookup
+        current = related
+    return lookup
 
 
 class _PlannedIterable(ValuesListIterable):
