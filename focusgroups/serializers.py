@@ -73,6 +73,7 @@ class FocusGroupSerializer(StrictModelSerializer):
     convener = ScopedPrimaryKeyRelatedField(model=Person, required=False, allow_null=True)
     convener_name = serializers.SerializerMethodField()
     member_count = serializers.IntegerField(read_only=True, default=0)
+    plan_fields = {"convener_name": full_name_from("convener", absent="")}
 
     class Meta:
         model = FocusGroup
@@ -109,6 +110,10 @@ class MembershipSerializer(StrictModelSerializer):
     person = ScopedPrimaryKeyRelatedField(model=Person)
     person_name = serializers.SerializerMethodField()
     organisation_name = serializers.SerializerMethodField()
+    plan_fields = {
+        "person_name": full_name_from("person", absent=""),
+        "organisation_name": Computed(("organisation__name",), lambda values, page: values[0]),
+    }
 
     class Meta:
         model = GroupMembership
@@ -298,6 +303,7 @@ class ActionSerializer(StrictModelSerializer):
     meeting = ScopedPrimaryKeyRelatedField(model=Meeting, required=False, allow_null=True)
     organisation = ScopedPrimaryKeyRelatedField(model=Organisation, required=False)
     owner_name = serializers.SerializerMethodField()
+    plan_fields = {"owner_name": full_name_from("owner", absent="")}
 
     class Meta:
         model = ActionItem

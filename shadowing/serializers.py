@@ -107,6 +107,9 @@ class SlotSerializer(StrictModelSerializer):
         model=Workplace, help_text=_("The workplace (set on creation only).")
     )
     free = serializers.IntegerField(read_only=True)
+    plan_fields = {
+        "free": Computed(("capacity", "booked"), lambda values, page: Slot.free_of(*values)),  # type: ignore[arg-type]
+    }
     on_day_off = serializers.BooleanField(
         write_only=True,
         required=False,

@@ -681,9 +681,9 @@ class ListPlan:
 
 
 def _selectable(model: type[Model], lookup: str) -> str:
-    """``lookup`` as the plan selects it: a foreign key by its column (``group_id``, ``request__requester_id``)
-    so that the list's ``order_by("group")`` still follows the related model's ordering (an ordering by
-    a name the values select would sort by that selected column instead)."""
+    """``lookup`` as the plan selects it: a foreign key by its column (``group_id``,
+    ``request__requester_id``), so that the list's ``order_by("group")`` still follows the related model's
+    ordering (an ordering by a name the values select sorts by that selected column instead)."""
     parts = lookup.split("__")
     current = model
     for position, part in enumerate(parts):

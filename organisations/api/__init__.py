@@ -86,7 +86,7 @@ from organisations.services import (
 
 
 class ProgrammeViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ProgrammeScopedViewSet
+    plans.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ProgrammeScopedViewSet
 ):
     """The programmes you take part in. Programme admins may change settings and funders, archive the
     programme, invite agencies and read the agency directory; platform administrators start programmes."""
@@ -195,7 +195,7 @@ class ProgrammeViewSet(
 
 
 class OrganisationViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -298,7 +298,7 @@ class OrganisationViewSet(
 
 
 class UnitViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -334,7 +334,7 @@ class UnitViewSet(
 
 
 class WorkRoleViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -502,7 +502,7 @@ def people_file(headers: list[str], rows: list[list[object]], *, kind: str, name
     return response
 
 
-class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+class InvitationViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """Invitations to set a password: send, resend and withdraw (programme admins; organisation admins for
     their own organisation's people)."""
 

@@ -193,7 +193,7 @@ class RoundViewSet(
 
 
 class SessionViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

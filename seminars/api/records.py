@@ -128,7 +128,7 @@ class DiscussionGroupViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, Pr
 
 
 class CostViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

@@ -59,7 +59,7 @@ class IsCoordinator(BasePermission):
 
 
 class WorkplaceViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -119,7 +119,7 @@ class WorkplaceViewSet(
 
 
 class SlotViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -312,7 +312,7 @@ class ShadowingRequestViewSet(
 
 
 class TopicViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -525,7 +525,7 @@ class PlacementViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, Programm
 
 
 class ReflectionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
+    plans.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
 ):
     """What shadowers learned: your own, your reports' (line managers), all (coordinators). The shadower
     writes it once the visit is recorded."""
@@ -544,7 +544,7 @@ class ReflectionViewSet(
 
 
 class HostFeedbackViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
+    plans.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
 ):
     """The hosts' feedback on visits: on your own visits, on your workplace's (hosts), all (coordinators).
     The host writes it after the visit; writing again corrects it."""
