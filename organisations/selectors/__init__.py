@@ -94,7 +94,11 @@ def people_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[Person]:
     # Each membership's roles come in the memberships' own query (``role_names``), not in one more. They land
     # in a plain list (``visible_memberships``, read by ``permissions.memberships_of``): kept behind
     # ``person.memberships``, Django would build and copy a filtered queryset for every person of the page.
-    memberships = visible_memberships(actor)
+    memberships = (
+        visible_memberships(actor)
+        .select_related("work_role")
+        .annotate(role_names=JoinedText("role_assignments__role"))
+    )
     if shown_only:
         memberships = memberships.only("person", "programme", "work_role__name", "is_active")
     people = Person.objects.select_related("user", "organisation", "unit", "line_manager__user")
@@ -104,13 +108,9 @@ def people_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[Person]:
 
 
 def visible_memberships(actor: Actor) -> QuerySet[Membership]:
-    """The memberships a list of people shows with each person: those in the actor's programmes, with their
-    role at work and their roles (``role_names``) in the same query."""
-    return (
-        Membership.objects.filter(programme_id__in=actor.programme_ids)
-        .select_related("work_role")
-        .annotate(role_names=JoinedText("role_assignments__role"))
-    )
+    """The memberships a list of people shows with each person: those in the actor's programmes, in the
+    order of their programmes' names."""
+    return Membership.objects.filter(programme_id__in=actor.programme_ids).order_by("programme__name", "pk")
 
 
 def membership_rows(actor: Actor, person_ids: Iterable[int]) -> dict[int, list[tuple[object, ...]]]:
@@ -120,10 +120,11 @@ def membership_rows(actor: Actor, person_ids: Iterable[int]) -> dict[int, list[t
     rows = (
         visible_memberships(actor)
         .filter(person_id__in=list(by_person))
-        .values_list("person", "programme", "work_role", "work_role__name", "is_active", "role_names")
+        .values_list("person", "programme", "work_role", "work_role__name", "is_active", "pk")
+        .annotate(role_names=JoinedText("role_assignments__role"))
     )
-    for person, *membership in rows:
-        by_person[person].append(tuple(membership))
+    for person, programme, work_role, work_role_name, is_active, _pk, role_names in rows:
+        by_person[person].append((programme, work_role, work_role_name, is_active, role_names))
     return by_person
 
 
