@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coordinator.core.aggregates import split_joined
-from coordinator.core.plans import Computed, Page
+from coordinator.core.plans import Computed
 from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField, full_name_from
 from organisations.models import (
@@ -32,13 +31,8 @@ from organisations.models import (
     WorkRole,
     validate_language_codes,
 )
-from organisations.permissions import (
-    Actor,
-    can_see_contact_details,
-    memberships_of,
-    sees_contact_details_of,
-)
-from organisations.selectors import membership_rows
+from organisations.permissions import can_see_contact_details, memberships_of
+from organisations.selectors import people_plan
 
 
 class FunderSerializer(StrictModelSerializer):
@@ -265,44 +259,6 @@ class ProgrammeMembershipSerializer(serializers.Serializer):  # type: ignore[typ
     roles = serializers.ListField(child=serializers.ChoiceField(choices=PlatformRole.choices))
 
 
-CONTACT_FIELDS = ("email", "phone", "line_manager", "line_manager_name", "languages")
-
-
-def _page_memberships(rows: list[tuple[object, ...]], context: Mapping[str, object]) -> object:
-    actor = context.get("actor")
-    return membership_rows(actor, [pk for (pk,) in rows]) if isinstance(actor, Actor) else {}  # type: ignore[misc]
-
-
-def _programmes(page: Page, person: object) -> list[dict[str, object]]:
-    # As ``PersonSerializer.get_programmes`` writes the memberships of one person.
-    actor = page.context.get("actor")
-    visible = actor.programme_ids if isinstance(actor, Actor) else frozenset()
-    return [
-        {
-            "programme": programme,
-            "work_role": work_role,
-            "work_role_name": work_role_name,
-            "roles": split_joined(role_names),  # type: ignore[arg-type]
-        }
-        for programme, work_role, work_role_name, is_active, role_names in page.prepared["programmes"].get(  # type: ignore[attr-defined]
-            person, ()
-        )
-        if programme in visible and is_active
-    ]
-
-
-def _omitted(page: Page, person: object, organisation: object) -> tuple[str, ...]:
-    actor = page.context.get("actor")
-    memberships = page.prepared["programmes"].get(person, ())  # type: ignore[attr-defined]
-    if isinstance(actor, Actor) and sees_contact_details_of(
-        actor,
-        organisation,
-        lambda: {programme for programme, *_rest in memberships},  # type: ignore[arg-type]
-    ):
-        return ()
-    return PersonSerializer.omitted_for_some_readers
-
-
 class PersonSerializer(ModelSerializer):
     """A person as another member sees them; contact details only where the viewer may see them."""
 
@@ -317,15 +273,15 @@ class PersonSerializer(ModelSerializer):
     )
     programmes = serializers.SerializerMethodField()
     # Left out where the reader may not see them (documented as optional in the API schema).
-    omitted_for_some_readers = CONTACT_FIELDS + ("preferred_language",)
+    omitted_for_some_readers = people_plan.CONTACT_FIELDS_AND_LANGUAGE
     # The list's plan (``coordinator.core.plans``): the names from their columns, the memberships of the
     # page's people in one query of values, and the contact fields left out as ``to_representation`` does.
     plan_fields = {
         "full_name": full_name_from(""),
         "line_manager_name": full_name_from("line_manager", absent=None),
-        "programmes": Computed(("pk",), lambda values, page: _programmes(page, values[0]), _page_memberships),
+        "programmes": Computed(("pk",), people_plan.programmes, people_plan.page_memberships),
     }
-    plan_omit = Computed(("pk", "organisation"), lambda values, page: _omitted(page, *values))
+    plan_omit = Computed(("pk", "organisation"), people_plan.omitted)
 
     class Meta:
         model = Person

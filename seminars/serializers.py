@@ -46,7 +46,7 @@ class RelatedIdsField(serializers.ManyRelatedField):
     def plan_spec(self) -> AnnotationSpec:
         """For a list's plan: the ids from the ``<source>_ids`` column (a list without it stays on DRF's
         path, which reads the relation)."""
-        return AnnotationSpec(self.field_name, f"{self.source}_ids", _first_cells, self)
+        return AnnotationSpec(str(self.field_name), f"{self.source}_ids", _first_cells, self)
 
 
 def _first_cells(rows: list[list[object]]) -> list[object]:

@@ -370,7 +370,7 @@ class UnplacedSerializer(serializers.Serializer):  # type: ignore[type-arg]
     reason_text = serializers.CharField()
 
 
-def _unplaced(unplaced: dict[str, str]) -> list[dict[str, Any]]:
+def _unplaced(unplaced: dict[str, str]) -> list[dict[str, object]]:
     from shadowing.services.matching_runs import reason_text
 
     return [
@@ -380,7 +380,7 @@ def _unplaced(unplaced: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def _page_run_placements(
-    rows: list[tuple[object, ...]], context: Mapping[str, Any]
+    rows: list[tuple[object, ...]], context: Mapping[str, object]
 ) -> dict[object, list[object]]:
     # The proposals of the page's runs, read and written by the placement list's own plan in one query.
     from shadowing.selectors import with_placement_joins

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
+from rest_framework import ISO_8601
 from rest_framework import fields as drf_fields
 from rest_framework.settings import api_settings
 
@@ -36,7 +36,7 @@ class Computed:
 
     columns: tuple[str, ...]
     write: Callable[[tuple[object, ...], Page], object]
-    prepare: Callable[[list[tuple[object, ...]], Mapping[str, Any]], object] | None = None
+    prepare: Callable[[list[tuple[object, ...]], Mapping[str, object]], object] | None = None
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Page:
     """What the writers of one page share: the serializer context, the active time zone (looked up once per
     page), and what each ``Computed.prepare`` returned."""
 
-    context: Mapping[str, Any]
+    context: Mapping[str, object]
     timezone: tzinfo | None
     prepared: dict[str, object] = field(default_factory=dict)
 
@@ -53,6 +53,7 @@ class PlannedRow(dict[str, object]):
     """A written row; carries the list's total when the paginator read it beside the row."""
 
     __slots__ = ("_rows_in_list",)
+    _rows_in_list: object
 
 
 # --- Converters: how DRF writes a non-null value of each kind of field -------------------------------------
@@ -75,7 +76,7 @@ _TIMEZONE_AWARE = object()  # marks the converter that takes the page's time zon
 
 def _datetime_converter(bound: drf_fields.DateTimeField) -> Callable[..., object] | object:
     output_format = getattr(bound, "format", api_settings.DATETIME_FORMAT)
-    if hasattr(bound, "timezone") or output_format is None or output_format.lower() != drf_fields.ISO_8601:
+    if hasattr(bound, "timezone") or output_format is None or output_format.lower() != ISO_8601:
         return bound.to_representation
     return _TIMEZONE_AWARE
 
@@ -83,7 +84,7 @@ def _datetime_converter(bound: drf_fields.DateTimeField) -> Callable[..., object
 def _write_datetime(value: object, zone: tzinfo | None, bound: drf_fields.DateTimeField) -> object:
     # DateTimeField.to_representation with its zone looked up once per page instead of once per value.
     if zone is None or not isinstance(value, datetime) or not timezone.is_aware(value):
-        return bound.to_representation(value)
+        return bound.to_representation(value)  # type: ignore[arg-type]
     text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
@@ -97,7 +98,7 @@ def write_datetime(value: object, page: Page) -> object:
 _DATETIME = drf_fields.DateTimeField()
 
 # Per ``to_representation`` function: the converter of a field of that kind, given the bound field.
-_CONVERTERS: dict[Callable[..., object], Callable[[Any], object]] = {
+_CONVERTERS: dict[Callable[..., object], Callable[..., object]] = {
     drf_fields.CharField.to_representation: lambda bound: _text,
     drf_fields.IntegerField.to_representation: lambda bound: _integer,
     drf_fields.BigIntegerField.to_representation: lambda bound: (
@@ -266,7 +267,7 @@ class RelatedRowsSpec(FieldSpec):
             pk = cells[rows.queryset.model._meta.pk.attname][0]
 
             def write_ids(row: Row, page: Page) -> object:
-                return [values[pk] for values in row[index] or ()]  # type: ignore[union-attr]
+                return [values[pk] for values in row[index] or ()]  # type: ignore[attr-defined]
 
             return write_ids
         writers: list[tuple[str, int, int | None, Callable[[object], object] | None, JsonCellSpec]] = []
@@ -279,7 +280,7 @@ class RelatedRowsSpec(FieldSpec):
 
         def write_rows(row: Row, page: Page) -> object:
             written = []
-            for values in row[index] or ():  # type: ignore[union-attr]
+            for values in row[index] or ():  # type: ignore[attr-defined]
                 item: dict[str, object] = {}
                 for name, position, key, reader, child in writers:
                     if key is not None and values[key] is None:
@@ -327,10 +328,10 @@ class RelatedColumnSpec(FieldSpec):
         position, reader = _cell_positions(rows)[self.hook.column]
 
         def write(row: Row, page: Page) -> object:
-            cells = row[index] or ()
+            cells: list[list[object]] = row[index] or []  # type: ignore[assignment]
             if reader is None:
-                return [values[position] for values in cells]  # type: ignore[union-attr]
-            return [None if v[position] is None else reader(v[position]) for v in cells]  # type: ignore[union-attr]
+                return [values[position] for values in cells]
+            return [None if v[position] is None else reader(v[position]) for v in cells]
 
         return write
 
@@ -390,7 +391,7 @@ def _row_writer(
 class _Binder:
     """Positions of the lookups of one plan in one list's row, and that list's annotations and rows."""
 
-    def __init__(self, lookups: list[str], queryset: QuerySet[Any]) -> None:
+    def __init__(self, lookups: list[str], queryset: QuerySet[Model]) -> None:
         self.positions = {lookup: position for position, lookup in enumerate(lookups)}
         self.annotations = set(queryset.query.annotations)
         self.rows: dict[str, Rows] = {

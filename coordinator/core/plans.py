@@ -27,7 +27,7 @@ import logging
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -129,7 +129,7 @@ def _path(model: type[Model], attrs: Sequence[str], prefix: str) -> tuple[str, t
         if not getattr(model_field, "concrete", False) or model_field.many_to_many:
             raise NotPlanned(f"{'.'.join(attrs)}: {attr!r} is not a column of {current._meta.label}.")
         if last:
-            steps.append(attr if attr == model_field.attname else model_field.name)
+            steps.append(attr if attr == getattr(model_field, "attname", None) else model_field.name)
             break
         if not isinstance(model_field, (ForeignKey, OneToOneField)):
             raise NotPlanned(f"{'.'.join(attrs)}: {attr!r} is not a foreign key.")
@@ -158,12 +158,12 @@ def _compile_serializer(
         )
     hooks: Mapping[str, Computed | RelatedColumn] = getattr(kind, "plan_fields", {})
     for bound in serializer._readable_fields:
-        name = bound.field_name
-        if name in hooks and isinstance(hooks[name], RelatedColumn):
-            specs.append(RelatedColumnSpec(name, hooks[name]))  # type: ignore[arg-type]
+        name = str(bound.field_name)
+        hook = hooks.get(name)
+        if isinstance(hook, RelatedColumn):
+            specs.append(RelatedColumnSpec(name, hook))
             continue
-        if name in hooks:
-            hook = hooks[name]
+        if hook is not None:
             specs.append(
                 ComputedSpec(
                     name, Computed(tuple(prefix + c for c in hook.columns), hook.write, hook.prepare)
@@ -240,14 +240,14 @@ def _compile_related_rows(
         or type(bound).to_representation is not drf_serializers.ListSerializer.to_representation
     ):
         raise NotPlanned(f"{kind.__name__}.{name}: nested rows not of the row's own relation.")
-    if type(child).to_representation is not drf_serializers.Serializer.to_representation:
+    if type(child).to_representation is not drf_serializers.Serializer.to_representation:  # type: ignore[union-attr]
         raise NotPlanned(f"{type(child).__name__} writes its rows with its own to_representation().")
     related = getattr(getattr(model, attrs[0], None), "rel", None)
     child_model: type[Model] | None = getattr(related, "related_model", None)
     if child_model is None:
         raise NotPlanned(f"{kind.__name__}.{name}: nested rows of an unknown relation.")
     cells: list[JsonCellSpec] = []
-    for field_ in child._readable_fields:
+    for field_ in child._readable_fields:  # type: ignore[union-attr]
         label = f"{type(child).__name__}.{field_.field_name}"
         if isinstance(field_, drf_serializers.SerializerMethodField) or field_.source == "*":
             raise NotPlanned(f"{label}: not a column.")
@@ -262,7 +262,7 @@ def _compile_related_rows(
             raise NotPlanned(f"{label}: not a column.")
         convert = _converter(field_)
         if len(source) == 1:
-            cells.append(JsonCellSpec(field_.field_name, column.attname, convert, field_))
+            cells.append(JsonCellSpec(field_.field_name, column.attname, convert, field_))  # type: ignore[union-attr]
             continue
         if not isinstance(column, (ForeignKey, OneToOneField)):
             raise NotPlanned(f"{label}: {source[0]!r} is not a foreign key.")
@@ -296,7 +296,7 @@ class ListPlan:
                 seen.setdefault(lookup, None)
         return list(seen)
 
-    def _bind(self, queryset: QuerySet[Any]) -> _Bound:
+    def _bind(self, queryset: QuerySet[Model]) -> _Bound:
         rows = getattr(queryset._iterable_class, "rows", ())
         key = (
             queryset.model,
@@ -313,7 +313,7 @@ class ListPlan:
             self._bound[key] = bound
         return bound
 
-    def rows(self, queryset: QuerySet[Any], context: Mapping[str, Any]) -> QuerySet[Any]:
+    def rows(self, queryset: QuerySet[Model], context: Mapping[str, object]) -> QuerySet[Model, PlannedRow]:
         """The queryset's rows as this plan writes them (a queryset still: the paginator slices and counts
         it as any other). Raises ``NotPlanned`` when the queryset lacks a column the plan reads."""
         if not issubclass(queryset._iterable_class, ModelIterable):
@@ -351,18 +351,18 @@ def _selectable(model: type[Model], lookup: str) -> str:
     return lookup
 
 
-class _PlannedIterable(ValuesListIterable):
+class _PlannedIterable(ValuesListIterable):  # type: ignore[type-arg]
     width: ClassVar[int]
     writer: ClassVar[Callable[[Row, Page], dict[str, object]]]
     prepares: ClassVar[list[tuple[str, list[int], Callable[..., object]]]]
-    context: ClassVar[Mapping[str, Any]]
+    context: ClassVar[Mapping[str, object]]
 
     def __iter__(self) -> Iterator[PlannedRow]:  # type: ignore[override]
         fetched = list(super().__iter__())
         page = Page(self.context, timezone.get_current_timezone())
         for name, indexes, prepare in self.prepares:
             page.prepared[name] = prepare([tuple(row[i] for i in indexes) for row in fetched], self.context)
-        width, writer = self.width, self.writer
+        width, writer = self.width, type(self).writer
         for row in fetched:
             written = PlannedRow(writer(row, page))
             if len(row) > width:
@@ -397,7 +397,7 @@ class ListModelMixin(mixins.ListModelMixin):
     """DRF's list, with the page read as tuples and written by the serializer's plan (``plan_for``). A
     list whose serializer or queryset has no plan is DRF's list as before; the reason is logged."""
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
         try:
             if not settings.API_LIST_PLANS:

@@ -141,7 +141,7 @@ def group_members() -> QuerySet[DiscussionGroupMember]:
 MEMBER_LIST_ORDER = ("enrolment__organisation__name", "pk")
 
 
-def member_rows(group_ids: Iterable[int]) -> list[tuple[object, ...]]:
+def member_rows(group_ids: Iterable[object]) -> list[tuple[object, ...]]:
     """The members of these groups as the group list shows them, in its order, as values: group, booking,
     person, the person's name columns (erased, first and last name, username), organisation and its name."""
     return list(

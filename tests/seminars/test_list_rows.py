@@ -55,9 +55,7 @@ def built_for_two_more_rows(client: Any, path: str, add_two_rows: Callable[[], N
 
 
 @pytest.mark.parametrize("path", ["enrolments", "waitlist"])
-def test_enrolment_lists_build_no_instance_per_row(
-    api, round_, people_a, coordinator, path
-):
+def test_enrolment_lists_build_no_instance_per_row(api, round_, people_a, coordinator, path):
     first, *others = people_a(3)
     make_enrolment(round_, first, status=S.WAITING)
     client = api(coordinator)
