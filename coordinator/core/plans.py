@@ -287,7 +287,7 @@ class ListPlan:
 
     serializer_class: type
     specs: tuple[FieldSpec, ...]
-    _bound: dict[tuple[object, ...], _Bound] = field(default_factory=dict)
+    _bound: dict[tuple[object, ...], _Bound | NotPlanned] = field(default_factory=dict)
 
     def lookups(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -307,10 +307,16 @@ class ListPlan:
         if bound is None:
             lookups = self.lookups()
             binder = _Binder(lookups, queryset)
-            writers = [spec.bind(binder) for spec in self.specs]
-            selected = [_selectable(queryset.model, lookup) for lookup in lookups]
-            bound = (selected, _row_writer(writers, self.specs), binder.prepares)
+            try:
+                writers = [spec.bind(binder) for spec in self.specs]
+            except NotPlanned as reason:
+                bound = reason  # the same queryset shape lacks the same column next time too
+            else:
+                selected = [_selectable(queryset.model, lookup) for lookup in lookups]
+                bound = (selected, _row_writer(writers, self.specs), binder.prepares)
             self._bound[key] = bound
+        if isinstance(bound, NotPlanned):
+            raise NotPlanned(str(bound))
         return bound
 
     def rows(self, queryset: QuerySet[Model], context: Mapping[str, object]) -> QuerySet[Model, PlannedRow]:
@@ -389,7 +395,7 @@ def plan_for(serializer_class: type) -> ListPlan:
             plan = NotPlanned(f"{serializer_class.__name__}: {missing}")
         _PLANS[serializer_class] = plan
     if isinstance(plan, NotPlanned):
-        raise plan
+        raise NotPlanned(str(plan))  # a fresh one: a kept exception would gather every traceback
     return plan
 
 
