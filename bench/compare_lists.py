@@ -9,7 +9,8 @@ reuse it, so both runs read the same rows, ids and times. For a coordinator and 
 demo programmes (``--user`` to choose others), every list route of the URL resolver is read at its default
 page, at ``page_size=200``, with a filter-free ordering and in Danish, and every row of it through its
 detail route; without a token too. Each answer's status, content type and body are kept; ``--check``
-prints every answer that differs and exits 1 if any does.
+prints every answer that differs and exits 1 if any does (``--only /api/v1/seminars/`` checks only
+those lists).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def setup_django(database: Path) -> None:
         call_command("seed_demo", "--quiet")
 
 
-def answers(users: list[str]) -> dict[str, list[object]]:
+def answers(users: list[str], only: tuple[str, ...] = ()) -> dict[str, list[object]]:
     from django.contrib.auth.models import User
     from django.test import Client
     from profile_lists import list_paths  # type: ignore[import-not-found]
@@ -65,7 +66,7 @@ def answers(users: list[str]) -> dict[str, list[object]]:
         found[key] = [response.status_code, response.get("Content-Type", ""), response.content.decode()]
         return response
 
-    paths = list_paths()
+    paths = [path for path in list_paths() if path.startswith(only)]
     for path in paths:
         get(Client(), f"anonymous {path}", path)
     for username in users:
@@ -91,17 +92,25 @@ def main() -> None:
     )
     parser.add_argument("--database", type=Path, required=True)
     parser.add_argument("--user", action="append", default=[])
+    parser.add_argument(
+        "--only", action="append", default=[], help="--check only lists whose path starts so (repeatable)"
+    )
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--save", type=Path)
     action.add_argument("--check", type=Path)
     args = parser.parse_args()
     setup_django(args.database.resolve())
-    found = answers(args.user or USERS)
+    only = tuple(args.only) or ("/",)
+    found = answers(args.user or USERS, only)
     if args.save:
         args.save.write_text(json.dumps(found, ensure_ascii=False, indent=0))
         print(f"{len(found)} answers saved to {args.save}")
         return
-    saved = json.loads(args.check.read_text())
+    saved = {
+        key: value
+        for key, value in json.loads(args.check.read_text()).items()
+        if key.split(" ")[1].startswith(only)
+    }
     differ = sorted(key for key in saved.keys() | found.keys() if saved.get(key) != found.get(key))
     for key in differ:
         print(f"DIFFERS {key}\n  before: {str(saved.get(key))[:400]}\n  after:  {str(found.get(key))[:400]}")

@@ -316,6 +316,9 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# API list pages read as values and written by their serializers' plans (coordinator.core.plans); off:
+# DRF's model instances and field-by-field loop, with the same answers (for comparison and as a fallback).
+API_LIST_PLANS = env_bool("API_LIST_PLANS", True)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Samverkan API",
     "DESCRIPTION": "Cross-agency collaboration and job shadowing: programmes, organisations, shadowing, "

@@ -20,6 +20,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core import plans
 from coordinator.core.exceptions import Conflict
 from coordinator.core.rows import Rows, with_rows
 from focusgroups import filters, permissions, selectors, serializers
@@ -42,7 +43,7 @@ _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 
 
 class FocusGroupViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -83,7 +84,7 @@ class FocusGroupViewSet(
 
 
 class MembershipViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -140,7 +141,7 @@ MINUTES_IF_MATCH = OpenApiParameter(
 
 
 class MeetingViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -258,7 +259,7 @@ IF_MATCH = OpenApiParameter(
 
 
 class NoteViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -427,7 +428,7 @@ class NoteViewSet(
 
 
 class ActionViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -467,7 +468,7 @@ class ActionViewSet(
 
 
 class ConceptViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -498,7 +499,7 @@ class ConceptViewSet(
                 Prefetch(
                     "comments",
                     queryset=ConceptComment.objects.annotate(**serializers.name_columns("author")).order_by(
-                        "created_at", "pk"
+                        *serializers.COMMENT_ORDER
                     ),
                 ),
             )

@@ -6,12 +6,14 @@ Writes go through ``focusgroups.services``; these serializers only parse and val
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import F, Model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from coordinator.core.plans import Computed, Page, RelatedColumn, write_datetime
 from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from focusgroups.models import (
     NOTE_BODY_MAX_LENGTH,
@@ -25,8 +27,11 @@ from focusgroups.models import (
     Note,
     NoteVersion,
 )
-from organisations.access.api import ScopedPrimaryKeyRelatedField
+from organisations.access.api import ScopedPrimaryKeyRelatedField, full_name_from
 from organisations.models import FORMER_MEMBER, Organisation, Person, Programme
+
+# The order of a concept's comments in the glossary.
+COMMENT_ORDER = ("created_at", "pk")
 
 
 def _name(person: Person | None) -> str:
@@ -68,6 +73,7 @@ class FocusGroupSerializer(StrictModelSerializer):
     convener = ScopedPrimaryKeyRelatedField(model=Person, required=False, allow_null=True)
     convener_name = serializers.SerializerMethodField()
     member_count = serializers.IntegerField(read_only=True, default=0)
+    plan_fields = {"convener_name": full_name_from("convener", absent="")}
 
     class Meta:
         model = FocusGroup
@@ -104,6 +110,10 @@ class MembershipSerializer(StrictModelSerializer):
     person = ScopedPrimaryKeyRelatedField(model=Person)
     person_name = serializers.SerializerMethodField()
     organisation_name = serializers.SerializerMethodField()
+    plan_fields = {
+        "person_name": full_name_from("person", absent=""),
+        "organisation_name": Computed(("organisation__name",), lambda values, page: values[0]),
+    }
 
     class Meta:
         model = GroupMembership
@@ -154,6 +164,19 @@ class MeetingSerializer(StrictModelSerializer):
     minutes = serializers.CharField(read_only=True)
     minutes_note = serializers.SerializerMethodField()
     minutes_version = serializers.SerializerMethodField()
+    # The list's plan (``coordinator.core.plans``): the minutes from the joined note's columns.
+    plan_fields = {
+        "decisions": RelatedColumn("decisions", "text"),
+        "minutes": Computed(
+            ("minutes_note__pk", "minutes_note__body"),
+            lambda values, page: values[1] if values[0] is not None else "",
+        ),
+        "minutes_note": Computed(("minutes_note__pk",), lambda values, page: values[0]),
+        "minutes_version": Computed(
+            ("minutes_note__pk", "minutes_note__version"),
+            lambda values, page: values[1] if values[0] is not None else None,
+        ),
+    }
 
     class Meta:
         model = Meeting
@@ -204,6 +227,11 @@ class MinutesSerializer(StrictSerializer):
     )
 
 
+def _can_edit(context: Mapping[str, object], group_id: object) -> bool:
+    editable = context.get("editable_group_ids")
+    return editable is not None and group_id in editable  # type: ignore[operator]
+
+
 class NoteSerializer(StrictModelSerializer):
     group = ScopedPrimaryKeyRelatedField(model=FocusGroup)
     # A note's text is kept exactly as typed (DRF would strip leading and trailing whitespace).
@@ -214,6 +242,10 @@ class NoteSerializer(StrictModelSerializer):
     can_edit = serializers.SerializerMethodField()
     # Set on a meeting's minutes (read by the whole programme; their visibility does not change).
     meeting = serializers.IntegerField(source="meeting_id", read_only=True, allow_null=True)
+    plan_fields = {
+        "updated_by_name": full_name_from("updated_by", absent=""),
+        "can_edit": Computed(("group",), lambda values, page: _can_edit(page.context, values[0])),
+    }
 
     class Meta:
         model = Note
@@ -236,8 +268,7 @@ class NoteSerializer(StrictModelSerializer):
         return _shown_name(obj, "updated_by")
 
     def get_can_edit(self, obj: Note) -> bool:
-        editable = self.context.get("editable_group_ids")
-        return editable is not None and obj.group_id in editable
+        return _can_edit(self.context, obj.group_id)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None and "group" in attrs and attrs["group"] != self.instance.group:
@@ -272,6 +303,7 @@ class ActionSerializer(StrictModelSerializer):
     meeting = ScopedPrimaryKeyRelatedField(model=Meeting, required=False, allow_null=True)
     organisation = ScopedPrimaryKeyRelatedField(model=Organisation, required=False)
     owner_name = serializers.SerializerMethodField()
+    plan_fields = {"owner_name": full_name_from("owner", absent="")}
 
     class Meta:
         model = ActionItem
@@ -323,12 +355,48 @@ class CommentSerializer(StrictModelSerializer):
         return _shown_name(obj, "author")
 
 
+_AUTHOR_NAME = full_name_from("author", absent="")
+
+
+def comment_rows(concepts: list[tuple[object, ...]]) -> dict[object, list[tuple[object, ...]]]:
+    """The comments of these concepts (one-tuples of their ids) as values, in the glossary's order."""
+    by_concept: dict[object, list[tuple[object, ...]]] = {pk: [] for (pk,) in concepts}
+    rows = (
+        ConceptComment.objects.filter(concept_id__in=list(by_concept))
+        .order_by(*COMMENT_ORDER)
+        .values_list("concept", "pk", "body", "created_at", *_AUTHOR_NAME.columns)
+    )
+    for concept, *comment in rows:
+        by_concept[concept].append(tuple(comment))
+    return by_concept
+
+
+def _comments(page: Page, concept: object) -> list[dict[str, object]]:
+    # As ``CommentSerializer`` writes them.
+    return [
+        {
+            "id": pk,
+            "author": name[0],
+            "author_name": _AUTHOR_NAME.write(tuple(name), page),
+            "body": body,
+            "created_at": write_datetime(created_at, page),
+        }
+        for pk, body, created_at, *name in page.prepared["comments"][concept]  # type: ignore[index]
+    ]
+
+
 class ConceptSerializer(StrictModelSerializer):
     programme = ScopedPrimaryKeyRelatedField(
         model=Programme, help_text=_("The programme (set on creation only).")
     )
     terms = TermSerializer(many=True, read_only=True)
     comments = CommentSerializer(many=True, read_only=True)
+    # The list's plan: the comments of the page's concepts in one query of values (``comment_rows``).
+    plan_fields = {
+        "comments": Computed(
+            ("pk",), lambda values, page: _comments(page, values[0]), lambda rows, context: comment_rows(rows)
+        )
+    }
 
     class Meta:
         model = Concept

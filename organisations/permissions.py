@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -330,12 +331,21 @@ def can_see_contact_details(actor: Actor, person: Person) -> bool:
     Inside a programme only what is shared crosses an organisation boundary: names, organisation, unit and
     role at work are shared; contact details are shared with coordinators, who mediate contacts.
     """
+    return sees_contact_details_of(
+        actor, person.organisation_id, lambda: {m.programme_id for m in memberships_of(person)}
+    )
+
+
+def sees_contact_details_of(
+    actor: Actor, organisation_id: int | None, programme_ids: Callable[[], set[int]]
+) -> bool:
+    """``can_see_contact_details`` of a person of this organisation whose memberships (those the reader's
+    list read) are in ``programme_ids()`` (asked only when the organisation does not decide it)."""
     if actor.person is None:
         return False
-    if actor.person.organisation_id == person.organisation_id:
+    if actor.person.organisation_id == organisation_id:
         return True
-    person_programmes = {m.programme_id for m in memberships_of(person)}
-    return any(actor.is_coordinator(pid) for pid in person_programmes & actor.programme_ids)
+    return any(actor.is_coordinator(pid) for pid in programme_ids() & actor.programme_ids)
 
 
 def sees_contacts_in(actor: Actor, programme: Programme, organisation_id: int) -> bool:

@@ -10,8 +10,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coordinator.core.aggregates import split_joined
+from coordinator.core.plans import Computed
 from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
-from organisations.access.api import ScopedPrimaryKeyRelatedField
+from organisations.access.api import ScopedPrimaryKeyRelatedField, full_name_from
 from organisations.models import (
     UI_LANGUAGES,
     Competence,
@@ -31,6 +32,7 @@ from organisations.models import (
     validate_language_codes,
 )
 from organisations.permissions import can_see_contact_details, memberships_of
+from organisations.selectors import people_plan
 
 
 class FunderSerializer(StrictModelSerializer):
@@ -249,25 +251,12 @@ class OrganisationBriefSerializer(ModelSerializer):
         model = Organisation
         fields = ["id", "name", "short_name", "kind"]
 
-    def to_representation(self, organisation: Organisation) -> dict[str, object]:
-        # What DRF's field-by-field loop gives for these four plain columns, read straight from the row: the
-        # people list shows one per person, and the loop's per-field lookups cost more than the values.
-        return {
-            "id": organisation.pk,
-            "name": organisation.name,
-            "short_name": organisation.short_name,
-            "kind": organisation.kind,
-        }
-
 
 class ProgrammeMembershipSerializer(serializers.Serializer):  # type: ignore[type-arg]
     programme = serializers.IntegerField()
     work_role = serializers.IntegerField(allow_null=True)
     work_role_name = serializers.CharField(allow_null=True)
     roles = serializers.ListField(child=serializers.ChoiceField(choices=PlatformRole.choices))
-
-
-CONTACT_FIELDS = ("email", "phone", "line_manager", "line_manager_name", "languages")
 
 
 class PersonSerializer(ModelSerializer):
@@ -284,7 +273,15 @@ class PersonSerializer(ModelSerializer):
     )
     programmes = serializers.SerializerMethodField()
     # Left out where the reader may not see them (documented as optional in the API schema).
-    omitted_for_some_readers = CONTACT_FIELDS + ("preferred_language",)
+    omitted_for_some_readers = people_plan.CONTACT_FIELDS_AND_LANGUAGE
+    # The list's plan (``coordinator.core.plans``): the names from their columns, the memberships of the
+    # page's people in one query of values, and the contact fields left out as ``to_representation`` does.
+    plan_fields = {
+        "full_name": full_name_from(""),
+        "line_manager_name": full_name_from("line_manager", absent=None),
+        "programmes": Computed(("pk",), people_plan.programmes, people_plan.page_memberships),
+    }
+    plan_omit = Computed(("pk", "organisation"), people_plan.omitted)
 
     class Meta:
         model = Person

@@ -15,8 +15,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 
+from coordinator.core.plans import AnnotationSpec, Computed, Page
 from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
-from organisations.access.api import ScopedPrimaryKeyRelatedField
+from organisations.access.api import ScopedPrimaryKeyRelatedField, full_name_from
 from organisations.models import Organisation, Person, Programme, Unit, WorkRole
 from seminars.models import (
     Completion,
@@ -28,6 +29,7 @@ from seminars.models import (
     RoundCost,
     Session,
 )
+from seminars.selectors import participation, teaching
 
 
 class RelatedIdsField(serializers.ManyRelatedField):
@@ -40,6 +42,15 @@ class RelatedIdsField(serializers.ManyRelatedField):
         if rows is None:
             return super().get_attribute(instance)
         return [PKOnlyObject(pk=cells[0]) for cells in rows]
+
+    def plan_spec(self) -> AnnotationSpec:
+        """For a list's plan: the ids from the ``<source>_ids`` column (a list without it stays on DRF's
+        path, which reads the relation)."""
+        return AnnotationSpec(str(self.field_name), f"{self.source}_ids", _first_cells, self)
+
+
+def _first_cells(rows: list[list[object]]) -> list[object]:
+    return [cells[0] for cells in rows]
 
 
 def scoped_ids(model: type[Model], **options: object) -> RelatedIdsField:
@@ -102,6 +113,13 @@ class RoundSerializer(StrictModelSerializer):
     seats_free = serializers.IntegerField(read_only=True)
     waiting_count = serializers.IntegerField(read_only=True, default=0)
     registration_open = serializers.SerializerMethodField()
+    plan_fields = {
+        "seats_free": Computed(("capacity", "seats_taken"), lambda values, page: Round.free_of(*values)),  # type: ignore[arg-type]
+        "registration_open": Computed(
+            ("status", "registration_opens_at", "registration_closes_at", "starts_at"),
+            lambda values, page: Round.registration_open_for(*values),  # type: ignore[arg-type]
+        ),
+    }
 
     class Meta:
         model = Round
@@ -187,6 +205,16 @@ class QuotaSerializer(StrictModelSerializer):
         return attrs
 
 
+def _page_queue_positions(rows: list[tuple[object, ...]], context: object) -> dict[int, int]:
+    # The places in the queue of the page's waiting bookings, in one query for the page.
+    waiting = Enrolment.Status.WAITING
+    return participation.queue_positions({round_id for _pk, round_id, status in rows if status == waiting})  # type: ignore[misc]
+
+
+def _queue_position(values: tuple[object, ...], page: Page) -> object:
+    return page.prepared["queue_position"].get(values[0])  # type: ignore[attr-defined]
+
+
 class EnrolmentSerializer(ModelSerializer):
     """A booking as its person, their line manager, the course's providers and the coordinators see it."""
 
@@ -198,6 +226,10 @@ class EnrolmentSerializer(ModelSerializer):
     person_name = serializers.CharField(source="person.full_name", read_only=True)
     organisation_name = serializers.CharField(read_only=True)
     queue_position = serializers.SerializerMethodField()
+    plan_fields = {
+        "person_name": full_name_from("person"),
+        "queue_position": Computed(("pk", "round", "status"), _queue_position, _page_queue_positions),
+    }
 
     class Meta:
         model = Enrolment
@@ -258,6 +290,7 @@ class CompletionSerializer(ModelSerializer):
     # Serializes completions read with ``teaching.with_course_title`` (or given ``course_title``).
     person_name = serializers.CharField(source="person.full_name", read_only=True)
     course_title = serializers.CharField(read_only=True)
+    plan_fields = {"person_name": full_name_from("person")}
 
     class Meta:
         model = Completion
@@ -295,9 +328,32 @@ class GroupMemberSerializer(serializers.Serializer):  # type: ignore[type-arg]
     organisation_name = serializers.CharField()
 
 
+_MEMBER_NAME = full_name_from("enrolment__person")
+
+
+def _page_members(rows: list[tuple[object, ...]], context: object) -> dict[object, list[dict[str, object]]]:
+    # The members of the page's groups in one query, written as ``DiscussionGroupSerializer`` writes them.
+    by_group: dict[object, list[dict[str, object]]] = {pk: [] for (pk,) in rows}
+    page = Page({}, None)
+    for group, enrolment, person, *name, organisation, organisation_name in teaching.member_rows(by_group):
+        by_group[group].append(
+            {
+                "enrolment": enrolment,
+                "person": person,
+                "person_name": _MEMBER_NAME.write((person, *name), page),
+                "organisation": organisation,
+                "organisation_name": organisation_name,
+            }
+        )
+    return by_group
+
+
 class DiscussionGroupSerializer(ModelSerializer):
     # Serializes groups whose members are read with ``teaching.group_members``.
     members = serializers.SerializerMethodField()
+    plan_fields = {
+        "members": Computed(("pk",), lambda values, page: page.prepared["members"][values[0]], _page_members)  # type: ignore[index]
+    }
 
     class Meta:
         model = DiscussionGroup

@@ -7,7 +7,7 @@ are a 400 too (``StrictModelSerializer``).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from coordinator.core.plans import Computed, Page, plan_for
 from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
-from organisations.access.api import ScopedPrimaryKeyRelatedField
+from organisations.access.api import ScopedPrimaryKeyRelatedField, full_name_from
 from organisations.models import Organisation, Person, Programme, Unit
 from organisations.permissions import Actor
 from shadowing import permissions
@@ -106,6 +107,9 @@ class SlotSerializer(StrictModelSerializer):
         model=Workplace, help_text=_("The workplace (set on creation only).")
     )
     free = serializers.IntegerField(read_only=True)
+    plan_fields = {
+        "free": Computed(("capacity", "booked"), lambda values, page: Slot.free_of(*values)),  # type: ignore[arg-type]
+    }
     on_day_off = serializers.BooleanField(
         write_only=True,
         required=False,
@@ -171,34 +175,10 @@ class RemovedSerializer(serializers.Serializer):  # type: ignore[type-arg]
     removed = serializers.IntegerField()
 
 
-# The nested rows of the request, placement and matching-run lists (windows, preferences, days, steps) are
-# written straight from their columns, in the serializer's field order and with DRF's own date and time
-# formats: the same output as DRF's field-by-field loop, without its per-field lookups, which cost more than
-# the values on a page of dozens of such rows. The declared fields still parse input and describe the schema.
-_DATE = serializers.DateField()
-_TIME = serializers.TimeField()
-_DATETIME = serializers.DateTimeField()
-
-
-def _date(value: date | None) -> object:
-    return None if value is None else _DATE.to_representation(value)
-
-
-def _time(value: time | None) -> object:
-    return None if value is None else _TIME.to_representation(value)
-
-
-def _datetime(value: datetime | None) -> object:
-    return None if value is None else _DATETIME.to_representation(value)
-
-
 class WindowSerializer(StrictModelSerializer):
     class Meta:
         model = AvailabilityWindow
         fields = ["starts_on", "ends_on"]
-
-    def to_representation(self, window: AvailabilityWindow) -> dict[str, object]:
-        return {"starts_on": _date(window.starts_on), "ends_on": _date(window.ends_on)}
 
 
 class PreferenceSerializer(StrictModelSerializer):
@@ -209,13 +189,6 @@ class PreferenceSerializer(StrictModelSerializer):
         model = Preference
         fields = ["rank", "organisation", "workplace"]
         validators: list[Any] = []
-
-    def to_representation(self, preference: Preference) -> dict[str, object]:
-        return {
-            "rank": preference.rank,
-            "organisation": preference.organisation_id,
-            "workplace": preference.workplace_id,
-        }
 
 
 class ShadowingRequestSerializer(StrictModelSerializer):
@@ -238,6 +211,13 @@ class ShadowingRequestSerializer(StrictModelSerializer):
         required=False,
         help_text=_("On creation, coordinators only: the staff member the request is filed for."),
     )
+    plan_fields = {
+        "requester_name": full_name_from("requester"),
+        "unplaced_reason": Computed(
+            ("unplaced_code",),
+            lambda values, page: ShadowingRequest.unplaced_reason_of(values[0]),  # type: ignore[arg-type]
+        ),
+    }
 
     class Meta:
         model = ShadowingRequest
@@ -333,30 +313,12 @@ class PlacementDaySerializer(ModelSerializer):
         fields = ["id", "slot", "date", "starts_at", "ends_at"]
         read_only_fields = fields
 
-    def to_representation(self, day: PlacementDay) -> dict[str, object]:
-        return {
-            "id": day.pk,
-            "slot": day.slot_id,
-            "date": _date(day.date),
-            "starts_at": _time(day.starts_at),
-            "ends_at": _time(day.ends_at),
-        }
-
 
 class PlacementEventSerializer(ModelSerializer):
     class Meta:
         model = PlacementEvent
         fields = ["from_status", "to_status", "actor", "at", "note"]
         read_only_fields = fields
-
-    def to_representation(self, event: PlacementEvent) -> dict[str, object]:
-        return {
-            "from_status": event.from_status,
-            "to_status": event.to_status,
-            "actor": event.actor_id,
-            "at": _datetime(event.at),
-            "note": event.note,
-        }
 
 
 class PlacementSerializer(ModelSerializer):
@@ -365,6 +327,7 @@ class PlacementSerializer(ModelSerializer):
     workplace_name = serializers.CharField(source="workplace.name", read_only=True)
     days = PlacementDaySerializer(many=True, read_only=True)
     events = PlacementEventSerializer(many=True, read_only=True)
+    plan_fields = {"requester_name": full_name_from("request__requester")}
 
     class Meta:
         model = Placement
@@ -407,9 +370,41 @@ class UnplacedSerializer(serializers.Serializer):  # type: ignore[type-arg]
     reason_text = serializers.CharField()
 
 
+def _unplaced(unplaced: dict[str, str]) -> list[dict[str, object]]:
+    from shadowing.services.matching_runs import reason_text
+
+    return [
+        {"request": int(pk), "reason": code, "reason_text": reason_text(code)}
+        for pk, code in sorted(unplaced.items(), key=lambda kv: int(kv[0]))
+    ]
+
+
+def _page_run_placements(
+    rows: list[tuple[object, ...]], context: Mapping[str, object]
+) -> dict[object, list[object]]:
+    # The proposals of the page's runs, read and written by the placement list's own plan in one query.
+    from shadowing.selectors import with_placement_joins
+
+    runs = [pk for (pk,) in rows]
+    by_run: dict[object, list[object]] = {pk: [] for pk in runs}
+    if runs:
+        queryset = with_placement_joins(Placement.objects.filter(run_id__in=runs), shown_only=True)
+        for placement in plan_for(PlacementSerializer).rows(queryset.order_by("pk"), context):
+            by_run[placement["run"]].append(dict(placement))
+    return by_run
+
+
+def _run_placements(values: tuple[object, ...], page: Page) -> object:
+    return page.prepared["placements"][values[0]]  # type: ignore[index]
+
+
 class MatchingRunSerializer(ModelSerializer):
     placements = serializers.SerializerMethodField()
     unplaced = serializers.SerializerMethodField()
+    plan_fields = {
+        "placements": Computed(("pk",), _run_placements, _page_run_placements),
+        "unplaced": Computed(("unplaced",), lambda values, page: _unplaced(values[0])),  # type: ignore[arg-type]
+    }
 
     class Meta:
         model = MatchingRun
@@ -446,12 +441,7 @@ class MatchingRunSerializer(ModelSerializer):
 
     @extend_schema_field(UnplacedSerializer(many=True))
     def get_unplaced(self, run: MatchingRun) -> list[dict[str, Any]]:
-        from shadowing.services.matching_runs import reason_text
-
-        return [
-            {"request": int(pk), "reason": code, "reason_text": reason_text(code)}
-            for pk, code in sorted(run.unplaced.items(), key=lambda kv: int(kv[0]))
-        ]
+        return _unplaced(run.unplaced)
 
 
 class MatchingRunCreateSerializer(StrictSerializer):

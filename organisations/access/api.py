@@ -16,11 +16,12 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core.plans import SKIP, Computed, Page
 from coordinator.core.security import AuditlogMiddleware
 from coordinator.core.spreadsheets import MAX_BYTES
 from coordinator.core.tenancy import activate_scope, deactivate_scope, restrict_to_programmes
 from coordinator.core.validators import parse_int
-from organisations.models import Programme
+from organisations.models import FORMER_MEMBER, Programme
 from organisations.permissions import Actor, actor_for
 
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -135,6 +136,26 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         context = dict(super().get_serializer_context())
         context["actor"] = getattr(self, "actor", None)
         return context
+
+
+def full_name_from(path: str, *, absent: object = SKIP) -> Computed:
+    """A list's plan hook (``coordinator.core.plans``) for a ``<path>.full_name`` field (``""``: the row is
+    the person): the name written from the person's columns as ``Person.full_name`` writes it (an erased
+    person is "Former member"). Where the person is missing, ``absent``: by default the key is left out, as
+    DRF leaves out a read-only field whose source breaks; ``None`` for a field with ``default=None``."""
+
+    def write(values: tuple[object, ...], page: Page) -> object:
+        person, erased_at, first_name, last_name, username = values
+        if person is None:
+            return absent
+        if erased_at is not None:
+            return str(FORMER_MEMBER)
+        return f"{first_name} {last_name}".strip() or username
+
+    columns = ("erased_at", "user__first_name", "user__last_name", "user__username")
+    if not path:
+        return Computed(("pk", *columns), write)
+    return Computed((path, *(f"{path}__{column}" for column in columns)), write)
 
 
 # --- Spreadsheet imports ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coordinator.core import plans
 from coordinator.core.drf import CSVRenderer, XLSXRenderer
 from coordinator.core.schema import ErrorDetailSerializer
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
@@ -85,7 +86,7 @@ from organisations.services import (
 
 
 class ProgrammeViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ProgrammeScopedViewSet
+    plans.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ProgrammeScopedViewSet
 ):
     """The programmes you take part in. Programme admins may change settings and funders, archive the
     programme, invite agencies and read the agency directory; platform administrators start programmes."""
@@ -194,7 +195,7 @@ class ProgrammeViewSet(
 
 
 class OrganisationViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -297,7 +298,7 @@ class OrganisationViewSet(
 
 
 class UnitViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -333,7 +334,7 @@ class UnitViewSet(
 
 
 class WorkRoleViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -364,7 +365,7 @@ class WorkRoleViewSet(
         programmes.work_role_delete(actor=self.actor, work_role=instance)
 
 
-class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+class PersonViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """People in your programmes. Contact details are shown to colleagues and coordinators only."""
 
     model = Person
@@ -501,7 +502,7 @@ def people_file(headers: list[str], rows: list[list[object]], *, kind: str, name
     return response
 
 
-class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+class InvitationViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """Invitations to set a password: send, resend and withdraw (programme admins; organisation admins for
     their own organisation's people)."""
 

@@ -15,6 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core import plans
 from coordinator.core.drf import CSVRenderer, XLSXRenderer
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE
 from coordinator.core.validators import parse_int
@@ -48,7 +49,7 @@ PROGRAMME_PARAMETER = OpenApiParameter(
 
 
 class CompetenceViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -112,7 +113,7 @@ def _profile(role: WorkRole) -> dict[str, object]:
     }
 
 
-class RoleProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+class RoleProfileViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """Each role at work's profile (addressed by the role's id): which competences are basic and which
     professional. Programme admins set a whole profile with PUT."""
 
@@ -144,7 +145,7 @@ class RoleProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progr
 
 
 class CompetenceConfirmationViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,

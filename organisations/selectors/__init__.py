@@ -6,7 +6,7 @@ within-programme rules and the joins each list needs, so that a list costs a fix
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from auditlog.models import LogEntry
@@ -95,7 +95,7 @@ def people_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[Person]:
     # in a plain list (``visible_memberships``, read by ``permissions.memberships_of``): kept behind
     # ``person.memberships``, Django would build and copy a filtered queryset for every person of the page.
     memberships = (
-        Membership.objects.filter(programme_id__in=actor.programme_ids)
+        visible_memberships(actor)
         .select_related("work_role")
         .annotate(role_names=JoinedText("role_assignments__role"))
     )
@@ -105,6 +105,27 @@ def people_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[Person]:
     if shown_only:
         people = people.only(*PERSON_SHOWN_COLUMNS)
     return people.prefetch_related(Prefetch("memberships", queryset=memberships, to_attr=VISIBLE_MEMBERSHIPS))
+
+
+def visible_memberships(actor: Actor) -> QuerySet[Membership]:
+    """The memberships a list of people shows with each person: those in the actor's programmes, in the
+    order of their programmes' names."""
+    return Membership.objects.filter(programme_id__in=actor.programme_ids).order_by("programme__name", "pk")
+
+
+def membership_rows(actor: Actor, person_ids: Iterable[int]) -> dict[int, list[tuple[object, ...]]]:
+    """Per person, the ``visible_memberships`` as values in their order: programme, role at work and its
+    name, whether active, the joined role names (what ``people_for``'s prefetch holds), in one query."""
+    by_person: dict[int, list[tuple[object, ...]]] = {pk: [] for pk in person_ids}
+    rows = (
+        visible_memberships(actor)
+        .filter(person_id__in=list(by_person))
+        .values_list("person", "programme", "work_role", "work_role__name", "is_active", "pk")
+        .annotate(role_names=JoinedText("role_assignments__role"))
+    )
+    for person, programme, work_role, work_role_name, is_active, _pk, role_names in rows:
+        by_person[person].append((programme, work_role, work_role_name, is_active, role_names))
+    return by_person
 
 
 def people_with_role(programme: Programme, *roles: str) -> QuerySet[Person]:

@@ -10,6 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core import plans
 from coordinator.core.rows import JSONRows, Rows, with_rows
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import Organisation, Unit, WorkRole
@@ -37,7 +38,7 @@ from seminars.services import (
 
 
 class CourseViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -103,7 +104,7 @@ class CourseViewSet(
 
 
 class RoundViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -192,7 +193,7 @@ class RoundViewSet(
 
 
 class SessionViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core import plans
 from organisations.access.api import SPREADSHEET_UPLOAD_BODY, ProgrammeScopedViewSet, spreadsheet_upload
 from organisations.models import PlatformRole, Programme
 from seminars import filters, permissions, serializers
@@ -34,7 +35,7 @@ from seminars.services import (
 
 
 class CompletionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ProgrammeScopedViewSet
+    plans.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ProgrammeScopedViewSet
 ):
     """Completed courses: your own; your reports'; your courses' (providers); all (coordinators).
     Providers record a passed assessment with ``POST`` and remove a mistaken completion with ``DELETE``."""
@@ -89,7 +90,7 @@ class CompletionViewSet(
         )
 
 
-class DiscussionGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+class DiscussionGroupViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """Discussion groups of conference rounds: for the round's participants, its providers and the
     coordinators."""
 
@@ -121,15 +122,13 @@ class DiscussionGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
         )
         return (
             queryset.filter(pk__in=visible)
-            .prefetch_related(
-                Prefetch("members", queryset=members.order_by("enrolment__organisation__name", "pk"))
-            )
+            .prefetch_related(Prefetch("members", queryset=members.order_by(*teaching.MEMBER_LIST_ORDER)))
             .order_by("round_id", "number")
         )
 
 
 class CostViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

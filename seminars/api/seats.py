@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core import plans
 from coordinator.core.validators import parse_int
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import Programme
@@ -90,7 +91,7 @@ class QuotaViewSet(
         quotas.quota_delete(actor=self.actor, quota=instance)
 
 
-class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+class EnrolmentViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """Bookings: your own; your reports' (line managers); your courses' (providers); all (coordinators).
 
     ``POST`` enrols (yourself, or anyone for coordinators): a seat if one is free for your organisation,
@@ -200,7 +201,7 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
         )
 
 
-class WaitlistViewSet(mixins.ListModelMixin, ProgrammeScopedViewSet):
+class WaitlistViewSet(plans.ListModelMixin, ProgrammeScopedViewSet):
     """Queues: the waiting and offered bookings you may see, with each person's place in the queue.
 
     ``demand/`` (coordinators) shows, per course, how many people queue for rounds that have not started

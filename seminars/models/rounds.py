@@ -115,14 +115,33 @@ class Round(TenantModel):
 
     @property
     def seats_free(self) -> int:
-        return max(0, self.capacity - self.seats_taken)
+        return self.free_of(self.capacity, self.seats_taken)
+
+    @staticmethod
+    def free_of(capacity: int, seats_taken: int) -> int:
+        """Seats free of a round with these columns (``seats_free``, for a row read as values)."""
+        return max(0, capacity - seats_taken)
 
     def registration_is_open(self, now: datetime | None = None) -> bool:
+        return self.registration_open_for(
+            self.status, self.registration_opens_at, self.registration_closes_at, self.starts_at, now
+        )
+
+    @classmethod
+    def registration_open_for(
+        cls,
+        status: str,
+        opens_at: datetime,
+        closes_at: datetime,
+        starts_at: datetime | None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Whether registration is open for a round with these columns (``registration_is_open``)."""
         now = now or timezone.now()
         return (
-            self.status == self.Status.PUBLISHED
-            and self.registration_opens_at <= now < self.registration_closes_at
-            and (self.starts_at is None or now < self.starts_at)
+            status == cls.Status.PUBLISHED
+            and opens_at <= now < closes_at
+            and (starts_at is None or now < starts_at)
         )
 
     def has_started(self, now: datetime | None = None) -> bool:

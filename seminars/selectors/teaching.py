@@ -137,6 +137,30 @@ def group_members() -> QuerySet[DiscussionGroupMember]:
     )
 
 
+# The order of a group's members on the group list (by organisation, then booking).
+MEMBER_LIST_ORDER = ("enrolment__organisation__name", "pk")
+
+
+def member_rows(group_ids: Iterable[object]) -> list[tuple[object, ...]]:
+    """The members of these groups as the group list shows them, in its order, as values: group, booking,
+    person, the person's name columns (erased, first and last name, username), organisation and its name."""
+    return list(
+        DiscussionGroupMember.objects.filter(group_id__in=list(group_ids))
+        .order_by(*MEMBER_LIST_ORDER)
+        .values_list(
+            "group",
+            "enrolment",
+            "enrolment__person",
+            "enrolment__person__erased_at",
+            "enrolment__person__user__first_name",
+            "enrolment__person__user__last_name",
+            "enrolment__person__user__username",
+            "enrolment__organisation",
+            "enrolment__organisation__name",
+        )
+    )
+
+
 def groups_of(round_: Round) -> list[DiscussionGroup]:
     members = group_members()
     return list(

@@ -21,6 +21,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core import plans
 from organisations.access.api import SPREADSHEET_UPLOAD_BODY, ProgrammeScopedViewSet, spreadsheet_upload
 from organisations.permissions import COORDINATING_ROLES
 from shadowing import filters, permissions, selectors, serializers
@@ -58,7 +59,7 @@ class IsCoordinator(BasePermission):
 
 
 class WorkplaceViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -118,7 +119,7 @@ class WorkplaceViewSet(
 
 
 class SlotViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -198,7 +199,7 @@ class SlotViewSet(
 
 
 class ShadowingRequestViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -311,7 +312,7 @@ class ShadowingRequestViewSet(
 
 
 class TopicViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -344,7 +345,7 @@ class TopicViewSet(
 
 
 class MatchingRunViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
+    plans.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
 ):
     """Matching runs (coordinators only).
 
@@ -422,7 +423,7 @@ class MatchingRunViewSet(
         return self.answer(run)
 
 
-class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
+class PlacementViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeScopedViewSet):
     """Placements: your own visits; your workplace's visitors (hosts); all (coordinators). Proposals of an
     unconfirmed run are the coordinators' alone. Each action is one step of the workflow, allowed to one
     role: ``accept``/``decline`` (host), ``confirm`` (shadower, with the confidentiality undertaking),
@@ -524,7 +525,7 @@ class PlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Program
 
 
 class ReflectionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
+    plans.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
 ):
     """What shadowers learned: your own, your reports' (line managers), all (coordinators). The shadower
     writes it once the visit is recorded."""
@@ -543,7 +544,7 @@ class ReflectionViewSet(
 
 
 class HostFeedbackViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
+    plans.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgrammeScopedViewSet
 ):
     """The hosts' feedback on visits: on your own visits, on your workplace's (hosts), all (coordinators).
     The host writes it after the visit; writing again corrects it."""

@@ -9,6 +9,7 @@ from rest_framework import mixins
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.serializers import BaseSerializer
 
+from coordinator.core import plans
 from organisations.access.api import ProgrammeScopedViewSet
 from shadowing import filters, permissions, serializers
 from shadowing.api import IsCoordinator
@@ -17,7 +18,7 @@ from shadowing.services import costs
 
 
 class PlacementCostViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

@@ -177,7 +177,12 @@ class ShadowingRequest(TenantModel):
     @property
     def unplaced_reason(self) -> str:
         """Why the last match left this request out, in the active language ("" when it did not)."""
-        return str(self.get_unplaced_code_display()) if self.unplaced_code else ""
+        return self.unplaced_reason_of(self.unplaced_code)
+
+    @staticmethod
+    def unplaced_reason_of(code: str) -> str:
+        """``unplaced_reason`` of a request whose ``unplaced_code`` is ``code``."""
+        return str(dict(UnplacedReason.choices).get(code, code)) if code else ""
 
 
 class AvailabilityWindow(TenantModel):

@@ -180,4 +180,9 @@ class Slot(TenantModel):
 
     @property
     def free(self) -> int:
-        return max(0, self.capacity - self.booked)
+        return self.free_of(self.capacity, self.booked)
+
+    @staticmethod
+    def free_of(capacity: int, booked: int) -> int:
+        """Places free on a slot with these columns (``free``, for a row read as values)."""
+        return max(0, capacity - booked)

@@ -66,7 +66,7 @@ def test_a_workflows_answer_shows_the_person_as_the_trimmed_detail_does(api, pro
     assert detail.json() == changed.json()
 
 
-def test_people_list_writes_each_organisation_without_drfs_field_loop(api, staff_a, staff_b, monkeypatch):
+def test_people_list_is_written_without_drfs_field_loop(api, staff_a, staff_b, monkeypatch):
     from rest_framework.fields import Field
 
     seen: set[str] = set()
@@ -80,7 +80,8 @@ def test_people_list_writes_each_organisation_without_drfs_field_loop(api, staff
 
     response = api(staff_a).get("/api/v1/people/")
 
-    assert ("OrganisationBriefSerializer" in seen, "PersonSerializer" in seen) == (False, True)
+    # Written by its plan (``coordinator.core.plans``), the organisation as a nested row of its columns.
+    assert sorted(seen) == []
     assert sorted(row["organisation"]["short_name"] for row in response.json()["results"]) == sorted(
         [staff_a.organisation.short_name, staff_b.organisation.short_name]
     )

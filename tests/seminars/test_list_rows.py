@@ -1,8 +1,8 @@
 """What a row of each seminars API list costs: the model instances built for it.
 
-Each test reads a list, adds two rows and reads it again; the difference is what two more rows build. A list
-shows its related objects' names and ids as columns of its own row, so only the instances its serializer
-really reads (a person and their user, for ``Person.full_name``) are built per row.
+Each test reads a list, adds two rows and reads it again; the difference is what two more rows build. Each
+list reads its page as values and writes it by its serializer's plan (``coordinator.core.plans``), so a row
+builds no model instance at all (a group's members neither).
 """
 
 from __future__ import annotations
@@ -55,9 +55,7 @@ def built_for_two_more_rows(client: Any, path: str, add_two_rows: Callable[[], N
 
 
 @pytest.mark.parametrize("path", ["enrolments", "waitlist"])
-def test_enrolment_lists_build_a_booking_its_person_and_user_per_row(
-    api, round_, people_a, coordinator, path
-):
+def test_enrolment_lists_build_no_instance_per_row(api, round_, people_a, coordinator, path):
     first, *others = people_a(3)
     make_enrolment(round_, first, status=S.WAITING)
     client = api(coordinator)
@@ -67,10 +65,10 @@ def test_enrolment_lists_build_a_booking_its_person_and_user_per_row(
         client, path, lambda: [make_enrolment(round_, person, status=S.WAITING) for person in others]
     )
 
-    assert built == {"seminars.Enrolment": 2, "organisations.Person": 2, "auth.User": 2}
+    assert built == {}
 
 
-def test_completion_list_builds_a_completion_its_person_and_user_per_row(api, course, people_a, coordinator):
+def test_completion_list_builds_no_instance_per_row(api, course, people_a, coordinator):
     first, *others = people_a(3)
     CompletionFactory(person=first, course=course)
     client = api(coordinator)
@@ -80,10 +78,10 @@ def test_completion_list_builds_a_completion_its_person_and_user_per_row(api, co
         client, "completions", lambda: [CompletionFactory(person=person, course=course) for person in others]
     )
 
-    assert built == {"seminars.Completion": 2, "organisations.Person": 2, "auth.User": 2}
+    assert built == {}
 
 
-def test_group_list_builds_no_organisation_per_member(api, round_, people_a, people_b, coordinator):
+def test_group_list_builds_no_instance_per_group_or_member(api, round_, people_a, people_b, coordinator):
     Round.unscoped_objects.filter(pk=round_.pk).update(capacity=12)
     a_people, b_people = people_a(2), people_b(2)
     for person in (a_people[0], b_people[0]):
@@ -110,26 +108,20 @@ def test_group_list_builds_no_organisation_per_member(api, round_, people_a, peo
 
     assert [len(group["members"]) for group in one_group["results"]] == [2]
     assert [len(group["members"]) for group in two_groups["results"]] == [2, 2]
-    assert dict(after - before) == {
-        "seminars.DiscussionGroup": 1,
-        "seminars.DiscussionGroupMember": 2,
-        "seminars.Enrolment": 2,
-        "organisations.Person": 2,
-        "auth.User": 2,
-    }
+    assert dict(after - before) == {}
 
 
-def test_round_list_builds_one_round_per_row(api, course, coordinator):
+def test_round_list_builds_no_instance_per_row(api, course, coordinator):
     RoundFactory(course=course)
     client = api(coordinator)
     client.get(f"{API}/rounds/")
 
     built = built_for_two_more_rows(client, "rounds", lambda: [RoundFactory(course=course) for _ in range(2)])
 
-    assert built == {"seminars.Round": 2}
+    assert built == {}
 
 
-def test_session_list_builds_one_session_per_row(api, round_, coordinator):
+def test_session_list_builds_no_instance_per_row(api, round_, coordinator):
     SessionFactory(round=round_)
     client = api(coordinator)
     client.get(f"{API}/sessions/")
@@ -138,10 +130,10 @@ def test_session_list_builds_one_session_per_row(api, round_, coordinator):
         client, "sessions", lambda: [SessionFactory(round=round_) for _ in range(2)]
     )
 
-    assert built == {"seminars.Session": 2}
+    assert built == {}
 
 
-def test_cost_list_builds_one_cost_per_row(api, round_, coordinator):
+def test_cost_list_builds_no_instance_per_row(api, round_, coordinator):
     RoundCostFactory(round=round_)
     client = api(coordinator)
     client.get(f"{API}/costs/")
@@ -150,10 +142,10 @@ def test_cost_list_builds_one_cost_per_row(api, round_, coordinator):
         client, "costs", lambda: [RoundCostFactory(round=round_) for _ in range(2)]
     )
 
-    assert built == {"seminars.RoundCost": 2}
+    assert built == {}
 
 
-def test_course_list_builds_one_course_per_row_and_shows_its_relations_ids(
+def test_course_list_builds_no_instance_per_row_and_shows_its_relations_ids(
     api, programme, course, provider_org, org_a, coordinator, in_programme
 ):
     role = WorkRoleFactory(programme=programme)
@@ -179,7 +171,7 @@ def test_course_list_builds_one_course_per_row_and_shows_its_relations_ids(
     rows = client.get(f"{API}/courses/").json()["results"]
 
     providers = [org.pk for org in sorted([provider_org, org_a], key=lambda org: (org.name, org.pk))]
-    assert built == {"seminars.Course": 2}
+    assert built == {}
     assert [
         (
             row["title"],

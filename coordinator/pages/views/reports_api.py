@@ -18,7 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.core import registry
+from coordinator.core import plans, registry
 from coordinator.core.drf import CSVRenderer, XLSXRenderer
 from coordinator.core.serializers import StrictModelSerializer
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
@@ -71,7 +71,7 @@ class TargetSerializer(StrictModelSerializer):
 
 
 class TargetViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

@@ -1,0 +1,345 @@
+"""List pages written by a plan per serializer (``coordinator.core.plans``): every value exactly as DRF's
+field loop writes it, a serializer the plan cannot compile on DRF's path with the reason said, and the lists
+on the demo programmes byte for byte the same with the plans on and off."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db.models import F
+from django.db.models.signals import post_init
+from django.test import override_settings
+from django.utils import timezone, translation
+from rest_framework import serializers as drf
+from rest_framework.authtoken.models import Token
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIClient
+
+from coordinator.core.plans import NotPlanned, plan_for
+from coordinator.core.tenancy import programme_scope
+from organisations.models import Membership, PlatformRole, RoleAssignment
+from seminars.models import Round, RoundCost
+from shadowing import selectors
+from shadowing.models import AvailabilityWindow, UnplacedReason
+from shadowing.serializers import ShadowingRequestSerializer
+from tests.factories import make_member
+from tests.factories.seminars import CourseFactory, RoundCostFactory, RoundFactory
+from tests.factories.shadowing import make_request
+
+pytestmark = pytest.mark.django_db
+
+
+class CourseBrief(drf.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        from seminars.models import Course
+
+        model = Course
+        fields = ["id", "title", "language"]
+
+
+class RoundShape(drf.ModelSerializer):  # type: ignore[type-arg]
+    """Every kind of value the plan converts: text, whole numbers, booleans, choices, date-times (null and
+    not), a foreign key's id, a column through a key, a nested row through a key, a read-only field."""
+
+    course_title = drf.CharField(source="course.title", read_only=True)
+    course_row = CourseBrief(source="course", read_only=True)
+    any_value = drf.ReadOnlyField(source="label")
+
+    class Meta:
+        model = Round
+        fields = [
+            "id",
+            "course",
+            "course_title",
+            "course_row",
+            "label",
+            "information",
+            "status",
+            "capacity",
+            "seats_taken",
+            "requires_manager_approval",
+            "registration_opens_at",
+            "starts_at",
+            "reserved_seats_release_at",
+            "any_value",
+        ]
+
+
+class CostShape(drf.ModelSerializer):  # type: ignore[type-arg]
+    """Decimals, and three ways DRF treats a dotted source through an empty key: left out, its default,
+    ``None``."""
+
+    by_name = drf.CharField(source="created_by.user.username", read_only=True)
+    by_name_or_default = drf.CharField(source="created_by.user.username", read_only=True, default="-")
+    by_name_or_null = drf.CharField(source="created_by.user.username", read_only=True, allow_null=True)
+    round_label = drf.CharField(source="round.label", read_only=True)
+
+    class Meta:
+        model = RoundCost
+        fields = [
+            "id",
+            "kind",
+            "amount",
+            "note",
+            "by_name",
+            "by_name_or_default",
+            "by_name_or_null",
+            "round_label",
+        ]
+
+
+def _both(
+    serializer_class: type, queryset: Any, context: dict[str, object] | None = None
+) -> tuple[bytes, bytes]:
+    """The rows as DRF's field loop writes them and as the plan writes them, rendered as the API renders."""
+    context = context or {}
+    drf_rows = serializer_class(list(queryset), many=True, context=context).data
+    planned = [dict(row) for row in plan_for(serializer_class).rows(queryset, context)]
+    return JSONRenderer().render(drf_rows), JSONRenderer().render(planned)
+
+
+def test_plan_writes_every_kind_of_value_as_drf_does_in_every_zone(programme):
+    course = CourseFactory(programme=programme, title="Asylrätt <grund>", language="sv")
+    RoundFactory(course=course, label="Vår", information="", requires_manager_approval=True)
+    RoundFactory(
+        course=course,
+        label="Höst",
+        information="Två dagar\nmed övningar",
+        status=Round.Status.DRAFT,
+        starts_at=datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # the night summer time starts in Stockholm
+        reserved_seats_release_at=datetime(2026, 10, 1, 8, 0, 0, 123456, tzinfo=UTC),
+    )
+    for zone in ("Europe/Stockholm", "UTC", "America/St_Johns"):
+        with timezone.override(zone), programme_scope([programme.pk]):
+            written, planned = _both(RoundShape, Round.objects.order_by("pk"))
+            assert planned == written, zone
+    assert (
+        b'"starts_at":null' in written
+        and b'"reserved_seats_release_at":"2026-10-01T05:30:00.123456-02:30"' in written
+    )
+
+
+def test_plan_writes_decimals_and_empty_keys_as_drf_does(programme, coordinator):
+    round_ = RoundFactory(course=CourseFactory(programme=programme))
+    RoundCostFactory(round=round_, amount=Decimal("12.50"), note="Lokal", created_by=coordinator)
+    RoundCostFactory(round=round_, amount=Decimal("0.00"), kind=RoundCost.Kind.OTHER, created_by=None)
+
+    with programme_scope([programme.pk]):
+        written, planned = _both(CostShape, RoundCost.objects.order_by("pk"))
+
+    assert planned == written
+    with programme_scope([programme.pk]):
+        second = [dict(row) for row in plan_for(CostShape).rows(RoundCost.objects.order_by("pk"), {})][1]
+    assert second == {
+        "id": second["id"],
+        "kind": "other",
+        "amount": "0.00",
+        "note": "",
+        "by_name_or_default": "-",
+        "by_name_or_null": None,
+        "round_label": round_.label,
+    }
+
+
+def test_plan_writes_requests_with_nested_rows_hooks_and_translations_as_drf_does(
+    programme, org_a, org_b, coordinator
+):
+    requester = make_member(programme, org_b, PlatformRole.STAFF, user__first_name="", user__last_name="")
+    erased = make_member(programme, org_b, PlatformRole.STAFF, user__first_name="Amina")
+    make_request(programme, requester, preferences=[org_a], languages=["sv", "ar"])
+    without_windows = make_request(programme, erased, unplaced_code=UnplacedReason.ALL_FULL)
+    AvailabilityWindow.unscoped_objects.filter(request=without_windows).delete()
+    type(erased).unscoped_objects.filter(pk=erased.pk).update(erased_at=timezone.now())
+    make_request(programme, coordinator, unplaced_code="no-longer-a-code", decided_at=timezone.now())
+
+    for language in ("sv", "da", "en"):
+        with translation.override(language), programme_scope([programme.pk]):
+            from organisations.permissions import actor_for
+
+            queryset = selectors.requests_for(actor_for(coordinator.user), shown_only=True)
+            written, planned = _both(ShadowingRequestSerializer, queryset)
+            assert planned == written, language
+    assert b'"windows":[]' in written and b'"preferences":[]' in written and b'"topics":[]' in written
+
+
+def test_a_method_field_without_a_hook_keeps_the_serializer_on_drfs_path_and_says_why():
+    class WithMethod(drf.ModelSerializer):  # type: ignore[type-arg]
+        shout = drf.SerializerMethodField()
+
+        class Meta:
+            model = Round
+            fields = ["id", "shout"]
+
+        def get_shout(self, round_: Round) -> str:
+            return round_.label.upper()
+
+    class OwnWriter(drf.ModelSerializer):  # type: ignore[type-arg]
+        class Meta:
+            model = Round
+            fields = ["id"]
+
+        def to_representation(self, round_: Round) -> dict[str, object]:
+            return {"id": round_.pk, "extra": True}
+
+    with pytest.raises(NotPlanned) as method:
+        plan_for(WithMethod)
+    with pytest.raises(NotPlanned) as own:
+        plan_for(OwnWriter)
+
+    assert str(method.value) == "WithMethod: WithMethod.shout: a method field without a plan hook."
+    assert str(own.value) == "OwnWriter: OwnWriter writes its rows with its own to_representation()."
+
+
+def test_a_list_without_a_column_its_plan_reads_stays_on_drfs_path_and_says_why(programme):
+    from seminars.serializers import RoundSerializer
+
+    RoundFactory(course=CourseFactory(programme=programme, title="Asylrätt"))
+    with programme_scope([programme.pk]), pytest.raises(NotPlanned) as missing:
+        plan_for(RoundSerializer).rows(Round.objects.all(), {})
+    with programme_scope([programme.pk]):
+        annotated = Round.objects.annotate(course_title=F("course__title"), waiting_count=F("capacity"))
+        rows = [dict(row) for row in plan_for(RoundSerializer).rows(annotated, {})]
+
+    assert str(missing.value) == "course_title: the list's queryset has no column 'course_title'."
+    assert [row["course_title"] for row in rows] == ["Asylrätt"]
+
+
+def test_the_api_says_which_lists_stay_on_drfs_path(api, coordinator, caplog):
+    caplog.set_level(logging.DEBUG, logger="coordinator.core.plans")
+
+    planned = api(coordinator).get("/api/v1/seminars/rounds/")
+    kept = api(coordinator).get("/api/v1/invitations/")
+
+    assert (planned.status_code, kept.status_code) == (200, 200)
+    said = [record.getMessage() for record in caplog.records if record.name == "coordinator.core.plans"]
+    assert said == [
+        "List on DRF's path: InvitationSerializer: "
+        "InvitationSerializer.state: a method field without a plan hook."
+    ]
+
+
+def test_people_list_shows_only_the_readers_programmes_and_no_foreign_person(
+    api, programme, other_programme, org_a, org_b, org_other, staff_a, outsider
+):
+    # A colleague of another organisation in both programmes, with roles in each; a person of the other
+    # programme only. The reader (staff of org A) sees the colleague's membership in their programme only,
+    # without contact details, and never the other programme's person.
+    both = make_member(programme, org_b, PlatformRole.STAFF, phone="0701")
+    elsewhere = Membership.unscoped_objects.create(programme=other_programme, person=both)
+    RoleAssignment.unscoped_objects.create(membership=elsewhere, role=PlatformRole.COORDINATOR)
+
+    rows = api(staff_a).get("/api/v1/people/", {"page_size": 200}).json()["results"]
+
+    assert sorted(row["id"] for row in rows) == sorted([staff_a.pk, both.pk])
+    row = next(row for row in rows if row["id"] == both.pk)
+    assert row["programmes"] == [
+        {"programme": programme.pk, "work_role": None, "work_role_name": None, "roles": ["staff"]}
+    ]
+    assert [
+        name in row for name in ("email", "phone", "line_manager", "languages", "preferred_language")
+    ] == [
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
+    assert outsider.pk not in {row["id"] for row in rows}
+
+
+# --- On the demo programmes: with the plans and without them, the same bytes --------------------------------
+
+USERS = ["johan.bergstrom", "lars.pettersson", "karin.nystrom"]
+
+
+@pytest.fixture
+def demo(db: Any) -> dict[str, APIClient]:
+    call_command("seed_demo", "--quiet")
+    clients = {}
+    for username in USERS:
+        token = Token.objects.create(user=User.objects.get(username=username))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        clients[username] = client
+    return clients
+
+
+def _list_paths() -> list[str]:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from profile_lists import list_paths  # type: ignore[import-not-found]
+
+    return list_paths()  # type: ignore[no-any-return]
+
+
+def test_every_list_answers_the_same_bytes_with_and_without_plans(demo):
+    paths = _list_paths()
+    queries = ["", "?page_size=200", "?ordering=-id", "?page=2&page_size=5", "?free=true"]
+    differ = []
+    for username, client in demo.items():
+        for path in paths:
+            for query in queries:
+                for language in ("sv", "da"):
+                    with override_settings(API_LIST_PLANS=False):
+                        before = client.get(path + query, HTTP_ACCEPT_LANGUAGE=language)
+                    after = client.get(path + query, HTTP_ACCEPT_LANGUAGE=language)
+                    if (before.status_code, before.content) != (after.status_code, after.content):
+                        differ.append(f"{username} {path}{query} {language}")
+    assert differ == []
+
+
+def _built(client: APIClient, path: str) -> Counter[str]:
+    built: Counter[str] = Counter()
+
+    def count(sender: Any, **kwargs: Any) -> None:
+        built[sender._meta.label] += 1
+
+    post_init.connect(count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        post_init.disconnect(count)
+    return built
+
+
+# The lists below 0.15x /healthz before their plans, and the load test's lists: each page is written from
+# values, so it builds only what every API request builds (the token, its user and person, the actor's
+# memberships), whatever its rows.
+PLANNED = [
+    "/api/v1/focusgroups/glossary/",
+    "/api/v1/focusgroups/meetings/",
+    "/api/v1/focusgroups/memberships/",
+    "/api/v1/focusgroups/notes/",
+    "/api/v1/people/",
+    "/api/v1/seminars/completions/",
+    "/api/v1/seminars/courses/",
+    "/api/v1/seminars/enrolments/",
+    "/api/v1/seminars/groups/",
+    "/api/v1/seminars/rounds/",
+    "/api/v1/seminars/waitlist/",
+    "/api/v1/shadowing/matching-runs/",
+    "/api/v1/shadowing/placements/",
+    "/api/v1/shadowing/requests/",
+    "/api/v1/shadowing/slots/?free=true",
+]
+
+
+def test_planned_lists_build_no_model_instance_for_their_rows(demo):
+    client = demo["johan.bergstrom"]
+    fixed = _built(client, "/api/v1/invitations/")
+
+    built = {path: _built(client, path) for path in PLANNED}
+
+    assert {path: dict(counts - fixed) for path, counts in built.items()} == {path: {} for path in PLANNED}
+    assert {path: client.get(path).json()["count"] > 0 for path in PLANNED} == {
+        path: True for path in PLANNED
+    }
