@@ -40,7 +40,9 @@ def workplaces_world(programme, org_a, org_b, host_a, shadower, coordinator):
         programme=programme, organisation=org_b, contact=host_a, name="Rosengård", languages=["ar"], topics=[]
     )
     WorkplaceFactory(programme=programme, organisation=org_b, contact=host_a, name="Tyst", languages=[])
-    WorkplaceFactory(programme=programme, organisation=org_a, contact=host_a, name="Opublicerad", is_published=False)
+    WorkplaceFactory(
+        programme=programme, organisation=org_a, contact=host_a, name="Opublicerad", is_published=False
+    )
     SlotFactory(workplace=first)
     SlotFactory(workplace=first, date=future_weekday(2, weeks_ahead=3))
     SlotFactory(workplace=first, date=future_weekday(3, weeks_ahead=3), capacity=1, booked=1)
@@ -66,7 +68,9 @@ def named(html: str) -> str:
         lambda m: f"{m.group(1)}{{{names.get(m.group(2), m.group(2))}}}",
         html,
     )
-    return re.sub(r'<option value="(\d+)"([^>]*)>([^<]*)</option>', r'<option value="{\3}"\2>\3</option>', html)
+    return re.sub(
+        r'<option value="(\d+)"([^>]*)>([^<]*)</option>', r'<option value="{\3}"\2>\3</option>', html
+    )
 
 
 VIEWS = [
