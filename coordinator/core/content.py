@@ -215,4 +215,5 @@ def direct(name: str, table: str, *, columns: tuple[str, ...] = ()) -> Watch:
 
 def through(name: str, table: str, column: str, parent: str, *, columns: tuple[str, ...] = ()) -> Watch:
     """A table whose ``column`` points at a row of ``parent``, which has its own ``programme_id``."""
-    return Watch(name, table, f"SELECT programme_id FROM {parent} WHERE id = ROW.{column}", columns)
+    select = f"SELECT programme_id FROM {parent} WHERE id = ROW.{column}"  # noqa: S608 - migrations' constants
+    return Watch(name, table, select, columns)
