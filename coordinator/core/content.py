@@ -138,7 +138,10 @@ def uninstall(watches: Iterable[Watch]) -> Callable[[object, BaseDatabaseSchemaE
 VERSION_KIND = "version"
 
 
-def version_rows(programme_id: int) -> QuerySet[ContentVersion]:
+VersionRow = tuple[str, int, int, str]
+
+
+def version_rows(programme_id: int) -> QuerySet[ContentVersion, VersionRow]:
     """The programme's content version as one row ``(VERSION_KIND, version, 0, "")``, to be joined with
     ``union()`` to a query of four columns of the same kinds (text, integer, integer, text) that the page
     makes anyway; no row while nothing has been written."""

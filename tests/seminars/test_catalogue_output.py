@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from organisations.models import PlatformRole as R
 from organisations.models import Person
+from organisations.models import PlatformRole as R
 from seminars.models import Round
 from tests.factories.organisations import OrganisationFactory, WorkRoleFactory, make_member
 from tests.factories.seminars import (

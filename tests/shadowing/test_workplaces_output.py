@@ -8,13 +8,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.urls import reverse
 
-from organisations.models import PlatformRole as R
 from organisations.models import Person
+from organisations.models import PlatformRole as R
 from tests.factories.organisations import make_member
 from tests.factories.shadowing import SlotFactory, TopicFactory, WorkplaceFactory, future_weekday
 
