@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.template.loader import render_to_string
 from django.utils import formats, timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -28,6 +29,9 @@ TEMPLATES = (
     "shadowing/workplaces/card.html",
     "shadowing/workplaces/ask.html",
     "shadowing/workplaces/edit.html",
+    "shadowing/workplaces/filter.html",
+    "shadowing/includes/field.html",
+    "includes/field.html",
 )
 
 
@@ -49,6 +53,7 @@ class Content:
     cards: tuple[Card, ...]
     organisations: list[tuple[int, str]]
     topics: list[tuple[int, str]]
+    fields: str  # the filter's fields as they stand before anything is chosen
 
 
 def _build(programme: Programme) -> Content:
@@ -68,7 +73,9 @@ def _build(programme: Programme) -> Content:
             )
         )
     organisations, topics = selectors.filter_choices(programme)
-    return Content(tuple(cards), organisations, topics)
+    form = forms.WorkplaceFilterForm(organisations=organisations, topics=topics)
+    fields = render_to_string(TEMPLATES[3], {"form": form})
+    return Content(tuple(cards), organisations, topics, fields)
 
 
 class WorkplaceListView(ProgrammeMixin, TemplateView):
@@ -117,6 +124,8 @@ class WorkplaceListView(ProgrammeMixin, TemplateView):
             )
         context.update(
             form=form,
+            # Most visits choose nothing: the fields then come written from the cache.
+            fields="" if form.is_bound else mark_safe(entry.fields),  # noqa: S308 - rendered with autoescape
             cards=mark_safe("".join(html)),  # noqa: S308 - fragments rendered with autoescape
         )
         return context
