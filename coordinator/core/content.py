@@ -1,12 +1,12 @@
-"""Pages' content that every viewer of a programme sees alike, cached under the programme's content version.
+"""Pages' content that every viewer of a programme sees alike, cached under the programme's content stamp.
 
 ``ContentVersion`` stamps the changes of a programme's slow-changing rows. The stamp is renewed by database
 triggers (``Watch`` below, installed by each app's migrations with ``install``/``uninstall``), in the
 writer's own transaction, so every writer is covered: services, the admin site, ``update()``,
-``bulk_create()``, raw SQL and other processes alike. A page reads the count in a query it makes anyway
-(``version_rows``), and keys its cache entry by programme, language, stamp and the fingerprint of the
-templates the entry was written with (``cache_key``): a committed change, a new language or a deploy that
-changes the markup never meets an old entry, and an entry of one programme is never another's.
+``bulk_create()``, raw SQL and other processes alike. A page reads the stamp in a query it makes anyway
+(``version_rows``), and keys its cache entry by programme, language, time zone, stamp and the fingerprint
+of the templates the entry was written with (``cache_key``): a committed change, a new language or a
+deploy that changes the markup never meets an old entry, and an entry of one programme is never another's.
 
 What a viewer sees of their own (bookings, rights, seats left) is never in an entry: the page computes
 it on each request and fills it into the entry's ``Fragment``s.
@@ -27,6 +27,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import F, QuerySet, Value
 from django.template import engines
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
@@ -170,7 +171,10 @@ def _fingerprint(template_names: tuple[str, ...]) -> str:
 
 
 def cache_key(page: str, programme_id: int, version: int, templates: tuple[str, ...]) -> str:
-    return f"content:{page}:{programme_id}:{get_language()}:{version}:{_fingerprint(templates)}"
+    # The zone is the programme's (set with it, and a change of it renews the stamp); in the key as well,
+    # so that an entry is never read in a zone other than the one its dates were written in.
+    zone = timezone.get_current_timezone_name()
+    return f"content:{page}:{programme_id}:{get_language()}:{zone}:{version}:{_fingerprint(templates)}"
 
 
 def cached(
