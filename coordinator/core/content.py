@@ -15,6 +15,7 @@ it on each request and fills it into the entry's ``Fragment``s.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ STAMP = {"postgresql": f"nextval('{SEQUENCE}')", "sqlite": "random()"}
 CACHE_SECONDS = 24 * 3600
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 # --- The triggers ---------------------------------------------------------------------------------------
@@ -182,10 +184,17 @@ def cached(
 ) -> T:
     """The page's entry for the programme, the active language and the version, built when missing."""
     key = cache_key(page, programme_id, version, templates)
-    entry: T | None = django_cache.get(key)
+    try:
+        entry: T | None = django_cache.get(key)
+    except Exception:  # noqa: BLE001 - an unreachable cache costs speed, never the page
+        logger.warning("content cache unreachable; %s built without it", page, exc_info=True)
+        return build()
     if entry is None:
         entry = build()
-        django_cache.set(key, entry, CACHE_SECONDS)
+        try:
+            django_cache.set(key, entry, CACHE_SECONDS)
+        except Exception:  # noqa: BLE001 - as above
+            logger.warning("content cache unreachable; %s not stored", page, exc_info=True)
     return entry
 
 

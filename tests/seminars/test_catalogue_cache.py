@@ -218,3 +218,18 @@ def test_a_change_committed_by_another_connection_is_seen_on_the_next_request(
     writer.join()
 
     assert ">Från en annan process</a>" in page(client)
+
+
+UNREACHABLE = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+}
+
+
+def test_an_unreachable_cache_costs_speed_not_the_page(web, listed, staff_a, settings):
+    client = web(staff_a)
+    settings.CACHES = UNREACHABLE
+
+    response = client.get(CATALOGUE)
+
+    assert response.status_code == 200
+    assert ">Bemötande</a>" in response.content.decode()
