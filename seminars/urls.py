@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from seminars.views import approvals, courses, planning, staff, teaching
+from seminars.views import approvals, catalogue, courses, planning, staff, teaching
 
 app_name = "seminars"
 
 urlpatterns = [
-    path("", staff.CatalogueView.as_view(), name="catalogue"),
+    path("", catalogue.CatalogueView.as_view(), name="catalogue"),
     path("mine/", staff.MyBookingsView.as_view(), name="my-bookings"),
     path("approvals/", approvals.ApprovalsView.as_view(), name="approvals"),
     path("teaching/", teaching.TeachingView.as_view(), name="teaching"),

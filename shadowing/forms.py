@@ -8,6 +8,7 @@ could be dropped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
@@ -398,34 +399,42 @@ class DecisionNoteForm(forms.Form):
 
 
 class WorkplaceFilterForm(forms.Form):
-    """The workplaces page's filter; its drop-downs are written without a template per option."""
+    """The workplaces page's filter; its drop-downs are written without a template per option. Its choices
+    (``(key, name)`` pairs) come with the page's cached content, so checking a choice reads nothing."""
 
-    organisation = forms.ModelChoiceField(
+    # Worded as a model choice's refusal: the same text in every language, whatever the key given.
+    INVALID = forms.ModelChoiceField.default_error_messages["invalid_choice"]
+
+    organisation = forms.TypedChoiceField(
         label=_("Organisation"),
-        queryset=Organisation.objects.none(),
+        coerce=int,
+        empty_value=None,
         required=False,
-        empty_label=_("All"),
         widget=PlainSelect,
+        error_messages={"invalid_choice": INVALID},
     )
-    topic = forms.ModelChoiceField(
+    topic = forms.TypedChoiceField(
         label=_("Topic"),
-        queryset=Topic.objects.none(),
+        coerce=int,
+        empty_value=None,
         required=False,
-        empty_label=_("All"),
         widget=PlainSelect,
+        error_messages={"invalid_choice": INVALID},
     )
     language = forms.ChoiceField(label=_("Language"), choices=(), required=False, widget=PlainSelect)
 
-    def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        organisations: Sequence[tuple[int, str]],
+        topics: Sequence[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        # Only what an option shows (the name) and what a chosen one filters by (the key).
-        self.fields["organisation"].queryset = (  # type: ignore[attr-defined]
-            Organisation.objects.filter(participations__programme=programme)
-            .only("pk", "name")
-            .order_by("name")
-        )
-        self.fields["topic"].queryset = _topics(programme)  # type: ignore[attr-defined]
-        self.fields["language"].choices = [("", _("All")), *formatting.language_choices()]  # type: ignore[attr-defined]
+        everything = ("", _("All"))
+        self.fields["organisation"].choices = [everything, *organisations]  # type: ignore[attr-defined]
+        self.fields["topic"].choices = [everything, *topics]  # type: ignore[attr-defined]
+        self.fields["language"].choices = [everything, *formatting.language_choices()]  # type: ignore[attr-defined]
 
 
 class MatchingRunForm(forms.Form):

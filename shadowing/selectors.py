@@ -10,16 +10,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db import models
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.core import registry
+from coordinator.core import content, registry
 from coordinator.core.registry import CompetenceSuggestion
 from coordinator.core.rows import Rows, with_rows
-from organisations.models import OrganisationKind, Person, Programme
+from organisations.models import Organisation, OrganisationKind, Person, Programme
 from organisations.permissions import COORDINATING_ROLES, Actor
 from shadowing import permissions
 from shadowing.models import (
@@ -312,3 +313,67 @@ def workplaces_of_agency_kinds(programme: Programme, kinds: Iterable[str]) -> li
         )
         for w in workplaces
     ]
+
+
+# --- The workplaces page --------------------------------------------------------------------------------
+
+CARD_FIELDS = (
+    "pk",
+    "programme_id",
+    "organisation__name",
+    "name",
+    "street_address",
+    "postal_code",
+    "city",
+    "description",
+    "languages",
+)
+
+
+def published_workplaces(programme: Programme) -> list[Workplace]:
+    """The programme's published workplaces with what a card shows (its unit, contact and long texts stay
+    in the database) and their topics by name, by organisation and name: two queries."""
+    return list(
+        Workplace.objects.filter(programme=programme, is_published=True)
+        .select_related("organisation")
+        .only(*CARD_FIELDS)
+        .prefetch_related(Prefetch("topics", queryset=Topic.objects.only("pk", "name")))
+        .order_by("organisation__name", "name", "pk")
+    )
+
+
+def filter_choices(programme: Programme) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The workplaces filter's organisations (those taking part) and topics, as ``(key, name)`` by name."""
+    organisations = list(
+        Organisation.objects.filter(participations__programme=programme)
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+    topics = list(Topic.objects.filter(programme=programme).order_by("name").values_list("pk", "name"))
+    return organisations, topics
+
+
+def free_slot_counts(programme: Programme, today: date) -> tuple[int, dict[int, int]]:
+    """In one query: the programme's content stamp (``coordinator.core.content``) and, per published
+    workplace, how many of its slots from ``today`` on have a free place."""
+    text = models.CharField()
+    free = (
+        Slot.objects.filter(
+            workplace__programme=programme,
+            workplace__is_published=True,
+            date__gte=today,
+            booked__lt=F("capacity"),
+        )
+        .order_by()
+        .values("workplace_id")
+        .annotate(kind=Value("free", text), n=Count("pk"), extra=Value("", text))
+        .values_list("kind", "workplace_id", "n", "extra")
+    )
+    version = 0
+    counts: dict[int, int] = {}
+    for kind, first, second, _extra in content.version_rows(programme.pk).union(free, all=True):
+        if kind == content.VERSION_KIND:
+            version = first
+        else:
+            counts[first] = second
+    return version, counts

@@ -200,3 +200,21 @@ class TaskWorker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} ({self.hostname}:{self.pid})"
+
+
+class ContentVersion(models.Model):
+    """A stamp of the last change of the slow-changing content of a programme's pages (courses, rounds,
+    sessions, workplaces, topics, the names of its organisations): a value no change has written before.
+
+    Database triggers renew it in the writer's own transaction (``coordinator.core.content``), whoever
+    writes: a service, the admin site, ``update()``, ``bulk_create()``, raw SQL or another process. A page
+    that caches what every viewer of a programme sees alike keys the entry by this number, so a committed
+    change is seen by the very next request. No foreign key: the triggers of a programme's own deletion
+    must still be able to write here.
+    """
+
+    programme_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}: {self.version}"

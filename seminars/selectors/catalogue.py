@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db import models
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Value
 
+from coordinator.core import content
 from organisations.models import (
     Membership,
     Organisation,
@@ -150,31 +152,27 @@ def enrolment_context(
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class CatalogueRound:
+    """A round as every viewer sees it: what the eligibility rule reads (``round.course`` holds only its
+    key and programme) and its seats at the time it was read."""
+
     round: Round
-    problems: list[str]
-    is_target: bool
-    my_enrolment: Enrolment | None
-    seats_free: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class CatalogueCourse:
+    """A course of the catalogue as every viewer sees it, with its rounds still to start."""
+
     course: Course
-    rounds: list[CatalogueRound]
-    fits_my_role: bool
-    completed: bool
+    rules: CourseRules
+    has_target_roles: bool
+    rounds: tuple[CatalogueRound, ...]
 
 
-def catalogue(
-    person: Person, programme: Programme, now: datetime, *, actor: Actor | None = None
-) -> list[CatalogueCourse]:
-    """Courses with rounds that have not started yet, and for each round whether the person may enrol
-    (``actor``: the person's own, see ``enrolment_context``)."""
-    # The person's bookings are read once, for the eligibility rule (one booking per course) and the page.
-    bookings = list(_active_enrolments(person, programme).select_related("round"))
-    context = enrolment_context(person, programme, actor=actor, active_enrolments=bookings)
+def catalogue_content(programme: Programme, now: datetime) -> list[CatalogueCourse]:
+    """The catalogue's courses (not archived, by title) with their published rounds that have not started
+    by ``now``, the same for every viewer: four queries."""
     # A round's line shows its first session's start and how many sessions it has: read with the round
     # (``first_session_at``, ``session_count``) rather than every session.
     upcoming = (
@@ -188,27 +186,72 @@ def catalogue(
         .filter(is_archived=False)
         .prefetch_related(Prefetch("rounds", queryset=upcoming, to_attr="upcoming_rounds"))
     )
-    mine = {e.round_id: e for e in bookings}
     result = []
     for course in courses:
         rules = course_rules(course)
-        is_target = permissions.is_target_role(context.work_role_id, rules.target_role_ids)
-        entries = []
+        # What the eligibility rule reads of a round's course: its key and programme.
+        key = Course(pk=course.pk, programme_id=course.programme_id)
+        rounds = []
         for round_ in course.upcoming_rounds:
-            round_.course = course
-            own = mine.get(round_.pk)
-            problems = (
-                []
-                if own
-                else permissions.enrolment_problems(
-                    context,
-                    round_,
-                    target_role_ids=rules.target_role_ids,
-                    prerequisite_ids=rules.prerequisite_ids,
-                    prerequisite_titles=rules.prerequisite_titles,
-                    now=now,
-                )
-            )
-            entries.append(CatalogueRound(round_, problems, is_target, own, round_.seats_free))
-        result.append(CatalogueCourse(course, entries, is_target, course.pk in context.completed_course_ids))
+            round_.course = key
+            rounds.append(CatalogueRound(round_))
+        result.append(CatalogueCourse(course, rules, bool(rules.target_role_ids), tuple(rounds)))
     return result
+
+
+@dataclass(frozen=True)
+class CatalogueViewer:
+    """What one viewer sees of their own in the catalogue, and what changes with every booking."""
+
+    version: int
+    seats_taken: dict[int, int]
+    bookings: dict[int, tuple[int, str]]  # round -> (course, status)
+    completed_course_ids: frozenset[int]
+    organisation_participates: bool
+
+
+def catalogue_viewer(person: Person, programme: Programme, now: datetime) -> CatalogueViewer:
+    """In one query: the programme's content version, the seats taken on its published rounds still to
+    start, and the person's active bookings, completed courses and whether their organisation takes part
+    (what the eligibility rule needs beyond the actor)."""
+    text, number = models.CharField(), models.BigIntegerField()
+    seats = (
+        Round.objects.filter(course__programme=programme, status=Round.Status.PUBLISHED)
+        .filter(Q(starts_at__gt=now) | Q(starts_at__isnull=True))
+        .values_list(Value("seats", text), F("pk"), F("seats_taken"), Value("", text))
+        .order_by()
+    )
+    bookings = (
+        _active_enrolments(person, programme)
+        .values_list(Value("booking", text), F("round_id"), F("round__course_id"), F("status"))
+        .order_by()
+    )
+    completions = (
+        Completion.objects.filter(person=person, course__programme=programme)
+        .values_list(Value("completed", text), F("course_id"), Value(0, number), Value("", text))
+        .order_by()
+    )
+    participation = (
+        Participation.objects.filter(programme=programme, organisation_id=person.organisation_id)
+        .values_list(Value("participates", text), F("pk"), Value(0, number), Value("", text))
+        .order_by()
+    )
+    version = 0
+    seats_taken: dict[int, int] = {}
+    mine: dict[int, tuple[int, str]] = {}
+    completed: set[int] = set()
+    participates = False
+    for kind, first, second, status in content.version_rows(programme.pk).union(
+        seats, bookings, completions, participation, all=True
+    ):
+        if kind == content.VERSION_KIND:
+            version = first
+        elif kind == "seats":
+            seats_taken[first] = second
+        elif kind == "booking":
+            mine[first] = (second, status)
+        elif kind == "completed":
+            completed.add(first)
+        else:
+            participates = True
+    return CatalogueViewer(version, seats_taken, mine, frozenset(completed), participates)

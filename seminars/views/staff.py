@@ -36,26 +36,6 @@ from seminars.views._base import (
 )
 
 
-class CatalogueView(ProgrammeMixin, TemplateView):
-    """Open courses: every course with rounds still to come, and whether I may enrol on each round."""
-
-    template_name = "seminars/catalogue.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        entries = catalogue.catalogue(self.person, self.programme, timezone.now(), actor=self.actor)
-        only_mine = self.request.GET.get("for") == "me"
-        if only_mine:
-            entries = [e for e in entries if e.rounds and (e.fits_my_role or not e.course.target_roles.all())]
-        context.update(
-            entries=[e for e in entries if e.rounds],
-            without_rounds=[e for e in entries if not e.rounds],
-            only_mine=only_mine,
-            can_manage=permissions.can_manage(self.actor, self.programme),
-        )
-        return context
-
-
 class CourseDetailView(ProgrammeMixin, TemplateView):
     template_name = "seminars/course_detail.html"
     model = Course

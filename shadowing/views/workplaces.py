@@ -2,82 +2,131 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils import formats, timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.generic import TemplateView
 
+from coordinator.core import content
+from coordinator.core.content import Fragment, gap
 from organisations.access.views import ProgrammeMixin
-from shadowing import forms, permissions
-from shadowing.models import (
-    Slot,
-    Topic,
-    Workplace,
-)
+from organisations.models import Programme
+from shadowing import forms, permissions, selectors
+from shadowing.models import Slot, Workplace
 
 # --- Everyone: published workplaces ---------------------------------------------------------------------
 
 
+TEMPLATES = (
+    "shadowing/workplaces/card.html",
+    "shadowing/workplaces/ask.html",
+    "shadowing/workplaces/edit.html",
+    "shadowing/workplaces/filter.html",
+    "shadowing/includes/field.html",
+    "includes/field.html",
+)
+
+
+@dataclass(frozen=True)
+class Card:
+    """A published workplace's card as every viewer sees it, with what the filter asks of it."""
+
+    pk: int
+    organisation_id: int
+    topic_ids: frozenset[int]
+    languages: tuple[str, ...]
+    body: Fragment  # gaps: free, first, edit
+    ask: str
+    edit: str
+
+
+@dataclass(frozen=True)
+class Content:
+    cards: tuple[Card, ...]
+    organisations: list[tuple[int, str]]
+    topics: list[tuple[int, str]]
+    fields: str  # the filter's fields as they stand before anything is chosen
+
+
+def _build(programme: Programme) -> Content:
+    cards = []
+    live = {"free": gap("free"), "first": gap("first"), "edit": gap("edit")}
+    for workplace in selectors.published_workplaces(programme):
+        context = {"workplace": workplace}
+        cards.append(
+            Card(
+                workplace.pk,
+                workplace.organisation_id,
+                frozenset(t.pk for t in workplace.topics.all()),
+                tuple(workplace.languages or ()),
+                Fragment.render(TEMPLATES[0], {**context, **live}),
+                Fragment.render(TEMPLATES[1], context).fill({}),
+                Fragment.render(TEMPLATES[2], context).fill({}),
+            )
+        )
+    organisations, topics = selectors.filter_choices(programme)
+    form = forms.WorkplaceFilterForm(organisations=organisations, topics=topics)
+    fields = render_to_string(TEMPLATES[3], {"form": form})
+    return Content(tuple(cards), organisations, topics, fields)
+
+
 class WorkplaceListView(ProgrammeMixin, TemplateView):
-    """Published workplaces, filtered by organisation, topic or language (a fixed number of queries)."""
+    """Published workplaces, filtered by organisation, topic or language: the cards and the filter's choices
+    from the cache (written once per programme, language and content stamp), the free days, the viewer's
+    own organisation and rights on every request."""
 
     template_name = "shadowing/workplaces.html"
     model = Workplace
 
-    def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        # Only the columns a card shows (its unit, contact and long texts stay in the database).
-        return (
-            queryset.filter(is_published=True)
-            .select_related("organisation")
-            .only(*self.CARD_FIELDS)
-            .prefetch_related(Prefetch("topics", queryset=Topic.objects.only("pk", "name")))
-            .order_by("organisation__name", "name", "pk")
-        )
-
-    CARD_FIELDS = (
-        "pk",
-        "programme_id",
-        "organisation__name",
-        "name",
-        "street_address",
-        "postal_code",
-        "city",
-        "description",
-        "languages",
-    )
-
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        form = forms.WorkplaceFilterForm(self.request.GET or None, programme=self.programme)
-        workplaces = self.get_queryset()
-        language = ""
-        if form.is_bound and form.is_valid():
-            if form.cleaned_data["organisation"]:
-                workplaces = workplaces.filter(organisation=form.cleaned_data["organisation"])
-            if form.cleaned_data["topic"]:
-                workplaces = workplaces.filter(topics=form.cleaned_data["topic"])
-            language = form.cleaned_data["language"]
-        today = timezone.localdate()
-        free = dict(
-            Slot.objects.filter(workplace__in=workplaces, date__gte=today, booked__lt=F("capacity"))
-            .values_list("workplace_id")
-            .annotate(n=Count("pk"))
-            .order_by()
+        version, free = selectors.free_slot_counts(self.programme, timezone.localdate())
+        entry: Content = content.cached(
+            "workplaces", self.programme.pk, version, TEMPLATES, lambda: _build(self.programme)
         )
-        rows = [w for w in workplaces if not language or language in (w.languages or [])]
+        form = forms.WorkplaceFilterForm(
+            self.request.GET or None, organisations=entry.organisations, topics=entry.topics
+        )
+        cards: Iterable[Card] = entry.cards
+        if form.is_bound and form.is_valid():
+            organisation, topic = form.cleaned_data["organisation"], form.cleaned_data["topic"]
+            language = form.cleaned_data["language"]
+            cards = [
+                card
+                for card in cards
+                if (organisation is None or card.organisation_id == organisation)
+                and (topic is None or topic in card.topic_ids)
+                and (not language or language in card.languages)
+            ]
+        own_organisation_id = self.actor.organisation_id
+        can_request = permissions.can_request(self.actor, self.programme)
+        own = format_html('<span class="tag">{}</span>\n    ', _("Your own organisation"))
+        html = []
+        for card in cards:
+            count = free.get(card.pk, 0)
+            text = ngettext(
+                "%(counter)s coming slot with a free place",
+                "%(counter)s coming slots with a free place",
+                count,
+            ) % {"counter": formats.localize(count)}
+            first = own if card.organisation_id == own_organisation_id else (card.ask if can_request else "")
+            can_edit = permissions.can_create_workplace(self.actor, self.programme.pk, card.organisation_id)
+            html.append(
+                card.body.fill({"free": escape(text), "first": first, "edit": card.edit if can_edit else ""})
+            )
         context.update(
             form=form,
-            workplaces=[
-                (
-                    w,
-                    free.get(w.pk, 0),
-                    permissions.can_create_workplace(self.actor, w.programme_id, w.organisation_id),
-                )
-                for w in rows
-            ],
-            own_organisation_id=self.actor.organisation_id,
-            can_request=permissions.can_request(self.actor, self.programme),
+            # Most visits choose nothing: the fields then come written from the cache.
+            fields="" if form.is_bound else mark_safe(entry.fields),  # noqa: S308 - rendered with autoescape
+            cards=mark_safe("".join(html)),  # noqa: S308 - fragments rendered with autoescape
         )
         return context
 

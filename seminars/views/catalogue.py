@@ -1,0 +1,177 @@
+"""The course catalogue: what every viewer of the programme sees alike comes from the cache, written once per
+programme, language and content version; each viewer's bookings, eligibility and the seats left are
+computed on every request and filled into it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import formats, timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.generic import TemplateView
+
+from coordinator.core import content
+from coordinator.core.content import Fragment, gap
+from organisations.access.views import ProgrammeMixin
+from organisations.models import Programme
+from seminars import permissions
+from seminars.models import Enrolment, Round
+from seminars.selectors import catalogue
+from seminars.selectors.catalogue import CourseRules
+
+TEMPLATES = (
+    "seminars/catalogue/course.html",
+    "seminars/catalogue/round.html",
+    "seminars/catalogue/enrol.html",
+    "seminars/catalogue/other.html",
+)
+COURSE_END = "\n    </tbody>\n  </table></div>\n</article>\n"
+
+
+@dataclass(frozen=True)
+class RoundEntry:
+    round: Round
+    row: Fragment  # gaps: seats, you
+    enrol: str
+
+
+@dataclass(frozen=True)
+class CourseEntry:
+    pk: int
+    rules: CourseRules
+    has_target_roles: bool
+    head: Fragment  # gaps: role_tag, completed_tag
+    other: Fragment  # the course among those without a round to come; gap: completed_tag
+    rounds: tuple[RoundEntry, ...]
+
+
+def _build(programme: Programme, now: datetime) -> list[CourseEntry]:
+    live = {"role_tag": gap("role_tag"), "completed_tag": gap("completed_tag")}
+    entries = []
+    for course in catalogue.catalogue_content(programme, now):
+        rounds = tuple(
+            RoundEntry(
+                item.round,
+                Fragment.render(
+                    TEMPLATES[1], {"round": item.round, "seats": gap("seats"), "you": gap("you")}
+                ),
+                Fragment.render(TEMPLATES[2], {"round": item.round}).fill({}),
+            )
+            for item in course.rounds
+        )
+        entries.append(
+            CourseEntry(
+                course.course.pk,
+                course.rules,
+                course.has_target_roles,
+                Fragment.render(TEMPLATES[0], {"course": course.course, **live}),
+                Fragment.render(TEMPLATES[3], {"course": course.course, **live}),
+                rounds,
+            )
+        )
+    return entries
+
+
+def _seats(free: int) -> str:
+    if free:
+        return escape(
+            ngettext("%(counter)s free", "%(counter)s free", free) % {"counter": formats.localize(free)}
+        )
+    return format_html('<span class="tag warn">{}</span>', _("Full – waiting list"))
+
+
+class CatalogueView(ProgrammeMixin, TemplateView):
+    """Open courses: every course with rounds still to come, and whether I may enrol on each round."""
+
+    template_name = "seminars/catalogue.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+        viewer = catalogue.catalogue_viewer(self.person, self.programme, now)
+        entries: list[CourseEntry] = content.cached(
+            "catalogue", self.programme.pk, viewer.version, TEMPLATES, lambda: _build(self.programme, now)
+        )
+        membership = self.actor.membership_in(self.programme)
+        work_role_id = membership.work_role_id if membership else None
+        eligibility = permissions.EnrolmentContext(
+            person=self.person,
+            programme_id=self.programme.pk,
+            roles=membership.roles if membership else frozenset(),
+            work_role_id=work_role_id,
+            organisation_participates=viewer.organisation_participates,
+            completed_course_ids=viewer.completed_course_ids,
+            active_course_ids=frozenset(course_id for course_id, _status in viewer.bookings.values()),
+        )
+        only_mine = self.request.GET.get("for") == "me"
+        completed_tag = format_html(' <span class="tag ok">{}</span>', _("Completed"))
+        role_tag = format_html('<span class="tag ok">{}</span>', _("For your role"))
+        courses: list[str] = []
+        without_rounds: list[str] = []
+        for entry in entries:
+            completed = entry.pk in viewer.completed_course_ids
+            fits = permissions.is_target_role(work_role_id, entry.rules.target_role_ids)
+            rounds = [r for r in entry.rounds if r.round.starts_at is None or r.round.starts_at > now]
+            if not rounds:
+                if not only_mine:
+                    without_rounds.append(
+                        entry.other.fill({"completed_tag": completed_tag if completed else ""})
+                    )
+                continue
+            if only_mine and not (fits or not entry.has_target_roles):
+                continue
+            parts = [
+                entry.head.fill(
+                    {
+                        "role_tag": role_tag if fits and entry.has_target_roles else "",
+                        "completed_tag": completed_tag[1:] if completed else "",
+                    }
+                )
+            ]
+            parts.extend(self._row(item, entry, eligibility, viewer, now) for item in rounds)
+            parts.append(COURSE_END)
+            courses.append("".join(parts))
+        context.update(
+            courses=mark_safe("".join(courses)),  # noqa: S308 - fragments rendered with autoescape
+            without_rounds=mark_safe("".join(without_rounds)),  # noqa: S308 - as above
+            only_mine=only_mine,
+            can_manage=permissions.can_manage(self.actor, self.programme),
+        )
+        return context
+
+    @staticmethod
+    def _row(
+        item: RoundEntry,
+        entry: CourseEntry,
+        eligibility: permissions.EnrolmentContext,
+        viewer: catalogue.CatalogueViewer,
+        now: datetime,
+    ) -> str:
+        round_ = item.round
+        seats_taken = viewer.seats_taken.get(round_.pk, round_.seats_taken)
+        booking = viewer.bookings.get(round_.pk)
+        if booking is not None:
+            you: SafeString | str = format_html(
+                '<span class="tag">{}</span>\n          ', Enrolment.Status(booking[1]).label
+            )
+        else:
+            problems = permissions.enrolment_problems(
+                eligibility,
+                round_,
+                target_role_ids=entry.rules.target_role_ids,
+                prerequisite_ids=entry.rules.prerequisite_ids,
+                prerequisite_titles=entry.rules.prerequisite_titles,
+                now=now,
+            )
+            if problems:
+                you = format_html(
+                    '<span class="meta">{}</span>\n          ', " ".join(str(p) for p in problems)
+                )
+            else:
+                you = item.enrol
+        return item.row.fill({"seats": _seats(max(0, round_.capacity - seats_taken)), "you": you})
