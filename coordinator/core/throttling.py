@@ -14,12 +14,17 @@ Redis (``make run``, the tests' local cache) DRF's list is kept as before.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.redis import RedisCache
+from redis.commands.core import Script
 from rest_framework import throttling
+
+if TYPE_CHECKING:  # DRF loads this module while it loads its views (a throttle setting)
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 # KEYS[1] the client's window; ARGV: now (seconds), the window's length (seconds), the limit, a unique
 # member for this request. Answers {allowed (1/0), requests in the window, the oldest one's time}; the time
@@ -38,12 +43,15 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
 return {1, count + 1, oldest}
 """
 
-_scripts: dict[int, Any] = {}
+_scripts: dict[int, Script] = {}
 
 
 class _RedisWindow(throttling.SimpleRateThrottle):
     """DRF's throttle with its window as a Redis sorted set, changed in one round trip."""
 
+    # Set by DRF's ``__init__`` from the rate (the stubs leave them out).
+    num_requests: int
+    duration: int
     _count = 0
     _oldest: float | None = None
 
@@ -52,7 +60,7 @@ class _RedisWindow(throttling.SimpleRateThrottle):
         cache = caches[DEFAULT_CACHE_ALIAS] if self.cache is default_cache else self.cache
         return cache if isinstance(cache, RedisCache) else None
 
-    def allow_request(self, request: Any, view: Any) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         redis = self._redis()
         if self.rate is None or redis is None:
             return super().allow_request(request, view)
