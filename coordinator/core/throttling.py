@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.redis import RedisCache
+from redis import Redis
 from redis.commands.core import Script
 from rest_framework import throttling
 
@@ -43,7 +44,15 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
 return {1, count + 1, oldest}
 """
 
-_scripts: dict[int, Script] = {}
+_scripts: list[Script] = []
+
+
+def _script(client: Redis) -> Script:
+    """The script (its SHA-1 computed once; Django hands out a new client object on every call, each on
+    the same connection pool, so the script is called with the caller's client)."""
+    if not _scripts:
+        _scripts.append(client.register_script(SLIDING_WINDOW))
+    return _scripts[0]
 
 
 class _RedisWindow(throttling.SimpleRateThrottle):
@@ -71,12 +80,11 @@ class _RedisWindow(throttling.SimpleRateThrottle):
         # Django's Redis backend has no script call of its own: its client for this key (the one a write of
         # the key would use, so the same server when several are configured).
         client = redis._cache.get_client(key, write=True)
-        script = _scripts.get(id(client))
-        if script is None:
-            script = _scripts[id(client)] = client.register_script(SLIDING_WINDOW)
         self.now = self.timer()
-        allowed, count, oldest = script(
-            keys=[key], args=[repr(self.now), self.duration, self.num_requests, secrets.token_hex(8)]
+        allowed, count, oldest = _script(client)(
+            keys=[key],
+            args=[repr(self.now), self.duration, self.num_requests, secrets.token_hex(8)],
+            client=client,
         )
         self._count = int(count)
         self._oldest = float(oldest) if oldest else None

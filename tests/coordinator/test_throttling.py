@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
+from coordinator.core import throttling
 from coordinator.production import start_redis
 
 PING = "/api/v1/ping/"
@@ -69,6 +70,8 @@ def test_ping_is_throttled_by_its_scope_with_one_redis_round_trip_per_throttle(
 
     # Three requests, two throttles each (the person's and the scope's): one round trip each, the script.
     assert _round_trips(redis_cache) == {"evalsha": 6}
+    # One script object for the process, however many clients Django's backend handed out.
+    assert len(throttling._scripts) == 1
     assert statuses == [200, 200, 429]
     refused = client.get(PING)
     assert refused.status_code == 429
