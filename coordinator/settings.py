@@ -304,9 +304,9 @@ REST_FRAMEWORK = {
     # Throttles tell clients apart by address: never by a X-Forwarded-For that no proxy of ours wrote.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "coordinator.core.throttling.AnonRateThrottle",
+        "coordinator.core.throttling.UserRateThrottle",
+        "coordinator.core.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "120/minute"),

@@ -71,6 +71,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.core.notifications:deliver_due": "outbox: periodic job over every programme",
     "shadowing.services.matching_queue:solve_matching_run": "a task: the queued run's programme, by its id",
     "seminars.services.enrolments:_booking_invites": "a task: the booked round's programme, by its id",
+    "shadowing.services.request_notices:_notices": "a task: the visit request's programme, by its id",
+    "coordinator.core.notifications:notify": "whether the people the caller named were told this already",
     "shadowing.services.matching_queue:notify_confirmed_run": "a task: the run's programme, by its id",
     "coordinator.core.replies:_apply": "calendar replies: the organiser mailbox holds every programme's",
     # Identifying the person is what decides the scope.

@@ -68,11 +68,21 @@ class Notification(TenantModel):
     email = models.ForeignKey(
         OutboundEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # What a notification written by a task tells, named so that a task run twice (a worker that died
+    # after its commit) tells each person once: unique per recipient where set.
+    once_key = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "once_key"],
+                condition=~models.Q(once_key=""),
+                name="notification_told_once",
+            )
         ]
 
     def __str__(self) -> str:

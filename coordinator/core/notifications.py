@@ -81,6 +81,7 @@ def notify(
     url: str = "",
     invite: Invite | None = None,
     email: bool | None = None,
+    once: str = "",
 ) -> list[Notification]:
     """Tell people something: an in-app notification each, an email where they want one.
 
@@ -91,10 +92,23 @@ def notify(
     carries the calendar and is always sent: an invite is the booking itself, not a reminder.
     ``email=False`` suppresses email. The email is written in the outbox in this transaction and sent, and
     the live notification pushed, after the commit.
+
+    ``once`` names what is told (``"shadowing.request.12.approved"``) for a task that may run twice: a
+    person who already has a notification of that name is not told again (nor mailed), and the database
+    refuses a second one written at the same time (``IntegrityError``: the task's transaction rolls back
+    and its retry finds the first).
     """
     created: list[Notification] = []
+    people = list(recipients)
     seen: set[int] = set()
-    for person in recipients:
+    if once:
+        # The person was identified by the caller; whether they were told is read in any scope.
+        seen = set(
+            Notification.unscoped_objects.filter(
+                recipient_id__in=[person.pk for person in people], once_key=once
+            ).values_list("recipient_id", flat=True)
+        )
+    for person in people:
         if person.pk in seen:
             continue
         seen.add(person.pk)
@@ -124,6 +138,7 @@ def notify(
             body=rendered_body,
             url=url,
             email=outbound,
+            once_key=once,
         )
         created.append(notification)
     if created:

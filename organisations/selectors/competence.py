@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from types import EllipsisType
 
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,7 @@ from organisations.models import (
     ProfileCompetence,
     ProfileLevel,
     Programme,
+    WorkRole,
 )
 
 # The smallest group an aggregate shows.
@@ -71,6 +73,14 @@ def gained(
 ) -> dict[int, dict[int, date]]:
     """``{person_id: {competence_id: date first gained}}`` from the features' evidence and the line
     managers' confirmations (one query per kind of evidence in use, plus one)."""
+    return _gained(programme, competences, person_ids)[0]
+
+
+def _gained(
+    programme: Programme, competences: list[CompetenceInfo], person_ids: Iterable[int] | None = None
+) -> tuple[dict[int, dict[int, date]], set[tuple[int, int]]]:
+    """What ``gained`` answers, and the (person, competence) pairs a line manager confirmed, from the same
+    read of the confirmations."""
     ids = None if person_ids is None else list(person_ids)
     by_kind: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for competence in competences:
@@ -94,11 +104,13 @@ def gained(
     confirmations = CompetenceConfirmation.objects.filter(programme=programme)
     if ids is not None:
         confirmations = confirmations.filter(person_id__in=ids)
+    confirmed: set[tuple[int, int]] = set()
     for person_id, competence_id, when in confirmations.values_list(
         "person_id", "competence_id", "gained_on"
     ):
         note(person_id, competence_id, when)
-    return result
+        confirmed.add((person_id, competence_id))
+    return result, confirmed
 
 
 def competences_gained_count(programme: Programme, start: date, end: date) -> int:
@@ -146,12 +158,13 @@ def members_with_roles(
     ]
 
 
-def profiles_of(programme: Programme) -> dict[int, dict[int, str]]:
-    """``{work_role_id: {competence_id: level}}`` (1 query)."""
+def profiles_of(programme: Programme, work_role_id: int | None = None) -> dict[int, dict[int, str]]:
+    """``{work_role_id: {competence_id: level}}``, of every role or of one (1 query)."""
     profiles: dict[int, dict[int, str]] = defaultdict(dict)
-    for role_id, competence_id, level in ProfileCompetence.objects.filter(programme=programme).values_list(
-        "work_role_id", "competence_id", "level"
-    ):
+    rows = ProfileCompetence.objects.filter(programme=programme)
+    if work_role_id is not None:
+        rows = rows.filter(work_role_id=work_role_id)
+    for role_id, competence_id, level in rows.values_list("work_role_id", "competence_id", "level"):
         profiles[role_id][competence_id] = level
     return profiles
 
@@ -217,25 +230,46 @@ def source_labels(programme: Programme, competences: list[CompetenceInfo]) -> di
     return labels
 
 
-def person_profile(programme: Programme, person: Person, *, suggest: bool = True) -> PersonProfile:
+def person_profile(
+    programme: Programme,
+    person: Person,
+    *,
+    suggest: bool = True,
+    work_role_id: int | None | EllipsisType = ...,
+) -> PersonProfile:
     """A person's competences: what their role's profile asks for (had or lacking, and how to get what
-    they lack, with what is open now), and what else they gained. A fixed number of queries."""
+    they lack, with what is open now), and what else they gained. A fixed number of queries: two for the
+    programme's competences, one for the role's name, and, where the programme has competences, one for
+    the role's profile (when the person has a role) and one per kind of evidence in use plus one.
+
+    ``work_role_id`` is the person's role at work in the programme where the caller knows it already (my
+    page: the actor read the memberships); otherwise the membership is read."""
     competences = competences_of(programme)
     by_id = {c.id: c for c in competences}
-    membership = (
-        Membership.objects.filter(programme=programme, person=person)
-        .select_related("work_role")
-        .only("work_role__name", "work_role__id")
-        .first()
-    )
-    role = membership.work_role if membership else None
-    wanted = profiles_of(programme).get(role.pk, {}) if role else {}
-    mine = gained(programme, competences, [person.pk]).get(person.pk, {})
-    confirmed = set(
-        CompetenceConfirmation.objects.filter(programme=programme, person=person).values_list(
-            "competence_id", flat=True
+    if work_role_id is ...:
+        membership = (
+            Membership.objects.filter(programme=programme, person=person)
+            .select_related("work_role")
+            .only("work_role__name", "work_role__id")
+            .first()
         )
-    )
+        role = membership.work_role if membership else None
+        role_id, role_name = (role.pk, role.name) if role else (None, "")
+    else:
+        role_id = work_role_id
+        role_name = (
+            WorkRole.objects.filter(pk=role_id).values_list("name", flat=True).first() or ""
+            if role_id is not None
+            else ""
+        )
+    if not competences:
+        # Nothing is defined, so nothing can be asked for, gained or confirmed: the reads below would
+        # all come back empty.
+        return PersonProfile(person, role_name, [])
+    wanted = profiles_of(programme, role_id).get(role_id, {}) if role_id is not None else {}
+    found, confirmed_pairs = _gained(programme, competences, [person.pk])
+    mine = found.get(person.pk, {})
+    confirmed = {competence_id for _person, competence_id in confirmed_pairs}
     labels = source_labels(programme, competences)
     lines = [
         ProfileLine(by_id[cid], level, mine.get(cid), cid in confirmed)
@@ -253,7 +287,7 @@ def person_profile(programme: Programme, person: Person, *, suggest: bool = True
             line.ways.append(_("Your line manager's confirmation that you gained it elsewhere"))
     if suggest and lacking:
         _attach_suggestions(programme, lacking)
-    return PersonProfile(person, role.name if role else "", lines)
+    return PersonProfile(person, role_name, lines)
 
 
 def _attach_suggestions(programme: Programme, lacking: list[ProfileLine]) -> None:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext_lazy
+from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
@@ -23,7 +23,7 @@ from coordinator.core.tenancy import unscoped
 from organisations.models import Organisation, Participation, Person, PlatformRole, Programme, RoleAssignment
 from organisations.permissions import Actor
 from shadowing import permissions
-from shadowing.kinds import KIND_APPROVAL, KIND_REQUEST
+from shadowing.kinds import KIND_REQUEST
 from shadowing.links import page_url
 from shadowing.models import (
     NOTE_MAX_LENGTH,
@@ -34,6 +34,7 @@ from shadowing.models import (
     Topic,
     Workplace,
 )
+from shadowing.services import request_notices
 from shadowing.services._common import (
     check_topics,
     require_manage,
@@ -217,34 +218,8 @@ def request_create(
     with transaction.atomic():
         request.save()
         _write_parts(request, topics, window_rows, preference_rows, new=True)
-        notify(
-            programme=programme,
-            recipients=permissions.approvers_of(request),
-            kind=KIND_APPROVAL,
-            title=ngettext_lazy(
-                "%(person)s asks to go shadowing for %(days)s day",
-                "%(person)s asks to go shadowing for %(days)s days",
-                "days",
-            ),
-            body=gettext_noop("Approve or decline the time away under Shadowing → Approvals."),
-            params={"person": person.full_name, "days": request.days},
-            detail=request.learning_goals,
-            url=page_url("approvals"),
-        )
-        if on_behalf:
-            notify(
-                programme=programme,
-                recipients=[person],
-                kind=KIND_REQUEST,
-                title=gettext_noop("%(coordinator)s asked for a shadowing visit on your behalf"),
-                body=gettext_noop(
-                    "Your line manager is asked to approve it. You can change or withdraw it under "
-                    "Shadowing → My requests."
-                ),
-                params={"coordinator": me.full_name},
-                detail=request.learning_goals,
-                url=page_url("request-detail", pk=request.pk),
-            )
+        # The line manager is asked (and a person asked for is told) by the task queue after the commit.
+        request_notices.tell_after_commit(request, request_notices.SUBMITTED)
     return request
 
 
@@ -341,9 +316,6 @@ def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> 
     if len(note) > NOTE_MAX_LENGTH:
         raise ValidationError({"note": _("Keep the note under 1,000 characters.")})
     now = timezone.now()
-    if not ShadowingRequest.programme.is_cached(request) and request.programme_id in actor.programmes:  # type: ignore[attr-defined]
-        # The notification's programme: the decider's actor read it with their memberships.
-        request.programme = actor.programmes[request.programme_id]
     with transaction.atomic():
         updated = ShadowingRequest.objects.filter(
             pk=request.pk, status=ShadowingRequest.Status.PENDING_APPROVAL
@@ -362,21 +334,12 @@ def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> 
             now,
             note,
         )
-        if status == ShadowingRequest.Status.APPROVED:
-            title = gettext_noop("Your shadowing request was approved")
-            body = gettext_noop("The coordinator will match it with a workplace; you will hear from us.")
-        else:
-            title = gettext_noop("Your shadowing request was not approved")
-            body = gettext_noop("Your line manager did not approve the time away.")
+        if status == ShadowingRequest.Status.DECLINED:
             _unpair(request)
-        notify(
-            programme=request.programme,
-            recipients=[request.requester],
-            kind=KIND_REQUEST,
-            title=title,
-            body=body,
-            detail=note,
-            url=page_url("request-detail", pk=request.pk),
+        # The requester is told by the task queue after the commit.
+        approved = status == ShadowingRequest.Status.APPROVED
+        request_notices.tell_after_commit(
+            request, request_notices.APPROVED if approved else request_notices.DECLINED
         )
     return request
 

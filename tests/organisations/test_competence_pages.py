@@ -290,8 +290,31 @@ def test_person_page_and_team_cost_a_fixed_number_of_queries(web, data, django_a
     client = web(data.manager_b)
     url = reverse("organisations:person-competences", args=[data.secretaries[0].pk])
     client.get(url)
-    with django_assert_num_queries(17):
+    # The line manager's confirmations are read once for the profile (gained and confirmed alike).
+    with django_assert_num_queries(16):
         assert client.get(url).status_code == 200
     client.get(reverse("organisations:team-competences"))
     with django_assert_num_queries(11):
         assert client.get(reverse("organisations:team-competences")).status_code == 200
+
+
+def test_my_page_reads_the_profile_with_the_role_from_the_actor_and_the_confirmations_once(
+    web, data, django_assert_num_queries
+):
+    confirmed = data.secretaries[3]  # b4: their line manager confirmed how the job centre works
+    client = web(confirmed)
+    client.get(reverse("my-page"))
+
+    # Session, user, the identity; the history of shadowing, courses and focus groups; the line manager;
+    # the profile: the competences and their sources (2), the role's name, the role's profile, the
+    # evidence of the three kinds in use and the confirmations (the membership is the actor's, the
+    # confirmations are read once), the names of the sources (2) and what is open now for what is
+    # lacking (2).
+    with django_assert_num_queries(19):
+        response = client.get(reverse("my-page"))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Profile of the role at work: Introduktionssekreterare." in content
+    assert content.count("(confirmed by a line manager)") == 1
+    assert content.count("<strong>Lacking</strong>") == 1

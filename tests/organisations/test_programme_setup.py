@@ -258,25 +258,26 @@ def test_a_programme_is_set_up_from_nothing_through_the_api_alone(db, django_cap
     # 8. The staff member exists; a coordinator files a request on their behalf, at another unit of the
     # same organisation (the programme applies the own-organisation rule at unit level).
     start = future_weekday(0)
-    request = ok(
-        coordinator_client.post(
-            f"{API}/shadowing/requests/",
-            {
-                "programme": pid,
-                "person": secretary,
-                "learning_goals": "Förstå hur sfi tar emot nyanlända.",
-                "days": 1,
-                "topics": [topic["id"]],
-                "languages": ["sv"],
-                "windows": [
-                    {"starts_on": start.isoformat(), "ends_on": (start + timedelta(days=14)).isoformat()}
-                ],
-                "preferences": [{"rank": 1, "workplace": workplace["id"]}],
-            },
-            format="json",
-        ),
-        201,
-    )
+    with committed():  # the person asked for is told by the task queue after the commit
+        request = ok(
+            coordinator_client.post(
+                f"{API}/shadowing/requests/",
+                {
+                    "programme": pid,
+                    "person": secretary,
+                    "learning_goals": "Förstå hur sfi tar emot nyanlända.",
+                    "days": 1,
+                    "topics": [topic["id"]],
+                    "languages": ["sv"],
+                    "windows": [
+                        {"starts_on": start.isoformat(), "ends_on": (start + timedelta(days=14)).isoformat()}
+                    ],
+                    "preferences": [{"rank": 1, "workplace": workplace["id"]}],
+                },
+                format="json",
+            ),
+            201,
+        )
     assert (request["requester"], request["filed_by"], request["status"]) == (
         secretary,
         coordinator,

@@ -138,9 +138,21 @@ def test_request_create_through_the_api(api, programme, shadower, workplace_a, o
 
 
 def test_request_create_query_count_and_what_it_writes(
-    api, programme, shadower, manager_b, workplace_a, workplace_b, topic, django_assert_num_queries
+    api,
+    programme,
+    shadower,
+    manager_b,
+    workplace_a,
+    workplace_b,
+    topic,
+    database_queue,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
 ):
-    from coordinator.core.models import Notification
+    from django.contrib.contenttypes.models import ContentType
+    from django_tasks_db.models import DBTaskResult
+
+    from coordinator.core.models import Notification, OutboundEmail
     from shadowing.models import AvailabilityWindow, Preference
 
     body = _request_body(
@@ -148,17 +160,15 @@ def test_request_create_query_count_and_what_it_writes(
         topics=[topic.pk],
         preferences=[{"rank": 1, "workplace": workplace_a.pk}],
     )
-    from django.contrib.contenttypes.models import ContentType
-
     client = api(shadower)
     client.get(f"{BASE}/requests/")
     ContentType.objects.get_for_model(ShadowingRequest)  # cached in a running server
 
     # The programme, the topic and the workplace named; the service's savepoint; the archive check, the
-    # insert and its audit trail (entry, programme); the topic, window and wish inserts; the line manager,
-    # their email choice, the mail and the notification; the request read back. Only a wish for an
-    # organisation reads the programme's organisations and hosts.
-    with django_assert_num_queries(17):
+    # insert and its audit trail (entry, programme); the topic, window and wish inserts; the request read
+    # back; after the commit, the line manager's notice queued. Only a wish for an organisation reads the
+    # programme's organisations and hosts.
+    with django_assert_num_queries(14), django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{BASE}/requests/", body, format="json")
 
     assert response.status_code == 201, response.content
@@ -171,26 +181,54 @@ def test_request_create_query_count_and_what_it_writes(
     assert list(
         Preference.unscoped_objects.filter(request=created).values_list("rank", "organisation", "workplace")
     ) == [(1, None, workplace_a.pk)]
-    assert list(Notification.unscoped_objects.values_list("recipient", flat=True)) == [manager_b.pk]
+    # The request told nobody itself: the queue does, once.
+    assert Notification.unscoped_objects.count() == 0
+    assert list(DBTaskResult.objects.values_list("task_path", "args_kwargs")) == [
+        (
+            "shadowing.services.request_notices.request_notices",
+            {"args": [created.pk, "submitted"], "kwargs": {}},
+        )
+    ]
+    database_queue()
+    assert list(Notification.unscoped_objects.values_list("recipient", "title")) == [
+        (manager_b.pk, f"{shadower.full_name} asks to go shadowing for 1 day")
+    ]
+    assert list(OutboundEmail.unscoped_objects.values_list("recipient", "to_address")) == [
+        (manager_b.pk, manager_b.user.email)
+    ]
 
 
-def test_approve_query_count(api, programme, shadower, manager_b, django_assert_num_queries):
-    from coordinator.core.models import Notification
+def test_approve_query_count(
+    api,
+    programme,
+    shadower,
+    manager_b,
+    database_queue,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    from coordinator.core.models import Notification, OutboundEmail
 
     waiting = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
     client = api(manager_b)
     client.get(f"{BASE}/requests/")
 
-    # The request; the savepoint; the compare-and-set and its audit trail (entry, programme); the
-    # requester's email choice, the mail and the notification; the request read back. The programme
-    # comes with the manager's memberships.
-    with django_assert_num_queries(10):
+    # The request; the savepoint and its release; the compare-and-set and its audit trail (entry,
+    # programme); the request read back; after the commit, the requester's notice queued.
+    with django_assert_num_queries(8), django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{BASE}/requests/{waiting.pk}/approve/", {"note": "OK"}, format="json")
 
     assert (response.status_code, response.json()["status"]) == (200, "approved")
-    assert list(Notification.unscoped_objects.values_list("recipient", "title")) == [
-        (shadower.pk, "Your shadowing request was approved")
+    assert Notification.unscoped_objects.count() == 0
+    database_queue()
+    assert list(Notification.unscoped_objects.values_list("recipient", "title", "body")) == [
+        (
+            shadower.pk,
+            "Your shadowing request was approved",
+            "The coordinator will match it with a workplace; you will hear from us.\n\nOK",
+        )
     ]
+    assert OutboundEmail.unscoped_objects.filter(recipient=shadower).count() == 1
 
 
 @pytest.mark.parametrize(

@@ -133,13 +133,14 @@ def test_matching_run_places_at_another_unit_under_the_unit_rule(api, programme,
 
 
 def test_coordinator_files_a_request_for_a_staff_member_who_is_told(
-    api, programme, coordinator, shadower, workplace_a
+    api, programme, coordinator, shadower, workplace_a, django_capture_on_commit_callbacks
 ):
-    response = api(coordinator).post(
-        f"{BASE}/requests/",
-        _body(programme, person=shadower.pk, preferences=[{"rank": 1, "workplace": workplace_a.pk}]),
-        format="json",
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # told by the task queue after the commit
+        response = api(coordinator).post(
+            f"{BASE}/requests/",
+            _body(programme, person=shadower.pk, preferences=[{"rank": 1, "workplace": workplace_a.pk}]),
+            format="json",
+        )
     assert response.status_code == 201, response.content
     assert (response.json()["requester"], response.json()["filed_by"]) == (shadower.pk, coordinator.pk)
     assert list(Notification.unscoped_objects.filter(recipient=shadower).values_list("title", flat=True)) == [

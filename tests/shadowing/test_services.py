@@ -294,15 +294,17 @@ def _window() -> list[tuple]:
 
 
 def test_request_create_asks_the_line_manager(
-    scope, programme, shadower, manager_b, org_a, workplace_a, as_actor
+    scope, programme, shadower, manager_b, org_a, workplace_a, as_actor, django_capture_on_commit_callbacks
 ):
-    request = shadowing_requests.request_create(
-        actor=as_actor(shadower),
-        programme=programme,
-        values=_request_values(),
-        windows=_window(),
-        preferences=[(1, None, workplace_a), (2, org_a, None)],
-    )
+    # The line manager is asked by the task queue after the commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        request = shadowing_requests.request_create(
+            actor=as_actor(shadower),
+            programme=programme,
+            values=_request_values(),
+            windows=_window(),
+            preferences=[(1, None, workplace_a), (2, org_a, None)],
+        )
     assert request.status == RS.PENDING_APPROVAL
     assert request.organisation_id == shadower.organisation_id
     assert [(p.rank, p.workplace_id, p.organisation_id) for p in request.preferences.order_by("rank")] == [
@@ -323,16 +325,26 @@ def test_request_create_asks_the_line_manager(
     ],
 )
 def test_the_approval_subject_says_day_or_days_in_the_managers_language(
-    scope, programme, shadower, manager_b, workplace_a, as_actor, language, one_day, two_days
+    scope,
+    programme,
+    shadower,
+    manager_b,
+    workplace_a,
+    as_actor,
+    language,
+    one_day,
+    two_days,
+    django_capture_on_commit_callbacks,
 ):
     Person.unscoped_objects.filter(pk=manager_b.pk).update(preferred_language=language)
     for days in (1, 2):
-        shadowing_requests.request_create(
-            actor=as_actor(shadower),
-            programme=programme,
-            values={**_request_values(), "days": days, "consecutive": days > 1},
-            windows=_window(),
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            shadowing_requests.request_create(
+                actor=as_actor(shadower),
+                programme=programme,
+                values={**_request_values(), "days": days, "consecutive": days > 1},
+                windows=_window(),
+            )
     titles = list(
         Notification.objects.filter(recipient=manager_b).order_by("pk").values_list("title", flat=True)
     )
@@ -392,9 +404,12 @@ def test_request_by_non_staff_is_refused(scope, programme, org_a, as_actor):
         )
 
 
-def test_request_approve_by_the_line_manager(scope, programme, shadower, manager_b, as_actor):
+def test_request_approve_by_the_line_manager(
+    scope, programme, shadower, manager_b, as_actor, django_capture_on_commit_callbacks
+):
     request = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
-    shadowing_requests.request_approve(actor=as_actor(manager_b), request=request, note="Gärna!")
+    with django_capture_on_commit_callbacks(execute=True):
+        shadowing_requests.request_approve(actor=as_actor(manager_b), request=request, note="Gärna!")
     request.refresh_from_db()
     assert (request.status, request.approved_by, request.decision_note) == (RS.APPROVED, manager_b, "Gärna!")
     assert _kinds(shadower) == [kinds.KIND_REQUEST]
@@ -836,16 +851,26 @@ def test_request_update_drops_its_stale_proposals(scope, programme, slot_a, shad
 
 
 def test_every_step_that_asks_something_notifies_the_person_asked(
-    scope, programme, slot_a, shadower, manager_b, host_a, coordinator, as_actor
+    scope,
+    programme,
+    slot_a,
+    shadower,
+    manager_b,
+    host_a,
+    coordinator,
+    as_actor,
+    django_capture_on_commit_callbacks,
 ):
-    request = shadowing_requests.request_create(
-        actor=as_actor(shadower),
-        programme=programme,
-        values={"learning_goals": "Asylprocessen", "days": 1},
-        windows=[(future_weekday(0), future_weekday(0) + timedelta(days=14))],
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        request = shadowing_requests.request_create(
+            actor=as_actor(shadower),
+            programme=programme,
+            values={"learning_goals": "Asylprocessen", "days": 1},
+            windows=[(future_weekday(0), future_weekday(0) + timedelta(days=14))],
+        )
     assert _kinds(manager_b) == [kinds.KIND_APPROVAL]  # approve
-    shadowing_requests.request_approve(actor=as_actor(manager_b), request=request)
+    with django_capture_on_commit_callbacks(execute=True):
+        shadowing_requests.request_approve(actor=as_actor(manager_b), request=request)
     run = matching_runs.matching_run_create(actor=as_actor(coordinator), programme=programme)
     matching_runs.matching_run_confirm(actor=as_actor(coordinator), run=run)
     assert _kinds(host_a) == [kinds.KIND_HOSTING]  # accept as host

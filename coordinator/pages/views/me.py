@@ -43,6 +43,7 @@ class MyPageView(ProgrammeMixin, TemplateView):
         feed_path = reverse("calendar-feed", kwargs={"token": self.person.calendar_token})
         https_url = self.request.build_absolute_uri(feed_path)
         roles = self.actor.roles_in(self.programme)
+        membership = self.actor.membership_in(self.programme)
         if self.person.line_manager_id is not None and not Person.line_manager.is_cached(self.person):  # type: ignore[attr-defined]
             # The line manager with their name in one query (the page shows it; reading the relation read
             # the person, then their user). The manager may be outside the programme, as for approvals.
@@ -54,8 +55,11 @@ class MyPageView(ProgrammeMixin, TemplateView):
             feed_url=https_url,
             webcal_url="webcal://" + https_url.split("://", 1)[1],
             roles=[str(choice.label) for choice in PlatformRole if choice.value in roles],
-            membership=self.actor.membership_in(self.programme),
-            competence_profile=competence.person_profile(self.programme, self.person),
+            membership=membership,
+            # The role at work from the memberships the actor read (not read again).
+            competence_profile=competence.person_profile(
+                self.programme, self.person, work_role_id=membership.work_role_id if membership else None
+            ),
         )
         return context
 
