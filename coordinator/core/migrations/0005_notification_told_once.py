@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coordinator', '0003_task_workers_job_schedule'),
+        ('coordinator', '0004_content_version'),
         ('organisations', '0011_programme_visit_day_cost'),
     ]
 
