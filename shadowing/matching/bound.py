@@ -7,10 +7,11 @@ constraints into the objective gives the Lagrangian bound::
                       +  the fairness term at its highest (lowest organisation rate 1)
 
 where "best option" ranges over *every* feasible option of the request (``Problem.catalogue``), not only
-those the solver has listed; pairs are relaxed (dropping a constraint only raises the optimum). No
+those the solver has listed. No
 placement, whole or fractional, scores more, so the bound needs no trust in the solver: only in the
 prices being non-negative, which it enforces. At the optimum of the LP over every option (column
-generation ends there) the bound equals the LP optimum.
+generation ends there) the bound equals the LP optimum. The pair rows ``x(a) = x(b)`` are priced too, at
+their best multiplier for each ``y``: a pair counts ``max(0, v_a + v_b)`` (``relaxed_sum``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,28 @@ import numpy as np
 from shadowing.matching.model import Model
 from shadowing.matching.options import Problem
 from shadowing.matching.pricing import Priced
+
+
+def relaxed_sum(value: np.ndarray, partner: np.ndarray) -> float:
+    """``sum max(0, v_r)`` over the requests outside pairs plus ``sum max(0, v_a + v_b)`` over the pairs
+    (each once): the Lagrangian term of the requests with the pair rows ``x(a) - x(b) = 0`` priced at
+    their best multiplier for these values (``min over u of max(0, v_a + u) + max(0, v_b - u)`` is
+    ``max(0, v_a + v_b)``), so never more than relaxing the pairs. `value` is -inf where none fits."""
+    value = np.asarray(value, dtype=np.float64)
+    partner = np.asarray(partner, dtype=np.int64)
+    single = partner < 0
+    first = np.flatnonzero(partner > np.arange(len(partner)))
+    total = float(np.maximum(value[single], 0.0).sum())
+    return total + float(np.maximum(value[first] + value[partner[first]], 0.0).sum())
+
+
+def selected(value: np.ndarray, partner: np.ndarray) -> np.ndarray:
+    """The requests whose best option counts in `relaxed_sum` (worth more than nothing, a pair's two
+    together): the subgradient's placement."""
+    value = np.asarray(value, dtype=np.float64)
+    partner = np.asarray(partner, dtype=np.int64)
+    joint = np.where(partner >= 0, value + value[np.maximum(partner, 0)], value)
+    return np.asarray(joint > 0, dtype=bool) & np.isfinite(value)
 
 
 def slot_costs(m: Model, slot_price: np.ndarray, group_price: np.ndarray) -> np.ndarray:
@@ -69,12 +92,12 @@ def certified_bound(
         net = m.value - np.fromiter((sum(cost[s] for s in t) for t in m.option_slots), float, len(m.value))
         best = np.full(len(m.request_ids), -np.inf)
         np.maximum.at(best, m.option_request, net)
-        return fixed + float(np.maximum(best + gain, 0.0).sum()), None
+        return fixed + relaxed_sum(best + gain, np.asarray(m.partner, dtype=np.int64)), None
     catalogue.price(cost)
     threshold = None if request_price is None else request_price - gain
     priced = catalogue.best_of_all(threshold, extra)
     priced.value = priced.value + gain
-    return fixed + float(np.maximum(priced.value, 0.0).sum()), priced
+    return fixed + relaxed_sum(priced.value, np.asarray(m.partner, dtype=np.int64)), priced
 
 
 def uniform_price_bound(m: Model, best_value: np.ndarray) -> float:

@@ -210,3 +210,33 @@ def test_the_minimisation_logs_its_trajectory(caplog: pytest.LogCaptureFixture) 
     assert len(steps) == 3
     assert steps[0].startswith("subgradient step 0: L = ")
     assert ", lowest " in steps[0]
+
+
+def test_a_pair_counts_both_values_together_in_the_bound() -> None:
+    """The pair rows ``x(a) = x(b)`` priced at their best multiplier: a pair counts ``max(0, v_a + v_b)``,
+    not ``max(0, v_a) + max(0, v_b)``. Where one side's seat costs more than it is worth, the other side
+    alone no longer counts as placed, and the bound stays above the optimum."""
+    workplaces = [
+        WorkplaceSpec(10, 1, frozenset({1}), frozenset(), 1),
+        WorkplaceSpec(20, 2, frozenset({1}), frozenset(), 1),
+    ]
+    slots = [SlotSpec(100, 10, 1, day(0), 1), SlotSpec(200, 20, 2, day(0), 1)]
+    requests = [
+        request(1, organisation=1, partner=2, topics=frozenset({1})),  # visits workplace 20
+        request(2, organisation=2, partner=1, topics=frozenset({1})),  # visits workplace 10
+    ]
+    problem = build(requests, workplaces, slots, fairness_weight=0.0)
+    m = build_model(problem)
+    value = {o.request: 1000.0 + o.score for o in problem.options}
+    slot_price = np.zeros(len(m.capacity))
+    slot_price[m.slot_row[100]] = 1500.0  # the seat request 2 needs
+    no_group = np.zeros(len(m.group_capacity))
+
+    expected = 1500.0 + max(0.0, value[1] + value[2] - 1500.0)  # (relaxed pairs: 1500 + value[1])
+    evaluation = Lagrangian(problem, m).at(slot_price, no_group)
+    bound, _ = certified_bound(problem, m, slot_price, no_group)
+
+    assert evaluation.bound == pytest.approx(expected, abs=EPS)
+    assert bound == pytest.approx(expected, abs=EPS)
+    assert expected < 1500.0 + value[1]
+    assert expected >= brute_force(problem)[0] - EPS
