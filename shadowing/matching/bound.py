@@ -103,12 +103,14 @@ def certified_bound(
 def uniform_price_bound(m: Model, best_value: np.ndarray) -> float:
     """The bound with one price ``p`` on every slot, at its best ``p``, from each request's best value
     without prices: ``p * seats + sum max(0, best_r - days_r * p)`` (every option of ``r`` uses ``days_r``
-    seats, so its net value is the same whichever it is). Convex and piecewise linear in ``p``, so its
+    seats, so its net value is the same whichever it is; a reciprocal pair counts as one request with both
+    values and both counts of days). Convex and piecewise linear in ``p``, so its
     minimum lies at ``p = 0`` or a breakpoint ``best_r / days_r``; cheap, and tight where seats are
     scarce everywhere (where first rounds of column generation are still loose)."""
     first = np.asarray([opts[0] for opts in m.request_options], dtype=np.int64)
     days = np.asarray([len(m.option_slots[j]) for j in first.tolist()], dtype=float)
-    value = np.maximum(best_value, 0.0)
+    best, days = _pairs_merged(m, np.where(np.isfinite(best_value), best_value, 0.0), days)
+    value = np.maximum(best, 0.0)
     seats = float(np.sum(m.capacity))
     fixed = m.fairness_coefficient
     breaks = np.sort(np.concatenate([[0.0], value / np.maximum(days, 1.0)]))
@@ -122,11 +124,26 @@ def uniform_price_bound(m: Model, best_value: np.ndarray) -> float:
     return float(bounds.min()) + fixed
 
 
+def _pairs_merged(m: Model, value: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-request values and seat counts with each reciprocal pair merged into one entry (the sums)."""
+    partner = np.asarray(m.partner, dtype=np.int64)
+    if not (partner >= 0).any():
+        return value, count
+    rows = np.arange(len(partner))
+    keep = partner < 0
+    first = partner > rows
+    merged_value = value[first] + value[partner[first]]
+    merged_count = count[first] + count[partner[first]]
+    return np.concatenate([value[keep], merged_value]), np.concatenate([count[keep], merged_count])
+
+
 def one_price_bound(m: Model, blocked: np.ndarray, k: np.ndarray, value: np.ndarray) -> float:
     """``min over p >= 0`` of ``p * seats of the blocked slots + sum max(0, value_r - k_r * p)`` plus the
     fairness term at its highest: convex and piecewise linear in ``p``, so the minimum lies at ``p = 0``
-    or at a breakpoint ``value_r / k_r``."""
+    or at a breakpoint ``value_r / k_r``. A reciprocal pair counts as one request with both values and
+    both counts of blocked slots (its pair row at its best multiplier, as in ``relaxed_sum``)."""
     seats = float(np.asarray(m.capacity, dtype=float)[blocked].sum())
+    value, k = _pairs_merged(m, np.asarray(value, dtype=np.float64), np.asarray(k, dtype=np.float64))
     payers = k > 0
     fixed = float(value[~payers].sum()) + m.fairness_coefficient
     ratio = value[payers] / k[payers]

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadowing.matching.bound import certified_bound
+from shadowing.matching.bound import certified_bound, one_price_bound, uniform_price_bound
 from shadowing.matching.lagrange import Lagrangian
 from shadowing.matching.lagrange_columns import options_of
 from shadowing.matching.model import build_model
@@ -240,3 +240,32 @@ def test_a_pair_counts_both_values_together_in_the_bound() -> None:
     assert bound == pytest.approx(expected, abs=EPS)
     assert expected < 1500.0 + value[1]
     assert expected >= brute_force(problem)[0] - EPS
+
+
+def test_pairs_count_as_one_in_the_one_price_bounds() -> None:
+    """Two reciprocal pairs whose second members need the same single seat: one pair fits. The blocked
+    slot's bound and the one-price-on-every-seat bound count a pair as one request with both values and
+    both seat counts, so one price on that seat brings them to the optimum (relaxed pairs: each pair's
+    first member would still count, 1000.5 more)."""
+    workplaces = [
+        WorkplaceSpec(10, 1, frozenset({1}), frozenset(), 2),
+        WorkplaceSpec(20, 2, frozenset({1}), frozenset(), 2),
+    ]
+    slots = [SlotSpec(100, 10, 1, day(0), 1), SlotSpec(200, 20, 2, day(0), 2)]
+    requests = [
+        request(1, organisation=1, partner=2, topics=frozenset({1})),  # visits workplace 20
+        request(2, organisation=2, partner=1, topics=frozenset({1})),  # visits workplace 10
+        request(3, organisation=1, partner=4, topics=frozenset({1})),
+        request(4, organisation=2, partner=3, topics=frozenset({1})),
+    ]
+    problem = build(requests, workplaces, slots, fairness_weight=0.0)
+    m = build_model(problem)
+    value = np.asarray([1000.0 + m.options[opts[0]].score for opts in m.request_options])
+    blocked = np.zeros(len(m.capacity), dtype=bool)
+    blocked[m.slot_row[100]] = True
+    k = np.asarray([0.0, 1.0, 0.0, 1.0])  # blocked slots of each request's options
+    optimum, placed = brute_force(problem)
+
+    assert placed == 2
+    assert one_price_bound(m, blocked, k, value) == pytest.approx(optimum, abs=EPS)
+    assert uniform_price_bound(m, value) >= optimum - EPS
