@@ -19,7 +19,7 @@ from shadowing.matching.lagrange_columns import options_of
 from shadowing.matching.model import build_model
 from shadowing.matching.options import Problem, RequestSpec, SlotSpec, WorkplaceSpec
 from shadowing.matching.solver import greedy, solve
-from tests.shadowing.test_solver import EPS, assert_valid, brute_force, build, day, request
+from tests.shadowing.test_solver import EPS, assert_valid, brute_force, build, day, every_option, request
 
 
 @st.composite
@@ -269,3 +269,27 @@ def test_pairs_count_as_one_in_the_one_price_bounds() -> None:
     assert placed == 2
     assert one_price_bound(m, blocked, k, value) == pytest.approx(optimum, abs=EPS)
     assert uniform_price_bound(m, value) >= optimum - EPS
+
+
+@settings(max_examples=60, deadline=None)
+@given(programmes(), st.lists(st.booleans(), min_size=1, max_size=40))
+def test_the_one_price_bounds_with_pairs_merged_stay_above_the_optimum(
+    problem: Problem, marks: list[bool]
+) -> None:
+    """Any slots marked blocked, with each request's fewest blocked slots over every feasible option and
+    its best value: the blocked slots' bound and the one-price bound (pairs merged) are never below the
+    brute-force optimum (ties and pairs among the programmes)."""
+    best, _ = brute_force(problem)
+    m = build_model(problem)
+    if not len(m.value):
+        return
+    blocked = np.resize(np.asarray(marks, dtype=bool), len(m.capacity))
+    value = np.full(len(m.request_ids), -np.inf)
+    k = np.full(len(m.request_ids), np.inf)
+    for option in every_option(problem):
+        r = m.row_of[option.request]
+        value[r] = max(value[r], 1000.0 + option.score)
+        k[r] = min(k[r], sum(1 for sid in option.slots if blocked[m.slot_row[sid]]))
+
+    assert one_price_bound(m, blocked, k, value) >= best - EPS
+    assert uniform_price_bound(m, value) >= best - EPS
