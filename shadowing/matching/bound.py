@@ -7,10 +7,11 @@ constraints into the objective gives the Lagrangian bound::
                       +  the fairness term at its highest (lowest organisation rate 1)
 
 where "best option" ranges over *every* feasible option of the request (``Problem.catalogue``), not only
-those the solver has listed; pairs are relaxed (dropping a constraint only raises the optimum). No
+those the solver has listed. No
 placement, whole or fractional, scores more, so the bound needs no trust in the solver: only in the
 prices being non-negative, which it enforces. At the optimum of the LP over every option (column
-generation ends there) the bound equals the LP optimum.
+generation ends there) the bound equals the LP optimum. The pair rows ``x(a) = x(b)`` are priced too, at
+their best multiplier for each ``y``: a pair counts ``max(0, v_a + v_b)`` (``relaxed_sum``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,28 @@ import numpy as np
 from shadowing.matching.model import Model
 from shadowing.matching.options import Problem
 from shadowing.matching.pricing import Priced
+
+
+def relaxed_sum(value: np.ndarray, partner: np.ndarray) -> float:
+    """``sum max(0, v_r)`` over the requests outside pairs plus ``sum max(0, v_a + v_b)`` over the pairs
+    (each once): the Lagrangian term of the requests with the pair rows ``x(a) - x(b) = 0`` priced at
+    their best multiplier for these values (``min over u of max(0, v_a + u) + max(0, v_b - u)`` is
+    ``max(0, v_a + v_b)``), so never more than relaxing the pairs. `value` is -inf where none fits."""
+    value = np.asarray(value, dtype=np.float64)
+    partner = np.asarray(partner, dtype=np.int64)
+    single = partner < 0
+    first = np.flatnonzero(partner > np.arange(len(partner)))
+    total = float(np.maximum(value[single], 0.0).sum())
+    return total + float(np.maximum(value[first] + value[partner[first]], 0.0).sum())
+
+
+def selected(value: np.ndarray, partner: np.ndarray) -> np.ndarray:
+    """The requests whose best option counts in `relaxed_sum` (worth more than nothing, a pair's two
+    together): the subgradient's placement."""
+    value = np.asarray(value, dtype=np.float64)
+    partner = np.asarray(partner, dtype=np.int64)
+    joint = np.where(partner >= 0, value + value[np.maximum(partner, 0)], value)
+    return np.asarray(joint > 0, dtype=bool) & np.isfinite(value)
 
 
 def slot_costs(m: Model, slot_price: np.ndarray, group_price: np.ndarray) -> np.ndarray:
@@ -69,23 +92,25 @@ def certified_bound(
         net = m.value - np.fromiter((sum(cost[s] for s in t) for t in m.option_slots), float, len(m.value))
         best = np.full(len(m.request_ids), -np.inf)
         np.maximum.at(best, m.option_request, net)
-        return fixed + float(np.maximum(best + gain, 0.0).sum()), None
+        return fixed + relaxed_sum(best + gain, np.asarray(m.partner, dtype=np.int64)), None
     catalogue.price(cost)
     threshold = None if request_price is None else request_price - gain
     priced = catalogue.best_of_all(threshold, extra)
     priced.value = priced.value + gain
-    return fixed + float(np.maximum(priced.value, 0.0).sum()), priced
+    return fixed + relaxed_sum(priced.value, np.asarray(m.partner, dtype=np.int64)), priced
 
 
 def uniform_price_bound(m: Model, best_value: np.ndarray) -> float:
     """The bound with one price ``p`` on every slot, at its best ``p``, from each request's best value
     without prices: ``p * seats + sum max(0, best_r - days_r * p)`` (every option of ``r`` uses ``days_r``
-    seats, so its net value is the same whichever it is). Convex and piecewise linear in ``p``, so its
+    seats, so its net value is the same whichever it is; a reciprocal pair counts as one request with both
+    values and both counts of days). Convex and piecewise linear in ``p``, so its
     minimum lies at ``p = 0`` or a breakpoint ``best_r / days_r``; cheap, and tight where seats are
     scarce everywhere (where first rounds of column generation are still loose)."""
     first = np.asarray([opts[0] for opts in m.request_options], dtype=np.int64)
     days = np.asarray([len(m.option_slots[j]) for j in first.tolist()], dtype=float)
-    value = np.maximum(best_value, 0.0)
+    best, days = _pairs_merged(m, np.where(np.isfinite(best_value), best_value, 0.0), days)
+    value = np.maximum(best, 0.0)
     seats = float(np.sum(m.capacity))
     fixed = m.fairness_coefficient
     breaks = np.sort(np.concatenate([[0.0], value / np.maximum(days, 1.0)]))
@@ -99,11 +124,26 @@ def uniform_price_bound(m: Model, best_value: np.ndarray) -> float:
     return float(bounds.min()) + fixed
 
 
+def _pairs_merged(m: Model, value: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-request values and seat counts with each reciprocal pair merged into one entry (the sums)."""
+    partner = np.asarray(m.partner, dtype=np.int64)
+    if not (partner >= 0).any():
+        return value, count
+    rows = np.arange(len(partner))
+    keep = partner < 0
+    first = partner > rows
+    merged_value = value[first] + value[partner[first]]
+    merged_count = count[first] + count[partner[first]]
+    return np.concatenate([value[keep], merged_value]), np.concatenate([count[keep], merged_count])
+
+
 def one_price_bound(m: Model, blocked: np.ndarray, k: np.ndarray, value: np.ndarray) -> float:
     """``min over p >= 0`` of ``p * seats of the blocked slots + sum max(0, value_r - k_r * p)`` plus the
     fairness term at its highest: convex and piecewise linear in ``p``, so the minimum lies at ``p = 0``
-    or at a breakpoint ``value_r / k_r``."""
+    or at a breakpoint ``value_r / k_r``. A reciprocal pair counts as one request with both values and
+    both counts of blocked slots (its pair row at its best multiplier, as in ``relaxed_sum``)."""
     seats = float(np.asarray(m.capacity, dtype=float)[blocked].sum())
+    value, k = _pairs_merged(m, np.asarray(value, dtype=np.float64), np.asarray(k, dtype=np.float64))
     payers = k > 0
     fixed = float(value[~payers].sum()) + m.fairness_coefficient
     ratio = value[payers] / k[payers]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shadowing.matching.bound import relaxed_sum, selected
 from shadowing.matching.model import PLACED_WEIGHT, Model
 from shadowing.matching.options import (
     ORGANISATION_RANK_SCORE,
@@ -212,6 +213,15 @@ class Lagrangian:
         self.org_score = np.asarray(org_score, dtype=np.float64)
         self.request_days = np.asarray([r.days for r in requests], dtype=np.int64)
         self.model_row = np.asarray([m.row_of.get(r.id, -1) for r in requests], dtype=np.int64)
+        # the partner's index (catalogue order) of a reciprocal pair in the model, else -1
+        index_of_row = np.full(len(m.request_ids), -1, dtype=np.int64)
+        known = self.model_row >= 0
+        index_of_row[self.model_row[known]] = np.flatnonzero(known)
+        model_partner = np.asarray(m.partner, dtype=np.int64)
+        self.partner = np.full(n_req, -1, dtype=np.int64)
+        paired = known.copy()
+        paired[known] = model_partner[self.model_row[known]] >= 0
+        self.partner[paired] = index_of_row[model_partner[self.model_row[paired]]]
         self.slot_group = np.asarray(m.slot_group, dtype=np.int64)
         self.capacity = np.asarray(m.capacity, dtype=np.float64)
         self.group_capacity = np.asarray(m.group_capacity, dtype=np.float64)
@@ -382,14 +392,14 @@ class Lagrangian:
         mine = np.flatnonzero(finite)
         _, window = self._at_rows(window_cost, self.request_global_shape[mine], best_row[mine])
         best_start[mine] = window_start[window, best_row[mine]]
-        bound = fixed + float(np.maximum(value, 0.0).sum())
+        bound = fixed + relaxed_sum(value, self.partner)
         return Evaluation(bound, value, best_row, best_start, slot_cost)
 
     def used(self, evaluation: Evaluation, requests: np.ndarray | None = None) -> np.ndarray:
         """The slot rows the best options of `requests` (default: those worth more than nothing) use,
         one entry per seat."""
         if requests is None:
-            requests = np.flatnonzero(evaluation.value > 0)
+            requests = np.flatnonzero(selected(evaluation.value, self.partner))
         slots: list[np.ndarray] = []
         for g, group in enumerate(self.groups):
             mine = requests[self.request_group[requests] == g]

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadowing.matching.bound import certified_bound
+from shadowing.matching.bound import certified_bound, one_price_bound, uniform_price_bound
 from shadowing.matching.lagrange import Lagrangian
 from shadowing.matching.lagrange_columns import options_of
 from shadowing.matching.model import build_model
 from shadowing.matching.options import Problem, RequestSpec, SlotSpec, WorkplaceSpec
 from shadowing.matching.solver import greedy, solve
-from tests.shadowing.test_solver import EPS, assert_valid, brute_force, build, day, request
+from tests.shadowing.test_solver import EPS, assert_valid, brute_force, build, day, every_option, request
 
 
 @st.composite
@@ -210,3 +210,86 @@ def test_the_minimisation_logs_its_trajectory(caplog: pytest.LogCaptureFixture) 
     assert len(steps) == 3
     assert steps[0].startswith("subgradient step 0: L = ")
     assert ", lowest " in steps[0]
+
+
+def test_a_pair_counts_both_values_together_in_the_bound() -> None:
+    """The pair rows ``x(a) = x(b)`` priced at their best multiplier: a pair counts ``max(0, v_a + v_b)``,
+    not ``max(0, v_a) + max(0, v_b)``. Where one side's seat costs more than it is worth, the other side
+    alone no longer counts as placed, and the bound stays above the optimum."""
+    workplaces = [
+        WorkplaceSpec(10, 1, frozenset({1}), frozenset(), 1),
+        WorkplaceSpec(20, 2, frozenset({1}), frozenset(), 1),
+    ]
+    slots = [SlotSpec(100, 10, 1, day(0), 1), SlotSpec(200, 20, 2, day(0), 1)]
+    requests = [
+        request(1, organisation=1, partner=2, topics=frozenset({1})),  # visits workplace 20
+        request(2, organisation=2, partner=1, topics=frozenset({1})),  # visits workplace 10
+    ]
+    problem = build(requests, workplaces, slots, fairness_weight=0.0)
+    m = build_model(problem)
+    value = {o.request: 1000.0 + o.score for o in problem.options}
+    slot_price = np.zeros(len(m.capacity))
+    slot_price[m.slot_row[100]] = 1500.0  # the seat request 2 needs
+    no_group = np.zeros(len(m.group_capacity))
+
+    expected = 1500.0 + max(0.0, value[1] + value[2] - 1500.0)  # (relaxed pairs: 1500 + value[1])
+    evaluation = Lagrangian(problem, m).at(slot_price, no_group)
+    bound, _ = certified_bound(problem, m, slot_price, no_group)
+
+    assert evaluation.bound == pytest.approx(expected, abs=EPS)
+    assert bound == pytest.approx(expected, abs=EPS)
+    assert expected < 1500.0 + value[1]
+    assert expected >= brute_force(problem)[0] - EPS
+
+
+def test_pairs_count_as_one_in_the_one_price_bounds() -> None:
+    """Two reciprocal pairs whose second members need the same single seat: one pair fits. The blocked
+    slot's bound and the one-price-on-every-seat bound count a pair as one request with both values and
+    both seat counts, so one price on that seat brings them to the optimum (relaxed pairs: each pair's
+    first member would still count, 1000.5 more)."""
+    workplaces = [
+        WorkplaceSpec(10, 1, frozenset({1}), frozenset(), 2),
+        WorkplaceSpec(20, 2, frozenset({1}), frozenset(), 2),
+    ]
+    slots = [SlotSpec(100, 10, 1, day(0), 1), SlotSpec(200, 20, 2, day(0), 2)]
+    requests = [
+        request(1, organisation=1, partner=2, topics=frozenset({1})),  # visits workplace 20
+        request(2, organisation=2, partner=1, topics=frozenset({1})),  # visits workplace 10
+        request(3, organisation=1, partner=4, topics=frozenset({1})),
+        request(4, organisation=2, partner=3, topics=frozenset({1})),
+    ]
+    problem = build(requests, workplaces, slots, fairness_weight=0.0)
+    m = build_model(problem)
+    value = np.asarray([1000.0 + m.options[opts[0]].score for opts in m.request_options])
+    blocked = np.zeros(len(m.capacity), dtype=bool)
+    blocked[m.slot_row[100]] = True
+    k = np.asarray([0.0, 1.0, 0.0, 1.0])  # blocked slots of each request's options
+    optimum, placed = brute_force(problem)
+
+    assert placed == 2
+    assert one_price_bound(m, blocked, k, value) == pytest.approx(optimum, abs=EPS)
+    assert uniform_price_bound(m, value) >= optimum - EPS
+
+
+@settings(max_examples=60, deadline=None)
+@given(programmes(), st.lists(st.booleans(), min_size=1, max_size=40))
+def test_the_one_price_bounds_with_pairs_merged_stay_above_the_optimum(
+    problem: Problem, marks: list[bool]
+) -> None:
+    """Any slots marked blocked, with each request's fewest blocked slots over every feasible option and
+    its best value: the blocked slots' bound and the one-price bound (pairs merged) are never below the
+    brute-force optimum (ties and pairs among the programmes)."""
+    best, _ = brute_force(problem)
+    m = build_model(problem)
+    if not len(m.value):
+        return
+    blocked = np.resize(np.asarray(marks, dtype=bool), len(m.capacity))
+    value = np.full(len(m.request_ids), -np.inf)
+    k = np.full(len(m.request_ids), np.inf)
+    for option in every_option(problem):
+        r = m.row_of[option.request]
+        value[r] = max(value[r], 1000.0 + option.score)
+        k[r] = min(k[r], sum(1 for sid in option.slots if blocked[m.slot_row[sid]]))
+
+    assert one_price_bound(m, blocked, k, value) >= best - EPS
+    assert uniform_price_bound(m, value) >= best - EPS
