@@ -4,6 +4,7 @@ row of values."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -122,7 +123,7 @@ _CONVERTERS: dict[Callable[..., object], Callable[..., object]] = {
 
 
 @dataclass(frozen=True)
-class FieldSpec:
+class FieldSpec(ABC):
     """One field of a compiled serializer. ``bind`` turns it into a writer for one list's queryset."""
 
     name: str
@@ -130,8 +131,9 @@ class FieldSpec:
     def lookups(self) -> tuple[str, ...]:
         return ()
 
+    @abstractmethod
     def bind(self, binder: _Binder) -> Writer:
-        raise NotImplementedError
+        """The writer of this field's value from one row of the list's queryset."""
 
 
 @dataclass(frozen=True)
