@@ -128,9 +128,10 @@ MEMBERSHIPS_QUERY: PreparedQuery[Membership] = PreparedQuery(_memberships_of, st
 
 def _identity_of(user_id: int | str) -> QuerySet[Membership]:
     """A signed-in page's reads in one query: one row per (active membership, role) of the user's person,
-    with the person (and their organisation and unit), the programme, and the person's unread
+    with the person (and their user, organisation and unit), the programme, and the person's unread
     notifications in that programme. No row when the person has no active membership (or there is no
-    person): ``actor_for`` then reads the person alone."""
+    person): ``actor_for`` then reads the person alone. The user comes along so that a session's sign-in
+    (``organisations.access.backends.SessionIdentityBackend``) needs no query of its own for it."""
     # The identity lookup itself cannot be scoped (it decides the scope); it reads only this user's rows.
     unread = (
         Notification.unscoped_objects.filter(
@@ -143,7 +144,7 @@ def _identity_of(user_id: int | str) -> QuerySet[Membership]:
     )
     return (
         Membership.unscoped_objects.filter(person__user_id=user_id, is_active=True)
-        .select_related("programme", "person__organisation", "person__unit")
+        .select_related("programme", "person__user", "person__organisation", "person__unit")
         .annotate(
             role=F("role_assignments__role"),
             unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
@@ -205,6 +206,21 @@ def actor_for(user: Any) -> Actor:
             actor = Actor(user=user, person=_person_of(user))
     user._samverkan_actor = actor
     return actor
+
+
+def user_with_actor(user_id: int) -> User | None:
+    """The user of a session with their actor, in one query where the person has an active membership
+    (the identity with its user), else the user alone (``actor_for`` then reads the person as it would).
+    Nothing is kept beyond the user object of this request: every request reads the rows again.
+
+    The caller decides whether the account may be signed in (``is_active``), as Django's backends do."""
+    rows = IDENTITY_QUERY.fetch(user_id)
+    if not rows:
+        return User._default_manager.filter(pk=user_id).first()
+    person = rows[0].person
+    user: User = person.user
+    user._samverkan_actor = _actor_from_rows(user, person, rows, unread=True)  # type: ignore[attr-defined]
+    return user
 
 
 def request_is_member(request: Any) -> bool:
