@@ -99,11 +99,12 @@ def test_my_page_reads_one_query_fewer(manager_world, django_assert_num_queries)
     old, new = signed_in(manager_world["person"], MODEL_BACKEND), signed_in(manager_world["person"])
     old.get("/me/"), new.get("/me/")
 
-    with django_assert_num_queries(10):  # the session, the user, the identity, ...
+    with django_assert_num_queries(9):  # the session, the user, the identity, ...
         old.get("/me/")
-    # The session, the identity with its user; the history of shadowing, courses and focus groups; the line
-    # manager with their name; the competence profile's competences, their sources and the role's name.
-    with django_assert_num_queries(9):
+    # The session, the identity with its user and the role at work's name; the history of shadowing,
+    # courses and focus groups; the line manager with their name; the competence profile's competences and
+    # their sources.
+    with django_assert_num_queries(8):
         response = new.get("/me/")
 
     content = response.content.decode()
@@ -172,3 +173,21 @@ def test_an_account_without_a_person_stays_signed_in(db):
         old_page.get("Location"),
     )
     assert _without_tokens(new_page.content.decode()) == _without_tokens(old_page.content.decode())
+
+
+def test_my_page_never_names_a_role_of_another_programme(
+    manager_world, other_programme, django_assert_num_queries
+):
+    """A membership pointing at another programme's role (no constraint forbids it) shows no role, as
+    the programme-scoped read of the role showed none."""
+    person = manager_world["person"]
+    elsewhere = WorkRoleFactory(programme=other_programme, name="Hemlig roll")
+    Membership.unscoped_objects.filter(person=person).update(work_role=elsewhere)
+    client = signed_in(person)
+    client.get("/me/")
+
+    with django_assert_num_queries(9):  # the role's name read in the programme's scope: none
+        content = client.get("/me/").content.decode()
+
+    assert "Hemlig roll" not in content
+    assert "No role at work is recorded in this programme, so no profile applies." in content
