@@ -113,7 +113,10 @@ LAST_NAMES = "Andersson Johansson Karlsson Nilsson Eriksson Larsson Hansen Jense
 PASSWORD = "load-test-password"  # noqa: S105 (a bench's people, on a throwaway database)
 # The backend the sign-in views sign in with (``coordinator.pages.views.signin.BACKEND``), so the sessions
 # are read as a signed-in browser's are. The sessions of an earlier seed (ModelBackend) keep working.
-SIGN_IN_BACKEND = "organisations.access.backends.SessionIdentityBackend"
+# LOAD_SIGN_IN_BACKEND=django.contrib.auth.backends.ModelBackend seeds sessions as signed in before.
+SIGN_IN_BACKEND = os.environ.get(
+    "LOAD_SIGN_IN_BACKEND", "organisations.access.backends.SessionIdentityBackend"
+)
 
 
 @dataclass
