@@ -111,7 +111,12 @@ def _weekdays(start: date, weeks: int, weekdays: tuple[int, ...]) -> list[date]:
 FIRST_NAMES = "Anna Erik Maria Karl Sara Johan Fatima Ali Emma Lars Leila Nils Ida Omar Karin Mads".split()
 LAST_NAMES = "Andersson Johansson Karlsson Nilsson Eriksson Larsson Hansen Jensen Nielsen Ahmadi".split()
 PASSWORD = "load-test-password"  # noqa: S105 (a bench's people, on a throwaway database)
-SIGN_IN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The backend the sign-in views sign in with (``coordinator.pages.views.signin.BACKEND``), so the sessions
+# are read as a signed-in browser's are. The sessions of an earlier seed (ModelBackend) keep working.
+# LOAD_SIGN_IN_BACKEND=django.contrib.auth.backends.ModelBackend seeds sessions as signed in before.
+SIGN_IN_BACKEND = os.environ.get(
+    "LOAD_SIGN_IN_BACKEND", "organisations.access.backends.SessionIdentityBackend"
+)
 
 
 @dataclass

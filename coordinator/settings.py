@@ -183,6 +183,9 @@ OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 200, minimum=1)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Finds the user of a browser session with their identity in one query (the sign-in views sign in with
+    # it); passwords and permissions stay ModelBackend's.
+    "organisations.access.backends.SessionIdentityBackend",
     # Rights that follow from a rule the code knows (a workplace's host contacts, a focus group's members):
     # predicates in each app's permissions.py, computed when asked, never stored.
     "rules.permissions.ObjectPermissionBackend",

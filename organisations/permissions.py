@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from coordinator.core.models import Notification
@@ -32,6 +32,8 @@ class MembershipInfo:
     programme_id: int
     work_role_id: int | None
     roles: frozenset[str]
+    # The role at work's name where it was read with the membership (a page's identity), else None.
+    work_role_name: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,11 @@ MEMBERSHIPS_QUERY: PreparedQuery[Membership] = PreparedQuery(_memberships_of, st
 
 def _identity_of(user_id: int | str) -> QuerySet[Membership]:
     """A signed-in page's reads in one query: one row per (active membership, role) of the user's person,
-    with the person (and their organisation and unit), the programme, and the person's unread
-    notifications in that programme. No row when the person has no active membership (or there is no
-    person): ``actor_for`` then reads the person alone."""
+    with the person (and their user, organisation and unit), the programme, the name of the person's role
+    at work there, and the person's unread notifications in that programme. No row when the person has no
+    active membership (or there is no person): ``actor_for`` then reads the person alone. The user comes
+    along so that a session's sign-in (``organisations.access.backends.SessionIdentityBackend``) needs no
+    query of its own for it."""
     # The identity lookup itself cannot be scoped (it decides the scope); it reads only this user's rows.
     unread = (
         Notification.unscoped_objects.filter(
@@ -143,10 +147,12 @@ def _identity_of(user_id: int | str) -> QuerySet[Membership]:
     )
     return (
         Membership.unscoped_objects.filter(person__user_id=user_id, is_active=True)
-        .select_related("programme", "person__organisation", "person__unit")
+        .select_related("programme", "person__user", "person__organisation", "person__unit")
         .annotate(
             role=F("role_assignments__role"),
             unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
+            # Only a role of the membership's own programme is named (another's would be read as none).
+            work_role_name=Case(When(work_role__programme_id=F("programme_id"), then=F("work_role__name"))),
         )
         .order_by("programme__name", "pk")
     )
@@ -169,7 +175,13 @@ def _actor_from_rows(
         programme_id = row.programme_id
         if programme_id not in memberships:
             roles_of[programme_id] = set()
-            memberships[programme_id] = MembershipInfo(row.pk, programme_id, row.work_role_id, frozenset())
+            memberships[programme_id] = MembershipInfo(
+                row.pk,
+                programme_id,
+                row.work_role_id,
+                frozenset(),
+                getattr(row, "work_role_name", None),  # read with a page's identity only
+            )
             programmes[programme_id] = row.programme
             if unread:
                 unread_in[programme_id] = row.unread  # type: ignore[attr-defined]  # the query's annotation
@@ -177,7 +189,9 @@ def _actor_from_rows(
         if role is not None:
             roles_of[programme_id].add(role)
     memberships = {
-        pid: MembershipInfo(info.membership_id, pid, info.work_role_id, frozenset(roles_of[pid]))
+        pid: MembershipInfo(
+            info.membership_id, pid, info.work_role_id, frozenset(roles_of[pid]), info.work_role_name
+        )
         for pid, info in memberships.items()
     }
     return Actor(user=user, person=person, memberships=memberships, programmes=programmes, unread=unread_in)
@@ -205,6 +219,21 @@ def actor_for(user: Any) -> Actor:
             actor = Actor(user=user, person=_person_of(user))
     user._samverkan_actor = actor
     return actor
+
+
+def user_with_actor(user_id: int) -> User | None:
+    """The user of a session with their actor, in one query where the person has an active membership
+    (the identity with its user), else the user alone (``actor_for`` then reads the person as it would).
+    Nothing is kept beyond the user object of this request: every request reads the rows again.
+
+    The caller decides whether the account may be signed in (``is_active``), as Django's backends do."""
+    rows = IDENTITY_QUERY.fetch(user_id)
+    if not rows:
+        return User._default_manager.filter(pk=user_id).first()
+    person = rows[0].person
+    user: User = person.user
+    user._samverkan_actor = _actor_from_rows(user, person, rows, unread=True)  # type: ignore[attr-defined]
+    return user
 
 
 def request_is_member(request: Any) -> bool:

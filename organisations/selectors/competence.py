@@ -236,6 +236,7 @@ def person_profile(
     *,
     suggest: bool = True,
     work_role_id: int | None | EllipsisType = ...,
+    work_role_name: str | None = None,
 ) -> PersonProfile:
     """A person's competences: what their role's profile asks for (had or lacking, and how to get what
     they lack, with what is open now), and what else they gained. A fixed number of queries: two for the
@@ -243,7 +244,8 @@ def person_profile(
     the role's profile (when the person has a role) and one per kind of evidence in use plus one.
 
     ``work_role_id`` is the person's role at work in the programme where the caller knows it already (my
-    page: the actor read the memberships); otherwise the membership is read."""
+    page: the actor read the memberships); otherwise the membership is read. ``work_role_name`` is that
+    role's name where the caller read it with the role (a page's identity); otherwise it is read."""
     competences = competences_of(programme)
     by_id = {c.id: c for c in competences}
     if work_role_id is ...:
@@ -257,11 +259,12 @@ def person_profile(
         role_id, role_name = (role.pk, role.name) if role else (None, "")
     else:
         role_id = work_role_id
-        role_name = (
-            WorkRole.objects.filter(pk=role_id).values_list("name", flat=True).first() or ""
-            if role_id is not None
-            else ""
-        )
+        if role_id is None:
+            role_name = ""
+        elif work_role_name is not None:
+            role_name = work_role_name
+        else:
+            role_name = WorkRole.objects.filter(pk=role_id).values_list("name", flat=True).first() or ""
     if not competences:
         # Nothing is defined, so nothing can be asked for, gained or confirmed: the reads below would
         # all come back empty.

@@ -16,6 +16,7 @@ from django.test import Client
 
 from coordinator.asgi import application
 from coordinator.core.tenancy import programme_scope
+from coordinator.pages.views.signin import BACKEND as SIGN_IN_BACKEND
 from focusgroups.models import GroupMembership, Note
 from focusgroups.services import groups
 from organisations.access.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, ScopedConsumer
@@ -32,7 +33,9 @@ FORBIDDEN = {"type": "error", "code": "forbidden", "message": "You no longer hav
 
 def _sign_in(person: Any) -> Client:
     client = Client()
-    client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+    # As the sign-in views sign in (the session backend that reads the user with the identity); the other
+    # socket tests' sessions are ModelBackend's, as sessions signed in before it were.
+    client.force_login(person.user, backend=SIGN_IN_BACKEND)
     return client
 
 

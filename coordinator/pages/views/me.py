@@ -56,9 +56,12 @@ class MyPageView(ProgrammeMixin, TemplateView):
             webcal_url="webcal://" + https_url.split("://", 1)[1],
             roles=[str(choice.label) for choice in PlatformRole if choice.value in roles],
             membership=membership,
-            # The role at work from the memberships the actor read (not read again).
+            # The role at work and its name from the memberships the actor read (not read again).
             competence_profile=competence.person_profile(
-                self.programme, self.person, work_role_id=membership.work_role_id if membership else None
+                self.programme,
+                self.person,
+                work_role_id=membership.work_role_id if membership else None,
+                work_role_name=membership.work_role_name if membership else None,
             ),
         )
         return context

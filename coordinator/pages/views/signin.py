@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
@@ -21,7 +21,9 @@ from organisations.forms import PasswordResetRequestForm, SignInEmailForm
 from organisations.models import Invitation
 from organisations.services import invitations, sso
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The backend a session remembers: it reads the session's user with the person's identity in one query
+# (passwords are checked by ModelBackend all the same).
+BACKEND = "organisations.access.backends.SessionIdentityBackend"
 SSO_PROVIDER_KEY = "sso_provider"
 
 
@@ -35,6 +37,11 @@ class SignInView(auth_views.LoginView):
         context["providers"] = sso.providers_for_sign_in()
         context["sso_form"] = SignInEmailForm()
         return context
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        # LoginView's, signed in with the session backend instead of the one that checked the password.
+        login(self.request, form.get_user(), backend=BACKEND)
+        return HttpResponseRedirect(self.get_success_url())
 
     def render_to_response(self, context: dict[str, object], **kwargs: object) -> HttpResponse:
         response = super().render_to_response(context, **kwargs)
