@@ -123,6 +123,13 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         queryset = self.narrow_queryset(self.model.objects.all())  # type: ignore[attr-defined]
         return restrict_to_programmes(queryset, self.actor.programme_ids)
 
+    def answer_as_written(self, instance: models.Model, code: int = status.HTTP_200_OK) -> Response:
+        """The representation of an object a service just wrote, from the instance in hand: for a write
+        whose service left the instance in step with the database (every column it wrote, and what the
+        serializer reads of related rows), so that the answer needs no second read. Tests compare such
+        answers byte for byte with the following read."""
+        return Response(self.get_serializer(instance).data, status=code)
+
     def reload(self, instance: ModelT) -> ModelT:
         """The object again as this viewset reads it (scoped, with the list's joins), to answer a write
         with what a following read would show."""

@@ -265,7 +265,8 @@ class ShadowingRequestViewSet(
             request=shadowing_request,
             note=incoming.validated_data["note"],
         )
-        return self.answer(shadowing_request)
+        # The request was read with everything the serializer shows, and the decision sets its columns.
+        return self.answer_as_written(shadowing_request)
 
     @extend_schema(request=serializers.DeclineSerializer, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -279,7 +280,7 @@ class ShadowingRequestViewSet(
             request=shadowing_request,
             note=incoming.validated_data["note"],
         )
-        return self.answer(shadowing_request)
+        return self.answer_as_written(shadowing_request)
 
     @extend_schema(request=None, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])

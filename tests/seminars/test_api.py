@@ -420,12 +420,43 @@ def test_enrol_query_count(api, round_, session, staff_a, django_assert_num_quer
     # The round; the service's savepoint; the course with its programme, target roles and prerequisites;
     # taking part, completions and bookings of the course (eligibility); the round locked, lapsed offers
     # swept, a booking on it, the quotas; the insert in its savepoint with the archive check and the audit
-    # trail (entry, its programme); the seat counter; whether invites follow; the booking read back. The
-    # invites themselves are the queue's.
-    with django_assert_num_queries(22):
+    # trail (entry, its programme); the seat counter; whether invites follow. The answer is written from
+    # the rows in hand; the invites themselves are the queue's.
+    with django_assert_num_queries(21):
         response = client.post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
 
     assert (response.status_code, response.json()["status"]) == (201, "confirmed")
+
+
+@pytest.mark.parametrize("outcome", ["confirmed", "waiting", "pending_approval", "on_behalf"])
+def test_enrol_answers_what_the_following_read_shows_byte_for_byte(
+    api, course, round_, session, staff_a, manager, coordinator, people_a, people_b, outcome
+):
+    # The answer is written from the rows the enrolment holds, not read back: it must be the booking as a
+    # read shows it, in every outcome (a seat, a queue place with its position, a held seat, a
+    # coordinator's enrolment of someone else).
+    if outcome == "waiting":
+        for person in people_b(3):
+            make_enrolment(round_, person)
+        make_enrolment(round_, people_b(1)[0], status=S.WAITING)
+    if outcome == "pending_approval":
+        round_ = RoundFactory(course=course, requires_manager_approval=True, label="Omgång 2")
+        SessionFactory(round=round_)
+        [staff_a] = people_a(1, line_manager=manager)
+    by = coordinator if outcome == "on_behalf" else staff_a
+    body = {"round": round_.pk, "motivation": "Vill lära mig mer."}
+    if outcome == "on_behalf":
+        body["person"] = staff_a.pk
+    client = api(by)
+
+    response = client.post(f"{API}/enrolments/", body, format="json")
+    forget_actor(by.user)
+    read = client.get(f"{API}/enrolments/{response.json()['id']}/")
+
+    expected_status = {"waiting": "waiting", "pending_approval": "pending_approval"}.get(outcome, "confirmed")
+    assert (response.status_code, read.status_code, response.json()["status"]) == (201, 200, expected_status)
+    assert response.json()["queue_position"] == (2 if outcome == "waiting" else None)
+    assert response.content == read.content
 
 
 def test_enrol_invites_are_sent_by_the_queue_after_the_commit_and_only_once(

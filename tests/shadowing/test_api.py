@@ -214,8 +214,8 @@ def test_approve_query_count(
     client.get(f"{BASE}/requests/")
 
     # The request; the savepoint and its release; the compare-and-set and its audit trail (entry,
-    # programme); the request read back; after the commit, the requester's notice queued.
-    with django_assert_num_queries(8), django_capture_on_commit_callbacks(execute=True):
+    # programme); after the commit, the requester's notice queued. The answer is the request in hand.
+    with django_assert_num_queries(7), django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{BASE}/requests/{waiting.pk}/approve/", {"note": "OK"}, format="json")
 
     assert (response.status_code, response.json()["status"]) == (200, "approved")
@@ -229,6 +229,34 @@ def test_approve_query_count(
         )
     ]
     assert OutboundEmail.unscoped_objects.filter(recipient=shadower).count() == 1
+
+
+@pytest.mark.parametrize("decision", ["approve", "decline"])
+def test_decision_answers_what_the_following_read_shows_byte_for_byte(
+    api, programme, shadower, manager_b, workplace_a, org_a, topic, decision
+):
+    # The decision answers with the request it read and changed, not read back: it must be the request as
+    # a read shows it (topics, windows and wishes included).
+    with unscoped():
+        waiting = make_request(
+            programme,
+            shadower,
+            status=RS.PENDING_APPROVAL,
+            preferences=[workplace_a, org_a],
+            topics=[topic],
+            languages=["sv", "en"],
+        )
+    client = api(manager_b)
+
+    response = client.post(f"{BASE}/requests/{waiting.pk}/{decision}/", {"note": " Inte nu "}, format="json")
+    read = client.get(f"{BASE}/requests/{waiting.pk}/")
+
+    expected = {"approve": ("approved", "Inte nu"), "decline": ("declined", "Inte nu")}[decision]
+    assert (response.status_code, read.status_code) == (200, 200)
+    assert (response.json()["status"], response.json()["decision_note"]) == expected
+    assert response.json()["approved_by"] == manager_b.pk
+    assert len(response.json()["preferences"]) == 2
+    assert response.content == read.content
 
 
 @pytest.mark.parametrize(
