@@ -239,7 +239,8 @@ class ShadowingRequestViewSet(
         created = shadowing_requests.request_create(
             actor=self.actor, programme=programme, values=data, person=person, **parts
         )
-        serializer.instance = self.reload(created)
+        # The new request holds its rows and its requester (with the user): answered without reading back.
+        serializer.instance = created
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)

@@ -165,10 +165,10 @@ def test_request_create_query_count_and_what_it_writes(
     ContentType.objects.get_for_model(ShadowingRequest)  # cached in a running server
 
     # The programme, the topic and the workplace named; the service's savepoint; the archive check, the
-    # insert and its audit trail (entry, programme); the topic, window and wish inserts; the request read
-    # back; after the commit, the line manager's notice queued. Only a wish for an organisation reads the
-    # programme's organisations and hosts.
-    with django_assert_num_queries(14), django_capture_on_commit_callbacks(execute=True):
+    # insert and its audit trail (entry, programme); the topic, window and wish inserts; after the commit,
+    # the line manager's notice queued. The answer is written from the rows in hand. Only a wish for an
+    # organisation reads the programme's organisations and hosts.
+    with django_assert_num_queries(13), django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{BASE}/requests/", body, format="json")
 
     assert response.status_code == 201, response.content
@@ -196,6 +196,46 @@ def test_request_create_query_count_and_what_it_writes(
     assert list(OutboundEmail.unscoped_objects.values_list("recipient", "to_address")) == [
         (manager_b.pk, manager_b.user.email)
     ]
+
+
+@pytest.mark.parametrize("by", ["themselves", "coordinator"])
+def test_request_create_answers_what_the_following_read_shows_byte_for_byte(
+    api, programme, shadower, coordinator, workplace_a, org_a, topic, by
+):
+    # The answer is written from the rows the service wrote, not read back: topics (given twice and out
+    # of name order), windows (out of date order) and wishes (out of rank order) must come out as a read
+    # gives them, and the requester's name also when a coordinator files the request.
+    from tests.factories.shadowing import TopicFactory
+
+    first = TopicFactory(programme=programme, name="Arbetsmiljö")
+    start = future_weekday(0)
+    windows = [
+        {
+            "starts_on": (start + timedelta(days=21)).isoformat(),
+            "ends_on": (start + timedelta(days=28)).isoformat(),
+        },
+        {"starts_on": start.isoformat(), "ends_on": (start + timedelta(days=14)).isoformat()},
+    ]
+    body = _request_body(
+        programme=programme.pk,
+        topics=[topic.pk, first.pk, topic.pk],
+        languages=["sv", "en"],
+        windows=windows,
+        preferences=[{"rank": 2, "organisation": org_a.pk}, {"rank": 1, "workplace": workplace_a.pk}],
+    )
+    if by == "coordinator":
+        body["person"] = shadower.pk
+    client = api(coordinator if by == "coordinator" else shadower)
+
+    response = client.post(f"{BASE}/requests/", body, format="json")
+    read = client.get(f"{BASE}/requests/{response.json()['id']}/")
+
+    assert (response.status_code, read.status_code) == (201, 200)
+    assert response.json()["topics"] == [first.pk, topic.pk]
+    assert [w["starts_on"] for w in response.json()["windows"]] == [w["starts_on"] for w in reversed(windows)]
+    assert [p["rank"] for p in response.json()["preferences"]] == [1, 2]
+    assert response.json()["requester_name"] == shadower.full_name
+    assert response.content == read.content
 
 
 def test_approve_query_count(
