@@ -264,7 +264,10 @@ class EnrolmentSerializer(ModelSerializer):
 
 
 class EnrolmentCreateSerializer(StrictSerializer):
-    round = ScopedPrimaryKeyRelatedField(model=Round)
+    # With its course and programme, which the enrolment decides by (not read again).
+    round = ScopedPrimaryKeyRelatedField(
+        model=Round, narrow=lambda queryset, actor: queryset.select_related("course__programme")
+    )
     # With what the answer shows of them (the name and the organisation's name).
     person = ScopedPrimaryKeyRelatedField(
         model=Person,

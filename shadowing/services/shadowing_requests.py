@@ -170,20 +170,24 @@ def _write_parts(
         Preference.objects.filter(request=request).delete()
     elif topics:
         request.topics.add(*topics)
-    written_windows = AvailabilityWindow.objects.bulk_create(
-        [AvailabilityWindow(request=request, starts_on=a, ends_on=b) for a, b in sorted(windows)]
-    )
-    written_preferences = Preference.objects.bulk_create(
-        [Preference(request=request, rank=r, organisation=o, workplace=w) for r, o, w in preferences]
-    )
+    written_windows = [
+        AvailabilityWindow(request=request, starts_on=a, ends_on=b) for a, b in sorted(windows)
+    ]
+    AvailabilityWindow.objects.bulk_create(written_windows)
+    written_preferences = [
+        Preference(request=request, rank=r, organisation=o, workplace=w) for r, o, w in preferences
+    ]
+    Preference.objects.bulk_create(written_preferences)
     if new:
         # A new request holds all of its rows now, in the order ``selectors.requests_for`` reads them
         # (topics by name, windows by start, wishes by rank; the ranks are distinct): the answer to the
         # request is written from them without reading them back.
-        unique_topics = {topic.pk: topic for topic in topics}.values()
-        hold_written(request, "topics", sorted(unique_topics, key=lambda topic: (topic.name, topic.pk)))
+        unique_topics: dict[int, Topic] = {topic.pk: topic for topic in topics}
+        topic_rows: list[Topic] = sorted(unique_topics.values(), key=lambda t: (t.name, t.pk))
+        preference_rows: list[Preference] = sorted(written_preferences, key=lambda p: p.rank)
+        hold_written(request, "topics", topic_rows)
         hold_written(request, "windows", written_windows)
-        hold_written(request, "preferences", sorted(written_preferences, key=lambda p: p.rank))
+        hold_written(request, "preferences", preference_rows)
 
 
 def request_create(
