@@ -134,12 +134,14 @@ class EnrolmentSeatFacts:
     has_booking: bool
     book: SeatBook
     sessions_ahead: bool
+    lapsed_offers: int
 
 
-# The person's bookings on the round, the quotas, the seats each organisation holds and the sessions still
-# to end, in one query (four before): each row is (kind, a, b, c). The round is the locked one, read within
-# the tenant scope. Plain SQL, because compiling four querysets cost more than running them.
-_BOOKED, _QUOTA, _HELD, _AHEAD = range(1, 5)
+# The person's bookings on the round, the quotas, the seats each organisation holds, the sessions still to
+# end and the offers whose hold has lapsed, in one query (five before): each row is (kind, a, b, c). The
+# round is the locked one, read within the tenant scope. Plain SQL, because compiling five querysets cost
+# more than running them.
+_BOOKED, _QUOTA, _HELD, _AHEAD, _LAPSED = range(1, 6)
 _ENROLMENT_SEAT_FACTS_SQL = f"""
 SELECT {_BOOKED}, COUNT(*), 0, NULL FROM seminars_enrolment
     WHERE round_id = %s AND person_id = %s AND status IN ({", ".join(["%s"] * len(Enrolment.ACTIVE))})
@@ -151,12 +153,15 @@ SELECT {_HELD}, organisation_id, COUNT(*), NULL FROM seminars_enrolment
     GROUP BY organisation_id
 UNION ALL
 SELECT {_AHEAD}, COUNT(*), 0, NULL FROM seminars_session WHERE round_id = %s AND ends_at > %s
+UNION ALL
+SELECT {_LAPSED}, COUNT(*), 0, NULL FROM seminars_enrolment
+    WHERE round_id = %s AND status = %s AND hold_expires_at <= %s
 """  # noqa: S608 (only the placeholders are formatted in; every value is a parameter)
 
 
 def enrolment_seat_facts(locked: Round, person_id: int, now: datetime) -> EnrolmentSeatFacts:
     """``EnrolmentSeatFacts`` of a locked round for one person, in one query: what the duplicate check,
-    ``SeatBook.load`` and ``invites.invites_follow`` read in four."""
+    ``SeatBook.load``, ``invites.invites_follow`` and the sweep's lapsed offers read in five."""
     connection = connections[Round.objects.db]
     active: list[int | str | datetime | None] = [str(status) for status in Enrolment.ACTIVE]
     holding: list[int | str | datetime | None] = [str(status) for status in Enrolment.SEAT_HOLDING]
@@ -165,8 +170,9 @@ def enrolment_seat_facts(locked: Round, person_id: int, now: datetime) -> Enrolm
         locked.pk,
         *[locked.pk, *holding],
         *[locked.pk, connection.ops.adapt_datetimefield_value(now)],
+        *[locked.pk, str(Enrolment.Status.OFFERED), connection.ops.adapt_datetimefield_value(now)],
     ]
-    booked = ahead = 0
+    booked = ahead = lapsed = 0
     quotas: dict[int, tuple[int, int | None]] = {}
     held: Counter[int] = Counter()
     with connection.cursor() as cursor:
@@ -178,8 +184,10 @@ def enrolment_seat_facts(locked: Round, person_id: int, now: datetime) -> Enrolm
                 quotas[a] = (b, c)
             elif kind == _HELD:
                 held[a] = b
-            else:
+            elif kind == _AHEAD:
                 ahead = a
+            else:
+                lapsed = a
     book = SeatBook(
         locked.capacity,
         locked.seats_taken,
@@ -187,7 +195,9 @@ def enrolment_seat_facts(locked: Round, person_id: int, now: datetime) -> Enrolm
         quotas,
         held if quotas else Counter(),
     )
-    return EnrolmentSeatFacts(has_booking=booked > 0, book=book, sessions_ahead=ahead > 0)
+    return EnrolmentSeatFacts(
+        has_booking=booked > 0, book=book, sessions_ahead=ahead > 0, lapsed_offers=lapsed
+    )
 
 
 def adjust_seats(round_: Round, delta: int) -> None:

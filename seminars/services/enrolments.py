@@ -35,7 +35,13 @@ from seminars.services._seats import (
     refetch_enrolment,
     round_params,
 )
-from seminars.services.waiting_list import ask_for_approval, confirm, fill_locked, sweep_locked
+from seminars.services.waiting_list import (
+    ask_for_approval,
+    confirm,
+    fill_locked,
+    sweep_is_due,
+    sweep_locked,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +84,12 @@ def enrolment_create(
     now = timezone.now()
     rules, context = catalogue.enrolment_facts(course, person, actor=actor)
     locked = lock_round(round.pk, course=course)
-    sweep_locked(locked, now, fill=False)
+    # What the round's lock decides by, with whether lapsed offers are due to be swept: most enrolments find
+    # nothing due and sweep nothing; one that does reads the seats again after the sweep.
+    seats = enrolment_seat_facts(locked, person.pk, now)
+    if sweep_is_due(locked, now, lapsed_offers=seats.lapsed_offers):
+        sweep_locked(locked, now, fill=False)
+        seats = enrolment_seat_facts(locked, person.pk, now)
     problems = permissions.enrolment_problems(
         context,
         locked,
@@ -89,7 +100,6 @@ def enrolment_create(
         check_window=not on_behalf,
     )
     # Inside the lock this is exact: a second request of the same person for this round waits for the first.
-    seats = enrolment_seat_facts(locked, person.pk, now)
     if not problems and seats.has_booking:
         problems = [_("There is already a booking on a round of this course.")]
     if problems:

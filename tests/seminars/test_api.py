@@ -21,6 +21,7 @@ from tests.factories.seminars import (
     SessionFactory,
     make_enrolment,
 )
+from tests.seminars.conftest import seats_consistent
 
 R = PlatformRole
 S = Enrolment.Status
@@ -500,6 +501,34 @@ def test_enrol_beyond_the_organisations_quota_queues_and_reserved_seats_stay_fre
     assert round_.seats_taken == 2
 
 
+@pytest.mark.parametrize("queue", [False, True])
+def test_enrol_sweeps_a_lapsed_offer_of_the_round_first(api, round_, session, people_a, queue):
+    # The round's lapsed offers are swept inside its lock before the seats are counted: the lapsed seat goes
+    # to the queue first, else to the newcomer.
+    first, second, lapsed, newcomer = people_a(4)
+    make_enrolment(round_, first)
+    make_enrolment(round_, second)
+    offered = make_enrolment(
+        round_, lapsed, status=S.OFFERED, hold_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    waiting = make_enrolment(round_, people_a(1)[0], status=S.WAITING) if queue else None
+
+    response = api(newcomer).post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+
+    offered.refresh_from_db()
+    assert (offered.status, offered.end_reason) == (S.EXPIRED, Enrolment.EndReason.OFFER_EXPIRED)
+    assert list(Notification.unscoped_objects.filter(recipient=lapsed).values_list("title", flat=True)) == [
+        "The seat offered to you on PTSD – grundkurs (Omgång 1) has passed to the next person"
+    ]
+    if queue:
+        waiting.refresh_from_db()
+        assert waiting.status == S.OFFERED
+        assert (response.json()["status"], response.json()["queue_position"]) == ("waiting", 1)
+    else:
+        assert (response.json()["status"], response.json()["queue_position"]) == ("confirmed", None)
+    assert seats_consistent(round_)
+
+
 def test_enrol_someone_else_needs_coordinator(api, round_, session, staff_a, staff_b, coordinator):
     forbidden = api(staff_a).post(
         f"{API}/enrolments/", {"round": round_.pk, "person": staff_b.pk}, format="json"
@@ -532,11 +561,11 @@ def test_enrol_query_count(api, round_, session, staff_a, django_assert_num_quer
 
     # The round with its course and programme; the service's savepoint and its release; the course's
     # target roles and prerequisites with taking part, completions and bookings of the course (eligibility,
-    # one query); the round locked; lapsed offers swept; a booking on it, the quotas, the seats held and
-    # whether a session is ahead (one query); the insert in its savepoint with the archive check and the
-    # audit trail (entry, its programme); the seat counter. The answer is written from the rows in hand;
-    # the invites are the queue's (after the commit).
-    with django_assert_num_queries(14):
+    # one query); the round locked; a booking on it, the quotas, the seats held, whether a session is ahead
+    # and whether offers lapsed (one query; none lapsed, so nothing is swept); the insert in its savepoint
+    # with the archive check and the audit trail (entry, its programme); the seat counter. The answer is
+    # written from the rows in hand; the invites are the queue's (after the commit).
+    with django_assert_num_queries(13):
         response = client.post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
 
     assert (response.status_code, response.json()["status"]) == (201, "confirmed")

@@ -1,0 +1,292 @@
+"""Server cost of each request type in the load test's mix (``bench/locustfile.py``): processor time and
+queries per request, in-process, on PostgreSQL and Redis as in production.
+
+    .venv/bin/python bench/request_costs.py [--repeat 40] [--rounds 3] [--only "page workplaces"]
+                                            [--profile "page my page"] 2>/dev/null
+
+Starts a throwaway PostgreSQL (from the schema kept by an earlier run, as ``bench/load.py`` does) and Redis
+(the cache, as production has it), seeds the load test's programme (``bench/load_seed.py``) and sends each
+request of the mix through Django's test client with the production middleware and settings (DEBUG off),
+as the person the load test would send it as: pages with the person's session, the API with their token,
+the feed by its signed address. Writes (enrol, ask to shadow, approve) are made by a different person or
+on a different request each time, as under load, so each one really writes.
+
+Per request type: the queries of one request, then the processor time of this process per request (the best
+of ``--rounds`` rounds of ``--repeat`` requests: on a machine shared with other work that figure moves
+least) and the wall time per request (with PostgreSQL's share in it), ``/api/v1/ping/`` as the baseline.
+The websocket edit is served by uvicorn and measured by ``bench/load.py`` and ``bench/crdt_notes.py``.
+``--profile NAME`` prints cProfile's heaviest functions for that request type. The request log (one JSON
+line a request, on stderr, as in production) is part of the cost; send stderr elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import itertools
+import os
+import pstats
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from coordinator.production import Postgres, collect_static, start_redis  # noqa: E402
+
+Request = tuple[str, str, dict[str, Any]]  # method, path, the client's keyword arguments
+
+
+def _setup(folder: Path) -> tuple[Postgres, Any]:
+    postgres = Postgres(folder / "postgres")
+    postgres.init()
+    restored = postgres.restore_schema()
+    redis_url, redis = start_redis(folder)
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="coordinator.settings",
+        DATABASE_URL=postgres.url,
+        REDIS_URL=redis_url,
+        DEBUG="0",
+        SECRET_KEY="bench-secret-key-" + os.urandom(24).hex(),
+        ALLOWED_HOSTS="testserver",
+        VAR_DIR=str(folder / "var"),
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        LOG_LEVEL="WARNING",
+        API_THROTTLE_USER="1000000/minute",
+        API_THROTTLE_PING="1000000/minute",
+        # Shared with bench/load.py and make serve-prod: collected again only when a static source changed.
+        STATIC_ROOT=str(ROOT / "var" / "static"),
+    )
+    collect_static(dict(os.environ))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+    if not restored:
+        postgres.save_schema()
+    return postgres, redis
+
+
+def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Request]]:
+    """Each request type of the mix, as a function giving the next request of that type (an approval first
+    files, untimed, the visit request it approves)."""
+    from coordinator.core.tenancy import unscoped
+    from organisations.models import Person
+
+    rng = random.Random(15)  # noqa: S311 (load, not security)
+    staff = seed["staff"]
+    managers = seed["managers"]
+    since, until = seed["window"]
+    by_id = {manager["id"]: manager for manager in managers}
+    with unscoped():
+        line_manager = dict(
+            Person.unscoped_objects.filter(pk__in=[p["id"] for p in staff]).values_list(
+                "pk", "line_manager_id"
+            )
+        )
+    managed: Iterator[dict[str, Any]] = itertools.cycle([p for p in staff if line_manager[p["id"]] in by_id])
+
+    def session(person: dict[str, Any]) -> dict[str, Any]:
+        return {"HTTP_COOKIE": f"sessionid={person['session']}", "HTTP_ACCEPT_LANGUAGE": "sv"}
+
+    def token(person: dict[str, Any]) -> dict[str, Any]:
+        return {"HTTP_AUTHORIZATION": f"Token {person['token']}", "HTTP_ACCEPT_LANGUAGE": "sv"}
+
+    people: Iterator[dict[str, Any]] = itertools.cycle(staff)
+    # Enrolments: each person once per course, people in turn, rounds in turn.
+    # The second round of each course (the seed half fills some first rounds, by the later half of the staff).
+    enrolments: Iterator[tuple[dict[str, Any], int]] = (
+        (person, round_id) for person in staff[: len(staff) // 2] for round_id in seed["rounds"][1::3]
+    )
+
+    def visit(person: dict[str, Any] | None = None) -> Request:
+        person = person or next(people)
+        elsewhere = [w for w in seed["workplaces"] if w["organisation"] != person["organisation"]]
+        body = {
+            "programme": seed["programme"],
+            "learning_goals": "Förstå hur de andra myndigheterna arbetar med nyanlända.",
+            "days": 1,
+            "windows": [{"starts_on": since, "ends_on": until}],
+            "preferences": [
+                {"rank": n, "workplace": w["id"]} for n, w in enumerate(rng.sample(elsewhere, 2), 1)
+            ],
+        }
+        return (
+            "post",
+            "/api/v1/shadowing/requests/",
+            {"data": body, "content_type": "application/json", **token(person)},
+        )
+
+    def enrol() -> Request:
+        person, round_id = next(enrolments)
+        body = {"round": round_id}
+        return (
+            "post",
+            "/api/v1/seminars/enrolments/",
+            {"data": body, "content_type": "application/json", **token(person)},
+        )
+
+    def approve() -> Request:
+        requester = next(managed)
+        method, path, kwargs = visit(requester)
+        response = getattr(client, method)(path, **kwargs)
+        if response.status_code != 201:
+            raise RuntimeError(
+                f"filing a request to approve: {response.status_code} {response.content[:300]!r}"
+            )
+        manager = by_id[line_manager[requester["id"]]]
+        return (
+            "post",
+            f"/api/v1/shadowing/requests/{response.json()['id']}/approve/",
+            {"data": {"note": "Godkänt."}, "content_type": "application/json", **token(manager)},
+        )
+
+    return {
+        "page course catalogue": lambda: ("get", "/seminars/", session(next(people))),
+        "page workplaces": lambda: ("get", "/shadowing/", session(next(people))),
+        "page my page": lambda: ("get", "/me/", session(next(people))),
+        "page approvals": lambda: ("get", "/shadowing/approvals/", session(rng.choice(managers))),
+        "api slots (free)": lambda: (
+            "get",
+            "/api/v1/shadowing/slots/",
+            {"data": {"free": "true", "date_from": since, "date_to": until}, **token(next(people))},
+        ),
+        "api courses": lambda: ("get", "/api/v1/seminars/courses/", token(next(people))),
+        "api rounds": lambda: ("get", "/api/v1/seminars/rounds/", token(next(people))),
+        "api enrolments (mine)": lambda: ("get", "/api/v1/seminars/enrolments/", token(next(people))),
+        "api requests (to decide)": lambda: (
+            "get",
+            "/api/v1/shadowing/requests/",
+            {
+                "data": {"status": "pending_approval", "ordering": "submitted_at"},
+                **token(rng.choice(managers)),
+            },
+        ),
+        "feed calendar": lambda: ("get", f"/calendar/{next(people)['calendar']}.ics", {}),
+        "api enrol (write)": enrol,
+        "api request a visit (write)": visit,
+        "api approve a request (write, managers)": approve,
+        "ping (baseline)": lambda: ("get", "/api/v1/ping/", token(staff[-1])),
+    }
+
+
+def _send(client: Any, request: Request, expected: tuple[int, ...] = (200, 201)) -> None:
+    method, path, kwargs = request
+    response = getattr(client, method)(path, **kwargs)
+    if response.status_code not in expected:
+        raise RuntimeError(f"{method.upper()} {path}: {response.status_code} {response.content[:300]!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--people", type=int, default=240)
+    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds for the best processor time")
+    parser.add_argument(
+        "--profile", action="append", default=[], help="a request type to profile (repeatable)"
+    )
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sql", action="store_true", help="print each query of one request, with its time")
+    parser.add_argument("--callees", action="append", default=[], help="with --profile: what it called")
+    parser.add_argument(
+        "--only", action="append", default=[], help="measure only this request type (repeatable)"
+    )
+    options = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="samverkan-costs-"))
+    folder.chmod(0o755)
+    postgres, redis = _setup(folder)
+    try:
+        _measure(options)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        redis.terminate()
+        redis.wait(timeout=10)
+        postgres.stop("immediate")
+
+
+def _measure(options: argparse.Namespace) -> None:
+    from django.db import connection, transaction
+    from django.test import Client
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import load_seed
+
+    from coordinator.core.tenancy import unscoped
+
+    with unscoped(), transaction.atomic():
+        seed = load_seed.seed(options.people)
+    client = Client()
+    kinds = _requests(seed, client)
+    print(
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f};"
+        f" best of {options.rounds} × {options.repeat}"
+    )
+    print(f"| {'request type':<30} | queries | cpu ms | wall ms | cpu × ping |")
+    print(f"| {'-' * 30} | ---: | ---: | ---: | ---: |")
+    results: dict[str, tuple[int, float, float]] = {}
+    for name, make in kinds.items():
+        if options.only and name not in options.only and name != "ping (baseline)":
+            continue
+        _send(client, make())  # warm: templates, caches, the pool's connection
+        executed: list[tuple[str, float]] = []
+
+        def timed(execute: Any, sql: str, *rest: Any, executed: list[tuple[str, float]] = executed) -> Any:
+            started = time.perf_counter()
+            try:
+                return execute(sql, *rest)
+            finally:
+                executed.append((sql, (time.perf_counter() - started) * 1000))
+
+        request = make()  # outside the count: an approval files its request first
+        with connection.execute_wrapper(timed):
+            _send(client, request)
+        if options.sql:
+            print(f"{name}:")
+            for sql, ms in executed:
+                print(f"  {ms:6.2f} ms  {sql[:160]}")
+        cpu = float("inf")
+        wall = float("inf")
+        for _ in range(options.rounds):
+            batch = [make() for _ in range(options.repeat)]
+            started, started_cpu = time.perf_counter(), time.process_time()
+            for request in batch:
+                _send(client, request)
+            cpu = min(cpu, (time.process_time() - started_cpu) / options.repeat * 1000)
+            wall = min(wall, (time.perf_counter() - started) / options.repeat * 1000)
+        results[name] = (len(executed), cpu, wall)
+    ping_cpu = results["ping (baseline)"][1]
+    for name, (queries, cpu, wall) in results.items():
+        print(f"| {name:<30} | {queries} | {cpu:.1f} | {wall:.1f} | {cpu / ping_cpu:.1f} |")
+    for name in options.profile:
+        make = kinds[name]
+        batch = [make() for _ in range(options.repeat)]
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+        for request in batch:
+            _send(client, request)
+        profiler.disable()
+        for order in ("cumulative", "tottime"):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(options.top)
+            print(f"\n--- cProfile of {options.repeat} × {name} ({order}) ---\n{out.getvalue()}")
+        for function in options.callees:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_callees(function)
+            print(f"\n--- what {function} called ---\n{out.getvalue()}")
+
+
+if __name__ == "__main__":
+    main()
