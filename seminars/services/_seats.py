@@ -165,12 +165,13 @@ def enrolment_seat_facts(locked: Round, person_id: int, now: datetime) -> Enrolm
     connection = connections[Round.objects.db]
     active: list[int | str | datetime | None] = [str(status) for status in Enrolment.ACTIVE]
     holding: list[int | str | datetime | None] = [str(status) for status in Enrolment.SEAT_HOLDING]
+    at: int | str | datetime | None = connection.ops.adapt_datetimefield_value(now)
     params: list[int | str | datetime | None] = [
         *[locked.pk, person_id, *active],
         locked.pk,
         *[locked.pk, *holding],
-        *[locked.pk, connection.ops.adapt_datetimefield_value(now)],
-        *[locked.pk, str(Enrolment.Status.OFFERED), connection.ops.adapt_datetimefield_value(now)],
+        *[locked.pk, at],
+        *[locked.pk, str(Enrolment.Status.OFFERED), at],
     ]
     booked = ahead = lapsed = 0
     quotas: dict[int, tuple[int, int | None]] = {}
