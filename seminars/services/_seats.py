@@ -166,12 +166,14 @@ def enrolment_seat_facts(locked: Round, person_id: int, now: datetime) -> Enrolm
     active: list[int | str | datetime | None] = [str(status) for status in Enrolment.ACTIVE]
     holding: list[int | str | datetime | None] = [str(status) for status in Enrolment.SEAT_HOLDING]
     at: int | str | datetime | None = connection.ops.adapt_datetimefield_value(now)
+    offered: int | str | datetime | None = str(Enrolment.Status.OFFERED)
+    round_id: int | str | datetime | None = locked.pk
     params: list[int | str | datetime | None] = [
-        *[locked.pk, person_id, *active],
-        locked.pk,
-        *[locked.pk, *holding],
-        *[locked.pk, at],
-        *[locked.pk, str(Enrolment.Status.OFFERED), at],
+        *[round_id, person_id, *active],
+        round_id,
+        *[round_id, *holding],
+        *[round_id, at],
+        *[round_id, offered, at],
     ]
     booked = ahead = lapsed = 0
     quotas: dict[int, tuple[int, int | None]] = {}
