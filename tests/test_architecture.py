@@ -39,7 +39,8 @@ def _enclosing_functions(tree: ast.AST) -> dict[ast.AST, str]:
 
 
 def escape_hatch_uses() -> dict[str, int]:
-    """``module:function`` → how many times it reads ``unscoped_objects`` or enters ``unscoped()``."""
+    """``module:function`` → how many times it reads ``unscoped_objects``, enters ``unscoped()`` or opens a
+    cursor for plain SQL (which no scope filters)."""
     uses: dict[str, int] = {}
     for path in _sources():
         tree = ast.parse(path.read_text(), filename=str(path))
@@ -50,7 +51,7 @@ def escape_hatch_uses() -> dict[str, int]:
         for node in ast.walk(tree):
             hit = (isinstance(node, ast.Attribute) and node.attr == "unscoped_objects") or (
                 isinstance(node, ast.Call)
-                and getattr(node.func, "id", getattr(node.func, "attr", None)) == "unscoped"
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("unscoped", "cursor")
             )
             if hit:
                 key = f"{module}:{owner.get(node, '') or '<module>'}"
@@ -104,6 +105,13 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.pages.views.me:MyPageView.get_context_data": "the line manager, maybe outside the programme",
     # Agencies shared between programmes and the platform's own work.
     "organisations.hooks:_refuse_writes_in_archived_programme": "whether the row's own programme is archived",
+    # Plain SQL (no scope filters it): each names its programme or its scoped parent row itself.
+    "coordinator.core.prepared:PreparedQuery.fetch": "SQL compiled from its queryset, scope included",
+    "coordinator.pages.views.health:_database": "SELECT 1",
+    "seminars.selectors.catalogue:enrolment_facts": "each branch limited to the course's programme",
+    "seminars.services._seats:enrolment_seat_facts": "rows of the round locked just before, by its id",
+    "shadowing.services._run_rows:insert_rows": "inserts a run's rows, each naming its parent",
+    "shadowing.services._run_rows:insert_from": "INSERT ... SELECT of a query compiled with its scope",
     "organisations.permissions:_participating": "is an agency shared (ids only)",
     "organisations.selectors:agency_directory": "the agency directory (names, kinds)",
     "organisations.selectors:invitations_to": "an agency's invitations from other programmes",
