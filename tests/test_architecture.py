@@ -94,6 +94,7 @@ ESCAPE_HATCH: dict[str, str] = {
     "focusgroups.services.documents:_store": "note text, version and document row by pk under the row lock",
     "focusgroups.services.meetings:_lock_meeting": "meeting row lock by pk after the scoped read",
     "seminars.services._seats:adjust_seats": "seat counter of the round locked just before, by pk",
+    "seminars.services._seats:<module>": "the round locked by pk, its course read in scope just before",
     "shadowing.services._run_seats:lock_slots": "slot locks in pk order after the scoped read of the run",
     "shadowing.services.matching_runs:matching_run_confirm": "seat counters of the slots locked just before",
     "shadowing.services.placements:_release_seats": "seat counters of slots read in scope, by pk",

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.prepared import PreparedQuery
 from organisations.models import Programme
 from organisations.permissions import Actor
 from seminars import permissions
@@ -48,19 +49,32 @@ def require_manage(actor: Actor, programme: Programme | int) -> None:
         raise PermissionDenied(_("Only the programme's coordinators may do this."))
 
 
+# The round's row by its id, locked (or not, for the race-control tests), compiled to SQL once per
+# connection: an enrolment takes it with the round's course already read in scope.
+_LOCK_ROUND: PreparedQuery[Round] = PreparedQuery(
+    lambda pk: Round.unscoped_objects.select_for_update().filter(pk=pk), stand_in=-(2**62) + 17
+)
+_READ_ROUND: PreparedQuery[Round] = PreparedQuery(
+    lambda pk: Round.unscoped_objects.filter(pk=pk), stand_in=-(2**62) + 19
+)
+
+
 def lock_round(round_id: int, *, course: Course | None = None) -> Round:
     """The round, locked for the rest of the transaction (the one lock every seat change takes first).
-    ``course``: the round's course with its programme, already read in this transaction (not read again)."""
-    queryset = (
-        Round.objects.all() if course is not None else Round.objects.select_related("course__programme")
-    )
+    ``course``: the round's course with its programme, read within the tenant scope in this transaction
+    (the round is then locked by its id alone, and the course not read again)."""
+    if course is not None:
+        found = next(iter((_LOCK_ROUND if _seat_lock_enabled else _READ_ROUND).fetch(round_id)), None)
+        if found is None or found.course_id != course.pk:
+            raise ValidationError({"round": _("This round does not exist.")})
+        found.course = course
+        return found
+    queryset = Round.objects.select_related("course__programme")
     if _seat_lock_enabled:
         queryset = queryset.select_for_update(of=("self",))
     found = queryset.filter(pk=round_id).first()
     if found is None:
         raise ValidationError({"round": _("This round does not exist.")})
-    if course is not None:
-        found.course = course
     return found
 
 
