@@ -114,6 +114,7 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.services._run_rows:insert_rows": "inserts a run's rows, each naming its parent",
     "shadowing.services._run_rows:insert_from": "INSERT ... SELECT of a query compiled with its scope",
     "organisations.permissions:_participating": "is an agency shared (ids only)",
+    "organisations.access.api:_by_pk": "a foreign id's row; the field checks its programme is in scope",
     "organisations.selectors:agency_directory": "the agency directory (names, kinds)",
     "organisations.selectors:invitations_to": "an agency's invitations from other programmes",
     "organisations.services.agencies:_answer": "invitation compare-and-set by pk",

@@ -238,6 +238,67 @@ def test_request_create_answers_what_the_following_read_shows_byte_for_byte(
     assert response.content == read.content
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("programme", "other", 'Invalid pk "{value}" - object does not exist.'),
+        ("programme", "9223372036854775808", 'Invalid pk "{value}" - object does not exist.'),
+        ("programme", "första", "Incorrect type. Expected pk value, received str."),
+        ("programme", True, "Incorrect type. Expected pk value, received bool."),
+        ("programme", [1], "Incorrect type. Expected pk value, received list."),
+        ("topics", "other", 'Invalid pk "{value}" - object does not exist.'),
+        ("workplace", "other", 'Invalid pk "{value}" - object does not exist.'),
+        ("workplace", "-1", 'Invalid pk "{value}" - object does not exist.'),
+    ],
+)
+def test_request_create_refuses_foreign_missing_and_malformed_ids_alike(
+    api, programme, other_programme, org_other, shadower, workplace_a, field, value, error
+):
+    # A foreign id is read by its key and its programme checked on the row: it must answer exactly as a
+    # missing one, and a malformed one as DRF does, with nothing written.
+    from tests.factories.shadowing import TopicFactory
+
+    with unscoped():
+        foreign = {
+            "programme": other_programme.pk,
+            "topics": TopicFactory(programme=other_programme, name="Beskæftigelse").pk,
+            "workplace": WorkplaceFactory(
+                programme=other_programme,
+                organisation=org_other,
+                contact=make_member(other_programme, org_other, R.HOST_CONTACT),
+            ).pk,
+        }[field]
+    value = foreign if value == "other" else value
+    body = _request_body(programme=programme.pk, preferences=[{"rank": 1, "workplace": workplace_a.pk}])
+    if field == "programme":
+        body["programme"] = value
+    elif field == "topics":
+        body["topics"] = [value]
+    else:
+        body["preferences"] = [{"rank": 1, "workplace": value}]
+
+    response = api(shadower).post(f"{BASE}/requests/", body, format="json")
+
+    message = [error.format(value=value)]
+    expected = {"preferences": {"0": {"workplace": message}}} if field == "workplace" else {field: message}
+    assert (response.status_code, response.json()) == (400, expected)
+    assert ShadowingRequest.unscoped_objects.count() == 0
+
+
+def test_request_create_takes_an_id_written_as_a_string(api, programme, shadower, workplace_a):
+    body = _request_body(
+        programme=str(programme.pk), preferences=[{"rank": 1, "workplace": str(workplace_a.pk)}]
+    )
+
+    response = api(shadower).post(f"{BASE}/requests/", body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["programme"], response.json()["preferences"][0]["workplace"]) == (
+        programme.pk,
+        workplace_a.pk,
+    )
+
+
 def test_approve_query_count(
     api,
     programme,
