@@ -196,14 +196,21 @@ def reconcile_round(round_: Round, *, people: Iterable[Person] | None = None) ->
     )
 
 
-def invites_follow(round_: Round, person: Person, now: datetime) -> bool:
+def invites_follow(
+    round_: Round, person: Person, now: datetime, *, sessions_ahead: bool | None = None
+) -> bool:
     """Whether bringing this newly confirmed person's calendar in step with the round sends them anything:
     the round is published, they have an address, and a session is still to end (``reconcile_round``
-    leaves past sessions alone). The caller tells them of the seat itself when nothing follows."""
+    leaves past sessions alone; ``sessions_ahead`` when the caller has read that already). The caller tells
+    them of the seat itself when nothing follows."""
     return (
         round_.status == Round.Status.PUBLISHED
         and bool(person.user.email)
-        and Session.objects.filter(round=round_, ends_at__gt=now).exists()
+        and (
+            sessions_ahead
+            if sessions_ahead is not None
+            else Session.objects.filter(round=round_, ends_at__gt=now).exists()
+        )
     )
 
 

@@ -264,9 +264,16 @@ class EnrolmentSerializer(ModelSerializer):
 
 
 class EnrolmentCreateSerializer(StrictSerializer):
-    round = ScopedPrimaryKeyRelatedField(model=Round)
+    # With its course and programme, which the enrolment decides by (not read again).
+    round = ScopedPrimaryKeyRelatedField(
+        model=Round, narrow=lambda queryset, actor: queryset.select_related("course__programme")
+    )
+    # With what the answer shows of them (the name and the organisation's name).
     person = ScopedPrimaryKeyRelatedField(
-        model=Person, required=False, help_text=_("Coordinators only: enrol someone else.")
+        model=Person,
+        narrow=lambda queryset, actor: queryset.select_related("user", "organisation"),
+        required=False,
+        help_text=_("Coordinators only: enrol someone else."),
     )
     motivation = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 

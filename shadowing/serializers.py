@@ -207,6 +207,7 @@ class ShadowingRequestSerializer(StrictModelSerializer):
     )
     person = ScopedPrimaryKeyRelatedField(
         model=Person,
+        narrow=lambda queryset, actor: queryset.select_related("user"),  # the answer shows the name
         write_only=True,
         required=False,
         help_text=_("On creation, coordinators only: the staff member the request is filed for."),

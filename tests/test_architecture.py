@@ -39,7 +39,8 @@ def _enclosing_functions(tree: ast.AST) -> dict[ast.AST, str]:
 
 
 def escape_hatch_uses() -> dict[str, int]:
-    """``module:function`` → how many times it reads ``unscoped_objects`` or enters ``unscoped()``."""
+    """``module:function`` → how many times it reads ``unscoped_objects``, enters ``unscoped()`` or opens a
+    cursor for plain SQL (which no scope filters)."""
     uses: dict[str, int] = {}
     for path in _sources():
         tree = ast.parse(path.read_text(), filename=str(path))
@@ -50,7 +51,7 @@ def escape_hatch_uses() -> dict[str, int]:
         for node in ast.walk(tree):
             hit = (isinstance(node, ast.Attribute) and node.attr == "unscoped_objects") or (
                 isinstance(node, ast.Call)
-                and getattr(node.func, "id", getattr(node.func, "attr", None)) == "unscoped"
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("unscoped", "cursor")
             )
             if hit:
                 key = f"{module}:{owner.get(node, '') or '<module>'}"
@@ -93,6 +94,7 @@ ESCAPE_HATCH: dict[str, str] = {
     "focusgroups.services.documents:_store": "note text, version and document row by pk under the row lock",
     "focusgroups.services.meetings:_lock_meeting": "meeting row lock by pk after the scoped read",
     "seminars.services._seats:adjust_seats": "seat counter of the round locked just before, by pk",
+    "seminars.services._seats:<module>": "the round locked by pk, its course read in scope just before",
     "shadowing.services._run_seats:lock_slots": "slot locks in pk order after the scoped read of the run",
     "shadowing.services.matching_runs:matching_run_confirm": "seat counters of the slots locked just before",
     "shadowing.services.placements:_release_seats": "seat counters of slots read in scope, by pk",
@@ -104,7 +106,15 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.pages.views.me:MyPageView.get_context_data": "the line manager, maybe outside the programme",
     # Agencies shared between programmes and the platform's own work.
     "organisations.hooks:_refuse_writes_in_archived_programme": "whether the row's own programme is archived",
+    # Plain SQL (no scope filters it): each names its programme or its scoped parent row itself.
+    "coordinator.core.prepared:PreparedQuery.fetch": "SQL compiled from its queryset, scope included",
+    "coordinator.pages.views.health:_database": "SELECT 1",
+    "seminars.selectors.catalogue:enrolment_facts": "each branch limited to the course's programme",
+    "seminars.services._seats:enrolment_seat_facts": "rows of the round locked just before, by its id",
+    "shadowing.services._run_rows:insert_rows": "inserts a run's rows, each naming its parent",
+    "shadowing.services._run_rows:insert_from": "INSERT ... SELECT of a query compiled with its scope",
     "organisations.permissions:_participating": "is an agency shared (ids only)",
+    "organisations.access.api:_by_pk": "a foreign id's row; the field checks its programme is in scope",
     "organisations.selectors:agency_directory": "the agency directory (names, kinds)",
     "organisations.selectors:invitations_to": "an agency's invitations from other programmes",
     "organisations.services.agencies:_answer": "invitation compare-and-set by pk",

@@ -241,3 +241,21 @@ def with_rows(queryset: QuerySet[ModelT], *rows: Rows) -> QuerySet[ModelT]:
     # The iterable is how a queryset turns rows into instances; ours attaches each relation's rows on the way.
     annotated._iterable_class = type("RowsIterable", (_RowsIterable,), {"rows": (*earlier, *rows)})
     return annotated
+
+
+def hold_written(parent: Model, relation: str, instances: Sequence[Model]) -> None:
+    """Put rows a service has just written for ``parent`` where a prefetch (or ``with_rows``) would, so that
+    ``parent.<relation>.all()`` gives them without a query: the answer to a write, written from the rows in
+    hand. ``instances`` must be all of the relation's rows, in the order the reads give them.
+
+    The relation's queryset starts from the related model's base manager, as a related object's own
+    manager does: it reads nothing here, and these rows are the parent's own, just written."""
+    manager = getattr(parent, relation)
+    if hasattr(manager, "prefetch_cache_name"):  # many-to-many
+        cache_name = manager.prefetch_cache_name
+    else:  # the reverse side of a foreign key
+        cache_name = manager.field.remote_field.cache_name
+    related = manager._apply_rel_filters(manager.model._base_manager.all())
+    related._result_cache = list(instances)
+    related._prefetch_done = True
+    parent.__dict__.setdefault("_prefetched_objects_cache", {})[cache_name] = related

@@ -142,7 +142,12 @@ class EnrolmentViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, Programm
         enrolment = enrolments.enrolment_create(
             actor=self.actor, round=round_, person=data.get("person"), motivation=data["motivation"]
         )
-        return self.answer(enrolment, status.HTTP_201_CREATED)
+        # Answered from the rows the service holds (the locked round with its course, the person with their
+        # organisation and user): reading the booking back with its joins was a fifth of an enrolment's time.
+        # Every enrolment is visible to whoever made it (their own, or a coordinator's).
+        return self.answer_as_written(
+            participation.name_written_enrolment(enrolment), status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=None, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"])

@@ -68,6 +68,22 @@ def with_enrolment_names(queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
     )
 
 
+def name_written_enrolment(enrolment: Enrolment) -> Enrolment:
+    """The columns ``with_enrolment_names`` adds, set on a booking a service has just written from the
+    rows it holds (its round with the course, its person with their organisation and user), so that the
+    answer to the write needs no second read of it."""
+    round_ = enrolment.round
+    person = enrolment.person
+    enrolment.round_label = round_.label  # type: ignore[attr-defined]
+    enrolment.round_course_id = round_.course_id  # type: ignore[attr-defined]
+    enrolment.course_title = round_.course.title  # type: ignore[attr-defined]
+    organisation = (
+        person.organisation if person.organisation_id == enrolment.organisation_id else enrolment.organisation
+    )
+    enrolment.organisation_name = organisation.name  # type: ignore[attr-defined]
+    return enrolment
+
+
 # The booking's own columns that ``serializers.EnrolmentSerializer`` shows.
 ENROLMENT_LIST_COLUMNS = (
     "id",

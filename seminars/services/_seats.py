@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Count, F
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.prepared import PreparedQuery
 from organisations.models import Programme
 from organisations.permissions import Actor
 from seminars import permissions
@@ -48,8 +49,26 @@ def require_manage(actor: Actor, programme: Programme | int) -> None:
         raise PermissionDenied(_("Only the programme's coordinators may do this."))
 
 
-def lock_round(round_id: int) -> Round:
-    """The round, locked for the rest of the transaction (the one lock every seat change takes first)."""
+# The round's row by its id, locked (or not, for the race-control tests), compiled to SQL once per
+# connection: an enrolment takes it with the round's course already read in scope.
+_LOCK_ROUND: PreparedQuery[Round] = PreparedQuery(
+    lambda pk: Round.unscoped_objects.select_for_update().filter(pk=pk), stand_in=-(2**62) + 17
+)
+_READ_ROUND: PreparedQuery[Round] = PreparedQuery(
+    lambda pk: Round.unscoped_objects.filter(pk=pk), stand_in=-(2**62) + 19
+)
+
+
+def lock_round(round_id: int, *, course: Course | None = None) -> Round:
+    """The round, locked for the rest of the transaction (the one lock every seat change takes first).
+    ``course``: the round's course with its programme, read within the tenant scope in this transaction
+    (the round is then locked by its id alone, and the course not read again)."""
+    if course is not None:
+        found = next(iter((_LOCK_ROUND if _seat_lock_enabled else _READ_ROUND).fetch(round_id)), None)
+        if found is None or found.course_id != course.pk:
+            raise ValidationError({"round": _("This round does not exist.")})
+        found.course = course
+        return found
     queryset = Round.objects.select_related("course__programme")
     if _seat_lock_enabled:
         queryset = queryset.select_for_update(of=("self",))
@@ -119,6 +138,83 @@ class SeatBook:
     def give_back(self, organisation_id: int) -> None:
         self.taken -= 1
         self.taken_by_organisation[organisation_id] -= 1
+
+
+@dataclass(frozen=True)
+class EnrolmentSeatFacts:
+    """What an enrolment decides inside the round's lock: whether the person already holds a booking on the
+    round, the seats (``SeatBook``), and whether a session of the round is still to end."""
+
+    has_booking: bool
+    book: SeatBook
+    sessions_ahead: bool
+    lapsed_offers: int
+
+
+# The person's bookings on the round, the quotas, the seats each organisation holds, the sessions still to
+# end and the offers whose hold has lapsed, in one query (five before): each row is (kind, a, b, c). The
+# round is the locked one, read within the tenant scope. Plain SQL, because compiling five querysets cost
+# more than running them.
+_BOOKED, _QUOTA, _HELD, _AHEAD, _LAPSED = range(1, 6)
+_ENROLMENT_SEAT_FACTS_SQL = f"""
+SELECT {_BOOKED}, COUNT(*), 0, NULL FROM seminars_enrolment
+    WHERE round_id = %s AND person_id = %s AND status IN ({", ".join(["%s"] * len(Enrolment.ACTIVE))})
+UNION ALL
+SELECT {_QUOTA}, organisation_id, reserved, maximum FROM seminars_organisationquota WHERE round_id = %s
+UNION ALL
+SELECT {_HELD}, organisation_id, COUNT(*), NULL FROM seminars_enrolment
+    WHERE round_id = %s AND status IN ({", ".join(["%s"] * len(Enrolment.SEAT_HOLDING))})
+    GROUP BY organisation_id
+UNION ALL
+SELECT {_AHEAD}, COUNT(*), 0, NULL FROM seminars_session WHERE round_id = %s AND ends_at > %s
+UNION ALL
+SELECT {_LAPSED}, COUNT(*), 0, NULL FROM seminars_enrolment
+    WHERE round_id = %s AND status = %s AND hold_expires_at <= %s
+"""  # noqa: S608 (only the placeholders are formatted in; every value is a parameter)
+
+
+def enrolment_seat_facts(locked: Round, person_id: int, now: datetime) -> EnrolmentSeatFacts:
+    """``EnrolmentSeatFacts`` of a locked round for one person, in one query: what the duplicate check,
+    ``SeatBook.load``, ``invites.invites_follow`` and the sweep's lapsed offers read in five."""
+    connection = connections[Round.objects.db]
+    active: list[int | str | datetime | None] = [str(status) for status in Enrolment.ACTIVE]
+    holding: list[int | str | datetime | None] = [str(status) for status in Enrolment.SEAT_HOLDING]
+    at: int | str | datetime | None = connection.ops.adapt_datetimefield_value(now)
+    offered: int | str | datetime | None = str(Enrolment.Status.OFFERED)
+    round_id: int | str | datetime | None = locked.pk
+    params: list[int | str | datetime | None] = [
+        *[round_id, person_id, *active],
+        round_id,
+        *[round_id, *holding],
+        *[round_id, at],
+        *[round_id, offered, at],
+    ]
+    booked = ahead = lapsed = 0
+    quotas: dict[int, tuple[int, int | None]] = {}
+    held: Counter[int] = Counter()
+    with connection.cursor() as cursor:
+        cursor.execute(_ENROLMENT_SEAT_FACTS_SQL, params)
+        for kind, a, b, c in cursor.fetchall():
+            if kind == _BOOKED:
+                booked = a
+            elif kind == _QUOTA:
+                quotas[a] = (b, c)
+            elif kind == _HELD:
+                held[a] = b
+            elif kind == _AHEAD:
+                ahead = a
+            else:
+                lapsed = a
+    book = SeatBook(
+        locked.capacity,
+        locked.seats_taken,
+        locked.reserved_seats_released_at is not None,
+        quotas,
+        held if quotas else Counter(),
+    )
+    return EnrolmentSeatFacts(
+        has_booking=booked > 0, book=book, sessions_ahead=ahead > 0, lapsed_offers=lapsed
+    )
 
 
 def adjust_seats(round_: Round, delta: int) -> None:

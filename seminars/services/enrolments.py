@@ -26,16 +26,22 @@ from seminars.models import (
 )
 from seminars.selectors import catalogue, participation
 from seminars.services._seats import (
-    SeatBook,
     adjust_seats,
     conflict_on_duplicate,
+    enrolment_seat_facts,
     lock_round,
     move,
     my_bookings_url,
     refetch_enrolment,
     round_params,
 )
-from seminars.services.waiting_list import ask_for_approval, confirm, fill_locked, sweep_locked
+from seminars.services.waiting_list import (
+    ask_for_approval,
+    confirm,
+    fill_locked,
+    sweep_is_due,
+    sweep_locked,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +67,13 @@ def enrolment_create(
     """
     if actor.person is None:
         raise PermissionDenied(_("You have no staff profile."))
-    # The course with its programme and the rules it sets, read once: the round the caller passes was read
-    # without them. Who the person is and what the course asks for is read before the lock, so that the
-    # locked part of the transaction (which every other enrolment on this round waits for) stays short.
-    course = (
-        Course.objects.select_related("programme")
-        .prefetch_related("target_roles", "prerequisites")
-        .get(pk=round.course_id)
-    )
+    # The course with its programme: read with the round by the API (and most callers), else read now. Who
+    # the person is and what the course asks for is read before the lock, so that the locked part of the
+    # transaction (which every other enrolment on this round waits for) stays short.
+    if Round.course.is_cached(round) and Course.programme.is_cached(round.course):  # type: ignore[attr-defined]
+        course = round.course
+    else:
+        course = Course.objects.select_related("programme").get(pk=round.course_id)
     programme = course.programme
     person = person or actor.person
     on_behalf = person.pk != actor.person.pk
@@ -77,11 +82,14 @@ def enrolment_create(
     if len(motivation) > 1000:
         raise ValidationError({"motivation": _("Keep the note under 1,000 characters.")})
     now = timezone.now()
-    rules = catalogue.course_rules(course, with_providers=False)
-    context = catalogue.enrolment_context(person, programme, actor=actor)
-    locked = lock_round(round.pk)
-    locked.course = course
-    sweep_locked(locked, now, fill=False)
+    rules, context = catalogue.enrolment_facts(course, person, actor=actor)
+    locked = lock_round(round.pk, course=course)
+    # What the round's lock decides by, with whether lapsed offers are due to be swept: most enrolments find
+    # nothing due and sweep nothing; one that does reads the seats again after the sweep.
+    seats = enrolment_seat_facts(locked, person.pk, now)
+    if sweep_is_due(locked, now, lapsed_offers=seats.lapsed_offers):
+        sweep_locked(locked, now, fill=False)
+        seats = enrolment_seat_facts(locked, person.pk, now)
     problems = permissions.enrolment_problems(
         context,
         locked,
@@ -92,10 +100,7 @@ def enrolment_create(
         check_window=not on_behalf,
     )
     # Inside the lock this is exact: a second request of the same person for this round waits for the first.
-    if (
-        not problems
-        and Enrolment.objects.filter(round=locked, person=person, status__in=Enrolment.ACTIVE).exists()
-    ):
+    if not problems and seats.has_booking:
         problems = [_("There is already a booking on a round of this course.")]
     if problems:
         raise ValidationError({"round": problems})
@@ -103,7 +108,7 @@ def enrolment_create(
     approval = (
         Enrolment.Approval.PENDING if locked.requires_manager_approval else Enrolment.Approval.NOT_REQUIRED
     )
-    book = SeatBook.load(locked)
+    book = seats.book
     enrolment = Enrolment(
         round=locked,
         person=person,
@@ -134,7 +139,7 @@ def enrolment_create(
         # The invites are rendered and written by the task queue after the commit (``booking_invites``):
         # building one iCalendar message and mail per session was half of an enrolment's time.
         on_commit_enqueue(booking_invites, locked.pk, [person.pk])
-        if on_behalf or not invites.invites_follow(locked, person, now):
+        if on_behalf or not invites.invites_follow(locked, person, now, sessions_ahead=seats.sessions_ahead):
             notify(
                 programme=programme,
                 recipients=[person],

@@ -176,6 +176,20 @@ def end_active(
     return ended
 
 
+def sweep_is_due(round_: Round, now: datetime, *, lapsed_offers: int) -> bool:
+    """Whether ``sweep_locked(round_, now, fill=False)`` has anything to do on a locked round, given how many
+    of its offers have lapsed (``hold_expires_at`` at or before ``now``, read by the caller)."""
+    return (
+        lapsed_offers > 0
+        or round_.has_started(now)
+        or (
+            round_.reserved_seats_release_at is not None
+            and round_.reserved_seats_released_at is None
+            and round_.reserved_seats_release_at <= now
+        )
+    )
+
+
 def sweep_locked(round_: Round, now: datetime, *, fill: bool = True) -> int:
     """What has become due on a locked round: lapsed offers, the start of the round, released reservations,
     then free seats to the queue. Returns how many enrolments changed.

@@ -239,7 +239,8 @@ class ShadowingRequestViewSet(
         created = shadowing_requests.request_create(
             actor=self.actor, programme=programme, values=data, person=person, **parts
         )
-        serializer.instance = self.reload(created)
+        # The new request holds its rows and its requester (with the user): answered without reading back.
+        serializer.instance = created
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -265,7 +266,8 @@ class ShadowingRequestViewSet(
             request=shadowing_request,
             note=incoming.validated_data["note"],
         )
-        return self.answer(shadowing_request)
+        # The request was read with everything the serializer shows, and the decision sets its columns.
+        return self.answer_as_written(shadowing_request)
 
     @extend_schema(request=serializers.DeclineSerializer, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -279,7 +281,7 @@ class ShadowingRequestViewSet(
             request=shadowing_request,
             note=incoming.validated_data["note"],
         )
-        return self.answer(shadowing_request)
+        return self.answer_as_written(shadowing_request)
 
     @extend_schema(request=None, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
+from coordinator.core.rows import hold_written
 from coordinator.core.services import apply_changes, validate
 from coordinator.core.tenancy import unscoped
 from organisations.models import Organisation, Participation, Person, PlatformRole, Programme, RoleAssignment
@@ -169,12 +170,24 @@ def _write_parts(
         Preference.objects.filter(request=request).delete()
     elif topics:
         request.topics.add(*topics)
-    AvailabilityWindow.objects.bulk_create(
-        [AvailabilityWindow(request=request, starts_on=a, ends_on=b) for a, b in sorted(windows)]
-    )
-    Preference.objects.bulk_create(
-        [Preference(request=request, rank=r, organisation=o, workplace=w) for r, o, w in preferences]
-    )
+    written_windows = [
+        AvailabilityWindow(request=request, starts_on=a, ends_on=b) for a, b in sorted(windows)
+    ]
+    AvailabilityWindow.objects.bulk_create(written_windows)
+    written_preferences = [
+        Preference(request=request, rank=r, organisation=o, workplace=w) for r, o, w in preferences
+    ]
+    Preference.objects.bulk_create(written_preferences)
+    if new:
+        # A new request holds all of its rows now, in the order ``selectors.requests_for`` reads them
+        # (topics by name, windows by start, wishes by rank; the ranks are distinct): the answer to the
+        # request is written from them without reading them back.
+        unique_topics: dict[int, Topic] = {topic.pk: topic for topic in topics}
+        topic_rows: list[Topic] = sorted(unique_topics.values(), key=lambda t: (t.name, t.pk))
+        preference_rows: list[Preference] = sorted(written_preferences, key=lambda p: p.rank)
+        hold_written(request, "topics", topic_rows)
+        hold_written(request, "windows", written_windows)
+        hold_written(request, "preferences", preference_rows)
 
 
 def request_create(

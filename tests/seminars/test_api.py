@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from coordinator.core.models import Notification, OutboundEmail
+from coordinator.core.tenancy import unscoped
 from organisations.models import Person, PlatformRole
 from organisations.permissions import forget_actor
 from seminars.models import Attendance, Completion, Course, Enrolment, OrganisationQuota, Round, RoundCost
@@ -20,6 +21,7 @@ from tests.factories.seminars import (
     SessionFactory,
     make_enrolment,
 )
+from tests.seminars.conftest import seats_consistent
 
 R = PlatformRole
 S = Enrolment.Status
@@ -387,6 +389,146 @@ def test_enrol_refusals_are_400_with_reasons(api, course, round_, session, staff
     assert Enrolment.unscoped_objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        ("not staff", "Only staff of the programme's organisations may enrol."),
+        ("organisation not taking part", "The organisation does not take part in this programme."),
+        ("closed round", "This round is not open for enrolment."),
+        ("round over", "This round is over."),
+        ("round started", "This round has already started."),
+        ("registration not open", "Registration has not opened yet."),
+        ("registration closed", "Registration has closed."),
+        ("target roles only", "This round is only for the course's target roles."),
+        ("prerequisites", "These courses must be completed first: Bemötande, PTSD – grundkurs."),
+        ("completed", "This course has already been completed."),
+        ("booked on another round", "There is already a booking on a round of this course."),
+        ("booked on this round", "There is already a booking on a round of this course."),
+    ],
+)
+def test_enrol_refuses_each_rule_with_its_reason_and_writes_nothing(
+    api,
+    programme,
+    provider_org,
+    course,
+    round_,
+    session,
+    org_a,
+    case_officer,
+    counsellor,
+    member,
+    rule,
+    reason,
+):
+    # Eligibility and the round's own state are read in two queries (before and inside the round's lock);
+    # each rule still answers 400 with its own reason, and nothing is written.
+    person = member(programme, org_a, R.STAFF, work_role=counsellor)
+    target = round_
+    now = timezone.now()
+    if rule == "not staff":
+        person = member(programme, org_a, R.HOST_CONTACT)
+    elif rule == "organisation not taking part":
+        from tests.factories import OrganisationFactory
+
+        person = member(programme, OrganisationFactory(name="Kommunen"), R.STAFF)
+    elif rule == "closed round":
+        Round.unscoped_objects.filter(pk=round_.pk).update(status=Round.Status.CANCELLED)
+    elif rule == "round over":
+        Round.unscoped_objects.filter(pk=round_.pk).update(
+            starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=3) + timedelta(hours=7)
+        )
+    elif rule == "round started":
+        Round.unscoped_objects.filter(pk=round_.pk).update(
+            starts_at=now - timedelta(hours=2), ends_at=now + timedelta(hours=5)
+        )
+    elif rule == "registration not open":
+        Round.unscoped_objects.filter(pk=round_.pk).update(registration_opens_at=now + timedelta(days=1))
+    elif rule == "registration closed":
+        Round.unscoped_objects.filter(pk=round_.pk).update(registration_closes_at=now - timedelta(days=1))
+    elif rule == "target roles only":
+        with unscoped():
+            course.target_roles.set([case_officer])
+        Round.unscoped_objects.filter(pk=round_.pk).update(target_role_mode=Round.TargetRoleMode.EXCLUSIVE)
+    elif rule == "prerequisites":
+        basics = CourseFactory(programme=programme, title="Bemötande", providers=[provider_org])
+        advanced = CourseFactory(
+            programme=programme,
+            title="PTSD fördjupning",
+            providers=[provider_org],
+            prerequisites=[course, basics],
+        )
+        target = RoundFactory(course=advanced)
+        SessionFactory(round=target)
+    elif rule == "completed":
+        CompletionFactory(person=person, course=course)
+    elif rule == "booked on another round":
+        other = RoundFactory(course=course, label="Omgång 2")
+        SessionFactory(round=other)
+        make_enrolment(other, person, status=S.WAITING)
+    elif rule == "booked on this round":
+        make_enrolment(round_, person)
+    before = sorted(Enrolment.unscoped_objects.values_list("pk", "status"))
+
+    response = api(person).post(f"{API}/enrolments/", {"round": target.pk}, format="json")
+
+    assert (response.status_code, response.json()) == (400, {"round": [reason]})
+    assert sorted(Enrolment.unscoped_objects.values_list("pk", "status")) == before
+    target.refresh_from_db()
+    assert target.seats_taken == (1 if rule == "booked on this round" else 0)
+
+
+def test_enrol_beyond_the_organisations_quota_queues_and_reserved_seats_stay_free(
+    api, round_, session, org_a, org_b, people_a, people_b
+):
+    # capacity 3: organisation A at most 1, organisation B has 1 reserved.
+    QuotaFactory(round=round_, organisation=org_a, reserved=0, maximum=1)
+    QuotaFactory(round=round_, organisation=org_b, reserved=1, maximum=None)
+    first, second, third = people_a(3)
+    (b_person,) = people_b(1)
+
+    answers = [
+        api(person).post(f"{API}/enrolments/", {"round": round_.pk}, format="json").json()
+        for person in (first, second, b_person, third)
+    ]
+
+    assert [(a["status"], a["queue_position"]) for a in answers] == [
+        ("confirmed", None),
+        ("waiting", 1),
+        ("confirmed", None),
+        ("waiting", 2),
+    ]
+    round_.refresh_from_db()
+    assert round_.seats_taken == 2
+
+
+@pytest.mark.parametrize("queue", [False, True])
+def test_enrol_sweeps_a_lapsed_offer_of_the_round_first(api, round_, session, people_a, queue):
+    # The round's lapsed offers are swept inside its lock before the seats are counted: the lapsed seat goes
+    # to the queue first, else to the newcomer.
+    first, second, lapsed, newcomer = people_a(4)
+    make_enrolment(round_, first)
+    make_enrolment(round_, second)
+    offered = make_enrolment(
+        round_, lapsed, status=S.OFFERED, hold_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    waiting = make_enrolment(round_, people_a(1)[0], status=S.WAITING) if queue else None
+
+    response = api(newcomer).post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+
+    offered.refresh_from_db()
+    assert (offered.status, offered.end_reason) == (S.EXPIRED, Enrolment.EndReason.OFFER_EXPIRED)
+    assert list(Notification.unscoped_objects.filter(recipient=lapsed).values_list("title", flat=True)) == [
+        "The seat offered to you on PTSD – grundkurs (Omgång 1) has passed to the next person"
+    ]
+    if queue:
+        waiting.refresh_from_db()
+        assert waiting.status == S.OFFERED
+        assert (response.json()["status"], response.json()["queue_position"]) == ("waiting", 1)
+    else:
+        assert (response.json()["status"], response.json()["queue_position"]) == ("confirmed", None)
+    assert seats_consistent(round_)
+
+
 def test_enrol_someone_else_needs_coordinator(api, round_, session, staff_a, staff_b, coordinator):
     forbidden = api(staff_a).post(
         f"{API}/enrolments/", {"round": round_.pk, "person": staff_b.pk}, format="json"
@@ -417,15 +559,47 @@ def test_enrol_query_count(api, round_, session, staff_a, django_assert_num_quer
     client.get(f"{API}/courses/")
     ContentType.objects.get_for_model(Enrolment)  # cached in a running server
 
-    # The round; the service's savepoint; the course with its programme, target roles and prerequisites;
-    # taking part, completions and bookings of the course (eligibility); the round locked, lapsed offers
-    # swept, a booking on it, the quotas; the insert in its savepoint with the archive check and the audit
-    # trail (entry, its programme); the seat counter; whether invites follow; the booking read back. The
-    # invites themselves are the queue's.
-    with django_assert_num_queries(22):
+    # The round with its course and programme; the service's savepoint and its release; the course's
+    # target roles and prerequisites with taking part, completions and bookings of the course (eligibility,
+    # one query); the round locked; a booking on it, the quotas, the seats held, whether a session is ahead
+    # and whether offers lapsed (one query; none lapsed, so nothing is swept); the insert in its savepoint
+    # with the archive check and the audit trail (entry, its programme); the seat counter. The answer is
+    # written from the rows in hand; the invites are the queue's (after the commit).
+    with django_assert_num_queries(13):
         response = client.post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
 
     assert (response.status_code, response.json()["status"]) == (201, "confirmed")
+
+
+@pytest.mark.parametrize("outcome", ["confirmed", "waiting", "pending_approval", "on_behalf"])
+def test_enrol_answers_what_the_following_read_shows_byte_for_byte(
+    api, course, round_, session, staff_a, manager, coordinator, people_a, people_b, outcome
+):
+    # The answer is written from the rows the enrolment holds, not read back: it must be the booking as a
+    # read shows it, in every outcome (a seat, a queue place with its position, a held seat, a
+    # coordinator's enrolment of someone else).
+    if outcome == "waiting":
+        for person in people_b(3):
+            make_enrolment(round_, person)
+        make_enrolment(round_, people_b(1)[0], status=S.WAITING)
+    if outcome == "pending_approval":
+        round_ = RoundFactory(course=course, requires_manager_approval=True, label="Omgång 2")
+        SessionFactory(round=round_)
+        [staff_a] = people_a(1, line_manager=manager)
+    by = coordinator if outcome == "on_behalf" else staff_a
+    body = {"round": round_.pk, "motivation": "Vill lära mig mer."}
+    if outcome == "on_behalf":
+        body["person"] = staff_a.pk
+    client = api(by)
+
+    response = client.post(f"{API}/enrolments/", body, format="json")
+    forget_actor(by.user)
+    read = client.get(f"{API}/enrolments/{response.json()['id']}/")
+
+    expected_status = {"waiting": "waiting", "pending_approval": "pending_approval"}.get(outcome, "confirmed")
+    assert (response.status_code, read.status_code, response.json()["status"]) == (201, 200, expected_status)
+    assert response.json()["queue_position"] == (2 if outcome == "waiting" else None)
+    assert response.content == read.content
 
 
 def test_enrol_invites_are_sent_by_the_queue_after_the_commit_and_only_once(

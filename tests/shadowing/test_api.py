@@ -165,10 +165,10 @@ def test_request_create_query_count_and_what_it_writes(
     ContentType.objects.get_for_model(ShadowingRequest)  # cached in a running server
 
     # The programme, the topic and the workplace named; the service's savepoint; the archive check, the
-    # insert and its audit trail (entry, programme); the topic, window and wish inserts; the request read
-    # back; after the commit, the line manager's notice queued. Only a wish for an organisation reads the
-    # programme's organisations and hosts.
-    with django_assert_num_queries(14), django_capture_on_commit_callbacks(execute=True):
+    # insert and its audit trail (entry, programme); the topic, window and wish inserts; after the commit,
+    # the line manager's notice queued. The answer is written from the rows in hand. Only a wish for an
+    # organisation reads the programme's organisations and hosts.
+    with django_assert_num_queries(13), django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{BASE}/requests/", body, format="json")
 
     assert response.status_code == 201, response.content
@@ -198,6 +198,107 @@ def test_request_create_query_count_and_what_it_writes(
     ]
 
 
+@pytest.mark.parametrize("by", ["themselves", "coordinator"])
+def test_request_create_answers_what_the_following_read_shows_byte_for_byte(
+    api, programme, shadower, coordinator, workplace_a, org_a, topic, by
+):
+    # The answer is written from the rows the service wrote, not read back: topics (given twice and out
+    # of name order), windows (out of date order) and wishes (out of rank order) must come out as a read
+    # gives them, and the requester's name also when a coordinator files the request.
+    from tests.factories.shadowing import TopicFactory
+
+    first = TopicFactory(programme=programme, name="Arbetsmiljö")
+    start = future_weekday(0)
+    windows = [
+        {
+            "starts_on": (start + timedelta(days=21)).isoformat(),
+            "ends_on": (start + timedelta(days=28)).isoformat(),
+        },
+        {"starts_on": start.isoformat(), "ends_on": (start + timedelta(days=14)).isoformat()},
+    ]
+    body = _request_body(
+        programme=programme.pk,
+        topics=[topic.pk, first.pk, topic.pk],
+        languages=["sv", "en"],
+        windows=windows,
+        preferences=[{"rank": 2, "organisation": org_a.pk}, {"rank": 1, "workplace": workplace_a.pk}],
+    )
+    if by == "coordinator":
+        body["person"] = shadower.pk
+    client = api(coordinator if by == "coordinator" else shadower)
+
+    response = client.post(f"{BASE}/requests/", body, format="json")
+    read = client.get(f"{BASE}/requests/{response.json()['id']}/")
+
+    assert (response.status_code, read.status_code) == (201, 200)
+    assert response.json()["topics"] == [first.pk, topic.pk]
+    assert [w["starts_on"] for w in response.json()["windows"]] == [w["starts_on"] for w in reversed(windows)]
+    assert [p["rank"] for p in response.json()["preferences"]] == [1, 2]
+    assert response.json()["requester_name"] == shadower.full_name
+    assert response.content == read.content
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("programme", "other", 'Invalid pk "{value}" - object does not exist.'),
+        ("programme", "9223372036854775808", 'Invalid pk "{value}" - object does not exist.'),
+        ("programme", "första", "Incorrect type. Expected pk value, received str."),
+        ("programme", True, "Incorrect type. Expected pk value, received bool."),
+        ("programme", [1], "Incorrect type. Expected pk value, received list."),
+        ("topics", "other", 'Invalid pk "{value}" - object does not exist.'),
+        ("workplace", "other", 'Invalid pk "{value}" - object does not exist.'),
+        ("workplace", "-1", 'Invalid pk "{value}" - object does not exist.'),
+    ],
+)
+def test_request_create_refuses_foreign_missing_and_malformed_ids_alike(
+    api, programme, other_programme, org_other, shadower, workplace_a, field, value, error
+):
+    # A foreign id is read by its key and its programme checked on the row: it must answer exactly as a
+    # missing one, and a malformed one as DRF does, with nothing written.
+    from tests.factories.shadowing import TopicFactory
+
+    with unscoped():
+        foreign = {
+            "programme": other_programme.pk,
+            "topics": TopicFactory(programme=other_programme, name="Beskæftigelse").pk,
+            "workplace": WorkplaceFactory(
+                programme=other_programme,
+                organisation=org_other,
+                contact=make_member(other_programme, org_other, R.HOST_CONTACT),
+            ).pk,
+        }[field]
+    value = foreign if value == "other" else value
+    body = _request_body(programme=programme.pk, preferences=[{"rank": 1, "workplace": workplace_a.pk}])
+    if field == "programme":
+        body["programme"] = value
+    elif field == "topics":
+        body["topics"] = [value]
+    else:
+        body["preferences"] = [{"rank": 1, "workplace": value}]
+
+    response = api(shadower).post(f"{BASE}/requests/", body, format="json")
+
+    message = [error.format(value=value)]
+    expected = {"preferences": {"0": {"workplace": message}}} if field == "workplace" else {field: message}
+    assert (response.status_code, response.json()) == (400, expected)
+    assert ShadowingRequest.unscoped_objects.count() == 0
+
+
+def test_request_create_takes_an_id_written_as_a_string(api, programme, shadower, workplace_a):
+    body = _request_body(
+        programme=str(programme.pk), preferences=[{"rank": 1, "workplace": str(workplace_a.pk)}]
+    )
+
+    response = api(shadower).post(f"{BASE}/requests/", body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["programme"], response.json()["preferences"][0]["workplace"]) == (
+        programme.pk,
+        workplace_a.pk,
+    )
+
+
 def test_approve_query_count(
     api,
     programme,
@@ -214,8 +315,8 @@ def test_approve_query_count(
     client.get(f"{BASE}/requests/")
 
     # The request; the savepoint and its release; the compare-and-set and its audit trail (entry,
-    # programme); the request read back; after the commit, the requester's notice queued.
-    with django_assert_num_queries(8), django_capture_on_commit_callbacks(execute=True):
+    # programme); after the commit, the requester's notice queued. The answer is the request in hand.
+    with django_assert_num_queries(7), django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{BASE}/requests/{waiting.pk}/approve/", {"note": "OK"}, format="json")
 
     assert (response.status_code, response.json()["status"]) == (200, "approved")
@@ -229,6 +330,34 @@ def test_approve_query_count(
         )
     ]
     assert OutboundEmail.unscoped_objects.filter(recipient=shadower).count() == 1
+
+
+@pytest.mark.parametrize("decision", ["approve", "decline"])
+def test_decision_answers_what_the_following_read_shows_byte_for_byte(
+    api, programme, shadower, manager_b, workplace_a, org_a, topic, decision
+):
+    # The decision answers with the request it read and changed, not read back: it must be the request as
+    # a read shows it (topics, windows and wishes included).
+    with unscoped():
+        waiting = make_request(
+            programme,
+            shadower,
+            status=RS.PENDING_APPROVAL,
+            preferences=[workplace_a, org_a],
+            topics=[topic],
+            languages=["sv", "en"],
+        )
+    client = api(manager_b)
+
+    response = client.post(f"{BASE}/requests/{waiting.pk}/{decision}/", {"note": " Inte nu "}, format="json")
+    read = client.get(f"{BASE}/requests/{waiting.pk}/")
+
+    expected = {"approve": ("approved", "Inte nu"), "decline": ("declined", "Inte nu")}[decision]
+    assert (response.status_code, read.status_code) == (200, 200)
+    assert (response.json()["status"], response.json()["decision_note"]) == expected
+    assert response.json()["approved_by"] == manager_b.pk
+    assert len(response.json()["preferences"]) == 2
+    assert response.content == read.content
 
 
 @pytest.mark.parametrize(
