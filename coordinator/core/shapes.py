@@ -38,7 +38,11 @@ from typing import Any
 
 from django.core.signals import setting_changed
 from django.db import connections
+from django.db.models import Lookup
+from django.db.models.expressions import BaseExpression
+from django.db.models.sql import Query
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.where import WhereNode
 from django.utils import timezone, translation
 
 MAX_SHAPES = 512
@@ -50,9 +54,14 @@ _TEMPORAL = (datetime.date, datetime.time, datetime.timedelta)  # datetime.datet
 _generation = 0
 
 
-def _settings_changed(**kwargs: object) -> None:
+def clear() -> None:
+    """Drop every shape of every connection (they are recorded again as they are read)."""
     global _generation
     _generation += 1
+
+
+def _settings_changed(**kwargs: object) -> None:
+    clear()
 
 
 setting_changed.connect(_settings_changed, dispatch_uid="coordinator.core.shapes")
@@ -120,13 +129,35 @@ class Recorder:
         except Exception:  # an empty scope (EmptyResultSet) and the like: the usual path answers
             self.refused = True
             return None
-        if not sql or any(isinstance(param, _TEMPORAL) for param in params):
+        if not sql or any(isinstance(param, _TEMPORAL) for param in params) or _holds_time(query):
             self.refused = True
             return None
         self.page = CompiledPage(
             sql, tuple(params), compiler, using, width, writer, prepares, 0, query.high_mark
         )
         return self.page
+
+
+def _holds_time(node: object, depth: int = 0) -> bool:
+    """Whether a query (its filters, annotations and subqueries) holds a date, a time or a duration as a
+    value. Its parameters tell on PostgreSQL; SQLite's are text by the time the SQL is compiled."""
+    if depth > 50:
+        return True  # deeper than any list's query: not kept
+    if isinstance(node, _TEMPORAL):
+        return True
+    if isinstance(node, Query):
+        parts: list[object] = [node.where, *node.annotations.values()]
+    elif isinstance(node, WhereNode):
+        parts = list(node.children)
+    elif isinstance(node, Lookup):
+        parts = [node.lhs, node.rhs]
+    elif isinstance(node, (list, tuple, set, frozenset)):
+        parts = list(node)
+    elif isinstance(node, BaseExpression):
+        parts = [*node.get_source_expressions(), getattr(node, "value", None), getattr(node, "query", None)]
+    else:
+        return False
+    return any(_holds_time(part, depth + 1) for part in parts)
 
 
 _RECORDER: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar("list_shape_recorder", default=None)
