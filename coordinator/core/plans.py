@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS
 from django.core.exceptions import FieldDoesNotExist
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import ForeignKey, Model, OneToOneField, QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable
 from django.utils import timezone
@@ -380,7 +380,7 @@ class _PlannedIterable(ValuesListIterable):  # type: ignore[type-arg]
 
 
 def write_page(
-    fetched: list[Row],
+    fetched: Sequence[Row],
     width: int,
     writer: Callable[[Row, Page], dict[str, object]],
     prepares: list[tuple[str, list[int], Callable[..., object]]],
@@ -436,7 +436,9 @@ class ListModelMixin(mixins.ListModelMixin):
             context = self.get_serializer_context()  # type: ignore[attr-defined]
             rows = shapes.ShapedRows(
                 compiled,
-                lambda fetched: write_page(fetched, compiled.width, compiled.writer, compiled.prepares, context),
+                lambda fetched: write_page(
+                    fetched, compiled.width, compiled.writer, compiled.prepares, context
+                ),
             )
             page = self.paginate_queryset(rows)  # type: ignore[attr-defined]
             return self.get_paginated_response(page)  # type: ignore[attr-defined,no-any-return]

@@ -31,14 +31,15 @@ from __future__ import annotations
 import contextvars
 import datetime
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import connections
-from django.db.models import Lookup
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Lookup, QuerySet
 from django.db.models.expressions import BaseExpression
 from django.db.models.sql import Query
 from django.db.models.sql.compiler import SQLCompiler
@@ -81,7 +82,7 @@ class CompiledPage:
     bottom: int
     size: int
 
-    def fetch(self) -> list[tuple[object, ...]]:
+    def fetch(self) -> list[Sequence[object]]:
         """The page's rows as ``values_list`` would give them (the database's values converted)."""
         compiler = self.compiler
         connection = connections[self.using]
@@ -160,7 +161,9 @@ def _holds_time(node: object, depth: int = 0) -> bool:
     return any(_holds_time(part, depth + 1) for part in parts)
 
 
-_RECORDER: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar("list_shape_recorder", default=None)
+_RECORDER: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
+    "list_shape_recorder", default=None
+)
 
 
 def active_recorder() -> Recorder | None:
@@ -206,6 +209,60 @@ def store(key: tuple[object, ...], using: str, recorder: Recorder) -> None:
         entries.popitem(last=False)
 
 
+def compiled(key: tuple[object, ...], build: Callable[[], QuerySet[Any]]) -> CompiledPage | QuerySet[Any]:
+    """The query of ``build()`` compiled once per connection and ``key`` (with the active programme scope,
+    language and time zone added to it), for the reads of a page's rows that build the same queryset for
+    the same values again and again (a page's nested rows); or the queryset itself, to be read as usual,
+    when its SQL may not be kept (as for a list's page: building it ran a query, it holds a time, or it
+    compiles to nothing). ``key`` must hold every value ``build`` reads."""
+    # Imported here: this module is imported with ``coordinator.core.drf`` while DRF loads its settings,
+    # before the models may be defined.
+    from coordinator.core.tenancy import active_programme_ids
+
+    if not settings.API_LIST_SHAPES:
+        return build()
+    using = DEFAULT_DB_ALIAS
+    full_key = (
+        "query",
+        key,
+        active_programme_ids(),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+    )
+    found = lookup(full_key, using)
+    if found is not None:
+        return found
+    counter = Recorder()
+    with connections[using].execute_wrapper(counter.count):
+        queryset = build()
+    if counter.queries or queryset.db != using or _holds_time(queryset.query):
+        return queryset
+    compiler = queryset.query.get_compiler(using)
+    try:
+        sql, params = compiler.as_sql()
+    except Exception:  # an empty filter (EmptyResultSet) and the like: read as usual
+        return queryset
+    if not sql or any(isinstance(param, _TEMPORAL) for param in params):
+        return queryset
+    iterable = queryset._iterable_class
+    entry = CompiledPage(
+        sql,
+        tuple(params),
+        compiler,
+        using,
+        getattr(iterable, "width", 0),
+        getattr(iterable, "writer", None),  # type: ignore[arg-type]
+        getattr(iterable, "prepares", []),
+        0,
+        0,
+    )
+    entries = _entries(using)
+    entries[full_key] = entry
+    while len(entries) > MAX_SHAPES:
+        entries.popitem(last=False)
+    return entry
+
+
 def _row_values(instance: object, fields: Any) -> tuple[object, ...]:
     # Only what was read: a deferred column is not fetched for a key (it is then simply not part of it).
     values = vars(instance)
@@ -222,7 +279,7 @@ def _frozen(value: object) -> object:
 
 
 def shape_key(
-    view: Any, query_string: str, kwargs: Mapping[str, object], actor: Any, renderer: str | None
+    view: Any, query_string: str, kwargs: Mapping[str, object], actor: Any, renderer: object
 ) -> tuple[object, ...] | None:
     """The key of a list request: everything its SQL may depend on; ``None`` when a part of it cannot be
     a key (the entry would not be found again, so it is not kept)."""
@@ -261,7 +318,7 @@ class ShapedRows:
     ``read()`` runs its SQL and writes its rows, each with the list's total beside it."""
 
     page: CompiledPage
-    write: Callable[[list[tuple[object, ...]]], list[Any]]
+    write: Callable[[list[Sequence[object]]], list[Any]]
 
     def read(self, bottom: int, size: int) -> list[Any]:
         if (bottom, size) != (self.page.bottom, self.page.size):  # the key holds the query string
@@ -269,6 +326,11 @@ class ShapedRows:
         return self.write(self.page.fetch())
 
 
-def recorded(using: str = "default") -> int:
-    """How many shapes this thread's connection holds (for the tests and the benchmarks)."""
-    return len(_entries(using))
+def recorded(using: str = DEFAULT_DB_ALIAS) -> int:
+    """How many list pages this thread's connection holds compiled (for the tests and the benchmarks)."""
+    return sum(1 for key in _entries(using) if key[0] != "query")
+
+
+def recorded_queries(using: str = DEFAULT_DB_ALIAS) -> int:
+    """How many queries of ``compiled`` this thread's connection holds (for the tests)."""
+    return sum(1 for key in _entries(using) if key[0] == "query")

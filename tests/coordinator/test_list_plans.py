@@ -13,19 +13,24 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import F
 from django.db.models.signals import post_init
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import resolve
 from django.utils import timezone, translation
 from rest_framework import serializers as drf
 from rest_framework.authtoken.models import Token
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from coordinator.core import shapes
+from coordinator.core.drf import RowsInList
 from coordinator.core.plans import NotPlanned, plan_for
 from coordinator.core.tenancy import programme_scope
 from organisations.models import Membership, PlatformRole, RoleAssignment
-from seminars.models import Round, RoundCost
+from seminars.models import Course, Round, RoundCost
 from shadowing import selectors
 from shadowing.models import AvailabilityWindow, UnplacedReason
 from shadowing.serializers import ShadowingRequestSerializer
@@ -39,8 +44,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _no_shapes_of_earlier_tests() -> None:
     # Compiled shapes live on the connection, which outlives a test (rows and ids of a test end with it).
-    from coordinator.core import shapes
-
     shapes.clear()
 
 
@@ -368,12 +371,13 @@ SHAPED = [
 ]
 
 
+NESTED_COMPILED = {"/api/v1/people/", "/api/v1/shadowing/matching-runs/"}
+
+
 def _queries_of(client: APIClient, path: str) -> list[tuple[str, bool]]:
     """The list without a filter, with each filter it accepts (a value of its first row, and a malformed
     one) and with each ordering it accepts, both ways; and whether its first page is read with its count
     in one query (a filter that makes the list DISTINCT is counted apart, and never compiled)."""
-    from django.urls import resolve
-
     view = resolve(path).func.cls  # type: ignore[attr-defined]
     unfiltered = client.get(path)
     if unfiltered.status_code != 200:
@@ -393,8 +397,6 @@ def _queries_of(client: APIClient, path: str) -> list[tuple[str, bool]]:
 
 
 def test_shaped_lists_answer_the_same_bytes_from_their_compiled_shape_with_every_filter(demo):
-    from coordinator.core import shapes
-
     differ, unrecorded = [], []
     for username, client in demo.items():
         for path in SHAPED:
@@ -405,29 +407,34 @@ def test_shaped_lists_answer_the_same_bytes_from_their_compiled_shape_with_every
                     recording = client.get(path + query, HTTP_ACCEPT_LANGUAGE=language)
                     recorded = shapes.recorded()
                     compiled = client.get(path + query, HTTP_ACCEPT_LANGUAGE=language)
-                    answers = {(r.status_code, r["Content-Type"], r.content) for r in (before, recording, compiled)}
+                    answers = {
+                        (r.status_code, r["Content-Type"], r.content) for r in (before, recording, compiled)
+                    }
                     if len(answers) != 1:
                         differ.append(f"{username} {path}{query} {language}")
                     if recorded != (1 if before.status_code == 200 and counted_beside else 0):
-                        unrecorded.append(f"{username} {path}{query} {language}: {before.status_code} {recorded}")
+                        unrecorded.append(
+                            f"{username} {path}{query} {language}: {before.status_code} {recorded}"
+                        )
     assert differ == []
     assert unrecorded == []
 
 
 @pytest.mark.parametrize("path", SHAPED)
-def test_a_compiled_shape_reads_with_the_same_queries_as_the_first_request(demo, path, django_assert_num_queries):
-    from coordinator.core import shapes
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def test_a_compiled_shape_reads_with_the_same_queries_as_the_first_request(
+    demo, path, django_assert_num_queries
+):
 
     client = demo["johan.bergstrom"]
     with CaptureQueriesContext(connection) as recording:
         first = client.get(path)
-    assert shapes.recorded() == 1
+    recorded = shapes.recorded()
     with django_assert_num_queries(len(recording)):
         second = client.get(path)
     assert (second.status_code, second.content) == (first.status_code, first.content)
-    assert shapes.recorded() == 1
+    # The page, and the people's memberships or the runs' placements of the page where it has them.
+    assert recorded == shapes.recorded() == 1
+    assert shapes.recorded_queries() == (1 if path in NESTED_COMPILED else 0)
 
 
 def test_an_ended_membership_and_a_removed_role_count_on_the_very_next_request(demo):
@@ -453,8 +460,6 @@ def test_an_ended_membership_and_a_removed_role_count_on_the_very_next_request(d
 
 
 def test_a_foreign_id_or_a_malformed_filter_or_page_is_refused_every_time(demo):
-    from coordinator.core import shapes
-
     client = demo["johan.bergstrom"]
     answers = {
         query: [client.get("/api/v1/shadowing/placements/" + query) for _ in range(2)]
@@ -473,17 +478,11 @@ def test_a_foreign_id_or_a_malformed_filter_or_page_is_refused_every_time(demo):
 
 
 def test_a_shape_whose_sql_depends_on_the_clock_is_not_recorded(programme, coordinator):
-    from coordinator.core import shapes
-    from coordinator.core.drf import RowsInList
-    from django.db import DEFAULT_DB_ALIAS, connection
-
     def page_of(queryset: Any) -> list[Any]:
         return list(plan_for(CourseBrief).rows(queryset, {}).annotate(_rows_in_list=RowsInList())[0:50])
 
     with programme_scope([programme.pk]):
         CourseFactory(programme=programme)
-        from seminars.models import Course
-
         with shapes.recording(DEFAULT_DB_ALIAS) as timed:
             page_of(Course.objects.filter(created_at__lte=timezone.now()).order_by("pk"))
         with shapes.recording(DEFAULT_DB_ALIAS) as plain:
@@ -494,5 +493,30 @@ def test_a_shape_whose_sql_depends_on_the_clock_is_not_recorded(programme, coord
 
     assert (timed.page, timed.refused) == (None, True)
     assert plain.page is not None and plain.page.sql.startswith("SELECT") and not plain.refused
-    assert connection.vendor in {"sqlite", "postgresql"}
     assert after_a_query.built_with_queries is True
+
+
+def test_a_compiled_page_and_its_nested_rows_read_the_rows_of_each_request(demo):
+    from shadowing.models import MatchingRun, Placement
+
+    client = demo["johan.bergstrom"]
+    path = "/api/v1/shadowing/matching-runs/"
+    first = [client.get(path).json() for _ in range(2)]
+    recorded = (shapes.recorded(), shapes.recorded_queries())
+    with programme_scope([1]):
+        run = MatchingRun.objects.get()
+        proposal = Placement.objects.filter(run=run).order_by("pk").first()
+        assert proposal is not None
+        Placement.objects.filter(pk=proposal.pk).update(decline_reason="Moved to spring")
+    changed = client.get(path)
+    with override_settings(API_LIST_SHAPES=False):
+        uncompiled = client.get(path)
+
+    assert first[0] == first[1]
+    assert recorded == (1, 1)  # the page of runs, and its runs' placements
+    assert changed.content == uncompiled.content
+    changed_run = changed.json()["results"][0]
+    assert [p["decline_reason"] for p in changed_run["placements"] if p["id"] == proposal.pk] == [
+        "Moved to spring"
+    ]
+    assert changed_run != first[0]["results"][0]
