@@ -4,10 +4,11 @@ What is left of a planned list's cost (``coordinator.core.plans``) is mostly Dja
 scoped, filtered queryset (joins, annotations, the subqueries of its nested rows) and compiling it to SQL,
 on every request, for the same few SQL texts. A list's SQL is a function of what the request asks (the
 view, its URL arguments, the query string, the renderer, the language and time zone) and of the reader's
-rights (the user, their person row and every active membership with its roles, read again on every request
-by ``organisations.permissions.actor_for``). ``ListModelMixin`` builds a key of exactly those, and on the
-first request of a key runs the list as before while it records the page's compiled SQL; later requests of
-the same key run that SQL and write its rows with the same plan, without building the queryset again.
+rights (the user, their person row and every active membership with its roles and programme row, read
+again on every request by ``organisations.permissions.actor_for``). ``ListModelMixin`` builds a key of
+exactly those, and on the first request of a key runs the list as before while it records the page's
+compiled SQL; later requests of the same key run that SQL and write its rows with the same plan, without
+building the queryset again.
 
 It stays correct because nothing but the SQL text and its parameters is kept: every request reads the
 database (the page, its count and each nested row), and a right that changes (an ended membership, a new
@@ -304,6 +305,11 @@ def shape_key(
         bool(getattr(user, "is_superuser", False)),
         None if person is None else _row_values(person, type(person)._meta.concrete_fields),
         memberships,
+        # The rows of the reader's programmes, read with the memberships (a programme's settings).
+        tuple(
+            (pid, _row_values(programme, type(programme)._meta.concrete_fields))
+            for pid, programme in sorted(getattr(actor, "programmes", {}).items())
+        ),
     )
     try:
         hash(key)
