@@ -322,6 +322,9 @@ REST_FRAMEWORK = {
 # API list pages read as values and written by their serializers' plans (coordinator.core.plans); off:
 # DRF's model instances and field-by-field loop, with the same answers (for comparison and as a fallback).
 API_LIST_PLANS = env_bool("API_LIST_PLANS", True)
+# A planned list's first page compiled to SQL once per connection and request shape, then only run
+# (coordinator.core.shapes); off: the queryset is built and compiled on every request, with the same answers.
+API_LIST_SHAPES = env_bool("API_LIST_SHAPES", True)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Samverkan API",
     "DESCRIPTION": "Cross-agency collaboration and job shadowing: programmes, organisations, shadowing, "

@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordinator.core.plans import Computed, Page, plan_for
+from coordinator.core import shapes
+from coordinator.core.plans import Computed, Page, plan_for, write_page
 from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
 from organisations.access.api import ScopedPrimaryKeyRelatedField, full_name_from
 from organisations.models import Organisation, Person, Programme, Unit
@@ -389,8 +390,23 @@ def _page_run_placements(
     runs = [pk for (pk,) in rows]
     by_run: dict[object, list[object]] = {pk: [] for pk in runs}
     if runs:
-        queryset = with_placement_joins(Placement.objects.filter(run_id__in=runs), shown_only=True)
-        for placement in plan_for(PlacementSerializer).rows(queryset.order_by("pk"), context):
+        # Compiled once per connection and page of runs (in the reader's scope): the same first page is
+        # read again and again, and building this query costs more than reading it.
+        found = shapes.compiled(
+            ("run placements", tuple(runs)),
+            lambda: plan_for(PlacementSerializer).rows(
+                with_placement_joins(Placement.objects.filter(run_id__in=runs), shown_only=True).order_by(
+                    "pk"
+                ),
+                context,
+            ),
+        )
+        placements = (
+            write_page(found.fetch(), found.width, found.writer, found.prepares, context)
+            if isinstance(found, shapes.CompiledPage)
+            else found
+        )
+        for placement in placements:
             by_run[placement["run"]].append(dict(placement))
     return by_run
 

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coordinator.core.exceptions import Conflict
+from coordinator.core.shapes import ShapedRows
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE
 from coordinator.core.validators import parse_int
 
@@ -53,6 +54,14 @@ class CountingPaginator(DjangoPaginator):  # type: ignore[type-arg]
 
     def page(self, number: int | str) -> Page[object]:
         rows = self.object_list
+        if isinstance(rows, ShapedRows):
+            # A first page compiled once for its request's shape (``coordinator.core.shapes``).
+            number = self.validate_number_without_count(number)
+            page_rows = rows.read((number - 1) * self.per_page, self.per_page)
+            self.__dict__["count"] = page_rows[0]._rows_in_list if page_rows else 0
+            if not page_rows and not self.allow_empty_first_page:
+                number = self.validate_number(number)
+            return Page(page_rows, number, self)
         if not isinstance(rows, QuerySet) or rows.query.distinct or rows.query.is_sliced:
             return super().page(number)
         number = self.validate_number_without_count(number)

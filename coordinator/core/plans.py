@@ -31,6 +31,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import ForeignKey, Model, OneToOneField, QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable
 from django.utils import timezone
@@ -40,6 +41,8 @@ from rest_framework import serializers as drf_serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coordinator.core import shapes
+from coordinator.core.drf import CountingPaginator
 from coordinator.core.plan_specs import (
     _CONVERTERS,
     _SKIP,
@@ -364,16 +367,37 @@ class _PlannedIterable(ValuesListIterable):  # type: ignore[type-arg]
     context: ClassVar[Mapping[str, object]]
 
     def __iter__(self) -> Iterator[PlannedRow]:  # type: ignore[override]
-        fetched = list(super().__iter__())
-        page = Page(self.context, timezone.get_current_timezone())
-        for name, indexes, prepare in self.prepares:
-            page.prepared[name] = prepare([tuple(row[i] for i in indexes) for row in fetched], self.context)
-        width, writer = self.width, type(self).writer
-        for row in fetched:
-            written = PlannedRow(writer(row, page))
-            if len(row) > width:
-                written._rows_in_list = row[width]  # the total the paginator read beside the row
-            yield written
+        queryset = self.queryset
+        writer = type(self).writer
+        recorder = shapes.active_recorder()
+        compiled = None
+        if recorder is not None:
+            compiler = queryset.query.get_compiler(queryset.db)
+            compiled = recorder.record(compiler, queryset.db, self.width, writer, self.prepares)
+        # The page a request records is read from its recorded SQL already: as every later request reads it.
+        fetched = compiled.fetch() if compiled is not None else list(super().__iter__())
+        yield from write_page(fetched, self.width, writer, self.prepares, self.context)
+
+
+def write_page(
+    fetched: Sequence[Row],
+    width: int,
+    writer: Callable[[Row, Page], dict[str, object]],
+    prepares: list[tuple[str, list[int], Callable[..., object]]],
+    context: Mapping[str, object],
+) -> list[PlannedRow]:
+    """A page's rows (``values_list`` tuples, perhaps with the list's total beside each) as the plan
+    writes them."""
+    page = Page(context, timezone.get_current_timezone())
+    for name, indexes, prepare in prepares:
+        page.prepared[name] = prepare([tuple(row[i] for i in indexes) for row in fetched], context)
+    written_rows = []
+    for row in fetched:
+        written = PlannedRow(writer(row, page))
+        if len(row) > width:
+            written._rows_in_list = row[width]  # the total the paginator read beside the row
+        written_rows.append(written)
+    return written_rows
 
 
 # Per serializer class: its plan, or why it has none. Weak keys, as for the serializers' field prototypes.
@@ -404,6 +428,48 @@ class ListModelMixin(mixins.ListModelMixin):
     list whose serializer or queryset has no plan is DRF's list as before; the reason is logged."""
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        key = self._shape_key(request)
+        if key is None:
+            return self._list()
+        compiled = shapes.lookup(key, DEFAULT_DB_ALIAS)
+        if compiled is not None:
+            context = self.get_serializer_context()  # type: ignore[attr-defined]
+            rows = shapes.ShapedRows(
+                compiled,
+                lambda fetched: write_page(
+                    fetched, compiled.width, compiled.writer, compiled.prepares, context
+                ),
+            )
+            page = self.paginate_queryset(rows)  # type: ignore[attr-defined]
+            return self.get_paginated_response(page)  # type: ignore[attr-defined,no-any-return]
+        with shapes.recording(DEFAULT_DB_ALIAS) as recorder:
+            response = self._list()
+        shapes.store(key, DEFAULT_DB_ALIAS, recorder)
+        return response
+
+    def _shape_key(self, request: Request) -> tuple[object, ...] | None:
+        """The key of this request's compiled first page (``coordinator.core.shapes``), or ``None`` when it
+        is read the usual way (plans or shapes off, another paginator, a later page, no reader)."""
+        if not (settings.API_LIST_PLANS and settings.API_LIST_SHAPES):
+            return None
+        paginator = getattr(self, "paginator", None)
+        actor = getattr(self, "actor", None)
+        if (
+            actor is None
+            or getattr(paginator, "django_paginator_class", None) is not CountingPaginator
+            or getattr(paginator, "page_query_param", None) in request.query_params
+        ):
+            return None
+        renderer = getattr(getattr(request, "accepted_renderer", None), "format", None)
+        return shapes.shape_key(
+            self,
+            request.META.get("QUERY_STRING", ""),
+            self.kwargs,  # type: ignore[attr-defined]
+            actor,
+            (renderer, getattr(request, "version", None)),
+        )
+
+    def _list(self) -> Response:
         queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
         try:
             if not settings.API_LIST_PLANS:

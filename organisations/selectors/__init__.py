@@ -16,7 +16,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.core import registry
+from coordinator.core import registry, shapes
 from coordinator.core.aggregates import JoinedText
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
 from coordinator.core.tenancy import programme_scope
@@ -117,14 +117,19 @@ def membership_rows(actor: Actor, person_ids: Iterable[int]) -> dict[int, list[t
     """Per person, the ``visible_memberships`` as values in their order: programme, role at work and its
     name, whether active, the joined role names (what ``people_for``'s prefetch holds), in one query."""
     by_person: dict[int, list[tuple[object, ...]]] = {pk: [] for pk in person_ids}
-    rows = (
-        visible_memberships(actor)
-        .filter(person_id__in=list(by_person))
-        .values_list("person", "programme", "work_role", "work_role__name", "is_active", "pk")
-        .annotate(role_names=JoinedText("role_assignments__role"))
+    # Compiled once per connection, reader's programmes and page of people (see ``shapes.compiled``).
+    found = shapes.compiled(
+        ("people memberships", tuple(sorted(actor.programme_ids)), tuple(by_person)),
+        lambda: (
+            visible_memberships(actor)
+            .filter(person_id__in=list(by_person))
+            .values_list("person", "programme", "work_role", "work_role__name", "is_active", "pk")
+            .annotate(role_names=JoinedText("role_assignments__role"))
+        ),
     )
+    rows = found.fetch() if isinstance(found, shapes.CompiledPage) else found
     for person, programme, work_role, work_role_name, is_active, _pk, role_names in rows:
-        by_person[person].append((programme, work_role, work_role_name, is_active, role_names))
+        by_person[person].append((programme, work_role, work_role_name, is_active, role_names))  # type: ignore[index]
     return by_person
 
 

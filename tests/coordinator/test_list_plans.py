@@ -13,19 +13,24 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import F
 from django.db.models.signals import post_init
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import resolve
 from django.utils import timezone, translation
 from rest_framework import serializers as drf
 from rest_framework.authtoken.models import Token
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from coordinator.core import shapes
+from coordinator.core.drf import RowsInList
 from coordinator.core.plans import NotPlanned, plan_for
 from coordinator.core.tenancy import programme_scope
 from organisations.models import Membership, PlatformRole, RoleAssignment
-from seminars.models import Round, RoundCost
+from seminars.models import Course, Round, RoundCost
 from shadowing import selectors
 from shadowing.models import AvailabilityWindow, UnplacedReason
 from shadowing.serializers import ShadowingRequestSerializer
@@ -34,6 +39,12 @@ from tests.factories.seminars import CourseFactory, RoundCostFactory, RoundFacto
 from tests.factories.shadowing import make_request
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_shapes_of_earlier_tests() -> None:
+    # Compiled shapes live on the connection, which outlives a test (rows and ids of a test end with it).
+    shapes.clear()
 
 
 class CourseBrief(drf.ModelSerializer):  # type: ignore[type-arg]
@@ -262,6 +273,11 @@ USERS = ["johan.bergstrom", "lars.pettersson", "karin.nystrom"]
 @pytest.fixture
 def demo(db: Any) -> dict[str, APIClient]:
     call_command("seed_demo", "--quiet")
+    if connection.vendor == "postgresql":
+        # Statistics of the seeded rows (visible to this test's transaction), as a live database has them:
+        # without, the planner takes the tables for empty and may nest loops over thousands of rows.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     clients = {}
     for username in USERS:
         token = Token.objects.create(user=User.objects.get(username=username))
@@ -343,3 +359,170 @@ def test_planned_lists_build_no_model_instance_for_their_rows(demo):
     assert {path: client.get(path).json()["count"] > 0 for path in PLANNED} == {
         path: True for path in PLANNED
     }
+
+
+# --- A first page compiled once per request shape (``coordinator.core.shapes``) -----------------------------
+
+# The lists that were below 0.15x /healthz before their shapes were compiled once.
+SHAPED = [
+    "/api/v1/people/",
+    "/api/v1/shadowing/matching-runs/",
+    "/api/v1/seminars/enrolments/",
+    "/api/v1/shadowing/requests/",
+    "/api/v1/shadowing/placements/",
+    "/api/v1/seminars/courses/",
+    "/api/v1/seminars/waitlist/",
+    "/api/v1/seminars/groups/",
+]
+
+
+NESTED_COMPILED = {"/api/v1/people/", "/api/v1/shadowing/matching-runs/"}
+
+
+def _queries_of(client: APIClient, path: str) -> list[tuple[str, bool]]:
+    """The list without a filter, with each filter it accepts (a value of its first row, and a malformed
+    one) and with each ordering it accepts, both ways; and whether its first page is read with its count
+    in one query (a filter that makes the list DISTINCT is counted apart, and never compiled)."""
+    view = resolve(path).func.cls  # type: ignore[attr-defined]
+    unfiltered = client.get(path)
+    if unfiltered.status_code != 200:
+        return [("", False)]  # refused to this reader (the matching runs to a staff member)
+    first = (unfiltered.json()["results"] or [{}])[0]
+    queries = [("", True), ("?page_size=1", True), ("?page_size=200", True)]
+    for name, filter_ in view.filterset_class.base_filters.items():
+        value = first.get(name)
+        if isinstance(value, bool):
+            queries.append((f"?{name}={str(value).lower()}", not filter_.distinct))
+        elif isinstance(value, (int, str)):
+            queries.append((f"?{name}={value}", not filter_.distinct))
+        queries.append((f"?{name}=x%25y", not filter_.distinct))
+    for name in getattr(view, "ordering_fields", None) or []:
+        queries += [(f"?ordering={name}", True), (f"?ordering=-{name}", True)]
+    return queries
+
+
+def test_shaped_lists_answer_the_same_bytes_from_their_compiled_shape_with_every_filter(demo):
+    differ, unrecorded = [], []
+    for username, client in demo.items():
+        for path in SHAPED:
+            for query, counted_beside in _queries_of(client, path):
+                for language in ("sv", "da"):
+                    with override_settings(API_LIST_SHAPES=False):  # leaving it drops every shape
+                        before = client.get(path + query, HTTP_ACCEPT_LANGUAGE=language)
+                    recording = client.get(path + query, HTTP_ACCEPT_LANGUAGE=language)
+                    recorded = shapes.recorded()
+                    compiled = client.get(path + query, HTTP_ACCEPT_LANGUAGE=language)
+                    answers = {
+                        (r.status_code, r["Content-Type"], r.content) for r in (before, recording, compiled)
+                    }
+                    if len(answers) != 1:
+                        differ.append(f"{username} {path}{query} {language}")
+                    if recorded != (1 if before.status_code == 200 and counted_beside else 0):
+                        unrecorded.append(
+                            f"{username} {path}{query} {language}: {before.status_code} {recorded}"
+                        )
+    assert differ == []
+    assert unrecorded == []
+
+
+@pytest.mark.parametrize("path", SHAPED)
+def test_a_compiled_shape_reads_with_the_same_queries_as_the_first_request(
+    demo, path, django_assert_num_queries
+):
+
+    client = demo["johan.bergstrom"]
+    with CaptureQueriesContext(connection) as recording:
+        first = client.get(path)
+    recorded = shapes.recorded()
+    with django_assert_num_queries(len(recording)):
+        second = client.get(path)
+    assert (second.status_code, second.content) == (first.status_code, first.content)
+    # The page, and the people's memberships or the runs' placements of the page where it has them.
+    assert recorded == shapes.recorded() == 1
+    assert shapes.recorded_queries() == (1 if path in NESTED_COMPILED else 0)
+
+
+def test_an_ended_membership_and_a_removed_role_count_on_the_very_next_request(demo):
+    client = demo["johan.bergstrom"]
+    membership = Membership.unscoped_objects.get(person__user__username="johan.bergstrom")
+    path = "/api/v1/shadowing/placements/"
+    as_coordinator = [client.get(path).json() for _ in range(2)]
+
+    RoleAssignment.unscoped_objects.filter(membership=membership, role=PlatformRole.COORDINATOR).delete()
+    as_staff = client.get(path)
+    with override_settings(API_LIST_SHAPES=False):
+        as_staff_uncompiled = client.get(path)
+    membership.is_active = False
+    membership.save(update_fields=["is_active"])
+    ended = client.get(path)
+
+    assert as_coordinator[0] == as_coordinator[1]
+    assert as_coordinator[0]["count"] == 7
+    assert as_staff.status_code == 200
+    assert as_staff.content == as_staff_uncompiled.content
+    assert as_staff.json()["count"] == 0
+    assert (ended.status_code, ended.json()["count"]) == (200, 0)
+
+
+def test_a_foreign_id_or_a_malformed_filter_or_page_is_refused_every_time(demo):
+    client = demo["johan.bergstrom"]
+    answers = {
+        query: [client.get("/api/v1/shadowing/placements/" + query) for _ in range(2)]
+        for query in ["?programme=999999", "?programme=abc", "?page_size=0", "?page=2", "?page=999"]
+    }
+
+    assert {query: [r.status_code for r in pair] for query, pair in answers.items()} == {
+        "?programme=999999": [200, 200],
+        "?programme=abc": [400, 400],
+        "?page_size=0": [400, 400],
+        "?page=2": [404, 404],
+        "?page=999": [404, 404],
+    }
+    assert [r.json()["count"] for r in answers["?programme=999999"]] == [0, 0]
+    assert shapes.recorded() == 1  # the foreign id's empty page only
+
+
+def test_a_shape_whose_sql_depends_on_the_clock_is_not_recorded(programme, coordinator):
+    def page_of(queryset: Any) -> list[Any]:
+        return list(plan_for(CourseBrief).rows(queryset, {}).annotate(_rows_in_list=RowsInList())[0:50])
+
+    with programme_scope([programme.pk]):
+        CourseFactory(programme=programme)
+        with shapes.recording(DEFAULT_DB_ALIAS) as timed:
+            page_of(Course.objects.filter(created_at__lte=timezone.now()).order_by("pk"))
+        with shapes.recording(DEFAULT_DB_ALIAS) as plain:
+            page_of(Course.objects.order_by("pk"))
+        with shapes.recording(DEFAULT_DB_ALIAS) as after_a_query:
+            list(Course.objects.values_list("pk"))
+            page_of(Course.objects.order_by("pk"))
+
+    assert (timed.page, timed.refused) == (None, True)
+    assert plain.page is not None and plain.page.sql.startswith("SELECT") and not plain.refused
+    assert after_a_query.built_with_queries is True
+
+
+def test_a_compiled_page_and_its_nested_rows_read_the_rows_of_each_request(demo):
+    from shadowing.models import MatchingRun, Placement
+
+    client = demo["johan.bergstrom"]
+    path = "/api/v1/shadowing/matching-runs/"
+    first = [client.get(path).json() for _ in range(2)]
+    recorded = (shapes.recorded(), shapes.recorded_queries())
+    shown = first[0]["results"][0]
+    with programme_scope([shown["programme"]]):
+        run = MatchingRun.objects.get(pk=shown["id"])
+        proposal = Placement.objects.filter(run=run).order_by("pk").first()
+        assert proposal is not None
+        Placement.objects.filter(pk=proposal.pk).update(decline_reason="Moved to spring")
+    changed = client.get(path)
+    with override_settings(API_LIST_SHAPES=False):
+        uncompiled = client.get(path)
+
+    assert first[0] == first[1]
+    assert recorded == (1, 1)  # the page of runs, and its runs' placements
+    assert changed.content == uncompiled.content
+    changed_run = changed.json()["results"][0]
+    assert [p["decline_reason"] for p in changed_run["placements"] if p["id"] == proposal.pk] == [
+        "Moved to spring"
+    ]
+    assert changed_run != first[0]["results"][0]
