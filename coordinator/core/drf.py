@@ -57,11 +57,11 @@ class CountingPaginator(DjangoPaginator):  # type: ignore[type-arg]
         if isinstance(rows, ShapedRows):
             # A first page compiled once for its request's shape (``coordinator.core.shapes``).
             number = self.validate_number_without_count(number)
-            page_rows = rows.read((number - 1) * self.per_page, self.per_page)
-            self.__dict__["count"] = page_rows[0]._rows_in_list if page_rows else 0
-            if not page_rows and not self.allow_empty_first_page:
+            shaped = rows.read((number - 1) * self.per_page, self.per_page)
+            self.__dict__["count"] = shaped[0]._rows_in_list if shaped else 0  # type: ignore[attr-defined]
+            if not shaped and not self.allow_empty_first_page:
                 number = self.validate_number(number)
-            return Page(page_rows, number, self)
+            return Page(shaped, number, self)
         if not isinstance(rows, QuerySet) or rows.query.distinct or rows.query.is_sliced:
             return super().page(number)
         number = self.validate_number_without_count(number)

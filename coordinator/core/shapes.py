@@ -32,15 +32,15 @@ from __future__ import annotations
 import contextvars
 import datetime
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Lookup, QuerySet
+from django.db.models import Field, Lookup, Model, QuerySet
 from django.db.models.expressions import BaseExpression
 from django.db.models.sql import Query
 from django.db.models.sql.compiler import SQLCompiler
@@ -105,7 +105,9 @@ class Recorder:
     refused: bool = False
     built_with_queries: bool = False
 
-    def count(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+    def count(
+        self, execute: Callable[..., object], sql: str, params: object, many: bool, context: object
+    ) -> object:
         self.queries += 1
         return execute(sql, params, many, context)
 
@@ -264,7 +266,7 @@ def compiled(key: tuple[object, ...], build: Callable[[], QuerySet[Any]]) -> Com
     return entry
 
 
-def _row_values(instance: object, fields: Any) -> tuple[object, ...]:
+def _row_values(instance: object, fields: Iterable[Field[object, object]]) -> tuple[object, ...]:
     # Only what was read: a deferred column is not fetched for a key (it is then simply not part of it).
     values = vars(instance)
     return tuple(_frozen(values.get(model_field.attname)) for model_field in fields)
@@ -279,8 +281,27 @@ def _frozen(value: object) -> object:
     return value
 
 
+class _Membership(Protocol):
+    membership_id: int
+    work_role_id: int | None
+    roles: frozenset[str]
+
+
+class Reader(Protocol):
+    """What a shape's key reads of the reader (``organisations.permissions.Actor``)."""
+
+    @property
+    def user(self) -> object: ...
+
+    @property
+    def person(self) -> Model | None: ...
+
+    @property
+    def memberships(self) -> Mapping[int, _Membership]: ...
+
+
 def shape_key(
-    view: Any, query_string: str, kwargs: Mapping[str, object], actor: Any, renderer: object
+    view: object, query_string: str, kwargs: Mapping[str, object], actor: Reader, renderer: object
 ) -> tuple[object, ...] | None:
     """The key of a list request: everything its SQL may depend on; ``None`` when a part of it cannot be
     a key (the entry would not be found again, so it is not kept)."""
@@ -324,9 +345,9 @@ class ShapedRows:
     ``read()`` runs its SQL and writes its rows, each with the list's total beside it."""
 
     page: CompiledPage
-    write: Callable[[list[Sequence[object]]], list[Any]]
+    write: Callable[[list[Sequence[object]]], Sequence[object]]
 
-    def read(self, bottom: int, size: int) -> list[Any]:
+    def read(self, bottom: int, size: int) -> Sequence[object]:
         if (bottom, size) != (self.page.bottom, self.page.size):  # the key holds the query string
             raise ValueError(f"A page of {size} from {bottom} is not the recorded one.")
         return self.write(self.page.fetch())
