@@ -52,6 +52,7 @@ import numpy as np
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
+from shadowing.matching.flow import reoptimise_one_day
 from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian
 from shadowing.matching.lagrange_columns import column_generation, options_of
 from shadowing.matching.master import LpResult, Master
@@ -340,6 +341,10 @@ def solve(
         )
         if objective_of(m, rounded)[0] > best_objective + _EPS:
             best, best_objective, method = rounded, objective_of(m, rounded)[0], "price-rounding"
+        # The one-day requests of the best proposal placed anew by a maximum flow (never fewer).
+        moved = reoptimise_one_day(lagrangian, best)
+        if objective_of(m, moved)[0] > best_objective + _EPS:
+            best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
         report("bound", placed_best(), _gap(bound, best_objective))
         # The first LP: each request's best option at these prices, spread over near-equal ones, and
         # without prices.
@@ -452,6 +457,15 @@ def solve(
     elif large:  # the prices' proposal is better than the LP's rounding: improve that one
         assign, current = list(best), method
         seats = _seats_of(m, assign)
+
+    # The one-day requests placed anew by a maximum flow on the seats the others leave (never fewer).
+    if lagrangian is not None:
+        moved = reoptimise_one_day(lagrangian, assign)
+        if objective_of(m, moved)[0] > objective_of(m, assign)[0] + _EPS:
+            assign, current = moved, current + "+flow"
+            seats = _seats_of(m, assign)
+            if objective_of(m, assign)[0] > best_objective + _EPS:
+                best, best_objective, method = list(assign), objective_of(m, assign)[0], current
 
     # 4. Improving: augmenting paths over every option (and the bound of the slots that block them),
     # then repair over the listed options in slices (progress between them), then a MIP if small.
