@@ -328,6 +328,7 @@ def solve(
     report("bound", placed_best(), _gap(bound, best_objective))
     prices: tuple[np.ndarray, np.ndarray] | None = None
     pool: list[Option] = []
+    flow_seconds = 0.0  # how long the maximum flow for the one-day requests took (``flow``)
     if large:
         assert lagrangian is not None
         now = time.monotonic()
@@ -342,7 +343,9 @@ def solve(
         if objective_of(m, rounded)[0] > best_objective + _EPS:
             best, best_objective, method = rounded, objective_of(m, rounded)[0], "price-rounding"
         # The one-day requests of the best proposal placed anew by a maximum flow (never fewer).
+        flow_began = time.monotonic()
         moved = reoptimise_one_day(lagrangian, best)
+        flow_seconds = time.monotonic() - flow_began
         if objective_of(m, moved)[0] > best_objective + _EPS:
             best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
         report("bound", placed_best(), _gap(bound, best_objective))
@@ -452,20 +455,20 @@ def solve(
         assign = list(best)
         seats = _seats_of(m, assign)
         current = method
+    # The one-day requests placed anew by a maximum flow on the seats the others leave (never fewer;
+    # on a large programme the best proposal has had it already).
+    if lagrangian is not None and (lp is not None or not large):
+        flow_began = time.monotonic()
+        moved = reoptimise_one_day(lagrangian, assign)
+        flow_seconds = time.monotonic() - flow_began
+        if objective_of(m, moved)[0] > objective_of(m, assign)[0] + _EPS:
+            assign, current = moved, current + "+flow"
+            seats = _seats_of(m, assign)
     if objective_of(m, assign)[0] > best_objective + _EPS:
         best, best_objective, method = list(assign), objective_of(m, assign)[0], current
     elif large:  # the prices' proposal is better than the LP's rounding: improve that one
         assign, current = list(best), method
         seats = _seats_of(m, assign)
-
-    # The one-day requests placed anew by a maximum flow on the seats the others leave (never fewer).
-    if lagrangian is not None:
-        moved = reoptimise_one_day(lagrangian, assign)
-        if objective_of(m, moved)[0] > objective_of(m, assign)[0] + _EPS:
-            assign, current = moved, current + "+flow"
-            seats = _seats_of(m, assign)
-            if objective_of(m, assign)[0] > best_objective + _EPS:
-                best, best_objective, method = list(assign), objective_of(m, assign)[0], current
 
     # 4. Improving: augmenting paths over every option (and the bound of the slots that block them),
     # then repair over the listed options in slices (progress between them), then a MIP if small.
@@ -508,6 +511,12 @@ def solve(
             mip = mip_over(m, columns, gap_limit, remaining * 0.5)
             if mip is not None and objective_of(m, mip)[0] > best_objective + _EPS:
                 best, best_objective, method = mip, objective_of(m, mip)[0], "mip"
+    # Once more on the repaired proposal (its moves may have left seats the one-day requests can use),
+    # when twice the first re-placement's time is left.
+    if lagrangian is not None and deadline - time.monotonic() > 2 * flow_seconds + 0.01 * time_limit:
+        moved = reoptimise_one_day(lagrangian, best)
+        if objective_of(m, moved)[0] > best_objective + _EPS:
+            best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
     solution = _result(problem, m, best, bound, method, started, None, fcfs_placed, fcfs_objective)
     report("done", solution.placed, solution.gap)
     return solution
