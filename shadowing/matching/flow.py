@@ -28,9 +28,10 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
+from shadowing.matching.baseline import fill_from_catalogue, submission_order
 from shadowing.matching.lagrange import Lagrangian
 from shadowing.matching.model import Seats, add_options
-from shadowing.matching.options import OTHER_WORKPLACE_SCORE, Option
+from shadowing.matching.options import OTHER_WORKPLACE_SCORE, Option, Problem
 
 
 def one_day_requests(lagrangian: Lagrangian, assign: list[int]) -> np.ndarray:
@@ -217,4 +218,36 @@ def reoptimise_one_day(lagrangian: Lagrangian, assign: list[int]) -> list[int]:
         r = int(m.option_request[j])
         seats.take(j)
         new[r] = j
+    return new
+
+
+def prune_and_refill(
+    problem: Problem,
+    lagrangian: Lagrangian,
+    assign: list[int],
+    slot_price: np.ndarray,
+    group_price: np.ndarray,
+    until: float | None = None,
+) -> list[int]:
+    """`assign` without its multi-day requests (without a partner) whose option costs more at these seat
+    prices than it is worth, its one-day requests then placed anew by `reoptimise_one_day`, and the
+    requests of more than one day or with a partner still unplaced then first come, first served over
+    every option on the seats left (until `until`, ``time.monotonic()``). At prices near the
+    Lagrangian's minimum such an option holds seats the one-day requests are worth more on (one seat
+    each); the caller keeps the better of the two proposals."""
+    m = lagrangian.m
+    cost = lagrangian.slot_cost(np.maximum(slot_price, 0.0), np.maximum(group_price, 0.0))
+    new = list(assign)
+    for r, j in enumerate(new):
+        if j >= 0 and m.partner[r] < 0 and len(m.option_slots[j]) > 1:
+            if m.value[j] < sum(cost[s] for s in m.option_slots[j]):
+                new[r] = -1
+    new = reoptimise_one_day(lagrangian, new)
+    one_day = set(lagrangian.model_row[one_day_requests(lagrangian, [-1] * len(new))].tolist())
+    seats = Seats(m)
+    for j in new:
+        if j >= 0:
+            seats.take(j)
+    order = [r for r in submission_order(problem, m) if r not in one_day]
+    fill_from_catalogue(problem, m, seats, new, order, until)
     return new

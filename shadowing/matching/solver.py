@@ -52,7 +52,7 @@ import numpy as np
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
-from shadowing.matching.flow import reoptimise_one_day
+from shadowing.matching.flow import prune_and_refill, reoptimise_one_day
 from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian
 from shadowing.matching.lagrange_columns import column_generation, options_of
 from shadowing.matching.master import LpResult, Master
@@ -348,6 +348,13 @@ def solve(
         flow_seconds = time.monotonic() - flow_began
         if objective_of(m, moved)[0] > best_objective + _EPS:
             best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
+        # Without the multi-day requests whose seats cost more at these prices than they are worth: the
+        # one-day requests by the flow on them, the rest first come, first served after.
+        pruned = prune_and_refill(
+            problem, lagrangian, best, y, z, time.monotonic() + max(floor_seconds, 0.05 * time_limit)
+        )
+        if objective_of(m, pruned)[0] > best_objective + _EPS:
+            best, best_objective, method = pruned, objective_of(m, pruned)[0], method + "+pruned"
         report("bound", placed_best(), _gap(bound, best_objective))
         # The first LP: each request's best option at these prices, spread over near-equal ones, and
         # without prices.
@@ -457,7 +464,11 @@ def solve(
         current = method
     # The one-day requests placed anew by a maximum flow on the seats the others leave (never fewer;
     # on a large programme the best proposal has had it already).
-    if lagrangian is not None and (lp is not None or not large):
+    if (
+        lagrangian is not None
+        and (lp is not None or not large)
+        and deadline - time.monotonic() > 0.1 * time_limit
+    ):
         flow_began = time.monotonic()
         moved = reoptimise_one_day(lagrangian, assign)
         flow_seconds = time.monotonic() - flow_began

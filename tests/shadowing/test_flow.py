@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowing.matching.baseline import first_come_first_served
-from shadowing.matching.flow import most_one_day, one_day_requests, reoptimise_one_day
+from shadowing.matching.flow import most_one_day, one_day_requests, prune_and_refill, reoptimise_one_day
 from shadowing.matching.lagrange import Lagrangian
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
 from shadowing.matching.options import (
@@ -145,3 +146,54 @@ def test_the_first_request_moves_to_the_seat_the_second_cannot_use() -> None:
 
     chosen = {m.request_ids[r]: m.options[j].slots for r, j in enumerate(moved) if j >= 0}
     assert chosen == {1: (101,), 2: (100,)}
+
+
+@settings(max_examples=80, deadline=None)
+@given(programmes(max_requests=7), st.lists(st.floats(0, 1500), min_size=1, max_size=20))
+def test_pruning_and_refilling_gives_a_feasible_proposal(problem: Problem, prices: list[float]) -> None:
+    m = build_model(problem)
+    if not len(m.value):
+        return
+    lagrangian = Lagrangian(problem, m)
+    _, fcfs = first_come_first_served(problem, m)
+    slot_price = np.resize(np.asarray(prices), len(m.capacity))
+    group_price = np.resize(np.asarray(prices[::-1]), len(m.group_capacity))
+
+    new = prune_and_refill(problem, lagrangian, fcfs, slot_price, group_price)
+
+    best, _ = brute_force(problem)
+    assert objective_of(m, new)[0] <= best + EPS
+    seats = Seats(m)
+    for r, j in enumerate(new):
+        if j >= 0:
+            assert int(m.option_request[j]) == r
+            seats.take(j)
+        p = m.partner[r]
+        assert p < 0 or (new[p] >= 0) == (j >= 0)
+    assert min(seats.slot, default=0) >= 0 and min(seats.group, default=0) >= 0
+    feasible = set(every_option(problem))
+    assert all(m.options[j] in feasible for j in new if j >= 0)
+
+
+def test_a_two_day_request_priced_out_leaves_its_seats_to_two_one_day_requests() -> None:
+    # Workplace 10 has one seat on days 0 and 1. Request 1 (first) wants both days; requests 2 and 3
+    # one day each, day 0 and day 1. First come, first served places request 1 only. At a price of 600
+    # a seat its option costs 1,200, more than it is worth: it is dropped and both others placed.
+    workplaces = [WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 1)]
+    slots = [SlotSpec(100, 10, 2, day(0), 1), SlotSpec(101, 10, 2, day(1), 1)]
+    requests = [
+        request(1, days=2, windows=((day(0), day(1)),)),
+        request(2, windows=((day(0), day(0)),)),
+        request(3, windows=((day(1), day(1)),)),
+    ]
+    problem = build(requests, workplaces, slots, fairness_weight=0.0)
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+    _, fcfs = first_come_first_served(problem, m)
+    assert greedy(problem).placed == 1
+    assert reoptimise_one_day(lagrangian, fcfs) == fcfs  # no seat left for the one-day requests
+
+    new = prune_and_refill(problem, lagrangian, fcfs, np.full(len(m.capacity), 600.0), np.zeros(0))
+
+    chosen = {m.request_ids[r]: m.options[j].slots for r, j in enumerate(new) if j >= 0}
+    assert chosen == {2: (100,), 3: (101,)}
