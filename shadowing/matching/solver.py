@@ -338,22 +338,15 @@ def solve(
         found, y, z, evaluation = lagrangian.minimise(best_objective, now + LAGRANGE_SHARE * (deadline - now))
         bound, prices = min(bound, found), (y, z)
         report("bound", placed_best(), _gap(bound, best_objective))
-        # A proposal from these prices, for every request at once (seconds where the LP takes minutes).
-        rounds_end = min(time.monotonic() + ROUNDING_SHARE * time_limit, deadline - 0.3 * time_limit)
-        _seats, rounded = price_rounding(
-            problem, lagrangian, y, z, rounds_end, rounds_end + max(floor_seconds, 0.05 * time_limit)
-        )
-        if objective_of(m, rounded)[0] > best_objective + _EPS:
-            best, best_objective, method = rounded, objective_of(m, rounded)[0], "price-rounding"
-        # The one-day requests of the best proposal placed anew by a maximum flow (never fewer).
+        # The one-day requests of the best proposal placed anew by a maximum flow (never fewer); then
+        # the same without the multi-day requests whose seats cost more at these prices than they are
+        # worth, the one-day requests by the flow on them and the rest first come, first served after
+        # (as long as the floor took, leaving 30 % of the limit for what follows).
         flow_began = time.monotonic()
         moved = reoptimise_one_day(lagrangian, best)
         flow_seconds = time.monotonic() - flow_began
         if objective_of(m, moved)[0] > best_objective + _EPS:
             best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
-        # Without the multi-day requests whose seats cost more at these prices than they are worth: the
-        # one-day requests by the flow on them, the rest first come, first served after.
-        # (its refill as long as the floor took, but leaving 30 % of the limit for what follows)
         refill_end = min(
             time.monotonic() + max(floor_seconds, 0.05 * time_limit), deadline - 0.3 * time_limit
         )
@@ -361,6 +354,17 @@ def solve(
             pruned = prune_and_refill(problem, lagrangian, best, y, z, refill_end)
             if objective_of(m, pruned)[0] > best_objective + _EPS:
                 best, best_objective, method = pruned, objective_of(m, pruned)[0], method + "+pruned"
+        report("bound", placed_best(), _gap(bound, best_objective))
+        # A proposal from these prices, for every request at once (seconds where the LP takes minutes),
+        # its one-day requests by the flow.
+        rounds_end = min(time.monotonic() + ROUNDING_SHARE * time_limit, deadline - 0.3 * time_limit)
+        if time.monotonic() < rounds_end:
+            _seats, rounded = price_rounding(
+                problem, lagrangian, y, z, rounds_end, rounds_end + max(floor_seconds, 0.05 * time_limit)
+            )
+            rounded = reoptimise_one_day(lagrangian, rounded)
+            if objective_of(m, rounded)[0] > best_objective + _EPS:
+                best, best_objective, method = rounded, objective_of(m, rounded)[0], "price-rounding+flow"
         report("bound", placed_best(), _gap(bound, best_objective))
         # The first LP: each request's best option at these prices, spread over near-equal ones, and
         # without prices.
