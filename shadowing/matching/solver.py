@@ -31,9 +31,12 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
 3. **Rounding** (phase ``rounding``): options in the order of their LP values (ties by value), a pair
    only with an option for both; the options listed are then offered to whoever is unplaced, and then
    every feasible option on the seats left.
+   The one-day requests without a partner are then placed anew by a maximum flow (``flow``): never fewer.
 On a programme above ``LP_FIRST_REQUESTS`` requests, step 2 is instead: the Lagrangian bound minimised
 for every request at once (``lagrange``) until the time kept for what follows, a proposal from its prices
-(``price_rounding``), then column generation priced by it from its prices' options, until
+(``price_rounding``) and the maximum flow for the one-day requests of the better proposal, the same
+without the multi-day requests its prices price out and refilled (``flow.prune_and_refill``), then
+column generation priced by it from its prices' options, until
 ``LP_SHARE_LARGE``; the path searches are left out (seconds per step there).
 
 4. **Improving** (phase ``improving``): augmenting paths over every option from the rounding
@@ -52,6 +55,7 @@ import numpy as np
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
+from shadowing.matching.flow import prune_and_refill, reoptimise_one_day
 from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian
 from shadowing.matching.lagrange_columns import column_generation, options_of
 from shadowing.matching.master import LpResult, Master
@@ -327,24 +331,46 @@ def solve(
     report("bound", placed_best(), _gap(bound, best_objective))
     prices: tuple[np.ndarray, np.ndarray] | None = None
     pool: list[Option] = []
+    flow_seconds = 0.0  # how long the maximum flow for the one-day requests took (``flow``)
     if large:
         assert lagrangian is not None
         now = time.monotonic()
         found, y, z, evaluation = lagrangian.minimise(best_objective, now + LAGRANGE_SHARE * (deadline - now))
         bound, prices = min(bound, found), (y, z)
         report("bound", placed_best(), _gap(bound, best_objective))
-        # A proposal from these prices, for every request at once (seconds where the LP takes minutes).
-        rounds_end = min(time.monotonic() + ROUNDING_SHARE * time_limit, deadline - 0.3 * time_limit)
-        _seats, rounded = price_rounding(
-            problem, lagrangian, y, z, rounds_end, rounds_end + max(floor_seconds, 0.05 * time_limit)
+        # The one-day requests of the best proposal placed anew by a maximum flow (never fewer); then
+        # the same without the multi-day requests whose seats cost more at these prices than they are
+        # worth, the one-day requests by the flow on them and the rest first come, first served after
+        # (as long as the floor took, leaving 30 % of the limit for what follows).
+        flow_began = time.monotonic()
+        moved = reoptimise_one_day(lagrangian, best)
+        flow_seconds = time.monotonic() - flow_began
+        if objective_of(m, moved)[0] > best_objective + _EPS:
+            best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
+        refill_end = min(
+            time.monotonic() + max(floor_seconds, 0.05 * time_limit), deadline - 0.3 * time_limit
         )
-        if objective_of(m, rounded)[0] > best_objective + _EPS:
-            best, best_objective, method = rounded, objective_of(m, rounded)[0], "price-rounding"
+        if time.monotonic() < refill_end:
+            pruned = prune_and_refill(problem, lagrangian, best, y, z, refill_end)
+            if objective_of(m, pruned)[0] > best_objective + _EPS:
+                best, best_objective, method = pruned, objective_of(m, pruned)[0], method + "+pruned"
+        report("bound", placed_best(), _gap(bound, best_objective))
+        # A proposal from these prices, for every request at once (seconds where the LP takes minutes),
+        # its one-day requests by the flow.
+        rounds_end = min(time.monotonic() + ROUNDING_SHARE * time_limit, deadline - 0.3 * time_limit)
+        if time.monotonic() < rounds_end:
+            _seats, rounded = price_rounding(
+                problem, lagrangian, y, z, rounds_end, rounds_end + max(floor_seconds, 0.05 * time_limit)
+            )
+            rounded = reoptimise_one_day(lagrangian, rounded)
+            if objective_of(m, rounded)[0] > best_objective + _EPS:
+                best, best_objective, method = rounded, objective_of(m, rounded)[0], "price-rounding+flow"
         report("bound", placed_best(), _gap(bound, best_objective))
         # The first LP: each request's best option at these prices, spread over near-equal ones, and
         # without prices.
-        spread = lagrangian.evaluate(evaluation.slot_cost, 0.0, FIRST_SPREAD)
-        pool = [o for e in (evaluation, spread, unpriced) for o in options_of(lagrangian, e)]
+        if time.monotonic() < started + LP_SHARE_LARGE * time_limit:  # (else no time for the LP)
+            spread = lagrangian.evaluate(evaluation.slot_cost, 0.0, FIRST_SPREAD)
+            pool = [o for e in (evaluation, spread, unpriced) for o in options_of(lagrangian, e)]
     # Augmenting paths from the best proposal over every option: more people placed, and the bound of
     # the slots that block the rest (where all options tie, far below the LP's first rounds).
     if unpriced_value is not None and not large:
@@ -363,13 +389,16 @@ def solve(
     if priced is not None:  # each request's best option without prices
         first += add_options(m, [o for o in priced.options if o is not None])
         first += add_options(m, [o for found in priced.more for o in found])
-    master = Master(m, first)
+    # (a large programme whose earlier steps took the LP's time goes on to the repair at once)
+    late = large and time.monotonic() >= started + LP_SHARE_LARGE * time_limit
+    master = None if late else Master(m, first)
     lp: LpResult | None = None
     converged = False
 
     def generate(until: float, phase: str) -> None:
         """Rounds of column generation until `until`; each lowers the bound, the last solution is `lp`."""
         nonlocal bound, lp, converged, priced
+        assert master is not None  # (only a large programme goes without)
         while not converged and time.monotonic() < until:
             result = master.solve(until - time.monotonic())
             if result is None:
@@ -423,7 +452,8 @@ def solve(
 
         assert prices is not None
         until = started + LP_SHARE_LARGE * time_limit
-        converged = column_generation(master, lagrangian, until, prices, on_round)
+        if master is not None:
+            converged = column_generation(master, lagrangian, until, prices, on_round)
     else:
         generate(started + LP_SHARE * time_limit, "bound")
     bound = max(bound, best_objective)
@@ -441,12 +471,28 @@ def solve(
         seats, assign = Seats(m), [-1] * len(m.request_ids)
         take_in_order(m, seats, assign, order[x[order] > 1e-6].tolist(), partner_order)
         fill(m, seats, assign)
-        fill_from_catalogue(problem, m, seats, assign, submission_order(problem, m))
+        # (until shortly before the deadline: a search per unplaced request, seconds on a busy machine)
+        fill_from_catalogue(
+            problem, m, seats, assign, submission_order(problem, m), deadline - 0.05 * time_limit
+        )
         current = "lp-rounding"
     else:  # no LP in time: improve the best proposal so far
         assign = list(best)
         seats = _seats_of(m, assign)
         current = method
+    # The one-day requests placed anew by a maximum flow on the seats the others leave (never fewer;
+    # on a large programme the best proposal has had it already).
+    if (
+        lagrangian is not None
+        and (lp is not None or not large)
+        and deadline - time.monotonic() > 0.1 * time_limit
+    ):
+        flow_began = time.monotonic()
+        moved = reoptimise_one_day(lagrangian, assign)
+        flow_seconds = time.monotonic() - flow_began
+        if objective_of(m, moved)[0] > objective_of(m, assign)[0] + _EPS:
+            assign, current = moved, current + "+flow"
+            seats = _seats_of(m, assign)
     if objective_of(m, assign)[0] > best_objective + _EPS:
         best, best_objective, method = list(assign), objective_of(m, assign)[0], current
     elif large:  # the prices' proposal is better than the LP's rounding: improve that one
@@ -488,12 +534,18 @@ def solve(
         bound = max(min(bound, found), best_objective)
         report("improving", placed_best(), _gap(bound, best_objective))
     remaining = deadline - time.monotonic()
-    if lp is not None and _gap(bound, best_objective) > gap_limit and remaining > 0.5:
+    if lp is not None and master is not None and _gap(bound, best_objective) > gap_limit and remaining > 0.5:
         columns = np.asarray(master.columns, dtype=np.int64)
         if len(columns) <= MIP_MAX_OPTIONS:
             mip = mip_over(m, columns, gap_limit, remaining * 0.5)
             if mip is not None and objective_of(m, mip)[0] > best_objective + _EPS:
                 best, best_objective, method = mip, objective_of(m, mip)[0], "mip"
+    # Once more on the repaired proposal (its moves may have left seats the one-day requests can use),
+    # when three times the first re-placement's time is left.
+    if lagrangian is not None and deadline - time.monotonic() > 3 * flow_seconds + 0.03 * time_limit:
+        moved = reoptimise_one_day(lagrangian, best)
+        if objective_of(m, moved)[0] > best_objective + _EPS:
+            best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
     solution = _result(problem, m, best, bound, method, started, None, fcfs_placed, fcfs_objective)
     report("done", solution.placed, solution.gap)
     return solution

@@ -1,0 +1,253 @@
+"""The most one-day requests placed at once: a maximum flow over request groups, days and workplaces.
+
+Where seats are scarce (demand three times the seats), each seat is best used by a one-day request (one
+person for one seat, where a three-day request takes three), and first come, first served or a rounding
+leaves many seats to the requests that come first or need more days. For one-day requests without a
+partner, choosing who goes where is a bipartite matching (requests to seats), and a maximum one places
+the most of them on the seats given. Listing the request-seat pairs does not fit at 50,000 requests
+(thousands of seats per request), so the network is the one of the Lagrangian's groups:
+
+    source -> (key, windows)   as many as the group's one-day requests
+           -> (key, day)       for each day inside the windows
+           -> (class, day)     for each workplace class the key allows with a free seat that day
+           -> sink             the free seats of the class's workplaces that day (slots, day cap)
+
+Requests of one key and windows have the same options; the workplaces of one class (one organisation,
+allowed for the same keys) are interchangeable for them. A unit of flow through (key, day) and (class,
+day) is one request of the key placed on one free seat of the class that day, so the flow's value is the
+most such requests any placement can hold on these seats (the network is the bipartite graph with alike
+nodes merged). scipy's maximum flow (Dinic) solves it in 0.2-0.6 s at 50,000 requests; the flow
+is then read back into options, one request and one free slot at a time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_flow
+
+from shadowing.matching.baseline import fill_from_catalogue, submission_order
+from shadowing.matching.lagrange import Lagrangian
+from shadowing.matching.model import Seats, add_options
+from shadowing.matching.options import OTHER_WORKPLACE_SCORE, Option, Problem
+
+
+def one_day_requests(lagrangian: Lagrangian, assign: list[int]) -> np.ndarray:
+    """The requests (catalogue order) of one day, without a partner, in the model and not placed."""
+    model_row = lagrangian.model_row
+    placed = np.asarray(assign, dtype=np.int64)[np.maximum(model_row, 0)] >= 0
+    return np.flatnonzero(
+        (lagrangian.request_days == 1) & (lagrangian.partner < 0) & (model_row >= 0) & ~placed
+    )
+
+
+def most_one_day(lagrangian: Lagrangian, seats: Seats, requests: np.ndarray) -> list[Option]:
+    """Options for as many of `requests` (catalogue order; one day each, no partner) as fit together on
+    the free seats of `seats` (not changed): a maximum flow, so no placement of them on these seats
+    holds more. Among requests alike, those earlier in `requests` are placed first."""
+    catalogue = lagrangian.catalogue
+    table = catalogue.plain
+    n_rows = lagrangian.n_rows
+    width = table.width
+    n_days = max(table.n_days, 1)
+    if not len(requests):
+        return []
+    # the free seats of every open day (cell = row * width + start): its slots, capped by the day cap
+    slot_free = np.maximum(np.asarray(seats.slot, dtype=np.int64), 0)
+    group_free = np.maximum(np.asarray(seats.group, dtype=np.int64), 0)
+    cells, first = np.unique(table.cell, return_index=True)
+    cell_of_entry = np.searchsorted(cells, table.cell)
+    free = np.bincount(cell_of_entry, weights=slot_free[table.slot], minlength=len(cells)).astype(np.int64)
+    group = lagrangian.slot_group[table.slot]
+    capped = group >= 0
+    if capped.any():
+        cap = np.full(len(cells), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(cap, cell_of_entry[capped], group_free[group[capped]])
+        free = np.minimum(free, cap)
+    cell_row = cells // width
+    cell_day = table.ordinal.reshape(-1)[cells] - catalogue.day0
+    open_cell = free > 0
+    cells, cell_row, cell_day, free = (
+        cells[open_cell],
+        cell_row[open_cell],
+        cell_day[open_cell],
+        free[open_cell],
+    )
+    # the workplace classes and their free seats per day
+    class_rows = lagrangian.class_rows
+    n_classes = len(class_rows)
+    row_class = np.full(n_rows + 1, -1, dtype=np.int64)
+    for c in range(n_classes):
+        row_class[class_rows[c]] = c
+    cell_class = row_class[cell_row]
+    class_day = np.bincount(cell_class * n_days + cell_day, weights=free, minlength=n_classes * n_days)
+    class_day = class_day.astype(np.int64).reshape(n_classes, n_days)
+    # the groups: (key, windows), their requests in the order given
+    members: dict[tuple[int, tuple[tuple[int, int], ...]], list[int]] = defaultdict(list)
+    for i in requests.tolist():
+        r = catalogue.requests[i]
+        windows = tuple(
+            sorted((a.toordinal() - catalogue.day0, b.toordinal() - catalogue.day0) for a, b in r.windows)
+        )
+        members[(int(lagrangian.request_key[i]), windows)].append(i)
+    groups = list(members)
+    keys = sorted({k for k, _ in groups})
+    key_local = {k: j for j, k in enumerate(keys)}
+    allowed = lagrangian.penalty[keys] == 0  # (keys, classes)
+    seats_for_key = allowed.astype(np.int64) @ class_day  # (keys, days): free seats a key may use
+    # nodes: source, sink, groups, (key, day), (class, day)
+    n_groups = len(groups)
+    key_day_node = 2 + n_groups + np.arange(len(keys) * n_days).reshape(len(keys), n_days)
+    class_day_node = (
+        2 + n_groups + len(keys) * n_days + np.arange(n_classes * n_days).reshape(n_classes, n_days)
+    )
+    n_nodes = 2 + n_groups + len(keys) * n_days + n_classes * n_days
+    tails: list[np.ndarray] = []
+    heads: list[np.ndarray] = []
+    caps: list[np.ndarray] = []
+    sizes = np.asarray([len(members[g]) for g in groups], dtype=np.int64)
+    tails.append(np.zeros(n_groups, dtype=np.int64))
+    heads.append(2 + np.arange(n_groups))
+    caps.append(sizes)
+    for g, (key, windows) in enumerate(groups):
+        days = np.zeros(n_days, dtype=bool)
+        for lo, hi in windows:
+            if hi >= 0 and lo < n_days:
+                days[max(lo, 0) : min(hi, n_days - 1) + 1] = True
+        days &= seats_for_key[key_local[key]] > 0
+        found = np.flatnonzero(days)
+        tails.append(np.full(len(found), 2 + g, dtype=np.int64))
+        heads.append(key_day_node[key_local[key], found])
+        caps.append(np.full(len(found), sizes[g], dtype=np.int64))
+    k_at, c_at, d_at = np.nonzero(allowed[:, :, None] & (class_day > 0)[None, :, :])
+    tails.append(key_day_node[k_at, d_at])
+    heads.append(class_day_node[c_at, d_at])
+    caps.append(class_day[c_at, d_at])
+    c_at, d_at = np.nonzero(class_day > 0)
+    tails.append(class_day_node[c_at, d_at])
+    heads.append(np.ones(len(c_at), dtype=np.int64))
+    caps.append(class_day[c_at, d_at])
+    tail, head, capacity = np.concatenate(tails), np.concatenate(heads), np.concatenate(caps)
+    graph = csr_matrix(
+        (np.minimum(capacity, np.iinfo(np.int32).max).astype(np.int32), (tail, head)),
+        shape=(n_nodes, n_nodes),
+    )
+    flow = maximum_flow(graph, 0, 1, method="dinic").flow.tocoo()
+    sent = flow.data > 0
+    f_tail, f_head, f_amount = flow.row[sent], flow.col[sent], flow.data[sent].astype(np.int64)
+    # read the flow back: per (key, day) the groups that come in and the classes that go out
+    first_key_day, first_class_day = 2 + n_groups, 2 + n_groups + len(keys) * n_days
+    incoming: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    outgoing: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for t, h, amount in zip(f_tail.tolist(), f_head.tolist(), f_amount.tolist(), strict=True):
+        if 2 <= t < first_key_day and first_key_day <= h < first_class_day:
+            incoming[h].append((t - 2, amount))
+        elif first_key_day <= t < first_class_day and h >= first_class_day:
+            outgoing[t].append((h - first_class_day, amount))
+    waiting = [list(reversed(members[g])) for g in groups]  # earliest last, taken first
+    # per (class, day): the requests sent there
+    sent_to: dict[int, list[int]] = defaultdict(list)
+    for node, coming in incoming.items():
+        going = [c for c, amount in outgoing[node] for _ in range(amount)]
+        at = 0
+        for g, amount in coming:
+            for _ in range(amount):
+                sent_to[going[at]].append(waiting[g].pop())
+                at += 1
+    # per (class, day): its open cells, each with its slots and their free seats
+    by_class_day: dict[int, list[int]] = defaultdict(list)
+    for c_index, cell_class_day in enumerate((cell_class * n_days + cell_day).tolist()):
+        by_class_day[cell_class_day].append(c_index)
+    slot_left = list(seats.slot)
+    options: list[Option] = []
+    grid = catalogue.grid
+    for class_day_index, chosen in sent_to.items():
+        spots = by_class_day[class_day_index]
+        s_at = 0
+        left = int(free[spots[0]])
+        for i in chosen:
+            while left <= 0:
+                s_at += 1
+                left = int(free[spots[s_at]])
+            cell = int(cells[spots[s_at]])
+            w, t = divmod(cell, width)
+            slot = next(
+                int(s)
+                for s in table.slot[table.cell_start[w] : table.cell_start[w + 1]][
+                    table.cell[table.cell_start[w] : table.cell_start[w + 1]] == cell
+                ].tolist()
+                if slot_left[int(s)] > 0
+            )
+            slot_left[slot] -= 1
+            left -= 1
+            r = catalogue.requests[i]
+            wid, org = int(grid.ids[w]), int(grid.organisation[w])
+            del t
+            options.append(Option(r.id, wid, org, (catalogue.slot_ids[slot],), catalogue.score(r, wid, org)))
+    return options
+
+
+def reoptimise_one_day(lagrangian: Lagrangian, assign: list[int]) -> list[int]:
+    """`assign` with its one-day requests without a partner placed anew by `most_one_day`: those
+    unplaced and those at a workplace they did not name (score ``OTHER_WORKPLACE_SCORE``), on the seats
+    the others leave. The old places of the moved requests are one placement of them on those seats, so
+    at least as many are placed, none at a lower score: the objective does not fall (up to the fairness
+    term, which the caller compares)."""
+    m = lagrangian.m
+    new = list(assign)
+    chosen = one_day_requests(lagrangian, [-1] * len(new))
+    rows = lagrangian.model_row[chosen]
+    moved = [
+        i
+        for i, r in zip(chosen.tolist(), rows.tolist(), strict=True)
+        if new[r] < 0 or m.options[new[r]].score <= OTHER_WORKPLACE_SCORE
+    ]
+    for i in moved:
+        new[int(lagrangian.model_row[i])] = -1
+    seats = Seats(m)
+    for j in new:
+        if j >= 0:
+            seats.take(j)
+    # the previously placed first among requests alike (their old places show the flow exists)
+    placed_before = [i for i in moved if assign[int(lagrangian.model_row[i])] >= 0]
+    others = [i for i in moved if assign[int(lagrangian.model_row[i])] < 0]
+    options = most_one_day(lagrangian, seats, np.asarray(placed_before + others, dtype=np.int64))
+    for j in add_options(m, options):
+        r = int(m.option_request[j])
+        seats.take(j)
+        new[r] = j
+    return new
+
+
+def prune_and_refill(
+    problem: Problem,
+    lagrangian: Lagrangian,
+    assign: list[int],
+    slot_price: np.ndarray,
+    group_price: np.ndarray,
+    until: float | None = None,
+) -> list[int]:
+    """`assign` without its multi-day requests (without a partner) whose option costs more at these seat
+    prices than it is worth, its one-day requests then placed anew by `reoptimise_one_day`, and the
+    requests of more than one day or with a partner still unplaced then first come, first served over
+    every option on the seats left (until `until`, ``time.monotonic()``). At prices near the
+    Lagrangian's minimum such an option holds seats the one-day requests are worth more on (one seat
+    each); the caller keeps the better of the two proposals."""
+    m = lagrangian.m
+    cost = lagrangian.slot_cost(np.maximum(slot_price, 0.0), np.maximum(group_price, 0.0))
+    new = list(assign)
+    for r, j in enumerate(new):
+        if j >= 0 and m.partner[r] < 0 and len(m.option_slots[j]) > 1:
+            if m.value[j] < sum(cost[s] for s in m.option_slots[j]):
+                new[r] = -1
+    new = reoptimise_one_day(lagrangian, new)
+    one_day = set(lagrangian.model_row[one_day_requests(lagrangian, [-1] * len(new))].tolist())
+    seats = Seats(m)
+    for j in new:
+        if j >= 0:
+            seats.take(j)
+    order = [r for r in submission_order(problem, m) if r not in one_day]
+    fill_from_catalogue(problem, m, seats, new, order, until)
+    return new
