@@ -108,8 +108,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "organisations.hooks:_refuse_writes_in_archived_programme": "whether the row's own programme is archived",
     # Plain SQL (no scope filters it): each names its programme or its scoped parent row itself.
     "coordinator.core.prepared:PreparedQuery.fetch": "SQL compiled from its queryset, scope included",
-    "coordinator.core.shapes:CompiledPage.fetch": "a list page's SQL recorded from its scoped queryset for this "
-    "reader's rights, scope included",
+    "coordinator.core.shapes:CompiledPage.fetch": "a list page's SQL recorded from its scoped queryset "
+    "for this reader's rights, scope included",
     "coordinator.pages.views.health:_database": "SELECT 1",
     "seminars.selectors.catalogue:enrolment_facts": "each branch limited to the course's programme",
     "seminars.services._seats:enrolment_seat_facts": "rows of the round locked just before, by its id",
