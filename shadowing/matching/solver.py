@@ -35,7 +35,8 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
 On a programme above ``LP_FIRST_REQUESTS`` requests, step 2 is instead: the Lagrangian bound minimised
 for every request at once (``lagrange``) until the time kept for what follows, a proposal from its prices
 (``price_rounding``) and the maximum flow for the one-day requests of the better proposal, the same
-without the multi-day requests its prices price out and refilled (``flow.prune_and_refill``), then
+without the multi-day requests its prices (and a few scales of them) price out and refilled
+(``flow.best_pruned``), then
 column generation priced by it from its prices' options, until
 ``LP_SHARE_LARGE``; the path searches are left out (seconds per step there).
 
@@ -55,7 +56,7 @@ import numpy as np
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
-from shadowing.matching.flow import prune_and_refill, reoptimise_one_day
+from shadowing.matching.flow import best_pruned, reoptimise_one_day
 from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian
 from shadowing.matching.lagrange_columns import column_generation, options_of
 from shadowing.matching.master import LpResult, Master
@@ -94,6 +95,9 @@ LP_FIRST_REQUESTS = 10_000
 LAGRANGE_SHARE = 0.4
 ROUNDING_SHARE = 0.12
 LP_SHARE_LARGE = 0.85
+# The pruned and refilled proposals (``flow.best_pruned``, one per scale of the prices) get together at
+# most this many times as long as the floor took (each refill is first come, first served for a few).
+PRUNE_FLOORS = 2.0
 # A MIP over the listed options is tried only below this many (beyond it HiGHS finds nothing better than
 # the rounding in the time a coordinator waits).
 MIP_MAX_OPTIONS = 20_000
@@ -348,10 +352,11 @@ def solve(
         if objective_of(m, moved)[0] > best_objective + _EPS:
             best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
         refill_end = min(
-            time.monotonic() + max(floor_seconds, 0.05 * time_limit), deadline - 0.3 * time_limit
+            time.monotonic() + PRUNE_FLOORS * max(floor_seconds, 0.05 * time_limit),
+            deadline - 0.3 * time_limit,
         )
         if time.monotonic() < refill_end:
-            pruned = prune_and_refill(problem, lagrangian, best, y, z, refill_end)
+            pruned, _scale = best_pruned(problem, lagrangian, best, y, z, refill_end)
             if objective_of(m, pruned)[0] > best_objective + _EPS:
                 best, best_objective, method = pruned, objective_of(m, pruned)[0], method + "+pruned"
         report("bound", placed_best(), _gap(bound, best_objective))

@@ -5,13 +5,20 @@ requests never places fewer or scores lower."""
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowing.matching.baseline import first_come_first_served
-from shadowing.matching.flow import most_one_day, one_day_requests, prune_and_refill, reoptimise_one_day
+from shadowing.matching.flow import (
+    best_pruned,
+    most_one_day,
+    one_day_requests,
+    prune_and_refill,
+    reoptimise_one_day,
+)
 from shadowing.matching.lagrange import Lagrangian
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
 from shadowing.matching.options import (
@@ -197,3 +204,48 @@ def test_a_two_day_request_priced_out_leaves_its_seats_to_two_one_day_requests()
 
     chosen = {m.request_ids[r]: m.options[j].slots for r, j in enumerate(new) if j >= 0}
     assert chosen == {2: (100,), 3: (101,)}
+
+
+def test_the_best_pruned_proposal_comes_from_the_scaled_prices_where_the_prices_prune_too_many() -> None:
+    # Workplace 10 has one seat on days 0 and 1, workplace 11 one on days 5 and 6. Request 1 (first)
+    # wants both days at 10, its first choice; request 2 one day at 10 (day 0); request 3 both days at 11
+    # (no preference); requests 4 and 5 one day each at 11 (days 5 and 6). First come, first served
+    # places 1 and 3. At 600 a seat at 10 and 1,500 at 11 both two-day requests cost more than they are
+    # worth: 2, 4 and 5 take their seats (three placed, each at another workplace). At half the prices
+    # only request 3 is priced out: 1, 4 and 5 (three placed, one at its first choice).
+    workplaces = [
+        WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 1),
+        WorkplaceSpec(11, 2, frozenset({2}), frozenset(), 1),
+    ]
+    slots = [
+        SlotSpec(100, 10, 2, day(0), 1),
+        SlotSpec(101, 10, 2, day(1), 1),
+        SlotSpec(102, 11, 2, day(5), 1),
+        SlotSpec(103, 11, 2, day(6), 1),
+    ]
+    requests = [
+        request(1, days=2, windows=((day(0), day(1)),), topics=frozenset({1}), preferred_workplaces={10: 1}),
+        request(2, windows=((day(0), day(0)),), topics=frozenset({1})),
+        request(3, days=2, windows=((day(5), day(6)),), topics=frozenset({2})),
+        request(4, windows=((day(5), day(5)),), topics=frozenset({2})),
+        request(5, windows=((day(6), day(6)),), topics=frozenset({2})),
+    ]
+    problem = build(requests, workplaces, slots, fairness_weight=0.0)
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+    _, fcfs = first_come_first_served(problem, m)
+    assert greedy(problem).placed == 2
+    price = np.zeros(len(m.capacity))
+    for sid, row in m.slot_row.items():
+        price[row] = 600.0 if sid in (100, 101) else 1500.0
+    at_prices = prune_and_refill(problem, lagrangian, fcfs, price, np.zeros(len(m.group_capacity)))
+    assert {m.request_ids[r] for r, j in enumerate(at_prices) if j >= 0} == {2, 4, 5}
+
+    best, scale = best_pruned(
+        problem, lagrangian, fcfs, price, np.zeros(len(m.group_capacity)), time.monotonic() + 60, (1.0, 0.5)
+    )
+
+    assert scale == 0.5
+    chosen = {m.request_ids[r]: m.options[j].slots for r, j in enumerate(best) if j >= 0}
+    assert chosen == {1: (100, 101), 4: (102,), 5: (103,)}
+    assert objective_of(m, best)[0] > objective_of(m, at_prices)[0] > objective_of(m, fcfs)[0]
