@@ -526,3 +526,45 @@ def test_a_compiled_page_and_its_nested_rows_read_the_rows_of_each_request(demo)
         "Moved to spring"
     ]
     assert changed_run != first[0]["results"][0]
+
+
+# --- The enrolments' visibility as a condition on the page's own rows ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "statuses", "ordering"),
+    [
+        ("/api/v1/seminars/enrolments/", None, ("-requested_at", "-pk")),
+        (
+            "/api/v1/seminars/waitlist/",
+            ["waiting", "offered"],
+            ("round__starts_at", "round_id", "-priority", "requested_at", "pk"),
+        ),
+    ],
+)
+def test_enrolment_lists_show_what_the_reader_may_see_from_one_scan_of_the_enrolments(
+    demo, path, statuses, ordering
+):
+    from organisations.permissions import actor_for
+    from seminars.selectors.participation import enrolments_visible_to
+
+    shown, expected, scans = {}, {}, {}
+    for username, client in demo.items():
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get(path + "?page_size=200").json()
+        shown[username] = (answer["count"], [row["id"] for row in answer["results"]])
+        actor = actor_for(User.objects.get(username=username))
+        with programme_scope(sorted(actor.programme_ids)):
+            visible = enrolments_visible_to(actor, actor.programme_ids)
+            if statuses is not None:
+                visible = visible.filter(status__in=statuses)
+            ids = list(visible.order_by(*ordering).values_list("pk", flat=True))
+        expected[username] = (len(ids), ids[:200])
+        [page] = [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"]]
+        # Not ``pk IN (SELECT ... FROM enrolments ...)``: a semi-join whose PostgreSQL plan depended on the
+        # table's statistics (a nested loop over every pair of a programme's enrolments before ANALYZE).
+        scans[username] = page.count('FROM "seminars_enrolment"')
+
+    assert shown == expected
+    assert shown["johan.bergstrom"][0] > 0 and shown["lars.pettersson"][0] > 0
+    assert scans == {username: 1 for username in demo}
