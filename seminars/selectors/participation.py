@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
+from coordinator.core import shapes
 from organisations.models import (
     Membership,
     Person,
@@ -133,12 +134,21 @@ def queue_positions(round_ids: Iterable[int]) -> dict[int, int]:
     """Each waiting enrolment's place in its round's queue (1 = next), in one query."""
     positions: dict[int, int] = {}
     counters: Counter[int] = Counter()
-    rows = (
-        Enrolment.objects.filter(round_id__in=list(round_ids), status=Enrolment.Status.WAITING)
-        .order_by("round_id", "-priority", "requested_at", "pk")
-        .values_list("pk", "round_id")
+    rounds = sorted(set(round_ids))
+    if not rounds:
+        return positions
+    # Compiled once per connection and set of rounds (see ``shapes.compiled``): a list's page asks for the
+    # same rounds' queues on every request.
+    found = shapes.compiled(
+        ("queue positions", tuple(rounds)),
+        lambda: (
+            Enrolment.objects.filter(round_id__in=rounds, status=Enrolment.Status.WAITING)
+            .order_by("round_id", "-priority", "requested_at", "pk")
+            .values_list("pk", "round_id")
+        ),
     )
-    for pk, round_id in rows:
+    rows = found.fetch() if isinstance(found, shapes.CompiledPage) else found
+    for pk, round_id in rows:  # type: ignore[misc]
         counters[round_id] += 1
         positions[pk] = counters[round_id]
     return positions
