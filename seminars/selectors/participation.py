@@ -4,7 +4,8 @@ line manager, a round's participants, and who is an active member."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
@@ -147,8 +148,8 @@ def queue_positions(round_ids: Iterable[int]) -> dict[int, int]:
             .values_list("pk", "round_id")
         ),
     )
-    rows = found.fetch() if isinstance(found, shapes.CompiledPage) else found
-    for pk, round_id in rows:  # type: ignore[misc]
+    rows: Iterable[Sequence[Any]] = found.fetch() if isinstance(found, shapes.CompiledPage) else found
+    for pk, round_id in rows:
         counters[round_id] += 1
         positions[pk] = counters[round_id]
     return positions

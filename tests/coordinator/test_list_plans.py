@@ -535,7 +535,7 @@ def test_a_compiled_page_and_its_nested_rows_read_the_rows_of_each_request(demo)
     assert changed_run != first[0]["results"][0]
 
 
-# --- The enrolments' visibility as a condition on the page's own rows ----------------------------------------
+# --- The enrolments' visibility as a condition on the page's own rows --------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -596,7 +596,10 @@ def test_compiled_queues_and_group_members_read_the_rows_of_each_request(demo):
     with override_settings(API_LIST_SHAPES=False):
         uncompiled = {path: client.get(path) for path in (waitlist, groups)}
 
-    assert {path: answers[0] == answers[1] for path, answers in first.items()} == {waitlist: True, groups: True}
+    assert {path: answers[0] == answers[1] for path, answers in first.items()} == {
+        waitlist: True,
+        groups: True,
+    }
     assert recorded == 2  # the queues of the waiting list's rounds, and the groups' members
     assert {path: changed[path].content == uncompiled[path].content for path in changed} == {
         waitlist: True,
