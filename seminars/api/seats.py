@@ -104,8 +104,9 @@ class EnrolmentViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, Programm
     ordering_fields = ["requested_at", "status"]
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        visible = participation.enrolments_visible_to(self.actor, self.actor.programme_ids).values("pk")
-        queryset = queryset.filter(pk__in=visible).order_by("-requested_at", "-pk")
+        queryset = participation.only_visible_enrolments(
+            queryset, self.actor, self.actor.programme_ids
+        ).order_by("-requested_at", "-pk")
         if self.action == "list":
             # A page of up to 200 bookings: only the rows and columns the serializer shows (three model
             # instances per booking; the full joins build ten).
@@ -217,10 +218,11 @@ class WaitlistViewSet(plans.ListModelMixin, ProgrammeScopedViewSet):
     filterset_class = filters.EnrolmentFilter
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        visible = participation.enrolments_visible_to(self.actor, self.actor.programme_ids).values("pk")
-        queryset = queryset.filter(
-            pk__in=visible, status__in=[Enrolment.Status.WAITING, Enrolment.Status.OFFERED]
-        ).order_by("round__starts_at", "round_id", "-priority", "requested_at", "pk")
+        queryset = (
+            participation.only_visible_enrolments(queryset, self.actor, self.actor.programme_ids)
+            .filter(status__in=[Enrolment.Status.WAITING, Enrolment.Status.OFFERED])
+            .order_by("round__starts_at", "round_id", "-priority", "requested_at", "pk")
+        )
         if self.action == "list":
             return participation.with_enrolment_list_joins(queryset)
         return participation.with_enrolment_names(participation.with_enrolment_joins(queryset))

@@ -4,10 +4,12 @@ line manager, a round's participants, and who is an active member."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
+from coordinator.core import shapes
 from organisations.models import (
     Membership,
     Person,
@@ -28,9 +30,20 @@ from seminars.models import (
 def enrolments_visible_to(actor: Actor, programme_ids: Iterable[int]) -> QuerySet[Enrolment]:
     """Own enrolments; every enrolment for coordinators; the course's for its providers; reports' for their
     line manager."""
+    return only_visible_enrolments(Enrolment.objects.all(), actor, programme_ids)
+
+
+def only_visible_enrolments(
+    queryset: QuerySet[Enrolment], actor: Actor, programme_ids: Iterable[int]
+) -> QuerySet[Enrolment]:
+    """``queryset`` narrowed to the enrolments ``enrolments_visible_to`` gives, as a condition on its own
+    rows. Every path of the condition is a forward key (one row each), so it keeps exactly the rows that
+    ``pk__in=enrolments_visible_to(...)`` keeps, without a second scan of the enrolments: on PostgreSQL
+    that semi-join's plan depended on the table's statistics (a nested loop over every pair of a
+    programme's enrolments until ANALYZE had run)."""
     programme_ids = set(programme_ids)
     if actor.person is None:
-        return Enrolment.objects.none()
+        return queryset.none()
     managed = [pid for pid in programme_ids if permissions.can_manage(actor, pid)]
     providing = [pid for pid in programme_ids if actor.has_role(pid, "course_provider")]
     condition = Q(person=actor.person) | Q(person__line_manager=actor.person)
@@ -43,7 +56,7 @@ def enrolments_visible_to(actor: Actor, programme_ids: Iterable[int]) -> QuerySe
             .values("pk")
         )
         condition |= Q(round__course__in=provided)
-    return Enrolment.objects.filter(condition)
+    return queryset.filter(condition)
 
 
 def with_enrolment_joins(queryset: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
@@ -122,11 +135,20 @@ def queue_positions(round_ids: Iterable[int]) -> dict[int, int]:
     """Each waiting enrolment's place in its round's queue (1 = next), in one query."""
     positions: dict[int, int] = {}
     counters: Counter[int] = Counter()
-    rows = (
-        Enrolment.objects.filter(round_id__in=list(round_ids), status=Enrolment.Status.WAITING)
-        .order_by("round_id", "-priority", "requested_at", "pk")
-        .values_list("pk", "round_id")
+    rounds = sorted(set(round_ids))
+    if not rounds:
+        return positions
+    # Compiled once per connection and set of rounds (see ``shapes.compiled``): a list's page asks for the
+    # same rounds' queues on every request.
+    found = shapes.compiled(
+        ("queue positions", tuple(rounds)),
+        lambda: (
+            Enrolment.objects.filter(round_id__in=rounds, status=Enrolment.Status.WAITING)
+            .order_by("round_id", "-priority", "requested_at", "pk")
+            .values_list("pk", "round_id")
+        ),
     )
+    rows: Iterable[Sequence[Any]] = found.fetch() if isinstance(found, shapes.CompiledPage) else found
     for pk, round_id in rows:
         counters[round_id] += 1
         positions[pk] = counters[round_id]

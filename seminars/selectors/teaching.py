@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
+from coordinator.core import shapes
 from organisations.models import (
     Programme,
 )
@@ -144,21 +145,27 @@ MEMBER_LIST_ORDER = ("enrolment__organisation__name", "pk")
 def member_rows(group_ids: Iterable[object]) -> list[tuple[object, ...]]:
     """The members of these groups as the group list shows them, in its order, as values: group, booking,
     person, the person's name columns (erased, first and last name, username), organisation and its name."""
-    return list(
-        DiscussionGroupMember.objects.filter(group_id__in=list(group_ids))
-        .order_by(*MEMBER_LIST_ORDER)
-        .values_list(
-            "group",
-            "enrolment",
-            "enrolment__person",
-            "enrolment__person__erased_at",
-            "enrolment__person__user__first_name",
-            "enrolment__person__user__last_name",
-            "enrolment__person__user__username",
-            "enrolment__organisation",
-            "enrolment__organisation__name",
-        )
+    groups = list(group_ids)
+    # Compiled once per connection and page of groups (see ``shapes.compiled``).
+    found = shapes.compiled(
+        ("group members", tuple(groups)),
+        lambda: (
+            DiscussionGroupMember.objects.filter(group_id__in=groups)
+            .order_by(*MEMBER_LIST_ORDER)
+            .values_list(
+                "group",
+                "enrolment",
+                "enrolment__person",
+                "enrolment__person__erased_at",
+                "enrolment__person__user__first_name",
+                "enrolment__person__user__last_name",
+                "enrolment__person__user__username",
+                "enrolment__organisation",
+                "enrolment__organisation__name",
+            )
+        ),
     )
+    return [tuple(row) for row in found.fetch()] if isinstance(found, shapes.CompiledPage) else list(found)
 
 
 def groups_of(round_: Round) -> list[DiscussionGroup]:

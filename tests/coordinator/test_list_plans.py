@@ -376,7 +376,13 @@ SHAPED = [
 ]
 
 
-NESTED_COMPILED = {"/api/v1/people/", "/api/v1/shadowing/matching-runs/"}
+NESTED_COMPILED = {
+    "/api/v1/people/",
+    "/api/v1/shadowing/matching-runs/",
+    "/api/v1/seminars/enrolments/",
+    "/api/v1/seminars/waitlist/",
+    "/api/v1/seminars/groups/",
+}
 
 
 def _queries_of(client: APIClient, path: str) -> list[tuple[str, bool]]:
@@ -437,7 +443,8 @@ def test_a_compiled_shape_reads_with_the_same_queries_as_the_first_request(
     with django_assert_num_queries(len(recording)):
         second = client.get(path)
     assert (second.status_code, second.content) == (first.status_code, first.content)
-    # The page, and the people's memberships or the runs' placements of the page where it has them.
+    # The page, and the people's memberships, the runs' placements, the queues of the bookings' rounds or
+    # the groups' members of the page where it has them.
     assert recorded == shapes.recorded() == 1
     assert shapes.recorded_queries() == (1 if path in NESTED_COMPILED else 0)
 
@@ -526,3 +533,79 @@ def test_a_compiled_page_and_its_nested_rows_read_the_rows_of_each_request(demo)
         "Moved to spring"
     ]
     assert changed_run != first[0]["results"][0]
+
+
+# --- The enrolments' visibility as a condition on the page's own rows --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "statuses", "ordering"),
+    [
+        ("/api/v1/seminars/enrolments/", None, ("-requested_at", "-pk")),
+        (
+            "/api/v1/seminars/waitlist/",
+            ["waiting", "offered"],
+            ("round__starts_at", "round_id", "-priority", "requested_at", "pk"),
+        ),
+    ],
+)
+def test_enrolment_lists_show_what_the_reader_may_see_from_one_scan_of_the_enrolments(
+    demo, path, statuses, ordering
+):
+    from organisations.permissions import actor_for
+    from seminars.selectors.participation import enrolments_visible_to
+
+    shown, expected, scans = {}, {}, {}
+    for username, client in demo.items():
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get(path + "?page_size=200").json()
+        shown[username] = (answer["count"], [row["id"] for row in answer["results"]])
+        actor = actor_for(User.objects.get(username=username))
+        with programme_scope(sorted(actor.programme_ids)):
+            visible = enrolments_visible_to(actor, actor.programme_ids)
+            if statuses is not None:
+                visible = visible.filter(status__in=statuses)
+            ids = list(visible.order_by(*ordering).values_list("pk", flat=True))
+        expected[username] = (len(ids), ids[:200])
+        [page] = [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"]]
+        # Not ``pk IN (SELECT ... FROM enrolments ...)``: a semi-join whose PostgreSQL plan depended on the
+        # table's statistics (a nested loop over every pair of a programme's enrolments before ANALYZE).
+        scans[username] = page.count('FROM "seminars_enrolment"')
+
+    assert shown == expected
+    assert shown["johan.bergstrom"][0] > 0 and shown["lars.pettersson"][0] > 0
+    assert scans == {username: 1 for username in demo}
+
+
+def test_compiled_queues_and_group_members_read_the_rows_of_each_request(demo):
+    from seminars.models import DiscussionGroupMember, Enrolment
+
+    client = demo["johan.bergstrom"]
+    waitlist, groups = "/api/v1/seminars/waitlist/", "/api/v1/seminars/groups/"
+    first = {path: [client.get(path).json() for _ in range(2)] for path in (waitlist, groups)}
+    recorded = shapes.recorded_queries()
+    queued = [row for row in first[waitlist][0]["results"] if row["queue_position"] == 2]
+    group = next(row for row in first[groups][0]["results"] if row["members"])
+    # Outside a request: no programme scope is active, the rows are those the lists showed.
+    last = Enrolment.unscoped_objects.get(pk=queued[0]["id"])
+    Enrolment.unscoped_objects.filter(pk=last.pk).update(priority=last.priority + 100)
+    DiscussionGroupMember.unscoped_objects.filter(
+        group_id=group["id"], enrolment_id=group["members"][0]["enrolment"]
+    ).delete()
+    changed = {path: client.get(path) for path in (waitlist, groups)}
+    with override_settings(API_LIST_SHAPES=False):
+        uncompiled = {path: client.get(path) for path in (waitlist, groups)}
+
+    assert {path: answers[0] == answers[1] for path, answers in first.items()} == {
+        waitlist: True,
+        groups: True,
+    }
+    assert recorded == 2  # the queues of the waiting list's rounds, and the groups' members
+    assert {path: changed[path].content == uncompiled[path].content for path in changed} == {
+        waitlist: True,
+        groups: True,
+    }
+    positions = {row["id"]: row["queue_position"] for row in changed[waitlist].json()["results"]}
+    assert positions[last.pk] == 1
+    [changed_group] = [row for row in changed[groups].json()["results"] if row["id"] == group["id"]]
+    assert changed_group["members"] == group["members"][1:]
