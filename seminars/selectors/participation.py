@@ -4,8 +4,8 @@ line manager, a round's participants, and who is an active member."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
+from typing import cast
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
@@ -148,7 +148,10 @@ def queue_positions(round_ids: Iterable[int]) -> dict[int, int]:
             .values_list("pk", "round_id")
         ),
     )
-    rows: Iterable[Sequence[Any]] = found.fetch() if isinstance(found, shapes.CompiledPage) else found
+    # (key, round) pairs, whichever way they were read
+    rows = cast(
+        "Iterable[tuple[int, int]]", found.fetch() if isinstance(found, shapes.CompiledPage) else found
+    )
     for pk, round_id in rows:
         counters[round_id] += 1
         positions[pk] = counters[round_id]
