@@ -98,6 +98,11 @@ LP_SHARE_LARGE = 0.85
 # The pruned and refilled proposals (``flow.best_pruned``, one per scale of the prices) get together at
 # most this many times as long as the floor took (each refill is first come, first served for a few).
 PRUNE_FLOORS = 2.0
+# ... and the LP's rounding pruned at its duals, while this share of the limit is left (for the repair).
+LP_PRUNE_LEFT = 0.05
+# Below LP_FIRST_REQUESTS, the Lagrangian bound is minimised for this share of the limit before the paths,
+# for the prices at which the floor is pruned and refilled (5,000 with ties: 4,424 placed from 4,079).
+SMALL_LAGRANGE_SHARE = 0.05
 # A MIP over the listed options is tried only below this many (beyond it HiGHS finds nothing better than
 # the rounding in the time a coordinator waits).
 MIP_MAX_OPTIONS = 20_000
@@ -376,6 +381,23 @@ def solve(
         if time.monotonic() < started + LP_SHARE_LARGE * time_limit:  # (else no time for the LP)
             spread = lagrangian.evaluate(evaluation.slot_cost, 0.0, FIRST_SPREAD)
             pool = [o for e in (evaluation, spread, unpriced) for o in options_of(lagrangian, e)]
+    # Below LP_FIRST_REQUESTS: a short minimisation of the Lagrangian bound, and the floor with the flow
+    # of 7 without the multi-day requests its prices price out, refilled (``flow.best_pruned``): where
+    # every option ties, the LP's rounding varies with how far the LP got, this does not.
+    if lagrangian is not None and not large:
+        now = time.monotonic()
+        found, y, z, _evaluation = lagrangian.minimise(
+            best_objective, now + SMALL_LAGRANGE_SHARE * time_limit
+        )
+        bound = min(bound, found)
+        moved = reoptimise_one_day(lagrangian, best)
+        if objective_of(m, moved)[0] > best_objective + _EPS:
+            best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
+        refill_end = time.monotonic() + PRUNE_FLOORS * max(floor_seconds, 0.02 * time_limit)
+        pruned, _scale = best_pruned(problem, lagrangian, best, y, z, refill_end)
+        if objective_of(m, pruned)[0] > best_objective + _EPS:
+            best, best_objective, method = pruned, objective_of(m, pruned)[0], method + "+pruned"
+        report("bound", placed_best(), _gap(bound, best_objective))
     # Augmenting paths from the best proposal over every option: more people placed, and the bound of
     # the slots that block the rest (where all options tie, far below the LP's first rounds).
     if unpriced_value is not None and not large:
@@ -498,6 +520,20 @@ def solve(
         if objective_of(m, moved)[0] > objective_of(m, assign)[0] + _EPS:
             assign, current = moved, current + "+flow"
             seats = _seats_of(m, assign)
+    # On a large programme, the rounding of the LP also without the multi-day requests its duals price
+    # out (a few scales of them), refilled (``flow.best_pruned``), as the floor was with the Lagrangian's.
+    if large and lagrangian is not None and lp is not None:
+        refill_end = min(
+            time.monotonic() + PRUNE_FLOORS * max(floor_seconds, 0.05 * time_limit),
+            deadline - LP_PRUNE_LEFT * time_limit,
+        )
+        if time.monotonic() < refill_end:
+            pruned, scale = best_pruned(
+                problem, lagrangian, assign, lp.slot_price, lp.group_price, refill_end
+            )
+            if scale is not None:
+                assign, current = pruned, current + "+pruned"
+                seats = _seats_of(m, assign)
     if objective_of(m, assign)[0] > best_objective + _EPS:
         best, best_objective, method = list(assign), objective_of(m, assign)[0], current
     elif large:  # the prices' proposal is better than the LP's rounding: improve that one

@@ -8,9 +8,11 @@ import dataclasses
 import time
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shadowing.matching import solver as solver_module
 from shadowing.matching.baseline import first_come_first_served
 from shadowing.matching.flow import (
     best_pruned,
@@ -20,6 +22,7 @@ from shadowing.matching.flow import (
     reoptimise_one_day,
 )
 from shadowing.matching.lagrange import Lagrangian
+from shadowing.matching.master import LpResult, Master
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
 from shadowing.matching.options import (
     OTHER_WORKPLACE_SCORE,
@@ -29,7 +32,7 @@ from shadowing.matching.options import (
     SlotSpec,
     WorkplaceSpec,
 )
-from shadowing.matching.solver import greedy
+from shadowing.matching.solver import greedy, solve
 from tests.shadowing.test_lagrangian import programmes
 from tests.shadowing.test_solver import EPS, brute_force, build, day, every_option, request
 
@@ -249,3 +252,54 @@ def test_the_best_pruned_proposal_comes_from_the_scaled_prices_where_the_prices_
     chosen = {m.request_ids[r]: m.options[j].slots for r, j in enumerate(best) if j >= 0}
     assert chosen == {1: (100, 101), 4: (102,), 5: (103,)}
     assert objective_of(m, best)[0] > objective_of(m, at_prices)[0] > objective_of(m, fcfs)[0]
+
+
+def _three_day_first_programme() -> Problem:
+    # Workplace 10 has one seat on days 0, 1 and 2; request 1 (first) wants all three days, requests 2,
+    # 3 and 4 one day each. First come, first served places request 1 only; the optimum the other three.
+    workplaces = [WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 1)]
+    slots = [SlotSpec(100 + d, 10, 2, day(d), 1) for d in range(3)]
+    requests = [request(1, days=3, windows=((day(0), day(2)),))]
+    requests += [request(2 + d, windows=((day(d), day(d)),)) for d in range(3)]
+    return build(requests, workplaces, slots, fairness_weight=0.0)
+
+
+def test_below_the_threshold_the_floor_is_pruned_at_the_lagrangian_prices_before_the_lp() -> None:
+    problem = _three_day_first_programme()
+
+    solution = solve(problem, time_limit=5.0)
+
+    # the pruned floor is the proposal: the LP's rounding, later, places as many, not more
+    assert solution.method == "first-come-first-served+pruned"
+    assert {rid: o.slots for rid, o in solution.chosen.items()} == {2: (100,), 3: (101,), 4: (102,)}
+
+
+def test_above_the_threshold_the_lps_rounding_is_pruned_at_the_lps_duals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    problem = _three_day_first_programme()
+    calls: list[tuple[list[int], np.ndarray]] = []
+    lps: list[LpResult] = []
+
+    def recording_best_pruned(
+        problem: Problem, lagrangian: Lagrangian, assign: list[int], slot_price: np.ndarray, *args: object
+    ) -> tuple[list[int], float | None]:
+        calls.append((list(assign), np.array(slot_price)))
+        return best_pruned(problem, lagrangian, assign, slot_price, *args)  # type: ignore[arg-type]
+
+    original_solve = Master.solve
+
+    def recording_solve(self: Master, time_limit: float) -> LpResult | None:
+        result = original_solve(self, time_limit)
+        if result is not None and result.primal:
+            lps.append(result)
+        return result
+
+    monkeypatch.setattr(solver_module, "best_pruned", recording_best_pruned)
+    monkeypatch.setattr(Master, "solve", recording_solve)
+
+    solution = solve(problem, time_limit=20.0, lp_first_requests=0)  # as a programme above the threshold
+
+    assert solution.placed == 3
+    assert len(calls) == 2  # the floor at the Lagrangian's prices, then the LP's rounding at its duals
+    assert lps and np.array_equal(calls[1][1], lps[-1].slot_price)
