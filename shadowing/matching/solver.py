@@ -20,6 +20,8 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
 
 1. **Floor**: first come, first served over every feasible option (``baseline``), and the previous run's
    proposal when the caller passes it (``start``), on today's seats. The better is the proposal so far.
+   Below ``LP_FIRST_REQUESTS``, the Lagrangian bound (``lagrange``) is then minimised briefly and the
+   floor, its one-day requests placed by the maximum flow (``flow``), pruned and refilled at its prices.
 2. **Bound** (phase ``bound``): first augmenting paths from the floor over every feasible option
    (``augment``), until ``PATHS_SHARE`` of the time limit: more people placed, and the bound of the slots
    that block the rest. Then the LP relaxation over every feasible option by column generation. The
@@ -98,8 +100,6 @@ LP_SHARE_LARGE = 0.85
 # The pruned and refilled proposals (``flow.best_pruned``, one per scale of the prices) get together at
 # most this many times as long as the floor took (each refill is first come, first served for a few).
 PRUNE_FLOORS = 2.0
-# ... and the LP's rounding pruned at its duals, while this share of the limit is left (for the repair).
-LP_PRUNE_LEFT = 0.05
 # Below LP_FIRST_REQUESTS, the Lagrangian bound is minimised for this share of the limit before the paths,
 # for the prices at which the floor is pruned and refilled (5,000 with ties: 4,424 placed from 4,079).
 SMALL_LAGRANGE_SHARE = 0.05
@@ -520,20 +520,6 @@ def solve(
         if objective_of(m, moved)[0] > objective_of(m, assign)[0] + _EPS:
             assign, current = moved, current + "+flow"
             seats = _seats_of(m, assign)
-    # On a large programme, the rounding of the LP also without the multi-day requests its duals price
-    # out (a few scales of them), refilled (``flow.best_pruned``), as the floor was with the Lagrangian's.
-    if large and lagrangian is not None and lp is not None:
-        refill_end = min(
-            time.monotonic() + PRUNE_FLOORS * max(floor_seconds, 0.05 * time_limit),
-            deadline - LP_PRUNE_LEFT * time_limit,
-        )
-        if time.monotonic() < refill_end:
-            pruned, scale = best_pruned(
-                problem, lagrangian, assign, lp.slot_price, lp.group_price, refill_end
-            )
-            if scale is not None:
-                assign, current = pruned, current + "+pruned"
-                seats = _seats_of(m, assign)
     if objective_of(m, assign)[0] > best_objective + _EPS:
         best, best_objective, method = list(assign), objective_of(m, assign)[0], current
     elif large:  # the prices' proposal is better than the LP's rounding: improve that one

@@ -8,11 +8,9 @@ import dataclasses
 import time
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadowing.matching import solver as solver_module
 from shadowing.matching.baseline import first_come_first_served
 from shadowing.matching.flow import (
     best_pruned,
@@ -22,7 +20,6 @@ from shadowing.matching.flow import (
     reoptimise_one_day,
 )
 from shadowing.matching.lagrange import Lagrangian
-from shadowing.matching.master import LpResult, Master
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
 from shadowing.matching.options import (
     OTHER_WORKPLACE_SCORE,
@@ -272,34 +269,3 @@ def test_below_the_threshold_the_floor_is_pruned_at_the_lagrangian_prices_before
     # the pruned floor is the proposal: the LP's rounding, later, places as many, not more
     assert solution.method == "first-come-first-served+pruned"
     assert {rid: o.slots for rid, o in solution.chosen.items()} == {2: (100,), 3: (101,), 4: (102,)}
-
-
-def test_above_the_threshold_the_lps_rounding_is_pruned_at_the_lps_duals(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    problem = _three_day_first_programme()
-    calls: list[tuple[list[int], np.ndarray]] = []
-    lps: list[LpResult] = []
-
-    def recording_best_pruned(
-        problem: Problem, lagrangian: Lagrangian, assign: list[int], slot_price: np.ndarray, *args: object
-    ) -> tuple[list[int], float | None]:
-        calls.append((list(assign), np.array(slot_price)))
-        return best_pruned(problem, lagrangian, assign, slot_price, *args)  # type: ignore[arg-type]
-
-    original_solve = Master.solve
-
-    def recording_solve(self: Master, time_limit: float) -> LpResult | None:
-        result = original_solve(self, time_limit)
-        if result is not None and result.primal:
-            lps.append(result)
-        return result
-
-    monkeypatch.setattr(solver_module, "best_pruned", recording_best_pruned)
-    monkeypatch.setattr(Master, "solve", recording_solve)
-
-    solution = solve(problem, time_limit=20.0, lp_first_requests=0)  # as a programme above the threshold
-
-    assert solution.placed == 3
-    assert len(calls) == 2  # the floor at the Lagrangian's prices, then the LP's rounding at its duals
-    assert lps and np.array_equal(calls[1][1], lps[-1].slot_price)
