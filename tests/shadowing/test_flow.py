@@ -29,7 +29,7 @@ from shadowing.matching.options import (
     SlotSpec,
     WorkplaceSpec,
 )
-from shadowing.matching.solver import greedy
+from shadowing.matching.solver import greedy, solve
 from tests.shadowing.test_lagrangian import programmes
 from tests.shadowing.test_solver import EPS, brute_force, build, day, every_option, request
 
@@ -249,3 +249,23 @@ def test_the_best_pruned_proposal_comes_from_the_scaled_prices_where_the_prices_
     chosen = {m.request_ids[r]: m.options[j].slots for r, j in enumerate(best) if j >= 0}
     assert chosen == {1: (100, 101), 4: (102,), 5: (103,)}
     assert objective_of(m, best)[0] > objective_of(m, at_prices)[0] > objective_of(m, fcfs)[0]
+
+
+def _three_day_first_programme() -> Problem:
+    # Workplace 10 has one seat on days 0, 1 and 2; request 1 (first) wants all three days, requests 2,
+    # 3 and 4 one day each. First come, first served places request 1 only; the optimum the other three.
+    workplaces = [WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 1)]
+    slots = [SlotSpec(100 + d, 10, 2, day(d), 1) for d in range(3)]
+    requests = [request(1, days=3, windows=((day(0), day(2)),))]
+    requests += [request(2 + d, windows=((day(d), day(d)),)) for d in range(3)]
+    return build(requests, workplaces, slots, fairness_weight=0.0)
+
+
+def test_below_the_threshold_the_floor_is_pruned_at_the_lagrangian_prices_before_the_lp() -> None:
+    problem = _three_day_first_programme()
+
+    solution = solve(problem, time_limit=5.0)
+
+    # the pruned floor is the proposal: the LP's rounding, later, places as many, not more
+    assert solution.method == "first-come-first-served+pruned"
+    assert {rid: o.slots for rid, o in solution.chosen.items()} == {2: (100,), 3: (101,), 4: (102,)}
