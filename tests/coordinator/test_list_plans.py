@@ -335,17 +335,21 @@ PLANNED = [
     "/api/v1/focusgroups/meetings/",
     "/api/v1/focusgroups/memberships/",
     "/api/v1/focusgroups/notes/",
+    "/api/v1/organisations/",
     "/api/v1/people/",
     "/api/v1/seminars/completions/",
     "/api/v1/seminars/courses/",
     "/api/v1/seminars/enrolments/",
     "/api/v1/seminars/groups/",
+    "/api/v1/seminars/quotas/",
     "/api/v1/seminars/rounds/",
     "/api/v1/seminars/waitlist/",
     "/api/v1/shadowing/matching-runs/",
     "/api/v1/shadowing/placements/",
     "/api/v1/shadowing/requests/",
     "/api/v1/shadowing/slots/?free=true",
+    "/api/v1/shadowing/workplaces/",
+    "/api/v1/units/",
 ]
 
 
@@ -373,6 +377,11 @@ SHAPED = [
     "/api/v1/seminars/courses/",
     "/api/v1/seminars/waitlist/",
     "/api/v1/seminars/groups/",
+    "/api/v1/shadowing/workplaces/",
+    "/api/v1/units/",
+    "/api/v1/focusgroups/notes/",
+    "/api/v1/organisations/",
+    "/api/v1/seminars/quotas/",
 ]
 
 
