@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -283,9 +284,12 @@ class NoteViewSet(
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
-        if getattr(self, "actor", None) is not None:
-            context["editable_group_ids"] = permissions.group_ids_with_right(
-                self.actor, permissions.EDIT_NOTES
+        actor = getattr(self, "actor", None)
+        if actor is not None:
+            # Read when the first row asks, after the page's own query: the list's SQL is then built
+            # without a query, so that its first page is compiled once (``coordinator.core.shapes``).
+            context["editable_group_ids"] = SimpleLazyObject(
+                lambda: permissions.group_ids_with_right(actor, permissions.EDIT_NOTES)
             )
         return context
 

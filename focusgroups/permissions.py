@@ -37,6 +37,7 @@ import rules
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
+from coordinator.core import shapes
 from focusgroups.models import ActionItem, FocusGroup, GroupMembership, Note
 from organisations.models import Programme
 from organisations.permissions import Actor, actor_for
@@ -94,16 +95,22 @@ def groups_with_right(
 
 def group_ids_with_right(actor: Actor, codename: str) -> set[int]:
     """Ids of the groups in which the actor holds ``codename``; one query, for lists."""
-    if actor.person is None:
+    person = actor.person
+    if person is None:
         return set()
-    return set(
-        GroupMembership.objects.filter(
-            person=actor.person,
+    programme_ids = tuple(sorted(actor.programme_ids))
+    # Compiled once per connection, person, programmes and right (see ``shapes.compiled``).
+    found = shapes.compiled(
+        ("groups with right", person.pk, programme_ids, codename),
+        lambda: GroupMembership.objects.filter(
+            person_id=person.pk,
             is_active=True,
             role__in=roles_with(codename),
-            group__programme_id__in=actor.programme_ids,
-        ).values_list("group_id", flat=True)
+            group__programme_id__in=programme_ids,
+        ).values_list("group_id"),
     )
+    rows = found.fetch() if isinstance(found, shapes.CompiledPage) else found
+    return {row[0] for row in rows}  # type: ignore[index,misc]
 
 
 def can_manage_groups(actor: Actor, programme: Programme | int) -> bool:

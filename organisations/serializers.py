@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +24,7 @@ from organisations.models import (
     Invitation,
     Organisation,
     OrganisationKind,
+    Participation,
     ParticipationInvitation,
     Person,
     PlatformRole,
@@ -148,6 +151,23 @@ class InviteAgencySerializer(StrictSerializer):
     message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+@functools.cache
+def _participation_programme_cell() -> int:
+    # Where the programme sits in a participation's JSON row (``Rows.columns``: the model's field order).
+    shown = [
+        column.attname for column in Participation._meta.concrete_fields if column.name in ("id", "programme")
+    ]
+    return shown.index("programme_id")
+
+
+def _visible_participations(context: Mapping[str, object], cells: list[list[object]] | None) -> list[int]:
+    # As ``get_programmes``: the programmes of the reader's among the organisation's, by id.
+    actor = context.get("actor")
+    visible = actor.programme_ids if actor else frozenset()  # type: ignore[attr-defined]
+    position = _participation_programme_cell()
+    return sorted(row[position] for row in cells or () if row[position] in visible)  # type: ignore[misc]
+
+
 class OrganisationSerializer(StrictModelSerializer):
     programmes = serializers.SerializerMethodField()
     programme = ScopedPrimaryKeyRelatedField(
@@ -156,6 +176,14 @@ class OrganisationSerializer(StrictModelSerializer):
         required=False,
         help_text="On creation: the programme the new organisation joins.",
     )
+
+    # The list's plan (``coordinator.core.plans``): the programmes from the participations read with the row.
+    plan_fields = {
+        "programmes": Computed(
+            ("_rows_participations",),
+            lambda values, page: _visible_participations(page.context, values[0]),  # type: ignore[arg-type]
+        )
+    }
 
     class Meta:
         model = Organisation
@@ -178,6 +206,13 @@ class OrganisationSerializer(StrictModelSerializer):
         return attrs
 
 
+def _visible_programme(context: Mapping[str, object], programme_id: object) -> object:
+    """``programme_id`` when it is one of the reader's programmes, else ``None``."""
+    actor = context.get("actor")
+    visible = actor.programme_ids if actor else frozenset()  # type: ignore[attr-defined]
+    return programme_id if programme_id in visible else None
+
+
 class UnitSerializer(StrictModelSerializer):
     organisation = ScopedPrimaryKeyRelatedField(model=Organisation)
     programme = ScopedPrimaryKeyRelatedField(
@@ -189,6 +224,16 @@ class UnitSerializer(StrictModelSerializer):
     created_in = serializers.SerializerMethodField()
     parent = ScopedPrimaryKeyRelatedField(model=Unit, required=False, allow_null=True)  # type: ignore[assignment]
     address = serializers.CharField(read_only=True)
+    # The list's plan (``coordinator.core.plans``): the address and the programme from their columns.
+    plan_fields = {
+        "address": Computed(
+            ("street_address", "postal_code", "city"),
+            lambda values, page: Unit.address_of(*values),  # type: ignore[arg-type]
+        ),
+        "created_in": Computed(
+            ("created_in",), lambda values, page: _visible_programme(page.context, values[0])
+        ),
+    }
 
     class Meta:
         model = Unit
@@ -210,9 +255,7 @@ class UnitSerializer(StrictModelSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_created_in(self, unit: Unit) -> int | None:
         """The programme the unit was created for, when it is one the reader belongs to."""
-        actor = self.context.get("actor")
-        visible = actor.programme_ids if actor else frozenset()
-        return unit.created_in_id if unit.created_in_id in visible else None
+        return _visible_programme(self.context, unit.created_in_id)  # type: ignore[return-value]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if (

@@ -41,12 +41,11 @@ from shadowing.models import (
 
 def workplaces_for(actor: Actor) -> QuerySet[Workplace]:
     """Published workplaces, the actor's own organisation's drafts, and every one for coordinators."""
-    return (
-        Workplace.objects.filter(permissions.visible_workplaces_filter(actor))
-        .select_related("organisation")
-        .prefetch_related(Prefetch("topics", queryset=Topic.objects.all()))
-        .order_by("name", "pk")
-    )
+    # The topics' ids come in the page's own query (``coordinator.core.rows``), in their order by name.
+    return with_rows(
+        Workplace.objects.filter(permissions.visible_workplaces_filter(actor)).select_related("organisation"),
+        Rows("topics", Topic.objects.filter(workplaces=OuterRef("pk")).order_by("name", "pk"), ()),
+    ).order_by("name", "pk")
 
 
 def editable_workplaces(actor: Actor, queryset: QuerySet[Workplace]) -> QuerySet[Workplace]:

@@ -209,7 +209,8 @@ class OrganisationViewSet(
     ordering_fields = ["name", "short_name"]
 
     def narrow_queryset(self, queryset: QuerySet[Organisation]) -> QuerySet[Organisation]:
-        return selectors.organisations_for(self.actor)
+        # The list and one organisation's page only serialise; the workflows read the organisation whole.
+        return selectors.organisations_for(self.actor, shown_only=self.action in ("list", "retrieve"))
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)

@@ -334,9 +334,12 @@ class Unit(TenantModel):
 
     @property
     def address(self) -> str:
-        return ", ".join(
-            part for part in (self.street_address, f"{self.postal_code} {self.city}".strip()) if part
-        )
+        return self.address_of(self.street_address, self.postal_code, self.city)
+
+    @staticmethod
+    def address_of(street_address: str, postal_code: str, city: str) -> str:
+        """The address on one line, from its three columns (also for lists written from values)."""
+        return ", ".join(part for part in (street_address, f"{postal_code} {city}".strip()) if part)
 
 
 class WorkRole(TenantModel):

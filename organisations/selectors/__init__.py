@@ -12,13 +12,14 @@ from datetime import datetime
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry, shapes
 from coordinator.core.aggregates import JoinedText
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
+from coordinator.core.rows import Rows, with_rows
 from coordinator.core.tenancy import programme_scope
 from organisations.models import (
     AuditEntryProgramme,
@@ -47,7 +48,21 @@ def programmes_for(actor: Actor) -> QuerySet[Programme]:
     )
 
 
-def organisations_for(actor: Actor) -> QuerySet[Organisation]:
+def participation_rows() -> Rows:
+    """Each organisation's participations as ``OrganisationSerializer`` shows them (their programmes' ids),
+    for the organisations' own query (``coordinator.core.rows``); within the active scope."""
+    return Rows(
+        "participations",
+        Participation.objects.filter(organisation=OuterRef("pk")).order_by("pk"),
+        ("programme",),
+    )
+
+
+def organisations_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[Organisation]:
+    """``shown_only``: each organisation's participations with only their programme, read with its row, for
+    reads that only serialise; a workflow given the organisation gets the participations' programmes."""
+    if shown_only:
+        return with_rows(Organisation.objects.all(), participation_rows())
     return Organisation.objects.prefetch_related(
         Prefetch("participations", queryset=Participation.objects.select_related("programme"))
     )

@@ -39,7 +39,7 @@ from seminars.services import (
 
 
 class QuotaViewSet(
-    mixins.ListModelMixin,
+    plans.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

@@ -335,17 +335,21 @@ PLANNED = [
     "/api/v1/focusgroups/meetings/",
     "/api/v1/focusgroups/memberships/",
     "/api/v1/focusgroups/notes/",
+    "/api/v1/organisations/",
     "/api/v1/people/",
     "/api/v1/seminars/completions/",
     "/api/v1/seminars/courses/",
     "/api/v1/seminars/enrolments/",
     "/api/v1/seminars/groups/",
+    "/api/v1/seminars/quotas/",
     "/api/v1/seminars/rounds/",
     "/api/v1/seminars/waitlist/",
     "/api/v1/shadowing/matching-runs/",
     "/api/v1/shadowing/placements/",
     "/api/v1/shadowing/requests/",
     "/api/v1/shadowing/slots/?free=true",
+    "/api/v1/shadowing/workplaces/",
+    "/api/v1/units/",
 ]
 
 
@@ -373,10 +377,16 @@ SHAPED = [
     "/api/v1/seminars/courses/",
     "/api/v1/seminars/waitlist/",
     "/api/v1/seminars/groups/",
+    "/api/v1/shadowing/workplaces/",
+    "/api/v1/units/",
+    "/api/v1/focusgroups/notes/",
+    "/api/v1/organisations/",
+    "/api/v1/seminars/quotas/",
 ]
 
 
 NESTED_COMPILED = {
+    "/api/v1/focusgroups/notes/",
     "/api/v1/people/",
     "/api/v1/shadowing/matching-runs/",
     "/api/v1/seminars/enrolments/",
@@ -443,8 +453,8 @@ def test_a_compiled_shape_reads_with_the_same_queries_as_the_first_request(
     with django_assert_num_queries(len(recording)):
         second = client.get(path)
     assert (second.status_code, second.content) == (first.status_code, first.content)
-    # The page, and the people's memberships, the runs' placements, the queues of the bookings' rounds or
-    # the groups' members of the page where it has them.
+    # The page, and the people's memberships, the runs' placements, the queues of the bookings' rounds,
+    # the groups' members or the reader's groups where notes may be edited, where the page has them.
     assert recorded == shapes.recorded() == 1
     assert shapes.recorded_queries() == (1 if path in NESTED_COMPILED else 0)
 

@@ -21,7 +21,7 @@ QUERIES = {
     "/api/v1/focusgroups/meetings/": 3,
     "/api/v1/focusgroups/memberships/": 3,
     "/api/v1/focusgroups/notes/": 4,
-    "/api/v1/organisations/": 4,
+    "/api/v1/organisations/": 3,
     "/api/v1/people/": 4,
     "/api/v1/programmes/": 4,
     "/api/v1/seminars/completions/": 3,
@@ -40,7 +40,7 @@ QUERIES = {
     "/api/v1/shadowing/requests/": 3,
     "/api/v1/shadowing/slots/": 3,
     "/api/v1/shadowing/topics/": 3,
-    "/api/v1/shadowing/workplaces/": 4,
+    "/api/v1/shadowing/workplaces/": 3,
     "/api/v1/units/": 3,
     "/api/v1/work-roles/": 3,
 }
