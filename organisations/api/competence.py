@@ -32,7 +32,7 @@ from organisations.models import (
 )
 from organisations.selectors import competence as selectors
 from organisations.selectors import gaps
-from organisations.serializers import (
+from organisations.serializers.competence import (
     CompetenceConfirmationSerializer,
     CompetenceSerializer,
     GapTableSerializer,
