@@ -128,7 +128,9 @@ class Master:
     def solve(self, seconds: float) -> LpResult | None:
         """Re-solve within `seconds`; None when HiGHS has no usable solution (e.g. out of time)."""
         highs = self.highs
-        highs.setOptionValue("time_limit", max(0.05, float(seconds)))
+        # HiGHS measures its time limit against the time this instance has run in all, not per run: a
+        # limit of `seconds` alone stopped the later rounds of column generation at once.
+        highs.setOptionValue("time_limit", highs.getRunTime() + max(0.05, float(seconds)))
         highs.run()
         status = highs.getModelStatus()
         solution = highs.getSolution()

@@ -229,6 +229,14 @@ def _add_priced(m: Model, master: Master, lp: LpResult, priced: Priced) -> int:
     return master.add(add_options(m, new))
 
 
+def _rounded_from(held: LpResult | None, result: LpResult) -> LpResult | None:
+    """The LP solution to round: the newest optimal one. A round cut short by the time limit leaves
+    the dual simplex's x, which need not even be feasible, so it serves only while no round has finished."""
+    if not result.primal or (held is not None and held.optimal and not result.optimal):
+        return held
+    return result
+
+
 def _start_assignment(problem: Problem, m: Model, start: Mapping[int, Option] | None) -> list[int] | None:
     """The previous proposal on today's seats: its options that are still feasible (re-scored with
     today's preferences) and fit, pairs only together; the unplaced then as first come, first served."""
@@ -430,8 +438,7 @@ def solve(
             result = master.solve(until - time.monotonic())
             if result is None:
                 return
-            if result.primal:
-                lp = result
+            lp = _rounded_from(lp, result)
             if problem.catalogue is None:
                 found, _ = certified_bound(
                     problem,
@@ -473,7 +480,7 @@ def solve(
 
         def on_round(result: LpResult, found: float) -> None:
             nonlocal lp, bound
-            lp = result if result.primal else lp
+            lp = _rounded_from(lp, result)
             bound = min(bound, found)
             report("bound", placed_best(), _gap(bound, best_objective))
 

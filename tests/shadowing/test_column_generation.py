@@ -6,13 +6,15 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from shadowing.matching.bound import certified_bound, uniform_price_bound
+from shadowing.matching.master import LpResult, Master
 from shadowing.matching.model import build_model
 from shadowing.matching.options import Option, Problem, RequestSpec, SlotSpec, WorkplaceSpec
-from shadowing.matching.solver import PHASES, greedy, solve
+from shadowing.matching.solver import PHASES, _rounded_from, greedy, lp_bound, solve
 from tests.shadowing.test_solver import (
     EPS,
     assert_valid,
@@ -20,6 +22,7 @@ from tests.shadowing.test_solver import (
     build,
     day,
     every_option,
+    larger_programme,
     request,
     small_programmes,
 )
@@ -191,3 +194,40 @@ def test_building_the_problem_counts_within_the_time_limit() -> None:
     assert_valid(problem, spent)
     assert (spent.placed, spent.method) == (1, "first-come-first-served")
     assert full.placed == 2
+
+
+def test_each_lp_round_gets_its_own_time_however_long_the_earlier_rounds_took() -> None:
+    # HiGHS measures its time limit against all the time the instance has run: a round given 1 s after
+    # the earlier rounds took more than that in all must still reach the LP's optimum.
+    problem = larger_programme(0, 60)
+    m = build_model(problem)
+    master = Master(m, list(range(0, len(m.value), 2)))
+    first = master.solve(60.0)
+    assert first is not None and first.optimal
+    while master.highs.getRunTime() <= 1.0:  # earlier rounds that took more than a second in all
+        master.highs.clearSolver()
+        master.highs.run()
+    master.add(list(range(len(m.value))))
+
+    later = master.solve(1.0)
+
+    assert later is not None and later.optimal
+    assert later.value >= first.value - EPS
+    assert later.value == pytest.approx(lp_bound(problem), rel=1e-9)
+
+
+def _lp_result(optimal: bool, primal: bool = True) -> LpResult:
+    empty = np.zeros(0)
+    return LpResult(primal, empty.astype(np.int64), optimal, 1.0, empty, empty, empty, empty, empty, empty)
+
+
+def test_a_round_cut_short_never_replaces_a_finished_one_for_the_rounding() -> None:
+    finished, later_finished = _lp_result(True), _lp_result(True)
+    cut_short, no_x = _lp_result(False), _lp_result(False, primal=False)
+
+    assert _rounded_from(None, cut_short) is cut_short  # (while no round has finished, the best there is)
+    assert _rounded_from(cut_short, finished) is finished
+    assert _rounded_from(finished, cut_short) is finished
+    assert _rounded_from(finished, later_finished) is later_finished
+    assert _rounded_from(finished, no_x) is finished
+    assert _rounded_from(None, no_x) is None
