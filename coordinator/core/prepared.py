@@ -161,7 +161,13 @@ class PreparedRows(Generic[ModelT, RowT]):
         adapted = [self._adapt(connection, value) for value in self.stand_ins]
         positions = []
         for index, param in enumerate(params):
-            matches = [n for n, value in enumerate(adapted) if type(param) is type(value) and param == value]
+            # An integer may reach the parameters wrapped (psycopg's ``Int8`` for a big integer column).
+            matches = [
+                n
+                for n, value in enumerate(adapted)
+                if param == value
+                and (isinstance(param, int) if isinstance(value, int) else type(param) is type(value))
+            ]
             if matches:
                 positions.append((index, matches[0]))
         if sorted({n for _index, n in positions}) != list(range(len(self.stand_ins))):
@@ -177,7 +183,9 @@ class PreparedRows(Generic[ModelT, RowT]):
             compiled = cache[id(self)] = self._compile(connection)
         params: list[object] = list(compiled.params)
         for index, n in compiled.positions:
-            params[index] = self._adapt(connection, values[n])
+            value = self._adapt(connection, values[n])
+            wrapper = type(compiled.params[index])
+            params[index] = wrapper(value) if isinstance(value, int) and wrapper is not int else value
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
             rows = cursor.fetchall()
