@@ -137,7 +137,9 @@ def test_catalogue_viewer_rows_compile_once_and_give_what_the_queryset_gives(
     now = timezone.now()
     later = now + timezone.timedelta(days=30)
     mine = RoundFactory(course=CourseFactory(programme=programme), starts_at=later)
-    started = RoundFactory(course=CourseFactory(programme=programme), starts_at=now - timezone.timedelta(days=1))
+    started = RoundFactory(
+        course=CourseFactory(programme=programme), starts_at=now - timezone.timedelta(days=1)
+    )
     theirs = RoundFactory(course=CourseFactory(programme=other_programme), starts_at=later)
     with unscoped():
         make_enrolment(mine, person)
@@ -187,7 +189,9 @@ def test_a_stand_in_that_never_reaches_the_sql_is_refused(db):
     from coordinator.core.prepared import PreparedRows
     from organisations.models import Programme
 
-    unused = PreparedRows(lambda pk, other: Programme.objects.filter(pk=pk).values_list("pk"), stand_ins=(-7, -8))
+    unused = PreparedRows(
+        lambda pk, other: Programme.objects.filter(pk=pk).values_list("pk"), stand_ins=(-7, -8)
+    )
 
     with pytest.raises(ValueError, match="Every stand-in value must reach the SQL"):
         unused.fetch(1, 2)
