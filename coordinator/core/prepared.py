@@ -184,8 +184,10 @@ class PreparedRows(Generic[ModelT, RowT]):
         params: list[object] = list(compiled.params)
         for index, n in compiled.positions:
             value = self._adapt(connection, values[n])
-            wrapper = type(compiled.params[index])
-            params[index] = wrapper(value) if isinstance(value, int) and wrapper is not int else value
+            original = compiled.params[index]
+            if isinstance(value, int) and isinstance(original, int) and type(original) is not int:
+                value = type(original)(value)  # the driver's wrapper (Int8), as Django passed it
+            params[index] = value
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
             rows = cursor.fetchall()
