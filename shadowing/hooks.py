@@ -226,6 +226,8 @@ def _history(person: Person) -> list[registry.HistoryEntry]:
         .select_related("workplace__organisation")
         .order_by("-pk")
     )
+    if not placements:  # most people's page: the three reads below would ask for nothing
+        return []
     ids = [p.pk for p in placements]
     reflections = {r.placement_id: r for r in Reflection.objects.filter(placement_id__in=ids)}
     feedback = {f.placement_id: f for f in HostFeedback.objects.filter(placement_id__in=ids)}

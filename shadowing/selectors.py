@@ -18,6 +18,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import content, registry
+from coordinator.core.models import ContentVersion
+from coordinator.core.prepared import PreparedRows
 from coordinator.core.registry import CompetenceSuggestion
 from coordinator.core.rows import Rows, with_rows
 from organisations.models import Organisation, OrganisationKind, Person, Programme
@@ -352,13 +354,11 @@ def filter_choices(programme: Programme) -> tuple[list[tuple[int, str]], list[tu
     return organisations, topics
 
 
-def free_slot_counts(programme: Programme, today: date) -> tuple[int, dict[int, int]]:
-    """In one query: the programme's content stamp (``coordinator.core.content``) and, per published
-    workplace, how many of its slots from ``today`` on have a free place."""
+def _free_slot_rows(programme_id: int, today: date) -> QuerySet[ContentVersion, content.VersionRow]:
     text = models.CharField()
     free = (
         Slot.objects.filter(
-            workplace__programme=programme,
+            workplace__programme_id=programme_id,
             workplace__is_published=True,
             date__gte=today,
             booked__lt=F("capacity"),
@@ -368,9 +368,22 @@ def free_slot_counts(programme: Programme, today: date) -> tuple[int, dict[int, 
         .annotate(kind=Value("free", text), n=Count("pk"), extra=Value("", text))
         .values_list("kind", "workplace_id", "n", "extra")
     )
+    return content.version_rows(programme_id).union(free, all=True)
+
+
+# Compiled once per connection (building and compiling the union cost more than the database's answer);
+# both branches name the programme, read in scope by the page.
+_FREE_SLOT_ROWS: PreparedRows[ContentVersion, content.VersionRow] = PreparedRows(
+    _free_slot_rows, stand_ins=(-(2**62) + 31, date(1901, 2, 3))
+)
+
+
+def free_slot_counts(programme: Programme, today: date) -> tuple[int, dict[int, int]]:
+    """In one query: the programme's content stamp (``coordinator.core.content``) and, per published
+    workplace, how many of its slots from ``today`` on have a free place."""
     version = 0
     counts: dict[int, int] = {}
-    for kind, first, second, _extra in content.version_rows(programme.pk).union(free, all=True):
+    for kind, first, second, _extra in _FREE_SLOT_ROWS.fetch(programme.pk, today):
         if kind == content.VERSION_KIND:
             version = first
         else:

@@ -108,6 +108,9 @@ ESCAPE_HATCH: dict[str, str] = {
     "organisations.hooks:_refuse_writes_in_archived_programme": "whether the row's own programme is archived",
     # Plain SQL (no scope filters it): each names its programme or its scoped parent row itself.
     "coordinator.core.prepared:PreparedQuery.fetch": "SQL compiled from its queryset, scope included",
+    "coordinator.core.prepared:PreparedRows._compile": "compiled once for every reader: each use names its "
+    "programme in every branch (the catalogue's viewer rows, the workplaces' free days)",
+    "coordinator.core.prepared:PreparedRows.fetch": "the SQL of _compile: each branch names its programme",
     "coordinator.core.shapes:CompiledPage.fetch": "a list page's SQL recorded from its scoped queryset "
     "for this reader's rights, scope included",
     "coordinator.pages.views.health:_database": "SELECT 1",

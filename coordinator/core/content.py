@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -179,11 +181,53 @@ def cache_key(page: str, programme_id: int, version: int, templates: tuple[str, 
     return f"content:{page}:{programme_id}:{get_language()}:{zone}:{version}:{_fingerprint(templates)}"
 
 
+class Recent:
+    """The last entries this process read or wrote, by their full key, kept as objects (a small LRU shared
+    by the process's threads).
+
+    For ``cached``: unpickling an entry from the shared cache on every request cost more than the rest of
+    the page's own work. A key names programme, language, zone, stamp and templates, and a stamp is never
+    reused, so an entry found here is the one the shared cache holds under the same key: it can be old
+    only in being unused."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> object | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: object) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# A few pages per programme and language; entries are a programme's courses or workplace cards.
+RECENT = Recent(64)
+
+
 def cached(
     page: str, programme_id: int, version: int, templates: tuple[str, ...], build: Callable[[], T]
 ) -> T:
-    """The page's entry for the programme, the active language and the version, built when missing."""
+    """The page's entry for the programme, the active language and the version, built when missing.
+    Entries are shared between the process's threads and requests: never change one."""
     key = cache_key(page, programme_id, version, templates)
+    # Without a stamp (a programme nothing has been written for) the key would not name the content.
+    recent = RECENT.get(key) if version else None
+    if recent is not None:
+        return recent  # type: ignore[return-value]
     try:
         entry: T | None = django_cache.get(key)
     except Exception:  # noqa: BLE001 - an unreachable cache costs speed, never the page
@@ -195,6 +239,8 @@ def cached(
             django_cache.set(key, entry, CACHE_SECONDS)
         except Exception:  # noqa: BLE001 - as above
             logger.warning("content cache unreachable; %s not stored", page, exc_info=True)
+    if version:
+        RECENT.put(key, entry)
     return entry
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.utils import formats, timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.generic import TemplateView
 
 from coordinator.core import content
@@ -78,6 +79,13 @@ def _build(programme: Programme, now: datetime) -> list[CourseEntry]:
 
 
 def _seats(free: int) -> str:
+    return _seats_in(get_language(), free)
+
+
+@lru_cache(maxsize=2048)
+def _seats_in(language: str | None, free: int) -> str:
+    """A round's seats left as the active language writes them (the same text for every reader of that
+    language; the language is in the key so that a translated and localised line is never another's)."""
     if free:
         return escape(
             ngettext("%(counter)s free", "%(counter)s free", free) % {"counter": formats.localize(free)}

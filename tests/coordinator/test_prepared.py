@@ -116,3 +116,82 @@ def test_a_revoked_token_is_refused_on_the_next_api_call(programme, org_a):
 
     response = client.get("/api/v1/programmes/")
     assert (response.status_code, response.json()) == (401, {"detail": "Invalid token."})
+
+
+# --- Values queries with several values (``PreparedRows``): the catalogue's and the workplaces' viewer rows
+
+
+@pytest.mark.django_db
+def test_catalogue_viewer_rows_compile_once_and_give_what_the_queryset_gives(
+    programme, other_programme, org_a, org_other, compilations, django_assert_num_queries
+):
+    from django.utils import timezone
+
+    from coordinator.core.tenancy import programme_scope, unscoped
+    from organisations.models import Participation
+    from seminars.selectors.catalogue import _VIEWER_ROWS, _viewer_rows
+    from tests.factories.seminars import CourseFactory, RoundFactory, make_enrolment
+
+    person = make_member(programme, org_a, PlatformRole.STAFF)
+    outsider = make_member(other_programme, org_other, PlatformRole.STAFF)
+    now = timezone.now()
+    later = now + timezone.timedelta(days=30)
+    mine = RoundFactory(course=CourseFactory(programme=programme), starts_at=later)
+    started = RoundFactory(
+        course=CourseFactory(programme=programme), starts_at=now - timezone.timedelta(days=1)
+    )
+    theirs = RoundFactory(course=CourseFactory(programme=other_programme), starts_at=later)
+    with unscoped():
+        make_enrolment(mine, person)
+        make_enrolment(theirs, outsider)
+    _VIEWER_ROWS.fetch(-1, -1, -1, now)  # this connection's first use compiles
+    compilations.clear()
+
+    with django_assert_num_queries(1):
+        rows = _VIEWER_ROWS.fetch(programme.pk, person.pk, org_a.pk, now)
+
+    assert compilations == []
+    with programme_scope([programme.pk]):
+        expected = list(_viewer_rows(programme.pk, person.pk, org_a.pk, now))
+    assert sorted(rows, key=repr) == sorted(expected, key=repr)
+    kinds = sorted((kind, first) for kind, first, _second, _status in rows if kind != "version")
+    # The round still to start and my booking on it; not the started round, nor the other programme's.
+    with unscoped():
+        participation = Participation.objects.get(programme=programme, organisation=org_a).pk
+    assert kinds == [("booking", mine.pk), ("participates", participation), ("seats", mine.pk)]
+    assert started.pk not in [first for _kind, first, _second, _status in rows]
+
+
+@pytest.mark.django_db
+def test_free_slot_rows_take_the_day_as_the_queryset_does(programme, org_a, django_assert_num_queries):
+    from datetime import date, timedelta
+
+    from coordinator.core.tenancy import programme_scope
+    from shadowing.selectors import _FREE_SLOT_ROWS, _free_slot_rows
+    from tests.factories.shadowing import SlotFactory, WorkplaceFactory
+
+    host = make_member(programme, org_a, PlatformRole.STAFF)
+    workplace = WorkplaceFactory(programme=programme, organisation=org_a, contact=host, is_published=True)
+    today = date(2031, 3, 4)
+    for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
+        SlotFactory(workplace=workplace, date=day, capacity=1)
+
+    with django_assert_num_queries(1):
+        rows = _FREE_SLOT_ROWS.fetch(programme.pk, today)
+
+    with programme_scope([programme.pk]):
+        expected = list(_free_slot_rows(programme.pk, today))
+    assert sorted(rows, key=repr) == sorted(expected, key=repr)
+    assert [row for row in rows if row[0] == "free"] == [("free", workplace.pk, 2, "")]
+
+
+def test_a_stand_in_that_never_reaches_the_sql_is_refused(db):
+    from coordinator.core.prepared import PreparedRows
+    from organisations.models import Programme
+
+    unused = PreparedRows(
+        lambda pk, other: Programme.objects.filter(pk=pk).values_list("pk"), stand_ins=(-7, -8)
+    )
+
+    with pytest.raises(ValueError, match="Every stand-in value must reach the SQL"):
+        unused.fetch(1, 2)

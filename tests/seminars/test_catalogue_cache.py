@@ -233,3 +233,33 @@ def test_an_unreachable_cache_costs_speed_not_the_page(web, listed, staff_a, set
 
     assert response.status_code == 200
     assert ">Bemötande</a>" in response.content.decode()
+
+
+def test_the_entry_is_unpickled_once_per_process_and_a_change_still_seen(
+    web, listed, staff_a, monkeypatch, programme
+):
+    from coordinator.core import content
+
+    course, _round = listed
+    client = web(staff_a)
+    content.RECENT.clear()
+    reads: list[str] = []
+    shared_get = content.django_cache.get
+
+    def counted(key: str, *args: Any, **kwargs: Any) -> Any:
+        reads.append(key.split(":")[1])
+        return shared_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(content.django_cache, "get", counted)
+
+    first, second = page(client), page(client)
+    Course.unscoped_objects.filter(pk=course.pk).update(title="Bemötande 3")
+    third = page(client)
+
+    def main(html: str) -> str:
+        return html[html.index("<main") : html.index("</main>")]
+
+    assert main(first) == main(second)
+    assert (">Bemötande 3</a>" in third, ">Bemötande</a>" in third) == (True, False)
+    # Once for the first stamp, once for the stamp the change wrote; never for the second request.
+    assert reads == ["catalogue", "catalogue"]

@@ -1,0 +1,16 @@
+"""The layout's tags: ``{% site_header %}`` (``coordinator.core.chrome``)."""
+
+from __future__ import annotations
+
+from django import template
+from django.template import Context
+from django.utils.safestring import SafeString
+
+from coordinator.core import chrome
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def site_header(context: Context) -> SafeString:
+    return chrome.site_header(context)
