@@ -47,8 +47,9 @@ from coordinator.core.models import AnswerStamp
 from coordinator.core.tenancy import active_programme_ids
 
 TABLE = "coordinator_answerstamp"
-# Entries of stamps no longer current are left to expire.
-CACHE_SECONDS = 24 * 3600
+# Entries of stamps no longer current are left to expire: soon, since a list read per reader (requests)
+# leaves an entry behind at every change of its topic, and a list read often is built again within minutes.
+CACHE_SECONDS = 15 * 60
 
 logger = logging.getLogger(__name__)
 
@@ -251,8 +252,9 @@ def answer_for(view: object, request: Request, shape_key: tuple[object, ...]) ->
 
 def next_moment(data: object, after: datetime.datetime, fields: Sequence[str]) -> datetime.datetime:
     """The earliest of the page's ``fields`` (date-times as written in the answer) later than ``after``:
-    for a list whose rows are written by comparing these columns with the clock. A day ahead at most (an
-    entry is kept no longer anyway); ``after`` itself (never served) when the answer is not a page."""
+    for a list whose rows are written by comparing these columns with the clock. ``CACHE_SECONDS`` ahead at
+    most (an entry is kept no longer anyway); ``after`` itself (never served) when the answer is not a
+    page."""
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list):
         return after

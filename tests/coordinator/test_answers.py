@@ -571,15 +571,15 @@ def test_next_moment_is_the_earliest_later_time_of_the_page():
     after = datetime.datetime(2026, 12, 5, 12, tzinfo=datetime.UTC)
     data = {
         "results": [
-            {"opens": "2026-12-05T11:00:00+01:00", "closes": "2026-12-05T14:30:00+01:00"},
-            {"opens": None, "closes": "2026-12-07T09:00:00Z"},
+            {"opens": "2026-12-05T11:00:00+01:00", "closes": "2026-12-05T13:12:00+01:00"},
+            {"opens": None, "closes": "2026-12-05T12:10:00Z"},
         ]
     }
 
     assert answers.next_moment(data, after, ("opens", "closes")) == datetime.datetime(
-        2026, 12, 5, 13, 30, tzinfo=datetime.UTC
+        2026, 12, 5, 12, 10, tzinfo=datetime.UTC
     )
-    assert answers.next_moment({"results": []}, after, ("opens",)) == after + datetime.timedelta(days=1)
+    assert answers.next_moment({"results": []}, after, ("opens",)) == after + datetime.timedelta(minutes=15)
     assert answers.next_moment([], after, ("opens",)) == after
 
 
