@@ -134,10 +134,6 @@ def roles_and_organisation(actor: Reader) -> tuple[object, ...]:
 # --- The entries ----------------------------------------------------------------------------------------
 
 
-class AnsweringView(Protocol):
-    answer_topics: tuple[str, ...]
-
-
 def _programme_rows(actor: object) -> tuple[object, ...]:
     programmes: Mapping[int, Model] = getattr(actor, "programmes", {})
     return tuple(
