@@ -325,6 +325,9 @@ API_LIST_PLANS = env_bool("API_LIST_PLANS", True)
 # A planned list's first page compiled to SQL once per connection and request shape, then only run
 # (coordinator.core.shapes); off: the queryset is built and compiled on every request, with the same answers.
 API_LIST_SHAPES = env_bool("API_LIST_SHAPES", True)
+# A list's first page answered whole from the cache while the database stamps of everything it shows are
+# unchanged (coordinator.core.answers); off: every request builds its answer, the same bytes.
+API_ANSWER_CACHE = env_bool("API_ANSWER_CACHE", True)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Samverkan API",
     "DESCRIPTION": "Cross-agency collaboration and job shadowing: programmes, organisations, shadowing, "

@@ -228,3 +228,26 @@ class ContentVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme_id}: {self.version}"
+
+
+class AnswerStamp(models.Model):
+    """A stamp of the last change of what one kind of API list (a ``topic``: slots, courses, rounds,
+    requests) shows of a programme: a value no change has written before.
+
+    Database triggers renew it in the writer's own transaction (``coordinator.core.answers``), whoever
+    writes, as for ``ContentVersion``; a list's first page answered from the cache is keyed by the stamps of
+    its topics, so a committed change is seen by the very next request. No foreign key, for the same reason
+    as ``ContentVersion``.
+    """
+
+    programme_id = models.BigIntegerField()
+    topic = models.CharField(max_length=32)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["programme_id", "topic"], name="coordinator_answerstamp_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id} {self.topic}: {self.version}"

@@ -41,7 +41,7 @@ from rest_framework import serializers as drf_serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.core import shapes
+from coordinator.core import answers, shapes
 from coordinator.core.drf import CountingPaginator
 from coordinator.core.plan_specs import (
     _CONVERTERS,
@@ -431,6 +431,18 @@ class ListModelMixin(mixins.ListModelMixin):
         key = self._shape_key(request)
         if key is None:
             return self._list()
+        # The whole answer, when the list keeps it and nothing it shows has changed (``answers``).
+        answer = answers.answer_for(self, request, key)
+        if answer is not None:
+            stored = answer.lookup()
+            if stored is not None:
+                return stored
+        response = self._shaped_list(key)
+        if answer is not None:
+            answer.keep(response)
+        return response
+
+    def _shaped_list(self, key: tuple[object, ...]) -> Response:
         compiled = shapes.lookup(key, DEFAULT_DB_ALIAS)
         if compiled is not None:
             context = self.get_serializer_context()  # type: ignore[attr-defined]

@@ -1,5 +1,6 @@
 """API of courses, rounds and sessions (coordinators write; everyone in the programme reads)."""
 
+import datetime
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet
@@ -10,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.core import plans
+from coordinator.core import answers, plans
 from coordinator.core.rows import JSONRows, Rows, with_rows
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import Organisation, Unit, WorkRole
@@ -51,6 +52,9 @@ class CourseViewSet(
     filterset_class = filters.CourseFilter
     permission_classes = [IsAuthenticated, WritesByCoordinators]
     ordering_fields = ["title"]
+    # The first page answered from the cache while no course, relation or related name changed.
+    answer_topics = ("courses",)
+    answer_reader = staticmethod(answers.roles)
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         # The four relations' rows of one course, in each relation's order (within the tenant scope, as
@@ -118,6 +122,15 @@ class RoundViewSet(
     filterset_class = filters.RoundFilter
     permission_classes = [IsAuthenticated, WritesByCoordinators]
     ordering_fields = ["starts_at", "registration_closes_at"]
+    # The first page answered from the cache while no round, course title or queue changed, and until
+    # registration of a round on it opens or closes (``registration_open`` follows the clock).
+    answer_topics = ("rounds",)
+    answer_reader = staticmethod(answers.roles)
+
+    def answer_changes_at(self, data: object, after: datetime.datetime) -> datetime.datetime:
+        return answers.next_moment(
+            data, after, ("registration_opens_at", "registration_closes_at", "starts_at")
+        )
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         queryset = (

@@ -21,7 +21,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordinator.core import plans
+from coordinator.core import answers, plans
 from organisations.access.api import SPREADSHEET_UPLOAD_BODY, ProgrammeScopedViewSet, spreadsheet_upload
 from organisations.permissions import COORDINATING_ROLES
 from shadowing import filters, permissions, selectors, serializers
@@ -134,6 +134,10 @@ class SlotViewSet(
     serializer_class = serializers.SlotSerializer
     filterset_class = filters.SlotFilter
     ordering_fields = ["date", "starts_at"]
+    # The first page answered from the cache while no slot (its places booked) or workplace's visibility
+    # changed; the reader's organisation decides which drafts' slots show.
+    answer_topics = ("slots",)
+    answer_reader = staticmethod(answers.roles_and_organisation)
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return selectors.slots_for(self.actor)
@@ -214,6 +218,9 @@ class ShadowingRequestViewSet(
     serializer_class = serializers.ShadowingRequestSerializer
     filterset_class = filters.ShadowingRequestFilter
     ordering_fields = ["submitted_at", "status"]
+    # The first page answered from the cache, per reader (own requests, their reports'), while no request,
+    # its rows, its requester's name or line manager changed.
+    answer_topics = ("requests",)
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return selectors.requests_for(self.actor, shown_only=self.action in SERIALISE_ONLY)

@@ -13,7 +13,8 @@ from coordinator.core.tenancy import unscoped
 
 # The token with its user and person, the actor's memberships with their roles, and the page with its total
 # are three queries; each list may add one for its rows' to-many relations (most read them in the page's
-# own query, coordinator.core.rows).
+# own query, coordinator.core.rows). A list that keeps its answers in the cache reads its topics' stamps first
+# (coordinator.core.answers): one more on the request that builds the answer; the next reads no page.
 QUERIES = {
     "/api/v1/focusgroups/actions/": 3,
     "/api/v1/focusgroups/glossary/": 4,
@@ -26,19 +27,19 @@ QUERIES = {
     "/api/v1/programmes/": 4,
     "/api/v1/seminars/completions/": 3,
     "/api/v1/seminars/costs/": 3,
-    "/api/v1/seminars/courses/": 3,
+    "/api/v1/seminars/courses/": 4,
     "/api/v1/seminars/enrolments/": 4,
     "/api/v1/seminars/groups/": 4,
     "/api/v1/seminars/quotas/": 3,
-    "/api/v1/seminars/rounds/": 3,
+    "/api/v1/seminars/rounds/": 4,
     "/api/v1/seminars/sessions/": 3,
     "/api/v1/seminars/waitlist/": 4,
     "/api/v1/shadowing/host-feedback/": 3,
     "/api/v1/shadowing/matching-runs/": 4,
     "/api/v1/shadowing/placements/": 3,
     "/api/v1/shadowing/reflections/": 3,
-    "/api/v1/shadowing/requests/": 3,
-    "/api/v1/shadowing/slots/": 3,
+    "/api/v1/shadowing/requests/": 4,
+    "/api/v1/shadowing/slots/": 4,
     "/api/v1/shadowing/topics/": 3,
     "/api/v1/shadowing/workplaces/": 3,
     "/api/v1/units/": 3,
