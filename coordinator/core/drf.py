@@ -4,7 +4,7 @@ the viewset base in ``coordinator.api`` to avoid an import cycle)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -13,7 +13,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import IntegrityError
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Expression, IntegerField, QuerySet
+from django.db.models import Expression, IntegerField, Model, QuerySet
 from django.db.models.expressions import BaseExpression
 from django.db.models.query import ValuesListIterable
 from django.db.models.sql.compiler import SQLCompiler
@@ -30,6 +30,8 @@ from coordinator.core.exceptions import Conflict
 from coordinator.core.shapes import ShapedRows
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE
 from coordinator.core.validators import parse_int
+
+_Rows = TypeVar("_Rows", bound="QuerySet[Model, object]")
 
 
 class RowsInList(Expression):
@@ -91,7 +93,7 @@ class CountingPaginator(DjangoPaginator):  # type: ignore[type-arg]
         return value
 
 
-def _counted(rows: QuerySet[Any]) -> QuerySet[Any]:
+def _counted(rows: _Rows) -> _Rows:
     """``rows`` with the list's total beside each row (``RowsInList``).
 
     A page read as values (a list's plan) is read from a derived table: an always true filter on the
