@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from django.db import models
+from django.db.models.sql import Query
+from django.db.models.sql.where import AND
 
 _UNSCOPED: Any = object()
 _active_scope: contextvars.ContextVar[Any] = contextvars.ContextVar("programme_scope", default=None)
@@ -69,19 +71,80 @@ def active_programme_ids() -> frozenset[int] | None:
 def restrict_to_programmes(
     queryset: models.QuerySet[Any], programme_ids: Iterable[int]
 ) -> models.QuerySet[Any]:
-    """Filter a queryset of a tenant model to the given programmes, whatever manager produced it."""
+    """Filter a queryset of a tenant model to the given programmes, whatever manager produced it.
+
+    A queryset this function has already restricted to some of these programmes is returned as it is (the
+    scoped manager's filter and a view's own restriction to the same programmes would otherwise both be in
+    the SQL, and PostgreSQL plans each copy again on every query). That holds only while the earlier filter
+    still binds every row: it stands at the top of the query's conditions, joined to the rest by AND, and
+    the query is no union or intersection of others; a ``|`` or a union puts it out of reach and the
+    filter is added again."""
     model = queryset.model
     path: str | None = getattr(model, "tenant_path", None)
     if path is None:
         raise TypeError(f"{model.__name__} declares no tenant_path; it cannot be scoped to a programme.")
     ids = list(programme_ids)
+    if _restricted_within(queryset.query, model, frozenset(ids)):
+        return queryset
+    before = queryset.query.where
+    restricted = queryset.filter(**_restriction(model, path, ids))
+    after = restricted.query.where
+    # Django adds the filter's one condition as the last child of the conditions' top AND node; it is marked
+    # with the programmes it allows (conditions are shared, not copied, between a queryset and its clones).
+    if (
+        before.connector == after.connector == AND
+        and not after.negated
+        and len(after.children) == len(before.children) + 1
+        and not hasattr(after.children[-1], "children")
+    ):
+        setattr(after.children[-1], _RESTRICTION, (model, frozenset(ids)))
+    return restricted
+
+
+# The attribute that marks a query condition added by ``restrict_to_programmes``: (model, programme ids).
+_RESTRICTION = "_samverkan_programme_restriction"
+
+
+def _restricted_within(query: Query, model: type[models.Model], ids: frozenset[int]) -> bool:
+    """Whether ``query`` already holds, as a condition every row must meet, a restriction of ``model`` to
+    some of ``ids`` (a subset: a row of those programmes is in ``ids`` too)."""
+    where = query.where
+    if query.combinator or where.connector != AND or where.negated or query.model is not model:
+        return False
+    for child in where.children:
+        mark = getattr(child, _RESTRICTION, None)
+        if mark is not None and mark[0] is model and mark[1] <= ids:
+            return True
+    return False
+
+
+def _restriction(model: type[models.Model], path: str, ids: list[int]) -> dict[str, object]:
+    """The filter that keeps the rows of ``model`` in the programmes ``ids``, along its ``tenant_path``."""
     if path == "pk":
-        return queryset.filter(pk__in=ids)
-    if getattr(model, "tenant_path_is_multi", False):
-        # A many-valued path would duplicate rows if joined; a subquery keeps one row per object.
-        inner = model._base_manager.filter(**{f"{path}__in": ids}).values("pk")
-        return queryset.filter(pk__in=inner)
-    return queryset.filter(**{f"{path}__in": ids})
+        return {"pk__in": ids}
+    if not getattr(model, "tenant_path_is_multi", False):
+        return {f"{path}__in": ids}
+    # A many-valued path would duplicate rows if joined; a subquery keeps one row per object. The subquery
+    # reads the rows of the path's first many-valued step (a person's memberships, an organisation's
+    # participations) on their own, and the outer row is matched by the key they point at: no join back to
+    # the outer table inside the subquery, which PostgreSQL would otherwise plan on every query.
+    parts = path.split("__")
+    current: type[models.Model] = model
+    for position, part in enumerate(parts):
+        field = current._meta.get_field(part)
+        if field.one_to_many and not field.concrete and position < len(parts) - 1:
+            key = field.field  # type: ignore[union-attr]  # the related model's foreign key to ``current``
+            if key.target_field != current._meta.pk:
+                break
+            rest = "__".join(parts[position + 1 :])
+            inner = key.model._base_manager.filter(**{f"{rest}__in": ids}).values(key.attname)
+            outer = "__".join(parts[:position]) or "pk"
+            return {f"{outer}__in": inner}
+        if not (field.many_to_one or field.one_to_one) or not field.concrete:
+            break
+        current = field.related_model  # type: ignore[assignment]
+    inner = model._base_manager.filter(**{f"{path}__in": ids}).values("pk")
+    return {"pk__in": inner}
 
 
 class ScopeError(RuntimeError):

@@ -20,7 +20,7 @@ from coordinator.core import registry, shapes
 from coordinator.core.aggregates import JoinedText
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
 from coordinator.core.rows import Rows, with_rows
-from coordinator.core.tenancy import programme_scope
+from coordinator.core.tenancy import programme_scope, restrict_to_programmes
 from organisations.models import (
     AuditEntryProgramme,
     Funder,
@@ -125,7 +125,11 @@ def people_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[Person]:
 def visible_memberships(actor: Actor) -> QuerySet[Membership]:
     """The memberships a list of people shows with each person: those in the actor's programmes, in the
     order of their programmes' names."""
-    return Membership.objects.filter(programme_id__in=actor.programme_ids).order_by("programme__name", "pk")
+    # The scoped manager's filter is the reader's programmes already wherever the scope is theirs (the API):
+    # restricting through the tenancy keeps that one filter instead of adding the same one again.
+    return restrict_to_programmes(Membership.objects.all(), actor.programme_ids).order_by(
+        "programme__name", "pk"
+    )
 
 
 def membership_rows(actor: Actor, person_ids: Iterable[int]) -> dict[int, list[tuple[object, ...]]]:

@@ -9,8 +9,8 @@ from coordinator.core.tenancy import (
     restrict_to_programmes,
     unscoped,
 )
-from organisations.models import Funder, Organisation, Person, Programme, Unit
-from tests.factories import FunderFactory, OrganisationFactory, UnitFactory
+from organisations.models import Funder, Membership, Organisation, Person, Programme, Unit
+from tests.factories import FunderFactory, OrganisationFactory, UnitFactory, make_member
 
 
 @pytest.fixture
@@ -86,3 +86,88 @@ def test_restrict_to_programmes_applies_even_to_the_plain_manager(two_tenants):
     programme, _other = two_tenants
     restricted = restrict_to_programmes(Funder.unscoped_objects.all(), [programme.pk])
     assert list(restricted.values_list("name", flat=True)) == ["Malmö stad"]
+
+
+# --- One restriction, not two ---------------------------------------------------------------------------
+
+
+def _in_lists(queryset) -> int:
+    """How many ``IN (`` conditions the queryset's SQL holds (each programme filter is one)."""
+    return str(queryset.query).count(" IN (")
+
+
+def test_restricting_a_scoped_queryset_to_its_own_programmes_adds_no_second_filter(two_tenants):
+    programme, _other = two_tenants
+    with programme_scope([programme.pk]):
+        scoped = Funder.objects.all()
+        again = restrict_to_programmes(scoped, [programme.pk])
+        assert (_in_lists(scoped), _in_lists(again)) == (1, 1)
+        assert list(again.values_list("name", flat=True)) == ["Malmö stad"]
+
+
+def test_a_scope_of_several_programmes_restricted_to_all_of_them_keeps_one_filter(two_tenants):
+    programme, other = two_tenants
+    with programme_scope([programme.pk]):
+        # The scope is a subset of the programmes asked for: its one filter is already the answer.
+        wider = restrict_to_programmes(Funder.objects.all(), [programme.pk, other.pk])
+        assert _in_lists(wider) == 1
+        assert list(wider.values_list("name", flat=True)) == ["Malmö stad"]
+
+
+def test_restricting_to_fewer_programmes_than_the_scope_adds_the_filter(two_tenants):
+    programme, other = two_tenants
+    with programme_scope([programme.pk, other.pk]):
+        narrower = restrict_to_programmes(Funder.objects.all(), [other.pk])
+        assert _in_lists(narrower) == 2
+        assert list(narrower.values_list("name", flat=True)) == ["Københavns Kommune"]
+
+
+def test_a_restriction_widened_by_or_is_applied_again(two_tenants):
+    programme, _other = two_tenants
+    with programme_scope([programme.pk]):
+        widened = Funder.objects.all() | Funder.unscoped_objects.all()
+        assert sorted(widened.values_list("name", flat=True)) == ["Københavns Kommune", "Malmö stad"]
+        restricted = restrict_to_programmes(widened, [programme.pk])
+        assert list(restricted.values_list("name", flat=True)) == ["Malmö stad"]
+
+
+def test_a_restriction_under_a_union_is_not_taken_for_one(two_tenants):
+    from django.db.utils import NotSupportedError
+
+    programme, _other = two_tenants
+    with programme_scope([programme.pk]):
+        combined = Funder.objects.all().union(Funder.unscoped_objects.all())
+        with pytest.raises(NotSupportedError):
+            restrict_to_programmes(combined, [programme.pk])
+
+
+def test_restrictions_of_other_querysets_filtered_on_do_not_count(two_tenants):
+    programme, other = two_tenants
+    with programme_scope([programme.pk]):
+        inner = Funder.objects.values("programme")  # restricted itself, but only as a subquery here
+    with unscoped():
+        outer = Programme.objects.filter(pk__in=inner) | Programme.objects.filter(pk=other.pk)
+        assert sorted(outer.values_list("slug", flat=True)) == ["kobenhavn", "malmo"]
+        restricted = restrict_to_programmes(outer, [programme.pk])
+    assert list(restricted.values_list("slug", flat=True)) == ["malmo"]
+
+
+def test_many_valued_paths_are_restricted_through_their_own_rows(programme, other_programme):
+    shared = OrganisationFactory(name="Röda korset", programmes=[programme, other_programme])
+    OrganisationFactory(name="Dansk Røde Kors", programmes=[other_programme])
+    UnitFactory(organisation=shared, name="Asyl")
+    both = make_member(programme, shared)
+    Membership.unscoped_objects.create(programme=other_programme, person=both)
+    make_member(other_programme, shared)
+    with unscoped():
+        people = restrict_to_programmes(Person.objects.all(), [programme.pk])
+        organisations = restrict_to_programmes(Organisation.objects.all(), [programme.pk])
+        units = restrict_to_programmes(Unit.objects.all(), [programme.pk])
+        both_programmes = restrict_to_programmes(Person.objects.all(), [programme.pk, other_programme.pk])
+        # The subquery reads the memberships (participations) alone: no join back to the outer table.
+        assert 'FROM "organisations_membership" U0 WHERE' in str(people.query)
+        assert 'FROM "organisations_participation" U0 WHERE' in str(units.query)
+        assert list(people.values_list("pk", flat=True)) == [both.pk]
+        assert list(organisations.values_list("name", flat=True)) == ["Röda korset"]
+        assert list(units.values_list("name", flat=True)) == ["Asyl"]
+        assert both_programmes.filter(pk=both.pk).count() == 1
