@@ -346,7 +346,7 @@ def solve(
         bound = min(bound, uniform_price_bound(m, unpriced_value))
 
     def swap_end() -> float:
-        return min(time.monotonic() + SWAP_SHARE * time_limit, deadline - 0.3 * time_limit)
+        return min(time.monotonic() + SWAP_SHARE * time_limit, deadline - 0.15 * time_limit)
 
     def placed_best() -> int:
         return sum(1 for j in best if j >= 0)

@@ -60,6 +60,9 @@ def swap_multi_day(
     for c, rows in enumerate(lagrangian.class_rows):
         row_class[rows] = c
     keys_of_class: dict[int, list[int]] = {}
+    # the (class, day) pairs some unplaced one-day request may take a seat of (the filter below)
+    classes_of_key = {int(k): np.flatnonzero(lagrangian.penalty[k] == 0).tolist() for k in pool_keys}
+    wanted = {(c, d) for k, d in pool for c in classes_of_key[k]}
     slot_day = _slot_days(lagrangian)
     cost = lagrangian.slot_cost(np.maximum(slot_price, 0.0), np.maximum(group_price, 0.0))
     candidates = [
@@ -83,6 +86,8 @@ def swap_multi_day(
         if w is None or row_class[w] < 0:
             continue
         c = int(row_class[w])
+        if sum((c, int(slot_day[s])) in wanted for s in m.option_slots[j]) < 2:
+            continue
         if c not in keys_of_class:
             allowed = lagrangian.penalty[pool_keys, c] == 0
             keys_of_class[c] = pool_keys[allowed].tolist()
