@@ -22,6 +22,7 @@ from shadowing.matching.flow import (
     reoptimise_one_day,
 )
 from shadowing.matching.lagrange import Evaluation, Lagrangian
+from shadowing.matching.master import Master
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
 from shadowing.matching.options import (
     OTHER_WORKPLACE_SCORE,
@@ -306,3 +307,10 @@ def test_below_the_threshold_the_lagrangian_and_the_pruned_floor_run_only_where_
     assert len(calls) == 1
     assert "pruned" not in solution.method
     assert {rid: o.slots for rid, o in solution.chosen.items()} == {2: (100,), 3: (101,), 4: (102,)}
+
+    # where column generation does not converge (here: no LP round at all), the minimisation follows it
+    monkeypatch.setattr(Master, "solve", lambda self, seconds: None)
+    solution = solve(_three_day_first_programme({10: 1}), time_limit=5.0)
+
+    assert len(calls) == 2
+    assert solution.bound >= solution.objective
