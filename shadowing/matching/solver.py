@@ -20,8 +20,9 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
 
 1. **Floor**: first come, first served over every feasible option (``baseline``), and the previous run's
    proposal when the caller passes it (``start``), on today's seats. The better is the proposal so far.
-   Below ``LP_FIRST_REQUESTS``, the Lagrangian bound (``lagrange``) is then minimised briefly and the
-   floor, its one-day requests placed by the maximum flow (``flow``), pruned and refilled at its prices.
+   Below ``LP_FIRST_REQUESTS``, where the options tie, the Lagrangian bound (``lagrange``) is then
+   minimised briefly and the floor (its one-day requests by a maximum flow, ``flow``) pruned and
+   refilled at its prices; elsewhere that bound is minimised after step 2 if the LP did not converge.
 2. **Bound** (phase ``bound``): first augmenting paths from the floor over every feasible option
    (``augment``), until ``PATHS_SHARE`` of the time limit: more people placed, and the bound of the slots
    that block the rest. Then the LP relaxation over every feasible option by column generation. The
@@ -38,9 +39,8 @@ On a programme above ``LP_FIRST_REQUESTS`` requests, step 2 is instead: the Lagr
 for every request at once (``lagrange``) until the time kept for what follows, a proposal from its prices
 (``price_rounding``) and the maximum flow for the one-day requests of the better proposal, the same
 without the multi-day requests its prices (and a few scales of them) price out and refilled
-(``flow.best_pruned``), then
-column generation priced by it from its prices' options, until
-``LP_SHARE_LARGE``; the path searches are left out (seconds per step there).
+(``flow.best_pruned``), multi-day requests swapped for one-day ones (``swap``), then column generation
+priced by it from its prices' options, until ``LP_SHARE_LARGE``; no path searches (seconds a step there).
 
 4. **Improving** (phase ``improving``): augmenting paths over every option from the rounding
    (``augment``), then single moves and augmenting paths over the listed options (``repair``) until they place
@@ -58,7 +58,7 @@ import numpy as np
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
-from shadowing.matching.flow import best_pruned, reoptimise_one_day
+from shadowing.matching.flow import best_pruned, options_tie, reoptimise_one_day
 from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian
 from shadowing.matching.lagrange_columns import column_generation, options_of
 from shadowing.matching.master import LpResult, Master
@@ -74,6 +74,7 @@ from shadowing.matching.options import (
 from shadowing.matching.price_rounding import price_rounding
 from shadowing.matching.pricing import Priced
 from shadowing.matching.repair import fill, improve, take_in_order
+from shadowing.matching.swap import swapped
 
 # (phase, people placed by the best proposal so far, its gap to the bound or None before there is one)
 Progress = Callable[[str, int, float | None], None]
@@ -100,9 +101,11 @@ LP_SHARE_LARGE = 0.85
 # The pruned and refilled proposals (``flow.best_pruned``, one per scale of the prices) get together at
 # most this many times as long as the floor took (each refill is first come, first served for a few).
 PRUNE_FLOORS = 2.0
-# Below LP_FIRST_REQUESTS, the Lagrangian bound is minimised for this share of the limit before the paths,
-# for the prices at which the floor is pruned and refilled (5,000 with ties: 4,424 placed from 4,079).
+# Below LP_FIRST_REQUESTS, the Lagrangian bound is minimised for this share of the limit: where the options
+# tie (``flow.options_tie``) before the paths, for the prices at which the floor is pruned and refilled
+# (5,000 ties: 4,424 placed from 4,079); elsewhere after column generation, if that did not converge.
 SMALL_LAGRANGE_SHARE = 0.05
+SWAP_SHARE = 0.05  # large programmes' swaps (``swap.py``) after the pruned floor; at the end, the time left
 # A MIP over the listed options is tried only below this many (beyond it HiGHS finds nothing better than
 # the rounding in the time a coordinator waits).
 MIP_MAX_OPTIONS = 20_000
@@ -342,6 +345,9 @@ def solve(
     if unpriced_value is not None:  # (without a catalogue the LP's own bound is exact soon enough)
         bound = min(bound, uniform_price_bound(m, unpriced_value))
 
+    def swap_end() -> float:
+        return min(time.monotonic() + SWAP_SHARE * time_limit, deadline - 0.15 * time_limit)
+
     def placed_best() -> int:
         return sum(1 for j in best if j >= 0)
 
@@ -372,6 +378,7 @@ def solve(
             pruned, _scale = best_pruned(problem, lagrangian, best, y, z, refill_end)
             if objective_of(m, pruned)[0] > best_objective + _EPS:
                 best, best_objective, method = pruned, objective_of(m, pruned)[0], method + "+pruned"
+        best, best_objective, method = swapped(lagrangian, best, best_objective, method, (y, z), swap_end())
         report("bound", placed_best(), _gap(bound, best_objective))
         # A proposal from these prices, for every request at once (seconds where the LP takes minutes),
         # its one-day requests by the flow.
@@ -392,7 +399,8 @@ def solve(
     # Below LP_FIRST_REQUESTS: a short minimisation of the Lagrangian bound, and the floor with the flow
     # of 7 without the multi-day requests its prices price out, refilled (``flow.best_pruned``): where
     # every option ties, the LP's rounding varies with how far the LP got, this does not.
-    if lagrangian is not None and not large:
+    tied = options_tie(unpriced_value)
+    if lagrangian is not None and not large and tied:
         now = time.monotonic()
         found, y, z, _evaluation = lagrangian.minimise(
             best_objective, now + SMALL_LAGRANGE_SHARE * time_limit
@@ -490,6 +498,9 @@ def solve(
             converged = column_generation(master, lagrangian, until, prices, on_round)
     else:
         generate(started + LP_SHARE * time_limit, "bound")
+        if lagrangian is not None and not converged and not tied:  # (a bound where the LP is short of it)
+            until = time.monotonic() + SMALL_LAGRANGE_SHARE * time_limit
+            bound = min(bound, lagrangian.minimise(best_objective, until)[0])
     bound = max(bound, best_objective)
 
     # 3. Rounding in the order of the LP values; then the listed options, then every option.
@@ -580,6 +591,8 @@ def solve(
         moved = reoptimise_one_day(lagrangian, best)
         if objective_of(m, moved)[0] > best_objective + _EPS:
             best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
+    if large and lagrangian is not None and prices is not None:
+        best, best_objective, method = swapped(lagrangian, best, best_objective, method, prices, end)
     solution = _result(problem, m, best, bound, method, started, None, fcfs_placed, fcfs_objective)
     report("done", solution.placed, solution.gap)
     return solution

@@ -8,6 +8,7 @@ import dataclasses
 import time
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,10 +17,12 @@ from shadowing.matching.flow import (
     best_pruned,
     most_one_day,
     one_day_requests,
+    options_tie,
     prune_and_refill,
     reoptimise_one_day,
 )
-from shadowing.matching.lagrange import Lagrangian
+from shadowing.matching.lagrange import Evaluation, Lagrangian
+from shadowing.matching.master import Master
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
 from shadowing.matching.options import (
     OTHER_WORKPLACE_SCORE,
@@ -251,13 +254,14 @@ def test_the_best_pruned_proposal_comes_from_the_scaled_prices_where_the_prices_
     assert objective_of(m, best)[0] > objective_of(m, at_prices)[0] > objective_of(m, fcfs)[0]
 
 
-def _three_day_first_programme() -> Problem:
+def _three_day_first_programme(preferred: dict[int, int] | None = None) -> Problem:
     # Workplace 10 has one seat on days 0, 1 and 2; request 1 (first) wants all three days, requests 2,
     # 3 and 4 one day each. First come, first served places request 1 only; the optimum the other three.
     workplaces = [WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 1)]
     slots = [SlotSpec(100 + d, 10, 2, day(d), 1) for d in range(3)]
     requests = [request(1, days=3, windows=((day(0), day(2)),))]
     requests += [request(2 + d, windows=((day(d), day(d)),)) for d in range(3)]
+    requests = [dataclasses.replace(r, preferred_workplaces=preferred or {}) for r in requests]
     return build(requests, workplaces, slots, fairness_weight=0.0)
 
 
@@ -269,3 +273,44 @@ def test_below_the_threshold_the_floor_is_pruned_at_the_lagrangian_prices_before
     # the pruned floor is the proposal: the LP's rounding, later, places as many, not more
     assert solution.method == "first-come-first-served+pruned"
     assert {rid: o.slots for rid, o in solution.chosen.items()} == {2: (100,), 3: (101,), 4: (102,)}
+
+
+def test_options_tie_where_most_best_options_score_no_more_than_any_other_workplace() -> None:
+    base = 1000.0 + OTHER_WORKPLACE_SCORE
+    # 3 of 4 requests with an option at the base score (the -inf and 0 have none): 0.75, the threshold
+    assert options_tie(np.array([base, base, base, 1003.0, -np.inf, 0.0]))
+    assert not options_tie(np.array([base, base, 1003.0, 1003.0, -np.inf]))
+    assert not options_tie(np.array([-np.inf, 0.0]))
+    assert not options_tie(None)
+
+
+def test_below_the_threshold_the_lagrangian_and_the_pruned_floor_run_only_where_the_options_tie(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[float] = []
+    minimise = Lagrangian.minimise
+
+    def counted(
+        self: Lagrangian, target: float, until: float
+    ) -> tuple[float, np.ndarray, np.ndarray, Evaluation]:
+        calls.append(target)
+        return minimise(self, target, until)
+
+    monkeypatch.setattr(Lagrangian, "minimise", counted)
+    tied = _three_day_first_programme()
+    assert solve(tied, time_limit=5.0).method == "first-come-first-served+pruned"
+    assert len(calls) == 1
+
+    # the same programme where everyone names workplace 10: the options do not tie, the LP has the time
+    solution = solve(_three_day_first_programme({10: 1}), time_limit=5.0)
+
+    assert len(calls) == 1
+    assert "pruned" not in solution.method
+    assert {rid: o.slots for rid, o in solution.chosen.items()} == {2: (100,), 3: (101,), 4: (102,)}
+
+    # where column generation does not converge (here: no LP round at all), the minimisation follows it
+    monkeypatch.setattr(Master, "solve", lambda self, seconds: None)
+    solution = solve(_three_day_first_programme({10: 1}), time_limit=5.0)
+
+    assert len(calls) == 2
+    assert solution.bound >= solution.objective
