@@ -95,3 +95,62 @@ def test_postgres_test_run_prepares_a_query_run_often(postgres_only, programme, 
     prepared = re.sub("%s", lambda _: f"${next(numbers)}", sql)
     assert prepared not in before
     assert after.count(prepared) == 1
+
+
+@pytest.fixture
+def widened_table(postgres_only):
+    """A table of its own, and a function that widens its text column from another connection (as a
+    migration run by another process does) while this connection holds a statement that reads it."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    other = psycopg.connect(
+        **{key: value for key, value in params.items() if key not in ("cursor_factory", "context")},
+        autocommit=True,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE test_replanned (id integer PRIMARY KEY, label varchar(10))")
+        cursor.execute("INSERT INTO test_replanned VALUES (1, 'first')")
+    try:
+        yield lambda: other.execute("ALTER TABLE test_replanned ALTER COLUMN label TYPE varchar(20)")
+    finally:
+        other.execute("DROP TABLE test_replanned")
+        other.close()
+
+
+def _label_read_seven_times(widen):
+    with connection.cursor() as cursor:
+        for _ in range(6):  # prepared at the sixth run
+            cursor.execute("SELECT label FROM test_replanned WHERE id = %s", [1])
+            assert cursor.fetchall() == [("first",)]
+        widen()
+        cursor.execute("SELECT label FROM test_replanned WHERE id = %s", [1])
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prepared_read_survives_a_column_widened_by_another_connection(widened_table):
+    assert _label_read_seven_times(widened_table) == [("first",)]
+    with connection.cursor() as cursor:  # and stays readable, prepared afresh
+        for _ in range(7):
+            cursor.execute("SELECT label FROM test_replanned WHERE id = %s", [1])
+            assert cursor.fetchall() == [("first",)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prepared_read_fails_on_a_widened_column_without_the_wrapper(widened_table):
+    """The control: the error is real, and without the wrapper it stays on the connection."""
+    from django.db import NotSupportedError
+
+    from coordinator.core.statements import replan_after_schema_change
+
+    connection.ensure_connection()
+    connection.execute_wrappers.remove(replan_after_schema_change)
+    try:
+        with pytest.raises(NotSupportedError, match="cached plan must not change result type"):
+            _label_read_seven_times(widened_table)
+        with pytest.raises(NotSupportedError, match="cached plan must not change result type"):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT label FROM test_replanned WHERE id = %s", [1])
+    finally:
+        connection.execute_wrappers.insert(0, replan_after_schema_change)
