@@ -237,6 +237,7 @@ def _measure(options: argparse.Namespace) -> None:
     print(f"| {'request type':<30} | queries | cpu ms | wall ms | cpu × ping |")
     print(f"| {'-' * 30} | ---: | ---: | ---: | ---: |")
     results: dict[str, tuple[int, float, float]] = {}
+    statements: set[str] = set()  # the SQL texts of one request of each type: the mix's working set
     for name, make in kinds.items():
         if options.only and name not in options.only and name != "ping (baseline)":
             continue
@@ -253,6 +254,7 @@ def _measure(options: argparse.Namespace) -> None:
         request = make()  # outside the count: an approval files its request first
         with connection.execute_wrapper(timed):
             _send(client, request)
+        statements.update(sql for sql, _ms in executed)
         if options.sql:
             print(f"{name}:")
             for sql, ms in executed:
@@ -270,6 +272,12 @@ def _measure(options: argparse.Namespace) -> None:
     ping_cpu = results["ping (baseline)"][1]
     for name, (queries, cpu, wall) in results.items():
         print(f"| {name:<30} | {queries} | {cpu:.1f} | {wall:.1f} | {cpu / ping_cpu:.1f} |")
+    connection.ensure_connection()  # the pool's connection the requests used (one: they ran one at a time)
+    prepared = connection.connection._prepared  # psycopg's statements of this connection
+    print(
+        f"{len(statements)} distinct SQL texts in one request of each type; the connection holds "
+        f"{len(prepared._names)} prepared (psycopg keeps at most {prepared.prepared_max})"
+    )
     for name in options.profile:
         make = kinds[name]
         batch = [make() for _ in range(options.repeat)]

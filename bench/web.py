@@ -48,6 +48,9 @@ def environment(var_dir: Path) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
         "API_THROTTLE_USER": "100000000/minute",
+        # The database settings of the caller's environment (DB_SERVER_SIDE_BINDING=0, DB_POOL_MAX_SIZE=...),
+        # to measure one against another.
+        **{key: value for key, value in os.environ.items() if key.startswith("DB_")},
     }
 
 

@@ -134,6 +134,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL
         "max_size": DB_POOL_MAX_SIZE,
         "timeout": env_float("DB_POOL_TIMEOUT", 5.0, minimum=0.1),
     }
+# PostgreSQL: parameters sent apart from the SQL (server-side binding) rather than spliced into it, so that
+# psycopg prepares a statement once a connection has run its SQL DB_PREPARE_THRESHOLD times and afterwards
+# only executes it: the server skips parsing and, with its generic plan, planning, which costs several times
+# the execution of a small list's page. A connection keeps its prepared statements (pooled or persistent);
+# behind a pooler in transaction mode (PgBouncer), set DB_SERVER_SIDE_BINDING=0. docs/deployment.md
+# "Prepared statements".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DB_SERVER_SIDE_BINDING", True
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------------------------------------

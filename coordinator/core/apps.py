@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -24,9 +25,11 @@ class CoordinatorConfig(AppConfig):
             metrics,
             notifications,  # noqa: F401  (registers its notification kinds and jobs)
             replies,  # noqa: F401  (registers the calendar reply reader)
+            statements,
         )
 
         metrics.set_task_queue_probe(_task_queue_state)
+        connection_created.connect(statements.install, dispatch_uid="coordinator.core.statements")
 
 
 def _task_queue_state() -> QueueState:
