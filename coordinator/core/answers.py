@@ -67,11 +67,13 @@ class TopicWatch(Watch):
     def _bump(self, row: str, vendor: str) -> str:
         select = self.programmes.replace("ROW.", f"{row}.")
         stamp = STAMP[vendor]
-        # DISTINCT: a row of several programmes' rows (a user with requests in two) renews each once.
+        # Each programme once, before the stamp is drawn: a row reached through several rows of one programme
+        # (a user with two requests in it) would otherwise propose that programme twice, which PostgreSQL's
+        # ON CONFLICT refuses (a stamp drawn per row makes the rows distinct).
         return (
             f"INSERT INTO {TABLE} (programme_id, topic, version) "  # noqa: S608 - our own constants, never input
-            f"SELECT DISTINCT s.programme_id, '{self.topic}', {stamp} FROM ({select}) s "
-            "WHERE s.programme_id IS NOT NULL "
+            f"SELECT d.programme_id, '{self.topic}', {stamp} FROM (SELECT DISTINCT s.programme_id "
+            f"FROM ({select}) s) d WHERE d.programme_id IS NOT NULL "  # SQLite's upsert needs a WHERE here
             f"ON CONFLICT (programme_id, topic) DO UPDATE SET version = {stamp};"
         )
 

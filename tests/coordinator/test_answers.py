@@ -361,6 +361,24 @@ def test_a_change_by_any_writer_is_seen_on_the_next_request(world, api, web, top
     assert after.content != before.content
 
 
+def test_a_requester_of_two_requests_in_one_programme_renamed_renews_the_stamp_once(world, api):
+    """The user's row reaches the programme through both requests: the trigger proposes it once (on
+    PostgreSQL, proposing it twice in one upsert is refused and the rename itself fails)."""
+    with programme_scope([world.programme.pk]):
+        make_request(world.programme, world.report, status=ShadowingRequest.Status.PENDING_APPROVAL)
+    client = api(world.manager)
+    before = kept(client, TO_DECIDE)
+    stamp = AnswerStamp.objects.get(programme_id=world.programme.pk, topic="requests").version
+
+    User.objects.filter(pk=world.report.user_id).update(first_name="Annika")
+
+    assert AnswerStamp.objects.get(programme_id=world.programme.pk, topic="requests").version != stamp
+    after = client.get(TO_DECIDE)
+    assert after.content == fresh(client, TO_DECIDE).content
+    assert after.content != before.content
+    assert [row["requester_name"].split()[0] for row in after.json()["results"]] == ["Annika", "Annika"]
+
+
 def _rename_slot_notes_in_another_connection(slot_id: int) -> None:
     from django.db import connections
 
