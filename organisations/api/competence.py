@@ -28,6 +28,7 @@ from organisations.models import (
     Organisation,
     Person,
     PlatformRole,
+    ProfileCompetence,
     WorkRole,
 )
 from organisations.selectors import competence as selectors
@@ -124,8 +125,27 @@ class RoleProfileViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, Progra
         return queryset.prefetch_related("profile_competences").order_by("programme_id", "name", "pk")
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([_profile(role) for role in page or []])
+        # The page's roles with the two columns shown, and their entries as columns: no entry instances and
+        # no join to the competences (the entries are ordered here, as ``_profile`` orders them).
+        roles = self.get_queryset().prefetch_related(None).only("pk", "name")
+        page: list[WorkRole] = self.paginate_queryset(roles) or []
+        entries: dict[int, list[tuple[str, int]]] = {role.pk: [] for role in page}
+        rows = ProfileCompetence.objects.filter(work_role_id__in=list(entries)).order_by()
+        for role_id, competence_id, level in rows.values_list("work_role_id", "competence_id", "level"):
+            entries[role_id].append((level, competence_id))
+        return self.get_paginated_response(
+            [
+                {
+                    "work_role": role.pk,
+                    "name": role.name,
+                    "competences": [
+                        {"competence": competence_id, "level": level}
+                        for level, competence_id in sorted(entries[role.pk])
+                    ],
+                }
+                for role in page
+            ]
+        )
 
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         return Response(_profile(self.get_object()))
