@@ -43,7 +43,15 @@ WATCHES = [
         "shadowing_workplace",
         people("p.workplace_id = ROW.id")
         + f" UNION ALL SELECT ROW.contact_id AS person_id WHERE {HAS_PLACEMENT.format('workplace_id')}",
-        columns=("name", "street_address", "postal_code", "city", "accessibility", "contact_id", "organisation_id"),
+        columns=(
+            "name",
+            "street_address",
+            "postal_code",
+            "city",
+            "accessibility",
+            "contact_id",
+            "organisation_id",
+        ),
     ),
     watch(
         "placed",
