@@ -13,6 +13,12 @@ A stamp never comes again (``coordinator.core.content.STAMP``), so a cache entry
 a transaction that rolls back is never met. ``0`` means nothing the person sees has changed since the
 triggers exist. A reader takes the stamp before the rows it shows (``stamp_of`` or, in the query that reads
 the person anyway, ``stamp_subquery``): an entry then never holds rows older than its stamp.
+
+Another page may key its personal parts by the same stamp only as far as they show what the feed shows:
+the stamp covers every booking's status (waiting, offered and cancelled ones too), placements and their
+days, group memberships and meetings, memberships and the account's name, address, phone and language; it
+does not cover shadowing requests that have no placement yet (so that filing one renews nothing),
+notifications, roles, or seats taken.
 """
 
 from __future__ import annotations
