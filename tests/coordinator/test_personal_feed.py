@@ -322,6 +322,42 @@ def test_a_booking_through_the_service_is_in_the_next_feed(client, settings, wor
     assert after == uncached(client, settings, staff_a)
 
 
+def _admin_form_data(page: Any) -> dict[str, Any]:
+    """What the admin's change form posts back unchanged: its fields and its inlines' management forms."""
+    data: dict[str, Any] = {}
+    forms = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms.extend(formset.forms)
+        management = formset.management_form
+        data.update({management.add_prefix(n): management[n].value() for n in management.fields})
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            data[form.add_prefix(name)] = value
+    return data
+
+
+def test_an_organisation_renamed_in_the_admin_is_in_the_next_feed(
+    client, settings, web, world, staff_a, org_a
+):
+    operator = make_member(world["course"].programme, org_a, PlatformRole.STAFF)
+    User.objects.filter(pk=operator.user_id).update(is_superuser=True, is_staff=True)
+    address = f"/admin/organisations/organisation/{world['workplace'].organisation_id}/change/"
+    before = feed(client, staff_a).content
+    admin = web(operator)
+    data = _admin_form_data(admin.get(address))
+
+    posted = admin.post(address, {**data, "name": "Socialtjänsten Norr"})
+    after = feed(client, staff_a).content
+
+    assert posted.status_code == 302
+    assert b"Socialtj\xc3\xa4nsten Norr" in after and b"Norr" not in before
+    assert after == uncached(client, settings, staff_a)
+
+
 def test_a_new_request_without_a_placement_renews_no_stamp(world, staff_a, programme):
     before = stamp_of(staff_a.pk)
 
@@ -417,3 +453,32 @@ def test_a_change_committed_by_another_connection_is_seen(client, postgres_only,
     assert b"Sal 12" in after
     assert after == uncached(client, settings, staff_a)
     assert PersonalStamp.objects.filter(person_id=staff_a.pk).count() == 1
+
+
+# --- Every table the feed reads is watched --------------------------------------------------------------
+
+# Read by the feed but never shown in it: the person's unit and organisation (the actor's), their roles.
+NOT_SHOWN = {"organisations_unit", "organisations_roleassignment", "coordinator_personalstamp"}
+MIGRATIONS = [
+    "coordinator.core.migrations.0007_personal_stamp",
+    "organisations.migrations.0014_personal_stamp_triggers",
+    "seminars.migrations.0009_personal_stamp_triggers",
+    "shadowing.migrations.0011_personal_stamp_triggers",
+    "focusgroups.migrations.0008_personal_stamp_triggers",
+]
+
+
+def test_every_table_the_feed_reads_renews_the_stamp(client, settings, world, staff_a):
+    import importlib
+    import re
+
+    from django.test.utils import CaptureQueriesContext
+
+    settings.CALENDAR_FEED_CACHE = False
+    with CaptureQueriesContext(connection) as queries:
+        feed(client, staff_a)
+    read = {name for q in queries for name in re.findall(r'(?:FROM|JOIN) "?(\w+)"?', q["sql"])}
+    watched = {w.table for m in MIGRATIONS for w in importlib.import_module(m).WATCHES}
+
+    assert read - NOT_SHOWN == watched
+    assert len(watched) == 19
