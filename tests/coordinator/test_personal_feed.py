@@ -19,7 +19,14 @@ from django.utils import timezone
 from coordinator.core.models import CalendarCopy, PersonalStamp
 from coordinator.core.personal import stamp_of
 from focusgroups.models import AgendaItem, FocusGroup, GroupMembership, Meeting
-from organisations.models import Membership, Organisation, Person, PlatformRole, Programme
+from organisations.models import (
+    Membership,
+    Organisation,
+    Person,
+    PlatformRole,
+    Programme,
+    calendar_token_digest,
+)
 from organisations.permissions import actor_for, forget_actor
 from organisations.services.people import calendar_token_rotate
 from seminars.models import Course, Enrolment, InviteSequence, Round, Session
@@ -399,6 +406,24 @@ def test_renewed_address_stops_the_cached_feed_at_once(client, world, staff_a, i
 
     assert client.get(f"/calendar/{old_token}.ics").status_code == 404
     assert client.get(f"/calendar/{new_token}.ics").status_code == 200
+
+
+def test_an_address_from_before_hashing_is_served_from_the_cache_too(
+    client, settings, world, staff_a, django_assert_num_queries
+):
+    old_token = "an-address-from-before-tokens-were-hashed-0123456789"
+    Person.unscoped_objects.filter(pk=staff_a.pk).update(
+        legacy_calendar_token_hash=calendar_token_digest(old_token)
+    )
+    built = client.get(f"/calendar/{old_token}.ics")
+
+    with django_assert_num_queries(2):  # the current addresses, then the earlier ones
+        again = client.get(f"/calendar/{old_token}.ics")
+    with django_assert_num_queries(2):
+        unknown = client.get("/calendar/not-a-real-token.ics")
+
+    assert (built.status_code, again.status_code, unknown.status_code) == (200, 200, 404)
+    assert again.content == built.content == uncached(client, settings, staff_a)
 
 
 def test_deactivated_account_stops_the_cached_feed_at_once(client, world, staff_a):
