@@ -58,7 +58,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     if len(token) > 64:
         raise Http404
     # The database holds only a digest of each token, so the presented token is hashed and looked up by
-    # its digest (a unique index): the same work for every token, known or not.
+    # its digest (a unique index), among the current addresses and then, when none matches, among the
+    # addresses from before tokens were hashed.
     digest = calendar_token_digest(token)
     with unscoped():  # identifying the person by their secret is what decides the scope
         found = PERSON_BY_TOKEN.fetch(digest)
