@@ -102,6 +102,8 @@ def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Reque
         return {"HTTP_AUTHORIZATION": f"Token {person['token']}", "HTTP_ACCEPT_LANGUAGE": "sv"}
 
     people: Iterator[dict[str, Any]] = itertools.cycle(staff)
+    # A calendar asks for the same person's feed again and again: ten people in turn, each seen before.
+    subscribers: Iterator[dict[str, Any]] = itertools.cycle(staff[:10])
     # Enrolments: each person once per course, people in turn, rounds in turn.
     # The second round of each course (the seed half fills some first rounds, by the later half of the staff).
     enrolments: Iterator[tuple[dict[str, Any], int]] = (
@@ -172,6 +174,7 @@ def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Reque
             },
         ),
         "feed calendar": lambda: ("get", f"/calendar/{next(people)['calendar']}.ics", {}),
+        "feed calendar (again)": lambda: ("get", f"/calendar/{next(subscribers)['calendar']}.ics", {}),
         "api enrol (write)": enrol,
         "api request a visit (write)": visit,
         "api approve a request (write, managers)": approve,

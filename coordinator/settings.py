@@ -496,6 +496,8 @@ SEMINARS_OFFER_HOLD_HOURS = env_int("SEMINARS_OFFER_HOLD_HOURS", 48, minimum=1)
 SEMINARS_FEED_PAST_DAYS = env_int("SEMINARS_FEED_PAST_DAYS", 365, minimum=0)
 # How far back the personal feed shows shadowing visits and focus-group meetings.
 CALENDAR_FEED_PAST_DAYS = env_int("CALENDAR_FEED_PAST_DAYS", 365, minimum=0)
+# Answer an unchanged personal feed from the cache, keyed by the person's stamp (coordinator.core.personal).
+CALENDAR_FEED_CACHE = env_bool("CALENDAR_FEED_CACHE", True)
 # The group size the coordinators' "form discussion groups" page suggests.
 SEMINARS_GROUP_SIZE = env_int("SEMINARS_GROUP_SIZE", 8, minimum=2)
 # Named API enums: a cost's "kind" shares its field name with an organisation's "kind".

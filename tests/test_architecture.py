@@ -78,6 +78,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.core.replies:_apply": "calendar replies: the organiser mailbox holds every programme's",
     # Identifying the person is what decides the scope.
     "coordinator.pages.views.feed:calendar_feed": "the secret token identifies the person, then their scope",
+    "coordinator.pages.views.feed:_person_by_token": "the secret token identifies the person (compiled once)",
+    "coordinator.pages.views.feed:_person_by_legacy_token": "an address from before hashing names the person",
     "coordinator.pages.views.home:set_language": "the person's own row, identified by the session",
     "organisations.permissions:_person_of": "the person's own profile, which decides the scope",
     "organisations.permissions:_memberships_of": "the person's own memberships, which decide the scope",

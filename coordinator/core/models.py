@@ -251,3 +251,20 @@ class AnswerStamp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme_id} {self.topic}: {self.version}"
+
+
+class PersonalStamp(models.Model):
+    """A stamp of the last change of what one person's own calendar shows them (their bookings, visits and
+    meetings, and the sessions, workplaces and groups of those): a value no change has written before.
+
+    Database triggers renew it in the writer's own transaction (``coordinator.core.personal``), whoever
+    writes, as for ``ContentVersion``; the personal feed answered from the cache is keyed by it, so a
+    committed change is seen by the very next request. No foreign key, for the same reason as
+    ``ContentVersion``.
+    """
+
+    person_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.version}"
