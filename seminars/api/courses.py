@@ -1,6 +1,7 @@
 """API of courses, rounds and sessions (coordinators write; everyone in the programme reads)."""
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet
@@ -107,6 +108,21 @@ class CourseViewSet(
         serializer.instance = self.reload(serializer.instance)
 
 
+def seats_of(ids: Sequence[int]) -> dict[int, dict[str, object]]:
+    """What ``RoundSerializer`` shows of the rounds' seats (changed by every booking), by round, in one
+    query: the live part of a kept rounds list (``answers.Live``)."""
+    rows = (
+        Round.objects.filter(pk__in=ids)
+        .annotate(waiting=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITING)))
+        .order_by()
+        .values_list("pk", "capacity", "seats_taken", "waiting")
+    )
+    return {
+        pk: {"seats_taken": taken, "seats_free": Round.free_of(capacity, taken), "waiting_count": waiting}
+        for pk, capacity, taken, waiting in rows
+    }
+
+
 class RoundViewSet(
     plans.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -122,10 +138,12 @@ class RoundViewSet(
     filterset_class = filters.RoundFilter
     permission_classes = [IsAuthenticated, WritesByCoordinators]
     ordering_fields = ["starts_at", "registration_closes_at"]
-    # The first page answered from the cache while no round, course title or queue changed, and until
-    # registration of a round on it opens or closes (``registration_open`` follows the clock).
+    # The first page answered from the cache while no round or course title changed, and until
+    # registration of a round on it opens or closes (``registration_open`` follows the clock). A booking
+    # renews only the ``seats`` stamp: the seats and the queue are then read anew and filled in.
     answer_topics = ("rounds",)
     answer_reader = staticmethod(answers.roles)
+    answer_live = answers.Live("seats", ("seats_taken", "seats_free", "waiting_count"), seats_of)
 
     def answer_changes_at(self, data: object, after: datetime.datetime) -> datetime.datetime:
         return answers.next_moment(
