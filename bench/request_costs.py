@@ -339,6 +339,8 @@ TO_DECIDE = "api requests (to decide)"
 def _instrument(counts: Counter[str]) -> None:
     """Count, in ``counts``, the caches' hits and misses as the requests meet them (the functions wrapped
     where the views reach them: as attributes of their modules)."""
+    from django.db import connection
+
     from coordinator.core import answers, content, prepared, shapes
 
     lookup = answers.Answer.lookup
@@ -346,9 +348,18 @@ def _instrument(counts: Counter[str]) -> None:
     cached = content.cached
     shape_lookup = shapes.lookup
 
+    def count_answer_query(execute: Any, sql: str, *rest: Any) -> Any:
+        counts["answer query"] += 1  # a query while an entry is looked up: its live values read anew
+        return execute(sql, *rest)
+
     def counted_lookup(self: Any) -> Any:
-        found = lookup(self)
-        counts["answer hit" if found is not None else "answer miss"] += 1
+        before = counts["answer query"]
+        with connection.execute_wrapper(count_answer_query):
+            found = lookup(self)
+        if found is None:
+            counts["answer miss"] += 1
+        else:
+            counts["answer filled" if counts["answer query"] > before else "answer hit"] += 1
         return found
 
     def counted_answer_for(*args: Any) -> Any:
@@ -389,9 +400,10 @@ def _instrument(counts: Counter[str]) -> None:
         kind._compile = counted_compile  # type: ignore[method-assign,assignment]
 
 
-MISSES = ("answer miss", "content built", "shape miss", "prepared compiled")
+MISSES = ("answer miss", "content built", "shape miss", "prepared compiled", "answer filled")
 COLUMNS = (
     ("answer hit", "ans hit"),
+    ("answer filled", "ans filled"),
     ("answer miss", "ans miss"),
     ("content hit (process)", "cnt hit"),
     ("content hit (shared)", "cnt shared"),

@@ -248,10 +248,11 @@ def _cut(response: Response, body: bytes, live: Live, stamps: Stamps) -> Cut | N
         ids.append(row["id"])
         values[row["id"]] = {field: row[field] for field in live.fields}
     renderer = response.accepted_renderer
-    marked_body = renderer.render(
-        {**data, "results": marked_rows}, response.accepted_media_type, response.renderer_context
-    )
-    pieces = re.split(b'"live' + mark.encode() + rb'x(\d+)"', bytes(marked_body))
+    context = getattr(response, "renderer_context", None)  # set by DRF's view when it finalised the answer
+    marked_body = renderer.render({**data, "results": marked_rows}, response.accepted_media_type, context)
+    if not isinstance(marked_body, bytes):
+        return None
+    pieces = re.split(b'"live' + mark.encode() + rb'x(\d+)"', marked_body)
     if [int(n) for n in pieces[1::2]] != list(range(len(places))):
         return None
     cut = Cut(tuple(pieces[0::2]), tuple(places), tuple(ids), stamps)
