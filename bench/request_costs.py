@@ -28,7 +28,9 @@ mean processor time and queries, and how often the caches were met or built: kep
 hit / missed) and prepared queries compiled (``coordinator.core.prepared``). Then the mean per mix
 request, weighted by the mix's own counts, next to the same mean of the isolated figures of this run: the
 difference is what the mix's writes cost the reads (caches dropped, entries built again). ``--mix-only``
-skips the isolated rounds but for one warm request of each type.
+skips the isolated rounds but for one warm request of each type. With ``--mix``, ``--profile NAME`` profiles
+that type's requests in the mix as well, those served from kept entries and those that built (or filled) one
+apart.
 """
 
 from __future__ import annotations
@@ -438,11 +440,18 @@ def _mix(
         executed[0] += 1
         return execute(sql, *rest)
 
+    profiles: dict[str, pstats.Stats] = {}
+
     def send(name: str, request: Request) -> Any:
         before, queries_before = counts.copy(), executed[0]
+        profiler = cProfile.Profile() if name in options.profile else None
         started, started_cpu = time.perf_counter(), time.process_time()
         method, path, kwargs = request
+        if profiler is not None:
+            profiler.enable()
         response = getattr(client, method)(path, **kwargs)
+        if profiler is not None:
+            profiler.disable()
         spent = (time.process_time() - started_cpu) * 1000
         wall[name] += (time.perf_counter() - started) * 1000
         if response.status_code not in (200, 201):
@@ -452,7 +461,13 @@ def _mix(
         met = counts - before
         per_type[name].update(met)
         per_type[name]["requests"] += 1
-        outcome_cpu[(name, "built" if any(met[m] for m in MISSES) else "kept")].append(spent)
+        outcome = "built" if any(met[m] for m in MISSES) else "kept"
+        outcome_cpu[(name, outcome)].append(spent)
+        if profiler is not None:
+            if f"{name} {outcome}" in profiles:
+                profiles[f"{name} {outcome}"].add(profiler)
+            else:
+                profiles[f"{name} {outcome}"] = pstats.Stats(profiler)
         return response
 
     def token(person: dict[str, Any]) -> dict[str, Any]:
@@ -536,6 +551,11 @@ def _mix(
         for name in sorted(per_type, key=lambda n: -cpu[n])[:5]
     )
     print(f"Largest shares of the mix's processor time: {share}")
+    for label, stats in profiles.items():  # --profile NAME: that type's requests in the mix, kept and built
+        out = io.StringIO()
+        stats.stream = out  # type: ignore[attr-defined]
+        stats.sort_stats("cumulative").print_stats(options.top)
+        print(f"\n--- cProfile of {label} in the mix ---\n{out.getvalue()}")
 
 
 if __name__ == "__main__":
