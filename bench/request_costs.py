@@ -2,7 +2,7 @@
 queries per request, in-process, on PostgreSQL and Redis as in production.
 
     .venv/bin/python bench/request_costs.py [--repeat 40] [--rounds 3] [--only "page workplaces"]
-                                            [--profile "page my page"] 2>/dev/null
+                                            [--profile "page my page"] [--mix 3000] 2>/dev/null
 
 Starts a throwaway PostgreSQL (from the schema kept by an earlier run, as ``bench/load.py`` does) and Redis
 (the cache, as production has it), seeds the load test's programme (``bench/load_seed.py``) and sends each
@@ -17,6 +17,20 @@ least) and the wall time per request (with PostgreSQL's share in it), ``/api/v1/
 The websocket edit is served by uvicorn and measured by ``bench/load.py`` and ``bench/crdt_notes.py``.
 ``--profile NAME`` prints cProfile's heaviest functions for that request type. The request log (one JSON
 line a request, on stderr, as in production) is part of the cost; send stderr elsewhere.
+
+``--mix N`` then sends N requests in the load test's weighted random order (``bench/locustfile.py``: staff
+and managers in their user weights, each request type in its task weight, ping and the websocket left
+out), each as the person Locust would send it as, the writes really writing (a manager's approval is
+Locust's: the requests waiting for them read first, the oldest approved). Per request type: how many, the
+mean processor time and queries, and how often the caches were met or built: kept API answers
+(``coordinator.core.answers``: hit / missed / not kept), pages' content entries
+(``coordinator.core.content.cached``: hit / built), compiled list shapes (``coordinator.core.shapes``:
+hit / missed) and prepared queries compiled (``coordinator.core.prepared``). Then the mean per mix
+request, weighted by the mix's own counts, next to the same mean of the isolated figures of this run: the
+difference is what the mix's writes cost the reads (caches dropped, entries built again). ``--mix-only``
+skips the isolated rounds but for one warm request of each type. With ``--mix``, ``--profile NAME`` profiles
+that type's requests in the mix as well, those served from kept entries and those that built (or filled) one
+apart.
 """
 
 from __future__ import annotations
@@ -31,6 +45,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -205,6 +220,9 @@ def main() -> None:
     parser.add_argument(
         "--only", action="append", default=[], help="measure only this request type (repeatable)"
     )
+    parser.add_argument("--mix", type=int, default=0, help="then N requests in the load test's mix")
+    parser.add_argument("--mix-only", action="store_true", help="with --mix: no isolated rounds")
+    parser.add_argument("--mix-seed", type=int, default=15, help="the mix's random order")
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="samverkan-costs-"))
     folder.chmod(0o755)
@@ -264,17 +282,20 @@ def _measure(options: argparse.Namespace) -> None:
                 print(f"  {ms:6.2f} ms  {sql[:160]}")
         cpu = float("inf")
         wall = float("inf")
-        for _ in range(options.rounds):
-            batch = [make() for _ in range(options.repeat)]
+        repeat = 2 if options.mix_only else options.repeat
+        for _ in range(1 if options.mix_only else options.rounds):
+            batch = [make() for _ in range(repeat)]
             started, started_cpu = time.perf_counter(), time.process_time()
             for request in batch:
                 _send(client, request)
-            cpu = min(cpu, (time.process_time() - started_cpu) / options.repeat * 1000)
-            wall = min(wall, (time.perf_counter() - started) / options.repeat * 1000)
+            cpu = min(cpu, (time.process_time() - started_cpu) / repeat * 1000)
+            wall = min(wall, (time.perf_counter() - started) / repeat * 1000)
         results[name] = (len(executed), cpu, wall)
     ping_cpu = results["ping (baseline)"][1]
     for name, (queries, cpu, wall) in results.items():
         print(f"| {name:<30} | {queries} | {cpu:.1f} | {wall:.1f} | {cpu / ping_cpu:.1f} |")
+    if options.mix:
+        _mix(options, seed, client, kinds, results)
     connection.ensure_connection()  # the pool's connection the requests used (one: they ran one at a time)
     prepared = connection.connection._prepared  # psycopg's statements of this connection
     print(
@@ -297,6 +318,247 @@ def _measure(options: argparse.Namespace) -> None:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_callees(function)
             print(f"\n--- what {function} called ---\n{out.getvalue()}")
+
+
+# --- The mix --------------------------------------------------------------------------------------------
+
+# bench/locustfile.py's weights: users (staff 14, managers 1), then each user's tasks; a manager's
+# "approve the oldest" is two requests (the requests waiting for them, then the approval).
+STAFF_TASKS = {
+    "page course catalogue": 3,
+    "page workplaces": 3,
+    "api slots (free)": 3,
+    "api courses": 2,
+    "api rounds": 2,
+    "page my page": 1,
+    "api enrol (write)": 1,
+    "api request a visit (write)": 1,
+    "feed calendar": 1,
+}
+MANAGER_TASKS = {"page approvals": 1, "approve the oldest": 2}
+USERS = {"staff": 14, "managers": 1}
+APPROVE = "api approve a request (write, managers)"
+TO_DECIDE = "api requests (to decide)"
+
+
+def _instrument(counts: Counter[str]) -> None:
+    """Count, in ``counts``, the caches' hits and misses as the requests meet them (the functions wrapped
+    where the views reach them: as attributes of their modules)."""
+    from django.db import connection
+
+    from coordinator.core import answers, content, prepared, shapes
+
+    lookup = answers.Answer.lookup
+    answer_for = answers.answer_for
+    cached = content.cached
+    shape_lookup = shapes.lookup
+
+    def count_answer_query(execute: Any, sql: str, *rest: Any) -> Any:
+        counts["answer query"] += 1  # a query while an entry is looked up: its live values read anew
+        return execute(sql, *rest)
+
+    def counted_lookup(self: Any) -> Any:
+        before = counts["answer query"]
+        with connection.execute_wrapper(count_answer_query):
+            found = lookup(self)
+        if found is None:
+            counts["answer miss"] += 1
+        else:
+            counts["answer filled" if counts["answer query"] > before else "answer hit"] += 1
+        return found
+
+    def counted_answer_for(*args: Any) -> Any:
+        answer = answer_for(*args)
+        if answer is None:
+            counts["answer not kept"] += 1
+        return answer
+
+    def counted_cached(page: str, programme_id: int, version: int, templates: Any, build: Any) -> Any:
+        def counted_build() -> Any:
+            counts["content built"] += 1
+            return build()
+
+        key = content.cache_key(page, programme_id, version, templates)
+        recent = bool(version) and content.RECENT.get(key) is not None
+        before = counts["content built"]
+        entry = cached(page, programme_id, version, templates, counted_build)
+        if counts["content built"] == before:
+            counts["content hit (process)" if recent else "content hit (shared)"] += 1
+        return entry
+
+    def counted_shape(key: Any, using: str) -> Any:
+        page = shape_lookup(key, using)
+        counts["shape hit" if page is not None else "shape miss"] += 1
+        return page
+
+    answers.Answer.lookup = counted_lookup  # type: ignore[method-assign]
+    answers.answer_for = counted_answer_for
+    content.cached = counted_cached
+    shapes.lookup = counted_shape
+    for kind in (prepared.PreparedQuery, prepared.PreparedRows):
+        compile_ = kind._compile
+
+        def counted_compile(self: Any, connection: Any, compile_: Any = compile_) -> Any:
+            counts["prepared compiled"] += 1
+            return compile_(self, connection)
+
+        kind._compile = counted_compile  # type: ignore[method-assign,assignment]
+
+
+MISSES = ("answer miss", "content built", "shape miss", "prepared compiled", "answer filled")
+COLUMNS = (
+    ("answer hit", "ans hit"),
+    ("answer filled", "ans filled"),
+    ("answer miss", "ans miss"),
+    ("content hit (process)", "cnt hit"),
+    ("content hit (shared)", "cnt shared"),
+    ("content built", "cnt built"),
+    ("shape hit", "shp hit"),
+    ("shape miss", "shp miss"),
+    ("prepared compiled", "prep comp"),
+)
+
+
+def _mix(
+    options: argparse.Namespace,
+    seed: dict[str, Any],
+    client: Any,
+    kinds: dict[str, Callable[[], Request]],
+    isolated: dict[str, tuple[int, float, float]],
+) -> None:
+    from django.db import connection
+
+    rng = random.Random(options.mix_seed)
+    counts: Counter[str] = Counter()
+    _instrument(counts)
+    managers = seed["managers"]
+    per_type: dict[str, Counter[str]] = defaultdict(Counter)
+    cpu: dict[str, float] = defaultdict(float)
+    wall: dict[str, float] = defaultdict(float)
+    queries: dict[str, int] = defaultdict(int)
+    outcome_cpu: dict[tuple[str, str], list[float]] = defaultdict(list)
+    executed = [0]
+
+    def count_query(execute: Any, sql: str, *rest: Any) -> Any:
+        executed[0] += 1
+        return execute(sql, *rest)
+
+    profiles: dict[str, pstats.Stats] = {}
+
+    def send(name: str, request: Request) -> Any:
+        before, queries_before = counts.copy(), executed[0]
+        profiler = cProfile.Profile() if name in options.profile else None
+        started, started_cpu = time.perf_counter(), time.process_time()
+        method, path, kwargs = request
+        if profiler is not None:
+            profiler.enable()
+        response = getattr(client, method)(path, **kwargs)
+        if profiler is not None:
+            profiler.disable()
+        spent = (time.process_time() - started_cpu) * 1000
+        wall[name] += (time.perf_counter() - started) * 1000
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"{method.upper()} {path}: {response.status_code} {response.content[:300]!r}")
+        cpu[name] += spent
+        queries[name] += executed[0] - queries_before
+        met = counts - before
+        per_type[name].update(met)
+        per_type[name]["requests"] += 1
+        outcome = "built" if any(met[m] for m in MISSES) else "kept"
+        outcome_cpu[(name, outcome)].append(spent)
+        if profiler is not None:
+            if f"{name} {outcome}" in profiles:
+                profiles[f"{name} {outcome}"].add(profiler)
+            else:
+                profiles[f"{name} {outcome}"] = pstats.Stats(profiler)
+        return response
+
+    def token(person: dict[str, Any]) -> dict[str, Any]:
+        return {"HTTP_AUTHORIZATION": f"Token {person['token']}", "HTTP_ACCEPT_LANGUAGE": "sv"}
+
+    users, user_weights = list(USERS), list(USERS.values())
+    tasks = {"staff": STAFF_TASKS, "managers": MANAGER_TASKS}
+    sent = 0
+    skipped: Counter[str] = Counter()
+    with connection.execute_wrapper(count_query):
+        while sent < options.mix:
+            user = rng.choices(users, user_weights)[0]
+            name = rng.choices(list(tasks[user]), list(tasks[user].values()))[0]
+            if name == "approve the oldest":
+                manager = rng.choice(managers)
+                waiting = send(
+                    TO_DECIDE,
+                    (
+                        "get",
+                        "/api/v1/shadowing/requests/",
+                        {
+                            "data": {"status": "pending_approval", "ordering": "submitted_at"},
+                            **token(manager),
+                        },
+                    ),
+                )
+                sent += 1
+                results = waiting.json()["results"]
+                if not results:
+                    skipped[APPROVE] += 1
+                    continue
+                path = f"/api/v1/shadowing/requests/{results[0]['id']}/approve/"
+                body = {"data": {"note": "Godkänt."}, "content_type": "application/json"}
+                send(APPROVE, ("post", path, {**body, **token(manager)}))
+                sent += 1
+                continue
+            try:
+                request = kinds[name]()
+            except StopIteration:  # every planned enrolment made
+                skipped[name] += 1
+                continue
+            send(name, request)
+            sent += 1
+    total = sum(per_type[name]["requests"] for name in per_type)
+    print(
+        f"\nThe mix: {total} requests in the load test's order (seed {options.mix_seed}), load average "
+        f"{os.getloadavg()[0]:.1f}; skipped: {dict(skipped) or 'none'}"
+    )
+    header = " | ".join(label for _key, label in COLUMNS)
+    print(
+        f"| {'request type':<40} | n | cpu ms | wall ms | queries | isolated cpu ms | {header} |"
+        " cpu ms kept / built |"
+    )
+    print(f"| {'-' * 40} |" + " ---: |" * (5 + len(COLUMNS) + 1))
+    for name in sorted(per_type, key=lambda n: -cpu[n]):
+        n = per_type[name]["requests"]
+        kept, built = outcome_cpu.get((name, "kept"), []), outcome_cpu.get((name, "built"), [])
+        split = (
+            f"{sum(kept) / len(kept) if kept else 0:.1f} ({len(kept)}) / "
+            f"{sum(built) / len(built) if built else 0:.1f} ({len(built)})"
+        )
+        alone = f"{isolated[name][1]:.1f}" if name in isolated else "-"
+        cells = " | ".join(str(per_type[name][key]) for key, _label in COLUMNS)
+        print(
+            f"| {name:<40} | {n} | {cpu[name] / n:.2f} | {wall[name] / n:.2f} | {queries[name] / n:.1f} |"
+            f" {alone} | {cells} | {split} |"
+        )
+    mix_mean = sum(cpu.values()) / total
+    both = [name for name in per_type if name in isolated]
+    weight = sum(per_type[name]["requests"] for name in both)
+    alone_mean = sum(isolated[name][1] * per_type[name]["requests"] for name in both) / weight
+    in_mix = sum(cpu[name] for name in both) / weight
+    print(
+        f"Mean per mix request: {mix_mean:.2f} ms processor time in the mix ({in_mix:.2f} over the types"
+        f" measured alone too) against {alone_mean:.2f} ms for the same requests measured alone;"
+        f" {sum(queries.values()) / total:.2f} queries a request; ping alone"
+        f" {isolated['ping (baseline)'][1]:.2f} ms"
+    )
+    share = ", ".join(
+        f"{name} {cpu[name] / sum(cpu.values()) * 100:.0f} %"
+        for name in sorted(per_type, key=lambda n: -cpu[n])[:5]
+    )
+    print(f"Largest shares of the mix's processor time: {share}")
+    for label, stats in profiles.items():  # --profile NAME: that type's requests in the mix, kept and built
+        out = io.StringIO()
+        stats.stream = out  # type: ignore[attr-defined]
+        stats.sort_stats("cumulative").print_stats(options.top)
+        print(f"\n--- cProfile of {label} in the mix ---\n{out.getvalue()}")
 
 
 if __name__ == "__main__":

@@ -24,13 +24,25 @@ rolls back is never met. A list whose answer changes with the clock says when
 (``answer_changes_at``: the earliest moment after which its rows would be written differently), and its
 entry is not served from then on. Only a ``200`` answer in JSON of a ``GET`` is kept; everything else, and
 every request while ``API_ANSWER_CACHE`` is off, is answered as before.
+
+A list whose rows hold a few values that change far more often than the rest (a round's seats, changed by
+every enrolment) names them as its ``answer_live`` (``Live``): a topic of their own, the fields and a read
+of their current values for the page's rows by id, in one query. The entry is keyed without that topic's
+stamps and holds its rendered bytes cut at those values, with the live stamps it was built under; while
+they are current the bytes are served as they are; once a write renewed them, the values are read anew,
+filled in, and the entry kept again under the new stamps (the values read after the stamps, so never older
+than them). The cut is checked when the entry is made: filled with the page's own values it must give the
+bytes just rendered, or the answer is not kept.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import logging
+import re
+import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -175,6 +187,81 @@ class StoredAnswer(Response):
         return self.body
 
 
+Stamps = tuple[tuple[int, str, int], ...]
+
+
+@dataclass(frozen=True)
+class Live:
+    """Values of a kept list's rows read anew whenever ``topic``'s stamp was renewed since the entry was
+    kept: ``fields`` of each row, ``read(ids)`` their current values by the rows' ``id`` (one query; a row
+    missing from it makes the list be built anew)."""
+
+    topic: str
+    fields: tuple[str, ...]
+    read: Callable[[Sequence[int]], Mapping[int, Mapping[str, object]]]
+
+
+@dataclass(frozen=True)
+class Cut:
+    """An entry's bytes cut at its live values: ``parts`` around them, ``places`` (row, field) in order,
+    ``ids`` the rows' ids, ``stamps`` the live topic's stamps the bytes were built under."""
+
+    parts: tuple[bytes, ...]
+    places: tuple[tuple[int, str], ...]
+    ids: tuple[int, ...]
+    stamps: Stamps
+
+    def fill(self, values: Mapping[int, Mapping[str, object]]) -> bytes | None:
+        out = [self.parts[0]]
+        for (row, field), part in zip(self.places, self.parts[1:], strict=True):
+            current = values.get(self.ids[row])
+            if current is None or field not in current:
+                return None
+            out.append(json.dumps(current[field]).encode())
+            out.append(part)
+        return b"".join(out)
+
+
+def _cut(response: Response, body: bytes, live: Live, stamps: Stamps) -> Cut | None:
+    """The rendered page cut at its live values: the page rendered again with a marker of its own in each
+    live place, split there; ``None`` when it is not a page of rows with ids and the fields, or when the
+    cut filled with the page's own values is not exactly ``body``."""
+    data = response.data
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, list):
+        return None
+    mark = secrets.token_hex(12)  # never in a row's text: the split below finds only these places
+    marked_rows: list[dict[str, object]] = []
+    places: list[tuple[int, str]] = []
+    ids: list[int] = []
+    values: dict[int, dict[str, object]] = {}
+    for index, row in enumerate(results):
+        if not isinstance(row, Mapping) or not isinstance(row.get("id"), int):
+            return None
+        if any(field not in row for field in live.fields):
+            return None
+        marked = dict(row)
+        for field in live.fields:
+            marked[field] = f"live{mark}x{len(places)}"
+            places.append((index, field))
+        marked_rows.append(marked)
+        ids.append(row["id"])
+        values[row["id"]] = {field: row[field] for field in live.fields}
+    renderer = response.accepted_renderer
+    context = getattr(response, "renderer_context", None)  # set by DRF's view when it finalised the answer
+    marked_body = renderer.render({**data, "results": marked_rows}, response.accepted_media_type, context)
+    if not isinstance(marked_body, bytes):
+        return None
+    pieces = re.split(b'"live' + mark.encode() + rb'x(\d+)"', marked_body)
+    if [int(n) for n in pieces[1::2]] != list(range(len(places))):
+        return None
+    cut = Cut(tuple(pieces[0::2]), tuple(places), tuple(ids), stamps)
+    return cut if cut.fill(values) == body else None
+
+
+Entry = tuple[datetime.datetime | None, bytes, Cut | None]
+
+
 @dataclass
 class Answer:
     """One request's entry: found, or kept once its answer is rendered."""
@@ -182,34 +269,54 @@ class Answer:
     key: str
     started: datetime.datetime
     changes_at: Callable[[object, datetime.datetime], datetime.datetime | None] | None
+    live: Live | None = None
+    live_stamps: Stamps = ()
 
     def lookup(self) -> StoredAnswer | None:
         try:
-            entry: tuple[datetime.datetime | None, bytes] | None = django_cache.get(self.key)
+            entry: Entry | None = django_cache.get(self.key)
         except Exception:  # noqa: BLE001 - an unreachable cache costs speed, never the answer
             logger.warning("answer cache unreachable; list built without it", exc_info=True)
             return None
         if entry is None:
             return None
-        until, body = entry
+        until, body, cut = entry
         if until is not None and timezone.now() >= until:
             return None
+        if cut is not None and cut.stamps != self.live_stamps:
+            if self.live is None:
+                return None
+            filled = cut.fill(self.live.read(cut.ids))
+            if filled is None:
+                return None
+            body = filled
+            self._set((until, body, Cut(cut.parts, cut.places, cut.ids, self.live_stamps)), until)
         return StoredAnswer(body)
+
+    def _set(self, entry: Entry, until: datetime.datetime | None) -> None:
+        timeout = CACHE_SECONDS
+        if until is not None:
+            timeout = min(timeout, max(1, int((until - timezone.now()).total_seconds()) + 1))
+        try:
+            django_cache.set(self.key, entry, timeout)
+        except Exception:  # noqa: BLE001 - as above
+            logger.warning("answer cache unreachable; answer not kept", exc_info=True)
 
     def keep(self, response: Response) -> None:
         """Keep the answer once rendered, when it is a whole list's first page."""
         if type(response) is not Response or response.status_code != 200:
             return
         until = self.changes_at(response.data, self.started) if self.changes_at is not None else None
-        timeout = CACHE_SECONDS
-        if until is not None:
-            timeout = min(timeout, max(1, int((until - self.started).total_seconds()) + 1))
+        live = self.live
 
         def store(rendered: Response) -> None:
-            try:
-                django_cache.set(self.key, (until, bytes(rendered.content)), timeout)
-            except Exception:  # noqa: BLE001 - as above
-                logger.warning("answer cache unreachable; answer not kept", exc_info=True)
+            body = bytes(rendered.content)
+            cut = None
+            if live is not None:
+                cut = _cut(rendered, body, live, self.live_stamps)
+                if cut is None:
+                    return  # its live values could not be found again: built anew every time, as before
+            self._set((until, body, cut), until)
 
         response.add_post_render_callback(store)
 
@@ -230,7 +337,11 @@ def answer_for(view: object, request: Request, shape_key: tuple[object, ...]) ->
         return None
     reader: Callable[[Reader], tuple[object, ...]] | None = getattr(view, "answer_reader", None)
     rights = reader(actor) if reader is not None else shape_key
+    live: Live | None = getattr(view, "answer_live", None)
     started = timezone.now()
+    read = stamps(programme_ids, topics if live is None else (*topics, live.topic))
+    kept_stamps = tuple(stamp for stamp in read if live is None or stamp[1] != live.topic)
+    live_stamps = tuple(stamp for stamp in read if live is not None and stamp[1] == live.topic)
     parts = (
         type(view).__module__,
         type(view).__qualname__,
@@ -242,10 +353,11 @@ def answer_for(view: object, request: Request, shape_key: tuple[object, ...]) ->
         timezone.get_current_timezone_name(),
         _programme_rows(actor),
         rights,
-        stamps(programme_ids, topics),
+        kept_stamps,
+        None if live is None else ("live", live.topic, live.fields),
     )
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()
-    return Answer(f"answer:{digest}", started, getattr(view, "answer_changes_at", None))
+    return Answer(f"answer:{digest}", started, getattr(view, "answer_changes_at", None), live, live_stamps)
 
 
 def next_moment(data: object, after: datetime.datetime, fields: Sequence[str]) -> datetime.datetime:

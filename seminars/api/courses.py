@@ -1,6 +1,7 @@
 """API of courses, rounds and sessions (coordinators write; everyone in the programme reads)."""
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet
@@ -12,7 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coordinator.core import answers, plans
+from coordinator.core.prepared import PreparedRows
 from coordinator.core.rows import JSONRows, Rows, with_rows
+from coordinator.core.tenancy import active_programme_ids
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import Organisation, Unit, WorkRole
 from seminars import filters, serializers
@@ -107,6 +110,39 @@ class CourseViewSet(
         serializer.instance = self.reload(serializer.instance)
 
 
+def _round_seats(programme_id: int) -> QuerySet[Round, tuple[int, int, int, int]]:
+    return (
+        Round.objects.filter(course__programme_id=programme_id)
+        .annotate(waiting=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITING)))
+        .order_by()
+        .values_list("pk", "capacity", "seats_taken", "waiting")
+    )
+
+
+# Compiled once per connection (building and compiling the aggregate was most of reading the seats anew);
+# the query names its programme itself.
+_ROUND_SEATS: PreparedRows[Round, tuple[int, int, int, int]] = PreparedRows(
+    _round_seats, stand_ins=(-(2**62) + 41,)
+)
+
+
+def seats_of(ids: Sequence[int]) -> dict[int, dict[str, object]]:
+    """What ``RoundSerializer`` shows of the rounds' seats (changed by every booking), for the rounds
+    ``ids`` of the reader's programmes, one query per programme: the live part of a kept rounds list
+    (``answers.Live``)."""
+    wanted = set(ids)
+    seats: dict[int, dict[str, object]] = {}
+    for programme_id in sorted(active_programme_ids() or ()):
+        for pk, capacity, taken, waiting in _ROUND_SEATS.fetch(programme_id):
+            if pk in wanted:
+                seats[pk] = {
+                    "seats_taken": taken,
+                    "seats_free": Round.free_of(capacity, taken),
+                    "waiting_count": waiting,
+                }
+    return seats
+
+
 class RoundViewSet(
     plans.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -122,10 +158,12 @@ class RoundViewSet(
     filterset_class = filters.RoundFilter
     permission_classes = [IsAuthenticated, WritesByCoordinators]
     ordering_fields = ["starts_at", "registration_closes_at"]
-    # The first page answered from the cache while no round, course title or queue changed, and until
-    # registration of a round on it opens or closes (``registration_open`` follows the clock).
+    # The first page answered from the cache while no round or course title changed, and until
+    # registration of a round on it opens or closes (``registration_open`` follows the clock). A booking
+    # renews only the ``seats`` stamp: the seats and the queue are then read anew and filled in.
     answer_topics = ("rounds",)
     answer_reader = staticmethod(answers.roles)
+    answer_live = answers.Live("seats", ("seats_taken", "seats_free", "waiting_count"), seats_of)
 
     def answer_changes_at(self, data: object, after: datetime.datetime) -> datetime.datetime:
         return answers.next_moment(

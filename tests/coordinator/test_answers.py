@@ -418,7 +418,7 @@ def test_an_enrolment_keeps_the_slots_and_courses_entries_and_a_visit_request_th
     after_request = set(AnswerStamp.objects.values_list("programme_id", "topic", "version"))
 
     pid = world.programme.pk
-    assert {t for p, t, _v in after_enrolment - stamps_before if p == pid} == {"rounds"}
+    assert {t for p, t, _v in after_enrolment - stamps_before if p == pid} == {"seats"}
     assert {t for p, t, _v in after_request - after_enrolment if p == pid} == {"requests"}
     # And the kept entries are served as they are (memberships and stamps only).
     for path in (world.slots_path, COURSES):
