@@ -151,11 +151,12 @@ def swapped(
     flow of ``flow.reoptimise_one_day`` (which moves the one-day requests, so that the next round finds
     other swaps) and, where such a round gains nothing, of ``insert.insert_multi_day`` (unplaced
     multi-day requests on seats the one-day requests can give up; half as many on given-up seats after
-    a round of it that gains nothing), until `until` or nothing is left to try, when that is worth
-    more."""
+    a round of it that gains nothing; one is started only when the last one's time still fits before
+    `until`), until `until` or nothing is left to try, when that is worth more."""
     m = lagrangian.m
     current, current_objective = best, objective
     limit: int | None = None
+    took = 0.0  # how long the last round of insertion took
     while time.monotonic() < until:
         swapped, swaps = swap_multi_day(lagrangian, current, *prices, until)
         if swaps:
@@ -164,9 +165,11 @@ def swapped(
             if found > current_objective + 1e-9:
                 current, current_objective = swapped, found
                 continue
-        if time.monotonic() >= until:
+        began = time.monotonic()
+        if began + took >= until:  # (a round of insertion would end after `until`)
             break
         swapped, risky = insert_multi_day(lagrangian, current, limit)
+        took = time.monotonic() - began
         found = objective_of(m, swapped)[0]
         if found > current_objective + 1e-9:
             current, current_objective = swapped, found
