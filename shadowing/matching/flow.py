@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -45,17 +46,37 @@ def one_day_requests(lagrangian: Lagrangian, assign: list[int]) -> np.ndarray:
     )
 
 
-def most_one_day(lagrangian: Lagrangian, seats: Seats, requests: np.ndarray) -> list[Option]:
-    """Options for as many of `requests` (catalogue order; one day each, no partner) as fit together on
-    the free seats of `seats` (not changed): a maximum flow, so no placement of them on these seats
-    holds more. Among requests alike, those earlier in `requests` are placed first."""
+@dataclass
+class OneDayNetwork:
+    """The network of the module docstring for some one-day requests on the free seats of a `Seats`."""
+
+    graph: csr_matrix
+    groups: list[tuple[int, tuple[tuple[int, int], ...]]]  # (key, windows), node 2 + index
+    members: dict[tuple[int, tuple[tuple[int, int], ...]], list[int]]
+    keys: list[int]  # the keys of the groups, in the order of the (key, day) nodes
+    n_days: int
+    n_classes: int
+    row_class: np.ndarray  # catalogue row -> its class (-1: none)
+    cells: np.ndarray  # the open cells (row * width + start) with free seats
+    cell_class: np.ndarray
+    cell_day: np.ndarray
+    free: np.ndarray  # the free seats of each open cell
+    class_day: np.ndarray  # (class, day) -> its free seats
+
+
+def one_day_network(
+    lagrangian: Lagrangian, seats: Seats, requests: np.ndarray, extra: np.ndarray | None = None
+) -> OneDayNetwork:
+    """The maximum flow's network for `requests` (catalogue order; one day each, no partner) on the free
+    seats of `seats`. With `extra` ((class, day) -> seats), as many more free seats at each (class, day),
+    an arc from each group to (key, day) on every day of its windows and the arcs (key, day) -> (class,
+    day) not capped (the sink's arcs are): networks with different `extra` then have the same nodes, and
+    the arcs of a smaller one are among those of a larger."""
     catalogue = lagrangian.catalogue
     table = catalogue.plain
     n_rows = lagrangian.n_rows
     width = table.width
     n_days = max(table.n_days, 1)
-    if not len(requests):
-        return []
     # the free seats of every open day (cell = row * width + start): its slots, capped by the day cap
     slot_free = np.maximum(np.asarray(seats.slot, dtype=np.int64), 0)
     group_free = np.maximum(np.asarray(seats.group, dtype=np.int64), 0)
@@ -118,25 +139,56 @@ def most_one_day(lagrangian: Lagrangian, seats: Seats, requests: np.ndarray) -> 
         for lo, hi in windows:
             if hi >= 0 and lo < n_days:
                 days[max(lo, 0) : min(hi, n_days - 1) + 1] = True
-        days &= seats_for_key[key_local[key]] > 0
+        if extra is None:
+            days &= seats_for_key[key_local[key]] > 0
         found = np.flatnonzero(days)
         tails.append(np.full(len(found), 2 + g, dtype=np.int64))
         heads.append(key_day_node[key_local[key], found])
         caps.append(np.full(len(found), sizes[g], dtype=np.int64))
-    k_at, c_at, d_at = np.nonzero(allowed[:, :, None] & (class_day > 0)[None, :, :])
+    seats_at = class_day if extra is None else class_day + extra
+    k_at, c_at, d_at = np.nonzero(allowed[:, :, None] & (seats_at > 0)[None, :, :])
     tails.append(key_day_node[k_at, d_at])
     heads.append(class_day_node[c_at, d_at])
-    caps.append(class_day[c_at, d_at])
-    c_at, d_at = np.nonzero(class_day > 0)
+    caps.append(class_day[c_at, d_at] if extra is None else np.full(len(k_at), len(requests), dtype=np.int64))
+    c_at, d_at = np.nonzero(seats_at > 0)
     tails.append(class_day_node[c_at, d_at])
     heads.append(np.ones(len(c_at), dtype=np.int64))
-    caps.append(class_day[c_at, d_at])
+    caps.append(seats_at[c_at, d_at])
     tail, head, capacity = np.concatenate(tails), np.concatenate(heads), np.concatenate(caps)
     graph = csr_matrix(
         (np.minimum(capacity, np.iinfo(np.int32).max).astype(np.int32), (tail, head)),
         shape=(n_nodes, n_nodes),
     )
-    flow = maximum_flow(graph, 0, 1, method="dinic").flow.tocoo()
+    return OneDayNetwork(
+        graph,
+        groups,
+        members,
+        keys,
+        n_days,
+        n_classes,
+        row_class,
+        cells,
+        cell_class,
+        cell_day,
+        free,
+        class_day,
+    )
+
+
+def most_one_day(lagrangian: Lagrangian, seats: Seats, requests: np.ndarray) -> list[Option]:
+    """Options for as many of `requests` (catalogue order; one day each, no partner) as fit together on
+    the free seats of `seats` (not changed): a maximum flow, so no placement of them on these seats
+    holds more. Among requests alike, those earlier in `requests` are placed first."""
+    if not len(requests):
+        return []
+    catalogue = lagrangian.catalogue
+    table = catalogue.plain
+    width = table.width
+    net = one_day_network(lagrangian, seats, requests)
+    groups, members, keys, n_days = net.groups, net.members, net.keys, net.n_days
+    cells, cell_class, cell_day, free = net.cells, net.cell_class, net.cell_day, net.free
+    n_groups = len(groups)
+    flow = maximum_flow(net.graph, 0, 1, method="dinic").flow.tocoo()
     sent = flow.data > 0
     f_tail, f_head, f_amount = flow.row[sent], flow.col[sent], flow.data[sent].astype(np.int64)
     # read the flow back: per (key, day) the groups that come in and the classes that go out
@@ -191,12 +243,10 @@ def most_one_day(lagrangian: Lagrangian, seats: Seats, requests: np.ndarray) -> 
     return options
 
 
-def reoptimise_one_day(lagrangian: Lagrangian, assign: list[int]) -> list[int]:
-    """`assign` with its one-day requests without a partner placed anew by `most_one_day`: those
-    unplaced and those at a workplace they did not name (score ``OTHER_WORKPLACE_SCORE``), on the seats
-    the others leave. The old places of the moved requests are one placement of them on those seats, so
-    at least as many are placed, none at a lower score: the objective does not fall (up to the fairness
-    term, which the caller compares)."""
+def movable_one_day(lagrangian: Lagrangian, assign: list[int]) -> tuple[list[int], Seats, np.ndarray]:
+    """`assign` without its one-day requests without a partner that are unplaced or at a workplace they
+    did not name (score ``OTHER_WORKPLACE_SCORE``), the seats the others take, and those requests
+    (catalogue order; the previously placed first)."""
     m = lagrangian.m
     new = list(assign)
     chosen = one_day_requests(lagrangian, [-1] * len(new))
@@ -215,8 +265,18 @@ def reoptimise_one_day(lagrangian: Lagrangian, assign: list[int]) -> list[int]:
     # the previously placed first among requests alike (their old places show the flow exists)
     placed_before = [i for i in moved if assign[int(lagrangian.model_row[i])] >= 0]
     others = [i for i in moved if assign[int(lagrangian.model_row[i])] < 0]
-    options = most_one_day(lagrangian, seats, np.asarray(placed_before + others, dtype=np.int64))
-    for j in add_options(m, options):
+    return new, seats, np.asarray(placed_before + others, dtype=np.int64)
+
+
+def reoptimise_one_day(lagrangian: Lagrangian, assign: list[int]) -> list[int]:
+    """`assign` with its one-day requests without a partner placed anew by `most_one_day`: those
+    unplaced and those at a workplace they did not name (score ``OTHER_WORKPLACE_SCORE``), on the seats
+    the others leave. The old places of the moved requests are one placement of them on those seats, so
+    at least as many are placed, none at a lower score: the objective does not fall (up to the fairness
+    term, which the caller compares)."""
+    m = lagrangian.m
+    new, seats, moved = movable_one_day(lagrangian, assign)
+    for j in add_options(m, most_one_day(lagrangian, seats, moved)):
         r = int(m.option_request[j])
         seats.take(j)
         new[r] = j

@@ -19,6 +19,7 @@ from collections import defaultdict
 import numpy as np
 
 from shadowing.matching.flow import one_day_requests, reoptimise_one_day
+from shadowing.matching.insert import insert_multi_day
 from shadowing.matching.lagrange import Lagrangian
 from shadowing.matching.model import Seats, add_options, objective_of
 from shadowing.matching.options import Option
@@ -30,6 +31,22 @@ def _slot_days(lagrangian: Lagrangian) -> np.ndarray:
     day = np.full(len(lagrangian.m.capacity), -1, dtype=np.int64)
     day[table.slot] = table.ordinal.reshape(-1)[table.cell]
     return day
+
+
+def _candidates(
+    lagrangian: Lagrangian, assign: list[int], slot_price: np.ndarray, group_price: np.ndarray
+) -> list[int]:
+    """The placed multi-day requests without a partner (model rows), those whose seats cost most more at
+    the prices than their option is worth first."""
+    m = lagrangian.m
+    cost = lagrangian.slot_cost(np.maximum(slot_price, 0.0), np.maximum(group_price, 0.0))
+    candidates = [
+        (float(sum(cost[s] for s in m.option_slots[j]) - m.value[j]), r)
+        for r, j in enumerate(assign)
+        if j >= 0 and m.partner[r] < 0 and len(m.option_slots[j]) > 1
+    ]
+    candidates.sort(key=lambda c: -c[0])
+    return [r for _margin, r in candidates]
 
 
 def swap_multi_day(
@@ -64,20 +81,14 @@ def swap_multi_day(
     classes_of_key = {int(k): np.flatnonzero(lagrangian.penalty[k] == 0).tolist() for k in pool_keys}
     wanted = {(c, d) for k, d in pool for c in classes_of_key[k]}
     slot_day = _slot_days(lagrangian)
-    cost = lagrangian.slot_cost(np.maximum(slot_price, 0.0), np.maximum(group_price, 0.0))
-    candidates = [
-        (float(sum(cost[s] for s in m.option_slots[j]) - m.value[j]), r)
-        for r, j in enumerate(new)
-        if j >= 0 and m.partner[r] < 0 and len(m.option_slots[j]) > 1
-    ]
-    candidates.sort(key=lambda c: -c[0])
+    candidates = _candidates(lagrangian, new, slot_price, group_price)
     seats = Seats(m)
     for j in new:
         if j >= 0:
             seats.take(j)
     placed: set[int] = set()  # catalogue indices of the one-day requests placed here
     swaps = 0
-    for _margin, r in candidates:
+    for r in candidates:
         if time.monotonic() >= until:
             break
         j = new[r]
@@ -138,18 +149,34 @@ def swapped(
 ) -> tuple[list[int], float, str]:
     """`best` (worth `objective`, found by `method`) after rounds of `swap_multi_day` and the maximum
     flow of ``flow.reoptimise_one_day`` (which moves the one-day requests, so that the next round finds
-    other swaps) until a round swaps none or `until`, when that is worth more."""
+    other swaps) and, where such a round gains nothing, of ``insert.insert_multi_day`` (unplaced
+    multi-day requests on seats the one-day requests can give up; half as many on given-up seats after
+    a round of it that gains nothing; one is started only when the last one's time still fits before
+    `until`), until `until` or nothing is left to try, when that is worth more."""
     m = lagrangian.m
     current, current_objective = best, objective
+    limit: int | None = None
+    took = 0.0  # how long the last round of insertion took
     while time.monotonic() < until:
         swapped, swaps = swap_multi_day(lagrangian, current, *prices, until)
-        if not swaps:
+        if swaps:
+            swapped = reoptimise_one_day(lagrangian, swapped)
+            found = objective_of(m, swapped)[0]
+            if found > current_objective + 1e-9:
+                current, current_objective = swapped, found
+                continue
+        began = time.monotonic()
+        if began + took >= until:  # (a round of insertion would end after `until`)
             break
-        swapped = reoptimise_one_day(lagrangian, swapped)
+        swapped, risky = insert_multi_day(lagrangian, current, limit)
+        took = time.monotonic() - began
         found = objective_of(m, swapped)[0]
-        if found <= current_objective + 1e-9:
+        if found > current_objective + 1e-9:
+            current, current_objective = swapped, found
+            continue
+        limit = risky // 2
+        if not limit:
             break
-        current, current_objective = swapped, found
     if current_objective > objective + 1e-9:
         return current, current_objective, method + "+swaps"
     return best, objective, method
