@@ -12,6 +12,10 @@ is at least the LP optimum over every option; the bound does not rely on that ei
 prices (every seat of class ``c`` on day ``d`` priced ``y[c, d]``, on the day cap where one binds) and
 the bound is ``Lagrangian.at`` of those prices, valid for any non-negative prices.
 
+``Cells`` holds the cells alone (each slot's, their seats, prices either way); ``on_cells`` evaluates the
+bound at a result's prices averaged per cell, which is what the solver uses on large programmes (the LP
+itself did not pay there within the time: ``docs/matching.md``).
+
 The pricing is exact for the aggregated LP: at prices constant on each (class, day), a request's best
 option over every feasible one (the evaluation's) is its best projected column, so when no request's
 best option is worth more than its group's dual, the LP's value plus the fairness term is the bound.
@@ -48,12 +52,12 @@ class AggregateResult:
     lp_value: float  # the last LP's objective plus the fairness term
 
 
-class AggregatedLP:
-    """The aggregated LP of `lagrangian`'s problem in one HiGHS instance (warm-started re-solves)."""
+class Cells:
+    """The (class, day) cells of `lagrangian`'s seats: each slot's cell, each cell's seats, and seat
+    prices from cell prices and back."""
 
-    def __init__(self, lagrangian: Lagrangian, coarse: bool = False) -> None:
+    def __init__(self, lagrangian: Lagrangian) -> None:
         self.lagrangian = lagrangian
-        m = lagrangian.m
         catalogue = lagrangian.catalogue
         n_slots = len(lagrangian.capacity)
         # each slot row's workplace row, class and (class, day) row
@@ -83,6 +87,33 @@ class AggregatedLP:
         has = group_cell >= 0
         seats += np.bincount(group_cell[has], weights=lagrangian.group_capacity[has], minlength=n_cells)
         self.seats = seats
+
+    def prices(self, cell_price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Seat prices from per-(class, day) prices: on the day cap where a workplace's day has one (its
+        slots free), else on every slot; every seat of the cell costs the cell's price."""
+        cell_price = np.maximum(cell_price, 0.0)
+        slot_price = np.where(self.grouped, 0.0, cell_price[self.slot_cell])
+        group_price = np.where(self.group_cell >= 0, cell_price[np.maximum(self.group_cell, 0)], 0.0)
+        return slot_price, group_price
+
+    def cell_prices(self, slot_cost: np.ndarray) -> np.ndarray:
+        """Per (class, day) the seat-weighted mean of its slots' prices."""
+        lg = self.lagrangian
+        weight = np.bincount(self.slot_cell, weights=lg.capacity, minlength=self.n_cells)
+        total = np.bincount(
+            self.slot_cell, weights=lg.capacity * np.minimum(slot_cost, 1e6), minlength=self.n_cells
+        )
+        return np.where(weight > 0, total / np.maximum(weight, 1e-9), 0.0)
+
+
+class AggregatedLP(Cells):
+    """The aggregated LP of `lagrangian`'s problem in one HiGHS instance (warm-started re-solves)."""
+
+    def __init__(self, lagrangian: Lagrangian, coarse: bool = False) -> None:
+        super().__init__(lagrangian)
+        m = lagrangian.m
+        n_cells = self.n_cells
+        seats = self.seats
         # groups of requests alike: same (key, shape) and preferences, no partner
         n_req = len(lagrangian.request_pair)
         preferences: list[list[tuple[int, int, float]]] = [[] for _ in range(n_req)]
@@ -135,16 +166,6 @@ class AggregatedLP:
         self.n_columns = 0
         self.fairness = m.fairness_coefficient
         self._value: list[float] = []
-
-    def prices(self, cell_price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Seat prices from per-(class, day) prices: on the day cap where a workplace's day has one (its
-        slots free), else on every slot; every seat of the cell costs the cell's price."""
-        lg = self.lagrangian
-        cell_price = np.maximum(cell_price, 0.0)
-        slot_price = np.where(self.grouped, 0.0, cell_price[self.slot_cell])
-        group_price = np.where(self.group_cell >= 0, cell_price[np.maximum(self.group_cell, 0)], 0.0)
-        assert len(slot_price) == len(lg.capacity)
-        return slot_price, group_price
 
     def add(self, evaluation: Evaluation, requests: np.ndarray) -> int:
         """Columns for the best options of `requests` (catalogue order) at `evaluation`, those not listed
@@ -252,16 +273,6 @@ class AggregatedLP:
             np.maximum(dual[self.group0 : self.pair0], 0.0),
         )
 
-    def cell_prices(self, slot_cost: np.ndarray) -> np.ndarray:
-        """Per (class, day) the seat-weighted mean of its slots' prices (a stability centre from prices
-        that are not constant on the cells)."""
-        lg = self.lagrangian
-        weight = np.bincount(self.slot_cell, weights=lg.capacity, minlength=self.n_cells)
-        total = np.bincount(
-            self.slot_cell, weights=lg.capacity * np.minimum(slot_cost, 1e6), minlength=self.n_cells
-        )
-        return np.where(weight > 0, total / np.maximum(weight, 1e-9), 0.0)
-
     def run(
         self,
         until: float,
@@ -340,7 +351,7 @@ class AggregatedLP:
 
 
 def on_cells(
-    cells: AggregatedLP, found: tuple[float, np.ndarray, np.ndarray, Evaluation]
+    cells: Cells, found: tuple[float, np.ndarray, np.ndarray, Evaluation]
 ) -> tuple[float, np.ndarray, np.ndarray, Evaluation]:
     """The Lagrangian's result `found` (bound, slot and day-cap prices, evaluation) or, when it gives a
     lower bound, the same prices averaged over each (class, day) (weighted by seats): every seat of a

@@ -55,7 +55,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from shadowing.matching.aggregate import AggregatedLP, on_cells
+from shadowing.matching.aggregate import Cells, on_cells
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
@@ -360,7 +360,7 @@ def solve(
         assert lagrangian is not None
         now = time.monotonic()
         found, y, z, evaluation = lagrangian.minimise(best_objective, now + LAGRANGE_SHARE * (deadline - now))
-        cells = AggregatedLP(lagrangian)  # (the bound also at those prices averaged per class and day)
+        cells = Cells(lagrangian)  # (the bound also at those prices averaged per class and day)
         bound, prices = min(bound, on_cells(cells, (found, y, z, evaluation))[0]), (y, z)
         report("bound", placed_best(), _gap(bound, best_objective))
         # The one-day requests of the best proposal placed anew by a maximum flow (never fewer); then

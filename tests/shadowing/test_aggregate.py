@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadowing.matching.aggregate import AggregatedLP, on_cells
+from shadowing.matching.aggregate import AggregatedLP, Cells, on_cells
 from shadowing.matching.bound import certified_bound
 from shadowing.matching.lagrange import Lagrangian
 from shadowing.matching.model import build_model
@@ -31,7 +31,7 @@ def test_the_bound_at_prices_per_class_and_day_is_the_certified_one_and_above_th
     if not len(m.value):
         return
     lagrangian = Lagrangian(problem, m)
-    cells = AggregatedLP(lagrangian)
+    cells = Cells(lagrangian)
     cell_price = np.resize(np.asarray(prices), cells.n_cells)
 
     slot_price, group_price = cells.prices(cell_price)
@@ -84,7 +84,7 @@ def test_prices_averaged_over_a_class_and_day_lower_a_bound_priced_seat_by_seat(
     problem = build([request(1), request(2)], workplaces, slots, fairness_weight=0.0)
     m = build_model(problem)
     lagrangian = Lagrangian(problem, m)
-    cells = AggregatedLP(lagrangian)
+    cells = Cells(lagrangian)
     slot_price = np.zeros(len(m.capacity))
     slot_price[m.slot_row[100]] = 1000.0  # one seat priced, the other free: both take the free one
     found = lagrangian.at(slot_price, np.zeros(len(m.group_capacity)))
