@@ -1,6 +1,8 @@
 """The aggregated LP: seats summed per (workplace class, day), requests alike summed into one variable,
 solved by column generation priced with the Lagrangian's evaluation (``lagrange``); its duals, as seat
-prices, give a certified bound (``bound.py``) far below where the subgradient steps stall at 50,000.
+prices, give a certified bound (``bound.py``). At 5,000 requests it converges in seconds; at 50,000 its
+rounds take seconds each and its restricted duals stay far from optimal within the time, so the solver
+does not call it (measured in ``docs/matching.md``).
 
 Rows: per (class, day), where a class is the Lagrangian's (rows of one organisation, allowed for the same
 keys), ``seats used <= the seats of the class that day`` (per workplace and day its free seats, or its
