@@ -55,6 +55,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from shadowing.matching.aggregate import Cells, on_cells
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
@@ -359,7 +360,8 @@ def solve(
         assert lagrangian is not None
         now = time.monotonic()
         found, y, z, evaluation = lagrangian.minimise(best_objective, now + LAGRANGE_SHARE * (deadline - now))
-        bound, prices = min(bound, found), (y, z)
+        cells = Cells(lagrangian)  # (the bound also at those prices averaged per class and day)
+        bound, prices = min(bound, on_cells(cells, (found, y, z, evaluation))[0]), (y, z)
         report("bound", placed_best(), _gap(bound, best_objective))
         # The one-day requests of the best proposal placed anew by a maximum flow (never fewer); then
         # the same without the multi-day requests whose seats cost more at these prices than they are
@@ -575,7 +577,7 @@ def solve(
         generate(end, "improving")
     time_left = deadline - time.monotonic() > 0.05 * time_limit
     if large and lagrangian is not None and prices is not None and time_left:
-        found, *_ = lagrangian.minimise(best_objective, end - 0.05 * time_limit, *prices)
+        found = on_cells(cells, lagrangian.minimise(best_objective, end - 0.05 * time_limit, *prices))[0]
         bound = max(min(bound, found), best_objective)
         report("improving", placed_best(), _gap(bound, best_objective))
     remaining = deadline - time.monotonic()
