@@ -1,22 +1,18 @@
-"""Prices per (workplace class, day) and the aggregated LP (``shadowing.matching.aggregate``): the bound at
-such prices is the certified one and never below the optimum, the aggregated LP's optimum is at least the
-LP optimum over every option, and averaging the subgradient's prices over each class and day lowers the
-bound where they differ seat by seat."""
+"""Prices per (workplace class, day) (``shadowing.matching.aggregate``): the bound at such prices is the
+certified one and never below the optimum, and averaging the subgradient's prices over each class and day
+lowers the bound where they differ seat by seat."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadowing.matching.aggregate import AggregatedLP, Cells, on_cells
+from shadowing.matching.aggregate import Cells, on_cells
 from shadowing.matching.bound import certified_bound
 from shadowing.matching.lagrange import Lagrangian
 from shadowing.matching.model import build_model
 from shadowing.matching.options import Problem, SlotSpec, WorkplaceSpec
-from shadowing.matching.solver import lp_bound
 from tests.shadowing.test_lagrangian import programmes
 from tests.shadowing.test_solver import EPS, brute_force, build, day, request
 
@@ -44,34 +40,6 @@ def test_the_bound_at_prices_per_class_and_day_is_the_certified_one_and_above_th
     assert abs(fixed - (float(cells.seats @ cell_price) + m.fairness_coefficient)) < 1e-6 * max(1.0, fixed)
     assert abs(evaluation.bound - expected) < EPS
     assert evaluation.bound >= best - EPS
-
-
-@settings(max_examples=60, deadline=None)
-@given(programmes(), st.booleans())
-def test_the_aggregated_lp_is_at_least_the_lp_over_every_option_and_its_bound_certified(
-    problem: Problem, coarse: bool
-) -> None:
-    best, _ = brute_force(problem)
-    m = build_model(problem)
-    if not len(m.value):
-        return
-    lagrangian = Lagrangian(problem, m)
-    full = lp_bound(problem)
-    unpriced = lagrangian.at(np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity)))
-    aggregated = AggregatedLP(lagrangian, coarse=coarse)
-
-    result = aggregated.run(time.monotonic() + 30.0, [unpriced])
-
-    assert full is not None
-    assert result.evaluation is not None
-    assert result.converged  # (small: column generation ends within the time)
-    assert result.lp_value >= full - EPS  # summing the seat rows and requests alike only relaxes
-    if coarse:  # (requests alike up to their preferences: each counted at the best of them)
-        assert result.bound <= result.lp_value + 1e-6 * max(1.0, result.bound)
-    else:  # at its duals, the Lagrangian is the LP's value
-        assert abs(result.bound - result.lp_value) < 1e-6 * max(1.0, result.bound)
-    assert abs(lagrangian.at(result.slot_price, result.group_price).bound - result.bound) < EPS
-    assert result.bound >= best - EPS
 
 
 def test_prices_averaged_over_a_class_and_day_lower_a_bound_priced_seat_by_seat() -> None:
