@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.cache.backends.base import BaseCache
 from django.test import Client
 
 from organisations.services.accounts import account_close
 
 pytestmark = pytest.mark.django_db
 
-CACHED_DB = "django.contrib.sessions.backends.cached_db"
+CACHED_DB = "coordinator.core.sessions"  # Django's cached_db store, production's default with Redis
 DB = "django.contrib.sessions.backends.db"
 SESSION_BACKEND = "organisations.access.backends.SessionIdentityBackend"
 PING = "/api/v1/ping/"
@@ -86,3 +87,33 @@ def test_a_password_changed_elsewhere_ends_the_session_at_once(engine, staff_a):
     staff_a.user.save(update_fields=["password"])
 
     assert client.get(PING).status_code == 401
+
+
+class UnreachableCache(BaseCache):
+    """A cache whose server is down: every call fails, as Django's Redis cache fails then."""
+
+    def __init__(self, location: str, params: dict) -> None:
+        super().__init__(params)
+
+    def get(self, key, default=None, version=None):  # type: ignore[no-untyped-def]
+        raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+    def set(self, key, value, timeout=None, version=None):  # type: ignore[no-untyped-def]
+        raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+    def delete(self, key, version=None):  # type: ignore[no-untyped-def]
+        raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+
+def test_an_unreachable_session_cache_costs_a_query_never_the_request(settings, staff_a):
+    settings.SESSION_ENGINE = CACHED_DB
+    client, _key = _signed_in(staff_a)  # stored while the cache was there
+    settings.CACHES = {
+        **settings.CACHES,
+        "sessions": {"BACKEND": "tests.coordinator.test_sessions.UnreachableCache"},
+    }
+    settings.SESSION_CACHE_ALIAS = "sessions"
+
+    response = client.get(PING)
+
+    assert (response.status_code, response.json()) == (200, {"ok": True})

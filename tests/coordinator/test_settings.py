@@ -128,7 +128,7 @@ def test_every_environment_variable_is_documented():
 @pytest.mark.parametrize(
     ("extra", "engine"),
     [
-        ({"REDIS_URL": "redis://localhost:6379/0"}, "django.contrib.sessions.backends.cached_db"),
+        ({"REDIS_URL": "redis://localhost:6379/0"}, "coordinator.core.sessions"),
         ({}, "django.contrib.sessions.backends.db"),
         (
             {"REDIS_URL": "redis://localhost:6379/0", "SESSION_ENGINE": "db"},
