@@ -358,6 +358,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security -------------------------------------------------------------------------------------------
+# Sessions (docs/deployment.md "Sessions"): with Redis, "cached_db" reads a signed-in request's session from
+# the cache shared by every process and writes it through to the database, which stays the record (a
+# socket's re-check and the sign-out of every session of an account read the rows; a row deleted by any path
+# leaves the cache at once; an unreachable cache falls back to the rows: coordinator/core/sessions.py).
+# Without Redis (one process, make run) "db".
+SESSION_ENGINE = {"cached_db": "coordinator.core.sessions", "db": "django.contrib.sessions.backends.db"}[
+    env_choice("SESSION_ENGINE", "cached_db" if REDIS_URL else "db", {"db", "cached_db"})
+]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)

@@ -25,9 +25,11 @@ class CoordinatorConfig(AppConfig):
             metrics,
             notifications,  # noqa: F401  (registers its notification kinds and jobs)
             replies,  # noqa: F401  (registers the calendar reply reader)
+            sessions,
             statements,
         )
 
+        sessions.install()
         metrics.set_task_queue_probe(_task_queue_state)
         connection_created.connect(statements.install, dispatch_uid="coordinator.core.statements")
 

@@ -12,10 +12,10 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
@@ -30,7 +30,7 @@ from django_tasks import task
 from coordinator.core import registry
 from coordinator.core.calendar import Method, invite_message, mail_address
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
-from coordinator.core.tasks import retry_later
+from coordinator.core.tasks import in_task, retry_later
 from coordinator.core.tenancy import unscoped
 from coordinator.core.validators import one_line
 
@@ -142,19 +142,62 @@ def notify(
         )
         created.append(notification)
     if created:
-        _after_commit_batch().extend(n.pk for n in created)
+        _after_commit_batch().extend(created)
     return created
 
 
-class _CommitBatch(list[int]):
-    """The notifications written in one transaction, handed to the queue in one step after its commit."""
+# A task that tells at most this many people pushes and mails them itself after its commit; a larger batch
+# (a confirmed match telling thousands) is handed to the queue in tasks of OUTBOX_BATCH_SIZE, which several
+# workers can share.
+INLINE_AFTER_TASK = 20
+
+
+class _CommitBatch(list[Notification]):
+    """The notifications written in one transaction, handed on in one step after its commit: to the queue
+    (``after_commit`` tasks) when written by a request; pushed and mailed at once when written by a task
+    (a visit request's notices, a booking's invites), which saves a second task per write. Either way the
+    mail is in the outbox from the commit on, so a worker that dies before sending it loses nothing: the
+    periodic ``outbox.deliver_due`` sends it."""
 
     savepoints: list[str]
+    written_by_task: bool
 
     def flush(self) -> None:
+        if self.written_by_task and len(self) <= INLINE_AFTER_TASK:
+            try:
+                _push_live([_live_row(n) for n in self])
+                _deliver_or_retry(
+                    [n.email_id for n in self if n.email_id],
+                    attempt=0,
+                    known={n.email.pk: n.email for n in self if n.email is not None},
+                )
+                return
+            except Exception:  # noqa: BLE001 (whatever went wrong, the queue is the way that never loses)
+                logger.exception("Notifications %s: sent through the queue instead", [n.pk for n in self])
         size = settings.OUTBOX_BATCH_SIZE
-        for start in range(0, len(self), size):
-            after_commit.enqueue(list(self[start : start + size]))
+        ids = [n.pk for n in self]
+        for start in range(0, len(ids), size):
+            after_commit.enqueue(ids[start : start + size])
+
+
+class LiveRow(TypedDict):
+    """What a live push says of a notification."""
+
+    pk: int
+    recipient_id: int
+    kind: str
+    title: str
+    url: str
+
+
+def _live_row(notification: Notification) -> LiveRow:
+    return {
+        "pk": notification.pk,
+        "recipient_id": notification.recipient_id,
+        "kind": notification.kind,
+        "title": notification.title,
+        "url": notification.url,
+    }
 
 
 def _after_commit_batch() -> _CommitBatch:
@@ -171,6 +214,7 @@ def _after_commit_batch() -> _CommitBatch:
     ):
         batch = _CommitBatch()
         batch.savepoints = list(connection.savepoint_ids)
+        batch.written_by_task = in_task()
         connection._samverkan_notification_batch = batch  # type: ignore[attr-defined]
         transaction.on_commit(batch.flush)
     return batch
@@ -290,11 +334,20 @@ def after_commit(notification_ids: list[int]) -> int:
 
 def _push_live(rows: list[Any]) -> None:
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not rows:
         return
+    # One event loop for the whole batch (each ``async_to_sync`` call starts one, and the Redis layer
+    # connects once per loop).
+    try:
+        async_to_sync(_send_live)(layer, rows)
+    except Exception:  # a live push is a convenience; the notifications themselves are stored
+        logger.exception("Could not push notifications %s live", [row["pk"] for row in rows])
+
+
+async def _send_live(layer: BaseChannelLayer, rows: list[LiveRow]) -> None:
     for row in rows:
         try:
-            async_to_sync(layer.group_send)(
+            await layer.group_send(
                 person_group(row["recipient_id"]),
                 {
                     "type": "notification.created",
@@ -370,18 +423,20 @@ def deliver_outbox(outbound_ids: list[int], attempt: int = 0) -> int:
     return _deliver_or_retry(outbound_ids, attempt=attempt)
 
 
-def _deliver_or_retry(outbound_ids: list[int], *, attempt: int) -> int:
+def _deliver_or_retry(
+    outbound_ids: list[int], *, attempt: int, known: Mapping[int, OutboundEmail] | None = None
+) -> int:
     """Deliver; when the mail server cannot be reached at all, try the batch again after the back-off (the
     messages stay pending, and ``outbox.deliver_due`` is the backstop)."""
     try:
-        return deliver(outbound_ids)
+        return deliver(outbound_ids, known=known)
     except OSError:
         logger.warning("The mail server could not be reached (attempt %s)", attempt + 1, exc_info=True)
         retry_later(deliver_outbox, attempt, outbound_ids)
         return 0
 
 
-def deliver(outbound_ids: Iterable[int]) -> int:
+def deliver(outbound_ids: Iterable[int], *, known: Mapping[int, OutboundEmail] | None = None) -> int:
     """Send the given outbox messages now over one SMTP connection; returns how many were sent.
 
     Safe to call from several processes, and after a crash: each message is claimed (compare-and-set)
@@ -389,6 +444,9 @@ def deliver(outbound_ids: Iterable[int]) -> int:
     flight when a worker dies is in doubt, and ``deliver_due`` never hands that one over again (no
     duplicate): it is reported as failed, for a person to check. A message that failed is retried with
     back-off. Raises ``OSError`` when the mail server cannot be reached at all (nothing is claimed then).
+
+    ``known``: messages this process wrote itself (with their programme), sent as they are once claimed
+    instead of read again (what a message says never changes after it is written).
     """
     ids = list(outbound_ids)
     if not ids:
@@ -400,13 +458,12 @@ def deliver(outbound_ids: Iterable[int]) -> int:
         for pk in ids:
             if not _claim(pk):
                 continue
-            # The row this process has just claimed by its id (outbox, outside any request).
-            outbound = OutboundEmail.unscoped_objects.select_related("programme").get(pk=pk)
+            outbound = (known or {}).get(pk) or _claimed(pk)
             try:
                 if connection.send_messages([build_message(outbound)]) != 1:
                     raise RuntimeError("the mail backend accepted no message")
             except Exception as exc:  # any transport error: record it and retry later
-                _record_failure(outbound, exc)
+                _record_failure(_claimed(pk), exc)  # its attempts as stored, whoever tried it before
                 connection.close()
                 connection = get_connection(fail_silently=False)
                 continue
@@ -421,6 +478,11 @@ def deliver(outbound_ids: Iterable[int]) -> int:
     finally:
         connection.close()
     return sent
+
+
+def _claimed(pk: int) -> OutboundEmail:
+    # The row this process has just claimed by its id (outbox, outside any request).
+    return OutboundEmail.unscoped_objects.select_related("programme").get(pk=pk)
 
 
 def _record_failure(outbound: OutboundEmail, exc: Exception) -> None:

@@ -10,7 +10,10 @@ changes nothing. What the library leaves to us, kept here:
 - **A worker that dies loses nothing.** ``manage.py task_worker`` (the library's ``db_worker`` with a
   heartbeat) records each worker in ``TaskWorker`` every ``TASKS_HEARTBEAT_SECONDS``; a task left running
   by a worker not heard of for ``TASKS_WORKER_TIMEOUT_SECONDS`` (killed, out of memory, its machine gone)
-  goes back to the queue (``requeue_abandoned``) and runs again.
+  goes back to the queue (``requeue_abandoned``) and runs again, and the mail left unsent is queued.
+- **A task's own follow-up in the same task.** ``in_task`` tells whether this thread is running a task:
+  the notifications a task writes are then pushed and mailed by that task after its commit
+  (``notifications``), not by a second task queued for each write.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
@@ -26,7 +30,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import default_task_backend
 from django_tasks.base import Task
+from django_tasks.signals import task_finished, task_started
 
+from coordinator.core import registry
 from coordinator.core.models import TaskWorker
 
 logger = logging.getLogger(__name__)
@@ -76,6 +82,28 @@ def on_commit_enqueue(task: Task[P, T], *args: P.args, **kwargs: P.kwargs) -> No
     transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
 
 
+# Tasks running in this thread now: a task's own follow-up work (the mail of the notifications it wrote) may
+# then be done at once after the task's commit instead of being queued as a task of its own.
+_running = threading.local()
+
+
+def _task_started(**kwargs: object) -> None:
+    _running.depth = getattr(_running, "depth", 0) + 1
+
+
+def _task_finished(**kwargs: object) -> None:
+    _running.depth = max(getattr(_running, "depth", 0) - 1, 0)
+
+
+task_started.connect(_task_started, dispatch_uid="samverkan.task_started")
+task_finished.connect(_task_finished, dispatch_uid="samverkan.task_finished")
+
+
+def in_task() -> bool:
+    """Whether this thread is running a task now (in a worker, or the immediate backend's caller)."""
+    return getattr(_running, "depth", 0) > 0
+
+
 # --- Workers --------------------------------------------------------------------------------------------
 
 
@@ -119,6 +147,13 @@ def requeue_abandoned() -> int:
                 status=TaskResultStatus.READY, run_after=now, started_at=None
             )
             requeued += 1
+    if requeued:
+        # A task sends the mail of the notifications it wrote itself, after its commit and before it is
+        # marked done; run again, it finds them written and sends nothing. The mail a dead worker left
+        # unsent is therefore queued now, by the outbox's sweep, rather than at the sweep's next run.
+        sweep = registry.periodic_jobs.get("outbox.deliver_due")
+        if sweep is not None:
+            sweep.run()
     # Workers gone long ago are forgotten.
     TaskWorker.objects.filter(
         seen_at__lt=now - timedelta(seconds=settings.TASKS_WORKER_TIMEOUT_SECONDS * 10)

@@ -18,7 +18,11 @@ from django.utils.module_loading import import_string
 from organisations.permissions import MembershipInfo
 
 # Session engines whose sessions are rows of django.contrib.sessions (asked in the same query).
-_DATABASE_SESSIONS = {"django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"}
+_DATABASE_SESSIONS = {
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
+    "coordinator.core.sessions",  # cached_db's, the production default with Redis
+}
 _SESSION_ALIVE = "_access_session_alive"
 
 

@@ -123,3 +123,26 @@ def test_every_environment_variable_is_documented():
         if line and not line.startswith("#")
     }
     assert read - documented == set()
+
+
+@pytest.mark.parametrize(
+    ("extra", "engine"),
+    [
+        ({"REDIS_URL": "redis://localhost:6379/0"}, "coordinator.core.sessions"),
+        ({}, "django.contrib.sessions.backends.db"),
+        (
+            {"REDIS_URL": "redis://localhost:6379/0", "SESSION_ENGINE": "db"},
+            "django.contrib.sessions.backends.db",
+        ),
+    ],
+)
+def test_sessions_are_read_from_the_cache_where_every_process_shares_it(extra, engine):
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SESSION_ENGINE)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_clean_environment(**PRODUCTION, **extra),
+    )
+    assert result.stdout.strip() == engine, result.stderr

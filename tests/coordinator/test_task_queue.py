@@ -3,16 +3,23 @@ run again, a message in doubt is never sent twice, and each periodic job has exa
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from django_tasks import task
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from coordinator.core import jobs, notifications, registry, tasks
 from coordinator.core.models import JobRun, Notification, OutboundEmail, TaskWorker
+from coordinator.core.tenancy import unscoped
 from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +200,160 @@ def test_platform_admins_see_each_jobs_last_and_next_run_and_failures(
     assert ": RuntimeError: boom</span>" in page
     assert '<dd id="queue-ready">0</dd>' in page
     assert web(coordinator).get("/organisations/platform/jobs/").status_code == 403
+
+
+# --- Notifications written by a task: pushed and mailed by that task -------------------------------------
+
+TELL = "tests.coordinator.test_task_queue.tell_people"
+
+
+@task()
+def tell_people(programme_id: int, person_ids: list[int]) -> int:
+    """A task that tells people something once, as a visit request's notices or a booking's invites do."""
+    from organisations.models import Person, Programme
+
+    with unscoped(), transaction.atomic():
+        programme = Programme.objects.get(pk=programme_id)
+        people = list(Person.unscoped_objects.filter(pk__in=person_ids).select_related("user").order_by("pk"))
+        told = notifications.notify(
+            programme=programme, recipients=people, kind="test.kind", title="Hej", once="test.tell"
+        )
+        return len(told)
+
+
+def _tasks() -> list[tuple[str, str]]:
+    return sorted(DBTaskResult.objects.values_list("task_path", "status"))
+
+
+def test_a_task_mails_and_pushes_the_notifications_it_wrote_itself(
+    programme, org_a, database_queue, smtp_sink, django_capture_on_commit_callbacks
+):
+    people = [make_member(programme, org_a) for _ in range(3)]
+    layer = get_channel_layer()
+    async_to_sync(layer.group_add)(notifications.person_group(people[0].pk), "tab-of-first")
+    with django_capture_on_commit_callbacks(execute=True):
+        tell_people.enqueue(programme.pk, [p.pk for p in people])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        database_queue()
+
+    # One task for the write, none after it: the mail went over one connection right after its commit.
+    assert _tasks() == [(TELL, TaskResultStatus.SUCCESSFUL)]
+    assert smtp_sink.count_by_address() == Counter({p.user.email: 1 for p in people})
+    assert smtp_sink.connections == 1
+    assert (
+        list(OutboundEmail.unscoped_objects.values_list("status", "attempts"))
+        == [(OutboundEmail.Status.SENT, 1)] * 3
+    )
+    first = Notification.unscoped_objects.get(recipient=people[0])
+    assert async_to_sync(layer.receive)("tab-of-first") == {
+        "type": "notification.created",
+        "id": first.pk,
+        "kind": "test.kind",
+        "title": "Hej",
+        "url": "",
+    }
+
+
+def test_a_task_that_tells_many_hands_their_mail_to_the_queue_in_batches(
+    programme, org_a, database_queue, smtp_sink, django_capture_on_commit_callbacks, settings
+):
+    settings.OUTBOX_BATCH_SIZE = 15
+    people = [make_member(programme, org_a) for _ in range(notifications.INLINE_AFTER_TASK + 1)]
+    with django_capture_on_commit_callbacks(execute=True):
+        tell_people.enqueue(programme.pk, [p.pk for p in people])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        database_queue()
+    database_queue()  # the batches it queued
+
+    after = "coordinator.core.notifications.after_commit"
+    assert _tasks() == [(after, TaskResultStatus.SUCCESSFUL)] * 2 + [(TELL, TaskResultStatus.SUCCESSFUL)]
+    assert sorted(smtp_sink.count_by_address().values()) == [1] * 21
+    assert smtp_sink.connections == 2
+
+
+def test_a_task_whose_mail_server_is_down_keeps_the_mail_and_retries_it_later(
+    programme, staff_a, database_queue, django_capture_on_commit_callbacks, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
+    with django_capture_on_commit_callbacks(execute=True):
+        tell_people.enqueue(programme.pk, [staff_a.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        database_queue()
+
+    outbound = OutboundEmail.unscoped_objects.get()
+    assert (outbound.status, outbound.attempts) == (OutboundEmail.Status.PENDING, 0)
+    retry = DBTaskResult.objects.get(task_path="coordinator.core.notifications.deliver_outbox")
+    assert (retry.status, retry.args_kwargs) == (
+        TaskResultStatus.READY,
+        {"args": [[outbound.pk]], "kwargs": {"attempt": 1}},
+    )
+    assert DBTaskResult.objects.get(task_path=TELL).status == TaskResultStatus.SUCCESSFUL
+
+
+def test_a_task_whose_delivery_breaks_hands_its_mail_to_the_queue(
+    programme, staff_a, database_queue, django_capture_on_commit_callbacks, settings
+):
+    # Not a network error (which is retried with back-off) but a fault of the mail backend itself.
+    settings.EMAIL_BACKEND = "tests.coordinator.test_task_queue.BrokenBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        tell_people.enqueue(programme.pk, [staff_a.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        database_queue()
+
+    notification = Notification.unscoped_objects.get()
+    handed = DBTaskResult.objects.get(task_path="coordinator.core.notifications.after_commit")
+    assert handed.args_kwargs == {"args": [[notification.pk]], "kwargs": {}}
+    assert DBTaskResult.objects.get(task_path=TELL).status == TaskResultStatus.SUCCESSFUL
+    # The message is still pending for the queue's task (and the periodic sweep): nothing was lost.
+    assert OutboundEmail.unscoped_objects.get().status == OutboundEmail.Status.PENDING
+
+
+def test_a_worker_that_dies_after_the_tasks_commit_leaves_the_mail_for_the_sweep(
+    programme, staff_a, smtp_sink, django_capture_on_commit_callbacks, database_queue
+):
+    # The task's commit happened; the delivery after it never ran (the worker was killed in between).
+    with django_capture_on_commit_callbacks(execute=False):
+        tell_people.call(programme.pk, [staff_a.pk])
+    assert OutboundEmail.unscoped_objects.get().status == OutboundEmail.Status.PENDING
+
+    assert notifications.deliver_due() == 1
+    database_queue()
+
+    assert smtp_sink.count_by_address() == Counter({staff_a.user.email: 1})
+    assert OutboundEmail.unscoped_objects.get().status == OutboundEmail.Status.SENT
+
+
+class BrokenBackend(BaseEmailBackend):
+    """A mail backend with a fault of its own (not an unreachable server)."""
+
+    def open(self) -> bool:
+        raise RuntimeError("the mail backend is misconfigured")
+
+    def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the mail backend is misconfigured")
+
+
+def test_the_mail_a_dead_worker_left_unsent_is_queued_when_its_task_is_requeued(
+    programme, staff_a, database_queue, django_capture_on_commit_callbacks, smtp_sink, settings
+):
+    settings.TASKS_WORKER_TIMEOUT_SECONDS = 30
+    # The worker wrote the notice and its mail, committed, and died before sending it.
+    TaskWorker.objects.create(worker_id="dead", seen_at=timezone.now() - timedelta(seconds=31))
+    abandoned = tell_people.enqueue(programme.pk, [staff_a.pk])
+    with django_capture_on_commit_callbacks(execute=False):
+        tell_people.call(programme.pk, [staff_a.pk])
+    DBTaskResult.objects.filter(pk=abandoned.id).update(status=TaskResultStatus.RUNNING, worker_ids=["dead"])
+    outbound = OutboundEmail.unscoped_objects.get()
+
+    assert tasks.requeue_abandoned() == 1
+
+    queued = DBTaskResult.objects.get(task_path="coordinator.core.notifications.deliver_outbox")
+    assert queued.args_kwargs == {"args": [[outbound.pk]], "kwargs": {}}
+    database_queue()  # the task again (it finds the notice written) and the mail
+    assert smtp_sink.count_by_address() == Counter({staff_a.user.email: 1})
+    assert Notification.unscoped_objects.count() == 1

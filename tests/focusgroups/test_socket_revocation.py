@@ -304,3 +304,19 @@ async def test_archiving_the_programme_closes_its_sockets_and_refuses_new_ones(
     again = notes_socket(member_a, group.pk)
     connected, code = await again.connect()
     assert (connected, code) == (False, CLOSE_FORBIDDEN)
+
+
+async def test_a_cached_session_ended_without_being_told_refuses_the_next_save(
+    group, member_a, note, settings
+):
+    # Sessions read from the cache (production's default with Redis): the socket's re-check asks the row.
+    settings.SESSION_ENGINE = "coordinator.core.sessions"
+    client, tab = await _signed_in_socket(member_a, group.pk)
+    await _open(tab)
+    key = client.cookies["sessionid"].value
+    await sync_to_async(lambda: Session.objects.filter(session_key=key).delete())()
+
+    await tab.send_json_to(_save(note, 1, "Efter utloggning"))
+
+    await _closed_with(tab, SIGNED_OUT, CLOSE_UNAUTHENTICATED)
+    assert await sync_to_async(_note_now)(note) == (1, "Rad ett.\n")
