@@ -251,7 +251,7 @@ def main() -> None:
         "--pending",
         type=int,
         default=0,
-        help="requests waiting for each line manager's decision before measuring (as a long load test leaves)",
+        help="requests waiting for each line manager's decision before measuring (as a long load test)",
     )
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="samverkan-costs-"))

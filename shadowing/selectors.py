@@ -99,6 +99,33 @@ def requests_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[Shadowin
     ).order_by("-submitted_at", "-pk")
 
 
+APPROVALS_PAGE_SIZE = 20
+
+
+def approval_cards(requests: QuerySet[ShadowingRequest]) -> QuerySet[ShadowingRequest]:
+    """Of ``requests`` (those the actor may decide), the ones waiting for a decision, oldest first, each
+    with what the approvals page shows of it (the requester's name and unit, topics, windows, wishes with
+    their workplace or organisation) read in the same query, however many there are."""
+    waiting = requests.filter(status=ShadowingRequest.Status.PENDING_APPROVAL).select_related(
+        "requester__user", "requester__unit"
+    )
+    return with_rows(
+        waiting,
+        Rows("topics", Topic.objects.filter(requests=OuterRef("pk")).order_by("name", "pk"), ("name",)),
+        Rows(
+            "windows",
+            AvailabilityWindow.objects.filter(request=OuterRef("pk")).order_by("starts_on", "pk"),
+            ("starts_on", "ends_on"),
+        ),
+        Rows(
+            "preferences",
+            Preference.objects.filter(request=OuterRef("pk")).order_by("rank", "pk"),
+            ("rank", "organisation", "workplace"),
+            joined={"organisation": ("name",), "workplace": ("name",)},
+        ),
+    ).order_by("submitted_at", "pk")
+
+
 def with_placement_joins(queryset: QuerySet[Placement], *, shown_only: bool = False) -> QuerySet[Placement]:
     """Placements with their requester and workplace joined, and their days and steps in the same query.
 

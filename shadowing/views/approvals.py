@@ -6,7 +6,8 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,13 +15,11 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from coordinator.core.drf import CountingPaginator
 from coordinator.core.views import SERVICE_ERRORS, error_text, next_url
 from organisations.access.views import ProgrammeMixin
-from shadowing import forms, permissions
-from shadowing.models import (
-    Preference,
-    ShadowingRequest,
-)
+from shadowing import forms, permissions, selectors
+from shadowing.models import ShadowingRequest
 from shadowing.services import shadowing_requests
 from shadowing.views._common import RequestScoped
 
@@ -33,35 +32,38 @@ class ApprovalsView(ProgrammeMixin, TemplateView):
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         mine = permissions.decidable_requests_filter(self.actor, self.programme.pk)
-        return (
-            queryset.filter(mine)
-            .exclude(requester=self.person)
-            .select_related("requester__user", "requester__unit", "organisation")
-        )
+        return queryset.filter(mine).exclude(requester=self.person)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        pending = list(
-            self.get_queryset()
-            .filter(status=ShadowingRequest.Status.PENDING_APPROVAL)
-            # Each wish with the organisation or workplace it names, in one query rather than three.
-            .prefetch_related(
-                "topics",
-                "windows",
-                Prefetch(
-                    "preferences", queryset=Preference.objects.select_related("organisation", "workplace")
-                ),
-            )
-            .order_by("submitted_at", "pk")
+        page = _page(
+            CountingPaginator(selectors.approval_cards(self.get_queryset()), selectors.APPROVALS_PAGE_SIZE),
+            self.request.GET.get("page"),
         )
         decided = list(
             self.get_queryset()
             .filter(approved_by=self.person)
             .exclude(decided_at=None)
+            .select_related("requester__user")
             .order_by("-decided_at")[:10]
         )
-        context.update(pending=pending, decided=decided)
+        # Back to the same page after a decision (the first page has no number in its address).
+        here = self.request.path if page.number == 1 else f"{self.request.path}?page={page.number}"
+        context.update(pending=page.object_list, page=page, here=here, decided=decided)
         return context
+
+
+def _page(paginator: CountingPaginator, number: str | None) -> Page[object]:
+    """The page asked for; the first for a page number that is not a whole number from 1 up, the last for
+    one past the end (requests leave the list as they are decided, so a page can run out under a reader)."""
+    try:
+        wanted = paginator.validate_number_without_count(number or 1)
+    except (PageNotAnInteger, EmptyPage):
+        wanted = 1
+    try:
+        return paginator.page(wanted)
+    except EmptyPage:
+        return paginator.page(paginator.num_pages)
 
 
 class RequestDecisionView(RequestScoped, View):

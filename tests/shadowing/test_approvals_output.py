@@ -39,7 +39,9 @@ def named(html: str, keys: dict[int, str]) -> str:
     """The page with the per-request token and the requests' keys written as names."""
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value="-"', html)
     html = re.sub(r"/(\d+)/", lambda m: f"/{{{keys.get(int(m.group(1)), m.group(1))}}}/", html)
-    return re.sub(r'(req|note)-(\d+)"', lambda m: f'{m.group(1)}-{{{keys.get(int(m.group(2)), m.group(2))}}}"', html)
+    return re.sub(
+        r'(req|note)-(\d+)"', lambda m: f'{m.group(1)}-{{{keys.get(int(m.group(2)), m.group(2))}}}"', html
+    )
 
 
 def build(programme, other_programme, org_a, org_b, unit_b, manager_b, workplace_a, topic, org_other):
@@ -104,7 +106,9 @@ def test_approvals_page_is_written_as_recorded(
     if connection.vendor != "sqlite":
         pytest.skip("recorded on SQLite")
     with unscoped():
-        keys = build(programme, other_programme, org_a, org_b, unit_b, manager_b, workplace_a, topic, org_other)
+        keys = build(
+            programme, other_programme, org_a, org_b, unit_b, manager_b, workplace_a, topic, org_other
+        )
     Person.unscoped_objects.filter(pk=manager_b.pk).update(preferred_language=language)
     client = Client()
     client.force_login(manager_b.user, backend="django.contrib.auth.backends.ModelBackend")
