@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, Page, PageNotAnInteger
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from coordinator.core.drf import CountingPaginator
+from coordinator.core.validators import parse_int
 from coordinator.core.views import SERVICE_ERRORS, error_text, next_url
 from organisations.access.views import ProgrammeMixin
 from shadowing import forms, permissions, selectors
@@ -36,34 +36,23 @@ class ApprovalsView(ProgrammeMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        page = _page(
-            CountingPaginator(selectors.approval_cards(self.get_queryset()), selectors.APPROVALS_PAGE_SIZE),
-            self.request.GET.get("page"),
-        )
-        decided = list(
-            self.get_queryset()
-            .filter(approved_by=self.person)
-            .exclude(decided_at=None)
-            .select_related("requester__user")
-            .order_by("-decided_at")[:10]
-        )
+        # Everything the waiting requests' query depends on besides the scope: the actor's rights here.
+        key = (self.programme.pk, permissions.decidable_requests_filter(self.actor, self.programme.pk))
+        cards, total, number = selectors.approval_page(self.get_queryset, key, _page_number(self.request))
+        paginator = Paginator(cards, selectors.APPROVALS_PAGE_SIZE)
+        paginator.__dict__["count"] = total  # counted with the page
+        page = Page(cards, number, paginator)
+        decided = selectors.decided_requests(self.get_queryset, key, self.person)
         # Back to the same page after a decision (the first page has no number in its address).
-        here = self.request.path if page.number == 1 else f"{self.request.path}?page={page.number}"
-        context.update(pending=page.object_list, page=page, here=here, decided=decided)
+        here = self.request.path if number == 1 else f"{self.request.path}?page={number}"
+        context.update(pending=cards, page=page, here=here, decided=decided)
         return context
 
 
-def _page(paginator: CountingPaginator, number: str | None) -> Page[object]:
-    """The page asked for; the first for a page number that is not a whole number from 1 up, the last for
-    one past the end (requests leave the list as they are decided, so a page can run out under a reader)."""
-    try:
-        wanted = paginator.validate_number_without_count(number or 1)
-    except (PageNotAnInteger, EmptyPage):
-        wanted = 1
-    try:
-        return paginator.page(wanted)
-    except EmptyPage:
-        return paginator.page(paginator.num_pages)
+def _page_number(request: HttpRequest) -> int:
+    """The page asked for; the first for anything but a whole number from 1 up."""
+    number = parse_int(request.GET.get("page") or "1")
+    return number if number is not None and number >= 1 else 1
 
 
 class RequestDecisionView(RequestScoped, View):
