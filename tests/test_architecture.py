@@ -109,7 +109,7 @@ ESCAPE_HATCH: dict[str, str] = {
     # Plain SQL (no scope filters it): each names its programme or its scoped parent row itself.
     "coordinator.core.prepared:PreparedQuery.fetch": "SQL compiled from its queryset, scope included",
     "coordinator.core.prepared:PreparedRows._compile": "compiled once for every reader: each use names its "
-    "programme in every branch (the catalogue's viewer rows, the workplaces' free days)",
+    "programme in every branch (the catalogue's viewer rows, the workplaces' free days, the competences)",
     "coordinator.core.prepared:PreparedRows.fetch": "the SQL of _compile: each branch names its programme",
     "coordinator.core.shapes:CompiledPage.fetch": "a list page's SQL recorded from its scoped queryset "
     "for this reader's rights, scope included",
