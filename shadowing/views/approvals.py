@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from coordinator.core import formatting
 from coordinator.core.validators import parse_int
 from coordinator.core.views import SERVICE_ERRORS, error_text, next_url
 from organisations.access.views import ProgrammeMixin
@@ -45,8 +47,34 @@ class ApprovalsView(ProgrammeMixin, TemplateView):
         decided = selectors.decided_requests(self.get_queryset, key, self.person)
         # Back to the same page after a decision (the first page has no number in its address).
         here = self.request.path if number == 1 else f"{self.request.path}?page={number}"
-        context.update(pending=cards, page=page, here=here, decided=decided)
+        context.update(pending=_shown(cards), page=page, here=here, decided=decided)
         return context
+
+
+_SOME_KEY = 987654321  # stands for a request's key in an address built once per page
+
+
+def _shown(
+    cards: list[selectors.ApprovalCard],
+) -> list[tuple[selectors.ApprovalCard, list[tuple[str, str]], str, str]]:
+    """Each card with its windows as written and the addresses of its two forms. Requests of one team
+    mostly share their windows, so each window is written once per page (writing a date is the costliest
+    part of a card), and each address is the reversed pattern with the key put in."""
+    approve = reverse("shadowing:request-approve", args=[_SOME_KEY])
+    decline = reverse("shadowing:request-decline", args=[_SOME_KEY])
+    written: dict[tuple[date, date], tuple[str, str]] = {}
+    shown = []
+    for card in cards:
+        windows = []
+        for window in card.windows:
+            if window not in written:
+                written[window] = (formatting.day_month(window[0]), formatting.day(window[1]))
+            windows.append(written[window])
+        key = str(card.pk)
+        shown.append(
+            (card, windows, approve.replace(str(_SOME_KEY), key), decline.replace(str(_SOME_KEY), key))
+        )
+    return shown
 
 
 def _page_number(request: HttpRequest) -> int:
