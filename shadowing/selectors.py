@@ -14,14 +14,13 @@ from typing import TypeVar, cast
 
 from django.contrib.auth.models import User
 from django.db import models
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import content, registry, shapes
-from coordinator.core.drf import RowsInList
 from coordinator.core.models import ContentVersion
 from coordinator.core.prepared import PreparedRows
 from coordinator.core.registry import CompetenceSuggestion
@@ -164,10 +163,15 @@ _NAME = ("requester__user__first_name", "requester__user__last_name", "requester
 
 
 def _card_rows(requests: QuerySet[ShadowingRequest], bottom: int) -> QuerySet[ShadowingRequest, _CardRow]:
+    # The page's requests are chosen first, and only theirs are then read with their rows: the database
+    # builds the JSON of 20 requests, not of every request waiting. The number waiting is counted beside.
+    waiting = requests.filter(status=ShadowingRequest.Status.PENDING_APPROVAL)
+    page = waiting.order_by("submitted_at", "pk").values("pk")[bottom : bottom + APPROVALS_PAGE_SIZE]
+    total = waiting.order_by().values("status").annotate(n=Count("pk")).values("n")
     return (
-        requests.filter(status=ShadowingRequest.Status.PENDING_APPROVAL)
+        requests.filter(pk__in=page)
         .annotate(
-            _in_list=RowsInList(),
+            _in_list=Subquery(total, output_field=models.IntegerField()),
             _topics=JSONRows(Topic.objects.filter(requests=OuterRef("pk")).order_by("name", "pk"), ["name"]),
             _windows=JSONRows(
                 AvailabilityWindow.objects.filter(request=OuterRef("pk")).order_by("starts_on", "pk"),
@@ -191,7 +195,7 @@ def _card_rows(requests: QuerySet[ShadowingRequest], bottom: int) -> QuerySet[Sh
             "_windows",
             "_wishes",
             "_in_list",
-        )[bottom : bottom + APPROVALS_PAGE_SIZE]
+        )
     )
 
 
