@@ -2,7 +2,8 @@
 queries per request, in-process, on PostgreSQL and Redis as in production.
 
     .venv/bin/python bench/request_costs.py [--repeat 40] [--rounds 3] [--only "page workplaces"]
-                                            [--profile "page my page"] [--mix 3000] 2>/dev/null
+                                            [--profile "page my page"] [--mix 3000]
+                                            [--pending 50] 2>/dev/null
 
 Starts a throwaway PostgreSQL (from the schema kept by an earlier run, as ``bench/load.py`` does) and Redis
 (the cache, as production has it), seeds the load test's programme (``bench/load_seed.py``) and sends each
@@ -203,6 +204,51 @@ def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Reque
 EXPECTED = {"ping (no credentials, 401)": (401,)}
 
 
+def _file_pending(seed: dict[str, Any], client: Any, per_manager: int) -> None:
+    """``per_manager`` visit requests waiting for each line manager, filed by their staff in turn through
+    the API (as the load test files them)."""
+    from coordinator.core.tenancy import unscoped
+    from organisations.models import Person
+
+    by_id = {person["id"]: person for person in seed["staff"]}
+    with unscoped():
+        reports = Person.unscoped_objects.filter(pk__in=by_id, line_manager__isnull=False).values_list(
+            "line_manager_id", "pk"
+        )
+    staff_of: dict[int, list[dict[str, Any]]] = {}
+    for manager_id, pk in reports:
+        staff_of.setdefault(manager_id, []).append(by_id[pk])
+    rng = random.Random(16)  # noqa: S311 (load, not security)
+    since, until = seed["window"]
+    for manager in seed["managers"]:
+        people = itertools.cycle(staff_of.get(manager["id"], []))
+        for _ in range(per_manager if manager["id"] in staff_of else 0):
+            person = next(people)
+            elsewhere = [w for w in seed["workplaces"] if w["organisation"] != person["organisation"]]
+            body = {
+                "programme": seed["programme"],
+                "learning_goals": "Förstå hur de andra myndigheterna arbetar med nyanlända.",
+                "days": 1,
+                "windows": [{"starts_on": since, "ends_on": until}],
+                "preferences": [
+                    {"rank": n, "workplace": w["id"]} for n, w in enumerate(rng.sample(elsewhere, 2), 1)
+                ],
+            }
+            _send(
+                client,
+                (
+                    "post",
+                    "/api/v1/shadowing/requests/",
+                    {
+                        "data": body,
+                        "content_type": "application/json",
+                        "HTTP_AUTHORIZATION": f"Token {person['token']}",
+                    },
+                ),
+            )
+    print(f"{per_manager} requests wait for each of the {len(staff_of)} line managers with staff")
+
+
 def _send(client: Any, request: Request, expected: tuple[int, ...] = (200, 201)) -> None:
     method, path, kwargs = request
     response = getattr(client, method)(path, **kwargs)
@@ -229,6 +275,12 @@ def main() -> None:
     parser.add_argument("--mix", type=int, default=0, help="then N requests in the load test's mix")
     parser.add_argument("--mix-only", action="store_true", help="with --mix: no isolated rounds")
     parser.add_argument("--mix-seed", type=int, default=15, help="the mix's random order")
+    parser.add_argument(
+        "--pending",
+        type=int,
+        default=0,
+        help="requests waiting for each line manager's decision before measuring (as a long load test)",
+    )
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="samverkan-costs-"))
     folder.chmod(0o755)
@@ -257,6 +309,8 @@ def _measure(options: argparse.Namespace) -> None:
         seed = load_seed.seed(options.people)
     client = Client()
     kinds = _requests(seed, client)
+    if options.pending:
+        _file_pending(seed, client, options.pending)
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f};"
         f" best of {options.rounds} × {options.repeat}"

@@ -7,21 +7,24 @@ functions add the joins each list needs, so that a list costs a fixed number of 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from datetime import date
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar, cast
 
+from django.contrib.auth.models import User
 from django.db import models
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.core import content, registry
+from coordinator.core import content, registry, shapes
 from coordinator.core.models import ContentVersion
 from coordinator.core.prepared import PreparedRows
 from coordinator.core.registry import CompetenceSuggestion
-from coordinator.core.rows import Rows, with_rows
+from coordinator.core.rows import JSONRows, Rows, with_rows
 from organisations.models import Organisation, OrganisationKind, Person, Programme
 from organisations.permissions import COORDINATING_ROLES, Actor
 from shadowing import permissions
@@ -97,6 +100,178 @@ def requests_for(actor: Actor, *, shown_only: bool = False) -> QuerySet[Shadowin
             ("rank", "organisation", "workplace"),
         ),
     ).order_by("-submitted_at", "-pk")
+
+
+APPROVALS_PAGE_SIZE = 20
+# An offset past this is past any real list: the number waiting is counted before such a page is read (the
+# database refuses an offset it cannot represent).
+_LAST_READ_OFFSET = 1_000_000
+
+
+@dataclass(frozen=True)
+class ApprovalCard:
+    """What the approvals page shows of one request waiting for a decision."""
+
+    pk: int
+    name: str
+    unit: str | None
+    learning_goals: str
+    days: int
+    consecutive: bool
+    windows: list[tuple[date, date]]
+    wishes: list[tuple[int, str]]  # rank, the workplace's name or else the organisation's
+    topics: list[str]
+
+
+@dataclass(frozen=True)
+class DecidedRequest:
+    """A request the line manager decided, as the approvals page lists it."""
+
+    pk: int
+    name: str
+    status: str
+    status_label: str
+    decided_at: datetime
+
+
+def _full_name(first_name: str, last_name: str, username: str, erased_at: datetime | None) -> str:
+    # The person's own rule for their name (a former member's is not shown), on the columns read.
+    user = User(first_name=first_name, last_name=last_name, username=username)
+    return Person(user=user, erased_at=erased_at).full_name
+
+
+# The columns of a card and of a decided request, in the order the queries below read them.
+_CardRow = tuple[
+    int,
+    str,
+    str,
+    str,
+    datetime | None,
+    str | None,
+    str,
+    int,
+    bool,
+    list[list[str]],
+    list[list[str]],
+    list[tuple[int, str | None, str | None]],
+    int,
+]
+_DecidedRow = tuple[int, str, str, str, datetime | None, str, datetime]
+_RowT = TypeVar("_RowT", bound=tuple)  # type: ignore[type-arg]
+
+_NAME = ("requester__user__first_name", "requester__user__last_name", "requester__user__username")
+
+
+def _card_rows(requests: QuerySet[ShadowingRequest], bottom: int) -> QuerySet[ShadowingRequest, _CardRow]:
+    # The page's requests are chosen first, and only theirs are then read with their rows: the database
+    # builds the JSON of 20 requests, not of every request waiting. The number waiting is counted beside.
+    waiting = requests.filter(status=ShadowingRequest.Status.PENDING_APPROVAL)
+    page = waiting.order_by("submitted_at", "pk").values("pk")[bottom : bottom + APPROVALS_PAGE_SIZE]
+    total = waiting.order_by().values("status").annotate(n=Count("pk")).values("n")
+    return (
+        requests.filter(pk__in=page)
+        .annotate(
+            _in_list=Subquery(total, output_field=models.IntegerField()),
+            _topics=JSONRows(Topic.objects.filter(requests=OuterRef("pk")).order_by("name", "pk"), ["name"]),
+            _windows=JSONRows(
+                AvailabilityWindow.objects.filter(request=OuterRef("pk")).order_by("starts_on", "pk"),
+                ["starts_on", "ends_on"],
+            ),
+            _wishes=JSONRows(
+                Preference.objects.filter(request=OuterRef("pk")).order_by("rank", "pk"),
+                ["rank", "workplace__name", "organisation__name"],
+            ),
+        )
+        .order_by("submitted_at", "pk")
+        .values_list(
+            "pk",
+            *_NAME,
+            "requester__erased_at",
+            "requester__unit__name",
+            "learning_goals",
+            "days",
+            "consecutive",
+            "_topics",
+            "_windows",
+            "_wishes",
+            "_in_list",
+        )
+    )
+
+
+def _card(row: _CardRow) -> ApprovalCard:
+    pk, first, last, username, erased_at, unit, goals, days, consecutive, topics, windows, wishes, _n = row
+    return ApprovalCard(
+        pk,
+        _full_name(first, last, username, erased_at),
+        unit,
+        goals,
+        days,
+        consecutive,
+        [(date.fromisoformat(starts_on), date.fromisoformat(ends_on)) for starts_on, ends_on in windows],
+        [
+            (rank, (workplace if workplace is not None else organisation) or "")
+            for rank, workplace, organisation in wishes
+        ],
+        [name for (name,) in topics],
+    )
+
+
+def approval_page(
+    requests: Callable[[], QuerySet[ShadowingRequest]], key: Hashable, number: int
+) -> tuple[list[ApprovalCard], int, int]:
+    """Page ``number`` (from 1) of the requests waiting for a decision among ``requests()`` (those the actor
+    may decide, in scope), oldest first: its cards, how many wait in all, and the number of the page given
+    (the last one for a page past the end). ``key`` must hold everything ``requests()`` depends on (the
+    actor's rights): the page's SQL, with each request's topics, windows and wishes and the number waiting,
+    is compiled once per connection and key, and each page is one query, however many wait."""
+    if (number - 1) * APPROVALS_PAGE_SIZE <= _LAST_READ_OFFSET:
+        rows = _read(
+            ("approval cards", key, number),
+            lambda: _card_rows(requests(), (number - 1) * APPROVALS_PAGE_SIZE),
+        )
+        if rows or number == 1:
+            return [_card(row) for row in rows], rows[0][-1] if rows else 0, number
+    # Past the end: the last page (requests leave the list as they are decided, so a page can run out).
+    total = requests().filter(status=ShadowingRequest.Status.PENDING_APPROVAL).count()
+    last = max(1, -(-total // APPROVALS_PAGE_SIZE))
+    rows = _read(
+        ("approval cards", key, last), lambda: _card_rows(requests(), (last - 1) * APPROVALS_PAGE_SIZE)
+    )
+    return [_card(row) for row in rows], rows[0][-1] if rows else 0, last
+
+
+def decided_requests(
+    requests: Callable[[], QuerySet[ShadowingRequest]], key: Hashable, person: Person
+) -> list[DecidedRequest]:
+    """The ten requests among ``requests()`` that ``person`` decided last (compiled once per ``key``, as
+    ``approval_page``)."""
+
+    def build() -> QuerySet[ShadowingRequest, _DecidedRow]:
+        return (
+            requests()
+            .filter(approved_by=person)
+            .exclude(decided_at=None)
+            .order_by("-decided_at")
+            .values_list("pk", *_NAME, "requester__erased_at", "status", "decided_at")[:10]
+        )
+
+    labels = dict(ShadowingRequest.Status.choices)
+    return [
+        DecidedRequest(
+            pk, _full_name(first, last, username, erased_at), status, str(labels.get(status, status)), when
+        )
+        for pk, first, last, username, erased_at, status, when in _read(
+            ("decided requests", key, person.pk), build
+        )
+    ]
+
+
+def _read(key: Hashable, build: Callable[[], QuerySet[ShadowingRequest, _RowT]]) -> list[_RowT]:
+    found = shapes.compiled((key,), build)
+    if isinstance(found, shapes.CompiledPage):
+        return cast(list[_RowT], found.fetch())  # the rows of build()'s values, as it would give them
+    return list(found)
 
 
 def with_placement_joins(queryset: QuerySet[Placement], *, shown_only: bool = False) -> QuerySet[Placement]:

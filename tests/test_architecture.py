@@ -106,13 +106,14 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.services.workplaces:slots_remove_free": "delete by pk after the scoped read",
     "shadowing.services.shadowing_requests:requests_expire": "periodic sweep over every programme",
     "shadowing.permissions:approvers_of": "the requester's line manager, who may be outside the programme",
-    "coordinator.pages.views.me:MyPageView.get_context_data": "the line manager, maybe outside the programme",
+    "coordinator.pages.views.me:_line_manager": "the line manager, maybe outside the programme",
     # Agencies shared between programmes and the platform's own work.
     "organisations.hooks:_refuse_writes_in_archived_programme": "whether the row's own programme is archived",
     # Plain SQL (no scope filters it): each names its programme or its scoped parent row itself.
     "coordinator.core.prepared:PreparedQuery.fetch": "SQL compiled from its queryset, scope included",
     "coordinator.core.prepared:PreparedRows._compile": "compiled once for every reader: each use names its "
-    "programme in every branch (the catalogue's viewer rows, the workplaces' free days, the rounds' seats)",
+    "programme in every branch (the catalogue's viewer rows, the workplaces' free days, the rounds' seats, "
+    "the competences)",
     "coordinator.core.prepared:PreparedRows.fetch": "the SQL of _compile: each branch names its programme",
     "coordinator.core.shapes:CompiledPage.fetch": "a list page's SQL recorded from its scoped queryset "
     "for this reader's rights, scope included",

@@ -22,9 +22,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import EllipsisType
 
+from django.db.models import OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from coordinator.core import registry
+from coordinator.core.prepared import PreparedRows
+from coordinator.core.rows import JSONRows
 from organisations.models import (
     Competence,
     CompetenceConfirmation,
@@ -51,20 +54,31 @@ class CompetenceInfo:
     sources: tuple[tuple[str, str], ...]  # (kind, value)
 
 
-def competences_of(programme: Programme) -> list[CompetenceInfo]:
-    """The programme's competences with what gives each, by name (2 queries)."""
-    sources: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for competence_id, kind, value in (
-        CompetenceSource.objects.filter(programme=programme)
-        .order_by("kind", "value")
-        .values_list("competence_id", "kind", "value")
-    ):
-        sources[competence_id].append((kind, value))
-    return [
-        CompetenceInfo(pk, name, description, sign_off, tuple(sources.get(pk, ())))
-        for pk, name, description, sign_off in Competence.objects.filter(programme=programme)
+def _competence_rows(programme_id: int) -> QuerySet[Competence, tuple[int, str, str, bool, list[list[str]]]]:
+    # Each competence with what gives it (kind and value, in that order) as one JSON array in its own row.
+    sources = CompetenceSource.objects.filter(
+        competence=OuterRef("pk"), programme_id=OuterRef("programme_id")
+    ).order_by("kind", "value")
+    return (
+        Competence.objects.filter(programme_id=programme_id)
+        .annotate(_sources=JSONRows(sources, ["kind", "value"]))
         .order_by("name", "pk")
-        .values_list("pk", "name", "description", "manager_sign_off")
+        .values_list("pk", "name", "description", "manager_sign_off", "_sources")
+    )
+
+
+# Read by my page and the competence pages on every request: compiled once per connection. The competences
+# name their programme, their sources their competence's.
+_COMPETENCE_ROWS: PreparedRows[Competence, tuple[int, str, str, bool, list[list[str]]]] = PreparedRows(
+    _competence_rows, stand_ins=(-(2**62) + 31,)
+)
+
+
+def competences_of(programme: Programme) -> list[CompetenceInfo]:
+    """The programme's competences with what gives each, by name (1 query)."""
+    return [
+        CompetenceInfo(pk, name, description, sign_off, tuple((kind, value) for kind, value in sources))
+        for pk, name, description, sign_off, sources in _COMPETENCE_ROWS.fetch(programme.pk)
     ]
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,13 +16,12 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from coordinator.core import formatting
+from coordinator.core.validators import parse_int
 from coordinator.core.views import SERVICE_ERRORS, error_text, next_url
 from organisations.access.views import ProgrammeMixin
-from shadowing import forms, permissions
-from shadowing.models import (
-    Preference,
-    ShadowingRequest,
-)
+from shadowing import forms, permissions, selectors
+from shadowing.models import ShadowingRequest
 from shadowing.services import shadowing_requests
 from shadowing.views._common import RequestScoped
 
@@ -33,35 +34,53 @@ class ApprovalsView(ProgrammeMixin, TemplateView):
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         mine = permissions.decidable_requests_filter(self.actor, self.programme.pk)
-        return (
-            queryset.filter(mine)
-            .exclude(requester=self.person)
-            .select_related("requester__user", "requester__unit", "organisation")
-        )
+        return queryset.filter(mine).exclude(requester=self.person)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        pending = list(
-            self.get_queryset()
-            .filter(status=ShadowingRequest.Status.PENDING_APPROVAL)
-            # Each wish with the organisation or workplace it names, in one query rather than three.
-            .prefetch_related(
-                "topics",
-                "windows",
-                Prefetch(
-                    "preferences", queryset=Preference.objects.select_related("organisation", "workplace")
-                ),
-            )
-            .order_by("submitted_at", "pk")
-        )
-        decided = list(
-            self.get_queryset()
-            .filter(approved_by=self.person)
-            .exclude(decided_at=None)
-            .order_by("-decided_at")[:10]
-        )
-        context.update(pending=pending, decided=decided)
+        # Everything the waiting requests' query depends on besides the scope: the actor's rights here.
+        key = (self.programme.pk, permissions.decidable_requests_filter(self.actor, self.programme.pk))
+        cards, total, number = selectors.approval_page(self.get_queryset, key, _page_number(self.request))
+        paginator = Paginator(cards, selectors.APPROVALS_PAGE_SIZE)
+        paginator.__dict__["count"] = total  # counted with the page
+        page = Page(cards, number, paginator)
+        decided = selectors.decided_requests(self.get_queryset, key, self.person)
+        # Back to the same page after a decision (the first page has no number in its address).
+        here = self.request.path if number == 1 else f"{self.request.path}?page={number}"
+        context.update(pending=_shown(cards), page=page, here=here, decided=decided)
         return context
+
+
+_SOME_KEY = 987654321  # stands for a request's key in an address built once per page
+
+
+def _shown(
+    cards: list[selectors.ApprovalCard],
+) -> list[tuple[selectors.ApprovalCard, list[tuple[str, str]], str, str]]:
+    """Each card with its windows as written and the addresses of its two forms. Requests of one team
+    mostly share their windows, so each window is written once per page (writing a date is the costliest
+    part of a card), and each address is the reversed pattern with the key put in."""
+    approve = reverse("shadowing:request-approve", args=[_SOME_KEY])
+    decline = reverse("shadowing:request-decline", args=[_SOME_KEY])
+    written: dict[tuple[date, date], tuple[str, str]] = {}
+    shown = []
+    for card in cards:
+        windows = []
+        for window in card.windows:
+            if window not in written:
+                written[window] = (formatting.day_month(window[0]), formatting.day(window[1]))
+            windows.append(written[window])
+        key = str(card.pk)
+        shown.append(
+            (card, windows, approve.replace(str(_SOME_KEY), key), decline.replace(str(_SOME_KEY), key))
+        )
+    return shown
+
+
+def _page_number(request: HttpRequest) -> int:
+    """The page asked for; the first for anything but a whole number from 1 up."""
+    number = parse_int(request.GET.get("page") or "1")
+    return number if number is not None and number >= 1 else 1
 
 
 class RequestDecisionView(RequestScoped, View):

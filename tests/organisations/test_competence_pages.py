@@ -281,7 +281,7 @@ def test_gap_page_costs_a_fixed_number_of_queries(web, data, coordinator, extra,
         competence_data.small_organisation(data.programme, data)
     client = web(coordinator)
     client.get(reverse("organisations:competence-gaps"))  # the session and the actor are warm
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = client.get(reverse("organisations:competence-gaps"))
     assert response.status_code == 200
 
@@ -291,10 +291,10 @@ def test_person_page_and_team_cost_a_fixed_number_of_queries(web, data, django_a
     url = reverse("organisations:person-competences", args=[data.secretaries[0].pk])
     client.get(url)
     # The line manager's confirmations are read once for the profile (gained and confirmed alike).
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         assert client.get(url).status_code == 200
     client.get(reverse("organisations:team-competences"))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         assert client.get(reverse("organisations:team-competences")).status_code == 200
 
 
@@ -306,11 +306,11 @@ def test_my_page_reads_the_profile_with_the_role_from_the_actor_and_the_confirma
     client.get(reverse("my-page"))
 
     # Session, user, the identity (with the role's name); the history of shadowing, courses and focus
-    # groups; the line manager; the profile: the competences and their sources (2), the role's profile,
+    # groups; the line manager; the profile: the competences with their sources (1), the role's profile,
     # the evidence of the three kinds in use and the confirmations (the membership and the role's name are
     # the actor's, the confirmations are read once), the names of the sources (2) and what is open now for
     # what is lacking (2).
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(17):
         response = client.get(reverse("my-page"))
 
     content = response.content.decode()

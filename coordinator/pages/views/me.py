@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -19,6 +20,7 @@ from django.views.generic import FormView, TemplateView
 
 from coordinator.core import registry
 from coordinator.core.models import NotificationPreference
+from coordinator.core.prepared import PreparedQuery
 from coordinator.core.views import ServiceFormMixin
 from organisations.access.views import ProgrammeMixin
 from organisations.forms import OwnProfileForm
@@ -27,6 +29,15 @@ from organisations.selectors import competence
 from organisations.services import people
 
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+def _line_manager(pk: int | str) -> QuerySet[Person]:
+    """A person's line manager with their user, by key: the manager may be outside the programme."""
+    return Person.unscoped_objects.select_related("user").filter(pk=pk)
+
+
+# My page reads it on every request: compiled to SQL once per connection (the row itself is read each time).
+LINE_MANAGER_QUERY: PreparedQuery[Person] = PreparedQuery(_line_manager, stand_in=-(2**62) + 13)
 
 
 class MyPageView(ProgrammeMixin, TemplateView):
@@ -47,9 +58,8 @@ class MyPageView(ProgrammeMixin, TemplateView):
         if self.person.line_manager_id is not None and not Person.line_manager.is_cached(self.person):  # type: ignore[attr-defined]
             # The line manager with their name in one query (the page shows it; reading the relation read
             # the person, then their user). The manager may be outside the programme, as for approvals.
-            self.person.line_manager = (
-                Person.unscoped_objects.select_related("user").filter(pk=self.person.line_manager_id).first()
-            )
+            found = LINE_MANAGER_QUERY.fetch(self.person.line_manager_id)
+            self.person.line_manager = found[0] if found else None
         context.update(
             history=history,
             feed_url=https_url,
