@@ -41,7 +41,6 @@ for every request at once (``lagrange``) until the time kept for what follows, a
 without the multi-day requests its prices (and a few scales of them) price out and refilled
 (``flow.best_pruned``), multi-day requests swapped for one-day ones (``swap``), then column generation
 priced by it from its prices' options, until ``LP_SHARE_LARGE``; no path searches (seconds a step there).
-
 4. **Improving** (phase ``improving``): augmenting paths over every option from the rounding
    (``augment``), then single moves and augmenting paths over the listed options (``repair``) until they place
    nobody more or the time is up; when the gap is still above ``gap_limit`` and the LP is small, a HiGHS
@@ -307,8 +306,7 @@ def solve(
     most every half second within one; `start` is a previous proposal (request id -> option) to start from.
     `started` (``time.monotonic()``) is when the work began, so that the time spent building the problem
     counts within `time_limit` (default: now). Above `lp_first_requests` requests the Lagrangian bound
-    is minimised directly instead of by column generation (see ``LP_FIRST_REQUESTS``).
-    """
+    is minimised directly instead of by column generation (see ``LP_FIRST_REQUESTS``)."""
     started = time.monotonic() if started is None else started
     deadline = started + time_limit
     report = _Reporter(progress)
@@ -346,9 +344,6 @@ def solve(
     if unpriced_value is not None:  # (without a catalogue the LP's own bound is exact soon enough)
         bound = min(bound, uniform_price_bound(m, unpriced_value))
 
-    def swap_end() -> float:
-        return min(time.monotonic() + SWAP_SHARE * time_limit, deadline - 0.15 * time_limit)
-
     def placed_best() -> int:
         return sum(1 for j in best if j >= 0)
 
@@ -380,7 +375,10 @@ def solve(
             pruned, _scale = best_pruned(problem, lagrangian, best, y, z, refill_end)
             if objective_of(m, pruned)[0] > best_objective + _EPS:
                 best, best_objective, method = pruned, objective_of(m, pruned)[0], method + "+pruned"
-        best, best_objective, method = swapped(lagrangian, best, best_objective, method, (y, z), swap_end())
+        swap_end = min(time.monotonic() + SWAP_SHARE * time_limit, deadline - 0.15 * time_limit)
+        best, best_objective, method = swapped(
+            lagrangian, best, best_objective, method, (y, z), swap_end, flow_seconds
+        )
         report("bound", placed_best(), _gap(bound, best_objective))
         # A proposal from these prices, for every request at once (seconds where the LP takes minutes),
         # its one-day requests by the flow.
@@ -594,7 +592,9 @@ def solve(
         if objective_of(m, moved)[0] > best_objective + _EPS:
             best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
     if large and lagrangian is not None and prices is not None:
-        best, best_objective, method = swapped(lagrangian, best, best_objective, method, prices, end)
+        best, best_objective, method = swapped(
+            lagrangian, best, best_objective, method, prices, end, flow_seconds
+        )
     solution = _result(problem, m, best, bound, method, started, None, fcfs_placed, fcfs_objective)
     report("done", solution.placed, solution.gap)
     return solution

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,6 +54,22 @@ def test_a_two_day_request_takes_the_seat_of_a_one_day_request_that_can_move_to_
     # and so in the swaps' rounds, which keep it
     prices = np.zeros(len(m.capacity)), np.zeros(0)
     assert swapped(lagrangian, fcfs, 1000.5, "floor", prices, FAR) == (new, 2 * 1000.5, "floor+swaps")
+
+
+def test_no_round_of_insertion_starts_where_its_expected_time_does_not_fit_before_the_end() -> None:
+    _problem, m, lagrangian, fcfs = _one_seat_a_day((1, 2))
+    prices = np.zeros(len(m.capacity)), np.zeros(0)
+    until = time.monotonic() + 60.0
+
+    # a maximum flow of 40 s: a round (INSERT_FLOWS flows) would end after `until`
+    assert swapped(lagrangian, fcfs, 1000.5, "floor", prices, until, 40.0) == (fcfs, 1000.5, "floor")
+    # one of 0.1 s: the round fits and places request 2
+    new, objective, method = swapped(lagrangian, fcfs, 1000.5, "floor", prices, until, 0.1)
+    assert (objective, method) == (2 * 1000.5, "floor+swaps")
+    assert {m.request_ids[r]: m.options[j].slots for r, j in enumerate(new) if j >= 0} == {
+        1: (102,),
+        2: (100, 101),
+    }
 
 
 def test_no_one_day_request_loses_its_place_to_a_multi_day_request() -> None:
