@@ -34,7 +34,15 @@ from shadowing.matching.options import (
 )
 from shadowing.matching.solver import greedy, solve
 from tests.shadowing.test_lagrangian import programmes
-from tests.shadowing.test_solver import EPS, brute_force, build, day, every_option, request
+from tests.shadowing.test_solver import (
+    EPS,
+    assert_feasible_within_the_optimum,
+    brute_force,
+    build,
+    day,
+    every_option,
+    request,
+)
 
 
 @st.composite
@@ -171,18 +179,7 @@ def test_pruning_and_refilling_gives_a_feasible_proposal(problem: Problem, price
 
     new = prune_and_refill(problem, lagrangian, fcfs, slot_price, group_price)
 
-    best, _ = brute_force(problem)
-    assert objective_of(m, new)[0] <= best + EPS
-    seats = Seats(m)
-    for r, j in enumerate(new):
-        if j >= 0:
-            assert int(m.option_request[j]) == r
-            seats.take(j)
-        p = m.partner[r]
-        assert p < 0 or (new[p] >= 0) == (j >= 0)
-    assert min(seats.slot, default=0) >= 0 and min(seats.group, default=0) >= 0
-    feasible = set(every_option(problem))
-    assert all(m.options[j] in feasible for j in new if j >= 0)
+    assert_feasible_within_the_optimum(problem, m, new)
 
 
 def test_a_two_day_request_priced_out_leaves_its_seats_to_two_one_day_requests() -> None:

@@ -12,11 +12,16 @@ from shadowing.matching.baseline import first_come_first_served
 from shadowing.matching.flow import reoptimise_one_day
 from shadowing.matching.insert import insert_multi_day
 from shadowing.matching.lagrange import Lagrangian
-from shadowing.matching.model import Model, Seats, build_model, objective_of
+from shadowing.matching.model import Model, build_model, objective_of
 from shadowing.matching.options import Problem, SlotSpec, WorkplaceSpec
 from shadowing.matching.swap import swap_multi_day, swapped
 from tests.shadowing.test_lagrangian import programmes
-from tests.shadowing.test_solver import EPS, brute_force, build, day, every_option, request
+from tests.shadowing.test_solver import (
+    assert_feasible_within_the_optimum,
+    build,
+    day,
+    request,
+)
 from tests.shadowing.test_swap import FAR, contested
 
 
@@ -143,15 +148,4 @@ def test_inserting_gives_a_feasible_proposal_and_no_one_day_request_loses_its_pl
 
     assert placed(new, False) >= placed(assign, False)  # the one-day requests keep their number
     assert placed(new, True) >= placed(assign, True)  # and no multi-day request is taken out
-    best, _ = brute_force(problem)
-    assert objective_of(m, new)[0] <= best + EPS
-    seats = Seats(m)
-    for r, j in enumerate(new):
-        if j >= 0:
-            assert int(m.option_request[j]) == r
-            seats.take(j)
-        p = m.partner[r]
-        assert p < 0 or (new[p] >= 0) == (j >= 0)
-    assert min(seats.slot, default=0) >= 0 and min(seats.group, default=0) >= 0
-    feasible = set(every_option(problem))
-    assert all(m.options[j] in feasible for j in new if j >= 0)
+    assert_feasible_within_the_optimum(problem, m, new)

@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowing.matching import options as options_module
+from shadowing.matching.model import Model, Seats
+from shadowing.matching.model import objective_of as model_objective
 from shadowing.matching.options import (
     REASON_ALL_FULL,
     REASON_NO_SLOT_IN_WINDOW,
@@ -129,6 +131,23 @@ def assert_valid(problem: Problem, solution: Solution) -> None:
         if solution.bound
         else True
     )
+
+
+def assert_feasible_within_the_optimum(problem: Problem, m: Model, assignment: list[int]) -> None:
+    """`assignment` (an option index per request of `m`, -1 unplaced) keeps every seat and day cap, places
+    partners both or neither, uses only feasible options, and is worth no more than the brute force."""
+    best, _ = brute_force(problem)
+    assert model_objective(m, assignment)[0] <= best + EPS
+    seats = Seats(m)
+    for r, j in enumerate(assignment):
+        if j >= 0:
+            assert int(m.option_request[j]) == r
+            seats.take(j)
+        p = m.partner[r]
+        assert p < 0 or (assignment[p] >= 0) == (j >= 0)
+    assert min(seats.slot, default=0) >= 0 and min(seats.group, default=0) >= 0
+    feasible = set(every_option(problem))
+    assert all(m.options[j] in feasible for j in assignment if j >= 0)
 
 
 def brute_force(problem: Problem) -> tuple[float, int]:
