@@ -92,6 +92,29 @@ def _setup(folder: Path) -> tuple[Postgres, Any]:
     return postgres, redis
 
 
+def _token(person: dict[str, Any]) -> dict[str, Any]:
+    return {"HTTP_AUTHORIZATION": f"Token {person['token']}", "HTTP_ACCEPT_LANGUAGE": "sv"}
+
+
+def _visit(seed: dict[str, Any], rng: random.Random, person: dict[str, Any]) -> Request:
+    """A visit request by `person` for one day at two workplaces of other organisations, as the load test
+    files one."""
+    since, until = seed["window"]
+    elsewhere = [w for w in seed["workplaces"] if w["organisation"] != person["organisation"]]
+    body = {
+        "programme": seed["programme"],
+        "learning_goals": "Förstå hur de andra myndigheterna arbetar med nyanlända.",
+        "days": 1,
+        "windows": [{"starts_on": since, "ends_on": until}],
+        "preferences": [{"rank": n, "workplace": w["id"]} for n, w in enumerate(rng.sample(elsewhere, 2), 1)],
+    }
+    return (
+        "post",
+        "/api/v1/shadowing/requests/",
+        {"data": body, "content_type": "application/json", **_token(person)},
+    )
+
+
 def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Request]]:
     """Each request type of the mix, as a function giving the next request of that type (an approval first
     files, untimed, the visit request it approves)."""
@@ -114,9 +137,6 @@ def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Reque
     def session(person: dict[str, Any]) -> dict[str, Any]:
         return {"HTTP_COOKIE": f"sessionid={person['session']}", "HTTP_ACCEPT_LANGUAGE": "sv"}
 
-    def token(person: dict[str, Any]) -> dict[str, Any]:
-        return {"HTTP_AUTHORIZATION": f"Token {person['token']}", "HTTP_ACCEPT_LANGUAGE": "sv"}
-
     people: Iterator[dict[str, Any]] = itertools.cycle(staff)
     # A calendar asks for the same person's feed again and again: ten people in turn, each seen before.
     subscribers: Iterator[dict[str, Any]] = itertools.cycle(staff[:10])
@@ -127,22 +147,7 @@ def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Reque
     )
 
     def visit(person: dict[str, Any] | None = None) -> Request:
-        person = person or next(people)
-        elsewhere = [w for w in seed["workplaces"] if w["organisation"] != person["organisation"]]
-        body = {
-            "programme": seed["programme"],
-            "learning_goals": "Förstå hur de andra myndigheterna arbetar med nyanlända.",
-            "days": 1,
-            "windows": [{"starts_on": since, "ends_on": until}],
-            "preferences": [
-                {"rank": n, "workplace": w["id"]} for n, w in enumerate(rng.sample(elsewhere, 2), 1)
-            ],
-        }
-        return (
-            "post",
-            "/api/v1/shadowing/requests/",
-            {"data": body, "content_type": "application/json", **token(person)},
-        )
+        return _visit(seed, rng, person or next(people))
 
     def enrol() -> Request:
         person, round_id = next(enrolments)
@@ -150,7 +155,7 @@ def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Reque
         return (
             "post",
             "/api/v1/seminars/enrolments/",
-            {"data": body, "content_type": "application/json", **token(person)},
+            {"data": body, "content_type": "application/json", **_token(person)},
         )
 
     def approve() -> Request:
@@ -165,7 +170,7 @@ def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Reque
         return (
             "post",
             f"/api/v1/shadowing/requests/{response.json()['id']}/approve/",
-            {"data": {"note": "Godkänt."}, "content_type": "application/json", **token(manager)},
+            {"data": {"note": "Godkänt."}, "content_type": "application/json", **_token(manager)},
         )
 
     return {
@@ -176,17 +181,17 @@ def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Reque
         "api slots (free)": lambda: (
             "get",
             "/api/v1/shadowing/slots/",
-            {"data": {"free": "true", "date_from": since, "date_to": until}, **token(next(people))},
+            {"data": {"free": "true", "date_from": since, "date_to": until}, **_token(next(people))},
         ),
-        "api courses": lambda: ("get", "/api/v1/seminars/courses/", token(next(people))),
-        "api rounds": lambda: ("get", "/api/v1/seminars/rounds/", token(next(people))),
-        "api enrolments (mine)": lambda: ("get", "/api/v1/seminars/enrolments/", token(next(people))),
+        "api courses": lambda: ("get", "/api/v1/seminars/courses/", _token(next(people))),
+        "api rounds": lambda: ("get", "/api/v1/seminars/rounds/", _token(next(people))),
+        "api enrolments (mine)": lambda: ("get", "/api/v1/seminars/enrolments/", _token(next(people))),
         "api requests (to decide)": lambda: (
             "get",
             "/api/v1/shadowing/requests/",
             {
                 "data": {"status": "pending_approval", "ordering": "submitted_at"},
-                **token(rng.choice(managers)),
+                **_token(rng.choice(managers)),
             },
         ),
         "feed calendar": lambda: ("get", f"/calendar/{next(people)['calendar']}.ics", {}),
@@ -194,7 +199,7 @@ def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Reque
         "api enrol (write)": enrol,
         "api request a visit (write)": visit,
         "api approve a request (write, managers)": approve,
-        "ping (baseline)": lambda: ("get", "/api/v1/ping/", token(staff[-1])),
+        "ping (baseline)": lambda: ("get", "/api/v1/ping/", _token(staff[-1])),
         # The fixed cost of each kind of credential, on the same trivial view: the baseline is the token's.
         "ping (session)": lambda: ("get", "/api/v1/ping/", session(next(people))),
         "ping (no credentials, 401)": lambda: ("get", "/api/v1/ping/", {"HTTP_ACCEPT_LANGUAGE": "sv"}),
@@ -219,33 +224,10 @@ def _file_pending(seed: dict[str, Any], client: Any, per_manager: int) -> None:
     for manager_id, pk in reports:
         staff_of.setdefault(manager_id, []).append(by_id[pk])
     rng = random.Random(16)  # noqa: S311 (load, not security)
-    since, until = seed["window"]
     for manager in seed["managers"]:
         people = itertools.cycle(staff_of.get(manager["id"], []))
         for _ in range(per_manager if manager["id"] in staff_of else 0):
-            person = next(people)
-            elsewhere = [w for w in seed["workplaces"] if w["organisation"] != person["organisation"]]
-            body = {
-                "programme": seed["programme"],
-                "learning_goals": "Förstå hur de andra myndigheterna arbetar med nyanlända.",
-                "days": 1,
-                "windows": [{"starts_on": since, "ends_on": until}],
-                "preferences": [
-                    {"rank": n, "workplace": w["id"]} for n, w in enumerate(rng.sample(elsewhere, 2), 1)
-                ],
-            }
-            _send(
-                client,
-                (
-                    "post",
-                    "/api/v1/shadowing/requests/",
-                    {
-                        "data": body,
-                        "content_type": "application/json",
-                        "HTTP_AUTHORIZATION": f"Token {person['token']}",
-                    },
-                ),
-            )
+            _send(client, _visit(seed, rng, next(people)))
     print(f"{per_manager} requests wait for each of the {len(staff_of)} line managers with staff")
 
 
@@ -534,9 +516,6 @@ def _mix(
                 profiles[f"{name} {outcome}"] = pstats.Stats(profiler)
         return response
 
-    def token(person: dict[str, Any]) -> dict[str, Any]:
-        return {"HTTP_AUTHORIZATION": f"Token {person['token']}", "HTTP_ACCEPT_LANGUAGE": "sv"}
-
     users, user_weights = list(USERS), list(USERS.values())
     tasks = {"staff": STAFF_TASKS, "managers": MANAGER_TASKS}
     sent = 0
@@ -554,7 +533,7 @@ def _mix(
                         "/api/v1/shadowing/requests/",
                         {
                             "data": {"status": "pending_approval", "ordering": "submitted_at"},
-                            **token(manager),
+                            **_token(manager),
                         },
                     ),
                 )
@@ -565,7 +544,7 @@ def _mix(
                     continue
                 path = f"/api/v1/shadowing/requests/{results[0]['id']}/approve/"
                 body = {"data": {"note": "Godkänt."}, "content_type": "application/json"}
-                send(APPROVE, ("post", path, {**body, **token(manager)}))
+                send(APPROVE, ("post", path, {**body, **_token(manager)}))
                 sent += 1
                 continue
             try:
