@@ -362,9 +362,13 @@ SPECTACULAR_SETTINGS = {
 # the cache shared by every process and writes it through to the database, which stays the record (a
 # socket's re-check and the sign-out of every session of an account read the rows; a row deleted by any path
 # leaves the cache at once; an unreachable cache falls back to the rows: coordinator/core/sessions.py).
-# Without Redis (one process, make run) "db".
+# Without Redis (one process, make run) "db"; "cached_db" is refused there, since each process would keep
+# its own copy and a session ended in one would live on in the others.
+_session_engine = env_choice("SESSION_ENGINE", "cached_db" if REDIS_URL else "db", {"db", "cached_db"})
+if _session_engine == "cached_db" and not REDIS_URL:
+    raise ImproperlyConfigured("SESSION_ENGINE=cached_db needs REDIS_URL (a cache every process shares)")
 SESSION_ENGINE = {"cached_db": "coordinator.core.sessions", "db": "django.contrib.sessions.backends.db"}[
-    env_choice("SESSION_ENGINE", "cached_db" if REDIS_URL else "db", {"db", "cached_db"})
+    _session_engine
 ]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -146,3 +146,16 @@ def test_sessions_are_read_from_the_cache_where_every_process_shares_it(extra, e
         env=_clean_environment(**PRODUCTION, **extra),
     )
     assert result.stdout.strip() == engine, result.stderr
+
+
+def test_sessions_kept_in_each_process_alone_are_refused():
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SESSION_ENGINE)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_clean_environment(**PRODUCTION, SESSION_ENGINE="cached_db"),
+    )
+    assert result.returncode != 0
+    assert "SESSION_ENGINE=cached_db needs REDIS_URL" in result.stderr
