@@ -54,7 +54,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from shadowing.matching.aggregate import Cells, on_cells
+from shadowing.matching import bundle
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
@@ -354,9 +354,9 @@ def solve(
     if large:
         assert lagrangian is not None
         now = time.monotonic()
-        found, y, z, evaluation = lagrangian.minimise(best_objective, now + LAGRANGE_SHARE * (deadline - now))
-        cells = Cells(lagrangian)  # (the bound also at those prices averaged per class and day)
-        bound, prices = min(bound, on_cells(cells, (found, y, z, evaluation))[0]), (y, z)
+        share_end = now + LAGRANGE_SHARE * (deadline - now)  # (its last bundle.SHARE for the bundle method)
+        low, (_found, y, z, evaluation), resume = bundle.lowest(lagrangian, best_objective, share_end)
+        bound, prices = min(bound, low), (y, z)
         report("bound", placed_best(), _gap(bound, best_objective))
         # The one-day requests of the best proposal placed anew by a maximum flow (never fewer); then
         # the same without the multi-day requests whose seats cost more at these prices than they are
@@ -575,7 +575,7 @@ def solve(
         generate(end, "improving")
     time_left = deadline - time.monotonic() > 0.05 * time_limit
     if large and lagrangian is not None and prices is not None and time_left:
-        found = on_cells(cells, lagrangian.minimise(best_objective, end - 0.05 * time_limit, *prices))[0]
+        found = resume(best_objective, end - 0.05 * time_limit)
         bound = max(min(bound, found), best_objective)
         report("improving", placed_best(), _gap(bound, best_objective))
     remaining = deadline - time.monotonic()
