@@ -7,13 +7,16 @@ point minimises the cuts' maximum plus ``u/2 |x - centre|²`` over ``x >= 0`` (t
 near the centre, where Kelley's cutting planes jumped far and stalled). The subproblem is solved in its
 dual, over the simplex of the cuts' weights ``λ`` (accelerated projected gradient: for given ``λ`` the
 best ``x`` is ``max(0, centre − Gᵀλ / u)``). A point that lowers ``L`` by a share of what the model
-predicted becomes the centre (a serious step), otherwise only its cut joins (a null step); ``u`` halves
-after a step that kept most of the predicted decrease and doubles after a null step whose cut shows the
-model was far off at the centre (Kiwiel's rules, simplified). Beyond ``MAX_CUTS`` the cuts no longer in
-use are dropped and the rest, but the newest, are merged into their weighted mean (the aggregate cut).
+predicted becomes the centre (a serious step), otherwise only its cut joins (a null step); ``u`` follows
+Kiwiel's interpolation ``2u (1 − decrease / predicted)``: lower (at most tenfold) after a serious step
+that kept at least half the predicted decrease, higher (at most tenfold) after a null step whose cut
+passes below ``L`` at the centre. Beyond ``MAX_CUTS`` the cuts no longer in use are dropped and the
+rest, but the newest, are merged into their weighted mean (the aggregate cut).
 
 Every value reported is ``Lagrangian.at`` of the cell prices, so the bound is certified whatever the
-method did; the lowest is kept.
+method did; the lowest is kept. On a large programme the solver runs it from the subgradient's best
+prices averaged per cell in the time left at the end (``lowest``), where more subgradient steps ran
+before: from the same prices it lowers ``L`` more in the same time (``docs/matching.md``).
 """
 
 from __future__ import annotations
@@ -30,9 +33,6 @@ from shadowing.matching.lagrange import Evaluation, Lagrangian
 
 _log = logging.getLogger(__name__)
 
-# The share of the Lagrangian's time (``solver.LAGRANGE_SHARE``) the bundle method gets after the
-# subgradient steps, from their prices averaged per cell.
-SHARE = 0.25
 # A step is serious when L falls by at least this share of the model's predicted decrease.
 SERIOUS = 0.1
 # The first proximal weight: a step that would lower L by this share of its distance to the target.
@@ -143,17 +143,16 @@ def _onto_simplex(v: np.ndarray) -> np.ndarray:
 def lowest(
     lagrangian: Lagrangian, target: float, until: float
 ) -> tuple[float, tuple[float, np.ndarray, np.ndarray, Evaluation], Callable[[float, float], float]]:
-    """Subgradient steps on ``L`` (``Lagrangian.minimise``) for all but the last ``SHARE`` of the time to
-    `until`, then the bundle method over cell prices from their prices averaged per cell
-    (``aggregate.on_cells``): the lowest bound, the steps' result (their lowest ``L``, its slot and day-cap
-    prices and evaluation: the proposal phases use them) and a function that goes on with the bundle
-    method from its best point until a given time (with a proposal's objective), returning the lowest
-    bound then."""
-    now = time.monotonic()
-    steps = lagrangian.minimise(target, until - SHARE * (until - now))
+    """Subgradient steps on ``L`` (``Lagrangian.minimise``) until `until`, then ``L`` at their prices
+    averaged per cell (``aggregate.on_cells``): the lower bound of the two, the steps' result (their lowest
+    ``L``, its slot and day-cap prices and evaluation: the proposal phases use them) and a function that
+    goes on by the bundle method from the best cell prices until a given time (with a proposal's
+    objective), returning the lowest bound then. (The steps keep all the time: a quarter of it for the
+    bundle method instead raised the bound at 50,000 tight, ``docs/matching.md``.)"""
+    steps = lagrangian.minimise(target, until)
     cells = Cells(lagrangian)
     space = on_cells(cells)
-    best = minimise(space, cells.cell_prices(steps[3].slot_cost), target, until)
+    best = space(cells.cell_prices(steps[3].slot_cost))
 
     def resume(objective: float, later: float) -> float:
         nonlocal best
