@@ -76,28 +76,6 @@ def on_cells(cells: Cells) -> Space:
     return evaluate
 
 
-def on_seats(lagrangian: Lagrangian) -> Space:
-    """``L`` at every slot's and day cap's own price (the slots' first, then the day caps') and its
-    subgradient: per slot and day cap its seats less the seats the best options use there."""
-    n_slots = len(lagrangian.capacity)
-
-    def evaluate(price: np.ndarray) -> Point:
-        price = np.maximum(price, 0.0)
-        evaluation = lagrangian.at(price[:n_slots], price[n_slots:])
-        used = lagrangian.used(evaluation)
-        in_group = lagrangian.slot_group[used]
-        subgradient = np.concatenate(
-            [
-                lagrangian.capacity - np.bincount(used, minlength=n_slots),
-                lagrangian.group_capacity
-                - np.bincount(in_group[in_group >= 0], minlength=len(lagrangian.group_capacity)),
-            ]
-        )
-        return Point(evaluation.bound, price, subgradient.astype(np.float64), evaluation)
-
-    return evaluate
-
-
 def proximal_point(
     cuts: np.ndarray, offsets: np.ndarray, centre: np.ndarray, u: float, weights: np.ndarray, level: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -170,7 +148,7 @@ def minimise(
     clock: Callable[[], float] = time.monotonic,
     max_evaluations: int = 10_000,
 ) -> Point:
-    """The lowest ``L`` over the prices of `space` (``on_cells``, ``on_seats``) the bundle method finds
+    """The lowest ``L`` over the prices of `space` (``on_cells``) the bundle method finds
     from `start` (prices, or a point evaluated already) before `until` (`clock`), with `target` (a
     proposal's objective, no ``L`` is lower) setting the first proximal weight: the point with the lowest
     ``L`` evaluated. An evaluation starts only when the last one's time still fits before `until` (the
