@@ -37,7 +37,7 @@ _log = logging.getLogger(__name__)
 SERIOUS = 0.1
 # The first proximal weight: a step that would lower L by this share of its distance to the target.
 FIRST_SHARE = 0.1
-# After a serious step that kept at least this share of the predicted decrease, u halves.
+# After a serious step that kept at least this share of the predicted decrease, u falls (interpolated).
 GOOD = 0.5
 # Cuts kept in the bundle (the aggregate cut included) and the newest kept as they are on aggregation.
 MAX_CUTS = 30
@@ -148,8 +148,8 @@ def minimise(
     clock: Callable[[], float] = time.monotonic,
     max_evaluations: int = 10_000,
 ) -> Point:
-    """The lowest ``L`` over the prices of `space` (``on_cells``) the bundle method finds
-    from `start` (prices, or a point evaluated already) before `until` (`clock`), with `target` (a
+    """The lowest ``L`` over the prices of `space` (``on_cells``) the bundle method finds from `start`
+    (prices, or a point evaluated already) before `until` (`clock`), with `target` (a
     proposal's objective, no ``L`` is lower) setting the first proximal weight: the point with the lowest
     ``L`` evaluated. An evaluation starts only when the last one's time still fits before `until` (the
     first, of `start`'s prices, always)."""
