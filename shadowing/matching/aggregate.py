@@ -4,10 +4,10 @@ A class is the Lagrangian's (``lagrange``: rows of one organisation, allowed for
 one class on one day. ``Cells`` maps each slot to its cell, counts each cell's seats (per workplace and
 day its free seats, or its day cap where that is lower) and turns one price per cell into seat prices
 (every seat of class ``c`` on day ``d`` priced ``y[c, d]``, on the day cap where one binds) and back.
-``on_cells`` evaluates the bound at the subgradient's prices averaged per cell, which the solver uses on
-large programmes. The bound is ``Lagrangian.at`` of those prices: certified for any non-negative prices,
-whatever produced them. An LP over the cells by column generation was measured and not kept
-(``docs/matching.md``).
+``on_cells`` evaluates the bound at the subgradient's prices averaged per cell; on large programmes the
+solver's bundle method (``bundle``) starts from them. The bound is ``Lagrangian.at`` of those prices:
+certified for any non-negative prices, whatever produced them. An LP over the cells by column generation
+was measured and not kept (``docs/matching.md``).
 """
 
 from __future__ import annotations

@@ -36,9 +36,9 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
    every feasible option on the seats left.
    The one-day requests without a partner are then placed anew by a maximum flow (``flow``): never fewer.
 On a programme above ``LP_FIRST_REQUESTS`` requests, step 2 is instead: the Lagrangian bound minimised
-for every request at once (``lagrange``) until the time kept for what follows, a proposal from its prices
-(``price_rounding``) and the maximum flow for the one-day requests of the better proposal, the same
-without the multi-day requests its prices (and a few scales of them) price out and refilled
+for every request at once (``lagrange``, then ``bundle``) until the time kept for what follows, a proposal
+from its prices (``price_rounding``) and the maximum flow for the one-day requests of the better one, the
+same without the multi-day requests its prices (and a few scales of them) price out and refilled
 (``flow.best_pruned``), multi-day requests swapped for one-day ones (``swap``), then column generation
 priced by it from its prices' options, until ``LP_SHARE_LARGE``; no path searches (seconds a step there).
 4. **Improving** (phase ``improving``): augmenting paths over every option from the rounding
@@ -54,7 +54,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from shadowing.matching.aggregate import Cells, on_cells
+from shadowing.matching import bundle
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
@@ -354,9 +354,9 @@ def solve(
     if large:
         assert lagrangian is not None
         now = time.monotonic()
-        found, y, z, evaluation = lagrangian.minimise(best_objective, now + LAGRANGE_SHARE * (deadline - now))
-        cells = Cells(lagrangian)  # (the bound also at those prices averaged per class and day)
-        bound, prices = min(bound, on_cells(cells, (found, y, z, evaluation))[0]), (y, z)
+        share_end = now + LAGRANGE_SHARE * (deadline - now)  # (then the bound at their cells' average)
+        low, (_found, y, z, evaluation), resume = bundle.lowest(lagrangian, best_objective, share_end)
+        bound, prices = min(bound, low), (y, z)
         report("bound", placed_best(), _gap(bound, best_objective))
         # The one-day requests of the best proposal placed anew by a maximum flow (never fewer); then
         # the same without the multi-day requests whose seats cost more at these prices than they are
@@ -570,12 +570,12 @@ def solve(
             break  # nothing more to gain: the moves ran out before the slice did
         stalled = stalled + 1 if after <= before + _EPS else 0
     # Time left (the repair ran out of moves early): more rounds of column generation, for the bound,
-    # or on a large programme more steps on the Lagrangian bound from its best prices.
+    # or on a large programme more of the bundle method on the Lagrangian bound from its best prices.
     if not converged and not large and deadline - time.monotonic() > 0.05 * time_limit:
         generate(end, "improving")
     time_left = deadline - time.monotonic() > 0.05 * time_limit
     if large and lagrangian is not None and prices is not None and time_left:
-        found = on_cells(cells, lagrangian.minimise(best_objective, end - 0.05 * time_limit, *prices))[0]
+        found = resume(best_objective, end - 0.05 * time_limit)
         bound = max(min(bound, found), best_objective)
         report("improving", placed_best(), _gap(bound, best_objective))
     remaining = deadline - time.monotonic()
