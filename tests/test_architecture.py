@@ -64,10 +64,10 @@ def escape_hatch_uses() -> dict[str, int]:
 ESCAPE_HATCH: dict[str, str] = {
     # Shared services: work outside any request.
     "coordinator.core.jobs:_run": "periodic jobs sweep every programme",
-    "coordinator.core.notifications:wants_email": "the recipient's own preference row, in a request or a job",
+    "coordinator.core.notifications:_preference_rows": "the recipient's own preference rows (compiled once)",
     "coordinator.core.notifications:after_commit": "outbox: a task after the commit, when the scope is gone",
-    "coordinator.core.notifications:_claim": "outbox: compare-and-set by id, outside any request",
-    "coordinator.core.notifications:_mark_sent": "outbox: marks sent the row it has just claimed, by id",
+    "coordinator.core.outbox_statements:claim": "outbox: compare-and-set by id, outside any request",
+    "coordinator.core.outbox_statements:mark_sent": "outbox: marks sent the row it has just claimed, by id",
     "coordinator.core.notifications:_claimed": "outbox: the row this process has just claimed, by id",
     "coordinator.core.notifications:_alert_coordinators": "outbox: the failed message's own programme",
     "coordinator.core.notifications:deliver_due": "outbox: periodic job over every programme",

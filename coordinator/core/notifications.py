@@ -8,7 +8,6 @@ always has its message, which the outbox retries until it is sent or visibly fai
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -26,9 +26,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
-from coordinator.core import pushing, registry
+from coordinator.core import outbox_statements, pushing, registry
 from coordinator.core.calendar import Method, invite_message, mail_address
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
+from coordinator.core.prepared import PreparedRows
 from coordinator.core.tasks import in_task, retry_later
 from coordinator.core.tenancy import unscoped
 from coordinator.core.validators import one_line
@@ -58,12 +59,25 @@ class Invite:
     method: Method
 
 
+def _preference_rows(person_id: int) -> QuerySet[NotificationPreference, tuple[str, bool]]:
+    # The caller has identified the person; their own preference rows are read whatever scope is active
+    # (services run in a request's scope, periodic jobs and tasks in none).
+    return NotificationPreference.unscoped_objects.filter(person_id=person_id).values_list(
+        "kind", "email_enabled"
+    )
+
+
+# A person's few preference rows, compiled once per connection: compiled for every recipient of every notice,
+# the read cost the task worker more than the database's answer.
+_PREFERENCES: PreparedRows[NotificationPreference, tuple[str, bool]] = PreparedRows(
+    _preference_rows, stand_ins=(-(2**62) + 47,)
+)
+
+
 def wants_email(person: Any, kind: str) -> bool:
-    # The caller has identified the person; their own preference row is read whatever scope is active
-    # (services run in a request's scope, periodic jobs in none).
-    preference = NotificationPreference.unscoped_objects.filter(person=person, kind=kind).first()
+    preference = dict(_PREFERENCES.fetch(person.pk)).get(kind)
     if preference is not None:
-        return preference.email_enabled
+        return preference
     declared = registry.notification_kinds.get(kind)
     return declared.default_email if declared else True
 
@@ -404,55 +418,10 @@ def _build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
-_CLAIM_SQL = (
-    'UPDATE "{table}" SET "{status}" = %s, "{claimed_until}" = %s WHERE "{pk}" = %s AND "{status}" = %s '
-    'AND ("{claimed_until}" IS NULL OR "{claimed_until}" < %s)'
-)
-_SENT_SQL = (
-    'UPDATE "{table}" SET "{status}" = %s, "{sent_at}" = %s, "{attempts}" = "{attempts}" + 1, '
-    '"{claimed_until}" = NULL, "{last_error}" = %s WHERE "{pk}" = %s'
-)
-
-
-@functools.cache
-def _outbox_sql() -> tuple[str, str]:
-    """The claim and the marking sent of one message by its id, written once: compiled by the ORM for every
-    message they cost more processor time than the rest of a small task's delivery."""
-    meta = OutboundEmail._meta
-    names = {field.name: field.column for field in meta.concrete_fields}
-    names.update(table=meta.db_table, pk=meta.pk.column)  # type: ignore[union-attr]
-    # Table and column names from the model's own metadata; every value is a parameter.
-    return _CLAIM_SQL.format(**names), _SENT_SQL.format(**names)
-
-
 def _claim(pk: int) -> bool:
     """Compare-and-set: only one process may send a given message at a time."""
     now = timezone.now()
-    # The outbox is sent outside any request (after the commit, or by the periodic job), by id: unscoped by
-    # design. The ORM's ``filter(...).update(...)``, as SQL written once (``_outbox_sql``).
-    connection = transaction.get_connection()
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _outbox_sql()[0],
-            [
-                OutboundEmail.Status.SENDING,
-                adapt(now + timedelta(seconds=CLAIM_SECONDS)),
-                pk,
-                OutboundEmail.Status.PENDING,
-                adapt(now),
-            ],
-        )
-        return cursor.rowcount == 1
-
-
-def _mark_sent(pk: int) -> None:
-    connection = transaction.get_connection()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _outbox_sql()[1],
-            [OutboundEmail.Status.SENT, connection.ops.adapt_datetimefield_value(timezone.now()), "", pk],
-        )
+    return outbox_statements.claim(pk, now=now, until=now + timedelta(seconds=CLAIM_SECONDS))
 
 
 @task()
@@ -505,7 +474,7 @@ def deliver(outbound_ids: Iterable[int], *, known: Mapping[int, OutboundEmail] |
                 connection.close()
                 connection = get_connection(fail_silently=False)
                 continue
-            _mark_sent(pk)
+            outbox_statements.mark_sent(pk, now=timezone.now())
             sent += 1
     finally:
         connection.close()
