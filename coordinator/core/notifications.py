@@ -114,13 +114,8 @@ def notify(
     created: list[Notification] = []
     people = list(recipients)
     seen: set[int] = set()
-    if once:
-        # The person was identified by the caller; whether they were told is read in any scope.
-        seen = set(
-            Notification.unscoped_objects.filter(
-                recipient_id__in=[person.pk for person in people], once_key=once
-            ).values_list("recipient_id", flat=True)
-        )
+    if once and people:
+        seen = outbox_statements.told_already(once, [person.pk for person in people])
     for person in people:
         if person.pk in seen:
             continue

@@ -1,10 +1,11 @@
-"""The outbox's two statements per message, as SQL written once: the claim (compare-and-set) just before a
-message is handed to the mail server, and the marking sent just after (``notifications.deliver``).
+"""The statements a notice and its mail run each time, as SQL written once: the outbox's claim
+(compare-and-set) just before a message is handed to the mail server and its marking sent just after
+(``notifications.deliver``), and whether people were told something already (``notify(once=...)``).
 
-Compiled by the ORM for every message (``filter(...).update(...)``), they cost the task worker more processor
-time than the rest of a small task's delivery. The statements are the ones the ORM wrote, by the message's
-id; the outbox is sent outside any request (after the commit, or by the periodic sweep), so unscoped by
-design.
+Compiled by the ORM each time (``filter(...).update(...)``, ``values_list``), they cost the task worker more
+processor time than the rest of a small task's delivery. The statements are the ones the ORM wrote. The
+outbox is sent outside any request (after the commit, or by the periodic sweep), by the message's id, so
+unscoped by design; the people told are the ones the caller identified.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from coordinator.core.models import OutboundEmail
+from coordinator.core.models import Notification, OutboundEmail
 
 _CLAIM = (
     'UPDATE "{table}" SET "{status}" = %s, "{claimed_until}" = %s WHERE "{pk}" = %s AND "{status}" = %s '
@@ -24,6 +25,23 @@ _SENT = (
     'UPDATE "{table}" SET "{status}" = %s, "{sent_at}" = %s, "{attempts}" = "{attempts}" + 1, '
     '"{claimed_until}" = NULL, "{last_error}" = %s WHERE "{pk}" = %s'
 )
+
+
+_TOLD = 'SELECT "{recipient}" FROM "{table}" WHERE "{once_key}" = %s AND "{recipient}" IN ({people})'
+
+
+@functools.lru_cache(maxsize=64)  # one statement per number of people told at once
+def _told_sql(people: int) -> str:
+    meta = Notification._meta
+    names = {field.name: field.column for field in meta.concrete_fields}
+    return _TOLD.format(**names, table=meta.db_table, people=", ".join(["%s"] * people))
+
+
+def told_already(once: str, person_ids: list[int]) -> set[int]:
+    """Which of ``person_ids`` have the notification named ``once`` already (in any programme)."""
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_told_sql(len(person_ids)), [once, *person_ids])
+        return {row[0] for row in cursor.fetchall()}
 
 
 @functools.cache

@@ -55,6 +55,7 @@ class _Batch:
     previous_workers: dict[str, list[str]]
     claimed_at: float
     succeeded: list[Claimed] = field(default_factory=list)
+    ran: bool = False
 
 
 class ClaimingWorker(Worker):
@@ -63,7 +64,7 @@ class ClaimingWorker(Worker):
 
     def __init__(
         self, *, claim_batch: int | None = None, hold_seconds: float | None = None, **options: object
-    ):
+    ) -> None:
         super().__init__(**options)  # type: ignore[arg-type]
         self.claim_batch = claim_batch if claim_batch is not None else settings.TASKS_CLAIM_BATCH
         self.hold_seconds = hold_seconds if hold_seconds is not None else settings.TASKS_CLAIM_HOLD_SECONDS
@@ -72,18 +73,20 @@ class ClaimingWorker(Worker):
         logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names))
         while self.running:
             close_old_connections()  # dropped or expired connections, right after waking up
+            # From the claim on the worker counts as busy: a stop signal ends the batch after the task
+            # running then (``Worker.shutdown`` would otherwise exit at once, leaving the claimed tasks to
+            # the dead workers' timeout).
+            self.running_task = True
             try:
-                batch = self._claim()
-            except OperationalError as exc:
-                if not is_locked_database_exception(exc):
-                    raise
-                batch = None  # a locked SQLite database: it unlocks eventually, try again
-            ran = batch is not None and bool(batch.waiting)
+                batch = self._claimed()
+                if batch is not None and batch.waiting:
+                    self._run_batch(batch)
+            finally:
+                self.running_task = False
+            ran = batch is not None and batch.ran
             if batch is not None and not ran and self.batch:
                 logger.info("No more tasks to run for worker_id=%s - exiting gracefully.", self.worker_id)
                 return
-            if batch is not None and ran:
-                self._run_batch(batch)
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 logger.info(
                     "Ran the maximum of %d tasks on worker=%s: exiting.", self._run_tasks, self.worker_id
@@ -100,6 +103,14 @@ class ClaimingWorker(Worker):
         if self.excluded_queue_names:
             tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
         return tasks
+
+    def _claimed(self) -> _Batch | None:
+        try:
+            return self._claim()
+        except OperationalError as exc:
+            if not is_locked_database_exception(exc):
+                raise
+            return None  # a locked SQLite database: it unlocks eventually, try again
 
     def _claim(self) -> _Batch:
         """Lock and claim up to ``claim_batch`` ready tasks (fewer near ``max_tasks``) in one transaction."""
@@ -127,18 +138,15 @@ class ClaimingWorker(Worker):
         return _Batch(waiting=claimed, previous_workers=previous, claimed_at=time.monotonic())
 
     def _run_batch(self, batch: _Batch) -> None:
-        # Inside a batch the worker counts as busy: a stop signal ends it after the task running now
-        # (``Worker.shutdown`` would otherwise exit at once and leave the claimed tasks to the timeout).
-        self.running_task = True
         try:
             while batch.waiting and self.running:
+                batch.ran = True
                 self._run_one(batch.waiting.pop(0), batch)
                 if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                     break
                 if batch.waiting and time.monotonic() - batch.claimed_at > self.hold_seconds:
                     break
         finally:
-            self.running_task = False
             self._record_successes(batch)
             self._release(batch)
 
