@@ -9,6 +9,7 @@ the layer keeps its connection on it.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Coroutine
 from typing import TypeVar
@@ -19,16 +20,18 @@ T = TypeVar("T")
 TIMEOUT_SECONDS = 10.0
 
 _loop: asyncio.AbstractEventLoop | None = None
+_loop_pid = 0
 _lock = threading.Lock()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop:
-    global _loop
+    global _loop, _loop_pid
     with _lock:
-        if _loop is None or _loop.is_closed():
+        # A forked child inherits the loop but not its thread: it starts its own.
+        if _loop is None or _loop.is_closed() or _loop_pid != os.getpid():
             loop = asyncio.new_event_loop()
             threading.Thread(target=loop.run_forever, name="live-pushes", daemon=True).start()
-            _loop = loop
+            _loop, _loop_pid = loop, os.getpid()
         return _loop
 
 
