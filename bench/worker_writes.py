@@ -8,9 +8,11 @@ PostgreSQL, Redis as the cache and the channel layer, the production settings wi
 queue on the database), sends ``--writes`` writes in the mix's proportions (enrol 118 : request a visit
 377 : approve 26 in the load test's throughput phase, so about 1 : 3 : 0.25; here enrol, visit, visit,
 visit, approve in turn) through Django's test client, then runs the queued tasks with the library's
-database worker in this process (``db_worker``'s ``Worker``, as ``manage.py task_worker`` runs it) and
-reports its processor time per write and per task, the tasks and the queries. Best of ``--rounds``
-rounds. ``--profile`` prints cProfile's heaviest functions of the last round's worker.
+database worker in this process (the loop ``manage.py task_worker`` runs: ``ClaimingWorker`` of
+``coordinator.core.worker`` where the code has it, else the library's ``db_worker`` ``Worker``; ``--library``
+runs the library's in any case) and reports its processor time per write and per task, the tasks and the
+queries. Best of ``--rounds`` rounds. ``--profile`` prints cProfile's heaviest functions of the last round's
+worker.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sql", action="store_true", help="print the worker's statements, counted")
+    parser.add_argument("--library", action="store_true", help="the library's worker, one task per claim")
     options = parser.parse_args()
     import request_costs
 
@@ -68,6 +71,15 @@ def _measure(options: argparse.Namespace, request_costs: object) -> None:
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
 
+    worker_class: type[Worker] = Worker
+    if not options.library:
+        try:
+            from coordinator.core.worker import ClaimingWorker
+
+            worker_class = ClaimingWorker
+        except ImportError:  # the code before the claiming worker
+            pass
+
     from coordinator.core.tenancy import unscoped
 
     with unscoped(), transaction.atomic():
@@ -79,7 +91,10 @@ def _measure(options: argparse.Namespace, request_costs: object) -> None:
         *["api request a visit (write)"] * 3,
         "api approve a request (write, managers)",
     ]
-    print(f"{os.cpu_count()} cores, load average {open('/proc/loadavg').read().split()[0]}")
+    print(
+        f"{os.cpu_count()} cores, load average {open('/proc/loadavg').read().split()[0]}, "
+        f"worker {worker_class.__module__}.{worker_class.__name__}"
+    )
     best: tuple[float, float, int, int, Counter[str]] | None = None
     for round_number in range(options.rounds):
         for n in range(options.writes):
@@ -89,7 +104,7 @@ def _measure(options: argparse.Namespace, request_costs: object) -> None:
             DBTaskResult.objects.filter(status=TaskResultStatus.READY).values_list("task_path", flat=True)
         )
         writes = options.writes + options.writes // len(turn)
-        worker = Worker(
+        worker = worker_class(
             queue_names=["*"],
             interval=0,
             batch=True,

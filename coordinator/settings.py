@@ -188,6 +188,10 @@ TASKS_HEARTBEAT_SECONDS = env_float("TASKS_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
 TASKS_WORKER_TIMEOUT_SECONDS = env_float("TASKS_WORKER_TIMEOUT_SECONDS", 30.0, minimum=0.5)
 # How often a failing task is tried again, with exponential back-off, before it is recorded as failed.
 TASKS_MAX_ATTEMPTS = env_int("TASKS_MAX_ATTEMPTS", 5, minimum=1)
+# A worker claims up to this many ready tasks in one transaction and runs them in turn; once a batch has run
+# for TASKS_CLAIM_HOLD_SECONDS, the tasks it has not started go back to the queue (coordinator.core.worker).
+TASKS_CLAIM_BATCH = env_int("TASKS_CLAIM_BATCH", 10, minimum=1)
+TASKS_CLAIM_HOLD_SECONDS = env_float("TASKS_CLAIM_HOLD_SECONDS", 1.0, minimum=0.0)
 # Outbox messages one delivery task sends over one SMTP connection.
 OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 200, minimum=1)
 

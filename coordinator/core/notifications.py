@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypedDict
 
-from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -27,9 +26,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
-from coordinator.core import registry
+from coordinator.core import outbox_statements, pushing, registry
 from coordinator.core.calendar import Method, invite_message, mail_address
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
+from coordinator.core.prepared import PreparedRows
 from coordinator.core.tasks import in_task, retry_later
 from coordinator.core.tenancy import unscoped
 from coordinator.core.validators import one_line
@@ -59,12 +59,25 @@ class Invite:
     method: Method
 
 
+def _preference_rows(person_id: int) -> QuerySet[NotificationPreference, tuple[str, bool]]:
+    # The caller has identified the person; their own preference rows are read whatever scope is active
+    # (services run in a request's scope, periodic jobs and tasks in none).
+    return NotificationPreference.unscoped_objects.filter(person_id=person_id).values_list(
+        "kind", "email_enabled"
+    )
+
+
+# A person's few preference rows, compiled once per connection: compiled for every recipient of every notice,
+# the read cost the task worker more than the database's answer.
+_PREFERENCES: PreparedRows[NotificationPreference, tuple[str, bool]] = PreparedRows(
+    _preference_rows, stand_ins=(-(2**62) + 47,)
+)
+
+
 def wants_email(person: Any, kind: str) -> bool:
-    # The caller has identified the person; their own preference row is read whatever scope is active
-    # (services run in a request's scope, periodic jobs in none).
-    preference = NotificationPreference.unscoped_objects.filter(person=person, kind=kind).first()
+    preference = dict(_PREFERENCES.fetch(person.pk)).get(kind)
     if preference is not None:
-        return preference.email_enabled
+        return preference
     declared = registry.notification_kinds.get(kind)
     return declared.default_email if declared else True
 
@@ -101,13 +114,8 @@ def notify(
     created: list[Notification] = []
     people = list(recipients)
     seen: set[int] = set()
-    if once:
-        # The person was identified by the caller; whether they were told is read in any scope.
-        seen = set(
-            Notification.unscoped_objects.filter(
-                recipient_id__in=[person.pk for person in people], once_key=once
-            ).values_list("recipient_id", flat=True)
-        )
+    if once and people:
+        seen = outbox_statements.told_already(once, [person.pk for person in people])
     for person in people:
         if person.pk in seen:
             continue
@@ -336,10 +344,10 @@ def _push_live(rows: list[Any]) -> None:
     layer = get_channel_layer()
     if layer is None or not rows:
         return
-    # One event loop for the whole batch (each ``async_to_sync`` call starts one, and the Redis layer
-    # connects once per loop).
     try:
-        async_to_sync(_send_live)(layer, rows)
+        # On the process's one loop for pushes: one Redis connection for them all (``async_to_sync``
+        # started a loop, and the layer a connection, for each call).
+        pushing.run(_send_live(layer, rows))
     except Exception:  # a live push is a convenience; the notifications themselves are stored
         logger.exception("Could not push notifications %s live", [row["pk"] for row in rows])
 
@@ -408,13 +416,7 @@ def _build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
 def _claim(pk: int) -> bool:
     """Compare-and-set: only one process may send a given message at a time."""
     now = timezone.now()
-    # The outbox is sent outside any request (after the commit, or by the periodic job): unscoped by design.
-    claimed = OutboundEmail.unscoped_objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-        pk=pk,
-        status=OutboundEmail.Status.PENDING,
-    ).update(status=OutboundEmail.Status.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-    return claimed == 1
+    return outbox_statements.claim(pk, now=now, until=now + timedelta(seconds=CLAIM_SECONDS))
 
 
 @task()
@@ -467,13 +469,7 @@ def deliver(outbound_ids: Iterable[int], *, known: Mapping[int, OutboundEmail] |
                 connection.close()
                 connection = get_connection(fail_silently=False)
                 continue
-            OutboundEmail.unscoped_objects.filter(pk=pk).update(
-                status=OutboundEmail.Status.SENT,
-                sent_at=timezone.now(),
-                attempts=F("attempts") + 1,
-                claimed_until=None,
-                last_error="",
-            )
+            outbox_statements.mark_sent(pk, now=timezone.now())
             sent += 1
     finally:
         connection.close()

@@ -13,29 +13,32 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from typing import Any
 
-from django_tasks_db.management.commands.db_worker import Worker
+from coordinator.core import worker as claiming
 
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 def run_worker() -> None:
-    """The task library's database worker, in this process: runs every task due now, then stops.
+    """The production task worker's loop (``manage.py task_worker``'s ``ClaimingWorker``) in this process:
+    runs every task due now, then stops.
 
-    The worker closes stale connections between tasks, which would close the test's own connection (and
+    The worker closes stale connections between batches, which would close the test's own connection (and
     its transaction) on PostgreSQL; here the test's connection stays open.
     """
-    from django_tasks_db.management.commands import db_worker
-
-    closing = db_worker.close_old_connections
-    db_worker.close_old_connections = lambda: None  # type: ignore[assignment]
+    closing = claiming.close_old_connections
+    claiming.close_old_connections = _keep_connections  # type: ignore[assignment]
     try:
         _worker()
     finally:
-        db_worker.close_old_connections = closing
+        claiming.close_old_connections = closing
+
+
+def _keep_connections() -> None:
+    pass
 
 
 def _worker() -> None:
-    Worker(
+    claiming.ClaimingWorker(
         queue_names=["*"],
         interval=0,
         batch=True,
