@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -11,14 +12,16 @@ from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from coordinator.core import registry
+from coordinator.core import personal, registry
 from coordinator.core.models import NotificationPreference
 from coordinator.core.prepared import PreparedQuery
 from coordinator.core.views import ServiceFormMixin
@@ -40,6 +43,18 @@ def _line_manager(pk: int | str) -> QuerySet[Person]:
 LINE_MANAGER_QUERY: PreparedQuery[Person] = PreparedQuery(_line_manager, stand_in=-(2**62) + 13)
 
 
+HISTORY_TEMPLATE = "coordinator/includes/my_history.html"
+KEPT_TEMPLATES = (HISTORY_TEMPLATE,)
+
+
+@dataclass(frozen=True)
+class MyPagePart:
+    """My page's part kept per person: the line manager's name and the history section's markup."""
+
+    line_manager_name: str | None
+    history_section: str
+
+
 class MyPageView(ProgrammeMixin, TemplateView):
     """My page: my history across every feature, my calendar feed, my settings."""
 
@@ -47,21 +62,18 @@ class MyPageView(ProgrammeMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        history: list[registry.HistoryEntry] = []
-        for provider in registry.history_providers:
-            history.extend(provider(self.person))
-        history.sort(key=lambda entry: _sortable(entry.when), reverse=True)
         feed_path = reverse("calendar-feed", kwargs={"token": self.person.calendar_token})
         https_url = self.request.build_absolute_uri(feed_path)
         roles = self.actor.roles_in(self.programme)
         membership = self.actor.membership_in(self.programme)
-        if self.person.line_manager_id is not None and not Person.line_manager.is_cached(self.person):  # type: ignore[attr-defined]
-            # The line manager with their name in one query (the page shows it; reading the relation read
-            # the person, then their user). The manager may be outside the programme, as for approvals.
-            found = LINE_MANAGER_QUERY.fetch(self.person.line_manager_id)
-            self.person.line_manager = found[0] if found else None
+        # The stamp before the rows the part reads: an entry never holds rows older than its stamp.
+        stamp = personal.stamp_now(self.person.pk)
+        part = personal.kept(
+            "my-page", self.person.pk, self.programme.pk, stamp, KEPT_TEMPLATES, self._kept_part
+        )
         context.update(
-            history=history,
+            line_manager_name=part.line_manager_name,
+            history_section=mark_safe(part.history_section),  # noqa: S308 - rendered by our template
             feed_url=https_url,
             webcal_url="webcal://" + https_url.split("://", 1)[1],
             roles=[str(choice.label) for choice in PlatformRole if choice.value in roles],
@@ -75,6 +87,27 @@ class MyPageView(ProgrammeMixin, TemplateView):
             ),
         )
         return context
+
+    def _kept_part(self) -> MyPagePart:
+        """What my page keeps under the person's stamp: every row it reads renews the stamp when it changes
+        (``coordinator.core.personal``). Nothing here depends on the day or on the request."""
+        history: list[registry.HistoryEntry] = []
+        for provider in registry.history_providers:
+            history.extend(provider(self.person))
+        history.sort(key=lambda entry: _sortable(entry.when), reverse=True)
+        line_manager: Person | None = None
+        if self.person.line_manager_id is not None:
+            if Person.line_manager.is_cached(self.person):  # type: ignore[attr-defined]
+                line_manager = self.person.line_manager
+            else:
+                # The line manager with their name in one query. The manager may be outside the programme,
+                # as for approvals.
+                found = LINE_MANAGER_QUERY.fetch(self.person.line_manager_id)
+                line_manager = found[0] if found else None
+        return MyPagePart(
+            line_manager_name=line_manager.full_name if line_manager is not None else None,
+            history_section=render_to_string(HISTORY_TEMPLATE, {"history": history}),
+        )
 
 
 def _sortable(value: date | datetime) -> datetime:
