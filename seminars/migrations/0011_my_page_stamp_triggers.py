@@ -1,5 +1,5 @@
 """What my page keeps of a person's courses renews their personal stamp (``coordinator.core.personal``):
-their course completions, and the titles of the courses they completed (a completion recorded without a
+their course completions, and the titles and programmes of the courses they completed (a completion recorded without a
 booking too, as an imported one is)."""
 
 from django.db import migrations
@@ -13,7 +13,7 @@ WATCHES = [
         "completed",
         "seminars_course",
         "SELECT person_id FROM seminars_completion WHERE course_id = ROW.id",
-        columns=("title",),
+        columns=("programme_id", "title"),
     ),
 ]
 
