@@ -24,7 +24,7 @@ from coordinator.core.models import Notification, PersonalStamp
 from focusgroups.models import FocusGroup, GroupMembership
 from organisations.access.middleware import SESSION_PROGRAMME_KEY
 from organisations.models import Membership, Organisation, Person, PlatformRole, Programme
-from seminars.models import Completion, Course
+from seminars.models import Completion
 from shadowing.models import HostFeedback, Placement, PlacementDay, Reflection, Workplace
 from tests.factories import OrganisationFactory, make_member
 from tests.factories.focusgroups import FocusGroupFactory, make_group_member
@@ -218,7 +218,8 @@ WRITES: list[tuple[str, Callable[[World], object]]] = [
     (
         "host's feedback (raw SQL)",
         lambda w: _raw(
-            "UPDATE shadowing_hostfeedback SET feedback = %s WHERE id = %s", ["Välkommen åter", w["feedback"].pk]
+            "UPDATE shadowing_hostfeedback SET feedback = %s WHERE id = %s",
+            ["Välkommen åter", w["feedback"].pk],
         ),
     ),
     ("host's feedback deleted", lambda w: HostFeedback.unscoped_objects.filter(pk=w["feedback"].pk).delete()),
@@ -325,7 +326,9 @@ def test_a_line_managers_name_renews_only_the_pages_of_their_reports(world, staf
 def test_the_unread_count_is_live_on_a_kept_page(web, world, programme):
     client = web(world["person"])
     first = client.get("/me/").content.decode()
-    Notification.unscoped_objects.create(programme=programme, recipient=world["person"], kind="test", title="Ny")
+    Notification.unscoped_objects.create(
+        programme=programme, recipient=world["person"], kind="test", title="Ny"
+    )
 
     html = client.get("/me/").content.decode()
 
@@ -446,7 +449,9 @@ def test_every_table_the_kept_part_reads_renews_the_stamp(web, world):
         for name in re.findall(r'(?:FROM|JOIN) "?(\w+)"?', q["sql"])
     } - {"django_session"}
     watches = [
-        w for m in FEED_MIGRATIONS + list(personal.MY_PAGE_MIGRATIONS) for w in importlib.import_module(m).WATCHES
+        w
+        for m in FEED_MIGRATIONS + list(personal.MY_PAGE_MIGRATIONS)
+        for w in importlib.import_module(m).WATCHES
     ]
 
     assert read == KEPT_TABLES
