@@ -18,9 +18,9 @@ Another page may key its personal parts by the same stamp only as far as they sh
 the stamp covers every booking's status (waiting, offered and cancelled ones too), placements and their
 days, group memberships and meetings, memberships and the account's name, address, phone and language; it
 does not cover shadowing requests that have no placement yet (so that filing one renews nothing),
-notifications, roles, or seats taken. My page keeps its history and the line manager's name under the
-stamp (``kept``): the stamp also covers course completions, visits' reflections and hosts' feedback, focus
-group seats' roles and dates, and the line manager and their name (``MY_PAGE_MIGRATIONS``).
+notifications, roles, or seats taken. My page keeps its history under the stamp (``kept``): the stamp also
+covers course completions and their courses, visits' reflections and hosts' feedback, and focus-group
+seats' roles and dates (``MY_PAGE_MIGRATIONS``).
 """
 
 from __future__ import annotations
@@ -31,12 +31,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.core.cache import cache as django_cache
-from django.db.models import BigIntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import BigIntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from coordinator.core.content import CACHE_SECONDS, STAMP, Recent, Watch, cache_key
 from coordinator.core.models import PersonalStamp
-from coordinator.core.prepared import PreparedRows
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -92,25 +91,10 @@ def stamp_subquery(person: str = "pk") -> Coalesce:
 
 # The migrations whose triggers renew the stamp for what my page keeps, beyond the feed's.
 MY_PAGE_MIGRATIONS = (
-    "organisations.migrations.0015_my_page_stamp_triggers",
     "seminars.migrations.0011_my_page_stamp_triggers",
     "shadowing.migrations.0012_my_page_stamp_triggers",
     "focusgroups.migrations.0009_my_page_stamp_triggers",
 )
-
-
-def _stamp_rows(person_id: int) -> QuerySet[PersonalStamp, tuple[int]]:
-    return PersonalStamp.objects.filter(person_id=person_id).values_list("version")
-
-
-# Read by a kept page on every request: compiled to SQL once per connection.
-_STAMP_ROWS: PreparedRows[PersonalStamp, tuple[int]] = PreparedRows(_stamp_rows, stand_ins=(-(2**62) + 47,))
-
-
-def stamp_now(person_id: int) -> int:
-    """The person's stamp, as ``stamp_of``, by a query compiled once per connection."""
-    rows = _STAMP_ROWS.fetch(person_id)
-    return rows[0][0] if rows else 0
 
 
 # The people signed in to one process at a time; an entry is a few kilobytes of text.

@@ -101,8 +101,8 @@ def test_my_page_reads_one_query_fewer(manager_world, django_assert_num_queries)
 
     with django_assert_num_queries(5):  # the session, the user, the identity, ...
         old.get("/me/")
-    # The session, the identity with its user and the role at work's name; the person's stamp (the history
-    # and the line manager's name are kept under it); the competence profile's competences with their
+    # The session, the identity with its user and the role at work's name; the person's stamp with the line
+    # manager and their name (the history is kept under it); the competence profile's competences with their
     # sources.
     with django_assert_num_queries(4):
         response = new.get("/me/")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -34,25 +33,22 @@ from organisations.services import people
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
-def _line_manager(pk: int | str) -> QuerySet[Person]:
-    """A person's line manager with their user, by key: the manager may be outside the programme."""
-    return Person.unscoped_objects.select_related("user").filter(pk=pk)
+def _me_with_stamp(pk: int | str) -> QuerySet[Person]:
+    """The person by key with their personal stamp and their line manager with their user: the manager
+    may be outside the programme."""
+    return (
+        Person.unscoped_objects.select_related("line_manager__user")
+        .filter(pk=pk)
+        .annotate(personal_stamp=personal.stamp_subquery())
+    )
 
 
 # My page reads it on every request: compiled to SQL once per connection (the row itself is read each time).
-LINE_MANAGER_QUERY: PreparedQuery[Person] = PreparedQuery(_line_manager, stand_in=-(2**62) + 13)
+ME_WITH_STAMP: PreparedQuery[Person] = PreparedQuery(_me_with_stamp, stand_in=-(2**62) + 13)
 
 
 HISTORY_TEMPLATE = "coordinator/includes/my_history.html"
 KEPT_TEMPLATES = (HISTORY_TEMPLATE,)
-
-
-@dataclass(frozen=True)
-class MyPagePart:
-    """My page's part kept per person: the line manager's name and the history section's markup."""
-
-    line_manager_name: str | None
-    history_section: str
 
 
 class MyPageView(ProgrammeMixin, TemplateView):
@@ -66,14 +62,17 @@ class MyPageView(ProgrammeMixin, TemplateView):
         https_url = self.request.build_absolute_uri(feed_path)
         roles = self.actor.roles_in(self.programme)
         membership = self.actor.membership_in(self.programme)
-        # The stamp before the rows the part reads: an entry never holds rows older than its stamp.
-        stamp = personal.stamp_now(self.person.pk)
-        part = personal.kept(
-            "my-page", self.person.pk, self.programme.pk, stamp, KEPT_TEMPLATES, self._kept_part
+        # The stamp before the rows the kept part reads (an entry never holds rows older than its stamp), with
+        # the line manager's name, shown live.
+        found = ME_WITH_STAMP.fetch(self.person.pk)
+        stamp = found[0].personal_stamp if found else 0  # type: ignore[attr-defined]
+        line_manager = found[0].line_manager if found else None
+        history_section = personal.kept(
+            "my-page", self.person.pk, self.programme.pk, stamp, KEPT_TEMPLATES, self._history_section
         )
         context.update(
-            line_manager_name=part.line_manager_name,
-            history_section=mark_safe(part.history_section),  # noqa: S308 - rendered by our template
+            line_manager_name=line_manager.full_name if line_manager is not None else None,
+            history_section=mark_safe(history_section),  # noqa: S308 - rendered by our template
             feed_url=https_url,
             webcal_url="webcal://" + https_url.split("://", 1)[1],
             roles=[str(choice.label) for choice in PlatformRole if choice.value in roles],
@@ -88,26 +87,16 @@ class MyPageView(ProgrammeMixin, TemplateView):
         )
         return context
 
-    def _kept_part(self) -> MyPagePart:
-        """What my page keeps under the person's stamp: every row it reads renews the stamp when it changes
-        (``coordinator.core.personal``). Nothing here depends on the day or on the request."""
+    def _history_section(self) -> str:
+        """My history's markup, kept under the person's stamp: every row it reads renews the stamp when it
+        changes (``coordinator.core.personal``; a new history provider's tables must too:
+        ``tests/coordinator/test_my_page_kept.py`` lists those read here). Nothing here depends on the day
+        or on the request."""
         history: list[registry.HistoryEntry] = []
         for provider in registry.history_providers:
             history.extend(provider(self.person))
         history.sort(key=lambda entry: _sortable(entry.when), reverse=True)
-        line_manager: Person | None = None
-        if self.person.line_manager_id is not None:
-            if Person.line_manager.is_cached(self.person):  # type: ignore[attr-defined]
-                line_manager = self.person.line_manager
-            else:
-                # The line manager with their name in one query. The manager may be outside the programme,
-                # as for approvals.
-                found = LINE_MANAGER_QUERY.fetch(self.person.line_manager_id)
-                line_manager = found[0] if found else None
-        return MyPagePart(
-            line_manager_name=line_manager.full_name if line_manager is not None else None,
-            history_section=render_to_string(HISTORY_TEMPLATE, {"history": history}),
-        )
+        return render_to_string(HISTORY_TEMPLATE, {"history": history})
 
 
 def _sortable(value: date | datetime) -> datetime:
