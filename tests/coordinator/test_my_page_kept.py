@@ -490,3 +490,18 @@ def test_a_change_committed_by_another_connection_is_seen(web, postgres_only, wo
     assert after != before
     assert "Allt om tolkning" in after
     assert after == built(client)
+
+
+def test_an_unreachable_cache_costs_speed_never_the_page(web, world, settings):
+    client = web(world["person"])
+    expected = built(client)
+    personal.RECENT.clear()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
+    }
+
+    assert page(client) == expected
+    assert page(client) == expected
