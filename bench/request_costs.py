@@ -19,16 +19,16 @@ The websocket edit is served by uvicorn and measured by ``bench/load.py`` and ``
 ``--profile NAME`` prints cProfile's heaviest functions for that request type. The request log (one JSON
 line a request, on stderr, as in production) is part of the cost; send stderr elsewhere.
 
-``--mix N`` then sends N requests in the load test's weighted random order (``bench/locustfile.py``: staff
-and managers in their user weights, each request type in its task weight, ping and the websocket left
-out), each as the person Locust would send it as, the writes really writing (a manager's approval is
-Locust's: the requests waiting for them read first, the oldest approved). Per request type: how many, the
-mean processor time and queries, and how often the caches were met or built: kept API answers
-(``coordinator.core.answers``: hit / missed / not kept), pages' content entries
-(``coordinator.core.content.cached``: hit / built), compiled list shapes (``coordinator.core.shapes``:
-hit / missed) and prepared queries compiled (``coordinator.core.prepared``). Then the mean per mix
-request, weighted by the mix's own counts, next to the same mean of the isolated figures of this run: the
-difference is what the mix's writes cost the reads (caches dropped, entries built again). ``--mix-only``
+``--mix N`` then sends N requests in the load test's weighted random order (``bench/locustfile.py``: staff and
+managers in their user weights, each request type in its task weight, ping and the websocket left out), each
+as the person Locust would send it as, the writes really writing (a manager's approval is Locust's: the
+requests waiting for them read first, the oldest approved). Per request type: how many, the mean processor
+time and queries, and how often the caches were met or built: kept API answers (``coordinator.core.answers``:
+hit / missed / not kept), pages' content entries (``coordinator.core.content.cached``, and my page's history:
+``coordinator.core.personal.kept``: hit / built), compiled list shapes (``coordinator.core.shapes``: hit /
+missed) and prepared queries compiled (``coordinator.core.prepared``). Then the mean per mix request, weighted
+by the mix's own counts, next to the same mean of the isolated figures of this run: the difference is what the
+mix's writes cost the reads (caches dropped, entries built again). ``--mix-only``
 skips the isolated rounds but for one warm request of each type. With ``--mix``, ``--profile NAME`` profiles
 that type's requests in the mix as well, those served from kept entries and those that built (or filled) one
 apart.
@@ -389,11 +389,12 @@ def _instrument(counts: Counter[str]) -> None:
     where the views reach them: as attributes of their modules)."""
     from django.db import connection
 
-    from coordinator.core import answers, content, prepared, shapes
+    from coordinator.core import answers, content, personal, prepared, shapes
 
     lookup = answers.Answer.lookup
     answer_for = answers.answer_for
     cached = content.cached
+    kept = personal.kept
     shape_lookup = shapes.lookup
 
     def count_answer_query(execute: Any, sql: str, *rest: Any) -> Any:
@@ -429,6 +430,22 @@ def _instrument(counts: Counter[str]) -> None:
             counts["content hit (process)" if recent else "content hit (shared)"] += 1
         return entry
 
+    def counted_kept(
+        page: str, person_id: int, programme_id: int, stamp: int, templates: Any, build: Any
+    ) -> Any:
+        # A person's part (my page's history) counts in the content columns, as a page's kept entry.
+        def counted_build() -> Any:
+            counts["content built"] += 1
+            return build()
+
+        key = content.cache_key(f"personal:{page}:{person_id}", programme_id, stamp, templates)
+        recent = bool(stamp) and personal.RECENT.get(key) is not None
+        before = counts["content built"]
+        entry = kept(page, person_id, programme_id, stamp, templates, counted_build)
+        if counts["content built"] == before:
+            counts["content hit (process)" if recent else "content hit (shared)"] += 1
+        return entry
+
     def counted_shape(key: Any, using: str) -> Any:
         page = shape_lookup(key, using)
         counts["shape hit" if page is not None else "shape miss"] += 1
@@ -437,6 +454,7 @@ def _instrument(counts: Counter[str]) -> None:
     answers.Answer.lookup = counted_lookup  # type: ignore[method-assign]
     answers.answer_for = counted_answer_for
     content.cached = counted_cached
+    personal.kept = counted_kept
     shapes.lookup = counted_shape
     for kind in (prepared.PreparedQuery, prepared.PreparedRows):
         compile_ = kind._compile

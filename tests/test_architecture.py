@@ -106,7 +106,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.services.workplaces:slots_remove_free": "delete by pk after the scoped read",
     "shadowing.services.shadowing_requests:requests_expire": "periodic sweep over every programme",
     "shadowing.permissions:approvers_of": "the requester's line manager, who may be outside the programme",
-    "coordinator.pages.views.me:_line_manager": "the line manager, maybe outside the programme",
+    "coordinator.pages.views.me:_me_with_stamp": "the person by key with their line manager, maybe outside "
+    "the programme",
     # Agencies shared between programmes and the platform's own work.
     "organisations.hooks:_refuse_writes_in_archived_programme": "whether the row's own programme is archived",
     # Plain SQL (no scope filters it): each names its programme or its scoped parent row itself.

@@ -18,18 +18,27 @@ Another page may key its personal parts by the same stamp only as far as they sh
 the stamp covers every booking's status (waiting, offered and cancelled ones too), placements and their
 days, group memberships and meetings, memberships and the account's name, address, phone and language; it
 does not cover shadowing requests that have no placement yet (so that filing one renews nothing),
-notifications, roles, or seats taken.
+notifications, roles, or seats taken. My page keeps its history under the stamp (``kept``): the stamp also
+covers course completions and their courses, visits' reflections and hosts' feedback, and focus-group
+seats' roles and dates (``MY_PAGE_MIGRATIONS``).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
+from django.core.cache import cache as django_cache
 from django.db.models import BigIntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from coordinator.core.content import STAMP, Watch
+from coordinator.core.content import CACHE_SECONDS, STAMP, Recent, Watch, cache_key
 from coordinator.core.models import PersonalStamp
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 TABLE = "coordinator_personalstamp"
 
@@ -76,3 +85,50 @@ def stamp_subquery(person: str = "pk") -> Coalesce:
     person anyway (no query of its own): ``Person.objects.annotate(stamp=stamp_subquery())``."""
     versions = PersonalStamp.objects.filter(person_id=OuterRef(person)).values("version")[:1]
     return Coalesce(Subquery(versions), Value(0), output_field=BigIntegerField())
+
+
+# --- Parts of pages kept per person -----------------------------------------------------------------------
+
+# The migrations whose triggers renew the stamp for what my page keeps, beyond the feed's.
+MY_PAGE_MIGRATIONS = (
+    "seminars.migrations.0011_my_page_stamp_triggers",
+    "shadowing.migrations.0012_my_page_stamp_triggers",
+    "focusgroups.migrations.0009_my_page_stamp_triggers",
+)
+
+
+# The people signed in to one process at a time; an entry is a few kilobytes of text.
+RECENT = Recent(512)
+
+
+def kept(
+    page: str,
+    person_id: int,
+    programme_id: int,
+    stamp: int,
+    templates: tuple[str, ...],
+    build: Callable[[], T],
+) -> T:
+    """A page's part for one person in one programme, kept under their stamp (read before ``build`` reads
+    its rows), the active language and zone and the templates' fingerprint; built when missing. Without
+    a stamp (nothing of the person written since the triggers exist) nothing is kept. Entries are shared
+    between the process's threads: never change one."""
+    if not stamp:
+        return build()
+    key = cache_key(f"personal:{page}:{person_id}", programme_id, stamp, templates)
+    recent = RECENT.get(key)
+    if recent is not None:
+        return recent  # type: ignore[return-value]
+    try:
+        entry: T | None = django_cache.get(key)
+    except Exception:  # noqa: BLE001 - an unreachable cache costs speed, never the page
+        logger.warning("personal cache unreachable; %s built without it", page, exc_info=True)
+        return build()
+    if entry is None:
+        entry = build()
+        try:
+            django_cache.set(key, entry, CACHE_SECONDS)
+        except Exception:  # noqa: BLE001 - as above
+            logger.warning("personal cache unreachable; %s not stored", page, exc_info=True)
+    RECENT.put(key, entry)
+    return entry

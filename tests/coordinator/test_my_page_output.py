@@ -1,7 +1,8 @@
 """My page's HTML, kept byte for byte: several people (a role's profile had, lacking, confirmed by a line
 manager; a visit, a course, a focus group in their history; a line manager; none of these) in the three
-languages, compared with pages recorded in ``tests/coordinator/pages/``. Keys and per-request tokens are
-written as names, so the pages hold across runs."""
+languages, compared with pages recorded in ``tests/coordinator/pages/``, as built and as served from the
+part kept under the person's stamp. Keys and per-request tokens are written as names, so the pages hold
+across runs."""
 
 from __future__ import annotations
 
@@ -82,9 +83,13 @@ def test_my_page_is_written_as_recorded(programme, org_a, org_b, who, language, 
     client.force_login(person.user, backend=backend)
 
     html = client.get("/me/").content.decode()
+    # The second request is served from the part kept under the person's stamp.
+    kept = client.get("/me/").content.decode()
 
-    page = named(main_of(html), {p.pk: name for name, p in people.items()}) + "\n" + layout_badge(html)
+    names = {p.pk: name for name, p in people.items()}
+    page = named(main_of(html), names) + "\n" + layout_badge(html)
     recorded = PAGES / f"my-page-{who}-{language}.html"
     if RECORD and backend.endswith("ModelBackend"):
         recorded.write_text(page)
     assert page == recorded.read_text()
+    assert named(main_of(kept), names) + "\n" + layout_badge(kept) == page

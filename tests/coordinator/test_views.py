@@ -272,11 +272,11 @@ def test_my_page_query_count_with_a_line_manager_outside_the_programme(
     client = web(person)
     client.get("/me/")
 
-    # Session, user, the identity (person, memberships and unread count in one query); the history of
-    # shadowing, courses and focus groups; the line manager with their name in one query; the competence
-    # profile: the programme's competences with their sources (none defined: nothing else to read; no role
-    # at work in the memberships the actor read, so no role to name).
-    with django_assert_num_queries(8):
+    # Session, user, the identity (person, memberships and unread count in one query); the person's stamp
+    # with the line manager and their name (the history is kept under the stamp: read on the first request
+    # only); the competence profile: the programme's competences with their sources (none defined: nothing
+    # else to read; no role at work in the memberships the actor read, so no role to name).
+    with django_assert_num_queries(5):
         response = client.get("/me/")
 
     assert response.status_code == 200

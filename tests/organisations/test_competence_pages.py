@@ -305,12 +305,12 @@ def test_my_page_reads_the_profile_with_the_role_from_the_actor_and_the_confirma
     client = web(confirmed)
     client.get(reverse("my-page"))
 
-    # Session, user, the identity (with the role's name); the history of shadowing, courses and focus
-    # groups; the line manager; the profile: the competences with their sources (1), the role's profile,
+    # Session, user, the identity (with the role's name); the person's stamp with the line manager (the
+    # history kept under it); the profile: the competences with their sources (1), the role's profile,
     # the evidence of the three kinds in use and the confirmations (the membership and the role's name are
     # the actor's, the confirmations are read once), the names of the sources (2) and what is open now for
     # what is lacking (2).
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(14):
         response = client.get(reverse("my-page"))
 
     content = response.content.decode()

@@ -99,12 +99,12 @@ def test_my_page_reads_one_query_fewer(manager_world, django_assert_num_queries)
     old, new = signed_in(manager_world["person"], MODEL_BACKEND), signed_in(manager_world["person"])
     old.get("/me/"), new.get("/me/")
 
-    with django_assert_num_queries(8):  # the session, the user, the identity, ...
+    with django_assert_num_queries(5):  # the session, the user, the identity, ...
         old.get("/me/")
-    # The session, the identity with its user and the role at work's name; the history of shadowing,
-    # courses and focus groups; the line manager with their name; the competence profile's competences with
-    # their sources.
-    with django_assert_num_queries(7):
+    # The session, the identity with its user and the role at work's name; the person's stamp with the line
+    # manager and their name (the history is kept under it); the competence profile's competences with their
+    # sources.
+    with django_assert_num_queries(4):
         response = new.get("/me/")
 
     content = response.content.decode()
@@ -186,7 +186,7 @@ def test_my_page_never_names_a_role_of_another_programme(
     client = signed_in(person)
     client.get("/me/")
 
-    with django_assert_num_queries(8):  # the role's name read in the programme's scope: none
+    with django_assert_num_queries(5):  # the role's name read in the programme's scope: none
         content = client.get("/me/").content.decode()
 
     assert "Hemlig roll" not in content

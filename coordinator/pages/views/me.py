@@ -11,14 +11,16 @@ from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from coordinator.core import registry
+from coordinator.core import personal, registry
 from coordinator.core.models import NotificationPreference
 from coordinator.core.prepared import PreparedQuery
 from coordinator.core.views import ServiceFormMixin
@@ -31,13 +33,22 @@ from organisations.services import people
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
-def _line_manager(pk: int | str) -> QuerySet[Person]:
-    """A person's line manager with their user, by key: the manager may be outside the programme."""
-    return Person.unscoped_objects.select_related("user").filter(pk=pk)
+def _me_with_stamp(pk: int | str) -> QuerySet[Person]:
+    """The person by key with their personal stamp and their line manager with their user: the manager
+    may be outside the programme."""
+    return (
+        Person.unscoped_objects.select_related("line_manager__user")
+        .filter(pk=pk)
+        .annotate(personal_stamp=personal.stamp_subquery())
+    )
 
 
 # My page reads it on every request: compiled to SQL once per connection (the row itself is read each time).
-LINE_MANAGER_QUERY: PreparedQuery[Person] = PreparedQuery(_line_manager, stand_in=-(2**62) + 13)
+ME_WITH_STAMP: PreparedQuery[Person] = PreparedQuery(_me_with_stamp, stand_in=-(2**62) + 13)
+
+
+HISTORY_TEMPLATE = "coordinator/includes/my_history.html"
+KEPT_TEMPLATES = (HISTORY_TEMPLATE,)
 
 
 class MyPageView(ProgrammeMixin, TemplateView):
@@ -47,21 +58,21 @@ class MyPageView(ProgrammeMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        history: list[registry.HistoryEntry] = []
-        for provider in registry.history_providers:
-            history.extend(provider(self.person))
-        history.sort(key=lambda entry: _sortable(entry.when), reverse=True)
         feed_path = reverse("calendar-feed", kwargs={"token": self.person.calendar_token})
         https_url = self.request.build_absolute_uri(feed_path)
         roles = self.actor.roles_in(self.programme)
         membership = self.actor.membership_in(self.programme)
-        if self.person.line_manager_id is not None and not Person.line_manager.is_cached(self.person):  # type: ignore[attr-defined]
-            # The line manager with their name in one query (the page shows it; reading the relation read
-            # the person, then their user). The manager may be outside the programme, as for approvals.
-            found = LINE_MANAGER_QUERY.fetch(self.person.line_manager_id)
-            self.person.line_manager = found[0] if found else None
+        # The stamp before the rows the kept part reads (an entry never holds rows older than its stamp), with
+        # the line manager's name, shown live.
+        found = ME_WITH_STAMP.fetch(self.person.pk)
+        stamp = found[0].personal_stamp if found else 0  # type: ignore[attr-defined]
+        line_manager = found[0].line_manager if found else None
+        history_section = personal.kept(
+            "my-page", self.person.pk, self.programme.pk, stamp, KEPT_TEMPLATES, self._history_section
+        )
         context.update(
-            history=history,
+            line_manager_name=line_manager.full_name if line_manager is not None else None,
+            history_section=mark_safe(history_section),  # noqa: S308 - rendered by our template
             feed_url=https_url,
             webcal_url="webcal://" + https_url.split("://", 1)[1],
             roles=[str(choice.label) for choice in PlatformRole if choice.value in roles],
@@ -75,6 +86,17 @@ class MyPageView(ProgrammeMixin, TemplateView):
             ),
         )
         return context
+
+    def _history_section(self) -> str:
+        """My history's markup, kept under the person's stamp: every row it reads renews the stamp when it
+        changes (``coordinator.core.personal``; a new history provider's tables must too:
+        ``tests/coordinator/test_my_page_kept.py`` lists those read here). Nothing here depends on the day
+        or on the request."""
+        history: list[registry.HistoryEntry] = []
+        for provider in registry.history_providers:
+            history.extend(provider(self.person))
+        history.sort(key=lambda entry: _sortable(entry.when), reverse=True)
+        return render_to_string(HISTORY_TEMPLATE, {"history": history})
 
 
 def _sortable(value: date | datetime) -> datetime:
