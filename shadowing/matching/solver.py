@@ -39,8 +39,8 @@ On a programme above ``LP_FIRST_REQUESTS`` requests, step 2 is instead: the Lagr
 for every request at once (``lagrange``) until the time kept for what follows, a proposal from its prices
 (``price_rounding``) and the maximum flow for the one-day requests of the better proposal, the same
 without the multi-day requests its prices (and a few scales of them) price out and refilled
-(``flow.best_pruned``), multi-day requests swapped for one-day ones (``swap``), then column generation
-priced by it from its prices' options, until ``LP_SHARE_LARGE``; no path searches (seconds a step there).
+(``flow.best_pruned``), multi-day requests swapped for one-day ones (``swap``; at the end also the MIPs of
+``neighbourhood``), then column generation priced by it, until ``LP_SHARE_LARGE``; no path searches there.
 4. **Improving** (phase ``improving``): augmenting paths over every option from the rounding
    (``augment``), then single moves and augmenting paths over the listed options (``repair``) until they place
    nobody more or the time is up; when the gap is still above ``gap_limit`` and the LP is small, a HiGHS
@@ -64,6 +64,7 @@ from shadowing.matching.lagrange_columns import column_generation, options_of
 from shadowing.matching.master import LpResult, Master
 from shadowing.matching.mip import mip_over
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
+from shadowing.matching.neighbourhood import swapped_and_searched as searched
 from shadowing.matching.options import (
     REASON_ALL_FULL,
     REASON_PARTNER_NOT_PLACED,
@@ -591,10 +592,9 @@ def solve(
         moved = reoptimise_one_day(lagrangian, best)
         if objective_of(m, moved)[0] > best_objective + _EPS:
             best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
-    if large and lagrangian is not None and prices is not None:
-        best, best_objective, method = swapped(
-            lagrangian, best, best_objective, method, prices, end, flow_seconds
-        )
+    if large and lagrangian is not None and prices is not None:  # (swaps, refill, neighbourhoods' MIPs)
+        kept = searched(lagrangian, best, best_objective, method, prices, end, flow_seconds)
+        best, best_objective, method = kept
     solution = _result(problem, m, best, bound, method, started, None, fcfs_placed, fcfs_objective)
     report("done", solution.placed, solution.gap)
     return solution
