@@ -64,7 +64,6 @@ from shadowing.matching.lagrange_columns import column_generation, options_of
 from shadowing.matching.master import LpResult, Master
 from shadowing.matching.mip import mip_over
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
-from shadowing.matching.neighbourhood import swapped_and_searched as searched
 from shadowing.matching.options import (
     REASON_ALL_FULL,
     REASON_PARTNER_NOT_PLACED,
@@ -592,9 +591,10 @@ def solve(
         moved = reoptimise_one_day(lagrangian, best)
         if objective_of(m, moved)[0] > best_objective + _EPS:
             best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
-    if large and lagrangian is not None and prices is not None:  # (swaps, refill, neighbourhoods' MIPs)
-        kept = searched(lagrangian, best, best_objective, method, prices, end, flow_seconds)
-        best, best_objective, method = kept
+    if large and lagrangian is not None and prices is not None:
+        best, best_objective, method = swapped(
+            lagrangian, best, best_objective, method, prices, end, flow_seconds
+        )
     solution = _result(problem, m, best, bound, method, started, None, fcfs_placed, fcfs_objective)
     report("done", solution.placed, solution.gap)
     return solution
