@@ -27,6 +27,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The deployed code's name (e.g. its commit): cached pages, answers and feeds are keyed by it, so a deploy
+# never serves what the code it replaced built. Empty: a digest of the code read at start (core/release.py).
+RELEASE = env_str("RELEASE", "")
 
 INSTALLED_APPS = [
     "daphne",

@@ -56,6 +56,7 @@ from rest_framework.response import Response
 
 from coordinator.core.content import STAMP, Watch
 from coordinator.core.models import AnswerStamp
+from coordinator.core.release import release
 from coordinator.core.tenancy import active_programme_ids
 
 TABLE = "coordinator_answerstamp"
@@ -355,6 +356,7 @@ def answer_for(view: object, request: Request, shape_key: tuple[object, ...]) ->
         rights,
         kept_stamps,
         None if live is None else ("live", live.topic, live.fields),
+        release(),
     )
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()
     return Answer(f"answer:{digest}", started, getattr(view, "answer_changes_at", None), live, live_stamps)

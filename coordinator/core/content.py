@@ -5,8 +5,8 @@ triggers (``Watch`` below, installed by each app's migrations with ``install``/`
 writer's own transaction, so every writer is covered: services, the admin site, ``update()``,
 ``bulk_create()``, raw SQL and other processes alike. A page reads the stamp in a query it makes anyway
 (``version_rows``), and keys its cache entry by programme, language, time zone, stamp and the fingerprint
-of the templates the entry was written with (``cache_key``): a committed change, a new language or a
-deploy that changes the markup never meets an old entry, and an entry of one programme is never another's.
+of the templates the entry was written with and the release (``cache_key``): a committed change, a new
+language or a deploy never meets an old entry, and an entry of one programme is never another's.
 
 What a viewer sees of their own (bookings, rights, seats left) is never in an entry: the page computes
 it on each request and fills it into the entry's ``Fragment``s.
@@ -35,6 +35,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from coordinator.core.models import ContentVersion
+from coordinator.core.release import release
 
 TABLE = "coordinator_contentversion"
 # A change writes a stamp that never comes again, not the count plus one: a transaction that renders a page
@@ -178,7 +179,8 @@ def cache_key(page: str, programme_id: int, version: int, templates: tuple[str, 
     # The zone is the programme's (set with it, and a change of it renews the stamp); in the key as well,
     # so that an entry is never read in a zone other than the one its dates were written in.
     zone = timezone.get_current_timezone_name()
-    return f"content:{page}:{programme_id}:{get_language()}:{zone}:{version}:{_fingerprint(templates)}"
+    fingerprint = _fingerprint(templates)
+    return f"content:{page}:{programme_id}:{get_language()}:{zone}:{version}:{fingerprint}:{release()}"
 
 
 class Recent:

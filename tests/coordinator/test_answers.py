@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 
 from coordinator.core import answers
 from coordinator.core.models import AnswerStamp
+from coordinator.core.release import release
 from coordinator.core.tenancy import programme_scope
 from organisations.models import Membership, Organisation, Person, Programme, RoleAssignment
 from organisations.models import PlatformRole as R
@@ -489,6 +490,28 @@ def test_a_kept_answer_reads_the_reader_and_the_stamps_only(
         off = client.get(path)
     assert first.content == second.content == off.content
     assert first.json()["count"] >= 1
+
+
+def test_a_new_release_never_meets_an_answer_kept_by_the_code_before(
+    world, api, django_assert_num_queries, settings
+):
+    client = api(world.staff_a)
+    path = _path(world, "slots")
+    release.cache_clear()
+    settings.RELEASE = "before"
+    try:
+        kept = client.get(path)
+        with django_assert_num_queries(3):  # kept
+            assert client.get(path).content == kept.content
+        release.cache_clear()
+        settings.RELEASE = "after"
+        with django_assert_num_queries(4):  # built again: the page read
+            rebuilt = client.get(path)
+        with django_assert_num_queries(3):
+            again = client.get(path)
+    finally:
+        release.cache_clear()
+    assert rebuilt.content == again.content == kept.content
 
 
 # --- Isolation ------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from coordinator.core.models import CalendarCopy, PersonalStamp
 from coordinator.core.personal import stamp_of
+from coordinator.core.release import release
 from focusgroups.models import AgendaItem, FocusGroup, GroupMembership, Meeting
 from organisations.models import (
     Membership,
@@ -146,6 +147,26 @@ def test_feed_built_costs_the_queries_it_cost_without_the_cache(
     settings.CALENDAR_FEED_CACHE = False
     with django_assert_num_queries(11):
         feed(client, staff_a)
+
+
+def test_a_new_release_never_meets_a_feed_kept_by_the_code_before(
+    client, settings, world, staff_a, django_assert_num_queries
+):
+    release.cache_clear()
+    settings.RELEASE = "before"
+    try:
+        built = feed(client, staff_a)
+        with django_assert_num_queries(1):
+            feed(client, staff_a)
+        release.cache_clear()
+        settings.RELEASE = "after"
+        with django_assert_num_queries(11):  # built again
+            rebuilt = feed(client, staff_a)
+        with django_assert_num_queries(1):
+            again = feed(client, staff_a)
+    finally:
+        release.cache_clear()
+    assert rebuilt.content == again.content == built.content
 
 
 def test_people_of_one_programme_never_share_an_entry(client, settings, world, staff_a, staff_b):

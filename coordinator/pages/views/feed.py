@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from coordinator.core import itip, personal, registry
 from coordinator.core.calendar import CalendarEvent, build_calendar
 from coordinator.core.prepared import PreparedQuery
+from coordinator.core.release import release
 from coordinator.core.tenancy import programme_scope, unscoped
 from organisations.models import Person, calendar_token_digest
 from organisations.permissions import actor_for
@@ -108,7 +109,8 @@ def _person_by_legacy_token(digest: str) -> Person | None:
 def _entry_key(person: Person, digest: str) -> str:
     """Everything a feed's bytes depend on besides the rows its person's stamp covers: the address (a
     renewed one never meets the entry of the old), the language and zone of the request, the day and year
-    (visits leave the window by the date; the VTIMEZONE runs to the next year) and the settings read."""
+    (visits leave the window by the date; the VTIMEZONE runs to the next year), the settings read and the
+    release."""
     parts = (
         digest,
         translation.get_language(),
@@ -120,6 +122,7 @@ def _entry_key(person: Person, digest: str) -> str:
         settings.SITE_URL,
         settings.CALENDAR_UID_DOMAIN,
         settings.CALENDAR_PRODID,
+        release(),
     )
     fingerprint = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     stamp: int = person.feed_stamp  # type: ignore[attr-defined]  # the query's annotation
