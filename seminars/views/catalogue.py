@@ -9,14 +9,16 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from coordinator.core import content
+from coordinator.core import content, frames
 from coordinator.core.content import Fragment, gap
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Programme
@@ -78,10 +80,6 @@ def _build(programme: Programme, now: datetime) -> list[CourseEntry]:
     return entries
 
 
-def _seats(free: int) -> str:
-    return _seats_in(get_language(), free)
-
-
 @lru_cache(maxsize=2048)
 def _seats_in(language: str | None, free: int) -> str:
     """A round's seats left as the active language writes them (the same text for every reader of that
@@ -93,10 +91,33 @@ def _seats_in(language: str | None, free: int) -> str:
     return format_html('<span class="tag warn">{}</span>', _("Full – waiting list"))
 
 
+@lru_cache(maxsize=64)
+def _booked_in(language: str | None, status: str) -> str:
+    """A booking's status tag in the language (in the key, as for ``_seats_in``)."""
+    return format_html('<span class="tag">{}</span>\n          ', Enrolment.Status(status).label)
+
+
+@lru_cache(maxsize=1024)
+def _problems_html(problems: tuple[str, ...]) -> str:
+    """Why the reader may not enrol, as the row writes it (the texts are already in the reader's
+    language, so that they are the key)."""
+    return format_html('<span class="meta">{}</span>\n          ', " ".join(problems))
+
+
 class CatalogueView(ProgrammeMixin, TemplateView):
     """Open courses: every course with rounds still to come, and whether I may enrol on each round."""
 
     template_name = "seminars/catalogue.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> TemplateResponse:
+        context = self.get_context_data(**kwargs)
+        return frames.respond(
+            request,
+            self.template_name,
+            context,
+            live=("courses", "without_rounds"),
+            shape=(context["only_mine"], context["can_manage"]),
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -117,6 +138,7 @@ class CatalogueView(ProgrammeMixin, TemplateView):
             active_course_ids=frozenset(course_id for course_id, _status in viewer.bookings.values()),
         )
         only_mine = self.request.GET.get("for") == "me"
+        language = get_language()
         completed_tag = format_html(' <span class="tag ok">{}</span>', _("Completed"))
         role_tag = format_html('<span class="tag ok">{}</span>', _("For your role"))
         courses: list[str] = []
@@ -141,7 +163,7 @@ class CatalogueView(ProgrammeMixin, TemplateView):
                     }
                 )
             ]
-            parts.extend(self._row(item, entry, eligibility, viewer, now) for item in rounds)
+            parts.extend(self._row(item, entry, eligibility, viewer, now, language) for item in rounds)
             parts.append(COURSE_END)
             courses.append("".join(parts))
         context.update(
@@ -159,14 +181,14 @@ class CatalogueView(ProgrammeMixin, TemplateView):
         eligibility: permissions.EnrolmentContext,
         viewer: catalogue.CatalogueViewer,
         now: datetime,
+        language: str | None,
     ) -> str:
         round_ = item.round
-        seats_taken = viewer.seats_taken.get(round_.pk, round_.seats_taken)
-        booking = viewer.bookings.get(round_.pk)
+        round_id = round_.id
+        seats_taken = viewer.seats_taken.get(round_id, round_.seats_taken)
+        booking = viewer.bookings.get(round_id)
         if booking is not None:
-            you: SafeString | str = format_html(
-                '<span class="tag">{}</span>\n          ', Enrolment.Status(booking[1]).label
-            )
+            you = _booked_in(language, booking[1])
         else:
             problems = permissions.enrolment_problems(
                 eligibility,
@@ -176,10 +198,7 @@ class CatalogueView(ProgrammeMixin, TemplateView):
                 prerequisite_titles=entry.rules.prerequisite_titles,
                 now=now,
             )
-            if problems:
-                you = format_html(
-                    '<span class="meta">{}</span>\n          ', " ".join(str(p) for p in problems)
-                )
-            else:
-                you = item.enrol
-        return item.row.fill({"seats": _seats(max(0, round_.capacity - seats_taken)), "you": you})
+            you = _problems_html(tuple(str(p) for p in problems)) if problems else item.enrol
+        return item.row.fill(
+            {"seats": _seats_in(language, max(0, round_.capacity - seats_taken)), "you": you}
+        )

@@ -47,7 +47,7 @@ def whole(response: Any, keys: dict[int, str]) -> str:
 
 
 @pytest.fixture
-def world(catalogue_world, programme, other_programme, org_a, org_b):
+def world(catalogue_world, programme, other_programme, org_a, org_b):  # noqa: F811 - the fixture
     if connection.vendor != "sqlite":
         pytest.skip("recorded on SQLite, which sorts a round without sessions (no start yet) first")
     people: dict[str, Person] = dict(catalogue_world["people"])

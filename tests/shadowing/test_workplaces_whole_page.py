@@ -42,7 +42,7 @@ def whole(response: Any, keys: dict[int, str]) -> str:
 
 
 @pytest.fixture
-def world(workplaces_world, programme):
+def world(workplaces_world, programme):  # noqa: F811 - the fixture
     for index, user in enumerate(User.objects.order_by("pk")):
         User.objects.filter(pk=user.pk).update(
             first_name=f"Förnamn{index}", last_name=f"Efternamn <{index}>", username=f"user{index}"
