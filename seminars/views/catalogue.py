@@ -109,7 +109,7 @@ class CatalogueView(ProgrammeMixin, TemplateView):
 
     template_name = "seminars/catalogue.html"
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> TemplateResponse:
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> TemplateResponse:
         context = self.get_context_data(**kwargs)
         return frames.respond(
             request,

@@ -99,7 +99,7 @@ class WorkplaceListView(ProgrammeMixin, TemplateView):
     template_name = "shadowing/workplaces.html"
     model = Workplace
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> TemplateResponse:
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> TemplateResponse:
         context = self.get_context_data(**kwargs)
         return frames.respond(request, self.template_name, context, live=("fields", "cards"), shape=())
 

@@ -22,8 +22,9 @@ from django.db import connection
 from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from organisations.models import Membership, Person
+from organisations.models import Membership, Person, Programme
 from organisations.models import PlatformRole as R
 from seminars.models import Enrolment, Round
 from tests.factories.organisations import make_member
@@ -162,3 +163,20 @@ def test_catalogue_a_language_switched_shows_at_once(world):
     Person.unscoped_objects.filter(pk=people["booked"].pk).update(preferred_language="da")
 
     _check(whole(client.get(reverse("seminars:catalogue")), keys), "catalogue-booked-da")
+
+
+def test_catalogue_a_programme_renamed_or_archived_shows_at_once(world, programme):
+    people, _keys = world
+    client = _client(people["booked"], "en")
+    before = client.get(reverse("seminars:catalogue")).content.decode()
+
+    Programme.unscoped_objects.filter(pk=programme.pk).update(name="Nytt <namn>", archived_at=timezone.now())
+
+    after = client.get(reverse("seminars:catalogue")).content.decode()
+    archived = "This programme is archived: it can be read and exported, but not changed."
+    assert (before.count(programme.name), before.count("Nytt &lt;namn&gt;"), before.count(archived)) == (
+        4,
+        0,
+        0,
+    )
+    assert (after.count(programme.name), after.count("Nytt &lt;namn&gt;"), after.count(archived)) == (0, 4, 1)
