@@ -22,8 +22,7 @@ from collections.abc import Hashable, Mapping, Sequence
 
 from django.contrib.messages import get_messages
 from django.http import HttpRequest
-from django.middleware.csrf import get_token
-from django.template import Context
+from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import get_script_prefix
@@ -32,7 +31,6 @@ from django.utils.translation import get_language
 
 from coordinator.core import chrome
 from coordinator.core.content import Fragment, Recent, gap
-from coordinator.pages.context_processors import layout
 
 HEADER = "layout_header"  # the layout's tag writes this context value when given (templatetags/layout.py)
 CSRF_WRITTEN = "CSRF_COOKIE_NEEDS_UPDATE"  # what ``get_token`` marks on the request when a token is written
@@ -73,9 +71,7 @@ def respond(
         if frame is None:
             return response  # the template writes a reader's own token: never kept
         FRAMES.put(repr(key), frame)
-    header = Context(
-        {"request": request, "user": request.user, "csrf_token": _LazyToken(request), **layout(request)}
-    )
+    header = Context(_processed(request))
     filled = {name: str(context[name]) for name in live}
     filled[HEADER] = chrome.site_header(header)
     response.content = frame.fill(filled)
@@ -97,11 +93,10 @@ def _frame(
     return Fragment(tuple(_GAP.split(html)))
 
 
-class _LazyToken:
-    """The CSRF token as the ``csrf`` context processor gives it: read (and masked) only when written."""
-
-    def __init__(self, request: HttpRequest) -> None:
-        self.request = request
-
-    def __str__(self) -> str:
-        return get_token(self.request)
+def _processed(request: HttpRequest) -> dict[str, object]:
+    """What the engine's context processors give a ``RequestContext`` for the request (the CSRF token
+    lazily, as the ``csrf`` processor gives it: read and masked only when written)."""
+    values: dict[str, object] = {}
+    for processor in engines["django"].engine.template_context_processors:  # type: ignore[attr-defined]
+        values.update(processor(request))
+    return values
