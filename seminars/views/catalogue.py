@@ -21,7 +21,7 @@ from django.views.generic import TemplateView
 from coordinator.core import content, frames
 from coordinator.core.content import Fragment, gap
 from organisations.access.views import ProgrammeMixin
-from organisations.models import Programme
+from organisations.models import PlatformRole, Programme
 from seminars import permissions
 from seminars.models import Enrolment, Round
 from seminars.selectors import catalogue
@@ -104,6 +104,52 @@ def _problems_html(problems: tuple[str, ...]) -> str:
     return format_html('<span class="meta">{}</span>\n          ', " ".join(problems))
 
 
+NO_BOOKING = (0, "")
+Card = tuple[datetime, datetime | None, str]  # written at, valid until (None: for good), the card
+
+
+class Cards:
+    """Course cards as a reader with given facts sees them, kept in the process (a bounded dict emptied
+    when full: a programme's courses times the few kinds of reader). Keys name the programme, the content
+    stamp, language and zone, the reader's facts and the rounds' seats taken, so a kept card is never
+    another's; its time of validity is checked on reading."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._cards: dict[tuple[object, ...], Card] = {}
+
+    def get(self, key: tuple[object, ...]) -> Card | None:
+        return self._cards.get(key)
+
+    def put(self, key: tuple[object, ...], card: Card) -> None:
+        if len(self._cards) >= self.size:
+            self._cards = {}
+        self._cards[key] = card
+
+    def clear(self) -> None:
+        self._cards = {}
+
+
+CARDS = Cards(4096)
+
+
+def _next_instant(entry: CourseEntry, now: datetime) -> datetime | None:
+    """The first instant after ``now`` at which one of the course's rounds starts, ends, opens or closes
+    registration: until then no round of the card changes whether it is listed or who may enrol."""
+    instants = [
+        instant
+        for item in entry.rounds
+        for instant in (
+            item.round.starts_at,
+            item.round.ends_at,
+            item.round.registration_opens_at,
+            item.round.registration_closes_at,
+        )
+        if instant is not None and instant > now
+    ]
+    return min(instants, default=None)
+
+
 class CatalogueView(ProgrammeMixin, TemplateView):
     """Open courses: every course with rounds still to come, and whether I may enrol on each round."""
 
@@ -139,6 +185,8 @@ class CatalogueView(ProgrammeMixin, TemplateView):
         )
         only_mine = self.request.GET.get("for") == "me"
         language = get_language()
+        zone = timezone.get_current_timezone_name()
+        staff = PlatformRole.STAFF in eligibility.roles
         completed_tag = format_html(' <span class="tag ok">{}</span>', _("Completed"))
         role_tag = format_html('<span class="tag ok">{}</span>', _("For your role"))
         courses: list[str] = []
@@ -155,6 +203,32 @@ class CatalogueView(ProgrammeMixin, TemplateView):
                 continue
             if only_mine and not (fits or not entry.has_target_roles):
                 continue
+            # The course's card depends on the reader only through these facts, and on the time only
+            # between the instants at which one of its rounds starts, ends, opens or closes registration:
+            # one card serves every reader with the same facts until the next such instant.
+            missing = tuple(
+                pk for pk in entry.rules.prerequisite_ids if pk not in viewer.completed_course_ids
+            )
+            key = (
+                self.programme.pk,
+                viewer.version,
+                language,
+                zone,
+                entry.pk,
+                completed,
+                fits,
+                staff,
+                viewer.organisation_participates,
+                entry.pk in eligibility.active_course_ids,
+                tuple(missing),
+                tuple(viewer.bookings.get(item.round.id, NO_BOOKING)[1] for item in entry.rounds),
+                tuple(viewer.seats_taken.get(item.round.id, item.round.seats_taken) for item in entry.rounds),
+            )
+            # Without a stamp (nothing written yet) the key would not name the content.
+            kept = CARDS.get(key) if viewer.version else None
+            if kept is not None and kept[0] <= now and (kept[1] is None or now < kept[1]):
+                courses.append(kept[2])
+                continue
             parts = [
                 entry.head.fill(
                     {
@@ -165,7 +239,10 @@ class CatalogueView(ProgrammeMixin, TemplateView):
             ]
             parts.extend(self._row(item, entry, eligibility, viewer, now, language) for item in rounds)
             parts.append(COURSE_END)
-            courses.append("".join(parts))
+            card = "".join(parts)
+            if viewer.version:
+                CARDS.put(key, (now, _next_instant(entry, now), card))
+            courses.append(card)
         context.update(
             courses=mark_safe("".join(courses)),  # noqa: S308 - fragments rendered with autoescape
             without_rounds=mark_safe("".join(without_rounds)),  # noqa: S308 - as above

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
@@ -180,3 +182,20 @@ def test_catalogue_a_programme_renamed_or_archived_shows_at_once(world, programm
         0,
     )
     assert (after.count(programme.name), after.count("Nytt &lt;namn&gt;"), after.count(archived)) == (0, 4, 1)
+
+
+def test_catalogue_a_registration_closing_shows_at_once(world):
+    people, _keys = world
+    client = _client(people["nurse"], "en")
+    closes = timezone.now() + timedelta(hours=1)
+    Round.unscoped_objects.filter(label="Senare").update(registration_closes_at=closes)
+    later = closes + timedelta(minutes=1)
+    row = r'/seminars/rounds/\d+/">Senare</a></th>(?:.|\n)*?</tr>'
+
+    before = re.search(row, client.get(reverse("seminars:catalogue")).content.decode())
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        after = re.search(row, client.get(reverse("seminars:catalogue")).content.decode())
+
+    assert before is not None and after is not None
+    assert (">Enrol</a>" in before.group(0), "Registration has closed." in before.group(0)) == (True, False)
+    assert (">Enrol</a>" in after.group(0), "Registration has closed." in after.group(0)) == (False, True)
