@@ -32,8 +32,14 @@ HEADERS = ("Content-Type", "Content-Language", "Vary", "Cache-Control", "X-Frame
 
 
 def whole(response: Any, keys: dict[int, str]) -> str:
-    """The response's headers that a browser reads and its body, with keys and tokens written as names."""
+    """The response's headers that a browser reads and its body, with keys and tokens written as names
+    (the filter's choices in the page's own address too)."""
     html = response.content.decode()
+    html = re.sub(
+        r"(organisation|topic)=(\d+)",
+        lambda m: f"{m.group(1)}={{{keys.get(int(m.group(2)), m.group(2))}}}",
+        html,
+    )
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value="-"', html)
     html = named(html)
     html = re.sub(r'value="(\d+)"', lambda m: f'value="{{{keys.get(int(m.group(1)), m.group(1))}}}"', html)
@@ -47,7 +53,9 @@ def world(workplaces_world, programme):  # noqa: F811 - the fixture
         User.objects.filter(pk=user.pk).update(
             first_name=f"Förnamn{index}", last_name=f"Efternamn <{index}>", username=f"user{index}"
         )
-    return workplaces_world["people"], workplaces_world["ids"], {programme.pk: "programme"}
+    ids = workplaces_world["ids"]
+    keys = {programme.pk: "programme", ids["org_a"]: "org_a", ids["cases"]: "cases"}
+    return workplaces_world["people"], ids, keys
 
 
 def _client(person: Person, language: str) -> Client:
