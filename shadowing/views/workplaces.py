@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.generic import TemplateView
 
-from coordinator.core import content
+from coordinator.core import content, frames
 from coordinator.core.content import Fragment, gap
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Programme
@@ -78,6 +81,16 @@ def _build(programme: Programme) -> Content:
     return Content(tuple(cards), organisations, topics, fields)
 
 
+@lru_cache(maxsize=1024)
+def _free_days(language: str | None, count: int) -> str:
+    """A card's free days as the active language writes them (the language is in the key, so that one
+    language's text is never another's)."""
+    text = ngettext(
+        "%(counter)s coming slot with a free place", "%(counter)s coming slots with a free place", count
+    ) % {"counter": formats.localize(count)}
+    return escape(text)
+
+
 class WorkplaceListView(ProgrammeMixin, TemplateView):
     """Published workplaces, filtered by organisation, topic or language: the cards and the filter's choices
     from the cache (written once per programme, language and content stamp), the free days, the viewer's
@@ -86,46 +99,60 @@ class WorkplaceListView(ProgrammeMixin, TemplateView):
     template_name = "shadowing/workplaces.html"
     model = Workplace
 
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> TemplateResponse:
+        context = self.get_context_data(**kwargs)
+        return frames.respond(request, self.template_name, context, live=("fields", "cards"), shape=())
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         version, free = selectors.free_slot_counts(self.programme, timezone.localdate())
         entry: Content = content.cached(
             "workplaces", self.programme.pk, version, TEMPLATES, lambda: _build(self.programme)
         )
-        form = forms.WorkplaceFilterForm(
-            self.request.GET or None, organisations=entry.organisations, topics=entry.topics
-        )
         cards: Iterable[Card] = entry.cards
-        if form.is_bound and form.is_valid():
-            organisation, topic = form.cleaned_data["organisation"], form.cleaned_data["topic"]
-            language = form.cleaned_data["language"]
-            cards = [
-                card
-                for card in cards
-                if (organisation is None or card.organisation_id == organisation)
-                and (topic is None or topic in card.topic_ids)
-                and (not language or language in card.languages)
-            ]
+        form: forms.WorkplaceFilterForm | None = None
+        # Most visits choose nothing: the fields then come written from the cache.
+        fields = entry.fields
+        if self.request.GET:
+            form = forms.WorkplaceFilterForm(
+                self.request.GET, organisations=entry.organisations, topics=entry.topics
+            )
+            if form.is_valid():
+                organisation, topic = form.cleaned_data["organisation"], form.cleaned_data["topic"]
+                language = form.cleaned_data["language"]
+                cards = [
+                    card
+                    for card in cards
+                    if (organisation is None or card.organisation_id == organisation)
+                    and (topic is None or topic in card.topic_ids)
+                    and (not language or language in card.languages)
+                ]
+            fields = render_to_string(TEMPLATES[3], {"form": form})
         own_organisation_id = self.actor.organisation_id
         can_request = permissions.can_request(self.actor, self.programme)
+        # Whether the reader opens workplaces of their own organisation: the only part of the rule that
+        # depends on the card is the organisation.
+        can_edit_own = permissions.can_create_workplace(
+            self.actor, self.programme.pk, own_organisation_id or 0
+        )
         own = format_html('<span class="tag">{}</span>\n    ', _("Your own organisation"))
+        language_code = get_language()
         html = []
         for card in cards:
-            count = free.get(card.pk, 0)
-            text = ngettext(
-                "%(counter)s coming slot with a free place",
-                "%(counter)s coming slots with a free place",
-                count,
-            ) % {"counter": formats.localize(count)}
-            first = own if card.organisation_id == own_organisation_id else (card.ask if can_request else "")
-            can_edit = permissions.can_create_workplace(self.actor, self.programme.pk, card.organisation_id)
+            mine = card.organisation_id == own_organisation_id
+            first = own if mine else (card.ask if can_request else "")
             html.append(
-                card.body.fill({"free": escape(text), "first": first, "edit": card.edit if can_edit else ""})
+                card.body.fill(
+                    {
+                        "free": _free_days(language_code, free.get(card.pk, 0)),
+                        "first": first,
+                        "edit": card.edit if mine and can_edit_own else "",
+                    }
+                )
             )
         context.update(
             form=form,
-            # Most visits choose nothing: the fields then come written from the cache.
-            fields="" if form.is_bound else mark_safe(entry.fields),  # noqa: S308 - rendered with autoescape
+            fields=mark_safe(fields),  # noqa: S308 - rendered with autoescape
             cards=mark_safe("".join(html)),  # noqa: S308 - fragments rendered with autoescape
         )
         return context

@@ -1,0 +1,102 @@
+"""A page's frame: its template with the layout around it, written once per shape and kept in the process.
+
+On the course catalogue and the workplaces page, rendering the template (the layout's head, the header's
+tag, the sub-navigation, the footer, a dozen translated strings and static addresses) cost more processor
+time than the page's own work, though between two requests of the same shape it differs only in parts the
+view has already written: the header (``coordinator.core.chrome``, each reader's own parts filled in) and
+the page's own markup (the courses, the cards). ``respond`` renders the template once per *shape* with gaps
+for those parts (``coordinator.core.content.gap``) and keeps the ``Fragment`` in a small LRU of this
+process; each request then fills the gaps. The shape names everything else the template reads: the
+language, the zone, the script prefix, the programme (key, name, zone, archived or not), whether each live
+part is empty (the templates test that), and what the view adds (``shape``: its flags).
+
+A page with a message to show (``django.contrib.messages``) is rendered in full, as before: the messages are
+read, shown once and marked used as the template does it. The response is a ``TemplateResponse`` holding its
+content already, so that middleware sees the template's name as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Mapping, Sequence
+
+from django.contrib.messages import get_messages
+from django.http import HttpRequest
+from django.template import Context, engines
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import get_script_prefix
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from coordinator.core import chrome
+from coordinator.core.content import Fragment, Recent, gap
+
+HEADER = "layout_header"  # the layout's tag writes this context value when given (templatetags/layout.py)
+CSRF_WRITTEN = "CSRF_COOKIE_NEEDS_UPDATE"  # what ``get_token`` marks on the request when a token is written
+_GAP = re.compile(r"<!--live:([a-z_]+)-->")  # ``content.gap``'s marker
+# A shape per page, programme, language and set of flags: a few dozen in a busy process.
+FRAMES = Recent(256)
+
+
+def respond(
+    request: HttpRequest,
+    template_name: str,
+    context: Mapping[str, object],
+    *,
+    live: Sequence[str],
+    shape: tuple[Hashable, ...],
+) -> TemplateResponse:
+    """The page of ``template_name`` for ``context`` (as ``TemplateResponse`` would write it): ``live``
+    names the context's values written anew on every request (safe strings: the page's own markup);
+    ``shape`` the values of the context the template tests or writes besides them (flags)."""
+    response = TemplateResponse(request, template_name, dict(context))
+    if len(get_messages(request)):
+        return response  # rendered in full: the messages are shown once and marked used
+    programme = getattr(request, "programme", None)
+    key = (
+        template_name,
+        get_language(),
+        timezone.get_current_timezone_name(),
+        get_script_prefix(),
+        (programme.pk, programme.name, programme.time_zone, programme.archived_at is not None)
+        if programme is not None
+        else None,
+        tuple(bool(context[name]) for name in live),
+        shape,
+    )
+    frame = FRAMES.get(repr(key))
+    if not isinstance(frame, Fragment):
+        frame = _frame(request, template_name, context, live)
+        if frame is None:
+            return response  # the template writes a reader's own token: never kept
+        FRAMES.put(repr(key), frame)
+    header = Context(_processed(request))
+    filled = {name: str(context[name]) for name in live}
+    filled[HEADER] = chrome.site_header(header)
+    response.content = frame.fill(filled)
+    return response
+
+
+def _frame(
+    request: HttpRequest, template_name: str, context: Mapping[str, object], live: Sequence[str]
+) -> Fragment | None:
+    holes = {name: gap(name) if context[name] else "" for name in live}
+    written = request.META.pop(CSRF_WRITTEN, None)
+    html = render_to_string(template_name, {**context, **holes, HEADER: gap(HEADER)}, request)
+    own_token = request.META.pop(CSRF_WRITTEN, None)
+    if written is not None:
+        request.META[CSRF_WRITTEN] = written
+    if own_token is not None:
+        request.META[CSRF_WRITTEN] = own_token
+        return None
+    return Fragment(tuple(_GAP.split(html)))
+
+
+def _processed(request: HttpRequest) -> dict[str, object]:
+    """What the engine's context processors give a ``RequestContext`` for the request (the CSRF token
+    lazily, as the ``csrf`` processor gives it: read and masked only when written)."""
+    values: dict[str, object] = {}
+    for processor in engines["django"].engine.template_context_processors:  # type: ignore[attr-defined]
+        values.update(processor(request))
+    return values
