@@ -491,6 +491,41 @@ def test_a_kept_answer_reads_the_reader_and_the_stamps_only(
     assert first.json()["count"] >= 1
 
 
+def test_stamps_of_one_programme_compile_once_and_read_the_database_each_time(
+    world, other_programme, django_assert_num_queries, monkeypatch
+):
+    from django.db.models.sql.compiler import SQLCompiler
+
+    programme = world.programme.pk
+    answers.stamps([programme], ("slots", "courses"))  # this connection's first use compiles
+    AnswerStamp.objects.update_or_create(programme_id=programme, topic="courses", defaults={"version": 41})
+    AnswerStamp.objects.update_or_create(programme_id=programme, topic="rounds", defaults={"version": 42})
+    AnswerStamp.objects.update_or_create(
+        programme_id=other_programme.pk, topic="slots", defaults={"version": 43}
+    )
+    slots = AnswerStamp.objects.get(programme_id=programme, topic="slots").version
+    compiled: list[str] = []
+    compile_sql = SQLCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        compiled.append(self.query.model._meta.label)
+        return compile_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+
+    with django_assert_num_queries(1):
+        one = answers.stamps([programme], ("slots", "courses"))
+
+    assert compiled == []
+    assert one == ((programme, "courses", 41), (programme, "slots", slots))
+    # Another programme's stamps and another topic's never come with them; a topic without a row is 0.
+    assert answers.stamps([programme], ("unwritten",)) == ((programme, "unwritten", 0),)
+    # A reader of two programmes reads both in one query, built as before.
+    with django_assert_num_queries(1):
+        both = answers.stamps([other_programme.pk, programme], ("slots",))
+    assert both == tuple(sorted([(programme, "slots", slots), (other_programme.pk, "slots", 43)]))
+
+
 # --- Isolation ------------------------------------------------------------------------------------------
 
 
