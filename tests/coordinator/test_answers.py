@@ -621,6 +621,17 @@ def test_an_ended_membership_counts_on_the_very_next_request(world, api):
     assert (ended.status_code, ended.json()["count"]) == (200, 0)
 
 
+@pytest.mark.parametrize("path", [COURSES, ROUNDS, TO_DECIDE])
+def test_a_revoked_token_answers_401_on_the_very_next_request(world, api, path):
+    client = api(world.manager)
+    read(client, path)
+    Token.objects.filter(user=world.manager.user).delete()
+
+    revoked = client.get(path)
+
+    assert (revoked.status_code, revoked.json()) == (401, {"detail": "Invalid token."})
+
+
 def test_requests_to_decide_are_never_served_to_another_reader(world, api):
     managers = built(api(world.manager), TO_DECIDE).json()
     colleague = make_member(world.programme, world.org_a, R.STAFF)  # the same rights, no reports
