@@ -218,9 +218,11 @@ class ShadowingRequestViewSet(
     serializer_class = serializers.ShadowingRequestSerializer
     filterset_class = filters.ShadowingRequestFilter
     ordering_fields = ["submitted_at", "status"]
-    # The first page answered from the cache, per reader (own requests, their reports'), while no request,
-    # its rows, its requester's name or line manager changed.
-    answer_topics = ("requests",)
+    # Built on every request, never kept (``coordinator.core.answers``): the list is read per reader (own
+    # requests, their reports'), and a line manager's own decisions, like any request filed in the
+    # programme, change it between two reads, so a kept entry was met about once in a hundred reads
+    # (bench/README.md, "Requests to decide"), while the stamps' read, the missed look-up and the keeping
+    # cost a third of a built answer's processor time. The compiled first page (``shapes``) stays.
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return selectors.requests_for(self.actor, shown_only=self.action in SERIALISE_ONLY)
