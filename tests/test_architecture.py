@@ -74,6 +74,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.services.matching_queue:solve_matching_run": "a task: the queued run's programme, by its id",
     "seminars.services.enrolments:_booking_invites": "a task: the booked round's programme, by its id",
     "shadowing.services.request_notices:_notices": "a task: the visit request's programme, by its id",
+    "shadowing.services.request_notices:_request_with_people": "a task: the visit request by its id, with "
+    "its people (the line manager may be outside the programme; compiled once)",
     "coordinator.core.outbox_statements:told_already": "whether the people the caller named were told this",
     "shadowing.services.matching_queue:notify_confirmed_run": "a task: the run's programme, by its id",
     "coordinator.core.replies:_apply": "calendar replies: the organiser mailbox holds every programme's",

@@ -154,3 +154,60 @@ def test_a_request_deleted_before_its_notice_tells_nobody(programme, shadower):
 
     assert request_notices.call(pk, "submitted") == 0
     assert Notification.unscoped_objects.count() == 0
+
+
+def test_a_submitted_notice_reads_the_request_with_its_line_manager_in_one_query(
+    programme, shadower, manager_b, django_assert_num_queries
+):
+    waiting = make_request(programme, shadower, status=ShadowingRequest.Status.PENDING_APPROVAL)
+
+    # The request with its programme, requester, line manager and filer (1), whether the step was told (1),
+    # the manager's mail preferences (1), the mail and the notification (2), inside a savepoint (2).
+    with django_assert_num_queries(7):
+        told = request_notices.call(waiting.pk, "submitted")
+
+    assert told == 1
+    assert list(Notification.unscoped_objects.values_list("recipient", "title", "once_key")) == [
+        (
+            manager_b.pk,
+            f"{shadower.full_name} asks to go shadowing for 1 day",
+            f"shadowing.request.{waiting.pk}.submitted",
+        )
+    ]
+    assert list(OutboundEmail.unscoped_objects.values_list("to_address", flat=True)) == [manager_b.user.email]
+
+
+def test_a_decided_notice_reads_the_request_in_one_query(
+    programme, shadower, manager_b, django_assert_num_queries
+):
+    decided = make_request(programme, shadower, status=ShadowingRequest.Status.APPROVED)
+
+    with django_assert_num_queries(7):
+        told = request_notices.call(decided.pk, "approved")
+
+    assert told == 1
+    assert list(Notification.unscoped_objects.values_list("recipient", "title")) == [
+        (shadower.pk, "Your shadowing request was approved")
+    ]
+
+
+def test_without_a_line_manager_on_record_the_unit_managers_are_asked(
+    programme, org_b, unit_b, manager_b, django_assert_num_queries
+):
+    from organisations.models import PlatformRole as R
+    from tests.factories.organisations import make_member
+
+    second_manager = make_member(programme, org_b, R.LINE_MANAGER, R.STAFF, unit=unit_b)
+    requester = make_member(programme, org_b, R.STAFF, unit=unit_b)
+    waiting = make_request(programme, requester, status=ShadowingRequest.Status.PENDING_APPROVAL)
+
+    # The request (1), the unit's line managers (1), whether the step was told (1), then per recipient the
+    # mail preferences, the mail and the notification (2 x 3), inside a savepoint (2).
+    with django_assert_num_queries(11):
+        told = request_notices.call(waiting.pk, "submitted")
+
+    assert told == 2
+    assert sorted(Notification.unscoped_objects.values_list("recipient", "once_key")) == [
+        (manager_b.pk, f"shadowing.request.{waiting.pk}.submitted"),
+        (second_manager.pk, f"shadowing.request.{waiting.pk}.submitted"),
+    ]
