@@ -17,19 +17,21 @@ from organisations.permissions import actor_for
 # answers from the person's membership and roles in the request's programme (``request_is_member``,
 # ``request_has_role``), read on every request, so a role removed is out of the next page's navigation.
 # A few hundred entries at most (languages × role sets); dropped whole if ever more.
-_NAVIGATION: dict[tuple[str | None, bool, frozenset[str]], tuple[list[str], tuple[NavItem, ...]]] = {}
+# With the navigation: its part of the header's shape (``coordinator.core.chrome``), each item's address name
+# and label in the language.
+Navigation = tuple[list[str], tuple[NavItem, ...], tuple[tuple[str, str], ...]]
+_NAVIGATION: dict[tuple[str | None, bool, frozenset[str]], Navigation] = {}
 _NAVIGATION_SIZE = 512
 _NAVIGATION_LOCK = threading.Lock()
 
 
-def _navigation(
-    request: HttpRequest, member: bool, roles: frozenset[str]
-) -> tuple[list[str], tuple[NavItem, ...]]:
+def _navigation(request: HttpRequest, member: bool, roles: frozenset[str]) -> Navigation:
     key = (get_language(), member, roles)
     found = _NAVIGATION.get(key)
     if found is None:
         labels = [str(choice.label) for choice in PlatformRole if choice.value in roles]
-        found = (labels, tuple(item for item in registry.nav_items if item.visible(request)))
+        nav = tuple(item for item in registry.nav_items if item.visible(request))
+        found = (labels, nav, tuple((item.url_name, str(item.label)) for item in nav))
         with _NAVIGATION_LOCK:
             if len(_NAVIGATION) >= _NAVIGATION_SIZE:
                 _NAVIGATION.clear()
@@ -48,7 +50,7 @@ def layout(request: HttpRequest) -> dict[str, Any]:
     programme = getattr(request, "programme", None)
     if programme is None or actor.person is None:
         return {"layout_actor": actor}
-    role_labels, nav = _navigation(request, actor.is_member(programme), actor.roles_in(programme))
+    role_labels, nav, nav_shape = _navigation(request, actor.is_member(programme), actor.roles_in(programme))
     unread = actor.unread.get(programme.pk)
     if unread is None:  # an actor read without it (an API token's)
         unread = Notification.objects.filter(recipient=actor.person, read_at__isnull=True).count()
@@ -60,6 +62,7 @@ def layout(request: HttpRequest) -> dict[str, Any]:
         "layout_person": actor.person,
         "layout_roles": list(role_labels),
         "layout_nav": list(nav),
+        "layout_nav_shape": nav_shape,
         "layout_unread": unread,
         "layout_other_programmes": other_programmes,
     }

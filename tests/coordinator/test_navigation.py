@@ -40,11 +40,13 @@ def test_kept_navigation_is_each_items_own_answer(programme, org_a, roles, langu
     with translation.override(language), programme_scope([programme.pk]):
         first = context_processors.layout(request)
         again = context_processors.layout(request)
+        shape = tuple((item.url_name, str(item.label)) for item in first["layout_nav"])
         held = actor_for(person.user).roles_in(programme)
         labels = [str(choice.label) for choice in PlatformRole if choice.value in held]
 
     assert first["layout_nav"] == [item for item in registry.nav_items if item.visible(request)]
     assert first["layout_roles"] == labels
+    assert again["layout_nav_shape"] == shape
     assert (again["layout_nav"], again["layout_roles"]) == (first["layout_nav"], first["layout_roles"])
     assert len(context_processors._NAVIGATION) == 1
     assert held == (frozenset(roles) or {R.STAFF})
