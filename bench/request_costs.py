@@ -9,8 +9,13 @@ Starts a throwaway PostgreSQL (from the schema kept by an earlier run, as ``benc
 (the cache, as production has it), seeds the load test's programme (``bench/load_seed.py``) and sends each
 request of the mix through Django's test client with the production middleware and settings (DEBUG off),
 as the person the load test would send it as: pages with the person's session, the API with their token,
-the feed by its signed address. Writes (enrol, ask to shadow, approve) are made by a different person or
-on a different request each time, as under load, so each one really writes.
+the feed by its signed address. Each signed-in person has a cookie jar of their own that keeps the cookies
+the answers set, as a browser does: the session cookie and, from the first page on, the CSRF cookie, so a
+page reuses the person's CSRF secret (only masks it anew) instead of minting one and setting the cookie
+again. (``bench/locustfile.py`` sends the session cookie alone, without a jar: each of its pages mints a
+CSRF secret and sets the cookie.) The API's requests carry the token alone, as an integration sends it. Writes
+(enrol, ask to shadow, approve) are made by a different person or on a different request each time, as
+under load, so each one really writes.
 
 Per request type: the queries of one request, then the processor time of this process per request (the best
 of ``--rounds`` rounds of ``--repeat`` requests: on a machine shared with other work that figure moves
@@ -57,6 +62,19 @@ sys.path.insert(0, str(ROOT))
 from coordinator.production import Postgres, collect_static, start_redis  # noqa: E402
 
 Request = tuple[str, str, dict[str, Any]]  # method, path, the client's keyword arguments
+# The keyword argument holding the signed-in person's cookie jar (their browser's), if the request has one.
+JAR = "cookie_jar"
+
+
+def _call(client: Any, request: Request) -> Any:
+    """Sends ``request`` with the client, with the person's cookie jar if it names one (the client sends
+    the jar's cookies and keeps in it those the answer sets); without, with an empty jar."""
+    from http.cookies import SimpleCookie
+
+    method, path, kwargs = request
+    kwargs = dict(kwargs)
+    client.cookies = kwargs.pop(JAR, None) or SimpleCookie()
+    return getattr(client, method)(path, **kwargs)
 
 
 def _setup(folder: Path) -> tuple[Postgres, Any]:
@@ -134,8 +152,20 @@ def _requests(seed: dict[str, Any], client: Any) -> dict[str, Callable[[], Reque
         )
     managed: Iterator[dict[str, Any]] = itertools.cycle([p for p in staff if line_manager[p["id"]] in by_id])
 
+    from http.cookies import SimpleCookie
+
+    from django.conf import settings
+
+    jars: dict[int, SimpleCookie] = {}
+
     def session(person: dict[str, Any]) -> dict[str, Any]:
-        return {"HTTP_COOKIE": f"sessionid={person['session']}", "HTTP_ACCEPT_LANGUAGE": "sv"}
+        """The person's browser's cookie jar: their session cookie, and what the answers set (the CSRF
+        cookie) kept."""
+        jar = jars.get(person["id"])
+        if jar is None:
+            jar = jars[person["id"]] = SimpleCookie()
+            jar[settings.SESSION_COOKIE_NAME] = person["session"]
+        return {JAR: jar, "HTTP_ACCEPT_LANGUAGE": "sv"}
 
     people: Iterator[dict[str, Any]] = itertools.cycle(staff)
     # A calendar asks for the same person's feed again and again: ten people in turn, each seen before.
@@ -232,8 +262,8 @@ def _file_pending(seed: dict[str, Any], client: Any, per_manager: int) -> None:
 
 
 def _send(client: Any, request: Request, expected: tuple[int, ...] = (200, 201)) -> None:
-    method, path, kwargs = request
-    response = getattr(client, method)(path, **kwargs)
+    method, path, _kwargs = request
+    response = _call(client, request)
     if response.status_code not in expected:
         raise RuntimeError(f"{method.upper()} {path}: {response.status_code} {response.content[:300]!r}")
 
@@ -510,10 +540,10 @@ def _mix(
         before, queries_before = counts.copy(), executed[0]
         profiler = cProfile.Profile() if name in options.profile else None
         started, started_cpu = time.perf_counter(), time.process_time()
-        method, path, kwargs = request
+        method, path, _kwargs = request
         if profiler is not None:
             profiler.enable()
-        response = getattr(client, method)(path, **kwargs)
+        response = _call(client, request)
         if profiler is not None:
             profiler.disable()
         spent = (time.process_time() - started_cpu) * 1000

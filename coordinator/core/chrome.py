@@ -92,7 +92,8 @@ def site_header(context: Context) -> SafeString:
             tuple((other.pk, other.name) for other in others),
             shape["has_person"],
             signed_in,
-            tuple((item.url_name, str(item.label)) for item in nav),
+            # The layout's context processor gives it kept with the navigation (per language and roles).
+            context.get("layout_nav_shape") or tuple((item.url_name, str(item.label)) for item in nav),
             shape["url_name"],
             shape["path"],
         )

@@ -5,10 +5,15 @@ which origins may open the site's websockets."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import ParseResult, urlsplit
 
 from asgiref.typing import ASGIApplication
+from auditlog import get_logentry_model
+from auditlog.cid import set_cid
+from auditlog.context import _set_extra_data, auditlog_value
 from auditlog.middleware import AuditlogMiddleware as BaseAuditlogMiddleware
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
@@ -16,6 +21,7 @@ from axes.models import AccessAttempt
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.db.models import Sum
+from django.db.models.signals import pre_save
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -127,7 +133,35 @@ class AuditlogMiddleware(BaseAuditlogMiddleware):  # type: ignore[misc]  # no ty
     Its own takes the first entry of ``X-Forwarded-For``, which the client writes: the trail would show an
     address of the client's choosing, and a value that is no address fails to save on PostgreSQL. The
     forwarded port is kept only behind trusted proxies.
+
+    Its receiver (which writes actor and address into each audit entry) is connected once per process
+    instead of connected and disconnected around every request: connecting a receiver walks all of
+    ``pre_save``'s receivers (one per programme model, the archived programmes' guard) and empties the
+    signal's cache, on every request, most of which write nothing. Each request still sets its own context
+    (the context variable ``set_extra_data`` sets) and puts back the one before it when answered; the
+    receiver fills an entry only while that context is the middleware's (``signal_duid``), as
+    django-auditlog's own does, so ``set_actor`` within a request (``audit_actor``) still wins inside it.
     """
+
+    SIGNAL_DUID = ("coordinator.core.security.AuditlogMiddleware", 0.0)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        super().__init__(get_response)
+        pre_save.connect(
+            partial(_set_extra_data, signal_duid=self.SIGNAL_DUID),
+            sender=get_logentry_model(),
+            dispatch_uid=self.SIGNAL_DUID,
+            weak=False,
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        set_cid(request)
+        context = {**self.get_extra_data(request), "signal_duid": self.SIGNAL_DUID}
+        token = auditlog_value.set(context)
+        try:
+            return self.get_response(request)
+        finally:
+            auditlog_value.reset(token)
 
     @staticmethod
     def _get_remote_addr(request: HttpRequest) -> str | None:
