@@ -17,7 +17,8 @@ server answers, for the throughput phase).
 The HTTP users are Locust's ``FastHttpUser`` (geventhttpclient): Locust runs on the same two cores as the
 stack, and its default ``HttpUser`` (python-requests) spends several times more processor time per request.
 Each request carries the one credential its kind of client has (``_Client``): pages the session cookie,
-API calls the token, the calendar feed neither.
+API calls the token, the calendar feed neither. Pages also send back the CSRF cookie the first page set, as
+a browser does.
 
 Names in the statistics start with the kind (``page``, ``api``, ``feed``, ``ws``, ``ping``), which the
 runner uses to check the goals.
@@ -30,6 +31,7 @@ import itertools
 import json
 import os
 import random
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,9 @@ class _Person:
         self.calendar: str = person["calendar"]
 
 
+_CSRF_COOKIE = re.compile(r"\s*csrftoken=([^;]+)")
+
+
 class _Client:
     """A user's HTTP client sending each request with the credential its kind of client has: a page with the
     browser's session cookie, an API call with the integration's token (a client sends one or the other,
@@ -74,11 +79,26 @@ class _Client:
 
     def __init__(self, session: Any, person: _Person) -> None:
         self.session = session
+        self.person = person
         self.page_headers = {"Cookie": f"sessionid={person.session}", "Accept-Language": "sv"}
         self.api_headers = {"Authorization": f"Token {person.token}", "Accept-Language": "sv"}
 
     def page(self, url: str, **kwargs: Any) -> Any:
-        return self.session.get(url, headers=self.page_headers, **kwargs)
+        response = self.session.get(url, headers=self.page_headers, **kwargs)
+        self._keep_csrf_cookie(response)
+        return response
+
+    def _keep_csrf_cookie(self, response: Any) -> None:
+        """The CSRF cookie a page sets goes with the next pages, as a browser sends it (without it every
+        page would make and set a new secret, which no browser makes the server do)."""
+        headers = getattr(response, "headers", None)
+        if headers is None:
+            return
+        cookies = headers.get("Set-Cookie") or []
+        for cookie in [cookies] if isinstance(cookies, str) else cookies:
+            found = _CSRF_COOKIE.match(cookie)
+            if found:
+                self.page_headers["Cookie"] = f"sessionid={self.person.session}; csrftoken={found.group(1)}"
 
     def api_get(self, url: str, **kwargs: Any) -> Any:
         return self.session.get(url, headers=self.api_headers, **kwargs)
