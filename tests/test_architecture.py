@@ -113,7 +113,8 @@ ESCAPE_HATCH: dict[str, str] = {
     # Agencies shared between programmes and the platform's own work.
     "organisations.hooks:_refuse_writes_in_archived_programme": "whether the row's own programme is archived",
     # Plain SQL (no scope filters it): each names its programme or its scoped parent row itself.
-    "coordinator.core.prepared:PreparedQuery.fetch": "SQL compiled from its queryset, scope included",
+    "coordinator.core.prepared:_run": "SQL compiled from its queryset (PreparedQuery, KeyedPreparedQuery), "
+    "scope included",
     "coordinator.core.prepared:PreparedRows._compile": "compiled once for every reader: each use names its "
     "programme in every branch (the catalogue's viewer rows, the workplaces' free days, the rounds' seats, "
     "the competences)",

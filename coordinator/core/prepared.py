@@ -14,22 +14,28 @@ execute wrappers and errors as for any other query).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
+from django.core.signals import setting_changed
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Expression, Model, QuerySet
 from django.db.models.query import RelatedPopulator, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
+if TYPE_CHECKING:
+    from coordinator.core.rows import Rows
+
 ModelT = TypeVar("ModelT", bound=Model)
 RowT = TypeVar("RowT", bound=tuple)  # type: ignore[type-arg]
 
 _CACHE_ATTRIBUTE = "_samverkan_prepared_queries"
 _ROWS_ATTRIBUTE = "_samverkan_prepared_rows"
+_KEYED_ATTRIBUTE = "_samverkan_prepared_keyed"
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,65 @@ class _Compiled:
     converters: dict[int, tuple[list[Callable[..., object]], Expression]]
     populators: list[RelatedPopulator]
     annotations: list[tuple[str, int]]
+    # The nested rows of ``coordinator.core.rows.with_rows``, attached to each instance as its iterable does.
+    rows: tuple[Rows, ...] = ()
+
+
+def _compile_instances(
+    queryset: QuerySet[Model], stand_in: int | str, connection: BaseDatabaseWrapper
+) -> _Compiled:
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    positions = [index for index, param in enumerate(params) if param == stand_in]
+    if len(positions) != 1:
+        raise ValueError(f"The stand-in value must be one parameter of the query, not {len(positions)}.")
+    if compiler.klass_info is None or compiler.has_extra_select:
+        raise ValueError("A prepared query reads model instances without extra columns.")
+    select_fields = compiler.klass_info["select_fields"]
+    start, end = select_fields[0], select_fields[-1] + 1
+    init_list = [column[0].target.attname for column in compiler.select[start:end]]
+    return _Compiled(
+        sql,
+        tuple(params),
+        positions[0],
+        compiler,
+        compiler.klass_info["model"],
+        init_list,
+        start,
+        end,
+        compiler.get_converters([column[0] for column in compiler.select]),
+        # django-stubs describe a later Django's signature (with fetch_mode); 5.2's takes three.
+        get_related_populators(compiler.klass_info, compiler.select, connection.alias),  # type: ignore[call-arg]
+        list(compiler.annotation_col_map.items()),
+        tuple(getattr(queryset._iterable_class, "rows", ())),
+    )
+
+
+def _run(compiled: _Compiled, value: int | str, using: str) -> list[ModelT]:
+    connection = connections[using]
+    params: list[object] = list(compiled.params)
+    params[compiled.position] = value
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
+        rows = cursor.fetchall()
+    # What django.db.models.query.ModelIterable does with the rows of a compiled query.
+    if compiled.converters:
+        rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+    model: type[ModelT] = compiled.model  # type: ignore[assignment]
+    instances = []
+    for row in rows:
+        instance = model.from_db(using, compiled.init_list, row[compiled.start : compiled.end])
+        for populator in compiled.populators:
+            populator.populate(row, instance)
+        for name, position in compiled.annotations:
+            setattr(instance, name, row[position])
+        instances.append(instance)
+    if compiled.rows:
+        attachers = [relation.attacher() for relation in compiled.rows]
+        for instance in instances:
+            for attacher in attachers:
+                attacher.attach(instance)
+    return instances
 
 
 class PreparedQuery(Generic[ModelT]):
@@ -58,31 +123,7 @@ class PreparedQuery(Generic[ModelT]):
         self.stand_in = stand_in
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
-        queryset = self.build(self.stand_in)
-        compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        positions = [index for index, param in enumerate(params) if param == self.stand_in]
-        if len(positions) != 1:
-            raise ValueError(f"The stand-in value must be one parameter of the query, not {len(positions)}.")
-        if compiler.klass_info is None or compiler.has_extra_select:
-            raise ValueError("A prepared query reads model instances without extra columns.")
-        select_fields = compiler.klass_info["select_fields"]
-        start, end = select_fields[0], select_fields[-1] + 1
-        init_list = [column[0].target.attname for column in compiler.select[start:end]]
-        return _Compiled(
-            sql,
-            tuple(params),
-            positions[0],
-            compiler,
-            compiler.klass_info["model"],
-            init_list,
-            start,
-            end,
-            compiler.get_converters([column[0] for column in compiler.select]),
-            # django-stubs describe a later Django's signature (with fetch_mode); 5.2's takes three.
-            get_related_populators(compiler.klass_info, compiler.select, connection.alias),  # type: ignore[call-arg]
-            list(compiler.annotation_col_map.items()),
-        )
+        return _compile_instances(self.build(self.stand_in), self.stand_in, connection)
 
     def fetch(self, value: int | str, using: str = "default") -> list[ModelT]:
         connection = connections[using]
@@ -92,24 +133,86 @@ class PreparedQuery(Generic[ModelT]):
         compiled = cache.get(id(self))
         if compiled is None:
             compiled = cache[id(self)] = self._compile(connection)
-        params: list[object] = list(compiled.params)
-        params[compiled.position] = value
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
-            rows = cursor.fetchall()
-        # What django.db.models.query.ModelIterable does with the rows of a compiled query.
-        if compiled.converters:
-            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
-        model: type[ModelT] = compiled.model  # type: ignore[assignment]
-        instances = []
-        for row in rows:
-            instance = model.from_db(using, compiled.init_list, row[compiled.start : compiled.end])
-            for populator in compiled.populators:
-                populator.populate(row, instance)
-            for name, position in compiled.annotations:
-                setattr(instance, name, row[position])
-            instances.append(instance)
-        return instances
+        return _run(compiled, value, using)
+
+
+class KeyedPreparedQuery(Generic[ModelT]):
+    """A ``PreparedQuery`` whose queryset depends on more than its one value (the reader's rights, the
+    programme scope): ``fetch(key, build, value)`` compiles ``build(stand_in)`` once per connection and
+    ``key``, which must hold everything ``build`` reads but the value (``coordinator.core.shapes.shape_key``
+    for a reader), and afterwards only runs its SQL with ``value``. Its answer is what ``list(build(value))``
+    would be (nested ``with_rows`` rows included), or ``None`` when the SQL may not be kept for the key
+    (building the queryset ran a query, a parameter is a date or a time, or it does not compile to one
+    query with the stand-in as one parameter): the caller then reads as usual, and the key is remembered
+    as refused so that it is not built twice again.
+
+    Nothing but the SQL text is kept: every call reads the database. At most ``max_keys`` keys per
+    connection, the least recently used going first."""
+
+    def __init__(self, stand_in: int | str, max_keys: int = 256) -> None:
+        self.stand_in = stand_in
+        self.max_keys = max_keys
+
+    def _entries(self, using: str) -> OrderedDict[Hashable, _Compiled | None]:
+        caches: dict[int, OrderedDict[Hashable, _Compiled | None]] = connections[using].__dict__.setdefault(
+            _KEYED_ATTRIBUTE, {}
+        )
+        return caches.setdefault(id(self), OrderedDict())
+
+    def _compile(
+        self, build: Callable[[int | str], QuerySet[ModelT]], connection: BaseDatabaseWrapper
+    ) -> _Compiled | None:
+        from coordinator.core.shapes import _TEMPORAL, _holds_time
+
+        built: list[str] = []
+
+        def count(execute: Callable[..., object], sql: str, *args: object) -> object:
+            built.append(sql)
+            return execute(sql, *args)
+
+        with connection.execute_wrapper(count):
+            queryset = build(self.stand_in)
+        if built or queryset.db != connection.alias or _holds_time(queryset.query):
+            return None
+        try:
+            compiled = _compile_instances(queryset, self.stand_in, connection)
+        except Exception:  # an empty filter (EmptyResultSet), the stand-in twice and the like
+            return None
+        if any(isinstance(param, _TEMPORAL) for param in compiled.params):
+            return None
+        return compiled
+
+    def fetch(
+        self,
+        key: Hashable,
+        build: Callable[[int | str], QuerySet[ModelT]],
+        value: int | str,
+        using: str = "default",
+    ) -> list[ModelT] | None:
+        entries = self._entries(using)
+        if key in entries:
+            entries.move_to_end(key)
+            compiled = entries[key]
+        else:
+            compiled = entries[key] = self._compile(build, connections[using])
+            while len(entries) > self.max_keys:
+                entries.popitem(last=False)
+        if compiled is None:
+            return None
+        return _run(compiled, value, using)
+
+    def compiled_keys(self, using: str = "default") -> int:
+        """How many keys this connection holds compiled (for the tests and the benchmarks)."""
+        return sum(1 for compiled in self._entries(using).values() if compiled is not None)
+
+
+def _settings_changed(**kwargs: object) -> None:
+    # A setting may change what a key's queryset compiles to (the tests override settings).
+    for connection in connections.all(initialized_only=True):
+        connection.__dict__.pop(_KEYED_ATTRIBUTE, None)
+
+
+setting_changed.connect(_settings_changed)
 
 
 # --- Rows of a values query with several values -----------------------------------------------------------

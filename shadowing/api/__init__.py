@@ -25,6 +25,7 @@ from coordinator.core import answers, plans
 from organisations.access.api import SPREADSHEET_UPLOAD_BODY, ProgrammeScopedViewSet, spreadsheet_upload
 from organisations.permissions import COORDINATING_ROLES
 from shadowing import filters, permissions, selectors, serializers
+from shadowing.api._decided import decided_object
 from shadowing.models import (
     HostFeedback,
     MatchingRun,
@@ -267,7 +268,7 @@ class ShadowingRequestViewSet(
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         """The line manager approves the time away; the request joins the next match."""
-        shadowing_request = self.get_object()
+        shadowing_request = decided_object(self)
         incoming = serializers.DecisionSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         shadowing_requests.request_approve(
@@ -282,7 +283,7 @@ class ShadowingRequestViewSet(
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str | None = None) -> Response:
         """The line manager declines, with a note to the requester."""
-        shadowing_request = self.get_object()
+        shadowing_request = decided_object(self)
         incoming = serializers.DeclineSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         shadowing_requests.request_decline(

@@ -8,6 +8,7 @@ from django.db.models.sql.compiler import SQLCompiler
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from coordinator.core.tenancy import programme_scope
 from organisations.access.authentication import TOKEN_QUERY
 from organisations.models import Membership, PlatformRole
 from organisations.permissions import MEMBERSHIPS_QUERY, _memberships_of, actor_for
@@ -195,3 +196,48 @@ def test_a_stand_in_that_never_reaches_the_sql_is_refused(db):
 
     with pytest.raises(ValueError, match="Every stand-in value must reach the SQL"):
         unused.fetch(1, 2)
+
+
+@pytest.mark.django_db
+def test_keyed_query_compiles_once_per_key_and_gives_what_the_queryset_gives(programme, org_a, compilations):
+    from coordinator.core.prepared import KeyedPreparedQuery
+
+    people = [make_member(programme, org_a, PlatformRole.STAFF) for _ in range(2)]
+    keyed = KeyedPreparedQuery[Membership](stand_in=-1)
+
+    def build_for(person_id):
+        def build(programme_id):
+            return Membership.objects.filter(programme_id=programme_id, person_id=person_id).select_related(
+                "programme"
+            )
+
+        return build
+
+    compilations.clear()
+    with programme_scope([programme.pk]):
+        found = [keyed.fetch(("person", p.pk), build_for(p.pk), programme.pk) for p in (*people, people[0])]
+
+    assert compilations == ["organisations.Membership", "organisations.Membership"]
+    assert keyed.compiled_keys() == 2
+    with programme_scope([programme.pk]):
+        expected = [list(build_for(p.pk)(programme.pk)) for p in (*people, people[0])]
+    assert [[(m.pk, m.person_id, m.programme.name) for m in rows] for rows in found] == [
+        [(m.pk, m.person_id, m.programme.name) for m in rows] for rows in expected
+    ]
+
+
+@pytest.mark.django_db
+def test_keyed_query_refuses_a_build_that_reads_the_database_and_remembers_it(programme):
+    from coordinator.core.prepared import KeyedPreparedQuery
+
+    keyed = KeyedPreparedQuery[Membership](stand_in=-1)
+    builds: list[int] = []
+
+    def build(programme_id):
+        builds.append(programme_id)
+        people = list(Membership.objects.values_list("person_id", flat=True))  # its SQL depends on data
+        return Membership.objects.filter(programme_id=programme_id, person_id__in=people)
+
+    with programme_scope([programme.pk]):
+        assert [keyed.fetch("key", build, programme.pk) for _ in range(2)] == [None, None]
+    assert (builds, keyed.compiled_keys()) == ([-1], 0)

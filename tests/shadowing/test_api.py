@@ -360,6 +360,77 @@ def test_decision_answers_what_the_following_read_shows_byte_for_byte(
     assert response.content == read.content
 
 
+def test_decisions_read_their_request_by_sql_compiled_once_per_reader(
+    api, programme, shadower, manager_b, workplace_a, org_a, topic, django_assert_num_queries
+):
+    # The second decision of the same reader runs the SQL compiled for the first (one key), with the same
+    # queries and an answer byte for byte the following read's; the first as well.
+    from shadowing.api._decided import DECIDED
+
+    with unscoped():
+        first, second = (
+            make_request(
+                programme,
+                shadower,
+                status=RS.PENDING_APPROVAL,
+                preferences=[workplace_a, org_a],
+                topics=[topic],
+                languages=["sv", "en"],
+            )
+            for _ in range(2)
+        )
+    client = api(manager_b)
+    client.get(f"{BASE}/requests/")
+
+    answers = [client.post(f"{BASE}/requests/{first.pk}/approve/", {"note": "Ja"}, format="json")]
+    assert DECIDED.compiled_keys() == 1
+    # The request; the savepoint and its release; the compare-and-set and its audit trail (entry, programme).
+    # The requester's notice is queued after the commit (not run here).
+    with django_assert_num_queries(6):
+        answers.append(client.post(f"{BASE}/requests/{second.pk}/decline/", {"note": "Nej"}, format="json"))
+    # Each action is a key of its own (its permissions may differ).
+    assert DECIDED.compiled_keys() == 2
+    answers.append(client.post(f"{BASE}/requests/{first.pk}/approve/", {"note": "Ja"}, format="json"))
+
+    reads = [client.get(f"{BASE}/requests/{request.pk}/") for request in (first, second)]
+    assert [answer.status_code for answer in answers] == [200, 200, 409]
+    assert [answer.content for answer in answers[:2]] == [read.content for read in reads]
+    assert [answer.json()["status"] for answer in answers[:2]] == ["approved", "declined"]
+    assert DECIDED.compiled_keys() == 2
+
+
+def test_decisions_by_compiled_sql_refuse_what_get_object_refuses(
+    api, programme, shadower, manager_b, foreign, org_a
+):
+    # With the reader's SQL compiled, another programme's request, a request of someone else's staff, a
+    # missing, malformed or too large id answer as ``get_object()`` does, and nothing changes.
+    from shadowing.api._decided import DECIDED
+
+    with unscoped():
+        mine = make_request(programme, shadower, status=RS.PENDING_APPROVAL)
+        not_my_staff = make_request(
+            programme, make_member(programme, org_a, R.STAFF), status=RS.PENDING_APPROVAL
+        )
+        foreign["request"].status = RS.PENDING_APPROVAL
+        foreign["request"].save()
+    client = api(manager_b)
+    assert client.post(f"{BASE}/requests/{mine.pk}/approve/", {}, format="json").status_code == 200
+    assert DECIDED.compiled_keys() == 1
+
+    answers = [
+        client.post(f"{BASE}/requests/{pk}/approve/", {}, format="json")
+        for pk in (foreign["request"].pk, not_my_staff.pk, 99_999_999, "12x", 2**31, "٣")
+    ]
+
+    assert [answer.status_code for answer in answers] == [404, 404, 404, 404, 404, 404]
+    assert {answer.json()["detail"] for answer in answers} == {"Not found."}
+    with unscoped():
+        statuses = ShadowingRequest.objects.filter(
+            pk__in=[foreign["request"].pk, not_my_staff.pk]
+        ).values_list("status", flat=True)
+        assert list(statuses) == [RS.PENDING_APPROVAL, RS.PENDING_APPROVAL]
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
