@@ -297,9 +297,40 @@ def test_the_one_price_bounds_with_pairs_merged_stay_above_the_optimum(
     assert uniform_price_bound(m, value) >= best - EPS
 
 
-@settings(max_examples=120, deadline=None)
+@st.composite
+def alike_programmes(draw: st.DrawFn) -> Problem:
+    """Requests of a few shapes and organisations only, most without preferences, over workplaces of
+    one or two organisations and two windows alike: many requests of one (key, shape) that tie over
+    several classes, workplaces and windows."""
+    workplaces = [
+        WorkplaceSpec(
+            10 + i, 1 + draw(st.integers(0, 1)), frozenset({1}), frozenset(), draw(st.integers(1, 2))
+        )
+        for i in range(draw(st.integers(2, 6)))
+    ]
+    slots: list[SlotSpec] = []
+    for w in workplaces:
+        for d in sorted(draw(st.sets(st.sampled_from([0, 1, 3, 4]), min_size=1, max_size=3))):
+            slots.append(SlotSpec(100 + len(slots), w.id, w.organisation, day(d), draw(st.integers(1, 2))))
+    shapes = [((day(0), day(1)),), ((day(0), day(1)), (day(3), day(4))), ((day(0), day(4)),)]
+    requests = [
+        request(
+            rid,
+            organisation=draw(st.sampled_from([3, 4])),
+            days=draw(st.sampled_from([1, 1, 2])),
+            windows=draw(st.sampled_from(shapes)),
+            preferred_workplaces=draw(
+                st.sampled_from([{}, {}, {workplaces[0].id: 2}, {workplaces[-1].id: 2, workplaces[0].id: 2}])
+            ),
+        )
+        for rid in range(1, draw(st.integers(2, 14)) + 1)
+    ]
+    return build(requests, workplaces, slots, max_options_per_request=2, max_options_per_workplace=2)
+
+
+@settings(max_examples=150, deadline=None)
 @given(
-    programmes(max_requests=10),
+    st.one_of(programmes(max_requests=10), alike_programmes()),
     st.lists(st.sampled_from([0.0, 0.0, 0.5, 1.0, 3.0, 250.0, 1000.0, np.inf]), min_size=1, max_size=30),
     st.sampled_from([1e-9, 0.4, 5.0]),
     st.sampled_from([1, 2, 1024]),
