@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shadowing.matching.bound import relaxed_sum, selected
+from shadowing.matching.lagrange_windows import Group, Windows
 from shadowing.matching.model import PLACED_WEIGHT, Model
 from shadowing.matching.options import (
     ORGANISATION_RANK_SCORE,
@@ -39,7 +40,7 @@ from shadowing.matching.options import (
     WORKPLACE_RANK_SCORE,
     Problem,
 )
-from shadowing.matching.pricing import INFINITE, Catalogue, _Table
+from shadowing.matching.pricing import INFINITE, Catalogue
 
 _log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ STALE_STEPS = 4
 # The first LP of a large programme also holds, per request, one of the options priced within this many
 # points of its best (less than any preference is worth), spread over them among requests alike.
 FIRST_SPREAD = 0.4
+# The evaluation's minima per (key, shape) and class are taken over this many (key, shape) at a time.
+PAIR_BLOCK = 1024
 
 
 @dataclass
@@ -65,27 +68,6 @@ class Evaluation:
     workplace: np.ndarray  # the best option's workplace row (−1: none)
     start: np.ndarray  # its start in the workplace's open days
     slot_cost: np.ndarray  # the seat prices (slot plus day cap) it was evaluated at
-
-
-class _Group:
-    """The requests evaluated with one table and one number of days."""
-
-    def __init__(self, table: _Table, days: int, shapes: list[list[tuple[int, int]]]) -> None:
-        self.table = table
-        self.days = days
-        self.shapes = shapes  # per local shape: the windows as (lo_day, hi_day) day indices
-        self.intervals = np.zeros((0, 2), dtype=np.int64)  # distinct windows
-        self.windows = np.zeros((0, 0), dtype=np.int64)  # per shape: its windows' indices (-1: none)
-
-    def index_windows(self) -> None:
-        distinct = sorted({w for windows in self.shapes for w in windows})
-        at = {w: i for i, w in enumerate(distinct)}
-        self.intervals = np.asarray(distinct, dtype=np.int64).reshape(-1, 2)
-        most = max((len(w) for w in self.shapes), default=0)
-        self.windows = np.full((len(self.shapes), most), -1, dtype=np.int64)
-        for s, windows in enumerate(self.shapes):
-            for j, w in enumerate(windows):
-                self.windows[s, j] = at[w]
 
 
 class Lagrangian:
@@ -102,7 +84,7 @@ class Lagrangian:
         n_rows = len(grid.ids)
         self.n_rows = n_rows
         # shapes, per (table, days)
-        groups: dict[tuple[int, int], _Group] = {}
+        groups: dict[tuple[int, int], Group] = {}
         shape_index: dict[tuple[object, ...], tuple[tuple[int, int], int]] = {}
         self.request_group = np.zeros(n_req, dtype=np.int64)
         self.request_shape = np.zeros(n_req, dtype=np.int64)  # index within its group
@@ -119,7 +101,7 @@ class Lagrangian:
                 if group is None:
                     table = catalogue.working if working else catalogue.plain
                     assert table is not None
-                    group = groups[key] = _Group(table, r.days, [])
+                    group = groups[key] = Group(table, r.days, [])
                     group_keys.append(key)
                 windows = []
                 for a, b in sorted((a.toordinal(), b.toordinal()) for a, b in r.windows if a <= b):
@@ -231,6 +213,9 @@ class Lagrangian:
         for slot, (w, t) in plain.place.items():
             self.slot_day[slot] = int(plain.ordinal[w, t]) - catalogue.day0
         self._index_classes()
+        self.windows = Windows(self.groups, self.window_offset, self.shape_windows, n_rows)
+        # the preferred workplaces' places in the window costs
+        self.wp_places = self.windows.places(self.request_global_shape[self.wp_req], self.wp_row)
 
     def _index_classes(self) -> None:
         """Workplace classes (rows of one organisation allowed for the same keys: the minima the
@@ -249,10 +234,19 @@ class Lagrangian:
         self.class_rows = np.full((n_classes, max(widest, 1)), n, dtype=np.int64)
         sorted_class = row_class[order]
         self.class_rows[sorted_class, np.arange(n) - first[sorted_class]] = order
+        # the rows ordered by class (ascending within one), each class's first and each one's class
+        self.class_order = order
+        self.class_size = size
+        self.class_first = first
+        self.class_of_ordered = sorted_class
+        self.class_position = np.arange(n)
         class_org = classes[:, 0] if n_classes else np.zeros(0, dtype=np.int64)
         self.org_class_start = np.searchsorted(class_org, self.organisations)
         representative = order[first] if n_classes else np.zeros(0, dtype=np.int64)
         self.penalty = np.where(self.allowed[:, representative], 0.0, INFINITE)  # (key, class)
+        self.pair_penalty = self.penalty[self.pair_key]  # (pair, class)
+        self.pair_block = PAIR_BLOCK
+        self.pair_cost = np.empty((min(PAIR_BLOCK, len(self.pair_key)), len(classes)))  # the evaluation's
         # global window numbers: group g's windows from window_offset[g]
         sizes = [len(g.intervals) for g in self.groups]
         self.window_offset = np.cumsum([0, *sizes])
@@ -263,48 +257,37 @@ class Lagrangian:
             at = slice(int(self.shape_offset[g]), int(self.shape_offset[g + 1]))
             self.shape_windows[at, : local.shape[1]] = np.where(local >= 0, local + self.window_offset[g], -1)
 
-    def _window_costs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per global window and workplace row: the cheapest price of its group's days inside the window
-        and its start (a last column: infinitely expensive, the classes' padding)."""
-        n = self.n_rows
-        total = int(self.window_offset[-1])
-        cost = np.full((total, n + 1), INFINITE)
-        start = np.zeros((total, n + 1), dtype=np.int64)
-        rows = np.arange(n)[None, :]
-        for g, group in enumerate(self.groups):
-            table, k = group.table, group.days
-            if not len(group.intervals):
-                continue
-            minimum, argmin = table.minimum[k], table.argmin[k]
-            lo = table.count[group.intervals[:, 0]]  # (windows, rows)
-            hi = table.count[group.intervals[:, 1] + 1] - k  # the last start whose days end inside
-            span = hi - lo + 1
-            ok = span >= 1
-            span = np.where(ok, span, 1)
-            level = table.log2[span]
-            lo = np.where(ok, lo, 0)
-            other = lo + span - (1 << level)
-            v1, v2 = minimum[level, rows, lo], minimum[level, rows, other]
-            second = v2 < v1
-            at = slice(int(self.window_offset[g]), int(self.window_offset[g + 1]))
-            cost[at, :n] = np.where(ok, np.where(second, v2, v1), INFINITE)
-            start[at, :n] = np.where(second, argmin[level, rows, other], argmin[level, rows, lo])
-        return cost, start
-
-    def _at_rows(
-        self, window_cost: np.ndarray, shapes: np.ndarray, rows: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The cheapest price of each shape at its row (broadcast together) and the window giving it
-        (the first on a tie; -1: none)."""
-        cost = np.full(np.broadcast(shapes, rows).shape, INFINITE)
-        window = np.full(cost.shape, -1, dtype=np.int64)
-        for j in range(self.shape_windows.shape[1]):
-            w = self.shape_windows[shapes, j]
-            here = np.where(w >= 0, window_cost[np.maximum(w, 0), rows], INFINITE)
-            better = here < cost
-            cost = np.where(better, here, cost)
-            window = np.where(better, w, window)
-        return cost, window
+    def _per_pair(
+        self, class_cost: np.ndarray, class_row: np.ndarray, spread: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per (key, shape) and organisation the cheapest class the key allows and its row; the classes
+        priced within `spread` of the cheapest of all (flat places in (pairs, classes), in order) and
+        their count per pair. In blocks of pairs that stay in the processor's cache."""
+        n_pairs, n_classes = self.pair_penalty.shape
+        n_orgs = len(self.organisations)
+        org_cost = np.full((n_pairs, n_orgs), INFINITE)
+        org_row = np.full((n_pairs, n_orgs), -1, dtype=np.int64)
+        tied: list[np.ndarray] = []
+        tied_count = np.zeros(n_pairs, dtype=np.int64)
+        bounds = [*self.org_class_start.tolist(), n_classes]
+        for begin in range(0, n_pairs, self.pair_block):
+            at = slice(begin, min(begin + self.pair_block, n_pairs))
+            shapes = self.pair_shape[at]
+            pair_cost = np.take(class_cost, shapes, axis=0, out=self.pair_cost[: len(shapes)])
+            np.add(pair_cost, self.pair_penalty[at], out=pair_cost)
+            lines = np.arange(len(shapes))
+            for o in range(n_orgs):
+                lo, hi = bounds[o], bounds[o + 1]
+                if lo >= hi:
+                    continue
+                cheapest = lo + np.argmin(pair_cost[:, lo:hi], axis=1)
+                org_cost[at, o] = pair_cost[lines, cheapest]
+                org_row[at, o] = class_row[shapes, cheapest]
+            limit = org_cost[at].min(axis=1) + spread if n_orgs else np.full(len(shapes), INFINITE)
+            within = (pair_cost <= limit[:, None]) & np.isfinite(pair_cost)
+            tied.append(np.flatnonzero(within) + begin * n_classes)
+            tied_count[at] = within.sum(axis=1)
+        return org_cost, org_row, np.concatenate(tied) if tied else np.zeros(0, dtype=np.int64), tied_count
 
     def evaluate(self, slot_cost: np.ndarray, fixed: float, spread: float = 1e-9) -> Evaluation:
         """``L`` at these seat prices (per slot row, day cap's price included) plus `fixed` (the seats
@@ -317,39 +300,31 @@ class Lagrangian:
         shape) and organisation (the classes the key allows); the rows and starts are read back only
         for each request's best option."""
         self.catalogue.price(slot_cost)
-        window_cost, window_start = self._window_costs()
+        window_cost = self.windows.costs()
         n_classes = len(self.class_rows)
         # per window and class: the cheapest row (the first on a tie)
-        padded = window_cost[:, self.class_rows]  # (windows, classes, rows of the class)
-        pick = padded.argmin(axis=2)
-        window_class = np.take_along_axis(padded, pick[:, :, None], axis=2)[:, :, 0]
-        window_class_row = self.class_rows[np.arange(n_classes)[None, :], pick]
+        # (segments of the rows ordered by class; a last window of infinite prices: no window)
+        by_class = window_cost[:, self.class_order]
+        window_class = np.full((len(window_cost) + 1, n_classes), INFINITE)
+        window_class[:-1] = np.minimum.reduceat(by_class, self.class_first, axis=1)
+        first = np.where(
+            by_class == window_class[:-1, self.class_of_ordered], self.class_position, self.n_rows
+        )
+        window_class_row = np.full(window_class.shape, -1, dtype=np.int64)
+        window_class_row[:-1] = self.class_order[np.minimum.reduceat(first, self.class_first, axis=1)]
         # per shape and class: its windows' cheapest
-        class_cost = np.full((self.n_shapes, n_classes), INFINITE)
-        class_row = np.full((self.n_shapes, n_classes), -1, dtype=np.int64)
-        for j in range(self.shape_windows.shape[1]):
-            has = np.flatnonzero(self.shape_windows[:, j] >= 0)
-            w = self.shape_windows[has, j]
-            here = window_class[w]
-            better = here < class_cost[has]
-            class_cost[has] = np.where(better, here, class_cost[has])
-            class_row[has] = np.where(better, window_class_row[w], class_row[has])
+        class_cost = window_class[self.shape_windows[:, 0]]
+        class_row = window_class_row[self.shape_windows[:, 0]]
+        for j in range(1, self.shape_windows.shape[1]):
+            here = window_class[self.shape_windows[:, j]]
+            better = here < class_cost
+            np.copyto(class_cost, here, where=better)
+            np.copyto(class_row, window_class_row[self.shape_windows[:, j]], where=better)
+        class_row[class_cost == INFINITE] = -1
         # per (key, shape) and organisation: the cheapest class the key allows
-        pair_cost = class_cost[self.pair_shape] + self.penalty[self.pair_key]
+        org_cost, org_row, tied, tied_count = self._per_pair(class_cost, class_row, spread)
         n_pairs = len(self.pair_key)
-        n_orgs = len(self.organisations)
-        org_cost = np.full((n_pairs, n_orgs), INFINITE)
-        org_row = np.full((n_pairs, n_orgs), -1, dtype=np.int64)
-        bounds = [*self.org_class_start.tolist(), n_classes]
-        for o in range(n_orgs):
-            lo, hi = bounds[o], bounds[o + 1]
-            if lo >= hi:
-                continue
-            at = lo + np.argmin(pair_cost[:, lo:hi], axis=1)
-            org_cost[:, o] = pair_cost[np.arange(n_pairs), at]
-            org_row[:, o] = class_row[self.pair_shape, at]
-        # any other workplace: the cheapest allowed one
-        pair_best = org_cost.min(axis=1) if n_orgs else np.full(n_pairs, INFINITE)
+        pair_best = org_cost.min(axis=1) if len(self.organisations) else np.full(n_pairs, INFINITE)
         best = OTHER_WORKPLACE_SCORE - pair_best[self.request_pair]
         n_req = len(self.request_pair)
         best_row = np.full(n_req, -1, dtype=np.int64)
@@ -361,8 +336,7 @@ class Lagrangian:
             best, best_row = _improve(best, best_row, self.org_req, net, row)
         # preferred workplaces
         if len(self.wp_req):
-            shape = self.request_global_shape[self.wp_req]
-            net = self.wp_score - self._at_rows(window_cost, shape, self.wp_row)[0]
+            net = self.wp_score - self.windows.at_places(window_cost, self.wp_places)[0]
             best, best_row = _improve(best, best_row, self.wp_req, net, self.wp_row)
         # whoever goes to "any other workplace": the requests of one (key, shape) spread over its
         # equally cheapest classes and, within one, rows, so that the seats they use (the subgradient)
@@ -370,28 +344,48 @@ class Lagrangian:
         other = np.flatnonzero((best_row < 0) & np.isfinite(best))
         if len(other):
             pairs = self.request_pair[other]
-            limit = (pair_best[pairs] + spread)[:, None]
-            tied = (pair_cost <= (pair_best + spread)[:, None]) & np.isfinite(pair_cost)
-            flat = np.flatnonzero(tied)  # per pair its tied classes, in order
-            count = tied.sum(axis=1)
-            offset = np.cumsum(count) - count
             rank = self.request_rank[other]
-            count = count[pairs]
-            chosen = flat[offset[pairs] + rank % count] % n_classes
-            rows = self.class_rows[chosen]  # (requests, rows of the class)
-            shapes = self.request_global_shape[other]
-            row_cost = self._at_rows(window_cost, shapes[:, None], rows)[0]
-            fits = (row_cost <= limit) & np.isfinite(row_cost)
-            within = (rank // count) % fits.sum(axis=1)
-            at = np.argmax(np.cumsum(fits, axis=1) > within[:, None], axis=1)
-            best_row[other] = rows[np.arange(len(other)), at]
+            # per pair its tied classes, in order, and the request's among them
+            count = tied_count[pairs]
+            chosen = tied[(np.cumsum(tied_count) - tied_count)[pairs] + rank % count] % n_classes
+            # per (pair, class) of them the class's rows priced within `spread` of the pair's cheapest,
+            # and the request's among them
+            alike, inverse = np.unique(pairs * n_classes + chosen, return_inverse=True)
+            alike_pair, alike_class = alike // n_classes, alike % n_classes
+            size = self.class_size[alike_class]
+            entry = np.repeat(np.arange(len(alike)), size)
+            position = np.arange(len(entry)) - np.repeat(np.cumsum(size) - size, size)
+            rows = self.class_order[position + self.class_first[alike_class][entry]]
+            # the rows' prices, per (shape, class) of them
+            cells, cell = np.unique(
+                self.pair_shape[alike_pair] * n_classes + alike_class, return_inverse=True
+            )
+            cell_size = self.class_size[cells % n_classes]
+            cell_entry = np.repeat(np.arange(len(cells)), cell_size)
+            cell_first = np.cumsum(cell_size) - cell_size
+            cell_rows = self.class_order[
+                np.arange(len(cell_entry))
+                - cell_first[cell_entry]
+                + self.class_first[cells % n_classes][cell_entry]
+            ]
+            cell_cost = self.windows.at_places(
+                window_cost, self.windows.places((cells // n_classes)[cell_entry], cell_rows)
+            )[0]
+            row_cost = cell_cost[cell_first[cell.reshape(-1)][entry] + position]
+            fits = (row_cost <= pair_best[alike_pair][entry] + spread) & np.isfinite(row_cost)
+            fitting = np.add.reduceat(fits, np.cumsum(size) - size)
+            inverse = inverse.reshape(-1)
+            within = (rank // count) % fitting[inverse]
+            best_row[other] = rows[_nth(fits, fitting, inverse, within)]
         finite = np.isfinite(best) & (best_row >= 0)
         value = np.where(finite, PLACED_WEIGHT + best, -INFINITE)
         best_row = np.where(finite, best_row, -1)
         best_start = np.zeros(n_req, dtype=np.int64)
         mine = np.flatnonzero(finite)
-        _, window = self._at_rows(window_cost, self.request_global_shape[mine], best_row[mine])
-        best_start[mine] = window_start[window, best_row[mine]]
+        shapes = self.request_global_shape[mine]
+        _, which = self.windows.at_places(window_cost, self.windows.places(shapes, best_row[mine]))
+        window = self.shape_windows[shapes, np.maximum(which, 0)]
+        best_start[mine] = self.windows.starts(window, best_row[mine])
         bound = fixed + relaxed_sum(value, self.partner)
         return Evaluation(bound, value, best_row, best_start, slot_cost)
 
@@ -545,14 +539,22 @@ class Lagrangian:
         return best
 
 
+def _nth(mask: np.ndarray, count: np.ndarray, segment: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The place in `mask` (flat, in segments of `count` true entries each) of the `n`-th (from 0) true
+    entry of each `segment` (each must have one)."""
+    return np.flatnonzero(mask)[(np.cumsum(count) - count)[segment] + n]
+
+
 def _improve(
     best: np.ndarray, best_row: np.ndarray, requests: np.ndarray, net: np.ndarray, row: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Raise `best` per request to the highest `net` of its entries (with the row that gives it)."""
-    order = np.lexsort((-net, requests))
-    requests, net, row = requests[order], net[order], row[order]
-    first = np.r_[True, requests[1:] != requests[:-1]]
-    requests, net, row = requests[first], net[first], row[first]
+    """Raise `best` per request to the highest `net` of its entries (the first of them on a tie, with
+    the row that gives it); `requests` in ascending order."""
+    starts = np.flatnonzero(np.r_[True, requests[1:] != requests[:-1]])
+    highest = np.maximum.reduceat(net, starts)
+    segment = np.cumsum(np.r_[True, requests[1:] != requests[:-1]]) - 1
+    at = np.minimum.reduceat(np.where(net == highest[segment], np.arange(len(net)), len(net)), starts)
+    requests, net, row = requests[starts], highest, row[at]
     better = net > best[requests]
     best = best.copy()
     best_row = best_row.copy()

@@ -13,12 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shadowing.matching import lagrange
 from shadowing.matching.bound import certified_bound, one_price_bound, uniform_price_bound
 from shadowing.matching.lagrange import Lagrangian
 from shadowing.matching.lagrange_columns import options_of
 from shadowing.matching.model import build_model
 from shadowing.matching.options import Problem, RequestSpec, SlotSpec, WorkplaceSpec
 from shadowing.matching.solver import greedy, solve
+from tests.shadowing.lagrange_reference import ReferenceLagrangian
 from tests.shadowing.test_solver import EPS, assert_valid, brute_force, build, day, every_option, request
 
 
@@ -293,3 +295,69 @@ def test_the_one_price_bounds_with_pairs_merged_stay_above_the_optimum(
 
     assert one_price_bound(m, blocked, k, value) >= best - EPS
     assert uniform_price_bound(m, value) >= best - EPS
+
+
+@st.composite
+def alike_programmes(draw: st.DrawFn) -> Problem:
+    """Requests of a few shapes and organisations only, most without preferences, over workplaces of
+    one or two organisations and two windows alike: many requests of one (key, shape) that tie over
+    several classes, workplaces and windows."""
+    workplaces = [
+        WorkplaceSpec(
+            10 + i, 1 + draw(st.integers(0, 1)), frozenset({1}), frozenset(), draw(st.integers(1, 2))
+        )
+        for i in range(draw(st.integers(2, 6)))
+    ]
+    slots: list[SlotSpec] = []
+    for w in workplaces:
+        for d in sorted(draw(st.sets(st.sampled_from([0, 1, 3, 4]), min_size=1, max_size=3))):
+            slots.append(SlotSpec(100 + len(slots), w.id, w.organisation, day(d), draw(st.integers(1, 2))))
+    shapes = [((day(0), day(1)),), ((day(0), day(1)), (day(3), day(4))), ((day(0), day(4)),)]
+    requests = [
+        request(
+            rid,
+            organisation=draw(st.sampled_from([3, 4])),
+            days=draw(st.sampled_from([1, 1, 2])),
+            windows=draw(st.sampled_from(shapes)),
+            preferred_workplaces=draw(
+                st.sampled_from([{}, {}, {workplaces[0].id: 2}, {workplaces[-1].id: 2, workplaces[0].id: 2}])
+            ),
+        )
+        for rid in range(1, draw(st.integers(2, 14)) + 1)
+    ]
+    return build(requests, workplaces, slots, max_options_per_request=2, max_options_per_workplace=2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(programmes(max_requests=10), alike_programmes()),
+    st.lists(st.sampled_from([0.0, 0.0, 0.5, 1.0, 3.0, 250.0, 1000.0, np.inf]), min_size=1, max_size=30),
+    st.sampled_from([1e-9, 0.4, 5.0]),
+    st.sampled_from([1, 2, 1024]),
+)
+def test_the_evaluation_equals_the_previous_one_to_the_last_bit(
+    problem: Problem, prices: list[float], spread: float, block: int
+) -> None:
+    """Value, best options, starts and the seats they use (the subgradient) as the evaluation read
+    window by window and request by request gave them: prices that tie, infinite ones (a full seat),
+    the spread over equally priced workplaces, the minima per (key, shape) in blocks of one or two."""
+    m = build_model(problem)
+    if not len(m.value):
+        return
+    slot_cost = np.resize(np.asarray(prices), len(m.capacity))
+    previous_block = lagrange.PAIR_BLOCK
+    lagrange.PAIR_BLOCK = block
+    try:
+        lagrangian = Lagrangian(problem, m)
+    finally:
+        lagrange.PAIR_BLOCK = previous_block
+    reference = ReferenceLagrangian(problem, m)
+
+    new = lagrangian.evaluate(slot_cost, 7.0, spread)
+    old = reference.evaluate(slot_cost, 7.0, spread)
+
+    assert new.bound == old.bound
+    assert np.array_equal(new.value, old.value)
+    assert np.array_equal(new.workplace, old.workplace)
+    assert np.array_equal(new.start, old.start)
+    assert np.array_equal(lagrangian.used(new), reference.used(old))
