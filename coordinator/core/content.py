@@ -225,24 +225,30 @@ def cached(
 ) -> T:
     """The page's entry for the programme, the active language and the version, built when missing.
     Entries are shared between the process's threads and requests: never change one."""
-    key = cache_key(page, programme_id, version, templates)
     # Without a stamp (a programme nothing has been written for) the key would not name the content.
-    recent = RECENT.get(key) if version else None
-    if recent is not None:
-        return recent  # type: ignore[return-value]
+    key = cache_key(page, programme_id, version, templates)
+    return through_cache(key, build, RECENT if version else None, "content", page)
+
+
+def through_cache(key: str, build: Callable[[], T], recent: Recent | None, cache: str, page: str) -> T:
+    """The entry under ``key``: from ``recent`` (this process), else the shared cache, else ``build``
+    (and kept in both). An unreachable shared cache costs speed, never the page."""
+    entry: T | None = recent.get(key) if recent is not None else None  # type: ignore[assignment]
+    if entry is not None:
+        return entry
     try:
-        entry: T | None = django_cache.get(key)
+        entry = django_cache.get(key)
     except Exception:  # noqa: BLE001 - an unreachable cache costs speed, never the page
-        logger.warning("content cache unreachable; %s built without it", page, exc_info=True)
+        logger.warning("%s cache unreachable; %s built without it", cache, page, exc_info=True)
         return build()
     if entry is None:
         entry = build()
         try:
             django_cache.set(key, entry, CACHE_SECONDS)
         except Exception:  # noqa: BLE001 - as above
-            logger.warning("content cache unreachable; %s not stored", page, exc_info=True)
-    if version:
-        RECENT.put(key, entry)
+            logger.warning("%s cache unreachable; %s not stored", cache, page, exc_info=True)
+    if recent is not None:
+        recent.put(key, entry)
     return entry
 
 

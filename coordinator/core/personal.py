@@ -25,20 +25,17 @@ seats' roles and dates (``MY_PAGE_MIGRATIONS``).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.core.cache import cache as django_cache
 from django.db.models import BigIntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from coordinator.core.content import CACHE_SECONDS, STAMP, Recent, Watch, cache_key
+from coordinator.core.content import STAMP, Recent, Watch, cache_key, through_cache
 from coordinator.core.models import PersonalStamp
 
 T = TypeVar("T")
-logger = logging.getLogger(__name__)
 
 TABLE = "coordinator_personalstamp"
 
@@ -116,19 +113,4 @@ def kept(
     if not stamp:
         return build()
     key = cache_key(f"personal:{page}:{person_id}", programme_id, stamp, templates)
-    recent = RECENT.get(key)
-    if recent is not None:
-        return recent  # type: ignore[return-value]
-    try:
-        entry: T | None = django_cache.get(key)
-    except Exception:  # noqa: BLE001 - an unreachable cache costs speed, never the page
-        logger.warning("personal cache unreachable; %s built without it", page, exc_info=True)
-        return build()
-    if entry is None:
-        entry = build()
-        try:
-            django_cache.set(key, entry, CACHE_SECONDS)
-        except Exception:  # noqa: BLE001 - as above
-            logger.warning("personal cache unreachable; %s not stored", page, exc_info=True)
-    RECENT.put(key, entry)
-    return entry
+    return through_cache(key, build, RECENT, "personal", page)
