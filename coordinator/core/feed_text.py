@@ -41,9 +41,11 @@ def event_key(event: CalendarEvent) -> str:
     return repr(event)
 
 
-def feed_text(events: Sequence[CalendarEvent], keys: Sequence[str], *, time_zone: str, name: str) -> bytes:
+def feed_text(
+    events: Sequence[CalendarEvent], keys: Sequence[str], *, time_zone: str, name: str, keep: bool = True
+) -> bytes:
     """``build_calendar(events, time_zone=time_zone, name=name)``, byte for byte; ``keys[i]`` is
-    ``event_key(events[i])``."""
+    ``event_key(events[i])``. Without ``keep`` every event is serialised anew and nothing is kept."""
     parts = [_header(settings.CALENDAR_PRODID, time_zone, clean_text(name))]
     zone = ZoneInfo(time_zone)
     if events:
@@ -53,7 +55,7 @@ def feed_text(events: Sequence[CalendarEvent], keys: Sequence[str], *, time_zone
     stamp = b"\r\nDTSTAMP:" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ").encode() + b"\r\n"
     for event, key in zip(events, keys, strict=True):
         full_key = f"{time_zone}\n{key}"
-        found = EVENTS.get(full_key)
+        found = EVENTS.get(full_key) if keep else None
         if isinstance(found, tuple):
             before, after = found
         else:
@@ -61,7 +63,8 @@ def feed_text(events: Sequence[CalendarEvent], keys: Sequence[str], *, time_zone
             before, line, after = text.partition(_STAMP_LINE)
             if not line:  # cannot happen: every event carries DTSTAMP
                 raise ValueError("An event's text has no DTSTAMP line.")
-            EVENTS.put(full_key, (before, after))
+            if keep:
+                EVENTS.put(full_key, (before, after))
         parts.extend((before, stamp, after))
     parts.append(_END)
     return b"".join(parts)

@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 
+from coordinator.core.feed_text import EVENTS
 from coordinator.core.models import CalendarCopy
+from coordinator.core.tenancy import programme_scope
 from focusgroups.models import AgendaItem, GroupMembership, Meeting
 from organisations.models import Membership, Person, PlatformRole, Programme, RoleAssignment
-from organisations.permissions import actor_for
+from organisations.permissions import actor_for, forget_actor
 from organisations.services.people import calendar_token_rotate
 from seminars.models import Enrolment, InviteSequence, Session
-from shadowing.models import Placement, PlacementDay
+from shadowing.models import Placement, PlacementDay, Workplace
 from tests.factories import OrganisationFactory
 from tests.factories.focusgroups import FocusGroupFactory, MeetingFactory, make_group_member
 from tests.factories.organisations import PersonFactory, ProgrammeFactory, UserFactory
@@ -31,6 +37,7 @@ from tests.factories.seminars import CourseFactory, RoundFactory, SessionFactory
 from tests.factories.shadowing import SlotFactory, WorkplaceFactory, make_request
 
 pytestmark = [pytest.mark.django_db]
+User = get_user_model()
 
 FEEDS = Path(__file__).parent / "feeds"
 # Set to record the files anew (only with the code whose bytes are the reference).
@@ -217,3 +224,79 @@ def test_the_feeds_are_byte_for_byte_as_recorded(client: Client, settings: Any, 
         _check(f"{name}.etag", etag.encode())
     assert {name: feeds[name] for name in again} == again
     assert [content.count(b"BEGIN:VEVENT") for content, _etag in feeds.values()] == [5, 3, 0, 3]
+
+
+# --- A feed written from kept parts after a change is the feed written from nothing ---------------------
+
+
+def _raw(sql: str, params: list[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _book_through_the_service(people: dict[str, Person]) -> None:
+    from seminars.services import enrolments
+
+    malmo = Programme.unscoped_objects.get(pk=7101)
+    round_ = RoundFactory(
+        id=7144, label="Sommaren", course=CourseFactory(id=7134, programme=malmo, title="Tolk")
+    )
+    _session(7155, round_, date(2030, 7, 1), 8)
+    anna = people["anna"]
+    with programme_scope([malmo.pk]):
+        forget_actor(anna.user)
+        enrolments.enrolment_create(actor=actor_for(anna.user), round=round_)
+
+
+FEED_WRITES: dict[str, Callable[[dict[str, Person]], object]] = {
+    "session renamed (update)": lambda p: Session.unscoped_objects.filter(pk=7151).update(
+        title="Fördjupning"
+    ),
+    "session moved (raw SQL)": lambda p: _raw(
+        "UPDATE seminars_session SET starts_at = %s, ends_at = %s WHERE id = %s",
+        [datetime(2030, 3, 4, 9, tzinfo=UTC), datetime(2030, 3, 4, 13, tzinfo=UTC), 7152],
+    ),
+    "session's place (update)": lambda p: Session.unscoped_objects.filter(pk=7151).update(place="Sal 12"),
+    "booking cancelled (update)": lambda p: Enrolment.unscoped_objects.filter(
+        person=p["anna"], round_id=7141
+    ).update(status=Enrolment.Status.CANCELLED),
+    "booking through the service": _book_through_the_service,
+    "invite sequence raised (update)": lambda p: InviteSequence.unscoped_objects.filter(
+        person=p["anna"]
+    ).update(sequence=9),
+    "calendar copy renewed (update)": lambda p: CalendarCopy.unscoped_objects.filter(
+        uid="seminar-session-7151-7121@samverkan.example"
+    ).update(sequence=8, changed_at=datetime(2030, 2, 20, 8, tzinfo=UTC)),
+    "meeting cancelled (update)": lambda p: Meeting.unscoped_objects.filter(pk=7221).update(
+        status=Meeting.Status.CANCELLED
+    ),
+    "meeting moved (raw SQL)": lambda p: _raw(
+        "UPDATE focusgroups_meeting SET place = %s, sequence = %s WHERE id = %s", ["Rum 9", 2, 7221]
+    ),
+    "visit's sequence (update)": lambda p: Placement.unscoped_objects.filter(pk=7191).update(sequence=3),
+    "visit day's hours (update)": lambda p: PlacementDay.unscoped_objects.filter(pk=7202).update(
+        ends_at=time(12)
+    ),
+    "workplace's address (update)": lambda p: Workplace.unscoped_objects.filter(pk=7161).update(
+        street_address="Torget 1"
+    ),
+    "host contact's name (update)": lambda p: User.objects.filter(pk=7122).update(last_name="Strand"),
+    "person's language (update)": lambda p: Person.unscoped_objects.filter(pk=7121).update(
+        preferred_language="en"
+    ),
+}
+
+
+@pytest.mark.parametrize("write", list(FEED_WRITES), ids=list(FEED_WRITES))
+def test_a_feed_written_from_kept_parts_is_the_feed_written_from_nothing(client: Client, people, write):
+    anna, bo = people["anna"], people["bo"]
+    before = [_body(client.get(f"/calendar/{p.calendar_token}.ics"))[0] for p in (anna, bo)]
+
+    FEED_WRITES[write](people)
+    after = [_body(client.get(f"/calendar/{p.calendar_token}.ics"))[0] for p in (anna, bo)]
+    EVENTS.clear()
+    cache.clear()
+    from_nothing = [_body(client.get(f"/calendar/{p.calendar_token}.ics"))[0] for p in (anna, bo)]
+
+    assert after == from_nothing
+    assert after[0] != before[0]

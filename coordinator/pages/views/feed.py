@@ -180,7 +180,7 @@ def _build(person: Person) -> BuiltFeed:
     cache_key = f"calendar-feed:{fingerprint}"
     body = cache.get(cache_key)
     if body is None:
-        body = feed_text(events, keys, time_zone=time_zone, name=name)
+        body = feed_text(events, keys, time_zone=time_zone, name=name, keep=settings.CALENDAR_FEED_CACHE)
         cache.set(cache_key, body, timeout=FEED_CACHE_SECONDS)
     return BuiltFeed(body, f'"{fingerprint}"', last_modified, _ages_out(events, started))
 
