@@ -37,6 +37,7 @@ ResultT = TypeVar("ResultT")  # a model instance or a values_list() row
 _CACHE_ATTRIBUTE = "_samverkan_prepared_queries"
 _ROWS_ATTRIBUTE = "_samverkan_prepared_rows"
 _KEYED_ATTRIBUTE = "_samverkan_prepared_keyed"
+_SCOPED_ATTRIBUTE = "_samverkan_prepared_scoped"
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,7 @@ def _settings_changed(**kwargs: object) -> None:
     # A setting may change what a key's queryset compiles to (the tests override settings).
     for connection in connections.all(initialized_only=True):
         connection.__dict__.pop(_KEYED_ATTRIBUTE, None)
+        connection.__dict__.pop(_SCOPED_ATTRIBUTE, None)
 
 
 setting_changed.connect(_settings_changed)
@@ -305,8 +307,6 @@ class PreparedRows(Generic[ModelT, RowT]):
 
 
 # --- A person's reads in their own scope, with several values -------------------------------------------
-
-_SCOPED_ATTRIBUTE = "_samverkan_prepared_scoped"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ SEQUENCE, a renewed address, an empty feed) are compared byte for byte with the 
 the feed was built from kept parts (``tests/coordinator/feeds/``, recorded with that code).
 
 Every row is created with fixed keys, names and times, so the bytes depend on the code alone; only DTSTAMP
-(the moment the feed was written) is read from the answer and must be the same in every event."""
+(the moment the feed was written) is read from the answer and must be the same in every event. The events
+lie in 2029-2030, so the VTIMEZONE (which runs to the year after the later of the last event and today)
+is the same until 2031."""
 
 from __future__ import annotations
 
