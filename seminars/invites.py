@@ -22,8 +22,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -232,34 +231,29 @@ def _feed_sessions(person_id: int, since: datetime) -> QuerySet[Session]:
 
 _FEED_FIELDS = ("pk", "round_id", "title", "starts_at", "ends_at", "place", "online_url", "updated_at")
 
-
-def _feed_session_rows(person_id: int, since: datetime) -> QuerySet[Session, tuple[object, ...]]:
-    """The feed's sessions as plain values, each with the SEQUENCE of the person's invites to it (0 when
-    none was sent) as a last column."""
-    sequence = InviteSequence.objects.filter(person_id=person_id, session_id=OuterRef("pk")).values(
-        "sequence"
-    )[:1]
-    return (
-        _feed_sessions(person_id, since)
-        .annotate(invite_sequence=Coalesce(Subquery(sequence), Value(0)))
-        .order_by("starts_at", "pk")
-        .values_list(*_FEED_FIELDS, "invite_sequence")
-    )
-
-
-# The feed's three reads, compiled to SQL once per connection and scope (read on every feed that is
-# built). The rounds and their sessions are those of the sessions read first, named by the same conditions:
-# the SQL stays the same whatever their number. The stand-ins are no person's key and no moment of the
-# window.
+# The feed's four reads, compiled to SQL once per connection and scope (read on every feed that is built).
+# The rounds and their sessions are those of the sessions read first, named by the same conditions: the
+# SQL stays the same whatever their number. The stand-ins are no person's key and no moment of the window.
 _STAND_INS = (-(2**62) + 229, datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC))
-_FEED_SESSIONS: ScopedPreparedQuery[Session, tuple[object, ...]] = ScopedPreparedQuery(
-    _feed_session_rows, stand_ins=_STAND_INS
+_FEED_SESSIONS: ScopedPreparedQuery[Session, tuple[int, int, str, datetime, datetime, str, str, datetime]] = (
+    ScopedPreparedQuery(
+        lambda person_id, since: (
+            _feed_sessions(person_id, since).order_by("starts_at", "pk").values_list(*_FEED_FIELDS)
+        ),
+        stand_ins=_STAND_INS,
+    )
 )
 _FEED_ROUNDS: ScopedPreparedQuery[Round, Round] = ScopedPreparedQuery(
     lambda person_id, since: Round.objects.filter(
         pk__in=_feed_sessions(person_id, since).values("round_id")
     ).select_related("course__programme"),
     stand_ins=_STAND_INS,
+)
+_FEED_SEQUENCES: ScopedPreparedQuery[InviteSequence, tuple[int, int]] = ScopedPreparedQuery(
+    lambda person_id: InviteSequence.objects.filter(person_id=person_id).values_list(
+        "session_id", "sequence"
+    ),
+    stand_ins=_STAND_INS[:1],
 )
 _FEED_NUMBERING: ScopedPreparedQuery[Session, tuple[int, int]] = ScopedPreparedQuery(
     lambda person_id, since: (
@@ -274,18 +268,17 @@ _FEED_NUMBERING: ScopedPreparedQuery[Session, tuple[int, int]] = ScopedPreparedQ
 def feed_events(person: Person) -> list[CalendarEvent]:
     """The person's confirmed course sessions for their subscription feed (a calendar-feed provider).
 
-    Runs inside the person's own programme scope (the feed view sets it). Three queries whatever the
-    number of sessions (one without any), each compiled once; sessions are read as plain values (with the
-    SEQUENCE of the person's invites) and each round once, because building a model instance per session,
-    round, course and programme cost more than the rest of the provider at 1,000 events.
+    Runs inside the person's own programme scope (the feed view sets it). Four queries whatever the number
+    of sessions (one without any), each compiled once; sessions are read as plain values and each round
+    once, because building a model instance per session, round, course and programme cost more than the
+    rest of the provider at 1,000 events.
     """
     since = timezone.now() - timedelta(days=settings.SEMINARS_FEED_PAST_DAYS)
-    rows = _FEED_SESSIONS.fetch(person.pk, since)
-    if not rows:
+    sessions = [SessionRow(*values) for values in _FEED_SESSIONS.fetch(person.pk, since)]
+    if not sessions:
         return []
-    sessions = [SessionRow(*row[:-1]) for row in rows]  # type: ignore[arg-type]  # _FEED_FIELDS' values
-    sequences: dict[int, int] = {row[0]: row[-1] for row in rows}  # type: ignore[misc]
     rounds = {r.pk: r for r in _FEED_ROUNDS.fetch(person.pk, since)}
+    sequences = dict(_FEED_SEQUENCES.fetch(person.pk))
     per_round: dict[int, list[int]] = {}
     for round_id, session_id in _FEED_NUMBERING.fetch(person.pk, since):
         per_round.setdefault(round_id, []).append(session_id)

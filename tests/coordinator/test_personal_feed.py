@@ -140,12 +140,12 @@ def test_unchanged_feed_costs_one_query(client, world, staff_a, django_assert_nu
 def test_feed_built_costs_the_queries_it_cost_without_the_cache(
     client, settings, world, staff_a, django_assert_num_queries
 ):
-    # The person with their stamp, the memberships, three for the sessions (with their SEQUENCEs), two for
-    # the visits, two for the meetings, and the calendar copies.
-    with django_assert_num_queries(10):
+    # The person with their stamp, the memberships, four for the sessions, two for the visits, two for the
+    # meetings, and the calendar copies.
+    with django_assert_num_queries(11):
         feed(client, staff_a)
     settings.CALENDAR_FEED_CACHE = False
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         feed(client, staff_a)
 
 
@@ -160,7 +160,7 @@ def test_a_new_release_never_meets_a_feed_kept_by_the_code_before(
             feed(client, staff_a)
         release.cache_clear()
         settings.RELEASE = "after"
-        with django_assert_num_queries(10):  # built again
+        with django_assert_num_queries(11):  # built again
             rebuilt = feed(client, staff_a)
         with django_assert_num_queries(1):
             again = feed(client, staff_a)

@@ -251,8 +251,7 @@ def test_feed_provider_uses_fixed_number_of_queries(course, staff_a, rounds, dja
         SessionFactory(round=round_, starts_at=first.starts_at + timedelta(days=1))
         make_enrolment(round_, staff_a)
 
-    # The sessions with the person's SEQUENCEs, their rounds, the rounds' sessions (for the numbering).
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         events = invites.feed_events(staff_a)
 
     assert len(events) == 2 * rounds
