@@ -13,11 +13,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import QuerySet, prefetch_related_objects
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -28,6 +29,7 @@ from coordinator.core.calendar import CalendarEvent, Participant, event_uid
 from coordinator.core.itip import Wanted, reconcile
 from coordinator.core.models import CalendarCopy
 from coordinator.core.notifications import absolute_url, notify
+from coordinator.core.prepared import ScopedPreparedQuery
 from focusgroups.models import GroupMembership, Meeting
 from organisations.models import Person
 from organisations.selectors import coordinators_of
@@ -154,21 +156,34 @@ def reconcile_meetings(meetings: Iterable[Meeting], *, people: Iterable[Person] 
     return sent
 
 
-def feed_events(person: Any) -> list[CalendarEvent]:
-    """The person's focus-group meetings (scheduled and held, past year) for the personal feed.
-
-    Runs in the person's programme scope (the feed view sets it); three queries whatever the number of
-    meetings.
-    """
-    since = timezone.now() - timedelta(days=settings.CALENDAR_FEED_PAST_DAYS)
-    group_ids = GroupMembership.objects.filter(person=person, is_active=True).values("group_id")
-    meetings = (
+def _feed_meetings(person_id: int, since: datetime) -> QuerySet[Meeting]:
+    """The meetings, not cancelled, of the groups a person takes part in that end from ``since`` on."""
+    group_ids = GroupMembership.objects.filter(person_id=person_id, is_active=True).values("group_id")
+    return (
         Meeting.objects.filter(group_id__in=group_ids, ends_at__gte=since)
         .exclude(status=Meeting.Status.CANCELLED)
         .select_related("group__programme")
-        .prefetch_related("agenda_items")
         .order_by("starts_at", "pk")
     )
+
+
+# Read on every feed that is built: compiled to SQL once per connection and scope. The stand-ins are no
+# person's key and no moment of the feed's window.
+_FEED_MEETINGS: ScopedPreparedQuery[Meeting, Meeting] = ScopedPreparedQuery(
+    _feed_meetings, stand_ins=(-(2**62) + 311, datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC))
+)
+
+
+def feed_events(person: Any) -> list[CalendarEvent]:
+    """The person's focus-group meetings (scheduled and held, past year) for the personal feed.
+
+    Runs in the person's programme scope (the feed view sets it); one query without meetings, two with
+    (their agendas).
+    """
+    since = timezone.now() - timedelta(days=settings.CALENDAR_FEED_PAST_DAYS)
+    meetings = _FEED_MEETINGS.fetch(person.pk, since)
+    if meetings:
+        prefetch_related_objects(meetings, "agenda_items")
     events: list[CalendarEvent] = []
     for meeting in meetings:
         with translation.override(person.language_in(meeting.group.programme)):

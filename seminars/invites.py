@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ from coordinator.core.calendar import CalendarEvent, Participant, event_uid
 from coordinator.core.itip import Wanted, reconcile
 from coordinator.core.models import CalendarCopy
 from coordinator.core.notifications import absolute_url, notify
+from coordinator.core.prepared import ScopedPreparedQuery
 from organisations.models import Person
 from organisations.selectors import coordinators_of
 from seminars.models import KIND_ENROLMENT, Enrolment, InviteSequence, Round, Session
@@ -217,41 +219,68 @@ def invites_follow(
 # --- Personal feed --------------------------------------------------------------------------------------
 
 
+def _feed_sessions(person_id: int, since: datetime) -> QuerySet[Session]:
+    """The sessions of a person's confirmed bookings on published rounds that end from ``since`` on."""
+    return Session.objects.filter(
+        round__enrolments__person_id=person_id,
+        round__enrolments__status=Enrolment.Status.CONFIRMED,
+        round__status=Round.Status.PUBLISHED,
+        ends_at__gte=since,
+    )
+
+
+_FEED_FIELDS = ("pk", "round_id", "title", "starts_at", "ends_at", "place", "online_url", "updated_at")
+
+# The feed's four reads, compiled to SQL once per connection and scope (read on every feed that is built).
+# The rounds and their sessions are those of the sessions read first, named by the same conditions: the
+# SQL stays the same whatever their number. The stand-ins are no person's key and no moment of the window.
+_STAND_INS = (-(2**62) + 229, datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC))
+_FEED_SESSIONS: ScopedPreparedQuery[Session, tuple[int, int, str, datetime, datetime, str, str, datetime]] = (
+    ScopedPreparedQuery(
+        lambda person_id, since: (
+            _feed_sessions(person_id, since).order_by("starts_at", "pk").values_list(*_FEED_FIELDS)
+        ),
+        stand_ins=_STAND_INS,
+    )
+)
+_FEED_ROUNDS: ScopedPreparedQuery[Round, Round] = ScopedPreparedQuery(
+    lambda person_id, since: Round.objects.filter(
+        pk__in=_feed_sessions(person_id, since).values("round_id")
+    ).select_related("course__programme"),
+    stand_ins=_STAND_INS,
+)
+_FEED_SEQUENCES: ScopedPreparedQuery[InviteSequence, tuple[int, int]] = ScopedPreparedQuery(
+    lambda person_id: InviteSequence.objects.filter(person_id=person_id).values_list(
+        "session_id", "sequence"
+    ),
+    stand_ins=_STAND_INS[:1],
+)
+_FEED_NUMBERING: ScopedPreparedQuery[Session, tuple[int, int]] = ScopedPreparedQuery(
+    lambda person_id, since: (
+        Session.objects.filter(round_id__in=_feed_sessions(person_id, since).values("round_id"))
+        .order_by("round_id", "starts_at", "pk")
+        .values_list("round_id", "pk")
+    ),
+    stand_ins=_STAND_INS,
+)
+
+
 def feed_events(person: Person) -> list[CalendarEvent]:
     """The person's confirmed course sessions for their subscription feed (a calendar-feed provider).
 
     Runs inside the person's own programme scope (the feed view sets it). Four queries whatever the number
-    of sessions; sessions are read as plain values and each round once, because building a model instance
-    per session, round, course and programme cost more than the rest of the provider at 1,000 events.
+    of sessions (one without any), each compiled once; sessions are read as plain values and each round
+    once, because building a model instance per session, round, course and programme cost more than the
+    rest of the provider at 1,000 events.
     """
     since = timezone.now() - timedelta(days=settings.SEMINARS_FEED_PAST_DAYS)
-    fields = ("pk", "round_id", "title", "starts_at", "ends_at", "place", "online_url", "updated_at")
-    sessions = [
-        SessionRow(*values)
-        for values in Session.objects.filter(
-            round__enrolments__person=person,
-            round__enrolments__status=Enrolment.Status.CONFIRMED,
-            round__status=Round.Status.PUBLISHED,
-            ends_at__gte=since,
-        )
-        .order_by("starts_at", "pk")
-        .values_list(*fields)
-    ]
+    sessions = [SessionRow(*values) for values in _FEED_SESSIONS.fetch(person.pk, since)]
     if not sessions:
         return []
-    rounds = {
-        r.pk: r
-        for r in Round.objects.filter(pk__in={s.round_id for s in sessions}).select_related(
-            "course__programme"
-        )
-    }
-    sequences = dict(InviteSequence.objects.filter(person=person).values_list("session_id", "sequence"))
+    rounds = {r.pk: r for r in _FEED_ROUNDS.fetch(person.pk, since)}
+    sequences = dict(_FEED_SEQUENCES.fetch(person.pk))
     per_round: dict[int, list[int]] = {}
-    for round_id, session_id in (
-        Session.objects.filter(round_id__in=list(rounds))
-        .order_by("round_id", "starts_at", "pk")
-        .values_list("round_id", "pk")
-    ):
+    for round_id, session_id in _FEED_NUMBERING.fetch(person.pk, since):
         per_round.setdefault(round_id, []).append(session_id)
     numbering = {sid: (i + 1, len(ids)) for ids in per_round.values() for i, sid in enumerate(ids)}
     urls = {round_id: absolute_url(round_url(round_id)) for round_id in rounds}

@@ -15,10 +15,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -27,6 +28,7 @@ from coordinator.core.calendar import CalendarEvent, Participant, event_uid
 from coordinator.core.itip import Wanted, reconcile
 from coordinator.core.models import CalendarCopy
 from coordinator.core.notifications import absolute_url, notify
+from coordinator.core.prepared import ScopedPreparedQuery
 from organisations.models import Person
 from organisations.selectors import coordinators_of
 from shadowing.kinds import KIND_COORDINATION, KIND_PLACEMENT
@@ -170,26 +172,38 @@ def reconcile_placements(placements: Iterable[Placement]) -> int:
 # --- Personal feed --------------------------------------------------------------------------------------
 
 
-def feed_events(person: Person) -> list[CalendarEvent]:
-    """The person's confirmed visits, as shadower or host contact, for their subscription feed (a
-    calendar-feed provider), back to ``CALENDAR_FEED_PAST_DAYS``. Runs inside the person's own programme
-    scope (the feed view sets it); three queries whatever the number of visits."""
-    from django.db.models import Prefetch, Q
-
-    since = timezone.localdate() - timedelta(days=settings.CALENDAR_FEED_PAST_DAYS)
+def _feed_placements(person_id: int, since: date) -> QuerySet[Placement]:
+    """The confirmed visits of a person, as shadower or host contact, with a day from ``since`` on."""
     recent = PlacementDay.objects.filter(date__gte=since).values("placement_id")
-    placements = list(
+    return (
         Placement.objects.filter(
-            Q(request__requester=person) | Q(workplace__contact=person),
+            Q(request__requester_id=person_id) | Q(workplace__contact_id=person_id),
             status__in=Placement.VISITS,
             pk__in=recent,
         )
         .select_related(*PLACEMENT_RELATED)
-        .prefetch_related(Prefetch("days", queryset=PlacementDay.objects.order_by("date", "starts_at", "pk")))
         .order_by("pk")
     )
+
+
+# Read on every feed that is built: compiled to SQL once per connection and scope. The stand-ins are no
+# person's key and no day the feed's window starts on.
+_FEED_PLACEMENTS: ScopedPreparedQuery[Placement, Placement] = ScopedPreparedQuery(
+    _feed_placements, stand_ins=(-(2**62) + 173, date(1901, 2, 3))
+)
+
+
+def feed_events(person: Person) -> list[CalendarEvent]:
+    """The person's confirmed visits, as shadower or host contact, for their subscription feed (a
+    calendar-feed provider), back to ``CALENDAR_FEED_PAST_DAYS``. Runs inside the person's own programme
+    scope (the feed view sets it); one query without visits, two with (their days)."""
+    since = timezone.localdate() - timedelta(days=settings.CALENDAR_FEED_PAST_DAYS)
+    placements = _FEED_PLACEMENTS.fetch(person.pk, since)
     if not placements:
         return []
+    prefetch_related_objects(
+        placements, Prefetch("days", queryset=PlacementDay.objects.order_by("date", "starts_at", "pk"))
+    )
     events = []
     with translation.override(person.language_in(placements[0].programme)):
         for placement in placements:

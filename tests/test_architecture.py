@@ -119,6 +119,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "programme in every branch (the catalogue's viewer rows, the workplaces' free days, the rounds' seats, "
     "the competences)",
     "coordinator.core.prepared:PreparedRows.fetch": "the SQL of _compile: each branch names its programme",
+    "coordinator.core.prepared:ScopedPreparedQuery.fetch": "SQL compiled from its queryset in the active "
+    "scope and kept under that scope (the personal feed's reads), scope included",
     "coordinator.core.shapes:CompiledPage.fetch": "a list page's SQL recorded from its scoped queryset "
     "for this reader's rights, scope included",
     "coordinator.pages.views.health:_database": "SELECT 1",

@@ -36,6 +36,7 @@ from coordinator.core import formatting
 from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, mail_address
 from coordinator.core.models import CalendarCopy
 from coordinator.core.notifications import send_invite
+from coordinator.core.prepared import ScopedPreparedQuery
 
 Change = Literal["invite", "update", "cancelled", "removed"]
 
@@ -297,11 +298,16 @@ def _send(
     )
 
 
+# Read on every feed that is built: compiled to SQL once per connection and scope. The stand-in is no
+# person's key.
+_FEED_STATE: ScopedPreparedQuery[CalendarCopy, tuple[str, int, datetime]] = ScopedPreparedQuery(
+    lambda person_id: CalendarCopy.objects.filter(person_id=person_id).values_list(
+        "uid", "sequence", "changed_at"
+    ),
+    stand_ins=(-(2**62) + 401,),
+)
+
+
 def feed_state(person: Recipient) -> dict[str, tuple[int, datetime]]:
     """UID → (SEQUENCE, time of the last change) of what the person's calendar was sent, for the feed."""
-    return {
-        uid: (sequence, changed_at)
-        for uid, sequence, changed_at in CalendarCopy.objects.filter(person=person).values_list(
-            "uid", "sequence", "changed_at"
-        )
-    }
+    return {uid: (sequence, changed_at) for uid, sequence, changed_at in _FEED_STATE.fetch(person.pk)}

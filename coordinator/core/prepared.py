@@ -15,7 +15,7 @@ execute wrappers and errors as for any other query).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -32,10 +32,12 @@ if TYPE_CHECKING:
 
 ModelT = TypeVar("ModelT", bound=Model)
 RowT = TypeVar("RowT", bound=tuple)  # type: ignore[type-arg]
+ResultT = TypeVar("ResultT")  # a model instance or a values_list() row
 
 _CACHE_ATTRIBUTE = "_samverkan_prepared_queries"
 _ROWS_ATTRIBUTE = "_samverkan_prepared_rows"
 _KEYED_ATTRIBUTE = "_samverkan_prepared_keyed"
+_SCOPED_ATTRIBUTE = "_samverkan_prepared_scoped"
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,10 @@ def _run(compiled: _Compiled, value: int | str, using: str) -> list[ModelT]:
     # What django.db.models.query.ModelIterable does with the rows of a compiled query.
     if compiled.converters:
         rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+    return _instances(compiled, rows, using)
+
+
+def _instances(compiled: _Compiled, rows: Sequence[Sequence[object]], using: str) -> list[ModelT]:
     model: type[ModelT] = compiled.model  # type: ignore[assignment]
     instances = []
     for row in rows:
@@ -210,6 +216,7 @@ def _settings_changed(**kwargs: object) -> None:
     # A setting may change what a key's queryset compiles to (the tests override settings).
     for connection in connections.all(initialized_only=True):
         connection.__dict__.pop(_KEYED_ATTRIBUTE, None)
+        connection.__dict__.pop(_SCOPED_ATTRIBUTE, None)
 
 
 setting_changed.connect(_settings_changed)
@@ -297,3 +304,137 @@ class PreparedRows(Generic[ModelT, RowT]):
         if compiled.converters:
             rows = [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
         return rows  # type: ignore[no-any-return]
+
+
+# --- A person's reads in their own scope, with several values -------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CompiledScoped:
+    sql: str
+    params: tuple[object, ...]
+    positions: tuple[tuple[int, int], ...]  # (parameter, stand-in) pairs
+    compiler: SQLCompiler
+    converters: dict[int, tuple[list[Callable[..., object]], Expression]]
+    # For model instances (``None``: the rows of a ``values_list()``), as ``_Compiled`` holds them.
+    instances: _Compiled | None
+
+
+class ScopedPreparedQuery(Generic[ModelT, ResultT]):
+    """A queryset of a tenant model read on every request in the reader's own programme scope (the personal
+    feed's reads), compiled to SQL once per connection and active scope.
+
+    ``build(*values)`` is the queryset for one set of values (a person's key, a date or a moment from which
+    rows count); ``stand_ins`` are values of the same types that no real call uses, each reaching the SQL as
+    parameters of its own (as often as the query names it). ``fetch(*values)`` returns what
+    ``list(build(*values))`` would: model instances (``select_related`` objects and annotations included)
+    or a ``values_list()``'s tuples, without building or compiling the queryset again.
+
+    The queryset is built and compiled inside the active scope, so its SQL names the scope's programmes as
+    the scoped managers wrote them, and it is kept under that scope: another scope compiles its own. Without
+    an active scope (or with the scope lifted) the queryset is built and read as usual, as it is when the
+    scope filters out everything (no SQL to keep). At most ``max_keys`` scopes per connection, the least
+    recently used going first. Nothing but the SQL text is kept: every call reads the database."""
+
+    def __init__(
+        self,
+        build: Callable[..., QuerySet[ModelT, ResultT]],
+        stand_ins: tuple[int | date, ...],
+        max_keys: int = 256,
+    ) -> None:
+        self.build = build
+        self.stand_ins = stand_ins
+        self.max_keys = max_keys
+
+    def _entries(self, using: str) -> OrderedDict[frozenset[int], _CompiledScoped | None]:
+        caches: dict[int, OrderedDict[frozenset[int], _CompiledScoped | None]] = connections[
+            using
+        ].__dict__.setdefault(_SCOPED_ATTRIBUTE, {})
+        return caches.setdefault(id(self), OrderedDict())
+
+    def _compile(self, connection: BaseDatabaseWrapper) -> _CompiledScoped | None:
+        from django.core.exceptions import EmptyResultSet
+        from django.db.models.query import ModelIterable, ValuesListIterable
+
+        queryset = self.build(*self.stand_ins)
+        if getattr(queryset, "_prefetch_related_lookups", ()):
+            raise ValueError("A scoped prepared query reads no prefetched relations.")
+        kind = queryset._iterable_class
+        if kind is not ModelIterable and kind is not ValuesListIterable:
+            raise ValueError("A scoped prepared query reads model instances or a values_list()'s tuples.")
+        compiler = queryset.query.get_compiler(connection=connection)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # the scope or a filter leaves nothing to read: no SQL to keep
+            return None
+        adapted = [PreparedRows._adapt(connection, value) for value in self.stand_ins]
+        positions = []
+        for index, param in enumerate(params):
+            # As in PreparedRows: an integer may reach the parameters wrapped (psycopg's ``Int8``).
+            matches = [
+                n
+                for n, value in enumerate(adapted)
+                if param == value
+                and (isinstance(param, int) if isinstance(value, int) else type(param) is type(value))
+            ]
+            if matches:
+                positions.append((index, matches[0]))
+        if sorted({n for _index, n in positions}) != list(range(len(self.stand_ins))):
+            raise ValueError("Every stand-in value must reach the SQL as a parameter.")
+        instances = None
+        if kind is ModelIterable:
+            if compiler.klass_info is None or compiler.has_extra_select:
+                raise ValueError("A prepared query reads model instances without extra columns.")
+            select_fields = compiler.klass_info["select_fields"]
+            start, end = select_fields[0], select_fields[-1] + 1
+            instances = _Compiled(
+                sql,
+                tuple(params),
+                -1,
+                compiler,
+                compiler.klass_info["model"],
+                [column[0].target.attname for column in compiler.select[start:end]],
+                start,
+                end,
+                compiler.get_converters([column[0] for column in compiler.select]),
+                get_related_populators(compiler.klass_info, compiler.select, connection.alias),  # type: ignore[call-arg]
+                list(compiler.annotation_col_map.items()),
+            )
+            converters = instances.converters
+        else:
+            fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+            converters = compiler.get_converters(fields)
+        return _CompiledScoped(sql, tuple(params), tuple(positions), compiler, converters, instances)
+
+    def fetch(self, *values: int | date, using: str = "default") -> list[ResultT]:
+        from coordinator.core.tenancy import active_programme_ids
+
+        scope = active_programme_ids()
+        if scope is None:
+            return list(self.build(*values))
+        entries = self._entries(using)
+        connection = connections[using]
+        if scope in entries:
+            entries.move_to_end(scope)
+            compiled = entries[scope]
+        else:
+            compiled = entries[scope] = self._compile(connection)
+            while len(entries) > self.max_keys:
+                entries.popitem(last=False)
+        if compiled is None:
+            return list(self.build(*values))
+        params: list[object] = list(compiled.params)
+        for index, n in compiled.positions:
+            value = PreparedRows._adapt(connection, values[n])
+            original = compiled.params[index]
+            if isinstance(value, int) and isinstance(original, int) and type(original) is not int:
+                value = type(original)(value)
+            params[index] = value
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
+            rows = cursor.fetchall()
+        if compiled.converters:
+            rows = [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
+        if compiled.instances is None:
+            return rows  # type: ignore[return-value]  # a values_list()'s tuples
+        return _instances(compiled.instances, rows, using)

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from coordinator.core import itip, personal, registry
-from coordinator.core.calendar import CalendarEvent, build_calendar
+from coordinator.core.calendar import CalendarEvent
+from coordinator.core.feed_text import event_key, feed_text
 from coordinator.core.prepared import PreparedQuery
 from coordinator.core.release import release
 from coordinator.core.tenancy import programme_scope, unscoped
@@ -169,14 +170,17 @@ def _build(person: Person) -> BuiltFeed:
     time_zone = programme.time_zone if programme else "Europe/Stockholm"
     events.sort(key=lambda event: (event.start, event.uid))
     name = _("Samverkan – %(name)s") % {"name": person.full_name}
-    # Building the iCalendar text is most of the work, so the built feed is cached under a fingerprint of
-    # everything that goes into it: a change to any event gives a new key (never a stale feed), and the
-    # fingerprint is the ETag, so a client that has the current feed gets a 304 without any building.
-    fingerprint = hashlib.sha256(repr((time_zone, name, events)).encode()).hexdigest()[:32]
+    # The text is cached under a fingerprint of everything that goes into it: a change to any event gives
+    # a new key (never a stale feed), and the fingerprint is the ETag, so a client that has the current feed
+    # gets a 304 without any building. It is the digest of ``repr((time_zone, name, events))``, written
+    # from each event's own ``repr``, which also keys the event's kept text (``feed_text``).
+    keys = [event_key(event) for event in events]
+    described = f"({time_zone!r}, {name!r}, [{', '.join(keys)}])"
+    fingerprint = hashlib.sha256(described.encode()).hexdigest()[:32]
     cache_key = f"calendar-feed:{fingerprint}"
     body = cache.get(cache_key)
     if body is None:
-        body = build_calendar(events, time_zone=time_zone, name=name)
+        body = feed_text(events, keys, time_zone=time_zone, name=name, keep=settings.CALENDAR_FEED_CACHE)
         cache.set(cache_key, body, timeout=FEED_CACHE_SECONDS)
     return BuiltFeed(body, f'"{fingerprint}"', last_modified, _ages_out(events, started))
 
