@@ -18,7 +18,6 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -28,8 +27,7 @@ from django_tasks import task
 
 from coordinator.core import outbox_statements, pushing, registry
 from coordinator.core.calendar import Method, invite_message, mail_address
-from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
-from coordinator.core.prepared import PreparedRows
+from coordinator.core.models import Notification, OutboundEmail
 from coordinator.core.tasks import in_task, retry_later
 from coordinator.core.tenancy import unscoped
 from coordinator.core.validators import one_line
@@ -59,27 +57,16 @@ class Invite:
     method: Method
 
 
-def _preference_rows(person_id: int) -> QuerySet[NotificationPreference, tuple[str, bool]]:
-    # The caller has identified the person; their own preference rows are read whatever scope is active
-    # (services run in a request's scope, periodic jobs and tasks in none).
-    return NotificationPreference.unscoped_objects.filter(person_id=person_id).values_list(
-        "kind", "email_enabled"
-    )
-
-
-# A person's few preference rows, compiled once per connection: compiled for every recipient of every notice,
-# the read cost the task worker more than the database's answer.
-_PREFERENCES: PreparedRows[NotificationPreference, tuple[str, bool]] = PreparedRows(
-    _preference_rows, stand_ins=(-(2**62) + 47,)
-)
+def _email_by_default(kind: str) -> bool:
+    """Whether a person who has set no preference for ``kind`` gets its mail."""
+    declared = registry.notification_kinds.get(kind)
+    return declared.default_email if declared else True
 
 
 def wants_email(person: Any, kind: str) -> bool:
-    preference = dict(_PREFERENCES.fetch(person.pk)).get(kind)
-    if preference is not None:
-        return preference
-    declared = registry.notification_kinds.get(kind)
-    return declared.default_email if declared else True
+    """Whether ``person`` gets the mail of notifications of ``kind`` (their preference, else the kind's)."""
+    _told, wanted = outbox_statements.told_and_wanted([person.pk], kind=kind)
+    return wanted.get(person.pk, _email_by_default(kind))
 
 
 def notify(
@@ -110,45 +97,72 @@ def notify(
     person who already has a notification of that name is not told again (nor mailed), and the database
     refuses a second one written at the same time (``IntegrityError``: the task's transaction rolls back
     and its retry finds the first).
+
+    At most three statements, whatever the number of recipients: whether they were told and the mail they
+    want (one read, none for an invite without ``once``), then their mail and their notifications (one
+    insert each). Texts and mail bodies are written once per language.
     """
+    # Each person once, where first listed.
+    listed = list(recipients)
+    first = {person.pk: n for n, person in reversed(list(enumerate(listed)))}
+    people = [person for n, person in enumerate(listed) if first[person.pk] == n]
+    if not people:
+        return []
+    asks_preference = email is not False and invite is None
+    told, wanted = outbox_statements.told_and_wanted(
+        list(first), once=once, kind=kind if asks_preference else None
+    )
+    by_default = _email_by_default(kind) if asks_preference else True
+    # Per language: the title and the body, and the mail's two bodies (the same for every reader of it).
+    texts: dict[str, tuple[str, str]] = {}
+    bodies: dict[str, tuple[str, str]] = {}
     created: list[Notification] = []
-    people = list(recipients)
-    seen: set[int] = set()
-    if once and people:
-        seen = outbox_statements.told_already(once, [person.pk for person in people])
+    mailed: list[tuple[Notification, OutboundEmail]] = []
     for person in people:
-        if person.pk in seen:
+        if person.pk in told:
             continue
-        seen.add(person.pk)
-        with translation.override(person.language_in(programme)):
-            # One line: the title is a mail subject too (a line break there makes the mail unsendable).
-            rendered_title = one_line(_render(title, params))[:255]
-            rendered_body = _render(body, params)
-            if detail:
-                rendered_body = f"{rendered_body}\n\n{detail}".strip()
-            outbound = None
-            send_email = email is not False and (invite is not None or wants_email(person, kind))
-            if send_email and person.user.email:
-                outbound = _queue_email(
-                    programme=programme,
-                    person=person,
-                    kind=kind,
-                    subject=rendered_title,
-                    body=rendered_body,
-                    url=url,
-                    invite=invite,
-                )
-        notification = Notification.objects.create(
+        language = person.language_in(programme)
+        if language not in texts:
+            with translation.override(language):
+                # One line: the title is a mail subject too (a line break there makes the mail unsendable).
+                rendered_title = one_line(_render(title, params))[:255]
+                rendered_body = _render(body, params)
+                if detail:
+                    rendered_body = f"{rendered_body}\n\n{detail}".strip()
+            texts[language] = (rendered_title, rendered_body)
+        subject, text = texts[language]
+        notification = Notification(
             programme=programme,
             recipient=person,
             kind=kind,
-            title=rendered_title,
-            body=rendered_body,
+            title=subject,
+            body=text,
             url=url,
-            email=outbound,
             once_key=once,
         )
         created.append(notification)
+        send_email = email is not False and (invite is not None or wanted.get(person.pk, by_default))
+        if send_email and person.user.email:
+            if language not in bodies:
+                with translation.override(language):
+                    bodies[language] = _mail_bodies(programme, subject=subject, body=text, url=url)
+            outbound = _queue_email(
+                programme=programme,
+                person=person,
+                kind=kind,
+                subject=subject,
+                body=text,
+                url=url,
+                invite=invite,
+                bodies=bodies[language],
+                save=False,
+            )
+            mailed.append((notification, outbound))
+    # The mail first, so that each notification names its mail's id.
+    outbox_statements.insert([outbound for _notification, outbound in mailed])
+    for notification, outbound in mailed:
+        notification.email = outbound
+    outbox_statements.insert(created)
     if created:
         _after_commit_batch().extend(created)
     return created
@@ -300,19 +314,32 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def _mail_bodies(programme: object, *, subject: str, body: str, url: str) -> tuple[str, str]:
+    """The mail's text and HTML bodies in the active language. They name no recipient (the templates read
+    the subject, the body, the link and the programme), so one rendering serves every reader of a language."""
+    context = {"programme": programme, "subject": subject, "body": body, "url": absolute_url(url)}
+    return (
+        render_to_string("email/notification.txt", context),
+        render_to_string("email/notification.html", context),
+    )
+
+
 def _queue_email(
-    *, programme: Any, person: Any, kind: str, subject: str, body: str, url: str, invite: Invite | None
+    *,
+    programme: Any,
+    person: Any,
+    kind: str,
+    subject: str,
+    body: str,
+    url: str,
+    invite: Invite | None,
+    bodies: tuple[str, str] | None = None,
+    save: bool = True,
 ) -> OutboundEmail:
-    context = {
-        "programme": programme,
-        "person": person,
-        "subject": subject,
-        "body": body,
-        "url": absolute_url(url),
-    }
-    text = render_to_string("email/notification.txt", context)
-    html = render_to_string("email/notification.html", context)
-    return OutboundEmail.objects.create(
+    """The outbox row of one mail (``bodies``: its text and HTML bodies when already written), saved unless
+    ``save`` is False (the caller inserts it with others)."""
+    text, html = bodies or _mail_bodies(programme, subject=subject, body=body, url=url)
+    outbound = OutboundEmail(
         programme=programme,
         recipient=person,
         # The same form of the address as the invite's ATTENDEE (``mail_address``), byte for byte.
@@ -325,6 +352,9 @@ def _queue_email(
         kind=kind,
         next_attempt_at=timezone.now(),
     )
+    if save:
+        outbound.save(force_insert=True)
+    return outbound
 
 
 @task()
