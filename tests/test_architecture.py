@@ -67,8 +67,12 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.core.notifications:after_commit": "outbox: a task after the commit, when the scope is gone",
     "coordinator.core.outbox_statements:claim": "outbox: compare-and-set by id, outside any request",
     "coordinator.core.outbox_statements:mark_sent": "outbox: marks sent the row it has just claimed, by id",
-    "coordinator.core.notifications:_claimed": "outbox: the row this process has just claimed, by id",
-    "coordinator.core.notifications:_alert_coordinators": "outbox: the failed message's own programme",
+    "coordinator.core.outbox_statements:mark_sent_and_claim": "outbox: marks sent the row it has just "
+    "claimed and claims the next, by id",
+    "coordinator.core.notifications.delivery:_claimed": "outbox: the row this process has just claimed, "
+    "by id",
+    "coordinator.core.notifications.delivery:_alert_coordinators": "outbox: the failed message's own "
+    "programme",
     "coordinator.core.notifications:deliver_due": "outbox: periodic job over every programme",
     "shadowing.services.matching_queue:solve_matching_run": "a task: the queued run's programme, by its id",
     "seminars.services.enrolments:_booking_invites": "a task: the booked round's programme, by its id",

@@ -29,6 +29,18 @@ _SENT = (
     'UPDATE "{table}" SET "{status}" = %s, "{sent_at}" = %s, "{attempts}" = "{attempts}" + 1, '
     '"{claimed_until}" = NULL, "{last_error}" = %s WHERE "{pk}" = %s'
 )
+# The two above in one statement, for two messages sent one after the other: the first marked sent (as
+# _SENT), the next claimed (as _CLAIM); RETURNING tells whether the claim was had.
+_SENT_AND_CLAIM = (
+    'UPDATE "{table}" SET '
+    '"{status}" = CASE WHEN "{pk}" = %s THEN %s ELSE %s END, '
+    '"{sent_at}" = CASE WHEN "{pk}" = %s THEN %s ELSE "{sent_at}" END, '
+    '"{attempts}" = CASE WHEN "{pk}" = %s THEN "{attempts}" + 1 ELSE "{attempts}" END, '
+    '"{claimed_until}" = CASE WHEN "{pk}" = %s THEN NULL ELSE %s END, '
+    '"{last_error}" = CASE WHEN "{pk}" = %s THEN %s ELSE "{last_error}" END '
+    'WHERE "{pk}" = %s OR ("{pk}" = %s AND "{status}" = %s '
+    'AND ("{claimed_until}" IS NULL OR "{claimed_until}" < %s)) RETURNING "{pk}"'
+)
 
 
 # A told person's row has no preference (NULL); a preference row always has one (the column is NOT NULL).
@@ -123,12 +135,12 @@ def insert(objects: Sequence[Model]) -> None:
 
 
 @functools.cache
-def _statements() -> tuple[str, str]:
+def _statements() -> tuple[str, str, str]:
     meta = OutboundEmail._meta
     names = {field.name: field.column for field in meta.concrete_fields}
     names.update(table=meta.db_table, pk=meta.pk.column)  # type: ignore[union-attr]
     # Table and column names from the model's own metadata; every value is a parameter.
-    return _CLAIM.format(**names), _SENT.format(**names)
+    return _CLAIM.format(**names), _SENT.format(**names), _SENT_AND_CLAIM.format(**names)
 
 
 def claim(pk: int, *, now: datetime, until: datetime) -> bool:
@@ -139,6 +151,25 @@ def claim(pk: int, *, now: datetime, until: datetime) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_statements()[0], parameters)
         return cursor.rowcount == 1
+
+
+def mark_sent_and_claim(pk: int, following: int, *, now: datetime, until: datetime) -> bool:
+    """``mark_sent(pk)`` and ``claim(following)`` in one statement (atomic: at no moment are both held, or
+    neither); whether ``following`` was claimed."""
+    connection = transaction.get_connection()
+    adapt = connection.ops.adapt_datetimefield_value
+    status = OutboundEmail.Status
+    parameters = [
+        *(pk, status.SENT, status.SENDING),
+        *(pk, adapt(now)),
+        pk,
+        *(pk, adapt(until)),
+        *(pk, ""),
+        *(pk, following, status.PENDING, adapt(now)),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_statements()[2], parameters)
+        return following in {row[0] for row in cursor.fetchall()}
 
 
 def mark_sent(pk: int, *, now: datetime) -> None:

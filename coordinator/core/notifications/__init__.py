@@ -9,14 +9,13 @@ always has its message, which the outbox retries until it is sent or visibly fai
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, TypedDict
 
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -26,9 +25,13 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from coordinator.core import outbox_statements, pushing, registry
-from coordinator.core.calendar import Method, invite_message, mail_address
+from coordinator.core.calendar import Method, mail_address
 from coordinator.core.models import Notification, OutboundEmail
-from coordinator.core.tasks import in_task, retry_later
+from coordinator.core.notifications.delivery import CLAIM_SECONDS as CLAIM_SECONDS
+from coordinator.core.notifications.delivery import IN_DOUBT, _alert_coordinators, deliver
+from coordinator.core.notifications.delivery import build_message as build_message
+from coordinator.core.notifications.delivery import message_id as message_id
+from coordinator.core.tasks import after_batch, in_task, retry_later
 from coordinator.core.tenancy import unscoped
 from coordinator.core.validators import one_line
 
@@ -186,20 +189,54 @@ class _CommitBatch(list[Notification]):
 
     def flush(self) -> None:
         if self.written_by_task and len(self) <= INLINE_AFTER_TASK:
-            try:
-                _push_live([_live_row(n) for n in self])
-                _deliver_or_retry(
-                    [n.email_id for n in self if n.email_id],
-                    attempt=0,
-                    known={n.email.pk: n.email for n in self if n.email is not None},
-                )
+            # In a worker's batch: sent with the other tasks' notifications when the batch is done.
+            if after_batch(_send_batch_waiting):
+                _batch_waiting().extend(self)
                 return
-            except Exception:  # noqa: BLE001 (whatever went wrong, the queue is the way that never loses)
-                logger.exception("Notifications %s: sent through the queue instead", [n.pk for n in self])
-        size = settings.OUTBOX_BATCH_SIZE
-        ids = [n.pk for n in self]
-        for start in range(0, len(ids), size):
-            after_commit.enqueue(ids[start : start + size])
+            if _send_now(self):
+                return
+        _hand_to_queue(self)
+
+
+def _send_now(notifications: list[Notification]) -> bool:
+    """Push and mail notifications this process wrote (one push, one mail connection); False when that
+    failed in a way the queue may fare better with (their mail is in the outbox: nothing is lost)."""
+    try:
+        _push_live([_live_row(n) for n in notifications])
+        _deliver_or_retry(
+            [n.email_id for n in notifications if n.email_id],
+            attempt=0,
+            known={n.email.pk: n.email for n in notifications if n.email is not None},
+        )
+        return True
+    except Exception:  # noqa: BLE001 (whatever went wrong, the queue is the way that never loses)
+        logger.exception("Notifications %s: sent through the queue instead", [n.pk for n in notifications])
+        return False
+
+
+def _hand_to_queue(notifications: list[Notification]) -> None:
+    size = settings.OUTBOX_BATCH_SIZE
+    ids = [n.pk for n in notifications]
+    for start in range(0, len(ids), size):
+        after_commit.enqueue(ids[start : start + size])
+
+
+# The notifications that the tasks of this thread's current batch wrote and committed, not sent yet.
+_waiting = threading.local()
+
+
+def _batch_waiting() -> list[Notification]:
+    waiting: list[Notification] | None = getattr(_waiting, "notifications", None)
+    if waiting is None:
+        waiting = _waiting.notifications = []
+    return waiting
+
+
+def _send_batch_waiting() -> None:
+    notifications = _batch_waiting()
+    _waiting.notifications = []
+    if notifications and not _send_now(notifications):
+        _hand_to_queue(notifications)
 
 
 class LiveRow(TypedDict):
@@ -399,54 +436,7 @@ async def _send_live(layer: BaseChannelLayer, rows: list[LiveRow]) -> None:
             logger.exception("Could not push notification %s live", row["pk"])
 
 
-# --- Outbox delivery ------------------------------------------------------------------------------------
-
-CLAIM_SECONDS = 300
-
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(minutes=min(2**attempts, 240))
-
-
-def message_id(outbound: OutboundEmail) -> str:
-    """The message's Message-ID, the same on every attempt: a receiver that got it twice can tell."""
-    return f"<outbox-{outbound.pk}@{settings.CALENDAR_UID_DOMAIN}>"
-
-
-def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
-    message = _build_message(outbound)
-    message.extra_headers["Message-ID"] = message_id(outbound)
-    return message
-
-
-def _build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
-    reply_to = [mail_address(outbound.programme.organizer_email)]
-    if outbound.ics_content:
-        return invite_message(
-            to=[outbound.to_address],
-            subject=one_line(outbound.subject),
-            body_text=outbound.body_text,
-            body_html=outbound.body_html or None,
-            calendar=outbound.ics_content.encode("utf-8"),
-            method=outbound.ics_method,  # type: ignore[arg-type]
-            reply_to=reply_to,
-        )
-    message = EmailMultiAlternatives(
-        subject=one_line(outbound.subject),
-        body=outbound.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[outbound.to_address],
-        reply_to=reply_to,
-    )
-    if outbound.body_html:
-        message.attach_alternative(outbound.body_html, "text/html")
-    return message
-
-
-def _claim(pk: int) -> bool:
-    """Compare-and-set: only one process may send a given message at a time."""
-    now = timezone.now()
-    return outbox_statements.claim(pk, now=now, until=now + timedelta(seconds=CLAIM_SECONDS))
+# --- Outbox delivery (coordinator.core.notifications.delivery) ------------------------------------------
 
 
 @task()
@@ -466,95 +456,6 @@ def _deliver_or_retry(
         logger.warning("The mail server could not be reached (attempt %s)", attempt + 1, exc_info=True)
         retry_later(deliver_outbox, attempt, outbound_ids)
         return 0
-
-
-def deliver(outbound_ids: Iterable[int], *, known: Mapping[int, OutboundEmail] | None = None) -> int:
-    """Send the given outbox messages now over one SMTP connection; returns how many were sent.
-
-    Safe to call from several processes, and after a crash: each message is claimed (compare-and-set)
-    just before it is handed to the mail server and marked sent just after, so at most the one message in
-    flight when a worker dies is in doubt, and ``deliver_due`` never hands that one over again (no
-    duplicate): it is reported as failed, for a person to check. A message that failed is retried with
-    back-off. Raises ``OSError`` when the mail server cannot be reached at all (nothing is claimed then).
-
-    ``known``: messages this process wrote itself (with their programme), sent as they are once claimed
-    instead of read again (what a message says never changes after it is written).
-    """
-    ids = list(outbound_ids)
-    if not ids:
-        return 0
-    sent = 0
-    connection = get_connection(fail_silently=False)
-    connection.open()  # raises OSError when the server is down: the batch stays pending
-    try:
-        for pk in ids:
-            if not _claim(pk):
-                continue
-            outbound = (known or {}).get(pk) or _claimed(pk)
-            try:
-                if connection.send_messages([build_message(outbound)]) != 1:
-                    raise RuntimeError("the mail backend accepted no message")
-            except Exception as exc:  # any transport error: record it and retry later
-                _record_failure(_claimed(pk), exc)  # its attempts as stored, whoever tried it before
-                connection.close()
-                connection = get_connection(fail_silently=False)
-                continue
-            outbox_statements.mark_sent(pk, now=timezone.now())
-            sent += 1
-    finally:
-        connection.close()
-    return sent
-
-
-def _claimed(pk: int) -> OutboundEmail:
-    # The row this process has just claimed by its id (outbox, outside any request).
-    return OutboundEmail.unscoped_objects.select_related("programme").get(pk=pk)
-
-
-def _record_failure(outbound: OutboundEmail, exc: Exception) -> None:
-    outbound.attempts += 1
-    outbound.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    outbound.claimed_until = None
-    if outbound.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        outbound.status = OutboundEmail.Status.FAILED
-    else:
-        outbound.status = OutboundEmail.Status.PENDING
-        outbound.next_attempt_at = timezone.now() + _backoff(outbound.attempts)
-    outbound.save(update_fields=["attempts", "last_error", "claimed_until", "status", "next_attempt_at"])
-    logger.warning(
-        "Email %s to %s failed (attempt %s): %s",
-        outbound.pk,
-        outbound.to_address,
-        outbound.attempts,
-        outbound.last_error,
-    )
-    if outbound.status == OutboundEmail.Status.FAILED:
-        _alert_coordinators(outbound)
-
-
-def _alert_coordinators(outbound: OutboundEmail) -> None:
-    # The failed message's own programme, from the outbox outside any request.
-    with unscoped(), transaction.atomic():
-        recipients = {
-            person.pk: person
-            for provider in registry.delivery_failure_recipients
-            for person in provider(outbound.programme)
-            if person.pk != outbound.recipient_id
-        }
-        for person in recipients.values():
-            Notification.objects.create(
-                programme=outbound.programme,
-                recipient=person,
-                kind="outbox.failed",
-                title=str(
-                    _("A message could not be delivered to %(address)s") % {"address": outbound.to_address}
-                ),
-                body=f"{outbound.subject}\n{outbound.last_error}",
-                url="",
-            )
-
-
-IN_DOUBT = "The sender stopped while handing this message to the mail server: it may have been delivered."
 
 
 def deliver_due() -> int:
