@@ -179,10 +179,11 @@ INLINE_AFTER_TASK = 20
 
 class _CommitBatch(list[Notification]):
     """The notifications written in one transaction, handed on in one step after its commit: to the queue
-    (``after_commit`` tasks) when written by a request; pushed and mailed at once when written by a task
-    (a visit request's notices, a booking's invites), which saves a second task per write. Either way the
-    mail is in the outbox from the commit on, so a worker that dies before sending it loses nothing: the
-    periodic ``outbox.deliver_due`` sends it."""
+    (``after_commit`` tasks) when written by a request; pushed and mailed by the worker itself when written
+    by a task (a visit request's notices, a booking's invites), which saves a second task per write: with
+    the other tasks of its batch once the batch has run (``tasks.after_batch``), else at once. Either way
+    the mail is in the outbox from the commit on, so a worker that dies before sending it loses nothing:
+    the periodic ``outbox.deliver_due`` sends it."""
 
     savepoints: list[str]
     written_by_task: bool
