@@ -64,19 +64,25 @@ def escape_hatch_uses() -> dict[str, int]:
 ESCAPE_HATCH: dict[str, str] = {
     # Shared services: work outside any request.
     "coordinator.core.jobs:_run": "periodic jobs sweep every programme",
-    "coordinator.core.notifications:_preference_rows": "the recipient's own preference rows (compiled once)",
     "coordinator.core.notifications:after_commit": "outbox: a task after the commit, when the scope is gone",
     "coordinator.core.outbox_statements:claim": "outbox: compare-and-set by id, outside any request",
     "coordinator.core.outbox_statements:mark_sent": "outbox: marks sent the row it has just claimed, by id",
-    "coordinator.core.notifications:_claimed": "outbox: the row this process has just claimed, by id",
-    "coordinator.core.notifications:_alert_coordinators": "outbox: the failed message's own programme",
+    "coordinator.core.outbox_statements:mark_sent_and_claim": "outbox: marks sent the row it has just "
+    "claimed and claims the next, by id",
+    "coordinator.core.notifications.delivery:_claimed": "outbox: the row this process has just claimed, "
+    "by id",
+    "coordinator.core.notifications.delivery:_alert_coordinators": "outbox: the failed message's own "
+    "programme",
     "coordinator.core.notifications:deliver_due": "outbox: periodic job over every programme",
     "shadowing.services.matching_queue:solve_matching_run": "a task: the queued run's programme, by its id",
     "seminars.services.enrolments:_booking_invites": "a task: the booked round's programme, by its id",
     "shadowing.services.request_notices:_notices": "a task: the visit request's programme, by its id",
     "shadowing.services.request_notices:_request_with_people": "a task: the visit request by its id, with "
     "its people (the line manager may be outside the programme; compiled once)",
-    "coordinator.core.outbox_statements:told_already": "whether the people the caller named were told this",
+    "coordinator.core.outbox_statements:told_and_wanted": "whether the people the caller named were told "
+    "this, and their own mail preferences",
+    "coordinator.core.outbox_statements:insert": "inserts new notifications and mail, each naming its "
+    "programme",
     "shadowing.services.matching_queue:notify_confirmed_run": "a task: the run's programme, by its id",
     "coordinator.core.replies:_apply": "calendar replies: the organiser mailbox holds every programme's",
     # Identifying the person is what decides the scope.

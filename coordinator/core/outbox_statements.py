@@ -1,6 +1,8 @@
 """The statements a notice and its mail run each time, as SQL written once: the outbox's claim
 (compare-and-set) just before a message is handed to the mail server and its marking sent just after
-(``notifications.deliver``), and whether people were told something already (``notify(once=...)``).
+(``notifications.deliver``); whether people were told something already (``notify(once=...)``) and whether
+they want its mail, read together; and the notifications and their mail inserted, one statement per table
+for all the recipients of a notice.
 
 Compiled by the ORM each time (``filter(...).update(...)``, ``values_list``), they cost the task worker more
 processor time than the rest of a small task's delivery. The statements are the ones the ORM wrote. The
@@ -11,11 +13,13 @@ unscoped by design; the people told are the ones the caller identified.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Field, Model
 
-from coordinator.core.models import Notification, OutboundEmail
+from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
 
 _CLAIM = (
     'UPDATE "{table}" SET "{status}" = %s, "{claimed_until}" = %s WHERE "{pk}" = %s AND "{status}" = %s '
@@ -25,32 +29,118 @@ _SENT = (
     'UPDATE "{table}" SET "{status}" = %s, "{sent_at}" = %s, "{attempts}" = "{attempts}" + 1, '
     '"{claimed_until}" = NULL, "{last_error}" = %s WHERE "{pk}" = %s'
 )
+# The two above in one statement, for two messages sent one after the other: the first marked sent (as
+# _SENT), the next claimed (as _CLAIM); RETURNING tells whether the claim was had.
+_SENT_AND_CLAIM = (
+    'UPDATE "{table}" SET '
+    '"{status}" = CASE WHEN "{pk}" = %s THEN %s ELSE %s END, '
+    '"{sent_at}" = CASE WHEN "{pk}" = %s THEN %s ELSE "{sent_at}" END, '
+    '"{attempts}" = CASE WHEN "{pk}" = %s THEN "{attempts}" + 1 ELSE "{attempts}" END, '
+    '"{claimed_until}" = CASE WHEN "{pk}" = %s THEN NULL ELSE %s END, '
+    '"{last_error}" = CASE WHEN "{pk}" = %s THEN %s ELSE "{last_error}" END '
+    'WHERE "{pk}" = %s OR ("{pk}" = %s AND "{status}" = %s '
+    'AND ("{claimed_until}" IS NULL OR "{claimed_until}" < %s)) RETURNING "{pk}"'
+)
 
 
-_TOLD = 'SELECT "{recipient}" FROM "{table}" WHERE "{once_key}" = %s AND "{recipient}" IN ({people})'
+# A told person's row has no preference (NULL); a preference row always has one (the column is NOT NULL).
+_TOLD = 'SELECT "{recipient}", NULL FROM "{table}" WHERE "{once_key}" = %s AND "{recipient}" IN ({people})'
+_WANTS = (
+    'SELECT "{person}", "{email_enabled}" FROM "{table}" WHERE "{kind}" = %s AND "{person}" IN ({people})'
+)
 
 
-@functools.lru_cache(maxsize=64)  # one statement per number of people told at once
-def _told_sql(people: int) -> str:
-    meta = Notification._meta
-    names = {field.name: field.column for field in meta.concrete_fields}
-    return _TOLD.format(**names, table=meta.db_table, people=", ".join(["%s"] * people))
+@functools.lru_cache(maxsize=128)  # one statement per number of people and the parts asked for
+def _recipients_sql(people: int, told: bool, wants: bool) -> str:
+    parts = []
+    placeholders = ", ".join(["%s"] * people)
+    for asked, template, meta in (
+        (told, _TOLD, Notification._meta),
+        (wants, _WANTS, NotificationPreference._meta),
+    ):
+        if asked:
+            names = {field.name: field.column for field in meta.concrete_fields}
+            parts.append(template.format(**names, table=meta.db_table, people=placeholders))
+    return " UNION ALL ".join(parts)
 
 
-def told_already(once: str, person_ids: list[int]) -> set[int]:
-    """Which of ``person_ids`` have the notification named ``once`` already (in any programme)."""
+def told_and_wanted(
+    person_ids: Sequence[int], *, once: str = "", kind: str | None = None
+) -> tuple[set[int], dict[int, bool]]:
+    """In one statement: which of ``person_ids`` have the notification named ``once`` already (in any
+    programme; not asked without ``once``), and the mail preference each has set for ``kind`` (not asked
+    without ``kind``). Nothing is read when neither is asked."""
+    told: set[int] = set()
+    wanted: dict[int, bool] = {}
+    if not person_ids or not (once or kind):
+        return told, wanted
+    parameters: list[object] = []
+    if once:
+        parameters += [once, *person_ids]
+    if kind:
+        parameters += [kind, *person_ids]
     with transaction.get_connection().cursor() as cursor:
-        cursor.execute(_told_sql(len(person_ids)), [once, *person_ids])
-        return {row[0] for row in cursor.fetchall()}
+        cursor.execute(_recipients_sql(len(person_ids), bool(once), bool(kind)), parameters)
+        for person_id, email_enabled in cursor.fetchall():
+            if email_enabled is None:
+                told.add(person_id)
+            else:
+                wanted[person_id] = bool(email_enabled)
+    return told, wanted
+
+
+# --- Inserts -------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=128)  # per model, number of rows and database vendor
+def _insert_sql(model: type[Model], rows: int, vendor: str) -> tuple[str, tuple[Field[object, object], ...]]:
+    meta = model._meta
+    fields = tuple(field for field in meta.concrete_fields if not field.primary_key)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    pk = meta.pk.column  # type: ignore[union-attr]
+    values = ", ".join([row] * rows)
+    # Table and column names from the model's own metadata; every value is a parameter.
+    sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {values} RETURNING "{pk}"'  # noqa: S608
+    return sql, fields
+
+
+def insert(objects: Sequence[Model]) -> None:
+    """Insert new rows of one model in one statement and set their primary keys, as ``bulk_create`` would
+    (no ``save()``, no signals), with the SQL written once per number of rows: compiling the insert cost
+    the task worker more than the database's work. Each value is prepared as Django prepares it for an
+    insert (``pre_save`` with ``add``, so ``auto_now_add`` is set on the object too, then
+    ``get_db_prep_save``). The ids come back in the order of the rows (``RETURNING``, as Django reads
+    them for ``bulk_create``)."""
+    if not objects:
+        return
+    connection = transaction.get_connection()
+    model = type(objects[0])
+    if not connection.features.can_return_rows_from_bulk_insert:
+        model._base_manager.bulk_create(objects)
+        return
+    sql, fields = _insert_sql(model, len(objects), connection.vendor)
+    parameters = [
+        field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
+        for obj in objects
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        ids = [row[0] for row in cursor.fetchall()]
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 @functools.cache
-def _statements() -> tuple[str, str]:
+def _statements() -> tuple[str, str, str]:
     meta = OutboundEmail._meta
     names = {field.name: field.column for field in meta.concrete_fields}
     names.update(table=meta.db_table, pk=meta.pk.column)  # type: ignore[union-attr]
     # Table and column names from the model's own metadata; every value is a parameter.
-    return _CLAIM.format(**names), _SENT.format(**names)
+    return _CLAIM.format(**names), _SENT.format(**names), _SENT_AND_CLAIM.format(**names)
 
 
 def claim(pk: int, *, now: datetime, until: datetime) -> bool:
@@ -61,6 +151,25 @@ def claim(pk: int, *, now: datetime, until: datetime) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_statements()[0], parameters)
         return cursor.rowcount == 1
+
+
+def mark_sent_and_claim(pk: int, following: int, *, now: datetime, until: datetime) -> bool:
+    """``mark_sent(pk)`` and ``claim(following)`` in one statement (atomic: at no moment are both held, or
+    neither); whether ``following`` was claimed."""
+    connection = transaction.get_connection()
+    adapt = connection.ops.adapt_datetimefield_value
+    status = OutboundEmail.Status
+    parameters = [
+        *(pk, status.SENT, status.SENDING),
+        *(pk, adapt(now)),
+        pk,
+        *(pk, adapt(until)),
+        *(pk, ""),
+        *(pk, following, status.PENDING, adapt(now)),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_statements()[2], parameters)
+        return following in {row[0] for row in cursor.fetchall()}
 
 
 def mark_sent(pk: int, *, now: datetime) -> None:

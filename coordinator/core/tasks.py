@@ -13,7 +13,10 @@ changes nothing. What the library leaves to us, kept here:
   goes back to the queue (``requeue_abandoned``) and runs again, and the mail left unsent is queued.
 - **A task's own follow-up in the same task.** ``in_task`` tells whether this thread is running a task:
   the notifications a task writes are then pushed and mailed by that task after its commit
-  (``notifications``), not by a second task queued for each write.
+  (``notifications``), not by a second task queued for each write. Where the worker runs a batch of
+  tasks (``worker.ClaimingWorker``), that follow-up is gathered (``after_batch``) and done once for the
+  batch's tasks together, before their results are recorded: one push and one mail connection for them
+  all, not one per task.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ import logging
 import os
 import socket
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
@@ -102,6 +108,52 @@ task_finished.connect(_task_finished, dispatch_uid="samverkan.task_finished")
 def in_task() -> bool:
     """Whether this thread is running a task now (in a worker, or the immediate backend's caller)."""
     return getattr(_running, "depth", 0) > 0
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """The worker runs a batch of tasks in this block: the work they hand to ``after_batch`` is done when
+    the block ends (or earlier, ``run_after_batch``), whatever the tasks raised."""
+    _running.after_batch = []
+    _running.after_batch_since = None
+    try:
+        yield
+    finally:
+        try:
+            run_after_batch()
+        finally:
+            _running.after_batch = None
+
+
+def after_batch(callback: Callable[[], None]) -> bool:
+    """Have ``callback`` run once (however often it is handed over) when the worker's current batch of tasks
+    is done, before their results are recorded; False where this thread runs no batch (the caller does the
+    work itself). Whatever the callback leaves undone must be safe to lose with the worker: it runs while
+    the batch's tasks are still recorded as running, so a worker killed before it runs them again."""
+    waiting: list[Callable[[], None]] | None = getattr(_running, "after_batch", None)
+    if waiting is None:
+        return False
+    if callback not in waiting:
+        waiting.append(callback)
+    if _running.after_batch_since is None:
+        _running.after_batch_since = time.monotonic()
+    return True
+
+
+def run_after_batch(waited: float = 0.0) -> None:
+    """Run the work handed to ``after_batch`` now, if the first of it has waited ``waited`` seconds or
+    more. A callback that raises is logged; the others still run."""
+    waiting: list[Callable[[], None]] | None = getattr(_running, "after_batch", None)
+    since: float | None = getattr(_running, "after_batch_since", None)
+    if not waiting or since is None or time.monotonic() - since < waited:
+        return
+    _running.after_batch_since = None
+    while waiting:
+        callback = waiting.pop(0)
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 (one follow-up's fault must not keep the others or the batch)
+            logger.exception("The follow-up %s of a batch of tasks failed", callback)
 
 
 # --- Workers --------------------------------------------------------------------------------------------

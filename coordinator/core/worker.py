@@ -17,6 +17,10 @@ their successes together in one ``UPDATE`` when the batch is done. Nothing chang
 - **No task waits long behind another.** Once a batch has been running for ``TASKS_CLAIM_HOLD_SECONDS``
   (a long matching run in it), the results so far are recorded and the tasks not started yet go back to
   the queue for any worker; the same on a graceful stop (SIGTERM, SIGINT), after the task running then.
+- **The tasks' follow-up once per batch.** What the tasks hand to ``tasks.after_batch`` (the pushes and
+  the mail of the notifications they wrote) is done once for the batch, before the results are recorded,
+  or before the next task once it has waited ``AFTER_BATCH_WAIT_SECONDS``; a worker killed before that
+  leaves the tasks to run again and the mail, committed in the outbox, to the outbox's sweep.
 """
 
 from __future__ import annotations
@@ -38,7 +42,12 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception, retry
 
+from coordinator.core import tasks
+
 logger = logging.getLogger(__name__)
+
+# How long the follow-up of a finished task (its pushes and mail) may wait for the rest of its batch.
+AFTER_BATCH_WAIT_SECONDS = 0.1
 
 # A claimed task's row (the model is generic over the task's parameters and result).
 Claimed = DBTaskResult[..., object]
@@ -139,13 +148,15 @@ class ClaimingWorker(Worker):
 
     def _run_batch(self, batch: _Batch) -> None:
         try:
-            while batch.waiting and self.running:
-                batch.ran = True
-                self._run_one(batch.waiting.pop(0), batch)
-                if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
-                    break
-                if batch.waiting and time.monotonic() - batch.claimed_at > self.hold_seconds:
-                    break
+            with tasks.batch():
+                while batch.waiting and self.running:
+                    batch.ran = True
+                    self._run_one(batch.waiting.pop(0), batch)
+                    if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                        break
+                    if batch.waiting and time.monotonic() - batch.claimed_at > self.hold_seconds:
+                        break
+                    tasks.run_after_batch(waited=AFTER_BATCH_WAIT_SECONDS)
         finally:
             self._record_successes(batch)
             self._release(batch)

@@ -97,17 +97,22 @@ def _approvers(request: ShadowingRequest) -> list[Person]:
     return permissions.approvers_of(request)
 
 
+# Made once: a lazy text is written in the language active where it is rendered (each recipient's), and
+# making one per notice cost the worker more than its rendering.
+_ASKS_TO_GO = ngettext_lazy(
+    "%(person)s asks to go shadowing for %(days)s day",
+    "%(person)s asks to go shadowing for %(days)s days",
+    "days",
+)
+
+
 def _submitted(request: ShadowingRequest, once: str) -> int:
     person = request.requester
     told = notify(
         programme=request.programme,
         recipients=_approvers(request),
         kind=KIND_APPROVAL,
-        title=ngettext_lazy(
-            "%(person)s asks to go shadowing for %(days)s day",
-            "%(person)s asks to go shadowing for %(days)s days",
-            "days",
-        ),
+        title=_ASKS_TO_GO,
         body=gettext_noop("Approve or decline the time away under Shadowing → Approvals."),
         params={"person": person.full_name, "days": request.days},
         detail=request.learning_goals,

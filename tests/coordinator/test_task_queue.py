@@ -357,3 +357,84 @@ def test_the_mail_a_dead_worker_left_unsent_is_queued_when_its_task_is_requeued(
     database_queue()  # the task again (it finds the notice written) and the mail
     assert smtp_sink.count_by_address() == Counter({staff_a.user.email: 1})
     assert Notification.unscoped_objects.count() == 1
+
+
+# --- A batch of tasks: their notifications pushed and mailed together -------------------------------------
+
+
+def _outbox_updates(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith('UPDATE "coordinator_outboundemail"')]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_tasks_mails_and_pushes_their_notifications_together(
+    programme, org_a, smtp_sink, database_queue
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    people = [make_member(programme, org_a) for _ in range(3)]
+    layer = get_channel_layer()
+    async_to_sync(layer.group_add)(notifications.person_group(people[2].pk), "tab-of-third")
+    for person in people:
+        tell_people.enqueue(programme.pk, [person.pk])
+
+    with CaptureQueriesContext(connection) as captured:
+        database_queue()
+
+    # Three tasks committed one after the other; their three messages went over one connection, each
+    # claimed and marked sent, the marking of one and the claim of the next in one statement.
+    assert _tasks() == [(TELL, TaskResultStatus.SUCCESSFUL)] * 3
+    assert smtp_sink.count_by_address() == Counter({p.user.email: 1 for p in people})
+    assert smtp_sink.connections == 1
+    assert (
+        list(OutboundEmail.unscoped_objects.values_list("status", "attempts"))
+        == [(OutboundEmail.Status.SENT, 1)] * 3
+    )
+    assert len(_outbox_updates(captured.captured_queries)) == 4
+    third = Notification.unscoped_objects.get(recipient=people[2])
+    assert async_to_sync(layer.receive)("tab-of-third") == {
+        "type": "notification.created",
+        "id": third.pk,
+        "kind": "test.kind",
+        "title": "Hej",
+        "url": "",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tasks_mail_waits_no_longer_than_the_set_time_for_its_batch(
+    programme, org_a, smtp_sink, monkeypatch, database_queue
+):
+    from coordinator.core import worker
+
+    monkeypatch.setattr(worker, "AFTER_BATCH_WAIT_SECONDS", 0.0)
+    people = [make_member(programme, org_a) for _ in range(3)]
+    for person in people:
+        tell_people.enqueue(programme.pk, [person.pk])
+
+    database_queue()
+
+    # Waiting no time, each task's mail left before the next task started: one connection each.
+    assert smtp_sink.count_by_address() == Counter({p.user.email: 1 for p in people})
+    assert smtp_sink.connections == 3
+
+
+def test_a_message_claimed_elsewhere_is_not_claimed_with_the_one_sent_before_it(
+    programme, staff_a, staff_b, django_capture_on_commit_callbacks, smtp_sink
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        _notify(programme, [staff_a, staff_b])
+    first, second = OutboundEmail.unscoped_objects.order_by("pk")
+    # Another sender holds the second message's claim.
+    held = timezone.now() + timedelta(minutes=5)
+    OutboundEmail.unscoped_objects.filter(pk=second.pk).update(
+        status=OutboundEmail.Status.SENDING, claimed_until=held
+    )
+
+    assert notifications.deliver([first.pk, second.pk]) == 1
+
+    assert smtp_sink.count_by_address() == Counter({staff_a.user.email: 1})
+    assert list(
+        OutboundEmail.unscoped_objects.order_by("pk").values_list("status", "attempts", "claimed_until")
+    ) == [(OutboundEmail.Status.SENT, 1, None), (OutboundEmail.Status.SENDING, 0, held)]

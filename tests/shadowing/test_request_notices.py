@@ -161,9 +161,9 @@ def test_a_submitted_notice_reads_the_request_with_its_line_manager_in_one_query
 ):
     waiting = make_request(programme, shadower, status=ShadowingRequest.Status.PENDING_APPROVAL)
 
-    # The request with its programme, requester, line manager and filer (1), whether the step was told (1),
-    # the manager's mail preferences (1), the mail and the notification (2), inside a savepoint (2).
-    with django_assert_num_queries(7):
+    # The request with its programme, requester, line manager and filer (1), whether the step was told and
+    # the manager's mail preference, in one (1), the mail and the notification (2), inside a savepoint (2).
+    with django_assert_num_queries(6):
         told = request_notices.call(waiting.pk, "submitted")
 
     assert told == 1
@@ -182,7 +182,7 @@ def test_a_decided_notice_reads_the_request_in_one_query(
 ):
     decided = make_request(programme, shadower, status=ShadowingRequest.Status.APPROVED)
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         told = request_notices.call(decided.pk, "approved")
 
     assert told == 1
@@ -201,9 +201,10 @@ def test_without_a_line_manager_on_record_the_unit_managers_are_asked(
     requester = make_member(programme, org_b, R.STAFF, unit=unit_b)
     waiting = make_request(programme, requester, status=ShadowingRequest.Status.PENDING_APPROVAL)
 
-    # The request (1), the unit's line managers (1), whether the step was told (1), then per recipient the
-    # mail preferences, the mail and the notification (2 x 3), inside a savepoint (2).
-    with django_assert_num_queries(11):
+    # The request (1), the unit's line managers (1), whether the step was told and the recipients' mail
+    # preferences, in one (1), their mail (1) and their notifications (1), whatever their number, inside a
+    # savepoint (2).
+    with django_assert_num_queries(7):
         told = request_notices.call(waiting.pk, "submitted")
 
     assert told == 2

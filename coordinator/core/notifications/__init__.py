@@ -9,16 +9,14 @@ always has its message, which the outbox retries until it is sent or visibly fai
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, TypedDict
 
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -27,10 +25,13 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from coordinator.core import outbox_statements, pushing, registry
-from coordinator.core.calendar import Method, invite_message, mail_address
-from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
-from coordinator.core.prepared import PreparedRows
-from coordinator.core.tasks import in_task, retry_later
+from coordinator.core.calendar import Method, mail_address
+from coordinator.core.models import Notification, OutboundEmail
+from coordinator.core.notifications.delivery import CLAIM_SECONDS as CLAIM_SECONDS
+from coordinator.core.notifications.delivery import IN_DOUBT, _alert_coordinators, deliver
+from coordinator.core.notifications.delivery import build_message as build_message
+from coordinator.core.notifications.delivery import message_id as message_id
+from coordinator.core.tasks import after_batch, in_task, retry_later
 from coordinator.core.tenancy import unscoped
 from coordinator.core.validators import one_line
 
@@ -59,27 +60,16 @@ class Invite:
     method: Method
 
 
-def _preference_rows(person_id: int) -> QuerySet[NotificationPreference, tuple[str, bool]]:
-    # The caller has identified the person; their own preference rows are read whatever scope is active
-    # (services run in a request's scope, periodic jobs and tasks in none).
-    return NotificationPreference.unscoped_objects.filter(person_id=person_id).values_list(
-        "kind", "email_enabled"
-    )
-
-
-# A person's few preference rows, compiled once per connection: compiled for every recipient of every notice,
-# the read cost the task worker more than the database's answer.
-_PREFERENCES: PreparedRows[NotificationPreference, tuple[str, bool]] = PreparedRows(
-    _preference_rows, stand_ins=(-(2**62) + 47,)
-)
+def _email_by_default(kind: str) -> bool:
+    """Whether a person who has set no preference for ``kind`` gets its mail."""
+    declared = registry.notification_kinds.get(kind)
+    return declared.default_email if declared else True
 
 
 def wants_email(person: Any, kind: str) -> bool:
-    preference = dict(_PREFERENCES.fetch(person.pk)).get(kind)
-    if preference is not None:
-        return preference
-    declared = registry.notification_kinds.get(kind)
-    return declared.default_email if declared else True
+    """Whether ``person`` gets the mail of notifications of ``kind`` (their preference, else the kind's)."""
+    _told, wanted = outbox_statements.told_and_wanted([person.pk], kind=kind)
+    return wanted.get(person.pk, _email_by_default(kind))
 
 
 def notify(
@@ -110,45 +100,72 @@ def notify(
     person who already has a notification of that name is not told again (nor mailed), and the database
     refuses a second one written at the same time (``IntegrityError``: the task's transaction rolls back
     and its retry finds the first).
+
+    At most three statements, whatever the number of recipients: whether they were told and the mail they
+    want (one read, none for an invite without ``once``), then their mail and their notifications (one
+    insert each). Texts and mail bodies are written once per language.
     """
+    # Each person once, where first listed.
+    listed = list(recipients)
+    first = {person.pk: n for n, person in reversed(list(enumerate(listed)))}
+    people = [person for n, person in enumerate(listed) if first[person.pk] == n]
+    if not people:
+        return []
+    asks_preference = email is not False and invite is None
+    told, wanted = outbox_statements.told_and_wanted(
+        list(first), once=once, kind=kind if asks_preference else None
+    )
+    by_default = _email_by_default(kind) if asks_preference else True
+    # Per language: the title and the body, and the mail's two bodies (the same for every reader of it).
+    texts: dict[str, tuple[str, str]] = {}
+    bodies: dict[str, tuple[str, str]] = {}
     created: list[Notification] = []
-    people = list(recipients)
-    seen: set[int] = set()
-    if once and people:
-        seen = outbox_statements.told_already(once, [person.pk for person in people])
+    mailed: list[tuple[Notification, OutboundEmail]] = []
     for person in people:
-        if person.pk in seen:
+        if person.pk in told:
             continue
-        seen.add(person.pk)
-        with translation.override(person.language_in(programme)):
-            # One line: the title is a mail subject too (a line break there makes the mail unsendable).
-            rendered_title = one_line(_render(title, params))[:255]
-            rendered_body = _render(body, params)
-            if detail:
-                rendered_body = f"{rendered_body}\n\n{detail}".strip()
-            outbound = None
-            send_email = email is not False and (invite is not None or wants_email(person, kind))
-            if send_email and person.user.email:
-                outbound = _queue_email(
-                    programme=programme,
-                    person=person,
-                    kind=kind,
-                    subject=rendered_title,
-                    body=rendered_body,
-                    url=url,
-                    invite=invite,
-                )
-        notification = Notification.objects.create(
+        language = person.language_in(programme)
+        if language not in texts:
+            with translation.override(language):
+                # One line: the title is a mail subject too (a line break there makes the mail unsendable).
+                rendered_title = one_line(_render(title, params))[:255]
+                rendered_body = _render(body, params)
+                if detail:
+                    rendered_body = f"{rendered_body}\n\n{detail}".strip()
+            texts[language] = (rendered_title, rendered_body)
+        subject, text = texts[language]
+        notification = Notification(
             programme=programme,
             recipient=person,
             kind=kind,
-            title=rendered_title,
-            body=rendered_body,
+            title=subject,
+            body=text,
             url=url,
-            email=outbound,
             once_key=once,
         )
         created.append(notification)
+        send_email = email is not False and (invite is not None or wanted.get(person.pk, by_default))
+        if send_email and person.user.email:
+            if language not in bodies:
+                with translation.override(language):
+                    bodies[language] = _mail_bodies(programme, subject=subject, body=text, url=url)
+            outbound = _queue_email(
+                programme=programme,
+                person=person,
+                kind=kind,
+                subject=subject,
+                body=text,
+                url=url,
+                invite=invite,
+                bodies=bodies[language],
+                save=False,
+            )
+            mailed.append((notification, outbound))
+    # The mail first, so that each notification names its mail's id.
+    outbox_statements.insert([outbound for _notification, outbound in mailed])
+    for notification, outbound in mailed:
+        notification.email = outbound
+    outbox_statements.insert(created)
     if created:
         _after_commit_batch().extend(created)
     return created
@@ -162,30 +179,65 @@ INLINE_AFTER_TASK = 20
 
 class _CommitBatch(list[Notification]):
     """The notifications written in one transaction, handed on in one step after its commit: to the queue
-    (``after_commit`` tasks) when written by a request; pushed and mailed at once when written by a task
-    (a visit request's notices, a booking's invites), which saves a second task per write. Either way the
-    mail is in the outbox from the commit on, so a worker that dies before sending it loses nothing: the
-    periodic ``outbox.deliver_due`` sends it."""
+    (``after_commit`` tasks) when written by a request; pushed and mailed by the worker itself when written
+    by a task (a visit request's notices, a booking's invites), which saves a second task per write: with
+    the other tasks of its batch once the batch has run (``tasks.after_batch``), else at once. Either way
+    the mail is in the outbox from the commit on, so a worker that dies before sending it loses nothing:
+    the periodic ``outbox.deliver_due`` sends it."""
 
     savepoints: list[str]
     written_by_task: bool
 
     def flush(self) -> None:
         if self.written_by_task and len(self) <= INLINE_AFTER_TASK:
-            try:
-                _push_live([_live_row(n) for n in self])
-                _deliver_or_retry(
-                    [n.email_id for n in self if n.email_id],
-                    attempt=0,
-                    known={n.email.pk: n.email for n in self if n.email is not None},
-                )
+            # In a worker's batch: sent with the other tasks' notifications when the batch is done.
+            if after_batch(_send_batch_waiting):
+                _batch_waiting().extend(self)
                 return
-            except Exception:  # noqa: BLE001 (whatever went wrong, the queue is the way that never loses)
-                logger.exception("Notifications %s: sent through the queue instead", [n.pk for n in self])
-        size = settings.OUTBOX_BATCH_SIZE
-        ids = [n.pk for n in self]
-        for start in range(0, len(ids), size):
-            after_commit.enqueue(ids[start : start + size])
+            if _send_now(self):
+                return
+        _hand_to_queue(self)
+
+
+def _send_now(notifications: list[Notification]) -> bool:
+    """Push and mail notifications this process wrote (one push, one mail connection); False when that
+    failed in a way the queue may fare better with (their mail is in the outbox: nothing is lost)."""
+    try:
+        _push_live([_live_row(n) for n in notifications])
+        _deliver_or_retry(
+            [n.email_id for n in notifications if n.email_id],
+            attempt=0,
+            known={n.email.pk: n.email for n in notifications if n.email is not None},
+        )
+        return True
+    except Exception:  # noqa: BLE001 (whatever went wrong, the queue is the way that never loses)
+        logger.exception("Notifications %s: sent through the queue instead", [n.pk for n in notifications])
+        return False
+
+
+def _hand_to_queue(notifications: list[Notification]) -> None:
+    size = settings.OUTBOX_BATCH_SIZE
+    ids = [n.pk for n in notifications]
+    for start in range(0, len(ids), size):
+        after_commit.enqueue(ids[start : start + size])
+
+
+# The notifications that the tasks of this thread's current batch wrote and committed, not sent yet.
+_waiting = threading.local()
+
+
+def _batch_waiting() -> list[Notification]:
+    waiting: list[Notification] | None = getattr(_waiting, "notifications", None)
+    if waiting is None:
+        waiting = _waiting.notifications = []
+    return waiting
+
+
+def _send_batch_waiting() -> None:
+    notifications = _batch_waiting()
+    _waiting.notifications = []
+    if notifications and not _send_now(notifications):
+        _hand_to_queue(notifications)
 
 
 class LiveRow(TypedDict):
@@ -300,19 +352,32 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def _mail_bodies(programme: object, *, subject: str, body: str, url: str) -> tuple[str, str]:
+    """The mail's text and HTML bodies in the active language. They name no recipient (the templates read
+    the subject, the body, the link and the programme), so one rendering serves every reader of a language."""
+    context = {"programme": programme, "subject": subject, "body": body, "url": absolute_url(url)}
+    return (
+        render_to_string("email/notification.txt", context),
+        render_to_string("email/notification.html", context),
+    )
+
+
 def _queue_email(
-    *, programme: Any, person: Any, kind: str, subject: str, body: str, url: str, invite: Invite | None
+    *,
+    programme: Any,
+    person: Any,
+    kind: str,
+    subject: str,
+    body: str,
+    url: str,
+    invite: Invite | None,
+    bodies: tuple[str, str] | None = None,
+    save: bool = True,
 ) -> OutboundEmail:
-    context = {
-        "programme": programme,
-        "person": person,
-        "subject": subject,
-        "body": body,
-        "url": absolute_url(url),
-    }
-    text = render_to_string("email/notification.txt", context)
-    html = render_to_string("email/notification.html", context)
-    return OutboundEmail.objects.create(
+    """The outbox row of one mail (``bodies``: its text and HTML bodies when already written), saved unless
+    ``save`` is False (the caller inserts it with others)."""
+    text, html = bodies or _mail_bodies(programme, subject=subject, body=body, url=url)
+    outbound = OutboundEmail(
         programme=programme,
         recipient=person,
         # The same form of the address as the invite's ATTENDEE (``mail_address``), byte for byte.
@@ -325,6 +390,9 @@ def _queue_email(
         kind=kind,
         next_attempt_at=timezone.now(),
     )
+    if save:
+        outbound.save(force_insert=True)
+    return outbound
 
 
 @task()
@@ -369,54 +437,7 @@ async def _send_live(layer: BaseChannelLayer, rows: list[LiveRow]) -> None:
             logger.exception("Could not push notification %s live", row["pk"])
 
 
-# --- Outbox delivery ------------------------------------------------------------------------------------
-
-CLAIM_SECONDS = 300
-
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(minutes=min(2**attempts, 240))
-
-
-def message_id(outbound: OutboundEmail) -> str:
-    """The message's Message-ID, the same on every attempt: a receiver that got it twice can tell."""
-    return f"<outbox-{outbound.pk}@{settings.CALENDAR_UID_DOMAIN}>"
-
-
-def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
-    message = _build_message(outbound)
-    message.extra_headers["Message-ID"] = message_id(outbound)
-    return message
-
-
-def _build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
-    reply_to = [mail_address(outbound.programme.organizer_email)]
-    if outbound.ics_content:
-        return invite_message(
-            to=[outbound.to_address],
-            subject=one_line(outbound.subject),
-            body_text=outbound.body_text,
-            body_html=outbound.body_html or None,
-            calendar=outbound.ics_content.encode("utf-8"),
-            method=outbound.ics_method,  # type: ignore[arg-type]
-            reply_to=reply_to,
-        )
-    message = EmailMultiAlternatives(
-        subject=one_line(outbound.subject),
-        body=outbound.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[outbound.to_address],
-        reply_to=reply_to,
-    )
-    if outbound.body_html:
-        message.attach_alternative(outbound.body_html, "text/html")
-    return message
-
-
-def _claim(pk: int) -> bool:
-    """Compare-and-set: only one process may send a given message at a time."""
-    now = timezone.now()
-    return outbox_statements.claim(pk, now=now, until=now + timedelta(seconds=CLAIM_SECONDS))
+# --- Outbox delivery (coordinator.core.notifications.delivery) ------------------------------------------
 
 
 @task()
@@ -436,95 +457,6 @@ def _deliver_or_retry(
         logger.warning("The mail server could not be reached (attempt %s)", attempt + 1, exc_info=True)
         retry_later(deliver_outbox, attempt, outbound_ids)
         return 0
-
-
-def deliver(outbound_ids: Iterable[int], *, known: Mapping[int, OutboundEmail] | None = None) -> int:
-    """Send the given outbox messages now over one SMTP connection; returns how many were sent.
-
-    Safe to call from several processes, and after a crash: each message is claimed (compare-and-set)
-    just before it is handed to the mail server and marked sent just after, so at most the one message in
-    flight when a worker dies is in doubt, and ``deliver_due`` never hands that one over again (no
-    duplicate): it is reported as failed, for a person to check. A message that failed is retried with
-    back-off. Raises ``OSError`` when the mail server cannot be reached at all (nothing is claimed then).
-
-    ``known``: messages this process wrote itself (with their programme), sent as they are once claimed
-    instead of read again (what a message says never changes after it is written).
-    """
-    ids = list(outbound_ids)
-    if not ids:
-        return 0
-    sent = 0
-    connection = get_connection(fail_silently=False)
-    connection.open()  # raises OSError when the server is down: the batch stays pending
-    try:
-        for pk in ids:
-            if not _claim(pk):
-                continue
-            outbound = (known or {}).get(pk) or _claimed(pk)
-            try:
-                if connection.send_messages([build_message(outbound)]) != 1:
-                    raise RuntimeError("the mail backend accepted no message")
-            except Exception as exc:  # any transport error: record it and retry later
-                _record_failure(_claimed(pk), exc)  # its attempts as stored, whoever tried it before
-                connection.close()
-                connection = get_connection(fail_silently=False)
-                continue
-            outbox_statements.mark_sent(pk, now=timezone.now())
-            sent += 1
-    finally:
-        connection.close()
-    return sent
-
-
-def _claimed(pk: int) -> OutboundEmail:
-    # The row this process has just claimed by its id (outbox, outside any request).
-    return OutboundEmail.unscoped_objects.select_related("programme").get(pk=pk)
-
-
-def _record_failure(outbound: OutboundEmail, exc: Exception) -> None:
-    outbound.attempts += 1
-    outbound.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    outbound.claimed_until = None
-    if outbound.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        outbound.status = OutboundEmail.Status.FAILED
-    else:
-        outbound.status = OutboundEmail.Status.PENDING
-        outbound.next_attempt_at = timezone.now() + _backoff(outbound.attempts)
-    outbound.save(update_fields=["attempts", "last_error", "claimed_until", "status", "next_attempt_at"])
-    logger.warning(
-        "Email %s to %s failed (attempt %s): %s",
-        outbound.pk,
-        outbound.to_address,
-        outbound.attempts,
-        outbound.last_error,
-    )
-    if outbound.status == OutboundEmail.Status.FAILED:
-        _alert_coordinators(outbound)
-
-
-def _alert_coordinators(outbound: OutboundEmail) -> None:
-    # The failed message's own programme, from the outbox outside any request.
-    with unscoped(), transaction.atomic():
-        recipients = {
-            person.pk: person
-            for provider in registry.delivery_failure_recipients
-            for person in provider(outbound.programme)
-            if person.pk != outbound.recipient_id
-        }
-        for person in recipients.values():
-            Notification.objects.create(
-                programme=outbound.programme,
-                recipient=person,
-                kind="outbox.failed",
-                title=str(
-                    _("A message could not be delivered to %(address)s") % {"address": outbound.to_address}
-                ),
-                body=f"{outbound.subject}\n{outbound.last_error}",
-                url="",
-            )
-
-
-IN_DOUBT = "The sender stopped while handing this message to the mail server: it may have been delivered."
 
 
 def deliver_due() -> int:
