@@ -235,12 +235,10 @@ class Lagrangian:
         self.class_rows = np.full((n_classes, max(widest, 1)), n, dtype=np.int64)
         sorted_class = row_class[order]
         self.class_rows[sorted_class, np.arange(n) - first[sorted_class]] = order
-        # the rows ordered by class (ascending within one), each class's first and each one's class
+        # the rows ordered by class (ascending within one) and each class's first
         self.class_order = order
         self.class_size = size
         self.class_first = first
-        self.class_of_ordered = sorted_class
-        self.class_position = np.arange(n)
         class_org = classes[:, 0] if n_classes else np.zeros(0, dtype=np.int64)
         self.org_class_start = np.searchsorted(class_org, self.organisations)
         representative = order[first] if n_classes else np.zeros(0, dtype=np.int64)
@@ -271,25 +269,15 @@ class Lagrangian:
         self.catalogue.price(slot_cost)
         window_cost = self.windows.costs()
         n_classes = len(self.class_rows)
-        # per window and class: the cheapest row (the first on a tie)
-        # (segments of the rows ordered by class; a last window of infinite prices: no window)
+        # per window and class: the cheapest price (segments of the rows ordered by class; a last
+        # window of infinite prices: no window); the rows only where asked (``_class_rows``)
         by_class = window_cost[:, self.class_order]
         window_class = np.full((len(window_cost) + 1, n_classes), INFINITE)
         window_class[:-1] = np.minimum.reduceat(by_class, self.class_first, axis=1)
-        first = np.where(
-            by_class == window_class[:-1, self.class_of_ordered], self.class_position, self.n_rows
-        )
-        window_class_row = np.full(window_class.shape, -1, dtype=np.int64)
-        window_class_row[:-1] = self.class_order[np.minimum.reduceat(first, self.class_first, axis=1)]
         # per shape and class: its windows' cheapest
         class_cost = window_class[self.shape_windows[:, 0]]
-        class_row = window_class_row[self.shape_windows[:, 0]]
         for j in range(1, self.shape_windows.shape[1]):
-            here = window_class[self.shape_windows[:, j]]
-            better = here < class_cost
-            np.copyto(class_cost, here, where=better)
-            np.copyto(class_row, window_class_row[self.shape_windows[:, j]], where=better)
-        class_row[class_cost == INFINITE] = -1
+            np.minimum(class_cost, window_class[self.shape_windows[:, j]], out=class_cost)
         # per (key, shape) and organisation: the cheapest class the key allows
         org_cost = self.pairs.minima(class_cost)
         n_pairs = len(self.pair_key)
@@ -304,7 +292,9 @@ class Lagrangian:
             # (the entry that gives it first, then the row of its cheapest class)
             best, best_row = _improve(best, best_row, self.org_req, net, np.arange(len(pair)))
             won = np.flatnonzero(best_row >= 0)
-            best_row[won] = self.pairs.rows(pair[best_row[won]], self.org_col[best_row[won]], class_row)
+            entry = best_row[won]
+            classes = self.pairs.classes(pair[entry], self.org_col[entry])
+            best_row[won] = self._class_rows(self.pair_shape[pair[entry]], classes, window_cost, window_class)
         # preferred workplaces
         if len(self.wp_req):
             net = self.wp_score - self.windows.at_places(window_cost, self.wp_places)[0]
@@ -362,6 +352,24 @@ class Lagrangian:
         best_start[mine] = self.windows.starts(window, best_row[mine])
         bound = fixed + relaxed_sum(value, self.partner)
         return Evaluation(bound, value, best_row, best_start, slot_cost)
+
+    def _class_rows(
+        self, shapes: np.ndarray, classes: np.ndarray, window_cost: np.ndarray, window_class: np.ndarray
+    ) -> np.ndarray:
+        """The cheapest row of each (shape, class) (finite prices only): in the first of the shape's
+        windows that gives the class's price, the first of the class's rows (in class order) at it."""
+        if not len(shapes):
+            return np.zeros(0, dtype=np.int64)
+        windows = self.shape_windows[shapes]  # (-1: the last window, infinitely expensive)
+        window = windows[np.arange(len(shapes)), np.argmin(window_class[windows, classes[:, None]], axis=1)]
+        size = self.class_size[classes]
+        offsets = np.cumsum(size) - size
+        position = np.repeat(self.class_first[classes] - offsets, size) + np.arange(int(size.sum()))
+        rows = self.class_order[position]
+        cheapest = window_cost[np.repeat(window, size), rows] == np.repeat(
+            window_class[window, classes], size
+        )
+        return rows[np.minimum.reduceat(np.where(cheapest, np.arange(len(rows)), len(rows)), offsets)]
 
     def used(self, evaluation: Evaluation, requests: np.ndarray | None = None) -> np.ndarray:
         """The slot rows the best options of `requests` (default: those worth more than nothing) use,

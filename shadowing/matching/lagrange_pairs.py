@@ -93,21 +93,21 @@ class PairMinima:
         org_cost[self.seg_pair, self.seg_org] = self.seg_min
         return org_cost
 
-    def rows(self, pairs: np.ndarray, orgs: np.ndarray, class_row: np.ndarray) -> np.ndarray:
-        """The row of the cheapest class (the first on a tie) of each (pair, organisation) at the last
-        ``minima`` (-1 where the key allows no class there or none has a price)."""
-        row = np.full(len(pairs), -1, dtype=np.int64)
+    def classes(self, pairs: np.ndarray, orgs: np.ndarray) -> np.ndarray:
+        """The cheapest class (the first on a tie) the key allows of each (pair, organisation) at the last
+        ``minima`` (-1 where it allows none there)."""
+        found = np.full(len(pairs), -1, dtype=np.int64)
         segments = self.seg_of[pairs, orgs]
         mine = np.flatnonzero(segments >= 0)
         if not len(mine):
-            return row
+            return found
         segments = segments[mine]
         entries = _ranges(self.seg_start[segments], self.seg_length[segments])
         length = self.seg_length[segments]
         cheapest = self.cost[entries] == np.repeat(self.seg_min[segments], length)
         first = np.minimum.reduceat(np.where(cheapest, entries, len(self.cost)), np.cumsum(length) - length)
-        row[mine] = class_row.reshape(-1)[self.entry_place[first]]
-        return row
+        found[mine] = self.entry_class[first]
+        return found
 
     def ties(self, needed: np.ndarray, pair_best: np.ndarray, spread: float) -> tuple[np.ndarray, np.ndarray]:
         """For the pairs marked `needed` their classes priced within `spread` of their cheapest, at the
