@@ -143,10 +143,10 @@ class _Table:
             starts = self.cell_first if len(picked) == len(self.cell) else _firsts(cells)
             cheapest = np.minimum.reduceat(cost, starts)
             length = np.diff(np.r_[starts, len(cells)])
-            at = np.where(cost == np.repeat(cheapest, length), np.arange(len(cells)), len(cells))
-            at = np.minimum.reduceat(at, starts)
-            day_cost[cells[at]] = cheapest
-            day_slot[cells[at]] = slots[at]
+            first = np.where(cost == np.repeat(cheapest, length), np.arange(len(cells)), len(cells))
+            first = np.minimum.reduceat(first, starts)
+            day_cost[cells[first]] = cheapest
+            day_slot[cells[first]] = slots[first]
         # every row: basic slices instead of an index (no copy of the tables per level)
         at: slice | np.ndarray = slice(None) if len(rows) == n else rows
         block = self.day_cost[at]
