@@ -5,8 +5,9 @@ alternating, with the lowest bound and the bound at its prices averaged per (cla
 
 Run by hand (not part of `make test`)::
 
-    git worktree add /tmp/previous <commit>          # the code to compare with
-    .venv/bin/python bench/matching_evaluation_speed.py --previous /tmp/previous --variant tight
+    .venv/bin/python bench/matching_evaluation_speed.py --previous <checkout> --variant tight
+
+where ``<checkout>`` is a checkout of the code to compare with (e.g. ``git worktree add``).
 
 The earlier code's ``shadowing/matching`` is copied into a temporary package (its imports renamed) and
 given the same problem, rebuilt by that code from the same programme. Times are medians of processor
