@@ -23,6 +23,13 @@ from shadowing.matching.options import Problem
 from shadowing.matching.pricing import Priced
 
 
+def inner(a: np.ndarray, b: np.ndarray) -> float:
+    """``sum a_i * b_i`` without BLAS: numpy's pairwise sum, the same whatever the machine and its
+    threads. (BLAS's product of two long vectors hands the work to its threads, which cost
+    milliseconds an evaluation where the processors are busy.)"""
+    return float(np.multiply(a, b).sum())
+
+
 def relaxed_sum(value: np.ndarray, partner: np.ndarray) -> float:
     """``sum max(0, v_r)`` over the requests outside pairs plus ``sum max(0, v_a + v_b)`` over the pairs
     (each once): the Lagrangian term of the requests with the pair rows ``x(a) - x(b) = 0`` priced at
@@ -73,12 +80,12 @@ def certified_bound(
     `pair_gain` is what they add to each option of a request."""
     slot_price = np.maximum(slot_price, 0.0)
     group_price = np.maximum(group_price, 0.0)
-    fixed = float(np.asarray(m.capacity, dtype=float) @ slot_price)
-    fixed += float(np.asarray(m.group_capacity, dtype=float) @ group_price)
+    fixed = inner(np.asarray(m.capacity, dtype=float), slot_price)
+    fixed += inner(np.asarray(m.group_capacity, dtype=float), group_price)
     gain = np.zeros(len(m.request_ids))
     if org_price is not None and len(org_price) == len(m.org_size) and m.fairness_coefficient:
         org_price = np.maximum(org_price, 0.0)
-        fixed += max(0.0, m.fairness_coefficient - float(m.org_size @ org_price))
+        fixed += max(0.0, m.fairness_coefficient - inner(m.org_size, org_price))
         gain = org_price[m.request_org]
     else:
         fixed += m.fairness_coefficient

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shadowing.matching.aggregate import Cells
+from shadowing.matching.bound import inner
 from shadowing.matching.lagrange import Evaluation, Lagrangian
 
 _log = logging.getLogger(__name__)
@@ -102,8 +103,9 @@ def proximal_point(
         x = np.maximum(centre - (cuts.T @ lam) / u, 0.0)
         values = offsets + cuts @ x
         shift = x - centre
-        primal = float(values.max()) + u / 2 * float(shift @ shift)
-        dual = float(lam @ values) + u / 2 * float(shift @ shift)
+        proximal = u / 2 * inner(shift, shift)
+        primal = float(values.max()) + proximal
+        dual = inner(lam, values) + proximal
         if primal - dual <= QP_TOLERANCE * max(level - float(values.max()), 1e-9 * abs(level)):
             break
     return x, lam
@@ -159,10 +161,10 @@ def minimise(
     best = centre
     g = centre.subgradient
     cuts = g[None, :].astype(np.float64)
-    offsets = np.asarray([centre.bound - float(g @ centre.price)])
+    offsets = np.asarray([centre.bound - inner(g, centre.price)])
     weights = np.ones(1)
     # the first step's predicted decrease FIRST_SHARE of the distance to the target
-    norm = float(g @ g)
+    norm = inner(g, g)
     u = norm / max(FIRST_SHARE * (centre.bound - target), 1e-6 * abs(centre.bound), 1e-9) if norm > 0 else 1.0
     for step in range(max_evaluations):
         now = clock()
@@ -179,7 +181,7 @@ def minimise(
             best = point
         decrease = centre.bound - point.bound
         # the new cut's error at the centre: how far below L(centre) it passes there
-        error = centre.bound - (point.bound + float(point.subgradient @ (centre.price - x)))
+        error = centre.bound - (point.bound + inner(point.subgradient, centre.price - x))
         serious = decrease >= SERIOUS * predicted
         # Kiwiel's interpolation: u that would have put the step where L along it is least
         interpolated = 2 * u * (1 - decrease / predicted)
@@ -210,7 +212,7 @@ def _with_cut(
     older ones merged into their weighted mean (valid: a mean of cuts is a cut)."""
     g = point.subgradient.astype(np.float64)
     cuts = np.vstack([cuts, g[None, :]])
-    offsets = np.append(offsets, point.bound - float(g @ point.price))
+    offsets = np.append(offsets, point.bound - inner(g, point.price))
     weights = np.append(weights, 0.0)
     if len(offsets) <= MAX_CUTS:
         return cuts, offsets, weights
@@ -224,7 +226,7 @@ def _with_cut(
     total = float(share.sum())
     share = share / total if total > 0 else np.full(len(share), 1.0 / len(share))
     merged_cut = share @ cuts[old]
-    merged_offset = float(share @ offsets[old])
+    merged_offset = inner(share, offsets[old])
     cuts = np.vstack([merged_cut[None, :], cuts[-KEEP_NEWEST:]])
     offsets = np.concatenate([[merged_offset], offsets[-KEEP_NEWEST:]])
     weights = np.concatenate([[total], weights[-KEEP_NEWEST:]])

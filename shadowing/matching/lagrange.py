@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shadowing.matching.bound import relaxed_sum, selected
+from shadowing.matching.bound import inner, relaxed_sum, selected
+from shadowing.matching.lagrange_pairs import PairMinima
 from shadowing.matching.lagrange_windows import Group, Windows
 from shadowing.matching.model import PLACED_WEIGHT, Model
 from shadowing.matching.options import (
@@ -55,7 +56,7 @@ STALE_STEPS = 4
 # The first LP of a large programme also holds, per request, one of the options priced within this many
 # points of its best (less than any preference is worth), spread over them among requests alike.
 FIRST_SPREAD = 0.4
-# The evaluation's minima per (key, shape) and class are taken over this many (key, shape) at a time.
+# The evaluation's minima per (key, shape) and organisation are read over this many (key, shape) at a time.
 PAIR_BLOCK = 1024
 
 
@@ -234,19 +235,17 @@ class Lagrangian:
         self.class_rows = np.full((n_classes, max(widest, 1)), n, dtype=np.int64)
         sorted_class = row_class[order]
         self.class_rows[sorted_class, np.arange(n) - first[sorted_class]] = order
-        # the rows ordered by class (ascending within one), each class's first and each one's class
+        # the rows ordered by class (ascending within one) and each class's first
         self.class_order = order
         self.class_size = size
         self.class_first = first
-        self.class_of_ordered = sorted_class
-        self.class_position = np.arange(n)
         class_org = classes[:, 0] if n_classes else np.zeros(0, dtype=np.int64)
         self.org_class_start = np.searchsorted(class_org, self.organisations)
         representative = order[first] if n_classes else np.zeros(0, dtype=np.int64)
         self.penalty = np.where(self.allowed[:, representative], 0.0, INFINITE)  # (key, class)
-        self.pair_penalty = self.penalty[self.pair_key]  # (pair, class)
-        self.pair_block = PAIR_BLOCK
-        self.pair_cost = np.empty((min(PAIR_BLOCK, len(self.pair_key)), len(classes)))  # the evaluation's
+        self.pairs = PairMinima(
+            self.pair_key, self.pair_shape, self.penalty == 0, self.org_class_start, PAIR_BLOCK
+        )
         # global window numbers: group g's windows from window_offset[g]
         sizes = [len(g.intervals) for g in self.groups]
         self.window_offset = np.cumsum([0, *sizes])
@@ -256,38 +255,6 @@ class Lagrangian:
             local = group.windows
             at = slice(int(self.shape_offset[g]), int(self.shape_offset[g + 1]))
             self.shape_windows[at, : local.shape[1]] = np.where(local >= 0, local + self.window_offset[g], -1)
-
-    def _per_pair(
-        self, class_cost: np.ndarray, class_row: np.ndarray, spread: float
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per (key, shape) and organisation the cheapest class the key allows and its row; the classes
-        priced within `spread` of the cheapest of all (flat places in (pairs, classes), in order) and
-        their count per pair. In blocks of pairs that stay in the processor's cache."""
-        n_pairs, n_classes = self.pair_penalty.shape
-        n_orgs = len(self.organisations)
-        org_cost = np.full((n_pairs, n_orgs), INFINITE)
-        org_row = np.full((n_pairs, n_orgs), -1, dtype=np.int64)
-        tied: list[np.ndarray] = []
-        tied_count = np.zeros(n_pairs, dtype=np.int64)
-        bounds = [*self.org_class_start.tolist(), n_classes]
-        for begin in range(0, n_pairs, self.pair_block):
-            at = slice(begin, min(begin + self.pair_block, n_pairs))
-            shapes = self.pair_shape[at]
-            pair_cost = np.take(class_cost, shapes, axis=0, out=self.pair_cost[: len(shapes)])
-            np.add(pair_cost, self.pair_penalty[at], out=pair_cost)
-            lines = np.arange(len(shapes))
-            for o in range(n_orgs):
-                lo, hi = bounds[o], bounds[o + 1]
-                if lo >= hi:
-                    continue
-                cheapest = lo + np.argmin(pair_cost[:, lo:hi], axis=1)
-                org_cost[at, o] = pair_cost[lines, cheapest]
-                org_row[at, o] = class_row[shapes, cheapest]
-            limit = org_cost[at].min(axis=1) + spread if n_orgs else np.full(len(shapes), INFINITE)
-            within = (pair_cost <= limit[:, None]) & np.isfinite(pair_cost)
-            tied.append(np.flatnonzero(within) + begin * n_classes)
-            tied_count[at] = within.sum(axis=1)
-        return org_cost, org_row, np.concatenate(tied) if tied else np.zeros(0, dtype=np.int64), tied_count
 
     def evaluate(self, slot_cost: np.ndarray, fixed: float, spread: float = 1e-9) -> Evaluation:
         """``L`` at these seat prices (per slot row, day cap's price included) plus `fixed` (the seats
@@ -302,27 +269,17 @@ class Lagrangian:
         self.catalogue.price(slot_cost)
         window_cost = self.windows.costs()
         n_classes = len(self.class_rows)
-        # per window and class: the cheapest row (the first on a tie)
-        # (segments of the rows ordered by class; a last window of infinite prices: no window)
+        # per window and class: the cheapest price (segments of the rows ordered by class; a last
+        # window of infinite prices: no window); the rows only where asked (``_class_rows``)
         by_class = window_cost[:, self.class_order]
         window_class = np.full((len(window_cost) + 1, n_classes), INFINITE)
         window_class[:-1] = np.minimum.reduceat(by_class, self.class_first, axis=1)
-        first = np.where(
-            by_class == window_class[:-1, self.class_of_ordered], self.class_position, self.n_rows
-        )
-        window_class_row = np.full(window_class.shape, -1, dtype=np.int64)
-        window_class_row[:-1] = self.class_order[np.minimum.reduceat(first, self.class_first, axis=1)]
         # per shape and class: its windows' cheapest
         class_cost = window_class[self.shape_windows[:, 0]]
-        class_row = window_class_row[self.shape_windows[:, 0]]
         for j in range(1, self.shape_windows.shape[1]):
-            here = window_class[self.shape_windows[:, j]]
-            better = here < class_cost
-            np.copyto(class_cost, here, where=better)
-            np.copyto(class_row, window_class_row[self.shape_windows[:, j]], where=better)
-        class_row[class_cost == INFINITE] = -1
+            np.minimum(class_cost, window_class[self.shape_windows[:, j]], out=class_cost)
         # per (key, shape) and organisation: the cheapest class the key allows
-        org_cost, org_row, tied, tied_count = self._per_pair(class_cost, class_row, spread)
+        org_cost = self.pairs.minima(class_cost)
         n_pairs = len(self.pair_key)
         pair_best = org_cost.min(axis=1) if len(self.organisations) else np.full(n_pairs, INFINITE)
         best = OTHER_WORKPLACE_SCORE - pair_best[self.request_pair]
@@ -332,8 +289,12 @@ class Lagrangian:
         if len(self.org_req):
             pair = self.request_pair[self.org_req]
             net = self.org_score - org_cost[pair, self.org_col]
-            row = org_row[pair, self.org_col]
-            best, best_row = _improve(best, best_row, self.org_req, net, row)
+            # (the entry that gives it first, then the row of its cheapest class)
+            best, best_row = _improve(best, best_row, self.org_req, net, np.arange(len(pair)))
+            won = np.flatnonzero(best_row >= 0)
+            entry = best_row[won]
+            classes = self.pairs.classes(pair[entry], self.org_col[entry])
+            best_row[won] = self._class_rows(self.pair_shape[pair[entry]], classes, window_cost, window_class)
         # preferred workplaces
         if len(self.wp_req):
             net = self.wp_score - self.windows.at_places(window_cost, self.wp_places)[0]
@@ -346,6 +307,9 @@ class Lagrangian:
             pairs = self.request_pair[other]
             rank = self.request_rank[other]
             # per pair its tied classes, in order, and the request's among them
+            needed = np.zeros(n_pairs, dtype=bool)
+            needed[pairs] = True
+            tied, tied_count = self.pairs.ties(needed, pair_best, spread)
             count = tied_count[pairs]
             chosen = tied[(np.cumsum(tied_count) - tied_count)[pairs] + rank % count] % n_classes
             # per (pair, class) of them the class's rows priced within `spread` of the pair's cheapest,
@@ -389,6 +353,24 @@ class Lagrangian:
         bound = fixed + relaxed_sum(value, self.partner)
         return Evaluation(bound, value, best_row, best_start, slot_cost)
 
+    def _class_rows(
+        self, shapes: np.ndarray, classes: np.ndarray, window_cost: np.ndarray, window_class: np.ndarray
+    ) -> np.ndarray:
+        """The cheapest row of each (shape, class) (finite prices only): in the first of the shape's
+        windows that gives the class's price, the first of the class's rows (in class order) at it."""
+        if not len(shapes):
+            return np.zeros(0, dtype=np.int64)
+        windows = self.shape_windows[shapes]  # (-1: the last window, infinitely expensive)
+        window = windows[np.arange(len(shapes)), np.argmin(window_class[windows, classes[:, None]], axis=1)]
+        size = self.class_size[classes]
+        offsets = np.cumsum(size) - size
+        position = np.repeat(self.class_first[classes] - offsets, size) + np.arange(int(size.sum()))
+        rows = self.class_order[position]
+        cheapest = window_cost[np.repeat(window, size), rows] == np.repeat(
+            window_class[window, classes], size
+        )
+        return rows[np.minimum.reduceat(np.where(cheapest, np.arange(len(rows)), len(rows)), offsets)]
+
     def used(self, evaluation: Evaluation, requests: np.ndarray | None = None) -> np.ndarray:
         """The slot rows the best options of `requests` (default: those worth more than nothing) use,
         one entry per seat."""
@@ -412,8 +394,8 @@ class Lagrangian:
 
     def fixed(self, slot_price: np.ndarray, group_price: np.ndarray) -> float:
         return (
-            float(self.capacity @ slot_price)
-            + float(self.group_capacity @ group_price)
+            inner(self.capacity, slot_price)
+            + inner(self.group_capacity, group_price)
             + self.m.fairness_coefficient
         )
 
@@ -499,7 +481,7 @@ class Lagrangian:
                 lowest = np.full(n_blocks, np.inf)
                 np.minimum.at(lowest, blocks, y)
                 g_block = np.where((lowest <= 0) & (g_block > 0), 0.0, g_block)
-                norm = float(g_block @ g_block)
+                norm = inner(g_block, g_block)
                 g_slot = g_block[blocks]
             else:
                 if len(g_group):
@@ -510,7 +492,7 @@ class Lagrangian:
                 # the projected direction: prices at zero with seats to spare stay at zero
                 g_slot = np.where((y <= 0) & (g_slot > 0), 0.0, g_slot)
                 g_group = np.where((z <= 0) & (g_group > 0), 0.0, g_group)
-                norm = float(g_slot @ g_slot + g_group @ g_group)
+                norm = inner(g_slot, g_slot) + inner(g_group, g_group)
             if norm <= 0:
                 break  # the best options fit: L(y) is the optimum
             # (never below the proposal's objective: no L is lower than that)

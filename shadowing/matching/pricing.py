@@ -43,6 +43,11 @@ def _jitter(request: int, rows: np.ndarray) -> np.ndarray:
     return ((rows * 2654435761 + request * 40503) % 4294967291) * (1e-6 / 4294967291)
 
 
+def _firsts(cells: np.ndarray) -> np.ndarray:
+    """The places where a new value starts in the ordered `cells`."""
+    return np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]]) if len(cells) else np.zeros(0, dtype=np.int64)
+
+
 class _Table:
     """The open days of every workplace as rows, their prices, and the range-minimum tables."""
 
@@ -80,8 +85,9 @@ class _Table:
         order = np.argsort(np.asarray(flat_cell, dtype=np.int64), kind="stable")
         self.cell = np.asarray(flat_cell, dtype=np.int64)[order]
         self.slot = np.asarray(flat_slot, dtype=np.int64)[order]
-        # entries of row w: cell_start[w] .. cell_start[w + 1]
+        # entries of row w: cell_start[w] .. cell_start[w + 1]; each day's first entry
         self.cell_start = np.searchsorted(self.cell, np.arange(n + 1) * width)
+        self.cell_first = _firsts(self.cell)
         # valid[k][w, t]: the k days from start t exist (and follow each other as working days)
         self.valid: dict[int, np.ndarray] = {}
         lengths_of_row = np.asarray([len(d) for d in days_per_row], dtype=np.int64)
@@ -128,15 +134,19 @@ class _Table:
         cost = slot_cost[slots]
         day_cost = self.day_cost.reshape(-1)
         day_slot = self.day_slot.reshape(-1)
-        # the cheapest slot of each day (the first in slot order on a tie)
-        order = np.lexsort((cost, cells))
-        cells, slots, cost = cells[order], slots[order], cost[order]
-        first = np.r_[True, cells[1:] != cells[:-1]] if len(cells) else np.zeros(0, dtype=bool)
+        # the cheapest slot of each day (the first in slot order on a tie): the entries are in order of
+        # day (cell), and of slot within one
         flat_rows = (rows[:, None] * width + np.arange(width)[None, :]).reshape(-1)
         day_cost[flat_rows] = INFINITE
         day_slot[flat_rows] = -1
-        day_cost[cells[first]] = cost[first]
-        day_slot[cells[first]] = slots[first]
+        if len(cells):
+            starts = self.cell_first if len(picked) == len(self.cell) else _firsts(cells)
+            cheapest = np.minimum.reduceat(cost, starts)
+            length = np.diff(np.r_[starts, len(cells)])
+            first = np.where(cost == np.repeat(cheapest, length), np.arange(len(cells)), len(cells))
+            first = np.minimum.reduceat(first, starts)
+            day_cost[cells[first]] = cheapest
+            day_slot[cells[first]] = slots[first]
         # every row: basic slices instead of an index (no copy of the tables per level)
         at: slice | np.ndarray = slice(None) if len(rows) == n else rows
         block = self.day_cost[at]
@@ -160,13 +170,20 @@ class _Table:
             argmin[0, at] = np.arange(width)[None, :]
             for j in range(1, self.levels):
                 half = 1 << (j - 1)
-                left, left_arg = minimum[j - 1, at], argmin[j - 1, at]
-                level, level_arg = left.copy(), left_arg.copy()
+                if isinstance(at, slice):  # every row: in place, no temporaries
+                    left, left_arg = minimum[j - 1], argmin[j - 1]
+                    level, level_arg = minimum[j], argmin[j]
+                    np.copyto(level, left)
+                    np.copyto(level_arg, left_arg)
+                else:
+                    left, left_arg = minimum[j - 1, at], argmin[j - 1, at]
+                    level, level_arg = left.copy(), left_arg.copy()
                 better = left[:, half:] < left[:, : width - half]
                 np.copyto(level[:, : width - half], left[:, half:], where=better)
                 np.copyto(level_arg[:, : width - half], left_arg[:, half:], where=better)
-                minimum[j, at] = level
-                argmin[j, at] = level_arg
+                if not isinstance(at, slice):
+                    minimum[j, at] = level
+                    argmin[j, at] = level_arg
 
     def cheapest(
         self, rows: np.ndarray, windows: Iterable[tuple[int, int]], k: int, day0: int

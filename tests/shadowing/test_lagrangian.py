@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadowing.matching import lagrange
+from shadowing.matching import lagrange, lagrange_pairs
 from shadowing.matching.bound import certified_bound, one_price_bound, uniform_price_bound
 from shadowing.matching.lagrange import Lagrangian
 from shadowing.matching.lagrange_columns import options_of
@@ -328,19 +328,55 @@ def alike_programmes(draw: st.DrawFn) -> Problem:
     return build(requests, workplaces, slots, max_options_per_request=2, max_options_per_workplace=2)
 
 
-@settings(max_examples=150, deadline=None)
+@st.composite
+def class_programmes(draw: st.DrawFn) -> Problem:
+    """Workplaces of two organisations with different topics (several classes in one organisation) and
+    requests that prefer an organisation: the cheapest class of a preferred organisation, ties among
+    its classes and rows included."""
+    workplaces = [
+        WorkplaceSpec(
+            10 + i,
+            1 + i % 2,
+            draw(st.sampled_from([frozenset({1}), frozenset({2}), frozenset({1, 2})])),
+            frozenset(),
+            draw(st.integers(1, 2)),
+        )
+        for i in range(draw(st.integers(2, 7)))
+    ]
+    slots: list[SlotSpec] = []
+    for w in workplaces:
+        for d in sorted(draw(st.sets(st.sampled_from([0, 1, 2, 3]), min_size=1, max_size=3))):
+            slots.append(SlotSpec(100 + len(slots), w.id, w.organisation, day(d), draw(st.integers(1, 2))))
+    requests = [
+        request(
+            rid,
+            organisation=draw(st.sampled_from([3, 4])),
+            days=draw(st.sampled_from([1, 1, 2])),
+            windows=draw(st.sampled_from([((day(0), day(3)),), ((day(0), day(1)), (day(2), day(3)))])),
+            topics=draw(st.sampled_from([frozenset(), frozenset({1}), frozenset({2})])),
+            preferred_organisations=draw(st.sampled_from([{}, {1: 1}, {2: 2}, {1: 3, 2: 1}])),
+            preferred_workplaces=draw(st.sampled_from([{}, {}, {workplaces[0].id: 4}])),
+        )
+        for rid in range(1, draw(st.integers(2, 12)) + 1)
+    ]
+    return build(requests, workplaces, slots, max_options_per_request=2, max_options_per_workplace=2)
+
+
+@settings(max_examples=200, deadline=None)
 @given(
-    st.one_of(programmes(max_requests=10), alike_programmes()),
+    st.one_of(programmes(max_requests=10), alike_programmes(), class_programmes()),
     st.lists(st.sampled_from([0.0, 0.0, 0.5, 1.0, 3.0, 250.0, 1000.0, np.inf]), min_size=1, max_size=30),
     st.sampled_from([1e-9, 0.4, 5.0]),
     st.sampled_from([1, 2, 1024]),
+    st.sampled_from([0.0, 1.0]),
 )
 def test_the_evaluation_equals_the_previous_one_to_the_last_bit(
-    problem: Problem, prices: list[float], spread: float, block: int
+    problem: Problem, prices: list[float], spread: float, block: int, sparse_share: float
 ) -> None:
     """Value, best options, starts and the seats they use (the subgradient) as the evaluation read
     window by window and request by request gave them: prices that tie, infinite ones (a full seat),
-    the spread over equally priced workplaces, the minima per (key, shape) in blocks of one or two."""
+    the spread over equally priced workplaces, the minima per (key, shape) in blocks of one or two, the
+    tied classes read entry by entry (share 1) or in one pass (share 0)."""
     m = build_model(problem)
     if not len(m.value):
         return
@@ -353,7 +389,12 @@ def test_the_evaluation_equals_the_previous_one_to_the_last_bit(
         lagrange.PAIR_BLOCK = previous_block
     reference = ReferenceLagrangian(problem, m)
 
-    new = lagrangian.evaluate(slot_cost, 7.0, spread)
+    previous_share = lagrange_pairs.SPARSE_SHARE
+    lagrange_pairs.SPARSE_SHARE = sparse_share
+    try:
+        new = lagrangian.evaluate(slot_cost, 7.0, spread)
+    finally:
+        lagrange_pairs.SPARSE_SHARE = previous_share
     old = reference.evaluate(slot_cost, 7.0, spread)
 
     assert new.bound == old.bound
