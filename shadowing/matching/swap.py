@@ -18,6 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from shadowing.matching.chains import chained
 from shadowing.matching.flow import one_day_requests, reoptimise_one_day
 from shadowing.matching.insert import insert_multi_day
 from shadowing.matching.lagrange import Lagrangian
@@ -154,7 +155,8 @@ def swapped(
 ) -> tuple[list[int], float, str]:
     """`best` (worth `objective`, found by `method`) after rounds of `swap_multi_day` and the maximum
     flow of ``flow.reoptimise_one_day`` (which moves the one-day requests, so that the next round finds
-    other swaps) and, where such a round gains nothing, of ``insert.insert_multi_day`` (unplaced
+    other swaps), where such a round gains nothing of ejection chains (``chains.chained``, while they
+    place someone) and, where those gain nothing either, of ``insert.insert_multi_day`` (unplaced
     multi-day requests on seats the one-day requests can give up; half as many on given-up seats after
     a round of it that gains nothing; one is started only when the last one's time, or before the
     first ``INSERT_FLOWS`` times `flow_seconds` (how long a maximum flow took), still fits before
@@ -171,6 +173,10 @@ def swapped(
             if found > current_objective + 1e-9:
                 current, current_objective = swapped, found
                 continue
+        swapped, placed = chained(lagrangian, current, until)  # (ejection chains, ``chains.py``)
+        if placed and objective_of(m, swapped)[0] > current_objective + 1e-9:
+            current, current_objective = swapped, objective_of(m, swapped)[0]
+            continue
         began = time.monotonic()
         if began + took >= until:  # (a round of insertion would end after `until`)
             break
