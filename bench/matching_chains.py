@@ -11,8 +11,9 @@ Run by hand (not part of `make test`)::
 does on a large programme, and pickles the proposal (its options) and the prices (the steps' own and
 averaged per cell). ``run`` builds the programme again, restores that state, prints where the placement
 loses at the averaged prices (the bound's decomposition: priced free seats, unplaced requests with a
-positive reduced value, placed requests below their best, by days) and runs the chains step for
-``--seconds``, with placed and objective before and after (processor time of this process).
+positive reduced value, placed requests below their best, by days), runs the chains step for
+``--seconds`` with placed and objective before and after, then the swaps' rounds (``swap.swapped``)
+for as long with the chains and without them, each from the same state.
 """
 
 from __future__ import annotations
@@ -195,6 +196,22 @@ def run(args: argparse.Namespace) -> None:
         f"{time.process_time() - began:.1f} s processor, "
         f"{time.monotonic() - wall:.1f} s wall, load {os.getloadavg()}"
     )
+    # the swaps' rounds (``swap.swapped``) for as long, with the chains and without, from the same state
+    from shadowing.matching import swap
+
+    prices = (state["y"], state["z"])
+    for label in ("with the chains", "without the chains"):
+        if label == "without the chains":
+            swap.chain_rounds = lambda _lg, assign, *_args, **_kw: (list(assign), 0, 0.0)  # type: ignore[assignment]
+        wall = time.monotonic()
+        rounds, found, method = swap.swapped(
+            lagrangian, assign, before, "", prices, time.monotonic() + args.seconds, 0.5
+        )
+        print(
+            f"swaps' rounds {label}: {placed_before:,} -> {objective_of(m, rounds)[1]:,} placed, "
+            f"objective {before:,.0f} -> {found:,.0f} ({method or 'unchanged'}), "
+            f"{time.monotonic() - wall:.1f} s wall, load {os.getloadavg()}"
+        )
     if args.check:
         from shadowing.matching.model import Seats
 

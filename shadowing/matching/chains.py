@@ -16,14 +16,18 @@ What a move costs is found for every request at once by a few evaluations at sea
   best option is where it can go with chains of up to ``k`` moves behind it, and its loss at level ``k``
   the value it gives up with them;
 - at the last level, an unplaced request whose best option is worth more than nothing at these costs
-  has a chain that places it and costs the others less than it is worth.
+  (a reciprocal pair: the two together) may have a chain that places it and costs the others less than
+  it is worth. (Where a level's best option is the request's own, or a move costs more than at the
+  level before, the earlier level's move is kept: the losses only fall from level to level.)
 
-The costs are optimistic (a holder counted twice, two moves wanting one seat), so each chain is played
-on the seat book: the target's seats are freed by moving, deepest first, the holder of least loss, each
-move checked; the chain is kept only where every move holds and the values rise (one person more, no
-one out: the fairness term cannot fall), and undone otherwise. Requests are taken in the order of how
-much their chain is worth. The rounds repeat while they place someone and the last round's time still
-fits before the caller's limit.
+The costs are optimistic (a holder counted twice, two moves wanting one seat, the two of a pair wanting
+one seat), so each chain is played on the seat book: the target's seats are freed by moving the holder
+of least loss, whose own new seats are freed the same way one level down before it takes them, each
+seat checked again when it is taken; the chain is kept only where every move holds and the values rise
+(one person more, or a pair, and no one out: the fairness term cannot fall), and undone otherwise.
+Pairs stay where they are. Targets are taken in the order of how much their chain is worth; after one
+that does not hold, the requests alike (the Lagrangian's key and shape) wait for the next round. The
+rounds repeat while they place someone and the last round's time still fits before the caller's limit.
 """
 
 from __future__ import annotations
@@ -276,16 +280,14 @@ def chain_round(
     last = work.levels[-1].evaluation
     model_row = lagrangian.model_row
     placed = np.asarray(assign, dtype=np.int64)[np.maximum(model_row, 0)] >= 0
-    partners = np.asarray(partner, dtype=np.int64)[np.maximum(model_row, 0)]
+    other = lagrangian.partner
+    fits = (model_row >= 0) & ~placed & np.isfinite(last.value) & (last.workplace >= 0)
+    # a request without a partner worth more than its chain; a pair (each once) where the two together are
+    worth = np.where(other >= 0, last.value + last.value[np.maximum(other, 0)], last.value)
     targets = np.flatnonzero(
-        (model_row >= 0)
-        & ~placed
-        & (partners < 0)
-        & np.isfinite(last.value)
-        & (last.value > _EPS)
-        & (last.workplace >= 0)
+        fits & (worth > _EPS) & ((other < 0) | ((other > np.arange(len(other))) & fits[np.maximum(other, 0)]))
     )
-    targets = targets[np.argsort(-last.value[targets], kind="stable")]
+    targets = targets[np.argsort(-worth[targets], kind="stable")]
     new = list(assign)
     chosen: dict[int, Option] = {}  # model row -> its new option
     gained = 0
@@ -296,32 +298,36 @@ def chain_round(
         alike = int(lagrangian.request_pair[i])
         if alike in failed:
             continue  # (requests alike want the same seats: their chains fail alike until the next round)
-        r = int(model_row[i])
-        slots = lagrangian.slots_of(last, i)
+        members = [i] if other[i] < 0 else [i, int(other[i])]
+        rows = [int(model_row[k]) for k in members]
         mark = len(book.log)
-        chain: set[int] = {r}
+        chain: set[int] = set(rows)
         moved: list[tuple[int, int]] = []
-        if all(work.free(s, depth - 1, chain, moved) for s in slots) and book.fits(slots):
-            option = work.option(depth, r)
+        held = True
+        for k, r in zip(members, rows, strict=True):
+            slots = lagrangian.slots_of(last, k)
+            if not all(work.free(s, depth - 1, chain, moved) for s in slots) or not book.fits(slots):
+                held = False
+                break
+            book.move(r, slots)
+        if held:
+            placing = [(r, work.option(depth, r)) for r in rows]
             options = [(q, work.option(level, q)) for q, level in moved]
-            gain = PLACED_WEIGHT + option.score
+            gain = sum(PLACED_WEIGHT + option.score for _r, option in placing)
             for q, to in options:
                 gain += PLACED_WEIGHT + to.score - work.value_of(q)
             if gain > _EPS:
-                book.move(r, slots)
-                for q, to in options:
+                for q, to in options + placing:
                     chosen[q] = to
                     work.values[q] = PLACED_WEIGHT + to.score
-                chosen[r] = option
-                work.values[r] = PLACED_WEIGHT + option.score
-                gained += 1
+                gained += len(rows)
                 continue
         failed.add(alike)
         book.undo(mark)
     if not chosen:
         return new, 0
-    rows = list(chosen)
-    for r, j in zip(rows, add_options(m, [chosen[r] for r in rows]), strict=True):
+    changed = list(chosen)
+    for r, j in zip(changed, add_options(m, [chosen[r] for r in changed]), strict=True):
         new[r] = j
     return new, gained
 
@@ -336,21 +342,36 @@ def chained(
     """`assign` (not changed) after rounds of `chain_round` while they place someone and the last
     round's time (before the first: ``depth + 2`` times one evaluation's, as a round takes ``depth + 1``
     and plays the chains) still fits before `until` (on `clock`); with how many the rounds placed."""
+    current, placed, _took = chain_rounds(lagrangian, assign, until, None, depth, clock)
+    return current, placed
+
+
+def chain_rounds(
+    lagrangian: Lagrangian,
+    assign: list[int],
+    until: float,
+    rounds: int | None,
+    depth: int = DEPTH,
+    clock: Callable[[], float] = time.monotonic,
+    expected: float | None = None,
+) -> tuple[list[int], int, float]:
+    """As `chained`, at most `rounds` rounds (None: no limit), the first started only when `expected`
+    (None: ``depth + 2`` evaluations' time) still fits; with the last round's time (or what was expected
+    where none started)."""
     current = list(assign)
-    placed = 0
-    took: float | None = None
-    while True:
+    placed = done = 0
+    took = expected
+    while rounds is None or done < rounds:
         began = clock()
-        if took is not None and began + took >= until:
-            break
         if took is None:
-            probe = clock()
             lagrangian.evaluate(np.zeros(len(lagrangian.m.capacity)), 0.0)
-            if began + (depth + 2) * (clock() - probe) >= until:
-                break
+            took = (depth + 2) * (clock() - began)
+        if began + took >= until:
+            break
         current, gained = chain_round(lagrangian, current, depth, until, clock)
         took = clock() - began
         placed += gained
+        done += 1
         if not gained:
             break
-    return current, placed
+    return current, placed, took

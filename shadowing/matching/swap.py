@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from shadowing.matching.chains import chained
+from shadowing.matching.chains import chain_rounds
 from shadowing.matching.flow import one_day_requests, reoptimise_one_day
 from shadowing.matching.insert import insert_multi_day
 from shadowing.matching.lagrange import Lagrangian
@@ -155,16 +155,18 @@ def swapped(
 ) -> tuple[list[int], float, str]:
     """`best` (worth `objective`, found by `method`) after rounds of `swap_multi_day` and the maximum
     flow of ``flow.reoptimise_one_day`` (which moves the one-day requests, so that the next round finds
-    other swaps), where such a round gains nothing of ejection chains (``chains.chained``, while they
-    place someone) and, where those gain nothing either, of ``insert.insert_multi_day`` (unplaced
-    multi-day requests on seats the one-day requests can give up; half as many on given-up seats after
-    a round of it that gains nothing; one is started only when the last one's time, or before the
-    first ``INSERT_FLOWS`` times `flow_seconds` (how long a maximum flow took), still fits before
-    `until`), until `until` or nothing is left to try, when that is worth more."""
+    other swaps) and, where such a round gains nothing, one round of ejection chains
+    (``chains.chain_rounds``: started only when the last one's time still fits) and one of
+    ``insert.insert_multi_day`` (unplaced multi-day requests on seats the one-day requests can give up;
+    half as many on given-up seats after a round of it that gains nothing, none after one that gains
+    nothing with none; one is started only when the last one's time, or before the first
+    ``INSERT_FLOWS`` times `flow_seconds` (how long a maximum flow took), still fits before `until`),
+    until `until` or nothing is left to try, when that is worth more."""
     m = lagrangian.m
     current, current_objective = best, objective
     limit: int | None = None
     took = INSERT_FLOWS * flow_seconds  # how long the last round of insertion took
+    chain_took: float | None = None  # how long the last round of chains took
     while time.monotonic() < until:
         swapped, swaps = swap_multi_day(lagrangian, current, *prices, until)
         if swaps:
@@ -173,12 +175,14 @@ def swapped(
             if found > current_objective + 1e-9:
                 current, current_objective = swapped, found
                 continue
-        swapped, placed = chained(lagrangian, current, until)  # (ejection chains, ``chains.py``)
-        if placed and objective_of(m, swapped)[0] > current_objective + 1e-9:
+        swapped, placed, chain_took = chain_rounds(lagrangian, current, until, 1, expected=chain_took)
+        chains = placed > 0 and objective_of(m, swapped)[0] > current_objective + 1e-9
+        if chains:
             current, current_objective = swapped, objective_of(m, swapped)[0]
-            continue
         began = time.monotonic()
-        if began + took >= until:  # (a round of insertion would end after `until`)
+        if limit == 0 or began + took >= until:  # (a round of insertion would end after `until`)
+            if chains:
+                continue
             break
         swapped, risky = insert_multi_day(lagrangian, current, limit)
         took = time.monotonic() - began
@@ -187,7 +191,7 @@ def swapped(
             current, current_objective = swapped, found
             continue
         limit = risky // 2
-        if not limit:
+        if not limit and not chains:
             break
     if current_objective > objective + 1e-9:
         return current, current_objective, method + "+swaps"

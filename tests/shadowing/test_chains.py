@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from shadowing.matching import chains
 from shadowing.matching.baseline import first_come_first_served
-from shadowing.matching.chains import chain_round, chained
+from shadowing.matching.chains import chain_round, chain_rounds, chained
 from shadowing.matching.flow import reoptimise_one_day
 from shadowing.matching.insert import insert_multi_day
 from shadowing.matching.lagrange import Lagrangian
@@ -167,6 +167,37 @@ def test_a_move_whose_seats_the_chain_behind_it_takes_back_is_not_played() -> No
     assert objective_of(m, fcfs)[0] == brute_force(problem)[0]
 
 
+def test_a_reciprocal_pair_is_placed_by_a_chain_behind_one_of_the_two() -> None:
+    # One seat on day 0 at workplaces 1 (organisation 5, topic 1), 2 (organisation 1, topic 2) and 3
+    # (organisation 6, topic 3). Request 1 (organisation 2, topics 1 and 3) prefers workplace 1 and comes
+    # first. The pair 2 (organisation 1, topic 1) and 3 (organisation 5, topic 2) visit each other's
+    # organisation: request 2 can go to workplace 1 only, so first come, first served leaves the pair
+    # out. Request 1 moving to workplace 3 places the pair.
+    workplaces = [
+        WorkplaceSpec(1, 5, frozenset({1}), frozenset(), 1),
+        WorkplaceSpec(2, 1, frozenset({2}), frozenset(), 1),
+        WorkplaceSpec(3, 6, frozenset({3}), frozenset(), 1),
+    ]
+    slots = [SlotSpec(w * 10, w, org, day(0), 1) for w, org in ((1, 5), (2, 1), (3, 6))]
+    one_day = ((day(0), day(0)),)
+    requests = [
+        request(1, organisation=2, windows=one_day, topics=frozenset({1, 3}), preferred_workplaces={1: 1}),
+        request(2, windows=one_day, topics=frozenset({1}), partner=3),
+        request(3, organisation=5, windows=one_day, topics=frozenset({2}), partner=2),
+    ]
+    problem = build(requests, workplaces, slots, fairness_weight=1.0)
+    m, lagrangian, fcfs = _start(problem)
+    assert _placed(m, fcfs) == {1: 1}
+    _neither_flow_nor_swaps_help(m, lagrangian, fcfs)
+
+    new, placed = chained(lagrangian, fcfs, FAR)
+
+    assert placed == 2
+    assert _placed(m, new) == {1: 3, 2: 1, 3: 2}
+    assert objective_of(m, new)[0] == brute_force(problem)[0]
+    assert_feasible_within_the_optimum(problem, m, new)
+
+
 def test_no_chain_where_the_moves_cost_more_than_the_request_is_worth() -> None:
     # Request 3 could take workplace 1 only by leaving request 1 without a place: one for one, no gain.
     workplaces = [WorkplaceSpec(1, 2, frozenset({1}), frozenset(), 1)]
@@ -279,3 +310,28 @@ def test_the_swaps_rounds_keep_a_chain() -> None:
 
     assert (found, method) == (brute_force(problem)[0], "floor+swaps")
     assert _placed(m, new) == {1: 2, 2: 3, 3: 1}
+
+
+def test_the_swaps_rounds_take_one_round_of_chains_at_a_time_when_its_expected_time_fits(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    problem = _three_in_a_row()
+    _m, lagrangian, fcfs = _start(problem)
+    now = [0.0]
+    rounds: list[float] = []
+
+    def one_round(
+        lg: Lagrangian, assign: list[int], depth: int, until: float, clock: object
+    ) -> tuple[list[int], int]:
+        rounds.append(now[0])
+        now[0] += 10.0
+        return list(assign), 1
+
+    monkeypatch.setattr(chains, "chain_round", one_round)
+    clock = lambda: now[0]  # noqa: E731
+    # expected to take 40 s with 35 left: none
+    assert chain_rounds(lagrangian, fcfs, 35.0, 1, clock=clock, expected=40.0) == (fcfs, 0, 40.0)
+    assert rounds == []
+    # expected 5 s: one round only, and its time
+    assert chain_rounds(lagrangian, fcfs, 35.0, 1, clock=clock, expected=5.0) == (fcfs, 1, 10.0)
+    assert rounds == [0.0]

@@ -68,7 +68,7 @@ def test_no_round_of_insertion_starts_where_its_expected_time_does_not_fit_befor
 ) -> None:
     _problem, m, lagrangian, fcfs = _one_seat_a_day((1, 2))
     # (the ejection chains before it would place request 2 as well: left out here)
-    monkeypatch.setattr(swap, "chained", lambda _lagrangian, assign, _until: (list(assign), 0))
+    monkeypatch.setattr(swap, "chain_rounds", lambda _lg, assign, *_args, **_kw: (list(assign), 0, 0.0))
     prices = np.zeros(len(m.capacity)), np.zeros(0)
     until = time.monotonic() + 60.0
 
