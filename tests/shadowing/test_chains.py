@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadowing.matching import chains
+from shadowing.matching import chains, swap
 from shadowing.matching.baseline import first_come_first_served
 from shadowing.matching.chains import chain_round, chain_rounds, chained
 from shadowing.matching.flow import reoptimise_one_day
@@ -335,3 +335,87 @@ def test_the_swaps_rounds_take_one_round_of_chains_at_a_time_when_its_expected_t
     # expected 5 s: one round only, and its time
     assert chain_rounds(lagrangian, fcfs, 35.0, 1, clock=clock, expected=5.0) == (fcfs, 1, 10.0)
     assert rounds == [0.0]
+
+
+def test_the_swaps_rounds_alternate_chains_and_insertion(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Insertion gains 10 a round in 2 s; the chains 30 a round in 1 s for three rounds, then nothing.
+    # Where insertion gains nothing, the chains are not tried again until something gains (below).
+    problem = _three_in_a_row()
+    m, lagrangian, fcfs = _start(problem)
+    now = [0.0]
+    worth: dict[int, float] = {}
+    calls: list[str] = []
+    chain_rounds_left = [3]
+
+    kept: list[list[int]] = []  # (alive, so that no two share an id)
+
+    def proposal(value: float) -> list[int]:
+        made = list(fcfs)
+        worth[id(made)] = value
+        kept.append(made)
+        return made
+
+    start = proposal(0.0)
+
+    def insertion(_lg: Lagrangian, assign: list[int], _limit: int | None) -> tuple[list[int], int]:
+        calls.append("insert")
+        now[0] += 2.0
+        return proposal(worth[id(assign)] + 10.0), 0
+
+    def chain_round_once(
+        _lg: Lagrangian, assign: list[int], _until: float, _rounds: int, **_kw: object
+    ) -> tuple[list[int], int, float]:
+        calls.append("chains")
+        now[0] += 1.0
+        if not chain_rounds_left[0]:
+            return proposal(worth[id(assign)]), 0, 1.0
+        chain_rounds_left[0] -= 1
+        return proposal(worth[id(assign)] + 30.0), 1, 1.0
+
+    monkeypatch.setattr(swap, "swap_multi_day", lambda _lg, assign, *_args: (assign, 0))
+    monkeypatch.setattr(swap, "insert_multi_day", insertion)
+    monkeypatch.setattr(swap, "chain_rounds", chain_round_once)
+    monkeypatch.setattr(swap, "objective_of", lambda _m, assign: (worth[id(assign)], 0))
+    monkeypatch.setattr(swap.time, "monotonic", lambda: now[0])
+    prices = np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity))
+
+    _new, found, method = swap.swapped(lagrangian, start, 0.0, "floor", prices, 20.0, 1.0)
+
+    # one round of chains and one of insertion at a time (the chains again after insertion gains, as
+    # it changes the proposal); no insertion where its round would end after 20 s
+    assert calls == ["chains", "insert"] * 6 + ["chains"]
+    assert (found, method) == (6 * 10.0 + 3 * 30.0, "floor+swaps")
+
+
+def test_no_chains_after_a_round_of_them_that_gains_nothing_until_something_else_gains(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    problem = _three_in_a_row()
+    m, lagrangian, fcfs = _start(problem)
+    now = [0.0]
+    calls: list[str] = []
+
+    def insertion(_lg: Lagrangian, assign: list[int], limit: int | None) -> tuple[list[int], int]:
+        calls.append(f"insert {limit}")
+        now[0] += 2.0
+        return list(assign), 8 if limit is None else limit  # nothing gained; as many on given-up seats
+
+    def no_chain(
+        _lg: Lagrangian, assign: list[int], _until: float, _rounds: int, **_kw: object
+    ) -> tuple[list[int], int, float]:
+        calls.append("chains")
+        now[0] += 1.0
+        return list(assign), 0, 1.0
+
+    monkeypatch.setattr(swap, "swap_multi_day", lambda _lg, assign, *_args: (assign, 0))
+    monkeypatch.setattr(swap, "insert_multi_day", insertion)
+    monkeypatch.setattr(swap, "chain_rounds", no_chain)
+    monkeypatch.setattr(swap.time, "monotonic", lambda: now[0])
+    prices = np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity))
+    objective = objective_of(m, fcfs)[0]
+
+    assert swap.swapped(lagrangian, fcfs, objective, "floor", prices, 100.0, 1.0) == (
+        fcfs,
+        objective,
+        "floor",
+    )
+    # insertion with half as many on given-up seats each time (8 // 2 = 4, 2, 1, then none)
+    assert calls == ["chains", "insert None", "insert 4", "insert 2", "insert 1"]
