@@ -374,4 +374,4 @@ def chain_rounds(
         done += 1
         if not gained:
             break
-    return current, placed, took
+    return current, placed, 0.0 if took is None else took  # (None: no round asked for)
