@@ -220,7 +220,7 @@ def test_no_round_when_its_time_does_not_fit() -> None:
     def clock() -> float:
         return float(next(ticks))
 
-    # the first round needs one evaluation timed (1 s) times depth + 2 = 4 s: not before 3 s
+    # the first round needs one evaluation timed (1 s) times depth + 2 = 4 s (6 s with the margin)
     assert chained(lagrangian, fcfs, 3.0, depth=2, clock=clock) == (fcfs, 0)
     ticks = iter(range(10**6))
     new, placed = chained(lagrangian, fcfs, 100.0, depth=2, clock=clock)
@@ -243,9 +243,10 @@ def test_a_round_starts_only_when_the_last_ones_time_fits(monkeypatch) -> None: 
 
     monkeypatch.setattr(chains, "chain_round", one_round)
     _, placed = chained(lagrangian, fcfs, 35.0, clock=lambda: now[0])
-    # rounds at 0, 10 and 20 s; the one at 30 s would end at 40 s, after 35
-    assert rounds == [0.0, 10.0, 20.0]
-    assert placed == 3
+    # rounds at 0 and 10 s; at 20 s, 1.5 times the last one's 10 s would end at 35 s: none
+    assert chains.MARGIN == 1.5
+    assert rounds == [0.0, 10.0]
+    assert placed == 2
 
 
 @st.composite
