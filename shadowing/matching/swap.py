@@ -18,7 +18,6 @@ from collections import defaultdict
 
 import numpy as np
 
-from shadowing.matching.chains import chain_rounds
 from shadowing.matching.flow import one_day_requests, reoptimise_one_day
 from shadowing.matching.insert import insert_multi_day
 from shadowing.matching.lagrange import Lagrangian
@@ -155,9 +154,7 @@ def swapped(
 ) -> tuple[list[int], float, str]:
     """`best` (worth `objective`, found by `method`) after rounds of `swap_multi_day` and the maximum
     flow of ``flow.reoptimise_one_day`` (which moves the one-day requests, so that the next round finds
-    other swaps) and, where such a round gains nothing, one round of ejection chains
-    (``chains.chain_rounds``: started only when the last one's time still fits; none after one that
-    gains nothing until something else gains) and one of ``insert.insert_multi_day`` (unplaced
+    other swaps) and, where such a round gains nothing, of ``insert.insert_multi_day`` (unplaced
     multi-day requests on seats the one-day requests can give up; half as many on given-up seats after
     a round of it that gains nothing; one is started only when the last one's time, or before the
     first ``INSERT_FLOWS`` times `flow_seconds` (how long a maximum flow took), still fits before
@@ -166,36 +163,25 @@ def swapped(
     current, current_objective = best, objective
     limit: int | None = None
     took = INSERT_FLOWS * flow_seconds  # how long the last round of insertion took
-    chain_took: float | None = None  # how long the last round of chains took
-    chains_left = True
     while time.monotonic() < until:
         swapped, swaps = swap_multi_day(lagrangian, current, *prices, until)
         if swaps:
             swapped = reoptimise_one_day(lagrangian, swapped)
             found = objective_of(m, swapped)[0]
             if found > current_objective + 1e-9:
-                current, current_objective, chains_left = swapped, found, True
+                current, current_objective = swapped, found
                 continue
-        chains = False
-        if chains_left:
-            swapped, _placed, chain_took = chain_rounds(lagrangian, current, until, 1, expected=chain_took)
-            chains = objective_of(m, swapped)[0] > current_objective + 1e-9
-            if chains:
-                current, current_objective = swapped, objective_of(m, swapped)[0]
-            chains_left = chains
         began = time.monotonic()
-        if limit == 0 or began + took >= until:  # (a round of insertion would end after `until`)
-            if chains:
-                continue
+        if began + took >= until:  # (a round of insertion would end after `until`)
             break
         swapped, risky = insert_multi_day(lagrangian, current, limit)
         took = time.monotonic() - began
         found = objective_of(m, swapped)[0]
         if found > current_objective + 1e-9:
-            current, current_objective, chains_left = swapped, found, True
+            current, current_objective = swapped, found
             continue
         limit = risky // 2
-        if not limit and not chains:
+        if not limit:
             break
     if current_objective > objective + 1e-9:
         return current, current_objective, method + "+swaps"

@@ -5,11 +5,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadowing.matching import swap
 from shadowing.matching.baseline import first_come_first_served
 from shadowing.matching.flow import reoptimise_one_day
 from shadowing.matching.insert import insert_multi_day
@@ -63,12 +61,8 @@ def test_a_two_day_request_takes_the_seat_of_a_one_day_request_that_can_move_to_
     assert swapped(lagrangian, fcfs, 1000.5, "floor", prices, FAR) == (new, 2 * 1000.5, "floor+swaps")
 
 
-def test_no_round_of_insertion_starts_where_its_expected_time_does_not_fit_before_the_end(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_no_round_of_insertion_starts_where_its_expected_time_does_not_fit_before_the_end() -> None:
     _problem, m, lagrangian, fcfs = _one_seat_a_day((1, 2))
-    # (the ejection chains before it would place request 2 as well: left out here)
-    monkeypatch.setattr(swap, "chain_rounds", lambda _lg, assign, *_args, **_kw: (list(assign), 0, 0.0))
     prices = np.zeros(len(m.capacity)), np.zeros(0)
     until = time.monotonic() + 60.0
 
