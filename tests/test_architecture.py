@@ -100,6 +100,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "focusgroups.services.meetings:_lock_meeting": "meeting row lock by pk after the scoped read",
     "seminars.services._seats:adjust_seats": "seat counter of the round locked just before, by pk",
     "seminars.services._seats:<module>": "the round locked by pk, its course read in scope just before",
+    "seminars.serializers:<module>": "an enrolment's round by its id with its course; the field checks its "
+    "programme is in scope",
     "shadowing.services._run_seats:lock_slots": "slot locks in pk order after the scoped read of the run",
     "shadowing.services.matching_runs:matching_run_confirm": "seat counters of the slots locked just before",
     "shadowing.services.placements:_release_seats": "seat counters of slots read in scope, by pk",
@@ -119,6 +121,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "programme in every branch (the catalogue's viewer rows, the workplaces' free days, the rounds' seats, "
     "the competences)",
     "coordinator.core.prepared:PreparedRows.fetch": "the SQL of _compile: each branch names its programme",
+    "coordinator.core.prepared:PreparedInsert.insert": "the INSERT of one new row the caller built, which "
+    "names its own programme (as save() writes it)",
     "coordinator.core.shapes:CompiledPage.fetch": "a list page's SQL recorded from its scoped queryset "
     "for this reader's rights, scope included",
     "coordinator.pages.views.health:_database": "SELECT 1",

@@ -21,9 +21,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from django.core.signals import setting_changed
-from django.db import connections
+from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Expression, Model, QuerySet
+from django.db.models import AutoField, Expression, Field, Model, QuerySet, signals
 from django.db.models.query import RelatedPopulator, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -36,6 +36,7 @@ RowT = TypeVar("RowT", bound=tuple)  # type: ignore[type-arg]
 _CACHE_ATTRIBUTE = "_samverkan_prepared_queries"
 _ROWS_ATTRIBUTE = "_samverkan_prepared_rows"
 _KEYED_ATTRIBUTE = "_samverkan_prepared_keyed"
+_INSERT_ATTRIBUTE = "_samverkan_prepared_inserts"
 
 
 @dataclass(frozen=True)
@@ -297,3 +298,119 @@ class PreparedRows(Generic[ModelT, RowT]):
         if compiled.converters:
             rows = [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
         return rows  # type: ignore[no-any-return]
+
+
+# --- The insert of one new row --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CompiledInsert:
+    sql: str
+    fields: tuple[Field[object, object], ...]
+    returning: tuple[Field[object, object], ...]
+    returning_params: tuple[object, ...]
+
+
+class PreparedInsert(Generic[ModelT]):
+    """The ``INSERT`` of one new row of ``model``, its SQL written once per connection: ``insert(instance)``
+    does what ``instance.save()`` does for a new row of a model without parent models, as Django 5.2's
+    ``Model.save_base`` does it (the related objects' keys taken over, ``pre_save``, each field's
+    ``pre_save`` (``auto_now_add``) and database value, the insert returning the primary key, the instance
+    marked saved, ``post_save`` with ``created``), without building an insert query and compiling it.
+
+    The SQL is what Django writes for that insert (``INSERT INTO t (columns) VALUES (%s, ...) RETURNING``
+    the database-returned columns), so PostgreSQL keeps one prepared statement for it as for the ORM's. A
+    model's own ``save()`` is not called: a caller whose model adds something there does it first (a
+    ``DeepTenantModel``'s ``fill_programme``). A value that is an expression (``F()``, a database default)
+    is refused: such an insert goes through ``save()``.
+    """
+
+    def __init__(self, model: type[ModelT]) -> None:
+        meta = model._meta
+        if meta.parents or meta.proxy:
+            raise ValueError("A prepared insert writes one table: no parent models, no proxies.")
+        self.model = model
+
+    def _compile(self, connection: BaseDatabaseWrapper) -> _CompiledInsert:
+        meta = self.model._meta
+        # What Model._save_table inserts for a row without a primary key: its concrete fields but the
+        # database-made key and generated columns.
+        fields = tuple(
+            field
+            for field in meta.local_concrete_fields
+            if field is not meta.auto_field and not field.generated
+        )
+        if any(getattr(field, "get_placeholder", None) is not None for field in fields):
+            raise ValueError("A prepared insert writes plain values (no field with a placeholder of its own)")
+        returning = tuple(meta.db_returning_fields)
+        quote = connection.ops.quote_name
+        sql = (
+            f"{connection.ops.insert_statement(on_conflict=None)} {quote(meta.db_table)} "
+            f"({', '.join(quote(str(field.column)) for field in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})"
+        )
+        returning_params: tuple[object, ...] = ()
+        if returning and connection.features.can_return_columns_from_insert:
+            # Not in django-stubs, a backend's method since Django 3.0 (what SQLInsertCompiler calls).
+            returning_sql, params = connection.ops.return_insert_columns(list(returning))  # type: ignore[attr-defined]
+            if returning_sql:
+                sql = f"{sql} {returning_sql}"
+                returning_params = tuple(params)
+        return _CompiledInsert(sql, fields, returning, returning_params)
+
+    def compiled(self, using: str = "default") -> _CompiledInsert:
+        connection = connections[using]
+        cache: dict[int, _CompiledInsert] = connection.__dict__.setdefault(_INSERT_ATTRIBUTE, {})
+        compiled = cache.get(id(self))
+        if compiled is None:
+            compiled = cache[id(self)] = self._compile(connection)
+        return compiled
+
+    def insert(self, instance: ModelT, using: str | None = None) -> ModelT:
+        if not isinstance(instance, self.model) or instance._meta.concrete_model is not self.model:
+            raise TypeError(f"A prepared insert of {self.model.__name__} saves only its own rows.")
+        if instance.pk is not None or not instance._state.adding:
+            raise ValueError("A prepared insert saves a new row without a primary key.")
+        instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+        using = using or router.db_for_write(self.model, instance=instance)
+        compiled = self.compiled(using)
+        connection = connections[using]
+        origin = type(instance)
+        signals.pre_save.send(sender=origin, instance=instance, raw=False, using=using, update_fields=None)
+        with transaction.mark_for_rollback_on_error(using):
+            values = []
+            for field in compiled.fields:
+                value = field.pre_save(instance, add=True)
+                if hasattr(value, "resolve_expression"):
+                    raise ValueError(f"{field.name}: an expression is inserted through save().")
+                values.append(field.get_db_prep_save(value, connection=connection))
+            with connection.cursor() as cursor:
+                cursor.execute(compiled.sql, values)
+                if compiled.returning and connection.features.can_return_columns_from_insert:
+                    returned = connection.ops.fetch_returned_insert_columns(  # type: ignore[attr-defined]
+                        cursor, compiled.returning_params
+                    )
+                elif compiled.returning and isinstance(compiled.returning[0], AutoField):
+                    returned = [
+                        connection.ops.last_insert_id(
+                            cursor, self.model._meta.db_table, str(compiled.returning[0].column)
+                        )
+                    ]
+                else:
+                    returned = []
+            # What Model._save_table does with the returned columns (their converters included).
+            for value, field in zip(returned, compiled.returning, strict=False):
+                column = field.get_col(self.model._meta.db_table)
+                converters = [
+                    *connection.ops.get_db_converters(column),
+                    *column.get_db_converters(connection),
+                ]
+                for converter in converters:
+                    value = converter(value, column, connection)
+                setattr(instance, field.attname, value)
+        instance._state.db = using
+        instance._state.adding = False
+        signals.post_save.send(
+            sender=origin, instance=instance, created=True, update_fields=None, raw=False, using=using
+        )
+        return instance

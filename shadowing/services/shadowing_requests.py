@@ -16,8 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core.audit import insert_audited
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
+from coordinator.core.prepared import PreparedInsert
 from coordinator.core.rows import hold_written
 from coordinator.core.services import apply_changes, validate
 from coordinator.core.tenancy import unscoped
@@ -46,6 +48,8 @@ from shadowing.services._common import (
 REQUEST_FIELDS = {"learning_goals", "days", "consecutive", "languages"}
 MAX_WINDOWS = 5
 MAX_PREFERENCES = 5
+# A new request's row, its SQL written once per connection (with its audit entry: ``insert_audited``).
+_REQUEST_INSERT: PreparedInsert[ShadowingRequest] = PreparedInsert(ShadowingRequest)
 # --- Requests -------------------------------------------------------------------------------------------
 
 
@@ -229,7 +233,7 @@ def request_create(
         programme, person.organisation_id, person.unit_id, topics, window_rows, preference_rows
     )
     with transaction.atomic():
-        request.save()
+        insert_audited(_REQUEST_INSERT, request)
         _write_parts(request, topics, window_rows, preference_rows, new=True)
         # The line manager is asked (and a person asked for is told) by the task queue after the commit.
         request_notices.tell_after_commit(request, request_notices.SUBMITTED)
