@@ -15,7 +15,7 @@ execute wrappers and errors as for any other query).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -37,6 +37,7 @@ _CACHE_ATTRIBUTE = "_samverkan_prepared_queries"
 _ROWS_ATTRIBUTE = "_samverkan_prepared_rows"
 _KEYED_ATTRIBUTE = "_samverkan_prepared_keyed"
 _INSERT_ATTRIBUTE = "_samverkan_prepared_inserts"
+_UPDATE_ATTRIBUTE = "_samverkan_prepared_updates"
 
 
 @dataclass(frozen=True)
@@ -331,7 +332,7 @@ class PreparedInsert(Generic[ModelT]):
             raise ValueError("A prepared insert writes one table: no parent models, no proxies.")
         self.model = model
 
-    def _compile(self, connection: BaseDatabaseWrapper) -> _CompiledInsert:
+    def _compile(self, connection: BaseDatabaseWrapper, rows: int = 1) -> _CompiledInsert:
         meta = self.model._meta
         # What Model._save_table inserts for a row without a primary key: its concrete fields but the
         # database-made key and generated columns.
@@ -344,10 +345,15 @@ class PreparedInsert(Generic[ModelT]):
             raise ValueError("A prepared insert writes plain values (no field with a placeholder of its own)")
         returning = tuple(meta.db_returning_fields)
         quote = connection.ops.quote_name
+        placeholders = ["%s"] * len(fields)
+        values = (
+            f"VALUES ({', '.join(placeholders)})"
+            if rows == 1
+            else connection.ops.bulk_insert_sql(fields, [placeholders] * rows)  # type: ignore[list-item]
+        )
         sql = (
             f"{connection.ops.insert_statement(on_conflict=None)} {quote(meta.db_table)} "
-            f"({', '.join(quote(str(field.column)) for field in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})"
+            f"({', '.join(quote(str(field.column)) for field in fields)}) {values}"
         )
         returning_params: tuple[object, ...] = ()
         if returning and connection.features.can_return_columns_from_insert:
@@ -358,13 +364,76 @@ class PreparedInsert(Generic[ModelT]):
                 returning_params = tuple(params)
         return _CompiledInsert(sql, fields, returning, returning_params)
 
-    def compiled(self, using: str = "default") -> _CompiledInsert:
+    def compiled(self, using: str = "default", rows: int = 1) -> _CompiledInsert:
         connection = connections[using]
-        cache: dict[int, _CompiledInsert] = connection.__dict__.setdefault(_INSERT_ATTRIBUTE, {})
-        compiled = cache.get(id(self))
+        cache: dict[tuple[int, int], _CompiledInsert] = connection.__dict__.setdefault(_INSERT_ATTRIBUTE, {})
+        compiled = cache.get((id(self), rows))
         if compiled is None:
-            compiled = cache[id(self)] = self._compile(connection)
+            compiled = cache[(id(self), rows)] = self._compile(connection, rows)
         return compiled
+
+    def insert_rows(self, instances: list[ModelT], using: str | None = None) -> list[ModelT]:
+        """What ``bulk_create(instances)`` does for new rows of the model, in one ``INSERT`` whose SQL is
+        written once per connection and number of rows: no signals and no ``save()``, each field's
+        ``pre_save`` and database value, the returned keys set on the instances, which are marked saved.
+        More rows than the database takes in one statement, or a database that returns no keys from a
+        multi-row insert, go through ``bulk_create`` itself."""
+        if not instances:
+            return instances
+        using = using or router.db_for_write(self.model, instance=instances[0])
+        connection = connections[using]
+        compiled = self.compiled(using)
+        if (
+            len(instances) > max(connection.ops.bulk_batch_size(list(compiled.fields), instances), 1)
+            or not connection.features.can_return_rows_from_bulk_insert
+        ):
+            return self.model._base_manager.db_manager(using).bulk_create(instances)
+        for instance in instances:
+            if type(instance) is not self.model or instance.pk is not None or not instance._state.adding:
+                raise ValueError(f"A prepared insert of {self.model.__name__} writes new rows of its own.")
+            instance._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        compiled = self.compiled(using, len(instances))
+        with transaction.atomic(using=using, savepoint=False):
+            values = [
+                self._value(field, instance, connection)
+                for instance in instances
+                for field in compiled.fields
+            ]
+            with connection.cursor() as cursor:
+                cursor.execute(compiled.sql, values)  # type: ignore[arg-type]
+                returned = (
+                    connection.ops.fetch_returned_insert_rows(cursor)  # type: ignore[attr-defined]
+                    if compiled.returning
+                    else []
+                )
+            for instance, row in zip(instances, returned, strict=True):
+                self._set_returned(instance, row, compiled, connection)
+        for instance in instances:
+            instance._state.adding = False
+            instance._state.db = using
+        return instances
+
+    @staticmethod
+    def _value(field: Field[object, object], instance: Model, connection: BaseDatabaseWrapper) -> object:
+        value = field.pre_save(instance, add=True)
+        if hasattr(value, "resolve_expression"):
+            raise ValueError(f"{field.name}: an expression is inserted through save().")
+        return field.get_db_prep_save(value, connection=connection)
+
+    def _set_returned(
+        self,
+        instance: Model,
+        row: Sequence[object],
+        compiled: _CompiledInsert,
+        connection: BaseDatabaseWrapper,
+    ) -> None:
+        # What Model._save_table and bulk_create do with the returned columns (their converters included).
+        for value, field in zip(row, compiled.returning, strict=False):
+            column = field.get_col(self.model._meta.db_table)
+            converters = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
+            for converter in converters:
+                value = converter(value, column, connection)
+            setattr(instance, field.attname, value)
 
     def insert(self, instance: ModelT, using: str | None = None) -> ModelT:
         if not isinstance(instance, self.model) or instance._meta.concrete_model is not self.model:
@@ -378,14 +447,9 @@ class PreparedInsert(Generic[ModelT]):
         origin = type(instance)
         signals.pre_save.send(sender=origin, instance=instance, raw=False, using=using, update_fields=None)
         with transaction.mark_for_rollback_on_error(using):
-            values = []
-            for field in compiled.fields:
-                value = field.pre_save(instance, add=True)
-                if hasattr(value, "resolve_expression"):
-                    raise ValueError(f"{field.name}: an expression is inserted through save().")
-                values.append(field.get_db_prep_save(value, connection=connection))
+            values = [self._value(field, instance, connection) for field in compiled.fields]
             with connection.cursor() as cursor:
-                cursor.execute(compiled.sql, values)
+                cursor.execute(compiled.sql, values)  # type: ignore[arg-type]
                 if compiled.returning and connection.features.can_return_columns_from_insert:
                     returned = connection.ops.fetch_returned_insert_columns(  # type: ignore[attr-defined]
                         cursor, compiled.returning_params
@@ -398,19 +462,77 @@ class PreparedInsert(Generic[ModelT]):
                     ]
                 else:
                     returned = []
-            # What Model._save_table does with the returned columns (their converters included).
-            for value, field in zip(returned, compiled.returning, strict=False):
-                column = field.get_col(self.model._meta.db_table)
-                converters = [
-                    *connection.ops.get_db_converters(column),
-                    *column.get_db_converters(connection),
-                ]
-                for converter in converters:
-                    value = converter(value, column, connection)
-                setattr(instance, field.attname, value)
+            self._set_returned(instance, returned, compiled, connection)
         instance._state.db = using
         instance._state.adding = False
         signals.post_save.send(
             sender=origin, instance=instance, created=True, update_fields=None, raw=False, using=using
         )
         return instance
+
+
+# --- An update of rows by a fixed query -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CompiledUpdate:
+    sql: str
+    params: tuple[object, ...]
+    positions: tuple[tuple[int, int], ...]  # (parameter, stand-in) pairs
+
+
+class PreparedUpdate(Generic[ModelT]):
+    """An ``UPDATE`` whose SQL is written once per connection: ``build(*values)`` gives the queryset and
+    the ``update()`` keyword arguments for one set of values (integers), ``stand_ins`` integers that no real
+    call uses, each reaching the SQL as parameters of its own. ``update(*values)`` runs what
+    ``queryset.update(**changes)`` runs and returns the number of rows it changed, without building the
+    update query and compiling it again. An update Django would split into several statements (a parent
+    model's columns) is refused. Like ``PreparedRows``, the queryset is compiled outside the tenant scope:
+    it must name its rows itself (by key), and each use is listed in the architecture test's escape hatches.
+    """
+
+    def __init__(
+        self, build: Callable[..., tuple[QuerySet[ModelT], dict[str, object]]], stand_ins: tuple[int, ...]
+    ) -> None:
+        self.build = build
+        self.stand_ins = stand_ins
+
+    def _compile(self, connection: BaseDatabaseWrapper) -> _CompiledUpdate:
+        from django.db.models.sql import UpdateQuery
+
+        from coordinator.core.tenancy import unscoped
+
+        with unscoped():
+            queryset, changes = self.build(*self.stand_ins)
+            query: UpdateQuery = queryset.query.chain(UpdateQuery)  # type: ignore[assignment]
+            query.add_update_values(changes)
+            if query.get_related_updates() or query.order_by:
+                raise ValueError("A prepared update writes one table, in no order.")
+            query.clear_select_clause()
+            sql, params = query.get_compiler(connection=connection).as_sql()
+        positions = []
+        for index, param in enumerate(params):
+            matches = [
+                n for n, value in enumerate(self.stand_ins) if isinstance(param, int) and param == value
+            ]
+            if matches:
+                positions.append((index, matches[0]))
+        if sorted({n for _index, n in positions}) != list(range(len(self.stand_ins))):
+            raise ValueError("Every stand-in value must reach the SQL as a parameter.")
+        return _CompiledUpdate(sql, tuple(params), tuple(positions))
+
+    def update(self, *values: int, using: str = "default") -> int:
+        connection = connections[using]
+        cache: dict[int, _CompiledUpdate] = connection.__dict__.setdefault(_UPDATE_ATTRIBUTE, {})
+        compiled = cache.get(id(self))
+        if compiled is None:
+            compiled = cache[id(self)] = self._compile(connection)
+        params: list[object] = list(compiled.params)
+        for index, n in compiled.positions:
+            original = compiled.params[index]
+            # The driver's wrapper (Int8) for a big integer column, as Django passed it.
+            params[index] = values[n] if type(original) is int else type(original)(values[n])  # type: ignore[call-arg]
+        # What QuerySet.update() does around its statement.
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
+            return cursor.rowcount if cursor.rowcount is not None else 0

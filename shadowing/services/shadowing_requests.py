@@ -50,6 +50,9 @@ MAX_WINDOWS = 5
 MAX_PREFERENCES = 5
 # A new request's row, its SQL written once per connection (with its audit entry: ``insert_audited``).
 _REQUEST_INSERT: PreparedInsert[ShadowingRequest] = PreparedInsert(ShadowingRequest)
+# Its windows and wishes, as ``bulk_create`` writes them, the SQL written once per number of rows.
+_WINDOW_INSERT: PreparedInsert[AvailabilityWindow] = PreparedInsert(AvailabilityWindow)
+_PREFERENCE_INSERT: PreparedInsert[Preference] = PreparedInsert(Preference)
 # --- Requests -------------------------------------------------------------------------------------------
 
 
@@ -177,11 +180,11 @@ def _write_parts(
     written_windows = [
         AvailabilityWindow(request=request, starts_on=a, ends_on=b) for a, b in sorted(windows)
     ]
-    AvailabilityWindow.objects.bulk_create(written_windows)
+    _WINDOW_INSERT.insert_rows(written_windows)
     written_preferences = [
         Preference(request=request, rank=r, organisation=o, workplace=w) for r, o, w in preferences
     ]
-    Preference.objects.bulk_create(written_preferences)
+    _PREFERENCE_INSERT.insert_rows(written_preferences)
     if new:
         # A new request holds all of its rows now, in the order ``selectors.requests_for`` reads them
         # (topics by name, windows by start, wishes by rank; the ranks are distinct): the answer to the

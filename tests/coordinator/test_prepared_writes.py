@@ -1,5 +1,6 @@
-"""New rows inserted with ``insert_audited``: the row and its audit entry as ``save()`` and django-auditlog
-write them, field by field."""
+"""Writes with SQL written once per connection (``PreparedInsert``, ``PreparedUpdate``) and new rows
+inserted with ``insert_audited``: rows and audit entries as ``save()``, ``bulk_create``, ``update()`` and
+django-auditlog write them, field by field."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from auditlog.cid import correlation_id
 from auditlog.context import disable_auditlog, set_actor
 from auditlog.models import LogEntry
 from django.db import transaction
+from django.db.models.sql.compiler import SQLInsertCompiler
 from django.utils import timezone
 
 from coordinator.core.audit import insert_audited
@@ -18,6 +20,21 @@ from coordinator.core.tenancy import programme_scope
 from seminars.models import Enrolment
 from shadowing.models import ShadowingRequest
 from tests.factories.seminars import CourseFactory, RoundFactory
+
+
+@pytest.fixture
+def compilations(monkeypatch):
+    """Which models' inserts Django's insert compiler turns into SQL (counted)."""
+    calls: list[str] = []
+    compile_sql = SQLInsertCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        calls.append(self.query.model._meta.label)
+        return compile_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLInsertCompiler, "as_sql", counted)
+    return calls
+
 
 MOMENT = timezone.now().replace(microsecond=123456) + timedelta(days=3)
 
@@ -157,3 +174,97 @@ def test_prepared_insert_refuses_a_saved_row_and_an_expression(programme, staff_
             prepared.insert(expression)
 
     assert Enrolment.unscoped_objects.count() == 1
+
+
+def test_insert_audited_compiles_no_insert_but_the_entrys_filing(
+    programme, staff_a, coordinator, org_b, compilations, django_assert_num_queries
+):
+    # The row and its entry are written with SQL written once per connection; only the filing of the
+    # entry under its programmes (the entry's own receiver, a bulk_create) is compiled by the ORM.
+    build = _enrolment(programme, staff_a, coordinator, org_b)
+    prepared = PreparedInsert(Enrolment)
+    with programme_scope([programme.pk]):
+        insert_audited(prepared, build()).delete()
+        compilations.clear()
+
+        # The archive check, the row, the entry and its filing.
+        with django_assert_num_queries(4):
+            enrolment = insert_audited(prepared, build())
+
+    assert compilations == ["organisations.AuditEntryProgramme"]
+    assert (enrolment._state.adding, enrolment._state.db) == (False, "default")
+    assert (
+        LogEntry.objects.filter(
+            object_id=enrolment.pk, content_type__model="enrolment", action=LogEntry.Action.CREATE
+        ).count()
+        == 1
+    )
+
+
+def test_insert_rows_writes_what_bulk_create_writes(
+    programme, staff_a, compilations, django_assert_num_queries
+):
+    from shadowing.models import AvailabilityWindow
+    from tests.factories.shadowing import make_request
+
+    request = make_request(programme, staff_a, windows=[])
+    today = timezone.localdate()
+
+    def windows() -> list[AvailabilityWindow]:
+        return [
+            AvailabilityWindow(
+                request=request, starts_on=today + timedelta(days=n), ends_on=today + timedelta(n + 9)
+            )
+            for n in (1, 20, 40)
+        ]
+
+    prepared = PreparedInsert(AvailabilityWindow)
+    with programme_scope([programme.pk]):
+        created = AvailabilityWindow.objects.bulk_create(windows())
+        prepared.insert_rows(windows()[:1])  # this connection's first use of each statement writes it
+        prepared.insert_rows(windows())
+        compilations.clear()
+        # One insert, no signals (no archive check), as bulk_create.
+        with django_assert_num_queries(1):
+            inserted = prepared.insert_rows(windows())
+
+    assert compilations == []
+    assert all(window.pk is not None and not window._state.adding for window in inserted)
+    rows = {
+        pk: (request_id, starts_on, ends_on)
+        for pk, request_id, starts_on, ends_on in AvailabilityWindow.unscoped_objects.values_list(
+            "pk", "request_id", "starts_on", "ends_on"
+        )
+    }
+    assert [rows[window.pk] for window in inserted] == [rows[window.pk] for window in created]
+    assert [rows[window.pk] for window in created] == [
+        (request.pk, w.starts_on, w.ends_on) for w in windows()
+    ]
+
+
+def test_prepared_update_runs_the_sql_the_queryset_runs(programme, org_b):
+    from django.db import connection
+    from django.db.models import F
+    from django.test.utils import CaptureQueriesContext
+
+    from coordinator.core.prepared import PreparedUpdate
+    from seminars.models import Round
+
+    round_ = RoundFactory(course=CourseFactory(programme=programme, providers=[org_b]), seats_taken=3)
+    prepared = PreparedUpdate(
+        lambda pk, delta: (Round.unscoped_objects.filter(pk=pk), {"seats_taken": F("seats_taken") + delta}),
+        stand_ins=(-(2**62) + 31, -(2**62) + 37),
+    )
+
+    with CaptureQueriesContext(connection) as by_queryset:
+        changed_by_queryset = Round.unscoped_objects.filter(pk=round_.pk).update(
+            seats_taken=F("seats_taken") + 2
+        )
+    with CaptureQueriesContext(connection) as by_prepared:
+        changed = prepared.update(round_.pk, 2)
+        missing = prepared.update(round_.pk + 1000, -1)
+    round_.refresh_from_db()
+
+    assert (changed_by_queryset, changed, missing, round_.seats_taken) == (1, 1, 0, 7)
+    assert by_prepared.captured_queries[0]["sql"] == by_queryset.captured_queries[0]["sql"]
+    assert len(by_prepared.captured_queries) == 2
