@@ -11,7 +11,7 @@ from auditlog.cid import correlation_id
 from auditlog.context import disable_auditlog, set_actor
 from auditlog.models import LogEntry
 from django.db import transaction
-from django.db.models.sql.compiler import SQLInsertCompiler
+from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler, SQLUpdateCompiler
 from django.utils import timezone
 
 from coordinator.core.audit import insert_audited
@@ -24,15 +24,23 @@ from tests.factories.seminars import CourseFactory, RoundFactory
 
 @pytest.fixture
 def compilations(monkeypatch):
-    """Which models' inserts Django's insert compiler turns into SQL (counted)."""
-    calls: list[str] = []
-    compile_sql = SQLInsertCompiler.as_sql
+    return count_compilations(monkeypatch)
 
-    def counted(self, *args, **kwargs):
-        calls.append(self.query.model._meta.label)
-        return compile_sql(self, *args, **kwargs)
 
-    monkeypatch.setattr(SQLInsertCompiler, "as_sql", counted)
+def count_compilations(monkeypatch) -> list[tuple[str, str]]:
+    """The queries Django's compilers turn into SQL, as (kind, model) pairs: selects, inserts, updates."""
+    calls: list[tuple[str, str]] = []
+    for kind, compiler in (
+        ("select", SQLCompiler),
+        ("insert", SQLInsertCompiler),
+        ("update", SQLUpdateCompiler),
+    ):
+
+        def counted(self, *args, kind=kind, compile_sql=compiler.as_sql, **kwargs):
+            calls.append((kind, self.query.model._meta.label))
+            return compile_sql(self, *args, **kwargs)
+
+        monkeypatch.setattr(compiler, "as_sql", counted)
     return calls
 
 
@@ -191,7 +199,7 @@ def test_insert_audited_compiles_no_insert_but_the_entrys_filing(
         with django_assert_num_queries(4):
             enrolment = insert_audited(prepared, build())
 
-    assert compilations == ["organisations.AuditEntryProgramme"]
+    assert compilations == [("insert", "organisations.AuditEntryProgramme")]
     assert (enrolment._state.adding, enrolment._state.db) == (False, "default")
     assert (
         LogEntry.objects.filter(
@@ -228,7 +236,7 @@ def test_insert_rows_writes_what_bulk_create_writes(
         with django_assert_num_queries(1):
             inserted = prepared.insert_rows(windows())
 
-    assert compilations == []
+    assert [call for call in compilations if call[0] == "insert"] == []
     assert all(window.pk is not None and not window._state.adding for window in inserted)
     rows = {
         pk: (request_id, starts_on, ends_on)

@@ -11,6 +11,7 @@ from coordinator.core.tenancy import unscoped
 from organisations.models import Person, PlatformRole
 from organisations.permissions import forget_actor
 from seminars.models import Attendance, Completion, Course, Enrolment, OrganisationQuota, Round, RoundCost
+from tests.coordinator.test_prepared_writes import count_compilations
 from tests.factories import FunderFactory
 from tests.factories.seminars import (
     CompletionFactory,
@@ -596,6 +597,25 @@ def _two_sessions(round_, session):
         starts_at=session.starts_at + timedelta(days=1),
         ends_at=session.ends_at + timedelta(days=1),
     )
+
+
+@pytest.fixture
+def compilations(monkeypatch):
+    return count_compilations(monkeypatch)
+
+
+def test_enrol_compiles_only_the_audit_entrys_filing(api, round_, session, people_a, compilations):
+    # The round, the booking, its audit entry and the seat counter are SQL written once per connection: a
+    # second enrolment compiles only the entry's filing under its programme (its receiver's bulk_create).
+    first, second = people_a(2)
+    assert api(first).post(f"{API}/enrolments/", {"round": round_.pk}, format="json").status_code == 201
+    client = api(second)
+    client.get(f"{API}/courses/")
+    compilations.clear()
+
+    response = client.post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+
+    assert (response.status_code, compilations) == (201, [("insert", "organisations.AuditEntryProgramme")])
 
 
 def test_enrol_query_count(api, round_, session, staff_a, django_assert_num_queries):
