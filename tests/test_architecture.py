@@ -104,8 +104,10 @@ ESCAPE_HATCH: dict[str, str] = {
     "focusgroups.services.documents:_load": "the log rows of a note read in scope, by the note's id",
     "focusgroups.services.documents:_store": "note text, version and document row by pk under the row lock",
     "focusgroups.services.meetings:_lock_meeting": "meeting row lock by pk after the scoped read",
-    "seminars.services._seats:adjust_seats": "seat counter of the round locked just before, by pk",
-    "seminars.services._seats:<module>": "the round locked by pk, its course read in scope just before",
+    "seminars.services._seats:<module>": "the round locked by pk, its course read in scope just before; its "
+    "seat counter, by pk",
+    "seminars.serializers:<module>": "an enrolment's round by its id with its course; the field checks its "
+    "programme is in scope",
     "shadowing.services._run_seats:lock_slots": "slot locks in pk order after the scoped read of the run",
     "shadowing.services.matching_runs:matching_run_confirm": "seat counters of the slots locked just before",
     "shadowing.services.placements:_release_seats": "seat counters of slots read in scope, by pk",
@@ -127,6 +129,13 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.core.prepared:PreparedRows.fetch": "the SQL of _compile: each branch names its programme",
     "coordinator.core.prepared:ScopedPreparedQuery.fetch": "SQL compiled from its queryset in the active "
     "scope and kept under that scope (the personal feed's reads), scope included",
+    "coordinator.core.prepared_writes:PreparedInsert.insert": "the INSERT of one new row the caller "
+    "built, which names its own programme (as save() writes it)",
+    "coordinator.core.prepared_writes:PreparedInsert.insert_rows": "the INSERT of new rows the caller "
+    "built, each naming its own parent (as bulk_create writes them)",
+    "coordinator.core.prepared_writes:PreparedUpdate._compile": "compiled once for every caller: each "
+    "use names its rows by key (the seat counter of the round locked just before)",
+    "coordinator.core.prepared_writes:PreparedUpdate.update": "the SQL of _compile: rows named by key",
     "coordinator.core.shapes:CompiledPage.fetch": "a list page's SQL recorded from its scoped queryset "
     "for this reader's rights, scope included",
     "coordinator.pages.views.health:_database": "SELECT 1",

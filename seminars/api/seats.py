@@ -146,9 +146,14 @@ class EnrolmentViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, Programm
         # Answered from the rows the service holds (the locked round with its course, the person with their
         # organisation and user): reading the booking back with its joins was a fifth of an enrolment's time.
         # Every enrolment is visible to whoever made it (their own, or a coordinator's).
-        return self.answer_as_written(
-            participation.name_written_enrolment(enrolment), status.HTTP_201_CREATED
+        # Written from plain values, as ``EnrolmentSerializer`` writes it (see ``written_enrolment``).
+        participation.name_written_enrolment(enrolment)
+        position = (
+            participation.queue_positions([enrolment.round_id]).get(enrolment.pk)
+            if enrolment.status == Enrolment.Status.WAITING
+            else None
         )
+        return Response(serializers.written_enrolment(enrolment, position), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=serializers.EnrolmentSerializer)
     @action(detail=True, methods=["post"])

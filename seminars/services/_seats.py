@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from coordinator.core.exceptions import Conflict
 from coordinator.core.prepared import PreparedQuery
+from coordinator.core.prepared_writes import PreparedUpdate
 from organisations.models import Programme
 from organisations.permissions import Actor
 from seminars import permissions
@@ -217,11 +218,18 @@ def enrolment_seat_facts(locked: Round, person_id: int, now: datetime) -> Enrolm
     )
 
 
+# The round's seat counter moved by a delta, by the round's id: SQL written once per connection.
+_ADJUST_SEATS: PreparedUpdate[Round] = PreparedUpdate(
+    lambda pk, delta: (Round.unscoped_objects.filter(pk=pk), {"seats_taken": F("seats_taken") + delta}),
+    stand_ins=(-(2**62) + 31, -(2**62) + 37),
+)
+
+
 def adjust_seats(round_: Round, delta: int) -> None:
     if delta:
         # The round was fetched (and locked) through the scoped manager; updating it by primary key avoids
         # the scope's join, which would turn this into an UPDATE ... WHERE id IN (subquery).
-        Round.unscoped_objects.filter(pk=round_.pk).update(seats_taken=F("seats_taken") + delta)
+        _ADJUST_SEATS.update(round_.pk, delta)
         round_.seats_taken += delta
 
 

@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_tasks import task
 
+from coordinator.core.audit import insert_audited
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
+from coordinator.core.prepared_writes import PreparedInsert
 from coordinator.core.tasks import on_commit_enqueue, retry_later
 from coordinator.core.tenancy import programme_scope, unscoped
 from organisations.models import Person
@@ -44,6 +46,9 @@ from seminars.services.waiting_list import (
 )
 
 logger = logging.getLogger(__name__)
+
+# A new booking's row, its SQL written once per connection (with its audit entry: ``insert_audited``).
+_ENROLMENT_INSERT: PreparedInsert[Enrolment] = PreparedInsert(Enrolment)
 
 
 @transaction.atomic
@@ -130,8 +135,9 @@ def enrolment_create(
         enrolment.status = Enrolment.Status.WAITING
     if enrolment.status == Enrolment.Status.CONFIRMED:
         enrolment.confirmed_at = now
+    enrolment.fill_programme()
     with conflict_on_duplicate(_("There is already a booking on a round of this course.")):
-        enrolment.save()
+        insert_audited(_ENROLMENT_INSERT, enrolment)
     if seat:
         adjust_seats(locked, 1)
         book.take(person.organisation_id)

@@ -252,6 +252,15 @@ class ShadowingRequestViewSet(
         # The new request holds its rows and its requester (with the user): answered without reading back.
         serializer.instance = created
 
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        """DRF's create, the answer written from the new request's values as the serializer writes it."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        created = serializer.instance
+        assert isinstance(created, ShadowingRequest)
+        return Response(serializers.written_request(created), status=status.HTTP_201_CREATED)
+
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         data.pop("programme", None)

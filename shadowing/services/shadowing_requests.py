@@ -16,8 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from coordinator.core.audit import insert_audited
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
+from coordinator.core.prepared_writes import PreparedInsert
 from coordinator.core.rows import hold_written
 from coordinator.core.services import apply_changes, validate
 from coordinator.core.tenancy import unscoped
@@ -46,6 +48,11 @@ from shadowing.services._common import (
 REQUEST_FIELDS = {"learning_goals", "days", "consecutive", "languages"}
 MAX_WINDOWS = 5
 MAX_PREFERENCES = 5
+# A new request's row, its SQL written once per connection (with its audit entry: ``insert_audited``).
+_REQUEST_INSERT: PreparedInsert[ShadowingRequest] = PreparedInsert(ShadowingRequest)
+# Its windows and wishes, as ``bulk_create`` writes them, the SQL written once per number of rows.
+_WINDOW_INSERT: PreparedInsert[AvailabilityWindow] = PreparedInsert(AvailabilityWindow)
+_PREFERENCE_INSERT: PreparedInsert[Preference] = PreparedInsert(Preference)
 # --- Requests -------------------------------------------------------------------------------------------
 
 
@@ -173,11 +180,11 @@ def _write_parts(
     written_windows = [
         AvailabilityWindow(request=request, starts_on=a, ends_on=b) for a, b in sorted(windows)
     ]
-    AvailabilityWindow.objects.bulk_create(written_windows)
+    _WINDOW_INSERT.insert_rows(written_windows)
     written_preferences = [
         Preference(request=request, rank=r, organisation=o, workplace=w) for r, o, w in preferences
     ]
-    Preference.objects.bulk_create(written_preferences)
+    _PREFERENCE_INSERT.insert_rows(written_preferences)
     if new:
         # A new request holds all of its rows now, in the order ``selectors.requests_for`` reads them
         # (topics by name, windows by start, wishes by rank; the ranks are distinct): the answer to the
@@ -229,7 +236,7 @@ def request_create(
         programme, person.organisation_id, person.unit_id, topics, window_rows, preference_rows
     )
     with transaction.atomic():
-        request.save()
+        insert_audited(_REQUEST_INSERT, request)
         _write_parts(request, topics, window_rows, preference_rows, new=True)
         # The line manager is asked (and a person asked for is told) by the task queue after the commit.
         request_notices.tell_after_commit(request, request_notices.SUBMITTED)

@@ -11,6 +11,7 @@ from coordinator.core.tenancy import unscoped
 from organisations.models import Person, PlatformRole
 from organisations.permissions import forget_actor
 from seminars.models import Attendance, Completion, Course, Enrolment, OrganisationQuota, Round, RoundCost
+from tests.coordinator.test_prepared_writes import count_compilations
 from tests.factories import FunderFactory
 from tests.factories.seminars import (
     CompletionFactory,
@@ -391,6 +392,52 @@ def test_enrol_refusals_are_400_with_reasons(api, course, round_, session, staff
 
 
 @pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"round": True}, {"round": ["Incorrect type. Expected pk value, received bool."]}),
+        ({"round": [1]}, {"round": ["Incorrect type. Expected pk value, received list."]}),
+        ({"round": {"id": 1}}, {"round": ["Incorrect type. Expected pk value, received dict."]}),
+        ({"round": "12abc"}, {"round": ["Incorrect type. Expected pk value, received str."]}),
+        ({"round": None}, {"round": ["This field may not be null."]}),
+        ({}, {"round": ["This field is required."]}),
+        (
+            {"round": "9223372036854775808"},
+            {"round": ['Invalid pk "9223372036854775808" - object does not exist.']},
+        ),
+        ({"round": -1}, {"round": ['Invalid pk "-1" - object does not exist.']}),
+        ({"round": "ROUND", "seats": 2}, {"seats": ["Unknown field."]}),
+        (
+            {"round": "ROUND", "motivation": "x" * 1001},
+            {"motivation": ["Ensure this field has no more than 1000 characters."]},
+        ),
+    ],
+)
+def test_enrol_bad_input_is_400_and_saves_nothing(api, round_, session, staff_a, body, expected):
+    body = {key: round_.pk if value == "ROUND" else value for key, value in body.items()}
+    client = api(staff_a)
+
+    response = client.post(f"{API}/enrolments/", body, format="json")
+    malformed = client.post(f"{API}/enrolments/", b'{"round": ', content_type="application/json")
+
+    assert (response.status_code, response.json()) == (400, expected)
+    assert malformed.status_code == 400
+    assert malformed.json()["detail"].startswith("JSON parse error")
+    assert Enrolment.unscoped_objects.count() == 0
+    round_.refresh_from_db()
+    assert round_.seats_taken == 0
+
+
+def test_enrol_takes_a_round_id_written_as_a_string(api, round_, session, staff_a):
+    response = api(staff_a).post(f"{API}/enrolments/", {"round": str(round_.pk)}, format="json")
+
+    assert (response.status_code, response.json()["round"], response.json()["course_title"]) == (
+        201,
+        round_.pk,
+        round_.course.title,
+    )
+
+
+@pytest.mark.parametrize(
     ("rule", "reason"),
     [
         ("not staff", "Only staff of the programme's organisations may enrol."),
@@ -550,6 +597,25 @@ def _two_sessions(round_, session):
         starts_at=session.starts_at + timedelta(days=1),
         ends_at=session.ends_at + timedelta(days=1),
     )
+
+
+@pytest.fixture
+def compilations(monkeypatch):
+    return count_compilations(monkeypatch)
+
+
+def test_enrol_compiles_only_the_audit_entrys_filing(api, round_, session, people_a, compilations):
+    # The round, the booking, its audit entry and the seat counter are SQL written once per connection: a
+    # second enrolment compiles only the entry's filing under its programme (its receiver's bulk_create).
+    first, second = people_a(2)
+    assert api(first).post(f"{API}/enrolments/", {"round": round_.pk}, format="json").status_code == 201
+    client = api(second)
+    client.get(f"{API}/courses/")
+    compilations.clear()
+
+    response = client.post(f"{API}/enrolments/", {"round": round_.pk}, format="json")
+
+    assert (response.status_code, compilations) == (201, [("insert", "organisations.AuditEntryProgramme")])
 
 
 def test_enrol_query_count(api, round_, session, staff_a, django_assert_num_queries):

@@ -11,6 +11,7 @@ from coordinator.core.tenancy import unscoped
 from organisations.models import PlatformRole
 from shadowing.invites import reconcile_placements
 from shadowing.models import MatchingRun, Placement, Reflection, ShadowingRequest, Slot, Workplace
+from tests.coordinator.test_prepared_writes import count_compilations
 from tests.factories import make_member
 from tests.factories.shadowing import SlotFactory, WorkplaceFactory, future_weekday, make_request
 
@@ -135,6 +136,27 @@ def test_request_create_through_the_api(api, programme, shadower, workplace_a, o
         {"rank": 1, "organisation": None, "workplace": workplace_a.pk},
         {"rank": 2, "organisation": org_a.pk, "workplace": None},
     ]
+
+
+@pytest.fixture
+def compilations(monkeypatch):
+    return count_compilations(monkeypatch)
+
+
+def test_request_create_compiles_only_the_audit_entrys_filing(
+    api, programme, shadower, workplace_a, compilations, django_capture_on_commit_callbacks
+):
+    # The request, its audit entry, its windows and wishes are SQL written once per connection: a second
+    # request compiles only the entry's filing under its programme (its receiver's bulk_create).
+    body = _request_body(programme=programme.pk, preferences=[{"rank": 1, "workplace": workplace_a.pk}])
+    client = api(shadower)
+    assert client.post(f"{BASE}/requests/", body, format="json").status_code == 201
+    compilations.clear()
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(f"{BASE}/requests/", body, format="json")
+
+    assert (response.status_code, compilations) == (201, [("insert", "organisations.AuditEntryProgramme")])
 
 
 def test_request_create_query_count_and_what_it_writes(
