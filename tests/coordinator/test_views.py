@@ -221,14 +221,14 @@ def test_calendar_feed_is_rebuilt_when_an_event_changes_and_served_from_cache_ot
             )
         ]
 
-    real_build = feed.build_calendar
+    real_build = feed.feed_text
 
     def counting_build(*args, **kwargs):
         state["builds"] += 1
         return real_build(*args, **kwargs)
 
     monkeypatch.setattr(registry.calendar_providers, "_entries", {"test": (1, provider)})
-    monkeypatch.setattr(feed, "build_calendar", counting_build)
+    monkeypatch.setattr(feed, "feed_text", counting_build)
     url = f"/calendar/{staff_a.calendar_token}.ics"
 
     first = client.get(url)

@@ -35,7 +35,17 @@ def ptsd(programme, other_programme):
     return make_ptsd_data(programme, other_programme, timezone.localdate())
 
 
-def test_the_status_goes_out_once_a_week_to_the_steering_group_and_organisation_admins(programme, ptsd):
+@pytest.fixture
+def ptsd_on_monday(programme, other_programme):
+    """The data as it stands on this week's Monday, the day the status below is sent: the status counts
+    what was done by then, so data dated later in the week would not be counted yet."""
+    return make_ptsd_data(programme, other_programme, week_start(timezone.localdate()))
+
+
+def test_the_status_goes_out_once_a_week_to_the_steering_group_and_organisation_admins(
+    programme, ptsd_on_monday
+):
+    ptsd = ptsd_on_monday
     steering = make_member(programme, ptsd.orgs["MS"], R.STEERING_GROUP)
     mv_admin = make_member(programme, ptsd.orgs["MV"], R.ORGANISATION_ADMIN)
     make_member(programme, ptsd.orgs["MV"], R.STAFF)  # not told
