@@ -137,20 +137,20 @@ def round_source(round_id: int) -> str:
 # A booking's reads (one person's calendar brought in step with the round, the task of every enrolment),
 # compiled to SQL once per connection and scope. The stand-ins are no round's or person's key.
 _ROUND_KEYS = (-(2**62) + 233, -(2**62) + 239)
-_ROUND_SESSIONS: ScopedPreparedQuery[Session, tuple[int, int, str, datetime, datetime, str, str, datetime]] = (
-    ScopedPreparedQuery(
-        lambda round_id: Session.objects.filter(round_id=round_id)
-        .order_by("starts_at", "pk")
-        .values_list(*_FEED_FIELDS),
-        stand_ins=_ROUND_KEYS[:1],
-    )
+_ROUND_SESSIONS: ScopedPreparedQuery[
+    Session, tuple[int, int, str, datetime, datetime, str, str, datetime]
+] = ScopedPreparedQuery(
+    lambda round_id: (
+        Session.objects.filter(round_id=round_id).order_by("starts_at", "pk").values_list(*_FEED_FIELDS)
+    ),
+    stand_ins=_ROUND_KEYS[:1],
 )
 _BOOKING: ScopedPreparedQuery[Enrolment, Enrolment] = ScopedPreparedQuery(
-    lambda round_id, person_id: Enrolment.objects.filter(
-        round_id=round_id, status=Enrolment.Status.CONFIRMED, person_id=person_id
-    )
-    .select_related("person__user")
-    .order_by("pk"),
+    lambda round_id, person_id: (
+        Enrolment.objects.filter(round_id=round_id, status=Enrolment.Status.CONFIRMED, person_id=person_id)
+        .select_related("person__user")
+        .order_by("pk")
+    ),
     stand_ins=_ROUND_KEYS,
 )
 _BOOKING_SEQUENCES: ScopedPreparedQuery[InviteSequence, tuple[int, int, int]] = ScopedPreparedQuery(

@@ -14,7 +14,9 @@ from coordinator.core import calendar as ical
 from coordinator.core.calendar import CalendarEvent, Participant, build_calendar
 
 
-def _whole(events: list[CalendarEvent], time_zone: str, method: ical.Method | None, name: str | None) -> bytes:
+def _whole(
+    events: list[CalendarEvent], time_zone: str, method: ical.Method | None, name: str | None
+) -> bytes:
     """The calendar as one icalendar tree (how ``build_calendar`` wrote it before)."""
     zone = ZoneInfo(time_zone)
     calendar = icalendar.Calendar()

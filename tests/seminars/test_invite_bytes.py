@@ -36,7 +36,9 @@ _MOMENT_LINE = re.compile(rb"^(DTSTAMP|LAST-MODIFIED):\d{8}T\d{6}Z$")
 
 @pytest.fixture
 def setting(programme: Any, round_: Round, people_a: Any) -> tuple[Round, list[Session], list[Person]]:
-    type(programme).objects.filter(pk=programme.pk).update(coordinator_email="Kurs.Samordnare@Programme.example")
+    type(programme).objects.filter(pk=programme.pk).update(
+        coordinator_email="Kurs.Samordnare@Programme.example"
+    )
     round_.information = "Ta med: anteckningsblock; penna, och frågor\nRad två"
     round_.save()
     start = datetime(2030, 3, 12, 9, 0, tzinfo=STOCKHOLM)
