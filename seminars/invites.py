@@ -76,6 +76,9 @@ class SessionRow:
     updated_at: datetime
 
 
+_FEED_FIELDS = ("pk", "round_id", "title", "starts_at", "ends_at", "place", "online_url", "updated_at")
+
+
 def session_summary(session: SessionLike, course_title: str, index: int, total: int) -> str:
     if total > 1:
         label = _("day %(n)s of %(total)s") % {"n": index, "total": total}
@@ -131,34 +134,71 @@ def round_source(round_id: int) -> str:
     return f"seminars.round:{round_id}"
 
 
-def reconcile_round(round_: Round, *, people: Iterable[Person] | None = None) -> int:
+# A booking's reads (one person's calendar brought in step with the round, the task of every enrolment),
+# compiled to SQL once per connection and scope. The stand-ins are no round's or person's key.
+_ROUND_KEYS = (-(2**62) + 233, -(2**62) + 239)
+_ROUND_SESSIONS: ScopedPreparedQuery[
+    Session, tuple[int, int, str, datetime, datetime, str, str, datetime]
+] = ScopedPreparedQuery(
+    lambda round_id: (
+        Session.objects.filter(round_id=round_id).order_by("starts_at", "pk").values_list(*_FEED_FIELDS)
+    ),
+    stand_ins=_ROUND_KEYS[:1],
+)
+_BOOKING: ScopedPreparedQuery[Enrolment, Enrolment] = ScopedPreparedQuery(
+    lambda round_id, person_id: (
+        Enrolment.objects.filter(round_id=round_id, status=Enrolment.Status.CONFIRMED, person_id=person_id)
+        .select_related("person__user")
+        .order_by("pk")
+    ),
+    stand_ins=_ROUND_KEYS,
+)
+_BOOKING_SEQUENCES: ScopedPreparedQuery[InviteSequence, tuple[int, int, int]] = ScopedPreparedQuery(
+    lambda round_id, person_id: InviteSequence.objects.filter(
+        session__round_id=round_id, person_id=person_id
+    ).values_list("session_id", "person_id", "sequence"),
+    stand_ins=_ROUND_KEYS,
+)
+
+
+def reconcile_round(
+    round_: Round, *, people: Iterable[Person] | None = None, person_ids: Iterable[int] | None = None
+) -> int:
     """Bring the calendars of a round's participants in step with the round.
 
     A published round shows each confirmed participant every session; anyone else (a cancelled or ended
     booking, a cancelled round) holds none, so what they were sent is cancelled. A new, moved or removed
     session, a renamed course, changed information and the renumbered "day n of m" of the other sessions
     reach every calendar through ``coordinator.core.itip.reconcile``; unchanged sessions send nothing.
-    ``people`` limits the work to some persons (one booking changed). Call it inside the transaction of the
-    change. Returns the number of messages.
+    ``people`` (or their keys, ``person_ids``) limits the work to some persons (one booking changed). Call
+    it inside the transaction of the change. Returns the number of messages.
     """
     programme = round_.course.programme
-    sessions = list(Session.objects.filter(round=round_).order_by("starts_at", "pk"))
-    enrolments = Enrolment.objects.filter(round=round_, status=Enrolment.Status.CONFIRMED)
-    only = None if people is None else {p.pk for p in people}
-    if only is not None:
-        enrolments = enrolments.filter(person_id__in=only)
-    participants = (
-        [e.person for e in enrolments.select_related("person__user").order_by("pk")]
-        if round_.status == Round.Status.PUBLISHED
-        else []
-    )
-    # The SEQUENCE each person was sent before the reconciler kept it: a floor for their next message.
-    legacy = {
-        (session_id, person_id): sequence + 1
-        for session_id, person_id, sequence in InviteSequence.objects.filter(
+    sessions: list[SessionLike] = [SessionRow(*values) for values in _ROUND_SESSIONS.fetch(round_.pk)]
+    only = {p.pk for p in people} if people is not None else None
+    if person_ids is not None:
+        only = (only or set()) | set(person_ids)
+    published = round_.status == Round.Status.PUBLISHED
+    participants: list[Person] = []
+    legacy_rows: Iterable[tuple[int, int, int]] = ()
+    if only is not None and len(only) == 1:
+        # One booking (the common case): its reads compiled once.
+        [person_id] = only
+        if published:
+            participants = [e.person for e in _BOOKING.fetch(round_.pk, person_id)]
+        if participants:
+            legacy_rows = _BOOKING_SEQUENCES.fetch(round_.pk, person_id)
+    else:
+        if published:
+            enrolments = Enrolment.objects.filter(round=round_, status=Enrolment.Status.CONFIRMED)
+            if only is not None:
+                enrolments = enrolments.filter(person_id__in=only)
+            participants = [e.person for e in enrolments.select_related("person__user").order_by("pk")]
+        legacy_rows = InviteSequence.objects.filter(
             session__round=round_, person_id__in=[p.pk for p in participants]
         ).values_list("session_id", "person_id", "sequence")
-    }
+    # The SEQUENCE each person was sent before the reconciler kept it: a floor for their next message.
+    legacy = {(session_id, person_id): sequence + 1 for session_id, person_id, sequence in legacy_rows}
     path = round_url(round_.pk)
     url = absolute_url(path)
     wanted: list[Wanted] = []
@@ -228,8 +268,6 @@ def _feed_sessions(person_id: int, since: datetime) -> QuerySet[Session]:
         ends_at__gte=since,
     )
 
-
-_FEED_FIELDS = ("pk", "round_id", "title", "starts_at", "ends_at", "place", "online_url", "updated_at")
 
 # The feed's four reads, compiled to SQL once per connection and scope (read on every feed that is built).
 # The rounds and their sessions are those of the sessions read first, named by the same conditions: the

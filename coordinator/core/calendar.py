@@ -36,6 +36,7 @@ from django.utils.encoding import punycode
 Method = Literal["REQUEST", "CANCEL", "PUBLISH"]
 _PARAM_UNSAFE = re.compile(r'["\x00-\x1f\x7f]')
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_END = b"END:VCALENDAR\r\n"
 
 
 @dataclass(frozen=True)
@@ -165,14 +166,21 @@ def build_calendar(
         calendar.add("x-wr-timezone", time_zone)
         calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", "PT1H")
+    # The calendar's own lines, then its components written one by one: what ``to_ical`` of the whole
+    # calendar writes, byte for byte, with the VTIMEZONE's text kept per process rather than built, parsed
+    # and written again for every message.
+    head = calendar.to_ical()
+    if not head.endswith(_END):
+        raise ValueError("A calendar's text ends with its END line.")
+    parts = [head[: -len(_END)]]
     if events:
         first = min(e.start for e in events).astimezone(zone).year
         last = max(e.end for e in events).astimezone(zone).year
-        calendar.add_component(vtimezone(time_zone, first, last))
+        parts.append(_vtimezone_bytes(time_zone, *_vtimezone_range(first, last)))
     stamp = datetime.now(UTC).replace(microsecond=0)
-    for event in events:
-        calendar.add_component(_event_component(event, zone, method, stamp))
-    return calendar.to_ical()
+    parts.extend(_event_component(event, zone, method, stamp).to_ical() for event in events)
+    parts.append(_END)
+    return b"".join(parts)
 
 
 # --- VTIMEZONE ------------------------------------------------------------------------------------------
@@ -279,13 +287,29 @@ def _vtimezone_text(time_zone: str, first_year: int, last_year: int) -> bytes:
     return tz.to_ical()
 
 
-def vtimezone(time_zone: str, first_year: int, last_year: int) -> icalendar.Timezone:
-    """A VTIMEZONE valid from ``first_year`` on; yearly RRULEs where the zone's rules are regular."""
-    first = min(first_year, last_year) - 1
-    last = max(first_year, last_year, datetime.now(UTC).year) + 1
+def _vtimezone_range(first_year: int, last_year: int) -> tuple[int, int]:
+    """The years a VTIMEZONE for events from ``first_year`` to ``last_year`` covers: one more on each side,
+    and at least to the year after this one."""
+    return min(first_year, last_year) - 1, max(first_year, last_year, datetime.now(UTC).year) + 1
+
+
+def _parsed_vtimezone(time_zone: str, first: int, last: int) -> icalendar.Timezone:
     parsed = icalendar.Timezone.from_ical(_vtimezone_text(time_zone, first, last))
     assert isinstance(parsed, icalendar.Timezone)
     return parsed
+
+
+@lru_cache(maxsize=64)
+def _vtimezone_bytes(time_zone: str, first: int, last: int) -> bytes:
+    """The VTIMEZONE as a calendar writes it: the parsed component's own text (icalendar writes it in its
+    order, not in the order it was built in)."""
+    text: bytes = _parsed_vtimezone(time_zone, first, last).to_ical()
+    return text
+
+
+def vtimezone(time_zone: str, first_year: int, last_year: int) -> icalendar.Timezone:
+    """A VTIMEZONE valid from ``first_year`` on; yearly RRULEs where the zone's rules are regular."""
+    return _parsed_vtimezone(time_zone, *_vtimezone_range(first_year, last_year))
 
 
 # --- Invite email ---------------------------------------------------------------------------------------

@@ -216,8 +216,8 @@ def _booking_invites(round_id: int, person_ids: list[int]) -> int:
         return 0  # the round was deleted since: its calendars were dealt with then
     with programme_scope([programme_id]), transaction.atomic():
         locked = lock_round(round_id)
-        people = list(Person.objects.filter(pk__in=person_ids).select_related("user"))
-        return invites.reconcile_round(locked, people=people)
+        # The persons are read with their bookings (a person whose booking ended holds only copies).
+        return invites.reconcile_round(locked, person_ids=person_ids)
 
 
 @transaction.atomic
