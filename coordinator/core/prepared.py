@@ -222,6 +222,24 @@ def _settings_changed(**kwargs: object) -> None:
 setting_changed.connect(_settings_changed)
 
 
+def _stand_in_positions(params: Sequence[object], adapted: list[object]) -> tuple[tuple[int, int], ...]:
+    """(parameter, stand-in) pairs: where each stand-in value reached the compiled SQL's parameters."""
+    positions = []
+    for index, param in enumerate(params):
+        # An integer may reach the parameters wrapped (psycopg's ``Int8`` for a big integer column).
+        matches = [
+            n
+            for n, value in enumerate(adapted)
+            if param == value
+            and (isinstance(param, int) if isinstance(value, int) else type(param) is type(value))
+        ]
+        if matches:
+            positions.append((index, matches[0]))
+    if sorted({n for _index, n in positions}) != list(range(len(adapted))):
+        raise ValueError("Every stand-in value must reach the SQL as a parameter.")
+    return tuple(positions)
+
+
 # --- Rows of a values query with several values -----------------------------------------------------------
 
 
@@ -268,22 +286,9 @@ class PreparedRows(Generic[ModelT, RowT]):
             queryset = self.build(*self.stand_ins)
             compiler = queryset.query.get_compiler(connection=connection)
             sql, params = compiler.as_sql()
-        adapted = [self._adapt(connection, value) for value in self.stand_ins]
-        positions = []
-        for index, param in enumerate(params):
-            # An integer may reach the parameters wrapped (psycopg's ``Int8`` for a big integer column).
-            matches = [
-                n
-                for n, value in enumerate(adapted)
-                if param == value
-                and (isinstance(param, int) if isinstance(value, int) else type(param) is type(value))
-            ]
-            if matches:
-                positions.append((index, matches[0]))
-        if sorted({n for _index, n in positions}) != list(range(len(self.stand_ins))):
-            raise ValueError("Every stand-in value must reach the SQL as a parameter.")
+        positions = _stand_in_positions(params, [self._adapt(connection, value) for value in self.stand_ins])
         fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
-        return _CompiledRows(sql, tuple(params), tuple(positions), compiler, compiler.get_converters(fields))
+        return _CompiledRows(sql, tuple(params), positions, compiler, compiler.get_converters(fields))
 
     def fetch(self, *values: int | date, using: str = "default") -> list[RowT]:
         connection = connections[using]
@@ -367,20 +372,9 @@ class ScopedPreparedQuery(Generic[ModelT, ResultT]):
             sql, params = compiler.as_sql()
         except EmptyResultSet:  # the scope or a filter leaves nothing to read: no SQL to keep
             return None
-        adapted = [PreparedRows._adapt(connection, value) for value in self.stand_ins]
-        positions = []
-        for index, param in enumerate(params):
-            # As in PreparedRows: an integer may reach the parameters wrapped (psycopg's ``Int8``).
-            matches = [
-                n
-                for n, value in enumerate(adapted)
-                if param == value
-                and (isinstance(param, int) if isinstance(value, int) else type(param) is type(value))
-            ]
-            if matches:
-                positions.append((index, matches[0]))
-        if sorted({n for _index, n in positions}) != list(range(len(self.stand_ins))):
-            raise ValueError("Every stand-in value must reach the SQL as a parameter.")
+        positions = _stand_in_positions(
+            params, [PreparedRows._adapt(connection, value) for value in self.stand_ins]
+        )
         instances = None
         if kind is ModelIterable:
             if compiler.klass_info is None or compiler.has_extra_select:
@@ -404,7 +398,7 @@ class ScopedPreparedQuery(Generic[ModelT, ResultT]):
         else:
             fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
             converters = compiler.get_converters(fields)
-        return _CompiledScoped(sql, tuple(params), tuple(positions), compiler, converters, instances)
+        return _CompiledScoped(sql, tuple(params), positions, compiler, converters, instances)
 
     def fetch(self, *values: int | date, using: str = "default") -> list[ResultT]:
         from coordinator.core.tenancy import active_programme_ids
