@@ -126,9 +126,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.core.prepared:PreparedRows._compile": "compiled once for every reader: each use names its "
     "programme in every branch (the catalogue's viewer rows, the workplaces' free days, the rounds' seats, "
     "the competences)",
-    "coordinator.core.prepared:PreparedRows.fetch": "the SQL of _compile: each branch names its programme",
-    "coordinator.core.prepared:ScopedPreparedQuery.fetch": "SQL compiled from its queryset in the active "
-    "scope and kept under that scope (the personal feed's reads), scope included",
+    "coordinator.core.prepared:_run_rows": "runs the SQL PreparedRows._compile (each branch names its "
+    "programme) or ScopedPreparedQuery compiled (in the active scope, kept under that scope) stored",
     "coordinator.core.prepared_writes:PreparedInsert.insert": "the INSERT of one new row the caller "
     "built, which names its own programme (as save() writes it)",
     "coordinator.core.prepared_writes:PreparedInsert.insert_rows": "the INSERT of new rows the caller "

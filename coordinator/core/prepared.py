@@ -240,6 +240,25 @@ def _stand_in_positions(params: Sequence[object], adapted: list[object]) -> tupl
     return tuple(positions)
 
 
+def _run_rows(
+    connection: BaseDatabaseWrapper, compiled: _CompiledRows, values: tuple[int | date, ...]
+) -> list[tuple[object, ...]]:
+    """The compiled SQL run with ``values`` in the stand-ins' places, its rows converted as the queryset's."""
+    params: list[object] = list(compiled.params)
+    for index, n in compiled.positions:
+        value = PreparedRows._adapt(connection, values[n])
+        original = compiled.params[index]
+        if isinstance(value, int) and isinstance(original, int) and type(original) is not int:
+            value = type(original)(value)  # the driver's wrapper (Int8), as Django passed it
+        params[index] = value
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
+        rows = cursor.fetchall()
+    if compiled.converters:
+        rows = [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
+    return rows  # type: ignore[no-any-return]
+
+
 # --- Rows of a values query with several values -----------------------------------------------------------
 
 
@@ -296,31 +315,14 @@ class PreparedRows(Generic[ModelT, RowT]):
         compiled = cache.get(id(self))
         if compiled is None:
             compiled = cache[id(self)] = self._compile(connection)
-        params: list[object] = list(compiled.params)
-        for index, n in compiled.positions:
-            value = self._adapt(connection, values[n])
-            original = compiled.params[index]
-            if isinstance(value, int) and isinstance(original, int) and type(original) is not int:
-                value = type(original)(value)  # the driver's wrapper (Int8), as Django passed it
-            params[index] = value
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
-            rows = cursor.fetchall()
-        if compiled.converters:
-            rows = [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
-        return rows  # type: ignore[no-any-return]
+        return _run_rows(connection, compiled, values)  # type: ignore[return-value]
 
 
 # --- A person's reads in their own scope, with several values -------------------------------------------
 
 
 @dataclass(frozen=True)
-class _CompiledScoped:
-    sql: str
-    params: tuple[object, ...]
-    positions: tuple[tuple[int, int], ...]  # (parameter, stand-in) pairs
-    compiler: SQLCompiler
-    converters: dict[int, tuple[list[Callable[..., object]], Expression]]
+class _CompiledScoped(_CompiledRows):
     # For model instances (``None``: the rows of a ``values_list()``), as ``_Compiled`` holds them.
     instances: _Compiled | None
 
@@ -417,18 +419,7 @@ class ScopedPreparedQuery(Generic[ModelT, ResultT]):
                 entries.popitem(last=False)
         if compiled is None:
             return list(self.build(*values))
-        params: list[object] = list(compiled.params)
-        for index, n in compiled.positions:
-            value = PreparedRows._adapt(connection, values[n])
-            original = compiled.params[index]
-            if isinstance(value, int) and isinstance(original, int) and type(original) is not int:
-                value = type(original)(value)
-            params[index] = value
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
-            rows = cursor.fetchall()
-        if compiled.converters:
-            rows = [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
+        rows = _run_rows(connection, compiled, values)
         if compiled.instances is None:
             return rows  # type: ignore[return-value]  # a values_list()'s tuples
         return _instances(compiled.instances, rows, using)
