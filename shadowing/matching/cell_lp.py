@@ -25,6 +25,7 @@ already give (``docs/matching.md``). It measures how far a cell-price bound can 
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ import numpy as np
 from shadowing.matching.aggregate import Cells
 from shadowing.matching.lagrange import Evaluation
 from shadowing.matching.pricing import INFINITE
+
+_log = logging.getLogger(__name__)
 
 # A column joins when its request's best option is worth more than its group's dual by this much.
 REDUCED_COST = 1e-6
@@ -67,7 +70,9 @@ class CellLP:
         self.request_group = np.zeros(n_req, dtype=np.int64)
         for i in range(n_req):
             alike: tuple[object, ...] = (
-                ("pair", i) if lg.partner[i] >= 0 else (int(lg.request_pair[i]), tuple(sorted(preferences[i])))
+                ("pair", i)
+                if lg.partner[i] >= 0
+                else (int(lg.request_pair[i]), tuple(sorted(preferences[i])))
             )
             self.request_group[i] = signature.setdefault(alike, len(signature))
         self.n_groups = n_groups = len(signature)
@@ -119,7 +124,11 @@ class CellLP:
         known = lg.model_row >= 0
         index_of_row[lg.model_row[known]] = np.flatnonzero(known)
         columns = [
-            (int(index_of_row[r]), [int(self.cells.slot_cell[s]) for s in m.option_slots[j]], float(m.value[j]))
+            (
+                int(index_of_row[r]),
+                [int(self.cells.slot_cell[s]) for s in m.option_slots[j]],
+                float(m.value[j]),
+            )
             for r, j in enumerate(assign)
             if j >= 0 and index_of_row[r] >= 0
         ]
@@ -173,7 +182,12 @@ class CellLP:
         optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
         value = float(highs.getInfo().objective_function_value) + self.fairness
         n_cells = self.cells.n_cells
-        return optimal, value, np.maximum(dual[:n_cells], 0.0), np.maximum(dual[self.group0 : self.pair0], 0.0)
+        return (
+            optimal,
+            value,
+            np.maximum(dual[:n_cells], 0.0),
+            np.maximum(dual[self.group0 : self.pair0], 0.0),
+        )
 
     def run(self, until: float, starts: list[Evaluation], centre: np.ndarray | None = None) -> CellResult:
         """Column generation from the best options at the `starts` evaluations until `until` (or until
@@ -206,6 +220,14 @@ class CellLP:
                     gain[pair] = np.where(np.isfinite(evaluation.value[pair]), 1.0, -INFINITE)
                     new = everyone[np.isfinite(gain) & (gain > REDUCED_COST) & (evaluation.workplace >= 0)]
                     added += self.add(evaluation, new)
+            _log.debug(
+                "cell LP round %d: %d columns, value %.1f, optimal %s, lowest bound %.1f",
+                result.rounds,
+                self.n_columns,
+                value,
+                optimal,
+                result.bound,
+            )
             if not optimal:
                 break
             result.lp_value = value

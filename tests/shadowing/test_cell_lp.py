@@ -30,7 +30,9 @@ def cell_lp_directly(problem: Problem, m: Model, cells: Cells) -> float:
     pairs = [(r, p) for r, p in enumerate(m.partner) if p > r]
     inequalities = lil_matrix((cells.n_cells + n_req, len(options)))
     equalities = lil_matrix((max(len(pairs), 1), len(options)))
-    pair_of = {r: (k, 1.0) for k, (r, _p) in enumerate(pairs)} | {p: (k, -1.0) for k, (_r, p) in enumerate(pairs)}
+    pair_of = {r: (k, 1.0) for k, (r, _p) in enumerate(pairs)} | {
+        p: (k, -1.0) for k, (_r, p) in enumerate(pairs)
+    }
     value = np.zeros(len(options))
     for j, option in enumerate(options):
         r = m.row_of[option.request]  # every request with a feasible option is in the model
@@ -57,7 +59,9 @@ def cell_lp_directly(problem: Problem, m: Model, cells: Cells) -> float:
 
 @settings(max_examples=60, deadline=None)
 @given(programmes())
-def test_the_cell_lp_converges_to_the_cell_lp_written_out_and_its_bound_is_certified(problem: Problem) -> None:
+def test_the_cell_lp_converges_to_the_cell_lp_written_out_and_its_bound_is_certified(
+    problem: Problem,
+) -> None:
     best, _ = brute_force(problem)  # over every feasible option, pairs, day caps, ties
     m = build_model(problem)
     if not len(m.value):
