@@ -1,0 +1,237 @@
+"""The best bound one price per (workplace class, day) can give: the cell LP, by column generation.
+
+With every seat of a cell (``aggregate.Cells``) at one price, the lowest ``L`` over such prices is the
+optimum of an LP in which each cell's seat rows are summed (a relaxation of the LP over every option):
+
+- per cell, the seats its columns use <= the cell's seats (per workplace and day its free seats, or its
+  day cap where that is lower);
+- per group of requests alike (the Lagrangian's key and shape, the same preferences, no partner), the
+  options taken <= the requests in the group; a request of a reciprocal pair is a group of its own, and
+  per pair ``x(a) = x(b)``;
+- a column is one real option of a group, projected on the cells, worth the option's value; the
+  fairness term counts at its highest (as in ``L`` without prices on the fairness rows).
+
+The pricing is exact for this LP: at prices constant per cell, a request's best option over every
+feasible option (``Lagrangian.evaluate``) is its best column. When no request's best option is worth
+more than its group's dual, the LP over the listed columns is the LP over every column, and ``L`` at its
+cell duals equals its value. The bound reported is ``Lagrangian.at`` of the duals as seat prices, so it is
+certified whatever the LP did.
+
+The solver does not call it: at 50,000 requests it needs minutes (ties: 6-7 rounds, 107-167 s) where the
+bound has seconds, and where it converges its optimum is what the subgradient's prices averaged per cell
+already give (``docs/matching.md``). It measures how far a cell-price bound can go
+(``bench/matching_cell_lp.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from shadowing.matching.aggregate import Cells
+from shadowing.matching.lagrange import Evaluation
+from shadowing.matching.pricing import INFINITE
+
+_log = logging.getLogger(__name__)
+
+# A column joins when its request's best option is worth more than its group's dual by this much.
+REDUCED_COST = 1e-6
+# Each round also prices at this mix of the best cell prices so far and the LP's duals (smoothing).
+SMOOTHING = 0.5
+
+
+@dataclass
+class CellResult:
+    bound: float  # the lowest certified bound seen (``Lagrangian.at`` of cell prices)
+    cell_price: np.ndarray  # the cell prices that gave it
+    evaluation: Evaluation | None  # the evaluation at them (None: no round finished)
+    rounds: int
+    converged: bool  # no column left worth more than its group's dual: lp_value is the cell LP's optimum
+    lp_value: float  # the last finished LP's objective plus the fairness term (a lower bound on the optimum)
+
+
+class CellLP:
+    """The cell LP of `cells`' problem in one HiGHS instance (warm-started re-solves)."""
+
+    def __init__(self, cells: Cells) -> None:
+        self.cells = cells
+        lg = cells.lagrangian
+        n_req = len(lg.request_pair)
+        preferences: list[list[tuple[int, int, float]]] = [[] for _ in range(n_req)]
+        for i, w, s in zip(lg.wp_req.tolist(), lg.wp_row.tolist(), lg.wp_score.tolist(), strict=True):
+            preferences[i].append((0, w, s))
+        for i, o, s in zip(lg.org_req.tolist(), lg.org_col.tolist(), lg.org_score.tolist(), strict=True):
+            preferences[i].append((1, o, s))
+        signature: dict[tuple[object, ...], int] = {}
+        self.request_group = np.zeros(n_req, dtype=np.int64)
+        for i in range(n_req):
+            alike: tuple[object, ...] = (
+                ("pair", i)
+                if lg.partner[i] >= 0
+                else (int(lg.request_pair[i]), tuple(sorted(preferences[i])))
+            )
+            self.request_group[i] = signature.setdefault(alike, len(signature))
+        self.n_groups = n_groups = len(signature)
+        n_cells = cells.n_cells
+        self.group0, self.pair0 = n_cells, n_cells + n_groups
+        self.pair_row = np.full(n_req, -1, dtype=np.int64)
+        self.pair_sign = np.zeros(n_req)
+        pairs = 0
+        for i in np.flatnonzero(lg.partner > np.arange(n_req)).tolist():
+            p = int(lg.partner[i])
+            self.pair_row[i] = self.pair_row[p] = self.pair0 + pairs
+            self.pair_sign[i], self.pair_sign[p] = 1.0, -1.0
+            pairs += 1
+        inf = highspy.kHighsInf
+        self.highs = highspy.Highs()  # type: ignore[no-untyped-call]
+        self.highs.setOptionValue("output_flag", False)
+        count = np.bincount(self.request_group, minlength=n_groups).astype(np.float64)
+        lower = np.concatenate([np.full(n_cells + n_groups, -inf), np.zeros(pairs)])
+        upper = np.concatenate([cells.seats, count, np.zeros(pairs)])
+        empty = np.zeros(0, dtype=np.int32)
+        self.highs.addRows(len(lower), lower, upper, 0, empty, empty, np.zeros(0))
+        self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self.listed: dict[tuple[int, ...], float] = {}
+        self.n_columns = 0
+        self.fairness = float(lg.m.fairness_coefficient)
+
+    def add(self, evaluation: Evaluation, requests: np.ndarray) -> int:
+        """Columns for the best options of `requests` (catalogue order) at `evaluation` not listed yet
+        (per group and cells, at that value or more): how many were added."""
+        lg = self.cells.lagrangian
+        cost = evaluation.slot_cost
+        columns: list[tuple[int, list[int], float]] = []
+        for g, group in enumerate(lg.groups):
+            mine = requests[lg.request_group[requests] == g]
+            if not len(mine):
+                continue
+            w, t = evaluation.workplace[mine], evaluation.start[mine]
+            slots = np.stack([group.table.day_slot[w, t + d] for d in range(group.days)], axis=1)
+            gross = evaluation.value[mine] + cost[slots].sum(axis=1)
+            cells = self.cells.slot_cell[slots]
+            columns.extend(zip(mine.tolist(), cells.tolist(), gross.tolist(), strict=True))
+        return self._add(columns)
+
+    def add_assignment(self, assign: list[int]) -> int:
+        """Columns for the options of a proposal (a model option per model request row, -1: none)."""
+        lg = self.cells.lagrangian
+        m = lg.m
+        index_of_row = np.full(len(m.request_ids), -1, dtype=np.int64)
+        known = lg.model_row >= 0
+        index_of_row[lg.model_row[known]] = np.flatnonzero(known)
+        columns = [
+            (
+                int(index_of_row[r]),
+                [int(self.cells.slot_cell[s]) for s in m.option_slots[j]],
+                float(m.value[j]),
+            )
+            for r, j in enumerate(assign)
+            if j >= 0 and index_of_row[r] >= 0
+        ]
+        return self._add(columns)
+
+    def _add(self, columns: list[tuple[int, list[int], float]]) -> int:
+        starts: list[int] = []
+        index: list[int] = []
+        entries: list[float] = []
+        values: list[float] = []
+        for i, row, v in columns:
+            key = (int(self.request_group[i]), *sorted(row))
+            listed = self.listed.get(key)
+            if listed is not None and listed >= v - 1e-9:
+                continue
+            self.listed[key] = v
+            starts.append(len(index))
+            index.extend(row)
+            entries.extend([1.0] * len(row))
+            index.append(self.group0 + int(self.request_group[i]))
+            entries.append(1.0)
+            if self.pair_row[i] >= 0:
+                index.append(int(self.pair_row[i]))
+                entries.append(float(self.pair_sign[i]))
+            values.append(v)
+        n = len(starts)
+        if n:
+            self.highs.addCols(
+                n,
+                np.asarray(values, dtype=np.float64),
+                np.zeros(n),
+                np.full(n, highspy.kHighsInf),
+                len(index),
+                np.asarray(starts, dtype=np.int32),
+                np.asarray(index, dtype=np.int32),
+                np.asarray(entries, dtype=np.float64),
+            )
+            self.n_columns += n
+        return n
+
+    def _solve(self, seconds: float) -> tuple[bool, float, np.ndarray, np.ndarray] | None:
+        """Re-solve within `seconds` (HiGHS counts the instance's whole run time): optimal or not, the
+        value with the fairness term, the cells' and the groups' duals (None: no duals)."""
+        highs = self.highs
+        highs.setOptionValue("time_limit", highs.getRunTime() + max(0.05, float(seconds)))
+        highs.run()
+        solution = highs.getSolution()
+        if not solution.dual_valid:
+            return None
+        dual = np.asarray(solution.row_dual)
+        optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        value = float(highs.getInfo().objective_function_value) + self.fairness
+        n_cells = self.cells.n_cells
+        return (
+            optimal,
+            value,
+            np.maximum(dual[:n_cells], 0.0),
+            np.maximum(dual[self.group0 : self.pair0], 0.0),
+        )
+
+    def run(self, until: float, starts: list[Evaluation], centre: np.ndarray | None = None) -> CellResult:
+        """Column generation from the best options at the `starts` evaluations until `until` (or until
+        converged); each round prices at the LP's cell duals and, with a `centre` (cell prices), at their
+        mean with the best cell prices so far (the first rounds' duals swing far from the optimum)."""
+        lg = self.cells.lagrangian
+        everyone = np.arange(len(lg.request_pair))
+        for evaluation in starts:
+            self.add(evaluation, np.flatnonzero(np.isfinite(evaluation.value) & (evaluation.workplace >= 0)))
+        result = CellResult(INFINITE, np.zeros(self.cells.n_cells), None, 0, False, -INFINITE)
+        pair = self.pair_row >= 0
+        while time.monotonic() < until:
+            solved = self._solve(until - time.monotonic())
+            if solved is None:
+                break
+            optimal, value, cell_dual, group_dual = solved
+            result.rounds += 1
+            candidates = [cell_dual]
+            if centre is not None:
+                candidates.append(SMOOTHING * centre + (1 - SMOOTHING) * cell_dual)
+            added = 0
+            for prices in candidates:
+                evaluation = lg.at(*self.cells.prices(prices))
+                if evaluation.bound < result.bound:
+                    result.bound, result.cell_price, result.evaluation = evaluation.bound, prices, evaluation
+                    centre = prices if centre is not None else None
+                if optimal:
+                    gain = evaluation.value - group_dual[self.request_group]
+                    # a pair's member: its best option always (the pair row's dual is not in the gain)
+                    gain[pair] = np.where(np.isfinite(evaluation.value[pair]), 1.0, -INFINITE)
+                    new = everyone[np.isfinite(gain) & (gain > REDUCED_COST) & (evaluation.workplace >= 0)]
+                    added += self.add(evaluation, new)
+            _log.debug(
+                "cell LP round %d: %d columns, value %.1f, optimal %s, lowest bound %.1f",
+                result.rounds,
+                self.n_columns,
+                value,
+                optimal,
+                result.bound,
+            )
+            if not optimal:
+                break
+            result.lp_value = value
+            if not added:
+                result.converged = True
+                break
+        return result
