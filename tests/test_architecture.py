@@ -81,8 +81,6 @@ ESCAPE_HATCH: dict[str, str] = {
     "its people (the line manager may be outside the programme; compiled once)",
     "coordinator.core.outbox_statements:told_and_wanted": "whether the people the caller named were told "
     "this, and their own mail preferences",
-    "coordinator.core.outbox_statements:insert": "inserts new notifications and mail, each naming its "
-    "programme",
     "shadowing.services.matching_queue:notify_confirmed_run": "a task: the run's programme, by its id",
     "coordinator.core.replies:_apply": "calendar replies: the organiser mailbox holds every programme's",
     # Identifying the person is what decides the scope.
