@@ -66,6 +66,7 @@ _ENCODER = DBTaskResult._meta.get_field("return_value").encoder  # the result co
 # A moment no real claim uses, in the place of the claim's "now".
 _NOW_STAND_IN = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 _COLUMNS = tuple(f.attname for f in DBTaskResult._meta.concrete_fields)
+_FIELDS = {f.name: f for f in DBTaskResult._meta.concrete_fields}
 _Queues = tuple[str, bool, tuple[str, ...], tuple[str, ...]]  # backend, all queues, queues, excluded
 
 
@@ -98,11 +99,11 @@ def _claim_query(queues: _Queues, size: int) -> PreparedRows[Claimed, tuple[obje
 @functools.lru_cache(maxsize=128)  # per columns set, number of tasks and condition
 def _update_sql(columns: tuple[str, ...], keys: int, if_running: bool) -> str:
     meta = DBTaskResult._meta
-    names = [meta.get_field(name).column for name in columns]
+    names = [_FIELDS[name].column for name in columns]
     sets = ", ".join(f'"{column}" = %s' for column in names)
     where = f'"{meta.pk.column}" IN ({", ".join(["%s"] * keys)})'  # type: ignore[union-attr]
     if if_running:
-        where += f' AND "{meta.get_field("status").column}" = %s'
+        where += f' AND "{_FIELDS["status"].column}" = %s'
     # Table and column names from the model's own metadata; every value is a parameter.
     return f'UPDATE "{meta.db_table}" SET {sets} WHERE {where}'  # noqa: S608
 
@@ -114,12 +115,10 @@ def _update(ids: Sequence[object], changes: dict[str, object], *, if_running: bo
     meta = DBTaskResult._meta
     using = router.db_for_write(DBTaskResult)
     connection = connections[using]
-    params = [
-        meta.get_field(name).get_db_prep_save(value, connection=connection) for name, value in changes.items()
-    ]
+    params = [_FIELDS[name].get_db_prep_save(value, connection=connection) for name, value in changes.items()]
     params += [meta.pk.get_db_prep_value(pk, connection) for pk in ids]  # type: ignore[union-attr]
     if if_running:
-        params.append(meta.get_field("status").get_db_prep_value(TaskResultStatus.RUNNING, connection))
+        params.append(_FIELDS["status"].get_db_prep_value(TaskResultStatus.RUNNING, connection))
     with connection.cursor() as cursor:
         cursor.execute(_update_sql(tuple(changes), len(ids), if_running), params)
 

@@ -91,3 +91,38 @@ def test_an_invite_keeps_its_subject_and_a_line_break_is_still_refused():
     assert invite.message()["Subject"] == forbid_multi_line_headers("Subject", SUBJECTS[4], "utf-8")[1]
     with pytest.raises(BadHeaderError):
         broken.message()
+
+
+def _written(message, policy) -> bytes:
+    from email.generator import BytesGenerator
+    from io import BytesIO
+
+    out = BytesIO()
+    BytesGenerator(out, mangle_from_=False, policy=policy.clone(linesep="\r\n")).flatten(message)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("subject", SUBJECTS[1:4])
+def test_the_kept_header_lines_are_the_lines_the_mail_policy_writes(subject):
+    from email.policy import compat32
+
+    from coordinator.core.calendar import KEPT_FOLDS
+
+    invite = invite_message(
+        to=["anna.oberg@region.example"],
+        subject=subject,
+        body_text="Välkommen",
+        body_html="<p>Välkommen</p>",
+        calendar=b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n",
+        method="REQUEST",
+        reply_to=["samordnare@samverkan.example"],
+    ).message()
+    invite["X-Long"] = "one two three " * 20  # a line folded by the policy
+
+    first = _written(invite, compat32)  # sets the message's boundaries, kept for the writes below
+    kept = [_written(invite, KEPT_FOLDS) for _ in range(2)]  # written, then kept
+
+    assert invite.policy is KEPT_FOLDS
+    assert kept == [first, first]
+    assert invite.as_bytes(linesep="\r\n") == first
+    assert re.search(rb"\r\nX-Long: one two three[^\r]*\r\n (one|two|three) ", first)
