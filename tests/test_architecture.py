@@ -79,10 +79,10 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.services.request_notices:_notices": "a task: the visit request's programme, by its id",
     "shadowing.services.request_notices:_request_with_people": "a task: the visit request by its id, with "
     "its people (the line manager may be outside the programme; compiled once)",
+    "coordinator.core.worker:_update": "the task queue's own rows (no programme's), by the ids the worker "
+    "claimed",
     "coordinator.core.outbox_statements:told_and_wanted": "whether the people the caller named were told "
     "this, and their own mail preferences",
-    "coordinator.core.outbox_statements:insert": "inserts new notifications and mail, each naming its "
-    "programme",
     "shadowing.services.matching_queue:notify_confirmed_run": "a task: the run's programme, by its id",
     "coordinator.core.replies:_apply": "calendar replies: the organiser mailbox holds every programme's",
     # Identifying the person is what decides the scope.

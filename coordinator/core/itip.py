@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -148,6 +149,22 @@ def _addressed(event: CalendarEvent, organizer: str) -> CalendarEvent:
     return replace(event, organizer=Participant(organizer, name), attendees=attendees)
 
 
+def _held(programme_id: int, source: str, people: Iterable[int] | None) -> QuerySet[CalendarCopy]:
+    """The copies of ``source``'s events the calendars hold (``people``'s only, where given)."""
+    held = CalendarCopy.objects.filter(programme_id=programme_id, source=source)
+    if people is not None:
+        held = held.filter(person_id__in=people)
+    return held.select_related("person__user")
+
+
+# One person's copies of a source's events, compiled to SQL once per connection and scope. The stand-ins
+# are no programme's or person's key and no source (a source is "app.object:key").
+_HELD: ScopedPreparedQuery[CalendarCopy, CalendarCopy] = ScopedPreparedQuery(
+    lambda programme_id, source, person_id: _held(programme_id, source, [person_id]),
+    stand_ins=(-(2**62) + 403, "itip.held:stand-in", -(2**62) + 409),
+)
+
+
 def reconcile(
     *,
     programme: Organiser,
@@ -167,10 +184,13 @@ def reconcile(
     """
     now = now or timezone.now()
     wanted = [w for w in wanted if w.person.user.email]
-    held = CalendarCopy.objects.filter(programme=programme, source=source)
-    if people is not None:
-        held = held.filter(person_id__in=people)
-    copies = {(c.uid, c.person_id): c for c in held.select_related("person__user")}
+    if people is not None and len(people) == 1:
+        # One person's calendar (a booking's task): the read compiled once per connection and scope.
+        [person_id] = people
+        held_copies = _HELD.fetch(programme.pk, source, person_id)
+    else:
+        held_copies = list(_held(programme.pk, source, people))
+    copies = {(c.uid, c.person_id): c for c in held_copies}
     organizers = {c.uid: c.organizer for c in copies.values()}
     # A newcomer to an event others hold (a new host contact) starts above every copy of its UID, so no
     # calendar that sees several copies (a shared mailbox) ever sees the SEQUENCE go back.

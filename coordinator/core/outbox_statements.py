@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Field, Model
+from django.db.models import Model
 
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
+from coordinator.core.prepared_writes import PreparedInsert
 
 _CLAIM = (
     'UPDATE "{table}" SET "{status}" = %s, "{claimed_until}" = %s WHERE "{pk}" = %s AND "{status}" = %s '
@@ -91,47 +92,21 @@ def told_and_wanted(
 
 # --- Inserts -------------------------------------------------------------------------------------------
 
-
-@functools.lru_cache(maxsize=128)  # per model, number of rows and database vendor
-def _insert_sql(model: type[Model], rows: int, vendor: str) -> tuple[str, tuple[Field[object, object], ...]]:
-    meta = model._meta
-    fields = tuple(field for field in meta.concrete_fields if not field.primary_key)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    columns = ", ".join(f'"{field.column}"' for field in fields)
-    pk = meta.pk.column  # type: ignore[union-attr]
-    values = ", ".join([row] * rows)
-    # Table and column names from the model's own metadata; every value is a parameter.
-    sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {values} RETURNING "{pk}"'  # noqa: S608
-    return sql, fields
+_INSERTS: dict[type[Model], PreparedInsert[Model]] = {}
 
 
 def insert(objects: Sequence[Model]) -> None:
     """Insert new rows of one model in one statement and set their primary keys, as ``bulk_create`` would
-    (no ``save()``, no signals), with the SQL written once per number of rows: compiling the insert cost
-    the task worker more than the database's work. Each value is prepared as Django prepares it for an
-    insert (``pre_save`` with ``add``, so ``auto_now_add`` is set on the object too, then
-    ``get_db_prep_save``). The ids come back in the order of the rows (``RETURNING``, as Django reads
-    them for ``bulk_create``)."""
+    (no ``save()``, no signals), with the SQL written once per connection and number of rows
+    (``PreparedInsert.insert_rows``): compiling the insert cost the task worker more than the database's
+    work."""
     if not objects:
         return
-    connection = transaction.get_connection()
     model = type(objects[0])
-    if not connection.features.can_return_rows_from_bulk_insert:
-        model._base_manager.bulk_create(objects)
-        return
-    sql, fields = _insert_sql(model, len(objects), connection.vendor)
-    parameters = [
-        field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
-        for obj in objects
-        for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, parameters)
-        ids = [row[0] for row in cursor.fetchall()]
-    for obj, pk in zip(objects, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
+    prepared = _INSERTS.get(model)
+    if prepared is None:
+        prepared = _INSERTS[model] = PreparedInsert(model)
+    prepared.insert_rows(list(objects))
 
 
 @functools.cache

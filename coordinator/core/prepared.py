@@ -241,7 +241,7 @@ def _stand_in_positions(params: Sequence[object], adapted: list[object]) -> tupl
 
 
 def _run_rows(
-    connection: BaseDatabaseWrapper, compiled: _CompiledRows, values: tuple[int | date, ...]
+    connection: BaseDatabaseWrapper, compiled: _CompiledRows, values: tuple[int | date | str, ...]
 ) -> list[tuple[object, ...]]:
     """The compiled SQL run with ``values`` in the stand-ins' places, its rows converted as the queryset's."""
     params: list[object] = list(compiled.params)
@@ -332,10 +332,14 @@ class ScopedPreparedQuery(Generic[ModelT, ResultT]):
     feed's reads), compiled to SQL once per connection and active scope.
 
     ``build(*values)`` is the queryset for one set of values (a person's key, a date or a moment from which
-    rows count); ``stand_ins`` are values of the same types that no real call uses, each reaching the SQL as
-    parameters of its own (as often as the query names it). ``fetch(*values)`` returns what
-    ``list(build(*values))`` would: model instances (``select_related`` objects and annotations included)
-    or a ``values_list()``'s tuples, without building or compiling the queryset again.
+    rows count, a text such as a calendar source); ``stand_ins`` are values of the same types that no real
+    call uses, each reaching the SQL as parameters of its own (as often as the query names it): a text
+    stand-in must reach the SQL as itself (an exact match, not a pattern built from it such as
+    ``startswith``'s), else the query is refused. Every value, a text's quotes, ``%`` and backslashes
+    included, is passed to the database as a parameter, never written into the SQL. ``fetch(*values)``
+    returns what ``list(build(*values))`` would: model instances (``select_related`` objects and
+    annotations included) or a ``values_list()``'s tuples, without building or compiling the queryset
+    again.
 
     The queryset is built and compiled inside the active scope, so its SQL names the scope's programmes as
     the scoped managers wrote them, and it is kept under that scope: another scope compiles its own. Without
@@ -346,7 +350,7 @@ class ScopedPreparedQuery(Generic[ModelT, ResultT]):
     def __init__(
         self,
         build: Callable[..., QuerySet[ModelT, ResultT]],
-        stand_ins: tuple[int | date, ...],
+        stand_ins: tuple[int | date | str, ...],
         max_keys: int = 256,
     ) -> None:
         self.build = build
@@ -402,7 +406,7 @@ class ScopedPreparedQuery(Generic[ModelT, ResultT]):
             converters = compiler.get_converters(fields)
         return _CompiledScoped(sql, tuple(params), positions, compiler, converters, instances)
 
-    def fetch(self, *values: int | date, using: str = "default") -> list[ResultT]:
+    def fetch(self, *values: int | date | str, using: str = "default") -> list[ResultT]:
         from coordinator.core.tenancy import active_programme_ids
 
         scope = active_programme_ids()

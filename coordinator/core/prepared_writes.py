@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import AutoField, Field, Model, QuerySet, signals
+from django.db.models.expressions import Col
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -32,6 +33,8 @@ class _CompiledInsert:
     fields: tuple[Field[object, object], ...]
     returning: tuple[Field[object, object], ...]
     returning_params: tuple[object, ...]
+    # Each returned column's attribute, column and converters (what Model._save_table applies to it).
+    returned: tuple[tuple[str, Col, tuple[Callable[..., object], ...]], ...]
 
 
 class PreparedInsert(Generic[ModelT]):
@@ -84,7 +87,12 @@ class PreparedInsert(Generic[ModelT]):
             if returning_sql:
                 sql = f"{sql} {returning_sql}"
                 returning_params = tuple(params)
-        return _CompiledInsert(sql, fields, returning, returning_params)
+        returned = []
+        for field in returning:
+            column = field.get_col(meta.db_table)
+            converters = (*connection.ops.get_db_converters(column), *column.get_db_converters(connection))
+            returned.append((field.attname, column, converters))
+        return _CompiledInsert(sql, fields, returning, returning_params, tuple(returned))
 
     def compiled(self, using: str = "default", rows: int = 1) -> _CompiledInsert:
         connection = connections[using]
@@ -142,20 +150,18 @@ class PreparedInsert(Generic[ModelT]):
             raise ValueError(f"{field.name}: an expression is inserted through save().")
         return field.get_db_prep_save(value, connection=connection)
 
+    @staticmethod
     def _set_returned(
-        self,
         instance: Model,
         row: Sequence[object],
         compiled: _CompiledInsert,
         connection: BaseDatabaseWrapper,
     ) -> None:
         # What Model._save_table and bulk_create do with the returned columns (their converters included).
-        for value, field in zip(row, compiled.returning, strict=False):
-            column = field.get_col(self.model._meta.db_table)
-            converters = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
+        for value, (attname, column, converters) in zip(row, compiled.returned, strict=False):
             for converter in converters:
                 value = converter(value, column, connection)
-            setattr(instance, field.attname, value)
+            setattr(instance, attname, value)
 
     def insert(self, instance: ModelT, using: str | None = None) -> ModelT:
         if not isinstance(instance, self.model) or instance._meta.concrete_model is not self.model:

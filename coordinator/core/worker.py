@@ -25,24 +25,28 @@ their successes together in one ``UPDATE`` when the batch is done. Nothing chang
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.db import OperationalError, close_old_connections
-from django.db.models import QuerySet
+from django.db import OperationalError, close_old_connections, connections, router
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tasks import TaskContext
 from django_tasks.base import TaskResultStatus
 from django_tasks.signals import task_finished, task_started
 from django_tasks_db.management.commands.db_worker import Worker
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception, retry
 
 from coordinator.core import tasks
+from coordinator.core.prepared import PreparedRows
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +57,70 @@ AFTER_BATCH_WAIT_SECONDS = 0.1
 Claimed = DBTaskResult[..., object]
 
 _ENCODER = DBTaskResult._meta.get_field("return_value").encoder  # the result column's JSON encoder
+
+
+# --- The worker's statements, their SQL written once ---------------------------------------------------
+# Compiling the claim's locking SELECT and the batch's UPDATEs cost the worker more processor time than
+# the database's work for them, on every batch and on every look at an empty queue.
+
+# A moment no real claim uses, in the place of the claim's "now".
+_NOW_STAND_IN = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+_COLUMNS = tuple(f.attname for f in DBTaskResult._meta.concrete_fields)
+_FIELDS = {f.name: f for f in DBTaskResult._meta.concrete_fields}
+_Queues = tuple[str, bool, tuple[str, ...], tuple[str, ...]]  # backend, all queues, queues, excluded
+
+
+def _ready(queues: _Queues, now: datetime) -> QuerySet[Claimed]:
+    """The ready tasks at ``now`` of the worker's queues, as ``DBTaskResult.objects.ready()`` reads them
+    at the present moment, in the table's order (the library's)."""
+    backend_name, all_queues, queue_names, excluded = queues
+    ready = DBTaskResult.objects.filter(status=TaskResultStatus.READY).filter(
+        Q(run_after=get_date_max()) | Q(run_after__lte=now)
+    )
+    ready = ready.filter(backend_name=backend_name)
+    if not all_queues:
+        ready = ready.filter(queue_name__in=queue_names)
+    if excluded:
+        ready = ready.exclude(queue_name__in=excluded)
+    return ready
+
+
+# Kept for the process: one per worker configuration and batch size (a few), never dropped, as the SQL each
+# compiled is kept on the connection under its identity.
+@functools.cache
+def _claim_query(queues: _Queues, size: int) -> PreparedRows[Claimed, tuple[object, ...]]:
+    """Up to ``size`` ready tasks, their rows locked (``SKIP LOCKED``), every column read."""
+    return PreparedRows(
+        lambda now: _ready(queues, now).select_for_update(skip_locked=True).values_list(*_COLUMNS)[:size],
+        (_NOW_STAND_IN,),
+    )
+
+
+@functools.lru_cache(maxsize=128)  # per columns set, number of tasks and condition
+def _update_sql(columns: tuple[str, ...], keys: int, if_running: bool) -> str:
+    meta = DBTaskResult._meta
+    names = [_FIELDS[name].column for name in columns]
+    sets = ", ".join(f'"{column}" = %s' for column in names)
+    where = f'"{meta.pk.column}" IN ({", ".join(["%s"] * keys)})'  # type: ignore[union-attr]
+    if if_running:
+        where += f' AND "{_FIELDS["status"].column}" = %s'
+    # Table and column names from the model's own metadata; every value is a parameter.
+    return f'UPDATE "{meta.db_table}" SET {sets} WHERE {where}'  # noqa: S608
+
+
+def _update(ids: Sequence[object], changes: dict[str, object], *, if_running: bool) -> None:
+    """``DBTaskResult.objects.filter(pk__in=ids[, status=RUNNING]).update(**changes)``: the same statement
+    with the same values (each prepared by its field as the update prepares it), its SQL written once per
+    set of columns and number of tasks."""
+    meta = DBTaskResult._meta
+    using = router.db_for_write(DBTaskResult)
+    connection = connections[using]
+    params = [_FIELDS[name].get_db_prep_save(value, connection=connection) for name, value in changes.items()]
+    params += [meta.pk.get_db_prep_value(pk, connection) for pk in ids]  # type: ignore[union-attr]
+    if if_running:
+        params.append(_FIELDS["status"].get_db_prep_value(TaskResultStatus.RUNNING, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(tuple(changes), len(ids), if_running), params)
 
 
 @dataclass
@@ -105,13 +173,13 @@ class ClaimingWorker(Worker):
             if self.running and not ran:
                 time.sleep(self.interval)  # nothing to do: wait before asking the queue again
 
-    def _ready(self) -> QuerySet[Claimed]:
-        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
-        if not self.process_all_queues:
-            tasks = tasks.filter(queue_name__in=self.queue_names)
-        if self.excluded_queue_names:
-            tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
-        return tasks
+    def _queues(self) -> _Queues:
+        return (
+            self.backend_name,
+            bool(self.process_all_queues),
+            tuple(self.queue_names),
+            tuple(self.excluded_queue_names or ()),
+        )
 
     def _claimed(self) -> _Batch | None:
         try:
@@ -126,9 +194,10 @@ class ClaimingWorker(Worker):
         size = self.claim_batch
         if self.max_tasks is not None:
             size = max(min(size, self.max_tasks - self._run_tasks), 1)
-        tasks = self._ready()
-        with exclusive_transaction(tasks.db):
-            claimed = list(tasks.select_for_update(skip_locked=True)[:size])
+        using = router.db_for_write(DBTaskResult)
+        with exclusive_transaction(using):
+            rows = _claim_query(self._queues(), size).fetch(timezone.now(), using=using)
+            claimed: list[Claimed] = [DBTaskResult.from_db(using, _COLUMNS, row) for row in rows]
             now = timezone.now()
             previous: dict[str, list[str]] = {}
             # One UPDATE for the tasks that no worker ran before (nearly all); a task queued again after
@@ -141,8 +210,14 @@ class ClaimingWorker(Worker):
                 result.started_at = now
                 result.worker_ids = [*result.worker_ids, self.worker_id]
             for workers, results in by_workers.items():
-                DBTaskResult.objects.filter(pk__in=[result.pk for result in results]).update(
-                    status=TaskResultStatus.RUNNING, started_at=now, worker_ids=[*workers, self.worker_id]
+                _update(
+                    [result.pk for result in results],
+                    {
+                        "status": TaskResultStatus.RUNNING,
+                        "started_at": now,
+                        "worker_ids": [*workers, self.worker_id],
+                    },
+                    if_running=False,
                 )
         return _Batch(waiting=claimed, previous_workers=previous, claimed_at=time.monotonic())
 
@@ -211,12 +286,16 @@ class ClaimingWorker(Worker):
             by_value.setdefault(key, (result.return_value, []))[1].append(str(result.pk))
         now = timezone.now()
         for value, ids in by_value.values():
-            DBTaskResult.objects.filter(pk__in=ids, status=TaskResultStatus.RUNNING).update(
-                status=TaskResultStatus.SUCCESSFUL,
-                finished_at=now,
-                return_value=value,
-                exception_class_path="",
-                traceback="",
+            _update(
+                ids,
+                {
+                    "status": TaskResultStatus.SUCCESSFUL,
+                    "finished_at": now,
+                    "return_value": value,
+                    "exception_class_path": "",
+                    "traceback": "",
+                },
+                if_running=True,
             )
         batch.succeeded = []
 
@@ -228,7 +307,9 @@ class ClaimingWorker(Worker):
         for result in batch.waiting:
             by_workers.setdefault(tuple(batch.previous_workers[str(result.pk)]), []).append(str(result.pk))
         for workers, ids in by_workers.items():
-            DBTaskResult.objects.filter(pk__in=ids, status=TaskResultStatus.RUNNING).update(
-                status=TaskResultStatus.READY, started_at=None, worker_ids=list(workers)
+            _update(
+                ids,
+                {"status": TaskResultStatus.READY, "started_at": None, "worker_ids": list(workers)},
+                if_running=True,
             )
         batch.waiting = []

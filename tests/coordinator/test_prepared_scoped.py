@@ -153,3 +153,77 @@ def test_prefetched_relations_are_refused(programme):
 
     with programme_scope([programme.pk]), pytest.raises(ValueError, match="prefetched"):
         prefetching.fetch(1)
+
+
+# --- Text stand-ins: a booking's calendar copies, read by their source ----------------------------------
+
+TRICKY_SOURCE = "seminars.round:1' OR '1'='1 \"x\" 100% %s %% \\' \\\\ åäö ÆØ €; --"
+
+
+def _copy(programme, person, source: str, uid: str):
+    from coordinator.core.models import CalendarCopy
+
+    return CalendarCopy.unscoped_objects.create(
+        programme=programme,
+        person=person,
+        source=source,
+        key="seminars.session:1",
+        uid=uid,
+        address="a@example.org",
+        language="sv",
+        organizer="samordnare@example.org",
+        fingerprint="x",
+        sequence=3,
+        method=CalendarCopy.Method.REQUEST,
+        content={"summary": "Kurs – dag 1"},
+        ends_at=datetime(2030, 3, 4, 14, tzinfo=UTC),
+        changed_at=datetime(2030, 1, 20, 8, tzinfo=UTC),
+    )
+
+
+def test_a_text_value_reaches_the_sql_as_a_parameter_never_as_text(
+    programme, other_programme, staff_a, staff_b, compilations
+):
+    from django.db import connection
+
+    from coordinator.core import itip
+
+    wanted = _copy(programme, staff_a, TRICKY_SOURCE, "one")
+    _copy(programme, staff_a, "seminars.round:1", "plain")  # what the text would match if it were SQL
+    _copy(programme, staff_b, TRICKY_SOURCE, "someone else's")
+    _copy(other_programme, staff_a, TRICKY_SOURCE, "another programme's")
+    executed: list[tuple[str, tuple[object, ...]]] = []
+
+    def record(execute, sql, params, many, context):
+        executed.append((sql, tuple(params)))
+        return execute(sql, params, many, context)
+
+    with programme_scope([programme.pk]):
+        itip._HELD.fetch(programme.pk, "seminars.round:1", staff_a.pk)  # compiled with the stand-in
+        compilations.clear()
+        with connection.execute_wrapper(record):
+            found = itip._HELD.fetch(programme.pk, TRICKY_SOURCE, staff_a.pk)
+            other = itip._HELD.fetch(programme.pk, "seminars.round:1", staff_a.pk)
+        compiled = list(compilations)
+        expected = list(itip._held(programme.pk, TRICKY_SOURCE, [staff_a.pk]))
+
+    [(sql, params)] = executed[:1]
+    assert compiled == []
+    assert [copy.uid for copy in found] == ["one"] and found == expected == [wanted]
+    assert (found[0].content, found[0].person.user.email) == ({"summary": "Kurs – dag 1"}, staff_a.user.email)
+    assert [copy.uid for copy in other] == ["plain"]
+    assert TRICKY_SOURCE in params and params.count(TRICKY_SOURCE) == 1
+    assert "OR '1'" not in sql and "åäö" not in sql and "100%" not in sql and "seminars.round" not in sql
+    assert executed[1][0] == sql  # the same SQL for another text
+
+
+def test_a_text_stand_in_turned_into_a_pattern_is_refused(programme):
+    from coordinator.core.models import CalendarCopy
+
+    pattern = ScopedPreparedQuery(
+        lambda source: CalendarCopy.objects.filter(source__startswith=source),
+        stand_ins=("itip.held:stand-in",),
+    )
+
+    with programme_scope([programme.pk]), pytest.raises(ValueError, match="Every stand-in"):
+        pattern.fetch("seminars.round:")

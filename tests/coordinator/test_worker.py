@@ -238,3 +238,25 @@ def test_max_tasks_claims_no_more_than_it_runs(database_queue):
         (TaskResultStatus.SUCCESSFUL, 1, ["test-worker"]),
         (TaskResultStatus.READY, None, []),
     ]
+
+
+def test_the_worker_compiles_no_statement_once_it_has_run_a_batch(database_queue, monkeypatch):
+    from django.db.models.sql.compiler import SQLCompiler, SQLUpdateCompiler
+
+    first = [str(count.enqueue(n).id) for n in (0, 1)]
+    _run(_worker(worker_id="first"))  # this connection's first claim, results and empty claim: compiled
+    compiled: list[str] = []
+    for compiler in (SQLCompiler, SQLUpdateCompiler):
+
+        def counted(self, *args, _as_sql=compiler.as_sql, **kwargs):
+            compiled.append(type(self).__name__)
+            return _as_sql(self, *args, **kwargs)
+
+        monkeypatch.setattr(compiler, "as_sql", counted)
+    second = [str(count.enqueue(n).id) for n in (1, 0)]
+
+    _run(_worker(worker_id="second"))
+
+    assert compiled == []
+    assert _rows(first) == [(TaskResultStatus.SUCCESSFUL, n, ["first"]) for n in (0, 1)]
+    assert _rows(second) == [(TaskResultStatus.SUCCESSFUL, n, ["second"]) for n in (1, 0)]

@@ -72,3 +72,26 @@ def test_an_ended_booking_is_read_without_its_person_and_cancelled(
 
     assert len(_reads(queries)) == 5
     assert list(CalendarCopy.objects.filter(person=person).values_list("method", flat=True)) == ["CANCEL"] * 3
+
+
+def test_the_calendar_copies_are_read_without_compiling_a_query(
+    three_days: Round, people_a: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db.models.sql.compiler import SQLCompiler
+
+    first, second = people_a(2)
+    make_enrolment(three_days, first)
+    make_enrolment(three_days, second)
+    assert _booking_invites(three_days.pk, [first.pk]) == 3  # compiles the prepared reads
+    compiled: list[str] = []
+    compile_sql = SQLCompiler.as_sql
+
+    def counted(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(self.query.model._meta.label)
+        return compile_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+
+    assert _booking_invites(three_days.pk, [second.pk]) == 3
+
+    assert sorted(compiled) == ["seminars.Round", "seminars.Round"]

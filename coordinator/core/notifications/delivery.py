@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import outbox_statements, registry
-from coordinator.core.calendar import invite_message, mail_address
+from coordinator.core.calendar import SubjectWrittenOnce, invite_message, mail_address
 from coordinator.core.models import Notification, OutboundEmail
 from coordinator.core.tenancy import unscoped
 from coordinator.core.validators import one_line
@@ -53,7 +53,7 @@ def _build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
             method=outbound.ics_method,  # type: ignore[arg-type]
             reply_to=reply_to,
         )
-    message = EmailMultiAlternatives(
+    message = SubjectWrittenOnce(
         subject=one_line(outbound.subject),
         body=outbound.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
