@@ -28,6 +28,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from django.contrib.messages import get_messages
 from django.http import HttpRequest
 from django.template import Context, engines
+from django.template.context_processors import csrf
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import get_script_prefix
@@ -38,7 +39,10 @@ from coordinator.core import chrome
 from coordinator.core.content import Fragment, Recent, gap
 
 # The context value the ``{% csrf_token %}`` tag writes (the ``csrf`` context processor's): a name, no secret.
-TOKEN = "csrf_token"  # noqa: S105
+TOKEN = "csrf_token"  # noqa: S105 - a name
+# The ``csrf`` processor's value when the request has no token (the tag then writes nothing).
+NO_TOKEN = "NOTPROVIDED"  # noqa: S105 - a marker, no secret
+_TOKEN_ATTRIBUTE = "_samverkan_frame_token"  # noqa: S105 - an attribute's name
 HEADER = "layout_header"  # the layout's tag writes this context value when given (templatetags/layout.py)
 CSRF_WRITTEN = "CSRF_COOKIE_NEEDS_UPDATE"  # what ``get_token`` marks on the request when a token is written
 _GAP = re.compile(r"<!--live:([a-z_]+)-->")  # ``content.gap``'s marker
@@ -82,11 +86,14 @@ def respond(
             return response  # the template writes a reader's own token: never kept
         FRAMES.put(repr(key), frame)
     processed = _processed(request)
+    processed[TOKEN] = token(request)  # the page's one token, shared with the parts the view wrote
+    if tokens and str(processed[TOKEN]) == NO_TOKEN:
+        return response  # no token to write: the template's forms written as it writes them without one
     header = Context(processed)
     filled = {name: str(context[name]) for name in live}
     filled[HEADER] = chrome.site_header(header)
     if tokens:
-        filled[TOKEN] = str(processed[TOKEN])  # the header's token (read once, lazily, as the page's)
+        filled[TOKEN] = str(processed[TOKEN])
     response.content = frame.fill(filled)
     return response
 
@@ -114,6 +121,16 @@ def _frame(
         request.META[CSRF_WRITTEN] = own_token
         return None
     return Fragment(tuple(_GAP.split(html)))
+
+
+def token(request: HttpRequest) -> object:
+    """The request's CSRF token as the ``csrf`` context processor gives it (read and masked only when
+    written), one per request: the header, the frame and the parts a view writes with a token (e.g. a form
+    in each card) write the same value, as a page rendered in full does."""
+    found = request.__dict__.get(_TOKEN_ATTRIBUTE)
+    if found is None:
+        found = request.__dict__[_TOKEN_ATTRIBUTE] = csrf(request)[TOKEN]
+    return found
 
 
 def _processed(request: HttpRequest) -> dict[str, object]:

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
 from coordinator.core.tenancy import unscoped
 from organisations.models import Person
+from shadowing.models import ShadowingRequest
 from tests.shadowing.test_approvals_output import build, named
 
 PAGES = Path(__file__).parent / "pages" / "whole"
@@ -70,6 +72,9 @@ def test_approvals_whole_page_is_written_as_recorded(
 def test_approvals_whole_page_with_nothing_waiting_is_written_as_recorded(manager_b, language):
     if connection.vendor != "sqlite":
         pytest.skip("recorded on SQLite")
+    User.objects.filter(pk=manager_b.user_id).update(
+        first_name="Förnamn", last_name="Efternamn", username="user"
+    )
     client = _client(manager_b, language)
 
     first = client.get("/shadowing/approvals/")
@@ -77,3 +82,29 @@ def test_approvals_whole_page_with_nothing_waiting_is_written_as_recorded(manage
 
     _check(whole(first, {}), f"approvals-empty-{language}")
     assert whole(again, {}) == whole(first, {})
+
+
+def test_a_kept_card_shows_the_request_as_it_is_now_and_posts_with_the_pages_token(
+    programme, other_programme, org_a, org_b, unit_b, manager_b, workplace_a, topic, org_other
+):
+    with unscoped():
+        keys = build(
+            programme, other_programme, org_a, org_b, unit_b, manager_b, workplace_a, topic, org_other
+        )
+    first_key = next(pk for pk, name in keys.items() if name == "first")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager_b.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.get("/shadowing/approvals/")  # the frame and the cards written
+
+    with unscoped():
+        ShadowingRequest.unscoped_objects.filter(pk=first_key).update(learning_goals="Lära av <andra>.")
+    html = client.get("/shadowing/approvals/").content.decode()
+    response = client.post(
+        f"/shadowing/requests/{first_key}/approve/",
+        {"csrfmiddlewaretoken": TOKEN.findall(html)[-1], "note": "", "next": "/shadowing/approvals/"},
+    )
+
+    assert "Lära av &lt;andra&gt;." in html and "&lt;asylprocessen&gt;" not in html
+    assert (response.status_code, response["Location"]) == (302, "/shadowing/approvals/")
+    with unscoped():
+        assert ShadowingRequest.unscoped_objects.get(pk=first_key).status == ShadowingRequest.Status.APPROVED
