@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditlog.registry import auditlog
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import registry
+from coordinator.core.prepared import ScopedPreparedQuery
 from focusgroups import invites, permissions, selectors
 from focusgroups.models import FocusGroup, GroupMembership, Meeting, Note
 from focusgroups.services import groups
@@ -142,9 +143,20 @@ registry.notification_kinds.register(
 )
 
 
+def _memberships(person_id: int) -> QuerySet[GroupMembership]:
+    return GroupMembership.objects.filter(person_id=person_id).select_related("group").order_by("-joined_at")
+
+
+# My page's history reads it whenever the page is built: compiled to SQL once per connection and scope (the
+# stand-in is no person's key).
+_MEMBERSHIPS: ScopedPreparedQuery[GroupMembership, GroupMembership] = ScopedPreparedQuery(
+    _memberships, stand_ins=(-(2**62) + 403,)
+)
+
+
 def _history(person: Person) -> list[registry.HistoryEntry]:
     """Focus groups I have sat in (and when), for my page."""
-    memberships = GroupMembership.objects.filter(person=person).select_related("group").order_by("-joined_at")
+    memberships = _MEMBERSHIPS.fetch(person.pk)
     entries = []
     for m in memberships:
         detail = str(m.get_role_display())

@@ -7,12 +7,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from auditlog.registry import auditlog
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from coordinator.core import registry
+from coordinator.core.prepared import ScopedPreparedQuery
 from organisations.models import Person, PlatformRole, Programme
 from organisations.permissions import actor_for, request_has_role, request_is_member
 from shadowing import permissions, selectors
@@ -219,13 +220,24 @@ registry.competence_evidence.register(
 from shadowing import jobs  # noqa: E402, F401  (registers notification kinds, periodic jobs, the feed)
 
 
-def _history(person: Person) -> list[registry.HistoryEntry]:
-    """Visits made, with what was learned and the host's feedback (3 queries)."""
-    placements = list(
-        Placement.objects.filter(request__requester=person, status__in=Placement.AFTER_VISIT)
+def _visits_made(person_id: int) -> QuerySet[Placement]:
+    return (
+        Placement.objects.filter(request__requester_id=person_id, status__in=Placement.AFTER_VISIT)
         .select_related("workplace__organisation")
         .order_by("-pk")
     )
+
+
+# My page's history reads it whenever the page is built: compiled to SQL once per connection and scope (the
+# stand-in is no person's key).
+_VISITS_MADE: ScopedPreparedQuery[Placement, Placement] = ScopedPreparedQuery(
+    _visits_made, stand_ins=(-(2**62) + 402,)
+)
+
+
+def _history(person: Person) -> list[registry.HistoryEntry]:
+    """Visits made, with what was learned and the host's feedback (3 queries)."""
+    placements = _VISITS_MADE.fetch(person.pk)
     if not placements:  # most people's page: the three reads below would ask for nothing
         return []
     ids = [p.pk for p in placements]

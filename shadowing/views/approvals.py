@@ -11,12 +11,17 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from coordinator.core import formatting
+from coordinator.core import formatting, frames
+from coordinator.core.content import Fragment, Recent, gap
 from coordinator.core.validators import parse_int
 from coordinator.core.views import SERVICE_ERRORS, error_text, next_url
 from organisations.access.views import ProgrammeMixin
@@ -28,9 +33,26 @@ from shadowing.views._common import RequestScoped
 # --- Line managers --------------------------------------------------------------------------------------
 
 
+CARD_TEMPLATE = "shadowing/includes/approval_card.html"
+PAGER_TEMPLATE = "shadowing/includes/approvals_pager.html"
+DECIDED_TEMPLATE = "shadowing/includes/approvals_decided.html"
+# A card as written for one request's facts, language and page, with a gap for the CSRF token: the cards of
+# the managers of a process, in the languages they read.
+CARDS = Recent(1024)
+
+
 class ApprovalsView(ProgrammeMixin, TemplateView):
+    """The requests waiting for my decision, with a form for each: the page's frame kept per shape
+    (``coordinator.core.frames``), each card kept as written until what it shows changes."""
+
     template_name = "shadowing/approvals.html"
     model = ShadowingRequest
+
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> TemplateResponse:
+        context = self.get_context_data(**kwargs)
+        return frames.respond(
+            request, self.template_name, context, live=("cards", "pager", "decided_list"), shape=()
+        )
 
     def narrow_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         mine = permissions.decidable_requests_filter(self.actor, self.programme.pk)
@@ -47,7 +69,14 @@ class ApprovalsView(ProgrammeMixin, TemplateView):
         decided = selectors.decided_requests(self.get_queryset, key, self.person)
         # Back to the same page after a decision (the first page has no number in its address).
         here = self.request.path if number == 1 else f"{self.request.path}?page={number}"
-        context.update(pending=_shown(cards), page=page, here=here, decided=decided)
+        pager = render_to_string(PAGER_TEMPLATE, {"page": page}) if page.has_other_pages() else ""
+        decided_list = render_to_string(DECIDED_TEMPLATE, {"decided": decided}) if decided else ""
+        context.update(
+            cards=_written(self.request, _shown(cards), here),
+            pager=mark_safe(pager),  # noqa: S308 - rendered by our template
+            decided_list=mark_safe(decided_list),  # noqa: S308 - as above
+            page=page,
+        )
         return context
 
 
@@ -75,6 +104,32 @@ def _shown(
             (card, windows, approve.replace(str(_SOME_KEY), key), decline.replace(str(_SOME_KEY), key))
         )
     return shown
+
+
+def _written(
+    request: HttpRequest,
+    shown: list[tuple[selectors.ApprovalCard, list[tuple[str, str]], str, str]],
+    here: str,
+) -> SafeString:
+    """The cards as the page writes them, each kept by everything it shows (the request's facts, the
+    windows as written, the forms' addresses, the page to come back to, the language) with the request's
+    one CSRF token filled in."""
+    token = str(frames.token(request))
+    language = get_language()
+    parts: list[str] = []
+    for card, windows, approve_url, decline_url in shown:
+        context = {"r": card, "windows": windows, "approve_url": approve_url, "decline_url": decline_url}
+        if token == frames.NO_TOKEN:  # the forms without a token, as the tag writes them
+            parts.append(render_to_string(CARD_TEMPLATE, {**context, "here": here, frames.TOKEN: token}))
+            continue
+        key = repr((language, card, windows, approve_url, decline_url, here))
+        fragment = CARDS.get(key)
+        if not isinstance(fragment, Fragment):
+            written = {**context, "here": here, frames.TOKEN: gap(frames.TOKEN)}
+            fragment = Fragment.render(CARD_TEMPLATE, written)
+            CARDS.put(key, fragment)
+        parts.append(fragment.fill({frames.TOKEN: token}))
+    return mark_safe("".join(parts))  # noqa: S308 - rendered by our template
 
 
 def _page_number(request: HttpRequest) -> int:

@@ -24,7 +24,8 @@ def _row(person: Person) -> dict[str, object]:
 
 def _feed_path(web, person: Person) -> str:
     """The feed address my page shows the person, as a path."""
-    return urlsplit(web(person).get("/me/").context["feed_url"]).path
+    # The page's values (a kept frame is filled in, not rendered: the test client records no template).
+    return urlsplit(web(person).get("/me/").context_data["feed_url"]).path
 
 
 def test_feed_token_is_in_no_column_of_the_persons_row(staff_a):

@@ -14,13 +14,14 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from coordinator.core import personal, registry
+from coordinator.core import frames, personal, registry
 from coordinator.core.models import NotificationPreference
 from coordinator.core.prepared import PreparedQuery
 from coordinator.core.views import ServiceFormMixin
@@ -49,12 +50,38 @@ ME_WITH_STAMP: PreparedQuery[Person] = PreparedQuery(_me_with_stamp, stand_in=-(
 
 HISTORY_TEMPLATE = "coordinator/includes/my_history.html"
 KEPT_TEMPLATES = (HISTORY_TEMPLATE,)
+COMPETENCE_TEMPLATE = "organisations/includes/competence_profile.html"
+# What the page's frame leaves for each request to write (``coordinator.core.frames``): the person's own
+# values, escaped as the template would write them.
+LIVE = (
+    "person_name",
+    "organisation_name",
+    "unit_name",
+    "job_title",
+    "roles_text",
+    "line_manager_text",
+    "feed_url",
+    "webcal_url",
+    "competence_section",
+    "history_section",
+)
 
 
 class MyPageView(ProgrammeMixin, TemplateView):
     """My page: my history across every feature, my calendar feed, my settings."""
 
     template_name = "coordinator/my_page.html"
+
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        context = self.get_context_data(**kwargs)
+        return frames.respond(
+            request,
+            self.template_name,
+            context,
+            live=LIVE,
+            shape=(context["has_unit"], context["has_line_manager"]),
+            tokens=True,
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -70,20 +97,32 @@ class MyPageView(ProgrammeMixin, TemplateView):
         history_section = personal.kept(
             "my-page", self.person.pk, self.programme.pk, stamp, KEPT_TEMPLATES, self._history_section
         )
+        # The role at work and its name from the memberships the actor read (not read again).
+        profile = competence.person_profile(
+            self.programme,
+            self.person,
+            work_role_id=membership.work_role_id if membership else None,
+            work_role_name=membership.work_role_name if membership else None,
+        )
+        person = self.person
+        unit = person.unit
+        role_names = [str(choice.label) for choice in PlatformRole if choice.value in roles]
         context.update(
-            line_manager_name=line_manager.full_name if line_manager is not None else None,
+            person_name=_escaped(person.full_name),
+            organisation_name=_escaped(person.organisation.name),
+            has_unit=unit is not None,
+            unit_name=_escaped(unit.name) if unit is not None else "",
+            job_title=_escaped(person.job_title),
+            roles_text=_escaped(", ".join(role_names)) if role_names else "",
+            has_line_manager=line_manager is not None,
+            line_manager_text=_escaped(line_manager.full_name) if line_manager is not None else "",
             history_section=mark_safe(history_section),  # noqa: S308 - rendered by our template
-            feed_url=https_url,
-            webcal_url="webcal://" + https_url.split("://", 1)[1],
-            roles=[str(choice.label) for choice in PlatformRole if choice.value in roles],
-            membership=membership,
-            # The role at work and its name from the memberships the actor read (not read again).
-            competence_profile=competence.person_profile(
-                self.programme,
-                self.person,
-                work_role_id=membership.work_role_id if membership else None,
-                work_role_name=membership.work_role_name if membership else None,
+            feed_url=_escaped(https_url),
+            webcal_url=_escaped("webcal://" + https_url.split("://", 1)[1]),
+            competence_section=mark_safe(  # noqa: S308 - rendered by our template
+                render_to_string(COMPETENCE_TEMPLATE, {"profile": profile, "sections": profile.sections})
             ),
+            membership=membership,
         )
         return context
 
@@ -97,6 +136,11 @@ class MyPageView(ProgrammeMixin, TemplateView):
             history.extend(provider(self.person))
         history.sort(key=lambda entry: _sortable(entry.when), reverse=True)
         return render_to_string(HISTORY_TEMPLATE, {"history": history})
+
+
+def _escaped(text: str) -> SafeString:
+    """``text`` as the template writes a value (escaped)."""
+    return conditional_escape(text)
 
 
 def _sortable(value: date | datetime) -> datetime:
