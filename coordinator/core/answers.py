@@ -19,6 +19,9 @@ writes only drop the lists they change: an enrolment renews ``rounds`` (seats ta
 
 The stamps are read in one query before anything else of the list, so an entry never holds rows older than
 its stamps: a change committed between the two reads is under a newer stamp, which the next request reads.
+With an API token they are read in the token's own query, with the reader's memberships (``stamp_topics``
+names them before the reader is known, ``stamp_of`` reads one in the membership's programme, the actor holds
+them as ``ReadStamps``): a kept answer then costs that one query.
 A stamp never comes again (``coordinator.core.content.STAMP``), so an entry written by a transaction that
 rolls back is never met. A list whose answer changes with the clock says when
 (``answer_changes_at``: the earliest moment after which its rows would be written differently), and its
