@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
+from coordinator.core.answers import ReadStamps, stamp_of
 from coordinator.core.models import Notification
 from coordinator.core.prepared import PreparedQuery
 from organisations.models import (
@@ -52,6 +54,9 @@ class Actor:
     # Unread notifications per programme, when read with the memberships (a page's session): the layout's
     # badge shows them without a query of its own. Empty when not read (the API's token).
     unread: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
+    # A list's stamps in the person's programmes, read with the memberships (an API call's token, see
+    # ``token_identity``), for ``coordinator.core.answers``; None when not read.
+    stamps: ReadStamps | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_authenticated(self) -> bool:
@@ -164,8 +169,68 @@ def _identity_of(user_id: int | str) -> QuerySet[Membership]:
 IDENTITY_QUERY: PreparedQuery[Membership] = PreparedQuery(_identity_of, stand_in=-(2**62) + 11)
 
 
+def _token_identity_of(key: int | str, topics: tuple[str, ...]) -> QuerySet[Membership]:
+    """An API call's reads in one query: one row per (active membership, role) of the person whose user
+    holds the token ``key``, with the person (their user, organisation and unit), the programme, the token's
+    date and, per topic of ``topics``, that topic's stamp in the membership's programme. No row when the
+    token is unknown or its person has no active membership (or there is no person)."""
+    # The identity lookup itself cannot be scoped (it decides the scope); it reads only this token's rows.
+    stamps = {f"stamp_{n}": stamp_of(topic) for n, topic in enumerate(topics)}
+    return (
+        Membership.unscoped_objects.filter(person__user__auth_token__key=key, is_active=True)
+        .select_related("programme", "person__user", "person__organisation", "person__unit")
+        .annotate(
+            role=F("role_assignments__role"), token_created=F("person__user__auth_token__created"), **stamps
+        )
+        .order_by("programme__name", "pk")
+    )
+
+
+# Per set of topics (none for a call that keeps no answer): compiled once per connection, nothing cached.
+_TOKEN_IDENTITY: dict[tuple[str, ...], PreparedQuery[Membership]] = {}
+
+
+def token_identity(key: str, topics: tuple[str, ...] = ()) -> tuple[User, datetime] | None:
+    """The user holding the API token ``key``, with their actor (their person's active memberships, roles and
+    programmes, and the ``topics``' stamps in those programmes: ``coordinator.core.answers.stamp_topics``)
+    and the token's date, in one query; ``None`` when that query finds no row (an unknown token, or a person
+    without an active membership: the caller then reads the token as before). Every call reads the
+    database: a revoked token, an ended membership or a removed role counts on the very next request.
+
+    The caller decides whether the account may be signed in (``is_active``), as DRF's authentication does."""
+    prepared = _TOKEN_IDENTITY.get(topics)
+    if prepared is None:
+        prepared = _TOKEN_IDENTITY.setdefault(
+            topics, PreparedQuery(lambda value: _token_identity_of(value, topics), stand_in="\x00key\x00")
+        )
+    rows = prepared.fetch(key)
+    if not rows:
+        return None
+    person = rows[0].person
+    user: User = person.user
+    versions = {
+        (row.programme_id, topic): getattr(row, f"stamp_{n}")
+        for row in rows
+        for n, topic in enumerate(topics)
+    }
+    read = ReadStamps(topics, frozenset(row.programme_id for row in rows), versions) if topics else None
+    user._samverkan_actor = _actor_from_rows(user, person, rows, stamps=read)  # type: ignore[attr-defined]
+    return user, rows[0].token_created  # type: ignore[attr-defined]  # the query's annotation
+
+
+def actor_without_memberships(user: User) -> None:
+    """Remember for this request that ``user``'s person (read with the token) has no active membership,
+    as the token's identity query just found: ``actor_for`` then reads nothing more."""
+    user._samverkan_actor = Actor(user=user, person=_person_of(user))  # type: ignore[attr-defined]
+
+
 def _actor_from_rows(
-    user: User, person: Person | None, rows: list[Membership], *, unread: bool = False
+    user: User,
+    person: Person | None,
+    rows: list[Membership],
+    *,
+    unread: bool = False,
+    stamps: ReadStamps | None = None,
 ) -> Actor:
     memberships: dict[int, MembershipInfo] = {}
     programmes: dict[int, Programme] = {}
@@ -194,7 +259,14 @@ def _actor_from_rows(
         )
         for pid, info in memberships.items()
     }
-    return Actor(user=user, person=person, memberships=memberships, programmes=programmes, unread=unread_in)
+    return Actor(
+        user=user,
+        person=person,
+        memberships=memberships,
+        programmes=programmes,
+        unread=unread_in,
+        stamps=stamps,
+    )
 
 
 def actor_for(user: Any) -> Actor:

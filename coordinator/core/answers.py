@@ -19,6 +19,9 @@ writes only drop the lists they change: an enrolment renews ``rounds`` (seats ta
 
 The stamps are read in one query before anything else of the list, so an entry never holds rows older than
 its stamps: a change committed between the two reads is under a newer stamp, which the next request reads.
+With an API token they are read in the token's own query, with the reader's memberships (``stamp_topics``
+names them before the reader is known, ``stamp_of`` reads one in the membership's programme, the actor holds
+them as ``ReadStamps``): a kept answer then costs that one query.
 A stamp never comes again (``coordinator.core.content.STAMP``), so an entry written by a transaction that
 rolls back is never met. A list whose answer changes with the clock says when
 (``answer_changes_at``: the earliest moment after which its rows would be written differently), and its
@@ -49,7 +52,8 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.cache import cache as django_cache
-from django.db.models import Model, QuerySet
+from django.db.models import BigIntegerField, Model, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -159,6 +163,7 @@ def _programme_rows(actor: object) -> tuple[object, ...]:
 
 
 StampRow = tuple[int, str, int]  # the programme, the topic, the stamp
+Stamps = tuple[StampRow, ...]
 # A programme key no row has, standing for the reader's programme while the query is compiled.
 _STAND_IN = -7001
 _PREPARED: dict[tuple[str, ...], PreparedRows[AnswerStamp, StampRow]] = {}
@@ -178,6 +183,58 @@ def _prepared(topics: tuple[str, ...]) -> PreparedRows[AnswerStamp, StampRow]:
             topics, PreparedRows(lambda programme_id: _stamp_rows([programme_id], topics), (_STAND_IN,))
         )
     return prepared
+
+
+def stamp_of(topic: str) -> Coalesce:
+    """The topic's stamp in the programme of the outer query's row (its ``programme_id``), ``0`` without one:
+    for a query that reads the stamps in the same statement as the reader's rights (an API call's identity,
+    ``organisations.permissions.token_identity``)."""
+    version = AnswerStamp.objects.filter(programme_id=OuterRef("programme_id"), topic=topic).values("version")
+    # (programme, topic) is unique: at most one row, so no LIMIT.
+    return Coalesce(Subquery(version), Value(0), output_field=BigIntegerField())
+
+
+@dataclass(frozen=True)
+class ReadStamps:
+    """Stamps read with the reader's rights in one statement, at the start of the request (see
+    ``stamp_topics``): ``topics`` (sorted, each once) in each of ``programme_ids`` (the programmes whose
+    rights were read), ``versions`` by (programme, topic). Held by the request's reader only, never kept
+    beyond the request."""
+
+    topics: tuple[str, ...]
+    programme_ids: frozenset[int]
+    versions: Mapping[tuple[int, str], int]
+
+    def of(self, programme_ids: Iterable[int], topics: Sequence[str]) -> Stamps | None:
+        """``stamps(programme_ids, topics)`` from what was read; ``None`` when it does not hold them all."""
+        ids = sorted(programme_ids)
+        wanted = tuple(sorted(set(topics)))
+        if wanted != self.topics or not self.programme_ids.issuperset(ids):
+            return None
+        return tuple((pid, topic, self.versions.get((pid, topic), 0)) for pid in ids for topic in wanted)
+
+
+def _topics_read(view: object) -> tuple[str, ...]:
+    topics: tuple[str, ...] = getattr(view, "answer_topics", ())
+    live: Live | None = getattr(view, "answer_live", None)
+    return topics if live is None else (*topics, live.topic)
+
+
+def stamp_topics(view: object, request: Request) -> tuple[str, ...]:
+    """The topics whose stamps ``answer_for`` will read for this request of ``view`` (sorted, each once), as
+    far as it is known before the reader is (a viewset's list, a ``GET`` in JSON while the cache is on);
+    ``()`` when it reads none. For the query that reads the reader's rights: it reads these stamps too."""
+    topics: tuple[str, ...] = getattr(view, "answer_topics", ())
+    if not (settings.API_ANSWER_CACHE and topics) or request.method != "GET":
+        return ()
+    if getattr(view, "action", None) != "list" or not (settings.API_LIST_PLANS and settings.API_LIST_SHAPES):
+        return ()
+    # A later page is never kept (``plans.ListModelMixin``: no shape key, no answer).
+    if getattr(getattr(view, "paginator", None), "page_query_param", None) in request.query_params:
+        return ()
+    if getattr(getattr(request, "accepted_renderer", None), "format", None) != "json":
+        return ()
+    return tuple(sorted(set(_topics_read(view))))
 
 
 def stamps(programme_ids: Iterable[int], topics: Sequence[str]) -> tuple[tuple[int, str, int], ...]:
@@ -210,9 +267,6 @@ class StoredAnswer(Response):
             content_type = renderer.media_type
         self["Content-Type"] = content_type
         return self.body
-
-
-Stamps = tuple[tuple[int, str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -364,7 +418,12 @@ def answer_for(view: object, request: Request, shape_key: tuple[object, ...]) ->
     rights = reader(actor) if reader is not None else shape_key
     live: Live | None = getattr(view, "answer_live", None)
     started = timezone.now()
-    read = stamps(programme_ids, topics if live is None else (*topics, live.topic))
+    # Read with the reader's rights where the identity's query read them (one statement fewer), else now.
+    known: ReadStamps | None = getattr(actor, "stamps", None)
+    wanted = _topics_read(view)
+    read = known.of(programme_ids, wanted) if known is not None else None
+    if read is None:
+        read = stamps(programme_ids, wanted)
     kept_stamps = tuple(stamp for stamp in read if live is None or stamp[1] != live.topic)
     live_stamps = tuple(stamp for stamp in read if live is not None and stamp[1] == live.topic)
     parts = (

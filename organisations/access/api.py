@@ -132,6 +132,9 @@ class ProgrammeScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
     model: ClassVar[type[models.Model]]
     _sealed = ("get_queryset", "dispatch", "perform_authentication", "initial")
+    # The actor is built right after authenticating: an API token's query reads the memberships (and a
+    # kept list's stamps) with the token (``organisations.access.authentication.TokenAuthentication``).
+    reads_identity: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from coordinator.core.tenancy import programme_scope
 from organisations.access.authentication import TOKEN_QUERY
 from organisations.models import Membership, PlatformRole
-from organisations.permissions import MEMBERSHIPS_QUERY, _memberships_of, actor_for
+from organisations.permissions import MEMBERSHIPS_QUERY, _memberships_of, actor_for, token_identity
 from tests.factories import make_member
 
 
@@ -117,6 +117,60 @@ def test_a_revoked_token_is_refused_on_the_next_api_call(programme, org_a):
 
     response = client.get("/api/v1/programmes/")
     assert (response.status_code, response.json()) == (401, {"detail": "Invalid token."})
+
+
+@pytest.mark.django_db
+def test_token_identity_compiles_once_and_gives_the_actor_of_the_token_and_memberships_queries(
+    programme, other_programme, org_a, unit_a, compilations, django_assert_num_queries
+):
+    person = make_member(programme, org_a, PlatformRole.COORDINATOR, PlatformRole.STAFF, unit=unit_a)
+    Membership.unscoped_objects.create(programme=other_programme, person=person)
+    Membership.unscoped_objects.create(programme=other_programme, person=make_member(programme, org_a))
+    token = Token.objects.create(user=person.user)
+    token_identity("warm-up", ("courses",))  # this connection's first use compiles
+    compilations.clear()
+
+    with django_assert_num_queries(1):
+        user, created = token_identity(token.key, ("courses",))
+
+    assert compilations == []
+    assert (user.pk, created) == (person.user_id, token.created)
+    actor = actor_for(user)
+    (found,) = TOKEN_QUERY.fetch(token.key)
+    expected = actor_for(found.user)  # the token's query, then the memberships' query
+    assert actor == expected
+    assert (actor.person.pk, actor.person.organisation.name, actor.person.unit.name) == (
+        person.pk,
+        "Migrationsverket",
+        "Mottagningsenheten Malmö",
+    )
+    assert {pid: p.slug for pid, p in actor.programmes.items()} == {
+        programme.pk: "malmo",
+        other_programme.pk: "kobenhavn",
+    }
+    assert actor.memberships[programme.pk].roles == {PlatformRole.COORDINATOR, PlatformRole.STAFF}
+    assert actor.stamps.topics == ("courses",)
+    assert actor.stamps.programme_ids == {programme.pk, other_programme.pk}
+    token.delete()
+    with django_assert_num_queries(1):
+        assert token_identity(token.key, ("courses",)) is None
+
+
+@pytest.mark.django_db
+def test_a_token_without_an_active_membership_reads_the_token_alone_after_the_identity(
+    programme, org_a, django_assert_num_queries
+):
+    person = make_member(programme, org_a, PlatformRole.STAFF)
+    Membership.unscoped_objects.filter(person=person).update(is_active=False)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=person.user).key}")
+
+    with django_assert_num_queries(2) as queries:  # the identity finds no row; the token with the person
+        response = client.get("/api/v1/seminars/courses/")
+
+    assert (response.status_code, response.json()["results"]) == (200, [])
+    assert '"authtoken_token"."key" = ' in queries[0]["sql"]
+    assert queries[1]["sql"].startswith('SELECT "authtoken_token"."key"')
 
 
 # --- Values queries with several values (``PreparedRows``): the catalogue's and the workplaces' viewer rows
