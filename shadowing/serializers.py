@@ -207,10 +207,11 @@ def _choice(value: str | None) -> str | None:
 
 def written_request(request: ShadowingRequest) -> dict[str, object]:
     """What ``ShadowingRequestSerializer`` writes for a request ``request_create`` has just written (its
-    topics, windows and wishes held in the order a read gives them, its requester with the user), from its
-    values: the same keys in the same order and each value as its field writes it (building the nested
-    serializers' fields again for the answer was a tenth of the request's time). Tests compare it byte
-    for byte with the following read."""
+    topics, windows and wishes held in the order a read gives them, its requester with the user), or for
+    one a line manager has just decided (read with all of these, ``decided_object``), from its values: the
+    same keys in the same order and each value as its field writes it (building the nested serializers'
+    fields again for the answer was a tenth of the request's time). Tests compare it byte for byte with
+    the following read."""
     return {
         "id": request.pk,
         "programme": request.programme_id,

@@ -285,8 +285,9 @@ class ShadowingRequestViewSet(
             request=shadowing_request,
             note=incoming.validated_data["note"],
         )
-        # The request was read with everything the serializer shows, and the decision sets its columns.
-        return self.answer_as_written(shadowing_request)
+        # The request was read with everything the serializer shows, and the decision sets its columns:
+        # answered from its values as the serializer writes them (``written_request``).
+        return Response(serializers.written_request(shadowing_request))
 
     @extend_schema(request=serializers.DeclineSerializer, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -300,7 +301,7 @@ class ShadowingRequestViewSet(
             request=shadowing_request,
             note=incoming.validated_data["note"],
         )
-        return self.answer_as_written(shadowing_request)
+        return Response(serializers.written_request(shadowing_request))
 
     @extend_schema(request=None, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])
