@@ -36,6 +36,7 @@ from shadowing.models import (
     Topic,
     Workplace,
 )
+from shadowing.serializers._named import NAMED, named_rows
 from shadowing.services import (
     history,
     matching_queue,
@@ -253,8 +254,10 @@ class ShadowingRequestViewSet(
         serializer.instance = created
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
-        """DRF's create, the answer written from the new request's values as the serializer writes it."""
+        """DRF's create, the programme and workplaces named read in one query before the fields check them
+        (``named_rows``), the answer written from the new request's values as the serializer writes it."""
         serializer = self.get_serializer(data=request.data)
+        serializer.context[NAMED] = named_rows(request.data)
         serializer.is_valid(raise_exception=True)
         self.perform_create(serializer)
         created = serializer.instance

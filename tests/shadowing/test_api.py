@@ -186,11 +186,11 @@ def test_request_create_query_count_and_what_it_writes(
     client.get(f"{BASE}/requests/")
     ContentType.objects.get_for_model(ShadowingRequest)  # cached in a running server
 
-    # The programme, the topic and the workplace named; the service's savepoint; the archive check, the
-    # insert and its audit trail (entry, programme); the topic, window and wish inserts; after the commit,
-    # the line manager's notice queued. The answer is written from the rows in hand. Only a wish for an
-    # organisation reads the programme's organisations and hosts.
-    with django_assert_num_queries(13), django_capture_on_commit_callbacks(execute=True):
+    # The programme with the workplace named (one query); the topic; the service's savepoint; the archive
+    # check, the insert and its audit trail (entry, programme); the topic, window and wish inserts; after
+    # the commit, the line manager's notice queued. The answer is written from the rows in hand. Only a
+    # wish for an organisation reads the programme's organisations and hosts.
+    with django_assert_num_queries(12), django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{BASE}/requests/", body, format="json")
 
     assert response.status_code == 201, response.content

@@ -41,6 +41,7 @@ from shadowing.models import (
     UnplacedReason,
     Workplace,
 )
+from shadowing.serializers._named import NamedRowField
 
 
 def _languages() -> serializers.ListField:
@@ -184,7 +185,8 @@ class WindowSerializer(StrictModelSerializer):
 
 class PreferenceSerializer(StrictModelSerializer):
     organisation = ScopedPrimaryKeyRelatedField(model=Organisation, required=False, allow_null=True)
-    workplace = ScopedPrimaryKeyRelatedField(model=Workplace, required=False, allow_null=True)
+    # Read with the request's programme on creation (``named_rows``).
+    workplace = NamedRowField(model=Workplace, required=False, allow_null=True)
 
     class Meta:
         model = Preference
@@ -245,9 +247,8 @@ def written_request(request: ShadowingRequest) -> dict[str, object]:
 
 
 class ShadowingRequestSerializer(StrictModelSerializer):
-    programme = ScopedPrimaryKeyRelatedField(
-        model=Programme, help_text=_("The programme (set on creation only).")
-    )
+    # On creation read with the workplaces the request wishes for (``named_rows``).
+    programme = NamedRowField(model=Programme, help_text=_("The programme (set on creation only)."))
     requester_name = serializers.CharField(source="requester.full_name", read_only=True)
     topics = ScopedPrimaryKeyRelatedField(model=Topic, many=True, required=False)
     # Blank until a matching run leaves the request unplaced (a read-only model field loses allow_blank).
