@@ -256,8 +256,8 @@ class ShadowingRequestViewSet(
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         """DRF's create, the programme and workplaces named read in one query before the fields check them
         (``named_rows``), the answer written from the new request's values as the serializer writes it."""
-        serializer = self.get_serializer(data=request.data)
-        serializer.context[NAMED] = named_rows(request.data)
+        context = {**self.get_serializer_context(), NAMED: named_rows(request.data)}
+        serializer = self.get_serializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         self.perform_create(serializer)
         created = serializer.instance
