@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import registry
 from coordinator.core.exceptions import Conflict
 from coordinator.core.models import OutboundEmail
+from coordinator.core.prepared_writes import PreparedInsert
 from coordinator.core.tenancy import TenantModel, active_programme_ids
 from organisations import jobs
 from organisations.access import revocation  # noqa: F401  (connects the receivers that close sockets)
@@ -235,6 +236,10 @@ auditlog.register(RoleAssignment)
 auditlog.register(ParticipationInvitation, exclude_fields=["message"])
 
 
+# An entry's filing under its programmes, its SQL written once per connection and number of programmes.
+_FILING_INSERT: PreparedInsert[AuditEntryProgramme] = PreparedInsert(AuditEntryProgramme)
+
+
 @receiver(post_save, sender=LogEntry, dispatch_uid="organisations.audit_entry_programmes")
 def _link_audit_entry_to_programmes(
     sender: type, instance: LogEntry, created: bool, **kwargs: object
@@ -246,9 +251,12 @@ def _link_audit_entry_to_programmes(
     log_entry = instance
     if not created or not isinstance(log_entry.additional_data, dict):
         return
-    AuditEntryProgramme.objects.bulk_create(
-        AuditEntryProgramme(log_entry=log_entry, programme_id=programme_id)
-        for programme_id in log_entry.additional_data.get("programmes", [])
+    # As ``bulk_create`` writes them (no signals), the SQL written once per connection and number of rows.
+    _FILING_INSERT.insert_rows(
+        [
+            AuditEntryProgramme(log_entry=log_entry, programme_id=programme_id)
+            for programme_id in log_entry.additional_data.get("programmes", [])
+        ]
     )
 
 

@@ -16,6 +16,7 @@ entries keep a serialised copy of the row) goes django-auditlog's own way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -153,7 +154,7 @@ def insert_audited(prepared: PreparedInsert[ModelT], instance: ModelT) -> ModelT
     return instance
 
 
-def _build_entry(instance: Model, action: int, changes: dict[str, tuple[object, object]]) -> Model:
+def _build_entry(instance: Model, action: int, changes: Mapping[str, Sequence[object]]) -> Model:
     """The entry ``LogEntry.objects.log_create(instance, action=..., changes=...)`` builds, not saved yet
     (its ``pre_save`` receivers add the actor and the client's address when it is)."""
     pk = getattr(instance, instance._meta.pk.attname, None)  # type: ignore[union-attr]
@@ -176,3 +177,16 @@ def _build_entry(instance: Model, action: int, changes: dict[str, tuple[object, 
         values["additional_data"] = get_additional_data()
     values["cid"] = get_cid()
     return get_logentry_model()(**values)  # type: ignore[no-any-return]
+
+
+def log_changes(instance: Model, changes: Mapping[str, Sequence[object]]) -> Model:
+    """The entry ``LogEntry.objects.log_create(instance, action=UPDATE, changes=changes)`` writes for a
+    change a service made without ``save()`` (a compare-and-set ``update()``), written with its SQL
+    compiled once per connection (``PreparedInsert``): the same columns, and the entry's own
+    ``pre_save``/``post_save`` receivers (actor, address, filing) run as for any entry. A model whose
+    entries keep a serialised copy of the row goes ``log_create``'s own way."""
+    log_entry = get_logentry_model()
+    model = type(instance)
+    if auditlog.contains(model) and auditlog.get_serialize_options(model)["serialize_data"]:
+        return log_entry.objects.log_create(instance, action=log_entry.Action.UPDATE, changes=changes)  # type: ignore[no-any-return]
+    return _entry_insert().insert(_build_entry(instance, log_entry.Action.UPDATE, changes))

@@ -63,19 +63,77 @@ class CachedFieldsMixin:
             built: dict[str, Field[object, object, object, object]] = super().get_fields()  # type: ignore[misc]
             if cls.fields_are_cacheable():
                 # Two threads may both build them the first time: the same fields either way.
-                _PROTOTYPES[cls] = copy.deepcopy(built)
+                _PROTOTYPES[cls] = _Prototypes(copy.deepcopy(built))
             return built
         if getattr(self, "url_field_name", None) is None:
             # What ModelSerializer.get_fields() sets on the instance besides building the fields.
             vars(self)["url_field_name"] = api_settings.URL_FIELD_NAME
-        return copy.deepcopy(prototypes)
+        return prototypes.copies()
 
 
-# Per serializer class, its fields as ModelSerializer.get_fields() built them, never bound to an instance.
+# What a field's copy must not share with its prototype: a value DRF's copy would give it anew and that
+# code may change in place (a list or dict as the default or initial value).
+_MUTABLE = (list, dict, set, bytearray)
+
+
+def _copied_shallow(field: Field[object, object, object, object]) -> bool:
+    """Whether a copy of ``field`` may share the prototype's attribute values: a field that holds no other
+    field or serializer (a list's child, a many-relation's child relation, a nested serializer's own
+    fields), and no default or initial value that could be changed in place. Everything else such a field
+    holds is set when it is made and only read afterwards (its validators, error messages, choices, query
+    set), and what binding it to a serializer sets (its name, parent, label and source) is set on the copy
+    alone. DRF's own copy shares the validators too."""
+    if isinstance(field, serializers.BaseSerializer):
+        return False
+    for name, value in vars(field).items():
+        if isinstance(value, Field) or (name in ("default", "initial") and isinstance(value, _MUTABLE)):
+            return False
+    return True
+
+
+class _Prototypes:
+    """A serializer class's fields as ``get_fields()`` built them, never bound to an instance, and for
+    each whether its copies may be made shallow (``_copied_shallow``)."""
+
+    __slots__ = ("fields", "shallow")
+
+    def __init__(self, fields: dict[str, Field[object, object, object, object]]) -> None:
+        self.fields = fields
+        self.shallow = {name: _copied_shallow(field) for name, field in fields.items()}
+
+    def copies(self) -> dict[str, Field[object, object, object, object]]:
+        """Fresh copies of the fields for one serializer instance: a plain field as a new object with the
+        prototype's attributes (DRF's deep copy makes it anew from its arguments, which was most of the
+        cost of a serializer's fields), the others as DRF copies them."""
+        memo: dict[int, object] = {}
+        copies: dict[str, Field[object, object, object, object]] = {}
+        for name, field in self.fields.items():
+            if self.shallow[name]:
+                clone = object.__new__(type(field))
+                clone.__dict__.update(field.__dict__)
+                copies[name] = clone
+            else:
+                copies[name] = copy.deepcopy(field, memo)
+        return copies
+
+
+# Per serializer class, its fields' prototypes.
 # Weak keys: a class made at run time (drf-spectacular makes some) takes its entry with it when it goes.
-_PROTOTYPES: weakref.WeakKeyDictionary[type, dict[str, Field[object, object, object, object]]] = (
-    weakref.WeakKeyDictionary()
-)
+_PROTOTYPES: weakref.WeakKeyDictionary[type, _Prototypes] = weakref.WeakKeyDictionary()
+
+
+class DeclaredFieldsMixin:
+    """A plain ``Serializer``'s declared fields copied for each instance as ``CachedFieldsMixin`` copies a
+    model serializer's (DRF deep-copies every declared field for every instance). A class that overrides
+    ``get_fields`` keeps its own."""
+
+    def get_fields(self) -> dict[str, Field[object, object, object, object]]:
+        cls = type(self)
+        prototypes = _PROTOTYPES.get(cls)
+        if prototypes is None:
+            declared: dict[str, Field[object, object, object, object]] = self._declared_fields  # type: ignore[attr-defined]
+            prototypes = _PROTOTYPES[cls] = _Prototypes(copy.deepcopy(declared))
+        return prototypes.copies()
 
 
 class StrictSerializerMixin:
@@ -90,7 +148,7 @@ class StrictSerializerMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
-class StrictSerializer(StrictSerializerMixin, serializers.Serializer):  # type: ignore[type-arg]
+class StrictSerializer(StrictSerializerMixin, DeclaredFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
     pass
 
 

@@ -289,11 +289,13 @@ def require_teach(actor: Actor, course: Course) -> None:
 
 
 @contextlib.contextmanager
-def conflict_on_duplicate(message: str | None = None) -> Iterator[None]:
+def conflict_on_duplicate(message: str | None = None, *, savepoint: bool = True) -> Iterator[None]:
     """A unique constraint that a concurrent request satisfied first answers as a ``Conflict`` (409, or the
-    message on the form) instead of a database error; the savepoint keeps the caller's transaction usable."""
+    message on the form) instead of a database error; the savepoint keeps the caller's transaction usable.
+    ``savepoint=False`` for a caller whose own ``atomic`` block ends with the conflict (the error marks that
+    block for rollback, which its own savepoint or transaction undoes): two statements fewer."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             yield
     except IntegrityError as error:
         raise Conflict(message) from error

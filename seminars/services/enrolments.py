@@ -136,7 +136,8 @@ def enrolment_create(
     if enrolment.status == Enrolment.Status.CONFIRMED:
         enrolment.confirmed_at = now
     enrolment.fill_programme()
-    with conflict_on_duplicate(_("There is already a booking on a round of this course.")):
+    # No savepoint of its own: the conflict leaves this function's atomic block, which is rolled back.
+    with conflict_on_duplicate(_("There is already a booking on a round of this course."), savepoint=False):
         insert_audited(_ENROLMENT_INSERT, enrolment)
     if seat:
         adjust_seats(locked, 1)

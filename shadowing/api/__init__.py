@@ -36,6 +36,7 @@ from shadowing.models import (
     Topic,
     Workplace,
 )
+from shadowing.serializers._named import NAMED, named_rows
 from shadowing.services import (
     history,
     matching_queue,
@@ -253,8 +254,10 @@ class ShadowingRequestViewSet(
         serializer.instance = created
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
-        """DRF's create, the answer written from the new request's values as the serializer writes it."""
-        serializer = self.get_serializer(data=request.data)
+        """DRF's create, the programme and workplaces named read in one query before the fields check them
+        (``named_rows``), the answer written from the new request's values as the serializer writes it."""
+        context = {**self.get_serializer_context(), NAMED: named_rows(request.data)}
+        serializer = self.get_serializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         self.perform_create(serializer)
         created = serializer.instance
@@ -285,8 +288,9 @@ class ShadowingRequestViewSet(
             request=shadowing_request,
             note=incoming.validated_data["note"],
         )
-        # The request was read with everything the serializer shows, and the decision sets its columns.
-        return self.answer_as_written(shadowing_request)
+        # The request was read with everything the serializer shows, and the decision sets its columns:
+        # answered from its values as the serializer writes them (``written_request``).
+        return Response(serializers.written_request(shadowing_request))
 
     @extend_schema(request=serializers.DeclineSerializer, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -300,7 +304,7 @@ class ShadowingRequestViewSet(
             request=shadowing_request,
             note=incoming.validated_data["note"],
         )
-        return self.answer_as_written(shadowing_request)
+        return Response(serializers.written_request(shadowing_request))
 
     @extend_schema(request=None, responses=serializers.ShadowingRequestSerializer)
     @action(detail=True, methods=["post"])

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -16,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from coordinator.core.audit import insert_audited
+from coordinator.core.audit import insert_audited, log_changes
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from coordinator.core.prepared_writes import PreparedInsert
@@ -343,11 +342,7 @@ def _decide(actor: Actor, request: ShadowingRequest, status: str, note: str) -> 
         if not updated:
             raise Conflict(_("This request has already been decided."))
         # The compare-and-set sends no model signals, so the decision is put on the audit trail here.
-        LogEntry.objects.log_create(
-            request,
-            action=LogEntry.Action.UPDATE,
-            changes={"status": [ShadowingRequest.Status.PENDING_APPROVAL.value, status]},
-        )
+        log_changes(request, {"status": [ShadowingRequest.Status.PENDING_APPROVAL.value, status]})
         request.status, request.approved_by, request.decided_at, request.decision_note = (
             status,
             actor.person,

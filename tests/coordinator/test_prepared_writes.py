@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler, SQLUpdateCompiler
 from django.utils import timezone
 
-from coordinator.core.audit import insert_audited
+from coordinator.core.audit import insert_audited, log_changes
 from coordinator.core.prepared_writes import PreparedInsert
 from coordinator.core.tenancy import programme_scope
 from seminars.models import Enrolment
@@ -155,6 +155,65 @@ def test_insert_audited_writes_the_row_and_the_entry_save_and_auditlog_write(
     )
 
 
+def _logged(instance, log, actor):
+    """The update entry ``log`` writes for ``instance`` (every column but its key and time) and its filing,
+    in a savepoint rolled back afterwards."""
+    with transaction.atomic():
+        started = timezone.now()
+        token = correlation_id.set("cid-4712")
+        try:
+            with set_actor(actor, remote_addr="192.0.2.8", remote_port=4432):
+                entry = log(instance)
+        finally:
+            correlation_id.reset(token)
+        stored = LogEntry.objects.get(pk=entry.pk)
+        assert started <= stored.timestamp <= timezone.now()
+        values = {
+            field.attname: getattr(stored, field.attname)
+            for field in LogEntry._meta.concrete_fields
+            if field.attname not in ("id", "timestamp")
+        }
+        links = list(stored.programme_links.values_list("programme_id", flat=True))
+        transaction.set_rollback(True)
+    return values, links
+
+
+def test_log_changes_writes_the_entry_log_create_writes(programme, staff_a, coordinator, org_b, compilations):
+    # A decision's compare-and-set is put on the trail by ``log_changes``: the same entry, column for
+    # column, as django-auditlog's ``log_create`` writes, filed under the same programmes.
+    changes = {"status": ["pending_approval", "approved"]}
+    with programme_scope([programme.pk]):
+        request = _request(programme, staff_a, coordinator, org_b)()
+        request.save()
+        created = _logged(
+            request,
+            lambda instance: LogEntry.objects.log_create(
+                instance, action=LogEntry.Action.UPDATE, changes=changes
+            ),
+            coordinator.user,
+        )
+        logged = _logged(request, lambda instance: log_changes(instance, changes), coordinator.user)
+        _logged(request, lambda instance: log_changes(instance, changes), coordinator.user)
+        compilations.clear()
+        again = _logged(request, lambda instance: log_changes(instance, changes), coordinator.user)
+
+    assert logged == created == again
+    assert compilations == [("select", "auditlog.LogEntry"), ("select", "organisations.AuditEntryProgramme")]
+    values, links = logged
+    assert (values["action"], values["changes"], values["actor_id"], values["cid"], links) == (
+        LogEntry.Action.UPDATE,
+        changes,
+        coordinator.user.pk,
+        "cid-4712",
+        [programme.pk],
+    )
+    assert (values["object_id"], values["object_pk"], values["remote_addr"]) == (
+        request.pk,
+        str(request.pk),
+        "192.0.2.8",
+    )
+
+
 def test_insert_audited_with_auditlog_switched_off_writes_no_entry(programme, staff_a, coordinator, org_b):
     build = _enrolment(programme, staff_a, coordinator, org_b)
     before = LogEntry.objects.count()
@@ -184,11 +243,11 @@ def test_prepared_insert_refuses_a_saved_row_and_an_expression(programme, staff_
     assert Enrolment.unscoped_objects.count() == 1
 
 
-def test_insert_audited_compiles_no_insert_but_the_entrys_filing(
+def test_insert_audited_compiles_no_insert(
     programme, staff_a, coordinator, org_b, compilations, django_assert_num_queries
 ):
-    # The row and its entry are written with SQL written once per connection; only the filing of the
-    # entry under its programmes (the entry's own receiver, a bulk_create) is compiled by the ORM.
+    # The row, its entry and the entry's filing under its programmes (the entry's own receiver) are
+    # written with SQL written once per connection: nothing is compiled by the ORM.
     build = _enrolment(programme, staff_a, coordinator, org_b)
     prepared = PreparedInsert(Enrolment)
     with programme_scope([programme.pk]):
@@ -199,7 +258,7 @@ def test_insert_audited_compiles_no_insert_but_the_entrys_filing(
         with django_assert_num_queries(4):
             enrolment = insert_audited(prepared, build())
 
-    assert compilations == [("insert", "organisations.AuditEntryProgramme")]
+    assert compilations == []
     assert (enrolment._state.adding, enrolment._state.db) == (False, "default")
     assert (
         LogEntry.objects.filter(

@@ -136,3 +136,113 @@ def test_the_plain_model_serializer_base_keeps_its_fields_too(field_info_reads):
 
     assert (list(second.fields), field_info_reads) == (["id", "name"], [Concept])
     assert isinstance(second.fields["name"], serializers.CharField)
+
+
+# --- Copies of the kept fields ----------------------------------------------------------------------------
+
+
+def _project_serializers() -> list[type]:
+    """Every serializer class of the project built on the bases that keep their fields."""
+    import importlib
+
+    from coordinator.core.serializers import StrictSerializer
+
+    for app in ("coordinator.core", "organisations", "shadowing", "seminars", "focusgroups"):
+        try:
+            importlib.import_module(f"{app}.serializers")
+        except ModuleNotFoundError:
+            continue
+    found: list[type] = []
+    stack: list[type] = [ModelSerializer, StrictModelSerializer, StrictSerializer]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            stack.append(sub)
+            if sub.__module__.split(".")[0] in {
+                "coordinator",
+                "organisations",
+                "shadowing",
+                "seminars",
+                "focusgroups",
+            }:
+                found.append(sub)
+    return sorted(set(found), key=lambda cls: (cls.__module__, cls.__qualname__))
+
+
+def _state(field: Any, seen: set[int]) -> object:
+    """What a bound field holds, with its parent and its own bookkeeping left out, nested fields and
+    serializers as their own state (the same for a copy and for DRF's copy of one field)."""
+    import types
+
+    if isinstance(field, serializers.BaseSerializer) and hasattr(field, "fields"):
+        return (type(field), {name: _state(child, seen) for name, child in field.fields.items()})
+    state: dict[str, object] = {"type": type(field)}
+    for name, value in sorted(vars(field).items()):
+        if name in {"parent", "_args", "_kwargs", "_creation_counter"}:
+            continue
+        if isinstance(value, serializers.Field):
+            value = _state(value, seen)
+        elif name == "_validators":
+            value = [type(v) for v in value]
+        elif isinstance(value, types.FunctionType):  # made anew by the field's __init__ for each DRF copy
+            value = value.__code__
+        state[name] = value
+    if not hasattr(field, "_validators"):
+        state["_validators"] = [type(v) for v in field.validators]
+    return state
+
+
+@pytest.mark.parametrize("serializer_class", _project_serializers(), ids=lambda cls: cls.__qualname__)
+def test_kept_fields_copy_as_drf_copies_them(serializer_class):
+    # Each instance's fields, copied from the kept prototypes (plain fields shallow), hold exactly what
+    # DRF's own copies of the same fields hold once bound: names, sources, labels, flags, defaults,
+    # error messages, validators, choices, nested fields.
+    import copy
+
+    from coordinator.core.serializers import _PROTOTYPES
+
+    try:
+        serializer_class().fields  # noqa: B018 (kept for the class)
+    except Exception:  # a serializer that needs arguments to be made  # noqa: BLE001
+        pytest.skip("needs arguments")
+    ours = serializer_class()
+    prototypes = _PROTOTYPES.get(serializer_class)
+    if prototypes is None:
+        pytest.skip("builds its fields every time")
+    drf = serializer_class()
+    drf.__dict__["fields"] = bound = serializers.BindingDict(drf)
+    for name, field in copy.deepcopy(prototypes.fields).items():
+        bound[name] = field
+
+    assert list(ours.fields) == list(drf.fields)
+    for name in drf.fields:
+        assert _state(ours.fields[name], set()) == _state(drf.fields[name], set()), name
+        assert ours.fields[name].parent is ours
+        assert ours.fields[name] is not prototypes.fields[name]
+
+
+def test_a_plain_serializer_copies_its_declared_fields_for_each_instance():
+    from shadowing.serializers import DeclineSerializer
+
+    first, second = DeclineSerializer(context={"caller": 1}), DeclineSerializer(context={"caller": 2})
+    first.fields["note"].required = False
+
+    assert first.fields["note"] is not second.fields["note"]
+    assert (first.fields["note"].parent, second.fields["note"].parent) == (first, second)
+    assert (first.fields["note"].required, second.fields["note"].required) == (False, True)
+    assert second.fields["note"].context == {"caller": 2}
+
+
+def test_a_field_with_a_list_default_gets_a_list_of_its_own():
+    from coordinator.core.serializers import StrictSerializer
+
+    class _Listing(StrictSerializer):
+        codes = serializers.ListField(child=serializers.CharField(), default=list)
+        tags = serializers.JSONField(default=[])
+
+    first, second = _Listing(), _Listing()
+    first.fields["tags"].default.append("x")
+
+    assert second.fields["tags"].default == []
+    assert first.fields["codes"].child is not second.fields["codes"].child
+    assert second.fields["codes"].child.parent is second.fields["codes"]

@@ -123,3 +123,63 @@ def test_control_without_lock_or_check_constraint_the_round_overbooks(
     assert errors == []
     assert statuses[Enrolment.Status.CONFIRMED] > 10
     assert _seat_holders(last_ten_seats) > last_ten_seats.capacity
+
+
+def test_one_person_twice_at_once_without_the_lock_books_once_and_the_second_is_refused(
+    last_ten_seats, staff_a
+):
+    # With the round's lock off, both requests of one person may find no booking; the second one's insert
+    # then waits on the unique constraint until the first commits, and is refused with the booking
+    # message (a conflict), never a database error; nothing of it is written (no booking, no entry).
+    from auditlog.models import LogEntry
+    from django.core.exceptions import ValidationError
+
+    from coordinator.core.exceptions import Conflict
+
+    programme = last_ten_seats.course.programme
+    actor = actor_for(staff_a.user)
+    inserted, second_started = threading.Event(), threading.Event()
+    outcomes: list[object] = []
+
+    def first() -> None:
+        from django.db import transaction
+
+        try:
+            with programme_scope([programme.pk]), transaction.atomic():
+                fresh = Round.objects.select_related("course__programme").get(pk=last_ten_seats.pk)
+                outcomes.append(enrolments.enrolment_create(actor=actor, round=fresh).status)
+                inserted.set()
+                second_started.wait(timeout=30)
+                threading.Event().wait(0.5)  # the second reaches its insert, which waits for this commit
+        finally:
+            inserted.set()
+            connection.close()
+
+    def second() -> None:
+        inserted.wait(timeout=30)
+        second_started.set()
+        try:
+            with programme_scope([programme.pk]):
+                fresh = Round.objects.select_related("course__programme").get(pk=last_ten_seats.pk)
+                outcomes.append(enrolments.enrolment_create(actor=actor, round=fresh).status)
+        except (Conflict, ValidationError) as refused:
+            outcomes.append(refused)
+        finally:
+            connection.close()
+
+    with seat_lock_disabled():
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert outcomes[0] == Enrolment.Status.CONFIRMED
+    refused = outcomes[1]
+    assert isinstance(refused, Conflict | ValidationError)
+    assert refused.messages == ["There is already a booking on a round of this course."]
+    booked = Enrolment.unscoped_objects.filter(round=last_ten_seats, person=staff_a)
+    assert booked.count() == 1
+    assert LogEntry.objects.filter(content_type__model="enrolment", object_id=booked.get().pk).count() == 1
+    last_ten_seats.refresh_from_db()
+    assert last_ten_seats.seats_taken == _seat_holders(last_ten_seats) == 21

@@ -41,6 +41,7 @@ from shadowing.models import (
     UnplacedReason,
     Workplace,
 )
+from shadowing.serializers._named import NamedRowField
 
 
 def _languages() -> serializers.ListField:
@@ -184,7 +185,8 @@ class WindowSerializer(StrictModelSerializer):
 
 class PreferenceSerializer(StrictModelSerializer):
     organisation = ScopedPrimaryKeyRelatedField(model=Organisation, required=False, allow_null=True)
-    workplace = ScopedPrimaryKeyRelatedField(model=Workplace, required=False, allow_null=True)
+    # Read with the request's programme on creation (``named_rows``).
+    workplace = NamedRowField(model=Workplace, required=False, allow_null=True)
 
     class Meta:
         model = Preference
@@ -207,10 +209,11 @@ def _choice(value: str | None) -> str | None:
 
 def written_request(request: ShadowingRequest) -> dict[str, object]:
     """What ``ShadowingRequestSerializer`` writes for a request ``request_create`` has just written (its
-    topics, windows and wishes held in the order a read gives them, its requester with the user), from its
-    values: the same keys in the same order and each value as its field writes it (building the nested
-    serializers' fields again for the answer was a tenth of the request's time). Tests compare it byte
-    for byte with the following read."""
+    topics, windows and wishes held in the order a read gives them, its requester with the user), or for
+    one a line manager has just decided (read with all of these, ``decided_object``), from its values: the
+    same keys in the same order and each value as its field writes it (building the nested serializers'
+    fields again for the answer was a tenth of the request's time). Tests compare it byte for byte with
+    the following read."""
     return {
         "id": request.pk,
         "programme": request.programme_id,
@@ -244,9 +247,8 @@ def written_request(request: ShadowingRequest) -> dict[str, object]:
 
 
 class ShadowingRequestSerializer(StrictModelSerializer):
-    programme = ScopedPrimaryKeyRelatedField(
-        model=Programme, help_text=_("The programme (set on creation only).")
-    )
+    # On creation read with the workplaces the request wishes for (``named_rows``).
+    programme = NamedRowField(model=Programme, help_text=_("The programme (set on creation only)."))
     requester_name = serializers.CharField(source="requester.full_name", read_only=True)
     topics = ScopedPrimaryKeyRelatedField(model=Topic, many=True, required=False)
     # Blank until a matching run leaves the request unplaced (a read-only model field loses allow_blank).
