@@ -9,10 +9,13 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from shadowing.matching.model import Model, Seats, add_options, objective_of
-from shadowing.matching.options import Problem
+from shadowing.matching.options import Option, Problem
 
 # Rounds of the MIP with the options that displace the least from its last proposal (``mip_with_swaps``).
 SWAP_ROUNDS = 5
+# Up to this many (requests x slots), the MIP also has each request's best option through each slot
+# (``through_each_slot``): a chain of swaps over days of one workplace (one catalogue search a slot).
+THROUGH_PAIRS = 5_000
 
 
 def _constraints(
@@ -146,6 +149,22 @@ def displacing(problem: Problem, m: Model, assign: list[int], extra: int = 8) ->
     return add_options(m, found)
 
 
+def through_each_slot(problem: Problem, m: Model) -> list[int]:
+    """On a programme of at most ``THROUGH_PAIRS`` (requests x slots), each request's best option
+    through each slot (the others' seats priced above any preference), as model columns: every one-day
+    option, and a multi-day one through each of its days, where the catalogue gives one per workplace."""
+    catalogue = problem.catalogue
+    if catalogue is None or len(m.request_ids) * len(m.capacity) > THROUGH_PAIRS:
+        return []
+    found: list[Option] = []
+    for s in range(len(m.capacity)):
+        cost = np.full(len(m.capacity), 100.0)
+        cost[s] = 0.0
+        catalogue.price(cost)
+        found += [o for o in catalogue.best_of_all().options if o is not None]
+    return add_options(m, found)
+
+
 def mip_with_swaps(
     problem: Problem,
     m: Model,
@@ -161,7 +180,7 @@ def mip_with_swaps(
     `max_columns` options, the listed first)."""
     best: list[int] | None = None
     objective = objective_of(m, assign)[0]
-    listed = list(columns)
+    listed = list(columns) + through_each_slot(problem, m)
     for _ in range(SWAP_ROUNDS):
         listed = list(dict.fromkeys(listed + displacing(problem, m, assign)))[:max_columns]
         seconds = until - time.monotonic()
