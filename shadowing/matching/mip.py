@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from shadowing.matching.model import Model
+from shadowing.matching.model import Model, Seats, add_options, objective_of
+from shadowing.matching.options import Option, Problem
+
+# Rounds of the MIP with the options that displace the least from its last proposal (``mip_with_swaps``).
+SWAP_ROUNDS = 5
+# Up to this many (requests x slots), the MIP also has each request's best option through each slot
+# (``through_each_slot``): a chain of swaps over days of one workplace (one catalogue search a slot).
+THROUGH_PAIRS = 5_000
 
 
 def _constraints(
@@ -108,3 +117,77 @@ def mip_over(m: Model, opts: np.ndarray, gap_limit: float, seconds: float) -> li
     for j in opts[np.flatnonzero(res.x[: len(opts)] > 0.5)].tolist():
         assign[int(m.option_request[j])] = j
     return assign
+
+
+def displacing(problem: Problem, m: Model, assign: list[int], extra: int = 8) -> list[int]:
+    """Each request's best options (the catalogue's, over every feasible option) when a seat costs the
+    value of whoever holds it (of the cheapest holder in its day cap when that is full; a free seat costs
+    nothing), as model columns: the options a swap with the proposal `assign` needs, which column
+    generation need not list where the LP ties (a request moved to a day whose seat another holds)."""
+    catalogue = problem.catalogue
+    if catalogue is None or not len(m.capacity):
+        return []
+    seats = Seats(m)
+    held = np.zeros(len(m.capacity))
+    own = np.zeros(len(m.request_ids))
+    for r, j in enumerate(assign):
+        if j >= 0:
+            seats.take(j)
+            own[r] = m.value[j]
+            for s in m.option_slots[j]:
+                held[s] = m.value[j] if held[s] == 0 else min(held[s], m.value[j])
+    cost = np.where(np.asarray(seats.slot) <= 0, held, 0.0)
+    group = np.asarray(m.slot_group, dtype=np.int64)
+    for g in np.flatnonzero(np.asarray(seats.group) <= 0).tolist():
+        members = group == g
+        cheapest = held[members & (held > 0)]
+        if len(cheapest):
+            cost[members] = np.maximum(cost[members], cheapest.min())
+    catalogue.price(cost)
+    priced = catalogue.best_of_all(own - 1.0, extra)
+    found = [o for o in priced.options if o is not None] + [o for more in priced.more for o in more]
+    return add_options(m, found)
+
+
+def through_each_slot(problem: Problem, m: Model) -> list[int]:
+    """On a programme of at most ``THROUGH_PAIRS`` (requests x slots), each request's best option
+    through each slot (the others' seats priced above any preference), as model columns: every one-day
+    option, and a multi-day one through each of its days, where the catalogue gives one per workplace."""
+    catalogue = problem.catalogue
+    if catalogue is None or len(m.request_ids) * len(m.capacity) > THROUGH_PAIRS:
+        return []
+    found: list[Option] = []
+    for s in range(len(m.capacity)):
+        cost = np.full(len(m.capacity), 100.0)
+        cost[s] = 0.0
+        catalogue.price(cost)
+        found += [o for o in catalogue.best_of_all().options if o is not None]
+    return add_options(m, found)
+
+
+def mip_with_swaps(
+    problem: Problem,
+    m: Model,
+    columns: list[int],
+    assign: list[int],
+    gap_limit: float,
+    until: float,
+    max_columns: int,
+) -> list[int] | None:
+    """`mip_over` the listed `columns` and the options that displace the least from `assign`
+    (``displacing``), then again with those that displace the least from its proposal, while it
+    improves (at most ``SWAP_ROUNDS`` rounds, until `until`, ``time.monotonic()``, at most
+    `max_columns` options, the listed first)."""
+    best: list[int] | None = None
+    objective = objective_of(m, assign)[0]
+    listed = list(columns) + through_each_slot(problem, m)
+    for _ in range(SWAP_ROUNDS):
+        listed = list(dict.fromkeys(listed + displacing(problem, m, assign)))[:max_columns]
+        seconds = until - time.monotonic()
+        if seconds <= 0:
+            break
+        found = mip_over(m, np.asarray(listed, dtype=np.int64), gap_limit, seconds)
+        if found is None or objective_of(m, found)[0] <= objective + 1e-9:
+            break
+        best, assign, objective = found, found, objective_of(m, found)[0]
+    return best

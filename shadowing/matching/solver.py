@@ -44,7 +44,7 @@ priced by it from its prices' options, until ``LP_SHARE_LARGE``; no path searche
 4. **Improving** (phase ``improving``): augmenting paths over every option from the rounding
    (``augment``), then single moves and augmenting paths over the listed options (``repair``) until they place
    nobody more or the time is up; when the gap is still above ``gap_limit`` and the LP is small, a HiGHS
-   MIP over the listed options. The best proposal seen is returned (``done``): never below the floor.
+   MIP over the listed options and swaps (``mip``). The best is returned (``done``): never below the floor.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ from shadowing.matching.flow import best_pruned, options_tie, reoptimise_one_day
 from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian
 from shadowing.matching.lagrange_columns import column_generation, options_of
 from shadowing.matching.master import LpResult, Master
-from shadowing.matching.mip import mip_over
+from shadowing.matching.mip import mip_with_swaps
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
 from shadowing.matching.options import (
     REASON_ALL_FULL,
@@ -580,9 +580,9 @@ def solve(
         report("improving", placed_best(), _gap(bound, best_objective))
     remaining = deadline - time.monotonic()
     if lp is not None and master is not None and _gap(bound, best_objective) > gap_limit and remaining > 0.5:
-        columns = np.asarray(master.columns, dtype=np.int64)
-        if len(columns) <= MIP_MAX_OPTIONS:
-            mip = mip_over(m, columns, gap_limit, remaining * 0.5)
+        if len(master.columns) <= MIP_MAX_OPTIONS:
+            until = time.monotonic() + remaining / 2
+            mip = mip_with_swaps(problem, m, master.columns, best, gap_limit, until, MIP_MAX_OPTIONS)
             if mip is not None and objective_of(m, mip)[0] > best_objective + _EPS:
                 best, best_objective, method = mip, objective_of(m, mip)[0], "mip"
     # Once more on the repaired proposal (its moves may have left seats the one-day requests can use),

@@ -248,6 +248,119 @@ def test_solve_with_zero_gap_limit_reaches_the_brute_force_optimum(problem: Prob
     assert solution.bound >= best - EPS
 
 
+def test_zero_gap_limit_swaps_in_an_option_column_generation_did_not_list() -> None:
+    # The LP over every option is 2,504.5 (request 3 half placed) and column generation ends without
+    # request 1 on day 5, whose only seat request 2 holds in the rounding; the optimum swaps them.
+    workplaces = [
+        WorkplaceSpec(10, 3, frozenset({1}), frozenset(), 1),
+        WorkplaceSpec(11, 3, frozenset({1}), frozenset(), 1),
+        WorkplaceSpec(12, 3, frozenset({1}), frozenset(), 2),
+    ]
+    slots = [
+        SlotSpec(100, 10, 3, day(2), 1),
+        SlotSpec(101, 10, 3, day(2), 1),
+        SlotSpec(102, 10, 3, day(3), 1),
+        SlotSpec(103, 10, 3, day(4), 2),
+        SlotSpec(104, 10, 3, day(4), 1),
+        SlotSpec(105, 11, 3, day(1), 2),
+        SlotSpec(106, 11, 3, day(1), 2),
+    ]
+    requests = [
+        request(
+            1,
+            1,
+            consecutive=True,
+            windows=((day(2), day(4)),),
+            preferred_workplaces={11: 4},
+            preferred_organisations={3: 5},
+        ),
+        request(
+            2, 2, windows=((day(4), day(10)),), preferred_workplaces={11: 3}, preferred_organisations={2: 1}
+        ),
+        request(
+            3,
+            2,
+            days=2,
+            consecutive=True,
+            windows=((day(1), day(3)),),
+            preferred_workplaces={10: 5},
+            preferred_organisations={2: 4},
+        ),
+    ]
+    problem = build(
+        requests,
+        workplaces,
+        slots,
+        fairness_weight=0.0,
+        max_options_per_request=4,
+        max_options_per_workplace=2,
+    )
+    assert brute_force(problem) == (2007.0, 2)
+    solution = solve(problem, gap_limit=0.0, time_limit=30)
+    assert_valid(problem, solution)
+    assert solution.objective == 2007.0
+    assert solution.chosen[1].slots in ((103,), (104,))
+
+
+def test_zero_gap_limit_finds_a_chain_of_swaps_over_the_days_of_one_workplace() -> None:
+    # The optimum places request 4 on days 2 and 3 at workplace 11: request 2 moves from day 2 to day 5
+    # (a day no listed option of it uses), request 1 gives way. Without the options through each slot
+    # the solver returned first come, first served (3,017.5).
+    workplaces = [
+        WorkplaceSpec(10, 3, frozenset({1}), frozenset(), 1),
+        WorkplaceSpec(11, 1, frozenset({1}), frozenset(), 1),
+    ]
+    seats = {
+        100: (10, 2, 1),
+        101: (10, 2, 1),
+        102: (10, 3, 2),
+        103: (10, 3, 2),
+        104: (11, 2, 1),
+        105: (11, 3, 2),
+    }
+    seats |= {106: (11, 3, 2), 107: (11, 5, 1), 108: (11, 5, 2), 109: (11, 6, 2), 110: (11, 6, 2)}
+    organisation = {10: 3, 11: 1}
+    slots = [SlotSpec(sid, w, organisation[w], day(d), free) for sid, (w, d, free) in seats.items()]
+    requests = [
+        request(
+            1, 3, windows=((day(4), day(7)),), preferred_workplaces={10: 1}, preferred_organisations={2: 2}
+        ),
+        request(
+            2, 3, windows=((day(1), day(5)),), preferred_workplaces={11: 3}, preferred_organisations={2: 1}
+        ),
+        request(
+            3,
+            2,
+            consecutive=True,
+            windows=((day(4), day(8)),),
+            preferred_workplaces={11: 2},
+            preferred_organisations={3: 1},
+        ),
+        request(
+            4,
+            3,
+            days=2,
+            consecutive=True,
+            windows=((day(2), day(4)),),
+            preferred_workplaces={11: 5},
+            preferred_organisations={1: 1},
+        ),
+    ]
+    problem = build(
+        requests,
+        workplaces,
+        slots,
+        fairness_weight=0.0,
+        max_options_per_request=3,
+        max_options_per_workplace=2,
+    )
+    assert brute_force(problem) == (3023.0, 3)
+    solution = solve(problem, gap_limit=0.0, time_limit=30)
+    assert_valid(problem, solution)
+    assert solution.objective == 3023.0
+    assert set(solution.chosen) == {2, 3, 4}
+
+
 @settings(max_examples=120, deadline=None)
 @given(small_programmes())
 def test_solve_is_within_its_reported_gap_of_the_optimum(problem: Problem) -> None:
