@@ -166,8 +166,12 @@ class PreparedInsert(Generic[ModelT]):
     def insert(self, instance: ModelT, using: str | None = None) -> ModelT:
         if not isinstance(instance, self.model) or instance._meta.concrete_model is not self.model:
             raise TypeError(f"A prepared insert of {self.model.__name__} saves only its own rows.")
-        if instance.pk is not None or not instance._state.adding:
-            raise ValueError("A prepared insert saves a new row without a primary key.")
+        if (
+            instance.pk is not None and self.model._meta.auto_field is not None
+        ) or not instance._state.adding:
+            # A key the database makes is left to it; a model without one (a UUID key with a default, as
+            # the task queue's rows) writes the key the row carries, as save() inserts it.
+            raise ValueError("A prepared insert saves a new row without a primary key the database makes.")
         instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
         using = using or router.db_for_write(self.model, instance=instance)
         compiled = self.compiled(using)

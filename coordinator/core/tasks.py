@@ -26,13 +26,13 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.utils import timezone
 from django_tasks import default_task_backend
 from django_tasks.base import Task
@@ -40,6 +40,10 @@ from django_tasks.signals import task_finished, task_started
 
 from coordinator.core import registry
 from coordinator.core.models import TaskWorker
+from coordinator.core.prepared_writes import PreparedInsert
+
+if TYPE_CHECKING:
+    from django_tasks_db.models import DBTaskResult
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +66,7 @@ def enqueue_at(task: Task[P, T], run_after: datetime, *args: P.args, **kwargs: P
     at once and cannot wait (the caller's periodic sweep picks the work up instead)."""
     if not can_defer():
         return None
-    return str(task.using(run_after=run_after).enqueue(*args, **kwargs).id)
+    return enqueue(task.using(run_after=run_after), *args, **kwargs)
 
 
 def retry_later(task: Task[P, T], attempt: int, *args: P.args, **kwargs: P.kwargs) -> bool:
@@ -83,9 +87,66 @@ def retry_later(task: Task[P, T], attempt: int, *args: P.args, **kwargs: P.kwarg
     return queued is not None
 
 
+def enqueue(task: Task[P, T], *args: P.args, **kwargs: P.kwargs) -> str:
+    """``task.enqueue(*args, **kwargs)``, on the database backend by SQL written once
+    (``insert_task_row``); returns the result id. In a transaction, the task is queued with it."""
+    queued = insert_task_row(task, args, kwargs)
+    return queued if queued is not None else str(task.enqueue(*args, **kwargs).id)
+
+
 def on_commit_enqueue(task: Task[P, T], *args: P.args, **kwargs: P.kwargs) -> None:
-    """Queue ``task`` once the current transaction commits (never for a change that was rolled back)."""
-    transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
+    """Queue ``task`` with the current transaction: it is queued when the transaction commits, never for a
+    change that was rolled back (nor for a savepoint rolled back).
+
+    On the database backend the task's row is written in the transaction itself (``insert_task_row``:
+    the row the backend's ``enqueue`` writes, by SQL written once), which the queue's workers see from the
+    commit on. The row written after the commit, as before, cost each write an ORM insert and a transaction
+    of its own. Any other backend (the immediate one runs the task inside ``enqueue``) is called after the
+    commit."""
+    if insert_task_row(task, args, kwargs) is None:
+        transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
+
+
+# The task rows' INSERT (``DBTaskResult``), its SQL written once per connection; made on first use (the
+# model's app is loaded after this module may be imported).
+_TASK_ROW_INSERT: list[PreparedInsert[DBTaskResult[..., object]]] = []
+# The tasks each database backend has validated (``validate_task`` inspects the function's signature); a
+# backend made anew (changed settings) validates again.
+_VALIDATED: set[tuple[Task[..., object], object]] = set()
+
+
+def insert_task_row(task: Task[P, T], args: Sequence[object], kwargs: Mapping[str, object]) -> str | None:
+    """Write ``task``'s row on the default database (in the current transaction, if any) as the database
+    backend's ``enqueue`` writes it (``DBTaskResult.objects.create``: the same columns, values and statement,
+    the ``pre_save`` that sets ``run_after``, the ``task_enqueued`` signal), the INSERT compiled once per
+    connection; returns the result id, or None (nothing written) where the task's backend is not the
+    database one on that database."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.compat import normalize_json, task_enqueued
+    from django_tasks_db.models import DBTaskResult
+
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend) or router.db_for_write(DBTaskResult) != DEFAULT_DB_ALIAS:
+        return None
+    if (task, backend) not in _VALIDATED:
+        backend.validate_task(task)
+        if task.run_after is None:  # one per task, not one per moment a task is put off to
+            _VALIDATED.add((task, backend))
+    if not _TASK_ROW_INSERT:
+        _TASK_ROW_INSERT.append(PreparedInsert(DBTaskResult))
+    row: DBTaskResult[..., object] = DBTaskResult(
+        id=backend._get_id(),
+        args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+        priority=task.priority,
+        task_path=task.module_path,
+        queue_name=task.queue_name,
+        run_after=task.run_after,
+        backend_name=backend.alias,
+    )
+    _TASK_ROW_INSERT[0].insert(row, using=DEFAULT_DB_ALIAS)
+    result = row.task_result
+    task_enqueued.send(type(backend), task_result=result)
+    return str(result.id)
 
 
 # Tasks running in this thread now: a task's own follow-up work (the mail of the notifications it wrote) may

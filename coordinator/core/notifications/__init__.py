@@ -31,7 +31,7 @@ from coordinator.core.notifications.delivery import CLAIM_SECONDS as CLAIM_SECON
 from coordinator.core.notifications.delivery import IN_DOUBT, _alert_coordinators, deliver
 from coordinator.core.notifications.delivery import build_message as build_message
 from coordinator.core.notifications.delivery import message_id as message_id
-from coordinator.core.tasks import after_batch, in_task, retry_later
+from coordinator.core.tasks import after_batch, enqueue, in_task, on_commit_enqueue, retry_later
 from coordinator.core.tenancy import unscoped
 from coordinator.core.validators import one_line
 
@@ -219,7 +219,7 @@ def _hand_to_queue(notifications: list[Notification]) -> None:
     size = settings.OUTBOX_BATCH_SIZE
     ids = [n.pk for n in notifications]
     for start in range(0, len(ids), size):
-        after_commit.enqueue(ids[start : start + size])
+        enqueue(after_commit, ids[start : start + size])
 
 
 # The notifications that the tasks of this thread's current batch wrote and committed, not sent yet.
@@ -342,7 +342,7 @@ def send_email(
             url=url,
             invite=None,
         )
-    transaction.on_commit(lambda: deliver_outbox.enqueue([outbound.pk]))
+    on_commit_enqueue(deliver_outbox, [outbound.pk])
     return outbound
 
 
@@ -483,7 +483,7 @@ def deliver_due() -> int:
     )
     size = settings.OUTBOX_BATCH_SIZE
     for start in range(0, len(due), size):
-        deliver_outbox.enqueue(due[start : start + size])
+        enqueue(deliver_outbox, due[start : start + size])
     return len(due)
 
 
