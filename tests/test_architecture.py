@@ -137,6 +137,8 @@ ESCAPE_HATCH: dict[str, str] = {
     "coordinator.core.prepared_writes:PreparedUpdate._compile": "compiled once for every caller: each "
     "use names its rows by key (the seat counter of the round locked just before)",
     "coordinator.core.prepared_writes:PreparedUpdate.update": "the SQL of _compile: rows named by key",
+    "coordinator.core.outbox_statements:insert_told": "the notices and mail the caller built, each naming "
+    "its own programme and recipient (as insert() writes them)",
     "coordinator.core.shapes:CompiledPage.fetch": "a list page's SQL recorded from its scoped queryset "
     "for this reader's rights, scope included",
     "coordinator.pages.views.health:_database": "SELECT 1",

@@ -13,7 +13,7 @@ unscoped by design; the people told are the ones the caller identified.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -102,11 +102,115 @@ def insert(objects: Sequence[Model]) -> None:
     work."""
     if not objects:
         return
-    model = type(objects[0])
+    _prepared_insert(type(objects[0])).insert_rows(list(objects))
+
+
+def _prepared_insert(model: type[Model]) -> PreparedInsert[Model]:
     prepared = _INSERTS.get(model)
     if prepared is None:
         prepared = _INSERTS[model] = PreparedInsert(model)
-    prepared.insert_rows(list(objects))
+    return prepared
+
+
+# --- A notice and its mail in one statement ------------------------------------------------------------
+
+# At most this many mails in one statement: each notice finds its mail's id among the statement's own new
+# mail rows by its recipient (a scan of them per notice); a larger notice takes the two inserts.
+TOLD_WITH_MAIL_MAX = 50
+_MAIL_ROWS = "told_mail"
+
+
+def insert_told(notifications: Sequence[Notification], mail: Mapping[int, OutboundEmail]) -> None:
+    """Insert new notifications and the mail of those mailed (``mail``: by the recipient's id; a person is
+    told once per call), each notification naming its mail's id: what ``insert(mail)`` then, with each
+    notification's ``email`` set, ``insert(notifications)`` write, row for row.
+
+    On PostgreSQL in one statement: the mail inserted in a ``WITH`` whose returned rows (id, recipient)
+    give each notification its mail's id, the notifications inserted in the same statement (atomic: a
+    notification the database refuses, ``once``, takes its mail with it); the SQL written once per
+    connection and number of rows. Elsewhere, and for more than ``TOLD_WITH_MAIL_MAX`` mails, the two
+    inserts."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql" or not mail or len(mail) > TOLD_WITH_MAIL_MAX or not notifications:
+        insert(list(mail.values()))
+        for notification in notifications:
+            outbound = mail.get(notification.recipient_id)
+            if outbound is not None:
+                notification.email = outbound
+        insert(list(notifications))
+        return
+    mails = list(mail.values())
+    notices = list(notifications)
+    mail_insert = _prepared_insert(OutboundEmail)
+    notice_insert = _prepared_insert(Notification)
+    mail_compiled = mail_insert.compiled(connection.alias)
+    notice_compiled = notice_insert.compiled(connection.alias)
+    for instance in [*mails, *notices]:
+        if instance.pk is not None or not instance._state.adding:
+            raise ValueError("insert_told writes new rows of its own.")
+        instance._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+    email_field = Notification._meta.get_field("email")
+    parameters: list[object] = [
+        PreparedInsert._value(field, outbound, connection)
+        for outbound in mails
+        for field in mail_compiled.fields
+    ]
+    for notification in notices:
+        parameters += [
+            notification.recipient_id
+            if field is email_field
+            else PreparedInsert._value(field, notification, connection)
+            for field in notice_compiled.fields
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(_told_with_mail_sql(connection.alias, len(mails), len(notices)), parameters)
+        returned = cursor.fetchall()
+    for notification, (notification_pk, email_pk) in zip(notices, returned, strict=True):
+        PreparedInsert._set_returned(notification, (notification_pk,), notice_compiled, connection)
+        outbound = mail.get(notification.recipient_id)
+        if (email_pk is None) != (outbound is None):
+            raise RuntimeError(f"Notification {notification_pk}: its mail was not matched ({email_pk}).")
+        if outbound is not None:
+            PreparedInsert._set_returned(outbound, (email_pk,), mail_compiled, connection)
+            notification.email = outbound
+    for instance in [*mails, *notices]:
+        instance._state.adding = False
+        instance._state.db = connection.alias
+
+
+# Table and column names from the models' own metadata; every value is a parameter.
+_MAIL_OF = "(SELECT {id} FROM {rows} WHERE {recipient} = %s)"  # a notification's mail: its recipient's
+_INSERT_RETURNING = "INSERT INTO {table} ({columns}) VALUES {values} RETURNING {returning}"
+_MAIL_THEN_NOTICES = "WITH {rows} AS ({mail}) {notices}"
+
+
+@functools.lru_cache(maxsize=128)  # per database, number of mails and number of notices
+def _told_with_mail_sql(using: str, mails: int, notices: int) -> str:
+    from django.db import connections
+
+    quote = connections[using].ops.quote_name
+    mail_columns = {field.name: quote(str(field.column)) for field in OutboundEmail._meta.concrete_fields}
+    mail_id = _MAIL_OF.format(**mail_columns, rows=quote(_MAIL_ROWS))
+    parts = []
+    for model, rows, returning in (
+        (OutboundEmail, mails, ("id", "recipient")),
+        (Notification, notices, ("id", "email")),
+    ):
+        meta = model._meta
+        columns = {field.name: quote(str(field.column)) for field in meta.concrete_fields}
+        fields = _prepared_insert(model).compiled(using).fields
+        row = ", ".join(
+            mail_id if model is Notification and field.name == "email" else "%s" for field in fields
+        )
+        parts.append(
+            _INSERT_RETURNING.format(
+                table=quote(meta.db_table),
+                columns=", ".join(columns[field.name] for field in fields),
+                values=", ".join([f"({row})"] * rows),
+                returning=", ".join(columns[name] for name in returning),
+            )
+        )
+    return _MAIL_THEN_NOTICES.format(rows=quote(_MAIL_ROWS), mail=parts[0], notices=parts[1])
 
 
 @functools.cache

@@ -5,6 +5,7 @@ same values as when each row was inserted on its own."""
 from __future__ import annotations
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext_noop, ngettext_lazy
 
@@ -12,6 +13,7 @@ from coordinator.core import notifications
 from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
 from organisations.models import PlatformRole as R
 from tests.factories.organisations import make_member
+from tests.support.notices import notice_writes
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +96,8 @@ def test_notify_writes_the_same_rows_as_one_insert_each(programme, people):
 
 
 def test_notify_reads_once_and_writes_once_per_table(programme, people, django_assert_num_queries):
-    # Whether they were told and their mail preferences (1), the mail (1), the notifications (1).
-    with django_assert_num_queries(3):
+    # Whether they were told and their mail preferences (1), the mail and the notifications.
+    with django_assert_num_queries(1 + notice_writes()):
         created = _tell(programme, people, once="test.once.2")
     assert len(created) == 4
     # Run again (a task run twice): the told are read, nobody is written.
@@ -104,14 +106,14 @@ def test_notify_reads_once_and_writes_once_per_table(programme, people, django_a
 
 
 def test_notify_without_once_reads_only_the_preferences(programme, people, django_assert_num_queries):
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1 + notice_writes()):
         _tell(programme, people)
     assert Notification.unscoped_objects.count() == 4
     assert OutboundEmail.unscoped_objects.count() == 2
 
 
 def test_an_invite_reads_nothing_before_writing(programme, staff_a, django_assert_num_queries):
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(notice_writes()):
         notifications.send_invite(
             programme=programme,
             person=staff_a,
@@ -124,6 +126,52 @@ def test_an_invite_reads_nothing_before_writing(programme, staff_a, django_asser
     assert list(OutboundEmail.unscoped_objects.values_list("ics_method", "ics_content")) == [
         ("REQUEST", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
     ]
+
+
+def test_many_mails_take_one_insert_per_table_with_the_same_rows(
+    programme, people, monkeypatch, django_assert_num_queries
+):
+    from coordinator.core import outbox_statements
+
+    monkeypatch.setattr(outbox_statements, "TOLD_WITH_MAIL_MAX", 1)  # the two mails are more than that
+
+    with django_assert_num_queries(3):
+        created = _tell(programme, people, once="test.once.1")  # as the expected rows name it
+
+    assert [n.email.to_address if n.email else None for n in created] == [
+        people[0].user.email,
+        None,
+        people[2].user.email,
+        None,
+    ]
+    assert _written() == (expected_notices(programme, people), expected_mails(programme, people))
+
+
+def test_a_notice_the_database_refuses_takes_its_mail_with_it(programme, people):
+    from coordinator.core import outbox_statements
+
+    swede = people[0]
+    Notification.unscoped_objects.create(
+        programme=programme, recipient=swede, kind="test.kind", title="Före", once_key="test.once.4"
+    )
+    notice = Notification(
+        programme=programme, recipient=swede, kind="test.kind", title="T", once_key="test.once.4"
+    )
+    mail = notifications._queue_email(
+        programme=programme,
+        person=swede,
+        kind="test.kind",
+        subject="T",
+        body="",
+        url="",
+        invite=None,
+        save=False,
+    )
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        outbox_statements.insert_told([notice], {swede.pk: mail})
+
+    assert (Notification.unscoped_objects.count(), OutboundEmail.unscoped_objects.count()) == (1, 0)
 
 
 def test_the_rows_have_no_save_signal_receivers():

@@ -103,7 +103,8 @@ def notify(
 
     At most three statements, whatever the number of recipients: whether they were told and the mail they
     want (one read, none for an invite without ``once``), then their mail and their notifications (one
-    insert each). Texts and mail bodies are written once per language.
+    insert each; one statement for both on PostgreSQL, ``outbox_statements.insert_told``). Texts and mail
+    bodies are written once per language.
     """
     # Each person once, where first listed.
     listed = list(recipients)
@@ -161,11 +162,8 @@ def notify(
                 save=False,
             )
             mailed.append((notification, outbound))
-    # The mail first, so that each notification names its mail's id.
-    outbox_statements.insert([outbound for _notification, outbound in mailed])
-    for notification, outbound in mailed:
-        notification.email = outbound
-    outbox_statements.insert(created)
+    # The mail and the notifications, each naming its mail's id (one statement on PostgreSQL).
+    outbox_statements.insert_told(created, {n.recipient_id: outbound for n, outbound in mailed})
     if created:
         _after_commit_batch().extend(created)
     return created
