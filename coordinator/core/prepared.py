@@ -38,6 +38,7 @@ _CACHE_ATTRIBUTE = "_samverkan_prepared_queries"
 _ROWS_ATTRIBUTE = "_samverkan_prepared_rows"
 _KEYED_ATTRIBUTE = "_samverkan_prepared_keyed"
 _SCOPED_ATTRIBUTE = "_samverkan_prepared_scoped"
+_PAIR_ATTRIBUTE = "_samverkan_prepared_pairs"
 
 
 @dataclass(frozen=True)
@@ -427,3 +428,83 @@ class ScopedPreparedQuery(Generic[ModelT, ResultT]):
         if compiled.instances is None:
             return rows  # type: ignore[return-value]  # a values_list()'s tuples
         return _instances(compiled.instances, rows, using)
+
+
+# --- A prepared query and a page's rows in one statement ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CompiledPair:
+    sql: str
+    params: tuple[object, ...]
+    position: int  # of the instances' stand-in among the parameters
+    instances: _Compiled
+    rows: _CompiledRows
+    offset: int  # where the rows' parameters start
+    width: int  # the instances' columns: a row's first ``width`` columns are the instances' (or NULL)
+
+
+class PreparedQueryWithRows(Generic[ModelT, RowT]):
+    """A ``PreparedQuery`` (model instances, one value) and a ``PreparedRows`` (a ``values_list()``, several
+    values) read in one statement: ``UNION ALL`` of the two, each padded with ``NULL`` to the other's
+    columns, compiled once per connection. ``fetch(value, *values)`` returns what ``query.fetch(value)`` and
+    ``rows.fetch(*values)`` would, in one round trip: for a page whose own reads need no answer of the
+    identity read with them (each branch of ``rows`` names its rows by the same key, e.g. the user's
+    programmes by a subquery on the user's key).
+
+    The instances' query keeps its ``ORDER BY`` inside its branch, but ``UNION ALL`` promises no order:
+    a query whose order matters reads it as a column (a window's row number) and the caller sorts by it.
+    The first column of the instances' query (its primary key) must never be ``NULL``: it tells the two
+    kinds of rows apart. Nothing but the SQL text is kept: every call reads the database."""
+
+    def __init__(self, query: PreparedQuery[ModelT], rows: PreparedRows[Model, RowT]) -> None:
+        self.query = query
+        self.rows = rows
+
+    def _compile(self, connection: BaseDatabaseWrapper) -> _CompiledPair:
+        instances = self.query._compile(connection)
+        if instances.start != 0:
+            raise ValueError("The instances' query must begin with its model's columns (its primary key).")
+        rows = self.rows._compile(connection)
+        width = len(instances.compiler.select)
+        count = rows.compiler.col_count
+        pad_rows = ", ".join(["NULL"] * count)
+        pad_instances = ", ".join(["NULL"] * width)
+        sql = (
+            f"SELECT a.*, {pad_rows} FROM ({instances.sql}) a "  # noqa: S608 - compiled SQL, values are parameters
+            f"UNION ALL SELECT {pad_instances}, b.* FROM ({rows.sql}) b"
+        )
+        offset = len(instances.params)
+        return _CompiledPair(
+            sql, instances.params + rows.params, instances.position, instances, rows, offset, width
+        )
+
+    def fetch(
+        self, value: int | str, *values: int | date | str, using: str = "default"
+    ) -> tuple[list[ModelT], list[RowT]]:
+        connection = connections[using]
+        cache: dict[int, _CompiledPair] = connection.__dict__.setdefault(_PAIR_ATTRIBUTE, {})
+        compiled = cache.get(id(self))
+        if compiled is None:
+            compiled = cache[id(self)] = self._compile(connection)
+        params: list[object] = list(compiled.params)
+        params[compiled.position] = value
+        for index, n in compiled.rows.positions:
+            adapted = PreparedRows._adapt(connection, values[n])
+            original = compiled.rows.params[index]
+            if isinstance(adapted, int) and isinstance(original, int) and type(original) is not int:
+                adapted = type(original)(adapted)  # the driver's wrapper (Int8), as Django passed it
+            params[compiled.offset + index] = adapted
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
+            fetched = cursor.fetchall()
+        width = compiled.width
+        first: list[Sequence[object]] = [row[:width] for row in fetched if row[0] is not None]
+        second: list[Sequence[object]] = [row[width:] for row in fetched if row[0] is None]
+        if compiled.instances.converters:
+            first = list(compiled.instances.compiler.apply_converters(first, compiled.instances.converters))
+        if compiled.rows.converters:
+            second = [tuple(row) for row in compiled.rows.compiler.apply_converters(second, compiled.rows.converters)]
+        else:
+            second = [tuple(row) for row in second]
+        return _instances(compiled.instances, first, using), second  # type: ignore[return-value]
