@@ -182,8 +182,8 @@ def reader_programmes(user_id: int | str) -> QuerySet[Membership, dict[str, int]
 
 
 def _page_identity_of(user_id: int | str) -> QuerySet[Membership]:
-    """``_identity_of`` with each row's place in its order as ``position``: read with a page's rows in one
-    statement (``UNION ALL``, which keeps no order), the rows are put back in order by it."""
+    """``_identity_of`` with each row's place in its order as ``position``: read from a subquery with a
+    page's rows in one statement (``PreparedQueryWithRows``), the rows are put back in order by it."""
     return _identity_of(user_id).annotate(
         position=Window(RowNumber(), order_by=[F("programme__name").asc(), F("pk").asc()])
     )
@@ -207,7 +207,7 @@ def _identity_with_page(user_id: int) -> tuple[list[Membership], PageRows | None
         )
     rows, page_rows = prepared.fetch(user_id, user_id, *reads.values(moment))
     rows.sort(key=lambda row: row.position)  # type: ignore[attr-defined]  # the query's annotation
-    return rows, PageRows(reads, moment, page_rows)
+    return rows, PageRows(reads, moment, page_rows or [])
 
 
 def _token_identity_of(key: int | str, topics: tuple[str, ...]) -> QuerySet[Membership]:

@@ -18,7 +18,8 @@ backend, an identity read before the page was known) reads them itself as before
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -114,4 +115,14 @@ def begin(request: HttpRequest) -> Token[tuple[PageReads, datetime] | None] | No
 
 def end(token: Token[tuple[PageReads, datetime] | None] | None) -> None:
     if token is not None:
+        _PENDING.reset(token)
+
+
+@contextmanager
+def reading(reads: PageReads, moment: datetime) -> Iterator[None]:
+    """An identity read inside makes ``reads`` with it, at ``moment`` (as ``begin`` names them for a page)."""
+    token = _PENDING.set((reads, moment))
+    try:
+        yield
+    finally:
         _PENDING.reset(token)

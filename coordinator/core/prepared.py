@@ -14,6 +14,7 @@ execute wrappers and errors as for any other query).
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -436,26 +437,31 @@ class ScopedPreparedQuery(Generic[ModelT, ResultT]):
 @dataclass(frozen=True)
 class _CompiledPair:
     sql: str
-    params: tuple[object, ...]
+    params: tuple[object, ...]  # the rows' parameters, then the instances'
     position: int  # of the instances' stand-in among the parameters
     instances: _Compiled
     rows: _CompiledRows
-    offset: int  # where the rows' parameters start
-    width: int  # the instances' columns: a row's first ``width`` columns are the instances' (or NULL)
+    width: int  # the instances' columns; the rows come after them, in one column
+
+
+# The rows as one JSON array of arrays, per vendor: a row's columns as the database writes them in JSON.
+_ROWS_AS_JSON = {"postgresql": "json_agg(json_build_array({}))", "sqlite": "json_group_array(json_array({}))"}
 
 
 class PreparedQueryWithRows(Generic[ModelT, RowT]):
     """A ``PreparedQuery`` (model instances, one value) and a ``PreparedRows`` (a ``values_list()``, several
-    values) read in one statement: ``UNION ALL`` of the two, each padded with ``NULL`` to the other's
-    columns, compiled once per connection. ``fetch(value, *values)`` returns what ``query.fetch(value)`` and
-    ``rows.fetch(*values)`` would, in one round trip: for a page whose own reads need no answer of the
+    values) read in one statement, compiled once per connection: the instances' query with one more column,
+    the rows as a JSON array of arrays (a scalar subquery that names none of the instances' columns, so
+    PostgreSQL runs it once, however many rows the instances' query has). ``fetch(value, *values)`` returns
+    what ``query.fetch(value)`` and ``rows.fetch(*values)`` would, in one round trip; the rows are
+    ``None`` when the instances' query finds no row. For a page whose own reads need no answer of the
     identity read with them (each branch of ``rows`` names its rows by the same key, e.g. the user's
     programmes by a subquery on the user's key).
 
-    The instances' query keeps its ``ORDER BY`` inside its branch, but ``UNION ALL`` promises no order:
-    a query whose order matters reads it as a column (a window's row number) and the caller sorts by it.
-    The first column of the instances' query (its primary key) must never be ``NULL``: it tells the two
-    kinds of rows apart. Nothing but the SQL text is kept: every call reads the database."""
+    The rows' columns must be numbers or texts (what JSON holds as Python holds them: no dates, no
+    decimals). The instances' query is read from a subquery, whose order SQL does not promise: a query
+    whose order matters reads it as a column (a window's row number) and the caller sorts by it. Nothing
+    but the SQL text is kept: every call reads the database."""
 
     def __init__(self, query: PreparedQuery[ModelT], rows: PreparedRows[Model, RowT]) -> None:
         self.query = query
@@ -463,25 +469,25 @@ class PreparedQueryWithRows(Generic[ModelT, RowT]):
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _CompiledPair:
         instances = self.query._compile(connection)
-        if instances.start != 0:
-            raise ValueError("The instances' query must begin with its model's columns (its primary key).")
         rows = self.rows._compile(connection)
-        width = len(instances.compiler.select)
-        count = rows.compiler.col_count
-        pad_rows = ", ".join(["NULL"] * count)
-        pad_instances = ", ".join(["NULL"] * width)
+        names = ", ".join(f"c{n}" for n in range(rows.compiler.col_count))
+        aggregate = _ROWS_AS_JSON[connection.vendor].format(names)
         sql = (
-            f"SELECT a.*, {pad_rows} FROM ({instances.sql}) a "  # noqa: S608 - compiled SQL, values are parameters
-            f"UNION ALL SELECT {pad_instances}, b.* FROM ({rows.sql}) b"
+            f"SELECT a.*, (WITH b({names}) AS ({rows.sql}) SELECT {aggregate} FROM b) "  # noqa: S608 - compiled
+            f"FROM ({instances.sql}) a"  # SQL: every value is a parameter
         )
-        offset = len(instances.params)
         return _CompiledPair(
-            sql, instances.params + rows.params, instances.position, instances, rows, offset, width
+            sql,
+            rows.params + instances.params,
+            len(rows.params) + instances.position,
+            instances,
+            rows,
+            len(instances.compiler.select),
         )
 
     def fetch(
         self, value: int | str, *values: int | date | str, using: str = "default"
-    ) -> tuple[list[ModelT], list[RowT]]:
+    ) -> tuple[list[ModelT], list[RowT] | None]:
         connection = connections[using]
         cache: dict[int, _CompiledPair] = connection.__dict__.setdefault(_PAIR_ATTRIBUTE, {})
         compiled = cache.get(id(self))
@@ -494,17 +500,18 @@ class PreparedQueryWithRows(Generic[ModelT, RowT]):
             original = compiled.rows.params[index]
             if isinstance(adapted, int) and isinstance(original, int) and type(original) is not int:
                 adapted = type(original)(adapted)  # the driver's wrapper (Int8), as Django passed it
-            params[compiled.offset + index] = adapted
+            params[index] = adapted
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
             fetched = cursor.fetchall()
+        if not fetched:
+            return [], None
         width = compiled.width
-        first: list[Sequence[object]] = [row[:width] for row in fetched if row[0] is not None]
-        second: list[Sequence[object]] = [row[width:] for row in fetched if row[0] is None]
+        first: Sequence[Sequence[object]] = [row[:width] for row in fetched]
         if compiled.instances.converters:
             first = list(compiled.instances.compiler.apply_converters(first, compiled.instances.converters))
-        if compiled.rows.converters:
-            second = [tuple(row) for row in compiled.rows.compiler.apply_converters(second, compiled.rows.converters)]
-        else:
-            second = [tuple(row) for row in second]
-        return _instances(compiled.instances, first, using), second  # type: ignore[return-value]
+        page = fetched[0][width]
+        if isinstance(page, str):  # SQLite's JSON is text; psycopg reads PostgreSQL's
+            page = json.loads(page)
+        rows = [tuple(row) for row in page or ()]
+        return _instances(compiled.instances, first, using), rows  # type: ignore[return-value]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from django.db import connection, models
 from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Value
@@ -390,16 +391,21 @@ def catalogue_viewer(
     mine: dict[int, tuple[int, str]] = {}
     completed: set[int] = set()
     participates = False
-    rows = read if read is not None else _VIEWER_ROWS.fetch(programme.pk, person.pk, person.organisation_id, now)
-    for kind, first, second, status in rows:  # type: ignore[misc]  # four columns, as _viewer_rows
+    # Read with the identity: the same four columns as ``_viewer_rows`` (their programme's left out).
+    rows = (
+        cast(list[content.VersionRow], read)
+        if read is not None
+        else _VIEWER_ROWS.fetch(programme.pk, person.pk, person.organisation_id, now)
+    )
+    for kind, first, second, status in rows:
         if kind == content.VERSION_KIND:
-            version = first  # type: ignore[assignment]
+            version = first
         elif kind == "seats":
-            seats_taken[first] = second  # type: ignore[index, assignment]
+            seats_taken[first] = second
         elif kind == "booking":
-            mine[first] = (second, status)  # type: ignore[index, assignment]
+            mine[first] = (second, status)
         elif kind == "completed":
-            completed.add(first)  # type: ignore[arg-type]
+            completed.add(first)
         else:
             participates = True
     return CatalogueViewer(version, seats_taken, mine, frozenset(completed), participates)

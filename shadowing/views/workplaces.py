@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 from django.db.models import Count, F, Q, QuerySet, Value
@@ -171,11 +171,12 @@ def _free_slot_counts(
     column = 3 + offset  # the count from the day before, of or after
     version = 0
     counts: dict[int, int] = {}
-    for row in rows:
+    # The kind, the stamp or the workplace, and the three counts (``_reader_free_rows``).
+    for row in cast(list[tuple[str, int, int, int, int]], rows):
         if row[0] == content.VERSION_KIND:
-            version = row[1]  # type: ignore[assignment]
+            version = row[1]
         else:
-            counts[row[1]] = row[column]  # type: ignore[index, assignment]
+            counts[row[1]] = row[column]
     return version, counts
 
 
