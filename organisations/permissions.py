@@ -8,14 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 
-from coordinator.core import pagereads
 from coordinator.core.answers import ReadStamps, stamp_of
 from coordinator.core.models import Notification
-from coordinator.core.pagereads import PageReads, PageRows
-from coordinator.core.prepared import PreparedQuery, PreparedQueryWithRows
+from coordinator.core.prepared import PreparedQuery
 from organisations.models import (
     Membership,
     Organisation,
@@ -59,9 +57,6 @@ class Actor:
     # A list's stamps in the person's programmes, read with the memberships (an API call's token, see
     # ``token_identity``), for ``coordinator.core.answers``; None when not read.
     stamps: ReadStamps | None = field(default=None, compare=False, repr=False)
-    # The request's page's own rows in the person's programmes, read with the memberships (a page's
-    # session, ``coordinator.core.pagereads``); None when not read.
-    page: PageRows | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_authenticated(self) -> bool:
@@ -174,42 +169,6 @@ def _identity_of(user_id: int | str) -> QuerySet[Membership]:
 IDENTITY_QUERY: PreparedQuery[Membership] = PreparedQuery(_identity_of, stand_in=-(2**62) + 11)
 
 
-def reader_programmes(user_id: int | str) -> QuerySet[Membership, dict[str, int]]:
-    """The programmes of the user's person's active memberships, as a subquery: the programmes whose rows a
-    page reads with its reader's identity (``coordinator.core.pagereads``)."""
-    # The identity lookup itself cannot be scoped (it decides the scope); it reads only this user's rows.
-    return Membership.unscoped_objects.filter(person__user_id=user_id, is_active=True).values("programme_id")
-
-
-def _page_identity_of(user_id: int | str) -> QuerySet[Membership]:
-    """``_identity_of`` with each row's place in its order as ``position``: read from a subquery with a
-    page's rows in one statement (``PreparedQueryWithRows``), the rows are put back in order by it."""
-    return _identity_of(user_id).annotate(
-        position=Window(RowNumber(), order_by=[F("programme__name").asc(), F("pk").asc()])
-    )
-
-
-# Per page's reads: the identity and the page's rows in one statement, compiled once per connection.
-_PAGE_IDENTITY: dict[PageReads, PreparedQueryWithRows[Membership, pagereads.PageRow]] = {}
-
-
-def _identity_with_page(user_id: int) -> tuple[list[Membership], PageRows | None]:
-    """The identity's rows (as ``IDENTITY_QUERY`` reads them), with the rows of the page being answered in
-    the same statement when it names its reads (``coordinator.core.pagereads.pending``)."""
-    pending = pagereads.pending()
-    if pending is None:
-        return IDENTITY_QUERY.fetch(user_id), None
-    reads, moment = pending
-    prepared = _PAGE_IDENTITY.get(reads)
-    if prepared is None:
-        prepared = _PAGE_IDENTITY.setdefault(
-            reads, PreparedQueryWithRows(PreparedQuery(_page_identity_of, stand_in=-(2**62) + 13), reads.rows)
-        )
-    rows, page_rows = prepared.fetch(user_id, user_id, *reads.values(moment))
-    rows.sort(key=lambda row: row.position)  # type: ignore[attr-defined]  # the query's annotation
-    return rows, PageRows(reads, moment, page_rows or [])
-
-
 def _token_identity_of(key: int | str, topics: tuple[str, ...]) -> QuerySet[Membership]:
     """An API call's reads in one query: one row per (active membership, role) of the person whose user
     holds the token ``key``, with the person (their user, organisation and unit), the programme, the token's
@@ -272,7 +231,6 @@ def _actor_from_rows(
     *,
     unread: bool = False,
     stamps: ReadStamps | None = None,
-    page: PageRows | None = None,
 ) -> Actor:
     memberships: dict[int, MembershipInfo] = {}
     programmes: dict[int, Programme] = {}
@@ -308,7 +266,6 @@ def _actor_from_rows(
         programmes=programmes,
         unread=unread_in,
         stamps=stamps,
-        page=page,
     )
 
 
@@ -341,18 +298,13 @@ def user_with_actor(user_id: int) -> User | None:
     (the identity with its user), else the user alone (``actor_for`` then reads the person as it would).
     Nothing is kept beyond the user object of this request: every request reads the rows again.
 
-    When the page being answered names its own reads (``coordinator.core.pagereads``), they are made in the
-    same query: the actor holds them (``Actor.page``).
-
     The caller decides whether the account may be signed in (``is_active``), as Django's backends do."""
-    rows, page = _identity_with_page(user_id)
+    rows = IDENTITY_QUERY.fetch(user_id)
     if not rows:
         return User._default_manager.filter(pk=user_id).first()
     person = rows[0].person
     user: User = person.user
-    user._samverkan_actor = _actor_from_rows(  # type: ignore[attr-defined]
-        user, person, rows, unread=True, page=page
-    )
+    user._samverkan_actor = _actor_from_rows(user, person, rows, unread=True)  # type: ignore[attr-defined]
     return user
 
 

@@ -95,8 +95,6 @@ ESCAPE_HATCH: dict[str, str] = {
     "organisations.permissions:_identity_of": "a page's person with memberships and unread counts: the scope",
     "organisations.permissions:_token_identity_of": "an API token's person with memberships and a list's "
     "stamps in their programmes: the scope",
-    "organisations.permissions:reader_programmes": "a signed-in page's person's own programmes (the scope), "
-    "whose rows the page reads with the identity",
     "organisations.access.admin:ProgrammeAdminSite.admin_view.scoped": "superusers see every programme",
     "organisations.access.revocation:_role_removed": "a removed role's membership by pk: whom to tell",
     "organisations.access.admin:ScopedModelForm.validate_unique": "whether a unique value is taken in any "

@@ -14,7 +14,6 @@ execute wrappers and errors as for any other query).
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ _CACHE_ATTRIBUTE = "_samverkan_prepared_queries"
 _ROWS_ATTRIBUTE = "_samverkan_prepared_rows"
 _KEYED_ATTRIBUTE = "_samverkan_prepared_keyed"
 _SCOPED_ATTRIBUTE = "_samverkan_prepared_scoped"
-_PAIR_ATTRIBUTE = "_samverkan_prepared_pairs"
 
 
 @dataclass(frozen=True)
@@ -429,89 +427,3 @@ class ScopedPreparedQuery(Generic[ModelT, ResultT]):
         if compiled.instances is None:
             return rows  # type: ignore[return-value]  # a values_list()'s tuples
         return _instances(compiled.instances, rows, using)
-
-
-# --- A prepared query and a page's rows in one statement ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class _CompiledPair:
-    sql: str
-    params: tuple[object, ...]  # the rows' parameters, then the instances'
-    position: int  # of the instances' stand-in among the parameters
-    instances: _Compiled
-    rows: _CompiledRows
-    width: int  # the instances' columns; the rows come after them, in one column
-
-
-# The rows as one JSON array of arrays, per vendor: a row's columns as the database writes them in JSON.
-_ROWS_AS_JSON = {"postgresql": "json_agg(json_build_array({}))", "sqlite": "json_group_array(json_array({}))"}
-
-
-class PreparedQueryWithRows(Generic[ModelT, RowT]):
-    """A ``PreparedQuery`` (model instances, one value) and a ``PreparedRows`` (a ``values_list()``, several
-    values) read in one statement, compiled once per connection: the instances' query with one more column,
-    the rows as a JSON array of arrays (a scalar subquery that names none of the instances' columns, so
-    PostgreSQL runs it once, however many rows the instances' query has). ``fetch(value, *values)`` returns
-    what ``query.fetch(value)`` and ``rows.fetch(*values)`` would, in one round trip; the rows are
-    ``None`` when the instances' query finds no row. For a page whose own reads need no answer of the
-    identity read with them (each branch of ``rows`` names its rows by the same key, e.g. the user's
-    programmes by a subquery on the user's key).
-
-    The rows' columns must be numbers or texts (what JSON holds as Python holds them: no dates, no
-    decimals). The instances' query is read from a subquery, whose order SQL does not promise: a query
-    whose order matters reads it as a column (a window's row number) and the caller sorts by it. Nothing
-    but the SQL text is kept: every call reads the database."""
-
-    def __init__(self, query: PreparedQuery[ModelT], rows: PreparedRows[Model, RowT]) -> None:
-        self.query = query
-        self.rows = rows
-
-    def _compile(self, connection: BaseDatabaseWrapper) -> _CompiledPair:
-        instances = self.query._compile(connection)
-        rows = self.rows._compile(connection)
-        names = ", ".join(f"c{n}" for n in range(rows.compiler.col_count))
-        aggregate = _ROWS_AS_JSON[connection.vendor].format(names)
-        sql = (
-            f"SELECT a.*, (WITH b({names}) AS ({rows.sql}) SELECT {aggregate} FROM b) "  # noqa: S608 - compiled
-            f"FROM ({instances.sql}) a"  # SQL: every value is a parameter
-        )
-        return _CompiledPair(
-            sql,
-            rows.params + instances.params,
-            len(rows.params) + instances.position,
-            instances,
-            rows,
-            len(instances.compiler.select),
-        )
-
-    def fetch(
-        self, value: int | str, *values: int | date | str, using: str = "default"
-    ) -> tuple[list[ModelT], list[RowT] | None]:
-        connection = connections[using]
-        cache: dict[int, _CompiledPair] = connection.__dict__.setdefault(_PAIR_ATTRIBUTE, {})
-        compiled = cache.get(id(self))
-        if compiled is None:
-            compiled = cache[id(self)] = self._compile(connection)
-        params: list[object] = list(compiled.params)
-        params[compiled.position] = value
-        for index, n in compiled.rows.positions:
-            adapted = PreparedRows._adapt(connection, values[n])
-            original = compiled.rows.params[index]
-            if isinstance(adapted, int) and isinstance(original, int) and type(original) is not int:
-                adapted = type(original)(adapted)  # the driver's wrapper (Int8), as Django passed it
-            params[index] = adapted
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)  # type: ignore[arg-type]
-            fetched = cursor.fetchall()
-        if not fetched:
-            return [], None
-        width = compiled.width
-        first: Sequence[Sequence[object]] = [row[:width] for row in fetched]
-        if compiled.instances.converters:
-            first = list(compiled.instances.compiler.apply_converters(first, compiled.instances.converters))
-        page = fetched[0][width]
-        if isinstance(page, str):  # SQLite's JSON is text; psycopg reads PostgreSQL's
-            page = json.loads(page)
-        rows = [tuple(row) for row in page or ()]
-        return _instances(compiled.instances, first, using), rows  # type: ignore[return-value]

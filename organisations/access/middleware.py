@@ -9,7 +9,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
-from coordinator.core import pagereads
 from coordinator.core.tenancy import activate_scope, deactivate_scope
 from organisations.models import UI_LANGUAGES, Programme
 from organisations.permissions import actor_for
@@ -34,20 +33,14 @@ class ProgrammeMiddleware:
 
     Pages (and session-authenticated API calls until the API base narrows it again) see only the current
     programme's rows. Anonymous requests get no scope, so every tenant query returns nothing. The programme's
-    time zone and the person's preferred language are activated too. A page with its own reads
-    (``coordinator.core.pagereads``) has them read with the person's identity.
+    time zone and the person's preferred language are activated too.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # A page that names its own reads has them made with its reader's identity, in one query.
-        reading = pagereads.begin(request)
-        try:
-            request.actor = actor_for(request.user)  # type: ignore[attr-defined]
-        finally:
-            pagereads.end(reading)
+        request.actor = actor_for(request.user)  # type: ignore[attr-defined]
         programme_id = current_programme_id(request) if request.user.is_authenticated else None
         token = activate_scope([programme_id] if programme_id else [])
         try:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
 
 from django.db import connection, models
 from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Value
 
 from coordinator.core import content
 from coordinator.core.models import ContentVersion
-from coordinator.core.pagereads import PageReads, PageRow
 from coordinator.core.prepared import PreparedRows
 from organisations.models import (
     Membership,
@@ -22,7 +20,7 @@ from organisations.models import (
     Programme,
     RoleAssignment,
 )
-from organisations.permissions import Actor, reader_programmes
+from organisations.permissions import Actor
 from seminars import permissions
 from seminars.models import (
     Completion,
@@ -325,79 +323,18 @@ _VIEWER_ROWS: PreparedRows[ContentVersion, content.VersionRow] = PreparedRows(
 )
 
 
-def _reader_rows(user_id: int, now: datetime) -> QuerySet[ContentVersion, PageRow]:
-    """``_viewer_rows`` in every programme of the user's active memberships, by the user's key, each row
-    beginning with its programme: read with the reader's identity (``CATALOGUE_READS``)."""
-    text, number = models.CharField(), models.BigIntegerField()
-    programmes = reader_programmes(user_id)
-    version = (
-        ContentVersion.objects.filter(programme_id__in=programmes)
-        .order_by()
-        .values_list(
-            F("programme_id"), Value(content.VERSION_KIND, text), F("version"), Value(0, number), Value("", text)
-        )
-    )
-    seats = (
-        Round.objects.filter(course__programme_id__in=programmes, status=Round.Status.PUBLISHED)
-        .filter(Q(starts_at__gt=now) | Q(starts_at__isnull=True))
-        .values_list(F("course__programme_id"), Value("seats", text), F("pk"), F("seats_taken"), Value("", text))
-        .order_by()
-    )
-    bookings = (
-        Enrolment.objects.filter(
-            person__user_id=user_id, status__in=Enrolment.ACTIVE, round__course__programme_id__in=programmes
-        )
-        .values_list(
-            F("round__course__programme_id"),
-            Value("booking", text),
-            F("round_id"),
-            F("round__course_id"),
-            F("status"),
-        )
-        .order_by()
-    )
-    completions = (
-        Completion.objects.filter(person__user_id=user_id, course__programme_id__in=programmes)
-        .values_list(
-            F("course__programme_id"), Value("completed", text), F("course_id"), Value(0, number), Value("", text)
-        )
-        .order_by()
-    )
-    participation = (
-        Participation.objects.filter(programme_id__in=programmes, organisation__people__user_id=user_id)
-        .values_list(F("programme_id"), Value("participates", text), F("pk"), Value(0, number), Value("", text))
-        .order_by()
-    )
-    return version.union(seats, bookings, completions, participation, all=True)
-
-
-# The catalogue's own reads, made with its reader's identity in one query (``coordinator.core.pagereads``):
-# compiled once per connection; every branch names the programmes of the user's memberships itself.
-CATALOGUE_READS = PageReads(
-    PreparedRows(_reader_rows, stand_ins=(-(2**62) + 24, datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=UTC))),
-    lambda moment: (moment,),
-)
-
-
-def catalogue_viewer(
-    person: Person, programme: Programme, now: datetime, read: list[PageRow] | None = None
-) -> CatalogueViewer:
+def catalogue_viewer(person: Person, programme: Programme, now: datetime) -> CatalogueViewer:
     """In one query: the programme's content version, the seats taken on its published rounds still to
     start, and the person's active bookings, completed courses and whether their organisation takes part
-    (what the eligibility rule needs beyond the actor). ``read``: the same rows read with the reader's
-    identity at ``now`` (``CATALOGUE_READS``), which are then used instead."""
+    (what the eligibility rule needs beyond the actor)."""
     version = 0
     seats_taken: dict[int, int] = {}
     mine: dict[int, tuple[int, str]] = {}
     completed: set[int] = set()
     participates = False
-    # Read with the identity: the same four columns as ``_viewer_rows`` (their programme's left out).
-    rows = (
-        cast(list[content.VersionRow], read)
-        if read is not None
-        else _VIEWER_ROWS.fetch(programme.pk, person.pk, person.organisation_id, now)
-    )
-    for kind, first, second, status in rows:
+    for kind, first, second, status in _VIEWER_ROWS.fetch(
+        programme.pk, person.pk, person.organisation_id, now
+    ):
         if kind == content.VERSION_KIND:
             version = first
         elif kind == "seats":

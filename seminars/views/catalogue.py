@@ -154,8 +154,6 @@ class CatalogueView(ProgrammeMixin, TemplateView):
     """Open courses: every course with rounds still to come, and whether I may enrol on each round."""
 
     template_name = "seminars/catalogue.html"
-    # Read with the reader's identity (``coordinator.core.pagereads``): the page's one query.
-    page_reads = catalogue.CATALOGUE_READS
 
     def get(self, request: HttpRequest, *args: object, **kwargs: object) -> TemplateResponse:
         context = self.get_context_data(**kwargs)
@@ -169,11 +167,8 @@ class CatalogueView(ProgrammeMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        page = self.actor.page
-        read = page.of(self.page_reads, self.programme.pk) if page is not None else None
-        # With the rows read with the identity, the moment they were read at: rows and filters agree.
-        now = page.moment if page is not None and read is not None else timezone.now()
-        viewer = catalogue.catalogue_viewer(self.person, self.programme, now, read)
+        now = timezone.now()
+        viewer = catalogue.catalogue_viewer(self.person, self.programme, now)
         entries: list[CourseEntry] = content.cached(
             "catalogue", self.programme.pk, viewer.version, TEMPLATES, lambda: _build(self.programme, now)
         )

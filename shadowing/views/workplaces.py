@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
-from django.db import models
-from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -22,12 +20,8 @@ from django.views.generic import TemplateView
 
 from coordinator.core import content, frames
 from coordinator.core.content import Fragment, gap
-from coordinator.core.models import ContentVersion
-from coordinator.core.pagereads import PageReads, PageRow
-from coordinator.core.prepared import PreparedRows
 from organisations.access.views import ProgrammeMixin
 from organisations.models import Programme
-from organisations.permissions import reader_programmes
 from shadowing import forms, permissions, selectors
 from shadowing.models import Slot, Workplace
 
@@ -97,89 +91,6 @@ def _free_days(language: str | None, count: int) -> str:
     return escape(text)
 
 
-# --- The page's own reads, with its reader's identity ---------------------------------------------------
-# (Here rather than in ``shadowing.selectors``, which is at its size limit; ``selectors.free_slot_counts``
-# reads the same for one programme.)
-
-
-def _reader_free_rows(
-    user_id: int, day_before: date, day: date, day_after: date
-) -> QuerySet[ContentVersion, PageRow]:
-    """``selectors.free_slot_counts``' rows in every programme of the user's active memberships, by the
-    user's key, each beginning with its programme: the content stamp, and per published workplace its slots
-    with a free place from each of three days (the programme's today is one of them, whatever its zone)."""
-    text, number = models.CharField(), models.BigIntegerField()
-    programmes = reader_programmes(user_id)
-    version = (
-        ContentVersion.objects.filter(programme_id__in=programmes)
-        .order_by()
-        .values_list(
-            F("programme_id"),
-            Value(content.VERSION_KIND, text),
-            F("version"),
-            Value(0, number),
-            Value(0, number),
-            Value(0, number),
-        )
-    )
-    free = (
-        Slot.objects.filter(
-            workplace__programme_id__in=programmes,
-            workplace__is_published=True,
-            date__gte=day_before,
-            booked__lt=F("capacity"),
-        )
-        .order_by()
-        .values("workplace_id")
-        .annotate(
-            programme=F("workplace__programme_id"),
-            kind=Value("free", text),
-            before=Count("pk"),
-            on=Count("pk", filter=Q(date__gte=day)),
-            after=Count("pk", filter=Q(date__gte=day_after)),
-        )
-        .values_list("programme", "kind", "workplace_id", "before", "on", "after")
-    )
-    return version.union(free, all=True)
-
-
-def _days_around(moment: datetime) -> tuple[date, date, date]:
-    """The day before, the day of and the day after ``moment`` in UTC: its date in any zone is one of them."""
-    day = moment.astimezone(UTC).date()
-    return day - timedelta(days=1), day, day + timedelta(days=1)
-
-
-# Made with the reader's identity in one query (``coordinator.core.pagereads``): compiled once per
-# connection; both branches name the programmes of the user's memberships themselves.
-WORKPLACES_READS = PageReads(
-    PreparedRows(
-        _reader_free_rows,
-        stand_ins=(-(2**62) + 32, date(1901, 2, 3), date(1901, 2, 4), date(1901, 2, 5)),
-    ),
-    _days_around,
-)
-
-
-def _free_slot_counts(
-    rows: list[PageRow], moment: datetime, today: date
-) -> tuple[int, dict[int, int]] | None:
-    """``selectors.free_slot_counts(programme, today)`` from the rows read with the identity at ``moment``;
-    ``None`` when ``today`` is none of the three days they were counted from."""
-    offset = (today - _days_around(moment)[1]).days
-    if offset not in (-1, 0, 1):
-        return None
-    column = 3 + offset  # the count from the day before, of or after
-    version = 0
-    counts: dict[int, int] = {}
-    # The kind, the stamp or the workplace, and the three counts (``_reader_free_rows``).
-    for row in cast(list[tuple[str, int, int, int, int]], rows):
-        if row[0] == content.VERSION_KIND:
-            version = row[1]
-        else:
-            counts[row[1]] = row[column]
-    return version, counts
-
-
 class WorkplaceListView(ProgrammeMixin, TemplateView):
     """Published workplaces, filtered by organisation, topic or language: the cards and the filter's choices
     from the cache (written once per programme, language and content stamp), the free days, the viewer's
@@ -187,8 +98,6 @@ class WorkplaceListView(ProgrammeMixin, TemplateView):
 
     template_name = "shadowing/workplaces.html"
     model = Workplace
-    # Read with the reader's identity (``coordinator.core.pagereads``): the page's one query.
-    page_reads = WORKPLACES_READS
 
     def get(self, request: HttpRequest, *args: object, **kwargs: object) -> TemplateResponse:
         context = self.get_context_data(**kwargs)
@@ -196,12 +105,7 @@ class WorkplaceListView(ProgrammeMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        page = self.actor.page
-        read = page.of(self.page_reads, self.programme.pk) if page is not None else None
-        counted = None
-        if page is not None and read is not None:
-            counted = _free_slot_counts(read, page.moment, timezone.localdate(page.moment))
-        version, free = counted or selectors.free_slot_counts(self.programme, timezone.localdate())
+        version, free = selectors.free_slot_counts(self.programme, timezone.localdate())
         entry: Content = content.cached(
             "workplaces", self.programme.pk, version, TEMPLATES, lambda: _build(self.programme)
         )

@@ -58,9 +58,12 @@ def world(workplaces_world, programme):  # noqa: F811 - the fixture
     return workplaces_world["people"], ids, keys
 
 
-# Each page as signed in before (ModelBackend: the page's own rows in a query of their own) and with the
-# sign-in views' backend, whose identity query reads the page's own rows too (coordinator.core.pagereads).
-BACKENDS = ("django.contrib.auth.backends.ModelBackend", "organisations.access.backends.SessionIdentityBackend")
+# Each page as signed in with ModelBackend (the user in a query of its own) and with the sign-in views'
+# backend (the user read with the identity): the same bytes.
+BACKENDS = (
+    "django.contrib.auth.backends.ModelBackend",
+    "organisations.access.backends.SessionIdentityBackend",
+)
 
 
 @pytest.fixture(params=BACKENDS, ids=("model-backend", "session-backend"), autouse=True)

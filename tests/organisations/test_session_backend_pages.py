@@ -1,25 +1,21 @@
-"""The catalogue's and the workplaces' own rows read with the reader's identity in one statement
-(``coordinator.core.pagereads``): the same rows as each page's own query in each programme of the reader,
-the identity as read alone, and a right lost or a session ended counting on the very next page."""
+"""The course catalogue and the workplaces page signed in with the sign-in views' backend
+(``organisations.access.backends.SessionIdentityBackend``, the identity read with the user): each programme
+of a reader in two shows its own rows, as signed in with ``ModelBackend``; a right changed or lost and a
+session ended count on the very next page."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from coordinator.core import pagereads
 from coordinator.core.tenancy import unscoped
 from organisations.models import Membership, Participation, Programme, RoleAssignment
 from organisations.models import PlatformRole as R
-from organisations.permissions import IDENTITY_QUERY, _actor_from_rows, user_with_actor
-from seminars.selectors.catalogue import _VIEWER_ROWS, CATALOGUE_READS
-from shadowing import selectors
-from shadowing.views.workplaces import WORKPLACES_READS, _free_slot_counts
 from tests.factories import make_member
 from tests.factories.seminars import CompletionFactory, CourseFactory, RoundFactory, make_enrolment
 from tests.factories.shadowing import SlotFactory, WorkplaceFactory
@@ -62,63 +58,8 @@ def two_programmes(programme, other_programme, org_a, org_other):
         workplace = WorkplaceFactory(
             programme=where, organisation=org_a, contact=host, is_published=True, name=name
         )
-        SlotFactory(workplace=workplace, date=date.today() + timedelta(days=9), capacity=2)
+        SlotFactory(workplace=workplace, date=timezone.localdate() + timedelta(days=9), capacity=2)
     return person
-
-
-@pytest.mark.django_db
-def test_the_catalogue_rows_read_with_the_identity_are_each_programmes_own(
-    two_programmes, programme, other_programme, org_a, django_assert_num_queries
-):
-    person = two_programmes
-    now = timezone.now()
-    user_with_actor(person.user_id)  # this connection's first use compiles
-
-    with django_assert_num_queries(1), pagereads.reading(CATALOGUE_READS, now):
-        user = user_with_actor(person.user_id)
-
-    actor = user._samverkan_actor
-    assert actor.page is not None and actor.page.moment == now
-    for programme_id in (programme.pk, other_programme.pk):
-        expected = _VIEWER_ROWS.fetch(programme_id, person.pk, org_a.pk, now)
-        assert sorted(actor.page.of(CATALOGUE_READS, programme_id), key=repr) == sorted(expected, key=repr)
-    kinds = {programme_id: sorted(row[0] for row in actor.page.of(CATALOGUE_READS, programme_id)) for
-             programme_id in (programme.pk, other_programme.pk)}
-    assert kinds == {
-        programme.pk: ["booking", "participates", "seats", "version"],
-        other_programme.pk: ["completed", "participates", "seats", "version"],
-    }
-    assert actor.page.of(WORKPLACES_READS, programme.pk) is None  # another page's reads: not these
-    # The identity as read alone: the same memberships, roles and programmes, in the same order.
-    alone = _actor_from_rows(user, user.person, IDENTITY_QUERY.fetch(person.user_id), unread=True)
-    assert actor.memberships == alone.memberships
-    assert list(actor.memberships) == [other_programme.pk, programme.pk]
-    assert (actor.programmes, actor.unread) == (alone.programmes, alone.unread)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("hour", [0, 12, 23])
-def test_the_free_days_read_with_the_identity_count_from_the_programmes_own_day(
-    two_programmes, programme, hour, django_assert_num_queries
-):
-    moment = datetime(2031, 3, 4, hour, 30, tzinfo=UTC)
-    workplace = WorkplaceFactory(
-        programme=programme, organisation=two_programmes.organisation, contact=two_programmes, is_published=True
-    )
-    for days in (-2, -1, 0, 1, 2):
-        SlotFactory(workplace=workplace, date=date(2031, 3, 4) + timedelta(days=days), capacity=1)
-
-    with django_assert_num_queries(1), pagereads.reading(WORKPLACES_READS, moment):
-        user = user_with_actor(two_programmes.user_id)
-
-    rows = user._samverkan_actor.page.of(WORKPLACES_READS, programme.pk)
-    counted = {
-        day: _free_slot_counts(rows, moment, day)
-        for day in (date(2031, 3, 3), date(2031, 3, 4), date(2031, 3, 5))
-    }
-    assert counted == {day: selectors.free_slot_counts(programme, day) for day in counted}
-    assert [counts[workplace.pk] for _version, counts in counted.values()] == [4, 3, 2]
-    assert _free_slot_counts(rows, moment, date(2031, 3, 6)) is None  # no zone's today: read again
 
 
 PATHS = ["/seminars/", "/shadowing/"]
@@ -156,7 +97,11 @@ def _archive(person, programme) -> None:
     Programme.unscoped_objects.filter(pk=programme.pk).update(archived_at=timezone.now())
 
 
-CHANGES_SHOWN = {"membership ended": _end_membership, "role removed": _remove_coordinator, "archived": _archive}
+CHANGES_SHOWN = {
+    "membership ended": _end_membership,
+    "role removed": _remove_coordinator,
+    "archived": _archive,
+}
 
 
 @pytest.mark.django_db
@@ -165,10 +110,9 @@ CHANGES_SHOWN = {"membership ended": _end_membership, "role removed": _remove_co
 def test_a_right_changed_shows_on_the_very_next_page(two_programmes, programme, path, change):
     person = two_programmes
     client = signed_in(person)
-    for each in (client,):
-        session = each.session
-        session["programme_id"] = programme.pk
-        session.save()
+    session = client.session
+    session["programme_id"] = programme.pk
+    session.save()
     before = client.get(path)
 
     CHANGES_SHOWN[change](person, programme)
