@@ -113,13 +113,24 @@ def test_my_page_reads_one_query_fewer(manager_world, django_assert_num_queries)
     assert '<span class="badge" id="notification-count" data-count="2">2</span>' in content
 
 
-def test_the_catalogue_reads_one_query_fewer(manager_world, django_assert_num_queries):
+@pytest.mark.parametrize("path", ["/seminars/", "/shadowing/"])
+def test_the_catalogue_and_the_workplaces_read_one_query_fewer(
+    manager_world, path, django_assert_num_queries
+):
     client = signed_in(manager_world["person"])
-    client.get("/seminars/")
+    old = signed_in(manager_world["person"], MODEL_BACKEND)
+    client.get(path), old.get(path)
 
-    # The session, the identity with its user, the page's own reads with the content stamp.
+    # The session (a table in the tests; the cache in production), the identity with its user, the page's
+    # own rows with the content stamp.
     with django_assert_num_queries(3):
-        assert client.get("/seminars/").status_code == 200
+        response = client.get(path)
+    # Signed in with ModelBackend: the session, the user, the identity, the page's own rows.
+    with django_assert_num_queries(4):
+        before = old.get(path)
+
+    assert response.status_code == 200
+    assert _without_tokens(response.content.decode()) == _without_tokens(before.content.decode())
 
 
 def test_a_deactivated_account_is_signed_out_on_its_next_request(manager_world):

@@ -66,10 +66,23 @@ def world(catalogue_world, programme, other_programme, org_a, org_b):  # noqa: F
     return people, keys
 
 
-def _client(person: Person, language: str) -> Client:
+# Each page as signed in with ModelBackend (the user in a query of its own) and with the sign-in views'
+# backend (the user read with the identity): the same bytes.
+BACKENDS = (
+    "django.contrib.auth.backends.ModelBackend",
+    "organisations.access.backends.SessionIdentityBackend",
+)
+
+
+@pytest.fixture(params=BACKENDS, ids=("model-backend", "session-backend"), autouse=True)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _client(person: Person, language: str, backend: str) -> Client:
     Person.unscoped_objects.filter(pk=person.pk).update(preferred_language=language)
     client = Client()
-    client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(person.user, backend=backend)
     return client
 
 
@@ -92,9 +105,9 @@ VIEWS = [
 
 
 @pytest.mark.parametrize(("who", "language", "query"), VIEWS)
-def test_catalogue_whole_page_is_written_as_recorded(world, who, language, query):
+def test_catalogue_whole_page_is_written_as_recorded(world, who, language, query, backend):
     people, keys = world
-    client = _client(people[who], language)
+    client = _client(people[who], language, backend)
 
     first = whole(client.get(reverse("seminars:catalogue") + query), keys)
     again = whole(client.get(reverse("seminars:catalogue") + query), keys)
@@ -103,9 +116,9 @@ def test_catalogue_whole_page_is_written_as_recorded(world, who, language, query
     assert again == first
 
 
-def test_catalogue_whole_page_with_a_message_is_written_as_recorded(world):
+def test_catalogue_whole_page_with_a_message_is_written_as_recorded(world, backend):
     people, keys = world
-    client = _client(people["waiting"], "sv")
+    client = _client(people["waiting"], "sv", backend)
     storage = CookieStorage(HttpRequest())
     client.cookies["messages"] = storage._encode([Message(constants.SUCCESS, "Klart <&> 1")])
 
@@ -117,9 +130,9 @@ def test_catalogue_whole_page_with_a_message_is_written_as_recorded(world):
     assert "Klart" not in after.content.decode()  # shown once
 
 
-def test_catalogue_a_seat_taken_by_someone_else_shows_at_once(world, programme, org_b):
+def test_catalogue_a_seat_taken_by_someone_else_shows_at_once(world, programme, org_b, backend):
     people, _keys = world
-    client = _client(people["stranger"], "en")
+    client = _client(people["stranger"], "en", backend)
     spring = Round.unscoped_objects.get(label="Vår")
     before = re.findall(r"<td>(\d+) free <span", client.get(reverse("seminars:catalogue")).content.decode())
 
@@ -130,9 +143,9 @@ def test_catalogue_a_seat_taken_by_someone_else_shows_at_once(world, programme, 
     assert after == ["4", "2", "4", "4"]
 
 
-def test_catalogue_a_booking_cancelled_shows_at_once(world):
+def test_catalogue_a_booking_cancelled_shows_at_once(world, backend):
     people, keys = world
-    client = _client(people["booked"], "en")
+    client = _client(people["booked"], "en", backend)
     booked = client.get(reverse("seminars:catalogue")).content.decode()
 
     Enrolment.unscoped_objects.filter(person=people["booked"]).update(status=Enrolment.Status.CANCELLED)
@@ -145,9 +158,9 @@ def test_catalogue_a_booking_cancelled_shows_at_once(world):
     assert cancelled.count(">Enrol</a>") == booked.count(">Enrol</a>") + 3
 
 
-def test_catalogue_a_membership_ended_shows_at_once(world, programme):
+def test_catalogue_a_membership_ended_shows_at_once(world, programme, backend):
     people, _keys = world
-    client = _client(people["booked"], "en")
+    client = _client(people["booked"], "en", backend)
     assert client.get(reverse("seminars:catalogue")).status_code == 200
 
     Membership.unscoped_objects.filter(person=people["booked"], programme=programme).update(is_active=False)
@@ -157,9 +170,9 @@ def test_catalogue_a_membership_ended_shows_at_once(world, programme):
     assert "Bemötande" not in response.content.decode()
 
 
-def test_catalogue_a_language_switched_shows_at_once(world):
+def test_catalogue_a_language_switched_shows_at_once(world, backend):
     people, keys = world
-    client = _client(people["booked"], "sv")
+    client = _client(people["booked"], "sv", backend)
     client.get(reverse("seminars:catalogue"))
 
     Person.unscoped_objects.filter(pk=people["booked"].pk).update(preferred_language="da")
@@ -167,9 +180,9 @@ def test_catalogue_a_language_switched_shows_at_once(world):
     _check(whole(client.get(reverse("seminars:catalogue")), keys), "catalogue-booked-da")
 
 
-def test_catalogue_a_programme_renamed_or_archived_shows_at_once(world, programme):
+def test_catalogue_a_programme_renamed_or_archived_shows_at_once(world, programme, backend):
     people, _keys = world
-    client = _client(people["booked"], "en")
+    client = _client(people["booked"], "en", backend)
     before = client.get(reverse("seminars:catalogue")).content.decode()
 
     Programme.unscoped_objects.filter(pk=programme.pk).update(name="Nytt <namn>", archived_at=timezone.now())
@@ -184,9 +197,9 @@ def test_catalogue_a_programme_renamed_or_archived_shows_at_once(world, programm
     assert (after.count(programme.name), after.count("Nytt &lt;namn&gt;"), after.count(archived)) == (0, 4, 1)
 
 
-def test_catalogue_a_registration_closing_shows_at_once(world):
+def test_catalogue_a_registration_closing_shows_at_once(world, backend):
     people, _keys = world
-    client = _client(people["nurse"], "en")
+    client = _client(people["nurse"], "en", backend)
     closes = timezone.now() + timedelta(hours=1)
     Round.unscoped_objects.filter(label="Senare").update(registration_closes_at=closes)
     later = closes + timedelta(minutes=1)

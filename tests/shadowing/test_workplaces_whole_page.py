@@ -58,10 +58,23 @@ def world(workplaces_world, programme):  # noqa: F811 - the fixture
     return workplaces_world["people"], ids, keys
 
 
-def _client(person: Person, language: str) -> Client:
+# Each page as signed in with ModelBackend (the user in a query of its own) and with the sign-in views'
+# backend (the user read with the identity): the same bytes.
+BACKENDS = (
+    "django.contrib.auth.backends.ModelBackend",
+    "organisations.access.backends.SessionIdentityBackend",
+)
+
+
+@pytest.fixture(params=BACKENDS, ids=("model-backend", "session-backend"), autouse=True)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _client(person: Person, language: str, backend: str) -> Client:
     Person.unscoped_objects.filter(pk=person.pk).update(preferred_language=language)
     client = Client()
-    client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(person.user, backend=backend)
     return client
 
 
@@ -85,9 +98,9 @@ VIEWS = [
 
 
 @pytest.mark.parametrize(("who", "language", "query"), VIEWS)
-def test_workplaces_whole_page_is_written_as_recorded(world, who, language, query):
+def test_workplaces_whole_page_is_written_as_recorded(world, who, language, query, backend):
     people, ids, keys = world
-    client = _client(people[who], language)
+    client = _client(people[who], language, backend)
     address = reverse("shadowing:workplaces") + query.format(**ids)
 
     first = whole(client.get(address), keys)
@@ -98,9 +111,9 @@ def test_workplaces_whole_page_is_written_as_recorded(world, who, language, quer
     assert again == first
 
 
-def test_workplaces_whole_page_with_a_message_is_written_as_recorded(world):
+def test_workplaces_whole_page_with_a_message_is_written_as_recorded(world, backend):
     people, _ids, keys = world
-    client = _client(people["visitor"], "en")
+    client = _client(people["visitor"], "en", backend)
     client.cookies["messages"] = CookieStorage(HttpRequest())._encode(
         [Message(constants.INFO, "Sparat <&> 2")]
     )
@@ -116,9 +129,9 @@ def test_workplaces_whole_page_with_a_message_is_written_as_recorded(world):
 FREE = r"<dt>Free days</dt><dd>([^<]*)</dd>"
 
 
-def test_workplaces_a_slot_taken_shows_at_once(world):
+def test_workplaces_a_slot_taken_shows_at_once(world, backend):
     people, _ids, _keys = world
-    client = _client(people["visitor"], "en")
+    client = _client(people["visitor"], "en", backend)
     before = re.findall(FREE, client.get(reverse("shadowing:workplaces")).content.decode())
     slot = Slot.unscoped_objects.filter(workplace__name="Rosengård").get()
 
@@ -137,9 +150,9 @@ def test_workplaces_a_slot_taken_shows_at_once(world):
     ]
 
 
-def test_workplaces_a_membership_ended_shows_at_once(world, programme):
+def test_workplaces_a_membership_ended_shows_at_once(world, programme, backend):
     people, _ids, _keys = world
-    client = _client(people["visitor"], "en")
+    client = _client(people["visitor"], "en", backend)
     assert client.get(reverse("shadowing:workplaces")).status_code == 200
 
     Membership.unscoped_objects.filter(person=people["visitor"], programme=programme).update(is_active=False)
@@ -149,9 +162,9 @@ def test_workplaces_a_membership_ended_shows_at_once(world, programme):
     assert "Rosengård" not in response.content.decode()
 
 
-def test_workplaces_a_language_switched_shows_at_once(world):
+def test_workplaces_a_language_switched_shows_at_once(world, backend):
     people, _ids, keys = world
-    client = _client(people["visitor"], "en")
+    client = _client(people["visitor"], "en", backend)
     client.get(reverse("shadowing:workplaces"))
 
     Person.unscoped_objects.filter(pk=people["visitor"].pk).update(preferred_language="sv")
