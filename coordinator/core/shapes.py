@@ -141,7 +141,7 @@ class Recorder:
             # A filter that matches nothing by its own terms (``programme_id IN ()``: a reader without the
             # role a list asks for): the page is empty without asking the database, and so it is for every
             # request of the same key, whose queryset is built the same way. Kept as an empty SQL text.
-            sql, params = "", []
+            sql, params = "", ()
             if _holds_time(query):
                 self.refused = True
                 return None

@@ -54,7 +54,7 @@ def funder_rows(programme_ids: Iterable[int]) -> dict[int, list[tuple[str, objec
     )
     rows = found.fetch() if isinstance(found, shapes.CompiledPage) else found
     for programme_id, name, share_percent in rows:
-        by_programme[programme_id].append((name, share_percent))  # type: ignore[index]
+        by_programme[programme_id].append((name, share_percent))  # type: ignore[index,arg-type]
     return by_programme
 
 
