@@ -104,10 +104,13 @@ urlpatterns = [
     ),
     path("api/v1/reports/", include(reports_router.urls)),
     path("api/v1/ping/", ping_api.PingView.as_view(), name="api-ping"),
-    path("api/v1/", include("organisations.api_urls")),
+    # The features' APIs before the organisations' (whose routes, under the bare prefix, start with none of
+    # theirs): Django tries the patterns in order, and a failed include lists every route it tried, about
+    # 60 µs of every shadowing, seminar and focus-group call (bench/README.md, "API lists").
     path("api/v1/shadowing/", include("shadowing.api_urls")),
     path("api/v1/seminars/", include("seminars.api_urls")),
     path("api/v1/focusgroups/", include("focusgroups.api_urls")),
+    path("api/v1/", include("organisations.api_urls")),
 ]
 
 handler403 = "coordinator.core.errors.permission_denied"

@@ -22,6 +22,9 @@ recorded only when its SQL cannot depend on anything else:
 - the page is the first (the one read with its count in one query); a later page counts first, as before;
 - nothing failed: a 400, 403 or 404 is answered by the normal path every time.
 
+A page whose filter matches nothing by its own terms (``programme_id IN ()``, Django's ``EmptyResultSet``)
+is kept as no SQL at all: later requests of its key answer the empty page without a query.
+
 The entries are kept on the connection object (one per thread and database, as Django keeps connections,
 and gone with it), at most ``MAX_SHAPES`` per connection (the least recently used goes first), and all are
 dropped when a setting changes (the tests override settings).
@@ -38,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Field, Lookup, Model, QuerySet
@@ -84,7 +88,10 @@ class CompiledPage:
     size: int
 
     def fetch(self) -> list[Sequence[object]]:
-        """The page's rows as ``values_list`` would give them (the database's values converted)."""
+        """The page's rows as ``values_list`` would give them (the database's values converted); none,
+        without a query, for a page whose filter matches nothing (no SQL)."""
+        if not self.sql:
+            return []
         compiler = self.compiler
         connection = connections[self.using]
         with connection.cursor() as cursor:
@@ -130,12 +137,21 @@ class Recorder:
             return None
         try:
             sql, params = compiler.as_sql()
-        except Exception:  # an empty scope (EmptyResultSet) and the like: the usual path answers
+        except EmptyResultSet:
+            # A filter that matches nothing by its own terms (``programme_id IN ()``: a reader without the
+            # role a list asks for): the page is empty without asking the database, and so it is for every
+            # request of the same key, whose queryset is built the same way. Kept as an empty SQL text.
+            sql, params = "", ()
+            if _holds_time(query):
+                self.refused = True
+                return None
+        except Exception:  # anything else the usual path answers
             self.refused = True
             return None
-        if not sql or any(isinstance(param, _TEMPORAL) for param in params) or _holds_time(query):
-            self.refused = True
-            return None
+        else:
+            if not sql or any(isinstance(param, _TEMPORAL) for param in params) or _holds_time(query):
+                self.refused = True
+                return None
         self.page = CompiledPage(
             sql, tuple(params), compiler, using, width, writer, prepares, 0, query.high_mark
         )

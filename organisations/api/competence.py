@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from coordinator.core import plans
 from coordinator.core.drf import CSVRenderer, XLSXRenderer
+from coordinator.core.rows import with_rows
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE
 from coordinator.core.validators import parse_int
 from organisations import permissions
@@ -64,6 +65,9 @@ class CompetenceViewSet(
     serializer_class = CompetenceSerializer
 
     def narrow_queryset(self, queryset: QuerySet[Competence]) -> QuerySet[Competence]:
+        if self.action == "list":
+            # The list only serialises: the sources read with each competence's row (its plan reads them).
+            return with_rows(queryset, selectors.source_rows()).order_by("programme_id", "name", "pk")
         return queryset.prefetch_related(
             Prefetch("sources", queryset=CompetenceSource.objects.order_by("kind", "value"))
         ).order_by("programme_id", "name", "pk")

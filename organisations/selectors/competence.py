@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from coordinator.core import registry
 from coordinator.core.prepared import PreparedRows
-from coordinator.core.rows import JSONRows
+from coordinator.core.rows import JSONRows, Rows
 from organisations.models import (
     Competence,
     CompetenceConfirmation,
@@ -43,6 +43,16 @@ from organisations.models import (
 # The smallest group an aggregate shows.
 MIN_GROUP = 5
 MANAGER_SIGN_OFF = "sign_off"
+
+
+def source_rows() -> Rows:
+    """Each competence's sources as ``CompetenceSerializer`` shows them (kind, then value), for the
+    competences' own query (``coordinator.core.rows``)."""
+    return Rows(
+        "sources",
+        CompetenceSource.objects.filter(competence=OuterRef("pk")).order_by("kind", "value"),
+        ("kind", "value"),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from rest_framework import serializers
 from coordinator.core.aggregates import split_joined
 from coordinator.core.plans import Computed
 from coordinator.core.serializers import ModelSerializer, StrictModelSerializer, StrictSerializer
+from organisations import selectors
 from organisations.access.api import ScopedPrimaryKeyRelatedField, full_name_from
 from organisations.models import (
     UI_LANGUAGES,
@@ -46,6 +48,16 @@ class FunderSerializer(StrictModelSerializer):
 class ProgrammeSerializer(StrictModelSerializer):
     funders = FunderSerializer(many=True, required=False)
     my_roles = serializers.SerializerMethodField()
+    # The list's plan (``coordinator.core.plans``): the reader's roles from the row's id; the funders of the
+    # page's programmes in one query, each written by the funder serializer's own fields.
+    plan_fields = {
+        "funders": Computed(
+            ("pk",),
+            lambda values, page: page.prepared["funders"][values[0]],  # type: ignore[index]
+            lambda rows, context: _funders_written(row[0] for row in rows),  # type: ignore[misc]
+        ),
+        "my_roles": Computed(("pk",), lambda values, page: _my_roles(page.context, values[0])),
+    }
 
     class Meta:
         model = Programme
@@ -69,8 +81,26 @@ class ProgrammeSerializer(StrictModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=PlatformRole.choices)))
     def get_my_roles(self, programme: Programme) -> list[str]:
-        actor = self.context.get("actor")
-        return sorted(actor.roles_in(programme)) if actor else []
+        return _my_roles(self.context, programme.pk)
+
+
+def _funders_written(programme_ids: Iterable[int]) -> dict[int, list[dict[str, object]]]:
+    share = _funder_share()
+    return {
+        programme_id: [{"name": name, "share_percent": share(value)} for name, value in funders]
+        for programme_id, funders in selectors.funder_rows(programme_ids).items()
+    }
+
+
+@functools.cache
+def _funder_share() -> Callable[[object], object]:
+    # The serializer's own field (its digits and places), built once.
+    return FunderSerializer().fields["share_percent"].to_representation  # type: ignore[no-any-return]
+
+
+def _my_roles(context: Mapping[str, object], programme_id: object) -> list[str]:
+    actor = context.get("actor")
+    return sorted(actor.roles_in(programme_id)) if actor else []  # type: ignore[attr-defined]
 
 
 class NewOrganisationSerializer(StrictSerializer):
@@ -404,10 +434,24 @@ class PersonCreateSerializer(PersonUpdateSerializer):
     )
 
 
+def _invitation_state(status: str, expires_at: datetime) -> str:
+    if status == Invitation.Status.PENDING and expires_at <= timezone.now():
+        return "expired"
+    return str(status)
+
+
 class InvitationSerializer(StrictModelSerializer):
     state = serializers.SerializerMethodField(
         help_text="pending, expired, accepted, revoked (withdrawn) or replaced (a newer one was sent)"
     )
+    # The list's plan (``coordinator.core.plans``): the state from the row's status and expiry, at the time
+    # each page is written (the page's SQL holds no time).
+    plan_fields = {
+        "state": Computed(
+            ("status", "expires_at"),
+            lambda values, page: _invitation_state(*values),  # type: ignore[arg-type]
+        )
+    }
 
     class Meta:
         model = Invitation
@@ -427,9 +471,7 @@ class InvitationSerializer(StrictModelSerializer):
         serializers.ChoiceField(choices=["pending", "expired", "accepted", "revoked", "replaced"])
     )
     def get_state(self, invitation: Invitation) -> str:
-        if invitation.status == Invitation.Status.PENDING and invitation.expires_at <= timezone.now():
-            return "expired"
-        return str(invitation.status)
+        return _invitation_state(invitation.status, invitation.expires_at)
 
 
 class InvitationCreateSerializer(StrictSerializer):

@@ -27,11 +27,6 @@ class CompetenceSerializer(StrictModelSerializer):
         fields = ["id", "programme", "name", "description", "manager_sign_off", "sources"]
         validators: list[object] = []  # uniqueness within the programme is checked by the service
 
-    def to_representation(self, instance: Competence) -> dict[str, object]:
-        data: dict[str, object] = super().to_representation(instance)
-        data["sources"] = [{"kind": s.kind, "value": s.value} for s in instance.sources.all()]
-        return data
-
     def validate(self, attrs: dict[str, object]) -> dict[str, object]:
         if (
             self.instance is not None

@@ -17,6 +17,7 @@ from coordinator.core.tenancy import unscoped
 # that keeps its answers in the cache reads its topics' stamps in the token's query too
 # (coordinator.core.answers): no more on the request that builds the answer; the next reads no page.
 QUERIES = {
+    "/api/v1/competence/competences/": 2,  # the sources in the page's query
     "/api/v1/focusgroups/actions/": 2,
     "/api/v1/focusgroups/glossary/": 3,
     "/api/v1/focusgroups/groups/": 2,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RegexPattern
 from rest_framework.views import APIView
 
 from coordinator.routing import websocket_urlpatterns
@@ -104,3 +105,31 @@ def test_scoped_bases_refuse_overriding_get_queryset():
         type("Leaky", (ProgrammeScopedViewSet,), {"get_queryset": lambda self: None})
     with pytest.raises(TypeError, match="narrow_queryset"):
         type("LeakyPage", (ProgrammeMixin,), {"get_queryset": lambda self: None})
+
+
+def test_no_feature_api_route_is_one_the_organisations_api_would_answer():
+    # ``coordinator.urls`` tries the features' APIs before the organisations' (mounted on the bare ``api/v1/``
+    # prefix): that order changes nothing only while the organisations' API answers none of their routes.
+    organisations_api = URLResolver(RegexPattern(r"^"), "organisations.api_urls")
+
+    def routes(patterns: list[object], prefix: str) -> Iterator[str]:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern).lstrip("^").rstrip("$")  # type: ignore[attr-defined]
+            nested = getattr(pattern, "url_patterns", None)
+            yield from routes(nested, route) if nested is not None else [route]
+
+    feature_routes = [
+        route[len("api/v1/") :]
+        for route in routes(get_resolver().url_patterns, "")
+        if route.startswith(("api/v1/shadowing/", "api/v1/seminars/", "api/v1/focusgroups/"))
+    ]
+    answered = []
+    for route in feature_routes:
+        try:
+            organisations_api.resolve(route.replace("(?P<pk>[^/.]+)", "1"))
+        except Resolver404:
+            continue
+        answered.append(route)
+
+    assert len(feature_routes) > 50
+    assert answered == []
