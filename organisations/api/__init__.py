@@ -373,6 +373,10 @@ class PersonViewSet(plans.ListModelMixin, mixins.RetrieveModelMixin, ProgrammeSc
     serializer_class = PersonSerializer
     filterset_class = PersonFilter
     ordering_fields = ["user__last_name", "user__first_name"]
+    # The first page answered from the cache while nothing it shows changed (the people's rows, names,
+    # memberships and roles: organisations' migration 0015); each reader has entries of their own, since
+    # who sees contact details depends on the reader's organisation and roles.
+    answer_topics = ("people",)
 
     def narrow_queryset(self, queryset: QuerySet[Person]) -> QuerySet[Person]:
         # The list and one person's page only serialise; the workflows read the person whole.
