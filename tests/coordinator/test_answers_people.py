@@ -5,7 +5,6 @@ entry."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -15,8 +14,13 @@ from django.test.utils import CaptureQueriesContext
 from coordinator.core.tenancy import programme_scope
 from organisations.models import Membership, Organisation, Person, Programme, RoleAssignment, Unit, WorkRole
 from organisations.models import PlatformRole as R
-from tests.coordinator.test_answers import World, api, fresh, kept, statement, world  # noqa: F401 - fixtures
-from tests.factories import OrganisationFactory, UnitFactory, make_member
+from tests.coordinator import test_answers
+from tests.coordinator.test_answers import World, fresh, kept, statement
+from tests.factories import UnitFactory, make_member
+
+# The kept answers' fixtures: a programme of two organisations, and clients with API tokens.
+world = test_answers.world
+api = test_answers.api
 
 PEOPLE = "/api/v1/people/"
 
