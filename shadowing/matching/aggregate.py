@@ -6,8 +6,8 @@ day its free seats, or its day cap where that is lower) and turns one price per 
 (every seat of class ``c`` on day ``d`` priced ``y[c, d]``, on the day cap where one binds) and back.
 ``on_cells`` evaluates the bound at the subgradient's prices averaged per cell; on large programmes the
 solver's bundle method (``bundle``) starts from them. The bound is ``Lagrangian.at`` of those prices:
-certified for any non-negative prices, whatever produced them. An LP over the cells by column generation
-was measured and not kept (``docs/matching.md``).
+certified for any non-negative prices, whatever produced them. ``WorkplaceCells`` are finer: one
+workplace on one day, the rows of the LP the solver places large programmes from (``cell_rounding``).
 """
 
 from __future__ import annotations
@@ -69,6 +69,36 @@ class Cells:
             self.slot_cell, weights=lg.capacity * np.minimum(slot_cost, 1e6), minlength=self.n_cells
         )
         return np.where(weight > 0, total / np.maximum(weight, 1e-9), 0.0)
+
+
+class WorkplaceCells(Cells):
+    """Cells of one workplace and one day: each slot's cell is its workplace's day (its day cap's seats
+    where it has one), so a column over these cells is one workplace's days."""
+
+    def __init__(self, lagrangian: Lagrangian) -> None:
+        self.lagrangian = lagrangian
+        n_slots = len(lagrangian.capacity)
+        slot_workplace = np.full(n_slots, -1, dtype=np.int64)
+        for slot, (w, _t) in lagrangian.catalogue.plain.place.items():
+            slot_workplace[slot] = w
+        n_days = int(lagrangian.slot_day.max()) + 1 if n_slots else 1
+        cell = np.where(slot_workplace >= 0, slot_workplace * n_days + lagrangian.slot_day, -1)
+        cells, slot_cell = np.unique(cell, return_inverse=True)
+        self.slot_cell = slot_cell.reshape(-1)
+        self.n_cells = len(cells)
+        self.cell_workplace = cells // n_days  # (catalogue row)
+        self.cell_day = cells % n_days
+        self.grouped = grouped = lagrangian.slot_group >= 0
+        seats = np.bincount(
+            self.slot_cell[~grouped], weights=lagrangian.capacity[~grouped], minlength=self.n_cells
+        ).astype(np.float64)
+        self.group_cell = np.full(len(lagrangian.group_capacity), -1, dtype=np.int64)
+        self.group_cell[lagrangian.slot_group[grouped]] = self.slot_cell[grouped]
+        has = self.group_cell >= 0
+        seats += np.bincount(
+            self.group_cell[has], weights=lagrangian.group_capacity[has], minlength=self.n_cells
+        )
+        self.seats = seats
 
 
 def on_cells(

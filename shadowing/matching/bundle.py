@@ -121,7 +121,7 @@ def _onto_simplex(v: np.ndarray) -> np.ndarray:
 
 
 def lowest(
-    lagrangian: Lagrangian, target: float, until: float
+    lagrangian: Lagrangian, target: float, until: float, between: Callable[[], None] | None = None
 ) -> tuple[float, tuple[float, np.ndarray, np.ndarray, Evaluation], Callable[[float, float], float]]:
     """Subgradient steps on ``L`` (``Lagrangian.minimise``) until `until`, then ``L`` at their prices
     averaged per cell (``aggregate.on_cells``): the lower bound of the two, the steps' result (their lowest
@@ -129,7 +129,7 @@ def lowest(
     goes on by the bundle method from the best cell prices until a given time (with a proposal's
     objective), returning the lowest bound then. (The steps keep all the time: a quarter of it for the
     bundle method instead raised the bound at 50,000 tight, ``docs/matching.md``.)"""
-    steps = lagrangian.minimise(target, until)
+    steps = lagrangian.minimise(target, until, between=between)
     cells = Cells(lagrangian)
     space = on_cells(cells)
     best = space(cells.cell_prices(steps[3].slot_cost))

@@ -17,15 +17,17 @@ more than its group's dual, the LP over the listed columns is the LP over every 
 cell duals equals its value. The bound reported is ``Lagrangian.at`` of the duals as seat prices, so it is
 certified whatever the LP did.
 
-The solver does not call it: at 50,000 requests it needs minutes (ties: 6-7 rounds, 107-167 s) where the
-bound has seconds, and where it converges its optimum is what the subgradient's prices averaged per cell
-already give (``docs/matching.md``). It measures how far a cell-price bound can go
-(``bench/matching_cell_lp.py``).
+Over (class, day) cells it measures how far a cell-price bound can go (``bench/matching_cell_lp.py``): at
+50,000 requests it needs minutes to converge. Over (workplace, day) cells (``aggregate.WorkplaceCells``)
+every column is one workplace's days, so its solution turns into real options; the solver runs its rounds
+on a second thread (``background.py``; HiGHS releases the GIL while it solves) and places the requests
+from the last round's solution (``docs/matching.md``).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -52,12 +54,13 @@ class CellResult:
     rounds: int
     converged: bool  # no column left worth more than its group's dual: lp_value is the cell LP's optimum
     lp_value: float  # the last finished LP's objective plus the fairness term (a lower bound on the optimum)
+    centre: np.ndarray | None = None  # the smoothing's centre: the best cell prices so far (None: none)
 
 
 class CellLP:
     """The cell LP of `cells`' problem in one HiGHS instance (warm-started re-solves)."""
 
-    def __init__(self, cells: Cells) -> None:
+    def __init__(self, cells: Cells, solver: str = "simplex") -> None:
         self.cells = cells
         lg = cells.lagrangian
         n_req = len(lg.request_pair)
@@ -89,6 +92,9 @@ class CellLP:
         inf = highspy.kHighsInf
         self.highs = highspy.Highs()  # type: ignore[no-untyped-call]
         self.highs.setOptionValue("output_flag", False)
+        # "ipm": each round from scratch by the interior point method and crossover (a vertex, few
+        # fractions); at 50,000 requests 4-5 times faster than the dual simplex on the first round
+        self.highs.setOptionValue("solver", solver)
         count = np.bincount(self.request_group, minlength=n_groups).astype(np.float64)
         lower = np.concatenate([np.full(n_cells + n_groups, -inf), np.zeros(pairs)])
         upper = np.concatenate([cells.seats, count, np.zeros(pairs)])
@@ -96,7 +102,9 @@ class CellLP:
         self.highs.addRows(len(lower), lower, upper, 0, empty, empty, np.zeros(0))
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.listed: dict[tuple[int, ...], float] = {}
+        self.keys: list[tuple[int, ...]] = []  # per column: (group, its cells in order)
         self.n_columns = 0
+        self._thread: threading.Thread | None = None
         self.fairness = float(lg.m.fairness_coefficient)
 
     def add(self, evaluation: Evaluation, requests: np.ndarray) -> int:
@@ -145,6 +153,7 @@ class CellLP:
             if listed is not None and listed >= v - 1e-9:
                 continue
             self.listed[key] = v
+            self.keys.append(key)
             starts.append(len(index))
             index.extend(row)
             entries.extend([1.0] * len(row))
@@ -169,12 +178,42 @@ class CellLP:
             self.n_columns += n
         return n
 
+    def drop(self, columns: np.ndarray) -> None:
+        """Delete these columns (indices; their options may join again)."""
+        if not len(columns):
+            return
+        self.highs.deleteCols(len(columns), np.asarray(columns, dtype=np.int32))
+        gone = np.zeros(self.n_columns, dtype=bool)
+        gone[columns] = True
+        for k in np.flatnonzero(gone).tolist():
+            self.listed.pop(self.keys[k], None)
+        self.keys = [key for key, out in zip(self.keys, gone.tolist(), strict=True) if not out]
+        self.n_columns = len(self.keys)
+
     def _solve(self, seconds: float) -> tuple[bool, float, np.ndarray, np.ndarray] | None:
         """Re-solve within `seconds` (HiGHS counts the instance's whole run time): optimal or not, the
         value with the fairness term, the cells' and the groups' duals (None: no duals)."""
+        self.launch(seconds)
+        return self.collect()
+
+    def launch(self, seconds: float) -> None:
+        """Start a re-solve within `seconds` on a thread of its own (HiGHS releases the GIL while it
+        runs); `running` says when it is done and `collect` reads it. Nothing else may touch the LP
+        meanwhile."""
         highs = self.highs
         highs.setOptionValue("time_limit", highs.getRunTime() + max(0.05, float(seconds)))
-        highs.run()
+        self._thread = threading.Thread(target=highs.run, name="cell-lp", daemon=True)
+        self._thread.start()
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def collect(self) -> tuple[bool, float, np.ndarray, np.ndarray] | None:
+        """The result of the last `launch` (waiting for it), as `_solve` returns it."""
+        highs = self.highs
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
         solution = highs.getSolution()
         if not solution.dual_valid:
             return None
@@ -193,45 +232,51 @@ class CellLP:
         """Column generation from the best options at the `starts` evaluations until `until` (or until
         converged); each round prices at the LP's cell duals and, with a `centre` (cell prices), at their
         mean with the best cell prices so far (the first rounds' duals swing far from the optimum)."""
-        lg = self.cells.lagrangian
-        everyone = np.arange(len(lg.request_pair))
-        for evaluation in starts:
-            self.add(evaluation, np.flatnonzero(np.isfinite(evaluation.value) & (evaluation.workplace >= 0)))
-        result = CellResult(INFINITE, np.zeros(self.cells.n_cells), None, 0, False, -INFINITE)
-        pair = self.pair_row >= 0
+        self.add_best(starts)
+        result = CellResult(INFINITE, np.zeros(self.cells.n_cells), None, 0, False, -INFINITE, centre)
         while time.monotonic() < until:
             solved = self._solve(until - time.monotonic())
-            if solved is None:
-                break
-            optimal, value, cell_dual, group_dual = solved
-            result.rounds += 1
-            candidates = [cell_dual]
-            if centre is not None:
-                candidates.append(SMOOTHING * centre + (1 - SMOOTHING) * cell_dual)
-            added = 0
-            for prices in candidates:
-                evaluation = lg.at(*self.cells.prices(prices))
-                if evaluation.bound < result.bound:
-                    result.bound, result.cell_price, result.evaluation = evaluation.bound, prices, evaluation
-                    centre = prices if centre is not None else None
-                if optimal:
-                    gain = evaluation.value - group_dual[self.request_group]
-                    # a pair's member: its best option always (the pair row's dual is not in the gain)
-                    gain[pair] = np.where(np.isfinite(evaluation.value[pair]), 1.0, -INFINITE)
-                    new = everyone[np.isfinite(gain) & (gain > REDUCED_COST) & (evaluation.workplace >= 0)]
-                    added += self.add(evaluation, new)
-            _log.debug(
-                "cell LP round %d: %d columns, value %.1f, optimal %s, lowest bound %.1f",
-                result.rounds,
-                self.n_columns,
-                value,
-                optimal,
-                result.bound,
-            )
-            if not optimal:
-                break
-            result.lp_value = value
-            if not added:
-                result.converged = True
+            if solved is None or not self.next_round(solved, result):
                 break
         return result
+
+    def add_best(self, evaluations: list[Evaluation]) -> None:
+        """Columns for every request's best option at each of `evaluations`."""
+        for evaluation in evaluations:
+            self.add(evaluation, np.flatnonzero(np.isfinite(evaluation.value) & (evaluation.workplace >= 0)))
+
+    def next_round(self, solved: tuple[bool, float, np.ndarray, np.ndarray], result: CellResult) -> bool:
+        """Price a solved round (`_solve`'s or `collect`'s answer) into `result` and add the columns worth
+        more than their group's dual: whether another round is worth solving (optimal, columns added)."""
+        lg = self.cells.lagrangian
+        optimal, value, cell_dual, group_dual = solved
+        result.rounds += 1
+        candidates = [cell_dual]
+        if result.centre is not None:
+            candidates.append(SMOOTHING * result.centre + (1 - SMOOTHING) * cell_dual)
+        added = 0
+        pair = self.pair_row >= 0
+        for prices in candidates:
+            evaluation = lg.at(*self.cells.prices(prices))
+            if evaluation.bound < result.bound:
+                result.bound, result.cell_price, result.evaluation = evaluation.bound, prices, evaluation
+                result.centre = prices if result.centre is not None else None
+            if optimal:
+                gain = evaluation.value - group_dual[self.request_group]
+                # a pair's member: its best option always (the pair row's dual is not in the gain)
+                gain[pair] = np.where(np.isfinite(evaluation.value[pair]), 1.0, -INFINITE)
+                new = np.isfinite(gain) & (gain > REDUCED_COST) & (evaluation.workplace >= 0)
+                added += self.add(evaluation, np.flatnonzero(new))
+        _log.debug(
+            "cell LP round %d: %d columns, value %.1f, optimal %s, lowest bound %.1f",
+            result.rounds,
+            self.n_columns,
+            value,
+            optimal,
+            result.bound,
+        )
+        if not optimal:
+            return False
+        result.lp_value = value
+        result.converged = not added
+        return bool(added)

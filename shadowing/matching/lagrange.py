@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -435,13 +436,15 @@ class Lagrangian:
         slot_price: np.ndarray | None = None,
         group_price: np.ndarray | None = None,
         max_steps: int = 10_000,
+        between: Callable[[], None] | None = None,
     ) -> tuple[float, np.ndarray, np.ndarray, Evaluation]:
         """Projected subgradient steps on ``L`` (Polyak's step towards `target`, a proposal's objective)
         until `until` (``time.monotonic()``): the lowest ``L`` seen, the prices that gave it and that
         evaluation. Without starting prices, the first half of the time moves one price per day (every
         seat of a day together: where everyone is free the same weeks, those days' seats are what is
         scarce, and a price on one seat only sends its takers to the next equal one), the second half
-        every seat's own price from there."""
+        every seat's own price from there. `between` is called after each step (the solver's cell LP
+        goes on there)."""
         z = np.zeros(len(self.group_capacity)) if group_price is None else np.maximum(group_price, 0.0)
         y = np.zeros(len(self.capacity)) if slot_price is None else np.maximum(slot_price, 0.0)
         current = self.at(y, z)
@@ -449,8 +452,9 @@ class Lagrangian:
         if slot_price is None and len(self.capacity):
             start = time.monotonic()
             for share, blocks in ((1 / 3, self.slot_day // 7), (2 / 3, self.slot_day)):
-                best = self._descend(best, target, start + (until - start) * share, max_steps, blocks)
-        return self._descend(best, target, until, max_steps, None)
+                end = start + (until - start) * share
+                best = self._descend(best, target, end, max_steps, blocks, between)
+        return self._descend(best, target, until, max_steps, None, between)
 
     def _descend(
         self,
@@ -459,6 +463,7 @@ class Lagrangian:
         until: float,
         max_steps: int,
         blocks: np.ndarray | None,
+        between: Callable[[], None] | None = None,
     ) -> tuple[float, np.ndarray, np.ndarray, Evaluation]:
         """Subgradient steps from `best`; with `blocks` (slot row -> block), one price step per block
         (the day caps' prices stay)."""
@@ -511,6 +516,8 @@ class Lagrangian:
                 if stale >= STALE_STEPS:
                     delta, stale = delta / 2, 0
                     y, z, current = best[1].copy(), best[2].copy(), best[3]
+            if between is not None:
+                between()
             _log.debug(
                 "subgradient step %d: L = %.1f, lowest %.1f, level %.1f below it",
                 step_number,

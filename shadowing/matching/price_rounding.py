@@ -12,6 +12,7 @@ afterwards (both or neither), as is whoever is still unplaced.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,10 +34,11 @@ def price_rounding(
     group_price: np.ndarray,
     until: float,
     fill_until: float,
+    between: Callable[[], None] | None = None,
 ) -> tuple[Seats, list[int]]:
     """A feasible assignment (request row -> column) from the seat prices; stops the rounds at `until`
     (``time.monotonic()``), then places whoever is left first come, first served over every option
-    until `fill_until`."""
+    until `fill_until`. `between` is called after each round (the solver's cell LP goes on there)."""
     m: Model = lagrangian.m
     seats = Seats(m)
     assign = [-1] * len(m.request_ids)
@@ -66,6 +68,8 @@ def price_rounding(
                 seats.take(j)
                 assign[r] = j
                 taken += 1
+        if between is not None:
+            between()
         if not taken:
             break
     fill_from_catalogue(problem, m, seats, assign, submission_order(problem, m), fill_until)

@@ -10,41 +10,35 @@ Model (one binary ``x`` per feasible option, one continuous ``z``)::
                z * n_g <= sum of x over the options of requests of organisation g, for each g
                0 <= z <= 1
 
-``n_g`` counts the requests of organisation ``g`` that have at least one option, ``G`` the organisations
-with such requests and ``n_min`` the smallest ``n_g``, so ``z`` is the lowest placement rate among the
-requesting organisations (max-min fairness); one more person placed in a worst-served organisation is
-worth at most ``fairness_weight * G`` points, far below the 1000 of placing one more person.
-``fairness_weight = 0`` switches it off.
+``n_g`` counts organisation ``g``'s requests with an option, ``G`` such organisations, ``n_min`` the
+smallest ``n_g``: ``z`` is the lowest placement rate (max-min fairness), one more person placed in a
+worst-served organisation worth at most ``fairness_weight * G`` points (``0`` switches it off).
 
 Method (``docs/matching.md`` says why), an anytime solve that always holds a proposal:
 
 1. **Floor**: first come, first served over every feasible option (``baseline``), and the previous run's
-   proposal when the caller passes it (``start``), on today's seats. The better is the proposal so far.
-   Below ``LP_FIRST_REQUESTS``, where the options tie, the Lagrangian bound (``lagrange``) is then
-   minimised briefly and the floor (its one-day requests by a maximum flow, ``flow``) pruned and
-   refilled at its prices; elsewhere that bound is minimised after step 2 if the LP did not converge.
+   proposal when the caller passes it (``start``), on today's seats. Below ``LP_FIRST_REQUESTS``, where the
+   options tie, the Lagrangian bound (``lagrange``) is then minimised briefly and the floor (its one-day
+   requests by a maximum flow, ``flow``) pruned and refilled at its prices.
 2. **Bound** (phase ``bound``): first augmenting paths from the floor over every feasible option
-   (``augment``), until ``PATHS_SHARE`` of the time limit: more people placed, and the bound of the slots
-   that block the rest. Then the LP relaxation over every feasible option by column generation. The
-   LP over the options listed so far (``master``, HiGHS, warm-started) gives seat prices; the catalogue
-   finds each request's best option at those prices (``pricing``); those worth more than the request's
-   own price join the LP, which is solved again. Every round's prices give a certified upper bound on the
-   real problem (``bound``); the lowest is reported. This phase stops at ``LP_SHARE`` of the time limit:
-   the rest is kept for rounding and repair, so a busy machine gets a weaker bound, not a worse proposal.
-3. **Rounding** (phase ``rounding``): options in the order of their LP values (ties by value), a pair
-   only with an option for both; the options listed are then offered to whoever is unplaced, and then
-   every feasible option on the seats left.
-   The one-day requests without a partner are then placed anew by a maximum flow (``flow``): never fewer.
-On a programme above ``LP_FIRST_REQUESTS`` requests, step 2 is instead: the Lagrangian bound minimised
-for every request at once (``lagrange``, then ``bundle``) until the time kept for what follows, a proposal
-from its prices (``price_rounding``) and the maximum flow for the one-day requests of the better one, the
-same without the multi-day requests its prices (and a few scales of them) price out and refilled
-(``flow.best_pruned``), multi-day requests swapped for one-day ones (``swap``), then column generation
-priced by it from its prices' options, until ``LP_SHARE_LARGE``; no path searches (seconds a step there).
-4. **Improving** (phase ``improving``): augmenting paths over every option from the rounding
-   (``augment``), then single moves and augmenting paths over the listed options (``repair``) until they place
-   nobody more or the time is up; when the gap is still above ``gap_limit`` and the LP is small, a HiGHS
-   MIP over the listed options and swaps (``mip``). The best is returned (``done``): never below the floor.
+   (``augment``), until ``PATHS_SHARE`` of the time limit: more people placed, and the bound of the slots that
+   block the rest. Then the LP relaxation over every feasible option by column generation. The LP over the
+   options listed so far (``master``, HiGHS, warm-started) gives seat prices; the catalogue finds each
+   request's best option at those prices (``pricing``); those worth more than the request's own price join the
+   LP, which is solved again. Every round's prices give a certified upper bound on the real problem
+   (``bound``); the lowest is reported. It stops at ``LP_SHARE`` of the time limit (a busy machine gets a
+   weaker bound, not a worse proposal).
+3. **Rounding** (phase ``rounding``): options in the order of their LP values, a pair only with an option
+   for both, then the listed and every feasible option for whoever is left, the one-day requests without a
+   partner anew by a maximum flow (``flow``).
+Above ``LP_FIRST_REQUESTS`` requests step 2 is: the Lagrangian bound minimised for every request at
+once (``lagrange``, ``bundle``), the floor's one-day requests by the flow, pruned and refilled at its
+prices (``flow.best_pruned``), swaps (``swap``), a proposal from its prices (``price_rounding``), column
+generation priced by it until ``LP_SHARE_LARGE``, and all along, on the other core, the LP over (workplace,
+day) cells whose last round is placed (``cell_rounding``, until ``CELL_SHARE``); no path searches.
+4. **Improving** (phase ``improving``): augmenting paths from the rounding (``augment``), moves over the
+   listed options (``repair``) until none places more or the time is up, a HiGHS MIP over them (``mip``)
+   when small. The best is returned (``done``): never below the floor.
 """
 
 from __future__ import annotations
@@ -58,6 +52,7 @@ from shadowing.matching import bundle
 from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
+from shadowing.matching.cell_rounding import CellRounding
 from shadowing.matching.flow import best_pruned, options_tie, reoptimise_one_day
 from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian
 from shadowing.matching.lagrange_columns import column_generation, options_of
@@ -98,6 +93,7 @@ LP_FIRST_REQUESTS = 10_000
 LAGRANGE_SHARE = 0.4
 ROUNDING_SHARE = 0.12
 LP_SHARE_LARGE = 0.85
+CELL_SHARE = 0.9  # large programmes: the cell LP's rounds (``cell_rounding``, on the other core) until then
 # The pruned and refilled proposals (``flow.best_pruned``, one per scale of the prices) get together at
 # most this many times as long as the floor took (each refill is first come, first served for a few).
 PRUNE_FLOORS = 2.0
@@ -355,7 +351,8 @@ def solve(
         assert lagrangian is not None
         now = time.monotonic()
         share_end = now + LAGRANGE_SHARE * (deadline - now)  # (then the bound at their cells' average)
-        low, (_found, y, z, evaluation), resume = bundle.lowest(lagrangian, best_objective, share_end)
+        cell = CellRounding(lagrangian, started + CELL_SHARE * time_limit, fcfs_assign, unpriced)
+        low, (_, y, z, evaluation), resume = bundle.lowest(lagrangian, best_objective, share_end, cell.poll)
         bound, prices = min(bound, low), (y, z)
         report("bound", placed_best(), _gap(bound, best_objective))
         # The one-day requests of the best proposal placed anew by a maximum flow (never fewer); then
@@ -379,14 +376,14 @@ def solve(
         best, best_objective, method = swapped(
             lagrangian, best, best_objective, method, (y, z), swap_end, flow_seconds
         )
+        cell.offer(best)
         report("bound", placed_best(), _gap(bound, best_objective))
         # A proposal from these prices, for every request at once (seconds where the LP takes minutes),
         # its one-day requests by the flow.
         rounds_end = min(time.monotonic() + ROUNDING_SHARE * time_limit, deadline - 0.3 * time_limit)
         if time.monotonic() < rounds_end:
-            _seats, rounded = price_rounding(
-                problem, lagrangian, y, z, rounds_end, rounds_end + max(floor_seconds, 0.05 * time_limit)
-            )
+            fill_end = rounds_end + max(floor_seconds, 0.05 * time_limit)
+            _seats, rounded = price_rounding(problem, lagrangian, y, z, rounds_end, fill_end, cell.poll)
             rounded = reoptimise_one_day(lagrangian, rounded)
             if objective_of(m, rounded)[0] > best_objective + _EPS:
                 best, best_objective, method = rounded, objective_of(m, rounded)[0], "price-rounding+flow"
@@ -496,6 +493,9 @@ def solve(
         until = started + LP_SHARE_LARGE * time_limit
         if master is not None:
             converged = column_generation(master, lagrangian, until, prices, on_round)
+        bound, placed = min(bound, cell.finish()), cell.place(problem)  # (its last round's solution)
+        if placed is not None and objective_of(m, placed)[0] > best_objective + _EPS:
+            best, best_objective, method = placed, objective_of(m, placed)[0], "cell-lp-rounding+flow"
     else:
         generate(started + LP_SHARE * time_limit, "bound")
         if lagrangian is not None and not converged and not tied:  # (a bound where the LP is short of it)

@@ -1,0 +1,131 @@
+"""The placement from the (workplace, day) cell LP (``shadowing.matching.cell_rounding``): rounds solved on a
+thread of their own, the last optimal round's columns realised as real options. Whatever the LP's solution,
+the placement keeps every seat and day cap, places pairs both or neither and is worth no more than the
+optimum; where the LP is integral it is the optimum."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from hypothesis import given, settings
+
+from shadowing.matching.aggregate import WorkplaceCells
+from shadowing.matching.baseline import first_come_first_served
+from shadowing.matching.cell_lp import CellLP
+from shadowing.matching.cell_rounding import CellRounding
+from shadowing.matching.lagrange import Lagrangian
+from shadowing.matching.model import build_model
+from shadowing.matching.model import objective_of as model_objective
+from shadowing.matching.options import Problem, SlotSpec, WorkplaceSpec
+from shadowing.matching.solver import solve
+from tests.shadowing.test_lagrangian import programmes
+from tests.shadowing.test_solver import (
+    EPS,
+    assert_feasible_within_the_optimum,
+    assert_valid,
+    brute_force,
+    build,
+    day,
+    request,
+)
+
+
+def _unpriced(lagrangian: Lagrangian):  # type: ignore[no-untyped-def]
+    m = lagrangian.m
+    return lagrangian.at(np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(programmes())
+def test_the_placement_is_feasible_and_within_the_optimum(problem: Problem) -> None:
+    m = build_model(problem)
+    if not len(m.value):
+        return
+    lagrangian = Lagrangian(problem, m)
+    _seats, fcfs = first_come_first_served(problem, m)
+    cell = CellRounding(lagrangian, time.monotonic() + 30.0, fcfs, _unpriced(lagrangian))
+
+    bound = cell.finish()
+    placed = cell.place(problem)
+
+    assert placed is not None  # (small: the first round is optimal within the time)
+    assert cell.result.converged
+    assert_feasible_within_the_optimum(problem, m, placed)
+    best, _ = brute_force(problem)
+    assert bound >= best - EPS  # the rounds' prices give certified bounds
+
+
+def _two_days_between_two_one_day_requests() -> Problem:
+    # one workplace open Monday to Thursday, one seat a day; request 1 (two days, consecutive, the whole
+    # week) comes first, requests 2 and 3 want Monday and Thursday only
+    workplaces = [WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 1)]
+    slots = [SlotSpec(100 + d, 10, 2, day(d), 1) for d in range(4)]
+    requests = [
+        request(1, days=2, consecutive=True, windows=((day(0), day(3)),)),
+        request(2, windows=((day(0), day(0)),)),
+        request(3, windows=((day(3), day(3)),)),
+    ]
+    return build(requests, workplaces, slots, fairness_weight=0.0)
+
+
+def test_the_lp_places_the_two_day_request_between_the_others() -> None:
+    problem = _two_days_between_two_one_day_requests()
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+    _seats, fcfs = first_come_first_served(problem, m)
+    cell = CellRounding(lagrangian, time.monotonic() + 30.0, fcfs, _unpriced(lagrangian))
+
+    cell.finish()
+    placed = cell.place(problem)
+
+    # first come, first served gives request 1 Monday and Tuesday and leaves request 2 out
+    assert model_objective(m, fcfs) == (2 * 1000.5, 2)
+    assert placed is not None
+    chosen = {m.request_ids[r]: m.options[j] for r, j in enumerate(placed) if j >= 0}
+    assert sorted(chosen) == [1, 2, 3]
+    assert chosen[1].slots == (101, 102)
+    assert chosen[2].slots == (100,)
+    assert chosen[3].slots == (103,)
+    assert model_objective(m, placed) == (3 * 1000.5, 3)
+
+
+def test_a_large_programme_takes_the_cell_lp_placement() -> None:
+    # (the large programmes' path forced on a small one)
+    problem = _two_days_between_two_one_day_requests()
+
+    solution = solve(problem, time_limit=20.0, lp_first_requests=0)
+
+    assert_valid(problem, solution)
+    assert solution.placed == 3
+    assert solution.chosen[1].slots == (101, 102)
+
+
+def test_nothing_before_a_round_has_ended() -> None:
+    problem = _two_days_between_two_one_day_requests()
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+
+    cell = CellRounding(lagrangian, time.monotonic() - 1.0, [-1] * len(m.request_ids), _unpriced(lagrangian))
+
+    assert cell.finish() == float("inf")  # (no round started: out of time)
+    assert cell.place(problem) is None
+
+
+def test_dropped_columns_may_join_again_and_the_keys_follow_the_columns() -> None:
+    problem = _two_days_between_two_one_day_requests()
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+    cells = WorkplaceCells(lagrangian)
+    lp = CellLP(cells, solver="ipm")
+    lp.add_best([_unpriced(lagrangian)])
+    keys = list(lp.keys)
+    assert lp.n_columns == len(keys) == lp.highs.getNumCol() == 3
+
+    lp.drop(np.array([0]))
+
+    assert lp.keys == keys[1:]
+    assert lp.n_columns == lp.highs.getNumCol() == 2
+    lp.add_best([_unpriced(lagrangian)])
+    assert lp.keys == [*keys[1:], keys[0]]
+    assert lp.highs.getNumCol() == 3
