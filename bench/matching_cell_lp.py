@@ -32,39 +32,12 @@ import numpy as np  # noqa: E402
 import realistic  # noqa: E402 - the bench folder is put on the path first
 
 from shadowing.matching import bundle  # noqa: E402
-from shadowing.matching.aggregate import Cells  # noqa: E402
+from shadowing.matching.aggregate import Cells, WorkplaceCells  # noqa: E402
 from shadowing.matching.baseline import first_come_first_served  # noqa: E402
 from shadowing.matching.cell_lp import CellLP  # noqa: E402
 from shadowing.matching.lagrange import Lagrangian  # noqa: E402
 from shadowing.matching.model import build_model, objective_of  # noqa: E402
 from shadowing.matching.options import build_problem  # noqa: E402
-
-
-class WorkplaceCells(Cells):
-    """Cells of one workplace and one day (finer than the solver's classes)."""
-
-    def __init__(self, lagrangian: Lagrangian) -> None:
-        self.lagrangian = lagrangian
-        n_slots = len(lagrangian.capacity)
-        slot_workplace = np.full(n_slots, -1, dtype=np.int64)
-        for slot, (w, _t) in lagrangian.catalogue.plain.place.items():
-            slot_workplace[slot] = w
-        n_days = int(lagrangian.slot_day.max()) + 1 if n_slots else 1
-        cell = np.where(slot_workplace >= 0, slot_workplace * n_days + lagrangian.slot_day, -1)
-        cells, slot_cell = np.unique(cell, return_inverse=True)
-        self.slot_cell = slot_cell.reshape(-1)
-        self.n_cells = len(cells)
-        self.grouped = grouped = lagrangian.slot_group >= 0
-        seats = np.bincount(
-            self.slot_cell[~grouped], weights=lagrangian.capacity[~grouped], minlength=self.n_cells
-        ).astype(np.float64)
-        self.group_cell = np.full(len(lagrangian.group_capacity), -1, dtype=np.int64)
-        self.group_cell[lagrangian.slot_group[grouped]] = self.slot_cell[grouped]
-        has = self.group_cell >= 0
-        seats += np.bincount(
-            self.group_cell[has], weights=lagrangian.group_capacity[has], minlength=self.n_cells
-        )
-        self.seats = seats
 
 
 def load_average() -> str:
