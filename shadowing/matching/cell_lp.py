@@ -20,7 +20,7 @@ certified whatever the LP did.
 Over (class, day) cells it measures how far a cell-price bound can go (``bench/matching_cell_lp.py``): at
 50,000 requests it needs minutes to converge. Over (workplace, day) cells (``aggregate.WorkplaceCells``)
 every column is one workplace's days, so its solution turns into real options; the solver runs its rounds
-on a second thread (``background.py``; HiGHS releases the GIL while it solves) and places the requests
+on a second thread (``cell_rounding``; HiGHS releases the GIL while it solves) and places the requests
 from the last round's solution (``docs/matching.md``).
 """
 

@@ -49,8 +49,10 @@ _log = logging.getLogger(__name__)
 
 _FRACTION = 0.5  # a column's fraction places one more of its group from this much (steps 2 and 3)
 # Before each round the columns the last one left at 0 with a reduced cost more than this many points
-# below 0 are dropped (where options tie the LP needs its many columns of reduced cost 0).
+# below 0 are dropped (where options tie the LP needs its many columns of reduced cost 0), each at most
+# once (one priced in again stays: column generation still ends).
 DROP_BELOW = 1.0
+HOLD_SHARE = 0.3  # the last share of the steps in which no round starts (see ``CellRounding``)
 
 
 class CellRounding:
@@ -64,9 +66,16 @@ class CellRounding:
         until: float,
         assign: list[int] | None = None,
         at: Evaluation | None = None,
+        steps_end: float | None = None,
     ) -> None:
         self.lagrangian = lagrangian
         self.until = until
+        # no round starts in the last part of the steps (until the next `offer`): the proposal offered
+        # after them (the pruned floor) joins a round that can end before `until`
+        now = time.monotonic()
+        self._hold_from = INFINITE if steps_end is None else steps_end - HOLD_SHARE * (steps_end - now)
+        self._waiting = False
+        self._dropped: set[tuple[int, ...]] = set()
         self.lp: CellLP | None = None
         self.result = CellResult(INFINITE, np.zeros(0), None, 0, False, -INFINITE)
         # the last optimal round's solution and its columns' keys
@@ -74,14 +83,18 @@ class CellRounding:
         self.assignments: list[list[int]] = []  # proposals whose options join before the next round
         self._busy = False
         if assign is not None:
-            self.offer(assign)
+            self.assignments.append(list(assign))
         if at is not None:
             self.begin(at)
 
     def offer(self, assign: list[int]) -> None:
         """A proposal (request row -> option column, -1: none) whose options join the LP before its
-        next round."""
+        next round (started now if one waits for it)."""
         self.assignments.append(list(assign))
+        self._hold_from = INFINITE
+        if self._waiting:
+            self._waiting = False
+            self._launch(True)
 
     def begin(self, evaluation: Evaluation) -> None:
         """Build the LP from the offered proposals' options and the best options at `evaluation` and at
@@ -102,11 +115,17 @@ class CellRounding:
         for assign in self.assignments:
             lp.add_assignment(assign)
         self.assignments.clear()
+        if more and time.monotonic() >= self._hold_from:
+            self._waiting, self._busy = True, False
+            return
         self._busy = more and self.until - time.monotonic() > 0.05
         if self._busy:
-            if self.solution is not None:
-                x = self.solution[0]
-                lp.drop(np.flatnonzero((x <= 1e-9) & (np.abs(self._reduced) > DROP_BELOW)))
+            if self.solution is not None:  # (a column is dropped once at most: no cycling)
+                x, keys = self.solution
+                unused = np.flatnonzero((x <= 1e-9) & (np.abs(self._reduced) > DROP_BELOW)).tolist()
+                unused = [k for k in unused if keys[k] not in self._dropped]
+                self._dropped.update(keys[k] for k in unused)
+                lp.drop(np.asarray(unused, dtype=np.int64))
             _log.debug("cell LP round %d launched, %d columns", self.result.rounds + 1, lp.n_columns)
             lp.launch(self.until - time.monotonic())
 

@@ -90,7 +90,7 @@ LP_SHARE = 0.7
 # first served for the rest, at most as long as the floor took), and column generation priced by it runs
 # until LP_SHARE_LARGE (its rounding places more where demand is three times the seats).
 LP_FIRST_REQUESTS = 10_000
-LAGRANGE_SHARE = 0.4
+LAGRANGE_SHARE = 0.35
 ROUNDING_SHARE = 0.12
 LP_SHARE_LARGE = 0.85
 CELL_SHARE = 0.9  # large programmes: the cell LP's rounds (``cell_rounding``, on the other core) until then
@@ -351,7 +351,7 @@ def solve(
         assert lagrangian is not None
         now = time.monotonic()
         share_end = now + LAGRANGE_SHARE * (deadline - now)  # (then the bound at their cells' average)
-        cell = CellRounding(lagrangian, started + CELL_SHARE * time_limit, fcfs_assign, unpriced)
+        cell = CellRounding(lagrangian, started + CELL_SHARE * time_limit, fcfs_assign, unpriced, share_end)
         low, (_, y, z, evaluation), resume = bundle.lowest(lagrangian, best_objective, share_end, cell.poll)
         bound, prices = min(bound, low), (y, z)
         report("bound", placed_best(), _gap(bound, best_objective))

@@ -129,3 +129,40 @@ def test_dropped_columns_may_join_again_and_the_keys_follow_the_columns() -> Non
     lp.add_best([_unpriced(lagrangian)])
     assert lp.keys == [*keys[1:], keys[0]]
     assert lp.highs.getNumCol() == 3
+
+
+def test_no_round_starts_at_the_end_of_the_steps_until_a_proposal_is_offered() -> None:
+    # one class of two workplaces: a seat on day 0 at each... one on day 0 and two on day 1; requests 1-3
+    # want day 0 only, request 4 either day. The first round lists day 0 only, the second adds day 1.
+    workplaces = [
+        WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 2),
+        WorkplaceSpec(11, 2, frozenset({1}), frozenset(), 2),
+    ]
+    slots = [
+        SlotSpec(100, 10, 2, day(0), 1),
+        SlotSpec(101, 10, 2, day(1), 1),
+        SlotSpec(102, 11, 2, day(1), 1),
+    ]
+    only_day_0 = ((day(0), day(0)),)
+    requests = [request(i, windows=only_day_0) for i in (1, 2, 3)] + [request(4, windows=((day(0), day(1)),))]
+    problem = build(requests, workplaces, slots, fairness_weight=0.0)
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+    first = [int(m.request_options[r][0]) for r in range(len(m.request_ids))]
+    day_0 = [j if m.option_slots[j] == (m.slot_row[100],) else -1 for j in first]
+    unpriced = _unpriced(lagrangian)
+    assert unpriced.start[3] == 0  # (request 4's best option without prices is on day 0 too)
+    began = time.monotonic()
+
+    cell = CellRounding(lagrangian, began + 30.0, day_0, unpriced, steps_end=began + 1.0)
+    time.sleep(0.8)  # the first round has ended; the hold begins 0.7 s in
+    cell.poll()
+
+    assert cell.result.rounds == 1 and not cell.result.converged
+    assert cell.finish() < float("inf")  # (waits for no round: the next one waits for an offer)
+    assert cell.result.rounds == 1
+    cell.offer(day_0)
+    cell.finish()
+    assert cell.result.converged and cell.result.rounds == 2
+    placed = cell.place(problem)
+    assert placed is not None and model_objective(m, placed) == (2 * 1000.5, 2)
