@@ -95,6 +95,7 @@ class CellLP:
         # "ipm": each round from scratch by the interior point method and crossover (a vertex, few
         # fractions); at 50,000 requests 4-5 times faster than the dual simplex on the first round
         self.highs.setOptionValue("solver", solver)
+        self.interior = solver == "ipm"
         count = np.bincount(self.request_group, minlength=n_groups).astype(np.float64)
         lower = np.concatenate([np.full(n_cells + n_groups, -inf), np.zeros(pairs)])
         upper = np.concatenate([cells.seats, count, np.zeros(pairs)])
@@ -202,6 +203,8 @@ class CellLP:
         meanwhile."""
         highs = self.highs
         highs.setOptionValue("time_limit", highs.getRunTime() + max(0.05, float(seconds)))
+        if self.interior:
+            highs.clearSolver()  # (each round from scratch: the last one's factors are not needed)
         self._thread = threading.Thread(target=highs.run, name="cell-lp", daemon=True)
         self._thread.start()
 

@@ -90,10 +90,10 @@ LP_SHARE = 0.7
 # first served for the rest, at most as long as the floor took), and column generation priced by it runs
 # until LP_SHARE_LARGE (its rounding places more where demand is three times the seats).
 LP_FIRST_REQUESTS = 10_000
-LAGRANGE_SHARE = 0.35
+LAGRANGE_SHARE = 0.4
 ROUNDING_SHARE = 0.12
 LP_SHARE_LARGE = 0.85
-CELL_SHARE = 0.9  # large programmes: the cell LP's rounds (``cell_rounding``, on the other core) until then
+CELL_SHARE = 0.92  # large programmes: the cell LP's rounds (``cell_rounding``, on the other core) until then
 # The pruned and refilled proposals (``flow.best_pruned``, one per scale of the prices) get together at
 # most this many times as long as the floor took (each refill is first come, first served for a few).
 PRUNE_FLOORS = 2.0
