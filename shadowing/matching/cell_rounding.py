@@ -7,9 +7,12 @@ lets requests alike share a column, one workplace's days, so a few of its column
 ties its first round, from the proposals' options and the best options at the Lagrangian's prices, is
 worth 44.0 million where the listed options' LP is worth 43.8, and HiGHS's interior point method solves it
 in 5-7 s. HiGHS releases the GIL while it solves, so each round runs on a thread of its own while the
-solver goes on with its flow, pruning and swaps on the other core; the round's pricing (two Lagrangian
-evaluations, which share the catalogue's tables with everything else) runs in the solver's thread, at the
-checkpoints where it calls `poll`.
+solver goes on (its Lagrangian steps, flow, pruning, swaps) on the other core; the round's pricing (two
+Lagrangian evaluations, which share the catalogue's tables with everything else) runs in the solver's
+thread, at the checkpoints where it calls `poll` (after each subgradient step). The solver starts the
+rounds from first come, first served right after the floor and offers its better proposals as it finds
+them (`offer`: their options join the next round); in the last part of the steps no round starts until
+the next offer, so that the pruned floor's options are in a round that ends in time.
 
 The placement (`place`) reads the last optimal round's solution. Each column is a group of requests alike
 (or one request of a reciprocal pair) on given days of one workplace; it becomes real options, each

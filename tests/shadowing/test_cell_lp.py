@@ -83,10 +83,10 @@ def test_the_cell_lp_converges_to_the_cell_lp_written_out_and_its_bound_is_certi
     assert result.bound >= best - EPS
 
 
-def test_one_seat_on_day_0_and_two_on_day_1_for_three_requests_of_day_0_and_one_of_either() -> None:
-    # one class (two workplaces of organisation 2): the cell LP places two, 2 x 1000.5, with the
-    # seat on day 0 priced at a request's value and day 1's free; first come, first served alone
-    # (two listed options on day 0) is not the optimum: the pricing must add the day-1 option
+def day_0_and_day_1() -> tuple[Problem, Model, list[int]]:
+    """One class (two workplaces of organisation 2), one seat on day 0 and two on day 1; requests 1-3 want
+    day 0, request 4 either: the programme, its model and the proposal of everyone on day 0's seat (its
+    options: one for requests 1-3 alike, one for request 4)."""
     workplaces = [
         WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 2),
         WorkplaceSpec(11, 2, frozenset({1}), frozenset(), 2),
@@ -100,11 +100,18 @@ def test_one_seat_on_day_0_and_two_on_day_1_for_three_requests_of_day_0_and_one_
     requests = [request(i, windows=only_day_0) for i in (1, 2, 3)] + [request(4, windows=((day(0), day(1)),))]
     problem = build(requests, workplaces, slots, fairness_weight=0.0)
     m = build_model(problem)
+    first = [int(m.request_options[r][0]) for r in range(len(m.request_ids))]
+    return problem, m, [j if m.option_slots[j] == (m.slot_row[100],) else -1 for j in first]
+
+
+def test_one_seat_on_day_0_and_two_on_day_1_for_three_requests_of_day_0_and_one_of_either() -> None:
+    # the cell LP places two, 2 x 1000.5, with the seat on day 0 priced at a request's value and day 1's
+    # free; first come, first served alone (two listed options on day 0) is not the optimum: the pricing
+    # must add the day-1 option
+    problem, m, day_0 = day_0_and_day_1()
     lagrangian = Lagrangian(problem, m)
     cells = Cells(lagrangian)
     lp = CellLP(cells)
-    first = [int(m.request_options[r][0]) for r in range(len(m.request_ids))]
-    day_0 = [j if m.option_slots[j] == (m.slot_row[100],) else -1 for j in first]
     # one column for requests 1-3 alike (one group) on day 0, one for request 4 there
     assert lp.add_assignment(day_0) == 2
 

@@ -19,6 +19,7 @@ from shadowing.matching.model import build_model
 from shadowing.matching.model import objective_of as model_objective
 from shadowing.matching.options import Problem, SlotSpec, WorkplaceSpec
 from shadowing.matching.solver import solve
+from tests.shadowing.test_cell_lp import day_0_and_day_1
 from tests.shadowing.test_lagrangian import programmes
 from tests.shadowing.test_solver import (
     EPS,
@@ -132,24 +133,9 @@ def test_dropped_columns_may_join_again_and_the_keys_follow_the_columns() -> Non
 
 
 def test_no_round_starts_at_the_end_of_the_steps_until_a_proposal_is_offered() -> None:
-    # one class of two workplaces: a seat on day 0 at each... one on day 0 and two on day 1; requests 1-3
-    # want day 0 only, request 4 either day. The first round lists day 0 only, the second adds day 1.
-    workplaces = [
-        WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 2),
-        WorkplaceSpec(11, 2, frozenset({1}), frozenset(), 2),
-    ]
-    slots = [
-        SlotSpec(100, 10, 2, day(0), 1),
-        SlotSpec(101, 10, 2, day(1), 1),
-        SlotSpec(102, 11, 2, day(1), 1),
-    ]
-    only_day_0 = ((day(0), day(0)),)
-    requests = [request(i, windows=only_day_0) for i in (1, 2, 3)] + [request(4, windows=((day(0), day(1)),))]
-    problem = build(requests, workplaces, slots, fairness_weight=0.0)
-    m = build_model(problem)
+    # the first round lists day 0 only, the second adds request 4's day-1 option
+    problem, m, day_0 = day_0_and_day_1()
     lagrangian = Lagrangian(problem, m)
-    first = [int(m.request_options[r][0]) for r in range(len(m.request_ids))]
-    day_0 = [j if m.option_slots[j] == (m.slot_row[100],) else -1 for j in first]
     unpriced = _unpriced(lagrangian)
     assert unpriced.start[3] == 0  # (request 4's best option without prices is on day 0 too)
     began = time.monotonic()
