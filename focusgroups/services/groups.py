@@ -263,8 +263,8 @@ def membership_remove(*, actor: Actor, membership: GroupMembership) -> GroupMemb
     own = actor.person is not None and actor.person.pk == membership.person_id
     if not own:
         require_manage_group(actor, group)
-    if not membership.is_active:
-        raise ValidationError(_("This membership has ended."))
+    if not membership.is_active:  # (ended already: the state, not the request, is in the way)
+        raise Conflict(_("This membership has ended."))
     membership.is_active = False
     membership.left_at = timezone.now()
     membership.save(update_fields=["is_active", "left_at"])

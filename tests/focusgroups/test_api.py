@@ -233,8 +233,13 @@ def test_convener_adds_a_member_who_then_may_edit(api, group, convener, nonmembe
 
     removed = api(convener).delete(f"{URL}/memberships/{response.json()['id']}/")
     assert removed.status_code == 204
-    assert GroupMembership.unscoped_objects.get(pk=response.json()["id"]).is_active is False
+    ended = GroupMembership.unscoped_objects.get(pk=response.json()["id"])
+    assert ended.is_active is False
     assert api(nonmember).get(f"{URL}/notes/{note.pk}/").status_code == 404
+    # ending it again is a conflict with its state (409, documented), and changes nothing
+    again = api(convener).delete(f"{URL}/memberships/{ended.pk}/")
+    assert (again.status_code, again.json()) == (409, ["This membership has ended."])
+    assert GroupMembership.unscoped_objects.get(pk=ended.pk).left_at == ended.left_at
 
 
 def test_member_may_not_add_members_and_foreign_person_is_400(
