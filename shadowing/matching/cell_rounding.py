@@ -9,7 +9,7 @@ worth 44.0 million where the listed options' LP is worth 43.8, and HiGHS's inter
 in 5-7 s. HiGHS releases the GIL while it solves, so each round runs on a thread of its own while the
 solver goes on (its Lagrangian steps, flow, pruning, swaps) on the other core; the round's pricing (two
 Lagrangian evaluations, which share the catalogue's tables with everything else) runs in the solver's
-thread, at the checkpoints where it calls `poll` (after each subgradient step). The solver starts the
+thread, at the checkpoints where it calls `poll` (at each subgradient step). The solver starts the
 rounds from first come, first served right after the floor and offers its better proposals as it finds
 them (`offer`: their options join the next round); in the last part of the steps no round starts until
 the next offer, so that the pruned floor's options are in a round that ends in time.

@@ -505,6 +505,8 @@ class Lagrangian:
             step = max(current.bound - level, 1e-6 * abs(target)) / norm
             y = np.maximum(y - step * g_slot, 0.0)
             z = np.maximum(z - step * g_group, 0.0)
+            if between is not None:
+                between()  # (before the evaluation: the next step reads the seats it used from its tables)
             current = self.at(y, z)
             enough = current.bound < best[0] - SUFFICIENT * delta
             if current.bound < best[0] - 1e-9:
@@ -516,8 +518,6 @@ class Lagrangian:
                 if stale >= STALE_STEPS:
                     delta, stale = delta / 2, 0
                     y, z, current = best[1].copy(), best[2].copy(), best[3]
-            if between is not None:
-                between()
             _log.debug(
                 "subgradient step %d: L = %.1f, lowest %.1f, level %.1f below it",
                 step_number,
