@@ -33,9 +33,9 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
    partner anew by a maximum flow (``flow``).
 Above ``LP_FIRST_REQUESTS`` requests step 2 is: the Lagrangian bound minimised for every request at
 once (``lagrange``, ``bundle``), the floor's one-day requests by the flow, pruned and refilled at its
-prices (``flow.best_pruned``), swaps (``swap``), a proposal from its prices (``price_rounding``), column
-generation priced by it until ``LP_SHARE_LARGE``, and all along, on the other core, the LP over (workplace,
-day) cells whose last round is placed (``cell_rounding``, until ``CELL_SHARE``); no path searches.
+prices (``flow.best_pruned``), swaps (``swap``), a proposal from its prices (``price_rounding``), and all
+along, on the other core, the LP over (workplace, day) cells whose last round is placed (``cell_rounding``,
+until ``CELL_SHARE``) instead of the LP over the listed options; no path searches.
 4. **Improving** (phase ``improving``): augmenting paths from the rounding (``augment``), moves over the
    listed options (``repair``) until none places more or the time is up, a HiGHS MIP over them (``mip``)
    when small. The best is returned (``done``): never below the floor.
@@ -54,8 +54,7 @@ from shadowing.matching.baseline import fill_from_catalogue, first_come_first_se
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
 from shadowing.matching.cell_rounding import CellRounding
 from shadowing.matching.flow import best_pruned, options_tie, reoptimise_one_day
-from shadowing.matching.lagrange import FIRST_SPREAD, Lagrangian
-from shadowing.matching.lagrange_columns import column_generation, options_of
+from shadowing.matching.lagrange import Lagrangian
 from shadowing.matching.master import LpResult, Master
 from shadowing.matching.mip import mip_with_swaps
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
@@ -345,7 +344,6 @@ def solve(
 
     report("bound", placed_best(), _gap(bound, best_objective))
     prices: tuple[np.ndarray, np.ndarray] | None = None
-    pool: list[Option] = []
     flow_seconds = 0.0  # how long the maximum flow for the one-day requests took (``flow``)
     if large:
         assert lagrangian is not None
@@ -388,11 +386,6 @@ def solve(
             if objective_of(m, rounded)[0] > best_objective + _EPS:
                 best, best_objective, method = rounded, objective_of(m, rounded)[0], "price-rounding+flow"
         report("bound", placed_best(), _gap(bound, best_objective))
-        # The first LP: each request's best option at these prices, spread over near-equal ones, and
-        # without prices.
-        if time.monotonic() < started + LP_SHARE_LARGE * time_limit:  # (else no time for the LP)
-            spread = lagrangian.evaluate(evaluation.slot_cost, 0.0, FIRST_SPREAD)
-            pool = [o for e in (evaluation, spread, unpriced) for o in options_of(lagrangian, e)]
     # Below LP_FIRST_REQUESTS: a short minimisation of the Lagrangian bound, and the floor with the flow
     # of 7 without the multi-day requests its prices price out, refilled (``flow.best_pruned``): where
     # every option ties, the LP's rounding varies with how far the LP got, this does not.
@@ -423,15 +416,15 @@ def solve(
         report("bound", placed_best(), _gap(bound, best_objective))
 
     # 2. The bound: column generation over every feasible option, within LP_SHARE of the time.
-    first = [j for j in best if j >= 0] + [j for j in fcfs_assign if j >= 0] + add_options(m, pool)
+    first = [j for j in best if j >= 0] + [j for j in fcfs_assign if j >= 0]
     if not large:
         first += [j for opts in m.request_options for j in opts[:FIRST_COLUMNS]]
     if priced is not None:  # each request's best option without prices
         first += add_options(m, [o for o in priced.options if o is not None])
         first += add_options(m, [o for found in priced.more for o in found])
     # (a large programme whose earlier steps took the LP's time goes on to the repair at once)
-    late = large and time.monotonic() >= started + LP_SHARE_LARGE * time_limit
-    master = None if late else Master(m, first)
+    # (a large programme's LP is the cell LP's: the listed options' LP takes 20-28 s a round at 50,000)
+    master = None if large else Master(m, first)
     lp: LpResult | None = None
     converged = False
 
@@ -481,18 +474,6 @@ def solve(
             )
 
     if large:
-        assert lagrangian is not None
-
-        def on_round(result: LpResult, found: float) -> None:
-            nonlocal lp, bound
-            lp = _rounded_from(lp, result)
-            bound = min(bound, found)
-            report("bound", placed_best(), _gap(bound, best_objective))
-
-        assert prices is not None
-        until = started + LP_SHARE_LARGE * time_limit
-        if master is not None:
-            converged = column_generation(master, lagrangian, until, prices, on_round)
         bound, placed = min(bound, cell.finish()), cell.place(problem)  # (its last round's solution)
         if placed is not None and objective_of(m, placed)[0] > best_objective + _EPS:
             best, best_objective, method = placed, objective_of(m, placed)[0], "cell-lp-rounding+flow"
