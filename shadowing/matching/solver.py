@@ -19,7 +19,8 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
 1. **Floor**: first come, first served over every feasible option (``baseline``), and the previous run's
    proposal when the caller passes it (``start``), on today's seats. Below ``LP_FIRST_REQUESTS``, where the
    options tie, the Lagrangian bound (``lagrange``) is then minimised briefly and the floor (its one-day
-   requests by a maximum flow, ``flow``) pruned and refilled at its prices.
+   requests by a maximum flow, ``flow``) pruned and refilled at its prices; elsewhere that bound is
+   minimised after step 2 if the LP did not converge.
 2. **Bound** (phase ``bound``): first augmenting paths from the floor over every feasible option
    (``augment``), until ``PATHS_SHARE`` of the time limit: more people placed, and the bound of the slots that
    block the rest. Then the LP relaxation over every feasible option by column generation. The LP over the
@@ -86,12 +87,10 @@ PATHS_SHARE = 0.15
 LP_SHARE = 0.7
 # Above this many requests the Lagrangian bound is minimised directly for LAGRANGE_SHARE of the time
 # left after the floor, its prices round to a proposal for ROUNDING_SHARE of the limit (and first come,
-# first served for the rest, at most as long as the floor took), and column generation priced by it runs
-# until LP_SHARE_LARGE (its rounding places more where demand is three times the seats).
+# first served for the rest, at most as long as the floor took), and the LP is the cell LP's (CELL_SHARE).
 LP_FIRST_REQUESTS = 10_000
 LAGRANGE_SHARE = 0.4
 ROUNDING_SHARE = 0.12
-LP_SHARE_LARGE = 0.85
 CELL_SHARE = 0.92  # large programmes: the cell LP's rounds (``cell_rounding``, on the other core) until then
 # The pruned and refilled proposals (``flow.best_pruned``, one per scale of the prices) get together at
 # most this many times as long as the floor took (each refill is first come, first served for a few).
