@@ -106,6 +106,7 @@ class CellLP:
         self.keys: list[tuple[int, ...]] = []  # per column: (group, its cells in order)
         self.n_columns = 0
         self._thread: threading.Thread | None = None
+        self.seconds = 0.0  # how long the last round took (wall time)
         self.fairness = float(lg.m.fairness_coefficient)
 
     def add(self, evaluation: Evaluation, requests: np.ndarray) -> int:
@@ -205,8 +206,13 @@ class CellLP:
         highs.setOptionValue("time_limit", highs.getRunTime() + max(0.05, float(seconds)))
         if self.interior:
             highs.clearSolver()  # (each round from scratch: the last one's factors are not needed)
-        self._thread = threading.Thread(target=highs.run, name="cell-lp", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="cell-lp", daemon=True)
         self._thread.start()
+
+    def _run(self) -> None:
+        began = time.monotonic()
+        self.highs.run()
+        self.seconds = time.monotonic() - began
 
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

@@ -61,7 +61,8 @@ HOLD_SHARE = 0.3  # the last share of the steps in which no round starts (see ``
 class CellRounding:
     """The (workplace, day) cell LP of `lagrangian`'s problem by column generation from `offer`'s
     proposals and the best options at `begin`'s evaluation, each round solved on a thread of its own
-    until `until` (``time.monotonic()``) and priced at `poll`."""
+    until `until` (``time.monotonic()``) and priced at `poll`. A round that runs longer than the last one
+    took may go on until `grace` (later than `until`; no round starts after `until`)."""
 
     def __init__(
         self,
@@ -70,9 +71,11 @@ class CellRounding:
         assign: list[int] | None = None,
         at: Evaluation | None = None,
         steps_end: float | None = None,
+        grace: float | None = None,
     ) -> None:
         self.lagrangian = lagrangian
         self.until = until
+        self.grace = until if grace is None else max(until, grace)
         # no round starts in the last part of the steps (until the next `offer`): the proposal offered
         # after them (the pruned floor) joins a round that can end before `until`
         now = time.monotonic()
@@ -121,7 +124,9 @@ class CellRounding:
         if more and time.monotonic() >= self._hold_from:
             self._waiting, self._busy = True, False
             return
-        self._busy = more and self.until - time.monotonic() > 0.05
+        # (a round that would end after `until`, as long as the last one took, is not started: the
+        # placement gets its time)
+        self._busy = more and self.until - time.monotonic() > max(0.05, lp.seconds)
         if self._busy:
             if self.solution is not None:  # (a column is dropped once at most: no cycling)
                 x, keys = self.solution
@@ -130,7 +135,7 @@ class CellRounding:
                 self._dropped.update(keys[k] for k in unused)
                 lp.drop(np.asarray(unused, dtype=np.int64))
             _log.debug("cell LP round %d launched, %d columns", self.result.rounds + 1, lp.n_columns)
-            lp.launch(self.until - time.monotonic())
+            lp.launch(self.grace - time.monotonic())
 
     def poll(self) -> None:
         """When a round has ended: keep its solution, price it (in the caller's thread) and start the
@@ -147,7 +152,7 @@ class CellRounding:
 
     def finish(self) -> float:
         """Rounds (each priced here as it ends) until converged or `until` (a round still running then
-        stops at its time limit): the lowest bound their prices gave."""
+        stops at its time limit, `grace`): the lowest bound their prices gave."""
         while self._busy:
             self.poll()
             if self._busy:
@@ -159,9 +164,9 @@ class CellRounding:
         """The lowest certified bound the rounds' prices gave (``Lagrangian.at``; infinite: none yet)."""
         return self.result.bound
 
-    def place(self, problem: Problem) -> list[int] | None:
+    def place(self, problem: Problem, until: float | None = None) -> list[int] | None:
         """A placement (request row -> option column) from the last optimal round (the module
-        docstring's steps); None before one."""
+        docstring's steps; first come, first served in step 5 until `until`); None before one."""
         if self.solution is None or self.lp is None:
             return None
         lg = self.lagrangian
@@ -203,8 +208,9 @@ class CellRounding:
         for j in assign:
             if j >= 0:
                 seats.take(j)
-        fill_from_catalogue(problem, m, seats, assign, submission_order(problem, m))
-        assign = reoptimise_one_day(lg, assign)
+        fill_from_catalogue(problem, m, seats, assign, submission_order(problem, m), until)
+        if until is None or time.monotonic() < until:
+            assign = reoptimise_one_day(lg, assign)
         _log.debug(
             "cell LP placement: %d columns' options, %d placed", len(options), sum(j >= 0 for j in assign)
         )

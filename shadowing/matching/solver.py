@@ -92,6 +92,9 @@ LP_FIRST_REQUESTS = 10_000
 LAGRANGE_SHARE = 0.4
 ROUNDING_SHARE = 0.12
 CELL_SHARE = 0.92  # large programmes: the cell LP's rounds (``cell_rounding``, on the other core) until then
+# A round started before CELL_SHARE that runs longer than the last one took (the one with the pruned floor's
+# options, at 50,000 ties 14 s where the one before took 7) may go on until then: its placement takes 2 s.
+CELL_GRACE = 0.94
 # The pruned and refilled proposals (``flow.best_pruned``, one per scale of the prices) get together at
 # most this many times as long as the floor took (each refill is first come, first served for a few).
 PRUNE_FLOORS = 2.0
@@ -348,7 +351,14 @@ def solve(
         assert lagrangian is not None
         now = time.monotonic()
         share_end = now + LAGRANGE_SHARE * (deadline - now)  # (then the bound at their cells' average)
-        cell = CellRounding(lagrangian, started + CELL_SHARE * time_limit, fcfs_assign, unpriced, share_end)
+        cell = CellRounding(
+            lagrangian,
+            started + CELL_SHARE * time_limit,
+            fcfs_assign,
+            unpriced,
+            share_end,
+            started + CELL_GRACE * time_limit,
+        )
         low, (_, y, z, evaluation), resume = bundle.lowest(lagrangian, best_objective, share_end, cell.poll)
         bound, prices = min(bound, low), (y, z)
         report("bound", placed_best(), _gap(bound, best_objective))
@@ -473,7 +483,9 @@ def solve(
             )
 
     if large:
-        bound, placed = min(bound, cell.finish()), cell.place(problem)  # (its last round's solution)
+        # (its last round's solution; first come, first served for the rest until shortly before the end)
+        bound = min(bound, cell.finish())
+        placed = cell.place(problem, deadline - 0.03 * time_limit)
         if placed is not None and objective_of(m, placed)[0] > best_objective + _EPS:
             best, best_objective, method = placed, objective_of(m, placed)[0], "cell-lp-rounding+flow"
     else:

@@ -152,3 +152,25 @@ def test_no_round_starts_at_the_end_of_the_steps_until_a_proposal_is_offered() -
     assert cell.result.converged and cell.result.rounds == 2
     placed = cell.place(problem)
     assert placed is not None and model_objective(m, placed) == (2 * 1000.5, 2)
+
+
+def test_no_round_starts_that_would_end_after_the_limit() -> None:
+    # as the hold's case: the first round lists day 0 only, a second one would add request 4's day 1
+    problem, m, day_0 = day_0_and_day_1()
+    lagrangian = Lagrangian(problem, m)
+    began = time.monotonic()
+
+    cell = CellRounding(lagrangian, began + 30.0, day_0, _unpriced(lagrangian))
+    assert cell.lp is not None
+    while cell.lp.running():
+        time.sleep(0.01)
+    assert 0.0 < cell.lp.seconds < 30.0
+    cell.lp.seconds = 60.0  # (the last round "took" longer than the time left)
+    cell.poll()
+
+    assert cell.result.rounds == 1 and not cell.result.converged
+    assert not cell.lp.running()
+    assert cell.finish() < float("inf")  # (returns at once: no round runs)
+    assert time.monotonic() - began < 10.0
+    placed = cell.place(problem)  # (the first round's solution)
+    assert placed is not None and model_objective(m, placed)[1] == 2
