@@ -56,6 +56,9 @@ _FRACTION = 0.5  # a column's fraction places one more of its group from this mu
 # once (one priced in again stays: column generation still ends).
 DROP_BELOW = 1.0
 HOLD_SHARE = 0.3  # the last share of the steps in which no round starts (see ``CellRounding``)
+# Nor does one that would not end before the steps do if it took this many times as long as the last one
+# (at 50,000 a round took 7 to 15 s beside the steps; one that ran past them held back the pruned floor's).
+HOLD_ROUNDS = 1.5
 
 
 class CellRounding:
@@ -76,11 +79,13 @@ class CellRounding:
         self.lagrangian = lagrangian
         self.until = until
         self.grace = until if grace is None else max(until, grace)
-        # no round starts in the last part of the steps (until the next `offer`): the proposal offered
-        # after them (the pruned floor) joins a round that can end before `until`
+        # no round starts in the last part of the steps, nor one that would not end before them (until
+        # the next `offer`): the proposal offered after them (the pruned floor) joins a round at once
         now = time.monotonic()
         self._hold_from = INFINITE if steps_end is None else steps_end - HOLD_SHARE * (steps_end - now)
+        self._steps_end = INFINITE if steps_end is None else steps_end
         self._waiting = False
+        self._first = False  # the first offer after the steps is waiting for its round (see `_launch`)
         self._dropped: set[tuple[int, ...]] = set()
         self.lp: CellLP | None = None
         self.result = CellResult(INFINITE, np.zeros(0), None, 0, False, -INFINITE)
@@ -97,7 +102,8 @@ class CellRounding:
         """A proposal (request row -> option column, -1: none) whose options join the LP before its
         next round (started now if one waits for it)."""
         self.assignments.append(list(assign))
-        self._hold_from = INFINITE
+        self._first = self._first or self._steps_end < INFINITE  # (the first offer after the steps)
+        self._hold_from = self._steps_end = INFINITE
         if self._waiting:
             self._waiting = False
             self._launch(True)
@@ -121,12 +127,14 @@ class CellRounding:
         for assign in self.assignments:
             lp.add_assignment(assign)
         self.assignments.clear()
-        if more and time.monotonic() >= self._hold_from:
+        now = time.monotonic()
+        if more and (now >= self._hold_from or now + HOLD_ROUNDS * lp.seconds > self._steps_end):
             self._waiting, self._busy = True, False
             return
         # (a round that would end after `until`, as long as the last one took, is not started: the
-        # placement gets its time)
-        self._busy = more and self.until - time.monotonic() > max(0.05, lp.seconds)
+        # placement gets its time; the one with the first offer after the steps always is, and may go
+        # on until `grace`)
+        self._busy = more and self.until - time.monotonic() > max(0.05, 0.0 if self._first else lp.seconds)
         if self._busy:
             if self.solution is not None:  # (a column is dropped once at most: no cycling)
                 x, keys = self.solution
@@ -135,6 +143,7 @@ class CellRounding:
                 self._dropped.update(keys[k] for k in unused)
                 lp.drop(np.asarray(unused, dtype=np.int64))
             _log.debug("cell LP round %d launched, %d columns", self.result.rounds + 1, lp.n_columns)
+            self._first = False
             lp.launch(self.grace - time.monotonic())
 
     def poll(self) -> None:

@@ -95,6 +95,9 @@ CELL_SHARE = 0.92  # large programmes: the cell LP's rounds (``cell_rounding``, 
 # A round started before CELL_SHARE that runs longer than the last one took (the one with the pruned floor's
 # options, at 50,000 ties 14 s where the one before took 7) may go on until then: its placement takes 2 s.
 CELL_GRACE = 0.94
+# The steps end by this share of the limit at the latest: the pruned floor (3-5 s at 50,000) and the cell
+# LP's round with its options (12-15 s) then end before CELL_GRACE, also where the floor took longer.
+STEPS_END = 0.6
 # The pruned and refilled proposals (``flow.best_pruned``, one per scale of the prices) get together at
 # most this many times as long as the floor took (each refill is first come, first served for a few).
 PRUNE_FLOORS = 2.0
@@ -350,7 +353,8 @@ def solve(
     if large:
         assert lagrangian is not None
         now = time.monotonic()
-        share_end = now + LAGRANGE_SHARE * (deadline - now)  # (then the bound at their cells' average)
+        # (then the bound at their cells' average; on a slow machine no later than STEPS_END)
+        share_end = min(now + LAGRANGE_SHARE * (deadline - now), started + STEPS_END * time_limit)
         cell = CellRounding(
             lagrangian,
             started + CELL_SHARE * time_limit,

@@ -174,3 +174,28 @@ def test_no_round_starts_that_would_end_after_the_limit() -> None:
     assert time.monotonic() - began < 10.0
     placed = cell.place(problem)  # (the first round's solution)
     assert placed is not None and model_objective(m, placed)[1] == 2
+
+
+def test_a_round_that_would_run_past_the_steps_waits_for_the_offer_whose_round_always_starts() -> None:
+    problem, m, day_0 = day_0_and_day_1()
+    lagrangian = Lagrangian(problem, m)
+    began = time.monotonic()
+
+    cell = CellRounding(lagrangian, began + 30.0, day_0, _unpriced(lagrangian), steps_end=began + 20.0)
+    assert cell.lp is not None
+    while cell.lp.running():
+        time.sleep(0.01)
+    cell.lp.seconds = 60.0  # (a second round "would take" past the steps' end and past the limit)
+    cell.poll()
+
+    assert cell.result.rounds == 1 and not cell.lp.running()  # (waits, 20 s before the steps end)
+    cell.offer(day_0)  # the first offer after the steps: its round starts though it "would" end late
+    assert cell.lp.running() or cell.result.rounds == 1
+    cell.finish()
+    assert cell.result.converged and cell.result.rounds == 2
+    cell.lp.seconds = 60.0
+    cell.offer(day_0)  # a later offer's round is held to the limit like any other
+    cell.poll()
+    assert not cell.lp.running() and cell.result.rounds == 2
+    placed = cell.place(problem)
+    assert placed is not None and model_objective(m, placed) == (2 * 1000.5, 2)
