@@ -11,8 +11,10 @@ solver goes on (its Lagrangian steps, flow, pruning, swaps) on the other core; t
 Lagrangian evaluations, which share the catalogue's tables with everything else) runs in the solver's
 thread, at the checkpoints where it calls `poll` (at each subgradient step). The solver starts the
 rounds from first come, first served right after the floor and offers its better proposals as it finds
-them (`offer`: their options join the next round); in the last part of the steps no round starts until
-the next offer, so that the pruned floor's options are in a round that ends in time.
+them (`offer`: their options join the next round); in the last part of the steps, and where a round at
+the last one's pace would run past them, no round starts until the next offer, so that the pruned floor's
+options are in a round that starts at once. That round always starts and may run to a later `grace`;
+any other starts only when, at the last one's pace, it ends before `until`.
 
 The placement (`place`) reads the last optimal round's solution. Each column is a group of requests alike
 (or one request of a reciprocal pair) on given days of one workplace; it becomes real options, each
