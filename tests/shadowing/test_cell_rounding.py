@@ -190,12 +190,8 @@ def test_a_round_that_would_run_past_the_steps_waits_for_the_offer_whose_round_a
 
     assert cell.result.rounds == 1 and not cell.lp.running()  # (waits, 20 s before the steps end)
     cell.offer(day_0)  # the first offer after the steps: its round starts though it "would" end late
-    assert cell.lp.running() or cell.result.rounds == 1
+    # (without that, no second round: `finish` would return after one)
     cell.finish()
     assert cell.result.converged and cell.result.rounds == 2
-    cell.lp.seconds = 60.0
-    cell.offer(day_0)  # a later offer's round is held to the limit like any other
-    cell.poll()
-    assert not cell.lp.running() and cell.result.rounds == 2
     placed = cell.place(problem)
     assert placed is not None and model_objective(m, placed) == (2 * 1000.5, 2)
