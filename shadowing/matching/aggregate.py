@@ -88,6 +88,16 @@ class WorkplaceCells(Cells):
         self.n_cells = len(cells)
         self.cell_workplace = cells // n_days  # (catalogue row)
         self.cell_day = cells % n_days
+        # each cell's (class, day): its seats together, which the cell LP's one-day columns share (a
+        # workplace in no class is a class of its own)
+        row_class = np.full(lagrangian.n_rows + 1, -1, dtype=np.int64)
+        for c, rows in enumerate(lagrangian.class_rows):
+            row_class[rows] = c
+        owner = row_class[self.cell_workplace]
+        owner = np.where(owner >= 0, owner, len(lagrangian.class_rows) + self.cell_workplace)
+        class_days, class_day = np.unique(owner * n_days + self.cell_day, return_inverse=True)
+        self.class_day = class_day.reshape(-1)
+        self.n_class_days = len(class_days)
         self.grouped = grouped = lagrangian.slot_group >= 0
         seats = np.bincount(
             self.slot_cell[~grouped], weights=lagrangian.capacity[~grouped], minlength=self.n_cells

@@ -44,6 +44,9 @@ _log = logging.getLogger(__name__)
 REDUCED_COST = 1e-6
 # Each round also prices at this mix of the best cell prices so far and the LP's duals (smoothing).
 SMOOTHING = 0.5
+# Over workplace cells, (class, day) columns where at least this share of the one-day requests without a
+# partner name no workplace (``CellLP``; their rows slow each round, by 2.3 times at 50,000 normal)
+CLASS_SHARE = 0.5
 
 
 @dataclass
@@ -60,7 +63,7 @@ class CellResult:
 class CellLP:
     """The cell LP of `cells`' problem in one HiGHS instance (warm-started re-solves)."""
 
-    def __init__(self, cells: Cells, solver: str = "simplex") -> None:
+    def __init__(self, cells: Cells, solver: str = "simplex", by_class: bool = False) -> None:
         self.cells = cells
         lg = cells.lagrangian
         n_req = len(lg.request_pair)
@@ -102,6 +105,24 @@ class CellLP:
         empty = np.zeros(0, dtype=np.int32)
         self.highs.addRows(len(lower), lower, upper, 0, empty, empty, np.zeros(0))
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        # (class, day) rows (``by_class``, over workplace cells, where most one-day requests without a
+        # partner name no workplace): every column uses its cells' and their (class, day)s' seats, but
+        # such a request takes a column of one (class, day) alone: any free seat of the class that day
+        # will do (its value is the same at each of its workplaces), so the LP need not choose the
+        # workplace (one column places many, the LP is far less degenerate) and its value is still the
+        # workplace cells' LP's
+        self.class0 = self.pair0 + pairs
+        self.class_price = np.zeros(n_cells)  # per cell its (class, day)'s dual in the last round
+        alone = (lg.request_days == 1) & (lg.partner < 0)
+        unnamed = alone.copy()
+        unnamed[lg.wp_req] = False
+        self.by_class = by_class and unnamed.sum() >= CLASS_SHARE * max(int(alone.sum()), 1)
+        self.class_request = unnamed if self.by_class else np.zeros(n_req, dtype=bool)
+        if self.by_class:
+            class_day = cells.class_day  # type: ignore[attr-defined]
+            n_class_days = int(cells.n_class_days)  # type: ignore[attr-defined]
+            seats = np.bincount(class_day, weights=cells.seats, minlength=n_class_days).astype(np.float64)
+            self.highs.addRows(n_class_days, np.full(n_class_days, -inf), seats, 0, empty, empty, np.zeros(0))
         self.listed: dict[tuple[int, ...], float] = {}
         self.keys: list[tuple[int, ...]] = []  # per column: (group, its cells in order)
         self.n_columns = 0
@@ -149,8 +170,8 @@ class CellLP:
         index: list[int] = []
         entries: list[float] = []
         values: list[float] = []
-        for i, row, v in columns:
-            key = (int(self.request_group[i]), *sorted(row))
+        for i, cells, v in columns:
+            key, row = self._rows(i, cells)
             listed = self.listed.get(key)
             if listed is not None and listed >= v - 1e-9:
                 continue
@@ -159,7 +180,7 @@ class CellLP:
             starts.append(len(index))
             index.extend(row)
             entries.extend([1.0] * len(row))
-            index.append(self.group0 + int(self.request_group[i]))
+            index.append(self.group0 + key[0])
             entries.append(1.0)
             if self.pair_row[i] >= 0:
                 index.append(int(self.pair_row[i]))
@@ -179,6 +200,18 @@ class CellLP:
             )
             self.n_columns += n
         return n
+
+    def _rows(self, i: int, cells: list[int]) -> tuple[tuple[int, ...], list[int]]:
+        """The key of request `i`'s column on `cells` (its group, then its cells; a (class, day) column's
+        is the cells' count plus the (class, day)) and the rows it uses besides its group's."""
+        g = int(self.request_group[i])
+        if not self.by_class:
+            return (g, *sorted(cells)), cells
+        class_day = self.cells.class_day  # type: ignore[attr-defined]
+        if self.class_request[i]:
+            day = int(class_day[cells[0]])
+            return (g, self.cells.n_cells + day), [self.class0 + day]
+        return (g, *sorted(cells)), [*cells, *(self.class0 + int(class_day[c]) for c in cells)]
 
     def drop(self, columns: np.ndarray) -> None:
         """Delete these columns (indices; their options may join again)."""
@@ -230,12 +263,12 @@ class CellLP:
         optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
         value = float(highs.getInfo().objective_function_value) + self.fairness
         n_cells = self.cells.n_cells
-        return (
-            optimal,
-            value,
-            np.maximum(dual[:n_cells], 0.0),
-            np.maximum(dual[self.group0 : self.pair0], 0.0),
-        )
+        price = np.maximum(dual[:n_cells], 0.0)
+        if self.by_class:  # a seat's price: its cell's and its (class, day)'s
+            class_day = self.cells.class_day  # type: ignore[attr-defined]
+            self.class_price = np.maximum(dual[self.class0 :], 0.0)[class_day]
+            price = price + self.class_price
+        return optimal, value, price, np.maximum(dual[self.group0 : self.pair0], 0.0)
 
     def run(self, until: float, starts: list[Evaluation], centre: np.ndarray | None = None) -> CellResult:
         """Column generation from the best options at the `starts` evaluations until `until` (or until
@@ -263,6 +296,8 @@ class CellLP:
         candidates = [cell_dual]
         if result.centre is not None:
             candidates.append(SMOOTHING * result.centre + (1 - SMOOTHING) * cell_dual)
+        if self.by_class:  # (class, day) columns priced at their rows' duals alone
+            candidates.append(self.class_price)
         added = 0
         pair = self.pair_row >= 0
         for prices in candidates:
@@ -275,6 +310,8 @@ class CellLP:
                 # a pair's member: its best option always (the pair row's dual is not in the gain)
                 gain[pair] = np.where(np.isfinite(evaluation.value[pair]), 1.0, -INFINITE)
                 new = np.isfinite(gain) & (gain > REDUCED_COST) & (evaluation.workplace >= 0)
+                if prices is self.class_price:
+                    new &= self.class_request
                 added += self.add(evaluation, np.flatnonzero(new))
         _log.debug(
             "cell LP round %d: %d columns, value %.1f, optimal %s, lowest bound %.1f",

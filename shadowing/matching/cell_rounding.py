@@ -114,7 +114,7 @@ class CellRounding:
         """Build the LP from the offered proposals' options and the best options at `evaluation` and at
         its prices averaged per cell (the smoothing's centre), and start its first round."""
         self.cells = WorkplaceCells(self.lagrangian)
-        self.lp = CellLP(self.cells, solver="ipm")
+        self.lp = CellLP(self.cells, solver="ipm", by_class=True)
         centre = self.cells.cell_prices(evaluation.slot_cost)
         averaged = self.lagrangian.at(*self.cells.prices(centre))
         self.lp.add_best([evaluation, averaged])

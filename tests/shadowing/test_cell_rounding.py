@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shadowing.matching.aggregate import WorkplaceCells
 from shadowing.matching.baseline import first_come_first_served
@@ -38,7 +39,7 @@ def _unpriced(lagrangian: Lagrangian):  # type: ignore[no-untyped-def]
 
 
 @settings(max_examples=80, deadline=None)
-@given(programmes())
+@given(st.one_of(programmes(), programmes(name_workplaces=False)))
 def test_the_placement_is_feasible_and_within_the_optimum(problem: Problem) -> None:
     m = build_model(problem)
     if not len(m.value):

@@ -25,9 +25,10 @@ from tests.shadowing.test_solver import EPS, assert_valid, brute_force, build, d
 
 
 @st.composite
-def programmes(draw: st.DrawFn, max_requests: int = 6) -> Problem:
+def programmes(draw: st.DrawFn, max_requests: int = 6, name_workplaces: bool = True) -> Problem:
     """Small programmes with what the array evaluation must get right: one or two windows, one to three
-    days (consecutive or not), two slots a day under a day cap, preferences or ties (none), pairs."""
+    days (consecutive or not), two slots a day under a day cap, preferences or ties (none), pairs.
+    Without `name_workplaces` the preferences are organisations only."""
     workplaces = [
         WorkplaceSpec(10 + i, 1 + i % 3, frozenset({1}), frozenset(), draw(st.integers(1, 2)))
         for i in range(draw(st.integers(1, 4)))
@@ -55,7 +56,7 @@ def programmes(draw: st.DrawFn, max_requests: int = 6) -> Problem:
                 consecutive=draw(st.booleans()),
                 windows=tuple(windows),
                 preferred_workplaces={}
-                if ties
+                if ties or not name_workplaces
                 else {draw(st.sampled_from([w.id for w in workplaces])): draw(st.integers(1, 5))},
                 preferred_organisations={} if ties else {draw(st.integers(1, 3)): draw(st.integers(1, 5))},
             )
