@@ -21,7 +21,11 @@ Over (class, day) cells it measures how far a cell-price bound can go (``bench/m
 50,000 requests it needs minutes to converge. Over (workplace, day) cells (``aggregate.WorkplaceCells``)
 every column is one workplace's days, so its solution turns into real options; the solver runs its rounds
 on a second thread (``cell_rounding``; HiGHS releases the GIL while it solves) and places the requests
-from the last round's solution (``docs/matching.md``).
+from the last round's solution (``docs/matching.md``). There (``by_class``) the one-day requests without a
+partner that name no workplace take columns of one (class, day), with a row per (class, day) that every
+column's seats count in: the same optimum, far fewer and less degenerate columns (at 50,000 ties the rounds
+from the same start are worth 0.19-0.41 million more). The bound is ``L`` at each seat's cell dual plus its
+(class, day)'s.
 """
 
 from __future__ import annotations

@@ -17,8 +17,11 @@ options are in a round that starts at once. That round always starts and may run
 any other starts only when, at the last one's pace, it ends before `until`.
 
 The placement (`place`) reads the last optimal round's solution. Each column is a group of requests alike
-(or one request of a reciprocal pair) on given days of one workplace; it becomes real options, each
-request of the group on a slot with a free seat on each of those days (the day cap kept), in this order:
+(or one request of a reciprocal pair) on given days of one workplace, or, for one-day requests without a
+partner that name no workplace, one day of a workplace class (``CellLP``'s (class, day) columns, where
+most such requests name none: one column places many, and the LP's rounds gain far more each); the
+multi-day columns become real options, each request of the group on a slot with a free seat on each of
+those days (the day cap kept), in this order:
 
 1. the whole part of every column of more than one day, the columns of largest value first;
 2. one more request for each such column whose fraction is a half or more, the largest first;
@@ -59,8 +62,9 @@ _FRACTION = 0.5  # a column's fraction places one more of its group from this mu
 DROP_BELOW = 1.0
 HOLD_SHARE = 0.3  # the last share of the steps in which no round starts (see ``CellRounding``)
 # Nor does one that would not end before the steps do if it took this many times as long as the last one
-# (at 50,000 a round took 7 to 15 s beside the steps; one that ran past them held back the pruned floor's).
-HOLD_ROUNDS = 1.5
+# (at 50,000 a round took 7 to 15 s beside the steps; one that ran past them held back the pruned floor's,
+# which is offered 5-7 s after the steps: the flow, the pruning and the swaps come first).
+HOLD_ROUNDS = 1.0
 
 
 class CellRounding:
