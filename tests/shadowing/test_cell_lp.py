@@ -17,7 +17,7 @@ from scipy.sparse import lil_matrix
 from shadowing.matching.aggregate import Cells, WorkplaceCells
 from shadowing.matching.bound import certified_bound
 from shadowing.matching.cell_lp import CellLP
-from shadowing.matching.lagrange import Lagrangian
+from shadowing.matching.lagrange import Evaluation, Lagrangian
 from shadowing.matching.model import PLACED_WEIGHT, Model, build_model
 from shadowing.matching.options import Problem, RequestSpec, SlotSpec, WorkplaceSpec
 from tests.shadowing.test_lagrangian import programmes
@@ -59,6 +59,12 @@ def cell_lp_directly(problem: Problem, m: Model, cells: Cells) -> float:
     return float(-solved.fun) + m.fairness_coefficient
 
 
+def unpriced_at(lagrangian: Lagrangian) -> Evaluation:
+    """The evaluation without prices: every request at its best option."""
+    m = lagrangian.m
+    return lagrangian.at(np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity)))
+
+
 @settings(max_examples=60, deadline=None)
 @given(programmes())
 def test_the_cell_lp_converges_to_the_cell_lp_written_out_and_its_bound_is_certified(
@@ -70,7 +76,7 @@ def test_the_cell_lp_converges_to_the_cell_lp_written_out_and_its_bound_is_certi
         return
     lagrangian = Lagrangian(problem, m)
     cells = Cells(lagrangian)
-    unpriced = lagrangian.at(np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity)))
+    unpriced = unpriced_at(lagrangian)
 
     result = CellLP(cells).run(time.monotonic() + 30.0, [unpriced])
 
@@ -171,7 +177,7 @@ def test_the_class_columns_converge_to_the_workplace_cells_lp_written_out(proble
         return
     lagrangian = Lagrangian(problem, m)
     cells = WorkplaceCells(lagrangian)
-    unpriced = lagrangian.at(np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity)))
+    unpriced = unpriced_at(lagrangian)
     lp = CellLP(cells, by_class=True)
 
     result = lp.run(time.monotonic() + 30.0, [unpriced])
@@ -199,7 +205,7 @@ def test_one_class_column_places_the_requests_alike_on_two_workplaces() -> None:
     m = build_model(problem)
     lagrangian = Lagrangian(problem, m)
     cells = WorkplaceCells(lagrangian)
-    unpriced = lagrangian.at(np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity)))
+    unpriced = unpriced_at(lagrangian)
     lp = CellLP(cells, by_class=True)
 
     result = lp.run(time.monotonic() + 30.0, [unpriced])

@@ -20,7 +20,7 @@ from shadowing.matching.model import build_model
 from shadowing.matching.model import objective_of as model_objective
 from shadowing.matching.options import Problem, SlotSpec, WorkplaceSpec
 from shadowing.matching.solver import solve
-from tests.shadowing.test_cell_lp import day_0_and_day_1
+from tests.shadowing.test_cell_lp import day_0_and_day_1, unpriced_at
 from tests.shadowing.test_lagrangian import programmes
 from tests.shadowing.test_solver import (
     EPS,
@@ -33,11 +33,6 @@ from tests.shadowing.test_solver import (
 )
 
 
-def _unpriced(lagrangian: Lagrangian):  # type: ignore[no-untyped-def]
-    m = lagrangian.m
-    return lagrangian.at(np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity)))
-
-
 @settings(max_examples=80, deadline=None)
 @given(st.one_of(programmes(), programmes(name_workplaces=False)))
 def test_the_placement_is_feasible_and_within_the_optimum(problem: Problem) -> None:
@@ -46,7 +41,7 @@ def test_the_placement_is_feasible_and_within_the_optimum(problem: Problem) -> N
         return
     lagrangian = Lagrangian(problem, m)
     _seats, fcfs = first_come_first_served(problem, m)
-    cell = CellRounding(lagrangian, time.monotonic() + 30.0, fcfs, _unpriced(lagrangian))
+    cell = CellRounding(lagrangian, time.monotonic() + 30.0, fcfs, unpriced_at(lagrangian))
 
     bound = cell.finish()
     placed = cell.place(problem)
@@ -76,7 +71,7 @@ def test_the_lp_places_the_two_day_request_between_the_others() -> None:
     m = build_model(problem)
     lagrangian = Lagrangian(problem, m)
     _seats, fcfs = first_come_first_served(problem, m)
-    cell = CellRounding(lagrangian, time.monotonic() + 30.0, fcfs, _unpriced(lagrangian))
+    cell = CellRounding(lagrangian, time.monotonic() + 30.0, fcfs, unpriced_at(lagrangian))
 
     cell.finish()
     placed = cell.place(problem)
@@ -108,7 +103,8 @@ def test_nothing_before_a_round_has_ended() -> None:
     m = build_model(problem)
     lagrangian = Lagrangian(problem, m)
 
-    cell = CellRounding(lagrangian, time.monotonic() - 1.0, [-1] * len(m.request_ids), _unpriced(lagrangian))
+    nobody = [-1] * len(m.request_ids)
+    cell = CellRounding(lagrangian, time.monotonic() - 1.0, nobody, unpriced_at(lagrangian))
 
     assert cell.finish() == float("inf")  # (no round started: out of time)
     assert cell.place(problem) is None
@@ -120,7 +116,7 @@ def test_dropped_columns_may_join_again_and_the_keys_follow_the_columns() -> Non
     lagrangian = Lagrangian(problem, m)
     cells = WorkplaceCells(lagrangian)
     lp = CellLP(cells, solver="ipm")
-    lp.add_best([_unpriced(lagrangian)])
+    lp.add_best([unpriced_at(lagrangian)])
     keys = list(lp.keys)
     assert lp.n_columns == len(keys) == lp.highs.getNumCol() == 3
 
@@ -128,7 +124,7 @@ def test_dropped_columns_may_join_again_and_the_keys_follow_the_columns() -> Non
 
     assert lp.keys == keys[1:]
     assert lp.n_columns == lp.highs.getNumCol() == 2
-    lp.add_best([_unpriced(lagrangian)])
+    lp.add_best([unpriced_at(lagrangian)])
     assert lp.keys == [*keys[1:], keys[0]]
     assert lp.highs.getNumCol() == 3
 
@@ -137,7 +133,7 @@ def test_no_round_starts_at_the_end_of_the_steps_until_a_proposal_is_offered() -
     # the first round lists day 0 only, the second adds request 4's day-1 option
     problem, m, day_0 = day_0_and_day_1()
     lagrangian = Lagrangian(problem, m)
-    unpriced = _unpriced(lagrangian)
+    unpriced = unpriced_at(lagrangian)
     assert unpriced.start[3] == 0  # (request 4's best option without prices is on day 0 too)
     began = time.monotonic()
 
@@ -161,7 +157,7 @@ def test_no_round_starts_that_would_end_after_the_limit() -> None:
     lagrangian = Lagrangian(problem, m)
     began = time.monotonic()
 
-    cell = CellRounding(lagrangian, began + 30.0, day_0, _unpriced(lagrangian))
+    cell = CellRounding(lagrangian, began + 30.0, day_0, unpriced_at(lagrangian))
     assert cell.lp is not None
     while cell.lp.running():
         time.sleep(0.01)
@@ -182,7 +178,7 @@ def test_a_round_that_would_run_past_the_steps_waits_for_the_offer_whose_round_a
     lagrangian = Lagrangian(problem, m)
     began = time.monotonic()
 
-    cell = CellRounding(lagrangian, began + 30.0, day_0, _unpriced(lagrangian), steps_end=began + 20.0)
+    cell = CellRounding(lagrangian, began + 30.0, day_0, unpriced_at(lagrangian), steps_end=began + 20.0)
     assert cell.lp is not None
     while cell.lp.running():
         time.sleep(0.01)
