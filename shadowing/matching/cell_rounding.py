@@ -19,7 +19,7 @@ any other starts only when, at the last one's pace, it ends before `until`.
 The placement (`place`) reads the last optimal round's solution. Each column is a group of requests alike
 (or one request of a reciprocal pair) on given days of one workplace, or, for one-day requests without a
 partner that name no workplace, one day of a workplace class (``CellLP``'s (class, day) columns, where
-most such requests name none: one column places many, and the LP's rounds gain far more each); the
+nearly all such requests name none: one column places many, and the LP's rounds gain far more each); the
 multi-day columns become real options, each request of the group on a slot with a free seat on each of
 those days (the day cap kept), in this order:
 
