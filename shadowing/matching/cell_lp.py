@@ -125,11 +125,12 @@ class CellLP:
         unnamed[lg.wp_req] = False
         self.by_class = by_class and unnamed.sum() >= CLASS_SHARE * max(int(alone.sum()), 1)
         self.class_request = unnamed if self.by_class else np.zeros(n_req, dtype=bool)
+        self.class_day = np.zeros(n_cells, dtype=np.int64)  # per cell its (class, day) (``by_class``)
         if self.by_class:
-            class_day = cells.class_day  # type: ignore[attr-defined]
+            self.class_day = cells.class_day  # type: ignore[attr-defined]
             n_class_days = int(cells.n_class_days)  # type: ignore[attr-defined]
-            seats = np.bincount(class_day, weights=cells.seats, minlength=n_class_days).astype(np.float64)
-            self.highs.addRows(n_class_days, np.full(n_class_days, -inf), seats, 0, empty, empty, np.zeros(0))
+            room = np.bincount(self.class_day, weights=cells.seats, minlength=n_class_days).astype(np.float64)
+            self.highs.addRows(n_class_days, np.full(n_class_days, -inf), room, 0, empty, empty, np.zeros(0))
         self.listed: dict[tuple[int, ...], float] = {}
         self.keys: list[tuple[int, ...]] = []  # per column: (group, its cells in order)
         self.n_columns = 0
@@ -214,7 +215,7 @@ class CellLP:
         g = int(self.request_group[i])
         if not self.by_class:
             return (g, *sorted(cells)), cells
-        class_day = self.cells.class_day  # type: ignore[attr-defined]
+        class_day = self.class_day
         if self.class_request[i]:
             day = int(class_day[cells[0]])
             return (g, self.cells.n_cells + day), [self.class0 + day]
@@ -272,8 +273,7 @@ class CellLP:
         n_cells = self.cells.n_cells
         price = np.maximum(dual[:n_cells], 0.0)
         if self.by_class:  # a seat's price: its cell's and its (class, day)'s
-            class_day = self.cells.class_day  # type: ignore[attr-defined]
-            self.class_price = np.maximum(dual[self.class0 :], 0.0)[class_day]
+            self.class_price = np.maximum(dual[self.class0 :], 0.0)[self.class_day]
             price = price + self.class_price
         return optimal, value, price, np.maximum(dual[self.group0 : self.pair0], 0.0)
 
