@@ -55,6 +55,17 @@ def fill_from_catalogue(
             cost[s] = np.inf
     catalogue.price(cost, fits_only=True)
     slot_row = m.slot_row
+    # Workplaces whose seats were taken since the catalogue last read them. Their tables still show the
+    # seats free, so a search there returns the best option among a superset of those that fit; when
+    # that option fits, it is also the best of those that fit (it beat every other one, and the others
+    # can only have lost seats). Only when it does not fit are the stale workplaces re-read, all at once:
+    # the same choices as re-reading after every seat, at a fraction of the cost.
+    stale: set[int] = set()
+
+    def fresh() -> None:
+        if stale:
+            catalogue.price(cost, stale, fits_only=True)
+            stale.clear()
 
     def change(option: Option, taken: bool) -> None:
         rows = [slot_row[sid] for sid in option.slots]
@@ -76,7 +87,17 @@ def fill_from_catalogue(
                 cost[s] = full
                 changed = True
         if changed:  # a day filled up or opened again: its workplace's sequences change
-            catalogue.price(cost, [catalogue.workplace_row(option.workplace)], fits_only=True)
+            stale.add(catalogue.workplace_row(option.workplace))
+            if not taken:  # a seat opened: the tables would no longer show a superset
+                fresh()
+
+    def best(r: int) -> Option | None:
+        request = problem.requests[m.request_ids[r]]
+        _, option = catalogue.best(request)
+        if option is not None and stale and any(cost[slot_row[sid]] != 0.0 for sid in option.slots):
+            fresh()
+            _, option = catalogue.best(request)
+        return option
 
     taken: dict[int, Option] = {}
     for r in order:
@@ -84,7 +105,7 @@ def fill_from_catalogue(
             continue
         if until is not None and time.monotonic() >= until:
             break
-        _, option = catalogue.best(problem.requests[m.request_ids[r]])
+        option = best(r)
         if option is None:
             continue
         p = m.partner[r]
@@ -93,13 +114,14 @@ def fill_from_catalogue(
             if assign[p] >= 0 or p in taken:
                 change(option, False)
                 continue
-            _, other = catalogue.best(problem.requests[m.request_ids[p]])
+            other = best(p)
             if other is None:
                 change(option, False)
                 continue
             change(other, True)
             taken[p] = other
         taken[r] = option
+    fresh()
     rows = list(taken)
     for r, j in zip(rows, add_options(m, [taken[r] for r in rows]), strict=True):
         assign[r] = j

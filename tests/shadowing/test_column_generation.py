@@ -10,6 +10,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from shadowing.matching.baseline import first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, uniform_price_bound
 from shadowing.matching.master import LpResult, Master
 from shadowing.matching.model import build_model
@@ -128,6 +129,90 @@ def test_first_come_first_served_over_every_option_never_beats_the_matcher(probl
     assert solution.greedy_objective is not None
     assert abs(solution.greedy_objective - baseline.objective) < EPS
     assert set(baseline.chosen.values()) <= set(every_option(problem))
+
+
+def _first_come_first_served_reread(problem: Problem) -> dict[int, tuple[int, tuple[int, ...]]]:
+    """First come, first served as specified: before every search the catalogue re-reads every seat."""
+    m = build_model(problem)
+    catalogue = problem.catalogue
+    assert catalogue is not None
+    slot_left, group_left = list(m.capacity), list(m.group_capacity)
+
+    def search(r: int) -> Option | None:
+        full = [
+            slot_left[s] <= 0 or (m.slot_group[s] >= 0 and group_left[m.slot_group[s]] <= 0)
+            for s in range(len(m.capacity))
+        ]
+        cost = np.where(full, np.inf, 0.0)
+        catalogue.price(cost, fits_only=True)
+        return catalogue.best(problem.requests[m.request_ids[r]])[1]
+
+    def change(option: Option, step: int) -> None:
+        for sid in option.slots:
+            s = m.slot_row[sid]
+            slot_left[s] -= step
+            if m.slot_group[s] >= 0:
+                group_left[m.slot_group[s]] -= step
+
+    taken: dict[int, Option] = {}
+    for r in submission_order(problem, m):
+        option = None if r in taken else search(r)
+        if option is None:
+            continue
+        change(option, 1)
+        p = m.partner[r]
+        if p >= 0:
+            other = None if p in taken else search(p)
+            if other is None:
+                change(option, -1)
+                continue
+            change(other, 1)
+            taken[p] = other
+        taken[r] = option
+    return {o.request: (o.workplace, o.slots) for o in taken.values()}
+
+
+def test_first_come_first_served_sees_a_seat_a_pair_gave_back() -> None:
+    # 1 takes B's day 0; the pair 2-3 takes A's day 0, then 3 finds B's day 0 gone (the catalogue re-reads
+    # B and A, A's seat held) and the pair gives A's seat back; 4 must find it free.
+    a = WorkplaceSpec(10, 2, frozenset({1}), frozenset(), 1)
+    b = WorkplaceSpec(11, 1, frozenset({1}), frozenset(), 1)
+    slots = [
+        SlotSpec(100, 10, 2, day(0), 1),
+        SlotSpec(101, 11, 1, day(0), 1),
+        SlotSpec(102, 11, 1, day(1), 1),
+    ]
+    on_day_0 = ((day(0), day(0)),)
+    requests = [
+        request(1, organisation=3, windows=on_day_0, preferred_workplaces={11: 1}),
+        request(2, organisation=1, windows=on_day_0, partner=3),
+        request(3, organisation=2, windows=on_day_0, partner=2),
+        request(4, organisation=3, windows=on_day_0),
+    ]
+    problem = build(requests, [a, b], slots)
+    m = build_model(problem)
+
+    _seats, assign = first_come_first_served(problem, m)
+
+    chosen = {m.options[j].request: (m.options[j].workplace, m.options[j].slots) for j in assign if j >= 0}
+    assert chosen == {1: (11, (101,)), 4: (10, (100,))}
+    assert chosen == _first_come_first_served_reread(problem)
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_programmes(max_requests=14))
+def test_first_come_first_served_takes_each_best_option_that_fits_at_its_turn(problem: Problem) -> None:
+    # The catalogue re-reads a workplace only when a search returns an option that no longer fits; the
+    # choices must be those of re-reading every seat before each search (crowded: up to 14 requests).
+    expected = _first_come_first_served_reread(problem)
+    m = build_model(problem)
+
+    _seats, assign = first_come_first_served(problem, m)
+
+    chosen = {m.options[j].request: (m.options[j].workplace, m.options[j].slots) for j in assign if j >= 0}
+    event("someone left out" if len(chosen) < len(m.request_ids) else "everyone placed")
+    assert chosen == expected
+    assert_valid(problem, greedy(problem))
 
 
 def test_progress_reports_each_phase_in_order_and_ends_with_the_result() -> None:
