@@ -30,7 +30,7 @@ import numpy as np
 
 from shadowing.matching.aggregate import Cells
 from shadowing.matching.bound import inner
-from shadowing.matching.lagrange import Evaluation, Lagrangian
+from shadowing.matching.lagrange import Best, Evaluation, Lagrangian
 
 _log = logging.getLogger(__name__)
 
@@ -121,18 +121,21 @@ def _onto_simplex(v: np.ndarray) -> np.ndarray:
 
 
 def lowest(
-    lagrangian: Lagrangian, target: float, until: float, between: Callable[[], None] | None = None
-) -> tuple[float, tuple[float, np.ndarray, np.ndarray, Evaluation], Callable[[float, float], float]]:
+    lagrangian: Lagrangian, target: float, until: float, between: Callable[[Best], None] | None = None
+) -> tuple[float, Best, Callable[[float, float], float]]:
     """Subgradient steps on ``L`` (``Lagrangian.minimise``) until `until`, then ``L`` at their prices
     averaged per cell (``aggregate.on_cells``): the lower bound of the two, the steps' result (their lowest
     ``L``, its slot and day-cap prices and evaluation: the proposal phases use them) and a function that
     goes on by the bundle method from the best cell prices until a given time (with a proposal's
     objective), returning the lowest bound then. (The steps keep all the time: a quarter of it for the
-    bundle method instead raised the bound at 50,000 tight, ``docs/matching.md``.)"""
+    bundle method instead raised the bound at 50,000 tight, ``docs/matching.md``.) `between` is called
+    after each step with the lowest so far, and with the averaged prices' when they are lower."""
     steps = lagrangian.minimise(target, until, between=between)
     cells = Cells(lagrangian)
     space = on_cells(cells)
     best = space(cells.cell_prices(steps[3].slot_cost))
+    if between is not None and best.bound < steps[0]:
+        between((best.bound, *cells.prices(best.price), best.evaluation))
 
     def resume(objective: float, later: float) -> float:
         nonlocal best

@@ -72,6 +72,10 @@ class Evaluation:
     slot_cost: np.ndarray  # the seat prices (slot plus day cap) it was evaluated at
 
 
+# The lowest ``L`` found, its slot and day-cap prices and its evaluation (``Lagrangian.minimise``).
+Best = tuple[float, np.ndarray, np.ndarray, Evaluation]
+
+
 class Lagrangian:
     """Evaluates ``L(y)`` over every feasible option of `problem` (which must have a catalogue)."""
 
@@ -436,15 +440,15 @@ class Lagrangian:
         slot_price: np.ndarray | None = None,
         group_price: np.ndarray | None = None,
         max_steps: int = 10_000,
-        between: Callable[[], None] | None = None,
-    ) -> tuple[float, np.ndarray, np.ndarray, Evaluation]:
+        between: Callable[[Best], None] | None = None,
+    ) -> Best:
         """Projected subgradient steps on ``L`` (Polyak's step towards `target`, a proposal's objective)
         until `until` (``time.monotonic()``): the lowest ``L`` seen, the prices that gave it and that
         evaluation. Without starting prices, the first half of the time moves one price per day (every
         seat of a day together: where everyone is free the same weeks, those days' seats are what is
         scarce, and a price on one seat only sends its takers to the next equal one), the second half
-        every seat's own price from there. `between` is called after each step (the solver's cell LP
-        goes on there)."""
+        every seat's own price from there. `between` is called after each step with the lowest so far
+        (the solver's cell LP goes on there and prices near them)."""
         z = np.zeros(len(self.group_capacity)) if group_price is None else np.maximum(group_price, 0.0)
         y = np.zeros(len(self.capacity)) if slot_price is None else np.maximum(slot_price, 0.0)
         current = self.at(y, z)
@@ -458,13 +462,13 @@ class Lagrangian:
 
     def _descend(
         self,
-        best: tuple[float, np.ndarray, np.ndarray, Evaluation],
+        best: Best,
         target: float,
         until: float,
         max_steps: int,
         blocks: np.ndarray | None,
-        between: Callable[[], None] | None = None,
-    ) -> tuple[float, np.ndarray, np.ndarray, Evaluation]:
+        between: Callable[[Best], None] | None = None,
+    ) -> Best:
         """Subgradient steps from `best`; with `blocks` (slot row -> block), one price step per block
         (the day caps' prices stay)."""
         _, y, z, current = best
@@ -506,7 +510,9 @@ class Lagrangian:
             y = np.maximum(y - step * g_slot, 0.0)
             z = np.maximum(z - step * g_group, 0.0)
             if between is not None:
-                between()  # (before the evaluation: the next step reads the seats it used from its tables)
+                between(
+                    best
+                )  # (before the evaluation: the next step reads the seats it used from its tables)
             current = self.at(y, z)
             enough = current.bound < best[0] - SUFFICIENT * delta
             if current.bound < best[0] - 1e-9:

@@ -35,8 +35,9 @@ Method (``docs/matching.md`` says why), an anytime solve that always holds a pro
 Above ``LP_FIRST_REQUESTS`` requests step 2 is: the Lagrangian bound minimised for every request at
 once (``lagrange``, ``bundle``), the floor's one-day requests by the flow, pruned and refilled at its
 prices (``flow.best_pruned``), swaps (``swap``), a proposal from its prices (``price_rounding``), and all
-along, on the other core, the LP over (workplace, day) cells whose last round is placed (``cell_rounding``,
-until ``CELL_SHARE``) instead of the LP over the listed options; no path searches.
+along, on the other core from before the floor, the LP over (workplace, day) cells, priced near the steps'
+best prices, whose last round is placed (``cell_rounding``, until ``CELL_SHARE``) instead of the LP over
+the listed options; no path searches.
 4. **Improving** (phase ``improving``): augmenting paths from the rounding (``augment``), moves over the
    listed options (``repair``) until none places more or the time is up, a HiGHS MIP over them (``mip``)
    when small. The best is returned (``done``): never below the floor.
@@ -55,7 +56,7 @@ from shadowing.matching.baseline import fill_from_catalogue, first_come_first_se
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
 from shadowing.matching.cell_rounding import CellRounding
 from shadowing.matching.flow import best_pruned, options_tie, reoptimise_one_day
-from shadowing.matching.lagrange import Lagrangian
+from shadowing.matching.lagrange import Best, Lagrangian
 from shadowing.matching.master import LpResult, Master
 from shadowing.matching.mip import mip_with_swaps
 from shadowing.matching.model import Model, Seats, add_options, build_model, objective_of
@@ -315,6 +316,26 @@ def solve(
         report("done", 0, 0.0)
         return _result(problem, m, [], 0.0, "empty", started, greedy_placed=0, greedy_objective=0.0)
 
+    no_price = np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity))
+    lagrangian = Lagrangian(problem, m) if problem.catalogue is not None else None
+    # Large programmes: the LP does not finish a round in time, so the Lagrangian bound is minimised
+    # directly (and its prices round to a proposal); small ones: column generation first, it converges.
+    large = lagrangian is not None and len(m.request_ids) > lp_first_requests
+    cell: CellRounding | None = None
+    if large:
+        assert lagrangian is not None
+        unpriced = lagrangian.at(*no_price)
+        # the cell LP's first round, from the best options without prices, on the other core while first
+        # come, first served runs on this one (its options join the next round)
+        cell = CellRounding(
+            lagrangian,
+            started + CELL_SHARE * time_limit,
+            None,
+            unpriced,
+            None,
+            started + CELL_GRACE * time_limit,
+        )
+
     # 1. The floor: first come, first served over every option, and the previous proposal.
     floor_began = time.monotonic()
     _fcfs_seats, fcfs_assign = first_come_first_served(problem, m)
@@ -324,16 +345,11 @@ def solve(
     began = _start_assignment(problem, m, start)
     if began is not None and objective_of(m, began)[0] > best_objective + _EPS:
         best, best_objective, method = began, objective_of(m, began)[0], "previous-proposal"
-    no_price = np.zeros(len(m.capacity)), np.zeros(len(m.group_capacity))
-    lagrangian = Lagrangian(problem, m) if problem.catalogue is not None else None
-    # Large programmes: the LP does not finish a round in time, so the Lagrangian bound is minimised
-    # directly (and its prices round to a proposal); small ones: column generation first, it converges.
-    large = lagrangian is not None and len(m.request_ids) > lp_first_requests
     priced: Priced | None = None
     unpriced_value: np.ndarray | None = None
     if large:
-        assert lagrangian is not None
-        unpriced = lagrangian.at(*no_price)
+        assert cell is not None
+        cell.offer(best)
         bound, unpriced_value = unpriced.bound, unpriced.value
     else:
         # Without prices: each request's best option and a few more at other workplaces (a spread first LP).
@@ -355,15 +371,14 @@ def solve(
         now = time.monotonic()
         # (then the bound at their cells' average; on a slow machine no later than STEPS_END)
         share_end = min(now + LAGRANGE_SHARE * (deadline - now), started + STEPS_END * time_limit)
-        cell = CellRounding(
-            lagrangian,
-            started + CELL_SHARE * time_limit,
-            fcfs_assign,
-            unpriced,
-            share_end,
-            started + CELL_GRACE * time_limit,
-        )
-        low, (_, y, z, evaluation), resume = bundle.lowest(lagrangian, best_objective, share_end, cell.poll)
+        assert cell is not None
+        cell.hold_until(share_end)
+
+        def steered(lowest: Best) -> None:
+            cell.steer(lowest)
+            cell.poll()
+
+        low, (_, y, z, evaluation), resume = bundle.lowest(lagrangian, best_objective, share_end, steered)
         bound, prices = min(bound, low), (y, z)
         report("bound", placed_best(), _gap(bound, best_objective))
         # The one-day requests of the best proposal placed anew by a maximum flow (never fewer); then
@@ -486,7 +501,7 @@ def solve(
                 or not _add_priced(m, master, result, priced)
             )
 
-    if large:
+    if cell is not None:
         # (its last round's solution; first come, first served for the rest until shortly before the end)
         bound = min(bound, cell.finish())
         placed = cell.place(problem, deadline - 0.03 * time_limit)

@@ -4,14 +4,17 @@ on a small exact case, keeps to its time and keeps its bundle small."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from shadowing.matching import bundle
 from shadowing.matching.aggregate import Cells
 from shadowing.matching.bound import certified_bound
-from shadowing.matching.lagrange import Evaluation, Lagrangian
+from shadowing.matching.lagrange import Best, Evaluation, Lagrangian
 from shadowing.matching.model import build_model
 from shadowing.matching.options import Problem, SlotSpec, WorkplaceSpec
 from tests.shadowing.test_lagrangian import programmes
@@ -45,6 +48,33 @@ def test_the_bundle_bound_is_the_certified_one_at_its_prices_and_above_the_optim
     assert np.array_equal(found.subgradient, cells.seats - counted)
 
 
+@settings(max_examples=40, deadline=None)
+@given(programmes())
+def test_the_steps_pass_on_their_lowest_so_far_and_the_averaged_prices_when_lower(problem: Problem) -> None:
+    # (the solver's cell LP prices near them: each passed L must be the certified one at its prices)
+    m = build_model(problem)
+    if not len(m.value):
+        return
+    lagrangian = Lagrangian(problem, m)
+    passed: list[Best] = []
+    best, _ = brute_force(problem)
+
+    low, steps, _resume = bundle.lowest(lagrangian, best, time.monotonic() + 0.3, passed.append)
+
+    event("no step (the best options fit)" if not passed else "steps")
+    for bound, y, z, evaluation in passed:
+        assert abs(Lagrangian(problem, m).at(y, z).bound - bound) < EPS
+        assert abs(evaluation.bound - bound) < EPS
+    # the lowest so far: never rising, and each the lowest of the evaluations before it
+    bounds = [b for b, *_ in passed]
+    assert bounds == sorted(bounds, reverse=True)
+    if low < steps[0] - EPS:  # the averaged prices: passed last
+        event("the averaged prices lower")
+        assert abs(bounds[-1] - low) < EPS
+    elif passed:
+        assert bounds[-1] >= steps[0] - EPS
+
+
 def _two_days() -> Problem:
     """One class (two workplaces of organisation 2): one seat on day 0, two on day 1. Three requests
     can go on day 0 only, one on either day: two placed at best, 2 × 1000.5, which is also the LP's."""
@@ -61,6 +91,34 @@ def _two_days() -> Problem:
     requests = [request(rid, windows=only_day_0) for rid in (1, 2, 3)]
     requests.append(request(4, windows=((day(0), day(1)),)))
     return build(requests, workplaces, slots, fairness_weight=0.0)
+
+
+def test_the_averaged_prices_are_passed_on_when_they_are_lower() -> None:
+    # Steps that ended at 1000.5 on day 0's seat and 500 on one of day 1's two seats: L = 2,501 (1,000.5
+    # + 500 + request 4 at 1,000.5 on the free seat); the day's two seats at their mean p: 2,001 + p.
+    problem = _two_days()
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+    y = np.array([1000.5, 0.0, 500.0])
+    ended: Best = (lagrangian.at(y, np.zeros(0)).bound, y, np.zeros(0), lagrangian.at(y, np.zeros(0)))
+    passed: list[Best] = []
+
+    def steps(target: float, until: float, between: Callable[[Best], None]) -> Best:
+        between(ended)
+        return ended
+
+    lagrangian.minimise = steps  # type: ignore[assignment,method-assign]
+
+    low, found, _resume = bundle.lowest(lagrangian, 2001.0, time.monotonic() + 1.0, passed.append)
+
+    assert ended[0] == 2501.0
+    assert found is ended
+    assert len(passed) == 2 and passed[0] is ended
+    bound, averaged_y, averaged_z, evaluation = passed[1]
+    assert averaged_y[1] == averaged_y[2] and 0.0 < averaged_y[1] < 500.0
+    assert abs(bound - (2001.0 + averaged_y[1])) < EPS
+    assert low == bound == evaluation.bound
+    assert abs(Lagrangian(problem, m).at(averaged_y, averaged_z).bound - bound) < EPS
 
 
 def test_the_bundle_reaches_the_lp_bound_from_no_prices() -> None:

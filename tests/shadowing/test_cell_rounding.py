@@ -87,6 +87,33 @@ def test_the_lp_places_the_two_day_request_between_the_others() -> None:
     assert model_objective(m, placed) == (3 * 1000.5, 3)
 
 
+def test_the_steps_lowest_bound_steers_the_rounds_pricing_when_lower() -> None:
+    problem = _two_days_between_two_one_day_requests()
+    m = build_model(problem)
+    lagrangian = Lagrangian(problem, m)
+    _seats, fcfs = first_come_first_served(problem, m)
+    cell = CellRounding(lagrangian, time.monotonic() + 30.0, fcfs, unpriced_at(lagrangian))
+    no_day_cap = np.zeros(len(m.group_capacity))
+    low_y = np.array([1000.5, 0.0, 0.0, 1000.5])  # Monday and Thursday priced: L = 3 × 1000.5
+    low = lagrangian.at(low_y, no_day_cap)
+    high_y = np.full(4, 600.0)  # 4 × 600, request 1 priced out, 2 and 3 at 400.5 each: L = 3,201
+    high = lagrangian.at(high_y, no_day_cap)
+
+    cell.steer((low.bound, low_y, no_day_cap, low))
+    cell.steer((high.bound, high_y, no_day_cap, high))
+
+    assert (low.bound, high.bound) == (3 * 1000.5, 3201.0)
+    assert cell.result.bound == low.bound
+    assert cell.result.evaluation is low
+    assert cell.result.centre is not None
+    assert np.array_equal(cell.result.centre, cell.cells.cell_prices(low.slot_cost))
+    assert sorted(cell.result.centre.tolist()) == [0.0, 0.0, 1000.5, 1000.5]
+    cell.finish()
+    placed = cell.place(problem)
+    assert placed is not None and model_objective(m, placed) == (3 * 1000.5, 3)
+    assert cell.bound <= low.bound
+
+
 def test_a_large_programme_takes_the_cell_lp_placement() -> None:
     # (the large programmes' path forced on a small one)
     problem = _two_days_between_two_one_day_requests()
