@@ -16,7 +16,7 @@ from shadowing.matching.baseline import first_come_first_served
 from shadowing.matching.cell_lp import CellLP
 from shadowing.matching.cell_rounding import CellRounding
 from shadowing.matching.lagrange import Lagrangian
-from shadowing.matching.model import build_model
+from shadowing.matching.model import Model, build_model
 from shadowing.matching.model import objective_of as model_objective
 from shadowing.matching.options import Problem, SlotSpec, WorkplaceSpec
 from shadowing.matching.solver import solve
@@ -66,12 +66,18 @@ def _two_days_between_two_one_day_requests() -> Problem:
     return build(requests, workplaces, slots, fairness_weight=0.0)
 
 
-def test_the_lp_places_the_two_day_request_between_the_others() -> None:
-    problem = _two_days_between_two_one_day_requests()
+def _rounds_from_the_floor(problem: Problem) -> tuple[Model, Lagrangian, list[int], CellRounding]:
+    """The model, its Lagrangian, first come, first served and the cell LP's rounds started from it."""
     m = build_model(problem)
     lagrangian = Lagrangian(problem, m)
     _seats, fcfs = first_come_first_served(problem, m)
     cell = CellRounding(lagrangian, time.monotonic() + 30.0, fcfs, unpriced_at(lagrangian))
+    return m, lagrangian, fcfs, cell
+
+
+def test_the_lp_places_the_two_day_request_between_the_others() -> None:
+    problem = _two_days_between_two_one_day_requests()
+    m, _lagrangian, fcfs, cell = _rounds_from_the_floor(problem)
 
     cell.finish()
     placed = cell.place(problem)
@@ -89,10 +95,7 @@ def test_the_lp_places_the_two_day_request_between_the_others() -> None:
 
 def test_the_steps_lowest_bound_steers_the_rounds_pricing_when_lower() -> None:
     problem = _two_days_between_two_one_day_requests()
-    m = build_model(problem)
-    lagrangian = Lagrangian(problem, m)
-    _seats, fcfs = first_come_first_served(problem, m)
-    cell = CellRounding(lagrangian, time.monotonic() + 30.0, fcfs, unpriced_at(lagrangian))
+    m, lagrangian, _fcfs, cell = _rounds_from_the_floor(problem)
     no_day_cap = np.zeros(len(m.group_capacity))
     low_y = np.array([1000.5, 0.0, 0.0, 1000.5])  # Monday and Thursday priced: L = 3 × 1000.5
     low = lagrangian.at(low_y, no_day_cap)
