@@ -352,6 +352,34 @@ def best_pruned(
     return best, best_scale
 
 
+def flowed_and_pruned(
+    problem: Problem,
+    lagrangian: Lagrangian,
+    best: list[int],
+    objective: float,
+    method: str,
+    prices: tuple[np.ndarray, np.ndarray],
+    refill_seconds: float,
+    refill_latest: float = np.inf,
+) -> tuple[list[int], float, str, float]:
+    """`best` (worth `objective`, found by `method`) with its one-day requests placed anew by the maximum
+    flow (`reoptimise_one_day`), then pruned at `prices` and refilled (`best_pruned`, for `refill_seconds`
+    from then and at most until `refill_latest`), each kept when worth more: the best, its objective and
+    method, and how long the flow took."""
+    m = lagrangian.m
+    began = time.monotonic()
+    moved = reoptimise_one_day(lagrangian, best)
+    flow_seconds = time.monotonic() - began
+    if objective_of(m, moved)[0] > objective + 1e-9:
+        best, objective, method = moved, objective_of(m, moved)[0], method + "+flow"
+    until = min(time.monotonic() + refill_seconds, refill_latest)
+    if time.monotonic() < until:
+        pruned, _scale = best_pruned(problem, lagrangian, best, *prices, until)
+        if objective_of(m, pruned)[0] > objective + 1e-9:
+            best, objective, method = pruned, objective_of(m, pruned)[0], method + "+pruned"
+    return best, objective, method, flow_seconds
+
+
 # The small programmes' short Lagrangian minimisation and pruned floor (``solver``) run only where at
 # least this share of the requests (with an option) score no more at their best option without prices
 # than at any other workplace: there every option ties and the LP's rounding varies with how far the LP

@@ -55,7 +55,7 @@ from shadowing.matching.augment import augment
 from shadowing.matching.baseline import fill_from_catalogue, first_come_first_served, submission_order
 from shadowing.matching.bound import certified_bound, slot_costs, uniform_price_bound
 from shadowing.matching.cell_rounding import CellRounding
-from shadowing.matching.flow import best_pruned, options_tie, reoptimise_one_day
+from shadowing.matching.flow import flowed_and_pruned, options_tie, reoptimise_one_day
 from shadowing.matching.lagrange import Best, Lagrangian
 from shadowing.matching.master import LpResult, Master
 from shadowing.matching.mip import mip_with_swaps
@@ -327,14 +327,8 @@ def solve(
         unpriced = lagrangian.at(*no_price)
         # the cell LP's first round, from the best options without prices, on the other core while first
         # come, first served runs on this one (its options join the next round)
-        cell = CellRounding(
-            lagrangian,
-            started + CELL_SHARE * time_limit,
-            None,
-            unpriced,
-            None,
-            started + CELL_GRACE * time_limit,
-        )
+        rounds_until = started + CELL_SHARE * time_limit
+        cell = CellRounding(lagrangian, rounds_until, at=unpriced, grace=started + CELL_GRACE * time_limit)
 
     # 1. The floor: first come, first served over every option, and the previous proposal.
     floor_began = time.monotonic()
@@ -385,19 +379,10 @@ def solve(
         # the same without the multi-day requests whose seats cost more at these prices than they are
         # worth, the one-day requests by the flow on them and the rest first come, first served after
         # (as long as the floor took, leaving 30 % of the limit for what follows).
-        flow_began = time.monotonic()
-        moved = reoptimise_one_day(lagrangian, best)
-        flow_seconds = time.monotonic() - flow_began
-        if objective_of(m, moved)[0] > best_objective + _EPS:
-            best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
-        refill_end = min(
-            time.monotonic() + PRUNE_FLOORS * max(floor_seconds, 0.05 * time_limit),
-            deadline - 0.3 * time_limit,
+        refill = PRUNE_FLOORS * max(floor_seconds, 0.05 * time_limit), deadline - 0.3 * time_limit
+        best, best_objective, method, flow_seconds = flowed_and_pruned(
+            problem, lagrangian, best, best_objective, method, prices, *refill
         )
-        if time.monotonic() < refill_end:
-            pruned, _scale = best_pruned(problem, lagrangian, best, y, z, refill_end)
-            if objective_of(m, pruned)[0] > best_objective + _EPS:
-                best, best_objective, method = pruned, objective_of(m, pruned)[0], method + "+pruned"
         swap_end = min(time.monotonic() + SWAP_SHARE * time_limit, deadline - 0.15 * time_limit)
         best, best_objective, method = swapped(
             lagrangian, best, best_objective, method, (y, z), swap_end, flow_seconds
@@ -424,13 +409,10 @@ def solve(
             best_objective, now + SMALL_LAGRANGE_SHARE * time_limit
         )
         bound = min(bound, found)
-        moved = reoptimise_one_day(lagrangian, best)
-        if objective_of(m, moved)[0] > best_objective + _EPS:
-            best, best_objective, method = moved, objective_of(m, moved)[0], method + "+flow"
-        refill_end = time.monotonic() + PRUNE_FLOORS * max(floor_seconds, 0.02 * time_limit)
-        pruned, _scale = best_pruned(problem, lagrangian, best, y, z, refill_end)
-        if objective_of(m, pruned)[0] > best_objective + _EPS:
-            best, best_objective, method = pruned, objective_of(m, pruned)[0], method + "+pruned"
+        refill_seconds = PRUNE_FLOORS * max(floor_seconds, 0.02 * time_limit)
+        best, best_objective, method, _seconds = flowed_and_pruned(
+            problem, lagrangian, best, best_objective, method, (y, z), refill_seconds
+        )
         report("bound", placed_best(), _gap(bound, best_objective))
     # Augmenting paths from the best proposal over every option: more people placed, and the bound of
     # the slots that block the rest (where all options tie, far below the LP's first rounds).

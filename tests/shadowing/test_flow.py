@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from shadowing.matching.baseline import first_come_first_served
 from shadowing.matching.flow import (
     best_pruned,
+    flowed_and_pruned,
     most_one_day,
     one_day_requests,
     options_tie,
@@ -204,6 +205,15 @@ def test_a_two_day_request_priced_out_leaves_its_seats_to_two_one_day_requests()
 
     chosen = {m.request_ids[r]: m.options[j].slots for r, j in enumerate(new) if j >= 0}
     assert chosen == {2: (100,), 3: (101,)}
+
+    fcfs_objective = objective_of(m, fcfs)[0]
+    prices = np.full(len(m.capacity), 600.0), np.zeros(0)
+    kept = flowed_and_pruned(problem, lagrangian, fcfs, fcfs_objective, "floor", prices, 0.0)
+    pruned = flowed_and_pruned(problem, lagrangian, fcfs, fcfs_objective, "floor", prices, 5.0)
+
+    assert kept[:3] == (fcfs, fcfs_objective, "floor")  # (the flow moves no one; no time to refill)
+    assert pruned[1:3] == (2 * 1000.5, "floor+pruned")
+    assert {m.request_ids[r]: m.options[j].slots for r, j in enumerate(pruned[0]) if j >= 0} == chosen
 
 
 def test_the_best_pruned_proposal_comes_from_the_scaled_prices_where_the_prices_prune_too_many() -> None:
