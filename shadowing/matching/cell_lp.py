@@ -58,7 +58,7 @@ CLASS_SHARE = 0.9
 
 @dataclass
 class CellResult:
-    bound: float  # the lowest certified bound seen (``Lagrangian.at`` of cell prices)
+    bound: float  # the lowest certified bound seen (``Lagrangian.at`` of cell prices, or of the steps')
     cell_price: np.ndarray  # the cell prices that gave it
     evaluation: Evaluation | None  # the evaluation at them (None: no round finished)
     rounds: int

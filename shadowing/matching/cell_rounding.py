@@ -196,7 +196,8 @@ class CellRounding:
 
     @property
     def bound(self) -> float:
-        """The lowest certified bound the rounds' prices gave (``Lagrangian.at``; infinite: none yet)."""
+        """The lowest certified bound the rounds' prices, or the steps' passed to `steer`, gave
+        (``Lagrangian.at``; infinite: none yet)."""
         return self.result.bound
 
     def place(self, problem: Problem, until: float | None = None) -> list[int] | None:

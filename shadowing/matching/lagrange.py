@@ -510,9 +510,8 @@ class Lagrangian:
             y = np.maximum(y - step * g_slot, 0.0)
             z = np.maximum(z - step * g_group, 0.0)
             if between is not None:
-                between(
-                    best
-                )  # (before the evaluation: the next step reads the seats it used from its tables)
+                # (before the evaluation: the next step reads the seats it used from its tables)
+                between(best)
             current = self.at(y, z)
             enough = current.bound < best[0] - SUFFICIENT * delta
             if current.bound < best[0] - 1e-9:
