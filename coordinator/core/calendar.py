@@ -116,6 +116,16 @@ def _address(participant: Participant, **params: str) -> icalendar.vCalAddress:
     return address
 
 
+def _written(moment: datetime, zone: ZoneInfo) -> datetime:
+    """`moment` as the zone's local time (written with its TZID), or in UTC where it falls in the second
+    run of the hour the clocks go back: a local time there means its first run (RFC 5545 3.3.5), an hour
+    early."""
+    local = moment.astimezone(zone)
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return moment.astimezone(UTC)
+    return local
+
+
 def _event_component(
     event: CalendarEvent, zone: ZoneInfo, method: Method | None, stamp: datetime
 ) -> icalendar.Event:
@@ -123,8 +133,8 @@ def _event_component(
     component.add("uid", event.uid)
     component.add("sequence", event.sequence)
     component.add("dtstamp", stamp)
-    component.add("dtstart", event.start.astimezone(zone))
-    component.add("dtend", event.end.astimezone(zone))
+    component.add("dtstart", _written(event.start, zone))
+    component.add("dtend", _written(event.end, zone))
     component.add("summary", clean_text(event.summary))
     if event.description:
         component.add("description", clean_text(event.description))

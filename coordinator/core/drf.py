@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser as DRFJSONParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,6 +33,17 @@ from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE
 from coordinator.core.validators import parse_int
 
 _Rows = TypeVar("_Rows", bound="QuerySet[Model, object]")
+
+
+class JSONParser(DRFJSONParser):
+    """DRF's JSON parser, answering a body nested deeper than the parser can follow with a 400 as it answers
+    any other malformed JSON (the standard library's parser then raises ``RecursionError``)."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise exceptions.ParseError(_("JSON parse error - nested too deeply.")) from exc
 
 
 class RowsInList(Expression):

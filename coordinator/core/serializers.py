@@ -6,8 +6,11 @@ from __future__ import annotations
 import copy
 import weakref
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 from rest_framework.fields import Field
@@ -152,9 +155,38 @@ class StrictSerializer(StrictSerializerMixin, DeclaredFieldsMixin, serializers.S
     pass
 
 
+class DateTimeField(serializers.DateTimeField):
+    """DRF's date-time field, answering as the forms do where DRF does not: a local time without an offset
+    that the zone's clocks skip (when they go forward) or show twice (when they go back) is refused instead
+    of taken as some hour near it, and a moment too near the ends of the calendar to convert between zones is
+    refused instead of failing the request. (DRF's own check compares across zones, which is never equal
+    for such times, so it lets both through.)"""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        try:
+            moment: datetime = super().enforce_timezone(value)
+            # (such a time has two offsets, one for each reading of ``fold``; any other has one)
+            unclear = (
+                timezone.is_naive(value)
+                and moment.tzinfo is not None
+                and moment.replace(fold=1 - moment.fold).utcoffset() != moment.utcoffset()
+            )
+        except OverflowError:
+            self.fail("overflow")
+        if unclear:
+            self.fail("make_aware", timezone=moment.tzinfo)
+        return moment
+
+
+# Every model date-time field of the API's serializers is read by ``DateTimeField``.
+_FIELD_MAPPING = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: DateTimeField}
+
+
 class ModelSerializer(CachedFieldsMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
     """DRF's ``ModelSerializer`` with its fields worked out once per class (for read-only shapes)."""
 
+    serializer_field_mapping = _FIELD_MAPPING
+
 
 class StrictModelSerializer(StrictSerializerMixin, CachedFieldsMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
-    pass
+    serializer_field_mapping = _FIELD_MAPPING

@@ -59,7 +59,7 @@ def calendar_token_digest(token: str) -> str:
 def validate_time_zone(value: str) -> None:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # (OSError: a name too long for a file)
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value}) from exc
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from zoneinfo import ZoneInfo
 
@@ -51,6 +51,33 @@ def test_build_calendar_request_round_trips_with_timezone():
     assert observances["DAYLIGHT"]["RRULE"]["BYDAY"] == ["-1SU"]
     assert observances["DAYLIGHT"]["RRULE"]["BYMONTH"] == [3]
     assert observances["STANDARD"]["RRULE"]["BYMONTH"] == [10]
+
+
+def test_the_second_run_of_the_hour_the_clocks_go_back_is_written_in_utc():
+    # 2027-10-31: Stockholm's clocks go from 03:00 back to 02:00, so 02:30 happens twice
+    first = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # 02:30+02:00
+    second = datetime(2027, 10, 31, 1, 30, tzinfo=UTC)  # 02:30+01:00
+    events = [
+        _event(uid="first@samverkan.example", start=first, end=first + timedelta(hours=3)),
+        _event(uid="second@samverkan.example", start=second, end=second + timedelta(hours=3)),
+    ]
+
+    body = build_calendar(events, time_zone="Europe/Stockholm", method="REQUEST")
+
+    lines = body.decode().split("\r\n")
+    assert lines.count("DTSTART;TZID=Europe/Stockholm:20271031T023000") == 1
+    assert lines.count("DTSTART:20271031T013000Z") == 1
+    assert lines.count("DTEND;TZID=Europe/Stockholm:20271031T043000") == 1  # (after the change: once)
+    assert lines.count("DTEND;TZID=Europe/Stockholm:20271031T053000") == 1
+    # (in UTC: a time the clocks show twice never compares equal across zones)
+    parsed = {
+        str(e["UID"]): (e.decoded("DTSTART").astimezone(UTC), e.decoded("DTEND").astimezone(UTC))
+        for e in icalendar.Calendar.from_ical(body).walk("VEVENT")
+    }
+    assert parsed == {
+        "first@samverkan.example": (first, first + timedelta(hours=3)),
+        "second@samverkan.example": (second, second + timedelta(hours=3)),
+    }
 
 
 def test_build_calendar_folds_long_lines_and_escapes_user_text():

@@ -135,6 +135,9 @@ def test_unchanged_feed_costs_one_query(client, world, staff_a, django_assert_nu
 
     assert (again.status_code, again.content) == (200, built.content)
     assert (not_modified.status_code, not_modified["ETag"]) == (304, built["ETag"])
+    # a 304 repeats the 200's Cache-Control and Last-Modified (RFC 9110 15.4.5)
+    assert not_modified["Cache-Control"] == built["Cache-Control"] == "private, max-age=300"
+    assert not_modified["Last-Modified"] == built["Last-Modified"]
 
 
 def test_feed_built_costs_the_queries_it_cost_without_the_cache(

@@ -317,6 +317,45 @@ def test_meeting_bad_times_are_400(api, group, convener):
     assert Meeting.unscoped_objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        "0001-01-01T00:00:00",  # (an hour before it is before the calendar begins)
+        "9999-12-31T23:30:00+00:00",  # (in Stockholm it is the year 10000)
+        "2027-03-28T02:30:00",  # (Stockholm's clocks go from 02:00 to 03:00 that night)
+        "2027-10-31T02:30:00",  # (and from 03:00 back to 02:00: twice that night)
+    ],
+)
+def test_meeting_times_outside_the_zone_are_400(api, group, convener, starts_at):
+    payload = {
+        "group": group.pk,
+        "title": "x",
+        "starts_at": starts_at,
+        "ends_at": "2027-11-01T05:00:00",
+        "place": "a",
+    }
+
+    response = api(convener).post(f"{URL}/meetings/", payload, format="json")
+
+    assert (response.status_code, list(response.json())) == (400, ["starts_at"])
+    assert Meeting.unscoped_objects.count() == 0
+
+
+def test_meeting_times_near_the_clock_changes_are_kept(api, group, convener):
+    payload = {"group": group.pk, "title": "x", "place": "a"}
+    # the second run of the hour the clocks go back, given with its offset, and the hour after the skipped one
+    for starts_at, ends_at, utc in [
+        ("2027-10-31T02:30:00+01:00", "2027-10-31T05:00:00", "2027-10-31T01:30:00+00:00"),
+        ("2027-03-28T03:00:00", "2027-03-28T05:00:00", "2027-03-28T01:00:00+00:00"),
+    ]:
+        created = api(convener).post(
+            f"{URL}/meetings/", {**payload, "starts_at": starts_at, "ends_at": ends_at}
+        )
+        assert created.status_code == 201, created.content
+        meeting = Meeting.unscoped_objects.get(pk=created.json()["id"])
+        assert meeting.starts_at.isoformat() == utc
+
+
 # --- Actions --------------------------------------------------------------------------------------------
 
 

@@ -315,6 +315,28 @@ def test_malformed_json_is_400(api, org_admin_a, unit_a):
     assert response.json()["detail"].startswith("JSON parse error")
 
 
+def test_json_nested_too_deeply_is_400_and_saves_nothing(api, org_admin_a, unit_a):
+    body = '{"name": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = api(org_admin_a).generic(
+        "PATCH", f"/api/v1/units/{unit_a.pk}/", body, content_type="application/json"
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "JSON parse error - nested too deeply."},
+    )
+    assert Unit.unscoped_objects.get(pk=unit_a.pk).name == "Mottagningsenheten Malmö"
+
+
+def test_time_zone_name_too_long_for_a_file_is_400(api, programme, programme_admin):
+    response = api(programme_admin).patch(
+        f"/api/v1/programmes/{programme.pk}/", {"time_zone": "Europe/" + "x" * 300}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["time_zone"]
+    programme.refresh_from_db()
+    assert programme.time_zone == "Europe/Stockholm"
+
+
 def test_unknown_fields_are_400(api, org_admin_a, unit_a):
     response = api(org_admin_a).patch(
         f"/api/v1/units/{unit_a.pk}/", {"name": "x", "is_admin": True}, format="json"

@@ -201,15 +201,15 @@ def _ages_out(events: list[CalendarEvent], after: datetime) -> datetime | None:
 def _answer(request: HttpRequest, feed: BuiltFeed) -> HttpResponse:
     # RFC 9110 13.1.2: weak comparison, a list of tags or "*"; If-Modified-Since when no tag is sent.
     not_modified = get_conditional_response(request, etag=feed.etag, last_modified=feed.last_modified)
-    if not_modified is not None:
-        not_modified["ETag"] = feed.etag
-        return not_modified
-    response = HttpResponse(feed.body, content_type="text/calendar; charset=utf-8")
+    response = not_modified or HttpResponse(feed.body, content_type="text/calendar; charset=utf-8")
+    # (a 304 repeats the validators and Cache-Control the 200 would carry: RFC 9110 15.4.5)
     response["ETag"] = feed.etag
     response["Cache-Control"] = "private, max-age=300"
-    response["Content-Disposition"] = 'inline; filename="samverkan.ics"'
     if feed.last_modified is not None:
         response["Last-Modified"] = http_date(feed.last_modified)
+    if not_modified is not None:
+        return not_modified
+    response["Content-Disposition"] = 'inline; filename="samverkan.ics"'
     if request.method == "HEAD":
         response["Content-Length"] = str(len(feed.body))
         response.content = b""
