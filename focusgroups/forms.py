@@ -12,21 +12,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coordinator.core.forms import DateField, DateTimeLocalField
 from focusgroups.models import NOTE_BODY_MAX_LENGTH, ActionItem, FocusGroup, GroupMembership, Meeting, Note
 from organisations.models import Person, Programme
-
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class DateTimeLocalField(forms.DateTimeField):
-    """A native date-and-time picker; the value is read in the programme's time zone."""
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT)
-    input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-class DateField(forms.DateField):
-    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _person_label(person: Person) -> str:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import formatting, registry
 from coordinator.core.days_off import Country
+from coordinator.core.forms import DateField
 from coordinator.core.validators import single_line
 from organisations.models import (
     FollowUp,
@@ -360,7 +361,7 @@ class CompetenceConfirmForm(forms.Form):
     """A line manager confirms a competence gained elsewhere."""
 
     competence = forms.TypedChoiceField(label=_("Competence"), coerce=int)
-    gained_on = forms.DateField(label=_("Gained on"), widget=forms.DateInput(attrs={"type": "date"}))
+    gained_on = DateField(label=_("Gained on"))
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
     def __init__(self, *args: object, competences: list[tuple[int, str]], **kwargs: object) -> None:
@@ -408,8 +409,8 @@ class TargetForm(forms.Form):
             "organisation must reach."
         ),
     )
-    starts_on = forms.DateField(label=_("Counts from"), widget=forms.DateInput(attrs={"type": "date"}))
-    deadline = forms.DateField(label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = DateField(label=_("Counts from"))
+    deadline = DateField(label=_("Deadline"))
 
     def __init__(self, *args: object, programme: Programme, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

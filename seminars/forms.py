@@ -12,17 +12,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import formatting
+from coordinator.core.forms import DateTimeLocalField
 from organisations.models import Organisation, Person, Programme, Unit, WorkRole
 from seminars.models import Course, Round, RoundCost
-
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class DateTimeLocalField(forms.DateTimeField):
-    """A native date-and-time picker; the value is read in the programme's time zone."""
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT)
-    input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
 
 class CourseForm(forms.Form):

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.core.validators import date_validators
+from coordinator.core.validators import date_validators, datetime_validators
 
 
 def add_service_errors(form: forms.Form, error: Any) -> None:
@@ -67,6 +67,17 @@ class PlainSelect(forms.Select):
                 parts.append("\n  </optgroup>")
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped by format_html)
+
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalField(forms.DateTimeField):
+    """A native date-and-time picker; the value is read in the programme's time zone (1900 to 2199)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT)
+    input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+    default_validators = datetime_validators()
 
 
 class DateField(forms.DateField):

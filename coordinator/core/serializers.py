@@ -16,6 +16,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.fields import Field
 from rest_framework.settings import api_settings
 
+from coordinator.core.validators import EARLIEST_MOMENT, LATEST_MOMENT, MOMENT_RANGE_MESSAGE, date_validators
+
 # ModelSerializer.get_fields() builds the fields through these; a subclass that overrides one may build
 # different fields per instance (from its context, say), so its fields are built every time as DRF does.
 _FIELD_BUILDERS = (
@@ -158,9 +160,14 @@ class StrictSerializer(StrictSerializerMixin, DeclaredFieldsMixin, serializers.S
 class DateTimeField(serializers.DateTimeField):
     """DRF's date-time field, answering as the forms do where DRF does not: a local time without an offset
     that the zone's clocks skip (when they go forward) or show twice (when they go back) is refused instead
-    of taken as some hour near it, and a moment too near the ends of the calendar to convert between zones is
-    refused instead of failing the request. (DRF's own check compares across zones, which is never equal
-    for such times, so it lets both through.)"""
+    of taken as some hour near it; a moment too near the ends of the calendar to convert between zones, or
+    outside 1900-2199, is refused instead of failing the request or a calendar later. (DRF's own check
+    compares across zones, which is never equal for such times, so it lets both through.)"""
+
+    default_error_messages = {
+        **serializers.DateTimeField.default_error_messages,
+        "range": MOMENT_RANGE_MESSAGE,
+    }
 
     def enforce_timezone(self, value: datetime) -> datetime:
         try:
@@ -175,11 +182,24 @@ class DateTimeField(serializers.DateTimeField):
             self.fail("overflow")
         if unclear:
             self.fail("make_aware", timezone=moment.tzinfo)
+        if moment.tzinfo is not None and not EARLIEST_MOMENT <= moment < LATEST_MOMENT:
+            self.fail("range")
         return moment
 
 
-# Every model date-time field of the API's serializers is read by ``DateTimeField``.
-_FIELD_MAPPING = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: DateTimeField}
+class DateField(serializers.DateField):
+    """DRF's date field within the dates the forms take (1900 to 9998): a period that far off has no local
+    midnight in UTC, and reports and progress charts count days over it."""
+
+    default_validators = date_validators()
+
+
+# Every model date and date-time field of the API's serializers is read by these.
+_FIELD_MAPPING = {
+    **serializers.ModelSerializer.serializer_field_mapping,
+    models.DateField: DateField,
+    models.DateTimeField: DateTimeField,
+}
 
 
 class ModelSerializer(CachedFieldsMixin, serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -8,7 +8,7 @@ a title is a 4xx with a reason, or harmless, never a 500 or a mail that cannot b
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
@@ -37,6 +37,22 @@ AMOUNT: AmountOptions = {
 # (the day's bounds overflow Python's datetime), and no programme plans or reports that far from now.
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(9998, 12, 31)
+
+
+# The moments an event may be set at: its calendar's time zone is written out for every year from its
+# events' first to their last (``coordinator.core.calendar.vtimezone``), and nothing is planned that far off.
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(2200, 1, 1, tzinfo=UTC)
+MOMENT_RANGE_MESSAGE = _("Choose a date and time from 1900 to 2199.")
+
+
+def datetime_validators() -> list[_ValidatorCallable]:
+    """The limits of a date and time a form or serializer takes (1900 to 2199)."""
+    message = MOMENT_RANGE_MESSAGE
+    return [
+        MinValueValidator(EARLIEST_MOMENT, message=message),
+        MaxValueValidator(LATEST_MOMENT - timedelta(microseconds=1), message=message),
+    ]
 
 
 def date_validators() -> list[_ValidatorCallable]:

@@ -324,6 +324,8 @@ def test_meeting_bad_times_are_400(api, group, convener):
         "9999-12-31T23:30:00+00:00",  # (in Stockholm it is the year 10000)
         "2027-03-28T02:30:00",  # (Stockholm's clocks go from 02:00 to 03:00 that night)
         "2027-10-31T02:30:00",  # (and from 03:00 back to 02:00: twice that night)
+        "9999-06-01T10:00:00+00:00",  # (its calendar would need the zone's rules up to the year 10000)
+        "1899-12-31T10:00:00+00:00",
     ],
 )
 def test_meeting_times_outside_the_zone_are_400(api, group, convener, starts_at):

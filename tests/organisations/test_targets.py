@@ -14,6 +14,7 @@ from coordinator.core.tenancy import programme_scope
 from focusgroups.models import GroupMembership
 from organisations.models import PlatformRole, Target
 from organisations.reports.targets import progress
+from organisations.services import targets as target_services
 from shadowing.models import Placement
 from tests.factories import make_member
 from tests.factories.focusgroups import FocusGroupFactory, make_group_member
@@ -238,6 +239,21 @@ def test_programme_admin_sets_a_target_on_the_form_page(web, programme, programm
     )
 
 
+@pytest.mark.parametrize("language", ["da", "sv", "en"])
+def test_target_form_offers_its_default_dates_to_the_date_pickers_in_every_language(
+    web, programme, programme_admin, language
+):
+    programme_admin.preferred_language = language
+    programme_admin.save(update_fields=["preferred_language"])
+    starts_on, deadline = target_services.default_dates(timezone.localdate())
+
+    page = web(programme_admin).get("/organisations/targets/new/").content.decode()
+
+    # (a date input takes only YYYY-MM-DD: "01.01.2026", Danish's first date format, leaves it empty)
+    assert f'type="date" name="starts_on" value="{starts_on.isoformat()}"' in page
+    assert f'type="date" name="deadline" value="{deadline.isoformat()}"' in page
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -247,6 +263,7 @@ def test_programme_admin_sets_a_target_on_the_form_page(web, programme, programm
         ({"title": "x" * 201}, "Ensure this value has at most 200 characters"),
         ({"goal": "abc"}, "Enter a whole number."),
         ({"subject_id": "999999"}, "Select a valid choice."),
+        ({"starts_on": "0001-01-01"}, "Ensure this value is greater than or equal to 1900-01-01."),
     ],
 )
 def test_target_form_refuses_bad_input_without_saving(web, programme, programme_admin, change, field):
