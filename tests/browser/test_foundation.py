@@ -86,6 +86,25 @@ def test_phone_width_has_no_horizontal_scroll(new_page):
     assert overflow <= 0
 
 
+def test_controls_keep_their_size_on_a_narrow_phone(new_page):
+    page = new_page("amina.hassan", width=360, height=640)
+    page.goto("/me/settings/")
+    # every box beside a label, however the label wraps, at the browser's own size (13 px)
+    widths = page.evaluate(
+        "[...document.querySelectorAll('.checkbox > input[type=checkbox]')]"
+        ".map(box => box.getBoundingClientRect().width)"
+    )
+    assert len(widths) >= 5
+    assert min(widths) >= 13
+    page.goto("/focusgroups/1/actions/")
+    # a row's status choice shows its value, however narrow its cell (7rem = 112 px)
+    selects = page.evaluate(
+        "[...document.querySelectorAll('main .inline-form select')].map(s => s.getBoundingClientRect().width)"
+    )
+    assert len(selects) >= 1
+    assert min(selects) >= 112
+
+
 def test_other_programme_is_invisible_in_the_browser(new_page):
     page = new_page("mette.sorensen")
     page.goto("/organisations/")

@@ -155,6 +155,9 @@ def test_gap_heat_map_has_its_numbers_in_a_table(new_page, language, size):
     heat_map = page.locator("main svg.heat-map[role=img]")
     assert heat_map.count() == 1
     assert (heat_map.locator("title").first.text_content() or "").strip() != ""
+    # its text is drawn at its own size (12 units: 12 px) on a phone too, the figure scrolling sideways
+    drawn = heat_map.evaluate("svg => svg.getBoundingClientRect().width / svg.viewBox.baseVal.width")
+    assert drawn == 1
     table = page.locator("main table").first
     assert table.locator("caption").inner_text() == t(
         language, "People lacking each competence, of those whose profile asks for it"
