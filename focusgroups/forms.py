@@ -12,7 +12,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.core.forms import DateField, DateTimeLocalField
+from coordinator.core.forms import DateField, DateTimeLocalField, ModelChoiceField
 from focusgroups.models import NOTE_BODY_MAX_LENGTH, ActionItem, FocusGroup, GroupMembership, Meeting, Note
 from organisations.models import Person, Programme
 
@@ -39,7 +39,7 @@ class GroupForm(forms.Form):
 class MembershipForm(forms.Form):
     """Adding a member (with ``person``) or editing one (without)."""
 
-    person = forms.ModelChoiceField(label=_("Person"), queryset=Person.objects.none())
+    person = ModelChoiceField(label=_("Person"), queryset=Person.objects.none())
     role = forms.ChoiceField(label=_("Role in the group"), choices=GroupMembership.Role.choices)
     mandate = forms.CharField(
         label=_("Mandate"),
@@ -209,14 +209,12 @@ class ActionForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=Person.objects.none())
+    owner = ModelChoiceField(label=_("Owner"), queryset=Person.objects.none())
     due_on = DateField(label=_("Due"), required=False)
     status = forms.ChoiceField(label=_("Status"), choices=ActionItem.Status.choices, initial="open")
-    meeting = forms.ModelChoiceField(
-        label=_("Agreed at meeting"), queryset=Meeting.objects.none(), required=False
-    )
+    meeting = ModelChoiceField(label=_("Agreed at meeting"), queryset=Meeting.objects.none(), required=False)
     # Set by "Create an action from this line" on a note page; shown above the form, not edited.
-    note = forms.ModelChoiceField(queryset=Note.objects.none(), required=False, widget=forms.HiddenInput)
+    note = ModelChoiceField(queryset=Note.objects.none(), required=False, widget=forms.HiddenInput)
     note_line = forms.CharField(max_length=500, required=False, widget=forms.HiddenInput)
 
     def __init__(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import formatting, registry
 from coordinator.core.days_off import Country
-from coordinator.core.forms import DateField
+from coordinator.core.forms import DateField, ModelChoiceField
 from coordinator.core.validators import single_line
 from organisations.models import (
     FollowUp,
@@ -81,7 +81,7 @@ class AuditTrailFilterForm(forms.Form):
     """The audit trail's filters: a kind of object (any model on the trail) and who acted."""
 
     object_type = forms.ChoiceField(label=_("Kind of object"), required=False)
-    person = forms.ModelChoiceField(label=_("Changed by"), queryset=Person.objects.none(), required=False)
+    person = ModelChoiceField(label=_("Changed by"), queryset=Person.objects.none(), required=False)
 
     def __init__(self, data: Mapping[str, str] | None, *, programme: Programme) -> None:
         super().__init__(data)
@@ -161,7 +161,7 @@ class ProgrammeCreateForm(ProgrammeSettingsForm):
     admin_last_name = forms.CharField(
         label=_("First admin: last name (new person)"), max_length=150, required=False
     )
-    admin_organisation = forms.ModelChoiceField(
+    admin_organisation = ModelChoiceField(
         label=_("First admin's organisation on the platform"),
         queryset=Organisation.objects.none(),
         required=False,
@@ -267,16 +267,12 @@ class PersonCreateForm(forms.Form):
         max_length=150,
         help_text=_("Letters, digits and . @ + - _ only, for example anna.berg"),
     )
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
-    work_role = forms.ModelChoiceField(
-        label=_("Role at work"), queryset=WorkRole.objects.none(), required=False
-    )
+    unit = ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
+    work_role = ModelChoiceField(label=_("Role at work"), queryset=WorkRole.objects.none(), required=False)
     job_title = forms.CharField(
         label=_("Job title"), max_length=200, required=False, validators=[single_line]
     )
-    line_manager = forms.ModelChoiceField(
-        label=_("Line manager"), queryset=Person.objects.none(), required=False
-    )
+    line_manager = ModelChoiceField(label=_("Line manager"), queryset=Person.objects.none(), required=False)
     roles = forms.MultipleChoiceField(
         label=_("Roles on the platform"),
         choices=PlatformRole.choices,

@@ -12,7 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import formatting
-from coordinator.core.forms import DateTimeLocalField
+from coordinator.core.forms import DateTimeLocalField, ModelChoiceField, ModelMultipleChoiceField
 from organisations.models import Organisation, Person, Programme, Unit, WorkRole
 from seminars.models import Course, Round, RoundCost
 
@@ -22,13 +22,13 @@ class CourseForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), max_length=5000, required=False, widget=forms.Textarea
     )
-    providers = forms.ModelMultipleChoiceField(
+    providers = ModelMultipleChoiceField(
         label=_("Given by"),
         queryset=Organisation.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Their course providers mark attendance and record completions."),
     )
-    provider_units = forms.ModelMultipleChoiceField(
+    provider_units = ModelMultipleChoiceField(
         label=_("Given by the units"),
         queryset=Unit.objects.none(),
         required=False,
@@ -37,13 +37,13 @@ class CourseForm(forms.Form):
             "Units of the providing organisations that give the course; empty: the whole organisation."
         ),
     )
-    target_roles = forms.ModelMultipleChoiceField(
+    target_roles = ModelMultipleChoiceField(
         label=_("Target roles"),
         queryset=WorkRole.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    prerequisites = forms.ModelMultipleChoiceField(
+    prerequisites = ModelMultipleChoiceField(
         label=_("Prerequisite courses"),
         queryset=Course.objects.none(),
         required=False,
@@ -172,7 +172,7 @@ class SessionForm(forms.Form):
 
 
 class QuotaForm(forms.Form):
-    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none())
+    organisation = ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none())
     reserved = forms.IntegerField(label=_("Reserved seats"), min_value=0, max_value=10000, initial=0)
     maximum = forms.IntegerField(
         label=_("Most seats"),
@@ -206,7 +206,7 @@ class EnrolForm(forms.Form):
 
 
 class EnrolOtherForm(forms.Form):
-    person = forms.ModelChoiceField(label=_("Person"), queryset=Person.objects.none())
+    person = ModelChoiceField(label=_("Person"), queryset=Person.objects.none())
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -19,7 +19,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from coordinator.core import formatting
-from coordinator.core.forms import PlainSelect
+from coordinator.core.forms import ModelChoiceField, ModelMultipleChoiceField, PlainSelect
 from coordinator.core.validators import date_validators
 from organisations.models import Organisation, Person, PlatformRole, Programme, Unit
 from shadowing import permissions
@@ -59,7 +59,7 @@ def _topics(programme: Programme) -> Any:
 
 class WorkplaceForm(forms.Form):
     name = forms.CharField(label=_("Name of the workplace"), max_length=200)
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
+    unit = ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
     street_address = forms.CharField(label=_("Street address"), max_length=200)
     postal_code = forms.CharField(label=_("Postal code"), max_length=20)
     city = forms.CharField(label=_("City"), max_length=100)
@@ -71,7 +71,7 @@ class WorkplaceForm(forms.Form):
             "For example: sit in on reception interviews, follow a case officer, join the team meeting."
         ),
     )
-    topics = forms.ModelMultipleChoiceField(
+    topics = ModelMultipleChoiceField(
         label=_("Topics"), queryset=Topic.objects.none(), widget=forms.CheckboxSelectMultiple
     )
     languages = forms.MultipleChoiceField(
@@ -96,7 +96,7 @@ class WorkplaceForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What the visitor undertakes before the visit; they accept it when confirming."),
     )
-    contact = forms.ModelChoiceField(label=_("Host contact"), queryset=Person.objects.none())
+    contact = ModelChoiceField(label=_("Host contact"), queryset=Person.objects.none())
 
     def __init__(
         self,
@@ -227,7 +227,7 @@ class ShadowingRequestForm(forms.Form):
         widget=forms.Textarea,
         help_text=_("Your learning goals: what you want to see, and why it matters for your work."),
     )
-    topics = forms.ModelMultipleChoiceField(
+    topics = ModelMultipleChoiceField(
         label=_("Topics"),
         queryset=Topic.objects.none(),
         required=False,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.renderers import BaseRenderer
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from coordinator.core.validators import date_validators, datetime_validators
+from coordinator.core.validators import date_validators, datetime_validators, parse_int
 
 
 def add_service_errors(form: forms.Form, error: Any) -> None:
@@ -67,6 +69,51 @@ class PlainSelect(forms.Select):
                 parts.append("\n  </optgroup>")
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped by format_html)
+
+
+class _NumberedChoice:
+    """For a model choice by an integer key: a number too large for the database's integer columns is
+    answered with the field's own "not one of the choices", where the query would fail (SQLite raises
+    ``OverflowError``, PostgreSQL an out-of-range error)."""
+
+    queryset: Any
+    to_field_name: str | None
+    error_messages: dict[str, Any]
+    empty_values: Any
+
+    def _out_of_range(self, value: object) -> bool:
+        if value in self.empty_values:
+            return False
+        model = self.queryset.model
+        key = (
+            model._meta.pk
+            if self.to_field_name in (None, "pk")
+            else model._meta.get_field(self.to_field_name)
+        )
+        text = str(value).strip()
+        return (
+            isinstance(key, models.IntegerField) and bool(_NUMBER.fullmatch(text)) and parse_int(text) is None
+        )
+
+
+_NUMBER = re.compile(r"-?[0-9]+")
+
+
+class ModelChoiceField(_NumberedChoice, forms.ModelChoiceField):  # type: ignore[type-arg]
+    def to_python(self, value: Any) -> Any:
+        if self._out_of_range(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class ModelMultipleChoiceField(_NumberedChoice, forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def _check_values(self, value: Any) -> Any:
+        for one in value if isinstance(value, list | tuple) else []:
+            if self._out_of_range(one):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": one}
+                )
+        return super()._check_values(value)
 
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"

@@ -174,6 +174,17 @@ def test_request_form_error_keeps_everything_typed(web, shadower, workplace_a):
     assert f'<option value="w{workplace_a.pk}" selected>' in content
 
 
+@pytest.mark.parametrize("number", ["99999999999999999999", "9223372036854775808", "-9223372036854775809"])
+def test_request_form_answers_a_topic_number_beyond_the_database_with_a_form_error(
+    web, shadower, workplace_a, number
+):
+    response = web(shadower).post(url("request-create"), _request_data(workplace_a, topics=[number]))
+
+    assert response.status_code == 400
+    assert f"Select a valid choice. {number} is not one of the available choices." in response.content.decode()
+    assert ShadowingRequest.unscoped_objects.count() == 0
+
+
 def test_request_form_never_offers_own_organisation(web, shadower, workplace_a, workplace_b):
     content = web(shadower).get(url("request-create")).content.decode()
     assert f'value="w{workplace_a.pk}"' in content
