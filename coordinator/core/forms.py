@@ -113,7 +113,7 @@ class ModelMultipleChoiceField(_NumberedChoice, forms.ModelMultipleChoiceField):
                 raise ValidationError(
                     self.error_messages["invalid_choice"], code="invalid_choice", params={"value": one}
                 )
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]
 
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
