@@ -315,6 +315,33 @@ def test_malformed_json_is_400(api, org_admin_a, unit_a):
     assert response.json()["detail"].startswith("JSON parse error")
 
 
+@pytest.mark.parametrize(
+    ("preferred", "accept", "language", "detail"),
+    [
+        ("", None, "da", "Ikke fundet."),  # the programme's language, as on the person's pages
+        ("en", None, "en", "Not found."),  # the person's own choice before it
+        ("en", "da", "da", "Ikke fundet."),  # and the one the call asks for before both
+    ],
+)
+def test_a_token_call_answers_in_the_language_it_asks_for_else_that_of_the_persons_pages(
+    outsider, preferred, accept, language, detail
+):
+    from rest_framework.test import APIClient
+
+    outsider.preferred_language = preferred
+    outsider.save(update_fields=["preferred_language"])
+    client = APIClient(**({"HTTP_ACCEPT_LANGUAGE": accept} if accept else {}))
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=outsider.user).key}")
+
+    response = client.get("/api/v1/people/999999/")
+
+    assert (response.status_code, response["Content-Language"], response.json()) == (
+        404,
+        language,
+        {"detail": detail},
+    )
+
+
 def test_json_nested_too_deeply_is_400_and_saves_nothing(api, org_admin_a, unit_a):
     body = '{"name": ' + "[" * 100_000 + "]" * 100_000 + "}"
     response = api(org_admin_a).generic(

@@ -181,7 +181,8 @@ def test_request_form_answers_a_topic_number_beyond_the_database_with_a_form_err
     response = web(shadower).post(url("request-create"), _request_data(workplace_a, topics=[number]))
 
     assert response.status_code == 400
-    assert f"Select a valid choice. {number} is not one of the available choices." in response.content.decode()
+    refused = f"Select a valid choice. {number} is not one of the available choices."
+    assert refused in response.content.decode()
     assert ShadowingRequest.unscoped_objects.count() == 0
 
 
