@@ -11,7 +11,9 @@ last sent (``CalendarCopy``, one row per event UID and person) and sends exactly
   ``REQUEST`` update;
 - an event the person holds but no longer attends is a ``CANCEL``, worded as a cancellation when the
   event is gone for everyone, else as "you no longer take part";
-- an unchanged event sends nothing; a past event is history and is left alone.
+- an unchanged event sends nothing; a past event is history and is left alone, unless the person's
+  calendar still holds it as an event to come (it was moved to a time that has passed): that calendar is
+  sent the update, so it does not keep the event on its old day.
 
 Every message raises that person's SEQUENCE for the UID (RFC 5546 3.2.5), and the ORGANIZER of an event is
 the one its first message carried, for the event's whole life. ATTENDEE and ORGANIZER are the addresses
@@ -149,6 +151,11 @@ def _addressed(event: CalendarEvent, organizer: str) -> CalendarEvent:
     return replace(event, organizer=Participant(organizer, name), attendees=attendees)
 
 
+def _held_ahead(copy: CalendarCopy | None, now: datetime) -> bool:
+    """Whether the calendar holds the event (last sent as a REQUEST) as one that has not ended yet."""
+    return copy is not None and copy.method == CalendarCopy.Method.REQUEST and copy.ends_at > now
+
+
 def _held(programme_id: int, source: str, people: Iterable[int] | None) -> QuerySet[CalendarCopy]:
     """The copies of ``source``'s events the calendars hold (``people``'s only, where given)."""
     held = CalendarCopy.objects.filter(programme_id=programme_id, source=source)
@@ -203,12 +210,15 @@ def reconcile(
     changed: list[CalendarCopy] = []
     sent = 0
     for item in wanted:
-        if item.event.end <= now:
-            continue  # a past event is history; changing its calendar copy helps nobody
+        copy = copies.get((item.event.uid, item.person.pk))
+        if item.event.end <= now and not _held_ahead(copy, now):
+            # A past event is history; changing its calendar copy helps nobody. Unless the calendar still
+            # holds it as an event to come (a session corrected to a day that has passed): left alone, it
+            # would stay on its old day for good, so it is moved there like any other change.
+            continue
         organizer = organizers.setdefault(item.event.uid, mail_address(programme.organizer_email))
         event = _addressed(item.event, organizer)
         print_ = fingerprint(event)
-        copy = copies.get((event.uid, item.person.pk))
         if copy is not None and copy.method == CalendarCopy.Method.REQUEST and copy.fingerprint == print_:
             continue
         change: Change = "update" if copy is not None and copy.method == "REQUEST" else "invite"
