@@ -25,23 +25,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks import task
 
-from coordinator.core import formatting
+from coordinator.core import formatting, registry
 from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, mail_address
 from coordinator.core.models import CalendarCopy
 from coordinator.core.notifications import send_invite
 from coordinator.core.prepared import ScopedPreparedQuery
+from coordinator.core.tasks import on_commit_enqueue, retry_later
 
 Change = Literal["invite", "update", "cancelled", "removed"]
+# The details of a person that events show of them: their name (SUMMARY, DESCRIPTION, the CN of ATTENDEE),
+# their address (ATTENDEE, DESCRIPTION) and their phone (a host contact's, in a visit's DESCRIPTION).
+PersonDetail = Literal["name", "email", "phone"]
+PERSON_DETAILS: frozenset[PersonDetail] = frozenset({"name", "email", "phone"})
+
+logger = logging.getLogger(__name__)
 
 
 class Mailbox(Protocol):
@@ -341,3 +351,37 @@ _FEED_STATE: ScopedPreparedQuery[CalendarCopy, tuple[str, int, datetime]] = Scop
 def feed_state(person: Recipient) -> dict[str, tuple[int, datetime]]:
     """UID → (SEQUENCE, time of the last change) of what the person's calendar was sent, for the feed."""
     return {uid: (sequence, changed_at) for uid, sequence, changed_at in _FEED_STATE.fetch(person.pk)}
+
+
+# --- People whose details changed -----------------------------------------------------------------------
+
+
+def people_changed(person_ids: Iterable[int], details: Iterable[PersonDetail]) -> None:
+    """Bring every calendar that holds an event showing these people's ``details`` in step, after the
+    commit of the change (a task: a person may be in hundreds of events, and the mail is not the request's
+    to wait for). Call it inside the transaction that changes a name, an address or a phone; each app's
+    ``calendar_people_changed`` entry then reconciles its events that show them, which sends a REQUEST
+    update with a higher SEQUENCE wherever the event's content changed and nothing elsewhere."""
+    ids = sorted(set(person_ids))
+    shown: list[str] = sorted(set(details) & PERSON_DETAILS)
+    if ids and shown:
+        on_commit_enqueue(calendars_of_changed_people, ids, shown)
+
+
+@task()
+def calendars_of_changed_people(person_ids: list[int], details: list[str], attempt: int = 0) -> int:
+    """The task of ``people_changed``: every app's ``calendar_people_changed`` entry, each in its own
+    transactions and scopes. Idempotent (a calendar already in step is sent nothing), so a run the database
+    fails is tried again whole after the back-off. Returns the number of messages."""
+    try:
+        return sum(handler(person_ids, frozenset(details)) for handler in registry.calendar_people_changed)
+    except DatabaseError:
+        if not retry_later(calendars_of_changed_people, attempt, person_ids, details):
+            raise
+        logger.warning(
+            "The calendars showing people %s could not be brought in step (attempt %s)",
+            person_ids,
+            attempt + 1,
+            exc_info=True,
+        )
+        return 0
