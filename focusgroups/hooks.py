@@ -19,6 +19,7 @@ from coordinator.core.prepared import ScopedPreparedQuery
 from focusgroups import invites, permissions, selectors
 from focusgroups.models import FocusGroup, GroupMembership, Meeting, Note
 from focusgroups.services import groups
+from focusgroups.services.meetings import meetings_show_changed_people
 from organisations.access.revocation import close_sockets_of_person
 from organisations.models import Organisation, Person, Programme
 from organisations.permissions import actor_for, request_is_member
@@ -233,6 +234,8 @@ registry.onboarding_steps.register("focusgroups.staffed", _onboarding_step, orde
 # A person's own data: their download, and what erasing them changes here.
 registry.personal_data_exporters.register("focusgroups", selectors.personal_data_sections, order=40)
 registry.personal_data_erasers.register("focusgroups", groups.memberships_end_for_erasure)
+# A meeting's calendar event shows its member's name and address.
+registry.calendar_people_changed.register("focusgroups.meetings", meetings_show_changed_people)
 
 
 # --- Competence profiles: a seat in a focus group gives the competences named for it ------------------------

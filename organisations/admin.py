@@ -13,10 +13,12 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q
+from django.forms import BaseForm
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from coordinator.core import itip
 from organisations.access.admin import ScopedModelAdmin, ScopedModelForm, ScopedTabularInline, site
 from organisations.models import (
     Funder,
@@ -195,6 +197,12 @@ class PersonAdmin(ScopedModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         # Who the person is (their sign-in) and their employer do not change: the services never move them.
         return ["user", "organisation"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Person, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # As ``person_update``: a new phone number reaches the calendars of the visits that show it.
+        if change and isinstance(form, BaseForm) and "phone" in form.changed_data:
+            itip.people_changed([obj.pk], ["phone"])
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "user" and not request.user.is_superuser:

@@ -36,7 +36,7 @@ from seminars.models import (
 )
 from seminars.selectors import competence, participation, personal_data, reports, teaching
 from seminars.services import history, waiting_list
-from seminars.services.enrolments import enrolments_end_for_erasure
+from seminars.services.enrolments import bookings_show_changed_people, enrolments_end_for_erasure
 
 registry.nav_items.register(
     "seminars", registry.NavItem(_("Courses"), "seminars:catalogue", request_is_member), order=30
@@ -311,6 +311,8 @@ registry.history_importers.register(
 # A person's own data: their download, and what erasing them changes here.
 registry.personal_data_exporters.register("seminars", personal_data.personal_data_sections, order=30)
 registry.personal_data_erasers.register("seminars", enrolments_end_for_erasure, order=30)
+# A session's calendar event shows its participant's name and address.
+registry.calendar_people_changed.register("seminars.bookings", bookings_show_changed_people)
 
 
 # --- Competence profiles: a completed course gives the competences it is named for --------------------------

@@ -30,7 +30,7 @@ from shadowing.models import (
     Workplace,
 )
 from shadowing.services import history
-from shadowing.services.placements import placements_cancel_for_erasure
+from shadowing.services.placements import placements_cancel_for_erasure, placements_show_changed_people
 from shadowing.services.shadowing_requests import requests_withdraw_for_erasure
 
 HOSTS = (PlatformRole.HOST_CONTACT, PlatformRole.ORGANISATION_ADMIN)
@@ -335,3 +335,5 @@ registry.onboarding_steps.register("shadowing.workplace", _onboarding_step, orde
 registry.personal_data_exporters.register("shadowing", selectors.personal_data_sections, order=20)
 registry.personal_data_erasers.register("shadowing.placements", placements_cancel_for_erasure, order=20)
 registry.personal_data_erasers.register("shadowing.requests", requests_withdraw_for_erasure, order=21)
+# A visit's calendar event shows the visitor's and the host contact's name, address and phone.
+registry.calendar_people_changed.register("shadowing.placements", placements_show_changed_people)

@@ -77,6 +77,12 @@ ESCAPE_HATCH: dict[str, str] = {
     "shadowing.services.matching_queue:solve_matching_run": "a task: the queued run's programme, by its id",
     "seminars.services.enrolments:_booking_invites": "a task: the booked round's programme, by its id",
     "shadowing.services.request_notices:_notices": "a task: the visit request's programme, by its id",
+    "shadowing.services.placements:placements_show_changed_people": "a task: the programmes of the visits "
+    "that show people whose details changed, each then reconciled in its own scope",
+    "seminars.services.enrolments:bookings_show_changed_people": "a task: the programmes of the bookings of "
+    "people whose details changed, each then reconciled in its own scope",
+    "focusgroups.services.meetings:meetings_show_changed_people": "a task: the programmes of the meetings of "
+    "people whose details changed, each then reconciled in its own scope",
     "shadowing.services.request_notices:_request_with_people": "a task: the visit request by its id, with "
     "its people (the line manager may be outside the programme; compiled once)",
     "coordinator.core.worker:_update": "the task queue's own rows (no programme's), by the ids the worker "

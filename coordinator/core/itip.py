@@ -11,7 +11,9 @@ last sent (``CalendarCopy``, one row per event UID and person) and sends exactly
   ``REQUEST`` update;
 - an event the person holds but no longer attends is a ``CANCEL``, worded as a cancellation when the
   event is gone for everyone, else as "you no longer take part";
-- an unchanged event sends nothing; a past event is history and is left alone.
+- an unchanged event sends nothing; a past event is history and is left alone, unless the person's
+  calendar still holds it as an event to come (it was moved to a time that has passed): that calendar is
+  sent the update, so it does not keep the event on its old day.
 
 Every message raises that person's SEQUENCE for the UID (RFC 5546 3.2.5), and the ORGANIZER of an event is
 the one its first message carried, for the event's whole life. ATTENDEE and ORGANIZER are the addresses
@@ -23,23 +25,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks import task
 
-from coordinator.core import formatting
+from coordinator.core import formatting, registry
 from coordinator.core.calendar import CalendarEvent, Method, Participant, build_calendar, mail_address
 from coordinator.core.models import CalendarCopy
 from coordinator.core.notifications import send_invite
 from coordinator.core.prepared import ScopedPreparedQuery
+from coordinator.core.tasks import on_commit_enqueue, retry_later
 
 Change = Literal["invite", "update", "cancelled", "removed"]
+# The details of a person that events show of them: their name (SUMMARY, DESCRIPTION, the CN of ATTENDEE),
+# their address (ATTENDEE, DESCRIPTION) and their phone (a host contact's, in a visit's DESCRIPTION).
+PersonDetail = Literal["name", "email", "phone"]
+PERSON_DETAILS: frozenset[PersonDetail] = frozenset({"name", "email", "phone"})
+
+logger = logging.getLogger(__name__)
 
 
 class Mailbox(Protocol):
@@ -149,6 +161,11 @@ def _addressed(event: CalendarEvent, organizer: str) -> CalendarEvent:
     return replace(event, organizer=Participant(organizer, name), attendees=attendees)
 
 
+def _held_ahead(copy: CalendarCopy | None, now: datetime) -> bool:
+    """Whether the calendar holds the event (last sent as a REQUEST) as one that has not ended yet."""
+    return copy is not None and copy.method == CalendarCopy.Method.REQUEST and copy.ends_at > now
+
+
 def _held(programme_id: int, source: str, people: Iterable[int] | None) -> QuerySet[CalendarCopy]:
     """The copies of ``source``'s events the calendars hold (``people``'s only, where given)."""
     held = CalendarCopy.objects.filter(programme_id=programme_id, source=source)
@@ -203,12 +220,15 @@ def reconcile(
     changed: list[CalendarCopy] = []
     sent = 0
     for item in wanted:
-        if item.event.end <= now:
-            continue  # a past event is history; changing its calendar copy helps nobody
+        copy = copies.get((item.event.uid, item.person.pk))
+        if item.event.end <= now and not _held_ahead(copy, now):
+            # A past event is history; changing its calendar copy helps nobody. Unless the calendar still
+            # holds it as an event to come (a session corrected to a day that has passed): left alone, it
+            # would stay on its old day for good, so it is moved there like any other change.
+            continue
         organizer = organizers.setdefault(item.event.uid, mail_address(programme.organizer_email))
         event = _addressed(item.event, organizer)
         print_ = fingerprint(event)
-        copy = copies.get((event.uid, item.person.pk))
         if copy is not None and copy.method == CalendarCopy.Method.REQUEST and copy.fingerprint == print_:
             continue
         change: Change = "update" if copy is not None and copy.method == "REQUEST" else "invite"
@@ -331,3 +351,37 @@ _FEED_STATE: ScopedPreparedQuery[CalendarCopy, tuple[str, int, datetime]] = Scop
 def feed_state(person: Recipient) -> dict[str, tuple[int, datetime]]:
     """UID → (SEQUENCE, time of the last change) of what the person's calendar was sent, for the feed."""
     return {uid: (sequence, changed_at) for uid, sequence, changed_at in _FEED_STATE.fetch(person.pk)}
+
+
+# --- People whose details changed -----------------------------------------------------------------------
+
+
+def people_changed(person_ids: Iterable[int], details: Iterable[PersonDetail]) -> None:
+    """Bring every calendar that holds an event showing these people's ``details`` in step, after the
+    commit of the change (a task: a person may be in hundreds of events, and the mail is not the request's
+    to wait for). Call it inside the transaction that changes a name, an address or a phone; each app's
+    ``calendar_people_changed`` entry then reconciles its events that show them, which sends a REQUEST
+    update with a higher SEQUENCE wherever the event's content changed and nothing elsewhere."""
+    ids = sorted(set(person_ids))
+    shown: list[str] = sorted(set(details) & PERSON_DETAILS)
+    if ids and shown:
+        on_commit_enqueue(calendars_of_changed_people, ids, shown)
+
+
+@task()
+def calendars_of_changed_people(person_ids: list[int], details: list[str], attempt: int = 0) -> int:
+    """The task of ``people_changed``: every app's ``calendar_people_changed`` entry, each in its own
+    transactions and scopes. Idempotent (a calendar already in step is sent nothing), so a run the database
+    fails is tried again whole after the back-off. Returns the number of messages."""
+    try:
+        return sum(handler(person_ids, frozenset(details)) for handler in registry.calendar_people_changed)
+    except DatabaseError:
+        if not retry_later(calendars_of_changed_people, attempt, person_ids, details):
+            raise
+        logger.warning(
+            "The calendars showing people %s could not be brought in step (attempt %s)",
+            person_ids,
+            attempt + 1,
+            exc_info=True,
+        )
+        return 0

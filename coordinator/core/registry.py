@@ -211,6 +211,15 @@ history_importers: Registry[HistoryImporter] = Registry("history importers")
 # ``handler(actor, programme, people)``. The invitations workflow registers here (organisations/hooks.py).
 person_invited: Registry[Callable[..., None]] = Registry("person invited")
 
+# What a change of people's own details means for the calendars of one app: ``handler(person_ids, details)``
+# brings in step every calendar that holds (or should hold) an event of the app that shows one of these
+# people, where it shows the changed ``details`` (any of "name", "email", "phone"), and returns the number
+# of messages sent. Runs in a task after the change's commit (``coordinator.core.itip.people_changed``),
+# outside any programme scope; it may run again for the same change (a retry) and then sends nothing.
+calendar_people_changed: Registry[Callable[[list[int], frozenset[str]], int]] = Registry(
+    "calendar people changed"
+)
+
 # What a decline in a calendar means for the app that sent the event, keyed by the first part of a
 # ``CalendarCopy.source`` ("seminars.round"): ``(copy) -> None``, run in the copy's programme scope.
 calendar_decline_handlers: Registry[Callable[[CalendarCopy], None]] = Registry("calendar decline handlers")

@@ -27,10 +27,12 @@ from coordinator.core import registry
 from coordinator.core.exceptions import Conflict
 from coordinator.core.notifications import notify
 from coordinator.core.services import apply_changes, validate
+from coordinator.core.tenancy import programme_scope, unscoped
 from focusgroups import invites
-from focusgroups.models import AgendaItem, Decision, FocusGroup, Meeting, Note, NoteVersion
+from focusgroups.models import AgendaItem, Decision, FocusGroup, GroupMembership, Meeting, Note, NoteVersion
 from focusgroups.services import documents
 from focusgroups.services._shared import require_manage_group, require_person
+from organisations.models import Person
 from organisations.permissions import Actor
 
 KIND_MEETING = "focusgroups.meeting"
@@ -261,3 +263,41 @@ def meeting_record_minutes(
         url=invites.meeting_url(meeting),
     )
     return meeting
+
+
+def meetings_show_changed_people(person_ids: list[int], details: frozenset[str]) -> int:
+    """A ``calendar_people_changed`` entry (``coordinator.core.itip.people_changed``): a meeting's event
+    shows its member's own name and address (ATTENDEE), so these members' calendars are brought in step
+    with every scheduled meeting still to end of their groups. One query finds the meetings; then one
+    transaction per programme, in its scope, with the meetings locked in key order as a meeting's own
+    changes lock it. Erased people are left out: their calendars are written to no more. Returns the
+    number of messages."""
+    if not details & {"name", "email"}:
+        return 0
+    with unscoped():  # a task: the programmes are those of the meetings found
+        groups = GroupMembership.unscoped_objects.filter(
+            person_id__in=person_ids, person__erased_at__isnull=True, is_active=True
+        ).values("group_id")
+        found = list(
+            Meeting.unscoped_objects.filter(
+                group_id__in=groups, status=Meeting.Status.SCHEDULED, ends_at__gt=timezone.now()
+            )
+            .values_list("group__programme_id", "pk")
+            .order_by("group__programme_id", "pk")
+        )
+    by_programme: dict[int, list[int]] = {}
+    for programme_id, meeting_id in found:
+        by_programme.setdefault(programme_id, []).append(meeting_id)
+    sent = 0
+    for programme_id, meeting_ids in by_programme.items():
+        with programme_scope([programme_id]), transaction.atomic():
+            locked = list(
+                Meeting.objects.select_for_update(of=("self",))
+                .filter(pk__in=meeting_ids, status=Meeting.Status.SCHEDULED)
+                .select_related("group__programme")
+                .prefetch_related("agenda_items")
+                .order_by("pk")
+            )
+            people = Person.objects.filter(pk__in=person_ids, erased_at__isnull=True)
+            sent += invites.reconcile_meetings(locked, people=people)
+    return sent

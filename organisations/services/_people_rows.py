@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 
+from coordinator.core import itip
 from coordinator.core.spreadsheets import UNCHANGED, UPDATE, RowOutcome
 from organisations.models import (
     Membership,
@@ -129,6 +130,8 @@ def _levels(rows: list[Row]) -> list[list[Row]]:
 def _save_registered(rows: list[Row], person_of: dict[str, Person | None]) -> None:
     changed_people, changed_users = [], []
     fields: set[str] = set()
+    renamed: list[int] = []
+    phoned: set[int] = set()
     for row in rows:
         if row.outcome.outcome != UPDATE or row.person is None:
             continue
@@ -136,6 +139,7 @@ def _save_registered(rows: list[Row], person_of: dict[str, Person | None]) -> No
         if (user.first_name, user.last_name) != (row.values["first_name"], row.values["last_name"]):
             user.first_name, user.last_name = str(row.values["first_name"]), str(row.values["last_name"])
             changed_users.append(user)
+            renamed.append(person.pk)
         changes = {
             name
             for name in PERSON_FIELDS
@@ -143,6 +147,8 @@ def _save_registered(rows: list[Row], person_of: dict[str, Person | None]) -> No
         }
         for name in changes:
             setattr(person, name, row.values[name])
+        if "phone" in changes:
+            phoned.add(person.pk)
         manager = person_of.get(row.manager_email) if row.manager_email else None
         manager_id = manager.pk if manager is not None else None
         if not row.keep_manager and person.line_manager_id != manager_id:
@@ -155,6 +161,9 @@ def _save_registered(rows: list[Row], person_of: dict[str, Person | None]) -> No
         User.objects.bulk_update(changed_users, ["first_name", "last_name"], batch_size=1000)
     if changed_people:
         Person.objects.bulk_update(changed_people, sorted(fields), batch_size=1000)
+    # A new name or phone reaches the calendars of the events that show it, after the commit (one task each).
+    itip.people_changed(renamed, ["name"])
+    itip.people_changed(phoned, ["phone"])
 
 
 def _save_memberships(rows: list[Row], known: Known, programme: Programme) -> None:

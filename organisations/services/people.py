@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from coordinator.core import itip
 from coordinator.core.services import apply_changes
 from organisations import permissions
 from organisations.models import (
@@ -61,7 +62,8 @@ def person_update(*, actor: Actor, person: Person, values: dict[str, Any]) -> Pe
     """Change a person's profile.
 
     The person may change their own contact details and preferences; their organisation's admins and the
-    programme admins may also change unit and line manager.
+    programme admins may also change unit and line manager. A new phone number reaches the calendars of the
+    visits that show it (a host contact's), as an update, after the commit.
     """
     if permissions.can_edit_person(actor, person):
         allowed = EMPLOYMENT_FIELDS
@@ -73,6 +75,8 @@ def person_update(*, actor: Actor, person: Person, values: dict[str, Any]) -> Pe
     check_unit(person, person.unit)
     check_line_manager(person, person.line_manager)
     save_changed(person, changed)
+    if "phone" in changed:
+        itip.people_changed([person.pk], ["phone"])
     return person
 
 

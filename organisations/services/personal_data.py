@@ -4,9 +4,10 @@ Erasure pseudonymises; it does not delete rows. What a person took part in stays
 placement and its steps, an enrolment and its attendance, a note version they saved), so that other people's
 records and the programme's figures stay whole; what identifies the person goes: their account's name,
 username, email and password, their profile's contact details, their sessions' rights, API tokens and
-calendar address, their notifications and the mail addressed to them, and their name and address wherever
-the platform copied them as text (audit entries, other people's queued mail and its calendar attendees).
-Everywhere the platform shows a person it then shows "Former member".
+calendar address, what their calendar was sent, their notifications and the mail addressed to them, and
+their name and address wherever the platform copied them as text (audit entries, other people's queued mail
+and its calendar attendees). Everywhere the platform shows a person it then shows "Former member", and the
+calendars of events that showed them (a visit's, of its host contact) are sent that as an update.
 
 A person may take part in several programmes. A programme admin erases the person only when every programme
 in which the person is still an active member is one that admin administers. Otherwise the person's
@@ -40,9 +41,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from coordinator.core import registry
+from coordinator.core import itip, registry
 from coordinator.core.exceptions import Conflict
-from coordinator.core.models import Notification, NotificationPreference, OutboundEmail
+from coordinator.core.models import CalendarCopy, Notification, NotificationPreference, OutboundEmail
 from coordinator.core.tenancy import programme_scope
 from organisations.models import (
     AuditEntryProgramme,
@@ -162,7 +163,13 @@ def _erase(person: Person, outcome: ErasureOutcome, *, actor_user: object | None
         _scrub_audit(person, identifiers, None if everywhere else programme_ids)
         if everywhere:
             NotificationPreference.objects.filter(person=person).delete()
+            # What their calendar was sent (their address and the events' text): their calendar is written
+            # to no more, so no later change mails them an update or a cancellation.
+            CalendarCopy.objects.filter(person=person).delete()
             _pseudonymise_account(person)
+            # Others' events showed their name, address or phone (a host contact's, in a visit): those
+            # calendars get the update that shows a former member instead, after the commit.
+            itip.people_changed([person.pk], itip.PERSON_DETAILS)
     forget_actor(person.user)
     _record(person, outcome, actor_user)
 

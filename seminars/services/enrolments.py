@@ -346,3 +346,37 @@ def enrolments_end_for_erasure(person: Person, programme_ids: frozenset[int]) ->
             ended += 1
         fill_locked(locked, now)
     return ended
+
+
+def bookings_show_changed_people(person_ids: list[int], details: frozenset[str]) -> int:
+    """A ``calendar_people_changed`` entry (``coordinator.core.itip.people_changed``): a session's event
+    shows its participant's own name and address (ATTENDEE), so these people's calendars are brought in
+    step with every published round they are booked on that has a session still to end. One query finds
+    the rounds; then one transaction per programme, in its scope, taking the rounds' locks in key order as
+    every reconciliation of a round does. Erased people are left out: their calendars are written to no
+    more. Returns the number of messages."""
+    if not details & {"name", "email"}:
+        return 0
+    now = timezone.now()
+    with unscoped():  # a task: the programmes are those of the bookings found
+        found = list(
+            Enrolment.unscoped_objects.filter(
+                person_id__in=person_ids,
+                person__erased_at__isnull=True,
+                status=Enrolment.Status.CONFIRMED,
+                round__status=Round.Status.PUBLISHED,
+                round__sessions__ends_at__gt=now,
+            )
+            .values_list("programme_id", "round_id", "person_id")
+            .distinct()
+            .order_by("programme_id", "round_id", "person_id")
+        )
+    booked: dict[int, dict[int, list[int]]] = {}
+    for programme_id, round_id, person_id in found:
+        booked.setdefault(programme_id, {}).setdefault(round_id, []).append(person_id)
+    sent = 0
+    for programme_id, rounds in booked.items():
+        with programme_scope([programme_id]), transaction.atomic():
+            for round_id, people in rounds.items():
+                sent += invites.reconcile_round(lock_round(round_id), person_ids=people)
+    return sent

@@ -14,12 +14,13 @@ back to ``approved`` so that the next run matches it again; a cancellation by th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -27,6 +28,7 @@ from django.utils.translation import gettext_noop
 from coordinator.core.exceptions import Conflict
 from coordinator.core.formatting import lazy_days
 from coordinator.core.notifications import notify
+from coordinator.core.tenancy import programme_scope, unscoped
 from organisations.models import Person
 from organisations.permissions import Actor
 from organisations.selectors import coordinators_of
@@ -325,3 +327,35 @@ def placements_cancel_for_erasure(person: Person, programme_ids: frozenset[int])
             reason = _("The participant has left the programme.")
         cancel(placement, actor=leaving, reason=reason, rematch=False, by_requester=True)
     return len(placements)
+
+
+def placements_show_changed_people(person_ids: list[int], details: frozenset[str]) -> int:
+    """A ``calendar_people_changed`` entry (``coordinator.core.itip.people_changed``): a visit day shows
+    the visitor's name and address and the host contact's name, address and phone, to both of them, so the
+    confirmed visits that show these people are brought in step in both calendars (a host contact's new
+    phone reaches the visitor's calendar too). Only visits with a day from yesterday on: the reconciler
+    leaves past days alone. One query finds them, then one transaction per programme, in its scope.
+    Returns the number of messages."""
+    shows = Q(workplace__contact_id__in=person_ids)
+    if details - {"phone"}:  # a visitor's phone is not shown, their name and address are
+        shows |= Q(request__requester_id__in=person_ids)
+    since = timezone.localdate() - timedelta(days=1)
+    with unscoped():  # a task: the programmes are those of the visits found
+        found = list(
+            Placement.unscoped_objects.filter(shows, status=Placement.Status.CONFIRMED, days__date__gte=since)
+            .values_list("programme_id", "pk")
+            .distinct()
+            .order_by("programme_id", "pk")
+        )
+    by_programme: dict[int, list[int]] = {}
+    for programme_id, placement_id in found:
+        by_programme.setdefault(programme_id, []).append(placement_id)
+    sent = 0
+    for programme_id, placement_ids in by_programme.items():
+        with programme_scope([programme_id]), transaction.atomic():
+            sent += invites.reconcile_placements(
+                Placement.objects.filter(pk__in=placement_ids, status=Placement.Status.CONFIRMED)
+                .select_related(*invites.PLACEMENT_RELATED)
+                .order_by("pk")
+            )
+    return sent

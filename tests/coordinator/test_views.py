@@ -88,15 +88,38 @@ def test_settings_form_error_keeps_what_was_typed(web, staff_a):
 
 def test_settings_saves_profile_and_email_choices(web, staff_a):
     response = web(staff_a).post(
-        "/me/settings/", {"phone": "040-1", "languages": ["sv", "ar"], "preferred_language": "en"}
+        "/me/settings/",
+        {
+            "phone": "040-1",
+            "languages": ["sv", "ar"],
+            "preferred_language": "en",
+            "email_outbox.failed": "on",
+        },
     )
     assert response.status_code == 302
     person = Person.unscoped_objects.get(pk=staff_a.pk)
     assert (person.phone, person.languages, person.preferred_language) == ("040-1", ["sv", "ar"], "en")
-    assert (
-        NotificationPreference.unscoped_objects.get(person=staff_a, kind="calendar.invite").email_enabled
-        is False
+    chosen = dict(
+        NotificationPreference.unscoped_objects.filter(person=staff_a).values_list("kind", "email_enabled")
     )
+    assert (chosen["outbox.failed"], chosen["seminars.enrolment"]) == (True, False)
+
+
+def test_settings_do_not_offer_calendar_invites_as_a_choice(web, staff_a):
+    client = web(staff_a)
+
+    page = client.get("/me/settings/")
+    saved = client.post("/me/settings/", {"phone": "", "email_calendar.invite": "on"})
+
+    assert page.status_code == 200
+    assert "calendar.invite" not in [kind["key"] for kind in page.context["kinds"]]
+    assert b'name="email_calendar.invite"' not in page.content
+    assert (
+        b"Calendar invites, updates and cancellations always come by email, so that your calendar stays up "
+        b"to date." in page.content
+    )
+    assert saved.status_code == 302
+    assert NotificationPreference.unscoped_objects.filter(person=staff_a, kind="calendar.invite").count() == 0
 
 
 def test_notifications_are_personal(web, programme, staff_a, staff_b):

@@ -11,6 +11,8 @@ import pytest
 from coordinator.core.models import OutboundEmail
 from focusgroups.models import GroupMembership
 from focusgroups.services import groups, meetings
+from organisations.permissions import actor_for
+from organisations.services.people_import import people_import
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("scope")]
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -67,3 +69,24 @@ def test_renamed_group_updates_the_members_meetings(group, meeting, convener, me
         ("REQUEST", "Informationsflödet: Arbetsmöte", 0),
         ("REQUEST", "Informationsflöde: Arbetsmöte", 1),
     ]
+
+
+def test_name_changed_by_the_people_import_updates_the_members_meeting(
+    programme, programme_admin, meeting, convener, member_a, django_capture_on_commit_callbacks
+):
+    data = f"E-post;Förnamn;Efternamn;Organisation\r\n{member_a.user.email};Anna;Lindqvist;MV\r\n".encode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = people_import(
+            actor=actor_for(programme_admin.user), programme=programme, data=data, dry_run=False
+        )
+
+    assert [row.outcome for row in report.rows] == ["update"]
+    sent = _sent(member_a)
+    assert [(row.ics_method, int(e["SEQUENCE"])) for row, e in sent] == [("REQUEST", 0), ("REQUEST", 1)]
+    assert str(sent[1][1]["UID"]) == str(sent[0][1]["UID"])
+    assert (str(sent[1][1]["ATTENDEE"]), sent[1][1]["ATTENDEE"].params["CN"]) == (
+        f"mailto:{member_a.user.email}",
+        "Anna Lindqvist",
+    )
+    assert [int(e["SEQUENCE"]) for _row, e in _sent(convener)] == [0]

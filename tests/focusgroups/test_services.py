@@ -190,6 +190,29 @@ def test_meeting_update_resends_with_the_same_uid_and_sequence_plus_one(
         meetings.meeting_cancel(actor=as_actor(convener), meeting=meeting)
 
 
+def test_meeting_moved_to_a_past_day_updates_the_calendars_that_hold_it_ahead(
+    meeting, convener, member_a, as_actor
+):
+    start = (
+        (timezone.now() - timedelta(days=1))
+        .astimezone(STOCKHOLM)
+        .replace(hour=13, minute=0, second=0, microsecond=0)
+    )
+
+    meetings.meeting_update(
+        actor=as_actor(convener),
+        meeting=meeting,
+        values={"starts_at": start, "ends_at": start + timedelta(hours=2)},
+    )
+
+    first, update = _calendars(member_a)
+    assert update[0].ics_method == "REQUEST"
+    assert str(_event(update[1])["UID"]) == str(_event(first[1])["UID"])
+    assert int(_event(update[1])["SEQUENCE"]) == 1
+    assert _event(update[1]).decoded("DTSTART") == start
+    assert _event(update[1]).decoded("DTEND") == start + timedelta(hours=2)
+
+
 def test_member_joining_later_gets_the_upcoming_meeting_and_leaving_cancels_it(
     meeting, convener, nonmember, as_actor
 ):

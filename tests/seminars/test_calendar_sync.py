@@ -6,6 +6,9 @@ import icalendar
 import pytest
 
 from coordinator.core.models import CalendarCopy, Notification, OutboundEmail
+from organisations.permissions import actor_for
+from organisations.services import people
+from organisations.services.people_import import people_import
 from seminars.services import courses, enrolments
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("scope")]
@@ -66,3 +69,44 @@ def test_decline_in_calendar_asks_the_person_to_confirm_the_cancellation(
         "You declined PTSD – grundkurs (Omgång 1) in your calendar",
         "/seminars/mine/",
     )
+
+
+def test_name_changed_by_the_people_import_updates_the_booked_calendar(
+    programme, programme_admin, round_, session, staff_a, staff_b, enrol, django_capture_on_commit_callbacks
+):
+    enrol(staff_a, round_)
+    enrol(staff_b, round_)
+    data = (
+        "E-post;Förnamn;Efternamn;Organisation\r\n"
+        f"{staff_a.user.email};Anna;Lindqvist;MV\r\n"
+        f"{staff_b.user.email};{staff_b.user.first_name};{staff_b.user.last_name};Malmö stad\r\n"
+    ).encode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = people_import(
+            actor=actor_for(programme_admin.user), programme=programme, data=data, dry_run=False
+        )
+
+    assert [row.outcome for row in report.rows] == ["update", "unchanged"]
+    sent = _events(staff_a)
+    assert [(row.ics_method, str(e["UID"]), int(e["SEQUENCE"])) for row, e in sent] == [
+        ("REQUEST", str(sent[0][1]["UID"]), 0),
+        ("REQUEST", str(sent[0][1]["UID"]), 1),
+    ]
+    assert (str(sent[1][1]["ATTENDEE"]), sent[1][1]["ATTENDEE"].params["CN"]) == (
+        f"mailto:{staff_a.user.email}",
+        "Anna Lindqvist",
+    )
+    assert sent[1][0].subject.startswith(f"[{programme.name}] Updated: PTSD – grundkurs: Dag 1")
+    assert [int(e["SEQUENCE"]) for _row, e in _events(staff_b)] == [0]
+
+
+def test_new_phone_is_in_no_session_and_sends_nothing(
+    round_, session, staff_a, enrol, as_actor, django_capture_on_commit_callbacks
+):
+    enrol(staff_a, round_)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        people.person_update(actor=as_actor(staff_a), person=staff_a, values={"phone": "040-123 45 67"})
+
+    assert [int(e["SEQUENCE"]) for _row, e in _events(staff_a)] == [0]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from coordinator.core.models import CalendarCopy, OutboundEmail
 from organisations.services import people
 from seminars import invites
-from seminars.models import Enrolment
+from seminars.models import Enrolment, Session
 from seminars.services import enrolments, rounds, sessions
 from tests.factories.seminars import RoundFactory, SessionFactory, make_enrolment
 
@@ -114,6 +114,54 @@ def test_update_keeps_uid_and_raises_sequence_per_person(
     assert events[2].decoded("DTSTART") == datetime(2030, 3, 12, 10, 0, tzinfo=STOCKHOLM)
     stored = CalendarCopy.unscoped_objects.get(person=staff_a, uid=str(events[0]["UID"]))
     assert (stored.sequence, stored.method) == (2, "REQUEST")
+
+
+def test_session_moved_to_a_past_day_updates_a_calendar_that_holds_it_ahead(
+    round_, stockholm_session, staff_a, coordinator, as_actor, enrol
+):
+    enrol(staff_a, round_)
+    start = (
+        (timezone.now() - timedelta(days=2))
+        .astimezone(STOCKHOLM)
+        .replace(hour=9, minute=0, second=0, microsecond=0)
+    )
+
+    sessions.session_update(
+        actor=as_actor(coordinator),
+        session=stockholm_session,
+        values={"starts_at": start, "ends_at": start + timedelta(hours=3)},
+    )
+
+    calendars = _calendars(staff_a)
+    assert [row.ics_method for row, _c in calendars] == ["REQUEST", "REQUEST"]
+    first, update = (c.walk("VEVENT")[0] for _row, c in calendars)
+    assert str(update["UID"]) == str(first["UID"])
+    assert int(update["SEQUENCE"]) == 1
+    assert update.decoded("DTSTART") == start
+    assert update.decoded("DTEND") == start + timedelta(hours=3)
+    stored = CalendarCopy.unscoped_objects.get(person=staff_a, uid=str(first["UID"]))
+    assert (stored.sequence, stored.method, stored.ends_at) == (1, "REQUEST", start + timedelta(hours=3))
+
+
+def test_session_already_past_in_the_calendar_is_left_alone_when_moved(
+    round_, stockholm_session, staff_a, coordinator, as_actor, enrol
+):
+    enrol(staff_a, round_)
+    held = (timezone.now() - timedelta(days=3)).replace(microsecond=0)
+    # The session has been held, and the calendar holds it so.
+    Session.objects.filter(pk=stockholm_session.pk).update(starts_at=held - timedelta(hours=7), ends_at=held)
+    CalendarCopy.unscoped_objects.filter(person=staff_a).update(ends_at=held)
+    start = held - timedelta(days=1)
+
+    sessions.session_update(
+        actor=as_actor(coordinator),
+        session=stockholm_session,
+        values={"starts_at": start, "ends_at": start + timedelta(hours=3)},
+    )
+
+    assert [row.ics_method for row, _c in _calendars(staff_a)] == ["REQUEST"]
+    stored = CalendarCopy.unscoped_objects.get(person=staff_a)
+    assert (stored.sequence, stored.ends_at) == (0, held)
 
 
 def test_cancel_then_enrol_again_continues_the_sequence(

@@ -4,14 +4,18 @@ The mails are parsed back from the outbox (and, for addresses, from the message 
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import icalendar
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.http import http_date
 
-from coordinator.core.models import CalendarCopy, OutboundEmail
+from coordinator.core.models import CalendarCopy, Notification, OutboundEmail
+from organisations.permissions import actor_for
+from organisations.services import people, personal_data
 from organisations.services.programmes import programme_update
 from shadowing.models import Placement
 from shadowing.services import placements, workplaces
@@ -143,3 +147,99 @@ def test_organiser_mailbox_cannot_be_a_members_address(programme, programme_admi
             "This is a member's own address. Use a shared mailbox that takes part in no event."
         ]
     }
+
+
+# --- A person's own details, shown in the visit's event -----------------------------------------------------
+
+
+def _held_an_hour_ago(placement):
+    """As if the visit's invites had gone out an hour ago (a change now is then a later second)."""
+    earlier = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    CalendarCopy.unscoped_objects.update(changed_at=earlier)
+    Placement.unscoped_objects.filter(pk=placement.pk).update(updated_at=earlier)
+    return earlier
+
+
+def test_host_contacts_new_phone_updates_both_calendars_and_the_feed(
+    client, visit, shadower, host_a, web, django_capture_on_commit_callbacks
+):
+    earlier = _held_an_hour_ago(visit)
+    before = client.get(f"/calendar/{shadower.calendar_token}.ics")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = web(host_a).post("/me/settings/", {"phone": "040-999 99 99", "preferred_language": "en"})
+    after = client.get(f"/calendar/{shadower.calendar_token}.ics")
+    revalidated = client.get(
+        f"/calendar/{shadower.calendar_token}.ics", HTTP_IF_MODIFIED_SINCE=before["Last-Modified"]
+    )
+
+    assert saved.status_code == 302
+    uid = f"shadowing-visit-{visit.pk}-{visit.days.get().pk}@samverkan.example"
+    for person in (shadower, host_a):
+        sent = _messages(person)
+        assert [(row.ics_method, str(e["UID"]), int(e["SEQUENCE"])) for row, e in sent] == [
+            ("REQUEST", uid, 0),
+            ("REQUEST", uid, 1),
+        ]
+        assert "Phone: 040-999 99 99" not in str(sent[0][1]["DESCRIPTION"])
+        assert "Phone: 040-999 99 99" in str(sent[1][1]["DESCRIPTION"]).split("\n")
+        assert sent[1][0].subject.startswith(f"[{visit.programme.name}] Updated: Shadowing:")
+    copy = CalendarCopy.unscoped_objects.get(person=shadower, uid=uid)
+    assert copy.changed_at > earlier
+    assert before["Last-Modified"] == http_date(earlier.timestamp())
+    assert after["Last-Modified"] == http_date(int(copy.changed_at.timestamp()))
+    [event] = icalendar.Calendar.from_ical(after.content).walk("VEVENT")
+    assert (str(event["UID"]), int(event["SEQUENCE"])) == (uid, 1)
+    assert event.decoded("LAST-MODIFIED") == copy.changed_at.replace(microsecond=0)
+    assert "Phone: 040-999 99 99" in str(event["DESCRIPTION"]).split("\n")
+    assert revalidated.status_code == 200
+
+
+def test_visitors_new_phone_is_in_no_event_and_sends_nothing(
+    visit, shadower, host_a, as_actor, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        people.person_update(actor=as_actor(shadower), person=shadower, values={"phone": "040-123 45 67"})
+
+    for person in (shadower, host_a):
+        assert [int(e["SEQUENCE"]) for _row, e in _messages(person)] == [0]
+
+
+def test_host_contacts_phone_changed_in_the_admin_updates_both_calendars(
+    visit, shadower, host_a, programme_admin, web, django_capture_on_commit_callbacks
+):
+    client = web(programme_admin)
+    url = f"/admin/organisations/person/{host_a.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, False)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post(url, {**data, "phone": "040-222 22 22", "_save": "Save"})
+
+    assert saved.status_code == 302
+    for person in (shadower, host_a):
+        sent = _messages(person)
+        assert [(row.ics_method, int(e["SEQUENCE"])) for row, e in sent] == [("REQUEST", 0), ("REQUEST", 1)]
+        assert "Phone: 040-222 22 22" in str(sent[1][1]["DESCRIPTION"]).split("\n")
+
+
+def test_erased_host_contact_leaves_the_visitors_calendar_and_is_sent_nothing(
+    programme, visit, shadower, host_a, programme_admin, django_capture_on_commit_callbacks
+):
+    host_a.phone = "040-333 33 33"
+    host_a.save(update_fields=["phone"])
+    name, address = host_a.full_name, host_a.user.email
+
+    with django_capture_on_commit_callbacks(execute=True):
+        personal_data.person_erase(actor=actor_for(programme_admin.user), person=host_a, programme=programme)
+
+    sent = _messages(shadower)
+    assert [(row.ics_method, int(e["SEQUENCE"])) for row, e in sent] == [("REQUEST", 0), ("REQUEST", 1)]
+    event = sent[1][1]
+    assert "Host contact: Former member" in str(event["DESCRIPTION"]).split("\n")
+    assert name not in event.to_ical().decode()
+    assert address not in event.to_ical().decode() and "040-333 33 33" not in event.to_ical().decode()
+    assert str(event["ATTENDEE"]) == f"mailto:{shadower.user.email}"  # the only attendee left
+    assert OutboundEmail.unscoped_objects.filter(recipient=host_a).count() == 0
+    assert Notification.unscoped_objects.filter(recipient=host_a).count() == 0
+    assert CalendarCopy.unscoped_objects.filter(person=host_a).count() == 0

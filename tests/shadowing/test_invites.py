@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from coordinator.core.models import OutboundEmail
 from shadowing import invites
-from shadowing.models import Placement
+from shadowing.models import Placement, PlacementDay
 from shadowing.services import placements, workplaces
 from tests.factories.shadowing import SlotFactory, make_request
 
@@ -113,6 +114,28 @@ def test_slot_time_change_sends_an_update_with_same_uid_and_higher_sequence(
         f"[{accepted.programme.name}] Updated: Shadowing: {shadower.full_name} at Mottagningsenheten "
         "(day 1 of 2), 12 Mar 2030, 10:00–15:30"
     )
+
+
+def test_visit_day_moved_to_a_past_date_updates_both_calendars_that_hold_it_ahead(
+    accepted, shadower, host_a, as_actor
+):
+    placements.placement_confirm(actor=as_actor(shadower), placement=accepted, accept_confidentiality=True)
+    day = accepted.days.order_by("date").first()
+    moved = timezone.localdate() - timedelta(days=2)
+    PlacementDay.objects.filter(pk=day.pk).update(date=moved)  # corrected to the day it was made
+
+    invites.reconcile_placements(
+        Placement.objects.filter(pk=accepted.pk).select_related(*invites.PLACEMENT_RELATED)
+    )
+
+    for person in (shadower, host_a):
+        updates = _calendars(person)[2:]
+        assert [row.ics_method for row, _c in updates] == ["REQUEST"]
+        [event] = updates[0][1].walk("VEVENT")
+        assert str(event["UID"]) == invites.visit_uid(accepted.pk, day.pk)
+        assert int(event["SEQUENCE"]) == 1
+        assert event.decoded("DTSTART") == datetime.combine(moved, time(9), tzinfo=STOCKHOLM)
+        assert event.decoded("DTEND") == datetime.combine(moved, time(15, 30), tzinfo=STOCKHOLM)
 
 
 def test_cancellation_sends_itip_cancel_with_same_uids(accepted, shadower, host_a, as_actor):

@@ -37,10 +37,11 @@ from coordinator.core.validators import one_line
 
 logger = logging.getLogger(__name__)
 
+# Calendar invites, updates and cancellations are no kind a person may switch the mail of off: an invite is
+# the booking itself, and a calendar that misses one update keeps a session on a day it no longer is (see
+# ``notify``). So the kind is not registered among the choices (the settings page lists only those), and a
+# stored choice for it is ignored.
 INVITE_KIND = "calendar.invite"
-registry.notification_kinds.register(
-    INVITE_KIND, registry.NotificationKind(INVITE_KIND, _("Calendar invites, updates and cancellations"))
-)
 registry.notification_kinds.register(
     "outbox.failed",
     registry.NotificationKind("outbox.failed", _("Messages that could not be delivered (coordinators)")),
