@@ -130,9 +130,7 @@ class GroupMembership(TenantModel):
         verbose_name_plural = _("group memberships")
         constraints = [
             models.UniqueConstraint(
-                fields=["group", "person"],
-                condition=Q(is_active=True),
-                name="groupmembership_one_active",
+                fields=["group", "person"], condition=Q(is_active=True), name="groupmembership_one_active"
             ),
             models.CheckConstraint(
                 condition=Q(is_active=True) | Q(left_at__isnull=False), name="groupmembership_left_when_ended"
@@ -141,7 +139,8 @@ class GroupMembership(TenantModel):
         indexes = [models.Index(fields=["person", "is_active"], name="groupmembership_person_idx")]
 
     def __str__(self) -> str:
-        return f"{self.person} in {self.group} ({self.role})"
+        names = {"person": self.person, "group": self.group, "role": self.get_role_display()}
+        return _("%(person)s in %(group)s (%(role)s)") % names
 
 
 class Meeting(TenantModel):

@@ -18,7 +18,7 @@ from coordinator.core import registry
 from coordinator.core.formatting import Money
 from coordinator.core.prepared import ScopedPreparedQuery
 from organisations.models import Person, PlatformRole, Programme
-from organisations.permissions import actor_for, request_has_role, request_is_member
+from organisations.permissions import COORDINATING_ROLES, actor_for, request_has_role, request_is_member
 from seminars import invites, permissions
 from seminars import reports as _outcome_readers  # noqa: F401 - registers measures, follow-ups, costs
 from seminars.models import (
@@ -233,6 +233,7 @@ def _report(programme: Programme, start: date, end: date) -> registry.ReportSect
         ],
         link_label=_("Costs and financing in detail"),
         link_url=reverse("seminars:report") + f"?start={start.isoformat()}&end={end.isoformat()}",
+        link_roles=COORDINATING_ROLES,  # the cost report's required_roles
     )
 
 

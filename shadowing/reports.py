@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from coordinator.core import registry
 from coordinator.core.statistics import cumulative
 from organisations.models import Person, Programme
+from organisations.permissions import COORDINATING_ROLES
 from shadowing.links import page_url
 from shadowing.models import Placement, PlacementCost, PlacementDay, ShadowingRequest, Workplace
 
@@ -83,6 +84,7 @@ def report(programme: Programme, start: date, end: date) -> registry.ReportSecti
         ],
         link_label=_("Visits between organisations"),
         link_url=page_url("overview") + f"?starts_on={start.isoformat()}&ends_on={end.isoformat()}",
+        link_roles=COORDINATING_ROLES,  # the overview's required_roles
     )
 
 

@@ -4,10 +4,13 @@ of another programme and outside the period present."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
+from django.urls import resolve
 from django.utils import timezone
 
+from coordinator.core import registry
 from coordinator.core.tenancy import programme_scope
 from focusgroups import reports as focusgroup_reports
 from focusgroups.models import ActionItem, Decision, GroupMembership, Meeting
@@ -238,3 +241,20 @@ def test_targets_on_visit_days_hosted_and_on_hosted_and_sent_share_one_read_of_t
     assert [(row.done, row.needed) for row in both_now.organisations] == [(1, 10), (1, 10)]
     assert org_a.short_name < org_b.short_name
     assert (both_now.done, both_now.needed) == (2, 20)
+
+
+def test_each_sections_link_asks_for_the_roles_its_page_requires(programme, period):
+    start, end = period
+    with programme_scope([programme.pk]):
+        sections = [provider(programme, start, end) for _key, provider in registry.report_providers.items()]
+    linked = {
+        resolve(urlsplit(s.link_url).path).func.view_class: s.link_roles
+        for s in sections
+        if s is not None and s.link_url
+    }
+    assert {view.__name__: roles for view, roles in linked.items()} == {
+        "OverviewView": frozenset({R.PROGRAMME_ADMIN, R.COORDINATOR}),
+        "ReportView": frozenset({R.PROGRAMME_ADMIN, R.COORDINATOR}),
+        "GroupListView": frozenset(),
+    }
+    assert all(frozenset(view.required_roles) == roles for view, roles in linked.items())

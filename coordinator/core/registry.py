@@ -99,13 +99,17 @@ class ReportTable:
 @dataclass(frozen=True)
 class ReportSection:
     """One feature's part of the programme barometer for a period: headline figures, optional tables and a
-    link to the feature's own detailed report. Providers use a fixed number of queries."""
+    link to the feature's own detailed report. Providers use a fixed number of queries.
+
+    ``link_roles`` are the roles the linked page requires (its view's ``required_roles``; empty: every
+    member of the programme); the barometer shows the link only to a reader with one of them."""
 
     title: str | Promise
     figures: list[tuple[str | Promise, Any]]
     tables: list[ReportTable] = field(default_factory=list)
     link_label: str | Promise = ""
     link_url: str = ""
+    link_roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -298,17 +298,27 @@ class GapsView(ProgrammeMixin, TemplateView):
                 raise Http404
             return gap_file(heat_map, kind=kind, name=self.programme.slug)
         context = self.get_context_data(**kwargs)
+        can_see_all = permissions.can_see_programme_gaps(self.actor, self.programme)
+        # Only the organisations whose units the viewer may open are offered or linked: an organisation
+        # admin reads every organisation's row but only their own organisation by unit.
+        organisations = (
+            [
+                (pk, name)
+                for pk, name in Organisation.objects.filter(participations__programme=self.programme)
+                .order_by("name")
+                .values_list("pk", "name")
+                if permissions.can_see_organisation_gaps(self.actor, self.programme, pk)
+            ]
+            if can_see_all
+            else []
+        )
         context.update(
             heat_map=heat_map,
             organisation=organisation,
             svg=heat_map_svg(heat_map),
-            organisations=list(
-                Organisation.objects.filter(participations__programme=self.programme)
-                .order_by("name")
-                .values_list("pk", "name")
-            )
-            if permissions.can_see_programme_gaps(self.actor, self.programme)
-            else [],
+            can_see_all=can_see_all,
+            organisations=organisations,
+            openable={pk for pk, _name in organisations},
             min_group=selectors.MIN_GROUP,
             is_manager=self.has_role(PlatformRole.LINE_MANAGER),
             can_define=permissions.can_define_competences(self.actor, self.programme),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -173,3 +174,38 @@ def test_the_page_writes_figures_as_the_reader_writes_them(web, coordinator, cos
     client.post("/i18n/setlang/", {"language": "sv"})
     content = client.get("/barometer/", {k: v for k, v in WIDE.items() if k != "format"}).content.decode()
     assert "<dd>247\u00a0900,50\u00a0kr</dd>" in content
+
+
+def _section_links(content: str) -> list[tuple[str, str]]:
+    """(address, label) of each section's link to a feature's own report."""
+    return re.findall(r'<p><a href="([^"]+)">([^<]+)</a></p>\n</section>', content)
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        (
+            (R.COORDINATOR,),
+            [
+                (
+                    "/shadowing/coordinate/overview/?starts_on=2026-01-01&amp;ends_on=2026-12-31",
+                    "Visits between organisations",
+                ),
+                ("/focusgroups/", "All focus groups"),
+                (
+                    "/seminars/manage/report/?start=2026-01-01&amp;end=2026-12-31",
+                    "Costs and financing in detail",
+                ),
+            ],
+        ),
+        ((R.ORGANISATION_ADMIN,), [("/focusgroups/", "All focus groups")]),
+        ((R.STEERING_GROUP,), [("/focusgroups/", "All focus groups")]),
+    ],
+)
+def test_barometer_links_only_the_reports_the_reader_may_open(web, programme, org_a, roles, expected):
+    reader = make_member(programme, org_a, *roles)
+    client = web(reader)
+    response = client.get("/barometer/", {"start": "2026-01-01", "end": "2026-12-31"})
+    links = _section_links(response.content.decode())
+    assert links == expected
+    assert [client.get(url.replace("&amp;", "&")).status_code for url, _label in links] == [200] * len(links)

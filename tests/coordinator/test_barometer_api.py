@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from coordinator.core import registry
 from organisations.models import Membership, PlatformRole, RoleAssignment
+from tests.factories import make_member
 
 URL = "/api/v1/reports/barometer/"
 
@@ -70,3 +71,17 @@ def test_barometer_bad_input_is_400(api, coordinator):
     assert api(coordinator).get(URL, {"programme": "x"}).status_code == 400
     assert api(coordinator).get(URL, {"programme": str(2**64)}).status_code == 400
     assert api(coordinator).get(URL, {"colour": "red"}).status_code == 400
+
+
+def test_barometer_json_links_only_the_reports_the_reader_may_open(api, programme, org_a, coordinator):
+    reader = make_member(programme, org_a, PlatformRole.ORGANISATION_ADMIN)
+    period = {"from": "2026-01-01", "to": "2026-12-31"}
+    by_coordinator = api(coordinator).get(URL, period).json()["sections"]
+    by_organisation_admin = api(reader).get(URL, period).json()["sections"]
+    assert [section["link_url"] for section in by_coordinator] == [
+        "",
+        "/shadowing/coordinate/overview/?starts_on=2026-01-01&ends_on=2026-12-31",
+        "/focusgroups/",
+        "/seminars/manage/report/?start=2026-01-01&end=2026-12-31",
+    ]
+    assert [section["link_url"] for section in by_organisation_admin] == ["", "", "/focusgroups/", ""]

@@ -3,6 +3,9 @@ person who granted them, and each programme's admins read their own programme's 
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime
+
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
@@ -13,6 +16,7 @@ from organisations.models import (
     Organisation,
     PlatformRole,
     RoleAssignment,
+    Target,
     WorkRole,
 )
 from organisations.permissions import actor_for
@@ -210,3 +214,51 @@ def test_calendar_nonce_and_token_digest_never_reach_the_trail(programme, staff_
     )
     assert [value for value in first + second if value in dumped] == []
     assert "calendar" not in dumped
+
+
+def _changes(response) -> list[str]:
+    return re.findall(r"<li>(.*?)</li>", response.content.decode().split("<tbody>")[1])
+
+
+def test_trail_shows_a_creation_in_the_readers_language(web, programme, programme_admin, in_programme):
+    programme_admin.preferred_language = "sv"
+    programme_admin.save(update_fields=["preferred_language"])
+    target = Target.unscoped_objects.create(
+        programme=programme,
+        title="Alla grupper",
+        measure="focusgroups.every_organisation",
+        goal=80,
+        starts_on=date(2026, 1, 1),
+        deadline=date(2026, 12, 31),
+        created_by=programme_admin,
+    )
+    Target.unscoped_objects.filter(pk=target.pk).update(
+        created_at=datetime(2026, 3, 2, 8, 5, 30, 123456, UTC)
+    )
+    [entry] = entries_of(Target)
+    entry.changes = {**entry.changes, "created_at": ["None", "2026-03-02 08:05:30.123456"]}
+    entry.save(update_fields=["changes"])
+
+    response = web(programme_admin).get(AUDIT, {"object_type": "organisations.target"})
+
+    assert _changes(response) == [
+        "mål: 80",
+        "räknas från: 1 jan. 2026",
+        "slutdatum: 31 dec. 2026",
+        f"skapad av: {programme_admin.pk}",
+        "skapad: 2 mars 2026 09:05",
+        f"ID: {target.pk}",
+        f"program: {programme.pk}",
+        "titel: Alla grupper",
+        "vad som mäts: Fokusgrupper med en representant från varje organisation",
+    ]
+
+
+def test_a_group_seat_is_named_in_the_active_language(programme, staff_a, in_programme):
+    from django.utils import translation
+
+    from tests.factories.focusgroups import FocusGroupFactory, make_group_member
+
+    seat = make_group_member(FocusGroupFactory(programme=programme, name="Hälsa"), staff_a)
+    with translation.override("da"):
+        assert str(seat) == f"{staff_a} i Hälsa (Medlem)"

@@ -4,6 +4,7 @@ else), who sees the gap tables and what they show, the downloads, the admins' fo
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from auditlog.models import LogEntry
@@ -318,3 +319,38 @@ def test_my_page_reads_the_profile_with_the_role_from_the_actor_and_the_confirma
     assert "Profile of the role at work: Introduktionssekreterare." in content
     assert content.count("(confirmed by a line manager)") == 1
     assert content.count("<strong>Lacking</strong>") == 1
+
+
+def _row_headings(content: str) -> list[str]:
+    return re.findall(r'<tr><th scope="row">(.*?)</th>', content)
+
+
+def _choices(content: str) -> list[str]:
+    return re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', content)
+
+
+def test_coordinator_opens_every_organisation_by_unit(web, data, coordinator):
+    client = web(coordinator)
+    content = client.get(reverse("organisations:competence-gaps")).content.decode()
+    assert _row_headings(content) == [
+        f'<a href="?organisation={data.org_b.pk}">Malmö stad</a>',
+        f'<a href="?organisation={data.org_a.pk}">Migrationsverket</a>',
+        "All",
+    ]
+    assert _choices(content) == ["Malmö stad", "Migrationsverket"]
+
+
+def test_organisation_admin_is_linked_to_their_own_organisation_only(web, data, programme, org_a):
+    client = web(make_member(programme, org_a, R.ORGANISATION_ADMIN))
+    content = client.get(reverse("organisations:competence-gaps")).content.decode()
+    assert _row_headings(content) == [
+        "Malmö stad",
+        f'<a href="?organisation={data.org_a.pk}">Migrationsverket</a>',
+        "All",
+    ]
+    assert _choices(content) == ["Migrationsverket"]
+    own = client.get(reverse("organisations:competence-gaps") + f"?organisation={data.org_a.pk}")
+    assert own.status_code == 200
+    assert (
+        f'<a href="{reverse("organisations:competence-gaps")}">All organisations</a>' in own.content.decode()
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from coordinator.core.forms import PeriodForm
 from coordinator.core.spreadsheets import XLSX_CONTENT_TYPE, write_csv, write_xlsx
 from organisations.access.views import ProgrammeMixin
 from organisations.models import PlatformRole, Programme
-from organisations.permissions import REPORT_READERS
+from organisations.permissions import REPORT_READERS, Actor
 from organisations.reports.targets import programme_targets, progress
 
 FILE_FORMATS = ("csv", "xlsx")
@@ -42,6 +43,7 @@ class BarometerView(ProgrammeMixin, TemplateView):
                 section = provider(self.programme, start, end)
                 if section is not None:
                     sections.append(section)
+            sections = with_readable_links(self.actor, self.programme, sections)
             if request.GET.get("format") in FILE_FORMATS:
                 return barometer_file(self.programme, start, end, sections, request.GET["format"])
         return self.render_to_response(
@@ -52,6 +54,19 @@ class BarometerView(ProgrammeMixin, TemplateView):
                 can_set_targets=self.has_role(PlatformRole.PROGRAMME_ADMIN),
             )
         )
+
+
+def with_readable_links(
+    actor: Actor, programme: Programme, sections: list[registry.ReportSection]
+) -> list[registry.ReportSection]:
+    """The sections with each link to a feature's own report kept only where the reader may open that page
+    (one of its ``link_roles``); a section whose page would refuse the reader shows no link."""
+    return [
+        section
+        if not section.link_roles or actor.has_role(programme, *section.link_roles)
+        else replace(section, link_label="", link_url="")
+        for section in sections
+    ]
 
 
 def target_panels(programme: Programme, today: date) -> list[dict[str, object]]:

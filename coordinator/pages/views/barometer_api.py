@@ -23,7 +23,7 @@ from coordinator.core.drf import CSVRenderer, XLSXRenderer
 from coordinator.core.formatting import Money
 from coordinator.core.serializers import StrictSerializer
 from coordinator.core.validators import date_validators
-from coordinator.pages.views.barometer import FILE_FORMATS, barometer_file
+from coordinator.pages.views.barometer import FILE_FORMATS, barometer_file, with_readable_links
 from organisations.access.api import ProgrammeScopedViewSet
 from organisations.models import Programme
 from organisations.permissions import REPORT_READERS
@@ -105,6 +105,7 @@ class BarometerViewSet(ProgrammeScopedViewSet):
             for provider in registry.report_providers
             if (section := provider(programme, start, end)) is not None
         ]
+        sections = with_readable_links(self.actor, programme, sections)
         if request.accepted_renderer.format in FILE_FORMATS:
             return barometer_file(programme, start, end, sections, request.accepted_renderer.format)
         return Response(
