@@ -3,8 +3,8 @@ the viewset base in ``coordinator.api`` to avoid an import cycle)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import IO, Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -39,7 +39,12 @@ class JSONParser(DRFJSONParser):
     """DRF's JSON parser, answering a body nested deeper than the parser can follow with a 400 as it answers
     any other malformed JSON (the standard library's parser then raises ``RecursionError``)."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+    def parse(
+        self,
+        stream: IO[bytes],
+        media_type: str | None = None,
+        parser_context: Mapping[str, object] | None = None,
+    ) -> dict[str, object]:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:

@@ -71,45 +71,38 @@ class PlainSelect(forms.Select):
         return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped by format_html)
 
 
-class _NumberedChoice:
-    """For a model choice by an integer key: a number too large for the database's integer columns is
-    answered with the field's own "not one of the choices", where the query would fail (SQLite raises
-    ``OverflowError``, PostgreSQL an out-of-range error)."""
-
-    queryset: Any
-    to_field_name: str | None
-    error_messages: dict[str, Any]
-    empty_values: Any
-
-    def _out_of_range(self, value: object) -> bool:
-        if value in self.empty_values:
-            return False
-        model = self.queryset.model
-        key = (
-            model._meta.pk
-            if self.to_field_name in (None, "pk")
-            else model._meta.get_field(self.to_field_name)
-        )
-        text = str(value).strip()
-        return (
-            isinstance(key, models.IntegerField) and bool(_NUMBER.fullmatch(text)) and parse_int(text) is None
-        )
+def _out_of_range(field: forms.ModelChoiceField, value: object) -> bool:  # type: ignore[type-arg]
+    """Whether ``value`` is a number too large for the database's integer columns given to a model choice by
+    an integer key: the field answers it with its own "not one of the choices", where the query would fail
+    (SQLite raises ``OverflowError``, PostgreSQL an out-of-range error)."""
+    if value in field.empty_values or field.queryset is None:
+        return False
+    model = field.queryset.model
+    key = (
+        model._meta.pk if field.to_field_name in (None, "pk") else model._meta.get_field(field.to_field_name)
+    )
+    text = str(value).strip()
+    return isinstance(key, models.IntegerField) and bool(_NUMBER.fullmatch(text)) and parse_int(text) is None
 
 
 _NUMBER = re.compile(r"-?[0-9]+")
 
 
-class ModelChoiceField(_NumberedChoice, forms.ModelChoiceField):  # type: ignore[type-arg]
-    def to_python(self, value: Any) -> Any:
-        if self._out_of_range(value):
+class ModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """Django's model choice, answering a number beyond the database's with its own error."""
+
+    def to_python(self, value: object) -> models.Model | None:
+        if _out_of_range(self, value):
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        return super().to_python(value)
+        return super().to_python(value)  # type: ignore[no-any-return]
 
 
-class ModelMultipleChoiceField(_NumberedChoice, forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
-    def _check_values(self, value: Any) -> Any:
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """Django's multiple model choice, answering a number beyond the database's with its own error."""
+
+    def _check_values(self, value: object) -> object:
         for one in value if isinstance(value, list | tuple) else []:
-            if self._out_of_range(one):
+            if _out_of_range(self, one):
                 raise ValidationError(
                     self.error_messages["invalid_choice"], code="invalid_choice", params={"value": one}
                 )
