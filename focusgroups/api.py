@@ -2,8 +2,10 @@
 (thin: parse, call a service or selector, serialise).
 
 Notes use optimistic concurrency over HTTP as over the websocket: ``GET`` answers with ``ETag: "<version>"``;
-``PUT``/``PATCH`` and ``restore`` need ``If-Match: "<version>"`` (428 without it, 412 with the current version
-when it is not the current one). A save through the API is broadcast to the group's live sockets.
+``PUT``/``PATCH`` and ``restore`` with ``If-Match: "<version>"`` are refused with 412 (and the current
+version) when that version is no longer the current one; without ``If-Match`` the new text is merged into
+the live text as it is now, so no edit is lost either way. A save through the API is broadcast to the
+group's live sockets.
 """
 
 from __future__ import annotations
