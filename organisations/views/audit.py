@@ -76,8 +76,8 @@ def _value(
 
 
 def _changed_fields(entry: LogEntry) -> list[tuple[str, str | None, str]]:
-    """An entry's changes as (field, old, new), with the field's name, choices and dates in the reader's
-    language; a creation has no old side (None) (no query per entry)."""
+    """An entry's changes as (field, old, new) in the order of the fields' names, with the field's name,
+    choices and dates in the reader's language; a creation has no old side (None) (no query per entry)."""
     model = entry.content_type.model_class()
     rows: list[tuple[str, str | None, str]] = []
     for name, values in (entry.changes_dict or {}).items():
@@ -94,7 +94,8 @@ def _changed_fields(entry: LogEntry) -> list[tuple[str, str | None, str]]:
         after = _value(concrete, name, model, new)
         if before or after:  # a field created empty says nothing
             rows.append((_label(concrete, name), before, after))
-    return rows
+    # (by name: the recorded order is the database's, and PostgreSQL's JSON keeps its keys in its own)
+    return sorted(rows, key=lambda row: row[0].casefold())
 
 
 def _kind(entry: LogEntry) -> str:
